@@ -1,0 +1,1 @@
+//! ch01-znode: to be written.

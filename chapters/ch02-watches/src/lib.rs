@@ -1,0 +1,1 @@
+//! ch02-watches: to be written.

@@ -1,0 +1,1 @@
+//! ch03-sessions: to be written.

@@ -1,0 +1,1 @@
+//! ch04-paxos: to be written.

@@ -1,0 +1,1 @@
+//! ch05-election: to be written.
