@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use ch01_znode::Zxid;
+
 use super::records::{ReplyHeader, WatcherEvent};
 
 macro_rules! code_enum {
@@ -91,7 +93,7 @@ impl WatcherEvent {
     pub fn reply_header() -> ReplyHeader {
         ReplyHeader {
             xid: NOTIFICATION_XID,
-            zxid: -1,
+            zxid: Zxid(-1),
             err: 0,
         }
     }
