@@ -14,6 +14,7 @@
 //! - [`jute`]: the binary archive: [`jute::Reader`], [`jute::Writer`], [`jute::Record`].
 //! - [`proto`]: frames, headers, every request and response record, the
 //!   [`proto::Request`] / [`proto::Response`] enums and the trace printer.
+//! - [`client`]: an async client ([`client::Client`]) and a load generator.
 //! - [`client`]: an async client connection and a load generator.
 //!
 //! # How ZooKeeper names it
@@ -21,5 +22,6 @@
 //! archive is `org.apache.jute.BinaryInputArchive`/`BinaryOutputArchive`, the
 //! client connection is `ClientCnxn`.
 
+pub mod client;
 pub mod jute;
 pub mod proto;

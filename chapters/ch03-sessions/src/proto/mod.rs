@@ -45,7 +45,7 @@ pub use request::{decode_request, encode_request, Request, RequestError};
 pub use response::{
     decode_response, decode_server_frame, encode_notification, encode_reply, Response, ServerFrame,
 };
-pub use watch::{AddWatchMode, EventType, KeeperState, WatcherType};
+pub use watch::{AddWatchMode, EventType, KeeperState, WatchedEvent, WatcherType};
 
 #[cfg(test)]
 mod roundtrip_tests;
