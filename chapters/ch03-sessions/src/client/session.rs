@@ -147,6 +147,7 @@ impl<W> ClientSession<W> {
         self.pending.drain(..).map(|(_, _, w)| w)
     }
 
+    // ANCHOR: receive
     /// Makes sense of one server frame.
     pub fn receive(&mut self, payload: &[u8]) -> Result<Incoming<W>, ProtocolError> {
         let (frame, mut body) = decode_server_frame(payload).map_err(ProtocolError::Decode)?;
@@ -180,6 +181,7 @@ impl<W> ClientSession<W> {
             result,
         })
     }
+    // ANCHOR_END: receive
 }
 
 #[cfg(test)]
