@@ -1,12 +1,14 @@
 //! Benchmark: create, get, set and delete on a million znodes, and the memory they take.
 //!
-//! `cargo bench -p ch01-znode --bench tree` (optionally followed by `-- <znodes>`). Every
-//! write goes the whole way a standalone server takes it — prep, then apply — with a fixed
-//! clock. Memory is counted by a global allocator that tracks live bytes, so "bytes per
-//! znode" is everything the tree holds for a node: its path key, data, Stat, child-name entry
-//! in the parent and the hash-map slots.
+//! `cargo bench -p ch01-znode --bench tree` (optionally followed by `-- <znodes>`). `create`,
+//! `set` and `delete` go the whole way a standalone server takes a write — prep, then apply —
+//! with a fixed clock; `replay` applies the logged create txns to a fresh tree, as a follower
+//! or a recovering server does (the layer `benches/zookeeper/DataTreeBench.java` measures on
+//! ZooKeeper's own DataTree). Memory is counted by a global allocator that tracks live bytes,
+//! on the replayed tree: everything it holds for a node — path key, data, Stat, the child
+//! name in the parent, hash-map slots.
 
-use ch01_znode::{Acl, CreateMode, Request, SessionId, Standalone};
+use ch01_znode::{Acl, CreateMode, DataTree, Request, SessionId, Standalone, Txn};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -62,14 +64,16 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let mut server = Standalone::default();
+    let mut log: Vec<Txn> = Vec::new();
     let mut clock = 0;
-    let mut submit = |server: &mut Standalone, request: Request| {
+    let mut submit = |server: &mut Standalone, log: &mut Vec<Txn>, request: Request| {
         clock += 1;
-        let (_, applied) = server.submit(SESSION, clock, &request);
+        let (txn, applied) = server.submit(SESSION, clock, &request);
         assert!(
             applied.result.err().is_none(),
             "{request:?} failed: {applied:?}"
         );
+        log.push(txn);
     };
     let create = |path: String| Request::Create {
         path,
@@ -77,15 +81,36 @@ fn main() {
         acl: Acl::open_unsafe(),
         mode: CreateMode::Persistent,
     };
-    submit(&mut server, create("/bench".into()));
+    submit(&mut server, &mut log, create("/bench".into()));
     for p in 0..n.div_ceil(FANOUT) {
-        submit(&mut server, create(format!("/bench/p{p:04}")));
+        submit(&mut server, &mut log, create(format!("/bench/p{p:04}")));
     }
+    let setup = log.len();
 
-    println!("ch01-znode tree: {n} znodes with 10-byte data, {FANOUT} per parent, prep + apply");
+    println!("ch01-znode tree: {n} znodes with 10-byte data, {FANOUT} per parent");
+    timed("create", n, |i| {
+        submit(&mut server, &mut log, create(path(i)))
+    });
+
+    // A follower's view: the same creates, as txns, applied to a fresh tree. Memory is
+    // measured on this tree, so the log itself is not counted.
+    let mut replica = DataTree::new();
+    for txn in &log[..setup] {
+        replica.apply(txn);
+    }
     let before = LIVE_BYTES.load(Ordering::Relaxed);
-    timed("create", n, |i| submit(&mut server, create(path(i))));
+    timed("replay", n, |i| {
+        replica.apply(&log[setup + i]);
+    });
     let bytes = LIVE_BYTES.load(Ordering::Relaxed) - before;
+    assert_eq!(
+        replica, server.tree,
+        "the replica equals the tree it replayed"
+    );
+    drop(replica);
+    drop(log);
+
+    let mut nolog = Vec::new();
     timed("get", n, |i| {
         let (data, _) = server.tree.get_data(&path(i)).expect("exists");
         assert_eq!(data.map(<[u8]>::len), Some(10));
@@ -96,14 +121,16 @@ fn main() {
             data: Some(b"abcdefghij".to_vec()),
             version: 0,
         };
-        submit(&mut server, request)
+        submit(&mut server, &mut nolog, request);
+        nolog.clear();
     });
     timed("delete", n, |i| {
         let request = Request::Delete {
             path: path(i),
             version: 1,
         };
-        submit(&mut server, request)
+        submit(&mut server, &mut nolog, request);
+        nolog.clear();
     });
     println!(
         "memory   {:.0} bytes per znode ({:.1} MiB for {n})",
