@@ -43,15 +43,18 @@
 //! ordered sets so every run delivers in the same order.
 
 pub mod event;
+pub mod labs;
 pub mod manager;
 pub mod mode;
 pub mod reconnect;
 pub mod registry;
+pub mod render;
+pub mod server;
+pub mod trace;
 
-mod compat;
-
-pub use compat::{validate_path, SessionId, ZkError, Zxid};
+pub use ch01_znode::path::validate_path;
+pub use ch01_znode::{SessionId, ZkError, Zxid};
 pub use event::{Delivery, EventType, KeeperState, WatchedEvent};
 pub use mode::{AddWatchMode, WatcherMode, WatcherType};
 pub use reconnect::{NodeZxids, SetWatches};
-pub use registry::{Table, WatchRegistry};
+pub use registry::{Table, Watch, WatchKind, WatchRegistry};
