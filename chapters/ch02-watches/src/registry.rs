@@ -332,12 +332,12 @@ struct Held {
 }
 
 impl Held {
-    /// The removal events for what `self` had and `after` no longer has, in the order the
-    /// client raises them: child, data, persistent.
+    /// The removal events for what `self` had and `after` no longer has, in the order zkCli
+    /// 3.8 prints them: data, child, persistent.
     fn removed_since(self, after: Held) -> Vec<EventType> {
         [
-            (self.child && !after.child, EventType::ChildWatchRemoved),
             (self.data && !after.data, EventType::DataWatchRemoved),
+            (self.child && !after.child, EventType::ChildWatchRemoved),
             (
                 self.persistent && !after.persistent,
                 EventType::PersistentWatchRemoved,
