@@ -1,3 +1,5 @@
-//! ch04-paxos (in progress): the deterministic simulator.
+//! ch04-paxos (in progress): the deterministic simulator and single-decree Paxos.
 
+pub mod paxos;
+pub mod scenarios;
 pub mod sim;
