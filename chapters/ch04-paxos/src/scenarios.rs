@@ -4,8 +4,8 @@
 //! and a deadline. All of them run with the safety invariants on, so even the trace a reader
 //! runs is checked.
 
-use crate::paxos::invariants::check_safety;
-use crate::paxos::{Config, Flaw, Paxos, Proposal, Retry, Value};
+use crate::paxos::invariants::{agreement, check_safety};
+use crate::paxos::{Config, Flaw, Msg, Paxos, Proposal, Retry, Timer, Value};
 use crate::sim::{Millis, Network, NodeId, Rng, Scenario, Sim};
 
 /// The scenario names `--scenario` accepts, with what each shows.
@@ -72,8 +72,8 @@ pub fn build(name: &str, seed: u64) -> Result<Setup, String> {
             },
         ),
         "lossy" => lossy(seed),
-        "random" => random(seed, None),
-        "forgetful" => random(seed, Some(Flaw::PromiseHidesAccepted)),
+        "random" => random(seed),
+        "forgetful" => forgetful(seed),
         _ => {
             let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
             return Err(format!(
@@ -203,9 +203,26 @@ fn lossy(seed: u64) -> (Sim<Paxos>, Millis) {
 
 const VALUES: [&str; 4] = ["v1", "v2", "v3", "v4"];
 
+/// A random run (see [`random_parts`]) with every safety invariant checked.
+pub fn random(seed: u64) -> (Sim<Paxos>, Millis) {
+    let (nodes, net, faults, deadline) = random_parts(seed, None);
+    (simulate(seed, net, nodes).with_scenario(faults), deadline)
+}
+
+/// The lab's run: a random run whose acceptors have [`Flaw::PromiseHidesAccepted`], checked only
+/// for agreement between learners, so the run goes on until the damage reaches them.
+pub fn forgetful(seed: u64) -> (Sim<Paxos>, Millis) {
+    let (nodes, net, faults, deadline) = random_parts(seed, Some(Flaw::PromiseHidesAccepted));
+    let sim = Sim::new(seed, net, nodes, Paxos::after_crash).invariant("agreement", agreement);
+    (sim.with_scenario(faults), deadline)
+}
+
 /// A cluster, network and faults drawn from `seed`: 3 or 5 acceptors, 1 to 3 proposers (some
-/// also acceptors), lossy links, crashes and restarts, partitions and heals.
-pub fn random(seed: u64, flaw: Option<Flaw>) -> (Sim<Paxos>, Millis) {
+/// also acceptors), lossy links, crashes and restarts, partitions and heals; and a deadline.
+pub fn random_parts(
+    seed: u64,
+    flaw: Option<Flaw>,
+) -> (Vec<Paxos>, Network, Scenario<Msg, Timer>, Millis) {
     // The scenario's shape comes from its own stream, so it does not shift the run's draws.
     let mut r = Rng::new(seed ^ 0x5EED_F00D);
     let n_acc = if r.chance(0.5) { 3 } else { 5 };
@@ -250,5 +267,5 @@ pub fn random(seed: u64, flaw: Option<Flaw>) -> (Sim<Paxos>, Millis) {
             faults = faults.partition(at, vec![side]).heal(back);
         }
     }
-    (simulate(seed, net, nodes).with_scenario(faults), 3_000)
+    (nodes, net, faults, 3_000)
 }

@@ -14,7 +14,7 @@ const SEEDS: u64 = 10_000;
 #[test]
 fn no_two_learners_disagree_and_chosen_stays_chosen_over_10000_faulty_runs() {
     let build = |seed| {
-        let (sim, _) = scenarios::random(seed, None);
+        let (sim, _) = scenarios::random(seed);
         sim.tracing(false).replay_command(format!(
             "cargo run -p ch04-paxos -- --trace --scenario random --seed {seed}"
         ))
@@ -31,7 +31,7 @@ fn the_random_runs_really_exercise_faults_and_competition() {
     // in some a proposer's own value loses to another's.
     let (mut decided, mut lossy, mut duplicated, mut outvoted) = (0, 0, 0, 0);
     for seed in 0..1_000 {
-        let (mut sim, deadline) = scenarios::random(seed, None);
+        let (mut sim, deadline) = scenarios::random(seed);
         sim.run_until(deadline).unwrap();
         let learned = sim.nodes().find_map(|n| n.learned().cloned());
         decided += usize::from(learned.is_some());

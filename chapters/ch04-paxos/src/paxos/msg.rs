@@ -34,12 +34,12 @@ impl fmt::Display for Msg {
             Msg::Promise {
                 ballot,
                 accepted: None,
-            } => write!(f, "Promise {ballot} (nothing accepted)"),
+            } => write!(f, "Promise {ballot} (no value)"),
             Msg::Promise {
                 ballot,
                 accepted: Some((b, v)),
             } => {
-                write!(f, "Promise {ballot} (accepted {v} at {b})")
+                write!(f, "Promise {ballot} ({v} at {b})")
             }
             Msg::Accept { ballot, value } => write!(f, "Accept {ballot} {value}"),
             Msg::Accepted { ballot, value } => write!(f, "Accepted {ballot} {value}"),
