@@ -7,9 +7,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
+use ch04_paxos::multi;
 use ch04_paxos::scenarios::{self, SCENARIOS};
 use ch04_paxos::sim::render::{self, Filter};
-use ch04_paxos::sim::svg;
+use ch04_paxos::sim::{svg, Millis, Process, Sim, Violation};
 use clap::Parser;
 
 /// Single-decree Paxos in a deterministic simulator.
@@ -47,6 +48,7 @@ fn scenario_help() -> String {
     for (name, about) in SCENARIOS {
         s.push_str(&format!("  {name:<15} {about}\n"));
     }
+    s.push_str("  multi           Multi-Paxos with a stable leader: phase 1 once, then one round trip per write\n");
     s
 }
 
@@ -55,54 +57,38 @@ fn main() -> ExitCode {
     if cli.no_color || !std::io::stdout().is_terminal() {
         colored::control::set_override(false);
     }
-    let mut setup = match scenarios::build(&cli.scenario, cli.seed) {
-        Ok(s) => s,
+    if cli.scenario == "multi" {
+        return run(multi::scenario(cli.seed), 1_000, &cli);
+    }
+    match scenarios::build(&cli.scenario, cli.seed) {
+        Ok(setup) => run(setup.sim, setup.deadline, &cli),
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            eprintln!("error: {e}, multi");
+            ExitCode::from(2)
         }
-    };
+    }
+}
+
+/// Run `sim` to `deadline` (or step it by hand), print the trace, draw it if asked.
+fn run<P: Process>(mut sim: Sim<P>, deadline: Millis, cli: &Cli) -> ExitCode {
     let filter = Filter {
         sends: cli.sends,
         ..Filter::default()
     };
-    let mut outcome = Ok(());
-    if cli.step {
-        let stdin = std::io::stdin();
-        let mut shown = 0;
-        let mut line = String::new();
-        while setup.sim.next_at().is_some_and(|t| t <= setup.deadline) {
-            outcome = setup.sim.step().map(|_| ());
-            for e in &setup.sim.trace()[shown..] {
-                if filter.shows(&e.event) {
-                    print!("{}", render::colored_line(e));
-                    let _ = std::io::stdout().flush();
-                    line.clear();
-                    if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
-                        return ExitCode::SUCCESS;
-                    }
-                }
-            }
-            shown = setup.sim.trace().len();
-            if outcome.is_err() {
-                break;
-            }
-        }
+    let outcome = if cli.step {
+        step_by_hand(&mut sim, deadline, filter)
     } else {
-        outcome = setup.sim.run_until(setup.deadline);
-        let trace = setup.sim.trace();
+        let outcome = sim.run_until(deadline);
         if cli.json {
-            print!("{}", render::json_lines(trace));
+            print!("{}", render::json_lines(sim.trace()));
         } else {
-            print!("{}", render::colored(trace, filter));
+            print!("{}", render::colored(sim.trace(), filter));
         }
-    }
+        outcome
+    };
     if let Some(path) = &cli.svg {
-        let title = format!("ch04 paxos: {} (seed {})", setup.name, cli.seed);
-        if let Err(e) = std::fs::write(
-            path,
-            svg::render(&title, &setup.sim.ids(), setup.sim.trace()),
-        ) {
+        let title = format!("ch04 paxos: {} (seed {})", cli.scenario, cli.seed);
+        if let Err(e) = std::fs::write(path, svg::render(&title, &sim.ids(), sim.trace())) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
@@ -114,4 +100,31 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Classroom mode: show each event and wait for Enter (end of input stops).
+fn step_by_hand<P: Process>(
+    sim: &mut Sim<P>,
+    deadline: Millis,
+    filter: Filter,
+) -> Result<(), Box<Violation>> {
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    let mut shown = 0;
+    while sim.next_at().is_some_and(|t| t <= deadline) {
+        let outcome = sim.step();
+        for e in &sim.trace()[shown..] {
+            if filter.shows(&e.event) {
+                print!("{}", render::colored_line(e));
+                let _ = std::io::stdout().flush();
+                line.clear();
+                if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
+                    return Ok(());
+                }
+            }
+        }
+        shown = sim.trace().len();
+        outcome?;
+    }
+    Ok(())
 }

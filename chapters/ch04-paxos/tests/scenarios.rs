@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 
 use ch04_paxos::labs;
+use ch04_paxos::multi;
 use ch04_paxos::scenarios;
-use ch04_paxos::sim::{render, svg};
+use ch04_paxos::sim::{render, svg, Millis, Process, Sim};
 
 fn diagram_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -39,17 +40,18 @@ fn check_diagram(name: &str, fresh: &str) {
 /// Run scenario `name` with seed 1 (what `cargo run -p ch04-paxos -- --trace --scenario NAME`
 /// shows), snapshot its trace and check its diagram.
 fn scenario(name: &str) {
-    let mut setup = scenarios::build(name, 1).unwrap();
-    setup
-        .sim
-        .run_until(setup.deadline)
-        .unwrap_or_else(|v| panic!("{v}"));
-    let trace = setup.sim.trace();
+    let setup = scenarios::build(name, 1).unwrap();
+    pin(name, setup.sim, setup.deadline);
+}
+
+fn pin<P: Process>(name: &str, mut sim: Sim<P>, deadline: Millis) {
+    sim.run_until(deadline).unwrap_or_else(|v| panic!("{v}"));
+    let trace = sim.trace();
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!(name, render::plain(trace));
     });
     let title = format!("ch04 paxos: {name} (seed 1)");
-    check_diagram(name, &svg::render(&title, &setup.sim.ids(), trace));
+    check_diagram(name, &svg::render(&title, &sim.ids(), trace));
 }
 
 #[test]
@@ -85,6 +87,11 @@ fn duel_backoff_randomized_back_off_lets_one_proposer_through() {
 #[test]
 fn lossy_losses_duplicates_and_reordering_change_nothing_decided() {
     scenario("lossy");
+}
+
+#[test]
+fn multi_phase_1_once_then_one_round_trip_per_write() {
+    pin("multi", multi::scenario(1), 1_000);
 }
 
 #[test]

@@ -30,3 +30,6 @@ pub mod node;
 pub use ballot::{Ballot, Value};
 pub use msg::{Msg, Note, Timer};
 pub use node::{Config, Durable, Flaw, Paxos, Phase, Proposal, Retry};
+
+#[cfg(test)]
+mod tests;
