@@ -1,1 +1,3 @@
-//! ch04-paxos: to be written.
+//! ch04-paxos (in progress): the deterministic simulator.
+
+pub mod sim;
