@@ -5,4 +5,6 @@
 pub mod notification;
 pub mod peer;
 pub mod quorum;
+pub mod render;
+pub mod sim;
 pub mod vote;

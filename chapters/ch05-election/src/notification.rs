@@ -177,7 +177,7 @@ impl Notification {
 }
 
 impl fmt::Display for Notification {
-    /// `LOOKING, round 1: vote s3 (epoch 0, zxid 0x0)`.
+    /// `LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.state {
             ServerState::Looking => "vote",
@@ -342,7 +342,7 @@ mod tests {
     fn displays_state_round_and_vote() {
         assert_eq!(
             sample().to_string(),
-            "FOLLOWING, round 7: leader s3 (epoch 1, zxid 0x100000002)"
+            "FOLLOWING, round 7: leader n3 (epoch 1, zxid 0x100000002)"
         );
     }
 }

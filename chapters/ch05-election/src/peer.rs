@@ -114,6 +114,8 @@ pub enum Output {
 /// The story of an election, one line each in the trace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Note {
+    /// The process started, with what its disk says.
+    Started { durable: Durable },
     /// Started a round, voting for itself.
     Looking { round: Epoch, vote: Vote },
     /// Adopted a better vote.
@@ -139,24 +141,29 @@ pub enum Note {
 }
 
 fn sids(s: &[Sid]) -> String {
-    let names: Vec<String> = s.iter().map(|s| format!("s{s}")).collect();
+    let names: Vec<String> = s.iter().map(|s| format!("n{s}")).collect();
     names.join(" ")
 }
 
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Note::Started { durable } => write!(
+                f,
+                "zkServer.sh start (currentEpoch {}, last zxid {})",
+                durable.current_epoch, durable.last_logged_zxid
+            ),
             Note::Looking { round, vote } if *vote == Vote::NOBODY => {
-                write!(f, "⇨ LOOKING, round {round}: an observer, votes for nobody")
+                write!(f, "round {round}: an observer, votes for nobody")
             }
             Note::Looking { round, vote } => {
-                write!(f, "⇨ LOOKING, round {round}: votes for itself, {vote}")
+                write!(f, "round {round}: votes for itself, {vote}")
             }
             Note::Switch { vote, why } => write!(f, "switches to {vote}: {why}"),
             Note::NewRound { round, vote } => write!(f, "joins round {round}, votes {vote}"),
             Note::Quorum { vote, voters } => write!(
                 f,
-                "quorum for s{}: {} agree; waits finalizeWait",
+                "quorum for n{}: {} agree; waits finalizeWait",
                 vote.leader,
                 sids(voters)
             ),
@@ -168,13 +175,16 @@ impl fmt::Display for Note {
                 state: ServerState::Leading,
                 round,
                 ..
-            } => write!(f, "⇨ LEADING (round {round})"),
+            } => write!(f, "elected in round {round}: leads"),
             Note::Decided {
-                state,
+                state: ServerState::Observing,
                 leader,
                 round,
-            } => write!(f, "⇨ {state} s{leader} (round {round})"),
-            Note::LeaderLost { leader } => write!(f, "leader s{leader} went silent"),
+            } => write!(f, "n{leader} was elected in round {round}: observes it"),
+            Note::Decided { leader, round, .. } => {
+                write!(f, "n{leader} was elected in round {round}: follows it")
+            }
+            Note::LeaderLost { leader } => write!(f, "leader n{leader} went silent"),
             Note::LostQuorum { heard } => {
                 write!(f, "hears only {}: no quorum, stops leading", sids(heard))
             }
@@ -369,7 +379,12 @@ impl Peer {
     pub fn step(&mut self, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
         match input {
-            Input::Start => self.look_for_leader(&mut out),
+            Input::Start => {
+                out.push(Output::Note(Note::Started {
+                    durable: self.durable,
+                }));
+                self.look_for_leader(&mut out)
+            }
             Input::Receive {
                 from,
                 msg: Message::Notification(n),

@@ -82,10 +82,15 @@ fn votes_for(p: &mut Peer, leader: Sid, voters: &[Sid]) -> Vec<Output> {
 fn a_starting_server_votes_for_itself_and_tells_every_voter() {
     let mut p = Peer::new(2, ensemble(5, &[]), Durable::default());
     let out = p.step(Input::Start);
-    let mut expected = vec![note(Note::Looking {
-        round: 1,
-        vote: vote(2),
-    })];
+    let mut expected = vec![
+        note(Note::Started {
+            durable: Durable::default(),
+        }),
+        note(Note::Looking {
+            round: 1,
+            vote: vote(2),
+        }),
+    ];
     expected.extend(broadcast(5, 2, 1));
     expected.push(poll(200));
     assert_eq!(out, expected);
@@ -335,13 +340,13 @@ fn an_observer_votes_for_nobody_and_is_answered_but_not_counted() {
     let mut o = Peer::new(6, ensemble(5, &[6]), Durable::default());
     let out = o.step(Input::Start);
     assert_eq!(
-        out[1],
+        out[2],
         Output::Send {
             to: 1,
             msg: Message::Notification(Notification::new(LOOKING, Vote::NOBODY, 1)),
         }
     );
-    assert_eq!(out.len(), 1 + 5 + 1, "a note, five voters, a poll");
+    assert_eq!(out.len(), 2 + 5 + 1, "two notes, five voters, a poll");
 
     let mut v = Peer::new(2, ensemble(5, &[6]), Durable::default());
     v.step(Input::Start);

@@ -125,14 +125,14 @@ impl Vote {
 }
 
 impl fmt::Display for Vote {
-    /// `s3 (epoch 0, zxid 0x0)`: who, and why they would be a good leader.
+    /// `n3 (epoch 0, zxid 0x0)`: who, and why they would be a good leader.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.leader == NO_CANDIDATE {
             return f.write_str("nobody");
         }
         write!(
             f,
-            "s{} (epoch {}, zxid {})",
+            "n{} (epoch {}, zxid {})",
             self.leader, self.peer_epoch, self.zxid
         )
     }
