@@ -5,8 +5,7 @@
 //! `--svg FILE`). With `--listen`, runs one real server over TCP.
 
 use ch04_paxos::sim::render::json_lines;
-use ch04_paxos::sim::svg;
-use ch05_election::render::{header, line, status, transcript};
+use ch05_election::render::{diagram, header, line, status, transcript};
 use ch05_election::sim::{finish, run, setup, ScenarioName, Story};
 use clap::Parser;
 use std::io::{BufRead, IsTerminal, Write};
@@ -72,7 +71,7 @@ fn main() -> ExitCode {
     };
     if let Some(path) = &args.svg {
         let title = format!("ch05 {}", setup.name.as_str());
-        if let Err(e) = std::fs::write(path, svg::render(&title, &run.ids, &run.story)) {
+        if let Err(e) = std::fs::write(path, diagram(&title, &run)) {
             eprintln!("cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }

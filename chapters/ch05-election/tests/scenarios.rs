@@ -5,8 +5,7 @@
 //! `KEEPER_BLESS=1 cargo test -p ch05-election --test scenarios`, then look
 //! at them before committing.
 
-use ch04_paxos::sim::svg;
-use ch05_election::render::transcript;
+use ch05_election::render::{diagram, transcript};
 use ch05_election::sim::{run, setup, ScenarioName};
 use std::path::PathBuf;
 
@@ -17,10 +16,7 @@ fn transcript_of(name: ScenarioName) -> (String, String) {
     let run = run(&setup, SEED).expect("no invariant breaks");
     assert!(run.settled, "{}: every server decides", name.as_str());
     let title = format!("ch05 {}", name.as_str());
-    (
-        transcript(&setup, SEED, &run, false),
-        svg::render(&title, &run.ids, &run.story),
-    )
+    (transcript(&setup, SEED, &run, false), diagram(&title, &run))
 }
 
 fn check(name: ScenarioName) {
