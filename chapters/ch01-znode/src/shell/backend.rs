@@ -153,7 +153,7 @@ impl LocalBackend {
 }
 
 /// The stat a write reports, when it reports one.
-fn result_stat(result: TxnResult) -> Stat {
+pub fn result_stat(result: TxnResult) -> Stat {
     match result {
         TxnResult::Created { stat, .. }
         | TxnResult::DataSet { stat, .. }

@@ -134,21 +134,21 @@ pub fn tokenize(line: &str) -> Vec<String> {
 }
 
 /// One command's options for the commons-cli emulation: (letter, takes a value).
-type OptionSpec = &'static [(char, bool)];
+pub type OptionSpec = &'static [(char, bool)];
 
 /// Options seen and positional arguments left (the command name is `args[0]`, as in zkCli).
 #[derive(Debug, Default)]
-struct Words {
+pub struct Words {
     flags: Vec<(char, Option<String>)>,
-    args: Vec<String>,
+    pub args: Vec<String>,
 }
 
 impl Words {
-    fn has(&self, c: char) -> bool {
+    pub fn has(&self, c: char) -> bool {
         self.flags.iter().any(|(f, _)| *f == c)
     }
 
-    fn value(&self, c: char) -> Option<&str> {
+    pub fn value(&self, c: char) -> Option<&str> {
         self.flags
             .iter()
             .find(|(f, _)| *f == c)
@@ -161,7 +161,7 @@ fn is_negative_number(word: &str) -> bool {
 }
 
 /// commons-cli `DefaultParser.parse` for short options.
-fn parse_options(words: &[String], spec: OptionSpec) -> Result<Words, String> {
+pub fn parse_options(words: &[String], spec: OptionSpec) -> Result<Words, String> {
     let takes_value = |c: char| spec.iter().find(|(o, _)| *o == c).map(|(_, v)| *v);
     let is_option = |w: &str| {
         w.len() > 1 && w.starts_with('-') && !is_negative_number(w) && {
