@@ -107,7 +107,8 @@ impl WireBackend {
     }
 }
 
-/// A reply body that does not belong to the request.
+/// A reply body that does not belong to the request: the server broke
+/// protocol, which the Java client reports as a marshalling error.
 fn mismatch<T>(_: Response) -> Result<T, ZkError> {
     Err(ZkError::MarshallingError)
 }
