@@ -205,7 +205,7 @@ impl WatchRegistry {
         check_path(path)?;
         let before = self.held(session, path);
         let standard = Some(WatcherMode::Standard);
-        match watcher_type {
+        let removed = match watcher_type {
             WatcherType::Children => self.child_watches.remove_watch(path, session, standard),
             WatcherType::Data => self.data_watches.remove_watch(path, session, standard),
             WatcherType::Persistent => {
@@ -222,11 +222,9 @@ impl WatchRegistry {
                 self.data_watches.remove_watch(path, session, None) || child
             }
         };
-        let after = self.held(session, path);
-        let removed = before.removed_since(after);
-        match removed.is_empty() {
-            true => Err(ZkError::NoWatcher),
-            false => Ok(removed),
+        match removed {
+            true => Ok(before.removed_since(self.held(session, path))),
+            false => Err(ZkError::NoWatcher),
         }
     }
     // ANCHOR_END: remove_watches
@@ -316,8 +314,8 @@ impl WatchRegistry {
         Held {
             data: data.has(WatcherMode::Standard),
             child: child.has(WatcherMode::Standard),
-            persistent: data.has(WatcherMode::Persistent)
-                || data.has(WatcherMode::PersistentRecursive),
+            persistent: data.has(WatcherMode::Persistent),
+            recursive: data.has(WatcherMode::PersistentRecursive),
         }
     }
 }
@@ -329,6 +327,7 @@ struct Held {
     data: bool,
     child: bool,
     persistent: bool,
+    recursive: bool,
 }
 
 impl Held {
@@ -339,7 +338,7 @@ impl Held {
             (self.data && !after.data, EventType::DataWatchRemoved),
             (self.child && !after.child, EventType::ChildWatchRemoved),
             (
-                self.persistent && !after.persistent,
+                (self.persistent && !after.persistent) || (self.recursive && !after.recursive),
                 EventType::PersistentWatchRemoved,
             ),
         ]
