@@ -38,6 +38,7 @@
 //!   `-w`, `addWatch`, `removewatches` and `printwatches`.
 //! - [`trace`], [`render`]: the chapter's `Event` and its plain, coloured and JSON lines.
 //! - [`demo`]: the seed's two-client demo that `--trace` replays.
+//! - [`diagram`]: the same trace as an SVG sequence diagram, for the book.
 //! - [`labs`]: servers up/down, configuration push, and the burst exercise.
 //!
 //! # How it differs from ZooKeeper
@@ -49,6 +50,7 @@
 //! ordered sets so every run delivers in the same order.
 
 pub mod demo;
+pub mod diagram;
 pub mod event;
 pub mod labs;
 pub mod manager;
