@@ -18,7 +18,7 @@
 //!
 //! Upstream keeps a queue of not-yet-applied changes (`outstandingChanges`, one
 //! `ChangeRecord` per touched path) so it can prep request *n+1* before request *n* is
-//! applied. Here [`Pending`] plays that role within one request (a multi); the tree itself is
+//! applied. Here `Pending` plays that role within one request (a multi); the tree itself is
 //! the applied state.
 
 use crate::acl::Acl;
