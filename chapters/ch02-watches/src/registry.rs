@@ -229,7 +229,9 @@ impl WatchRegistry {
     }
     // ANCHOR_END: remove_watches
 
-    /// The session's connection closed: forget all its watches (`DataTree.removeCnxn`).
+    /// The session's connection closed — because the session ended, or just the socket: forget
+    /// all its watches (`DataTree.removeCnxn`). A client that reconnects to a live session sends
+    /// them back with `SetWatches`.
     pub fn close_session(&mut self, session: SessionId) {
         self.data_watches.remove_watcher(session);
         self.child_watches.remove_watcher(session);

@@ -212,3 +212,15 @@ fn set_watches_on_reconnect_fires_what_the_client_missed() {
         ["0x2 NodeDataChanged /other"]
     );
 }
+
+#[test]
+fn a_lost_connection_drops_the_watches_but_keeps_the_ephemerals() {
+    // DataTree.removeCnxn runs when the socket closes; the session (and its ephemerals) lives
+    // until it expires or is closed. The client re-sends its watches with SetWatches.
+    let (mut server, a, b) = two_clients();
+    server.submit(b, 0, &create("/sanguo/b", CreateMode::Ephemeral));
+    server.get_data(b, "/sanguo", true).unwrap();
+    server.connection_lost(b);
+    assert!(told(&mut server, a, &set("/sanguo", "unheard")).is_empty());
+    assert!(server.tree().stat("/sanguo/b").is_ok());
+}
