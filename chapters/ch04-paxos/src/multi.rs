@@ -10,9 +10,10 @@
 //!
 //! | Multi-Paxos (here)                      | Zab (ZooKeeper)                                      |
 //! |-----------------------------------------|------------------------------------------------------|
-//! | ballot, owned by the leader             | epoch, owned by the leader (`Leader.newEpoch`)       |
+//! | ballot: a round above all seen          | epoch: `max(acceptedEpoch of a quorum) + 1`          |
 //! | (ballot, slot)                          | zxid = (epoch, counter), shown as `0x..` hex         |
-//! | phase 1 once: Prepare / Promise + log   | election, then discovery and sync (`NEWLEADER`, `ACKEPOCH`) |
+//! | phase 1 once: `Prepare(ballot)`         | discovery: `LEADERINFO(new epoch)`                   |
+//! | `Promise` + everything accepted         | `ACKEPOCH` + the follower's last zxid, then sync     |
 //! | `Accept(ballot, slot, v)`               | `PROPOSAL(zxid, txn)`                                |
 //! | `Accepted(ballot, slot)`                | `ACK(zxid)`                                          |
 //! | `Commit(slot)` after a majority         | `COMMIT(zxid)` after a quorum of ACKs                |

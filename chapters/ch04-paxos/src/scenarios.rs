@@ -177,7 +177,7 @@ fn duel(seed: u64, retry: Retry) -> (Sim<Paxos>, Millis) {
     // n2 starts 15ms after n1. With a fixed 30ms retry, each Prepare lands between the other's
     // Prepare and its Accept: every Accept meets a higher promise.
     let nodes = cluster(&[(1, "a", 0, retry), (2, "b", 15, retry)], &[3, 4, 5], None);
-    (simulate(seed, Network::default(), nodes), 150)
+    (simulate(seed, Network::default(), nodes), 95)
 }
 
 fn lossy(seed: u64) -> (Sim<Paxos>, Millis) {
