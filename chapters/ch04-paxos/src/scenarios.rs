@@ -63,6 +63,7 @@ pub fn build(name: &str, seed: u64) -> Result<Setup, String> {
         "competing" => competing(seed),
         "acceptor-crash" => acceptor_crash(seed),
         "majority-down" => majority_down(seed),
+        // ANCHOR: duels
         "duel" => duel(seed, Retry::Fixed(30)),
         "duel-backoff" => duel(
             seed,
@@ -71,6 +72,7 @@ pub fn build(name: &str, seed: u64) -> Result<Setup, String> {
                 max_ms: 80,
             },
         ),
+        // ANCHOR_END: duels
         "lossy" => lossy(seed),
         "random" => random(seed),
         "forgetful" => forgetful(seed),
@@ -173,12 +175,14 @@ fn majority_down(seed: u64) -> (Sim<Paxos>, Millis) {
     )
 }
 
+// ANCHOR: duel
 fn duel(seed: u64, retry: Retry) -> (Sim<Paxos>, Millis) {
     // n2 starts 15ms after n1. With a fixed 30ms retry, each Prepare lands between the other's
     // Prepare and its Accept: every Accept meets a higher promise.
     let nodes = cluster(&[(1, "a", 0, retry), (2, "b", 15, retry)], &[3, 4, 5], None);
     (simulate(seed, Network::default(), nodes), 95)
 }
+// ANCHOR_END: duel
 
 fn lossy(seed: u64) -> (Sim<Paxos>, Millis) {
     let retry = Retry::Random {

@@ -11,6 +11,7 @@ use ch04_paxos::sim::{check_seeds, Network, Scenario, Sim};
 
 const SEEDS: u64 = 10_000;
 
+// ANCHOR: safety
 #[test]
 fn no_two_learners_disagree_and_chosen_stays_chosen_over_10000_faulty_runs() {
     let build = |seed| {
@@ -24,6 +25,7 @@ fn no_two_learners_disagree_and_chosen_stays_chosen_over_10000_faulty_runs() {
         Err(v) => panic!("{v}"),
     }
 }
+// ANCHOR_END: safety
 
 #[test]
 fn the_random_runs_really_exercise_faults_and_competition() {

@@ -11,6 +11,7 @@ use crate::sim::{Input, Millis, NodeId, Output, Process};
 
 type Out = Output<Msg, Timer, Note>;
 
+// ANCHOR: retry
 /// When a proposer whose round failed tries again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Retry {
@@ -19,6 +20,7 @@ pub enum Retry {
     /// A delay drawn by the simulator from `min_ms..=max_ms`: rhythms drift apart and one wins.
     Random { min_ms: Millis, max_ms: Millis },
 }
+// ANCHOR_END: retry
 
 /// What a node wants to propose, if it is a proposer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -374,6 +376,7 @@ fn send(to: NodeId, msg: Msg) -> Out {
     Output::Send { to, msg }
 }
 
+// ANCHOR: retry_timer
 fn retry_timer(retry: Retry) -> Out {
     match retry {
         Retry::Fixed(after_ms) => Output::SetTimer {
@@ -387,6 +390,7 @@ fn retry_timer(retry: Retry) -> Out {
         },
     }
 }
+// ANCHOR_END: retry_timer
 
 fn keep_highest(highest: &mut Option<(Ballot, Value)>, reported: Option<(Ballot, Value)>) {
     if let Some((b, v)) = reported {
