@@ -212,10 +212,37 @@ impl<P: Process> Sim<P> {
     }
 
     /// Queue every action of `scenario` at its time.
+    /// Panics if the scenario names a node that does not exist (a bug in the caller); use
+    /// [`Sim::try_schedule`] for a scenario that came from a user.
     pub fn schedule(&mut self, scenario: Scenario<P::Msg, P::Timer>) {
+        self.try_schedule(scenario)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Queue every action of `scenario`, or explain which node it names that does not exist
+    /// (nothing is queued then).
+    pub fn try_schedule(&mut self, scenario: Scenario<P::Msg, P::Timer>) -> Result<(), String> {
+        for (at, action) in scenario.actions() {
+            let named: Vec<NodeId> = match action {
+                Action::Crash(n) | Action::Restart(n) | Action::Inject { node: n, .. } => vec![*n],
+                Action::Partition(groups) => groups.iter().flatten().copied().collect(),
+                Action::Heal | Action::Network(_) => vec![],
+            };
+            if let Some(n) = named.iter().find(|n| self.index(**n).is_none()) {
+                return Err(format!(
+                    "at {at}ms `{action}`: there is no node n{n} (nodes: {})",
+                    self.ids()
+                        .iter()
+                        .map(|i| format!("n{i}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+        }
         for (at, action) in scenario.actions().iter().cloned() {
             self.push(at, Pending::Action(action));
         }
+        Ok(())
     }
 
     /// The builder form of [`Sim::schedule`].

@@ -413,3 +413,18 @@ fn the_svg_is_a_pure_function_of_the_trace() {
         assert!(a.contains(mark), "missing {mark}");
     }
 }
+
+#[test]
+fn a_scenario_naming_a_missing_node_is_refused_whole() {
+    let mut sim = echo_sim(1, Network::default());
+    let e = sim
+        .try_schedule(Scenario::parse("at 5 crash n1\nat 9 partition n1 | n7").unwrap())
+        .unwrap_err();
+    assert_eq!(
+        e,
+        "at 9ms `partition {n1} | {n7}`: there is no node n7 (nodes: n1 n2 n3)"
+    );
+    assert_eq!(sim.next_at(), Some(0), "only the start-ups are queued");
+    sim.run_until(100).unwrap();
+    assert!(sim.is_up(1), "the crash was not queued either");
+}
