@@ -72,6 +72,8 @@ enum Pending<P: Process> {
         id: u64,
         sent_at: Millis,
         msg: P::Msg,
+        /// For a message to oneself, the sender's incarnation: it dies with the sender.
+        incarnation: Option<u64>,
     },
     Timer {
         node: usize,
@@ -117,6 +119,8 @@ struct Slot<P: Process> {
     group: u32,
     /// Last status traced, to trace only changes.
     status: String,
+    /// How many times the node has crashed.
+    incarnation: u64,
 }
 
 type Recover<P> = Box<dyn Fn(&P) -> P>;
@@ -169,6 +173,7 @@ impl<P: Process> Sim<P> {
                     timers: Vec::new(),
                     group: 0,
                     status: String::new(),
+                    incarnation: 0,
                 })
                 .collect(),
             queue: BinaryHeap::new(),
@@ -325,7 +330,8 @@ impl<P: Process> Sim<P> {
                 id,
                 sent_at,
                 msg,
-            } => self.deliver(from, to, id, sent_at, msg),
+                incarnation,
+            } => self.deliver(from, to, id, sent_at, msg, incarnation),
             Pending::Timer {
                 node,
                 timer,
@@ -525,7 +531,9 @@ impl<P: Process> Sim<P> {
             return self.drop_msg(from, to, id, now, DropReason::NoSuchNode, msg);
         };
         if from == to {
-            // A node's message to itself never crosses the network.
+            // A node's message to itself never crosses the network, but it is lost if the node
+            // crashes before reading it.
+            let incarnation = Some(self.slots[dst].incarnation);
             return self.push(
                 now + self.net.latency_min_ms,
                 Pending::Deliver {
@@ -534,6 +542,7 @@ impl<P: Process> Sim<P> {
                     id,
                     sent_at: now,
                     msg,
+                    incarnation,
                 },
             );
         }
@@ -574,13 +583,23 @@ impl<P: Process> Sim<P> {
                 id,
                 sent_at,
                 msg,
+                incarnation: None,
             },
         );
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, sent_at: Millis, msg: P::Msg) {
+    fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        sent_at: Millis,
+        msg: P::Msg,
+        incarnation: Option<u64>,
+    ) {
         let dst = self.index(to).expect("checked at send");
-        if !self.slots[dst].up {
+        let slot = &self.slots[dst];
+        if !slot.up || incarnation.is_some_and(|inc| inc != slot.incarnation) {
             return self.drop_msg(from, to, id, sent_at, DropReason::Down, msg);
         }
         // A partition that started while the message was in flight catches it too.
@@ -608,6 +627,7 @@ impl<P: Process> Sim<P> {
                 if self.slots[i].up {
                     let slot = &mut self.slots[i];
                     slot.up = false;
+                    slot.incarnation += 1;
                     slot.timers.clear();
                     slot.process = (self.recover)(&slot.process);
                     slot.status = String::from("crashed");

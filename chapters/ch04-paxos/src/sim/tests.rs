@@ -428,3 +428,19 @@ fn a_scenario_naming_a_missing_node_is_refused_whole() {
     sim.run_until(100).unwrap();
     assert!(sim.is_up(1), "the crash was not queued either");
 }
+
+#[test]
+fn a_message_to_oneself_dies_with_its_sender() {
+    // Sent at 0, due at 10; the node crashes at 5 and is back at 8: the note is gone.
+    let s = Scenario::new()
+        .inject(0, 1, tell("send 1 note to self"))
+        .crash(5, 1)
+        .restart(8, 1);
+    let mut sim = echo_sim(1, Network::default()).with_scenario(s);
+    sim.run_until(100).unwrap();
+    assert!(
+        plain(sim.trace()).contains("    10ms  n1 → n1  note to self  ✗ receiver down"),
+        "{}",
+        plain(sim.trace())
+    );
+}
