@@ -86,10 +86,7 @@ fn run<P: Process>(mut sim: Sim<P>, deadline: Millis, cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let filter = Filter {
-        sends: cli.sends,
-        ..Filter::default()
-    };
+    let filter = Filter { sends: cli.sends, ..Filter::default() };
     let outcome = if cli.step {
         step_by_hand(&mut sim, deadline, filter)
     } else {

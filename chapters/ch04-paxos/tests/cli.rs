@@ -3,17 +3,11 @@
 use std::process::Command;
 
 fn ch04(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ch04-paxos"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_ch04-paxos")).args(args).output().expect("the binary runs")
 }
 
 fn snapshot_body(name: &str) -> String {
-    let path = format!(
-        "{}/tests/snapshots/scenarios__{name}.snap",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/snapshots/scenarios__{name}.snap", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     // The book includes from line 4: the header is exactly three lines.
     text.lines().skip(3).map(|l| format!("{l}\n")).collect()
@@ -23,19 +17,13 @@ fn snapshot_body(name: &str) -> String {
 fn the_default_run_is_the_basic_scenario_the_book_shows() {
     let out = ch04(&["--trace", "--no-color"]);
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        snapshot_body("basic")
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), snapshot_body("basic"));
 }
 
 #[test]
 fn the_multi_scenario_prints_its_snapshot() {
     let out = ch04(&["--trace", "--scenario", "multi"]);
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        snapshot_body("multi")
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), snapshot_body("multi"));
 }
 
 #[test]
@@ -52,29 +40,18 @@ fn json_prints_one_object_per_event() {
 #[test]
 fn svg_writes_the_diagram_the_book_embeds() {
     let path = std::env::temp_dir().join(format!("ch04-cli-test-{}.svg", std::process::id()));
-    let out = ch04(&[
-        "--trace",
-        "--scenario",
-        "competing",
-        "--svg",
-        path.to_str().unwrap(),
-    ]);
+    let out = ch04(&["--trace", "--scenario", "competing", "--svg", path.to_str().unwrap()]);
     assert!(out.status.success());
     let written = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    let book = format!(
-        "{}/../../book/src/diagrams/ch04-competing.svg",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let book = format!("{}/../../book/src/diagrams/ch04-competing.svg", env!("CARGO_MANIFEST_DIR"));
     assert_eq!(written, std::fs::read_to_string(book).unwrap());
 }
 
 #[test]
 fn a_failing_seed_exits_non_zero_and_prints_the_replay_command() {
-    let seed = ch04_paxos::labs::find_disagreement(0..2_000)
-        .expect("the lab finds one")
-        .seed
-        .to_string();
+    let seed =
+        ch04_paxos::labs::find_disagreement(0..2_000).expect("the lab finds one").seed.to_string();
     let out = ch04(&["--trace", "--scenario", "forgetful", "--seed", &seed]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();

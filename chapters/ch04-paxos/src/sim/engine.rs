@@ -220,8 +220,7 @@ impl<P: Process> Sim<P> {
     /// Panics if the scenario names a node that does not exist (a bug in the caller); use
     /// [`Sim::try_schedule`] for a scenario that came from a user.
     pub fn schedule(&mut self, scenario: Scenario<P::Msg, P::Timer>) {
-        self.try_schedule(scenario)
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.try_schedule(scenario).unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Queue every action of `scenario`, or explain which node it names that does not exist
@@ -236,11 +235,7 @@ impl<P: Process> Sim<P> {
             if let Some(n) = named.iter().find(|n| self.index(**n).is_none()) {
                 return Err(format!(
                     "at {at}ms `{action}`: there is no node n{n} (nodes: {})",
-                    self.ids()
-                        .iter()
-                        .map(|i| format!("n{i}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    self.ids().iter().map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ")
                 ));
             }
         }
@@ -324,19 +319,10 @@ impl<P: Process> Sim<P> {
                     self.feed(i, super::Input::Start);
                 }
             }
-            Pending::Deliver {
-                from,
-                to,
-                id,
-                sent_at,
-                msg,
-                incarnation,
-            } => self.deliver(from, to, id, sent_at, msg, incarnation),
-            Pending::Timer {
-                node,
-                timer,
-                generation,
-            } => self.fire(node, timer, generation),
+            Pending::Deliver { from, to, id, sent_at, msg, incarnation } => {
+                self.deliver(from, to, id, sent_at, msg, incarnation)
+            }
+            Pending::Timer { node, timer, generation } => self.fire(node, timer, generation),
             Pending::Action(action) => self.act(action),
         }
         self.check()?;
@@ -382,19 +368,12 @@ impl<P: Process> Sim<P> {
 
     fn push(&mut self, at: Millis, what: Pending<P>) {
         self.seq += 1;
-        self.queue.push(Scheduled {
-            at,
-            seq: self.seq,
-            what,
-        });
+        self.queue.push(Scheduled { at, seq: self.seq, what });
     }
 
     fn record(&mut self, event: impl FnOnce() -> EventOf<P>) {
         if self.tracing {
-            self.trace.push(Entry {
-                at: self.now,
-                event: event(),
-            });
+            self.trace.push(Entry { at: self.now, event: event() });
         }
     }
 
@@ -417,11 +396,7 @@ impl<P: Process> Sim<P> {
             match output {
                 super::Output::Send { to, msg } => self.send(me, to, msg),
                 super::Output::SetTimer { timer, after_ms } => self.arm(i, timer, after_ms),
-                super::Output::SetRandomTimer {
-                    timer,
-                    min_ms,
-                    max_ms,
-                } => {
+                super::Output::SetRandomTimer { timer, min_ms, max_ms } => {
                     let after_ms = self.rng.between(min_ms, max_ms);
                     self.arm(i, timer, after_ms);
                 }
@@ -448,30 +423,16 @@ impl<P: Process> Sim<P> {
         let node = self.slots[i].process.id();
         if self.tracing {
             let timer = timer.clone();
-            self.record(|| Event::TimerSet {
-                node,
-                timer,
-                after_ms,
-            });
+            self.record(|| Event::TimerSet { node, timer, after_ms });
         }
-        self.push(
-            self.now + after_ms,
-            Pending::Timer {
-                node: i,
-                timer,
-                generation,
-            },
-        );
+        self.push(self.now + after_ms, Pending::Timer { node: i, timer, generation });
     }
 
     fn fire(&mut self, i: usize, timer: P::Timer, generation: u64) {
         let timers = &mut self.slots[i].timers;
         // A timer fires only if it is still armed with this generation: not cancelled, not
         // re-armed since, not lost in a crash.
-        let Some(k) = timers
-            .iter()
-            .position(|(t, g)| *g == generation && *t == timer)
-        else {
+        let Some(k) = timers.iter().position(|(t, g)| *g == generation && *t == timer) else {
             return;
         };
         timers.swap_remove(k);
@@ -489,9 +450,7 @@ impl<P: Process> Sim<P> {
     }
 
     fn latency(&mut self) -> Millis {
-        let base = self
-            .rng
-            .between(self.net.latency_min_ms, self.net.latency_max_ms);
+        let base = self.rng.between(self.net.latency_min_ms, self.net.latency_max_ms);
         if self.rng.chance(self.net.reorder) {
             base + self.rng.between(1, self.net.reorder_delay_ms.max(1))
         } else {
@@ -509,14 +468,7 @@ impl<P: Process> Sim<P> {
         msg: P::Msg,
     ) {
         self.stats.dropped += 1;
-        self.record(|| Event::Drop {
-            from,
-            to,
-            id,
-            sent_at,
-            reason,
-            msg,
-        });
+        self.record(|| Event::Drop { from, to, id, sent_at, reason, msg });
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
@@ -536,14 +488,7 @@ impl<P: Process> Sim<P> {
             let incarnation = Some(self.slots[dst].incarnation);
             return self.push(
                 now + self.net.latency_min_ms,
-                Pending::Deliver {
-                    from,
-                    to,
-                    id,
-                    sent_at: now,
-                    msg,
-                    incarnation,
-                },
+                Pending::Deliver { from, to, id, sent_at: now, msg, incarnation },
             );
         }
         let src = self.index(from).expect("sender exists");
@@ -559,13 +504,7 @@ impl<P: Process> Sim<P> {
             self.stats.duplicated += 1;
             if self.tracing {
                 let msg = msg.clone();
-                self.record(|| Event::Duplicate {
-                    from,
-                    to,
-                    id,
-                    copy,
-                    msg,
-                });
+                self.record(|| Event::Duplicate { from, to, id, copy, msg });
             }
             self.in_flight(from, to, copy, msg.clone());
         }
@@ -575,17 +514,7 @@ impl<P: Process> Sim<P> {
     /// Put a message on the wire with a latency drawn now.
     fn in_flight(&mut self, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
         let (sent_at, at) = (self.now, self.now + self.latency());
-        self.push(
-            at,
-            Pending::Deliver {
-                from,
-                to,
-                id,
-                sent_at,
-                msg,
-                incarnation: None,
-            },
-        );
+        self.push(at, Pending::Deliver { from, to, id, sent_at, msg, incarnation: None });
     }
 
     fn deliver(
@@ -609,13 +538,7 @@ impl<P: Process> Sim<P> {
         self.stats.delivered += 1;
         if self.tracing {
             let msg = msg.clone();
-            self.record(|| Event::Deliver {
-                from,
-                to,
-                id,
-                sent_at,
-                msg,
-            });
+            self.record(|| Event::Deliver { from, to, id, sent_at, msg });
         }
         self.feed(dst, super::Input::Receive { from, msg });
     }
@@ -645,10 +568,7 @@ impl<P: Process> Sim<P> {
             Action::Partition(groups) => {
                 for slot in &mut self.slots {
                     let id = slot.process.id();
-                    let g = groups
-                        .iter()
-                        .position(|g| g.contains(&id))
-                        .unwrap_or(groups.len());
+                    let g = groups.iter().position(|g| g.contains(&id)).unwrap_or(groups.len());
                     slot.group = g as u32;
                 }
                 self.record(|| Event::Partition { groups });
@@ -692,21 +612,14 @@ impl<P: Process> Sim<P> {
         let Some((invariant, message)) = failed else {
             return Ok(());
         };
-        self.record(|| Event::Violation {
-            invariant: invariant.clone(),
-            message: message.clone(),
-        });
+        self.record(|| Event::Violation { invariant: invariant.clone(), message: message.clone() });
         let v = Box::new(Violation {
             invariant,
             message,
             seed: self.seed,
             at: self.now,
             steps: self.stats.steps,
-            trace: if self.tracing {
-                Some(render::plain(&self.trace))
-            } else {
-                None
-            },
+            trace: if self.tracing { Some(render::plain(&self.trace)) } else { None },
             replay: self.replay.clone(),
         });
         self.violation = Some(v.clone());

@@ -148,11 +148,7 @@ pub enum Output<M, T, N> {
     SetTimer { timer: T, after_ms: Millis },
     /// Like `SetTimer`, but the simulator draws the delay from `min_ms..=max_ms` with its seeded
     /// RNG: how a node gets randomness (a randomized back-off) without reading any itself.
-    SetRandomTimer {
-        timer: T,
-        min_ms: Millis,
-        max_ms: Millis,
-    },
+    SetRandomTimer { timer: T, min_ms: Millis, max_ms: Millis },
     /// Disarm a timer; cancelling a timer that is not armed does nothing.
     CancelTimer(T),
     /// A fact worth tracing: a role change, a decision.

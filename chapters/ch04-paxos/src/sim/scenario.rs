@@ -67,9 +67,7 @@ pub struct Scenario<M, T> {
 
 impl<M, T> Default for Scenario<M, T> {
     fn default() -> Self {
-        Scenario {
-            actions: Vec::new(),
-        }
+        Scenario { actions: Vec::new() }
     }
 }
 
@@ -127,10 +125,7 @@ impl<M, T> Scenario<M, T> {
 
     /// From `at_ms` on, messages take `min_ms..=max_ms`.
     pub fn latency(self, at_ms: Millis, min_ms: Millis, max_ms: Millis) -> Self {
-        self.at(
-            at_ms,
-            Action::Network(NetChange::Latency { min_ms, max_ms }),
-        )
+        self.at(at_ms, Action::Network(NetChange::Latency { min_ms, max_ms }))
     }
 
     /// Feed `node` an input at `at_ms`.
@@ -156,9 +151,7 @@ impl<M, T> Scenario<M, T> {
                 _ => return Err(err("expected `at <ms> <action>`")),
             };
             let node = |w: &str| -> Result<NodeId, String> {
-                w.trim_start_matches('n')
-                    .parse()
-                    .map_err(|_| err("bad node id"))
+                w.trim_start_matches('n').parse().map_err(|_| err("bad node id"))
             };
             let prob = |w: &str| -> Result<f64, String> {
                 w.parse::<f64>()
@@ -180,10 +173,7 @@ impl<M, T> Scenario<M, T> {
                     if lo > hi {
                         return Err(err("latency range is empty"));
                     }
-                    Action::Network(NetChange::Latency {
-                        min_ms: lo,
-                        max_ms: hi,
-                    })
+                    Action::Network(NetChange::Latency { min_ms: lo, max_ms: hi })
                 }
                 ["partition", groups @ ..] => {
                     let mut out = vec![Vec::new()];
@@ -191,9 +181,7 @@ impl<M, T> Scenario<M, T> {
                         if *w == "|" {
                             out.push(Vec::new());
                         } else {
-                            out.last_mut()
-                                .expect("starts with one group")
-                                .push(node(w)?);
+                            out.last_mut().expect("starts with one group").push(node(w)?);
                         }
                     }
                     Action::Partition(out)
