@@ -20,7 +20,8 @@ const LEFT: i64 = 70;
 const TOP: i64 = 56;
 const ROW_H: i64 = 22;
 
-const PALETTE: [&str; 6] = ["#0e7c86", "#2f8f2f", "#9b3fa8", "#2f5fb3", "#b07800", "#c0392b"];
+const PALETTE: [&str; 8] =
+    ["#0e7c86", "#2f8f2f", "#9b3fa8", "#2f5fb3", "#b07800", "#c0392b", "#5d4037", "#546e7a"];
 
 /// The colour of node `id`'s lifeline and header.
 fn color(id: NodeId) -> &'static str {
