@@ -85,7 +85,7 @@ fn a_distinguished_proposer_gets_a_value_chosen_despite_loss_and_a_minority_cras
             drop: 0.2,
             duplicate: 0.1,
             reorder: 0.2,
-            reorder_delay_ms: 40,
+            ..Network::default()
         };
         let faults = Scenario::new().crash(15, 5);
         let mut sim = simulate(seed, net, nodes).tracing(false).with_scenario(faults);

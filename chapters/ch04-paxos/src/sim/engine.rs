@@ -31,6 +31,9 @@ pub struct Network {
     pub reorder: f64,
     /// The longest extra hold-back of a reordered message.
     pub reorder_delay_ms: Millis,
+    /// Links are FIFO, like TCP connections: a message never overtakes an earlier one from the
+    /// same sender to the same receiver (it may still be lost or duplicated).
+    pub fifo: bool,
 }
 
 impl Default for Network {
@@ -44,6 +47,7 @@ impl Default for Network {
             duplicate: 0.0,
             reorder: 0.0,
             reorder_delay_ms: 50,
+            fifo: false,
         }
     }
 }
@@ -134,6 +138,8 @@ pub struct Sim<P: Process> {
     net: Network,
     slots: Vec<Slot<P>>,
     queue: BinaryHeap<Scheduled<P>>,
+    /// With FIFO links: the latest arrival time scheduled on each (sender, receiver) link.
+    link_arrival: std::collections::HashMap<(NodeId, NodeId), Millis>,
     seq: u64,
     next_msg: u64,
     recover: Recover<P>,
@@ -177,6 +183,7 @@ impl<P: Process> Sim<P> {
                 })
                 .collect(),
             queue: BinaryHeap::new(),
+            link_arrival: Default::default(),
             seq: 0,
             next_msg: 0,
             recover: Box::new(recover),
@@ -513,7 +520,13 @@ impl<P: Process> Sim<P> {
 
     /// Put a message on the wire with a latency drawn now.
     fn in_flight(&mut self, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
-        let (sent_at, at) = (self.now, self.now + self.latency());
+        let (sent_at, mut at) = (self.now, self.now + self.latency());
+        if self.net.fifo {
+            // Never before the last message on this link; equal times keep send order.
+            let last = self.link_arrival.entry((from, to)).or_insert(0);
+            at = at.max(*last);
+            *last = at;
+        }
         self.push(at, Pending::Deliver { from, to, id, sent_at, msg, incarnation: None });
     }
 
@@ -584,6 +597,7 @@ impl<P: Process> Sim<P> {
                     NetChange::Drop(p) => self.net.drop = p,
                     NetChange::Duplicate(p) => self.net.duplicate = p,
                     NetChange::Reorder(p) => self.net.reorder = p,
+                    NetChange::Fifo(on) => self.net.fifo = on,
                     NetChange::Latency { min_ms, max_ms } => {
                         self.net.latency_min_ms = min_ms;
                         self.net.latency_max_ms = max_ms;

@@ -18,6 +18,7 @@
 //! ```text
 //! at 0   latency 5..15
 //! at 0   drop 0.1
+//! at 0   fifo on          # links keep order, like TCP
 //! at 40  crash n3
 //! at 50  partition n1 n2 | n3
 //! at 120 heal
@@ -128,6 +129,11 @@ impl<M, T> Scenario<M, T> {
         self.at(at_ms, Action::Network(NetChange::Latency { min_ms, max_ms }))
     }
 
+    /// From `at_ms` on, links are FIFO (like TCP connections) or not.
+    pub fn fifo(self, at_ms: Millis, on: bool) -> Self {
+        self.at(at_ms, Action::Network(NetChange::Fifo(on)))
+    }
+
     /// Feed `node` an input at `at_ms`.
     pub fn inject(self, at_ms: Millis, node: NodeId, input: Input<M, T>) -> Self {
         self.at(at_ms, Action::Inject { node, input })
@@ -163,6 +169,8 @@ impl<M, T> Scenario<M, T> {
                 ["crash", n] => Action::Crash(node(n)?),
                 ["restart", n] => Action::Restart(node(n)?),
                 ["heal"] => Action::Heal,
+                ["fifo", "on"] => Action::Network(NetChange::Fifo(true)),
+                ["fifo", "off"] => Action::Network(NetChange::Fifo(false)),
                 ["drop", p] => Action::Network(NetChange::Drop(prob(p)?)),
                 ["duplicate", p] => Action::Network(NetChange::Duplicate(prob(p)?)),
                 ["reorder", p] => Action::Network(NetChange::Reorder(prob(p)?)),
@@ -203,6 +211,7 @@ mod tests {
         let script = "# a crash during a partition\n\
                       at 0 latency 5..15\n\
                       at 0 drop 0.1\n\
+                      at 0 fifo on\n\
                       at 40 crash n3\n\
                       at 50 partition n1 n2 | n3   # n3 alone\n\
                       at 120 heal\n\
@@ -210,6 +219,7 @@ mod tests {
         let built: Scenario<(), ()> = Scenario::new()
             .latency(0, 5, 15)
             .drop_rate(0, 0.1)
+            .fifo(0, true)
             .crash(40, 3)
             .partition(50, vec![vec![1, 2], vec![3]])
             .heal(120)

@@ -58,6 +58,8 @@ pub enum NetChange {
     Reorder(f64),
     /// Every message takes between `min_ms` and `max_ms`.
     Latency { min_ms: Millis, max_ms: Millis },
+    /// Links become FIFO (like TCP) or not.
+    Fifo(bool),
 }
 
 impl fmt::Display for NetChange {
@@ -67,6 +69,7 @@ impl fmt::Display for NetChange {
             NetChange::Duplicate(p) => write!(f, "duplicate {p}"),
             NetChange::Reorder(p) => write!(f, "reorder {p}"),
             NetChange::Latency { min_ms, max_ms } => write!(f, "latency {min_ms}..{max_ms}ms"),
+            NetChange::Fifo(on) => write!(f, "fifo {}", if *on { "on" } else { "off" }),
         }
     }
 }
