@@ -26,7 +26,9 @@
 //!    randomness (a randomized back-off) asks for it as an output
 //!    ([`Output::SetRandomTimer`]); the simulator draws it. So the seed fixes the whole run.
 //! 4. **Faults come from a scenario.** A [`Scenario`] (a Rust builder, or a small text script)
-//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*.
+//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*. The
+//!    [`Network`] says how messages travel: latency range, loss, duplication, reordering, and
+//!    whether links are FIFO like TCP connections (Zab relies on that; Paxos does not).
 //! 5. **Everything is traced.** Each send, delivery, drop, timer, crash and status change is one
 //!    [`Event`]. The renderers print it as plain text (snapshots), a coloured timeline, JSON lines,
 //!    or an SVG sequence diagram.
