@@ -578,10 +578,19 @@ impl<P: Process> Sim<P> {
                     self.feed(i, super::Input::Start);
                 }
             }
-            Action::Partition(groups) => {
+            Action::Partition(mut groups) => {
+                // Nodes named in no group form one more group together; the trace names it.
+                let rest: Vec<NodeId> = self
+                    .ids()
+                    .into_iter()
+                    .filter(|id| !groups.iter().flatten().any(|g| g == id))
+                    .collect();
+                if !rest.is_empty() {
+                    groups.push(rest);
+                }
                 for slot in &mut self.slots {
                     let id = slot.process.id();
-                    let g = groups.iter().position(|g| g.contains(&id)).unwrap_or(groups.len());
+                    let g = groups.iter().position(|g| g.contains(&id)).expect("every node placed");
                     slot.group = g as u32;
                 }
                 self.record(|| Event::Partition { groups });
