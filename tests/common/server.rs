@@ -1,0 +1,213 @@
+//! A server under test: the real ZooKeeper 3.8 or Keeper, standalone, on a
+//! free loopback port with a fresh data directory.
+
+use super::process::{wait_until, Guarded};
+use super::tempdir::TempDir;
+use super::tools;
+use std::fmt;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// Which implementation answers on the port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerKind {
+    /// Debian's ZooKeeper 3.8 (`QuorumPeerMain` with a one-server zoo.cfg):
+    /// the oracle.
+    ZooKeeper,
+    /// This repository's `keeper server --config zoo.cfg`.
+    Keeper,
+}
+
+/// The servers every interop check runs against, oracle first: checks that
+/// compare transcripts compare each later server with the first.
+///
+/// This is the one place to switch a server on or off.
+pub fn servers_under_test() -> Vec<ServerKind> {
+    vec![
+        ServerKind::ZooKeeper,
+        // Keeper joins here once its standalone server runs:
+        // ServerKind::Keeper,
+    ]
+}
+
+impl fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerKind::ZooKeeper => "ZooKeeper 3.8",
+            ServerKind::Keeper => "Keeper",
+        })
+    }
+}
+
+impl ServerKind {
+    /// Whether this machine can run this server at all.
+    fn available(self) -> Result<(), String> {
+        match self {
+            ServerKind::ZooKeeper => tools::java(),
+            ServerKind::Keeper => Ok(()),
+        }
+    }
+}
+
+/// How long a server may take to answer `ruok` after it starts. A JVM on a
+/// busy two-core machine needs a few seconds; a healthy start takes far less.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The tick is short so that a client killed by a test loses its session
+/// (and its ephemerals) within a few seconds: a session lasts between 2 and
+/// 20 ticks.
+pub const TICK_TIME_MS: u64 = 500;
+
+/// A running standalone server; killed (and its data removed) on drop.
+pub struct Server {
+    kind: ServerKind,
+    port: u16,
+    process: Mutex<Guarded>,
+    _dir: TempDir,
+}
+
+impl Server {
+    /// Starts `kind`, or says why this machine cannot and returns `None`
+    /// (the caller's test is skipped). A server that can run but does not
+    /// come up is a test failure, with its log.
+    pub fn start_or_skip(kind: ServerKind, test: &str) -> Option<Server> {
+        match kind.available() {
+            Ok(()) => Some(Server::start(kind)),
+            Err(reason) => {
+                super::skip(test, &format!("{kind} cannot run here: {reason}"));
+                None
+            }
+        }
+    }
+
+    /// One server of each kind per test binary, shared by its tests (each
+    /// works under its own path). Saves a JVM start per check.
+    pub fn shared(kind: ServerKind, test: &str) -> Option<&'static Server> {
+        static ZOOKEEPER: OnceLock<Result<Server, String>> = OnceLock::new();
+        static KEEPER: OnceLock<Result<Server, String>> = OnceLock::new();
+        let slot = match kind {
+            ServerKind::ZooKeeper => &ZOOKEEPER,
+            ServerKind::Keeper => &KEEPER,
+        };
+        match slot.get_or_init(|| kind.available().map(|()| Server::start(kind))) {
+            Ok(server) => Some(server),
+            Err(reason) => {
+                super::skip(test, &format!("{kind} cannot run here: {reason}"));
+                None
+            }
+        }
+    }
+
+    fn start(kind: ServerKind) -> Server {
+        let dir = TempDir::new("server");
+        let port = free_port();
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir_all(&data_dir).expect("data dir");
+        std::fs::write(
+            dir.path().join("zoo.cfg"),
+            zoo_cfg(port, &data_dir.display().to_string()),
+        )
+        .expect("zoo.cfg is writable");
+        let spawned = match kind {
+            ServerKind::ZooKeeper => Guarded::spawn(
+                "ZooKeeper",
+                "java",
+                &[
+                    "-Xmx256m",
+                    "-cp",
+                    &tools::zookeeper_classpath(),
+                    "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                    "zoo.cfg",
+                ],
+                dir.path(),
+            ),
+            ServerKind::Keeper => Guarded::spawn(
+                "Keeper",
+                env!("CARGO_BIN_EXE_keeper"),
+                &["server", "--config", "zoo.cfg"],
+                dir.path(),
+            ),
+        };
+        let mut process = spawned.unwrap_or_else(|e| panic!("cannot start {kind}: {e}"));
+        // Ready means: answers `ruok` with `imok` while *our* process is
+        // still alive (a server that lost the port race exits at once, and
+        // then `imok` would come from someone else's server).
+        let ready = wait_until(STARTUP_TIMEOUT, "`ruok` to answer `imok`", || {
+            if let Some(status) = process.exited() {
+                return Some(Err(format!("it exited ({status})")));
+            }
+            four_letter_word(port, "ruok")
+                .is_ok_and(|answer| answer == "imok")
+                .then_some(Ok(()))
+        })
+        .and_then(|answer| answer);
+        if let Err(why) = ready {
+            panic!(
+                "{kind} on 127.0.0.1:{port} did not come up: {why}\n--- its output:\n{}",
+                process.output()
+            );
+        }
+        Server {
+            kind,
+            port,
+            process: Mutex::new(process),
+            _dir: dir,
+        }
+    }
+
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `127.0.0.1:<port>`, the connect string every client is given.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What the server printed so far, for a failure message.
+    pub fn log(&self) -> String {
+        self.process.lock().expect("server lock").output()
+    }
+}
+
+/// The seed's zoo.cfg keys, plus what keeps a test server private: loopback
+/// only, no AdminServer on 8080, and the four-letter words the tests use.
+fn zoo_cfg(port: u16, data_dir: &str) -> String {
+    format!(
+        "tickTime={TICK_TIME_MS}\n\
+         initLimit=10\n\
+         syncLimit=5\n\
+         dataDir={data_dir}\n\
+         clientPort={port}\n\
+         clientPortAddress=127.0.0.1\n\
+         maxClientCnxns=60\n\
+         admin.enableServer=false\n\
+         4lw.commands.whitelist=ruok,srvr,stat,conf\n"
+    )
+}
+
+/// A port nobody listens on right now: the kernel picks it for a listener
+/// we close at once.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Sends a four-letter word and returns the whole answer.
+pub fn four_letter_word(port: u16, word: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(word.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}

@@ -1,0 +1,153 @@
+//! The seed's zkCli session prints the same against Keeper as against the
+//! real ZooKeeper 3.8.
+//!
+//! A student's first contact with ZooKeeper is zkCli: the course notes walk
+//! through `ls /`, `create /sanguo "diaochan"`, sequential and ephemeral
+//! nodes, `stat`, `deleteall`. Here the real zkCli 3.8 (Java
+//! `ZooKeeperMain`, piped: no prompts, stdout and stderr interleaved as a
+//! terminal shows them) runs that session against each server under test on
+//! a fresh data directory.
+//!
+//! Times, session ids and the port differ from run to run, so they are
+//! masked. Zxids are not simply erased: each one is replaced by its rank
+//! among the transcript's zxids, so "this node's mZxid is newer than its
+//! pZxid" and "cZxid equals mZxid" are still compared, only the absolute
+//! numbers are not. The real ZooKeeper's masked transcript is an insta
+//! snapshot, so the book can show it and any drift shows up in review;
+//! every other server's masked transcript must equal it line for line.
+
+mod common;
+
+use common::{run_to_end, servers_under_test, tools, Server, ServerKind};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::Duration;
+
+/// The commands a student types from the course notes, ending with `quit`.
+const SEED_SESSION: &str = include_str!("interop/seed-session.zkcli");
+
+/// zkCli's JVM start plus a handful of round trips; generous for a busy
+/// machine, and a hung session still fails instead of hanging the suite.
+const ZKCLI_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Java's `Date.toString()` of time 0 in UTC: the root's ctime and mtime,
+/// which every server must print exactly, so it is not masked.
+const EPOCH: &str = "Thu Jan 01 00:00:00 UTC 1970";
+
+/// Pipes `script` through the real zkCli 3.8 connected to `address`.
+fn zkcli(address: &str, script: &str) -> String {
+    let mut command = Command::new("java");
+    command
+        .args(["-Xmx128m", "-cp", &tools::zookeeper_classpath()])
+        .args(["org.apache.zookeeper.ZooKeeperMain", "-server", address])
+        // Dates print in the JVM's zone; pin it so the root's epoch reads
+        // the same on every machine.
+        .env("TZ", "UTC");
+    let finished = run_to_end(command, script, ZKCLI_TIMEOUT)
+        .unwrap_or_else(|why| panic!("zkCli against {address}: {why}"));
+    assert!(
+        finished.status.success(),
+        "zkCli against {address} exited with {}:\n{}",
+        finished.status,
+        finished.output
+    );
+    finished.output
+}
+
+/// The zxid in a stat line such as `pZxid = 0x1a`.
+fn zxid_in(line: &str) -> Option<u64> {
+    let (field, value) = line.split_once(" = ")?;
+    let hex = value.strip_prefix("0x")?;
+    matches!(field, "cZxid" | "mZxid" | "pZxid")
+        .then(|| u64::from_str_radix(hex, 16).ok())
+        .flatten()
+}
+
+/// Masks what legitimately differs between runs (see the module doc).
+fn mask(transcript: &str, address: &str) -> String {
+    // Rank every non-zero zxid: 0x0 (the root's) stays, the rest count up.
+    let zxids: BTreeSet<u64> = transcript.lines().filter_map(zxid_in).collect();
+    let rank: BTreeMap<u64, usize> = zxids
+        .iter()
+        .filter(|&&z| z != 0)
+        .enumerate()
+        .map(|(i, &z)| (z, i + 1))
+        .collect();
+    transcript
+        .lines()
+        .map(|line| {
+            let masked = line.replace(address, "127.0.0.1:<port>");
+            match masked.split_once(" = ") {
+                Some((field, _)) if zxid_in(&masked).is_some_and(|z| z != 0) => {
+                    let z = zxid_in(&masked).expect("checked by the guard");
+                    format!("{field} = <zxid #{}>", rank[&z])
+                }
+                Some((field @ ("ctime" | "mtime"), value)) if value != EPOCH => {
+                    format!("{field} = <time>")
+                }
+                Some(("ephemeralOwner", value)) if value != "0x0" => {
+                    "ephemeralOwner = <session id>".to_string()
+                }
+                _ => masked,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_seed_zkcli_session_prints_the_same_on_every_server_as_on_real_zookeeper() {
+    const TEST: &str = "the seed zkCli session";
+    if let Err(reason) = tools::java() {
+        return common::skip(TEST, &format!("zkCli needs Java: {reason}"));
+    }
+    let servers = servers_under_test();
+    assert_eq!(
+        servers.first(),
+        Some(&ServerKind::ZooKeeper),
+        "the oracle comes first"
+    );
+    let mut oracle: Option<String> = None;
+    for kind in servers {
+        let Some(server) = Server::start_or_skip(kind, TEST) else {
+            continue;
+        };
+        let transcript = mask(&zkcli(&server.address(), SEED_SESSION), &server.address());
+        match &oracle {
+            None => {
+                insta::with_settings!({ omit_expression => true }, {
+                    insta::assert_snapshot!("seed_session_on_real_zookeeper", transcript);
+                });
+                oracle = Some(transcript);
+            }
+            Some(expected) => assert_eq!(
+                transcript.lines().collect::<Vec<_>>(),
+                expected.lines().collect::<Vec<_>>(),
+                "{kind} printed the seed session differently from ZooKeeper 3.8 (left: {kind}, right: ZooKeeper)"
+            ),
+        }
+    }
+}
+
+#[test]
+fn masking_keeps_the_order_of_zxids_and_the_epoch_but_hides_times_and_sessions() {
+    let raw = "Connecting to 127.0.0.1:4242\n\
+               cZxid = 0x0\n\
+               ctime = Thu Jan 01 00:00:00 UTC 1970\n\
+               cZxid = 0x1a\n\
+               mtime = Wed Nov 25 16:46:37 UTC 2026\n\
+               mZxid = 0x3\n\
+               pZxid = 0x1a\n\
+               ephemeralOwner = 0x0\n\
+               ephemeralOwner = 0x1000a3c2a50000";
+    let expected = "Connecting to 127.0.0.1:<port>\n\
+                    cZxid = 0x0\n\
+                    ctime = Thu Jan 01 00:00:00 UTC 1970\n\
+                    cZxid = <zxid #2>\n\
+                    mtime = <time>\n\
+                    mZxid = <zxid #1>\n\
+                    pZxid = <zxid #2>\n\
+                    ephemeralOwner = 0x0\n\
+                    ephemeralOwner = <session id>";
+    assert_eq!(mask(raw, "127.0.0.1:4242"), expected);
+}
