@@ -10,8 +10,8 @@
 //! - [`servers_under_test`] lists the servers each check runs against. The
 //!   real ZooKeeper comes first: it is the oracle the others are compared with.
 //! - [`Server`] starts one of them on 127.0.0.1 with a free port and a fresh
-//!   data directory, waits (bounded) until it answers `ruok`, and kills it on
-//!   drop.
+//!   data directory, waits (bounded) until it serves (`ruok`, then `srvr`),
+//!   and kills it on drop.
 //! - [`Guarded`] is any child process (a server, a Java client) that cannot
 //!   outlive the test, even when the test binary itself is killed.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing

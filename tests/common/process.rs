@@ -17,14 +17,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Runs `"$@"` in the background, kills it when our stdin reaches EOF, and
-/// exits with its status when it exits by itself. The background list reads
-/// fd 3, a copy of the pipe, because a non-interactive shell gives background
-/// jobs /dev/null as stdin.
+/// Runs `"$@"` in the background, kills it when our stdin reaches EOF (then
+/// removes `$REMOVE_AFTER`, if set), and exits with its status when it exits
+/// by itself. The background list reads fd 3, a copy of the pipe, because a
+/// non-interactive shell gives background jobs /dev/null as stdin.
 const WATCHDOG: &str = r#"exec 3<&0 0</dev/null
 "$@" &
 pid=$!
-(cat <&3 >/dev/null; kill -9 "$pid" 2>/dev/null) &
+(cat <&3 >/dev/null; kill -9 "$pid" 2>/dev/null; [ -z "$REMOVE_AFTER" ] || rm -rf "$REMOVE_AFTER") &
 exec 3<&-
 wait "$pid""#;
 
@@ -75,14 +75,18 @@ pub struct Guarded {
 
 impl Guarded {
     /// Starts `program args...` in `dir` under the watchdog, capturing its
-    /// output line by line.
+    /// output line by line. With `remove_after`, the watchdog deletes that
+    /// directory once the program is killed: the one cleanup that still runs
+    /// for a server kept in a `static`, which is never dropped.
     pub fn spawn<S: AsRef<OsStr>>(
         name: &str,
         program: impl AsRef<OsStr>,
         args: &[S],
         dir: &Path,
+        remove_after: Option<&Path>,
     ) -> std::io::Result<Guarded> {
         let mut child = Command::new("sh")
+            .env("REMOVE_AFTER", remove_after.unwrap_or(Path::new("")))
             .arg("-c")
             .arg(WATCHDOG)
             .arg("sh")

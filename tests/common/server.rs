@@ -51,7 +51,7 @@ impl ServerKind {
     }
 }
 
-/// How long a server may take to answer `ruok` after it starts. A JVM on a
+/// How long a server may take to serve after it starts. A JVM on a
 /// busy two-core machine needs a few seconds; a healthy start takes far less.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -122,25 +122,25 @@ impl Server {
                     "zoo.cfg",
                 ],
                 dir.path(),
+                Some(dir.path()),
             ),
             ServerKind::Keeper => Guarded::spawn(
                 "Keeper",
                 env!("CARGO_BIN_EXE_keeper"),
                 &["server", "--config", "zoo.cfg"],
                 dir.path(),
+                Some(dir.path()),
             ),
         };
         let mut process = spawned.unwrap_or_else(|e| panic!("cannot start {kind}: {e}"));
-        // Ready means: answers `ruok` with `imok` while *our* process is
-        // still alive (a server that lost the port race exits at once, and
-        // then `imok` would come from someone else's server).
-        let ready = wait_until(STARTUP_TIMEOUT, "`ruok` to answer `imok`", || {
+        // Ready means: serving, while *our* process is still alive (a server
+        // that lost the port race exits at once, and then the answers would
+        // come from someone else's server).
+        let ready = wait_until(STARTUP_TIMEOUT, "the server to serve", || {
             if let Some(status) = process.exited() {
                 return Some(Err(format!("it exited ({status})")));
             }
-            four_letter_word(port, "ruok")
-                .is_ok_and(|answer| answer == "imok")
-                .then_some(Ok(()))
+            serving(port).then_some(Ok(()))
         })
         .and_then(|answer| answer);
         if let Err(why) = ready {
@@ -199,6 +199,15 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// Whether the server answers `ruok` and takes sessions. ZooKeeper answers
+/// `imok` as soon as its port is open, before it serves requests (it closes
+/// a client's connection until then); `srvr` tells the two apart.
+fn serving(port: u16) -> bool {
+    const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests";
+    four_letter_word(port, "ruok").is_ok_and(|answer| answer == "imok")
+        && four_letter_word(port, "srvr").is_ok_and(|answer| !answer.contains(NOT_SERVING))
 }
 
 /// Sends a four-letter word and returns the whole answer.

@@ -1,0 +1,303 @@
+//! `zookeeper-client`, a Rust ZooKeeper client nobody here wrote, works
+//! against every server under test.
+//!
+//! The crate speaks the protocol its own way (it sends `create2` where zkCli
+//! sends `create`, and reads the Stat that comes back), so it checks parts of
+//! the wire that zkCli and kazoo do not. Each test is one behaviour, run
+//! against one shared server per kind under its own path, and cites the
+//! ZooKeeper rule it relies on. Every await is bounded by [`CHECK_TIMEOUT`].
+
+mod common;
+
+use common::{servers_under_test, Server};
+use std::future::Future;
+use std::time::Duration;
+use zookeeper_client as zk;
+use zookeeper_client::{Acls, Client, CreateMode, EventType};
+
+/// One check's whole budget; a healthy server needs milliseconds.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `check` against each server under test, with the server's address.
+fn on_every_server<F, Fut>(test: &str, check: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for kind in servers_under_test() {
+        let Some(server) = Server::shared(kind, test) else {
+            continue;
+        };
+        // Shown with the failure, so a panic below says which server it was.
+        println!("checking `{test}` against {kind} at {}", server.address());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        runtime
+            .block_on(async { tokio::time::timeout(CHECK_TIMEOUT, check(server.address())).await })
+            .unwrap_or_else(|_| {
+                panic!(
+                    "`{test}` against {kind} took over {CHECK_TIMEOUT:?}\n--- server output:\n{}",
+                    server.log()
+                )
+            });
+    }
+}
+
+async fn connect(address: &str) -> Client {
+    Client::connector()
+        .with_session_timeout(Duration::from_secs(5))
+        .connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {address}: {e}"))
+}
+
+fn persistent() -> zk::CreateOptions<'static> {
+    CreateMode::Persistent.with_acls(Acls::anyone_all())
+}
+
+#[test]
+fn create_get_set_and_delete_follow_the_version_rules() {
+    // Rule: a write with an expected version succeeds only if it equals the
+    // node's dataVersion (-1/None matches any); each set adds one
+    // (client-protocol.md §7, upstream PrepRequestProcessor.checkAndIncVersion).
+    on_every_server("create/get/set/delete", |address| async move {
+        let client = connect(&address).await;
+        client
+            .create("/rust-crud", b"", &persistent())
+            .await
+            .expect("create the test root");
+        let (created, _) = client
+            .create("/rust-crud/node", b"v0", &persistent())
+            .await
+            .expect("create");
+        assert_eq!(
+            (created.version, created.data_length, created.num_children),
+            (0, 2, 0)
+        );
+        assert_eq!(
+            created.czxid, created.mzxid,
+            "a new node was modified by its create"
+        );
+
+        let (data, stat) = client.get_data("/rust-crud/node").await.expect("get");
+        assert_eq!(
+            (data.as_slice(), stat),
+            (&b"v0"[..], created),
+            "get returns what create returned"
+        );
+
+        let set = client
+            .set_data("/rust-crud/node", b"v1", Some(0))
+            .await
+            .expect("set at version 0");
+        assert_eq!(set.version, 1);
+        assert!(set.mzxid > created.mzxid, "a set has a newer zxid");
+        assert_eq!(
+            (set.czxid, set.ctime),
+            (created.czxid, created.ctime),
+            "a set keeps the creation"
+        );
+        assert_eq!(
+            client.set_data("/rust-crud/node", b"v2", Some(0)).await,
+            Err(zk::Error::BadVersion)
+        );
+        assert_eq!(
+            client.delete("/rust-crud/node", Some(0)).await,
+            Err(zk::Error::BadVersion)
+        );
+        client
+            .delete("/rust-crud/node", Some(1))
+            .await
+            .expect("delete at version 1");
+        assert_eq!(
+            client.get_data("/rust-crud/node").await,
+            Err(zk::Error::NoNode)
+        );
+    });
+}
+
+#[test]
+fn children_are_listed_and_a_sequential_suffix_is_the_parents_cversion() {
+    // Rule: the sequence number of a sequential node is the parent's
+    // cversion before the create, printed as 10 digits
+    // (upstream PrepRequestProcessor, `parentCVersion`).
+    on_every_server("children and sequence numbers", |address| async move {
+        let client = connect(&address).await;
+        client
+            .create("/rust-kids", b"", &persistent())
+            .await
+            .expect("create the parent");
+        for child in ["b", "a"] {
+            client
+                .create(&format!("/rust-kids/{child}"), b"", &persistent())
+                .await
+                .expect("create a child");
+        }
+        let sequential = CreateMode::PersistentSequential.with_acls(Acls::anyone_all());
+        let (_, sequence) = client
+            .create("/rust-kids/seq-", b"", &sequential)
+            .await
+            .expect("create sequential");
+        assert_eq!(sequence.to_string(), "0000000002", "two creates came first");
+
+        let (mut children, stat) = client
+            .get_children("/rust-kids")
+            .await
+            .expect("get children");
+        children.sort();
+        assert_eq!(children, ["a", "b", "seq-0000000002"]);
+        assert_eq!((stat.num_children, stat.cversion), (3, 3));
+
+        client
+            .delete("/rust-kids/a", None)
+            .await
+            .expect("delete a child");
+        let (_, after) = client
+            .get_children("/rust-kids")
+            .await
+            .expect("get children");
+        assert_eq!(
+            (after.num_children, after.cversion),
+            (2, 4),
+            "a delete counts as a child change"
+        );
+        assert!(after.pzxid > stat.pzxid, "pZxid moves on a child delete");
+    });
+}
+
+#[test]
+fn errors_come_back_as_zookeepers_codes() {
+    // Rule: each failed write is answered with its KeeperException code
+    // (client-protocol.md §9).
+    on_every_server("error codes", |address| async move {
+        let client = connect(&address).await;
+        let ephemeral = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
+        client
+            .create("/rust-errors", b"", &persistent())
+            .await
+            .expect("create the test root");
+        client
+            .create("/rust-errors/child", b"", &persistent())
+            .await
+            .expect("create a child");
+        client
+            .create("/rust-errors/eph", b"", &ephemeral)
+            .await
+            .expect("create an ephemeral");
+        assert_eq!(
+            client
+                .create("/rust-errors", b"", &persistent())
+                .await
+                .map(|_| ()),
+            Err(zk::Error::NodeExists)
+        );
+        assert_eq!(
+            client
+                .create("/rust-errors/missing/x", b"", &persistent())
+                .await
+                .map(|_| ()),
+            Err(zk::Error::NoNode)
+        );
+        assert_eq!(
+            client
+                .create("/rust-errors/eph/x", b"", &persistent())
+                .await
+                .map(|_| ()),
+            Err(zk::Error::NoChildrenForEphemerals)
+        );
+        assert_eq!(
+            client.delete("/rust-errors", None).await,
+            Err(zk::Error::NotEmpty)
+        );
+        assert_eq!(
+            client.delete("/rust-errors/missing", None).await,
+            Err(zk::Error::NoNode)
+        );
+    });
+}
+
+#[test]
+fn an_ephemeral_node_disappears_when_its_session_closes_as_another_session_sees() {
+    // Rule: closing a session deletes its ephemerals and fires their watches
+    // (upstream SessionTrackerImpl / DataTree.killSession).
+    on_every_server("ephemeral lifetime", |address| async move {
+        let owner = connect(&address).await;
+        let observer = connect(&address).await;
+        let ephemeral = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
+        owner
+            .create("/rust-ephemeral", b"", &ephemeral)
+            .await
+            .expect("create an ephemeral");
+
+        let (stat, deleted) = observer
+            .check_and_watch_stat("/rust-ephemeral")
+            .await
+            .expect("exists with a watch");
+        let stat = stat.expect("the observer sees the node");
+        assert_eq!(
+            stat.ephemeral_owner,
+            owner.session_id().0,
+            "ephemeralOwner is the owner's session"
+        );
+        assert_ne!(
+            owner.session_id(),
+            observer.session_id(),
+            "two sessions, two ids"
+        );
+
+        drop(owner); // the last handle: the client sends closeSession
+        let event = deleted.changed().await;
+        assert_eq!(
+            (event.event_type, event.path.as_str()),
+            (EventType::NodeDeleted, "/rust-ephemeral")
+        );
+        assert_eq!(observer.check_stat("/rust-ephemeral").await, Ok(None));
+    });
+}
+
+#[test]
+fn data_and_child_watches_fire_once_with_the_changed_path() {
+    // Rule: getData sets a data watch fired by setData/delete, getChildren a
+    // child watch fired by a child create/delete (client-protocol.md §10).
+    on_every_server("watches", |address| async move {
+        let client = connect(&address).await;
+        let writer = connect(&address).await;
+        client
+            .create("/rust-watch", b"0", &persistent())
+            .await
+            .expect("create the watched node");
+
+        let (_, _, data_watch) = client
+            .get_and_watch_data("/rust-watch")
+            .await
+            .expect("get with a watch");
+        let (children, _, child_watch) = client
+            .get_and_watch_children("/rust-watch")
+            .await
+            .expect("children with a watch");
+        assert!(children.is_empty());
+
+        writer
+            .set_data("/rust-watch", b"1", None)
+            .await
+            .expect("set from another session");
+        let event = data_watch.changed().await;
+        assert_eq!(
+            (event.event_type, event.path.as_str()),
+            (EventType::NodeDataChanged, "/rust-watch")
+        );
+
+        writer
+            .create("/rust-watch/child", b"", &persistent())
+            .await
+            .expect("create a child");
+        let event = child_watch.changed().await;
+        assert_eq!(
+            (event.event_type, event.path.as_str()),
+            (EventType::NodeChildrenChanged, "/rust-watch")
+        );
+    });
+}
