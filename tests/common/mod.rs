@@ -29,7 +29,7 @@ mod tempdir;
 pub mod tools;
 
 pub use process::{run_to_end, wait_until, Finished, Guarded};
-pub use server::{servers_under_test, Server, ServerKind};
+pub use server::{four_letter_word, servers_under_test, Server, ServerKind, TICK_TIME_MS};
 pub use tempdir::TempDir;
 
 use std::io::Write;
