@@ -42,7 +42,7 @@ impl fmt::Display for ServerKind {
 }
 
 impl ServerKind {
-    /// Whether this machine can run this server at all.
+    /// Whether this machine can run this server at all (Err says why not).
     fn available(self) -> Result<(), String> {
         match self {
             ServerKind::ZooKeeper => tools::java(),
@@ -68,39 +68,43 @@ pub struct Server {
     _dir: TempDir,
 }
 
+/// Why there is no server to test against.
+enum NotStarted {
+    /// This machine cannot run it (no Java): the test is skipped.
+    Unavailable(String),
+    /// It ran but did not come up: the test fails with this message.
+    Failed(String),
+}
+
 impl Server {
     /// Starts `kind`, or says why this machine cannot and returns `None`
     /// (the caller's test is skipped). A server that can run but does not
     /// come up is a test failure, with its log.
     pub fn start_or_skip(kind: ServerKind, test: &str) -> Option<Server> {
-        match kind.available() {
-            Ok(()) => Some(Server::start(kind)),
-            Err(reason) => {
-                super::skip(test, &format!("{kind} cannot run here: {reason}"));
-                None
-            }
+        match Server::try_start(kind) {
+            Ok(server) => Some(server),
+            Err(not_started) => not_started.skip_or_fail(kind, test),
         }
     }
 
     /// One server of each kind per test binary, shared by its tests (each
-    /// works under its own path). Saves a JVM start per check.
+    /// works under its own path). Saves a JVM start per check, and a server
+    /// that fails to start fails each test once instead of being retried.
     pub fn shared(kind: ServerKind, test: &str) -> Option<&'static Server> {
-        static ZOOKEEPER: OnceLock<Result<Server, String>> = OnceLock::new();
-        static KEEPER: OnceLock<Result<Server, String>> = OnceLock::new();
+        static ZOOKEEPER: OnceLock<Result<Server, NotStarted>> = OnceLock::new();
+        static KEEPER: OnceLock<Result<Server, NotStarted>> = OnceLock::new();
         let slot = match kind {
             ServerKind::ZooKeeper => &ZOOKEEPER,
             ServerKind::Keeper => &KEEPER,
         };
-        match slot.get_or_init(|| kind.available().map(|()| Server::start(kind))) {
+        match slot.get_or_init(|| Server::try_start(kind)) {
             Ok(server) => Some(server),
-            Err(reason) => {
-                super::skip(test, &format!("{kind} cannot run here: {reason}"));
-                None
-            }
+            Err(not_started) => not_started.skip_or_fail(kind, test),
         }
     }
 
-    fn start(kind: ServerKind) -> Server {
+    fn try_start(kind: ServerKind) -> Result<Server, NotStarted> {
+        kind.available().map_err(NotStarted::Unavailable)?;
         let dir = TempDir::new("server");
         let port = free_port();
         let data_dir = dir.path().join("data");
@@ -132,29 +136,30 @@ impl Server {
                 Some(dir.path()),
             ),
         };
-        let mut process = spawned.unwrap_or_else(|e| panic!("cannot start {kind}: {e}"));
+        let mut process =
+            spawned.map_err(|e| NotStarted::Failed(format!("cannot start {kind}: {e}")))?;
         // Ready means: serving, while *our* process is still alive (a server
         // that lost the port race exits at once, and then the answers would
         // come from someone else's server).
-        let ready = wait_until(STARTUP_TIMEOUT, "the server to serve", || {
+        wait_until(STARTUP_TIMEOUT, "the server to serve", || {
             if let Some(status) = process.exited() {
                 return Some(Err(format!("it exited ({status})")));
             }
             serving(port).then_some(Ok(()))
         })
-        .and_then(|answer| answer);
-        if let Err(why) = ready {
-            panic!(
+        .and_then(|answer| answer)
+        .map_err(|why| {
+            NotStarted::Failed(format!(
                 "{kind} on 127.0.0.1:{port} did not come up: {why}\n--- its output:\n{}",
                 process.output()
-            );
-        }
-        Server {
+            ))
+        })?;
+        Ok(Server {
             kind,
             port,
             process: Mutex::new(process),
             _dir: dir,
-        }
+        })
     }
 
     pub fn kind(&self) -> ServerKind {
@@ -173,6 +178,18 @@ impl Server {
     /// What the server printed so far, for a failure message.
     pub fn log(&self) -> String {
         self.process.lock().expect("server lock").output()
+    }
+}
+
+impl NotStarted {
+    fn skip_or_fail<T>(&self, kind: ServerKind, test: &str) -> Option<T> {
+        match self {
+            NotStarted::Unavailable(reason) => {
+                super::skip(test, &format!("{kind} cannot run here: {reason}"));
+                None
+            }
+            NotStarted::Failed(why) => panic!("{why}"),
+        }
     }
 }
 
