@@ -21,98 +21,25 @@
 //! operation needs is in client-protocol.md §7: create needs `CREATE` and delete needs `DELETE`
 //! **on the parent**, setData `WRITE`, reads `READ`, setAcl `ADMIN`.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use base64::Engine as _;
 use sha1::{Digest as _, Sha1};
 
-/// Permission bits (upstream `ZooDefs.Perms`).
-pub mod perms {
-    /// Read data and list children.
-    pub const READ: i32 = 1;
-    /// Set data.
-    pub const WRITE: i32 = 2;
-    /// Create children.
-    pub const CREATE: i32 = 4;
-    /// Delete children.
-    pub const DELETE: i32 = 8;
-    /// Set the ACL.
-    pub const ADMIN: i32 = 16;
-    /// Everything.
-    pub const ALL: i32 = READ | WRITE | CREATE | DELETE | ADMIN;
+pub use ch01_znode::acl::{perm_string, perms};
+pub use ch01_znode::{Acl, Id};
+
+/// `world:anyone`, the id everybody holds.
+pub fn anyone() -> Id {
+    id("world", "anyone")
 }
 
-/// An identity: `scheme:id` (upstream jute record `Id`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id {
-    /// `world`, `digest`, `ip`, `auth`, `super`.
-    pub scheme: String,
-    /// The scheme's id string.
-    pub id: String,
-}
-
-impl Id {
-    /// Builds an id.
-    pub fn new(scheme: &str, id: &str) -> Id {
-        Id {
-            scheme: scheme.to_string(),
-            id: id.to_string(),
-        }
+/// An id from its two halves.
+pub fn id(scheme: &str, id: &str) -> Id {
+    Id {
+        scheme: scheme.to_string(),
+        id: id.to_string(),
     }
-
-    /// `world:anyone`, the id everybody holds.
-    pub fn anyone() -> Id {
-        Id::new("world", "anyone")
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.scheme, self.id)
-    }
-}
-
-/// One entry of a node's access list (upstream jute record `ACL`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Acl {
-    /// The permission bits this entry grants.
-    pub perms: i32,
-    /// To whom.
-    pub id: Id,
-}
-
-impl Acl {
-    /// `OPEN_ACL_UNSAFE`: everything to everybody, the default of zkCli, kazoo and Java.
-    pub fn open_unsafe() -> Vec<Acl> {
-        vec![Acl {
-            perms: perms::ALL,
-            id: Id::anyone(),
-        }]
-    }
-
-    /// `READ_ACL_UNSAFE`: read-only for everybody (on `/zookeeper/config`).
-    pub fn read_unsafe() -> Vec<Acl> {
-        vec![Acl {
-            perms: perms::READ,
-            id: Id::anyone(),
-        }]
-    }
-}
-
-/// Permission bits as zkCli's `getAcl` prints them: `cdrwa` order.
-pub fn perms_string(perms: i32) -> String {
-    [
-        (perms::CREATE, 'c'),
-        (perms::DELETE, 'd'),
-        (perms::READ, 'r'),
-        (perms::WRITE, 'w'),
-        (perms::ADMIN, 'a'),
-    ]
-    .iter()
-    .filter(|(bit, _)| perms & bit != 0)
-    .map(|(_, c)| *c)
-    .collect()
 }
 
 /// Why an ACL operation failed, as a `KeeperException.Code`.
@@ -157,7 +84,7 @@ pub fn authenticate(scheme: &str, auth: &[u8]) -> Result<Id, AclError> {
         // when it cannot match anything.
         "digest" => {
             let text = std::str::from_utf8(auth).map_err(|_| AclError::AuthFailed)?;
-            Ok(Id::new("digest", &digest(text)))
+            Ok(id("digest", &digest(text)))
         }
         _ => Err(AclError::AuthFailed),
     }
@@ -235,7 +162,7 @@ pub fn mask_digests(acl: &[Acl]) -> Vec<Acl> {
                 let user = entry.id.id.split(':').next().unwrap_or_default();
                 Acl {
                     perms: entry.perms,
-                    id: Id::new("digest", &format!("{user}:x")),
+                    id: id("digest", &format!("{user}:x")),
                 }
             }
             _ => entry.clone(),
@@ -296,11 +223,8 @@ mod tests {
     use super::*;
     use perms::*;
 
-    fn acl(perms: i32, scheme: &str, id: &str) -> Acl {
-        Acl {
-            perms,
-            id: Id::new(scheme, id),
-        }
+    fn acl(perms: i32, scheme: &str, name: &str) -> Acl {
+        Acl::new(perms, scheme, name)
     }
 
     #[test]
@@ -333,7 +257,7 @@ mod tests {
     #[test]
     fn an_entry_grants_only_its_own_bits() {
         let node = vec![acl(READ | CREATE, "ip", "127.0.0.1")];
-        let local = [Id::new("ip", "127.0.0.1")];
+        let local = [id("ip", "127.0.0.1")];
         assert_eq!(check_acl(&node, CREATE, &local), Ok(()));
         assert_eq!(check_acl(&node, DELETE, &local), Err(AclError::NoAuth));
     }
@@ -342,25 +266,19 @@ mod tests {
     fn an_ip_entry_matches_a_whole_subnet() {
         // IPAuthenticationProvider.matches masks both addresses to the prefix length.
         let node = vec![acl(READ, "ip", "10.1.0.0/16")];
+        assert_eq!(check_acl(&node, READ, &[id("ip", "10.1.200.3")]), Ok(()));
         assert_eq!(
-            check_acl(&node, READ, &[Id::new("ip", "10.1.200.3")]),
-            Ok(())
-        );
-        assert_eq!(
-            check_acl(&node, READ, &[Id::new("ip", "10.2.0.1")]),
+            check_acl(&node, READ, &[id("ip", "10.2.0.1")]),
             Err(AclError::NoAuth)
         );
         assert_eq!(
-            check_acl(&node, READ, &[Id::new("ip", "::1")]),
+            check_acl(&node, READ, &[id("ip", "::1")]),
             Err(AclError::NoAuth)
         );
         let node = vec![acl(READ, "ip", "10.1.2.3/12")];
+        assert_eq!(check_acl(&node, READ, &[id("ip", "10.15.0.0")]), Ok(()));
         assert_eq!(
-            check_acl(&node, READ, &[Id::new("ip", "10.15.0.0")]),
-            Ok(())
-        );
-        assert_eq!(
-            check_acl(&node, READ, &[Id::new("ip", "10.16.0.0")]),
+            check_acl(&node, READ, &[id("ip", "10.16.0.0")]),
             Err(AclError::NoAuth)
         );
     }
@@ -368,14 +286,14 @@ mod tests {
     #[test]
     fn a_super_id_passes_every_check() {
         let node = vec![acl(READ, "digest", "nobody:x")];
-        assert_eq!(check_acl(&node, ADMIN, &[Id::new("super", "")]), Ok(()));
+        assert_eq!(check_acl(&node, ADMIN, &[id("super", "")]), Ok(()));
     }
 
     #[test]
     fn fixup_expands_auth_to_the_callers_digest_ids() {
         // PrepRequestProcessor.fixupACL: "auth" becomes each authenticated id of the caller.
         let alice = authenticate("digest", b"alice:secret").unwrap();
-        let ip = Id::new("ip", "127.0.0.1");
+        let ip = id("ip", "127.0.0.1");
         let fixed = fixup_acl(&[acl(ALL, "auth", "")], &[ip.clone(), alice.clone()]).unwrap();
         assert_eq!(
             fixed,
@@ -427,13 +345,7 @@ mod tests {
             acl(READ, "world", "anyone"),
         ];
         let masked = mask_digests(&node);
-        assert_eq!(masked[0].id, Id::new("digest", "alice:x"));
+        assert_eq!(masked[0].id, id("digest", "alice:x"));
         assert_eq!(masked[1], node[1]);
-    }
-
-    #[test]
-    fn perms_print_in_zkclis_cdrwa_order() {
-        assert_eq!(perms_string(ALL), "cdrwa");
-        assert_eq!(perms_string(READ | ADMIN), "ra");
     }
 }

@@ -26,17 +26,8 @@
 //! same as a real server's.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-/// A session's id, shown as ZooKeeper shows it: `0x` and lowercase hex.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct SessionId(pub i64);
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:x}", self.0)
-    }
-}
+pub use ch01_znode::SessionId;
 
 /// The owner marker of container nodes; never handed out as a session id
 /// (upstream `EphemeralType.CONTAINER_EPHEMERAL_OWNER`).
