@@ -53,4 +53,6 @@ pub mod proto;
 pub mod acl;
 pub mod config;
 pub mod fourlw;
+pub mod pipeline;
+pub mod server;
 pub mod session;
