@@ -9,11 +9,11 @@
 
 mod common;
 
-use common::{servers_under_test, Server};
+use common::{servers_under_test, Proxy, Server};
 use std::future::Future;
 use std::time::Duration;
 use zookeeper_client as zk;
-use zookeeper_client::{Acls, Client, CreateMode, EventType};
+use zookeeper_client::{Acls, Client, CreateMode, EventType, SessionState};
 
 /// One check's whole budget; a healthy server needs milliseconds.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,11 +47,19 @@ where
 }
 
 async fn connect(address: &str) -> Client {
+    connect_with_timeout(address, Duration::from_secs(5)).await
+}
+
+async fn connect_with_timeout(address: &str, session_timeout: Duration) -> Client {
     Client::connector()
-        .with_session_timeout(Duration::from_secs(5))
+        .with_session_timeout(session_timeout)
         .connect(address)
         .await
         .unwrap_or_else(|e| panic!("connect to {address}: {e}"))
+}
+
+fn ephemeral() -> zk::CreateOptions<'static> {
+    CreateMode::Ephemeral.with_acls(Acls::anyone_all())
 }
 
 fn persistent() -> zk::CreateOptions<'static> {
@@ -299,5 +307,95 @@ fn data_and_child_watches_fire_once_with_the_changed_path() {
             (event.event_type, event.path.as_str()),
             (EventType::NodeChildrenChanged, "/rust-watch")
         );
+    });
+}
+
+#[test]
+fn a_session_survives_a_cut_connection_and_a_watch_fires_for_a_change_made_meanwhile() {
+    // Rule: a client that reconnects within its timeout keeps its session
+    // (same id, same ephemerals) and re-sends its watches with the last zxid
+    // it saw; the server fires at once each watch whose node changed since
+    // (upstream ZooKeeperServer.reopenSession, DataTree.setWatches).
+    on_every_server("reconnect with setWatches", |address| async move {
+        let proxy = Proxy::start(&address);
+        let client = connect(&proxy.address()).await;
+        let writer = connect(&address).await;
+        client
+            .create("/rust-reconnect", b"0", &persistent())
+            .await
+            .expect("create");
+        client
+            .create("/rust-reconnect-eph", b"", &ephemeral())
+            .await
+            .expect("create an ephemeral");
+        let (_, _, watch) = client
+            .get_and_watch_data("/rust-reconnect")
+            .await
+            .expect("get with a watch");
+        let session = client.session_id();
+        let mut state = client.state_watcher();
+
+        proxy.cut();
+        assert_eq!(state.changed().await, SessionState::Disconnected);
+        writer
+            .set_data("/rust-reconnect", b"1", None)
+            .await
+            .expect("set while the client is away");
+        proxy.resume();
+
+        let event = watch.changed().await;
+        assert_eq!(
+            (event.event_type, event.path.as_str()),
+            (EventType::NodeDataChanged, "/rust-reconnect")
+        );
+        assert_eq!(state.changed().await, SessionState::SyncConnected);
+        assert_eq!(client.session_id(), session, "the same session");
+        let stat = client
+            .check_stat("/rust-reconnect-eph")
+            .await
+            .expect("exists");
+        assert_eq!(
+            stat.map(|s| s.ephemeral_owner),
+            Some(session.0),
+            "its ephemeral survived"
+        );
+    });
+}
+
+#[test]
+fn a_session_kept_away_past_its_timeout_expires_and_its_ephemerals_are_deleted() {
+    // Rule: the session tracker expires a session silent for its timeout;
+    // expiry deletes its ephemerals (firing their watches) and the client's
+    // late reconnect is answered "expired" (upstream SessionTrackerImpl,
+    // ZooKeeperServer.reopenSession).
+    on_every_server("session expiry", |address| async move {
+        let proxy = Proxy::start(&address);
+        // The shortest timeout the server allows: two ticks.
+        let session_timeout = Duration::from_millis(2 * common::TICK_TIME_MS);
+        let client = connect_with_timeout(&proxy.address(), session_timeout).await;
+        let observer = connect(&address).await;
+        client
+            .create("/rust-expiry", b"", &ephemeral())
+            .await
+            .expect("create an ephemeral");
+        let (stat, deleted) = observer
+            .check_and_watch_stat("/rust-expiry")
+            .await
+            .expect("exists with a watch");
+        assert!(stat.is_some());
+        let mut state = client.state_watcher();
+
+        proxy.cut();
+        let event = deleted.changed().await;
+        assert_eq!(
+            (event.event_type, event.path.as_str()),
+            (EventType::NodeDeleted, "/rust-expiry")
+        );
+        proxy.resume();
+        let mut last = state.changed().await;
+        while !last.is_terminated() {
+            last = state.changed().await;
+        }
+        assert_eq!(last, SessionState::Expired);
     });
 }

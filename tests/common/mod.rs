@@ -14,6 +14,8 @@
 //!   and kills it on drop.
 //! - [`Guarded`] is any child process (a server, a Java client) that cannot
 //!   outlive the test, even when the test binary itself is killed.
+//! - [`Proxy`] relays a client's connection so a test can cut it and watch
+//!   the session survive.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing
 //!   prints why and skips, because CI installs them (`.ci/run`) but a
 //!   student's laptop may not have them.
@@ -24,11 +26,13 @@
 #![allow(dead_code, unused_imports)]
 
 mod process;
+mod proxy;
 mod server;
 mod tempdir;
 pub mod tools;
 
 pub use process::{run_to_end, wait_until, Finished, Guarded};
+pub use proxy::Proxy;
 pub use server::{four_letter_word, servers_under_test, Server, ServerKind, TICK_TIME_MS};
 pub use tempdir::TempDir;
 

@@ -25,11 +25,7 @@ pub enum ServerKind {
 ///
 /// This is the one place to switch a server on or off.
 pub fn servers_under_test() -> Vec<ServerKind> {
-    vec![
-        ServerKind::ZooKeeper,
-        // Keeper joins here once its standalone server runs:
-        // ServerKind::Keeper,
-    ]
+    vec![ServerKind::ZooKeeper, ServerKind::Keeper]
 }
 
 impl fmt::Display for ServerKind {
