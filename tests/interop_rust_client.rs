@@ -5,66 +5,16 @@
 //! sends `create`, and reads the Stat that comes back), so it checks parts of
 //! the wire that zkCli and kazoo do not. Each test is one behaviour, run
 //! against one shared server per kind under its own path, and cites the
-//! ZooKeeper rule it relies on. Every await is bounded by [`CHECK_TIMEOUT`].
+//! ZooKeeper rule it relies on. Every check's awaits are bounded together
+//! (`common::rust_client::CHECK_TIMEOUT`).
 
 mod common;
 
-use common::{servers_under_test, Proxy, Server};
-use std::future::Future;
+use common::rust_client::{connect, connect_with_timeout, ephemeral, on_every_server, persistent};
+use common::Proxy;
 use std::time::Duration;
 use zookeeper_client as zk;
-use zookeeper_client::{Acls, Client, CreateMode, EventType, SessionState};
-
-/// One check's whole budget; a healthy server needs milliseconds.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Runs `check` against each server under test, with the server's address.
-fn on_every_server<F, Fut>(test: &str, check: F)
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for kind in servers_under_test() {
-        let Some(server) = Server::shared(kind, test) else {
-            continue;
-        };
-        // Shown with the failure, so a panic below says which server it was.
-        println!("checking `{test}` against {kind} at {}", server.address());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
-        runtime
-            .block_on(async { tokio::time::timeout(CHECK_TIMEOUT, check(server.address())).await })
-            .unwrap_or_else(|_| {
-                panic!(
-                    "`{test}` against {kind} took over {CHECK_TIMEOUT:?}\n--- server output:\n{}",
-                    server.log()
-                )
-            });
-    }
-}
-
-async fn connect(address: &str) -> Client {
-    connect_with_timeout(address, Duration::from_secs(5)).await
-}
-
-async fn connect_with_timeout(address: &str, session_timeout: Duration) -> Client {
-    Client::connector()
-        .with_session_timeout(session_timeout)
-        .connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("connect to {address}: {e}"))
-}
-
-fn ephemeral() -> zk::CreateOptions<'static> {
-    CreateMode::Ephemeral.with_acls(Acls::anyone_all())
-}
-
-fn persistent() -> zk::CreateOptions<'static> {
-    CreateMode::Persistent.with_acls(Acls::anyone_all())
-}
+use zookeeper_client::{Acls, CreateMode, EventType, SessionState};
 
 #[test]
 fn create_get_set_and_delete_follow_the_version_rules() {
