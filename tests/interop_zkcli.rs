@@ -36,6 +36,19 @@ const SEED_SESSION: &str = include_str!("interop/seed-session.zkcli");
 /// printed (`Created ...`) could race with the event in the transcript.
 const ERRORS_AND_WATCHES: &str = include_str!("interop/errors-and-watches.zkcli");
 
+/// Node types beyond the seed's (a container; a TTL node, which a server
+/// without extended types refuses) and ACLs: `addauth digest`, `setAcl`
+/// with the `auth` and `ip` schemes, `getAcl`, `whoami`, and the
+/// permission each command needs. Then a second session, without
+/// Alice's credentials, tries her node.
+const ACLS_AND_NODE_TYPES: [&str; 2] = [
+    include_str!("interop/acls-and-node-types.zkcli"),
+    include_str!("interop/acls-as-a-stranger.zkcli"),
+];
+
+/// Separates the zkCli sessions of one transcript.
+const NEXT_SESSION: &str = "--- the next zkCli session ---\n";
+
 /// zkCli's JVM start plus a handful of round trips; generous for a busy
 /// machine, and a hung session still fails instead of hanging the suite.
 const ZKCLI_TIMEOUT: Duration = Duration::from_secs(60);
@@ -103,10 +116,11 @@ fn mask(transcript: &str, address: &str) -> String {
         .join("\n")
 }
 
-/// Runs `script` through zkCli against each server under test, each on a
-/// fresh data directory; snapshots the real ZooKeeper's masked transcript
-/// as `snapshot` and requires every other server's to equal it.
-fn prints_the_same_on_every_server(test: &str, script: &str, snapshot: &str) {
+/// Runs `scripts` through zkCli, one session after the other, against each
+/// server under test on a fresh data directory; snapshots the real
+/// ZooKeeper's masked transcript as `snapshot` and requires every other
+/// server's to equal it.
+fn prints_the_same_on_every_server(test: &str, scripts: &[&str], snapshot: &str) {
     if let Err(reason) = tools::java() {
         return common::skip(test, &format!("zkCli needs Java: {reason}"));
     }
@@ -121,7 +135,11 @@ fn prints_the_same_on_every_server(test: &str, script: &str, snapshot: &str) {
         let Some(server) = Server::start_or_skip(kind, test) else {
             continue;
         };
-        let transcript = mask(&zkcli(&server.address(), script), &server.address());
+        let sessions: Vec<String> = scripts
+            .iter()
+            .map(|script| zkcli(&server.address(), script))
+            .collect();
+        let transcript = mask(&sessions.join(NEXT_SESSION), &server.address());
         match &oracle {
             None => {
                 insta::with_settings!({ omit_expression => true }, {
@@ -142,7 +160,7 @@ fn prints_the_same_on_every_server(test: &str, script: &str, snapshot: &str) {
 fn the_seed_zkcli_session_prints_the_same_on_every_server_as_on_real_zookeeper() {
     prints_the_same_on_every_server(
         "the seed zkCli session",
-        SEED_SESSION,
+        &[SEED_SESSION],
         "seed_session_on_real_zookeeper",
     );
 }
@@ -151,7 +169,7 @@ fn the_seed_zkcli_session_prints_the_same_on_every_server_as_on_real_zookeeper()
 fn zkcli_errors_listings_acls_and_watch_events_print_the_same_on_every_server() {
     prints_the_same_on_every_server(
         "the errors-and-watches zkCli session",
-        ERRORS_AND_WATCHES,
+        &[ERRORS_AND_WATCHES],
         "errors_and_watches_on_real_zookeeper",
     );
 }
@@ -177,4 +195,13 @@ fn masking_keeps_the_distances_between_zxids_and_the_epoch_but_hides_times_and_s
                     ephemeralOwner = 0x0\n\
                     ephemeralOwner = <session id>";
     assert_eq!(mask(raw, "127.0.0.1:4242"), expected);
+}
+
+#[test]
+fn zkcli_acls_and_node_types_print_the_same_on_every_server() {
+    prints_the_same_on_every_server(
+        "the ACLs and node types zkCli sessions",
+        &ACLS_AND_NODE_TYPES,
+        "acls_and_node_types_on_real_zookeeper",
+    );
 }
