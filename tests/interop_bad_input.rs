@@ -13,124 +13,13 @@
 
 mod common;
 
+use common::raw::{
+    closed_by_server, connect_request, frame, get_data, open, RawSession, ERR_NO_NODE,
+    ERR_UNIMPLEMENTED, OP_GET_DATA,
+};
 use common::{servers_under_test, Server};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::time::Duration;
-
-/// How long a server may take to close or answer; it needs milliseconds.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Opcodes and error codes used below (client-protocol.md §5, §9).
-const OP_GET_DATA: i32 = 4;
-const OP_CLOSE_SESSION: i32 = -11;
-const ERR_OK: i32 = 0;
-const ERR_NO_NODE: i32 = -101;
-const ERR_UNIMPLEMENTED: i32 = -6;
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let length = i32::try_from(body.len()).expect("a small frame");
-    [&length.to_be_bytes()[..], body].concat()
-}
-
-fn jute_string(bytes: &[u8]) -> Vec<u8> {
-    let length = i32::try_from(bytes.len()).expect("a short string");
-    [&length.to_be_bytes()[..], bytes].concat()
-}
-
-/// ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId,
-/// passwd (16 zero bytes), readOnly.
-fn connect_request() -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend(0i32.to_be_bytes());
-    body.extend(0i64.to_be_bytes());
-    body.extend(10_000i32.to_be_bytes());
-    body.extend(0i64.to_be_bytes());
-    body.extend(jute_string(&[0; 16]));
-    body.push(0);
-    frame(&body)
-}
-
-/// RequestHeader (xid, type) followed by `record`.
-fn request(xid: i32, op: i32, record: &[u8]) -> Vec<u8> {
-    frame(&[&xid.to_be_bytes()[..], &op.to_be_bytes()[..], record].concat())
-}
-
-/// GetDataRequest: path, watch=false.
-fn get_data(path: &[u8]) -> Vec<u8> {
-    [jute_string(path), vec![0]].concat()
-}
-
-fn open(server: &Server) -> TcpStream {
-    let stream = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
-    stream
-        .set_read_timeout(Some(ANSWER_TIMEOUT))
-        .expect("timeout");
-    stream
-}
-
-fn read_frame(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let mut length = [0; 4];
-    stream.read_exact(&mut length)?;
-    let mut body = vec![0; usize::try_from(i32::from_be_bytes(length)).expect("a sane length")];
-    stream.read_exact(&mut body)?;
-    Ok(body)
-}
-
-/// A raw session: handshake done, ready for requests.
-struct RawSession {
-    stream: TcpStream,
-}
-
-impl RawSession {
-    fn open(server: &Server) -> RawSession {
-        let mut stream = open(server);
-        stream.write_all(&connect_request()).expect("send connect");
-        let response = read_frame(&mut stream).expect("a ConnectResponse");
-        let session_id = i64::from_be_bytes(response[8..16].try_into().expect("8 bytes"));
-        assert_ne!(session_id, 0, "a session was granted");
-        RawSession { stream }
-    }
-
-    /// Sends one request and returns the reply header's (xid, err).
-    fn ask(&mut self, xid: i32, op: i32, record: &[u8]) -> (i32, i32) {
-        self.stream
-            .write_all(&request(xid, op, record))
-            .expect("send");
-        let reply = read_frame(&mut self.stream).expect("a reply");
-        let xid = i32::from_be_bytes(reply[0..4].try_into().expect("4 bytes"));
-        let err = i32::from_be_bytes(reply[12..16].try_into().expect("4 bytes"));
-        (xid, err)
-    }
-
-    /// The session still answers: getData of / succeeds.
-    fn assert_still_serves(&mut self, kind: &str) {
-        assert_eq!(
-            self.ask(100, OP_GET_DATA, &get_data(b"/")),
-            (100, ERR_OK),
-            "{kind}: the session opened before the bad input stopped working"
-        );
-    }
-}
-
-impl Drop for RawSession {
-    fn drop(&mut self) {
-        let _ = self.stream.write_all(&request(101, OP_CLOSE_SESSION, &[]));
-    }
-}
-
-/// Whether the server closed `stream` (EOF or reset) instead of answering.
-fn closed_by_server(stream: &mut TcpStream) -> bool {
-    let mut buf = [0; 64];
-    match stream.read(&mut buf) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) => matches!(
-            e.kind(),
-            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
-        ),
-    }
-}
+use std::io::Write;
+use std::net::Shutdown;
 
 /// Sends `bytes` on a fresh connection and requires the server to close it
 /// while a session opened beforehand keeps working.

@@ -349,3 +349,21 @@ fn a_session_kept_away_past_its_timeout_expires_and_its_ephemerals_are_deleted()
         assert_eq!(last, SessionState::Expired);
     });
 }
+
+#[test]
+fn the_server_bounds_each_session_timeout_between_2_and_20_ticks() {
+    // Rule: the negotiated timeout is the requested one clamped to
+    // [minSessionTimeout, maxSessionTimeout], by default 2 and 20 ticks
+    // (upstream ZooKeeperServer.processConnectRequest).
+    on_every_server("timeout negotiation", |address| async move {
+        let tick = Duration::from_millis(common::TICK_TIME_MS);
+        for (asked, granted) in [
+            (Duration::from_millis(100), 2 * tick),
+            (4 * tick, 4 * tick),
+            (Duration::from_secs(600), 20 * tick),
+        ] {
+            let client = connect_with_timeout(&address, asked).await;
+            assert_eq!(client.session_timeout(), granted, "asked for {asked:?}");
+        }
+    });
+}

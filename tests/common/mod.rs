@@ -16,6 +16,7 @@
 //!   outlive the test, even when the test binary itself is killed.
 //! - [`Proxy`] relays a client's connection so a test can cut it and watch
 //!   the session survive.
+//! - [`raw`] speaks the wire by hand, for bytes no client would send.
 //! - [`rust_client`] runs a `zookeeper-client` check on every server.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing
 //!   prints why and skips, because CI installs them (`.ci/run`) but a
@@ -28,6 +29,7 @@
 
 mod process;
 mod proxy;
+pub mod raw;
 pub mod rust_client;
 mod server;
 mod tempdir;

@@ -77,7 +77,17 @@ impl Server {
     /// (the caller's test is skipped). A server that can run but does not
     /// come up is a test failure, with its log.
     pub fn start_or_skip(kind: ServerKind, test: &str) -> Option<Server> {
-        match Server::try_start(kind) {
+        Server::start_with_or_skip(kind, test, &[])
+    }
+
+    /// As [`Server::start_or_skip`], with some zoo.cfg keys set otherwise
+    /// (`("maxClientCnxns", "3")`).
+    pub fn start_with_or_skip(
+        kind: ServerKind,
+        test: &str,
+        settings: &[(&str, &str)],
+    ) -> Option<Server> {
+        match Server::try_start(kind, settings) {
             Ok(server) => Some(server),
             Err(not_started) => not_started.skip_or_fail(kind, test),
         }
@@ -93,13 +103,13 @@ impl Server {
             ServerKind::ZooKeeper => &ZOOKEEPER,
             ServerKind::Keeper => &KEEPER,
         };
-        match slot.get_or_init(|| Server::try_start(kind)) {
+        match slot.get_or_init(|| Server::try_start(kind, &[])) {
             Ok(server) => Some(server),
             Err(not_started) => not_started.skip_or_fail(kind, test),
         }
     }
 
-    fn try_start(kind: ServerKind) -> Result<Server, NotStarted> {
+    fn try_start(kind: ServerKind, settings: &[(&str, &str)]) -> Result<Server, NotStarted> {
         kind.available().map_err(NotStarted::Unavailable)?;
         let dir = TempDir::new("server");
         let port = free_port();
@@ -107,7 +117,7 @@ impl Server {
         std::fs::create_dir_all(&data_dir).expect("data dir");
         std::fs::write(
             dir.path().join("zoo.cfg"),
-            zoo_cfg(port, &data_dir.display().to_string()),
+            zoo_cfg(port, &data_dir.display().to_string(), settings),
         )
         .expect("zoo.cfg is writable");
         let spawned = match kind {
@@ -191,18 +201,35 @@ impl NotStarted {
 
 /// The seed's zoo.cfg keys, plus what keeps a test server private: loopback
 /// only, no AdminServer on 8080, and the four-letter words the tests use.
-fn zoo_cfg(port: u16, data_dir: &str) -> String {
-    format!(
-        "tickTime={TICK_TIME_MS}\n\
-         initLimit=10\n\
-         syncLimit=5\n\
-         dataDir={data_dir}\n\
-         clientPort={port}\n\
-         clientPortAddress=127.0.0.1\n\
-         maxClientCnxns=60\n\
-         admin.enableServer=false\n\
-         4lw.commands.whitelist=ruok,srvr,stat,conf\n"
-    )
+fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
+    let (port, tick_time) = (port.to_string(), TICK_TIME_MS.to_string());
+    let defaults = [
+        ("tickTime", tick_time.as_str()),
+        ("initLimit", "10"),
+        ("syncLimit", "5"),
+        ("dataDir", data_dir),
+        ("clientPort", &port),
+        ("clientPortAddress", "127.0.0.1"),
+        ("maxClientCnxns", "60"),
+        ("admin.enableServer", "false"),
+        ("4lw.commands.whitelist", "ruok,srvr,stat,conf"),
+    ];
+    for (key, _) in settings {
+        assert!(
+            defaults.iter().any(|(known, _)| known == key),
+            "{key} is not a zoo.cfg key the harness writes"
+        );
+    }
+    defaults
+        .iter()
+        .map(|&(key, default)| {
+            let value = settings
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(default, |(_, v)| v);
+            format!("{key}={value}\n")
+        })
+        .collect()
 }
 
 /// A port nobody listens on right now: the kernel picks it for a listener
