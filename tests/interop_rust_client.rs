@@ -367,3 +367,48 @@ fn the_server_bounds_each_session_timeout_between_2_and_20_ticks() {
         }
     });
 }
+
+#[test]
+fn pipelined_requests_of_one_session_are_answered_in_the_order_sent() {
+    // Rule: a session's requests are processed and answered in the order
+    // they were sent, so 100 pipelined sequential creates get consecutive
+    // sequence numbers in that order (upstream CommitProcessor keeps
+    // per-session order; client-protocol.md §3).
+    on_every_server("pipelining", |address| async move {
+        let client = connect(&address).await;
+        client
+            .create("/rust-pipeline", b"", &persistent())
+            .await
+            .expect("create the parent");
+        let sequential = CreateMode::PersistentSequential.with_acls(Acls::anyone_all());
+        // zookeeper-client sends each request when the method is called, so
+        // all 100 are on the wire before the first reply is read.
+        let pending: Vec<_> = (0..100)
+            .map(|_| client.create("/rust-pipeline/n-", b"", &sequential))
+            .collect();
+        let mut sequences = Vec::new();
+        for reply in pending {
+            let (_, sequence) = reply.await.expect("a pipelined create");
+            sequences.push(sequence.into_i64());
+        }
+        assert_eq!(sequences, (0..100).collect::<Vec<i64>>());
+    });
+}
+
+#[test]
+fn a_node_holds_close_to_a_mebibyte_of_data() {
+    // Rule: a znode's data may be up to jute.maxbuffer (just under 1 MiB,
+    // upstream BinaryInputArchive.maxBuffer) including the request's header
+    // and path; the frame both ways must carry it whole.
+    on_every_server("large data", |address| async move {
+        let client = connect(&address).await;
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        client
+            .create("/rust-large", &data, &persistent())
+            .await
+            .expect("create with ~1 MB");
+        let (read, stat) = client.get_data("/rust-large").await.expect("get");
+        assert_eq!(stat.data_length, 1_000_000);
+        assert!(read == data, "the data came back changed");
+    });
+}
