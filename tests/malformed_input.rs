@@ -16,7 +16,7 @@ struct Bystander {
 impl Bystander {
     fn open(server: &KeeperProcess) -> Bystander {
         let (client, response) = RawClient::handshake(server.addr, 30_000);
-        assert_ne!(response.session_id, 0);
+        assert_ne!(response.session_id.0, 0);
         Bystander {
             client,
             next_xid: 1,
@@ -151,7 +151,7 @@ fn more_than_max_client_cnxns_from_one_address_are_refused() {
     let server = KeeperProcess::start("maxClientCnxns=2\n");
     let (_a, ra) = RawClient::handshake(server.addr, 30_000);
     let (_b, rb) = RawClient::handshake(server.addr, 30_000);
-    assert!(ra.session_id != 0 && rb.session_id != 0);
+    assert!(ra.session_id.0 != 0 && rb.session_id.0 != 0);
     let mut third = RawClient::connect(server.addr);
     assert!(
         third.is_closed_by_server(),

@@ -96,9 +96,9 @@ impl RawClient {
         let mut client = RawClient::connect(addr);
         let request = ConnectRequest {
             protocol_version: 0,
-            last_zxid_seen: 0,
+            last_zxid_seen: ch01_znode::Zxid(0),
             time_out: timeout_ms,
-            session_id: 0,
+            session_id: ch01_znode::SessionId(0),
             passwd: vec![0; 16],
             read_only: Some(false),
         };
