@@ -69,33 +69,35 @@ pub fn perm_string(perms: i32) -> String {
     .collect()
 }
 
-/// Parses zkCli's `scheme:id:perms[,scheme:id:perms...]` (AclParser); the error text is the
-/// one zkCli prints for a malformed segment.
-pub fn parse_acl(text: &str) -> Result<Vec<Acl>, String> {
+/// Parses zkCli's `scheme:id:perms[,scheme:id:perms...]` as its AclParser does: leniently.
+/// A malformed segment or an unknown perm letter is reported (the messages zkCli prints on
+/// stderr) and skipped, so the list may come back shorter, even empty.
+pub fn parse_acl(text: &str) -> (Vec<Acl>, Vec<String>) {
     let mut acls = Vec::new();
+    let mut messages = Vec::new();
     for segment in text.split(',') {
-        let first = segment.find(':');
-        let last = segment.rfind(':');
-        let (Some(first), Some(last)) = (first, last) else {
-            return Err(format!("{segment} does not have the form scheme:id:perm"));
+        let (Some(first), Some(last)) = (segment.find(':'), segment.rfind(':')) else {
+            messages.push(format!("{segment} does not have the form scheme:id:perm"));
+            continue;
         };
         if first == last {
-            return Err(format!("{segment} does not have the form scheme:id:perm"));
+            messages.push(format!("{segment} does not have the form scheme:id:perm"));
+            continue;
         }
         let mut bits = 0;
         for c in segment[last + 1..].chars() {
-            bits |= match c.to_ascii_lowercase() {
-                'r' => perms::READ,
-                'w' => perms::WRITE,
-                'c' => perms::CREATE,
-                'd' => perms::DELETE,
-                'a' => perms::ADMIN,
-                _ => return Err(format!("Unknown perm type: {c}")),
-            };
+            match c.to_ascii_lowercase() {
+                'r' => bits |= perms::READ,
+                'w' => bits |= perms::WRITE,
+                'c' => bits |= perms::CREATE,
+                'd' => bits |= perms::DELETE,
+                'a' => bits |= perms::ADMIN,
+                _ => messages.push(format!("Unknown perm type: {c}")),
+            }
         }
         acls.push(Acl::new(bits, &segment[..first], &segment[first + 1..last]));
     }
-    Ok(acls)
+    (acls, messages)
 }
 
 impl fmt::Display for Acl {
@@ -124,17 +126,22 @@ mod tests {
     #[test]
     fn zkcli_acl_syntax_parses_and_bad_segments_are_named() {
         assert_eq!(
-            parse_acl("world:anyone:r").unwrap(),
-            vec![Acl::new(perms::READ, "world", "anyone")]
+            parse_acl("world:anyone:r"),
+            (vec![Acl::new(perms::READ, "world", "anyone")], vec![])
         );
         assert_eq!(
-            parse_acl("digest:u:h:cdrwa").unwrap()[0].id.id,
+            parse_acl("digest:u:h:cdrwa").0[0].id.id,
             "u:h",
             "the id is everything between the first and the last colon"
         );
+        let (acl, messages) = parse_acl("z,world:anyone:rq");
+        assert_eq!(acl, [Acl::new(perms::READ, "world", "anyone")]);
         assert_eq!(
-            parse_acl("z").unwrap_err(),
-            "z does not have the form scheme:id:perm"
+            messages,
+            [
+                "z does not have the form scheme:id:perm",
+                "Unknown perm type: q"
+            ]
         );
     }
 }

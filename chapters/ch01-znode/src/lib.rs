@@ -59,6 +59,8 @@ pub mod mode;
 pub mod path;
 pub mod prep;
 pub mod server;
+pub mod shell;
+pub mod trace;
 
 pub mod stat;
 

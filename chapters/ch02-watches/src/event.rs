@@ -2,54 +2,17 @@
 //! happened, and the path it happened to. It never says what the new data is: the client must
 //! read again to find out, and by then the node may have changed more than once.
 //!
-//! The names and numbers are ZooKeeper's `Watcher.Event.EventType` and
-//! `Watcher.Event.KeeperState`; `Display` prints the event exactly as zkCli's default watcher
+//! The names and numbers are ZooKeeper's `Watcher.Event.EventType` (chapter 1's [`EventType`],
+//! which its tree already reports) and `Watcher.Event.KeeperState`; `Display` prints the event exactly as zkCli's default watcher
 //! does (`WatchedEvent.toString()` of 3.5-3.8).
 
 use std::fmt;
 
 use serde::Serialize;
 
+pub use ch01_znode::EventType;
+
 use crate::SessionId;
-
-/// What happened to the node (upstream `Watcher.Event.EventType`; the number is its wire value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum EventType {
-    /// Connection-state events only: the server never sends it for a node.
-    None,
-    NodeCreated,
-    NodeDeleted,
-    NodeDataChanged,
-    NodeChildrenChanged,
-    /// Client-local: told to a watcher when `removewatches` dropped its data watch.
-    DataWatchRemoved,
-    /// Client-local: told to a watcher when `removewatches` dropped its child watch.
-    ChildWatchRemoved,
-    /// Client-local (3.6+): told when `removewatches` dropped a persistent watch.
-    PersistentWatchRemoved,
-}
-
-impl EventType {
-    /// The value on the wire (`WatcherEvent.type`).
-    pub fn code(self) -> i32 {
-        match self {
-            EventType::None => -1,
-            EventType::NodeCreated => 1,
-            EventType::NodeDeleted => 2,
-            EventType::NodeDataChanged => 3,
-            EventType::NodeChildrenChanged => 4,
-            EventType::DataWatchRemoved => 5,
-            EventType::ChildWatchRemoved => 6,
-            EventType::PersistentWatchRemoved => 7,
-        }
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
 
 /// The state of the connection when the event was raised (upstream `KeeperState`). Node events
 /// from the server always carry `SyncConnected`.
@@ -160,23 +123,11 @@ mod tests {
     }
 
     #[test]
-    fn event_types_carry_their_wire_values() {
-        // client-protocol.md §10, EventType table.
-        let codes: Vec<i32> = [
-            EventType::None,
-            EventType::NodeCreated,
-            EventType::NodeDeleted,
-            EventType::NodeDataChanged,
-            EventType::NodeChildrenChanged,
-            EventType::DataWatchRemoved,
-            EventType::ChildWatchRemoved,
-            EventType::PersistentWatchRemoved,
-        ]
-        .into_iter()
-        .map(EventType::code)
-        .collect();
-        assert_eq!(codes, vec![-1, 1, 2, 3, 4, 5, 6, 7]);
+    fn keeper_states_carry_their_wire_values() {
+        // client-protocol.md §10, KeeperState table.
+        assert_eq!(KeeperState::Disconnected.code(), 0);
         assert_eq!(KeeperState::SyncConnected.code(), 3);
         assert_eq!(KeeperState::Expired.code(), -112);
+        assert_eq!(KeeperState::Closed.code(), 7);
     }
 }

@@ -33,6 +33,12 @@
 //! - [`manager`]: `WatchManager`, one table indexed by path and by session, and the trigger walk.
 //! - [`registry`]: `WatchRegistry`, the two tables and the trigger table.
 //! - [`reconnect`]: `SetWatches`, what a reconnecting client's watches become.
+//! - [`server`]: `WatchServer`, chapter 1's tree behind the registry: reads register, writes fire.
+//! - [`shell`]: chapter 1's zkCli shell for several named clients (`connect B`, `use A`), with
+//!   `-w`, `addWatch`, `removewatches` and `printwatches`.
+//! - [`trace`], [`render`]: the chapter's `Event` and its plain, coloured and JSON lines.
+//! - [`demo`]: the seed's two-client demo that `--trace` replays.
+//! - [`labs`]: servers up/down, configuration push, and the burst exercise.
 //!
 //! # How it differs from ZooKeeper
 //! Upstream the same job is split over `server.DataTree` (which calls `triggerWatch` from
@@ -42,16 +48,21 @@
 //! watch returns a [`event::Delivery`] for whoever owns the sockets. Watchers are kept in
 //! ordered sets so every run delivers in the same order.
 
+pub mod demo;
 pub mod event;
+pub mod labs;
 pub mod manager;
 pub mod mode;
 pub mod reconnect;
 pub mod registry;
+pub mod render;
+pub mod server;
+pub mod shell;
+pub mod trace;
 
-mod compat;
-
-pub use compat::{validate_path, SessionId, ZkError, Zxid};
+pub use ch01_znode::path::validate_path;
+pub use ch01_znode::{SessionId, ZkError, Zxid};
 pub use event::{Delivery, EventType, KeeperState, WatchedEvent};
 pub use mode::{AddWatchMode, WatcherMode, WatcherType};
 pub use reconnect::{NodeZxids, SetWatches};
-pub use registry::{Table, WatchRegistry};
+pub use registry::{Table, Watch, WatchKind, WatchRegistry};

@@ -144,6 +144,13 @@ impl WatchManager {
             .flat_map(|paths| paths.iter().map(|(p, m)| (p.as_str(), *m)))
     }
 
+    /// Every (watcher, path, modes), in session then path order.
+    pub fn all(&self) -> impl Iterator<Item = (SessionId, &str, Modes)> {
+        self.watch2paths
+            .iter()
+            .flat_map(|(watcher, paths)| paths.iter().map(move |(p, m)| (*watcher, p.as_str(), *m)))
+    }
+
     /// The watchers on `path`, in session order.
     pub fn watchers_of(&self, path: &str) -> impl Iterator<Item = SessionId> + '_ {
         self.watch_table.get(path).into_iter().flatten().copied()

@@ -43,6 +43,38 @@ pub enum Table {
     Child,
 }
 
+/// A watch as a client thinks of it: the four kinds zkCli can leave and `removewatches` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum WatchKind {
+    /// One-shot, from `get -w` or `stat -w`.
+    Data,
+    /// One-shot, from `ls -w`.
+    Child,
+    /// `addWatch -m PERSISTENT`.
+    Persistent,
+    /// `addWatch` (zkCli's default mode).
+    PersistentRecursive,
+}
+
+impl std::fmt::Display for WatchKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WatchKind::Data => "data watch",
+            WatchKind::Child => "child watch",
+            WatchKind::Persistent => "persistent watch",
+            WatchKind::PersistentRecursive => "persistent recursive watch",
+        })
+    }
+}
+
+/// One registered watch: whose, where, what kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Watch {
+    pub session: SessionId,
+    pub path: String,
+    pub kind: WatchKind,
+}
+
 /// Every watch a server holds, for every session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WatchRegistry {
@@ -224,6 +256,37 @@ impl WatchRegistry {
             .collect()
     }
 
+    /// Every watch, as clients see them (a persistent watch once, though it sits in both
+    /// tables), ordered by session, then path. Comparing two of these shows what a step added
+    /// and what it spent.
+    pub fn all_watches(&self) -> BTreeSet<Watch> {
+        let data = self.data_watches.all().map(|(session, path, modes)| {
+            let kinds = modes.iter().map(|mode| match mode {
+                WatcherMode::Standard => WatchKind::Data,
+                WatcherMode::Persistent => WatchKind::Persistent,
+                WatcherMode::PersistentRecursive => WatchKind::PersistentRecursive,
+            });
+            kinds
+                .map(move |kind| (session, path, kind))
+                .collect::<Vec<_>>()
+        });
+        let child = self.child_watches.all().map(|(session, path, modes)| {
+            let one_shot = modes.has(WatcherMode::Standard).then_some(WatchKind::Child);
+            one_shot
+                .map(|kind| (session, path, kind))
+                .into_iter()
+                .collect()
+        });
+        data.chain(child)
+            .flatten()
+            .map(|(session, path, kind)| Watch {
+                session,
+                path: path.to_string(),
+                kind,
+            })
+            .collect()
+    }
+
     /// The sessions with any watch on `path`, in session order.
     pub fn watchers_of(&self, path: &str) -> Vec<SessionId> {
         let all: BTreeSet<SessionId> = self
@@ -269,12 +332,12 @@ struct Held {
 }
 
 impl Held {
-    /// The removal events for what `self` had and `after` no longer has, in the order the
-    /// client raises them: child, data, persistent.
+    /// The removal events for what `self` had and `after` no longer has, in the order zkCli
+    /// 3.8 prints them: data, child, persistent.
     fn removed_since(self, after: Held) -> Vec<EventType> {
         [
-            (self.child && !after.child, EventType::ChildWatchRemoved),
             (self.data && !after.data, EventType::DataWatchRemoved),
+            (self.child && !after.child, EventType::ChildWatchRemoved),
             (
                 self.persistent && !after.persistent,
                 EventType::PersistentWatchRemoved,
@@ -287,6 +350,6 @@ impl Held {
 }
 
 /// A watch on a malformed path is refused with `BadArguments`, as the server answers.
-fn check_path(path: &str) -> Result<(), ZkError> {
+pub(crate) fn check_path(path: &str) -> Result<(), ZkError> {
     validate_path(path).map_err(|_| ZkError::BadArguments)
 }

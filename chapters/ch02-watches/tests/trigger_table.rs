@@ -352,13 +352,14 @@ mod remove_watches {
 
     #[test]
     fn any_removes_every_kind_and_reports_each() {
-        // WatcherType.Any (zkCli's default for removewatches) removes both tables.
+        // WatcherType.Any (zkCli's default for removewatches) removes both tables; real zkCli
+        // 3.8 printed DataWatchRemoved, then ChildWatchRemoved.
         let mut registry = WatchRegistry::default();
         registry.watch_data(A, "/x").unwrap();
         registry.watch_children(A, "/x").unwrap();
         assert_eq!(
             registry.remove_watches(A, "/x", WatcherType::Any),
-            Ok(vec![ChildWatchRemoved, DataWatchRemoved])
+            Ok(vec![DataWatchRemoved, ChildWatchRemoved])
         );
         assert!(fire(&mut registry, delete("/x")).is_empty());
     }

@@ -14,6 +14,7 @@
 //! - [`jute`]: the binary archive: [`jute::Reader`], [`jute::Writer`], [`jute::Record`].
 //! - [`proto`]: frames, headers, every request and response record, the
 //!   [`proto::Request`] / [`proto::Response`] enums and the trace printer.
+//! - [`client`]: an async client ([`client::Client`]) and a load generator.
 //! - [`client`]: an async client connection and a load generator.
 //!
 //! # How ZooKeeper names it
@@ -47,6 +48,7 @@
 //! watches are keyed by session rather than by connection object, and a standalone server
 //! listens on 127.0.0.1 unless `clientPortAddress` says otherwise.
 
+pub mod client;
 pub mod jute;
 pub mod proto;
 

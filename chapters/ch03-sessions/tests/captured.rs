@@ -121,9 +121,9 @@ fn zkcli_opens_with_a_45_byte_connect_request_for_a_new_30_second_session() {
         req,
         ConnectRequest {
             protocol_version: 0,
-            last_zxid_seen: 0,
+            last_zxid_seen: Zxid(0),
             time_out: 30_000,
-            session_id: 0,
+            session_id: SessionId(0),
             passwd: vec![0; 16],
             read_only: Some(false),
         }
@@ -136,7 +136,7 @@ fn zkcli_opens_with_a_45_byte_connect_request_for_a_new_30_second_session() {
 fn the_real_server_answers_with_a_session_id_whose_top_byte_is_server_id_one() {
     let frames = load("zkcli-3.8.frames");
     let rsp = ConnectResponse::from_bytes(&frames[1].1).unwrap();
-    assert_eq!(rsp.session_id >> 56, 1);
+    assert_eq!(rsp.session_id.server_id(), 1);
     assert_eq!(rsp.time_out, 30_000);
     assert_eq!(rsp.passwd.len(), 16);
     assert_eq!(rsp.read_only, Some(false));
@@ -163,7 +163,7 @@ fn zkcli_create_is_a_create_request_with_the_open_acl_and_gets_zxid_2() {
         kind,
         ServerFrame::Reply(ReplyHeader {
             xid: 1,
-            zxid: 2,
+            zxid: Zxid(2),
             err: 0
         })
     );
@@ -217,8 +217,8 @@ fn a_failed_kazoo_transaction_reports_each_op_as_an_error_result() {
         results,
         vec![
             OpResult::Error(0),
-            OpResult::Error(ErrorCode::BadVersion.code()),
-            OpResult::Error(ErrorCode::RuntimeInconsistency.code()),
+            OpResult::Error(ZkError::BadVersion.code()),
+            OpResult::Error(ZkError::RuntimeInconsistency.code()),
         ]
     );
 }

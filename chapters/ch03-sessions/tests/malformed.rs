@@ -56,7 +56,7 @@ fn an_unknown_opcode_is_answered_unimplemented_under_its_xid() {
         })
     );
     assert_eq!(err.cause, DecodeError::UnknownOpCode { op: 999 });
-    assert_eq!(err.reply_error(), Some(ErrorCode::Unimplemented));
+    assert_eq!(err.reply_error(), Some(ZkError::Unimplemented));
 }
 
 /// Internal txn types are not requests a client may send.
@@ -83,7 +83,7 @@ fn a_path_that_is_not_utf8_names_the_field_and_is_a_marshalling_error() {
             what: "ExistsRequest.path"
         }
     );
-    assert_eq!(err.reply_error(), Some(ErrorCode::MarshallingError));
+    assert_eq!(err.reply_error(), Some(ZkError::MarshallingError));
 }
 
 /// A string claiming 2 GB in a 20-byte frame is rejected before any

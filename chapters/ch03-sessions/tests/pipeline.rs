@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use ch01_znode::{SessionId, Zxid};
 use ch03_sessions::pipeline::{ConnId, Input, Limits, Output, Pipeline, ServerMessage};
 use ch03_sessions::proto::{self, ConnectRequest, ReplyHeader, Request, Response};
 use ch03_sessions::session::session_password;
@@ -17,10 +18,10 @@ fn local() -> IpAddr {
     IpAddr::from([127, 0, 0, 1])
 }
 
-fn connect_request(session_id: i64, passwd: Vec<u8>, timeout: i32) -> ConnectRequest {
+fn connect_request(session_id: SessionId, passwd: Vec<u8>, timeout: i32) -> ConnectRequest {
     ConnectRequest {
         protocol_version: 0,
-        last_zxid_seen: 0,
+        last_zxid_seen: Zxid(0),
         time_out: timeout,
         session_id,
         passwd,
@@ -29,13 +30,13 @@ fn connect_request(session_id: i64, passwd: Vec<u8>, timeout: i32) -> ConnectReq
 }
 
 /// Connects `conn` as a new session and returns its id.
-fn open(server: &mut Pipeline, conn: u64, now: u64) -> i64 {
+fn open(server: &mut Pipeline, conn: u64, now: u64) -> SessionId {
     let out = server.step(
         now,
         Input::Connect {
             conn: ConnId(conn),
             addr: local(),
-            request: connect_request(0, vec![0; 16], 30_000),
+            request: connect_request(SessionId(0), vec![0; 16], 30_000),
         },
     );
     let connected = out.iter().find_map(|o| match o {
@@ -101,7 +102,7 @@ fn a_new_session_is_the_first_txn_and_the_first_create_the_second() {
     let mut s = server();
     let session = open(&mut s, 1, T0);
     assert_eq!(
-        session >> 56,
+        session.0 >> 56,
         1,
         "a standalone server's id is in the top byte"
     );
@@ -112,7 +113,7 @@ fn a_new_session_is_the_first_txn_and_the_first_create_the_second() {
         header,
         ReplyHeader {
             xid: 1,
-            zxid: 2,
+            zxid: Zxid(2),
             err: 0
         }
     );
@@ -134,17 +135,14 @@ fn the_timeout_is_clamped_to_two_to_twenty_ticks() {
             Input::Connect {
                 conn: ConnId(asked as u64),
                 addr: local(),
-                request: connect_request(0, vec![0; 16], asked),
+                request: connect_request(SessionId(0), vec![0; 16], asked),
             },
         );
         let Some(ServerMessage::Connected(c)) = frames_to(&out, asked as u64).pop() else {
             panic!("no ConnectResponse");
         };
         assert_eq!(c.time_out, got);
-        assert_eq!(
-            c.passwd,
-            session_password(ch01_znode::SessionId(c.session_id))
-        );
+        assert_eq!(c.passwd, session_password(c.session_id));
     }
 }
 
@@ -159,12 +157,12 @@ fn a_failed_write_still_takes_a_zxid() {
         reply(&out, 1).0,
         ReplyHeader {
             xid: 2,
-            zxid: 3,
+            zxid: Zxid(3),
             err: -110
         }
     );
     let out = send(&mut s, 1, 3, create("/b", 0), T0);
-    assert_eq!(reply(&out, 1).0.zxid, 4);
+    assert_eq!(reply(&out, 1).0.zxid, Zxid(4));
 }
 
 #[test]
@@ -218,7 +216,7 @@ fn close_session_answers_then_closes_and_deletes_ephemerals() {
         reply(&out, 1).0,
         ReplyHeader {
             xid: 2,
-            zxid: 3,
+            zxid: Zxid(3),
             err: 0
         }
     );
@@ -233,7 +231,7 @@ fn a_reconnect_with_the_password_keeps_the_session_and_its_ephemerals() {
     let id = open(&mut s, 1, T0);
     send(&mut s, 1, 1, create("/e", 1), T0);
     s.step(T0 + 1000, Input::Disconnected { conn: ConnId(1) });
-    let passwd = session_password(ch01_znode::SessionId(id)).to_vec();
+    let passwd = session_password(id).to_vec();
     let out = s.step(
         T0 + 2000,
         Input::Connect {
@@ -254,7 +252,7 @@ fn a_reconnect_with_the_password_keeps_the_session_and_its_ephemerals() {
         },
     );
     assert!(
-        matches!(&frames_to(&out, 3)[..], [ServerMessage::Connected(c)] if c.time_out == 0 && c.session_id == 0)
+        matches!(&frames_to(&out, 3)[..], [ServerMessage::Connected(c)] if c.time_out == 0 && c.session_id == SessionId(0))
     );
 }
 
@@ -265,20 +263,20 @@ fn set_watches_re_arms_a_watch_after_a_reconnect() {
     let id = open(&mut s, 1, T0);
     send(&mut s, 1, 1, create("/w", 0), T0);
     s.step(T0, Input::Disconnected { conn: ConnId(1) });
-    let passwd = session_password(ch01_znode::SessionId(id)).to_vec();
+    let passwd = session_password(id).to_vec();
     s.step(
         T0,
         Input::Connect {
             conn: ConnId(2),
             addr: local(),
             request: ConnectRequest {
-                last_zxid_seen: 2,
+                last_zxid_seen: Zxid(2),
                 ..connect_request(id, passwd, 30_000)
             },
         },
     );
     let set = Request::SetWatches(proto::SetWatches {
-        relative_zxid: 2,
+        relative_zxid: Zxid(2),
         data_watches: vec!["/w".into()],
         exist_watches: vec![],
         child_watches: vec![],
@@ -361,7 +359,7 @@ fn an_undecodable_request_is_answered_in_turn() {
         reply(&out, 1).0,
         ReplyHeader {
             xid: 7,
-            zxid: 1,
+            zxid: Zxid(1),
             err: -6
         }
     );
@@ -377,7 +375,7 @@ fn a_ping_is_answered_with_the_last_zxid() {
         vec![ServerMessage::Reply(
             ReplyHeader {
                 xid: -2,
-                zxid: 1,
+                zxid: Zxid(1),
                 err: 0
             },
             None

@@ -1,1 +1,10 @@
-//! ch05-election: to be written.
+//! # Chapter 5: electing a leader
+//!
+//! (essay to come)
+
+pub mod notification;
+pub mod peer;
+pub mod quorum;
+pub mod render;
+pub mod sim;
+pub mod vote;

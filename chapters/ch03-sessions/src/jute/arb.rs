@@ -28,6 +28,18 @@ impl Arb for i64 {
     }
 }
 
+impl Arb for ch01_znode::Zxid {
+    fn arb() -> BoxedStrategy<Self> {
+        any::<i64>().prop_map(ch01_znode::Zxid).boxed()
+    }
+}
+
+impl Arb for ch01_znode::SessionId {
+    fn arb() -> BoxedStrategy<Self> {
+        any::<i64>().prop_map(ch01_znode::SessionId).boxed()
+    }
+}
+
 impl Arb for String {
     fn arb() -> BoxedStrategy<Self> {
         "\\PC{0,12}".boxed()
@@ -63,8 +75,4 @@ macro_rules! arb_vec {
     )*};
 }
 
-arb_vec!(
-    String,
-    crate::proto::records::Acl,
-    crate::proto::records::ClientInfo
-);
+arb_vec!(String, ch01_znode::Acl, crate::proto::records::ClientInfo);

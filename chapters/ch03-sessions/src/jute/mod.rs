@@ -62,6 +62,16 @@ macro_rules! jute_record {
         #[derive(Clone, Debug, Default, PartialEq, Eq)]
         pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
 
+        $crate::impl_jute_record!($name { $($field: $ty),* });
+    };
+}
+
+/// Makes an existing struct a jute [`Record`], encoding the listed fields
+/// in the listed order. This is how chapter 1's `Stat`, `Acl` and `Id` get
+/// their wire form without a second copy of the types.
+#[macro_export]
+macro_rules! impl_jute_record {
+    ($name:path { $($field:ident : $ty:ty),* $(,)? }) => {
         impl $crate::jute::Record for $name {
             #[allow(unused_variables)]
             fn encode(&self, w: &mut $crate::jute::Writer) {

@@ -74,6 +74,7 @@ impl<'a> Reader<'a> {
         Ok(i64::from_be_bytes(self.array(what)?))
     }
 
+    // ANCHOR: read_len
     /// A length or count: `None` for -1 (null), an error for other negative
     /// values, and an error when even one byte per item would not fit in
     /// what is left. That last check is what bounds every allocation.
@@ -90,6 +91,7 @@ impl<'a> Reader<'a> {
             len => Ok(Some(len as usize)),
         }
     }
+    // ANCHOR_END: read_len
 
     /// jute `buffer`: a length, then that many bytes; -1 is null (`None`).
     pub fn read_buffer(&mut self, what: &'static str) -> Result<Option<Vec<u8>>, DecodeError> {

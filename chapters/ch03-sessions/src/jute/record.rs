@@ -5,6 +5,8 @@
 //! are records is a record (see the `jute_record!` macro), so every message in
 //! the protocol is built from the six impls in this file.
 
+use ch01_znode::{SessionId, Zxid};
+
 use super::{DecodeError, Reader, Writer};
 
 /// A value with a jute encoding.
@@ -119,5 +121,25 @@ impl Record for Vec<u8> {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.read_buffer("")?
             .ok_or(DecodeError::UnexpectedNull { what: "" })
+    }
+}
+
+/// A zxid is a jute `long` (shown as `0x..` hex everywhere else).
+impl Record for Zxid {
+    fn encode(&self, w: &mut Writer) {
+        w.write_long(self.0)
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.read_long("").map(Zxid)
+    }
+}
+
+/// A session id is a jute `long`.
+impl Record for SessionId {
+    fn encode(&self, w: &mut Writer) {
+        w.write_long(self.0)
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.read_long("").map(SessionId)
     }
 }

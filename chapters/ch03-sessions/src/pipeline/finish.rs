@@ -14,7 +14,6 @@
 use ch01_znode::acl::perms;
 use ch01_znode::{DataTree, Id, SessionId, Txn, TxnResult, ZkError, Zxid};
 
-use super::convert::{acl_to_wire, stat_to_wire};
 use super::prepare::acl_error;
 use super::watches::{Notification, Watches};
 use crate::acl::{check_acl, mask_digests};
@@ -71,14 +70,14 @@ fn single_reply(op: OpCode, result: &TxnResult) -> Result<Response, ZkError> {
         }
         (_, TxnResult::Created { path, stat }) => Response::Create2(proto::Create2Response {
             path: path.clone(),
-            stat: stat_to_wire(stat),
+            stat: *stat,
         }),
-        (_, TxnResult::DataSet { stat, .. }) => Response::SetData(proto::SetDataResponse {
-            stat: stat_to_wire(stat),
-        }),
-        (_, TxnResult::AclSet { stat, .. }) => Response::SetAcl(proto::SetAclResponse {
-            stat: stat_to_wire(stat),
-        }),
+        (_, TxnResult::DataSet { stat, .. }) => {
+            Response::SetData(proto::SetDataResponse { stat: *stat })
+        }
+        (_, TxnResult::AclSet { stat, .. }) => {
+            Response::SetAcl(proto::SetAclResponse { stat: *stat })
+        }
         (_, TxnResult::Error { code }) => {
             return Err(ZkError::from_code(*code).unwrap_or(ZkError::SystemError))
         }
@@ -147,7 +146,7 @@ impl ReadContext<'_> {
                 let (data, stat) = self.tree.get_data(&r.path)?;
                 Ok(Response::GetData(proto::GetDataResponse {
                     data: data.map(<[u8]>::to_vec),
-                    stat: stat_to_wire(&stat),
+                    stat,
                 }))
             }),
             proto::Request::GetChildren(r) => {
@@ -242,9 +241,7 @@ impl ReadContext<'_> {
         }
         self.watch_data(path, watch)?;
         let stat = self.tree.stat(path)?;
-        Ok(Response::Exists(proto::ExistsResponse {
-            stat: stat_to_wire(&stat),
-        }))
+        Ok(Response::Exists(proto::ExistsResponse { stat }))
     }
 
     fn watch_data(&mut self, path: &str, watch: bool) -> Result<(), ZkError> {
@@ -260,7 +257,7 @@ impl ReadContext<'_> {
             self.watches.watch_children(self.session, path)?;
         }
         let (children, stat) = self.tree.get_children(path)?;
-        Ok((children, stat_to_wire(&stat)))
+        Ok((children, stat))
     }
 
     /// `getACL` needs READ or ADMIN; without ADMIN the digest hashes are masked.
@@ -272,15 +269,12 @@ impl ReadContext<'_> {
             Ok(()) => acl,
             Err(_) => mask_digests(&acl),
         };
-        Ok(Response::GetAcl(proto::GetAclResponse {
-            acl: acl_to_wire(&acl),
-            stat: stat_to_wire(&stat),
-        }))
+        Ok(Response::GetAcl(proto::GetAclResponse { acl, stat }))
     }
 
-    fn set_watches(&mut self, relative_zxid: i64, lists: [Vec<String>; 5]) -> Vec<Notification> {
+    fn set_watches(&mut self, relative_zxid: Zxid, lists: [Vec<String>; 5]) -> Vec<Notification> {
         self.watches
-            .set_watches(self.session, Zxid(relative_zxid), lists, self.tree)
+            .set_watches(self.session, relative_zxid, lists, self.tree)
     }
 
     fn multi_read(&mut self, op: &proto::MultiOp) -> OpResult {
@@ -292,7 +286,7 @@ impl ReadContext<'_> {
                 let (data, stat) = self.tree.get_data(&r.path)?;
                 Ok(OpResult::GetData(proto::GetDataResponse {
                     data: data.map(<[u8]>::to_vec),
-                    stat: stat_to_wire(&stat),
+                    stat,
                 }))
             }),
             _ => Err(ZkError::BadArguments),
@@ -314,6 +308,6 @@ fn client_info(id: &Id) -> proto::ClientInfo {
 }
 
 /// The zxid a reply header carries: the write's own, or the tree's last for a read.
-pub fn reply_zxid(txn: Option<&Txn>, tree: &DataTree) -> i64 {
-    txn.map_or(tree.last_processed_zxid().0, |t| t.zxid.0)
+pub fn reply_zxid(txn: Option<&Txn>, tree: &DataTree) -> Zxid {
+    txn.map_or(tree.last_processed_zxid(), |t| t.zxid)
 }

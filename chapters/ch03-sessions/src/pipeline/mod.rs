@@ -286,7 +286,7 @@ impl Pipeline {
         request: ConnectRequest,
     ) -> Vec<Output> {
         // A client that has seen a later zxid than ours would travel back in time: refuse.
-        if request.last_zxid_seen > self.tree.last_processed_zxid().0 {
+        if request.last_zxid_seen > self.tree.last_processed_zxid() {
             return vec![Output::Close { conn }];
         }
         let timeout_ms = request.time_out.clamp(
@@ -305,13 +305,13 @@ impl Pipeline {
             },
         );
         match request.session_id {
-            0 => {
+            SessionId(0) => {
                 let session = self.sessions.create_session(timeout_ms, now_ms);
                 self.attach(conn, session);
                 let txn = self.prepare_txn(now_ms, session, &Request::CreateSession { timeout_ms });
                 self.submit(txn, Some(Waiting::Connect { conn }))
             }
-            id => self.reconnect(now_ms, conn, SessionId(id), timeout_ms, &request.passwd),
+            id => self.reconnect(now_ms, conn, id, timeout_ms, &request.passwd),
         }
     }
     // ANCHOR_END: connect
@@ -360,7 +360,7 @@ impl Pipeline {
             message: ServerMessage::Connected(ConnectResponse {
                 protocol_version: 0,
                 time_out: timeout_ms,
-                session_id: session.0,
+                session_id: session,
                 passwd: session_password(session).to_vec(),
                 read_only: read_only.map(|_| false),
             }),
@@ -409,7 +409,11 @@ impl Pipeline {
     /// `addauth`: answered at once with xid -4, outside the session's order (as upstream,
     /// which handles auth packets before they enter the pipeline).
     fn auth(&mut self, conn: ConnId, xid: i32, auth: &proto::AuthPacket) -> Vec<Output> {
-        let header = |err: i32| ReplyHeader { xid, zxid: 0, err };
+        let header = |err: i32| ReplyHeader {
+            xid,
+            zxid: Zxid(0),
+            err,
+        };
         match acl::authenticate(&auth.scheme, &auth.auth) {
             Ok(id) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
@@ -536,7 +540,7 @@ impl Pipeline {
             message: ServerMessage::Connected(ConnectResponse {
                 protocol_version: 0,
                 time_out: timeout_ms,
-                session_id: txn.session.0,
+                session_id: txn.session,
                 passwd: session_password(txn.session).to_vec(),
                 read_only: read_only.map(|_| false),
             }),

@@ -21,7 +21,6 @@ use ch01_znode::acl::perms;
 use ch01_znode::path::split_parent;
 use ch01_znode::{prep, CreateMode, DataTree, Id, Request, SessionId, Txn, TxnOp, ZkError, Zxid};
 
-use super::convert::acl_from_wire;
 use crate::acl::{check_acl, fixup_acl, AclError};
 use crate::proto;
 
@@ -33,7 +32,7 @@ pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError
             .map(|mode| Request::Create {
                 path: r.path.clone(),
                 data: r.data.clone(),
-                acl: acl_from_wire(&r.acl),
+                acl: r.acl.clone(),
                 mode,
             })
             .ok_or(ZkError::BadArguments)
@@ -62,7 +61,7 @@ pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError
         }),
         proto::Request::SetAcl(r) => Ok(Request::SetAcl {
             path: r.path.clone(),
-            acl: acl_from_wire(&r.acl),
+            acl: r.acl.clone(),
             version: r.version,
         }),
         proto::Request::Check(r) => Ok(Request::Check {

@@ -7,6 +7,8 @@
 //! only when the client sent one (`ZooKeeperServer.finishSessionInit`, the
 //! `isOldClient` check). We model "absent" as `read_only: None`.
 
+use ch01_znode::{SessionId, Zxid};
+
 use crate::jute::{DecodeError, Reader, Record, Writer};
 
 /// The client's first frame (`ConnectRequest` + the optional readOnly byte).
@@ -15,11 +17,11 @@ pub struct ConnectRequest {
     /// Always 0.
     pub protocol_version: i32,
     /// The highest zxid this client has seen; 0 for a fresh client.
-    pub last_zxid_seen: i64,
+    pub last_zxid_seen: Zxid,
     /// The session timeout the client asks for, in ms.
     pub time_out: i32,
     /// 0 for a new session, else the session being resumed.
-    pub session_id: i64,
+    pub session_id: SessionId,
     /// 16 zero bytes for a new session, else the server-given password.
     pub passwd: Vec<u8>,
     /// `Some(true)`: "a read-only server will do". `None`: an old client
@@ -35,7 +37,7 @@ pub struct ConnectResponse {
     /// The negotiated timeout in ms; 0 means "your session is gone".
     pub time_out: i32,
     /// The session id; 0 when the session is invalid.
-    pub session_id: i64,
+    pub session_id: SessionId,
     /// 16 bytes the client must present to resume the session.
     pub passwd: Vec<u8>,
     /// `Some(true)` if this server is read-only; `None` for an old client.
@@ -105,7 +107,7 @@ impl ConnectResponse {
         ConnectResponse {
             protocol_version: 0,
             time_out: 0,
-            session_id: 0,
+            session_id: SessionId(0),
             passwd: vec![0; 16],
             read_only: read_only.map(|_| false),
         }

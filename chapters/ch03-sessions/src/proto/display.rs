@@ -13,10 +13,11 @@
 use std::collections::HashMap;
 use std::fmt::{self, Display, Formatter, Write as _};
 
+use ch01_znode::ZkError;
+
 use crate::jute::Record;
 
 use super::connect::{ConnectRequest, ConnectResponse};
-use super::error_code::describe;
 use super::multi::{MultiOp, MultiRequest, MultiResponse, OpResult};
 use super::opcode::OpCode;
 use super::records::{Acl, CreateRequest, CreateTtlRequest, SetDataRequest, Stat};
@@ -53,6 +54,17 @@ impl FramePrinter {
         }
     }
 
+    /// [`FramePrinter::describe`], followed with `--bytes` by a second,
+    /// indented line holding the payload in hex.
+    pub fn line(&mut self, dir: Direction, payload: &[u8], show_bytes: bool) -> String {
+        let text = self.describe(dir, payload);
+        if show_bytes {
+            format!("{text}\n    {}", hex(payload))
+        } else {
+            text
+        }
+    }
+
     fn describe_client(&mut self, payload: &[u8]) -> String {
         if !self.client_connected {
             self.client_connected = true;
@@ -84,10 +96,10 @@ impl FramePrinter {
         };
         match frame {
             ServerFrame::Notification(ev) => format!("xid=-1 notification {ev}"),
-            ServerFrame::Ping(h) => format!("xid=-2 zxid={} {} ping", zxid(h.zxid), err(h.err)),
-            ServerFrame::Auth(h) => format!("xid=-4 zxid={} {} auth", zxid(h.zxid), err(h.err)),
+            ServerFrame::Ping(h) => format!("xid=-2 zxid={} {} ping", zxid(h.zxid.0), err(h.err)),
+            ServerFrame::Auth(h) => format!("xid=-4 zxid={} {} auth", zxid(h.zxid.0), err(h.err)),
             ServerFrame::Reply(h) => {
-                let head = format!("xid={} zxid={} {}", h.xid, zxid(h.zxid), err(h.err));
+                let head = format!("xid={} zxid={} {}", h.xid, zxid(h.zxid.0), err(h.err));
                 let Some(op) = self.pending.remove(&h.xid) else {
                     return format!("{head} (no request with this xid)");
                 };
@@ -123,10 +135,10 @@ fn zxid(z: i64) -> String {
 }
 
 fn err(code: i32) -> String {
-    if code == 0 {
-        "ok".to_owned()
-    } else {
-        format!("err={code}({})", describe(code))
+    match ZkError::from_code(code) {
+        _ if code == 0 => "ok".to_owned(),
+        Some(e) => format!("err={code}({})", e.code_message()),
+        None => format!("err={code}(unknown)"),
     }
 }
 
@@ -181,20 +193,23 @@ impl Display for List<'_> {
 
 /// `{czxid=0x2 mzxid=0x2 version=0 ...}` without the times, which change on
 /// every run and would make traces unstable.
-impl Display for Stat {
+pub struct StatLine<'a>(pub &'a Stat);
+
+impl Display for StatLine<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let s = self.0;
         write!(
             f,
             "{{czxid={} mzxid={} pzxid={} version={} cversion={} aversion={} ephemeralOwner={} dataLength={} numChildren={}}}",
-            zxid(self.czxid),
-            zxid(self.mzxid),
-            zxid(self.pzxid),
-            self.version,
-            self.cversion,
-            self.aversion,
-            zxid(self.ephemeral_owner),
-            self.data_length,
-            self.num_children
+            zxid(s.czxid.0),
+            zxid(s.mzxid.0),
+            zxid(s.pzxid.0),
+            s.version,
+            s.cversion,
+            s.aversion,
+            zxid(s.ephemeral_owner.0),
+            s.data_length,
+            s.num_children
         )
     }
 }
@@ -205,9 +220,9 @@ impl Display for ConnectRequest {
             f,
             "ConnectRequest protocolVersion={} lastZxidSeen={} timeOut={} sessionId={} passwd=<{} bytes> readOnly={}",
             self.protocol_version,
-            zxid(self.last_zxid_seen),
+            zxid(self.last_zxid_seen.0),
             self.time_out,
-            zxid(self.session_id),
+            zxid(self.session_id.0),
             self.passwd.len(),
             self.read_only.map_or("absent".to_owned(), |b| b.to_string())
         )
@@ -221,7 +236,7 @@ impl Display for ConnectResponse {
             "ConnectResponse protocolVersion={} timeOut={} sessionId={} passwd=<{} bytes> readOnly={}",
             self.protocol_version,
             self.time_out,
-            zxid(self.session_id),
+            zxid(self.session_id.0),
             self.passwd.len(),
             self.read_only.map_or("absent".to_owned(), |b| b.to_string())
         )
@@ -333,7 +348,7 @@ impl Display for Request {
             Request::SetWatches(r) => write!(
                 f,
                 "{op} relativeZxid={} data={} exist={} child={}",
-                zxid(r.relative_zxid),
+                zxid(r.relative_zxid.0),
                 List(&r.data_watches),
                 List(&r.exist_watches),
                 List(&r.child_watches)
@@ -341,7 +356,7 @@ impl Display for Request {
             Request::SetWatches2(r) => write!(
                 f,
                 "{op} relativeZxid={} data={} exist={} child={} persistent={} recursive={}",
-                zxid(r.relative_zxid),
+                zxid(r.relative_zxid.0),
                 List(&r.data_watches),
                 List(&r.exist_watches),
                 List(&r.child_watches),
@@ -361,12 +376,19 @@ impl Display for OpResult {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             OpResult::Create(r) => write!(f, "create path={}", r.path),
-            OpResult::Create2(op, r) => write!(f, "{op} path={} stat={}", r.path, r.stat),
+            OpResult::Create2(op, r) => {
+                write!(f, "{op} path={} stat={}", r.path, StatLine(&r.stat))
+            }
             OpResult::Delete => f.write_str("delete"),
-            OpResult::SetData(r) => write!(f, "setData stat={}", r.stat),
+            OpResult::SetData(r) => write!(f, "setData stat={}", StatLine(&r.stat)),
             OpResult::Check => f.write_str("check"),
             OpResult::GetChildren(r) => write!(f, "getChildren {}", List(&r.children)),
-            OpResult::GetData(r) => write!(f, "getData data={} stat={}", Data(&r.data), r.stat),
+            OpResult::GetData(r) => write!(
+                f,
+                "getData data={} stat={}",
+                Data(&r.data),
+                StatLine(&r.stat)
+            ),
             OpResult::Error(0) => f.write_str("error err=0"),
             OpResult::Error(code) => write!(f, "error {}", err(*code)),
         }
@@ -389,15 +411,20 @@ impl Display for Response {
         match self {
             Response::Empty => Ok(()),
             Response::Create(r) => write!(f, "path={}", r.path),
-            Response::Create2(r) => write!(f, "path={} stat={}", r.path, r.stat),
-            Response::Exists(r) => write!(f, "stat={}", r.stat),
-            Response::GetData(r) => write!(f, "data={} stat={}", Data(&r.data), r.stat),
-            Response::SetData(r) => write!(f, "stat={}", r.stat),
-            Response::GetAcl(r) => write!(f, "acl={} stat={}", Acls(&r.acl), r.stat),
-            Response::SetAcl(r) => write!(f, "stat={}", r.stat),
+            Response::Create2(r) => write!(f, "path={} stat={}", r.path, StatLine(&r.stat)),
+            Response::Exists(r) => write!(f, "stat={}", StatLine(&r.stat)),
+            Response::GetData(r) => write!(f, "data={} stat={}", Data(&r.data), StatLine(&r.stat)),
+            Response::SetData(r) => write!(f, "stat={}", StatLine(&r.stat)),
+            Response::GetAcl(r) => write!(f, "acl={} stat={}", Acls(&r.acl), StatLine(&r.stat)),
+            Response::SetAcl(r) => write!(f, "stat={}", StatLine(&r.stat)),
             Response::GetChildren(r) => write!(f, "children={}", List(&r.children)),
             Response::GetChildren2(r) => {
-                write!(f, "children={} stat={}", List(&r.children), r.stat)
+                write!(
+                    f,
+                    "children={} stat={}",
+                    List(&r.children),
+                    StatLine(&r.stat)
+                )
             }
             Response::Sync(r) => write!(f, "path={}", r.path),
             Response::Multi(m) => write_results(f, m),

@@ -14,7 +14,6 @@
 //! # Layout
 //! - [`frame`]: [`FrameDecoder`], [`encode_frame`], the `jute.maxbuffer` check.
 //! - [`opcode`]: [`OpCode`] (`ZooDefs.OpCode`).
-//! - [`error_code`]: [`ErrorCode`] (`KeeperException.Code`).
 //! - [`records`]: every fixed-shape record of `zookeeper.jute`.
 //! - [`connect`]: the handshake, with its optional trailing readOnly byte.
 //! - [`multi`]: multi/multiRead, a list ended by a sentinel header.
@@ -25,7 +24,6 @@
 
 pub mod connect;
 pub mod display;
-pub mod error_code;
 pub mod frame;
 pub mod multi;
 pub mod opcode;
@@ -34,9 +32,11 @@ pub mod request;
 pub mod response;
 pub mod watch;
 
+/// Error codes are chapter 1's `ZkError` (`KeeperException.Code`); a
+/// reply header carries `code()`, and 0 means ok.
+pub use ch01_znode::ZkError;
 pub use connect::{ConnectRequest, ConnectResponse};
 pub use display::{hex, Direction, FramePrinter};
-pub use error_code::ErrorCode;
 pub use frame::{encode_frame, FrameDecoder, DEFAULT_MAX_BUFFER};
 pub use multi::{MultiOp, MultiRequest, MultiResponse, OpResult};
 pub use opcode::OpCode;
@@ -45,7 +45,7 @@ pub use request::{decode_request, encode_request, Request, RequestError};
 pub use response::{
     decode_response, decode_server_frame, encode_notification, encode_reply, Response, ServerFrame,
 };
-pub use watch::{AddWatchMode, EventType, KeeperState, WatcherType};
+pub use watch::{AddWatchMode, EventType, KeeperState, WatchedEvent, WatcherType};
 
 #[cfg(test)]
 mod roundtrip_tests;

@@ -3,74 +3,42 @@
 //!
 //! Each `jute_record!` below reads like the `.jute` declaration it mirrors:
 //! the field order *is* the wire order. Types map as `int` → `i32`, `long` →
-//! `i64`, `boolean` → `bool`, `ustring` → `String`, nullable `buffer` →
+//! `i64`, `boolean` → `bool`, `ustring` → `String`, zxids and session ids → chapter 1's `Zxid` and
+//! `SessionId`, nullable `buffer` →
 //! `Option<Vec<u8>>`, `vector<T>` → `Vec<T>`. Two records are not here because
 //! their encoding is more than "fields end to end": the connect handshake
 //! (a trailing optional byte, see [`super::connect`]) and multi (a list ended
 //! by a sentinel header, see [`super::multi`]).
 
-use crate::jute_record;
+pub use ch01_znode::{Acl, Id, SessionId, Stat, Zxid};
+
+use crate::{impl_jute_record, jute_record};
 
 // ANCHOR: stat
-jute_record! {
-    /// `Stat`: a znode's metadata, 68 bytes on the wire.
-    pub struct Stat {
-        /// zxid of the create.
-        pub czxid: i64,
-        /// zxid of the last setData.
-        pub mzxid: i64,
-        /// Create time, ms since the epoch (the txn's time).
-        pub ctime: i64,
-        /// Last setData time.
-        pub mtime: i64,
-        /// Data version.
-        pub version: i32,
-        /// Child version.
-        pub cversion: i32,
-        /// ACL version.
-        pub aversion: i32,
-        /// Owning session of an ephemeral node, else 0.
-        pub ephemeral_owner: i64,
-        pub data_length: i32,
-        pub num_children: i32,
-        /// zxid of the last change to the children list.
-        pub pzxid: i64,
-    }
-}
+// `Stat`: a znode's metadata, 68 bytes on the wire: 6 longs, 5 ints.
+// The type is chapter 1's; this line gives it its wire order.
+impl_jute_record!(Stat {
+    czxid: Zxid,
+    mzxid: Zxid,
+    ctime: i64,
+    mtime: i64,
+    version: i32,
+    cversion: i32,
+    aversion: i32,
+    ephemeral_owner: SessionId,
+    data_length: i32,
+    num_children: i32,
+    pzxid: Zxid,
+});
 // ANCHOR_END: stat
 
-jute_record! {
-    /// `Id`: who an ACL entry is about, e.g. `world:anyone`, `digest:u:hash`.
-    pub struct Id { pub scheme: String, pub id: String }
-}
-
-jute_record! {
-    /// `ACL`: a permission bit set for one [`Id`] (see [`perms`]).
-    pub struct Acl { pub perms: i32, pub id: Id }
-}
-
-/// Permission bits of an [`Acl`] (`ZooDefs.Perms`).
-pub mod perms {
-    pub const READ: i32 = 1;
-    pub const WRITE: i32 = 2;
-    pub const CREATE: i32 = 4;
-    pub const DELETE: i32 = 8;
-    pub const ADMIN: i32 = 16;
-    pub const ALL: i32 = READ | WRITE | CREATE | DELETE | ADMIN;
-}
-
-impl Acl {
-    /// `OPEN_ACL_UNSAFE`'s one entry: all permissions for `world:anyone`.
-    pub fn open_unsafe() -> Vec<Acl> {
-        vec![Acl {
-            perms: perms::ALL,
-            id: Id {
-                scheme: "world".into(),
-                id: "anyone".into(),
-            },
-        }]
-    }
-}
+// `Id` (`world:anyone`, `digest:user:hash`, `ip:10.0.0.1`) and `ACL`
+// (permission bits from `ch01_znode::acl::perms` for one Id).
+impl_jute_record!(Id {
+    scheme: String,
+    id: String
+});
+impl_jute_record!(Acl { perms: i32, id: Id });
 
 // ANCHOR: headers
 jute_record! {
@@ -80,7 +48,7 @@ jute_record! {
 
 jute_record! {
     /// `ReplyHeader`: starts every server frame after the handshake.
-    pub struct ReplyHeader { pub xid: i32, pub zxid: i64, pub err: i32 }
+    pub struct ReplyHeader { pub xid: i32, pub zxid: Zxid, pub err: i32 }
 }
 // ANCHOR_END: headers
 
@@ -191,7 +159,7 @@ jute_record! {
 jute_record! {
     /// `SetWatches`: the watches a reconnecting client still holds.
     pub struct SetWatches {
-        pub relative_zxid: i64,
+        pub relative_zxid: Zxid,
         pub data_watches: Vec<String>,
         pub exist_watches: Vec<String>,
         pub child_watches: Vec<String>,
@@ -201,7 +169,7 @@ jute_record! {
 jute_record! {
     /// `SetWatches2`: `SetWatches` plus persistent watches (3.6+).
     pub struct SetWatches2 {
-        pub relative_zxid: i64,
+        pub relative_zxid: Zxid,
         pub data_watches: Vec<String>,
         pub exist_watches: Vec<String>,
         pub child_watches: Vec<String>,

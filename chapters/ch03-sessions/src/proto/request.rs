@@ -13,7 +13,8 @@
 
 use crate::jute::{DecodeError, Reader, Record, Writer};
 
-use super::error_code::ErrorCode;
+use ch01_znode::ZkError;
+
 use super::multi::MultiRequest;
 use super::opcode::OpCode;
 use super::records::{
@@ -83,11 +84,11 @@ impl RequestError {
     /// `UnimplementedRequestProcessor`), `MarshallingError` for a body it
     /// cannot read. `None` when not even the header was readable: then the
     /// only answer is to close the connection.
-    pub fn reply_error(&self) -> Option<ErrorCode> {
+    pub fn reply_error(&self) -> Option<ZkError> {
         self.header.as_ref()?;
         Some(match self.cause {
-            DecodeError::UnknownOpCode { .. } => ErrorCode::Unimplemented,
-            _ => ErrorCode::MarshallingError,
+            DecodeError::UnknownOpCode { .. } => ZkError::Unimplemented,
+            _ => ZkError::MarshallingError,
         })
     }
 }

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use ch01_znode::Zxid;
+
 use super::records::{ReplyHeader, WatcherEvent};
 
 macro_rules! code_enum {
@@ -91,24 +93,60 @@ impl WatcherEvent {
     pub fn reply_header() -> ReplyHeader {
         ReplyHeader {
             xid: NOTIFICATION_XID,
-            zxid: -1,
+            zxid: Zxid(-1),
             err: 0,
         }
     }
 }
 
+/// What a client hands its watcher (`WatchedEvent`): a node event from the
+/// server, or a connection-state change the client raises itself, which has
+/// no path (zkCli prints `path:null`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchedEvent {
+    /// An [`EventType`] code.
+    pub event_type: i32,
+    /// A [`KeeperState`] code.
+    pub state: i32,
+    pub path: Option<String>,
+}
+
+impl WatchedEvent {
+    /// A connection-state change: type None, no path.
+    pub fn state_change(state: KeeperState) -> WatchedEvent {
+        WatchedEvent {
+            event_type: EventType::None.code(),
+            state: state.code(),
+            path: None,
+        }
+    }
+}
+
+impl From<WatcherEvent> for WatchedEvent {
+    fn from(e: WatcherEvent) -> Self {
+        WatchedEvent {
+            event_type: e.r#type,
+            state: e.state,
+            path: Some(e.path),
+        }
+    }
+}
+
 /// `WatchedEvent state:SyncConnected type:NodeDataChanged path:/a`, the
-/// text zkCli prints after `WATCHER::`.
-impl fmt::Display for WatcherEvent {
+/// text zkCli prints after `WATCHER::` (`WatchedEvent.toString`).
+impl fmt::Display for WatchedEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = KeeperState::from_code(self.state)
             .map_or_else(|| self.state.to_string(), |s| s.to_string());
-        let kind = EventType::from_code(self.r#type)
-            .map_or_else(|| self.r#type.to_string(), |t| t.to_string());
-        write!(
-            f,
-            "WatchedEvent state:{state} type:{kind} path:{}",
-            self.path
-        )
+        let kind = EventType::from_code(self.event_type)
+            .map_or_else(|| self.event_type.to_string(), |t| t.to_string());
+        let path = self.path.as_deref().unwrap_or("null");
+        write!(f, "WatchedEvent state:{state} type:{kind} path:{path}")
+    }
+}
+
+impl fmt::Display for WatcherEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        WatchedEvent::from(self.clone()).fmt(f)
     }
 }

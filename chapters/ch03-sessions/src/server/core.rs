@@ -191,11 +191,11 @@ impl Core {
         self.sent += 1;
         c.stats.sent += 1;
         match message {
-            ServerMessage::Connected(r) if r.session_id != 0 => {
-                c.stats.session = Some((r.session_id, r.time_out, now_ms()));
+            ServerMessage::Connected(r) if r.session_id.0 != 0 => {
+                c.stats.session = Some((r.session_id.0, r.time_out, now_ms()));
             }
             ServerMessage::Reply(header, _) => {
-                c.stats.last_zxid = header.zxid;
+                c.stats.last_zxid = header.zxid.0;
                 c.stats.last_response_ms = now_ms();
             }
             _ => {}

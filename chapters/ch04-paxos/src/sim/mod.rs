@@ -1,0 +1,143 @@
+//! A deterministic network simulator: the machinery every distributed chapter runs on.
+//!
+//! # Why simulate
+//!
+//! A distributed protocol is a handful of state machines talking over a network that loses,
+//! duplicates, delays and reorders messages, while machines crash and come back. The bugs live in
+//! rare interleavings of those faults, and on real sockets an interleaving happens once and is
+//! gone. A deterministic simulator turns the network and the clock into *data*: the same seed
+//! gives the same run, so a failing run can be replayed, stepped through, printed, drawn, and
+//! turned into a test. Checking ten thousand runs with random faults takes seconds, which is how
+//! this chapter gains confidence that Paxos is safe.
+//!
+//! # How it works
+//!
+//! 1. **Nodes are pure state machines.** A [`Process`] never touches a socket, a clock or a random
+//!    number generator. It is fed one [`Input`] at a time (`Start`, a received message, or a
+//!    timer going off) and answers with a list of [`Output`]s: messages to send, timers to set or
+//!    cancel, notes for the trace. The same node code can later run over TCP with a real clock.
+//! 2. **Time is virtual.** The simulator keeps a priority queue of everything pending: message
+//!    deliveries, timers, scenario faults. [`Sim::step`] pops the earliest one, jumps the clock
+//!    to its time, and performs it. Nothing ever sleeps, so a minute of simulated time costs
+//!    microseconds. Two things due at the same millisecond run in the order they were scheduled
+//!    (a sequence number breaks the tie), so there is no hidden source of order.
+//! 3. **One seeded RNG decides every fault.** Latency, loss, duplication and reordering are drawn
+//!    from one [`Rng`] seeded by `--seed`, in the order the run needs them. A node that wants
+//!    randomness (a randomized back-off) asks for it as an output
+//!    ([`Output::SetRandomTimer`]); the simulator draws it. So the seed fixes the whole run.
+//! 4. **Faults come from a scenario.** A [`Scenario`] (a Rust builder, or a small text script)
+//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*.
+//! 5. **Everything is traced.** Each send, delivery, drop, timer, crash and status change is one
+//!    [`Event`]. The renderers print it as plain text (snapshots), a coloured timeline, JSON lines,
+//!    or an SVG sequence diagram.
+//! 6. **Invariants are checked after every step.** A failed invariant stops the run with a
+//!    [`Violation`]: what broke, the trace up to that step, and the command that replays it.
+//!
+//! # Crash and restart: what survives
+//!
+//! A real server keeps some state on disk (Paxos acceptors must remember what they promised) and
+//! loses the rest. Here a crash is modelled by the **recover hook** given to [`Sim::new`]: a
+//! function `Fn(&P) -> P` that builds a fresh node from the crashed one, copying only what that
+//! node would have written durably. The simulator calls it *at the moment of the crash*, so the
+//! volatile state is gone at once, pending timers are forgotten, and messages arriving while the
+//! node is down are dropped. On restart the recovered node receives [`Input::Start`], exactly as a
+//! rebooted server runs its start-up code. For a node whose every field is volatile, the hook
+//! rebuilds it from its configuration: `|p| MyNode::new(p.id(), p.config().clone())`.
+//!
+//! # Layout
+//! - [`rng`]: the one seeded random number generator (SplitMix64).
+//! - [`trace`]: [`Event`] and [`Entry`], the trace grammar.
+//! - [`scenario`]: faults at given times, as a builder or a text script.
+//! - [`engine`]: [`Sim`], the event queue, the network model, crash/restart, invariants.
+//! - [`render`]: plain, coloured and JSON renderings of a trace.
+//! - [`svg`]: the sequence-diagram rendering.
+//! - [`check`]: running many seeds and reporting the first or the shortest violation.
+
+pub mod check;
+pub mod engine;
+pub mod render;
+pub mod rng;
+pub mod scenario;
+pub mod svg;
+pub mod trace;
+
+use std::fmt::{Debug, Display};
+
+use serde::Serialize;
+
+pub use check::{check_seeds, shortest_violation, Violation};
+pub use engine::{Network, Sim, Stats};
+pub use rng::Rng;
+pub use scenario::{Action, Scenario};
+pub use trace::{DropReason, Entry, Event, NetChange, Trace};
+
+/// A node's identity; in ZooKeeper's words, its server id (`sid`, the number in `myid`).
+pub type NodeId = u64;
+
+/// Virtual time, in milliseconds since the run began.
+pub type Millis = u64;
+
+// ANCHOR: contract
+/// What a node can be fed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Input<M, T> {
+    /// The node (re)starts: its chance to set its first timers or send its first messages.
+    Start,
+    /// A message arrived from `from`.
+    Receive { from: NodeId, msg: M },
+    /// A timer the node set went off.
+    Timeout(T),
+}
+
+/// What a node asks the world to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Output<M, T, N> {
+    /// Send `msg` to `to`; a message to itself is delivered like any other.
+    Send { to: NodeId, msg: M },
+    /// Fire `Input::Timeout(timer)` after `after_ms`; setting an armed timer again re-arms it.
+    SetTimer { timer: T, after_ms: Millis },
+    /// Like `SetTimer`, but the simulator draws the delay from `min_ms..=max_ms` with its seeded
+    /// RNG: how a node gets randomness (a randomized back-off) without reading any itself.
+    SetRandomTimer {
+        timer: T,
+        min_ms: Millis,
+        max_ms: Millis,
+    },
+    /// Disarm a timer; cancelling a timer that is not armed does nothing.
+    CancelTimer(T),
+    /// A fact worth tracing: a role change, a decision.
+    Note(N),
+}
+
+/// A node: a deterministic state machine stepped by the simulator (or by a real driver).
+pub trait Process {
+    type Msg: Clone + Debug + Display + Serialize;
+    type Timer: Clone + Debug + Display + PartialEq + Serialize;
+    type Note: Clone + Debug + Display + Serialize;
+
+    /// This node's id.
+    fn id(&self) -> NodeId;
+
+    /// Take one input, change state, say what to do. Must be deterministic: the same state and
+    /// input always give the same outputs.
+    fn step(
+        &mut self,
+        input: Input<Self::Msg, Self::Timer>,
+    ) -> Vec<Output<Self::Msg, Self::Timer, Self::Note>>;
+
+    /// One short word for the node's role/state, drawn on its lifeline (e.g. "LOOKING").
+    fn status(&self) -> String;
+}
+// ANCHOR_END: contract
+
+/// The output type of process `P`.
+pub type OutputOf<P> = Output<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Note>;
+/// The input type of process `P`.
+pub type InputOf<P> = Input<<P as Process>::Msg, <P as Process>::Timer>;
+/// The event type of a simulation of `P`.
+pub type EventOf<P> = Event<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Note>;
+/// The trace entry type of a simulation of `P`.
+pub type EntryOf<P> = Entry<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Note>;
+
+#[cfg(test)]
+mod tests;

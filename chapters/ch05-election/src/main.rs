@@ -1,0 +1,141 @@
+//! `cargo run -p ch05-election -- --trace`: watch FastLeaderElection happen.
+//!
+//! Without `--listen`, runs a scenario in the simulator (`--scenario`,
+//! `--servers`, `--seed`) and prints it (`--trace`, `--json`, `--step`,
+//! `--svg FILE`). With `--listen`, runs one real server over TCP.
+
+use ch04_paxos::sim::render::json_lines;
+use ch05_election::render::{diagram, header, line, status, transcript};
+use ch05_election::sim::{finish, run, setup, ScenarioName, Story};
+use clap::Parser;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(about = "FastLeaderElection, in the simulator or over TCP")]
+struct Args {
+    /// Print the election as it happens, one event per line.
+    #[arg(long)]
+    trace: bool,
+    /// Which story to run.
+    #[arg(long, value_enum, default_value = "first-start")]
+    scenario: ScenarioName,
+    /// How many voting servers.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=15))]
+    servers: u64,
+    /// The seed of the simulated network (message latencies).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One JSON object per event instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Plain text even on a terminal.
+    #[arg(long)]
+    no_color: bool,
+    /// Advance one delivery per Enter key.
+    #[arg(long)]
+    step: bool,
+    /// Also write the sequence diagram to FILE.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
+    /// Run one real server over TCP instead: this server's election address.
+    #[arg(long, value_name = "HOST:PORT", requires_all = ["myid", "peer"])]
+    listen: Option<String>,
+    /// This server's id (with --listen).
+    #[arg(long)]
+    myid: Option<u64>,
+    /// Every voter of the ensemble as SID=HOST:PORT (with --listen), this one included.
+    #[arg(long, value_name = "SID=HOST:PORT")]
+    peer: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
+    colored::control::set_override(color);
+    if let Some(listen) = &args.listen {
+        let _ = (listen, &args.myid, &args.peer);
+        eprintln!("--listen: not yet");
+        return ExitCode::FAILURE;
+    }
+    let setup = setup(args.scenario, args.servers);
+    if args.step {
+        return step_by_step(&setup, args.seed, color);
+    }
+    let run = match run(&setup, args.seed) {
+        Ok(run) => run,
+        Err(violation) => {
+            eprintln!("{violation}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(path) = &args.svg {
+        let title = format!("ch05 {}", setup.name.as_str());
+        if let Err(e) = std::fs::write(path, diagram(&title, &run)) {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if args.json {
+        print!("{}", json_lines(&run.story));
+    } else if args.trace {
+        print!("{}", transcript(&setup, args.seed, &run, color));
+    } else {
+        println!("{}\n", header(&setup, args.seed));
+        print!("{}", status(&run, color));
+        println!("\n(add --trace to watch the election, --step to walk through it)");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Run the scenario one event at a time, pausing after each delivery.
+fn step_by_step(setup: &ch05_election::sim::Setup, seed: u64, color: bool) -> ExitCode {
+    let mut sim = setup.sim(seed);
+    let mut story = Story::default();
+    let mut shown = 0;
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    println!(
+        "{}\n(Enter: next delivery, q then Enter: stop)\n",
+        header(setup, seed)
+    );
+    loop {
+        if setup.settled(&sim) {
+            break;
+        }
+        match sim.step() {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(v) => {
+                eprintln!("{v}");
+                return ExitCode::FAILURE;
+            }
+        }
+        if sim.now() > setup.deadline_ms {
+            break;
+        }
+        let mut delivered = false;
+        for e in &sim.trace()[shown..] {
+            if let Some(e) = story.show(e) {
+                if let Some(l) = line(&e, color) {
+                    println!("{l}");
+                    delivered |= matches!(e.event, ch04_paxos::sim::Event::Deliver { .. });
+                }
+            }
+        }
+        shown = sim.trace().len();
+        if delivered {
+            print!("  ⏎ ");
+            let _ = std::io::stdout().flush();
+            match lines.next() {
+                Some(Ok(l)) if l.trim() == "q" => break,
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+    }
+    let settled = setup.settled(&sim);
+    println!();
+    print!("{}", status(&finish(&sim, settled), color));
+    ExitCode::SUCCESS
+}

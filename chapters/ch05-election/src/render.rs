@@ -1,0 +1,213 @@
+//! How a run is shown: a header saying what to watch for, the story one
+//! event per line, and at the end what `zkServer.sh status` prints on each
+//! server. Plain text is what the snapshots (and the book) hold; the
+//! coloured form has the same characters.
+
+use crate::peer::{Message, Note};
+use crate::sim::{ElectionEntry, Run, Setup, SimTimer};
+use crate::vote::{ServerState, Vote};
+use ch04_paxos::sim::render::{colored_line, Filter};
+use ch04_paxos::sim::{svg, Entry, Event};
+use colored::Colorize;
+use std::collections::BTreeSet;
+
+/// What the story shows: deliveries, drops, notes, state changes and fired
+/// timers; not the sends (each delivery names its sender) nor every timer
+/// re-arm.
+pub const FILTER: Filter = Filter {
+    sends: false,
+    timer_sets: false,
+};
+
+/// The first line: which scenario, which seed, what to watch for.
+pub fn header(setup: &Setup, seed: u64) -> String {
+    format!(
+        "scenario {} (seed {seed}): {}",
+        setup.name.as_str(),
+        setup.about
+    )
+}
+
+/// One story line, plain or coloured.
+pub fn line(e: &ElectionEntry, color: bool) -> Option<String> {
+    FILTER.shows(&e.event).then(|| {
+        if color {
+            colored_line(e)
+        } else {
+            e.to_string()
+        }
+    })
+}
+
+/// The closing block: `zkServer.sh status` on every server.
+pub fn status(run: &Run, color: bool) -> String {
+    let mut out = String::from("zkServer.sh status, on each server:\n");
+    for (sid, line) in &run.status {
+        let line = match line.as_str() {
+            _ if !color => line.clone(),
+            "Mode: leader" => line.green().bold().to_string(),
+            l if l.starts_with("Mode:") => line.cyan().to_string(),
+            _ => line.red().to_string(),
+        };
+        out.push_str(&format!("  n{sid}  {line}\n"));
+    }
+    if !run.settled {
+        out.push_str("(the deadline passed before every server decided)\n");
+    }
+    out
+}
+
+/// The whole transcript of a run: header, story, statuses.
+pub fn transcript(setup: &Setup, seed: u64, run: &Run, color: bool) -> String {
+    let mut out = header(setup, seed);
+    out.push_str("\n\n");
+    for l in run.story.iter().filter_map(|e| line(e, color)) {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&status(run, color));
+    out
+}
+
+/// A message as the diagram labels it: short enough to sit on an arrow.
+struct Label(String);
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn short_msg(m: &Message) -> Label {
+    Label(match m {
+        Message::Notification(n) if n.state == ServerState::Looking => {
+            format!("vote n{} r{}", n.vote.leader, n.election_epoch)
+        }
+        Message::Notification(n) => format!("{} n{}", n.state, n.vote.leader),
+        Message::Ping { .. } => "ping".into(),
+        Message::PingReply { .. } => "ping reply".into(),
+    })
+}
+
+fn short_note(n: &Note) -> Label {
+    Label(match n {
+        Note::Started { .. } => "started".into(),
+        Note::Looking { vote, .. } if *vote == Vote::NOBODY => "votes nobody".into(),
+        Note::Looking { vote, .. } => format!("votes n{}", vote.leader),
+        Note::Switch { vote, why } => format!("→ n{} ({why})", vote.leader),
+        Note::NewRound { round, vote } => format!("round {round}, votes n{}", vote.leader),
+        Note::Quorum { vote, .. } => format!("quorum for n{}", vote.leader),
+        Note::Reopen { vote } => format!("reopens for n{}", vote.leader),
+        Note::Backoff { next_ms } => format!("re-sends, next {next_ms} ms"),
+        Note::Decided {
+            state: ServerState::Leading,
+            ..
+        } => "leads".into(),
+        Note::Decided { leader, .. } => format!("n{leader} leads"),
+        Note::LeaderLost { leader } => format!("n{leader} silent"),
+        Note::LostQuorum { .. } => "no quorum".into(),
+    })
+}
+
+/// The sequence diagram of a run, with short labels. Messages to servers
+/// not started yet are left out: the text trace shows them.
+pub fn diagram(title: &str, run: &Run) -> String {
+    let mut started = BTreeSet::new();
+    let mut entries: Vec<Entry<Label, SimTimer, Label>> = Vec::new();
+    for e in &run.story {
+        let event = match &e.event {
+            Event::Note { node, note } => {
+                if let Note::Started { .. } = note {
+                    started.insert(*node);
+                }
+                Event::Note {
+                    node: *node,
+                    note: short_note(note),
+                }
+            }
+            Event::Drop { to, .. } | Event::Send { to, .. } if !started.contains(to) => continue,
+            Event::Send { from, to, id, msg } => Event::Send {
+                from: *from,
+                to: *to,
+                id: *id,
+                msg: short_msg(msg),
+            },
+            Event::Deliver {
+                from,
+                to,
+                id,
+                sent_at,
+                msg,
+            } => Event::Deliver {
+                from: *from,
+                to: *to,
+                id: *id,
+                sent_at: *sent_at,
+                msg: short_msg(msg),
+            },
+            Event::Drop {
+                from,
+                to,
+                id,
+                sent_at,
+                reason,
+                msg,
+            } => Event::Drop {
+                from: *from,
+                to: *to,
+                id: *id,
+                sent_at: *sent_at,
+                reason: *reason,
+                msg: short_msg(msg),
+            },
+            Event::Duplicate {
+                from,
+                to,
+                id,
+                copy,
+                msg,
+            } => Event::Duplicate {
+                from: *from,
+                to: *to,
+                id: *id,
+                copy: *copy,
+                msg: short_msg(msg),
+            },
+            Event::TimerSet {
+                node,
+                timer,
+                after_ms,
+            } => Event::TimerSet {
+                node: *node,
+                timer: *timer,
+                after_ms: *after_ms,
+            },
+            Event::TimerCancelled { node, timer } => Event::TimerCancelled {
+                node: *node,
+                timer: *timer,
+            },
+            Event::TimerFired { node, timer } => Event::TimerFired {
+                node: *node,
+                timer: *timer,
+            },
+            Event::Crash { node } => Event::Crash { node: *node },
+            Event::Restart { node } => Event::Restart { node: *node },
+            Event::Partition { groups } => Event::Partition {
+                groups: groups.clone(),
+            },
+            Event::Heal => Event::Heal,
+            Event::Network { change } => Event::Network { change: *change },
+            Event::Status { node, status } => Event::Status {
+                node: *node,
+                status: status.clone(),
+            },
+            Event::Violation { invariant, message } => Event::Violation {
+                invariant: invariant.clone(),
+                message: message.clone(),
+            },
+        };
+        entries.push(Entry { at: e.at, event });
+    }
+    svg::render(title, &run.ids, &entries)
+}

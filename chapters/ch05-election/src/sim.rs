@@ -1,0 +1,478 @@
+//! The election in the simulator: servers as [`Process`]es, and the
+//! scenarios the chapter walks through.
+//!
+//! Chapter 4's simulator owns time, the network and every fault; a
+//! [`Server`] only adapts [`Peer`]'s inputs and outputs to its contract, and
+//! adds one thing the simulator does not have: a server can be *switched on
+//! later* (ZooKeeper's first start is servers started one by one). Until
+//! then it ignores everything, and the trace shows messages to it as
+//! dropped, as a refused connection would be.
+//!
+//! Every scenario run also checks, after every step, that at most one
+//! server leads with a quorum behind it ([`one_leader_at_a_time`]).
+
+use crate::peer::{
+    Config, Durable, Input as PeerInput, Message, Note, Output as PeerOutput, Peer, Timer,
+};
+use crate::quorum::QuorumMaj;
+use crate::vote::{Epoch, ServerState, Sid, Zxid};
+use ch04_paxos::sim::{
+    DropReason, Entry, Event, Input, Millis, Network, NodeId, Output, Process, Scenario, Sim,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+/// A server's timers in the simulator: the election's, and the power switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SimTimer {
+    /// One of the election's own timers.
+    Election(Timer),
+    /// The moment the operator runs `zkServer.sh start` on this server.
+    PowerOn,
+}
+
+impl fmt::Display for SimTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimTimer::Election(t) => t.fmt(f),
+            SimTimer::PowerOn => f.write_str("power-on"),
+        }
+    }
+}
+
+/// One trace entry of an election run.
+pub type ElectionEntry = Entry<Message, SimTimer, Note>;
+
+// ANCHOR: server
+/// A ZooKeeper server as the simulator sees it: a [`Peer`] that may be
+/// switched on some time after the run begins.
+#[derive(Clone, Debug)]
+pub struct Server {
+    peer: Peer,
+    /// Switch on this long after the run starts (`None`: at once).
+    start_after_ms: Option<Millis>,
+    running: bool,
+}
+
+impl Server {
+    /// Server `sid`, switched on at time 0 (or when restarted).
+    pub fn new(sid: Sid, config: Config, durable: Durable) -> Server {
+        Server {
+            peer: Peer::new(sid, config, durable),
+            start_after_ms: None,
+            running: false,
+        }
+    }
+    /// The same server, switched on `ms` after the run begins.
+    pub fn starting_at(mut self, ms: Millis) -> Server {
+        self.start_after_ms = Some(ms).filter(|&ms| ms > 0);
+        self
+    }
+    /// The election state machine inside.
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+    /// Whether `zkServer.sh start` has run.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+    /// What a crash leaves: the same server rebuilt from its disk.
+    pub fn recover(&self) -> Server {
+        Server::new(
+            self.peer.sid(),
+            self.peer.config().clone(),
+            self.peer.durable(),
+        )
+    }
+
+    fn feed(&mut self, input: PeerInput) -> Vec<Output<Message, SimTimer, Note>> {
+        self.peer
+            .step(input)
+            .into_iter()
+            .map(|o| match o {
+                PeerOutput::Send { to, msg } => Output::Send { to, msg },
+                PeerOutput::SetTimer { timer, after_ms } => Output::SetTimer {
+                    timer: SimTimer::Election(timer),
+                    after_ms,
+                },
+                PeerOutput::CancelTimer(t) => Output::CancelTimer(SimTimer::Election(t)),
+                PeerOutput::Note(n) => Output::Note(n),
+            })
+            .collect()
+    }
+}
+
+impl Process for Server {
+    type Msg = Message;
+    type Timer = SimTimer;
+    type Note = Note;
+
+    fn id(&self) -> NodeId {
+        self.peer.sid()
+    }
+
+    fn step(&mut self, input: Input<Message, SimTimer>) -> Vec<Output<Message, SimTimer, Note>> {
+        match input {
+            // Not yet: ask to be woken when the operator starts us.
+            Input::Start if self.start_after_ms.is_some() => {
+                let after_ms = self.start_after_ms.take().expect("checked");
+                vec![Output::SetTimer {
+                    timer: SimTimer::PowerOn,
+                    after_ms,
+                }]
+            }
+            Input::Start | Input::Timeout(SimTimer::PowerOn) => {
+                self.running = true;
+                self.feed(PeerInput::Start)
+            }
+            // Switched off: nobody is listening on the election port.
+            _ if !self.running => Vec::new(),
+            Input::Receive { from, msg } => self.feed(PeerInput::Receive { from, msg }),
+            Input::Timeout(SimTimer::Election(t)) => self.feed(PeerInput::Timeout(t)),
+        }
+    }
+
+    fn status(&self) -> String {
+        if self.running {
+            self.peer.state().to_string()
+        } else {
+            String::new()
+        }
+    }
+}
+// ANCHOR_END: server
+
+/// Turns the simulator's raw trace into the story a reader follows: the
+/// power switch's timer is hidden, and a message to a server that is not
+/// started yet is shown as dropped ("receiver down"), as it really is.
+#[derive(Debug, Default)]
+pub struct Story {
+    started: BTreeSet<NodeId>,
+}
+
+impl Story {
+    /// The entry as the reader should see it, or `None` to hide it.
+    pub fn show(&mut self, e: &ElectionEntry) -> Option<ElectionEntry> {
+        match &e.event {
+            Event::TimerSet {
+                timer: SimTimer::PowerOn,
+                ..
+            }
+            | Event::TimerFired {
+                timer: SimTimer::PowerOn,
+                ..
+            } => None,
+            Event::Note {
+                node,
+                note: Note::Started { .. },
+            } => {
+                self.started.insert(*node);
+                Some(e.clone())
+            }
+            Event::Deliver {
+                from,
+                to,
+                id,
+                sent_at,
+                msg,
+            } if !self.started.contains(to) => Some(Entry {
+                at: e.at,
+                event: Event::Drop {
+                    from: *from,
+                    to: *to,
+                    id: *id,
+                    sent_at: *sent_at,
+                    reason: DropReason::Down,
+                    msg: msg.clone(),
+                },
+            }),
+            _ => Some(e.clone()),
+        }
+    }
+
+    /// A whole trace, told as a story.
+    pub fn tell(trace: &[ElectionEntry]) -> Vec<ElectionEntry> {
+        let mut story = Story::default();
+        trace.iter().filter_map(|e| story.show(e)).collect()
+    }
+}
+
+/// The scenarios of the chapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScenarioName {
+    /// Empty servers started one by one: the middle one leads.
+    FirstStart,
+    /// The whole ensemble restarts with different logs: the most up to date leads.
+    Restart,
+    /// The leader dies, the rest elect a new one, the old leader comes back and follows.
+    LeaderCrash,
+    /// A minority cut off cannot elect; after the heal it joins.
+    Partition,
+    /// An observer learns the leader but is never counted.
+    Observer,
+}
+
+impl ScenarioName {
+    /// Every scenario, in the chapter's order.
+    pub const ALL: [ScenarioName; 5] = [
+        ScenarioName::FirstStart,
+        ScenarioName::Restart,
+        ScenarioName::LeaderCrash,
+        ScenarioName::Partition,
+        ScenarioName::Observer,
+    ];
+
+    /// The name on the command line: `first-start`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScenarioName::FirstStart => "first-start",
+            ScenarioName::Restart => "restart",
+            ScenarioName::LeaderCrash => "leader-crash",
+            ScenarioName::Partition => "partition",
+            ScenarioName::Observer => "observer",
+        }
+    }
+}
+
+/// A scenario ready to run: servers, faults, and when the story is over.
+pub struct Setup {
+    /// Which scenario.
+    pub name: ScenarioName,
+    /// One line saying what to watch for.
+    pub about: String,
+    /// The servers, in sid order.
+    pub servers: Vec<Server>,
+    /// Crashes, restarts, partitions, heals.
+    pub faults: Scenario<Message, SimTimer>,
+    /// The story is over once every running server has decided, after this time.
+    pub settle_after_ms: Millis,
+    /// Give up here.
+    pub deadline_ms: Millis,
+}
+
+fn ensemble(voters: u64, observers: &[Sid]) -> Config {
+    Config::new(Arc::new(QuorumMaj::new(
+        1..=voters,
+        observers.iter().copied(),
+    )))
+}
+
+// ANCHOR: scenarios
+/// The scenario `name` with `n` voting servers.
+pub fn setup(name: ScenarioName, n: u64) -> Setup {
+    let config = ensemble(n, &[]);
+    let empty = |sid| Server::new(sid, config.clone(), Durable::default());
+    let leader = n; // with equal logs, the highest sid wins a simultaneous start
+    let (about, servers, faults, settle_after_ms) = match name {
+        ScenarioName::FirstStart => (
+            format!(
+                "{n} empty servers started one by one, 500 ms apart: n{} leads as soon as {} of {n} vote for it",
+                n / 2 + 1,
+                n / 2 + 1
+            ),
+            (1..=n).map(|s| empty(s).starting_at((s - 1) * 500)).collect(),
+            Scenario::new(),
+            0,
+        ),
+        ScenarioName::Restart => (
+            format!("{n} servers restart together with different logs: the highest (epoch, zxid, sid) leads"),
+            (1..=n)
+                .map(|s| Server::new(s, config.clone(), restart_disk(s, n)))
+                .collect(),
+            Scenario::new(),
+            0,
+        ),
+        ScenarioName::LeaderCrash => (
+            format!("leader n{leader} crashes; after syncLimit the others elect n{}; n{leader} returns and follows", n - 1),
+            (1..=n).map(empty).collect(),
+            Scenario::new().crash(2_500, leader).restart(15_000, leader),
+            15_000,
+        ),
+        ScenarioName::Partition => {
+            let minority: Vec<Sid> = ((n / 2 + 2)..=n).collect();
+            let majority: Vec<Sid> = (1..=n / 2 + 1).collect();
+            (
+                format!(
+                    "{} is cut off with leader n{leader}: it cannot elect; the rest elect n{}; after the heal all follow it",
+                    names(&minority),
+                    n / 2 + 1
+                ),
+                (1..=n).map(empty).collect(),
+                Scenario::new()
+                    .partition(2_500, vec![majority, minority])
+                    .heal(40_000),
+                40_000,
+            )
+        }
+        ScenarioName::Observer => {
+            let observer = n + 1;
+            let config = ensemble(n, &[observer]);
+            (
+                format!("n{observer} is an observer: it learns that n{n} leads, and its vote never counts"),
+                (1..=observer)
+                    .map(|s| Server::new(s, config.clone(), Durable::default()))
+                    .collect(),
+                Scenario::new(),
+                0,
+            )
+        }
+    };
+    Setup {
+        name,
+        about,
+        servers,
+        faults,
+        settle_after_ms,
+        deadline_ms: 300_000,
+    }
+}
+// ANCHOR_END: scenarios
+
+/// The disks of the restart scenario: server 3 and 2 hold the longest log
+/// of the last epoch (3 wins the tie on sid), the highest sid holds the
+/// shortest, and server 4 missed the last epoch altogether.
+fn restart_disk(sid: Sid, n: u64) -> Durable {
+    let (epoch, counter) = match sid {
+        1 => (2, 2),
+        2 | 3 => (2, 3),
+        4 => (1, 9),
+        s if s == n => (2, 1),
+        _ => (2, 2),
+    };
+    Durable {
+        current_epoch: epoch,
+        last_logged_zxid: Zxid::new(epoch, counter),
+    }
+}
+
+fn names(sids: &[Sid]) -> String {
+    let v: Vec<String> = sids.iter().map(|s| format!("n{s}")).collect();
+    v.join(" ")
+}
+
+/// The network of every scenario: no loss, 5..15 ms per message (the seed
+/// picks each latency).
+pub fn network() -> Network {
+    Network {
+        latency_min_ms: 5,
+        latency_max_ms: 15,
+        ..Network::default()
+    }
+}
+
+impl Setup {
+    /// The simulation of this scenario with `seed`, invariants attached.
+    pub fn sim(&self, seed: u64) -> Sim<Server> {
+        let command = format!(
+            "cargo run -p ch05-election -- --trace --scenario {} --servers {} --seed {seed}",
+            self.name.as_str(),
+            self.servers
+                .iter()
+                .filter(|s| s.peer.config().qv.is_voter(s.id()))
+                .count()
+        );
+        Sim::new(seed, network(), self.servers.clone(), Server::recover)
+            .with_scenario(self.faults.clone())
+            .replay_command(command)
+            .invariant("one leader at a time", one_leader_at_a_time())
+    }
+
+    /// Whether the story is over: past the last fault, every running server decided.
+    pub fn settled(&self, sim: &Sim<Server>) -> bool {
+        sim.now() >= self.settle_after_ms
+            && sim
+                .nodes()
+                .all(|s| sim.is_up(s.id()) && s.is_running() && s.peer().decided().is_some())
+    }
+}
+
+// ANCHOR: one_leader
+/// Safety: at any moment at most one server leads with a quorum behind it
+/// (a quorum of running servers, itself included, that decided for it).
+/// Quorums intersect and a server decides for one leader at a time, so a
+/// second one would mean the election is broken.
+///
+/// Note what this does *not* say: that a round has one leader forever.
+/// `logicalclock` lives in memory, so servers that restart count rounds
+/// from 1 again; a reign is named uniquely only by the epoch Zab gives it
+/// after the election (chapter 6).
+pub fn one_leader_at_a_time() -> impl FnMut(&Sim<Server>) -> Result<(), String> {
+    move |sim| {
+        let Some(qv) = sim
+            .nodes()
+            .next()
+            .map(|s| Arc::clone(&s.peer().config().qv))
+        else {
+            return Ok(());
+        };
+        let mut support: BTreeMap<(Epoch, Sid), BTreeSet<Sid>> = BTreeMap::new();
+        for s in sim.nodes().filter(|s| sim.is_up(s.id())) {
+            if let Some((vote, round)) = s.peer().decided() {
+                support
+                    .entry((round, vote.leader))
+                    .or_default()
+                    .insert(s.id());
+            }
+        }
+        let leaders: Vec<String> = support
+            .iter()
+            .filter(|((round, leader), sids)| {
+                let lead = sim.node(*leader).peer();
+                sim.is_up(*leader)
+                    && lead.state() == ServerState::Leading
+                    && lead.decided().map(|d| d.1) == Some(*round)
+                    && qv.contains_quorum(sids)
+            })
+            .map(|((round, leader), _)| format!("n{leader} (round {round})"))
+            .collect();
+        match leaders.len() {
+            0 | 1 => Ok(()),
+            _ => Err(format!("two leaders with a quorum: {}", leaders.join(", "))),
+        }
+    }
+}
+// ANCHOR_END: one_leader
+
+/// What `zkServer.sh status` prints about a server's role.
+pub fn status_line(s: &Server, up: bool) -> String {
+    match s.peer().state().mode() {
+        Some(mode) if up && s.is_running() => format!("Mode: {mode}"),
+        _ => "Error contacting service. It is probably not running.".to_string(),
+    }
+}
+
+/// A finished run: the story and where every server ended.
+pub struct Run {
+    /// The trace, told as a story.
+    pub story: Vec<ElectionEntry>,
+    /// `(sid, zkServer.sh status line)`, in sid order.
+    pub status: Vec<(Sid, String)>,
+    /// The servers, left to right in the diagram.
+    pub ids: Vec<NodeId>,
+    /// Whether every server decided before the deadline.
+    pub settled: bool,
+}
+
+/// Run scenario `setup` with `seed` to its end.
+pub fn run(setup: &Setup, seed: u64) -> Result<Run, String> {
+    let mut sim = setup.sim(seed);
+    let settled = sim
+        .run_until_condition(setup.deadline_ms, |sim| setup.settled(sim))
+        .map_err(|v| v.to_string())?;
+    Ok(finish(&sim, settled))
+}
+
+/// The story and statuses of `sim` as it stands.
+pub fn finish(sim: &Sim<Server>, settled: bool) -> Run {
+    Run {
+        story: Story::tell(sim.trace()),
+        status: sim
+            .nodes()
+            .map(|s| (s.id(), status_line(s, sim.is_up(s.id()))))
+            .collect(),
+        ids: sim.ids(),
+        settled,
+    }
+}

@@ -1,0 +1,225 @@
+//! A vote, and the one rule that says which of two votes is better.
+//!
+//! Every server starts an election by voting for itself, and switches only
+//! to a *better* vote. "Better" is a total order on `(peer epoch, zxid, sid)`
+//! compared in that order: the candidate that has seen the most recent epoch
+//! wins, then the one with the longest log, and only when both tie does the
+//! larger server id break the tie. Because every server applies the same
+//! order to the same candidates, they all drift towards the same vote.
+//!
+//! Upstream: `FastLeaderElection.totalOrderPredicate` and `Vote.java`.
+
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A server id: the number in `dataDir/myid` and in `server.N=` lines.
+pub type Sid = u64;
+
+/// An epoch: how many leaders this ensemble has had (ZooKeeper's
+/// `currentEpoch` file), or an election round (the logical clock).
+pub type Epoch = i64;
+
+/// The sid an observer proposes when it starts looking: `Long.MIN_VALUE` on
+/// the wire. It is nobody, so it loses to every real candidate.
+pub const NO_CANDIDATE: Sid = i64::MIN as u64;
+
+/// A ZooKeeper transaction id: the high 32 bits are the epoch of the leader
+/// that proposed it, the low 32 bits count its transactions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Zxid(pub i64);
+
+impl Zxid {
+    /// The zxid an observer proposes when it starts looking (never wins).
+    pub const MIN: Zxid = Zxid(i64::MIN);
+
+    /// The zxid of transaction `counter` of the leader of `epoch`.
+    pub fn new(epoch: Epoch, counter: u32) -> Zxid {
+        Zxid((epoch << 32) | counter as i64)
+    }
+    /// The epoch of the leader that proposed this transaction.
+    pub fn epoch(self) -> Epoch {
+        self.0 >> 32
+    }
+    /// The transaction's number within its epoch.
+    pub fn counter(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+impl fmt::Display for Zxid {
+    /// `0x100000003`, as ZooKeeper's logs and `stat` print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:x}", self.0)
+    }
+}
+
+/// What a server is doing, with ZooKeeper's numbers on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum ServerState {
+    /// Electing: no leader known.
+    Looking = 0,
+    /// Elected someone else and follows it; votes in elections and on writes.
+    Following = 1,
+    /// Elected itself.
+    Leading = 2,
+    /// Learns the leader like a follower but never votes.
+    Observing = 3,
+}
+
+impl ServerState {
+    /// The state a wire number stands for, if any.
+    pub fn from_wire(n: i32) -> Option<ServerState> {
+        match n {
+            0 => Some(ServerState::Looking),
+            1 => Some(ServerState::Following),
+            2 => Some(ServerState::Leading),
+            3 => Some(ServerState::Observing),
+            _ => None,
+        }
+    }
+    /// The word `zkServer.sh status` prints after `Mode:` (`None` while looking:
+    /// a looking server does not serve, so the script cannot reach it).
+    pub fn mode(self) -> Option<&'static str> {
+        match self {
+            ServerState::Looking => None,
+            ServerState::Following => Some("follower"),
+            ServerState::Leading => Some("leader"),
+            ServerState::Observing => Some("observer"),
+        }
+    }
+}
+
+impl fmt::Display for ServerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerState::Looking => "LOOKING",
+            ServerState::Following => "FOLLOWING",
+            ServerState::Leading => "LEADING",
+            ServerState::Observing => "OBSERVING",
+        })
+    }
+}
+
+// ANCHOR: vote
+/// A proposal: "`leader` should lead; it has seen epoch `peer_epoch` and
+/// logged up to `zxid`".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Vote {
+    /// The proposed leader.
+    pub leader: Sid,
+    /// The proposed leader's last *logged* zxid (committed or not).
+    pub zxid: Zxid,
+    /// The proposed leader's `currentEpoch` (not `zxid >> 32`).
+    pub peer_epoch: Epoch,
+}
+// ANCHOR_END: vote
+
+impl Vote {
+    /// The vote an observer starts with: nobody, which every real vote beats.
+    pub const NOBODY: Vote = Vote {
+        leader: NO_CANDIDATE,
+        zxid: Zxid::MIN,
+        peer_epoch: Epoch::MIN,
+    };
+}
+
+impl fmt::Display for Vote {
+    /// `n3 (epoch 0, zxid 0x0)`: who, and why they would be a good leader.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.leader == NO_CANDIDATE {
+            return f.write_str("nobody");
+        }
+        write!(
+            f,
+            "n{} (epoch {}, zxid {})",
+            self.leader, self.peer_epoch, self.zxid
+        )
+    }
+}
+
+/// A way to order two votes. ZooKeeper's is [`zookeeper_order`]; the lab
+/// plugs in another one to see how the outcome changes.
+pub type VoteOrder = fn(&Vote, &Vote) -> Ordering;
+
+// ANCHOR: order
+/// ZooKeeper's vote order: higher peer epoch, then higher zxid, then higher
+/// sid. `Ordering::Greater` means `a` is the better leader.
+///
+/// Epoch first: a server that saw a later leader knows of transactions the
+/// others may not. Zxid second: the longest log holds every committed
+/// transaction (any committed txn is on a quorum, and quorums overlap). Sid
+/// last: an arbitrary but agreed tie-break so that equal servers converge.
+pub fn zookeeper_order(a: &Vote, b: &Vote) -> Ordering {
+    (a.peer_epoch, a.zxid, a.leader).cmp(&(b.peer_epoch, b.zxid, b.leader))
+}
+// ANCHOR_END: order
+
+/// Which part of the order made `new` better than `cur`: the trace says why
+/// a server switched its vote.
+pub fn why_better(new: &Vote, cur: &Vote) -> &'static str {
+    if new.peer_epoch != cur.peer_epoch {
+        "higher epoch"
+    } else if new.zxid != cur.zxid {
+        "higher zxid"
+    } else {
+        "higher sid"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(leader: Sid, zxid: i64, peer_epoch: Epoch) -> Vote {
+        Vote {
+            leader,
+            zxid: Zxid(zxid),
+            peer_epoch,
+        }
+    }
+
+    /// A higher epoch wins even against a longer log. (election.md §4, priority 1)
+    #[test]
+    fn higher_epoch_beats_higher_zxid_and_sid() {
+        assert_eq!(
+            zookeeper_order(&v(1, 5, 2), &v(9, 900, 1)),
+            Ordering::Greater
+        );
+    }
+
+    /// With equal epochs the longer log wins. (election.md §4, priority 2)
+    #[test]
+    fn equal_epochs_compare_zxid() {
+        assert_eq!(zookeeper_order(&v(1, 7, 1), &v(9, 6, 1)), Ordering::Greater);
+    }
+
+    /// With equal epoch and zxid, the larger sid wins. (election.md §4, priority 3)
+    #[test]
+    fn equal_epoch_and_zxid_larger_sid_wins() {
+        assert_eq!(zookeeper_order(&v(3, 0, 0), &v(2, 0, 0)), Ordering::Greater);
+        assert_eq!(zookeeper_order(&v(2, 0, 0), &v(3, 0, 0)), Ordering::Less);
+    }
+
+    /// An observer's initial vote loses to every real vote. (FastLeaderElection.getInitId)
+    #[test]
+    fn nobody_loses_to_every_real_vote() {
+        assert_eq!(zookeeper_order(&Vote::NOBODY, &v(1, 0, 0)), Ordering::Less);
+        assert_eq!(Vote::NOBODY.to_string(), "nobody");
+    }
+
+    #[test]
+    fn zxid_splits_into_epoch_and_counter_and_prints_as_hex() {
+        let z = Zxid::new(1, 3);
+        assert_eq!((z.epoch(), z.counter()), (1, 3));
+        assert_eq!(z.to_string(), "0x100000003");
+        assert_eq!(Zxid(0).to_string(), "0x0");
+    }
+
+    #[test]
+    fn why_better_names_the_deciding_field() {
+        assert_eq!(why_better(&v(1, 0, 2), &v(2, 0, 1)), "higher epoch");
+        assert_eq!(why_better(&v(1, 9, 1), &v(2, 0, 1)), "higher zxid");
+        assert_eq!(why_better(&v(3, 0, 0), &v(2, 0, 0)), "higher sid");
+    }
+}

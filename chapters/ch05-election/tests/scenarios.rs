@@ -1,0 +1,89 @@
+//! Every scenario of the chapter, pinned: its trace (what the book shows)
+//! and its sequence diagram (`book/src/diagrams/ch05-<scenario>.svg`).
+//!
+//! A changed diagram fails the test; regenerate them all with
+//! `KEEPER_BLESS=1 cargo test -p ch05-election --test scenarios`, then look
+//! at them before committing.
+
+use ch05_election::render::{diagram, transcript};
+use ch05_election::sim::{run, setup, ScenarioName};
+use std::path::PathBuf;
+
+const SEED: u64 = 1;
+
+fn transcript_of(name: ScenarioName) -> (String, String) {
+    let setup = setup(name, 5);
+    let run = run(&setup, SEED).expect("no invariant breaks");
+    assert!(run.settled, "{}: every server decides", name.as_str());
+    let title = format!("ch05 {}", name.as_str());
+    (transcript(&setup, SEED, &run, false), diagram(&title, &run))
+}
+
+fn check(name: ScenarioName) {
+    let (text, svg) = transcript_of(name);
+    insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name.as_str(), text);
+    });
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../book/src/diagrams")
+        .join(format!("ch05-{}.svg", name.as_str()));
+    if std::env::var_os("KEEPER_BLESS").is_some() {
+        std::fs::write(&path, &svg).expect("write the diagram");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == svg,
+        "{} is stale: rerun with KEEPER_BLESS=1",
+        path.display()
+    );
+}
+
+/// The seed's picture: 1 and 2 stay LOOKING, 3 leads once 3 of 5 vote for it,
+/// 4 and 5 learn the leader from FOLLOWING/LEADING replies. (election.md §8)
+#[test]
+fn first_start_elects_the_third_of_five() {
+    check(ScenarioName::FirstStart);
+}
+
+/// The highest (epoch, zxid, sid) wins a restart. (election.md §9)
+#[test]
+fn restart_elects_the_most_up_to_date() {
+    check(ScenarioName::Restart);
+}
+
+/// Followers notice the silent leader, elect the best of the rest; the old
+/// leader returns and follows. (election.md §9)
+#[test]
+fn leader_crash_elects_a_new_leader_and_the_old_one_follows() {
+    check(ScenarioName::LeaderCrash);
+}
+
+/// A minority cannot elect; after the heal it joins the majority's leader.
+/// (election.md §9, "Minority survives")
+#[test]
+fn partition_minority_waits_then_joins() {
+    check(ScenarioName::Partition);
+}
+
+/// An observer learns the leader without being counted. (election.md §1, §5)
+#[test]
+fn observer_observes_and_never_counts() {
+    check(ScenarioName::Observer);
+}
+
+/// The first start's leader is the middle server for any odd size: the
+/// first one whose vote completes a quorum.
+#[test]
+fn first_start_leader_is_the_first_to_complete_a_quorum() {
+    for n in [1u64, 3, 5, 7, 9] {
+        let setup = setup(ScenarioName::FirstStart, n);
+        let run = run(&setup, 7).unwrap();
+        let leader: Vec<u64> = run
+            .status
+            .iter()
+            .filter(|(_, s)| s == "Mode: leader")
+            .map(|(sid, _)| *sid)
+            .collect();
+        assert_eq!(leader, vec![n / 2 + 1], "{n} servers");
+    }
+}
