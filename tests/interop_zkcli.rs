@@ -1,5 +1,6 @@
 //! zkCli sessions print the same against Keeper as against the real
-//! ZooKeeper 3.8: the seed's session, and one of errors and watch events.
+//! ZooKeeper 3.8: the seed's session, one of errors and watch events, and a
+//! pair about ACLs and node types.
 //!
 //! A student's first contact with ZooKeeper is zkCli: the course notes walk
 //! through `ls /`, `create /sanguo "diaochan"`, sequential and ephemeral
