@@ -148,13 +148,35 @@ fn prints_the_same_on_every_server(test: &str, scripts: &[&str], snapshot: &str)
                 });
                 oracle = Some(transcript);
             }
-            Some(expected) => assert_eq!(
-                transcript.lines().collect::<Vec<_>>(),
-                expected.lines().collect::<Vec<_>>(),
-                "{kind} printed `{test}` differently from ZooKeeper 3.8 (left: {kind}, right: ZooKeeper)"
-            ),
+            Some(expected) => {
+                if let Some(difference) = first_difference(&transcript, expected) {
+                    panic!(
+                        "{kind} printed `{test}` differently from ZooKeeper 3.8: {difference}\n\
+                         --- {kind}:\n{transcript}\n--- ZooKeeper 3.8:\n{expected}"
+                    );
+                }
+            }
         }
     }
+}
+
+/// Where two transcripts first part, as a one-line message.
+fn first_difference(actual: &str, expected: &str) -> Option<String> {
+    let (mut actual, mut expected) = (actual.lines(), expected.lines());
+    for number in 1.. {
+        match (actual.next(), expected.next()) {
+            (None, None) => return None,
+            (a, e) if a == e => continue,
+            (a, e) => {
+                return Some(format!(
+                    "line {number} is {} where ZooKeeper printed {}",
+                    a.map_or("missing".into(), |l| format!("`{l}`")),
+                    e.map_or("nothing".into(), |l| format!("`{l}`"))
+                ))
+            }
+        }
+    }
+    unreachable!("the loop returns when both transcripts end")
 }
 
 #[test]
@@ -204,5 +226,18 @@ fn zkcli_acls_and_node_types_print_the_same_on_every_server() {
         "the ACLs and node types zkCli sessions",
         &ACLS_AND_NODE_TYPES,
         "acls_and_node_types_on_real_zookeeper",
+    );
+}
+
+#[test]
+fn a_transcript_difference_names_the_first_line_that_differs() {
+    assert_eq!(first_difference("a\nb\nc", "a\nb\nc"), None);
+    assert_eq!(
+        first_difference("a\nx\nc", "a\nb\nc").as_deref(),
+        Some("line 2 is `x` where ZooKeeper printed `b`")
+    );
+    assert_eq!(
+        first_difference("a", "a\nb").as_deref(),
+        Some("line 2 is missing where ZooKeeper printed `b`")
     );
 }
