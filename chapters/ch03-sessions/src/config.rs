@@ -204,6 +204,7 @@ impl ZooCfg {
         ZooCfg::parse(&text)
     }
 
+    // ANCHOR: negotiate
     /// The negotiated session timeout for a client that asked for `requested_ms`
     /// (upstream `ZooKeeperServer.processConnectRequest`: clamp to min..max).
     pub fn negotiate_session_timeout(&self, requested_ms: i32) -> i32 {
@@ -211,6 +212,7 @@ impl ZooCfg {
         let max = self.max_session_timeout_ms as i32;
         requested_ms.clamp(min, max)
     }
+    // ANCHOR_END: negotiate
 }
 
 /// One property line as `(key, value)`, or `None` for blanks and comments. Like

@@ -42,7 +42,8 @@
 //!   in each session's order;
 //! - [`fourlw`] answers the four-letter words (`ruok`, `srvr`, `stat`, ...) on the client port;
 //! - [`server`] is the tokio driver: one task per connection around one core task that owns the
-//!   pipeline, with bounded queues so a slow client only hurts itself.
+//!   pipeline, with bounded queues so a slow client only hurts itself;
+//! - [`trace`] plays the chapter's scripted session over loopback TCP for `--trace`.
 //!
 //! Unlike upstream, the server keeps no files yet (chapter 7 adds the txn log and snapshots),
 //! watches are keyed by session rather than by connection object, and a standalone server
@@ -58,3 +59,4 @@ pub mod fourlw;
 pub mod pipeline;
 pub mod server;
 pub mod session;
+pub mod trace;

@@ -130,6 +130,12 @@ impl SessionTracker {
         }
     }
 
+    /// Restarts id assignment from a given clock value: a replayable run (a trace with
+    /// `--seed`) gets the same ids every time.
+    pub fn seed_ids(&mut self, server_id: u8, clock_ms: u64) {
+        self.next_session_id = initial_session_id(server_id, clock_ms);
+    }
+
     /// Hands out the next id and starts tracking it (upstream `createSession`).
     pub fn create_session(&mut self, timeout_ms: i32, now_ms: u64) -> SessionId {
         let id = self.next_session_id;

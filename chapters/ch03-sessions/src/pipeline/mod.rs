@@ -228,6 +228,12 @@ impl Pipeline {
         }
     }
 
+    /// Session ids from now on start from this clock value instead of the start time (for
+    /// replayable traces).
+    pub fn seed_session_ids(&mut self, server_id: u8, clock_ms: u64) {
+        self.sessions.seed_ids(server_id, clock_ms);
+    }
+
     /// The tree (for 4lw counts and tests).
     pub fn tree(&self) -> &DataTree {
         &self.tree

@@ -78,7 +78,10 @@ struct Core {
 
 /// Runs the core until every sender is gone.
 pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::Receiver<ToCore>) {
-    let pipeline = Pipeline::new(options.tick_time_ms, options.limits, 1, now_ms());
+    let mut pipeline = Pipeline::new(options.tick_time_ms, options.limits, 1, now_ms());
+    if let Some(seed) = options.session_id_seed {
+        pipeline.seed_session_ids(1, seed);
+    }
     let mut core = Core {
         pipeline,
         options,
@@ -173,7 +176,11 @@ impl Core {
                         let _ = c.out.try_send(Outbound::Close);
                     }
                 }
-                Output::Applied(_) => {}
+                Output::Applied(txn) => {
+                    if let Some(applied) = &self.options.applied {
+                        let _ = applied.send(txn);
+                    }
+                }
             }
         }
     }

@@ -65,6 +65,10 @@ pub struct ServerOptions {
     pub whitelist: Whitelist,
     /// `dataDir`, for `conf`.
     pub data_dir: String,
+    /// Fixes the clock bits of session ids (a replayable trace); `None` uses the start time.
+    pub session_id_seed: Option<u64>,
+    /// Receives every txn as it is applied (the trace watches the server through this).
+    pub applied: Option<tokio::sync::mpsc::UnboundedSender<ch01_znode::Txn>>,
 }
 
 impl ServerOptions {
@@ -81,6 +85,8 @@ impl ServerOptions {
             jute_max_buffer: cfg.jute_max_buffer,
             whitelist: cfg.four_letter_words.clone(),
             data_dir: cfg.data_dir.display().to_string(),
+            session_id_seed: None,
+            applied: None,
         }
     }
 
@@ -94,6 +100,8 @@ impl ServerOptions {
             jute_max_buffer: crate::config::DEFAULT_JUTE_MAX_BUFFER,
             whitelist: Whitelist::All,
             data_dir: "/tmp/keeper".into(),
+            session_id_seed: None,
+            applied: None,
         }
     }
 }
