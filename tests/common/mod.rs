@@ -35,9 +35,11 @@ mod server;
 mod tempdir;
 pub mod tools;
 
-pub use process::{run_to_end, wait_until, Finished, Guarded};
+pub use process::{run_for_stdout, run_to_end, wait_until, Finished, Guarded};
 pub use proxy::Proxy;
-pub use server::{four_letter_word, servers_under_test, Server, ServerKind, TICK_TIME_MS};
+pub use server::{
+    four_letter_word, free_port, servers_under_test, zoo_cfg, Server, ServerKind, TICK_TIME_MS,
+};
 pub use tempdir::TempDir;
 
 use std::io::Write;

@@ -186,21 +186,42 @@ fn collect_lines(stream: impl Read + Send + 'static, into: Arc<Transcript>) {
 pub struct Finished {
     pub status: ExitStatus,
     /// stdout and stderr through one file, so their lines interleave exactly
-    /// as a terminal would show them.
+    /// as a terminal would show them ([`run_to_end`]), or stdout alone
+    /// ([`run_for_stdout`]).
     pub output: String,
+}
+
+/// Which of a command's streams [`run`] keeps.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    StdoutAndStderr,
+    Stdout,
 }
 
 /// Runs a command to completion with `input` on its stdin, for at most
 /// `timeout` (then it is killed and this is an error).
-pub fn run_to_end(
+pub fn run_to_end(command: Command, input: &str, timeout: Duration) -> Result<Finished, String> {
+    run(command, input, timeout, Keep::StdoutAndStderr)
+}
+
+/// As [`run_to_end`] with no input, keeping stdout alone (stderr is dropped).
+pub fn run_for_stdout(command: Command, timeout: Duration) -> Result<Finished, String> {
+    run(command, "", timeout, Keep::Stdout)
+}
+
+fn run(
     mut command: Command,
     input: &str,
     timeout: Duration,
+    keep: Keep,
 ) -> Result<Finished, String> {
     let scratch = super::TempDir::new("run");
     let out_path = scratch.path().join("output");
     let out = File::create(&out_path).map_err(|e| e.to_string())?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let err = match keep {
+        Keep::StdoutAndStderr => Stdio::from(out.try_clone().map_err(|e| e.to_string())?),
+        Keep::Stdout => Stdio::null(),
+    };
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(out)

@@ -65,7 +65,7 @@ pub struct Server {
     kind: ServerKind,
     port: u16,
     process: Mutex<Guarded>,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 /// Why there is no server to test against.
@@ -168,7 +168,7 @@ impl Server {
             kind,
             port,
             process: Mutex::new(process),
-            _dir: dir,
+            dir,
         })
     }
 
@@ -178,6 +178,11 @@ impl Server {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The zoo.cfg the server was started from.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("zoo.cfg")
     }
 
     /// `127.0.0.1:<port>`, the connect string every client is given.
@@ -205,7 +210,7 @@ impl NotStarted {
 
 /// The seed's zoo.cfg keys, plus what keeps a test server private: loopback
 /// only, no AdminServer on 8080, and the four-letter words the tests use.
-fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
+pub fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
     let (port, tick_time) = (port.to_string(), TICK_TIME_MS.to_string());
     let defaults = [
         ("tickTime", tick_time.as_str()),
@@ -238,7 +243,7 @@ fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
 
 /// A port nobody listens on right now: the kernel picks it for a listener
 /// we close at once.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -66,3 +66,17 @@ pub fn kazoo() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Debian's `zkServer.sh`, whose `status` command `keeper status` mirrors.
+pub const ZKSERVER_SH: &str = "/usr/share/zookeeper/bin/zkServer.sh";
+
+/// `java()` plus the `zkServer.sh` script.
+pub fn zkserver_sh() -> Result<(), String> {
+    java()?;
+    if !Path::new(ZKSERVER_SH).exists() {
+        return Err(format!(
+            "{ZKSERVER_SH} is missing (apt-get install zookeeper)"
+        ));
+    }
+    Ok(())
+}
