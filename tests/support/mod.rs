@@ -139,9 +139,9 @@ impl RawClient {
 
     /// True once the server has closed the connection (reads EOF within the timeout).
     pub fn is_closed_by_server(&mut self) -> bool {
-        let mut byte = [0u8; 1];
+        let mut buf = vec![0u8; 1 << 16];
         loop {
-            match self.stream.read(&mut byte) {
+            match self.stream.read(&mut buf) {
                 Ok(0) => return true,
                 Ok(_) => continue,
                 Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,

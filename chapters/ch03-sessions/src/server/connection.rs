@@ -7,6 +7,8 @@
 //! in its turn. Nothing a client sends can panic the server or touch another connection.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,11 +30,14 @@ pub async fn serve(
     to_core: mpsc::Sender<ToCore>,
 ) {
     let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE_FRAMES);
+    // Bytes the core has queued for us and we have not written yet.
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
     if to_core
         .send(ToCore::Opened {
             conn,
             remote,
             out: out_tx,
+            queued_bytes: queued_bytes.clone(),
         })
         .await
         .is_err()
@@ -83,6 +88,7 @@ pub async fn serve(
                         if socket.write_all(&bytes).await.is_err() {
                             break 'serve;
                         }
+                        queued_bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
                     }
                     // The core closed us (or dropped us): flush what we have and stop.
                     Some(Outbound::Close) | None => break 'serve,

@@ -6,13 +6,15 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::stats::{op_name, ConnStats, LatencyStats};
-use super::ServerOptions;
+use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::fourlw::{respond, ConfDump, FourLetterWord, ServerSnapshot};
 use crate::pipeline::{ConnId, Input, Output, Pipeline, ServerMessage};
 use crate::proto::{encode_frame, Request};
@@ -32,6 +34,8 @@ pub enum ToCore {
         conn: ConnId,
         remote: SocketAddr,
         out: mpsc::Sender<Outbound>,
+        /// Bytes queued and not yet written, kept by the connection task.
+        queued_bytes: Arc<AtomicUsize>,
     },
     /// A decoded frame.
     Input(Input),
@@ -62,6 +66,7 @@ pub fn now_ms() -> u64 {
 
 struct Connection {
     out: mpsc::Sender<Outbound>,
+    queued_bytes: Arc<AtomicUsize>,
     stats: ConnStats,
 }
 
@@ -110,9 +115,19 @@ pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::R
 impl Core {
     fn handle(&mut self, message: ToCore) {
         match message {
-            ToCore::Opened { conn, remote, out } => {
+            ToCore::Opened {
+                conn,
+                remote,
+                out,
+                queued_bytes,
+            } => {
                 let stats = ConnStats::new(remote);
-                self.conns.insert(conn, Connection { out, stats });
+                let connection = Connection {
+                    out,
+                    queued_bytes,
+                    stats,
+                };
+                self.conns.insert(conn, connection);
             }
             ToCore::Input(input) => self.input(input),
             ToCore::FourLetterWord { conn, word, reply } => {
@@ -167,7 +182,12 @@ impl Core {
                 Output::Send { conn, message } => {
                     if !self.send(conn, &message) {
                         // Slow or gone: drop it, and let the pipeline forget the connection.
-                        self.conns.remove(&conn);
+                        if let Some(c) = self.conns.remove(&conn) {
+                            eprintln!(
+                                "keeper: closing connection from {}: it is not reading its replies",
+                                c.stats.remote
+                            );
+                        }
                         work.extend(self.pipeline.step(now_ms(), Input::Disconnected { conn }));
                     }
                 }
@@ -191,10 +211,14 @@ impl Core {
             return true;
         };
         let frame = encode_frame(&message.encode());
-        match c.out.try_send(Outbound::Frame(frame)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => return false,
+        let size = frame.len();
+        if c.queued_bytes.load(Ordering::Relaxed) + size > OUTBOUND_QUEUE_BYTES {
+            return false;
         }
+        match c.out.try_send(Outbound::Frame(frame)) {
+            Ok(()) => c.queued_bytes.fetch_add(size, Ordering::Relaxed),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => return false,
+        };
         self.sent += 1;
         c.stats.sent += 1;
         match message {

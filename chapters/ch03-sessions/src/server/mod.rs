@@ -14,10 +14,10 @@
 //!   upstream's single `PrepRequestProcessor` thread does. Replies of one session therefore
 //!   leave in request order.
 //! - **A slow client never stalls the others.** The core never waits on a connection: each
-//!   connection has a bounded outbound queue ([`OUTBOUND_QUEUE_FRAMES`] frames) that the core
-//!   fills with `try_send`. When a client stops reading and its queue is full, the server
-//!   closes *that* connection (its session survives until its timeout, so the client can
-//!   reconnect and resume). Inbound, the queue to the core is bounded too
+//!   connection has a bounded outbound queue ([`OUTBOUND_QUEUE_FRAMES`] frames and at most
+//!   [`OUTBOUND_QUEUE_BYTES`] bytes not yet written) that the core fills with `try_send`. When
+//!   a client stops reading and its queue is full, the server closes *that* connection (its
+//!   session survives until its timeout, so the client can reconnect and resume). Inbound, the queue to the core is bounded too
 //!   ([`INBOUND_QUEUE`]): a flood of requests waits on its own connection's socket.
 //! - **Limits**: a frame longer than `jute.maxbuffer`, a negative length, or bytes that are not a
 //!   ConnectRequest on a new connection close that connection (upstream
@@ -45,6 +45,8 @@ pub use self::core::VERSION;
 
 /// Frames queued for one client before the server gives up on it.
 pub const OUTBOUND_QUEUE_FRAMES: usize = 4096;
+/// Bytes queued for one client and not yet written before the server gives up on it.
+pub const OUTBOUND_QUEUE_BYTES: usize = 16 << 20;
 /// Messages queued from all connections to the core.
 pub const INBOUND_QUEUE: usize = 1024;
 
