@@ -1,0 +1,19 @@
+//! A ZooKeeper client: the same protocol from the other end.
+//!
+//! The client is split like the server: [`session`] is the protocol state
+//! with no sockets (xids, the queue of unanswered requests, the last zxid
+//! seen), [`connection`] drives it over tokio (a writer that batches and
+//! pings, a reader that matches replies and forwards watch events), and
+//! [`bench`] uses many outstanding requests to measure any server.
+//!
+//! # Layout
+//! - [`session`]: [`ClientSession`], sans-IO (`ClientCnxn`'s bookkeeping).
+//! - [`connection`]: [`Client`], one tokio connection with bounded queues.
+//! - [`bench`]: a load generator reporting throughput and p50/p99 latency.
+
+pub mod bench;
+pub mod connection;
+pub mod session;
+
+pub use connection::{Client, ClientConfig, ClientError};
+pub use session::{ClientSession, Incoming, ProtocolError};

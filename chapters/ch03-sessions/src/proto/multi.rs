@@ -1,0 +1,249 @@
+//! multi (14) and multiRead (22): many ops in one request, one transaction.
+//!
+//! The body is not a jute record with a count: it is a run of
+//! `MultiHeader{type, done=false, err=-1}` + op record pairs, ended by a
+//! sentinel `MultiHeader{type=-1, done=true, err=-1}`. The reply has the same
+//! shape, one result per op (`MultiOperationRecord` and `MultiResponse` in
+//! ZooKeeper). The reply header's `err` is 0 even when an op failed: a
+//! failure shows up inside, as every result turning into an error result
+//! (ops before the failing one carry 0, the failing op its code, the ones
+//! after it -2 RuntimeInconsistency).
+
+use crate::jute::{DecodeError, Reader, Record, Writer};
+
+use super::opcode::OpCode;
+use super::records::{
+    CheckVersionRequest, Create2Response, CreateRequest, CreateResponse, CreateTtlRequest,
+    DeleteRequest, ErrorResponse, GetChildrenRequest, GetChildrenResponse, GetDataRequest,
+    GetDataResponse, MultiHeader, SetDataRequest, SetDataResponse,
+};
+
+/// One op inside a multi (or multiRead: only the two reads).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MultiOp {
+    Create(CreateRequest),
+    Create2(CreateRequest),
+    CreateContainer(CreateRequest),
+    CreateTtl(CreateTtlRequest),
+    Delete(DeleteRequest),
+    SetData(SetDataRequest),
+    Check(CheckVersionRequest),
+    /// multiRead only.
+    GetChildren(GetChildrenRequest),
+    /// multiRead only.
+    GetData(GetDataRequest),
+}
+
+/// The ops of a multi or multiRead request, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MultiRequest {
+    pub ops: Vec<MultiOp>,
+}
+
+/// One op's result inside a multi reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpResult {
+    Create(CreateResponse),
+    /// A create2 result; createContainer and createTTL use their own
+    /// opcode as the result type but the same body.
+    Create2(OpCode, Create2Response),
+    Delete,
+    SetData(SetDataResponse),
+    Check,
+    GetChildren(GetChildrenResponse),
+    GetData(GetDataResponse),
+    /// A failed (or rolled-back) op: result type -1 and this code.
+    Error(i32),
+}
+
+/// The results of a multi or multiRead, one per op.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MultiResponse {
+    pub results: Vec<OpResult>,
+}
+
+/// The header that ends both lists.
+const DONE: MultiHeader = MultiHeader {
+    r#type: -1,
+    done: true,
+    err: -1,
+};
+
+impl MultiOp {
+    /// The opcode this op travels under.
+    pub fn op_code(&self) -> OpCode {
+        match self {
+            MultiOp::Create(_) => OpCode::Create,
+            MultiOp::Create2(_) => OpCode::Create2,
+            MultiOp::CreateContainer(_) => OpCode::CreateContainer,
+            MultiOp::CreateTtl(_) => OpCode::CreateTtl,
+            MultiOp::Delete(_) => OpCode::Delete,
+            MultiOp::SetData(_) => OpCode::SetData,
+            MultiOp::Check(_) => OpCode::Check,
+            MultiOp::GetChildren(_) => OpCode::GetChildren,
+            MultiOp::GetData(_) => OpCode::GetData,
+        }
+    }
+
+    /// The path the op is about.
+    pub fn path(&self) -> &str {
+        match self {
+            MultiOp::Create(r) | MultiOp::Create2(r) | MultiOp::CreateContainer(r) => &r.path,
+            MultiOp::CreateTtl(r) => &r.path,
+            MultiOp::Delete(r) => &r.path,
+            MultiOp::SetData(r) => &r.path,
+            MultiOp::Check(r) => &r.path,
+            MultiOp::GetChildren(r) => &r.path,
+            MultiOp::GetData(r) => &r.path,
+        }
+    }
+
+    fn encode_body(&self, w: &mut Writer) {
+        match self {
+            MultiOp::Create(r) | MultiOp::Create2(r) | MultiOp::CreateContainer(r) => r.encode(w),
+            MultiOp::CreateTtl(r) => r.encode(w),
+            MultiOp::Delete(r) => r.encode(w),
+            MultiOp::SetData(r) => r.encode(w),
+            MultiOp::Check(r) => r.encode(w),
+            MultiOp::GetChildren(r) => r.encode(w),
+            MultiOp::GetData(r) => r.encode(w),
+        }
+    }
+
+    fn decode_body(op_type: i32, r: &mut Reader<'_>) -> Result<MultiOp, DecodeError> {
+        let op = OpCode::from_code(op_type).ok_or(DecodeError::InvalidValue {
+            what: "MultiHeader.type",
+            value: op_type.into(),
+        })?;
+        Ok(match op {
+            OpCode::Create => MultiOp::Create(r.field("multi create")?),
+            OpCode::Create2 => MultiOp::Create2(r.field("multi create2")?),
+            OpCode::CreateContainer => MultiOp::CreateContainer(r.field("multi createContainer")?),
+            OpCode::CreateTtl => MultiOp::CreateTtl(r.field("multi createTTL")?),
+            OpCode::Delete => MultiOp::Delete(r.field("multi delete")?),
+            OpCode::SetData => MultiOp::SetData(r.field("multi setData")?),
+            OpCode::Check => MultiOp::Check(r.field("multi check")?),
+            OpCode::GetChildren => MultiOp::GetChildren(r.field("multi getChildren")?),
+            OpCode::GetData => MultiOp::GetData(r.field("multi getData")?),
+            // Any other opcode cannot appear inside a multi
+            // (MultiOperationRecord.deserialize: "Invalid type of op").
+            _ => {
+                return Err(DecodeError::InvalidValue {
+                    what: "MultiHeader.type",
+                    value: op_type.into(),
+                })
+            }
+        })
+    }
+}
+
+impl Record for MultiRequest {
+    fn encode(&self, w: &mut Writer) {
+        for op in &self.ops {
+            MultiHeader {
+                r#type: op.op_code().code(),
+                done: false,
+                err: -1,
+            }
+            .encode(w);
+            op.encode_body(w);
+        }
+        DONE.encode(w);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut ops = Vec::new();
+        loop {
+            let header: MultiHeader = r.field("MultiHeader")?;
+            if header.done {
+                return Ok(MultiRequest { ops });
+            }
+            ops.push(MultiOp::decode_body(header.r#type, r)?);
+        }
+    }
+}
+
+impl OpResult {
+    /// The result header's type: the op's opcode, or -1 for an error.
+    pub fn result_type(&self) -> i32 {
+        match self {
+            OpResult::Create(_) => OpCode::Create.code(),
+            OpResult::Create2(op, _) => op.code(),
+            OpResult::Delete => OpCode::Delete.code(),
+            OpResult::SetData(_) => OpCode::SetData.code(),
+            OpResult::Check => OpCode::Check.code(),
+            OpResult::GetChildren(_) => OpCode::GetChildren.code(),
+            OpResult::GetData(_) => OpCode::GetData.code(),
+            OpResult::Error(_) => OpCode::Error.code(),
+        }
+    }
+
+    fn header_err(&self) -> i32 {
+        match self {
+            OpResult::Error(err) => *err,
+            _ => 0,
+        }
+    }
+
+    fn encode_body(&self, w: &mut Writer) {
+        match self {
+            OpResult::Create(r) => r.encode(w),
+            OpResult::Create2(_, r) => r.encode(w),
+            OpResult::Delete | OpResult::Check => {}
+            OpResult::SetData(r) => r.encode(w),
+            OpResult::GetChildren(r) => r.encode(w),
+            OpResult::GetData(r) => r.encode(w),
+            OpResult::Error(err) => ErrorResponse { err: *err }.encode(w),
+        }
+    }
+
+    fn decode_body(result_type: i32, r: &mut Reader<'_>) -> Result<OpResult, DecodeError> {
+        let invalid = DecodeError::InvalidValue {
+            what: "MultiHeader.type",
+            value: result_type.into(),
+        };
+        Ok(
+            match OpCode::from_code(result_type).ok_or(invalid.clone())? {
+                OpCode::Create => OpResult::Create(r.field("multi create result")?),
+                op @ (OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl) => {
+                    OpResult::Create2(op, r.field("multi create2 result")?)
+                }
+                OpCode::Delete => OpResult::Delete,
+                OpCode::SetData => OpResult::SetData(r.field("multi setData result")?),
+                OpCode::Check => OpResult::Check,
+                OpCode::GetChildren => OpResult::GetChildren(r.field("multi getChildren result")?),
+                OpCode::GetData => OpResult::GetData(r.field("multi getData result")?),
+                OpCode::Error => {
+                    OpResult::Error(r.field::<ErrorResponse>("multi error result")?.err)
+                }
+                _ => return Err(invalid),
+            },
+        )
+    }
+}
+
+impl Record for MultiResponse {
+    fn encode(&self, w: &mut Writer) {
+        for result in &self.results {
+            MultiHeader {
+                r#type: result.result_type(),
+                done: false,
+                err: result.header_err(),
+            }
+            .encode(w);
+            result.encode_body(w);
+        }
+        DONE.encode(w);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut results = Vec::new();
+        loop {
+            let header: MultiHeader = r.field("MultiHeader")?;
+            if header.done {
+                return Ok(MultiResponse { results });
+            }
+            results.push(OpResult::decode_body(header.r#type, r)?);
+        }
+    }
+}

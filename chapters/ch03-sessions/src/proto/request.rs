@@ -1,0 +1,243 @@
+//! [`Request`]: a client frame after the handshake, decoded by its opcode.
+//!
+//! A request frame is a `RequestHeader{xid, type}` followed by the record
+//! that `type` calls for (or nothing, for ping, closeSession and whoAmI).
+//! Nothing in the body says what it is: the opcode in the header is the
+//! only type tag on the wire, so decoding is one `match` on it.
+//!
+//! A server calls [`decode_request`]; when it fails, [`RequestError`] still
+//! carries the header if the header was readable, so the server can answer
+//! that xid the way ZooKeeper does (`Unimplemented` for an unknown opcode,
+//! `MarshallingError` for a body it cannot read) or, with no header, close
+//! the connection.
+
+use crate::jute::{DecodeError, Reader, Record, Writer};
+
+use ch01_znode::ZkError;
+
+use super::multi::MultiRequest;
+use super::opcode::OpCode;
+use super::records::{
+    AddWatchRequest, AuthPacket, CheckVersionRequest, CheckWatchesRequest, CreateRequest,
+    CreateTtlRequest, DeleteRequest, ExistsRequest, GetAclRequest, GetAllChildrenNumberRequest,
+    GetChildren2Request, GetChildrenRequest, GetDataRequest, GetEphemeralsRequest, ReconfigRequest,
+    RemoveWatchesRequest, RequestHeader, SaslToken, SetAclRequest, SetDataRequest, SetWatches,
+    SetWatches2, SyncRequest,
+};
+
+/// The xid the client uses for pings.
+pub const PING_XID: i32 = -2;
+/// The xid the client uses for auth packets.
+pub const AUTH_XID: i32 = -4;
+/// `ClientCnxn.SET_WATCHES_XID`; the Java client overwrites it with a normal
+/// xid when it sends, so servers must recognise setWatches by opcode.
+pub const SET_WATCHES_XID: i32 = -8;
+
+// ANCHOR: request_enum
+/// Every request a client can send after the handshake, by opcode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Create(CreateRequest),
+    Create2(CreateRequest),
+    CreateContainer(CreateRequest),
+    CreateTtl(CreateTtlRequest),
+    Delete(DeleteRequest),
+    Exists(ExistsRequest),
+    GetData(GetDataRequest),
+    SetData(SetDataRequest),
+    GetAcl(GetAclRequest),
+    SetAcl(SetAclRequest),
+    GetChildren(GetChildrenRequest),
+    GetChildren2(GetChildren2Request),
+    Sync(SyncRequest),
+    Ping,
+    Check(CheckVersionRequest),
+    Multi(MultiRequest),
+    MultiRead(MultiRequest),
+    Reconfig(ReconfigRequest),
+    CheckWatches(CheckWatchesRequest),
+    RemoveWatches(RemoveWatchesRequest),
+    Auth(AuthPacket),
+    SetWatches(SetWatches),
+    SetWatches2(SetWatches2),
+    Sasl(SaslToken),
+    GetEphemerals(GetEphemeralsRequest),
+    GetAllChildrenNumber(GetAllChildrenNumberRequest),
+    AddWatch(AddWatchRequest),
+    WhoAmI,
+    CloseSession,
+}
+// ANCHOR_END: request_enum
+
+/// Why a request frame could not be decoded, with its header when the
+/// header itself was readable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestError {
+    pub header: Option<RequestHeader>,
+    pub cause: DecodeError,
+}
+
+impl RequestError {
+    /// The error code ZooKeeper answers this with, if it answers at all:
+    /// `Unimplemented` for an opcode it does not know
+    /// (`ZooKeeperServer.submitRequestNow` hands those to the
+    /// `UnimplementedRequestProcessor`), `MarshallingError` for a body it
+    /// cannot read. `None` when not even the header was readable: then the
+    /// only answer is to close the connection.
+    pub fn reply_error(&self) -> Option<ZkError> {
+        self.header.as_ref()?;
+        Some(match self.cause {
+            DecodeError::UnknownOpCode { .. } => ZkError::Unimplemented,
+            _ => ZkError::MarshallingError,
+        })
+    }
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.header {
+            Some(h) => write!(f, "request xid {} type {}: {}", h.xid, h.r#type, self.cause),
+            None => write!(f, "request header: {}", self.cause),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+// ANCHOR: decode_request
+/// Decodes one request frame's payload (the bytes after the 4-byte length).
+pub fn decode_request(frame: &[u8]) -> Result<(RequestHeader, Request), RequestError> {
+    let mut r = Reader::new(frame);
+    let header: RequestHeader = r.field("RequestHeader").map_err(|cause| RequestError {
+        header: None,
+        cause,
+    })?;
+    let request = Request::decode_body(header.r#type, &mut r).map_err(|cause| RequestError {
+        header: Some(header.clone()),
+        cause,
+    })?;
+    Ok((header, request))
+}
+// ANCHOR_END: decode_request
+
+/// Encodes a request frame's payload: the header, then the body.
+pub fn encode_request(xid: i32, request: &Request) -> Vec<u8> {
+    let mut w = Writer::new();
+    RequestHeader {
+        xid,
+        r#type: request.op_code().code(),
+    }
+    .encode(&mut w);
+    request.encode_body(&mut w);
+    w.into_bytes()
+}
+
+impl Request {
+    /// Reads the body that opcode `op` calls for.
+    pub fn decode_body(op: i32, r: &mut Reader<'_>) -> Result<Request, DecodeError> {
+        Ok(match OpCode::parse(op)? {
+            OpCode::Create => Request::Create(r.field("CreateRequest")?),
+            OpCode::Create2 => Request::Create2(r.field("CreateRequest")?),
+            OpCode::CreateContainer => Request::CreateContainer(r.field("CreateRequest")?),
+            OpCode::CreateTtl => Request::CreateTtl(r.field("CreateTTLRequest")?),
+            OpCode::Delete => Request::Delete(r.field("DeleteRequest")?),
+            OpCode::Exists => Request::Exists(r.field("ExistsRequest")?),
+            OpCode::GetData => Request::GetData(r.field("GetDataRequest")?),
+            OpCode::SetData => Request::SetData(r.field("SetDataRequest")?),
+            OpCode::GetAcl => Request::GetAcl(r.field("GetACLRequest")?),
+            OpCode::SetAcl => Request::SetAcl(r.field("SetACLRequest")?),
+            OpCode::GetChildren => Request::GetChildren(r.field("GetChildrenRequest")?),
+            OpCode::GetChildren2 => Request::GetChildren2(r.field("GetChildren2Request")?),
+            OpCode::Sync => Request::Sync(r.field("SyncRequest")?),
+            OpCode::Ping => Request::Ping,
+            OpCode::Check => Request::Check(r.field("CheckVersionRequest")?),
+            OpCode::Multi => Request::Multi(r.field("MultiRequest")?),
+            OpCode::MultiRead => Request::MultiRead(r.field("MultiRequest")?),
+            OpCode::Reconfig => Request::Reconfig(r.field("ReconfigRequest")?),
+            OpCode::CheckWatches => Request::CheckWatches(r.field("CheckWatchesRequest")?),
+            OpCode::RemoveWatches => Request::RemoveWatches(r.field("RemoveWatchesRequest")?),
+            OpCode::Auth => Request::Auth(r.field("AuthPacket")?),
+            OpCode::SetWatches => Request::SetWatches(r.field("SetWatches")?),
+            OpCode::SetWatches2 => Request::SetWatches2(r.field("SetWatches2")?),
+            OpCode::Sasl => Request::Sasl(r.field("GetSASLRequest")?),
+            OpCode::GetEphemerals => Request::GetEphemerals(r.field("GetEphemeralsRequest")?),
+            OpCode::GetAllChildrenNumber => {
+                Request::GetAllChildrenNumber(r.field("GetAllChildrenNumberRequest")?)
+            }
+            OpCode::AddWatch => Request::AddWatch(r.field("AddWatchRequest")?),
+            OpCode::WhoAmI => Request::WhoAmI,
+            OpCode::CloseSession => Request::CloseSession,
+            // Internal types: a txn type or the notification marker is never
+            // a request a client may send.
+            OpCode::Notification
+            | OpCode::DeleteContainer
+            | OpCode::CreateSession
+            | OpCode::Error => return Err(DecodeError::UnknownOpCode { op }),
+        })
+    }
+
+    /// Appends the body (not the header).
+    pub fn encode_body(&self, w: &mut Writer) {
+        match self {
+            Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => r.encode(w),
+            Request::CreateTtl(r) => r.encode(w),
+            Request::Delete(r) => r.encode(w),
+            Request::Exists(r) => r.encode(w),
+            Request::GetData(r) => r.encode(w),
+            Request::SetData(r) => r.encode(w),
+            Request::GetAcl(r) => r.encode(w),
+            Request::SetAcl(r) => r.encode(w),
+            Request::GetChildren(r) => r.encode(w),
+            Request::GetChildren2(r) => r.encode(w),
+            Request::Sync(r) => r.encode(w),
+            Request::Check(r) => r.encode(w),
+            Request::Multi(r) | Request::MultiRead(r) => r.encode(w),
+            Request::Reconfig(r) => r.encode(w),
+            Request::CheckWatches(r) => r.encode(w),
+            Request::RemoveWatches(r) => r.encode(w),
+            Request::Auth(r) => r.encode(w),
+            Request::SetWatches(r) => r.encode(w),
+            Request::SetWatches2(r) => r.encode(w),
+            Request::Sasl(r) => r.encode(w),
+            Request::GetEphemerals(r) => r.encode(w),
+            Request::GetAllChildrenNumber(r) => r.encode(w),
+            Request::AddWatch(r) => r.encode(w),
+            Request::Ping | Request::WhoAmI | Request::CloseSession => {}
+        }
+    }
+
+    /// The opcode this request travels under.
+    pub fn op_code(&self) -> OpCode {
+        match self {
+            Request::Create(_) => OpCode::Create,
+            Request::Create2(_) => OpCode::Create2,
+            Request::CreateContainer(_) => OpCode::CreateContainer,
+            Request::CreateTtl(_) => OpCode::CreateTtl,
+            Request::Delete(_) => OpCode::Delete,
+            Request::Exists(_) => OpCode::Exists,
+            Request::GetData(_) => OpCode::GetData,
+            Request::SetData(_) => OpCode::SetData,
+            Request::GetAcl(_) => OpCode::GetAcl,
+            Request::SetAcl(_) => OpCode::SetAcl,
+            Request::GetChildren(_) => OpCode::GetChildren,
+            Request::GetChildren2(_) => OpCode::GetChildren2,
+            Request::Sync(_) => OpCode::Sync,
+            Request::Ping => OpCode::Ping,
+            Request::Check(_) => OpCode::Check,
+            Request::Multi(_) => OpCode::Multi,
+            Request::MultiRead(_) => OpCode::MultiRead,
+            Request::Reconfig(_) => OpCode::Reconfig,
+            Request::CheckWatches(_) => OpCode::CheckWatches,
+            Request::RemoveWatches(_) => OpCode::RemoveWatches,
+            Request::Auth(_) => OpCode::Auth,
+            Request::SetWatches(_) => OpCode::SetWatches,
+            Request::SetWatches2(_) => OpCode::SetWatches2,
+            Request::Sasl(_) => OpCode::Sasl,
+            Request::GetEphemerals(_) => OpCode::GetEphemerals,
+            Request::GetAllChildrenNumber(_) => OpCode::GetAllChildrenNumber,
+            Request::AddWatch(_) => OpCode::AddWatch,
+            Request::WhoAmI => OpCode::WhoAmI,
+            Request::CloseSession => OpCode::CloseSession,
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The async client against a scripted server on a loopback socket: the
+//! server side here is ten lines of the same codec, so each test states
+//! exactly what the server does and checks what the client makes of it.
+
+use std::time::Duration;
+
+use ch03_sessions::client::{Client, ClientConfig, ClientError};
+use ch03_sessions::jute::Record;
+use ch03_sessions::proto::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::timeout;
+
+const BOUND: Duration = Duration::from_secs(5);
+
+/// The server end of one connection.
+struct Peer {
+    stream: TcpStream,
+    decoder: FrameDecoder,
+}
+
+impl Peer {
+    async fn frame(&mut self) -> Vec<u8> {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(f) = self.decoder.next_frame().unwrap() {
+                return f;
+            }
+            let n = timeout(BOUND, self.stream.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(n > 0, "client hung up");
+            self.decoder.extend(&buf[..n]);
+        }
+    }
+
+    async fn send(&mut self, payload: &[u8]) {
+        self.stream.write_all(&encode_frame(payload)).await.unwrap();
+    }
+
+    /// Reads the ConnectRequest and answers with `timeout_ms`.
+    async fn handshake(&mut self, timeout_ms: i32) -> ConnectRequest {
+        let req = ConnectRequest::from_bytes(&self.frame().await).unwrap();
+        let rsp = ConnectResponse {
+            protocol_version: 0,
+            time_out: timeout_ms,
+            session_id: SessionId(0x0100_0000_0000_0042),
+            passwd: vec![9; 16],
+            read_only: Some(false),
+        };
+        self.send(&rsp.to_bytes()).await;
+        req
+    }
+
+    async fn request(&mut self) -> (RequestHeader, Request) {
+        decode_request(&self.frame().await).unwrap()
+    }
+
+    async fn reply(&mut self, xid: i32, zxid: i64, err: i32, body: Option<&Response>) {
+        let header = ReplyHeader {
+            xid,
+            zxid: Zxid(zxid),
+            err,
+        };
+        self.send(&encode_reply(&header, body)).await;
+    }
+}
+
+async fn listen() -> (TcpListener, std::net::SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+async fn accept(listener: &TcpListener) -> Peer {
+    let (stream, _) = timeout(BOUND, listener.accept()).await.unwrap().unwrap();
+    Peer {
+        stream,
+        decoder: FrameDecoder::default(),
+    }
+}
+
+/// The handshake asks for the configured timeout with a fresh session and
+/// the readOnly byte; the client keeps what the server negotiated.
+#[tokio::test]
+async fn the_client_asks_for_a_new_session_and_keeps_the_negotiated_timeout() {
+    let (listener, addr) = listen().await;
+    let server = tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(4_000).await
+    });
+    let config = ClientConfig {
+        session_timeout_ms: 15_000,
+        ..ClientConfig::default()
+    };
+    let (client, mut events) = Client::connect(addr, config).await.unwrap();
+    let req = server.await.unwrap();
+    assert_eq!(req.time_out, 15_000);
+    assert_eq!(req.session_id, SessionId(0));
+    assert_eq!(req.passwd, vec![0; 16]);
+    assert_eq!(req.read_only, Some(false));
+    assert_eq!(client.session_timeout_ms(), 4_000);
+    assert_eq!(client.session_id(), SessionId(0x0100_0000_0000_0042));
+    let first = events.recv().await.unwrap();
+    assert_eq!(
+        first.to_string(),
+        "WatchedEvent state:SyncConnected type:None path:null"
+    );
+}
+
+/// A server that answers timeout 0 says the session is gone.
+#[tokio::test]
+async fn a_zero_timeout_in_the_connect_response_is_session_expired() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        let _ = peer.frame().await;
+        peer.send(&ConnectResponse::invalid(Some(false)).to_bytes())
+            .await;
+        peer
+    });
+    let result = Client::connect(addr, ClientConfig::default()).await;
+    assert_eq!(result.err(), Some(ClientError::SessionExpired));
+}
+
+/// Many requests go out before any reply comes back (pipelining), with
+/// xids 1, 2, 3..., and each caller gets its own reply.
+#[tokio::test]
+async fn concurrent_requests_are_pipelined_and_each_caller_gets_its_reply() {
+    let (listener, addr) = listen().await;
+    let server = tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.push(peer.request().await);
+        }
+        for (h, req) in &seen {
+            let Request::GetData(g) = req else {
+                panic!("getData expected")
+            };
+            let body = Response::GetData(GetDataResponse {
+                data: Some(g.path.as_bytes().to_vec()),
+                stat: Stat::default(),
+            });
+            peer.reply(h.xid, 10 + i64::from(h.xid), 0, Some(&body))
+                .await;
+        }
+        seen.iter().map(|(h, _)| h.xid).collect::<Vec<_>>()
+    });
+    let (client, _events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let (a, b, c) = tokio::join!(
+        client.get_data("/a", false),
+        client.get_data("/b", false),
+        client.get_data("/c", false)
+    );
+    assert_eq!(a.unwrap().0, Some(b"/a".to_vec()));
+    assert_eq!(b.unwrap().0, Some(b"/b".to_vec()));
+    assert_eq!(c.unwrap().0, Some(b"/c".to_vec()));
+    assert_eq!(server.await.unwrap(), vec![1, 2, 3]);
+}
+
+/// An error reply reaches the caller as the server's code.
+#[tokio::test]
+async fn an_error_reply_reaches_the_caller_as_its_code() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let (h, _) = peer.request().await;
+        peer.reply(h.xid, 5, ZkError::NoNode.code(), None).await;
+        peer
+    });
+    let (client, _events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let err = client.delete("/nope", -1).await.unwrap_err();
+    assert_eq!(err, ClientError::Server(-101));
+    assert_eq!(err.zk_error(), Some(ZkError::NoNode));
+}
+
+/// A notification (xid -1) goes to the event channel, not to a caller.
+#[tokio::test]
+async fn a_watch_notification_arrives_on_the_event_channel() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let ev = WatcherEvent::node_event(EventType::NodeDataChanged, "/app");
+        peer.send(&encode_notification(&ev)).await;
+        peer
+    });
+    let (_client, mut events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let _connected = events.recv().await.unwrap();
+    let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+    assert_eq!(
+        ev.to_string(),
+        "WatchedEvent state:SyncConnected type:NodeDataChanged path:/app"
+    );
+}
+
+/// An idle client pings after a third of the negotiated timeout
+/// (here 300 ms → ping after about 100 ms), with xid -2 and opcode 11.
+#[tokio::test]
+async fn an_idle_client_pings_with_xid_minus_2() {
+    let (listener, addr) = listen().await;
+    let server = tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(300).await;
+        let started = tokio::time::Instant::now();
+        let ping = peer.request().await;
+        peer.reply(-2, 0, 0, None).await;
+        (ping, started.elapsed())
+    });
+    let (_client, _events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let ((header, request), waited) = server.await.unwrap();
+    assert_eq!(
+        header,
+        RequestHeader {
+            xid: -2,
+            r#type: 11
+        }
+    );
+    assert_eq!(request, Request::Ping);
+    assert!(
+        waited < Duration::from_millis(290),
+        "pinged after {waited:?}"
+    );
+}
+
+/// When the server hangs up, waiting callers get ConnectionLoss and the
+/// event channel gets Disconnected.
+#[tokio::test]
+async fn a_hang_up_fails_waiting_callers_with_connection_loss() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let _ = peer.request().await;
+        drop(peer);
+    });
+    let (client, mut events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let err = timeout(BOUND, client.get_data("/a", false))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ClientError::ConnectionLoss(_)), "{err}");
+    let _connected = events.recv().await.unwrap();
+    let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+    assert_eq!(ev.state, KeeperState::Disconnected.code());
+}
+
+/// A reply for the wrong xid breaks the stream: the client drops the
+/// connection rather than hand a caller someone else's answer.
+#[tokio::test]
+async fn a_reply_out_of_order_ends_the_connection() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let (h, _) = peer.request().await;
+        peer.reply(h.xid + 7, 1, 0, None).await;
+        peer
+    });
+    let (client, _events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let err = timeout(BOUND, client.delete("/a", -1))
+        .await
+        .unwrap()
+        .unwrap_err();
+    match err {
+        ClientError::ConnectionLoss(why) => assert!(why.contains("Xid out of order"), "{why}"),
+        other => panic!("expected ConnectionLoss, got {other}"),
+    }
+}
