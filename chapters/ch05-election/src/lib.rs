@@ -7,4 +7,6 @@ pub mod peer;
 pub mod quorum;
 pub mod render;
 pub mod sim;
+pub mod tcp;
 pub mod vote;
+pub mod wire;

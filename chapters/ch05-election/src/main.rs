@@ -54,9 +54,7 @@ fn main() -> ExitCode {
     let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
     colored::control::set_override(color);
     if let Some(listen) = &args.listen {
-        let _ = (listen, &args.myid, &args.peer);
-        eprintln!("--listen: not yet");
-        return ExitCode::FAILURE;
+        return listen_cli(listen, args.myid, &args.peer, color);
     }
     let setup = setup(args.scenario, args.servers);
     if args.step {
@@ -138,4 +136,74 @@ fn step_by_step(setup: &ch05_election::sim::Setup, seed: u64, color: bool) -> Ex
     println!();
     print!("{}", status(&finish(&sim, settled), color));
     ExitCode::SUCCESS
+}
+
+/// `--listen`: one real server, printing what it does until Ctrl-C.
+fn listen_cli(listen: &str, myid: Option<u64>, peers: &[String], color: bool) -> ExitCode {
+    use ch05_election::peer::{Config, Durable};
+    use ch05_election::quorum::QuorumMaj;
+    use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
+    use colored::Colorize;
+    use std::collections::BTreeMap;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    let mut addrs = BTreeMap::new();
+    for p in peers {
+        let parsed = p.split_once('=').and_then(|(sid, addr)| {
+            Some((sid.parse::<u64>().ok()?, addr.parse::<SocketAddr>().ok()?))
+        });
+        match parsed {
+            Some((sid, addr)) => addrs.insert(sid, addr),
+            None => {
+                eprintln!("--peer {p}: expected SID=HOST:PORT, e.g. 2=127.0.0.1:3889");
+                return ExitCode::FAILURE;
+            }
+        };
+    }
+    let Some(sid) = myid.filter(|id| addrs.contains_key(id)) else {
+        eprintln!("--myid must be one of the --peer sids");
+        return ExitCode::FAILURE;
+    };
+    let config = Config::new(Arc::new(QuorumMaj::new(addrs.keys().copied(), [])));
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("cannot listen on {listen}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "n{sid}: election port {listen}, ensemble of {} (Ctrl-C stops)",
+            addrs.len()
+        );
+        let spec = ServerSpec {
+            sid,
+            addrs,
+            config,
+            durable: Durable::default(),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let server = tokio::spawn(serve(spec, listener, tx));
+        while let Some(t) = rx.recv().await {
+            let line = t.to_string();
+            let line = match &t.event {
+                _ if !color => line,
+                TcpEvent::State(_) => line.bold().to_string(),
+                TcpEvent::Dropped(_) => line.red().to_string(),
+                TcpEvent::Connected(_) => line.dimmed().to_string(),
+                TcpEvent::Note(_) => line.yellow().to_string(),
+            };
+            println!("{line}");
+            if let TcpEvent::State(state) = t.event {
+                if let Some(mode) = state.mode() {
+                    println!("{}", format!("  zkServer.sh status → Mode: {mode}").green());
+                }
+            }
+        }
+        server.abort();
+        ExitCode::SUCCESS
+    })
 }
