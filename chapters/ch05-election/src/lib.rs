@@ -2,6 +2,7 @@
 //!
 //! (essay to come)
 
+pub mod lab;
 pub mod notification;
 pub mod peer;
 pub mod quorum;

@@ -70,6 +70,14 @@ impl Server {
         self.start_after_ms = Some(ms).filter(|&ms| ms > 0);
         self
     }
+    /// The same server, ordering votes with `order` (for the labs).
+    pub fn with_order(&self, order: crate::vote::VoteOrder) -> Server {
+        let mut config = self.peer.config().clone();
+        config.order = order;
+        let mut s = Server::new(self.peer.sid(), config, self.peer.durable());
+        s.start_after_ms = self.start_after_ms;
+        s
+    }
     /// The election state machine inside.
     pub fn peer(&self) -> &Peer {
         &self.peer

@@ -155,15 +155,21 @@ pub fn zookeeper_order(a: &Vote, b: &Vote) -> Ordering {
 }
 // ANCHOR_END: order
 
-/// Which part of the order made `new` better than `cur`: the trace says why
-/// a server switched its vote.
+/// Which field told `new` and `cur` apart, and which way: the trace says
+/// why a server switched its vote ("higher sid" under ZooKeeper's order).
 pub fn why_better(new: &Vote, cur: &Vote) -> &'static str {
-    if new.peer_epoch != cur.peer_epoch {
-        "higher epoch"
-    } else if new.zxid != cur.zxid {
-        "higher zxid"
-    } else {
-        "higher sid"
+    use Ordering::*;
+    match (
+        new.peer_epoch.cmp(&cur.peer_epoch),
+        new.zxid.cmp(&cur.zxid),
+        new.leader.cmp(&cur.leader),
+    ) {
+        (Greater, _, _) => "higher epoch",
+        (Less, _, _) => "lower epoch",
+        (Equal, Greater, _) => "higher zxid",
+        (Equal, Less, _) => "lower zxid",
+        (Equal, Equal, Greater) => "higher sid",
+        (Equal, Equal, _) => "lower sid",
     }
 }
 
@@ -221,5 +227,7 @@ mod tests {
         assert_eq!(why_better(&v(1, 0, 2), &v(2, 0, 1)), "higher epoch");
         assert_eq!(why_better(&v(1, 9, 1), &v(2, 0, 1)), "higher zxid");
         assert_eq!(why_better(&v(3, 0, 0), &v(2, 0, 0)), "higher sid");
+        // Under another order (the lab's), the reason may point the other way.
+        assert_eq!(why_better(&v(1, 0, 0), &v(2, 0, 0)), "lower sid");
     }
 }
