@@ -273,6 +273,7 @@ impl<P: Process> Sim<P> {
 
     // ---- running ----
 
+    // ANCHOR: step
     /// Perform the next pending event, then check the invariants. `Ok(false)` when nothing is
     /// pending; `Err` when an invariant failed (the run stays stopped after that).
     pub fn step(&mut self) -> Result<bool, Box<Violation>> {
@@ -308,6 +309,7 @@ impl<P: Process> Sim<P> {
         self.check()?;
         Ok(true)
     }
+    // ANCHOR_END: step
 
     /// Step until every pending event due at or before `t` is done, then move the clock to `t`.
     pub fn run_until(&mut self, t: Millis) -> Result<(), Box<Violation>> {

@@ -15,7 +15,7 @@ use std::fmt::{Display, Write};
 use super::trace::{groups_text, node_name, Entry, Event};
 use super::NodeId;
 
-const COL_W: i64 = 200;
+const COL_W: i64 = 240;
 const LEFT: i64 = 70;
 const TOP: i64 = 56;
 const ROW_H: i64 = 22;
@@ -46,7 +46,9 @@ fn actor<M, T, N>(e: &Event<M, T, N>) -> Option<NodeId> {
             ..
         } => Some(*from),
         Event::Deliver { to, .. } | Event::Drop { to, .. } => Some(*to),
-        Event::TimerFired { node, .. } => Some(*node),
+        Event::TimerFired { node, .. } | Event::Note { node, .. } | Event::Status { node, .. } => {
+            Some(*node)
+        }
         _ => None,
     }
 }
@@ -61,13 +63,15 @@ pub fn render<M: Display, T: Display, N: Display>(
         let col = ids.iter().position(|n| *n == id).unwrap_or(0) as i64;
         LEFT + COL_W / 2 + col * COL_W
     };
-    let width = LEFT + COL_W * ids.len() as i64 + 20;
+    // Room on the right for the last node's notes.
+    let width = LEFT + COL_W * ids.len() as i64 + 120;
 
     // Pass 1: give every drawn event a row. A send shares the row of the event that caused it
     // (same node, same time), so a fan-out starts from one point.
     let mut ys: Vec<Option<i64>> = Vec::with_capacity(trace.len());
     let mut y = TOP + ROW_H;
     let mut last: Option<(u64, Option<NodeId>)> = None;
+    let (mut prev_was_status, mut last_status_at) = (false, None);
     for e in trace {
         let row = match &e.event {
             Event::TimerSet { .. } | Event::TimerCancelled { .. } => None,
@@ -76,12 +80,18 @@ pub fn render<M: Display, T: Display, N: Display>(
             {
                 Some(y)
             }
+            // Status changes of several nodes at one instant share a row (e.g. at start-up).
+            Event::Status { .. } if last_status_at == Some(e.at) && prev_was_status => Some(y),
             ev => {
                 y += ROW_H;
                 last = Some((e.at, actor(ev)));
                 Some(y)
             }
         };
+        if row.is_some() {
+            prev_was_status = matches!(e.event, Event::Status { .. });
+            last_status_at = prev_was_status.then_some(e.at);
+        }
         ys.push(row);
     }
     let height = y + 2 * ROW_H;
@@ -168,7 +178,7 @@ pub fn render<M: Display, T: Display, N: Display>(
                     body,
                     r##"<circle cx="{cx}" cy="{y}" r="4" class="timer"/>"##
                 );
-                beside(&mut body, cx, y, "timerlabel", &format!("⏰ {timer}"));
+                beside(&mut body, cx, y, "timerlabel", &format!("timer {timer}"));
             }
             Event::Status { node, status } => {
                 let cx = x(*node);
@@ -285,18 +295,19 @@ pub fn render<M: Display, T: Display, N: Display>(
 fn arrow(out: &mut String, x1: i64, y1: i64, x2: i64, y2: i64, label: &str, dashed: bool) {
     let class = if dashed { "msg dead" } else { "msg" };
     if x1 == x2 {
-        // A message to oneself: a small loop to the right.
+        // A message to oneself: a small loop to the right, drawn where it arrives.
+        let y0 = y2 - ROW_H / 2;
         let _ = writeln!(
             out,
-            r##"<path d="M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}" class="{class}" fill="none" marker-end="url(#head)"/>"##,
-            x1 + 40,
-            x1 + 40
+            r##"<path d="M{x1},{y0} C{},{y0} {},{y2} {x2},{y2}" class="{class}" fill="none" marker-end="url(#head)"/>"##,
+            x1 + 30,
+            x1 + 30
         );
         let _ = writeln!(
             out,
             r##"<text x="{}" y="{}" class="label">{}</text>"##,
-            x1 + 44,
-            (y1 + y2) / 2 + 4,
+            x1 + 32,
+            y0 + 2,
             esc(label)
         );
         return;
@@ -305,18 +316,18 @@ fn arrow(out: &mut String, x1: i64, y1: i64, x2: i64, y2: i64, label: &str, dash
         out,
         r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="{class}" marker-end="url(#head)"/>"##
     );
-    // The label sits just before the arrowhead, above the line, so fan-outs to different nodes
-    // and replies arriving at different rows never share a spot.
-    let (anchor, tx) = if x2 > x1 {
-        ("end", x2 - 10)
+    // The label is centred on the arrow where it crosses the gap next to its receiver: arrows
+    // to different nodes label different gaps, arrows to one node arrive at different rows, and
+    // no label sits on a lifeline's status box.
+    let tx = if x2 > x1 {
+        x2 - COL_W / 2
     } else {
-        ("start", x2 + 10)
+        x2 + COL_W / 2
     };
-    let dx = (x2 - x1).abs().max(1);
-    let ty = y2 - (y2 - y1) * 10 / dx - 4;
+    let ty = y1 + (y2 - y1) * (tx - x1) / (x2 - x1) - 4;
     let _ = writeln!(
         out,
-        r##"<text x="{tx}" y="{ty}" class="label" text-anchor="{anchor}">{}</text>"##,
+        r##"<text x="{tx}" y="{ty}" class="label" text-anchor="middle">{}</text>"##,
         esc(label)
     );
 }
@@ -372,7 +383,7 @@ const STYLE: &str = r##"<defs><marker id="head" viewBox="0 0 10 10" refX="9" ref
 .msg { stroke: #444; stroke-width: 1.2; }
 .dead { stroke-dasharray: 5 3; stroke: #c0392b; }
 .lost { stroke: #c0392b; stroke-width: 1.2; stroke-dasharray: 5 3; }
-.label { fill: #222; }
+.label { fill: #222; font-size: 10px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .lostlabel { fill: #c0392b; }
 .dup { fill: #b07800; font-weight: bold; }
 .cross { stroke: #c0392b; stroke-width: 2.5; }

@@ -1,0 +1,139 @@
+//! Every scenario's trace is pinned by a snapshot, and its diagram in the book is re-rendered
+//! from the same run and compared, so the book can only show what the code does.
+//!
+//! To accept changed diagrams: `KEEPER_BLESS=1 cargo test -p ch04-paxos --test scenarios`
+//! (and `INSTA_UPDATE=always` for the snapshots), then read them.
+
+use std::path::PathBuf;
+
+use ch04_paxos::labs;
+use ch04_paxos::multi;
+use ch04_paxos::scenarios;
+use ch04_paxos::sim::{render, svg, Millis, Process, Sim};
+
+fn diagram_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../book/src/diagrams/ch04-{name}.svg"))
+}
+
+/// Check (or with KEEPER_BLESS=1, write) the committed diagram against a fresh rendering.
+fn check_diagram(name: &str, fresh: &str) {
+    let path = diagram_path(name);
+    if std::env::var_os("KEEPER_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with KEEPER_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    assert!(
+        committed == fresh,
+        "{} is not the run the snapshot shows; rerun with KEEPER_BLESS=1 and review it",
+        path.display()
+    );
+}
+
+/// Run scenario `name` with seed 1 (what `cargo run -p ch04-paxos -- --trace --scenario NAME`
+/// shows), snapshot its trace and check its diagram.
+fn scenario(name: &str) {
+    let setup = scenarios::build(name, 1).unwrap();
+    pin(name, setup.sim, setup.deadline);
+}
+
+fn pin<P: Process>(name: &str, mut sim: Sim<P>, deadline: Millis) {
+    sim.run_until(deadline).unwrap_or_else(|v| panic!("{v}"));
+    let trace = sim.trace();
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(name, render::plain(trace));
+    });
+    let title = format!("ch04 paxos: {name} (seed 1)");
+    check_diagram(name, &svg::render(&title, &sim.ids(), trace));
+}
+
+#[test]
+fn basic_one_proposer_gets_its_value_chosen_in_two_phases() {
+    scenario("basic");
+}
+
+#[test]
+fn competing_the_second_proposer_adopts_the_value_already_accepted() {
+    scenario("competing");
+}
+
+#[test]
+fn acceptor_crash_a_majority_still_decides() {
+    scenario("acceptor-crash");
+}
+
+#[test]
+fn majority_down_no_decision_and_no_wrong_decision() {
+    scenario("majority-down");
+}
+
+#[test]
+fn duel_fixed_timeouts_preempt_each_other_forever() {
+    scenario("duel");
+}
+
+#[test]
+fn duel_backoff_randomized_back_off_lets_one_proposer_through() {
+    scenario("duel-backoff");
+}
+
+#[test]
+fn lossy_losses_duplicates_and_reordering_change_nothing_decided() {
+    scenario("lossy");
+}
+
+#[test]
+fn multi_phase_1_once_then_one_round_trip_per_write() {
+    pin("multi", multi::scenario(1), 1_000);
+}
+
+#[test]
+fn lab_4_1_a_forgetful_acceptor_lets_two_learners_disagree() {
+    // The rule broken: an acceptor's Promise must report its highest accepted value
+    // (Lamport, "Paxos Made Simple", §2.2, P2c). The seed search finds the shortest failing run.
+    let v = labs::find_disagreement(0..2_000).expect("the seed search finds a disagreement");
+    assert_eq!(v.invariant, "agreement");
+    let report = v.to_string();
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("lab-forgetful", report);
+    });
+    let mut replay = scenarios::build("forgetful", v.seed).unwrap();
+    let again = replay.sim.run_until(replay.deadline).unwrap_err();
+    assert_eq!(
+        again.message, v.message,
+        "the replay command shows the same disagreement"
+    );
+    let title = format!("ch04 lab 4.1: forgetful acceptors (seed {})", v.seed);
+    check_diagram(
+        "lab-forgetful",
+        &svg::render(&title, &replay.sim.ids(), replay.sim.trace()),
+    );
+}
+
+#[test]
+fn the_json_trace_has_one_object_per_event_and_matches_the_plain_one() {
+    let mut setup = scenarios::build("basic", 1).unwrap();
+    setup.sim.run_until(setup.deadline).unwrap();
+    let json = render::json_lines(setup.sim.trace());
+    let events: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), setup.sim.trace().len());
+    let first_promise = events
+        .iter()
+        .find(|e| e["kind"] == "deliver" && e["msg"].get("Promise").is_some())
+        .unwrap();
+    assert_eq!(
+        first_promise,
+        &serde_json::json!({"at": 20, "kind": "deliver", "from": 2, "to": 1, "id": 4, "sent_at": 10,
+            "msg": {"Promise": {"ballot": {"round": 1, "node": 1}, "accepted": null}}})
+    );
+}
