@@ -301,15 +301,17 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
         ScenarioName::Partition => {
             let minority: Vec<Sid> = ((n / 2 + 2)..=n).collect();
             let majority: Vec<Sid> = (1..=n / 2 + 1).collect();
+            let groups = vec![majority.clone(), minority.clone()];
             (
                 format!(
-                    "{} is cut off with leader n{leader}: it cannot elect; the rest elect n{}; after the heal all follow it",
+                    "{{{}}} is cut off, leader n{leader} among them: no quorum there; {{{}}} elect n{}; after the heal all follow it",
                     names(&minority),
+                    names(&majority),
                     n / 2 + 1
                 ),
                 (1..=n).map(empty).collect(),
                 Scenario::new()
-                    .partition(2_500, vec![majority, minority])
+                    .partition(2_500, groups)
                     .heal(40_000),
                 40_000,
             )

@@ -394,6 +394,7 @@ async fn accept_loop(
                     return report(&events, my_sid, started, TcpEvent::Dropped(why));
                 }
             };
+            // ANCHOR: tie_break
             let inbound = match hello.sid {
                 // A smaller sid: close, and connect back ourselves.
                 sid if sid < my_sid => Inbound::ConnectBack { sid },
@@ -405,6 +406,7 @@ async fn accept_loop(
                 // A larger sid initiated: this is the connection to keep.
                 sid => Inbound::Up { sid, stream },
             };
+            // ANCHOR_END: tie_break
             let _ = tx.send(inbound).await;
         });
         // Reap finished handshakes so the set stays small.
