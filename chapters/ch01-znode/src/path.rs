@@ -1,0 +1,204 @@
+//! Znode paths, and the one rule that says which strings are paths.
+//!
+//! A path is `/` or `/` followed by `/`-separated node names. ZooKeeper checks it in
+//! `PathUtils.validatePath`, on the client before sending and again on the server, and the
+//! rule is stricter than "looks like a Unix path": no empty name (`//`), no trailing `/`, no
+//! `.` or `..` name, no NUL, and none of the control, private-use or surrogate characters.
+//! Java walks the path as UTF-16 code units, so the `@i` position in the message counts
+//! UTF-16 units too, and any character outside the Basic Multilingual Plane (an emoji, say) is
+//! refused because its surrogate halves are. We walk the same units to give the same answer
+//! and the same message.
+
+use std::fmt;
+
+/// Why a string is not a valid znode path; `Display` is PathUtils' exception message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathError {
+    /// `Path length must be > 0`
+    Empty,
+    /// `Path must start with / character`
+    NoLeadingSlash,
+    /// `Path must not end with / character`
+    TrailingSlash,
+    /// `Invalid path string "<path>" caused by <reason> @<index>`
+    Invalid {
+        path: String,
+        reason: &'static str,
+        index: usize,
+    },
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathError::Empty => f.write_str("Path length must be > 0"),
+            PathError::NoLeadingSlash => f.write_str("Path must start with / character"),
+            PathError::TrailingSlash => f.write_str("Path must not end with / character"),
+            PathError::Invalid {
+                path,
+                reason,
+                index,
+            } => write!(
+                f,
+                "Invalid path string \"{path}\" caused by {reason} @{index}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PathError {}
+
+// ANCHOR: validate_path
+/// `PathUtils.validatePath`: `Ok` if `path` names a znode.
+pub fn validate_path(path: &str) -> Result<(), PathError> {
+    let units: Vec<u16> = path.encode_utf16().collect();
+    let slash = b'/' as u16;
+    let dot = b'.' as u16;
+    match units.as_slice() {
+        [] => return Err(PathError::Empty),
+        [first, ..] if *first != slash => return Err(PathError::NoLeadingSlash),
+        [_] => return Ok(()), // "/" itself
+        [.., last] if *last == slash => return Err(PathError::TrailingSlash),
+        _ => {}
+    }
+    let invalid = |reason, index| {
+        Err(PathError::Invalid {
+            path: path.to_string(),
+            reason,
+            index,
+        })
+    };
+    // Does the name that `units[i]` ends stop at the end of the path or at a '/'?
+    let name_ends_after = |i: usize| i + 1 == units.len() || units[i + 1] == slash;
+    for i in 1..units.len() {
+        let (last, c) = (units[i - 1], units[i]);
+        match c {
+            0 => return invalid("null character not allowed", i),
+            _ if c == slash && last == slash => return invalid("empty node name specified", i),
+            // ".." as a whole name (a dot after a dot that is not a whole name is fine, and no
+            // later arm matches a dot)
+            _ if c == dot && last == dot && units[i - 2] == slash && name_ends_after(i) => {
+                return invalid("relative paths not allowed", i)
+            }
+            // "." as a whole name
+            _ if c == dot && last == slash && name_ends_after(i) => {
+                return invalid("relative paths not allowed", i)
+            }
+            0x0001..=0x001f | 0x007f..=0x009f | 0xd800..=0xf8ff | 0xfff0..=0xffff => {
+                return invalid("invalid character", i)
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: validate_path
+
+/// `PathUtils.validatePath(path, isSequential)`: a sequential create is checked as if the
+/// suffix were already there, so `/queue/` is fine for `create -s`.
+pub fn validate_path_for(path: &str, sequential: bool) -> Result<(), PathError> {
+    if sequential {
+        validate_path(&format!("{path}1"))
+    } else {
+        validate_path(path)
+    }
+}
+
+/// Splits `/a/b` into (`/a`, `b`) and `/a` into (`/`, `a`); `None` for `/` and for strings
+/// without a `/`. This is how DataTree finds a parent: by cutting at the last slash.
+pub fn split_parent(path: &str) -> Option<(&str, &str)> {
+    let slash = path.rfind('/')?;
+    if path == "/" {
+        return None;
+    }
+    let parent = if slash == 0 { "/" } else { &path[..slash] };
+    Some((parent, &path[slash + 1..]))
+}
+
+/// The full path of child `name` under `parent`.
+pub fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(path: &str) -> String {
+        validate_path(path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn ordinary_paths_and_the_root_are_valid() {
+        for p in [
+            "/",
+            "/a",
+            "/a/b",
+            "/zookeeper/quota",
+            "/a.b",
+            "/..a",
+            "/a/.b",
+            "/三国/蜀",
+        ] {
+            assert_eq!(validate_path(p), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_path_must_start_with_a_slash_and_not_end_with_one() {
+        // zkcli-formats.md "Client-side path validation".
+        assert_eq!(message(""), "Path length must be > 0");
+        assert_eq!(message("a"), "Path must start with / character");
+        assert_eq!(message("/a/"), "Path must not end with / character");
+    }
+
+    #[test]
+    fn empty_names_and_relative_names_are_refused_with_their_position() {
+        assert_eq!(
+            message("//a"),
+            "Invalid path string \"//a\" caused by empty node name specified @1"
+        );
+        assert_eq!(
+            message("/a/./b"),
+            "Invalid path string \"/a/./b\" caused by relative paths not allowed @3"
+        );
+        assert_eq!(
+            message("/a/.."),
+            "Invalid path string \"/a/..\" caused by relative paths not allowed @4"
+        );
+    }
+
+    #[test]
+    fn control_characters_nul_and_astral_characters_are_refused() {
+        assert_eq!(
+            message("/a\u{1}"),
+            "Invalid path string \"/a\u{1}\" caused by invalid character @2"
+        );
+        assert_eq!(
+            message("/a\0b"),
+            "Invalid path string \"/a\0b\" caused by null character not allowed @2"
+        );
+        // U+1F600 is two UTF-16 units, the first a high surrogate (0xD83D).
+        assert!(message("/x\u{1F600}").ends_with("invalid character @2"));
+    }
+
+    #[test]
+    fn a_sequential_create_may_end_in_a_slash() {
+        assert_eq!(validate_path_for("/q/", true), Ok(()));
+        assert!(validate_path_for("/q/", false).is_err());
+    }
+
+    #[test]
+    fn split_parent_cuts_at_the_last_slash() {
+        assert_eq!(split_parent("/a/b"), Some(("/a", "b")));
+        assert_eq!(split_parent("/a"), Some(("/", "a")));
+        assert_eq!(split_parent("/"), None);
+        assert_eq!(split_parent("a"), None);
+        assert_eq!(join("/", "a"), "/a");
+        assert_eq!(join("/a", "b"), "/a/b");
+    }
+}

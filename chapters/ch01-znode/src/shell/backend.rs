@@ -1,0 +1,263 @@
+//! The backend: the client API the shell's commands call.
+//!
+//! zkCli's commands are written against the Java `ZooKeeper` client object — `create`,
+//! `getData`, `setData`, `getChildren`, `multi`, … — and never see how it reaches a server.
+//! [`Backend`] is that object's surface. Chapter 1 implements it on an in-memory tree
+//! ([`LocalBackend`]); chapter 2 implements it for several named clients sharing one tree
+//! with watches; chapter 3 implements it over ZooKeeper's wire protocol. The parser and the
+//! printer stay the same for all three.
+//!
+//! Paths arrive already validated (the Java client checks them before sending, and so does
+//! our shell); errors go back as [`ZkError`] codes, which the printer turns into zkCli's texts.
+
+use crate::acl::Acl;
+use crate::error::ZkError;
+use crate::mode::CreateMode;
+use crate::server::Standalone;
+use crate::stat::Stat;
+use crate::tree::{DataTree, TxnResult};
+use crate::txn::{Request, Txn};
+use crate::watch::EventType;
+use crate::zxid::SessionId;
+use crate::Applied;
+
+/// A notification for zkCli's default watcher to print (`WatchedEvent`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchedEvent {
+    /// `KeeperState` name: `SyncConnected`, `Closed`, …
+    pub state: String,
+    pub event: EventType,
+    /// `None` prints as `null` (connection events have no path).
+    pub path: Option<String>,
+}
+
+// ANCHOR: backend
+/// The client operations zkCli's commands need (the `ZooKeeper` class's methods).
+pub trait Backend {
+    /// The connect string shown in the prompt, e.g. `local` or `127.0.0.1:2181`.
+    fn connect_string(&self) -> String;
+    /// The client state shown in the prompt: `CONNECTED`, `CLOSED`, …
+    fn state(&self) -> &'static str;
+
+    /// Creates a node; returns its actual path (with any sequence suffix).
+    fn create(
+        &mut self,
+        path: &str,
+        data: Option<Vec<u8>>,
+        acl: Vec<Acl>,
+        mode: CreateMode,
+    ) -> Result<String, ZkError>;
+    fn delete(&mut self, path: &str, version: i32) -> Result<(), ZkError>;
+    fn set_data(
+        &mut self,
+        path: &str,
+        data: Option<Vec<u8>>,
+        version: i32,
+    ) -> Result<Stat, ZkError>;
+    fn get_data(&mut self, path: &str, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError>;
+    /// `exists`: NoNode when there is no node (a watch, if asked, is still set).
+    fn exists(&mut self, path: &str, watch: bool) -> Result<Stat, ZkError>;
+    /// Child names in any order (the shell sorts, as zkCli does).
+    fn get_children(&mut self, path: &str, watch: bool) -> Result<(Vec<String>, Stat), ZkError>;
+    fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError>;
+    fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError>;
+    /// All or nothing; `Err` carries the first failing op's error.
+    fn multi(&mut self, ops: Vec<Request>) -> Result<Vec<TxnResult>, ZkError>;
+    fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError>;
+    /// The session's own ephemeral nodes under `prefix`.
+    fn get_ephemerals(&mut self, prefix: &str) -> Result<Vec<String>, ZkError>;
+    /// Ends the session (its ephemeral nodes go with it).
+    fn close(&mut self) -> Result<(), ZkError>;
+
+    /// Watch notifications that arrived since the last call, for the shell to print.
+    fn take_events(&mut self) -> Vec<WatchedEvent> {
+        Vec::new()
+    }
+    /// Extra commands this backend offers, as (name, usage options) for the usage block.
+    fn extra_commands(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
+    /// Runs an extra command (`args[0]` is its name); `None` if it is not one of ours.
+    fn run_extra(&mut self, _args: &[String]) -> Option<Vec<super::Line>> {
+        None
+    }
+}
+// ANCHOR_END: backend
+
+/// Where the local backend gets the time for each txn.
+pub type Clock = Box<dyn FnMut() -> i64>;
+
+/// One session on an in-memory standalone server: every write is prepped and applied at once.
+pub struct LocalBackend {
+    pub server: Standalone,
+    pub session: SessionId,
+    clock: Clock,
+    closed: bool,
+    /// Every txn applied, with what it did: the trace reads this.
+    pub log: Vec<(Txn, Applied)>,
+}
+
+impl LocalBackend {
+    /// A fresh tree, and a session opened on it (the createSession txn takes zxid 0x1, as on
+    /// a fresh standalone server).
+    pub fn new(clock: Clock) -> LocalBackend {
+        let mut backend = LocalBackend {
+            server: Standalone::new(DataTree::new()),
+            session: SessionId::new(1, 1),
+            clock,
+            closed: false,
+            log: Vec::new(),
+        };
+        backend.submit(Request::CreateSession { timeout_ms: 30_000 });
+        backend
+    }
+
+    /// A clock that reads the system time.
+    pub fn system_clock() -> Clock {
+        Box::new(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
+        })
+    }
+
+    pub fn tree(&self) -> &DataTree {
+        &self.server.tree
+    }
+
+    fn submit(&mut self, request: Request) -> TxnResult {
+        let now = (self.clock)();
+        let (txn, applied) = self.server.submit(self.session, now, &request);
+        let result = applied.result.clone();
+        self.log.push((txn, applied));
+        result
+    }
+
+    fn write(&mut self, request: Request) -> Result<TxnResult, ZkError> {
+        if self.closed {
+            return Err(ZkError::SessionExpired);
+        }
+        let result = self.submit(request);
+        match result.err() {
+            Some(e) => Err(e),
+            None => Ok(result),
+        }
+    }
+
+    fn read(&self) -> Result<&DataTree, ZkError> {
+        if self.closed {
+            return Err(ZkError::SessionExpired);
+        }
+        Ok(&self.server.tree)
+    }
+}
+
+/// The stat a write reports, when it reports one.
+pub fn result_stat(result: TxnResult) -> Stat {
+    match result {
+        TxnResult::Created { stat, .. }
+        | TxnResult::DataSet { stat, .. }
+        | TxnResult::AclSet { stat, .. } => stat,
+        _ => Stat::default(),
+    }
+}
+
+impl Backend for LocalBackend {
+    fn connect_string(&self) -> String {
+        "local".to_string()
+    }
+
+    fn state(&self) -> &'static str {
+        if self.closed {
+            "CLOSED"
+        } else {
+            "CONNECTED"
+        }
+    }
+
+    fn create(
+        &mut self,
+        path: &str,
+        data: Option<Vec<u8>>,
+        acl: Vec<Acl>,
+        mode: CreateMode,
+    ) -> Result<String, ZkError> {
+        let path = path.to_string();
+        match self.write(Request::Create {
+            path,
+            data,
+            acl,
+            mode,
+        })? {
+            TxnResult::Created { path, .. } => Ok(path),
+            _ => Err(ZkError::SystemError),
+        }
+    }
+
+    fn delete(&mut self, path: &str, version: i32) -> Result<(), ZkError> {
+        let path = path.to_string();
+        self.write(Request::Delete { path, version }).map(|_| ())
+    }
+
+    fn set_data(
+        &mut self,
+        path: &str,
+        data: Option<Vec<u8>>,
+        version: i32,
+    ) -> Result<Stat, ZkError> {
+        let path = path.to_string();
+        self.write(Request::SetData {
+            path,
+            data,
+            version,
+        })
+        .map(result_stat)
+    }
+
+    fn get_data(&mut self, path: &str, _watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError> {
+        let (data, stat) = self.read()?.get_data(path)?;
+        Ok((data.map(<[u8]>::to_vec), stat))
+    }
+
+    fn exists(&mut self, path: &str, _watch: bool) -> Result<Stat, ZkError> {
+        self.read()?.stat(path)
+    }
+
+    fn get_children(&mut self, path: &str, _watch: bool) -> Result<(Vec<String>, Stat), ZkError> {
+        self.read()?.get_children(path)
+    }
+
+    fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError> {
+        self.read()?.get_acl(path)
+    }
+
+    fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError> {
+        let path = path.to_string();
+        self.write(Request::SetAcl { path, acl, version })
+            .map(result_stat)
+    }
+
+    fn multi(&mut self, ops: Vec<Request>) -> Result<Vec<TxnResult>, ZkError> {
+        match self.write(Request::Multi(ops))? {
+            TxnResult::Multi(results) => Ok(results),
+            _ => Err(ZkError::SystemError),
+        }
+    }
+
+    fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError> {
+        Ok(self.read()?.get_all_children_number(path)? as i32)
+    }
+
+    fn get_ephemerals(&mut self, prefix: &str) -> Result<Vec<String>, ZkError> {
+        let mine = self.read()?.ephemerals(self.session);
+        Ok(mine.into_iter().filter(|p| p.starts_with(prefix)).collect())
+    }
+
+    fn close(&mut self) -> Result<(), ZkError> {
+        if !self.closed {
+            self.submit(Request::CloseSession);
+            self.closed = true;
+        }
+        Ok(())
+    }
+}

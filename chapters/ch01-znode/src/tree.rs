@@ -1,0 +1,496 @@
+//! `DataTree`: the znodes, and the one way they change — applying a txn.
+//!
+//! The tree is a flat map from full path to node, as in ZooKeeper: every lookup is one hash
+//! probe, and each node keeps the *names* of its children so listing is cheap. A node holds
+//! its data (which may be `null`, distinct from empty), its ACL, its stored Stat
+//! ([`StatPersisted`]) and its children.
+//!
+//! Nothing here reads a clock or picks a number: [`DataTree::apply`] takes every value from
+//! the [`Txn`] — zxid, time, the new version, the parent's new cversion. That is the property
+//! later chapters rely on: two trees that apply the same txns in the same order are equal.
+//! `apply` never fails on a well-formed log; a txn that does not fit the tree (which only
+//! happens if the log is wrong, or replays over a newer snapshot) is reported as an error
+//! result, exactly as `DataTree.processTxn` catches its KeeperException.
+//!
+//! Reads (`get_data`, `get_children`, `stat`, …) copy the Stat out through
+//! [`StatPersisted::to_stat`], the only place the client's view is made.
+
+use crate::acl::Acl;
+use crate::error::ZkError;
+use crate::mode::EphemeralOwner;
+use crate::path::{join, split_parent};
+use crate::stat::{Stat, StatPersisted};
+use crate::txn::{Txn, TxnOp};
+use crate::watch::{EventType, WatchTrigger};
+use crate::zxid::{SessionId, Zxid};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The built-in nodes every ZooKeeper 3.5+ tree starts with, and which no client may delete.
+pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
+
+// ANCHOR: data_node
+/// One znode (`DataNode`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataNode {
+    /// `None` is ZooKeeper's null data (`get` prints `null`); `Some(empty)` is empty data.
+    pub data: Option<Box<[u8]>>,
+    /// Shared between nodes with the same list, as ZooKeeper's ACL cache does.
+    pub acl: Arc<[Acl]>,
+    pub stat: StatPersisted,
+    /// Child names (not paths), kept sorted so listings and replays are deterministic.
+    pub children: BTreeSet<Box<str>>,
+}
+// ANCHOR_END: data_node
+
+impl DataNode {
+    fn new(data: Option<Box<[u8]>>, acl: Arc<[Acl]>, stat: StatPersisted) -> DataNode {
+        DataNode {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+        }
+    }
+
+    /// The node's owner, decoded from its stored ephemeralOwner.
+    pub fn owner(&self, extended_types: bool) -> EphemeralOwner {
+        EphemeralOwner::from_raw(self.stat.ephemeral_owner, extended_types)
+    }
+}
+
+/// What applying one txn did: the result a reply is built from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnResult {
+    Created {
+        path: String,
+        stat: Stat,
+    },
+    Deleted {
+        path: String,
+    },
+    DataSet {
+        path: String,
+        stat: Stat,
+    },
+    AclSet {
+        path: String,
+        stat: Stat,
+    },
+    Checked {
+        path: String,
+    },
+    /// An error txn (or a txn that did not fit the tree); `code` as in [`TxnOp::Error`].
+    Error {
+        code: i32,
+    },
+    SessionCreated,
+    SessionClosed {
+        deleted: Vec<String>,
+    },
+    Multi(Vec<TxnResult>),
+}
+
+impl TxnResult {
+    /// The error this result carries, if any (for a multi, the first sub-op's error).
+    pub fn err(&self) -> Option<ZkError> {
+        match self {
+            TxnResult::Error { code } => ZkError::from_code(*code),
+            TxnResult::Multi(results) => results.iter().find_map(TxnResult::err),
+            _ => None,
+        }
+    }
+}
+
+// ANCHOR: applied
+/// The outcome of [`DataTree::apply`]: the result, and the watch triggers in firing order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub result: TxnResult,
+    pub triggers: Vec<WatchTrigger>,
+}
+// ANCHOR_END: applied
+
+/// The znode tree (`DataTree`).
+#[derive(Clone, Debug)]
+pub struct DataTree {
+    nodes: HashMap<String, DataNode>,
+    /// session → its ephemeral paths, so a closing session can find them.
+    ephemerals: BTreeMap<SessionId, BTreeSet<String>>,
+    /// Interns ACL lists so a million nodes with the default ACL share one allocation.
+    acl_cache: HashMap<Vec<Acl>, Arc<[Acl]>>,
+    last_processed_zxid: Zxid,
+    /// `zookeeper.extendedTypesEnabled`: allows TTL nodes.
+    extended_types: bool,
+}
+
+impl PartialEq for DataTree {
+    /// Two trees are equal when their nodes (Stat for Stat), ephemerals and last zxid are.
+    fn eq(&self, other: &DataTree) -> bool {
+        self.nodes == other.nodes
+            && self.ephemerals == other.ephemerals
+            && self.last_processed_zxid == other.last_processed_zxid
+    }
+}
+
+impl Eq for DataTree {}
+
+impl Default for DataTree {
+    fn default() -> DataTree {
+        DataTree::new()
+    }
+}
+
+impl DataTree {
+    // ANCHOR: new_tree
+    /// A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota` and `/zookeeper/config`, all with
+    /// empty (not null) data and an all-zero Stat. `/zookeeper/config` is read-only for
+    /// everyone, and DataTree's own setACL on it leaves its aversion at -1.
+    pub fn new() -> DataTree {
+        let mut tree = DataTree {
+            nodes: HashMap::new(),
+            ephemerals: BTreeMap::new(),
+            acl_cache: HashMap::new(),
+            last_processed_zxid: Zxid::ZERO,
+            extended_types: false,
+        };
+        let open = tree.intern_acl(&Acl::open_unsafe());
+        let empty = || Some(Vec::new().into_boxed_slice());
+        for path in SPECIAL_PATHS {
+            let node = DataNode::new(empty(), open.clone(), StatPersisted::default());
+            tree.nodes.insert(path.to_string(), node);
+            if let Some((parent, name)) = split_parent(path) {
+                if let Some(p) = tree.nodes.get_mut(parent) {
+                    p.children.insert(name.into());
+                }
+            }
+        }
+        let config = tree.intern_acl(&Acl::read_unsafe());
+        if let Some(node) = tree.nodes.get_mut("/zookeeper/config") {
+            node.acl = config;
+            node.stat.aversion = -1;
+        }
+        tree
+    }
+    // ANCHOR_END: new_tree
+
+    /// The same tree, with TTL nodes allowed (`zookeeper.extendedTypesEnabled=true`).
+    pub fn with_extended_types(mut self) -> DataTree {
+        self.extended_types = true;
+        self
+    }
+
+    pub fn extended_types(&self) -> bool {
+        self.extended_types
+    }
+
+    /// The zxid of the last txn applied.
+    pub fn last_processed_zxid(&self) -> Zxid {
+        self.last_processed_zxid
+    }
+
+    /// Number of znodes, the built-in ones included.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The node at `path`, for prep and for tests.
+    pub fn node(&self, path: &str) -> Option<&DataNode> {
+        self.nodes.get(path)
+    }
+
+    /// The ephemeral paths `session` owns, sorted.
+    pub fn ephemerals(&self, session: SessionId) -> Vec<String> {
+        self.ephemerals
+            .get(&session)
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every path in the tree, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.nodes.keys().cloned().collect();
+        paths.sort();
+        paths
+    }
+
+    fn intern_acl(&mut self, acl: &[Acl]) -> Arc<[Acl]> {
+        if let Some(shared) = self.acl_cache.get(acl) {
+            return shared.clone();
+        }
+        let shared: Arc<[Acl]> = acl.into();
+        self.acl_cache.insert(acl.to_vec(), shared.clone());
+        shared
+    }
+
+    fn copy_stat(&self, node: &DataNode) -> Stat {
+        let owner = node.owner(self.extended_types).client_visible();
+        let len = node.data.as_ref().map_or(0, |d| d.len());
+        node.stat.to_stat(owner, len, node.children.len())
+    }
+
+    fn lookup(&self, path: &str) -> Result<&DataNode, ZkError> {
+        self.nodes.get(path).ok_or(ZkError::NoNode)
+    }
+
+    // ---- reads ------------------------------------------------------------------------
+
+    /// `exists`: the node's Stat.
+    pub fn stat(&self, path: &str) -> Result<Stat, ZkError> {
+        Ok(self.copy_stat(self.lookup(path)?))
+    }
+
+    /// `getData`: the data (`None` = null) and Stat.
+    pub fn get_data(&self, path: &str) -> Result<(Option<&[u8]>, Stat), ZkError> {
+        let node = self.lookup(path)?;
+        Ok((node.data.as_deref(), self.copy_stat(node)))
+    }
+
+    /// `getChildren2`: child names, sorted, and the Stat.
+    pub fn get_children(&self, path: &str) -> Result<(Vec<String>, Stat), ZkError> {
+        let node = self.lookup(path)?;
+        let names = node.children.iter().map(|c| c.to_string()).collect();
+        Ok((names, self.copy_stat(node)))
+    }
+
+    /// `getACL`: the ACL list and Stat.
+    pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError> {
+        let node = self.lookup(path)?;
+        Ok((node.acl.to_vec(), self.copy_stat(node)))
+    }
+
+    /// `getAllChildrenNumber`: all descendants of `path`, not counting itself.
+    pub fn get_all_children_number(&self, path: &str) -> Result<usize, ZkError> {
+        let node = self.lookup(path)?;
+        Ok(node
+            .children
+            .iter()
+            .map(|c| 1 + self.get_all_children_number(&join(path, c)).unwrap_or(0))
+            .sum())
+    }
+
+    // ---- writes -----------------------------------------------------------------------
+
+    // ANCHOR: apply
+    /// Applies one txn (`DataTree.processTxn`) and reports what watchers should hear.
+    pub fn apply(&mut self, txn: &Txn) -> Applied {
+        let mut triggers = Vec::new();
+        let result = self.process(txn, &txn.op, &mut triggers);
+        if txn.zxid > self.last_processed_zxid {
+            self.last_processed_zxid = txn.zxid;
+        }
+        Applied { result, triggers }
+    }
+
+    fn process(&mut self, txn: &Txn, op: &TxnOp, triggers: &mut Vec<WatchTrigger>) -> TxnResult {
+        let outcome = match op {
+            TxnOp::Create {
+                path,
+                data,
+                acl,
+                owner,
+                parent_cversion,
+            } => self
+                .create_node(path, data, acl, *owner, *parent_cversion, txn, triggers)
+                .map(|stat| TxnResult::Created {
+                    path: path.clone(),
+                    stat,
+                }),
+            TxnOp::Delete { path } => self
+                .delete_node(path, txn.zxid, triggers)
+                .map(|()| TxnResult::Deleted { path: path.clone() }),
+            TxnOp::SetData {
+                path,
+                data,
+                version,
+            } => self
+                .set_data(path, data, *version, txn, triggers)
+                .map(|stat| TxnResult::DataSet {
+                    path: path.clone(),
+                    stat,
+                }),
+            TxnOp::SetAcl { path, acl, version } => {
+                self.set_acl(path, acl, *version)
+                    .map(|stat| TxnResult::AclSet {
+                        path: path.clone(),
+                        stat,
+                    })
+            }
+            TxnOp::Check { path, .. } => Ok(TxnResult::Checked { path: path.clone() }),
+            TxnOp::Error { code } => Ok(TxnResult::Error { code: *code }),
+            TxnOp::CreateSession { .. } => Ok(TxnResult::SessionCreated),
+            TxnOp::CloseSession { paths_to_delete } => {
+                Ok(self.kill_session(txn.session, paths_to_delete, txn.zxid, triggers))
+            }
+            TxnOp::Multi(ops) => Ok(self.process_multi(txn, ops, triggers)),
+        };
+        outcome.unwrap_or_else(|e| TxnResult::Error { code: e.code() })
+    }
+    // ANCHOR_END: apply
+
+    /// A multi applies all its ops at one zxid, or — if prep recorded a failure — none: the
+    /// ops before the failing one report 0 (OK), the ones after it RuntimeInconsistency.
+    fn process_multi(
+        &mut self,
+        txn: &Txn,
+        ops: &[TxnOp],
+        triggers: &mut Vec<WatchTrigger>,
+    ) -> TxnResult {
+        let failed = ops.iter().any(|op| matches!(op, TxnOp::Error { .. }));
+        let mut after_failure = false;
+        let results = ops
+            .iter()
+            .map(|op| match op {
+                TxnOp::Error { code } => {
+                    after_failure = true;
+                    TxnResult::Error { code: *code }
+                }
+                _ if failed => TxnResult::Error {
+                    code: if after_failure {
+                        ZkError::RuntimeInconsistency.code()
+                    } else {
+                        0
+                    },
+                },
+                _ => self.process(txn, op, triggers),
+            })
+            .collect();
+        TxnResult::Multi(results)
+    }
+
+    // ANCHOR: create_node
+    /// `DataTree.createNode`.
+    #[allow(clippy::too_many_arguments)]
+    fn create_node(
+        &mut self,
+        path: &str,
+        data: &Option<Vec<u8>>,
+        acl: &[Acl],
+        owner: EphemeralOwner,
+        parent_cversion: i32,
+        txn: &Txn,
+        triggers: &mut Vec<WatchTrigger>,
+    ) -> Result<Stat, ZkError> {
+        let (parent_path, name) = split_parent(path).ok_or(ZkError::BadArguments)?;
+        if !self.nodes.contains_key(parent_path) {
+            return Err(ZkError::NoNode);
+        }
+        if self.nodes.contains_key(path) {
+            return Err(ZkError::NodeExists);
+        }
+        let acl = self.intern_acl(acl);
+        let parent = self.nodes.get_mut(parent_path).ok_or(ZkError::NoNode)?;
+        // -1 asks the tree to count for itself (old logs); otherwise the txn decides.
+        let cversion = match parent_cversion {
+            -1 => parent.stat.cversion + 1,
+            decided => decided,
+        };
+        // Replaying over a fuzzy snapshot may see a create twice: never move backwards.
+        if cversion > parent.stat.cversion {
+            parent.stat.cversion = cversion;
+            parent.stat.pzxid = txn.zxid;
+        }
+        parent.children.insert(name.into());
+        let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
+        let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
+        let client_stat = self.copy_stat(&node);
+        self.nodes.insert(path.to_string(), node);
+        if let EphemeralOwner::Session(session) = owner {
+            self.ephemerals
+                .entry(session)
+                .or_default()
+                .insert(path.to_string());
+        }
+        triggers.push(WatchTrigger::new(path, EventType::NodeCreated));
+        triggers.push(WatchTrigger::new(
+            parent_path,
+            EventType::NodeChildrenChanged,
+        ));
+        Ok(client_stat)
+    }
+    // ANCHOR_END: create_node
+
+    // ANCHOR: delete_node
+    /// `DataTree.deleteNode`. Deleting a child moves the parent's pzxid but not its stored
+    /// cversion: the client-visible cversion still goes up, because one fewer child remains.
+    fn delete_node(
+        &mut self,
+        path: &str,
+        zxid: Zxid,
+        triggers: &mut Vec<WatchTrigger>,
+    ) -> Result<(), ZkError> {
+        let (parent_path, name) = split_parent(path).ok_or(ZkError::BadArguments)?;
+        let parent = self.nodes.get_mut(parent_path).ok_or(ZkError::NoNode)?;
+        parent.children.remove(name);
+        // Only forward: a higher pzxid from a replayed create must not be overwritten.
+        if zxid > parent.stat.pzxid {
+            parent.stat.pzxid = zxid;
+        }
+        let node = self.nodes.remove(path).ok_or(ZkError::NoNode)?;
+        if let EphemeralOwner::Session(session) = node.owner(self.extended_types) {
+            if let Some(paths) = self.ephemerals.get_mut(&session) {
+                paths.remove(path);
+                if paths.is_empty() {
+                    self.ephemerals.remove(&session);
+                }
+            }
+        }
+        triggers.push(WatchTrigger::new(path, EventType::NodeDeleted));
+        triggers.push(WatchTrigger::new(
+            parent_path,
+            EventType::NodeChildrenChanged,
+        ));
+        Ok(())
+    }
+    // ANCHOR_END: delete_node
+
+    /// `DataTree.setData`: new data, mzxid, mtime, and the version prep decided.
+    fn set_data(
+        &mut self,
+        path: &str,
+        data: &Option<Vec<u8>>,
+        version: i32,
+        txn: &Txn,
+        triggers: &mut Vec<WatchTrigger>,
+    ) -> Result<Stat, ZkError> {
+        let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        node.data = data.clone().map(Vec::into_boxed_slice);
+        node.stat.mtime = txn.time_ms;
+        node.stat.mzxid = txn.zxid;
+        node.stat.version = version;
+        triggers.push(WatchTrigger::new(path, EventType::NodeDataChanged));
+        self.stat(path)
+    }
+
+    /// `DataTree.setACL`: a new ACL and aversion; no watch fires.
+    fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ZkError> {
+        let acl = self.intern_acl(acl);
+        let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        node.acl = acl;
+        node.stat.aversion = version;
+        self.stat(path)
+    }
+
+    /// `DataTree.killSession`: deletes the paths the closeSession txn lists, then any other
+    /// ephemeral the session still owns here (ZooKeeper logs those as unexpected).
+    fn kill_session(
+        &mut self,
+        session: SessionId,
+        listed: &[String],
+        zxid: Zxid,
+        triggers: &mut Vec<WatchTrigger>,
+    ) -> TxnResult {
+        let mut deleted = Vec::new();
+        let leftovers = self.ephemerals(session);
+        let extra = leftovers.iter().filter(|p| !listed.contains(p));
+        for path in listed.iter().chain(extra) {
+            // A listed node already gone is ignored, as upstream ignores its NoNodeException.
+            if self.delete_node(path, zxid, triggers).is_ok() {
+                deleted.push(path.clone());
+            }
+        }
+        self.ephemerals.remove(&session);
+        TxnResult::SessionClosed { deleted }
+    }
+}

@@ -1,0 +1,90 @@
+//! Watch triggers: what a change tells the watchers.
+//!
+//! Applying a txn reports, for every node it touched, *which event* a watcher on that path
+//! should hear. The table is `DataTree`'s (client-protocol.md §10):
+//!
+//! | change to `/p/c` | `/p/c` hears | `/p` hears |
+//! |---|---|---|
+//! | create | NodeCreated | NodeChildrenChanged |
+//! | delete | NodeDeleted | NodeChildrenChanged |
+//! | setData | NodeDataChanged | — |
+//! | setACL | — | — |
+//!
+//! This chapter only *reports* triggers; chapter 2 keeps the registry of who watches what and
+//! delivers them (a NodeDeleted reaches both the data and the child watchers of the path).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// `Watcher.Event.EventType`, with ZooKeeper's wire values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    None,
+    NodeCreated,
+    NodeDeleted,
+    NodeDataChanged,
+    NodeChildrenChanged,
+    DataWatchRemoved,
+    ChildWatchRemoved,
+    PersistentWatchRemoved,
+}
+
+impl EventType {
+    /// The integer in a WatcherEvent on the wire.
+    pub fn code(self) -> i32 {
+        match self {
+            EventType::None => -1,
+            EventType::NodeCreated => 1,
+            EventType::NodeDeleted => 2,
+            EventType::NodeDataChanged => 3,
+            EventType::NodeChildrenChanged => 4,
+            EventType::DataWatchRemoved => 5,
+            EventType::ChildWatchRemoved => 6,
+            EventType::PersistentWatchRemoved => 7,
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+// ANCHOR: trigger
+/// One watch trigger produced by applying a txn: `event` happened at `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WatchTrigger {
+    pub path: String,
+    pub event: EventType,
+}
+// ANCHOR_END: trigger
+
+impl WatchTrigger {
+    pub fn new(path: &str, event: EventType) -> WatchTrigger {
+        WatchTrigger {
+            path: path.to_string(),
+            event,
+        }
+    }
+}
+
+impl fmt::Display for WatchTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.event, self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_carry_zookeepers_wire_values() {
+        assert_eq!(EventType::NodeCreated.code(), 1);
+        assert_eq!(EventType::NodeDeleted.code(), 2);
+        assert_eq!(EventType::NodeDataChanged.code(), 3);
+        assert_eq!(EventType::NodeChildrenChanged.code(), 4);
+        assert_eq!(EventType::None.code(), -1);
+    }
+}
