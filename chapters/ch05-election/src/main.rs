@@ -76,6 +76,11 @@ fn main() -> ExitCode {
     }
     if args.json {
         print!("{}", json_lines(&run.story));
+        for (sid, line) in &run.status {
+            let status =
+                serde_json::json!({"kind": "zkserver_status", "node": sid, "status": line});
+            println!("{status}");
+        }
     } else if args.trace {
         print!("{}", transcript(&setup, args.seed, &run, color));
     } else {

@@ -25,12 +25,19 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A server's timers in the simulator: the election's, and the power switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimTimer {
     /// One of the election's own timers.
     Election(Timer),
     /// The moment the operator runs `zkServer.sh start` on this server.
     PowerOn,
+}
+
+impl Serialize for SimTimer {
+    /// By name: `"notTimeout"`, `"power-on"`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl fmt::Display for SimTimer {

@@ -26,8 +26,15 @@ pub const NO_CANDIDATE: Sid = i64::MIN as u64;
 
 /// A ZooKeeper transaction id: the high 32 bits are the epoch of the leader
 /// that proposed it, the low 32 bits count its transactions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Zxid(pub i64);
+
+impl Serialize for Zxid {
+    /// As ZooKeeper prints it: a `0x..` hex string.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 impl Zxid {
     /// The zxid an observer proposes when it starts looking (never wins).
@@ -56,6 +63,7 @@ impl fmt::Display for Zxid {
 
 /// What a server is doing, with ZooKeeper's numbers on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum ServerState {
     /// Electing: no leader known.
     Looking = 0,
