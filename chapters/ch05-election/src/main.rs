@@ -47,6 +47,21 @@ struct Args {
     /// Every voter of the ensemble as SID=HOST:PORT (with --listen), this one included.
     #[arg(long, value_name = "SID=HOST:PORT")]
     peer: Vec<String>,
+    /// What this server's currentEpoch file says (with --listen).
+    #[arg(long, default_value_t = 0)]
+    current_epoch: i64,
+    /// This server's last logged zxid, e.g. 0x100000003 (with --listen).
+    #[arg(long, default_value = "0x0", value_parser = parse_zxid)]
+    last_zxid: i64,
+}
+
+/// A zxid as ZooKeeper prints it (`0x100000003`) or in decimal.
+fn parse_zxid(s: &str) -> Result<i64, String> {
+    let parsed = match s.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("not a zxid: {s} (try 0x100000003)"))
 }
 
 fn main() -> ExitCode {
@@ -54,7 +69,11 @@ fn main() -> ExitCode {
     let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
     colored::control::set_override(color);
     if let Some(listen) = &args.listen {
-        return listen_cli(listen, args.myid, &args.peer, color);
+        let disk = ch05_election::peer::Durable {
+            current_epoch: args.current_epoch,
+            last_logged_zxid: ch05_election::vote::Zxid(args.last_zxid),
+        };
+        return listen_cli(listen, args.myid, &args.peer, disk, color);
     }
     let setup = setup(args.scenario, args.servers);
     if args.step {
@@ -144,8 +163,14 @@ fn step_by_step(setup: &ch05_election::sim::Setup, seed: u64, color: bool) -> Ex
 }
 
 /// `--listen`: one real server, printing what it does until Ctrl-C.
-fn listen_cli(listen: &str, myid: Option<u64>, peers: &[String], color: bool) -> ExitCode {
-    use ch05_election::peer::{Config, Durable};
+fn listen_cli(
+    listen: &str,
+    myid: Option<u64>,
+    peers: &[String],
+    durable: ch05_election::peer::Durable,
+    color: bool,
+) -> ExitCode {
+    use ch05_election::peer::Config;
     use ch05_election::quorum::QuorumMaj;
     use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
     use colored::Colorize;
@@ -188,7 +213,7 @@ fn listen_cli(listen: &str, myid: Option<u64>, peers: &[String], color: bool) ->
             sid,
             addrs,
             config,
-            durable: Durable::default(),
+            durable,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let server = tokio::spawn(serve(spec, listener, tx));
