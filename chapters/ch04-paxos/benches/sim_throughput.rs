@@ -45,16 +45,8 @@ impl Process for Passer {
         let next = self.id % self.n + 1;
         match input {
             // Each node starts four tokens, so 20 are in flight at once.
-            Input::Start => (0..4)
-                .map(|k| Output::Send {
-                    to: next,
-                    msg: Token(k),
-                })
-                .collect(),
-            Input::Receive { msg, .. } => vec![Output::Send {
-                to: next,
-                msg: Token(msg.0 + 1),
-            }],
+            Input::Start => (0..4).map(|k| Output::Send { to: next, msg: Token(k) }).collect(),
+            Input::Receive { msg, .. } => vec![Output::Send { to: next, msg: Token(msg.0 + 1) }],
             Input::Timeout(_) => Vec::new(),
         }
     }
@@ -65,11 +57,7 @@ impl Process for Passer {
 
 fn main() {
     let n = 5;
-    let net = Network {
-        latency_min_ms: 1,
-        latency_max_ms: 5,
-        ..Network::default()
-    };
+    let net = Network { latency_min_ms: 1, latency_max_ms: 5, ..Network::default() };
     let nodes: Vec<Passer> = (1..=n).map(|id| Passer { id, n }).collect();
     let mut sim = Sim::new(7, net, nodes, |p: &Passer| Passer { id: p.id, n: p.n }).tracing(false);
     let start = Instant::now();

@@ -5,8 +5,8 @@
 //! delayed or duplicated. Underneath that is one question: **how do machines that fail agree on
 //! a value?** Paxos answers it for machines that fail by stopping (crash faults), not by lying
 //! (Byzantine faults): any majority of acceptors can choose a value, any two majorities overlap,
-//! and the overlap carries what was chosen into every later attempt. This chapter builds single
-//! -decree Paxos and, first, the deterministic simulator that lets us watch it and break it.
+//! and the overlap carries what was chosen into every later attempt. This chapter builds
+//! single-decree Paxos and, first, the deterministic simulator that lets us watch it and break it.
 //!
 //! ## The rules
 //! - A node is a pure state machine: `step(Input) -> Vec<Output>`. It never reads a clock, a
