@@ -50,6 +50,21 @@ pub const SEED_SESSION: &[&str] = &[
 ];
 // ANCHOR_END: seed
 
+// ANCHOR: servers
+/// Servers up and down: two servers register as ephemeral sequential nodes, then the session
+/// that holds them ends, and the closeSession txn takes them away.
+pub const SERVERS_SESSION: &[&str] = &[
+    "create /servers",
+    "create -e -s /servers/server- \"10.0.0.1:8080\"",
+    "create -e -s /servers/server- \"10.0.0.2:8080\"",
+    "ls -s /servers",
+    "quit",
+];
+// ANCHOR_END: servers
+
+/// The scenarios `--trace --scenario NAME` can replay.
+pub const SCENARIOS: &[(&str, &[&str])] = &[("seed", SEED_SESSION), ("servers", SERVERS_SESSION)];
+
 /// 2026-01-01 00:00:00 UTC, where the fixed clock starts.
 pub const FIXED_CLOCK_START_MS: i64 = 1_767_225_600_000;
 
@@ -193,59 +208,85 @@ fn tree_changes(before: &BTreeMap<String, Stat>, after: &BTreeMap<String, Stat>)
 }
 // ANCHOR_END: stat_diff
 
-/// Runs `commands` on `shell`, returning the trace: for each command, its output, the txns
-/// it caused, the Stat changes and the triggers.
-pub fn trace_commands(shell: &mut Shell<LocalBackend>, commands: &[&str]) -> Vec<Event> {
-    let mut events = Vec::new();
-    let mut seen = 0;
-    let mut before = stats(shell.backend.tree());
-    // The session's createSession txn (made when the shell connected) comes first.
-    let push_txns = |shell: &Shell<LocalBackend>, events: &mut Vec<Event>, seen: &mut usize| {
-        for (txn, applied) in &shell.backend.log[*seen..] {
-            events.push(Event::Txn {
+/// Records what one step does to the tree: the txns it caused, the Stat changes, the triggers.
+pub struct Tracer {
+    seen: usize,
+    before: BTreeMap<String, Stat>,
+}
+
+impl Tracer {
+    /// Starts tracing `shell`; txns already in its log (its createSession) are reported by
+    /// the first step.
+    pub fn new(shell: &Shell<LocalBackend>) -> Tracer {
+        Tracer {
+            seen: 0,
+            before: stats(shell.backend.tree()),
+        }
+    }
+
+    /// Everything that happened since the last call: txn lines, then the Stat changes, then
+    /// the triggers.
+    pub fn step(&mut self, shell: &Shell<LocalBackend>) -> Vec<Event> {
+        let mut txns = Vec::new();
+        let mut triggers = Vec::new();
+        for (txn, applied) in &shell.backend.log[self.seen..] {
+            txns.push(Event::Txn {
                 zxid: txn.zxid,
                 time_ms: txn.time_ms,
                 session: txn.session,
                 op: txn.op.to_string(),
             });
-            for t in &applied.triggers {
-                events.push(Event::Trigger {
-                    path: t.path.clone(),
-                    event_type: t.event,
-                });
-            }
+            triggers.extend(applied.triggers.iter().map(|t| Event::Trigger {
+                path: t.path.clone(),
+                event_type: t.event,
+            }));
         }
-        *seen = shell.backend.log.len();
-    };
-    push_txns(shell, &mut events, &mut seen);
+        self.seen = shell.backend.log.len();
+        let after = stats(shell.backend.tree());
+        txns.extend(tree_changes(&self.before, &after));
+        txns.extend(triggers);
+        self.before = after;
+        txns
+    }
+}
+
+/// The events for the lines one command printed.
+pub fn output_events(lines: &[crate::shell::Line]) -> Vec<Event> {
+    lines
+        .iter()
+        .map(|out| Event::Output {
+            text: out.text().to_string(),
+            stderr: matches!(out, crate::shell::Line::Err(_)),
+        })
+        .collect()
+}
+
+// ANCHOR: trace_commands
+/// Runs `commands` on `shell`, returning the trace: for each command, its output, the txns
+/// it caused, the Stat changes and the triggers.
+pub fn trace_commands(shell: &mut Shell<LocalBackend>, commands: &[&str]) -> Vec<Event> {
+    let mut tracer = Tracer::new(shell);
+    let mut events = tracer.step(shell);
     for (count, line) in commands.iter().enumerate() {
         events.push(Event::Command {
             count,
             line: line.to_string(),
         });
-        for out in shell.execute_line(line) {
-            let stderr = matches!(out, crate::shell::Line::Err(_));
-            events.push(Event::Output {
-                text: out.text().to_string(),
-                stderr,
-            });
-        }
-        let mut txn_events = Vec::new();
-        push_txns(shell, &mut txn_events, &mut seen);
-        let after = stats(shell.backend.tree());
-        // Txn line first, then the Stat changes it made, then its triggers.
-        let (txns, triggers): (Vec<Event>, Vec<Event>) = txn_events
-            .into_iter()
-            .partition(|e| matches!(e, Event::Txn { .. }));
-        events.extend(txns);
-        events.extend(tree_changes(&before, &after));
-        events.extend(triggers);
-        before = after;
+        let output = shell.execute_line(line);
+        events.extend(output_events(&output));
+        events.extend(tracer.step(shell));
     }
     events
 }
+// ANCHOR_END: trace_commands
 
 /// The seed session's trace.
 pub fn seed_trace() -> Vec<Event> {
     trace_commands(&mut fixed_shell(), SEED_SESSION)
+}
+
+/// The trace of a named scenario (see [`SCENARIOS`]), if there is one by that name.
+pub fn scenario_trace(name: &str) -> Option<Vec<Event>> {
+    let (_, commands) = SCENARIOS.iter().find(|(n, _)| *n == name)?;
+    Some(trace_commands(&mut fixed_shell(), commands))
 }
