@@ -104,8 +104,9 @@ enum Inbound {
 type Queue = watch::Sender<Option<Arc<Vec<u8>>>>;
 
 /// Run server `spec` on `listener` until the future is dropped, reporting
-/// to `events`. Dropping the future stops every task and closes every
-/// socket, like killing the process.
+/// to `events` (a handful of lines per election: the caller drains it).
+/// Dropping the future stops every task and closes every socket, like
+/// killing the process.
 pub async fn serve(spec: ServerSpec, listener: TcpListener, events: mpsc::UnboundedSender<Traced>) {
     let mut server = Driver::new(spec, events);
     let (tx, mut inbox) = mpsc::channel(RECV_CAPACITY);
@@ -379,6 +380,9 @@ async fn accept_loop(
     let mut handshakes = JoinSet::new();
     loop {
         let Ok((mut stream, remote)) = listener.accept().await else {
+            // Out of file descriptors, say: back off instead of spinning,
+            // as upstream's Listener does, and keep serving.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let (tx, events) = (tx.clone(), events.clone());
