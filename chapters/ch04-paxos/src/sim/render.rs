@@ -68,8 +68,17 @@ pub fn json_lines<M: Serialize, T: Serialize, N: Serialize>(trace: &[Entry<M, T,
     out
 }
 
-const NODE_COLORS: [Color; 6] =
-    [Color::Cyan, Color::Green, Color::Magenta, Color::Blue, Color::Yellow, Color::BrightCyan];
+// Node n gets entry n % 8, as in the SVG palette; red is kept for drops and crashes.
+const NODE_COLORS: [Color; 8] = [
+    Color::Cyan,
+    Color::Green,
+    Color::Magenta,
+    Color::Blue,
+    Color::Yellow,
+    Color::BrightMagenta,
+    Color::BrightYellow,
+    Color::BrightBlack,
+];
 
 /// The colour a node is drawn in, by id (the same in every trace).
 pub fn node_color(id: NodeId) -> Color {

@@ -20,8 +20,10 @@ const LEFT: i64 = 70;
 const TOP: i64 = 56;
 const ROW_H: i64 = 22;
 
+// The same hues as the terminal's colours (`render::node_color`), and none of them the red that
+// marks drops and crashes.
 const PALETTE: [&str; 8] =
-    ["#0e7c86", "#2f8f2f", "#9b3fa8", "#2f5fb3", "#b07800", "#c0392b", "#5d4037", "#546e7a"];
+    ["#0e7c86", "#2f8f2f", "#9b3fa8", "#2f5fb3", "#b07800", "#c2185b", "#8d6e00", "#546e7a"];
 
 /// The colour of node `id`'s lifeline and header.
 fn color(id: NodeId) -> &'static str {
