@@ -9,8 +9,8 @@
 //!
 //! Every write is one request: the trait's write methods (`create`, `setData`, `multi`, …)
 //! build a [`Request`], hand it to [`Backend::write`] and pick their answer out of the txn's
-//! result, as the Java client's methods build a record and submit it. So a backend implements
-//! `write` and the reads, and gets the write methods as they are.
+//! result, as the Java client's methods build a record and submit it. So a local backend
+//! implements `write` and the reads, and gets the write methods as they are.
 //!
 //! Paths arrive already validated (the Java client checks them before sending, and so does
 //! our shell); errors go back as [`ZkError`] codes, which the printer turns into zkCli's texts.
@@ -46,8 +46,12 @@ pub trait Backend {
 
     /// Submits one write as this session and returns what the txn did; a write the server
     /// refused comes back as its error (the Java client's `ClientCnxn.submitRequest`). The
-    /// write methods below are built on it, as upstream's are.
-    fn write(&mut self, request: Request) -> Result<TxnResult, ZkError>;
+    /// write methods below are built on it, as upstream's are. A backend that sends each
+    /// write as its own opcode (chapter 3's wire client) overrides those methods instead, and
+    /// this answers `Unimplemented`, as a server does for an opcode it does not know.
+    fn write(&mut self, _request: Request) -> Result<TxnResult, ZkError> {
+        Err(ZkError::Unimplemented)
+    }
 
     /// Creates a node; returns its actual path (with any sequence suffix).
     fn create(
