@@ -67,6 +67,19 @@ pub fn run_with<B: Backend>(
     Ok(())
 }
 
+/// What a shell prints with `commands` piped in, as zkCli's output is captured to compare
+/// with ours: stdout and stderr, each whole. `run` is the loop that reads them ([`run`] with
+/// no prompt, or a later chapter's loop).
+pub fn piped(
+    commands: &str,
+    run: impl FnOnce(&mut dyn BufRead, &mut dyn Write, &mut dyn Write) -> io::Result<()>,
+) -> io::Result<(String, String)> {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    run(&mut commands.as_bytes(), &mut out, &mut err)?;
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(io::Error::other);
+    Ok((text(out)?, text(err)?))
+}
+
 // ANCHOR: transcript
 /// What a person at a terminal would see running `commands`: each prompt with the command
 /// after it, then the command's output, both streams in order.
