@@ -19,18 +19,15 @@ pub mod commands;
 use std::io::{self, BufRead, Write};
 
 use ch01_znode::shell::repl::{emit, run_with, transcript_with};
-use ch01_znode::shell::{Line, Shell};
+use ch01_znode::shell::{printer, Line, Shell};
 
 pub use clients::Clients;
 
 use crate::trace::Event;
 
-/// The lines zkCli's default watcher prints for one event.
+/// The lines zkCli's default watcher prints for one event (chapter 1's printer).
 fn watcher_lines(event: &crate::event::WatchedEvent) -> Vec<Line> {
-    ["", "WATCHER::", "", &event.to_string()]
-        .into_iter()
-        .map(|text| Line::Out(text.to_string()))
-        .collect()
+    printer::watcher_lines(&clients::to_shell(event))
 }
 
 // ANCHOR: execute
