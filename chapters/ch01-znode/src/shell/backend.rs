@@ -44,6 +44,22 @@ pub trait Backend {
     /// The client state shown in the prompt: `CONNECTED`, `CLOSED`, …
     fn state(&self) -> &'static str;
 
+    // The reads, and the end of the session.
+
+    fn get_data(&mut self, path: &str, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError>;
+    /// `exists`: NoNode when there is no node (a watch, if asked, is still set).
+    fn exists(&mut self, path: &str, watch: bool) -> Result<Stat, ZkError>;
+    /// Child names in any order (the shell sorts, as zkCli does).
+    fn get_children(&mut self, path: &str, watch: bool) -> Result<(Vec<String>, Stat), ZkError>;
+    fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError>;
+    fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError>;
+    /// The session's own ephemeral nodes under `prefix`.
+    fn get_ephemerals(&mut self, prefix: &str) -> Result<Vec<String>, ZkError>;
+    /// Ends the session (its ephemeral nodes go with it).
+    fn close(&mut self) -> Result<(), ZkError>;
+
+    // The writes: each is one request, submitted by `write`.
+
     /// Submits one write as this session and returns what the txn did; a write the server
     /// refused comes back as its error (the Java client's `ClientCnxn.submitRequest`). The
     /// write methods below are built on it, as upstream's are. A backend that sends each
@@ -93,13 +109,6 @@ pub trait Backend {
         .map(result_stat)
     }
 
-    fn get_data(&mut self, path: &str, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError>;
-    /// `exists`: NoNode when there is no node (a watch, if asked, is still set).
-    fn exists(&mut self, path: &str, watch: bool) -> Result<Stat, ZkError>;
-    /// Child names in any order (the shell sorts, as zkCli does).
-    fn get_children(&mut self, path: &str, watch: bool) -> Result<(Vec<String>, Stat), ZkError>;
-    fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError>;
-
     fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError> {
         let path = path.to_string();
         self.write(Request::SetAcl { path, acl, version })
@@ -113,12 +122,6 @@ pub trait Backend {
             _ => Err(ZkError::SystemError),
         }
     }
-
-    fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError>;
-    /// The session's own ephemeral nodes under `prefix`.
-    fn get_ephemerals(&mut self, prefix: &str) -> Result<Vec<String>, ZkError>;
-    /// Ends the session (its ephemeral nodes go with it).
-    fn close(&mut self) -> Result<(), ZkError>;
 
     /// Watch notifications that arrived since the last call, for the shell to print.
     fn take_events(&mut self) -> Vec<WatchedEvent> {
