@@ -1,11 +1,12 @@
-//! The command line every chapter's binary shares.
+//! The command line the shell chapters' binaries share.
 //!
-//! Each chapter's `cargo run` works the same way: `--trace` replays the chapter's scenario
-//! (`--json` for one JSON event per line, `--no-color` for plain), and without it a zkCli-style
-//! shell reads commands from a terminal, a pipe or `--script FILE`, with `--echo` for a
-//! transcript and `--fixed-clock` for times that repeat from run to run. The flags are defined
-//! once here and flattened into each chapter's `Args`; what is the chapter's own (what `--trace`
-//! replays, which backend the shell runs on) stays in its `main.rs`.
+//! `cargo run -p ch01-znode` and `cargo run -p ch02-watches` work the same way: `--trace`
+//! replays the chapter's scenario (`--json` for one JSON event per line, `--no-color` for
+//! plain), and without it a zkCli-style shell reads commands from a terminal, a pipe or
+//! `--script FILE`, with `--echo` for a transcript and `--fixed-clock` for times that repeat
+//! from run to run. The flags are defined once here and flattened into each binary's `Args`;
+//! what is the chapter's own (what `--trace` replays, which backend the shell runs on) stays
+//! in its `main.rs`.
 
 use std::io::{self, BufRead, IsTerminal};
 use std::path::PathBuf;

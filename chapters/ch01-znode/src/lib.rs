@@ -42,7 +42,7 @@
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
 //! * [`trace`] — the chapter's `Event`s, and the replay behind `--trace`.
-//! * [`cli`] — the flags every chapter's binary shares (`--trace`'s output, the shell's input).
+//! * [`cli`] — the flags the chapter binaries share (`--trace`'s output, the shell's input).
 //!
 //! # How this differs from ZooKeeper
 //!
