@@ -1,17 +1,97 @@
 //! `keeper`: the complete ensemble, assembled from the chapters.
 //!
-//! Each chapter crate builds one stage of ZooKeeper; this binary puts them
-//! together into a server real clients can talk to. Its subcommands grow as
-//! the chapters land.
+//! Each chapter crate builds one stage of ZooKeeper; this binary puts them together into a
+//! server real clients can talk to. Its subcommands grow as the chapters land:
+//!
+//! - `keeper server --config zoo.cfg` starts a standalone server from a ZooKeeper `zoo.cfg`
+//!   (what `zkServer.sh start` does);
+//! - `keeper status --config zoo.cfg` asks it `srvr` and prints its `Mode:` line (what
+//!   `zkServer.sh status` does).
 
-use clap::Parser;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ch03_sessions::config::ZooCfg;
+use ch03_sessions::server::{Server, ServerOptions};
+use clap::{Parser, Subcommand};
 
 /// Keeper: a replicated znode tree, built chapter by chapter.
 #[derive(Parser, Debug)]
 #[command(name = "keeper", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
-    println!("keeper: run `keeper --help` for the commands this build has.");
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start a standalone server from a zoo.cfg (like `zkServer.sh start-foreground`).
+    Server {
+        /// The zoo.cfg to read.
+        #[arg(long, default_value = "conf/zoo.cfg")]
+        config: PathBuf,
+    },
+    /// Ask a running server for its mode (like `zkServer.sh status`).
+    Status {
+        /// The zoo.cfg whose clientPort to ask.
+        #[arg(long, default_value = "conf/zoo.cfg")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Server { config } => serve(&config),
+        Command::Status { config } => status::run(&config),
+    }
+}
+
+/// Loads the config (warnings to stderr, errors fatal) and serves until interrupted.
+fn serve(path: &std::path::Path) -> ExitCode {
+    let cfg = match load(path) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let server = match Server::start(ServerOptions::from_config(&cfg)).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!(
+                    "keeper: cannot listen on {}: {e}",
+                    ServerOptions::from_config(&cfg).listen
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        eprintln!(
+            "keeper: standalone server on {} (tickTime={}ms, sessions {}..{}ms)",
+            server.local_addr(),
+            cfg.tick_time_ms,
+            cfg.min_session_timeout_ms,
+            cfg.max_session_timeout_ms
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        server.stop();
+        ExitCode::SUCCESS
+    })
+}
+
+/// Reads a zoo.cfg, printing its warnings; a fatal error is printed and becomes exit code 2.
+fn load(path: &std::path::Path) -> Result<ZooCfg, ExitCode> {
+    eprintln!("Using config: {}", path.display());
+    match ZooCfg::load(path) {
+        Ok((cfg, warnings)) => {
+            for warning in warnings {
+                eprintln!("keeper: warning: {warning}");
+            }
+            Ok(cfg)
+        }
+        Err(e) => {
+            eprintln!("keeper: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }

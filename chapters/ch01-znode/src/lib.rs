@@ -9,7 +9,7 @@
 //!
 //! The answer is ZooKeeper's split of a write in two:
 //!
-//! 1. [`prep`] checks a client [`Request`] against the tree and decides everything about the
+//! 1. [`prep()`] checks a client [`Request`] against the tree and decides everything about the
 //!    change — the sequence suffix, the new version, the parent's new cversion — producing a
 //!    [`Txn`] stamped with a [`Zxid`], the leader's time and the [`SessionId`]. A request that
 //!    fails (NodeExists, BadVersion, …) becomes an *error txn*; it still takes a zxid.
@@ -36,12 +36,13 @@
 //! * [`mode`] — `CreateMode` and the `EphemeralOwner` a node stores.
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
-//! * [`prep`] — request → txn (`PrepRequestProcessor`).
+//! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
 //! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
 //! * [`trace`] — the chapter's `Event`s, and the replay behind `--trace`.
+//! * [`cli`] — the flags the chapter binaries share (`--trace`'s output, the shell's input).
 //!
 //! # How this differs from ZooKeeper
 //!
@@ -54,6 +55,7 @@
 //!   not implemented (the nodes can be created and behave as persistent nodes).
 
 pub mod acl;
+pub mod cli;
 pub mod error;
 pub mod mode;
 pub mod path;

@@ -5,6 +5,7 @@
 //! on the `delete` after it.
 
 use ch01_znode::shell::Shell;
+use ch01_znode::trace::fixed_clock;
 
 use crate::shell::{transcript, Clients};
 use crate::trace::Event;
@@ -50,17 +51,8 @@ pub const PERSISTENT_DEMO: &[&str] = &[
     r#"create /sanguo "again""#,
 ];
 
-/// The fixed clock of every replay: 2023-07-23 08:13:49 UTC (the seed's first `create`), one
-/// second per reading.
-pub fn fixed_clock() -> ch01_znode::shell::backend::Clock {
-    let mut now = 1_690_100_029_000;
-    Box::new(move || {
-        now += 1000;
-        now
-    })
-}
-
-/// Replays `script` with clients starting from `A`: what the terminal shows, and the trace.
+/// Replays `script` on chapter 1's fixed clock, with clients starting from `A`: what the
+/// terminal shows, and the trace.
 pub fn replay(script: &[&str]) -> (String, Vec<Event>) {
     let mut shell = Shell::new(Clients::new("A", fixed_clock()));
     let text = transcript(&mut shell, script);

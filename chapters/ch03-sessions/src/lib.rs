@@ -21,7 +21,42 @@
 //! The records are `zookeeper.jute` (`org.apache.zookeeper.proto`), the
 //! archive is `org.apache.jute.BinaryInputArchive`/`BinaryOutputArchive`, the
 //! client connection is `ClientCnxn`.
+//!
+//! # The server side
+//! A session is a **lease**: the client promises to speak at least every `timeout` ms, the
+//! server pushes the lease forward each time it does, and when a lease runs out the session's
+//! ephemeral nodes are deleted as if it had closed. That one rule turns "is this process
+//! alive?" into "does this znode exist?", which is what every ZooKeeper recipe relies on.
+//!
+//! The server keeps each decision in its own module, named after the upstream class that
+//! makes it:
+//!
+//! - [`config`] reads `zoo.cfg` (ticks, ports, limits) the way `QuorumPeerConfig` does;
+//! - [`session`] is the `SessionTracker`: leases that expire in tick-sized buckets
+//!   (`ExpiryQueue`), session ids with the server id in the top byte, Java-exact passwords;
+//! - [`acl`] decides who may touch a znode (`checkACL`, `fixupACL`, the world, digest and
+//!   ip schemes);
+//! - [`pipeline`] is the request path, prepare → sync → final (`PrepRequestProcessor`,
+//!   `SyncRequestProcessor`, `FinalRequestProcessor`) as a pure state machine: sessions are
+//!   created and closed by txns, failed writes are error txns that take a zxid, replies leave
+//!   in each session's order;
+//! - [`fourlw`] answers the four-letter words (`ruok`, `srvr`, `stat`, ...) on the client port;
+//! - [`server`] is the tokio driver: one task per connection around one core task that owns the
+//!   pipeline, with bounded queues so a slow client only hurts itself;
+//! - [`trace`] plays the chapter's scripted session over loopback TCP for `--trace`.
+//!
+//! Unlike upstream, the server keeps no files yet (chapter 7 adds the txn log and snapshots),
+//! watches are keyed by session rather than by connection object, and a standalone server
+//! listens on 127.0.0.1 unless `clientPortAddress` says otherwise.
 
 pub mod client;
 pub mod jute;
 pub mod proto;
+
+pub mod acl;
+pub mod config;
+pub mod fourlw;
+pub mod pipeline;
+pub mod server;
+pub mod session;
+pub mod trace;

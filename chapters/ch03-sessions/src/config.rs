@@ -1,0 +1,563 @@
+//! `zoo.cfg`: the one file a ZooKeeper operator writes, read the way ZooKeeper reads it.
+//!
+//! The idea to take away: a server's behaviour towards clients is set by a handful of numbers,
+//! and most of them are counted in **ticks**. `tickTime` (ms) is the unit; session timeouts are
+//! clamped to `2..20` ticks unless `minSessionTimeout`/`maxSessionTimeout` say otherwise, and
+//! the quorum limits `initLimit`/`syncLimit` (used from chapter 6 on) are ticks too.
+//!
+//! The file is a Java properties file: `key=value` lines, `#` or `!` comments, blank lines. The
+//! rules below follow upstream `QuorumPeerConfig.parseProperties` and `ZKConfig`:
+//!
+//! - a value that is not a number where a number is needed is a **fatal** error that names the
+//!   key and the line (upstream throws `NumberFormatException` with less context);
+//! - `dataDir` must be set; `clientPortAddress` needs `clientPort`;
+//!   `minSessionTimeout <= maxSessionTimeout`;
+//! - a key ZooKeeper does not know is **not** an error: upstream turns it into the Java system
+//!   property `zookeeper.<key>` and carries on. Keeper keeps the ones it uses
+//!   (`4lw.commands.whitelist`, `jute.maxbuffer`) and returns a [`Warning`] for the rest;
+//! - `server.N=host:quorumPort:electionPort[:participant|observer][;[clientAddr:]clientPort]`
+//!   lines are parsed and kept for the ensemble chapters.
+//!
+//! Differences from ZooKeeper, on purpose: with no `clientPortAddress` upstream listens on every
+//! interface; Keeper listens on 127.0.0.1, because a workbook server should not be reachable
+//! from the network by accident. Upstream reads `jute.maxbuffer` only as a JVM flag
+//! (`-Djute.maxbuffer=...`); Keeper also accepts it in `zoo.cfg`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// The parsed configuration, with upstream's defaults filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZooCfg {
+    /// The tick, in ms: the unit of every timeout below (`tickTime`, default 3000).
+    pub tick_time_ms: u32,
+    /// Ticks a follower may take to connect and sync to a new leader (`initLimit`).
+    pub init_limit: Option<u32>,
+    /// Ticks a follower may lag behind the leader (`syncLimit`).
+    pub sync_limit: Option<u32>,
+    /// Where snapshots (and `myid`) live (`dataDir`, required).
+    pub data_dir: PathBuf,
+    /// Where the txn log lives (`dataLogDir`, defaults to `dataDir`).
+    pub data_log_dir: Option<PathBuf>,
+    /// The client port (`clientPort`); `None` means no client listener.
+    pub client_port: Option<u16>,
+    /// The address the client listener binds (`clientPortAddress`, Keeper default 127.0.0.1).
+    pub client_port_address: IpAddr,
+    /// Connections allowed from one client IP (`maxClientCnxns`, default 60, 0 = no limit).
+    pub max_client_cnxns: u32,
+    /// Lower bound for a negotiated session timeout, ms (default 2 ticks).
+    pub min_session_timeout_ms: u32,
+    /// Upper bound for a negotiated session timeout, ms (default 20 ticks).
+    pub max_session_timeout_ms: u32,
+    /// Snapshots kept by the purge task (`autopurge.snapRetainCount`, default 3).
+    pub autopurge_snap_retain_count: u32,
+    /// Hours between purges (`autopurge.purgeInterval`, default 0 = never).
+    pub autopurge_purge_interval_hours: u32,
+    /// Which four-letter words answer (`4lw.commands.whitelist`, default `srvr`).
+    pub four_letter_words: Whitelist,
+    /// Largest frame a client may send, bytes (`jute.maxbuffer`, default 0xfffff).
+    pub jute_max_buffer: u32,
+    /// The ensemble's members (`server.N=...`), by server id.
+    pub servers: BTreeMap<u64, ServerLine>,
+}
+
+/// `4lw.commands.whitelist`: `*` or a comma-separated list. `srvr` is always allowed, because
+/// `zkServer.sh status` depends on it (upstream `FourLetterCommands.isEnabled`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Whitelist {
+    /// `*`: every command.
+    All,
+    /// The listed commands (plus `srvr`).
+    Only(BTreeSet<String>),
+}
+
+impl Whitelist {
+    /// Parses the property value; `srvr` is added as upstream does.
+    pub fn parse(value: &str) -> Whitelist {
+        let mut only = BTreeSet::from(["srvr".to_string()]);
+        for cmd in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if cmd == "*" {
+                return Whitelist::All;
+            }
+            only.insert(cmd.to_string());
+        }
+        Whitelist::Only(only)
+    }
+
+    /// Is this four-letter word allowed to run?
+    pub fn allows(&self, cmd: &str) -> bool {
+        match self {
+            Whitelist::All => true,
+            Whitelist::Only(cmds) => cmds.contains(cmd),
+        }
+    }
+}
+
+impl Default for Whitelist {
+    fn default() -> Self {
+        Whitelist::parse("")
+    }
+}
+
+/// A `server.N` line: one member of the ensemble (used from chapter 5 on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerLine {
+    /// The member's host name or address.
+    pub host: String,
+    /// Followers connect to the leader here (2888 in the course).
+    pub quorum_port: u16,
+    /// Leader election runs here (3888 in the course).
+    pub election_port: u16,
+    /// `observer` members see every commit but never vote.
+    pub observer: bool,
+    /// The optional `;[addr:]clientPort` part (dynamic reconfig syntax).
+    pub client: Option<String>,
+}
+
+/// Something in the file that is not fatal but that the operator should hear about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// The key it is about.
+    pub key: String,
+    /// What Keeper did about it.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "zoo.cfg line {}: {}: {}",
+            self.line, self.key, self.message
+        )
+    }
+}
+
+/// A fatal configuration problem: the server does not start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The line it was found on, when it is about one line.
+    pub line: Option<usize>,
+    /// What is wrong, naming the key.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "zoo.cfg line {line}: {}", self.message),
+            None => write!(f, "zoo.cfg: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Keys upstream understands that Keeper accepts and ignores, with no warning about typos.
+const KNOWN_UNUSED: &[&str] = &[
+    "admin.enableServer",
+    "admin.serverPort",
+    "admin.serverAddress",
+    "standaloneEnabled",
+    "reconfigEnabled",
+    "electionAlg",
+    "peerType",
+    "syncEnabled",
+    "clientPortListenBacklog",
+    "secureClientPort",
+    "localSessionsEnabled",
+    "snapCount",
+    "preAllocSize",
+    "forceSync",
+    "globalOutstandingLimit",
+    "metricsProvider.className",
+];
+
+/// The default `jute.maxbuffer`: 0xfffff bytes (upstream `BinaryInputArchive.maxBuffer`).
+pub const DEFAULT_JUTE_MAX_BUFFER: u32 = 0xfffff;
+
+impl ZooCfg {
+    /// Parses the text of a `zoo.cfg`. Returns the config and the warnings to print.
+    pub fn parse(text: &str) -> Result<(ZooCfg, Vec<Warning>), ConfigError> {
+        let mut raw = Raw::default();
+        let mut warnings = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let line_no = index + 1;
+            let Some((key, value)) = split_property(line) else {
+                continue;
+            };
+            raw.take(line_no, key, value, &mut warnings)?;
+        }
+        Ok((raw.finish()?, warnings))
+    }
+
+    /// Reads and parses a `zoo.cfg` file.
+    pub fn load(path: &std::path::Path) -> Result<(ZooCfg, Vec<Warning>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            line: None,
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        ZooCfg::parse(&text)
+    }
+
+    // ANCHOR: negotiate
+    /// The negotiated session timeout for a client that asked for `requested_ms`
+    /// (upstream `ZooKeeperServer.processConnectRequest`: clamp to min..max).
+    pub fn negotiate_session_timeout(&self, requested_ms: i32) -> i32 {
+        let min = self.min_session_timeout_ms as i32;
+        let max = self.max_session_timeout_ms as i32;
+        requested_ms.clamp(min, max)
+    }
+    // ANCHOR_END: negotiate
+}
+
+/// One property line as `(key, value)`, or `None` for blanks and comments. Like
+/// `java.util.Properties`, the key ends at the first `=` or `:`; both sides are trimmed.
+fn split_property(line: &str) -> Option<(&str, &str)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+        return None;
+    }
+    match line.find(['=', ':']) {
+        Some(at) => Some((line[..at].trim(), line[at + 1..].trim())),
+        None => Some((line, "")),
+    }
+}
+
+/// The values as found, before defaults and cross-key checks.
+#[derive(Default)]
+struct Raw {
+    tick_time_ms: Option<u32>,
+    init_limit: Option<u32>,
+    sync_limit: Option<u32>,
+    data_dir: Option<PathBuf>,
+    data_log_dir: Option<PathBuf>,
+    client_port: Option<u16>,
+    client_port_address: Option<(usize, IpAddr)>,
+    max_client_cnxns: Option<u32>,
+    min_session_timeout_ms: Option<i64>,
+    max_session_timeout_ms: Option<i64>,
+    autopurge_snap_retain_count: Option<u32>,
+    autopurge_purge_interval_hours: Option<u32>,
+    four_letter_words: Option<Whitelist>,
+    jute_max_buffer: Option<u32>,
+    servers: BTreeMap<u64, ServerLine>,
+}
+
+impl Raw {
+    fn take(
+        &mut self,
+        line: usize,
+        key: &str,
+        value: &str,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), ConfigError> {
+        let num = |v: &str| number::<u32>(line, key, v);
+        match key {
+            "tickTime" => self.tick_time_ms = Some(positive(line, key, num(value)?)?),
+            "initLimit" => self.init_limit = Some(num(value)?),
+            "syncLimit" => self.sync_limit = Some(num(value)?),
+            "dataDir" => self.data_dir = Some(path(line, key, value)?),
+            "dataLogDir" => self.data_log_dir = Some(path(line, key, value)?),
+            "clientPort" => self.client_port = Some(number::<u16>(line, key, value)?),
+            "clientPortAddress" => {
+                let addr = value.parse::<IpAddr>().map_err(|_| ConfigError {
+                    line: Some(line),
+                    message: format!("{key}={value} is not an IP address"),
+                })?;
+                self.client_port_address = Some((line, addr));
+            }
+            "maxClientCnxns" => self.max_client_cnxns = Some(num(value)?),
+            // -1 means "use the default" for both bounds, as upstream.
+            "minSessionTimeout" => self.min_session_timeout_ms = Some(number(line, key, value)?),
+            "maxSessionTimeout" => self.max_session_timeout_ms = Some(number(line, key, value)?),
+            "autopurge.snapRetainCount" => self.autopurge_snap_retain_count = Some(num(value)?),
+            "autopurge.purgeInterval" => self.autopurge_purge_interval_hours = Some(num(value)?),
+            "4lw.commands.whitelist" => self.four_letter_words = Some(Whitelist::parse(value)),
+            "jute.maxbuffer" => self.jute_max_buffer = Some(positive(line, key, num(value)?)?),
+            _ if key.starts_with("server.") => {
+                let sid = key["server.".len()..]
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError {
+                        line: Some(line),
+                        message: format!("{key}: the server id after \"server.\" must be a number"),
+                    })?;
+                self.servers.insert(sid, server_line(line, key, value)?);
+            }
+            _ if KNOWN_UNUSED.contains(&key) => warnings.push(Warning {
+                line,
+                key: key.to_string(),
+                message: "understood by ZooKeeper, not used by Keeper; ignored".to_string(),
+            }),
+            _ => warnings.push(Warning {
+                line,
+                key: key.to_string(),
+                message: format!(
+                    "unknown key, ignored (ZooKeeper would set system property zookeeper.{key})"
+                ),
+            }),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<ZooCfg, ConfigError> {
+        let tick_time_ms = self.tick_time_ms.unwrap_or(3000);
+        let data_dir = self.data_dir.ok_or_else(|| ConfigError {
+            line: None,
+            message: "dataDir is not set".to_string(),
+        })?;
+        let client_port_address = match (self.client_port_address, self.client_port) {
+            (Some((line, _)), None) => {
+                return Err(ConfigError {
+                    line: Some(line),
+                    message: "clientPortAddress is set but clientPort is not set".to_string(),
+                })
+            }
+            (Some((_, addr)), Some(_)) => addr,
+            (None, _) => IpAddr::from([127, 0, 0, 1]),
+        };
+        let bound = |value: Option<i64>, ticks: u32| match value {
+            None | Some(-1) => Ok(tick_time_ms * ticks),
+            Some(ms) => u32::try_from(ms).map_err(|_| ConfigError {
+                line: None,
+                message: format!("session timeout bound {ms} is out of range"),
+            }),
+        };
+        let min_session_timeout_ms = bound(self.min_session_timeout_ms, 2)?;
+        let max_session_timeout_ms = bound(self.max_session_timeout_ms, 20)?;
+        if min_session_timeout_ms > max_session_timeout_ms {
+            return Err(ConfigError {
+                line: None,
+                message: format!(
+                    "minSessionTimeout ({min_session_timeout_ms}) must not be larger than \
+                     maxSessionTimeout ({max_session_timeout_ms})"
+                ),
+            });
+        }
+        Ok(ZooCfg {
+            tick_time_ms,
+            init_limit: self.init_limit,
+            sync_limit: self.sync_limit,
+            data_dir,
+            data_log_dir: self.data_log_dir,
+            client_port: self.client_port,
+            client_port_address,
+            max_client_cnxns: self.max_client_cnxns.unwrap_or(60),
+            min_session_timeout_ms,
+            max_session_timeout_ms,
+            autopurge_snap_retain_count: self.autopurge_snap_retain_count.unwrap_or(3),
+            autopurge_purge_interval_hours: self.autopurge_purge_interval_hours.unwrap_or(0),
+            four_letter_words: self.four_letter_words.unwrap_or_default(),
+            jute_max_buffer: self.jute_max_buffer.unwrap_or(DEFAULT_JUTE_MAX_BUFFER),
+            servers: self.servers,
+        })
+    }
+}
+
+fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T, ConfigError> {
+    value.parse().map_err(|_| ConfigError {
+        line: Some(line),
+        message: format!("{key}={value} is not a valid number"),
+    })
+}
+
+fn positive(line: usize, key: &str, value: u32) -> Result<u32, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            line: Some(line),
+            message: format!("{key} must be greater than 0"),
+        });
+    }
+    Ok(value)
+}
+
+fn path(line: usize, key: &str, value: &str) -> Result<PathBuf, ConfigError> {
+    if value.is_empty() {
+        return Err(ConfigError {
+            line: Some(line),
+            message: format!("{key} is empty"),
+        });
+    }
+    Ok(PathBuf::from(value))
+}
+
+/// `host:quorumPort:electionPort[:participant|observer][;[clientAddr:]clientPort]`
+/// (upstream `QuorumPeer.QuorumServer`).
+fn server_line(line: usize, key: &str, value: &str) -> Result<ServerLine, ConfigError> {
+    let bad = |why: &str| ConfigError {
+        line: Some(line),
+        message: format!("{key}={value}: {why}"),
+    };
+    let (members, client) = match value.split_once(';') {
+        Some((m, c)) => (m, Some(c.trim().to_string())),
+        None => (value, None),
+    };
+    let parts: Vec<&str> = members.split(':').map(str::trim).collect();
+    if !(3..=4).contains(&parts.len()) || parts[0].is_empty() {
+        return Err(bad(
+            "expected host:quorumPort:electionPort[:participant|observer]",
+        ));
+    }
+    let port = |s: &str| {
+        s.parse::<u16>()
+            .map_err(|_| bad(&format!("{s} is not a port")))
+    };
+    let observer = match parts.get(3).copied() {
+        None | Some("participant") => false,
+        Some("observer") => true,
+        Some(other) => return Err(bad(&format!("unknown peer type {other}"))),
+    };
+    Ok(ServerLine {
+        host: parts[0].to_string(),
+        quorum_port: port(parts[1])?,
+        election_port: port(parts[2])?,
+        observer,
+        client,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The course's zoo.cfg, as the student edits it (notes.md, 本地安装).
+    const SEED: &str = "\
+# The number of milliseconds of each tick
+tickTime=2000
+# The number of ticks that the initial
+# synchronization phase can take
+initLimit=10
+syncLimit=5
+dataDir=/opt/module/zookeeper-3.5.7/zkData
+clientPort=2181
+#maxClientCnxns=60
+#autopurge.snapRetainCount=3
+#autopurge.purgeInterval=1
+";
+
+    #[test]
+    fn the_seed_config_parses_with_upstream_defaults() {
+        let (cfg, warnings) = ZooCfg::parse(SEED).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(cfg.tick_time_ms, 2000);
+        assert_eq!(cfg.init_limit, Some(10));
+        assert_eq!(cfg.sync_limit, Some(5));
+        assert_eq!(
+            cfg.data_dir,
+            PathBuf::from("/opt/module/zookeeper-3.5.7/zkData")
+        );
+        assert_eq!(cfg.client_port, Some(2181));
+        assert_eq!(cfg.max_client_cnxns, 60);
+        // ZooKeeperServer: min = 2 ticks, max = 20 ticks when not set.
+        assert_eq!(
+            (cfg.min_session_timeout_ms, cfg.max_session_timeout_ms),
+            (4000, 40000)
+        );
+        assert_eq!(cfg.autopurge_snap_retain_count, 3);
+        assert_eq!(cfg.autopurge_purge_interval_hours, 0);
+        assert_eq!(cfg.jute_max_buffer, 0xfffff);
+        assert!(cfg.four_letter_words.allows("srvr"));
+        assert!(!cfg.four_letter_words.allows("ruok"));
+    }
+
+    #[test]
+    fn session_timeouts_are_clamped_to_the_configured_bounds() {
+        let (cfg, _) = ZooCfg::parse(SEED).unwrap();
+        assert_eq!(cfg.negotiate_session_timeout(30_000), 30_000);
+        assert_eq!(cfg.negotiate_session_timeout(1_000), 4_000);
+        assert_eq!(cfg.negotiate_session_timeout(100_000), 40_000);
+        let (cfg, _) = ZooCfg::parse(&format!(
+            "{SEED}minSessionTimeout=100\nmaxSessionTimeout=-1\n"
+        ))
+        .unwrap();
+        assert_eq!(cfg.negotiate_session_timeout(50), 100);
+        assert_eq!(cfg.max_session_timeout_ms, 40_000);
+    }
+
+    #[test]
+    fn a_bad_number_is_an_error_naming_the_key_and_line() {
+        let err = ZooCfg::parse("dataDir=/d\ntickTime=two\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "zoo.cfg line 2: tickTime=two is not a valid number"
+        );
+        let err = ZooCfg::parse("dataDir=/d\nclientPort=70000\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("clientPort"));
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_not_errors() {
+        let (_, warnings) = ZooCfg::parse("dataDir=/d\nfancyFeature=yes\nforceSync=no\n").unwrap();
+        assert_eq!(warnings.len(), 2);
+        assert_eq!(
+            warnings[0].to_string(),
+            "zoo.cfg line 2: fancyFeature: unknown key, ignored \
+             (ZooKeeper would set system property zookeeper.fancyFeature)"
+        );
+        assert_eq!(warnings[1].key, "forceSync");
+    }
+
+    #[test]
+    fn data_dir_is_required() {
+        let err = ZooCfg::parse("tickTime=2000\n").unwrap_err();
+        assert_eq!(err.to_string(), "zoo.cfg: dataDir is not set");
+    }
+
+    #[test]
+    fn min_session_timeout_may_not_exceed_max() {
+        let err = ZooCfg::parse("dataDir=/d\nminSessionTimeout=9000\nmaxSessionTimeout=5000\n")
+            .unwrap_err();
+        assert!(err
+            .message
+            .starts_with("minSessionTimeout (9000) must not be larger"));
+    }
+
+    #[test]
+    fn client_port_address_needs_client_port() {
+        let err = ZooCfg::parse("dataDir=/d\nclientPortAddress=127.0.0.1\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        let (cfg, _) = ZooCfg::parse("dataDir=/d\nclientPort=1\nclientPortAddress=::1\n").unwrap();
+        assert_eq!(cfg.client_port_address, "::1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn the_whitelist_always_allows_srvr_and_star_allows_everything() {
+        let (cfg, _) = ZooCfg::parse("dataDir=/d\n4lw.commands.whitelist=ruok, stat\n").unwrap();
+        for cmd in ["ruok", "stat", "srvr"] {
+            assert!(cfg.four_letter_words.allows(cmd), "{cmd}");
+        }
+        assert!(!cfg.four_letter_words.allows("mntr"));
+        let (cfg, _) = ZooCfg::parse("dataDir=/d\n4lw.commands.whitelist=*\n").unwrap();
+        assert!(cfg.four_letter_words.allows("mntr"));
+    }
+
+    #[test]
+    fn server_lines_are_kept_for_the_ensemble_chapters() {
+        let text = "dataDir=/d\nserver.1=192.168.146.128:2888:3888\n\
+                    server.2=127.0.0.1:2889:3889:observer;127.0.0.1:2182\njute.maxbuffer=4096\n";
+        let (cfg, _) = ZooCfg::parse(text).unwrap();
+        assert_eq!(cfg.jute_max_buffer, 4096);
+        assert_eq!(
+            cfg.servers[&1],
+            ServerLine {
+                host: "192.168.146.128".into(),
+                quorum_port: 2888,
+                election_port: 3888,
+                observer: false,
+                client: None,
+            }
+        );
+        assert!(cfg.servers[&2].observer);
+        assert_eq!(cfg.servers[&2].client.as_deref(), Some("127.0.0.1:2182"));
+        let err = ZooCfg::parse("dataDir=/d\nserver.x=a:1:2\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "zoo.cfg line 2: server.x: the server id after \"server.\" must be a number"
+        );
+    }
+}

@@ -1,0 +1,548 @@
+//! Four-letter words: ask a server how it is with four bytes and a netcat.
+//!
+//! The idea to take away: before ZooKeeper had an admin HTTP server, operators asked a running
+//! server questions on the **client port itself**. A client's first four bytes are normally the
+//! length of its ConnectRequest (a small number like `0x0000002d`); if instead they spell
+//! `ruok`, `srvr`, `stat`, ... the server answers in plain text and closes the connection
+//! (upstream `NIOServerCnxn.checkFourLetterWord`). `zkServer.sh status` is just `srvr` and a grep
+//! for `Mode:`.
+//!
+//! Since 3.5.3 only `srvr` answers unless `4lw.commands.whitelist` lists more (`*` = all); any
+//! other word gets `<cmd> is not executed because it is not in the whitelist.`
+//!
+//! This module only knows the words and renders their text from a [`ServerSnapshot`] the server
+//! fills in; formats follow upstream's `command/*Command.java`, `ServerStats.toString` and
+//! `ServerCnxn.dumpConnectionInfo`, checked against a real 3.8 server.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use crate::config::Whitelist;
+
+/// Every word upstream recognises (`FourLetterCommands`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FourLetterWord {
+    /// Server configuration.
+    Conf,
+    /// Every connection, with session details.
+    Cons,
+    /// Reset connection statistics.
+    Crst,
+    /// Sizes of the data directories.
+    Dirs,
+    /// Sessions and ephemerals (leader only).
+    Dump,
+    /// The server's environment.
+    Envi,
+    /// Get the trace mask.
+    Gtmk,
+    /// Are you OK? `imok`.
+    Ruok,
+    /// Set the trace mask.
+    Stmk,
+    /// Server summary (what `zkServer.sh status` uses).
+    Srvr,
+    /// Reset server statistics.
+    Srst,
+    /// `srvr` plus the list of connections.
+    Stat,
+    /// Watches by connection.
+    Wchc,
+    /// Watches by path.
+    Wchp,
+    /// Watch summary.
+    Wchs,
+    /// Metrics as `zk_key\tvalue` lines.
+    Mntr,
+    /// Read-only mode? `rw` or `ro`.
+    Isro,
+    /// Digest history.
+    Hash,
+}
+
+const WORDS: [(&str, FourLetterWord); 18] = [
+    ("conf", FourLetterWord::Conf),
+    ("cons", FourLetterWord::Cons),
+    ("crst", FourLetterWord::Crst),
+    ("dirs", FourLetterWord::Dirs),
+    ("dump", FourLetterWord::Dump),
+    ("envi", FourLetterWord::Envi),
+    ("gtmk", FourLetterWord::Gtmk),
+    ("ruok", FourLetterWord::Ruok),
+    ("stmk", FourLetterWord::Stmk),
+    ("srvr", FourLetterWord::Srvr),
+    ("srst", FourLetterWord::Srst),
+    ("stat", FourLetterWord::Stat),
+    ("wchc", FourLetterWord::Wchc),
+    ("wchp", FourLetterWord::Wchp),
+    ("wchs", FourLetterWord::Wchs),
+    ("mntr", FourLetterWord::Mntr),
+    ("isro", FourLetterWord::Isro),
+    ("hash", FourLetterWord::Hash),
+];
+
+impl FourLetterWord {
+    /// The word these four bytes spell, if any: the check made on a new connection's first
+    /// four bytes before they are taken as a frame length.
+    pub fn from_prefix(bytes: [u8; 4]) -> Option<FourLetterWord> {
+        WORDS
+            .iter()
+            .find(|(name, _)| name.as_bytes() == bytes)
+            .map(|(_, word)| *word)
+    }
+
+    /// The four letters.
+    pub fn name(self) -> &'static str {
+        WORDS
+            .iter()
+            .find(|(_, word)| *word == self)
+            .map(|(name, _)| *name)
+            .expect("every word is in WORDS")
+    }
+}
+
+/// What the server reports about itself when asked; the server fills it in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerSnapshot {
+    /// False while starting or shutting down: most words then say so.
+    pub serving: bool,
+    /// `Zookeeper version:` text.
+    pub version: String,
+    /// `standalone`, `leader`, `follower`, `observer`.
+    pub mode: String,
+    /// Request latency in ms: min, average, max.
+    pub latency: Latency,
+    /// Packets received from clients (including 4lw connections).
+    pub packets_received: u64,
+    /// Packets sent to clients.
+    pub packets_sent: u64,
+    /// Every open connection.
+    pub connections: Vec<ConnectionInfo>,
+    /// Requests accepted but not yet answered.
+    pub outstanding: u64,
+    /// The last zxid applied to the tree.
+    pub last_zxid: i64,
+    /// Znodes in the tree, built-in ones included.
+    pub node_count: u64,
+    /// Watches registered.
+    pub watch_count: u64,
+    /// Ephemeral znodes.
+    pub ephemerals_count: u64,
+    /// Bytes of paths plus data in the tree.
+    pub approximate_data_size: u64,
+    /// Sessions tracked.
+    pub global_sessions: u64,
+    /// Ms since the server started.
+    pub uptime_ms: u64,
+    /// The `conf` lines.
+    pub conf: ConfDump,
+    /// The `envi` lines after `zookeeper.version`.
+    pub environment: Vec<(String, String)>,
+}
+
+/// Latency summary, ms (upstream `ServerStats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Latency {
+    /// Smallest.
+    pub min: u64,
+    /// Mean, printed as a Java double.
+    pub avg: f64,
+    /// Largest.
+    pub max: u64,
+}
+
+/// One connection as `cons`/`stat` list it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionInfo {
+    /// The client's address.
+    pub remote: SocketAddr,
+    /// 1 while the server reads from it, 0 while not (upstream's selector interest ops).
+    pub interest_ops: u8,
+    /// Requests read but not answered.
+    pub queued: u64,
+    /// Packets received on it.
+    pub received: u64,
+    /// Packets sent on it.
+    pub sent: u64,
+    /// Its session, once established.
+    pub session: Option<SessionInfo>,
+}
+
+/// The session part of a `cons` line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionInfo {
+    /// Session id.
+    pub id: i64,
+    /// Last operation, upstream's short name (`GETD`, `SETD`, `PING`, ...).
+    pub last_op: String,
+    /// When the session was established, ms since the epoch.
+    pub established_ms: u64,
+    /// Negotiated timeout, ms.
+    pub timeout_ms: i32,
+    /// Last client xid, or -1 if none yet.
+    pub last_cxid: i64,
+    /// Last zxid sent to it.
+    pub last_zxid: i64,
+    /// When the last response went out, ms.
+    pub last_response_ms: u64,
+    /// Latency of the last request, ms.
+    pub last_latency: u64,
+    /// Per-connection latency summary.
+    pub latency: Latency,
+}
+
+/// The `conf` word's values (upstream `ZooKeeperServer.dumpConf`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConfDump {
+    /// Client port.
+    pub client_port: u16,
+    /// `dataDir/version-2`.
+    pub data_dir: String,
+    /// Bytes in it.
+    pub data_dir_size: u64,
+    /// `dataLogDir/version-2`.
+    pub data_log_dir: String,
+    /// Bytes in it.
+    pub data_log_size: u64,
+    /// Tick, ms.
+    pub tick_time: u32,
+    /// Per-address connection limit.
+    pub max_client_cnxns: u32,
+    /// Session timeout bounds, ms.
+    pub min_session_timeout: u32,
+    /// Session timeout bounds, ms.
+    pub max_session_timeout: u32,
+    /// 0 for a standalone server.
+    pub server_id: u64,
+}
+
+/// Upstream's text when the server is not up yet (`AbstractFourLetterCommand.ZK_NOT_SERVING`).
+pub const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests";
+
+// ANCHOR: respond
+/// The text a server writes back for `word` before closing the connection.
+pub fn respond(word: FourLetterWord, whitelist: &Whitelist, s: &ServerSnapshot) -> String {
+    use FourLetterWord::*;
+    let mut out = String::new();
+    match word {
+        _ if !whitelist.allows(word.name()) => {
+            let _ = writeln!(
+                out,
+                "{} is not executed because it is not in the whitelist.",
+                word.name()
+            );
+        }
+        Ruok => out.push_str("imok"),
+        Isro if !s.serving => out.push_str("null"),
+        Isro => out.push_str("rw"),
+        Envi => environment(&mut out, s),
+        _ if !s.serving => {
+            let _ = writeln!(out, "{NOT_SERVING}");
+        }
+        Srvr | Stat => summary(&mut out, s, word == Stat),
+        Cons => {
+            for c in &s.connections {
+                connection_line(&mut out, c, true);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+        Conf => conf(&mut out, &s.conf),
+        Mntr => monitor(&mut out, s),
+        Crst | Dirs | Dump | Gtmk | Stmk | Srst | Wchc | Wchp | Wchs | Hash => {
+            let _ = writeln!(out, "{} is not implemented by Keeper.", word.name());
+        }
+    }
+    out
+}
+// ANCHOR_END: respond
+
+/// `srvr`, and `stat` which adds the client list (upstream `StatCommand`).
+fn summary(out: &mut String, s: &ServerSnapshot, with_clients: bool) {
+    let _ = writeln!(out, "Zookeeper version: {}", s.version);
+    if with_clients {
+        out.push_str("Clients:\n");
+        for c in &s.connections {
+            connection_line(out, c, false);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    let l = s.latency;
+    let _ = writeln!(out, "Latency min/avg/max: {}/{:?}/{}", l.min, l.avg, l.max);
+    let _ = writeln!(out, "Received: {}", s.packets_received);
+    let _ = writeln!(out, "Sent: {}", s.packets_sent);
+    let _ = writeln!(out, "Connections: {}", s.connections.len());
+    let _ = writeln!(out, "Outstanding: {}", s.outstanding);
+    let _ = writeln!(out, "Zxid: 0x{:x}", s.last_zxid);
+    let _ = writeln!(out, "Mode: {}", s.mode);
+    let _ = writeln!(out, "Node count: {}", s.node_count);
+}
+
+/// One connection (upstream `ServerCnxn.dumpConnectionInfo`); `full` adds the session part.
+fn connection_line(out: &mut String, c: &ConnectionInfo, full: bool) {
+    let remote = match c.remote {
+        SocketAddr::V4(v4) => format!("/{}:{}", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!("/[{}]:{}", v6.ip(), v6.port()),
+    };
+    let _ = write!(
+        out,
+        " {remote}[{:x}](queued={},recved={},sent={}",
+        c.interest_ops, c.queued, c.received, c.sent
+    );
+    if let (true, Some(si)) = (full, &c.session) {
+        let _ = write!(
+            out,
+            ",sid=0x{:x},lop={},est={},to={}",
+            si.id, si.last_op, si.established_ms, si.timeout_ms
+        );
+        if si.last_cxid >= 0 {
+            let _ = write!(out, ",lcxid=0x{:x}", si.last_cxid);
+        }
+        let _ = write!(
+            out,
+            ",lzxid=0x{:x},lresp={},llat={},minlat={},avglat={},maxlat={}",
+            si.last_zxid,
+            si.last_response_ms,
+            si.last_latency,
+            si.latency.min,
+            si.latency.avg as u64,
+            si.latency.max
+        );
+    }
+    out.push(')');
+}
+
+fn conf(out: &mut String, c: &ConfDump) {
+    let _ = writeln!(out, "clientPort={}", c.client_port);
+    let _ = writeln!(out, "secureClientPort=-1");
+    let _ = writeln!(out, "dataDir={}", c.data_dir);
+    let _ = writeln!(out, "dataDirSize={}", c.data_dir_size);
+    let _ = writeln!(out, "dataLogDir={}", c.data_log_dir);
+    let _ = writeln!(out, "dataLogSize={}", c.data_log_size);
+    let _ = writeln!(out, "tickTime={}", c.tick_time);
+    let _ = writeln!(out, "maxClientCnxns={}", c.max_client_cnxns);
+    let _ = writeln!(out, "minSessionTimeout={}", c.min_session_timeout);
+    let _ = writeln!(out, "maxSessionTimeout={}", c.max_session_timeout);
+    let _ = writeln!(out, "clientPortListenBacklog=-1");
+    let _ = writeln!(out, "serverId={}", c.server_id);
+}
+
+/// `mntr`: the first keys in the order a real 3.8 server prints them; Keeper has no
+/// metrics-provider histograms, so the long tail of `zk_*_time` keys is absent.
+fn monitor(out: &mut String, s: &ServerSnapshot) {
+    let ints = [
+        ("ephemerals_count", s.ephemerals_count),
+        ("num_alive_connections", s.connections.len() as u64),
+    ];
+    let _ = writeln!(out, "zk_version\t{}", s.version);
+    let _ = writeln!(out, "zk_server_state\t{}", s.mode);
+    for (key, value) in ints {
+        let _ = writeln!(out, "zk_{key}\t{value}");
+    }
+    let _ = writeln!(out, "zk_avg_latency\t{:?}", s.latency.avg);
+    for (key, value) in [
+        ("outstanding_requests", s.outstanding),
+        ("znode_count", s.node_count),
+        ("global_sessions", s.global_sessions),
+        ("packets_sent", s.packets_sent),
+        ("packets_received", s.packets_received),
+        ("watch_count", s.watch_count),
+        ("min_latency", s.latency.min),
+        ("approximate_data_size", s.approximate_data_size),
+        ("uptime", s.uptime_ms),
+        ("max_latency", s.latency.max),
+    ] {
+        let _ = writeln!(out, "zk_{key}\t{value}");
+    }
+}
+
+fn environment(out: &mut String, s: &ServerSnapshot) {
+    out.push_str("Environment:\n");
+    let _ = writeln!(out, "zookeeper.version={}", s.version);
+    for (key, value) in &s.environment {
+        let _ = writeln!(out, "{key}={value}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERSION: &str = "3.8.0-keeper, built on 2024-12-29 17:54 UTC";
+
+    fn snapshot() -> ServerSnapshot {
+        ServerSnapshot {
+            serving: true,
+            version: VERSION.into(),
+            mode: "standalone".into(),
+            latency: Latency {
+                min: 1,
+                avg: 4.0,
+                max: 8,
+            },
+            packets_received: 13,
+            packets_sent: 13,
+            connections: vec![
+                ConnectionInfo {
+                    remote: "127.0.0.1:36396".parse().unwrap(),
+                    interest_ops: 0,
+                    queued: 0,
+                    received: 1,
+                    sent: 0,
+                    session: None,
+                },
+                ConnectionInfo {
+                    remote: "127.0.0.1:36378".parse().unwrap(),
+                    interest_ops: 1,
+                    queued: 0,
+                    received: 4,
+                    sent: 4,
+                    session: Some(SessionInfo {
+                        id: 0x100000636d30000,
+                        last_op: "GETC".into(),
+                        established_ms: 1795625076786,
+                        timeout_ms: 10000,
+                        last_cxid: 3,
+                        last_zxid: 2,
+                        last_response_ms: 416082,
+                        last_latency: 1,
+                        latency: Latency {
+                            min: 0,
+                            avg: 4.0,
+                            max: 8,
+                        },
+                    }),
+                },
+            ],
+            outstanding: 0,
+            last_zxid: 2,
+            node_count: 6,
+            watch_count: 2,
+            ephemerals_count: 1,
+            approximate_data_size: 45,
+            global_sessions: 1,
+            uptime_ms: 5768,
+            conf: ConfDump {
+                client_port: 21853,
+                data_dir: "/tmp/zk/data/version-2".into(),
+                data_dir_size: 457,
+                data_log_dir: "/tmp/zk/data/version-2".into(),
+                data_log_size: 457,
+                tick_time: 2000,
+                max_client_cnxns: 60,
+                min_session_timeout: 4000,
+                max_session_timeout: 40000,
+                server_id: 0,
+            },
+            environment: vec![("host.name".into(), "localhost".into())],
+        }
+    }
+
+    fn all() -> Whitelist {
+        Whitelist::All
+    }
+
+    #[test]
+    fn the_four_bytes_of_a_word_are_recognised_and_a_length_is_not() {
+        assert_eq!(
+            FourLetterWord::from_prefix(*b"ruok"),
+            Some(FourLetterWord::Ruok)
+        );
+        assert_eq!(FourLetterWord::from_prefix([0, 0, 0, 45]), None);
+        assert_eq!(FourLetterWord::Mntr.name(), "mntr");
+    }
+
+    #[test]
+    fn ruok_answers_imok_without_a_newline() {
+        assert_eq!(respond(FourLetterWord::Ruok, &all(), &snapshot()), "imok");
+    }
+
+    #[test]
+    fn srvr_matches_a_real_3_8_server_line_for_line() {
+        // Captured from ZooKeeper 3.8.0 standalone with one kazoo session (version masked).
+        let expected = format!(
+            "Zookeeper version: {VERSION}\nLatency min/avg/max: 1/4.0/8\nReceived: 13\n\
+             Sent: 13\nConnections: 2\nOutstanding: 0\nZxid: 0x2\nMode: standalone\n\
+             Node count: 6\n"
+        );
+        assert_eq!(
+            respond(FourLetterWord::Srvr, &Whitelist::default(), &snapshot()),
+            expected
+        );
+    }
+
+    #[test]
+    fn stat_adds_the_brief_client_list_after_the_version() {
+        let text = respond(FourLetterWord::Stat, &all(), &snapshot());
+        let expected_head = format!(
+            "Zookeeper version: {VERSION}\nClients:\n /127.0.0.1:36396[0](queued=0,recved=1,sent=0)\n \
+             /127.0.0.1:36378[1](queued=0,recved=4,sent=4)\n\nLatency min/avg/max: 1/4.0/8\n"
+        );
+        assert!(text.starts_with(&expected_head), "{text}");
+    }
+
+    #[test]
+    fn cons_shows_session_details_like_a_real_server() {
+        // Real 3.8 output for the same two connections.
+        let expected = " /127.0.0.1:36396[0](queued=0,recved=1,sent=0)\n \
+            /127.0.0.1:36378[1](queued=0,recved=4,sent=4,sid=0x100000636d30000,lop=GETC,\
+            est=1795625076786,to=10000,lcxid=0x3,lzxid=0x2,lresp=416082,llat=1,minlat=0,\
+            avglat=4,maxlat=8)\n\n";
+        assert_eq!(respond(FourLetterWord::Cons, &all(), &snapshot()), expected);
+    }
+
+    #[test]
+    fn conf_lists_the_standalone_keys_in_upstream_order() {
+        let expected = "clientPort=21853\nsecureClientPort=-1\ndataDir=/tmp/zk/data/version-2\n\
+            dataDirSize=457\ndataLogDir=/tmp/zk/data/version-2\ndataLogSize=457\ntickTime=2000\n\
+            maxClientCnxns=60\nminSessionTimeout=4000\nmaxSessionTimeout=40000\n\
+            clientPortListenBacklog=-1\nserverId=0\n";
+        assert_eq!(respond(FourLetterWord::Conf, &all(), &snapshot()), expected);
+    }
+
+    #[test]
+    fn mntr_starts_with_version_and_state_as_tab_separated_pairs() {
+        let text = respond(FourLetterWord::Mntr, &all(), &snapshot());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("zk_version\t{VERSION}"));
+        assert_eq!(lines[1], "zk_server_state\tstandalone");
+        assert!(lines.contains(&"zk_znode_count\t6"));
+        assert!(lines.contains(&"zk_avg_latency\t4.0"));
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with("zk_") && l.contains('\t')));
+    }
+
+    #[test]
+    fn envi_starts_with_the_zookeeper_version() {
+        let text = respond(FourLetterWord::Envi, &all(), &snapshot());
+        assert_eq!(
+            text,
+            format!("Environment:\nzookeeper.version={VERSION}\nhost.name=localhost\n")
+        );
+    }
+
+    #[test]
+    fn a_word_outside_the_whitelist_is_refused_but_srvr_never_is() {
+        // FourLetterCommands.isEnabled; NIOServerCnxn's NopCommand message.
+        let default = Whitelist::default();
+        assert_eq!(
+            respond(FourLetterWord::Ruok, &default, &snapshot()),
+            "ruok is not executed because it is not in the whitelist.\n"
+        );
+        assert!(respond(FourLetterWord::Srvr, &default, &snapshot()).contains("Mode: standalone"));
+    }
+
+    #[test]
+    fn a_server_not_yet_serving_says_so() {
+        let mut s = snapshot();
+        s.serving = false;
+        assert_eq!(
+            respond(FourLetterWord::Srvr, &all(), &s),
+            format!("{NOT_SERVING}\n")
+        );
+        assert_eq!(respond(FourLetterWord::Ruok, &all(), &s), "imok");
+        assert_eq!(respond(FourLetterWord::Isro, &all(), &s), "null");
+    }
+}

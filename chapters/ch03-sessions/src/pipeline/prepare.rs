@@ -1,0 +1,221 @@
+//! Prepare: a client request becomes a transaction (upstream `PrepRequestProcessor`).
+//!
+//! The idea to take away: everything that needs judgement happens **once, here**, on the server
+//! that received the write, before anyone else sees it. Is the path well formed, does the
+//! parent exist, is the version right, **is this connection allowed** (ACLs), which sequence
+//! number does the node get, which ephemerals does a closing session own. The answer is a
+//! [`Txn`]: a decided change with a zxid and a time that every replica can apply without
+//! thinking. A write that fails a check is not dropped: it becomes an *error txn* that still
+//! takes a zxid (ZooKeeper 3.8 logs it), so the reply carries the error in log order.
+//!
+//! Chapter 1's [`prep`](ch01_znode::prep) already knows the tree's rules; this stage adds what
+//! only a server with sessions can know: who is asking ([`crate::acl::check_acl`] against the
+//! connection's ids) and what `auth` means in a new ACL ([`crate::acl::fixup_acl`]).
+//!
+//! Upstream checks ACLs in the middle of its validation (after "parent exists", before "node
+//! exists"); here the ACL check runs first and only when the node it reads exists, which gives
+//! the same answers except when a request is wrong in two ways at once. Inside a multi the ops
+//! are checked against the tree as it was before the multi (upstream uses the pending changes).
+
+use ch01_znode::acl::perms;
+use ch01_znode::path::split_parent;
+use ch01_znode::{prep, CreateMode, DataTree, Id, Request, SessionId, Txn, TxnOp, ZkError, Zxid};
+
+use crate::acl::{check_acl, fixup_acl, AclError};
+use crate::proto;
+
+/// The wire request as a write, if it is one; `Err` when it cannot even be stated as one (a
+/// create flag that names no mode).
+pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError>> {
+    let create = |r: &proto::CreateRequest, ttl: i64| {
+        CreateMode::from_flag(r.flags, ttl)
+            .map(|mode| Request::Create {
+                path: r.path.clone(),
+                data: r.data.clone(),
+                acl: r.acl.clone(),
+                mode,
+            })
+            .ok_or(ZkError::BadArguments)
+    };
+    Some(match request {
+        proto::Request::Create(r)
+        | proto::Request::Create2(r)
+        | proto::Request::CreateContainer(r) => create(r, 0),
+        proto::Request::CreateTtl(r) => {
+            let as_create = proto::CreateRequest {
+                path: r.path.clone(),
+                data: r.data.clone(),
+                acl: r.acl.clone(),
+                flags: r.flags,
+            };
+            create(&as_create, r.ttl)
+        }
+        proto::Request::Delete(r) => Ok(Request::Delete {
+            path: r.path.clone(),
+            version: r.version,
+        }),
+        proto::Request::SetData(r) => Ok(Request::SetData {
+            path: r.path.clone(),
+            data: r.data.clone(),
+            version: r.version,
+        }),
+        proto::Request::SetAcl(r) => Ok(Request::SetAcl {
+            path: r.path.clone(),
+            acl: r.acl.clone(),
+            version: r.version,
+        }),
+        proto::Request::Check(r) => Ok(Request::Check {
+            path: r.path.clone(),
+            version: r.version,
+        }),
+        proto::Request::Multi(m) => m
+            .ops
+            .iter()
+            .map(multi_op)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Request::Multi),
+        proto::Request::CloseSession => Ok(Request::CloseSession),
+        _ => return None,
+    })
+}
+
+fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
+    let single = match op {
+        proto::MultiOp::Create(r) => proto::Request::Create(r.clone()),
+        proto::MultiOp::Create2(r) => proto::Request::Create2(r.clone()),
+        proto::MultiOp::CreateContainer(r) => proto::Request::CreateContainer(r.clone()),
+        proto::MultiOp::CreateTtl(r) => proto::Request::CreateTtl(r.clone()),
+        proto::MultiOp::Delete(r) => proto::Request::Delete(r.clone()),
+        proto::MultiOp::SetData(r) => proto::Request::SetData(r.clone()),
+        proto::MultiOp::Check(r) => proto::Request::Check(r.clone()),
+        // Reads cannot be part of a write multi (MultiOperationRecord rejects them).
+        proto::MultiOp::GetChildren(_) | proto::MultiOp::GetData(_) => {
+            return Err(ZkError::MarshallingError)
+        }
+    };
+    write_request(&single).unwrap_or(Err(ZkError::MarshallingError))
+}
+
+/// The header every txn of this request carries.
+#[derive(Clone, Copy, Debug)]
+pub struct TxnHeader {
+    /// Who asked.
+    pub session: SessionId,
+    /// The zxid this txn takes, decided now.
+    pub zxid: Zxid,
+    /// The server's clock now: it becomes ctime/mtime.
+    pub time_ms: i64,
+}
+
+// ANCHOR: prepare
+/// Turns a write from a connection holding `ids` into its txn. Never fails: a request that may
+/// not or cannot be done becomes an error txn.
+pub fn prepare(tree: &DataTree, hdr: TxnHeader, ids: &[Id], request: &Request) -> Txn {
+    let checked = match request {
+        Request::Multi(ops) => check_multi(tree, ids, ops),
+        single => authorize(tree, ids, single).map_err(TxnOp::error),
+    };
+    match checked {
+        Ok(request) => prep(tree, hdr.session, hdr.zxid, hdr.time_ms, &request),
+        Err(op) => Txn {
+            zxid: hdr.zxid,
+            time_ms: hdr.time_ms,
+            session: hdr.session,
+            op,
+        },
+    }
+}
+// ANCHOR_END: prepare
+
+/// An error txn stated directly: a request that was refused before it was a change.
+pub fn refused(hdr: TxnHeader, err: ZkError) -> Txn {
+    Txn {
+        zxid: hdr.zxid,
+        time_ms: hdr.time_ms,
+        session: hdr.session,
+        op: TxnOp::error(err),
+    }
+}
+
+/// Each op of a multi is checked in turn; the first refusal fails the whole multi the way
+/// ZooKeeper reports it: ops before it `0`, it its code, ops after it `-2`.
+fn check_multi(tree: &DataTree, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
+    let mut fixed = Vec::with_capacity(ops.len());
+    for (index, op) in ops.iter().enumerate() {
+        match authorize(tree, ids, op) {
+            Ok(op) => fixed.push(op),
+            Err(err) => {
+                let results = (0..ops.len()).map(|i| TxnOp::Error {
+                    code: match i.cmp(&index) {
+                        std::cmp::Ordering::Less => 0,
+                        std::cmp::Ordering::Equal => err.code(),
+                        std::cmp::Ordering::Greater => ZkError::RuntimeInconsistency.code(),
+                    },
+                });
+                return Err(TxnOp::Multi(results.collect()));
+            }
+        }
+    }
+    Ok(Request::Multi(fixed))
+}
+
+// ANCHOR: authorize
+/// The permission each write needs, on which node (client-protocol.md §7), and the rewrite of
+/// new ACL lists (`fixupACL`). Returns the request with its ACL fixed up.
+fn authorize(tree: &DataTree, ids: &[Id], request: &Request) -> Result<Request, ZkError> {
+    let needs = |path: &str, perm: i32| match tree.node(path) {
+        // A missing node is not an ACL question: prep reports NoNode in its own order.
+        None => Ok(()),
+        Some(node) => check_acl(&node.acl, perm, ids).map_err(acl_error),
+    };
+    let parent = |path: &str| split_parent(path).map(|(p, _)| p.to_string());
+    match request {
+        Request::Create {
+            path,
+            data,
+            acl,
+            mode,
+        } => {
+            let acl = fixup_acl(acl, ids).map_err(acl_error)?;
+            if let Some(p) = parent(path) {
+                needs(&p, perms::CREATE)?;
+            }
+            Ok(Request::Create {
+                path: path.clone(),
+                data: data.clone(),
+                acl,
+                mode: *mode,
+            })
+        }
+        Request::Delete { path, .. } => {
+            if let Some(p) = parent(path) {
+                needs(&p, perms::DELETE)?;
+            }
+            Ok(request.clone())
+        }
+        Request::SetData { path, .. } => needs(path, perms::WRITE).map(|()| request.clone()),
+        Request::SetAcl { path, acl, version } => {
+            let acl = fixup_acl(acl, ids).map_err(acl_error)?;
+            needs(path, perms::ADMIN)?;
+            Ok(Request::SetAcl {
+                path: path.clone(),
+                acl,
+                version: *version,
+            })
+        }
+        Request::Check { path, .. } => needs(path, perms::READ).map(|()| request.clone()),
+        Request::Multi(_) | Request::CreateSession { .. } | Request::CloseSession => {
+            Ok(request.clone())
+        }
+    }
+}
+// ANCHOR_END: authorize
+
+/// An ACL refusal as the tree's error code.
+pub fn acl_error(err: AclError) -> ZkError {
+    match err {
+        AclError::NoAuth => ZkError::NoAuth,
+        AclError::InvalidAcl => ZkError::InvalidAcl,
+        AclError::AuthFailed => ZkError::AuthFailed,
+    }
+}

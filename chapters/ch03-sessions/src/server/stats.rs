@@ -1,0 +1,127 @@
+//! Counters for the four-letter words (upstream `ServerStats` and `ServerCnxn`'s counters).
+
+use std::net::SocketAddr;
+
+use crate::fourlw::{ConnectionInfo, Latency, SessionInfo};
+use crate::pipeline::ConnId;
+
+/// Min/avg/max of request latencies, ms.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LatencyStats {
+    min: Option<u64>,
+    max: u64,
+    total: u64,
+    count: u64,
+}
+
+impl LatencyStats {
+    /// Records one request's latency.
+    pub fn add(&mut self, ms: u64) {
+        self.min = Some(self.min.map_or(ms, |m| m.min(ms)));
+        self.max = self.max.max(ms);
+        self.total += ms;
+        self.count += 1;
+    }
+
+    /// As `srvr` prints it (0/0.0/0 before any request).
+    pub fn summary(&self) -> Latency {
+        Latency {
+            min: self.min.unwrap_or(0),
+            avg: if self.count == 0 {
+                0.0
+            } else {
+                self.total as f64 / self.count as f64
+            },
+            max: self.max,
+        }
+    }
+}
+
+/// One connection's counters.
+#[derive(Clone, Debug)]
+pub struct ConnStats {
+    /// The client's address.
+    pub remote: SocketAddr,
+    /// Packets from the client.
+    pub received: u64,
+    /// Packets to the client.
+    pub sent: u64,
+    /// The session, once the handshake is answered: id, timeout, established at.
+    pub session: Option<(i64, i32, u64)>,
+    /// Upstream's short name of the last operation.
+    pub last_op: &'static str,
+    /// The last client xid.
+    pub last_cxid: i64,
+    /// The last zxid sent.
+    pub last_zxid: i64,
+    /// When the last reply went out.
+    pub last_response_ms: u64,
+    /// Latencies on this connection.
+    pub latency: LatencyStats,
+    /// The last latency.
+    pub last_latency: u64,
+}
+
+impl ConnStats {
+    /// A connection that has said nothing yet.
+    pub fn new(remote: SocketAddr) -> ConnStats {
+        ConnStats {
+            remote,
+            received: 0,
+            sent: 0,
+            session: None,
+            last_op: "NA",
+            last_cxid: -1,
+            last_zxid: 0,
+            last_response_ms: 0,
+            latency: LatencyStats::default(),
+            last_latency: 0,
+        }
+    }
+
+    /// As `cons` and `stat` list it.
+    pub fn info(&self, _conn: ConnId) -> ConnectionInfo {
+        ConnectionInfo {
+            remote: self.remote,
+            interest_ops: u8::from(self.session.is_some()),
+            queued: 0,
+            received: self.received,
+            sent: self.sent,
+            session: self
+                .session
+                .map(|(id, timeout_ms, established_ms)| SessionInfo {
+                    id,
+                    last_op: self.last_op.to_string(),
+                    established_ms,
+                    timeout_ms,
+                    last_cxid: self.last_cxid,
+                    last_zxid: self.last_zxid,
+                    last_response_ms: self.last_response_ms,
+                    last_latency: self.last_latency,
+                    latency: self.latency.summary(),
+                }),
+        }
+    }
+}
+
+/// Upstream's four-letter name of an opcode, as `cons` shows it (`Request.op2String` style).
+pub fn op_name(op: i32) -> &'static str {
+    match op {
+        1 | 15 | 19 | 21 => "CREA",
+        2 => "DELE",
+        3 => "EXIS",
+        4 => "GETD",
+        5 => "SETD",
+        6 => "GETA",
+        7 => "SETA",
+        8 | 12 => "GETC",
+        9 => "SYNC",
+        11 => "PING",
+        13 => "CHEC",
+        14 | 22 => "MULT",
+        100 => "AUTH",
+        101 | 105 => "SETW",
+        -11 => "CLOS",
+        _ => "UNKN",
+    }
+}

@@ -1,0 +1,64 @@
+//! `keeper status`: `zkServer.sh status`, line for line.
+//!
+//! The script finds `clientPort` and `clientPortAddress` in zoo.cfg, sends the four-letter word
+//! `srvr`, and prints the `Mode:` line it gets back; if there is none (nothing listening, or
+//! not a ZooKeeper), it says "Error contacting service. It is probably not running." and
+//! exits 1. Everything but the `Mode:` line goes to stderr, as in the script.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Runs the status check against the server a zoo.cfg describes.
+pub fn run(config: &Path) -> ExitCode {
+    let cfg = match super::load(config) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let port = cfg.client_port.unwrap_or(2181);
+    let addr = SocketAddr::new(cfg.client_port_address, port);
+    eprintln!(
+        "Client port found: {port}. Client address: {}. Client SSL: false.",
+        cfg.client_port_address
+    );
+    match srvr(addr).as_deref().and_then(mode_line) {
+        Some(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("Error contacting service. It is probably not running.");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sends `srvr` and reads the answer until the server closes the connection.
+fn srvr(addr: SocketAddr) -> Option<String> {
+    let timeout = Duration::from_secs(5);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
+    stream.write_all(b"srvr").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// The `Mode: ...` line of a `srvr` answer.
+fn mode_line(text: &str) -> Option<&str> {
+    text.lines().find(|l| l.starts_with("Mode: "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_line_is_found_in_a_srvr_answer() {
+        let text = "Zookeeper version: 3.8.0\nZxid: 0x0\nMode: standalone\nNode count: 5\n";
+        assert_eq!(mode_line(text), Some("Mode: standalone"));
+        assert_eq!(mode_line("imok"), None);
+    }
+}
