@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ch03_sessions::client::shell::run_cli;
+use ch03_sessions::client::shell::{run_cli, run_one_command};
 use ch03_sessions::client::{Client, ClientConfig};
 
 const JAR: &str = "/usr/share/java/zookeeper.jar";
@@ -206,6 +206,40 @@ fn the_seed_session_through_our_client_prints_what_real_zkcli_prints() {
 #[test]
 fn a_session_with_watches_and_auth_prints_what_real_zkcli_prints() {
     same_as_real_zkcli(&commands("tests/zkcli/wire.commands"));
+}
+
+/// `zkCli.sh -server h:p ls /`: one command, no welcome banner, same output.
+#[test]
+fn a_one_command_run_prints_what_real_zkcli_prints() {
+    if !RealZooKeeper::available() {
+        return;
+    }
+    let ours = |zk: &RealZooKeeper| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let server = format!("127.0.0.1:{}", zk.port);
+        run_one_command(&server, "ls /", &mut out, &mut err).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let theirs = |zk: &RealZooKeeper| {
+        let out = Command::new("java")
+            .args(["-cp", &format!("{JAR}:{NOP}")])
+            .arg("org.apache.zookeeper.ZooKeeperMain")
+            .args(["-server", &format!("127.0.0.1:{}", zk.port), "ls", "/"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("java runs");
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let zk = RealZooKeeper::start("one");
+    let (ours, theirs) = (ours(&zk), theirs(&zk));
+    assert_eq!(masked(&ours.0), masked(&theirs.0), "stdout");
+    assert_eq!(masked(&ours.1), masked(&theirs.1), "stderr");
 }
 
 /// Real ZooKeeper grants what we ask within 2..20 ticks and answers
