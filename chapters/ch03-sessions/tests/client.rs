@@ -233,8 +233,8 @@ async fn an_idle_client_pings_with_xid_minus_2() {
     assert!(waited < Duration::from_secs(2), "pinged after {waited:?}");
 }
 
-/// When the server hangs up, waiting callers get ConnectionLoss and the
-/// event channel gets Disconnected.
+/// When the server hangs up, waiting callers get ConnectionLoss, the
+/// event channel gets Disconnected, and later callers fail at once.
 #[tokio::test]
 async fn a_hang_up_fails_waiting_callers_with_connection_loss() {
     let (listener, addr) = listen().await;
@@ -255,6 +255,13 @@ async fn a_hang_up_fails_waiting_callers_with_connection_loss() {
     let _connected = events.recv().await.unwrap();
     let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
     assert_eq!(ev.state, KeeperState::Disconnected.code());
+    // A request made after the loss fails at once; it never waits for a
+    // reply that cannot come.
+    let late = timeout(BOUND, client.get_data("/b", false)).await.unwrap();
+    assert!(
+        matches!(late, Err(ClientError::ConnectionLoss(_))),
+        "{late:?}"
+    );
 }
 
 /// A reply for the wrong xid breaks the stream: the client drops the

@@ -21,7 +21,6 @@
 //! every waiting caller gets [`ClientError::ConnectionLoss`] and the event
 //! channel gets a `Disconnected` event. This client does not reconnect.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,8 +35,8 @@ use tokio::time::{timeout, Instant};
 
 use super::session::{ClientSession, Incoming, ProtocolError};
 use crate::proto::{
-    encode_frame, encode_request, AuthPacket, CreateRequest, DeleteRequest, FrameDecoder,
-    GetDataRequest, KeeperState, OpCode, Request, Response, SetDataRequest, WatchedEvent,
+    encode_frame, AuthPacket, CreateRequest, DeleteRequest, FrameDecoder, GetDataRequest,
+    KeeperState, OpCode, Request, Response, SetDataRequest, WatchedEvent,
 };
 
 /// How a client connects and how much it buffers.
@@ -108,17 +107,30 @@ impl std::error::Error for ClientError {}
 
 type Reply = Result<Response, ClientError>;
 
-/// What the session remembers per request: whom to wake, and the slot it
-/// holds until then.
+/// Whom the session wakes when an answer comes: a request's caller (with
+/// the in-flight slot it holds until then), or an auth packet's.
 #[derive(Debug)]
-struct Waiter {
-    reply: oneshot::Sender<Reply>,
-    _slot: OwnedSemaphorePermit,
+enum Waiter {
+    Request {
+        reply: oneshot::Sender<Reply>,
+        _slot: OwnedSemaphorePermit,
+    },
+    Auth(oneshot::Sender<Result<(), ClientError>>),
+}
+
+impl Waiter {
+    /// Wakes the caller with a failure.
+    fn fail(self, error: ClientError) {
+        match self {
+            Waiter::Request { reply, .. } => drop(reply.send(Err(error))),
+            Waiter::Auth(reply) => drop(reply.send(Err(error))),
+        }
+    }
 }
 
 enum Command {
     Request(Request, Waiter),
-    Auth(AuthPacket, oneshot::Sender<Result<(), ClientError>>),
+    Auth(AuthPacket, Waiter),
 }
 
 struct Shared {
@@ -126,7 +138,6 @@ struct Shared {
     /// Set once the application asked to close: the end of the connection
     /// is then `Closed`, not `Disconnected`.
     closing: AtomicBool,
-    auth_waiters: Mutex<VecDeque<oneshot::Sender<Result<(), ClientError>>>>,
 }
 
 impl Shared {
@@ -134,9 +145,6 @@ impl Shared {
         // A poisoned lock means a task panicked mid-update; the session's
         // state is plain data, so carrying on with it is safe.
         self.session.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    fn auth_waiters(&self) -> MutexGuard<'_, VecDeque<oneshot::Sender<Result<(), ClientError>>>> {
-        self.auth_waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -183,7 +191,6 @@ impl Client {
         let shared = Arc::new(Shared {
             session: Mutex::new(session),
             closing: AtomicBool::new(false),
-            auth_waiters: Mutex::new(VecDeque::new()),
         });
         let (commands, command_rx) = mpsc::channel(config.max_outstanding.max(1));
         let (events, event_rx) = mpsc::channel(config.event_capacity.max(1));
@@ -236,7 +243,7 @@ impl Client {
             .await
             .map_err(|_| gone())?;
         let (reply, rx) = oneshot::channel();
-        let waiter = Waiter { reply, _slot: slot };
+        let waiter = Waiter::Request { reply, _slot: slot };
         self.commands
             .send(Command::Request(request, waiter))
             .await
@@ -254,7 +261,7 @@ impl Client {
             auth: auth.to_vec(),
         };
         self.commands
-            .send(Command::Auth(packet, tx))
+            .send(Command::Auth(packet, Waiter::Auth(tx)))
             .await
             .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
@@ -411,16 +418,14 @@ async fn write_loop(
 }
 
 fn encode_command(command: Command, shared: &Shared, out: &mut Vec<u8>) {
-    match command {
-        Command::Request(request, waiter) => {
-            let payload = shared.session().send(&request, waiter);
-            out.extend_from_slice(&encode_frame(&payload));
-        }
-        Command::Auth(packet, waiter) => {
-            shared.auth_waiters().push_back(waiter);
-            let payload = encode_request(crate::proto::request::AUTH_XID, &Request::Auth(packet));
-            out.extend_from_slice(&encode_frame(&payload));
-        }
+    let sent = match command {
+        Command::Request(request, waiter) => shared.session().send(&request, waiter),
+        Command::Auth(packet, waiter) => shared.session().send_auth(packet, waiter),
+    };
+    match sent {
+        Ok(payload) => out.extend_from_slice(&encode_frame(&payload)),
+        // The reader already gave up on this connection.
+        Err(waiter) => waiter.fail(ClientError::ConnectionLoss("connection lost".into())),
     }
 }
 
@@ -439,8 +444,12 @@ async fn read_loop(
         } {
             let incoming = shared.session().receive(&frame);
             match incoming {
-                Ok(Incoming::Reply { waiter, result, .. }) => {
-                    let _ = waiter.reply.send(result.map_err(ClientError::Server));
+                Ok(Incoming::Reply {
+                    waiter: Waiter::Request { reply, .. },
+                    result,
+                    ..
+                }) => {
+                    let _ = reply.send(result.map_err(ClientError::Server));
                 }
                 Ok(Incoming::Event(event)) => {
                     // Waits when the channel is full (back-pressure); a
@@ -448,16 +457,21 @@ async fn read_loop(
                     let _ = events.send(event.into()).await;
                 }
                 Ok(Incoming::Pong) => {}
-                Ok(Incoming::Auth { err }) => {
-                    let waiter = shared.auth_waiters().pop_front();
-                    let result = if err == 0 {
-                        Ok(())
-                    } else {
-                        Err(ClientError::Server(err))
-                    };
-                    if let Some(w) = waiter {
-                        let _ = w.send(result);
+                Ok(Incoming::Auth { waiter, err }) => {
+                    if let Some(Waiter::Auth(reply)) = waiter {
+                        let result = match err {
+                            0 => Ok(()),
+                            err => Err(ClientError::Server(err)),
+                        };
+                        let _ = reply.send(result);
                     }
+                }
+                // An auth waiter answered as a request (or the reverse)
+                // cannot happen: the session keeps them in separate queues.
+                Ok(Incoming::Reply { waiter, .. }) => {
+                    waiter.fail(ClientError::Protocol(ProtocolError::UnexpectedResponse {
+                        op: OpCode::Auth,
+                    }));
                 }
                 Err(e) => break 'conn e.to_string(),
             }
@@ -469,12 +483,9 @@ async fn read_loop(
             Ok(Ok(n)) => decoder.extend(&buf[..n]),
         }
     };
-    let waiters: Vec<Waiter> = shared.session().drain().collect();
+    let waiters = shared.session().lose();
     for w in waiters {
-        let _ = w.reply.send(Err(ClientError::ConnectionLoss(why.clone())));
-    }
-    for w in shared.auth_waiters().drain(..) {
-        let _ = w.send(Err(ClientError::ConnectionLoss(why.clone())));
+        w.fail(ClientError::ConnectionLoss(why.clone()));
     }
     if !shared.closing.load(Ordering::SeqCst) {
         let _ = events.try_send(WatchedEvent::state_change(KeeperState::Disconnected));

@@ -15,9 +15,10 @@ use std::collections::VecDeque;
 use ch01_znode::{SessionId, Zxid};
 
 use crate::jute::{DecodeError, Record};
+use crate::proto::request::AUTH_XID;
 use crate::proto::{
-    decode_response, decode_server_frame, encode_request, ConnectRequest, ConnectResponse, OpCode,
-    Request, Response, ServerFrame, WatcherEvent,
+    decode_response, decode_server_frame, encode_request, AuthPacket, ConnectRequest,
+    ConnectResponse, OpCode, Request, Response, ServerFrame, WatcherEvent,
 };
 
 /// `ClientCnxn`'s xid for pings.
@@ -37,8 +38,8 @@ pub enum Incoming<W> {
     Event(WatcherEvent),
     /// A ping came back.
     Pong,
-    /// The answer to an auth packet: 0, or -115 AuthFailed.
-    Auth { err: i32 },
+    /// The answer to the oldest auth packet: 0, or -115 AuthFailed.
+    Auth { waiter: Option<W>, err: i32 },
 }
 
 /// The ways the server's byte stream can stop making sense.
@@ -71,6 +72,11 @@ impl std::fmt::Display for ProtocolError {
 pub struct ClientSession<W> {
     next_xid: i32,
     pending: VecDeque<(i32, OpCode, W)>,
+    /// Auth packets all use xid -4, outside the ordered queue.
+    pending_auth: VecDeque<W>,
+    /// Once the connection is gone nothing more is accepted, so no caller
+    /// can slip a request in after the waiters were failed.
+    lost: bool,
     last_zxid: Zxid,
     session_id: SessionId,
 }
@@ -80,6 +86,8 @@ impl<W> Default for ClientSession<W> {
         ClientSession {
             next_xid: 1,
             pending: VecDeque::new(),
+            pending_auth: VecDeque::new(),
+            lost: false,
             last_zxid: Zxid(0),
             session_id: SessionId(0),
         }
@@ -125,11 +133,24 @@ impl<W> ClientSession<W> {
     }
 
     /// Assigns the next xid to `request`, remembers it with `waiter`, and
-    /// returns the frame payload to send.
-    pub fn send(&mut self, request: &Request, waiter: W) -> Vec<u8> {
+    /// returns the frame payload to send; after [`ClientSession::lose`] it
+    /// hands the waiter back instead.
+    pub fn send(&mut self, request: &Request, waiter: W) -> Result<Vec<u8>, W> {
+        if self.lost {
+            return Err(waiter);
+        }
         let xid = self.take_xid();
         self.pending.push_back((xid, request.op_code(), waiter));
-        encode_request(xid, request)
+        Ok(encode_request(xid, request))
+    }
+
+    /// An auth packet (xid -4); its answer comes back as [`Incoming::Auth`].
+    pub fn send_auth(&mut self, packet: AuthPacket, waiter: W) -> Result<Vec<u8>, W> {
+        if self.lost {
+            return Err(waiter);
+        }
+        self.pending_auth.push_back(waiter);
+        Ok(encode_request(AUTH_XID, &Request::Auth(packet)))
     }
 
     /// The ping frame (xid -2, opcode 11, no body).
@@ -147,9 +168,12 @@ impl<W> ClientSession<W> {
         self.last_zxid
     }
 
-    /// Gives back every waiter still pending (the connection is gone).
-    pub fn drain(&mut self) -> impl Iterator<Item = W> + '_ {
-        self.pending.drain(..).map(|(_, _, w)| w)
+    /// The connection is gone: refuses further requests and gives back
+    /// every waiter still pending, to be failed with ConnectionLoss.
+    pub fn lose(&mut self) -> Vec<W> {
+        self.lost = true;
+        let requests = self.pending.drain(..).map(|(_, _, w)| w);
+        requests.chain(self.pending_auth.drain(..)).collect()
     }
 
     // ANCHOR: receive
@@ -159,7 +183,10 @@ impl<W> ClientSession<W> {
         let header = match frame {
             ServerFrame::Notification(event) => return Ok(Incoming::Event(event)),
             ServerFrame::Ping(_) => return Ok(Incoming::Pong),
-            ServerFrame::Auth(h) => return Ok(Incoming::Auth { err: h.err }),
+            ServerFrame::Auth(h) => {
+                let waiter = self.pending_auth.pop_front();
+                return Ok(Incoming::Auth { waiter, err: h.err });
+            }
             ServerFrame::Reply(h) => h,
         };
         // Replies come in request order: the answer must be the oldest
@@ -214,7 +241,7 @@ mod tests {
         let mut s = ClientSession::new();
         let sync = Request::Sync(SyncRequest { path: "/".into() });
         let xids: Vec<i32> = (0..3)
-            .map(|i| decode_request(&s.send(&sync, i)).unwrap().0.xid)
+            .map(|i| decode_request(&s.send(&sync, i).unwrap()).unwrap().0.xid)
             .collect();
         assert_eq!(xids, [1, 2, 3]);
         assert_eq!(s.outstanding(), 3);
@@ -233,7 +260,8 @@ mod tests {
     #[test]
     fn a_reply_is_decoded_by_the_opcode_of_the_oldest_request() {
         let mut s = ClientSession::new();
-        s.send(&Request::Sync(SyncRequest { path: "/a".into() }), "sync");
+        s.send(&Request::Sync(SyncRequest { path: "/a".into() }), "sync")
+            .unwrap();
         let body = Response::Sync(SyncResponse { path: "/a".into() });
         let got = s.receive(&reply(1, 7, 0, Some(&body))).unwrap();
         assert_eq!(
@@ -254,7 +282,7 @@ mod tests {
             path: "/nope".into(),
             watch: false,
         });
-        s.send(&exists, ());
+        s.send(&exists, ()).unwrap();
         let got = s.receive(&reply(1, 3, -101, None)).unwrap();
         assert!(matches!(
             got,
@@ -271,8 +299,8 @@ mod tests {
     fn a_reply_out_of_order_is_a_protocol_error() {
         let mut s = ClientSession::new();
         let sync = Request::Sync(SyncRequest { path: "/".into() });
-        s.send(&sync, 1);
-        s.send(&sync, 2);
+        s.send(&sync, 1).unwrap();
+        s.send(&sync, 2).unwrap();
         assert_eq!(
             s.receive(&reply(2, 1, 0, None)),
             Err(ProtocolError::XidOutOfOrder {
@@ -280,6 +308,26 @@ mod tests {
                 got: 2
             })
         );
+    }
+
+    /// Once the connection is lost, every waiter comes back (to be failed)
+    /// and a later request is refused at once rather than left waiting
+    /// for a reply that cannot come.
+    #[test]
+    fn after_the_connection_is_lost_requests_are_handed_back() {
+        let mut s = ClientSession::new();
+        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        s.send(&sync, "a").unwrap();
+        let auth = AuthPacket {
+            r#type: 0,
+            scheme: "digest".into(),
+            auth: b"u:p".to_vec(),
+        };
+        s.send_auth(auth.clone(), "auth").unwrap();
+        assert_eq!(s.lose(), vec!["a", "auth"]);
+        assert_eq!(s.send(&sync, "late"), Err("late"));
+        assert_eq!(s.send_auth(auth, "late auth"), Err("late auth"));
+        assert_eq!(s.outstanding(), 0);
     }
 
     #[test]
@@ -293,7 +341,10 @@ mod tests {
         assert_eq!(s.receive(&reply(-2, 5, 0, None)).unwrap(), Incoming::Pong);
         assert_eq!(
             s.receive(&reply(-4, 0, -115, None)).unwrap(),
-            Incoming::Auth { err: -115 }
+            Incoming::Auth {
+                waiter: None,
+                err: -115
+            }
         );
     }
 }
