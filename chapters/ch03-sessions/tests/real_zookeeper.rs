@@ -21,6 +21,9 @@ const NOP: &str = "/usr/share/java/slf4j-nop.jar";
 
 /// A real ZooKeeper standalone server on a free loopback port, killed on drop.
 struct RealZooKeeper {
+    /// A shell that started the JVM and waits on its stdin: when this test
+    /// process ends, even killed, the pipe closes and the shell stops the
+    /// server, so no JVM outlives its test.
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -55,14 +58,18 @@ impl RealZooKeeper {
             ),
         )
         .unwrap();
-        let child = Command::new("java")
-            .args(["-Xmx256m", "-cp", &format!("{JAR}:{NOP}")])
-            .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-            .arg(&cfg)
+        let java = format!(
+            "java -Xmx256m -cp {JAR}:{NOP} org.apache.zookeeper.server.quorum.QuorumPeerMain {}",
+            cfg.display()
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{java} & pid=$!; read _; kill $pid; wait $pid"))
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("java runs");
+            .expect("sh runs");
         let zk = RealZooKeeper { child, port, dir };
         zk.wait_until_serving();
         zk
@@ -96,7 +103,8 @@ impl RealZooKeeper {
 
 impl Drop for RealZooKeeper {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // Closing the shell's stdin makes it stop the JVM and wait for it.
+        drop(self.child.stdin.take());
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
