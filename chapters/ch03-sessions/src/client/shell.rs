@@ -315,6 +315,7 @@ impl Backend for WireBackend {
         }
     }
 
+    // ANCHOR: multi
     /// The reply to a failed multi is err 0 with one error result per op;
     /// like the Java client, report the first op that really failed.
     fn multi(&mut self, ops: Vec<Op>) -> Result<Vec<TxnResult>, ZkError> {
@@ -340,6 +341,8 @@ impl Backend for WireBackend {
             .map(|(r, p)| txn_result(r, p))
             .collect())
     }
+
+    // ANCHOR_END: multi
 
     fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError> {
         let path = path.to_string();
