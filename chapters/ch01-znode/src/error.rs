@@ -4,8 +4,9 @@
 //! the same number travels in the reply header on the wire, in the error transaction a failed
 //! write leaves in the log, and in the exception a Java client throws. So our error is a plain
 //! `Copy` enum that maps one-to-one onto those codes; the *path* a message mentions belongs to
-//! the request, and is added by whoever prints it (the shell's printer does, with zkCli's
-//! texts).
+//! the request, and is added by whoever prints it: [`crate::shell::printer::error_message`]
+//! gives zkCli's text for an error on a path (`Node does not exist: /a`), and
+//! [`ZkError::keeper_message`] the generic `KeeperErrorCode = … for /a`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

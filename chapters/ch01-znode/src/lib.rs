@@ -9,7 +9,7 @@
 //!
 //! The answer is ZooKeeper's split of a write in two:
 //!
-//! 1. [`prep`] checks a client [`Request`] against the tree and decides everything about the
+//! 1. [`prep()`] checks a client [`Request`] against the tree and decides everything about the
 //!    change — the sequence suffix, the new version, the parent's new cversion — producing a
 //!    [`Txn`] stamped with a [`Zxid`], the leader's time and the [`SessionId`]. A request that
 //!    fails (NodeExists, BadVersion, …) becomes an *error txn*; it still takes a zxid.
@@ -36,7 +36,7 @@
 //! * [`mode`] — `CreateMode` and the `EphemeralOwner` a node stores.
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
-//! * [`prep`] — request → txn (`PrepRequestProcessor`).
+//! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
 //! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.

@@ -5,11 +5,12 @@
 //! * `--echo`: print a transcript (prompt and command before each output), as a person at a
 //!   terminal would see it;
 //! * `--trace`: replay the course's session with a fixed clock, showing every txn and every
-//!   Stat field it changes (`--json` for one JSON event per line, `--no-color` for plain).
+//!   Stat field it changes (`--json` for one JSON event per line, `--no-color` for plain;
+//!   `--scenario servers` for servers registering and their session ending).
 
 use ch01_znode::shell::repl::{run, transcript};
 use ch01_znode::shell::{Backend, LocalBackend, Shell};
-use ch01_znode::trace::{fixed_shell, seed_trace};
+use ch01_znode::trace::{fixed_shell, scenario_trace, SCENARIOS};
 use clap::Parser;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -30,6 +31,9 @@ struct Args {
     /// Never color the trace (it is plain anyway when not printed to a terminal).
     #[arg(long)]
     no_color: bool,
+    /// With --trace: which session to replay (`seed`, the course's session, or `servers`).
+    #[arg(long, default_value = "seed")]
+    scenario: String,
     /// Accepted for uniformity with the other chapters; this chapter has no randomness.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -63,8 +67,17 @@ fn main() -> ExitCode {
 
 fn print_trace(args: &Args) -> io::Result<()> {
     let color = !args.no_color && io::stdout().is_terminal();
+    let Some(events) = scenario_trace(&args.scenario) else {
+        let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
+        let message = format!(
+            "no scenario {:?}; try one of {}",
+            args.scenario,
+            names.join(", ")
+        );
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    };
     let mut out = io::stdout().lock();
-    for event in seed_trace() {
+    for event in events {
         if args.json {
             let json = serde_json::to_string(&event).map_err(io::Error::other)?;
             writeln!(out, "{json}")?;

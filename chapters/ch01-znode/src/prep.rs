@@ -18,7 +18,7 @@
 //!
 //! Upstream keeps a queue of not-yet-applied changes (`outstandingChanges`, one
 //! `ChangeRecord` per touched path) so it can prep request *n+1* before request *n* is
-//! applied. Here [`Pending`] plays that role within one request (a multi); the tree itself is
+//! applied. Here `Pending` plays that role within one request (a multi); the tree itself is
 //! the applied state.
 
 use crate::acl::Acl;
@@ -300,18 +300,18 @@ fn prep_delete(
 // ANCHOR_END: prep_delete
 
 // ANCHOR: check_version
-/// `checkAndIncVersion`: -1 matches any version; the next version skips -1 when the
-/// counter wraps, so "-1 = any" never becomes a real version (ZOOKEEPER-4743).
+/// `checkAndIncVersion`: -1 matches any version, any other expected version must be the
+/// current one; the new version is the current one plus one, wrapping like a Java int.
+///
+/// A node set 2³² − 1 times therefore reaches version -1, which no conditional write can name
+/// (-1 means "any"). ZooKeeper 3.5–3.8 behave so; a fix that skips -1 (ZOOKEEPER-4743) is on
+/// upstream's main branch but in no release this book follows.
 fn check_and_inc_version(current: i32, expected: i32) -> Result<i32, ZkError> {
     match expected {
-        -1 => {}
-        e if e != current => return Err(ZkError::BadVersion),
-        _ => {}
+        -1 => Ok(current.wrapping_add(1)),
+        e if e != current => Err(ZkError::BadVersion),
+        _ => Ok(current.wrapping_add(1)),
     }
-    Ok(match current.wrapping_add(1) {
-        -1 => 0,
-        next => next,
-    })
 }
 // ANCHOR_END: check_version
 
@@ -348,10 +348,10 @@ mod tests {
     }
 
     #[test]
-    fn a_wrapping_version_skips_minus_one() {
-        // PrepRequestProcessor.checkAndIncVersion (ZOOKEEPER-4743).
+    fn a_version_wraps_like_a_java_int_and_can_reach_minus_one() {
+        // PrepRequestProcessor.checkAndIncVersion in 3.5-3.8: currentVersion + 1.
         assert_eq!(check_and_inc_version(i32::MAX, -1), Ok(i32::MIN));
-        assert_eq!(check_and_inc_version(-2, -1), Ok(0));
+        assert_eq!(check_and_inc_version(-2, -2), Ok(-1));
     }
 
     #[test]

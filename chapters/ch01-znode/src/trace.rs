@@ -50,6 +50,21 @@ pub const SEED_SESSION: &[&str] = &[
 ];
 // ANCHOR_END: seed
 
+// ANCHOR: servers
+/// Servers up and down: two servers register as ephemeral sequential nodes, then the session
+/// that holds them ends, and the closeSession txn takes them away.
+pub const SERVERS_SESSION: &[&str] = &[
+    "create /servers",
+    "create -e -s /servers/server- \"10.0.0.1:8080\"",
+    "create -e -s /servers/server- \"10.0.0.2:8080\"",
+    "ls -s /servers",
+    "quit",
+];
+// ANCHOR_END: servers
+
+/// The scenarios `--trace --scenario NAME` can replay.
+pub const SCENARIOS: &[(&str, &[&str])] = &[("seed", SEED_SESSION), ("servers", SERVERS_SESSION)];
+
 /// 2026-01-01 00:00:00 UTC, where the fixed clock starts.
 pub const FIXED_CLOCK_START_MS: i64 = 1_767_225_600_000;
 
@@ -268,4 +283,10 @@ pub fn trace_commands(shell: &mut Shell<LocalBackend>, commands: &[&str]) -> Vec
 /// The seed session's trace.
 pub fn seed_trace() -> Vec<Event> {
     trace_commands(&mut fixed_shell(), SEED_SESSION)
+}
+
+/// The trace of a named scenario (see [`SCENARIOS`]), if there is one by that name.
+pub fn scenario_trace(name: &str) -> Option<Vec<Event>> {
+    let (_, commands) = SCENARIOS.iter().find(|(n, _)| *n == name)?;
+    Some(trace_commands(&mut fixed_shell(), commands))
 }

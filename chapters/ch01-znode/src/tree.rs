@@ -115,7 +115,9 @@ pub struct Applied {
 /// The znode tree (`DataTree`).
 #[derive(Clone, Debug)]
 pub struct DataTree {
-    nodes: HashMap<String, DataNode>,
+    /// Boxed, as ZooKeeper's map holds references: a hash table runs up to half empty after it
+    /// grows, and an empty slot then costs 24 bytes instead of a whole node's.
+    nodes: HashMap<Box<str>, Box<DataNode>>,
     /// session → its ephemeral paths, so a closing session can find them.
     ephemerals: BTreeMap<SessionId, BTreeSet<String>>,
     /// Interns ACL lists so a million nodes with the default ACL share one allocation.
@@ -159,7 +161,7 @@ impl DataTree {
         let empty = || Some(Vec::new().into_boxed_slice());
         for path in SPECIAL_PATHS {
             let node = DataNode::new(empty(), open.clone(), StatPersisted::default());
-            tree.nodes.insert(path.to_string(), node);
+            tree.nodes.insert(path.into(), Box::new(node));
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
                     p.children.insert(name.into());
@@ -197,7 +199,7 @@ impl DataTree {
 
     /// The node at `path`, for prep and for tests.
     pub fn node(&self, path: &str) -> Option<&DataNode> {
-        self.nodes.get(path)
+        self.nodes.get(path).map(|n| &**n)
     }
 
     /// The ephemeral paths `session` owns, sorted.
@@ -210,7 +212,7 @@ impl DataTree {
 
     /// Every path in the tree, sorted.
     pub fn paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.nodes.keys().cloned().collect();
+        let mut paths: Vec<String> = self.nodes.keys().map(|k| k.to_string()).collect();
         paths.sort();
         paths
     }
@@ -231,7 +233,7 @@ impl DataTree {
     }
 
     fn lookup(&self, path: &str) -> Result<&DataNode, ZkError> {
-        self.nodes.get(path).ok_or(ZkError::NoNode)
+        self.nodes.get(path).map(|n| &**n).ok_or(ZkError::NoNode)
     }
 
     // ---- reads ------------------------------------------------------------------------
@@ -395,7 +397,7 @@ impl DataTree {
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
         let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
         let client_stat = self.copy_stat(&node);
-        self.nodes.insert(path.to_string(), node);
+        self.nodes.insert(path.into(), Box::new(node));
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
                 .entry(session)

@@ -2,7 +2,7 @@
 //! Both are snapshots the book includes.
 
 use ch01_znode::shell::repl::transcript;
-use ch01_znode::trace::{fixed_shell, seed_trace, SEED_SESSION};
+use ch01_znode::trace::{fixed_shell, scenario_trace, seed_trace, SEED_SESSION};
 
 #[test]
 fn the_seed_session_prints_what_zkcli_prints() {
@@ -39,4 +39,13 @@ fn the_seed_trace_as_json_is_one_object_per_event() {
 #[test]
 fn replaying_the_seed_twice_gives_the_same_trace() {
     assert_eq!(seed_trace(), seed_trace());
+}
+
+#[test]
+fn a_closing_session_takes_its_servers_away() {
+    let events = scenario_trace("servers").expect("the servers scenario exists");
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    insta::with_settings!({omit_expression => true}, {
+        insta::assert_snapshot!("servers_trace", text);
+    });
 }

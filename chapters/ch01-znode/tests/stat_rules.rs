@@ -485,3 +485,31 @@ fn all_children_number_counts_descendants_not_the_node() {
     assert_eq!(zk.0.tree.get_all_children_number("/a"), Ok(2));
     assert_eq!(zk.0.tree.get_all_children_number("/"), Ok(6));
 }
+
+#[test]
+fn a_multi_may_hold_only_create_delete_set_data_and_check() {
+    // MultiOperationRecord decodes only those op types; anything else does not unmarshal.
+    let mut zk = Zk::new();
+    let ops = vec![
+        Request::Create {
+            path: "/a".into(),
+            data: None,
+            acl: Acl::open_unsafe(),
+            mode: CreateMode::Persistent,
+        },
+        Request::CloseSession,
+    ];
+    let result = zk.run(ALICE, Request::Multi(ops));
+    assert_eq!(result.err(), Some(ZkError::MarshallingError));
+    assert!(zk.0.tree.node("/a").is_none(), "nothing applied");
+}
+
+#[test]
+fn an_empty_multi_is_allowed_and_takes_a_zxid() {
+    let mut zk = Zk::new();
+    let (txn, applied) = zk.0.submit(ALICE, 0, &Request::Multi(vec![]));
+    assert_eq!(
+        (txn.zxid, applied.result),
+        (Zxid(1), TxnResult::Multi(vec![]))
+    );
+}

@@ -38,6 +38,7 @@
 //!   `-w`, `addWatch`, `removewatches` and `printwatches`.
 //! - [`trace`], [`render`]: the chapter's `Event` and its plain, coloured and JSON lines.
 //! - [`demo`]: the seed's two-client demo that `--trace` replays.
+//! - [`diagram`]: the same trace as an SVG sequence diagram, for the book.
 //! - [`labs`]: servers up/down, configuration push, and the burst exercise.
 //!
 //! # How it differs from ZooKeeper
@@ -46,9 +47,13 @@
 //! `server.watch.PathParentIterator`. There the watcher is the connection object (`ServerCnxn`)
 //! and firing a watch writes to its socket; here the watcher is a [`SessionId`] and firing a
 //! watch returns a [`event::Delivery`] for whoever owns the sockets. Watchers are kept in
-//! ordered sets so every run delivers in the same order.
+//! ordered sets so every run delivers in the same order. When one session mixes modes on one
+//! path we follow 3.9 (`WatchStats`: a set of modes, removed one by one); 3.8 kept one mode
+//! per path and table, the last one registered. Every zkCli text was checked against zkCli 3.8
+//! (`tests/zkcli_compat.rs`).
 
 pub mod demo;
+pub mod diagram;
 pub mod event;
 pub mod labs;
 pub mod manager;

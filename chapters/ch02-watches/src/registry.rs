@@ -205,7 +205,7 @@ impl WatchRegistry {
         check_path(path)?;
         let before = self.held(session, path);
         let standard = Some(WatcherMode::Standard);
-        match watcher_type {
+        let removed = match watcher_type {
             WatcherType::Children => self.child_watches.remove_watch(path, session, standard),
             WatcherType::Data => self.data_watches.remove_watch(path, session, standard),
             WatcherType::Persistent => {
@@ -222,16 +222,16 @@ impl WatchRegistry {
                 self.data_watches.remove_watch(path, session, None) || child
             }
         };
-        let after = self.held(session, path);
-        let removed = before.removed_since(after);
-        match removed.is_empty() {
-            true => Err(ZkError::NoWatcher),
-            false => Ok(removed),
+        match removed {
+            true => Ok(before.removed_since(self.held(session, path))),
+            false => Err(ZkError::NoWatcher),
         }
     }
     // ANCHOR_END: remove_watches
 
-    /// The session's connection closed: forget all its watches (`DataTree.removeCnxn`).
+    /// The session's connection closed — because the session ended, or just the socket: forget
+    /// all its watches (`DataTree.removeCnxn`). A client that reconnects to a live session sends
+    /// them back with `SetWatches`.
     pub fn close_session(&mut self, session: SessionId) {
         self.data_watches.remove_watcher(session);
         self.child_watches.remove_watcher(session);
@@ -316,8 +316,8 @@ impl WatchRegistry {
         Held {
             data: data.has(WatcherMode::Standard),
             child: child.has(WatcherMode::Standard),
-            persistent: data.has(WatcherMode::Persistent)
-                || data.has(WatcherMode::PersistentRecursive),
+            persistent: data.has(WatcherMode::Persistent),
+            recursive: data.has(WatcherMode::PersistentRecursive),
         }
     }
 }
@@ -329,6 +329,7 @@ struct Held {
     data: bool,
     child: bool,
     persistent: bool,
+    recursive: bool,
 }
 
 impl Held {
@@ -339,7 +340,7 @@ impl Held {
             (self.data && !after.data, EventType::DataWatchRemoved),
             (self.child && !after.child, EventType::ChildWatchRemoved),
             (
-                self.persistent && !after.persistent,
+                (self.persistent && !after.persistent) || (self.recursive && !after.recursive),
                 EventType::PersistentWatchRemoved,
             ),
         ]

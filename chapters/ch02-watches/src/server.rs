@@ -130,6 +130,12 @@ impl WatchServer {
         written
     }
 
+    /// `session`'s connection dropped but the session lives on (it may reconnect before it
+    /// expires): its watches go with the connection, its ephemerals stay.
+    pub fn connection_lost(&mut self, session: SessionId) {
+        self.watches.close_session(session);
+    }
+
     /// A reconnecting `session` re-sends its watches (`SetWatches2`).
     pub fn set_watches(&mut self, session: SessionId, request: &SetWatches) -> Vec<Delivery> {
         let tree = &self.standalone.tree;

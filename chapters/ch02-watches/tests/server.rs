@@ -178,3 +178,49 @@ fn a_watch_on_a_malformed_path_is_bad_arguments() {
     );
     assert_eq!(server.watches().size(), 0);
 }
+
+#[test]
+fn set_watches_on_reconnect_fires_what_the_client_missed() {
+    // client-protocol.md §11: B saw zxid 0x3; /sanguo changed at a later zxid, so its data
+    // watch fires NodeDataChanged at once; /other did not, so its watch is registered again.
+    let (mut server, a, b) = two_clients();
+    server.submit(a, 0, &create("/other", CreateMode::Persistent));
+    let seen = server.tree().stat("/other").unwrap().mzxid;
+    server.submit(a, 0, &set("/sanguo", "changed while B was away"));
+    let request = ch02_watches::SetWatches {
+        relative_zxid: seen,
+        data_watches: vec!["/sanguo".into(), "/other".into()],
+        ..Default::default()
+    };
+    let fired: Vec<_> = server
+        .set_watches(b, &request)
+        .into_iter()
+        .map(|d| {
+            (
+                d.watcher,
+                d.event.event_type,
+                d.event.path.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [(b, EventType::NodeDataChanged, "/sanguo".to_string())]
+    );
+    assert_eq!(
+        told(&mut server, a, &set("/other", "now")),
+        ["0x2 NodeDataChanged /other"]
+    );
+}
+
+#[test]
+fn a_lost_connection_drops_the_watches_but_keeps_the_ephemerals() {
+    // DataTree.removeCnxn runs when the socket closes; the session (and its ephemerals) lives
+    // until it expires or is closed. The client re-sends its watches with SetWatches.
+    let (mut server, a, b) = two_clients();
+    server.submit(b, 0, &create("/sanguo/b", CreateMode::Ephemeral));
+    server.get_data(b, "/sanguo", true).unwrap();
+    server.connection_lost(b);
+    assert!(told(&mut server, a, &set("/sanguo", "unheard")).is_empty());
+    assert!(server.tree().stat("/sanguo/b").is_ok());
+}

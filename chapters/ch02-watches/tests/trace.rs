@@ -63,3 +63,28 @@ fn json_is_one_object_per_event() {
 fn the_replay_is_deterministic() {
     assert_eq!(replay(SEED_DEMO), replay(SEED_DEMO));
 }
+
+/// The diagram in the book, re-rendered from the same run. To accept a change:
+/// `KEEPER_BLESS=1 cargo test -p ch02-watches --test trace`, then look at it.
+#[test]
+fn seed_demo_diagram() {
+    let (_, trace) = replay(SEED_DEMO);
+    let fresh = ch02_watches::diagram::svg(
+        "ch02: B watches /sanguo, A changes it (cargo run -p ch02-watches -- --trace)",
+        &trace,
+    );
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../book/src/diagrams/ch02-seed-demo.svg"
+    );
+    if std::env::var_os("KEEPER_BLESS").is_some() {
+        std::fs::write(path, &fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}; run with KEEPER_BLESS=1 to create it"));
+    assert!(
+        committed == fresh,
+        "{path} is not the run the snapshot shows; rerun with KEEPER_BLESS=1 and review it"
+    );
+}

@@ -410,6 +410,29 @@ mod remove_watches {
     }
 
     #[test]
+    fn removing_the_persistent_mode_keeps_a_recursive_watch_on_the_same_path() {
+        // 3.9 WatchStats: modes on one path are removed one by one. Found by tests/model.rs.
+        let mut registry = WatchRegistry::default();
+        registry
+            .add_watch(A, "/x", AddWatchMode::PersistentRecursive)
+            .unwrap();
+        registry
+            .add_watch(A, "/x", AddWatchMode::Persistent)
+            .unwrap();
+        assert_eq!(
+            registry.remove_watches(A, "/x", WatcherType::Persistent),
+            Ok(vec![PersistentWatchRemoved])
+        );
+        assert_eq!(
+            fire(&mut registry, set("/x/y")),
+            ["0xa NodeDataChanged /x/y"]
+        );
+        assert!(fire(&mut registry, create("/x/z"))
+            .iter()
+            .all(|told| !told.contains("NodeChildrenChanged")));
+    }
+
+    #[test]
     fn check_watches_answers_without_removing() {
         // FinalRequestProcessor checkWatches: NoWatcher when containsWatcher is false.
         let mut registry = WatchRegistry::default();

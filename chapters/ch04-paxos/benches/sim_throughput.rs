@@ -45,16 +45,8 @@ impl Process for Passer {
         let next = self.id % self.n + 1;
         match input {
             // Each node starts four tokens, so 20 are in flight at once.
-            Input::Start => (0..4)
-                .map(|k| Output::Send {
-                    to: next,
-                    msg: Token(k),
-                })
-                .collect(),
-            Input::Receive { msg, .. } => vec![Output::Send {
-                to: next,
-                msg: Token(msg.0 + 1),
-            }],
+            Input::Start => (0..4).map(|k| Output::Send { to: next, msg: Token(k) }).collect(),
+            Input::Receive { msg, .. } => vec![Output::Send { to: next, msg: Token(msg.0 + 1) }],
             Input::Timeout(_) => Vec::new(),
         }
     }
@@ -65,11 +57,7 @@ impl Process for Passer {
 
 fn main() {
     let n = 5;
-    let net = Network {
-        latency_min_ms: 1,
-        latency_max_ms: 5,
-        ..Network::default()
-    };
+    let net = Network { latency_min_ms: 1, latency_max_ms: 5, ..Network::default() };
     let nodes: Vec<Passer> = (1..=n).map(|id| Passer { id, n }).collect();
     let mut sim = Sim::new(7, net, nodes, |p: &Passer| Passer { id: p.id, n: p.n }).tracing(false);
     let start = Instant::now();
@@ -83,5 +71,25 @@ fn main() {
     println!(
         "sim_throughput: {delivered} messages delivered in {secs:.2}s = {:.2}M msgs/s",
         delivered as f64 / secs / 1e6
+    );
+
+    // Whole Paxos runs with random faults and the three safety invariants checked after every
+    // step: what one seed of the safety test costs.
+    let start = Instant::now();
+    let (mut seeds, mut steps, mut msgs) = (0u64, 0u64, 0u64);
+    while start.elapsed().as_secs_f64() < 2.0 {
+        let (sim, deadline) = ch04_paxos::scenarios::random(seeds);
+        let mut sim = sim.tracing(false);
+        sim.run_until(deadline).expect("Paxos is safe");
+        steps += sim.stats().steps;
+        msgs += sim.stats().delivered;
+        seeds += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "paxos_seeds: {seeds} random-fault runs in {secs:.2}s = {:.0} runs/s ({:.2}M steps/s, {:.2}M msgs/s, invariants on)",
+        seeds as f64 / secs,
+        steps as f64 / secs / 1e6,
+        msgs as f64 / secs / 1e6
     );
 }

@@ -3,6 +3,7 @@
 //! Runs one scenario in the simulator and prints its trace: coloured on a terminal, plain when
 //! piped or with `--no-color`, one JSON object per line with `--json`. `--svg FILE` also draws the
 //! run as a sequence diagram. `--step` is classroom mode: one event per press of Enter.
+//! `--faults FILE` adds a scenario script's crashes, partitions and network changes.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use ch04_paxos::multi;
 use ch04_paxos::scenarios::{self, SCENARIOS};
 use ch04_paxos::sim::render::{self, Filter};
-use ch04_paxos::sim::{svg, Millis, Process, Sim, Violation};
+use ch04_paxos::sim::{svg, Millis, Process, Scenario, Sim, Violation};
 use clap::Parser;
 
 /// Single-decree Paxos in a deterministic simulator.
@@ -41,6 +42,10 @@ struct Cli {
     /// Classroom mode: print one event, wait for Enter, repeat.
     #[arg(long)]
     step: bool,
+    /// Add the faults of this scenario script (`at 40 crash n3`, `at 50 partition n1 | n2 n3`,
+    /// `at 90 heal`, `at 0 drop 0.2`, `at 0 latency 5..15`...) to the scenario's own.
+    #[arg(long, value_name = "FILE")]
+    faults: Option<std::path::PathBuf>,
 }
 
 fn scenario_help() -> String {
@@ -71,10 +76,17 @@ fn main() -> ExitCode {
 
 /// Run `sim` to `deadline` (or step it by hand), print the trace, draw it if asked.
 fn run<P: Process>(mut sim: Sim<P>, deadline: Millis, cli: &Cli) -> ExitCode {
-    let filter = Filter {
-        sends: cli.sends,
-        ..Filter::default()
-    };
+    if let Some(path) = &cli.faults {
+        let added = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| Scenario::parse(&text))
+            .and_then(|faults| sim.try_schedule(faults));
+        if let Err(e) = added {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let filter = Filter { sends: cli.sends, ..Filter::default() };
     let outcome = if cli.step {
         step_by_hand(&mut sim, deadline, filter)
     } else {
@@ -120,6 +132,10 @@ fn step_by_hand<P: Process>(
                 line.clear();
                 if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
                     return Ok(());
+                }
+                // On a terminal the reader's Enter ends the line; from a pipe, we do.
+                if !stdin.is_terminal() {
+                    println!();
                 }
             }
         }

@@ -10,9 +10,10 @@
 //!
 //! | Multi-Paxos (here)                      | Zab (ZooKeeper)                                      |
 //! |-----------------------------------------|------------------------------------------------------|
-//! | ballot, owned by the leader             | epoch, owned by the leader (`Leader.newEpoch`)       |
+//! | ballot: a round above all seen          | epoch: `max(acceptedEpoch of a quorum) + 1`          |
 //! | (ballot, slot)                          | zxid = (epoch, counter), shown as `0x..` hex         |
-//! | phase 1 once: Prepare / Promise + log   | election, then discovery and sync (`NEWLEADER`, `ACKEPOCH`) |
+//! | phase 1 once: `Prepare(ballot)`         | discovery: `LEADERINFO(new epoch)`                   |
+//! | `Promise` + everything accepted         | `ACKEPOCH` + the follower's last zxid, then sync     |
 //! | `Accept(ballot, slot, v)`               | `PROPOSAL(zxid, txn)`                                |
 //! | `Accepted(ballot, slot)`                | `ACK(zxid)`                                          |
 //! | `Commit(slot)` after a majority         | `COMMIT(zxid)` after a quorum of ACKs                |
@@ -45,16 +46,9 @@ pub enum MultiMsg {
     /// Phase 1a, once per leadership, for every slot.
     Prepare { ballot: Ballot },
     /// Phase 1b: a promise, with everything this acceptor accepted in any slot.
-    Promise {
-        ballot: Ballot,
-        accepted: Vec<(Slot, Ballot, Value)>,
-    },
+    Promise { ballot: Ballot, accepted: Vec<(Slot, Ballot, Value)> },
     /// Phase 2a for one slot (Zab: PROPOSAL).
-    Accept {
-        ballot: Ballot,
-        slot: Slot,
-        value: Value,
-    },
+    Accept { ballot: Ballot, slot: Slot, value: Value },
     /// Phase 2b for one slot, to the leader (Zab: ACK).
     Accepted { ballot: Ballot, slot: Slot },
     /// The slot's value is chosen (Zab: COMMIT).
@@ -70,11 +64,9 @@ impl fmt::Display for MultiMsg {
             MultiMsg::Promise { ballot, accepted } => {
                 write!(f, "Promise {ballot} ({} accepted)", accepted.len())
             }
-            MultiMsg::Accept {
-                ballot,
-                slot,
-                value,
-            } => write!(f, "Accept {ballot} slot {slot} {value}"),
+            MultiMsg::Accept { ballot, slot, value } => {
+                write!(f, "Accept {ballot} slot {slot} {value}")
+            }
             MultiMsg::Accepted { ballot, slot } => write!(f, "Accepted {ballot} slot {slot}"),
             MultiMsg::Commit { slot, value } => write!(f, "Commit slot {slot} {value}"),
         }
@@ -105,10 +97,9 @@ pub enum MultiNote {
 impl fmt::Display for MultiNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MultiNote::Leading { ballot } => write!(
-                f,
-                "leading with ballot {ballot}: phase 1 done for every slot"
-            ),
+            MultiNote::Leading { ballot } => {
+                write!(f, "leading with ballot {ballot}: phase 1 done for every slot")
+            }
             MultiNote::Proposed { slot, value } => write!(f, "slot {slot} := {value}"),
             MultiNote::Applied { slot, value } => write!(f, "applied slot {slot} {value}"),
         }
@@ -168,13 +159,7 @@ impl MultiPaxos {
     }
 
     fn broadcast(&self, msg: MultiMsg) -> Vec<Out> {
-        self.nodes
-            .iter()
-            .map(|n| Output::Send {
-                to: *n,
-                msg: msg.clone(),
-            })
-            .collect()
+        self.nodes.iter().map(|n| Output::Send { to: *n, msg: msg.clone() }).collect()
     }
 
     /// Put a value in the next slot and send phase 2 for it.
@@ -182,15 +167,8 @@ impl MultiPaxos {
         let slot = self.next_slot;
         self.next_slot += 1;
         self.acks.insert(slot, (value.clone(), Vec::new()));
-        let mut out = vec![Output::Note(MultiNote::Proposed {
-            slot,
-            value: value.clone(),
-        })];
-        out.extend(self.broadcast(MultiMsg::Accept {
-            ballot: self.ballot,
-            slot,
-            value,
-        }));
+        let mut out = vec![Output::Note(MultiNote::Proposed { slot, value: value.clone() })];
+        out.extend(self.broadcast(MultiMsg::Accept { ballot: self.ballot, slot, value }));
         out
     }
 
@@ -205,22 +183,15 @@ impl MultiPaxos {
                 vec![]
             }
             // Only the leader takes requests (Zab: a follower forwards writes to the leader).
-            MultiMsg::Request(v) => vec![Output::Send {
-                to: self.leader,
-                msg: MultiMsg::Request(v),
-            }],
+            MultiMsg::Request(v) => {
+                vec![Output::Send { to: self.leader, msg: MultiMsg::Request(v) }]
+            }
             // Acceptor, phase 1b: one promise covers every slot; report all accepted slots.
             MultiMsg::Prepare { ballot } if ballot >= self.promised => {
                 self.promised = ballot;
-                let accepted = self
-                    .accepted
-                    .iter()
-                    .map(|(s, (b, v))| (*s, *b, v.clone()))
-                    .collect();
-                vec![Output::Send {
-                    to: from,
-                    msg: MultiMsg::Promise { ballot, accepted },
-                }]
+                let accepted =
+                    self.accepted.iter().map(|(s, (b, v))| (*s, *b, v.clone())).collect();
+                vec![Output::Send { to: from, msg: MultiMsg::Promise { ballot, accepted } }]
             }
             MultiMsg::Prepare { .. } => vec![],
             // Leader: a majority of promises makes it leader for every slot at once. (A real
@@ -242,17 +213,10 @@ impl MultiPaxos {
             }
             MultiMsg::Promise { .. } => vec![],
             // Acceptor, phase 2b: accept unless promised higher; acknowledge to the leader only.
-            MultiMsg::Accept {
-                ballot,
-                slot,
-                value,
-            } if ballot >= self.promised => {
+            MultiMsg::Accept { ballot, slot, value } if ballot >= self.promised => {
                 self.promised = ballot;
                 self.accepted.insert(slot, (ballot, value));
-                vec![Output::Send {
-                    to: from,
-                    msg: MultiMsg::Accepted { ballot, slot },
-                }]
+                vec![Output::Send { to: from, msg: MultiMsg::Accepted { ballot, slot } }]
             }
             MultiMsg::Accept { .. } => vec![],
             // Leader: the acknowledgement that makes a majority commits the slot.
@@ -302,9 +266,9 @@ impl Process for MultiPaxos {
     fn step(&mut self, input: Input<MultiMsg, NoTimer>) -> Vec<Out> {
         match input {
             // The leader runs phase 1 once, for its ballot and every slot.
-            Input::Start if self.id == self.leader => self.broadcast(MultiMsg::Prepare {
-                ballot: self.ballot,
-            }),
+            Input::Start if self.id == self.leader => {
+                self.broadcast(MultiMsg::Prepare { ballot: self.ballot })
+            }
             Input::Start => vec![],
             Input::Receive { from, msg } => self.on_message(from, msg),
             Input::Timeout(t) => match t {},
@@ -323,26 +287,19 @@ impl Process for MultiPaxos {
 /// The `multi` scenario: n1 leads n1..n3; a client sends three writes, one to a follower.
 pub fn scenario(seed: u64) -> Sim<MultiPaxos> {
     let nodes: Vec<NodeId> = vec![1, 2, 3];
-    let procs = nodes
-        .iter()
-        .map(|id| MultiPaxos::new(*id, nodes.clone(), 1))
-        .collect();
-    let request = |v: &str| Input::Receive {
-        from: 0,
-        msg: MultiMsg::Request(Value::new(v)),
-    };
-    let writes = Scenario::new()
-        .inject(5, 1, request("x=1"))
-        .inject(30, 1, request("y=2"))
-        .inject(32, 2, request("x=3"));
+    let procs = nodes.iter().map(|id| MultiPaxos::new(*id, nodes.clone(), 1)).collect();
+    let request = |v: &str| Input::Receive { from: 0, msg: MultiMsg::Request(Value::new(v)) };
+    let writes = Scenario::new().inject(5, 1, request("x=1")).inject(30, 1, request("y=2")).inject(
+        32,
+        2,
+        request("x=3"),
+    );
     // Nothing to recover: this bridge does not model crashes.
     Sim::new(seed, Network::default(), procs, |p: &MultiPaxos| {
         MultiPaxos::new(p.id, p.nodes.clone(), p.leader)
     })
     .with_scenario(writes)
-    .replay_command(format!(
-        "cargo run -p ch04-paxos -- --trace --scenario multi --seed {seed}"
-    ))
+    .replay_command(format!("cargo run -p ch04-paxos -- --trace --scenario multi --seed {seed}"))
 }
 
 #[cfg(test)]
@@ -361,13 +318,7 @@ mod tests {
             .trace()
             .iter()
             .filter(|e| {
-                matches!(
-                    &e.event,
-                    crate::sim::Event::Deliver {
-                        msg: MultiMsg::Prepare { .. },
-                        ..
-                    }
-                )
+                matches!(&e.event, crate::sim::Event::Deliver { msg: MultiMsg::Prepare { .. }, .. })
             })
             .count();
         assert_eq!(prepares, 3, "phase 1 ran once, to each of the three nodes");
@@ -378,24 +329,15 @@ mod tests {
         let mut n = MultiPaxos::new(2, vec![1, 2, 3], 1);
         let commit = |slot, v: &str| Input::Receive {
             from: 1,
-            msg: MultiMsg::Commit {
-                slot,
-                value: Value::new(v),
-            },
+            msg: MultiMsg::Commit { slot, value: Value::new(v) },
         };
         assert_eq!(n.step(commit(2, "b")), []);
         let out = n.step(commit(1, "a"));
         assert_eq!(
             out,
             [
-                Output::Note(MultiNote::Applied {
-                    slot: 1,
-                    value: Value::new("a")
-                }),
-                Output::Note(MultiNote::Applied {
-                    slot: 2,
-                    value: Value::new("b")
-                }),
+                Output::Note(MultiNote::Applied { slot: 1, value: Value::new("a") }),
+                Output::Note(MultiNote::Applied { slot: 2, value: Value::new("b") }),
             ]
         );
     }

@@ -10,42 +10,15 @@ use crate::sim::{Millis, Network, NodeId, Rng, Scenario, Sim};
 
 /// The scenario names `--scenario` accepts, with what each shows.
 pub const SCENARIOS: &[(&str, &str)] = &[
-    (
-        "basic",
-        "one proposer, three acceptors, a perfect network: the two phases",
-    ),
-    (
-        "competing",
-        "a second proposer finds a value already accepted and must adopt it",
-    ),
-    (
-        "acceptor-crash",
-        "one acceptor of three is down: a majority still decides",
-    ),
-    (
-        "majority-down",
-        "two acceptors of three are down: no decision, and no wrong one",
-    ),
-    (
-        "duel",
-        "two proposers with the same fixed retry timeout preempt each other forever",
-    ),
-    (
-        "duel-backoff",
-        "the same duel with randomized back-off: one proposer gets through",
-    ),
-    (
-        "lossy",
-        "two proposers, five acceptors, messages lost, duplicated and reordered",
-    ),
-    (
-        "random",
-        "random cluster and faults drawn from the seed (what the safety test runs)",
-    ),
-    (
-        "forgetful",
-        "the lab: random faults, and acceptors whose Promise hides what they accepted",
-    ),
+    ("basic", "one proposer, three acceptors, a perfect network: the two phases"),
+    ("competing", "a second proposer finds a value already accepted and must adopt it"),
+    ("acceptor-crash", "one acceptor of three is down: a majority still decides"),
+    ("majority-down", "two acceptors of three are down: no decision, and no wrong one"),
+    ("duel", "two proposers with the same fixed retry timeout preempt each other forever"),
+    ("duel-backoff", "the same duel with randomized back-off: one proposer gets through"),
+    ("lossy", "two proposers, three acceptors, messages lost, duplicated and reordered"),
+    ("random", "random cluster and faults drawn from the seed (what the safety test runs)"),
+    ("forgetful", "the lab: random faults, and acceptors whose Promise hides what they accepted"),
 ];
 
 /// A scenario ready to run.
@@ -63,33 +36,22 @@ pub fn build(name: &str, seed: u64) -> Result<Setup, String> {
         "competing" => competing(seed),
         "acceptor-crash" => acceptor_crash(seed),
         "majority-down" => majority_down(seed),
+        // ANCHOR: duels
         "duel" => duel(seed, Retry::Fixed(30)),
-        "duel-backoff" => duel(
-            seed,
-            Retry::Random {
-                min_ms: 20,
-                max_ms: 80,
-            },
-        ),
+        "duel-backoff" => duel(seed, Retry::Random { min_ms: 20, max_ms: 80 }),
+        // ANCHOR_END: duels
         "lossy" => lossy(seed),
         "random" => random(seed),
         "forgetful" => forgetful(seed),
         _ => {
             let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
-            return Err(format!(
-                "unknown scenario `{name}`; choose one of: {}",
-                names.join(", ")
-            ));
+            return Err(format!("unknown scenario `{name}`; choose one of: {}", names.join(", ")));
         }
     };
     let sim = sim.replay_command(format!(
         "cargo run -p ch04-paxos -- --trace --scenario {name} --seed {seed}"
     ));
-    Ok(Setup {
-        name: name.to_string(),
-        sim,
-        deadline,
-    })
+    Ok(Setup { name: name.to_string(), sim, deadline })
 }
 
 /// A proposer: node id, value, when it starts, how it retries.
@@ -97,29 +59,17 @@ pub type ProposerSpec = (NodeId, &'static str, Millis, Retry);
 
 /// Nodes for `proposers` and `acceptors` (a node may be both); every node is a learner.
 pub fn cluster(proposers: &[ProposerSpec], acceptors: &[NodeId], flaw: Option<Flaw>) -> Vec<Paxos> {
-    let mut ids: Vec<NodeId> = proposers
-        .iter()
-        .map(|p| p.0)
-        .chain(acceptors.iter().copied())
-        .collect();
+    let mut ids: Vec<NodeId> =
+        proposers.iter().map(|p| p.0).chain(acceptors.iter().copied()).collect();
     ids.sort_unstable();
     ids.dedup();
     ids.iter()
         .map(|id| {
-            let proposal = proposers
-                .iter()
-                .find(|p| p.0 == *id)
-                .map(|(_, v, start_ms, retry)| Proposal {
-                    value: Value::new(*v),
-                    start_ms: *start_ms,
-                    retry: *retry,
-                });
-            let config = Config {
-                acceptors: acceptors.to_vec(),
-                learners: ids.clone(),
-                proposal,
-                flaw,
-            };
+            let proposal = proposers.iter().find(|p| p.0 == *id).map(|(_, v, start_ms, retry)| {
+                Proposal { value: Value::new(*v), start_ms: *start_ms, retry: *retry }
+            });
+            let config =
+                Config { acceptors: acceptors.to_vec(), learners: ids.clone(), proposal, flaw };
             Paxos::new(*id, config)
         })
         .collect()
@@ -141,55 +91,35 @@ fn competing(seed: u64) -> (Sim<Paxos>, Millis) {
     // n1's Accepts are in flight when a partition cuts n1 and n3 off: only n3 accepts "a", so
     // nothing is chosen yet. After the heal, n2 runs a round of its own. n3's Promise reports
     // "a", and n2 must propose "a", not its own "b": it cannot know "a" was not chosen.
-    let nodes = cluster(
-        &[(1, "a", 0, PATIENT), (2, "b", 50, PATIENT)],
-        &[3, 4, 5],
-        None,
-    );
-    let faults = Scenario::new()
-        .partition(25, vec![vec![1, 3], vec![2, 4, 5]])
-        .heal(45);
-    (
-        simulate(seed, Network::default(), nodes).with_scenario(faults),
-        1_000,
-    )
+    let nodes = cluster(&[(1, "a", 0, PATIENT), (2, "b", 50, PATIENT)], &[3, 4, 5], None);
+    let faults = Scenario::new().partition(25, vec![vec![1, 3], vec![2, 4, 5]]).heal(45);
+    (simulate(seed, Network::default(), nodes).with_scenario(faults), 1_000)
 }
 
 fn acceptor_crash(seed: u64) -> (Sim<Paxos>, Millis) {
     let nodes = cluster(&[(1, "a", 0, PATIENT)], &[2, 3, 4], None);
     let faults = Scenario::new().crash(5, 4).restart(80, 4);
-    (
-        simulate(seed, Network::default(), nodes).with_scenario(faults),
-        1_000,
-    )
+    (simulate(seed, Network::default(), nodes).with_scenario(faults), 1_000)
 }
 
 fn majority_down(seed: u64) -> (Sim<Paxos>, Millis) {
     let nodes = cluster(&[(1, "a", 0, Retry::Fixed(60))], &[2, 3, 4], None);
     let faults = Scenario::new().crash(5, 3).crash(5, 4);
-    (
-        simulate(seed, Network::default(), nodes).with_scenario(faults),
-        200,
-    )
+    (simulate(seed, Network::default(), nodes).with_scenario(faults), 200)
 }
 
+// ANCHOR: duel
 fn duel(seed: u64, retry: Retry) -> (Sim<Paxos>, Millis) {
     // n2 starts 15ms after n1. With a fixed 30ms retry, each Prepare lands between the other's
     // Prepare and its Accept: every Accept meets a higher promise.
     let nodes = cluster(&[(1, "a", 0, retry), (2, "b", 15, retry)], &[3, 4, 5], None);
-    (simulate(seed, Network::default(), nodes), 150)
+    (simulate(seed, Network::default(), nodes), 95)
 }
+// ANCHOR_END: duel
 
 fn lossy(seed: u64) -> (Sim<Paxos>, Millis) {
-    let retry = Retry::Random {
-        min_ms: 40,
-        max_ms: 120,
-    };
-    let nodes = cluster(
-        &[(1, "a", 0, retry), (2, "b", 10, retry)],
-        &[3, 4, 5, 6, 7],
-        None,
-    );
+    let retry = Retry::Random { min_ms: 40, max_ms: 120 };
+    let nodes = cluster(&[(1, "a", 0, retry), (2, "b", 10, retry)], &[3, 4, 5], None);
     let net = Network {
         latency_min_ms: 5,
         latency_max_ms: 15,
@@ -197,6 +127,7 @@ fn lossy(seed: u64) -> (Sim<Paxos>, Millis) {
         duplicate: 0.1,
         reorder: 0.2,
         reorder_delay_ms: 30,
+        fifo: false,
     };
     (simulate(seed, net, nodes), 2_000)
 }
@@ -234,10 +165,7 @@ pub fn random_parts(
         if proposers.iter().all(|p| p.0 != id) {
             let retry = if r.chance(0.7) {
                 let lo = r.between(20, 60);
-                Retry::Random {
-                    min_ms: lo,
-                    max_ms: lo + r.between(10, 80),
-                }
+                Retry::Random { min_ms: lo, max_ms: lo + r.between(10, 80) }
             } else {
                 Retry::Fixed(r.between(20, 100))
             };
@@ -252,6 +180,8 @@ pub fn random_parts(
         duplicate: r.between(0, 20) as f64 / 100.0,
         reorder: r.between(0, 30) as f64 / 100.0,
         reorder_delay_ms: 40,
+        // Paxos needs no ordering from the network: let everything overtake everything.
+        fifo: false,
     };
     let nodes = cluster(&proposers, &acceptors, flaw);
     let all: Vec<NodeId> = nodes.iter().map(crate::sim::Process::id).collect();

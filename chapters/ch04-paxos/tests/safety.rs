@@ -11,6 +11,7 @@ use ch04_paxos::sim::{check_seeds, Network, Scenario, Sim};
 
 const SEEDS: u64 = 10_000;
 
+// ANCHOR: safety
 #[test]
 fn no_two_learners_disagree_and_chosen_stays_chosen_over_10000_faulty_runs() {
     let build = |seed| {
@@ -24,6 +25,7 @@ fn no_two_learners_disagree_and_chosen_stays_chosen_over_10000_faulty_runs() {
         Err(v) => panic!("{v}"),
     }
 }
+// ANCHOR_END: safety
 
 #[test]
 fn the_random_runs_really_exercise_faults_and_competition() {
@@ -45,14 +47,8 @@ fn the_random_runs_really_exercise_faults_and_competition() {
         }));
     }
     assert!(decided > 800, "{decided} of 1000 runs decided");
-    assert!(
-        lossy > 500 && duplicated > 300,
-        "{lossy} lossy, {duplicated} with duplicates"
-    );
-    assert!(
-        outvoted > 100,
-        "{outvoted} runs where some proposer's value lost"
-    );
+    assert!(lossy > 500 && duplicated > 300, "{lossy} lossy, {duplicated} with duplicates");
+    assert!(outvoted > 100, "{outvoted} runs where some proposer's value lost");
 }
 
 fn everyone_learned(sim: &Sim<Paxos>) -> bool {
@@ -62,21 +58,14 @@ fn everyone_learned(sim: &Sim<Paxos>) -> bool {
 #[test]
 fn without_faults_every_learner_learns_even_with_competing_proposers() {
     // Liveness needs the duel broken: randomized back-off (drawn by the simulator's RNG).
-    let retry = Retry::Random {
-        min_ms: 20,
-        max_ms: 80,
-    };
+    let retry = Retry::Random { min_ms: 20, max_ms: 80 };
     for seed in 0..500 {
         let nodes = cluster(
             &[(1, "a", 0, retry), (2, "b", 3, retry), (3, "c", 7, retry)],
             &[3, 4, 5],
             None,
         );
-        let net = Network {
-            latency_min_ms: 1,
-            latency_max_ms: 12,
-            ..Network::default()
-        };
+        let net = Network { latency_min_ms: 1, latency_max_ms: 12, ..Network::default() };
         let mut sim = simulate(seed, net, nodes).tracing(false);
         assert!(
             sim.run_until_condition(10_000, everyone_learned).unwrap(),
@@ -96,15 +85,11 @@ fn a_distinguished_proposer_gets_a_value_chosen_despite_loss_and_a_minority_cras
             drop: 0.2,
             duplicate: 0.1,
             reorder: 0.2,
-            reorder_delay_ms: 40,
+            ..Network::default()
         };
         let faults = Scenario::new().crash(15, 5);
-        let mut sim = simulate(seed, net, nodes)
-            .tracing(false)
-            .with_scenario(faults);
-        let decided = sim
-            .run_until_condition(20_000, |s| s.node(1).learned().is_some())
-            .unwrap();
+        let mut sim = simulate(seed, net, nodes).tracing(false).with_scenario(faults);
+        let decided = sim.run_until_condition(20_000, |s| s.node(1).learned().is_some()).unwrap();
         assert!(decided, "seed {seed}: the proposer never learned");
     }
 }
@@ -113,14 +98,8 @@ fn a_distinguished_proposer_gets_a_value_chosen_despite_loss_and_a_minority_cras
 fn the_duel_with_fixed_timeouts_never_decides() {
     let mut setup = scenarios::build("duel", 1).unwrap();
     setup.sim.run_until(5_000).unwrap();
-    assert!(
-        setup.sim.nodes().all(|n| n.learned().is_none()),
-        "the duel is a livelock"
-    );
-    assert!(
-        setup.sim.node(1).durable().round > 100,
-        "both proposers keep raising their ballots"
-    );
+    assert!(setup.sim.nodes().all(|n| n.learned().is_none()), "the duel is a livelock");
+    assert!(setup.sim.node(1).durable().round > 100, "both proposers keep raising their ballots");
 }
 
 #[test]
@@ -128,10 +107,7 @@ fn the_duel_with_randomized_backoff_decides_on_every_seed() {
     for seed in 0..1_000 {
         let mut setup = scenarios::build("duel-backoff", seed).unwrap();
         let sim = &mut setup.sim;
-        assert!(
-            sim.run_until_condition(10_000, everyone_learned).unwrap(),
-            "seed {seed}"
-        );
+        assert!(sim.run_until_condition(10_000, everyone_learned).unwrap(), "seed {seed}");
     }
 }
 

@@ -25,10 +25,7 @@ fn check_diagram(name: &str, fresh: &str) {
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with KEEPER_BLESS=1 to create it",
-            path.display()
-        )
+        panic!("{}: {e}; run with KEEPER_BLESS=1 to create it", path.display())
     });
     assert!(
         committed == fresh,
@@ -106,15 +103,9 @@ fn lab_4_1_a_forgetful_acceptor_lets_two_learners_disagree() {
     });
     let mut replay = scenarios::build("forgetful", v.seed).unwrap();
     let again = replay.sim.run_until(replay.deadline).unwrap_err();
-    assert_eq!(
-        again.message, v.message,
-        "the replay command shows the same disagreement"
-    );
+    assert_eq!(again.message, v.message, "the replay command shows the same disagreement");
     let title = format!("ch04 lab 4.1: forgetful acceptors (seed {})", v.seed);
-    check_diagram(
-        "lab-forgetful",
-        &svg::render(&title, &replay.sim.ids(), replay.sim.trace()),
-    );
+    check_diagram("lab-forgetful", &svg::render(&title, &replay.sim.ids(), replay.sim.trace()));
 }
 
 #[test]
@@ -122,10 +113,8 @@ fn the_json_trace_has_one_object_per_event_and_matches_the_plain_one() {
     let mut setup = scenarios::build("basic", 1).unwrap();
     setup.sim.run_until(setup.deadline).unwrap();
     let json = render::json_lines(setup.sim.trace());
-    let events: Vec<serde_json::Value> = json
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events: Vec<serde_json::Value> =
+        json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(events.len(), setup.sim.trace().len());
     let first_promise = events
         .iter()

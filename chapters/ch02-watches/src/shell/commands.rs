@@ -69,7 +69,8 @@ fn words(
 
 // ANCHOR: add_watch
 /// AddWatchCommand: `addWatch [-m mode] path`. A bad mode prints the usage; a bad path the
-/// client's path message (3.8's zkCli dies with a stack trace there instead).
+/// client's path message (3.8's zkCli dies with a stack trace there instead). A bare
+/// `addWatch` is always `PERSISTENT_RECURSIVE` (3.8's zkCli keeps the last `-m` it was given).
 fn add_watch(clients: &mut Clients, args: &[String]) -> Result<Vec<Line>, String> {
     let w = words(args, &[('m', true)], |n| n == 2)?;
     let mode = match w.value('m') {

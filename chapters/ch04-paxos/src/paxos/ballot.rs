@@ -62,14 +62,8 @@ mod tests {
 
     #[test]
     fn ballots_order_by_round_then_by_node() {
-        assert!(
-            Ballot::new(1, 2) < Ballot::new(2, 1),
-            "a higher round wins whatever the node"
-        );
-        assert!(
-            Ballot::new(3, 1) < Ballot::new(3, 2),
-            "equal rounds: the higher node id wins"
-        );
+        assert!(Ballot::new(1, 2) < Ballot::new(2, 1), "a higher round wins whatever the node");
+        assert!(Ballot::new(3, 1) < Ballot::new(3, 2), "equal rounds: the higher node id wins");
         assert!(Ballot::ZERO < Ballot::new(1, 1));
         assert_eq!(Ballot::new(3, 2).to_string(), "3.2");
     }

@@ -17,12 +17,10 @@ use crate::sim::{NodeId, Process, Sim};
 
 /// Add the three safety invariants to `sim`.
 pub fn check_safety(sim: Sim<Paxos>) -> Sim<Paxos> {
-    sim.invariant("agreement", agreement)
-        .invariant("validity", validity)
-        .invariant("stability", {
-            let mut history = History::default();
-            move |sim: &Sim<Paxos>| history.check(sim)
-        })
+    sim.invariant("agreement", agreement).invariant("validity", validity).invariant("stability", {
+        let mut history = History::default();
+        move |sim: &Sim<Paxos>| history.check(sim)
+    })
 }
 
 // ANCHOR: agreement
@@ -33,11 +31,9 @@ pub fn agreement(sim: &Sim<Paxos>) -> Result<(), String> {
         return Ok(());
     };
     match learned.find(|(_, w)| *w != v) {
-        Some((other, w)) => Err(format!(
-            "n{} learned {v} but n{} learned {w}",
-            first.id(),
-            other.id()
-        )),
+        Some((other, w)) => {
+            Err(format!("n{} learned {v} but n{} learned {w}", first.id(), other.id()))
+        }
         None => Ok(()),
     }
 }
@@ -45,15 +41,9 @@ pub fn agreement(sim: &Sim<Paxos>) -> Result<(), String> {
 
 /// A learned value was proposed by someone.
 pub fn validity(sim: &Sim<Paxos>) -> Result<(), String> {
-    let proposed: Vec<&Value> = sim
-        .nodes()
-        .filter_map(|n| n.config().proposal.as_ref().map(|p| &p.value))
-        .collect();
-    match sim.nodes().find_map(|n| {
-        n.learned()
-            .filter(|v| !proposed.contains(v))
-            .map(|v| (n, v))
-    }) {
+    let proposed: Vec<&Value> =
+        sim.nodes().filter_map(|n| n.config().proposal.as_ref().map(|p| &p.value)).collect();
+    match sim.nodes().find_map(|n| n.learned().filter(|v| !proposed.contains(v)).map(|v| (n, v))) {
         Some((n, v)) => Err(format!("n{} learned {v}, which nobody proposed", n.id())),
         None => Ok(()),
     }
@@ -73,15 +63,9 @@ impl History {
         let quorum = any.config().quorum();
         for n in sim.nodes() {
             if let Some((b, v)) = &n.durable().accepted {
-                let entry = self
-                    .accepted
-                    .entry(*b)
-                    .or_insert_with(|| (v.clone(), Vec::new()));
+                let entry = self.accepted.entry(*b).or_insert_with(|| (v.clone(), Vec::new()));
                 if entry.0 != *v {
-                    return Err(format!(
-                        "ballot {b} carried two values, {} and {v}",
-                        entry.0
-                    ));
+                    return Err(format!("ballot {b} carried two values, {} and {v}", entry.0));
                 }
                 if !entry.1.contains(&n.id()) {
                     entry.1.push(n.id());
@@ -89,34 +73,23 @@ impl History {
             }
         }
         // The lowest ballot a majority accepted: its value is the chosen one.
-        let Some((chosen_at, (chosen, _))) = self
-            .accepted
-            .iter()
-            .find(|(_, (_, who))| who.len() >= quorum)
+        let Some((chosen_at, (chosen, _))) =
+            self.accepted.iter().find(|(_, (_, who))| who.len() >= quorum)
         else {
             return match sim.nodes().find(|n| n.learned().is_some()) {
                 Some(n) => Err(format!("n{} learned a value no majority accepted", n.id())),
                 None => Ok(()),
             };
         };
-        if let Some((b, (v, _))) = self
-            .accepted
-            .range(chosen_at..)
-            .find(|(_, (v, _))| v != chosen)
+        if let Some((b, (v, _))) = self.accepted.range(chosen_at..).find(|(_, (v, _))| v != chosen)
         {
             return Err(format!(
                 "{chosen} was chosen at {chosen_at}, but {v} was accepted later at {b}"
             ));
         }
-        if let Some(n) = sim
-            .nodes()
-            .find(|n| n.learned().is_some_and(|v| v != chosen))
-        {
+        if let Some(n) = sim.nodes().find(|n| n.learned().is_some_and(|v| v != chosen)) {
             let v = n.learned().expect("found by it");
-            return Err(format!(
-                "{chosen} was chosen at {chosen_at}, but n{} learned {v}",
-                n.id()
-            ));
+            return Err(format!("{chosen} was chosen at {chosen_at}, but n{} learned {v}", n.id()));
         }
         Ok(())
     }

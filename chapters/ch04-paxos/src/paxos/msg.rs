@@ -14,10 +14,7 @@ pub enum Msg {
     Prepare { ballot: Ballot },
     /// Phase 1b, acceptor → proposer: the promise, with the highest-ballot value the acceptor
     /// has already accepted (if any), which the proposer is then bound to propose.
-    Promise {
-        ballot: Ballot,
-        accepted: Option<(Ballot, Value)>,
-    },
+    Promise { ballot: Ballot, accepted: Option<(Ballot, Value)> },
     /// Phase 2a, proposer → acceptors: "accept this value at this ballot".
     Accept { ballot: Ballot, value: Value },
     /// Phase 2b, acceptor → learners: "I accepted this value at this ballot".
@@ -31,14 +28,8 @@ impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Msg::Prepare { ballot } => write!(f, "Prepare {ballot}"),
-            Msg::Promise {
-                ballot,
-                accepted: None,
-            } => write!(f, "Promise {ballot} (no value)"),
-            Msg::Promise {
-                ballot,
-                accepted: Some((b, v)),
-            } => {
+            Msg::Promise { ballot, accepted: None } => write!(f, "Promise {ballot} (no value)"),
+            Msg::Promise { ballot, accepted: Some((b, v)) } => {
                 write!(f, "Promise {ballot} ({v} at {b})")
             }
             Msg::Accept { ballot, value } => write!(f, "Accept {ballot} {value}"),
@@ -73,11 +64,7 @@ pub enum Note {
     Preparing { ballot: Ballot, value: Value },
     /// A majority promised; the proposer must propose `value`, which came from an earlier ballot
     /// `from` (not its own wish) when an acceptor reported one.
-    Proposing {
-        ballot: Ballot,
-        value: Value,
-        from: Option<Ballot>,
-    },
+    Proposing { ballot: Ballot, value: Value, from: Option<Ballot> },
     /// A Nack showed the ballot was overtaken by `by`; the proposer abandons the round.
     Preempted { ballot: Ballot, by: Ballot },
     /// A majority of acceptors accepted `value` at `ballot`: this learner knows it is chosen.
@@ -88,20 +75,11 @@ impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Note::Preparing { ballot, value } => write!(f, "prepare {ballot} hoping for {value}"),
-            Note::Proposing {
-                ballot,
-                value,
-                from: None,
-            } => write!(f, "majority promised {ballot}: propose own {value}"),
-            Note::Proposing {
-                ballot,
-                value,
-                from: Some(b),
-            } => {
-                write!(
-                    f,
-                    "majority promised {ballot}: must propose {value}, accepted at {b}"
-                )
+            Note::Proposing { ballot, value, from: None } => {
+                write!(f, "majority promised {ballot}: propose own {value}")
+            }
+            Note::Proposing { ballot, value, from: Some(b) } => {
+                write!(f, "majority promised {ballot}: must propose {value}, accepted at {b}")
             }
             Note::Preempted { ballot, by } => write!(f, "ballot {ballot} preempted by {by}"),
             Note::Learned { ballot, value } => write!(f, "learned {value} (chosen at {ballot})"),

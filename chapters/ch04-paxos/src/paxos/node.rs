@@ -11,6 +11,7 @@ use crate::sim::{Input, Millis, NodeId, Output, Process};
 
 type Out = Output<Msg, Timer, Note>;
 
+// ANCHOR: retry
 /// When a proposer whose round failed tries again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Retry {
@@ -19,6 +20,7 @@ pub enum Retry {
     /// A delay drawn by the simulator from `min_ms..=max_ms`: rhythms drift apart and one wins.
     Random { min_ms: Millis, max_ms: Millis },
 }
+// ANCHOR_END: retry
 
 /// What a node wants to propose, if it is a proposer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -63,11 +65,7 @@ pub enum Phase {
     /// Not running a round (not a proposer, waiting to retry, or done).
     Idle,
     /// Phase 1: sent Prepare, collecting Promises; remembers the highest accepted value reported.
-    Preparing {
-        ballot: Ballot,
-        promised_by: Vec<NodeId>,
-        highest: Option<(Ballot, Value)>,
-    },
+    Preparing { ballot: Ballot, promised_by: Vec<NodeId>, highest: Option<(Ballot, Value)> },
     /// Phase 2: sent Accept with this value.
     Accepting { ballot: Ballot, value: Value },
 }
@@ -109,13 +107,7 @@ impl Paxos {
 
     /// A node restarted from what it kept on disk (the simulator's recover hook).
     pub fn recover(id: NodeId, config: Config, durable: Durable) -> Self {
-        Paxos {
-            id,
-            config,
-            durable,
-            phase: Phase::Idle,
-            votes: Vec::new(),
-        }
+        Paxos { id, config, durable, phase: Phase::Idle, votes: Vec::new() }
     }
 
     /// The crash-recovery hook: a copy of this node that kept only its [`Durable`] state.
@@ -159,27 +151,16 @@ impl Paxos {
                     Some(Flaw::PromiseHidesAccepted) => None,
                     None => self.durable.accepted.clone(),
                 };
-                vec![send(
-                    from,
-                    Msg::Promise {
-                        ballot: b,
-                        accepted,
-                    },
-                )]
+                vec![send(from, Msg::Promise { ballot: b, accepted })]
             }
             // A promise to a higher ballot stands: refuse, and say which ballot won.
-            b => vec![send(
-                from,
-                Msg::Nack {
-                    ballot: b,
-                    promised: self.durable.promised,
-                },
-            )],
+            b => vec![send(from, Msg::Nack { ballot: b, promised: self.durable.promised })],
         }
     }
 
     fn on_accept(&mut self, from: NodeId, ballot: Ballot, value: Value) -> Vec<Out> {
         match ballot {
+            // Only acceptors vote.
             _ if !self.is_acceptor() => vec![],
             // Phase 2b: accept unless that would break a promise to a higher ballot. Tell every
             // learner, who count the acceptances.
@@ -187,20 +168,10 @@ impl Paxos {
                 self.durable.promised = b;
                 self.durable.accepted = Some((b, value.clone()));
                 let msg = Msg::Accepted { ballot: b, value };
-                self.config
-                    .learners
-                    .iter()
-                    .map(|l| send(*l, msg.clone()))
-                    .collect()
+                self.config.learners.iter().map(|l| send(*l, msg.clone())).collect()
             }
             // Accepting below a promise could undo a choice made at the promised ballot.
-            b => vec![send(
-                from,
-                Msg::Nack {
-                    ballot: b,
-                    promised: self.durable.promised,
-                },
-            )],
+            b => vec![send(from, Msg::Nack { ballot: b, promised: self.durable.promised })],
         }
     }
     // ANCHOR_END: acceptor
@@ -220,18 +191,9 @@ impl Paxos {
                 self.durable.round += 1;
                 let ballot = Ballot::new(self.durable.round, self.id);
                 let (value, retry) = (p.value.clone(), p.retry);
-                self.phase = Phase::Preparing {
-                    ballot,
-                    promised_by: vec![],
-                    highest: None,
-                };
+                self.phase = Phase::Preparing { ballot, promised_by: vec![], highest: None };
                 let mut out = vec![Output::Note(Note::Preparing { ballot, value })];
-                out.extend(
-                    self.config
-                        .acceptors
-                        .iter()
-                        .map(|a| send(*a, Msg::Prepare { ballot })),
-                );
+                out.extend(self.config.acceptors.iter().map(|a| send(*a, Msg::Prepare { ballot })));
                 out.push(retry_timer(retry));
                 out
             }
@@ -247,20 +209,14 @@ impl Paxos {
         let quorum = self.config.quorum();
         match &mut self.phase {
             // A promise for an older round, or a repeated one: nothing new.
-            Phase::Preparing {
-                ballot: current,
-                promised_by,
-                ..
-            } if *current != ballot || promised_by.contains(&from) => {
+            Phase::Preparing { ballot: current, promised_by, .. }
+                if *current != ballot || promised_by.contains(&from) =>
+            {
                 vec![]
             }
             // Remember the highest-ballot accepted value any promiser reported: if some value
             // was chosen, it is the one with the highest ballot among any majority's reports.
-            Phase::Preparing {
-                promised_by,
-                highest,
-                ..
-            } if promised_by.len() + 1 < quorum => {
+            Phase::Preparing { promised_by, highest, .. } if promised_by.len() + 1 < quorum => {
                 promised_by.push(from);
                 keep_highest(highest, accepted);
                 vec![]
@@ -269,33 +225,17 @@ impl Paxos {
             // only if there is none, our own.
             Phase::Preparing { highest, .. } => {
                 keep_highest(highest, accepted);
-                let own = self
-                    .config
-                    .proposal
-                    .as_ref()
-                    .expect("only proposers prepare")
-                    .value
-                    .clone();
+                let own =
+                    self.config.proposal.as_ref().expect("only proposers prepare").value.clone();
                 let (value, from) = match highest.take() {
                     Some((b, v)) => (v, Some(b)),
                     None => (own, None),
                 };
-                self.phase = Phase::Accepting {
-                    ballot,
-                    value: value.clone(),
-                };
-                let mut out = vec![Output::Note(Note::Proposing {
-                    ballot,
-                    value: value.clone(),
-                    from,
-                })];
+                self.phase = Phase::Accepting { ballot, value: value.clone() };
+                let mut out =
+                    vec![Output::Note(Note::Proposing { ballot, value: value.clone(), from })];
                 let accept = Msg::Accept { ballot, value };
-                out.extend(
-                    self.config
-                        .acceptors
-                        .iter()
-                        .map(|a| send(*a, accept.clone())),
-                );
+                out.extend(self.config.acceptors.iter().map(|a| send(*a, accept.clone())));
                 out
             }
             // Already in phase 2 or idle: late promises change nothing.
@@ -313,19 +253,8 @@ impl Paxos {
             {
                 self.durable.round = self.durable.round.max(promised.round);
                 self.phase = Phase::Idle;
-                let retry = self
-                    .config
-                    .proposal
-                    .as_ref()
-                    .expect("only proposers get Nacks")
-                    .retry;
-                vec![
-                    Output::Note(Note::Preempted {
-                        ballot,
-                        by: promised,
-                    }),
-                    retry_timer(retry),
-                ]
+                let retry = self.config.proposal.as_ref().expect("only proposers get Nacks").retry;
+                vec![Output::Note(Note::Preempted { ballot, by: promised }), retry_timer(retry)]
             }
             // A Nack for an abandoned round: already handled.
             _ => vec![],
@@ -346,11 +275,14 @@ impl Paxos {
             // The vote that makes a majority for one ballot: that value is chosen. Stop
             // proposing: there is nothing left to decide.
             Some(i) if self.votes[i].2.len() + 1 >= quorum => self.learn(ballot, value),
+            // One more vote for a ballot, short of a majority.
             Some(i) => {
                 self.votes[i].2.push(from);
                 vec![]
             }
+            // The first vote for a ballot is a majority only when there is one acceptor.
             None if quorum <= 1 => self.learn(ballot, value),
+            // The first vote for a new ballot.
             None => {
                 self.votes.push((ballot, value, vec![from]));
                 vec![]
@@ -362,10 +294,7 @@ impl Paxos {
         self.durable.learned = Some((ballot, value.clone()));
         self.votes.clear();
         self.phase = Phase::Idle;
-        vec![
-            Output::Note(Note::Learned { ballot, value }),
-            Output::CancelTimer(Timer::Retry),
-        ]
+        vec![Output::Note(Note::Learned { ballot, value }), Output::CancelTimer(Timer::Retry)]
     }
     // ANCHOR_END: learner
 }
@@ -374,19 +303,16 @@ fn send(to: NodeId, msg: Msg) -> Out {
     Output::Send { to, msg }
 }
 
+// ANCHOR: retry_timer
 fn retry_timer(retry: Retry) -> Out {
     match retry {
-        Retry::Fixed(after_ms) => Output::SetTimer {
-            timer: Timer::Retry,
-            after_ms,
-        },
-        Retry::Random { min_ms, max_ms } => Output::SetRandomTimer {
-            timer: Timer::Retry,
-            min_ms,
-            max_ms,
-        },
+        Retry::Fixed(after_ms) => Output::SetTimer { timer: Timer::Retry, after_ms },
+        Retry::Random { min_ms, max_ms } => {
+            Output::SetRandomTimer { timer: Timer::Retry, min_ms, max_ms }
+        }
     }
 }
+// ANCHOR_END: retry_timer
 
 fn keep_highest(highest: &mut Option<(Ballot, Value)>, reported: Option<(Ballot, Value)>) {
     if let Some((b, v)) = reported {
@@ -411,10 +337,7 @@ impl Process for Paxos {
             // A proposer waits its start time before the first round (a restarted one too).
             Input::Start => match &self.config.proposal {
                 Some(p) if self.durable.learned.is_none() => {
-                    vec![Output::SetTimer {
-                        timer: Timer::Propose,
-                        after_ms: p.start_ms,
-                    }]
+                    vec![Output::SetTimer { timer: Timer::Propose, after_ms: p.start_ms }]
                 }
                 _ => vec![],
             },

@@ -31,6 +31,9 @@ pub struct Network {
     pub reorder: f64,
     /// The longest extra hold-back of a reordered message.
     pub reorder_delay_ms: Millis,
+    /// Links are FIFO, like TCP connections: a message never overtakes an earlier one from the
+    /// same sender to the same receiver (it may still be lost or duplicated).
+    pub fifo: bool,
 }
 
 impl Default for Network {
@@ -44,6 +47,7 @@ impl Default for Network {
             duplicate: 0.0,
             reorder: 0.0,
             reorder_delay_ms: 50,
+            fifo: false,
         }
     }
 }
@@ -72,6 +76,8 @@ enum Pending<P: Process> {
         id: u64,
         sent_at: Millis,
         msg: P::Msg,
+        /// For a message to oneself, the sender's incarnation: it dies with the sender.
+        incarnation: Option<u64>,
     },
     Timer {
         node: usize,
@@ -117,6 +123,8 @@ struct Slot<P: Process> {
     group: u32,
     /// Last status traced, to trace only changes.
     status: String,
+    /// How many times the node has crashed.
+    incarnation: u64,
 }
 
 type Recover<P> = Box<dyn Fn(&P) -> P>;
@@ -130,6 +138,8 @@ pub struct Sim<P: Process> {
     net: Network,
     slots: Vec<Slot<P>>,
     queue: BinaryHeap<Scheduled<P>>,
+    /// With FIFO links: the latest arrival time scheduled on each (sender, receiver) link.
+    link_arrival: std::collections::HashMap<(NodeId, NodeId), Millis>,
     seq: u64,
     next_msg: u64,
     recover: Recover<P>,
@@ -169,9 +179,11 @@ impl<P: Process> Sim<P> {
                     timers: Vec::new(),
                     group: 0,
                     status: String::new(),
+                    incarnation: 0,
                 })
                 .collect(),
             queue: BinaryHeap::new(),
+            link_arrival: Default::default(),
             seq: 0,
             next_msg: 0,
             recover: Box::new(recover),
@@ -212,10 +224,32 @@ impl<P: Process> Sim<P> {
     }
 
     /// Queue every action of `scenario` at its time.
+    /// Panics if the scenario names a node that does not exist (a bug in the caller); use
+    /// [`Sim::try_schedule`] for a scenario that came from a user.
     pub fn schedule(&mut self, scenario: Scenario<P::Msg, P::Timer>) {
+        self.try_schedule(scenario).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Queue every action of `scenario`, or explain which node it names that does not exist
+    /// (nothing is queued then).
+    pub fn try_schedule(&mut self, scenario: Scenario<P::Msg, P::Timer>) -> Result<(), String> {
+        for (at, action) in scenario.actions() {
+            let named: Vec<NodeId> = match action {
+                Action::Crash(n) | Action::Restart(n) | Action::Inject { node: n, .. } => vec![*n],
+                Action::Partition(groups) => groups.iter().flatten().copied().collect(),
+                Action::Heal | Action::Network(_) => vec![],
+            };
+            if let Some(n) = named.iter().find(|n| self.index(**n).is_none()) {
+                return Err(format!(
+                    "at {at}ms `{action}`: there is no node n{n} (nodes: {})",
+                    self.ids().iter().map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
         for (at, action) in scenario.actions().iter().cloned() {
             self.push(at, Pending::Action(action));
         }
+        Ok(())
     }
 
     /// The builder form of [`Sim::schedule`].
@@ -273,6 +307,7 @@ impl<P: Process> Sim<P> {
 
     // ---- running ----
 
+    // ANCHOR: step
     /// Perform the next pending event, then check the invariants. `Ok(false)` when nothing is
     /// pending; `Err` when an invariant failed (the run stays stopped after that).
     pub fn step(&mut self) -> Result<bool, Box<Violation>> {
@@ -291,23 +326,16 @@ impl<P: Process> Sim<P> {
                     self.feed(i, super::Input::Start);
                 }
             }
-            Pending::Deliver {
-                from,
-                to,
-                id,
-                sent_at,
-                msg,
-            } => self.deliver(from, to, id, sent_at, msg),
-            Pending::Timer {
-                node,
-                timer,
-                generation,
-            } => self.fire(node, timer, generation),
+            Pending::Deliver { from, to, id, sent_at, msg, incarnation } => {
+                self.deliver(from, to, id, sent_at, msg, incarnation)
+            }
+            Pending::Timer { node, timer, generation } => self.fire(node, timer, generation),
             Pending::Action(action) => self.act(action),
         }
         self.check()?;
         Ok(true)
     }
+    // ANCHOR_END: step
 
     /// Step until every pending event due at or before `t` is done, then move the clock to `t`.
     pub fn run_until(&mut self, t: Millis) -> Result<(), Box<Violation>> {
@@ -347,19 +375,12 @@ impl<P: Process> Sim<P> {
 
     fn push(&mut self, at: Millis, what: Pending<P>) {
         self.seq += 1;
-        self.queue.push(Scheduled {
-            at,
-            seq: self.seq,
-            what,
-        });
+        self.queue.push(Scheduled { at, seq: self.seq, what });
     }
 
     fn record(&mut self, event: impl FnOnce() -> EventOf<P>) {
         if self.tracing {
-            self.trace.push(Entry {
-                at: self.now,
-                event: event(),
-            });
+            self.trace.push(Entry { at: self.now, event: event() });
         }
     }
 
@@ -382,11 +403,7 @@ impl<P: Process> Sim<P> {
             match output {
                 super::Output::Send { to, msg } => self.send(me, to, msg),
                 super::Output::SetTimer { timer, after_ms } => self.arm(i, timer, after_ms),
-                super::Output::SetRandomTimer {
-                    timer,
-                    min_ms,
-                    max_ms,
-                } => {
+                super::Output::SetRandomTimer { timer, min_ms, max_ms } => {
                     let after_ms = self.rng.between(min_ms, max_ms);
                     self.arm(i, timer, after_ms);
                 }
@@ -413,30 +430,16 @@ impl<P: Process> Sim<P> {
         let node = self.slots[i].process.id();
         if self.tracing {
             let timer = timer.clone();
-            self.record(|| Event::TimerSet {
-                node,
-                timer,
-                after_ms,
-            });
+            self.record(|| Event::TimerSet { node, timer, after_ms });
         }
-        self.push(
-            self.now + after_ms,
-            Pending::Timer {
-                node: i,
-                timer,
-                generation,
-            },
-        );
+        self.push(self.now + after_ms, Pending::Timer { node: i, timer, generation });
     }
 
     fn fire(&mut self, i: usize, timer: P::Timer, generation: u64) {
         let timers = &mut self.slots[i].timers;
         // A timer fires only if it is still armed with this generation: not cancelled, not
         // re-armed since, not lost in a crash.
-        let Some(k) = timers
-            .iter()
-            .position(|(t, g)| *g == generation && *t == timer)
-        else {
+        let Some(k) = timers.iter().position(|(t, g)| *g == generation && *t == timer) else {
             return;
         };
         timers.swap_remove(k);
@@ -454,9 +457,7 @@ impl<P: Process> Sim<P> {
     }
 
     fn latency(&mut self) -> Millis {
-        let base = self
-            .rng
-            .between(self.net.latency_min_ms, self.net.latency_max_ms);
+        let base = self.rng.between(self.net.latency_min_ms, self.net.latency_max_ms);
         if self.rng.chance(self.net.reorder) {
             base + self.rng.between(1, self.net.reorder_delay_ms.max(1))
         } else {
@@ -474,14 +475,7 @@ impl<P: Process> Sim<P> {
         msg: P::Msg,
     ) {
         self.stats.dropped += 1;
-        self.record(|| Event::Drop {
-            from,
-            to,
-            id,
-            sent_at,
-            reason,
-            msg,
-        });
+        self.record(|| Event::Drop { from, to, id, sent_at, reason, msg });
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
@@ -496,16 +490,12 @@ impl<P: Process> Sim<P> {
             return self.drop_msg(from, to, id, now, DropReason::NoSuchNode, msg);
         };
         if from == to {
-            // A node's message to itself never crosses the network.
+            // A node's message to itself never crosses the network, but it is lost if the node
+            // crashes before reading it.
+            let incarnation = Some(self.slots[dst].incarnation);
             return self.push(
                 now + self.net.latency_min_ms,
-                Pending::Deliver {
-                    from,
-                    to,
-                    id,
-                    sent_at: now,
-                    msg,
-                },
+                Pending::Deliver { from, to, id, sent_at: now, msg, incarnation },
             );
         }
         let src = self.index(from).expect("sender exists");
@@ -521,13 +511,7 @@ impl<P: Process> Sim<P> {
             self.stats.duplicated += 1;
             if self.tracing {
                 let msg = msg.clone();
-                self.record(|| Event::Duplicate {
-                    from,
-                    to,
-                    id,
-                    copy,
-                    msg,
-                });
+                self.record(|| Event::Duplicate { from, to, id, copy, msg });
             }
             self.in_flight(from, to, copy, msg.clone());
         }
@@ -536,22 +520,28 @@ impl<P: Process> Sim<P> {
 
     /// Put a message on the wire with a latency drawn now.
     fn in_flight(&mut self, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
-        let (sent_at, at) = (self.now, self.now + self.latency());
-        self.push(
-            at,
-            Pending::Deliver {
-                from,
-                to,
-                id,
-                sent_at,
-                msg,
-            },
-        );
+        let (sent_at, mut at) = (self.now, self.now + self.latency());
+        if self.net.fifo {
+            // Never before the last message on this link; equal times keep send order.
+            let last = self.link_arrival.entry((from, to)).or_insert(0);
+            at = at.max(*last);
+            *last = at;
+        }
+        self.push(at, Pending::Deliver { from, to, id, sent_at, msg, incarnation: None });
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, sent_at: Millis, msg: P::Msg) {
+    fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        sent_at: Millis,
+        msg: P::Msg,
+        incarnation: Option<u64>,
+    ) {
         let dst = self.index(to).expect("checked at send");
-        if !self.slots[dst].up {
+        let slot = &self.slots[dst];
+        if !slot.up || incarnation.is_some_and(|inc| inc != slot.incarnation) {
             return self.drop_msg(from, to, id, sent_at, DropReason::Down, msg);
         }
         // A partition that started while the message was in flight catches it too.
@@ -561,13 +551,7 @@ impl<P: Process> Sim<P> {
         self.stats.delivered += 1;
         if self.tracing {
             let msg = msg.clone();
-            self.record(|| Event::Deliver {
-                from,
-                to,
-                id,
-                sent_at,
-                msg,
-            });
+            self.record(|| Event::Deliver { from, to, id, sent_at, msg });
         }
         self.feed(dst, super::Input::Receive { from, msg });
     }
@@ -579,6 +563,7 @@ impl<P: Process> Sim<P> {
                 if self.slots[i].up {
                     let slot = &mut self.slots[i];
                     slot.up = false;
+                    slot.incarnation += 1;
                     slot.timers.clear();
                     slot.process = (self.recover)(&slot.process);
                     slot.status = String::from("crashed");
@@ -593,13 +578,19 @@ impl<P: Process> Sim<P> {
                     self.feed(i, super::Input::Start);
                 }
             }
-            Action::Partition(groups) => {
+            Action::Partition(mut groups) => {
+                // Nodes named in no group form one more group together; the trace names it.
+                let rest: Vec<NodeId> = self
+                    .ids()
+                    .into_iter()
+                    .filter(|id| !groups.iter().flatten().any(|g| g == id))
+                    .collect();
+                if !rest.is_empty() {
+                    groups.push(rest);
+                }
                 for slot in &mut self.slots {
                     let id = slot.process.id();
-                    let g = groups
-                        .iter()
-                        .position(|g| g.contains(&id))
-                        .unwrap_or(groups.len());
+                    let g = groups.iter().position(|g| g.contains(&id)).expect("every node placed");
                     slot.group = g as u32;
                 }
                 self.record(|| Event::Partition { groups });
@@ -615,6 +606,7 @@ impl<P: Process> Sim<P> {
                     NetChange::Drop(p) => self.net.drop = p,
                     NetChange::Duplicate(p) => self.net.duplicate = p,
                     NetChange::Reorder(p) => self.net.reorder = p,
+                    NetChange::Fifo(on) => self.net.fifo = on,
                     NetChange::Latency { min_ms, max_ms } => {
                         self.net.latency_min_ms = min_ms;
                         self.net.latency_max_ms = max_ms;
@@ -643,21 +635,14 @@ impl<P: Process> Sim<P> {
         let Some((invariant, message)) = failed else {
             return Ok(());
         };
-        self.record(|| Event::Violation {
-            invariant: invariant.clone(),
-            message: message.clone(),
-        });
+        self.record(|| Event::Violation { invariant: invariant.clone(), message: message.clone() });
         let v = Box::new(Violation {
             invariant,
             message,
             seed: self.seed,
             at: self.now,
             steps: self.stats.steps,
-            trace: if self.tracing {
-                Some(render::plain(&self.trace))
-            } else {
-                None
-            },
+            trace: if self.tracing { Some(render::plain(&self.trace)) } else { None },
             replay: self.replay.clone(),
         });
         self.violation = Some(v.clone());

@@ -26,7 +26,9 @@
 //!    randomness (a randomized back-off) asks for it as an output
 //!    ([`Output::SetRandomTimer`]); the simulator draws it. So the seed fixes the whole run.
 //! 4. **Faults come from a scenario.** A [`Scenario`] (a Rust builder, or a small text script)
-//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*.
+//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*. The
+//!    [`Network`] says how messages travel: latency range, loss, duplication, reordering, and
+//!    whether links are FIFO like TCP connections (Zab relies on that; Paxos does not).
 //! 5. **Everything is traced.** Each send, delivery, drop, timer, crash and status change is one
 //!    [`Event`]. The renderers print it as plain text (snapshots), a coloured timeline, JSON lines,
 //!    or an SVG sequence diagram.
@@ -43,6 +45,56 @@
 //! node is down are dropped. On restart the recovered node receives [`Input::Start`], exactly as a
 //! rebooted server runs its start-up code. For a node whose every field is volatile, the hook
 //! rebuilds it from its configuration: `|p| MyNode::new(p.id(), p.config().clone())`.
+//!
+//! # Running a process: the whole API in one example
+//!
+//! ```
+//! use ch04_paxos::sim::{render, Input, Network, NodeId, Output, Process, Scenario, Sim};
+//!
+//! /// Node 1 pings node 2 when it starts and every 50ms; node 2 answers.
+//! #[derive(Clone)]
+//! struct Pinger { id: NodeId, pongs: u32 }
+//!
+//! impl Process for Pinger {
+//!     type Msg = String;   // any Clone + Debug + Display + Serialize type
+//!     type Timer = String; // ...that is also PartialEq
+//!     type Note = String;
+//!     fn id(&self) -> NodeId { self.id }
+//!     fn step(&mut self, input: Input<String, String>) -> Vec<Output<String, String, String>> {
+//!         let ping = vec![
+//!             Output::Send { to: 2, msg: "ping".into() },
+//!             Output::SetTimer { timer: "again".into(), after_ms: 50 },
+//!         ];
+//!         match input {
+//!             Input::Start | Input::Timeout(_) if self.id == 1 => ping,
+//!             Input::Receive { from, msg } if msg == "ping" => {
+//!                 vec![Output::Send { to: from, msg: "pong".into() }]
+//!             }
+//!             Input::Receive { .. } => {
+//!                 self.pongs += 1;
+//!                 vec![Output::Note(format!("{} pongs", self.pongs))]
+//!             }
+//!             _ => vec![],
+//!         }
+//!     }
+//!     fn status(&self) -> String { format!("{} pongs", self.pongs) }
+//! }
+//!
+//! let nodes = vec![Pinger { id: 1, pongs: 0 }, Pinger { id: 2, pongs: 0 }];
+//! // Nothing is durable: a crashed Pinger restarts from zero.
+//! let mut sim = Sim::new(42, Network::default(), nodes, |p: &Pinger| Pinger { id: p.id, pongs: 0 })
+//!     .with_scenario(Scenario::new().crash(55, 2).restart(120, 2))
+//!     .invariant("n1 counts at most 3 pongs", |sim: &Sim<Pinger>| match sim.node(1).pongs {
+//!         n if n <= 3 => Ok(()),
+//!         n => Err(format!("n1 counted {n}")),
+//!     });
+//! sim.run_until(200).unwrap();
+//! assert_eq!(sim.node(1).pongs, 2, "the pings at 50 and 100ms found n2 down");
+//! assert!(render::plain(sim.trace()).contains("    60ms  n1 → n2  ping  ✗ receiver down"));
+//! // Run further and the invariant stops the run, with the trace and a replay command.
+//! let violation = sim.run_until(1_000).unwrap_err();
+//! assert_eq!(violation.message, "n1 counted 4");
+//! ```
 //!
 //! # Layout
 //! - [`rng`]: the one seeded random number generator (SplitMix64).
@@ -98,11 +150,7 @@ pub enum Output<M, T, N> {
     SetTimer { timer: T, after_ms: Millis },
     /// Like `SetTimer`, but the simulator draws the delay from `min_ms..=max_ms` with its seeded
     /// RNG: how a node gets randomness (a randomized back-off) without reading any itself.
-    SetRandomTimer {
-        timer: T,
-        min_ms: Millis,
-        max_ms: Millis,
-    },
+    SetRandomTimer { timer: T, min_ms: Millis, max_ms: Millis },
     /// Disarm a timer; cancelling a timer that is not armed does nothing.
     CancelTimer(T),
     /// A fact worth tracing: a role change, a decision.

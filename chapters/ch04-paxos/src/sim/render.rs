@@ -24,10 +24,7 @@ pub struct Filter {
 
 impl Default for Filter {
     fn default() -> Self {
-        Filter {
-            sends: false,
-            timer_sets: true,
-        }
+        Filter { sends: false, timer_sets: true }
     }
 }
 
@@ -71,13 +68,16 @@ pub fn json_lines<M: Serialize, T: Serialize, N: Serialize>(trace: &[Entry<M, T,
     out
 }
 
-const NODE_COLORS: [Color; 6] = [
+// Node n gets entry n % 8, as in the SVG palette; red is kept for drops and crashes.
+const NODE_COLORS: [Color; 8] = [
     Color::Cyan,
     Color::Green,
     Color::Magenta,
     Color::Blue,
     Color::Yellow,
-    Color::BrightCyan,
+    Color::BrightMagenta,
+    Color::BrightYellow,
+    Color::BrightBlack,
 ];
 
 /// The colour a node is drawn in, by id (the same in every trace).
@@ -109,35 +109,14 @@ pub fn colored_line<M: Display, T: Display, N: Display>(e: &Entry<M, T, N>) -> S
     let n = |id: &NodeId| colored_node(*id);
     let body = match &e.event {
         Event::Send { from, to, msg, .. } => {
-            format!(
-                "{} → {}  {}",
-                n(from),
-                n(to),
-                format!("{msg}  (sent)").dimmed()
-            )
+            format!("{} → {}  {}", n(from), n(to), format!("{msg}  (sent)").dimmed())
         }
         Event::Deliver { from, to, msg, .. } => format!("{} → {}  {msg}", n(from), n(to)),
-        Event::Drop {
-            from,
-            to,
-            reason,
-            msg,
-            ..
-        } => {
-            format!(
-                "{} → {}  {msg}  {}",
-                n(from),
-                n(to),
-                format!("✗ {reason}").red().bold()
-            )
+        Event::Drop { from, to, reason, msg, .. } => {
+            format!("{} → {}  {msg}  {}", n(from), n(to), format!("✗ {reason}").red().bold())
         }
         Event::Duplicate { from, to, msg, .. } => {
-            format!(
-                "{} → {}  {msg}  {}",
-                n(from),
-                n(to),
-                "×2 duplicated".yellow()
-            )
+            format!("{} → {}  {msg}  {}", n(from), n(to), "×2 duplicated".yellow())
         }
         Event::Status { node, status } => format!("{} ⇨ {}", n(node), status.bold()),
         Event::Note { node, note } => format!("{} • {}", n(node), note.to_string().yellow()),

@@ -18,6 +18,7 @@
 //! ```text
 //! at 0   latency 5..15
 //! at 0   drop 0.1
+//! at 0   fifo on          # links keep order, like TCP
 //! at 40  crash n3
 //! at 50  partition n1 n2 | n3
 //! at 120 heal
@@ -67,9 +68,7 @@ pub struct Scenario<M, T> {
 
 impl<M, T> Default for Scenario<M, T> {
     fn default() -> Self {
-        Scenario {
-            actions: Vec::new(),
-        }
+        Scenario { actions: Vec::new() }
     }
 }
 
@@ -127,10 +126,12 @@ impl<M, T> Scenario<M, T> {
 
     /// From `at_ms` on, messages take `min_ms..=max_ms`.
     pub fn latency(self, at_ms: Millis, min_ms: Millis, max_ms: Millis) -> Self {
-        self.at(
-            at_ms,
-            Action::Network(NetChange::Latency { min_ms, max_ms }),
-        )
+        self.at(at_ms, Action::Network(NetChange::Latency { min_ms, max_ms }))
+    }
+
+    /// From `at_ms` on, links are FIFO (like TCP connections) or not.
+    pub fn fifo(self, at_ms: Millis, on: bool) -> Self {
+        self.at(at_ms, Action::Network(NetChange::Fifo(on)))
     }
 
     /// Feed `node` an input at `at_ms`.
@@ -156,9 +157,7 @@ impl<M, T> Scenario<M, T> {
                 _ => return Err(err("expected `at <ms> <action>`")),
             };
             let node = |w: &str| -> Result<NodeId, String> {
-                w.trim_start_matches('n')
-                    .parse()
-                    .map_err(|_| err("bad node id"))
+                w.trim_start_matches('n').parse().map_err(|_| err("bad node id"))
             };
             let prob = |w: &str| -> Result<f64, String> {
                 w.parse::<f64>()
@@ -170,6 +169,8 @@ impl<M, T> Scenario<M, T> {
                 ["crash", n] => Action::Crash(node(n)?),
                 ["restart", n] => Action::Restart(node(n)?),
                 ["heal"] => Action::Heal,
+                ["fifo", "on"] => Action::Network(NetChange::Fifo(true)),
+                ["fifo", "off"] => Action::Network(NetChange::Fifo(false)),
                 ["drop", p] => Action::Network(NetChange::Drop(prob(p)?)),
                 ["duplicate", p] => Action::Network(NetChange::Duplicate(prob(p)?)),
                 ["reorder", p] => Action::Network(NetChange::Reorder(prob(p)?)),
@@ -180,10 +181,7 @@ impl<M, T> Scenario<M, T> {
                     if lo > hi {
                         return Err(err("latency range is empty"));
                     }
-                    Action::Network(NetChange::Latency {
-                        min_ms: lo,
-                        max_ms: hi,
-                    })
+                    Action::Network(NetChange::Latency { min_ms: lo, max_ms: hi })
                 }
                 ["partition", groups @ ..] => {
                     let mut out = vec![Vec::new()];
@@ -191,9 +189,7 @@ impl<M, T> Scenario<M, T> {
                         if *w == "|" {
                             out.push(Vec::new());
                         } else {
-                            out.last_mut()
-                                .expect("starts with one group")
-                                .push(node(w)?);
+                            out.last_mut().expect("starts with one group").push(node(w)?);
                         }
                     }
                     Action::Partition(out)
@@ -215,6 +211,7 @@ mod tests {
         let script = "# a crash during a partition\n\
                       at 0 latency 5..15\n\
                       at 0 drop 0.1\n\
+                      at 0 fifo on\n\
                       at 40 crash n3\n\
                       at 50 partition n1 n2 | n3   # n3 alone\n\
                       at 120 heal\n\
@@ -222,6 +219,7 @@ mod tests {
         let built: Scenario<(), ()> = Scenario::new()
             .latency(0, 5, 15)
             .drop_rate(0, 0.1)
+            .fifo(0, true)
             .crash(40, 3)
             .partition(50, vec![vec![1, 2], vec![3]])
             .heal(120)

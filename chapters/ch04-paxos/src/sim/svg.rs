@@ -20,9 +20,10 @@ const LEFT: i64 = 70;
 const TOP: i64 = 56;
 const ROW_H: i64 = 22;
 
-const PALETTE: [&str; 6] = [
-    "#0e7c86", "#2f8f2f", "#9b3fa8", "#2f5fb3", "#b07800", "#c0392b",
-];
+// The same hues as the terminal's colours (`render::node_color`), and none of them the red that
+// marks drops and crashes.
+const PALETTE: [&str; 8] =
+    ["#0e7c86", "#2f8f2f", "#9b3fa8", "#2f5fb3", "#b07800", "#c2185b", "#8d6e00", "#546e7a"];
 
 /// The colour of node `id`'s lifeline and header.
 fn color(id: NodeId) -> &'static str {
@@ -30,10 +31,7 @@ fn color(id: NodeId) -> &'static str {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Which node an event happens on, if it happens on one (used to share rows).
@@ -129,20 +127,11 @@ pub fn render<M: Display, T: Display, N: Display>(
                     sy - 4
                 );
             }
-            Event::Deliver {
-                from, to, id, msg, ..
-            } => {
+            Event::Deliver { from, to, id, msg, .. } => {
                 let sy = send_y.get(id).copied().unwrap_or(y);
                 arrow(&mut body, x(*from), sy, x(*to), y, &msg.to_string(), false);
             }
-            Event::Drop {
-                from,
-                to,
-                id,
-                msg,
-                reason,
-                ..
-            } => {
+            Event::Drop { from, to, id, msg, reason, .. } => {
                 let sy = send_y.get(id).copied().unwrap_or(y);
                 let (x1, x2) = (x(*from), x(*to));
                 if *reason == super::DropReason::Down {
@@ -159,11 +148,7 @@ pub fn render<M: Display, T: Display, N: Display>(
                         r##"<line x1="{x1}" y1="{y}" x2="{xm}" y2="{ym}" class="lost"/>"##
                     );
                     cross(&mut body, xm, ym);
-                    let (anchor, tx) = if x2 > x1 {
-                        ("start", xm + 8)
-                    } else {
-                        ("end", xm - 8)
-                    };
+                    let (anchor, tx) = if x2 > x1 { ("start", xm + 8) } else { ("end", xm - 8) };
                     let _ = writeln!(
                         body,
                         r##"<text x="{tx}" y="{}" class="lostlabel" text-anchor="{anchor}">{} ({reason})</text>"##,
@@ -174,10 +159,7 @@ pub fn render<M: Display, T: Display, N: Display>(
             }
             Event::TimerFired { node, timer } => {
                 let cx = x(*node);
-                let _ = writeln!(
-                    body,
-                    r##"<circle cx="{cx}" cy="{y}" r="4" class="timer"/>"##
-                );
+                let _ = writeln!(body, r##"<circle cx="{cx}" cy="{y}" r="4" class="timer"/>"##);
                 beside(&mut body, cx, y, "timerlabel", &format!("timer {timer}"));
             }
             Event::Status { node, status } => {
@@ -206,10 +188,7 @@ pub fn render<M: Display, T: Display, N: Display>(
                     down_segments.push((*node, from, y));
                 }
                 let cx = x(*node);
-                let _ = writeln!(
-                    body,
-                    r##"<circle cx="{cx}" cy="{y}" r="6" class="restart"/>"##
-                );
+                let _ = writeln!(body, r##"<circle cx="{cx}" cy="{y}" r="6" class="restart"/>"##);
                 beside(&mut body, cx + 4, y, "restartlabel", "restarted");
             }
             Event::Partition { groups } => band(
@@ -252,15 +231,8 @@ pub fn render<M: Display, T: Display, N: Display>(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="11">"##
     );
     svg.push_str(STYLE);
-    let _ = writeln!(
-        svg,
-        r##"<rect width="{width}" height="{height}" fill="#fff"/>"##
-    );
-    let _ = writeln!(
-        svg,
-        r##"<text x="10" y="18" class="title">{}</text>"##,
-        esc(title)
-    );
+    let _ = writeln!(svg, r##"<rect width="{width}" height="{height}" fill="#fff"/>"##);
+    let _ = writeln!(svg, r##"<text x="10" y="18" class="title">{}</text>"##, esc(title));
     for id in ids {
         let cx = x(*id);
         let _ = writeln!(
@@ -282,10 +254,8 @@ pub fn render<M: Display, T: Display, N: Display>(
     }
     for (node, from, to) in down_segments {
         let cx = x(node);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{cx}" y1="{from}" x2="{cx}" y2="{to}" class="down"/>"##
-        );
+        let _ =
+            writeln!(svg, r##"<line x1="{cx}" y1="{from}" x2="{cx}" y2="{to}" class="down"/>"##);
     }
     svg.push_str(&body);
     svg.push_str("</svg>\n");
@@ -319,11 +289,7 @@ fn arrow(out: &mut String, x1: i64, y1: i64, x2: i64, y2: i64, label: &str, dash
     // The label is centred on the arrow where it crosses the gap next to its receiver: arrows
     // to different nodes label different gaps, arrows to one node arrive at different rows, and
     // no label sits on a lifeline's status box.
-    let tx = if x2 > x1 {
-        x2 - COL_W / 2
-    } else {
-        x2 + COL_W / 2
-    };
+    let tx = if x2 > x1 { x2 - COL_W / 2 } else { x2 + COL_W / 2 };
     let ty = y1 + (y2 - y1) * (tx - x1) / (x2 - x1) - 4;
     let _ = writeln!(
         out,

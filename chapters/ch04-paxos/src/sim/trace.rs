@@ -58,6 +58,8 @@ pub enum NetChange {
     Reorder(f64),
     /// Every message takes between `min_ms` and `max_ms`.
     Latency { min_ms: Millis, max_ms: Millis },
+    /// Links become FIFO (like TCP) or not.
+    Fifo(bool),
 }
 
 impl fmt::Display for NetChange {
@@ -67,6 +69,7 @@ impl fmt::Display for NetChange {
             NetChange::Duplicate(p) => write!(f, "duplicate {p}"),
             NetChange::Reorder(p) => write!(f, "reorder {p}"),
             NetChange::Latency { min_ms, max_ms } => write!(f, "latency {min_ms}..{max_ms}ms"),
+            NetChange::Fifo(on) => write!(f, "fifo {}", if *on { "on" } else { "off" }),
         }
     }
 }
@@ -78,43 +81,15 @@ impl fmt::Display for NetChange {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event<M, T, N> {
     /// A node handed a message to the network (`id` names this message in later events).
-    Send {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        msg: M,
-    },
+    Send { from: NodeId, to: NodeId, id: u64, msg: M },
     /// The network handed a message to its receiver, which then stepped.
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        sent_at: Millis,
-        msg: M,
-    },
+    Deliver { from: NodeId, to: NodeId, id: u64, sent_at: Millis, msg: M },
     /// The message was lost; `sent_at` tells how long it travelled before it was.
-    Drop {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        sent_at: Millis,
-        reason: DropReason,
-        msg: M,
-    },
+    Drop { from: NodeId, to: NodeId, id: u64, sent_at: Millis, reason: DropReason, msg: M },
     /// The network will deliver message `id` a second time, as message `copy`.
-    Duplicate {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        copy: u64,
-        msg: M,
-    },
+    Duplicate { from: NodeId, to: NodeId, id: u64, copy: u64, msg: M },
     /// A node armed (or re-armed) a timer.
-    TimerSet {
-        node: NodeId,
-        timer: T,
-        after_ms: Millis,
-    },
+    TimerSet { node: NodeId, timer: T, after_ms: Millis },
     /// A node cancelled a timer.
     TimerCancelled { node: NodeId, timer: T },
     /// A timer went off and its node stepped.
@@ -158,12 +133,7 @@ pub fn node_name(id: NodeId) -> String {
 pub(crate) fn groups_text(groups: &[Vec<NodeId>]) -> String {
     groups
         .iter()
-        .map(|g| {
-            g.iter()
-                .map(|n| node_name(*n))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|g| g.iter().map(|n| node_name(*n)).collect::<Vec<_>>().join(" "))
         .map(|g| format!("{{{g}}}"))
         .collect::<Vec<_>>()
         .join(" | ")
@@ -177,23 +147,13 @@ impl<M: fmt::Display, T: fmt::Display, N: fmt::Display> fmt::Display for Event<M
                 write!(f, "{} → {}  {msg}  (sent)", n(from), n(to))
             }
             Event::Deliver { from, to, msg, .. } => write!(f, "{} → {}  {msg}", n(from), n(to)),
-            Event::Drop {
-                from,
-                to,
-                reason,
-                msg,
-                ..
-            } => {
+            Event::Drop { from, to, reason, msg, .. } => {
                 write!(f, "{} → {}  {msg}  ✗ {reason}", n(from), n(to))
             }
             Event::Duplicate { from, to, msg, .. } => {
                 write!(f, "{} → {}  {msg}  ×2 duplicated", n(from), n(to))
             }
-            Event::TimerSet {
-                node,
-                timer,
-                after_ms,
-            } => {
+            Event::TimerSet { node, timer, after_ms } => {
                 write!(f, "{} timer {timer} set, fires in {after_ms}ms", n(node))
             }
             Event::TimerCancelled { node, timer } => {

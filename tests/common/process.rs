@@ -1,0 +1,247 @@
+//! Child processes that a test can wait on with a bound and that never
+//! outlive it.
+//!
+//! A long-running child (a server, a Java client that watches forever) is
+//! started under a tiny watchdog shell that holds a pipe from the test. When
+//! that pipe closes, the watchdog kills the child with SIGKILL. The pipe
+//! closes when the [`Guarded`] value is dropped, and also when the test
+//! binary dies for any reason (a panic in another thread, a CI timeout,
+//! Ctrl-C), so a stray JVM never keeps a port or a session alive.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Runs `"$@"` in the background, kills it when our stdin reaches EOF (then
+/// removes `$REMOVE_AFTER`, if set), and exits with its status when it exits
+/// by itself. The background list reads fd 3, a copy of the pipe, because a
+/// non-interactive shell gives background jobs /dev/null as stdin.
+const WATCHDOG: &str = r#"exec 3<&0 0</dev/null
+"$@" &
+pid=$!
+(cat <&3 >/dev/null; kill -9 "$pid" 2>/dev/null; [ -z "$REMOVE_AFTER" ] || rm -rf "$REMOVE_AFTER") &
+exec 3<&-
+wait "$pid""#;
+
+/// How often a bounded wait looks at its condition again.
+const POLL: Duration = Duration::from_millis(25);
+
+/// Polls `probe` until it returns `Some`, for at most `timeout`.
+/// The error names `what` was awaited, for the test's failure message.
+pub fn wait_until<T>(
+    timeout: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return Ok(found);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("timed out after {timeout:?} waiting for {what}"));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// Everything a child printed so far, one entry per line, stdout and
+/// stderr together in the order the reader threads saw them.
+#[derive(Default)]
+struct Transcript {
+    lines: Mutex<Vec<String>>,
+    grew: Condvar,
+}
+
+impl Transcript {
+    fn push(&self, line: String) {
+        self.lines.lock().expect("transcript lock").push(line);
+        self.grew.notify_all();
+    }
+}
+
+/// A long-running child process, killed on drop (see the module doc).
+pub struct Guarded {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    transcript: Arc<Transcript>,
+}
+
+impl Guarded {
+    /// Starts `program args...` in `dir` under the watchdog, capturing its
+    /// output line by line. With `remove_after`, the watchdog deletes that
+    /// directory once the program is killed: the one cleanup that still runs
+    /// for a server kept in a `static`, which is never dropped.
+    pub fn spawn<S: AsRef<OsStr>>(
+        name: &str,
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        dir: &Path,
+        remove_after: Option<&Path>,
+    ) -> std::io::Result<Guarded> {
+        let mut child = Command::new("sh")
+            .env("REMOVE_AFTER", remove_after.unwrap_or(Path::new("")))
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("sh")
+            .arg(program)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let transcript = Arc::new(Transcript::default());
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        collect_lines(stdout, Arc::clone(&transcript));
+        collect_lines(stderr, Arc::clone(&transcript));
+        Ok(Guarded {
+            name: name.to_string(),
+            stdin: child.stdin.take(),
+            child,
+            transcript,
+        })
+    }
+
+    /// The exit status, if the child has exited.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The child's output so far.
+    pub fn output(&self) -> String {
+        self.transcript
+            .lines
+            .lock()
+            .expect("transcript lock")
+            .join("\n")
+    }
+
+    /// Waits, at most `timeout`, for a line at index `from` or later that
+    /// satisfies `wanted`; returns its index, so a caller can wait for a
+    /// sequence of lines in order.
+    pub fn wait_for_line(
+        &self,
+        from: usize,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<usize, String> {
+        let deadline = Instant::now() + timeout;
+        let mut lines = self.transcript.lines.lock().expect("transcript lock");
+        loop {
+            if let Some(offset) = lines.iter().skip(from).position(|l| wanted(l)) {
+                return Ok(from + offset);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(format!(
+                    "timed out after {timeout:?}; {} printed:\n{}",
+                    self.name,
+                    lines.join("\n")
+                ));
+            }
+            lines = self
+                .transcript
+                .grew
+                .wait_timeout(lines, deadline - now)
+                .expect("transcript lock")
+                .0;
+        }
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // Closing the watchdog's stdin kills the program; the shell then exits.
+        drop(self.stdin.take());
+        let gone = wait_until(Duration::from_secs(10), "the watchdog to exit", || {
+            self.child.try_wait().ok().flatten()
+        });
+        if gone.is_err() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn collect_lines(stream: impl Read + Send + 'static, into: Arc<Transcript>) {
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            match line {
+                Ok(line) => into.push(line),
+                Err(_) => break,
+            }
+        }
+    });
+}
+
+/// What a short-lived command left behind.
+pub struct Finished {
+    pub status: ExitStatus,
+    /// stdout and stderr through one file, so their lines interleave exactly
+    /// as a terminal would show them ([`run_to_end`]), or stdout alone
+    /// ([`run_for_stdout`]).
+    pub output: String,
+}
+
+/// Which of a command's streams [`run`] keeps.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    StdoutAndStderr,
+    Stdout,
+}
+
+/// Runs a command to completion with `input` on its stdin, for at most
+/// `timeout` (then it is killed and this is an error).
+pub fn run_to_end(command: Command, input: &str, timeout: Duration) -> Result<Finished, String> {
+    run(command, input, timeout, Keep::StdoutAndStderr)
+}
+
+/// As [`run_to_end`] with no input, keeping stdout alone (stderr is dropped).
+pub fn run_for_stdout(command: Command, timeout: Duration) -> Result<Finished, String> {
+    run(command, "", timeout, Keep::Stdout)
+}
+
+fn run(
+    mut command: Command,
+    input: &str,
+    timeout: Duration,
+    keep: Keep,
+) -> Result<Finished, String> {
+    let scratch = super::TempDir::new("run");
+    let out_path = scratch.path().join("output");
+    let out = File::create(&out_path).map_err(|e| e.to_string())?;
+    let err = match keep {
+        Keep::StdoutAndStderr => Stdio::from(out.try_clone().map_err(|e| e.to_string())?),
+        Keep::Stdout => Stdio::null(),
+    };
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    // The input is small; a command that stops reading early is not an error.
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let status = wait_until(timeout, "the command to finish", || {
+        child.try_wait().ok().flatten()
+    });
+    let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+    match status {
+        Ok(status) => Ok(Finished { status, output }),
+        Err(why) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("{why}; it printed:\n{output}"))
+        }
+    }
+}

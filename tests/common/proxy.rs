@@ -1,0 +1,110 @@
+//! A TCP relay between a client and a server that a test can cut, to lose
+//! a connection without losing the session.
+//!
+//! ZooKeeper's sessions outlive connections: a client that loses its socket
+//! reconnects with its session id and password, and re-registers its
+//! watches (setWatches) from the last zxid it saw. To see that happen, the
+//! client talks to the server through this relay; `cut` shuts every relayed
+//! socket and turns new connections away until `resume`.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// A relay listening on 127.0.0.1, forwarding to one upstream address.
+pub struct Proxy {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    upstream: SocketAddr,
+    /// False while cut: new connections are closed at once.
+    open: AtomicBool,
+    /// Set on drop: the accept loop ends.
+    stopped: AtomicBool,
+    /// Both ends of every relayed connection, to shut them on `cut`.
+    sockets: Mutex<Vec<TcpStream>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the proxy");
+        let address = listener.local_addr().expect("the proxy's address");
+        let shared = Arc::new(Shared {
+            upstream: upstream.parse().expect("upstream is ip:port"),
+            open: AtomicBool::new(true),
+            stopped: AtomicBool::new(false),
+            sockets: Mutex::new(Vec::new()),
+        });
+        let accepting = Arc::clone(&shared);
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                if accepting.stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                match client {
+                    Ok(client) if accepting.open.load(Ordering::SeqCst) => {
+                        // A relay that cannot reach the server drops the
+                        // client, as the unreachable server would.
+                        let _ = accepting.relay(client);
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Proxy { address, shared }
+    }
+
+    /// The address clients connect to.
+    pub fn address(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// Shuts every relayed connection and refuses new ones.
+    pub fn cut(&self) {
+        self.shared.open.store(false, Ordering::SeqCst);
+        for socket in self.shared.sockets.lock().expect("proxy lock").drain(..) {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Relays new connections again.
+    pub fn resume(&self) {
+        self.shared.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Shared {
+    fn relay(&self, client: TcpStream) -> io::Result<()> {
+        let server = TcpStream::connect_timeout(&self.upstream, Duration::from_secs(2))?;
+        let mut sockets = self.sockets.lock().expect("proxy lock");
+        sockets.push(client.try_clone()?);
+        sockets.push(server.try_clone()?);
+        pump(client.try_clone()?, server.try_clone()?);
+        pump(server, client);
+        Ok(())
+    }
+}
+
+/// Copies `from` into `to` on its own thread; when either side ends, both
+/// directions are shut so the other pump ends too.
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    thread::spawn(move || {
+        let _ = io::copy(&mut from, &mut to);
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        self.cut();
+        // Wake the accept loop so it sees `stopped`.
+        let _ = TcpStream::connect(self.address);
+    }
+}

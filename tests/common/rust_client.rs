@@ -1,0 +1,58 @@
+//! Running a `zookeeper-client` check against every server under test.
+
+use super::{servers_under_test, Server};
+use std::future::Future;
+use std::time::Duration;
+use zookeeper_client as zk;
+use zookeeper_client::{Acls, Client, CreateMode};
+
+/// One check's whole budget; a healthy server needs milliseconds.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `check` against each server under test, with the server's address.
+pub fn on_every_server<F, Fut>(test: &str, check: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for kind in servers_under_test() {
+        let Some(server) = Server::shared(kind, test) else {
+            continue;
+        };
+        // Shown with the failure, so a panic below says which server it was.
+        println!("checking `{test}` against {kind} at {}", server.address());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        runtime
+            .block_on(async { tokio::time::timeout(CHECK_TIMEOUT, check(server.address())).await })
+            .unwrap_or_else(|_| {
+                panic!(
+                    "`{test}` against {kind} took over {CHECK_TIMEOUT:?}\n--- server output:\n{}",
+                    server.log()
+                )
+            });
+    }
+}
+
+pub async fn connect(address: &str) -> Client {
+    connect_with_timeout(address, Duration::from_secs(5)).await
+}
+
+pub async fn connect_with_timeout(address: &str, session_timeout: Duration) -> Client {
+    Client::connector()
+        .with_session_timeout(session_timeout)
+        .connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {address}: {e}"))
+}
+
+pub fn ephemeral() -> zk::CreateOptions<'static> {
+    CreateMode::Ephemeral.with_acls(Acls::anyone_all())
+}
+
+pub fn persistent() -> zk::CreateOptions<'static> {
+    CreateMode::Persistent.with_acls(Acls::anyone_all())
+}

@@ -1,0 +1,271 @@
+//! A server under test: the real ZooKeeper 3.8 or Keeper, standalone, on a
+//! free loopback port with a fresh data directory.
+
+use super::process::{wait_until, Guarded};
+use super::tempdir::TempDir;
+use super::tools;
+use std::fmt;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// Which implementation answers on the port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerKind {
+    /// Debian's ZooKeeper 3.8 (`QuorumPeerMain` with a one-server zoo.cfg):
+    /// the oracle.
+    ZooKeeper,
+    /// This repository's `keeper server --config zoo.cfg`.
+    Keeper,
+}
+
+/// The servers every interop check runs against, oracle first: checks that
+/// compare transcripts compare each later server with the first.
+///
+/// This is the one place to switch a server on or off.
+pub fn servers_under_test() -> Vec<ServerKind> {
+    let mut servers = vec![ServerKind::ZooKeeper];
+    // Keeper's standalone server. Without this line the suite checks its
+    // own expectations against ZooKeeper alone.
+    servers.push(ServerKind::Keeper);
+    servers
+}
+
+impl fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerKind::ZooKeeper => "ZooKeeper 3.8",
+            ServerKind::Keeper => "Keeper",
+        })
+    }
+}
+
+impl ServerKind {
+    /// Whether this machine can run this server at all (Err says why not).
+    fn available(self) -> Result<(), String> {
+        match self {
+            ServerKind::ZooKeeper => tools::java(),
+            ServerKind::Keeper => Ok(()),
+        }
+    }
+}
+
+/// How long a server may take to serve after it starts. A JVM on a
+/// busy two-core machine needs a few seconds; a healthy start takes far less.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The tick is short so that a client killed by a test loses its session
+/// (and its ephemerals) within a few seconds: a session lasts between 2 and
+/// 20 ticks.
+pub const TICK_TIME_MS: u64 = 500;
+
+/// A running standalone server; killed (and its data removed) on drop.
+pub struct Server {
+    kind: ServerKind,
+    port: u16,
+    process: Mutex<Guarded>,
+    dir: TempDir,
+}
+
+/// Why there is no server to test against.
+enum NotStarted {
+    /// This machine cannot run it (no Java): the test is skipped.
+    Unavailable(String),
+    /// It ran but did not come up: the test fails with this message.
+    Failed(String),
+}
+
+impl Server {
+    /// Starts `kind`, or says why this machine cannot and returns `None`
+    /// (the caller's test is skipped). A server that can run but does not
+    /// come up is a test failure, with its log.
+    pub fn start_or_skip(kind: ServerKind, test: &str) -> Option<Server> {
+        Server::start_with_or_skip(kind, test, &[])
+    }
+
+    /// As [`Server::start_or_skip`], with some zoo.cfg keys set otherwise
+    /// (`("maxClientCnxns", "3")`).
+    pub fn start_with_or_skip(
+        kind: ServerKind,
+        test: &str,
+        settings: &[(&str, &str)],
+    ) -> Option<Server> {
+        match Server::try_start(kind, settings) {
+            Ok(server) => Some(server),
+            Err(not_started) => not_started.skip_or_fail(kind, test),
+        }
+    }
+
+    /// One server of each kind per test binary, shared by its tests (each
+    /// works under its own path). Saves a JVM start per check, and a server
+    /// that fails to start fails each test once instead of being retried.
+    pub fn shared(kind: ServerKind, test: &str) -> Option<&'static Server> {
+        static ZOOKEEPER: OnceLock<Result<Server, NotStarted>> = OnceLock::new();
+        static KEEPER: OnceLock<Result<Server, NotStarted>> = OnceLock::new();
+        let slot = match kind {
+            ServerKind::ZooKeeper => &ZOOKEEPER,
+            ServerKind::Keeper => &KEEPER,
+        };
+        match slot.get_or_init(|| Server::try_start(kind, &[])) {
+            Ok(server) => Some(server),
+            Err(not_started) => not_started.skip_or_fail(kind, test),
+        }
+    }
+
+    fn try_start(kind: ServerKind, settings: &[(&str, &str)]) -> Result<Server, NotStarted> {
+        kind.available().map_err(NotStarted::Unavailable)?;
+        let dir = TempDir::new("server");
+        let port = free_port();
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir_all(&data_dir).expect("data dir");
+        std::fs::write(
+            dir.path().join("zoo.cfg"),
+            zoo_cfg(port, &data_dir.display().to_string(), settings),
+        )
+        .expect("zoo.cfg is writable");
+        let spawned = match kind {
+            ServerKind::ZooKeeper => Guarded::spawn(
+                "ZooKeeper",
+                "java",
+                &[
+                    "-Xmx256m",
+                    "-cp",
+                    &tools::zookeeper_classpath(),
+                    "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                    "zoo.cfg",
+                ],
+                dir.path(),
+                Some(dir.path()),
+            ),
+            ServerKind::Keeper => Guarded::spawn(
+                "Keeper",
+                env!("CARGO_BIN_EXE_keeper"),
+                &["server", "--config", "zoo.cfg"],
+                dir.path(),
+                Some(dir.path()),
+            ),
+        };
+        let mut process =
+            spawned.map_err(|e| NotStarted::Failed(format!("cannot start {kind}: {e}")))?;
+        // Ready means: serving, while *our* process is still alive (a server
+        // that lost the port race exits at once, and then the answers would
+        // come from someone else's server).
+        wait_until(STARTUP_TIMEOUT, "the server to serve", || {
+            if let Some(status) = process.exited() {
+                return Some(Err(format!("it exited ({status})")));
+            }
+            serving(port).then_some(Ok(()))
+        })
+        .and_then(|answer| answer)
+        .map_err(|why| {
+            NotStarted::Failed(format!(
+                "{kind} on 127.0.0.1:{port} did not come up: {why}\n--- its output:\n{}",
+                process.output()
+            ))
+        })?;
+        Ok(Server {
+            kind,
+            port,
+            process: Mutex::new(process),
+            dir,
+        })
+    }
+
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The zoo.cfg the server was started from.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("zoo.cfg")
+    }
+
+    /// `127.0.0.1:<port>`, the connect string every client is given.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What the server printed so far, for a failure message.
+    pub fn log(&self) -> String {
+        self.process.lock().expect("server lock").output()
+    }
+}
+
+impl NotStarted {
+    fn skip_or_fail<T>(&self, kind: ServerKind, test: &str) -> Option<T> {
+        match self {
+            NotStarted::Unavailable(reason) => {
+                super::skip(test, &format!("{kind} cannot run here: {reason}"));
+                None
+            }
+            NotStarted::Failed(why) => panic!("{why}"),
+        }
+    }
+}
+
+/// The seed's zoo.cfg keys, plus what keeps a test server private: loopback
+/// only, no AdminServer on 8080, and the four-letter words the tests use.
+pub fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
+    let (port, tick_time) = (port.to_string(), TICK_TIME_MS.to_string());
+    let defaults = [
+        ("tickTime", tick_time.as_str()),
+        ("initLimit", "10"),
+        ("syncLimit", "5"),
+        ("dataDir", data_dir),
+        ("clientPort", &port),
+        ("clientPortAddress", "127.0.0.1"),
+        ("maxClientCnxns", "60"),
+        ("admin.enableServer", "false"),
+        ("4lw.commands.whitelist", "ruok,srvr,stat,conf"),
+    ];
+    for (key, _) in settings {
+        assert!(
+            defaults.iter().any(|(known, _)| known == key),
+            "{key} is not a zoo.cfg key the harness writes"
+        );
+    }
+    defaults
+        .iter()
+        .map(|&(key, default)| {
+            let value = settings
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(default, |(_, v)| v);
+            format!("{key}={value}\n")
+        })
+        .collect()
+}
+
+/// A port nobody listens on right now: the kernel picks it for a listener
+/// we close at once.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Whether the server answers `ruok` and takes sessions. ZooKeeper answers
+/// `imok` as soon as its port is open, before it serves requests (it closes
+/// a client's connection until then); `srvr` tells the two apart.
+fn serving(port: u16) -> bool {
+    const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests";
+    four_letter_word(port, "ruok").is_ok_and(|answer| answer == "imok")
+        && four_letter_word(port, "srvr").is_ok_and(|answer| !answer.contains(NOT_SERVING))
+}
+
+/// Sends a four-letter word and returns the whole answer.
+pub fn four_letter_word(port: u16, word: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(word.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}

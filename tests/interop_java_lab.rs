@@ -1,0 +1,100 @@
+//! The seed's "servers up and down" lab, in Java against Debian's ZooKeeper
+//! client jar, works on every server under test.
+//!
+//! `tests/interop/java/` holds the lab's two programs: `DistributeServer`
+//! registers an ephemeral sequential znode under `/servers` and stays up;
+//! `DistributeClient` watches `/servers` and prints `servers = [...]` on
+//! every change. They are compiled with `javac` at test time. The test starts
+//! the client, brings two servers up, kills one (SIGKILL, as a crash) and
+//! requires the client to print the growing list and then the shrunken one:
+//! the killed server's session expires and the server deletes its ephemeral
+//! znode, which fires the client's child watch.
+
+mod common;
+
+use common::{run_to_end, servers_under_test, tools, Guarded, Server, TempDir};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// A JVM start on a busy machine, plus a round trip.
+const JVM_TIMEOUT: Duration = Duration::from_secs(30);
+/// A killed server's session lasts its 3 s timeout, rounded up to the
+/// server's next tick bucket, before the server expires it.
+const EXPIRY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Compiles the lab into `classes/` under `dir`.
+fn compile_lab(dir: &Path) -> std::path::PathBuf {
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/java");
+    let classes = dir.join("classes");
+    let mut javac = Command::new("javac");
+    javac
+        .arg("-d")
+        .arg(&classes)
+        .args(["-cp", tools::ZOOKEEPER_JAR])
+        .arg(sources.join("DistributeServer.java"))
+        .arg(sources.join("DistributeClient.java"));
+    let finished = run_to_end(javac, "", Duration::from_secs(120)).expect("javac finishes");
+    assert!(
+        finished.status.success(),
+        "javac failed:\n{}",
+        finished.output
+    );
+    classes
+}
+
+/// Starts one of the lab's programs.
+fn lab_program(classes: &Path, main: &str, args: &[&str]) -> Guarded {
+    let classpath = format!("{}:{}", classes.display(), tools::zookeeper_classpath());
+    let mut java_args = vec!["-Xmx64m", "-cp", &classpath, main];
+    java_args.extend_from_slice(args);
+    Guarded::spawn(main, "java", &java_args, classes, None).expect("java starts")
+}
+
+#[test]
+fn the_watching_client_sees_servers_come_up_and_a_killed_one_go_down() {
+    const TEST: &str = "the servers up/down lab";
+    if let Err(reason) = tools::javac() {
+        return common::skip(TEST, &reason);
+    }
+    let build = TempDir::new("java-lab");
+    let classes = compile_lab(build.path());
+    for kind in servers_under_test() {
+        let Some(server) = Server::start_or_skip(kind, TEST) else {
+            continue;
+        };
+        let address = server.address();
+        let fail = |why: String| -> ! {
+            panic!(
+                "against {kind}: {why}\n--- server output:\n{}",
+                server.log()
+            )
+        };
+
+        let client = lab_program(&classes, "DistributeClient", &[&address]);
+        let printed = |from: usize, line: &str, timeout: Duration| {
+            client
+                .wait_for_line(from, timeout, |l| l == line)
+                .unwrap_or_else(|why| fail(format!("waiting for `{line}`: {why}")))
+        };
+        let mut at = printed(0, "servers = []", JVM_TIMEOUT);
+
+        let alpha = lab_program(&classes, "DistributeServer", &[&address, "alpha"]);
+        alpha
+            .wait_for_line(0, JVM_TIMEOUT, |l| {
+                l.starts_with("alpha is online as /servers/server-")
+            })
+            .unwrap_or_else(|why| fail(why));
+        at = printed(at + 1, "servers = [alpha]", JVM_TIMEOUT);
+
+        let beta = lab_program(&classes, "DistributeServer", &[&address, "beta"]);
+        beta.wait_for_line(0, JVM_TIMEOUT, |l| {
+            l.starts_with("beta is online as /servers/server-")
+        })
+        .unwrap_or_else(|why| fail(why));
+        at = printed(at + 1, "servers = [alpha, beta]", JVM_TIMEOUT);
+
+        drop(alpha);
+        printed(at + 1, "servers = [beta]", EXPIRY_TIMEOUT);
+    }
+}
