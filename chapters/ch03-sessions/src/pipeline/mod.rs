@@ -332,21 +332,11 @@ impl Pipeline {
         passwd: &[u8],
     ) -> Vec<Output> {
         let read_only = self.conns[&conn].read_only;
-        let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
-        if !valid {
-            self.conns.remove(&conn);
-            let invalid = ConnectResponse::invalid(read_only);
-            return vec![
-                Output::Send {
-                    conn,
-                    message: ServerMessage::Connected(invalid),
-                },
-                Output::Close { conn },
-            ];
-        }
         let mut out = Vec::new();
-        // The session moves here: the old connection (if still open) is closed, and its
-        // watches go with it; the client re-sends them with SetWatches.
+        // The session's current connection (if still open) is closed first, and its watches
+        // go with it; the client re-sends them with SetWatches. Upstream does this before it
+        // checks the password, so even a refused attempt disconnects the owner (the session
+        // itself lives on).
         if let Some(old) = self
             .owners
             .get(&session)
@@ -356,8 +346,20 @@ impl Pipeline {
             if let Some(c) = self.conns.get_mut(&old) {
                 c.session = None;
             }
+            self.owners.remove(&session);
             self.watches.close_session(session);
             out.push(Output::Close { conn: old });
+        }
+        let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
+        if !valid {
+            self.conns.remove(&conn);
+            let invalid = ConnectResponse::invalid(read_only);
+            out.push(Output::Send {
+                conn,
+                message: ServerMessage::Connected(invalid),
+            });
+            out.push(Output::Close { conn });
+            return out;
         }
         self.attach(conn, session);
         self.sessions.set_timeout(session, timeout_ms, now_ms);
@@ -626,6 +628,14 @@ impl Pipeline {
 
     fn read(&mut self, session: SessionId, conn: ConnId, xid: i32, answer: Answer) -> Vec<Output> {
         let request = match answer {
+            // An opcode the server does not know: upstream's UnimplementedRequestProcessor
+            // answers Unimplemented, then closes the connection (sendCloseSession).
+            Answer::Fail(ZkError::Unimplemented) => {
+                return vec![
+                    self.reply(conn, xid, Err(ZkError::Unimplemented), None),
+                    Output::Close { conn },
+                ]
+            }
             Answer::Fail(err) => return vec![self.reply(conn, xid, Err(err), None)],
             Answer::Read(proto::Request::Ping) => {
                 return vec![self.reply(conn, xid, Ok(Response::Empty), None)]
