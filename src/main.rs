@@ -6,7 +6,9 @@
 //! - `keeper server --config zoo.cfg` starts a standalone server from a ZooKeeper `zoo.cfg`
 //!   (what `zkServer.sh start` does);
 //! - `keeper status --config zoo.cfg` asks it `srvr` and prints its `Mode:` line (what
-//!   `zkServer.sh status` does).
+//!   `zkServer.sh status` does);
+//! - `keeper cli -server host:port` is chapter 1's zkCli shell over the wire (what `zkCli.sh
+//!   -server host:port` does), against Keeper or any ZooKeeper.
 
 mod status;
 
@@ -39,12 +41,47 @@ enum Command {
         #[arg(long, default_value = "conf/zoo.cfg")]
         config: PathBuf,
     },
+    /// The zkCli shell over the wire: `keeper cli -server 127.0.0.1:2181` (like `zkCli.sh`).
+    Cli {
+        /// zkCli's own arguments: `-server host:port[,host:port...]` (default localhost:2181).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Server { config } => serve(&config),
         Command::Status { config } => status::run(&config),
+        Command::Cli { args } => cli(&args),
+    }
+}
+
+/// `zkCli.sh -server host:port`: the single-dash `-server` is zkCli's spelling, kept as is.
+fn cli(args: &[String]) -> ExitCode {
+    let server = match args {
+        [] => "localhost:2181",
+        [flag, server] if flag == "-server" => server.as_str(),
+        _ => {
+            eprintln!("usage: keeper cli [-server host:port[,host:port...]]");
+            return ExitCode::from(2);
+        }
+    };
+    let stdin = std::io::stdin();
+    let prompt = std::io::IsTerminal::is_terminal(&stdin);
+    let result = ch03_sessions::client::shell::run_cli(
+        server,
+        &mut stdin.lock(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+        prompt,
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keeper cli: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
