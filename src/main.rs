@@ -43,7 +43,8 @@ enum Command {
     },
     /// The zkCli shell over the wire: `keeper cli -server 127.0.0.1:2181` (like `zkCli.sh`).
     Cli {
-        /// zkCli's own arguments: `-server host:port[,host:port...]` (default localhost:2181).
+        /// zkCli's own arguments: `-server host:port[,...]` (default localhost:2181),
+        /// `-timeout ms`, then optionally one command to run.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -57,32 +58,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// `zkCli.sh -server host:port`: the single-dash `-server` is zkCli's spelling, kept as is.
+/// `zkCli.sh -server host:port [command]`: zkCli's own command line, handed over as is.
 fn cli(args: &[String]) -> ExitCode {
-    let server = match args {
-        [] => "localhost:2181",
-        [flag, server] if flag == "-server" => server.as_str(),
-        _ => {
-            eprintln!("usage: keeper cli [-server host:port[,host:port...]]");
-            return ExitCode::from(2);
-        }
-    };
-    let stdin = std::io::stdin();
-    let prompt = std::io::IsTerminal::is_terminal(&stdin);
-    let result = ch03_sessions::client::shell::run_cli(
-        server,
-        &mut stdin.lock(),
-        &mut std::io::stdout(),
-        &mut std::io::stderr(),
-        prompt,
-    );
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("keeper cli: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let code = ch03_sessions::client::shell::zkcli_main(args);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Loads the config (warnings to stderr, errors fatal) and serves until interrupted.
