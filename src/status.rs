@@ -3,7 +3,7 @@
 //! The script finds `clientPort` and `clientPortAddress` in zoo.cfg, sends the four-letter word
 //! `srvr`, and prints the `Mode:` line it gets back; if there is none (nothing listening, or
 //! not a ZooKeeper), it says "Error contacting service. It is probably not running." and
-//! exits 1. Everything but the `Mode:` line goes to stderr, as in the script.
+//! exits 1. As in the script, `Using config:` goes to stderr and the rest to stdout.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -19,7 +19,7 @@ pub fn run(config: &Path) -> ExitCode {
     };
     let port = cfg.client_port.unwrap_or(2181);
     let addr = SocketAddr::new(cfg.client_port_address, port);
-    eprintln!(
+    println!(
         "Client port found: {port}. Client address: {}. Client SSL: false.",
         cfg.client_port_address
     );
@@ -29,7 +29,7 @@ pub fn run(config: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => {
-            eprintln!("Error contacting service. It is probably not running.");
+            println!("Error contacting service. It is probably not running.");
             ExitCode::FAILURE
         }
     }

@@ -181,7 +181,13 @@ fn keeper_status_prints_the_mode_like_zkserver_sh() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Mode: standalone\n");
+    let port = server.addr.port();
+    let found =
+        format!("Client port found: {port}. Client address: 127.0.0.1. Client SSL: false.\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{found}Mode: standalone\n")
+    );
     drop(server);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_keeper"))
         .args(["status", "--config"])
@@ -189,7 +195,9 @@ fn keeper_status_prints_the_mode_like_zkserver_sh() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("Error contacting service. It is probably not running."));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{found}Error contacting service. It is probably not running.\n")
+    );
     let _ = std::fs::remove_file(&cfg);
 }

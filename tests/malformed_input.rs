@@ -99,22 +99,23 @@ fn a_truncated_frame_then_hang_up_leaves_the_server_serving() {
 }
 
 #[test]
-fn an_unknown_opcode_is_answered_unimplemented_and_the_session_goes_on() {
-    // ZooKeeperServer hands unknown types to the UnimplementedRequestProcessor (-6).
+fn an_unknown_opcode_is_answered_unimplemented_then_the_connection_closes() {
+    // ZooKeeperServer hands unknown types to the UnimplementedRequestProcessor: it answers
+    // -6 under the request's xid, then closes the connection (sendCloseSession).
     let server = KeeperProcess::start("");
+    let mut bystander = Bystander::open(&server);
     let (mut c, _) = RawClient::handshake(server.addr, 30_000);
     c.send_frame(&raw_request(1, 999, b""));
     let header = c.read_header().expect("an answer");
     assert_eq!((header.xid, header.err), (1, -6));
-    let mut same = Bystander {
-        client: c,
-        next_xid: 1,
-    };
-    same.still_served();
+    assert!(c.is_closed_by_server());
+    bystander.still_served();
 }
 
 #[test]
-fn a_path_that_is_not_utf8_is_a_marshalling_error() {
+fn a_path_that_is_not_utf8_is_looked_up_as_java_decodes_it() {
+    // BinaryInputArchive.readString replaces malformed bytes with U+FFFD, so ZooKeeper 3.8
+    // answers NoNode for a path no node has.
     let server = KeeperProcess::start("");
     let mut bystander = Bystander::open(&server);
     let (mut c, _) = RawClient::handshake(server.addr, 30_000);
@@ -122,7 +123,7 @@ fn a_path_that_is_not_utf8_is_a_marshalling_error() {
     let body = [0, 0, 0, 3, 0xff, 0xfe, 0xfd, 0];
     c.send_frame(&raw_request(1, 4, &body));
     let header = c.read_header().expect("an answer");
-    assert_eq!((header.xid, header.err), (1, -5), "MarshallingError");
+    assert_eq!((header.xid, header.err), (1, -101), "NoNode");
     bystander.still_served();
 }
 

@@ -136,7 +136,8 @@ pub fn fixup_acl(acl: &[Acl], ids: &[Id]) -> Result<Vec<Acl>, AclError> {
             "world" if entry.id.id == "anyone" => out.push(entry.clone()),
             "auth" => {
                 // Only ids proved by credentials count: an ip id is not "authenticated".
-                let proved: Vec<&Id> = ids.iter().filter(|id| id.scheme == "digest").collect();
+                let ordered = java_set_order(ids);
+                let proved: Vec<&Id> = ordered.iter().filter(|id| id.scheme == "digest").collect();
                 if proved.is_empty() {
                     return Err(AclError::InvalidAcl);
                 }
@@ -168,6 +169,27 @@ pub fn mask_digests(acl: &[Acl]) -> Vec<Acl> {
             _ => entry.clone(),
         })
         .collect()
+}
+
+/// A connection's ids in the order a real server lists them (`whoami`, `auth` expansion).
+/// Upstream keeps them in a `ConcurrentHashMap` key set, so they come out by hash bucket:
+/// Java's `Id.hashCode` (`37 * (37 * 17 + scheme.hashCode()) + id.hashCode()`), spread and
+/// masked to the default 16 buckets; ids in one bucket keep the order they were added.
+pub fn java_set_order(ids: &[Id]) -> Vec<Id> {
+    fn string_hash(s: &str) -> i32 {
+        s.encode_utf16()
+            .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(unit as i32))
+    }
+    let bucket = |id: &Id| {
+        let h = 37i32
+            .wrapping_mul(37i32.wrapping_mul(17).wrapping_add(string_hash(&id.scheme)))
+            .wrapping_add(string_hash(&id.id));
+        let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
+        spread & 15
+    };
+    let mut ordered = ids.to_vec();
+    ordered.sort_by_key(bucket);
+    ordered
 }
 
 /// `addr` or `addr/bits`, IPv4 or IPv6 (upstream `IPAuthenticationProvider.isValid`).
@@ -330,6 +352,16 @@ mod tests {
             1,
             "duplicates are removed"
         );
+    }
+
+    #[test]
+    fn ids_are_listed_in_javas_hash_set_order() {
+        // A real 3.8 server's whoami after `addauth digest alice:secret` from 127.0.0.1
+        // lists the digest id before the ip id.
+        let ip = id("ip", "127.0.0.1");
+        let alice = authenticate("digest", b"alice:secret").unwrap();
+        let listed = java_set_order(&[ip.clone(), alice.clone()]);
+        assert_eq!(listed, vec![alice, ip]);
     }
 
     #[test]

@@ -101,13 +101,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// jute `ustring`: a buffer of UTF-8; -1 is null (`None`).
+    /// jute `ustring`: a buffer of UTF-8; -1 is null (`None`). Bytes that are not UTF-8 are
+    /// replaced with U+FFFD, as upstream `BinaryInputArchive.readString` does
+    /// (`new String(bytes, UTF_8)`): a real server answers such a path (NoNode, say), it does
+    /// not reject the request.
     pub fn read_ustring(&mut self, what: &'static str) -> Result<Option<String>, DecodeError> {
         match self.read_len(what)? {
             None => Ok(None),
-            Some(n) => std::str::from_utf8(self.take(n, what)?)
-                .map(|s| Some(s.to_owned()))
-                .map_err(|_| DecodeError::InvalidUtf8 { what }),
+            Some(n) => Ok(Some(
+                String::from_utf8_lossy(self.take(n, what)?).into_owned(),
+            )),
         }
     }
 }

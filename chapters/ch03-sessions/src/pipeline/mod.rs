@@ -16,10 +16,14 @@
 //!
 //! - [`prepare`] (`PrepRequestProcessor`) turns a write into a [`Txn`] with its zxid and time;
 //!   session create and close are txns too, so they are ordered with everything else.
-//! - The **sync stage** is [`Pipeline::submit`]. Standalone, it calls [`Pipeline::commit`]
+//! - The **sync stage** is `Pipeline::submit`. Standalone, it calls [`Pipeline::commit`]
 //!   immediately. Chapter 6 replaces that call with "send PROPOSAL, count ACKs, call
 //!   `commit` on COMMIT"; chapter 7 appends the txn to the log (and fsyncs) before the commit.
-//!   Neither needs to touch prepare or final: the txn is the whole interface.
+//!   Neither needs to touch prepare or final: the txn is the whole interface. One thing does
+//!   grow then: once a txn can wait for a quorum, the next request is prepared before the
+//!   previous one is applied, so prepare must judge against the tree *plus* the changes still
+//!   in flight (upstream `PrepRequestProcessor.outstandingChanges`); standalone, every txn is
+//!   applied before the next is prepared, so the tree alone is right.
 //! - [`finish`] (`FinalRequestProcessor`) applies the txn (chapter 1), fires the watches it
 //!   triggers (chapter 2), and answers. Each session has a FIFO of requests waiting for their
 //!   turn (upstream `CommitProcessor.pendingRequests`): a read queued behind a write of the
@@ -29,6 +33,14 @@
 //! Nothing here does IO or reads a clock: the driver passes `now_ms` to [`Pipeline::step`] and
 //! carries out the [`Output`]s (send a frame, close a connection). The tokio server and the
 //! deterministic tests drive the same code.
+//!
+//! # Layout
+//! - [`prepare`]: request → txn, with ACL checks (`PrepRequestProcessor`).
+//! - [`finish`]: txn result → reply, and every read (`FinalRequestProcessor`).
+//! - [`watches`]: chapter 2's watch registry in the pipeline's types.
+//! - [`convert`]: the one record that still needs converting (a fired watch → `WatcherEvent`).
+//! - this file: [`Pipeline`], its [`Input`]/[`Output`], connections, sessions and the
+//!   per-session FIFO of waiting requests.
 
 pub mod convert;
 pub mod finish;
@@ -332,21 +344,11 @@ impl Pipeline {
         passwd: &[u8],
     ) -> Vec<Output> {
         let read_only = self.conns[&conn].read_only;
-        let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
-        if !valid {
-            self.conns.remove(&conn);
-            let invalid = ConnectResponse::invalid(read_only);
-            return vec![
-                Output::Send {
-                    conn,
-                    message: ServerMessage::Connected(invalid),
-                },
-                Output::Close { conn },
-            ];
-        }
         let mut out = Vec::new();
-        // The session moves here: the old connection (if still open) is closed, and its
-        // watches go with it; the client re-sends them with SetWatches.
+        // The session's current connection (if still open) is closed first, and its watches
+        // go with it; the client re-sends them with SetWatches. Upstream does this before it
+        // checks the password, so even a refused attempt disconnects the owner (the session
+        // itself lives on).
         if let Some(old) = self
             .owners
             .get(&session)
@@ -356,11 +358,23 @@ impl Pipeline {
             if let Some(c) = self.conns.get_mut(&old) {
                 c.session = None;
             }
+            self.owners.remove(&session);
             self.watches.close_session(session);
             out.push(Output::Close { conn: old });
         }
+        let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
+        if !valid {
+            self.conns.remove(&conn);
+            let invalid = ConnectResponse::invalid(read_only);
+            out.push(Output::Send {
+                conn,
+                message: ServerMessage::Connected(invalid),
+            });
+            out.push(Output::Close { conn });
+            return out;
+        }
         self.attach(conn, session);
-        self.sessions.touch(session, now_ms);
+        self.sessions.set_timeout(session, timeout_ms, now_ms);
         out.push(Output::Send {
             conn,
             message: ServerMessage::Connected(ConnectResponse {
@@ -626,6 +640,14 @@ impl Pipeline {
 
     fn read(&mut self, session: SessionId, conn: ConnId, xid: i32, answer: Answer) -> Vec<Output> {
         let request = match answer {
+            // An opcode the server does not know: upstream's UnimplementedRequestProcessor
+            // answers Unimplemented, then closes the connection (sendCloseSession).
+            Answer::Fail(ZkError::Unimplemented) => {
+                return vec![
+                    self.reply(conn, xid, Err(ZkError::Unimplemented), None),
+                    Output::Close { conn },
+                ]
+            }
             Answer::Fail(err) => return vec![self.reply(conn, xid, Err(err), None)],
             Answer::Read(proto::Request::Ping) => {
                 return vec![self.reply(conn, xid, Ok(Response::Empty), None)]
