@@ -18,7 +18,7 @@ pub mod perms {
     pub const ALL: i32 = READ | WRITE | CREATE | DELETE | ADMIN;
 }
 
-/// An identity in some auth scheme: `world:anyone`, `ip:10.0.0.1`, `digest:user:hash`, …
+/// An identity in some auth scheme: `world:anyone`, `ip:127.0.0.1`, `digest:user:hash`, …
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Id {
     pub scheme: String,

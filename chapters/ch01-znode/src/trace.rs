@@ -55,8 +55,8 @@ pub const SEED_SESSION: &[&str] = &[
 /// that holds them ends, and the closeSession txn takes them away.
 pub const SERVERS_SESSION: &[&str] = &[
     "create /servers",
-    "create -e -s /servers/server- \"10.0.0.1:8080\"",
-    "create -e -s /servers/server- \"10.0.0.2:8080\"",
+    "create -e -s /servers/server- \"127.0.0.1:8080\"",
+    "create -e -s /servers/server- \"127.0.0.2:8080\"",
     "ls -s /servers",
     "quit",
 ];

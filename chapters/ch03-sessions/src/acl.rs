@@ -13,7 +13,7 @@
 //! |---|---|---|
 //! | `world` | `anyone` | everybody matches it |
 //! | `digest` | `user:base64(sha1("user:pass"))` | `addauth digest user:pass` (`DigestAuthenticationProvider`) |
-//! | `ip` | `10.0.0.1` or `10.0.0.0/8` | every connection holds `ip:<its address>` (`IPAuthenticationProvider`) |
+//! | `ip` | `127.0.0.1` or `127.0.0.0/8` | every connection holds `ip:<its address>` (`IPAuthenticationProvider`) |
 //! | `auth` | (empty) | only in a create/setAcl: replaced by the caller's authenticated ids |
 //!
 //! The check is upstream `ZooKeeperServer.checkACL`, and the rewrite of a new ACL list (`auth`
@@ -287,20 +287,20 @@ mod tests {
     #[test]
     fn an_ip_entry_matches_a_whole_subnet() {
         // IPAuthenticationProvider.matches masks both addresses to the prefix length.
-        let node = vec![acl(READ, "ip", "10.1.0.0/16")];
-        assert_eq!(check_acl(&node, READ, &[id("ip", "10.1.200.3")]), Ok(()));
+        let node = vec![acl(READ, "ip", "127.1.0.0/16")];
+        assert_eq!(check_acl(&node, READ, &[id("ip", "127.1.200.3")]), Ok(()));
         assert_eq!(
-            check_acl(&node, READ, &[id("ip", "10.2.0.1")]),
+            check_acl(&node, READ, &[id("ip", "127.2.0.1")]),
             Err(AclError::NoAuth)
         );
         assert_eq!(
             check_acl(&node, READ, &[id("ip", "::1")]),
             Err(AclError::NoAuth)
         );
-        let node = vec![acl(READ, "ip", "10.1.2.3/12")];
-        assert_eq!(check_acl(&node, READ, &[id("ip", "10.15.0.0")]), Ok(()));
+        let node = vec![acl(READ, "ip", "127.1.2.3/12")];
+        assert_eq!(check_acl(&node, READ, &[id("ip", "127.15.0.0")]), Ok(()));
         assert_eq!(
-            check_acl(&node, READ, &[id("ip", "10.16.0.0")]),
+            check_acl(&node, READ, &[id("ip", "127.16.0.0")]),
             Err(AclError::NoAuth)
         );
     }
@@ -336,7 +336,7 @@ mod tests {
         for bad in [
             acl(ALL, "digest", "no-colon"),
             acl(ALL, "ip", "300.1.1.1"),
-            acl(ALL, "ip", "10.0.0.0/33"),
+            acl(ALL, "ip", "127.0.0.0/33"),
             acl(ALL, "world", "someone"),
             acl(ALL, "kerberos", "x"),
         ] {

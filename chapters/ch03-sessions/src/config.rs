@@ -538,14 +538,14 @@ clientPort=2181
 
     #[test]
     fn server_lines_are_kept_for_the_ensemble_chapters() {
-        let text = "dataDir=/d\nserver.1=192.168.146.128:2888:3888\n\
+        let text = "dataDir=/d\nserver.1=127.0.0.1:2888:3888\n\
                     server.2=127.0.0.1:2889:3889:observer;127.0.0.1:2182\njute.maxbuffer=4096\n";
         let (cfg, _) = ZooCfg::parse(text).unwrap();
         assert_eq!(cfg.jute_max_buffer, 4096);
         assert_eq!(
             cfg.servers[&1],
             ServerLine {
-                host: "192.168.146.128".into(),
+                host: "127.0.0.1".into(),
                 quorum_port: 2888,
                 election_port: 3888,
                 observer: false,

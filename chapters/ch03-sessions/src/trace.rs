@@ -182,7 +182,7 @@ pub fn run(options: TraceOptions) -> std::io::Result<Vec<Event>> {
     // A worker opens a session and registers itself under /workers as an ephemeral node.
     let mut worker = s.connect("worker", addr)?;
     s.request(&mut worker, 1, &create("/workers", b"", 0))?;
-    s.request(&mut worker, 2, &create("/workers/w1", b"10.0.0.1:8080", 1))?;
+    s.request(&mut worker, 2, &create("/workers/w1", b"127.0.0.1:8080", 1))?;
     // A monitor opens its own session and watches the node and the group.
     let mut monitor = s.connect("monitor", addr)?;
     s.request(&mut monitor, 1, &get_data("/workers/w1", true))?;

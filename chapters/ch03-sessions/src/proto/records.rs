@@ -32,7 +32,7 @@ impl_jute_record!(Stat {
 });
 // ANCHOR_END: stat
 
-// `Id` (`world:anyone`, `digest:user:hash`, `ip:10.0.0.1`) and `ACL`
+// `Id` (`world:anyone`, `digest:user:hash`, `ip:127.0.0.1`) and `ACL`
 // (permission bits from `ch01_znode::acl::perms` for one Id).
 impl_jute_record!(Id {
     scheme: String,
