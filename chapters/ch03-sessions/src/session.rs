@@ -154,6 +154,19 @@ impl SessionTracker {
         self.queue.update(id, timeout_ms, now_ms);
     }
 
+    /// A resumed session takes the timeout negotiated on its new connection (upstream
+    /// `revalidateSession` touches it with that timeout).
+    pub fn set_timeout(&mut self, id: SessionId, timeout_ms: i32, now_ms: u64) -> bool {
+        match self.sessions.get_mut(&id) {
+            Some(s) if !s.closing => {
+                s.timeout_ms = timeout_ms;
+                self.queue.update(id, timeout_ms, now_ms);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The client said something: push its deadline forward. `false` if the session is gone
     /// or closing (upstream `touchSession`).
     pub fn touch(&mut self, id: SessionId, now_ms: u64) -> bool {
@@ -391,6 +404,20 @@ mod tests {
         assert!(!tracker.touch(id, 6001));
         assert_eq!(tracker.remove(id).map(|s| s.closing), Some(true));
         assert_eq!(tracker.check(id), Err(SessionCheck::Unknown));
+    }
+
+    #[test]
+    fn a_resumed_session_keeps_the_timeout_of_its_new_connection() {
+        let mut tracker = SessionTracker::new(2000, 1, 0);
+        let id = tracker.create_session(4000, 0);
+        assert!(tracker.set_timeout(id, 10_000, 1000));
+        assert_eq!(tracker.expiry_of(id), Some(12_000));
+        assert!(tracker.touch(id, 3000));
+        assert_eq!(
+            tracker.expiry_of(id),
+            Some(14_000),
+            "later touches use the new timeout"
+        );
     }
 
     #[test]

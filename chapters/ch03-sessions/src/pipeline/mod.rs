@@ -360,7 +360,7 @@ impl Pipeline {
             out.push(Output::Close { conn: old });
         }
         self.attach(conn, session);
-        self.sessions.touch(session, now_ms);
+        self.sessions.set_timeout(session, timeout_ms, now_ms);
         out.push(Output::Send {
             conn,
             message: ServerMessage::Connected(ConnectResponse {

@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::core::{Outbound, ToCore};
-use super::OUTBOUND_QUEUE_FRAMES;
+use super::{OUTBOUND_QUEUE_FRAMES, SESSIONLESS_CNXN_TIMEOUT};
 use crate::fourlw::FourLetterWord;
 use crate::jute::{Reader, Record};
 use crate::pipeline::{ConnId, Input};
@@ -49,8 +49,13 @@ pub async fn serve(
     let mut handshaken = false;
     let mut first_bytes_checked = false;
     let mut buf = vec![0u8; 64 * 1024];
+    // A connection that never completes its handshake is dropped, as upstream's
+    // `zookeeper.nio.sessionlessCnxnTimeout` does.
+    let handshake_deadline = tokio::time::sleep(SESSIONLESS_CNXN_TIMEOUT);
+    tokio::pin!(handshake_deadline);
     'serve: loop {
         tokio::select! {
+            () = &mut handshake_deadline, if !handshaken => break 'serve,
             read = socket.read(&mut buf) => {
                 let n = match read {
                     Ok(0) | Err(_) => break 'serve,

@@ -47,6 +47,8 @@ pub use self::core::VERSION;
 pub const OUTBOUND_QUEUE_FRAMES: usize = 4096;
 /// Bytes queued for one client and not yet written before the server gives up on it.
 pub const OUTBOUND_QUEUE_BYTES: usize = 16 << 20;
+/// How long a new connection may take to send its ConnectRequest.
+pub const SESSIONLESS_CNXN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Messages queued from all connections to the core.
 pub const INBOUND_QUEUE: usize = 1024;
 
