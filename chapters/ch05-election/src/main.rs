@@ -47,6 +47,21 @@ struct Args {
     /// Every voter of the ensemble as SID=HOST:PORT (with --listen), this one included.
     #[arg(long, value_name = "SID=HOST:PORT")]
     peer: Vec<String>,
+    /// What this server's currentEpoch file says (with --listen).
+    #[arg(long, default_value_t = 0)]
+    current_epoch: i64,
+    /// This server's last logged zxid, e.g. 0x100000003 (with --listen).
+    #[arg(long, default_value = "0x0", value_parser = parse_zxid)]
+    last_zxid: i64,
+}
+
+/// A zxid as ZooKeeper prints it (`0x100000003`) or in decimal.
+fn parse_zxid(s: &str) -> Result<i64, String> {
+    let parsed = match s.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("not a zxid: {s} (try 0x100000003)"))
 }
 
 fn main() -> ExitCode {
@@ -54,9 +69,11 @@ fn main() -> ExitCode {
     let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
     colored::control::set_override(color);
     if let Some(listen) = &args.listen {
-        let _ = (listen, &args.myid, &args.peer);
-        eprintln!("--listen: not yet");
-        return ExitCode::FAILURE;
+        let disk = ch05_election::peer::Durable {
+            current_epoch: args.current_epoch,
+            last_logged_zxid: ch05_election::vote::Zxid(args.last_zxid),
+        };
+        return listen_cli(listen, args.myid, &args.peer, disk, color);
     }
     let setup = setup(args.scenario, args.servers);
     if args.step {
@@ -78,6 +95,11 @@ fn main() -> ExitCode {
     }
     if args.json {
         print!("{}", json_lines(&run.story));
+        for (sid, line) in &run.status {
+            let status =
+                serde_json::json!({"kind": "zkserver_status", "node": sid, "status": line});
+            println!("{status}");
+        }
     } else if args.trace {
         print!("{}", transcript(&setup, args.seed, &run, color));
     } else {
@@ -138,4 +160,80 @@ fn step_by_step(setup: &ch05_election::sim::Setup, seed: u64, color: bool) -> Ex
     println!();
     print!("{}", status(&finish(&sim, settled), color));
     ExitCode::SUCCESS
+}
+
+/// `--listen`: one real server, printing what it does until Ctrl-C.
+fn listen_cli(
+    listen: &str,
+    myid: Option<u64>,
+    peers: &[String],
+    durable: ch05_election::peer::Durable,
+    color: bool,
+) -> ExitCode {
+    use ch05_election::peer::Config;
+    use ch05_election::quorum::QuorumMaj;
+    use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
+    use colored::Colorize;
+    use std::collections::BTreeMap;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    let mut addrs = BTreeMap::new();
+    for p in peers {
+        let parsed = p.split_once('=').and_then(|(sid, addr)| {
+            Some((sid.parse::<u64>().ok()?, addr.parse::<SocketAddr>().ok()?))
+        });
+        match parsed {
+            Some((sid, addr)) => addrs.insert(sid, addr),
+            None => {
+                eprintln!("--peer {p}: expected SID=HOST:PORT, e.g. 2=127.0.0.1:3889");
+                return ExitCode::FAILURE;
+            }
+        };
+    }
+    let Some(sid) = myid.filter(|id| addrs.contains_key(id)) else {
+        eprintln!("--myid must be one of the --peer sids");
+        return ExitCode::FAILURE;
+    };
+    let config = Config::new(Arc::new(QuorumMaj::new(addrs.keys().copied(), [])));
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("cannot listen on {listen}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "n{sid}: election port {listen}, ensemble of {} (Ctrl-C stops)",
+            addrs.len()
+        );
+        let spec = ServerSpec {
+            sid,
+            addrs,
+            config,
+            durable,
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let server = tokio::spawn(serve(spec, listener, tx));
+        while let Some(t) = rx.recv().await {
+            let line = t.to_string();
+            let line = match &t.event {
+                _ if !color => line,
+                TcpEvent::State(_) => line.bold().to_string(),
+                TcpEvent::Dropped(_) => line.red().to_string(),
+                TcpEvent::Connected(_) => line.dimmed().to_string(),
+                TcpEvent::Note(_) => line.yellow().to_string(),
+            };
+            println!("{line}");
+            if let TcpEvent::State(state) = t.event {
+                if let Some(mode) = state.mode() {
+                    println!("{}", format!("  zkServer.sh status → Mode: {mode}").green());
+                }
+            }
+        }
+        server.abort();
+        ExitCode::SUCCESS
+    })
 }

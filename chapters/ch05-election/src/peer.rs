@@ -43,6 +43,7 @@ pub type Millis = u64;
 
 /// What travels between two servers' election code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
     /// A vote (ZooKeeper's only election message).
     Notification(Notification),
@@ -64,6 +65,7 @@ impl fmt::Display for Message {
 
 /// The waits of the election, each a timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Timer {
     /// `recvqueue.poll(notTimeout)`: nothing heard for a while.
     NotTimeout,
@@ -113,6 +115,7 @@ pub enum Output {
 
 /// The story of an election, one line each in the trace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
 pub enum Note {
     /// The process started, with what its disk says.
     Started { durable: Durable },

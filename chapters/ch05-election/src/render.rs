@@ -6,7 +6,7 @@
 use crate::peer::{Message, Note};
 use crate::sim::{ElectionEntry, Run, Setup, SimTimer};
 use crate::vote::{ServerState, Vote};
-use ch04_paxos::sim::render::{colored_line, Filter};
+use ch04_paxos::sim::render::{colored_line, node_color, Filter};
 use ch04_paxos::sim::{svg, Entry, Event};
 use colored::Colorize;
 use std::collections::BTreeSet;
@@ -28,20 +28,54 @@ pub fn header(setup: &Setup, seed: u64) -> String {
     )
 }
 
+/// The header, bold on a terminal.
+fn header_line(setup: &Setup, seed: u64, color: bool) -> String {
+    let h = header(setup, seed);
+    if color {
+        h.bold().to_string()
+    } else {
+        h
+    }
+}
+
 /// One story line, plain or coloured.
 pub fn line(e: &ElectionEntry, color: bool) -> Option<String> {
-    FILTER.shows(&e.event).then(|| {
-        if color {
-            colored_line(e)
-        } else {
-            e.to_string()
+    if !FILTER.shows(&e.event) {
+        return None;
+    }
+    Some(match &e.event {
+        _ if !color => e.to_string(),
+        Event::Note { node, note } => {
+            // Same characters as the plain line; the turning points stand out.
+            let plain = note.to_string();
+            let text = match note {
+                Note::Decided {
+                    state: ServerState::Leading,
+                    ..
+                } => plain.green().bold(),
+                Note::Decided { .. } => plain.cyan().bold(),
+                Note::Quorum { .. } => plain.yellow().bold(),
+                Note::Switch { .. } | Note::NewRound { .. } | Note::Reopen { .. } => plain.yellow(),
+                Note::LeaderLost { .. } | Note::LostQuorum { .. } => plain.red().bold(),
+                Note::Started { .. } => plain.bold(),
+                Note::Looking { .. } | Note::Backoff { .. } => plain.normal(),
+            };
+            let name = format!("n{node}").color(node_color(*node)).bold();
+            format!("{}  {name} • {text}", format!("{:>6}ms", e.at).dimmed())
         }
+        _ => colored_line(e),
     })
 }
 
 /// The closing block: `zkServer.sh status` on every server.
 pub fn status(run: &Run, color: bool) -> String {
-    let mut out = String::from("zkServer.sh status, on each server:\n");
+    let title = "zkServer.sh status, on each server:";
+    let mut out = if color {
+        title.bold().to_string()
+    } else {
+        title.to_string()
+    };
+    out.push('\n');
     for (sid, line) in &run.status {
         let line = match line.as_str() {
             _ if !color => line.clone(),
@@ -59,7 +93,7 @@ pub fn status(run: &Run, color: bool) -> String {
 
 /// The whole transcript of a run: header, story, statuses.
 pub fn transcript(setup: &Setup, seed: u64, run: &Run, color: bool) -> String {
-    let mut out = header(setup, seed);
+    let mut out = header_line(setup, seed, color);
     out.push_str("\n\n");
     for l in run.story.iter().filter_map(|e| line(e, color)) {
         out.push_str(&l);

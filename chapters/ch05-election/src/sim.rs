@@ -25,12 +25,19 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A server's timers in the simulator: the election's, and the power switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimTimer {
     /// One of the election's own timers.
     Election(Timer),
     /// The moment the operator runs `zkServer.sh start` on this server.
     PowerOn,
+}
+
+impl Serialize for SimTimer {
+    /// By name: `"notTimeout"`, `"power-on"`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl fmt::Display for SimTimer {
@@ -69,6 +76,14 @@ impl Server {
     pub fn starting_at(mut self, ms: Millis) -> Server {
         self.start_after_ms = Some(ms).filter(|&ms| ms > 0);
         self
+    }
+    /// The same server, ordering votes with `order` (for the labs).
+    pub fn with_order(&self, order: crate::vote::VoteOrder) -> Server {
+        let mut config = self.peer.config().clone();
+        config.order = order;
+        let mut s = Server::new(self.peer.sid(), config, self.peer.durable());
+        s.start_after_ms = self.start_after_ms;
+        s
     }
     /// The election state machine inside.
     pub fn peer(&self) -> &Peer {
@@ -293,15 +308,17 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
         ScenarioName::Partition => {
             let minority: Vec<Sid> = ((n / 2 + 2)..=n).collect();
             let majority: Vec<Sid> = (1..=n / 2 + 1).collect();
+            let groups = vec![majority.clone(), minority.clone()];
             (
                 format!(
-                    "{} is cut off with leader n{leader}: it cannot elect; the rest elect n{}; after the heal all follow it",
+                    "{{{}}} is cut off, leader n{leader} among them: no quorum there; {{{}}} elect n{}; after the heal all follow it",
                     names(&minority),
+                    names(&majority),
                     n / 2 + 1
                 ),
                 (1..=n).map(empty).collect(),
                 Scenario::new()
-                    .partition(2_500, vec![majority, minority])
+                    .partition(2_500, groups)
                     .heal(40_000),
                 40_000,
             )

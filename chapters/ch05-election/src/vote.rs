@@ -26,8 +26,15 @@ pub const NO_CANDIDATE: Sid = i64::MIN as u64;
 
 /// A ZooKeeper transaction id: the high 32 bits are the epoch of the leader
 /// that proposed it, the low 32 bits count its transactions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Zxid(pub i64);
+
+impl Serialize for Zxid {
+    /// As ZooKeeper prints it: a `0x..` hex string.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 impl Zxid {
     /// The zxid an observer proposes when it starts looking (never wins).
@@ -56,6 +63,7 @@ impl fmt::Display for Zxid {
 
 /// What a server is doing, with ZooKeeper's numbers on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum ServerState {
     /// Electing: no leader known.
     Looking = 0,
@@ -155,15 +163,21 @@ pub fn zookeeper_order(a: &Vote, b: &Vote) -> Ordering {
 }
 // ANCHOR_END: order
 
-/// Which part of the order made `new` better than `cur`: the trace says why
-/// a server switched its vote.
+/// Which field told `new` and `cur` apart, and which way: the trace says
+/// why a server switched its vote ("higher sid" under ZooKeeper's order).
 pub fn why_better(new: &Vote, cur: &Vote) -> &'static str {
-    if new.peer_epoch != cur.peer_epoch {
-        "higher epoch"
-    } else if new.zxid != cur.zxid {
-        "higher zxid"
-    } else {
-        "higher sid"
+    use Ordering::*;
+    match (
+        new.peer_epoch.cmp(&cur.peer_epoch),
+        new.zxid.cmp(&cur.zxid),
+        new.leader.cmp(&cur.leader),
+    ) {
+        (Greater, _, _) => "higher epoch",
+        (Less, _, _) => "lower epoch",
+        (Equal, Greater, _) => "higher zxid",
+        (Equal, Less, _) => "lower zxid",
+        (Equal, Equal, Greater) => "higher sid",
+        (Equal, Equal, _) => "lower sid",
     }
 }
 
@@ -221,5 +235,7 @@ mod tests {
         assert_eq!(why_better(&v(1, 0, 2), &v(2, 0, 1)), "higher epoch");
         assert_eq!(why_better(&v(1, 9, 1), &v(2, 0, 1)), "higher zxid");
         assert_eq!(why_better(&v(3, 0, 0), &v(2, 0, 0)), "higher sid");
+        // Under another order (the lab's), the reason may point the other way.
+        assert_eq!(why_better(&v(1, 0, 0), &v(2, 0, 0)), "lower sid");
     }
 }

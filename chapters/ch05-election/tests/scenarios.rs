@@ -87,3 +87,30 @@ fn first_start_leader_is_the_first_to_complete_a_quorum() {
         assert_eq!(leader, vec![n / 2 + 1], "{n} servers");
     }
 }
+
+/// `--json` prints one JSON object per event: notes, deliveries and state
+/// changes carry ZooKeeper's words (states in capitals, zxids in hex).
+#[test]
+fn the_json_trace_is_one_object_per_event() {
+    let setup = setup(ScenarioName::FirstStart, 5);
+    let run = run(&setup, SEED).unwrap();
+    let text = ch04_paxos::sim::render::json_lines(&run.story);
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(events.len(), run.story.len());
+    let leads = events
+        .iter()
+        .find(|e| {
+            e["kind"] == "note" && e["note"]["what"] == "decided" && e["note"]["state"] == "LEADING"
+        })
+        .expect("a leader is elected");
+    assert_eq!(leads["node"], 3);
+    let vote = events
+        .iter()
+        .find(|e| e["kind"] == "deliver")
+        .expect("a delivery");
+    assert_eq!(vote["msg"]["type"], "notification");
+    assert_eq!(vote["msg"]["vote"]["zxid"], "0x0");
+}

@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -122,6 +123,9 @@ enum Command {
 
 struct Shared {
     session: Mutex<ClientSession<Waiter>>,
+    /// Set once the application asked to close: the end of the connection
+    /// is then `Closed`, not `Disconnected`.
+    closing: AtomicBool,
     auth_waiters: Mutex<VecDeque<oneshot::Sender<Result<(), ClientError>>>>,
 }
 
@@ -140,6 +144,8 @@ impl Shared {
 #[derive(Clone)]
 pub struct Client {
     commands: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    events: mpsc::Sender<WatchedEvent>,
     slots: Arc<Semaphore>,
     session_id: SessionId,
     timeout_ms: i32,
@@ -176,6 +182,7 @@ impl Client {
         let timeout_ms = response.time_out;
         let shared = Arc::new(Shared {
             session: Mutex::new(session),
+            closing: AtomicBool::new(false),
             auth_waiters: Mutex::new(VecDeque::new()),
         });
         let (commands, command_rx) = mpsc::channel(config.max_outstanding.max(1));
@@ -192,13 +199,15 @@ impl Client {
         tokio::spawn(read_loop(
             read_half,
             decoder,
-            shared,
-            events,
+            shared.clone(),
+            events.clone(),
             Duration::from_millis(ms * 2 / 3),
         ));
         Ok((
             Client {
                 commands,
+                shared,
+                events,
                 slots: Arc::new(Semaphore::new(config.max_outstanding.max(1))),
                 session_id: response.session_id,
                 timeout_ms,
@@ -315,9 +324,16 @@ impl Client {
     }
 
     /// closeSession (opcode -11): the server deletes this session's
-    /// ephemerals, answers, and closes the connection.
+    /// ephemerals, answers, and closes the connection. Once it answered,
+    /// the event channel gets `Closed` (as the Java client's watcher does).
     pub async fn close(&self) -> Result<(), ClientError> {
-        self.request(Request::CloseSession).await.map(|_| ())
+        self.shared.closing.store(true, Ordering::SeqCst);
+        self.request(Request::CloseSession).await?;
+        let _ = self
+            .events
+            .send(WatchedEvent::state_change(KeeperState::Closed))
+            .await;
+        Ok(())
     }
 }
 
@@ -465,5 +481,7 @@ async fn read_loop(
     for w in shared.auth_waiters().drain(..) {
         let _ = w.send(Err(ClientError::ConnectionLoss(why.clone())));
     }
-    let _ = events.try_send(WatchedEvent::state_change(KeeperState::Disconnected));
+    if !shared.closing.load(Ordering::SeqCst) {
+        let _ = events.try_send(WatchedEvent::state_change(KeeperState::Disconnected));
+    }
 }

@@ -10,10 +10,13 @@
 //! - [`session`]: [`ClientSession`], sans-IO (`ClientCnxn`'s bookkeeping).
 //! - [`connection`]: [`Client`], one tokio connection with bounded queues.
 //! - [`bench`]: a load generator reporting throughput and p50/p99 latency.
+//! - [`shell`]: [`WireBackend`], chapter 1's zkCli shell over the wire.
 
 pub mod bench;
 pub mod connection;
 pub mod session;
+pub mod shell;
 
 pub use connection::{Client, ClientConfig, ClientError};
 pub use session::{ClientSession, Incoming, ProtocolError};
+pub use shell::WireBackend;

@@ -1,0 +1,233 @@
+//! Our client against the real ZooKeeper 3.8 server (Debian's `zookeeper`
+//! package; CI installs it). When the jar is not on this machine the tests
+//! say so and pass without checking anything.
+//!
+//! The main check is the one a student can see: the seed's zkCli session,
+//! run through chapter 1's shell over our wire client against a fresh real
+//! server, prints exactly what the real zkCli prints against another fresh
+//! real server, with only wall-clock dates and session ids masked.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ch03_sessions::client::shell::run_cli;
+use ch03_sessions::client::{Client, ClientConfig};
+
+const JAR: &str = "/usr/share/java/zookeeper.jar";
+const NOP: &str = "/usr/share/java/slf4j-nop.jar";
+
+/// A real ZooKeeper standalone server on a free loopback port, killed on drop.
+struct RealZooKeeper {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RealZooKeeper {
+    fn available() -> bool {
+        let here = Path::new(JAR).exists() && Path::new(NOP).exists();
+        if !here {
+            eprintln!("{JAR} not installed: skipping the real-ZooKeeper checks");
+        }
+        here
+    }
+
+    fn start(name: &str) -> RealZooKeeper {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("keeper-ch03-{name}-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        let cfg = dir.join("zoo.cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+                 admin.enableServer=false\n4lw.commands.whitelist=*\n",
+                dir.join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("java")
+            .args(["-Xmx256m", "-cp", &format!("{JAR}:{NOP}")])
+            .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("java runs");
+        let zk = RealZooKeeper { child, port, dir };
+        zk.wait_until_serving();
+        zk
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Asks `srvr` until the server reports a `Mode:` (before that it
+    /// accepts connections but closes them), for at most 60 s.
+    fn wait_until_serving(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(self.addr()) {
+                let _ = s.write_all(b"srvr");
+                let mut answer = String::new();
+                let _ = std::io::Read::read_to_string(&mut s, &mut answer);
+                if answer.contains("Mode: ") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("ZooKeeper did not start on port {}", self.port);
+    }
+}
+
+impl Drop for RealZooKeeper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Masks what differs between any two runs: dates, session ids, and the
+/// two servers' ports. Watch blocks are kept (their position is part of
+/// what zkCli prints).
+fn masked(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| match l.split_once(" = ") {
+            _ if l.starts_with("Connecting to ") => "Connecting to <server>".into(),
+            Some(("ctime" | "mtime", _)) => format!("{} = <date>", &l[..5]),
+            Some(("ephemeralOwner", v)) if v != "0x0" => "ephemeralOwner = <session>".into(),
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
+/// A session file: chapter 1's (`seed`) or this chapter's own.
+fn commands(path: &str) -> String {
+    let path = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Runs `commands` through the real zkCli and through ours, each against
+/// its own fresh real server, and compares both streams.
+fn same_as_real_zkcli(commands: &str) {
+    if !RealZooKeeper::available() {
+        return;
+    }
+    let (theirs, ours) = std::thread::scope(|s| {
+        let theirs = s.spawn(|| real_zkcli(&RealZooKeeper::start("zkcli"), commands));
+        let ours = s.spawn(|| our_cli(&RealZooKeeper::start("ours"), commands));
+        (theirs.join().unwrap(), ours.join().unwrap())
+    });
+    assert_eq!(masked(&ours.0), masked(&theirs.0), "stdout");
+    assert_eq!(masked(&ours.1), masked(&theirs.1), "stderr");
+}
+
+fn real_zkcli(server: &RealZooKeeper, commands: &str) -> (String, String) {
+    let mut child = Command::new("java")
+        .args(["-cp", &format!("{JAR}:{NOP}")])
+        .arg("org.apache.zookeeper.ZooKeeperMain")
+        .args(["-server", &format!("127.0.0.1:{}", server.port)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("java runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(commands.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn our_cli(server: &RealZooKeeper, commands: &str) -> (String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    run_cli(
+        &format!("127.0.0.1:{}", server.port),
+        &mut commands.as_bytes(),
+        &mut out,
+        &mut err,
+        false,
+    )
+    .unwrap();
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+/// issue 2's seed session: same stdout and stderr as the real zkCli 3.8,
+/// each against a fresh real ZooKeeper 3.8 server.
+#[test]
+fn the_seed_session_through_our_client_prints_what_real_zkcli_prints() {
+    same_as_real_zkcli(&commands("../ch01-znode/tests/zkcli/seed.commands"));
+}
+
+/// Watches (`get -w`, `ls -w`, `stat -w`) print zkCli's `WATCHER::` blocks
+/// where zkCli prints them; addauth, whoami, sync, getEphemerals,
+/// getAllChildrenNumber, ACLs and `quit` (with its Closed event) too.
+#[test]
+fn a_session_with_watches_and_auth_prints_what_real_zkcli_prints() {
+    same_as_real_zkcli(&commands("tests/zkcli/wire.commands"));
+}
+
+/// Real ZooKeeper grants what we ask within 2..20 ticks and answers
+/// pipelined requests in order.
+#[test]
+fn the_client_runs_a_pipelined_session_against_real_zookeeper() {
+    if !RealZooKeeper::available() {
+        return;
+    }
+    let zk = RealZooKeeper::start("client");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = ClientConfig {
+            session_timeout_ms: 10_000,
+            ..ClientConfig::default()
+        };
+        let (client, mut events) = Client::connect(zk.addr(), config).await.unwrap();
+        assert_eq!(client.session_timeout_ms(), 10_000);
+        assert_eq!(client.session_id().server_id(), 1);
+        let acl = ch01_znode::Acl::open_unsafe();
+        client.create("/p", b"", acl.clone(), 0).await.unwrap();
+        let creates: Vec<_> = (0..50)
+            .map(|i| {
+                let (client, acl) = (client.clone(), acl.clone());
+                tokio::spawn(async move { client.create(&format!("/p/n{i}"), b"x", acl, 0).await })
+            })
+            .collect();
+        for c in creates {
+            c.await.unwrap().unwrap();
+        }
+        let (_, stat) = client.get_data("/p", true).await.unwrap();
+        assert_eq!(stat.num_children, 50);
+        client.set_data("/p", b"changed", -1).await.unwrap();
+        let _connected = events.recv().await.unwrap();
+        let changed = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            changed.to_string(),
+            "WatchedEvent state:SyncConnected type:NodeDataChanged path:/p"
+        );
+        client.close().await.unwrap();
+    });
+}

@@ -1,0 +1,171 @@
+//! Our election port against the real thing: a ZooKeeper 3.8 server and two
+//! of ours form one ensemble on 127.0.0.1 and elect a leader together.
+//!
+//! The ensemble has five voters: ours are sids 1 and 2, the real server is
+//! sid 5, and 3 and 4 are never started. A quorum is three, so nobody can
+//! decide without both sides reading each other's handshakes and
+//! notifications (ZooKeeper's carry its configuration as text; ours carry
+//! none). ZooKeeper wins on sid; it then waits for followers on its Zab
+//! port, which ours do not speak (chapter 6), but the election is over.
+//!
+//! Skipped, with a message, where no ZooKeeper is installed (CI installs it).
+
+use ch05_election::peer::{Config, Durable, Note};
+use ch05_election::quorum::QuorumMaj;
+use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
+use ch05_election::vote::{ServerState, Sid};
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::process::Command;
+use tokio::sync::mpsc;
+
+const JARS: &str = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar";
+const BOUND: Duration = Duration::from_secs(60);
+/// The real server's sid.
+const ZK: Sid = 5;
+
+/// A port nobody uses right now (the OS picks it).
+fn free_port() -> u16 {
+    let l = StdListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
+    if !Path::new("/usr/share/java/zookeeper.jar").exists()
+        || !Path::new("/usr/share/java/slf4j-simple.jar").exists()
+    {
+        eprintln!("skipped: ZooKeeper 3.8 is not installed (apt-get install zookeeper)");
+        return;
+    }
+    // Our two servers' election ports, bound now; ZooKeeper's ports, reserved.
+    let ours = [
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    ];
+    let (zk_quorum, zk_election, zk_client) = (free_port(), free_port(), free_port());
+    let mut addrs: BTreeMap<Sid, SocketAddr> = BTreeMap::new();
+    addrs.insert(1, ours[0].local_addr().unwrap());
+    addrs.insert(2, ours[1].local_addr().unwrap());
+    for absent in [3, 4] {
+        let addr = format!("127.0.0.1:{}", free_port());
+        addrs.insert(absent, addr.parse().unwrap());
+    }
+    addrs.insert(ZK, format!("127.0.0.1:{zk_election}").parse().unwrap());
+
+    let dir = std::env::temp_dir().join(format!("ch05-real-zk-{}", std::process::id()));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("myid"), format!("{ZK}\n")).unwrap();
+    let mut cfg = format!(
+        "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={zk_client}\n\
+         clientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
+        data.display()
+    );
+    for (sid, addr) in &addrs {
+        let quorum = if *sid == ZK { zk_quorum } else { free_port() };
+        cfg.push_str(&format!(
+            "server.{sid}=127.0.0.1:{quorum}:{}\n",
+            addr.port()
+        ));
+    }
+    let cfg_path = dir.join("zoo.cfg");
+    std::fs::write(&cfg_path, cfg).unwrap();
+
+    let mut zk = Command::new("java")
+        .args(["-Xmx256m", "-cp", JARS])
+        .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+        .arg(&cfg_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("java runs");
+    let mut zk_log = BufReader::new(zk.stderr.take().unwrap()).lines();
+
+    let mut seen = Vec::new();
+    // Ours start once ZooKeeper listens, so that its vote takes part.
+    let listening = tokio::time::timeout(BOUND, async {
+        while let Ok(Some(line)) = zk_log.next_line().await {
+            if line.contains("is accepting connections now") {
+                return true;
+            }
+            seen.push(format!("zk: {line}"));
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        listening,
+        Ok(true),
+        "ZooKeeper starts:\n{}",
+        seen.join("\n")
+    );
+
+    let config = Config::new(Arc::new(QuorumMaj::new(1..=5, [])));
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    for (sid, listener) in (1..=2).zip(ours) {
+        let spec = ServerSpec {
+            sid,
+            addrs: addrs.clone(),
+            config: config.clone(),
+            durable: Durable::default(),
+        };
+        tasks.push(tokio::spawn(serve(spec, listener, tx.clone())));
+    }
+
+    // Wait, on both sides' own reports, until ours follow n5 and ZooKeeper
+    // says it leads.
+    let mut ours_decided: BTreeMap<Sid, (Sid, ServerState)> = BTreeMap::new();
+    let mut zk_leads = false;
+    let outcome = tokio::time::timeout(BOUND, async {
+        while !(zk_leads && ours_decided.len() == 2) {
+            tokio::select! {
+                Some(t) = events.recv() => {
+                    seen.push(t.to_string());
+                    if let TcpEvent::Note(Note::Decided { state, leader, .. }) = t.event {
+                        ours_decided.insert(t.sid, (leader, state));
+                    }
+                }
+                line = zk_log.next_line() => match line {
+                    Ok(Some(line)) => {
+                        zk_leads |= line.contains("LEADING - LEADER ELECTION TOOK");
+                        if line.contains("FastLeaderElection") || line.contains("LEADING") {
+                            seen.push(format!("zk: {line}"));
+                        }
+                    }
+                    _ => panic!("ZooKeeper exited:\n{}", seen.join("\n")),
+                },
+            }
+        }
+    })
+    .await;
+    assert!(
+        outcome.is_ok(),
+        "no common leader within {BOUND:?}:\n{}",
+        seen.join("\n")
+    );
+    for sid in [1, 2] {
+        assert_eq!(ours_decided[&sid], (ZK, ServerState::Following), "n{sid}");
+    }
+    // ZooKeeper read our version-2 notifications.
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("n.sid:1, n.state:LOOKING")
+                && l.contains("message format version:0x2")),
+        "{}",
+        seen.join("\n")
+    );
+    for t in tasks {
+        t.abort();
+    }
+    zk.kill().await.ok();
+    std::fs::remove_dir_all(&dir).ok();
+}

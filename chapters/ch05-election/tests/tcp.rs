@@ -1,0 +1,187 @@
+//! The same election over real sockets on 127.0.0.1: three servers agree on
+//! a leader, elect again when it dies, and shrug off malformed bytes.
+//!
+//! Every wait is on the servers' own reports, bounded by a timeout; nothing
+//! sleeps to synchronise.
+
+use ch05_election::peer::{Config, Durable, Note};
+use ch05_election::quorum::QuorumMaj;
+use ch05_election::tcp::{serve, ServerSpec, TcpEvent, Traced};
+use ch05_election::vote::{Epoch, Sid};
+use ch05_election::wire::{self, InitialMessage};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+const BOUND: Duration = Duration::from_secs(30);
+
+/// What each server last said it decided: (leader, round), or `None` while looking.
+type Decisions = BTreeMap<Sid, Option<(Sid, Epoch)>>;
+
+struct Ensemble {
+    servers: BTreeMap<Sid, JoinHandle<()>>,
+    addrs: BTreeMap<Sid, SocketAddr>,
+    events: mpsc::UnboundedReceiver<Traced>,
+    decisions: Decisions,
+    log: Vec<String>,
+}
+
+impl Ensemble {
+    /// `n` voters on free loopback ports, with a fast heartbeat (100 ms
+    /// ticks, so a silent leader is noticed after 500 ms).
+    async fn start(n: u64) -> Ensemble {
+        let mut listeners = BTreeMap::new();
+        for sid in 1..=n {
+            let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            listeners.insert(sid, l);
+        }
+        let addrs: BTreeMap<Sid, SocketAddr> = listeners
+            .iter()
+            .map(|(sid, l)| (*sid, l.local_addr().expect("addr")))
+            .collect();
+        let mut config = Config::new(Arc::new(QuorumMaj::new(1..=n, [])));
+        config.tick_ms = 100;
+        let (tx, events) = mpsc::unbounded_channel();
+        let servers = listeners
+            .into_iter()
+            .map(|(sid, listener)| {
+                let spec = ServerSpec {
+                    sid,
+                    addrs: addrs.clone(),
+                    config: config.clone(),
+                    durable: Durable::default(),
+                };
+                (sid, tokio::spawn(serve(spec, listener, tx.clone())))
+            })
+            .collect();
+        Ensemble {
+            servers,
+            addrs,
+            events,
+            decisions: BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// Read reports until `done` holds on the decisions (or panic after BOUND).
+    async fn until(&mut self, what: &str, done: impl Fn(&Decisions) -> bool) {
+        let wait = async {
+            while !done(&self.decisions) {
+                let t = self.events.recv().await.expect("servers report");
+                self.log.push(t.to_string());
+                match t.event {
+                    TcpEvent::Note(Note::Decided { leader, round, .. }) => {
+                        self.decisions.insert(t.sid, Some((leader, round)));
+                    }
+                    TcpEvent::Note(Note::Looking { .. }) => {
+                        self.decisions.insert(t.sid, None);
+                    }
+                    _ => {}
+                }
+            }
+        };
+        if tokio::time::timeout(BOUND, wait).await.is_err() {
+            panic!(
+                "timed out waiting until {what}; reports:\n{}",
+                self.log.join("\n")
+            );
+        }
+    }
+
+    /// Kill a server: its task, sockets and timers are gone at once.
+    async fn kill(&mut self, sid: Sid) {
+        let handle = self.servers.remove(&sid).expect("running");
+        handle.abort();
+        let _ = handle.await;
+        self.decisions.remove(&sid);
+    }
+
+    fn reported(&self, text: &str) -> bool {
+        self.log.iter().any(|l| l.contains(text))
+    }
+}
+
+/// The one (leader, round) all of `sids` decided, if they agree.
+fn agreed(d: &Decisions, sids: &[Sid]) -> Option<(Sid, Epoch)> {
+    let first = (*d.get(&sids[0])?)?;
+    sids.iter()
+        .all(|s| d.get(s) == Some(&Some(first)))
+        .then_some(first)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
+    let mut e = Ensemble::start(3).await;
+    e.until("all three agree", |d| agreed(d, &[1, 2, 3]).is_some())
+        .await;
+    let (leader, round) = agreed(&e.decisions, &[1, 2, 3]).unwrap();
+    assert!(e.reported("⇨ LEADING"), "{}", e.log.join("\n"));
+
+    e.kill(leader).await;
+    let rest: Vec<Sid> = (1..=3).filter(|s| *s != leader).collect();
+    e.until("the other two agree on a new leader", |d| {
+        agreed(d, &rest).is_some_and(|(l, _)| l != leader)
+    })
+    .await;
+    let (new_leader, new_round) = agreed(&e.decisions, &rest).unwrap();
+    assert!(rest.contains(&new_leader));
+    assert!(new_round > round, "a new election is a new round");
+    assert!(e.reported(&format!("leader n{leader} went silent")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
+    let mut e = Ensemble::start(3).await;
+    let target = e.addrs[&1];
+
+    // An unknown protocol version.
+    let mut s = TcpStream::connect(target).await.unwrap();
+    s.write_all(&(-7i64).to_be_bytes()).await.unwrap();
+
+    // A proper handshake from a larger sid, then an oversized frame.
+    let mut s2 = TcpStream::connect(target).await.unwrap();
+    let hello = InitialMessage {
+        sid: 9,
+        addr: "127.0.0.1:1".into(),
+    };
+    s2.write_all(&hello.encode()).await.unwrap();
+    s2.write_all(&(600 * 1024i32).to_be_bytes()).await.unwrap();
+
+    // Another, then a notification with state 9 (no such state).
+    let mut s3 = TcpStream::connect(target).await.unwrap();
+    let hello = InitialMessage {
+        sid: 8,
+        addr: "127.0.0.1:2".into(),
+    };
+    s3.write_all(&hello.encode()).await.unwrap();
+    let mut bad = vec![0u8; 44];
+    bad[..4].copy_from_slice(&9i32.to_be_bytes());
+    wire::write_frame(&mut s3, &bad).await.unwrap();
+
+    e.until("all three agree", |d| agreed(d, &[1, 2, 3]).is_some())
+        .await;
+    let wait = async {
+        while !(e.reported("unknown protocol version -7")
+            && e.reported("invalid length 614400")
+            && e.reported("unknown server state 9; message skipped"))
+        {
+            let t = e.events.recv().await.expect("servers report");
+            e.log.push(t.to_string());
+        }
+    };
+    assert!(
+        tokio::time::timeout(BOUND, wait).await.is_ok(),
+        "each malformed input is reported:\n{}",
+        e.log.join("\n")
+    );
+    drop((s, s2, s3));
+    assert!(
+        e.servers.values().all(|h| !h.is_finished()),
+        "no server died"
+    );
+}
