@@ -102,12 +102,18 @@ impl<'a> Reader<'a> {
     }
 
     /// jute `ustring`: a buffer of UTF-8; -1 is null (`None`).
+    ///
+    /// Bytes that are not UTF-8 are not an error: each bad sequence becomes
+    /// U+FFFD, as Java's `new String(bytes, UTF_8)` in upstream
+    /// `BinaryInputArchive.readString` does. So a path like `/caf\xe9` reads
+    /// as `/caf\u{fffd}`, a node nobody can have created (path validation
+    /// refuses U+FFFD), and a `getData` on it is `NoNode`, not a bad packet.
     pub fn read_ustring(&mut self, what: &'static str) -> Result<Option<String>, DecodeError> {
         match self.read_len(what)? {
             None => Ok(None),
-            Some(n) => std::str::from_utf8(self.take(n, what)?)
-                .map(|s| Some(s.to_owned()))
-                .map_err(|_| DecodeError::InvalidUtf8 { what }),
+            Some(n) => Ok(Some(
+                String::from_utf8_lossy(self.take(n, what)?).into_owned(),
+            )),
         }
     }
 }
@@ -138,7 +144,6 @@ impl DecodeError {
                 len,
                 remaining,
             },
-            DecodeError::InvalidUtf8 { what: "" } => DecodeError::InvalidUtf8 { what },
             DecodeError::UnexpectedNull { what: "" } => DecodeError::UnexpectedNull { what },
             DecodeError::InvalidValue { what: "", value } => {
                 DecodeError::InvalidValue { what, value }
