@@ -3,7 +3,8 @@
 //! The script finds `clientPort` and `clientPortAddress` in zoo.cfg, sends the four-letter word
 //! `srvr`, and prints the `Mode:` line it gets back; if there is none (nothing listening, or
 //! not a ZooKeeper), it says "Error contacting service. It is probably not running." and
-//! exits 1. Everything but the `Mode:` line goes to stderr, as in the script.
+//! exits 1. All three lines go to stdout, as in Debian's ZooKeeper 3.8 script (only its JMX
+//! and "Using config" notes go to stderr), so a script reading stdout sees the same text.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -19,7 +20,7 @@ pub fn run(config: &Path) -> ExitCode {
     };
     let port = cfg.client_port.unwrap_or(2181);
     let addr = SocketAddr::new(cfg.client_port_address, port);
-    eprintln!(
+    println!(
         "Client port found: {port}. Client address: {}. Client SSL: false.",
         cfg.client_port_address
     );
@@ -29,7 +30,7 @@ pub fn run(config: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => {
-            eprintln!("Error contacting service. It is probably not running.");
+            println!("Error contacting service. It is probably not running.");
             ExitCode::FAILURE
         }
     }
