@@ -343,8 +343,9 @@ fn an_unknown_auth_scheme_fails_and_closes() {
     assert!(matches!(out.last(), Some(Output::Close { .. })));
 }
 
+/// Upstream `UnimplementedRequestProcessor`: the reply, then `sendCloseSession`.
 #[test]
-fn an_undecodable_request_is_answered_in_turn() {
+fn an_unknown_opcode_is_answered_then_its_connection_closed() {
     let mut s = server();
     open(&mut s, 1, T0);
     let out = s.step(
@@ -363,6 +364,23 @@ fn an_undecodable_request_is_answered_in_turn() {
             err: -6
         }
     );
+    assert_eq!(out.last(), Some(&Output::Close { conn: ConnId(1) }));
+}
+
+#[test]
+fn a_body_that_cannot_be_read_is_answered_and_the_connection_kept() {
+    let mut s = server();
+    open(&mut s, 1, T0);
+    let out = s.step(
+        T0,
+        Input::Undecodable {
+            conn: ConnId(1),
+            xid: 8,
+            err: ch01_znode::ZkError::MarshallingError,
+        },
+    );
+    assert_eq!(reply(&out, 1).0.err, -5);
+    assert!(!out.iter().any(|o| matches!(o, Output::Close { .. })));
 }
 
 #[test]

@@ -626,6 +626,15 @@ impl Pipeline {
 
     fn read(&mut self, session: SessionId, conn: ConnId, xid: i32, answer: Answer) -> Vec<Output> {
         let request = match answer {
+            // An opcode nobody knows is answered, then the connection is dropped (the session
+            // lives on): upstream `UnimplementedRequestProcessor` replies, then calls
+            // `sendCloseSession`.
+            Answer::Fail(err) if err == ZkError::Unimplemented => {
+                return vec![
+                    self.reply(conn, xid, Err(err), None),
+                    Output::Close { conn },
+                ]
+            }
             Answer::Fail(err) => return vec![self.reply(conn, xid, Err(err), None)],
             Answer::Read(proto::Request::Ping) => {
                 return vec![self.reply(conn, xid, Ok(Response::Empty), None)]
