@@ -90,6 +90,40 @@ pub fn authenticate(scheme: &str, auth: &[u8]) -> Result<Id, AclError> {
     }
 }
 
+/// Adds `id` to the identities a connection holds, in the order ZooKeeper keeps them.
+///
+/// Upstream `ServerCnxn.authInfo` is a set backed by a `ConcurrentHashMap`, and `whoami` (like
+/// the ids an `auth` ACL expands to) lists it in that map's iteration order: by hash bucket,
+/// first come first within a bucket. Not the order of `addauth`: that is why `whoami` after
+/// `addauth digest alice:secret` shows `digest` before `ip` for `127.0.0.1`. (Exact until the
+/// map first grows, at 12 identities: far more than a client holds.)
+pub fn add_auth_info(ids: &mut Vec<Id>, id: Id) {
+    if ids.contains(&id) {
+        return;
+    }
+    ids.push(id);
+    let mut buckets = 16;
+    while ids.len() >= buckets * 3 / 4 {
+        buckets *= 2;
+    }
+    // A stable sort: ids in the same bucket keep the order they came in.
+    ids.sort_by_key(|id| java_hash_bucket(id, buckets));
+}
+
+/// The bucket `ConcurrentHashMap` puts an `Id` in: jute's generated `Id.hashCode` over the
+/// two strings' `String.hashCode`, spread as `ConcurrentHashMap.spread` does.
+fn java_hash_bucket(id: &Id, buckets: usize) -> usize {
+    let string_hash = |s: &str| {
+        s.encode_utf16()
+            .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(unit as i32))
+    };
+    let hash = [&id.scheme, &id.id].into_iter().fold(17i32, |h, s| {
+        h.wrapping_mul(37).wrapping_add(string_hash(s))
+    });
+    let spread = (hash ^ ((hash as u32) >> 16) as i32) & 0x7fff_ffff;
+    spread as usize & (buckets - 1)
+}
+
 // ANCHOR: check_acl
 /// May a connection holding `ids` do `perm` on a node whose list is `acl`?
 /// (upstream `ZooKeeperServer.checkACL`)
@@ -225,6 +259,35 @@ mod tests {
 
     fn acl(perms: i32, scheme: &str, name: &str) -> Acl {
         Acl::new(perms, scheme, name)
+    }
+
+    /// The order a real ZooKeeper 3.8 lists these ids in (`ServerCnxn.getAuthInfo` with
+    /// the same four added in this order, run against the 3.8 jute jar).
+    #[test]
+    fn identities_are_listed_in_zookeepers_hash_set_order() {
+        let mut ids = Vec::new();
+        for (scheme, name) in [
+            ("ip", "127.0.0.1"),
+            ("digest", "alice:x"),
+            ("digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="),
+            ("digest", "bob:y"),
+            ("digest", "alice:x"),
+        ] {
+            add_auth_info(&mut ids, id(scheme, name));
+        }
+        let listed: Vec<String> = ids
+            .iter()
+            .map(|i| format!("{}:{}", i.scheme, i.id))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "digest:alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=",
+                "digest:alice:x",
+                "ip:127.0.0.1",
+                "digest:bob:y"
+            ]
+        );
     }
 
     #[test]

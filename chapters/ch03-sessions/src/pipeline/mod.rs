@@ -423,9 +423,7 @@ impl Pipeline {
         match acl::authenticate(&auth.scheme, &auth.auth) {
             Ok(id) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
-                    if !c.ids.contains(&id) {
-                        c.ids.push(id);
-                    }
+                    acl::add_auth_info(&mut c.ids, id);
                 }
                 vec![Output::Send {
                     conn,
