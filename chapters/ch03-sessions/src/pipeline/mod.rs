@@ -332,32 +332,21 @@ impl Pipeline {
         passwd: &[u8],
     ) -> Vec<Output> {
         let read_only = self.conns[&conn].read_only;
+        // The session's current connection is closed *before* the password is checked, so
+        // a wrong guess still knocks the owner off (it reconnects with the right password).
+        // A quirk, but ZooKeeper's: `processConnectRequest` calls `closeSession` on the
+        // connection factory, and only then does `reopenSession` check the password.
+        let mut out: Vec<Output> = self.close_owner(session, conn).into_iter().collect();
         let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
         if !valid {
             self.conns.remove(&conn);
             let invalid = ConnectResponse::invalid(read_only);
-            return vec![
-                Output::Send {
-                    conn,
-                    message: ServerMessage::Connected(invalid),
-                },
-                Output::Close { conn },
-            ];
-        }
-        let mut out = Vec::new();
-        // The session moves here: the old connection (if still open) is closed, and its
-        // watches go with it; the client re-sends them with SetWatches.
-        if let Some(old) = self
-            .owners
-            .get(&session)
-            .copied()
-            .filter(|old| *old != conn)
-        {
-            if let Some(c) = self.conns.get_mut(&old) {
-                c.session = None;
-            }
-            self.watches.close_session(session);
-            out.push(Output::Close { conn: old });
+            out.push(Output::Send {
+                conn,
+                message: ServerMessage::Connected(invalid),
+            });
+            out.push(Output::Close { conn });
+            return out;
         }
         self.attach(conn, session);
         self.sessions.set_timeout(session, timeout_ms, now_ms);
@@ -372,6 +361,23 @@ impl Pipeline {
             }),
         });
         out
+    }
+
+    /// The session's connection, if it is not `except`, is closed and its watches go with
+    /// it (upstream `ServerCnxnFactory.closeSession`; the client re-sends them with
+    /// SetWatches when it reconnects). The session itself lives on.
+    fn close_owner(&mut self, session: SessionId, except: ConnId) -> Option<Output> {
+        let old = self
+            .owners
+            .get(&session)
+            .copied()
+            .filter(|old| *old != except)?;
+        self.owners.remove(&session);
+        if let Some(c) = self.conns.get_mut(&old) {
+            c.session = None;
+        }
+        self.watches.close_session(session);
+        Some(Output::Close { conn: old })
     }
 
     fn attach(&mut self, conn: ConnId, session: SessionId) {
