@@ -1,11 +1,11 @@
 //! `keeper status`: `zkServer.sh status`, line for line.
 //!
-//! The script finds `clientPort` and `clientPortAddress` in zoo.cfg (`localhost` when there is no
-//! address), sends the four-letter word
-//! `srvr`, and prints the `Mode:` line it gets back; if there is none (nothing listening, or
-//! not a ZooKeeper), it says "Error contacting service. It is probably not running." and
-//! exits 1. All three lines go to stdout, as in Debian's ZooKeeper 3.8 script (only its JMX
-//! and "Using config" notes go to stderr), so a script reading stdout sees the same text.
+//! The script finds `clientPort` and `clientPortAddress` in zoo.cfg (`localhost` when there is
+//! no address), sends the four-letter word `srvr`, and prints the `Mode:` line it gets back; if
+//! there is none (nothing listening, or not a ZooKeeper), it says "Error contacting service. It
+//! is probably not running." and exits 1. Its `Client port found: ...` line and the answer both
+//! go to stdout, as in Debian's ZooKeeper 3.8 script (only its JMX and "Using config" notes go
+//! to stderr), so a script reading stdout sees the same text.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
