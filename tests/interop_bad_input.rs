@@ -14,8 +14,9 @@
 mod common;
 
 use common::raw::{
-    closed_by_server, connect_request, frame, get_data, open, read_frame, reply_header, request,
-    RawSession, ERR_MARSHALLING, ERR_NO_NODE, ERR_UNIMPLEMENTED, OP_CREATE, OP_GET_DATA,
+    closed_by_server, connect_request, frame, get_data, jute_string, open, read_frame,
+    reply_header, request, RawSession, ERR_BAD_ARGUMENTS, ERR_MARSHALLING, ERR_NO_NODE,
+    ERR_UNIMPLEMENTED, OP_CREATE, OP_GET_DATA,
 };
 use common::{servers_under_test, Server};
 use std::io::Write;
@@ -109,6 +110,38 @@ fn a_path_that_is_not_utf8_is_answered_as_zookeeper_does() {
         assert_eq!(
             session.ask(8, OP_GET_DATA, &get_data(b"/caf\xe9")),
             (8, ERR_NO_NODE),
+            "{kind}"
+        );
+        session.assert_still_serves(&kind.to_string());
+    }
+}
+
+#[test]
+fn a_create_of_a_path_that_is_not_utf8_is_bad_arguments() {
+    // The path reads as "/caf\u{fffd}", and PathUtils.validatePath refuses
+    // U+FFFD (PrepRequestProcessor: BadArguments).
+    for kind in servers_under_test() {
+        let Some(server) = Server::shared(kind, "invalid UTF-8 create") else {
+            continue;
+        };
+        let mut session = RawSession::open(server);
+        let open_acl = [
+            &1i32.to_be_bytes()[..],
+            &31i32.to_be_bytes(),
+            &jute_string(b"world"),
+            &jute_string(b"anyone"),
+        ]
+        .concat();
+        let create = [
+            jute_string(b"/caf\xe9"),
+            jute_string(b""),
+            open_acl,
+            0i32.to_be_bytes().to_vec(),
+        ]
+        .concat();
+        assert_eq!(
+            session.ask(10, OP_CREATE, &create),
+            (10, ERR_BAD_ARGUMENTS),
             "{kind}"
         );
         session.assert_still_serves(&kind.to_string());

@@ -16,6 +16,7 @@ pub const OP_GET_DATA: i32 = 4;
 pub const OP_CLOSE_SESSION: i32 = -11;
 pub const ERR_OK: i32 = 0;
 pub const ERR_MARSHALLING: i32 = -5;
+pub const ERR_BAD_ARGUMENTS: i32 = -8;
 pub const ERR_NO_NODE: i32 = -101;
 pub const ERR_UNIMPLEMENTED: i32 = -6;
 
