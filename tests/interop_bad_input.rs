@@ -5,7 +5,10 @@
 //! a client with a bug. ZooKeeper's rule (client-protocol.md §1; upstream
 //! `NIOServerCnxn.readLength`, `ZooKeeperServer.processPacket`) is to close
 //! a connection whose framing it cannot trust, and to answer a well-framed
-//! request it cannot serve with an error under the request's xid. Either
+//! request it cannot serve with an error under the request's xid (and,
+//! for an opcode it does not know, to close the connection after that
+//! answer). Strings are decoded as Java does, bad bytes becoming U+FFFD, so
+//! a path that is not UTF-8 is an ordinary missing or invalid path. Either
 //! way the server stays up for everyone else. These tests speak the wire by
 //! hand (frames, jute records) so they can send what no client library
 //! would, and each one first opens a healthy session that must still answer
