@@ -347,9 +347,25 @@ fn an_unknown_auth_scheme_fails_and_closes() {
     assert!(matches!(out.last(), Some(Output::Close { .. })));
 }
 
-/// Upstream `UnimplementedRequestProcessor`: the reply, then `sendCloseSession`.
+#[test]
+fn an_undecodable_request_is_answered_in_turn() {
+    let mut s = server();
+    open(&mut s, 1, T0);
+    let out = s.step(
+        T0,
+        Input::Undecodable {
+            conn: ConnId(1),
+            xid: 7,
+            err: ch01_znode::ZkError::MarshallingError,
+        },
+    );
+    assert_eq!(out.len(), 1, "the connection stays open: {out:?}");
+    assert_eq!(reply(&out, 1).0.err, -5);
+}
+
 #[test]
 fn an_unknown_opcode_is_answered_then_its_connection_closed() {
+    // UnimplementedRequestProcessor: reply Unimplemented, then sendCloseSession.
     let mut s = server();
     open(&mut s, 1, T0);
     let out = s.step(
@@ -360,31 +376,8 @@ fn an_unknown_opcode_is_answered_then_its_connection_closed() {
             err: ch01_znode::ZkError::Unimplemented,
         },
     );
-    assert_eq!(
-        reply(&out, 1).0,
-        ReplyHeader {
-            xid: 7,
-            zxid: Zxid(1),
-            err: -6
-        }
-    );
-    assert_eq!(out.last(), Some(&Output::Close { conn: ConnId(1) }));
-}
-
-#[test]
-fn a_body_that_cannot_be_read_is_answered_and_the_connection_kept() {
-    let mut s = server();
-    open(&mut s, 1, T0);
-    let out = s.step(
-        T0,
-        Input::Undecodable {
-            conn: ConnId(1),
-            xid: 8,
-            err: ch01_znode::ZkError::MarshallingError,
-        },
-    );
-    assert_eq!(reply(&out, 1).0.err, -5);
-    assert!(!out.iter().any(|o| matches!(o, Output::Close { .. })));
+    assert_eq!(reply(&out, 1).0.err, -6);
+    assert!(matches!(out.last(), Some(Output::Close { conn }) if *conn == ConnId(1)));
 }
 
 #[test]

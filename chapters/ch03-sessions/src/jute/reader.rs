@@ -101,13 +101,10 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// jute `ustring`: a buffer of UTF-8; -1 is null (`None`).
-    ///
-    /// Bytes that are not UTF-8 are not an error: each bad sequence becomes
-    /// U+FFFD, as Java's `new String(bytes, UTF_8)` in upstream
-    /// `BinaryInputArchive.readString` does. So a path like `/caf\xe9` reads
-    /// as `/caf\u{fffd}`, a node nobody can have created (path validation
-    /// refuses U+FFFD), and a `getData` on it is `NoNode`, not a bad packet.
+    /// jute `ustring`: a buffer of UTF-8; -1 is null (`None`). Bytes that are not UTF-8 are
+    /// replaced with U+FFFD, as upstream `BinaryInputArchive.readString` does
+    /// (`new String(bytes, UTF_8)`): a real server answers such a path (NoNode, say), it does
+    /// not reject the request.
     pub fn read_ustring(&mut self, what: &'static str) -> Result<Option<String>, DecodeError> {
         match self.read_len(what)? {
             None => Ok(None),

@@ -332,11 +332,24 @@ impl Pipeline {
         passwd: &[u8],
     ) -> Vec<Output> {
         let read_only = self.conns[&conn].read_only;
-        // The session's current connection is closed *before* the password is checked, so
-        // a wrong guess still knocks the owner off (it reconnects with the right password).
-        // A quirk, but ZooKeeper's: `processConnectRequest` calls `closeSession` on the
-        // connection factory, and only then does `reopenSession` check the password.
-        let mut out: Vec<Output> = self.close_owner(session, conn).into_iter().collect();
+        let mut out = Vec::new();
+        // The session's current connection (if still open) is closed first, and its watches
+        // go with it; the client re-sends them with SetWatches. Upstream does this before it
+        // checks the password, so even a refused attempt disconnects the owner (the session
+        // itself lives on).
+        if let Some(old) = self
+            .owners
+            .get(&session)
+            .copied()
+            .filter(|old| *old != conn)
+        {
+            if let Some(c) = self.conns.get_mut(&old) {
+                c.session = None;
+            }
+            self.owners.remove(&session);
+            self.watches.close_session(session);
+            out.push(Output::Close { conn: old });
+        }
         let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
         if !valid {
             self.conns.remove(&conn);
@@ -361,23 +374,6 @@ impl Pipeline {
             }),
         });
         out
-    }
-
-    /// The session's connection, if it is not `except`, is closed and its watches go with
-    /// it (upstream `ServerCnxnFactory.closeSession`; the client re-sends them with
-    /// SetWatches when it reconnects). The session itself lives on.
-    fn close_owner(&mut self, session: SessionId, except: ConnId) -> Option<Output> {
-        let old = self
-            .owners
-            .get(&session)
-            .copied()
-            .filter(|old| *old != except)?;
-        self.owners.remove(&session);
-        if let Some(c) = self.conns.get_mut(&old) {
-            c.session = None;
-        }
-        self.watches.close_session(session);
-        Some(Output::Close { conn: old })
     }
 
     fn attach(&mut self, conn: ConnId, session: SessionId) {
@@ -630,12 +626,11 @@ impl Pipeline {
 
     fn read(&mut self, session: SessionId, conn: ConnId, xid: i32, answer: Answer) -> Vec<Output> {
         let request = match answer {
-            // An opcode nobody knows is answered, then the connection is dropped (the session
-            // lives on): upstream `UnimplementedRequestProcessor` replies, then calls
-            // `sendCloseSession`.
-            Answer::Fail(err) if err == ZkError::Unimplemented => {
+            // An opcode the server does not know: upstream's UnimplementedRequestProcessor
+            // answers Unimplemented, then closes the connection (sendCloseSession).
+            Answer::Fail(ZkError::Unimplemented) => {
                 return vec![
-                    self.reply(conn, xid, Err(err), None),
+                    self.reply(conn, xid, Err(ZkError::Unimplemented), None),
                     Output::Close { conn },
                 ]
             }
