@@ -6,7 +6,9 @@
 //! - `keeper server --config zoo.cfg` starts a standalone server from a ZooKeeper `zoo.cfg`
 //!   (what `zkServer.sh start` does);
 //! - `keeper status --config zoo.cfg` asks it `srvr` and prints its `Mode:` line (what
-//!   `zkServer.sh status` does).
+//!   `zkServer.sh status` does);
+//! - `keeper cli -server host:port` is chapter 1's zkCli shell over the wire (what `zkCli.sh
+//!   -server host:port` does), against Keeper or any ZooKeeper.
 
 mod status;
 
@@ -39,13 +41,27 @@ enum Command {
         #[arg(long, default_value = "conf/zoo.cfg")]
         config: PathBuf,
     },
+    /// The zkCli shell over the wire: `keeper cli -server 127.0.0.1:2181` (like `zkCli.sh`).
+    Cli {
+        /// zkCli's own arguments: `-server host:port[,...]` (default localhost:2181),
+        /// `-timeout ms`, then optionally one command to run.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Server { config } => serve(&config),
         Command::Status { config } => status::run(&config),
+        Command::Cli { args } => cli(&args),
     }
+}
+
+/// `zkCli.sh -server host:port [command]`: zkCli's own command line, handed over as is.
+fn cli(args: &[String]) -> ExitCode {
+    let code = ch03_sessions::client::shell::zkcli_main(args);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Loads the config (warnings to stderr, errors fatal) and serves until interrupted.

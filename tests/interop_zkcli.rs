@@ -251,6 +251,55 @@ fn zkcli_acls_and_node_types_print_the_same_on_every_server() {
     );
 }
 
+/// Pipes `script` through `keeper cli` (chapter 1's shell over the wire)
+/// connected to `address`.
+fn keeper_cli(address: &str, script: &str) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
+    command.args(["cli", "-server", address]).env("TZ", "UTC");
+    let finished = run_to_end(command, script, ZKCLI_TIMEOUT)
+        .unwrap_or_else(|why| panic!("keeper cli against {address}: {why}"));
+    assert!(
+        finished.status.success(),
+        "keeper cli against {address} exited with {}:\n{}",
+        finished.status,
+        finished.output
+    );
+    connected_event_first(&finished.output)
+}
+
+/// A snapshot's transcript: the file without insta's 3-line header.
+fn snapshot_body(name: &str) -> String {
+    let path = format!(
+        "{}/tests/snapshots/interop_zkcli__{name}.snap",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.splitn(4, '\n').nth(3).unwrap_or_default().to_string()
+}
+
+#[test]
+fn keeper_cli_prints_the_seed_session_as_real_zkcli_prints_it_on_every_server() {
+    // The client side of the same promise: Keeper's own shell, run against
+    // each server under test, prints the real zkCli's transcript on
+    // ZooKeeper 3.8 (the seed snapshot) line for line.
+    let expected = snapshot_body("seed_session_on_real_zookeeper");
+    for kind in servers_under_test() {
+        let Some(server) = Server::start_or_skip(kind, "keeper cli, the seed session") else {
+            continue;
+        };
+        let transcript = mask(
+            &keeper_cli(&server.address(), SEED_SESSION),
+            &server.address(),
+        );
+        if let Some(difference) = first_difference(&transcript, &expected) {
+            panic!(
+                "keeper cli against {kind} printed the seed differently from zkCli: {difference}\n\
+                 --- keeper cli:\n{transcript}\n--- zkCli on ZooKeeper 3.8:\n{expected}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_transcript_difference_names_the_first_line_that_differs() {
     assert_eq!(first_difference("a\nb\nc", "a\nb\nc"), None);

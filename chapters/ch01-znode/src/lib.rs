@@ -42,6 +42,7 @@
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
 //! * [`trace`] — the chapter's `Event`s, and the replay behind `--trace`.
+//! * [`cli`] — the flags the chapter binaries share (`--trace`'s output, the shell's input).
 //!
 //! # How this differs from ZooKeeper
 //!
@@ -54,6 +55,7 @@
 //!   not implemented (the nodes can be created and behave as persistent nodes).
 
 pub mod acl;
+pub mod cli;
 pub mod error;
 pub mod mode;
 pub mod path;

@@ -10,7 +10,7 @@
 //! enforced from chapter 3 on). `help` is the one deliberate difference: zkCli 3.8
 //! has no help command and answers it as unknown; ours prints the usage.
 
-use ch01_znode::shell::repl::run;
+use ch01_znode::shell::repl::{piped, run};
 use ch01_znode::trace::fixed_shell;
 
 fn masked(text: &str) -> Vec<String> {
@@ -43,20 +43,11 @@ fn check(name: &str) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/zkcli/");
     let read = |ext: &str| std::fs::read_to_string(format!("{dir}{name}.{ext}")).unwrap();
     let commands = read("commands");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut shell = fixed_shell();
-    run(
-        &mut shell,
-        &mut commands.as_bytes(),
-        &mut out,
-        &mut err,
-        false,
-    )
+    let (out, err) = piped(&commands, |input, out, err| {
+        run(&mut shell, input, out, err, false)
+    })
     .unwrap();
-    let (out, err) = (
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    );
     assert_eq!(masked(&out), masked(&read("stdout")), "stdout of {name}");
     assert_eq!(masked(&err), masked(&read("stderr")), "stderr of {name}");
 }

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::trace::Event;
+use crate::trace::{txn_summary, Event};
 
 const ROW: i32 = 26;
 const TOP: i32 = 60;
@@ -80,11 +80,7 @@ pub fn svg(title: &str, events: &[Event]) -> String {
                 triggers,
                 told,
             } => {
-                let text = match (triggers.is_empty(), told) {
-                    (true, _) => format!("{zxid} {op}"),
-                    (false, 0) => format!("{zxid} {op} ⇒ {} (no watcher)", triggers.join(", ")),
-                    (false, _) => format!("{zxid} {op} ⇒ {}", triggers.join(", ")),
-                };
+                let text = format!("{zxid} {}", txn_summary(op, triggers, *told));
                 widest_note = widest_note.max(text.chars().count());
                 note(&mut rows, server, y, &escape(&text), "txn");
             }

@@ -76,6 +76,16 @@ pub enum Event {
 }
 // ANCHOR_END: event
 
+/// A txn and what it set off, as the trace line and the diagram both say it:
+/// `setData /sanguo ⇒ NodeDataChanged /sanguo`, marked `(no watcher)` when nobody was told.
+pub(crate) fn txn_summary(op: &str, triggers: &[String], told: usize) -> String {
+    match (triggers.is_empty(), told) {
+        (true, _) => op.to_string(),
+        (false, 0) => format!("{op} ⇒ {} (no watcher)", triggers.join(", ")),
+        (false, _) => format!("{op} ⇒ {}", triggers.join(", ")),
+    }
+}
+
 /// The width of the first column, so the lines of one step line up.
 const WHO: usize = 6;
 
@@ -96,14 +106,7 @@ impl fmt::Display for Event {
                 told,
             } => {
                 let zxid = zxid.to_string();
-                write!(f, "{zxid:<WHO$} {op}")?;
-                if !triggers.is_empty() {
-                    write!(f, " ⇒ {}", triggers.join(", "))?;
-                    if *told == 0 {
-                        write!(f, " (no watcher)")?;
-                    }
-                }
-                Ok(())
+                write!(f, "{zxid:<WHO$} {}", txn_summary(op, triggers, *told))
             }
             Event::Delivered {
                 client,

@@ -8,6 +8,7 @@
 //! error and usage texts. The script gives `addWatch` its mode explicitly each time, because
 //! zkCli 3.8 remembers the last `-m` between `addWatch` commands (ours does not).
 
+use ch01_znode::shell::repl::piped;
 use ch01_znode::shell::Shell;
 use ch01_znode::trace::fixed_clock;
 use ch02_watches::shell::{run, Clients};
@@ -18,15 +19,10 @@ fn a_watch_session_prints_what_zkcli_prints() {
     let read = |ext: &str| std::fs::read_to_string(format!("{dir}watches.{ext}")).unwrap();
     let commands = read("commands");
     let mut shell = Shell::new(Clients::new("A", fixed_clock()));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    run(
-        &mut shell,
-        &mut commands.as_bytes(),
-        &mut out,
-        &mut err,
-        false,
-    )
+    let (out, err) = piped(&commands, |input, out, err| {
+        run(&mut shell, input, out, err, false)
+    })
     .unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), read("stdout"), "stdout");
-    assert_eq!(String::from_utf8(err).unwrap(), read("stderr"), "stderr");
+    assert_eq!(out, read("stdout"), "stdout");
+    assert_eq!(err, read("stderr"), "stderr");
 }

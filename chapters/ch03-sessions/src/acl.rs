@@ -90,40 +90,6 @@ pub fn authenticate(scheme: &str, auth: &[u8]) -> Result<Id, AclError> {
     }
 }
 
-/// Adds `id` to the identities a connection holds, in the order ZooKeeper keeps them.
-///
-/// Upstream `ServerCnxn.authInfo` is a set backed by a `ConcurrentHashMap`, and `whoami` (like
-/// the ids an `auth` ACL expands to) lists it in that map's iteration order: by hash bucket,
-/// first come first within a bucket. Not the order of `addauth`: that is why `whoami` after
-/// `addauth digest alice:secret` shows `digest` before `ip` for `127.0.0.1`. (Exact until the
-/// map first grows, at 12 identities: far more than a client holds.)
-pub fn add_auth_info(ids: &mut Vec<Id>, id: Id) {
-    if ids.contains(&id) {
-        return;
-    }
-    ids.push(id);
-    let mut buckets = 16;
-    while ids.len() >= buckets * 3 / 4 {
-        buckets *= 2;
-    }
-    // A stable sort: ids in the same bucket keep the order they came in.
-    ids.sort_by_key(|id| java_hash_bucket(id, buckets));
-}
-
-/// The bucket `ConcurrentHashMap` puts an `Id` in: jute's generated `Id.hashCode` over the
-/// two strings' `String.hashCode`, spread as `ConcurrentHashMap.spread` does.
-fn java_hash_bucket(id: &Id, buckets: usize) -> usize {
-    let string_hash = |s: &str| {
-        s.encode_utf16()
-            .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(unit as i32))
-    };
-    let hash = [&id.scheme, &id.id].into_iter().fold(17i32, |h, s| {
-        h.wrapping_mul(37).wrapping_add(string_hash(s))
-    });
-    let spread = (hash ^ ((hash as u32) >> 16) as i32) & 0x7fff_ffff;
-    spread as usize & (buckets - 1)
-}
-
 // ANCHOR: check_acl
 /// May a connection holding `ids` do `perm` on a node whose list is `acl`?
 /// (upstream `ZooKeeperServer.checkACL`)
@@ -170,7 +136,8 @@ pub fn fixup_acl(acl: &[Acl], ids: &[Id]) -> Result<Vec<Acl>, AclError> {
             "world" if entry.id.id == "anyone" => out.push(entry.clone()),
             "auth" => {
                 // Only ids proved by credentials count: an ip id is not "authenticated".
-                let proved: Vec<&Id> = ids.iter().filter(|id| id.scheme == "digest").collect();
+                let ordered = java_set_order(ids);
+                let proved: Vec<&Id> = ordered.iter().filter(|id| id.scheme == "digest").collect();
                 if proved.is_empty() {
                     return Err(AclError::InvalidAcl);
                 }
@@ -202,6 +169,27 @@ pub fn mask_digests(acl: &[Acl]) -> Vec<Acl> {
             _ => entry.clone(),
         })
         .collect()
+}
+
+/// A connection's ids in the order a real server lists them (`whoami`, `auth` expansion).
+/// Upstream keeps them in a `ConcurrentHashMap` key set, so they come out by hash bucket:
+/// Java's `Id.hashCode` (`37 * (37 * 17 + scheme.hashCode()) + id.hashCode()`), spread and
+/// masked to the default 16 buckets; ids in one bucket keep the order they were added.
+pub fn java_set_order(ids: &[Id]) -> Vec<Id> {
+    fn string_hash(s: &str) -> i32 {
+        s.encode_utf16()
+            .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(unit as i32))
+    }
+    let bucket = |id: &Id| {
+        let h = 37i32
+            .wrapping_mul(37i32.wrapping_mul(17).wrapping_add(string_hash(&id.scheme)))
+            .wrapping_add(string_hash(&id.id));
+        let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
+        spread & 15
+    };
+    let mut ordered = ids.to_vec();
+    ordered.sort_by_key(bucket);
+    ordered
 }
 
 /// `addr` or `addr/bits`, IPv4 or IPv6 (upstream `IPAuthenticationProvider.isValid`).
@@ -261,21 +249,20 @@ mod tests {
         Acl::new(perms, scheme, name)
     }
 
-    /// The order a real ZooKeeper 3.8 lists these ids in (`ServerCnxn.getAuthInfo` with
-    /// the same four added in this order, run against the 3.8 jute jar).
+    /// Four ids added in this order come out of a real `ServerCnxn.authInfo` (the 3.8 jute
+    /// jar's `Id` in a `ConcurrentHashMap` key set) as below: by bucket, then first come first.
     #[test]
-    fn identities_are_listed_in_zookeepers_hash_set_order() {
-        let mut ids = Vec::new();
-        for (scheme, name) in [
+    fn four_ids_are_listed_as_a_real_authinfo_set_lists_them() {
+        let added: Vec<Id> = [
             ("ip", "127.0.0.1"),
             ("digest", "alice:x"),
             ("digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="),
             ("digest", "bob:y"),
-            ("digest", "alice:x"),
-        ] {
-            add_auth_info(&mut ids, id(scheme, name));
-        }
-        let listed: Vec<String> = ids
+        ]
+        .iter()
+        .map(|(scheme, name)| id(scheme, name))
+        .collect();
+        let listed: Vec<String> = java_set_order(&added)
             .iter()
             .map(|i| format!("{}:{}", i.scheme, i.id))
             .collect();
@@ -393,6 +380,16 @@ mod tests {
             1,
             "duplicates are removed"
         );
+    }
+
+    #[test]
+    fn ids_are_listed_in_javas_hash_set_order() {
+        // A real 3.8 server's whoami after `addauth digest alice:secret` from 127.0.0.1
+        // lists the digest id before the ip id.
+        let ip = id("ip", "127.0.0.1");
+        let alice = authenticate("digest", b"alice:secret").unwrap();
+        let listed = java_set_order(&[ip.clone(), alice.clone()]);
+        assert_eq!(listed, vec![alice, ip]);
     }
 
     #[test]

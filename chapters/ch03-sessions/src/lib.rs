@@ -14,8 +14,8 @@
 //! - [`jute`]: the binary archive: [`jute::Reader`], [`jute::Writer`], [`jute::Record`].
 //! - [`proto`]: frames, headers, every request and response record, the
 //!   [`proto::Request`] / [`proto::Response`] enums and the trace printer.
-//! - [`client`]: an async client ([`client::Client`]) and a load generator.
-//! - [`client`]: an async client connection and a load generator.
+//! - [`client`]: an async client ([`client::Client`]), a load generator, and
+//!   chapter 1's zkCli shell over the wire ([`client::WireBackend`]).
 //!
 //! # How ZooKeeper names it
 //! The records are `zookeeper.jute` (`org.apache.zookeeper.proto`), the

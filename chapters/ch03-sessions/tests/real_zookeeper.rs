@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ch03_sessions::client::shell::run_cli;
+use ch03_sessions::client::shell::{run_cli, run_one_command};
 use ch03_sessions::client::{Client, ClientConfig};
 
 const JAR: &str = "/usr/share/java/zookeeper.jar";
@@ -77,7 +77,10 @@ impl RealZooKeeper {
     fn wait_until_serving(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect(self.addr()) {
+            if let Ok(mut s) = TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)) {
+                // A server still starting may accept and then say nothing:
+                // never wait on it for long.
+                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
                 let _ = s.write_all(b"srvr");
                 let mut answer = String::new();
                 let _ = std::io::Read::read_to_string(&mut s, &mut answer);
@@ -125,11 +128,17 @@ fn same_as_real_zkcli(commands: &str) {
     if !RealZooKeeper::available() {
         return;
     }
-    let (theirs, ours) = std::thread::scope(|s| {
-        let theirs = s.spawn(|| real_zkcli(&RealZooKeeper::start("zkcli"), commands));
-        let ours = s.spawn(|| our_cli(&RealZooKeeper::start("ours"), commands));
-        (theirs.join().unwrap(), ours.join().unwrap())
-    });
+    let run = |name: &'static str, cli: fn(&RealZooKeeper, &str) -> (String, String)| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let commands = commands.to_string();
+        std::thread::spawn(move || tx.send(cli(&RealZooKeeper::start(name), &commands)));
+        rx
+    };
+    let (theirs, ours) = (run("zkcli", real_zkcli), run("ours", our_cli));
+    // A wedged server or client fails the test instead of hanging it.
+    let bound = Duration::from_secs(180);
+    let theirs = theirs.recv_timeout(bound).expect("real zkCli finished");
+    let ours = ours.recv_timeout(bound).expect("our shell finished");
     assert_eq!(masked(&ours.0), masked(&theirs.0), "stdout");
     assert_eq!(masked(&ours.1), masked(&theirs.1), "stderr");
 }
@@ -150,7 +159,18 @@ fn real_zkcli(server: &RealZooKeeper, commands: &str) -> (String, String) {
         .unwrap()
         .write_all(commands.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    // zkCli retries a lost connection forever; bound the wait, and kill it
+    // (by its own pid) if it overstays.
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("zkCli did not finish within 120 s");
+        }
+    };
     (
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
@@ -186,6 +206,40 @@ fn the_seed_session_through_our_client_prints_what_real_zkcli_prints() {
 #[test]
 fn a_session_with_watches_and_auth_prints_what_real_zkcli_prints() {
     same_as_real_zkcli(&commands("tests/zkcli/wire.commands"));
+}
+
+/// `zkCli.sh -server h:p ls /`: one command, no welcome banner, same output.
+#[test]
+fn a_one_command_run_prints_what_real_zkcli_prints() {
+    if !RealZooKeeper::available() {
+        return;
+    }
+    let ours = |zk: &RealZooKeeper| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let server = format!("127.0.0.1:{}", zk.port);
+        run_one_command(&server, "ls /", &mut out, &mut err).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let theirs = |zk: &RealZooKeeper| {
+        let out = Command::new("java")
+            .args(["-cp", &format!("{JAR}:{NOP}")])
+            .arg("org.apache.zookeeper.ZooKeeperMain")
+            .args(["-server", &format!("127.0.0.1:{}", zk.port), "ls", "/"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("java runs");
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let zk = RealZooKeeper::start("one");
+    let (ours, theirs) = (ours(&zk), theirs(&zk));
+    assert_eq!(masked(&ours.0), masked(&theirs.0), "stdout");
+    assert_eq!(masked(&ours.1), masked(&theirs.1), "stderr");
 }
 
 /// Real ZooKeeper grants what we ask within 2..20 ticks and answers

@@ -7,6 +7,11 @@
 //! with watches; chapter 3 implements it over ZooKeeper's wire protocol. The parser and the
 //! printer stay the same for all three.
 //!
+//! Every write is one request: the trait's write methods (`create`, `setData`, `multi`, …)
+//! build a [`Request`], hand it to [`Backend::write`] and pick their answer out of the txn's
+//! result, as the Java client's methods build a record and submit it. So a local backend
+//! implements `write` and the reads, and gets the write methods as they are.
+//!
 //! Paths arrive already validated (the Java client checks them before sending, and so does
 //! our shell); errors go back as [`ZkError`] codes, which the printer turns into zkCli's texts.
 
@@ -39,6 +44,31 @@ pub trait Backend {
     /// The client state shown in the prompt: `CONNECTED`, `CLOSED`, …
     fn state(&self) -> &'static str;
 
+    // The reads, and the end of the session.
+
+    fn get_data(&mut self, path: &str, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError>;
+    /// `exists`: NoNode when there is no node (a watch, if asked, is still set).
+    fn exists(&mut self, path: &str, watch: bool) -> Result<Stat, ZkError>;
+    /// Child names in any order (the shell sorts, as zkCli does).
+    fn get_children(&mut self, path: &str, watch: bool) -> Result<(Vec<String>, Stat), ZkError>;
+    fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError>;
+    fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError>;
+    /// The session's own ephemeral nodes under `prefix`.
+    fn get_ephemerals(&mut self, prefix: &str) -> Result<Vec<String>, ZkError>;
+    /// Ends the session (its ephemeral nodes go with it).
+    fn close(&mut self) -> Result<(), ZkError>;
+
+    // The writes: each is one request, submitted by `write`.
+
+    /// Submits one write as this session and returns what the txn did; a write the server
+    /// refused comes back as its error (the Java client's `ClientCnxn.submitRequest`). The
+    /// write methods below are built on it, as upstream's are. A backend that sends each
+    /// write as its own opcode (chapter 3's wire client) overrides those methods instead, and
+    /// this answers `Unimplemented`, as a server does for an opcode it does not know.
+    fn write(&mut self, _request: Request) -> Result<TxnResult, ZkError> {
+        Err(ZkError::Unimplemented)
+    }
+
     /// Creates a node; returns its actual path (with any sequence suffix).
     fn create(
         &mut self,
@@ -46,37 +76,63 @@ pub trait Backend {
         data: Option<Vec<u8>>,
         acl: Vec<Acl>,
         mode: CreateMode,
-    ) -> Result<String, ZkError>;
-    fn delete(&mut self, path: &str, version: i32) -> Result<(), ZkError>;
+    ) -> Result<String, ZkError> {
+        let path = path.to_string();
+        match self.write(Request::Create {
+            path,
+            data,
+            acl,
+            mode,
+        })? {
+            TxnResult::Created { path, .. } => Ok(path),
+            _ => Err(ZkError::SystemError),
+        }
+    }
+
+    fn delete(&mut self, path: &str, version: i32) -> Result<(), ZkError> {
+        let path = path.to_string();
+        self.write(Request::Delete { path, version }).map(|_| ())
+    }
+
     fn set_data(
         &mut self,
         path: &str,
         data: Option<Vec<u8>>,
         version: i32,
-    ) -> Result<Stat, ZkError>;
-    fn get_data(&mut self, path: &str, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError>;
-    /// `exists`: NoNode when there is no node (a watch, if asked, is still set).
-    fn exists(&mut self, path: &str, watch: bool) -> Result<Stat, ZkError>;
-    /// Child names in any order (the shell sorts, as zkCli does).
-    fn get_children(&mut self, path: &str, watch: bool) -> Result<(Vec<String>, Stat), ZkError>;
-    fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError>;
-    fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError>;
+    ) -> Result<Stat, ZkError> {
+        let path = path.to_string();
+        self.write(Request::SetData {
+            path,
+            data,
+            version,
+        })
+        .map(result_stat)
+    }
+
+    fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError> {
+        let path = path.to_string();
+        self.write(Request::SetAcl { path, acl, version })
+            .map(result_stat)
+    }
+
     /// All or nothing; `Err` carries the first failing op's error.
-    fn multi(&mut self, ops: Vec<Request>) -> Result<Vec<TxnResult>, ZkError>;
-    fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError>;
-    /// The session's own ephemeral nodes under `prefix`.
-    fn get_ephemerals(&mut self, prefix: &str) -> Result<Vec<String>, ZkError>;
-    /// Ends the session (its ephemeral nodes go with it).
-    fn close(&mut self) -> Result<(), ZkError>;
+    fn multi(&mut self, ops: Vec<Request>) -> Result<Vec<TxnResult>, ZkError> {
+        match self.write(Request::Multi(ops))? {
+            TxnResult::Multi(results) => Ok(results),
+            _ => Err(ZkError::SystemError),
+        }
+    }
 
     /// Watch notifications that arrived since the last call, for the shell to print.
     fn take_events(&mut self) -> Vec<WatchedEvent> {
         Vec::new()
     }
+
     /// Extra commands this backend offers, as (name, usage options) for the usage block.
     fn extra_commands(&self) -> Vec<(&'static str, &'static str)> {
         Vec::new()
     }
+
     /// Runs an extra command (`args[0]` is its name); `None` if it is not one of ours.
     fn run_extra(&mut self, _args: &[String]) -> Option<Vec<super::Line>> {
         None
@@ -133,17 +189,6 @@ impl LocalBackend {
         result
     }
 
-    fn write(&mut self, request: Request) -> Result<TxnResult, ZkError> {
-        if self.closed {
-            return Err(ZkError::SessionExpired);
-        }
-        let result = self.submit(request);
-        match result.err() {
-            Some(e) => Err(e),
-            None => Ok(result),
-        }
-    }
-
     fn read(&self) -> Result<&DataTree, ZkError> {
         if self.closed {
             return Err(ZkError::SessionExpired);
@@ -175,43 +220,15 @@ impl Backend for LocalBackend {
         }
     }
 
-    fn create(
-        &mut self,
-        path: &str,
-        data: Option<Vec<u8>>,
-        acl: Vec<Acl>,
-        mode: CreateMode,
-    ) -> Result<String, ZkError> {
-        let path = path.to_string();
-        match self.write(Request::Create {
-            path,
-            data,
-            acl,
-            mode,
-        })? {
-            TxnResult::Created { path, .. } => Ok(path),
-            _ => Err(ZkError::SystemError),
+    fn write(&mut self, request: Request) -> Result<TxnResult, ZkError> {
+        if self.closed {
+            return Err(ZkError::SessionExpired);
         }
-    }
-
-    fn delete(&mut self, path: &str, version: i32) -> Result<(), ZkError> {
-        let path = path.to_string();
-        self.write(Request::Delete { path, version }).map(|_| ())
-    }
-
-    fn set_data(
-        &mut self,
-        path: &str,
-        data: Option<Vec<u8>>,
-        version: i32,
-    ) -> Result<Stat, ZkError> {
-        let path = path.to_string();
-        self.write(Request::SetData {
-            path,
-            data,
-            version,
-        })
-        .map(result_stat)
+        let result = self.submit(request);
+        match result.err() {
+            Some(e) => Err(e),
+            None => Ok(result),
+        }
     }
 
     fn get_data(&mut self, path: &str, _watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError> {
@@ -229,19 +246,6 @@ impl Backend for LocalBackend {
 
     fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError> {
         self.read()?.get_acl(path)
-    }
-
-    fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError> {
-        let path = path.to_string();
-        self.write(Request::SetAcl { path, acl, version })
-            .map(result_stat)
-    }
-
-    fn multi(&mut self, ops: Vec<Request>) -> Result<Vec<TxnResult>, ZkError> {
-        match self.write(Request::Multi(ops))? {
-            TxnResult::Multi(results) => Ok(results),
-            _ => Err(ZkError::SystemError),
-        }
     }
 
     fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError> {

@@ -32,7 +32,7 @@ use crate::error::ZkError;
 use crate::mode::CreateMode;
 use crate::path::{join, validate_path, validate_path_for};
 use crate::txn::Request;
-use printer::{acl_lines, error_message, java_list, stat_block, usage};
+use printer::{acl_lines, error_message, java_list, stat_block, usage, watcher_lines};
 
 /// A command failed: what to print on stderr.
 type Failure = Vec<Line>;
@@ -125,24 +125,10 @@ impl<B: Backend> Shell<B> {
     }
     // ANCHOR_END: execute_line
 
-    /// zkCli's default watcher: an empty line, `WATCHER::`, an empty line, the event.
+    /// zkCli's default watcher's lines for the events that arrived.
     fn event_lines(&mut self) -> Vec<Line> {
-        let mut lines = Vec::new();
-        for e in self.backend.take_events() {
-            let path = e.path.as_deref().unwrap_or("null");
-            for text in [
-                String::new(),
-                "WATCHER::".to_string(),
-                String::new(),
-                format!(
-                    "WatchedEvent state:{} type:{} path:{}",
-                    e.state, e.event, path
-                ),
-            ] {
-                lines.push(Line::Out(text));
-            }
-        }
-        lines
+        let events = self.backend.take_events();
+        events.iter().flat_map(watcher_lines).collect()
     }
 
     // ANCHOR: execute

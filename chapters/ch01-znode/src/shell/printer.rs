@@ -9,6 +9,8 @@ use crate::acl::{perm_string, Acl};
 use crate::error::ZkError;
 use crate::stat::Stat;
 
+use super::backend::WatchedEvent;
+
 /// One line of output, and the stream zkCli writes it to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
@@ -134,6 +136,20 @@ pub fn usage(commands: &[(&str, &str)]) -> Vec<Line> {
             .map(|(name, options)| Line::Err(format!("\t{name} {options}"))),
     );
     lines
+}
+
+/// zkCli's default watcher (`ZooKeeperMain.MyWatcher`): an empty line, `WATCHER::`, an empty
+/// line, then the event.
+pub fn watcher_lines(event: &WatchedEvent) -> Vec<Line> {
+    let path = event.path.as_deref().unwrap_or("null");
+    let text = format!(
+        "WatchedEvent state:{} type:{} path:{path}",
+        event.state, event.event
+    );
+    [String::new(), "WATCHER::".to_string(), String::new(), text]
+        .into_iter()
+        .map(Line::Out)
+        .collect()
 }
 
 #[cfg(test)]

@@ -31,6 +31,19 @@ pub fn run<B: Backend>(
     err: &mut dyn Write,
     prompt: bool,
 ) -> io::Result<()> {
+    run_with(shell, input, out, err, prompt, Shell::execute_line)
+}
+
+/// [`run`]'s loop with another step per line: a later chapter's shell runs each line through
+/// [`Shell::execute_line`] and adds lines of its own (chapter 2 adds other clients' events).
+pub fn run_with<B: Backend>(
+    shell: &mut Shell<B>,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    prompt: bool,
+    mut execute: impl FnMut(&mut Shell<B>, &str) -> Vec<Line>,
+) -> io::Result<()> {
     let mut line = String::new();
     while !shell.has_quit() {
         if prompt {
@@ -44,7 +57,7 @@ pub fn run<B: Backend>(
             }
             break;
         }
-        let lines = shell.execute_line(line.trim_end_matches(['\n', '\r']));
+        let lines = execute(shell, line.trim_end_matches(['\n', '\r']));
         emit(&lines, out, err)?;
     }
     if !shell.has_quit() {
@@ -54,16 +67,38 @@ pub fn run<B: Backend>(
     Ok(())
 }
 
+/// What a shell prints with `commands` piped in, as zkCli's output is captured to compare
+/// with ours: stdout and stderr, each whole. `run` is the loop that reads them ([`run`] with
+/// no prompt, or a later chapter's loop).
+pub fn piped(
+    commands: &str,
+    run: impl FnOnce(&mut dyn BufRead, &mut dyn Write, &mut dyn Write) -> io::Result<()>,
+) -> io::Result<(String, String)> {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    run(&mut commands.as_bytes(), &mut out, &mut err)?;
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(io::Error::other);
+    Ok((text(out)?, text(err)?))
+}
+
 // ANCHOR: transcript
 /// What a person at a terminal would see running `commands`: each prompt with the command
 /// after it, then the command's output, both streams in order.
 pub fn transcript<B: Backend>(shell: &mut Shell<B>, commands: &[&str]) -> String {
+    transcript_with(shell, commands, Shell::execute_line)
+}
+
+/// [`transcript`] with another step per line, as [`run_with`].
+pub fn transcript_with<B: Backend>(
+    shell: &mut Shell<B>,
+    commands: &[&str],
+    mut execute: impl FnMut(&mut Shell<B>, &str) -> Vec<Line>,
+) -> String {
     let mut text = String::new();
     for command in commands {
         text.push_str(&shell.prompt());
         text.push_str(command);
         text.push('\n');
-        for line in shell.execute_line(command) {
+        for line in execute(shell, command) {
             text.push_str(line.text());
             text.push('\n');
         }

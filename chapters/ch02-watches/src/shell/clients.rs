@@ -13,9 +13,9 @@
 
 use std::collections::BTreeSet;
 
-use ch01_znode::shell::backend::{result_stat, Clock};
+use ch01_znode::shell::backend::Clock;
 use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
-use ch01_znode::{Acl, CreateMode, Request, Stat, TxnOp, TxnResult};
+use ch01_znode::{Acl, Request, Stat, TxnOp, TxnResult};
 
 use crate::event::{KeeperState, WatchedEvent};
 use crate::registry::Watch;
@@ -226,20 +226,6 @@ impl Clients {
             .map_or_else(|| session.to_string(), |c| c.name.clone())
     }
 
-    /// A write by the current client: applied, its events delivered, spent watches traced.
-    fn write(&mut self, request: Request) -> Result<TxnResult, ZkError> {
-        self.open()?;
-        let session = self.session();
-        let now = (self.clock)();
-        let written = self.observed(Cause::Fired, |s| {
-            let written = s.server.submit(session, now, &request);
-            s.deliver(&written);
-            written
-        });
-        let result = written.applied.result;
-        result.err().map_or(Ok(result), Err)
-    }
-
     /// A read by the current client, which may register a watch.
     fn read<T>(
         &mut self,
@@ -294,43 +280,18 @@ impl Backend for Clients {
         }
     }
 
-    fn create(
-        &mut self,
-        path: &str,
-        data: Option<Vec<u8>>,
-        acl: Vec<Acl>,
-        mode: CreateMode,
-    ) -> Result<String, ZkError> {
-        let path = path.to_string();
-        match self.write(Request::Create {
-            path,
-            data,
-            acl,
-            mode,
-        })? {
-            TxnResult::Created { path, .. } => Ok(path),
-            _ => Err(ZkError::SystemError),
-        }
-    }
-
-    fn delete(&mut self, path: &str, version: i32) -> Result<(), ZkError> {
-        let path = path.to_string();
-        self.write(Request::Delete { path, version }).map(|_| ())
-    }
-
-    fn set_data(
-        &mut self,
-        path: &str,
-        data: Option<Vec<u8>>,
-        version: i32,
-    ) -> Result<Stat, ZkError> {
-        let path = path.to_string();
-        self.write(Request::SetData {
-            path,
-            data,
-            version,
-        })
-        .map(result_stat)
+    /// A write by the current client: applied, its events delivered, spent watches traced.
+    fn write(&mut self, request: Request) -> Result<TxnResult, ZkError> {
+        self.open()?;
+        let session = self.session();
+        let now = (self.clock)();
+        let written = self.observed(Cause::Fired, |s| {
+            let written = s.server.submit(session, now, &request);
+            s.deliver(&written);
+            written
+        });
+        let result = written.applied.result;
+        result.err().map_or(Ok(result), Err)
     }
 
     fn get_data(&mut self, path: &str, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError> {
@@ -348,19 +309,6 @@ impl Backend for Clients {
     fn get_acl(&mut self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError> {
         self.open()?;
         self.server.tree().get_acl(path)
-    }
-
-    fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat, ZkError> {
-        let path = path.to_string();
-        self.write(Request::SetAcl { path, acl, version })
-            .map(result_stat)
-    }
-
-    fn multi(&mut self, ops: Vec<Request>) -> Result<Vec<TxnResult>, ZkError> {
-        match self.write(Request::Multi(ops))? {
-            TxnResult::Multi(results) => Ok(results),
-            _ => Err(ZkError::SystemError),
-        }
     }
 
     fn get_all_children_number(&mut self, path: &str) -> Result<i32, ZkError> {

@@ -18,19 +18,16 @@ pub mod commands;
 
 use std::io::{self, BufRead, Write};
 
-use ch01_znode::shell::repl::emit;
-use ch01_znode::shell::{Line, Shell};
+use ch01_znode::shell::repl::{emit, run_with, transcript_with};
+use ch01_znode::shell::{printer, Line, Shell};
 
 pub use clients::Clients;
 
 use crate::trace::Event;
 
-/// The lines zkCli's default watcher prints for one event.
+/// The lines zkCli's default watcher prints for one event (chapter 1's printer).
 fn watcher_lines(event: &crate::event::WatchedEvent) -> Vec<Line> {
-    ["", "WATCHER::", "", &event.to_string()]
-        .into_iter()
-        .map(|text| Line::Out(text.to_string()))
-        .collect()
+    printer::watcher_lines(&clients::to_shell(event))
 }
 
 // ANCHOR: execute
@@ -67,20 +64,16 @@ pub fn transcript(shell: &mut Shell<Clients>, commands: &[&str]) -> String {
         text.push_str(line.text());
         text.push('\n');
     }
-    for (count, command) in commands.iter().enumerate() {
-        text.push_str(&shell.prompt());
-        text.push_str(command);
-        text.push('\n');
-        for line in execute(shell, count + 1, command) {
-            text.push_str(line.text());
-            text.push('\n');
-        }
-    }
-    text
+    let mut count = 0;
+    text + &transcript_with(shell, commands, |shell, command| {
+        count += 1;
+        execute(shell, count, command)
+    })
 }
 
-/// Reads commands until end of input or `quit`, like chapter 1's loop; with `prompt`, shows
-/// the prompt before each line. At the end every client's session is closed.
+/// Reads commands until end of input or `quit` with chapter 1's loop, each line run by
+/// [`execute`]; with `prompt`, shows the prompt before each line. At the end every client's
+/// session is closed (the loop closes the backend: [`Clients`] closes them all).
 pub fn run(
     shell: &mut Shell<Clients>,
     input: &mut dyn BufRead,
@@ -89,23 +82,11 @@ pub fn run(
     prompt: bool,
 ) -> io::Result<()> {
     emit(&greeting(shell), out, err)?;
-    let mut line = String::new();
     let mut count = 0;
-    while !shell.has_quit() {
-        if prompt {
-            write!(out, "{}", shell.prompt())?;
-            out.flush()?;
-        }
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            break;
-        }
-        let command = line.trim_end_matches(['\n', '\r']);
+    run_with(shell, input, out, err, prompt, |shell, command| {
         if !command.trim().is_empty() {
             count += 1;
         }
-        emit(&execute(shell, count, command), out, err)?;
-    }
-    shell.backend.close_all();
-    Ok(())
+        execute(shell, count, command)
+    })
 }

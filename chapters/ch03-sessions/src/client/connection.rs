@@ -37,7 +37,7 @@ use tokio::time::{timeout, Instant};
 use super::session::{ClientSession, Incoming, ProtocolError};
 use crate::proto::{
     encode_frame, encode_request, AuthPacket, CreateRequest, DeleteRequest, FrameDecoder,
-    GetDataRequest, KeeperState, Request, Response, SetDataRequest, WatchedEvent,
+    GetDataRequest, KeeperState, OpCode, Request, Response, SetDataRequest, WatchedEvent,
 };
 
 /// How a client connects and how much it buffers.
@@ -276,7 +276,7 @@ impl Client {
         });
         match self.request(request).await? {
             Response::Create(r) => Ok(r.path),
-            other => Err(unexpected(other)),
+            _ => Err(unexpected(OpCode::Create)),
         }
     }
 
@@ -292,7 +292,7 @@ impl Client {
         });
         match self.request(request).await? {
             Response::GetData(r) => Ok((r.data, r.stat)),
-            other => Err(unexpected(other)),
+            _ => Err(unexpected(OpCode::GetData)),
         }
     }
 
@@ -310,7 +310,7 @@ impl Client {
         });
         match self.request(request).await? {
             Response::SetData(r) => Ok(r.stat),
-            other => Err(unexpected(other)),
+            _ => Err(unexpected(OpCode::SetData)),
         }
     }
 
@@ -338,13 +338,8 @@ impl Client {
 }
 
 /// A reply whose body does not fit the request: the server broke protocol.
-fn unexpected(rsp: Response) -> ClientError {
-    ClientError::Protocol(ProtocolError::Decode(
-        crate::jute::DecodeError::InvalidValue {
-            what: "unexpected response body",
-            value: i64::from(matches!(rsp, Response::Empty)),
-        },
-    ))
+fn unexpected(op: OpCode) -> ClientError {
+    ClientError::Protocol(ProtocolError::UnexpectedResponse { op })
 }
 
 /// Reads until one whole frame is buffered (used for the handshake).

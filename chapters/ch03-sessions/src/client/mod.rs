@@ -4,12 +4,12 @@
 //! with no sockets (xids, the queue of unanswered requests, the last zxid
 //! seen), [`connection`] drives it over tokio (a writer that batches and
 //! pings, a reader that matches replies and forwards watch events), and
-//! [`bench`] uses many outstanding requests to measure any server.
+//! [`bench`](mod@bench) uses many outstanding requests to measure any server.
 //!
 //! # Layout
 //! - [`session`]: [`ClientSession`], sans-IO (`ClientCnxn`'s bookkeeping).
 //! - [`connection`]: [`Client`], one tokio connection with bounded queues.
-//! - [`bench`]: a load generator reporting throughput and p50/p99 latency.
+//! - [`bench`](mod@bench): a load generator reporting throughput and p50/p99 latency.
 //! - [`shell`]: [`WireBackend`], chapter 1's zkCli shell over the wire.
 
 pub mod bench;

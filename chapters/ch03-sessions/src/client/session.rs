@@ -48,6 +48,8 @@ pub enum ProtocolError {
     XidOutOfOrder { expected: Option<i32>, got: i32 },
     /// A frame that does not decode.
     Decode(DecodeError),
+    /// A reply body of another shape than the request calls for.
+    UnexpectedResponse { op: OpCode },
 }
 
 impl std::fmt::Display for ProtocolError {
@@ -57,6 +59,9 @@ impl std::fmt::Display for ProtocolError {
                 write!(f, "Xid out of order. Got Xid {got} expected {expected:?}")
             }
             ProtocolError::Decode(e) => write!(f, "undecodable frame: {e}"),
+            ProtocolError::UnexpectedResponse { op } => {
+                write!(f, "a reply body that does not answer {op}")
+            }
         }
     }
 }

@@ -55,6 +55,14 @@ impl WireBackend {
     /// Connects to the first server in `connect_string` that answers, asking
     /// for zkCli's 30 s session timeout.
     pub fn connect(connect_string: &str) -> Result<WireBackend, ClientError> {
+        WireBackend::connect_with(connect_string, ClientConfig::default())
+    }
+
+    /// [`WireBackend::connect`] with a chosen timeout and queue sizes.
+    pub fn connect_with(
+        connect_string: &str,
+        config: ClientConfig,
+    ) -> Result<WireBackend, ClientError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -62,7 +70,7 @@ impl WireBackend {
             .map_err(|e| ClientError::ConnectionLoss(e.to_string()))?;
         let mut last = ClientError::ConnectionLoss(format!("no address in {connect_string}"));
         for addr in resolve(connect_string) {
-            match runtime.block_on(Client::connect(addr, ClientConfig::default())) {
+            match runtime.block_on(Client::connect(addr, config.clone())) {
                 Ok((client, events)) => {
                     return Ok(WireBackend {
                         runtime,
@@ -107,7 +115,8 @@ impl WireBackend {
     }
 }
 
-/// A reply body that does not belong to the request.
+/// A reply body that does not belong to the request: the server broke
+/// protocol, which the Java client reports as a marshalling error.
 fn mismatch<T>(_: Response) -> Result<T, ZkError> {
     Err(ZkError::MarshallingError)
 }
@@ -432,16 +441,111 @@ pub fn run_cli(
     err: &mut dyn Write,
     prompt: bool,
 ) -> std::io::Result<()> {
-    writeln!(out, "Connecting to {connect_string}")?;
-    let mut backend = WireBackend::connect(connect_string)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, e.to_string()))?;
-    // ZooKeeperMain prints these two lines once the client object exists;
-    // this shell has no JLine, like zkCli without jline on its classpath.
-    writeln!(out, "Welcome to ZooKeeper!")?;
-    writeln!(out, "JLine support is disabled")?;
-    if prompt {
-        backend.print_events_as_they_arrive(Box::new(std::io::stdout()));
+    let session = Session {
+        connect_string,
+        config: ClientConfig::default(),
+        welcome: true,
+        prompt,
+    };
+    session.run(input, out, err)
+}
+
+/// How one zkCli session runs.
+struct Session<'a> {
+    connect_string: &'a str,
+    config: ClientConfig,
+    /// The interactive banner; a one-command run (`zkCli.sh -server h cmd`)
+    /// prints only `Connecting to`.
+    welcome: bool,
+    prompt: bool,
+}
+
+impl Session<'_> {
+    fn run(
+        self,
+        input: &mut dyn std::io::BufRead,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        writeln!(out, "Connecting to {}", self.connect_string)?;
+        let mut backend =
+            WireBackend::connect_with(self.connect_string, self.config).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::ConnectionRefused, e.to_string())
+            })?;
+        if self.welcome {
+            // ZooKeeperMain prints these once the client object exists; this
+            // shell has no JLine, like zkCli without jline on its classpath.
+            writeln!(out, "Welcome to ZooKeeper!")?;
+            writeln!(out, "JLine support is disabled")?;
+        }
+        if self.prompt {
+            backend.print_events_as_they_arrive(Box::new(std::io::stdout()));
+        }
+        let mut shell = ch01_znode::shell::Shell::new(backend);
+        ch01_znode::shell::repl::run(&mut shell, input, out, err, self.prompt)
     }
-    let mut shell = ch01_znode::shell::Shell::new(backend);
-    ch01_znode::shell::repl::run(&mut shell, input, out, err, prompt)
+}
+
+/// `zkCli.sh -server <connect_string> <command>`: one command, then exit.
+/// Only `Connecting to` comes before the output (no welcome banner).
+pub fn run_one_command(
+    connect_string: &str,
+    command: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    let session = Session {
+        connect_string,
+        config: ClientConfig::default(),
+        welcome: false,
+        prompt: false,
+    };
+    session.run(&mut format!("{command}\n").as_bytes(), out, err)
+}
+
+/// `keeper cli ARGS`: zkCli's own command line (`ZooKeeperMain`), for the
+/// root binary to hand its arguments to. `-server host:port[,...]`
+/// (default `localhost:2181`), `-timeout ms` (default 30000), `-r` accepted
+/// and ignored; anything after the options is one command to run before
+/// exiting, as `zkCli.sh -server h:p ls /` does. Returns the exit code.
+pub fn zkcli_main(args: &[String]) -> i32 {
+    use std::io::IsTerminal;
+    let mut connect_string = "localhost:2181".to_string();
+    let mut config = ClientConfig::default();
+    let mut command = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-server" if command.is_empty() => {
+                connect_string = args.next().cloned().unwrap_or(connect_string);
+            }
+            "-timeout" if command.is_empty() => {
+                let ms = args.next().and_then(|t| t.parse().ok());
+                config.session_timeout_ms = ms.unwrap_or(config.session_timeout_ms);
+            }
+            "-r" if command.is_empty() => {}
+            _ => command.push(arg.clone()),
+        }
+    }
+    let stdin = std::io::stdin();
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let one_command = !command.is_empty();
+    let session = Session {
+        connect_string: &connect_string,
+        config,
+        welcome: !one_command,
+        prompt: !one_command && stdin.is_terminal(),
+    };
+    let result = if one_command {
+        run_one_command(&connect_string, &command.join(" "), &mut out, &mut err)
+    } else {
+        session.run(&mut stdin.lock(), &mut out, &mut err)
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
 }

@@ -16,7 +16,7 @@ use ch01_znode::{DataTree, Id, SessionId, Txn, TxnResult, ZkError, Zxid};
 
 use super::prepare::acl_error;
 use super::watches::{Notification, Watches};
-use crate::acl::{check_acl, mask_digests};
+use crate::acl::{check_acl, java_set_order, mask_digests};
 use crate::proto::{self, OpCode, OpResult, Response};
 
 /// What the client asked for, kept until its txn is applied: the same txn result answers a
@@ -223,7 +223,7 @@ impl ReadContext<'_> {
                 results: m.ops.iter().map(|op| self.multi_read(op)).collect(),
             })),
             proto::Request::WhoAmI => Ok(Response::WhoAmI(proto::WhoAmIResponse {
-                client_info: self.ids.iter().map(client_info).collect(),
+                client_info: java_set_order(self.ids).iter().map(client_info).collect(),
             })),
             proto::Request::Reconfig(_) => Err(ZkError::ReconfigDisabled),
             // SASL and anything else a standalone Keeper does not offer.

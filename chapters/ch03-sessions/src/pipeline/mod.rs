@@ -16,10 +16,14 @@
 //!
 //! - [`prepare`] (`PrepRequestProcessor`) turns a write into a [`Txn`] with its zxid and time;
 //!   session create and close are txns too, so they are ordered with everything else.
-//! - The **sync stage** is [`Pipeline::submit`]. Standalone, it calls [`Pipeline::commit`]
+//! - The **sync stage** is `Pipeline::submit`. Standalone, it calls [`Pipeline::commit`]
 //!   immediately. Chapter 6 replaces that call with "send PROPOSAL, count ACKs, call
 //!   `commit` on COMMIT"; chapter 7 appends the txn to the log (and fsyncs) before the commit.
-//!   Neither needs to touch prepare or final: the txn is the whole interface.
+//!   Neither needs to touch prepare or final: the txn is the whole interface. One thing does
+//!   grow then: once a txn can wait for a quorum, the next request is prepared before the
+//!   previous one is applied, so prepare must judge against the tree *plus* the changes still
+//!   in flight (upstream `PrepRequestProcessor.outstandingChanges`); standalone, every txn is
+//!   applied before the next is prepared, so the tree alone is right.
 //! - [`finish`] (`FinalRequestProcessor`) applies the txn (chapter 1), fires the watches it
 //!   triggers (chapter 2), and answers. Each session has a FIFO of requests waiting for their
 //!   turn (upstream `CommitProcessor.pendingRequests`): a read queued behind a write of the
@@ -29,6 +33,14 @@
 //! Nothing here does IO or reads a clock: the driver passes `now_ms` to [`Pipeline::step`] and
 //! carries out the [`Output`]s (send a frame, close a connection). The tokio server and the
 //! deterministic tests drive the same code.
+//!
+//! # Layout
+//! - [`prepare`]: request → txn, with ACL checks (`PrepRequestProcessor`).
+//! - [`finish`]: txn result → reply, and every read (`FinalRequestProcessor`).
+//! - [`watches`]: chapter 2's watch registry in the pipeline's types.
+//! - [`convert`]: the one record that still needs converting (a fired watch → `WatcherEvent`).
+//! - this file: [`Pipeline`], its [`Input`]/[`Output`], connections, sessions and the
+//!   per-session FIFO of waiting requests.
 
 pub mod convert;
 pub mod finish;
@@ -425,7 +437,9 @@ impl Pipeline {
         match acl::authenticate(&auth.scheme, &auth.auth) {
             Ok(id) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
-                    acl::add_auth_info(&mut c.ids, id);
+                    if !c.ids.contains(&id) {
+                        c.ids.push(id);
+                    }
                 }
                 vec![Output::Send {
                     conn,

@@ -445,3 +445,70 @@ impl Display for Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{encode_reply, encode_request, GetDataRequest, ReplyHeader, SyncResponse};
+    use ch01_znode::Zxid;
+
+    fn connected() -> FramePrinter {
+        let mut p = FramePrinter::new();
+        p.client_connected = true;
+        p.server_connected = true;
+        p
+    }
+
+    #[test]
+    fn a_reply_is_read_with_the_opcode_of_its_request() {
+        let mut p = connected();
+        let get = Request::GetData(GetDataRequest {
+            path: "/a".into(),
+            watch: true,
+        });
+        let line = p.describe(Direction::ClientToServer, &encode_request(7, &get));
+        assert_eq!(line, "xid=7 getData /a watch=true");
+        let header = ReplyHeader {
+            xid: 7,
+            zxid: Zxid(0x1f),
+            err: -101,
+        };
+        let reply = encode_reply(&header, None);
+        let line = p.describe(Direction::ServerToClient, &reply);
+        assert_eq!(line, "xid=7 zxid=0x1f err=-101(NoNode) getData");
+    }
+
+    #[test]
+    fn a_reply_nobody_asked_for_is_described_not_fatal() {
+        let mut p = connected();
+        let header = ReplyHeader {
+            xid: 3,
+            zxid: Zxid(2),
+            err: 0,
+        };
+        let body = Response::Sync(SyncResponse { path: "/".into() });
+        let line = p.describe(
+            Direction::ServerToClient,
+            &encode_reply(&header, Some(&body)),
+        );
+        assert_eq!(line, "xid=3 zxid=0x2 ok (no request with this xid)");
+    }
+
+    #[test]
+    fn with_bytes_the_hex_follows_on_an_indented_line() {
+        let mut p = connected();
+        let line = p.line(
+            Direction::ClientToServer,
+            &[0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 11],
+            true,
+        );
+        assert_eq!(line, "xid=-2 ping\n    ff ff ff fe 00 00 00 0b");
+    }
+
+    #[test]
+    fn garbage_is_described_as_bad() {
+        let mut p = connected();
+        let line = p.describe(Direction::ClientToServer, &[0, 0]);
+        assert!(line.starts_with("bad request: request header: "), "{line}");
+    }
+}
