@@ -1,9 +1,11 @@
 //! `keeper status`: `zkServer.sh status`, line for line.
 //!
-//! The script finds `clientPort` and `clientPortAddress` in zoo.cfg, sends the four-letter word
-//! `srvr`, and prints the `Mode:` line it gets back; if there is none (nothing listening, or
-//! not a ZooKeeper), it says "Error contacting service. It is probably not running." and
-//! exits 1. As in the script, `Using config:` goes to stderr and the rest to stdout.
+//! The script finds `clientPort` and `clientPortAddress` in zoo.cfg (`localhost` when there is
+//! no address), sends the four-letter word `srvr`, and prints the `Mode:` line it gets back; if
+//! there is none (nothing listening, or not a ZooKeeper), it says "Error contacting service. It
+//! is probably not running." and exits 1. Its `Client port found: ...` line and the answer both
+//! go to stdout, as in Debian's ZooKeeper 3.8 script (only its JMX and "Using config" notes go
+//! to stderr), so a script reading stdout sees the same text.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -19,10 +21,14 @@ pub fn run(config: &Path) -> ExitCode {
     };
     let port = cfg.client_port.unwrap_or(2181);
     let addr = SocketAddr::new(cfg.client_port_address, port);
-    println!(
-        "Client port found: {port}. Client address: {}. Client SSL: false.",
-        cfg.client_port_address
-    );
+    // The script names the address as written in zoo.cfg, or `localhost` when there is none.
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    let shown = if sets_client_port_address(&text) {
+        cfg.client_port_address.to_string()
+    } else {
+        "localhost".to_string()
+    };
+    println!("Client port found: {port}. Client address: {shown}. Client SSL: false.");
     match srvr(addr).as_deref().and_then(mode_line) {
         Some(line) => {
             println!("{line}");
@@ -46,6 +52,17 @@ fn srvr(addr: SocketAddr) -> Option<String> {
     Some(text)
 }
 
+/// Whether zoo.cfg has a `clientPortAddress` line, as the script's
+/// `grep "^[[:space:]]*clientPortAddress[^[:alpha:]]"` decides it.
+fn sets_client_port_address(zoo_cfg: &str) -> bool {
+    zoo_cfg.lines().any(|line| {
+        line.trim_start()
+            .strip_prefix("clientPortAddress")
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|next| !next.is_alphabetic())
+    })
+}
+
 /// The `Mode: ...` line of a `srvr` answer.
 fn mode_line(text: &str) -> Option<&str> {
     text.lines().find(|l| l.starts_with("Mode: "))
@@ -60,5 +77,14 @@ mod tests {
         let text = "Zookeeper version: 3.8.0\nZxid: 0x0\nMode: standalone\nNode count: 5\n";
         assert_eq!(mode_line(text), Some("Mode: standalone"));
         assert_eq!(mode_line("imok"), None);
+    }
+
+    #[test]
+    fn a_client_port_address_line_is_found_as_the_script_greps_for_it() {
+        assert!(sets_client_port_address(
+            "dataDir=/d\n  clientPortAddress=::1\n"
+        ));
+        assert!(!sets_client_port_address("clientPort=2181\n"));
+        assert!(!sets_client_port_address("clientPortAddressX=1\n"));
     }
 }

@@ -70,6 +70,7 @@ fn a_wrong_password_is_refused_though_it_drops_the_owners_connection_and_the_ses
             (0, 0),
             "{kind}: {answer:?}"
         );
+        assert_eq!(answer.passwd, [0; 16], "{kind}: 16 zero bytes");
         assert!(
             closed_by_server(&mut stream),
             "{kind} kept the refused connection open"

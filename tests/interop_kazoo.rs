@@ -27,6 +27,7 @@ const EXPECTED: &[&str] = &[
     "ok - a Lock admits one contender at a time",
     "ok - an Election has one leader and the next contender takes over when it steps down",
     "ok - a transaction with a failing check changes nothing, one that passes applies every op",
+    "ok - a digest ACL lets its owner in and keeps another session out",
     "ok - delete checks the version, refuses a parent, and delete recursive removes a subtree",
 ];
 

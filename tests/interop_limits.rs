@@ -5,11 +5,20 @@
 //! `NIOServerCnxnFactory`, "Too many connections from ... - max is N"): the
 //! connection over the cap is closed at once, the others keep working, and
 //! a freed slot can be used again.
+//!
+//! Two limits are checked on Keeper alone, because ZooKeeper cannot run the
+//! same check: `jute.maxbuffer` set in zoo.cfg (ZooKeeper reads it only as
+//! the JVM property `-Djute.maxbuffer`), and a client that never reads its
+//! replies (Keeper bounds each connection's outbound queue and drops that
+//! connection; ZooKeeper buffers for it in its heap).
 
 mod common;
 
-use common::raw::{closed_by_server, connect_request, open, RawSession};
-use common::{servers_under_test, wait_until, Server};
+use common::raw::{
+    closed_by_server, connect_request, get_data, jute_string, open, request, RawSession, ERR_OK,
+    OP_GET_DATA,
+};
+use common::{servers_under_test, wait_until, Server, ServerKind};
 use std::io::Write;
 use std::time::Duration;
 
@@ -55,4 +64,89 @@ fn one_address_gets_at_most_max_client_cnxns_connections_and_a_freed_slot_is_reu
             session.assert_still_serves(&kind.to_string());
         }
     }
+}
+
+/// setData: path, data, version -1.
+const OP_SET_DATA: i32 = 5;
+
+fn set_data(path: &[u8], data: &[u8]) -> Vec<u8> {
+    [
+        jute_string(path),
+        jute_string(data),
+        (-1i32).to_be_bytes().to_vec(),
+    ]
+    .concat()
+}
+
+#[test]
+fn keeper_closes_a_frame_over_the_jute_maxbuffer_of_its_zoo_cfg_and_takes_one_under_it() {
+    // NIOServerCnxn.readLength: "Len error" for a length over jute.maxbuffer.
+    const TEST: &str = "jute.maxbuffer from zoo.cfg";
+    let Some(server) =
+        Server::start_with_or_skip(ServerKind::Keeper, TEST, &[("jute.maxbuffer", "4096")])
+    else {
+        return;
+    };
+    let mut healthy = RawSession::open(&server);
+    let mut over = RawSession::open(&server);
+    over.stream
+        .write_all(&4097i32.to_be_bytes())
+        .expect("send a length");
+    assert!(closed_by_server(&mut over.stream), "a 4097-byte frame");
+    let mut under = RawSession::open(&server);
+    assert_eq!(
+        under.ask(1, OP_SET_DATA, &set_data(b"/zookeeper", &[b'x'; 3000])),
+        (1, ERR_OK),
+        "a 3000-byte value fits"
+    );
+    healthy.assert_still_serves("Keeper");
+}
+
+#[test]
+fn keeper_drops_a_client_that_never_reads_and_keeps_serving_the_others() {
+    // Each connection has a bounded outbound queue; the core never waits
+    // on one client (chapters/ch03-sessions/src/server/mod.rs).
+    const TEST: &str = "a client that never reads";
+    let Some(server) = Server::start_or_skip(ServerKind::Keeper, TEST) else {
+        return;
+    };
+    let mut polite = RawSession::open(&server);
+    // A big value makes every reply big, so the hog's queue fills fast.
+    let big = vec![b'x'; 500_000];
+    assert_eq!(
+        polite.ask(1, OP_SET_DATA, &set_data(b"/zookeeper", &big)),
+        (1, ERR_OK)
+    );
+    let mut hog = RawSession::open(&server);
+    let burst: Vec<u8> = (0..100)
+        .flat_map(|xid| request(xid, OP_GET_DATA, &get_data(b"/zookeeper")))
+        .collect();
+    hog.stream.set_nonblocking(true).expect("nonblocking");
+    // Keep pushing whole requests and never read a reply; a full socket
+    // takes only part of them, and the rest waits in `unsent` so every
+    // frame arrives intact.
+    let mut unsent: Vec<u8> = Vec::new();
+    for xid in 2..22 {
+        unsent.extend_from_slice(&burst);
+        if let Ok(n) = hog.stream.write(&unsent) {
+            unsent.drain(..n);
+        }
+        assert_eq!(
+            polite.ask(xid, OP_GET_DATA, &get_data(b"/")),
+            (xid, ERR_OK),
+            "the polite client is answered"
+        );
+    }
+    hog.stream.set_nonblocking(false).expect("blocking");
+    // Read what was sent before the close: the stream must then end (EOF or
+    // reset), not time out waiting on a connection the server kept.
+    let ended = std::io::Read::read_to_end(&mut hog.stream, &mut Vec::new());
+    assert!(
+        ended.is_ok()
+            || matches!(
+                ended.as_ref().map_err(std::io::Error::kind),
+                Err(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted)
+            ),
+        "the hog's full queue got it disconnected: {ended:?}"
+    );
 }

@@ -85,3 +85,27 @@ fn keeper_status_prints_what_zkserver_sh_status_prints_when_nothing_listens() {
     );
     assert_eq!(keeper_status(&config), expected);
 }
+
+#[test]
+fn keeper_status_names_localhost_as_zkserver_sh_does_when_zoo_cfg_has_no_client_port_address() {
+    const TEST: &str = "keeper status without clientPortAddress";
+    if let Err(reason) = tools::zkserver_sh() {
+        return common::skip(TEST, &reason);
+    }
+    let dir = TempDir::new("no-address");
+    let config = dir.path().join("zoo.cfg");
+    let data = dir.path().join("data");
+    let with_address = zoo_cfg(free_port(), &data.display().to_string(), &[]);
+    let without: String = with_address
+        .lines()
+        .filter(|line| !line.starts_with("clientPortAddress="))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&config, without).expect("zoo.cfg");
+    let expected = zkserver_status(&config, dir.path());
+    assert!(
+        expected.0.contains("Client address: localhost."),
+        "zkServer.sh status: {expected:?}"
+    );
+    assert_eq!(keeper_status(&config), expected);
+}

@@ -11,9 +11,12 @@ use std::time::Duration;
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opcodes and error codes used below (client-protocol.md §5, §9).
+pub const OP_CREATE: i32 = 1;
 pub const OP_GET_DATA: i32 = 4;
 pub const OP_CLOSE_SESSION: i32 = -11;
 pub const ERR_OK: i32 = 0;
+pub const ERR_MARSHALLING: i32 = -5;
+pub const ERR_BAD_ARGUMENTS: i32 = -8;
 pub const ERR_NO_NODE: i32 = -101;
 pub const ERR_UNIMPLEMENTED: i32 = -6;
 
@@ -131,6 +134,13 @@ pub fn read_frame(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     Ok(body)
 }
 
+/// A reply frame's (xid, err): its ReplyHeader is xid, zxid, err.
+pub fn reply_header(reply: &[u8]) -> (i32, i32) {
+    let xid = i32::from_be_bytes(reply[0..4].try_into().expect("4 bytes"));
+    let err = i32::from_be_bytes(reply[12..16].try_into().expect("4 bytes"));
+    (xid, err)
+}
+
 /// A raw session: handshake done, ready for requests.
 pub struct RawSession {
     pub stream: TcpStream,
@@ -164,9 +174,7 @@ impl RawSession {
             .write_all(&request(xid, op, record))
             .map_err(no_reply)?;
         let reply = read_frame(&mut self.stream).map_err(no_reply)?;
-        let xid = i32::from_be_bytes(reply[0..4].try_into().expect("4 bytes"));
-        let err = i32::from_be_bytes(reply[12..16].try_into().expect("4 bytes"));
-        Ok((xid, err))
+        Ok(reply_header(&reply))
     }
 
     /// The session still answers: getData of / succeeds.

@@ -223,21 +223,21 @@ pub fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
         ("admin.enableServer", "false"),
         ("4lw.commands.whitelist", "ruok,srvr,stat,conf"),
     ];
-    for (key, _) in settings {
-        assert!(
-            defaults.iter().any(|(known, _)| known == key),
-            "{key} is not a zoo.cfg key the harness writes"
-        );
-    }
-    defaults
+    let overridden = defaults.iter().map(|&(key, default)| {
+        let value = settings
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(default, |(_, v)| v);
+        (key, value)
+    });
+    // A key the harness does not write by default (`jute.maxbuffer`) goes last.
+    let extra = settings
         .iter()
-        .map(|&(key, default)| {
-            let value = settings
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(default, |(_, v)| v);
-            format!("{key}={value}\n")
-        })
+        .filter(|(key, _)| !defaults.iter().any(|(known, _)| known == key))
+        .map(|&(key, value)| (key, value));
+    overridden
+        .chain(extra)
+        .map(|(key, value)| format!("{key}={value}\n"))
         .collect()
 }
 

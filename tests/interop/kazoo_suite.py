@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 kazoo_suite.py HOST:PORT
 
 Each check exercises one thing an application built on kazoo relies on:
-paths, node types, versions, watches and the recipes (Lock, Election)
+paths, node types, versions, ACLs, watches and the recipes (Lock, Election)
 that are built from them. The script prints `ok - <check>` after each
 check and stops at the first failure with `FAIL - <check>: <why>` and exit
 status 1. Every wait is bounded by WAIT_S, so a server that never answers
@@ -19,12 +19,15 @@ import time
 from kazoo.client import KazooClient
 from kazoo.exceptions import (
     BadVersionError,
+    NoAuthError,
     NoChildrenForEphemeralsError,
+    NodeExistsError,
     NotEmptyError,
     RolledBackError,
     RuntimeInconsistency,
 )
 from kazoo.protocol.states import EventType
+from kazoo.security import make_digest_acl
 
 WAIT_S = 10.0
 ROOT = "/kazoo-suite"
@@ -257,6 +260,18 @@ def transaction(zk, sessions):
     expect(results[0] is True and results[1] == f"{ROOT}/txn-created", f"results {results}")
     expect(results[2].version == 1, f"the set's stat {results[2]}")
     expect(zk.get(path)[0] == b"y", "the set was applied")
+
+
+@check("a digest ACL lets its owner in and keeps another session out")
+def digest_acl(zk, sessions):
+    zk.add_auth("digest", "alice:secret")
+    path = zk.create(f"{ROOT}/secret", b"s", acl=[make_digest_acl("alice", "secret", all=True)])
+    expect(zk.get(path)[0] == b"s", "alice reads her node")
+    expect_raises(NodeExistsError, lambda: zk.create(path), "a second create of the same path")
+    stranger = sessions.connect()
+    expect_raises(NoAuthError, lambda: stranger.get(path), "a stranger's read")
+    expect_raises(NoAuthError, lambda: stranger.set(path, b"x"), "a stranger's write")
+    sessions.close(stranger)
 
 
 @check("delete checks the version, refuses a parent, and delete recursive removes a subtree")

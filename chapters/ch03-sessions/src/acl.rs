@@ -249,6 +249,34 @@ mod tests {
         Acl::new(perms, scheme, name)
     }
 
+    /// Four ids added in this order come out of a real `ServerCnxn.authInfo` (the 3.8 jute
+    /// jar's `Id` in a `ConcurrentHashMap` key set) as below: by bucket, then first come first.
+    #[test]
+    fn four_ids_are_listed_as_a_real_authinfo_set_lists_them() {
+        let added: Vec<Id> = [
+            ("ip", "127.0.0.1"),
+            ("digest", "alice:x"),
+            ("digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="),
+            ("digest", "bob:y"),
+        ]
+        .iter()
+        .map(|(scheme, name)| id(scheme, name))
+        .collect();
+        let listed: Vec<String> = java_set_order(&added)
+            .iter()
+            .map(|i| format!("{}:{}", i.scheme, i.id))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "digest:alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=",
+                "digest:alice:x",
+                "ip:127.0.0.1",
+                "digest:bob:y"
+            ]
+        );
+    }
+
     #[test]
     fn the_digest_is_base64_of_sha1_of_user_colon_password() {
         // DigestAuthenticationProvider.generateDigest("super:admin"): the value the

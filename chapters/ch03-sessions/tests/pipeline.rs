@@ -254,6 +254,10 @@ fn a_reconnect_with_the_password_keeps_the_session_and_its_ephemerals() {
     assert!(
         matches!(&frames_to(&out, 3)[..], [ServerMessage::Connected(c)] if c.time_out == 0 && c.session_id == SessionId(0))
     );
+    // ...and, as in ZooKeeper's processConnectRequest, the owner's connection was closed
+    // before the password was checked. The session itself lives on.
+    assert!(out.contains(&Output::Close { conn: ConnId(2) }), "{out:?}");
+    assert!(s.tree().node("/e").is_some());
 }
 
 #[test]

@@ -25,8 +25,6 @@ pub enum DecodeError {
         len: i32,
         remaining: usize,
     },
-    /// A `ustring` whose bytes are not UTF-8.
-    InvalidUtf8 { what: &'static str },
     /// A null (-1) `ustring` or `buffer` where ZooKeeper requires a value.
     UnexpectedNull { what: &'static str },
     /// A frame whose 4-byte length is negative or over `jute.maxbuffer`.
@@ -56,7 +54,6 @@ impl fmt::Display for DecodeError {
                 len,
                 remaining,
             } => write!(f, "{what}: length {len} exceeds the {remaining} bytes left"),
-            DecodeError::InvalidUtf8 { what } => write!(f, "{what}: invalid UTF-8"),
             DecodeError::UnexpectedNull { what } => write!(f, "{what}: unexpected null"),
             DecodeError::BadFrameLength { len, max } => write!(
                 f,

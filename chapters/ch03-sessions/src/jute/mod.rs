@@ -12,7 +12,7 @@
 //! | `int`      | 4 bytes, big-endian two's complement                | `i32`             |
 //! | `long`     | 8 bytes, big-endian two's complement                | `i64`             |
 //! | `buffer`   | `int` length, then the bytes; length `-1` is null   | `Option<Vec<u8>>` |
-//! | `ustring`  | a `buffer` holding UTF-8                            | `String`          |
+//! | `ustring`  | a `buffer` of UTF-8; bad bytes read as U+FFFD       | `String`          |
 //! | `vector<T>`| `int` count, then the elements; count `-1` is null  | `Vec<T>`          |
 //!
 //! The one idea to take away: **every length read from the wire is a claim,

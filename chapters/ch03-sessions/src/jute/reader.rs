@@ -141,7 +141,6 @@ impl DecodeError {
                 len,
                 remaining,
             },
-            DecodeError::InvalidUtf8 { what: "" } => DecodeError::InvalidUtf8 { what },
             DecodeError::UnexpectedNull { what: "" } => DecodeError::UnexpectedNull { what },
             DecodeError::InvalidValue { what: "", value } => {
                 DecodeError::InvalidValue { what, value }

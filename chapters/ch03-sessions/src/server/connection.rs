@@ -3,8 +3,9 @@
 //! The connection is the only place that sees raw bytes, so it is where bad input stops: a
 //! length outside `0..=jute.maxbuffer`, a first frame that is not a ConnectRequest, or a
 //! request whose header cannot be read closes the connection; a request whose header is fine
-//! but whose body is not is still answered (MarshallingError or Unimplemented) by the core,
-//! in its turn. Nothing a client sends can panic the server or touch another connection.
+//! but whose body is not is still answered by the core, in its turn: MarshallingError, or
+//! Unimplemented for an unknown opcode, after which the core closes the connection as
+//! ZooKeeper does. Nothing a client sends can panic the server or touch another connection.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
