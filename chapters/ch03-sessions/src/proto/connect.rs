@@ -44,6 +44,14 @@ pub struct ConnectResponse {
     pub read_only: Option<bool>,
 }
 
+/// Writes the trailing readOnly byte only when there is one to send: an
+/// old client's `None` leaves the frame as it was before 3.4.
+fn write_trailing_flag(w: &mut Writer, flag: Option<bool>) {
+    if let Some(flag) = flag {
+        w.write_bool(flag);
+    }
+}
+
 /// Reads the trailing readOnly byte if there is one.
 fn read_trailing_flag(r: &mut Reader<'_>, what: &'static str) -> Result<Option<bool>, DecodeError> {
     if r.remaining() == 0 {
@@ -60,9 +68,7 @@ impl Record for ConnectRequest {
         self.time_out.encode(w);
         self.session_id.encode(w);
         self.passwd.encode(w);
-        if let Some(flag) = self.read_only {
-            w.write_bool(flag);
-        }
+        write_trailing_flag(w, self.read_only);
     }
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -83,9 +89,7 @@ impl Record for ConnectResponse {
         self.time_out.encode(w);
         self.session_id.encode(w);
         self.passwd.encode(w);
-        if let Some(flag) = self.read_only {
-            w.write_bool(flag);
-        }
+        write_trailing_flag(w, self.read_only);
     }
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
