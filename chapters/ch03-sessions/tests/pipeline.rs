@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use ch01_znode::{SessionId, Zxid};
+use ch01_znode::{SessionId, ZkError, Zxid};
 use ch03_sessions::pipeline::{ConnId, Input, Limits, Output, Pipeline, ServerMessage};
 use ch03_sessions::proto::{self, ConnectRequest, ReplyHeader, Request, Response};
 use ch03_sessions::session::session_password;
@@ -56,6 +56,19 @@ fn send(server: &mut Pipeline, conn: u64, xid: i32, request: Request, now: u64) 
             conn: ConnId(conn),
             xid,
             request,
+        },
+    )
+}
+
+/// A request on `conn` whose header (`xid`) was readable but whose body was
+/// not: the connection layer hands it on with the error to answer, `err`.
+fn undecodable(server: &mut Pipeline, conn: u64, xid: i32, err: ZkError, now: u64) -> Vec<Output> {
+    server.step(
+        now,
+        Input::Undecodable {
+            conn: ConnId(conn),
+            xid,
+            err,
         },
     )
 }
@@ -351,14 +364,7 @@ fn an_unknown_auth_scheme_fails_and_closes() {
 fn an_undecodable_request_is_answered_in_turn() {
     let mut s = server();
     open(&mut s, 1, T0);
-    let out = s.step(
-        T0,
-        Input::Undecodable {
-            conn: ConnId(1),
-            xid: 7,
-            err: ch01_znode::ZkError::MarshallingError,
-        },
-    );
+    let out = undecodable(&mut s, 1, 7, ZkError::MarshallingError, T0);
     assert_eq!(out.len(), 1, "the connection stays open: {out:?}");
     assert_eq!(reply(&out, 1).0.err, -5);
 }
@@ -368,14 +374,7 @@ fn an_unknown_opcode_is_answered_then_its_connection_closed() {
     // UnimplementedRequestProcessor: reply Unimplemented, then sendCloseSession.
     let mut s = server();
     open(&mut s, 1, T0);
-    let out = s.step(
-        T0,
-        Input::Undecodable {
-            conn: ConnId(1),
-            xid: 7,
-            err: ch01_znode::ZkError::Unimplemented,
-        },
-    );
+    let out = undecodable(&mut s, 1, 7, ZkError::Unimplemented, T0);
     assert_eq!(reply(&out, 1).0.err, -6);
     assert!(matches!(out.last(), Some(Output::Close { conn }) if *conn == ConnId(1)));
 }
