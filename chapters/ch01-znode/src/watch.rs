@@ -43,6 +43,23 @@ impl EventType {
             EventType::PersistentWatchRemoved => 7,
         }
     }
+
+    /// The event type a wire value names, if ZooKeeper defines one (the inverse of
+    /// [`EventType::code`], for a client reading a WatcherEvent).
+    pub fn from_code(code: i32) -> Option<EventType> {
+        [
+            EventType::None,
+            EventType::NodeCreated,
+            EventType::NodeDeleted,
+            EventType::NodeDataChanged,
+            EventType::NodeChildrenChanged,
+            EventType::DataWatchRemoved,
+            EventType::ChildWatchRemoved,
+            EventType::PersistentWatchRemoved,
+        ]
+        .into_iter()
+        .find(|event| event.code() == code)
+    }
 }
 
 impl fmt::Display for EventType {
@@ -86,5 +103,15 @@ mod tests {
         assert_eq!(EventType::NodeDataChanged.code(), 3);
         assert_eq!(EventType::NodeChildrenChanged.code(), 4);
         assert_eq!(EventType::None.code(), -1);
+    }
+
+    #[test]
+    fn a_wire_value_reads_back_as_its_event_type_and_an_unknown_one_as_none() {
+        for code in -1..=7 {
+            let event = EventType::from_code(code);
+            assert_eq!(event.map(EventType::code), (code != 0).then_some(code));
+        }
+        assert_eq!(EventType::from_code(8), None);
+        assert_eq!(EventType::from_code(-2), None);
     }
 }

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use super::connection::{Client, ClientConfig, ClientError};
 use crate::proto::{
-    CheckVersionRequest, CreateRequest, CreateTtlRequest, DeleteRequest, EventType, ExistsRequest,
+    CheckVersionRequest, CreateRequest, CreateTtlRequest, DeleteRequest, ExistsRequest,
     GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest,
     KeeperState, MultiOp, MultiRequest, OpResult, Request, Response, SetAclRequest, SetDataRequest,
     SyncRequest, WatchedEvent,
@@ -198,16 +198,8 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
 fn shell_event(e: WatchedEvent) -> ShellEvent {
     let state =
         KeeperState::from_code(e.state).map_or_else(|| e.state.to_string(), |s| s.to_string());
-    let event = match EventType::from_code(e.event_type) {
-        Some(EventType::NodeCreated) => ShellEventType::NodeCreated,
-        Some(EventType::NodeDeleted) => ShellEventType::NodeDeleted,
-        Some(EventType::NodeDataChanged) => ShellEventType::NodeDataChanged,
-        Some(EventType::NodeChildrenChanged) => ShellEventType::NodeChildrenChanged,
-        Some(EventType::DataWatchRemoved) => ShellEventType::DataWatchRemoved,
-        Some(EventType::ChildWatchRemoved) => ShellEventType::ChildWatchRemoved,
-        Some(EventType::PersistentWatchRemoved) => ShellEventType::PersistentWatchRemoved,
-        Some(EventType::None) | None => ShellEventType::None,
-    };
+    // A code ZooKeeper does not define (a newer server's) prints as None.
+    let event = ShellEventType::from_code(e.event_type).unwrap_or(ShellEventType::None);
     ShellEvent {
         state,
         event,
