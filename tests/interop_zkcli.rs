@@ -72,11 +72,19 @@ fn zkcli(address: &str, script: &str) -> String {
         // Dates print in the JVM's zone; pin it so the root's epoch reads
         // the same on every machine.
         .env("TZ", "UTC");
+    shell_session("zkCli", address, command, script)
+}
+
+/// Pipes `script` through `command`, a shell (`client` names it in a
+/// failure) connected to `address`, and returns what it printed with its
+/// connection events settled. A shell that hangs or exits non-zero fails
+/// the test.
+fn shell_session(client: &str, address: &str, command: Command, script: &str) -> String {
     let finished = run_to_end(command, script, ZKCLI_TIMEOUT)
-        .unwrap_or_else(|why| panic!("zkCli against {address}: {why}"));
+        .unwrap_or_else(|why| panic!("{client} against {address}: {why}"));
     assert!(
         finished.status.success(),
-        "zkCli against {address} exited with {}:\n{}",
+        "{client} against {address} exited with {}:\n{}",
         finished.status,
         finished.output
     );
@@ -262,15 +270,7 @@ fn zkcli_acls_and_node_types_print_the_same_on_every_server() {
 fn keeper_cli(address: &str, script: &str) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
     command.args(["cli", "-server", address]).env("TZ", "UTC");
-    let finished = run_to_end(command, script, ZKCLI_TIMEOUT)
-        .unwrap_or_else(|why| panic!("keeper cli against {address}: {why}"));
-    assert!(
-        finished.status.success(),
-        "keeper cli against {address} exited with {}:\n{}",
-        finished.status,
-        finished.output
-    );
-    settle_connection_events(&finished.output)
+    shell_session("keeper cli", address, command, script)
 }
 
 /// A snapshot's transcript: the file without insta's 3-line header.
