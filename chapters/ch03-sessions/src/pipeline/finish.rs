@@ -186,25 +186,11 @@ impl ReadContext<'_> {
                 path: r.path.clone(),
             })),
             proto::Request::SetWatches(r) => {
-                let lists = [
-                    r.data_watches.clone(),
-                    r.exist_watches.clone(),
-                    r.child_watches.clone(),
-                    Vec::new(),
-                    Vec::new(),
-                ];
-                fired = self.set_watches(r.relative_zxid, lists);
+                fired = self.set_watches(&r.clone().into());
                 Ok(Response::Empty)
             }
             proto::Request::SetWatches2(r) => {
-                let lists = [
-                    r.data_watches.clone(),
-                    r.exist_watches.clone(),
-                    r.child_watches.clone(),
-                    r.persistent_watches.clone(),
-                    r.persistent_recursive_watches.clone(),
-                ];
-                fired = self.set_watches(r.relative_zxid, lists);
+                fired = self.set_watches(r);
                 Ok(Response::Empty)
             }
             proto::Request::AddWatch(r) => self
@@ -272,9 +258,8 @@ impl ReadContext<'_> {
         Ok(Response::GetAcl(proto::GetAclResponse { acl, stat }))
     }
 
-    fn set_watches(&mut self, relative_zxid: Zxid, lists: [Vec<String>; 5]) -> Vec<Notification> {
-        self.watches
-            .set_watches(self.session, relative_zxid, lists, self.tree)
+    fn set_watches(&mut self, request: &proto::SetWatches2) -> Vec<Notification> {
+        self.watches.set_watches(self.session, request, self.tree)
     }
 
     fn multi_read(&mut self, op: &proto::MultiOp) -> OpResult {

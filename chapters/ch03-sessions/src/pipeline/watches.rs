@@ -7,7 +7,7 @@
 //! re-exports chapter 1's; the conversions below are written so they keep compiling when the
 //! types become the same.)
 
-use ch01_znode::{DataTree, SessionId, WatchTrigger, ZkError, Zxid};
+use ch01_znode::{DataTree, SessionId, WatchTrigger, ZkError};
 use ch02_watches::{
     AddWatchMode, Delivery, EventType, NodeZxids, SetWatches, WatchRegistry, WatcherType,
 };
@@ -112,23 +112,13 @@ impl Watches {
     pub fn set_watches(
         &mut self,
         session: SessionId,
-        relative_zxid: Zxid,
-        lists: [Vec<String>; 5],
+        request: &SetWatches,
         tree: &DataTree,
     ) -> Vec<Notification> {
-        let [data, exist, child, persistent, recursive] = lists;
-        let request = SetWatches {
-            relative_zxid: ch02_watches::Zxid(relative_zxid.0),
-            data_watches: data,
-            exist_watches: exist,
-            child_watches: child,
-            persistent_watches: persistent,
-            persistent_recursive_watches: recursive,
-        };
-        let fired = self.registry.set_watches(sid(session), &request, |path| {
+        let fired = self.registry.set_watches(sid(session), request, |path| {
             tree.node(path).map(|n| NodeZxids {
-                mzxid: ch02_watches::Zxid(n.stat.mzxid.0),
-                pzxid: ch02_watches::Zxid(n.stat.pzxid.0),
+                mzxid: n.stat.mzxid,
+                pzxid: n.stat.pzxid,
             })
         });
         notifications(fired)

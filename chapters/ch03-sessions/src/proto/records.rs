@@ -166,15 +166,30 @@ jute_record! {
     }
 }
 
-jute_record! {
-    /// `SetWatches2`: `SetWatches` plus persistent watches (3.6+).
-    pub struct SetWatches2 {
-        pub relative_zxid: Zxid,
-        pub data_watches: Vec<String>,
-        pub exist_watches: Vec<String>,
-        pub child_watches: Vec<String>,
-        pub persistent_watches: Vec<String>,
-        pub persistent_recursive_watches: Vec<String>,
+// `SetWatches2`: `SetWatches` plus persistent watches (3.6+). Its fields are
+// exactly chapter 2's reconnect request, so that type is the record; this line
+// gives it its wire order.
+pub use ch02_watches::SetWatches as SetWatches2;
+impl_jute_record!(SetWatches2 {
+    relative_zxid: Zxid,
+    data_watches: Vec<String>,
+    exist_watches: Vec<String>,
+    child_watches: Vec<String>,
+    persistent_watches: Vec<String>,
+    persistent_recursive_watches: Vec<String>,
+});
+
+impl From<SetWatches> for SetWatches2 {
+    /// An old client's `SetWatches` is a `SetWatches2` with no persistent watches.
+    fn from(r: SetWatches) -> SetWatches2 {
+        SetWatches2 {
+            relative_zxid: r.relative_zxid,
+            data_watches: r.data_watches,
+            exist_watches: r.exist_watches,
+            child_watches: r.child_watches,
+            persistent_watches: Vec::new(),
+            persistent_recursive_watches: Vec::new(),
+        }
     }
 }
 
