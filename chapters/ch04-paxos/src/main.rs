@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use ch04_paxos::multi;
 use ch04_paxos::scenarios::{self, SCENARIOS};
+use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::{self, Filter};
 use ch04_paxos::sim::{svg, Millis, Process, Scenario, Sim, Violation};
 use clap::Parser;
@@ -24,24 +25,11 @@ struct Cli {
     /// Which scenario to run.
     #[arg(long, default_value = "basic")]
     scenario: String,
-    /// The seed for every random choice of the run; the same seed replays the same run.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// One JSON object per event, every event included.
-    #[arg(long)]
-    json: bool,
-    /// Plain text even on a terminal.
-    #[arg(long)]
-    no_color: bool,
+    #[command(flatten)]
+    run: SimFlags,
     /// Also show when each message was sent (each message then appears twice).
     #[arg(long)]
     sends: bool,
-    /// Write the run as an SVG sequence diagram to this file.
-    #[arg(long, value_name = "FILE")]
-    svg: Option<std::path::PathBuf>,
-    /// Classroom mode: print one event, wait for Enter, repeat.
-    #[arg(long)]
-    step: bool,
     /// Add the faults of this scenario script (`at 40 crash n3`, `at 50 partition n1 | n2 n3`,
     /// `at 90 heal`, `at 0 drop 0.2`, `at 0 latency 5..15`...) to the scenario's own.
     #[arg(long, value_name = "FILE")]
@@ -59,13 +47,13 @@ fn scenario_help() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.no_color || !std::io::stdout().is_terminal() {
+    if !cli.run.wants_color() {
         colored::control::set_override(false);
     }
     if cli.scenario == "multi" {
-        return run(multi::scenario(cli.seed), 1_000, &cli);
+        return run(multi::scenario(cli.run.seed), 1_000, &cli);
     }
-    match scenarios::build(&cli.scenario, cli.seed) {
+    match scenarios::build(&cli.scenario, cli.run.seed) {
         Ok(setup) => run(setup.sim, setup.deadline, &cli),
         Err(e) => {
             eprintln!("error: {e}, multi");
@@ -87,19 +75,19 @@ fn run<P: Process>(mut sim: Sim<P>, deadline: Millis, cli: &Cli) -> ExitCode {
         }
     }
     let filter = Filter { sends: cli.sends, ..Filter::default() };
-    let outcome = if cli.step {
+    let outcome = if cli.run.step {
         step_by_hand(&mut sim, deadline, filter)
     } else {
         let outcome = sim.run_until(deadline);
-        if cli.json {
+        if cli.run.json {
             print!("{}", render::json_lines(sim.trace()));
         } else {
             print!("{}", render::colored(sim.trace(), filter));
         }
         outcome
     };
-    if let Some(path) = &cli.svg {
-        let title = format!("ch04 paxos: {} (seed {})", cli.scenario, cli.seed);
+    if let Some(path) = &cli.run.svg {
+        let title = format!("ch04 paxos: {} (seed {})", cli.scenario, cli.run.seed);
         if let Err(e) = std::fs::write(path, svg::render(&title, &sim.ids(), sim.trace())) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;

@@ -4,11 +4,12 @@
 //! `--servers`, `--seed`) and prints it (`--trace`, `--json`, `--step`,
 //! `--svg FILE`). With `--listen`, runs one real server over TCP.
 
+use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::json_lines;
 use ch05_election::render::{diagram, header, line, status, transcript};
 use ch05_election::sim::{finish, run, setup, ScenarioName, Story};
 use clap::Parser;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -23,21 +24,8 @@ struct Args {
     /// How many voting servers.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=15))]
     servers: u64,
-    /// The seed of the simulated network (message latencies).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// One JSON object per event instead of text.
-    #[arg(long)]
-    json: bool,
-    /// Plain text even on a terminal.
-    #[arg(long)]
-    no_color: bool,
-    /// Advance one delivery per Enter key.
-    #[arg(long)]
-    step: bool,
-    /// Also write the sequence diagram to FILE.
-    #[arg(long, value_name = "FILE")]
-    svg: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    run: SimFlags,
     /// Run one real server over TCP instead: this server's election address.
     #[arg(long, value_name = "HOST:PORT", requires_all = ["myid", "peer"])]
     listen: Option<String>,
@@ -66,7 +54,7 @@ fn parse_zxid(s: &str) -> Result<i64, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
+    let color = args.run.wants_color();
     colored::control::set_override(color);
     if let Some(listen) = &args.listen {
         let disk = ch05_election::peer::Durable {
@@ -76,24 +64,24 @@ fn main() -> ExitCode {
         return listen_cli(listen, args.myid, &args.peer, disk, color);
     }
     let setup = setup(args.scenario, args.servers);
-    if args.step {
-        return step_by_step(&setup, args.seed, color);
+    if args.run.step {
+        return step_by_step(&setup, args.run.seed, color);
     }
-    let run = match run(&setup, args.seed) {
+    let run = match run(&setup, args.run.seed) {
         Ok(run) => run,
         Err(violation) => {
             eprintln!("{violation}");
             return ExitCode::FAILURE;
         }
     };
-    if let Some(path) = &args.svg {
+    if let Some(path) = &args.run.svg {
         let title = format!("ch05 {}", setup.name.as_str());
         if let Err(e) = std::fs::write(path, diagram(&title, &run)) {
             eprintln!("cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
     }
-    if args.json {
+    if args.run.json {
         print!("{}", json_lines(&run.story));
         for (sid, line) in &run.status {
             let status =
@@ -101,9 +89,9 @@ fn main() -> ExitCode {
             println!("{status}");
         }
     } else if args.trace {
-        print!("{}", transcript(&setup, args.seed, &run, color));
+        print!("{}", transcript(&setup, args.run.seed, &run, color));
     } else {
-        println!("{}\n", header(&setup, args.seed));
+        println!("{}\n", header(&setup, args.run.seed));
         print!("{}", status(&run, color));
         println!("\n(add --trace to watch the election, --step to walk through it)");
     }

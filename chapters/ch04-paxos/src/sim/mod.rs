@@ -104,9 +104,11 @@
 //! - [`render`]: plain, coloured and JSON renderings of a trace.
 //! - [`svg`]: the sequence-diagram rendering.
 //! - [`check`]: running many seeds and reporting the first or the shortest violation.
+//! - [`flags`]: the command-line flags (`--seed`, `--json`, `--step`, ...) every simulated chapter shares.
 
 pub mod check;
 pub mod engine;
+pub mod flags;
 pub mod render;
 pub mod rng;
 pub mod scenario;
