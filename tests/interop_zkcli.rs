@@ -18,7 +18,9 @@
 //! commands' answers: the SyncConnected event is put back where it lands when
 //! that thread wins, and a Closed event at the very end (which the JVM may
 //! exit before printing) is dropped, so a race is not mistaken for a
-//! server's difference.
+//! server's difference. Watch events race the same way; the scripts follow
+//! each trigger with `sync /`, which zkCli completes only after printing
+//! them (see [`ERRORS_AND_WATCHES`]).
 //!
 //! The real ZooKeeper's masked transcript is an insta snapshot, so the book
 //! can show it and any drift shows up in review; every other server's
@@ -38,8 +40,10 @@ const SEED_SESSION: &str = include_str!("interop/seed-session.zkcli");
 /// `sync`, `getAllChildrenNumber`, `getEphemerals`, `whoami`, and one-shot
 /// data, child and exists watches plus a persistent recursive one. Each
 /// watch is triggered by a command that prints nothing (`set`, `delete`,
-/// `deleteall`): zkCli prints events from its own thread, and a trigger that
-/// printed (`Created ...`) could race with the event in the transcript.
+/// `deleteall`), then `sync /`: zkCli prints events from its own thread,
+/// racing the next commands' answers, but it completes `sync` on that same
+/// thread, after every event that arrived before it, so `Sync is OK` comes
+/// after the event's block on any machine, however loaded.
 const ERRORS_AND_WATCHES: &str = include_str!("interop/errors-and-watches.zkcli");
 
 /// Node types beyond the seed's (a container; a TTL node, which a server

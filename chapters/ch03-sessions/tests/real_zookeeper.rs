@@ -283,7 +283,9 @@ fn the_seed_session_through_our_client_prints_what_real_zkcli_prints() {
 
 /// Watches (`get -w`, `ls -w`, `stat -w`) print zkCli's `WATCHER::` blocks
 /// where zkCli prints them; addauth, whoami, sync, getEphemerals,
-/// getAllChildrenNumber, ACLs and `quit` (with its Closed event) too.
+/// getAllChildrenNumber, ACLs and `quit` (with its Closed event) too. Each
+/// trigger is followed by `sync /`: zkCli prints events from its own thread,
+/// racing the next answers, but completes `sync` on that thread after them.
 #[test]
 fn a_session_with_watches_and_auth_prints_what_real_zkcli_prints() {
     same_as_real_zkcli(&commands("tests/zkcli/wire.commands"));
