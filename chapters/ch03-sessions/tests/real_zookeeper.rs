@@ -108,28 +108,36 @@ impl RealZooKeeper {
     /// Asks `srvr` until the server reports a `Mode:` (before that it
     /// accepts connections but closes them), for at most 60 s. A JVM that
     /// exits first lost its port (or cannot run): that is an error. The
-    /// answer counts only if our JVM is still alive after it, so it came
-    /// from ours and not from whoever won the port.
+    /// server must also be ours: `conf` names our data directory, which no
+    /// other server on the port would.
     fn wait_until_serving(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let ours = format!("dataDir={}/", self.dir.join("data").display());
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("port {}: the JVM exited ({status})", self.port));
             }
-            if let Ok(mut s) = TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)) {
-                // A server still starting may accept and then say nothing:
-                // never wait on it for long.
-                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-                let _ = s.write_all(b"srvr");
-                let mut answer = String::new();
-                let _ = std::io::Read::read_to_string(&mut s, &mut answer);
-                if answer.contains("Mode: ") && matches!(self.child.try_wait(), Ok(None)) {
-                    return Ok(());
-                }
+            if self.four_letter_word("srvr").contains("Mode: ")
+                && self.four_letter_word("conf").contains(&ours)
+            {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         Err(format!("port {}: not serving after 60 s", self.port))
+    }
+
+    /// The server's answer to `word`, or "" if it gives none within 1 s.
+    fn four_letter_word(&self, word: &str) -> String {
+        let mut answer = String::new();
+        if let Ok(mut s) = TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)) {
+            // A server still starting may accept and then say nothing:
+            // never wait on it for long.
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = s.write_all(word.as_bytes());
+            let _ = std::io::Read::read_to_string(&mut s, &mut answer);
+        }
+        answer
     }
 }
 
