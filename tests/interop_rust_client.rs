@@ -320,8 +320,11 @@ fn a_session_kept_away_past_its_timeout_expires_and_its_ephemerals_are_deleted()
     // ZooKeeperServer.reopenSession).
     on_every_server("session expiry", |address| async move {
         let proxy = Proxy::start(&address);
-        // The shortest timeout the server allows: two ticks.
-        let session_timeout = Duration::from_millis(2 * common::TICK_TIME_MS);
+        // A short timeout, so the test waits little for the expiry, but not
+        // the shortest the server allows (two ticks): the client gives up on
+        // a connection silent for 3/5 of it, and a loaded machine can stall
+        // the server for the 600 ms that would leave.
+        let session_timeout = Duration::from_millis(4 * common::TICK_TIME_MS);
         let client = connect_with_timeout(&proxy.address(), session_timeout).await;
         let observer = connect(&address).await;
         client
