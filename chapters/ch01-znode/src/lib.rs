@@ -78,6 +78,6 @@ pub use prep::prep;
 pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
 pub use tree::{Applied, DataNode, DataTree, TxnResult};
-pub use txn::{Request, Txn, TxnOp};
+pub use txn::{Request, Txn, TxnHeader, TxnOp};
 pub use watch::{EventType, WatchTrigger};
-pub use zxid::{SessionId, Zxid};
+pub use zxid::{Epoch, SessionId, Sid, Zxid};

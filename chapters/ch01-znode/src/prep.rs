@@ -27,8 +27,7 @@ use crate::mode::{CreateMode, EphemeralOwner, MAX_TTL_MS};
 use crate::path::{split_parent, validate_path};
 use crate::stat::StatPersisted;
 use crate::tree::{DataTree, SPECIAL_PATHS};
-use crate::txn::{Request, Txn, TxnOp};
-use crate::zxid::{SessionId, Zxid};
+use crate::txn::{Request, Txn, TxnHeader, TxnOp};
 use std::collections::HashMap;
 
 /// What prep needs to know of a node (`ChangeRecord`).
@@ -74,47 +73,23 @@ impl<'t> Pending<'t> {
     }
 }
 
-/// The decided header of the txn being prepped.
-#[derive(Clone, Copy, Debug)]
-struct Header {
-    session: SessionId,
-    zxid: Zxid,
-    time_ms: i64,
-}
-
 // ANCHOR: prep
-/// Turns `request` from `session` into the txn at `zxid`, stamped `time_ms`. Never fails: a
-/// request that does not pass becomes an error txn.
-pub fn prep(
-    tree: &DataTree,
-    session: SessionId,
-    zxid: Zxid,
-    time_ms: i64,
-    request: &Request,
-) -> Txn {
-    let hdr = Header {
-        session,
-        zxid,
-        time_ms,
-    };
+/// Turns `request` into the txn with header `hdr` (who asked, and the zxid and time the server
+/// decided). Never fails: a request that does not pass becomes an error txn.
+pub fn prep(tree: &DataTree, hdr: TxnHeader, request: &Request) -> Txn {
     let mut pending = Pending::new(tree);
     let op = match request {
         Request::Multi(ops) => prep_multi(&mut pending, hdr, ops),
         single => prep_op(&mut pending, hdr, single).unwrap_or_else(TxnOp::error),
     };
-    Txn {
-        zxid,
-        time_ms,
-        session,
-        op,
-    }
+    hdr.txn(op)
 }
 // ANCHOR_END: prep
 
 /// Preps each op in turn; after the first failure the rest become RuntimeInconsistency
 /// errors without being looked at (the ops before it keep their txns — apply turns them into
 /// OK errors).
-fn prep_multi(pending: &mut Pending, hdr: Header, ops: &[Request]) -> TxnOp {
+fn prep_multi(pending: &mut Pending, hdr: TxnHeader, ops: &[Request]) -> TxnOp {
     let mut failed = false;
     let txns = ops
         .iter()
@@ -139,7 +114,7 @@ fn prep_multi(pending: &mut Pending, hdr: Header, ops: &[Request]) -> TxnOp {
     TxnOp::Multi(txns)
 }
 
-fn prep_op(pending: &mut Pending, hdr: Header, request: &Request) -> Result<TxnOp, ZkError> {
+fn prep_op(pending: &mut Pending, hdr: TxnHeader, request: &Request) -> Result<TxnOp, ZkError> {
     match request {
         Request::Create {
             path,
@@ -206,7 +181,7 @@ fn prep_op(pending: &mut Pending, hdr: Header, request: &Request) -> Result<TxnO
 /// `pRequest2TxnCreate`, check for check in upstream's order.
 fn prep_create(
     pending: &mut Pending,
-    hdr: Header,
+    hdr: TxnHeader,
     path: &str,
     data: &Option<Vec<u8>>,
     acl: &[Acl],
@@ -274,7 +249,7 @@ fn prep_create(
 /// The delete case of `pRequest2Txn`.
 fn prep_delete(
     pending: &mut Pending,
-    hdr: Header,
+    hdr: TxnHeader,
     path: &str,
     version: i32,
 ) -> Result<TxnOp, ZkError> {

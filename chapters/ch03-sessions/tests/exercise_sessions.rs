@@ -12,7 +12,7 @@
 
 use ch03_sessions::acl::{self, check_acl, digest, perms, Acl};
 use ch03_sessions::config::ZooCfg;
-use ch03_sessions::session::SessionTracker;
+use ch03_sessions::session::{SessionTracker, STANDALONE_SID};
 
 /// The course's zoo.cfg (tickTime=2000, no session-timeout keys).
 const SEED_CFG: &str =
@@ -56,7 +56,7 @@ fn part1_timeouts_are_clamped_to_two_and_twenty_ticks() {
 
 #[test]
 fn part2_a_silent_session_expires_at_the_tick_after_its_deadline() {
-    let mut tracker = SessionTracker::new(2000, 1, 0);
+    let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 0);
     let session = tracker.create_session(10_000, 0);
     assert!(tracker.touch(session, 12_345));
     assert!(tracker.expire(EXPIRES_AT_MS - 1).is_empty(), "too early");

@@ -5,13 +5,13 @@ use std::net::IpAddr;
 use ch01_znode::{SessionId, ZkError, Zxid};
 use ch03_sessions::pipeline::{ConnId, Input, Limits, Output, Pipeline, ServerMessage};
 use ch03_sessions::proto::{self, ConnectRequest, ReplyHeader, Request, Response};
-use ch03_sessions::session::session_password;
+use ch03_sessions::session::{session_password, STANDALONE_SID};
 
 const TICK: u32 = 2000;
 const T0: u64 = 1_700_000_000_000;
 
 fn server() -> Pipeline {
-    Pipeline::new(TICK, Limits::for_tick(TICK), 1, T0)
+    Pipeline::new(TICK, Limits::for_tick(TICK), STANDALONE_SID, T0)
 }
 
 fn local() -> IpAddr {

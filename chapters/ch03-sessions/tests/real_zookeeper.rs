@@ -266,7 +266,7 @@ fn the_client_runs_a_pipelined_session_against_real_zookeeper() {
         };
         let (client, mut events) = Client::connect(zk.addr(), config).await.unwrap();
         assert_eq!(client.session_timeout_ms(), 10_000);
-        assert_eq!(client.session_id().server_id(), 1);
+        assert_eq!(client.session_id().server_id(), ch01_znode::Sid(1));
         let acl = ch01_znode::Acl::open_unsafe();
         client.create("/p", b"", acl.clone(), 0).await.unwrap();
         let creates: Vec<_> = (0..50)

@@ -23,7 +23,7 @@ use crate::stat::Stat;
 use crate::tree::{DataTree, TxnResult};
 use crate::txn::{Request, Txn};
 use crate::watch::EventType;
-use crate::zxid::SessionId;
+use crate::zxid::{SessionId, Sid};
 use crate::Applied;
 
 /// A notification for zkCli's default watcher to print (`WatchedEvent`).
@@ -148,6 +148,9 @@ pub struct LocalBackend {
     pub server: Standalone,
     pub session: SessionId,
     clock: Clock,
+    /// The next request's number: the handshake's createSession is 0, then 1, 2, … as the
+    /// Java client numbers its requests.
+    next_cxid: i32,
     closed: bool,
     /// Every txn applied, with what it did: the trace reads this.
     pub log: Vec<(Txn, Applied)>,
@@ -159,8 +162,9 @@ impl LocalBackend {
     pub fn new(clock: Clock) -> LocalBackend {
         let mut backend = LocalBackend {
             server: Standalone::new(DataTree::new()),
-            session: SessionId::new(1, 1),
+            session: SessionId::new(Sid(1), 1),
             clock,
+            next_cxid: 0,
             closed: false,
             log: Vec::new(),
         };
@@ -183,7 +187,9 @@ impl LocalBackend {
 
     fn submit(&mut self, request: Request) -> TxnResult {
         let now = (self.clock)();
-        let (txn, applied) = self.server.submit(self.session, now, &request);
+        let cxid = self.next_cxid;
+        self.next_cxid += 1;
+        let (txn, applied) = self.server.submit(self.session, cxid, now, &request);
         let result = applied.result.clone();
         self.log.push((txn, applied));
         result

@@ -50,13 +50,15 @@ pub mod watches;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
-use ch01_znode::{DataTree, Id, Request, SessionId, Txn, TxnOp, WatchTrigger, ZkError, Zxid};
+use ch01_znode::{
+    DataTree, Id, Request, SessionId, Sid, Txn, TxnHeader, TxnOp, WatchTrigger, ZkError, Zxid,
+};
 
 use crate::acl;
 use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatcherEvent};
 use crate::session::{session_password, SessionTracker};
 use finish::{write_reply, ReadContext, Shape};
-use prepare::{prepare, write_request, TxnHeader};
+use prepare::{prepare, write_request};
 use watches::{Notification, Watches};
 
 /// A connection, numbered by the driver.
@@ -227,7 +229,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// A server with a fresh tree, started at `now_ms` (which seeds session ids).
-    pub fn new(tick_time_ms: u32, limits: Limits, server_id: u8, now_ms: u64) -> Pipeline {
+    pub fn new(tick_time_ms: u32, limits: Limits, server_id: Sid, now_ms: u64) -> Pipeline {
         Pipeline {
             tree: DataTree::new(),
             watches: Watches::default(),
@@ -242,7 +244,7 @@ impl Pipeline {
 
     /// Session ids from now on start from this clock value instead of the start time (for
     /// replayable traces).
-    pub fn seed_session_ids(&mut self, server_id: u8, clock_ms: u64) {
+    pub fn seed_session_ids(&mut self, server_id: Sid, clock_ms: u64) {
         self.sessions.seed_ids(server_id, clock_ms);
     }
 
@@ -326,7 +328,9 @@ impl Pipeline {
             SessionId(0) => {
                 let session = self.sessions.create_session(timeout_ms, now_ms);
                 self.attach(conn, session);
-                let txn = self.prepare_txn(now_ms, session, &Request::CreateSession { timeout_ms });
+                // The handshake is no numbered request: its txn has cxid 0, as upstream's.
+                let request = Request::CreateSession { timeout_ms };
+                let txn = self.prepare_txn(now_ms, session, 0, &request);
                 self.submit(txn, Some(Waiting::Connect { conn }))
             }
             id => self.reconnect(now_ms, conn, id, timeout_ms, &request.passwd),
@@ -466,8 +470,8 @@ impl Pipeline {
     ) -> Vec<Output> {
         let shape = Shape::of(request);
         let txn = match write_request(request).expect("only writes come here") {
-            Ok(request) => self.prepare_txn(now_ms, session, &request),
-            Err(err) => prepare::refused(self.next_header(now_ms, session), err),
+            Ok(request) => self.prepare_txn(now_ms, session, xid, &request),
+            Err(err) => prepare::refused(self.next_header(now_ms, session, xid), err),
         };
         let waiting = Waiting::Write {
             conn,
@@ -478,18 +482,25 @@ impl Pipeline {
         self.submit(txn, Some(waiting))
     }
 
-    fn next_header(&mut self, now_ms: u64, session: SessionId) -> TxnHeader {
+    fn next_header(&mut self, now_ms: u64, session: SessionId, cxid: i32) -> TxnHeader {
         self.last_zxid = self.last_zxid.next();
         TxnHeader {
             session,
+            cxid,
             zxid: self.last_zxid,
             time_ms: now_ms as i64,
         }
     }
 
     /// The prepare stage for one write.
-    fn prepare_txn(&mut self, now_ms: u64, session: SessionId, request: &Request) -> Txn {
-        let hdr = self.next_header(now_ms, session);
+    fn prepare_txn(
+        &mut self,
+        now_ms: u64,
+        session: SessionId,
+        cxid: i32,
+        request: &Request,
+    ) -> Txn {
+        let hdr = self.next_header(now_ms, session, cxid);
         let ids = self
             .owners
             .get(&session)
@@ -713,7 +724,8 @@ impl Pipeline {
     fn expire(&mut self, now_ms: u64) -> Vec<Output> {
         let mut out = Vec::new();
         for session in self.sessions.expire(now_ms) {
-            let txn = self.prepare_txn(now_ms, session, &Request::CloseSession);
+            // The tracker's own request: cxid 0, as upstream's expirer.
+            let txn = self.prepare_txn(now_ms, session, 0, &Request::CloseSession);
             out.extend(self.submit(txn, None));
         }
         out

@@ -19,7 +19,7 @@
 
 use ch01_znode::acl::perms;
 use ch01_znode::path::split_parent;
-use ch01_znode::{prep, CreateMode, DataTree, Id, Request, SessionId, Txn, TxnOp, ZkError, Zxid};
+use ch01_znode::{prep, CreateMode, DataTree, Id, Request, Txn, TxnHeader, TxnOp, ZkError};
 
 use crate::acl::{check_acl, fixup_acl, AclError};
 use crate::proto;
@@ -96,17 +96,6 @@ fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
     write_request(&single).unwrap_or(Err(ZkError::MarshallingError))
 }
 
-/// The header every txn of this request carries.
-#[derive(Clone, Copy, Debug)]
-pub struct TxnHeader {
-    /// Who asked.
-    pub session: SessionId,
-    /// The zxid this txn takes, decided now.
-    pub zxid: Zxid,
-    /// The server's clock now: it becomes ctime/mtime.
-    pub time_ms: i64,
-}
-
 // ANCHOR: prepare
 /// Turns a write from a connection holding `ids` into its txn. Never fails: a request that may
 /// not or cannot be done becomes an error txn.
@@ -116,25 +105,15 @@ pub fn prepare(tree: &DataTree, hdr: TxnHeader, ids: &[Id], request: &Request) -
         single => authorize(tree, ids, single).map_err(TxnOp::error),
     };
     match checked {
-        Ok(request) => prep(tree, hdr.session, hdr.zxid, hdr.time_ms, &request),
-        Err(op) => Txn {
-            zxid: hdr.zxid,
-            time_ms: hdr.time_ms,
-            session: hdr.session,
-            op,
-        },
+        Ok(request) => prep(tree, hdr, &request),
+        Err(op) => hdr.txn(op),
     }
 }
 // ANCHOR_END: prepare
 
 /// An error txn stated directly: a request that was refused before it was a change.
 pub fn refused(hdr: TxnHeader, err: ZkError) -> Txn {
-    Txn {
-        zxid: hdr.zxid,
-        time_ms: hdr.time_ms,
-        session: hdr.session,
-        op: TxnOp::error(err),
-    }
+    hdr.txn(TxnOp::error(err))
 }
 
 /// Each op of a multi is checked in turn; the first refusal fails the whole multi the way

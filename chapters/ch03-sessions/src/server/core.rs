@@ -18,6 +18,7 @@ use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::fourlw::{respond, ConfDump, FourLetterWord, ServerSnapshot};
 use crate::pipeline::{ConnId, Input, Output, Pipeline, ServerMessage};
 use crate::proto::{encode_frame, Request};
+use crate::session::STANDALONE_SID;
 
 /// What Keeper calls itself in `srvr`, `stat`, `mntr` and `envi`: the ZooKeeper protocol
 /// version it speaks, then its own name and version (kazoo parses the leading `3.8.0`).
@@ -83,9 +84,14 @@ struct Core {
 
 /// Runs the core until every sender is gone.
 pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::Receiver<ToCore>) {
-    let mut pipeline = Pipeline::new(options.tick_time_ms, options.limits, 1, now_ms());
+    let mut pipeline = Pipeline::new(
+        options.tick_time_ms,
+        options.limits,
+        STANDALONE_SID,
+        now_ms(),
+    );
     if let Some(seed) = options.session_id_seed {
-        pipeline.seed_session_ids(1, seed);
+        pipeline.seed_session_ids(STANDALONE_SID, seed);
     }
     let mut core = Core {
         pipeline,
