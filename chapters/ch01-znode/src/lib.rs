@@ -48,7 +48,9 @@
 //!
 //! * Upstream preps request *n+1* while request *n* is still in flight, so it keeps a queue of
 //!   pending `ChangeRecord`s (`PrepRequestProcessor.outstandingChanges`). Here a request is
-//!   applied before the next is prepped, and the pending view lives only within one multi.
+//!   applied before the next is prepped, so the tree is the whole view; [`prep_changes`]
+//!   hands out the records a txn leaves for the server of chapter 3, which keeps them while a
+//!   txn waits for its quorum (chapter 6).
 //! * Upstream's `DataTree` keeps children in a `HashSet` (zkCli sorts them for display); ours
 //!   are sorted sets, so iteration order is deterministic without sorting.
 //! * ACLs are stored and versioned but not enforced; quotas and the container/TTL reaper are
@@ -74,7 +76,7 @@ pub mod zxid;
 pub use acl::{Acl, Id};
 pub use error::ZkError;
 pub use mode::{CreateMode, EphemeralOwner};
-pub use prep::prep;
+pub use prep::{prep, prep_changes, Change, ChangeRecord, TreeView};
 pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
 pub use tree::{Applied, DataNode, DataTree, TxnResult};

@@ -148,6 +148,17 @@ impl SessionTracker {
         id
     }
 
+    /// Starts over from a database's session table: every session gets a fresh lease from
+    /// `now_ms`, and ids keep counting from where they were. A new leader does this, since
+    /// nobody kept the leases while there was no leader.
+    pub fn reset(&mut self, sessions: &BTreeMap<SessionId, i32>, now_ms: u64) {
+        self.sessions.clear();
+        self.queue = ExpiryQueue::new(self.tick_time_ms, now_ms);
+        for (&id, &timeout_ms) in sessions {
+            self.track(id, timeout_ms, now_ms);
+        }
+    }
+
     /// Tracks a session whose id was chosen elsewhere (replay, or another server's id).
     pub fn track(&mut self, id: SessionId, timeout_ms: i32, now_ms: u64) {
         self.sessions.entry(id).or_insert(Session {

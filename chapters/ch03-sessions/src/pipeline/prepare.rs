@@ -19,7 +19,9 @@
 
 use ch01_znode::acl::perms;
 use ch01_znode::path::split_parent;
-use ch01_znode::{prep, CreateMode, DataTree, Id, Request, Txn, TxnHeader, TxnOp, ZkError};
+use ch01_znode::{
+    prep_changes, Change, CreateMode, Id, Request, TreeView, Txn, TxnHeader, TxnOp, ZkError,
+};
 
 use crate::acl::{check_acl, fixup_acl, AclError};
 use crate::proto;
@@ -97,16 +99,22 @@ fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
 }
 
 // ANCHOR: prepare
-/// Turns a write from a connection holding `ids` into its txn. Never fails: a request that may
-/// not or cannot be done becomes an error txn.
-pub fn prepare(tree: &DataTree, hdr: TxnHeader, ids: &[Id], request: &Request) -> Txn {
+/// Turns a write from a connection holding `ids` into its txn, judged against `view` (the
+/// tree, plus the changes still in flight), and the change records the txn leaves. Never
+/// fails: a request that may not or cannot be done becomes an error txn.
+pub fn prepare(
+    view: &impl TreeView,
+    hdr: TxnHeader,
+    ids: &[Id],
+    request: &Request,
+) -> (Txn, Vec<Change>) {
     let checked = match request {
-        Request::Multi(ops) => check_multi(tree, ids, ops),
-        single => authorize(tree, ids, single).map_err(TxnOp::error),
+        Request::Multi(ops) => check_multi(view, ids, ops),
+        single => authorize(view, ids, single).map_err(TxnOp::error),
     };
     match checked {
-        Ok(request) => prep(tree, hdr, &request),
-        Err(op) => hdr.txn(op),
+        Ok(request) => prep_changes(view, hdr, &request),
+        Err(op) => (hdr.txn(op), Vec::new()),
     }
 }
 // ANCHOR_END: prepare
@@ -118,10 +126,10 @@ pub fn refused(hdr: TxnHeader, err: ZkError) -> Txn {
 
 /// Each op of a multi is checked in turn; the first refusal fails the whole multi the way
 /// ZooKeeper reports it: ops before it `0`, it its code, ops after it `-2`.
-fn check_multi(tree: &DataTree, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
+fn check_multi(view: &impl TreeView, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
     let mut fixed = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        match authorize(tree, ids, op) {
+        match authorize(view, ids, op) {
             Ok(op) => fixed.push(op),
             Err(err) => {
                 let results = (0..ops.len()).map(|i| TxnOp::Error {
@@ -141,8 +149,9 @@ fn check_multi(tree: &DataTree, ids: &[Id], ops: &[Request]) -> Result<Request, 
 // ANCHOR: authorize
 /// The permission each write needs, on which node (client-protocol.md §7), and the rewrite of
 /// new ACL lists (`fixupACL`). Returns the request with its ACL fixed up.
-fn authorize(tree: &DataTree, ids: &[Id], request: &Request) -> Result<Request, ZkError> {
-    let needs = |path: &str, perm: i32| match tree.node(path) {
+fn authorize(view: &impl TreeView, ids: &[Id], request: &Request) -> Result<Request, ZkError> {
+    // The ACL as it will be: a node created or re-ACLed by a txn still in flight counts.
+    let needs = |path: &str, perm: i32| match view.record(path) {
         // A missing node is not an ACL question: prep reports NoNode in its own order.
         None => Ok(()),
         Some(node) => check_acl(&node.acl, perm, ids).map_err(acl_error),

@@ -16,7 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::stats::{op_name, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::fourlw::{respond, ConfDump, FourLetterWord, ServerSnapshot};
-use crate::pipeline::{ConnId, Input, Output, Pipeline, ServerMessage};
+use crate::pipeline::standalone::StandalonePipeline;
+use crate::pipeline::{ConnId, Input, Output, ServerMessage};
 use crate::proto::{encode_frame, Request};
 use crate::session::STANDALONE_SID;
 
@@ -72,7 +73,7 @@ struct Connection {
 }
 
 struct Core {
-    pipeline: Pipeline,
+    pipeline: StandalonePipeline,
     options: ServerOptions,
     local_addr: SocketAddr,
     conns: BTreeMap<ConnId, Connection>,
@@ -84,14 +85,16 @@ struct Core {
 
 /// Runs the core until every sender is gone.
 pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::Receiver<ToCore>) {
-    let mut pipeline = Pipeline::new(
+    let mut pipeline = StandalonePipeline::new(
         options.tick_time_ms,
         options.limits,
         STANDALONE_SID,
         now_ms(),
     );
     if let Some(seed) = options.session_id_seed {
-        pipeline.seed_session_ids(STANDALONE_SID, seed);
+        pipeline
+            .pipeline_mut()
+            .seed_session_ids(STANDALONE_SID, seed);
     }
     let mut core = Core {
         pipeline,
@@ -104,7 +107,11 @@ pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::R
         started: Instant::now(),
     };
     loop {
-        let wait_ms = core.pipeline.next_tick_ms().saturating_sub(now_ms());
+        let wait_ms = core
+            .pipeline
+            .pipeline()
+            .next_tick_ms()
+            .saturating_sub(now_ms());
         tokio::select! {
             message = rx.recv() => match message {
                 Some(message) => core.handle(message),
@@ -164,7 +171,7 @@ impl Core {
                 }
                 Some(*conn)
             }
-            Input::Disconnected { .. } | Input::Tick => None,
+            _ => None,
         };
         if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
             c.stats.received += 1;
@@ -207,6 +214,9 @@ impl Core {
                         let _ = applied.send(txn);
                     }
                 }
+                Output::Propose(_) | Output::Forward(_) => {
+                    unreachable!("a standalone pipeline commits its own proposals")
+                }
             }
         }
     }
@@ -242,7 +252,8 @@ impl Core {
 
     // ANCHOR: snapshot
     fn snapshot(&self) -> ServerSnapshot {
-        let tree = self.pipeline.tree();
+        let pipeline = self.pipeline.pipeline();
+        let tree = pipeline.tree();
         let paths = tree.paths();
         let mut data_size = 0u64;
         let mut ephemerals = 0u64;
@@ -260,14 +271,14 @@ impl Core {
             packets_received: self.received,
             packets_sent: self.sent,
             connections: self.conns.iter().map(|(id, c)| c.stats.info(*id)).collect(),
-            outstanding: self.pipeline.outstanding() as u64,
+            outstanding: pipeline.outstanding() as u64,
             last_zxid: tree.last_processed_zxid().0,
             // Upstream's DataTree keeps the root under both "" and "/", so it counts it twice.
             node_count: tree.node_count() as u64 + 1,
-            watch_count: self.pipeline.watches().size() as u64,
+            watch_count: pipeline.watches().size() as u64,
             ephemerals_count: ephemerals,
             approximate_data_size: data_size,
-            global_sessions: self.pipeline.sessions().len() as u64,
+            global_sessions: pipeline.sessions().len() as u64,
             uptime_ms: self.started.elapsed().as_millis() as u64,
             conf: ConfDump {
                 client_port: self.local_addr.port(),
