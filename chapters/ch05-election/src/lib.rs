@@ -37,8 +37,8 @@
 //!
 //! # Layout
 //!
-//! - [`vote`]: `Sid`, `Zxid`, `ServerState`, a [`vote::Vote`] and the order
-//!   on votes.
+//! - [`vote`]: `Sid`, `ServerState`, a [`vote::Vote`] and the order
+//!   on votes. A vote's zxid is chapter 1's [`ch01_znode::Zxid`].
 //! - [`quorum`]: the [`quorum::QuorumVerifier`] trait, majority and
 //!   hierarchical (weighted groups) quorums.
 //! - [`notification`]: the notification message, in ZooKeeper's byte layout.

@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     if let Some(listen) = &args.listen {
         let disk = ch05_election::peer::Durable {
             current_epoch: args.current_epoch,
-            last_logged_zxid: ch05_election::vote::Zxid(args.last_zxid),
+            last_logged_zxid: ch01_znode::Zxid(args.last_zxid),
         };
         return listen_cli(listen, args.myid, &args.peer, disk, color);
     }

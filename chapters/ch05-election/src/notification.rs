@@ -26,7 +26,8 @@
 //!
 //! Upstream: `FastLeaderElection.buildMsg` and `Messenger.WorkerReceiver.run`.
 
-use crate::vote::{Epoch, ServerState, Sid, Vote, Zxid};
+use crate::vote::{Epoch, ServerState, Sid, Vote};
+use ch01_znode::Zxid;
 use serde::Serialize;
 use std::fmt;
 
@@ -144,7 +145,7 @@ impl Notification {
         let election_epoch = r.long()?;
         let (peer_epoch, version) = match len {
             // Before ZOOKEEPER-107 there was no peerEpoch.
-            28 => (zxid.epoch(), 0),
+            28 => (zxid.epoch().0, 0),
             // 3.4.0 - 3.4.5: peerEpoch but no version.
             40 => (r.long()?, 0),
             _ => (r.long()?, r.int()?),

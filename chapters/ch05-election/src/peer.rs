@@ -31,7 +31,8 @@
 
 use crate::notification::Notification;
 use crate::quorum::QuorumVerifier;
-use crate::vote::{why_better, zookeeper_order, Epoch, ServerState, Sid, Vote, VoteOrder, Zxid};
+use crate::vote::{why_better, zookeeper_order, Epoch, ServerState, Sid, Vote, VoteOrder};
+use ch01_znode::Zxid;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

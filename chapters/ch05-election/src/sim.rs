@@ -15,7 +15,8 @@ use crate::peer::{
     Config, Durable, Input as PeerInput, Message, Note, Output as PeerOutput, Peer, Timer,
 };
 use crate::quorum::QuorumMaj;
-use crate::vote::{Epoch, ServerState, Sid, Zxid};
+use crate::vote::{Epoch, ServerState, Sid};
+use ch01_znode::Zxid;
 use ch04_paxos::sim::{
     DropReason, Entry, Event, Input, Millis, Network, NodeId, Output, Process, Scenario, Sim,
 };
@@ -360,7 +361,7 @@ fn restart_disk(sid: Sid, n: u64) -> Durable {
     };
     Durable {
         current_epoch: epoch,
-        last_logged_zxid: Zxid::new(epoch, counter),
+        last_logged_zxid: Zxid::new(ch01_znode::Epoch(epoch), counter),
     }
 }
 

@@ -9,6 +9,7 @@
 //!
 //! Upstream: `FastLeaderElection.totalOrderPredicate` and `Vote.java`.
 
+use ch01_znode::Zxid;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::fmt;
@@ -23,43 +24,6 @@ pub type Epoch = i64;
 /// The sid an observer proposes when it starts looking: `Long.MIN_VALUE` on
 /// the wire. It is nobody, so it loses to every real candidate.
 pub const NO_CANDIDATE: Sid = i64::MIN as u64;
-
-/// A ZooKeeper transaction id: the high 32 bits are the epoch of the leader
-/// that proposed it, the low 32 bits count its transactions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Zxid(pub i64);
-
-impl Serialize for Zxid {
-    /// As ZooKeeper prints it: a `0x..` hex string.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl Zxid {
-    /// The zxid an observer proposes when it starts looking (never wins).
-    pub const MIN: Zxid = Zxid(i64::MIN);
-
-    /// The zxid of transaction `counter` of the leader of `epoch`.
-    pub fn new(epoch: Epoch, counter: u32) -> Zxid {
-        Zxid((epoch << 32) | counter as i64)
-    }
-    /// The epoch of the leader that proposed this transaction.
-    pub fn epoch(self) -> Epoch {
-        self.0 >> 32
-    }
-    /// The transaction's number within its epoch.
-    pub fn counter(self) -> u32 {
-        self.0 as u32
-    }
-}
-
-impl fmt::Display for Zxid {
-    /// `0x100000003`, as ZooKeeper's logs and `stat` print it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:x}", self.0)
-    }
-}
 
 /// What a server is doing, with ZooKeeper's numbers on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -127,7 +91,7 @@ impl Vote {
     /// The vote an observer starts with: nobody, which every real vote beats.
     pub const NOBODY: Vote = Vote {
         leader: NO_CANDIDATE,
-        zxid: Zxid::MIN,
+        zxid: Zxid(i64::MIN),
         peer_epoch: Epoch::MIN,
     };
 }
@@ -220,14 +184,6 @@ mod tests {
     fn nobody_loses_to_every_real_vote() {
         assert_eq!(zookeeper_order(&Vote::NOBODY, &v(1, 0, 0)), Ordering::Less);
         assert_eq!(Vote::NOBODY.to_string(), "nobody");
-    }
-
-    #[test]
-    fn zxid_splits_into_epoch_and_counter_and_prints_as_hex() {
-        let z = Zxid::new(1, 3);
-        assert_eq!((z.epoch(), z.counter()), (1, 3));
-        assert_eq!(z.to_string(), "0x100000003");
-        assert_eq!(Zxid(0).to_string(), "0x0");
     }
 
     #[test]

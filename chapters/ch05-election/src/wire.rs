@@ -164,7 +164,8 @@ pub async fn read_frame(r: &mut (impl AsyncRead + Unpin)) -> Result<Vec<u8>, Wir
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vote::{ServerState, Vote, Zxid};
+    use crate::vote::{ServerState, Vote};
+    use ch01_znode::Zxid;
 
     async fn read_initial(bytes: &[u8]) -> Result<InitialMessage, WireError> {
         InitialMessage::read(&mut &bytes[..]).await

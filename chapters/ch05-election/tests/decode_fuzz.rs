@@ -2,9 +2,10 @@
 //! never a panic; and whatever we encode reads back the same.
 //! (WorkerReceiver: short, partial and malformed messages are skipped.)
 
+use ch01_znode::Zxid;
 use ch05_election::notification::Notification;
 use ch05_election::peer::Message;
-use ch05_election::vote::{ServerState, Vote, Zxid};
+use ch05_election::vote::{ServerState, Vote};
 use ch05_election::wire;
 use proptest::prelude::*;
 

@@ -12,12 +12,13 @@
 //! 3. without faults, the election ends and the leader holds the highest
 //!    (epoch, zxid) among a quorum.
 
+use ch01_znode::Zxid;
 use ch04_paxos::sim::{Process, Rng, Scenario, Sim};
 use ch05_election::peer::Message;
 use ch05_election::peer::{Config, Durable};
 use ch05_election::quorum::{QuorumMaj, QuorumVerifier};
 use ch05_election::sim::{network, one_leader_at_a_time, Server, SimTimer};
-use ch05_election::vote::{ServerState, Sid, Zxid};
+use ch05_election::vote::{ServerState, Sid};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ fn ensemble(rng: &mut Rng) -> (Vec<Server>, Arc<dyn QuorumVerifier>) {
             let epoch = rng.between(0, 2) as i64;
             let disk = Durable {
                 current_epoch: epoch,
-                last_logged_zxid: Zxid::new(epoch, rng.between(0, 3) as u32),
+                last_logged_zxid: Zxid::new(ch01_znode::Epoch(epoch), rng.between(0, 3) as u32),
             };
             Server::new(sid, config.clone(), disk).starting_at(rng.between(0, 400))
         })
