@@ -9,21 +9,39 @@
 //!
 //! Upstream: `FastLeaderElection.totalOrderPredicate` and `Vote.java`.
 
-use ch01_znode::Zxid;
+use ch01_znode::{Epoch, Sid, Zxid};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A server id: the number in `dataDir/myid` and in `server.N=` lines.
-pub type Sid = u64;
-
-/// An epoch: how many leaders this ensemble has had (ZooKeeper's
-/// `currentEpoch` file), or an election round (the logical clock).
-pub type Epoch = i64;
-
 /// The sid an observer proposes when it starts looking: `Long.MIN_VALUE` on
 /// the wire. It is nobody, so it loses to every real candidate.
-pub const NO_CANDIDATE: Sid = i64::MIN as u64;
+pub const NO_CANDIDATE: Sid = Sid(i64::MIN as u64);
+
+/// An election round: ZooKeeper's `logicalclock`, which a notification
+/// carries as `electionEpoch`. A server enters the next round each time it
+/// starts looking and jumps to any later round it hears of; only votes of
+/// the same round are counted together.
+///
+/// Not a leader [`Epoch`], whatever upstream's field name says: a round
+/// counts elections, not leaders, lives in memory only (a restarted server
+/// counts from 1 again), and never becomes part of a zxid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Round(pub i64);
+
+impl Round {
+    /// The round a server enters when it starts looking again.
+    pub fn next(self) -> Round {
+        Round(self.0 + 1)
+    }
+}
+
+impl fmt::Display for Round {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// What a server is doing, with ZooKeeper's numbers on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -89,10 +107,12 @@ pub struct Vote {
 
 impl Vote {
     /// The vote an observer starts with: nobody, which every real vote beats.
+    /// Sid, zxid and epoch are all `Long.MIN_VALUE` on the wire, as upstream's
+    /// `getInitId`, `getInitLastLoggedZxid` and `getPeerEpoch` give a non-voter.
     pub const NOBODY: Vote = Vote {
         leader: NO_CANDIDATE,
         zxid: Zxid(i64::MIN),
-        peer_epoch: Epoch::MIN,
+        peer_epoch: Epoch(i64::MIN),
     };
 }
 
@@ -149,11 +169,12 @@ pub fn why_better(new: &Vote, cur: &Vote) -> &'static str {
 mod tests {
     use super::*;
 
-    fn v(leader: Sid, zxid: i64, peer_epoch: Epoch) -> Vote {
+    /// The vote for server `leader`, with its zxid and peer epoch.
+    fn v(leader: u64, zxid: i64, peer_epoch: i64) -> Vote {
         Vote {
-            leader,
+            leader: Sid(leader),
             zxid: Zxid(zxid),
-            peer_epoch,
+            peer_epoch: Epoch(peer_epoch),
         }
     }
 
