@@ -37,8 +37,10 @@
 //!
 //! # Layout
 //!
-//! - [`vote`]: `Sid`, `Zxid`, `ServerState`, a [`vote::Vote`] and the order
-//!   on votes.
+//! - [`vote`]: `ServerState`, a [`vote::Vote`] and the order on votes,
+//!   and the election round [`vote::Round`] (`logicalclock`). Server ids,
+//!   zxids and epochs are chapter 1's [`ch01_znode::Sid`],
+//!   [`ch01_znode::Zxid`] and [`ch01_znode::Epoch`].
 //! - [`quorum`]: the [`quorum::QuorumVerifier`] trait, majority and
 //!   hierarchical (weighted groups) quorums.
 //! - [`notification`]: the notification message, in ZooKeeper's byte layout.

@@ -31,7 +31,8 @@
 
 use crate::notification::Notification;
 use crate::quorum::QuorumVerifier;
-use crate::vote::{why_better, zookeeper_order, Epoch, ServerState, Sid, Vote, VoteOrder, Zxid};
+use crate::vote::{why_better, zookeeper_order, Round, ServerState, Vote, VoteOrder};
+use ch01_znode::{Epoch, Sid, Zxid};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,9 +49,9 @@ pub enum Message {
     /// A vote (ZooKeeper's only election message).
     Notification(Notification),
     /// Stand-in for Zab's PING: "I still lead the ensemble of round `round`".
-    Ping { round: Epoch },
+    Ping { round: Round },
     /// A follower's answer to a ping.
-    PingReply { round: Epoch },
+    PingReply { round: Round },
 }
 
 impl fmt::Display for Message {
@@ -120,11 +121,11 @@ pub enum Note {
     /// The process started, with what its disk says.
     Started { durable: Durable },
     /// Started a round, voting for itself.
-    Looking { round: Epoch, vote: Vote },
+    Looking { round: Round, vote: Vote },
     /// Adopted a better vote.
     Switch { vote: Vote, why: &'static str },
     /// Caught up with a later round.
-    NewRound { round: Epoch, vote: Vote },
+    NewRound { round: Round, vote: Vote },
     /// A quorum agrees with our vote: wait `finalizeWait` before deciding.
     Quorum { vote: Vote, voters: Vec<Sid> },
     /// A better vote arrived during `finalizeWait`.
@@ -135,7 +136,7 @@ pub enum Note {
     Decided {
         state: ServerState,
         leader: Sid,
-        round: Epoch,
+        round: Round,
     },
     /// A follower stopped hearing from its leader.
     LeaderLost { leader: Sid },
@@ -244,7 +245,7 @@ impl Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Ballot {
     vote: Vote,
-    round: Epoch,
+    round: Round,
     state: ServerState,
 }
 
@@ -271,11 +272,11 @@ pub struct Peer {
     durable: Durable,
     state: ServerState,
     /// The election round, `logicalclock`: survives elections, not restarts.
-    logical_clock: Epoch,
+    logical_clock: Round,
     /// The vote we currently push.
     proposal: Vote,
     /// The decided vote and its round, once not LOOKING.
-    current: (Vote, Epoch),
+    current: (Vote, Round),
     /// Votes of this round, by sender.
     recvset: BTreeMap<Sid, Ballot>,
     /// FOLLOWING/LEADING votes of any round, by sender.
@@ -297,9 +298,9 @@ impl Peer {
             sid,
             durable,
             state: ServerState::Looking,
-            logical_clock: 0,
+            logical_clock: Round(0),
             proposal: Vote::NOBODY,
-            current: (Vote::NOBODY, 0),
+            current: (Vote::NOBODY, Round(0)),
             recvset: BTreeMap::new(),
             outofelection: BTreeMap::new(),
             not_timeout_ms: config.min_notification_interval_ms,
@@ -323,7 +324,7 @@ impl Peer {
         self.durable
     }
     /// The election round (`logicalclock`).
-    pub fn logical_clock(&self) -> Epoch {
+    pub fn logical_clock(&self) -> Round {
         self.logical_clock
     }
     /// The vote pushed while LOOKING.
@@ -331,7 +332,7 @@ impl Peer {
         self.proposal
     }
     /// The elected leader and the round that elected it, once decided.
-    pub fn decided(&self) -> Option<(Vote, Epoch)> {
+    pub fn decided(&self) -> Option<(Vote, Round)> {
         (self.state != ServerState::Looking).then_some(self.current)
     }
     /// The shared configuration.
@@ -371,7 +372,7 @@ impl Peer {
 
     /// The vote we answer with, and its round: the proposal while looking,
     /// the decided vote afterwards (`getCurrentVote`).
-    fn current_vote(&self) -> (Vote, Epoch) {
+    fn current_vote(&self) -> (Vote, Round) {
         match self.state {
             ServerState::Looking => (self.proposal, self.logical_clock),
             _ => self.current,
@@ -409,7 +410,7 @@ impl Peer {
     /// A new round: `logicalclock += 1`, vote for ourselves, tell every voter.
     fn look_for_leader(&mut self, out: &mut Vec<Output>) {
         self.state = ServerState::Looking;
-        self.logical_clock += 1;
+        self.logical_clock = self.logical_clock.next();
         self.proposal = self.init_vote();
         self.recvset.clear();
         self.outofelection.clear();
@@ -444,7 +445,7 @@ impl Peer {
     }
 
     /// Answer `to` with our current vote, in our state.
-    fn reply(&self, to: Sid, vote: Vote, round: Epoch, out: &mut Vec<Output>) {
+    fn reply(&self, to: Sid, vote: Vote, round: Round, out: &mut Vec<Output>) {
         let n = Notification::new(self.state, vote, round);
         out.push(Output::Send {
             to,
@@ -615,7 +616,7 @@ impl Peer {
     /// `checkLeader`: follow someone else only if it told us itself that it
     /// is LEADING (it may have died since the others voted); lead only if
     /// the round is ours.
-    fn check_leader(&self, votes: &BTreeMap<Sid, Ballot>, leader: Sid, round: Epoch) -> bool {
+    fn check_leader(&self, votes: &BTreeMap<Sid, Ballot>, leader: Sid, round: Round) -> bool {
         if leader != self.sid {
             votes
                 .get(&leader)
@@ -628,7 +629,7 @@ impl Peer {
 
     // ANCHOR: decide
     /// The election is over: lead, follow, or observe `vote.leader`.
-    fn decide(&mut self, vote: Vote, round: Epoch, out: &mut Vec<Output>) {
+    fn decide(&mut self, vote: Vote, round: Round, out: &mut Vec<Output>) {
         self.state = match vote.leader {
             l if l == self.sid => ServerState::Leading,
             _ if self.is_voter() => ServerState::Following,
@@ -734,7 +735,7 @@ impl Peer {
         });
     }
 
-    fn on_ping(&mut self, from: Sid, round: Epoch, out: &mut Vec<Output>) {
+    fn on_ping(&mut self, from: Sid, round: Round, out: &mut Vec<Output>) {
         let following = matches!(self.state, ServerState::Following | ServerState::Observing);
         match self.current {
             // Our leader is alive: stay, and say so.
@@ -753,7 +754,7 @@ impl Peer {
         }
     }
 
-    fn on_ping_reply(&mut self, from: Sid, round: Epoch) {
+    fn on_ping_reply(&mut self, from: Sid, round: Round) {
         if self.state == ServerState::Leading && round == self.current.1 {
             self.heard.insert(from);
         }

@@ -24,8 +24,9 @@
 //! `handleConnection`, `SendWorker`, `RecvWorker`), `Listener`.
 
 use crate::peer::{Config, Durable, Input, Message, Note, Output, Peer, Timer};
-use crate::vote::{ServerState, Sid};
+use crate::vote::ServerState;
 use crate::wire::{self, InitialMessage, WireError};
+use ch01_znode::Sid;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;

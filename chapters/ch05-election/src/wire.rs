@@ -16,7 +16,8 @@
 
 use crate::notification::{DecodeError, Notification};
 use crate::peer::Message;
-use crate::vote::Sid;
+use crate::vote::Round;
+use ch01_znode::Sid;
 use std::fmt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -83,7 +84,7 @@ impl InitialMessage {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(20 + self.addr.len());
         out.extend(PROTOCOL_VERSION.to_be_bytes());
-        out.extend((self.sid as i64).to_be_bytes());
+        out.extend((self.sid.0 as i64).to_be_bytes());
         out.extend((self.addr.len() as i32).to_be_bytes());
         out.extend(self.addr.as_bytes());
         out
@@ -94,11 +95,11 @@ impl InitialMessage {
         match r.read_i64().await? {
             // Before 3.5 the first long was the sid itself, and nothing followed.
             sid if sid >= 0 => Ok(InitialMessage {
-                sid: sid as Sid,
+                sid: Sid(sid as u64),
                 addr: String::new(),
             }),
             PROTOCOL_VERSION | PROTOCOL_VERSION_V2 => {
-                let sid = r.read_i64().await? as Sid;
+                let sid = Sid(r.read_i64().await? as u64);
                 let len = r.read_i32().await?;
                 if !(1..=MAX_ADDRESS_LEN).contains(&len) {
                     return Err(WireError::BadAddressLength(len));
@@ -121,7 +122,7 @@ pub fn encode(msg: &Message) -> Vec<u8> {
         Message::PingReply { round } => (PING_REPLY, *round),
     };
     let mut out = kind.to_be_bytes().to_vec();
-    out.extend(round.to_be_bytes());
+    out.extend(round.0.to_be_bytes());
     out
 }
 
@@ -129,7 +130,9 @@ pub fn encode(msg: &Message) -> Vec<u8> {
 pub fn decode(payload: &[u8]) -> Result<Message, DecodeError> {
     if payload.len() == 12 {
         let kind = i32::from_be_bytes(payload[..4].try_into().expect("4 bytes"));
-        let round = i64::from_be_bytes(payload[4..].try_into().expect("8 bytes"));
+        let round = Round(i64::from_be_bytes(
+            payload[4..].try_into().expect("8 bytes"),
+        ));
         match kind {
             PING => return Ok(Message::Ping { round }),
             PING_REPLY => return Ok(Message::PingReply { round }),
@@ -164,7 +167,8 @@ pub async fn read_frame(r: &mut (impl AsyncRead + Unpin)) -> Result<Vec<u8>, Wir
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vote::{ServerState, Vote, Zxid};
+    use crate::vote::{ServerState, Vote};
+    use ch01_znode::{Epoch, Zxid};
 
     async fn read_initial(bytes: &[u8]) -> Result<InitialMessage, WireError> {
         InitialMessage::read(&mut &bytes[..]).await
@@ -174,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn the_initial_message_is_version_sid_and_address() {
         let m = InitialMessage {
-            sid: 3,
+            sid: Sid(3),
             addr: "127.0.0.1:3888".into(),
         };
         let bytes = m.encode();
@@ -189,7 +193,7 @@ mod tests {
     #[tokio::test]
     async fn a_legacy_peer_sends_only_its_sid() {
         let m = read_initial(&7i64.to_be_bytes()).await.unwrap();
-        assert_eq!((m.sid, m.addr.as_str()), (7, ""));
+        assert_eq!((m.sid, m.addr.as_str()), (Sid(7), ""));
     }
 
     /// Unknown versions and impossible address lengths are refused.
@@ -199,7 +203,7 @@ mod tests {
         let e = read_initial(&(-5i64).to_be_bytes()).await.unwrap_err();
         assert!(matches!(e, WireError::UnknownProtocol(-5)), "{e}");
         let mut bytes = InitialMessage {
-            sid: 1,
+            sid: Sid(1),
             addr: "x".into(),
         }
         .encode();
@@ -229,20 +233,20 @@ mod tests {
         let n = Message::Notification(Notification::new(
             ServerState::Looking,
             Vote {
-                leader: 2,
+                leader: Sid(2),
                 zxid: Zxid(5),
-                peer_epoch: 1,
+                peer_epoch: Epoch(1),
             },
-            4,
+            Round(4),
         ));
         for m in [
             n,
-            Message::Ping { round: 3 },
-            Message::PingReply { round: 3 },
+            Message::Ping { round: Round(3) },
+            Message::PingReply { round: Round(3) },
         ] {
             assert_eq!(decode(&encode(&m)), Ok(m));
         }
-        assert_eq!(encode(&Message::Ping { round: 1 }).len(), 12);
+        assert_eq!(encode(&Message::Ping { round: Round(1) }).len(), 12);
         assert_eq!(decode(&[0; 12]), Err(DecodeError::Short { len: 12 }));
     }
 }

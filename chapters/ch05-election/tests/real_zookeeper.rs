@@ -10,10 +10,11 @@
 //!
 //! Skipped, with a message, where no ZooKeeper is installed (CI installs it).
 
+use ch01_znode::Sid;
 use ch05_election::peer::{Config, Durable, Note};
 use ch05_election::quorum::QuorumMaj;
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
-use ch05_election::vote::{ServerState, Sid};
+use ch05_election::vote::ServerState;
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::Path;
@@ -28,7 +29,7 @@ use tokio::sync::mpsc;
 const JARS: &str = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar";
 const BOUND: Duration = Duration::from_secs(60);
 /// The real server's sid.
-const ZK: Sid = 5;
+const ZK: Sid = Sid(5);
 
 /// A port nobody uses right now (the OS picks it).
 fn free_port() -> u16 {
@@ -51,9 +52,9 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
     ];
     let (zk_quorum, zk_election, zk_client) = (free_port(), free_port(), free_port());
     let mut addrs: BTreeMap<Sid, SocketAddr> = BTreeMap::new();
-    addrs.insert(1, ours[0].local_addr().unwrap());
-    addrs.insert(2, ours[1].local_addr().unwrap());
-    for absent in [3, 4] {
+    addrs.insert(Sid(1), ours[0].local_addr().unwrap());
+    addrs.insert(Sid(2), ours[1].local_addr().unwrap());
+    for absent in [Sid(3), Sid(4)] {
         let addr = format!("127.0.0.1:{}", free_port());
         addrs.insert(absent, addr.parse().unwrap());
     }
@@ -108,10 +109,10 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         seen.join("\n")
     );
 
-    let config = Config::new(Arc::new(QuorumMaj::new(1..=5, [])));
+    let config = Config::new(Arc::new(QuorumMaj::new((1..=5).map(Sid), [])));
     let (tx, mut events) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
-    for (sid, listener) in (1..=2).zip(ours) {
+    for (sid, listener) in [Sid(1), Sid(2)].into_iter().zip(ours) {
         let spec = ServerSpec {
             sid,
             addrs: addrs.clone(),
@@ -152,7 +153,7 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         "no common leader within {BOUND:?}:\n{}",
         seen.join("\n")
     );
-    for sid in [1, 2] {
+    for sid in [Sid(1), Sid(2)] {
         assert_eq!(ours_decided[&sid], (ZK, ServerState::Following), "n{sid}");
     }
     // ZooKeeper read our version-2 notifications.

@@ -4,10 +4,11 @@
 //! Every wait is on the servers' own reports, bounded by a timeout; nothing
 //! sleeps to synchronise.
 
+use ch01_znode::Sid;
 use ch05_election::peer::{Config, Durable, Note};
 use ch05_election::quorum::QuorumMaj;
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent, Traced};
-use ch05_election::vote::{Epoch, Sid};
+use ch05_election::vote::Round;
 use ch05_election::wire::{self, InitialMessage};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ use tokio::task::JoinHandle;
 const BOUND: Duration = Duration::from_secs(30);
 
 /// What each server last said it decided: (leader, round), or `None` while looking.
-type Decisions = BTreeMap<Sid, Option<(Sid, Epoch)>>;
+type Decisions = BTreeMap<Sid, Option<(Sid, Round)>>;
 
 struct Ensemble {
     servers: BTreeMap<Sid, JoinHandle<()>>,
@@ -36,7 +37,7 @@ impl Ensemble {
     /// ticks, so a silent leader is noticed after 500 ms).
     async fn start(n: u64) -> Ensemble {
         let mut listeners = BTreeMap::new();
-        for sid in 1..=n {
+        for sid in (1..=n).map(Sid) {
             let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             listeners.insert(sid, l);
         }
@@ -44,7 +45,7 @@ impl Ensemble {
             .iter()
             .map(|(sid, l)| (*sid, l.local_addr().expect("addr")))
             .collect();
-        let mut config = Config::new(Arc::new(QuorumMaj::new(1..=n, [])));
+        let mut config = Config::new(Arc::new(QuorumMaj::new((1..=n).map(Sid), [])));
         config.tick_ms = 100;
         let (tx, events) = mpsc::unbounded_channel();
         let servers = listeners
@@ -106,8 +107,11 @@ impl Ensemble {
     }
 }
 
+/// The servers of `Ensemble::start(3)`.
+const ALL_THREE: [Sid; 3] = [Sid(1), Sid(2), Sid(3)];
+
 /// The one (leader, round) all of `sids` decided, if they agree.
-fn agreed(d: &Decisions, sids: &[Sid]) -> Option<(Sid, Epoch)> {
+fn agreed(d: &Decisions, sids: &[Sid]) -> Option<(Sid, Round)> {
     let first = (*d.get(&sids[0])?)?;
     sids.iter()
         .all(|s| d.get(s) == Some(&Some(first)))
@@ -117,13 +121,13 @@ fn agreed(d: &Decisions, sids: &[Sid]) -> Option<(Sid, Epoch)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
     let mut e = Ensemble::start(3).await;
-    e.until("all three agree", |d| agreed(d, &[1, 2, 3]).is_some())
+    e.until("all three agree", |d| agreed(d, &ALL_THREE).is_some())
         .await;
-    let (leader, round) = agreed(&e.decisions, &[1, 2, 3]).unwrap();
+    let (leader, round) = agreed(&e.decisions, &ALL_THREE).unwrap();
     assert!(e.reported("⇨ LEADING"), "{}", e.log.join("\n"));
 
     e.kill(leader).await;
-    let rest: Vec<Sid> = (1..=3).filter(|s| *s != leader).collect();
+    let rest: Vec<Sid> = ALL_THREE.into_iter().filter(|s| *s != leader).collect();
     e.until("the other two agree on a new leader", |d| {
         agreed(d, &rest).is_some_and(|(l, _)| l != leader)
     })
@@ -137,7 +141,7 @@ async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     let mut e = Ensemble::start(3).await;
-    let target = e.addrs[&1];
+    let target = e.addrs[&Sid(1)];
 
     // An unknown protocol version.
     let mut s = TcpStream::connect(target).await.unwrap();
@@ -146,7 +150,7 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     // A proper handshake from a larger sid, then an oversized frame.
     let mut s2 = TcpStream::connect(target).await.unwrap();
     let hello = InitialMessage {
-        sid: 9,
+        sid: Sid(9),
         addr: "127.0.0.1:1".into(),
     };
     s2.write_all(&hello.encode()).await.unwrap();
@@ -155,7 +159,7 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     // Another, then a notification with state 9 (no such state).
     let mut s3 = TcpStream::connect(target).await.unwrap();
     let hello = InitialMessage {
-        sid: 8,
+        sid: Sid(8),
         addr: "127.0.0.1:2".into(),
     };
     s3.write_all(&hello.encode()).await.unwrap();
@@ -163,7 +167,7 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     bad[..4].copy_from_slice(&9i32.to_be_bytes());
     wire::write_frame(&mut s3, &bad).await.unwrap();
 
-    e.until("all three agree", |d| agreed(d, &[1, 2, 3]).is_some())
+    e.until("all three agree", |d| agreed(d, &ALL_THREE).is_some())
         .await;
     let wait = async {
         while !(e.reported("unknown protocol version -7")

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ch01_znode::{SessionId, Sid};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
@@ -238,11 +239,11 @@ impl Core {
         self.sent += 1;
         c.stats.sent += 1;
         match message {
-            ServerMessage::Connected(r) if r.session_id.0 != 0 => {
-                c.stats.session = Some((r.session_id.0, r.time_out, now_ms()));
+            ServerMessage::Connected(r) if r.session_id != SessionId::NONE => {
+                c.stats.session = Some((r.session_id, r.time_out, now_ms()));
             }
             ServerMessage::Reply(header, _) => {
-                c.stats.last_zxid = header.zxid.0;
+                c.stats.last_zxid = header.zxid;
                 c.stats.last_response_ms = now_ms();
             }
             _ => {}
@@ -272,7 +273,7 @@ impl Core {
             packets_sent: self.sent,
             connections: self.conns.iter().map(|(id, c)| c.stats.info(*id)).collect(),
             outstanding: pipeline.outstanding() as u64,
-            last_zxid: tree.last_processed_zxid().0,
+            last_zxid: tree.last_processed_zxid(),
             // Upstream's DataTree keeps the root under both "" and "/", so it counts it twice.
             node_count: tree.node_count() as u64 + 1,
             watch_count: pipeline.watches().size() as u64,
@@ -290,7 +291,8 @@ impl Core {
                 max_client_cnxns: self.options.max_client_cnxns,
                 min_session_timeout: self.options.limits.min_session_timeout_ms as u32,
                 max_session_timeout: self.options.limits.max_session_timeout_ms as u32,
-                server_id: 0,
+                // A standalone server's getServerId() (its session ids use STANDALONE_SID).
+                server_id: Sid(0),
             },
             environment: environment(),
         }

@@ -125,7 +125,9 @@ pub use rng::Rng;
 pub use scenario::{Action, Scenario};
 pub use trace::{DropReason, Entry, Event, NetChange, Trace};
 
-/// A node's identity; in ZooKeeper's words, its server id (`sid`, the number in `myid`).
+/// A node's identity; in ZooKeeper's words, its server id (`sid`, the number in `myid`). A bare
+/// number, so that the simulator depends on no chapter: a chapter with its own id type converts at
+/// its adapter (chapter 5's server is node `sid.0`).
 pub type NodeId = u64;
 
 /// Virtual time, in milliseconds since the run began.
