@@ -39,22 +39,19 @@
 //! Upstream writes each payload by hand (`Learner.request`, `Learner.ping`,
 //! `Learner.validateSession`, `Leader.revalidateSession`, `Learner.registerWithLeader`,
 //! `LearnerHandler.run`) and names the types in `Leader`. `tests/zookeeper_bytes.rs` checks
-//! every layout here against packets built with ZooKeeper's own classes. Where upstream
-//! ignores a field (the data of an ACK, the zxid of a REQUEST), [`Packet`] does not keep it:
-//! data a type does not carry must be null, and a fixed zxid is not checked on reading.
+//! every layout here against packets built with ZooKeeper's own classes. [`Packet`] keeps
+//! only what upstream reads: data a type does not carry must be null (upstream would ignore
+//! it), and a fixed zxid (a REQUEST's -1, a SYNC's 0) is not checked.
 
 use std::fmt;
 use std::io;
 
 use ch01_znode::{Epoch, Id, SessionId, Sid, Zxid};
 use ch03_sessions::jute::{DecodeError, Reader, Record, Writer};
-use ch03_sessions::proto::{OpCode, Request};
+use ch03_sessions::proto::{OpCode, Request, DEFAULT_MAX_BUFFER};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::txn_codec::{TxnEntry, TxnError};
-
-/// `jute.maxbuffer`'s default: the largest buffer a ZooKeeper server reads (0xfffff bytes).
-pub const JUTE_MAX_BUFFER: usize = 0xfffff;
 
 // ANCHOR: limits
 /// The largest packet a [`QuorumReader`] accepts unless told otherwise. Upstream checks each
@@ -62,7 +59,7 @@ pub const JUTE_MAX_BUFFER: usize = 0xfffff;
 /// `jute.maxbuffer` again: `BinaryInputArchive.checkLength`), so a PROPOSAL can carry a
 /// full-size setData and its header. Here the same bound holds for the whole packet, so the
 /// bytes a reader buffers for one packet are bounded too.
-pub const DEFAULT_MAX_PACKET_LEN: usize = 2 * JUTE_MAX_BUFFER;
+pub const DEFAULT_MAX_PACKET_LEN: usize = 2 * DEFAULT_MAX_BUFFER;
 // ANCHOR_END: limits
 
 /// The protocol version learners and leaders announce (`LearnerInfo`, LEADERINFO): 0x10000.
@@ -232,9 +229,11 @@ pub(crate) fn decode_bounded<T>(
         Ok(item) => return Ok((item, r.position())),
         Err(DecodeError::Truncated {
             needed, remaining, ..
-        }) => needed - remaining,
+        }) => needed.saturating_sub(remaining).max(1),
         // A claimed length (or element count: each element takes a byte at least).
-        Err(DecodeError::LengthTooLarge { len, remaining, .. }) => len as usize - remaining,
+        Err(DecodeError::LengthTooLarge { len, remaining, .. }) => {
+            (len as usize).saturating_sub(remaining).max(1)
+        }
         Err(other) => return Err(Shortfall::Invalid(other)),
     };
     let len = window.len() + missing;
@@ -952,12 +951,15 @@ impl<E> From<io::Error> for ReadError<E> {
     }
 }
 
+/// The least a [`QuorumReader`] asks the stream for at a time.
+const READ_CHUNK: usize = 8 * 1024;
+
 // ANCHOR: quorum_reader
 /// Reads packets from a byte stream, keeping what arrived past the end of one for the next
 /// (or for the snapshot that follows a SNAP: [`crate::snapshot_stream::read_snap_body`]).
 pub struct QuorumReader<R> {
     stream: R,
-    /// Received, not yet decoded. Never longer than one item's limit plus one read.
+    /// Received, not yet decoded: less than one item's limit plus one read.
     buf: Vec<u8>,
     max_len: usize,
 }
@@ -1007,7 +1009,7 @@ impl<R: AsyncRead + Unpin> QuorumReader<R> {
     /// end of the stream.
     pub(crate) async fn fill(&mut self, needed: usize) -> io::Result<bool> {
         // `needed` is bounded by max_len (decode_bounded refuses longer items).
-        self.buf.reserve(needed);
+        self.buf.reserve(needed.max(READ_CHUNK));
         Ok(self.stream.read_buf(&mut self.buf).await? > 0)
     }
 
