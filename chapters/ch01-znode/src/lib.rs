@@ -37,7 +37,8 @@
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
 //! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
-//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`).
+//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`); `walk` and `TreeBuilder`, the
+//!   tree as a list of nodes and back, for snapshots.
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
@@ -79,7 +80,7 @@ pub use mode::{CreateMode, EphemeralOwner};
 pub use prep::{prep, prep_changes, Change, ChangeRecord, TreeView};
 pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
-pub use tree::{Applied, DataNode, DataTree, TxnResult};
+pub use tree::{Applied, DataNode, DataTree, RestoreError, TreeBuilder, TxnResult};
 pub use txn::{Request, Txn, TxnHeader, TxnOp};
 pub use watch::{EventType, WatchTrigger};
 pub use zxid::{Epoch, SessionId, Sid, Zxid};
