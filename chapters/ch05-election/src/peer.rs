@@ -406,6 +406,15 @@ impl Peer {
         out
     }
 
+    /// Elect again, with what the disk says now (chapter 6: Zab ended, and the last logged
+    /// zxid and currentEpoch may have moved since the last election).
+    pub fn look_again(&mut self, durable: Durable) -> Vec<Output> {
+        self.durable = durable;
+        let mut out = Vec::new();
+        self.look_for_leader(&mut out);
+        out
+    }
+
     // ANCHOR: look_for_leader
     /// A new round: `logicalclock += 1`, vote for ourselves, tell every voter.
     fn look_for_leader(&mut self, out: &mut Vec<Output>) {

@@ -16,6 +16,12 @@
 
 #[cfg(test)]
 mod arb;
+pub mod history;
+pub mod leader;
+pub mod learner;
+pub mod message;
 pub mod packet;
+pub mod peer;
 pub mod snapshot_stream;
+pub mod trace;
 pub mod txn_codec;
