@@ -68,7 +68,7 @@ impl History {
 
     /// The last zxid in the window before `zxid`.
     pub fn last_before(&self, zxid: Zxid) -> Option<Zxid> {
-        self.txns.iter().map(|t| t.zxid).filter(|z| *z < zxid).last()
+        self.txns.iter().rev().map(|t| t.zxid).find(|z| *z < zxid)
     }
 
     /// Every txn in the window after `zxid`, oldest first.

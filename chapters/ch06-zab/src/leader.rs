@@ -166,7 +166,10 @@ impl Leader {
             self.hello(ctx, link, observer, accepted_epoch);
             return Ok(());
         }
-        let Some(handler) = self.handlers.get_mut(&link.learner).filter(|h| h.link == link)
+        let Some(handler) = self
+            .handlers
+            .get_mut(&link.learner)
+            .filter(|h| h.link == link)
         else {
             ctx.note(ZabNote::Unexpected(format!(
                 "{} on {link}, a connection that is closed",
@@ -185,7 +188,9 @@ impl Leader {
             Message::Ack(zxid) => self.ack(ctx, link.learner, zxid),
             Message::Request(forwarded) => self.request(ctx, link, forwarded),
             Message::PingReply(touched) => {
-                let out = ctx.pipeline.step(ctx.now_ms, PipelineInput::Touched(touched));
+                let out = ctx
+                    .pipeline
+                    .step(ctx.now_ms, PipelineInput::Touched(touched));
                 ctx.pipeline_outputs(out);
             }
             other => ctx.note(ZabNote::Unexpected(format!(
@@ -340,12 +345,21 @@ impl Leader {
         let last = db.last_processed_zxid();
         let (min, max) = ctx.history.bounds(last);
         let plan = if peer == last {
-            Plan::Diff { to: peer, after: peer }
+            Plan::Diff {
+                to: peer,
+                after: peer,
+            }
         } else if peer > max && peer.counter() != 0 {
-            Plan::Trunc { to: max, after: max }
+            Plan::Trunc {
+                to: max,
+                after: max,
+            }
         } else if min <= peer && peer <= max {
             if ctx.history.contains(peer) || peer.counter() == 0 {
-                Plan::Diff { to: max, after: peer }
+                Plan::Diff {
+                    to: max,
+                    after: peer,
+                }
             } else {
                 // A divergent tail: cut back to our last txn before it, if of the same epoch.
                 match ctx.history.first_after(peer) {
@@ -424,7 +438,8 @@ impl Leader {
 
     /// `waitForNewLeaderAck`: a quorum holds our history; serve.
     fn try_start(&mut self, ctx: &mut Ctx) {
-        if self.phase != Phase::NewLeaderAcks || !ctx.cfg.qv().contains_quorum(&self.new_leader_acks)
+        if self.phase != Phase::NewLeaderAcks
+            || !ctx.cfg.qv().contains_quorum(&self.new_leader_acks)
         {
             return;
         }
@@ -620,7 +635,11 @@ impl Leader {
 
     /// A learner's connection broke: forget it (its ACKs already counted stay counted).
     pub fn disconnected(&mut self, link: Link) {
-        if self.handlers.get(&link.learner).is_some_and(|h| h.link == link) {
+        if self
+            .handlers
+            .get(&link.learner)
+            .is_some_and(|h| h.link == link)
+        {
             self.handlers.remove(&link.learner);
         }
     }

@@ -153,10 +153,7 @@ impl Learner {
                 self.accept_epoch(ctx, epoch)
             }
             (Phase::EpochAcked { epoch }, Message::Diff { zxid }) => {
-                ctx.note(ZabNote::SyncBy {
-                    mode: "DIFF",
-                    zxid,
-                });
+                ctx.note(ZabNote::SyncBy { mode: "DIFF", zxid });
                 self.phase = Phase::Syncing {
                     epoch,
                     mode: SyncMode::Diff,
@@ -186,7 +183,13 @@ impl Learner {
                 };
                 Ok(())
             }
-            (Phase::Truncating { epoch, mut deferred }, msg) => {
+            (
+                Phase::Truncating {
+                    epoch,
+                    mut deferred,
+                },
+                msg,
+            ) => {
                 deferred.push_back(msg);
                 self.phase = Phase::Truncating { epoch, deferred };
                 Ok(())
@@ -436,7 +439,9 @@ impl Learner {
                 ctx.arm(Timer::ConnectRetry, CONNECT_RETRY_MS);
                 Ok(())
             }
-            Phase::Connecting { tries } => Err(format!("could not reach the leader in {tries} tries")),
+            Phase::Connecting { tries } => {
+                Err(format!("could not reach the leader in {tries} tries"))
+            }
             _ => Err("the leader closed the connection".into()),
         }
     }
@@ -457,4 +462,3 @@ impl Learner {
         }
     }
 }
-

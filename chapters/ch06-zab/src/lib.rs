@@ -22,6 +22,7 @@ pub mod learner;
 pub mod message;
 pub mod packet;
 pub mod peer;
+pub mod sim;
 pub mod snapshot_stream;
 pub mod trace;
 pub mod txn_codec;

@@ -365,6 +365,8 @@ impl QuorumPeer {
         let mut election = Vec::new();
         let ended = match (&mut role, input) {
             (_, Input::Start) => {
+                // Session ids carry the start time, so a restarted server hands out new ones.
+                ctx.pipeline.seed_session_ids(ctx.me, now_ms);
                 election = self.election.step(ElectionInput::Start);
                 Ok(())
             }
@@ -471,9 +473,9 @@ impl QuorumPeer {
                 match (&mut *role, o) {
                     (Role::Leading(l), pipeline::Output::Propose(txn)) => l.propose(ctx, txn),
                     (Role::Following(l), pipeline::Output::Forward(f)) => l.forward(ctx, f),
-                    (_, pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => {
-                        ctx.note(ZabNote::Unexpected("a write with no leader to take it".into()))
-                    }
+                    (_, pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => ctx.note(
+                        ZabNote::Unexpected("a write with no leader to take it".into()),
+                    ),
                     (_, other) => ctx.out.push(Output::Client(other)),
                 }
             }

@@ -62,7 +62,11 @@ impl fmt::Display for ZabNote {
                 write!(f, "heard from {}: proposes epoch {epoch}", sids(heard))
             }
             ZabNote::EpochAcked { epoch, by } => {
-                write!(f, "epoch {epoch} acknowledged by {}: currentEpoch = {epoch}", sids(by))
+                write!(
+                    f,
+                    "epoch {epoch} acknowledged by {}: currentEpoch = {epoch}",
+                    sids(by)
+                )
             }
             ZabNote::LearnerAhead {
                 learner,

@@ -125,9 +125,16 @@ pub struct Entry<M, T, N> {
 /// A trace of a run.
 pub type Trace<M, T, N> = Vec<Entry<M, T, N>>;
 
-/// Shorthand for the node name used everywhere: `n3`.
+/// Node ids above this one are clients, not servers: chapter 6 runs ZooKeeper's clients as
+/// nodes of the simulation too, and a trace should say `c1`, not `n1001`.
+pub const CLIENT_BASE: NodeId = 1000;
+
+/// Shorthand for the node name used everywhere: `n3` for a server, `c1` for client 1001.
 pub fn node_name(id: NodeId) -> String {
-    format!("n{id}")
+    match id.checked_sub(CLIENT_BASE) {
+        Some(k) if k > 0 => format!("c{k}"),
+        _ => format!("n{id}"),
+    }
 }
 
 pub(crate) fn groups_text(groups: &[Vec<NodeId>]) -> String {
