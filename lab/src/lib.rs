@@ -28,7 +28,11 @@
 //! handout without the answers in it, run `keeper lab start all` in a fresh copy of the
 //! repository without its git history.
 
+pub mod catalog;
+pub mod grade;
+pub mod key;
 pub mod marker;
 pub mod repo;
 
+pub use catalog::{Check, Lab, LABS};
 pub use marker::{Holder, Marked, MarkerError, Region};
