@@ -86,6 +86,11 @@ impl Region {
             .collect()
     }
 
+    /// The 1-based lines of the whole region, markers included, in the parsed text.
+    pub fn lines(&self) -> std::ops::RangeInclusive<usize> {
+        self.line..=self.line + self.skeleton_lines.len() + self.body.len() + 1
+    }
+
     /// Whether the live code is exactly the skeleton (a started lab nobody has touched yet).
     pub fn is_untouched(&self) -> bool {
         self.body == self.skeleton()
@@ -402,6 +407,7 @@ fn other() {
         assert_eq!(region.skeleton(), vec!["  a", "", "      b"]);
         assert_eq!(region.body, vec!["  x"]);
         assert_eq!(region.line, 1);
+        assert_eq!(region.lines(), 1..=6);
     }
 
     #[test]
