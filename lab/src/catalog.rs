@@ -1,7 +1,8 @@
 //! Every lab of the book: what it asks, how it is graded, and what a teacher needs to run it.
 //!
-//! The answers themselves are not here: they live in the chapter sources, between the markers
-//! of [`crate::marker`]. This list says where to find the grader (`package`, `target`) and
+//! The code answers are not here: they live in the chapter sources, between the markers of
+//! [`crate::marker`]. Each lab's `discuss` (the answers to the questions around it) is a
+//! marked region of this file, so `keeper lab start` empties it too. This list says where to find the grader (`package`, `target`) and
 //! names each check, so `keeper lab check` can print a hint beside every failing one. A test
 //! (`lab/tests/catalog.rs`) holds the list, the sources, the graders and the book to each
 //! other: a lab without regions, a check that is not a test, a test not listed here, or a lab
@@ -39,7 +40,8 @@ pub struct Lab {
     /// For the teacher's guide: commands worth running in front of the class.
     pub show: &'static [&'static str],
     /// For the teacher's key: the answers to the questions around the lab (the code answers
-    /// are in the sources), and what to discuss.
+    /// are in the sources), and what to discuss. Marked as the lab's answer, so a student's
+    /// edition (`keeper lab start`) has it empty, like every other answer.
     pub discuss: &'static str,
 }
 
@@ -126,7 +128,10 @@ pub const LABS: &[Lab] = &[
             "cargo run -p ch01-znode -- --trace",
             "cargo run -- lab check 1.1",
         ],
+        // LAB 1.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "The failed multi in the snapshot still takes zxid 0x9 and is logged with the create that would have happened. That is safe because a failed multi is applied as error txns: `process_multi` in `tree.rs` applies nothing of it, on every server, in the same order, so every replica skips the same create. A rename that must also move children needs one create and one delete per node, deepest deletes first.",
+        // LAB 1.1 END
     },
     Lab {
         id: "1.2",
@@ -152,7 +157,10 @@ pub const LABS: &[Lab] = &[
         minutes: 15,
         teaches: "The server stores less than Stat shows: cversion is derived from a count of creates, and the sequential suffix comes from that stored count, not from the number of children.",
         show: &["cargo run -p ch01-znode   (then: create /q, create -s /q/x-, create /q/y, delete /q/y, create -s /q/x-, stat /q, stat /zookeeper)"],
+        // LAB 1.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Part 1: `/q/x-0000000002` (two creates happened under /q before it, one of them later deleted). Part 2: 4 (three creates, two children: 2 x 3 - 2). Part 3: -2 (no creates, two children: quota and config). The root of a fresh server shows -1 for the same reason.",
+        // LAB 1.2 END
     },
     // ---- Chapter 2: watches ----
     Lab {
@@ -175,7 +183,10 @@ pub const LABS: &[Lab] = &[
         minutes: 15,
         teaches: "Watch tables hold sets of sessions, so registering twice is registering once, and a delete that fires both tables tells a session once.",
         show: &["cargo run -p ch02-watches -- --trace", "cargo run -p ch02-watches   (connect B, use A: try both scripts)"],
+        // LAB 2.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Part 1: one NodeDataChanged /x. Part 2: one NodeDeleted /x (DataTree.deleteNode passes the data watchers to the child-watch trigger as `suppress`). The tests `a_watch_registered_twice_is_told_once` and `delete_tells_a_session_with_both_watches_once` in tests/trigger_table.rs pin the same rules on the registry.",
+        // LAB 2.1 END
     },
     Lab {
         id: "2.2",
@@ -197,7 +208,10 @@ pub const LABS: &[Lab] = &[
         minutes: 20,
         teaches: "PERSISTENT watches are a one-shot data watch plus a one-shot child watch that never expire; PERSISTENT_RECURSIVE watches cover the whole subtree but only through the data table, so they never hear NodeChildrenChanged.",
         show: &["cargo run -p ch02-watches   (A: create /p; connect B; addWatch /p; use A; then change the subtree)"],
+        // LAB 2.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Recursive: NodeCreated /p/c, NodeCreated /p/c/d, NodeDataChanged /p/c/d, NodeDataChanged /p, NodeDeleted /p/c/d, NodeDeleted /p/c. Persistent: NodeChildrenChanged /p, NodeDataChanged /p, NodeChildrenChanged /p. A recursive watcher learns of new children from their NodeCreated, so NodeChildrenChanged would be redundant (ZooKeeper's docs: \"Recursive watches do not get NodeChildrenChanged events\").",
+        // LAB 2.2 END
     },
     Lab {
         id: "2.3",
@@ -219,7 +233,10 @@ pub const LABS: &[Lab] = &[
         minutes: 15,
         teaches: "Read-and-watch is one request, so there is no gap between checking and watching; `exists` watches work on nodes that are not there yet. This is the building block of locks and barriers.",
         show: &["cargo run -p ch02-watches   (create /lock, connect B, stat -w /lock, use A, delete /lock)"],
+        // LAB 2.3 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "`stat -w /lock` (or `get -w /lock`) is enough: the server registers the watch while it answers the read, in one step of its single request pipeline, so no delete can come between. If B's `stat -w` answers `Node does not exist`, the lock is free: B goes ahead (in a lock recipe: tries to create it), and the watch it left fires NodeCreated when somebody creates /lock. A persistent `addWatch /lock` also hears the delete, and keeps hearing afterwards.",
+        // LAB 2.3 END
     },
     Lab {
         id: "2.4",
@@ -235,7 +252,10 @@ pub const LABS: &[Lab] = &[
         minutes: 20,
         teaches: "A one-shot watch must be set again by the read that follows it; and one event can stand for many changes, so a client re-reads the state instead of counting events.",
         show: &["cargo run -p ch02-watches --example servers_up_down"],
+        // LAB 2.4 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "`on_event` must read the children *with* a watch (`children(session, SERVICES, true)`). The first event stands for three new servers: a client that counted events would believe one came up.",
+        // LAB 2.4 END
     },
     // ---- Chapter 3: sessions and the wire ----
     Lab {
@@ -262,7 +282,10 @@ pub const LABS: &[Lab] = &[
         minutes: 25,
         teaches: "Session timeouts are negotiated and counted in ticks; the session tracker expires whole buckets, one per tick; an ACL is a list of (permissions, id) entries checked per node, without inheritance.",
         show: &["cargo run -- server --config conf/zoo.cfg", "printf stat | nc 127.0.0.1 2181"],
+        // LAB 3.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Part 1: 10000, 30000, 4000 and 40000 ms. Part 2: 24000 (12345 + 10000 = 22345, next bucket 24000). Part 3: bob may read (world:anyone:r), may not create a child (only alice has c), anyone may read.",
+        // LAB 3.1 END
     },
     Lab {
         id: "3.2",
@@ -287,7 +310,10 @@ pub const LABS: &[Lab] = &[
             "cargo run -- server --config conf/zoo.cfg",
             "zkCli: create -e /up me; a second zkCli: get -w /up; kill -9 the first; time the event",
         ],
+        // LAB 3.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "72000 ms (41000 + 30000 = 71000, next bucket 72000), i.e. 31 s after the last ping. The longest silence is 31999 ms: a contact exactly on a tick (40000) gives a deadline on a tick (70000), which goes to the next bucket (72000), alive until 71999. With a real zkCli (pinging every 10 s) the watch fires 20 to 32 s after the kill.",
+        // LAB 3.2 END
     },
     Lab {
         id: "3.3",
@@ -313,7 +339,10 @@ pub const LABS: &[Lab] = &[
         minutes: 20,
         teaches: "Digest ACLs: the id is user:base64(sha1(user:password)), several entries add up, and a request fails with NoAuth (-102) unless one entry grants its permission.",
         show: &["keeper cli: addauth digest alice:secret; setAcl /alice digest:alice:<hash>:cdrwa,digest:bob:<hash>:r; getAcl /alice"],
+        // LAB 3.3 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "[digest alice:secret -> cdrwa, digest bob:pw -> r]; bob's setData gets -102 (NoAuth). With `auth:` instead of `digest:` alice can write `setAcl /alice auth::cdrwa` for her own entry, but bob's entry must name his digest.",
+        // LAB 3.3 END
     },
     Lab {
         id: "3.4",
@@ -335,7 +364,10 @@ pub const LABS: &[Lab] = &[
         minutes: 30,
         teaches: "Jute is big-endian ints, longs and length-prefixed strings, nothing more; a notification is a reply with xid -1 and zxid -1.",
         show: &["cargo run -p ch03-sessions -- --trace --bytes"],
+        // LAB 3.4 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Request: xid 13, opcode 5 (setData), path /kz/app, data \"v2\", version -1. Notification: xid -1, zxid -1, err 0, NodeDataChanged, SyncConnected, /kz/app.",
+        // LAB 3.4 END
     },
     Lab {
         id: "3.5",
@@ -357,7 +389,10 @@ pub const LABS: &[Lab] = &[
         minutes: 20,
         teaches: "A length on the wire is a claim, not a fact: the reader checks it against the bytes really left before it allocates, so a hostile frame costs nothing.",
         show: &["cargo test -p ch03-sessions --test malformed"],
+        // LAB 3.5 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "LengthTooLarge { what: \"GetChildrenResponse.children\", len: 2147483647, remaining: 8 }; the largest count read_len lets through is 8. A reader that trusted the count would reserve room for 2^31-1 strings (tens of GB) before noticing the frame ends: that is a one-packet denial of service. `a_huge_vector_count_is_refused_without_allocating_it` in tests/malformed.rs pins it.",
+        // LAB 3.5 END
     },
     Lab {
         id: "3.6",
@@ -379,7 +414,10 @@ pub const LABS: &[Lab] = &[
         minutes: 15,
         teaches: "A multi is checked op by op against the tree as the earlier ops would leave it, and fails as a whole; the results say where.",
         show: &["cargo run -p ch03-sessions -- --trace"],
+        // LAB 3.6 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Part 1: [0, 0, -111] (NotEmpty on /app, because of /app/new). Part 2: [-111, -2, -2]. Deepest first is the only order in which every delete can succeed; zkCli 3.8 sends the whole subtree in one multi, so a concurrent create makes it fail as a whole instead of leaving half a tree.",
+        // LAB 3.6 END
     },
     // ---- Chapter 4: Paxos ----
     Lab {
@@ -405,7 +443,10 @@ pub const LABS: &[Lab] = &[
             "cargo run -p ch04-paxos -- --trace --scenario forgetful --seed 141",
             "cargo run -p ch04-paxos -- --trace --scenario forgetful --seed 141 --step",
         ],
+        // LAB 4.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "n1 and n3 accepted \"v1\" at ballot 1.1: a majority of three, so \"v1\" was chosen. But n1 had already promised ballot 1.2 to n2, and its promise said \"no value\". With promises from n1 and itself, n2 believed nothing could have been chosen and proposed its own \"v2\", which n2 and n3 then accepted at 1.2: a second majority, a second value. The two majorities {n1, n3} and {n1, n2} intersected in n1, as they must, and n1 kept quiet. Extensions for quick students (not graded): switch the flaw on in `scenarios::random` and look for a seed where the `stability` invariant fails before agreement does; or make the acceptor report the value of its *lowest* accepted ballot and let the seed search say whether that is safe.",
+        // LAB 4.1 END
     },
     Lab {
         id: "4.2",
@@ -430,7 +471,10 @@ pub const LABS: &[Lab] = &[
             "cargo run -p ch04-paxos -- --trace --scenario acceptor-crash",
             "cargo run -p ch04-paxos -- --trace --scenario majority-down",
         ],
+        // LAB 4.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Part 1: nothing is learned (None). Part 2: 11 rounds (at 0, 100, ..., 1000 ms). Part 3: \"a\" is chosen after n4 is back (the retry at 100 ms gets promises from n2 and n4).",
+        // LAB 4.2 END
     },
     Lab {
         id: "4.3",
@@ -449,7 +493,10 @@ pub const LABS: &[Lab] = &[
             "cargo run -p ch04-paxos -- --trace --scenario duel",
             "cargo run -p ch04-paxos -- --trace --scenario duel-backoff --step",
         ],
+        // LAB 4.3 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "22: with 20..=22 ms every one of the first 1000 seeds decides, with 20..=21 seed 38 does not within 10 s. Far below the round trip of 40 ms, yet enough here: each failed round draws again, so the two proposers' rhythms drift apart until one of them gets a round trip of quiet. The narrower the range, the more rounds that takes, and the more a deadline matters: a sweep over seeds is the honest way to answer \"enough\".",
+        // LAB 4.3 END
     },
     Lab {
         id: "4.4",
@@ -471,7 +518,10 @@ pub const LABS: &[Lab] = &[
         minutes: 15,
         teaches: "A ballot (round, node) is totally ordered and owned by one proposer, so no ballot ever carries two values; acceptors only ever move up.",
         show: &["cargo run -p ch04-paxos -- --trace --scenario competing"],
+        // LAB 4.4 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Prepares 2.9, 3.1, 3.2, 3.3, 4.1: no, no, yes (a repeat), yes, yes. Accept 3.1: no; Accept 3.3: yes. Without the node id two proposers in round 3 would share ballot 3: an acceptor that promised 3 to one would also accept the other's Accept 3 with another value, and two majorities could accept two values at \"the same\" ballot; learners counting votes per ballot would see one ballot chosen twice.",
+        // LAB 4.4 END
     },
     Lab {
         id: "4.5",
@@ -493,7 +543,10 @@ pub const LABS: &[Lab] = &[
         minutes: 30,
         teaches: "What must be on disk before an acceptor answers: its promise and its accepted value. A proposer's round is only about progress and uniqueness; an acceptor that forgets can un-choose a value.",
         show: &["cargo test -p ch04-paxos --test safety"],
+        // LAB 4.5 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Part 1: still safe on these runs (true). A restarted proposer re-runs phase 1 with a round it used before; whatever was chosen is reported by the majority and proposed again, and its own value is always the same. It would break if the proposer's value could change across a restart (a reused ballot with a different value) or if acceptors did not treat an equal ballot as a repeat. Part 2: not safe (false): an acceptor that forgets its accepted value hides a chosen value from the next majority, exactly like lab 4.1's forgetful acceptor.",
+        // LAB 4.5 END
     },
     // ---- Chapter 5: electing a leader ----
     Lab {
@@ -519,7 +572,10 @@ pub const LABS: &[Lab] = &[
             "cargo run -p ch05-election -- --trace",
             "cargo run -p ch05-election -- --trace --step",
         ],
+        // LAB 5.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "n1 leads. With the larger-sid rule each newcomer's own vote is the best one, so its first broadcast spreads the news. With the smaller-sid rule the best vote is n1's, and only n1 knows it: the newcomers' worse votes do not make it answer (they are in the same round), and each one restarts its notTimeout. Only when they go quiet for 400 ms does n1 re-send, and the election ends at 2.8 s, after all five have started, instead of 1.2 s.",
+        // LAB 5.1 END
     },
     Lab {
         id: "5.2",
@@ -541,7 +597,10 @@ pub const LABS: &[Lab] = &[
         minutes: 20,
         teaches: "finalizeWait is a bet: after a quorum agrees, a server waits 200 ms for a better vote. Servers that start within that window are heard; later ones join the existing leader.",
         show: &["cargo run -p ch05-election -- --trace", "cargo run -p ch05-election -- --trace --scenario restart"],
+        // LAB 5.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "50 ms apart n5 leads: it starts before anyone's finalizeWait is over, and its vote is the best. n3 wins from a gap of 219 ms on: n3 has its quorum about 10 ms after it starts and decides 200 ms later; n4, started one gap after n3, must not reach anyone before that.",
+        // LAB 5.2 END
     },
     Lab {
         id: "5.3",
@@ -563,7 +622,10 @@ pub const LABS: &[Lab] = &[
         minutes: 20,
         teaches: "Without finalizeWait servers decide before the best vote has reached them; the election is faster and elects a less preferred leader, which matters when logs differ.",
         show: &["cargo run -p ch05-election -- --trace --scenario first-start"],
+        // LAB 5.3 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "n3 (with the usual 200 ms, n5 would lead at 100 ms apart): n1, n2 and n3 decide for n3 at about 210 ms, before n4 (300 ms) and n5 (400 ms) exist; with finalizeWait they would have waited and switched to n5. Without it n3 wins from a gap of 14 ms on. Here every log is empty, so any leader is as good: the wait buys the *preferred* leader, not safety. Safety comes from the quorum rule: a leader is elected only by a quorum that compared logs, and every quorum holds every committed transaction.",
+        // LAB 5.3 END
     },
     Lab {
         id: "5.4",
@@ -585,7 +647,10 @@ pub const LABS: &[Lab] = &[
         minutes: 25,
         teaches: "checkLeader: a quorum of FOLLOWING votes is not enough to follow someone; the leader itself must say it is LEADING, because it may have died since the others voted.",
         show: &["cargo run -p ch05-election -- --trace --scenario leader-crash"],
+        // LAB 5.4 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "At 5 s n1 is LOOKING: n2, n3 and n4 tell it they follow n5, but n5 is dead and never says LEADING. At 30 s n4 leads and n1 follows it. If check_leader returned true for any leader, n1 would follow the dead n5 at once (the unit test `followers_alone_do_not_make_a_latecomer_follow` pins this) and sit there until its own syncLimit ran out.",
+        // LAB 5.4 END
     },
     Lab {
         id: "5.5",
@@ -610,6 +675,9 @@ pub const LABS: &[Lab] = &[
             "cargo run -p ch05-election -- --trace --scenario partition",
             "cargo run -p ch05-election -- --trace --servers 4 --scenario partition",
         ],
+        // LAB 5.5 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
         discuss: "Two of four cut off: nobody leads (false). From five you can cut off 2, from four only 1: that is why ensembles have an odd number of voters.",
+        // LAB 5.5 END
     },
 ];

@@ -4,11 +4,12 @@
 //! rustfmt, so the file builds and passes its tests exactly as the teacher wrote it:
 //!
 //! ```text
-//! pub fn lab_order(a: &Vote, b: &Vote) -> Ordering {
-//!     // LAB 5.1 ANSWER (lab start puts the //> lines here)
-//!     //> (a.peer_epoch, a.zxid, a.leader).cmp(&(b.peer_epoch, b.zxid, b.leader))
-//!     (a.peer_epoch, a.zxid, Reverse(a.leader)).cmp(&(b.peer_epoch, b.zxid, Reverse(b.leader)))
-//!     // LAB 5.1 END
+//! /// The quorum of `voters` servers.
+//! pub fn quorum(voters: usize) -> usize {
+//!     // LAB 9.1 ANSWER (lab start puts the //> lines here)
+//!     //> todo!("lab 9.1: the smallest number of servers any two quorums share one of")
+//!     voters / 2 + 1
+//!     // LAB 9.1 END
 //! }
 //! ```
 //!
@@ -17,7 +18,7 @@
 //!   (anything after that word is a note for the reader);
 //! - the `//>` lines right below it are the skeleton: what the student starts from, written
 //!   once, kept in the file so `keeper lab reset` can always put it back;
-//! - then the live code, up to `// LAB 5.1 END`.
+//! - then the live code, up to `// LAB 9.1 END`.
 //!
 //! [`Marked::start`] turns answers into skeletons (the student's edition); [`Marked::reset`]
 //! does it whatever the region holds; [`Marked::answers`] is what the teacher's key prints.

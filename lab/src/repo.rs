@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::marker::{Holder, Marked};
 
-/// Where lab regions may live, relative to the repository's top folder.
-pub const SOURCE_DIRS: &[&str] = &["chapters"];
+/// Where lab regions may live, relative to the repository's top folder: the chapters, and the
+/// catalogue (whose `discuss` answers are regions too).
+pub const SOURCES: &[&str] = &["chapters", "lab/src/catalog.rs"];
 
 /// A file with lab regions, as read from a checkout.
 pub struct SourceFile {
@@ -26,12 +27,17 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
     })
 }
 
-/// Every `.rs` file under [`SOURCE_DIRS`] with at least one region, sorted by path. A file
-/// whose markers do not parse is an error naming the file and line.
+/// Every `.rs` file of [`SOURCES`] with at least one region, sorted by path. A file whose
+/// markers do not parse is an error naming the file and line.
 pub fn scan(root: &Path) -> io::Result<Vec<SourceFile>> {
     let mut files = Vec::new();
-    for dir in SOURCE_DIRS {
-        walk(&root.join(dir), &mut files)?;
+    for source in SOURCES {
+        let path = root.join(source);
+        if path.is_file() {
+            files.push(path);
+        } else if path.is_dir() {
+            walk(&path, &mut files)?;
+        }
     }
     files.sort();
     let mut found = Vec::new();
