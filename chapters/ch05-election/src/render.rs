@@ -3,8 +3,9 @@
 //! server. Plain text is what the snapshots (and the book) hold; the
 //! coloured form has the same characters.
 
-use crate::peer::{Message, Note};
+use crate::peer::Note;
 use crate::sim::{ElectionEntry, Run, Setup, SimTimer};
+use crate::standin::Message;
 use crate::vote::{ServerState, Vote};
 use ch04_paxos::sim::render::{colored_line, node_color, Filter};
 use ch04_paxos::sim::{svg, Entry, Event};

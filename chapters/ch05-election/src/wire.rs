@@ -15,7 +15,7 @@
 //! `handleConnection`, `RecvWorker.run`.
 
 use crate::notification::{DecodeError, Notification};
-use crate::peer::Message;
+use crate::standin::Message;
 use crate::vote::Round;
 use ch01_znode::Sid;
 use std::fmt;

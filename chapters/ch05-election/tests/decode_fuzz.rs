@@ -4,7 +4,7 @@
 
 use ch01_znode::{Epoch, Sid, Zxid};
 use ch05_election::notification::Notification;
-use ch05_election::peer::Message;
+use ch05_election::standin::Message;
 use ch05_election::vote::{Round, ServerState, Vote};
 use ch05_election::wire;
 use proptest::prelude::*;

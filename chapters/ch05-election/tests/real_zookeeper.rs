@@ -11,8 +11,9 @@
 //! Skipped, with a message, where no ZooKeeper is installed (CI installs it).
 
 use ch01_znode::Sid;
-use ch05_election::peer::{Config, Durable, Note};
+use ch05_election::peer::{Durable, Note};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::standin::Config;
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
 use ch05_election::vote::ServerState;
 use std::collections::BTreeMap;

@@ -5,8 +5,9 @@
 //! sleeps to synchronise.
 
 use ch01_znode::Sid;
-use ch05_election::peer::{Config, Durable, Note};
+use ch05_election::peer::{Durable, Note};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::standin::Config;
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent, Traced};
 use ch05_election::vote::Round;
 use ch05_election::wire::{self, InitialMessage};
