@@ -20,14 +20,15 @@
 //! How it differs from Zab (chapter 6): one ping per tick instead of one per
 //! half tick, pings that carry the election round instead of a zxid, on the
 //! election port instead of a quorum connection, and no sync, no proposals,
-//! no sessions. On the wire a ping is a 12-byte frame that a real ZooKeeper
-//! drops as too short to be a notification ([`crate::wire`]).
+//! no sessions. On the election port a ping is a 12-byte frame payload
+//! ([`Message::encode`]), which a real ZooKeeper drops as too short to be a
+//! notification: just what we want from a frame it has no use for.
 //!
 //! Upstream, for the real thing: `Leader.lead` (the ping loop and
 //! `syncedAckSet.hasAllQuorums`), `Learner.ping`, `Follower.followLeader`
 //! (a read timeout of `syncLimit * tickTime` ends it).
 
-use crate::notification::Notification;
+use crate::notification::{DecodeError, Notification};
 use crate::peer::{
     self, Durable, Input as ElectionInput, Millis, Note, Output as ElectionOutput, Peer,
 };
@@ -49,6 +50,43 @@ pub enum Message {
     Ping { round: Round },
     /// A follower's answer to a ping.
     PingReply { round: Round },
+}
+
+/// The first 4 bytes of a ping's frame payload; the round's 8 follow.
+const PING: i32 = 0x7a6b_0001;
+/// The same for a ping reply.
+const PING_REPLY: i32 = 0x7a6b_0002;
+
+impl Message {
+    /// The frame payload: a notification's own bytes, or 12 for a ping
+    /// (its kind, then the round).
+    pub fn encode(&self) -> Vec<u8> {
+        let (kind, round) = match self {
+            Message::Notification(n) => return n.encode(),
+            Message::Ping { round } => (PING, *round),
+            Message::PingReply { round } => (PING_REPLY, *round),
+        };
+        let mut out = kind.to_be_bytes().to_vec();
+        out.extend(round.0.to_be_bytes());
+        out
+    }
+
+    /// The message in a frame payload: a ping if it is one, else whatever
+    /// [`Notification::decode`] makes of it.
+    pub fn decode(payload: &[u8]) -> Result<Message, DecodeError> {
+        if payload.len() == 12 {
+            let kind = i32::from_be_bytes(payload[..4].try_into().expect("4 bytes"));
+            let round = Round(i64::from_be_bytes(
+                payload[4..].try_into().expect("8 bytes"),
+            ));
+            match kind {
+                PING => return Ok(Message::Ping { round }),
+                PING_REPLY => return Ok(Message::PingReply { round }),
+                _ => {}
+            }
+        }
+        Notification::decode(payload).map(Message::Notification)
+    }
 }
 
 impl fmt::Display for Message {

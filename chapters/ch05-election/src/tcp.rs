@@ -199,8 +199,7 @@ impl Driver {
             // To ourselves: no socket, straight to the receive side.
             Output::Send { to, msg } if to == self.spec.sid => self.loopback.push_back(msg),
             Output::Send { to, msg } => {
-                self.queue(to)
-                    .send_replace(Some(Arc::new(wire::encode(&msg))));
+                self.queue(to).send_replace(Some(Arc::new(msg.encode())));
                 self.connect(to);
             }
             Output::SetTimer { timer, after_ms } => {
@@ -361,7 +360,7 @@ async fn recv_worker(
             Err(WireError::Io(_)) => return,
             Err(e) => return dropped(format!("from n{sid}: {e}; connection closed")),
         };
-        match wire::decode(&payload) {
+        match Message::decode(&payload) {
             Ok(msg) => {
                 if tx.send(Inbound::Msg { from: sid, msg }).await.is_err() {
                     return;
