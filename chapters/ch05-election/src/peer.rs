@@ -111,15 +111,10 @@ pub enum Note {
         leader: Sid,
         round: Round,
     },
-    /// A follower stopped hearing from its leader. Told by the stand-in
-    /// heartbeat ([`crate::standin`]), never by the election.
-    LeaderLost { leader: Sid },
-    /// A leader stopped hearing from a quorum. Told by the stand-in
-    /// heartbeat ([`crate::standin`]), never by the election.
-    LostQuorum { heard: Vec<Sid> },
 }
 
-fn sids(s: &[Sid]) -> String {
+/// `n1 n2 n3`.
+pub(crate) fn sids(s: &[Sid]) -> String {
     let names: Vec<String> = s.iter().map(|s| format!("n{s}")).collect();
     names.join(" ")
 }
@@ -162,10 +157,6 @@ impl fmt::Display for Note {
             } => write!(f, "n{leader} was elected in round {round}: observes it"),
             Note::Decided { leader, round, .. } => {
                 write!(f, "n{leader} was elected in round {round}: follows it")
-            }
-            Note::LeaderLost { leader } => write!(f, "leader n{leader} went silent"),
-            Note::LostQuorum { heard } => {
-                write!(f, "hears only {}: no quorum, stops leading", sids(heard))
             }
         }
     }

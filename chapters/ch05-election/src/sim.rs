@@ -18,10 +18,10 @@
 //! Every scenario run also checks, after every step, that at most one
 //! server leads with a quorum behind it ([`one_leader_at_a_time`]).
 
-use crate::peer::{Durable, Note, Peer};
+use crate::peer::{Durable, Note as ElectionNote, Peer};
 use crate::quorum::QuorumMaj;
 use crate::standin::{
-    Config, Input as MemberInput, Member, Message, Output as MemberOutput, Timer,
+    Config, Input as MemberInput, Member, Message, Note, Output as MemberOutput, Timer,
 };
 use crate::vote::{Round, ServerState};
 use ch01_znode::{Epoch, Sid, Zxid};
@@ -193,7 +193,7 @@ impl Story {
             } => None,
             Event::Note {
                 node,
-                note: Note::Started { .. },
+                note: Note::Election(ElectionNote::Started { .. }),
             } => {
                 self.started.insert(*node);
                 Some(e.clone())

@@ -30,7 +30,8 @@
 
 use crate::notification::{DecodeError, Notification};
 use crate::peer::{
-    self, Durable, Input as ElectionInput, Millis, Note, Output as ElectionOutput, Peer,
+    self, sids, Durable, Input as ElectionInput, Millis, Note as ElectionNote,
+    Output as ElectionOutput, Peer,
 };
 use crate::quorum::QuorumVerifier;
 use crate::vote::{Round, ServerState};
@@ -145,6 +146,32 @@ pub enum Output {
     Note(Note),
 }
 
+/// A member's story: the election's, as it tells it, and the heartbeat's
+/// two lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Note {
+    /// A follower stopped hearing from its leader.
+    LeaderLost { leader: Sid },
+    /// A leader stopped hearing from a quorum.
+    LostQuorum { heard: Vec<Sid> },
+    /// One of the election's ([`peer::Note`]), in its own words and JSON.
+    #[serde(untagged)]
+    Election(ElectionNote),
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::LeaderLost { leader } => write!(f, "leader n{leader} went silent"),
+            Note::LostQuorum { heard } => {
+                write!(f, "hears only {}: no quorum, stops leading", sids(heard))
+            }
+            Note::Election(n) => n.fmt(f),
+        }
+    }
+}
+
 /// The election's configuration, and the heartbeat's two numbers.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -251,8 +278,8 @@ impl Member {
                     out.push(Output::CancelTimer(Timer::Election(timer)))
                 }
                 ElectionOutput::Note(note) => {
-                    let decided = matches!(note, Note::Decided { .. });
-                    out.push(Output::Note(note));
+                    let decided = matches!(note, ElectionNote::Decided { .. });
+                    out.push(Output::Note(Note::Election(note)));
                     if decided {
                         self.start_heartbeat(out);
                     }

@@ -48,12 +48,15 @@ fn deciding(sid: Sid) -> Vec<Output> {
 
 /// The Decided note for server 3 in round 1, then `timer` armed.
 fn handover(state: ServerState, timer: Timer, after_ms: Millis) -> Vec<Output> {
-    let decided = Note::Decided {
+    let decided = ElectionNote::Decided {
         state,
         leader: N3,
         round: R1,
     };
-    vec![Output::Note(decided), Output::SetTimer { timer, after_ms }]
+    vec![
+        Output::Note(Note::Election(decided)),
+        Output::SetTimer { timer, after_ms },
+    ]
 }
 
 /// Right after the election decides, a leader starts ticking and a follower

@@ -24,8 +24,8 @@
 //! Upstream: `QuorumCnxManager` (`connectOne`, `startConnection`,
 //! `handleConnection`, `SendWorker`, `RecvWorker`), `Listener`.
 
-use crate::peer::{Durable, Note};
-use crate::standin::{Config, Input, Member, Message, Output, Timer};
+use crate::peer::Durable;
+use crate::standin::{Config, Input, Member, Message, Note, Output, Timer};
 use crate::vote::ServerState;
 use crate::wire::{self, InitialMessage, WireError};
 use ch01_znode::Sid;
@@ -49,7 +49,7 @@ pub const RECV_CAPACITY: usize = 100;
 /// Something a server over TCP reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TcpEvent {
-    /// A fact from the election.
+    /// A fact from the election or the heartbeat.
     Note(Note),
     /// The server's state changed.
     State(ServerState),
