@@ -158,8 +158,8 @@ fn listen_cli(
     durable: ch05_election::peer::Durable,
     color: bool,
 ) -> ExitCode {
-    use ch05_election::peer::Config;
     use ch05_election::quorum::QuorumMaj;
+    use ch05_election::standin::Config;
     use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
     use colored::Colorize;
     use std::collections::BTreeMap;

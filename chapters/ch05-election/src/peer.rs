@@ -20,11 +20,12 @@
 //!   it is LEADING lets a latecomer join at once;
 //! - **nothing for a while**: re-send our vote, double the wait (up to 60 s).
 //!
-//! After the election ZooKeeper hands over to Zab (chapter 6), whose
-//! heartbeat tells a follower that its leader is gone. This chapter keeps a
-//! minimal stand-in for it: the leader sends [`Message::Ping`] every tick,
-//! followers answer, a follower that hears nothing for `syncLimit` ticks
-//! and a leader that hears no quorum for `syncLimit` ticks go back to LOOKING.
+//! The election ends in [`Note::Decided`], and there this machine stops: what
+//! comes next is the caller's. In ZooKeeper it is Zab (chapter 6), whose
+//! heartbeat tells a follower that its leader is gone and a leader that its
+//! quorum is; [`Peer::look_again`] then starts a new round. This chapter's
+//! own servers wrap the election in a small stand-in for that heartbeat
+//! ([`crate::standin`]).
 //!
 //! Upstream: `FastLeaderElection.lookForLeader`, `Messenger.WorkerReceiver`,
 //! `receivedFollowingNotification`, `checkLeader`, `Vote.equals`.
@@ -42,28 +43,6 @@ use std::sync::Arc;
 /// Virtual or real milliseconds.
 pub type Millis = u64;
 
-/// What travels between two servers' election code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Message {
-    /// A vote (ZooKeeper's only election message).
-    Notification(Notification),
-    /// Stand-in for Zab's PING: "I still lead the ensemble of round `round`".
-    Ping { round: Round },
-    /// A follower's answer to a ping.
-    PingReply { round: Round },
-}
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Message::Notification(n) => n.fmt(f),
-            Message::Ping { round } => write!(f, "ping, round {round}"),
-            Message::PingReply { round } => write!(f, "ping reply, round {round}"),
-        }
-    }
-}
-
 /// The waits of the election, each a timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,10 +51,6 @@ pub enum Timer {
     NotTimeout,
     /// The pause after a quorum agrees, in case a better vote is on its way.
     FinalizeWait,
-    /// The leader's heartbeat period (ZooKeeper's `tickTime`).
-    Tick,
-    /// A follower's patience with a silent leader (`syncLimit` ticks).
-    LeaderSilent,
 }
 
 impl fmt::Display for Timer {
@@ -83,8 +58,6 @@ impl fmt::Display for Timer {
         f.write_str(match self {
             Timer::NotTimeout => "notTimeout",
             Timer::FinalizeWait => "finalizeWait",
-            Timer::Tick => "tick",
-            Timer::LeaderSilent => "syncLimit",
         })
     }
 }
@@ -94,8 +67,8 @@ impl fmt::Display for Timer {
 pub enum Input {
     /// The process starts (or restarts after a crash).
     Start,
-    /// A message from server `from`.
-    Receive { from: Sid, msg: Message },
+    /// A notification (ZooKeeper's only election message) from server `from`.
+    Receive { from: Sid, n: Notification },
     /// A timer this server armed went off.
     Timeout(Timer),
 }
@@ -103,9 +76,9 @@ pub enum Input {
 /// What a step asks the driver to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// Deliver `msg` to `to` (to ourselves included: our own vote comes back
+    /// Deliver `n` to `to` (to ourselves included: our own vote comes back
     /// as a notification like any other).
-    Send { to: Sid, msg: Message },
+    Send { to: Sid, n: Notification },
     /// Arm (or re-arm) a timer.
     SetTimer { timer: Timer, after_ms: Millis },
     /// Disarm a timer.
@@ -138,13 +111,10 @@ pub enum Note {
         leader: Sid,
         round: Round,
     },
-    /// A follower stopped hearing from its leader.
-    LeaderLost { leader: Sid },
-    /// A leader stopped hearing from a quorum.
-    LostQuorum { heard: Vec<Sid> },
 }
 
-fn sids(s: &[Sid]) -> String {
+/// `n1 n2 n3`.
+pub(crate) fn sids(s: &[Sid]) -> String {
     let names: Vec<String> = s.iter().map(|s| format!("n{s}")).collect();
     names.join(" ")
 }
@@ -188,10 +158,6 @@ impl fmt::Display for Note {
             Note::Decided { leader, round, .. } => {
                 write!(f, "n{leader} was elected in round {round}: follows it")
             }
-            Note::LeaderLost { leader } => write!(f, "leader n{leader} went silent"),
-            Note::LostQuorum { heard } => {
-                write!(f, "hears only {}: no quorum, stops leading", sids(heard))
-            }
         }
     }
 }
@@ -219,10 +185,6 @@ pub struct Config {
     pub min_notification_interval_ms: Millis,
     /// `maxNotificationInterval` (60 s): the backoff cap.
     pub max_notification_interval_ms: Millis,
-    /// `tickTime` (2000 ms): the heartbeat period.
-    pub tick_ms: Millis,
-    /// `syncLimit` (5 ticks): how long silence is tolerated.
-    pub sync_limit: u32,
 }
 
 impl Config {
@@ -234,8 +196,6 @@ impl Config {
             finalize_wait_ms: 200,
             min_notification_interval_ms: 200,
             max_notification_interval_ms: 60_000,
-            tick_ms: 2000,
-            sync_limit: 5,
         }
     }
 }
@@ -285,10 +245,6 @@ pub struct Peer {
     not_timeout_ms: Millis,
     /// In `finalizeWait`: a quorum agreed, waiting for a better vote.
     finalizing: bool,
-    /// Leader: who answered pings in this `syncLimit` window.
-    heard: BTreeSet<Sid>,
-    /// Leader: ticks since the window opened.
-    ticks: u32,
 }
 
 impl Peer {
@@ -305,8 +261,6 @@ impl Peer {
             outofelection: BTreeMap::new(),
             not_timeout_ms: config.min_notification_interval_ms,
             finalizing: false,
-            heard: BTreeSet::new(),
-            ticks: 0,
             config,
         }
     }
@@ -389,25 +343,15 @@ impl Peer {
                 }));
                 self.look_for_leader(&mut out)
             }
-            Input::Receive {
-                from,
-                msg: Message::Notification(n),
-            } => self.receive(from, n, &mut out),
-            Input::Receive {
-                from,
-                msg: Message::Ping { round },
-            } => self.on_ping(from, round, &mut out),
-            Input::Receive {
-                from,
-                msg: Message::PingReply { round },
-            } => self.on_ping_reply(from, round),
+            Input::Receive { from, n } => self.receive(from, n, &mut out),
             Input::Timeout(timer) => self.on_timeout(timer, &mut out),
         }
         out
     }
 
-    /// Elect again, with what the disk says now (chapter 6: Zab ended, and the last logged
-    /// zxid and currentEpoch may have moved since the last election).
+    /// Elect again, with what the disk says now: after Zab ended (chapter 6),
+    /// when the last logged zxid and currentEpoch may have moved since the last
+    /// election, or after the stand-in heartbeat gave up ([`crate::standin`]).
     pub fn look_again(&mut self, durable: Durable) -> Vec<Output> {
         self.durable = durable;
         let mut out = Vec::new();
@@ -438,10 +382,7 @@ impl Peer {
     fn send_notifications(&self, out: &mut Vec<Output>) {
         for to in self.config.qv.voting_members() {
             let n = Notification::new(ServerState::Looking, self.proposal, self.logical_clock);
-            out.push(Output::Send {
-                to,
-                msg: Message::Notification(n),
-            });
+            out.push(Output::Send { to, n });
         }
     }
 
@@ -456,10 +397,7 @@ impl Peer {
     /// Answer `to` with our current vote, in our state.
     fn reply(&self, to: Sid, vote: Vote, round: Round, out: &mut Vec<Output>) {
         let n = Notification::new(self.state, vote, round);
-        out.push(Output::Send {
-            to,
-            msg: Message::Notification(n),
-        });
+        out.push(Output::Send { to, n });
     }
 
     // ANCHOR: receive
@@ -655,27 +593,11 @@ impl Peer {
             leader: vote.leader,
             round,
         }));
-        // Hand over to the (stand-in) Zab heartbeat.
-        let (timer, after_ms) = match self.state {
-            ServerState::Leading => {
-                self.heard.clear();
-                self.ticks = 0;
-                (Timer::Tick, self.config.tick_ms)
-            }
-            _ => (Timer::LeaderSilent, self.silence_ms()),
-        };
-        out.push(Output::SetTimer { timer, after_ms });
     }
     // ANCHOR_END: decide
 
-    /// How long a follower waits for its leader: `syncLimit` ticks.
-    fn silence_ms(&self) -> Millis {
-        self.config.tick_ms * Millis::from(self.config.sync_limit)
-    }
-
     // ANCHOR: timeout
     fn on_timeout(&mut self, timer: Timer, out: &mut Vec<Output>) {
-        let leading = self.state == ServerState::Leading;
         match timer {
             // Nothing heard: re-send our vote, and wait twice as long next time.
             Timer::NotTimeout if self.state == ServerState::Looking && !self.finalizing => {
@@ -691,83 +613,11 @@ impl Peer {
             Timer::FinalizeWait if self.finalizing => {
                 self.decide(self.proposal, self.logical_clock, out)
             }
-            // A leader that heard no quorum for syncLimit ticks steps down.
-            Timer::Tick if leading && self.ticks + 1 >= self.config.sync_limit => {
-                let mut heard = self.heard.clone();
-                heard.insert(self.sid);
-                if self.config.qv.contains_quorum(&heard) {
-                    self.heard.clear();
-                    self.ticks = 0;
-                    self.ping_all(out);
-                } else {
-                    out.push(Output::Note(Note::LostQuorum {
-                        heard: heard.into_iter().collect(),
-                    }));
-                    self.look_for_leader(out);
-                }
-            }
-            // Otherwise a leader pings everyone each tick.
-            Timer::Tick if leading => {
-                self.ticks += 1;
-                self.ping_all(out);
-            }
-            // A follower whose leader stayed silent looks for a new one.
-            Timer::LeaderSilent
-                if matches!(self.state, ServerState::Following | ServerState::Observing) =>
-            {
-                out.push(Output::Note(Note::LeaderLost {
-                    leader: self.current.0.leader,
-                }));
-                self.look_for_leader(out);
-            }
             // A timer from a phase we already left.
             _ => {}
         }
     }
     // ANCHOR_END: timeout
-
-    /// The leader's heartbeat to every other member, and the next tick.
-    fn ping_all(&self, out: &mut Vec<Output>) {
-        for to in self.config.qv.all_members() {
-            if to != self.sid {
-                out.push(Output::Send {
-                    to,
-                    msg: Message::Ping {
-                        round: self.current.1,
-                    },
-                });
-            }
-        }
-        out.push(Output::SetTimer {
-            timer: Timer::Tick,
-            after_ms: self.config.tick_ms,
-        });
-    }
-
-    fn on_ping(&mut self, from: Sid, round: Round, out: &mut Vec<Output>) {
-        let following = matches!(self.state, ServerState::Following | ServerState::Observing);
-        match self.current {
-            // Our leader is alive: stay, and say so.
-            (vote, r) if following && vote.leader == from && r == round => {
-                out.push(Output::SetTimer {
-                    timer: Timer::LeaderSilent,
-                    after_ms: self.silence_ms(),
-                });
-                out.push(Output::Send {
-                    to: from,
-                    msg: Message::PingReply { round },
-                });
-            }
-            // Someone else's heartbeat: not our leader, ignore it.
-            _ => {}
-        }
-    }
-
-    fn on_ping_reply(&mut self, from: Sid, round: Round) {
-        if self.state == ServerState::Leading && round == self.current.1 {
-            self.heard.insert(from);
-        }
-    }
 }
 
 /// The senders whose ballot equals `mine` (`getVoteTracker`).
@@ -781,4 +631,4 @@ fn agreeing(votes: &BTreeMap<Sid, Ballot>, mine: &Ballot) -> BTreeSet<Sid> {
 
 #[cfg(test)]
 #[path = "peer_tests.rs"]
-mod tests;
+pub(crate) mod tests;

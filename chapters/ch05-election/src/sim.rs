@@ -2,7 +2,8 @@
 //! scenarios the chapter walks through.
 //!
 //! Chapter 4's simulator owns time, the network and every fault; a
-//! [`Server`] only adapts [`Peer`]'s inputs and outputs to its contract, and
+//! [`Server`] only adapts a [`Member`]'s inputs and outputs (the election,
+//! [`Peer`], and the stand-in heartbeat after it) to its contract, and
 //! adds one thing the simulator does not have: a server can be *switched on
 //! later* (ZooKeeper's first start is servers started one by one). Until
 //! then it ignores everything, and the trace shows messages to it as
@@ -17,10 +18,11 @@
 //! Every scenario run also checks, after every step, that at most one
 //! server leads with a quorum behind it ([`one_leader_at_a_time`]).
 
-use crate::peer::{
-    Config, Durable, Input as PeerInput, Message, Note, Output as PeerOutput, Peer, Timer,
-};
+use crate::peer::{Durable, Note as ElectionNote, Peer};
 use crate::quorum::QuorumMaj;
+use crate::standin::{
+    Config, Input as MemberInput, Member, Message, Note, Output as MemberOutput, Timer,
+};
 use crate::vote::{Round, ServerState};
 use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::{
@@ -31,11 +33,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-/// A server's timers in the simulator: the election's, and the power switch.
+/// A server's timers in the simulator: its own, and the power switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimTimer {
-    /// One of the election's own timers.
-    Election(Timer),
+    /// One of the member's own timers: the election's or the heartbeat's.
+    Member(Timer),
     /// The moment the operator runs `zkServer.sh start` on this server.
     PowerOn,
 }
@@ -50,7 +52,7 @@ impl Serialize for SimTimer {
 impl fmt::Display for SimTimer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SimTimer::Election(t) => t.fmt(f),
+            SimTimer::Member(t) => t.fmt(f),
             SimTimer::PowerOn => f.write_str("power-on"),
         }
     }
@@ -60,11 +62,11 @@ impl fmt::Display for SimTimer {
 pub type ElectionEntry = Entry<Message, SimTimer, Note>;
 
 // ANCHOR: server
-/// A ZooKeeper server as the simulator sees it: a [`Peer`] that may be
+/// A ZooKeeper server as the simulator sees it: a [`Member`] that may be
 /// switched on some time after the run begins.
 #[derive(Clone, Debug)]
 pub struct Server {
-    peer: Peer,
+    member: Member,
     /// Switch on this long after the run starts (`None`: at once).
     start_after_ms: Option<Millis>,
     running: bool,
@@ -74,7 +76,7 @@ impl Server {
     /// Server `sid`, switched on at time 0 (or when restarted).
     pub fn new(sid: Sid, config: Config, durable: Durable) -> Server {
         Server {
-            peer: Peer::new(sid, config, durable),
+            member: Member::new(sid, config, durable),
             start_after_ms: None,
             running: false,
         }
@@ -86,15 +88,15 @@ impl Server {
     }
     /// The same server, ordering votes with `order` (for the labs).
     pub fn with_order(&self, order: crate::vote::VoteOrder) -> Server {
-        let mut config = self.peer.config().clone();
-        config.order = order;
-        let mut s = Server::new(self.peer.sid(), config, self.peer.durable());
+        let mut config = self.member.config().clone();
+        config.election.order = order;
+        let mut s = Server::new(self.peer().sid(), config, self.peer().durable());
         s.start_after_ms = self.start_after_ms;
         s
     }
     /// The election state machine inside.
     pub fn peer(&self) -> &Peer {
-        &self.peer
+        self.member.peer()
     }
     /// Whether `zkServer.sh start` has run.
     pub fn is_running(&self) -> bool {
@@ -103,24 +105,24 @@ impl Server {
     /// What a crash leaves: the same server rebuilt from its disk.
     pub fn recover(&self) -> Server {
         Server::new(
-            self.peer.sid(),
-            self.peer.config().clone(),
-            self.peer.durable(),
+            self.peer().sid(),
+            self.member.config().clone(),
+            self.peer().durable(),
         )
     }
 
-    fn feed(&mut self, input: PeerInput) -> Vec<Output<Message, SimTimer, Note>> {
-        self.peer
+    fn feed(&mut self, input: MemberInput) -> Vec<Output<Message, SimTimer, Note>> {
+        self.member
             .step(input)
             .into_iter()
             .map(|o| match o {
-                PeerOutput::Send { to, msg } => Output::Send { to: to.0, msg },
-                PeerOutput::SetTimer { timer, after_ms } => Output::SetTimer {
-                    timer: SimTimer::Election(timer),
+                MemberOutput::Send { to, msg } => Output::Send { to: to.0, msg },
+                MemberOutput::SetTimer { timer, after_ms } => Output::SetTimer {
+                    timer: SimTimer::Member(timer),
                     after_ms,
                 },
-                PeerOutput::CancelTimer(t) => Output::CancelTimer(SimTimer::Election(t)),
-                PeerOutput::Note(n) => Output::Note(n),
+                MemberOutput::CancelTimer(t) => Output::CancelTimer(SimTimer::Member(t)),
+                MemberOutput::Note(n) => Output::Note(n),
             })
             .collect()
     }
@@ -132,7 +134,7 @@ impl Process for Server {
     type Note = Note;
 
     fn id(&self) -> NodeId {
-        self.peer.sid().0
+        self.peer().sid().0
     }
 
     fn step(&mut self, input: Input<Message, SimTimer>) -> Vec<Output<Message, SimTimer, Note>> {
@@ -147,21 +149,21 @@ impl Process for Server {
             }
             Input::Start | Input::Timeout(SimTimer::PowerOn) => {
                 self.running = true;
-                self.feed(PeerInput::Start)
+                self.feed(MemberInput::Start)
             }
             // Switched off: nobody is listening on the election port.
             _ if !self.running => Vec::new(),
-            Input::Receive { from, msg } => self.feed(PeerInput::Receive {
+            Input::Receive { from, msg } => self.feed(MemberInput::Receive {
                 from: Sid(from),
                 msg,
             }),
-            Input::Timeout(SimTimer::Election(t)) => self.feed(PeerInput::Timeout(t)),
+            Input::Timeout(SimTimer::Member(t)) => self.feed(MemberInput::Timeout(t)),
         }
     }
 
     fn status(&self) -> String {
         if self.running {
-            self.peer.state().to_string()
+            self.peer().state().to_string()
         } else {
             String::new()
         }
@@ -191,7 +193,7 @@ impl Story {
             } => None,
             Event::Note {
                 node,
-                note: Note::Started { .. },
+                note: Note::Election(ElectionNote::Started { .. }),
             } => {
                 self.started.insert(*node);
                 Some(e.clone())
@@ -397,7 +399,7 @@ impl Setup {
             self.name.as_str(),
             self.servers
                 .iter()
-                .filter(|s| s.peer.config().qv.is_voter(s.peer.sid()))
+                .filter(|s| s.peer().config().qv.is_voter(s.peer().sid()))
                 .count()
         );
         Sim::new(seed, network(), self.servers.clone(), Server::recover)

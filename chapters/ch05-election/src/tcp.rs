@@ -1,4 +1,5 @@
-//! The same [`Peer`] over real sockets: a tokio driver for the election port.
+//! The same [`Member`] (the election, then the stand-in heartbeat) over real
+//! sockets: a tokio driver for the election port.
 //!
 //! The driver is ZooKeeper's `QuorumCnxManager` in miniature. It keeps the
 //! clock (each [`Timer`] becomes a deadline), turns [`Output::Send`] into
@@ -23,7 +24,8 @@
 //! Upstream: `QuorumCnxManager` (`connectOne`, `startConnection`,
 //! `handleConnection`, `SendWorker`, `RecvWorker`), `Listener`.
 
-use crate::peer::{Config, Durable, Input, Message, Note, Output, Peer, Timer};
+use crate::peer::Durable;
+use crate::standin::{Config, Input, Member, Message, Note, Output, Timer};
 use crate::vote::ServerState;
 use crate::wire::{self, InitialMessage, WireError};
 use ch01_znode::Sid;
@@ -47,7 +49,7 @@ pub const RECV_CAPACITY: usize = 100;
 /// Something a server over TCP reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TcpEvent {
-    /// A fact from the election.
+    /// A fact from the election or the heartbeat.
     Note(Note),
     /// The server's state changed.
     State(ServerState),
@@ -87,7 +89,7 @@ pub struct ServerSpec {
     pub sid: Sid,
     /// Every member's election address, this one's included.
     pub addrs: BTreeMap<Sid, SocketAddr>,
-    /// The ensemble and tunables.
+    /// The ensemble, the election's tunables and the heartbeat's.
     pub config: Config,
     /// What the disk says.
     pub durable: Durable,
@@ -120,7 +122,7 @@ pub async fn serve(spec: ServerSpec, listener: TcpListener, events: mpsc::Unboun
     ));
     server.tx = Some(tx);
     server.step(Input::Start);
-    server.report(TcpEvent::State(server.peer.state()));
+    server.report(TcpEvent::State(server.member.peer().state()));
     loop {
         let deadline = server.timers.iter().map(|(_, at)| *at).min();
         tokio::select! {
@@ -135,7 +137,7 @@ pub async fn serve(spec: ServerSpec, listener: TcpListener, events: mpsc::Unboun
 /// The state of one server's main loop.
 struct Driver {
     spec: ServerSpec,
-    peer: Peer,
+    member: Member,
     events: mpsc::UnboundedSender<Traced>,
     started: Instant,
     tx: Option<mpsc::Sender<Inbound>>,
@@ -150,9 +152,9 @@ struct Driver {
 
 impl Driver {
     fn new(spec: ServerSpec, events: mpsc::UnboundedSender<Traced>) -> Driver {
-        let peer = Peer::new(spec.sid, spec.config.clone(), spec.durable);
+        let member = Member::new(spec.sid, spec.config.clone(), spec.durable);
         Driver {
-            peer,
+            member,
             events,
             started: Instant::now(),
             tx: None,
@@ -171,18 +173,19 @@ impl Driver {
         report(&self.events, self.spec.sid, self.started, event);
     }
 
-    /// Feed the peer, carry out its outputs, and deliver our messages to
+    /// Feed the member, carry out its outputs, and deliver our messages to
     /// ourselves until none are left.
     fn step(&mut self, input: Input) {
         let mut next = Some(input);
         while let Some(input) = next.take() {
-            let before = self.peer.state();
-            let outputs = self.peer.step(input);
+            let before = self.member.peer().state();
+            let outputs = self.member.step(input);
             for o in outputs {
                 self.apply(o);
             }
-            if self.peer.state() != before {
-                self.report(TcpEvent::State(self.peer.state()));
+            let after = self.member.peer().state();
+            if after != before {
+                self.report(TcpEvent::State(after));
             }
             next = self.loopback.pop_front().map(|msg| Input::Receive {
                 from: self.spec.sid,
@@ -196,8 +199,7 @@ impl Driver {
             // To ourselves: no socket, straight to the receive side.
             Output::Send { to, msg } if to == self.spec.sid => self.loopback.push_back(msg),
             Output::Send { to, msg } => {
-                self.queue(to)
-                    .send_replace(Some(Arc::new(wire::encode(&msg))));
+                self.queue(to).send_replace(Some(Arc::new(msg.encode())));
                 self.connect(to);
             }
             Output::SetTimer { timer, after_ms } => {
@@ -358,7 +360,7 @@ async fn recv_worker(
             Err(WireError::Io(_)) => return,
             Err(e) => return dropped(format!("from n{sid}: {e}; connection closed")),
         };
-        match wire::decode(&payload) {
+        match Message::decode(&payload) {
             Ok(msg) => {
                 if tx.send(Inbound::Msg { from: sid, msg }).await.is_err() {
                     return;

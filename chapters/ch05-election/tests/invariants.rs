@@ -14,10 +14,10 @@
 
 use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::{NodeId, Process, Rng, Scenario, Sim};
-use ch05_election::peer::Message;
-use ch05_election::peer::{Config, Durable};
+use ch05_election::peer::Durable;
 use ch05_election::quorum::{QuorumMaj, QuorumVerifier};
 use ch05_election::sim::{network, one_leader_at_a_time, Server, SimTimer};
+use ch05_election::standin::{Config, Message};
 use ch05_election::vote::ServerState;
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -11,8 +11,9 @@
 //! Skipped, with a message, where no ZooKeeper is installed (CI installs it).
 
 use ch01_znode::Sid;
-use ch05_election::peer::{Config, Durable, Note};
+use ch05_election::peer::{Durable, Note as ElectionNote};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::standin::{Config, Note};
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
 use ch05_election::vote::ServerState;
 use std::collections::BTreeMap;
@@ -131,7 +132,12 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
             tokio::select! {
                 Some(t) = events.recv() => {
                     seen.push(t.to_string());
-                    if let TcpEvent::Note(Note::Decided { state, leader, .. }) = t.event {
+                    if let TcpEvent::Note(Note::Election(ElectionNote::Decided {
+                        state,
+                        leader,
+                        ..
+                    })) = t.event
+                    {
                         ours_decided.insert(t.sid, (leader, state));
                     }
                 }

@@ -5,8 +5,9 @@
 //! sleeps to synchronise.
 
 use ch01_znode::Sid;
-use ch05_election::peer::{Config, Durable, Note};
+use ch05_election::peer::{Durable, Note as ElectionNote};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::standin::{Config, Note};
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent, Traced};
 use ch05_election::vote::Round;
 use ch05_election::wire::{self, InitialMessage};
@@ -76,10 +77,12 @@ impl Ensemble {
                 let t = self.events.recv().await.expect("servers report");
                 self.log.push(t.to_string());
                 match t.event {
-                    TcpEvent::Note(Note::Decided { leader, round, .. }) => {
+                    TcpEvent::Note(Note::Election(ElectionNote::Decided {
+                        leader, round, ..
+                    })) => {
                         self.decisions.insert(t.sid, Some((leader, round)));
                     }
-                    TcpEvent::Note(Note::Looking { .. }) => {
+                    TcpEvent::Note(Note::Election(ElectionNote::Looking { .. })) => {
                         self.decisions.insert(t.sid, None);
                     }
                     _ => {}

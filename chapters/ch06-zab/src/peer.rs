@@ -21,8 +21,8 @@ use ch01_znode::{Epoch, Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{self, Database, Limits, Pipeline};
 use ch05_election::notification::Notification;
 use ch05_election::peer::{
-    Config as ElectionConfig, Durable, Input as ElectionInput, Message as ElectionMessage,
-    Note as ElectionNote, Output as ElectionOutput, Peer as Election, Timer as ElectionTimer,
+    Config as ElectionConfig, Durable, Input as ElectionInput, Note as ElectionNote,
+    Output as ElectionOutput, Peer as Election, Timer as ElectionTimer,
 };
 use ch05_election::quorum::QuorumVerifier;
 use ch05_election::vote::ServerState;
@@ -371,8 +371,7 @@ impl QuorumPeer {
                 Ok(())
             }
             (_, Input::Election { from, n }) => {
-                let msg = ElectionMessage::Notification(n);
-                election = self.election.step(ElectionInput::Receive { from, msg });
+                election = self.election.step(ElectionInput::Receive { from, n });
                 Ok(())
             }
             (_, Input::Timeout(Timer::Election(t))) => {
@@ -486,15 +485,7 @@ impl QuorumPeer {
     /// The election's outputs, in the peer's terms. Its decision starts Zab.
     fn election_output(&mut self, now_ms: u64, o: ElectionOutput, out: &mut Vec<Output>) {
         match o {
-            ElectionOutput::Send {
-                to,
-                msg: ElectionMessage::Notification(n),
-            } => out.push(Output::Election { to, n }),
-            // Chapter 5's stand-in heartbeat timers: Zab's own liveness replaces them.
-            ElectionOutput::SetTimer {
-                timer: ElectionTimer::Tick | ElectionTimer::LeaderSilent,
-                ..
-            } => {}
+            ElectionOutput::Send { to, n } => out.push(Output::Election { to, n }),
             ElectionOutput::SetTimer { timer, after_ms } => out.push(Output::SetTimer {
                 timer: Timer::Election(timer),
                 after_ms,
@@ -502,8 +493,6 @@ impl QuorumPeer {
             ElectionOutput::CancelTimer(timer) => {
                 out.push(Output::CancelTimer(Timer::Election(timer)))
             }
-            // Chapter 5's stand-in heartbeat: Zab's own PING replaces it here.
-            ElectionOutput::Send { .. } => {}
             ElectionOutput::Note(note) => {
                 let decided = match &note {
                     ElectionNote::Decided { state, leader, .. } => Some((*state, *leader)),
