@@ -35,6 +35,18 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every event type ZooKeeper defines: a value read from the wire must be one of these.
+    pub const ALL: [EventType; 8] = [
+        EventType::None,
+        EventType::NodeCreated,
+        EventType::NodeDeleted,
+        EventType::NodeDataChanged,
+        EventType::NodeChildrenChanged,
+        EventType::DataWatchRemoved,
+        EventType::ChildWatchRemoved,
+        EventType::PersistentWatchRemoved,
+    ];
+
     /// The integer in a WatcherEvent on the wire.
     pub fn code(self) -> i32 {
         match self {
@@ -48,23 +60,6 @@ impl EventType {
             EventType::PersistentWatchRemoved => 7,
         }
     }
-
-    /// The event type a wire value names, if ZooKeeper defines one (the inverse of
-    /// [`EventType::code`], for a client reading a WatcherEvent).
-    pub fn from_code(code: i32) -> Option<EventType> {
-        [
-            EventType::None,
-            EventType::NodeCreated,
-            EventType::NodeDeleted,
-            EventType::NodeDataChanged,
-            EventType::NodeChildrenChanged,
-            EventType::DataWatchRemoved,
-            EventType::ChildWatchRemoved,
-            EventType::PersistentWatchRemoved,
-        ]
-        .into_iter()
-        .find(|event| event.code() == code)
-    }
 }
 
 impl fmt::Display for EventType {
@@ -77,7 +72,11 @@ impl fmt::Display for EventType {
 /// `Watcher.Event.KeeperState`). Node events from the server always carry `SyncConnected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum KeeperState {
+    /// Deprecated upstream and never sent by a 3.x server; a client still reads it.
+    Unknown,
     Disconnected,
+    /// Deprecated upstream and never sent by a 3.x server; a client still reads it.
+    NoSyncConnected,
     SyncConnected,
     AuthFailed,
     ConnectedReadOnly,
@@ -88,10 +87,25 @@ pub enum KeeperState {
 }
 
 impl KeeperState {
+    /// Every state ZooKeeper defines (`KeeperState.fromInt` reads exactly these).
+    pub const ALL: [KeeperState; 9] = [
+        KeeperState::Unknown,
+        KeeperState::Disconnected,
+        KeeperState::NoSyncConnected,
+        KeeperState::SyncConnected,
+        KeeperState::AuthFailed,
+        KeeperState::ConnectedReadOnly,
+        KeeperState::SaslAuthenticated,
+        KeeperState::Expired,
+        KeeperState::Closed,
+    ];
+
     /// The value on the wire (`WatcherEvent.state`).
     pub fn code(self) -> i32 {
         match self {
+            KeeperState::Unknown => -1,
             KeeperState::Disconnected => 0,
+            KeeperState::NoSyncConnected => 1,
             KeeperState::SyncConnected => 3,
             KeeperState::AuthFailed => 4,
             KeeperState::ConnectedReadOnly => 5,
@@ -192,13 +206,15 @@ mod tests {
     }
 
     #[test]
-    fn a_wire_value_reads_back_as_its_event_type_and_an_unknown_one_as_none() {
-        for code in -1..=7 {
-            let event = EventType::from_code(code);
-            assert_eq!(event.map(EventType::code), (code != 0).then_some(code));
-        }
-        assert_eq!(EventType::from_code(8), None);
-        assert_eq!(EventType::from_code(-2), None);
+    fn every_event_type_and_keeper_state_has_a_wire_value_of_its_own() {
+        // Chapter 3's codec reads a value back by its code, so no two may share one; the
+        // event types are upstream's -1 and 1..=7.
+        let events: Vec<i32> = EventType::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(events, [-1, 1, 2, 3, 4, 5, 6, 7]);
+        let mut states: Vec<i32> = KeeperState::ALL.iter().map(|s| s.code()).collect();
+        states.sort_unstable();
+        states.dedup();
+        assert_eq!(states.len(), KeeperState::ALL.len());
     }
 
     #[test]

@@ -189,7 +189,7 @@ async fn a_watch_notification_arrives_on_the_event_channel() {
     tokio::spawn(async move {
         let mut peer = accept(&listener).await;
         peer.handshake(30_000).await;
-        let ev = WatcherEvent::node_event(EventType::NodeDataChanged, "/app");
+        let ev = WatchedEvent::node(EventType::NodeDataChanged, "/app");
         peer.send(&encode_notification(&ev)).await;
         peer
     });
@@ -202,6 +202,36 @@ async fn a_watch_notification_arrives_on_the_event_channel() {
         ev.to_string(),
         "WatchedEvent state:SyncConnected type:NodeDataChanged path:/app"
     );
+}
+
+/// A notification with an event type ZooKeeper does not define ends the
+/// connection, as in the Java client (`EventType.fromInt` throws inside
+/// `ClientCnxn.readResponse`, and the send thread closes the socket): the
+/// waiting caller gets ConnectionLoss and the event channel Disconnected.
+#[tokio::test]
+async fn a_notification_with_an_undefined_event_type_drops_the_connection() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let _ = peer.request().await;
+        let mut bad = encode_notification(&WatchedEvent::node(EventType::NodeCreated, "/a"));
+        // The event type is the int right after the 16-byte reply header.
+        bad[16..20].copy_from_slice(&99i32.to_be_bytes());
+        peer.send(&bad).await;
+        peer
+    });
+    let (client, mut events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let err = timeout(BOUND, client.get_data("/a", false))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ClientError::ConnectionLoss(_)), "{err}");
+    let _connected = events.recv().await.unwrap();
+    let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+    assert_eq!(ev, WatchedEvent::state(KeeperState::Disconnected));
 }
 
 /// An idle client pings after a third of the negotiated timeout
@@ -254,7 +284,7 @@ async fn a_hang_up_fails_waiting_callers_with_connection_loss() {
     assert!(matches!(err, ClientError::ConnectionLoss(_)), "{err}");
     let _connected = events.recv().await.unwrap();
     let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
-    assert_eq!(ev.state, KeeperState::Disconnected.code());
+    assert_eq!(ev.state, KeeperState::Disconnected);
     // A request made after the loss fails at once; it never waits for a
     // reply that cannot come.
     let late = timeout(BOUND, client.get_data("/b", false)).await.unwrap();

@@ -96,11 +96,13 @@ fn your_reading_of_the_server_frame_matches_the_codec() {
     assert_eq!(header.xid, NOTIFICATION.xid, "xid");
     assert_eq!(header.zxid, Zxid(NOTIFICATION.zxid), "zxid");
     assert_eq!(header.err, NOTIFICATION.err, "err");
-    let kind = EventType::from_code(event.r#type).unwrap();
-    assert_eq!(kind.to_string(), NOTIFICATION.event_type, "event type");
-    let state = KeeperState::from_code(event.state).unwrap();
-    assert_eq!(state.to_string(), NOTIFICATION.state, "state");
-    assert_eq!(event.path, NOTIFICATION.path, "path");
+    assert_eq!(
+        event.event_type.to_string(),
+        NOTIFICATION.event_type,
+        "event type"
+    );
+    assert_eq!(event.state.to_string(), NOTIFICATION.state, "state");
+    assert_eq!(event.path.as_deref(), Some(NOTIFICATION.path), "path");
 }
 
 /// The annotated create frame the book walks through byte by byte is the

@@ -20,16 +20,16 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
 use ch01_znode::txn::Request as Op;
-use ch01_znode::{Acl, CreateMode, EventType as ShellEventType, Stat, TxnResult, ZkError};
+use ch01_znode::{Acl, CreateMode, Stat, TxnResult, ZkError};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
 use super::connection::{Client, ClientConfig, ClientError};
 use crate::proto::{
     CheckVersionRequest, CreateRequest, CreateTtlRequest, DeleteRequest, ExistsRequest,
-    GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest,
-    KeeperState, MultiOp, MultiRequest, OpResult, Request, Response, SetAclRequest, SetDataRequest,
-    SyncRequest, WatchedEvent,
+    GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest, MultiOp,
+    MultiRequest, OpResult, Request, Response, SetAclRequest, SetDataRequest, SyncRequest,
+    WatchedEvent,
 };
 
 /// The shell's backend over a real connection.
@@ -194,15 +194,11 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
     }
 }
 
-/// zkCli's name for a keeper state and chapter 1's event type.
+/// The event in the shape chapter 1's printer takes.
 fn shell_event(e: WatchedEvent) -> ShellEvent {
-    let state =
-        KeeperState::from_code(e.state).map_or_else(|| e.state.to_string(), |s| s.to_string());
-    // A code ZooKeeper does not define (a newer server's) prints as None.
-    let event = ShellEventType::from_code(e.event_type).unwrap_or(ShellEventType::None);
     ShellEvent {
-        state,
-        event,
+        state: e.state.to_string(),
+        event: e.event_type,
         path: e.path,
     }
 }

@@ -2,18 +2,17 @@
 //!
 //! Chapter 2's [`WatchRegistry`] keys watches by session and fires them from a path and an
 //! event type. The pipeline hands it the triggers chapter 1's `apply` reports and gets back
-//! who must hear what, which this adapter turns into ready-to-send notification records
-//! addressed to sessions. Chapter 2 speaks chapter 1's `SessionId` and `ZkError`, so they pass
+//! who must hear what, which this adapter hands on as notifications addressed to sessions (the
+//! event is the notification record itself). Chapter 2 speaks chapter 1's `SessionId` and `ZkError`, so they pass
 //! through as they are.
 
 use ch01_znode::{DataTree, SessionId, WatchTrigger, ZkError};
-use ch02_watches::{AddWatchMode, Delivery, NodeZxids, SetWatches, WatchRegistry, WatcherType};
-
-use super::convert::event_to_wire;
-use crate::proto::WatcherEvent;
+use ch02_watches::{
+    AddWatchMode, Delivery, NodeZxids, SetWatches, WatchRegistry, WatchedEvent, WatcherType,
+};
 
 /// A notification on its way to a session.
-pub type Notification = (SessionId, WatcherEvent);
+pub type Notification = (SessionId, WatchedEvent);
 
 /// The watch tables of a server.
 #[derive(Debug, Default)]
@@ -24,7 +23,7 @@ pub struct Watches {
 fn notifications(deliveries: Vec<Delivery>) -> Vec<Notification> {
     deliveries
         .into_iter()
-        .map(|d| (d.watcher, event_to_wire(&d.event)))
+        .map(|d| (d.watcher, d.event))
         .collect()
 }
 

@@ -290,9 +290,5 @@ jute_record! {
     pub struct WhoAmIResponse { pub client_info: Vec<ClientInfo> }
 }
 
-// ANCHOR: watcher_event
-jute_record! {
-    /// `WatcherEvent`: the body of a notification (reply xid -1).
-    pub struct WatcherEvent { pub r#type: i32, pub state: i32, pub path: String }
-}
-// ANCHOR_END: watcher_event
+// `WatcherEvent`, the body of a notification, is chapter 1's `WatchedEvent`:
+// its wire order is given in `super::watch`.
