@@ -18,7 +18,7 @@
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
+use ch01_znode::shell::{Backend, Line};
 use ch01_znode::txn::Request as Op;
 use ch01_znode::{Acl, CreateMode, Stat, TxnResult, ZkError};
 use tokio::runtime::Runtime;
@@ -194,15 +194,6 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
     }
 }
 
-/// The event in the shape chapter 1's printer takes.
-fn shell_event(e: WatchedEvent) -> ShellEvent {
-    ShellEvent {
-        state: e.state.to_string(),
-        event: e.event_type,
-        path: e.path,
-    }
-}
-
 impl Backend for WireBackend {
     fn connect_string(&self) -> String {
         self.connect_string.clone()
@@ -361,11 +352,11 @@ impl Backend for WireBackend {
         Ok(())
     }
 
-    fn take_events(&mut self) -> Vec<ShellEvent> {
+    fn take_events(&mut self) -> Vec<WatchedEvent> {
         let mut out = Vec::new();
         if let Some(events) = self.events.as_mut() {
             while let Ok(e) = events.try_recv() {
-                out.push(shell_event(e));
+                out.push(e);
             }
         }
         out
