@@ -212,6 +212,63 @@ fn a_notification_with_a_null_path_has_no_path() {
     );
 }
 
+/// A checkWatches, removeWatches or addWatch frame for "/" with this type or
+/// mode code.
+fn watch_request(op: OpCode, code: i32) -> Vec<u8> {
+    frame_of(&[
+        &3i32.to_be_bytes(),
+        &op.code().to_be_bytes(),
+        &1i32.to_be_bytes(),
+        b"/",
+        &code.to_be_bytes(),
+    ])
+}
+
+/// A watcher type or addWatch mode ZooKeeper 3.8 does not define makes a
+/// body the server cannot read, answered MarshallingError under its xid:
+/// 3.8's `FinalRequestProcessor` calls `WatcherType.fromInt` /
+/// `WatcherMode.fromZooDef`, which throw, and answers any exception so.
+/// 3.9's persistent watcher types (4, 5) are undefined to 3.8.
+/// (`real_zookeeper.rs` asks a real 3.8 server the same.)
+#[test]
+fn an_undefined_watcher_type_or_add_watch_mode_is_answered_marshalling_error() {
+    for (op, code) in UNDEFINED_WATCH_CODES {
+        let err = decode_request(&watch_request(op, code)).unwrap_err();
+        assert!(
+            matches!(err.cause, DecodeError::InvalidValue { value, .. } if value == i64::from(code)),
+            "{op} {code}: {err}"
+        );
+        assert_eq!(
+            err.reply_error(),
+            Some(ZkError::MarshallingError),
+            "{op} {code}"
+        );
+    }
+    for (op, code) in [
+        (OpCode::CheckWatches, 1),
+        (OpCode::RemoveWatches, 3),
+        (OpCode::AddWatch, 0),
+        (OpCode::AddWatch, 1),
+    ] {
+        assert!(
+            decode_request(&watch_request(op, code)).is_ok(),
+            "{op} {code}"
+        );
+    }
+}
+
+/// Watcher types 0, 4, 5, 9, -1 and addWatch modes 2, -1: each answered
+/// MarshallingError by a real 3.8 server.
+const UNDEFINED_WATCH_CODES: [(OpCode, i32); 7] = [
+    (OpCode::CheckWatches, 0),
+    (OpCode::CheckWatches, 4),
+    (OpCode::CheckWatches, 5),
+    (OpCode::RemoveWatches, 9),
+    (OpCode::RemoveWatches, -1),
+    (OpCode::AddWatch, 2),
+    (OpCode::AddWatch, -1),
+];
+
 /// A multi without its terminating `done` header is truncated, and an op
 /// type that cannot appear in a multi is rejected (MultiOperationRecord).
 #[test]

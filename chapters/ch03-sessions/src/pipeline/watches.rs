@@ -38,30 +38,33 @@ impl Watches {
         self.registry.watch_children(session, path).map(drop)
     }
 
-    /// `addWatch` with its wire mode (0 persistent, 1 persistent recursive).
-    pub fn add_watch(&mut self, session: SessionId, path: &str, mode: i32) -> Result<(), ZkError> {
-        let mode = match mode {
-            0 => AddWatchMode::Persistent,
-            1 => AddWatchMode::PersistentRecursive,
-            _ => return Err(ZkError::BadArguments),
-        };
+    /// `addWatch`.
+    pub fn add_watch(
+        &mut self,
+        session: SessionId,
+        path: &str,
+        mode: AddWatchMode,
+    ) -> Result<(), ZkError> {
         self.registry.add_watch(session, path, mode)
     }
 
-    /// `checkWatches` with its wire watcher type.
-    pub fn check_watches(&self, session: SessionId, path: &str, kind: i32) -> Result<(), ZkError> {
-        let kind = watcher_type(kind)?;
+    /// `checkWatches`.
+    pub fn check_watches(
+        &self,
+        session: SessionId,
+        path: &str,
+        kind: WatcherType,
+    ) -> Result<(), ZkError> {
         self.registry.check_watches(session, path, kind)
     }
 
-    /// `removeWatches` with its wire watcher type.
+    /// `removeWatches`.
     pub fn remove_watches(
         &mut self,
         session: SessionId,
         path: &str,
-        kind: i32,
+        kind: WatcherType,
     ) -> Result<(), ZkError> {
-        let kind = watcher_type(kind)?;
         self.registry.remove_watches(session, path, kind).map(drop)
     }
 
@@ -94,15 +97,5 @@ impl Watches {
     /// How many watches are registered.
     pub fn size(&self) -> usize {
         self.registry.size()
-    }
-}
-
-/// The wire's watcher type, or BadArguments for a number ZooKeeper does not define.
-fn watcher_type(code: i32) -> Result<WatcherType, ZkError> {
-    match code {
-        1 => Ok(WatcherType::Children),
-        2 => Ok(WatcherType::Data),
-        3 => Ok(WatcherType::Any),
-        _ => Err(ZkError::BadArguments),
     }
 }

@@ -7,48 +7,25 @@
 //! [`EventType`] and [`KeeperState`] are integers only inside this codec: a
 //! code ZooKeeper does not define is a decode error, as it is for the Java
 //! client (`WatchedEvent(WatcherEvent)` calls `fromInt`, which throws, and
-//! `ClientCnxn` drops the connection). [`WatcherType`] names the watches of
-//! checkWatches/removeWatches, [`AddWatchMode`] the mode of addWatch.
-
-use std::fmt;
+//! `ClientCnxn` drops the connection). Chapter 2's [`WatcherType`] (the
+//! watches checkWatches/removeWatches name) and [`AddWatchMode`] (addWatch's
+//! mode) travel the same way: a request with an undefined one is a body the
+//! server cannot read, answered MarshallingError, which is what ZooKeeper 3.8
+//! answers (its `FinalRequestProcessor` calls `WatcherType.fromInt` /
+//! `WatcherMode.fromZooDef`, and any exception there is MarshallingError).
 
 pub use ch01_znode::{EventType, KeeperState, WatchedEvent};
+pub use ch02_watches::{AddWatchMode, WatcherType};
 
 use crate::impl_jute_record;
 use crate::jute::{DecodeError, Reader, Record, Writer};
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant = $code),* }
-
-        impl $name {
-            /// The value for a wire code, if ZooKeeper defines one.
-            pub fn from_code(code: i32) -> Option<$name> {
-                match code { $($code => Some($name::$variant),)* _ => None }
-            }
-            /// The wire code.
-            pub fn code(self) -> i32 { self as i32 }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self { $($name::$variant => f.write_str(stringify!($variant)),)* }
-            }
-        }
-    };
-}
-
-code_enum! {
-    /// `Watcher.WatcherType`, for checkWatches and removeWatches.
-    WatcherType { Children = 1, Data = 2, Any = 3 }
-}
-
-code_enum! {
-    /// `AddWatchMode`, for addWatch (3.6+).
-    AddWatchMode { Persistent = 0, PersistentRecursive = 1 }
-}
+/// The watcher types a 3.8 server reads (`WatcherType.fromInt`). Chapter 2
+/// also knows 3.9's `Persistent` (4) and `PersistentRecursive` (5); to 3.8
+/// they are undefined, and it answers MarshallingError, so this codec reads
+/// them as undefined too.
+pub const WATCHER_TYPES_3_8: [WatcherType; 3] =
+    [WatcherType::Children, WatcherType::Data, WatcherType::Any];
 
 /// Gives an enum with ZooKeeper's integer values (its `code()`) a jute `int`
 /// form. Reading accepts exactly the values in `$known`; any other int is
@@ -82,6 +59,8 @@ macro_rules! code_record {
 
 code_record!(EventType, EventType::ALL);
 code_record!(KeeperState, KeeperState::ALL);
+code_record!(WatcherType, WATCHER_TYPES_3_8);
+code_record!(AddWatchMode, AddWatchMode::ALL);
 
 // ANCHOR: watcher_event
 // `WatcherEvent`: the body of a notification (reply xid -1). The path is a
