@@ -40,7 +40,8 @@
 //! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`); `walk` and `TreeBuilder`, the
 //!   tree as a list of nodes and back, for snapshots.
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
-//! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
+//! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports; `KeeperState` and
+//!   `WatchedEvent`, what a watcher is told.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
 //! * [`trace`] — the chapter's `Event`s, and the replay behind `--trace`.
 //! * [`cli`] — the flags the chapter binaries share (`--trace`'s output, the shell's input).
@@ -82,5 +83,5 @@ pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
 pub use tree::{Applied, DataNode, DataTree, RestoreError, TreeBuilder, TxnResult};
 pub use txn::{Request, Txn, TxnHeader, TxnOp};
-pub use watch::{EventType, WatchTrigger};
+pub use watch::{EventType, KeeperState, WatchTrigger, WatchedEvent};
 pub use zxid::{Epoch, SessionId, Sid, Zxid};

@@ -48,6 +48,10 @@ pub enum AddWatchMode {
 }
 
 impl AddWatchMode {
+    /// Both modes (`ZooDefs.AddWatchModes`).
+    pub const ALL: [AddWatchMode; 2] =
+        [AddWatchMode::Persistent, AddWatchMode::PersistentRecursive];
+
     /// The value on the wire (`AddWatchRequest.mode`).
     pub fn code(self) -> i32 {
         match self {
@@ -66,7 +70,7 @@ impl AddWatchMode {
 
     /// Parses zkCli's `-m` value the way `AddWatchMode.valueOf(s.toUpperCase())` does.
     pub fn parse(s: &str) -> Option<Self> {
-        [AddWatchMode::Persistent, AddWatchMode::PersistentRecursive]
+        AddWatchMode::ALL
             .into_iter()
             .find(|m| m.name() == s.to_uppercase())
     }

@@ -2,7 +2,7 @@
 
 mod support;
 
-use ch01_znode::{SessionId, ZkError, Zxid};
+use ch01_znode::{EventType, SessionId, WatchedEvent, ZkError, Zxid};
 use ch03_sessions::pipeline::standalone::StandalonePipeline;
 use ch03_sessions::pipeline::{ConnId, Input, Limits, Output, ServerMessage};
 use ch03_sessions::proto::{self, ConnectRequest, ReplyHeader, Request, Response};
@@ -93,7 +93,8 @@ fn a_watch_fires_before_the_reply_to_the_write_that_fired_it() {
     assert_eq!(reply(&out, 1).0.err, -101, "no node, but the watch is left");
     let out = send(&mut s, 1, 2, create("/a", 0), T0);
     let frames = frames_to(&out, 1);
-    assert!(matches!(&frames[0], ServerMessage::Event(e) if e.r#type == 1 && e.path == "/a"));
+    let created = WatchedEvent::node(EventType::NodeCreated, "/a");
+    assert!(matches!(&frames[0], ServerMessage::Event(e) if *e == created));
     assert!(matches!(&frames[1], ServerMessage::Reply(h, _) if h.xid == 2));
 }
 
@@ -118,8 +119,9 @@ fn expiry_deletes_ephemerals_and_tells_their_watchers() {
         "the expired session's connection is closed: {out:?}"
     );
     let told = frames_to(&out, 2);
+    let deleted = WatchedEvent::node(EventType::NodeDeleted, "/e");
     assert!(
-        matches!(&told[..], [ServerMessage::Event(e)] if e.r#type == 2 && e.path == "/e"),
+        matches!(&told[..], [ServerMessage::Event(e)] if *e == deleted),
         "{told:?}"
     );
     assert!(s.pipeline().tree().node("/e").is_none());
@@ -212,7 +214,10 @@ fn set_watches_re_arms_a_watch_after_a_reconnect() {
         version: -1,
     });
     let out = send(&mut s, 3, 1, set_data, T0);
-    assert!(matches!(&frames_to(&out, 2)[..], [ServerMessage::Event(e)] if e.r#type == 3));
+    assert!(matches!(
+        &frames_to(&out, 2)[..],
+        [ServerMessage::Event(e)] if e.event_type == EventType::NodeDataChanged
+    ));
 }
 
 #[test]

@@ -184,7 +184,7 @@ fn another_servers_write_fires_this_servers_watches() {
     let write = proposed(&send(&mut leader, 1, 1, create("/w", 0), T0)).remove(0);
     let out = learner.step(T0, Input::Commit(write));
     assert!(
-        matches!(&frames_to(&out, 7)[..], [ch03_sessions::pipeline::ServerMessage::Event(e)] if e.path == "/w"),
+        matches!(&frames_to(&out, 7)[..], [ch03_sessions::pipeline::ServerMessage::Event(e)] if e.path.as_deref() == Some("/w")),
         "{out:?}"
     );
 }

@@ -94,6 +94,10 @@ impl Server {
         s.start_after_ms = self.start_after_ms;
         s
     }
+    /// The election and its stand-in heartbeat.
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
     /// The election state machine inside.
     pub fn peer(&self) -> &Peer {
         self.member.peer()

@@ -26,8 +26,8 @@ fn first_start(gap_ms: Millis, tweak: impl Fn(&mut Config)) -> Setup {
     setup.servers = (0..)
         .zip(&setup.servers)
         .map(|(i, s)| {
-            let mut config = s.peer().config().clone();
-            tweak(&mut config);
+            let mut config = s.member().config().clone();
+            tweak(&mut config.election);
             Server::new(s.peer().sid(), config, s.peer().durable()).starting_at(i * gap_ms)
         })
         .collect();

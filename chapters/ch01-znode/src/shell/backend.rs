@@ -22,19 +22,9 @@ use crate::server::Standalone;
 use crate::stat::Stat;
 use crate::tree::{DataTree, TxnResult};
 use crate::txn::{Request, Txn};
-use crate::watch::EventType;
+use crate::watch::WatchedEvent;
 use crate::zxid::{SessionId, Sid};
 use crate::Applied;
-
-/// A notification for zkCli's default watcher to print (`WatchedEvent`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchedEvent {
-    /// `KeeperState` name: `SyncConnected`, `Closed`, …
-    pub state: String,
-    pub event: EventType,
-    /// `None` prints as `null` (connection events have no path).
-    pub path: Option<String>,
-}
 
 // ANCHOR: backend
 /// The client operations zkCli's commands need (the `ZooKeeper` class's methods).

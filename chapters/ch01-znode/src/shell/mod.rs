@@ -23,7 +23,7 @@ pub mod command;
 pub mod printer;
 pub mod repl;
 
-pub use backend::{Backend, LocalBackend, WatchedEvent};
+pub use backend::{Backend, LocalBackend};
 pub use command::{parse, Command, ParseError};
 pub use printer::Line;
 

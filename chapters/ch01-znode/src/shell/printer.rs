@@ -9,7 +9,7 @@ use crate::acl::{perm_string, Acl};
 use crate::error::ZkError;
 use crate::stat::Stat;
 
-use super::backend::WatchedEvent;
+use crate::watch::WatchedEvent;
 
 /// One line of output, and the stream zkCli writes it to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,11 +141,7 @@ pub fn usage(commands: &[(&str, &str)]) -> Vec<Line> {
 /// zkCli's default watcher (`ZooKeeperMain.MyWatcher`): an empty line, `WATCHER::`, an empty
 /// line, then the event.
 pub fn watcher_lines(event: &WatchedEvent) -> Vec<Line> {
-    let path = event.path.as_deref().unwrap_or("null");
-    let text = format!(
-        "WatchedEvent state:{} type:{} path:{path}",
-        event.state, event.event
-    );
+    let text = event.to_string();
     [String::new(), "WATCHER::".to_string(), String::new(), text]
         .into_iter()
         .map(Line::Out)

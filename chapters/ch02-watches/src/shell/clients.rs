@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 
 use ch01_znode::shell::backend::Clock;
-use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
+use ch01_znode::shell::{Backend, Line};
 use ch01_znode::{Acl, Request, Stat, TxnOp, TxnResult};
 
 use crate::event::{KeeperState, WatchedEvent};
@@ -328,8 +328,8 @@ impl Backend for Clients {
     }
 
     /// The current client's events, for chapter 1's shell to print as zkCli's watcher does.
-    fn take_events(&mut self) -> Vec<ShellEvent> {
-        self.take_current().iter().map(to_shell).collect()
+    fn take_events(&mut self) -> Vec<WatchedEvent> {
+        self.take_current()
     }
 
     fn extra_commands(&self) -> Vec<(&'static str, &'static str)> {
@@ -338,14 +338,5 @@ impl Backend for Clients {
 
     fn run_extra(&mut self, args: &[String]) -> Option<Vec<Line>> {
         super::commands::run(self, args)
-    }
-}
-
-/// Our event in the shape chapter 1's printer takes.
-pub fn to_shell(event: &WatchedEvent) -> ShellEvent {
-    ShellEvent {
-        state: event.state.to_string(),
-        event: event.event_type,
-        path: event.path.clone(),
     }
 }

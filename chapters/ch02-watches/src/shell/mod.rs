@@ -18,17 +18,13 @@ pub mod commands;
 
 use std::io::{self, BufRead, Write};
 
+use ch01_znode::shell::printer::watcher_lines;
 use ch01_znode::shell::repl::{emit, run_with, transcript_with};
-use ch01_znode::shell::{printer, Line, Shell};
+use ch01_znode::shell::{Line, Shell};
 
 pub use clients::Clients;
 
 use crate::trace::Event;
-
-/// The lines zkCli's default watcher prints for one event (chapter 1's printer).
-fn watcher_lines(event: &crate::event::WatchedEvent) -> Vec<Line> {
-    printer::watcher_lines(&clients::to_shell(event))
-}
 
 // ANCHOR: execute
 /// Runs one line as the current client. Returns its output (the current client's events

@@ -194,7 +194,7 @@ impl Client {
         });
         let (commands, command_rx) = mpsc::channel(config.max_outstanding.max(1));
         let (events, event_rx) = mpsc::channel(config.event_capacity.max(1));
-        let _ = events.try_send(WatchedEvent::state_change(KeeperState::SyncConnected));
+        let _ = events.try_send(WatchedEvent::state(KeeperState::SyncConnected));
         let (read_half, write_half) = stream.into_split();
         let ms = u64::try_from(timeout_ms).unwrap_or(1).max(3);
         tokio::spawn(write_loop(
@@ -338,7 +338,7 @@ impl Client {
         self.request(Request::CloseSession).await?;
         let _ = self
             .events
-            .send(WatchedEvent::state_change(KeeperState::Closed))
+            .send(WatchedEvent::state(KeeperState::Closed))
             .await;
         Ok(())
     }
@@ -454,7 +454,7 @@ async fn read_loop(
                 Ok(Incoming::Event(event)) => {
                     // Waits when the channel is full (back-pressure); a
                     // dropped receiver just means nobody listens.
-                    let _ = events.send(event.into()).await;
+                    let _ = events.send(event).await;
                 }
                 Ok(Incoming::Pong) => {}
                 Ok(Incoming::Auth { waiter, err }) => {
@@ -488,6 +488,6 @@ async fn read_loop(
         w.fail(ClientError::ConnectionLoss(why.clone()));
     }
     if !shared.closing.load(Ordering::SeqCst) {
-        let _ = events.try_send(WatchedEvent::state_change(KeeperState::Disconnected));
+        let _ = events.try_send(WatchedEvent::state(KeeperState::Disconnected));
     }
 }

@@ -18,7 +18,7 @@ use crate::jute::{DecodeError, Record};
 use crate::proto::request::AUTH_XID;
 use crate::proto::{
     decode_response, decode_server_frame, encode_request, AuthPacket, ConnectRequest,
-    ConnectResponse, OpCode, Request, Response, ServerFrame, WatcherEvent,
+    ConnectResponse, OpCode, Request, Response, ServerFrame, WatchedEvent,
 };
 
 /// `ClientCnxn`'s xid for pings.
@@ -35,7 +35,7 @@ pub enum Incoming<W> {
         result: Result<Response, i32>,
     },
     /// A watch fired.
-    Event(WatcherEvent),
+    Event(WatchedEvent),
     /// A ping came back.
     Pong,
     /// The answer to the oldest auth packet: 0, or -115 AuthFailed.
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn notifications_and_pongs_need_no_pending_request() {
         let mut s = ClientSession::<()>::new();
-        let ev = WatcherEvent::node_event(EventType::NodeDeleted, "/a");
+        let ev = WatchedEvent::node(EventType::NodeDeleted, "/a");
         assert_eq!(
             s.receive(&encode_notification(&ev)).unwrap(),
             Incoming::Event(ev)

@@ -18,18 +18,18 @@
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
+use ch01_znode::shell::{Backend, Line};
 use ch01_znode::txn::Request as Op;
-use ch01_znode::{Acl, CreateMode, EventType as ShellEventType, Stat, TxnResult, ZkError};
+use ch01_znode::{Acl, CreateMode, Stat, TxnResult, ZkError};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
 use super::connection::{Client, ClientConfig, ClientError};
 use crate::proto::{
     CheckVersionRequest, CreateRequest, CreateTtlRequest, DeleteRequest, ExistsRequest,
-    GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest,
-    KeeperState, MultiOp, MultiRequest, OpResult, Request, Response, SetAclRequest, SetDataRequest,
-    SyncRequest, WatchedEvent,
+    GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest, MultiOp,
+    MultiRequest, OpResult, Request, Response, SetAclRequest, SetDataRequest, SyncRequest,
+    WatchedEvent,
 };
 
 /// The shell's backend over a real connection.
@@ -194,19 +194,6 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
     }
 }
 
-/// zkCli's name for a keeper state and chapter 1's event type.
-fn shell_event(e: WatchedEvent) -> ShellEvent {
-    let state =
-        KeeperState::from_code(e.state).map_or_else(|| e.state.to_string(), |s| s.to_string());
-    // A code ZooKeeper does not define (a newer server's) prints as None.
-    let event = ShellEventType::from_code(e.event_type).unwrap_or(ShellEventType::None);
-    ShellEvent {
-        state,
-        event,
-        path: e.path,
-    }
-}
-
 impl Backend for WireBackend {
     fn connect_string(&self) -> String {
         self.connect_string.clone()
@@ -365,11 +352,11 @@ impl Backend for WireBackend {
         Ok(())
     }
 
-    fn take_events(&mut self) -> Vec<ShellEvent> {
+    fn take_events(&mut self) -> Vec<WatchedEvent> {
         let mut out = Vec::new();
         if let Some(events) = self.events.as_mut() {
             while let Ok(e) = events.try_recv() {
-                out.push(shell_event(e));
+                out.push(e);
             }
         }
         out

@@ -42,12 +42,10 @@
 //! - [`database`]: the replicated state, tree plus sessions (`ZKDatabase`).
 //! - [`finish`]: txn result → reply, and every read (`FinalRequestProcessor`).
 //! - [`watches`]: chapter 2's watch registry in the pipeline's types.
-//! - [`convert`]: the one record that still needs converting (a fired watch → `WatcherEvent`).
 //! - [`standalone`]: the standalone server's sync stage: commit every proposal at once.
 //! - this file: [`Pipeline`], its [`Input`]/[`Output`], its [`Role`], connections, sessions
 //!   and the per-session FIFO of waiting requests.
 
-pub mod convert;
 pub mod database;
 pub mod finish;
 pub mod outstanding;
@@ -65,7 +63,7 @@ use ch01_znode::{
 pub use database::Database;
 
 use crate::acl;
-use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatcherEvent};
+use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatchedEvent};
 use crate::session::{session_password, SessionTracker};
 use finish::{write_reply, ReadContext, Shape};
 use outstanding::Outstanding;
@@ -210,7 +208,7 @@ pub enum ServerMessage {
     /// An answer to a request: the header, and a body when `err == 0`.
     Reply(ReplyHeader, Option<Response>),
     /// A watch fired.
-    Event(WatcherEvent),
+    Event(WatchedEvent),
 }
 
 impl ServerMessage {

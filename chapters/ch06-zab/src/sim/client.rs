@@ -10,9 +10,9 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use ch01_znode::{SessionId, Sid, ZkError, Zxid};
+use ch01_znode::{EventType, SessionId, Sid, WatchedEvent, ZkError, Zxid};
 use ch03_sessions::pipeline::ServerMessage;
-use ch03_sessions::proto::{self, ConnectRequest, Request, Response, WatcherEvent};
+use ch03_sessions::proto::{self, ConnectRequest, Request, Response};
 use ch04_paxos::sim::{Input, Millis, NodeId, Output};
 use serde::Serialize;
 
@@ -128,7 +128,7 @@ pub enum HistoryEvent {
         at: Millis,
         session: SessionId,
         path: String,
-        event: i32,
+        event: EventType,
     },
 }
 // ANCHOR_END: history
@@ -430,13 +430,13 @@ impl ClientNode {
         self.schedule_next()
     }
 
-    fn event(&mut self, e: WatcherEvent) -> Vec<SimOutput> {
+    fn event(&mut self, e: WatchedEvent) -> Vec<SimOutput> {
         if let Some(session) = self.session() {
             self.history.push(HistoryEvent::Watch {
                 at: self.now,
                 session,
-                path: e.path.clone(),
-                event: e.r#type,
+                path: e.path.clone().unwrap_or_default(),
+                event: e.event_type,
             });
         }
         Vec::new()
