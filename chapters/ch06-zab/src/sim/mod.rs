@@ -2,7 +2,7 @@
 //!
 //! The idea to take away: to see a write travel the course's two pictures — client to
 //! follower, follower to leader, leader to everyone and back — every party must be a node of
-//! the same simulation: the servers ([`ServerNode`]: a [`QuorumPeer`] with a simulated disk)
+//! the same simulation: the servers ([`ServerNode`]: a [`QuorumPeer`](crate::peer::QuorumPeer) with a simulated disk)
 //! and the clients ([`ClientNode`]: scripted ZooKeeper clients, named `c1`, `c2`, …). One
 //! seed then fixes the whole run, the latency of every message, the speed of every disk, and
 //! every fault.
