@@ -13,6 +13,9 @@
 //!   the data of a PROPOSAL, and later the body of a txn log record.
 //! * [`snapshot_stream`] — the whole database (sessions, ACLs, nodes) as it follows a SNAP
 //!   packet, and as a snapshot file holds it.
+//! * [`scenarios`] — the chapter's stories (`cargo run -p ch06-zab -- --trace --scenario
+//!   NAME`): a write to the leader, a write to a follower, leader crashes, followers lagging,
+//!   far behind or ahead, `sync`, a partitioned leader, an observer.
 
 #[cfg(test)]
 mod arb;
@@ -22,6 +25,7 @@ pub mod learner;
 pub mod message;
 pub mod packet;
 pub mod peer;
+pub mod scenarios;
 pub mod sim;
 pub mod snapshot_stream;
 pub mod trace;
