@@ -6,7 +6,7 @@ use ch06_zab::scenarios::{run, setup, Run, ScenarioName};
 use ch06_zab::sim::{SimNote, Wire};
 use ch06_zab::trace::{Note, ZabNote};
 
-/// How many FOLLOWERINFOs `node` sent after its `n`-th start.
+/// How many FOLLOWERINFOs `node` sent after it last started.
 fn hellos_after_start(run: &Run, node: NodeId) -> usize {
     let trace = run.sim.trace();
     let started = trace
@@ -47,6 +47,21 @@ fn a_latecomer_with_a_longer_log_is_truncated_not_turned_away() {
             hellos_after_start(&run, 3),
             1,
             "seed {seed}: n3 connects once"
+        );
+    }
+}
+
+/// A restarted learner's connection is a new one (a new socket), even if the leader still
+/// holds the one its previous life opened: its FOLLOWERINFO is answered, not dropped as a
+/// packet of the old connection. (Learner.connectToLeader; zab.md §2)
+#[test]
+fn a_restarted_follower_is_answered_on_its_first_connection() {
+    for seed in 1..=10 {
+        let run = run(&setup(ScenarioName::FollowerLagging), seed).unwrap();
+        assert_eq!(
+            hellos_after_start(&run, 1),
+            1,
+            "seed {seed}: n1 connects once"
         );
     }
 }
