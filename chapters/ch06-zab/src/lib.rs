@@ -16,6 +16,7 @@
 //! * [`scenarios`] — the chapter's stories (`cargo run -p ch06-zab -- --trace --scenario
 //!   NAME`): a write to the leader, a write to a follower, leader crashes, followers lagging,
 //!   far behind or ahead, `sync`, a partitioned leader, an observer.
+//! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
 
 #[cfg(test)]
 mod arb;
@@ -25,6 +26,7 @@ pub mod learner;
 pub mod message;
 pub mod packet;
 pub mod peer;
+pub mod render;
 pub mod scenarios;
 pub mod sim;
 pub mod snapshot_stream;
