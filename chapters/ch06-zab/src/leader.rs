@@ -260,9 +260,12 @@ impl Leader {
     // ANCHOR_END: propose_epoch
 
     // ANCHOR: ack_epoch
-    /// `waitForEpochAck`: a learner whose history is ahead of ours must not follow us (it
-    /// could hold commits we lack): only its connection is closed. A learner that had already
-    /// accepted this epoch (-1) or is an observer is synced but not counted.
+    /// `waitForEpochAck`: while the epoch is being agreed, a learner whose history is ahead of
+    /// ours must not follow us (it could hold commits we lack): only its connection is closed.
+    /// Once a quorum has acknowledged the epoch, nothing is checked: a latecomer's longer
+    /// history cannot hold a commit the quorum lacks, and the sync cuts it back (TRUNC). A
+    /// learner that had already accepted this epoch (-1) or is an observer is synced but not
+    /// counted.
     fn ack_epoch(
         &mut self,
         ctx: &mut Ctx,
@@ -272,7 +275,7 @@ impl Leader {
     ) {
         let learner = link.learner;
         if let Some(current) = current_epoch {
-            if (current, last_zxid) > self.summary {
+            if self.phase == Phase::EpochAcks && (current, last_zxid) > self.summary {
                 ctx.note(ZabNote::LearnerAhead {
                     learner,
                     current,

@@ -47,6 +47,10 @@
 //! * [`history`] — the recent txns a leader DIFFs from (`committedLog`).
 //! * [`trace`] — the chapter's story lines ([`trace::ZabNote`]).
 //! * [`sim`] — servers with disks and scripted clients in chapter 4's simulator.
+//! * [`scenarios`] — the chapter's stories (`cargo run -p ch06-zab -- --trace --scenario
+//!   NAME`): a write to the leader, a write to a follower, leader crashes, followers lagging,
+//!   far behind or ahead, `sync`, a partitioned leader, an observer.
+//! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
 //! * [`packet`], [`txn_codec`], [`snapshot_stream`] — the bytes: QuorumPacket, txn records and
 //!   the SNAP stream, exactly as ZooKeeper 3.8 writes them (checked against its own classes).
 //!
@@ -70,6 +74,8 @@ pub mod learner;
 pub mod message;
 pub mod packet;
 pub mod peer;
+pub mod render;
+pub mod scenarios;
 pub mod sim;
 pub mod snapshot_stream;
 pub mod trace;

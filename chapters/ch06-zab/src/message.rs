@@ -27,7 +27,8 @@ use serde::Serialize;
 pub struct Link {
     /// The learner that opened the connection.
     pub learner: Sid,
-    /// How many connections it had opened before this one.
+    /// Its number among the learner's connections, counted up from the learner's start time
+    /// (ms), so that a restarted learner never reuses the number of one its previous life opened.
     pub n: u32,
 }
 // ANCHOR_END: link

@@ -254,7 +254,8 @@ pub struct QuorumPeer {
     epochs: Epochs,
     pipeline: Pipeline,
     history: History,
-    /// How many connections to a leader this server has opened.
+    /// The number of the last connection to a leader this server opened (counted from its
+    /// start time, so a restarted server never reuses one).
     links_opened: u32,
 }
 // ANCHOR_END: peer
@@ -367,6 +368,9 @@ impl QuorumPeer {
             (_, Input::Start) => {
                 // Session ids carry the start time, so a restarted server hands out new ones.
                 ctx.pipeline.seed_session_ids(ctx.me, now_ms);
+                // So do connection numbers: the leader may still hold a connection that our
+                // previous life opened, and a new one must not pass for it.
+                self.links_opened = now_ms as u32;
                 election = self.election.step(ElectionInput::Start);
                 Ok(())
             }

@@ -14,7 +14,9 @@
 //! - **connections**: TCP's in-order-or-closed delivery on top of a network that may lose,
 //!   duplicate and reorder ([`stream`]);
 //! - a **power switch**: a server may start later than the run, as the course starts its
-//!   servers one by one.
+//!   servers one by one;
+//! - a **lag**: a server may read what its leader sends some time after it arrives, as a busy
+//!   or far-away follower does, so a client can read stale data from it.
 //!
 //! # Layout
 //! - [`stream`]: sequence numbers that turn network faults into closed connections.
@@ -142,6 +144,8 @@ pub enum SimTimer {
     Peer(PeerTimer),
     /// The disk finishes its flush.
     Fsync,
+    /// A lagging server gets round to the oldest packet its leader sent.
+    Unread,
     /// The operator starts the server.
     PowerOn,
     /// A client's next scripted step.
@@ -155,6 +159,7 @@ impl fmt::Display for SimTimer {
         match self {
             SimTimer::Peer(t) => write!(f, "{t:?}"),
             SimTimer::Fsync => f.write_str("fsync"),
+            SimTimer::Unread => f.write_str("unread"),
             SimTimer::PowerOn => f.write_str("power-on"),
             SimTimer::ClientStep => f.write_str("next step"),
             SimTimer::ClientPing => f.write_str("ping"),
@@ -173,6 +178,8 @@ pub enum SimNote {
     Logged { zxids: Vec<ch01_znode::Zxid> },
     /// A committed txn applied to this server's tree.
     Applied { zxid: ch01_znode::Zxid, txn: String },
+    /// A lagging server reads a packet its leader sent, `late_ms` after it arrived.
+    ReadLate { packet: String, late_ms: Millis },
     /// What a client saw.
     Client { text: String },
 }
@@ -187,6 +194,12 @@ impl fmt::Display for SimNote {
                 write!(f, "fsync: {} on disk", z.join(" "))
             }
             SimNote::Applied { txn, .. } => write!(f, "applies {txn}"),
+            SimNote::ReadLate { packet, late_ms } => {
+                write!(
+                    f,
+                    "lagging: reads {packet} only now, {late_ms} ms after it came"
+                )
+            }
             SimNote::Client { text } => f.write_str(text),
         }
     }

@@ -6,7 +6,7 @@
 //! disk is a list that a flush timer fills: what was appended but not flushed when the server
 //! crashes is gone, what was flushed is what the restarted server finds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use ch01_znode::{Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{self, ConnId, Database};
@@ -14,7 +14,7 @@ use ch04_paxos::sim::{Input, Millis, NodeId, Output};
 
 use super::stream::{Arrival, Streams};
 use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
-use crate::message::Link;
+use crate::message::{Link, Message};
 use crate::peer::{
     Config, Epochs, Input as PeerInput, Output as PeerOutput, QuorumPeer, Recovered,
 };
@@ -73,6 +73,10 @@ pub struct ServerNode {
     flushing: bool,
     /// Switch on this long after the run starts (`None`: at once).
     start_after_ms: Option<Millis>,
+    /// How long the leader's packets wait before this server reads them (0: not at all).
+    lag_ms: Millis,
+    /// The leader's packets not read yet, oldest first: when each arrived, from whom, what.
+    unread: VecDeque<(Millis, NodeId, Wire)>,
     running: bool,
     now: Millis,
     links: Streams<Link>,
@@ -99,6 +103,8 @@ impl ServerNode {
             writing: Vec::new(),
             flushing: false,
             start_after_ms: None,
+            lag_ms: 0,
+            unread: VecDeque::new(),
             running: false,
             now: 0,
             links: Streams::default(),
@@ -117,6 +123,13 @@ impl ServerNode {
     /// The same server, whose disk flushes in `disk_ms`.
     pub fn with_disk_ms(mut self, disk_ms: Millis) -> ServerNode {
         self.disk_ms = disk_ms;
+        self
+    }
+
+    /// The same server, reading each of its leader's packets `lag_ms` after it arrives (a busy
+    /// or far-away follower): its clients read what it has applied, which lags behind.
+    pub fn with_lag_ms(mut self, lag_ms: Millis) -> ServerNode {
+        self.lag_ms = lag_ms;
         self
     }
 
@@ -149,6 +162,7 @@ impl ServerNode {
     pub fn recover(&self) -> ServerNode {
         let cfg = self.peer.config().clone();
         ServerNode::from_disk(self.peer.sid(), cfg, self.disk.clone(), self.disk_ms)
+            .with_lag_ms(self.lag_ms)
     }
 
     /// The word on its lifeline.
@@ -184,6 +198,7 @@ impl ServerNode {
             Input::Receive { from, msg } => self.receive(from, msg),
             Input::Timeout(SimTimer::Peer(t)) => self.feed(PeerInput::Timeout(t)),
             Input::Timeout(SimTimer::Fsync) => self.flush(),
+            Input::Timeout(SimTimer::Unread) => self.read_late(),
             Input::Timeout(_) => Vec::new(),
         }
     }
@@ -192,6 +207,70 @@ impl ServerNode {
     fn receive(&mut self, from: NodeId, msg: Wire) -> Vec<SimOutput> {
         match msg {
             Wire::Election(n) => self.feed(PeerInput::Election { from: Sid(from), n }),
+            // A lagging server leaves its Zab packets in the socket for a while, in order.
+            Wire::Zab { .. } | Wire::ZabClosed { .. } if self.lag_ms > 0 => {
+                self.unread.push_back((self.now, from, msg));
+                match self.unread.len() {
+                    1 => vec![Output::SetTimer {
+                        timer: SimTimer::Unread,
+                        after_ms: self.lag_ms,
+                    }],
+                    _ => Vec::new(),
+                }
+            }
+            msg @ (Wire::Zab { .. } | Wire::ZabClosed { .. }) => self.zab_packet(from, msg),
+            Wire::ToServer { conn, seq, frame } => {
+                let id = conn_id(from, conn);
+                match self.clients.receive(id, seq) {
+                    Arrival::InOrder => self.client_frame(id, frame),
+                    Arrival::Duplicate => Vec::new(),
+                    Arrival::Gap => {
+                        let mut out = self.close_client(id);
+                        out.extend(self.feed(PeerInput::Client(pipeline::Input::Disconnected {
+                            conn: id,
+                        })));
+                        out
+                    }
+                }
+            }
+            Wire::ToClient { .. } => Vec::new(),
+        }
+    }
+
+    /// The lag is over for the oldest unread packets: read them, in order.
+    fn read_late(&mut self) -> Vec<SimOutput> {
+        let mut out = Vec::new();
+        while let Some(&(arrived, _, _)) = self.unread.front() {
+            let due = arrived + self.lag_ms;
+            if due > self.now {
+                out.push(Output::SetTimer {
+                    timer: SimTimer::Unread,
+                    after_ms: due - self.now,
+                });
+                break;
+            }
+            let (_, from, msg) = self.unread.pop_front().expect("just seen");
+            // Pings are read late too, but only the protocol's packets make the story.
+            if !matches!(
+                msg,
+                Wire::Zab {
+                    msg: Message::Ping(_),
+                    ..
+                }
+            ) {
+                out.push(Output::Note(SimNote::ReadLate {
+                    packet: msg.to_string(),
+                    late_ms: self.now - arrived,
+                }));
+            }
+            out.extend(self.zab_packet(from, msg));
+        }
+        out
+    }
+
+    /// A Zab packet (or the end of a Zab connection), read.
+    fn zab_packet(&mut self, from: NodeId, msg: Wire) -> Vec<SimOutput> {
+        match msg {
             Wire::Zab { link, seq, msg } => {
                 self.link_peer.insert(link, Sid(from));
                 match self.links.receive(link, seq) {
@@ -208,21 +287,7 @@ impl ServerNode {
                 self.links.close(link);
                 self.feed(PeerInput::Disconnected { link })
             }
-            Wire::ToServer { conn, seq, frame } => {
-                let id = conn_id(from, conn);
-                match self.clients.receive(id, seq) {
-                    Arrival::InOrder => self.client_frame(id, frame),
-                    Arrival::Duplicate => Vec::new(),
-                    Arrival::Gap => {
-                        let mut out = self.close_client(id);
-                        out.extend(self.feed(PeerInput::Client(pipeline::Input::Disconnected {
-                            conn: id,
-                        })));
-                        out
-                    }
-                }
-            }
-            Wire::ToClient { .. } => Vec::new(),
+            Wire::Election(_) | Wire::ToServer { .. } | Wire::ToClient { .. } => Vec::new(),
         }
     }
 
