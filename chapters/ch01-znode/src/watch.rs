@@ -68,6 +68,79 @@ impl fmt::Display for EventType {
     }
 }
 
+/// The `mode` argument of `addWatch` (3.6+, upstream `AddWatchMode`; the number is its wire
+/// value). zkCli's `addWatch` defaults to `PERSISTENT_RECURSIVE`. Chapter 2 gives the modes
+/// their meaning; they are named here so chapter 1's shell can speak of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AddWatchMode {
+    Persistent,
+    PersistentRecursive,
+}
+
+impl AddWatchMode {
+    /// The value on the wire (`AddWatchRequest.mode`).
+    pub fn code(self) -> i32 {
+        match self {
+            AddWatchMode::Persistent => 0,
+            AddWatchMode::PersistentRecursive => 1,
+        }
+    }
+
+    /// The name zkCli accepts after `-m` (case-insensitive) and prints in its usage.
+    pub fn name(self) -> &'static str {
+        match self {
+            AddWatchMode::Persistent => "PERSISTENT",
+            AddWatchMode::PersistentRecursive => "PERSISTENT_RECURSIVE",
+        }
+    }
+
+    /// Parses zkCli's `-m` value the way `AddWatchMode.valueOf(s.toUpperCase())` does.
+    pub fn parse(s: &str) -> Option<Self> {
+        [AddWatchMode::Persistent, AddWatchMode::PersistentRecursive]
+            .into_iter()
+            .find(|m| m.name() == s.to_uppercase())
+    }
+}
+
+impl fmt::Display for AddWatchMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which watches `removeWatches` / `checkWatches` address (upstream `Watcher.WatcherType`;
+/// the number is its wire value; `Persistent` and `PersistentRecursive` are 3.9's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WatcherType {
+    /// The one-shot child watch left by `getChildren`.
+    Children,
+    /// The one-shot data watch left by `getData` or `exists`.
+    Data,
+    /// Every watch this session holds on the path, persistent ones included.
+    Any,
+    Persistent,
+    PersistentRecursive,
+}
+
+impl WatcherType {
+    /// The value on the wire (`RemoveWatchesRequest.type`).
+    pub fn code(self) -> i32 {
+        match self {
+            WatcherType::Children => 1,
+            WatcherType::Data => 2,
+            WatcherType::Any => 3,
+            WatcherType::Persistent => 4,
+            WatcherType::PersistentRecursive => 5,
+        }
+    }
+}
+
+impl fmt::Display for WatcherType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 // ANCHOR: trigger
 /// One watch trigger produced by applying a txn: `event` happened at `path`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,5 +186,29 @@ mod tests {
         }
         assert_eq!(EventType::from_code(8), None);
         assert_eq!(EventType::from_code(-2), None);
+    }
+
+    #[test]
+    fn add_watch_modes_parse_like_zkcli() {
+        // AddWatchCommand: `AddWatchMode.valueOf(value.toUpperCase())`.
+        assert_eq!(
+            AddWatchMode::parse("persistent"),
+            Some(AddWatchMode::Persistent)
+        );
+        assert_eq!(
+            AddWatchMode::parse("PERSISTENT_RECURSIVE"),
+            Some(AddWatchMode::PersistentRecursive)
+        );
+        assert_eq!(AddWatchMode::parse("foo"), None);
+    }
+
+    #[test]
+    fn watch_kinds_carry_zookeepers_wire_values() {
+        // client-protocol.md §10 WatcherType table; ZooDefs.AddWatchModes.
+        assert_eq!(WatcherType::Children.code(), 1);
+        assert_eq!(WatcherType::Data.code(), 2);
+        assert_eq!(WatcherType::Any.code(), 3);
+        assert_eq!(AddWatchMode::Persistent.code(), 0);
+        assert_eq!(AddWatchMode::PersistentRecursive.code(), 1);
     }
 }
