@@ -37,7 +37,8 @@
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
 //! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
-//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`).
+//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`), and the quota counts it keeps.
+//! * [`quota`] — the quota nodes' paths and their text (`Quotas`, `StatsTrack`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
@@ -51,8 +52,9 @@
 //!   applied before the next is prepped, and the pending view lives only within one multi.
 //! * Upstream's `DataTree` keeps children in a `HashSet` (zkCli sorts them for display); ours
 //!   are sorted sets, so iteration order is deterministic without sorting.
-//! * ACLs are stored and versioned but not enforced; quotas and the container/TTL reaper are
-//!   not implemented (the nodes can be created and behave as persistent nodes).
+//! * ACLs are stored and versioned but not enforced; the container/TTL reaper is not
+//!   implemented (the nodes can be created and behave as persistent nodes). Quotas are
+//!   counted, never enforced, as in 3.8 with its default `zookeeper.enforceQuota=false`.
 
 pub mod acl;
 pub mod cli;
@@ -60,6 +62,7 @@ pub mod error;
 pub mod mode;
 pub mod path;
 pub mod prep;
+pub mod quota;
 pub mod server;
 pub mod shell;
 pub mod trace;
@@ -79,5 +82,5 @@ pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
 pub use tree::{Applied, DataNode, DataTree, TxnResult};
 pub use txn::{Request, Txn, TxnOp};
-pub use watch::{EventType, WatchTrigger};
+pub use watch::{AddWatchMode, EventType, WatchTrigger, WatcherType};
 pub use zxid::{SessionId, Zxid};
