@@ -31,6 +31,8 @@ pub use backend::{Backend, LocalBackend, WatchedEvent};
 pub use command::{parse, Command, ParseError};
 pub use printer::Line;
 
+use std::collections::BTreeMap;
+
 use crate::acl::Acl;
 use crate::error::ZkError;
 use crate::mode::CreateMode;
@@ -71,8 +73,9 @@ pub struct Shell<B: Backend> {
     quit: bool,
     /// `printwatches`: events that arrive while it is off are never printed.
     print_watches: bool,
-    /// The mode `addWatch` uses without `-m`: the last one it was given.
-    add_watch_mode: AddWatchMode,
+    /// The mode `addWatch` uses without `-m`: the last one it was given, per zkCli (a zkCli
+    /// per client, named by its connect string: chapter 2's shell holds several).
+    add_watch_modes: BTreeMap<String, AddWatchMode>,
     /// Whether the last command failed (a `CliException`): zkCli's exit code.
     failed: bool,
 }
@@ -85,7 +88,7 @@ impl<B: Backend> Shell<B> {
             history: Vec::new(),
             quit: false,
             print_watches: true,
-            add_watch_mode: AddWatchMode::PersistentRecursive,
+            add_watch_modes: BTreeMap::new(),
             failed: false,
         }
     }
@@ -229,8 +232,14 @@ impl<B: Backend> Shell<B> {
                 vec![]
             }
             Command::Connect(host) => {
-                let host = host.unwrap_or_else(|| self.backend.connect_string());
+                let old = self.backend.connect_string();
+                let host = host.unwrap_or_else(|| old.clone());
                 self.backend.connect(&host);
+                // Still the same zkCli, with the same addWatch command.
+                if let Some(mode) = self.add_watch_modes.remove(&old) {
+                    self.add_watch_modes
+                        .insert(self.backend.connect_string(), mode);
+                }
                 vec![]
             }
             Command::Help => usage(&self.all_commands()),
@@ -374,7 +383,7 @@ impl<B: Backend> Shell<B> {
                 })])
             }
             Command::AddWatch { path, mode } => {
-                let mode = *self.add_watch_mode_for(mode);
+                let mode = self.add_watch_mode_for(mode);
                 // zkCli 3.8 dies with the path's exception here; we print its message.
                 check_path(&path)?;
                 let b = &mut self.backend;
@@ -435,11 +444,15 @@ impl<B: Backend> Shell<B> {
     // ANCHOR_END: execute
 
     /// `addWatch` keeps the last `-m` it was given and uses it when there is none.
-    fn add_watch_mode_for(&mut self, mode: Option<AddWatchMode>) -> &AddWatchMode {
+    fn add_watch_mode_for(&mut self, mode: Option<AddWatchMode>) -> AddWatchMode {
+        let zkcli = self.backend.connect_string();
         if let Some(mode) = mode {
-            self.add_watch_mode = mode;
+            self.add_watch_modes.insert(zkcli.clone(), mode);
         }
-        &self.add_watch_mode
+        let remembered = self.add_watch_modes.get(&zkcli);
+        remembered
+            .copied()
+            .unwrap_or(AddWatchMode::PersistentRecursive)
     }
 
     /// CreateCommand: `Created <actual path>` on stderr.
