@@ -166,7 +166,6 @@ impl<B: Backend> Shell<B> {
             .map(|(name, _)| *name)
             .collect();
         let parsed = parse(line, &extra);
-        self.failed = false;
         let alive = self.backend.is_alive();
         let (command, warnings) = match parsed {
             Err(ParseError::NotFound(name)) => {
@@ -180,7 +179,10 @@ impl<B: Backend> Shell<B> {
             Ok(Some(Parsed {
                 command: Command::Extra(args),
                 ..
-            })) => return self.backend.run_extra(&args).unwrap_or_default(),
+            })) => {
+                self.failed = false;
+                return self.backend.run_extra(&args).unwrap_or_default();
+            }
             Ok(Some(Parsed { command, .. })) if command.is_main() => {
                 let mut out = self.main_command(command);
                 if !self.quit && !self.backend.is_alive() {
@@ -188,7 +190,10 @@ impl<B: Backend> Shell<B> {
                 }
                 return out;
             }
-            _ if !alive => return vec![Line::Out("Not connected".into())],
+            _ if !alive => {
+                self.failed = false;
+                return vec![Line::Out("Not connected".into())];
+            }
             Err(ParseError::Message(message)) => {
                 self.failed = true;
                 return vec![Line::Err(message)];
@@ -196,19 +201,21 @@ impl<B: Backend> Shell<B> {
             Ok(Some(Parsed { command, warnings })) => (command, warnings),
         };
         let mut out: Vec<Line> = warnings.into_iter().map(Line::Err).collect();
-        match self.execute(command) {
-            Ok(lines) => out.extend(lines),
-            Err(lines) => {
-                self.failed = true;
-                out.extend(lines);
-            }
+        let result = self.execute(command);
+        self.failed = result.is_err();
+        match result {
+            Ok(lines) | Err(lines) => out.extend(lines),
         }
         out
     }
     // ANCHOR_END: process
 
-    /// `ZooKeeperMain`'s own commands.
+    /// `ZooKeeperMain`'s own commands. All but `quit` succeed unless `redo` fails; `quit`
+    /// leaves the exit status as the command before it set it.
     fn main_command(&mut self, command: Command) -> Vec<Line> {
+        if !matches!(command, Command::Quit) {
+            self.failed = false;
+        }
         match command {
             Command::Quit => {
                 // The session ends (its ephemerals with it), then the process.
