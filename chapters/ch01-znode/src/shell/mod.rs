@@ -155,7 +155,6 @@ impl<B: Backend> Shell<B> {
         }
     }
 
-    // ANCHOR: process
     /// `ZooKeeperMain.processCmd`: an unknown name gets the usage block; `ZooKeeperMain`'s own
     /// commands run whatever the session's state; every other command needs a live session.
     fn process(&mut self, line: &str) -> Vec<Line> {
@@ -208,7 +207,6 @@ impl<B: Backend> Shell<B> {
         }
         out
     }
-    // ANCHOR_END: process
 
     /// `ZooKeeperMain`'s own commands. All but `quit` succeed unless `redo` fails; `quit`
     /// leaves the exit status as the command before it set it.

@@ -69,7 +69,6 @@ fn java_split(path: &str) -> Vec<&str> {
     parts
 }
 
-// ANCHOR: set_quota
 /// `SetQuotaCommand.exec`: checks the value, then [`create_quota`].
 pub fn set_quota<B: Backend>(b: &mut B, path: &str, option: char, value: &str) -> Outcome {
     let refuse = |text: &str| Ok(vec![Line::Err(text.to_string())]);
@@ -161,7 +160,6 @@ fn create_quota<B: Backend>(b: &mut B, path: &str, quota: &StatsTrack) -> Outcom
     }
     Ok(warnings)
 }
-// ANCHOR_END: set_quota
 
 /// `SetQuotaCommand.checkQuota`: a limit already exceeded is set anyway, with a warning.
 fn below_existing(limits: &StatsTrack, stats: &StatsTrack) -> Vec<Line> {

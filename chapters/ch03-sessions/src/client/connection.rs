@@ -509,7 +509,6 @@ impl Client {
             .map(drop)
     }
 
-    // ANCHOR: remove_watches
     /// removeWatches (opcode 18), then the client's own copy: the watches of
     /// `kind` on `path` go, and the event channel hears one `...WatchRemoved`
     /// per kind removed. With `local` they go even if the server refused or
@@ -538,7 +537,6 @@ impl Client {
             other => other.map(drop),
         }
     }
-    // ANCHOR_END: remove_watches
 
     /// create (opcode 1): returns the actual path (with any sequence suffix).
     pub async fn create(

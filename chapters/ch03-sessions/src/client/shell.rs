@@ -488,7 +488,6 @@ fn read_lines(input: &mut dyn BufRead, to: &Sender<Input>) {
     let _ = to.send(Input::End);
 }
 
-// ANCHOR: drive
 /// The loop: each line runs as a command (the events that came meanwhile
 /// first); while it waits for a line, events are printed as they arrive,
 /// as zkCli's event thread prints them. With `prompt`, the prompt is shown
@@ -532,7 +531,6 @@ fn drive(
     }
     Ok(())
 }
-// ANCHOR_END: drive
 
 /// How one zkCli session runs.
 struct Session<'a> {

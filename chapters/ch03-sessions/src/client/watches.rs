@@ -83,7 +83,6 @@ impl ClientWatches {
             && self.recursive.is_empty()
     }
 
-    // ANCHOR: settle
     /// Applies a request's registration once its answer (`rc`, 0 for OK) is in
     /// (`WatchRegistration.register`, `ZKWatchManager.removeWatcher`).
     pub fn settle(&mut self, registration: Registration, rc: i32) -> Settled {
@@ -105,7 +104,6 @@ impl ClientWatches {
         };
         unchanged
     }
-    // ANCHOR_END: settle
 
     /// `removeWatcher`: the client must hold a watch of that kind, and (unless `local`) the
     /// server must have agreed; then the watches go and each kind removed is told once.
