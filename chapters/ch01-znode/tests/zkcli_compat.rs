@@ -6,8 +6,7 @@
 //! what cannot match is masked: ctime/mtime (wall-clock dates), the order of `getEphemerals`
 //! (a hash set's order upstream; sorted here), and the watch notifications the old `ls path watch` form
 //! sets off (watches are chapter 2's), and `Insufficient permission` (ACLs are stored here but
-//! enforced from chapter 3 on). `help` is the one deliberate difference: zkCli 3.8
-//! has no help command and answers it as unknown; ours prints the usage.
+//! enforced from chapter 3 on).
 
 use ch01_znode::shell::repl::{piped, run};
 use ch01_znode::trace::fixed_shell;
@@ -21,9 +20,7 @@ fn masked(text: &str) -> Vec<String> {
         i += 1;
         if l.is_empty() && lines.get(i) == Some(&"WATCHER::") {
             i += 3; // "", "WATCHER::", "", "WatchedEvent ..."
-        } else if l.starts_with("Insufficient permission")
-            || l == "Command not found: Command not found help"
-        {
+        } else if l.starts_with("Insufficient permission") {
         } else if l.starts_with("ctime = ") || l.starts_with("mtime = ") {
             out.push(format!("{} = <date>", &l[..5]));
         } else if l.starts_with("[/") {

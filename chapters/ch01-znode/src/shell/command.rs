@@ -122,8 +122,6 @@ pub enum Command {
     /// `printwatches [on|off]`: any value but `on` turns printing off.
     PrintWatches(Option<String>),
     Quit,
-    /// Ours: the usage block. zkCli 3.8 answers `help` as an unknown command.
-    Help,
     /// A command the backend offers (chapter 2's clients), words as typed.
     Extra(Vec<String>),
 }
@@ -138,7 +136,6 @@ impl Command {
                 | Command::History
                 | Command::PrintWatches(_)
                 | Command::Quit
-                | Command::Help
         )
     }
 }
@@ -453,7 +450,6 @@ pub fn parse(line: &str, extra: &[&str]) -> Result<Option<Parsed>, ParseError> {
         other if extra.contains(&other) => Some(Command::Extra(words.clone())),
         "quit" => Some(Command::Quit),
         "history" => Some(Command::History),
-        "help" => Some(Command::Help),
         "redo" => Some(Command::Redo(arg(1))),
         "printwatches" => Some(Command::PrintWatches(arg(1))),
         "connect" => Some(Command::Connect(arg(1))),

@@ -247,7 +247,6 @@ impl<B: Backend> Shell<B> {
                 }
                 vec![]
             }
-            Command::Help => usage(&self.all_commands()),
             // `redo` alone does nothing.
             _ => vec![],
         }
