@@ -495,6 +495,8 @@ impl Stage for TwoRelays {
             // Whichever relay the shell uses, its connection is gone, and
             // for now no server can be reached.
             "cut" => {
+                self.first.refuse();
+                self.second.refuse();
                 self.first.cut();
                 self.second.cut();
             }
