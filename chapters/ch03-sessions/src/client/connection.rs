@@ -604,8 +604,12 @@ impl Client {
     /// closeSession (opcode -11): the server deletes this session's
     /// ephemerals, answers, and closes the connection. Then the state is
     /// `CLOSED` and the event channel gets `Closed` (as the Java client's
-    /// watcher does), even if the server could not be told.
+    /// watcher does), even if the server could not be told. A session that
+    /// is over already (closed, expired, refused) is left as it is.
     pub async fn close(&self) -> Result<(), ClientError> {
+        if !matches!(self.state(), State::Connecting | State::Connected) {
+            return Ok(());
+        }
         self.shared.closing.store(true, Ordering::SeqCst);
         self.shared.closed.notify_one();
         let told = match self.state() {
