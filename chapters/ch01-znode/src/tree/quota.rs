@@ -88,3 +88,79 @@ impl DataTree {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::acl::Acl;
+    use crate::mode::CreateMode;
+    use crate::server::Standalone;
+    use crate::txn::Request;
+    use crate::zxid::SessionId;
+
+    fn create(server: &mut Standalone, path: &str, data: &str) {
+        let request = Request::Create {
+            path: path.into(),
+            data: Some(data.as_bytes().to_vec()),
+            acl: Acl::open_unsafe(),
+            mode: CreateMode::Persistent,
+        };
+        let (_, applied) = server.submit(SessionId::new(1, 1), 0, &request);
+        assert_eq!(applied.result.err(), None, "create {path}");
+    }
+
+    fn stats(server: &Standalone) -> String {
+        let (data, _) = server
+            .tree
+            .get_data("/zookeeper/quota/app/zookeeper_stats")
+            .expect("the stats node");
+        String::from_utf8_lossy(data.unwrap_or_default()).into_owned()
+    }
+
+    /// DataTree.updateQuotaForPath counts the subtree when the stats node is created;
+    /// createNode, deleteNode and setData then add their change (`updateQuotaStat`), without
+    /// touching the stats node's Stat.
+    #[test]
+    fn a_quotas_stats_node_counts_its_subtree_and_follows_every_change() {
+        let mut server = Standalone::default();
+        create(&mut server, "/app", "abc");
+        create(&mut server, "/app/a", "12345");
+        create(&mut server, "/zookeeper/quota/app", "");
+        create(
+            &mut server,
+            "/zookeeper/quota/app/zookeeper_limits",
+            "count=5,bytes=-1",
+        );
+        create(
+            &mut server,
+            "/zookeeper/quota/app/zookeeper_stats",
+            "count=0,bytes=0",
+        );
+        assert_eq!(stats(&server), "count=2,bytes=8");
+        let (_, before) = server
+            .tree
+            .get_data("/zookeeper/quota/app/zookeeper_stats")
+            .unwrap();
+        create(&mut server, "/app/a/b", "xy");
+        let set = Request::SetData {
+            path: "/app/a".into(),
+            data: Some(b"1".to_vec()),
+            version: -1,
+        };
+        server.submit(SessionId::new(1, 1), 0, &set);
+        assert_eq!(stats(&server), "count=3,bytes=6");
+        let delete = Request::Delete {
+            path: "/app/a/b".into(),
+            version: -1,
+        };
+        server.submit(SessionId::new(1, 1), 0, &delete);
+        assert_eq!(stats(&server), "count=2,bytes=4");
+        let (_, after) = server
+            .tree
+            .get_data("/zookeeper/quota/app/zookeeper_stats")
+            .unwrap();
+        assert_eq!((after.mzxid, after.version), (before.mzxid, before.version));
+        // A node outside the quota counts for nothing.
+        create(&mut server, "/other", "zzz");
+        assert_eq!(stats(&server), "count=2,bytes=4");
+    }
+}

@@ -349,6 +349,35 @@ mod tests {
         assert_eq!(s.outstanding(), 0);
     }
 
+    /// A session the server gave is resumed with its id, its password and the
+    /// last zxid seen (ClientCnxn.primeConnection), and takes requests again
+    /// once resumed, with xids going on.
+    #[test]
+    fn a_lost_session_reconnects_with_its_id_password_and_last_zxid() {
+        let mut s = ClientSession::new();
+        let given = ConnectResponse {
+            protocol_version: 0,
+            time_out: 4000,
+            session_id: SessionId(0x42),
+            passwd: vec![7; 16],
+            read_only: Some(false),
+        };
+        s.accept_connect_response(&given.to_bytes()).unwrap();
+        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        s.send(&sync, "a").unwrap();
+        let body = Response::Sync(SyncResponse { path: "/".into() });
+        s.receive(&reply(1, 9, 0, Some(&body))).unwrap();
+        assert_eq!(s.lose(), Vec::<&str>::new());
+        let hello = ConnectRequest::from_bytes(&s.connect_request(4000)).unwrap();
+        assert_eq!(
+            (hello.session_id, hello.passwd, hello.last_zxid_seen),
+            (SessionId(0x42), vec![7; 16], Zxid(9))
+        );
+        s.resume();
+        let frame = s.send(&sync, "b").unwrap();
+        assert_eq!(decode_request(&frame).unwrap().0.xid, 2);
+    }
+
     #[test]
     fn notifications_and_pongs_need_no_pending_request() {
         let mut s = ClientSession::<()>::new();
