@@ -46,8 +46,9 @@ const SEED_SESSION: &str = include_str!("interop/seed-session.zkcli");
 /// `sync`, `getAllChildrenNumber`, `getEphemerals`, `whoami`, and one-shot
 /// data, child and exists watches plus a persistent recursive one. Each
 /// watch is triggered by a command that prints nothing (`set`, `delete`,
-/// `deleteall`): zkCli prints events from its own thread, and a trigger that
-/// printed (`Created ...`) could race with the event in the transcript.
+/// `deleteall`), and the next line waits for its event (`#wait`): zkCli
+/// prints events from its own thread, and a loaded machine once let the
+/// next command's answer overtake one.
 const ERRORS_AND_WATCHES: &str = include_str!("interop/errors-and-watches.zkcli");
 
 /// Node types beyond the seed's (a container; a TTL node, which a server
