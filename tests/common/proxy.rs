@@ -64,6 +64,13 @@ impl Proxy {
         self.address.to_string()
     }
 
+    /// Refuses new connections, leaving the relayed ones be: cutting two
+    /// relays one after the other would let a client hop from the first to
+    /// the second in between, so both refuse first.
+    pub fn refuse(&self) {
+        self.shared.open.store(false, Ordering::SeqCst);
+    }
+
     /// Shuts every relayed connection and refuses new ones.
     pub fn cut(&self) {
         self.shared.open.store(false, Ordering::SeqCst);
@@ -82,6 +89,13 @@ impl Shared {
     fn relay(&self, client: TcpStream) -> io::Result<()> {
         let server = TcpStream::connect_timeout(&self.upstream, Duration::from_secs(2))?;
         let mut sockets = self.sockets.lock().expect("proxy lock");
+        // A `cut` that came while this relay was being made has already shut
+        // the sockets it knew of: this one must not outlive it.
+        if !self.open.load(Ordering::SeqCst) {
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = server.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         sockets.push(client.try_clone()?);
         sockets.push(server.try_clone()?);
         pump(client.try_clone()?, server.try_clone()?);

@@ -155,7 +155,7 @@ impl Server {
             if let Some(status) = process.exited() {
                 return Some(Err(format!("it exited ({status})")));
             }
-            serving(port).then_some(Ok(()))
+            serving(port, &data_dir).then_some(Ok(()))
         })
         .and_then(|answer| answer)
         .map_err(|why| {
@@ -250,13 +250,22 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// Whether the server answers `ruok` and takes sessions. ZooKeeper answers
-/// `imok` as soon as its port is open, before it serves requests (it closes
-/// a client's connection until then); `srvr` tells the two apart.
-fn serving(port: u16) -> bool {
+/// Whether the server answers `ruok` and takes sessions, and is the one
+/// started on `data_dir`. ZooKeeper answers `imok` as soon as its port is
+/// open, before it serves requests (it closes a client's connection until
+/// then); `srvr` tells the two apart. A port picked free can be taken by
+/// another test's server before ours binds it, and ours then exits; `conf`
+/// names the data directory, so a test never settles on someone else's.
+fn serving(port: u16, data_dir: &std::path::Path) -> bool {
     const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests";
+    let ours = |conf: String| {
+        conf.lines()
+            .filter_map(|l| l.strip_prefix("dataDir="))
+            .any(|dir| std::path::Path::new(dir).starts_with(data_dir))
+    };
     four_letter_word(port, "ruok").is_ok_and(|answer| answer == "imok")
         && four_letter_word(port, "srvr").is_ok_and(|answer| !answer.contains(NOT_SERVING))
+        && four_letter_word(port, "conf").is_ok_and(ours)
 }
 
 /// Sends a four-letter word and returns the whole answer.

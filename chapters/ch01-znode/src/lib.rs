@@ -37,8 +37,9 @@
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
 //! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
-//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`); `walk` and `TreeBuilder`, the
-//!   tree as a list of nodes and back, for snapshots.
+//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`), and the quota counts it keeps;
+//!   `walk` and `TreeBuilder`, the tree as a list of nodes and back, for snapshots.
+//! * [`quota`] — the quota nodes' paths and their text (`Quotas`, `StatsTrack`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
 //! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports; `KeeperState` and
 //!   `WatchedEvent`, what a watcher is told.
@@ -55,8 +56,9 @@
 //!   txn waits for its quorum (chapter 6).
 //! * Upstream's `DataTree` keeps children in a `HashSet` (zkCli sorts them for display); ours
 //!   are sorted sets, so iteration order is deterministic without sorting.
-//! * ACLs are stored and versioned but not enforced; quotas and the container/TTL reaper are
-//!   not implemented (the nodes can be created and behave as persistent nodes).
+//! * ACLs are stored and versioned but not enforced; the container/TTL reaper is not
+//!   implemented (the nodes can be created and behave as persistent nodes). Quotas are
+//!   counted, never enforced, as in 3.8 with its default `zookeeper.enforceQuota=false`.
 
 pub mod acl;
 pub mod cli;
@@ -64,6 +66,7 @@ pub mod error;
 pub mod mode;
 pub mod path;
 pub mod prep;
+pub mod quota;
 pub mod server;
 pub mod shell;
 pub mod trace;
@@ -83,5 +86,5 @@ pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
 pub use tree::{Applied, DataNode, DataTree, RestoreError, TreeBuilder, TxnResult};
 pub use txn::{Request, Txn, TxnHeader, TxnOp};
-pub use watch::{EventType, KeeperState, WatchTrigger, WatchedEvent};
+pub use watch::{AddWatchMode, EventType, KeeperState, WatchTrigger, WatchedEvent, WatcherType};
 pub use zxid::{Epoch, SessionId, Sid, Zxid};

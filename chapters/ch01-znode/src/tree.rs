@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod quota;
+
 /// The built-in nodes every ZooKeeper 3.5+ tree starts with, and which no client may delete.
 pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
 
@@ -397,7 +399,9 @@ impl DataTree {
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
         let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
         let client_stat = self.copy_stat(&node);
+        let bytes = node.data.as_ref().map_or(0, |d| d.len());
         self.nodes.insert(path.into(), Box::new(node));
+        self.quota_created(path, bytes);
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
                 .entry(session)
@@ -430,6 +434,7 @@ impl DataTree {
             parent.stat.pzxid = zxid;
         }
         let node = self.nodes.remove(path).ok_or(ZkError::NoNode)?;
+        self.quota_deleted(path, node.data.as_ref().map_or(0, |d| d.len()));
         if let EphemeralOwner::Session(session) = node.owner(self.extended_types) {
             if let Some(paths) = self.ephemerals.get_mut(&session) {
                 paths.remove(path);
@@ -457,10 +462,12 @@ impl DataTree {
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ZkError> {
         let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        let before = node.data.as_ref().map_or(0, |d| d.len());
         node.data = data.clone().map(Vec::into_boxed_slice);
         node.stat.mtime = txn.time_ms;
         node.stat.mzxid = txn.zxid;
         node.stat.version = version;
+        self.quota_data_changed(path, before, data.as_ref().map_or(0, Vec::len));
         triggers.push(WatchTrigger::new(path, EventType::NodeDataChanged));
         self.stat(path)
     }

@@ -168,6 +168,92 @@ impl fmt::Display for WatchedEvent {
     }
 }
 
+/// The `mode` argument of `addWatch` (3.6+, upstream `AddWatchMode`; the number is its wire
+/// value). zkCli's `addWatch` defaults to `PERSISTENT_RECURSIVE`. Chapter 2 gives the modes
+/// their meaning; they are named here so chapter 1's shell can speak of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AddWatchMode {
+    Persistent,
+    PersistentRecursive,
+}
+
+impl AddWatchMode {
+    /// Both modes (`ZooDefs.AddWatchModes`).
+    pub const ALL: [AddWatchMode; 2] =
+        [AddWatchMode::Persistent, AddWatchMode::PersistentRecursive];
+
+    /// The value on the wire (`AddWatchRequest.mode`).
+    pub fn code(self) -> i32 {
+        match self {
+            AddWatchMode::Persistent => 0,
+            AddWatchMode::PersistentRecursive => 1,
+        }
+    }
+
+    /// The name zkCli accepts after `-m` (case-insensitive) and prints in its usage.
+    pub fn name(self) -> &'static str {
+        match self {
+            AddWatchMode::Persistent => "PERSISTENT",
+            AddWatchMode::PersistentRecursive => "PERSISTENT_RECURSIVE",
+        }
+    }
+
+    /// Parses zkCli's `-m` value the way `AddWatchMode.valueOf(s.toUpperCase())` does.
+    pub fn parse(s: &str) -> Option<Self> {
+        AddWatchMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s.to_uppercase())
+    }
+}
+
+impl fmt::Display for AddWatchMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which watches `removeWatches` / `checkWatches` address (upstream `Watcher.WatcherType`;
+/// the number is its wire value; `Persistent` and `PersistentRecursive` are 3.9's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WatcherType {
+    /// The one-shot child watch left by `getChildren`.
+    Children,
+    /// The one-shot data watch left by `getData` or `exists`.
+    Data,
+    /// Every watch this session holds on the path, persistent ones included.
+    Any,
+    Persistent,
+    PersistentRecursive,
+}
+
+impl WatcherType {
+    /// Every type chapter 2 models: 3.8's three, and 3.9's two persistent ones.
+    pub const ALL: [WatcherType; 5] = [
+        WatcherType::Children,
+        WatcherType::Data,
+        WatcherType::Any,
+        WatcherType::Persistent,
+        WatcherType::PersistentRecursive,
+    ];
+
+    /// The value on the wire (`RemoveWatchesRequest.type`).
+    pub fn code(self) -> i32 {
+        match self {
+            WatcherType::Children => 1,
+            WatcherType::Data => 2,
+            WatcherType::Any => 3,
+            WatcherType::Persistent => 4,
+            WatcherType::PersistentRecursive => 5,
+        }
+    }
+}
+
+impl fmt::Display for WatcherType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 // ANCHOR: trigger
 /// One watch trigger produced by applying a txn: `event` happened at `path`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -320,3 +320,65 @@ async fn a_reply_out_of_order_ends_the_connection() {
         other => panic!("expected ConnectionLoss, got {other}"),
     }
 }
+
+/// A client made by `Client::start` keeps its session when its connection
+/// is lost: it hears Disconnected, tries the next server with the session's
+/// id, password and last zxid seen, and on the new connection sends its
+/// watches (SetWatches, from that zxid) before anything else, then hears
+/// SyncConnected (ClientCnxn.primeConnection, StaticHostProvider.next).
+#[tokio::test]
+async fn a_started_client_resumes_its_session_on_the_next_server_and_sets_its_watches_again() {
+    let (first, first_addr) = listen().await;
+    let (second, second_addr) = listen().await;
+    let first_server = tokio::spawn(async move {
+        let mut peer = accept(&first).await;
+        peer.handshake(30_000).await;
+        let (h, _) = peer.request().await;
+        let body = Response::GetData(GetDataResponse {
+            data: Some(b"x".to_vec()),
+            stat: Stat::default(),
+        });
+        peer.reply(h.xid, 0x17, 0, Some(&body)).await;
+        drop(peer);
+    });
+    let second_server = tokio::spawn(async move {
+        let mut peer = accept(&second).await;
+        let hello = peer.handshake(30_000).await;
+        let (_, first_request) = peer.request().await;
+        (hello, first_request, peer)
+    });
+    let hosts = vec![first_addr, second_addr];
+    let (client, mut events) = Client::start(hosts, ClientConfig::default());
+    let (data, _) = timeout(BOUND, client.get_data("/a", true))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(data.as_deref(), Some(&b"x"[..]));
+    first_server.await.unwrap();
+    let (hello, first_request, _peer) = timeout(BOUND, second_server).await.unwrap().unwrap();
+    assert_eq!(hello.session_id, SessionId(0x0100_0000_0000_0042));
+    assert_eq!(hello.passwd, vec![9; 16]);
+    assert_eq!(hello.last_zxid_seen, Zxid(0x17));
+    assert_eq!(
+        first_request,
+        Request::SetWatches(SetWatches {
+            relative_zxid: Zxid(0x17),
+            data_watches: vec!["/a".into()],
+            exist_watches: vec![],
+            child_watches: vec![],
+        })
+    );
+    let mut told = Vec::new();
+    for _ in 0..3 {
+        let event = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+        told.push(event.to_string());
+    }
+    assert_eq!(
+        told,
+        [
+            "WatchedEvent state:SyncConnected type:None path:null",
+            "WatchedEvent state:Disconnected type:None path:null",
+            "WatchedEvent state:SyncConnected type:None path:null",
+        ]
+    );
+}

@@ -86,22 +86,36 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 // ANCHOR: cli_message
 /// `CliWrapperException.getMessage`: the text zkCli prints for a server error on `path`.
 pub fn error_message(err: ZkError, path: &str) -> String {
+    cli_message(err, Some(path))
+}
+
+/// [`error_message`] for an exception that may carry no path (`reconfig`'s, `whoami`'s):
+/// the texts that name a path then say `null`, the generic one leaves out ` for <path>`.
+pub fn cli_message(err: ZkError, path: Option<&str>) -> String {
+    let p = path.unwrap_or("null");
     match err {
-        ZkError::NoNode => format!("Node does not exist: {path}"),
-        ZkError::NoChildrenForEphemerals => format!("Ephemerals cannot have children: {path}"),
-        ZkError::NodeExists => format!("Node already exists: {path}"),
-        ZkError::NotEmpty => format!("Node not empty: {path}"),
-        ZkError::NotReadOnly => format!("Not a read-only call: {path}"),
-        ZkError::InvalidAcl => format!("Acl is not valid : {path}"),
-        ZkError::NoAuth => format!("Insufficient permission : {path}"),
-        ZkError::BadArguments => format!("Arguments are not valid : {path}"),
-        ZkError::BadVersion => format!("version No is not valid : {path}"),
-        ZkError::QuotaExceeded => format!("Quota has exceeded : {path}"),
+        ZkError::NoNode => format!("Node does not exist: {p}"),
+        ZkError::NoChildrenForEphemerals => format!("Ephemerals cannot have children: {p}"),
+        ZkError::NodeExists => format!("Node already exists: {p}"),
+        ZkError::NotEmpty => format!("Node not empty: {p}"),
+        ZkError::NotReadOnly => format!("Not a read-only call: {p}"),
+        ZkError::InvalidAcl => format!("Acl is not valid : {p}"),
+        ZkError::NoAuth => format!("Insufficient permission : {p}"),
+        ZkError::BadArguments => format!("Arguments are not valid : {p}"),
+        ZkError::BadVersion => format!("version No is not valid : {p}"),
+        ZkError::QuotaExceeded => format!("Quota has exceeded : {p}"),
         ZkError::ReconfigInProgress => {
             "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)"
                 .to_string()
         }
-        other => other.keeper_message(Some(path)),
+        // "commmitted" is upstream's spelling.
+        ZkError::NewConfigNoQuorum => concat!(
+            "No quorum of new config is connected and up-to-date with the leader of last ",
+            "commmitted config - try invoking reconfiguration after new servers are connected ",
+            "and synced"
+        )
+        .to_string(),
+        other => other.keeper_message(path),
     }
 }
 // ANCHOR_END: cli_message

@@ -38,7 +38,8 @@ pub fn execute(shell: &mut Shell<Clients>, command_count: usize, line: &str) -> 
         });
     }
     let mut lines = shell.execute_line(line);
-    for (label, events) in shell.backend.take_others() {
+    let print = shell.print_watches();
+    for (label, events) in shell.backend.take_others(print) {
         lines.push(Line::Out(format!("[zk: {label} {command_count}] ")));
         lines.extend(events.iter().flat_map(watcher_lines).skip(1));
     }
