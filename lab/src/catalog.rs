@@ -100,7 +100,7 @@ pub fn find(id: &str) -> Option<&'static Lab> {
 /// Chapters whose crate exists but whose labs have not been written yet. Each chapter needs at
 /// least two graded labs; a chapter listed here is let off until its labs land (then take it
 /// off the list).
-pub const CHAPTERS_WITHOUT_LABS_YET: &[&str] = &["ch06-zab"];
+pub const CHAPTERS_WITHOUT_LABS_YET: &[&str] = &[];
 
 /// Every lab, in book order.
 pub const LABS: &[Lab] = &[
@@ -681,7 +681,64 @@ pub const LABS: &[Lab] = &[
         // LAB 5.5 END
     },
     // ---- Chapter 6: Zab ----
-    // Its labs land with the chapter (at least two, each with its LAB regions, its lab_6_N_*
-    // checks and a row in book/src/appendix-labs.md); until then ch06-zab is listed in
-    // CHAPTERS_WITHOUT_LABS_YET.
+    Lab {
+        id: "6.1",
+        title: "commit on a quorum, not on everyone",
+        page: "ch06-zab.md",
+        asks: "write `can_commit` (`chapters/ch06-zab/src/lab.rs`): when are a proposal's ACKs enough for the leader to commit it?",
+        package: "ch06-zab",
+        target: "lab",
+        checks: &[
+            Check {
+                name: "lab_6_1_a_slow_follower_does_not_hold_back_the_commit",
+                hint: "the leader must not wait for every follower: how many servers does the course's \"过半\" ask for?",
+            },
+            Check {
+                name: "lab_6_1_a_minority_never_commits",
+                hint: "the leader's own ACK alone is not enough: a write committed on a minority is lost when another quorum elects a leader without it",
+            },
+            Check {
+                name: "lab_6_1_five_voters_need_three_and_observers_never_count",
+                hint: "count voters only, and let the ensemble's QuorumVerifier decide (it knows weights and observers)",
+            },
+        ],
+        minutes: 20,
+        teaches: "A write is committed once more than half the voters have it on disk: any later quorum shares a server with it, so every later leader has it. Waiting for everyone would let one slow disk stall every write; committing on fewer would lose writes a client was told succeeded.",
+        show: &[
+            "cargo run -p ch06-zab -- --trace --scenario write-to-follower",
+            "cargo run -p ch06-zab -- --trace --scenario leader-crash-minority-ack",
+        ],
+        // LAB 6.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "`qv.contains_quorum(acks)`: more than half of the voters (weighted, for a hierarchical quorum), observers ignored. With 'every voter' the write-to-follower run commits only when slow n2's ACK arrives, 100 ms later, and one dead follower would stop every write. With 'any ACK' the cut-off leader of leader-crash-minority-ack commits /lost on its own ACK and answers c1; n1 and n2 then elect n2, which never had it, and the write c1 was told about is gone.",
+        // LAB 6.1 END
+    },
+    Lab {
+        id: "6.2",
+        title: "the follower that promised too early",
+        page: "ch06-zab.md",
+        asks: "write the run (`hunt` in `chapters/ch06-zab/src/lab.rs`) in which followers that log a DIFF's txns only after UPTODATE (ZOOKEEPER-3911) lose a committed write, and correct followers keep it",
+        package: "ch06-zab",
+        target: "lab",
+        checks: &[
+            Check {
+                name: "lab_6_2_the_hunted_write_was_committed_and_the_flaw_loses_it",
+                hint: "a follower synced by DIFF must answer NEWLEADER (taking the new epoch as currentEpoch) and then crash before it reads UPTODATE; a lagging follower (lag_ms) gives you time; its next vote wins on the epoch",
+            },
+            Check {
+                name: "lab_6_2_without_the_flaw_the_same_run_keeps_it",
+                hint: "a correct follower logged the DIFF's txns before its ACK: its disk has them when it restarts, so the same run must keep the write",
+            },
+        ],
+        minutes: 45,
+        teaches: "Order of durable writes is part of the protocol: a follower may promise the new epoch (currentEpoch) only once the history that epoch stands for is in its log; otherwise its vote claims a history it does not have, and it can win an election and truncate a committed write away.",
+        show: &[
+            "cargo run -p ch06-zab -- --trace --scenario follower-lagging",
+            "cargo run -p ch06-zab -- --trace --scenario lab-6-2 --flaw",
+        ],
+        // LAB 6.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "n1 (lagging 300 ms, missing /a) and n2 elect n2; n2 DIFFs /a to n1; n1 reads NEWLEADER at about 865 ms, takes currentEpoch 2 and answers; the flawed n1 has not logged /a. n1 crashes at 1000 ms, before it reads UPTODATE; n2 crashes at 1100 ms. n1 restarts with currentEpoch 2 and zxid 0x100000001, n3 starts with currentEpoch 1 and zxid 0x100000002: the vote compares epochs first, so n1 leads epoch 3 and tells n3 (and later n2) to TRUNC to 0x100000001. /a, committed in epoch 1 by n2 and n3, is gone. A correct n1 logged /a at NEWLEADER, 5 ms before it could crash, so it leads with /a and DIFFs it to the others. ZooKeeper 3.8 still sends the NEWLEADER ACK before the fsync completes (ZOOKEEPER-4643 narrows that window further).",
+        // LAB 6.2 END
+    },
 ];

@@ -62,3 +62,12 @@ fn lab_5_1_lab_order() {
         "lab_order",
     );
 }
+
+#[test]
+fn lab_6_1_can_commit() {
+    check(
+        "lab_6_1_can_commit",
+        "chapters/ch06-zab/src/lab.rs",
+        "can_commit",
+    );
+}

@@ -520,7 +520,7 @@ impl Leader {
             p.acks.insert(from);
         }
         while let Some(entry) = self.proposals.first_entry() {
-            if !ctx.cfg.qv().contains_quorum(&entry.get().acks) {
+            if !crate::lab::can_commit(ctx.cfg.qv(), &entry.get().acks) {
                 break;
             }
             let Proposal { txn, acks } = entry.remove();

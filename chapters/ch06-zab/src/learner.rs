@@ -20,7 +20,7 @@ use ch03_sessions::pipeline::{Database, Forward, Forwarded, Input as PipelineInp
 use ch03_sessions::proto;
 
 use crate::message::{Link, Message};
-use crate::peer::{Ctx, Output, Timer};
+use crate::peer::{Ctx, Flaw, Output, Timer};
 use crate::trace::ZabNote;
 
 /// How many times a learner tries to reach its leader, 100 ms apart
@@ -287,7 +287,8 @@ impl Learner {
                 }
                 ctx.epochs.current = epoch;
                 ctx.save_epochs();
-                if !self.observer {
+                let flawed = ctx.cfg.flaw == Some(Flaw::LogSyncAfterUpToDate);
+                if !self.observer && !flawed {
                     for txn in std::mem::take(&mut self.not_committed) {
                         self.log(ctx, txn);
                     }

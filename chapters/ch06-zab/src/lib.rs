@@ -69,6 +69,7 @@
 #[cfg(test)]
 mod arb;
 pub mod history;
+pub mod lab;
 pub mod leader;
 pub mod learner;
 pub mod message;

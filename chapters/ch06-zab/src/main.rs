@@ -26,6 +26,10 @@ struct Args {
     /// Show every event: each election notification, ping, timer and send.
     #[arg(long, visible_alias = "verbose")]
     all: bool,
+    /// Switch on a deliberate bug (lab 6.2): followers log a DIFF's txns only after UPTODATE,
+    /// as before ZOOKEEPER-3911.
+    #[arg(long)]
+    flaw: bool,
     #[command(flatten)]
     run: SimFlags,
 }
@@ -40,7 +44,10 @@ fn main() -> ExitCode {
 
 /// One scenario in the simulator, told as the flags ask.
 fn simulate(args: &Args, color: bool) -> ExitCode {
-    let setup = setup(args.scenario);
+    let mut setup = setup(args.scenario);
+    if args.flaw {
+        setup.config.flaw = Some(ch06_zab::peer::Flaw::LogSyncAfterUpToDate);
+    }
     let seed = args.run.seed;
     if args.run.step {
         return step_by_step(&setup, seed, args.all, color);

@@ -50,8 +50,19 @@ pub struct Config {
     pub commit_log_count: usize,
     /// Session timeout bounds.
     pub limits: Limits,
+    /// A deliberate bug, for a lab (`None`: the protocol as ZooKeeper 3.8 runs it).
+    pub flaw: Option<Flaw>,
 }
 // ANCHOR_END: config
+
+/// Deliberate bugs the labs switch on, each a real one from ZooKeeper's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flaw {
+    /// Before ZOOKEEPER-3911 (fixed in 3.6.3): a follower synced by DIFF acknowledged
+    /// NEWLEADER, and took the new epoch as its `currentEpoch`, before it had logged the txns
+    /// the sync gave it; it logged them only after UPTODATE.
+    LogSyncAfterUpToDate,
+}
 
 impl Config {
     /// ZooKeeper's defaults (`tickTime=2000`, `initLimit=10`, `syncLimit=5`) for `qv`.
@@ -64,6 +75,7 @@ impl Config {
             sync_limit: 5,
             commit_log_count: COMMIT_LOG_COUNT,
             limits: Limits::for_tick(tick_ms as u32),
+            flaw: None,
         }
     }
 

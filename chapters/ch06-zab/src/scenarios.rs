@@ -53,6 +53,9 @@ pub enum ScenarioName {
     PartitionedLeader,
     /// An observer: told each commit (INFORM), never counted.
     Observer,
+    /// Lab 6.2's bug hunt: the run you write in `src/lab.rs` (try it with `--flaw`).
+    #[value(name = "lab-6-2")]
+    Lab62,
 }
 // ANCHOR_END: names
 
@@ -84,6 +87,7 @@ impl ScenarioName {
             ScenarioName::SyncRead => "sync-read",
             ScenarioName::PartitionedLeader => "partitioned-leader",
             ScenarioName::Observer => "observer",
+            ScenarioName::Lab62 => "lab-6-2",
         }
     }
 }
@@ -152,7 +156,7 @@ pub const SLOW_DISK_MS: Millis = 100;
 /// How late a lagging follower reads its leader's packets.
 pub const LAG_MS: Millis = 300;
 
-fn ensemble(voters: u64, observers: &[Sid]) -> Config {
+pub(crate) fn ensemble(voters: u64, observers: &[Sid]) -> Config {
     Config::new(Arc::new(QuorumMaj::new(
         (1..=voters).map(Sid),
         observers.iter().copied(),
@@ -160,7 +164,7 @@ fn ensemble(voters: u64, observers: &[Sid]) -> Config {
 }
 
 /// Server `sid` with a fast, empty disk, switched on at once.
-fn server(sid: u64) -> ServerSetup {
+pub(crate) fn server(sid: u64) -> ServerSetup {
     ServerSetup {
         sid: Sid(sid),
         disk_ms: FAST_DISK_MS,
@@ -172,17 +176,17 @@ fn server(sid: u64) -> ServerSetup {
 
 impl ServerSetup {
     /// The same server, whose disk flushes in `disk_ms`.
-    fn disk_ms(self, disk_ms: Millis) -> ServerSetup {
+    pub(crate) fn disk_ms(self, disk_ms: Millis) -> ServerSetup {
         ServerSetup { disk_ms, ..self }
     }
 
     /// The same server, reading its leader's packets `lag_ms` late.
-    fn lag_ms(self, lag_ms: Millis) -> ServerSetup {
+    pub(crate) fn lag_ms(self, lag_ms: Millis) -> ServerSetup {
         ServerSetup { lag_ms, ..self }
     }
 
     /// The same server, switched on at `start_ms`, with `disk` on its disk.
-    fn starting(self, start_ms: Millis, disk: Disk) -> ServerSetup {
+    pub(crate) fn starting(self, start_ms: Millis, disk: Disk) -> ServerSetup {
         ServerSetup {
             start_ms,
             disk,
@@ -194,7 +198,12 @@ impl ServerSetup {
 /// Client `ck`: connects to `server` at `connect_ms` (its connect string names that server
 /// first, then n1, n2, n3), then takes `steps`, each at its time or once the one before it is
 /// answered.
-fn client(k: u64, server: u64, connect_ms: Millis, steps: &[(Millis, ClientOp)]) -> ClientSetup {
+pub(crate) fn client(
+    k: u64,
+    server: u64,
+    connect_ms: Millis,
+    steps: &[(Millis, ClientOp)],
+) -> ClientSetup {
     let servers = std::iter::once(server)
         .chain((1..=3).filter(|s| *s != server))
         .map(Sid)
@@ -409,12 +418,16 @@ pub fn setup(name: ScenarioName) -> Setup {
             picture_from_ms: 1_500,
             ..base
         },
+        ScenarioName::Lab62 => Setup {
+            name,
+            ..crate::lab::hunt()
+        },
     }
 }
 // ANCHOR_END: scenarios
 
 /// A disk of epoch 1 holding its first `txns` txns: a session, then `/a`, `/b`, ...
-fn epoch_one_disk(txns: u32) -> Disk {
+pub(crate) fn epoch_one_disk(txns: u32) -> Disk {
     let session = SessionId::new(Sid(3), 1);
     let header = |counter: u32| TxnHeader {
         session,
