@@ -53,6 +53,7 @@
 //! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
 //! * [`packet`], [`txn_codec`], [`snapshot_stream`] — the bytes: QuorumPacket, txn records and
 //!   the SNAP stream, exactly as ZooKeeper 3.8 writes them (checked against its own classes).
+//! * [`wire`] — the core's typed messages as those packets (and a SNAP's snapshot).
 //!
 //! # How it differs from ZooKeeper
 //!
@@ -80,3 +81,4 @@ pub mod sim;
 pub mod snapshot_stream;
 pub mod trace;
 pub mod txn_codec;
+pub mod wire;
