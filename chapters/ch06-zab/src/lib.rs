@@ -54,6 +54,8 @@
 //! * [`packet`], [`txn_codec`], [`snapshot_stream`] — the bytes: QuorumPacket, txn records and
 //!   the SNAP stream, exactly as ZooKeeper 3.8 writes them (checked against its own classes).
 //! * [`wire`] — the core's typed messages as those packets (and a SNAP's snapshot).
+//! * [`storage`] — the disk a driver writes for the peer ([`storage::Storage`]); in memory
+//!   until chapter 7.
 //!
 //! # How it differs from ZooKeeper
 //!
@@ -79,6 +81,7 @@ pub mod render;
 pub mod scenarios;
 pub mod sim;
 pub mod snapshot_stream;
+pub mod storage;
 pub mod trace;
 pub mod txn_codec;
 pub mod wire;
