@@ -56,6 +56,7 @@
 //! - [`render`]: the trace as text, colour, and a sequence diagram.
 //! - [`wire`]: the election port's handshake and framing.
 //! - [`cnx`]: the election port's connections (`QuorumCnxManager`), for any frames.
+//! - [`deadlines`]: a driver's timers as deadlines on tokio's clock.
 //! - [`tcp`]: a tokio driver running the same member over real sockets.
 //! - [`lab`]: lab 5.1, a different tie-break.
 //!
@@ -78,6 +79,7 @@
 //! `flexible/QuorumMaj`, `flexible/QuorumHierarchical`.
 
 pub mod cnx;
+pub mod deadlines;
 pub mod lab;
 pub mod notification;
 pub mod peer;

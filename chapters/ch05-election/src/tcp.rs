@@ -15,6 +15,7 @@
 //! Upstream: `QuorumCnxManager`, `FastLeaderElection.Messenger`.
 
 use crate::cnx::{CnxEvent, CnxReport, Connections};
+use crate::deadlines::Deadlines;
 use crate::peer::Durable;
 use crate::standin::{Config, Input, Member, Message, Note, Output, Timer};
 use crate::vote::ServerState;
@@ -23,7 +24,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -43,26 +43,32 @@ pub enum TcpEvent {
     Connected(Sid),
 }
 
-/// A report, with who made it and when (milliseconds since it started).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Traced {
-    /// The reporting server.
-    pub sid: Sid,
-    /// Milliseconds since that server started.
-    pub at_ms: u128,
-    /// What happened.
-    pub event: TcpEvent,
-}
-
-impl fmt::Display for Traced {
+impl fmt::Display for TcpEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>6}ms  n{} ", self.at_ms, self.sid)?;
-        match &self.event {
+        match self {
             TcpEvent::Note(n) => write!(f, "• {n}"),
             TcpEvent::State(s) => write!(f, "⇨ {s}"),
             TcpEvent::Dropped(why) => write!(f, "✗ {why}"),
             TcpEvent::Connected(sid) => write!(f, "connected to n{sid}"),
         }
+    }
+}
+
+/// A report, with who made it and when (milliseconds since it started). Chapter 6's
+/// servers report their own events `E` the same way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traced<E = TcpEvent> {
+    /// The reporting server.
+    pub sid: Sid,
+    /// Milliseconds since that server started.
+    pub at_ms: u128,
+    /// What happened.
+    pub event: E,
+}
+
+impl<E: fmt::Display> fmt::Display for Traced<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:>6}ms  n{} {}", self.at_ms, self.sid, self.event)
     }
 }
 
@@ -100,7 +106,7 @@ pub async fn serve(spec: ServerSpec, listener: TcpListener, events: mpsc::Unboun
     server.step(Input::Start);
     server.report(TcpEvent::State(server.member.peer().state()));
     loop {
-        let deadline = server.timers.iter().map(|(_, at)| *at).min();
+        let deadline = server.timers.next();
         tokio::select! {
             Some(inbound) = inbox.recv() => server.on_inbound(inbound),
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
@@ -116,7 +122,7 @@ struct Driver {
     member: Member,
     events: mpsc::UnboundedSender<Traced>,
     started: Instant,
-    timers: Vec<(Timer, Instant)>,
+    timers: Deadlines<Timer>,
     cnx: Connections,
     loopback: VecDeque<Message>,
 }
@@ -133,7 +139,7 @@ impl Driver {
             member,
             events,
             started,
-            timers: Vec::new(),
+            timers: Deadlines::default(),
             cnx,
             loopback: VecDeque::new(),
             spec,
@@ -170,26 +176,14 @@ impl Driver {
             // To ourselves: no socket, straight to the receive side.
             Output::Send { to, msg } if to == self.spec.sid => self.loopback.push_back(msg),
             Output::Send { to, msg } => self.cnx.send(to, msg.encode()),
-            Output::SetTimer { timer, after_ms } => {
-                let at = Instant::now() + Duration::from_millis(after_ms);
-                self.timers.retain(|(t, _)| *t != timer);
-                self.timers.push((timer, at));
-            }
-            Output::CancelTimer(timer) => self.timers.retain(|(t, _)| *t != timer),
+            Output::SetTimer { timer, after_ms } => self.timers.set(timer, after_ms),
+            Output::CancelTimer(timer) => self.timers.cancel(timer),
             Output::Note(note) => self.report(TcpEvent::Note(note)),
         }
     }
 
     fn fire_due(&mut self) {
-        let now = Instant::now();
-        let due: Vec<Timer> = self
-            .timers
-            .iter()
-            .filter(|(_, at)| *at <= now)
-            .map(|(t, _)| *t)
-            .collect();
-        self.timers.retain(|(_, at)| *at > now);
-        for t in due {
+        for t in self.timers.take_due() {
             self.step(Input::Timeout(t));
         }
     }
