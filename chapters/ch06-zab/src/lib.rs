@@ -56,6 +56,8 @@
 //! * [`wire`] — the core's typed messages as those packets (and a SNAP's snapshot).
 //! * [`storage`] — the disk a driver writes for the peer ([`storage::Storage`]); in memory
 //!   until chapter 7.
+//! * [`tcp`] — the quorum peer over real sockets: election, quorum and client ports, timers
+//!   and a disk around one `step` (`cargo run -p ch06-zab -- --listen ...`).
 //!
 //! # How it differs from ZooKeeper
 //!
@@ -82,6 +84,7 @@ pub mod scenarios;
 pub mod sim;
 pub mod snapshot_stream;
 pub mod storage;
+pub mod tcp;
 pub mod trace;
 pub mod txn_codec;
 pub mod wire;
