@@ -152,8 +152,8 @@ pub struct Quorum {
     init_limit: Duration,
     conns: HashMap<Key, Conn>,
     by_link: HashMap<Link, Key>,
-    /// The newest link of ours (the core numbers them in order): an older one that is not
-    /// open was closed, and stays closed.
+    /// The number of the last link of ours opened: if it is not open any more, it was
+    /// closed, and a late packet for it must not open it again.
     last_opened: Option<u32>,
     tx: mpsc::Sender<QuorumEvent>,
     tasks: JoinSet<()>,
@@ -198,8 +198,9 @@ impl Quorum {
     ) -> Result<(), String> {
         let key = match self.by_link.get(&link) {
             Some(key) => *key,
-            // A link of ours the core has not used before: connect.
-            None if link.learner == self.me && self.last_opened.is_none_or(|n| link.n > n) => {
+            // A link of ours the core has not used before: connect. (The core only ever
+            // talks on its newest link; the last one we opened and closed stays closed.)
+            None if link.learner == self.me && self.last_opened != Some(link.n) => {
                 self.last_opened = Some(link.n);
                 self.open(to, link, extended_types)
             }
