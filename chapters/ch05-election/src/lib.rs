@@ -55,6 +55,8 @@
 //!   `partition`, `observer`).
 //! - [`render`]: the trace as text, colour, and a sequence diagram.
 //! - [`wire`]: the election port's handshake and framing.
+//! - [`cnx`]: the election port's connections (`QuorumCnxManager`), for any frames.
+//! - [`deadlines`]: a driver's timers as deadlines on tokio's clock.
 //! - [`tcp`]: a tokio driver running the same member over real sockets.
 //! - [`lab`]: lab 5.1, a different tie-break.
 //!
@@ -76,6 +78,8 @@
 //! `QuorumCnxManager`, `Vote`, `QuorumPeer.ServerState`,
 //! `flexible/QuorumMaj`, `flexible/QuorumHierarchical`.
 
+pub mod cnx;
+pub mod deadlines;
 pub mod lab;
 pub mod notification;
 pub mod peer;

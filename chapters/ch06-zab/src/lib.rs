@@ -53,6 +53,11 @@
 //! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
 //! * [`packet`], [`txn_codec`], [`snapshot_stream`] — the bytes: QuorumPacket, txn records and
 //!   the SNAP stream, exactly as ZooKeeper 3.8 writes them (checked against its own classes).
+//! * [`wire`] — the core's typed messages as those packets (and a SNAP's snapshot).
+//! * [`storage`] — the disk a driver writes for the peer ([`storage::Storage`]); in memory
+//!   until chapter 7.
+//! * [`tcp`] — the quorum peer over real sockets: election, quorum and client ports, timers
+//!   and a disk around one `step` (`cargo run -p ch06-zab -- --listen ...`).
 //!
 //! # How it differs from ZooKeeper
 //!
@@ -79,5 +84,8 @@ pub mod render;
 pub mod scenarios;
 pub mod sim;
 pub mod snapshot_stream;
+pub mod storage;
+pub mod tcp;
 pub mod trace;
 pub mod txn_codec;
+pub mod wire;

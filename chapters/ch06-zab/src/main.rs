@@ -2,7 +2,8 @@
 //!
 //! Runs one of the chapter's scenarios in the simulator (`--scenario`, `--seed`) and tells it
 //! (`--trace`, `--json`, `--svg FILE`, `--step`, `--all`). Without `--trace` it prints how the
-//! run ended.
+//! run ended. With `--listen`, runs one real server over TCP instead
+//! ([`ch06_zab::tcp::cli`]).
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use ch04_paxos::sim::render::json_lines;
 use ch04_paxos::sim::Event;
 use ch06_zab::render::{diagram, ending, filter, header, line, story_text, transcript, Story};
 use ch06_zab::scenarios::{run, setup, Run, ScenarioName, Setup};
+use ch06_zab::tcp::cli::ListenFlags;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -32,6 +34,8 @@ struct Args {
     flaw: bool,
     #[command(flatten)]
     run: SimFlags,
+    #[command(flatten)]
+    listen: ListenFlags,
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,9 @@ fn main() -> ExitCode {
     let color = args.run.wants_color();
     colored::control::set_override(color);
     // Other modes (checking many fault seeds, a real peer over TCP) branch off here.
+    if args.listen.listen.is_some() {
+        return ch06_zab::tcp::cli::run(&args.listen, color);
+    }
     simulate(&args, color)
 }
 
