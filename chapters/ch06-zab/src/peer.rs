@@ -449,7 +449,7 @@ impl QuorumPeer {
                 follow(Err("the leader went silent".into()))
             }
             (Role::Following(l), Input::Timeout(Timer::ConnectRetry)) => {
-                *links_opened += 1;
+                *links_opened = links_opened.wrapping_add(1);
                 let link = Link {
                     learner: ctx.me,
                     n: *links_opened,
@@ -539,7 +539,7 @@ impl QuorumPeer {
         self.role = match state {
             ServerState::Leading => Role::Leading(Box::new(Leader::elected(&mut ctx))),
             ServerState::Following | ServerState::Observing => {
-                self.links_opened += 1;
+                self.links_opened = self.links_opened.wrapping_add(1);
                 let link = Link {
                     learner: self.sid,
                     n: self.links_opened,
