@@ -19,9 +19,12 @@
 //! # Layout
 //! - [`stream`]: sequence numbers that turn network faults into closed connections.
 //! - [`server`]: [`ServerNode`] and its [`Disk`].
-//! - [`client`]: [`ClientNode`], its script and the history it records for the checkers.
+//! - [`client`]: [`ClientNode`], its script (or random work) and the history it records for
+//!   the checkers.
+//! - [`ledger`]: what the checkers watch beside the servers: every txn, every lineage.
 
 pub mod client;
+pub mod ledger;
 pub mod server;
 pub mod stream;
 
@@ -33,7 +36,7 @@ use ch04_paxos::sim::{Input, Millis, NodeId, Output, Process};
 use ch05_election::notification::Notification;
 use serde::Serialize;
 
-pub use client::{ClientNode, ClientOp, HistoryEvent, Outcome, Script};
+pub use client::{ClientNode, ClientOp, HistoryEvent, Outcome, RandomWork, Script};
 pub use server::{Disk, ServerNode};
 
 use crate::message::{Link, Message};
