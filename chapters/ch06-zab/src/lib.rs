@@ -13,9 +13,12 @@
 //!   the data of a PROPOSAL, and later the body of a txn log record.
 //! * [`snapshot_stream`] — the whole database (sessions, ACLs, nodes) as it follows a SNAP
 //!   packet, and as a snapshot file holds it.
+//! * [`check`] — Zab over thousands of faulty simulated runs: the servers' invariants at every
+//!   step, and the clients' histories against the committed sequence.
 
 #[cfg(test)]
 mod arb;
+pub mod check;
 pub mod history;
 pub mod leader;
 pub mod learner;
