@@ -79,6 +79,9 @@ pub struct Learner {
     unlogged: VecDeque<Zxid>,
     /// Our clients' `sync`s, forwarded and not answered yet, oldest first.
     pending_syncs: VecDeque<(SessionId, i32)>,
+    /// While a SNAP or TRUNC sync has not reached NEWLEADER, the database in memory is not on
+    /// disk: this is the one the disk holds, to go back to if the sync breaks.
+    saved: Option<Database>,
 }
 // ANCHOR_END: learner
 
@@ -95,6 +98,7 @@ impl Learner {
             pending: VecDeque::new(),
             unlogged: VecDeque::new(),
             pending_syncs: VecDeque::new(),
+            saved: None,
         };
         learner.say_hello(ctx);
         learner
@@ -176,6 +180,7 @@ impl Learner {
             }
             (Phase::EpochAcked { epoch }, Message::Snap { zxid, db }) => {
                 ctx.note(ZabNote::SyncBy { mode: "SNAP", zxid });
+                self.saved = Some(ctx.pipeline.database().clone());
                 ctx.replace_database(*db);
                 self.phase = Phase::Syncing {
                     epoch,
@@ -240,6 +245,7 @@ impl Learner {
         else {
             return Ok(());
         };
+        self.saved = Some(db.clone());
         ctx.replace_database(db);
         self.phase = Phase::Syncing {
             epoch,
@@ -284,6 +290,7 @@ impl Learner {
                 if mode == SyncMode::Snapshot {
                     ctx.out
                         .push(Output::Snapshot(Box::new(ctx.pipeline.database().clone())));
+                    self.saved = None;
                 }
                 ctx.epochs.current = epoch;
                 ctx.save_epochs();
@@ -454,11 +461,24 @@ impl Learner {
         }
     }
 
+    // ANCHOR: fast_forward
     /// Leaving the leader: the txns logged but never committed become part of the database
     /// (upstream `ZKDatabase.fastForwardDataBase` replays the log): the next vote names them.
+    /// But a database a SNAP or TRUNC sync built in memory and never wrote down (the sync
+    /// broke before NEWLEADER) is dropped for the one on disk: a later DIFF would build on
+    /// txns the disk does not have, and a restart would lose them (ZOOKEEPER-3642: upstream
+    /// clears the ZKDatabase and reloads it; ZOOKEEPER-5094 for TRUNC).
     pub fn fast_forward(self, ctx: &mut Ctx) {
+        if let Some(saved) = self.saved {
+            ctx.note(ZabNote::DropsUnsaved {
+                back_to: saved.last_processed_zxid(),
+            });
+            ctx.replace_database(saved);
+            return;
+        }
         for txn in self.pending {
             ctx.apply(txn);
         }
     }
+    // ANCHOR_END: fast_forward
 }

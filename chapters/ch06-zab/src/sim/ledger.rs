@@ -54,6 +54,9 @@ pub struct Ledger {
     lineages: BTreeMap<Sid, Lineage>,
     /// The database each server's snapshot file holds.
     snapshots: BTreeMap<Sid, Vec<Zxid>>,
+    /// Each server's database as its disk has it, while the one in memory is not written
+    /// down (a SNAP or TRUNC sync before NEWLEADER).
+    saved: BTreeMap<Sid, Vec<Zxid>>,
     /// The database each SNAP carries, by the connection it travels on.
     snaps: BTreeMap<Link, Vec<Zxid>>,
     /// Broken rules, oldest first.
@@ -136,7 +139,8 @@ impl Ledger {
     }
     // ANCHOR_END: applied
 
-    /// `sid` (re)starts from `disk`: its snapshot, then the logged txns after it.
+    /// `sid` (re)starts from `disk`, or reloads it after a TRUNC: its snapshot, then the
+    /// logged txns after it.
     pub fn from_disk(&mut self, sid: Sid, disk: &Disk) {
         let mut zxids = self.snapshots.get(&sid).cloned().unwrap_or_default();
         let from = disk
@@ -155,6 +159,7 @@ impl Ledger {
             }
             zxids.push(txn.zxid);
         }
+        self.saved.insert(sid, zxids.clone());
         self.lineages.entry(sid).or_default().replace(zxids);
     }
 
@@ -177,6 +182,14 @@ impl Ledger {
                 .push(format!("n{sid} took a SNAP on {link} that nobody sent"));
             return;
         };
+        let lineage = self.lineages.entry(sid).or_default();
+        self.saved.insert(sid, lineage.zxids.clone());
+        lineage.replace(zxids);
+    }
+
+    /// `sid` dropped the database it had not written down, for the one on disk.
+    pub fn unsaved_dropped(&mut self, sid: Sid) {
+        let zxids = self.saved.get(&sid).cloned().unwrap_or_default();
         self.lineages.entry(sid).or_default().replace(zxids);
     }
 }

@@ -461,6 +461,9 @@ impl ServerNode {
                     (Note::Zab(ZabNote::SyncBy { mode, .. }), _) => {
                         self.record(|l, _| l.count(mode))
                     }
+                    (Note::Zab(ZabNote::DropsUnsaved { .. }), _) => {
+                        self.record(|l, sid| l.unsaved_dropped(sid))
+                    }
                     (Note::Zab(ZabNote::Established { .. }), _) => {
                         self.record(|l, _| l.count("leaders established"))
                     }
