@@ -24,3 +24,14 @@ fn a_sync_broken_before_newleader_leaves_no_unsaved_database_behind() {
     passes(62, 3);
     passes(947, 5);
 }
+
+/// A write forwarded just before its session expired was prepared as if the session lived: a
+/// create left an ephemeral owned by a dead session on every server, a setData succeeded
+/// where the specification says SessionExpired. Upstream checks the session before every
+/// write but closeSession (`PrepRequestProcessor.pRequest2Txn` → `checkSession`).
+#[test]
+fn a_write_of_an_expired_session_fails_with_session_expired() {
+    for seed in [215, 537, 811, 1031] {
+        passes(seed, 5);
+    }
+}
