@@ -57,3 +57,15 @@ fn a_write_of_an_expired_session_fails_with_session_expired() {
         passes(seed, 5);
     }
 }
+
+/// A follower that had logged and ACKed proposals 0x100000043.. lost its connection, came
+/// back in the same epoch and was synced by TRUNC to the leader's last commit, 0x100000042:
+/// its log lost the proposals, but the leader still counted its old ACK and committed
+/// 0x100000043 with it, on two disks out of five. A quorum without them elected a leader
+/// that never had it: a committed txn vanished (committed prefixes disagreed). A commit needs
+/// a quorum that has the proposal *on disk* (zab.md §6 steps 4-6), so a TRUNC takes back the
+/// learner's ACKs above its zxid.
+#[test]
+fn a_trunc_takes_back_the_learners_acks_above_it() {
+    passes(7351, 5);
+}
