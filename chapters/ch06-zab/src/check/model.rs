@@ -85,14 +85,21 @@ impl Namespace {
     // ANCHOR: apply
     /// What `op` of `session` does as the write at `zxid`: its effect, or the error a correct
     /// server answers (a request of a session that is no longer alive fails with
-    /// SessionExpired, upstream `PrepRequestProcessor.checkSession`; a version other than -1
-    /// must be the node's version, else BadVersion).
+    /// SessionExpired, upstream `PrepRequestProcessor.checkSession`, closeSession excepted; a
+    /// version other than -1 must be the node's version, else BadVersion).
     pub fn apply(
         &mut self,
         session: SessionId,
         op: &ClientOp,
         zxid: Zxid,
     ) -> Result<Effect, ZkError> {
+        // closeSession is the one write upstream does not check the session for: closing a
+        // session that is already gone is a txn that changes nothing.
+        if *op == ClientOp::Close {
+            return Ok(Effect::Closed {
+                deleted: self.close(session),
+            });
+        }
         if !self.sessions.contains(&session) {
             return Err(ZkError::SessionExpired);
         }
@@ -138,10 +145,10 @@ impl Namespace {
                 self.nodes.remove(path);
                 Ok(Effect::Deleted)
             }
-            ClientOp::Close => Ok(Effect::Closed {
-                deleted: self.close(session),
-            }),
-            ClientOp::Connect { .. } | ClientOp::GetData { .. } | ClientOp::Sync { .. } => {
+            ClientOp::Close
+            | ClientOp::Connect { .. }
+            | ClientOp::GetData { .. }
+            | ClientOp::Sync { .. } => {
                 unreachable!("not a write: {op}")
             }
         }
