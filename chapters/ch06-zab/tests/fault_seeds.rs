@@ -69,3 +69,12 @@ fn a_write_of_an_expired_session_fails_with_session_expired() {
 fn a_trunc_takes_back_the_learners_acks_above_it() {
     passes(7351, 5);
 }
+
+/// A client's `close` was lost with its connection; the client resumed the session on another
+/// server and wrote, and the close, still on its way to the leader, was committed after that
+/// write (per-session FIFO broken). The Java client is CLOSED as soon as `close()` is called,
+/// answer or not (`ZooKeeper.close`): the simulated client now drops the session too.
+#[test]
+fn a_client_whose_close_was_lost_does_not_resume_the_session() {
+    passes(7642, 3);
+}

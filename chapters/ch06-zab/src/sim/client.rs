@@ -726,12 +726,21 @@ impl ClientNode {
             conn: old.n,
             why: why.to_string(),
         });
-        for (_, id, _) in std::mem::take(&mut self.waiting) {
+        let mut closing = false;
+        for (_, id, op) in std::mem::take(&mut self.waiting) {
+            closing |= op == ClientOp::Close;
             self.history.push(HistoryEvent::Complete {
                 at: self.now,
                 id,
                 outcome: Outcome::Lost,
             });
+        }
+        if closing {
+            // `close()` ends the handle's session whether or not its answer comes (the Java
+            // client is CLOSED at once): resuming it elsewhere would let the close, still on
+            // its way to the leader, land after requests sent later.
+            self.session = None;
+            self.closed = self.random.is_none();
         }
         let mut out = vec![self.note(format!("{why}: reconnects"))];
         if let Some(w) = &mut self.random {
