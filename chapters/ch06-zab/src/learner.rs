@@ -437,8 +437,11 @@ impl Learner {
         self.send(ctx, Message::Request(forwarded));
     }
 
-    /// The connection ended before LEADERINFO: the leader may not be listening yet. Try
-    /// again in 100 ms, five times in all.
+    /// The connection was refused: the server we elected does not lead yet (it may still be
+    /// finishing its election). Try again in 100 ms, five times in all
+    /// (`Learner.connectToLeader` retries a failed connect, never a connection the leader
+    /// accepted and then closed: a learner that followed it once must elect again, or it
+    /// would follow a later leadership of the same server with the vote of an older round).
     pub fn refused(&mut self, ctx: &mut Ctx) -> Result<(), Quit> {
         match self.phase {
             Phase::Connecting { tries } if tries < CONNECT_TRIES => {

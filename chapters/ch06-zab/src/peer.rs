@@ -135,6 +135,9 @@ pub enum Input {
     Zab { from: Sid, link: Link, msg: Message },
     /// Connection `link` broke (closed, reset, or a packet lost on it).
     Disconnected { link: Link },
+    /// Connection `link` was refused: nobody accepts learners on that quorum port (the
+    /// server does not lead, or not yet).
+    Refused { link: Link },
     /// A timer went off.
     Timeout(Timer),
     /// The disk has the txn at this zxid (after an [`Output::Append`]).
@@ -154,6 +157,9 @@ pub enum Output {
     Zab { to: Sid, link: Link, msg: Message },
     /// Close connection `link` (the other side sees it end).
     Disconnect { link: Link },
+    /// Refuse connection `link`: we do not lead, nobody listens on our quorum port (the
+    /// other side sees [`Input::Refused`]).
+    Refuse { link: Link },
     /// Arm (or re-arm) a timer.
     SetTimer { timer: Timer, after_ms: u64 },
     /// Disarm a timer.
@@ -417,7 +423,7 @@ impl QuorumPeer {
             // Nobody listens on our quorum port unless we lead: the connection is refused.
             (_, Input::Zab { link, msg, .. }) => {
                 if let Message::LearnerInfo { .. } = msg {
-                    ctx.out.push(Output::Disconnect { link });
+                    ctx.out.push(Output::Refuse { link });
                 }
                 Ok(())
             }
@@ -425,8 +431,13 @@ impl QuorumPeer {
                 l.disconnected(link);
                 Ok(())
             }
-            (Role::Following(l), Input::Disconnected { link }) if link == l.link() => {
+            (Role::Following(l), Input::Refused { link }) if link == l.link() => {
                 follow(l.refused(ctx))
+            }
+            // Once a leader has taken the connection, its end is the end of following
+            // (`Follower.followLeader` goes back to LOOKING on any exception).
+            (Role::Following(l), Input::Disconnected { link }) if link == l.link() => {
+                follow(Err("the leader closed the connection".into()))
             }
             (Role::Leading(l), Input::Timeout(Timer::InitLimit)) => lead(l.init_limit()),
             (Role::Leading(l), Input::Timeout(Timer::LeaderTick)) => lead(l.tick(ctx)),

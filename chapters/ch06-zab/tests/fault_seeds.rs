@@ -78,3 +78,16 @@ fn a_trunc_takes_back_the_learners_acks_above_it() {
 fn a_client_whose_close_was_lost_does_not_resume_the_session() {
     passes(7642, 3);
 }
+
+/// A follower's connection was closed by a leader that stepped down before LEADERINFO; the
+/// follower took it for a refused connection and retried, and joined the same server leading
+/// again after a later election round. Its election vote stayed that of the older round, and
+/// servers still looking never saw a quorum of matching votes from those out of the election:
+/// after the heal they looked forever. `Learner.connectToLeader` retries only a connect that
+/// failed; a connection the leader took and closed sends the learner back to LOOKING.
+#[test]
+fn a_learner_retries_a_refused_connection_only() {
+    for seed in [4275, 6735] {
+        passes(seed, 5);
+    }
+}

@@ -53,6 +53,8 @@ pub enum Wire {
     Zab { link: Link, seq: u64, msg: Message },
     /// The other end closed the Zab connection.
     ZabClosed { link: Link },
+    /// The server asked refused the Zab connection: it does not lead.
+    ZabRefused { link: Link },
     /// A client's frame on its connection number `conn`.
     ToServer {
         conn: u32,
@@ -94,6 +96,7 @@ impl fmt::Display for Wire {
             Wire::Election(n) => n.fmt(f),
             Wire::Zab { msg, .. } => msg.fmt(f),
             Wire::ZabClosed { link } => write!(f, "connection {link} closed"),
+            Wire::ZabRefused { link } => write!(f, "connection {link} refused"),
             Wire::ToServer { frame, .. } => match frame {
                 ClientFrame::Connect(c) => write!(f, "connect {c}"),
                 ClientFrame::Request { xid, request } => write!(f, "xid={xid} {request}"),
@@ -127,6 +130,7 @@ impl Serialize for Wire {
             Wire::Election(_) => "election",
             Wire::Zab { msg, .. } => msg.name(),
             Wire::ZabClosed { .. } => "closed",
+            Wire::ZabRefused { .. } => "refused",
             Wire::ToServer { .. } => "client",
             Wire::ToClient { .. } => "server",
         };

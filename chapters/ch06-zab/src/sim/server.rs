@@ -246,6 +246,10 @@ impl ServerNode {
                 self.links.close(link);
                 self.feed(PeerInput::Disconnected { link })
             }
+            Wire::ZabRefused { link } => {
+                self.links.close(link);
+                self.feed(PeerInput::Refused { link })
+            }
             Wire::ToServer { conn, seq, frame } => {
                 let id = conn_id(from, conn);
                 match self.clients.receive(id, seq) {
@@ -394,6 +398,15 @@ impl ServerNode {
                 });
             }
             PeerOutput::Disconnect { link } => out.extend(self.close_link(link)),
+            PeerOutput::Refuse { link } => {
+                self.links.close(link);
+                if let Some(to) = self.link_peer.remove(&link) {
+                    out.push(Output::Send {
+                        to: to.0,
+                        msg: Wire::ZabRefused { link },
+                    });
+                }
+            }
             PeerOutput::SetTimer { timer, after_ms } => out.push(Output::SetTimer {
                 timer: SimTimer::Peer(timer),
                 after_ms,
