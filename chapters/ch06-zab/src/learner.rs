@@ -119,6 +119,11 @@ impl Learner {
         self.observer
     }
 
+    /// Whether it is still trying to reach its leader (nothing heard on the connection yet).
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.phase, Phase::Connecting { .. })
+    }
+
     /// Whether it serves clients yet.
     pub fn is_serving(&self) -> bool {
         self.phase == Phase::Broadcast

@@ -376,10 +376,27 @@ impl QuorumPeer {
                 election = self.election.step(ElectionInput::Start);
                 Ok(())
             }
-            (_, Input::Election { from, n }) => {
+            (role, Input::Election { from, n }) => {
+                // A learner still connecting is after the leader of the round it decided in.
+                // That server looking again, in a later round, is not that leader any more:
+                // elect again rather than follow whatever it leads next with a vote of an
+                // older round, which servers still looking would never find a quorum for.
+                let decided = self.election.decided().map(|(_, round)| round);
+                let stale = match role {
+                    Role::Following(l) => {
+                        l.is_connecting()
+                            && from == l.leader()
+                            && n.state == ServerState::Looking
+                            && decided.is_some_and(|round| n.election_epoch > round)
+                    }
+                    _ => false,
+                };
                 let msg = ElectionMessage::Notification(n);
                 election = self.election.step(ElectionInput::Receive { from, msg });
-                Ok(())
+                match stale {
+                    true => Err(("following", "the leader is electing again".into())),
+                    false => Ok(()),
+                }
             }
             (_, Input::Timeout(Timer::Election(t))) => {
                 election = self.election.step(ElectionInput::Timeout(t));

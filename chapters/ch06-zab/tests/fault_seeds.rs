@@ -91,3 +91,13 @@ fn a_learner_retries_a_refused_connection_only() {
         passes(seed, 5);
     }
 }
+
+/// The same stale vote by another road: the follower's connection was refused while its
+/// leader was between two leaderships (it had stepped down and was electing again), and its
+/// retries reached it leading after the next round. Upstream's retry window allows this too;
+/// here a learner still connecting gives up when the server it is after announces it is
+/// looking in a later round than the one it decided in, and elects again.
+#[test]
+fn a_learner_still_connecting_elects_again_when_its_leader_does() {
+    passes(795, 5);
+}
