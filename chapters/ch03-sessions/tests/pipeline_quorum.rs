@@ -297,3 +297,27 @@ fn a_session_opened_on_a_learner_can_resume_on_the_leader() {
     );
     assert_eq!(connected(&out), Some(session));
 }
+
+#[test]
+fn a_forwarded_write_of_a_closed_session_becomes_a_session_expired_error_txn() {
+    // PrepRequestProcessor.pRequest2Txn calls sessionTracker.checkSession before every write
+    // but closeSession: a session that is gone or closing gets SessionExpired, as an error
+    // txn. Otherwise a create forwarded just before the session expired would leave an
+    // ephemeral no session owns, on every server.
+    let (mut leader, _) = ensemble();
+    let gone = ch01_znode::SessionId(0x0200_0000_0000_0007);
+    let write = |session| Forwarded {
+        session,
+        cxid: 3,
+        op: Forward::Request(Request::Create(proto::CreateRequest {
+            path: "/e".into(),
+            data: Some(vec![]),
+            acl: proto::Acl::open_unsafe(),
+            flags: 1,
+        })),
+        auth: vec![],
+    };
+    let txns = proposed(&leader.step(T0, Input::Forwarded(write(gone))));
+    assert_eq!(txns.len(), 1);
+    assert_eq!(txns[0].op, TxnOp::error(ZkError::SessionExpired));
+}

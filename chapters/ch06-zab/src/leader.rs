@@ -382,6 +382,12 @@ impl Leader {
                 after
             }
             Plan::Trunc { to, after } => {
+                // The learner's log loses everything above `to`, so do its ACKs for it: an
+                // ACK says "on my disk", and a quorum of them must still mean that when the
+                // proposal commits.
+                for (_, p) in self.proposals.iter_mut().filter(|(z, _)| **z > to) {
+                    p.acks.remove(&learner);
+                }
                 Self::send(ctx, link, Message::Trunc { zxid: to });
                 after
             }

@@ -79,6 +79,9 @@ pub struct Learner {
     unlogged: VecDeque<Zxid>,
     /// Our clients' `sync`s, forwarded and not answered yet, oldest first.
     pending_syncs: VecDeque<(SessionId, i32)>,
+    /// While a SNAP or TRUNC sync has not reached NEWLEADER, the database in memory is not on
+    /// disk: this is the one the disk holds, to go back to if the sync breaks.
+    saved: Option<Database>,
 }
 // ANCHOR_END: learner
 
@@ -95,6 +98,7 @@ impl Learner {
             pending: VecDeque::new(),
             unlogged: VecDeque::new(),
             pending_syncs: VecDeque::new(),
+            saved: None,
         };
         learner.say_hello(ctx);
         learner
@@ -113,6 +117,11 @@ impl Learner {
     /// Whether it observes (never votes, never ACKs).
     pub fn is_observer(&self) -> bool {
         self.observer
+    }
+
+    /// Whether it is still trying to reach its leader (nothing heard on the connection yet).
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.phase, Phase::Connecting { .. })
     }
 
     /// Whether it serves clients yet.
@@ -176,6 +185,7 @@ impl Learner {
             }
             (Phase::EpochAcked { epoch }, Message::Snap { zxid, db }) => {
                 ctx.note(ZabNote::SyncBy { mode: "SNAP", zxid });
+                self.saved = Some(ctx.pipeline.database().clone());
                 ctx.replace_database(*db);
                 self.phase = Phase::Syncing {
                     epoch,
@@ -240,6 +250,7 @@ impl Learner {
         else {
             return Ok(());
         };
+        self.saved = Some(db.clone());
         ctx.replace_database(db);
         self.phase = Phase::Syncing {
             epoch,
@@ -284,6 +295,7 @@ impl Learner {
                 if mode == SyncMode::Snapshot {
                     ctx.out
                         .push(Output::Snapshot(Box::new(ctx.pipeline.database().clone())));
+                    self.saved = None;
                 }
                 ctx.epochs.current = epoch;
                 ctx.save_epochs();
@@ -431,8 +443,11 @@ impl Learner {
         self.send(ctx, Message::Request(forwarded));
     }
 
-    /// The connection ended before LEADERINFO: the leader may not be listening yet. Try
-    /// again in 100 ms, five times in all.
+    /// The connection was refused: the server we elected does not lead yet (it may still be
+    /// finishing its election). Try again in 100 ms, five times in all
+    /// (`Learner.connectToLeader` retries a failed connect, never a connection the leader
+    /// accepted and then closed: a learner that followed it once must elect again, or it
+    /// would follow a later leadership of the same server with the vote of an older round).
     pub fn refused(&mut self, ctx: &mut Ctx) -> Result<(), Quit> {
         match self.phase {
             Phase::Connecting { tries } if tries < CONNECT_TRIES => {
@@ -455,11 +470,24 @@ impl Learner {
         }
     }
 
+    // ANCHOR: fast_forward
     /// Leaving the leader: the txns logged but never committed become part of the database
     /// (upstream `ZKDatabase.fastForwardDataBase` replays the log): the next vote names them.
+    /// But a database a SNAP or TRUNC sync built in memory and never wrote down (the sync
+    /// broke before NEWLEADER) is dropped for the one on disk: a later DIFF would build on
+    /// txns the disk does not have, and a restart would lose them (ZOOKEEPER-3642: upstream
+    /// clears the ZKDatabase and reloads it; ZOOKEEPER-5094 for TRUNC).
     pub fn fast_forward(self, ctx: &mut Ctx) {
+        if let Some(saved) = self.saved {
+            ctx.note(ZabNote::DropsUnsaved {
+                back_to: saved.last_processed_zxid(),
+            });
+            ctx.replace_database(saved);
+            return;
+        }
         for txn in self.pending {
             ctx.apply(txn);
         }
     }
+    // ANCHOR_END: fast_forward
 }

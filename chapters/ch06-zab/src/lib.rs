@@ -51,6 +51,8 @@
 //!   NAME`): a write to the leader, a write to a follower, leader crashes, followers lagging,
 //!   far behind or ahead, `sync`, a partitioned leader, an observer.
 //! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
+//! * [`check`] — Zab over thousands of faulty simulated runs: the servers' invariants at every
+//!   step, and the clients' histories against the committed sequence.
 //! * [`packet`], [`txn_codec`], [`snapshot_stream`] — the bytes: QuorumPacket, txn records and
 //!   the SNAP stream, exactly as ZooKeeper 3.8 writes them (checked against its own classes).
 //! * [`wire`] — the core's typed messages as those packets (and a SNAP's snapshot).
@@ -73,6 +75,7 @@
 
 #[cfg(test)]
 mod arb;
+pub mod check;
 pub mod history;
 pub mod lab;
 pub mod leader;

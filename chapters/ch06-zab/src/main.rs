@@ -3,14 +3,19 @@
 //! Runs one of the chapter's scenarios in the simulator (`--scenario`, `--seed`) and tells it
 //! (`--trace`, `--json`, `--svg FILE`, `--step`, `--all`). Without `--trace` it prints how the
 //! run ended. With `--listen`, runs one real server over TCP instead
-//! ([`ch06_zab::tcp::cli`]).
+//! ([`ch06_zab::tcp::cli`]). With `--check`, runs the chapter's checkers
+//! ([`ch06_zab::check`]) over `--seeds N` faulty runs (from `--first-seed`; `--servers 3` or
+//! `5`, or both in turn) and prints every seed that broke a promise, with the command that
+//! replays it; `--check --seed N [--trace]` runs one.
 
 use std::io::BufRead;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use ch04_paxos::sim::flags::{pause, SimFlags};
-use ch04_paxos::sim::render::json_lines;
+use ch04_paxos::sim::render::{self, json_lines};
 use ch04_paxos::sim::Event;
+use ch06_zab::check::{self, SeedResult};
 use ch06_zab::render::{diagram, ending, filter, header, line, story_text, transcript, Story};
 use ch06_zab::scenarios::{run, setup, Run, ScenarioName, Setup};
 use ch06_zab::tcp::cli::ListenFlags;
@@ -32,6 +37,18 @@ struct Args {
     /// as before ZOOKEEPER-3911.
     #[arg(long)]
     flaw: bool,
+    /// Check the invariants and the clients' histories over faulty runs.
+    #[arg(long)]
+    check: bool,
+    /// With --check: how many seeds to run (without it, only --seed).
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// With --check --seeds: the first seed.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// With --check: voting servers, 3 or 5 (without it, even seeds run 3 and odd seeds 5).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(3..=5))]
+    servers: Option<u64>,
     #[command(flatten)]
     run: SimFlags,
     #[command(flatten)]
@@ -45,6 +62,12 @@ fn main() -> ExitCode {
     // Other modes (checking many fault seeds, a real peer over TCP) branch off here.
     if args.listen.listen.is_some() {
         return ch06_zab::tcp::cli::run(&args.listen, color);
+    }
+    if args.check {
+        return match args.seeds {
+            Some(n) => check_many(args.first_seed..args.first_seed + n, args.servers),
+            None => check_one(&args),
+        };
     }
     simulate(&args, color)
 }
@@ -131,4 +154,47 @@ fn step_by_step(setup: &Setup, seed: u64, all: bool, color: bool) -> ExitCode {
     println!();
     print!("{}", ending(&Run { sim }, color));
     ExitCode::SUCCESS
+}
+
+/// Every seed of `seeds`: the failures with their replay commands, then a summary.
+fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>) -> ExitCode {
+    let started = Instant::now();
+    let report = check::run(seeds, servers);
+    println!("{report}");
+    println!("time: {:.1} s", started.elapsed().as_secs_f64());
+    match report.is_clean() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    }
+}
+
+/// One seed of the checkers, traced if asked.
+fn check_one(args: &Args) -> ExitCode {
+    let seed = args.run.seed;
+    let servers = args.servers.unwrap_or(check::servers_for(seed));
+    let (sim, result) = check::replay(seed, servers);
+    if args.trace {
+        match args.run.json {
+            true => print!("{}", render::json_lines(sim.trace())),
+            false => print!("{}", render::plain(sim.trace())),
+        }
+    }
+    match result {
+        SeedResult::Passed(counts) => {
+            let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "seed {seed} ({servers} servers): every promise kept ({})",
+                counts.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        SeedResult::Failed(failure) => {
+            println!("{failure}");
+            ExitCode::FAILURE
+        }
+        SeedResult::Unknown { why, .. } => {
+            println!("seed {seed}: unknown: {why}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -147,6 +147,9 @@ pub enum Input {
     Zab { from: Sid, link: Link, msg: Message },
     /// Connection `link` broke (closed, reset, or a packet lost on it).
     Disconnected { link: Link },
+    /// Connection `link` was refused: nobody accepts learners on that quorum port (the
+    /// server does not lead, or not yet).
+    Refused { link: Link },
     /// A timer went off.
     Timeout(Timer),
     /// The disk has the txn at this zxid (after an [`Output::Append`]).
@@ -166,6 +169,9 @@ pub enum Output {
     Zab { to: Sid, link: Link, msg: Message },
     /// Close connection `link` (the other side sees it end).
     Disconnect { link: Link },
+    /// Refuse connection `link`: we do not lead, nobody listens on our quorum port (the
+    /// other side sees [`Input::Refused`]).
+    Refuse { link: Link },
     /// Arm (or re-arm) a timer.
     SetTimer { timer: Timer, after_ms: u64 },
     /// Disarm a timer.
@@ -386,9 +392,26 @@ impl QuorumPeer {
                 election = self.election.step(ElectionInput::Start);
                 Ok(())
             }
-            (_, Input::Election { from, n }) => {
+            (role, Input::Election { from, n }) => {
+                // A learner still connecting is after the leader of the round it decided in.
+                // That server looking again, in a later round, is not that leader any more:
+                // elect again rather than follow whatever it leads next with a vote of an
+                // older round, which servers still looking would never find a quorum for.
+                let decided = self.election.decided().map(|(_, round)| round);
+                let stale = match role {
+                    Role::Following(l) => {
+                        l.is_connecting()
+                            && from == l.leader()
+                            && n.state == ServerState::Looking
+                            && decided.is_some_and(|round| n.election_epoch > round)
+                    }
+                    _ => false,
+                };
                 election = self.election.step(ElectionInput::Receive { from, n });
-                Ok(())
+                match stale {
+                    true => Err(("following", "the leader is electing again".into())),
+                    false => Ok(()),
+                }
             }
             (_, Input::Timeout(Timer::Election(t))) => {
                 election = self.election.step(ElectionInput::Timeout(t));
@@ -432,7 +455,7 @@ impl QuorumPeer {
             // Nobody listens on our quorum port unless we lead: the connection is refused.
             (_, Input::Zab { link, msg, .. }) => {
                 if let Message::LearnerInfo { .. } = msg {
-                    ctx.out.push(Output::Disconnect { link });
+                    ctx.out.push(Output::Refuse { link });
                 }
                 Ok(())
             }
@@ -440,8 +463,13 @@ impl QuorumPeer {
                 l.disconnected(link);
                 Ok(())
             }
-            (Role::Following(l), Input::Disconnected { link }) if link == l.link() => {
+            (Role::Following(l), Input::Refused { link }) if link == l.link() => {
                 follow(l.refused(ctx))
+            }
+            // Once a leader has taken the connection, its end is the end of following
+            // (`Follower.followLeader` goes back to LOOKING on any exception).
+            (Role::Following(l), Input::Disconnected { link }) if link == l.link() => {
+                follow(Err("the leader closed the connection".into()))
             }
             (Role::Leading(l), Input::Timeout(Timer::InitLimit)) => lead(l.init_limit()),
             (Role::Leading(l), Input::Timeout(Timer::LeaderTick)) => lead(l.tick(ctx)),

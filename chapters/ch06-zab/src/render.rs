@@ -135,6 +135,7 @@ pub fn line(e: &ZabEntry, color: bool) -> String {
                     ZabNote::EpochProposed { .. } | ZabNote::EpochAcked { .. } => plain.yellow(),
                     ZabNote::SyncLearner { .. } | ZabNote::SyncBy { .. } => plain.cyan().bold(),
                     ZabNote::Quit { .. } => plain.red().bold(),
+                    ZabNote::DropsUnsaved { .. } => plain.yellow(),
                     ZabNote::LearnerAhead { .. } | ZabNote::Unexpected(_) => plain.red(),
                 },
                 SimNote::Peer {
@@ -308,6 +309,7 @@ fn short_msg(w: &Wire) -> Label {
             other => other.name().into(),
         },
         Wire::ZabClosed { .. } => "closed".into(),
+        Wire::ZabRefused { .. } => "refused".into(),
         Wire::ToServer { frame, .. } => match frame {
             ClientFrame::Connect(_) => "connect".into(),
             ClientFrame::Request { request, .. } => request_label(request),
@@ -344,6 +346,7 @@ fn short_note(n: &SimNote) -> Label {
             ZabNote::UpToDate { .. } => "serves".into(),
             ZabNote::Committed { zxid, acks } => format!("commits {zxid} ({})", sids(acks)),
             ZabNote::Quit { role, .. } => format!("stops {role}"),
+            ZabNote::DropsUnsaved { back_to } => format!("back to {back_to} from disk"),
             ZabNote::Unexpected(_) => "drops a packet".into(),
         },
         SimNote::Peer {

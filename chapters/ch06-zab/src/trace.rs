@@ -50,6 +50,9 @@ pub enum ZabNote {
     Committed { zxid: Zxid, acks: Vec<Sid> },
     /// The server stops leading or following, and why.
     Quit { role: &'static str, why: String },
+    /// A sync broke before NEWLEADER: the database it built in memory is dropped for the
+    /// one on disk.
+    DropsUnsaved { back_to: Zxid },
     /// A packet that should not have come, dropped.
     Unexpected(String),
 }
@@ -90,6 +93,10 @@ impl fmt::Display for ZabNote {
                 write!(f, "commits {zxid}: acked by {}", sids(acks))
             }
             ZabNote::Quit { role, why } => write!(f, "stops {role}: {why}"),
+            ZabNote::DropsUnsaved { back_to } => write!(
+                f,
+                "drops the synced database it never wrote down: back to {back_to} from disk"
+            ),
             ZabNote::Unexpected(what) => write!(f, "drops {what}"),
         }
     }

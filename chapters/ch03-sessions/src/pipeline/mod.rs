@@ -726,7 +726,8 @@ impl Pipeline {
     }
 
     /// The prepare stage for one write: the next zxid, the txn, and its change records kept
-    /// until it is applied.
+    /// until it is applied. Every write but closeSession needs a live session, as upstream's
+    /// `PrepRequestProcessor.pRequest2Txn` checks with `sessionTracker.checkSession`.
     fn prepare_txn(
         &mut self,
         now_ms: u64,
@@ -744,6 +745,12 @@ impl Pipeline {
         };
         let request = match op {
             Forward::CreateSession { timeout_ms } => Ok(Request::CreateSession { timeout_ms }),
+            Forward::Request(proto::Request::CloseSession) => Ok(Request::CloseSession),
+            // `checkSession`: a session that is gone or closing writes nothing (a request
+            // forwarded just before its session expired would leave an orphan ephemeral).
+            Forward::Request(_) if self.sessions.check(session).is_err() => {
+                Err(ZkError::SessionExpired)
+            }
             Forward::Request(r) => write_request(&r).unwrap_or(Err(ZkError::MarshallingError)),
         };
         match request {

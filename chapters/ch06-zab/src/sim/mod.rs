@@ -21,9 +21,12 @@
 //! # Layout
 //! - [`stream`]: sequence numbers that turn network faults into closed connections.
 //! - [`server`]: [`ServerNode`] and its [`Disk`].
-//! - [`client`]: [`ClientNode`], its script and the history it records for the checkers.
+//! - [`client`]: [`ClientNode`], its script (or random work) and the history it records for
+//!   the checkers.
+//! - [`ledger`]: what the checkers watch beside the servers: every txn, every lineage.
 
 pub mod client;
+pub mod ledger;
 pub mod server;
 pub mod stream;
 
@@ -35,7 +38,7 @@ use ch04_paxos::sim::{Input, Millis, NodeId, Output, Process};
 use ch05_election::notification::Notification;
 use serde::Serialize;
 
-pub use client::{ClientNode, ClientOp, HistoryEvent, Outcome, Script};
+pub use client::{ClientNode, ClientOp, HistoryEvent, Outcome, RandomWork, Script};
 pub use server::{Disk, ServerNode};
 
 use crate::message::{Link, Message};
@@ -52,6 +55,8 @@ pub enum Wire {
     Zab { link: Link, seq: u64, msg: Message },
     /// The other end closed the Zab connection.
     ZabClosed { link: Link },
+    /// The server asked refused the Zab connection: it does not lead.
+    ZabRefused { link: Link },
     /// A client's frame on its connection number `conn`.
     ToServer {
         conn: u32,
@@ -93,6 +98,7 @@ impl fmt::Display for Wire {
             Wire::Election(n) => n.fmt(f),
             Wire::Zab { msg, .. } => msg.fmt(f),
             Wire::ZabClosed { link } => write!(f, "connection {link} closed"),
+            Wire::ZabRefused { link } => write!(f, "connection {link} refused"),
             Wire::ToServer { frame, .. } => match frame {
                 ClientFrame::Connect(c) => write!(f, "connect {c}"),
                 ClientFrame::Request { xid, request } => write!(f, "xid={xid} {request}"),
@@ -126,6 +132,7 @@ impl Serialize for Wire {
             Wire::Election(_) => "election",
             Wire::Zab { msg, .. } => msg.name(),
             Wire::ZabClosed { .. } => "closed",
+            Wire::ZabRefused { .. } => "refused",
             Wire::ToServer { .. } => "client",
             Wire::ToClient { .. } => "server",
         };

@@ -12,12 +12,14 @@ use ch01_znode::{Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{self, ConnId, Database};
 use ch04_paxos::sim::{Input, Millis, NodeId, Output};
 
+use super::ledger::SharedLedger;
 use super::stream::{Arrival, Streams};
 use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
 use crate::message::{Link, Message};
 use crate::peer::{
     Config, Epochs, Input as PeerInput, Output as PeerOutput, QuorumPeer, Recovered,
 };
+use crate::trace::{Note, ZabNote};
 
 /// A client connection as the server numbers it: the client's node id and its own count.
 fn conn_id(client: NodeId, n: u32) -> ConnId {
@@ -85,6 +87,22 @@ pub struct ServerNode {
     clients: Streams<ConnId>,
     /// Every txn applied since this incarnation started, in order (for the checkers).
     applied: Vec<Txn>,
+    /// Where the checkers' ledger is kept, if they watch this run.
+    ledger: Option<SharedLedger>,
+    /// The connection of the Zab packet being handled.
+    incoming: Option<Link>,
+    /// Ledger entries that wait until every output of the input is carried out.
+    deferred: Vec<Deferred>,
+    /// How deep `feed` is (a TRUNC feeds the reloaded database from inside a feed).
+    depth: u32,
+}
+
+/// A ledger entry about a copy of the database, written once the txns applied in the same
+/// step are in the ledger too.
+#[derive(Clone, Copy, Debug)]
+enum Deferred {
+    SnapSent { link: Link, zxid: Zxid },
+    SnapshotWritten { zxid: Zxid },
 }
 
 impl ServerNode {
@@ -111,7 +129,18 @@ impl ServerNode {
             link_peer: HashMap::new(),
             clients: Streams::default(),
             applied: Vec::new(),
+            ledger: None,
+            incoming: None,
+            deferred: Vec::new(),
+            depth: 0,
         }
+    }
+
+    /// The same server, writing what it logs and applies to the checkers' `ledger`.
+    pub fn with_ledger(mut self, ledger: SharedLedger) -> ServerNode {
+        ledger.borrow_mut().from_disk(self.peer.sid(), &self.disk);
+        self.ledger = Some(ledger);
+        self
     }
 
     /// The same server, switched on `ms` after the run begins.
@@ -161,8 +190,12 @@ impl ServerNode {
     /// What a crash leaves: the same server rebuilt from its disk, switched on at once.
     pub fn recover(&self) -> ServerNode {
         let cfg = self.peer.config().clone();
-        ServerNode::from_disk(self.peer.sid(), cfg, self.disk.clone(), self.disk_ms)
-            .with_lag_ms(self.lag_ms)
+        let node = ServerNode::from_disk(self.peer.sid(), cfg, self.disk.clone(), self.disk_ms)
+            .with_lag_ms(self.lag_ms);
+        match &self.ledger {
+            Some(ledger) => node.with_ledger(ledger.clone()),
+            None => node,
+        }
     }
 
     /// The word on its lifeline.
@@ -208,7 +241,9 @@ impl ServerNode {
         match msg {
             Wire::Election(n) => self.feed(PeerInput::Election { from: Sid(from), n }),
             // A lagging server leaves its Zab packets in the socket for a while, in order.
-            Wire::Zab { .. } | Wire::ZabClosed { .. } if self.lag_ms > 0 => {
+            Wire::Zab { .. } | Wire::ZabClosed { .. } | Wire::ZabRefused { .. }
+                if self.lag_ms > 0 =>
+            {
                 self.unread.push_back((self.now, from, msg));
                 match self.unread.len() {
                     1 => vec![Output::SetTimer {
@@ -218,7 +253,9 @@ impl ServerNode {
                     _ => Vec::new(),
                 }
             }
-            msg @ (Wire::Zab { .. } | Wire::ZabClosed { .. }) => self.zab_packet(from, msg),
+            msg @ (Wire::Zab { .. } | Wire::ZabClosed { .. } | Wire::ZabRefused { .. }) => {
+                self.zab_packet(from, msg)
+            }
             Wire::ToServer { conn, seq, frame } => {
                 let id = conn_id(from, conn);
                 match self.clients.receive(id, seq) {
@@ -274,11 +311,16 @@ impl ServerNode {
             Wire::Zab { link, seq, msg } => {
                 self.link_peer.insert(link, Sid(from));
                 match self.links.receive(link, seq) {
-                    Arrival::InOrder => self.feed(PeerInput::Zab {
-                        from: Sid(from),
-                        link,
-                        msg,
-                    }),
+                    Arrival::InOrder => {
+                        self.incoming = Some(link);
+                        let out = self.feed(PeerInput::Zab {
+                            from: Sid(from),
+                            link,
+                            msg,
+                        });
+                        self.incoming = None;
+                        out
+                    }
                     Arrival::Duplicate => Vec::new(),
                     Arrival::Gap => self.break_link(link),
                 }
@@ -286,6 +328,10 @@ impl ServerNode {
             Wire::ZabClosed { link } => {
                 self.links.close(link);
                 self.feed(PeerInput::Disconnected { link })
+            }
+            Wire::ZabRefused { link } => {
+                self.links.close(link);
+                self.feed(PeerInput::Refused { link })
             }
             Wire::Election(_) | Wire::ToServer { .. } | Wire::ToClient { .. } => Vec::new(),
         }
@@ -362,12 +408,42 @@ impl ServerNode {
     // ANCHOR_END: flush
 
     fn feed(&mut self, input: PeerInput) -> Vec<SimOutput> {
+        self.depth += 1;
         let outputs = self.peer.step(self.now, input);
         let mut out = Vec::new();
         for o in outputs {
             self.carry(o, &mut out);
         }
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.write_deferred();
+        }
         out
+    }
+
+    /// The ledger's entries about copies of the database, now that the txns applied in the
+    /// same step are in it.
+    fn write_deferred(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred);
+        let Some(ledger) = &self.ledger else {
+            return;
+        };
+        let mut ledger = ledger.borrow_mut();
+        for d in deferred {
+            match d {
+                Deferred::SnapSent { link, zxid } => ledger.snap_sent(self.peer.sid(), link, zxid),
+                Deferred::SnapshotWritten { zxid } => {
+                    ledger.snapshot_written(self.peer.sid(), zxid)
+                }
+            }
+        }
+    }
+
+    /// Tells the ledger, if there is one.
+    fn record(&self, entry: impl FnOnce(&mut super::ledger::Ledger, Sid)) {
+        if let Some(ledger) = &self.ledger {
+            entry(&mut ledger.borrow_mut(), self.peer.sid());
+        }
     }
 
     // ANCHOR: carry
@@ -379,6 +455,10 @@ impl ServerNode {
                 msg: Wire::Election(n),
             }),
             PeerOutput::Zab { to, link, msg } => {
+                if let Message::Snap { zxid, .. } = &msg {
+                    let zxid = *zxid;
+                    self.deferred.push(Deferred::SnapSent { link, zxid });
+                }
                 self.link_peer.insert(link, to);
                 let seq = self.links.send(link);
                 out.push(Output::Send {
@@ -387,12 +467,22 @@ impl ServerNode {
                 });
             }
             PeerOutput::Disconnect { link } => out.extend(self.close_link(link)),
+            PeerOutput::Refuse { link } => {
+                self.links.close(link);
+                if let Some(to) = self.link_peer.remove(&link) {
+                    out.push(Output::Send {
+                        to: to.0,
+                        msg: Wire::ZabRefused { link },
+                    });
+                }
+            }
             PeerOutput::SetTimer { timer, after_ms } => out.push(Output::SetTimer {
                 timer: SimTimer::Peer(timer),
                 after_ms,
             }),
             PeerOutput::CancelTimer(timer) => out.push(Output::CancelTimer(SimTimer::Peer(timer))),
             PeerOutput::Append(txn) => {
+                self.record(|l, sid| l.seen(sid, &txn));
                 self.writing.push(txn);
                 if !self.flushing {
                     self.flushing = true;
@@ -406,16 +496,22 @@ impl ServerNode {
                 self.disk.log.retain(|t| t.zxid <= zxid);
                 self.writing.retain(|t| t.zxid <= zxid);
                 let recovered = self.disk.recover(self.peer.config().commit_log_count);
+                self.record(|l, sid| l.from_disk(sid, &self.disk));
                 let reloaded = self.feed(PeerInput::Reloaded(Box::new(recovered)));
                 out.extend(reloaded);
             }
-            PeerOutput::Snapshot(db) => self.disk.snapshot = Some(*db),
+            PeerOutput::Snapshot(db) => {
+                let zxid = db.last_processed_zxid();
+                self.deferred.push(Deferred::SnapshotWritten { zxid });
+                self.disk.snapshot = Some(*db);
+            }
             PeerOutput::SaveEpochs(epochs) => self.disk.epochs = epochs,
             PeerOutput::Client(pipeline::Output::Applied(txn)) => {
                 out.push(Output::Note(SimNote::Applied {
                     zxid: txn.zxid,
                     txn: txn.to_string(),
                 }));
+                self.record(|l, sid| l.applied(sid, &txn));
                 self.applied.push(txn);
             }
             PeerOutput::Client(pipeline::Output::Send { conn, message }) => {
@@ -435,7 +531,28 @@ impl ServerNode {
             }
             // The peer routes these itself; they never reach the driver.
             PeerOutput::Client(pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => {}
-            PeerOutput::Note(note) => out.push(Output::Note(SimNote::Peer { note })),
+            PeerOutput::Note(note) => {
+                match (&note, self.incoming) {
+                    // A learner that takes a SNAP drops its database for the one that came.
+                    (Note::Zab(ZabNote::SyncBy { mode: "SNAP", .. }), Some(link)) => {
+                        self.record(|l, sid| {
+                            l.snap_taken(sid, link);
+                            l.count("SNAP");
+                        })
+                    }
+                    (Note::Zab(ZabNote::SyncBy { mode, .. }), _) => {
+                        self.record(|l, _| l.count(mode))
+                    }
+                    (Note::Zab(ZabNote::DropsUnsaved { .. }), _) => {
+                        self.record(|l, sid| l.unsaved_dropped(sid))
+                    }
+                    (Note::Zab(ZabNote::Established { .. }), _) => {
+                        self.record(|l, _| l.count("leaders established"))
+                    }
+                    _ => {}
+                }
+                out.push(Output::Note(SimNote::Peer { note }));
+            }
         }
     }
     // ANCHOR_END: carry

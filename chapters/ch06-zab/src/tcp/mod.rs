@@ -355,7 +355,8 @@ impl<S: Storage> Driver<S> {
                     self.inputs.push_back(Input::Disconnected { link });
                 }
             }
-            Output::Disconnect { link } => self.quorum.disconnect(link),
+            // We do not lead: close the connection unanswered; the learner retries.
+            Output::Disconnect { link } | Output::Refuse { link } => self.quorum.disconnect(link),
             Output::SetTimer { timer, after_ms } => self.timers.set(timer, after_ms),
             Output::CancelTimer(timer) => self.timers.cancel(timer),
             Output::Append(txn) => {
@@ -453,6 +454,13 @@ impl<S: Storage> Driver<S> {
                     self.events.report(TcpEvent::Dropped(why));
                 }
                 self.step(Input::Disconnected { link })
+            }
+            Some(Delivery::NotAccepted { link, why }) => {
+                if let Some(why) = why {
+                    let why = format!("quorum connection {link}: {why}");
+                    self.events.report(TcpEvent::Dropped(why));
+                }
+                self.step(Input::Refused { link })
             }
             Some(Delivery::Refused(why)) => {
                 self.events.report(TcpEvent::Dropped(why));

@@ -3,8 +3,10 @@
 //!
 //! The idea to take away: **the core's [`Link`] is a TCP connection here.** A learner's link
 //! is one it opens itself: the first packet the core sends on a new link opens a connection
-//! to the leader's quorum port (if that fails, the core hears `Disconnected` and applies
-//! upstream's retry rule: 5 tries, 100 ms apart, `Learner.connectToLeader`). On a leader, a
+//! to the leader's quorum port. If that fails, or the other side closes it before saying
+//! anything (it does not lead, or not yet), the core hears `Refused` and applies upstream's
+//! retry rule: 5 tries, 100 ms apart, `Learner.connectToLeader`; a connection that ends later
+//! is `Disconnected`, the end of following. On a leader, a
 //! link is born when an accepted connection's first packet, FOLLOWERINFO or OBSERVERINFO,
 //! says which member is calling; anything else, or a server that is not a member, or
 //! silence for `initLimit` ticks, closes it.
@@ -81,6 +83,9 @@ pub enum Delivery {
     Message { from: Sid, link: Link, msg: Message },
     /// The link is gone; `why` is set when it is an error worth reporting.
     Closed { link: Link, why: Option<String> },
+    /// A link of ours ended before its leader said anything on it: it was never accepted
+    /// (nobody leads on that port, or not yet). Upstream sees a refused `connect`.
+    NotAccepted { link: Link, why: Option<String> },
     /// A connection that never became a link was closed, for this reason.
     Refused(String),
 }
@@ -108,6 +113,8 @@ struct Conn {
     guard: Guard,
     /// The zxid of the last PING received, which the answer echoes.
     ping_zxid: Zxid,
+    /// Whether anything has been received on it.
+    heard: bool,
 }
 
 impl Conn {
@@ -125,6 +132,7 @@ impl Conn {
             _stop: stop_tx,
             guard,
             ping_zxid: Zxid::ZERO,
+            heard: false,
         };
         let halves = Halves {
             queue,
@@ -262,6 +270,9 @@ impl Quorum {
             Event::Closed { key, why } => {
                 let conn = self.remove(key)?;
                 match conn.link {
+                    Some(link) if matches!(key, Key::Opened(_)) && !conn.heard => {
+                        Some(Delivery::NotAccepted { link, why })
+                    }
                     Some(link) => Some(Delivery::Closed { link, why }),
                     None => why.map(|why| {
                         let remote = conn.remote;
@@ -325,6 +336,7 @@ impl Quorum {
         if let Message::Ping(zxid) = msg {
             conn.ping_zxid = zxid;
         }
+        conn.heard = true;
         let from = conn.peer.unwrap_or(link.learner);
         Some(Delivery::Message { from, link, msg })
     }
