@@ -265,18 +265,46 @@ impl Ctx<'_> {
 /// One server of an ensemble.
 #[derive(Debug)]
 pub struct QuorumPeer {
-    sid: Sid,
-    cfg: Config,
     election: Election,
     role: Role,
-    epochs: Epochs,
-    pipeline: Pipeline,
-    history: History,
     /// The number of the last connection to a leader this server opened (counted from its
     /// start time, so a restarted server never reuses one).
     links_opened: u32,
+    replica: Replica,
+}
+
+/// What a server is whatever its role: its place in the ensemble, its epoch files, its
+/// clients and database, and its recent history.
+#[derive(Debug)]
+struct Replica {
+    sid: Sid,
+    cfg: Config,
+    epochs: Epochs,
+    pipeline: Pipeline,
+    history: History,
 }
 // ANCHOR_END: peer
+
+impl Replica {
+    /// Everything a leader or learner may touch while it handles one input at `now_ms`.
+    fn ctx<'a>(
+        &'a mut self,
+        now_ms: u64,
+        out: &'a mut Vec<Output>,
+        routed: &'a mut Vec<pipeline::Output>,
+    ) -> Ctx<'a> {
+        Ctx {
+            now_ms,
+            me: self.sid,
+            cfg: &self.cfg,
+            pipeline: &mut self.pipeline,
+            history: &mut self.history,
+            epochs: &mut self.epochs,
+            out,
+            pipeline_out: routed,
+        }
+    }
+}
 
 impl QuorumPeer {
     /// Server `sid` of the ensemble in `cfg`, starting from what its disk holds, at `now_ms`
@@ -293,25 +321,27 @@ impl QuorumPeer {
             history.push(txn);
         }
         QuorumPeer {
-            sid,
             election: Election::new(sid, cfg.election.clone(), durable),
-            cfg,
             role: Role::Looking,
-            epochs: disk.epochs,
-            pipeline,
-            history,
             links_opened: 0,
+            replica: Replica {
+                sid,
+                cfg,
+                epochs: disk.epochs,
+                pipeline,
+                history,
+            },
         }
     }
 
     /// This server's id.
     pub fn sid(&self) -> Sid {
-        self.sid
+        self.replica.sid
     }
 
     /// The ensemble's configuration.
     pub fn config(&self) -> &Config {
-        &self.cfg
+        &self.replica.cfg
     }
 
     /// LOOKING, LEADING, FOLLOWING or OBSERVING.
@@ -337,24 +367,24 @@ impl QuorumPeer {
     pub fn leader(&self) -> Option<Sid> {
         match &self.role {
             Role::Looking => None,
-            Role::Leading(_) => Some(self.sid),
+            Role::Leading(_) => Some(self.replica.sid),
             Role::Following(l) => Some(l.leader()),
         }
     }
 
     /// The epoch files.
     pub fn epochs(&self) -> Epochs {
-        self.epochs
+        self.replica.epochs
     }
 
     /// Clients, database and sessions.
     pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
+        &self.replica.pipeline
     }
 
     /// The replicated state.
     pub fn database(&self) -> &Database {
-        self.pipeline.database()
+        self.replica.pipeline.database()
     }
 
     /// The learners synced with this leader (empty unless leading).
@@ -371,16 +401,7 @@ impl QuorumPeer {
         let mut out = Vec::new();
         let mut routed = Vec::new();
         let mut role = std::mem::replace(&mut self.role, Role::Looking);
-        let mut ctx = Ctx {
-            now_ms,
-            me: self.sid,
-            cfg: &self.cfg,
-            pipeline: &mut self.pipeline,
-            history: &mut self.history,
-            epochs: &mut self.epochs,
-            out: &mut out,
-            pipeline_out: &mut routed,
-        };
+        let mut ctx = self.replica.ctx(now_ms, &mut out, &mut routed);
         let mut election = Vec::new();
         let ended = match (&mut role, input) {
             (_, Input::Start) => {
@@ -554,22 +575,13 @@ impl QuorumPeer {
     /// The election is over: lead, or connect to the leader.
     fn start_zab(&mut self, now_ms: u64, state: ServerState, leader: Sid, out: &mut Vec<Output>) {
         let mut routed = Vec::new();
-        let mut ctx = Ctx {
-            now_ms,
-            me: self.sid,
-            cfg: &self.cfg,
-            pipeline: &mut self.pipeline,
-            history: &mut self.history,
-            epochs: &mut self.epochs,
-            out,
-            pipeline_out: &mut routed,
-        };
+        let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
         self.role = match state {
             ServerState::Leading => Role::Leading(Box::new(Leader::elected(&mut ctx))),
             ServerState::Following | ServerState::Observing => {
                 self.links_opened = self.links_opened.wrapping_add(1);
                 let link = Link {
-                    learner: self.sid,
+                    learner: ctx.me,
                     n: self.links_opened,
                 };
                 let observer = state == ServerState::Observing;
@@ -595,19 +607,10 @@ impl QuorumPeer {
         ] {
             out.push(Output::CancelTimer(timer));
         }
-        out.extend(self.pipeline.stop().into_iter().map(Output::Client));
+        out.extend(self.replica.pipeline.stop().into_iter().map(Output::Client));
         let role = std::mem::replace(&mut self.role, Role::Looking);
         let mut routed = Vec::new();
-        let mut ctx = Ctx {
-            now_ms,
-            me: self.sid,
-            cfg: &self.cfg,
-            pipeline: &mut self.pipeline,
-            history: &mut self.history,
-            epochs: &mut self.epochs,
-            out,
-            pipeline_out: &mut routed,
-        };
+        let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
         match role {
             Role::Leading(l) => l.step_down(&mut ctx),
             Role::Following(l) => {
@@ -623,8 +626,8 @@ impl QuorumPeer {
             }
         }
         let durable = Durable {
-            current_epoch: self.epochs.current,
-            last_logged_zxid: self.pipeline.database().last_processed_zxid(),
+            current_epoch: self.replica.epochs.current,
+            last_logged_zxid: self.replica.pipeline.database().last_processed_zxid(),
         };
         for o in self.election.look_again(durable) {
             self.election_output(now_ms, o, out);
