@@ -8,8 +8,10 @@
 //! - `keeper status --config zoo.cfg` asks it `srvr` and prints its `Mode:` line (what
 //!   `zkServer.sh status` does);
 //! - `keeper cli -server host:port` is chapter 1's zkCli shell over the wire (what `zkCli.sh
-//!   -server host:port` does), against Keeper or any ZooKeeper.
+//!   -server host:port` does), against Keeper or any ZooKeeper;
+//! - `keeper lab start 5.1`, `keeper lab check 5.1`, ... hand out and grade the book's labs.
 
+mod lab;
 mod status;
 
 use std::path::PathBuf;
@@ -48,6 +50,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The book's labs: `list`, `start 5.1`, `check 5.1`, `reset 5.1`, and the teacher's `key`.
+    Lab {
+        /// The repository to work on (default: the one around the current folder).
+        #[arg(long, global = true)]
+        root: Option<PathBuf>,
+        #[command(subcommand)]
+        command: lab::LabCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,7 @@ fn main() -> ExitCode {
         Command::Server { config } => serve(&config),
         Command::Status { config } => status::run(&config),
         Command::Cli { args } => cli(&args),
+        Command::Lab { root, command } => lab::run(command, root),
     }
 }
 

@@ -69,17 +69,38 @@ fn includes_on(page: &Path) -> Vec<Include> {
 fn included_text(include: &Include) -> Result<String, String> {
     let source = fs::read_to_string(&include.target)
         .map_err(|e| format!("cannot read {}: {e}", include.target.display()))?;
+    let lines: Vec<&str> = source.lines().collect();
+    let (from, to) = included_lines(include, &source)?;
+    let is_anchor = include.selector.as_deref().is_some_and(|s| !is_range(s));
+    let body: Vec<&str> = lines
+        .get(from - 1..to)
+        .unwrap_or(&[])
+        .iter()
+        // mdBook leaves out the marker lines of other anchors inside the region.
+        .filter(|l| !is_anchor || !(l.contains("ANCHOR:") || l.contains("ANCHOR_END:")))
+        .copied()
+        .collect();
+    Ok(body.join("\n"))
+}
+
+/// `12:40`, `4:` or `:9`: a line range rather than an anchor name.
+fn is_range(selector: &str) -> bool {
+    selector.chars().all(|c| c.is_ascii_digit() || c == ':')
+}
+
+/// The 1-based, inclusive line range an include pulls in; for an anchor, the
+/// lines between its markers.
+fn included_lines(include: &Include, source: &str) -> Result<(usize, usize), String> {
+    let lines: Vec<&str> = source.lines().collect();
     let Some(selector) = &include.selector else {
-        return Ok(source);
+        return Ok((1, lines.len()));
     };
-    let is_range = selector.chars().all(|c| c.is_ascii_digit() || c == ':');
-    if is_range {
+    if is_range(selector) {
         let mut ends = selector.splitn(2, ':');
         let from: usize = ends.next().unwrap_or("").parse().unwrap_or(1).max(1);
         let to: Option<usize> = ends.next().and_then(|t| t.parse().ok());
-        let lines: Vec<&str> = source.lines().collect();
         let to = to.unwrap_or(lines.len()).min(lines.len());
-        return Ok(lines.get(from - 1..to).unwrap_or(&[]).join("\n"));
+        return Ok((from, to));
     }
     let open = format!("ANCHOR: {selector}");
     let close = format!("ANCHOR_END: {selector}");
@@ -97,14 +118,15 @@ fn included_text(include: &Include) -> Result<String, String> {
             include.target.display()
         ));
     }
-    let body: Vec<&str> = source
-        .lines()
-        .skip_while(|l| !ends_with_marker(l, &open))
-        .skip(1)
-        .take_while(|l| !ends_with_marker(l, &close))
-        .filter(|l| !l.contains("ANCHOR:") && !l.contains("ANCHOR_END:"))
-        .collect();
-    Ok(body.join("\n"))
+    let start = lines
+        .iter()
+        .position(|l| ends_with_marker(l, &open))
+        .expect("counted once above");
+    let end = lines
+        .iter()
+        .position(|l| ends_with_marker(l, &close))
+        .expect("counted once above");
+    Ok((start + 2, end))
 }
 
 /// `// ANCHOR: tree` matches `ANCHOR: tree` but `// ANCHOR: tree_ops` does not.
@@ -147,6 +169,46 @@ fn every_include_resolves_to_non_empty_text() {
     assert!(
         problems.is_empty(),
         "broken includes:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// A lab's answer lives between `// LAB N.M ANSWER` and `// LAB N.M END` in
+/// the sources; the book must not print it. (The student's starting code is
+/// shown from `lab/tests/snapshots/listings__*.snap` instead.)
+#[test]
+fn no_include_shows_a_labs_answer() {
+    let mut problems = Vec::new();
+    for page in pages() {
+        for include in includes_on(&page) {
+            let is_rust = include.target.extension().is_some_and(|e| e == "rs");
+            let Ok(source) = fs::read_to_string(&include.target) else {
+                continue;
+            };
+            let (Ok((from, to)), true) = (included_lines(&include, &source), is_rust) else {
+                continue;
+            };
+            let marked = keeper_lab::Marked::parse(&source)
+                .unwrap_or_else(|e| panic!("{}: {e}", include.target.display()));
+            for region in marked.regions() {
+                let lines = region.lines();
+                if *lines.start() <= to && from <= *lines.end() {
+                    problems.push(format!(
+                        "{}: the include of {} {:?} shows lab {}'s answer (lines {}-{})",
+                        include.page.display(),
+                        include.target.display(),
+                        include.selector,
+                        region.lab,
+                        lines.start(),
+                        lines.end()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "answers in the book:\n{}",
         problems.join("\n")
     );
 }

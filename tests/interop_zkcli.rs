@@ -1,34 +1,40 @@
 //! zkCli sessions print the same against Keeper as against the real
-//! ZooKeeper 3.8: the seed's session, one of errors and watch events, and a
-//! pair about ACLs and node types.
+//! ZooKeeper 3.8, and `keeper cli` prints what the real zkCli prints: the
+//! seed's session, one of errors and watch events, a pair about ACLs and
+//! node types, and one session per zkCli command beyond those (addWatch,
+//! removewatches, printwatches, close and connect, config and reconfig,
+//! the quota commands, history and redo, and a reconnect to the next server
+//! of a connect string).
 //!
 //! A student's first contact with ZooKeeper is zkCli: the course notes walk
 //! through `ls /`, `create /sanguo "diaochan"`, sequential and ephemeral
 //! nodes, `stat`, `deleteall`. Here the real zkCli 3.8 (Java
-//! `ZooKeeperMain`, piped: no prompts, stdout and stderr interleaved as a
-//! terminal shows them) runs that session against each server under test on
-//! a fresh data directory.
+//! `ZooKeeperMain`, reading a pipe: no prompts, stdout and stderr
+//! interleaved as a terminal shows them) runs each session against each
+//! server under test on a fresh data directory, and so does `keeper cli`.
+//! A session is typed line by line; `#` lines direct the harness
+//! ([`run_script`]): `#wait TEXT` holds the next line until the line TEXT
+//! is printed (an event, so no line races it), other `#` lines are actions (cut a
+//! connection) or comments.
 //!
-//! Times, session ids and the port differ from run to run, so they are
-//! masked. Zxids are not simply erased: each is shown as its distance from
-//! the transcript's first one (`<zxid+3>`), so the order of changes, which
-//! fields share a zxid, and the rule that a failed write still uses a zxid
-//! (an error txn, on 3.8) are all compared; only the starting number is not.
-//! zkCli prints its connection events from another thread, racing the
-//! commands' answers: the SyncConnected event is put back where it lands when
-//! that thread wins, and a Closed event at the very end (which the JVM may
-//! exit before printing) is dropped, so a race is not mistaken for a
-//! server's difference. Watch events race the same way; the scripts follow
-//! each trigger with `sync /`, which zkCli completes only after printing
-//! them (see [`ERRORS_AND_WATCHES`]).
+//! Times, session ids, the port and the CLI's own version differ from run to
+//! run, so they are masked. Zxids are not simply erased: each is shown as its
+//! distance from the transcript's first one (`<zxid+3>`), so the order of
+//! changes, which fields share a zxid, and the rule that a failed write still
+//! uses a zxid (an error txn, on 3.8) are all compared; only the starting
+//! number is not. zkCli prints its connection events from another thread,
+//! racing the commands' answers: the SyncConnected event is put back where it
+//! lands when that thread wins, and the Disconnected and Closed events at
+//! the very end (which a `quit` may or may not leave) are dropped, so a race
+//! is not mistaken for a server's difference.
 //!
-//! The real ZooKeeper's masked transcript is an insta snapshot, so the book
-//! can show it and any drift shows up in review; every other server's
-//! masked transcript must equal it line for line.
+//! The real zkCli's masked transcript on the real ZooKeeper is an insta
+//! snapshot, so the book can show it and any drift shows up in review; every
+//! other pair of shell and server must print it line for line.
 
 mod common;
 
-use common::{run_to_end, servers_under_test, tools, Server, ServerKind};
+use common::{run_script, servers_under_test, tools, Proxy, Server, ServerKind};
 use std::process::Command;
 use std::time::Duration;
 
@@ -40,10 +46,9 @@ const SEED_SESSION: &str = include_str!("interop/seed-session.zkcli");
 /// `sync`, `getAllChildrenNumber`, `getEphemerals`, `whoami`, and one-shot
 /// data, child and exists watches plus a persistent recursive one. Each
 /// watch is triggered by a command that prints nothing (`set`, `delete`,
-/// `deleteall`), then `sync /`: zkCli prints events from its own thread,
-/// racing the next commands' answers, but it completes `sync` on that same
-/// thread, after every event that arrived before it, so `Sync is OK` comes
-/// after the event's block on any machine, however loaded.
+/// `deleteall`), and the next line waits for its event (`#wait`): zkCli
+/// prints events from its own thread, and a loaded machine once let the
+/// next command's answer overtake one.
 const ERRORS_AND_WATCHES: &str = include_str!("interop/errors-and-watches.zkcli");
 
 /// Node types beyond the seed's (a container; a TTL node, which a server
@@ -56,6 +61,31 @@ const ACLS_AND_NODE_TYPES: [&str; 2] = [
     include_str!("interop/acls-as-a-stranger.zkcli"),
 ];
 
+/// addWatch's two modes, and zkCli's habit of keeping the last `-m`.
+const ADD_WATCH: &str = include_str!("interop/add-watch.zkcli");
+
+/// removewatches in each form, and NoWatcher when the client holds none.
+const REMOVE_WATCHES: &str = include_str!("interop/remove-watches.zkcli");
+
+/// printwatches off drops events for good.
+const PRINT_WATCHES: &str = include_str!("interop/print-watches.zkcli");
+
+/// close, `Not connected`, and connect with and without a server.
+const CLOSE_AND_CONNECT: &str = include_str!("interop/close-and-connect.zkcli");
+
+/// config on a standalone server, and reconfig refused.
+const CONFIG_AND_RECONFIG: &str = include_str!("interop/config-and-reconfig.zkcli");
+
+/// setquota, listquota and delquota, with the counts the server keeps: chapter 1's recorded
+/// session, which its in-memory shell must print too.
+const QUOTAS: &str = include_str!("../chapters/ch01-znode/tests/zkcli/quota.commands");
+
+/// history, redo and version.
+const HISTORY_AND_REDO: &str = include_str!("interop/history-and-redo.zkcli");
+
+/// A lost connection resumed on the next server, watches set again.
+const RECONNECT: &str = include_str!("interop/reconnect.zkcli");
+
 /// Separates the zkCli sessions of one transcript.
 const NEXT_SESSION: &str = "--- the next zkCli session ---\n";
 
@@ -67,28 +97,86 @@ const ZKCLI_TIMEOUT: Duration = Duration::from_secs(60);
 /// which every server must print exactly, so it is not masked.
 const EPOCH: &str = "Thu Jan 01 00:00:00 UTC 1970";
 
-/// Pipes `script` through the real zkCli 3.8 connected to `address`.
-fn zkcli(address: &str, script: &str) -> String {
-    let mut command = Command::new("java");
-    command
-        .args(["-Xmx128m", "-cp", &tools::zookeeper_classpath()])
-        .args(["org.apache.zookeeper.ZooKeeperMain", "-server", address])
-        // Dates print in the JVM's zone; pin it so the root's epoch reads
-        // the same on every machine.
-        .env("TZ", "UTC");
-    shell_session("zkCli", address, command, script)
+/// The two shells: the real zkCli 3.8 (the oracle, on the real ZooKeeper)
+/// and `keeper cli` (chapter 1's shell over the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shell {
+    ZkCli,
+    KeeperCli,
 }
 
-/// Pipes `script` through `command`, a shell (`client` names it in a
-/// failure) connected to `address`, and returns what it printed with its
-/// connection events settled. A shell that hangs or exits non-zero fails
-/// the test.
-fn shell_session(client: &str, address: &str, command: Command, script: &str) -> String {
-    let finished = run_to_end(command, script, ZKCLI_TIMEOUT)
-        .unwrap_or_else(|why| panic!("{client} against {address}: {why}"));
+impl Shell {
+    /// The shell's process, connected to `connect_string`.
+    fn command(self, connect_string: &str) -> Command {
+        let mut command = match self {
+            Shell::ZkCli => {
+                let mut java = Command::new("java");
+                let classpath = tools::zookeeper_classpath();
+                java.args([
+                    "-Xmx128m",
+                    "-cp",
+                    &classpath,
+                    "org.apache.zookeeper.ZooKeeperMain",
+                ]);
+                java
+            }
+            Shell::KeeperCli => {
+                let mut keeper = Command::new(env!("CARGO_BIN_EXE_keeper"));
+                keeper.arg("cli");
+                keeper
+            }
+        };
+        // Dates print in the local zone; pin it so the root's epoch reads the
+        // same on every machine.
+        command.args(["-server", connect_string]).env("TZ", "UTC");
+        command
+    }
+}
+
+impl std::fmt::Display for Shell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Shell::ZkCli => "zkCli",
+            Shell::KeeperCli => "keeper cli",
+        })
+    }
+}
+
+/// Where a session runs: what the shell connects to, which addresses its
+/// transcript masks (with what), and the actions its script names.
+trait Stage {
+    fn connect_string(&self) -> String;
+    fn masks(&self) -> Vec<(String, &'static str)>;
+    fn act(&mut self, action: &str) {
+        panic!("this session has no action `{action}`");
+    }
+}
+
+/// The shell talks to the server directly.
+struct Direct(String);
+
+impl Stage for Direct {
+    fn connect_string(&self) -> String {
+        self.0.clone()
+    }
+
+    fn masks(&self) -> Vec<(String, &'static str)> {
+        vec![(self.0.clone(), "127.0.0.1:<port>")]
+    }
+}
+
+/// Runs `script` through `shell` on `stage` (`{server}` in it is the
+/// connect string) and returns what it printed, its connection events
+/// settled. A shell that hangs or exits non-zero fails the test.
+fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> String {
+    let connect_string = stage.connect_string();
+    let script = script.replace("{server}", &connect_string);
+    let command = shell.command(&connect_string);
+    let finished = run_script(command, &script, ZKCLI_TIMEOUT, &mut |a| stage.act(a))
+        .unwrap_or_else(|why| panic!("{shell} against {connect_string}: {why}"));
     assert!(
         finished.status.success(),
-        "{client} against {address} exited with {}:\n{}",
+        "{shell} against {connect_string} exited with {}:\n{}",
         finished.status,
         finished.output
     );
@@ -137,8 +225,9 @@ fn zxid_in(line: &str) -> Option<u64> {
         .flatten()
 }
 
-/// Masks what legitimately differs between runs (see the module doc).
-fn mask(transcript: &str, address: &str) -> String {
+/// Masks what legitimately differs between runs (see the module doc):
+/// `addresses` are replaced by their names.
+fn mask(transcript: &str, addresses: &[(String, &str)]) -> String {
     // 0x0 (the root's) stays; every other zxid is shown as its distance from
     // the smallest non-zero one.
     let base = transcript
@@ -149,7 +238,14 @@ fn mask(transcript: &str, address: &str) -> String {
     transcript
         .lines()
         .map(|line| {
-            let masked = line.replace(address, "127.0.0.1:<port>");
+            let masked = addresses
+                .iter()
+                .fold(line.to_string(), |l, (address, name)| {
+                    l.replace(address, name)
+                });
+            if masked.starts_with("ZooKeeper CLI version: ") {
+                return "ZooKeeper CLI version: <version>".to_string();
+            }
             match (masked.split_once(" = "), zxid_in(&masked), base) {
                 (Some((field, _)), Some(zxid), Some(base)) if zxid != 0 => {
                     format!("{field} = <zxid+{}>", zxid - base)
@@ -170,8 +266,22 @@ fn mask(transcript: &str, address: &str) -> String {
 /// Runs `scripts` through zkCli, one session after the other, against each
 /// server under test on a fresh data directory; snapshots the real
 /// ZooKeeper's masked transcript as `snapshot` and requires every other
-/// server's to equal it.
+/// server's to equal it, and `keeper cli`'s on every server too.
 fn prints_the_same_on_every_server(test: &str, scripts: &[&str], snapshot: &str) {
+    prints_the_same_on_every_stage(test, scripts, snapshot, |server| {
+        Box::new(Direct(server.address()))
+    });
+}
+
+/// [`prints_the_same_on_every_server`] with the stage each server's shells
+/// run on made by `stage`: zkCli then `keeper cli`, each on a fresh server
+/// of each kind, the first transcript (zkCli on ZooKeeper) the oracle.
+fn prints_the_same_on_every_stage(
+    test: &str,
+    scripts: &[&str],
+    snapshot: &str,
+    stage: impl Fn(&Server) -> Box<dyn Stage>,
+) {
     if let Err(reason) = tools::java() {
         return common::skip(test, &format!("zkCli needs Java: {reason}"));
     }
@@ -183,27 +293,31 @@ fn prints_the_same_on_every_server(test: &str, scripts: &[&str], snapshot: &str)
     );
     let mut oracle: Option<String> = None;
     for kind in servers {
-        let Some(server) = Server::start_or_skip(kind, test) else {
-            continue;
-        };
-        let sessions: Vec<String> = scripts
-            .iter()
-            .map(|script| zkcli(&server.address(), script))
-            .collect();
-        let transcript = mask(&sessions.join(NEXT_SESSION), &server.address());
-        match &oracle {
-            None => {
-                insta::with_settings!({ omit_expression => true }, {
-                    insta::assert_snapshot!(snapshot, transcript);
-                });
-                oracle = Some(transcript);
-            }
-            Some(expected) => {
-                if let Some(difference) = first_difference(&transcript, expected) {
-                    panic!(
-                        "{kind} printed `{test}` differently from ZooKeeper 3.8: {difference}\n\
-                         --- {kind}:\n{transcript}\n--- ZooKeeper 3.8:\n{expected}"
-                    );
+        for shell in [Shell::ZkCli, Shell::KeeperCli] {
+            let Some(server) = Server::start_or_skip(kind, test) else {
+                continue;
+            };
+            let mut stage = stage(&server);
+            let sessions: Vec<String> = scripts
+                .iter()
+                .map(|script| session(shell, &mut *stage, script))
+                .collect();
+            let transcript = mask(&sessions.join(NEXT_SESSION), &stage.masks());
+            match &oracle {
+                None => {
+                    insta::with_settings!({ omit_expression => true }, {
+                        insta::assert_snapshot!(snapshot, transcript);
+                    });
+                    oracle = Some(transcript);
+                }
+                Some(expected) => {
+                    if let Some(difference) = first_difference(&transcript, expected) {
+                        panic!(
+                            "{shell} on {kind} printed `{test}` differently from zkCli on \
+                             ZooKeeper 3.8: {difference}\n--- {shell} on {kind}:\n{transcript}\n\
+                             --- zkCli on ZooKeeper 3.8:\n{expected}"
+                        );
+                    }
                 }
             }
         }
@@ -248,8 +362,9 @@ fn zkcli_errors_listings_acls_and_watch_events_print_the_same_on_every_server() 
 }
 
 #[test]
-fn masking_keeps_the_distances_between_zxids_and_the_epoch_but_hides_times_and_sessions() {
+fn masking_keeps_the_distances_between_zxids_and_the_epoch_but_hides_times_sessions_and_versions() {
     let raw = "Connecting to 127.0.0.1:4242\n\
+               ZooKeeper CLI version: 3.8.0-abc, built on 2024-12-29 17:54 UTC\n\
                cZxid = 0x0\n\
                ctime = Thu Jan 01 00:00:00 UTC 1970\n\
                cZxid = 0x1a\n\
@@ -259,6 +374,7 @@ fn masking_keeps_the_distances_between_zxids_and_the_epoch_but_hides_times_and_s
                ephemeralOwner = 0x0\n\
                ephemeralOwner = 0x1000a3c2a50000";
     let expected = "Connecting to 127.0.0.1:<port>\n\
+                    ZooKeeper CLI version: <version>\n\
                     cZxid = 0x0\n\
                     ctime = Thu Jan 01 00:00:00 UTC 1970\n\
                     cZxid = <zxid+23>\n\
@@ -267,7 +383,8 @@ fn masking_keeps_the_distances_between_zxids_and_the_epoch_but_hides_times_and_s
                     pZxid = <zxid+23>\n\
                     ephemeralOwner = 0x0\n\
                     ephemeralOwner = <session id>";
-    assert_eq!(mask(raw, "127.0.0.1:4242"), expected);
+    let addresses = [("127.0.0.1:4242".to_string(), "127.0.0.1:<port>")];
+    assert_eq!(mask(raw, &addresses), expected);
 }
 
 #[test]
@@ -277,47 +394,6 @@ fn zkcli_acls_and_node_types_print_the_same_on_every_server() {
         &ACLS_AND_NODE_TYPES,
         "acls_and_node_types_on_real_zookeeper",
     );
-}
-
-/// Pipes `script` through `keeper cli` (chapter 1's shell over the wire)
-/// connected to `address`.
-fn keeper_cli(address: &str, script: &str) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
-    command.args(["cli", "-server", address]).env("TZ", "UTC");
-    shell_session("keeper cli", address, command, script)
-}
-
-/// A snapshot's transcript: the file without insta's 3-line header.
-fn snapshot_body(name: &str) -> String {
-    let path = format!(
-        "{}/tests/snapshots/interop_zkcli__{name}.snap",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.splitn(4, '\n').nth(3).unwrap_or_default().to_string()
-}
-
-#[test]
-fn keeper_cli_prints_the_seed_session_as_real_zkcli_prints_it_on_every_server() {
-    // The client side of the same promise: Keeper's own shell, run against
-    // each server under test, prints the real zkCli's transcript on
-    // ZooKeeper 3.8 (the seed snapshot) line for line.
-    let expected = snapshot_body("seed_session_on_real_zookeeper");
-    for kind in servers_under_test() {
-        let Some(server) = Server::start_or_skip(kind, "keeper cli, the seed session") else {
-            continue;
-        };
-        let transcript = mask(
-            &keeper_cli(&server.address(), SEED_SESSION),
-            &server.address(),
-        );
-        if let Some(difference) = first_difference(&transcript, &expected) {
-            panic!(
-                "keeper cli against {kind} printed the seed differently from zkCli: {difference}\n\
-                 --- keeper cli:\n{transcript}\n--- zkCli on ZooKeeper 3.8:\n{expected}"
-            );
-        }
-    }
 }
 
 #[test]
@@ -347,5 +423,143 @@ fn connection_events_that_race_the_commands_are_put_in_one_place() {
     assert_eq!(
         settle_connection_events(&format!("{won}{lost}{closed}")),
         won
+    );
+}
+
+#[test]
+fn add_watch_in_both_modes_prints_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server(
+        "the addWatch session",
+        &[ADD_WATCH],
+        "add_watch_on_real_zookeeper",
+    );
+}
+
+#[test]
+fn removewatches_prints_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server(
+        "the removewatches session",
+        &[REMOVE_WATCHES],
+        "remove_watches_on_real_zookeeper",
+    );
+}
+
+#[test]
+fn printwatches_prints_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server(
+        "the printwatches session",
+        &[PRINT_WATCHES],
+        "print_watches_on_real_zookeeper",
+    );
+}
+
+#[test]
+fn close_and_connect_print_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server(
+        "the close and connect session",
+        &[CLOSE_AND_CONNECT],
+        "close_and_connect_on_real_zookeeper",
+    );
+}
+
+#[test]
+fn config_and_reconfig_print_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server(
+        "the config and reconfig session",
+        &[CONFIG_AND_RECONFIG],
+        "config_and_reconfig_on_real_zookeeper",
+    );
+}
+
+#[test]
+fn quota_commands_print_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server("the quota session", &[QUOTAS], "quotas_on_real_zookeeper");
+}
+
+#[test]
+fn history_redo_and_version_print_the_same_on_every_server_and_shell() {
+    prints_the_same_on_every_server(
+        "the history and redo session",
+        &[HISTORY_AND_REDO],
+        "history_and_redo_on_real_zookeeper",
+    );
+}
+
+/// The reconnect session's stage: the shell reaches the server through two
+/// relays (its connect string names both), and a third client makes the
+/// changes the session misses while it is away.
+struct TwoRelays {
+    server: String,
+    first: Proxy,
+    second: Proxy,
+}
+
+impl Stage for TwoRelays {
+    fn connect_string(&self) -> String {
+        format!("{},{}", self.first.address(), self.second.address())
+    }
+
+    fn masks(&self) -> Vec<(String, &'static str)> {
+        vec![
+            (self.first.address(), "127.0.0.1:<relay 1>"),
+            (self.second.address(), "127.0.0.1:<relay 2>"),
+            (self.server.clone(), "127.0.0.1:<port>"),
+        ]
+    }
+
+    fn act(&mut self, action: &str) {
+        match action {
+            // Whichever relay the shell uses, its connection is gone, and
+            // for now no server can be reached.
+            "cut" => {
+                self.first.refuse();
+                self.second.refuse();
+                self.first.cut();
+                self.second.cut();
+            }
+            "change" => change_while_away(&self.server),
+            // Only the second relay comes back: a shell that retried only
+            // the server it had, or gave up, never gets its session back.
+            "resume" => self.second.resume(),
+            other => panic!("no action `{other}`"),
+        }
+    }
+}
+
+/// What another client changes while the shell is away: `/r`'s data and
+/// children, and the missing `/gone` appears.
+fn change_while_away(server: &str) {
+    use zookeeper_client as zk;
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let writer = common::rust_client::connect(server).await;
+        let persistent = common::rust_client::persistent();
+        let failed = |what: &str, e: zk::Error| format!("{what} from another client: {e}");
+        let set = writer.set_data("/r", b"z", None).await;
+        set.unwrap_or_else(|e| panic!("{}", failed("set /r", e)));
+        let delete = writer.delete("/r/c", None).await;
+        delete.unwrap_or_else(|e| panic!("{}", failed("delete /r/c", e)));
+        let create = writer.create("/gone", b"", &persistent).await;
+        create.unwrap_or_else(|e| panic!("{}", failed("create /gone", e)));
+    });
+}
+
+#[test]
+fn a_lost_connection_resumes_on_the_next_server_with_its_watches_on_every_server_and_shell() {
+    // Rule: a client whose connection is lost tries the other servers of its
+    // connect string with its session id and password, then re-sends its
+    // watches with the last zxid it saw, and the server fires each one whose
+    // node changed meanwhile (ClientCnxn.primeConnection, DataTree.setWatches).
+    prints_the_same_on_every_stage(
+        "the reconnect session",
+        &[RECONNECT],
+        "reconnect_on_real_zookeeper",
+        |server| {
+            Box::new(TwoRelays {
+                server: server.address(),
+                first: Proxy::start(&server.address()),
+                second: Proxy::start(&server.address()),
+            })
+        },
     );
 }

@@ -245,3 +245,107 @@ fn run(
         }
     }
 }
+
+/// Runs an interactive program on a script, as a person at a terminal
+/// would: each line is typed in turn, and lines starting with `#` are
+/// directions to the harness, never typed.
+///
+/// - `#wait TEXT` waits (at most `timeout`) until the program has printed
+///   the line TEXT once more than at the last `#wait TEXT`, so a line that
+///   must come after an event is typed only once the event is out. Only
+///   whole, finished lines count: `path:/shu` must not be taken for
+///   `path:/shu/guanyu`, nor for the first half of it while it is written;
+/// - `# words` is a comment;
+/// - `#name` is an action: `act(name)` runs it (cut a connection, change a
+///   node from elsewhere).
+///
+/// At the end of the script stdin is closed and the program must exit
+/// within `timeout`. stdout and stderr share one file, so the result is
+/// interleaved exactly as a terminal shows it.
+pub fn run_script(
+    mut command: Command,
+    script: &str,
+    timeout: Duration,
+    act: &mut dyn FnMut(&str),
+) -> Result<Finished, String> {
+    let scratch = super::TempDir::new("script");
+    let out_path = scratch.path().join("output");
+    let out = File::create(&out_path).map_err(|e| e.to_string())?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let child = command
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    // Killed if the script fails half-way; closing its stdin alone would
+    // not stop a program that is waiting for an event.
+    let mut child = KillOnDrop(child);
+    let output = || std::fs::read_to_string(&out_path).unwrap_or_default();
+    let failed = |why: String| format!("{why}; it printed:\n{}", output());
+    let mut stdin = child.0.stdin.take();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for line in script.lines() {
+        let Some(direction) = line.strip_prefix('#') else {
+            // A program that already quit no longer reads: not an error.
+            if let Some(input) = stdin.as_mut() {
+                let _ = writeln!(input, "{line}").and_then(|()| input.flush());
+            }
+            continue;
+        };
+        match direction.split_once(' ') {
+            Some(("wait", text)) => {
+                let wanted = match seen.iter_mut().find(|(t, _)| *t == text) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        seen.push((text, 1));
+                        1
+                    }
+                };
+                wait_until(timeout, &format!("`{text}` ({wanted})"), || {
+                    if printed_lines(&output(), text) >= wanted {
+                        return Some(Ok(()));
+                    }
+                    let exited = child.0.try_wait().ok().flatten();
+                    exited.map(|status| Err(format!("it exited ({status})")))
+                })
+                .and_then(|waited| waited)
+                .map_err(failed)?;
+            }
+            _ if direction.is_empty() || direction.starts_with(' ') => {}
+            _ => act(direction.trim()),
+        }
+    }
+    drop(stdin);
+    let status = wait_until(timeout, "the program to finish", || {
+        child.0.try_wait().ok().flatten()
+    })
+    .map_err(failed)?;
+    Ok(Finished {
+        status,
+        output: output(),
+    })
+}
+
+/// How many finished lines of `output` are `line`.
+fn printed_lines(output: &str, line: &str) -> usize {
+    output
+        .split_inclusive('\n')
+        .filter(|printed| printed.strip_suffix('\n') == Some(line))
+        .count()
+}
+
+/// A child killed (and reaped) when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

@@ -64,6 +64,13 @@ impl Proxy {
         self.address.to_string()
     }
 
+    /// Refuses new connections, leaving the relayed ones be: cutting two
+    /// relays one after the other would let a client hop from the first to
+    /// the second in between, so both refuse first.
+    pub fn refuse(&self) {
+        self.shared.open.store(false, Ordering::SeqCst);
+    }
+
     /// Shuts every relayed connection and refuses new ones.
     pub fn cut(&self) {
         self.shared.open.store(false, Ordering::SeqCst);

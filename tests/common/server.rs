@@ -152,10 +152,9 @@ impl Server {
         let port = free_port();
         let data_dir = dir.path().join("data");
         std::fs::create_dir_all(&data_dir).expect("data dir");
-        let data_dir = data_dir.display().to_string();
         std::fs::write(
             dir.path().join("zoo.cfg"),
-            zoo_cfg(port, &data_dir, settings),
+            zoo_cfg(port, &data_dir.display().to_string(), settings),
         )
         .expect("zoo.cfg is writable");
         let spawned = match kind {
@@ -182,9 +181,8 @@ impl Server {
         };
         let mut process =
             spawned.map_err(|e| Attempt::Failed(format!("cannot start {kind}: {e}")))?;
-        // Ready means: serving, as *our* server. `conf` names the data
-        // directory, which is ours alone; an answer from whoever else holds
-        // the port does not count.
+        // Ready means: serving, as *our* server (see `serving`); an answer
+        // from whoever else holds the port does not count.
         let ready = wait_until(STARTUP_TIMEOUT, "the server to serve", || {
             if let Some(status) = process.exited() {
                 return Some(Err(status));
@@ -290,18 +288,22 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// Whether the server on `port` is the one using `data_dir` and takes
-/// sessions. ZooKeeper answers `imok` as soon as its port is open, before it
-/// serves requests (it closes a client's connection until then); `srvr`
-/// tells the two apart. `conf` names the data directory (as
-/// `dataDir=<dir>/version-2`), so it tells our server from another one on
-/// the same port.
-fn serving(port: u16, data_dir: &str) -> bool {
+/// Whether the server answers `ruok` and takes sessions, and is the one
+/// started on `data_dir`. ZooKeeper answers `imok` as soon as its port is
+/// open, before it serves requests (it closes a client's connection until
+/// then); `srvr` tells the two apart. A port picked free can be taken by
+/// another test's server before ours binds it, and ours then exits; `conf`
+/// names the data directory, so a test never settles on someone else's.
+fn serving(port: u16, data_dir: &std::path::Path) -> bool {
     const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests";
+    let ours = |conf: String| {
+        conf.lines()
+            .filter_map(|l| l.strip_prefix("dataDir="))
+            .any(|dir| std::path::Path::new(dir).starts_with(data_dir))
+    };
     four_letter_word(port, "ruok").is_ok_and(|answer| answer == "imok")
         && four_letter_word(port, "srvr").is_ok_and(|answer| !answer.contains(NOT_SERVING))
-        && four_letter_word(port, "conf")
-            .is_ok_and(|answer| answer.contains(&format!("dataDir={data_dir}/")))
+        && four_letter_word(port, "conf").is_ok_and(ours)
 }
 
 /// Sends a four-letter word and returns the whole answer.

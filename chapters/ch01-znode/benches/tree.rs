@@ -68,7 +68,8 @@ fn main() {
     let mut clock = 0;
     let mut submit = |server: &mut Standalone, log: &mut Vec<Txn>, request: Request| {
         clock += 1;
-        let (txn, applied) = server.submit(SESSION, clock, &request);
+        // One request per millisecond: the clock doubles as the client's request number.
+        let (txn, applied) = server.submit(SESSION, clock as i32, clock, &request);
         assert!(
             applied.result.err().is_none(),
             "{request:?} failed: {applied:?}"

@@ -37,9 +37,12 @@
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
 //! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
-//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`).
+//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`), and the quota counts it keeps;
+//!   `walk` and `TreeBuilder`, the tree as a list of nodes and back, for snapshots.
+//! * [`quota`] — the quota nodes' paths and their text (`Quotas`, `StatsTrack`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.
-//! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports.
+//! * [`watch`] — `EventType` and the `WatchTrigger`s `apply` reports; `KeeperState` and
+//!   `WatchedEvent`, what a watcher is told.
 //! * [`shell`] — a zkCli-style shell: parser, backend trait, printer.
 //! * [`trace`] — the chapter's `Event`s, and the replay behind `--trace`.
 //! * [`cli`] — the flags the chapter binaries share (`--trace`'s output, the shell's input).
@@ -48,11 +51,14 @@
 //!
 //! * Upstream preps request *n+1* while request *n* is still in flight, so it keeps a queue of
 //!   pending `ChangeRecord`s (`PrepRequestProcessor.outstandingChanges`). Here a request is
-//!   applied before the next is prepped, and the pending view lives only within one multi.
+//!   applied before the next is prepped, so the tree is the whole view; [`prep_changes`]
+//!   hands out the records a txn leaves for the server of chapter 3, which keeps them while a
+//!   txn waits for its quorum (chapter 6).
 //! * Upstream's `DataTree` keeps children in a `HashSet` (zkCli sorts them for display); ours
 //!   are sorted sets, so iteration order is deterministic without sorting.
-//! * ACLs are stored and versioned but not enforced; quotas and the container/TTL reaper are
-//!   not implemented (the nodes can be created and behave as persistent nodes).
+//! * ACLs are stored and versioned but not enforced; the container/TTL reaper is not
+//!   implemented (the nodes can be created and behave as persistent nodes). Quotas are
+//!   counted, never enforced, as in 3.8 with its default `zookeeper.enforceQuota=false`.
 
 pub mod acl;
 pub mod cli;
@@ -60,6 +66,7 @@ pub mod error;
 pub mod mode;
 pub mod path;
 pub mod prep;
+pub mod quota;
 pub mod server;
 pub mod shell;
 pub mod trace;
@@ -74,10 +81,10 @@ pub mod zxid;
 pub use acl::{Acl, Id};
 pub use error::ZkError;
 pub use mode::{CreateMode, EphemeralOwner};
-pub use prep::prep;
+pub use prep::{prep, prep_changes, Change, ChangeRecord, TreeView};
 pub use server::Standalone;
 pub use stat::{Stat, StatPersisted};
-pub use tree::{Applied, DataNode, DataTree, TxnResult};
-pub use txn::{Request, Txn, TxnOp};
-pub use watch::{EventType, WatchTrigger};
-pub use zxid::{SessionId, Zxid};
+pub use tree::{Applied, DataNode, DataTree, RestoreError, TreeBuilder, TxnResult};
+pub use txn::{Request, Txn, TxnHeader, TxnOp};
+pub use watch::{AddWatchMode, EventType, KeeperState, WatchTrigger, WatchedEvent, WatcherType};
+pub use zxid::{Epoch, SessionId, Sid, Zxid};

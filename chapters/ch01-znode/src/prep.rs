@@ -16,10 +16,13 @@
 //! The checks run in ZooKeeper's order, so the same bad request gets the same error code. A
 //! failed check does not lose the request: it becomes an error txn at the same zxid.
 //!
-//! Upstream keeps a queue of not-yet-applied changes (`outstandingChanges`, one
-//! `ChangeRecord` per touched path) so it can prep request *n+1* before request *n* is
-//! applied. Here `Pending` plays that role within one request (a multi); the tree itself is
-//! the applied state.
+//! Prep reads the tree through a [`TreeView`]. Standalone, the view is the [`DataTree`]
+//! itself: every write is applied before the next is prepped. Once writes wait for a quorum
+//! (chapter 6), request *n+1* is prepped while request *n* is still in flight, and the view
+//! must be the tree **plus the changes not yet applied** (upstream `outstandingChanges`, one
+//! [`ChangeRecord`] per touched path). [`prep_changes`] returns the records a txn will leave
+//! so the caller can keep them until the txn is applied; inside one request `Pending` plays
+//! the same role, so "delete the child, then the parent" works in a multi.
 
 use crate::acl::Acl;
 use crate::error::ZkError;
@@ -27,94 +30,132 @@ use crate::mode::{CreateMode, EphemeralOwner, MAX_TTL_MS};
 use crate::path::{split_parent, validate_path};
 use crate::stat::StatPersisted;
 use crate::tree::{DataTree, SPECIAL_PATHS};
-use crate::txn::{Request, Txn, TxnOp};
-use crate::zxid::{SessionId, Zxid};
+use crate::txn::{Request, Txn, TxnHeader, TxnOp};
+use crate::zxid::SessionId;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// What prep needs to know of a node (`ChangeRecord`).
-#[derive(Clone, Debug)]
-struct Record {
-    stat: StatPersisted,
-    child_count: usize,
+// ANCHOR: change_record
+/// What prep needs to know of a node (upstream `ChangeRecord`): its Stat, how many children
+/// it has, and its ACL (which the server checks before it lets a request touch the node).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub stat: StatPersisted,
+    pub child_count: usize,
+    pub acl: Arc<[Acl]>,
 }
 
-/// The tree as the ops prepped so far in this request will leave it.
+/// The tree as prep sees it: the applied tree, possibly with changes still in flight on top.
+pub trait TreeView {
+    /// The node at `path` as it will be once every change prepped so far is applied, or
+    /// `None` if there will be no node there.
+    fn record(&self, path: &str) -> Option<ChangeRecord>;
+    /// The ephemeral nodes `session` will own, sorted.
+    fn ephemerals(&self, session: SessionId) -> Vec<String>;
+    /// Whether TTL nodes are allowed (`zookeeper.extendedTypesEnabled`).
+    fn extended_types(&self) -> bool;
+}
+// ANCHOR_END: change_record
+
+impl TreeView for DataTree {
+    fn record(&self, path: &str) -> Option<ChangeRecord> {
+        self.node(path).map(|n| ChangeRecord {
+            stat: n.stat,
+            child_count: n.children.len(),
+            acl: Arc::clone(&n.acl),
+        })
+    }
+
+    fn ephemerals(&self, session: SessionId) -> Vec<String> {
+        DataTree::ephemerals(self, session)
+    }
+
+    fn extended_types(&self) -> bool {
+        DataTree::extended_types(self)
+    }
+}
+
+/// One path's record after a txn: `None` if the txn deletes the node.
+pub type Change = (String, Option<ChangeRecord>);
+
+/// The view as the ops prepped so far in this request will leave it.
 struct Pending<'t> {
-    tree: &'t DataTree,
+    view: &'t dyn TreeView,
     /// path → the node's record, or `None` if an earlier op deletes it.
-    changes: HashMap<String, Option<Record>>,
+    changes: HashMap<String, Option<ChangeRecord>>,
+    /// The paths in the order they were first changed, so the caller gets a stable list.
+    order: Vec<String>,
 }
 
 impl<'t> Pending<'t> {
-    fn new(tree: &'t DataTree) -> Pending<'t> {
+    fn new(view: &'t dyn TreeView) -> Pending<'t> {
         Pending {
-            tree,
+            view,
             changes: HashMap::new(),
+            order: Vec::new(),
         }
     }
 
     /// `getRecordForPath`: NoNode if the path does not exist (or will not).
-    fn record(&self, path: &str) -> Result<Record, ZkError> {
+    fn record(&self, path: &str) -> Result<ChangeRecord, ZkError> {
         match self.changes.get(path) {
             Some(Some(record)) => Ok(record.clone()),
             Some(None) => Err(ZkError::NoNode),
-            None => self
-                .tree
-                .node(path)
-                .map(|n| Record {
-                    stat: n.stat,
-                    child_count: n.children.len(),
-                })
-                .ok_or(ZkError::NoNode),
+            None => self.view.record(path).ok_or(ZkError::NoNode),
         }
     }
 
-    fn set(&mut self, path: &str, record: Option<Record>) {
-        self.changes.insert(path.to_string(), record);
+    fn set(&mut self, path: &str, record: Option<ChangeRecord>) {
+        if self.changes.insert(path.to_string(), record).is_none() {
+            self.order.push(path.to_string());
+        }
     }
-}
 
-/// The decided header of the txn being prepped.
-#[derive(Clone, Copy, Debug)]
-struct Header {
-    session: SessionId,
-    zxid: Zxid,
-    time_ms: i64,
+    fn into_changes(mut self) -> Vec<Change> {
+        self.order
+            .into_iter()
+            .map(|path| {
+                let record = self
+                    .changes
+                    .remove(&path)
+                    .expect("every ordered path has a record");
+                (path, record)
+            })
+            .collect()
+    }
 }
 
 // ANCHOR: prep
-/// Turns `request` from `session` into the txn at `zxid`, stamped `time_ms`. Never fails: a
-/// request that does not pass becomes an error txn.
-pub fn prep(
-    tree: &DataTree,
-    session: SessionId,
-    zxid: Zxid,
-    time_ms: i64,
-    request: &Request,
-) -> Txn {
-    let hdr = Header {
-        session,
-        zxid,
-        time_ms,
-    };
-    let mut pending = Pending::new(tree);
-    let op = match request {
+/// Turns `request` into the txn with header `hdr` (who asked, and the zxid and time the server
+/// decided). Never fails: a request that does not pass becomes an error txn.
+pub fn prep(view: &impl TreeView, hdr: TxnHeader, request: &Request) -> Txn {
+    prep_changes(view, hdr, request).0
+}
+
+/// [`prep`], and the change records the txn leaves (none for an error txn or a failed multi:
+/// upstream rolls a failed request's records back).
+pub fn prep_changes(view: &impl TreeView, hdr: TxnHeader, request: &Request) -> (Txn, Vec<Change>) {
+    let mut pending = Pending::new(view);
+    let (op, ok) = match request {
         Request::Multi(ops) => prep_multi(&mut pending, hdr, ops),
-        single => prep_op(&mut pending, hdr, single).unwrap_or_else(TxnOp::error),
+        single => match prep_op(&mut pending, hdr, single) {
+            Ok(op) => (op, true),
+            Err(e) => (TxnOp::error(e), false),
+        },
     };
-    Txn {
-        zxid,
-        time_ms,
-        session,
-        op,
-    }
+    let changes = if ok {
+        pending.into_changes()
+    } else {
+        Vec::new()
+    };
+    (hdr.txn(op), changes)
 }
 // ANCHOR_END: prep
 
 /// Preps each op in turn; after the first failure the rest become RuntimeInconsistency
 /// errors without being looked at (the ops before it keep their txns — apply turns them into
-/// OK errors).
-fn prep_multi(pending: &mut Pending, hdr: Header, ops: &[Request]) -> TxnOp {
+/// OK errors). The flag says whether every op passed.
+fn prep_multi(pending: &mut Pending, hdr: TxnHeader, ops: &[Request]) -> (TxnOp, bool) {
     let mut failed = false;
     let txns = ops
         .iter()
@@ -136,10 +177,10 @@ fn prep_multi(pending: &mut Pending, hdr: Header, ops: &[Request]) -> TxnOp {
             })
         })
         .collect();
-    TxnOp::Multi(txns)
+    (TxnOp::Multi(txns), !failed)
 }
 
-fn prep_op(pending: &mut Pending, hdr: Header, request: &Request) -> Result<TxnOp, ZkError> {
+fn prep_op(pending: &mut Pending, hdr: TxnHeader, request: &Request) -> Result<TxnOp, ZkError> {
     match request {
         Request::Create {
             path,
@@ -172,6 +213,7 @@ fn prep_op(pending: &mut Pending, hdr: Header, request: &Request) -> Result<TxnO
             let mut node = pending.record(path)?;
             let version = check_and_inc_version(node.stat.aversion, *version)?;
             node.stat.aversion = version;
+            node.acl = acl.as_slice().into();
             pending.set(path, Some(node));
             Ok(TxnOp::SetAcl {
                 path: path.clone(),
@@ -192,13 +234,21 @@ fn prep_op(pending: &mut Pending, hdr: Header, request: &Request) -> Result<TxnO
             timeout_ms: *timeout_ms,
         }),
         Request::CloseSession => {
-            let paths_to_delete = pending.tree.ephemerals(hdr.session);
+            let paths_to_delete = pending.view.ephemerals(hdr.session);
             for path in &paths_to_delete {
+                // The parent loses a child at this zxid, as a delete would leave it.
+                if let Some((parent_path, _)) = split_parent(path) {
+                    if let Ok(mut parent) = pending.record(parent_path) {
+                        parent.child_count = parent.child_count.saturating_sub(1);
+                        parent.stat.pzxid = hdr.zxid;
+                        pending.set(parent_path, Some(parent));
+                    }
+                }
                 pending.set(path, None);
             }
             Ok(TxnOp::CloseSession { paths_to_delete })
         }
-        Request::Multi(ops) => Ok(prep_multi(pending, hdr, ops)),
+        Request::Multi(ops) => Ok(prep_multi(pending, hdr, ops).0),
     }
 }
 
@@ -206,14 +256,14 @@ fn prep_op(pending: &mut Pending, hdr: Header, request: &Request) -> Result<TxnO
 /// `pRequest2TxnCreate`, check for check in upstream's order.
 fn prep_create(
     pending: &mut Pending,
-    hdr: Header,
+    hdr: TxnHeader,
     path: &str,
     data: &Option<Vec<u8>>,
     acl: &[Acl],
     mode: CreateMode,
 ) -> Result<TxnOp, ZkError> {
     if let Some(ttl) = mode.ttl() {
-        if !pending.tree.extended_types() {
+        if !pending.view.extended_types() {
             return Err(ZkError::Unimplemented);
         }
         if ttl <= 0 || ttl > MAX_TTL_MS {
@@ -238,7 +288,7 @@ fn prep_create(
     if pending.record(&path).is_ok() {
         return Err(ZkError::NodeExists);
     }
-    let extended = pending.tree.extended_types();
+    let extended = pending.view.extended_types();
     if EphemeralOwner::from_raw(parent.stat.ephemeral_owner, extended)
         .session()
         .is_some()
@@ -255,9 +305,10 @@ fn prep_create(
     let stat = StatPersisted::created(hdr.zxid, hdr.time_ms, owner.raw());
     pending.set(
         &path,
-        Some(Record {
+        Some(ChangeRecord {
             stat,
             child_count: 0,
+            acl: acl.into(),
         }),
     );
     Ok(TxnOp::Create {
@@ -274,7 +325,7 @@ fn prep_create(
 /// The delete case of `pRequest2Txn`.
 fn prep_delete(
     pending: &mut Pending,
-    hdr: Header,
+    hdr: TxnHeader,
     path: &str,
     version: i32,
 ) -> Result<TxnOp, ZkError> {
@@ -339,6 +390,99 @@ fn check_acl(acl: &[Acl]) -> Result<(), ZkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zxid::Zxid;
+
+    fn hdr(zxid: i64) -> TxnHeader {
+        TxnHeader {
+            session: SessionId(7),
+            cxid: 1,
+            zxid: Zxid(zxid),
+            time_ms: 0,
+        }
+    }
+
+    fn create(path: &str, mode: CreateMode) -> Request {
+        Request::Create {
+            path: path.into(),
+            data: None,
+            acl: Acl::open_unsafe(),
+            mode,
+        }
+    }
+
+    /// The tree with some records on top: how a server sees it while txns are in flight.
+    struct InFlight<'t>(&'t DataTree, HashMap<String, Option<ChangeRecord>>);
+
+    impl TreeView for InFlight<'_> {
+        fn record(&self, path: &str) -> Option<ChangeRecord> {
+            match self.1.get(path) {
+                Some(record) => record.clone(),
+                None => self.0.record(path),
+            }
+        }
+        fn ephemerals(&self, session: SessionId) -> Vec<String> {
+            self.0.ephemerals(session)
+        }
+        fn extended_types(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_create_leaves_records_for_the_node_and_its_parent() {
+        // PrepRequestProcessor.pRequest2TxnCreate: addChangeRecord(parent), addChangeRecord(node).
+        let tree = DataTree::new();
+        let (txn, changes) = prep_changes(&tree, hdr(5), &create("/a", CreateMode::Persistent));
+        assert!(txn.op.err().is_none());
+        let paths: Vec<&str> = changes.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["/", "/a"]);
+        let root = changes[0].1.as_ref().unwrap();
+        assert_eq!((root.child_count, root.stat.pzxid), (2, Zxid(5)));
+    }
+
+    #[test]
+    fn a_request_prepped_while_another_is_in_flight_sees_its_changes() {
+        // outstandingChanges: a second create of /a, prepped before the first is applied.
+        let tree = DataTree::new();
+        let (_, changes) = prep_changes(&tree, hdr(5), &create("/a", CreateMode::Persistent));
+        let in_flight = InFlight(&tree, changes.into_iter().collect());
+        let second = prep(&in_flight, hdr(6), &create("/a", CreateMode::Persistent));
+        assert_eq!(second.op.err(), Some(ZkError::NodeExists));
+        let child = prep(&in_flight, hdr(6), &create("/a/b", CreateMode::Persistent));
+        assert!(child.op.err().is_none(), "the parent exists in flight");
+    }
+
+    #[test]
+    fn a_failed_request_leaves_no_records() {
+        // rollbackPendingChanges: a failed multi's earlier ops leave nothing behind.
+        let tree = DataTree::new();
+        let (txn, changes) = prep_changes(&tree, hdr(5), &create("/a/b", CreateMode::Persistent));
+        assert_eq!((txn.op.err(), changes.len()), (Some(ZkError::NoNode), 0));
+        let multi = Request::Multi(vec![
+            create("/a", CreateMode::Persistent),
+            Request::Delete {
+                path: "/nope".into(),
+                version: -1,
+            },
+        ]);
+        let (_, changes) = prep_changes(&tree, hdr(6), &multi);
+        assert!(changes.is_empty());
+    }
+
+    #[test]
+    fn a_close_session_deletes_its_ephemerals_and_their_parents_lose_a_child() {
+        // pRequest2Txn closeSession (3.8, digest on): a parent record with childCount - 1.
+        let mut tree = DataTree::new();
+        let mut h = hdr(1);
+        h.session = SessionId(7);
+        tree.apply(&prep(&tree, h, &create("/e", CreateMode::Ephemeral)));
+        h.zxid = Zxid(2);
+        let (txn, changes) = prep_changes(&tree, h, &Request::CloseSession);
+        assert_eq!(txn.op.to_string(), "closeSession delete=[/e]");
+        let root = changes[0].1.as_ref().unwrap();
+        assert_eq!((root.child_count, root.stat.pzxid), (1, Zxid(2)));
+        assert_eq!(changes[1], ("/e".to_string(), None));
+    }
 
     #[test]
     fn minus_one_matches_any_version_and_others_must_be_exact() {

@@ -7,7 +7,7 @@
 
 use crate::prep::prep;
 use crate::tree::{Applied, DataTree};
-use crate::txn::{Request, Txn};
+use crate::txn::{Request, Txn, TxnHeader};
 use crate::zxid::{SessionId, Zxid};
 
 // ANCHOR: standalone
@@ -24,15 +24,22 @@ impl Standalone {
         Standalone { tree, last_zxid }
     }
 
-    /// Preps `request` at the next zxid and applies it.
+    /// Preps request `cxid` of `session` at the next zxid and applies it.
     pub fn submit(
         &mut self,
         session: SessionId,
+        cxid: i32,
         time_ms: i64,
         request: &Request,
     ) -> (Txn, Applied) {
         self.last_zxid = self.last_zxid.next();
-        let txn = prep(&self.tree, session, self.last_zxid, time_ms, request);
+        let hdr = TxnHeader {
+            session,
+            cxid,
+            zxid: self.last_zxid,
+            time_ms,
+        };
+        let txn = prep(&self.tree, hdr, request);
         let applied = self.tree.apply(&txn);
         (txn, applied)
     }

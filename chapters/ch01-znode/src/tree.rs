@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod quota;
+
 /// The built-in nodes every ZooKeeper 3.5+ tree starts with, and which no client may delete.
 pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
 
@@ -397,7 +399,9 @@ impl DataTree {
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
         let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
         let client_stat = self.copy_stat(&node);
+        let bytes = node.data.as_ref().map_or(0, |d| d.len());
         self.nodes.insert(path.into(), Box::new(node));
+        self.quota_created(path, bytes);
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
                 .entry(session)
@@ -430,6 +434,7 @@ impl DataTree {
             parent.stat.pzxid = zxid;
         }
         let node = self.nodes.remove(path).ok_or(ZkError::NoNode)?;
+        self.quota_deleted(path, node.data.as_ref().map_or(0, |d| d.len()));
         if let EphemeralOwner::Session(session) = node.owner(self.extended_types) {
             if let Some(paths) = self.ephemerals.get_mut(&session) {
                 paths.remove(path);
@@ -457,10 +462,12 @@ impl DataTree {
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ZkError> {
         let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        let before = node.data.as_ref().map_or(0, |d| d.len());
         node.data = data.clone().map(Vec::into_boxed_slice);
         node.stat.mtime = txn.time_ms;
         node.stat.mzxid = txn.zxid;
         node.stat.version = version;
+        self.quota_data_changed(path, before, data.as_ref().map_or(0, Vec::len));
         triggers.push(WatchTrigger::new(path, EventType::NodeDataChanged));
         self.stat(path)
     }
@@ -496,3 +503,154 @@ impl DataTree {
         TxnResult::SessionClosed { deleted }
     }
 }
+
+// ---- snapshots: the tree as a list of nodes and back --------------------------------------
+
+// ANCHOR: walk
+/// A preorder walk of a tree, from [`DataTree::walk`].
+pub struct Walk<'a> {
+    tree: &'a DataTree,
+    /// Paths still to visit, the next one on top.
+    pending: Vec<String>,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = (String, &'a DataNode);
+
+    fn next(&mut self) -> Option<(String, &'a DataNode)> {
+        let path = self.pending.pop()?;
+        let node = self
+            .tree
+            .node(&path)
+            .expect("a walked child is in the tree");
+        // Pushed last-first so that the first child in name order is visited next.
+        for name in node.children.iter().rev() {
+            self.pending.push(join(&path, name));
+        }
+        Some((path, node))
+    }
+}
+
+impl DataTree {
+    /// Every node with its path, each parent before its children and children in name order:
+    /// the depth-first walk from `/` a snapshot is written in (`DataTree.serializeNode`, whose
+    /// children come in hash-set order instead).
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            tree: self,
+            pending: vec!["/".to_string()],
+        }
+    }
+}
+// ANCHOR_END: walk
+
+/// Why [`TreeBuilder`] refused a node: the list was not a tree written parents first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreError {
+    /// The first node must be the root, `/`; the root must be first.
+    RootNotFirst { path: String },
+    /// Not a znode path ([`crate::path::validate_path`]).
+    BadPath { path: String },
+    /// The node's parent was not listed before it.
+    NoParent { path: String },
+    /// The same path twice.
+    Duplicate { path: String },
+    /// No nodes at all: a tree has at least its root.
+    Empty,
+}
+
+impl std::fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestoreError::RootNotFirst { path } => {
+                write!(f, "{path:?}: the root must come first, and only first")
+            }
+            RestoreError::BadPath { path } => write!(f, "{path:?} is not a znode path"),
+            RestoreError::NoParent { path } => {
+                write!(f, "{path:?} comes before its parent")
+            }
+            RestoreError::Duplicate { path } => write!(f, "{path:?} is listed twice"),
+            RestoreError::Empty => f.write_str("no nodes, not even the root"),
+        }
+    }
+}
+
+impl std::error::Error for RestoreError {}
+
+// ANCHOR: tree_builder
+/// Rebuilds a tree from its nodes listed parents first, as a snapshot lists them
+/// (`DataTree.deserialize`). Only the nodes are read: each parent's children and the
+/// session → ephemerals index follow from the paths and the stored owners.
+pub struct TreeBuilder {
+    tree: DataTree,
+}
+
+impl TreeBuilder {
+    /// A builder with no nodes yet; `extended_types` as for [`DataTree::with_extended_types`]
+    /// (it decides which stored owners are TTL markers and which are sessions).
+    pub fn new(extended_types: bool) -> TreeBuilder {
+        TreeBuilder {
+            tree: DataTree {
+                nodes: HashMap::new(),
+                ephemerals: BTreeMap::new(),
+                acl_cache: HashMap::new(),
+                last_processed_zxid: Zxid::ZERO,
+                extended_types,
+            },
+        }
+    }
+
+    /// Adds one node. Its stat is taken as stored (the client view is derived on reads), and
+    /// its ACL list is shared with every other node that has the same one.
+    pub fn add(
+        &mut self,
+        path: &str,
+        data: Option<Box<[u8]>>,
+        acl: &[Acl],
+        stat: StatPersisted,
+    ) -> Result<(), RestoreError> {
+        let tree = &mut self.tree;
+        let path_string = || path.to_string();
+        if (path == "/") != tree.nodes.is_empty() {
+            return Err(RestoreError::RootNotFirst {
+                path: path_string(),
+            });
+        }
+        if crate::path::validate_path(path).is_err() {
+            return Err(RestoreError::BadPath {
+                path: path_string(),
+            });
+        }
+        if tree.nodes.contains_key(path) {
+            return Err(RestoreError::Duplicate {
+                path: path_string(),
+            });
+        }
+        if let Some((parent, name)) = split_parent(path) {
+            let Some(parent) = tree.nodes.get_mut(parent) else {
+                return Err(RestoreError::NoParent {
+                    path: path_string(),
+                });
+            };
+            parent.children.insert(name.into());
+        }
+        let acl = tree.intern_acl(acl);
+        let node = DataNode::new(data, acl, stat);
+        if let EphemeralOwner::Session(session) = node.owner(tree.extended_types) {
+            let paths = tree.ephemerals.entry(session).or_default();
+            paths.insert(path.to_string());
+        }
+        tree.nodes.insert(path.into(), Box::new(node));
+        Ok(())
+    }
+
+    /// The tree, as of `last_processed_zxid` (which a snapshot names outside its node list).
+    pub fn finish(mut self, last_processed_zxid: Zxid) -> Result<DataTree, RestoreError> {
+        if self.tree.nodes.is_empty() {
+            return Err(RestoreError::Empty);
+        }
+        self.tree.last_processed_zxid = last_processed_zxid;
+        Ok(self.tree)
+    }
+}
+// ANCHOR_END: tree_builder

@@ -56,7 +56,8 @@ pub enum Request {
 
 // ANCHOR: txn
 /// A transaction: one decided change, as the leader proposes it and every server applies it
-/// (`TxnHeader` + the txn record).
+/// (upstream's `TxnHeader` — session, cxid, zxid, time, type — plus the txn record, whose
+/// type is the op's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Txn {
     pub zxid: Zxid,
@@ -64,7 +65,45 @@ pub struct Txn {
     pub time_ms: i64,
     /// The session that sent the request.
     pub session: SessionId,
+    /// The client's number for the request (its xid): with `session`, it names the request
+    /// whose answer this txn is, on whichever server the client is connected to.
+    pub cxid: i32,
     pub op: TxnOp,
+}
+
+/// Everything a txn carries besides the change: who asked, which request, and what the leader
+/// decided (the zxid and the time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnHeader {
+    pub session: SessionId,
+    pub cxid: i32,
+    pub zxid: Zxid,
+    pub time_ms: i64,
+}
+
+impl TxnHeader {
+    /// The txn with this header and `op`.
+    pub fn txn(self, op: TxnOp) -> Txn {
+        Txn {
+            zxid: self.zxid,
+            time_ms: self.time_ms,
+            session: self.session,
+            cxid: self.cxid,
+            op,
+        }
+    }
+}
+
+impl Txn {
+    /// The header this txn was decided with.
+    pub fn header(&self) -> TxnHeader {
+        TxnHeader {
+            session: self.session,
+            cxid: self.cxid,
+            zxid: self.zxid,
+            time_ms: self.time_ms,
+        }
+    }
 }
 
 /// The change itself (`CreateTxn`, `DeleteTxn`, `SetDataTxn`, …).

@@ -123,7 +123,7 @@ proptest! {
         }
         let mut log: Vec<Txn> = Vec::new();
         for (i, (who, request)) in requests.iter().enumerate() {
-            let (txn, applied) = server.submit(SESSIONS[*who], 1000 * i as i64, request);
+            let (txn, applied) = server.submit(SESSIONS[*who], 0, 1000 * i as i64, request);
             for t in &applied.triggers {
                 match t.event {
                     EventType::NodeCreated => {

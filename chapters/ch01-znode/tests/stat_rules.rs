@@ -19,7 +19,7 @@ impl Zk {
 
     fn run(&mut self, session: SessionId, request: Request) -> TxnResult {
         let time = (self.0.tree.last_processed_zxid().0 + 1) * 1000;
-        self.0.submit(session, time, &request).1.result
+        self.0.submit(session, 0, time, &request).1.result
     }
 
     fn create_as(
@@ -224,7 +224,7 @@ fn closing_a_session_deletes_its_ephemerals_and_only_those() {
         .unwrap();
     zk.create_as(ALICE, "/g/alice", CreateMode::Ephemeral)
         .unwrap();
-    let (txn, applied) = zk.0.submit(BOB, 9000, &Request::CloseSession);
+    let (txn, applied) = zk.0.submit(BOB, 0, 9000, &Request::CloseSession);
     assert_eq!(
         txn.op,
         TxnOp::CloseSession {
@@ -343,6 +343,7 @@ fn a_failed_write_still_takes_a_zxid_as_an_error_txn() {
     let (txn, applied) = zk.0.submit(
         ALICE,
         0,
+        0,
         &Request::Delete {
             path: "/x".into(),
             version: -1,
@@ -418,7 +419,7 @@ fn a_failed_multi_applies_nothing_and_reports_ok_error_and_inconsistency() {
             version: -1,
         },
     ];
-    let (_, applied) = zk.0.submit(ALICE, 0, &Request::Multi(ops));
+    let (_, applied) = zk.0.submit(ALICE, 0, 0, &Request::Multi(ops));
     assert_eq!(
         applied.result,
         TxnResult::Multi(vec![
@@ -436,7 +437,7 @@ fn triggers_follow_datatrees_table() {
     // client-protocol.md §10: create → NodeCreated + parent NodeChildrenChanged; setData →
     // NodeDataChanged; delete → NodeDeleted + parent NodeChildrenChanged; setACL → nothing.
     let mut zk = Zk::new();
-    let mut triggers = |request: Request| zk.0.submit(ALICE, 0, &request).1.triggers;
+    let mut triggers = |request: Request| zk.0.submit(ALICE, 0, 0, &request).1.triggers;
     let t = |p: &str, e| WatchTrigger::new(p, e);
     let create = Request::Create {
         path: "/a".into(),
@@ -507,7 +508,7 @@ fn a_multi_may_hold_only_create_delete_set_data_and_check() {
 #[test]
 fn an_empty_multi_is_allowed_and_takes_a_zxid() {
     let mut zk = Zk::new();
-    let (txn, applied) = zk.0.submit(ALICE, 0, &Request::Multi(vec![]));
+    let (txn, applied) = zk.0.submit(ALICE, 0, 0, &Request::Multi(vec![]));
     assert_eq!(
         (txn.zxid, applied.result),
         (Zxid(1), TxnResult::Multi(vec![]))

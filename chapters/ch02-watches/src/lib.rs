@@ -28,7 +28,8 @@
 //! - `SetWatches` on reconnect fires what the client missed and re-registers the rest.
 //!
 //! # Layout
-//! - [`event`]: `WatchedEvent`, `EventType`, `KeeperState` — what a watcher is told.
+//! - [`event`]: `Delivery`, an event addressed to one watcher (the event, `WatchedEvent`, with
+//!   its `EventType` and `KeeperState`, is chapter 1's).
 //! - [`mode`]: `WatcherMode`, `AddWatchMode`, `WatcherType` — the kinds of watch.
 //! - [`manager`]: `WatchManager`, one table indexed by path and by session, and the trigger walk.
 //! - [`registry`]: `WatchRegistry`, the two tables and the trigger table.

@@ -1,11 +1,11 @@
 //! The kinds of watch. A standard watch (from `getData`, `exists`, `getChildren` with
 //! `watch=true`) is one-shot; `addWatch` (3.6+) adds the two persistent modes, which stay until
-//! removed. `removeWatches` / `checkWatches` name what to remove with a [`WatcherType`].
+//! removed. `removeWatches` / `checkWatches` name what to remove with a [`WatcherType`]. The
+//! `addWatch` modes and the watcher types are chapter 1's (its shell names them); this module
+//! adds what a server does with them.
 //!
 //! Upstream: `server.watch.WatcherMode`, `ZooDefs.AddWatchModes`, `Watcher.WatcherType`, and
 //! 3.9's `WatchStats` (the set of modes one watcher holds on one path).
-
-use std::fmt;
 
 use serde::Serialize;
 
@@ -39,82 +39,15 @@ impl WatcherMode {
     }
 }
 
-/// The `mode` argument of `addWatch` (upstream `AddWatchMode`; the number is its wire value).
-/// zkCli's `addWatch` defaults to `PERSISTENT_RECURSIVE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum AddWatchMode {
-    Persistent,
-    PersistentRecursive,
-}
+pub use ch01_znode::watch::{AddWatchMode, WatcherType};
 
-impl AddWatchMode {
-    /// The value on the wire (`AddWatchRequest.mode`).
-    pub fn code(self) -> i32 {
-        match self {
-            AddWatchMode::Persistent => 0,
-            AddWatchMode::PersistentRecursive => 1,
-        }
-    }
-
-    /// The name zkCli accepts after `-m` (case-insensitive) and prints in its usage.
-    pub fn name(self) -> &'static str {
-        match self {
-            AddWatchMode::Persistent => "PERSISTENT",
-            AddWatchMode::PersistentRecursive => "PERSISTENT_RECURSIVE",
-        }
-    }
-
-    /// Parses zkCli's `-m` value the way `AddWatchMode.valueOf(s.toUpperCase())` does.
-    pub fn parse(s: &str) -> Option<Self> {
-        [AddWatchMode::Persistent, AddWatchMode::PersistentRecursive]
-            .into_iter()
-            .find(|m| m.name() == s.to_uppercase())
-    }
-
-    pub fn watcher_mode(self) -> WatcherMode {
-        match self {
+impl From<AddWatchMode> for WatcherMode {
+    /// The registry mode an `addWatch` mode asks for.
+    fn from(mode: AddWatchMode) -> WatcherMode {
+        match mode {
             AddWatchMode::Persistent => WatcherMode::Persistent,
             AddWatchMode::PersistentRecursive => WatcherMode::PersistentRecursive,
         }
-    }
-}
-
-impl fmt::Display for AddWatchMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Which watches `removeWatches` / `checkWatches` address (upstream `Watcher.WatcherType`;
-/// the number is its wire value; `Persistent` and `PersistentRecursive` are 3.9's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum WatcherType {
-    /// The one-shot child watch left by `getChildren`.
-    Children,
-    /// The one-shot data watch left by `getData` or `exists`.
-    Data,
-    /// Every watch this session holds on the path, persistent ones included.
-    Any,
-    Persistent,
-    PersistentRecursive,
-}
-
-impl WatcherType {
-    /// The value on the wire (`RemoveWatchesRequest.type`).
-    pub fn code(self) -> i32 {
-        match self {
-            WatcherType::Children => 1,
-            WatcherType::Data => 2,
-            WatcherType::Any => 3,
-            WatcherType::Persistent => 4,
-            WatcherType::PersistentRecursive => 5,
-        }
-    }
-}
-
-impl fmt::Display for WatcherType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
     }
 }
 
@@ -157,20 +90,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn add_watch_modes_parse_like_zkcli() {
-        // AddWatchCommand: `AddWatchMode.valueOf(value.toUpperCase())`.
-        assert_eq!(
-            AddWatchMode::parse("persistent"),
-            Some(AddWatchMode::Persistent)
-        );
-        assert_eq!(
-            AddWatchMode::parse("PERSISTENT_RECURSIVE"),
-            Some(AddWatchMode::PersistentRecursive)
-        );
-        assert_eq!(AddWatchMode::parse("foo"), None);
-    }
-
-    #[test]
     fn modes_are_a_set() {
         // WatchStats.addMode returns the same stats when the mode is already held.
         let once = Modes::default().with(WatcherMode::Standard);
@@ -184,15 +103,5 @@ mod tests {
             .without(WatcherMode::Standard)
             .has(WatcherMode::Persistent));
         assert!(Modes::default().is_empty());
-    }
-
-    #[test]
-    fn wire_values_match_zookeeper() {
-        // client-protocol.md §10 WatcherType table; ZooDefs.AddWatchModes.
-        assert_eq!(WatcherType::Children.code(), 1);
-        assert_eq!(WatcherType::Data.code(), 2);
-        assert_eq!(WatcherType::Any.code(), 3);
-        assert_eq!(AddWatchMode::Persistent.code(), 0);
-        assert_eq!(AddWatchMode::PersistentRecursive.code(), 1);
     }
 }

@@ -111,7 +111,7 @@ impl WatchRegistry {
         mode: AddWatchMode,
     ) -> Result<(), ZkError> {
         check_path(path)?;
-        let mode = mode.watcher_mode();
+        let mode = WatcherMode::from(mode);
         self.data_watches.add_watch(path, session, mode);
         if mode == WatcherMode::Persistent {
             self.child_watches.add_watch(path, session, mode);

@@ -12,7 +12,7 @@
 //! `addWatch`, `removeWatches`), `DataTree.getData` / `statNode` / `getChildren` (which decide
 //! when a watch is registered) and `ZKDatabase.processTxn`.
 
-use ch01_znode::{Applied, DataTree, Request, Standalone, Stat, Txn};
+use ch01_znode::{Applied, DataTree, Request, Sid, Standalone, Stat, Txn};
 
 use crate::event::Delivery;
 use crate::reconnect::{NodeZxids, SetWatches};
@@ -55,9 +55,9 @@ impl WatchServer {
     /// `0x1`, `0x2`, … — server id 0, no clock bits — so every run prints the same ids.
     pub fn connect(&mut self, time_ms: i64) -> SessionId {
         self.sessions += 1;
-        let session = SessionId::new(0, self.sessions);
+        let session = SessionId::new(Sid(0), self.sessions);
         let request = Request::CreateSession { timeout_ms: 30_000 };
-        self.standalone.submit(session, time_ms, &request);
+        self.standalone.submit(session, 0, time_ms, &request);
         session
     }
 
@@ -108,7 +108,7 @@ impl WatchServer {
     // ANCHOR: submit
     /// Preps and applies one write from `session`, then fires its triggers in order.
     pub fn submit(&mut self, session: SessionId, time_ms: i64, request: &Request) -> Written {
-        let (txn, applied) = self.standalone.submit(session, time_ms, request);
+        let (txn, applied) = self.standalone.submit(session, 0, time_ms, request);
         let deliveries = applied
             .triggers
             .iter()

@@ -152,7 +152,7 @@ proptest! {
                 }
                 Op::AddWatch(s, p, mode) => {
                     registry.add_watch(SessionId(s), PATHS[p], mode).unwrap();
-                    let m = mode.watcher_mode();
+                    let m = WatcherMode::from(mode);
                     model.0.insert((s, false, PATHS[p], m));
                     if m == WatcherMode::Persistent {
                         model.0.insert((s, true, PATHS[p], m));

@@ -5,8 +5,7 @@
 //! was piped into `ZooKeeperMain -server 127.0.0.1:PORT`; its stdout (the three banner lines
 //! cut) and stderr are saved next to it. Our shell, reading the same commands from a pipe,
 //! must print the same two streams, byte for byte: the watch events, the removal events, the
-//! error and usage texts. The script gives `addWatch` its mode explicitly each time, because
-//! zkCli 3.8 remembers the last `-m` between `addWatch` commands (ours does not).
+//! error and usage texts.
 
 use ch01_znode::shell::repl::piped;
 use ch01_znode::shell::Shell;

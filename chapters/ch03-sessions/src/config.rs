@@ -28,6 +28,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use ch01_znode::Sid;
+
 /// The parsed configuration, with upstream's defaults filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZooCfg {
@@ -60,7 +62,7 @@ pub struct ZooCfg {
     /// Largest frame a client may send, bytes (`jute.maxbuffer`, default 0xfffff).
     pub jute_max_buffer: u32,
     /// The ensemble's members (`server.N=...`), by server id.
-    pub servers: BTreeMap<u64, ServerLine>,
+    pub servers: BTreeMap<Sid, ServerLine>,
 }
 
 /// `4lw.commands.whitelist`: `*` or a comma-separated list. `srvr` is always allowed, because
@@ -245,7 +247,7 @@ struct Raw {
     autopurge_purge_interval_hours: Option<u32>,
     four_letter_words: Option<Whitelist>,
     jute_max_buffer: Option<u32>,
-    servers: BTreeMap<u64, ServerLine>,
+    servers: BTreeMap<Sid, ServerLine>,
 }
 
 impl Raw {
@@ -281,7 +283,8 @@ impl Raw {
             "jute.maxbuffer" => self.jute_max_buffer = Some(positive(line, key, num(value)?)?),
             _ if key.starts_with("server.") => {
                 let sid = key["server.".len()..]
-                    .parse::<u64>()
+                    .parse()
+                    .map(Sid)
                     .map_err(|_| ConfigError {
                         line: Some(line),
                         message: format!("{key}: the server id after \"server.\" must be a number"),
@@ -543,7 +546,7 @@ clientPort=2181
         let (cfg, _) = ZooCfg::parse(text).unwrap();
         assert_eq!(cfg.jute_max_buffer, 4096);
         assert_eq!(
-            cfg.servers[&1],
+            cfg.servers[&Sid(1)],
             ServerLine {
                 host: "127.0.0.1".into(),
                 quorum_port: 2888,
@@ -552,8 +555,11 @@ clientPort=2181
                 client: None,
             }
         );
-        assert!(cfg.servers[&2].observer);
-        assert_eq!(cfg.servers[&2].client.as_deref(), Some("127.0.0.1:2182"));
+        assert!(cfg.servers[&Sid(2)].observer);
+        assert_eq!(
+            cfg.servers[&Sid(2)].client.as_deref(),
+            Some("127.0.0.1:2182")
+        );
         let err = ZooCfg::parse("dataDir=/d\nserver.x=a:1:2\n").unwrap_err();
         assert_eq!(
             err.to_string(),

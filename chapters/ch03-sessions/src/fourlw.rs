@@ -17,6 +17,8 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+use ch01_znode::{SessionId, Sid, Zxid};
+
 use crate::config::Whitelist;
 
 /// Every word upstream recognises (`FourLetterCommands`).
@@ -121,7 +123,7 @@ pub struct ServerSnapshot {
     /// Requests accepted but not yet answered.
     pub outstanding: u64,
     /// The last zxid applied to the tree.
-    pub last_zxid: i64,
+    pub last_zxid: Zxid,
     /// Znodes in the tree, built-in ones included.
     pub node_count: u64,
     /// Watches registered.
@@ -172,7 +174,7 @@ pub struct ConnectionInfo {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionInfo {
     /// Session id.
-    pub id: i64,
+    pub id: SessionId,
     /// Last operation, upstream's short name (`GETD`, `SETD`, `PING`, ...).
     pub last_op: String,
     /// When the session was established, ms since the epoch.
@@ -182,7 +184,7 @@ pub struct SessionInfo {
     /// Last client xid, or -1 if none yet.
     pub last_cxid: i64,
     /// Last zxid sent to it.
-    pub last_zxid: i64,
+    pub last_zxid: Zxid,
     /// When the last response went out, ms.
     pub last_response_ms: u64,
     /// Latency of the last request, ms.
@@ -212,8 +214,9 @@ pub struct ConfDump {
     pub min_session_timeout: u32,
     /// Session timeout bounds, ms.
     pub max_session_timeout: u32,
-    /// 0 for a standalone server.
-    pub server_id: u64,
+    /// This server's id: 0 for a standalone server (upstream `getServerId()`), although its
+    /// session ids carry [`crate::session::STANDALONE_SID`].
+    pub server_id: Sid,
 }
 
 /// Upstream's text when the server is not up yet (`AbstractFourLetterCommand.ZK_NOT_SERVING`).
@@ -274,7 +277,7 @@ fn summary(out: &mut String, s: &ServerSnapshot, with_clients: bool) {
     let _ = writeln!(out, "Sent: {}", s.packets_sent);
     let _ = writeln!(out, "Connections: {}", s.connections.len());
     let _ = writeln!(out, "Outstanding: {}", s.outstanding);
-    let _ = writeln!(out, "Zxid: 0x{:x}", s.last_zxid);
+    let _ = writeln!(out, "Zxid: {}", s.last_zxid);
     let _ = writeln!(out, "Mode: {}", s.mode);
     let _ = writeln!(out, "Node count: {}", s.node_count);
 }
@@ -293,7 +296,7 @@ fn connection_line(out: &mut String, c: &ConnectionInfo, full: bool) {
     if let (true, Some(si)) = (full, &c.session) {
         let _ = write!(
             out,
-            ",sid=0x{:x},lop={},est={},to={}",
+            ",sid={},lop={},est={},to={}",
             si.id, si.last_op, si.established_ms, si.timeout_ms
         );
         if si.last_cxid >= 0 {
@@ -301,7 +304,7 @@ fn connection_line(out: &mut String, c: &ConnectionInfo, full: bool) {
         }
         let _ = write!(
             out,
-            ",lzxid=0x{:x},lresp={},llat={},minlat={},avglat={},maxlat={}",
+            ",lzxid={},lresp={},llat={},minlat={},avglat={},maxlat={}",
             si.last_zxid,
             si.last_response_ms,
             si.last_latency,
@@ -399,12 +402,12 @@ mod tests {
                     received: 4,
                     sent: 4,
                     session: Some(SessionInfo {
-                        id: 0x100000636d30000,
+                        id: SessionId(0x100000636d30000),
                         last_op: "GETC".into(),
                         established_ms: 1795625076786,
                         timeout_ms: 10000,
                         last_cxid: 3,
-                        last_zxid: 2,
+                        last_zxid: Zxid(2),
                         last_response_ms: 416082,
                         last_latency: 1,
                         latency: Latency {
@@ -416,7 +419,7 @@ mod tests {
                 },
             ],
             outstanding: 0,
-            last_zxid: 2,
+            last_zxid: Zxid(2),
             node_count: 6,
             watch_count: 2,
             ephemerals_count: 1,
@@ -433,7 +436,7 @@ mod tests {
                 max_client_cnxns: 60,
                 min_session_timeout: 4000,
                 max_session_timeout: 40000,
-                server_id: 0,
+                server_id: Sid(0),
             },
             environment: vec![("host.name".into(), "localhost".into())],
         }

@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use ch01_znode::SessionId;
+pub use ch01_znode::{SessionId, Sid};
 
 /// The owner marker of container nodes; never handed out as a session id
 /// (upstream `EphemeralType.CONTAINER_EPHEMERAL_OWNER`).
@@ -36,13 +36,17 @@ const CONTAINER_EPHEMERAL_OWNER: i64 = i64::MIN;
 /// The secret mixed into password generation (upstream `ZooKeeperServer.superSecret`).
 const SUPER_SECRET: i64 = 0xB341_5C00;
 
+/// The server id a standalone server puts in its session ids (upstream
+/// `ZooKeeperServer.createSessionTracker` passes 1).
+pub const STANDALONE_SID: Sid = Sid(1);
+
 // ANCHOR: session_id
 /// The first session id a server hands out: its id in the top byte, 40 bits of the clock
 /// below, low 16 bits zero (upstream `SessionTrackerImpl.initializeNextSessionId`).
-pub fn initial_session_id(server_id: u8, now_ms: u64) -> SessionId {
+pub fn initial_session_id(server: Sid, now_ms: u64) -> SessionId {
     // (now << 24) >>> 8: keep the clock's low 40 bits, shifted up past 16 zero bits.
     let clock = ((now_ms << 24) >> 8) as i64;
-    let mut id = clock | ((server_id as i64) << 56);
+    let mut id = clock | ((server.0 as i64) << 56);
     if id == CONTAINER_EPHEMERAL_OWNER {
         id += 1;
     }
@@ -121,7 +125,7 @@ pub struct SessionTracker {
 
 impl SessionTracker {
     /// A tracker for a server with this id, started at `now_ms` (wall clock: it seeds ids).
-    pub fn new(tick_time_ms: u32, server_id: u8, now_ms: u64) -> SessionTracker {
+    pub fn new(tick_time_ms: u32, server_id: Sid, now_ms: u64) -> SessionTracker {
         SessionTracker {
             tick_time_ms: tick_time_ms as u64,
             next_session_id: initial_session_id(server_id, now_ms),
@@ -132,7 +136,7 @@ impl SessionTracker {
 
     /// Restarts id assignment from a given clock value: a replayable run (a trace with
     /// `--seed`) gets the same ids every time.
-    pub fn seed_ids(&mut self, server_id: u8, clock_ms: u64) {
+    pub fn seed_ids(&mut self, server_id: Sid, clock_ms: u64) {
         self.next_session_id = initial_session_id(server_id, clock_ms);
     }
 
@@ -142,6 +146,17 @@ impl SessionTracker {
         self.next_session_id = SessionId(id.0.wrapping_add(1));
         self.track(id, timeout_ms, now_ms);
         id
+    }
+
+    /// Starts over from a database's session table: every session gets a fresh lease from
+    /// `now_ms`, and ids keep counting from where they were. A new leader does this, since
+    /// nobody kept the leases while there was no leader.
+    pub fn reset(&mut self, sessions: &BTreeMap<SessionId, i32>, now_ms: u64) {
+        self.sessions.clear();
+        self.queue = ExpiryQueue::new(self.tick_time_ms, now_ms);
+        for (&id, &timeout_ms) in sessions {
+            self.track(id, timeout_ms, now_ms);
+        }
     }
 
     /// Tracks a session whose id was chosen elsewhere (replay, or another server's id).
@@ -324,7 +339,7 @@ mod tests {
     fn a_standalone_server_puts_its_id_in_the_top_byte() {
         // SessionTrackerImpl.initializeNextSessionId; a standalone server uses id 1.
         // Java: ((0x18bc0de1234L << 24) >>> 8) | (1L << 56) == 0x18bc0de12340000
-        let id = initial_session_id(1, 0x18b_c0de_1234);
+        let id = initial_session_id(STANDALONE_SID, 0x18b_c0de_1234);
         assert_eq!(id, SessionId(0x018b_c0de_1234_0000));
         assert_eq!(id.0 >> 56, 1);
         assert_eq!(id.to_string(), "0x18bc0de12340000");
@@ -332,10 +347,10 @@ mod tests {
 
     #[test]
     fn ids_count_up_from_the_initial_one() {
-        let mut tracker = SessionTracker::new(2000, 1, 1_000_000);
+        let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 1_000_000);
         let first = tracker.create_session(30_000, 1_000_000);
         let second = tracker.create_session(30_000, 1_000_000);
-        assert_eq!(first, initial_session_id(1, 1_000_000));
+        assert_eq!(first, initial_session_id(STANDALONE_SID, 1_000_000));
         assert_eq!(second.0, first.0 + 1);
     }
 
@@ -362,7 +377,7 @@ mod tests {
     #[test]
     fn a_deadline_is_rounded_up_to_the_next_tick() {
         // ExpiryQueue.roundToNextInterval: (t / tick + 1) * tick.
-        let mut tracker = SessionTracker::new(2000, 1, 0);
+        let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 0);
         let id = tracker.create_session(5000, 100);
         assert_eq!(tracker.expiry_of(id), Some(6000));
         let id = tracker.create_session(4000, 0);
@@ -375,7 +390,7 @@ mod tests {
 
     #[test]
     fn a_session_expires_with_its_whole_bucket_at_the_tick() {
-        let mut tracker = SessionTracker::new(2000, 1, 0);
+        let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 0);
         let a = tracker.create_session(4000, 100);
         let b = tracker.create_session(4000, 1900);
         let c = tracker.create_session(10_000, 0);
@@ -388,7 +403,7 @@ mod tests {
 
     #[test]
     fn touching_a_session_moves_it_to_a_later_bucket() {
-        let mut tracker = SessionTracker::new(2000, 1, 0);
+        let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 0);
         let id = tracker.create_session(4000, 0);
         assert!(tracker.touch(id, 3000));
         assert_eq!(tracker.expiry_of(id), Some(8000));
@@ -398,7 +413,7 @@ mod tests {
 
     #[test]
     fn a_closing_session_cannot_be_touched_back_to_life() {
-        let mut tracker = SessionTracker::new(2000, 1, 0);
+        let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 0);
         let id = tracker.create_session(4000, 0);
         assert_eq!(tracker.expire(6000), vec![id]);
         assert!(!tracker.touch(id, 6001));
@@ -408,7 +423,7 @@ mod tests {
 
     #[test]
     fn a_resumed_session_keeps_the_timeout_of_its_new_connection() {
-        let mut tracker = SessionTracker::new(2000, 1, 0);
+        let mut tracker = SessionTracker::new(2000, STANDALONE_SID, 0);
         let id = tracker.create_session(4000, 0);
         assert!(tracker.set_timeout(id, 10_000, 1000));
         assert_eq!(tracker.expiry_of(id), Some(12_000));
@@ -422,7 +437,7 @@ mod tests {
 
     #[test]
     fn a_late_poll_empties_every_bucket_that_fell_due() {
-        let mut tracker = SessionTracker::new(1000, 1, 0);
+        let mut tracker = SessionTracker::new(1000, STANDALONE_SID, 0);
         let a = tracker.create_session(2000, 0);
         let b = tracker.create_session(5000, 0);
         assert_eq!(tracker.expire(60_000), vec![a, b]);

@@ -136,7 +136,7 @@ fn zkcli_opens_with_a_45_byte_connect_request_for_a_new_30_second_session() {
 fn the_real_server_answers_with_a_session_id_whose_top_byte_is_server_id_one() {
     let frames = load("zkcli-3.8.frames");
     let rsp = ConnectResponse::from_bytes(&frames[1].1).unwrap();
-    assert_eq!(rsp.session_id.server_id(), 1);
+    assert_eq!(rsp.session_id.server_id(), ch01_znode::Sid(1));
     assert_eq!(rsp.time_out, 30_000);
     assert_eq!(rsp.passwd.len(), 16);
     assert_eq!(rsp.read_only, Some(false));

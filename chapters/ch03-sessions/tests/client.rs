@@ -81,6 +81,27 @@ async fn accept(listener: &TcpListener) -> Peer {
     }
 }
 
+/// Connects and asks for `/a`, which the server answers by breaking the
+/// connection: the caller gets ConnectionLoss and the event channel, after
+/// SyncConnected, Disconnected. Returns the client and why it was lost.
+async fn get_data_loses_the_connection(addr: std::net::SocketAddr) -> (Client, String) {
+    let (client, mut events) = Client::connect(addr, ClientConfig::default())
+        .await
+        .unwrap();
+    let err = timeout(BOUND, client.get_data("/a", false))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let ClientError::ConnectionLoss(why) = err else {
+        panic!("expected ConnectionLoss, got {err}")
+    };
+    let connected = events.recv().await.unwrap();
+    assert_eq!(connected, WatchedEvent::state(KeeperState::SyncConnected));
+    let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+    assert_eq!(ev, WatchedEvent::state(KeeperState::Disconnected));
+    (client, why)
+}
+
 /// The handshake asks for the configured timeout with a fresh session and
 /// the readOnly byte; the client keeps what the server negotiated.
 #[tokio::test]
@@ -189,7 +210,7 @@ async fn a_watch_notification_arrives_on_the_event_channel() {
     tokio::spawn(async move {
         let mut peer = accept(&listener).await;
         peer.handshake(30_000).await;
-        let ev = WatcherEvent::node_event(EventType::NodeDataChanged, "/app");
+        let ev = WatchedEvent::node(EventType::NodeDataChanged, "/app");
         peer.send(&encode_notification(&ev)).await;
         peer
     });
@@ -202,6 +223,27 @@ async fn a_watch_notification_arrives_on_the_event_channel() {
         ev.to_string(),
         "WatchedEvent state:SyncConnected type:NodeDataChanged path:/app"
     );
+}
+
+/// A notification with an event type ZooKeeper does not define ends the
+/// connection, as in the Java client (`EventType.fromInt` throws inside
+/// `ClientCnxn.readResponse`, and the send thread closes the socket): the
+/// waiting caller gets ConnectionLoss and the event channel Disconnected.
+#[tokio::test]
+async fn a_notification_with_an_undefined_event_type_drops_the_connection() {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let mut peer = accept(&listener).await;
+        peer.handshake(30_000).await;
+        let _ = peer.request().await;
+        let mut bad = encode_notification(&WatchedEvent::node(EventType::NodeCreated, "/a"));
+        // The event type is the int right after the 16-byte reply header.
+        bad[16..20].copy_from_slice(&99i32.to_be_bytes());
+        peer.send(&bad).await;
+        peer
+    });
+    let (_client, why) = get_data_loses_the_connection(addr).await;
+    assert!(why.contains("invalid value 99"), "{why}");
 }
 
 /// An idle client pings after a third of the negotiated timeout
@@ -244,17 +286,7 @@ async fn a_hang_up_fails_waiting_callers_with_connection_loss() {
         let _ = peer.request().await;
         drop(peer);
     });
-    let (client, mut events) = Client::connect(addr, ClientConfig::default())
-        .await
-        .unwrap();
-    let err = timeout(BOUND, client.get_data("/a", false))
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(err, ClientError::ConnectionLoss(_)), "{err}");
-    let _connected = events.recv().await.unwrap();
-    let ev = timeout(BOUND, events.recv()).await.unwrap().unwrap();
-    assert_eq!(ev.state, KeeperState::Disconnected.code());
+    let (client, _) = get_data_loses_the_connection(addr).await;
     // A request made after the loss fails at once; it never waits for a
     // reply that cannot come.
     let late = timeout(BOUND, client.get_data("/b", false)).await.unwrap();
@@ -287,4 +319,66 @@ async fn a_reply_out_of_order_ends_the_connection() {
         ClientError::ConnectionLoss(why) => assert!(why.contains("Xid out of order"), "{why}"),
         other => panic!("expected ConnectionLoss, got {other}"),
     }
+}
+
+/// A client made by `Client::start` keeps its session when its connection
+/// is lost: it hears Disconnected, tries the next server with the session's
+/// id, password and last zxid seen, and on the new connection sends its
+/// watches (SetWatches, from that zxid) before anything else, then hears
+/// SyncConnected (ClientCnxn.primeConnection, StaticHostProvider.next).
+#[tokio::test]
+async fn a_started_client_resumes_its_session_on_the_next_server_and_sets_its_watches_again() {
+    let (first, first_addr) = listen().await;
+    let (second, second_addr) = listen().await;
+    let first_server = tokio::spawn(async move {
+        let mut peer = accept(&first).await;
+        peer.handshake(30_000).await;
+        let (h, _) = peer.request().await;
+        let body = Response::GetData(GetDataResponse {
+            data: Some(b"x".to_vec()),
+            stat: Stat::default(),
+        });
+        peer.reply(h.xid, 0x17, 0, Some(&body)).await;
+        drop(peer);
+    });
+    let second_server = tokio::spawn(async move {
+        let mut peer = accept(&second).await;
+        let hello = peer.handshake(30_000).await;
+        let (_, first_request) = peer.request().await;
+        (hello, first_request, peer)
+    });
+    let hosts = vec![first_addr, second_addr];
+    let (client, mut events) = Client::start(hosts, ClientConfig::default());
+    let (data, _) = timeout(BOUND, client.get_data("/a", true))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(data.as_deref(), Some(&b"x"[..]));
+    first_server.await.unwrap();
+    let (hello, first_request, _peer) = timeout(BOUND, second_server).await.unwrap().unwrap();
+    assert_eq!(hello.session_id, SessionId(0x0100_0000_0000_0042));
+    assert_eq!(hello.passwd, vec![9; 16]);
+    assert_eq!(hello.last_zxid_seen, Zxid(0x17));
+    assert_eq!(
+        first_request,
+        Request::SetWatches(SetWatches {
+            relative_zxid: Zxid(0x17),
+            data_watches: vec!["/a".into()],
+            exist_watches: vec![],
+            child_watches: vec![],
+        })
+    );
+    let mut told = Vec::new();
+    for _ in 0..3 {
+        let event = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+        told.push(event.to_string());
+    }
+    assert_eq!(
+        told,
+        [
+            "WatchedEvent state:SyncConnected type:None path:null",
+            "WatchedEvent state:Disconnected type:None path:null",
+            "WatchedEvent state:SyncConnected type:None path:null",
+        ]
+    );
 }

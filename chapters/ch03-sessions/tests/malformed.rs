@@ -149,6 +149,126 @@ fn a_null_path_is_an_error() {
     );
 }
 
+/// A notification frame: header xid -1, zxid -1, err 0, then the
+/// WatcherEvent fields `type`, `state` and the path bytes (`None` for null).
+fn notification(event_type: i32, state: i32, path: Option<&[u8]>) -> Vec<u8> {
+    let path = match path {
+        Some(p) => [&(p.len() as i32).to_be_bytes()[..], p].concat(),
+        None => (-1i32).to_be_bytes().to_vec(),
+    };
+    frame_of(&[
+        &(-1i32).to_be_bytes(),
+        &(-1i64).to_be_bytes(),
+        &0i32.to_be_bytes(),
+        &event_type.to_be_bytes(),
+        &state.to_be_bytes(),
+        &path,
+    ])
+}
+
+/// A notification whose event type or keeper state ZooKeeper does not
+/// define does not decode: the Java client's `WatchedEvent(WatcherEvent)`
+/// calls `EventType.fromInt` / `KeeperState.fromInt`, which throw, and
+/// `ClientCnxn` drops the connection.
+#[test]
+fn a_notification_with_an_undefined_event_type_or_state_is_an_error() {
+    let ok = notification(3, 3, Some(b"/a"));
+    let (frame, _) = decode_server_frame(&ok).unwrap();
+    assert_eq!(
+        frame,
+        ServerFrame::Notification(WatchedEvent::node(EventType::NodeDataChanged, "/a"))
+    );
+    let undefined_type = notification(99, 3, Some(b"/a"));
+    assert_eq!(
+        decode_server_frame(&undefined_type).unwrap_err(),
+        DecodeError::InvalidValue {
+            what: "WatchedEvent.event_type",
+            value: 99
+        }
+    );
+    // 0 is no event type and 2 no state: both sets have gaps.
+    assert!(decode_server_frame(&notification(0, 3, Some(b"/a"))).is_err());
+    assert_eq!(
+        decode_server_frame(&notification(3, 2, Some(b"/a"))).unwrap_err(),
+        DecodeError::InvalidValue {
+            what: "WatchedEvent.state",
+            value: 2
+        }
+    );
+}
+
+/// The path of a WatcherEvent is a jute `ustring`, so a null one reads as
+/// Java reads it: no path, printed `path:null`.
+#[test]
+fn a_notification_with_a_null_path_has_no_path() {
+    let (frame, _) = decode_server_frame(&notification(-1, 3, None)).unwrap();
+    let ServerFrame::Notification(event) = frame else {
+        panic!("a notification: {frame:?}")
+    };
+    assert_eq!(event, WatchedEvent::state(KeeperState::SyncConnected));
+    assert_eq!(
+        event.to_string(),
+        "WatchedEvent state:SyncConnected type:None path:null"
+    );
+}
+
+/// A checkWatches, removeWatches or addWatch frame for "/" with this type or
+/// mode code.
+fn watch_request(op: OpCode, code: i32) -> Vec<u8> {
+    frame_of(&[
+        &3i32.to_be_bytes(),
+        &op.code().to_be_bytes(),
+        &1i32.to_be_bytes(),
+        b"/",
+        &code.to_be_bytes(),
+    ])
+}
+
+/// A watcher type or addWatch mode ZooKeeper 3.8 does not define makes a
+/// body the server cannot read, answered MarshallingError under its xid:
+/// 3.8's `FinalRequestProcessor` calls `WatcherType.fromInt` /
+/// `WatcherMode.fromZooDef`, which throw, and answers any exception so.
+/// 3.9's persistent watcher types (4, 5) are undefined to 3.8.
+/// (`real_zookeeper.rs` asks a real 3.8 server the same.)
+#[test]
+fn an_undefined_watcher_type_or_add_watch_mode_is_answered_marshalling_error() {
+    for (op, code) in UNDEFINED_WATCH_CODES {
+        let err = decode_request(&watch_request(op, code)).unwrap_err();
+        assert!(
+            matches!(err.cause, DecodeError::InvalidValue { value, .. } if value == i64::from(code)),
+            "{op} {code}: {err}"
+        );
+        assert_eq!(
+            err.reply_error(),
+            Some(ZkError::MarshallingError),
+            "{op} {code}"
+        );
+    }
+    for (op, code) in [
+        (OpCode::CheckWatches, 1),
+        (OpCode::RemoveWatches, 3),
+        (OpCode::AddWatch, 0),
+        (OpCode::AddWatch, 1),
+    ] {
+        assert!(
+            decode_request(&watch_request(op, code)).is_ok(),
+            "{op} {code}"
+        );
+    }
+}
+
+/// Watcher types 0, 4, 5, 9, -1 and addWatch modes 2, -1: each answered
+/// MarshallingError by a real 3.8 server.
+const UNDEFINED_WATCH_CODES: [(OpCode, i32); 7] = [
+    (OpCode::CheckWatches, 0),
+    (OpCode::CheckWatches, 4),
+    (OpCode::CheckWatches, 5),
+    (OpCode::RemoveWatches, 9),
+    (OpCode::RemoveWatches, -1),
+    (OpCode::AddWatch, 2),
+    (OpCode::AddWatch, -1),
+];
+
 /// A multi without its terminating `done` header is truncated, and an op
 /// type that cannot appear in a multi is rejected (MultiOperationRecord).
 #[test]

@@ -1,112 +1,18 @@
 //! The request pipeline, driven without sockets: every rule here is a step and its outputs.
 
-use std::net::IpAddr;
+mod support;
 
-use ch01_znode::{SessionId, ZkError, Zxid};
-use ch03_sessions::pipeline::{ConnId, Input, Limits, Output, Pipeline, ServerMessage};
+use ch01_znode::{EventType, SessionId, WatchedEvent, ZkError, Zxid};
+use ch03_sessions::pipeline::standalone::StandalonePipeline;
+use ch03_sessions::pipeline::{ConnId, Input, Limits, Output, ServerMessage};
 use ch03_sessions::proto::{self, ConnectRequest, ReplyHeader, Request, Response};
-use ch03_sessions::session::session_password;
+use ch03_sessions::session::{session_password, STANDALONE_SID};
+use support::{
+    connect_request, create, exists, frames_to, local, open, reply, send, undecodable, T0, TICK,
+};
 
-const TICK: u32 = 2000;
-const T0: u64 = 1_700_000_000_000;
-
-fn server() -> Pipeline {
-    Pipeline::new(TICK, Limits::for_tick(TICK), 1, T0)
-}
-
-fn local() -> IpAddr {
-    IpAddr::from([127, 0, 0, 1])
-}
-
-fn connect_request(session_id: SessionId, passwd: Vec<u8>, timeout: i32) -> ConnectRequest {
-    ConnectRequest {
-        protocol_version: 0,
-        last_zxid_seen: Zxid(0),
-        time_out: timeout,
-        session_id,
-        passwd,
-        read_only: Some(false),
-    }
-}
-
-/// Connects `conn` as a new session and returns its id.
-fn open(server: &mut Pipeline, conn: u64, now: u64) -> SessionId {
-    let out = server.step(
-        now,
-        Input::Connect {
-            conn: ConnId(conn),
-            addr: local(),
-            request: connect_request(SessionId(0), vec![0; 16], 30_000),
-        },
-    );
-    let connected = out.iter().find_map(|o| match o {
-        Output::Send {
-            message: ServerMessage::Connected(c),
-            ..
-        } => Some(c.clone()),
-        _ => None,
-    });
-    connected.expect("a ConnectResponse").session_id
-}
-
-fn send(server: &mut Pipeline, conn: u64, xid: i32, request: Request, now: u64) -> Vec<Output> {
-    server.step(
-        now,
-        Input::Request {
-            conn: ConnId(conn),
-            xid,
-            request,
-        },
-    )
-}
-
-/// A request on `conn` whose header (`xid`) was readable but whose body was
-/// not: the connection layer hands it on with the error to answer, `err`.
-fn undecodable(server: &mut Pipeline, conn: u64, xid: i32, err: ZkError, now: u64) -> Vec<Output> {
-    server.step(
-        now,
-        Input::Undecodable {
-            conn: ConnId(conn),
-            xid,
-            err,
-        },
-    )
-}
-
-/// The replies and events sent to `conn`, in order.
-fn frames_to(out: &[Output], conn: u64) -> Vec<ServerMessage> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Send { conn: c, message } if *c == ConnId(conn) => Some(message.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn reply(out: &[Output], conn: u64) -> (ReplyHeader, Option<Response>) {
-    frames_to(out, conn)
-        .into_iter()
-        .find_map(|m| match m {
-            ServerMessage::Reply(h, body) => Some((h, body)),
-            _ => None,
-        })
-        .expect("a reply")
-}
-
-fn create(path: &str, flags: i32) -> Request {
-    Request::Create(proto::CreateRequest {
-        path: path.into(),
-        data: Some(b"x".to_vec()),
-        acl: proto::Acl::open_unsafe(),
-        flags,
-    })
-}
-
-fn exists(path: &str, watch: bool) -> Request {
-    Request::Exists(proto::ExistsRequest {
-        path: path.into(),
-        watch,
-    })
+fn server() -> StandalonePipeline {
+    StandalonePipeline::new(TICK, Limits::for_tick(TICK), STANDALONE_SID, T0)
 }
 
 #[test]
@@ -119,7 +25,7 @@ fn a_new_session_is_the_first_txn_and_the_first_create_the_second() {
         1,
         "a standalone server's id is in the top byte"
     );
-    assert_eq!(s.tree().last_processed_zxid().0, 1);
+    assert_eq!(s.pipeline().tree().last_processed_zxid().0, 1);
     let out = send(&mut s, 1, 1, create("/a", 0), T0);
     let (header, body) = reply(&out, 1);
     assert_eq!(
@@ -187,7 +93,8 @@ fn a_watch_fires_before_the_reply_to_the_write_that_fired_it() {
     assert_eq!(reply(&out, 1).0.err, -101, "no node, but the watch is left");
     let out = send(&mut s, 1, 2, create("/a", 0), T0);
     let frames = frames_to(&out, 1);
-    assert!(matches!(&frames[0], ServerMessage::Event(e) if e.r#type == 1 && e.path == "/a"));
+    let created = WatchedEvent::node(EventType::NodeCreated, "/a");
+    assert!(matches!(&frames[0], ServerMessage::Event(e) if *e == created));
     assert!(matches!(&frames[1], ServerMessage::Reply(h, _) if h.xid == 2));
 }
 
@@ -212,11 +119,12 @@ fn expiry_deletes_ephemerals_and_tells_their_watchers() {
         "the expired session's connection is closed: {out:?}"
     );
     let told = frames_to(&out, 2);
+    let deleted = WatchedEvent::node(EventType::NodeDeleted, "/e");
     assert!(
-        matches!(&told[..], [ServerMessage::Event(e)] if e.r#type == 2 && e.path == "/e"),
+        matches!(&told[..], [ServerMessage::Event(e)] if *e == deleted),
         "{told:?}"
     );
-    assert!(s.tree().node("/e").is_none());
+    assert!(s.pipeline().tree().node("/e").is_none());
 }
 
 #[test]
@@ -234,8 +142,8 @@ fn close_session_answers_then_closes_and_deletes_ephemerals() {
         }
     );
     assert!(matches!(out.last(), Some(Output::Close { conn }) if *conn == ConnId(1)));
-    assert!(s.tree().node("/e").is_none());
-    assert_eq!(s.sessions().len(), 0);
+    assert!(s.pipeline().tree().node("/e").is_none());
+    assert_eq!(s.pipeline().sessions().len(), 0);
 }
 
 #[test]
@@ -254,7 +162,7 @@ fn a_reconnect_with_the_password_keeps_the_session_and_its_ephemerals() {
         },
     );
     assert!(matches!(&frames_to(&out, 2)[..], [ServerMessage::Connected(c)] if c.session_id == id));
-    assert!(s.tree().node("/e").is_some());
+    assert!(s.pipeline().tree().node("/e").is_some());
     // A wrong password gets the "expired" answer: timeout 0, id 0.
     let out = s.step(
         T0 + 2000,
@@ -270,7 +178,7 @@ fn a_reconnect_with_the_password_keeps_the_session_and_its_ephemerals() {
     // ...and, as in ZooKeeper's processConnectRequest, the owner's connection was closed
     // before the password was checked. The session itself lives on.
     assert!(out.contains(&Output::Close { conn: ConnId(2) }), "{out:?}");
-    assert!(s.tree().node("/e").is_some());
+    assert!(s.pipeline().tree().node("/e").is_some());
 }
 
 #[test]
@@ -306,7 +214,10 @@ fn set_watches_re_arms_a_watch_after_a_reconnect() {
         version: -1,
     });
     let out = send(&mut s, 3, 1, set_data, T0);
-    assert!(matches!(&frames_to(&out, 2)[..], [ServerMessage::Event(e)] if e.r#type == 3));
+    assert!(matches!(
+        &frames_to(&out, 2)[..],
+        [ServerMessage::Event(e)] if e.event_type == EventType::NodeDataChanged
+    ));
 }
 
 #[test]

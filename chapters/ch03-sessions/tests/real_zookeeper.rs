@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 use ch03_sessions::client::shell::{run_cli, run_one_command};
 use ch03_sessions::client::{Client, ClientConfig};
+use ch03_sessions::jute::Record;
+use ch03_sessions::proto::{
+    decode_request, encode_frame, ConnectRequest, FrameDecoder, OpCode, ReplyHeader, ZkError,
+};
 
 const JAR: &str = "/usr/share/java/zookeeper.jar";
 const NOP: &str = "/usr/share/java/slf4j-nop.jar";
@@ -351,7 +355,7 @@ fn the_client_runs_a_pipelined_session_against_real_zookeeper() {
         };
         let (client, mut events) = Client::connect(zk.addr(), config).await.unwrap();
         assert_eq!(client.session_timeout_ms(), 10_000);
-        assert_eq!(client.session_id().server_id(), 1);
+        assert_eq!(client.session_id().server_id(), ch01_znode::Sid(1));
         let acl = ch01_znode::Acl::open_unsafe();
         client.create("/p", b"", acl.clone(), 0).await.unwrap();
         let creates: Vec<_> = (0..50)
@@ -400,4 +404,60 @@ fn connection_events_that_lost_the_race_are_put_where_the_event_thread_prints_th
         format!("{banner}{connected}[zookeeper]\n"),
         "no quit, no Closed event"
     );
+}
+
+/// Reads one whole frame from a blocking socket.
+fn read_frame(stream: &mut TcpStream, decoder: &mut FrameDecoder) -> Vec<u8> {
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(frame) = decoder.next_frame().unwrap() {
+            return frame;
+        }
+        let n = std::io::Read::read(stream, &mut buf).expect("an answer in time");
+        assert!(n > 0, "the server hung up");
+        decoder.extend(&buf[..n]);
+    }
+}
+
+/// A watcher type or addWatch mode 3.8 does not define gets from the real
+/// server the answer our codec gives it (MarshallingError, under its xid).
+#[test]
+fn an_undefined_watch_code_gets_the_answer_real_zookeeper_gives() {
+    if !RealZooKeeper::available() {
+        return;
+    }
+    let zk = RealZooKeeper::start("codes");
+    let mut stream = TcpStream::connect(zk.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let hello = ConnectRequest {
+        time_out: 10_000,
+        passwd: vec![0; 16],
+        read_only: Some(false),
+        ..ConnectRequest::default()
+    };
+    stream.write_all(&encode_frame(&hello.to_bytes())).unwrap();
+    let mut decoder = FrameDecoder::default();
+    read_frame(&mut stream, &mut decoder);
+    let cases: [(OpCode, i32); 3] = [
+        (OpCode::CheckWatches, 4),
+        (OpCode::RemoveWatches, 9),
+        (OpCode::AddWatch, 2),
+    ];
+    for (xid, (op, code)) in (1i32..).zip(cases) {
+        let payload = [
+            &xid.to_be_bytes()[..],
+            &op.code().to_be_bytes(),
+            &1i32.to_be_bytes(),
+            b"/",
+            &code.to_be_bytes(),
+        ]
+        .concat();
+        let ours = decode_request(&payload).unwrap_err().reply_error();
+        stream.write_all(&encode_frame(&payload)).unwrap();
+        let reply = ReplyHeader::from_bytes(&read_frame(&mut stream, &mut decoder)).unwrap();
+        assert_eq!(reply.xid, xid, "{op} {code}");
+        assert_eq!(ZkError::from_code(reply.err), ours, "{op} {code}");
+    }
 }

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use ch04_paxos::labs;
 use ch04_paxos::multi;
+use ch04_paxos::paxos::Msg;
 use ch04_paxos::scenarios;
-use ch04_paxos::sim::{render, svg, Millis, Process, Sim};
+use ch04_paxos::sim::{render, svg, Event, Millis, NodeId, Process, Sim};
 
 fn diagram_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -91,12 +92,15 @@ fn multi_phase_1_once_then_one_round_trip_per_write() {
     pin("multi", multi::scenario(1), 1_000);
 }
 
+// ---- Lab 4.1: the forgetful acceptor (src/labs/mod.rs; `cargo run -- lab check 4.1`) ----
+
 #[test]
 fn lab_4_1_a_forgetful_acceptor_lets_two_learners_disagree() {
     // The rule broken: an acceptor's Promise must report its highest accepted value
     // (Lamport, "Paxos Made Simple", §2.2, P2c). The seed search finds the shortest failing run.
     let v = labs::find_disagreement(0..2_000).expect("the seed search finds a disagreement");
     assert_eq!(v.invariant, "agreement");
+    assert_eq!(v.seed, FORGETFUL_SEED, "the search found another seed: update FORGETFUL_SEED");
     let report = v.to_string();
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("lab-forgetful", report);
@@ -107,6 +111,40 @@ fn lab_4_1_a_forgetful_acceptor_lets_two_learners_disagree() {
     let title = format!("ch04 lab 4.1: forgetful acceptors (seed {})", v.seed);
     check_diagram("lab-forgetful", &svg::render(&title, &replay.sim.ids(), replay.sim.trace()));
 }
+
+/// Read the trace of the disagreement (the snapshot `scenarios__lab-forgetful.snap`): which
+/// acceptor answered a Prepare with "no value" although it had already accepted one?
+fn the_acceptor_that_kept_quiet() -> NodeId {
+    // LAB 4.1 ANSWER (lab start puts the //> lines here)
+    //> todo!("lab 4.1: the node whose Promise hid what it had accepted")
+    1
+    // LAB 4.1 END
+}
+
+#[test]
+fn lab_4_1_the_acceptor_that_kept_quiet() {
+    // An acceptor that has sent `Accepted` has accepted a value; a later Promise of its own
+    // that reports none is the lie.
+    let mut replay = scenarios::build("forgetful", FORGETFUL_SEED).unwrap();
+    let _ = replay.sim.run_until(replay.deadline);
+    let mut accepted: Vec<NodeId> = Vec::new();
+    let liar = replay.sim.trace().iter().find_map(|entry| match &entry.event {
+        Event::Send { from, msg: Msg::Accepted { .. }, .. } => {
+            accepted.push(*from);
+            None
+        }
+        Event::Send { from, msg: Msg::Promise { accepted: None, .. }, .. }
+            if accepted.contains(from) =>
+        {
+            Some(*from)
+        }
+        _ => None,
+    });
+    assert_eq!(Some(the_acceptor_that_kept_quiet()), liar);
+}
+
+/// The seed the lab's seed search finds (the snapshot's first line).
+const FORGETFUL_SEED: u64 = 141;
 
 #[test]
 fn the_json_trace_has_one_object_per_event_and_matches_the_plain_one() {

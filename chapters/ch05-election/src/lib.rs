@@ -37,19 +37,27 @@
 //!
 //! # Layout
 //!
-//! - [`vote`]: `Sid`, `Zxid`, `ServerState`, a [`vote::Vote`] and the order
-//!   on votes.
+//! - [`vote`]: `ServerState`, a [`vote::Vote`] and the order on votes,
+//!   and the election round [`vote::Round`] (`logicalclock`). Server ids,
+//!   zxids and epochs are chapter 1's [`ch01_znode::Sid`],
+//!   [`ch01_znode::Zxid`] and [`ch01_znode::Epoch`].
 //! - [`quorum`]: the [`quorum::QuorumVerifier`] trait, majority and
 //!   hierarchical (weighted groups) quorums.
 //! - [`notification`]: the notification message, in ZooKeeper's byte layout.
 //! - [`peer`]: one server's election as a pure `step(Input) -> Vec<Output>`
-//!   state machine; every blocking wait of upstream is a timer here.
-//! - [`sim`]: the peer as a process of chapter 4's simulator, and the
+//!   state machine; every blocking wait of upstream is a timer here. It
+//!   ends in `Decided`.
+//! - [`standin`]: after the election, a stand-in for the heartbeat Zab
+//!   gives a real ensemble (chapter 6 has the real one): a [`standin::Member`]
+//!   is the election plus pings, so a dead leader or a lost quorum is noticed.
+//! - [`sim`]: a member as a process of chapter 4's simulator, and the
 //!   chapter's scenarios (`first-start`, `restart`, `leader-crash`,
 //!   `partition`, `observer`).
 //! - [`render`]: the trace as text, colour, and a sequence diagram.
 //! - [`wire`]: the election port's handshake and framing.
-//! - [`tcp`]: a tokio driver running the same peer over real sockets.
+//! - [`cnx`]: the election port's connections (`QuorumCnxManager`), for any frames.
+//! - [`deadlines`]: a driver's timers as deadlines on tokio's clock.
+//! - [`tcp`]: a tokio driver running the same member over real sockets.
 //! - [`lab`]: lab 5.1, a different tie-break.
 //!
 //! # How it differs from ZooKeeper
@@ -61,21 +69,24 @@
 //! We do not ship a quorum configuration inside notifications (no dynamic
 //! reconfiguration; we send `configLength = 0`), we have no QuorumOracle
 //! for two-server ensembles, and after the election a small heartbeat
-//! stands in for Zab's (a follower that hears nothing for `syncLimit`
-//! ticks, or a leader that hears no quorum, looks again). A server that is
-//! looking answers an observer with its current proposal, where upstream
-//! answers with its last elected vote.
+//! ([`standin`]) stands in for Zab's (a follower that hears nothing for
+//! `syncLimit` ticks, or a leader that hears no quorum, looks again). A
+//! server that is looking answers an observer with its current proposal,
+//! where upstream answers with its last elected vote.
 //!
 //! Upstream classes to read alongside: `FastLeaderElection`,
 //! `QuorumCnxManager`, `Vote`, `QuorumPeer.ServerState`,
 //! `flexible/QuorumMaj`, `flexible/QuorumHierarchical`.
 
+pub mod cnx;
+pub mod deadlines;
 pub mod lab;
 pub mod notification;
 pub mod peer;
 pub mod quorum;
 pub mod render;
 pub mod sim;
+pub mod standin;
 pub mod tcp;
 pub mod vote;
 pub mod wire;

@@ -4,6 +4,8 @@
 //! `--servers`, `--seed`) and prints it (`--trace`, `--json`, `--step`,
 //! `--svg FILE`). With `--listen`, runs one real server over TCP.
 
+use ch01_znode::zxid::parse_hex;
+use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::json_lines;
 use ch05_election::render::{diagram, header, line, status, transcript};
@@ -40,16 +42,14 @@ struct Args {
     current_epoch: i64,
     /// This server's last logged zxid, e.g. 0x100000003 (with --listen).
     #[arg(long, default_value = "0x0", value_parser = parse_zxid)]
-    last_zxid: i64,
+    last_zxid: Zxid,
 }
 
 /// A zxid as ZooKeeper prints it (`0x100000003`) or in decimal.
-fn parse_zxid(s: &str) -> Result<i64, String> {
-    let parsed = match s.strip_prefix("0x") {
-        Some(hex) => i64::from_str_radix(hex, 16),
-        None => s.parse(),
-    };
-    parsed.map_err(|_| format!("not a zxid: {s} (try 0x100000003)"))
+fn parse_zxid(s: &str) -> Result<Zxid, String> {
+    parse_hex(s)
+        .map(Zxid)
+        .ok_or_else(|| format!("not a zxid: {s} (try 0x100000003)"))
 }
 
 fn main() -> ExitCode {
@@ -58,10 +58,10 @@ fn main() -> ExitCode {
     colored::control::set_override(color);
     if let Some(listen) = &args.listen {
         let disk = ch05_election::peer::Durable {
-            current_epoch: args.current_epoch,
-            last_logged_zxid: ch05_election::vote::Zxid(args.last_zxid),
+            current_epoch: Epoch(args.current_epoch),
+            last_logged_zxid: args.last_zxid,
         };
-        return listen_cli(listen, args.myid, &args.peer, disk, color);
+        return listen_cli(listen, args.myid.map(Sid), &args.peer, disk, color);
     }
     let setup = setup(args.scenario, args.servers);
     if args.run.step {
@@ -153,13 +153,13 @@ fn step_by_step(setup: &ch05_election::sim::Setup, seed: u64, color: bool) -> Ex
 /// `--listen`: one real server, printing what it does until Ctrl-C.
 fn listen_cli(
     listen: &str,
-    myid: Option<u64>,
+    myid: Option<Sid>,
     peers: &[String],
     durable: ch05_election::peer::Durable,
     color: bool,
 ) -> ExitCode {
-    use ch05_election::peer::Config;
     use ch05_election::quorum::QuorumMaj;
+    use ch05_election::standin::Config;
     use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
     use colored::Colorize;
     use std::collections::BTreeMap;
@@ -169,7 +169,7 @@ fn listen_cli(
     let mut addrs = BTreeMap::new();
     for p in peers {
         let parsed = p.split_once('=').and_then(|(sid, addr)| {
-            Some((sid.parse::<u64>().ok()?, addr.parse::<SocketAddr>().ok()?))
+            Some((Sid(sid.parse().ok()?), addr.parse::<SocketAddr>().ok()?))
         });
         match parsed {
             Some((sid, addr)) => addrs.insert(sid, addr),

@@ -26,7 +26,8 @@
 //!
 //! Upstream: `FastLeaderElection.buildMsg` and `Messenger.WorkerReceiver.run`.
 
-use crate::vote::{Epoch, ServerState, Sid, Vote, Zxid};
+use crate::vote::{Round, ServerState, Vote};
+use ch01_znode::{Epoch, Sid, Zxid};
 use serde::Serialize;
 use std::fmt;
 
@@ -41,9 +42,10 @@ pub struct Notification {
     pub state: ServerState,
     /// The vote: proposed leader, its zxid and its epoch.
     pub vote: Vote,
-    /// The sender's election round (ZooKeeper's `logicalclock`); a
-    /// FOLLOWING/LEADING sender puts the round that elected its leader.
-    pub election_epoch: Epoch,
+    /// The sender's election round (ZooKeeper's `logicalclock`, sent as
+    /// `electionEpoch`); a FOLLOWING/LEADING sender puts the round that
+    /// elected its leader.
+    pub election_epoch: Round,
     /// The message format version (2 since 3.5).
     pub version: i32,
     /// The sender's quorum configuration as text; empty from us.
@@ -105,7 +107,7 @@ impl Reader<'_> {
 
 impl Notification {
     /// A version-2 notification with an empty config.
-    pub fn new(state: ServerState, vote: Vote, election_epoch: Epoch) -> Self {
+    pub fn new(state: ServerState, vote: Vote, election_epoch: Round) -> Self {
         Notification {
             state,
             vote,
@@ -116,14 +118,15 @@ impl Notification {
     }
 
     // ANCHOR: encode
-    /// The 44 + L bytes ZooKeeper's `buildMsg` writes.
+    /// The 44 + L bytes ZooKeeper's `buildMsg` writes: every id and epoch
+    /// becomes the Java `long` it is upstream here, and only here.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(44 + self.config.len());
         out.extend((self.state as i32).to_be_bytes());
-        out.extend((self.vote.leader as i64).to_be_bytes());
+        out.extend((self.vote.leader.0 as i64).to_be_bytes());
         out.extend(self.vote.zxid.0.to_be_bytes());
-        out.extend(self.election_epoch.to_be_bytes());
-        out.extend(self.vote.peer_epoch.to_be_bytes());
+        out.extend(self.election_epoch.0.to_be_bytes());
+        out.extend(self.vote.peer_epoch.0.to_be_bytes());
         out.extend(CURRENT_VERSION.to_be_bytes());
         out.extend((self.config.len() as i32).to_be_bytes());
         out.extend(&self.config);
@@ -139,15 +142,15 @@ impl Notification {
         }
         let mut r = Reader { buf, pos: 0 };
         let state = r.int()?;
-        let leader = r.long()? as Sid;
+        let leader = Sid(r.long()? as u64);
         let zxid = Zxid(r.long()?);
-        let election_epoch = r.long()?;
+        let election_epoch = Round(r.long()?);
         let (peer_epoch, version) = match len {
             // Before ZOOKEEPER-107 there was no peerEpoch.
             28 => (zxid.epoch(), 0),
             // 3.4.0 - 3.4.5: peerEpoch but no version.
-            40 => (r.long()?, 0),
-            _ => (r.long()?, r.int()?),
+            40 => (Epoch(r.long()?), 0),
+            _ => (Epoch(r.long()?), r.int()?),
         };
         let mut config = Vec::new();
         if version > 1 {
@@ -199,11 +202,11 @@ mod tests {
         Notification::new(
             ServerState::Following,
             Vote {
-                leader: 3,
+                leader: Sid(3),
                 zxid: Zxid(0x1_0000_0002),
-                peer_epoch: 1,
+                peer_epoch: Epoch(1),
             },
-            7,
+            Round(7),
         )
     }
 
@@ -247,8 +250,8 @@ mod tests {
     fn a_28_byte_message_takes_peer_epoch_from_the_zxid() {
         let bytes = &sample().encode()[..28];
         let n = Notification::decode(bytes).unwrap();
-        assert_eq!((n.vote.peer_epoch, n.version), (1, 0));
-        assert_eq!(n.election_epoch, 7);
+        assert_eq!((n.vote.peer_epoch, n.version), (Epoch(1), 0));
+        assert_eq!(n.election_epoch, Round(7));
     }
 
     /// A 40-byte message has peerEpoch but no version. (WorkerReceiver backCompatibility40)
@@ -258,7 +261,7 @@ mod tests {
         let mut bytes = sample().encode()[..36].to_vec();
         bytes.extend([0xde, 0xad, 0xbe, 0xef]);
         let n = Notification::decode(&bytes).unwrap();
-        assert_eq!((n.vote.peer_epoch, n.version), (1, 0));
+        assert_eq!((n.vote.peer_epoch, n.version), (Epoch(1), 0));
     }
 
     /// 3.4.6+ sends version 1 in exactly 40 bytes, which the 40-byte rule
@@ -269,7 +272,10 @@ mod tests {
         let mut bytes = sample().encode()[..36].to_vec();
         bytes.extend(1i32.to_be_bytes());
         let n = Notification::decode(&bytes).unwrap();
-        assert_eq!((n.vote.peer_epoch, n.version, n.config.len()), (1, 0, 0));
+        assert_eq!(
+            (n.vote.peer_epoch, n.version, n.config.len()),
+            (Epoch(1), 0, 0)
+        );
     }
 
     /// A version-1 message longer than 40 bytes has no config field.
@@ -332,7 +338,7 @@ mod tests {
     /// An observer's "nobody" vote is Long.MIN_VALUE on the wire. (FastLeaderElection.getInitId)
     #[test]
     fn nobody_travels_as_long_min_value() {
-        let n = Notification::new(ServerState::Looking, Vote::NOBODY, 1);
+        let n = Notification::new(ServerState::Looking, Vote::NOBODY, Round(1));
         let bytes = n.encode();
         assert_eq!(bytes[4..12], i64::MIN.to_be_bytes());
         assert_eq!(Notification::decode(&bytes).unwrap().vote, Vote::NOBODY);

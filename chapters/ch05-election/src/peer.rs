@@ -20,18 +20,20 @@
 //!   it is LEADING lets a latecomer join at once;
 //! - **nothing for a while**: re-send our vote, double the wait (up to 60 s).
 //!
-//! After the election ZooKeeper hands over to Zab (chapter 6), whose
-//! heartbeat tells a follower that its leader is gone. This chapter keeps a
-//! minimal stand-in for it: the leader sends [`Message::Ping`] every tick,
-//! followers answer, a follower that hears nothing for `syncLimit` ticks
-//! and a leader that hears no quorum for `syncLimit` ticks go back to LOOKING.
+//! The election ends in [`Note::Decided`], and there this machine stops: what
+//! comes next is the caller's. In ZooKeeper it is Zab (chapter 6), whose
+//! heartbeat tells a follower that its leader is gone and a leader that its
+//! quorum is; [`Peer::look_again`] then starts a new round. This chapter's
+//! own servers wrap the election in a small stand-in for that heartbeat
+//! ([`crate::standin`]).
 //!
 //! Upstream: `FastLeaderElection.lookForLeader`, `Messenger.WorkerReceiver`,
 //! `receivedFollowingNotification`, `checkLeader`, `Vote.equals`.
 
 use crate::notification::Notification;
 use crate::quorum::QuorumVerifier;
-use crate::vote::{why_better, zookeeper_order, Epoch, ServerState, Sid, Vote, VoteOrder, Zxid};
+use crate::vote::{why_better, zookeeper_order, Round, ServerState, Vote, VoteOrder};
+use ch01_znode::{Epoch, Sid, Zxid};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,28 +43,6 @@ use std::sync::Arc;
 /// Virtual or real milliseconds.
 pub type Millis = u64;
 
-/// What travels between two servers' election code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Message {
-    /// A vote (ZooKeeper's only election message).
-    Notification(Notification),
-    /// Stand-in for Zab's PING: "I still lead the ensemble of round `round`".
-    Ping { round: Epoch },
-    /// A follower's answer to a ping.
-    PingReply { round: Epoch },
-}
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Message::Notification(n) => n.fmt(f),
-            Message::Ping { round } => write!(f, "ping, round {round}"),
-            Message::PingReply { round } => write!(f, "ping reply, round {round}"),
-        }
-    }
-}
-
 /// The waits of the election, each a timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,10 +51,6 @@ pub enum Timer {
     NotTimeout,
     /// The pause after a quorum agrees, in case a better vote is on its way.
     FinalizeWait,
-    /// The leader's heartbeat period (ZooKeeper's `tickTime`).
-    Tick,
-    /// A follower's patience with a silent leader (`syncLimit` ticks).
-    LeaderSilent,
 }
 
 impl fmt::Display for Timer {
@@ -82,8 +58,6 @@ impl fmt::Display for Timer {
         f.write_str(match self {
             Timer::NotTimeout => "notTimeout",
             Timer::FinalizeWait => "finalizeWait",
-            Timer::Tick => "tick",
-            Timer::LeaderSilent => "syncLimit",
         })
     }
 }
@@ -93,8 +67,8 @@ impl fmt::Display for Timer {
 pub enum Input {
     /// The process starts (or restarts after a crash).
     Start,
-    /// A message from server `from`.
-    Receive { from: Sid, msg: Message },
+    /// A notification (ZooKeeper's only election message) from server `from`.
+    Receive { from: Sid, n: Notification },
     /// A timer this server armed went off.
     Timeout(Timer),
 }
@@ -102,9 +76,9 @@ pub enum Input {
 /// What a step asks the driver to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// Deliver `msg` to `to` (to ourselves included: our own vote comes back
+    /// Deliver `n` to `to` (to ourselves included: our own vote comes back
     /// as a notification like any other).
-    Send { to: Sid, msg: Message },
+    Send { to: Sid, n: Notification },
     /// Arm (or re-arm) a timer.
     SetTimer { timer: Timer, after_ms: Millis },
     /// Disarm a timer.
@@ -120,11 +94,11 @@ pub enum Note {
     /// The process started, with what its disk says.
     Started { durable: Durable },
     /// Started a round, voting for itself.
-    Looking { round: Epoch, vote: Vote },
+    Looking { round: Round, vote: Vote },
     /// Adopted a better vote.
     Switch { vote: Vote, why: &'static str },
     /// Caught up with a later round.
-    NewRound { round: Epoch, vote: Vote },
+    NewRound { round: Round, vote: Vote },
     /// A quorum agrees with our vote: wait `finalizeWait` before deciding.
     Quorum { vote: Vote, voters: Vec<Sid> },
     /// A better vote arrived during `finalizeWait`.
@@ -135,15 +109,12 @@ pub enum Note {
     Decided {
         state: ServerState,
         leader: Sid,
-        round: Epoch,
+        round: Round,
     },
-    /// A follower stopped hearing from its leader.
-    LeaderLost { leader: Sid },
-    /// A leader stopped hearing from a quorum.
-    LostQuorum { heard: Vec<Sid> },
 }
 
-fn sids(s: &[Sid]) -> String {
+/// `n1 n2 n3`.
+pub(crate) fn sids(s: &[Sid]) -> String {
     let names: Vec<String> = s.iter().map(|s| format!("n{s}")).collect();
     names.join(" ")
 }
@@ -187,10 +158,6 @@ impl fmt::Display for Note {
             Note::Decided { leader, round, .. } => {
                 write!(f, "n{leader} was elected in round {round}: follows it")
             }
-            Note::LeaderLost { leader } => write!(f, "leader n{leader} went silent"),
-            Note::LostQuorum { heard } => {
-                write!(f, "hears only {}: no quorum, stops leading", sids(heard))
-            }
         }
     }
 }
@@ -218,10 +185,6 @@ pub struct Config {
     pub min_notification_interval_ms: Millis,
     /// `maxNotificationInterval` (60 s): the backoff cap.
     pub max_notification_interval_ms: Millis,
-    /// `tickTime` (2000 ms): the heartbeat period.
-    pub tick_ms: Millis,
-    /// `syncLimit` (5 ticks): how long silence is tolerated.
-    pub sync_limit: u32,
 }
 
 impl Config {
@@ -233,8 +196,6 @@ impl Config {
             finalize_wait_ms: 200,
             min_notification_interval_ms: 200,
             max_notification_interval_ms: 60_000,
-            tick_ms: 2000,
-            sync_limit: 5,
         }
     }
 }
@@ -244,7 +205,7 @@ impl Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Ballot {
     vote: Vote,
-    round: Epoch,
+    round: Round,
     state: ServerState,
 }
 
@@ -271,11 +232,11 @@ pub struct Peer {
     durable: Durable,
     state: ServerState,
     /// The election round, `logicalclock`: survives elections, not restarts.
-    logical_clock: Epoch,
+    logical_clock: Round,
     /// The vote we currently push.
     proposal: Vote,
     /// The decided vote and its round, once not LOOKING.
-    current: (Vote, Epoch),
+    current: (Vote, Round),
     /// Votes of this round, by sender.
     recvset: BTreeMap<Sid, Ballot>,
     /// FOLLOWING/LEADING votes of any round, by sender.
@@ -284,10 +245,6 @@ pub struct Peer {
     not_timeout_ms: Millis,
     /// In `finalizeWait`: a quorum agreed, waiting for a better vote.
     finalizing: bool,
-    /// Leader: who answered pings in this `syncLimit` window.
-    heard: BTreeSet<Sid>,
-    /// Leader: ticks since the window opened.
-    ticks: u32,
 }
 
 impl Peer {
@@ -297,15 +254,13 @@ impl Peer {
             sid,
             durable,
             state: ServerState::Looking,
-            logical_clock: 0,
+            logical_clock: Round(0),
             proposal: Vote::NOBODY,
-            current: (Vote::NOBODY, 0),
+            current: (Vote::NOBODY, Round(0)),
             recvset: BTreeMap::new(),
             outofelection: BTreeMap::new(),
             not_timeout_ms: config.min_notification_interval_ms,
             finalizing: false,
-            heard: BTreeSet::new(),
-            ticks: 0,
             config,
         }
     }
@@ -323,7 +278,7 @@ impl Peer {
         self.durable
     }
     /// The election round (`logicalclock`).
-    pub fn logical_clock(&self) -> Epoch {
+    pub fn logical_clock(&self) -> Round {
         self.logical_clock
     }
     /// The vote pushed while LOOKING.
@@ -331,7 +286,7 @@ impl Peer {
         self.proposal
     }
     /// The elected leader and the round that elected it, once decided.
-    pub fn decided(&self) -> Option<(Vote, Epoch)> {
+    pub fn decided(&self) -> Option<(Vote, Round)> {
         (self.state != ServerState::Looking).then_some(self.current)
     }
     /// The shared configuration.
@@ -371,7 +326,7 @@ impl Peer {
 
     /// The vote we answer with, and its round: the proposal while looking,
     /// the decided vote afterwards (`getCurrentVote`).
-    fn current_vote(&self) -> (Vote, Epoch) {
+    fn current_vote(&self) -> (Vote, Round) {
         match self.state {
             ServerState::Looking => (self.proposal, self.logical_clock),
             _ => self.current,
@@ -388,20 +343,19 @@ impl Peer {
                 }));
                 self.look_for_leader(&mut out)
             }
-            Input::Receive {
-                from,
-                msg: Message::Notification(n),
-            } => self.receive(from, n, &mut out),
-            Input::Receive {
-                from,
-                msg: Message::Ping { round },
-            } => self.on_ping(from, round, &mut out),
-            Input::Receive {
-                from,
-                msg: Message::PingReply { round },
-            } => self.on_ping_reply(from, round),
+            Input::Receive { from, n } => self.receive(from, n, &mut out),
             Input::Timeout(timer) => self.on_timeout(timer, &mut out),
         }
+        out
+    }
+
+    /// Elect again, with what the disk says now: after Zab ended (chapter 6),
+    /// when the last logged zxid and currentEpoch may have moved since the last
+    /// election, or after the stand-in heartbeat gave up ([`crate::standin`]).
+    pub fn look_again(&mut self, durable: Durable) -> Vec<Output> {
+        self.durable = durable;
+        let mut out = Vec::new();
+        self.look_for_leader(&mut out);
         out
     }
 
@@ -409,7 +363,7 @@ impl Peer {
     /// A new round: `logicalclock += 1`, vote for ourselves, tell every voter.
     fn look_for_leader(&mut self, out: &mut Vec<Output>) {
         self.state = ServerState::Looking;
-        self.logical_clock += 1;
+        self.logical_clock = self.logical_clock.next();
         self.proposal = self.init_vote();
         self.recvset.clear();
         self.outofelection.clear();
@@ -428,10 +382,7 @@ impl Peer {
     fn send_notifications(&self, out: &mut Vec<Output>) {
         for to in self.config.qv.voting_members() {
             let n = Notification::new(ServerState::Looking, self.proposal, self.logical_clock);
-            out.push(Output::Send {
-                to,
-                msg: Message::Notification(n),
-            });
+            out.push(Output::Send { to, n });
         }
     }
 
@@ -444,12 +395,9 @@ impl Peer {
     }
 
     /// Answer `to` with our current vote, in our state.
-    fn reply(&self, to: Sid, vote: Vote, round: Epoch, out: &mut Vec<Output>) {
+    fn reply(&self, to: Sid, vote: Vote, round: Round, out: &mut Vec<Output>) {
         let n = Notification::new(self.state, vote, round);
-        out.push(Output::Send {
-            to,
-            msg: Message::Notification(n),
-        });
+        out.push(Output::Send { to, n });
     }
 
     // ANCHOR: receive
@@ -615,7 +563,7 @@ impl Peer {
     /// `checkLeader`: follow someone else only if it told us itself that it
     /// is LEADING (it may have died since the others voted); lead only if
     /// the round is ours.
-    fn check_leader(&self, votes: &BTreeMap<Sid, Ballot>, leader: Sid, round: Epoch) -> bool {
+    fn check_leader(&self, votes: &BTreeMap<Sid, Ballot>, leader: Sid, round: Round) -> bool {
         if leader != self.sid {
             votes
                 .get(&leader)
@@ -628,7 +576,7 @@ impl Peer {
 
     // ANCHOR: decide
     /// The election is over: lead, follow, or observe `vote.leader`.
-    fn decide(&mut self, vote: Vote, round: Epoch, out: &mut Vec<Output>) {
+    fn decide(&mut self, vote: Vote, round: Round, out: &mut Vec<Output>) {
         self.state = match vote.leader {
             l if l == self.sid => ServerState::Leading,
             _ if self.is_voter() => ServerState::Following,
@@ -645,27 +593,11 @@ impl Peer {
             leader: vote.leader,
             round,
         }));
-        // Hand over to the (stand-in) Zab heartbeat.
-        let (timer, after_ms) = match self.state {
-            ServerState::Leading => {
-                self.heard.clear();
-                self.ticks = 0;
-                (Timer::Tick, self.config.tick_ms)
-            }
-            _ => (Timer::LeaderSilent, self.silence_ms()),
-        };
-        out.push(Output::SetTimer { timer, after_ms });
     }
     // ANCHOR_END: decide
 
-    /// How long a follower waits for its leader: `syncLimit` ticks.
-    fn silence_ms(&self) -> Millis {
-        self.config.tick_ms * Millis::from(self.config.sync_limit)
-    }
-
     // ANCHOR: timeout
     fn on_timeout(&mut self, timer: Timer, out: &mut Vec<Output>) {
-        let leading = self.state == ServerState::Leading;
         match timer {
             // Nothing heard: re-send our vote, and wait twice as long next time.
             Timer::NotTimeout if self.state == ServerState::Looking && !self.finalizing => {
@@ -681,83 +613,11 @@ impl Peer {
             Timer::FinalizeWait if self.finalizing => {
                 self.decide(self.proposal, self.logical_clock, out)
             }
-            // A leader that heard no quorum for syncLimit ticks steps down.
-            Timer::Tick if leading && self.ticks + 1 >= self.config.sync_limit => {
-                let mut heard = self.heard.clone();
-                heard.insert(self.sid);
-                if self.config.qv.contains_quorum(&heard) {
-                    self.heard.clear();
-                    self.ticks = 0;
-                    self.ping_all(out);
-                } else {
-                    out.push(Output::Note(Note::LostQuorum {
-                        heard: heard.into_iter().collect(),
-                    }));
-                    self.look_for_leader(out);
-                }
-            }
-            // Otherwise a leader pings everyone each tick.
-            Timer::Tick if leading => {
-                self.ticks += 1;
-                self.ping_all(out);
-            }
-            // A follower whose leader stayed silent looks for a new one.
-            Timer::LeaderSilent
-                if matches!(self.state, ServerState::Following | ServerState::Observing) =>
-            {
-                out.push(Output::Note(Note::LeaderLost {
-                    leader: self.current.0.leader,
-                }));
-                self.look_for_leader(out);
-            }
             // A timer from a phase we already left.
             _ => {}
         }
     }
     // ANCHOR_END: timeout
-
-    /// The leader's heartbeat to every other member, and the next tick.
-    fn ping_all(&self, out: &mut Vec<Output>) {
-        for to in self.config.qv.all_members() {
-            if to != self.sid {
-                out.push(Output::Send {
-                    to,
-                    msg: Message::Ping {
-                        round: self.current.1,
-                    },
-                });
-            }
-        }
-        out.push(Output::SetTimer {
-            timer: Timer::Tick,
-            after_ms: self.config.tick_ms,
-        });
-    }
-
-    fn on_ping(&mut self, from: Sid, round: Epoch, out: &mut Vec<Output>) {
-        let following = matches!(self.state, ServerState::Following | ServerState::Observing);
-        match self.current {
-            // Our leader is alive: stay, and say so.
-            (vote, r) if following && vote.leader == from && r == round => {
-                out.push(Output::SetTimer {
-                    timer: Timer::LeaderSilent,
-                    after_ms: self.silence_ms(),
-                });
-                out.push(Output::Send {
-                    to: from,
-                    msg: Message::PingReply { round },
-                });
-            }
-            // Someone else's heartbeat: not our leader, ignore it.
-            _ => {}
-        }
-    }
-
-    fn on_ping_reply(&mut self, from: Sid, round: Epoch) {
-        if self.state == ServerState::Leading && round == self.current.1 {
-            self.heard.insert(from);
-        }
-    }
 }
 
 /// The senders whose ballot equals `mine` (`getVoteTracker`).
@@ -771,4 +631,4 @@ fn agreeing(votes: &BTreeMap<Sid, Ballot>, mine: &Ballot) -> BTreeSet<Sid> {
 
 #[cfg(test)]
 #[path = "peer_tests.rs"]
-mod tests;
+pub(crate) mod tests;

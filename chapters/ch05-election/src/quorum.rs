@@ -9,7 +9,7 @@
 //! Upstream: `quorum/flexible/QuorumVerifier.java`, `QuorumMaj.java`,
 //! `QuorumHierarchical.java`.
 
-use crate::vote::Sid;
+use ch01_znode::Sid;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
@@ -142,18 +142,18 @@ impl QuorumVerifier for QuorumHierarchical {
 mod tests {
     use super::*;
 
-    fn set(s: &[Sid]) -> BTreeSet<Sid> {
-        s.iter().copied().collect()
+    fn set(s: &[u64]) -> BTreeSet<Sid> {
+        s.iter().copied().map(Sid).collect()
     }
 
     /// A quorum is `count > voters/2`: 3 of 5, 2 of 3, 3 of 4. (QuorumMaj.containsQuorum)
     #[test]
     fn majority_needs_more_than_half_of_the_voters() {
-        let five = QuorumMaj::new(1..=5, []);
+        let five = QuorumMaj::new((1..=5).map(Sid), []);
         assert!(!five.contains_quorum(&set(&[1, 2])));
         assert!(five.contains_quorum(&set(&[1, 2, 3])));
         assert_eq!(five.quorum_size(), 3);
-        let four = QuorumMaj::new(1..=4, []);
+        let four = QuorumMaj::new((1..=4).map(Sid), []);
         assert!(!four.contains_quorum(&set(&[1, 2])));
         assert_eq!(four.quorum_size(), 3);
     }
@@ -161,9 +161,9 @@ mod tests {
     /// Observers never count towards a quorum. (election.md §1)
     #[test]
     fn observers_are_not_counted() {
-        let q = QuorumMaj::new(1..=3, [4, 5]);
+        let q = QuorumMaj::new((1..=3).map(Sid), (4..=5).map(Sid));
         assert!(!q.contains_quorum(&set(&[1, 4, 5])));
-        assert_eq!(q.weight(4), 0);
+        assert_eq!(q.weight(Sid(4)), 0);
         assert_eq!(q.all_members(), set(&[1, 2, 3, 4, 5]));
     }
 
@@ -174,12 +174,12 @@ mod tests {
         // Three data centers of two servers each; server 6 has weight 0.
         let q = QuorumHierarchical::new(
             [
-                (1, 1, 1),
-                (2, 1, 1),
-                (3, 2, 1),
-                (4, 2, 1),
-                (5, 3, 1),
-                (6, 3, 0),
+                (Sid(1), 1, 1),
+                (Sid(2), 1, 1),
+                (Sid(3), 2, 1),
+                (Sid(4), 2, 1),
+                (Sid(5), 3, 1),
+                (Sid(6), 3, 0),
             ],
             [],
         );
@@ -191,6 +191,6 @@ mod tests {
         assert!(q.contains_quorum(&set(&[1, 2, 5])));
         // Server 6 weighs nothing.
         assert!(!q.contains_quorum(&set(&[1, 2, 6])));
-        assert_eq!(q.weight(6), 0);
+        assert_eq!(q.weight(Sid(6)), 0);
     }
 }

@@ -3,8 +3,9 @@
 //! server. Plain text is what the snapshots (and the book) hold; the
 //! coloured form has the same characters.
 
-use crate::peer::{Message, Note};
+use crate::peer::Note as ElectionNote;
 use crate::sim::{ElectionEntry, Run, Setup, SimTimer};
+use crate::standin::{Message, Note};
 use crate::vote::{ServerState, Vote};
 use ch04_paxos::sim::render::{colored_line, node_color, Filter};
 use ch04_paxos::sim::{svg, Entry, Event};
@@ -49,16 +50,20 @@ pub fn line(e: &ElectionEntry, color: bool) -> Option<String> {
             // Same characters as the plain line; the turning points stand out.
             let plain = note.to_string();
             let text = match note {
-                Note::Decided {
-                    state: ServerState::Leading,
-                    ..
-                } => plain.green().bold(),
-                Note::Decided { .. } => plain.cyan().bold(),
-                Note::Quorum { .. } => plain.yellow().bold(),
-                Note::Switch { .. } | Note::NewRound { .. } | Note::Reopen { .. } => plain.yellow(),
                 Note::LeaderLost { .. } | Note::LostQuorum { .. } => plain.red().bold(),
-                Note::Started { .. } => plain.bold(),
-                Note::Looking { .. } | Note::Backoff { .. } => plain.normal(),
+                Note::Election(n) => match n {
+                    ElectionNote::Decided {
+                        state: ServerState::Leading,
+                        ..
+                    } => plain.green().bold(),
+                    ElectionNote::Decided { .. } => plain.cyan().bold(),
+                    ElectionNote::Quorum { .. } => plain.yellow().bold(),
+                    ElectionNote::Switch { .. }
+                    | ElectionNote::NewRound { .. }
+                    | ElectionNote::Reopen { .. } => plain.yellow(),
+                    ElectionNote::Started { .. } => plain.bold(),
+                    ElectionNote::Looking { .. } | ElectionNote::Backoff { .. } => plain.normal(),
+                },
             };
             let name = format!("n{node}").color(node_color(*node)).bold();
             format!("{}  {name} • {text}", format!("{:>6}ms", e.at).dimmed())
@@ -126,21 +131,25 @@ fn short_msg(m: &Message) -> Label {
 
 fn short_note(n: &Note) -> Label {
     Label(match n {
-        Note::Started { .. } => "started".into(),
-        Note::Looking { vote, .. } if *vote == Vote::NOBODY => "votes nobody".into(),
-        Note::Looking { vote, .. } => format!("votes n{}", vote.leader),
-        Note::Switch { vote, why } => format!("→ n{} ({why})", vote.leader),
-        Note::NewRound { round, vote } => format!("round {round}, votes n{}", vote.leader),
-        Note::Quorum { vote, .. } => format!("quorum for n{}", vote.leader),
-        Note::Reopen { vote } => format!("reopens for n{}", vote.leader),
-        Note::Backoff { next_ms } => format!("re-sends, next {next_ms} ms"),
-        Note::Decided {
-            state: ServerState::Leading,
-            ..
-        } => "leads".into(),
-        Note::Decided { leader, .. } => format!("n{leader} leads"),
         Note::LeaderLost { leader } => format!("n{leader} silent"),
         Note::LostQuorum { .. } => "no quorum".into(),
+        Note::Election(n) => match n {
+            ElectionNote::Started { .. } => "started".into(),
+            ElectionNote::Looking { vote, .. } if *vote == Vote::NOBODY => "votes nobody".into(),
+            ElectionNote::Looking { vote, .. } => format!("votes n{}", vote.leader),
+            ElectionNote::Switch { vote, why } => format!("→ n{} ({why})", vote.leader),
+            ElectionNote::NewRound { round, vote } => {
+                format!("round {round}, votes n{}", vote.leader)
+            }
+            ElectionNote::Quorum { vote, .. } => format!("quorum for n{}", vote.leader),
+            ElectionNote::Reopen { vote } => format!("reopens for n{}", vote.leader),
+            ElectionNote::Backoff { next_ms } => format!("re-sends, next {next_ms} ms"),
+            ElectionNote::Decided {
+                state: ServerState::Leading,
+                ..
+            } => "leads".into(),
+            ElectionNote::Decided { leader, .. } => format!("n{leader} leads"),
+        },
     })
 }
 
@@ -152,7 +161,7 @@ pub fn diagram(title: &str, run: &Run) -> String {
     for e in &run.story {
         let event = match &e.event {
             Event::Note { node, note } => {
-                if let Note::Started { .. } = note {
+                if let Note::Election(ElectionNote::Started { .. }) = note {
                     started.insert(*node);
                 }
                 Event::Note {

@@ -2,20 +2,29 @@
 //! scenarios the chapter walks through.
 //!
 //! Chapter 4's simulator owns time, the network and every fault; a
-//! [`Server`] only adapts [`Peer`]'s inputs and outputs to its contract, and
+//! [`Server`] only adapts a [`Member`]'s inputs and outputs (the election,
+//! [`Peer`], and the stand-in heartbeat after it) to its contract, and
 //! adds one thing the simulator does not have: a server can be *switched on
 //! later* (ZooKeeper's first start is servers started one by one). Until
 //! then it ignores everything, and the trace shows messages to it as
 //! dropped, as a refused connection would be.
 //!
+//! The simulator addresses its nodes by a bare number ([`NodeId`]); a
+//! server's node id is the number of its [`Sid`]. Converting between the
+//! two is this module's job, as the adapter: `Sid(node)` for what comes in,
+//! `sid.0` for what goes out, the way a codec turns types into integers
+//! only at its edge. The election itself never sees a `NodeId`.
+//!
 //! Every scenario run also checks, after every step, that at most one
 //! server leads with a quorum behind it ([`one_leader_at_a_time`]).
 
-use crate::peer::{
-    Config, Durable, Input as PeerInput, Message, Note, Output as PeerOutput, Peer, Timer,
-};
+use crate::peer::{Durable, Note as ElectionNote, Peer};
 use crate::quorum::QuorumMaj;
-use crate::vote::{Epoch, ServerState, Sid, Zxid};
+use crate::standin::{
+    Config, Input as MemberInput, Member, Message, Note, Output as MemberOutput, Timer,
+};
+use crate::vote::{Round, ServerState};
+use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::{
     DropReason, Entry, Event, Input, Millis, Network, NodeId, Output, Process, Scenario, Sim,
 };
@@ -24,11 +33,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-/// A server's timers in the simulator: the election's, and the power switch.
+/// A server's timers in the simulator: its own, and the power switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimTimer {
-    /// One of the election's own timers.
-    Election(Timer),
+    /// One of the member's own timers: the election's or the heartbeat's.
+    Member(Timer),
     /// The moment the operator runs `zkServer.sh start` on this server.
     PowerOn,
 }
@@ -43,7 +52,7 @@ impl Serialize for SimTimer {
 impl fmt::Display for SimTimer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SimTimer::Election(t) => t.fmt(f),
+            SimTimer::Member(t) => t.fmt(f),
             SimTimer::PowerOn => f.write_str("power-on"),
         }
     }
@@ -53,11 +62,11 @@ impl fmt::Display for SimTimer {
 pub type ElectionEntry = Entry<Message, SimTimer, Note>;
 
 // ANCHOR: server
-/// A ZooKeeper server as the simulator sees it: a [`Peer`] that may be
+/// A ZooKeeper server as the simulator sees it: a [`Member`] that may be
 /// switched on some time after the run begins.
 #[derive(Clone, Debug)]
 pub struct Server {
-    peer: Peer,
+    member: Member,
     /// Switch on this long after the run starts (`None`: at once).
     start_after_ms: Option<Millis>,
     running: bool,
@@ -67,7 +76,7 @@ impl Server {
     /// Server `sid`, switched on at time 0 (or when restarted).
     pub fn new(sid: Sid, config: Config, durable: Durable) -> Server {
         Server {
-            peer: Peer::new(sid, config, durable),
+            member: Member::new(sid, config, durable),
             start_after_ms: None,
             running: false,
         }
@@ -79,15 +88,19 @@ impl Server {
     }
     /// The same server, ordering votes with `order` (for the labs).
     pub fn with_order(&self, order: crate::vote::VoteOrder) -> Server {
-        let mut config = self.peer.config().clone();
-        config.order = order;
-        let mut s = Server::new(self.peer.sid(), config, self.peer.durable());
+        let mut config = self.member.config().clone();
+        config.election.order = order;
+        let mut s = Server::new(self.peer().sid(), config, self.peer().durable());
         s.start_after_ms = self.start_after_ms;
         s
     }
+    /// The election and its stand-in heartbeat.
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
     /// The election state machine inside.
     pub fn peer(&self) -> &Peer {
-        &self.peer
+        self.member.peer()
     }
     /// Whether `zkServer.sh start` has run.
     pub fn is_running(&self) -> bool {
@@ -96,24 +109,24 @@ impl Server {
     /// What a crash leaves: the same server rebuilt from its disk.
     pub fn recover(&self) -> Server {
         Server::new(
-            self.peer.sid(),
-            self.peer.config().clone(),
-            self.peer.durable(),
+            self.peer().sid(),
+            self.member.config().clone(),
+            self.peer().durable(),
         )
     }
 
-    fn feed(&mut self, input: PeerInput) -> Vec<Output<Message, SimTimer, Note>> {
-        self.peer
+    fn feed(&mut self, input: MemberInput) -> Vec<Output<Message, SimTimer, Note>> {
+        self.member
             .step(input)
             .into_iter()
             .map(|o| match o {
-                PeerOutput::Send { to, msg } => Output::Send { to, msg },
-                PeerOutput::SetTimer { timer, after_ms } => Output::SetTimer {
-                    timer: SimTimer::Election(timer),
+                MemberOutput::Send { to, msg } => Output::Send { to: to.0, msg },
+                MemberOutput::SetTimer { timer, after_ms } => Output::SetTimer {
+                    timer: SimTimer::Member(timer),
                     after_ms,
                 },
-                PeerOutput::CancelTimer(t) => Output::CancelTimer(SimTimer::Election(t)),
-                PeerOutput::Note(n) => Output::Note(n),
+                MemberOutput::CancelTimer(t) => Output::CancelTimer(SimTimer::Member(t)),
+                MemberOutput::Note(n) => Output::Note(n),
             })
             .collect()
     }
@@ -125,7 +138,7 @@ impl Process for Server {
     type Note = Note;
 
     fn id(&self) -> NodeId {
-        self.peer.sid()
+        self.peer().sid().0
     }
 
     fn step(&mut self, input: Input<Message, SimTimer>) -> Vec<Output<Message, SimTimer, Note>> {
@@ -140,18 +153,21 @@ impl Process for Server {
             }
             Input::Start | Input::Timeout(SimTimer::PowerOn) => {
                 self.running = true;
-                self.feed(PeerInput::Start)
+                self.feed(MemberInput::Start)
             }
             // Switched off: nobody is listening on the election port.
             _ if !self.running => Vec::new(),
-            Input::Receive { from, msg } => self.feed(PeerInput::Receive { from, msg }),
-            Input::Timeout(SimTimer::Election(t)) => self.feed(PeerInput::Timeout(t)),
+            Input::Receive { from, msg } => self.feed(MemberInput::Receive {
+                from: Sid(from),
+                msg,
+            }),
+            Input::Timeout(SimTimer::Member(t)) => self.feed(MemberInput::Timeout(t)),
         }
     }
 
     fn status(&self) -> String {
         if self.running {
-            self.peer.state().to_string()
+            self.peer().state().to_string()
         } else {
             String::new()
         }
@@ -181,7 +197,7 @@ impl Story {
             } => None,
             Event::Note {
                 node,
-                note: Note::Started { .. },
+                note: Note::Election(ElectionNote::Started { .. }),
             } => {
                 self.started.insert(*node);
                 Some(e.clone())
@@ -269,7 +285,7 @@ pub struct Setup {
 
 fn ensemble(voters: u64, observers: &[Sid]) -> Config {
     Config::new(Arc::new(QuorumMaj::new(
-        1..=voters,
+        (1..=voters).map(Sid),
         observers.iter().copied(),
     )))
 }
@@ -287,27 +303,27 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
                 n / 2 + 1,
                 n / 2 + 1
             ),
-            (1..=n).map(|s| empty(s).starting_at((s - 1) * 500)).collect(),
+            (1..=n).map(|s| empty(Sid(s)).starting_at((s - 1) * 500)).collect(),
             Scenario::new(),
             0,
         ),
         ScenarioName::Restart => (
             format!("{n} servers restart together with different logs: the highest (epoch, zxid, sid) leads"),
             (1..=n)
-                .map(|s| Server::new(s, config.clone(), restart_disk(s, n)))
+                .map(|s| Server::new(Sid(s), config.clone(), restart_disk(s, n)))
                 .collect(),
             Scenario::new(),
             0,
         ),
         ScenarioName::LeaderCrash => (
             format!("leader n{leader} crashes; after syncLimit the others elect n{}; n{leader} returns and follows", n - 1),
-            (1..=n).map(empty).collect(),
+            (1..=n).map(Sid).map(empty).collect(),
             Scenario::new().crash(2_500, leader).restart(15_000, leader),
             15_000,
         ),
         ScenarioName::Partition => {
-            let minority: Vec<Sid> = ((n / 2 + 2)..=n).collect();
-            let majority: Vec<Sid> = (1..=n / 2 + 1).collect();
+            let minority: Vec<NodeId> = ((n / 2 + 2)..=n).collect();
+            let majority: Vec<NodeId> = (1..=n / 2 + 1).collect();
             let groups = vec![majority.clone(), minority.clone()];
             (
                 format!(
@@ -316,7 +332,7 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
                     names(&majority),
                     n / 2 + 1
                 ),
-                (1..=n).map(empty).collect(),
+                (1..=n).map(Sid).map(empty).collect(),
                 Scenario::new()
                     .partition(2_500, groups)
                     .heal(40_000),
@@ -325,11 +341,11 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
         }
         ScenarioName::Observer => {
             let observer = n + 1;
-            let config = ensemble(n, &[observer]);
+            let config = ensemble(n, &[Sid(observer)]);
             (
                 format!("n{observer} is an observer: it learns that n{n} leads, and its vote never counts"),
                 (1..=observer)
-                    .map(|s| Server::new(s, config.clone(), Durable::default()))
+                    .map(|s| Server::new(Sid(s), config.clone(), Durable::default()))
                     .collect(),
                 Scenario::new(),
                 0,
@@ -350,13 +366,13 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
 /// The disks of the restart scenario: server 3 and 2 hold the longest log
 /// of the last epoch (3 wins the tie on sid), the highest sid holds the
 /// shortest, and server 4 missed the last epoch altogether.
-fn restart_disk(sid: Sid, n: u64) -> Durable {
+fn restart_disk(sid: u64, n: u64) -> Durable {
     let (epoch, counter) = match sid {
-        1 => (2, 2),
-        2 | 3 => (2, 3),
-        4 => (1, 9),
-        s if s == n => (2, 1),
-        _ => (2, 2),
+        1 => (Epoch(2), 2),
+        2 | 3 => (Epoch(2), 3),
+        4 => (Epoch(1), 9),
+        s if s == n => (Epoch(2), 1),
+        _ => (Epoch(2), 2),
     };
     Durable {
         current_epoch: epoch,
@@ -364,8 +380,8 @@ fn restart_disk(sid: Sid, n: u64) -> Durable {
     }
 }
 
-fn names(sids: &[Sid]) -> String {
-    let v: Vec<String> = sids.iter().map(|s| format!("n{s}")).collect();
+fn names(nodes: &[NodeId]) -> String {
+    let v: Vec<String> = nodes.iter().map(|s| format!("n{s}")).collect();
     v.join(" ")
 }
 
@@ -387,7 +403,7 @@ impl Setup {
             self.name.as_str(),
             self.servers
                 .iter()
-                .filter(|s| s.peer.config().qv.is_voter(s.id()))
+                .filter(|s| s.peer().config().qv.is_voter(s.peer().sid()))
                 .count()
         );
         Sim::new(seed, network(), self.servers.clone(), Server::recover)
@@ -424,20 +440,20 @@ pub fn one_leader_at_a_time() -> impl FnMut(&Sim<Server>) -> Result<(), String> 
         else {
             return Ok(());
         };
-        let mut support: BTreeMap<(Epoch, Sid), BTreeSet<Sid>> = BTreeMap::new();
+        let mut support: BTreeMap<(Round, Sid), BTreeSet<Sid>> = BTreeMap::new();
         for s in sim.nodes().filter(|s| sim.is_up(s.id())) {
             if let Some((vote, round)) = s.peer().decided() {
                 support
                     .entry((round, vote.leader))
                     .or_default()
-                    .insert(s.id());
+                    .insert(s.peer().sid());
             }
         }
         let leaders: Vec<String> = support
             .iter()
             .filter(|((round, leader), sids)| {
-                let lead = sim.node(*leader).peer();
-                sim.is_up(*leader)
+                let lead = sim.node(leader.0).peer();
+                sim.is_up(leader.0)
                     && lead.state() == ServerState::Leading
                     && lead.decided().map(|d| d.1) == Some(*round)
                     && qv.contains_quorum(sids)
@@ -487,7 +503,7 @@ pub fn finish(sim: &Sim<Server>, settled: bool) -> Run {
         story: Story::tell(sim.trace()),
         status: sim
             .nodes()
-            .map(|s| (s.id(), status_line(s, sim.is_up(s.id()))))
+            .map(|s| (s.peer().sid(), status_line(s, sim.is_up(s.id()))))
             .collect(),
         ids: sim.ids(),
         settled,

@@ -9,55 +9,37 @@
 //!
 //! Upstream: `FastLeaderElection.totalOrderPredicate` and `Vote.java`.
 
+use ch01_znode::{Epoch, Sid, Zxid};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A server id: the number in `dataDir/myid` and in `server.N=` lines.
-pub type Sid = u64;
-
-/// An epoch: how many leaders this ensemble has had (ZooKeeper's
-/// `currentEpoch` file), or an election round (the logical clock).
-pub type Epoch = i64;
-
 /// The sid an observer proposes when it starts looking: `Long.MIN_VALUE` on
 /// the wire. It is nobody, so it loses to every real candidate.
-pub const NO_CANDIDATE: Sid = i64::MIN as u64;
+pub const NO_CANDIDATE: Sid = Sid(i64::MIN as u64);
 
-/// A ZooKeeper transaction id: the high 32 bits are the epoch of the leader
-/// that proposed it, the low 32 bits count its transactions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Zxid(pub i64);
+/// An election round: ZooKeeper's `logicalclock`, which a notification
+/// carries as `electionEpoch`. A server enters the next round each time it
+/// starts looking and jumps to any later round it hears of; only votes of
+/// the same round are counted together.
+///
+/// Not a leader [`Epoch`], whatever upstream's field name says: a round
+/// counts elections, not leaders, lives in memory only (a restarted server
+/// counts from 1 again), and never becomes part of a zxid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Round(pub i64);
 
-impl Serialize for Zxid {
-    /// As ZooKeeper prints it: a `0x..` hex string.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+impl Round {
+    /// The round a server enters when it starts looking again.
+    pub fn next(self) -> Round {
+        Round(self.0 + 1)
     }
 }
 
-impl Zxid {
-    /// The zxid an observer proposes when it starts looking (never wins).
-    pub const MIN: Zxid = Zxid(i64::MIN);
-
-    /// The zxid of transaction `counter` of the leader of `epoch`.
-    pub fn new(epoch: Epoch, counter: u32) -> Zxid {
-        Zxid((epoch << 32) | counter as i64)
-    }
-    /// The epoch of the leader that proposed this transaction.
-    pub fn epoch(self) -> Epoch {
-        self.0 >> 32
-    }
-    /// The transaction's number within its epoch.
-    pub fn counter(self) -> u32 {
-        self.0 as u32
-    }
-}
-
-impl fmt::Display for Zxid {
-    /// `0x100000003`, as ZooKeeper's logs and `stat` print it.
+impl fmt::Display for Round {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:x}", self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -125,10 +107,12 @@ pub struct Vote {
 
 impl Vote {
     /// The vote an observer starts with: nobody, which every real vote beats.
+    /// Sid, zxid and epoch are all `Long.MIN_VALUE` on the wire, as upstream's
+    /// `getInitId`, `getInitLastLoggedZxid` and `getPeerEpoch` give a non-voter.
     pub const NOBODY: Vote = Vote {
         leader: NO_CANDIDATE,
-        zxid: Zxid::MIN,
-        peer_epoch: Epoch::MIN,
+        zxid: Zxid(i64::MIN),
+        peer_epoch: Epoch(i64::MIN),
     };
 }
 
@@ -185,11 +169,12 @@ pub fn why_better(new: &Vote, cur: &Vote) -> &'static str {
 mod tests {
     use super::*;
 
-    fn v(leader: Sid, zxid: i64, peer_epoch: Epoch) -> Vote {
+    /// The vote for server `leader`, with its zxid and peer epoch.
+    fn v(leader: u64, zxid: i64, peer_epoch: i64) -> Vote {
         Vote {
-            leader,
+            leader: Sid(leader),
             zxid: Zxid(zxid),
-            peer_epoch,
+            peer_epoch: Epoch(peer_epoch),
         }
     }
 
@@ -220,14 +205,6 @@ mod tests {
     fn nobody_loses_to_every_real_vote() {
         assert_eq!(zookeeper_order(&Vote::NOBODY, &v(1, 0, 0)), Ordering::Less);
         assert_eq!(Vote::NOBODY.to_string(), "nobody");
-    }
-
-    #[test]
-    fn zxid_splits_into_epoch_and_counter_and_prints_as_hex() {
-        let z = Zxid::new(1, 3);
-        assert_eq!((z.epoch(), z.counter()), (1, 3));
-        assert_eq!(z.to_string(), "0x100000003");
-        assert_eq!(Zxid(0).to_string(), "0x0");
     }
 
     #[test]

@@ -1,22 +1,18 @@
-//! The election port's bytes: the connection handshake, the length framing,
-//! and which frame is which message.
+//! The election port's bytes: the connection handshake and the length framing.
 //!
 //! A connection opens with the initiator's *initial message*: protocol
 //! version `-65536`, its sid, and its own election address as `host:port`.
 //! After that every message is a frame: a 4-byte big-endian length (1 to
 //! 512 KiB), then the payload. A payload of 28 bytes or more is a
-//! notification ([`Notification::decode`]).
-//!
-//! Our stand-in for Zab's heartbeat travels as a 12-byte frame (a kind and
-//! a round): a real ZooKeeper would drop it as "a short response", which is
-//! exactly what we want from a frame it has no use for.
+//! notification ([`Notification::decode`](crate::notification::Notification::decode));
+//! this chapter's stand-in heartbeat adds 12-byte payloads of its own
+//! ([`standin::Message::decode`](crate::standin::Message::decode)).
 //!
 //! Upstream: `QuorumCnxManager.InitialMessage`, `startConnection`,
 //! `handleConnection`, `RecvWorker.run`.
 
-use crate::notification::{DecodeError, Notification};
-use crate::peer::Message;
-use crate::vote::Sid;
+use crate::notification::DecodeError;
+use ch01_znode::Sid;
 use std::fmt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -28,9 +24,6 @@ pub const PROTOCOL_VERSION_V2: i64 = -65535;
 pub const MAX_ADDRESS_LEN: i32 = 2048;
 /// The largest frame (`PACKETMAXSIZE`, 512 KiB).
 pub const PACKET_MAX_SIZE: i32 = 512 * 1024;
-
-const PING: i32 = 0x7a6b_0001;
-const PING_REPLY: i32 = 0x7a6b_0002;
 
 /// What can be wrong with a peer's bytes. None of it is fatal to the server:
 /// the connection (or just the message) is dropped and traced.
@@ -83,7 +76,7 @@ impl InitialMessage {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(20 + self.addr.len());
         out.extend(PROTOCOL_VERSION.to_be_bytes());
-        out.extend((self.sid as i64).to_be_bytes());
+        out.extend((self.sid.0 as i64).to_be_bytes());
         out.extend((self.addr.len() as i32).to_be_bytes());
         out.extend(self.addr.as_bytes());
         out
@@ -94,11 +87,11 @@ impl InitialMessage {
         match r.read_i64().await? {
             // Before 3.5 the first long was the sid itself, and nothing followed.
             sid if sid >= 0 => Ok(InitialMessage {
-                sid: sid as Sid,
+                sid: Sid(sid as u64),
                 addr: String::new(),
             }),
             PROTOCOL_VERSION | PROTOCOL_VERSION_V2 => {
-                let sid = r.read_i64().await? as Sid;
+                let sid = Sid(r.read_i64().await? as u64);
                 let len = r.read_i32().await?;
                 if !(1..=MAX_ADDRESS_LEN).contains(&len) {
                     return Err(WireError::BadAddressLength(len));
@@ -111,32 +104,6 @@ impl InitialMessage {
             other => Err(WireError::UnknownProtocol(other)),
         }
     }
-}
-
-/// A message's frame payload.
-pub fn encode(msg: &Message) -> Vec<u8> {
-    let (kind, round) = match msg {
-        Message::Notification(n) => return n.encode(),
-        Message::Ping { round } => (PING, *round),
-        Message::PingReply { round } => (PING_REPLY, *round),
-    };
-    let mut out = kind.to_be_bytes().to_vec();
-    out.extend(round.to_be_bytes());
-    out
-}
-
-/// The message in a frame payload.
-pub fn decode(payload: &[u8]) -> Result<Message, DecodeError> {
-    if payload.len() == 12 {
-        let kind = i32::from_be_bytes(payload[..4].try_into().expect("4 bytes"));
-        let round = i64::from_be_bytes(payload[4..].try_into().expect("8 bytes"));
-        match kind {
-            PING => return Ok(Message::Ping { round }),
-            PING_REPLY => return Ok(Message::PingReply { round }),
-            _ => {}
-        }
-    }
-    Notification::decode(payload).map(Message::Notification)
 }
 
 /// Write one frame: length, then payload.
@@ -164,7 +131,6 @@ pub async fn read_frame(r: &mut (impl AsyncRead + Unpin)) -> Result<Vec<u8>, Wir
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vote::{ServerState, Vote, Zxid};
 
     async fn read_initial(bytes: &[u8]) -> Result<InitialMessage, WireError> {
         InitialMessage::read(&mut &bytes[..]).await
@@ -174,7 +140,7 @@ mod tests {
     #[tokio::test]
     async fn the_initial_message_is_version_sid_and_address() {
         let m = InitialMessage {
-            sid: 3,
+            sid: Sid(3),
             addr: "127.0.0.1:3888".into(),
         };
         let bytes = m.encode();
@@ -189,7 +155,7 @@ mod tests {
     #[tokio::test]
     async fn a_legacy_peer_sends_only_its_sid() {
         let m = read_initial(&7i64.to_be_bytes()).await.unwrap();
-        assert_eq!((m.sid, m.addr.as_str()), (7, ""));
+        assert_eq!((m.sid, m.addr.as_str()), (Sid(7), ""));
     }
 
     /// Unknown versions and impossible address lengths are refused.
@@ -199,7 +165,7 @@ mod tests {
         let e = read_initial(&(-5i64).to_be_bytes()).await.unwrap_err();
         assert!(matches!(e, WireError::UnknownProtocol(-5)), "{e}");
         let mut bytes = InitialMessage {
-            sid: 1,
+            sid: Sid(1),
             addr: "x".into(),
         }
         .encode();
@@ -222,27 +188,5 @@ mod tests {
         write_frame(&mut buf, b"hello").await.unwrap();
         assert_eq!(buf[..4], 5i32.to_be_bytes());
         assert_eq!(read_frame(&mut &buf[..]).await.unwrap(), b"hello");
-    }
-
-    #[test]
-    fn messages_round_trip_through_frames() {
-        let n = Message::Notification(Notification::new(
-            ServerState::Looking,
-            Vote {
-                leader: 2,
-                zxid: Zxid(5),
-                peer_epoch: 1,
-            },
-            4,
-        ));
-        for m in [
-            n,
-            Message::Ping { round: 3 },
-            Message::PingReply { round: 3 },
-        ] {
-            assert_eq!(decode(&encode(&m)), Ok(m));
-        }
-        assert_eq!(encode(&Message::Ping { round: 1 }).len(), 12);
-        assert_eq!(decode(&[0; 12]), Err(DecodeError::Short { len: 12 }));
     }
 }

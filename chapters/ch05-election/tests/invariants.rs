@@ -12,12 +12,13 @@
 //! 3. without faults, the election ends and the leader holds the highest
 //!    (epoch, zxid) among a quorum.
 
-use ch04_paxos::sim::{Process, Rng, Scenario, Sim};
-use ch05_election::peer::Message;
-use ch05_election::peer::{Config, Durable};
+use ch01_znode::{Epoch, Sid, Zxid};
+use ch04_paxos::sim::{NodeId, Process, Rng, Scenario, Sim};
+use ch05_election::peer::Durable;
 use ch05_election::quorum::{QuorumMaj, QuorumVerifier};
 use ch05_election::sim::{network, one_leader_at_a_time, Server, SimTimer};
-use ch05_election::vote::{ServerState, Sid, Zxid};
+use ch05_election::standin::{Config, Message};
+use ch05_election::vote::ServerState;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -26,14 +27,18 @@ const FAULTY_MS: u64 = 20_000;
 /// A random ensemble: voters 1..=n, maybe one observer, random disks.
 fn ensemble(rng: &mut Rng) -> (Vec<Server>, Arc<dyn QuorumVerifier>) {
     let n = if rng.chance(0.5) { 3 } else { 5 };
-    let observers: Vec<Sid> = if rng.chance(0.3) { vec![n + 1] } else { vec![] };
-    let qv: Arc<dyn QuorumVerifier> = Arc::new(QuorumMaj::new(1..=n, observers.clone()));
+    let observers: Vec<Sid> = if rng.chance(0.3) {
+        vec![Sid(n + 1)]
+    } else {
+        vec![]
+    };
+    let qv: Arc<dyn QuorumVerifier> = Arc::new(QuorumMaj::new((1..=n).map(Sid), observers));
     let config = Config::new(Arc::clone(&qv));
     let servers = qv
         .all_members()
         .into_iter()
         .map(|sid| {
-            let epoch = rng.between(0, 2) as i64;
+            let epoch = Epoch(rng.between(0, 2) as i64);
             let disk = Durable {
                 current_epoch: epoch,
                 last_logged_zxid: Zxid::new(epoch, rng.between(0, 3) as u32),
@@ -46,7 +51,7 @@ fn ensemble(rng: &mut Rng) -> (Vec<Server>, Arc<dyn QuorumVerifier>) {
 
 /// Random faults during the first 20 s, then a clean, healed network with
 /// every server running.
-fn faults(rng: &mut Rng, ids: &[Sid]) -> Scenario<Message, SimTimer> {
+fn faults(rng: &mut Rng, ids: &[NodeId]) -> Scenario<Message, SimTimer> {
     let mut s = Scenario::new()
         .latency(0, 1, rng.between(5, 60))
         .drop_rate(0, rng.between(0, 30) as f64 / 100.0)
@@ -59,7 +64,7 @@ fn faults(rng: &mut Rng, ids: &[Sid]) -> Scenario<Message, SimTimer> {
     }
     for _ in 0..rng.between(0, 2) {
         let at = rng.between(0, FAULTY_MS);
-        let cut: Vec<Sid> = ids.iter().copied().filter(|_| rng.chance(0.4)).collect();
+        let cut: Vec<NodeId> = ids.iter().copied().filter(|_| rng.chance(0.4)).collect();
         s = s
             .partition(at, vec![cut])
             .heal(at + rng.between(100, 10_000));
@@ -91,7 +96,7 @@ fn converged(sim: &Sim<Server>) -> Result<(), String> {
     let [(leader, round)] = decided.into_iter().collect::<Vec<_>>()[..] else {
         return Err("servers decided differently".into());
     };
-    match sim.node(leader).peer() {
+    match sim.node(leader.0).peer() {
         p if p.state() == ServerState::Leading && p.decided().map(|d| d.1) == Some(round) => Ok(()),
         _ => Err(format!(
             "n{leader} is followed but does not lead round {round}"
@@ -105,7 +110,7 @@ fn ten_thousand_faulty_runs_elect_one_leader_and_converge() {
     for seed in 0..10_000u64 {
         let mut rng = Rng::new(seed ^ 0x5eed);
         let (servers, _) = ensemble(&mut rng);
-        let ids: Vec<Sid> = servers.iter().map(|s| s.peer().sid()).collect();
+        let ids: Vec<NodeId> = servers.iter().map(|s| s.id()).collect();
         let mut sim = Sim::new(seed, network(), servers, Server::recover)
             .tracing(false)
             .with_scenario(faults(&mut rng, &ids))

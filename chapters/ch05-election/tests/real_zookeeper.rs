@@ -10,10 +10,12 @@
 //!
 //! Skipped, with a message, where no ZooKeeper is installed (CI installs it).
 
-use ch05_election::peer::{Config, Durable, Note};
+use ch01_znode::Sid;
+use ch05_election::peer::{Durable, Note as ElectionNote};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::standin::{Config, Note};
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent};
-use ch05_election::vote::{ServerState, Sid};
+use ch05_election::vote::ServerState;
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::Path;
@@ -28,7 +30,7 @@ use tokio::sync::mpsc;
 const JARS: &str = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar";
 const BOUND: Duration = Duration::from_secs(60);
 /// The real server's sid.
-const ZK: Sid = 5;
+const ZK: Sid = Sid(5);
 /// How many times ZooKeeper may lose a race for its ports.
 const START_ATTEMPTS: usize = 3;
 
@@ -60,8 +62,8 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
     ];
     let mut addrs: BTreeMap<Sid, SocketAddr> = BTreeMap::new();
-    addrs.insert(1, ours[0].local_addr().unwrap());
-    addrs.insert(2, ours[1].local_addr().unwrap());
+    addrs.insert(Sid(1), ours[0].local_addr().unwrap());
+    addrs.insert(Sid(2), ours[1].local_addr().unwrap());
 
     let dir = std::env::temp_dir().join(format!("ch05-real-zk-{}", std::process::id()));
     let data = dir.join("data");
@@ -80,7 +82,7 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
             // and a quorum port per server line (ZooKeeper's is its own).
             let [zk_quorum, zk_election, zk_client, absent3, absent4, others @ ..] =
                 free_ports::<10>();
-            for (sid, port) in [(3, absent3), (4, absent4), (ZK, zk_election)] {
+            for (sid, port) in [(Sid(3), absent3), (Sid(4), absent4), (ZK, zk_election)] {
                 addrs.insert(sid, SocketAddr::from(([127, 0, 0, 1], port)));
             }
             let mut cfg = format!(
@@ -133,10 +135,10 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         panic!("ZooKeeper starts:\n{}", seen.join("\n"));
     };
 
-    let config = Config::new(Arc::new(QuorumMaj::new(1..=5, [])));
+    let config = Config::new(Arc::new(QuorumMaj::new((1..=5).map(Sid), [])));
     let (tx, mut events) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
-    for (sid, listener) in (1..=2).zip(ours) {
+    for (sid, listener) in [Sid(1), Sid(2)].into_iter().zip(ours) {
         let spec = ServerSpec {
             sid,
             addrs: addrs.clone(),
@@ -156,7 +158,12 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
             tokio::select! {
                 Some(t) = events.recv() => {
                     seen.push(t.to_string());
-                    if let TcpEvent::Note(Note::Decided { state, leader, .. }) = t.event {
+                    if let TcpEvent::Note(Note::Election(ElectionNote::Decided {
+                        state,
+                        leader,
+                        ..
+                    })) = t.event
+                    {
                         ours_decided.insert(t.sid, (leader, state));
                     }
                 }
@@ -179,7 +186,7 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         "no common leader within {BOUND:?}:\n{}",
         seen.join("\n")
     );
-    for sid in [1, 2] {
+    for sid in [Sid(1), Sid(2)] {
         assert_eq!(ours_decided[&sid], (ZK, ServerState::Following), "n{sid}");
     }
     // ZooKeeper read our version-2 notifications (waited for above).

@@ -5,6 +5,7 @@
 //! `KEEPER_BLESS=1 cargo test -p ch05-election --test scenarios`, then look
 //! at them before committing.
 
+use ch01_znode::Sid;
 use ch05_election::render::{diagram, transcript};
 use ch05_election::sim::{run, setup, ScenarioName};
 use std::path::PathBuf;
@@ -78,13 +79,13 @@ fn first_start_leader_is_the_first_to_complete_a_quorum() {
     for n in [1u64, 3, 5, 7, 9] {
         let setup = setup(ScenarioName::FirstStart, n);
         let run = run(&setup, 7).unwrap();
-        let leader: Vec<u64> = run
+        let leader: Vec<Sid> = run
             .status
             .iter()
             .filter(|(_, s)| s == "Mode: leader")
             .map(|(sid, _)| *sid)
             .collect();
-        assert_eq!(leader, vec![n / 2 + 1], "{n} servers");
+        assert_eq!(leader, vec![Sid(n / 2 + 1)], "{n} servers");
     }
 }
 

@@ -7,10 +7,12 @@
 //! state, so "everyone decided" is not yet "the leader said LEADING". Each
 //! wait names the exact reports it needs and reads until it has them.
 
-use ch05_election::peer::{Config, Durable, Note};
+use ch01_znode::Sid;
+use ch05_election::peer::{Durable, Note as ElectionNote};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::standin::{Config, Note};
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent, Traced};
-use ch05_election::vote::{Epoch, ServerState, Sid};
+use ch05_election::vote::{Round, ServerState};
 use ch05_election::wire::{self, InitialMessage};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,7 +30,7 @@ const BOUND: Duration = Duration::from_secs(30);
 struct Seen {
     /// What each server last said it decided: (leader, round), or `None`
     /// while looking.
-    decisions: BTreeMap<Sid, Option<(Sid, Epoch)>>,
+    decisions: BTreeMap<Sid, Option<(Sid, Round)>>,
     /// Each server's last reported state.
     states: BTreeMap<Sid, ServerState>,
     /// Every report, in the order read.
@@ -39,10 +41,10 @@ impl Seen {
     fn record(&mut self, t: Traced) {
         self.log.push(t.to_string());
         match t.event {
-            TcpEvent::Note(Note::Decided { leader, round, .. }) => {
+            TcpEvent::Note(Note::Election(ElectionNote::Decided { leader, round, .. })) => {
                 self.decisions.insert(t.sid, Some((leader, round)));
             }
-            TcpEvent::Note(Note::Looking { .. }) => {
+            TcpEvent::Note(Note::Election(ElectionNote::Looking { .. })) => {
                 self.decisions.insert(t.sid, None);
             }
             TcpEvent::State(state) => {
@@ -59,7 +61,7 @@ impl Seen {
     /// The one (leader, round) all of `sids` decided, once every one of
     /// them has also reported the state that decision puts it in: the
     /// leader LEADING, the others FOLLOWING.
-    fn settled(&self, sids: &[Sid]) -> Option<(Sid, Epoch)> {
+    fn settled(&self, sids: &[Sid]) -> Option<(Sid, Round)> {
         let (leader, round) = (*self.decisions.get(&sids[0])?)?;
         sids.iter()
             .all(|s| {
@@ -88,7 +90,7 @@ impl Ensemble {
     /// so a silent leader is noticed after 500 ms).
     async fn start(n: u64) -> Ensemble {
         let mut listeners = BTreeMap::new();
-        for sid in 1..=n {
+        for sid in (1..=n).map(Sid) {
             let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             listeners.insert(sid, l);
         }
@@ -96,7 +98,7 @@ impl Ensemble {
             .iter()
             .map(|(sid, l)| (*sid, l.local_addr().expect("addr")))
             .collect();
-        let mut config = Config::new(Arc::new(QuorumMaj::new(1..=n, [])));
+        let mut config = Config::new(Arc::new(QuorumMaj::new((1..=n).map(Sid), [])));
         config.tick_ms = 100;
         let (tx, events) = mpsc::unbounded_channel();
         let servers = listeners
@@ -146,15 +148,17 @@ impl Ensemble {
     }
 }
 
+/// The servers of `Ensemble::start(3)`.
+const ALL_THREE: [Sid; 3] = [Sid(1), Sid(2), Sid(3)];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
     let mut e = Ensemble::start(3).await;
-    let all = [1, 2, 3];
     e.until("all three agree and report their roles", |s| {
-        s.settled(&all).is_some()
+        s.settled(&ALL_THREE).is_some()
     })
     .await;
-    let (leader, round) = e.seen.settled(&all).unwrap();
+    let (leader, round) = e.seen.settled(&ALL_THREE).unwrap();
     assert!(
         e.seen.reported(&format!("n{leader} ⇨ LEADING")),
         "{}",
@@ -162,7 +166,7 @@ async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
     );
 
     e.kill(leader).await;
-    let rest: Vec<Sid> = all.into_iter().filter(|s| *s != leader).collect();
+    let rest: Vec<Sid> = ALL_THREE.into_iter().filter(|s| *s != leader).collect();
     e.until("the other two settle on a new leader", |s| {
         s.settled(&rest).is_some_and(|(l, _)| l != leader)
     })
@@ -185,7 +189,7 @@ async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     let mut e = Ensemble::start(3).await;
-    let target = e.addrs[&1];
+    let target = e.addrs[&Sid(1)];
 
     // An unknown protocol version.
     let mut s = TcpStream::connect(target).await.unwrap();
@@ -194,7 +198,7 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     // A proper handshake from a larger sid, then an oversized frame.
     let mut s2 = TcpStream::connect(target).await.unwrap();
     let hello = InitialMessage {
-        sid: 9,
+        sid: Sid(9),
         addr: "127.0.0.1:1".into(),
     };
     s2.write_all(&hello.encode()).await.unwrap();
@@ -203,7 +207,7 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     // Another, then a notification with state 9 (no such state).
     let mut s3 = TcpStream::connect(target).await.unwrap();
     let hello = InitialMessage {
-        sid: 8,
+        sid: Sid(8),
         addr: "127.0.0.1:2".into(),
     };
     s3.write_all(&hello.encode()).await.unwrap();
@@ -211,7 +215,7 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     bad[..4].copy_from_slice(&9i32.to_be_bytes());
     wire::write_frame(&mut s3, &bad).await.unwrap();
 
-    e.until("all three agree", |s| s.settled(&[1, 2, 3]).is_some())
+    e.until("all three agree", |s| s.settled(&ALL_THREE).is_some())
         .await;
     e.until("each malformed input is reported", |s| {
         s.reported("unknown protocol version -7")

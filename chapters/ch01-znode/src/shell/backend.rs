@@ -22,19 +22,14 @@ use crate::server::Standalone;
 use crate::stat::Stat;
 use crate::tree::{DataTree, TxnResult};
 use crate::txn::{Request, Txn};
-use crate::watch::EventType;
-use crate::zxid::SessionId;
+use crate::watch::{AddWatchMode, WatchedEvent, WatcherType};
+use crate::zxid::{SessionId, Sid};
 use crate::Applied;
 
-/// A notification for zkCli's default watcher to print (`WatchedEvent`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchedEvent {
-    /// `KeeperState` name: `SyncConnected`, `Closed`, …
-    pub state: String,
-    pub event: EventType,
-    /// `None` prints as `null` (connection events have no path).
-    pub path: Option<String>,
-}
+use super::command::Reconfig;
+
+/// The node that holds the ensemble's configuration (`ZooDefs.CONFIG_NODE`).
+pub const CONFIG_NODE: &str = "/zookeeper/config";
 
 // ANCHOR: backend
 /// The client operations zkCli's commands need (the `ZooKeeper` class's methods).
@@ -123,6 +118,69 @@ pub trait Backend {
         }
     }
 
+    // The session and the connection: zkCli's commands beyond reads and writes. Each default
+    // is what a standalone server without that feature answers.
+
+    /// Whether the session can still take requests (`States.isAlive`: connecting or
+    /// connected). zkCli answers `Not connected` to every command that needs a session
+    /// when it cannot.
+    fn is_alive(&self) -> bool {
+        matches!(
+            self.state(),
+            "CONNECTING" | "ASSOCIATING" | "CONNECTED" | "CONNECTEDREADONLY"
+        )
+    }
+
+    /// `connect host:port`: ends this session (if alive) and opens a new one at
+    /// `connect_string`. zkCli does not wait for it: the new session's `SyncConnected`
+    /// event, or a failed command, tells.
+    fn connect(&mut self, _connect_string: &str) {}
+
+    /// `addauth scheme auth` (`addAuthInfo`): adds credentials to the connection; a refusal
+    /// arrives later as an `AuthFailed` event. `None` is Java's null credentials.
+    fn add_auth(&mut self, _scheme: &str, _auth: Option<&[u8]>) -> Result<(), ZkError> {
+        Ok(())
+    }
+
+    /// `whoAmI` (3.7+): the connection's identities as (scheme, user).
+    fn who_am_i(&mut self) -> Result<Vec<(String, String)>, ZkError> {
+        Err(ZkError::Unimplemented)
+    }
+
+    /// `sync`: returns when the server this session talks to has caught up with the leader
+    /// (at once on a standalone server).
+    fn sync(&mut self, _path: &str) -> Result<(), ZkError> {
+        Ok(())
+    }
+
+    /// `addWatch` (3.6+): a persistent watch on `path`.
+    fn add_watch(&mut self, _path: &str, _mode: AddWatchMode) -> Result<(), ZkError> {
+        Err(ZkError::Unimplemented)
+    }
+
+    /// `removeAllWatches`: takes this session's watches of `kind` off `path`; the
+    /// `...WatchRemoved` events come back through [`Backend::take_events`]. With `local`
+    /// they are removed here even when the server cannot be told.
+    fn remove_watches(
+        &mut self,
+        _path: &str,
+        _kind: WatcherType,
+        _local: bool,
+    ) -> Result<(), ZkError> {
+        Err(ZkError::Unimplemented)
+    }
+
+    /// `getConfig`: the ensemble's configuration, which lives in `/zookeeper/config`.
+    fn get_config(&mut self, watch: bool) -> Result<(Option<Vec<u8>>, Stat), ZkError> {
+        self.get_data(CONFIG_NODE, watch)
+    }
+
+    /// `ZooKeeperAdmin.reconfigure`: the new configuration and its Stat. A server started
+    /// without `reconfigEnabled=true` (the default) refuses.
+    fn reconfig(&mut self, _change: &Reconfig) -> Result<(Option<Vec<u8>>, Stat), ZkError> {
+        Err(ZkError::ReconfigDisabled)
+    }
+
     /// Watch notifications that arrived since the last call, for the shell to print.
     fn take_events(&mut self) -> Vec<WatchedEvent> {
         Vec::new()
@@ -148,6 +206,9 @@ pub struct LocalBackend {
     pub server: Standalone,
     pub session: SessionId,
     clock: Clock,
+    /// The next request's number: the handshake's createSession is 0, then 1, 2, … as the
+    /// Java client numbers its requests.
+    next_cxid: i32,
     closed: bool,
     /// Every txn applied, with what it did: the trace reads this.
     pub log: Vec<(Txn, Applied)>,
@@ -159,8 +220,9 @@ impl LocalBackend {
     pub fn new(clock: Clock) -> LocalBackend {
         let mut backend = LocalBackend {
             server: Standalone::new(DataTree::new()),
-            session: SessionId::new(1, 1),
+            session: SessionId::new(Sid(1), 1),
             clock,
+            next_cxid: 0,
             closed: false,
             log: Vec::new(),
         };
@@ -183,7 +245,9 @@ impl LocalBackend {
 
     fn submit(&mut self, request: Request) -> TxnResult {
         let now = (self.clock)();
-        let (txn, applied) = self.server.submit(self.session, now, &request);
+        let cxid = self.next_cxid;
+        self.next_cxid += 1;
+        let (txn, applied) = self.server.submit(self.session, cxid, now, &request);
         let result = applied.result.clone();
         self.log.push((txn, applied));
         result
@@ -263,5 +327,14 @@ impl Backend for LocalBackend {
             self.closed = true;
         }
         Ok(())
+    }
+
+    /// A new session on the same tree (the old one closed first, as zkCli closes it).
+    fn connect(&mut self, _connect_string: &str) {
+        let _ = self.close();
+        let n = (self.session.0 as u64 & 0x00ff_ffff_ffff_ffff) + 1;
+        self.session = SessionId::new(Sid(1), n);
+        self.submit(Request::CreateSession { timeout_ms: 30_000 });
+        self.closed = false;
     }
 }

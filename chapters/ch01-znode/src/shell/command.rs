@@ -3,11 +3,17 @@
 //! zkCli splits a line with one regular expression (a word, or a `"…"` / `'…'` quoted string
 //! whose quotes are stripped), then hands the words to Apache commons-cli with each command's
 //! options. We follow both: options may come anywhere (`get /a -s` works), flags may be
-//! bundled (`-es`), a value may be attached (`-v3`) or follow (`-v 3`, `-v -1`). Parse errors carry zkCli's texts, which are sometimes Java
-//! exception names: that is what a zkCli user sees.
+//! bundled (`-es`), a value may be attached (`-v3`) or follow (`-v 3`, `-v -1`), and some
+//! options exclude each other (`setquota -n 5 -b 6`). Parse errors carry zkCli's texts, which
+//! are sometimes Java exception names: that is what a zkCli user sees.
+//!
+//! Five commands are `ZooKeeperMain`'s own rather than `CliCommand`s: `quit`, `redo`,
+//! `history`, `printwatches` and `connect`. zkCli runs them even without a live session and
+//! parses no options for them; [`Command::is_main`] tells the shell which they are.
 
 use crate::acl::{parse_acl, Acl};
 use crate::mode::{CreateMode, MAX_TTL_MS};
+use crate::watch::{AddWatchMode, WatcherType};
 
 /// A parsed command, ready to run against a backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,11 +70,85 @@ pub enum Command {
     GetEphemerals {
         path: String,
     },
+    /// `addauth scheme [auth]`; without `auth` the Java client sends null credentials.
+    AddAuth {
+        scheme: String,
+        auth: Option<Vec<u8>>,
+    },
+    WhoAmI,
+    Sync {
+        path: String,
+    },
+    /// `addWatch [-m mode] path`; no `-m` means the mode the command last had (zkCli's
+    /// command objects live as long as the shell, and this one keeps its mode).
+    AddWatch {
+        path: String,
+        mode: Option<AddWatchMode>,
+    },
+    RemoveWatches {
+        path: String,
+        kind: WatcherType,
+        local: bool,
+    },
+    /// `config [-c] [-w] [-s]`: `/zookeeper/config`, or with `-c` only the client addresses.
+    Config {
+        client: bool,
+        watch: bool,
+        stat: bool,
+    },
+    Reconfig(Reconfig),
+    /// `setquota -n|-b|-N|-B val path`: the option's letter and its value, checked when run.
+    SetQuota {
+        path: String,
+        option: char,
+        value: String,
+    },
+    ListQuota {
+        path: String,
+    },
+    /// `delquota [-n|-b|-N|-B] path`: one limit, or (no option) the whole quota.
+    DelQuota {
+        path: String,
+        option: Option<char>,
+    },
+    Close,
+    Version,
+    // ZooKeeperMain's own commands.
+    /// `connect [host:port]`: a new session, at the current host when none is given.
+    Connect(Option<String>),
+    /// `redo cmdno`, the number as typed (`Integer.decode` reads it when it runs).
+    Redo(Option<String>),
     History,
-    Help,
+    /// `printwatches [on|off]`: any value but `on` turns printing off.
+    PrintWatches(Option<String>),
     Quit,
-    /// A command the backend offers (chapter 2's and 3's additions), words as typed.
+    /// A command the backend offers (chapter 2's clients), words as typed.
     Extra(Vec<String>),
+}
+
+impl Command {
+    /// `ZooKeeperMain`'s own commands, which run whether or not the session is alive.
+    pub fn is_main(&self) -> bool {
+        matches!(
+            self,
+            Command::Connect(_)
+                | Command::Redo(_)
+                | Command::History
+                | Command::PrintWatches(_)
+                | Command::Quit
+        )
+    }
+}
+
+/// `reconfig`'s arguments, as `ZooKeeperAdmin.reconfigure` takes them (lower-cased, as zkCli
+/// sends them); `version` -1 means "whatever the current config is".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reconfig {
+    pub joining: Option<String>,
+    pub leaving: Option<String>,
+    pub members: Option<String>,
+    pub version: i64,
+    pub stat: bool,
 }
 
 /// Why a line could not become a command: zkCli's messages, in the order it prints them.
@@ -87,29 +167,58 @@ pub struct Parsed {
     pub warnings: Vec<String>,
 }
 
+/// `reconfig`'s usage options (one string in zkCli, too long for one line here).
+const RECONFIG_USAGE: &str = concat!(
+    "[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | ",
+    "[-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]"
+);
+
 // ANCHOR: usage
-/// The commands this shell knows, with zkCli 3.8's usage strings.
+/// Every zkCli 3.8 command with its usage options, as `ZooKeeperMain.usage()` lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "addWatch",
+        "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE",
+    ),
+    ("addauth", "scheme auth"),
+    ("close", ""),
+    ("config", "[-c] [-w] [-s]"),
+    ("connect", "host:port"),
     ("create", "[-s] [-e] [-c] [-t ttl] path [data] [acl]"),
     ("delete", "[-v version] path"),
     ("deleteall", "path [-b batch size]"),
+    ("delquota", "[-n|-b|-N|-B] path"),
     ("get", "[-s] [-w] path"),
     ("getAcl", "[-s] path"),
     ("getAllChildrenNumber", "path"),
     ("getEphemerals", "path"),
     ("history", ""),
+    ("listquota", "path"),
     ("ls", "[-s] [-w] [-R] path"),
+    ("printwatches", "on|off"),
     ("quit", ""),
+    ("reconfig", RECONFIG_USAGE),
+    ("redo", "cmdno"),
+    ("removewatches", "path [-c|-d|-a] [-l]"),
     ("set", "[-s] [-v version] path data"),
     ("setAcl", "[-s] [-v version] [-R] path acl"),
+    ("setquota", "-n|-b|-N|-B val path"),
     ("stat", "[-w] path"),
+    ("sync", "path"),
+    ("version", ""),
+    ("whoami", ""),
 ];
 // ANCHOR_END: usage
+
+/// Java's `\s`: the separators of zkCli's word regex.
+fn is_java_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
+}
 
 /// `ZooKeeperMain.MyCommandOptions.parseCommand`: words, or quoted strings without quotes.
 pub fn tokenize(line: &str) -> Vec<String> {
     let mut words = Vec::new();
-    let mut rest = line.trim_start();
+    let mut rest = line.trim_start_matches(is_java_space);
     while let Some(first) = rest.chars().next() {
         let (word, after) = match first {
             '"' | '\'' => match rest[1..].find(first) {
@@ -118,40 +227,56 @@ pub fn tokenize(line: &str) -> Vec<String> {
                 // An unclosed quote matches none of the regex's alternatives: the quote char
                 // is skipped and matching resumes after it.
                 None => {
-                    rest = &rest[1..];
+                    rest = rest[1..].trim_start_matches(is_java_space);
                     continue;
                 }
             },
             _ => {
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                let end = rest.find(is_java_space).unwrap_or(rest.len());
                 (&rest[..end], &rest[end..])
             }
         };
         words.push(word.to_string());
-        rest = after.trim_start();
+        rest = after.trim_start_matches(is_java_space);
+    }
+    // A line of blanks still matches the regex once (`\s*` gives its last character back to
+    // `[^"']`): zkCli looks for a command named by that one blank.
+    if words.is_empty() {
+        if let Some(last) = line.chars().last() {
+            words.push(last.to_string());
+        }
     }
     words
 }
 
-/// One command's options for the commons-cli emulation: (letter, takes a value).
-pub type OptionSpec = &'static [(char, bool)];
+/// One command's options for the commons-cli emulation: (name, takes a value). Names are
+/// letters, except `reconfig`'s (`-file`, `-members`, `-add`, `-remove`).
+pub type OptionSpec = &'static [(&'static str, bool)];
+
+/// Options of which at most one may be given (a commons-cli `OptionGroup`), with the
+/// description each has in zkCli's `MissingOptionException` text; `required` if one must be.
+pub struct OptionGroup {
+    pub members: &'static [(&'static str, &'static str)],
+    pub required: bool,
+}
 
 /// Options seen and positional arguments left (the command name is `args[0]`, as in zkCli).
 #[derive(Debug, Default)]
 pub struct Words {
-    flags: Vec<(char, Option<String>)>,
+    flags: Vec<(String, Option<String>)>,
     pub args: Vec<String>,
 }
 
 impl Words {
-    pub fn has(&self, c: char) -> bool {
-        self.flags.iter().any(|(f, _)| *f == c)
+    pub fn has(&self, name: &str) -> bool {
+        self.flags.iter().any(|(f, _)| f == name)
     }
 
-    pub fn value(&self, c: char) -> Option<&str> {
+    /// The option's value; the first one when it was given twice (`getOptionValue`).
+    pub fn value(&self, name: &str) -> Option<&str> {
         self.flags
             .iter()
-            .find(|(f, _)| *f == c)
+            .find(|(f, _)| f == name)
             .and_then(|(_, v)| v.as_deref())
     }
 }
@@ -162,18 +287,47 @@ fn is_negative_number(word: &str) -> bool {
 
 /// commons-cli `DefaultParser.parse` for short options.
 pub fn parse_options(words: &[String], spec: OptionSpec) -> Result<Words, String> {
-    let takes_value = |c: char| spec.iter().find(|(o, _)| *o == c).map(|(_, v)| *v);
+    parse_grouped(words, spec, None)
+}
+
+/// [`parse_options`] with an option group.
+pub fn parse_grouped(
+    words: &[String],
+    spec: OptionSpec,
+    group: Option<&OptionGroup>,
+) -> Result<Words, String> {
+    let takes_value = |name: &str| spec.iter().find(|(o, _)| *o == name).map(|(_, v)| *v);
+    let letter = |w: &str| w.chars().next().map(String::from).unwrap_or_default();
     let is_option = |w: &str| {
-        w.len() > 1 && w.starts_with('-') && !is_negative_number(w) && {
-            let first = w[1..].chars().next();
-            first.and_then(takes_value).is_some()
-        }
+        w.len() > 1
+            && w.starts_with('-')
+            && !is_negative_number(w)
+            && (takes_value(&w[1..]).is_some() || takes_value(&letter(&w[1..])).is_some())
     };
     let unrecognized = |w: &str| {
         format!("org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: {w}")
     };
-    let missing = |c: char| {
-        format!("org.apache.commons.cli.MissingArgumentException: Missing argument for option: {c}")
+    let missing = |name: &str| {
+        format!(
+            "org.apache.commons.cli.MissingArgumentException: Missing argument for option: {name}"
+        )
+    };
+    let mut selected: Option<String> = None;
+    let mut select = |name: &str| -> Result<(), String> {
+        let Some(group) = group else { return Ok(()) };
+        if !group.members.iter().any(|(m, _)| *m == name) {
+            return Ok(());
+        }
+        match &selected {
+            Some(other) if other != name => Err(format!(
+                "org.apache.commons.cli.AlreadySelectedException: The option '{name}' was \
+                 specified but an option from this group has already been selected: '{other}'"
+            )),
+            _ => {
+                selected = Some(name.to_string());
+                Ok(())
+            }
+        }
     };
     let mut out = Words::default();
     let mut i = 0;
@@ -190,40 +344,89 @@ pub fn parse_options(words: &[String], spec: OptionSpec) -> Result<Words, String
             out.args.extend(words[i..].iter().cloned());
             break;
         }
-        let letters: Vec<char> = word[1..].chars().collect();
+        // A whole-word option (`-file`), else letters, possibly bundled (`-es`, `-v3`).
+        let names: Vec<String> = match takes_value(&word[1..]) {
+            Some(_) => vec![word[1..].to_string()],
+            None => word[1..].chars().map(String::from).collect(),
+        };
         let mut j = 0;
-        while j < letters.len() {
-            let c = letters[j];
-            match takes_value(c) {
+        while j < names.len() {
+            let name = &names[j];
+            match takes_value(name) {
                 None => return Err(unrecognized(word)),
-                Some(false) => out.flags.push((c, None)),
+                Some(false) => {
+                    select(name)?;
+                    out.flags.push((name.clone(), None));
+                }
                 Some(true) => {
-                    let attached: String = letters[j + 1..].iter().collect();
+                    let attached: String = names[j + 1..].concat();
                     let value = if !attached.is_empty() {
                         attached
                     } else if i < words.len() && !is_option(&words[i]) {
                         i += 1;
                         words[i - 1].clone()
                     } else {
-                        return Err(missing(c));
+                        return Err(missing(name));
                     };
-                    out.flags.push((c, Some(value)));
+                    select(name)?;
+                    out.flags.push((name.clone(), Some(value)));
                     break;
                 }
             }
             j += 1;
         }
     }
+    if let Some(group) = group.filter(|g| g.required && selected.is_none()) {
+        let options: Vec<String> = group
+            .members
+            .iter()
+            .map(|(name, about)| format!("-{name} {about}"))
+            .collect();
+        return Err(format!(
+            "org.apache.commons.cli.MissingOptionException: Missing required option: [{}]",
+            options.join(", ")
+        ));
+    }
     Ok(out)
 }
 
 /// Java's `Integer.parseInt` / `Long.parseLong` failure, as zkCli's stack trace starts.
-fn number_format(text: &str) -> String {
+pub fn number_format(text: &str) -> String {
     format!("java.lang.NumberFormatException: For input string: \"{text}\"")
 }
 
 fn parse_i32(text: &str) -> Result<i32, String> {
     text.parse().map_err(|_| number_format(text))
+}
+
+/// `Integer.decode`: decimal, `0x`/`#` hex or `0` octal, with an optional sign.
+pub fn java_decode(text: &str) -> Result<i32, String> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (radix, digits) = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+        .or_else(|| digits.strip_prefix('#'))
+    {
+        (16, hex)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    let failed = || match (text.is_empty(), radix) {
+        (true, _) => "java.lang.NumberFormatException: Zero length string".to_string(),
+        (false, 10) => number_format(digits),
+        (false, r) => format!("{} under radix {r}", number_format(digits)),
+    };
+    if digits.starts_with(['-', '+']) {
+        return Err(failed());
+    }
+    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| failed())?;
+    let value = if negative { -magnitude } else { magnitude };
+    i32::try_from(value).map_err(|_| failed())
 }
 
 fn usage_of(name: &str) -> String {
@@ -235,37 +438,85 @@ fn usage_of(name: &str) -> String {
 }
 
 // ANCHOR: parse
-/// Parses one non-empty line. `extra` names the backend's own commands.
+/// Parses one non-empty line. `extra` names the backend's own commands, which take
+/// precedence over zkCli's of the same name.
 pub fn parse(line: &str, extra: &[&str]) -> Result<Option<Parsed>, ParseError> {
     let words = tokenize(line);
     let Some(name) = words.first() else {
         return Ok(None);
     };
+    let arg = |i: usize| words.get(i).cloned();
+    let main = match name.as_str() {
+        other if extra.contains(&other) => Some(Command::Extra(words.clone())),
+        "quit" => Some(Command::Quit),
+        "history" => Some(Command::History),
+        "redo" => Some(Command::Redo(arg(1))),
+        "printwatches" => Some(Command::PrintWatches(arg(1))),
+        "connect" => Some(Command::Connect(arg(1))),
+        // CloseCommand and WhoAmICommand parse nothing at all.
+        "close" => Some(Command::Close),
+        "whoami" => Some(Command::WhoAmI),
+        _ => None,
+    };
+    if let Some(command) = main {
+        let warnings = vec![];
+        return Ok(Some(Parsed { command, warnings }));
+    }
     let spec: OptionSpec = match name.as_str() {
-        "ls" => &[('s', false), ('w', false), ('R', false)],
-        "get" => &[('s', false), ('w', false)],
-        "stat" => &[('w', false)],
-        "create" => &[('e', false), ('s', false), ('c', false), ('t', true)],
-        "set" => &[('s', false), ('v', true)],
-        "delete" => &[('v', true)],
-        "deleteall" => &[('b', true)],
-        "getAcl" => &[('s', false)],
-        "setAcl" => &[('s', false), ('v', true), ('R', false)],
-        "getAllChildrenNumber" | "getEphemerals" | "history" | "quit" | "help" => &[],
-        other if extra.contains(&other) => {
-            return Ok(Some(Parsed {
-                command: Command::Extra(words),
-                warnings: vec![],
-            }))
+        "ls" => &[("s", false), ("w", false), ("R", false)],
+        "get" => &[("s", false), ("w", false)],
+        "stat" => &[("w", false)],
+        "create" => &[("e", false), ("s", false), ("c", false), ("t", true)],
+        "set" => &[("s", false), ("v", true)],
+        "delete" => &[("v", true)],
+        "deleteall" => &[("b", true)],
+        "getAcl" => &[("s", false)],
+        "setAcl" => &[("s", false), ("v", true), ("R", false)],
+        "addWatch" => &[("m", true)],
+        "removewatches" => &[("c", false), ("d", false), ("a", false), ("l", false)],
+        "config" => &[("s", false), ("w", false), ("c", false)],
+        "reconfig" => RECONFIG_OPTIONS,
+        "setquota" => &[("n", true), ("b", true), ("N", true), ("B", true)],
+        "delquota" => &[("n", false), ("b", false), ("N", false), ("B", false)],
+        "getAllChildrenNumber" | "getEphemerals" | "addauth" | "sync" | "listquota" | "version" => {
+            &[]
         }
         other => return Err(ParseError::NotFound(other.to_string())),
     };
-    let w = parse_options(&words, spec).map_err(ParseError::Message)?;
+    let group = match name.as_str() {
+        "setquota" => Some(OptionGroup {
+            members: QUOTA_OPTIONS,
+            required: true,
+        }),
+        "delquota" => Some(OptionGroup {
+            members: QUOTA_OPTIONS,
+            required: false,
+        }),
+        _ => None,
+    };
+    let w = parse_grouped(&words, spec, group.as_ref()).map_err(ParseError::Message)?;
     let mut warnings = Vec::new();
     let command = build(name, &w, &mut warnings).map_err(ParseError::Message)?;
     Ok(Some(Parsed { command, warnings }))
 }
 // ANCHOR_END: parse
+
+const RECONFIG_OPTIONS: OptionSpec = &[
+    ("s", false),
+    ("v", true),
+    ("file", true),
+    ("members", true),
+    ("add", true),
+    ("remove", true),
+];
+
+/// The quota options, with the descriptions zkCli gives them.
+const QUOTA_OPTIONS: &[(&str, &str)] = &[
+    ("n", "num soft quota"),
+    ("b", "bytes soft quota"),
+    ("N", "num hard quota"),
+    ("B", "bytes hard quota"),
+];
 
 /// The positional argument `i`, or the command's usage string as the error.
 fn arg<'w>(w: &'w Words, i: usize, name: &str) -> Result<&'w str, String> {
@@ -303,25 +554,25 @@ fn build(name: &str, w: &Words, warnings: &mut Vec<String>) -> Result<Command, S
     Ok(match name {
         "ls" => Command::Ls {
             path: path()?,
-            stat: w.has('s'),
-            watch: w.has('w') | old_watch_form(w, name, warnings),
-            recursive: w.has('R'),
+            stat: w.has("s"),
+            watch: w.has("w") | old_watch_form(w, name, warnings),
+            recursive: w.has("R"),
         },
         "get" => Command::Get {
             path: path()?,
-            stat: w.has('s'),
-            watch: w.has('w') | old_watch_form(w, name, warnings),
+            stat: w.has("s"),
+            watch: w.has("w") | old_watch_form(w, name, warnings),
         },
         "stat" => Command::Stat {
             path: path()?,
-            watch: w.has('w') | old_watch_form(w, name, warnings),
+            watch: w.has("w") | old_watch_form(w, name, warnings),
         },
         "create" => build_create(w, warnings)?,
         "set" => Command::Set {
             path: path()?,
             data: arg(w, 2, name)?.as_bytes().to_vec(),
-            version: w.value('v').map_or(Ok(-1), parse_i32)?,
-            stat: w.has('s'),
+            version: w.value("v").map_or(Ok(-1), parse_i32)?,
+            stat: w.has("s"),
         },
         "delete" => {
             let path = path()?;
@@ -333,12 +584,12 @@ fn build(name: &str, w: &Words, warnings: &mut Vec<String>) -> Result<Command, S
             }
             Command::Delete {
                 path,
-                version: w.value('v').map_or(Ok(-1), parse_i32)?,
+                version: w.value("v").map_or(Ok(-1), parse_i32)?,
             }
         }
         "deleteall" => Command::DeleteAll {
             path: path()?,
-            batch: match w.value('b') {
+            batch: match w.value("b") {
                 None => 1000,
                 Some(b) => b
                     .parse::<i32>()
@@ -348,37 +599,152 @@ fn build(name: &str, w: &Words, warnings: &mut Vec<String>) -> Result<Command, S
         },
         "getAcl" => Command::GetAcl {
             path: path()?,
-            stat: w.has('s'),
+            stat: w.has("s"),
         },
         "setAcl" => Command::SetAcl {
             path: path()?,
             acl: acl_arg(arg(w, 2, name)?, warnings),
-            version: w.value('v').map_or(Ok(-1), parse_i32)?,
-            stat: w.has('s'),
-            recursive: w.has('R'),
+            version: w.value("v").map_or(Ok(-1), parse_i32)?,
+            stat: w.has("s"),
+            recursive: w.has("R"),
         },
         "getAllChildrenNumber" => Command::GetAllChildrenNumber { path: path()? },
         "getEphemerals" => Command::GetEphemerals {
             path: w.args.get(1).cloned().unwrap_or_else(|| "/".to_string()),
         },
-        "history" => Command::History,
-        "help" => Command::Help,
-        _ => Command::Quit,
+        "addauth" => Command::AddAuth {
+            scheme: path()?,
+            auth: w.args.get(2).map(|a| a.as_bytes().to_vec()),
+        },
+        "sync" => Command::Sync { path: path()? },
+        "addWatch" => {
+            // AddWatchCommand checks the count before it reads the mode.
+            if w.args.len() != 2 {
+                return Err(usage_of(name));
+            }
+            let mode = match w.value("m") {
+                None => None,
+                Some(m) => Some(AddWatchMode::parse(m).ok_or_else(|| usage_of(name))?),
+            };
+            Command::AddWatch {
+                path: path()?,
+                mode,
+            }
+        }
+        // RemoveWatchesCommand only checks `args.length < 2`: extra words are ignored.
+        "removewatches" => Command::RemoveWatches {
+            path: path()?,
+            kind: if w.has("c") {
+                WatcherType::Children
+            } else if w.has("d") {
+                WatcherType::Data
+            } else {
+                WatcherType::Any
+            },
+            local: w.has("l"),
+        },
+        "config" => Command::Config {
+            client: w.has("c"),
+            watch: w.has("w"),
+            stat: w.has("s"),
+        },
+        "reconfig" => Command::Reconfig(build_reconfig(w)?),
+        "setquota" => {
+            let path = path()?;
+            let (option, value) = ["n", "b", "N", "B"]
+                .into_iter()
+                .find_map(|o| w.value(o).map(|v| (o, v)))
+                .ok_or_else(|| usage_of(name))?;
+            Command::SetQuota {
+                path,
+                option: option.chars().next().unwrap_or('n'),
+                value: value.to_string(),
+            }
+        }
+        "listquota" => Command::ListQuota { path: path()? },
+        "delquota" => Command::DelQuota {
+            path: path()?,
+            option: ["n", "b", "N", "B"]
+                .into_iter()
+                .find(|o| w.has(o))
+                .and_then(|o| o.chars().next()),
+        },
+        _ => {
+            // VersionCommand: nothing but the name.
+            if w.args.len() > 1 {
+                return Err(usage_of(name));
+            }
+            Command::Version
+        }
     })
+}
+
+/// ReconfigCommand.parse: one mode (incremental `-add`/`-remove`, or a whole new membership
+/// from `-members` or `-file`), an optional hex `-v`, values lower-cased.
+fn build_reconfig(w: &Words) -> Result<Reconfig, String> {
+    let (file, members) = (w.value("file"), w.value("members"));
+    let (add, remove) = (w.value("add"), w.value("remove"));
+    if file.is_none() && members.is_none() && add.is_none() && remove.is_none() {
+        return Err(usage_of("reconfig"));
+    }
+    let version = match w.value("v") {
+        None => -1,
+        Some(v) => i64::from_str_radix(v, 16)
+            .map_err(|_| "-v must be followed by a long (configuration version)".to_string())?,
+    };
+    if (file.is_some() || members.is_some()) && (add.is_some() || remove.is_some()) {
+        return Err(
+            "Can't use -file or -members together with -add or -remove (mixing \
+                    incremental and non-incremental modes is not allowed)"
+                .into(),
+        );
+    }
+    if file.is_some() && members.is_some() {
+        return Err(
+            "Can't use -file and -members together (conflicting non-incremental modes)".into(),
+        );
+    }
+    let members = match file {
+        // The membership lines of the file; zkCli also checks them, which we do not.
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .map_err(|e| format!("Error processing {file}{}", java_io_message(file, &e)))?
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("server.") || l.starts_with("version="))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        None => members.map(str::to_string),
+    };
+    Ok(Reconfig {
+        joining: add.map(str::to_lowercase),
+        leaving: remove.map(str::to_lowercase),
+        members: members.map(|m| m.to_lowercase()),
+        version,
+        stat: w.has("s"),
+    })
+}
+
+/// A `FileInputStream` failure's message: `<path> (No such file or directory)`.
+fn java_io_message(path: &str, error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let reason = text.split(" (os error").next().unwrap_or(&text);
+    format!("{path} ({reason})")
 }
 
 // ANCHOR: create_flags
 /// CreateCommand: the flag checks come in zkCli's order, before anything is sent.
 fn build_create(w: &Words, warnings: &mut Vec<String>) -> Result<Command, String> {
     let path = arg(w, 1, "create")?.to_string();
-    let (e, s, c, t) = (w.has('e'), w.has('s'), w.has('c'), w.has('t'));
+    let (e, s, c, t) = (w.has("e"), w.has("s"), w.has("c"), w.has("t"));
     if c && (e || s) {
         return Err(
             "-c cannot be combined with -s or -e. Containers cannot be ephemeral or sequential."
                 .into(),
         );
     }
-    let ttl = match w.value('t') {
+    let ttl = match w.value("t") {
         None => 0,
         Some(text) => text
             .parse::<i64>()

@@ -9,7 +9,7 @@ use crate::acl::{perm_string, Acl};
 use crate::error::ZkError;
 use crate::stat::Stat;
 
-use super::backend::WatchedEvent;
+use crate::watch::WatchedEvent;
 
 /// One line of output, and the stream zkCli writes it to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,22 +86,36 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 // ANCHOR: cli_message
 /// `CliWrapperException.getMessage`: the text zkCli prints for a server error on `path`.
 pub fn error_message(err: ZkError, path: &str) -> String {
+    cli_message(err, Some(path))
+}
+
+/// [`error_message`] for an exception that may carry no path (`reconfig`'s, `whoami`'s):
+/// the texts that name a path then say `null`, the generic one leaves out ` for <path>`.
+pub fn cli_message(err: ZkError, path: Option<&str>) -> String {
+    let p = path.unwrap_or("null");
     match err {
-        ZkError::NoNode => format!("Node does not exist: {path}"),
-        ZkError::NoChildrenForEphemerals => format!("Ephemerals cannot have children: {path}"),
-        ZkError::NodeExists => format!("Node already exists: {path}"),
-        ZkError::NotEmpty => format!("Node not empty: {path}"),
-        ZkError::NotReadOnly => format!("Not a read-only call: {path}"),
-        ZkError::InvalidAcl => format!("Acl is not valid : {path}"),
-        ZkError::NoAuth => format!("Insufficient permission : {path}"),
-        ZkError::BadArguments => format!("Arguments are not valid : {path}"),
-        ZkError::BadVersion => format!("version No is not valid : {path}"),
-        ZkError::QuotaExceeded => format!("Quota has exceeded : {path}"),
+        ZkError::NoNode => format!("Node does not exist: {p}"),
+        ZkError::NoChildrenForEphemerals => format!("Ephemerals cannot have children: {p}"),
+        ZkError::NodeExists => format!("Node already exists: {p}"),
+        ZkError::NotEmpty => format!("Node not empty: {p}"),
+        ZkError::NotReadOnly => format!("Not a read-only call: {p}"),
+        ZkError::InvalidAcl => format!("Acl is not valid : {p}"),
+        ZkError::NoAuth => format!("Insufficient permission : {p}"),
+        ZkError::BadArguments => format!("Arguments are not valid : {p}"),
+        ZkError::BadVersion => format!("version No is not valid : {p}"),
+        ZkError::QuotaExceeded => format!("Quota has exceeded : {p}"),
         ZkError::ReconfigInProgress => {
             "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)"
                 .to_string()
         }
-        other => other.keeper_message(Some(path)),
+        // "commmitted" is upstream's spelling.
+        ZkError::NewConfigNoQuorum => concat!(
+            "No quorum of new config is connected and up-to-date with the leader of last ",
+            "commmitted config - try invoking reconfiguration after new servers are connected ",
+            "and synced"
+        )
+        .to_string(),
+        other => other.keeper_message(path),
     }
 }
 // ANCHOR_END: cli_message
@@ -141,11 +155,7 @@ pub fn usage(commands: &[(&str, &str)]) -> Vec<Line> {
 /// zkCli's default watcher (`ZooKeeperMain.MyWatcher`): an empty line, `WATCHER::`, an empty
 /// line, then the event.
 pub fn watcher_lines(event: &WatchedEvent) -> Vec<Line> {
-    let path = event.path.as_deref().unwrap_or("null");
-    let text = format!(
-        "WatchedEvent state:{} type:{} path:{path}",
-        event.state, event.event
-    );
+    let text = event.to_string();
     [String::new(), "WATCHER::".to_string(), String::new(), text]
         .into_iter()
         .map(Line::Out)

@@ -4,11 +4,10 @@
 //! one-shot child watch fires on the first of them and is gone; the other two changes tell
 //! nobody. Then a server goes down and another comes up, one at a time.
 //!
-//! [`StudentClient::on_event`] below is the lab skeleton: it re-reads the list but forgets
-//! something, so after the burst it goes deaf. Fix it, then run
-//! `cargo test -p ch02-watches --test exercise_burst -- --include-ignored`: the test
-//! `student_client_survives_a_burst` turns green when your client prints exactly what the
-//! snapshot `exercise_burst__burst.snap` shows.
+//! Lab 2.4: after `cargo run -- lab start 2.4`, [`StudentClient::on_event`] below re-reads the
+//! list but forgets something, so after the burst it goes deaf. Fix it, then run
+//! `cargo run -- lab check 2.4`: the test `lab_2_4_student_client_survives_a_burst` turns
+//! green when your client prints exactly what the snapshot `labs__lab_2_4_burst.snap` shows.
 
 use ch01_znode::CreateMode;
 
@@ -26,7 +25,7 @@ pub trait Membership {
 }
 
 // ANCHOR: skeleton
-/// Your client. `start` is right; `on_event` is not (yet).
+/// Your client. `start` is right; `on_event` is yours to fix.
 pub struct StudentClient {
     pub session: SessionId,
 }
@@ -39,10 +38,16 @@ impl Membership for StudentClient {
     }
 
     fn on_event(&mut self, _event: &WatchedEvent, world: &mut World) -> Vec<String> {
-        // The list changed: read it again.
+        // LAB 2.4 ANSWER (lab start puts the //> lines here)
+        //> // The list changed: read it again.
+        //> world
+        //>     .children(self.session, SERVICES, false)
+        //>     .expect("/services exists")
+        // The list changed: read it again, and leave a watch for the next change.
         world
-            .children(self.session, SERVICES, false)
+            .children(self.session, SERVICES, true)
             .expect("/services exists")
+        // LAB 2.4 END
     }
 }
 // ANCHOR_END: skeleton

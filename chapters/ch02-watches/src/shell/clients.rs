@@ -14,10 +14,11 @@
 use std::collections::BTreeSet;
 
 use ch01_znode::shell::backend::Clock;
-use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
+use ch01_znode::shell::{Backend, Line};
 use ch01_znode::{Acl, Request, Stat, TxnOp, TxnResult};
 
 use crate::event::{KeeperState, WatchedEvent};
+use crate::mode::{AddWatchMode, WatcherType};
 use crate::registry::Watch;
 use crate::server::{WatchServer, Written};
 use crate::trace::{Cause, Event};
@@ -38,8 +39,6 @@ pub struct Clients {
     clock: Clock,
     clients: Vec<Client>,
     current: usize,
-    /// `printwatches`: whether events are printed (they are delivered either way).
-    pub print_watches: bool,
     /// Everything that happened, for `--trace`.
     pub trace: Vec<Event>,
 }
@@ -52,7 +51,6 @@ impl Clients {
             clock,
             clients: Vec::new(),
             current: 0,
-            print_watches: true,
             trace: Vec::new(),
         };
         clients.connect(first);
@@ -126,10 +124,10 @@ impl Clients {
     }
 
     /// Takes the events waiting for clients other than the current one, in connect order,
-    /// each group with the prompt label of its client (`B(CONNECTED)`).
-    pub fn take_others(&mut self) -> Vec<(String, Vec<WatchedEvent>)> {
+    /// each group with the prompt label of its client (`B(CONNECTED)`); with `print` false
+    /// (`printwatches off`) they are dropped.
+    pub fn take_others(&mut self, print: bool) -> Vec<(String, Vec<WatchedEvent>)> {
         let current = self.current;
-        let print = self.print_watches;
         self.clients
             .iter_mut()
             .enumerate()
@@ -143,13 +141,9 @@ impl Clients {
             .collect()
     }
 
-    /// Takes the events waiting for the current client (none if `printwatches off`).
+    /// Takes the events waiting for the current client.
     pub fn take_current(&mut self) -> Vec<WatchedEvent> {
-        let events = std::mem::take(&mut self.clients[self.current].inbox);
-        match self.print_watches {
-            true => events,
-            false => Vec::new(),
-        }
+        std::mem::take(&mut self.clients[self.current].inbox)
     }
 
     /// The current client's session.
@@ -327,9 +321,39 @@ impl Backend for Clients {
         Ok(())
     }
 
+    /// `addWatch`: a persistent watch for the current client, traced like any other.
+    fn add_watch(&mut self, path: &str, mode: AddWatchMode) -> Result<(), ZkError> {
+        self.open()?;
+        let session = self.session();
+        self.observed(Cause::Removed, |c| {
+            c.server.watches_mut().add_watch(session, path, mode)
+        })
+    }
+
+    /// `removewatches`: on success the client's watcher hears `ChildWatchRemoved` /
+    /// `DataWatchRemoved` / `PersistentWatchRemoved`; with nothing to remove, `NoWatcher`.
+    /// `local` (remove here when the server is unreachable) changes nothing: this server is
+    /// always reachable.
+    fn remove_watches(
+        &mut self,
+        path: &str,
+        kind: WatcherType,
+        _local: bool,
+    ) -> Result<(), ZkError> {
+        self.open()?;
+        let session = self.session();
+        let removed = self.observed(Cause::Removed, |c| {
+            c.server.watches_mut().remove_watches(session, path, kind)
+        })?;
+        for event_type in removed {
+            self.raise_local(WatchedEvent::node(event_type, path));
+        }
+        Ok(())
+    }
+
     /// The current client's events, for chapter 1's shell to print as zkCli's watcher does.
-    fn take_events(&mut self) -> Vec<ShellEvent> {
-        self.take_current().iter().map(to_shell).collect()
+    fn take_events(&mut self) -> Vec<WatchedEvent> {
+        self.take_current()
     }
 
     fn extra_commands(&self) -> Vec<(&'static str, &'static str)> {
@@ -338,14 +362,5 @@ impl Backend for Clients {
 
     fn run_extra(&mut self, args: &[String]) -> Option<Vec<Line>> {
         super::commands::run(self, args)
-    }
-}
-
-/// Our event in the shape chapter 1's printer takes.
-pub fn to_shell(event: &WatchedEvent) -> ShellEvent {
-    ShellEvent {
-        state: event.state.to_string(),
-        event: event.event_type,
-        path: event.path.clone(),
     }
 }

@@ -18,17 +18,13 @@ pub mod commands;
 
 use std::io::{self, BufRead, Write};
 
+use ch01_znode::shell::printer::watcher_lines;
 use ch01_znode::shell::repl::{emit, run_with, transcript_with};
-use ch01_znode::shell::{printer, Line, Shell};
+use ch01_znode::shell::{Line, Shell};
 
 pub use clients::Clients;
 
 use crate::trace::Event;
-
-/// The lines zkCli's default watcher prints for one event (chapter 1's printer).
-fn watcher_lines(event: &crate::event::WatchedEvent) -> Vec<Line> {
-    printer::watcher_lines(&clients::to_shell(event))
-}
 
 // ANCHOR: execute
 /// Runs one line as the current client. Returns its output (the current client's events
@@ -42,7 +38,8 @@ pub fn execute(shell: &mut Shell<Clients>, command_count: usize, line: &str) -> 
         });
     }
     let mut lines = shell.execute_line(line);
-    for (label, events) in shell.backend.take_others() {
+    let print = shell.print_watches();
+    for (label, events) in shell.backend.take_others(print) {
         lines.push(Line::Out(format!("[zk: {label} {command_count}] ")));
         lines.extend(events.iter().flat_map(watcher_lines).skip(1));
     }

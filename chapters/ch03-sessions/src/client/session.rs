@@ -18,7 +18,7 @@ use crate::jute::{DecodeError, Record};
 use crate::proto::request::AUTH_XID;
 use crate::proto::{
     decode_response, decode_server_frame, encode_request, AuthPacket, ConnectRequest,
-    ConnectResponse, OpCode, Request, Response, ServerFrame, WatcherEvent,
+    ConnectResponse, OpCode, Request, Response, ServerFrame, WatchedEvent,
 };
 
 /// `ClientCnxn`'s xid for pings.
@@ -35,7 +35,7 @@ pub enum Incoming<W> {
         result: Result<Response, i32>,
     },
     /// A watch fired.
-    Event(WatcherEvent),
+    Event(WatchedEvent),
     /// A ping came back.
     Pong,
     /// The answer to the oldest auth packet: 0, or -115 AuthFailed.
@@ -79,6 +79,8 @@ pub struct ClientSession<W> {
     lost: bool,
     last_zxid: Zxid,
     session_id: SessionId,
+    /// The password the server gave the session, presented again on every reconnect.
+    passwd: Vec<u8>,
 }
 
 impl<W> Default for ClientSession<W> {
@@ -90,6 +92,7 @@ impl<W> Default for ClientSession<W> {
             lost: false,
             last_zxid: Zxid(0),
             session_id: SessionId(0),
+            passwd: vec![0; 16],
         }
     }
 }
@@ -100,14 +103,16 @@ impl<W> ClientSession<W> {
         ClientSession::default()
     }
 
-    /// The handshake frame for a new session asking for `timeout_ms`.
+    /// The handshake frame asking for `timeout_ms`: for a new session, or (once the server
+    /// gave one) to resume this session on a new connection, with its password and the last
+    /// zxid seen, so no server that is behind it accepts it.
     pub fn connect_request(&self, timeout_ms: i32) -> Vec<u8> {
         ConnectRequest {
             protocol_version: 0,
             last_zxid_seen: self.last_zxid,
             time_out: timeout_ms,
             session_id: self.session_id,
-            passwd: vec![0; 16],
+            passwd: self.passwd.clone(),
             read_only: Some(false),
         }
         .to_bytes()
@@ -120,8 +125,22 @@ impl<W> ClientSession<W> {
         payload: &[u8],
     ) -> Result<ConnectResponse, ProtocolError> {
         let rsp = ConnectResponse::from_bytes(payload).map_err(ProtocolError::Decode)?;
-        self.session_id = rsp.session_id;
+        if rsp.time_out > 0 {
+            self.session_id = rsp.session_id;
+            self.passwd = rsp.passwd.clone();
+        }
         Ok(rsp)
+    }
+
+    /// The session the server gave (0 before the first handshake).
+    pub fn session_id(&self) -> SessionId {
+        self.session_id
+    }
+
+    /// A new connection carries the session on: requests are accepted again (xids go on
+    /// from where they were).
+    pub fn resume(&mut self) {
+        self.lost = false;
     }
 
     /// Takes the next xid: 1, 2, ... wrapping back to 1 after `i32::MAX`
@@ -330,10 +349,39 @@ mod tests {
         assert_eq!(s.outstanding(), 0);
     }
 
+    /// A session the server gave is resumed with its id, its password and the
+    /// last zxid seen (ClientCnxn.primeConnection), and takes requests again
+    /// once resumed, with xids going on.
+    #[test]
+    fn a_lost_session_reconnects_with_its_id_password_and_last_zxid() {
+        let mut s = ClientSession::new();
+        let given = ConnectResponse {
+            protocol_version: 0,
+            time_out: 4000,
+            session_id: SessionId(0x42),
+            passwd: vec![7; 16],
+            read_only: Some(false),
+        };
+        s.accept_connect_response(&given.to_bytes()).unwrap();
+        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        s.send(&sync, "a").unwrap();
+        let body = Response::Sync(SyncResponse { path: "/".into() });
+        s.receive(&reply(1, 9, 0, Some(&body))).unwrap();
+        assert_eq!(s.lose(), Vec::<&str>::new());
+        let hello = ConnectRequest::from_bytes(&s.connect_request(4000)).unwrap();
+        assert_eq!(
+            (hello.session_id, hello.passwd, hello.last_zxid_seen),
+            (SessionId(0x42), vec![7; 16], Zxid(9))
+        );
+        s.resume();
+        let frame = s.send(&sync, "b").unwrap();
+        assert_eq!(decode_request(&frame).unwrap().0.xid, 2);
+    }
+
     #[test]
     fn notifications_and_pongs_need_no_pending_request() {
         let mut s = ClientSession::<()>::new();
-        let ev = WatcherEvent::node_event(EventType::NodeDeleted, "/a");
+        let ev = WatchedEvent::node(EventType::NodeDeleted, "/a");
         assert_eq!(
             s.receive(&encode_notification(&ev)).unwrap(),
             Incoming::Event(ev)

@@ -7,28 +7,33 @@
 //! transport is new. The trait is synchronous, so the backend owns a small
 //! tokio runtime and blocks on each call.
 //!
-//! Watch notifications arrive on their own. By default the shell prints them
-//! in a `WATCHER::` block before the next command's output
-//! ([`Backend::take_events`]); [`WireBackend::print_events_as_they_arrive`]
-//! prints them the moment they arrive instead, as zkCli's event thread does.
-//!
-//! Three zkCli commands the local shell has no use for exist only here, as
-//! extra commands: `addauth scheme auth`, `whoami` and `sync path`.
+//! The client is the reconnecting kind ([`Client::start`]): given
+//! `host1:port,host2:port`, it moves to the next server when a connection
+//! is lost, keeps the session and sets its watches again, and zkCli's
+//! `Disconnected` / `SyncConnected` events say so. Watch notifications
+//! arrive on their own; the shell's loop ([`run_cli`]) prints them as soon
+//! as they come when it is waiting for input, and before a command's output
+//! when they came while it ran (a notification travels ahead of the reply
+//! that caused it), so a scripted session prints the same every time.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 
-use ch01_znode::shell::{Backend, Line, WatchedEvent as ShellEvent};
+use ch01_znode::shell::command::Reconfig;
+use ch01_znode::shell::repl::emit;
+use ch01_znode::shell::{Backend, Shell};
 use ch01_znode::txn::Request as Op;
-use ch01_znode::{Acl, CreateMode, EventType as ShellEventType, Stat, TxnResult, ZkError};
+use ch01_znode::{Acl, AddWatchMode, CreateMode, Stat, TxnResult, WatcherType, ZkError};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
-use super::connection::{Client, ClientConfig, ClientError};
+use super::connection::{Client, ClientConfig, ClientError, Wake};
 use crate::proto::{
     CheckVersionRequest, CreateRequest, CreateTtlRequest, DeleteRequest, ExistsRequest,
-    GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest,
-    KeeperState, MultiOp, MultiRequest, OpResult, Request, Response, SetAclRequest, SetDataRequest,
+    GetAclRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetEphemeralsRequest, MultiOp,
+    MultiRequest, OpResult, ReconfigRequest, Request, Response, SetAclRequest, SetDataRequest,
     SyncRequest, WatchedEvent,
 };
 
@@ -36,19 +41,45 @@ use crate::proto::{
 pub struct WireBackend {
     runtime: Runtime,
     client: Client,
-    events: Option<mpsc::Receiver<WatchedEvent>>,
+    events: mpsc::Receiver<WatchedEvent>,
+    /// Events of a session that `connect` replaced, not printed yet.
+    carried: Vec<WatchedEvent>,
     connect_string: String,
-    closed: bool,
+    config: ClientConfig,
+    /// Rung for each event, so a shell waiting for input can print it.
+    wake: Option<Wake>,
 }
 
-/// The first address of a zkCli connect string (`host:port[,host:port...]`)
-/// that accepts a session.
+/// The addresses of a zkCli connect string (`host:port[,host:port...]`), in
+/// order (the Java client shuffles them; we keep them as given, so a test
+/// knows which comes next).
 fn resolve(connect_string: &str) -> Vec<SocketAddr> {
     connect_string
         .split(',')
         .filter_map(|hp| hp.trim().to_socket_addrs().ok())
         .flatten()
         .collect()
+}
+
+/// A new client for `connect_string`, once its first round of servers is
+/// settled (connected, or each tried once).
+fn start(
+    runtime: &Runtime,
+    config: &ClientConfig,
+    wake: Option<&Wake>,
+    connect_string: &str,
+) -> (Client, mpsc::Receiver<WatchedEvent>) {
+    let hosts = resolve(connect_string);
+    let limit = config.connect_timeout * (hosts.len().max(1) as u32);
+    let (client, events) = {
+        let _inside = runtime.enter();
+        Client::start(hosts, config.clone())
+    };
+    if let Some(wake) = wake {
+        client.on_event(wake.clone());
+    }
+    runtime.block_on(client.settled(limit));
+    (client, events)
 }
 
 impl WireBackend {
@@ -58,46 +89,39 @@ impl WireBackend {
         WireBackend::connect_with(connect_string, ClientConfig::default())
     }
 
-    /// [`WireBackend::connect`] with a chosen timeout and queue sizes.
+    /// Starts a session with the servers of `connect_string`, with a chosen
+    /// timeout and queue sizes, and waits (boundedly) until it is connected or
+    /// every server was tried once. Only a connect string naming no address
+    /// at all is an error.
     pub fn connect_with(
         connect_string: &str,
         config: ClientConfig,
     ) -> Result<WireBackend, ClientError> {
+        if resolve(connect_string).is_empty() {
+            let why = format!("no address in {connect_string}");
+            return Err(ClientError::ConnectionLoss(why));
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| ClientError::ConnectionLoss(e.to_string()))?;
-        let mut last = ClientError::ConnectionLoss(format!("no address in {connect_string}"));
-        for addr in resolve(connect_string) {
-            match runtime.block_on(Client::connect(addr, config.clone())) {
-                Ok((client, events)) => {
-                    return Ok(WireBackend {
-                        runtime,
-                        client,
-                        events: Some(events),
-                        connect_string: connect_string.to_string(),
-                        closed: false,
-                    })
-                }
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        let (client, events) = start(&runtime, &config, None, connect_string);
+        Ok(WireBackend {
+            runtime,
+            client,
+            events,
+            carried: Vec::new(),
+            connect_string: connect_string.to_string(),
+            config,
+            wake: None,
+        })
     }
 
-    /// Prints each watch notification to `out` as soon as it arrives (a
-    /// `WATCHER::` block, as zkCli's event thread prints it) instead of
-    /// before the next command's output.
-    pub fn print_events_as_they_arrive(&mut self, mut out: Box<dyn Write + Send>) {
-        if let Some(mut events) = self.events.take() {
-            self.runtime.spawn(async move {
-                while let Some(event) = events.recv().await {
-                    let _ = write!(out, "\nWATCHER::\n\n{event}\n");
-                    let _ = out.flush();
-                }
-            });
-        }
+    /// Calls `wake` whenever an event arrives (after it can be taken).
+    pub fn on_event(&mut self, wake: Wake) {
+        self.client.on_event(wake.clone());
+        self.wake = Some(wake);
     }
 
     /// The underlying client, for anything the shell does not cover.
@@ -106,9 +130,6 @@ impl WireBackend {
     }
 
     fn call(&mut self, request: Request) -> Result<Response, ZkError> {
-        if self.closed {
-            return Err(ZkError::SessionExpired);
-        }
         self.runtime
             .block_on(self.client.request(request))
             .map_err(|e| e.zk_error().unwrap_or(ZkError::SystemError))
@@ -194,30 +215,13 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
     }
 }
 
-/// zkCli's name for a keeper state and chapter 1's event type.
-fn shell_event(e: WatchedEvent) -> ShellEvent {
-    let state =
-        KeeperState::from_code(e.state).map_or_else(|| e.state.to_string(), |s| s.to_string());
-    // A code ZooKeeper does not define (a newer server's) prints as None.
-    let event = ShellEventType::from_code(e.event_type).unwrap_or(ShellEventType::None);
-    ShellEvent {
-        state,
-        event,
-        path: e.path,
-    }
-}
-
 impl Backend for WireBackend {
     fn connect_string(&self) -> String {
         self.connect_string.clone()
     }
 
     fn state(&self) -> &'static str {
-        if self.closed {
-            "CLOSED"
-        } else {
-            "CONNECTED"
-        }
+        self.client.state().name()
     }
 
     fn create(
@@ -355,94 +359,161 @@ impl Backend for WireBackend {
     }
 
     fn close(&mut self) -> Result<(), ZkError> {
-        if !self.closed {
-            // Client::close, not a bare closeSession: it also queues the
-            // `Closed` event that zkCli prints after `quit`.
-            let result = self.runtime.block_on(self.client.close());
-            self.closed = true;
-            result.map_err(|e| e.zk_error().unwrap_or(ZkError::SystemError))?;
+        // Client::close, not a bare closeSession: it also queues the `Closed`
+        // event that zkCli prints after `close`.
+        let result = self.runtime.block_on(self.client.close());
+        result.map_err(|e| e.zk_error().unwrap_or(ZkError::SystemError))
+    }
+
+    /// zkCli's `connect`: the old session is closed (if alive), a new one is
+    /// started at `connect_string`; the old session's last events are still
+    /// printed.
+    fn connect(&mut self, connect_string: &str) {
+        if self.is_alive() {
+            let _ = self.runtime.block_on(self.client.close());
         }
+        let old = self.take_events();
+        self.carried.extend(old);
+        let wake = self.wake.as_ref();
+        (self.client, self.events) = start(&self.runtime, &self.config, wake, connect_string);
+        self.connect_string = connect_string.to_string();
+    }
+
+    /// The Java client does not wait for the answer: credentials the server
+    /// refuses show up as an `AuthFailed` event, and the session ends.
+    fn add_auth(&mut self, scheme: &str, auth: Option<&[u8]>) -> Result<(), ZkError> {
+        let auth = auth.unwrap_or_default();
+        let _ = self.runtime.block_on(self.client.add_auth(scheme, auth));
         Ok(())
     }
 
-    fn take_events(&mut self) -> Vec<ShellEvent> {
-        let mut out = Vec::new();
-        if let Some(events) = self.events.as_mut() {
-            while let Ok(e) = events.try_recv() {
-                out.push(shell_event(e));
-            }
+    fn who_am_i(&mut self) -> Result<Vec<(String, String)>, ZkError> {
+        match self.call(Request::WhoAmI)? {
+            Response::WhoAmI(r) => Ok(r
+                .client_info
+                .into_iter()
+                .map(|c| (c.auth_scheme, c.user))
+                .collect()),
+            other => mismatch(other),
+        }
+    }
+
+    fn sync(&mut self, path: &str) -> Result<(), ZkError> {
+        let path = path.to_string();
+        self.call(Request::Sync(SyncRequest { path })).map(drop)
+    }
+
+    fn add_watch(&mut self, path: &str, mode: AddWatchMode) -> Result<(), ZkError> {
+        let recursive = mode == AddWatchMode::PersistentRecursive;
+        let added = self
+            .runtime
+            .block_on(self.client.add_watch(path, recursive));
+        added.map_err(|e| e.zk_error().unwrap_or(ZkError::SystemError))
+    }
+
+    fn remove_watches(
+        &mut self,
+        path: &str,
+        kind: WatcherType,
+        local: bool,
+    ) -> Result<(), ZkError> {
+        let removed = self
+            .runtime
+            .block_on(self.client.remove_watches(path, kind, local));
+        removed.map_err(|e| e.zk_error().unwrap_or(ZkError::SystemError))
+    }
+
+    fn reconfig(&mut self, change: &Reconfig) -> Result<(Option<Vec<u8>>, Stat), ZkError> {
+        let request = ReconfigRequest {
+            joining_servers: change.joining.clone(),
+            leaving_servers: change.leaving.clone(),
+            new_members: change.members.clone(),
+            cur_config_id: change.version,
+        };
+        match self.call(Request::Reconfig(request))? {
+            Response::GetData(r) => Ok((r.data, r.stat)),
+            other => mismatch(other),
+        }
+    }
+
+    fn take_events(&mut self) -> Vec<WatchedEvent> {
+        let mut out = std::mem::take(&mut self.carried);
+        while let Ok(e) = self.events.try_recv() {
+            out.push(e);
         }
         out
     }
-
-    fn extra_commands(&self) -> Vec<(&'static str, &'static str)> {
-        vec![("addauth", "scheme auth"), ("whoami", ""), ("sync", "path")]
-    }
-
-    fn run_extra(&mut self, args: &[String]) -> Option<Vec<Line>> {
-        let failed = |e: ZkError| vec![Line::Err(e.keeper_message(None))];
-        Some(match args.first().map(String::as_str)? {
-            "addauth" if args.len() >= 3 => {
-                let result = self
-                    .runtime
-                    .block_on(self.client.add_auth(&args[1], args[2].as_bytes()));
-                match result {
-                    Ok(()) => Vec::new(),
-                    Err(e) => failed(e.zk_error().unwrap_or(ZkError::AuthFailed)),
-                }
-            }
-            // zkCli's WhoAmICommand: a header, then `scheme: user` per identity.
-            "whoami" => match self.call(Request::WhoAmI) {
-                Ok(Response::WhoAmI(r)) => std::iter::once("Auth scheme: User".to_string())
-                    .chain(
-                        r.client_info
-                            .iter()
-                            .map(|c| format!("{}: {}", c.auth_scheme, c.user)),
-                    )
-                    .map(Line::Out)
-                    .collect(),
-                Ok(_) => failed(ZkError::MarshallingError),
-                Err(e) => failed(e),
-            },
-            "sync" if args.len() >= 2 => {
-                let path = args[1].clone();
-                match self.call(Request::Sync(SyncRequest { path })) {
-                    Ok(_) => vec![Line::Out("Sync is OK".into())],
-                    Err(e) => failed(e),
-                }
-            }
-            "addauth" | "sync" => {
-                let usage = if args[0] == "sync" {
-                    "sync path"
-                } else {
-                    "addauth scheme auth"
-                };
-                vec![Line::Err(format!("Usage: {usage}"))]
-            }
-            _ => return None,
-        })
-    }
 }
 
-/// `zkCli.sh -server <connect_string>`: connects, prints zkCli's banner, and
-/// runs chapter 1's shell over the wire until `quit` or end of input. With
-/// `prompt` (a terminal) watch events are printed the moment they arrive;
-/// reading a pipe they come out before the next command's output, so a
-/// scripted session prints deterministically.
-pub fn run_cli(
-    connect_string: &str,
-    input: &mut dyn std::io::BufRead,
+/// What the shell's loop waits for: a line, the end of the input, or an
+/// event to print.
+enum Input {
+    Line(String),
+    End,
+    Event,
+}
+
+/// Reads lines from `input` into `to` until the end (or an unreadable line),
+/// as `BufferedReader.readLine` gives them: without `\n` or `\r\n`.
+fn read_lines(input: &mut dyn BufRead, to: &Sender<Input>) {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(n) if n > 0 => {
+                let typed = line.trim_end_matches(['\n', '\r']).to_string();
+                if to.send(Input::Line(typed)).is_err() {
+                    return;
+                }
+            }
+            _ => break,
+        }
+    }
+    let _ = to.send(Input::End);
+}
+
+/// The loop: each line runs as a command (the events that came meanwhile
+/// first); while it waits for a line, events are printed as they arrive,
+/// as zkCli's event thread prints them. With `prompt`, the prompt is shown
+/// before each line. At the end of the input the session is closed.
+fn drive(
+    shell: &mut Shell<WireBackend>,
+    inputs: &Receiver<Input>,
     out: &mut dyn Write,
     err: &mut dyn Write,
     prompt: bool,
 ) -> std::io::Result<()> {
-    let session = Session {
-        connect_string,
-        config: ClientConfig::default(),
-        welcome: true,
-        prompt,
-    };
-    session.run(input, out, err)
+    emit(&shell.pending_events(), out, err)?;
+    while !shell.has_quit() {
+        if prompt {
+            write!(out, "{}", shell.prompt())?;
+            out.flush()?;
+        }
+        let line = loop {
+            match inputs.recv() {
+                Ok(Input::Line(line)) => break Some(line),
+                Ok(Input::End) | Err(_) => break None,
+                Ok(Input::Event) => {
+                    let events = shell.pending_events();
+                    emit(&events, out, err)?;
+                    if prompt && !events.is_empty() {
+                        write!(out, "{}", shell.prompt())?;
+                        out.flush()?;
+                    }
+                }
+            }
+        };
+        let Some(line) = line else {
+            if prompt {
+                writeln!(out)?;
+            }
+            // Like zkCli's exit, but the session is ended rather than left to expire.
+            let _ = shell.backend.close();
+            break;
+        };
+        emit(&shell.execute_line(&line), out, err)?;
+    }
+    Ok(())
 }
 
 /// How one zkCli session runs.
@@ -456,29 +527,71 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// Connects, prints the banner, and runs the loop on what `inputs` brings
+    /// (`events` is its sending end, rung by the client); returns zkCli's exit
+    /// status.
     fn run(
         self,
-        input: &mut dyn std::io::BufRead,
+        inputs: &Receiver<Input>,
+        events: Sender<Input>,
         out: &mut dyn Write,
         err: &mut dyn Write,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<i32> {
         writeln!(out, "Connecting to {}", self.connect_string)?;
         let mut backend =
             WireBackend::connect_with(self.connect_string, self.config).map_err(|e| {
                 std::io::Error::new(std::io::ErrorKind::ConnectionRefused, e.to_string())
             })?;
+        let events = std::sync::Mutex::new(events);
+        backend.on_event(Arc::new(move || {
+            let events = events.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = events.send(Input::Event);
+        }));
         if self.welcome {
             // ZooKeeperMain prints these once the client object exists; this
             // shell has no JLine, like zkCli without jline on its classpath.
             writeln!(out, "Welcome to ZooKeeper!")?;
             writeln!(out, "JLine support is disabled")?;
         }
-        if self.prompt {
-            backend.print_events_as_they_arrive(Box::new(std::io::stdout()));
-        }
-        let mut shell = ch01_znode::shell::Shell::new(backend);
-        ch01_znode::shell::repl::run(&mut shell, input, out, err, self.prompt)
+        let mut shell = Shell::new(backend);
+        drive(&mut shell, inputs, out, err, self.prompt)?;
+        Ok(shell.exit_code())
     }
+
+    /// Runs on the lines of `input`, read by a thread of their own.
+    fn run_on(
+        self,
+        input: &mut (dyn BufRead + Send),
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> std::io::Result<i32> {
+        let (to, inputs) = channel();
+        let events = to.clone();
+        std::thread::scope(|scope| {
+            scope.spawn(move || read_lines(input, &to));
+            self.run(&inputs, events, out, err)
+        })
+    }
+}
+
+/// `zkCli.sh -server <connect_string>`: connects, prints zkCli's banner, and
+/// runs chapter 1's shell over the wire until `quit` or end of input; with
+/// `prompt` (a terminal) the prompt is shown. Returns zkCli's exit status:
+/// 1 if the last command failed.
+pub fn run_cli(
+    connect_string: &str,
+    input: &mut (dyn BufRead + Send),
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    prompt: bool,
+) -> std::io::Result<i32> {
+    let session = Session {
+        connect_string,
+        config: ClientConfig::default(),
+        welcome: true,
+        prompt,
+    };
+    session.run_on(input, out, err)
 }
 
 /// `zkCli.sh -server <connect_string> <command>`: one command, then exit.
@@ -488,21 +601,22 @@ pub fn run_one_command(
     command: &str,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> std::io::Result<()> {
+) -> std::io::Result<i32> {
     let session = Session {
         connect_string,
         config: ClientConfig::default(),
         welcome: false,
         prompt: false,
     };
-    session.run(&mut format!("{command}\n").as_bytes(), out, err)
+    session.run_on(&mut format!("{command}\n").as_bytes(), out, err)
 }
 
 /// `keeper cli ARGS`: zkCli's own command line (`ZooKeeperMain`), for the
 /// root binary to hand its arguments to. `-server host:port[,...]`
 /// (default `localhost:2181`), `-timeout ms` (default 30000), `-r` accepted
 /// and ignored; anything after the options is one command to run before
-/// exiting, as `zkCli.sh -server h:p ls /` does. Returns the exit code.
+/// exiting, as `zkCli.sh -server h:p ls /` does. Returns the exit code: 1
+/// if the last command failed, as zkCli's.
 pub fn zkcli_main(args: &[String]) -> i32 {
     use std::io::IsTerminal;
     let mut connect_string = "localhost:2181".to_string();
@@ -522,22 +636,27 @@ pub fn zkcli_main(args: &[String]) -> i32 {
             _ => command.push(arg.clone()),
         }
     }
-    let stdin = std::io::stdin();
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let one_command = !command.is_empty();
     let session = Session {
         connect_string: &connect_string,
         config,
         welcome: !one_command,
-        prompt: !one_command && stdin.is_terminal(),
+        prompt: !one_command && std::io::stdin().is_terminal(),
     };
     let result = if one_command {
-        run_one_command(&connect_string, &command.join(" "), &mut out, &mut err)
+        let line = format!("{}\n", command.join(" "));
+        session.run_on(&mut line.as_bytes(), &mut out, &mut err)
     } else {
-        session.run(&mut stdin.lock(), &mut out, &mut err)
+        // Stdin is read by a thread of its own, left behind when `quit` ends
+        // the process.
+        let (to, inputs) = channel();
+        let events = to.clone();
+        std::thread::spawn(move || read_lines(&mut std::io::stdin().lock(), &to));
+        session.run(&inputs, events, &mut out, &mut err)
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");
             1

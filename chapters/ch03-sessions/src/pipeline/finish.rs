@@ -181,10 +181,6 @@ impl ReadContext<'_> {
                     ephemerals,
                 }))
             }
-            // Standalone: every write before this one is applied already.
-            proto::Request::Sync(r) => Ok(Response::Sync(proto::SyncResponse {
-                path: r.path.clone(),
-            })),
             proto::Request::SetWatches(r) => {
                 fired = self.set_watches(&r.clone().into());
                 Ok(Response::Empty)

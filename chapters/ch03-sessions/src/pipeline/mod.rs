@@ -3,60 +3,71 @@
 //! The idea to take away: a ZooKeeper server is a **pipeline of request processors**, and the
 //! seams between them are where the later chapters plug in. Upstream a standalone server chains
 //! `PrepRequestProcessor → SyncRequestProcessor → FinalRequestProcessor`; a leader chains
-//! `Prep → Proposal → Sync → Commit → ToBeApplied → Final`. Same ends, more in the middle.
+//! `Prep → Proposal → Sync → Commit → ToBeApplied → Final`; a follower forwards its writes to
+//! the leader and runs only `Commit → Final` on what the leader commits. Same ends, more or
+//! less in the middle.
 //!
 //! ```text
-//!  Input::Request ──► prepare ──(Txn)──► sync stage ──(commit)──► final ──► Output::Send
-//!                    (judge,              standalone: commit        (apply to tree,
-//!                     ACLs, zxid)         at once                    fire watches, reply
-//!                                         ch06: propose, wait for    in the session's
-//!                                         a majority of ACKs         order)
-//!                                         ch07: append to the txn log
+//!  Input::Request ──► prepare ──Output::Propose(txn)──►  the sync stage  ──Input::Commit(txn)──► final ──► Output::Send
+//!                    (judge,      (leader, standalone)    standalone: at once             (apply, fire watches,
+//!                     ACLs, zxid)                         ch06: PROPOSAL, a quorum of      reply in the session's
+//!                 or forward ──Output::Forward──► leader  ACKs, COMMIT                     order, on the server
+//!                    (learner)                            ch07: append + fsync first       the client is on)
 //! ```
 //!
-//! - [`prepare`] (`PrepRequestProcessor`) turns a write into a [`Txn`] with its zxid and time;
-//!   session create and close are txns too, so they are ordered with everything else.
-//! - The **sync stage** is `Pipeline::submit`. Standalone, it calls [`Pipeline::commit`]
-//!   immediately. Chapter 6 replaces that call with "send PROPOSAL, count ACKs, call
-//!   `commit` on COMMIT"; chapter 7 appends the txn to the log (and fsyncs) before the commit.
-//!   Neither needs to touch prepare or final: the txn is the whole interface. One thing does
-//!   grow then: once a txn can wait for a quorum, the next request is prepared before the
-//!   previous one is applied, so prepare must judge against the tree *plus* the changes still
-//!   in flight (upstream `PrepRequestProcessor.outstandingChanges`); standalone, every txn is
-//!   applied before the next is prepared, so the tree alone is right.
-//! - [`finish`] (`FinalRequestProcessor`) applies the txn (chapter 1), fires the watches it
-//!   triggers (chapter 2), and answers. Each session has a FIFO of requests waiting for their
-//!   turn (upstream `CommitProcessor.pendingRequests`): a read queued behind a write of the
-//!   same session is answered only after that write is applied, so replies leave in request
-//!   order and a client always reads its own writes.
+//! - [`prepare`] (`PrepRequestProcessor`) turns a write into a [`Txn`] with its zxid and time,
+//!   judged against the tree **plus the changes still in flight** ([`outstanding`]): once a
+//!   write can wait for a quorum, request *n+1* is prepared before request *n* is applied.
+//!   Session create and close are txns too, so they are ordered with everything else.
+//! - The **sync stage** is not here: the pipeline says [`Output::Propose`] and resumes on
+//!   [`Input::Commit`]. The standalone wiring ([`standalone`]) commits every proposal on the
+//!   spot; chapter 6's leader proposes it to its followers and commits it on a quorum of ACKs;
+//!   chapter 7 logs it first. A learner (follower or observer) does not prepare at all: it
+//!   says [`Output::Forward`] and waits for the leader's commit like everyone else.
+//! - [`finish`] (`FinalRequestProcessor`) applies the committed txn to the [`Database`] (tree and
+//!   session table), fires the watches it triggers (chapter 2), and answers. The request a txn
+//!   answers is found by **(session, cxid)**, so a follower can answer a write whose zxid the
+//!   leader chose. Each session has a FIFO of requests waiting for their turn (upstream
+//!   `CommitProcessor.pendingRequests`): a read queued behind a write of the same session is
+//!   answered only after that write is applied, so replies leave in request order and a client
+//!   always reads its own writes. A `sync` waits until every write prepared before it is
+//!   applied (on a learner: until the leader says so).
 //!
 //! Nothing here does IO or reads a clock: the driver passes `now_ms` to [`Pipeline::step`] and
-//! carries out the [`Output`]s (send a frame, close a connection). The tokio server and the
-//! deterministic tests drive the same code.
+//! carries out the [`Output`]s (send a frame, close a connection, get a txn committed).
 //!
 //! # Layout
 //! - [`prepare`]: request → txn, with ACL checks (`PrepRequestProcessor`).
+//! - [`outstanding`]: the changes prepared and not yet applied (`outstandingChanges`).
+//! - [`database`]: the replicated state, tree plus sessions (`ZKDatabase`).
 //! - [`finish`]: txn result → reply, and every read (`FinalRequestProcessor`).
 //! - [`watches`]: chapter 2's watch registry in the pipeline's types.
-//! - [`convert`]: the one record that still needs converting (a fired watch → `WatcherEvent`).
-//! - this file: [`Pipeline`], its [`Input`]/[`Output`], connections, sessions and the
-//!   per-session FIFO of waiting requests.
+//! - [`standalone`]: the standalone server's sync stage: commit every proposal at once.
+//! - this file: [`Pipeline`], its [`Input`]/[`Output`], its [`Role`], connections, sessions
+//!   and the per-session FIFO of waiting requests.
 
-pub mod convert;
+pub mod database;
 pub mod finish;
+pub mod outstanding;
 pub mod prepare;
+pub mod standalone;
 pub mod watches;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 
-use ch01_znode::{DataTree, Id, Request, SessionId, Txn, TxnOp, WatchTrigger, ZkError, Zxid};
+use ch01_znode::{
+    Epoch, Id, Request, SessionId, Sid, Txn, TxnHeader, TxnOp, WatchTrigger, ZkError, Zxid,
+};
+
+pub use database::Database;
 
 use crate::acl;
-use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatcherEvent};
+use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatchedEvent};
 use crate::session::{session_password, SessionTracker};
 use finish::{write_reply, ReadContext, Shape};
-use prepare::{prepare, write_request, TxnHeader};
+use outstanding::Outstanding;
+use prepare::{prepare, write_request};
 use watches::{Notification, Watches};
 
 /// A connection, numbered by the driver.
@@ -67,6 +78,47 @@ impl std::fmt::Display for ConnId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "c{}", self.0)
     }
+}
+
+// ANCHOR: role
+/// How this server takes part in writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Alone: decides every write, and its driver commits each proposal at once.
+    Standalone,
+    /// The ensemble's leader: decides its own clients' writes and those its learners forward.
+    Leader,
+    /// A follower or an observer: forwards its clients' writes, applies the leader's commits.
+    Learner,
+    /// Not serving (electing a leader, or syncing with one): connections are refused.
+    Stopped,
+}
+// ANCHOR_END: role
+
+/// A client's request on its way from a learner to the leader (the body of Zab's REQUEST
+/// packet, with the connection's identities as its `authinfo`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forwarded {
+    /// The client's session.
+    pub session: SessionId,
+    /// The client's number for the request (0 for a session's creation).
+    pub cxid: i32,
+    /// What to do.
+    pub op: Forward,
+    /// The identities the client's connection holds, for the leader's ACL checks.
+    pub auth: Vec<Id>,
+}
+
+/// What a learner forwards.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Forward {
+    /// A new session, with the id the learner chose and the timeout it negotiated.
+    CreateSession {
+        /// The negotiated timeout, ms.
+        timeout_ms: i32,
+    },
+    /// A write, a closeSession or a sync, as the client sent it.
+    Request(proto::Request),
 }
 
 /// What happens to the server.
@@ -105,8 +157,23 @@ pub enum Input {
         /// The connection.
         conn: ConnId,
     },
-    /// Time passed: expire the sessions whose bucket is due.
+    /// Time passed: expire the sessions whose bucket is due (leader and standalone).
     Tick,
+    /// Leader: a request a learner forwarded, to be prepared like one of ours.
+    Forwarded(Forwarded),
+    /// A txn is committed: apply it, and answer the request it was for if it is ours.
+    Commit(Txn),
+    /// Learner: the leader has committed everything that was in flight when our client's
+    /// `sync` (`session`, `cxid`) reached it (Zab's SYNC packet).
+    Synced {
+        /// The session that asked.
+        session: SessionId,
+        /// Its request number.
+        cxid: i32,
+    },
+    /// Leader: sessions a learner's clients kept alive since its last report, with their
+    /// timeouts (the data of a learner's PING).
+    Touched(Vec<(SessionId, i32)>),
 }
 
 /// What the server does.
@@ -124,7 +191,12 @@ pub enum Output {
         /// The connection.
         conn: ConnId,
     },
-    /// A txn was applied to the tree (for traces; chapter 7 logs it before this point).
+    /// A prepared txn that must be committed before anyone applies it; the pipeline resumes
+    /// on [`Input::Commit`].
+    Propose(Txn),
+    /// A client's request for the leader (learner).
+    Forward(Forwarded),
+    /// A committed txn was applied to the tree (for traces).
     Applied(Txn),
 }
 
@@ -136,7 +208,7 @@ pub enum ServerMessage {
     /// An answer to a request: the header, and a body when `err == 0`.
     Reply(ReplyHeader, Option<Response>),
     /// A watch fired.
-    Event(WatcherEvent),
+    Event(WatchedEvent),
 }
 
 impl ServerMessage {
@@ -188,12 +260,20 @@ struct Conn {
 enum Waiting {
     /// A new session's handshake, answered when its createSession txn is applied.
     Connect { conn: ConnId },
-    /// A write, answered when its txn (this zxid) is applied.
+    /// A write, answered when the txn with this session and cxid is applied.
     Write {
         conn: ConnId,
-        xid: i32,
+        cxid: i32,
         shape: Shape,
-        zxid: Zxid,
+    },
+    /// A `sync`, answered once every write prepared before it is applied: `after` is the
+    /// last zxid prepared when it arrived (leader, standalone), or `None` until the leader
+    /// says so (learner).
+    Sync {
+        conn: ConnId,
+        xid: i32,
+        path: String,
+        after: Option<Zxid>,
     },
     /// A read (or a request that can only fail), answered in its turn.
     Read {
@@ -209,11 +289,13 @@ enum Answer {
     Fail(ZkError),
 }
 
-/// A standalone ZooKeeper server's brain: tree, watches, sessions, and the pipeline between.
+/// A ZooKeeper server's brain: database, watches, sessions, and the pipeline between.
 #[derive(Debug)]
 pub struct Pipeline {
-    tree: DataTree,
+    role: Role,
+    db: Database,
     watches: Watches,
+    /// Leases (expired by the leader or a standalone server only) and the id generator.
     sessions: SessionTracker,
     limits: Limits,
     conns: BTreeMap<ConnId, Conn>,
@@ -221,34 +303,63 @@ pub struct Pipeline {
     owners: BTreeMap<SessionId, ConnId>,
     /// Requests waiting for their turn, per session.
     waiting: BTreeMap<SessionId, VecDeque<Waiting>>,
+    /// Sessions with a `sync` somewhere in their queue.
+    syncing: BTreeSet<SessionId>,
+    /// Changes prepared and not yet applied.
+    outstanding: Outstanding,
     /// The last zxid prepare handed out.
     last_zxid: Zxid,
+    /// Learner: the sessions that spoke since the last report, with their timeouts.
+    touched: BTreeMap<SessionId, i32>,
 }
 
 impl Pipeline {
-    /// A server with a fresh tree, started at `now_ms` (which seeds session ids).
-    pub fn new(tick_time_ms: u32, limits: Limits, server_id: u8, now_ms: u64) -> Pipeline {
+    /// A standalone server with a fresh database, started at `now_ms` (which seeds session
+    /// ids). Its driver must commit every [`Output::Propose`] ([`standalone`] does).
+    pub fn new(tick_time_ms: u32, limits: Limits, server_id: Sid, now_ms: u64) -> Pipeline {
         Pipeline {
-            tree: DataTree::new(),
+            role: Role::Standalone,
+            db: Database::default(),
             watches: Watches::default(),
             sessions: SessionTracker::new(tick_time_ms, server_id, now_ms),
             limits,
             conns: BTreeMap::new(),
             owners: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            syncing: BTreeSet::new(),
+            outstanding: Outstanding::default(),
             last_zxid: Zxid(0),
+            touched: BTreeMap::new(),
+        }
+    }
+
+    /// A member of an ensemble: not serving until it leads or learns.
+    pub fn for_quorum(tick_time_ms: u32, limits: Limits, server_id: Sid, now_ms: u64) -> Pipeline {
+        Pipeline {
+            role: Role::Stopped,
+            ..Pipeline::new(tick_time_ms, limits, server_id, now_ms)
         }
     }
 
     /// Session ids from now on start from this clock value instead of the start time (for
     /// replayable traces).
-    pub fn seed_session_ids(&mut self, server_id: u8, clock_ms: u64) {
+    pub fn seed_session_ids(&mut self, server_id: Sid, clock_ms: u64) {
         self.sessions.seed_ids(server_id, clock_ms);
     }
 
+    /// How this server takes part in writes now.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The replicated state.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// The tree (for 4lw counts and tests).
-    pub fn tree(&self) -> &DataTree {
-        &self.tree
+    pub fn tree(&self) -> &ch01_znode::DataTree {
+        &self.db.tree
     }
 
     /// The watch registry.
@@ -271,6 +382,55 @@ impl Pipeline {
         self.waiting.values().map(VecDeque::len).sum()
     }
 
+    // ANCHOR: roles
+    /// Start leading in `epoch`: zxids continue from `epoch << 32`, and every session of the
+    /// database gets a fresh lease, since nobody tracked them while there was no leader
+    /// (upstream `LeaderZooKeeperServer.createSessionTracker`).
+    pub fn lead(&mut self, epoch: Epoch, now_ms: u64) {
+        self.role = Role::Leader;
+        self.last_zxid = epoch.first_zxid();
+        self.outstanding.clear();
+        self.sessions.reset(&self.db.sessions, now_ms);
+    }
+
+    /// Start serving as a follower or observer: writes go to the leader.
+    pub fn learn(&mut self, now_ms: u64) {
+        self.role = Role::Learner;
+        self.outstanding.clear();
+        self.sessions.reset(&self.db.sessions, now_ms);
+    }
+
+    /// Stop serving (the leader is gone, or this server lost its quorum): every client is
+    /// disconnected and reconnects elsewhere with its session, and nothing in flight is kept
+    /// (upstream `ZooKeeperServer.shutdown` closes every connection).
+    pub fn stop(&mut self) -> Vec<Output> {
+        self.role = Role::Stopped;
+        self.outstanding.clear();
+        self.touched.clear();
+        self.waiting.clear();
+        self.syncing.clear();
+        self.owners.clear();
+        self.watches = Watches::default();
+        let conns = std::mem::take(&mut self.conns);
+        conns
+            .into_keys()
+            .map(|conn| Output::Close { conn })
+            .collect()
+    }
+
+    /// Replaces the database (a follower that received a snapshot from its leader).
+    pub fn replace_database(&mut self, db: Database) {
+        self.db = db;
+        self.outstanding.clear();
+    }
+
+    /// Learner: the sessions its clients kept alive since the last call, with their timeouts
+    /// (what a learner's PING reply carries to the leader).
+    pub fn take_touched(&mut self) -> Vec<(SessionId, i32)> {
+        std::mem::take(&mut self.touched).into_iter().collect()
+    }
+    // ANCHOR_END: roles
+
     // ANCHOR: step
     /// Feeds one input; returns what to do, in order.
     pub fn step(&mut self, now_ms: u64, input: Input) -> Vec<Output> {
@@ -281,14 +441,28 @@ impl Pipeline {
                 request,
             } => self.connect(now_ms, conn, addr, request),
             Input::Request { conn, xid, request } => self.request(now_ms, conn, xid, request),
-            Input::Undecodable { conn, xid, err } => {
-                self.answer_in_turn(now_ms, conn, xid, Answer::Fail(err))
-            }
+            Input::Undecodable { conn, xid, err } => self.answer_in_turn(
+                conn,
+                Waiting::Read {
+                    conn,
+                    xid,
+                    answer: Answer::Fail(err),
+                },
+            ),
             Input::Disconnected { conn } => {
                 self.disconnected(conn);
                 Vec::new()
             }
             Input::Tick => self.expire(now_ms),
+            Input::Forwarded(forwarded) => self.forwarded(now_ms, forwarded),
+            Input::Commit(txn) => self.commit(now_ms, txn),
+            Input::Synced { session, cxid } => self.synced(session, cxid),
+            Input::Touched(sessions) => {
+                for (session, _) in sessions {
+                    self.sessions.touch(session, now_ms);
+                }
+                Vec::new()
+            }
         }
     }
     // ANCHOR_END: step
@@ -303,8 +477,9 @@ impl Pipeline {
         addr: IpAddr,
         request: ConnectRequest,
     ) -> Vec<Output> {
-        // A client that has seen a later zxid than ours would travel back in time: refuse.
-        if request.last_zxid_seen > self.tree.last_processed_zxid() {
+        // Not serving, or a client that has seen a later zxid than ours (it would travel back
+        // in time): refuse.
+        if self.role == Role::Stopped || request.last_zxid_seen > self.db.last_processed_zxid() {
             return vec![Output::Close { conn }];
         }
         let timeout_ms = request.time_out.clamp(
@@ -326,15 +501,18 @@ impl Pipeline {
             SessionId(0) => {
                 let session = self.sessions.create_session(timeout_ms, now_ms);
                 self.attach(conn, session);
-                let txn = self.prepare_txn(now_ms, session, &Request::CreateSession { timeout_ms });
-                self.submit(txn, Some(Waiting::Connect { conn }))
+                self.wait(session, Waiting::Connect { conn });
+                // The handshake is no numbered request: its txn has cxid 0, as upstream's.
+                let op = Forward::CreateSession { timeout_ms };
+                self.decide(now_ms, session, 0, op)
             }
             id => self.reconnect(now_ms, conn, id, timeout_ms, &request.passwd),
         }
     }
     // ANCHOR_END: connect
 
-    /// A client resuming its session, maybe on another connection (`reopenSession`).
+    /// A client resuming its session, maybe on another connection (`reopenSession`). The
+    /// session must be in the database (every server has it) and not be closing here.
     fn reconnect(
         &mut self,
         now_ms: u64,
@@ -360,10 +538,11 @@ impl Pipeline {
             }
             self.owners.remove(&session);
             self.watches.close_session(session);
+            self.waiting.remove(&session);
             out.push(Output::Close { conn: old });
         }
-        let valid = passwd == session_password(session) && self.sessions.check(session).is_ok();
-        if !valid {
+        let alive = self.db.sessions.contains_key(&session) && self.sessions.check(session).is_ok();
+        if passwd != session_password(session) || !alive {
             self.conns.remove(&conn);
             let invalid = ConnectResponse::invalid(read_only);
             out.push(Output::Send {
@@ -375,6 +554,7 @@ impl Pipeline {
         }
         self.attach(conn, session);
         self.sessions.set_timeout(session, timeout_ms, now_ms);
+        self.note_touch(session, timeout_ms);
         out.push(Output::Send {
             conn,
             message: ServerMessage::Connected(ConnectResponse {
@@ -413,16 +593,34 @@ impl Pipeline {
                 Output::Close { conn },
             ];
         }
+        if let Some(timeout_ms) = self.sessions.get(session).map(|s| s.timeout_ms) {
+            self.note_touch(session, timeout_ms);
+        }
         match request {
             proto::Request::Auth(auth) => self.auth(conn, xid, &auth),
+            proto::Request::Sync(sync) => self.sync(conn, xid, session, sync.path),
             proto::Request::CloseSession => {
                 self.sessions.set_closing(session);
-                self.write(now_ms, conn, xid, session, &proto::Request::CloseSession)
+                self.write(now_ms, conn, xid, session, proto::Request::CloseSession)
             }
-            ref other if write_request(other).is_some() => {
+            other if write_request(&other).is_some() => {
                 self.write(now_ms, conn, xid, session, other)
             }
-            read => self.answer_in_turn(now_ms, conn, xid, Answer::Read(read)),
+            read => self.answer_in_turn(
+                conn,
+                Waiting::Read {
+                    conn,
+                    xid,
+                    answer: Answer::Read(read),
+                },
+            ),
+        }
+    }
+
+    /// A learner remembers who spoke, for its next report to the leader.
+    fn note_touch(&mut self, session: SessionId, timeout_ms: i32) {
+        if self.role == Role::Learner {
+            self.touched.insert(session, timeout_ms);
         }
     }
 
@@ -462,92 +660,200 @@ impl Pipeline {
         conn: ConnId,
         xid: i32,
         session: SessionId,
-        request: &proto::Request,
+        request: proto::Request,
     ) -> Vec<Output> {
-        let shape = Shape::of(request);
-        let txn = match write_request(request).expect("only writes come here") {
-            Ok(request) => self.prepare_txn(now_ms, session, &request),
-            Err(err) => prepare::refused(self.next_header(now_ms, session), err),
-        };
-        let waiting = Waiting::Write {
-            conn,
-            xid,
-            shape,
-            zxid: txn.zxid,
-        };
-        self.submit(txn, Some(waiting))
-    }
-
-    fn next_header(&mut self, now_ms: u64, session: SessionId) -> TxnHeader {
-        self.last_zxid = self.last_zxid.next();
-        TxnHeader {
+        let shape = Shape::of(&request);
+        self.wait(
             session,
-            zxid: self.last_zxid,
-            time_ms: now_ms as i64,
-        }
+            Waiting::Write {
+                conn,
+                cxid: xid,
+                shape,
+            },
+        );
+        self.decide(now_ms, session, xid, Forward::Request(request))
     }
 
-    /// The prepare stage for one write.
-    fn prepare_txn(&mut self, now_ms: u64, session: SessionId, request: &Request) -> Txn {
-        let hdr = self.next_header(now_ms, session);
-        let ids = self
-            .owners
+    /// Queues `waiting` at the end of its session's FIFO.
+    fn wait(&mut self, session: SessionId, waiting: Waiting) {
+        self.waiting.entry(session).or_default().push_back(waiting);
+    }
+
+    // ANCHOR: decide
+    /// Where a write goes: a leader or standalone server prepares and proposes it, a learner
+    /// forwards it to the leader. Either way its answer waits for [`Input::Commit`].
+    fn decide(&mut self, now_ms: u64, session: SessionId, cxid: i32, op: Forward) -> Vec<Output> {
+        if self.role == Role::Learner {
+            let auth = self.ids_of(session);
+            return vec![Output::Forward(Forwarded {
+                session,
+                cxid,
+                op,
+                auth,
+            })];
+        }
+        let ids = self.ids_of(session);
+        let txn = self.prepare_txn(now_ms, session, cxid, &ids, op);
+        vec![Output::Propose(txn)]
+    }
+    // ANCHOR_END: decide
+
+    /// Leader: a learner's client's request. A sync never comes here (the leader's Zab
+    /// answers it); a new session is tracked from now on, as upstream's leader does when it
+    /// sees the createSession.
+    fn forwarded(&mut self, now_ms: u64, f: Forwarded) -> Vec<Output> {
+        if self.role != Role::Leader {
+            return Vec::new();
+        }
+        match &f.op {
+            Forward::CreateSession { timeout_ms } => {
+                self.sessions.track(f.session, *timeout_ms, now_ms)
+            }
+            Forward::Request(proto::Request::CloseSession) => self.sessions.set_closing(f.session),
+            Forward::Request(_) => {}
+        }
+        let txn = self.prepare_txn(now_ms, f.session, f.cxid, &f.auth, f.op);
+        vec![Output::Propose(txn)]
+    }
+
+    /// The identities of the session's current connection.
+    fn ids_of(&self, session: SessionId) -> Vec<Id> {
+        self.owners
             .get(&session)
             .and_then(|conn| self.conns.get(conn))
             .map(|c| c.ids.clone())
-            .unwrap_or_default();
-        prepare(&self.tree, hdr, &ids, request)
+            .unwrap_or_default()
     }
 
-    // ANCHOR: submit
-    /// The sync stage. Standalone: commit at once. (Chapter 6 proposes the txn here and
-    /// commits on a quorum of ACKs; chapter 7 appends it to the txn log first.)
-    fn submit(&mut self, txn: Txn, waiting: Option<Waiting>) -> Vec<Output> {
-        if let Some(w) = waiting {
-            self.waiting.entry(txn.session).or_default().push_back(w);
+    /// The prepare stage for one write: the next zxid, the txn, and its change records kept
+    /// until it is applied. Every write but closeSession needs a live session, as upstream's
+    /// `PrepRequestProcessor.pRequest2Txn` checks with `sessionTracker.checkSession`.
+    fn prepare_txn(
+        &mut self,
+        now_ms: u64,
+        session: SessionId,
+        cxid: i32,
+        ids: &[Id],
+        op: Forward,
+    ) -> Txn {
+        self.last_zxid = self.last_zxid.next();
+        let hdr = TxnHeader {
+            session,
+            cxid,
+            zxid: self.last_zxid,
+            time_ms: now_ms as i64,
+        };
+        let request = match op {
+            Forward::CreateSession { timeout_ms } => Ok(Request::CreateSession { timeout_ms }),
+            Forward::Request(proto::Request::CloseSession) => Ok(Request::CloseSession),
+            // `checkSession`: a session that is gone or closing writes nothing (a request
+            // forwarded just before its session expired would leave an orphan ephemeral).
+            Forward::Request(_) if self.sessions.check(session).is_err() => {
+                Err(ZkError::SessionExpired)
+            }
+            Forward::Request(r) => write_request(&r).unwrap_or(Err(ZkError::MarshallingError)),
+        };
+        match request {
+            Ok(request) => {
+                let view = self.outstanding.over(&self.db.tree);
+                let (txn, changes) = prepare(&view, hdr, ids, &request);
+                self.outstanding.add(txn.zxid, changes);
+                txn
+            }
+            Err(err) => prepare::refused(hdr, err),
         }
-        self.commit(txn)
     }
-    // ANCHOR_END: submit
 
     // ANCHOR: commit
     /// The final stage for a committed txn: apply, fire watches, then answer the session's
-    /// requests that were waiting for it, in order.
-    pub fn commit(&mut self, txn: Txn) -> Vec<Output> {
-        let applied = self.tree.apply(&txn);
+    /// requests that were waiting for it, in order. The request is found by its session and
+    /// cxid: on a follower the leader chose the zxid, the client only knows its cxid.
+    fn commit(&mut self, now_ms: u64, txn: Txn) -> Vec<Output> {
+        let applied = self.db.apply(&txn);
+        self.outstanding.applied(txn.zxid);
         let mut out = vec![Output::Applied(txn.clone())];
         for trigger in &applied.triggers {
             out.extend(self.fire(trigger));
         }
         let session = txn.session;
-        let closed = matches!(txn.op, TxnOp::CloseSession { .. });
-        // Answer the write this txn was for (if a client of ours sent it) ...
+        if let TxnOp::CreateSession { timeout_ms } = txn.op {
+            self.sessions.track(session, timeout_ms, now_ms);
+        }
+        // Answer the request this txn was for (if a client of ours sent it) ...
         let head_is_this = match self.waiting.get(&session).and_then(VecDeque::front) {
-            Some(Waiting::Write { zxid, .. }) => *zxid == txn.zxid,
+            Some(Waiting::Write { cxid, .. }) => *cxid == txn.cxid,
             Some(Waiting::Connect { .. }) => matches!(txn.op, TxnOp::CreateSession { .. }),
             _ => false,
         };
         if head_is_this {
             let head = self.waiting.get_mut(&session).and_then(VecDeque::pop_front);
             match head {
-                Some(Waiting::Write {
-                    conn, xid, shape, ..
-                }) => {
+                Some(Waiting::Write { conn, cxid, shape }) => {
                     let result = write_reply(&shape, &applied.result);
-                    out.push(self.reply(conn, xid, result, Some(&txn)));
+                    out.push(self.reply(conn, cxid, result, Some(&txn)));
                 }
                 Some(Waiting::Connect { conn }) => out.push(self.connected(conn, &txn)),
                 _ => {}
             }
         }
-        // ... then the reads queued behind it.
-        out.extend(self.drain_reads(session));
-        if closed {
+        // ... then the reads queued behind it, and any sync this txn was the last wait of.
+        out.extend(self.drain(session));
+        for other in self.syncing.clone() {
+            out.extend(self.drain(other));
+        }
+        if matches!(txn.op, TxnOp::CloseSession { .. }) {
             out.extend(self.forget_session(session));
         }
         out
     }
     // ANCHOR_END: commit
+
+    /// `sync`: wait for every write prepared before it. A learner asks the leader; a leader
+    /// or standalone server knows what it has prepared.
+    fn sync(&mut self, conn: ConnId, xid: i32, session: SessionId, path: String) -> Vec<Output> {
+        let after = match self.role {
+            Role::Learner => None,
+            _ => Some(self.last_zxid),
+        };
+        let mut out = Vec::new();
+        if self.role == Role::Learner {
+            let auth = self.ids_of(session);
+            out.push(Output::Forward(Forwarded {
+                session,
+                cxid: xid,
+                op: Forward::Request(proto::Request::Sync(proto::SyncRequest {
+                    path: path.clone(),
+                })),
+                auth,
+            }));
+        }
+        self.syncing.insert(session);
+        out.extend(self.answer_in_turn(
+            conn,
+            Waiting::Sync {
+                conn,
+                xid,
+                path,
+                after,
+            },
+        ));
+        out
+    }
+
+    /// Learner: the leader answered a forwarded sync; it is due once its turn comes.
+    fn synced(&mut self, session: SessionId, cxid: i32) -> Vec<Output> {
+        let queue = self.waiting.get_mut(&session);
+        let waiting = queue.and_then(|q| {
+            q.iter_mut()
+                .find(|w| matches!(w, Waiting::Sync { xid, after: None, .. } if *xid == cxid))
+        });
+        // Every commit the leader sent before its SYNC has been applied already.
+        let applied = self.db.last_processed_zxid();
+        if let Some(Waiting::Sync { after, .. }) = waiting {
+            *after = Some(applied);
+        }
+        self.drain(session)
+    }
 
     fn connected(&self, conn: ConnId, txn: &Txn) -> Output {
         let timeout_ms = match txn.op {
@@ -570,8 +876,10 @@ impl Pipeline {
     /// A closed or expired session: its connection closes, its watches and queue go.
     fn forget_session(&mut self, session: SessionId) -> Vec<Output> {
         self.sessions.remove(session);
+        self.touched.remove(&session);
         self.watches.close_session(session);
         self.waiting.remove(&session);
+        self.syncing.remove(&session);
         match self.owners.remove(&session) {
             Some(conn) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
@@ -604,35 +912,50 @@ impl Pipeline {
             .collect()
     }
 
-    /// A read is answered now if nothing of its session is waiting, else queued.
-    fn answer_in_turn(
-        &mut self,
-        _now_ms: u64,
-        conn: ConnId,
-        xid: i32,
-        answer: Answer,
-    ) -> Vec<Output> {
+    /// A read or sync is answered now if nothing of its session is waiting, else queued.
+    fn answer_in_turn(&mut self, conn: ConnId, waiting: Waiting) -> Vec<Output> {
         let Some(session) = self.session_of(conn) else {
             return vec![Output::Close { conn }];
         };
-        let queue = self.waiting.entry(session).or_default();
-        queue.push_back(Waiting::Read { conn, xid, answer });
-        self.drain_reads(session)
+        self.wait(session, waiting);
+        self.drain(session)
     }
 
-    /// Answers the reads at the head of a session's queue, up to the next write.
-    fn drain_reads(&mut self, session: SessionId) -> Vec<Output> {
-        let mut out = Vec::new();
-        while let Some(Waiting::Read { .. }) = self.waiting.get(&session).and_then(VecDeque::front)
-        {
-            let Some(Waiting::Read { conn, xid, answer }) =
-                self.waiting.get_mut(&session).and_then(VecDeque::pop_front)
-            else {
-                unreachable!("the head was just seen to be a read");
-            };
-            out.extend(self.read(session, conn, xid, answer));
+    /// Whether the head of a session's queue can be answered now.
+    fn head_is_due(&self, session: SessionId) -> bool {
+        match self.waiting.get(&session).and_then(VecDeque::front) {
+            Some(Waiting::Read { .. }) => true,
+            Some(Waiting::Sync { after, .. }) => {
+                after.is_some_and(|z| z <= self.db.last_processed_zxid())
+            }
+            _ => false,
         }
-        if self.waiting.get(&session).is_some_and(VecDeque::is_empty) {
+    }
+
+    /// Answers the reads and due syncs at the head of a session's queue, up to the next
+    /// write (or sync still waiting).
+    fn drain(&mut self, session: SessionId) -> Vec<Output> {
+        let mut out = Vec::new();
+        while self.head_is_due(session) {
+            let head = self.waiting.get_mut(&session).and_then(VecDeque::pop_front);
+            match head {
+                Some(Waiting::Read { conn, xid, answer }) => {
+                    out.extend(self.read(session, conn, xid, answer));
+                }
+                Some(Waiting::Sync {
+                    conn, xid, path, ..
+                }) => {
+                    let body = Response::Sync(proto::SyncResponse { path });
+                    out.push(self.reply(conn, xid, Ok(body), None));
+                }
+                _ => unreachable!("head_is_due saw a read or a due sync"),
+            }
+        }
+        let queue = self.waiting.get(&session);
+        if !queue.is_some_and(|q| q.iter().any(|w| matches!(w, Waiting::Sync { .. }))) {
+            self.syncing.remove(&session);
+        }
+        if queue.is_some_and(VecDeque::is_empty) {
             self.waiting.remove(&session);
         }
         out
@@ -660,7 +983,7 @@ impl Pipeline {
             .map(|c| c.ids.clone())
             .unwrap_or_default();
         let outcome = ReadContext {
-            tree: &self.tree,
+            tree: &self.db.tree,
             watches: &mut self.watches,
             session,
             ids: &ids,
@@ -679,7 +1002,7 @@ impl Pipeline {
         result: Result<Response, ZkError>,
         txn: Option<&Txn>,
     ) -> Output {
-        let zxid = finish::reply_zxid(txn, &self.tree);
+        let zxid = finish::reply_zxid(txn, &self.db.tree);
         let (err, body) = match result {
             Ok(Response::Empty) => (0, None),
             Ok(body) => (0, Some(body)),
@@ -703,18 +1026,25 @@ impl Pipeline {
                 self.watches.close_session(session);
                 // Requests still waiting have nobody to answer to.
                 self.waiting.remove(&session);
+                self.syncing.remove(&session);
             }
         }
     }
 
     // ANCHOR: expire
     /// The session tracker's tick: every session whose bucket is due is closed by a
-    /// closeSession txn, like a client's close, so its ephemerals go in log order.
+    /// closeSession txn, like a client's close, so its ephemerals go in log order. Only a
+    /// leader (or a standalone server) expires sessions: a learner's clients are kept alive
+    /// by the leader, which hears of them in the learner's pings.
     fn expire(&mut self, now_ms: u64) -> Vec<Output> {
+        if !matches!(self.role, Role::Leader | Role::Standalone) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for session in self.sessions.expire(now_ms) {
-            let txn = self.prepare_txn(now_ms, session, &Request::CloseSession);
-            out.extend(self.submit(txn, None));
+            // The tracker's own request: cxid 0, as upstream's expirer.
+            let op = Forward::Request(proto::Request::CloseSession);
+            out.extend(self.decide(now_ms, session, 0, op));
         }
         out
     }

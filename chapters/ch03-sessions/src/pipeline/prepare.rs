@@ -19,7 +19,9 @@
 
 use ch01_znode::acl::perms;
 use ch01_znode::path::split_parent;
-use ch01_znode::{prep, CreateMode, DataTree, Id, Request, SessionId, Txn, TxnOp, ZkError, Zxid};
+use ch01_znode::{
+    prep_changes, Change, CreateMode, Id, Request, TreeView, Txn, TxnHeader, TxnOp, ZkError,
+};
 
 use crate::acl::{check_acl, fixup_acl, AclError};
 use crate::proto;
@@ -96,53 +98,38 @@ fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
     write_request(&single).unwrap_or(Err(ZkError::MarshallingError))
 }
 
-/// The header every txn of this request carries.
-#[derive(Clone, Copy, Debug)]
-pub struct TxnHeader {
-    /// Who asked.
-    pub session: SessionId,
-    /// The zxid this txn takes, decided now.
-    pub zxid: Zxid,
-    /// The server's clock now: it becomes ctime/mtime.
-    pub time_ms: i64,
-}
-
 // ANCHOR: prepare
-/// Turns a write from a connection holding `ids` into its txn. Never fails: a request that may
-/// not or cannot be done becomes an error txn.
-pub fn prepare(tree: &DataTree, hdr: TxnHeader, ids: &[Id], request: &Request) -> Txn {
+/// Turns a write from a connection holding `ids` into its txn, judged against `view` (the
+/// tree, plus the changes still in flight), and the change records the txn leaves. Never
+/// fails: a request that may not or cannot be done becomes an error txn.
+pub fn prepare(
+    view: &impl TreeView,
+    hdr: TxnHeader,
+    ids: &[Id],
+    request: &Request,
+) -> (Txn, Vec<Change>) {
     let checked = match request {
-        Request::Multi(ops) => check_multi(tree, ids, ops),
-        single => authorize(tree, ids, single).map_err(TxnOp::error),
+        Request::Multi(ops) => check_multi(view, ids, ops),
+        single => authorize(view, ids, single).map_err(TxnOp::error),
     };
     match checked {
-        Ok(request) => prep(tree, hdr.session, hdr.zxid, hdr.time_ms, &request),
-        Err(op) => Txn {
-            zxid: hdr.zxid,
-            time_ms: hdr.time_ms,
-            session: hdr.session,
-            op,
-        },
+        Ok(request) => prep_changes(view, hdr, &request),
+        Err(op) => (hdr.txn(op), Vec::new()),
     }
 }
 // ANCHOR_END: prepare
 
 /// An error txn stated directly: a request that was refused before it was a change.
 pub fn refused(hdr: TxnHeader, err: ZkError) -> Txn {
-    Txn {
-        zxid: hdr.zxid,
-        time_ms: hdr.time_ms,
-        session: hdr.session,
-        op: TxnOp::error(err),
-    }
+    hdr.txn(TxnOp::error(err))
 }
 
 /// Each op of a multi is checked in turn; the first refusal fails the whole multi the way
 /// ZooKeeper reports it: ops before it `0`, it its code, ops after it `-2`.
-fn check_multi(tree: &DataTree, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
+fn check_multi(view: &impl TreeView, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
     let mut fixed = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        match authorize(tree, ids, op) {
+        match authorize(view, ids, op) {
             Ok(op) => fixed.push(op),
             Err(err) => {
                 let results = (0..ops.len()).map(|i| TxnOp::Error {
@@ -162,8 +149,9 @@ fn check_multi(tree: &DataTree, ids: &[Id], ops: &[Request]) -> Result<Request, 
 // ANCHOR: authorize
 /// The permission each write needs, on which node (client-protocol.md §7), and the rewrite of
 /// new ACL lists (`fixupACL`). Returns the request with its ACL fixed up.
-fn authorize(tree: &DataTree, ids: &[Id], request: &Request) -> Result<Request, ZkError> {
-    let needs = |path: &str, perm: i32| match tree.node(path) {
+fn authorize(view: &impl TreeView, ids: &[Id], request: &Request) -> Result<Request, ZkError> {
+    // The ACL as it will be: a node created or re-ACLed by a txn still in flight counts.
+    let needs = |path: &str, perm: i32| match view.record(path) {
         // A missing node is not an ACL question: prep reports NoNode in its own order.
         None => Ok(()),
         Some(node) => check_acl(&node.acl, perm, ids).map_err(acl_error),

@@ -342,8 +342,8 @@ impl Display for Request {
                 write_ops(f, m)
             }
             Request::Reconfig(r) => write!(f, "{op} curConfigId={}", r.cur_config_id),
-            Request::CheckWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type),
-            Request::RemoveWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type),
+            Request::CheckWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type.code()),
+            Request::RemoveWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type.code()),
             Request::Auth(r) => write!(f, "{op} scheme={} auth=<{} bytes>", r.scheme, r.auth.len()),
             Request::SetWatches(r) => write!(
                 f,
@@ -366,7 +366,7 @@ impl Display for Request {
             Request::Sasl(r) => write!(f, "{op} token=<{} bytes>", r.token.len()),
             Request::GetEphemerals(r) => write!(f, "{op} {}", r.prefix_path),
             Request::GetAllChildrenNumber(r) => write!(f, "{op} {}", r.path),
-            Request::AddWatch(r) => write!(f, "{op} {} mode={}", r.path, r.mode),
+            Request::AddWatch(r) => write!(f, "{op} {} mode={}", r.path, r.mode.code()),
             Request::Ping | Request::WhoAmI | Request::CloseSession => write!(f, "{op}"),
         }
     }

@@ -17,7 +17,7 @@
 //! - [`records`]: every fixed-shape record of `zookeeper.jute`.
 //! - [`connect`]: the handshake, with its optional trailing readOnly byte.
 //! - [`multi`]: multi/multiRead, a list ended by a sentinel header.
-//! - [`watch`]: event types, keeper states, watcher and addWatch modes.
+//! - [`watch`]: the notification (chapter 1's `WatchedEvent`), watcher types and addWatch modes.
 //! - [`request`]: [`Request`] and [`decode_request`] / [`encode_request`].
 //! - [`response`]: [`Response`], [`ServerFrame`], [`encode_reply`] and friends.
 //! - [`display`]: the one-line trace form of every frame ([`FramePrinter`]).

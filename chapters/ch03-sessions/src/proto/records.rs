@@ -11,6 +11,7 @@
 //! by a sentinel header, see [`super::multi`]).
 
 pub use ch01_znode::{Acl, Id, SessionId, Stat, Zxid};
+use ch02_watches::{AddWatchMode, WatcherType};
 
 use crate::{impl_jute_record, jute_record};
 
@@ -141,15 +142,30 @@ jute_record! {
     }
 }
 
-jute_record! {
-    /// `CheckWatchesRequest`; `type` is a [`super::watch::WatcherType`] code.
-    pub struct CheckWatchesRequest { pub path: String, pub r#type: i32 }
-}
+// The three watch requests carry chapter 2's enums (their wire codes are in
+// `super::watch`); an enum has no default value, so these are declared by hand.
 
-jute_record! {
-    /// `RemoveWatchesRequest`; `type` is a [`super::watch::WatcherType`] code.
-    pub struct RemoveWatchesRequest { pub path: String, pub r#type: i32 }
+/// `CheckWatchesRequest`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckWatchesRequest {
+    pub path: String,
+    pub r#type: WatcherType,
 }
+impl_jute_record!(CheckWatchesRequest {
+    path: String,
+    r#type: WatcherType,
+});
+
+/// `RemoveWatchesRequest`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoveWatchesRequest {
+    pub path: String,
+    pub r#type: WatcherType,
+}
+impl_jute_record!(RemoveWatchesRequest {
+    path: String,
+    r#type: WatcherType,
+});
 
 jute_record! {
     /// `AuthPacket` (xid -4): `type` is 0, `auth` is e.g. `user:password`.
@@ -208,10 +224,16 @@ jute_record! {
     pub struct GetAllChildrenNumberRequest { pub path: String }
 }
 
-jute_record! {
-    /// `AddWatchRequest` (3.6+); `mode` is an [`super::watch::AddWatchMode`] code.
-    pub struct AddWatchRequest { pub path: String, pub mode: i32 }
+/// `AddWatchRequest` (3.6+).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddWatchRequest {
+    pub path: String,
+    pub mode: AddWatchMode,
 }
+impl_jute_record!(AddWatchRequest {
+    path: String,
+    mode: AddWatchMode,
+});
 
 // ---- responses ----
 
@@ -290,9 +312,5 @@ jute_record! {
     pub struct WhoAmIResponse { pub client_info: Vec<ClientInfo> }
 }
 
-// ANCHOR: watcher_event
-jute_record! {
-    /// `WatcherEvent`: the body of a notification (reply xid -1).
-    pub struct WatcherEvent { pub r#type: i32, pub state: i32, pub path: String }
-}
-// ANCHOR_END: watcher_event
+// `WatcherEvent`, the body of a notification, is chapter 1's `WatchedEvent`:
+// its wire order is given in `super::watch`.

@@ -16,10 +16,10 @@ use super::records::{
     Create2Response, CreateResponse, ErrorResponse, ExistsResponse, GetAclResponse,
     GetAllChildrenNumberResponse, GetChildren2Response, GetChildrenResponse, GetDataResponse,
     GetEphemeralsResponse, ReplyHeader, SaslToken, SetAclResponse, SetDataResponse, SyncResponse,
-    WatcherEvent, WhoAmIResponse,
+    WhoAmIResponse, Zxid,
 };
 use super::request::{AUTH_XID, PING_XID};
-use super::watch::NOTIFICATION_XID;
+use super::watch::{WatchedEvent, NOTIFICATION_XID};
 
 /// A successful reply's body, by the request's opcode.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub enum Response {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerFrame {
     /// xid -1: a watch fired.
-    Notification(WatcherEvent),
+    Notification(WatchedEvent),
     /// xid -2: the answer to a ping.
     Ping(ReplyHeader),
     /// xid -4: the answer to an auth packet (err -115 if it failed).
@@ -168,10 +168,16 @@ pub fn encode_reply(header: &ReplyHeader, body: Option<&Response>) -> Vec<u8> {
 }
 // ANCHOR_END: encode_reply
 
-/// Encodes a watch notification frame's payload (xid -1, zxid -1, err 0).
-pub fn encode_notification(event: &WatcherEvent) -> Vec<u8> {
+/// Encodes a watch notification frame's payload: the header xid -1, zxid -1
+/// (3.5–3.8 always send -1 here), err 0, then the event.
+pub fn encode_notification(event: &WatchedEvent) -> Vec<u8> {
     let mut w = Writer::new();
-    WatcherEvent::reply_header().encode(&mut w);
+    let header = ReplyHeader {
+        xid: NOTIFICATION_XID,
+        zxid: Zxid(-1),
+        err: 0,
+    };
+    header.encode(&mut w);
     event.encode(&mut w);
     w.into_bytes()
 }

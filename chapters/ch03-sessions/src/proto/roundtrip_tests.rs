@@ -217,7 +217,7 @@ round_trip_records! {
     get_all_children_number_response_round_trips: GetAllChildrenNumberResponse,
     client_info_round_trips: ClientInfo,
     who_am_i_response_round_trips: WhoAmIResponse,
-    watcher_event_round_trips: WatcherEvent,
+    watched_event_round_trips: WatchedEvent,
 }
 
 proptest! {
@@ -270,7 +270,7 @@ proptest! {
     }
 
     #[test]
-    fn a_notification_round_trips_under_xid_minus_one(event in WatcherEvent::arb()) {
+    fn a_notification_round_trips_under_xid_minus_one(event in WatchedEvent::arb()) {
         let frame = encode_notification(&event);
         let (kind, _) = decode_server_frame(&frame).expect("notification decodes");
         prop_assert_eq!(kind, ServerFrame::Notification(event));

@@ -1,152 +1,76 @@
-//! The small integer codes that travel with watches: [`EventType`] and
-//! [`KeeperState`] inside a [`WatcherEvent`], [`WatcherType`] in
-//! checkWatches/removeWatches, [`AddWatchMode`] in addWatch.
+//! Watches on the wire: the notification frame and the small integer codes
+//! that travel with watches.
 //!
-//! They stay `i32` inside the records (an unknown value is still a valid
-//! record), and these enums name the values ZooKeeper defines
-//! (`Watcher.Event.EventType`, `Watcher.Event.KeeperState`,
-//! `Watcher.WatcherType`, `AddWatchMode`).
+//! A notification's body (`WatcherEvent` in `zookeeper.jute`: `int type;
+//! int state; ustring path`) is chapter 1's [`WatchedEvent`], given its wire
+//! order here as chapter 1's `Stat` is in [`super::records`]. Its
+//! [`EventType`] and [`KeeperState`] are integers only inside this codec: a
+//! code ZooKeeper does not define is a decode error, as it is for the Java
+//! client (`WatchedEvent(WatcherEvent)` calls `fromInt`, which throws, and
+//! `ClientCnxn` drops the connection). Chapter 2's [`WatcherType`] (the
+//! watches checkWatches/removeWatches name) and [`AddWatchMode`] (addWatch's
+//! mode) travel the same way: a request with an undefined one is a body the
+//! server cannot read, answered MarshallingError, which is what ZooKeeper 3.8
+//! answers (its `FinalRequestProcessor` calls `WatcherType.fromInt` /
+//! `WatcherMode.fromZooDef`, and any exception there is MarshallingError).
 
-use std::fmt;
+pub use ch01_znode::{EventType, KeeperState, WatchedEvent};
+pub use ch02_watches::{AddWatchMode, WatcherType};
 
-use ch01_znode::Zxid;
+use crate::impl_jute_record;
+use crate::jute::{DecodeError, Reader, Record, Writer};
 
-use super::records::{ReplyHeader, WatcherEvent};
+/// The watcher types a 3.8 server reads (`WatcherType.fromInt`). Chapter 2
+/// also knows 3.9's `Persistent` (4) and `PersistentRecursive` (5); to 3.8
+/// they are undefined, and it answers MarshallingError, so this codec reads
+/// them as undefined too.
+pub const WATCHER_TYPES_3_8: [WatcherType; 3] =
+    [WatcherType::Children, WatcherType::Data, WatcherType::Any];
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant = $code),* }
-
-        impl $name {
-            /// The value for a wire code, if ZooKeeper defines one.
-            pub fn from_code(code: i32) -> Option<$name> {
-                match code { $($code => Some($name::$variant),)* _ => None }
+/// Gives an enum with ZooKeeper's integer values (its `code()`) a jute `int`
+/// form. Reading accepts exactly the values in `$known`; any other int is
+/// [`DecodeError::InvalidValue`], where upstream's `fromInt` throws.
+macro_rules! code_record {
+    ($name:ty, $known:expr) => {
+        impl Record for $name {
+            fn encode(&self, w: &mut Writer) {
+                w.write_int(self.code())
             }
-            /// The wire code.
-            pub fn code(self) -> i32 { self as i32 }
+            fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                let code = r.read_int("")?;
+                $known.into_iter().find(|known| known.code() == code).ok_or(
+                    DecodeError::InvalidValue {
+                        what: "",
+                        value: code.into(),
+                    },
+                )
+            }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self { $($name::$variant => f.write_str(stringify!($variant)),)* }
+        #[cfg(test)]
+        impl crate::jute::arb::Arb for $name {
+            fn arb() -> proptest::strategy::BoxedStrategy<Self> {
+                use proptest::strategy::Strategy;
+                proptest::sample::select($known.to_vec()).boxed()
             }
         }
     };
 }
 
-code_enum! {
-    /// `Watcher.Event.EventType`.
-    EventType {
-        None = -1,
-        NodeCreated = 1,
-        NodeDeleted = 2,
-        NodeDataChanged = 3,
-        NodeChildrenChanged = 4,
-        DataWatchRemoved = 5,
-        ChildWatchRemoved = 6,
-        PersistentWatchRemoved = 7,
-    }
-}
+code_record!(EventType, EventType::ALL);
+code_record!(KeeperState, KeeperState::ALL);
+code_record!(WatcherType, WATCHER_TYPES_3_8);
+code_record!(AddWatchMode, AddWatchMode::ALL);
 
-code_enum! {
-    /// `Watcher.Event.KeeperState`.
-    KeeperState {
-        Unknown = -1,
-        Disconnected = 0,
-        NoSyncConnected = 1,
-        SyncConnected = 3,
-        AuthFailed = 4,
-        ConnectedReadOnly = 5,
-        SaslAuthenticated = 6,
-        Expired = -112,
-        Closed = 7,
-    }
-}
-
-code_enum! {
-    /// `Watcher.WatcherType`, for checkWatches and removeWatches.
-    WatcherType { Children = 1, Data = 2, Any = 3 }
-}
-
-code_enum! {
-    /// `AddWatchMode`, for addWatch (3.6+).
-    AddWatchMode { Persistent = 0, PersistentRecursive = 1 }
-}
+// ANCHOR: watcher_event
+// `WatcherEvent`: the body of a notification (reply xid -1). The path is a
+// jute `ustring`, so a null one reads as `None`, as in Java (`path:null`).
+impl_jute_record!(WatchedEvent {
+    event_type: EventType,
+    state: KeeperState,
+    path: Option<String>,
+});
+// ANCHOR_END: watcher_event
 
 /// The xid of a watch notification frame.
 pub const NOTIFICATION_XID: i32 = -1;
-
-impl WatcherEvent {
-    /// A node event as the server sends it: state is always SyncConnected.
-    pub fn node_event(event: EventType, path: impl Into<String>) -> WatcherEvent {
-        WatcherEvent {
-            r#type: event.code(),
-            state: KeeperState::SyncConnected.code(),
-            path: path.into(),
-        }
-    }
-
-    /// The header a notification travels under: xid -1, zxid -1, err 0
-    /// (3.5–3.8 always send zxid -1 here).
-    pub fn reply_header() -> ReplyHeader {
-        ReplyHeader {
-            xid: NOTIFICATION_XID,
-            zxid: Zxid(-1),
-            err: 0,
-        }
-    }
-}
-
-/// What a client hands its watcher (`WatchedEvent`): a node event from the
-/// server, or a connection-state change the client raises itself, which has
-/// no path (zkCli prints `path:null`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchedEvent {
-    /// An [`EventType`] code.
-    pub event_type: i32,
-    /// A [`KeeperState`] code.
-    pub state: i32,
-    pub path: Option<String>,
-}
-
-impl WatchedEvent {
-    /// A connection-state change: type None, no path.
-    pub fn state_change(state: KeeperState) -> WatchedEvent {
-        WatchedEvent {
-            event_type: EventType::None.code(),
-            state: state.code(),
-            path: None,
-        }
-    }
-}
-
-impl From<WatcherEvent> for WatchedEvent {
-    fn from(e: WatcherEvent) -> Self {
-        WatchedEvent {
-            event_type: e.r#type,
-            state: e.state,
-            path: Some(e.path),
-        }
-    }
-}
-
-/// `WatchedEvent state:SyncConnected type:NodeDataChanged path:/a`, the
-/// text zkCli prints after `WATCHER::` (`WatchedEvent.toString`).
-impl fmt::Display for WatchedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = KeeperState::from_code(self.state)
-            .map_or_else(|| self.state.to_string(), |s| s.to_string());
-        let kind = EventType::from_code(self.event_type)
-            .map_or_else(|| self.event_type.to_string(), |t| t.to_string());
-        let path = self.path.as_deref().unwrap_or("null");
-        write!(f, "WatchedEvent state:{state} type:{kind} path:{path}")
-    }
-}
-
-impl fmt::Display for WatcherEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        WatchedEvent::from(self.clone()).fmt(f)
-    }
-}

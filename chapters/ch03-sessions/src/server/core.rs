@@ -4,20 +4,21 @@
 //! of requests. Outputs go to each connection's bounded queue with `try_send`: the core never
 //! waits for a client, and a client whose queue is full is disconnected instead.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::mpsc::error::TrySendError;
+use ch01_znode::Sid;
 use tokio::sync::{mpsc, oneshot};
 
-use super::stats::{op_name, ConnStats, LatencyStats};
-use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
-use crate::fourlw::{respond, ConfDump, FourLetterWord, ServerSnapshot};
-use crate::pipeline::{ConnId, Input, Output, Pipeline, ServerMessage};
-use crate::proto::{encode_frame, Request};
+use super::clients::{About, Clients};
+use super::ServerOptions;
+use crate::fourlw::{respond, FourLetterWord};
+use crate::pipeline::standalone::StandalonePipeline;
+use crate::pipeline::{ConnId, Input, Output};
+use crate::session::STANDALONE_SID;
 
 /// What Keeper calls itself in `srvr`, `stat`, `mntr` and `envi`: the ZooKeeper protocol
 /// version it speaks, then its own name and version (kazoo parses the leading `3.8.0`).
@@ -64,41 +65,38 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-struct Connection {
-    out: mpsc::Sender<Outbound>,
-    queued_bytes: Arc<AtomicUsize>,
-    stats: ConnStats,
-}
-
 struct Core {
-    pipeline: Pipeline,
+    pipeline: StandalonePipeline,
     options: ServerOptions,
     local_addr: SocketAddr,
-    conns: BTreeMap<ConnId, Connection>,
-    received: u64,
-    sent: u64,
-    latency: LatencyStats,
-    started: Instant,
+    clients: Clients,
 }
 
 /// Runs the core until every sender is gone.
 pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::Receiver<ToCore>) {
-    let mut pipeline = Pipeline::new(options.tick_time_ms, options.limits, 1, now_ms());
+    let mut pipeline = StandalonePipeline::new(
+        options.tick_time_ms,
+        options.limits,
+        STANDALONE_SID,
+        now_ms(),
+    );
     if let Some(seed) = options.session_id_seed {
-        pipeline.seed_session_ids(1, seed);
+        pipeline
+            .pipeline_mut()
+            .seed_session_ids(STANDALONE_SID, seed);
     }
     let mut core = Core {
         pipeline,
         options,
         local_addr,
-        conns: BTreeMap::new(),
-        received: 0,
-        sent: 0,
-        latency: LatencyStats::default(),
-        started: Instant::now(),
+        clients: Clients::new(),
     };
     loop {
-        let wait_ms = core.pipeline.next_tick_ms().saturating_sub(now_ms());
+        let wait_ms = core
+            .pipeline
+            .pipeline()
+            .next_tick_ms()
+            .saturating_sub(now_ms());
         tokio::select! {
             message = rx.recv() => match message {
                 Some(message) => core.handle(message),
@@ -120,27 +118,23 @@ impl Core {
                 remote,
                 out,
                 queued_bytes,
-            } => {
-                let stats = ConnStats::new(remote);
-                let connection = Connection {
-                    out,
-                    queued_bytes,
-                    stats,
-                };
-                self.conns.insert(conn, connection);
-            }
+            } => self.clients.opened(conn, remote, out, queued_bytes),
             ToCore::Input(input) => self.input(input),
             ToCore::FourLetterWord { conn, word, reply } => {
-                // Upstream counts the four bytes as one packet received on the connection.
-                self.received += 1;
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.stats.received += 1;
-                }
-                let text = respond(word, &self.options.whitelist, &self.snapshot());
-                let _ = reply.send(text);
+                self.clients.four_letter_word(conn);
+                let about = About {
+                    serving: true,
+                    mode: "standalone",
+                    options: &self.options,
+                    local_addr: self.local_addr,
+                    // A standalone server's getServerId() (its session ids use STANDALONE_SID).
+                    server_id: Sid(0),
+                };
+                let snapshot = self.clients.snapshot(self.pipeline.pipeline(), about);
+                let _ = reply.send(respond(word, &self.options.whitelist, &snapshot));
             }
             ToCore::Closed { conn } => {
-                self.conns.remove(&conn);
+                self.clients.closed(conn);
                 let outputs = self.pipeline.step(now_ms(), Input::Disconnected { conn });
                 self.route(outputs);
             }
@@ -148,30 +142,12 @@ impl Core {
     }
 
     fn input(&mut self, input: Input) {
-        self.received += 1;
-        let conn = match &input {
-            Input::Connect { conn, .. } | Input::Undecodable { conn, .. } => Some(*conn),
-            Input::Request { conn, xid, request } => {
-                if let Some(c) = self.conns.get_mut(conn) {
-                    c.stats.last_op = op_name(request_op(request));
-                    c.stats.last_cxid = i64::from(*xid);
-                }
-                Some(*conn)
-            }
-            Input::Disconnected { .. } | Input::Tick => None,
-        };
-        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
-            c.stats.received += 1;
-        }
+        let conn = self.clients.received(&input);
         let start = Instant::now();
         let outputs = self.pipeline.step(now_ms(), input);
         self.route(outputs);
-        let ms = start.elapsed().as_millis() as u64;
-        self.latency.add(ms);
-        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
-            c.stats.latency.add(ms);
-            c.stats.last_latency = ms;
-        }
+        self.clients
+            .served(conn, start.elapsed().as_millis() as u64);
     }
 
     /// Carries out the pipeline's outputs; a disconnect caused here feeds back its own.
@@ -180,124 +156,26 @@ impl Core {
         while let Some(output) = work.pop_front() {
             match output {
                 Output::Send { conn, message } => {
-                    if !self.send(conn, &message) {
+                    if !self.clients.send(conn, &message) {
                         // Slow or gone: drop it, and let the pipeline forget the connection.
-                        if let Some(c) = self.conns.remove(&conn) {
+                        if let Some(remote) = self.clients.drop_slow(conn) {
                             eprintln!(
-                                "keeper: closing connection from {}: it is not reading its replies",
-                                c.stats.remote
+                                "keeper: closing connection from {remote}: it is not reading its replies"
                             );
                         }
                         work.extend(self.pipeline.step(now_ms(), Input::Disconnected { conn }));
                     }
                 }
-                Output::Close { conn } => {
-                    if let Some(c) = self.conns.remove(&conn) {
-                        let _ = c.out.try_send(Outbound::Close);
-                    }
-                }
+                Output::Close { conn } => self.clients.close(conn),
                 Output::Applied(txn) => {
                     if let Some(applied) = &self.options.applied {
                         let _ = applied.send(txn);
                     }
                 }
+                Output::Propose(_) | Output::Forward(_) => {
+                    unreachable!("a standalone pipeline commits its own proposals")
+                }
             }
         }
     }
-
-    /// Queues a frame; `false` if the connection is gone or its queue is full.
-    fn send(&mut self, conn: ConnId, message: &ServerMessage) -> bool {
-        let Some(c) = self.conns.get_mut(&conn) else {
-            return true;
-        };
-        let frame = encode_frame(&message.encode());
-        let size = frame.len();
-        if c.queued_bytes.load(Ordering::Relaxed) + size > OUTBOUND_QUEUE_BYTES {
-            return false;
-        }
-        match c.out.try_send(Outbound::Frame(frame)) {
-            Ok(()) => c.queued_bytes.fetch_add(size, Ordering::Relaxed),
-            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => return false,
-        };
-        self.sent += 1;
-        c.stats.sent += 1;
-        match message {
-            ServerMessage::Connected(r) if r.session_id.0 != 0 => {
-                c.stats.session = Some((r.session_id.0, r.time_out, now_ms()));
-            }
-            ServerMessage::Reply(header, _) => {
-                c.stats.last_zxid = header.zxid.0;
-                c.stats.last_response_ms = now_ms();
-            }
-            _ => {}
-        }
-        true
-    }
-
-    // ANCHOR: snapshot
-    fn snapshot(&self) -> ServerSnapshot {
-        let tree = self.pipeline.tree();
-        let paths = tree.paths();
-        let mut data_size = 0u64;
-        let mut ephemerals = 0u64;
-        for path in &paths {
-            if let Some(node) = tree.node(path) {
-                data_size += (path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64;
-                ephemerals += u64::from(node.stat.ephemeral_owner > 0);
-            }
-        }
-        ServerSnapshot {
-            serving: true,
-            version: VERSION.to_string(),
-            mode: "standalone".into(),
-            latency: self.latency.summary(),
-            packets_received: self.received,
-            packets_sent: self.sent,
-            connections: self.conns.iter().map(|(id, c)| c.stats.info(*id)).collect(),
-            outstanding: self.pipeline.outstanding() as u64,
-            last_zxid: tree.last_processed_zxid().0,
-            // Upstream's DataTree keeps the root under both "" and "/", so it counts it twice.
-            node_count: tree.node_count() as u64 + 1,
-            watch_count: self.pipeline.watches().size() as u64,
-            ephemerals_count: ephemerals,
-            approximate_data_size: data_size,
-            global_sessions: self.pipeline.sessions().len() as u64,
-            uptime_ms: self.started.elapsed().as_millis() as u64,
-            conf: ConfDump {
-                client_port: self.local_addr.port(),
-                data_dir: format!("{}/version-2", self.options.data_dir),
-                data_dir_size: 0,
-                data_log_dir: format!("{}/version-2", self.options.data_dir),
-                data_log_size: 0,
-                tick_time: self.options.tick_time_ms,
-                max_client_cnxns: self.options.max_client_cnxns,
-                min_session_timeout: self.options.limits.min_session_timeout_ms as u32,
-                max_session_timeout: self.options.limits.max_session_timeout_ms as u32,
-                server_id: 0,
-            },
-            environment: environment(),
-        }
-    }
-    // ANCHOR_END: snapshot
-}
-
-/// The opcode of a decoded request, for `lop=` in `cons`.
-fn request_op(request: &Request) -> i32 {
-    request.op_code().code()
-}
-
-/// `envi`'s lines after the version: what a Rust process can say about itself.
-fn environment() -> Vec<(String, String)> {
-    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "<NA>".into());
-    vec![
-        ("host.name".into(), var("HOSTNAME")),
-        ("os.name".into(), std::env::consts::OS.into()),
-        ("os.arch".into(), std::env::consts::ARCH.into()),
-        ("user.name".into(), var("USER")),
-        ("user.home".into(), var("HOME")),
-        (
-            "user.dir".into(),
-            std::env::current_dir().map_or("<NA>".into(), |d| d.display().to_string()),
-        ),
-    ]
 }

@@ -26,7 +26,13 @@
 //! - **Four-letter words** are recognised in the first four bytes of a new connection.
 //! - **Time**: the core wakes at each tick bucket the session tracker reports, and passes the
 //!   wall clock to the pipeline as `now_ms`.
+//!
+//! The accept loop, the connection tasks and the core's bookkeeping of its clients
+//! ([`Clients`]) do not care what the core's brain is: chapter 6's quorum peer serves its
+//! client port with the same pieces ([`accept_clients`], [`ToCore`], [`Clients`]) around a
+//! core of its own.
 
+mod clients;
 mod connection;
 mod core;
 mod stats;
@@ -41,7 +47,8 @@ use tokio::sync::mpsc;
 use crate::config::{Whitelist, ZooCfg};
 use crate::pipeline::Limits;
 
-pub use self::core::VERSION;
+pub use self::clients::{About, Clients};
+pub use self::core::{now_ms, Outbound, ToCore, VERSION};
 
 /// Frames queued for one client before the server gives up on it.
 pub const OUTBOUND_QUEUE_FRAMES: usize = 4096;
@@ -124,7 +131,7 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let (to_core, from_connections) = mpsc::channel(INBOUND_QUEUE);
         let core = tokio::spawn(core::run(options.clone(), local_addr, from_connections));
-        let accept = tokio::spawn(accept_loop(listener, options, to_core));
+        let accept = tokio::spawn(accept_clients(listener, options, to_core));
         Ok(Server {
             local_addr,
             accept,
@@ -187,10 +194,12 @@ impl Drop for Slot {
     }
 }
 
-async fn accept_loop(
+/// Accepts clients on `listener` for ever (`maxClientCnxns` per address): each connection
+/// gets its own task, which reports to the core on `to_core` ([`ToCore`]).
+pub async fn accept_clients(
     listener: TcpListener,
     options: ServerOptions,
-    to_core: mpsc::Sender<core::ToCore>,
+    to_core: mpsc::Sender<ToCore>,
 ) {
     let per_address = PerAddress::default();
     let mut next_conn = 0u64;

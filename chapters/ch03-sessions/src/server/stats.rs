@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use ch01_znode::{SessionId, Zxid};
+
 use crate::fourlw::{ConnectionInfo, Latency, SessionInfo};
 use crate::pipeline::ConnId;
 
@@ -47,13 +49,13 @@ pub struct ConnStats {
     /// Packets to the client.
     pub sent: u64,
     /// The session, once the handshake is answered: id, timeout, established at.
-    pub session: Option<(i64, i32, u64)>,
+    pub session: Option<(SessionId, i32, u64)>,
     /// Upstream's short name of the last operation.
     pub last_op: &'static str,
     /// The last client xid.
     pub last_cxid: i64,
     /// The last zxid sent.
-    pub last_zxid: i64,
+    pub last_zxid: Zxid,
     /// When the last reply went out.
     pub last_response_ms: u64,
     /// Latencies on this connection.
@@ -72,7 +74,7 @@ impl ConnStats {
             session: None,
             last_op: "NA",
             last_cxid: -1,
-            last_zxid: 0,
+            last_zxid: Zxid::ZERO,
             last_response_ms: 0,
             latency: LatencyStats::default(),
             last_latency: 0,

@@ -385,6 +385,7 @@ impl<P: Process> Sim<P> {
     }
 
     fn feed(&mut self, i: usize, input: InputOf<P>) {
+        self.slots[i].process.set_clock(self.now);
         let outputs = self.slots[i].process.step(input);
         self.apply(i, outputs);
         if self.tracing {

@@ -5,7 +5,7 @@
 //! flattens these into its own arguments and adds only what is its own
 //! (`--scenario`, `--servers`, ...).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// How to run and show one simulated run.
@@ -33,4 +33,12 @@ impl SimFlags {
     pub fn wants_color(&self) -> bool {
         !self.no_color && !self.json && std::io::stdout().is_terminal()
     }
+}
+
+/// `--step`'s pause: a prompt, then the reader's line. `false` once they type `q` or their
+/// input ends: stop stepping.
+pub fn pause(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> bool {
+    print!("  ⏎ ");
+    let _ = std::io::stdout().flush();
+    matches!(lines.next(), Some(Ok(line)) if line.trim() != "q")
 }

@@ -123,9 +123,11 @@ pub use check::{check_seeds, shortest_violation, Violation};
 pub use engine::{Network, Sim, Stats};
 pub use rng::Rng;
 pub use scenario::{Action, Scenario};
-pub use trace::{DropReason, Entry, Event, NetChange, Trace};
+pub use trace::{node_name, DropReason, Entry, Event, NetChange, Trace, CLIENT_BASE};
 
-/// A node's identity; in ZooKeeper's words, its server id (`sid`, the number in `myid`).
+/// A node's identity; in ZooKeeper's words, its server id (`sid`, the number in `myid`). A bare
+/// number, so that the simulator depends on no chapter: a chapter with its own id type converts at
+/// its adapter (chapter 5's server is node `sid.0`).
 pub type NodeId = u64;
 
 /// Virtual time, in milliseconds since the run began.
@@ -177,6 +179,11 @@ pub trait Process {
 
     /// One short word for the node's role/state, drawn on its lifeline (e.g. "LOOKING").
     fn status(&self) -> String;
+
+    /// The simulator's clock, told before every input. Most nodes need no clock; a node
+    /// that stamps things with the time (a ZooKeeper server puts it in every txn) keeps it
+    /// here, so the run stays as repeatable as its seed.
+    fn set_clock(&mut self, _now: Millis) {}
 }
 // ANCHOR_END: contract
 

@@ -27,7 +27,7 @@
 
 use std::fmt;
 
-use super::trace::{groups_text, node_name, NetChange};
+use super::trace::{groups_text, node_name, NetChange, CLIENT_BASE};
 use super::{Input, Millis, NodeId};
 
 /// One fault or change a scenario makes at a given time.
@@ -157,7 +157,11 @@ impl<M, T> Scenario<M, T> {
                 _ => return Err(err("expected `at <ms> <action>`")),
             };
             let node = |w: &str| -> Result<NodeId, String> {
-                w.trim_start_matches('n').parse().map_err(|_| err("bad node id"))
+                match w.strip_prefix('c') {
+                    Some(k) => k.parse::<NodeId>().map(|k| CLIENT_BASE + k),
+                    None => w.trim_start_matches('n').parse(),
+                }
+                .map_err(|_| err("bad node id"))
             };
             let prob = |w: &str| -> Result<f64, String> {
                 w.parse::<f64>()

@@ -113,6 +113,51 @@ pub enum Event<M, T, N> {
 }
 // ANCHOR_END: event
 
+impl<M, T: Clone, N> Event<M, T, N> {
+    /// The same event with its message and note turned into other types: a diagram's short
+    /// labels, say, in place of the full text.
+    pub fn map<M2, N2>(&self, msg: impl Fn(&M) -> M2, note: impl Fn(&N) -> N2) -> Event<M2, T, N2> {
+        match self {
+            Event::Send { from, to, id, msg: m } => {
+                Event::Send { from: *from, to: *to, id: *id, msg: msg(m) }
+            }
+            Event::Deliver { from, to, id, sent_at, msg: m } => {
+                Event::Deliver { from: *from, to: *to, id: *id, sent_at: *sent_at, msg: msg(m) }
+            }
+            Event::Drop { from, to, id, sent_at, reason, msg: m } => Event::Drop {
+                from: *from,
+                to: *to,
+                id: *id,
+                sent_at: *sent_at,
+                reason: *reason,
+                msg: msg(m),
+            },
+            Event::Duplicate { from, to, id, copy, msg: m } => {
+                Event::Duplicate { from: *from, to: *to, id: *id, copy: *copy, msg: msg(m) }
+            }
+            Event::TimerSet { node, timer, after_ms } => {
+                Event::TimerSet { node: *node, timer: timer.clone(), after_ms: *after_ms }
+            }
+            Event::TimerCancelled { node, timer } => {
+                Event::TimerCancelled { node: *node, timer: timer.clone() }
+            }
+            Event::TimerFired { node, timer } => {
+                Event::TimerFired { node: *node, timer: timer.clone() }
+            }
+            Event::Crash { node } => Event::Crash { node: *node },
+            Event::Restart { node } => Event::Restart { node: *node },
+            Event::Partition { groups } => Event::Partition { groups: groups.clone() },
+            Event::Heal => Event::Heal,
+            Event::Network { change } => Event::Network { change: *change },
+            Event::Status { node, status } => Event::Status { node: *node, status: status.clone() },
+            Event::Note { node, note: n } => Event::Note { node: *node, note: note(n) },
+            Event::Violation { invariant, message } => {
+                Event::Violation { invariant: invariant.clone(), message: message.clone() }
+            }
+        }
+    }
+}
+
 /// An event and the virtual time it happened at.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Entry<M, T, N> {
@@ -125,9 +170,16 @@ pub struct Entry<M, T, N> {
 /// A trace of a run.
 pub type Trace<M, T, N> = Vec<Entry<M, T, N>>;
 
-/// Shorthand for the node name used everywhere: `n3`.
+/// Node ids above this one are clients, not servers: chapter 6 runs ZooKeeper's clients as
+/// nodes of the simulation too, and a trace should say `c1`, not `n1001`.
+pub const CLIENT_BASE: NodeId = 1000;
+
+/// Shorthand for the node name used everywhere: `n3` for a server, `c1` for client 1001.
 pub fn node_name(id: NodeId) -> String {
-    format!("n{id}")
+    match id.checked_sub(CLIENT_BASE) {
+        Some(k) if k > 0 => format!("c{k}"),
+        _ => format!("n{id}"),
+    }
 }
 
 pub(crate) fn groups_text(groups: &[Vec<NodeId>]) -> String {

@@ -1,0 +1,246 @@
+//! What a core keeps about its clients: the open connections, their bounded outbound queues,
+//! and the counters the four-letter words report.
+//!
+//! The idea to take away: **whoever owns the pipeline must never wait for a client.** The
+//! standalone core ([`super::core`]) and chapter 6's quorum peer own different brains around
+//! the same pipeline, but they treat clients alike: each connection task registers its
+//! outbound queue ([`ToCore::Opened`](super::ToCore::Opened)), the core fills it with
+//! `try_send` through [`Clients::send`], and a client whose queue is full (frames or bytes)
+//! is dropped instead of stalling everyone else. The counters (`srvr`, `stat`, `cons`) are
+//! kept here too, so every core answers the four-letter words the same way
+//! ([`Clients::snapshot`]).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use ch01_znode::{SessionId, Sid};
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::core::{now_ms, Outbound, VERSION};
+use super::stats::{op_name, ConnStats, LatencyStats};
+use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
+use crate::fourlw::{ConfDump, ServerSnapshot};
+use crate::pipeline::{ConnId, Input, Pipeline, ServerMessage};
+use crate::proto::encode_frame;
+
+/// One open connection, as the core sees it.
+struct Connection {
+    out: mpsc::Sender<Outbound>,
+    queued_bytes: Arc<AtomicUsize>,
+    stats: ConnStats,
+}
+
+/// The open client connections and the server's client counters.
+pub struct Clients {
+    conns: BTreeMap<ConnId, Connection>,
+    received: u64,
+    sent: u64,
+    latency: LatencyStats,
+    started: Instant,
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Clients::new()
+    }
+}
+
+/// What a core says about itself in a four-letter word's answer.
+#[derive(Clone, Copy, Debug)]
+pub struct About<'a> {
+    /// Whether it serves clients now (a quorum member that is electing does not).
+    pub serving: bool,
+    /// `standalone`, `leader`, `follower` or `observer`.
+    pub mode: &'a str,
+    /// The client port's options.
+    pub options: &'a ServerOptions,
+    /// The client port's address.
+    pub local_addr: SocketAddr,
+    /// `getServerId()`: 0 for a standalone server, the myid of a quorum member.
+    pub server_id: Sid,
+}
+
+impl Clients {
+    /// No connections yet; the uptime counts from now.
+    pub fn new() -> Clients {
+        Clients {
+            conns: BTreeMap::new(),
+            received: 0,
+            sent: 0,
+            latency: LatencyStats::default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// A connection task started: `out` is its outbound queue, `queued_bytes` what it has
+    /// not written yet.
+    pub fn opened(
+        &mut self,
+        conn: ConnId,
+        remote: SocketAddr,
+        out: mpsc::Sender<Outbound>,
+        queued_bytes: Arc<AtomicUsize>,
+    ) {
+        let connection = Connection {
+            out,
+            queued_bytes,
+            stats: ConnStats::new(remote),
+        };
+        self.conns.insert(conn, connection);
+    }
+
+    /// Counts a client's input before the pipeline takes it; says which connection it came
+    /// on (for [`Clients::served`]).
+    pub fn received(&mut self, input: &Input) -> Option<ConnId> {
+        self.received += 1;
+        let conn = match input {
+            Input::Connect { conn, .. } | Input::Undecodable { conn, .. } => Some(*conn),
+            Input::Request { conn, xid, request } => {
+                if let Some(c) = self.conns.get_mut(conn) {
+                    c.stats.last_op = op_name(request.op_code().code());
+                    c.stats.last_cxid = i64::from(*xid);
+                }
+                Some(*conn)
+            }
+            _ => None,
+        };
+        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
+            c.stats.received += 1;
+        }
+        conn
+    }
+
+    /// The core spent `ms` on an input from `conn`.
+    pub fn served(&mut self, conn: Option<ConnId>, ms: u64) {
+        self.latency.add(ms);
+        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
+            c.stats.latency.add(ms);
+            c.stats.last_latency = ms;
+        }
+    }
+
+    /// A four-letter word arrived on `conn`: upstream counts its four bytes as one packet.
+    pub fn four_letter_word(&mut self, conn: ConnId) {
+        self.received += 1;
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.stats.received += 1;
+        }
+    }
+
+    /// The connection task ended.
+    pub fn closed(&mut self, conn: ConnId) {
+        self.conns.remove(&conn);
+    }
+
+    /// Forgets a connection that stopped reading (its queue is full): its task sees its
+    /// queue close and ends. Returns the client's address, for the log.
+    pub fn drop_slow(&mut self, conn: ConnId) -> Option<SocketAddr> {
+        self.conns.remove(&conn).map(|c| c.stats.remote)
+    }
+
+    /// Closes a connection after what was queued before.
+    pub fn close(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.remove(&conn) {
+            let _ = c.out.try_send(Outbound::Close);
+        }
+    }
+
+    /// Queues a frame; `false` if the connection's queue is full (drop it with
+    /// [`Clients::drop_slow`] and tell the pipeline it is gone). A connection that is already
+    /// gone counts as sent: the pipeline hears of it from the task.
+    pub fn send(&mut self, conn: ConnId, message: &ServerMessage) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return true;
+        };
+        let frame = encode_frame(&message.encode());
+        let size = frame.len();
+        if c.queued_bytes.load(Ordering::Relaxed) + size > OUTBOUND_QUEUE_BYTES {
+            return false;
+        }
+        match c.out.try_send(Outbound::Frame(frame)) {
+            Ok(()) => c.queued_bytes.fetch_add(size, Ordering::Relaxed),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => return false,
+        };
+        self.sent += 1;
+        c.stats.sent += 1;
+        match message {
+            ServerMessage::Connected(r) if r.session_id != SessionId::NONE => {
+                c.stats.session = Some((r.session_id, r.time_out, now_ms()));
+            }
+            ServerMessage::Reply(header, _) => {
+                c.stats.last_zxid = header.zxid;
+                c.stats.last_response_ms = now_ms();
+            }
+            _ => {}
+        }
+        true
+    }
+
+    // ANCHOR: snapshot
+    /// What the four-letter words report about a server whose pipeline is `pipeline`.
+    pub fn snapshot(&self, pipeline: &Pipeline, about: About<'_>) -> ServerSnapshot {
+        let tree = pipeline.tree();
+        let paths = tree.paths();
+        let mut data_size = 0u64;
+        let mut ephemerals = 0u64;
+        for path in &paths {
+            if let Some(node) = tree.node(path) {
+                data_size += (path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64;
+                ephemerals += u64::from(node.stat.ephemeral_owner > 0);
+            }
+        }
+        let options = about.options;
+        ServerSnapshot {
+            serving: about.serving,
+            version: VERSION.to_string(),
+            mode: about.mode.to_string(),
+            latency: self.latency.summary(),
+            packets_received: self.received,
+            packets_sent: self.sent,
+            connections: self.conns.iter().map(|(id, c)| c.stats.info(*id)).collect(),
+            outstanding: pipeline.outstanding() as u64,
+            last_zxid: tree.last_processed_zxid(),
+            // Upstream's DataTree keeps the root under both "" and "/", so it counts it twice.
+            node_count: tree.node_count() as u64 + 1,
+            watch_count: pipeline.watches().size() as u64,
+            ephemerals_count: ephemerals,
+            approximate_data_size: data_size,
+            global_sessions: pipeline.sessions().len() as u64,
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            conf: ConfDump {
+                client_port: about.local_addr.port(),
+                data_dir: format!("{}/version-2", options.data_dir),
+                data_dir_size: 0,
+                data_log_dir: format!("{}/version-2", options.data_dir),
+                data_log_size: 0,
+                tick_time: options.tick_time_ms,
+                max_client_cnxns: options.max_client_cnxns,
+                min_session_timeout: options.limits.min_session_timeout_ms as u32,
+                max_session_timeout: options.limits.max_session_timeout_ms as u32,
+                server_id: about.server_id,
+            },
+            environment: environment(),
+        }
+    }
+    // ANCHOR_END: snapshot
+}
+
+/// `envi`'s lines after the version: what a Rust process can say about itself.
+fn environment() -> Vec<(String, String)> {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "<NA>".into());
+    vec![
+        ("host.name".into(), var("HOSTNAME")),
+        ("os.name".into(), std::env::consts::OS.into()),
+        ("os.arch".into(), std::env::consts::ARCH.into()),
+        ("user.name".into(), var("USER")),
+        ("user.home".into(), var("HOME")),
+        (
+            "user.dir".into(),
+            std::env::current_dir().map_or("<NA>".into(), |d| d.display().to_string()),
+        ),
+    ]
+}

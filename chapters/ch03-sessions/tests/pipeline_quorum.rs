@@ -1,0 +1,323 @@
+//! The pipeline as a member of an ensemble: a learner forwards, a leader prepares, everyone
+//! applies the leader's commits. Zab itself is chapter 6; here the test plays it by hand,
+//! carrying each `Forward` to the leader and each `Propose` back as a `Commit` to everyone.
+
+mod support;
+
+use ch01_znode::{Epoch, Sid, Txn, TxnOp, ZkError, Zxid};
+use ch03_sessions::pipeline::{ConnId, Forward, Forwarded, Input, Limits, Output, Pipeline, Role};
+use ch03_sessions::proto::{self, ReplyHeader, Request, Response};
+use support::{connect, connected, create, exists, frames_to, reply, send, try_reply, T0, TICK};
+
+fn member(sid: u64) -> Pipeline {
+    Pipeline::for_quorum(TICK, Limits::for_tick(TICK), Sid(sid), T0)
+}
+
+/// Server 1 leads epoch 1, server 2 follows it.
+fn ensemble() -> (Pipeline, Pipeline) {
+    let mut leader = member(1);
+    let mut learner = member(2);
+    leader.lead(Epoch(1), T0);
+    learner.learn(T0);
+    (leader, learner)
+}
+
+fn forwarded(out: &[Output]) -> Vec<Forwarded> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Forward(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn proposed(out: &[Output]) -> Vec<Txn> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Propose(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plays Zab: the learner's forwarded requests go to the leader, whose proposals commit on
+/// both servers at once. Returns what the learner did on the commits.
+fn replicate(
+    leader: &mut Pipeline,
+    learner: &mut Pipeline,
+    out: &[Output],
+    now: u64,
+) -> Vec<Output> {
+    let mut on_learner = Vec::new();
+    for f in forwarded(out) {
+        let proposals = proposed(&leader.step(now, Input::Forwarded(f)));
+        for txn in proposals {
+            leader.step(now, Input::Commit(txn.clone()));
+            on_learner.extend(learner.step(now, Input::Commit(txn)));
+        }
+    }
+    on_learner
+}
+
+/// A session opened through the learner; the leader prepared its createSession.
+fn open_on_learner(
+    leader: &mut Pipeline,
+    learner: &mut Pipeline,
+    conn: u64,
+) -> ch01_znode::SessionId {
+    let out = connect(learner, conn, T0);
+    assert!(
+        connected(&out).is_none(),
+        "nothing is answered before the commit"
+    );
+    let done = replicate(leader, learner, &out, T0);
+    connected(&done).expect("the learner answers once the createSession commits")
+}
+
+#[test]
+fn a_learner_forwards_a_write_and_answers_it_when_the_leaders_commit_arrives() {
+    // zab.md §6: the follower forwards (REQUEST), the leader proposes, and the server the
+    // client is connected to replies once it has applied the commit.
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    assert_eq!(session.server_id(), Sid(2), "the learner chose the id");
+    assert_eq!(learner.database().sessions.get(&session), Some(&30_000));
+
+    let out = send(&mut learner, 7, 1, create("/a", 0), T0);
+    let f = forwarded(&out);
+    assert_eq!(
+        (f[0].session, f[0].cxid, &f[0].op),
+        (session, 1, &Forward::Request(create("/a", 0)))
+    );
+    assert!(
+        try_reply(&out, 7).is_none(),
+        "the write waits for its commit"
+    );
+
+    let done = replicate(&mut leader, &mut learner, &out, T0);
+    assert_eq!(
+        reply(&done, 7),
+        (
+            ReplyHeader {
+                xid: 1,
+                zxid: Zxid(0x1_0000_0002),
+                err: 0
+            },
+            Some(Response::Create(proto::CreateResponse {
+                path: "/a".into()
+            }))
+        )
+    );
+    assert_eq!(leader.tree(), learner.tree(), "both applied the same txns");
+}
+
+#[test]
+fn a_new_leader_numbers_its_first_txn_epoch_then_one() {
+    // ZxidUtils.makeZxid(epoch, 1): the first proposal of epoch 5 is 0x500000001.
+    let mut leader = member(1);
+    leader.lead(Epoch(5), T0);
+    let out = connect(&mut leader, 1, T0);
+    assert_eq!(proposed(&out)[0].zxid, Zxid(0x5_0000_0001));
+}
+
+#[test]
+fn the_leader_judges_a_request_against_the_changes_still_in_flight() {
+    // PrepRequestProcessor.outstandingChanges: the second create of /a fails before the
+    // first is committed.
+    let mut leader = member(1);
+    leader.lead(Epoch(1), T0);
+    let session = proposed(&connect(&mut leader, 1, T0)).remove(0);
+    leader.step(T0, Input::Commit(session));
+    let first = proposed(&send(&mut leader, 1, 1, create("/a", 0), T0)).remove(0);
+    let second = proposed(&send(&mut leader, 1, 2, create("/a", 0), T0)).remove(0);
+    assert_eq!(first.op.err(), None);
+    assert_eq!(second.op.err(), Some(ZkError::NodeExists));
+    // Both answers leave in order once the commits arrive.
+    let out1 = leader.step(T0, Input::Commit(first));
+    let out2 = leader.step(T0, Input::Commit(second));
+    assert_eq!(reply(&out1, 1).0.err, 0);
+    assert_eq!(reply(&out2, 1).0.err, ZkError::NodeExists.code());
+}
+
+#[test]
+fn a_read_waits_behind_its_own_sessions_forwarded_write() {
+    // CommitProcessor: a session's requests are answered in order, so it reads its writes.
+    let (mut leader, mut learner) = ensemble();
+    open_on_learner(&mut leader, &mut learner, 7);
+    let write = send(&mut learner, 7, 1, create("/a", 0), T0);
+    let read = send(&mut learner, 7, 2, exists("/a", false), T0);
+    assert!(
+        try_reply(&read, 7).is_none(),
+        "the read waits for the write"
+    );
+    let done = replicate(&mut leader, &mut learner, &write, T0);
+    let frames = frames_to(&done, 7);
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    let xids: Vec<i32> = done
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                message: ch03_sessions::pipeline::ServerMessage::Reply(h, _),
+                ..
+            } => Some(h.xid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(xids, [1, 2]);
+    assert_eq!(
+        reply(&done[done.len() - 1..], 7).0.err,
+        0,
+        "the read sees /a"
+    );
+}
+
+#[test]
+fn another_servers_write_fires_this_servers_watches() {
+    // Every server applies every commit, so a watch set on a follower hears a write made
+    // through the leader.
+    let (mut leader, mut learner) = ensemble();
+    open_on_learner(&mut leader, &mut learner, 7);
+    send(&mut learner, 7, 1, exists("/w", true), T0);
+    let s = proposed(&connect(&mut leader, 1, T0)).remove(0);
+    leader.step(T0, Input::Commit(s.clone()));
+    learner.step(T0, Input::Commit(s));
+    let write = proposed(&send(&mut leader, 1, 1, create("/w", 0), T0)).remove(0);
+    let out = learner.step(T0, Input::Commit(write));
+    assert!(
+        matches!(&frames_to(&out, 7)[..], [ch03_sessions::pipeline::ServerMessage::Event(e)] if e.path.as_deref() == Some("/w")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_sync_on_a_learner_is_answered_after_the_leaders_sync() {
+    // zab.md §8: the follower forwards sync; SYNC comes back after the commits before it.
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    let sync = Request::Sync(proto::SyncRequest { path: "/".into() });
+    let out = send(&mut learner, 7, 3, sync.clone(), T0);
+    assert!(try_reply(&out, 7).is_none());
+    assert_eq!(forwarded(&out)[0].op, Forward::Request(sync));
+    let out = learner.step(T0, Input::Synced { session, cxid: 3 });
+    let (h, body) = reply(&out, 7);
+    assert_eq!(h.xid, 3);
+    assert_eq!(
+        body,
+        Some(Response::Sync(proto::SyncResponse { path: "/".into() }))
+    );
+}
+
+#[test]
+fn a_sync_on_the_leader_waits_for_the_writes_prepared_before_it() {
+    // Leader.processSync: answered once every proposal outstanding when it arrived commits.
+    let mut leader = member(1);
+    leader.lead(Epoch(1), T0);
+    let s1 = proposed(&connect(&mut leader, 1, T0)).remove(0);
+    let s2 = proposed(&connect(&mut leader, 2, T0)).remove(0);
+    leader.step(T0, Input::Commit(s1));
+    leader.step(T0, Input::Commit(s2));
+    let write = proposed(&send(&mut leader, 1, 1, create("/a", 0), T0)).remove(0);
+    let sync = Request::Sync(proto::SyncRequest { path: "/a".into() });
+    let out = send(&mut leader, 2, 1, sync, T0);
+    assert!(
+        try_reply(&out, 2).is_none(),
+        "another session's write is in flight"
+    );
+    let out = leader.step(T0, Input::Commit(write));
+    assert_eq!(
+        reply(&out, 2).0.xid,
+        1,
+        "the sync is answered with the commit"
+    );
+}
+
+#[test]
+fn only_the_leader_expires_sessions_and_learners_report_who_spoke() {
+    // zab.md §7 and §9: the leader's tracker expires; a learner's pings carry its touches.
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    send(&mut learner, 7, -2, Request::Ping, T0 + 1000);
+    assert_eq!(learner.take_touched(), vec![(session, 30_000)]);
+    assert!(learner.take_touched().is_empty(), "each report is new");
+    let late = T0 + 60_000;
+    assert!(
+        learner.step(late, Input::Tick).is_empty(),
+        "learners never expire"
+    );
+    let out = leader.step(late, Input::Tick);
+    let close = proposed(&out);
+    assert_eq!(close.len(), 1);
+    assert_eq!(close[0].session, session);
+    assert!(matches!(close[0].op, TxnOp::CloseSession { .. }));
+    // The close commits everywhere: the learner closes its client's connection.
+    leader.step(late, Input::Commit(close[0].clone()));
+    let out = learner.step(late, Input::Commit(close[0].clone()));
+    assert!(out.contains(&Output::Close { conn: ConnId(7) }), "{out:?}");
+}
+
+#[test]
+fn a_touch_reported_by_a_learner_keeps_the_session_alive_on_the_leader() {
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    leader.step(T0 + 25_000, Input::Touched(vec![(session, 30_000)]));
+    assert!(proposed(&leader.step(T0 + 40_000, Input::Tick)).is_empty());
+}
+
+#[test]
+fn a_stopped_server_closes_its_clients_and_refuses_new_ones() {
+    // Follower.shutdown: every client connection is closed; they reconnect elsewhere.
+    let (mut leader, mut learner) = ensemble();
+    open_on_learner(&mut leader, &mut learner, 7);
+    assert_eq!(learner.stop(), vec![Output::Close { conn: ConnId(7) }]);
+    assert_eq!(learner.role(), Role::Stopped);
+    assert_eq!(
+        connect(&mut learner, 8, T0),
+        vec![Output::Close { conn: ConnId(8) }]
+    );
+    // The session itself is data: it survives in the database.
+    assert_eq!(learner.database().sessions.len(), 1);
+}
+
+#[test]
+fn a_session_opened_on_a_learner_can_resume_on_the_leader() {
+    // A session is in every server's database, so any server can take the reconnect.
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    let out = leader.step(
+        T0 + 1000,
+        Input::Connect {
+            conn: ConnId(9),
+            addr: support::local(),
+            request: support::connect_request(
+                session,
+                ch03_sessions::session::session_password(session).to_vec(),
+                30_000,
+            ),
+        },
+    );
+    assert_eq!(connected(&out), Some(session));
+}
+
+#[test]
+fn a_forwarded_write_of_a_closed_session_becomes_a_session_expired_error_txn() {
+    // PrepRequestProcessor.pRequest2Txn calls sessionTracker.checkSession before every write
+    // but closeSession: a session that is gone or closing gets SessionExpired, as an error
+    // txn. Otherwise a create forwarded just before the session expired would leave an
+    // ephemeral no session owns, on every server.
+    let (mut leader, _) = ensemble();
+    let gone = ch01_znode::SessionId(0x0200_0000_0000_0007);
+    let write = |session| Forwarded {
+        session,
+        cxid: 3,
+        op: Forward::Request(Request::Create(proto::CreateRequest {
+            path: "/e".into(),
+            data: Some(vec![]),
+            acl: proto::Acl::open_unsafe(),
+            flags: 1,
+        })),
+        auth: vec![],
+    };
+    let txns = proposed(&leader.step(T0, Input::Forwarded(write(gone))));
+    assert_eq!(txns.len(), 1);
+    assert_eq!(txns[0].op, TxnOp::error(ZkError::SessionExpired));
+}

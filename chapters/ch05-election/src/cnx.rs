@@ -1,0 +1,307 @@
+//! The election port's connections, whatever the frames carry: ZooKeeper's
+//! `QuorumCnxManager` in miniature.
+//!
+//! The idea to take away: between two servers there is **one** connection,
+//! and which one is decided by a rule both ends apply alone: the connection
+//! the larger sid opened. Everything else follows from it:
+//!
+//! - **one connection per pair, initiated by the larger sid**: a server
+//!   that accepts a connection from a smaller sid closes it and connects
+//!   back; a smaller sid that connects sends its initial message and then
+//!   closes its own socket, so the larger one calls back;
+//! - **a send queue of capacity 1 per peer**: a newer frame replaces one
+//!   not yet sent, and a fresh connection starts by sending the latest
+//!   frame again (duplicates are harmless to an election);
+//! - **bad bytes never stop a server**: a malformed handshake or frame
+//!   closes that one connection and is reported ([`CnxReport::Dropped`]).
+//!
+//! [`Connections`] lives inside its owner's event loop, which polls the
+//! receiver [`Connections::start`] returns and hands every event back to
+//! [`Connections::handle`]; what comes out is a received frame. Chapter 5's
+//! driver ([`crate::tcp`]) puts election messages in the frames, chapter 6's
+//! quorum peer puts its notifications. Messages to oneself are the owner's
+//! business: they never reach a socket.
+//!
+//! Differences from upstream: the receive queue (capacity 100) applies
+//! back-pressure to the sockets instead of dropping its oldest message, and
+//! connections are not authenticated (no SASL).
+//!
+//! Upstream: `QuorumCnxManager` (`connectOne`, `startConnection`,
+//! `handleConnection`, `SendWorker`, `RecvWorker`), `Listener`.
+
+use crate::wire::{self, InitialMessage, WireError};
+use ch01_znode::Sid;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{AbortHandle, JoinSet};
+use tokio::time::timeout;
+
+/// How long to wait for a connection or a handshake (`cnxTimeout`).
+pub const CNX_TIMEOUT: Duration = Duration::from_millis(5000);
+/// The receive queue's bound (`RECV_CAPACITY`).
+pub const RECV_CAPACITY: usize = 100;
+
+/// What the connections report besides the frames they receive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CnxReport {
+    /// A connection to a peer is up.
+    Connected(Sid),
+    /// Bytes from a peer were refused (the text says which and what happened).
+    Dropped(String),
+}
+
+/// Where reports go; called from the socket tasks, so it must not block.
+pub type Reporter = Arc<dyn Fn(CnxReport) + Send + Sync>;
+
+/// Something the socket tasks tell the owner's loop: hand it to
+/// [`Connections::handle`].
+pub struct CnxEvent(Inbound);
+
+enum Inbound {
+    Frame { from: Sid, payload: Vec<u8> },
+    Up { sid: Sid, stream: TcpStream },
+    Down { sid: Sid, generation: u64 },
+    ConnectBack { sid: Sid },
+    ConnectDone { sid: Sid },
+}
+
+type Queue = watch::Sender<Option<Arc<Vec<u8>>>>;
+
+/// One server's election connections. Dropping it stops every task and
+/// closes every socket.
+pub struct Connections {
+    me: Sid,
+    addrs: BTreeMap<Sid, SocketAddr>,
+    report: Reporter,
+    tx: mpsc::Sender<CnxEvent>,
+    queues: BTreeMap<Sid, Queue>,
+    conns: BTreeMap<Sid, (u64, Vec<AbortHandle>)>,
+    connecting: BTreeSet<Sid>,
+    generation: u64,
+    tasks: JoinSet<()>,
+}
+
+impl Connections {
+    /// Accepts connections on `listener` for server `me` of the ensemble
+    /// whose election addresses are `addrs` (`me`'s included). The owner
+    /// must keep polling the receiver (at most [`RECV_CAPACITY`] events wait
+    /// in it; beyond that the sockets wait).
+    pub fn start(
+        me: Sid,
+        addrs: BTreeMap<Sid, SocketAddr>,
+        listener: TcpListener,
+        report: Reporter,
+    ) -> (Connections, mpsc::Receiver<CnxEvent>) {
+        let (tx, rx) = mpsc::channel(RECV_CAPACITY);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(accept_loop(listener, me, tx.clone(), report.clone()));
+        let cnx = Connections {
+            me,
+            addrs,
+            report,
+            tx,
+            queues: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            connecting: BTreeSet::new(),
+            generation: 0,
+            tasks,
+        };
+        (cnx, rx)
+    }
+
+    /// Queues `payload` for `to` (replacing a frame not sent yet) and makes
+    /// sure a connection is up or on its way.
+    pub fn send(&mut self, to: Sid, payload: Vec<u8>) {
+        self.queue(to).send_replace(Some(Arc::new(payload)));
+        self.connect(to);
+    }
+
+    /// Carries out what a socket task said; a received frame comes back as
+    /// `(from, payload)` for the owner to decode.
+    pub fn handle(&mut self, event: CnxEvent) -> Option<(Sid, Vec<u8>)> {
+        // Reap finished tasks (handshakes, connection attempts) so the set stays small.
+        while self.tasks.try_join_next().is_some() {}
+        match event.0 {
+            Inbound::Frame { from, payload } => return Some((from, payload)),
+            Inbound::Up { sid, stream } => self.up(sid, stream),
+            Inbound::Down { sid, generation } => {
+                if self.conns.get(&sid).is_some_and(|(g, _)| *g == generation) {
+                    if let Some((_, handles)) = self.conns.remove(&sid) {
+                        handles.iter().for_each(AbortHandle::abort);
+                    }
+                }
+            }
+            Inbound::ConnectBack { sid } => {
+                // The old connection may be dead without our knowing: replace it.
+                if let Some((_, handles)) = self.conns.remove(&sid) {
+                    handles.iter().for_each(AbortHandle::abort);
+                }
+                self.connect(sid);
+            }
+            Inbound::ConnectDone { sid } => {
+                self.connecting.remove(&sid);
+            }
+        }
+        None
+    }
+
+    /// The capacity-1 send queue to `sid`.
+    fn queue(&mut self, sid: Sid) -> &Queue {
+        self.queues
+            .entry(sid)
+            .or_insert_with(|| watch::channel(None).0)
+    }
+
+    /// `connectOne`: open a connection to `sid` unless one is up or opening.
+    fn connect(&mut self, sid: Sid) {
+        if self.conns.contains_key(&sid) || self.connecting.contains(&sid) {
+            return;
+        }
+        let (Some(&addr), Some(&me)) = (self.addrs.get(&sid), self.addrs.get(&self.me)) else {
+            return;
+        };
+        self.connecting.insert(sid);
+        let (my_sid, tx) = (self.me, self.tx.clone());
+        self.tasks.spawn(async move {
+            let hello = InitialMessage {
+                sid: my_sid,
+                addr: me.to_string(),
+            };
+            if let Ok(Ok(mut stream)) = timeout(CNX_TIMEOUT, TcpStream::connect(addr)).await {
+                let sent = stream.write_all(&hello.encode()).await.is_ok();
+                if sent && sid < my_sid {
+                    // We are the larger sid: this is the connection to keep.
+                    let _ = tx.send(CnxEvent(Inbound::Up { sid, stream })).await;
+                }
+                // Otherwise we lost the tie-break: dropping the socket makes
+                // the larger sid connect back to us.
+            }
+            let _ = tx.send(CnxEvent(Inbound::ConnectDone { sid })).await;
+        });
+    }
+
+    /// A connection to `sid` is established: start its send and receive
+    /// workers, replacing any older connection.
+    fn up(&mut self, sid: Sid, stream: TcpStream) {
+        if let Some((_, old)) = self.conns.remove(&sid) {
+            old.iter().for_each(AbortHandle::abort);
+        }
+        self.generation += 1;
+        let generation = self.generation;
+        let (read, write) = stream.into_split();
+        let rx = self.queue(sid).subscribe();
+        let tx = self.tx.clone();
+        let send = self
+            .tasks
+            .spawn(send_worker(write, rx, sid, generation, tx.clone()));
+        let report = self.report.clone();
+        let recv = self.tasks.spawn(async move {
+            recv_worker(read, sid, &tx, &report).await;
+            let _ = tx.send(CnxEvent(Inbound::Down { sid, generation })).await;
+        });
+        self.conns.insert(sid, (generation, vec![send, recv]));
+        (self.report)(CnxReport::Connected(sid));
+    }
+}
+
+/// `SendWorker`: send the latest frame (again, on a fresh connection), then
+/// each newer one.
+async fn send_worker(
+    mut write: OwnedWriteHalf,
+    mut rx: watch::Receiver<Option<Arc<Vec<u8>>>>,
+    sid: Sid,
+    generation: u64,
+    tx: mpsc::Sender<CnxEvent>,
+) {
+    loop {
+        let latest = rx.borrow_and_update().clone();
+        if let Some(bytes) = latest {
+            if wire::write_frame(&mut write, &bytes).await.is_err() {
+                break;
+            }
+        }
+        if rx.changed().await.is_err() {
+            break;
+        }
+    }
+    let _ = tx.send(CnxEvent(Inbound::Down { sid, generation })).await;
+}
+
+/// `RecvWorker`: frames in, to the owner's loop. A bad frame ends the
+/// connection.
+async fn recv_worker(
+    mut read: OwnedReadHalf,
+    sid: Sid,
+    tx: &mpsc::Sender<CnxEvent>,
+    report: &Reporter,
+) {
+    loop {
+        let payload = match wire::read_frame(&mut read).await {
+            Ok(p) => p,
+            Err(WireError::Io(_)) => return,
+            Err(e) => {
+                let why = format!("from n{sid}: {e}; connection closed");
+                return report(CnxReport::Dropped(why));
+            }
+        };
+        let frame = Inbound::Frame { from: sid, payload };
+        if tx.send(CnxEvent(frame)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// `Listener` + `handleConnection`: read each initiator's initial message,
+/// keep connections from larger sids, call smaller ones back.
+async fn accept_loop(
+    listener: TcpListener,
+    my_sid: Sid,
+    tx: mpsc::Sender<CnxEvent>,
+    report: Reporter,
+) {
+    let mut handshakes = JoinSet::new();
+    loop {
+        let Ok((mut stream, remote)) = listener.accept().await else {
+            // Out of file descriptors, say: back off instead of spinning,
+            // as upstream's Listener does, and keep serving.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let (tx, report) = (tx.clone(), report.clone());
+        handshakes.spawn(async move {
+            let hello = match timeout(CNX_TIMEOUT, InitialMessage::read(&mut stream)).await {
+                Ok(Ok(hello)) => hello,
+                Ok(Err(e)) => {
+                    let why = format!("handshake from {remote}: {e}; connection closed");
+                    return report(CnxReport::Dropped(why));
+                }
+                Err(_) => {
+                    let why = format!("handshake from {remote}: timed out");
+                    return report(CnxReport::Dropped(why));
+                }
+            };
+            // ANCHOR: tie_break
+            let inbound = match hello.sid {
+                // A smaller sid: close, and connect back ourselves.
+                sid if sid < my_sid => Inbound::ConnectBack { sid },
+                // Our own id: a configuration error (ZOOKEEPER-2164).
+                sid if sid == my_sid => {
+                    let why = format!("{remote} claims our own sid {sid}; connection closed");
+                    return report(CnxReport::Dropped(why));
+                }
+                // A larger sid initiated: this is the connection to keep.
+                sid => Inbound::Up { sid, stream },
+            };
+            // ANCHOR_END: tie_break
+            let _ = tx.send(CnxEvent(inbound)).await;
+        });
+        // Reap finished handshakes so the set stays small.
+        while handshakes.try_join_next().is_some() {}
+    }
+}

@@ -1,0 +1,687 @@
+//! The leader: agree on a new epoch, bring a quorum up to date, then order every write.
+//!
+//! The idea to take away: a newly elected leader is not a leader yet. It must first make
+//! sure that **no older leader can still commit anything** — every server that acknowledges
+//! the new epoch has promised to ignore older ones, and a quorum of promises is needed before
+//! the epoch is used (discovery). Then it must make a quorum's history **equal to its own**,
+//! so that what any earlier leader committed is carried forward (synchronization). Only then
+//! does it serve: each write becomes a PROPOSAL with the next zxid, is committed once a quorum
+//! (the leader included) has logged it **and every earlier proposal is committed**, and its
+//! COMMIT goes to everyone. A leader that stops hearing from a quorum steps down: another
+//! quorum may already be electing, and it must not keep accepting writes it can never commit.
+//!
+//! Upstream: `Leader.lead`, `getEpochToPropose`, `waitForEpochAck`, `waitForNewLeaderAck`,
+//! `propose`, `processAck`, `tryToCommit`, `processSync`; `LearnerHandler.run`,
+//! `syncFollower`, `queueCommittedProposals`, `ping`, `synced`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch03_sessions::pipeline::{Forward, Forwarded, Input as PipelineInput};
+use ch03_sessions::proto;
+
+use crate::message::{Link, Message};
+use crate::peer::{Ctx, Output, Timer};
+use crate::trace::ZabNote;
+
+/// Why a leader stops leading.
+pub type Quit = String;
+
+/// How far the leader has come since it was elected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Collecting accepted epochs until a quorum has connected (`getEpochToPropose`).
+    Discovery,
+    /// LEADERINFO sent; collecting ACKEPOCHs from a quorum (`waitForEpochAck`).
+    EpochAcks,
+    /// Learners synced and sent NEWLEADER; collecting their ACKs (`waitForNewLeaderAck`).
+    NewLeaderAcks,
+    /// Serving: proposals, commits, pings.
+    Broadcast,
+}
+
+/// Where one learner's conversation stands (one `LearnerHandler`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// FOLLOWERINFO in; LEADERINFO out once the epoch is known.
+    Hello,
+    /// ACKEPOCH in: synced as soon as a quorum has acknowledged the epoch.
+    EpochAcked { last_zxid: Zxid },
+    /// Sync packets and NEWLEADER sent; waiting for its ACK.
+    Syncing,
+    /// NEWLEADER acknowledged; UPTODATE follows once the leader serves.
+    Synced,
+    /// UPTODATE sent: a full member of the broadcast.
+    UpToDate,
+}
+
+/// What the leader keeps per connected learner.
+#[derive(Clone, Debug)]
+struct Handler {
+    link: Link,
+    observer: bool,
+    stage: Stage,
+    /// Gets every new PROPOSAL and COMMIT (`startForwarding` has run for it).
+    forwarding: bool,
+    /// It counts as synced until then (`tickOfNextAckDeadline`, in ms).
+    deadline_ms: u64,
+}
+
+/// A proposal waiting for its quorum.
+#[derive(Clone, Debug)]
+struct Proposal {
+    txn: Txn,
+    acks: BTreeSet<Sid>,
+}
+
+// ANCHOR: leader
+/// A leader's state, from its election to its last commit.
+#[derive(Clone, Debug)]
+pub struct Leader {
+    phase: Phase,
+    /// The epoch it leads, once a quorum's accepted epochs are known.
+    epoch: Option<Epoch>,
+    /// What it had when elected: (currentEpoch, last zxid). A learner that is further ahead
+    /// is turned away (`leaderStateSummary`).
+    summary: (Epoch, Zxid),
+    /// Accepted epochs of the servers that have connected so far, the leader's own included.
+    connecting: BTreeMap<Sid, Epoch>,
+    /// Who acknowledged the epoch (voters with a history), and who acknowledged NEWLEADER.
+    epoch_acks: BTreeSet<Sid>,
+    new_leader_acks: BTreeSet<Sid>,
+    handlers: BTreeMap<Sid, Handler>,
+    /// Proposals not committed yet, by zxid (`outstandingProposals`).
+    proposals: BTreeMap<Zxid, Proposal>,
+    last_proposed: Zxid,
+    /// Our own appends not yet on disk: our ACK for each is due when it is.
+    unlogged: BTreeSet<Zxid>,
+    /// Forwarded syncs to answer once the zxid is committed (`pendingSyncs`).
+    pending_syncs: BTreeMap<Zxid, Vec<Link>>,
+    /// Half-ticks since broadcast began: every second one checks the quorum.
+    half_ticks: u64,
+}
+// ANCHOR_END: leader
+
+impl Leader {
+    /// Elected: start discovery, counting our own accepted epoch.
+    pub fn elected(ctx: &mut Ctx) -> Leader {
+        let summary = (
+            ctx.epochs.current,
+            ctx.pipeline.database().last_processed_zxid(),
+        );
+        let mut leader = Leader {
+            phase: Phase::Discovery,
+            epoch: None,
+            summary,
+            connecting: BTreeMap::from([(ctx.me, ctx.epochs.accepted)]),
+            epoch_acks: BTreeSet::new(),
+            new_leader_acks: BTreeSet::new(),
+            handlers: BTreeMap::new(),
+            proposals: BTreeMap::new(),
+            last_proposed: Zxid(0),
+            unlogged: BTreeSet::new(),
+            pending_syncs: BTreeMap::new(),
+            half_ticks: 0,
+        };
+        ctx.arm(Timer::InitLimit, ctx.cfg.init_limit_ms());
+        leader.try_propose_epoch(ctx);
+        leader
+    }
+
+    /// The epoch it leads, once decided.
+    pub fn epoch(&self) -> Option<Epoch> {
+        self.epoch
+    }
+
+    /// Whether it serves clients (a quorum acknowledged NEWLEADER).
+    pub fn is_serving(&self) -> bool {
+        self.phase == Phase::Broadcast
+    }
+
+    /// The learners synced with it (for `mntr`'s `zk_synced_followers` and the trace).
+    pub fn synced_learners(&self) -> Vec<Sid> {
+        self.handlers
+            .iter()
+            .filter(|(_, h)| h.stage == Stage::UpToDate)
+            .map(|(sid, _)| *sid)
+            .collect()
+    }
+
+    fn send(ctx: &mut Ctx, link: Link, msg: Message) {
+        ctx.out.push(Output::Zab {
+            to: link.learner,
+            link,
+            msg,
+        });
+    }
+
+    /// A packet from a learner. Only a LEARNERINFO may open a connection; a packet on a
+    /// connection we do not know is from a socket that is closed.
+    pub fn receive(&mut self, ctx: &mut Ctx, link: Link, msg: Message) -> Result<(), Quit> {
+        if let Message::LearnerInfo {
+            observer,
+            accepted_epoch,
+        } = msg
+        {
+            self.hello(ctx, link, observer, accepted_epoch);
+            return Ok(());
+        }
+        let Some(handler) = self
+            .handlers
+            .get_mut(&link.learner)
+            .filter(|h| h.link == link)
+        else {
+            ctx.note(ZabNote::Unexpected(format!(
+                "{} on {link}, a connection that is closed",
+                msg.name()
+            )));
+            return Ok(());
+        };
+        // Anything heard from a learner keeps it "synced" for syncLimit more ticks.
+        handler.deadline_ms = ctx.now_ms + ctx.cfg.sync_limit_ms();
+        match msg {
+            Message::AckEpoch {
+                current_epoch,
+                last_zxid,
+            } => self.ack_epoch(ctx, link, current_epoch, last_zxid),
+            Message::Ack(zxid) if zxid.counter() == 0 => self.ack_new_leader(ctx, link),
+            Message::Ack(zxid) => self.ack(ctx, link.learner, zxid),
+            Message::Request(forwarded) => self.request(ctx, link, forwarded),
+            Message::PingReply(touched) => {
+                let out = ctx
+                    .pipeline
+                    .step(ctx.now_ms, PipelineInput::Touched(touched));
+                ctx.pipeline_outputs(out);
+            }
+            other => ctx.note(ZabNote::Unexpected(format!(
+                "{} from a learner",
+                other.name()
+            ))),
+        }
+        Ok(())
+    }
+
+    // ANCHOR: hello
+    /// FOLLOWERINFO / OBSERVERINFO: a learner connects. A second connection from the same
+    /// learner replaces the first (the old socket is dead to it).
+    fn hello(&mut self, ctx: &mut Ctx, link: Link, observer: bool, accepted: Epoch) {
+        if let Some(old) = self.handlers.get(&link.learner) {
+            if old.link != link {
+                ctx.out.push(Output::Disconnect { link: old.link });
+            }
+        }
+        self.handlers.insert(
+            link.learner,
+            Handler {
+                link,
+                observer,
+                stage: Stage::Hello,
+                forwarding: false,
+                deadline_ms: ctx.now_ms + ctx.cfg.init_limit_ms() + ctx.cfg.sync_limit_ms(),
+            },
+        );
+        match self.epoch {
+            // Already decided: this latecomer is told at once.
+            Some(epoch) => Self::send(ctx, link, Message::LeaderInfo { epoch }),
+            None => {
+                self.connecting.insert(link.learner, accepted);
+                self.try_propose_epoch(ctx);
+            }
+        }
+    }
+    // ANCHOR_END: hello
+
+    // ANCHOR: propose_epoch
+    /// `getEpochToPropose`: once the servers heard from (ourselves included) hold a quorum of
+    /// voters, the new epoch is one more than the largest epoch any of them has accepted. We
+    /// accept it ourselves (on disk) before anyone is told.
+    fn try_propose_epoch(&mut self, ctx: &mut Ctx) {
+        let heard: BTreeSet<Sid> = self.connecting.keys().copied().collect();
+        if self.epoch.is_some() || !ctx.cfg.qv().contains_quorum(&heard) {
+            return;
+        }
+        let epoch = self.connecting.values().max().expect("we are in it").next();
+        self.epoch = Some(epoch);
+        ctx.epochs.accepted = epoch;
+        ctx.save_epochs();
+        ctx.note(ZabNote::EpochProposed {
+            epoch,
+            heard: heard.iter().copied().collect(),
+        });
+        self.phase = Phase::EpochAcks;
+        self.epoch_acks.insert(ctx.me);
+        ctx.arm(Timer::InitLimit, ctx.cfg.init_limit_ms());
+        let links: Vec<Link> = self.handlers.values().map(|h| h.link).collect();
+        for link in links {
+            Self::send(ctx, link, Message::LeaderInfo { epoch });
+        }
+        self.try_epoch_quorum(ctx);
+    }
+    // ANCHOR_END: propose_epoch
+
+    // ANCHOR: ack_epoch
+    /// `waitForEpochAck`: while the epoch is being agreed, a learner whose history is ahead of
+    /// ours must not follow us (it could hold commits we lack): only its connection is closed.
+    /// Once a quorum has acknowledged the epoch, nothing is checked: a latecomer's longer
+    /// history cannot hold a commit the quorum lacks, and the sync cuts it back (TRUNC). A
+    /// learner that had already accepted this epoch (-1) or is an observer is synced but not
+    /// counted.
+    fn ack_epoch(
+        &mut self,
+        ctx: &mut Ctx,
+        link: Link,
+        current_epoch: Option<Epoch>,
+        last_zxid: Zxid,
+    ) {
+        let learner = link.learner;
+        if let Some(current) = current_epoch {
+            if self.phase == Phase::EpochAcks && (current, last_zxid) > self.summary {
+                ctx.note(ZabNote::LearnerAhead {
+                    learner,
+                    current,
+                    last_zxid,
+                });
+                self.handlers.remove(&learner);
+                ctx.out.push(Output::Disconnect { link });
+                return;
+            }
+        }
+        let observer = self.handlers[&learner].observer;
+        if let Some(h) = self.handlers.get_mut(&learner) {
+            h.stage = Stage::EpochAcked { last_zxid };
+        }
+        if current_epoch.is_some() && !observer && ctx.cfg.qv().is_voter(learner) {
+            self.epoch_acks.insert(learner);
+        }
+        match self.phase {
+            Phase::EpochAcks => self.try_epoch_quorum(ctx),
+            // The quorum acknowledged the epoch long ago: sync this one now.
+            Phase::NewLeaderAcks | Phase::Broadcast => self.sync_learner(ctx, learner),
+            Phase::Discovery => {}
+        }
+    }
+
+    /// A quorum has promised: the epoch is ours (`currentEpoch` on disk), and every learner
+    /// that acknowledged it is brought up to date.
+    fn try_epoch_quorum(&mut self, ctx: &mut Ctx) {
+        if self.phase != Phase::EpochAcks || !ctx.cfg.qv().contains_quorum(&self.epoch_acks) {
+            return;
+        }
+        let epoch = self.epoch.expect("decided before its acks");
+        ctx.epochs.current = epoch;
+        ctx.save_epochs();
+        ctx.note(ZabNote::EpochAcked {
+            epoch,
+            by: self.epoch_acks.iter().copied().collect(),
+        });
+        self.phase = Phase::NewLeaderAcks;
+        self.last_proposed = epoch.first_zxid();
+        self.new_leader_acks.insert(ctx.me);
+        ctx.arm(Timer::InitLimit, ctx.cfg.init_limit_ms());
+        let ready: Vec<Sid> = self
+            .handlers
+            .iter()
+            .filter(|(_, h)| matches!(h.stage, Stage::EpochAcked { .. }))
+            .map(|(sid, _)| *sid)
+            .collect();
+        for learner in ready {
+            self.sync_learner(ctx, learner);
+        }
+        self.try_start(ctx);
+    }
+    // ANCHOR_END: ack_epoch
+
+    // ANCHOR: sync_learner
+    /// `LearnerHandler.syncFollower` + `startForwarding`: choose DIFF, TRUNC or SNAP from the
+    /// learner's last zxid and our recent history, send what it lacks, then every proposal
+    /// still in flight, then NEWLEADER. From here on it gets every new proposal and commit.
+    fn sync_learner(&mut self, ctx: &mut Ctx, learner: Sid) {
+        let Some(handler) = self.handlers.get(&learner).cloned() else {
+            return;
+        };
+        let Stage::EpochAcked { last_zxid: peer } = handler.stage else {
+            return;
+        };
+        let link = handler.link;
+        let epoch = self.epoch.expect("synced after the epoch quorum");
+        let db = ctx.pipeline.database();
+        let last = db.last_processed_zxid();
+        let (min, max) = ctx.history.bounds(last);
+        let plan = if peer == last {
+            Plan::Diff {
+                to: peer,
+                after: peer,
+            }
+        } else if peer > max && peer.counter() != 0 {
+            Plan::Trunc {
+                to: max,
+                after: max,
+            }
+        } else if min <= peer && peer <= max {
+            if ctx.history.contains(peer) || peer.counter() == 0 {
+                Plan::Diff {
+                    to: max,
+                    after: peer,
+                }
+            } else {
+                // A divergent tail: cut back to our last txn before it, if of the same epoch.
+                match ctx.history.first_after(peer) {
+                    Some(next) if next.epoch() == peer.epoch() => {
+                        let to = ctx.history.last_before(peer).unwrap_or(min);
+                        Plan::Trunc { to, after: to }
+                    }
+                    _ => Plan::Snap,
+                }
+            }
+        } else {
+            Plan::Snap
+        };
+        let sent_up_to = match plan {
+            Plan::Diff { to, after } => {
+                Self::send(ctx, link, Message::Diff { zxid: to });
+                after
+            }
+            Plan::Trunc { to, after } => {
+                // The learner's log loses everything above `to`, so do its ACKs for it: an
+                // ACK says "on my disk", and a quorum of them must still mean that when the
+                // proposal commits.
+                for (_, p) in self.proposals.iter_mut().filter(|(z, _)| **z > to) {
+                    p.acks.remove(&learner);
+                }
+                Self::send(ctx, link, Message::Trunc { zxid: to });
+                after
+            }
+            Plan::Snap => {
+                let db = Box::new(ctx.pipeline.database().clone());
+                Self::send(ctx, link, Message::Snap { zxid: last, db });
+                last
+            }
+        };
+        ctx.note(ZabNote::SyncLearner {
+            learner,
+            peer_zxid: peer,
+            mode: plan.name(),
+        });
+        for txn in ctx.history.after(sent_up_to) {
+            let zxid = txn.zxid;
+            Self::send(ctx, link, Message::Proposal(txn));
+            Self::send(ctx, link, Message::Commit(zxid));
+        }
+        if !handler.observer {
+            for p in self.proposals.values() {
+                Self::send(ctx, link, Message::Proposal(p.txn.clone()));
+            }
+        }
+        Self::send(ctx, link, Message::NewLeader { epoch });
+        if let Some(h) = self.handlers.get_mut(&learner) {
+            h.stage = Stage::Syncing;
+            h.forwarding = true;
+        }
+    }
+    // ANCHOR_END: sync_learner
+
+    // ANCHOR: new_leader_ack
+    /// An ACK of `epoch << 32`: the learner took our history (NEWLEADER), or, the second
+    /// time, it is serving (after UPTODATE).
+    fn ack_new_leader(&mut self, ctx: &mut Ctx, link: Link) {
+        let learner = link.learner;
+        let Some(h) = self.handlers.get_mut(&learner) else {
+            return;
+        };
+        if h.stage != Stage::Syncing {
+            return;
+        }
+        h.stage = Stage::Synced;
+        let voter = !h.observer && ctx.cfg.qv().is_voter(learner);
+        match self.phase {
+            Phase::NewLeaderAcks => {
+                if voter {
+                    self.new_leader_acks.insert(learner);
+                }
+                self.try_start(ctx);
+            }
+            Phase::Broadcast => self.up_to_date(ctx, learner),
+            _ => {}
+        }
+    }
+
+    /// `waitForNewLeaderAck`: a quorum holds our history; serve.
+    fn try_start(&mut self, ctx: &mut Ctx) {
+        if self.phase != Phase::NewLeaderAcks
+            || !ctx.cfg.qv().contains_quorum(&self.new_leader_acks)
+        {
+            return;
+        }
+        let epoch = self.epoch.expect("decided");
+        self.phase = Phase::Broadcast;
+        ctx.note(ZabNote::Established {
+            epoch,
+            by: self.new_leader_acks.iter().copied().collect(),
+        });
+        ctx.cancel(Timer::InitLimit);
+        ctx.pipeline.lead(epoch, ctx.now_ms);
+        let synced: Vec<Sid> = self
+            .handlers
+            .iter()
+            .filter(|(_, h)| h.stage == Stage::Synced)
+            .map(|(sid, _)| *sid)
+            .collect();
+        for learner in synced {
+            self.up_to_date(ctx, learner);
+        }
+        ctx.arm(Timer::LeaderTick, ctx.cfg.tick_ms / 2);
+    }
+    // ANCHOR_END: new_leader_ack
+
+    fn up_to_date(&mut self, ctx: &mut Ctx, learner: Sid) {
+        if let Some(h) = self.handlers.get_mut(&learner) {
+            h.stage = Stage::UpToDate;
+            let link = h.link;
+            Self::send(ctx, link, Message::UpToDate);
+        }
+    }
+
+    // ANCHOR: propose
+    /// `Leader.propose`: a txn our pipeline prepared goes to every follower and to our own
+    /// disk; our ACK counts when the disk has it.
+    pub fn propose(&mut self, ctx: &mut Ctx, txn: Txn) {
+        let zxid = txn.zxid;
+        self.last_proposed = zxid;
+        let followers: Vec<Link> = self
+            .handlers
+            .values()
+            .filter(|h| h.forwarding && !h.observer)
+            .map(|h| h.link)
+            .collect();
+        for link in followers {
+            Self::send(ctx, link, Message::Proposal(txn.clone()));
+        }
+        self.unlogged.insert(zxid);
+        ctx.out.push(Output::Append(txn.clone()));
+        self.proposals.insert(
+            zxid,
+            Proposal {
+                txn,
+                acks: BTreeSet::new(),
+            },
+        );
+    }
+    // ANCHOR_END: propose
+
+    /// Our disk has the txn: our own ACK.
+    pub fn logged(&mut self, ctx: &mut Ctx, zxid: Zxid) {
+        if self.unlogged.remove(&zxid) {
+            self.ack(ctx, ctx.me, zxid);
+        }
+    }
+
+    // ANCHOR: ack
+    /// `processAck` + `tryToCommit`: a quorum of ACKs commits a proposal, but only once every
+    /// proposal before it is committed, so commits leave in zxid order.
+    fn ack(&mut self, ctx: &mut Ctx, from: Sid, zxid: Zxid) {
+        if !ctx.cfg.qv().is_voter(from) {
+            return;
+        }
+        if let Some(p) = self.proposals.get_mut(&zxid) {
+            p.acks.insert(from);
+        }
+        while let Some(entry) = self.proposals.first_entry() {
+            if !crate::lab::can_commit(ctx.cfg.qv(), &entry.get().acks) {
+                break;
+            }
+            let Proposal { txn, acks } = entry.remove();
+            self.commit(ctx, txn, acks);
+        }
+    }
+    // ANCHOR_END: ack
+
+    // ANCHOR: commit
+    /// Committed: COMMIT to the followers, INFORM (with the txn) to the observers, then apply
+    /// it here, which answers our own client if the write was theirs.
+    fn commit(&mut self, ctx: &mut Ctx, txn: Txn, acks: BTreeSet<Sid>) {
+        let zxid = txn.zxid;
+        ctx.note(ZabNote::Committed {
+            zxid,
+            acks: acks.into_iter().collect(),
+        });
+        let targets: Vec<(Link, bool)> = self
+            .handlers
+            .values()
+            .filter(|h| h.forwarding)
+            .map(|h| (h.link, h.observer))
+            .collect();
+        for (link, observer) in targets {
+            let msg = match observer {
+                true => Message::Inform(txn.clone()),
+                false => Message::Commit(zxid),
+            };
+            Self::send(ctx, link, msg);
+        }
+        ctx.apply(txn);
+        // Syncs that waited for this txn can be answered.
+        let due: Vec<Zxid> = self.pending_syncs.range(..=zxid).map(|(z, _)| *z).collect();
+        for z in due {
+            for link in self.pending_syncs.remove(&z).unwrap_or_default() {
+                Self::send(ctx, link, Message::Sync);
+            }
+        }
+    }
+    // ANCHOR_END: commit
+
+    /// REQUEST: a learner's client's write goes through our pipeline like our own; a sync is
+    /// answered once everything proposed before it is committed (`processSync`).
+    fn request(&mut self, ctx: &mut Ctx, link: Link, forwarded: Forwarded) {
+        if self.phase != Phase::Broadcast {
+            ctx.note(ZabNote::Unexpected("REQUEST before serving".into()));
+            return;
+        }
+        if let Forward::Request(proto::Request::Sync(_)) = forwarded.op {
+            match self.proposals.last_key_value() {
+                None => Self::send(ctx, link, Message::Sync),
+                Some((&zxid, _)) => self.pending_syncs.entry(zxid).or_default().push(link),
+            }
+            return;
+        }
+        let out = ctx
+            .pipeline
+            .step(ctx.now_ms, PipelineInput::Forwarded(forwarded));
+        ctx.pipeline_outputs(out);
+    }
+
+    // ANCHOR: tick
+    /// Every half tick: PING every learner, and let the session tracker expire what is due.
+    /// Every whole tick: a quorum (ourselves included) must have been heard from within
+    /// `syncLimit` ticks, or we stop leading.
+    pub fn tick(&mut self, ctx: &mut Ctx) -> Result<(), Quit> {
+        self.half_ticks += 1;
+        if self.half_ticks % 2 == 0 {
+            let mut synced: BTreeSet<Sid> = self
+                .handlers
+                .iter()
+                .filter(|(_, h)| !h.observer && ctx.now_ms <= h.deadline_ms)
+                .map(|(sid, _)| *sid)
+                .collect();
+            synced.insert(ctx.me);
+            if !ctx.cfg.qv().contains_quorum(&synced) {
+                let sids: Vec<String> = synced.iter().map(Sid::to_string).collect();
+                return Err(format!(
+                    "not sufficient followers synced, only synced with sids: [ {} ]",
+                    sids.join(",")
+                ));
+            }
+        }
+        let links: Vec<Link> = self
+            .handlers
+            .values()
+            .filter(|h| h.forwarding)
+            .map(|h| h.link)
+            .collect();
+        for link in links {
+            Self::send(ctx, link, Message::Ping(self.last_proposed));
+        }
+        let out = ctx.pipeline.step(ctx.now_ms, PipelineInput::Tick);
+        ctx.pipeline_outputs(out);
+        ctx.arm(Timer::LeaderTick, ctx.cfg.tick_ms / 2);
+        Ok(())
+    }
+    // ANCHOR_END: tick
+
+    /// `initLimit` ran out before the epoch or the sync was agreed.
+    pub fn init_limit(&self) -> Result<(), Quit> {
+        match self.phase {
+            Phase::Discovery => Err("timeout while waiting for epoch from quorum".into()),
+            Phase::EpochAcks => Err("timeout while waiting for epoch to be acked by quorum".into()),
+            Phase::NewLeaderAcks => {
+                let sids: Vec<String> = self.new_leader_acks.iter().map(Sid::to_string).collect();
+                Err(format!(
+                    "waiting for a quorum of followers, only synced with sids: [ {} ]",
+                    sids.join(",")
+                ))
+            }
+            Phase::Broadcast => Ok(()),
+        }
+    }
+
+    /// A learner's connection broke: forget it (its ACKs already counted stay counted).
+    pub fn disconnected(&mut self, link: Link) {
+        if self
+            .handlers
+            .get(&link.learner)
+            .is_some_and(|h| h.link == link)
+        {
+            self.handlers.remove(&link.learner);
+        }
+    }
+
+    /// Stepping down: every learner's connection closes, and what we logged but never
+    /// committed becomes part of our database (the next vote names it).
+    pub fn step_down(self, ctx: &mut Ctx) {
+        for h in self.handlers.values() {
+            ctx.out.push(Output::Disconnect { link: h.link });
+        }
+        for (_, p) in self.proposals {
+            ctx.apply(p.txn);
+        }
+    }
+}
+
+/// How a learner is brought up to date.
+#[derive(Clone, Copy, Debug)]
+enum Plan {
+    /// Send what comes after `after`; DIFF names `to`.
+    Diff { to: Zxid, after: Zxid },
+    /// Cut back to `to`, then send what comes after `after`.
+    Trunc { to: Zxid, after: Zxid },
+    /// The whole database.
+    Snap,
+}
+
+impl Plan {
+    fn name(self) -> &'static str {
+        match self {
+            Plan::Diff { .. } => "DIFF",
+            Plan::Trunc { .. } => "TRUNC",
+            Plan::Snap => "SNAP",
+        }
+    }
+}

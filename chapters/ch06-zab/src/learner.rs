@@ -1,0 +1,493 @@
+//! A learner: a follower (or an observer) connecting to its leader, syncing, then following.
+//!
+//! The idea to take away: a learner trusts nothing it has not been told on **this**
+//! connection. It introduces itself (FOLLOWERINFO), accepts the leader's new epoch only if it
+//! is newer than any it has promised (LEADERINFO → ACKEPOCH), lets the leader make its history
+//! equal to the leader's (DIFF, TRUNC or SNAP, a run of PROPOSAL/COMMIT pairs, NEWLEADER), and
+//! only then serves clients (UPTODATE). From then on it logs every PROPOSAL, ACKs it once it is
+//! on disk, and applies it when the COMMIT naming it arrives: always the oldest it holds,
+//! since commits come in zxid order. Anything else ends the connection and the learner goes
+//! back to electing.
+//!
+//! Upstream: `Learner.connectToLeader`, `registerWithLeader`, `syncWithLeader`;
+//! `Follower.followLeader`/`processPacket`; `Observer.processPacket`;
+//! `FollowerZooKeeperServer.logRequest`/`commit`.
+
+use std::collections::VecDeque;
+
+use ch01_znode::{Epoch, SessionId, Sid, Txn, Zxid};
+use ch03_sessions::pipeline::{Database, Forward, Forwarded, Input as PipelineInput};
+use ch03_sessions::proto;
+
+use crate::message::{Link, Message};
+use crate::peer::{Ctx, Flaw, Output, Timer};
+use crate::trace::ZabNote;
+
+/// How many times a learner tries to reach its leader, 100 ms apart
+/// (`Learner.connectToLeader`: 5 tries, `leaderConnectDelayDuringRetryMs`).
+pub const CONNECT_TRIES: u32 = 5;
+/// The pause between two tries.
+pub const CONNECT_RETRY_MS: u64 = 100;
+
+/// How the leader chose to bring this learner up to date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SyncMode {
+    /// Our log is a prefix of the leader's: buffer the missing txns, log them at NEWLEADER.
+    Diff,
+    /// We got a snapshot or cut our log: apply each txn in memory as its COMMIT arrives.
+    Snapshot,
+}
+
+/// Where the learner is in its conversation with the leader.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    /// FOLLOWERINFO sent; waiting for LEADERINFO (the leader may not be listening yet).
+    Connecting { tries: u32 },
+    /// ACKEPOCH sent; waiting for DIFF, TRUNC or SNAP.
+    EpochAcked { epoch: Epoch },
+    /// TRUNC asked the disk to cut the log; packets wait until the database is reloaded.
+    Truncating {
+        epoch: Epoch,
+        deferred: VecDeque<Message>,
+    },
+    /// Receiving the txns we lack, until NEWLEADER.
+    Syncing { epoch: Epoch, mode: SyncMode },
+    /// NEWLEADER acknowledged; waiting for UPTODATE.
+    NewLeader { epoch: Epoch },
+    /// Serving clients and following.
+    Broadcast,
+}
+
+/// Why a learner stops following.
+pub type Quit = String;
+
+// ANCHOR: learner
+/// One learner's state while it has a leader.
+#[derive(Clone, Debug)]
+pub struct Learner {
+    leader: Sid,
+    link: Link,
+    observer: bool,
+    phase: Phase,
+    /// PROPOSALs of the sync not applied or logged yet (`packetsNotCommitted`).
+    not_committed: VecDeque<Txn>,
+    /// COMMITs of a DIFF sync, applied after UPTODATE (`packetsCommitted`).
+    committed: VecDeque<Zxid>,
+    /// Logged (or being logged) and waiting for their COMMIT (`pendingTxns`).
+    pending: VecDeque<Txn>,
+    /// Appended and not yet reported on disk: their ACKs are due when they are.
+    unlogged: VecDeque<Zxid>,
+    /// Our clients' `sync`s, forwarded and not answered yet, oldest first.
+    pending_syncs: VecDeque<(SessionId, i32)>,
+    /// While a SNAP or TRUNC sync has not reached NEWLEADER, the database in memory is not on
+    /// disk: this is the one the disk holds, to go back to if the sync breaks.
+    saved: Option<Database>,
+}
+// ANCHOR_END: learner
+
+impl Learner {
+    /// Starts following `leader` on a fresh connection: FOLLOWERINFO (or OBSERVERINFO).
+    pub fn connect(ctx: &mut Ctx, leader: Sid, link: Link, observer: bool) -> Learner {
+        let learner = Learner {
+            leader,
+            link,
+            observer,
+            phase: Phase::Connecting { tries: 1 },
+            not_committed: VecDeque::new(),
+            committed: VecDeque::new(),
+            pending: VecDeque::new(),
+            unlogged: VecDeque::new(),
+            pending_syncs: VecDeque::new(),
+            saved: None,
+        };
+        learner.say_hello(ctx);
+        learner
+    }
+
+    /// The leader followed.
+    pub fn leader(&self) -> Sid {
+        self.leader
+    }
+
+    /// The connection in use.
+    pub fn link(&self) -> Link {
+        self.link
+    }
+
+    /// Whether it observes (never votes, never ACKs).
+    pub fn is_observer(&self) -> bool {
+        self.observer
+    }
+
+    /// Whether it is still trying to reach its leader (nothing heard on the connection yet).
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.phase, Phase::Connecting { .. })
+    }
+
+    /// Whether it serves clients yet.
+    pub fn is_serving(&self) -> bool {
+        self.phase == Phase::Broadcast
+    }
+
+    fn say_hello(&self, ctx: &mut Ctx) {
+        let hello = Message::LearnerInfo {
+            observer: self.observer,
+            accepted_epoch: ctx.epochs.accepted,
+        };
+        self.send(ctx, hello);
+        // During the sync, the socket's read timeout is initLimit ticks.
+        ctx.arm(Timer::LeaderSilent, ctx.cfg.init_limit_ms());
+    }
+
+    fn send(&self, ctx: &mut Ctx, msg: Message) {
+        ctx.out.push(Output::Zab {
+            to: self.leader,
+            link: self.link,
+            msg,
+        });
+    }
+
+    /// A packet from the leader on our connection. `Err` ends the connection.
+    pub fn receive(&mut self, ctx: &mut Ctx, msg: Message) -> Result<(), Quit> {
+        // Any packet from the leader proves it alive: push the read timeout back.
+        let silence_ms = match self.phase {
+            Phase::NewLeader { .. } | Phase::Broadcast => ctx.cfg.sync_limit_ms(),
+            _ => ctx.cfg.init_limit_ms(),
+        };
+        ctx.arm(Timer::LeaderSilent, silence_ms);
+        let phase = std::mem::replace(&mut self.phase, Phase::Broadcast);
+        match (phase, msg) {
+            // LEADERINFO: accept the new epoch if it is newer than any we accepted.
+            (Phase::Connecting { .. }, Message::LeaderInfo { epoch }) => {
+                self.accept_epoch(ctx, epoch)
+            }
+            (Phase::EpochAcked { epoch }, Message::Diff { zxid }) => {
+                ctx.note(ZabNote::SyncBy { mode: "DIFF", zxid });
+                self.phase = Phase::Syncing {
+                    epoch,
+                    mode: SyncMode::Diff,
+                };
+                Ok(())
+            }
+            // TRUNC: our log has txns the leader never committed; the disk cuts them and
+            // gives back the database as it was at `zxid`.
+            (Phase::EpochAcked { epoch }, Message::Trunc { zxid }) => {
+                ctx.note(ZabNote::SyncBy {
+                    mode: "TRUNC",
+                    zxid,
+                });
+                ctx.out.push(Output::Truncate(zxid));
+                self.phase = Phase::Truncating {
+                    epoch,
+                    deferred: VecDeque::new(),
+                };
+                Ok(())
+            }
+            (Phase::EpochAcked { epoch }, Message::Snap { zxid, db }) => {
+                ctx.note(ZabNote::SyncBy { mode: "SNAP", zxid });
+                self.saved = Some(ctx.pipeline.database().clone());
+                ctx.replace_database(*db);
+                self.phase = Phase::Syncing {
+                    epoch,
+                    mode: SyncMode::Snapshot,
+                };
+                Ok(())
+            }
+            (
+                Phase::Truncating {
+                    epoch,
+                    mut deferred,
+                },
+                msg,
+            ) => {
+                deferred.push_back(msg);
+                self.phase = Phase::Truncating { epoch, deferred };
+                Ok(())
+            }
+            (Phase::Syncing { epoch, mode }, msg) => self.syncing(ctx, epoch, mode, msg),
+            (Phase::NewLeader { epoch }, msg) => self.after_new_leader(ctx, epoch, msg),
+            (Phase::Broadcast, msg) => self.broadcast(ctx, msg),
+            (phase, msg) => Err(format!("unexpected {} while {phase:?}", msg.name())),
+        }
+    }
+
+    // ANCHOR: accept_epoch
+    /// `registerWithLeader`: a newer epoch is promised (and written down) before it is
+    /// acknowledged; the epoch already promised is acknowledged with -1; an older one means
+    /// this leader is stale.
+    fn accept_epoch(&mut self, ctx: &mut Ctx, epoch: Epoch) -> Result<(), Quit> {
+        let accepted = ctx.epochs.accepted;
+        let current_epoch = match epoch.cmp(&accepted) {
+            std::cmp::Ordering::Greater => {
+                ctx.epochs.accepted = epoch;
+                ctx.save_epochs();
+                Some(ctx.epochs.current)
+            }
+            std::cmp::Ordering::Equal => None,
+            std::cmp::Ordering::Less => {
+                return Err(format!(
+                    "leader's epoch {epoch} is less than our accepted epoch {accepted}"
+                ))
+            }
+        };
+        let last_zxid = ctx.pipeline.database().last_processed_zxid();
+        self.send(
+            ctx,
+            Message::AckEpoch {
+                current_epoch,
+                last_zxid,
+            },
+        );
+        self.phase = Phase::EpochAcked { epoch };
+        Ok(())
+    }
+    // ANCHOR_END: accept_epoch
+
+    /// The disk has cut the log back and rebuilt the database from what is left.
+    pub fn reloaded(&mut self, ctx: &mut Ctx, db: Database) -> Result<(), Quit> {
+        let Phase::Truncating { epoch, deferred } =
+            std::mem::replace(&mut self.phase, Phase::Broadcast)
+        else {
+            return Ok(());
+        };
+        self.saved = Some(db.clone());
+        ctx.replace_database(db);
+        self.phase = Phase::Syncing {
+            epoch,
+            mode: SyncMode::Snapshot,
+        };
+        for msg in deferred {
+            self.receive(ctx, msg)?;
+        }
+        Ok(())
+    }
+
+    // ANCHOR: syncing
+    /// Between DIFF/TRUNC/SNAP and NEWLEADER: the txns we lack arrive as PROPOSAL/COMMIT
+    /// pairs. After a snapshot or a cut they are applied at once (nothing of ours can go
+    /// wrong with them); after a diff they wait, and are logged at NEWLEADER.
+    fn syncing(
+        &mut self,
+        ctx: &mut Ctx,
+        epoch: Epoch,
+        mode: SyncMode,
+        msg: Message,
+    ) -> Result<(), Quit> {
+        self.phase = Phase::Syncing { epoch, mode };
+        match msg {
+            Message::Proposal(txn) => self.not_committed.push_back(txn),
+            Message::Commit(zxid) if mode == SyncMode::Snapshot => {
+                match self.not_committed.front() {
+                    Some(head) if head.zxid == zxid => {
+                        let txn = self.not_committed.pop_front().expect("just seen");
+                        ctx.apply(txn);
+                    }
+                    head => ctx.note(ZabNote::Unexpected(format!(
+                        "committing {zxid}, but the next proposal is {}",
+                        head.map_or("none".to_string(), |t| t.zxid.to_string())
+                    ))),
+                }
+            }
+            Message::Commit(zxid) => self.committed.push_back(zxid),
+            // NEWLEADER: the leader's history is ours. Write it down, take the new epoch
+            // as current, and say so at once (each logged txn is ACKed after its fsync).
+            Message::NewLeader { epoch: new_epoch } if new_epoch == epoch => {
+                if mode == SyncMode::Snapshot {
+                    ctx.out
+                        .push(Output::Snapshot(Box::new(ctx.pipeline.database().clone())));
+                    self.saved = None;
+                }
+                ctx.epochs.current = epoch;
+                ctx.save_epochs();
+                let flawed = ctx.cfg.flaw == Some(Flaw::LogSyncAfterUpToDate);
+                if !self.observer && !flawed {
+                    for txn in std::mem::take(&mut self.not_committed) {
+                        self.log(ctx, txn);
+                    }
+                }
+                self.send(ctx, Message::Ack(epoch.first_zxid()));
+                ctx.arm(Timer::LeaderSilent, ctx.cfg.sync_limit_ms());
+                self.phase = Phase::NewLeader { epoch };
+            }
+            other => return Err(format!("unexpected {} during the sync", other.name())),
+        }
+        Ok(())
+    }
+    // ANCHOR_END: syncing
+
+    /// After NEWLEADER: more of the same until UPTODATE, then serve.
+    fn after_new_leader(&mut self, ctx: &mut Ctx, epoch: Epoch, msg: Message) -> Result<(), Quit> {
+        self.phase = Phase::NewLeader { epoch };
+        match msg {
+            Message::Proposal(txn) => self.not_committed.push_back(txn),
+            Message::Commit(zxid) => self.committed.push_back(zxid),
+            Message::Ping(_) => self.ping(ctx),
+            Message::UpToDate => {
+                self.phase = Phase::Broadcast;
+                ctx.note(ZabNote::UpToDate { epoch });
+                ctx.pipeline.learn(ctx.now_ms);
+                self.send(ctx, Message::Ack(epoch.first_zxid()));
+                // What came in between NEWLEADER and UPTODATE: log it, then commit what the
+                // leader committed, in order.
+                if self.observer {
+                    self.inform_buffered(ctx);
+                } else {
+                    for txn in std::mem::take(&mut self.not_committed) {
+                        self.log(ctx, txn);
+                    }
+                    for zxid in std::mem::take(&mut self.committed) {
+                        self.commit(ctx, zxid)?;
+                    }
+                }
+            }
+            other => return Err(format!("unexpected {} before UPTODATE", other.name())),
+        }
+        Ok(())
+    }
+
+    /// An observer's buffered sync: each proposal whose commit came is logged and applied.
+    fn inform_buffered(&mut self, ctx: &mut Ctx) {
+        for txn in std::mem::take(&mut self.not_committed) {
+            if self.committed.front() == Some(&txn.zxid) {
+                self.committed.pop_front();
+                ctx.out.push(Output::Append(txn.clone()));
+                ctx.apply(txn);
+            }
+        }
+        self.committed.clear();
+    }
+
+    // ANCHOR: broadcast
+    /// Following: log and ACK proposals, apply commits in order, answer pings and syncs.
+    fn broadcast(&mut self, ctx: &mut Ctx, msg: Message) -> Result<(), Quit> {
+        match msg {
+            Message::Proposal(txn) if !self.observer => self.log(ctx, txn),
+            Message::Commit(zxid) if !self.observer => self.commit(ctx, zxid)?,
+            // An observer is told committed txns only: log and apply at once.
+            Message::Inform(txn) if self.observer => {
+                ctx.out.push(Output::Append(txn.clone()));
+                ctx.apply(txn);
+            }
+            Message::Ping(_) => self.ping(ctx),
+            Message::Sync => match self.pending_syncs.pop_front() {
+                Some((session, cxid)) => {
+                    let out = ctx
+                        .pipeline
+                        .step(ctx.now_ms, PipelineInput::Synced { session, cxid });
+                    ctx.pipeline_outputs(out);
+                }
+                None => ctx.note(ZabNote::Unexpected("SYNC with no sync pending".into())),
+            },
+            // Our own epoch's NEWLEADER/UPTODATE come once; anything else is a broken leader.
+            other => return Err(format!("unexpected {} while following", other.name())),
+        }
+        Ok(())
+    }
+    // ANCHOR_END: broadcast
+
+    /// `logRequest`: the txn goes to the disk, and waits for its COMMIT.
+    fn log(&mut self, ctx: &mut Ctx, txn: Txn) {
+        self.unlogged.push_back(txn.zxid);
+        ctx.out.push(Output::Append(txn.clone()));
+        self.pending.push_back(txn);
+    }
+
+    // ANCHOR: commit
+    /// `FollowerZooKeeperServer.commit`: a COMMIT must name our oldest pending txn. Upstream
+    /// exits the process on a mismatch; here the connection ends, which is as safe.
+    fn commit(&mut self, ctx: &mut Ctx, zxid: Zxid) -> Result<(), Quit> {
+        match self.pending.front() {
+            Some(head) if head.zxid == zxid => {
+                let txn = self.pending.pop_front().expect("just seen");
+                ctx.apply(txn);
+                Ok(())
+            }
+            None => {
+                ctx.note(ZabNote::Unexpected(format!(
+                    "COMMIT {zxid} with no txn pending"
+                )));
+                Ok(())
+            }
+            Some(head) => Err(format!(
+                "COMMIT {zxid} does not match the oldest pending txn {}",
+                head.zxid
+            )),
+        }
+    }
+    // ANCHOR_END: commit
+
+    /// A PING is echoed with the sessions our clients kept alive since the last one.
+    fn ping(&self, ctx: &mut Ctx) {
+        let touched = ctx.pipeline.take_touched();
+        self.send(ctx, Message::PingReply(touched));
+    }
+
+    /// The disk has the txn at `zxid`: a follower acknowledges it (in order: the disk
+    /// reports in the order it was given).
+    pub fn logged(&mut self, ctx: &mut Ctx, zxid: Zxid) {
+        if self.unlogged.front() != Some(&zxid) {
+            return;
+        }
+        self.unlogged.pop_front();
+        if !self.observer {
+            self.send(ctx, Message::Ack(zxid));
+        }
+    }
+
+    /// A client's write (or sync) for the leader.
+    pub fn forward(&mut self, ctx: &mut Ctx, forwarded: Forwarded) {
+        if let Forward::Request(proto::Request::Sync(_)) = &forwarded.op {
+            self.pending_syncs
+                .push_back((forwarded.session, forwarded.cxid));
+        }
+        self.send(ctx, Message::Request(forwarded));
+    }
+
+    /// The connection was refused: the server we elected does not lead yet (it may still be
+    /// finishing its election). Try again in 100 ms, five times in all
+    /// (`Learner.connectToLeader` retries a failed connect, never a connection the leader
+    /// accepted and then closed: a learner that followed it once must elect again, or it
+    /// would follow a later leadership of the same server with the vote of an older round).
+    pub fn refused(&mut self, ctx: &mut Ctx) -> Result<(), Quit> {
+        match self.phase {
+            Phase::Connecting { tries } if tries < CONNECT_TRIES => {
+                self.phase = Phase::Connecting { tries: tries + 1 };
+                ctx.arm(Timer::ConnectRetry, CONNECT_RETRY_MS);
+                Ok(())
+            }
+            Phase::Connecting { tries } => {
+                Err(format!("could not reach the leader in {tries} tries"))
+            }
+            _ => Err("the leader closed the connection".into()),
+        }
+    }
+
+    /// The retry timer: a new connection, a new FOLLOWERINFO.
+    pub fn retry(&mut self, ctx: &mut Ctx, link: Link) {
+        if let Phase::Connecting { .. } = self.phase {
+            self.link = link;
+            self.say_hello(ctx);
+        }
+    }
+
+    // ANCHOR: fast_forward
+    /// Leaving the leader: the txns logged but never committed become part of the database
+    /// (upstream `ZKDatabase.fastForwardDataBase` replays the log): the next vote names them.
+    /// But a database a SNAP or TRUNC sync built in memory and never wrote down (the sync
+    /// broke before NEWLEADER) is dropped for the one on disk: a later DIFF would build on
+    /// txns the disk does not have, and a restart would lose them (ZOOKEEPER-3642: upstream
+    /// clears the ZKDatabase and reloads it; ZOOKEEPER-5094 for TRUNC).
+    pub fn fast_forward(self, ctx: &mut Ctx) {
+        if let Some(saved) = self.saved {
+            ctx.note(ZabNote::DropsUnsaved {
+                back_to: saved.last_processed_zxid(),
+            });
+            ctx.replace_database(saved);
+            return;
+        }
+        for txn in self.pending {
+            ctx.apply(txn);
+        }
+    }
+    // ANCHOR_END: fast_forward
+}

@@ -1,0 +1,200 @@
+//! `cargo run -p ch06-zab -- --trace`: watch a write travel through Zab.
+//!
+//! Runs one of the chapter's scenarios in the simulator (`--scenario`, `--seed`) and tells it
+//! (`--trace`, `--json`, `--svg FILE`, `--step`, `--all`). Without `--trace` it prints how the
+//! run ended. With `--listen`, runs one real server over TCP instead
+//! ([`ch06_zab::tcp::cli`]). With `--check`, runs the chapter's checkers
+//! ([`ch06_zab::check`]) over `--seeds N` faulty runs (from `--first-seed`; `--servers 3` or
+//! `5`, or both in turn) and prints every seed that broke a promise, with the command that
+//! replays it; `--check --seed N [--trace]` runs one.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use ch04_paxos::sim::flags::{pause, SimFlags};
+use ch04_paxos::sim::render::{self, json_lines};
+use ch04_paxos::sim::Event;
+use ch06_zab::check::{self, SeedResult};
+use ch06_zab::render::{diagram, ending, filter, header, line, story_text, transcript, Story};
+use ch06_zab::scenarios::{run, setup, Run, ScenarioName, Setup};
+use ch06_zab::tcp::cli::ListenFlags;
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(about = "Zab, the write path, in the simulator")]
+struct Args {
+    /// Print the run as it happens, one event per line.
+    #[arg(long)]
+    trace: bool,
+    /// Which story to run.
+    #[arg(long, value_enum, default_value = "write-to-follower")]
+    scenario: ScenarioName,
+    /// Show every event: each election notification, ping, timer and send.
+    #[arg(long, visible_alias = "verbose")]
+    all: bool,
+    /// Switch on a deliberate bug (lab 6.2): followers log a DIFF's txns only after UPTODATE,
+    /// as before ZOOKEEPER-3911.
+    #[arg(long)]
+    flaw: bool,
+    /// Check the invariants and the clients' histories over faulty runs.
+    #[arg(long)]
+    check: bool,
+    /// With --check: how many seeds to run (without it, only --seed).
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// With --check --seeds: the first seed.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// With --check: voting servers, 3 or 5 (without it, even seeds run 3 and odd seeds 5).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(3..=5))]
+    servers: Option<u64>,
+    #[command(flatten)]
+    run: SimFlags,
+    #[command(flatten)]
+    listen: ListenFlags,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let color = args.run.wants_color();
+    colored::control::set_override(color);
+    // Other modes (checking many fault seeds, a real peer over TCP) branch off here.
+    if args.listen.listen.is_some() {
+        return ch06_zab::tcp::cli::run(&args.listen, color);
+    }
+    if args.check {
+        return match args.seeds {
+            Some(n) => check_many(args.first_seed..args.first_seed + n, args.servers),
+            None => check_one(&args),
+        };
+    }
+    simulate(&args, color)
+}
+
+/// One scenario in the simulator, told as the flags ask.
+fn simulate(args: &Args, color: bool) -> ExitCode {
+    let mut setup = setup(args.scenario);
+    if args.flaw {
+        setup.config.flaw = Some(ch06_zab::peer::Flaw::LogSyncAfterUpToDate);
+    }
+    let seed = args.run.seed;
+    if args.run.step {
+        return step_by_step(&setup, seed, args.all, color);
+    }
+    let run = match run(&setup, seed) {
+        Ok(run) => run,
+        Err(violation) => {
+            eprintln!("{violation}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let story = match args.all {
+        true => Story::everything(),
+        false => Story::new(),
+    }
+    .tell(run.sim.trace());
+    if let Some(path) = &args.run.svg {
+        let title = format!("ch06 {}", setup.name.as_str());
+        if let Err(e) = std::fs::write(path, diagram(&title, &setup, &story, &run.sim.ids())) {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if args.run.json {
+        print!("{}", json_lines(&story));
+    } else if args.trace && args.all {
+        println!("{}\n", header(&setup, seed));
+        print!("{}", story_text(&story, true, color));
+        println!();
+        print!("{}", ending(&run, color));
+    } else if args.trace {
+        print!("{}", transcript(&setup, seed, &story, &run, color));
+    } else {
+        println!("{}\n", header(&setup, seed));
+        print!("{}", ending(&run, color));
+        println!("\n(add --trace to watch the run, --step to walk through it)");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs the scenario one event at a time, pausing after each message delivered.
+fn step_by_step(setup: &Setup, seed: u64, all: bool, color: bool) -> ExitCode {
+    let mut sim = setup.sim(seed);
+    let story = match all {
+        true => Story::everything(),
+        false => Story::new(),
+    };
+    let filter = filter(all);
+    let mut shown = 0;
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    println!(
+        "{}\n(Enter: next delivery, q then Enter: stop)\n",
+        header(setup, seed)
+    );
+    while sim.next_at().is_some_and(|at| at <= setup.end_ms) {
+        if let Err(v) = sim.step() {
+            eprintln!("{v}");
+            return ExitCode::FAILURE;
+        }
+        let mut delivered = false;
+        for e in &sim.trace()[shown..] {
+            let Some(e) = story.show(e) else { continue };
+            if filter.shows(&e.event) {
+                println!("{}", line(&e, color));
+                delivered |= matches!(e.event, Event::Deliver { .. });
+            }
+        }
+        shown = sim.trace().len();
+        if delivered && !pause(&mut lines) {
+            break;
+        }
+    }
+    println!();
+    print!("{}", ending(&Run { sim }, color));
+    ExitCode::SUCCESS
+}
+
+/// Every seed of `seeds`: the failures with their replay commands, then a summary.
+fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>) -> ExitCode {
+    let started = Instant::now();
+    let report = check::run(seeds, servers);
+    println!("{report}");
+    println!("time: {:.1} s", started.elapsed().as_secs_f64());
+    match report.is_clean() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    }
+}
+
+/// One seed of the checkers, traced if asked.
+fn check_one(args: &Args) -> ExitCode {
+    let seed = args.run.seed;
+    let servers = args.servers.unwrap_or(check::servers_for(seed));
+    let (sim, result) = check::replay(seed, servers);
+    if args.trace {
+        match args.run.json {
+            true => print!("{}", render::json_lines(sim.trace())),
+            false => print!("{}", render::plain(sim.trace())),
+        }
+    }
+    match result {
+        SeedResult::Passed(counts) => {
+            let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "seed {seed} ({servers} servers): every promise kept ({})",
+                counts.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        SeedResult::Failed(failure) => {
+            println!("{failure}");
+            ExitCode::FAILURE
+        }
+        SeedResult::Unknown { why, .. } => {
+            println!("seed {seed}: unknown: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}

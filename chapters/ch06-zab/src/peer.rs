@@ -1,0 +1,637 @@
+//! A quorum peer: elect, then lead or follow, then elect again, forever.
+//!
+//! The idea to take away: one server of an ensemble is **one state machine with four
+//! states** — LOOKING, LEADING, FOLLOWING, OBSERVING — and its step dispatches on the state.
+//! While LOOKING it runs chapter 5's election; the election's decision starts Zab as a leader
+//! ([`Leader`]) or a learner ([`Learner`]); anything that ends Zab (a silent leader, a lost
+//! quorum, a broken connection) sends the server back to LOOKING, with a vote that names the
+//! last txn it has logged. Under all four states sits chapter 3's pipeline: clients are served
+//! only while the server leads or follows an established leader.
+//!
+//! Like every core of the book it does no IO: it is fed one [`Input`] at a time (a message, a
+//! timer, a client frame, "the disk has it") and returns [`Output`]s (messages, timers, things
+//! to write to disk, frames for clients). The simulator and the TCP driver carry them out.
+//!
+//! Upstream: `QuorumPeer.run` (the loop over `getPeerState()`), `Leader.lead`,
+//! `Follower.followLeader`, `Observer.observeLeader`.
+
+use std::sync::Arc;
+
+use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch03_sessions::pipeline::{self, Database, Limits, Pipeline};
+use ch05_election::notification::Notification;
+use ch05_election::peer::{
+    Config as ElectionConfig, Durable, Input as ElectionInput, Note as ElectionNote,
+    Output as ElectionOutput, Peer as Election, Timer as ElectionTimer,
+};
+use ch05_election::quorum::QuorumVerifier;
+use ch05_election::vote::ServerState;
+use serde::Serialize;
+
+use crate::history::{History, COMMIT_LOG_COUNT};
+use crate::leader::Leader;
+use crate::learner::Learner;
+use crate::message::{Link, Message};
+use crate::trace::{Note, ZabNote};
+
+// ANCHOR: config
+/// The ensemble and its tunables (`zoo.cfg`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The election's: membership, quorum rule, finalizeWait and back-off.
+    pub election: ElectionConfig,
+    /// `tickTime`, ms.
+    pub tick_ms: u64,
+    /// `initLimit`, ticks: how long connecting and syncing may take.
+    pub init_limit: u32,
+    /// `syncLimit`, ticks: how long a synced peer may stay silent.
+    pub sync_limit: u32,
+    /// How many recent txns are kept for DIFFs (`zookeeper.commitLogCount`).
+    pub commit_log_count: usize,
+    /// Session timeout bounds.
+    pub limits: Limits,
+    /// A deliberate bug, for a lab (`None`: the protocol as ZooKeeper 3.8 runs it).
+    pub flaw: Option<Flaw>,
+}
+// ANCHOR_END: config
+
+/// Deliberate bugs the labs switch on, each a real one from ZooKeeper's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flaw {
+    /// Before ZOOKEEPER-3911 (fixed in 3.6.3): a follower synced by DIFF acknowledged
+    /// NEWLEADER, and took the new epoch as its `currentEpoch`, before it had logged the txns
+    /// the sync gave it; it logged them only after UPTODATE.
+    LogSyncAfterUpToDate,
+}
+
+impl Config {
+    /// ZooKeeper's defaults (`tickTime=2000`, `initLimit=10`, `syncLimit=5`) for `qv`.
+    pub fn new(qv: Arc<dyn QuorumVerifier>) -> Config {
+        let tick_ms = 2000;
+        Config {
+            election: ElectionConfig::new(qv),
+            tick_ms,
+            init_limit: 10,
+            sync_limit: 5,
+            commit_log_count: COMMIT_LOG_COUNT,
+            limits: Limits::for_tick(tick_ms as u32),
+            flaw: None,
+        }
+    }
+
+    /// The membership and the quorum rule.
+    pub fn qv(&self) -> &dyn QuorumVerifier {
+        self.election.qv.as_ref()
+    }
+
+    /// `initLimit * tickTime`.
+    pub fn init_limit_ms(&self) -> u64 {
+        self.tick_ms * u64::from(self.init_limit)
+    }
+
+    /// `syncLimit * tickTime`.
+    pub fn sync_limit_ms(&self) -> u64 {
+        self.tick_ms * u64::from(self.sync_limit)
+    }
+}
+
+// ANCHOR: epochs
+/// The two epoch files (`acceptedEpoch`, `currentEpoch`): the highest epoch promised, and
+/// the epoch of the last leader this server fully synced with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Epochs {
+    /// `acceptedEpoch`.
+    pub accepted: Epoch,
+    /// `currentEpoch`.
+    pub current: Epoch,
+}
+// ANCHOR_END: epochs
+
+/// What a server finds on its disk when it starts: its epochs, the database its snapshot and
+/// log rebuild (every logged txn applied, committed or not), and the log's recent txns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recovered {
+    /// The epoch files.
+    pub epochs: Epochs,
+    /// Snapshot plus log.
+    pub db: Database,
+    /// The newest txns of the log, oldest first (they seed the DIFF window).
+    pub recent: Vec<Txn>,
+}
+
+// ANCHOR: io
+/// The waits of a quorum peer, each a timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    /// One of the election's.
+    Election(ElectionTimer),
+    /// Leader: discovery or sync has run out of `initLimit`.
+    InitLimit,
+    /// Leader: every half tick, ping and check the quorum.
+    LeaderTick,
+    /// Learner: nothing from the leader for the read timeout.
+    LeaderSilent,
+    /// Learner: try connecting to the leader again.
+    ConnectRetry,
+}
+
+/// What drives a quorum peer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// The process starts.
+    Start,
+    /// An election notification from `from`.
+    Election { from: Sid, n: Notification },
+    /// A Zab packet on connection `link` from `from`.
+    Zab { from: Sid, link: Link, msg: Message },
+    /// Connection `link` broke (closed, reset, or a packet lost on it).
+    Disconnected { link: Link },
+    /// Connection `link` was refused: nobody accepts learners on that quorum port (the
+    /// server does not lead, or not yet).
+    Refused { link: Link },
+    /// A timer went off.
+    Timeout(Timer),
+    /// The disk has the txn at this zxid (after an [`Output::Append`]).
+    Logged(Zxid),
+    /// The disk cut the log as asked ([`Output::Truncate`]) and rebuilt the database.
+    Reloaded(Box<Recovered>),
+    /// A client's connection, frame or disconnection, or the session clock.
+    Client(pipeline::Input),
+}
+
+/// What a quorum peer asks its driver to do, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Send an election notification.
+    Election { to: Sid, n: Notification },
+    /// Send a Zab packet on `link` to `to`.
+    Zab { to: Sid, link: Link, msg: Message },
+    /// Close connection `link` (the other side sees it end).
+    Disconnect { link: Link },
+    /// Refuse connection `link`: we do not lead, nobody listens on our quorum port (the
+    /// other side sees [`Input::Refused`]).
+    Refuse { link: Link },
+    /// Arm (or re-arm) a timer.
+    SetTimer { timer: Timer, after_ms: u64 },
+    /// Disarm a timer.
+    CancelTimer(Timer),
+    /// Append the txn to the log; answer [`Input::Logged`] once it is on disk (fsynced).
+    Append(Txn),
+    /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`].
+    Truncate(Zxid),
+    /// Write a snapshot of this database.
+    Snapshot(Box<Database>),
+    /// Write the epoch files (before anything after this output is done).
+    SaveEpochs(Epochs),
+    /// A frame or a close for a client, or a txn applied.
+    Client(pipeline::Output),
+    /// A line for the trace.
+    Note(Note),
+}
+// ANCHOR_END: io
+
+/// What the peer is doing.
+#[derive(Clone, Debug)]
+enum Role {
+    Looking,
+    Leading(Box<Leader>),
+    Following(Box<Learner>),
+}
+
+/// Everything a leader or learner may touch while it handles one input.
+pub struct Ctx<'a> {
+    /// The driver's clock.
+    pub now_ms: u64,
+    /// This server.
+    pub me: Sid,
+    /// The ensemble.
+    pub cfg: &'a Config,
+    /// Clients, database, sessions.
+    pub pipeline: &'a mut Pipeline,
+    /// The DIFF window.
+    pub history: &'a mut History,
+    /// The epoch files.
+    pub epochs: &'a mut Epochs,
+    /// What to do.
+    pub out: &'a mut Vec<Output>,
+    /// Pipeline outputs the peer still has to route.
+    pipeline_out: &'a mut Vec<pipeline::Output>,
+}
+
+impl Ctx<'_> {
+    /// Arm `timer`.
+    pub fn arm(&mut self, timer: Timer, after_ms: u64) {
+        self.out.push(Output::SetTimer { timer, after_ms });
+    }
+
+    /// Disarm `timer`.
+    pub fn cancel(&mut self, timer: Timer) {
+        self.out.push(Output::CancelTimer(timer));
+    }
+
+    /// A line for the trace.
+    pub fn note(&mut self, note: ZabNote) {
+        self.out.push(Output::Note(Note::Zab(note)));
+    }
+
+    /// Write the epoch files as they are now.
+    pub fn save_epochs(&mut self) {
+        self.out.push(Output::SaveEpochs(*self.epochs));
+    }
+
+    /// Apply a committed txn (it answers our client, if it was theirs).
+    pub fn apply(&mut self, txn: Txn) {
+        let out = self
+            .pipeline
+            .step(self.now_ms, pipeline::Input::Commit(txn.clone()));
+        self.history.push(txn);
+        self.pipeline_out.extend(out);
+    }
+
+    /// Replace the database (a snapshot from the leader, or the log cut back).
+    pub fn replace_database(&mut self, db: Database) {
+        self.pipeline.replace_database(db);
+        self.history.clear();
+    }
+
+    /// Outputs of a pipeline step, for the peer to route.
+    pub fn pipeline_outputs(&mut self, out: Vec<pipeline::Output>) {
+        self.pipeline_out.extend(out);
+    }
+}
+
+// ANCHOR: peer
+/// One server of an ensemble.
+#[derive(Debug)]
+pub struct QuorumPeer {
+    election: Election,
+    role: Role,
+    /// The number of the last connection to a leader this server opened (counted from its
+    /// start time, so a restarted server never reuses one).
+    links_opened: u32,
+    replica: Replica,
+}
+
+/// What a server is whatever its role: its place in the ensemble, its epoch files, its
+/// clients and database, and its recent history.
+#[derive(Debug)]
+struct Replica {
+    sid: Sid,
+    cfg: Config,
+    epochs: Epochs,
+    pipeline: Pipeline,
+    history: History,
+}
+// ANCHOR_END: peer
+
+impl Replica {
+    /// Everything a leader or learner may touch while it handles one input at `now_ms`.
+    fn ctx<'a>(
+        &'a mut self,
+        now_ms: u64,
+        out: &'a mut Vec<Output>,
+        routed: &'a mut Vec<pipeline::Output>,
+    ) -> Ctx<'a> {
+        Ctx {
+            now_ms,
+            me: self.sid,
+            cfg: &self.cfg,
+            pipeline: &mut self.pipeline,
+            history: &mut self.history,
+            epochs: &mut self.epochs,
+            out,
+            pipeline_out: routed,
+        }
+    }
+}
+
+impl QuorumPeer {
+    /// Server `sid` of the ensemble in `cfg`, starting from what its disk holds, at `now_ms`
+    /// (which seeds its session ids).
+    pub fn new(sid: Sid, cfg: Config, disk: Recovered, now_ms: u64) -> QuorumPeer {
+        let durable = Durable {
+            current_epoch: disk.epochs.current,
+            last_logged_zxid: disk.db.last_processed_zxid(),
+        };
+        let mut pipeline = Pipeline::for_quorum(cfg.tick_ms as u32, cfg.limits, sid, now_ms);
+        pipeline.replace_database(disk.db);
+        let mut history = History::new(cfg.commit_log_count);
+        for txn in disk.recent {
+            history.push(txn);
+        }
+        QuorumPeer {
+            election: Election::new(sid, cfg.election.clone(), durable),
+            role: Role::Looking,
+            links_opened: 0,
+            replica: Replica {
+                sid,
+                cfg,
+                epochs: disk.epochs,
+                pipeline,
+                history,
+            },
+        }
+    }
+
+    /// This server's id.
+    pub fn sid(&self) -> Sid {
+        self.replica.sid
+    }
+
+    /// The ensemble's configuration.
+    pub fn config(&self) -> &Config {
+        &self.replica.cfg
+    }
+
+    /// LOOKING, LEADING, FOLLOWING or OBSERVING.
+    pub fn state(&self) -> ServerState {
+        match &self.role {
+            Role::Looking => ServerState::Looking,
+            Role::Leading(_) => ServerState::Leading,
+            Role::Following(l) if l.is_observer() => ServerState::Observing,
+            Role::Following(_) => ServerState::Following,
+        }
+    }
+
+    /// Whether it serves clients now.
+    pub fn is_serving(&self) -> bool {
+        match &self.role {
+            Role::Looking => false,
+            Role::Leading(l) => l.is_serving(),
+            Role::Following(l) => l.is_serving(),
+        }
+    }
+
+    /// The leader it follows or is, once known.
+    pub fn leader(&self) -> Option<Sid> {
+        match &self.role {
+            Role::Looking => None,
+            Role::Leading(_) => Some(self.replica.sid),
+            Role::Following(l) => Some(l.leader()),
+        }
+    }
+
+    /// The epoch files.
+    pub fn epochs(&self) -> Epochs {
+        self.replica.epochs
+    }
+
+    /// Clients, database and sessions.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.replica.pipeline
+    }
+
+    /// The replicated state.
+    pub fn database(&self) -> &Database {
+        self.replica.pipeline.database()
+    }
+
+    /// The learners synced with this leader (empty unless leading).
+    pub fn synced_learners(&self) -> Vec<Sid> {
+        match &self.role {
+            Role::Leading(l) => l.synced_learners(),
+            _ => Vec::new(),
+        }
+    }
+
+    // ANCHOR: step
+    /// Feeds one input at `now_ms`; returns what to do, in order.
+    pub fn step(&mut self, now_ms: u64, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        let mut routed = Vec::new();
+        let mut role = std::mem::replace(&mut self.role, Role::Looking);
+        let mut ctx = self.replica.ctx(now_ms, &mut out, &mut routed);
+        let mut election = Vec::new();
+        let ended = match (&mut role, input) {
+            (_, Input::Start) => {
+                // Session ids carry the start time, so a restarted server hands out new ones.
+                ctx.pipeline.seed_session_ids(ctx.me, now_ms);
+                // So do connection numbers: the leader may still hold a connection that our
+                // previous life opened, and a new one must not pass for it.
+                self.links_opened = now_ms as u32;
+                election = self.election.step(ElectionInput::Start);
+                Ok(())
+            }
+            (role, Input::Election { from, n }) => {
+                // A learner still connecting is after the leader of the round it decided in.
+                // That server looking again, in a later round, is not that leader any more:
+                // elect again rather than follow whatever it leads next with a vote of an
+                // older round, which servers still looking would never find a quorum for.
+                let decided = self.election.decided().map(|(_, round)| round);
+                let stale = match role {
+                    Role::Following(l) => {
+                        l.is_connecting()
+                            && from == l.leader()
+                            && n.state == ServerState::Looking
+                            && decided.is_some_and(|round| n.election_epoch > round)
+                    }
+                    _ => false,
+                };
+                election = self.election.step(ElectionInput::Receive { from, n });
+                match stale {
+                    true => Err(("following", "the leader is electing again".into())),
+                    false => Ok(()),
+                }
+            }
+            (_, Input::Timeout(Timer::Election(t))) => {
+                election = self.election.step(ElectionInput::Timeout(t));
+                Ok(())
+            }
+            (role, Input::Client(input)) => {
+                let out = ctx.pipeline.step(now_ms, input);
+                ctx.pipeline_outputs(out);
+                Self::route(role, &mut ctx);
+                Ok(())
+            }
+            (role, input) => Self::zab(role, &mut ctx, &mut self.links_opened, input),
+        };
+        Self::route(&mut role, &mut ctx);
+        self.role = role;
+        if let Err((what, why)) = ended {
+            self.quit(now_ms, what, why, &mut out);
+        }
+        for o in election {
+            self.election_output(now_ms, o, &mut out);
+        }
+        out
+    }
+    // ANCHOR_END: step
+
+    // ANCHOR: zab
+    /// A Zab input, dispatched on the role: one arm per rule.
+    fn zab(
+        role: &mut Role,
+        ctx: &mut Ctx,
+        links_opened: &mut u32,
+        input: Input,
+    ) -> Result<(), (&'static str, String)> {
+        let lead = |r: Result<(), String>| r.map_err(|why| ("leading", why));
+        let follow = |r: Result<(), String>| r.map_err(|why| ("following", why));
+        match (role, input) {
+            (Role::Leading(l), Input::Zab { link, msg, .. }) => lead(l.receive(ctx, link, msg)),
+            (Role::Following(l), Input::Zab { link, msg, .. }) if link == l.link() => {
+                follow(l.receive(ctx, msg))
+            }
+            // Nobody listens on our quorum port unless we lead: the connection is refused.
+            (_, Input::Zab { link, msg, .. }) => {
+                if let Message::LearnerInfo { .. } = msg {
+                    ctx.out.push(Output::Refuse { link });
+                }
+                Ok(())
+            }
+            (Role::Leading(l), Input::Disconnected { link }) => {
+                l.disconnected(link);
+                Ok(())
+            }
+            (Role::Following(l), Input::Refused { link }) if link == l.link() => {
+                follow(l.refused(ctx))
+            }
+            // Once a leader has taken the connection, its end is the end of following
+            // (`Follower.followLeader` goes back to LOOKING on any exception).
+            (Role::Following(l), Input::Disconnected { link }) if link == l.link() => {
+                follow(Err("the leader closed the connection".into()))
+            }
+            (Role::Leading(l), Input::Timeout(Timer::InitLimit)) => lead(l.init_limit()),
+            (Role::Leading(l), Input::Timeout(Timer::LeaderTick)) => lead(l.tick(ctx)),
+            (Role::Following(_), Input::Timeout(Timer::LeaderSilent)) => {
+                follow(Err("the leader went silent".into()))
+            }
+            (Role::Following(l), Input::Timeout(Timer::ConnectRetry)) => {
+                *links_opened = links_opened.wrapping_add(1);
+                let link = Link {
+                    learner: ctx.me,
+                    n: *links_opened,
+                };
+                l.retry(ctx, link);
+                Ok(())
+            }
+            (Role::Leading(l), Input::Logged(zxid)) => {
+                l.logged(ctx, zxid);
+                Ok(())
+            }
+            (Role::Following(l), Input::Logged(zxid)) => {
+                l.logged(ctx, zxid);
+                Ok(())
+            }
+            (Role::Following(l), Input::Reloaded(disk)) => {
+                let Recovered { db, recent, .. } = *disk;
+                let r = l.reloaded(ctx, db);
+                for txn in recent {
+                    ctx.history.push(txn);
+                }
+                follow(r)
+            }
+            // A timer or a disk report from a role we have left.
+            _ => Ok(()),
+        }
+    }
+    // ANCHOR_END: zab
+
+    /// Routes what the pipeline said: a proposal to the leader's Zab, a forwarded request
+    /// to the learner's, everything else to the clients.
+    fn route(role: &mut Role, ctx: &mut Ctx) {
+        while !ctx.pipeline_out.is_empty() {
+            let batch = std::mem::take(ctx.pipeline_out);
+            for o in batch {
+                match (&mut *role, o) {
+                    (Role::Leading(l), pipeline::Output::Propose(txn)) => l.propose(ctx, txn),
+                    (Role::Following(l), pipeline::Output::Forward(f)) => l.forward(ctx, f),
+                    (_, pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => ctx.note(
+                        ZabNote::Unexpected("a write with no leader to take it".into()),
+                    ),
+                    (_, other) => ctx.out.push(Output::Client(other)),
+                }
+            }
+        }
+    }
+
+    // ANCHOR: election_output
+    /// The election's outputs, in the peer's terms. Its decision starts Zab.
+    fn election_output(&mut self, now_ms: u64, o: ElectionOutput, out: &mut Vec<Output>) {
+        match o {
+            ElectionOutput::Send { to, n } => out.push(Output::Election { to, n }),
+            ElectionOutput::SetTimer { timer, after_ms } => out.push(Output::SetTimer {
+                timer: Timer::Election(timer),
+                after_ms,
+            }),
+            ElectionOutput::CancelTimer(timer) => {
+                out.push(Output::CancelTimer(Timer::Election(timer)))
+            }
+            ElectionOutput::Note(note) => {
+                let decided = match &note {
+                    ElectionNote::Decided { state, leader, .. } => Some((*state, *leader)),
+                    _ => None,
+                };
+                out.push(Output::Note(Note::Election(note)));
+                if let Some((state, leader)) = decided {
+                    self.start_zab(now_ms, state, leader, out);
+                }
+            }
+        }
+    }
+    // ANCHOR_END: election_output
+
+    /// The election is over: lead, or connect to the leader.
+    fn start_zab(&mut self, now_ms: u64, state: ServerState, leader: Sid, out: &mut Vec<Output>) {
+        let mut routed = Vec::new();
+        let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
+        self.role = match state {
+            ServerState::Leading => Role::Leading(Box::new(Leader::elected(&mut ctx))),
+            ServerState::Following | ServerState::Observing => {
+                self.links_opened = self.links_opened.wrapping_add(1);
+                let link = Link {
+                    learner: ctx.me,
+                    n: self.links_opened,
+                };
+                let observer = state == ServerState::Observing;
+                Role::Following(Box::new(Learner::connect(&mut ctx, leader, link, observer)))
+            }
+            ServerState::Looking => Role::Looking,
+        };
+    }
+
+    // ANCHOR: quit
+    /// Zab ended: clients are disconnected, what was logged becomes the database, and the
+    /// election starts again with a vote for what this server now has.
+    fn quit(&mut self, now_ms: u64, role_name: &'static str, why: String, out: &mut Vec<Output>) {
+        out.push(Output::Note(Note::Zab(ZabNote::Quit {
+            role: role_name,
+            why,
+        })));
+        for timer in [
+            Timer::InitLimit,
+            Timer::LeaderTick,
+            Timer::LeaderSilent,
+            Timer::ConnectRetry,
+        ] {
+            out.push(Output::CancelTimer(timer));
+        }
+        out.extend(self.replica.pipeline.stop().into_iter().map(Output::Client));
+        let role = std::mem::replace(&mut self.role, Role::Looking);
+        let mut routed = Vec::new();
+        let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
+        match role {
+            Role::Leading(l) => l.step_down(&mut ctx),
+            Role::Following(l) => {
+                ctx.out.push(Output::Disconnect { link: l.link() });
+                l.fast_forward(&mut ctx);
+            }
+            Role::Looking => {}
+        }
+        // Nobody is left to answer: what applying produced goes nowhere but the trace.
+        for o in routed {
+            if let pipeline::Output::Applied(txn) = o {
+                out.push(Output::Client(pipeline::Output::Applied(txn)));
+            }
+        }
+        let durable = Durable {
+            current_epoch: self.replica.epochs.current,
+            last_logged_zxid: self.replica.pipeline.database().last_processed_zxid(),
+        };
+        for o in self.election.look_again(durable) {
+            self.election_output(now_ms, o, out);
+        }
+    }
+    // ANCHOR_END: quit
+}

@@ -1,0 +1,285 @@
+//! Zab in chapter 4's simulator: servers with disks, clients with scripts, one network.
+//!
+//! The idea to take away: to see a write travel the course's two pictures — client to
+//! follower, follower to leader, leader to everyone and back — every party must be a node of
+//! the same simulation: the servers ([`ServerNode`]: a [`QuorumPeer`](crate::peer::QuorumPeer) with a simulated disk)
+//! and the clients ([`ClientNode`]: scripted ZooKeeper clients, named `c1`, `c2`, …). One
+//! seed then fixes the whole run, the latency of every message, the speed of every disk, and
+//! every fault.
+//!
+//! What this adapter adds to the peer, it adds the way a real server's surroundings would:
+//! - a **disk** per server: appends are flushed together after the disk's latency (group
+//!   commit), then reported as logged; a crash loses what was not flushed; a restart rebuilds
+//!   the database from the snapshot and the log ([`Disk`]);
+//! - **connections**: TCP's in-order-or-closed delivery on top of a network that may lose,
+//!   duplicate and reorder ([`stream`]);
+//! - a **power switch**: a server may start later than the run, as the course starts its
+//!   servers one by one;
+//! - a **lag**: a server may read what its leader sends some time after it arrives, as a busy
+//!   or far-away follower does, so a client can read stale data from it.
+//!
+//! # Layout
+//! - [`stream`]: sequence numbers that turn network faults into closed connections.
+//! - [`server`]: [`ServerNode`] and its [`Disk`].
+//! - [`client`]: [`ClientNode`], its script (or random work) and the history it records for
+//!   the checkers.
+//! - [`ledger`]: what the checkers watch beside the servers: every txn, every lineage.
+
+pub mod client;
+pub mod ledger;
+pub mod server;
+pub mod stream;
+
+use std::fmt;
+
+use ch03_sessions::pipeline::ServerMessage;
+use ch03_sessions::proto::{self, ConnectRequest};
+use ch04_paxos::sim::{Input, Millis, NodeId, Output, Process};
+use ch05_election::notification::Notification;
+use serde::Serialize;
+
+pub use client::{ClientNode, ClientOp, HistoryEvent, Outcome, RandomWork, Script};
+pub use server::{Disk, ServerNode};
+
+use crate::message::{Link, Message};
+use crate::peer::Timer as PeerTimer;
+use crate::trace::Note;
+
+// ANCHOR: wire
+/// Everything that travels between nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Wire {
+    /// An election notification (chapter 5).
+    Election(Notification),
+    /// A Zab packet, numbered on its connection.
+    Zab { link: Link, seq: u64, msg: Message },
+    /// The other end closed the Zab connection.
+    ZabClosed { link: Link },
+    /// The server asked refused the Zab connection: it does not lead.
+    ZabRefused { link: Link },
+    /// A client's frame on its connection number `conn`.
+    ToServer {
+        conn: u32,
+        seq: u64,
+        frame: ClientFrame,
+    },
+    /// A server's frame to a client's connection `conn`.
+    ToClient {
+        conn: u32,
+        seq: u64,
+        frame: ServerFrame,
+    },
+}
+// ANCHOR_END: wire
+
+/// What a client sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientFrame {
+    /// The handshake.
+    Connect(ConnectRequest),
+    /// A request.
+    Request { xid: i32, request: proto::Request },
+    /// The client closed its end.
+    Close,
+}
+
+/// What a server sends a client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerFrame {
+    /// A handshake answer, a reply or a watch event.
+    Message(ServerMessage),
+    /// The server closed the connection.
+    Close,
+}
+
+impl fmt::Display for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wire::Election(n) => n.fmt(f),
+            Wire::Zab { msg, .. } => msg.fmt(f),
+            Wire::ZabClosed { link } => write!(f, "connection {link} closed"),
+            Wire::ZabRefused { link } => write!(f, "connection {link} refused"),
+            Wire::ToServer { frame, .. } => match frame {
+                ClientFrame::Connect(c) => write!(f, "connect {c}"),
+                ClientFrame::Request { xid, request } => write!(f, "xid={xid} {request}"),
+                ClientFrame::Close => f.write_str("closes the connection"),
+            },
+            Wire::ToClient { frame, .. } => match frame {
+                ServerFrame::Message(ServerMessage::Connected(c)) => write!(f, "connected {c}"),
+                ServerFrame::Message(ServerMessage::Reply(h, body)) => {
+                    write!(f, "xid={} zxid={}", h.xid, h.zxid)?;
+                    match (h.err, body) {
+                        (0, Some(body)) => write!(f, " ok {body}"),
+                        (0, None) => f.write_str(" ok"),
+                        (err, _) => match ch01_znode::ZkError::from_code(err) {
+                            Some(e) => write!(f, " {e:?}"),
+                            None => write!(f, " err={err}"),
+                        },
+                    }
+                }
+                ServerFrame::Message(ServerMessage::Event(e)) => write!(f, "event {e}"),
+                ServerFrame::Close => f.write_str("closes the connection"),
+            },
+        }
+    }
+}
+
+impl Serialize for Wire {
+    /// As the trace prints it, with the kind of message.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let kind = match self {
+            Wire::Election(_) => "election",
+            Wire::Zab { msg, .. } => msg.name(),
+            Wire::ZabClosed { .. } => "closed",
+            Wire::ZabRefused { .. } => "refused",
+            Wire::ToServer { .. } => "client",
+            Wire::ToClient { .. } => "server",
+        };
+        let mut st = s.serialize_struct("Wire", 2)?;
+        st.serialize_field("type", kind)?;
+        st.serialize_field("text", &self.to_string())?;
+        st.end()
+    }
+}
+
+/// Every timer in the simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimTimer {
+    /// One of the quorum peer's.
+    Peer(PeerTimer),
+    /// The disk finishes its flush.
+    Fsync,
+    /// A lagging server gets round to the oldest packet its leader sent.
+    Unread,
+    /// The operator starts the server.
+    PowerOn,
+    /// A client's next scripted step.
+    ClientStep,
+    /// A client's keep-alive.
+    ClientPing,
+}
+
+impl fmt::Display for SimTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimTimer::Peer(t) => write!(f, "{t:?}"),
+            SimTimer::Fsync => f.write_str("fsync"),
+            SimTimer::Unread => f.write_str("unread"),
+            SimTimer::PowerOn => f.write_str("power-on"),
+            SimTimer::ClientStep => f.write_str("next step"),
+            SimTimer::ClientPing => f.write_str("ping"),
+        }
+    }
+}
+
+// ANCHOR: sim_note
+/// A line of the story: a server's, its disk's, or a client's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum SimNote {
+    /// The quorum peer's own (election and Zab).
+    Peer { note: Note },
+    /// The disk flushed these txns: they survive a crash now.
+    Logged { zxids: Vec<ch01_znode::Zxid> },
+    /// A committed txn applied to this server's tree.
+    Applied { zxid: ch01_znode::Zxid, txn: String },
+    /// A lagging server reads a packet its leader sent, `late_ms` after it arrived.
+    ReadLate { packet: String, late_ms: Millis },
+    /// What a client saw.
+    Client { text: String },
+}
+// ANCHOR_END: sim_note
+
+impl fmt::Display for SimNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimNote::Peer { note } => note.fmt(f),
+            SimNote::Logged { zxids } => {
+                let z: Vec<String> = zxids.iter().map(|z| z.to_string()).collect();
+                write!(f, "fsync: {} on disk", z.join(" "))
+            }
+            SimNote::Applied { txn, .. } => write!(f, "applies {txn}"),
+            SimNote::ReadLate { packet, late_ms } => {
+                write!(
+                    f,
+                    "lagging: reads {packet} only now, {late_ms} ms after it came"
+                )
+            }
+            SimNote::Client { text } => f.write_str(text),
+        }
+    }
+}
+
+/// The simulator's outputs, in this chapter's types.
+pub type SimOutput = Output<Wire, SimTimer, SimNote>;
+
+// ANCHOR: node
+/// A node of the simulation: a server or a client.
+#[derive(Debug)]
+pub enum Node {
+    Server(Box<ServerNode>),
+    Client(Box<ClientNode>),
+}
+// ANCHOR_END: node
+
+impl Node {
+    /// What a crash leaves: a server restarts from its disk, a client from nothing.
+    pub fn recover(&self) -> Node {
+        match self {
+            Node::Server(s) => Node::Server(Box::new(s.recover())),
+            Node::Client(c) => Node::Client(Box::new(c.recover())),
+        }
+    }
+
+    /// The server inside, if this node is one.
+    pub fn server(&self) -> Option<&ServerNode> {
+        match self {
+            Node::Server(s) => Some(s),
+            Node::Client(_) => None,
+        }
+    }
+
+    /// The client inside, if this node is one.
+    pub fn client(&self) -> Option<&ClientNode> {
+        match self {
+            Node::Client(c) => Some(c),
+            Node::Server(_) => None,
+        }
+    }
+}
+
+impl Process for Node {
+    type Msg = Wire;
+    type Timer = SimTimer;
+    type Note = SimNote;
+
+    fn id(&self) -> NodeId {
+        match self {
+            Node::Server(s) => s.id(),
+            Node::Client(c) => c.id(),
+        }
+    }
+
+    fn step(&mut self, input: Input<Wire, SimTimer>) -> Vec<SimOutput> {
+        match self {
+            Node::Server(s) => s.step(input),
+            Node::Client(c) => c.step(input),
+        }
+    }
+
+    fn status(&self) -> String {
+        match self {
+            Node::Server(s) => s.status(),
+            Node::Client(c) => c.status(),
+        }
+    }
+
+    fn set_clock(&mut self, now: Millis) {
+        match self {
+            Node::Server(s) => s.set_clock(now),
+            Node::Client(c) => c.set_clock(now),
+        }
+    }
+}

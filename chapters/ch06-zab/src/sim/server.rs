@@ -1,0 +1,559 @@
+//! A server of the simulation: a quorum peer, its disk, its connections.
+//!
+//! The idea to take away: **durability is a promise about the disk, and a crash tests it.**
+//! The peer asks for a txn to be appended and is told, some time later, that it is on disk;
+//! only then may a follower ACK it, and only then does the leader count its own ACK. Here the
+//! disk is a list that a flush timer fills: what was appended but not flushed when the server
+//! crashes is gone, what was flushed is what the restarted server finds.
+
+use std::collections::{HashMap, VecDeque};
+
+use ch01_znode::{Sid, Txn, Zxid};
+use ch03_sessions::pipeline::{self, ConnId, Database};
+use ch04_paxos::sim::{Input, Millis, NodeId, Output};
+
+use super::ledger::SharedLedger;
+use super::stream::{Arrival, Streams};
+use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
+use crate::message::{Link, Message};
+use crate::peer::{
+    Config, Epochs, Input as PeerInput, Output as PeerOutput, QuorumPeer, Recovered,
+};
+use crate::trace::{Note, ZabNote};
+
+/// A client connection as the server numbers it: the client's node id and its own count.
+fn conn_id(client: NodeId, n: u32) -> ConnId {
+    ConnId((client << 20) | u64::from(n))
+}
+
+/// The client node and connection number behind a [`ConnId`].
+fn conn_parts(conn: ConnId) -> (NodeId, u32) {
+    (conn.0 >> 20, (conn.0 & 0xf_ffff) as u32)
+}
+
+// ANCHOR: disk
+/// What survives a crash: the epoch files, the last snapshot, and the flushed log.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Disk {
+    /// `acceptedEpoch` and `currentEpoch`.
+    pub epochs: Epochs,
+    /// The last snapshot written (a follower synced by SNAP or TRUNC writes one).
+    pub snapshot: Option<Database>,
+    /// Every flushed txn, in the order appended.
+    pub log: Vec<Txn>,
+}
+
+impl Disk {
+    /// Start-up: the snapshot, then every logged txn after it (committed or not), and the
+    /// newest `recent` txns for the DIFF window.
+    pub fn recover(&self, recent: usize) -> Recovered {
+        let mut db = self.snapshot.clone().unwrap_or_default();
+        let from = db.last_processed_zxid();
+        let replay: Vec<&Txn> = self.log.iter().filter(|t| t.zxid > from).collect();
+        for txn in &replay {
+            db.apply(txn);
+        }
+        let skip = replay.len().saturating_sub(recent);
+        Recovered {
+            epochs: self.epochs,
+            db,
+            recent: replay.into_iter().skip(skip).cloned().collect(),
+        }
+    }
+}
+// ANCHOR_END: disk
+
+/// A quorum peer with a disk and its connections.
+#[derive(Debug)]
+pub struct ServerNode {
+    peer: QuorumPeer,
+    disk: Disk,
+    /// How long a flush takes.
+    disk_ms: Millis,
+    /// Appended, not flushed.
+    writing: Vec<Txn>,
+    flushing: bool,
+    /// Switch on this long after the run starts (`None`: at once).
+    start_after_ms: Option<Millis>,
+    /// How long the leader's packets wait before this server reads them (0: not at all).
+    lag_ms: Millis,
+    /// The leader's packets not read yet, oldest first: when each arrived, from whom, what.
+    unread: VecDeque<(Millis, NodeId, Wire)>,
+    running: bool,
+    now: Millis,
+    links: Streams<Link>,
+    /// The other end of each Zab connection.
+    link_peer: HashMap<Link, Sid>,
+    clients: Streams<ConnId>,
+    /// Every txn applied since this incarnation started, in order (for the checkers).
+    applied: Vec<Txn>,
+    /// Where the checkers' ledger is kept, if they watch this run.
+    ledger: Option<SharedLedger>,
+    /// The connection of the Zab packet being handled.
+    incoming: Option<Link>,
+    /// Ledger entries that wait until every output of the input is carried out.
+    deferred: Vec<Deferred>,
+    /// How deep `feed` is (a TRUNC feeds the reloaded database from inside a feed).
+    depth: u32,
+}
+
+/// A ledger entry about a copy of the database, written once the txns applied in the same
+/// step are in the ledger too.
+#[derive(Clone, Copy, Debug)]
+enum Deferred {
+    SnapSent { link: Link, zxid: Zxid },
+    SnapshotWritten { zxid: Zxid },
+}
+
+impl ServerNode {
+    /// Server `sid` of `cfg`, with an empty disk that flushes in `disk_ms`.
+    pub fn new(sid: Sid, cfg: Config, disk_ms: Millis) -> ServerNode {
+        ServerNode::from_disk(sid, cfg, Disk::default(), disk_ms)
+    }
+
+    /// Server `sid`, starting from what `disk` holds.
+    pub fn from_disk(sid: Sid, cfg: Config, disk: Disk, disk_ms: Millis) -> ServerNode {
+        let recovered = disk.recover(cfg.commit_log_count);
+        ServerNode {
+            peer: QuorumPeer::new(sid, cfg, recovered, 0),
+            disk,
+            disk_ms,
+            writing: Vec::new(),
+            flushing: false,
+            start_after_ms: None,
+            lag_ms: 0,
+            unread: VecDeque::new(),
+            running: false,
+            now: 0,
+            links: Streams::default(),
+            link_peer: HashMap::new(),
+            clients: Streams::default(),
+            applied: Vec::new(),
+            ledger: None,
+            incoming: None,
+            deferred: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// The same server, writing what it logs and applies to the checkers' `ledger`.
+    pub fn with_ledger(mut self, ledger: SharedLedger) -> ServerNode {
+        ledger.borrow_mut().from_disk(self.peer.sid(), &self.disk);
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The same server, switched on `ms` after the run begins.
+    pub fn starting_at(mut self, ms: Millis) -> ServerNode {
+        self.start_after_ms = Some(ms).filter(|&ms| ms > 0);
+        self
+    }
+
+    /// The same server, whose disk flushes in `disk_ms`.
+    pub fn with_disk_ms(mut self, disk_ms: Millis) -> ServerNode {
+        self.disk_ms = disk_ms;
+        self
+    }
+
+    /// The same server, reading each of its leader's packets `lag_ms` after it arrives (a busy
+    /// or far-away follower): its clients read what it has applied, which lags behind.
+    pub fn with_lag_ms(mut self, lag_ms: Millis) -> ServerNode {
+        self.lag_ms = lag_ms;
+        self
+    }
+
+    /// The peer inside.
+    pub fn peer(&self) -> &QuorumPeer {
+        &self.peer
+    }
+
+    /// The disk as it is now.
+    pub fn disk(&self) -> &Disk {
+        &self.disk
+    }
+
+    /// Whether the operator has started it.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// Every txn applied since this incarnation started.
+    pub fn applied(&self) -> &[Txn] {
+        &self.applied
+    }
+
+    /// The simulator's node id.
+    pub fn id(&self) -> NodeId {
+        self.peer.sid().0
+    }
+
+    /// What a crash leaves: the same server rebuilt from its disk, switched on at once.
+    pub fn recover(&self) -> ServerNode {
+        let cfg = self.peer.config().clone();
+        let node = ServerNode::from_disk(self.peer.sid(), cfg, self.disk.clone(), self.disk_ms)
+            .with_lag_ms(self.lag_ms);
+        match &self.ledger {
+            Some(ledger) => node.with_ledger(ledger.clone()),
+            None => node,
+        }
+    }
+
+    /// The word on its lifeline.
+    pub fn status(&self) -> String {
+        match self.running {
+            true => self.peer.state().to_string(),
+            false => String::new(),
+        }
+    }
+
+    /// The simulator's clock.
+    pub fn set_clock(&mut self, now: Millis) {
+        self.now = now;
+    }
+
+    // ANCHOR: step
+    /// One simulator input, as the peer's inputs.
+    pub fn step(&mut self, input: Input<Wire, SimTimer>) -> Vec<SimOutput> {
+        match input {
+            Input::Start if self.start_after_ms.is_some() => {
+                let after_ms = self.start_after_ms.take().expect("checked");
+                vec![Output::SetTimer {
+                    timer: SimTimer::PowerOn,
+                    after_ms,
+                }]
+            }
+            Input::Start | Input::Timeout(SimTimer::PowerOn) => {
+                self.running = true;
+                self.feed(PeerInput::Start)
+            }
+            // Switched off: nobody listens on any port.
+            _ if !self.running => Vec::new(),
+            Input::Receive { from, msg } => self.receive(from, msg),
+            Input::Timeout(SimTimer::Peer(t)) => self.feed(PeerInput::Timeout(t)),
+            Input::Timeout(SimTimer::Fsync) => self.flush(),
+            Input::Timeout(SimTimer::Unread) => self.read_late(),
+            Input::Timeout(_) => Vec::new(),
+        }
+    }
+    // ANCHOR_END: step
+
+    fn receive(&mut self, from: NodeId, msg: Wire) -> Vec<SimOutput> {
+        match msg {
+            Wire::Election(n) => self.feed(PeerInput::Election { from: Sid(from), n }),
+            // A lagging server leaves its Zab packets in the socket for a while, in order.
+            Wire::Zab { .. } | Wire::ZabClosed { .. } | Wire::ZabRefused { .. }
+                if self.lag_ms > 0 =>
+            {
+                self.unread.push_back((self.now, from, msg));
+                match self.unread.len() {
+                    1 => vec![Output::SetTimer {
+                        timer: SimTimer::Unread,
+                        after_ms: self.lag_ms,
+                    }],
+                    _ => Vec::new(),
+                }
+            }
+            msg @ (Wire::Zab { .. } | Wire::ZabClosed { .. } | Wire::ZabRefused { .. }) => {
+                self.zab_packet(from, msg)
+            }
+            Wire::ToServer { conn, seq, frame } => {
+                let id = conn_id(from, conn);
+                match self.clients.receive(id, seq) {
+                    Arrival::InOrder => self.client_frame(id, frame),
+                    Arrival::Duplicate => Vec::new(),
+                    Arrival::Gap => {
+                        let mut out = self.close_client(id);
+                        out.extend(self.feed(PeerInput::Client(pipeline::Input::Disconnected {
+                            conn: id,
+                        })));
+                        out
+                    }
+                }
+            }
+            Wire::ToClient { .. } => Vec::new(),
+        }
+    }
+
+    /// The lag is over for the oldest unread packets: read them, in order.
+    fn read_late(&mut self) -> Vec<SimOutput> {
+        let mut out = Vec::new();
+        while let Some(&(arrived, _, _)) = self.unread.front() {
+            let due = arrived + self.lag_ms;
+            if due > self.now {
+                out.push(Output::SetTimer {
+                    timer: SimTimer::Unread,
+                    after_ms: due - self.now,
+                });
+                break;
+            }
+            let (_, from, msg) = self.unread.pop_front().expect("just seen");
+            // Pings are read late too, but only the protocol's packets make the story.
+            if !matches!(
+                msg,
+                Wire::Zab {
+                    msg: Message::Ping(_),
+                    ..
+                }
+            ) {
+                out.push(Output::Note(SimNote::ReadLate {
+                    packet: msg.to_string(),
+                    late_ms: self.now - arrived,
+                }));
+            }
+            out.extend(self.zab_packet(from, msg));
+        }
+        out
+    }
+
+    /// A Zab packet (or the end of a Zab connection), read.
+    fn zab_packet(&mut self, from: NodeId, msg: Wire) -> Vec<SimOutput> {
+        match msg {
+            Wire::Zab { link, seq, msg } => {
+                self.link_peer.insert(link, Sid(from));
+                match self.links.receive(link, seq) {
+                    Arrival::InOrder => {
+                        self.incoming = Some(link);
+                        let out = self.feed(PeerInput::Zab {
+                            from: Sid(from),
+                            link,
+                            msg,
+                        });
+                        self.incoming = None;
+                        out
+                    }
+                    Arrival::Duplicate => Vec::new(),
+                    Arrival::Gap => self.break_link(link),
+                }
+            }
+            Wire::ZabClosed { link } => {
+                self.links.close(link);
+                self.feed(PeerInput::Disconnected { link })
+            }
+            Wire::ZabRefused { link } => {
+                self.links.close(link);
+                self.feed(PeerInput::Refused { link })
+            }
+            Wire::Election(_) | Wire::ToServer { .. } | Wire::ToClient { .. } => Vec::new(),
+        }
+    }
+
+    /// A lost or overtaken packet: TCP would have reset the connection. Both ends hear it.
+    fn break_link(&mut self, link: Link) -> Vec<SimOutput> {
+        let mut out = self.close_link(link);
+        out.extend(self.feed(PeerInput::Disconnected { link }));
+        out
+    }
+
+    fn close_link(&mut self, link: Link) -> Vec<SimOutput> {
+        self.links.close(link);
+        match self.link_peer.remove(&link) {
+            Some(to) => vec![Output::Send {
+                to: to.0,
+                msg: Wire::ZabClosed { link },
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    fn close_client(&mut self, conn: ConnId) -> Vec<SimOutput> {
+        self.clients.close(conn);
+        let (client, n) = conn_parts(conn);
+        vec![Output::Send {
+            to: client,
+            msg: Wire::ToClient {
+                conn: n,
+                seq: 0,
+                frame: ServerFrame::Close,
+            },
+        }]
+    }
+
+    fn client_frame(&mut self, conn: ConnId, frame: ClientFrame) -> Vec<SimOutput> {
+        let input = match frame {
+            ClientFrame::Connect(request) => pipeline::Input::Connect {
+                conn,
+                addr: std::net::IpAddr::from([127, 0, 0, 1]),
+                request,
+            },
+            ClientFrame::Request { xid, request } => {
+                pipeline::Input::Request { conn, xid, request }
+            }
+            ClientFrame::Close => {
+                self.clients.close(conn);
+                pipeline::Input::Disconnected { conn }
+            }
+        };
+        self.feed(PeerInput::Client(input))
+    }
+
+    // ANCHOR: flush
+    /// The disk finished: everything appended so far is durable (one fsync for the batch),
+    /// and the peer hears of each txn in order.
+    fn flush(&mut self) -> Vec<SimOutput> {
+        self.flushing = false;
+        let batch = std::mem::take(&mut self.writing);
+        if batch.is_empty() {
+            return Vec::new();
+        }
+        let zxids: Vec<Zxid> = batch.iter().map(|t| t.zxid).collect();
+        self.disk.log.extend(batch);
+        let mut out = vec![Output::Note(SimNote::Logged {
+            zxids: zxids.clone(),
+        })];
+        for zxid in zxids {
+            out.extend(self.feed(PeerInput::Logged(zxid)));
+        }
+        out
+    }
+    // ANCHOR_END: flush
+
+    fn feed(&mut self, input: PeerInput) -> Vec<SimOutput> {
+        self.depth += 1;
+        let outputs = self.peer.step(self.now, input);
+        let mut out = Vec::new();
+        for o in outputs {
+            self.carry(o, &mut out);
+        }
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.write_deferred();
+        }
+        out
+    }
+
+    /// The ledger's entries about copies of the database, now that the txns applied in the
+    /// same step are in it.
+    fn write_deferred(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred);
+        let Some(ledger) = &self.ledger else {
+            return;
+        };
+        let mut ledger = ledger.borrow_mut();
+        for d in deferred {
+            match d {
+                Deferred::SnapSent { link, zxid } => ledger.snap_sent(self.peer.sid(), link, zxid),
+                Deferred::SnapshotWritten { zxid } => {
+                    ledger.snapshot_written(self.peer.sid(), zxid)
+                }
+            }
+        }
+    }
+
+    /// Tells the ledger, if there is one.
+    fn record(&self, entry: impl FnOnce(&mut super::ledger::Ledger, Sid)) {
+        if let Some(ledger) = &self.ledger {
+            entry(&mut ledger.borrow_mut(), self.peer.sid());
+        }
+    }
+
+    // ANCHOR: carry
+    /// Carries out one of the peer's outputs.
+    fn carry(&mut self, o: PeerOutput, out: &mut Vec<SimOutput>) {
+        match o {
+            PeerOutput::Election { to, n } => out.push(Output::Send {
+                to: to.0,
+                msg: Wire::Election(n),
+            }),
+            PeerOutput::Zab { to, link, msg } => {
+                if let Message::Snap { zxid, .. } = &msg {
+                    let zxid = *zxid;
+                    self.deferred.push(Deferred::SnapSent { link, zxid });
+                }
+                self.link_peer.insert(link, to);
+                let seq = self.links.send(link);
+                out.push(Output::Send {
+                    to: to.0,
+                    msg: Wire::Zab { link, seq, msg },
+                });
+            }
+            PeerOutput::Disconnect { link } => out.extend(self.close_link(link)),
+            PeerOutput::Refuse { link } => {
+                self.links.close(link);
+                if let Some(to) = self.link_peer.remove(&link) {
+                    out.push(Output::Send {
+                        to: to.0,
+                        msg: Wire::ZabRefused { link },
+                    });
+                }
+            }
+            PeerOutput::SetTimer { timer, after_ms } => out.push(Output::SetTimer {
+                timer: SimTimer::Peer(timer),
+                after_ms,
+            }),
+            PeerOutput::CancelTimer(timer) => out.push(Output::CancelTimer(SimTimer::Peer(timer))),
+            PeerOutput::Append(txn) => {
+                self.record(|l, sid| l.seen(sid, &txn));
+                self.writing.push(txn);
+                if !self.flushing {
+                    self.flushing = true;
+                    out.push(Output::SetTimer {
+                        timer: SimTimer::Fsync,
+                        after_ms: self.disk_ms,
+                    });
+                }
+            }
+            PeerOutput::Truncate(zxid) => {
+                self.disk.log.retain(|t| t.zxid <= zxid);
+                self.writing.retain(|t| t.zxid <= zxid);
+                let recovered = self.disk.recover(self.peer.config().commit_log_count);
+                self.record(|l, sid| l.from_disk(sid, &self.disk));
+                let reloaded = self.feed(PeerInput::Reloaded(Box::new(recovered)));
+                out.extend(reloaded);
+            }
+            PeerOutput::Snapshot(db) => {
+                let zxid = db.last_processed_zxid();
+                self.deferred.push(Deferred::SnapshotWritten { zxid });
+                self.disk.snapshot = Some(*db);
+            }
+            PeerOutput::SaveEpochs(epochs) => self.disk.epochs = epochs,
+            PeerOutput::Client(pipeline::Output::Applied(txn)) => {
+                out.push(Output::Note(SimNote::Applied {
+                    zxid: txn.zxid,
+                    txn: txn.to_string(),
+                }));
+                self.record(|l, sid| l.applied(sid, &txn));
+                self.applied.push(txn);
+            }
+            PeerOutput::Client(pipeline::Output::Send { conn, message }) => {
+                let (client, n) = conn_parts(conn);
+                let seq = self.clients.send(conn);
+                out.push(Output::Send {
+                    to: client,
+                    msg: Wire::ToClient {
+                        conn: n,
+                        seq,
+                        frame: ServerFrame::Message(message),
+                    },
+                });
+            }
+            PeerOutput::Client(pipeline::Output::Close { conn }) => {
+                out.extend(self.close_client(conn))
+            }
+            // The peer routes these itself; they never reach the driver.
+            PeerOutput::Client(pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => {}
+            PeerOutput::Note(note) => {
+                match (&note, self.incoming) {
+                    // A learner that takes a SNAP drops its database for the one that came.
+                    (Note::Zab(ZabNote::SyncBy { mode: "SNAP", .. }), Some(link)) => {
+                        self.record(|l, sid| {
+                            l.snap_taken(sid, link);
+                            l.count("SNAP");
+                        })
+                    }
+                    (Note::Zab(ZabNote::SyncBy { mode, .. }), _) => {
+                        self.record(|l, _| l.count(mode))
+                    }
+                    (Note::Zab(ZabNote::DropsUnsaved { .. }), _) => {
+                        self.record(|l, sid| l.unsaved_dropped(sid))
+                    }
+                    (Note::Zab(ZabNote::Established { .. }), _) => {
+                        self.record(|l, _| l.count("leaders established"))
+                    }
+                    _ => {}
+                }
+                out.push(Output::Note(SimNote::Peer { note }));
+            }
+        }
+    }
+    // ANCHOR_END: carry
+}

@@ -1,0 +1,839 @@
+//! The whole database in one pass: what follows a SNAP packet, and what a snapshot file holds.
+//!
+//! The idea to take away: **a snapshot is the tree written parents first, so it can be read
+//! back in one pass with nothing but a parent lookup per node.** When a learner is too far
+//! behind for a DIFF, the leader writes its database straight onto the quorum connection
+//! after the SNAP packet (`LearnerHandler.syncFollower`, `ZKDatabase.serializeSnapshot`), and
+//! the learner replaces its own with what it reads (`Learner.syncWithLeader`). A snapshot
+//! file holds the same bytes after its header (chapter 7).
+//!
+//! | part | layout |
+//! |---|---|
+//! | sessions | `int count`, then `long sessionId, int timeout` each |
+//! | ACL map | `int count`, then `long ref, vector<ACL>` each |
+//! | nodes | `ustring path`, `buffer data`, `long acl ref`, `StatPersisted` each; the root's path is `""` |
+//! | end of nodes | `ustring "/"` (no node is written with that path: the root is `""`) |
+//! | after SNAP only | `ustring "BenWasHere"` |
+//!
+//! **ACLs by reference.** Most nodes share a handful of ACL lists, so upstream keeps each
+//! distinct list once (`ReferenceCountedACLCache`) and a node stores a `long` naming it.
+//! Upstream numbers lists 1, 2, … in the order the tree first used them and forgets one when
+//! its last node lets go, so its numbers record the tree's history. Here they are numbered
+//! afresh for each snapshot, in the order the walk first meets them, and only lists some node
+//! uses are written: a reader only needs every reference to resolve. The one special
+//! reference is -1, a null list read as `OPEN_ACL_UNSAFE`: upstream's constructor gives it to
+//! `/`, `/zookeeper` and `/zookeeper/quota`, and they keep it until a setACL, which also moves
+//! their aversion off 0. So a built-in node with aversion 0 and the open ACL is written with
+//! -1, exactly as upstream would. Reading drops map entries no node uses
+//! (`ReferenceCountedACLCache.purgeUnused`) and refuses a reference the map lacks.
+//!
+//! **Order.** Upstream walks each node's children in hash-set order and its sessions in
+//! hash-map order; here children come in name order ([`DataTree::walk`]) and sessions in id
+//! order. A reader cannot tell: it only needs each parent before its children. The bytes are
+//! therefore identical to upstream's when the orders happen to agree, which
+//! `tests/zookeeper_bytes.rs` arranges for one tree; for others it checks that ZooKeeper
+//! reads our bytes back to the tree it built itself.
+//!
+//! Not here: the snapshot file's `FileHeader`, its Adler32 seals and the digest block
+//! (persistence.md §3 parts 1, 6, 7), which chapter 7 adds around these bytes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use ch01_znode::Zxid;
+use ch01_znode::{Acl, DataNode, DataTree, RestoreError, SessionId, StatPersisted, TreeBuilder};
+use ch03_sessions::jute::{DecodeError, Reader, Writer};
+use tokio::io::AsyncRead;
+
+use crate::packet::{decode_bounded, QuorumReader, ReadError, Shortfall, DEFAULT_MAX_PACKET_LEN};
+use crate::txn_codec::write_acl;
+
+/// The string a leader writes after the snapshot that follows SNAP; a learner that reads
+/// anything else drops the connection ("Missing signature").
+pub const SIGNATURE: &str = "BenWasHere";
+
+/// The path that ends the list of nodes.
+pub const END_OF_NODES: &str = "/";
+
+/// The nodes upstream's `DataTree` constructor creates with the null ACL reference (-1).
+const NULL_ACL_NODES: [&str; 3] = ["/", "/zookeeper", "/zookeeper/quota"];
+
+/// The null ACL reference, read as `OPEN_ACL_UNSAFE`.
+const NULL_ACL_REF: i64 = -1;
+
+// ANCHOR: snapshot
+/// What a snapshot holds: the tree and the session table (session → timeout in ms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub tree: DataTree,
+    pub sessions: BTreeMap<SessionId, i32>,
+}
+// ANCHOR_END: snapshot
+
+// ---- writing ------------------------------------------------------------------------------
+
+/// The ACL lists a tree uses, numbered in the order the walk first meets them.
+struct AclRefs<'a> {
+    lists: Vec<&'a [Acl]>,
+    refs: HashMap<&'a [Acl], i64>,
+}
+
+impl<'a> AclRefs<'a> {
+    fn number(tree: &'a DataTree) -> AclRefs<'a> {
+        let mut numbered = AclRefs {
+            lists: Vec::new(),
+            refs: HashMap::new(),
+        };
+        for (path, node) in tree.walk() {
+            if !has_null_acl(&path, node) && !numbered.refs.contains_key(&*node.acl) {
+                numbered.lists.push(&node.acl);
+                let acl_ref = numbered.lists.len() as i64;
+                numbered.refs.insert(&node.acl, acl_ref);
+            }
+        }
+        numbered
+    }
+
+    fn of(&self, path: &str, node: &DataNode) -> i64 {
+        if has_null_acl(path, node) {
+            return NULL_ACL_REF;
+        }
+        *self
+            .refs
+            .get(&*node.acl)
+            .expect("every list the walk meets was numbered by the same walk")
+    }
+}
+
+/// A built-in node that still has upstream's null ACL: no setACL has touched it.
+fn has_null_acl(path: &str, node: &DataNode) -> bool {
+    NULL_ACL_NODES.contains(&path) && node.stat.aversion == 0 && *node.acl == Acl::open_unsafe()
+}
+
+fn write_stat(w: &mut Writer, stat: &StatPersisted) {
+    w.write_long(stat.czxid.0);
+    w.write_long(stat.mzxid.0);
+    w.write_long(stat.ctime);
+    w.write_long(stat.mtime);
+    w.write_int(stat.version);
+    w.write_int(stat.cversion);
+    w.write_int(stat.aversion);
+    w.write_long(stat.ephemeral_owner);
+    w.write_long(stat.pzxid.0);
+}
+
+// ANCHOR: write_snapshot
+/// Appends the sessions, the ACL map, every node and the end marker
+/// (`SerializeUtils.serializeSnapshot`).
+pub fn write_snapshot(w: &mut Writer, tree: &DataTree, sessions: &BTreeMap<SessionId, i32>) {
+    w.write_len(Some(sessions.len()));
+    for (session, timeout_ms) in sessions {
+        w.write_long(session.0);
+        w.write_int(*timeout_ms);
+    }
+
+    let acls = AclRefs::number(tree);
+    w.write_len(Some(acls.lists.len()));
+    for (index, list) in acls.lists.iter().enumerate() {
+        w.write_long(index as i64 + 1);
+        write_acl(w, list);
+    }
+
+    for (path, node) in tree.walk() {
+        // The root goes out as "", so that "/" can mark the end.
+        let written = if path == "/" { "" } else { &path };
+        w.write_ustring(Some(written));
+        w.write_buffer(node.data.as_deref());
+        w.write_long(acls.of(&path, node));
+        write_stat(w, &node.stat);
+    }
+    w.write_ustring(Some(END_OF_NODES));
+}
+// ANCHOR_END: write_snapshot
+
+/// The snapshot's bytes, as a snapshot file holds them after its header.
+pub fn encode_snapshot(tree: &DataTree, sessions: &BTreeMap<SessionId, i32>) -> Vec<u8> {
+    let mut w = Writer::new();
+    write_snapshot(&mut w, tree, sessions);
+    w.into_bytes()
+}
+
+/// What a leader writes right after a SNAP packet: the snapshot, then [`SIGNATURE`].
+pub fn encode_snap_body(tree: &DataTree, sessions: &BTreeMap<SessionId, i32>) -> Vec<u8> {
+    let mut w = Writer::new();
+    write_snapshot(&mut w, tree, sessions);
+    w.write_ustring(Some(SIGNATURE));
+    w.into_bytes()
+}
+
+// ---- reading ------------------------------------------------------------------------------
+
+/// Why bytes are not a snapshot (yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The bytes so far are the start of a snapshot; at least `needed` more must come.
+    Incomplete { needed: usize },
+    /// One item (a node, an ACL list) of at least `len` bytes, over the limit `max`.
+    TooLarge { len: usize, max: usize },
+    /// Bytes that break jute's rules (a negative count, a null path, a null ACL list).
+    Malformed(DecodeError),
+    /// A node names an ACL list the map does not hold (upstream: "Failed to fetch acls").
+    UnknownAcl { path: String, acl_ref: i64 },
+    /// The nodes are not a tree written parents first.
+    Tree(RestoreError),
+    /// Something other than `BenWasHere` after the snapshot that followed a SNAP.
+    BadSignature { found: String },
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::Incomplete { needed } => {
+                write!(f, "snapshot cut short: at least {needed} more bytes needed")
+            }
+            SnapshotError::TooLarge { len, max } => {
+                write!(
+                    f,
+                    "snapshot item of at least {len} bytes, over the limit of {max}"
+                )
+            }
+            SnapshotError::Malformed(e) => write!(f, "malformed snapshot: {e}"),
+            SnapshotError::UnknownAcl { path, acl_ref } => {
+                write!(
+                    f,
+                    "snapshot: {path} refers to ACL {acl_ref}, which it does not hold"
+                )
+            }
+            SnapshotError::Tree(e) => write!(f, "snapshot: {e}"),
+            SnapshotError::BadSignature { found } => {
+                write!(f, "missing signature after the snapshot: got {found:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+impl From<Shortfall> for SnapshotError {
+    fn from(s: Shortfall) -> SnapshotError {
+        match s {
+            Shortfall::Incomplete { needed } => SnapshotError::Incomplete { needed },
+            Shortfall::TooLarge { len, max } => SnapshotError::TooLarge { len, max },
+            Shortfall::Invalid(e) => SnapshotError::Malformed(e),
+        }
+    }
+}
+
+/// Where a [`SnapshotDecoder`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    SessionCount,
+    Sessions { left: u32 },
+    AclCount,
+    Acls { left: u32 },
+    Nodes,
+    Signature,
+    Done,
+}
+
+/// One node as the stream holds it.
+struct NodeItem {
+    path: String,
+    data: Option<Vec<u8>>,
+    acl_ref: i64,
+    stat: StatPersisted,
+}
+
+// ANCHOR: snapshot_decoder
+/// Reads a snapshot item by item from bytes that arrive in pieces, holding on to nothing but
+/// the tree it is rebuilding (`SerializeUtils.deserializeSnapshot`, `DataTree.deserialize`).
+pub struct SnapshotDecoder {
+    part: Part,
+    /// Also read the [`SIGNATURE`] after the end marker (the SNAP stream).
+    signed: bool,
+    max_item_len: usize,
+    /// What the last incomplete item still lacked.
+    needed: usize,
+    sessions: BTreeMap<SessionId, i32>,
+    acls: HashMap<i64, Vec<Acl>>,
+    tree: TreeBuilder,
+}
+// ANCHOR_END: snapshot_decoder
+
+/// Reads a count: jute writes it as an `int`, and a negative one is no count.
+fn read_count(r: &mut Reader<'_>, what: &'static str) -> Result<u32, DecodeError> {
+    let count = r.read_int(what)?;
+    u32::try_from(count).map_err(|_| DecodeError::InvalidValue {
+        what,
+        value: count.into(),
+    })
+}
+
+fn read_stat(r: &mut Reader<'_>) -> Result<StatPersisted, DecodeError> {
+    Ok(StatPersisted {
+        czxid: Zxid(r.read_long("StatPersisted.czxid")?),
+        mzxid: Zxid(r.read_long("StatPersisted.mzxid")?),
+        ctime: r.read_long("StatPersisted.ctime")?,
+        mtime: r.read_long("StatPersisted.mtime")?,
+        version: r.read_int("StatPersisted.version")?,
+        cversion: r.read_int("StatPersisted.cversion")?,
+        aversion: r.read_int("StatPersisted.aversion")?,
+        ephemeral_owner: r.read_long("StatPersisted.ephemeralOwner")?,
+        pzxid: Zxid(r.read_long("StatPersisted.pzxid")?),
+    })
+}
+
+/// An ACL list of the map: unlike elsewhere, a null one is an error (upstream throws
+/// "missing acls").
+fn read_acl_list(r: &mut Reader<'_>) -> Result<Vec<Acl>, DecodeError> {
+    let what = "ACL map: list";
+    let count = r
+        .read_len(what)?
+        .ok_or(DecodeError::UnexpectedNull { what })?;
+    (0..count).map(|_| r.field::<Acl>("ACL map: ACL")).collect()
+}
+
+/// A node, or `None` for the end marker.
+fn read_node(r: &mut Reader<'_>) -> Result<Option<NodeItem>, DecodeError> {
+    let path: String = r.field("node path")?;
+    if path == END_OF_NODES {
+        return Ok(None);
+    }
+    Ok(Some(NodeItem {
+        path,
+        data: r.read_buffer("DataNode.data")?,
+        acl_ref: r.read_long("DataNode.acl")?,
+        stat: read_stat(r)?,
+    }))
+}
+
+impl SnapshotDecoder {
+    /// A decoder for a snapshot's bytes (sessions to end marker), as a file holds them;
+    /// `extended_types` as for [`DataTree::with_extended_types`].
+    pub fn new(extended_types: bool) -> SnapshotDecoder {
+        SnapshotDecoder {
+            part: Part::SessionCount,
+            signed: false,
+            max_item_len: DEFAULT_MAX_PACKET_LEN,
+            needed: 0,
+            sessions: BTreeMap::new(),
+            acls: HashMap::new(),
+            tree: TreeBuilder::new(extended_types),
+        }
+    }
+
+    /// The same decoder, also reading the [`SIGNATURE`] that ends the SNAP stream.
+    pub fn signed(self) -> SnapshotDecoder {
+        SnapshotDecoder {
+            signed: true,
+            ..self
+        }
+    }
+
+    /// The same decoder, refusing items (a node with its path and data, one ACL list) over
+    /// `max_item_len` bytes.
+    pub fn with_max_item_len(self, max_item_len: usize) -> SnapshotDecoder {
+        SnapshotDecoder {
+            max_item_len,
+            ..self
+        }
+    }
+
+    /// True once the end marker (and the signature, if signed) has been read.
+    pub fn is_done(&self) -> bool {
+        self.part == Part::Done
+    }
+
+    // ANCHOR: feed
+    /// Decodes as many whole items as the front of `buf` holds and returns the bytes they
+    /// took. An item cut off at the end of `buf` is left for a later call with more bytes.
+    pub fn feed(&mut self, buf: &[u8]) -> Result<usize, SnapshotError> {
+        let mut used = 0;
+        while !self.is_done() {
+            match self.step(&buf[used..]) {
+                Ok(n) => used += n,
+                Err(SnapshotError::Incomplete { needed }) => {
+                    self.needed = needed;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(used)
+    }
+    // ANCHOR_END: feed
+
+    /// Decodes the next item from the front of `buf`.
+    fn step(&mut self, buf: &[u8]) -> Result<usize, SnapshotError> {
+        let max = self.max_item_len;
+        match self.part {
+            Part::SessionCount => {
+                let (count, used) = decode_bounded(buf, max, |r| read_count(r, "sessions"))?;
+                self.part = match count {
+                    0 => Part::AclCount,
+                    left => Part::Sessions { left },
+                };
+                Ok(used)
+            }
+            Part::Sessions { left } => {
+                let ((session, timeout), used) = decode_bounded(buf, max, |r| {
+                    Ok((r.read_long("session id")?, r.read_int("session timeout")?))
+                })?;
+                self.sessions.insert(SessionId(session), timeout);
+                self.part = match left - 1 {
+                    0 => Part::AclCount,
+                    left => Part::Sessions { left },
+                };
+                Ok(used)
+            }
+            Part::AclCount => {
+                let (count, used) = decode_bounded(buf, max, |r| read_count(r, "ACL map"))?;
+                self.part = match count {
+                    0 => Part::Nodes,
+                    left => Part::Acls { left },
+                };
+                Ok(used)
+            }
+            Part::Acls { left } => {
+                let ((acl_ref, list), used) = decode_bounded(buf, max, |r| {
+                    Ok((r.read_long("ACL map: ref")?, read_acl_list(r)?))
+                })?;
+                self.acls.insert(acl_ref, list);
+                self.part = match left - 1 {
+                    0 => Part::Nodes,
+                    left => Part::Acls { left },
+                };
+                Ok(used)
+            }
+            Part::Nodes => {
+                let (node, used) = decode_bounded(buf, max, read_node)?;
+                match node {
+                    Some(node) => self.add(node)?,
+                    None if self.signed => self.part = Part::Signature,
+                    None => self.part = Part::Done,
+                }
+                Ok(used)
+            }
+            Part::Signature => {
+                let (found, used) = decode_bounded(buf, max, |r| r.field::<String>("signature"))?;
+                if found != SIGNATURE {
+                    return Err(SnapshotError::BadSignature { found });
+                }
+                self.part = Part::Done;
+                Ok(used)
+            }
+            Part::Done => Ok(0),
+        }
+    }
+
+    // ANCHOR: add_node
+    /// Resolves a node's ACL reference and hands it to the tree.
+    fn add(&mut self, node: NodeItem) -> Result<(), SnapshotError> {
+        let path = if node.path.is_empty() {
+            "/"
+        } else {
+            &node.path
+        };
+        let open;
+        let acl: &[Acl] = match node.acl_ref {
+            NULL_ACL_REF => {
+                open = Acl::open_unsafe();
+                &open
+            }
+            acl_ref => self
+                .acls
+                .get(&acl_ref)
+                .ok_or_else(|| SnapshotError::UnknownAcl {
+                    path: path.to_string(),
+                    acl_ref,
+                })?,
+        };
+        let data = node.data.map(Vec::into_boxed_slice);
+        self.tree
+            .add(path, data, acl, node.stat)
+            .map_err(SnapshotError::Tree)
+    }
+    // ANCHOR_END: add_node
+
+    /// The snapshot, as of `last_processed_zxid` (the SNAP packet's zxid, or the zxid in a
+    /// snapshot file's name): the stream does not say.
+    pub fn finish(self, last_processed_zxid: Zxid) -> Result<Snapshot, SnapshotError> {
+        if !self.is_done() {
+            return Err(SnapshotError::Incomplete {
+                needed: self.needed.max(1),
+            });
+        }
+        Ok(Snapshot {
+            tree: self
+                .tree
+                .finish(last_processed_zxid)
+                .map_err(SnapshotError::Tree)?,
+            sessions: self.sessions,
+        })
+    }
+}
+
+fn decode_all(
+    mut decoder: SnapshotDecoder,
+    bytes: &[u8],
+    last_processed_zxid: Zxid,
+) -> Result<(Snapshot, usize), SnapshotError> {
+    let used = decoder.feed(bytes)?;
+    Ok((decoder.finish(last_processed_zxid)?, used))
+}
+
+/// Reads a snapshot (sessions to end marker) from the front of `bytes`, which must hold all
+/// of it, and says how many bytes it took.
+pub fn decode_snapshot(
+    bytes: &[u8],
+    extended_types: bool,
+    last_processed_zxid: Zxid,
+) -> Result<(Snapshot, usize), SnapshotError> {
+    decode_all(
+        SnapshotDecoder::new(extended_types),
+        bytes,
+        last_processed_zxid,
+    )
+}
+
+/// Reads what follows a SNAP packet (the snapshot and [`SIGNATURE`]) from the front of
+/// `bytes`, which must hold all of it.
+pub fn decode_snap_body(
+    bytes: &[u8],
+    extended_types: bool,
+    snap_zxid: Zxid,
+) -> Result<(Snapshot, usize), SnapshotError> {
+    decode_all(
+        SnapshotDecoder::new(extended_types).signed(),
+        bytes,
+        snap_zxid,
+    )
+}
+
+// ANCHOR: read_snap_body
+/// Reads what follows a SNAP packet from the quorum connection, item by item, as
+/// `Learner.syncWithLeader` does; `snap_zxid` is the SNAP packet's zxid, which becomes the
+/// tree's last processed zxid. Each item is bounded by the reader's limit.
+pub async fn read_snap_body<R: AsyncRead + Unpin>(
+    reader: &mut QuorumReader<R>,
+    extended_types: bool,
+    snap_zxid: Zxid,
+) -> Result<Snapshot, ReadError<SnapshotError>> {
+    let mut decoder = SnapshotDecoder::new(extended_types)
+        .signed()
+        .with_max_item_len(reader.max_len());
+    loop {
+        let used = decoder
+            .feed(reader.buffered())
+            .map_err(ReadError::Invalid)?;
+        reader.consume(used);
+        if decoder.is_done() {
+            return decoder.finish(snap_zxid).map_err(ReadError::Invalid);
+        }
+        if !reader.fill(decoder.needed).await? {
+            let buffered = reader.buffered().len();
+            return Err(ReadError::Closed { buffered });
+        }
+    }
+}
+// ANCHOR_END: read_snap_body
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arb;
+    use crate::packet::{write_packet, Packet};
+    use ch01_znode::{CreateMode, Request, Standalone};
+    use proptest::prelude::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// `new DataTree()` as ZooKeeper 3.8's `DataTree.serialize` writes it (captured from the
+    /// real class), after an empty session count: one ACL list (READ_ACL_UNSAFE, for
+    /// `/zookeeper/config`), the root as `""` and the built-ins with reference -1.
+    const FRESH_TREE: &str = concat!(
+        "00000000", // no sessions
+        "00000001", // one ACL list:
+        "0000000000000001",
+        "00000001",
+        "00000001",
+        "00000005776f726c64",   // world
+        "00000006616e796f6e65", // anyone
+        // "" (the root): empty data, ACL -1, Stat all zero
+        "00000000",
+        "00000000",
+        "ffffffffffffffff",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000",
+        "00000000000000000000000000000000",
+        // /zookeeper
+        "0000000a2f7a6f6f6b6565706572",
+        "00000000",
+        "ffffffffffffffff",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000",
+        "00000000000000000000000000000000",
+        // /zookeeper/config: ACL 1, aversion -1
+        "000000112f7a6f6f6b65657065722f636f6e666967",
+        "00000000",
+        "0000000000000001",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000ffffffff",
+        "00000000000000000000000000000000",
+        // /zookeeper/quota
+        "000000102f7a6f6f6b65657065722f71756f7461",
+        "00000000",
+        "ffffffffffffffff",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000",
+        "00000000000000000000000000000000",
+        "000000012f", // "/": the end
+    );
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn no_sessions() -> BTreeMap<SessionId, i32> {
+        BTreeMap::new()
+    }
+
+    #[test]
+    fn a_fresh_tree_is_written_as_zookeeper_writes_a_fresh_data_tree() {
+        let bytes = encode_snapshot(&DataTree::new(), &no_sessions());
+        assert_eq!(bytes, hex(FRESH_TREE));
+        let (read, used) = decode_snapshot(&bytes, false, Zxid::ZERO).unwrap();
+        assert_eq!(used, bytes.len());
+        assert_eq!(read.tree, DataTree::new());
+    }
+
+    #[test]
+    fn acl_lists_are_numbered_in_walk_order_and_the_built_ins_keep_the_null_reference() {
+        let mut server = Standalone::default();
+        let create = |path: &str, acl: Vec<Acl>| Request::Create {
+            path: path.into(),
+            data: None,
+            acl,
+            mode: CreateMode::Persistent,
+        };
+        server.submit(SessionId(1), 1, 10, &create("/b", Acl::read_unsafe()));
+        server.submit(SessionId(1), 2, 10, &create("/a", Acl::open_unsafe()));
+        let tree = server.tree;
+        let acls = AclRefs::number(&tree);
+        // The walk meets /a (open), then /b and /zookeeper/config (both read-only).
+        assert_eq!(
+            acls.lists,
+            [&Acl::open_unsafe()[..], &Acl::read_unsafe()[..]]
+        );
+        let refs: Vec<(String, i64)> = tree
+            .walk()
+            .map(|(path, node)| {
+                let acl_ref = acls.of(&path, node);
+                (path, acl_ref)
+            })
+            .collect();
+        let expected = [
+            ("/", -1),
+            ("/a", 1),
+            ("/b", 2),
+            ("/zookeeper", -1),
+            ("/zookeeper/config", 2),
+            ("/zookeeper/quota", -1),
+        ];
+        let expected: Vec<(String, i64)> =
+            expected.iter().map(|(p, r)| (p.to_string(), *r)).collect();
+        assert_eq!(refs, expected);
+    }
+
+    #[test]
+    fn a_root_whose_acl_was_set_gets_a_numbered_reference() {
+        let mut server = Standalone::default();
+        let set_acl = Request::SetAcl {
+            path: "/".into(),
+            acl: Acl::open_unsafe(),
+            version: -1,
+        };
+        server.submit(SessionId(1), 1, 10, &set_acl);
+        let acls = AclRefs::number(&server.tree);
+        let root = server.tree.node("/").unwrap();
+        assert_eq!(acls.of("/", root), 1);
+        let bytes = encode_snapshot(&server.tree, &no_sessions());
+        let last = server.tree.last_processed_zxid();
+        assert_eq!(
+            decode_snapshot(&bytes, false, last).unwrap().0.tree,
+            server.tree
+        );
+    }
+
+    /// A snapshot whose only node is the root, with `acl_ref`, and the ACL map `map`.
+    fn root_only(map: &[(i64, Option<Vec<Acl>>)], acl_ref: i64) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.write_int(0);
+        w.write_len(Some(map.len()));
+        for (list_ref, list) in map {
+            w.write_long(*list_ref);
+            match list {
+                Some(list) => write_acl(&mut w, list),
+                None => w.write_len(None),
+            }
+        }
+        w.write_ustring(Some(""));
+        w.write_buffer(None);
+        w.write_long(acl_ref);
+        write_stat(&mut w, &StatPersisted::default());
+        w.write_ustring(Some(END_OF_NODES));
+        w.into_bytes()
+    }
+
+    #[test]
+    fn references_resolve_through_the_map_unused_lists_are_dropped_and_unknown_ones_refused() {
+        let map = [(7, Some(Acl::read_unsafe())), (9, Some(vec![]))];
+        let (read, _) = decode_snapshot(&root_only(&map, 7), false, Zxid(3)).unwrap();
+        let root = read.tree.node("/").unwrap();
+        assert_eq!(*root.acl, Acl::read_unsafe()[..]);
+        assert_eq!(read.tree.last_processed_zxid(), Zxid(3));
+
+        let (read, _) = decode_snapshot(&root_only(&map, -1), false, Zxid(3)).unwrap();
+        assert_eq!(*read.tree.node("/").unwrap().acl, Acl::open_unsafe()[..]);
+
+        assert_eq!(
+            decode_snapshot(&root_only(&map, 8), false, Zxid(3)),
+            Err(SnapshotError::UnknownAcl {
+                path: "/".into(),
+                acl_ref: 8
+            })
+        );
+        let null_list = [(7, None)];
+        assert!(matches!(
+            decode_snapshot(&root_only(&null_list, 7), false, Zxid(3)),
+            Err(SnapshotError::Malformed(DecodeError::UnexpectedNull { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_snap_stream_must_end_with_the_signature() {
+        let mut bytes = encode_snapshot(&DataTree::new(), &no_sessions());
+        let mut w = Writer::new();
+        w.write_ustring(Some("BenWasNotHere"));
+        bytes.extend(w.into_bytes());
+        assert_eq!(
+            decode_snap_body(&bytes, false, Zxid::ZERO),
+            Err(SnapshotError::BadSignature {
+                found: "BenWasNotHere".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_node_over_the_item_limit_is_refused_before_its_data_arrives() {
+        let mut w = Writer::new();
+        w.write_int(0);
+        w.write_int(0);
+        w.write_ustring(Some(""));
+        w.write_int(1 << 30); // a data length of 1 GiB, and no data
+        let mut decoder = SnapshotDecoder::new(false).with_max_item_len(1024);
+        assert_eq!(
+            decoder.feed(&w.into_bytes()),
+            Err(SnapshotError::TooLarge {
+                len: 8 + (1 << 30),
+                max: 1024
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_learner_reads_snap_its_snapshot_and_the_next_packet_from_one_stream() {
+        let mut server = Standalone::default();
+        let create = Request::Create {
+            path: "/a".into(),
+            data: Some(vec![7; 3000]),
+            acl: Acl::open_unsafe(),
+            mode: CreateMode::Ephemeral,
+        };
+        server.submit(SessionId(5), 1, 10, &create);
+        let sessions = BTreeMap::from([(SessionId(5), 4000)]);
+        let zxid = server.tree.last_processed_zxid();
+        let body = encode_snap_body(&server.tree, &sessions);
+
+        let (mut tx, rx) = tokio::io::duplex(100); // the snapshot arrives in pieces
+        let leader = tokio::spawn(async move {
+            write_packet(&mut tx, &Packet::Snap(zxid).to_raw()).await?;
+            tx.write_all(&body).await?;
+            write_packet(&mut tx, &Packet::UpToDate.to_raw()).await
+        });
+        let mut reader = QuorumReader::new(rx);
+        let snap = reader.read_packet().await.unwrap().unwrap();
+        assert_eq!(Packet::from_raw(&snap), Ok(Packet::Snap(zxid)));
+        let snapshot = read_snap_body(&mut reader, false, zxid).await.unwrap();
+        assert_eq!(snapshot.tree, server.tree);
+        assert_eq!(snapshot.sessions, sessions);
+        let next = reader.read_packet().await.unwrap().unwrap();
+        assert_eq!(Packet::from_raw(&next), Ok(Packet::UpToDate));
+        leader.await.unwrap().unwrap();
+    }
+
+    proptest! {
+        #[test]
+        fn every_tree_and_session_table_reads_back_as_written(
+            tree in arb::tree(),
+            sessions in arb::sessions(),
+        ) {
+            let zxid = tree.last_processed_zxid();
+            let file = encode_snapshot(&tree, &sessions);
+            let (read, used) = decode_snapshot(&file, true, zxid).unwrap();
+            prop_assert_eq!(used, file.len());
+            prop_assert_eq!(&read.tree, &tree);
+            prop_assert_eq!(&read.sessions, &sessions);
+
+            let body = encode_snap_body(&tree, &sessions);
+            let (read, used) = decode_snap_body(&body, true, zxid).unwrap();
+            prop_assert_eq!(used, body.len());
+            prop_assert_eq!(read, Snapshot { tree, sessions });
+        }
+
+        #[test]
+        fn bytes_fed_in_any_pieces_read_the_same_and_a_cut_stream_is_incomplete(
+            tree in arb::tree(),
+            sessions in arb::sessions(),
+            piece in 1usize..40,
+        ) {
+            let body = encode_snap_body(&tree, &sessions);
+            let mut decoder = SnapshotDecoder::new(true).signed();
+            let mut pending = Vec::new();
+            for chunk in body.chunks(piece) {
+                prop_assert!(!decoder.is_done());
+                pending.extend_from_slice(chunk);
+                let used = decoder.feed(&pending).unwrap();
+                pending.drain(..used);
+            }
+            prop_assert!(decoder.is_done() && pending.is_empty());
+            let zxid = tree.last_processed_zxid();
+            prop_assert_eq!(decoder.finish(zxid).unwrap(), Snapshot { tree, sessions });
+
+            let cut = &body[..body.len() - piece.min(body.len())];
+            let decoded = decode_snap_body(cut, true, zxid);
+            prop_assert!(matches!(decoded, Err(SnapshotError::Incomplete { .. })), "{:?}", decoded);
+        }
+
+        #[test]
+        fn random_bytes_are_a_snapshot_or_an_error_never_a_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let _ = decode_snap_body(&bytes, false, Zxid::ZERO);
+        }
+
+        #[test]
+        fn a_damaged_snapshot_is_a_snapshot_or_an_error_never_a_panic(
+            tree in arb::tree(),
+            at in any::<proptest::sample::Index>(),
+            byte in any::<u8>(),
+        ) {
+            let mut bytes = encode_snap_body(&tree, &no_sessions());
+            let at = at.index(bytes.len());
+            bytes[at] = byte;
+            let _ = decode_snap_body(&bytes, true, Zxid::ZERO);
+        }
+    }
+}

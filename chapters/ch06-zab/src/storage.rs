@@ -1,0 +1,114 @@
+//! The disk a quorum peer's driver writes to: epochs, the txn log, snapshots.
+//!
+//! The idea to take away: the peer never touches a disk, it **asks** for writes
+//! ([`Output::SaveEpochs`](crate::peer::Output::SaveEpochs),
+//! [`Output::Append`](crate::peer::Output::Append), [`Output::Truncate`](crate::peer::Output::Truncate),
+//! [`Output::Snapshot`](crate::peer::Output::Snapshot)) and is told when they are done
+//! ([`Input::Logged`](crate::peer::Input::Logged), [`Input::Reloaded`](crate::peer::Input::Reloaded)).
+//! A driver carries those requests out on a [`Storage`]: the TCP driver ([`crate::tcp`]) on
+//! whatever it is given, the simulator on its own timed [`Disk`]. Chapter 7 implements
+//! [`Storage`] with ZooKeeper's files (`version-2/log.*`, `snapshot.*`, `acceptedEpoch`,
+//! `currentEpoch`); until then [`Disk`] keeps everything in memory, so a process that dies
+//! forgets it all.
+//!
+//! The one promise that matters: an append is not durable until [`Storage::sync`] returns.
+//! A driver appends every txn a step asked for, syncs once for the lot (a group commit, as
+//! upstream's `SyncRequestProcessor` does), and only then tells the peer they are logged:
+//! a follower's ACK, and a leader's own vote for its proposal, wait for that.
+
+use std::io;
+
+use ch01_znode::{Txn, Zxid};
+use ch03_sessions::pipeline::Database;
+
+use crate::peer::{Epochs, Recovered};
+pub use crate::sim::Disk;
+
+// ANCHOR: storage
+/// Where a quorum peer's state survives a restart.
+pub trait Storage: Send + 'static {
+    /// What the disk holds at start-up: the epochs, the database rebuilt from the last
+    /// snapshot and every txn logged after it, and the newest `recent` txns of the log.
+    fn recover(&mut self, recent: usize) -> io::Result<Recovered>;
+    /// Writes the epoch files (durably, before this returns).
+    fn save_epochs(&mut self, epochs: Epochs) -> io::Result<()>;
+    /// Appends a txn to the log; durable only after the next [`Storage::sync`].
+    fn append(&mut self, txn: &Txn) -> io::Result<()>;
+    /// Makes every append so far durable (fsync).
+    fn sync(&mut self) -> io::Result<()>;
+    /// Cuts the log after `zxid` and rebuilds what [`Storage::recover`] would now find.
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered>;
+    /// Writes a snapshot of `db` (the database as of its last processed zxid).
+    fn snapshot(&mut self, db: &Database) -> io::Result<()>;
+}
+// ANCHOR_END: storage
+
+/// The simulator's disk, in memory: every write lands at once, and nothing fails.
+impl Storage for Disk {
+    fn recover(&mut self, recent: usize) -> io::Result<Recovered> {
+        Ok(Disk::recover(self, recent))
+    }
+
+    fn save_epochs(&mut self, epochs: Epochs) -> io::Result<()> {
+        self.epochs = epochs;
+        Ok(())
+    }
+
+    fn append(&mut self, txn: &Txn) -> io::Result<()> {
+        self.log.push(txn.clone());
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered> {
+        self.log.retain(|t| t.zxid <= zxid);
+        Ok(Disk::recover(self, recent))
+    }
+
+    fn snapshot(&mut self, db: &Database) -> io::Result<()> {
+        self.snapshot = Some(db.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ch01_znode::{Epoch, SessionId, TxnHeader, TxnOp};
+
+    fn txn(zxid: i64, path: &str) -> Txn {
+        TxnHeader {
+            session: SessionId(1),
+            cxid: 0,
+            zxid: Zxid(zxid),
+            time_ms: 0,
+        }
+        .txn(TxnOp::Delete { path: path.into() })
+    }
+
+    /// Truncation keeps the log up to the zxid, and recovery replays what is left
+    /// (`ZKDatabase.truncateLog`: cut, then reload).
+    #[test]
+    fn the_memory_disk_recovers_what_was_appended_and_forgets_what_was_cut() {
+        let mut disk = Disk::default();
+        let epochs = Epochs {
+            accepted: Epoch(2),
+            current: Epoch(1),
+        };
+        disk.save_epochs(epochs).unwrap();
+        for z in [1, 2, 3] {
+            disk.append(&txn(z, "/nothing")).unwrap();
+        }
+        disk.sync().unwrap();
+        let all = Storage::recover(&mut disk, 10).unwrap();
+        assert_eq!(all.epochs, epochs);
+        assert_eq!(all.db.last_processed_zxid(), Zxid(3));
+        assert_eq!(all.recent.len(), 3);
+        let cut = disk.truncate(Zxid(1), 10).unwrap();
+        assert_eq!(cut.db.last_processed_zxid(), Zxid(1));
+        assert_eq!(cut.recent.len(), 1);
+    }
+}

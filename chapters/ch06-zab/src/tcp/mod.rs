@@ -1,0 +1,512 @@
+//! The same [`QuorumPeer`] over real sockets: one tokio task that owns it, and the ports
+//! around it.
+//!
+//! The idea to take away: **the driver decides nothing.** Everything a ZooKeeper server
+//! decides is in the peer; the driver only carries its outputs out and brings the world's
+//! answers back, one input at a time:
+//!
+//! ```text
+//!  election port ── chapter 5's cnx (handshake, tie-break, capacity-1 queues) ─┐
+//!  quorum port ──── one reader + one writer per learner connection (quorum) ───┤
+//!  client port ──── chapter 3's accept loop and connection tasks (ToCore) ─────┼─► main loop: QuorumPeer::step
+//!  timers ───────── each SetTimer is a deadline ──────────────────────────────┤         │
+//!  disk ─────────── a Storage: epochs, appends + one sync per turn, snapshots ◄┘ ◄───────┘
+//! ```
+//!
+//! - **Election** notifications go through chapter 5's connections ([`ch05_election::cnx`]);
+//!   one to ourselves never touches a socket.
+//! - **Zab** packets go on quorum connections ([`quorum`]): the core's [`Link`](crate::message::Link) is the
+//!   connection, a learner opens its own, a leader learns who called from FOLLOWERINFO, and
+//!   a [`guard::Guard`] drops a connection whose packets go back in time.
+//! - **Clients** are chapter 3's, unchanged: a task per connection, bounded outbound queues,
+//!   the four-letter words answered from [`ch03_sessions::server::Clients`].
+//! - **The disk** is a [`Storage`]: epochs are written before anything after them is done;
+//!   the txns one turn of the loop appended are synced once, and only then reported logged
+//!   (a follower ACKs, a leader counts its own vote).
+//! - **Time**: the peer gets the wall clock (txn times, session deadlines); its timers are
+//!   deadlines on tokio's clock.
+//!
+//! Every queue is bounded, and each says what happens when it is full: a client or a learner
+//! that stops reading is dropped; the sockets wait when the main loop is busy; trace lines
+//! that nobody reads in time are counted and reported as lost ([`TcpEvent::Lost`]).
+//!
+//! [`serve`] runs one server until the future is dropped (which, like killing the process,
+//! closes every socket) or its disk fails. `keeper server` (the whole ensemble) calls it
+//! with zoo.cfg's members and its own [`Storage`]; the chapter's binary calls it with
+//! `--listen` ([`cli`]).
+
+pub mod cli;
+pub mod guard;
+pub mod quorum;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ch01_znode::{Sid, Txn, Zxid};
+use ch03_sessions::fourlw::respond;
+use ch03_sessions::pipeline;
+use ch03_sessions::server::{
+    accept_clients, now_ms, About, Clients, ServerOptions, ToCore, INBOUND_QUEUE,
+};
+use ch05_election::cnx::{CnxEvent, CnxReport, Connections};
+use ch05_election::deadlines::Deadlines;
+use ch05_election::notification::Notification;
+use ch05_election::vote::ServerState;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::message::Message;
+use crate::peer::{Config, Input, Output, QuorumPeer, Timer};
+use crate::storage::Storage;
+use crate::trace::Note;
+use quorum::{Delivery, Quorum, QuorumEvent};
+
+/// Trace lines waiting for their reader; more are counted as lost.
+pub const EVENT_QUEUE: usize = 4096;
+
+// ANCHOR: spec
+/// One member of the ensemble, as `server.N=host:quorumPort:electionPort` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Where its leader accepts learners (2888).
+    pub quorum: SocketAddr,
+    /// Where it takes part in elections (3888).
+    pub election: SocketAddr,
+}
+
+/// One server's place in the ensemble.
+#[derive(Clone, Debug)]
+pub struct ServerSpec {
+    /// This server (`myid`).
+    pub sid: Sid,
+    /// Every member, this one included; its quorum rule (who votes) is `config`'s.
+    pub members: BTreeMap<Sid, Member>,
+    /// The ensemble's tunables (`tickTime`, `initLimit`, `syncLimit`, session limits).
+    pub config: Config,
+    /// The client port: its address, `maxClientCnxns`, `jute.maxbuffer`, the four-letter
+    /// words allowed. Its tick and session limits are replaced by `config`'s.
+    pub client: ServerOptions,
+}
+// ANCHOR_END: spec
+
+/// The three ports, bound before the server starts (so a busy port is an error at once).
+pub struct Listeners {
+    /// This member's election address.
+    pub election: TcpListener,
+    /// This member's quorum address.
+    pub quorum: TcpListener,
+    /// The client port.
+    pub client: TcpListener,
+}
+
+impl Listeners {
+    /// Binds `spec`'s three addresses.
+    pub async fn bind(spec: &ServerSpec) -> io::Result<Listeners> {
+        let me = spec.members.get(&spec.sid).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("server {} is not a member", spec.sid),
+            )
+        })?;
+        let bind = |addr: SocketAddr, what: &str| {
+            let what = what.to_string();
+            async move {
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| io::Error::new(e.kind(), format!("{what} {addr}: {e}")))
+            }
+        };
+        Ok(Listeners {
+            election: bind(me.election, "election port").await?,
+            quorum: bind(me.quorum, "quorum port").await?,
+            client: bind(spec.client.listen, "client port").await?,
+        })
+    }
+}
+
+// ANCHOR: events
+/// Something a server over TCP reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TcpEvent {
+    /// A line of the peer's story (the election's or Zab's).
+    Note(Note),
+    /// LOOKING, LEADING, FOLLOWING or OBSERVING.
+    State(ServerState),
+    /// It started serving clients, with this leader (`Some`), or stopped (`None`).
+    Serving(Option<Sid>),
+    /// A committed txn was applied to its tree.
+    Applied(Txn),
+    /// A connection came up (which one, in words).
+    Connected(String),
+    /// Bytes or a connection were refused, or a connection broke: why.
+    Dropped(String),
+    /// This many lines were not reported: nobody read them in time.
+    Lost(u64),
+}
+// ANCHOR_END: events
+
+/// A report, with who made it and when (chapter 5's, with this chapter's events).
+pub type Traced = ch05_election::tcp::Traced<TcpEvent>;
+
+impl fmt::Display for TcpEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TcpEvent::Note(n) => write!(f, "• {n}"),
+            TcpEvent::State(s) => write!(f, "⇨ {s}"),
+            TcpEvent::Serving(Some(leader)) => write!(f, "⇨ serving clients, leader n{leader}"),
+            TcpEvent::Serving(None) => f.write_str("⇨ not serving clients"),
+            TcpEvent::Applied(txn) => write!(f, "applies {txn}"),
+            TcpEvent::Connected(what) => write!(f, "connected: {what}"),
+            TcpEvent::Dropped(why) => write!(f, "✗ {why}"),
+            TcpEvent::Lost(n) => write!(f, "… {n} lines lost (nobody read them in time)"),
+        }
+    }
+}
+
+/// Where reports go: a bounded queue, never waited on.
+#[derive(Clone)]
+struct Events {
+    tx: mpsc::Sender<Traced>,
+    sid: Sid,
+    started: Instant,
+    lost: Arc<AtomicU64>,
+}
+
+impl Events {
+    fn report(&self, event: TcpEvent) {
+        let lost = self.lost.swap(0, Ordering::Relaxed);
+        if lost > 0 && !self.offer(TcpEvent::Lost(lost)) {
+            self.lost.fetch_add(lost, Ordering::Relaxed);
+        }
+        if !self.offer(event) {
+            self.lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// False if the queue is full (a closed one has nobody left to tell).
+    fn offer(&self, event: TcpEvent) -> bool {
+        let traced = Traced {
+            sid: self.sid,
+            at_ms: self.started.elapsed().as_millis(),
+            event,
+        };
+        !matches!(self.tx.try_send(traced), Err(TrySendError::Full(_)))
+    }
+}
+
+// ANCHOR: serve
+/// Runs server `spec` on `listeners`, starting from what `storage` holds, reporting to
+/// `events` (the caller drains it; what it does not take in time is counted as lost).
+/// Returns only if the disk fails; dropping the future stops every task and closes every
+/// socket, like killing the process.
+pub async fn serve<S: Storage>(
+    spec: ServerSpec,
+    listeners: Listeners,
+    mut storage: S,
+    events: mpsc::Sender<Traced>,
+) -> io::Error {
+    let events = Events {
+        tx: events,
+        sid: spec.sid,
+        started: Instant::now(),
+        lost: Arc::new(AtomicU64::new(0)),
+    };
+    let recent = spec.config.commit_log_count;
+    let recovered = match storage.recover(recent) {
+        Ok(recovered) => recovered,
+        Err(e) => return e,
+    };
+    let mut options = spec.client.clone();
+    options.tick_time_ms = spec.config.tick_ms as u32;
+    options.limits = spec.config.limits;
+    let client_addr = listeners.client.local_addr().unwrap_or(options.listen);
+
+    let report = {
+        let events = events.clone();
+        Arc::new(move |r: CnxReport| match r {
+            CnxReport::Connected(sid) => events.report(TcpEvent::Connected(format!(
+                "election connection to n{sid}"
+            ))),
+            CnxReport::Dropped(why) => events.report(TcpEvent::Dropped(why)),
+        })
+    };
+    let election_addrs = spec.members.iter().map(|(s, m)| (*s, m.election)).collect();
+    let (election, mut election_rx) =
+        Connections::start(spec.sid, election_addrs, listeners.election, report);
+    let quorum_addrs = spec.members.iter().map(|(s, m)| (*s, m.quorum)).collect();
+    let init_limit = Duration::from_millis(spec.config.init_limit_ms());
+    let (quorum, mut quorum_rx) =
+        Quorum::start(spec.sid, quorum_addrs, listeners.quorum, init_limit);
+    let mut tasks = JoinSet::new();
+    let (to_core, mut client_rx) = mpsc::channel(INBOUND_QUEUE);
+    tasks.spawn(accept_clients(listeners.client, options.clone(), to_core));
+
+    let peer = QuorumPeer::new(spec.sid, spec.config.clone(), recovered, now_ms());
+    let mut driver = Driver {
+        sid: spec.sid,
+        state: peer.state(),
+        serving: None,
+        peer,
+        storage,
+        recent,
+        events,
+        timers: Deadlines::default(),
+        election,
+        quorum,
+        clients: Clients::new(),
+        options,
+        client_addr,
+        inputs: VecDeque::new(),
+        appended: Vec::new(),
+    };
+    driver.events.report(TcpEvent::State(driver.state));
+    let mut turn = driver.step(Input::Start);
+    loop {
+        if let Err(e) = turn {
+            driver
+                .events
+                .report(TcpEvent::Dropped(format!("the disk failed: {e}; stopping")));
+            return e;
+        }
+        let deadline = driver.timers.next();
+        turn = tokio::select! {
+            Some(event) = election_rx.recv() => driver.on_election(event),
+            Some(event) = quorum_rx.recv() => driver.on_quorum(event),
+            Some(message) = client_rx.recv() => driver.on_client(message),
+            _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                driver.fire_due()
+            }
+            // The ports' tasks hold their senders as long as they run, so this is a bug.
+            else => return io::Error::other("every port's task ended"),
+        };
+    }
+}
+// ANCHOR_END: serve
+
+/// The state of one server's main loop.
+struct Driver<S> {
+    sid: Sid,
+    peer: QuorumPeer,
+    storage: S,
+    /// How many recent txns a recovery keeps for DIFFs.
+    recent: usize,
+    events: Events,
+    timers: Deadlines<Timer>,
+    election: Connections,
+    quorum: Quorum,
+    clients: Clients,
+    options: ServerOptions,
+    client_addr: SocketAddr,
+    /// Inputs the driver owes the peer: our own notifications, the disk's answers, the
+    /// connections it closed.
+    inputs: VecDeque<Input>,
+    /// Appended this turn, not synced yet.
+    appended: Vec<Zxid>,
+    /// What was last reported.
+    state: ServerState,
+    serving: Option<Sid>,
+}
+
+impl<S: Storage> Driver<S> {
+    // ANCHOR: step
+    /// Feeds `input`, carries out what the peer says, feeds what that brings back, and
+    /// finally syncs the disk once and reports each append as logged, until nothing is left.
+    fn step(&mut self, input: Input) -> io::Result<()> {
+        self.inputs.push_back(input);
+        loop {
+            while let Some(input) = self.inputs.pop_front() {
+                for output in self.peer.step(now_ms(), input) {
+                    self.carry(output)?;
+                }
+            }
+            if self.appended.is_empty() {
+                break;
+            }
+            self.storage.sync()?;
+            let logged = std::mem::take(&mut self.appended);
+            self.inputs.extend(logged.into_iter().map(Input::Logged));
+        }
+        self.report_changes();
+        Ok(())
+    }
+    // ANCHOR_END: step
+
+    // ANCHOR: carry
+    /// Carries out one of the peer's outputs.
+    fn carry(&mut self, output: Output) -> io::Result<()> {
+        match output {
+            // To ourselves: no socket, straight back.
+            Output::Election { to, n } if to == self.sid => {
+                self.inputs.push_back(Input::Election { from: to, n })
+            }
+            Output::Election { to, n } => self.election.send(to, n.encode()),
+            Output::Zab { to, link, msg } => {
+                let extended = self.peer.database().tree.extended_types();
+                if let Err(why) = self.quorum.send(to, link, msg, extended) {
+                    self.events.report(TcpEvent::Dropped(why));
+                    self.inputs.push_back(Input::Disconnected { link });
+                }
+            }
+            // We do not lead: close the connection unanswered; the learner retries.
+            Output::Disconnect { link } | Output::Refuse { link } => self.quorum.disconnect(link),
+            Output::SetTimer { timer, after_ms } => self.timers.set(timer, after_ms),
+            Output::CancelTimer(timer) => self.timers.cancel(timer),
+            Output::Append(txn) => {
+                self.storage.append(&txn)?;
+                self.appended.push(txn.zxid);
+            }
+            Output::Truncate(zxid) => {
+                let recovered = self.storage.truncate(zxid, self.recent)?;
+                self.appended.retain(|z| *z <= zxid);
+                self.inputs.push_back(Input::Reloaded(Box::new(recovered)));
+            }
+            Output::Snapshot(db) => self.storage.snapshot(&db)?,
+            Output::SaveEpochs(epochs) => self.storage.save_epochs(epochs)?,
+            Output::Client(output) => self.client_output(output),
+            Output::Note(note) => self.events.report(TcpEvent::Note(note)),
+        }
+        Ok(())
+    }
+    // ANCHOR_END: carry
+
+    fn client_output(&mut self, output: pipeline::Output) {
+        match output {
+            pipeline::Output::Send { conn, message } => {
+                if !self.clients.send(conn, &message) {
+                    if let Some(remote) = self.clients.drop_slow(conn) {
+                        let why = format!("client {remote} is not reading its replies; closed");
+                        self.events.report(TcpEvent::Dropped(why));
+                    }
+                    let gone = pipeline::Input::Disconnected { conn };
+                    self.inputs.push_back(Input::Client(gone));
+                }
+            }
+            pipeline::Output::Close { conn } => self.clients.close(conn),
+            pipeline::Output::Applied(txn) => {
+                if let Some(applied) = &self.options.applied {
+                    let _ = applied.send(txn.clone());
+                }
+                self.events.report(TcpEvent::Applied(txn));
+            }
+            // The peer routes proposals and forwards to Zab itself.
+            pipeline::Output::Propose(_) | pipeline::Output::Forward(_) => {}
+        }
+    }
+
+    /// Reports a new role, and a server that starts or stops serving.
+    fn report_changes(&mut self) {
+        let state = self.peer.state();
+        if state != self.state {
+            self.state = state;
+            self.events.report(TcpEvent::State(state));
+        }
+        let serving = self.peer.is_serving().then(|| self.peer.leader()).flatten();
+        if serving != self.serving {
+            self.serving = serving;
+            self.events.report(TcpEvent::Serving(serving));
+        }
+    }
+
+    fn fire_due(&mut self) -> io::Result<()> {
+        for t in self.timers.take_due() {
+            self.step(Input::Timeout(t))?;
+        }
+        Ok(())
+    }
+
+    /// A notification (or a skipped frame) from the election port.
+    fn on_election(&mut self, event: CnxEvent) -> io::Result<()> {
+        let Some((from, payload)) = self.election.handle(event) else {
+            return Ok(());
+        };
+        match Notification::decode(&payload) {
+            Ok(n) => self.step(Input::Election { from, n }),
+            Err(e) => {
+                let why = format!("from n{from}: {e}; message skipped");
+                self.events.report(TcpEvent::Dropped(why));
+                Ok(())
+            }
+        }
+    }
+
+    /// A packet, a new learner or a closed connection on the quorum port.
+    fn on_quorum(&mut self, event: QuorumEvent) -> io::Result<()> {
+        match self.quorum.handle(event) {
+            None => Ok(()),
+            Some(Delivery::Message { from, link, msg }) => {
+                if let Message::LearnerInfo { .. } = msg {
+                    let what = format!("quorum connection {link} from n{from}");
+                    self.events.report(TcpEvent::Connected(what));
+                }
+                self.step(Input::Zab { from, link, msg })
+            }
+            Some(Delivery::Closed { link, why }) => {
+                if let Some(why) = why {
+                    let why = format!("quorum connection {link}: {why}; connection closed");
+                    self.events.report(TcpEvent::Dropped(why));
+                }
+                self.step(Input::Disconnected { link })
+            }
+            Some(Delivery::NotAccepted { link, why }) => {
+                if let Some(why) = why {
+                    let why = format!("quorum connection {link}: {why}");
+                    self.events.report(TcpEvent::Dropped(why));
+                }
+                self.step(Input::Refused { link })
+            }
+            Some(Delivery::Refused(why)) => {
+                self.events.report(TcpEvent::Dropped(why));
+                Ok(())
+            }
+        }
+    }
+
+    /// A client connection's news.
+    fn on_client(&mut self, message: ToCore) -> io::Result<()> {
+        match message {
+            ToCore::Opened {
+                conn,
+                remote,
+                out,
+                queued_bytes,
+            } => {
+                self.clients.opened(conn, remote, out, queued_bytes);
+                Ok(())
+            }
+            ToCore::Input(input) => {
+                let conn = self.clients.received(&input);
+                let start = Instant::now();
+                let stepped = self.step(Input::Client(input));
+                self.clients
+                    .served(conn, start.elapsed().as_millis() as u64);
+                stepped
+            }
+            ToCore::FourLetterWord { conn, word, reply } => {
+                self.clients.four_letter_word(conn);
+                let state = self.peer.state();
+                let about = About {
+                    serving: self.peer.is_serving(),
+                    mode: state.mode().unwrap_or("leaderelection"),
+                    options: &self.options,
+                    local_addr: self.client_addr,
+                    server_id: self.sid,
+                };
+                let snapshot = self.clients.snapshot(self.peer.pipeline(), about);
+                let _ = reply.send(respond(word, &self.options.whitelist, &snapshot));
+                Ok(())
+            }
+            ToCore::Closed { conn } => {
+                self.clients.closed(conn);
+                self.step(Input::Client(pipeline::Input::Disconnected { conn }))
+            }
+        }
+    }
+}

@@ -1,0 +1,551 @@
+//! The quorum port: learners connect to their leader, and each connection is a stream of
+//! packets with nothing between them.
+//!
+//! The idea to take away: **the core's [`Link`] is a TCP connection here.** A learner's link
+//! is one it opens itself: the first packet the core sends on a new link opens a connection
+//! to the leader's quorum port. If that fails, or the other side closes it before saying
+//! anything (it does not lead, or not yet), the core hears `Refused` and applies upstream's
+//! retry rule: 5 tries, 100 ms apart, `Learner.connectToLeader`; a connection that ends later
+//! is `Disconnected`, the end of following. On a leader, a
+//! link is born when an accepted connection's first packet, FOLLOWERINFO or OBSERVERINFO,
+//! says which member is calling; anything else, or a server that is not a member, or
+//! silence for `initLimit` ticks, closes it.
+//!
+//! Each connection has two halves, as upstream's `LearnerHandler` (and its sender thread)
+//! has: a reader that turns bytes into messages ([`crate::wire::read_message`]), and a writer
+//! that drains a bounded queue ([`QUEUE_PACKETS`] packets, [`QUEUE_BYTES`] bytes), flushing
+//! when the queue is empty. The main loop never waits on a connection: a peer that does not
+//! read fills its queue and is dropped, and it resyncs when it comes back. Every packet
+//! received passes the connection's [`Guard`] first. Closing a link (the core's
+//! `Disconnect`, a bad packet, a full queue) stops both halves at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ch01_znode::{Sid, Zxid};
+use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::timeout;
+
+use super::guard::Guard;
+use crate::message::{Link, Message};
+use crate::packet::QuorumReader;
+use crate::wire::{self, read_message, Received};
+
+/// Packets queued on one connection before its peer counts as not keeping up.
+pub const QUEUE_PACKETS: usize = 8192;
+/// Bytes queued on one connection and not yet written, at most (a SNAP's snapshot is
+/// written by the writer and not counted).
+pub const QUEUE_BYTES: usize = 64 << 20;
+/// Events from all quorum connections waiting for the main loop (then the sockets wait).
+pub const EVENT_QUEUE: usize = 1024;
+/// Quorum connections open at once on the quorum port; more are refused at accept.
+pub const MAX_ACCEPTED: usize = 64;
+
+/// Which socket an event is about: one a leader accepted (numbered as it came), or one a
+/// learner opened for its link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Accepted(u32),
+    Opened(Link),
+}
+
+/// What the socket tasks tell the main loop: hand it to [`Quorum::handle`].
+pub struct QuorumEvent(Event);
+
+enum Event {
+    Accepted {
+        key: Key,
+        conn: Conn,
+    },
+    /// The quorum port turned a connection away at once.
+    Refused(String),
+    Received {
+        key: Key,
+        received: Box<Received>,
+    },
+    Closed {
+        key: Key,
+        why: Option<String>,
+    },
+}
+
+/// What a packet or a closed socket means to the core.
+pub enum Delivery {
+    /// A message on a link.
+    Message { from: Sid, link: Link, msg: Message },
+    /// The link is gone; `why` is set when it is an error worth reporting.
+    Closed { link: Link, why: Option<String> },
+    /// A link of ours ended before its leader said anything on it: it was never accepted
+    /// (nobody leads on that port, or not yet). Upstream sees a refused `connect`.
+    NotAccepted { link: Link, why: Option<String> },
+    /// A connection that never became a link was closed, for this reason.
+    Refused(String),
+}
+
+/// What the writer sends.
+enum Outgoing {
+    /// A packet, encoded by the main loop.
+    Bytes(Vec<u8>),
+    /// A SNAP: the writer encodes the snapshot that follows it, off the main loop.
+    Snap(Message),
+}
+
+/// One connection, as the main loop keeps it.
+struct Conn {
+    /// The link, once known (a leader learns it from FOLLOWERINFO).
+    link: Option<Link>,
+    /// The server at the other end, once known.
+    peer: Option<Sid>,
+    /// Its address (an accepted connection's, until it says who it is).
+    remote: String,
+    out: mpsc::Sender<Outgoing>,
+    queued_bytes: Arc<AtomicUsize>,
+    /// Dropping it stops the reader and the writer.
+    _stop: watch::Sender<()>,
+    guard: Guard,
+    /// The zxid of the last PING received, which the answer echoes.
+    ping_zxid: Zxid,
+    /// Whether anything has been received on it.
+    heard: bool,
+}
+
+impl Conn {
+    /// A connection's main-loop half, and what its two tasks need.
+    fn new(link: Option<Link>, peer: Option<Sid>, remote: String, guard: Guard) -> (Conn, Halves) {
+        let (out, queue) = mpsc::channel(QUEUE_PACKETS);
+        let (stop_tx, stop) = watch::channel(());
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let conn = Conn {
+            link,
+            peer,
+            remote,
+            out,
+            queued_bytes: queued_bytes.clone(),
+            _stop: stop_tx,
+            guard,
+            ping_zxid: Zxid::ZERO,
+            heard: false,
+        };
+        let halves = Halves {
+            queue,
+            queued_bytes,
+            stop,
+        };
+        (conn, halves)
+    }
+}
+
+/// What a connection's tasks take with them.
+struct Halves {
+    queue: mpsc::Receiver<Outgoing>,
+    queued_bytes: Arc<AtomicUsize>,
+    stop: watch::Receiver<()>,
+}
+
+/// The quorum connections of one server. Dropping it closes them all.
+pub struct Quorum {
+    me: Sid,
+    /// Every member's quorum address.
+    addrs: BTreeMap<Sid, SocketAddr>,
+    /// How long a connection to the leader may take, and how long an accepted connection
+    /// may stay silent before it says who it is (`initLimit * tickTime`).
+    init_limit: Duration,
+    conns: HashMap<Key, Conn>,
+    by_link: HashMap<Link, Key>,
+    /// The number of the last link of ours opened: if it is not open any more, it was
+    /// closed, and a late packet for it must not open it again.
+    last_opened: Option<u32>,
+    tx: mpsc::Sender<QuorumEvent>,
+    tasks: JoinSet<()>,
+}
+
+impl Quorum {
+    /// Accepts learners on `listener` for server `me`; `addrs` are the members' quorum
+    /// addresses. The owner must keep polling the receiver.
+    pub fn start(
+        me: Sid,
+        addrs: BTreeMap<Sid, SocketAddr>,
+        listener: TcpListener,
+        init_limit: Duration,
+    ) -> (Quorum, mpsc::Receiver<QuorumEvent>) {
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(accept_loop(listener, init_limit, tx.clone()));
+        let quorum = Quorum {
+            me,
+            addrs,
+            init_limit,
+            conns: HashMap::new(),
+            by_link: HashMap::new(),
+            last_opened: None,
+            tx,
+            tasks,
+        };
+        (quorum, rx)
+    }
+
+    // ANCHOR: send
+    /// Queues `msg` for `link`, opening the connection to `to` first if the link is ours and
+    /// new. `Err` says why the link had to be dropped (its queue is full): the core must be
+    /// told it is disconnected. A link that is already gone swallows the message: the core
+    /// hears (or has heard) that it closed.
+    pub fn send(
+        &mut self,
+        to: Sid,
+        link: Link,
+        msg: Message,
+        extended_types: bool,
+    ) -> Result<(), String> {
+        let key = match self.by_link.get(&link) {
+            Some(key) => *key,
+            // A link of ours the core has not used before: connect. (The core only ever
+            // talks on its newest link; the last one we opened and closed stays closed.)
+            None if link.learner == self.me && self.last_opened != Some(link.n) => {
+                self.last_opened = Some(link.n);
+                self.open(to, link, extended_types)
+            }
+            None => return Ok(()),
+        };
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return Ok(());
+        };
+        conn.guard.sent(&msg);
+        let outgoing = match msg {
+            Message::Snap { .. } => Outgoing::Snap(msg),
+            msg => Outgoing::Bytes(wire::encode(&msg, self.me, conn.ping_zxid)),
+        };
+        let size = match &outgoing {
+            Outgoing::Bytes(bytes) => bytes.len(),
+            Outgoing::Snap(_) => 0,
+        };
+        let full = conn.queued_bytes.load(Ordering::Relaxed) + size > QUEUE_BYTES
+            || match conn.out.try_send(outgoing) {
+                Ok(()) => false,
+                Err(TrySendError::Full(_)) => true,
+                // The writer ended (its socket failed): the reader reports why.
+                Err(TrySendError::Closed(_)) => false,
+            };
+        if full {
+            self.remove(key);
+            return Err(format!(
+                "quorum connection {link} to n{to} is not keeping up ({QUEUE_PACKETS} packets \
+                 or {QUEUE_BYTES} bytes queued); connection closed"
+            ));
+        }
+        conn.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        Ok(())
+    }
+    // ANCHOR_END: send
+
+    /// Closes `link` at once (what is still queued is not sent).
+    pub fn disconnect(&mut self, link: Link) {
+        if let Some(key) = self.by_link.get(&link).copied() {
+            self.remove(key);
+        }
+    }
+
+    /// Whether `link` is open (for tests and status).
+    pub fn is_open(&self, link: Link) -> bool {
+        self.by_link.contains_key(&link)
+    }
+
+    /// Carries out what a socket task said; what it means to the core comes back.
+    pub fn handle(&mut self, event: QuorumEvent) -> Option<Delivery> {
+        while self.tasks.try_join_next().is_some() {}
+        match event.0 {
+            Event::Accepted { key, conn } => {
+                self.conns.insert(key, conn);
+                None
+            }
+            Event::Refused(why) => Some(Delivery::Refused(why)),
+            Event::Received { key, received } => self.received(key, *received),
+            Event::Closed { key, why } => {
+                let conn = self.remove(key)?;
+                match conn.link {
+                    Some(link) if matches!(key, Key::Opened(_)) && !conn.heard => {
+                        Some(Delivery::NotAccepted { link, why })
+                    }
+                    Some(link) => Some(Delivery::Closed { link, why }),
+                    None => why.map(|why| {
+                        let remote = conn.remote;
+                        Delivery::Refused(format!(
+                            "quorum port, from {remote}: {why}; connection closed"
+                        ))
+                    }),
+                }
+            }
+        }
+    }
+
+    // ANCHOR: received
+    fn received(&mut self, key: Key, received: Received) -> Option<Delivery> {
+        let Received { msg, learner } = received;
+        let conn = self.conns.get_mut(&key)?;
+        let link = match (conn.link, key) {
+            (Some(link), _) => link,
+            // A leader's accepted connection: its first packet must say which member calls.
+            (None, Key::Accepted(n)) => {
+                let sid = match learner {
+                    Some(info) if info.sid == self.me => {
+                        Err(format!("{} claims our own sid {}", msg.name(), info.sid))
+                    }
+                    Some(info) if !self.addrs.contains_key(&info.sid) => Err(format!(
+                        "{} from n{}, which is not a member",
+                        msg.name(),
+                        info.sid
+                    )),
+                    Some(info) => Ok(info.sid),
+                    None => Err(format!(
+                        "{} before FOLLOWERINFO or OBSERVERINFO",
+                        msg.name()
+                    )),
+                };
+                let sid = match sid {
+                    Ok(sid) => sid,
+                    Err(why) => {
+                        let remote = std::mem::take(&mut conn.remote);
+                        self.remove(key);
+                        return Some(Delivery::Refused(format!(
+                            "quorum port, from {remote}: {why}; connection closed"
+                        )));
+                    }
+                };
+                let link = Link { learner: sid, n };
+                conn.link = Some(link);
+                conn.peer = Some(sid);
+                self.by_link.insert(link, key);
+                link
+            }
+            (None, Key::Opened(link)) => link,
+        };
+        if let Err(why) = conn.guard.received(&msg) {
+            self.remove(key);
+            return Some(Delivery::Closed {
+                link,
+                why: Some(why),
+            });
+        }
+        if let Message::Ping(zxid) = msg {
+            conn.ping_zxid = zxid;
+        }
+        conn.heard = true;
+        let from = conn.peer.unwrap_or(link.learner);
+        Some(Delivery::Message { from, link, msg })
+    }
+    // ANCHOR_END: received
+
+    fn remove(&mut self, key: Key) -> Option<Conn> {
+        let conn = self.conns.remove(&key)?;
+        if let Some(link) = conn.link {
+            self.by_link.remove(&link);
+        }
+        Some(conn)
+    }
+
+    /// A new link of ours: connect to `to`'s quorum port, then read and write.
+    fn open(&mut self, to: Sid, link: Link, extended_types: bool) -> Key {
+        let key = Key::Opened(link);
+        let addr = self.addrs.get(&to).copied();
+        let remote = addr.map_or_else(String::new, |a| a.to_string());
+        let (conn, halves) = Conn::new(Some(link), Some(to), remote, Guard::learner());
+        self.conns.insert(key, conn);
+        self.by_link.insert(link, key);
+        let (tx, me, limit) = (self.tx.clone(), self.me, self.init_limit);
+        self.tasks.spawn(async move {
+            let stream = match addr {
+                None => Err(format!("n{to} has no quorum address")),
+                Some(addr) => match timeout(limit, TcpStream::connect(addr)).await {
+                    Ok(Ok(stream)) => Ok(stream),
+                    Ok(Err(e)) => Err(format!("cannot connect to n{to} at {addr}: {e}")),
+                    Err(_) => Err(format!("connecting to n{to} at {addr} timed out")),
+                },
+            };
+            match stream {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    let (read, write) = stream.into_split();
+                    run_halves(read, write, key, me, None, extended_types, halves, tx).await;
+                }
+                Err(why) => {
+                    let closed = Event::Closed {
+                        key,
+                        why: Some(why),
+                    };
+                    let _ = tx.send(QuorumEvent(closed)).await;
+                }
+            }
+        });
+        key
+    }
+}
+
+/// The reader and the writer of one connection, until either ends or the main loop stops
+/// them.
+#[allow(clippy::too_many_arguments)]
+async fn run_halves(
+    read: OwnedReadHalf,
+    write: OwnedWriteHalf,
+    key: Key,
+    me: Sid,
+    first_within: Option<Duration>,
+    extended_types: bool,
+    halves: Halves,
+    tx: mpsc::Sender<QuorumEvent>,
+) {
+    let Halves {
+        queue,
+        queued_bytes,
+        stop,
+    } = halves;
+    let reader = read_loop(
+        QuorumReader::new(read),
+        key,
+        first_within,
+        extended_types,
+        tx.clone(),
+    );
+    let writer = write_loop(write, queue, queued_bytes, me, key, tx);
+    let mut stop = stop;
+    tokio::select! {
+        _ = stop.changed() => {}
+        () = reader => {}
+        () = writer => {}
+    }
+}
+
+// ANCHOR: read_loop
+/// Messages in, to the main loop, until the stream ends or breaks. The first must come
+/// within `first_within`, if set.
+async fn read_loop<R: AsyncRead + Unpin>(
+    mut reader: QuorumReader<R>,
+    key: Key,
+    mut first_within: Option<Duration>,
+    extended_types: bool,
+    tx: mpsc::Sender<QuorumEvent>,
+) {
+    loop {
+        let next = read_message(&mut reader, extended_types);
+        let read = match first_within.take() {
+            None => next.await.map_err(|e| e.to_string()),
+            Some(limit) => match timeout(limit, next).await {
+                Ok(read) => read.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("nothing received in {} ms", limit.as_millis())),
+            },
+        };
+        let event = match read {
+            Ok(Some(received)) => Event::Received {
+                key,
+                received: Box::new(received),
+            },
+            Ok(None) => Event::Closed { key, why: None },
+            Err(why) => Event::Closed {
+                key,
+                why: Some(why),
+            },
+        };
+        let last = matches!(event, Event::Closed { .. });
+        if tx.send(QuorumEvent(event)).await.is_err() || last {
+            return;
+        }
+    }
+}
+// ANCHOR_END: read_loop
+
+/// Packets out, as the queue gives them; a flush whenever the queue is empty.
+async fn write_loop(
+    write: OwnedWriteHalf,
+    mut queue: mpsc::Receiver<Outgoing>,
+    queued_bytes: Arc<AtomicUsize>,
+    me: Sid,
+    key: Key,
+    tx: mpsc::Sender<QuorumEvent>,
+) {
+    let mut w = BufWriter::new(write);
+    while let Some(first) = queue.recv().await {
+        let mut next = Some(first);
+        let written: std::io::Result<()> = async {
+            while let Some(outgoing) = next.take() {
+                match outgoing {
+                    Outgoing::Bytes(bytes) => {
+                        w.write_all(&bytes).await?;
+                        queued_bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+                    }
+                    Outgoing::Snap(msg) => w.write_all(&wire::encode(&msg, me, Zxid::ZERO)).await?,
+                }
+                next = queue.try_recv().ok();
+            }
+            w.flush().await
+        }
+        .await;
+        if let Err(e) = written {
+            let closed = Event::Closed {
+                key,
+                why: Some(format!("quorum connection: {e}")),
+            };
+            let _ = tx.send(QuorumEvent(closed)).await;
+            return;
+        }
+    }
+}
+
+/// A leader's quorum port: each accepted connection reads and writes on its own, and the
+/// main loop hears of it first ([`Event::Accepted`]).
+async fn accept_loop(listener: TcpListener, init_limit: Duration, tx: mpsc::Sender<QuorumEvent>) {
+    let open = Arc::new(Semaphore::new(MAX_ACCEPTED));
+    let mut connections = JoinSet::new();
+    let mut accepted = 0u32;
+    loop {
+        let Ok((stream, remote)) = listener.accept().await else {
+            // Out of file descriptors, say: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            let why = format!("quorum port: {remote} refused, {MAX_ACCEPTED} connections open");
+            let _ = tx.send(QuorumEvent(Event::Refused(why))).await;
+            continue;
+        };
+        accepted = accepted.wrapping_add(1);
+        let key = Key::Accepted(accepted);
+        let (conn, halves) = Conn::new(None, None, remote.to_string(), Guard::leader());
+        let event = Event::Accepted { key, conn };
+        if tx.send(QuorumEvent(event)).await.is_err() {
+            return;
+        }
+        let tx = tx.clone();
+        connections.spawn(serve_accepted(stream, key, init_limit, halves, tx, permit));
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+async fn serve_accepted(
+    stream: TcpStream,
+    key: Key,
+    init_limit: Duration,
+    halves: Halves,
+    tx: mpsc::Sender<QuorumEvent>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let (read, write) = stream.into_split();
+    // A leader never receives a SNAP, so how a snapshot would be read does not matter.
+    run_halves(
+        read,
+        write,
+        key,
+        Sid(0),
+        Some(init_limit),
+        false,
+        halves,
+        tx,
+    )
+    .await;
+}

@@ -1,0 +1,124 @@
+//! The chapter's one event type: what a quorum peer tells the trace.
+//!
+//! The idea to take away: a run is a story of decisions, and each decision is one line. The
+//! election's own lines come from chapter 5 unchanged ([`Note::Election`]); Zab adds the
+//! moments that matter in this chapter ([`ZabNote`]): the epoch a leader proposes and who
+//! promised it, how each learner is synced, when the leader is established, which ACKs
+//! committed each txn, and why a server stopped leading or following. The same values feed
+//! the plain and coloured text, the JSON lines and the SVG diagram.
+
+use std::fmt;
+
+use ch01_znode::{Epoch, Sid, Zxid};
+use ch05_election::peer::Note as ElectionNote;
+use serde::Serialize;
+
+/// `n1 n2 n3`.
+fn sids(s: &[Sid]) -> String {
+    let names: Vec<String> = s.iter().map(|s| format!("n{s}")).collect();
+    names.join(" ")
+}
+
+// ANCHOR: zab_note
+/// A Zab decision worth a line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum ZabNote {
+    /// The leader heard from a quorum and proposes the next epoch.
+    EpochProposed { epoch: Epoch, heard: Vec<Sid> },
+    /// A quorum promised the epoch; it is the leader's currentEpoch now.
+    EpochAcked { epoch: Epoch, by: Vec<Sid> },
+    /// A learner's history is ahead of the leader's: it is turned away.
+    LearnerAhead {
+        learner: Sid,
+        current: Epoch,
+        last_zxid: Zxid,
+    },
+    /// How the leader brings a learner up to date.
+    SyncLearner {
+        learner: Sid,
+        peer_zxid: Zxid,
+        mode: &'static str,
+    },
+    /// How a learner is being brought up to date.
+    SyncBy { mode: &'static str, zxid: Zxid },
+    /// A quorum acknowledged NEWLEADER: the leader serves.
+    Established { epoch: Epoch, by: Vec<Sid> },
+    /// UPTODATE: the learner serves.
+    UpToDate { epoch: Epoch },
+    /// A quorum logged the txn: committed.
+    Committed { zxid: Zxid, acks: Vec<Sid> },
+    /// The server stops leading or following, and why.
+    Quit { role: &'static str, why: String },
+    /// A sync broke before NEWLEADER: the database it built in memory is dropped for the
+    /// one on disk.
+    DropsUnsaved { back_to: Zxid },
+    /// A packet that should not have come, dropped.
+    Unexpected(String),
+}
+// ANCHOR_END: zab_note
+
+impl fmt::Display for ZabNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZabNote::EpochProposed { epoch, heard } => {
+                write!(f, "heard from {}: proposes epoch {epoch}", sids(heard))
+            }
+            ZabNote::EpochAcked { epoch, by } => {
+                write!(
+                    f,
+                    "epoch {epoch} acknowledged by {}: currentEpoch = {epoch}",
+                    sids(by)
+                )
+            }
+            ZabNote::LearnerAhead {
+                learner,
+                current,
+                last_zxid,
+            } => write!(
+                f,
+                "n{learner} is ahead of us (epoch {current}, zxid {last_zxid}): turned away"
+            ),
+            ZabNote::SyncLearner {
+                learner,
+                peer_zxid,
+                mode,
+            } => write!(f, "n{learner} has up to {peer_zxid}: syncs it by {mode}"),
+            ZabNote::SyncBy { mode, zxid } => write!(f, "synced by {mode} {zxid}"),
+            ZabNote::Established { epoch, by } => {
+                write!(f, "NEWLEADER acked by {}: leads epoch {epoch}", sids(by))
+            }
+            ZabNote::UpToDate { epoch } => write!(f, "up to date in epoch {epoch}: serves"),
+            ZabNote::Committed { zxid, acks } => {
+                write!(f, "commits {zxid}: acked by {}", sids(acks))
+            }
+            ZabNote::Quit { role, why } => write!(f, "stops {role}: {why}"),
+            ZabNote::DropsUnsaved { back_to } => write!(
+                f,
+                "drops the synced database it never wrote down: back to {back_to} from disk"
+            ),
+            ZabNote::Unexpected(what) => write!(f, "drops {what}"),
+        }
+    }
+}
+
+// ANCHOR: note
+/// One line of a quorum peer's story: the election's, or Zab's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Note {
+    /// Chapter 5's election, as it tells itself.
+    Election(ElectionNote),
+    /// This chapter's.
+    Zab(ZabNote),
+}
+// ANCHOR_END: note
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::Election(n) => n.fmt(f),
+            Note::Zab(n) => n.fmt(f),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The commands the book gives, run as a student runs them.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn zab(args: &[&str], stdin: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ch06-zab"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `cargo run -p ch06-zab -- --trace` tells the course's second picture, exactly as the
+/// snapshot the book shows (piped output is plain).
+#[test]
+fn the_first_command_prints_the_books_story() {
+    let out = zab(&["--trace"], "");
+    let snap = include_str!("snapshots/write-to-follower.snap");
+    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
+    assert_eq!(out, body);
+}
+
+/// `--help` lists every scenario, with what it shows.
+#[test]
+fn help_lists_the_scenarios() {
+    let out = zab(&["--help"], "");
+    for name in ch06_zab::scenarios::ScenarioName::ALL {
+        assert!(
+            out.contains(name.as_str()),
+            "{} missing:\n{out}",
+            name.as_str()
+        );
+    }
+    assert!(out.contains("[default: write-to-follower]"));
+}
+
+/// `--json` is one JSON object per line; `--all` shows the election's notifications too.
+#[test]
+fn json_is_one_object_per_line_and_all_shows_more() {
+    let story = zab(&["--json", "--scenario", "observer"], "");
+    let all = zab(&["--json", "--all", "--scenario", "observer"], "");
+    for line in story.lines().chain(all.lines()) {
+        serde_json::from_str::<serde_json::Value>(line).expect("a JSON object");
+    }
+    assert!(!story.contains(r#""type":"election""#));
+    assert!(all.contains(r#""type":"election""#));
+    assert!(all.lines().count() > story.lines().count());
+}
+
+/// `--svg FILE` draws the diagram the book embeds.
+#[test]
+fn svg_writes_the_diagram_the_book_embeds() {
+    let path = std::env::temp_dir().join(format!("ch06-cli-test-{}.svg", std::process::id()));
+    zab(
+        &[
+            "--scenario",
+            "write-to-leader",
+            "--svg",
+            path.to_str().unwrap(),
+        ],
+        "",
+    );
+    let drawn = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let book = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../book/src/diagrams/ch06-write-to-leader.svg"
+    );
+    assert_eq!(drawn, std::fs::read_to_string(book).unwrap());
+}
+
+/// `--step` waits for Enter after each delivery; `q` stops early and still prints how the
+/// servers ended.
+#[test]
+fn step_mode_advances_one_delivery_per_line_and_stops_on_q() {
+    let out = zab(&["--step"], "\n\nq\n");
+    let deliveries = out
+        .lines()
+        .filter(|l| l.contains("→") && !l.contains("✗"))
+        .count();
+    assert_eq!(deliveries, 3, "{out}");
+    assert!(out.contains("at the end, on each server:"));
+
+    let all = zab(&["--step"], &"\n".repeat(10_000));
+    assert!(
+        all.contains("c1  create /course \"follower\" on n1 → ok"),
+        "{all}"
+    );
+}

@@ -1,0 +1,60 @@
+//! The write path end to end in the simulator: a client writes through a follower, the
+//! leader proposes, a quorum logs, everyone applies, and the follower answers.
+
+use std::sync::Arc;
+
+use ch01_znode::{Sid, Zxid};
+use ch04_paxos::sim::{Network, Sim};
+use ch05_election::quorum::QuorumMaj;
+use ch06_zab::peer::Config;
+use ch06_zab::sim::{ClientNode, ClientOp, HistoryEvent, Node, Outcome, Script, ServerNode};
+
+fn three_servers_and(script: Script) -> Sim<Node> {
+    let qv = Arc::new(QuorumMaj::new([Sid(1), Sid(2), Sid(3)], []));
+    let cfg = Config::new(qv);
+    let mut nodes: Vec<Node> = (1..=3)
+        .map(|i| Node::Server(Box::new(ServerNode::new(Sid(i), cfg.clone(), 5))))
+        .collect();
+    let client = ClientNode::new(1, vec![Sid(1), Sid(2), Sid(3)], script);
+    nodes.push(Node::Client(Box::new(client)));
+    Sim::new(1, Network::default(), nodes, |n: &Node| n.recover())
+}
+
+#[test]
+fn a_write_sent_to_a_follower_is_committed_by_the_leader_and_answered_by_the_follower() {
+    // zab.md §6: REQUEST, PROPOSAL, a quorum of ACKs, COMMIT; the server the client is
+    // connected to replies after it applies the commit.
+    let script = Script::new()
+        .at(3000, ClientOp::Connect { server: Sid(1) })
+        .at(
+            3100,
+            ClientOp::Create {
+                path: "/a".into(),
+                data: "x".into(),
+                ephemeral: false,
+            },
+        );
+    let mut sim = three_servers_and(script);
+    sim.run_until(5000).unwrap();
+    let leader = sim.node(3).server().unwrap().peer();
+    assert_eq!(leader.leader(), Some(Sid(3)), "n3 has the largest sid");
+    let history = sim.node(1001).client().unwrap().history();
+    let created = history.iter().find_map(|e| match e {
+        HistoryEvent::Complete {
+            outcome: Outcome::Ok { zxid, .. },
+            ..
+        } => Some(*zxid),
+        _ => None,
+    });
+    assert_eq!(
+        created,
+        Some(Zxid(0x1_0000_0002)),
+        "epoch 1: createSession, then the create"
+    );
+    let trees: Vec<_> = (1..=3)
+        .map(|i| sim.node(i).server().unwrap().peer().database().clone())
+        .collect();
+    assert!(trees[0].tree.node("/a").is_some());
+    assert_eq!(trees[0], trees[1]);
+    assert_eq!(trees[1], trees[2]);
+}
