@@ -184,18 +184,24 @@ fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> String {
 }
 
 /// zkCli prints connection events from its event thread, racing its main
-/// thread: on a fast server the SyncConnected event may come after the
-/// first command's answer; on `quit` the JVM may exit before the Closed
-/// event is printed, and the server's close of the socket after its reply
-/// may reach zkCli before zkCli marks itself closing, which it reports as a
-/// Disconnected event. The SyncConnected event is moved to where it lands
-/// when the event thread wins (after the banner), and the Disconnected and
-/// Closed events at the very end are dropped, so no such race is compared;
-/// that the session connected, once, still is.
+/// thread: the SyncConnected event may come before the banner's last line or
+/// after the first command's answer; on `quit` the JVM may exit before the
+/// Closed event is printed, and the server's close of the socket after its
+/// reply may reach zkCli before zkCli marks itself closing, which it reports
+/// as a Disconnected event; and `connect` while connected closes the old
+/// session, whose event thread may print its Closed event after the new
+/// session's thread printed SyncConnected. The first SyncConnected event is
+/// moved to right after the banner, the Disconnected and Closed events at
+/// the very end are dropped, and a Closed event printed right after a
+/// SyncConnected one is put before it (the order zkCli causes them in), so
+/// no such race is compared; that each session connected and closed, once,
+/// still is.
 fn settle_connection_events(session: &str) -> String {
     const CLOSED: &str = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     const DISCONNECTED: &str =
         "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n";
+    const BANNER: &str = "JLine support is disabled\n";
+    const CONNECTED: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
     let mut session = session;
     while let Some(earlier) = session
         .strip_suffix(CLOSED)
@@ -203,17 +209,22 @@ fn settle_connection_events(session: &str) -> String {
     {
         session = earlier;
     }
-    const BANNER: &str = "JLine support is disabled\n";
-    const EVENT: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
-    match (session.find(BANNER), session.find(EVENT)) {
-        (Some(banner), Some(event)) if event > banner + BANNER.len() => {
-            let mut moved = session.to_string();
-            moved.replace_range(event..event + EVENT.len(), "");
-            moved.insert_str(banner + BANNER.len(), EVENT);
-            moved
-        }
-        _ => session.to_string(),
-    }
+    let mut settled = session.to_string();
+    let Some(event) = settled.find(CONNECTED) else {
+        return settled;
+    };
+    settled.replace_range(event..event + CONNECTED.len(), "");
+    let first = settled
+        .find(BANNER)
+        .map_or(event, |banner| banner + BANNER.len());
+    settled.insert_str(first, CONNECTED);
+    // Only a later session's SyncConnected can be overtaken by a Closed.
+    let (opening, rest) = settled.split_at(first + CONNECTED.len());
+    let overtaken = format!("{CONNECTED}{CLOSED}");
+    format!(
+        "{opening}{}",
+        rest.replace(&overtaken, &format!("{CLOSED}{CONNECTED}"))
+    )
 }
 
 /// The zxid in a stat line such as `pZxid = 0x1a`.
@@ -424,6 +435,12 @@ fn connection_events_that_race_the_commands_are_put_in_one_place() {
         settle_connection_events(&format!("{won}{lost}{closed}")),
         won
     );
+    let early = format!("Welcome to ZooKeeper!\n{event}JLine support is disabled\nCreated /a\n");
+    assert_eq!(settle_connection_events(&early), won);
+    let reconnected = format!("{won}{closed}{event}[]\n");
+    assert_eq!(settle_connection_events(&reconnected), reconnected);
+    let overtaken = format!("{won}{event}{closed}[]\n");
+    assert_eq!(settle_connection_events(&overtaken), reconnected);
 }
 
 #[test]

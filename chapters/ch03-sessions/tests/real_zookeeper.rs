@@ -205,8 +205,8 @@ fn same_as_real_zkcli(commands: &str) {
 }
 
 /// zkCli prints connection events from its event thread, racing its main
-/// thread and its exit: the SyncConnected event may come after the first
-/// command's answer; after `quit` the JVM may exit before it prints the
+/// thread and its exit: the SyncConnected event may come before the
+/// banner's last line or after the first command's answer; after `quit` the JVM may exit before it prints the
 /// Closed event, and the server's close of the socket may reach zkCli before
 /// zkCli marks itself closing, which it reports as a Disconnected event.
 /// These are put as they are when the event thread wins and zkCli closes
@@ -228,12 +228,12 @@ fn as_if_the_event_thread_won(transcript: &str, quits: bool) -> String {
             settled.truncate(earlier.len());
         }
     }
-    if let (Some(banner), Some(event)) = (settled.find(BANNER), settled.find(CONNECTED)) {
-        let after_banner = banner + BANNER.len();
-        if event > after_banner {
-            settled.replace_range(event..event + CONNECTED.len(), "");
-            settled.insert_str(after_banner, CONNECTED);
-        }
+    if let Some(event) = settled.find(CONNECTED) {
+        settled.replace_range(event..event + CONNECTED.len(), "");
+        let after_banner = settled
+            .find(BANNER)
+            .map_or(event, |banner| banner + BANNER.len());
+        settled.insert_str(after_banner, CONNECTED);
     }
     if quits {
         settled.push_str(CLOSED);
@@ -394,6 +394,9 @@ fn connection_events_that_lost_the_race_are_put_where_the_event_thread_prints_th
     let lost = format!("{banner}[zookeeper]\n{connected}");
     assert_eq!(as_if_the_event_thread_won(&lost, true), won);
     assert_eq!(as_if_the_event_thread_won(&won, true), won);
+    let early =
+        format!("Welcome to ZooKeeper!\n{connected}JLine support is disabled\n[zookeeper]\n");
+    assert_eq!(as_if_the_event_thread_won(&early, true), won);
     let disconnected = "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n";
     assert_eq!(
         as_if_the_event_thread_won(&format!("{won}{disconnected}"), true),
