@@ -27,7 +27,7 @@
 //!    ([`Output::SetRandomTimer`]); the simulator draws it. So the seed fixes the whole run.
 //! 4. **Faults come from a scenario.** A [`Scenario`] (a Rust builder, or a small text script)
 //!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*; or a
-//!    person makes them by hand, one [`Choice`] at a time ([`Sim::choose`]). The
+//!    person makes them by hand, one [`Choice`] at a time ([`stepper`]). The
 //!    [`Network`] says how messages travel: latency range, loss, duplication, reordering, and
 //!    whether links are FIFO like TCP connections (Zab relies on that; Paxos does not).
 //! 5. **Everything is traced.** Each send, delivery, drop, timer, crash and status change is one
@@ -105,6 +105,7 @@
 //! - [`render`]: plain, coloured and JSON renderings of a trace.
 //! - [`svg`]: the sequence-diagram rendering.
 //! - [`check`]: running many seeds and reporting the first or the shortest violation.
+//! - [`stepper`]: `--step`, a run made by hand: the student chooses what happens next.
 //! - [`flags`]: the command-line flags (`--seed`, `--json`, `--step`, ...) every simulated chapter shares.
 
 pub mod check;
@@ -113,6 +114,7 @@ pub mod flags;
 pub mod render;
 pub mod rng;
 pub mod scenario;
+pub mod stepper;
 pub mod svg;
 pub mod trace;
 

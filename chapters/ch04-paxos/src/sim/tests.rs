@@ -648,3 +648,108 @@ mod choosing {
     }
 }
 
+/// The stepper (`stepper.rs`) driven through its input, as a terminal would.
+mod stepping {
+    use super::*;
+    use crate::sim::stepper::{Lesson, Stepper};
+
+    /// Echo nodes chattering on a lossy network, told in plain text.
+    struct Chatter;
+
+    impl Lesson<Echo> for Chatter {
+        fn sim(&self) -> Sim<Echo> {
+            echo_sim(3, lossy())
+                .with_scenario(chatter(Scenario::new()))
+                .replay_command("echo --seed 3")
+        }
+        fn header(&self) -> String {
+            "chatter (seed 3)".into()
+        }
+        fn tell(&mut self, entry: &EntryOf<Echo>) -> Option<String> {
+            self.shows(entry).then(|| entry.to_string())
+        }
+        fn shows(&self, entry: &EntryOf<Echo>) -> bool {
+            !matches!(entry.event, Event::TimerSet { .. } | Event::Status { .. })
+        }
+        fn is_over(&self, sim: &Sim<Echo>) -> bool {
+            sim.upcoming().first().is_none_or(|u| u.at > 30)
+        }
+    }
+
+    fn session(file: Scenario<String, String>, typed: &str) -> (Stepper<Echo, Chatter>, String) {
+        let mut stepper = Stepper::new(Chatter, file).unwrap();
+        let mut out = Vec::new();
+        stepper.run(typed.as_bytes(), &mut out, true).unwrap();
+        (stepper, String::from_utf8(out).unwrap())
+    }
+
+    fn played(file: Scenario<String, String>) -> Sim<Echo> {
+        let mut sim = Chatter.sim();
+        sim.play(file).unwrap();
+        sim
+    }
+
+    #[test]
+    fn a_session_is_its_choices_and_its_saved_script_replays_it() {
+        let typed = "next 5\n\n\n3\ndup 1\ncrash n2\ndrop 1\nuntil 40\nrestart n2\n";
+        let (stepper, out) = session(Scenario::new(), typed);
+        assert!(out.starts_with("chatter (seed 3)\nYou are the network"), "{out}");
+        assert!(out.contains("> dup 1\n"), "commands are echoed:\n{out}");
+        assert!(out.contains("  ×2 duplicated\n"), "{out}");
+        assert!(out.contains("  ✗ lost\n"), "{out}");
+        let script = stepper.script("session.txt");
+        assert!(script.starts_with(
+            "# A session of --step. Replay it (add --step to carry on from where it ends):\n\
+             #   echo --seed 3 --scenario-file session.txt\nsteps\n"
+        ));
+        assert!(script.contains("\nnext 7 "), "Enter twice after `next 5` is `next 7`:\n{script}");
+        let file = Scenario::parse(&script).unwrap();
+        assert_eq!(file.steps().len(), 7, "{script}");
+        assert_eq!(json_lines(played(file).trace()), json_lines(stepper.sim().trace()));
+    }
+
+    #[test]
+    fn stepping_back_replays_the_run_without_the_last_choice() {
+        let (stepper, out) = session(Scenario::new(), "next 6\nnext 2\ncrash n1\nback\nback\n");
+        let one_choice = played(Scenario::new().step(Choice::Next(6)));
+        assert_eq!(json_lines(stepper.sim().trace()), json_lines(one_choice.trace()));
+        assert_eq!(stepper.choices(), [Choice::Next(6)]);
+        assert!(out.contains("  ↶ took back 1 choice: the run, replayed from its seed, stands at "));
+        let (_, out) = session(Scenario::new(), "back\n");
+        assert!(out.contains("  ✗ there is no choice to take back\n"), "{out}");
+    }
+
+    #[test]
+    fn a_refused_choice_changes_nothing_and_is_not_recorded() {
+        let (stepper, out) = session(Scenario::new(), "deliver 99\nfly\nnext 2\n");
+        assert!(out.contains("> deliver 99\n  ✗ there is no item 99: the list goes from 1 to "));
+        assert!(out.contains("> fly\n  ✗ `fly`: no such command (`help` lists the commands)\n"));
+        assert_eq!(stepper.choices(), [Choice::Next(2)]);
+    }
+
+    #[test]
+    fn a_session_resumes_from_a_saved_file_and_its_faults() {
+        let file = Scenario::parse("at 30 crash n3\nsteps\nnext 5\ndrop 3\n").unwrap();
+        let (stepper, out) = session(file.clone(), "until 50\nsteps\n");
+        assert!(out.contains("(replayed 2 choices from the file)"), "{out}");
+        assert!(
+            out.contains("\nat 30 crash n3\nsteps\nnext 5 "),
+            "the faults are saved too:\n{out}"
+        );
+        let mut again = Chatter.sim();
+        again.play(Scenario::parse(&stepper.script("FILE")).unwrap()).unwrap();
+        assert_eq!(json_lines(again.trace()), json_lines(stepper.sim().trace()));
+        assert!(!stepper.sim().is_up(3));
+        let bad = Scenario::parse("steps\ndeliver 40\n").unwrap();
+        let Err(e) = Stepper::new(Chatter, bad) else { panic!("item 40 does not exist") };
+        assert!(e.to_string().starts_with("step 1 `deliver 40`: there is no item 40"), "{e}");
+    }
+
+    #[test]
+    fn enter_at_the_end_of_the_story_ends_the_session() {
+        let (stepper, out) = session(Scenario::new(), &"\n".repeat(10_000));
+        assert!(out.contains("the story is over at "), "{out}");
+        assert!(stepper.sim().now() <= 30, "stopped at the story's end");
+        assert!(out.lines().count() < 10_000, "Enter at the end quits rather than loops");
+    }
+}
