@@ -188,7 +188,12 @@ impl<P: Process, L: Lesson<P>> Stepper<P, L> {
         self.tell_new();
         let story = std::mem::take(&mut self.unprinted);
         if !story.is_empty() {
-            writeln!(out, "\n(replayed {} choices from the file)", self.made.len())?;
+            let n = self.made.len();
+            writeln!(
+                out,
+                "\n(replayed {n} choice{} from the file)",
+                if n == 1 { "" } else { "s" }
+            )?;
             write!(out, "{story}")?;
         }
         write!(out, "{}", self.list(false))?;
