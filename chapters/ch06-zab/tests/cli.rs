@@ -85,21 +85,39 @@ fn svg_writes_the_diagram_the_book_embeds() {
     assert_eq!(drawn, std::fs::read_to_string(book).unwrap());
 }
 
-/// `--step` waits for Enter after each delivery; `q` stops early and still prints how the
-/// servers ended.
+/// `--step` lists what is pending, numbered, and Enter does what the network would do next
+/// (what the story hides, pings and votes, goes by on the way); `q` stops early and still
+/// prints how the servers ended.
 #[test]
-fn step_mode_advances_one_delivery_per_line_and_stops_on_q() {
+fn step_mode_lists_what_is_pending_and_enter_carries_on() {
     let out = zab(&["--step"], "\n\nq\n");
-    let deliveries = out
-        .lines()
-        .filter(|l| l.contains("→") && !l.contains("✗"))
-        .count();
-    assert_eq!(deliveries, 3, "{out}");
+    assert!(
+        out.contains("  pending at 0ms:\n     1      0ms  n1 starts\n"),
+        "{out}"
+    );
+    assert_eq!(out.matches("\n> ").count(), 3, "{out}");
     assert!(out.contains("at the end, on each server:"));
 
     let all = zab(&["--step"], &"\n".repeat(10_000));
+    assert!(all.contains("the story is over at "), "{all}");
     assert!(
         all.contains("c1  create /course \"follower\" on n1 → ok"),
         "{all}"
+    );
+}
+
+/// `--scenario-file` replays a session's choices: with n3 crashed at the start, n2 leads
+/// and commits c1's write.
+#[test]
+fn a_scenario_file_replays_the_choices_of_a_session() {
+    let path = std::env::temp_dir().join(format!("ch06-cli-steps-{}.txt", std::process::id()));
+    std::fs::write(&path, "steps\ncrash n3\n").unwrap();
+    let out = zab(&["--scenario-file", path.to_str().unwrap()], "");
+    std::fs::remove_file(&path).unwrap();
+    assert!(out.contains("  n2  LEADING "), "{out}");
+    assert!(out.contains("  n3  crashed "), "{out}");
+    assert!(
+        out.contains("c1  create /course \"follower\" on n1 → ok"),
+        "{out}"
     );
 }

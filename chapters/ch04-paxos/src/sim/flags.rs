@@ -5,7 +5,7 @@
 //! flattens these into its own arguments and adds only what is its own
 //! (`--scenario`, `--servers`, ...).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::Scenario;
@@ -50,12 +50,4 @@ impl SimFlags {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))
             .and_then(|text| Scenario::parse(&text))
     }
-}
-
-/// `--step`'s pause: a prompt, then the reader's line. `false` once they type `q` or their
-/// input ends: stop stepping.
-pub fn pause(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> bool {
-    print!("  ⏎ ");
-    let _ = std::io::stdout().flush();
-    matches!(lines.next(), Some(Ok(line)) if line.trim() != "q")
 }
