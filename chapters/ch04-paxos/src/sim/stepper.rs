@@ -4,13 +4,13 @@
 //! and the network is whoever chooses which message arrives next. In a seeded run the seed
 //! chooses; here the student does. After every choice the stepper lists what is pending,
 //! numbered in the order the network would do it (so `1`, or just Enter, is "carry on"), and
-//! the student picks: deliver message 4 before message 1, fire a timer early, lose a message,
-//! deliver one twice, crash a node, cut the network in two. Every such choice is one
-//! [`Choice`], and the session is the list of them; stepping back replays the seed with the
-//! list minus its last entry (nothing is undone in place: a run is only ever replayed), and
-//! `save FILE` writes the list as a scenario file that `--scenario-file FILE` replays, so a
-//! run found by hand becomes a test. The rules of each choice (the clock, FIFO links) are the
-//! engine's: see [`Sim::choose`].
+//! the student picks: deliver message 4 before message 1, fire a timer while messages are
+//! still in flight, lose a message, deliver one twice, crash a node, cut the network in two.
+//! Every such choice is one [`Choice`], and the session is the list of them; stepping back
+//! replays the seed with the list minus its last entry (nothing is undone in place: a run is
+//! only ever replayed), and `save FILE` writes the list as a scenario file that
+//! `--scenario-file FILE` replays, so a run found by hand becomes a test. The rules of each
+//! choice (the clock, FIFO links) are the engine's: see [`Sim::choose`].
 //!
 //! A chapter takes part by describing its run as a [`Lesson`]: how to build the run from its
 //! seed, and how to tell each trace entry (its story leaves out what would drown the reader:
@@ -38,7 +38,6 @@ pub const HELP: &str = include_str!("stepper_help.txt");
 /// How many pending items the list shows after each choice (`list` shows them all).
 const LIST_SHOWN: usize = 12;
 
-// ANCHOR: lesson
 /// A chapter's side of the stepper: its run, and how to tell it.
 pub trait Lesson<P: Process> {
     /// The run from its seed: the nodes, the network, the chapter's own faults, invariants.
@@ -57,7 +56,6 @@ pub trait Lesson<P: Process> {
     /// Whether the story is over (Enter then ends the session).
     fn is_over(&self, sim: &Sim<P>) -> bool;
 }
-// ANCHOR_END: lesson
 
 /// A line typed at the prompt.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -33,7 +33,6 @@ use crate::sim::scenario::{Action, Choice, Scenario};
 use crate::sim::trace::{node_name, DropReason, Event};
 use crate::sim::{Millis, NodeId, Process, UpcomingOf};
 
-// ANCHOR: upcoming
 /// Something queued that will still happen, as a stepper lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Upcoming<M, T> {
@@ -57,7 +56,6 @@ pub enum Due<M, T> {
     /// A fault the scenario scheduled.
     Fault(Action<M, T>),
 }
-// ANCHOR_END: upcoming
 
 impl<M, T> Due<M, T> {
     /// The verb a choice of this item takes in a script: `deliver`, `fire` or `do`.
@@ -163,7 +161,6 @@ impl<P: Process> Sim<P> {
         live.into_iter().map(|s| self.upcoming_of(s)).collect()
     }
 
-    // ANCHOR: perform
     /// Do queued item `seq` now: deliver it, fire it, start the node, or apply the fault.
     /// Refused when a FIFO link holds an older message ahead of it.
     pub fn perform(&mut self, seq: u64) -> Result<(), ChoiceError> {
@@ -181,7 +178,6 @@ impl<P: Process> Sim<P> {
         let item = self.take(seq).expect("listed, so queued");
         Ok(self.happen(item)?)
     }
-    // ANCHOR_END: perform
 
     /// Lose message `seq` now: it never arrives.
     pub fn drop_message(&mut self, seq: u64) -> Result<(), ChoiceError> {
@@ -230,7 +226,6 @@ impl<P: Process> Sim<P> {
         Ok(self.check()?)
     }
 
-    // ANCHOR: choose
     /// Make one choice, naming items by their place in [`Sim::upcoming`] (1 is the first).
     pub fn choose(&mut self, choice: &Choice) -> Result<(), ChoiceError> {
         self.still_running()?;
@@ -287,7 +282,6 @@ impl<P: Process> Sim<P> {
             }
         }
     }
-    // ANCHOR_END: choose
 
     /// Queue `scenario`'s timed faults, then make its choices in order: replay a session saved
     /// by `--step`. A refusal names the step that could not be made.
