@@ -211,7 +211,15 @@ pub fn ending(run: &Run, color: bool) -> String {
             }
         ));
     }
-    let clients: Vec<_> = run.clients().collect();
+    // A run stopped early (`q` at `--step`) may end before a client asked anything.
+    let clients: Vec<_> = run
+        .clients()
+        .filter(|c| {
+            c.history()
+                .iter()
+                .any(|e| matches!(e, HistoryEvent::Invoke { .. }))
+        })
+        .collect();
     if !clients.is_empty() {
         out.push_str(&bold("what each client was told:"));
         out.push('\n');

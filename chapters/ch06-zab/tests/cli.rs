@@ -121,3 +121,45 @@ fn a_scenario_file_replays_the_choices_of_a_session() {
         "{out}"
     );
 }
+
+/// The session the book suggests: the story up to the moment the leader's PROPOSAL is on its
+/// way to n1, then `crash n1`. A quorum is any two of the three, so the leader commits with
+/// slow n2's ACK instead of n1's; and c1, whose server died after forwarding its write, is
+/// told nothing: it cannot know its write is in.
+const CRASH_SESSION: &str = "until 1540\ncrash n1\nuntil 1700\nsteps\nq\n";
+
+/// What follows `marker` in `text`, up to the next prompt (or the end).
+fn after<'t>(text: &'t str, marker: &str) -> &'t str {
+    let from = text.find(marker).expect("the marker is there") + marker.len();
+    let to = text[from..].find("> ").map_or(text.len(), |k| from + k);
+    &text[from..to]
+}
+
+#[test]
+fn step_crashes_the_follower_that_forwarded_a_write_and_the_write_commits_without_it() {
+    let session = zab(
+        &["--scenario", "write-to-follower", "--step"],
+        CRASH_SESSION,
+    );
+    assert!(
+        session.contains("n3 • commits 0x100000002: acked by n2 n3"),
+        "{session}"
+    );
+    let told = "c1  create /course \"follower\" on n1 → no answer\n";
+    assert!(session.ends_with(told), "{session}");
+    insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("step-crash-follower", session);
+    });
+
+    // The file `steps` printed replays the session, then the run goes on to its end: the same
+    // servers, the same answer.
+    let path = std::env::temp_dir().join(format!("ch06-cli-session-{}.txt", std::process::id()));
+    std::fs::write(&path, after(&session, "> steps\n")).unwrap();
+    let replayed = zab(&["--scenario-file", path.to_str().unwrap()], "");
+    std::fs::remove_file(&path).unwrap();
+    let ending = "at the end, on each server:\n";
+    assert!(
+        after(&replayed, ending).starts_with(after(&session, ending)),
+        "{replayed}"
+    );
+}
