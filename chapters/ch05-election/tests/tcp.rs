@@ -108,6 +108,23 @@ impl Ensemble {
     fn reported(&self, text: &str) -> bool {
         self.log.iter().any(|l| l.contains(text))
     }
+
+    /// Read reports until one contains `text` (or panic after BOUND). Reports of different
+    /// servers interleave: a follower's decision may arrive before the leader's own `⇨ LEADING`.
+    async fn until_reported(&mut self, text: &str) {
+        let wait = async {
+            while !self.reported(text) {
+                let t = self.events.recv().await.expect("servers report");
+                self.log.push(t.to_string());
+            }
+        };
+        if tokio::time::timeout(BOUND, wait).await.is_err() {
+            panic!(
+                "timed out waiting for `{text}`; reports:\n{}",
+                self.log.join("\n")
+            );
+        }
+    }
 }
 
 /// The servers of `Ensemble::start(3)`.
@@ -127,7 +144,7 @@ async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
     e.until("all three agree", |d| agreed(d, &ALL_THREE).is_some())
         .await;
     let (leader, round) = agreed(&e.decisions, &ALL_THREE).unwrap();
-    assert!(e.reported("⇨ LEADING"), "{}", e.log.join("\n"));
+    e.until_reported("⇨ LEADING").await;
 
     e.kill(leader).await;
     let rest: Vec<Sid> = ALL_THREE.into_iter().filter(|s| *s != leader).collect();
@@ -138,7 +155,8 @@ async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
     let (new_leader, new_round) = agreed(&e.decisions, &rest).unwrap();
     assert!(rest.contains(&new_leader));
     assert!(new_round > round, "a new election is a new round");
-    assert!(e.reported(&format!("leader n{leader} went silent")));
+    e.until_reported(&format!("leader n{leader} went silent"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,20 +190,11 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
 
     e.until("all three agree", |d| agreed(d, &ALL_THREE).is_some())
         .await;
-    let wait = async {
-        while !(e.reported("unknown protocol version -7")
-            && e.reported("invalid length 614400")
-            && e.reported("unknown server state 9; message skipped"))
-        {
-            let t = e.events.recv().await.expect("servers report");
-            e.log.push(t.to_string());
-        }
-    };
-    assert!(
-        tokio::time::timeout(BOUND, wait).await.is_ok(),
-        "each malformed input is reported:\n{}",
-        e.log.join("\n")
-    );
+    // Each malformed input is reported.
+    e.until_reported("unknown protocol version -7").await;
+    e.until_reported("invalid length 614400").await;
+    e.until_reported("unknown server state 9; message skipped")
+        .await;
     drop((s, s2, s3));
     assert!(
         e.servers.values().all(|h| !h.is_finished()),
