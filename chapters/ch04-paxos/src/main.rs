@@ -1,18 +1,20 @@
-//! `cargo run -p ch04-paxos -- --trace [--scenario NAME] [--seed N] [--json] [--no-color] [--svg FILE] [--step]`
+//! `cargo run -p ch04-paxos -- --trace [--scenario NAME] [--seed N] [--json] [--no-color] [--svg FILE] [--step] [--scenario-file FILE]`
 //!
 //! Runs one scenario in the simulator and prints its trace: coloured on a terminal, plain when
 //! piped or with `--no-color`, one JSON object per line with `--json`. `--svg FILE` also draws the
-//! run as a sequence diagram. `--step` is classroom mode: one event per press of Enter.
-//! `--faults FILE` adds a scenario script's crashes, partitions and network changes.
+//! run as a sequence diagram. `--step` is classroom mode: the reader is the network, choosing
+//! what happens next ([`ch04_paxos::sim::stepper`]). `--scenario-file FILE` adds a scenario
+//! script's crashes, partitions and network changes, and replays the choices of a session
+//! `--step` saved (`--faults FILE` is its old name).
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use ch04_paxos::multi;
 use ch04_paxos::scenarios::{self, SCENARIOS};
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::{self, Filter};
-use ch04_paxos::sim::{svg, Millis, Process, Scenario, Sim, Violation};
+use ch04_paxos::sim::stepper::{self, Lesson};
+use ch04_paxos::sim::{svg, ChoiceError, EntryOf, Millis, Process, Sim};
 use clap::Parser;
 
 /// Single-decree Paxos in a deterministic simulator.
@@ -30,18 +32,16 @@ struct Cli {
     /// Also show when each message was sent (each message then appears twice).
     #[arg(long)]
     sends: bool,
-    /// Add the faults of this scenario script (`at 40 crash n3`, `at 50 partition n1 | n2 n3`,
-    /// `at 90 heal`, `at 0 drop 0.2`, `at 0 latency 5..15`...) to the scenario's own.
-    #[arg(long, value_name = "FILE")]
-    faults: Option<std::path::PathBuf>,
 }
+
+const MULTI: &str = "Multi-Paxos with a stable leader: phase 1 once, then one round trip per write";
 
 fn scenario_help() -> String {
     let mut s = String::from("Scenarios:\n");
     for (name, about) in SCENARIOS {
         s.push_str(&format!("  {name:<15} {about}\n"));
     }
-    s.push_str("  multi           Multi-Paxos with a stable leader: phase 1 once, then one round trip per write\n");
+    s.push_str(&format!("  {:<15} {MULTI}\n", "multi"));
     s
 }
 
@@ -50,11 +50,16 @@ fn main() -> ExitCode {
     if !cli.run.wants_color() {
         colored::control::set_override(false);
     }
+    let seed = cli.run.seed;
     if cli.scenario == "multi" {
-        return run(multi::scenario(cli.run.seed), 1_000, &cli);
+        return run(|| multi::scenario(seed), 1_000, MULTI, &cli);
     }
-    match scenarios::build(&cli.scenario, cli.run.seed) {
-        Ok(setup) => run(setup.sim, setup.deadline, &cli),
+    match scenarios::build(&cli.scenario, seed) {
+        Ok(setup) => {
+            let about = SCENARIOS.iter().find(|(n, _)| *n == cli.scenario).map_or("", |s| s.1);
+            let build = || scenarios::build(&cli.scenario, seed).expect("built once").sim;
+            run(build, setup.deadline, about, &cli)
+        }
         Err(e) => {
             eprintln!("error: {e}, multi");
             ExitCode::from(2)
@@ -62,29 +67,55 @@ fn main() -> ExitCode {
     }
 }
 
-/// Run `sim` to `deadline` (or step it by hand), print the trace, draw it if asked.
-fn run<P: Process>(mut sim: Sim<P>, deadline: Millis, cli: &Cli) -> ExitCode {
-    if let Some(path) = &cli.faults {
-        let added = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
-            .and_then(|text| Scenario::parse(&text))
-            .and_then(|faults| sim.try_schedule(faults));
-        if let Err(e) = added {
+/// Run the scenario `build` makes to `deadline` (or step it by hand), print the trace, draw it
+/// if asked.
+fn run<P: Process>(
+    build: impl Fn() -> Sim<P>,
+    deadline: Millis,
+    about: &str,
+    cli: &Cli,
+) -> ExitCode {
+    let file = match cli.run.read_scenario_file() {
+        Ok(file) => file,
+        Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    }
+    };
     let filter = Filter { sends: cli.sends, ..Filter::default() };
-    let outcome = if cli.run.step {
-        step_by_hand(&mut sim, deadline, filter)
+    let sim = if cli.run.step {
+        let header = format!("scenario {} (seed {}): {about}", cli.scenario, cli.run.seed);
+        let lesson = Stepped { build, header, deadline, filter };
+        match stepper::on_terminal(lesson, file) {
+            Ok(sim) => sim,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
     } else {
-        let outcome = sim.run_until(deadline);
+        let mut sim = build();
+        if let Some(path) = &cli.run.scenario_file {
+            let command = format!("{} --scenario-file {}", sim.command(), path.display());
+            sim = sim.replay_command(command);
+        }
+        match sim.play(file) {
+            Err(ChoiceError::Refused(e)) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+            // A broken invariant stops the run; it is reported below, after the trace.
+            Err(ChoiceError::Violation(_)) => {}
+            Ok(()) => {
+                let _ = sim.run_until(deadline);
+            }
+        }
         if cli.run.json {
             print!("{}", render::json_lines(sim.trace()));
         } else {
             print!("{}", render::colored(sim.trace(), filter));
         }
-        outcome
+        sim
     };
     if let Some(path) = &cli.run.svg {
         let title = format!("ch04 paxos: {} (seed {})", cli.scenario, cli.run.seed);
@@ -93,42 +124,37 @@ fn run<P: Process>(mut sim: Sim<P>, deadline: Millis, cli: &Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(v) => {
+    match sim.violation() {
+        None => ExitCode::SUCCESS,
+        Some(v) => {
             eprintln!("\n{v}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// Classroom mode: show each event and wait for Enter (end of input stops).
-fn step_by_hand<P: Process>(
-    sim: &mut Sim<P>,
+/// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).
+struct Stepped<F> {
+    build: F,
+    header: String,
     deadline: Millis,
     filter: Filter,
-) -> Result<(), Box<Violation>> {
-    let stdin = std::io::stdin();
-    let mut line = String::new();
-    let mut shown = 0;
-    while sim.next_at().is_some_and(|t| t <= deadline) {
-        let outcome = sim.step();
-        for e in &sim.trace()[shown..] {
-            if filter.shows(&e.event) {
-                print!("{}", render::colored_line(e));
-                let _ = std::io::stdout().flush();
-                line.clear();
-                if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
-                    return Ok(());
-                }
-                // On a terminal the reader's Enter ends the line; from a pipe, we do.
-                if !stdin.is_terminal() {
-                    println!();
-                }
-            }
-        }
-        shown = sim.trace().len();
-        outcome?;
+}
+
+impl<P: Process, F: Fn() -> Sim<P>> Lesson<P> for Stepped<F> {
+    fn sim(&self) -> Sim<P> {
+        (self.build)()
     }
-    Ok(())
+    fn header(&self) -> String {
+        self.header.clone()
+    }
+    fn tell(&mut self, entry: &EntryOf<P>) -> Option<String> {
+        self.filter.shows(&entry.event).then(|| render::colored_line(entry))
+    }
+    fn shows(&self, entry: &EntryOf<P>) -> bool {
+        self.filter.shows(&entry.event)
+    }
+    fn is_over(&self, sim: &Sim<P>) -> bool {
+        sim.upcoming().first().is_none_or(|u| u.at > self.deadline)
+    }
 }

@@ -1,17 +1,19 @@
 //! `cargo run -p ch05-election -- --trace`: watch FastLeaderElection happen.
 //!
 //! Without `--listen`, runs a scenario in the simulator (`--scenario`,
-//! `--servers`, `--seed`) and prints it (`--trace`, `--json`, `--step`,
-//! `--svg FILE`). With `--listen`, runs one real server over TCP.
+//! `--servers`, `--seed`, `--scenario-file FILE`) and prints it (`--trace`,
+//! `--json`, `--svg FILE`), or lets the reader choose what happens next
+//! (`--step`). With `--listen`, runs one real server over TCP.
 
 use ch01_znode::zxid::parse_hex;
 use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::json_lines;
-use ch05_election::render::{diagram, header, line, status, transcript};
-use ch05_election::sim::{finish, run, setup, ScenarioName, Story};
+use ch04_paxos::sim::{stepper, Scenario};
+use ch05_election::render::{diagram, header, status, transcript, Stepped};
+use ch05_election::sim::{finish, run_with, setup, ScenarioName, Setup, SimTimer};
+use ch05_election::standin::Message;
 use clap::Parser;
-use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -64,10 +66,17 @@ fn main() -> ExitCode {
         return listen_cli(listen, args.myid.map(Sid), &args.peer, disk, color);
     }
     let setup = setup(args.scenario, args.servers);
+    let file = match args.run.read_scenario_file() {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if args.run.step {
-        return step_by_step(&setup, args.run.seed, color);
+        return step_by_step(&setup, args.run.seed, file, color);
     }
-    let run = match run(&setup, args.run.seed) {
+    let run = match run_with(&setup, args.run.seed, file) {
         Ok(run) => run,
         Err(violation) => {
             eprintln!("{violation}");
@@ -98,56 +107,31 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Run the scenario one event at a time, pausing after each delivery.
-fn step_by_step(setup: &ch05_election::sim::Setup, seed: u64, color: bool) -> ExitCode {
-    let mut sim = setup.sim(seed);
-    let mut story = Story::default();
-    let mut shown = 0;
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    println!(
-        "{}\n(Enter: next delivery, q then Enter: stop)\n",
-        header(setup, seed)
-    );
-    loop {
-        if setup.settled(&sim) {
-            break;
+/// `--step`: the reader is the network (see `ch04_paxos::sim::stepper`); then every
+/// server's status.
+fn step_by_step(
+    setup: &Setup,
+    seed: u64,
+    file: Scenario<Message, SimTimer>,
+    color: bool,
+) -> ExitCode {
+    let sim = match stepper::on_terminal(Stepped::new(setup, seed, color), file) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
-        match sim.step() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(v) => {
-                eprintln!("{v}");
-                return ExitCode::FAILURE;
-            }
-        }
-        if sim.now() > setup.deadline_ms {
-            break;
-        }
-        let mut delivered = false;
-        for e in &sim.trace()[shown..] {
-            if let Some(e) = story.show(e) {
-                if let Some(l) = line(&e, color) {
-                    println!("{l}");
-                    delivered |= matches!(e.event, ch04_paxos::sim::Event::Deliver { .. });
-                }
-            }
-        }
-        shown = sim.trace().len();
-        if delivered {
-            print!("  ⏎ ");
-            let _ = std::io::stdout().flush();
-            match lines.next() {
-                Some(Ok(l)) if l.trim() == "q" => break,
-                Some(Ok(_)) => {}
-                _ => break,
-            }
-        }
-    }
+    };
     let settled = setup.settled(&sim);
     println!();
     print!("{}", status(&finish(&sim, settled), color));
-    ExitCode::SUCCESS
+    match sim.violation() {
+        Some(v) => {
+            eprintln!("\n{v}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
 }
 
 /// `--listen`: one real server, printing what it does until Ctrl-C.

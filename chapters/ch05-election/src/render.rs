@@ -4,11 +4,12 @@
 //! coloured form has the same characters.
 
 use crate::peer::Note as ElectionNote;
-use crate::sim::{ElectionEntry, Run, Setup, SimTimer};
+use crate::sim::{ElectionEntry, Run, Server, Setup, SimTimer, Story};
 use crate::standin::{Message, Note};
 use crate::vote::{ServerState, Vote};
 use ch04_paxos::sim::render::{colored_line, node_color, Filter};
-use ch04_paxos::sim::{svg, Entry, Event};
+use ch04_paxos::sim::stepper::Lesson;
+use ch04_paxos::sim::{svg, Entry, Event, Sim};
 use colored::Colorize;
 use std::collections::BTreeSet;
 
@@ -94,6 +95,49 @@ pub fn status(run: &Run, color: bool) -> String {
         out.push_str("(the deadline passed before every server decided)\n");
     }
     out
+}
+
+/// Chapter 5's side of `--step`: the run of a scenario, told as `--trace` tells it.
+pub struct Stepped<'a> {
+    setup: &'a Setup,
+    seed: u64,
+    color: bool,
+    story: Story,
+}
+
+impl<'a> Stepped<'a> {
+    /// Scenario `setup` with `seed`, told in colour or not.
+    pub fn new(setup: &'a Setup, seed: u64, color: bool) -> Self {
+        Stepped {
+            setup,
+            seed,
+            color,
+            story: Story::default(),
+        }
+    }
+}
+
+impl Lesson<Server> for Stepped<'_> {
+    fn sim(&self) -> Sim<Server> {
+        self.setup.sim(self.seed)
+    }
+    fn header(&self) -> String {
+        header_line(self.setup, self.seed, self.color)
+    }
+    fn tell(&mut self, entry: &ElectionEntry) -> Option<String> {
+        let entry = self.story.show(entry)?;
+        line(&entry, self.color)
+    }
+    fn restart(&mut self) {
+        self.story = Story::default();
+    }
+    fn shows(&self, entry: &ElectionEntry) -> bool {
+        let told = self.story.clone().show(entry);
+        told.is_some_and(|e| FILTER.shows(&e.event))
+    }
+    fn is_over(&self, sim: &Sim<Server>) -> bool {
+        self.setup.settled(sim) || sim.now() > self.setup.deadline_ms
+    }
 }
 
 /// The whole transcript of a run: header, story, statuses.

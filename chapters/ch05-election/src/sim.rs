@@ -178,7 +178,7 @@ impl Process for Server {
 /// Turns the simulator's raw trace into the story a reader follows: the
 /// power switch's timer is hidden, and a message to a server that is not
 /// started yet is shown as dropped ("receiver down"), as it really is.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Story {
     started: BTreeSet<NodeId>,
 }
@@ -490,7 +490,18 @@ pub struct Run {
 
 /// Run scenario `setup` with `seed` to its end.
 pub fn run(setup: &Setup, seed: u64) -> Result<Run, String> {
+    run_with(setup, seed, Scenario::new())
+}
+
+/// Run scenario `setup` with `seed` to its end, after the faults and the stepped choices of
+/// `file` (a `--scenario-file`, as `--step` saves it).
+pub fn run_with(
+    setup: &Setup,
+    seed: u64,
+    file: Scenario<Message, SimTimer>,
+) -> Result<Run, String> {
     let mut sim = setup.sim(seed);
+    sim.play(file).map_err(|e| e.to_string())?;
     let settled = sim
         .run_until_condition(setup.deadline_ms, |sim| setup.settled(sim))
         .map_err(|v| v.to_string())?;

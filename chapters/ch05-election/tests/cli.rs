@@ -38,19 +38,48 @@ fn the_first_command_prints_the_books_trace() {
     assert!(out.contains("  n3  Mode: leader\n"));
 }
 
-/// `--step` waits for Enter after each delivery; `q` stops early and still
-/// prints every server's status.
+/// `--step` lists what is pending, numbered, and Enter does what the network
+/// would do next; `q` stops early and still prints every server's status.
 #[test]
-fn step_mode_advances_one_delivery_per_line_and_stops_on_q() {
+fn step_mode_lists_what_is_pending_and_enter_carries_on() {
     let out = election(&["--step"], "\n\nq\n");
-    let deliveries = out
-        .lines()
-        .filter(|l| l.contains("→") && !l.contains("✗"))
-        .count();
-    assert_eq!(deliveries, 3, "{out}");
+    assert!(
+        out.contains("  pending at 0ms:\n     1      0ms  n1 starts\n"),
+        "{out}"
+    );
+    assert!(out.contains("     0ms  n1 • zkServer.sh start"), "{out}");
+    assert_eq!(
+        out.matches("\n> ").count(),
+        3,
+        "one prompt per line typed:\n{out}"
+    );
     assert!(out.contains("zkServer.sh status, on each server:"));
     assert!(out.contains("Error contacting service. It is probably not running."));
 
     let all = election(&["--step"], &"\n".repeat(10_000));
+    assert!(all.contains("the story is over at "), "{all}");
     assert!(all.contains("  n3  Mode: leader"), "{all}");
+}
+
+/// A session's choices, written as `--step` saves them, change the run that
+/// `--scenario-file` replays: with n3 crashed before it starts, n4 leads.
+#[test]
+fn a_scenario_file_replays_the_choices_of_a_session() {
+    let path = std::env::temp_dir().join(format!("ch05-cli-steps-{}.txt", std::process::id()));
+    std::fs::write(&path, "steps\ncrash n3\n").unwrap();
+    let out = election(&["--scenario-file", path.to_str().unwrap()], "");
+    let stepped = election(
+        &["--step", "--scenario-file", path.to_str().unwrap()],
+        "steps\nq\n",
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert!(out.contains("  n4  Mode: leader"), "{out}");
+    assert!(
+        out.contains("  n3  Error contacting service. It is probably not running."),
+        "{out}"
+    );
+    assert!(
+        stepped.contains("\nsteps\ncrash n3                 # at 0ms\n"),
+        "{stepped}"
+    );
 }

@@ -2,22 +2,22 @@
 //!
 //! Runs one of the chapter's scenarios in the simulator (`--scenario`, `--seed`) and tells it
 //! (`--trace`, `--json`, `--svg FILE`, `--step`, `--all`). Without `--trace` it prints how the
-//! run ended. With `--listen`, runs one real server over TCP instead
-//! ([`ch06_zab::tcp::cli`]). With `--check`, runs the chapter's checkers
-//! ([`ch06_zab::check`]) over `--seeds N` faulty runs (from `--first-seed`; `--servers 3` or
-//! `5`, or both in turn) and prints every seed that broke a promise, with the command that
-//! replays it; `--check --seed N [--trace]` runs one.
+//! run ended. `--scenario-file FILE` adds faults and replays a session `--step` saved. With
+//! `--listen`, runs one real server over TCP instead ([`ch06_zab::tcp::cli`]). With `--check`,
+//! runs the chapter's checkers ([`ch06_zab::check`]) over `--seeds N` faulty runs (from
+//! `--first-seed`; `--servers 3` or `5`, or both in turn) and prints every seed that broke a
+//! promise, with the command that replays it; `--check --seed N [--trace]` runs one.
 
-use std::io::BufRead;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use ch04_paxos::sim::flags::{pause, SimFlags};
+use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::{self, json_lines};
-use ch04_paxos::sim::Event;
+use ch04_paxos::sim::{stepper, Scenario};
 use ch06_zab::check::{self, SeedResult};
-use ch06_zab::render::{diagram, ending, filter, header, line, story_text, transcript, Story};
-use ch06_zab::scenarios::{run, setup, Run, ScenarioName, Setup};
+use ch06_zab::render::{diagram, ending, header, story_text, transcript, Stepped, Story};
+use ch06_zab::scenarios::{run_with, setup, Run, ScenarioName, Setup};
+use ch06_zab::sim::{SimTimer, Wire};
 use ch06_zab::tcp::cli::ListenFlags;
 use clap::Parser;
 
@@ -79,10 +79,17 @@ fn simulate(args: &Args, color: bool) -> ExitCode {
         setup.config.flaw = Some(ch06_zab::peer::Flaw::LogSyncAfterUpToDate);
     }
     let seed = args.run.seed;
+    let file = match args.run.read_scenario_file() {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if args.run.step {
-        return step_by_step(&setup, seed, args.all, color);
+        return step_by_step(&setup, seed, file, args.all, color);
     }
-    let run = match run(&setup, seed) {
+    let run = match run_with(&setup, seed, file) {
         Ok(run) => run,
         Err(violation) => {
             eprintln!("{violation}");
@@ -118,42 +125,32 @@ fn simulate(args: &Args, color: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs the scenario one event at a time, pausing after each message delivered.
-fn step_by_step(setup: &Setup, seed: u64, all: bool, color: bool) -> ExitCode {
-    let mut sim = setup.sim(seed);
-    let story = match all {
-        true => Story::everything(),
-        false => Story::new(),
+/// `--step`: the reader is the network (see `ch04_paxos::sim::stepper`); then how the run
+/// ended.
+fn step_by_step(
+    setup: &Setup,
+    seed: u64,
+    file: Scenario<Wire, SimTimer>,
+    all: bool,
+    color: bool,
+) -> ExitCode {
+    let sim = match stepper::on_terminal(Stepped::new(setup, seed, all, color), file) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let filter = filter(all);
-    let mut shown = 0;
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    println!(
-        "{}\n(Enter: next delivery, q then Enter: stop)\n",
-        header(setup, seed)
-    );
-    while sim.next_at().is_some_and(|at| at <= setup.end_ms) {
-        if let Err(v) = sim.step() {
-            eprintln!("{v}");
-            return ExitCode::FAILURE;
-        }
-        let mut delivered = false;
-        for e in &sim.trace()[shown..] {
-            let Some(e) = story.show(e) else { continue };
-            if filter.shows(&e.event) {
-                println!("{}", line(&e, color));
-                delivered |= matches!(e.event, Event::Deliver { .. });
-            }
-        }
-        shown = sim.trace().len();
-        if delivered && !pause(&mut lines) {
-            break;
-        }
-    }
+    let violation = sim.violation().map(|v| v.to_string());
     println!();
     print!("{}", ending(&Run { sim }, color));
-    ExitCode::SUCCESS
+    match violation {
+        Some(v) => {
+            eprintln!("\n{v}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
 }
 
 /// Every seed of `seeds`: the failures with their replay commands, then a summary.

@@ -17,7 +17,8 @@ use std::fmt;
 use ch03_sessions::pipeline::ServerMessage;
 use ch03_sessions::proto::{Request, Response};
 use ch04_paxos::sim::render::{colored_line, node_color, Filter};
-use ch04_paxos::sim::{node_name, svg, Entry, Event, NodeId};
+use ch04_paxos::sim::stepper::Lesson;
+use ch04_paxos::sim::{node_name, svg, Entry, Event, NodeId, Sim};
 use ch05_election::peer::Note as ElectionNote;
 use ch05_election::vote::ServerState;
 use colored::Colorize;
@@ -25,7 +26,7 @@ use colored::Colorize;
 use crate::message::Message;
 use crate::scenarios::{Run, Setup};
 use crate::sim::client::error_name;
-use crate::sim::{ClientFrame, HistoryEvent, Outcome, ServerFrame, SimNote, SimTimer, Wire};
+use crate::sim::{ClientFrame, HistoryEvent, Node, Outcome, ServerFrame, SimNote, SimTimer, Wire};
 use crate::trace::{Note, ZabNote};
 
 /// One entry of a chapter 6 trace.
@@ -210,7 +211,15 @@ pub fn ending(run: &Run, color: bool) -> String {
             }
         ));
     }
-    let clients: Vec<_> = run.clients().collect();
+    // A run stopped early (`q` at `--step`) may end before a client asked anything.
+    let clients: Vec<_> = run
+        .clients()
+        .filter(|c| {
+            c.history()
+                .iter()
+                .any(|e| matches!(e, HistoryEvent::Invoke { .. }))
+        })
+        .collect();
     if !clients.is_empty() {
         out.push_str(&bold("what each client was told:"));
         out.push('\n');
@@ -247,6 +256,51 @@ pub fn ending(run: &Run, color: bool) -> String {
     out
 }
 // ANCHOR_END: ending
+
+/// Chapter 6's side of `--step`: a scenario's run, told as `--trace` tells it (or as `--all`
+/// does).
+pub struct Stepped<'a> {
+    setup: &'a Setup,
+    seed: u64,
+    story: Story,
+    color: bool,
+}
+
+impl<'a> Stepped<'a> {
+    /// Scenario `setup` with `seed`, every event or the story, in colour or not.
+    pub fn new(setup: &'a Setup, seed: u64, all: bool, color: bool) -> Self {
+        let story = match all {
+            true => Story::everything(),
+            false => Story::new(),
+        };
+        Stepped {
+            setup,
+            seed,
+            story,
+            color,
+        }
+    }
+}
+
+impl Lesson<Node> for Stepped<'_> {
+    fn sim(&self) -> Sim<Node> {
+        self.setup.sim(self.seed)
+    }
+    fn header(&self) -> String {
+        header(self.setup, self.seed)
+    }
+    fn tell(&mut self, entry: &ZabEntry) -> Option<String> {
+        self.shows(entry).then(|| line(entry, self.color))
+    }
+    fn shows(&self, entry: &ZabEntry) -> bool {
+        self.story.show(entry).is_some() && filter(self.story.all).shows(&entry.event)
+    }
+    fn is_over(&self, sim: &Sim<Node>) -> bool {
+        sim.upcoming()
+            .first()
+            .is_none_or(|u| u.at > self.setup.end_ms)
+    }
+}
 
 /// The whole transcript: header, story, ending.
 pub fn transcript(setup: &Setup, seed: u64, story: &[ZabEntry], run: &Run, color: bool) -> String {

@@ -536,7 +536,14 @@ impl Run {
 
 /// Runs scenario `setup` with `seed` to its end.
 pub fn run(setup: &Setup, seed: u64) -> Result<Run, String> {
+    run_with(setup, seed, Scenario::new())
+}
+
+/// Runs scenario `setup` with `seed` to its end, after the faults and the stepped choices of
+/// `file` (a `--scenario-file`, as `--step` saves it).
+pub fn run_with(setup: &Setup, seed: u64, file: Scenario<Wire, SimTimer>) -> Result<Run, String> {
     let mut sim = setup.sim(seed);
+    sim.play(file).map_err(|e| e.to_string())?;
     sim.run_until(setup.end_ms).map_err(|v| v.to_string())?;
     Ok(Run { sim })
 }

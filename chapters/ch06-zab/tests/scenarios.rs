@@ -11,12 +11,14 @@ use std::path::PathBuf;
 use ch01_znode::{Sid, TxnOp, Zxid};
 use ch03_sessions::pipeline::ServerMessage;
 use ch03_sessions::proto::Response;
-use ch04_paxos::sim::{DropReason, Event, NodeId, CLIENT_BASE};
+use ch04_paxos::sim::{
+    Choice, ChoiceError, DropReason, Due, Event, NodeId, Sim, UpcomingOf, CLIENT_BASE,
+};
 use ch05_election::vote::ServerState;
 use ch06_zab::message::Message;
 use ch06_zab::render::{diagram, transcript, Story, ZabEntry};
 use ch06_zab::scenarios::{create, get, run, setup, Run, ScenarioName};
-use ch06_zab::sim::{ClientOp, HistoryEvent, Outcome, ServerFrame, SimNote, Wire};
+use ch06_zab::sim::{ClientOp, HistoryEvent, Node, Outcome, ServerFrame, SimNote, Wire};
 use ch06_zab::trace::{Note, ZabNote};
 
 /// The seed the book prints.
@@ -603,4 +605,65 @@ fn the_story_hides_votes_pings_and_timers() {
     assert!(!text.contains("xid=-2"));
     let all = Story::everything().tell(run.sim.trace());
     assert_eq!(all.len(), run.sim.trace().len());
+}
+
+/// The places in the stepper's pending list of the Zab packets in flight from `from` to `to`.
+fn packets_on_link(sim: &Sim<Node>, from: NodeId, to: NodeId) -> Vec<usize> {
+    let on_link = |u: &UpcomingOf<Node>| matches!(u.due, Due::Message { from: f, to: t, msg: Wire::Zab { .. }, .. } if (f, t) == (from, to));
+    sim.upcoming()
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| on_link(u))
+        .map(|(k, _)| k + 1)
+        .collect()
+}
+
+/// Zab's connections are TCP: when a student steps a run by hand, a packet held back cannot
+/// be overtaken by a later one on its connection, and losing it is what breaks a TCP
+/// connection, a gap: the follower closes it (chapter 4's `engine/choose.rs` for the rule,
+/// `sim/stream.rs` for the gap).
+#[test]
+fn a_packet_held_back_by_hand_cannot_be_overtaken_and_losing_it_closes_the_connection() {
+    let setup = setup(ScenarioName::WriteToFollower);
+    let mut sim = setup.sim(SEED);
+    // As the network would, until the leader's PROPOSAL to slow n2 is on the wire.
+    let proposal_to_n2 = |sim: &Sim<Node>| {
+        sim.upcoming().iter().any(|u| {
+            matches!(&u.due, Due::Message { from: 3, to: 2, msg: Wire::Zab { msg: Message::Proposal(t), .. }, .. } if t.zxid.counter() == 2)
+        })
+    };
+    assert!(sim
+        .run_until_condition(setup.end_ms, proposal_to_n2)
+        .unwrap());
+    // Hold it back: do everything else, in order, until another packet queues behind it.
+    while packets_on_link(&sim, 3, 2).len() < 2 {
+        let held = packets_on_link(&sim, 3, 2);
+        let other = (1..)
+            .find(|k| !held.contains(k))
+            .expect("something else is pending");
+        sim.choose(&Choice::Do(other)).unwrap();
+    }
+    let [first, second] = packets_on_link(&sim, 3, 2)[..2] else {
+        unreachable!()
+    };
+    let Err(ChoiceError::Refused(why)) = sim.choose(&Choice::Deliver(second)) else {
+        panic!("a later packet overtook an earlier one on a FIFO link")
+    };
+    assert!(why.starts_with("links are FIFO: item "), "{why}");
+    sim.choose(&Choice::Drop(first)).unwrap();
+    let behind = packets_on_link(&sim, 3, 2)[0];
+    let before = sim.trace().len();
+    sim.choose(&Choice::Deliver(behind)).unwrap();
+    let closed = sim.trace()[before..].iter().any(|e| {
+        matches!(
+            e.event,
+            Event::Send {
+                from: 2,
+                to: 3,
+                msg: Wire::ZabClosed { .. },
+                ..
+            }
+        )
+    });
+    assert!(closed, "n2 saw the gap and closed the connection");
 }

@@ -14,6 +14,9 @@ use super::scenario::{Action, Scenario};
 use super::trace::{DropReason, Entry, Event, NetChange};
 use super::{EntryOf, EventOf, InputOf, Millis, NodeId, OutputOf, Process};
 
+mod choose;
+pub use choose::{ChoiceError, Due, Upcoming};
+
 /// How the network treats messages between different nodes. A node's messages to itself always
 /// arrive, after `latency_min_ms`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -231,25 +234,31 @@ impl<P: Process> Sim<P> {
     }
 
     /// Queue every action of `scenario`, or explain which node it names that does not exist
-    /// (nothing is queued then).
+    /// (nothing is queued then). Its steps, if any, are for [`Sim::play`].
     pub fn try_schedule(&mut self, scenario: Scenario<P::Msg, P::Timer>) -> Result<(), String> {
         for (at, action) in scenario.actions() {
-            let named: Vec<NodeId> = match action {
-                Action::Crash(n) | Action::Restart(n) | Action::Inject { node: n, .. } => vec![*n],
-                Action::Partition(groups) => groups.iter().flatten().copied().collect(),
-                Action::Heal | Action::Network(_) => vec![],
-            };
-            if let Some(n) = named.iter().find(|n| self.index(**n).is_none()) {
-                return Err(format!(
-                    "at {at}ms `{action}`: there is no node n{n} (nodes: {})",
-                    self.ids().iter().map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ")
-                ));
-            }
+            self.names_existing_nodes(action).map_err(|e| format!("at {at}ms `{action}`: {e}"))?;
         }
         for (at, action) in scenario.actions().iter().cloned() {
             self.push(at, Pending::Action(action));
         }
         Ok(())
+    }
+
+    /// `Err` naming the first node `action` names that does not exist.
+    fn names_existing_nodes(&self, action: &Action<P::Msg, P::Timer>) -> Result<(), String> {
+        let named: Vec<NodeId> = match action {
+            Action::Crash(n) | Action::Restart(n) | Action::Inject { node: n, .. } => vec![*n],
+            Action::Partition(groups) => groups.iter().flatten().copied().collect(),
+            Action::Heal | Action::Network(_) => vec![],
+        };
+        match named.iter().find(|n| self.index(**n).is_none()) {
+            Some(n) => Err(format!(
+                "there is no node n{n} (nodes: {})",
+                self.ids().iter().map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ")
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The builder form of [`Sim::schedule`].
@@ -304,6 +313,10 @@ impl<P: Process> Sim<P> {
     pub fn violation(&self) -> Option<&Violation> {
         self.violation.as_deref()
     }
+    /// The command that replays this run (see [`Sim::replay_command`]).
+    pub fn command(&self) -> &str {
+        &self.replay
+    }
 
     // ---- running ----
 
@@ -317,8 +330,14 @@ impl<P: Process> Sim<P> {
         let Some(next) = self.queue.pop() else {
             return Ok(false);
         };
-        debug_assert!(next.at >= self.now, "time never runs backwards");
-        self.now = next.at;
+        self.happen(next)?;
+        Ok(true)
+    }
+
+    /// Move the clock to `next`'s time, perform it, check the invariants. The clock never runs
+    /// backwards: when a stepper chose something later first, what was due before it is late.
+    fn happen(&mut self, next: Scheduled<P>) -> Result<(), Box<Violation>> {
+        self.now = self.now.max(next.at);
         self.stats.steps += 1;
         match next.what {
             Pending::Start(i) => {
@@ -332,8 +351,7 @@ impl<P: Process> Sim<P> {
             Pending::Timer { node, timer, generation } => self.fire(node, timer, generation),
             Pending::Action(action) => self.act(action),
         }
-        self.check()?;
-        Ok(true)
+        self.check()
     }
     // ANCHOR_END: step
 
@@ -507,21 +525,27 @@ impl<P: Process> Sim<P> {
             return self.drop_msg(from, to, id, now, DropReason::Lost, msg);
         }
         if self.rng.chance(self.net.duplicate) {
-            self.next_msg += 1;
-            let copy = self.next_msg;
-            self.stats.duplicated += 1;
-            if self.tracing {
-                let msg = msg.clone();
-                self.record(|| Event::Duplicate { from, to, id, copy, msg });
-            }
-            self.in_flight(from, to, copy, msg.clone());
+            self.copy_in_flight(now, from, to, id, msg.clone());
         }
-        self.in_flight(from, to, id, msg);
+        self.in_flight(now, from, to, id, msg);
     }
 
-    /// Put a message on the wire with a latency drawn now.
-    fn in_flight(&mut self, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
-        let (sent_at, mut at) = (self.now, self.now + self.latency());
+    /// The network copies message `id` (sent at `sent_at`): the copy is a new message, in
+    /// flight from now.
+    fn copy_in_flight(&mut self, sent_at: Millis, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
+        self.next_msg += 1;
+        let copy = self.next_msg;
+        self.stats.duplicated += 1;
+        if self.tracing {
+            let msg = msg.clone();
+            self.record(|| Event::Duplicate { from, to, id, copy, msg });
+        }
+        self.in_flight(sent_at, from, to, copy, msg);
+    }
+
+    /// Put a message sent at `sent_at` on the wire, arriving after a latency drawn now.
+    fn in_flight(&mut self, sent_at: Millis, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
+        let mut at = self.now + self.latency();
         if self.net.fifo {
             // Never before the last message on this link; equal times keep send order.
             let last = self.link_arrival.entry((from, to)).or_insert(0);

@@ -5,8 +5,10 @@
 //! flattens these into its own arguments and adds only what is its own
 //! (`--scenario`, `--servers`, ...).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
+
+use super::Scenario;
 
 /// How to run and show one simulated run.
 #[derive(clap::Args, Debug, Clone)]
@@ -20,9 +22,14 @@ pub struct SimFlags {
     /// Plain text even on a terminal.
     #[arg(long)]
     pub no_color: bool,
-    /// Classroom mode: print one event, wait for Enter, repeat.
+    /// Classroom mode: you are the network. Choose which pending message to deliver or timer
+    /// to fire, drop or duplicate messages, crash, restart, partition, step back, save.
     #[arg(long)]
     pub step: bool,
+    /// Add this scenario file's timed faults (`at 40 crash n3`), then replay its `steps` (a
+    /// session `--step` saved).
+    #[arg(long, value_name = "FILE", alias = "faults")]
+    pub scenario_file: Option<PathBuf>,
     /// Also draw the run as an SVG sequence diagram in FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
@@ -33,12 +40,14 @@ impl SimFlags {
     pub fn wants_color(&self) -> bool {
         !self.no_color && !self.json && std::io::stdout().is_terminal()
     }
-}
 
-/// `--step`'s pause: a prompt, then the reader's line. `false` once they type `q` or their
-/// input ends: stop stepping.
-pub fn pause(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> bool {
-    print!("  ⏎ ");
-    let _ = std::io::stdout().flush();
-    matches!(lines.next(), Some(Ok(line)) if line.trim() != "q")
+    /// The `--scenario-file`, read and parsed (an empty scenario without one).
+    pub fn read_scenario_file<M, T>(&self) -> Result<Scenario<M, T>, String> {
+        let Some(path) = &self.scenario_file else {
+            return Ok(Scenario::new());
+        };
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| Scenario::parse(&text))
+    }
 }

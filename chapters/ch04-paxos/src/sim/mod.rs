@@ -26,7 +26,8 @@
 //!    randomness (a randomized back-off) asks for it as an output
 //!    ([`Output::SetRandomTimer`]); the simulator draws it. So the seed fixes the whole run.
 //! 4. **Faults come from a scenario.** A [`Scenario`] (a Rust builder, or a small text script)
-//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*. The
+//!    says *at 40ms crash n3, at 90ms restart n3, at 50ms partition {n1 n2} | {n3}*; or a
+//!    person makes them by hand, one [`Choice`] at a time ([`stepper`]). The
 //!    [`Network`] says how messages travel: latency range, loss, duplication, reordering, and
 //!    whether links are FIFO like TCP connections (Zab relies on that; Paxos does not).
 //! 5. **Everything is traced.** Each send, delivery, drop, timer, crash and status change is one
@@ -104,6 +105,7 @@
 //! - [`render`]: plain, coloured and JSON renderings of a trace.
 //! - [`svg`]: the sequence-diagram rendering.
 //! - [`check`]: running many seeds and reporting the first or the shortest violation.
+//! - [`stepper`]: `--step`, a run made by hand: the student chooses what happens next.
 //! - [`flags`]: the command-line flags (`--seed`, `--json`, `--step`, ...) every simulated chapter shares.
 
 pub mod check;
@@ -112,6 +114,7 @@ pub mod flags;
 pub mod render;
 pub mod rng;
 pub mod scenario;
+pub mod stepper;
 pub mod svg;
 pub mod trace;
 
@@ -120,9 +123,9 @@ use std::fmt::{Debug, Display};
 use serde::Serialize;
 
 pub use check::{check_seeds, shortest_violation, Violation};
-pub use engine::{Network, Sim, Stats};
+pub use engine::{ChoiceError, Due, Network, Sim, Stats, Upcoming};
 pub use rng::Rng;
-pub use scenario::{Action, Scenario};
+pub use scenario::{Action, Choice, Scenario};
 pub use trace::{node_name, DropReason, Entry, Event, NetChange, Trace, CLIENT_BASE};
 
 /// A node's identity; in ZooKeeper's words, its server id (`sid`, the number in `myid`). A bare
@@ -193,6 +196,8 @@ pub type OutputOf<P> = Output<<P as Process>::Msg, <P as Process>::Timer, <P as 
 pub type InputOf<P> = Input<<P as Process>::Msg, <P as Process>::Timer>;
 /// The event type of a simulation of `P`.
 pub type EventOf<P> = Event<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Note>;
+/// A pending item of a simulation of `P`, as [`Sim::upcoming`] lists it.
+pub type UpcomingOf<P> = Upcoming<<P as Process>::Msg, <P as Process>::Timer>;
 /// The trace entry type of a simulation of `P`.
 pub type EntryOf<P> = Entry<<P as Process>::Msg, <P as Process>::Timer, <P as Process>::Note>;
 
