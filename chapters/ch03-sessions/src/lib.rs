@@ -47,6 +47,11 @@
 //! - [`expiry`] plays a session that expires on the pure pipeline, with a virtual clock
 //!   (`--trace --scenario expiry`), and draws it.
 //!
+//! # Recipes
+//! [`recipes`] is what applications build on the client: a lock, an election, a naming
+//! service, soft load balancing, configuration push and a barrier. They need nothing but
+//! [`client::Client`], so they live beside it; the book gives them a page of their own.
+//!
 //! Unlike upstream, the server keeps no files yet (chapter 7 adds the txn log and snapshots),
 //! watches are keyed by session rather than by connection object, and a standalone server
 //! listens on 127.0.0.1 unless `clientPortAddress` says otherwise.
@@ -60,6 +65,7 @@ pub mod config;
 pub mod expiry;
 pub mod fourlw;
 pub mod pipeline;
+pub mod recipes;
 pub mod server;
 pub mod session;
 pub mod trace;
