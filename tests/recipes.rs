@@ -154,9 +154,15 @@ fn watching_the_parent_rings_every_waiter_on_every_change() {
             "waiters look more than twice each:\n{}",
             count.text
         );
-        count.text
+        (count.text, count.table)
     });
-    pin("lock_parent", told);
+    // The book shows the counts on their own and the whole story folded away.
+    let (stories, tables) = told
+        .into_iter()
+        .map(|(kind, (text, table))| ((kind, text), (kind, table)))
+        .unzip();
+    pin("lock_parent", stories);
+    pin("lock_parent_counts", tables);
 }
 
 #[test]

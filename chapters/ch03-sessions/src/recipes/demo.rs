@@ -98,6 +98,8 @@ struct Waiter {
 pub struct HerdCount {
     /// The story and its table, as printed.
     pub text: String,
+    /// The table alone: each client's doorbells and looks, and the totals.
+    pub table: String,
     /// How many node events each client heard.
     pub doorbells: Vec<usize>,
     /// How many times each client read the queue.
@@ -157,10 +159,10 @@ pub async fn herd(actors: Vec<Actor>, root: &str, design: Design) -> Result<Herd
         ));
         settle(&lock, &mut waiters, &mut story).await?;
     }
-    story.say("");
-    story.say("client  node             doorbells  looks");
+    let mut table = Story::default();
+    table.say("client  node             doorbells  looks");
     for w in &waiters {
-        story.say(format!(
+        table.say(format!(
             "{:<7} {:<16} {:>9}  {:>5}",
             w.actor.name, w.ticket.name, w.rung, w.looks
         ));
@@ -168,10 +170,11 @@ pub async fn herd(actors: Vec<Actor>, root: &str, design: Design) -> Result<Herd
     let (rung, looks): (usize, usize) = waiters
         .iter()
         .fold((0, 0), |(r, l), w| (r + w.rung, l + w.looks));
-    story.say(format!("total   {:<16} {rung:>9}  {looks:>5}", ""));
+    table.say(format!("total   {:<16} {rung:>9}  {looks:>5}", ""));
     delete_all(first, root).await?;
     Ok(HerdCount {
-        text: story.0,
+        text: format!("{}\n{}", story.0, table.0),
+        table: table.0,
         doorbells: waiters.iter().map(|w| w.rung).collect(),
         looks: waiters.iter().map(|w| w.looks).collect(),
     })
