@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use ch04_paxos::byzantine::{self, General, Order};
 use ch04_paxos::labs;
 use ch04_paxos::multi;
 use ch04_paxos::paxos::Msg;
@@ -163,4 +164,63 @@ fn the_json_trace_has_one_object_per_event_and_matches_the_plain_one() {
         &serde_json::json!({"at": 20, "kind": "deliver", "from": 2, "to": 1, "id": 4, "sent_at": 10,
             "msg": {"Promise": {"ballot": {"round": 1, "node": 1}, "accepted": null}}})
     );
+}
+
+// ---- The Byzantine generals: OM(1) (src/byzantine.rs) ----
+
+/// Runs an OM(1) scenario to its end and returns what each general decided, by node.
+fn om1(name: &str) -> (Sim<General>, Result<(), Box<ch04_paxos::sim::Violation>>) {
+    let mut sim = byzantine::scenario(name, 1).expect("an OM(1) scenario");
+    let outcome = sim.run_until(1_000);
+    (sim, outcome)
+}
+
+fn decisions(sim: &Sim<General>) -> Vec<(NodeId, Option<Order>)> {
+    sim.nodes().filter(|g| g.order().is_none()).map(|g| (g.id(), g.decided())).collect()
+}
+
+#[test]
+fn om1_four_generals_outvote_a_traitor_lieutenant() {
+    // IC2 (Lamport, Shostak, Pease 1982, §3, Theorem 1 with m = 1, n = 4 > 3m): with a loyal
+    // commander, every loyal lieutenant obeys it, whatever the one traitor relays.
+    let name = "om1-traitor-lieutenant";
+    let (sim, outcome) = om1(name);
+    outcome.unwrap_or_else(|v| panic!("{v}"));
+    let loyal: Vec<_> = decisions(&sim).into_iter().filter(|(n, _)| *n != 3).collect();
+    assert_eq!(loyal, [(2, Some(Order::Attack)), (4, Some(Order::Attack))]);
+    pin_general(name, &sim);
+}
+
+#[test]
+fn om1_four_generals_agree_despite_a_traitor_commander() {
+    // IC1 (same theorem): a commander that tells lieutenants different orders cannot split the
+    // loyal ones, because they relay honestly and count the same words.
+    let name = "om1-traitor-commander";
+    let (sim, outcome) = om1(name);
+    outcome.unwrap_or_else(|v| panic!("{v}"));
+    assert_eq!(
+        decisions(&sim),
+        [(2, Some(Order::Attack)), (3, Some(Order::Attack)), (4, Some(Order::Attack))]
+    );
+    pin_general(name, &sim);
+}
+
+#[test]
+fn om1_three_generals_cannot_outvote_one_traitor() {
+    // The paper's impossibility (§2): with three generals and one traitor no oral-messages
+    // algorithm works; here the loyal lieutenant hears one word each way and defaults to retreat.
+    let name = "om1-three";
+    let (sim, outcome) = om1(name);
+    let violation = outcome.expect_err("one traitor of three breaks interactive consistency");
+    assert_eq!(violation.invariant, "interactive consistency");
+    assert!(violation.message.starts_with("IC2"), "{}", violation.message);
+    pin_general(name, &sim);
+}
+
+fn pin_general(name: &str, sim: &Sim<General>) {
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(name, render::plain(sim.trace()));
+    });
+    let title = format!("ch04 byzantine: {name}");
+    check_diagram(name, &svg::render(&title, &sim.ids(), sim.trace()));
 }
