@@ -37,6 +37,8 @@ fn pages() -> Vec<PathBuf> {
 #[derive(Debug)]
 struct Include {
     page: PathBuf,
+    /// Where on the page the include starts, in bytes.
+    at: usize,
     target: PathBuf,
     selector: Option<String>,
 }
@@ -47,6 +49,7 @@ fn includes_on(page: &Path) -> Vec<Include> {
     let mut found = Vec::new();
     let mut rest = text.as_str();
     while let Some(start) = rest.find("{{#include ") {
+        let at = text.len() - rest.len() + start;
         let after = &rest[start + "{{#include ".len()..];
         let end = after.find("}}").expect("an include is closed by }}");
         let spec = after[..end].trim();
@@ -56,6 +59,7 @@ fn includes_on(page: &Path) -> Vec<Include> {
         };
         found.push(Include {
             page: page.to_path_buf(),
+            at,
             target: dir.join(file),
             selector,
         });
@@ -173,6 +177,54 @@ fn every_include_resolves_to_non_empty_text() {
     );
 }
 
+/// The longest trace or transcript a page shows unfolded; a longer one goes
+/// inside `<details>`, with its key lines (a snapshot of their own) above it.
+const LONGEST_UNFOLDED_LINES: usize = 50;
+
+/// Is the include at byte `at` of `text` inside a `<details>` block?
+fn folded(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    before.matches("<details>").count() > before.matches("</details>").count()
+}
+
+#[test]
+fn snapshots_are_included_whole_and_long_ones_are_folded() {
+    // Rule: a page shows a snapshot from its first line after the header to
+    // its end (`:4:`): a line range into a snapshot shifts silently when the
+    // snapshot changes, so a part worth showing gets a snapshot of its own,
+    // cut by a test from the same run. And a long one is folded away.
+    let mut problems = Vec::new();
+    for page in pages() {
+        let text = fs::read_to_string(&page).expect("page is readable");
+        for include in includes_on(&page) {
+            if include.target.extension().is_none_or(|e| e != "snap") {
+                continue;
+            }
+            if include.selector.as_deref() != Some("4:") {
+                problems.push(format!(
+                    "{}: {} is included as {:?}, not whole (`:4:`)",
+                    page.display(),
+                    include.target.display(),
+                    include.selector
+                ));
+            }
+            let Ok(shown) = included_text(&include) else {
+                continue; // reported by every_include_resolves_to_non_empty_text
+            };
+            let lines = shown.lines().count();
+            if lines > LONGEST_UNFOLDED_LINES && !folded(&text, include.at) {
+                problems.push(format!(
+                    "{}: {} shows {lines} lines unfolded (at most {LONGEST_UNFOLDED_LINES}); \
+                     fold it in <details> and show its key lines above",
+                    page.display(),
+                    include.target.display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// A lab's answer lives between `// LAB N.M ANSWER` and `// LAB N.M END` in
 /// the sources; the book must not print it. (The student's starting code is
 /// shown from `lab/tests/snapshots/listings__*.snap` instead.)
@@ -213,17 +265,21 @@ fn no_include_shows_a_labs_answer() {
     );
 }
 
+/// The target of every `[text](target)` and `![alt](target)` in `text`.
+fn link_targets(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("](").filter_map(move |(i, _)| {
+        let start = i + 2;
+        let len = text[start..].find(')')?;
+        Some(&text[start..start + len])
+    })
+}
+
 #[test]
 fn every_image_on_a_page_exists() {
     let mut missing = BTreeSet::new();
     for page in pages() {
         let text = fs::read_to_string(&page).expect("page is readable");
-        for (i, _) in text.match_indices("](") {
-            let start = i + 2;
-            let Some(len) = text[start..].find(')') else {
-                continue;
-            };
-            let link = &text[start..start + len];
+        for link in link_targets(&text) {
             let is_local_image =
                 [".svg", ".png"].iter().any(|ext| link.ends_with(ext)) && !link.contains("://");
             if is_local_image && !page.parent().unwrap().join(link).exists() {
