@@ -506,3 +506,41 @@ fn every_link_between_pages_lands_on_a_page_and_a_heading() {
         problems.join("\n")
     );
 }
+
+#[test]
+fn the_zkcli_reference_has_a_section_for_every_command_zkcli_lists() {
+    // Rule: the reference covers every zkCli 3.8 command. zkCli's own list of them is its
+    // usage text, which tests/interop_zkcli.rs pins from the real zkCli, one snapshot per
+    // command (`interop_zkcli__usage_COMMAND.snap`); each needs a heading and its usage line.
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let page = book_root().join("src/appendix-zkcli.md");
+    let text = fs::read_to_string(&page).expect("the zkCli reference is readable");
+    let mut commands = Vec::new();
+    for entry in fs::read_dir(&snapshots).expect("tests/snapshots is readable") {
+        let name = entry.expect("a directory entry").file_name();
+        let name = name.to_string_lossy();
+        if let Some(command) = name
+            .strip_prefix("interop_zkcli__usage_")
+            .and_then(|rest| rest.strip_suffix(".snap"))
+        {
+            commands.push(command.to_string());
+        }
+    }
+    assert!(
+        commands.len() > 20,
+        "zkCli's usage snapshots are missing: {commands:?}"
+    );
+    let missing: Vec<String> = commands
+        .iter()
+        .filter(|command| {
+            !text.contains(&format!("\n### {command}\n"))
+                || !text.contains(&format!("interop_zkcli__usage_{command}.snap:4:"))
+        })
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} has no section with the usage line of: {missing:?}",
+        page.display()
+    );
+}
