@@ -218,14 +218,15 @@ fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> Ran {
 
 /// zkCli prints connection events from its event thread, racing its main
 /// thread: on a fast server the SyncConnected event may come after the
-/// first command's answer, and on `quit` the JVM may exit before the Closed
-/// event is printed. The SyncConnected event is moved to where it lands when
-/// the event thread wins (after the banner), and a Closed event at the very
-/// end is dropped, so neither race is compared; that the session connected,
-/// once, still is. And `connect` while a session is open closes it and opens
-/// a new one, each with its own event thread: the new session's
-/// SyncConnected may be printed before the old one's Closed (seen under
-/// load), so that pair is put back in the order the sessions ended and began.
+/// first command's answer (or, on a loaded machine, before the banner), and
+/// on `quit` the JVM may exit before the Closed event is printed. The
+/// SyncConnected event is moved to where it usually lands (right after the
+/// banner), and a Closed event at the very end is dropped, so neither race
+/// is compared; that the session connected, once, still is. And `connect`
+/// while a session is open closes it and opens a new one, each with its own
+/// event thread: the new session's SyncConnected may be printed before the
+/// old one's Closed (seen under load), so that pair is put back in the order
+/// the sessions ended and began.
 fn settle_connection_events(session: &str) -> String {
     const CLOSED: &str = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     let session = session.strip_suffix(CLOSED).unwrap_or(session);
@@ -233,9 +234,10 @@ fn settle_connection_events(session: &str) -> String {
     const EVENT: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
     let session = session.replace(&format!("{EVENT}{CLOSED}"), &format!("{CLOSED}{EVENT}"));
     match (session.find(BANNER), session.find(EVENT)) {
-        (Some(banner), Some(event)) if event > banner + BANNER.len() => {
+        (Some(banner), Some(event)) if event != banner + BANNER.len() => {
             let mut moved = session.clone();
             moved.replace_range(event..event + EVENT.len(), "");
+            let banner = moved.find(BANNER).expect("the banner is still there");
             moved.insert_str(banner + BANNER.len(), EVENT);
             moved
         }
@@ -585,6 +587,15 @@ fn connection_events_that_race_the_commands_are_put_in_one_place() {
     let lost = format!("Welcome to ZooKeeper!\nJLine support is disabled\nCreated /a\n{event}");
     assert_eq!(settle_connection_events(&won), won);
     assert_eq!(settle_connection_events(&lost), won);
+    let early = format!(
+        "Connecting\n{event}Welcome to ZooKeeper!\nJLine support is disabled\nCreated /a\n"
+    );
+    assert_eq!(
+        settle_connection_events(&early),
+        format!(
+            "Connecting\nWelcome to ZooKeeper!\nJLine support is disabled\n{event}Created /a\n"
+        )
+    );
     let closed = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     assert_eq!(settle_connection_events(&format!("{won}{closed}")), won);
     // `connect` with a session open: the old session's Closed, then the new one's SyncConnected.
