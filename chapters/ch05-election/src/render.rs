@@ -10,9 +10,10 @@ use crate::vote::{ServerState, Vote};
 use ch04_paxos::sim::render::{colored_line, node_color, Filter};
 use ch04_paxos::sim::stepper::Lesson;
 use ch04_paxos::sim::svg::{self, Options};
-use ch04_paxos::sim::{Entry, Event, Sim};
+use ch04_paxos::sim::{Entry, Event, Millis, Sim};
 use colored::Colorize;
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 /// What the story shows: deliveries, drops, notes, state changes and fired
 /// timers; not the sends (each delivery names its sender) nor every timer
@@ -151,6 +152,25 @@ pub fn transcript(setup: &Setup, seed: u64, run: &Run, color: bool) -> String {
     }
     out.push('\n');
     out.push_str(&status(run, color));
+    out
+}
+
+/// The short view the book shows above a long run, which it folds away: the header, the
+/// turning points between two virtual times (what each server concluded and became, and the
+/// faults; the votes on the wire are left out), and the statuses.
+pub fn turning_points(setup: &Setup, seed: u64, run: &Run, window_ms: Range<Millis>) -> String {
+    let mut out = header(setup, seed);
+    out.push_str("\n\n");
+    for e in run
+        .story
+        .iter()
+        .filter(|e| e.event.is_turning_point() && window_ms.contains(&e.at))
+    {
+        out.push_str(&e.to_string());
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&status(run, false));
     out
 }
 

@@ -8,25 +8,39 @@
 //! at them before committing.
 
 use ch01_znode::Sid;
-use ch05_election::render::{diagrams, transcript};
+use ch04_paxos::sim::Millis;
+use ch05_election::render::{diagrams, transcript, turning_points};
 use ch05_election::sim::{run, setup, ScenarioName};
 use std::path::PathBuf;
 
 const SEED: u64 = 1;
 
-fn transcript_of(name: ScenarioName) -> (String, Vec<String>) {
+fn transcript_of(name: ScenarioName) -> (String, Vec<String>, Option<String>) {
     let setup = setup(name, 5);
     let run = run(&setup, SEED).expect("no invariant breaks");
     assert!(run.settled, "{}: every server decides", name.as_str());
     let title = format!("ch05 {}", name.as_str());
+    // The book folds the runs it prints away and shows their turning points above them; for
+    // the crash, from the crash on. The partition and the observer are shown as diagrams only.
+    let window_ms = match name {
+        ScenarioName::FirstStart | ScenarioName::Restart => Some(0..Millis::MAX),
+        ScenarioName::LeaderCrash => Some(2_500..Millis::MAX),
+        ScenarioName::Partition | ScenarioName::Observer => None,
+    };
     (
         transcript(&setup, SEED, &run, false),
         diagrams(&title, &run),
+        window_ms.map(|w| turning_points(&setup, SEED, &run, w)),
     )
 }
 
 fn check(name: ScenarioName) {
-    let (text, parts) = transcript_of(name);
+    let (text, parts, short) = transcript_of(name);
+    if let Some(short) = short {
+        insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("{}-turning-points", name.as_str()), short);
+        });
+    }
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name.as_str(), text);
     });
