@@ -143,7 +143,7 @@ impl FileStorage {
     /// and tests of recovery.
     pub fn crash(self, torn_bytes: usize) -> Result<Event, PersistError> {
         let file = self.writer.current().map(Path::to_path_buf);
-        let lost = self
+        let (lost, torn) = self
             .writer
             .crash(torn_bytes)
             .map_err(|e| PersistError::Io {
@@ -153,7 +153,7 @@ impl FileStorage {
             })?;
         Ok(Event::Crashed {
             lost,
-            torn_bytes: if lost == 0 { 0 } else { torn_bytes as u64 },
+            torn_bytes: torn as u64,
         })
     }
 

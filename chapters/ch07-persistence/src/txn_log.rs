@@ -294,14 +294,14 @@ impl LogWriter {
 
     /// What a crash does to the current file: of the group not yet synced, only the first
     /// `torn_bytes` reach the disk (0: none of it), and nothing is synced. Returns how many
-    /// txns were appended and never made durable.
-    pub fn crash(mut self, torn_bytes: usize) -> io::Result<usize> {
+    /// txns were appended and never made durable, and how many of their bytes were written.
+    pub fn crash(mut self, torn_bytes: usize) -> io::Result<(usize, usize)> {
         let Some(log) = self.open.take() else {
-            return Ok(0);
+            return Ok((0, 0));
         };
         let torn = &log.pending[..torn_bytes.min(log.pending.len())];
         log.file.write_all_at(torn, log.written)?;
-        Ok(log.pending_txns)
+        Ok((log.pending_txns, torn.len()))
     }
 }
 
@@ -633,7 +633,7 @@ mod tests {
         writer.append(&entry(3, "/c"), &mut notes).unwrap();
         assert_eq!(writer.unsynced(), 2);
         let path = writer.current().unwrap().to_path_buf();
-        assert_eq!(writer.crash(0).unwrap(), 2);
+        assert_eq!(writer.crash(0).unwrap(), (2, 0));
         let log = read_log(&path).unwrap();
         assert_eq!(log.records.len(), 1);
         assert_eq!(log.end, LogEnd::Padding);
