@@ -121,7 +121,8 @@ impl fmt::Display for Event {
                 bytes,
             } => write!(
                 f,
-                "snapshot {file} as of {zxid}: {nodes} nodes, {sessions} sessions, {bytes} bytes"
+                "snapshot {file} as of {zxid}: {nodes} nodes, {}, {bytes} bytes",
+                count(*sessions, "session")
             ),
             Event::EpochsSaved { accepted, current } => {
                 write!(f, "save acceptedEpoch={accepted} currentEpoch={current}")
@@ -138,14 +139,15 @@ impl fmt::Display for Event {
                 sessions,
             } => write!(
                 f,
-                "load {file} as of {zxid}: {nodes} nodes, {sessions} sessions"
+                "load {file} as of {zxid}: {nodes} nodes, {}",
+                count(*sessions, "session")
             ),
             Event::Replayed {
                 file,
                 txns,
                 first,
                 last,
-            } => write!(f, "replay {file}: {txns} txns {first}..{last}"),
+            } => write!(f, "replay {file}: {} {first}..{last}", count(*txns, "txn")),
             Event::TailCut {
                 file,
                 at,
@@ -161,8 +163,17 @@ impl fmt::Display for Event {
                 sessions,
             } => write!(
                 f,
-                "⇨ recovered as of {zxid}: {nodes} nodes, {sessions} sessions"
+                "⇨ recovered as of {zxid}: {nodes} nodes, {}",
+                count(*sessions, "session")
             ),
         }
+    }
+}
+
+/// `1 session`, `2 sessions`.
+fn count(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
     }
 }
