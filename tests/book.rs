@@ -5,11 +5,14 @@
 //! include as nothing at all, silently, so this test does what a careful
 //! reviewer would: it resolves every include and image, checks each anchor is
 //! defined exactly once, refuses empty or header-only snapshot includes, and
-//! then renders the whole book with mdBook itself.
+//! then renders the whole book with mdBook itself. On the rendered book it
+//! checks what a reader follows: the sidebar numbers each chapter as the text
+//! calls it ("chapter 5"), and every link between pages lands on a heading.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 fn book_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("book")
@@ -37,6 +40,8 @@ fn pages() -> Vec<PathBuf> {
 #[derive(Debug)]
 struct Include {
     page: PathBuf,
+    /// Where on the page the include starts, in bytes.
+    at: usize,
     target: PathBuf,
     selector: Option<String>,
 }
@@ -47,6 +52,7 @@ fn includes_on(page: &Path) -> Vec<Include> {
     let mut found = Vec::new();
     let mut rest = text.as_str();
     while let Some(start) = rest.find("{{#include ") {
+        let at = text.len() - rest.len() + start;
         let after = &rest[start + "{{#include ".len()..];
         let end = after.find("}}").expect("an include is closed by }}");
         let spec = after[..end].trim();
@@ -56,6 +62,7 @@ fn includes_on(page: &Path) -> Vec<Include> {
         };
         found.push(Include {
             page: page.to_path_buf(),
+            at,
             target: dir.join(file),
             selector,
         });
@@ -173,6 +180,54 @@ fn every_include_resolves_to_non_empty_text() {
     );
 }
 
+/// The longest trace or transcript a page shows unfolded; a longer one goes
+/// inside `<details>`, with its key lines (a snapshot of their own) above it.
+const LONGEST_UNFOLDED_LINES: usize = 50;
+
+/// Is the include at byte `at` of `text` inside a `<details>` block?
+fn folded(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    before.matches("<details>").count() > before.matches("</details>").count()
+}
+
+#[test]
+fn snapshots_are_included_whole_and_long_ones_are_folded() {
+    // Rule: a page shows a snapshot from its first line after the header to
+    // its end (`:4:`): a line range into a snapshot shifts silently when the
+    // snapshot changes, so a part worth showing gets a snapshot of its own,
+    // cut by a test from the same run. And a long one is folded away.
+    let mut problems = Vec::new();
+    for page in pages() {
+        let text = fs::read_to_string(&page).expect("page is readable");
+        for include in includes_on(&page) {
+            if include.target.extension().is_none_or(|e| e != "snap") {
+                continue;
+            }
+            if include.selector.as_deref() != Some("4:") {
+                problems.push(format!(
+                    "{}: {} is included as {:?}, not whole (`:4:`)",
+                    page.display(),
+                    include.target.display(),
+                    include.selector
+                ));
+            }
+            let Ok(shown) = included_text(&include) else {
+                continue; // reported by every_include_resolves_to_non_empty_text
+            };
+            let lines = shown.lines().count();
+            if lines > LONGEST_UNFOLDED_LINES && !folded(&text, include.at) {
+                problems.push(format!(
+                    "{}: {} shows {lines} lines unfolded (at most {LONGEST_UNFOLDED_LINES}); \
+                     fold it in <details> and show its key lines above",
+                    page.display(),
+                    include.target.display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// A lab's answer lives between `// LAB N.M ANSWER` and `// LAB N.M END` in
 /// the sources; the book must not print it. (The student's starting code is
 /// shown from `lab/tests/snapshots/listings__*.snap` instead.)
@@ -213,17 +268,21 @@ fn no_include_shows_a_labs_answer() {
     );
 }
 
+/// The target of every `[text](target)` and `![alt](target)` in `text`.
+fn link_targets(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("](").filter_map(move |(i, _)| {
+        let start = i + 2;
+        let len = text[start..].find(')')?;
+        Some(&text[start..start + len])
+    })
+}
+
 #[test]
 fn every_image_on_a_page_exists() {
     let mut missing = BTreeSet::new();
     for page in pages() {
         let text = fs::read_to_string(&page).expect("page is readable");
-        for (i, _) in text.match_indices("](") {
-            let start = i + 2;
-            let Some(len) = text[start..].find(')') else {
-                continue;
-            };
-            let link = &text[start..start + len];
+        for link in link_targets(&text) {
             let is_local_image =
                 [".svg", ".png"].iter().any(|ext| link.ends_with(ext)) && !link.contains("://");
             if is_local_image && !page.parent().unwrap().join(link).exists() {
@@ -234,14 +293,254 @@ fn every_image_on_a_page_exists() {
     assert!(missing.is_empty(), "missing images:\n{missing:#?}");
 }
 
+/// The book rendered once by mdBook, shared by the tests that read the
+/// result: the loaded book (its chapters and their numbers) and the folder the
+/// HTML went to.
+struct Rendered {
+    chapters: Vec<Chapter>,
+    html: PathBuf,
+}
+
+/// A chapter as the sidebar lists it.
+#[derive(Debug)]
+struct Chapter {
+    name: String,
+    /// `None` for an un-numbered prefix or suffix chapter.
+    number: Option<Vec<u32>>,
+    /// `None` for a draft: a title in the sidebar with no page yet.
+    source: Option<PathBuf>,
+}
+
+fn rendered() -> &'static Rendered {
+    static RENDERED: OnceLock<Rendered> = OnceLock::new();
+    RENDERED.get_or_init(|| {
+        let mut book =
+            mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
+        // A chapter listed in SUMMARY.md but missing on disk is an error here,
+        // not a blank page quietly created.
+        book.config.build.create_missing = false;
+        book.config.build.build_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("book");
+        // Every chapter, drafts included (`Book::chapters` skips them).
+        let chapters = book
+            .book
+            .iter()
+            .filter_map(|item| match item {
+                mdbook_driver::book::BookItem::Chapter(c) => Some(c),
+                _ => None,
+            })
+            .map(|c| Chapter {
+                name: c.name.clone(),
+                number: c.number.as_ref().map(|n| n.to_vec()),
+                source: c.source_path.clone(),
+            })
+            .collect();
+        book.build().expect("the book renders");
+        let html = book.build_dir_for("html");
+        Rendered { chapters, html }
+    })
+}
+
 #[test]
 fn the_book_renders_with_mdbook() {
-    let mut book = mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
-    // A chapter listed in SUMMARY.md but missing on disk is an error here,
-    // not a blank page quietly created.
-    book.config.build.create_missing = false;
-    book.config.build.build_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("book");
-    book.build().expect("the book renders");
-    let index = book.config.build.build_dir.join("index.html");
+    let index = rendered().html.join("index.html");
     assert!(index.exists(), "rendering wrote {}", index.display());
+}
+
+/// The chapter number in a page's file name: 5 for `ch05-election.md`, 3 for
+/// `ch03-wire.md` (a section of chapter 3), none for `introduction.md`.
+fn chapter_in_file_name(path: &Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?;
+    name.strip_prefix("ch")?.get(..2)?.parse().ok()
+}
+
+#[test]
+fn the_sidebar_numbers_each_chapter_as_its_file_and_leaves_the_rest_unnumbered() {
+    // Rule: the text says "chapter 5" for ch05-election.md, so the sidebar
+    // must say 5. too; the introduction, Getting started (ch00) and the
+    // appendices are prefix and suffix chapters, with no number.
+    let mut problems = Vec::new();
+    for chapter in &rendered().chapters {
+        let expected = chapter
+            .source
+            .as_deref()
+            .and_then(chapter_in_file_name)
+            .filter(|&n| n > 0);
+        let got = chapter.number.as_ref().and_then(|n| n.first().copied());
+        match (&chapter.source, expected, got) {
+            (None, _, Some(_)) => {} // a draft: its number is checked below
+            (_, Some(want), Some(got)) if want == got => {}
+            (_, None, None) => {}
+            _ => problems.push(format!(
+                "{:?} ({:?}) is numbered {:?}, want {expected:?}",
+                chapter.name, chapter.source, chapter.number
+            )),
+        }
+    }
+    // The rendered sidebar (toc.html) shows the same numbers.
+    let toc = fs::read_to_string(rendered().html.join("toc.html")).expect("toc.html rendered");
+    for page in pages() {
+        let Some(n) = chapter_in_file_name(&page).filter(|&n| n > 0) else {
+            continue;
+        };
+        let html = page.with_extension("html");
+        let link = format!("href=\"{}\"", html.file_name().unwrap().to_str().unwrap());
+        let shown = toc.find(&link).and_then(|at| {
+            let rest = &toc[at..];
+            let open = "<strong aria-hidden=\"true\">";
+            let start = rest.find(open)? + open.len();
+            let end = rest[start..].find("</strong>")?;
+            Some(rest[start..start + end].to_string())
+        });
+        match shown {
+            Some(number) if number.split('.').next() == Some(&n.to_string()) => {}
+            other => problems.push(format!(
+                "toc.html shows {} as {other:?}, want {n}.",
+                page.display()
+            )),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "sidebar numbering:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Every `chapter N` or `Chapter N` the pages mention, as (page, N).
+fn chapter_mentions() -> Vec<(PathBuf, u32)> {
+    let mut found = Vec::new();
+    for page in pages() {
+        let text = fs::read_to_string(&page).expect("page is readable");
+        for word in ["chapter ", "Chapter ", "chapters ", "Chapters "] {
+            for (at, _) in text.match_indices(word) {
+                let digits: String = text[at + word.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect();
+                if let Ok(n) = digits.parse() {
+                    found.push((page.clone(), n));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_chapter_the_text_mentions_is_in_the_sidebar_under_that_number() {
+    // Rule: "chapter 6" in the text is the sidebar's 6., even before its page
+    // exists (a draft entry keeps its place and its number).
+    let numbered: BTreeSet<u32> = rendered()
+        .chapters
+        .iter()
+        .filter_map(|c| c.number.as_ref())
+        .filter(|n| n.len() == 1)
+        .map(|n| n[0])
+        .collect();
+    let missing: Vec<String> = chapter_mentions()
+        .into_iter()
+        .filter(|(_, n)| !numbered.contains(n))
+        .map(|(page, n)| format!("{}: chapter {n}", page.display()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "chapters the sidebar does not number (it has {numbered:?}):\n{}",
+        missing.join("\n")
+    );
+}
+
+/// Every `[text](target)` on the pages whose target is another page or a
+/// heading (`x.md`, `x.md#part`, `#part`), as (page, file, fragment).
+fn links_between_pages() -> Vec<(PathBuf, PathBuf, Option<String>)> {
+    let mut found = Vec::new();
+    for page in pages() {
+        let text = fs::read_to_string(&page).expect("page is readable");
+        for target in link_targets(&text) {
+            if target.contains("://") || target.contains(' ') || target.is_empty() {
+                continue;
+            }
+            let (file, fragment) = match target.split_once('#') {
+                Some((file, fragment)) => (file, Some(fragment.to_string())),
+                None => (target, None),
+            };
+            let file = if file.is_empty() {
+                page.clone()
+            } else if file.ends_with(".md") {
+                page.parent().unwrap().join(file)
+            } else {
+                continue; // an image, checked above
+            };
+            found.push((page.clone(), file, fragment));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_link_between_pages_lands_on_a_page_and_a_heading() {
+    let src = book_root().join("src");
+    let mut problems = Vec::new();
+    for (page, file, fragment) in links_between_pages() {
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap_or(&file)
+            .with_extension("html");
+        let html = rendered().html.join(&relative);
+        let Ok(rendered_page) = fs::read_to_string(&html) else {
+            problems.push(format!("{}: no page {}", page.display(), file.display()));
+            continue;
+        };
+        if let Some(fragment) = fragment {
+            if !rendered_page.contains(&format!("id=\"{fragment}\"")) {
+                problems.push(format!(
+                    "{}: {} has no heading #{fragment}",
+                    page.display(),
+                    relative.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_zkcli_reference_has_a_section_for_every_command_zkcli_lists() {
+    // Rule: the reference covers every zkCli 3.8 command. zkCli's own list of them is its
+    // usage text, which tests/interop_zkcli.rs pins from the real zkCli, one snapshot per
+    // command (`interop_zkcli__usage_COMMAND.snap`); each needs a heading and its usage line.
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let page = book_root().join("src/appendix-zkcli.md");
+    let text = fs::read_to_string(&page).expect("the zkCli reference is readable");
+    let mut commands = Vec::new();
+    for entry in fs::read_dir(&snapshots).expect("tests/snapshots is readable") {
+        let name = entry.expect("a directory entry").file_name();
+        let name = name.to_string_lossy();
+        if let Some(command) = name
+            .strip_prefix("interop_zkcli__usage_")
+            .and_then(|rest| rest.strip_suffix(".snap"))
+        {
+            commands.push(command.to_string());
+        }
+    }
+    assert!(
+        commands.len() > 20,
+        "zkCli's usage snapshots are missing: {commands:?}"
+    );
+    let missing: Vec<String> = commands
+        .iter()
+        .filter(|command| {
+            !text.contains(&format!("\n### {command}\n"))
+                || !text.contains(&format!("interop_zkcli__usage_{command}.snap:4:"))
+        })
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} has no section with the usage line of: {missing:?}",
+        page.display()
+    );
 }

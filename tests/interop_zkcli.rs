@@ -31,10 +31,17 @@
 //! The real zkCli's masked transcript on the real ZooKeeper is an insta
 //! snapshot, so the book can show it and any drift shows up in review; every
 //! other pair of shell and server must print it line for line.
+//!
+//! The book's zkCli reference shows, for every command, its usage line and a
+//! few lines typed with what the real zkCli printed for each. Those are cut
+//! from the same oracle run ([`Shown`]) and pinned as small snapshots of their
+//! own (`usage_*`, `example_*`). A line's answer is told apart from the next
+//! one's by the script: it waits (`#wait`) for each answer the book shows
+//! before typing the next line.
 
 mod common;
 
-use common::{run_script, servers_under_test, tools, Proxy, Server, ServerKind};
+use common::{run_script, servers_under_test, tools, Proxy, Server, ServerKind, Typed};
 use std::process::Command;
 use std::time::Duration;
 
@@ -77,8 +84,11 @@ const CLOSE_AND_CONNECT: &str = include_str!("interop/close-and-connect.zkcli");
 const CONFIG_AND_RECONFIG: &str = include_str!("interop/config-and-reconfig.zkcli");
 
 /// setquota, listquota and delquota, with the counts the server keeps: chapter 1's recorded
-/// session, which its in-memory shell must print too.
-const QUOTAS: &str = include_str!("../chapters/ch01-znode/tests/zkcli/quota.commands");
+/// session (which its in-memory shell must print too), with the waits the book's examples need.
+const QUOTAS: &str = include_str!("interop/quota.zkcli");
+
+/// The commands of chapter 1's recorded quota session, which [`QUOTAS`] types.
+const CHAPTER_1_QUOTAS: &str = include_str!("../chapters/ch01-znode/tests/zkcli/quota.commands");
 
 /// history, redo and version.
 const HISTORY_AND_REDO: &str = include_str!("interop/history-and-redo.zkcli");
@@ -165,10 +175,30 @@ impl Stage for Direct {
     }
 }
 
+/// What one session printed, and where each typed line's answer begins.
+struct Ran {
+    output: String,
+    typed: Vec<Typed>,
+}
+
+impl Ran {
+    /// What the shell printed after the `index`th line typed, up to the next.
+    fn answer(&self, index: usize) -> &str {
+        let from = self.typed[index].offset;
+        let to = self
+            .typed
+            .get(index + 1)
+            .map_or(self.output.len(), |t| t.offset);
+        self.output
+            .get(from..to)
+            .expect("lines are typed between whole lines of output")
+    }
+}
+
 /// Runs `script` through `shell` on `stage` (`{server}` in it is the
-/// connect string) and returns what it printed, its connection events
-/// settled. A shell that hangs or exits non-zero fails the test.
-fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> String {
+/// connect string) and returns what it printed. A shell that hangs or
+/// exits non-zero fails the test.
+fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> Ran {
     let connect_string = stage.connect_string();
     let script = script.replace("{server}", &connect_string);
     let command = shell.command(&connect_string);
@@ -180,29 +210,38 @@ fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> String {
         finished.status,
         finished.output
     );
-    settle_connection_events(&finished.output)
+    Ran {
+        output: finished.output,
+        typed: finished.typed,
+    }
 }
 
 /// zkCli prints connection events from its event thread, racing its main
 /// thread: on a fast server the SyncConnected event may come after the
-/// first command's answer, and on `quit` the JVM may exit before the Closed
-/// event is printed. The SyncConnected event is moved to where it lands when
-/// the event thread wins (after the banner), and a Closed event at the very
-/// end is dropped, so neither race is compared; that the session connected,
-/// once, still is.
+/// first command's answer (or, on a loaded machine, before the banner), and
+/// on `quit` the JVM may exit before the Closed event is printed. The
+/// SyncConnected event is moved to where it usually lands (right after the
+/// banner), and a Closed event at the very end is dropped, so neither race
+/// is compared; that the session connected, once, still is. And `connect`
+/// while a session is open closes it and opens a new one, each with its own
+/// event thread: the new session's SyncConnected may be printed before the
+/// old one's Closed (seen under load), so that pair is put back in the order
+/// the sessions ended and began.
 fn settle_connection_events(session: &str) -> String {
     const CLOSED: &str = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     let session = session.strip_suffix(CLOSED).unwrap_or(session);
     const BANNER: &str = "JLine support is disabled\n";
     const EVENT: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
+    let session = session.replace(&format!("{EVENT}{CLOSED}"), &format!("{CLOSED}{EVENT}"));
     match (session.find(BANNER), session.find(EVENT)) {
-        (Some(banner), Some(event)) if event > banner + BANNER.len() => {
-            let mut moved = session.to_string();
+        (Some(banner), Some(event)) if event != banner + BANNER.len() => {
+            let mut moved = session.clone();
             moved.replace_range(event..event + EVENT.len(), "");
+            let banner = moved.find(BANNER).expect("the banner is still there");
             moved.insert_str(banner + BANNER.len(), EVENT);
             moved
         }
-        _ => session.to_string(),
+        _ => session,
     }
 }
 
@@ -218,13 +257,22 @@ fn zxid_in(line: &str) -> Option<u64> {
 /// Masks what legitimately differs between runs (see the module doc):
 /// `addresses` are replaced by their names.
 fn mask(transcript: &str, addresses: &[(String, &str)]) -> String {
-    // 0x0 (the root's) stays; every other zxid is shown as its distance from
-    // the smallest non-zero one.
-    let base = transcript
+    mask_from(transcript, addresses, zxid_base(transcript))
+}
+
+/// The zxid every other is shown relative to: the smallest non-zero one
+/// (0x0, the root's, stays as it is).
+fn zxid_base(transcript: &str) -> Option<u64> {
+    transcript
         .lines()
         .filter_map(zxid_in)
         .filter(|&z| z != 0)
-        .min();
+        .min()
+}
+
+/// [`mask`] with the zxids shown relative to `base`: a part of a transcript
+/// is masked with the whole transcript's base.
+fn mask_from(transcript: &str, addresses: &[(String, &str)], base: Option<u64>) -> String {
     transcript
         .lines()
         .map(|line| {
@@ -256,9 +304,10 @@ fn mask(transcript: &str, addresses: &[(String, &str)]) -> String {
 /// Runs `scripts` through zkCli, one session after the other, against each
 /// server under test on a fresh data directory; snapshots the real
 /// ZooKeeper's masked transcript as `snapshot` and requires every other
-/// server's to equal it, and `keeper cli`'s on every server too.
-fn prints_the_same_on_every_server(test: &str, scripts: &[&str], snapshot: &str) {
-    prints_the_same_on_every_stage(test, scripts, snapshot, |server| {
+/// server's to equal it, and `keeper cli`'s on every server too. What the
+/// book's zkCli reference shows of the oracle run is pinned too (`shown`).
+fn prints_the_same_on_every_server(test: &str, scripts: &[&str], snapshot: &str, shown: &[Shown]) {
+    prints_the_same_on_every_stage(test, scripts, snapshot, shown, |server| {
         Box::new(Direct(server.address()))
     });
 }
@@ -270,6 +319,7 @@ fn prints_the_same_on_every_stage(
     test: &str,
     scripts: &[&str],
     snapshot: &str,
+    shown: &[Shown],
     stage: impl Fn(&Server) -> Box<dyn Stage>,
 ) {
     if let Err(reason) = tools::java() {
@@ -288,16 +338,24 @@ fn prints_the_same_on_every_stage(
                 continue;
             };
             let mut stage = stage(&server);
-            let sessions: Vec<String> = scripts
+            let sessions: Vec<Ran> = scripts
                 .iter()
                 .map(|script| session(shell, &mut *stage, script))
                 .collect();
-            let transcript = mask(&sessions.join(NEXT_SESSION), &stage.masks());
+            let outputs: Vec<String> = sessions
+                .iter()
+                .map(|ran| settle_connection_events(&ran.output))
+                .collect();
+            let transcript = mask(&outputs.join(NEXT_SESSION), &stage.masks());
             match &oracle {
                 None => {
                     insta::with_settings!({ omit_expression => true }, {
                         insta::assert_snapshot!(snapshot, transcript);
                     });
+                    let base = zxid_base(&outputs.join(NEXT_SESSION));
+                    for part in shown {
+                        part.pin(&sessions, &|text| mask_from(text, &stage.masks(), base));
+                    }
                     oracle = Some(transcript);
                 }
                 Some(expected) => {
@@ -308,6 +366,95 @@ fn prints_the_same_on_every_stage(
                              --- zkCli on ZooKeeper 3.8:\n{expected}"
                         );
                     }
+                }
+            }
+        }
+    }
+}
+
+/// What the book's zkCli reference shows of an oracle session: commands as
+/// typed, each followed by what the real zkCli printed for it.
+enum Shown {
+    /// `lines` lines typed in a row, from the `nth` (1 for the first) line
+    /// of session `session` typed exactly as `first`; pinned as `example_NAME`.
+    Lines {
+        name: &'static str,
+        session: usize,
+        first: &'static str,
+        nth: usize,
+        lines: usize,
+    },
+    /// zkCli's usage text, which it prints for `first`, a command it does not
+    /// know: each command's usage line pinned as `usage_COMMAND`.
+    Usage { first: &'static str },
+}
+
+/// The `lines` lines typed in a row from the first line of session 0 typed as `first`.
+const fn lines(name: &'static str, first: &'static str, lines: usize) -> Shown {
+    Shown::Lines {
+        name,
+        session: 0,
+        first,
+        nth: 1,
+        lines,
+    }
+}
+
+impl Shown {
+    /// Pins this part of `sessions` (the oracle run), masked by `mask`.
+    fn pin(&self, sessions: &[Ran], mask: &dyn Fn(&str) -> String) {
+        let find = |session: usize, first: &str, nth: usize| -> usize {
+            let ran = &sessions[session];
+            let mut matching = (0..ran.typed.len()).filter(|&i| ran.typed[i].line == first);
+            matching.nth(nth - 1).unwrap_or_else(|| {
+                panic!("session {session} types `{first}` fewer than {nth} times")
+            })
+        };
+        match *self {
+            Shown::Lines {
+                name,
+                session,
+                first,
+                nth,
+                lines,
+            } => {
+                let at = find(session, first, nth);
+                let ran = &sessions[session];
+                assert!(
+                    at + lines <= ran.typed.len(),
+                    "{name}: the session ends first"
+                );
+                let text: String = (at..at + lines)
+                    .map(|i| format!("> {}\n{}", ran.typed[i].line, mask(ran.answer(i))))
+                    .map(|shown| {
+                        if shown.ends_with('\n') {
+                            shown
+                        } else {
+                            shown + "\n"
+                        }
+                    })
+                    .collect();
+                insta::with_settings!({ omit_expression => true }, {
+                    insta::assert_snapshot!(format!("example_{name}"), text);
+                });
+            }
+            Shown::Usage { first } => {
+                let ran = &sessions[0];
+                let usage = ran.answer(find(0, first, 1));
+                let commands: Vec<&str> =
+                    usage.lines().filter_map(|l| l.strip_prefix('\t')).collect();
+                assert!(
+                    commands.len() > 20,
+                    "zkCli printed its usage for `{first}`:\n{usage}"
+                );
+                for line in commands {
+                    let command = line
+                        .split(' ')
+                        .next()
+                        .expect("a usage line names its command");
+                    insta::with_settings!({ omit_expression => true }, {
+                        insta::assert_snapshot!(format!("usage_{command}"), line);
+                    });
                 }
             }
         }
@@ -339,6 +486,25 @@ fn the_seed_zkcli_session_prints_the_same_on_every_server_as_on_real_zookeeper()
         "the seed zkCli session",
         &[SEED_SESSION],
         "seed_session_on_real_zookeeper",
+        &[
+            lines("ls", "ls /", 2),
+            lines(
+                "create",
+                r#"create -s /sanguo/weiguo/zhangliao "zhangliao""#,
+                4,
+            ),
+            lines("get", "get -s /sanguo", 1),
+            lines("set", r#"set /sanguo "xishi""#, 2),
+            lines("delete", r#"create /sanguo/jin "simayi""#, 3),
+            Shown::Lines {
+                name: "stat",
+                session: 0,
+                first: "stat /sanguo",
+                nth: 2,
+                lines: 1,
+            },
+            lines("deleteall", "deleteall /sanguo", 2),
+        ],
     );
 }
 
@@ -348,6 +514,16 @@ fn zkcli_errors_listings_acls_and_watch_events_print_the_same_on_every_server() 
         "the errors-and-watches zkCli session",
         &[ERRORS_AND_WATCHES],
         "errors_and_watches_on_real_zookeeper",
+        &[
+            lines("ls_recursive", "ls -R /", 1),
+            lines("getAcl", "getAcl /shu", 1),
+            lines("sync", "sync /shu", 1),
+            lines("getAllChildrenNumber", "getAllChildrenNumber /", 1),
+            lines("getEphemerals", "getEphemerals /", 1),
+            lines("whoami", "whoami", 1),
+            lines("get_watch", "get -w /shu", 3),
+            lines("addWatch", "addWatch -m PERSISTENT_RECURSIVE /shu", 2),
+        ],
     );
 }
 
@@ -383,6 +559,11 @@ fn zkcli_acls_and_node_types_print_the_same_on_every_server() {
         "the ACLs and node types zkCli sessions",
         &ACLS_AND_NODE_TYPES,
         "acls_and_node_types_on_real_zookeeper",
+        &[
+            lines("create_container_and_ttl", "create -c /jobs", 4),
+            lines("addauth", "addauth digest alice:secret", 4),
+            lines("setAcl", "setAcl /jobs ip:127.0.0.1:r", 3),
+        ],
     );
 }
 
@@ -406,8 +587,22 @@ fn connection_events_that_race_the_commands_are_put_in_one_place() {
     let lost = format!("Welcome to ZooKeeper!\nJLine support is disabled\nCreated /a\n{event}");
     assert_eq!(settle_connection_events(&won), won);
     assert_eq!(settle_connection_events(&lost), won);
+    let early = format!(
+        "Connecting\n{event}Welcome to ZooKeeper!\nJLine support is disabled\nCreated /a\n"
+    );
+    assert_eq!(
+        settle_connection_events(&early),
+        format!(
+            "Connecting\nWelcome to ZooKeeper!\nJLine support is disabled\n{event}Created /a\n"
+        )
+    );
     let closed = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     assert_eq!(settle_connection_events(&format!("{won}{closed}")), won);
+    // `connect` with a session open: the old session's Closed, then the new one's SyncConnected.
+    let reconnected = format!("{won}{closed}{event}[]\n");
+    let raced = format!("{won}{event}{closed}[]\n");
+    assert_eq!(settle_connection_events(&reconnected), reconnected);
+    assert_eq!(settle_connection_events(&raced), reconnected);
 }
 
 #[test]
@@ -416,6 +611,7 @@ fn add_watch_in_both_modes_prints_the_same_on_every_server_and_shell() {
         "the addWatch session",
         &[ADD_WATCH],
         "add_watch_on_real_zookeeper",
+        &[],
     );
 }
 
@@ -425,6 +621,7 @@ fn removewatches_prints_the_same_on_every_server_and_shell() {
         "the removewatches session",
         &[REMOVE_WATCHES],
         "remove_watches_on_real_zookeeper",
+        &[lines("removewatches", "get -w /w", 3)],
     );
 }
 
@@ -434,6 +631,7 @@ fn printwatches_prints_the_same_on_every_server_and_shell() {
         "the printwatches session",
         &[PRINT_WATCHES],
         "print_watches_on_real_zookeeper",
+        &[lines("printwatches", "printwatches", 4)],
     );
 }
 
@@ -443,6 +641,7 @@ fn close_and_connect_print_the_same_on_every_server_and_shell() {
         "the close and connect session",
         &[CLOSE_AND_CONNECT],
         "close_and_connect_on_real_zookeeper",
+        &[lines("close", "close", 2), lines("connect", "connect", 2)],
     );
 }
 
@@ -452,12 +651,31 @@ fn config_and_reconfig_print_the_same_on_every_server_and_shell() {
         "the config and reconfig session",
         &[CONFIG_AND_RECONFIG],
         "config_and_reconfig_on_real_zookeeper",
+        &[
+            lines("config", "config -s", 1),
+            lines("reconfig", "reconfig -remove 2 -s", 1),
+        ],
     );
 }
 
 #[test]
 fn quota_commands_print_the_same_on_every_server_and_shell() {
-    prints_the_same_on_every_server("the quota session", &[QUOTAS], "quotas_on_real_zookeeper");
+    prints_the_same_on_every_server(
+        "the quota session",
+        &[QUOTAS],
+        "quotas_on_real_zookeeper",
+        &[
+            lines("setquota", "setquota -n 5 /app", 2),
+            lines("delquota", "delquota -n /app", 2),
+        ],
+    );
+}
+
+#[test]
+fn the_quota_session_types_the_commands_chapter_one_recorded() {
+    let typed: Vec<&str> = QUOTAS.lines().filter(|l| !l.starts_with('#')).collect();
+    let recorded: Vec<&str> = CHAPTER_1_QUOTAS.lines().collect();
+    assert_eq!(typed, recorded);
 }
 
 #[test]
@@ -466,6 +684,12 @@ fn history_redo_and_version_print_the_same_on_every_server_and_shell() {
         "the history and redo session",
         &[HISTORY_AND_REDO],
         "history_and_redo_on_real_zookeeper",
+        &[
+            lines("history", r#"create /h "1""#, 3),
+            lines("redo", "redo 1", 2),
+            lines("version", "version", 1),
+            Shown::Usage { first: "help" },
+        ],
     );
 }
 
@@ -538,6 +762,7 @@ fn a_lost_connection_resumes_on_the_next_server_with_its_watches_on_every_server
         "the reconnect session",
         &[RECONNECT],
         "reconnect_on_real_zookeeper",
+        &[],
         |server| {
             Box::new(TwoRelays {
                 server: server.address(),

@@ -35,7 +35,7 @@ mod server;
 mod tempdir;
 pub mod tools;
 
-pub use process::{run_for_stdout, run_script, run_to_end, wait_until, Finished, Guarded};
+pub use process::{run_for_stdout, run_script, run_to_end, wait_until, Finished, Guarded, Typed};
 pub use proxy::Proxy;
 pub use server::{
     four_letter_word, free_port, servers_under_test, zoo_cfg, Server, ServerKind, TICK_TIME_MS,

@@ -189,6 +189,19 @@ pub struct Finished {
     /// as a terminal would show them ([`run_to_end`]), or stdout alone
     /// ([`run_for_stdout`]).
     pub output: String,
+    /// For [`run_script`], each line typed and how much `output` held when
+    /// it was typed; empty otherwise.
+    pub typed: Vec<Typed>,
+}
+
+/// A line [`run_script`] typed, and the length in bytes of the output so
+/// far when it did. Where the script waited for a line's answer before
+/// typing the next one, the output between two lines' offsets is exactly
+/// what the first of them printed.
+#[derive(Clone, Debug)]
+pub struct Typed {
+    pub line: String,
+    pub offset: usize,
 }
 
 /// Which of a command's streams [`run`] keeps.
@@ -237,7 +250,11 @@ fn run(
     });
     let output = std::fs::read_to_string(&out_path).unwrap_or_default();
     match status {
-        Ok(status) => Ok(Finished { status, output }),
+        Ok(status) => Ok(Finished {
+            status,
+            output,
+            typed: Vec::new(),
+        }),
         Err(why) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -251,8 +268,9 @@ fn run(
 /// directions to the harness, never typed.
 ///
 /// - `#wait TEXT` waits (at most `timeout`) until the program has printed
-///   TEXT once more than at the last `#wait TEXT`, so a line that must come
-///   after an event is typed only once the event is out;
+///   TEXT since the last line was typed (or since it started), so a line
+///   that must come after an event, or after the previous line's answer, is
+///   typed only once that is out;
 /// - `# words` is a comment;
 /// - `#name` is an action: `act(name)` runs it (cut a connection, change a
 ///   node from elsewhere).
@@ -280,11 +298,16 @@ pub fn run_script(
     // not stop a program that is waiting for an event.
     let mut child = KillOnDrop(child);
     let output = || std::fs::read_to_string(&out_path).unwrap_or_default();
+    let printed = || std::fs::metadata(&out_path).map_or(0, |m| m.len() as usize);
     let failed = |why: String| format!("{why}; it printed:\n{}", output());
     let mut stdin = child.0.stdin.take();
-    let mut seen: Vec<(&str, usize)> = Vec::new();
+    let mut typed: Vec<Typed> = Vec::new();
     for line in script.lines() {
         let Some(direction) = line.strip_prefix('#') else {
+            typed.push(Typed {
+                line: line.to_string(),
+                offset: printed(),
+            });
             // A program that already quit no longer reads: not an error.
             if let Some(input) = stdin.as_mut() {
                 let _ = writeln!(input, "{line}").and_then(|()| input.flush());
@@ -293,18 +316,11 @@ pub fn run_script(
         };
         match direction.split_once(' ') {
             Some(("wait", text)) => {
-                let wanted = match seen.iter_mut().find(|(t, _)| *t == text) {
-                    Some((_, n)) => {
-                        *n += 1;
-                        *n
-                    }
-                    None => {
-                        seen.push((text, 1));
-                        1
-                    }
-                };
-                wait_until(timeout, &format!("`{text}` ({wanted})"), || {
-                    if output().matches(text).count() >= wanted {
+                let since = typed.last().map_or(0, |t| t.offset);
+                wait_until(timeout, &format!("`{text}`"), || {
+                    let so_far = std::fs::read(&out_path).unwrap_or_default();
+                    let new = String::from_utf8_lossy(so_far.get(since..).unwrap_or_default());
+                    if new.contains(text) {
                         return Some(Ok(()));
                     }
                     let exited = child.0.try_wait().ok().flatten();
@@ -325,6 +341,7 @@ pub fn run_script(
     Ok(Finished {
         status,
         output: output(),
+        typed,
     })
 }
 

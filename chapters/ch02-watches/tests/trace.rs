@@ -88,3 +88,19 @@ fn seed_demo_diagram() {
         "{path} is not the run the snapshot shows; rerun with KEEPER_BLESS=1 and review it"
     );
 }
+
+/// What the book shows above the whole persistent-watch session: the same lines without the
+/// blank and `WATCHER::` lines zkCli prints around each event, so each event is one line under
+/// the prompt of the client that heard it, and without the connection events (`type:None`).
+/// Cut from the same run as the transcript.
+#[test]
+fn persistent_demo_events() {
+    let (text, _) = replay(PERSISTENT_DEMO);
+    let events: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && *l != "WATCHER::" && !l.ends_with("type:None path:null"))
+        .collect();
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(events.join("\n"));
+    });
+}

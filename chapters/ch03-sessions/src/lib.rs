@@ -43,7 +43,14 @@
 //! - [`fourlw`] answers the four-letter words (`ruok`, `srvr`, `stat`, ...) on the client port;
 //! - [`server`] is the tokio driver: one task per connection around one core task that owns the
 //!   pipeline, with bounded queues so a slow client only hurts itself;
-//! - [`trace`] plays the chapter's scripted session over loopback TCP for `--trace`.
+//! - [`trace`] plays the chapter's scripted session over loopback TCP for `--trace`;
+//! - [`expiry`] plays a session that expires on the pure pipeline, with a virtual clock
+//!   (`--trace --scenario expiry`), and draws it.
+//!
+//! # Recipes
+//! [`recipes`] is what applications build on the client: a lock, an election, a naming
+//! service, soft load balancing, configuration push and a barrier. They need nothing but
+//! [`client::Client`], so they live beside it; the book gives them a page of their own.
 //!
 //! Unlike upstream, the server keeps no files yet (chapter 7 adds the txn log and snapshots),
 //! watches are keyed by session rather than by connection object, and a standalone server
@@ -55,8 +62,10 @@ pub mod proto;
 
 pub mod acl;
 pub mod config;
+pub mod expiry;
 pub mod fourlw;
 pub mod pipeline;
+pub mod recipes;
 pub mod server;
 pub mod session;
 pub mod trace;

@@ -1,10 +1,13 @@
 //! `cargo run -p ch03-sessions -- --trace`: a scripted client session against a real server
 //! over loopback TCP, every frame decoded (`--bytes` adds the hex), every txn shown as it is
 //! applied. `--json` prints one JSON event per line; `--seed` fixes the session ids.
+//! `--scenario expiry` plays a session that expires instead, on the pure pipeline with a
+//! virtual clock (no sockets); `--svg FILE` also draws it.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use ch03_sessions::expiry::Event as ExpiryEvent;
 use ch03_sessions::trace::{self, Event, TraceOptions};
 use clap::Parser;
 use colored::Colorize;
@@ -28,12 +31,28 @@ struct Args {
     /// Fixes the clock bits of the session ids, so runs are identical.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// `session` (the scripted session over TCP) or `expiry` (a silent client's lease runs out).
+    #[arg(long, default_value = "session")]
+    scenario: String,
+    /// With `--scenario expiry`: also draw the run as an SVG sequence diagram.
+    #[arg(long)]
+    svg: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     if !args.trace {
         eprintln!("ch03-sessions: run with --trace (and --bytes, --json, --seed N)");
+        return ExitCode::from(2);
+    }
+    if args.scenario == "expiry" {
+        return expiry(&args);
+    }
+    if args.scenario != "session" {
+        eprintln!(
+            "ch03-sessions: unknown scenario `{}` (session, expiry)",
+            args.scenario
+        );
         return ExitCode::from(2);
     }
     let events = match trace::run(TraceOptions {
@@ -70,4 +89,43 @@ fn colorize(event: &Event) -> String {
         Event::Frame { from, .. } if from == "keeper" => line.cyan().to_string(),
         Event::Frame { .. } => line.green().to_string(),
     }
+}
+
+/// `--scenario expiry`: the virtual-clock run, its lines and (with `--svg`) its diagram.
+fn expiry(args: &Args) -> ExitCode {
+    let events = ch03_sessions::expiry::run();
+    let color = !args.no_color && std::io::stdout().is_terminal();
+    for event in &events {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string(event).expect("events serialize")
+            );
+        } else if color {
+            let line = event.to_string();
+            println!(
+                "{}",
+                match event {
+                    ExpiryEvent::Applied { .. } | ExpiryEvent::Lease { .. } => line.yellow().bold(),
+                    ExpiryEvent::Tick { due, .. } if due.is_empty() => line.dimmed(),
+                    ExpiryEvent::Tick { .. }
+                    | ExpiryEvent::Silent { .. }
+                    | ExpiryEvent::Closed { .. } => line.red().bold(),
+                    ExpiryEvent::Frame { from, .. } if from == "keeper" => line.cyan(),
+                    ExpiryEvent::Frame { .. } => line.green(),
+                }
+            );
+        } else {
+            println!("{event}");
+        }
+    }
+    if let Some(path) = &args.svg {
+        let svg =
+            ch03_sessions::expiry::svg("ch03 expiry: a silent client's lease runs out", &events);
+        if let Err(e) = std::fs::write(path, svg) {
+            eprintln!("ch03-sessions: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -200,7 +200,8 @@ pub fn run(options: TraceOptions) -> std::io::Result<Vec<Event>> {
 }
 // ANCHOR_END: script
 
-fn create(path: &str, data: &[u8], flags: i32) -> Request {
+/// A create with the open ACL (also the expiry scenario's).
+pub(crate) fn create(path: &str, data: &[u8], flags: i32) -> Request {
     Request::Create(proto::CreateRequest {
         path: path.into(),
         data: Some(data.to_vec()),

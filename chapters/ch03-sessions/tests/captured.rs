@@ -99,6 +99,26 @@ fn the_zkcli_capture_reads_as_this_trace() {
     });
 }
 
+/// The book opens the wire page with the start of the zkCli capture: the handshake and the
+/// first ten requests, up to the reply to `xid=10`, whose watch event overtakes it. Cut from the
+/// same trace, by that reply, and pinned on its own so the page need not count lines.
+#[test]
+fn the_zkcli_capture_begins_with_the_handshake_and_ten_requests() {
+    let text = trace(&load("zkcli-3.8.frames"));
+    let end = text
+        .lines()
+        .position(|l| l.starts_with("S→C xid=10 "))
+        .expect("the capture has a reply to xid=10");
+    let opening: String = text
+        .lines()
+        .take(end + 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::with_settings!({omit_expression => true}, {
+        insta::assert_snapshot!("zkcli_trace_opening", opening);
+    });
+}
+
 #[test]
 fn the_kazoo_capture_reads_as_this_trace() {
     let text = trace(&load("kazoo-2.8.frames"));

@@ -27,6 +27,8 @@
 //! - [`model_check`]: `--model-check`, every interleaving of a small cluster, by a model checker.
 //! - [`multi`]: Multi-Paxos with a stable leader, the bridge to Zab.
 //! - [`labs`]: a deliberately broken acceptor, and the seed search that catches it.
+//! - [`byzantine`]: the Byzantine generals' oral-messages algorithm OM(1), with one traitor:
+//!   the fault model Paxos does not take on.
 //!
 //! ## How it differs from ZooKeeper
 //! ZooKeeper does not run Paxos. It runs Zab (`org.apache.zookeeper.server.quorum.Leader`,
@@ -37,6 +39,7 @@
 //! `org.apache.zookeeper.server.quorum.flexible.QuorumMaj.containsQuorum` holds when a set has
 //! more than half of the voting members.
 
+pub mod byzantine;
 pub mod labs;
 pub mod model_check;
 pub mod multi;

@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ch04_paxos::byzantine;
 use ch04_paxos::model_check::{self, Bounds, DEFAULT};
 use ch04_paxos::multi;
 use ch04_paxos::paxos::Flaw;
@@ -65,6 +66,9 @@ fn scenario_help() -> String {
         s.push_str(&format!("  {name:<15} {about}\n"));
     }
     s.push_str(&format!("  {:<15} {MULTI}\n", "multi"));
+    for (name, about) in byzantine::SCENARIOS {
+        s.push_str(&format!("  {name:<15} {about}\n"));
+    }
     s
 }
 
@@ -95,6 +99,10 @@ fn main() -> ExitCode {
     if cli.scenario == "multi" {
         return run(|| multi::scenario(seed), 1_000, MULTI, &cli);
     }
+    if let Some((_, about)) = byzantine::SCENARIOS.iter().find(|(n, _)| *n == cli.scenario) {
+        let build = || byzantine::scenario(&cli.scenario, seed).expect("a generals' scenario");
+        return run(build, 1_000, about, &cli);
+    }
     match scenarios::build(&cli.scenario, seed) {
         Ok(setup) => {
             let about = SCENARIOS.iter().find(|(n, _)| *n == cli.scenario).map_or("", |s| s.1);
@@ -102,7 +110,8 @@ fn main() -> ExitCode {
             run(build, setup.deadline, about, &cli)
         }
         Err(e) => {
-            eprintln!("error: {e}, multi");
+            let generals: Vec<&str> = byzantine::SCENARIOS.iter().map(|(name, _)| *name).collect();
+            eprintln!("error: {e}, multi, {}", generals.join(", "));
             ExitCode::from(2)
         }
     }

@@ -9,9 +9,11 @@ use crate::standin::{Message, Note};
 use crate::vote::{ServerState, Vote};
 use ch04_paxos::sim::render::{colored_line, node_color, Filter};
 use ch04_paxos::sim::stepper::Lesson;
-use ch04_paxos::sim::{svg, Entry, Event, Sim};
+use ch04_paxos::sim::svg::{self, Options};
+use ch04_paxos::sim::{Entry, Event, Millis, Sim};
 use colored::Colorize;
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 /// What the story shows: deliveries, drops, notes, state changes and fired
 /// timers; not the sends (each delivery names its sender) nor every timer
@@ -153,6 +155,25 @@ pub fn transcript(setup: &Setup, seed: u64, run: &Run, color: bool) -> String {
     out
 }
 
+/// The short view the book shows above a long run, which it folds away: the header, the
+/// turning points between two virtual times (what each server concluded and became, and the
+/// faults; the votes on the wire are left out), and the statuses.
+pub fn turning_points(setup: &Setup, seed: u64, run: &Run, window_ms: Range<Millis>) -> String {
+    let mut out = header(setup, seed);
+    out.push_str("\n\n");
+    for e in run
+        .story
+        .iter()
+        .filter(|e| e.event.is_turning_point() && window_ms.contains(&e.at))
+    {
+        out.push_str(&e.to_string());
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&status(run, false));
+    out
+}
+
 /// A message as the diagram labels it: short enough to sit on an arrow.
 struct Label(String);
 
@@ -197,9 +218,33 @@ fn short_note(n: &Note) -> Label {
     })
 }
 
-/// The sequence diagram of a run, with short labels. Messages to servers
-/// not started yet are left out: the text trace shows them.
+/// The most rows one picture of the book holds; a longer run is cut at its faults.
+pub const MAX_ROWS: usize = 110;
+
+/// How the chapter draws a run: servers switched on later are drawn as not started until
+/// they are.
+fn options(max_rows: Option<usize>) -> Options {
+    Options {
+        late_start: true,
+        max_rows,
+    }
+}
+
+/// The sequence diagram of a run, with short labels, in one picture. Messages
+/// to servers not started yet are left out: the text trace shows them.
 pub fn diagram(title: &str, run: &Run) -> String {
+    let entries = diagram_entries(run);
+    svg::render_parts(title, &run.ids, &entries, &options(None)).remove(0)
+}
+
+/// The same diagram cut into one picture per phase when it is longer than
+/// [`MAX_ROWS`] (what the book shows).
+pub fn diagrams(title: &str, run: &Run) -> Vec<String> {
+    let entries = diagram_entries(run);
+    svg::render_parts(title, &run.ids, &entries, &options(Some(MAX_ROWS)))
+}
+
+fn diagram_entries(run: &Run) -> Vec<Entry<Label, SimTimer, Label>> {
     let mut started = BTreeSet::new();
     let mut entries: Vec<Entry<Label, SimTimer, Label>> = Vec::new();
     for e in &run.story {
@@ -296,5 +341,5 @@ pub fn diagram(title: &str, run: &Run) -> String {
         };
         entries.push(Entry { at: e.at, event });
     }
-    svg::render(title, &run.ids, &entries)
+    entries
 }

@@ -1,42 +1,82 @@
 //! Every scenario of the chapter, pinned: its trace (what the book shows)
-//! and its sequence diagram (`book/src/diagrams/ch05-<scenario>.svg`).
+//! and its sequence diagram (`book/src/diagrams/ch05-<scenario>.svg`, or
+//! `ch05-<scenario>-1.svg`, `-2.svg`, ... when it is long enough to be cut
+//! into phases).
 //!
 //! A changed diagram fails the test; regenerate them all with
 //! `KEEPER_BLESS=1 cargo test -p ch05-election --test scenarios`, then look
 //! at them before committing.
 
 use ch01_znode::Sid;
-use ch05_election::render::{diagram, transcript};
+use ch04_paxos::sim::Millis;
+use ch05_election::render::{diagrams, transcript, turning_points};
 use ch05_election::sim::{run, setup, ScenarioName};
 use std::path::PathBuf;
 
 const SEED: u64 = 1;
 
-fn transcript_of(name: ScenarioName) -> (String, String) {
+fn transcript_of(name: ScenarioName) -> (String, Vec<String>, Option<String>) {
     let setup = setup(name, 5);
     let run = run(&setup, SEED).expect("no invariant breaks");
     assert!(run.settled, "{}: every server decides", name.as_str());
     let title = format!("ch05 {}", name.as_str());
-    (transcript(&setup, SEED, &run, false), diagram(&title, &run))
+    // The book folds the runs it prints away and shows their turning points above them; for
+    // the crash, from the crash on. The partition and the observer are shown as diagrams only.
+    let window_ms = match name {
+        ScenarioName::FirstStart | ScenarioName::Restart => Some(0..Millis::MAX),
+        ScenarioName::LeaderCrash => Some(2_500..Millis::MAX),
+        ScenarioName::Partition | ScenarioName::Observer => None,
+    };
+    (
+        transcript(&setup, SEED, &run, false),
+        diagrams(&title, &run),
+        window_ms.map(|w| turning_points(&setup, SEED, &run, w)),
+    )
 }
 
 fn check(name: ScenarioName) {
-    let (text, svg) = transcript_of(name);
+    let (text, parts, short) = transcript_of(name);
+    if let Some(short) = short {
+        insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("{}-turning-points", name.as_str()), short);
+        });
+    }
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name.as_str(), text);
     });
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../book/src/diagrams")
-        .join(format!("ch05-{}.svg", name.as_str()));
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/diagrams");
+    let whole = dir.join(format!("ch05-{}.svg", name.as_str()));
+    let part = |i: usize| dir.join(format!("ch05-{}-{i}.svg", name.as_str()));
+    let files: Vec<PathBuf> = match parts.len() {
+        1 => vec![whole.clone()],
+        n => (1..=n).map(part).collect(),
+    };
     if std::env::var_os("KEEPER_BLESS").is_some() {
-        std::fs::write(&path, &svg).expect("write the diagram");
+        // A diagram that became longer or shorter leaves no stale file behind.
+        let _ = std::fs::remove_file(&whole);
+        (1..)
+            .map(part)
+            .take_while(|p| std::fs::remove_file(p).is_ok())
+            .for_each(drop);
+        for (path, svg) in files.iter().zip(&parts) {
+            std::fs::write(path, svg).expect("write the diagram");
+        }
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == svg,
-        "{} is stale: rerun with KEEPER_BLESS=1",
-        path.display()
-    );
+    for (path, svg) in files.iter().zip(&parts) {
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == *svg,
+            "{} is stale: rerun with KEEPER_BLESS=1",
+            path.display()
+        );
+    }
+    if parts.len() > 1 {
+        assert!(
+            !whole.exists(),
+            "{} is left over from before the split",
+            whole.display()
+        );
+    }
 }
 
 /// The seed's picture: 1 and 2 stay LOOKING, 3 leads once 3 of 5 vote for it,

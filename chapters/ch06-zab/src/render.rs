@@ -457,6 +457,11 @@ pub fn diagram(title: &str, setup: &Setup, story: &[ZabEntry], ids: &[NodeId]) -
             event: e.event.map(short_msg, short_note),
         });
     }
-    svg::render(title, ids, &entries)
+    // A client that connects later in the story is drawn as not started until it does.
+    let options = svg::Options {
+        late_start: true,
+        max_rows: None,
+    };
+    svg::render_parts(title, ids, &entries, &options).remove(0)
 }
 // ANCHOR_END: diagram

@@ -6,12 +6,13 @@
 //! receiver already, and the time it was sent is in the JSON and the diagram.
 
 use std::fmt::Display;
+use std::ops::Range;
 
 use colored::{Color, Colorize};
 use serde::Serialize;
 
 use super::trace::{node_name, Entry, Event};
-use super::NodeId;
+use super::{Millis, NodeId};
 
 /// Which events a text rendering shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,22 @@ pub fn plain_with<M: Display, T: Display, N: Display>(
 ) -> String {
     let mut out = String::new();
     for e in trace.iter().filter(|e| filter.shows(&e.event)) {
+        out.push_str(&e.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// The turning points of a run between two virtual times (`from_ms..to_ms`), one line each, as
+/// in the plain trace: what each node concluded and became, and the faults that struck. The
+/// messages and timers in between are left out (see [`Event::is_turning_point`]). The book shows
+/// this above a long trace, which it folds away.
+pub fn turning_points<M: Display, T: Display, N: Display>(
+    trace: &[Entry<M, T, N>],
+    window_ms: Range<Millis>,
+) -> String {
+    let mut out = String::new();
+    for e in trace.iter().filter(|e| e.event.is_turning_point() && window_ms.contains(&e.at)) {
         out.push_str(&e.to_string());
         out.push('\n');
     }

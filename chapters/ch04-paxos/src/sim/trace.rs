@@ -113,6 +113,32 @@ pub enum Event<M, T, N> {
 }
 // ANCHOR_END: event
 
+impl<M, T, N> Event<M, T, N> {
+    /// Whether the event is a turning point of the story: a node changed state or concluded
+    /// something, a fault struck, or an invariant broke. Messages and timers are how the nodes
+    /// got there; a reader who knows the protocol can skip them, and the book's short views of a
+    /// run do.
+    pub fn is_turning_point(&self) -> bool {
+        match self {
+            Event::Status { .. }
+            | Event::Note { .. }
+            | Event::Crash { .. }
+            | Event::Restart { .. }
+            | Event::Partition { .. }
+            | Event::Heal
+            | Event::Network { .. }
+            | Event::Violation { .. } => true,
+            Event::Send { .. }
+            | Event::Deliver { .. }
+            | Event::Drop { .. }
+            | Event::Duplicate { .. }
+            | Event::TimerSet { .. }
+            | Event::TimerCancelled { .. }
+            | Event::TimerFired { .. } => false,
+        }
+    }
+}
+
 impl<M, T: Clone, N> Event<M, T, N> {
     /// The same event with its message and note turned into other types: a diagram's short
     /// labels, say, in place of the full text.

@@ -26,6 +26,7 @@ use colored::Colorize;
 use super::{serve, Listeners, Member, ServerSpec, TcpEvent};
 use crate::peer::Config;
 use crate::storage::Disk;
+use crate::trace::{Note, ZabNote};
 
 // ANCHOR: flags
 /// The flags of one real server.
@@ -50,6 +51,11 @@ pub struct ListenFlags {
     /// `syncLimit`, ticks (with --listen).
     #[arg(long, default_value_t = 5)]
     pub sync_limit: u32,
+    /// Print no line per write (its commit and its apply) or per client connection, only
+    /// the rarer story: role changes, syncs, problems (with --listen). A server under load
+    /// then spends nothing per write on its terminal, like a ZooKeeper logging at INFO.
+    #[arg(long)]
+    pub quiet: bool,
 }
 // ANCHOR_END: flags
 
@@ -146,12 +152,12 @@ pub fn run(flags: &ListenFlags, color: bool) -> ExitCode {
             tokio::select! {
                 traced = rx.recv() => {
                     let Some(t) = traced else { break };
-                    print_line(&t, color);
+                    print_line(&t, flags.quiet, color);
                 }
                 failed = &mut server => {
                     // Lines reported before it stopped come first.
                     while let Ok(t) = rx.try_recv() {
-                        print_line(&t, color);
+                        print_line(&t, flags.quiet, color);
                     }
                     match failed {
                         Ok(e) => eprintln!("stopped: {e}"),
@@ -165,7 +171,21 @@ pub fn run(flags: &ListenFlags, color: bool) -> ExitCode {
     })
 }
 
-fn print_line(t: &super::Traced, color: bool) {
+/// Whether `event` comes once per write or per client connection: what `--quiet` leaves out.
+fn per_request(event: &TcpEvent) -> bool {
+    matches!(
+        event,
+        TcpEvent::Applied(_)
+            | TcpEvent::Connected(_)
+            | TcpEvent::Note(Note::Zab(ZabNote::Committed { .. }))
+    )
+}
+
+/// Prints `t`, unless `quiet` and it is a [`per_request`] line.
+fn print_line(t: &super::Traced, quiet: bool, color: bool) {
+    if quiet && per_request(&t.event) {
+        return;
+    }
     let line = t.to_string();
     let line = match &t.event {
         _ if !color => line,
@@ -193,6 +213,8 @@ fn print_line(t: &super::Traced, color: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ch01_znode::Zxid;
+    use ch05_election::vote::ServerState;
 
     #[test]
     fn a_peer_word_is_a_zoo_cfg_server_line() {
@@ -209,6 +231,32 @@ mod tests {
             "2=127.0.0.1:1:2:boss",
         ] {
             assert!(parse_peer(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quiet_leaves_out_the_per_write_lines_and_keeps_roles_and_problems() {
+        let committed = ZabNote::Committed {
+            zxid: Zxid(0x1_0000_0001),
+            acks: vec![Sid(1), Sid(2)],
+        };
+        assert!(per_request(&TcpEvent::Note(Note::Zab(committed))));
+        assert!(per_request(&TcpEvent::Connected(
+            "client 127.0.0.1:5000".into()
+        )));
+        let kept = [
+            TcpEvent::State(ServerState::Leading),
+            TcpEvent::Serving(Some(Sid(1))),
+            TcpEvent::Dropped("quorum link to n2 broke".into()),
+            TcpEvent::Lost(3),
+            TcpEvent::Note(Note::Zab(ZabNote::Unexpected("ACK from n9".into()))),
+            TcpEvent::Note(Note::Zab(ZabNote::Quit {
+                role: "leading",
+                why: "lost its quorum".into(),
+            })),
+        ];
+        for event in kept {
+            assert!(!per_request(&event), "{event}");
         }
     }
 }
