@@ -294,7 +294,7 @@ pub fn free_port() -> u16 {
 /// then); `srvr` tells the two apart. A port picked free can be taken by
 /// another test's server before ours binds it, and ours then exits; `conf`
 /// names the data directory, so a test never settles on someone else's.
-fn serving(port: u16, data_dir: &std::path::Path) -> bool {
+pub fn serving(port: u16, data_dir: &std::path::Path) -> bool {
     const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests";
     let ours = |conf: String| {
         conf.lines()

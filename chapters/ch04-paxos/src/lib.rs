@@ -24,6 +24,7 @@
 //! - [`paxos`]: ballots, messages, the Paxos node and its safety invariants.
 //! - [`scenarios`]: the runs the book shows (`--scenario basic`, `competing`, `duel`...), and the
 //!   random fault runs the safety test checks by the ten thousand.
+//! - [`model_check`]: `--model-check`, every interleaving of a small cluster, by a model checker.
 //! - [`multi`]: Multi-Paxos with a stable leader, the bridge to Zab.
 //! - [`labs`]: a deliberately broken acceptor, and the seed search that catches it.
 //! - [`byzantine`]: the Byzantine generals' oral-messages algorithm OM(1), with one traitor:
@@ -40,6 +41,7 @@
 
 pub mod byzantine;
 pub mod labs;
+pub mod model_check;
 pub mod multi;
 pub mod paxos;
 pub mod scenarios;

@@ -1,4 +1,5 @@
 //! `cargo run -p ch04-paxos -- --trace [--scenario NAME] [--seed N] [--json] [--no-color] [--svg FILE] [--step] [--scenario-file FILE]`
+//! `cargo run --release -p ch04-paxos -- --model-check [--flaw NAME] [--rounds N] [--depth N]`
 //!
 //! Runs one scenario in the simulator and prints its trace: coloured on a terminal, plain when
 //! piped or with `--no-color`, one JSON object per line with `--json`. `--svg FILE` also draws the
@@ -7,10 +8,13 @@
 //! script's crashes, partitions and network changes, and replays the choices of a session
 //! `--step` saved (`--faults FILE` is its old name).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ch04_paxos::byzantine;
+use ch04_paxos::model_check::{self, Bounds, DEFAULT};
 use ch04_paxos::multi;
+use ch04_paxos::paxos::Flaw;
 use ch04_paxos::scenarios::{self, SCENARIOS};
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::{self, Filter};
@@ -33,6 +37,25 @@ struct Cli {
     /// Also show when each message was sent (each message then appears twice).
     #[arg(long)]
     sends: bool,
+    /// Check every interleaving of the `checked` cluster with a model checker, instead of
+    /// running one scenario.
+    #[arg(long)]
+    model_check: bool,
+    /// A lab's deliberate bug, for --model-check and --scenario checked: PromiseHidesAccepted.
+    #[arg(long, value_name = "NAME")]
+    flaw: Option<String>,
+    /// --model-check and --scenario checked: how many acceptors.
+    #[arg(long, default_value_t = DEFAULT.acceptors)]
+    acceptors: u64,
+    /// --model-check: the highest round a proposer may reach.
+    #[arg(long, default_value_t = DEFAULT.rounds)]
+    rounds: u64,
+    /// --model-check: explore paths of at most this many steps (default: every path).
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// --model-check: where to write a counterexample, as a scenario file.
+    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
+    counterexample: PathBuf,
 }
 
 const MULTI: &str = "Multi-Paxos with a stable leader: phase 1 once, then one round trip per write";
@@ -55,6 +78,24 @@ fn main() -> ExitCode {
         colored::control::set_override(false);
     }
     let seed = cli.run.seed;
+    let flaw = match cli.flaw.as_deref().map(Flaw::named).transpose() {
+        Ok(flaw) => flaw,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.model_check {
+        return check_every_interleaving(flaw, &cli);
+    }
+    if cli.scenario == "checked" {
+        let about = "the model checker's cluster";
+        return run(|| model_check::simulation(seed, flaw, cli.acceptors), 1_000, about, &cli);
+    }
+    if flaw.is_some() {
+        eprintln!("error: --flaw goes with --model-check or --scenario checked");
+        return ExitCode::from(2);
+    }
     if cli.scenario == "multi" {
         return run(|| multi::scenario(seed), 1_000, MULTI, &cli);
     }
@@ -140,6 +181,33 @@ fn run<P: Process>(
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
+fn check_every_interleaving(flaw: Option<Flaw>, cli: &Cli) -> ExitCode {
+    let file = cli.counterexample.display().to_string();
+    let bounds = Bounds { acceptors: cli.acceptors, rounds: cli.rounds };
+    let outcome = match model_check::run(flaw, bounds, cli.depth, &file) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: the counterexample does not replay in the simulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{outcome}");
+    println!("time: {:.2?}", outcome.report.elapsed);
+    let Some((script, _)) = &outcome.counterexample else {
+        return ExitCode::SUCCESS;
+    };
+    if let Err(e) = std::fs::write(&cli.counterexample, script) {
+        eprintln!("error: cannot write {file}: {e}");
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "written to {file}; replay it (add --svg FILE to draw it):\n  {} --scenario-file {file}",
+        model_check::replay_command(flaw, cli.acceptors)
+    );
+    ExitCode::FAILURE
 }
 
 /// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).

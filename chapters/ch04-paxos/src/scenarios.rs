@@ -4,7 +4,7 @@
 //! and a deadline. All of them run with the safety invariants on, so even the trace a reader
 //! runs is checked.
 
-use crate::paxos::invariants::{agreement, check_safety};
+use crate::paxos::invariants::{agreement, check_safety, validity};
 use crate::paxos::{Config, Flaw, Msg, Paxos, Proposal, Retry, Timer, Value};
 use crate::sim::{Millis, Network, NodeId, Rng, Scenario, Sim};
 
@@ -19,6 +19,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("lossy", "two proposers, three acceptors, messages lost, duplicated and reordered"),
     ("random", "random cluster and faults drawn from the seed (what the safety test runs)"),
     ("forgetful", "the lab: random faults, and acceptors whose Promise hides what they accepted"),
+    ("checked", "the model checker's cluster, two proposers and three acceptors (--flaw NAME)"),
 ];
 
 /// A scenario ready to run.
@@ -43,6 +44,7 @@ pub fn build(name: &str, seed: u64) -> Result<Setup, String> {
         "lossy" => lossy(seed),
         "random" => random(seed),
         "forgetful" => forgetful(seed),
+        "checked" => (checked(seed, None, 3), 1_000),
         _ => {
             let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
             return Err(format!("unknown scenario `{name}`; choose one of: {}", names.join(", ")));
@@ -146,6 +148,15 @@ pub fn forgetful(seed: u64) -> (Sim<Paxos>, Millis) {
     let (nodes, net, faults, deadline) = random_parts(seed, Some(Flaw::PromiseHidesAccepted));
     let sim = Sim::new(seed, net, nodes, Paxos::after_crash).invariant("agreement", agreement);
     (sim.with_scenario(faults), deadline)
+}
+
+/// The cluster [`crate::model_check`] checks, in the simulator: a perfect network, no faults
+/// (a counterexample's scenario file brings the choices), and the invariants the checker checks.
+pub fn checked(seed: u64, flaw: Option<Flaw>, acceptors: u64) -> Sim<Paxos> {
+    let nodes = crate::model_check::cluster(flaw, acceptors);
+    Sim::new(seed, Network::default(), nodes, Paxos::after_crash)
+        .invariant("agreement", agreement)
+        .invariant("validity", validity)
 }
 
 /// A cluster, network and faults drawn from `seed`: 3 or 5 acceptors, 1 to 3 proposers (some

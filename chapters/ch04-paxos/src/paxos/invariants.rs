@@ -26,7 +26,12 @@ pub fn check_safety(sim: Sim<Paxos>) -> Sim<Paxos> {
 // ANCHOR: agreement
 /// No two learners learn different values.
 pub fn agreement(sim: &Sim<Paxos>) -> Result<(), String> {
-    let mut learned = sim.nodes().filter_map(|n| n.learned().map(|v| (n, v)));
+    agreement_of(sim.nodes())
+}
+
+/// [`agreement`] over any set of nodes (a model checker's state, say).
+pub fn agreement_of<'a>(nodes: impl IntoIterator<Item = &'a Paxos>) -> Result<(), String> {
+    let mut learned = nodes.into_iter().filter_map(|n| n.learned().map(|v| (n, v)));
     let Some((first, v)) = learned.next() else {
         return Ok(());
     };
@@ -41,9 +46,14 @@ pub fn agreement(sim: &Sim<Paxos>) -> Result<(), String> {
 
 /// A learned value was proposed by someone.
 pub fn validity(sim: &Sim<Paxos>) -> Result<(), String> {
+    validity_of(&sim.nodes().collect::<Vec<_>>())
+}
+
+/// [`validity`] over any set of nodes.
+pub fn validity_of(nodes: &[&Paxos]) -> Result<(), String> {
     let proposed: Vec<&Value> =
-        sim.nodes().filter_map(|n| n.config().proposal.as_ref().map(|p| &p.value)).collect();
-    match sim.nodes().find_map(|n| n.learned().filter(|v| !proposed.contains(v)).map(|v| (n, v))) {
+        nodes.iter().filter_map(|n| n.config().proposal.as_ref().map(|p| &p.value)).collect();
+    match nodes.iter().find_map(|n| n.learned().filter(|v| !proposed.contains(v)).map(|v| (n, v))) {
         Some((n, v)) => Err(format!("n{} learned {v}, which nobody proposed", n.id())),
         None => Ok(()),
     }

@@ -8,7 +8,7 @@ use super::{Ballot, Value};
 
 // ANCHOR: msg
 /// The five Paxos messages.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Msg {
     /// Phase 1a, proposer → acceptors: "promise me you will ignore every ballot below this one".
     Prepare { ballot: Ballot },
@@ -40,7 +40,7 @@ impl fmt::Display for Msg {
 }
 
 /// A proposer's timers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Timer {
     /// Time to make the first proposal.
     Propose,

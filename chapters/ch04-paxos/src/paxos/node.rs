@@ -13,7 +13,7 @@ type Out = Output<Msg, Timer, Note>;
 
 // ANCHOR: retry
 /// When a proposer whose round failed tries again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Retry {
     /// A fixed timeout: two proposers with the same rhythm can preempt each other forever.
     Fixed(Millis),
@@ -23,7 +23,7 @@ pub enum Retry {
 // ANCHOR_END: retry
 
 /// What a node wants to propose, if it is a proposer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Proposal {
     pub value: Value,
     /// When to make the first attempt.
@@ -32,14 +32,30 @@ pub struct Proposal {
 }
 
 /// A deliberate bug, for the lab (see [`crate::labs`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Flaw {
     /// The acceptor's Promise leaves out the value it accepted: the rule the lab breaks.
     PromiseHidesAccepted,
 }
 
+impl Flaw {
+    /// Every flaw, with the name `--flaw` takes.
+    pub const ALL: [(&'static str, Flaw); 1] =
+        [("PromiseHidesAccepted", Flaw::PromiseHidesAccepted)];
+
+    /// The flaw called `name` (as in [`Flaw::ALL`]).
+    pub fn named(name: &str) -> Result<Flaw, String> {
+        Flaw::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, f)| *f).ok_or_else(
+            || {
+                let names: Vec<&str> = Flaw::ALL.iter().map(|(n, _)| *n).collect();
+                format!("unknown flaw `{name}`; choose one of: {}", names.join(", "))
+            },
+        )
+    }
+}
+
 /// A node's place in the cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Config {
     /// Every acceptor; a majority of this list is a quorum.
     pub acceptors: Vec<NodeId>,
@@ -60,7 +76,7 @@ impl Config {
 }
 
 /// Where a proposer is in its current round.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Not running a round (not a proposer, waiting to retry, or done).
     Idle,
@@ -72,7 +88,7 @@ pub enum Phase {
 
 // ANCHOR: durable
 /// What a node writes to disk before it answers, and so keeps across a crash.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Durable {
     /// Acceptor: the highest ballot promised. Forgetting it would let the acceptor accept a
     /// lower ballot it promised to ignore.
@@ -88,8 +104,8 @@ pub struct Durable {
 }
 // ANCHOR_END: durable
 
-/// A Paxos node.
-#[derive(Clone, Debug)]
+/// A Paxos node. Comparable and hashable so a model checker can tell states apart.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Paxos {
     id: NodeId,
     config: Config,

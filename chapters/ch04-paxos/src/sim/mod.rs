@@ -105,10 +105,12 @@
 //! - [`render`]: plain, coloured and JSON renderings of a trace.
 //! - [`svg`]: the sequence-diagram rendering.
 //! - [`check`]: running many seeds and reporting the first or the shortest violation.
+//! - [`checker`]: every interleaving of a small cluster, by a model checker running the nodes' own `step`.
 //! - [`stepper`]: `--step`, a run made by hand: the student chooses what happens next.
 //! - [`flags`]: the command-line flags (`--seed`, `--json`, `--step`, ...) every simulated chapter shares.
 
 pub mod check;
+pub mod checker;
 pub mod engine;
 pub mod flags;
 pub mod render;

@@ -437,8 +437,13 @@ impl<P: Process, L: Lesson<P>> Stepper<P, L> {
     /// The session as a scenario file (see [`crate::sim::scenario`]); `file` is the name the
     /// replay command on its first lines uses.
     pub fn script(&self, file: &str) -> String {
+        self.script_about("A session of --step.", file)
+    }
+
+    /// [`Stepper::script`], opened by `about` instead (say, who found the run).
+    pub fn script_about(&self, about: &str, file: &str) -> String {
         let mut out = format!(
-            "# A session of --step. Replay it (add --step to carry on from where it ends):\n\
+            "# {about} Replay it (add --step to carry on from where it ends):\n\
              #   {} --scenario-file {file}\n",
             self.sim.command()
         );

@@ -1,0 +1,155 @@
+//! Checking every interleaving of a small Paxos cluster: `--model-check`.
+//!
+//! The seed sweeps of the safety test try ten thousand orders of events. Here the model checker
+//! ([`crate::sim::checker`]) tries them all, for one small cluster: two proposers (n1 wants "a",
+//! n2 wants "b", both learners), three acceptors (n3, n4, n5), on a network that may
+//! deliver any message in flight, any number of times, or never. Rounds are bounded (a proposer
+//! that preempts and is preempted forever has infinitely many states), which is the one limit
+//! of the claim: *within that many rounds per proposer*, no order of events breaks
+//!
+//! - **agreement** (always): no two learners learn different values;
+//! - **validity** (always): a learned value is one some proposer proposed;
+//!
+//! and some order lets **a value be chosen** (sometimes), which shows the model is not
+//! trivially safe by doing nothing. With [`Flaw::PromiseHidesAccepted`] (lab 4.1) the checker
+//! finds the shortest order of events in which two learners disagree, and writes it as a
+//! scenario file the simulator replays (`--scenario checked --flaw ... --scenario-file FILE`).
+
+use stateright::actor::{ActorModel, ActorModelState};
+use stateright::Expectation;
+
+use crate::paxos::invariants::{agreement_of, validity_of};
+use crate::paxos::{Config, Flaw, Paxos, Proposal, Retry, Value};
+use crate::scenarios;
+use crate::sim::checker::{self, Action, NodeActor, Report};
+use crate::sim::{NodeId, Sim};
+
+/// How big the checked cluster is, and how far the checker goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// How many acceptors (n3, n4, ...).
+    pub acceptors: u64,
+    /// The highest round a proposer may reach.
+    pub rounds: u64,
+}
+
+/// The acceptors and rounds per proposer the command checks unless told otherwise.
+pub const DEFAULT: Bounds = Bounds { acceptors: 3, rounds: 1 };
+
+const PROPOSERS: [(NodeId, &str); 2] = [(1, "a"), (2, "b")];
+
+/// The checked cluster: n1 proposes "a", n2 proposes "b", n3, n4, ... accept, and the two
+/// proposers learn (they are the ones who need to know; an acceptor that learned would only
+/// multiply the messages to interleave).
+pub fn cluster(flaw: Option<Flaw>, acceptors: u64) -> Vec<Paxos> {
+    let learners: Vec<NodeId> = PROPOSERS.iter().map(|p| p.0).collect();
+    let acceptors: Vec<NodeId> = (3..3 + acceptors).collect();
+    let all: Vec<NodeId> = learners.iter().copied().chain(acceptors.iter().copied()).collect();
+    all.iter()
+        .map(|id| {
+            // Start times and retry delays only matter to the simulator; the checker fires
+            // timers in every order.
+            let proposal = PROPOSERS.iter().find(|p| p.0 == *id).map(|(_, v)| Proposal {
+                value: Value::new(*v),
+                start_ms: 10 * (id - 1),
+                retry: Retry::Fixed(100),
+            });
+            let config =
+                Config { acceptors: acceptors.clone(), learners: learners.clone(), proposal, flaw };
+            Paxos::new(*id, config)
+        })
+        .collect()
+}
+
+type PaxosModel = ActorModel<NodeActor<Paxos>, Bounds>;
+type PaxosState = ActorModelState<NodeActor<Paxos>>;
+
+fn nodes(state: &PaxosState) -> Vec<&Paxos> {
+    state.actor_states.iter().map(|n| &**n).collect()
+}
+
+// ANCHOR: model
+/// The model: the chapter's own nodes, the properties of the module doc, rounds bounded.
+pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> PaxosModel {
+    checker::model(bounds, cluster(flaw, bounds.acceptors))
+        .property(Expectation::Always, "agreement", |_, s: &PaxosState| {
+            agreement_of(nodes(s)).is_ok()
+        })
+        .property(Expectation::Always, "validity", |_, s: &PaxosState| {
+            validity_of(&nodes(s)).is_ok()
+        })
+        .property(Expectation::Sometimes, "a value is chosen", |_, s: &PaxosState| {
+            nodes(s).iter().any(|n| n.learned().is_some())
+        })
+        .within_boundary(|bounds: &Bounds, s: &PaxosState| {
+            nodes(s).iter().all(|n| n.durable().round <= bounds.rounds)
+        })
+}
+// ANCHOR_END: model
+
+/// A finished check, ready to print.
+pub struct Outcome {
+    pub report: Report<Paxos>,
+    /// The counterexample as a scenario file, and the simulator's trace of it.
+    pub counterexample: Option<(String, String)>,
+    /// What was checked, in a line.
+    pub about: String,
+}
+
+/// The command that replays the simulator's `checked` run with `flaw` and `acceptors`.
+pub fn replay_command(flaw: Option<Flaw>, acceptors: u64) -> String {
+    let flaw = flaw.map(|f| format!(" --flaw {f:?}")).unwrap_or_default();
+    format!("cargo run -p ch04-paxos -- --trace --scenario checked --acceptors {acceptors}{flaw}")
+}
+
+/// Check the model (to `max_depth` actions if given); a counterexample becomes a scenario
+/// file whose replay command names `file`.
+pub fn run(
+    flaw: Option<Flaw>,
+    bounds: Bounds,
+    max_depth: Option<usize>,
+    file: &str,
+) -> Result<Outcome, String> {
+    let report = checker::check(model(flaw, bounds), max_depth);
+    let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
+    let about = format!(
+        "model checking single-decree Paxos: proposers n1 \"a\" and n2 \"b\", {} acceptors, \
+         at most {} round(s) each{flaw_text}; messages reordered, duplicated, lost",
+        bounds.acceptors, bounds.rounds
+    );
+    let counterexample = match &report.counterexample {
+        None => None,
+        Some((property, path)) => Some(counterexample(flaw, bounds, property, path, file)?),
+    };
+    Ok(Outcome { report, counterexample, about })
+}
+
+fn counterexample(
+    flaw: Option<Flaw>,
+    bounds: Bounds,
+    property: &str,
+    path: &[Action<Paxos>],
+    file: &str,
+) -> Result<(String, String), String> {
+    let build = || simulation(1, flaw, bounds.acceptors);
+    let (script, sim) = checker::counterexample_script(build, property, path, file)?;
+    Ok((script, crate::sim::render::plain(sim.trace())))
+}
+
+/// The simulator's run of the checked cluster, with its replay command. (Its network is
+/// perfect and its retries fixed, so the seed changes nothing.)
+pub fn simulation(seed: u64, flaw: Option<Flaw>, acceptors: u64) -> Sim<Paxos> {
+    scenarios::checked(seed, flaw, acceptors).replay_command(replay_command(flaw, acceptors))
+}
+
+impl std::fmt::Display for Outcome {
+    /// The report without the time (which changes from run to run), then the counterexample.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}", self.about)?;
+        write!(f, "{}", self.report)?;
+        if let Some((_, trace)) = &self.counterexample {
+            write!(f, ", replayed in the simulator:\n{trace}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,392 @@
+//! Model checking: every interleaving of a small cluster, where a seed sweep tries some.
+//!
+//! A seeded run is one order of events out of astronomically many; ten thousand seeds are ten
+//! thousand orders, chosen by chance. A model checker instead treats "which pending thing
+//! happens next" as a branch and follows **every** branch, remembering the states it has seen
+//! so that each is explored once. For a small cluster (a handful of nodes, a bounded number of
+//! rounds) that is a finite graph, and walking all of it either proves a property holds in every
+//! reachable state or ends with the shortest path to one where it fails.
+//!
+//! The checker here is [stateright]'s, and the nodes it checks are the chapter's own: a
+//! [`Process`] runs under it unchanged, through [`NodeActor`], which feeds `step` the same
+//! [`Input`]s the simulator does and turns its [`Output`]s into the checker's sends and timers.
+//! Nothing is re-written as a model, so what is checked is the code the simulator runs.
+//!
+//! # The network the checker explores
+//!
+//! The network is stateright's *unordered, duplicating* one: a message sent is in flight for
+//! good, and at every step the checker may deliver any message in flight (again), or fire any
+//! armed timer. That covers reordering (any order), duplication (any message, any number of
+//! times) and loss (a message the path never delivers is a lost message), so for a property of
+//! the nodes' states an explicit "drop" branch adds no state worth seeing. Timers fire whenever
+//! the checker likes: time is not modelled, so no timing assumption hides a bug.
+//!
+//! # From a path back to the simulator
+//!
+//! A counterexample is a list of the checker's actions: deliver this message from n1 to n3,
+//! fire n2's retry timer. [`choices`] replays it in a [`Sim`] of the same nodes, naming each
+//! action by its place in the simulator's pending list, exactly as `--step` does, so the path
+//! becomes a scenario file ([`counterexample_script`]) that `--scenario-file` replays, traced
+//! and drawn. A message delivered twice is `duplicate k` before its first `deliver`.
+//!
+//! # For the next chapters
+//! Any [`Process`] that is also [`Checkable`] (comparable, hashable, its messages and timers
+//! ordered) runs under [`model`]. A chapter adds its own properties and boundary to the
+//! [`ActorModel`], and [`check`] runs it; a node that must survive a crash needs stateright's
+//! `Storage` filled from the chapter's recover hook, which this first version leaves out.
+
+use std::borrow::Cow;
+use std::fmt::{self, Debug};
+use std::hash::Hash;
+use std::time::{Duration, Instant};
+
+use stateright::actor::{
+    model_timeout, Actor, ActorModel, ActorModelAction, Id, LossyNetwork, Network, Out,
+};
+use stateright::{Checker, HasDiscoveries, Model};
+
+use super::engine::{ChoiceError, Due};
+use super::scenario::{Choice, Scenario};
+use super::stepper::{Lesson, Stepper};
+use super::{EntryOf, Input, NodeId, Output, OutputOf, Process, Sim};
+
+/// A process a model checker can run: a [`Process`] whose state can be compared and hashed
+/// (to recognise a state seen before), whose messages and timers are ordered (stateright lists
+/// a state's next actions in a fixed order, so its paths can be replayed).
+pub trait Checkable:
+    Process<Msg: Ord + Hash + Send + Sync, Timer: Ord + Hash + Send + Sync>
+    + Clone
+    + Debug
+    + PartialEq
+    + Hash
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<P> Checkable for P where
+    P: Process<Msg: Ord + Hash + Send + Sync, Timer: Ord + Hash + Send + Sync>
+        + Clone
+        + Debug
+        + PartialEq
+        + Hash
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+// ANCHOR: adapter
+/// A chapter's node as a stateright actor: its state is the node itself, and every handler is
+/// one call of the node's own `step`.
+#[derive(Clone)]
+pub struct NodeActor<P> {
+    /// The node as it is before `Input::Start`.
+    node: P,
+    /// Every node's id, in the model's order: stateright names actors by their place.
+    ids: Vec<NodeId>,
+}
+
+impl<P: Checkable> Actor for NodeActor<P> {
+    type Msg = P::Msg;
+    type Timer = P::Timer;
+    type State = P;
+    type Storage = ();
+    type Random = ();
+
+    fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> P {
+        let mut node = self.node.clone();
+        let outputs = node.step(Input::Start);
+        self.forward(outputs, o);
+        node
+    }
+
+    fn on_msg(&self, _id: Id, node: &mut Cow<P>, src: Id, msg: P::Msg, o: &mut Out<Self>) {
+        let from = self.ids[usize::from(src)];
+        self.feed(node, Input::Receive { from, msg }, o);
+    }
+
+    fn on_timeout(&self, _id: Id, node: &mut Cow<P>, timer: &P::Timer, o: &mut Out<Self>) {
+        self.feed(node, Input::Timeout(timer.clone()), o);
+    }
+}
+
+impl<P: Checkable> NodeActor<P> {
+    /// Step a copy of the node; keep it only if it changed, so that stateright can tell an
+    /// input that did nothing (and not explore it as a new state).
+    fn feed(&self, node: &mut Cow<P>, input: Input<P::Msg, P::Timer>, o: &mut Out<Self>) {
+        let mut next = (**node).clone();
+        let outputs = next.step(input);
+        if next != **node {
+            *node = Cow::Owned(next);
+        }
+        self.forward(outputs, o);
+    }
+
+    /// The node's outputs as the checker's commands. A timer's delay means nothing to a checker
+    /// that fires timers whenever it likes; a note is for a trace, which a replay shows.
+    fn forward(&self, outputs: Vec<OutputOf<P>>, o: &mut Out<Self>) {
+        for output in outputs {
+            match output {
+                Output::Send { to, msg } => o.send(self.actor_id(to), msg),
+                Output::SetTimer { timer, .. } | Output::SetRandomTimer { timer, .. } => {
+                    o.set_timer(timer, model_timeout())
+                }
+                Output::CancelTimer(timer) => o.cancel_timer(timer),
+                Output::Note(_) => {}
+            }
+        }
+    }
+
+    fn actor_id(&self, node: NodeId) -> Id {
+        Id::from(
+            self.ids.iter().position(|n| *n == node).expect("a message to a node in the model"),
+        )
+    }
+}
+// ANCHOR_END: adapter
+
+/// The checker's model of `nodes` (with the chapter's configuration `cfg`, which its properties
+/// and boundary read): the nodes as [`NodeActor`]s on an unordered duplicating network.
+pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>) -> ActorModel<NodeActor<P>, C> {
+    let ids: Vec<NodeId> = nodes.iter().map(Process::id).collect();
+    ActorModel::new(cfg, ())
+        .actors(nodes.into_iter().map(|node| NodeActor { node, ids: ids.clone() }))
+        .init_network(Network::new_unordered_duplicating([]))
+        .lossy_network(LossyNetwork::No)
+}
+
+/// One step of a path the checker found.
+pub type Action<P> = ActorModelAction<<P as Process>::Msg, <P as Process>::Timer, ()>;
+
+/// What a run of the checker found.
+#[derive(Clone, Debug)]
+pub struct Report<P: Process> {
+    /// States generated, counting each time a state was reached again.
+    pub states: usize,
+    /// Distinct states.
+    pub unique: usize,
+    /// The longest path explored.
+    pub depth: usize,
+    /// How long the run took.
+    pub elapsed: Duration,
+    /// Whether every reachable state within the depth limit was explored.
+    pub exhausted: bool,
+    /// The first property that failed, and the path to the state where it does.
+    pub counterexample: Option<(&'static str, Vec<Action<P>>)>,
+    /// The "sometimes" properties, each with how many actions its shortest example takes
+    /// (`None`: no state within reach has it).
+    pub examples: Vec<(&'static str, Option<usize>)>,
+}
+
+// ANCHOR: check
+/// Explore `model` breadth first (so counterexamples come out short, though stateright's
+/// work-sharing queue does not promise the shortest), on one thread (so the same model gives the
+/// same numbers and path every time), to `max_depth` actions if given; stop at the first property
+/// that fails.
+pub fn check<P: Checkable, C>(
+    model: ActorModel<NodeActor<P>, C>,
+    max_depth: Option<usize>,
+) -> Report<P>
+where
+    C: Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let properties: Vec<_> =
+        model.properties.iter().map(|p| (p.name, p.expectation.discovery_is_failure())).collect();
+    let mut builder = model.checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
+    if let Some(depth) = max_depth {
+        // stateright counts the initial state as depth 1.
+        builder = builder.target_max_depth(depth + 1);
+    }
+    let found = Found::of(builder.spawn_bfs().join(), &properties);
+    let depth = found.depth;
+    Report {
+        states: found.states,
+        unique: found.unique,
+        depth,
+        elapsed: started.elapsed(),
+        exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| depth < d),
+        counterexample: found.counterexample,
+        examples: found.examples,
+    }
+}
+
+/// What a finished checker holds, whichever way it searched.
+struct Found<P: Process> {
+    states: usize,
+    unique: usize,
+    depth: usize,
+    counterexample: Option<(&'static str, Vec<Action<P>>)>,
+    examples: Vec<(&'static str, Option<usize>)>,
+}
+
+impl<P: Checkable> Found<P> {
+    fn of<C>(
+        checker: impl Checker<ActorModel<NodeActor<P>, C>>,
+        properties: &[(&'static str, bool)],
+    ) -> Self {
+        let found = checker.discoveries();
+        let counterexample = properties
+            .iter()
+            .filter(|(_, failure)| *failure)
+            .find_map(|(name, _)| found.get(name).map(|path| (*name, path.clone().into_actions())));
+        let examples = properties
+            .iter()
+            .filter(|(_, failure)| !*failure)
+            .map(|(name, _)| (*name, found.get(name).map(|path| path.clone().into_actions().len())))
+            .collect();
+        Found {
+            states: checker.state_count(),
+            unique: checker.unique_state_count(),
+            // stateright counts the initial state as depth 1.
+            depth: checker.max_depth().saturating_sub(1),
+            counterexample,
+            examples,
+        }
+    }
+}
+// ANCHOR_END: check
+
+impl<P: Process> fmt::Display for Report<P> {
+    /// Everything but the time, which changes from run to run (so a snapshot can show it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "states explored: {}", self.states)?;
+        writeln!(f, "unique states:   {}", self.unique)?;
+        let limit = if self.exhausted { " (every reachable state)" } else { "" };
+        writeln!(f, "depth reached:   {}{limit}", self.depth)?;
+        for (name, example) in &self.examples {
+            match example {
+                Some(n) => writeln!(f, "sometimes `{name}`: yes, in {n} steps")?,
+                None => writeln!(f, "sometimes `{name}`: not within reach")?,
+            }
+        }
+        match &self.counterexample {
+            None => write!(f, "no counterexample"),
+            Some((name, path)) => {
+                write!(f, "counterexample: `{name}` fails after {} steps", path.len())
+            }
+        }
+    }
+}
+
+// ANCHOR: choices
+/// The checker's `path` as the choices of a stepped run of `sim` (built with the same nodes, in
+/// the same order): first every node's start, then one choice per action, each naming the item
+/// of the simulator's pending list the action is. The run stops at an invariant of `sim` that
+/// breaks (normally at the path's last action; earlier if `sim` checks more than the model).
+pub fn choices<P: Checkable>(mut sim: Sim<P>, path: &[Action<P>]) -> Result<Vec<Choice>, String> {
+    let ids = sim.ids();
+    let mut made = Vec::new();
+    let mut make = |sim: &mut Sim<P>, choice: Choice| -> Result<bool, String> {
+        let result = sim.choose(&choice);
+        made.push(choice);
+        match result {
+            Ok(()) => Ok(true),
+            Err(ChoiceError::Violation(_)) => Ok(false),
+            Err(ChoiceError::Refused(why)) => Err(why),
+        }
+    };
+    let place = |sim: &Sim<P>, wanted: &dyn Fn(&DueOf<P>) -> bool| {
+        sim.upcoming().iter().position(|u| wanted(&u.due)).map(|k| k + 1)
+    };
+    for node in &ids {
+        let k = place(&sim, &|d| matches!(d, Due::Start { node: n } if n == node))
+            .ok_or("a node's start is not pending")?;
+        if !make(&mut sim, Choice::Do(k))? {
+            return Ok(made);
+        }
+    }
+    for (i, action) in path.iter().enumerate() {
+        let choice = match action {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let (from, to) = (ids[usize::from(*src)], ids[usize::from(*dst)]);
+                let is_it = |d: &DueOf<P>| {
+                    matches!(d, Due::Message { from: f, to: t, msg: m, .. }
+                        if (*f, *t) == (from, to) && m == msg)
+                };
+                let copies = sim.upcoming().iter().filter(|u| is_it(&u.due)).count();
+                // The checker's network keeps a delivered message; the simulator's does not.
+                // When the path delivers this message again, the network copies it first.
+                let again = path[i + 1..].contains(action);
+                if copies == 1 && again {
+                    let k = place(&sim, &is_it).expect("counted");
+                    if !make(&mut sim, Choice::Duplicate(k))? {
+                        return Ok(made);
+                    }
+                }
+                Choice::Deliver(place(&sim, &is_it).ok_or_else(|| {
+                    format!("step {}: {} → {} {msg} is not in flight", i + 1, from, to)
+                })?)
+            }
+            ActorModelAction::Timeout(id, timer) => {
+                let node = ids[usize::from(*id)];
+                Choice::Fire(
+                    place(&sim, &|d| {
+                        matches!(d, Due::Timer { node: n, timer: t } if *n == node && t == timer)
+                    })
+                    .ok_or_else(|| format!("step {}: n{node}'s timer {timer} is not armed", i + 1))?,
+                )
+            }
+            ActorModelAction::Drop(envelope) => {
+                let (from, to) = (ids[usize::from(envelope.src)], ids[usize::from(envelope.dst)]);
+                Choice::Drop(
+                    place(&sim, &|d| {
+                        matches!(d, Due::Message { from: f, to: t, msg: m, .. }
+                            if (*f, *t) == (from, to) && *m == envelope.msg)
+                    })
+                    .ok_or_else(|| {
+                        format!("step {}: the message dropped is not in flight", i + 1)
+                    })?,
+                )
+            }
+            ActorModelAction::Crash(id) => Choice::Crash(ids[usize::from(*id)]),
+            ActorModelAction::Recover(id) => Choice::Restart(ids[usize::from(*id)]),
+            ActorModelAction::SelectRandom { .. } => {
+                return Err("a node chose at random, which no Process does".to_string())
+            }
+        };
+        if !make(&mut sim, choice)? {
+            return Ok(made);
+        }
+    }
+    Ok(made)
+}
+// ANCHOR_END: choices
+
+type DueOf<P> = Due<<P as Process>::Msg, <P as Process>::Timer>;
+
+/// A run replayed from its choices, told by nobody: the stepper only writes its file.
+struct Replay<F>(F);
+
+impl<P: Process, F: Fn() -> Sim<P>> Lesson<P> for Replay<F> {
+    fn sim(&self) -> Sim<P> {
+        (self.0)()
+    }
+    fn header(&self) -> String {
+        String::new()
+    }
+    fn tell(&mut self, _entry: &EntryOf<P>) -> Option<String> {
+        None
+    }
+    fn is_over(&self, _sim: &Sim<P>) -> bool {
+        true
+    }
+}
+
+/// The counterexample `path` as a scenario file, the form `--step`'s `save` writes: the replay
+/// command (with `file` as its `--scenario-file`), then `steps`, one choice a line with what it
+/// did. Also the run it makes, traced. `build` makes the simulator run of the model's nodes.
+pub fn counterexample_script<P: Checkable>(
+    build: impl Fn() -> Sim<P>,
+    property: &str,
+    path: &[Action<P>],
+    file: &str,
+) -> Result<(String, Sim<P>), String> {
+    let steps = choices(build(), path)?;
+    let scenario = steps.into_iter().fold(Scenario::new(), Scenario::step);
+    let stepper = Stepper::new(Replay(build), scenario).map_err(|e| e.to_string())?;
+    let about = format!("A counterexample the model checker found: `{property}` fails.");
+    Ok((stepper.script_about(&about, file), stepper.into_sim()))
+}

@@ -1,0 +1,116 @@
+//! `--model-check`: the checker runs the chapter's own nodes, and what it finds the simulator
+//! replays. These are bounded runs that finish in seconds; the exhaustive one is the command
+//! (`cargo run --release -p ch04-paxos -- --model-check`).
+
+use std::process::Command;
+
+use ch04_paxos::model_check::{self, Bounds, DEFAULT};
+use ch04_paxos::paxos::Flaw;
+use ch04_paxos::sim::Scenario;
+
+const FLAW: Option<Flaw> = Some(Flaw::PromiseHidesAccepted);
+/// One acceptor: the flaw's counterexample is a dozen steps, found in milliseconds.
+const ONE_ACCEPTOR: Bounds = Bounds { acceptors: 1, rounds: 1 };
+
+fn ch04(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ch04-paxos")).args(args).output().expect("the binary runs")
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ch04-model-check-{}-{name}", std::process::id()))
+}
+
+/// Agreement and validity hold in every state within ten steps of the start, for the chapter's
+/// cluster (3 acceptors, 2 proposers), and a value can be chosen in that many: the model is not
+/// safe merely by doing nothing (Lamport, "Paxos Made Simple", §2.1: only a proposed value may
+/// be chosen, only one, and a learner learns only a chosen one).
+#[test]
+fn within_ten_steps_no_interleaving_breaks_agreement_or_validity() {
+    let outcome = model_check::run(None, DEFAULT, Some(10), "unused").unwrap();
+    let report = &outcome.report;
+    assert!(report.counterexample.is_none(), "{outcome}");
+    assert_eq!(report.depth, 10);
+    assert!(report.unique > 10_000, "a real search: {} states", report.unique);
+    assert!(
+        matches!(report.examples.as_slice(), [("a value is chosen", Some(n))] if *n <= 10),
+        "{outcome}"
+    );
+}
+
+/// With one acceptor and one round each, the whole state space is small enough to exhaust
+/// here: no reachable state breaks agreement or validity.
+#[test]
+fn a_small_cluster_is_safe_in_every_reachable_state() {
+    let bounds = ONE_ACCEPTOR;
+    let outcome = model_check::run(None, bounds, None, "unused").unwrap();
+    assert!(outcome.report.counterexample.is_none(), "{outcome}");
+    assert!(outcome.report.exhausted);
+    assert!(outcome.to_string().ends_with("no counterexample"), "{outcome}");
+}
+
+/// Lab 4.1's acceptor hides what it accepted in its Promise; the checker finds two learners
+/// that disagree, and the scenario file it writes makes the simulator break agreement too.
+#[test]
+fn the_flaws_counterexample_replayed_in_the_simulator_breaks_agreement() {
+    let file = temp("counterexample.txt");
+    let file_name = file.to_str().unwrap();
+    let outcome = model_check::run(FLAW, ONE_ACCEPTOR, None, file_name).unwrap();
+    let (name, path) = outcome.report.counterexample.as_ref().expect("the checker finds the flaw");
+    assert_eq!(*name, "agreement");
+    let (script, trace) = outcome.counterexample.as_ref().unwrap();
+    assert!(trace.ends_with("VIOLATION of agreement: n1 learned \"b\" but n2 learned \"a\"\n"));
+    let steps = Scenario::<(), ()>::parse(script).unwrap().steps().len();
+    assert!(steps >= path.len(), "one choice per action, plus starts and copies: {steps}");
+
+    std::fs::write(&file, script).unwrap();
+    let svg = temp("counterexample.svg");
+    let replay = [
+        "--scenario",
+        "checked",
+        "--acceptors",
+        "1",
+        "--flaw",
+        "PromiseHidesAccepted",
+        "--no-color",
+        "--scenario-file",
+        file_name,
+        "--svg",
+        svg.to_str().unwrap(),
+    ];
+    let out = ch04(&replay);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out.status.code(), Some(1), "a broken invariant fails the run");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("invariant `agreement` violated"), "{err}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), *trace, "the same run, traced");
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    std::fs::remove_file(&svg).unwrap();
+    assert!(drawn.starts_with("<svg") && drawn.contains("learned"), "drawn as a diagram");
+}
+
+/// What the book shows: the command's output for the flaw (the time line aside), and the file.
+#[test]
+fn the_command_prints_the_report_and_writes_the_file_the_book_shows() {
+    let file = temp("book.txt");
+    let file_name = file.to_str().unwrap();
+    let args = ["--model-check", "--flaw", "PromiseHidesAccepted", "--acceptors", "1"];
+    let out = ch04(&[&args[..], &["--counterexample", file_name]].concat());
+    assert_eq!(out.status.code(), Some(1), "a counterexample fails the command");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let (report, rest) = stdout.split_once("\ntime: ").expect("the time follows the report");
+    assert!(rest.contains("written to ") && rest.contains("--scenario-file"), "{rest}");
+    // The file name is this test's; the book shows the default one.
+    let written = written.replace(file_name, "counterexample.txt");
+    insta::assert_snapshot!("flaw_report", format!("{report}\n"));
+    insta::assert_snapshot!("flaw_counterexample_file", written);
+}
+
+#[test]
+fn an_unknown_flaw_is_refused_with_the_names_there_are() {
+    let out = ch04(&["--model-check", "--flaw", "Sloppy"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("unknown flaw `Sloppy`; choose one of: PromiseHidesAccepted"), "{err}");
+}

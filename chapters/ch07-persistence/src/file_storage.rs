@@ -1,0 +1,455 @@
+//! [`FileStorage`]: chapter 6's [`Storage`] over a real dataDir, in ZooKeeper's own files.
+//!
+//! The idea to take away: **recovery is the newest good snapshot plus every txn logged after
+//! it, and anything that does not fit that picture stops the server.** Start-up lists
+//! `version-2/`, loads the newest snapshot whose checksum verifies (falling back to older
+//! ones), then replays the log from the snapshot's zxid + 1, checking that each txn follows
+//! the one before it. The last log file may end in zeros or in a record a crash cut short;
+//! that tail is cut off, since no client was told it had succeeded. A checksum failure, or a
+//! missing txn, is an error that names the file and offset (`FileTxnSnapLog.restore`).
+//!
+//! | [`Storage`] call | on disk |
+//! |---|---|
+//! | `append` | the record joins the group for the current `log.<zxid>` (a new file after start-up or a roll) |
+//! | `sync` | the group is written and fdatasynced (`forceSync=no`: written only) |
+//! | `snapshot` | the log is rolled, then `snapshot.<zxid>` is written atomically |
+//! | `truncate` | newer log files removed, the one holding the zxid cut after it; then `recover` |
+//! | `save_epochs` | `acceptedEpoch`, then `currentEpoch`, each atomically |
+//! | `recover` | as above; an empty dataDir gets `snapshot.0`, as upstream's start-up snapshot |
+//!
+//! Every call records what it did as [`Event`]s ([`FileStorage::take_events`]).
+//!
+//! # How it differs from ZooKeeper
+//!
+//! * A txn that does not follow the one before it (same epoch, counter + 1; or a later
+//!   epoch) is an error here; upstream only logs an error when a zxid goes backwards.
+//! * A TRUNC also removes snapshots newer than the zxid, so the reload cannot pick up txns
+//!   the leader told us to forget; upstream leaves them and reloads the newest
+//!   (ZKDatabase.truncateLog).
+//! * Upstream leaves a torn tail in place (readers skip it forever); here the last file is cut
+//!   at its last good record, and a last file with no complete record is removed.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ch01_znode::{DataTree, Txn, Zxid};
+use ch03_sessions::pipeline::Database;
+use ch06_zab::peer::{Epochs, Recovered};
+use ch06_zab::storage::Storage;
+use ch06_zab::txn_codec::TxnEntry;
+
+use crate::epoch_file;
+use crate::error::PersistError;
+use crate::names::{self, file_name, short, LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR};
+use crate::snapshot_file::{
+    decode_snapshot_file, encode_snapshot_file, looks_complete, write_atomically,
+};
+use crate::trace::Event;
+use crate::txn_log::{self, read_log, LogEnd, LogWriter, DEFAULT_PRE_ALLOC_SIZE, HEADER_LEN};
+
+/// How many snapshots recovery tries, newest first (`FileSnap.deserialize`).
+const SNAPSHOTS_TRIED: usize = 100;
+
+// ANCHOR: config
+/// Where the files go and how they are written (zoo.cfg `dataDir`, `dataLogDir`, and the
+/// `zookeeper.preAllocSize` / `forceSync` / `extendedTypesEnabled` properties).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStorageConfig {
+    /// Snapshots and epoch files go to `data_dir/version-2`.
+    pub data_dir: PathBuf,
+    /// Txn logs go to `data_log_dir/version-2` (default: `data_dir`'s).
+    pub data_log_dir: Option<PathBuf>,
+    /// Bytes a log file is extended by, ahead of its records (0: never).
+    pub pre_alloc_size: u64,
+    /// `false` skips fsync: fast, and an acknowledged write can be lost.
+    pub force_sync: bool,
+    /// TTL nodes allowed: decides how a stored ephemeralOwner reads back.
+    pub extended_types: bool,
+}
+// ANCHOR_END: config
+
+impl FileStorageConfig {
+    /// ZooKeeper's defaults for `data_dir`: logs beside the snapshots, 64 MiB steps, fsync.
+    pub fn new(data_dir: impl Into<PathBuf>) -> FileStorageConfig {
+        FileStorageConfig {
+            data_dir: data_dir.into(),
+            data_log_dir: None,
+            pre_alloc_size: DEFAULT_PRE_ALLOC_SIZE,
+            force_sync: true,
+            extended_types: false,
+        }
+    }
+}
+
+// ANCHOR: file_storage
+/// A quorum peer's (or a standalone server's) disk: a dataDir in ZooKeeper 3.8's formats.
+#[derive(Debug)]
+pub struct FileStorage {
+    config: FileStorageConfig,
+    /// `data_dir/version-2`: snapshots and epochs.
+    snap_dir: PathBuf,
+    /// `data_log_dir/version-2` (or the snapshot directory): txn logs.
+    log_dir: PathBuf,
+    writer: LogWriter,
+    events: Vec<Event>,
+}
+// ANCHOR_END: file_storage
+
+impl FileStorage {
+    /// Opens (creating if needed) the `version-2` directories; reads nothing yet.
+    pub fn open(config: FileStorageConfig) -> Result<FileStorage, PersistError> {
+        let snap_dir = config.data_dir.join(VERSION_DIR);
+        let log_dir = config
+            .data_log_dir
+            .as_ref()
+            .unwrap_or(&config.data_dir)
+            .join(VERSION_DIR);
+        for dir in [&snap_dir, &log_dir] {
+            fs::create_dir_all(dir).map_err(PersistError::io(dir, "creating the directory"))?;
+        }
+        let writer = LogWriter::new(log_dir.clone(), config.pre_alloc_size, config.force_sync);
+        Ok(FileStorage {
+            config,
+            snap_dir,
+            log_dir,
+            writer,
+            events: Vec::new(),
+        })
+    }
+
+    /// Where snapshots and the epoch files are.
+    pub fn snap_dir(&self) -> &Path {
+        &self.snap_dir
+    }
+
+    /// Where the txn logs are.
+    pub fn log_dir(&self) -> &Path {
+        &self.log_dir
+    }
+
+    /// Everything the disk did since the last call, in order.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Txns appended and not synced yet.
+    pub fn unsynced(&self) -> usize {
+        self.writer.unsynced()
+    }
+
+    /// Dies as a process would: the unsynced group is lost, except its first `torn_bytes`
+    /// bytes, which reach the file without being synced (a torn write). For demonstrations
+    /// and tests of recovery.
+    pub fn crash(self, torn_bytes: usize) -> Result<Event, PersistError> {
+        let file = self.writer.current().map(Path::to_path_buf);
+        let (lost, torn) = self
+            .writer
+            .crash(torn_bytes)
+            .map_err(|e| PersistError::Io {
+                path: file.unwrap_or_default(),
+                doing: "writing the torn tail of",
+                source: e,
+            })?;
+        Ok(Event::Crashed {
+            lost,
+            torn_bytes: torn as u64,
+        })
+    }
+
+    fn fresh_database(&self) -> Database {
+        let tree = match self.config.extended_types {
+            true => DataTree::new().with_extended_types(),
+            false => DataTree::new(),
+        };
+        Database {
+            tree,
+            sessions: Default::default(),
+        }
+    }
+
+    // ANCHOR: recover
+    /// Rebuilds the database: the newest snapshot that reads back (at or below `at_most`),
+    /// then the log after it; see the module doc.
+    pub fn load(
+        &mut self,
+        at_most: Option<Zxid>,
+        recent: usize,
+    ) -> Result<Recovered, PersistError> {
+        self.writer.roll(&mut self.events)?;
+        let logs = names::list(&self.log_dir, LOG_PREFIX)?;
+        let (snap_zxid, mut db) = match self.newest_snapshot(at_most)? {
+            Some(loaded) => loaded,
+            None if !logs.is_empty() => {
+                return Err(PersistError::LogsWithoutSnapshot {
+                    dir: self.log_dir.clone(),
+                })
+            }
+            None => {
+                // An empty dataDir: start from the fresh tree and write it down, as upstream's
+                // start-up snapshot does, so later logs always have a snapshot to follow.
+                let db = self.fresh_database();
+                self.write_snapshot(&db)?;
+                (Zxid::ZERO, db)
+            }
+        };
+        let recent_txns = self.replay(&logs, snap_zxid, &mut db, recent)?;
+        let last = db.last_processed_zxid();
+        let epochs = epoch_file::load_epochs(&self.snap_dir, last)?;
+        self.events.push(Event::Recovered {
+            zxid: last,
+            nodes: db.tree.node_count(),
+            sessions: db.sessions.len(),
+        });
+        Ok(Recovered {
+            epochs,
+            db,
+            recent: recent_txns.into(),
+        })
+    }
+    // ANCHOR_END: recover
+
+    /// The newest snapshot at or below `at_most` that reads back, with its zxid; `None` if
+    /// no snapshot even looks complete.
+    fn newest_snapshot(
+        &mut self,
+        at_most: Option<Zxid>,
+    ) -> Result<Option<(Zxid, Database)>, PersistError> {
+        let snapshots = names::list(&self.snap_dir, SNAPSHOT_PREFIX)?;
+        let mut tried = Vec::new();
+        let candidates = snapshots
+            .iter()
+            .rev()
+            .filter(|(zxid, _)| at_most.is_none_or(|max| *zxid <= max))
+            .take(SNAPSHOTS_TRIED);
+        for (zxid, path) in candidates {
+            let bytes = fs::read(path).map_err(PersistError::io(path, "reading"))?;
+            let why = if !looks_complete(&bytes) {
+                "incomplete: it does not end with a seal".to_string()
+            } else {
+                match decode_snapshot_file(&bytes, *zxid, self.config.extended_types) {
+                    Ok(file) => {
+                        self.events.push(Event::SnapshotLoaded {
+                            file: short(path),
+                            zxid: *zxid,
+                            nodes: file.db.tree.node_count(),
+                            sessions: file.db.sessions.len(),
+                        });
+                        return Ok(Some((*zxid, file.db)));
+                    }
+                    Err((offset, why)) => {
+                        tried.push((path.clone(), format!("offset {offset}: {why}")));
+                        format!("offset {offset}: {why}")
+                    }
+                }
+            };
+            self.events.push(Event::SnapshotSkipped {
+                file: short(path),
+                why,
+            });
+        }
+        match tried.is_empty() {
+            true => Ok(None),
+            false => Err(PersistError::NoValidSnapshot {
+                dir: self.snap_dir.clone(),
+                tried,
+            }),
+        }
+    }
+
+    // ANCHOR: replay
+    /// Applies every logged txn after `snap_zxid` to `db`, in order, and returns the newest
+    /// `recent` of them. The files read are the newest that starts at or below the snapshot
+    /// and all later ones (`FileTxnLog.getLogFiles`).
+    fn replay(
+        &mut self,
+        logs: &[(Zxid, PathBuf)],
+        snap_zxid: Zxid,
+        db: &mut Database,
+        recent: usize,
+    ) -> Result<VecDeque<Txn>, PersistError> {
+        let start = logs
+            .iter()
+            .rposition(|(first, _)| *first <= snap_zxid)
+            .unwrap_or(0);
+        let files = &logs[start..];
+        let mut last = snap_zxid;
+        let mut kept = VecDeque::with_capacity(recent.min(1 << 16));
+        for (index, (_, path)) in files.iter().enumerate() {
+            let log = read_log(path)?;
+            let mut replayed: Option<(Zxid, Zxid, usize)> = None;
+            for record in &log.records {
+                let txn = &record.entry.txn;
+                if txn.zxid <= snap_zxid {
+                    continue; // already in the snapshot
+                }
+                if !follows(last, txn.zxid) {
+                    return Err(PersistError::Gap {
+                        path: path.clone(),
+                        offset: record.offset,
+                        after: last,
+                        found: txn.zxid,
+                    });
+                }
+                db.apply(txn);
+                last = txn.zxid;
+                if recent > 0 {
+                    if kept.len() == recent {
+                        kept.pop_front();
+                    }
+                    kept.push_back(txn.clone());
+                }
+                let (first, _, count) = replayed.unwrap_or((txn.zxid, txn.zxid, 0));
+                replayed = Some((first, txn.zxid, count + 1));
+            }
+            if let Some((first, last, txns)) = replayed {
+                self.events.push(Event::Replayed {
+                    file: short(path),
+                    txns,
+                    first,
+                    last,
+                });
+            }
+            if index + 1 == files.len() {
+                self.clean_tail(&log)?;
+            }
+        }
+        Ok(kept)
+    }
+    // ANCHOR_END: replay
+
+    /// Cuts the last log file after its last good record (or removes it if it has none), so
+    /// the torn or zero tail a crash left is gone before anything new is written.
+    fn clean_tail(&mut self, log: &txn_log::LogFile) -> Result<(), PersistError> {
+        let why = match log.end {
+            LogEnd::EndOfFile => return Ok(()),
+            LogEnd::Padding => "zero padding",
+            LogEnd::Torn { why } => why,
+        };
+        if log.records.is_empty() {
+            fs::remove_file(&log.path).map_err(PersistError::io(&log.path, "removing"))?;
+            txn_log::sync_dir(&self.log_dir)?;
+            self.events.push(Event::EmptyLogRemoved {
+                file: short(&log.path),
+            });
+            return Ok(());
+        }
+        debug_assert!(log.valid_len >= HEADER_LEN);
+        txn_log::cut(&log.path, log.valid_len)?;
+        self.events.push(Event::TailCut {
+            file: short(&log.path),
+            at: log.valid_len,
+            bytes: log.file_len - log.valid_len,
+            why: why.to_string(),
+        });
+        Ok(())
+    }
+
+    fn write_snapshot(&mut self, db: &Database) -> Result<(), PersistError> {
+        let zxid = db.last_processed_zxid();
+        let path = self.snap_dir.join(file_name(SNAPSHOT_PREFIX, zxid));
+        let bytes = encode_snapshot_file(db);
+        write_atomically(&path, &bytes)?;
+        self.events.push(Event::SnapshotWritten {
+            file: short(&path),
+            zxid,
+            nodes: db.tree.node_count(),
+            sessions: db.sessions.len(),
+            bytes: bytes.len() as u64,
+        });
+        Ok(())
+    }
+
+    // ANCHOR: truncate
+    /// Makes the log end at `zxid` (a TRUNC from the leader), then recovers.
+    pub fn truncate_to(&mut self, zxid: Zxid, recent: usize) -> Result<Recovered, PersistError> {
+        self.writer.roll(&mut self.events)?;
+        let snapshots = names::list(&self.snap_dir, SNAPSHOT_PREFIX)?;
+        if !snapshots.iter().any(|(z, _)| *z <= zxid) {
+            return Err(PersistError::CannotTruncate {
+                zxid,
+                why: "every snapshot is newer".into(),
+            });
+        }
+        let logs = names::list(&self.log_dir, LOG_PREFIX)?;
+        // Newest first, so a crash part-way leaves a log that is a prefix of the old one.
+        for (first, path) in logs.iter().rev() {
+            if *first > zxid {
+                self.remove(path)?;
+                continue;
+            }
+            let log = read_log(path)?;
+            let keep = log
+                .records
+                .iter()
+                .take_while(|r| r.entry.txn.zxid <= zxid)
+                .last()
+                .map_or(HEADER_LEN, |r| r.end);
+            txn_log::cut(path, keep)?;
+            break;
+        }
+        for (snap_zxid, path) in snapshots.iter().rev() {
+            if *snap_zxid > zxid {
+                self.remove(path)?;
+            }
+        }
+        self.events.push(Event::LogTruncated { zxid });
+        self.load(Some(zxid), recent)
+    }
+    // ANCHOR_END: truncate
+
+    fn remove(&mut self, path: &Path) -> Result<(), PersistError> {
+        fs::remove_file(path).map_err(PersistError::io(path, "removing"))?;
+        self.events.push(Event::Removed { file: short(path) });
+        Ok(())
+    }
+}
+
+// ANCHOR: follows
+/// Whether `next` may be logged right after `prev`: the next counter of the same epoch, or
+/// any zxid of a later epoch (a new leader starts its own count).
+pub fn follows(prev: Zxid, next: Zxid) -> bool {
+    match next.epoch().cmp(&prev.epoch()) {
+        std::cmp::Ordering::Equal => next.counter() == prev.counter().wrapping_add(1),
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+    }
+}
+// ANCHOR_END: follows
+
+// ANCHOR: storage_impl
+impl Storage for FileStorage {
+    fn recover(&mut self, recent: usize) -> std::io::Result<Recovered> {
+        Ok(self.load(None, recent)?)
+    }
+
+    fn save_epochs(&mut self, epochs: Epochs) -> std::io::Result<()> {
+        epoch_file::save_epochs(&self.snap_dir, epochs)?;
+        self.events.push(Event::EpochsSaved {
+            accepted: epochs.accepted,
+            current: epochs.current,
+        });
+        Ok(())
+    }
+
+    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
+        Ok(self
+            .writer
+            .append(&TxnEntry::new(txn.clone()), &mut self.events)?)
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.writer.sync(&mut self.events)?;
+        Ok(())
+    }
+
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> std::io::Result<Recovered> {
+        Ok(self.truncate_to(zxid, recent)?)
+    }
+
+    fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
+        self.writer.roll(&mut self.events)?;
+        Ok(self.write_snapshot(db)?)
+    }
+}
+// ANCHOR_END: storage_impl

@@ -1,0 +1,67 @@
+//! # Chapter 7: persistence
+//!
+//! Chapter 6's leader counts a follower's ACK only once the follower has the txn **on
+//! disk**, and a standalone server answers a write only once it is on disk. This chapter is
+//! that disk: **a write is acknowledged only after its record is in the txn log and fsynced;
+//! a restart rebuilds the tree from the newest snapshot plus every txn logged after it.** The
+//! files are ZooKeeper 3.8's own, byte for byte, so ZooKeeper's tools (`TxnLogToolkit`,
+//! `SnapshotFormatter`) read ours and we recover from a dataDir a real ZooKeeper wrote.
+//!
+//! # The rules
+//!
+//! 1. **Log, sync, then acknowledge.** Records are appended in groups and one `fdatasync`
+//!    makes a whole group durable (group commit); nothing in the group is acknowledged before
+//!    it returns (`SyncRequestProcessor`).
+//! 2. **Append only, and never over an old file.** Each log file is named after its first
+//!    txn and written front to back; after a restart or a snapshot the next txn starts a new
+//!    file (`FileTxnLog.append`, `rollLog`).
+//! 3. **Every record and every snapshot carries a checksum**, so damage is seen, not served.
+//! 4. **Recovery = newest snapshot that verifies + the log after it.** A torn or zero tail is
+//!    the normal end of a log after a crash and is cut off; a checksum failure or a missing
+//!    txn in the middle stops the server with the file and offset (`FileTxnSnapLog.restore`).
+//! 5. **Epochs are replaced atomically** (temp file, fsync, rename): a promise to a leader
+//!    must survive a crash.
+//!
+//! ```text
+//! cargo run -p ch07-persistence -- --trace        # append, group fsync, snapshot, crash, recover
+//! ```
+//!
+//! # Layout
+//!
+//! * [`adler32`] — the checksum of log records and snapshots.
+//! * [`txn_log`] — `log.<zxid>`: header, records, preallocation, group sync, reading to the end.
+//! * [`snapshot_file`] — `snapshot.<zxid>`: header, database, seals, digest part.
+//! * [`epoch_file`] — `acceptedEpoch` and `currentEpoch`.
+//! * [`names`] — file names and the `version-2` listing.
+//! * [`file_storage`] — [`FileStorage`], chapter 6's [`ch06_zab::storage::Storage`] over a dataDir.
+//! * [`trace`] — the chapter's [`trace::Event`]s.
+//! * [`story`] — the story the chapter binary tells.
+//! * [`error`] — [`PersistError`], which always names the file (and offset).
+//!
+//! The byte formats of a txn and of a database are chapter 6's ([`ch06_zab::txn_codec`],
+//! [`ch06_zab::snapshot_stream`]); this chapter adds the files around them.
+//!
+//! # How it differs from ZooKeeper
+//!
+//! * **No tree digest yet.** ZooKeeper 3.6+ appends a `TxnDigest` to each record and a
+//!   `ZxidDigest` to each snapshot (`DigestCalculator`). Keeper writes records without the
+//!   digest (3.8 reads them: the digest is optional) and the empty digest upstream writes for
+//!   a tree that has none; digests in files it reads are accepted, not checked.
+//! * **Stricter reading.** A torn record with data after it, or a txn that does not follow its
+//!   predecessor, is an error here; upstream skips the rest of such a file.
+//! * Snapshots are written whole and synchronously (no fuzzy snapshot thread yet, no
+//!   compression, no `snapCount` scheduling: the caller decides when), always through an
+//!   fsynced temp file; see each module for the details.
+
+pub mod adler32;
+pub mod epoch_file;
+pub mod error;
+pub mod file_storage;
+pub mod names;
+pub mod snapshot_file;
+pub mod story;
+pub mod trace;
+pub mod txn_log;
+
+pub use error::PersistError;
+pub use file_storage::{FileStorage, FileStorageConfig};

@@ -1,0 +1,130 @@
+//! `cargo run -p ch07-persistence -- --trace`: watch txns reach the disk, and a crash.
+//!
+//! Tells [`ch07_persistence::story`] in a temporary dataDir (or in `--data-dir DIR`, to look
+//! at the files afterwards with ZooKeeper's `zkTxnLogToolkit.sh` and `zkSnapShotToolkit.sh`):
+//! a group commit, a snapshot that rolls the log, a crash with an unsynced group, recovery.
+//! `--seed` picks the sizes; `--json` prints one JSON object per event.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ch07_persistence::story::{tell, Told, STORY_PRE_ALLOC_SIZE};
+use ch07_persistence::trace::Event;
+use clap::Parser;
+use colored::Colorize;
+
+#[derive(Parser, Debug)]
+#[command(about = "The txn log, snapshots and recovery, on a real disk")]
+struct Args {
+    /// Print what the disk does, one event per line.
+    #[arg(long)]
+    trace: bool,
+    /// Picks the sizes: how many nodes, how much data, where the crash tears the log.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One JSON object per event instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Plain text even on a terminal.
+    #[arg(long)]
+    no_color: bool,
+    /// Write the dataDir here (it must be empty or missing) instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
+    colored::control::set_override(color);
+    let temp;
+    let dir = match &args.data_dir {
+        Some(dir) => {
+            let empty = std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+            if !empty {
+                eprintln!(
+                    "{} is not empty; the story needs a fresh dataDir",
+                    dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            dir.clone()
+        }
+        None => match tempfile::tempdir() {
+            Ok(t) => {
+                temp = t;
+                temp.path().to_path_buf()
+            }
+            Err(e) => {
+                eprintln!("cannot make a temporary dataDir: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let told = match tell(&dir, args.seed) {
+        Ok(told) => told,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        for event in &told.events {
+            println!(
+                "{}",
+                serde_json::to_string(event).expect("events serialize")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    println!("{}\n", header(args.seed));
+    if args.trace {
+        for event in &told.events {
+            println!("{}", line(event));
+        }
+        println!();
+    }
+    println!("{}", ending(&told));
+    if !args.trace {
+        println!("\n(add --trace to watch the disk)");
+    }
+    ExitCode::SUCCESS
+}
+
+fn header(seed: u64) -> String {
+    format!(
+        "ch07 persistence, seed {seed}: one server, one dataDir, preAllocSize {} KiB",
+        STORY_PRE_ALLOC_SIZE / 1024
+    )
+}
+
+/// An event as a trace line, coloured by what it means for durability.
+fn line(event: &Event) -> String {
+    let text = event.to_string();
+    let text = match event {
+        Event::Synced { .. } | Event::Acknowledged { .. } => text.green().to_string(),
+        Event::Crashed { .. } => text.red().bold().to_string(),
+        Event::TailCut { .. } | Event::SnapshotSkipped { .. } | Event::EmptyLogRemoved { .. } => {
+            text.yellow().to_string()
+        }
+        Event::SnapshotWritten { .. } | Event::SnapshotLoaded { .. } | Event::Rolled { .. } => {
+            text.magenta().to_string()
+        }
+        Event::Recovered { .. } => text.cyan().bold().to_string(),
+        _ => text,
+    };
+    format!("  {text}")
+}
+
+fn ending(told: &Told) -> String {
+    let verdict = if told.recovered >= told.acknowledged {
+        "nothing acknowledged was lost".green()
+    } else {
+        "an acknowledged write was lost".red().bold()
+    };
+    format!(
+        "acknowledged up to {}, recovered up to {}: {verdict}",
+        told.acknowledged, told.recovered
+    )
+}

@@ -1,0 +1,313 @@
+//! The snapshot file: `version-2/snapshot.<hex zxid>`, the whole database as of one zxid.
+//!
+//! The idea to take away: **a snapshot lets the log be short.** Recovery loads the newest
+//! snapshot and replays only the txns logged after it, so a server restarts in the time it
+//! takes to read its tree, not its whole history. A snapshot is written in one go, and a
+//! crash can leave it half written; so it ends with a checksum of every byte before it and a
+//! `"/"`, and a reader that does not find both tries the next older snapshot.
+//!
+//! | part | layout (`FileSnap.serialize`, `SnapStream.sealStream`) |
+//! |---|---|
+//! | `FileHeader` | `int magic` = `ZKSN` (0x5A4B534E), `int version` = 2, `long dbid` = -1 |
+//! | database | sessions, ACL map, nodes, `"/"` ([`ch06_zab::snapshot_stream`]) |
+//! | seal | `long` Adler-32 of every byte so far, `ustring "/"` |
+//! | digest (3.6+) | `long zxid`, `int digestVersion` (2), `long digest` (`ZxidDigest`) |
+//! | second seal | `long` Adler-32 of every byte so far (the first seal included), `ustring "/"` |
+//!
+//! # How it differs from ZooKeeper
+//!
+//! Keeper computes no tree digest yet, so it writes the **empty digest** upstream writes for a
+//! tree that has none (zxid 0, version 2, digest 0); a 3.8 reader ignores a digest whose zxid
+//! is below the snapshot's (`DataTree.deserializeZxidDigest`). Reading accepts a snapshot
+//! with or without the digest part, and does not check the digest's value. Every snapshot is
+//! written to `snapshot.<zxid>.tmp`, fsynced and renamed into place; upstream does that only
+//! for the snapshots a learner takes after a SNAP (routine ones are plain buffered writes).
+
+use std::fs;
+use std::path::Path;
+
+use ch01_znode::Zxid;
+use ch03_sessions::jute::{Reader, Writer};
+use ch03_sessions::pipeline::Database;
+use ch06_zab::snapshot_stream::{decode_snapshot, write_snapshot, END_OF_NODES};
+
+use crate::adler32::adler32;
+use crate::txn_log::{FileHeader, HEADER_LEN, VERSION};
+
+/// `"ZKSN"` as a big-endian int (`FileSnap.SNAP_MAGIC`).
+pub const SNAP_MAGIC: i32 = 0x5A4B_534E;
+/// The dbid a snapshot header carries (`FileSnap.dbId`).
+pub const SNAP_DBID: i64 = -1;
+/// `DigestCalculator.DIGEST_VERSION` in 3.8.
+pub const DIGEST_VERSION: i32 = 2;
+/// Upstream's cheapest complete snapshot check needs at least this many bytes.
+const MIN_SNAPSHOT_LEN: usize = 10;
+
+// ANCHOR: zxid_digest
+/// `DataTree.ZxidDigest`: the tree digest as of a zxid. Zxid 0 means "no digest yet".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZxidDigest {
+    pub zxid: Zxid,
+    pub version: i32,
+    pub digest: i64,
+}
+
+impl ZxidDigest {
+    /// What upstream writes when its tree has no digest yet.
+    pub const EMPTY: ZxidDigest = ZxidDigest {
+        zxid: Zxid::ZERO,
+        version: DIGEST_VERSION,
+        digest: 0,
+    };
+}
+// ANCHOR_END: zxid_digest
+
+/// Appends the cumulative checksum of `w`'s bytes and `"/"` (`SnapStream.sealStream`).
+fn seal(w: &mut Writer, bytes_so_far: &[u8]) {
+    w.write_long(adler32(bytes_so_far));
+    w.write_ustring(Some(END_OF_NODES));
+}
+
+// ANCHOR: encode_snapshot_file
+/// The bytes of a snapshot file for `db` (`FileSnap.serialize`).
+pub fn encode_snapshot_file(db: &Database) -> Vec<u8> {
+    let mut w = Writer::new();
+    FileHeader {
+        magic: SNAP_MAGIC,
+        version: VERSION,
+        dbid: SNAP_DBID,
+    }
+    .encode(&mut w);
+    write_snapshot(&mut w, &db.tree, &db.sessions);
+    let mut bytes = w.into_bytes();
+    let mut w = Writer::new();
+    seal(&mut w, &bytes);
+    bytes.extend(w.into_bytes());
+    let digest = ZxidDigest::EMPTY;
+    let mut w = Writer::new();
+    w.write_long(digest.zxid.0);
+    w.write_int(digest.version);
+    w.write_long(digest.digest);
+    bytes.extend(w.into_bytes());
+    let mut w = Writer::new();
+    seal(&mut w, &bytes);
+    bytes.extend(w.into_bytes());
+    bytes
+}
+// ANCHOR_END: encode_snapshot_file
+
+/// Upstream's cheap test before it reads a snapshot (`SnapStream.isValidCheckedStream`): at
+/// least 10 bytes, ending with the `ustring "/"` of a seal. A snapshot a crash cut short
+/// fails it, and is not even tried.
+pub fn looks_complete(bytes: &[u8]) -> bool {
+    bytes.len() >= MIN_SNAPSHOT_LEN && bytes[bytes.len() - 5..] == [0, 0, 0, 1, b'/']
+}
+
+/// A snapshot file read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotFile {
+    pub db: Database,
+    /// The digest part, if the file has one (3.6+).
+    pub digest: Option<ZxidDigest>,
+}
+
+// ANCHOR: decode_snapshot_file
+/// Reads a whole snapshot file; `zxid` is the one in its name, which becomes the tree's last
+/// processed zxid (`FileSnap.deserialize`). The error says what is wrong and at which offset.
+pub fn decode_snapshot_file(
+    bytes: &[u8],
+    zxid: Zxid,
+    extended_types: bool,
+) -> Result<SnapshotFile, (u64, String)> {
+    let header_len = HEADER_LEN as usize;
+    let header: &[u8; 16] = bytes
+        .get(..header_len)
+        .and_then(|h| h.try_into().ok())
+        .ok_or((0, "too short for a header".to_string()))?;
+    let header = FileHeader::decode(header);
+    if header.magic != SNAP_MAGIC {
+        return Err((0, format!("mismatching magic header {:#x}", header.magic)));
+    }
+    let body = &bytes[header_len..];
+    let (snapshot, used) =
+        decode_snapshot(body, extended_types, zxid).map_err(|e| (HEADER_LEN, e.to_string()))?;
+    let sealed_at = header_len + used;
+    check_seal(bytes, sealed_at)?;
+    let after_seal = sealed_at + 8 + 5;
+    let mut digest = None;
+    if after_seal < bytes.len() {
+        let mut r = Reader::new(&bytes[after_seal..]);
+        let at = after_seal as u64;
+        let mut field = |what| {
+            let zxid = r.read_long(what).map_err(|e| (at, e.to_string()))?;
+            let version = r.read_int(what).map_err(|e| (at, e.to_string()))?;
+            let digest = match version {
+                // Before version 2 the digest was written as a hex string.
+                v if v < 2 => r
+                    .read_ustring(what)
+                    .ok()
+                    .flatten()
+                    .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
+                    .map(|d| d as i64)
+                    .ok_or((at, "an unreadable digest".to_string()))?,
+                _ => r.read_long(what).map_err(|e| (at, e.to_string()))?,
+            };
+            Ok::<_, (u64, String)>(ZxidDigest {
+                zxid: Zxid(zxid),
+                version,
+                digest,
+            })
+        };
+        digest = Some(field("ZxidDigest")?);
+        let second_seal = after_seal + r.position();
+        check_seal(bytes, second_seal)?;
+        let end = second_seal + 13;
+        if end != bytes.len() {
+            return Err((
+                end as u64,
+                format!("{} bytes after the end", bytes.len() - end),
+            ));
+        }
+    }
+    Ok(SnapshotFile {
+        db: Database {
+            tree: snapshot.tree,
+            sessions: snapshot.sessions,
+        },
+        digest,
+    })
+}
+// ANCHOR_END: decode_snapshot_file
+
+/// Checks the seal at `at`: the Adler-32 of `bytes[..at]`, then `"/"`
+/// (`SnapStream.checkSealIntegrity`).
+fn check_seal(bytes: &[u8], at: usize) -> Result<(), (u64, String)> {
+    let mut r = Reader::new(&bytes[at..]);
+    let stored = r
+        .read_long("seal checksum")
+        .map_err(|e| (at as u64, e.to_string()))?;
+    let slash = r
+        .read_ustring("seal path")
+        .map_err(|e| (at as u64, e.to_string()))?;
+    let computed = adler32(&bytes[..at]);
+    if stored != computed {
+        return Err((
+            at as u64,
+            format!("checksum mismatch: stored {stored:#x}, computed {computed:#x}"),
+        ));
+    }
+    if slash.as_deref() != Some(END_OF_NODES) {
+        return Err((
+            at as u64 + 8,
+            format!("seal ends with {slash:?}, not \"/\""),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through `path.tmp`: write, fsync, rename, fsync the directory,
+/// so a crash leaves the old file or the new one, never half of one
+/// (`AtomicFileOutputStream`).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), crate::PersistError> {
+    use crate::PersistError;
+    use std::io::Write;
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = Path::new(&tmp_name);
+    let mut file = fs::File::create(tmp).map_err(PersistError::io(tmp, "creating"))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(PersistError::io(tmp, "writing"))?;
+    fs::rename(tmp, path).map_err(PersistError::io(path, "renaming into place"))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::txn_log::sync_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ch01_znode::{Acl, CreateMode, Request, SessionId, Standalone};
+    use std::collections::BTreeMap;
+
+    fn sample() -> Database {
+        let mut server = Standalone::default();
+        let create = |path: &str, mode| Request::Create {
+            path: path.into(),
+            data: Some(path.as_bytes().to_vec()),
+            acl: Acl::open_unsafe(),
+            mode,
+        };
+        server.submit(
+            SessionId(7),
+            1,
+            1000,
+            &create("/app", CreateMode::Persistent),
+        );
+        server.submit(
+            SessionId(7),
+            2,
+            1001,
+            &create("/app/e", CreateMode::Ephemeral),
+        );
+        Database {
+            tree: server.tree,
+            sessions: BTreeMap::from([(SessionId(7), 30_000)]),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_file_reads_back_to_the_same_database() {
+        let db = sample();
+        let bytes = encode_snapshot_file(&db);
+        assert_eq!(&bytes[..4], b"ZKSN");
+        assert!(looks_complete(&bytes));
+        let read = decode_snapshot_file(&bytes, db.last_processed_zxid(), false).unwrap();
+        assert_eq!(read.db, db);
+        assert_eq!(read.digest, Some(ZxidDigest::EMPTY));
+    }
+
+    #[test]
+    fn the_seals_cover_every_byte_before_them() {
+        let db = sample();
+        let bytes = encode_snapshot_file(&db);
+        // The last 13 bytes are the second seal; the 20 before them the empty digest.
+        let second = bytes.len() - 13;
+        assert_eq!(
+            bytes[second..second + 8],
+            adler32(&bytes[..second]).to_be_bytes()
+        );
+        let first = second - 20 - 13;
+        assert_eq!(
+            bytes[first..first + 8],
+            adler32(&bytes[..first]).to_be_bytes()
+        );
+        // Without the digest part (a 3.5 snapshot) it still reads.
+        let old = &bytes[..first + 13];
+        let read = decode_snapshot_file(old, db.last_processed_zxid(), false).unwrap();
+        assert_eq!((read.db, read.digest), (db, None));
+    }
+
+    #[test]
+    fn a_flipped_bit_anywhere_is_refused() {
+        let db = sample();
+        let bytes = encode_snapshot_file(&db);
+        for at in (0..bytes.len()).step_by(7) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            let read = decode_snapshot_file(&bad, db.last_processed_zxid(), false);
+            // A flip in the digest's value is covered by the second seal; every flip shows.
+            assert!(
+                read.is_err() || !looks_complete(&bad),
+                "flip at {at} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_snapshot_does_not_look_complete() {
+        let bytes = encode_snapshot_file(&sample());
+        for len in [0, 9, 16, bytes.len() / 2, bytes.len() - 1] {
+            assert!(!looks_complete(&bytes[..len]), "{len}");
+        }
+    }
+}

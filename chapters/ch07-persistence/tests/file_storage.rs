@@ -1,0 +1,347 @@
+//! FileStorage keeps chapter 6's [`Storage`] promises on a real dataDir, and refuses what it
+//! cannot trust (FileTxnSnapLog.restore; persistence.md §5).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ch01_znode::{Acl, CreateMode, Epoch, Request, SessionId, Standalone, Txn, Zxid};
+use ch03_sessions::pipeline::Database;
+use ch06_zab::peer::Epochs;
+use ch06_zab::storage::{Disk, Storage};
+use ch07_persistence::trace::Event;
+use ch07_persistence::{FileStorage, FileStorageConfig, PersistError};
+
+/// `n` creates, each its own txn, as a standalone server preps them.
+fn creates(n: usize) -> Vec<Txn> {
+    let mut server = Standalone::default();
+    (0..n)
+        .map(|i| {
+            let request = Request::Create {
+                path: format!("/n{i:03}"),
+                data: Some(vec![b'a' + (i % 26) as u8; 1 + i % 50]),
+                acl: Acl::open_unsafe(),
+                mode: CreateMode::Persistent,
+            };
+            server
+                .submit(SessionId(9), i as i32, 1000 + i as i64, &request)
+                .0
+        })
+        .collect()
+}
+
+fn config(dir: &Path) -> FileStorageConfig {
+    let mut config = FileStorageConfig::new(dir);
+    config.pre_alloc_size = 4096;
+    config
+}
+
+fn open(dir: &Path) -> FileStorage {
+    FileStorage::open(config(dir)).unwrap()
+}
+
+fn append_all(storage: &mut FileStorage, txns: &[Txn]) {
+    for txn in txns {
+        storage.append(txn).unwrap();
+    }
+    storage.sync().unwrap();
+}
+
+/// The database the in-memory disk of chapter 6 recovers from the same writes: the reference.
+fn reference(txns: &[Txn]) -> Database {
+    let mut disk = Disk::default();
+    for txn in txns {
+        Storage::append(&mut disk, txn).unwrap();
+    }
+    Storage::recover(&mut disk, 0).unwrap().db
+}
+
+fn version_2(dir: &Path) -> PathBuf {
+    dir.join("version-2")
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(version_2(dir))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn persist_error(e: std::io::Error) -> String {
+    let inner = PersistError::from_storage(&e).expect("a PersistError");
+    inner.to_string()
+}
+
+/// Every file in `version-2/`, with its bytes: to check that a refusal changed nothing.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    names(dir)
+        .into_iter()
+        .map(|n| {
+            let bytes = fs::read(version_2(dir).join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn an_empty_data_dir_starts_from_the_fresh_tree_and_writes_snapshot_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let recovered = open(dir.path()).recover(5).unwrap();
+    assert_eq!(recovered.db, Database::default());
+    assert!(recovered.recent.is_empty());
+    assert_eq!(recovered.epochs, Epochs::default());
+    assert_eq!(names(dir.path()), ["snapshot.0"]);
+}
+
+#[test]
+fn synced_txns_survive_a_restart_and_recover_as_the_memory_disk_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = creates(40);
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &txns[..25]);
+    append_all(&mut storage, &txns[25..]);
+    drop(storage);
+    let recovered = open(dir.path()).recover(7).unwrap();
+    assert_eq!(recovered.db, reference(&txns));
+    assert_eq!(recovered.recent, txns[33..]);
+    // One file for the whole run (no restart, no snapshot in between).
+    assert_eq!(names(dir.path()), ["log.1", "snapshot.0"]);
+}
+
+/// The rule of the chapter: an append is durable only after sync, so a crash loses exactly
+/// the unsynced group (SyncRequestProcessor: flush, then pass on).
+#[test]
+fn a_crash_loses_the_unsynced_group_and_recovery_cuts_its_torn_tail() {
+    let txns = creates(6);
+    for torn in [0, 5, 13, 40] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut storage = open(dir.path());
+        storage.recover(0).unwrap();
+        append_all(&mut storage, &txns[..4]);
+        storage.append(&txns[4]).unwrap();
+        storage.append(&txns[5]).unwrap();
+        let crashed = storage.crash(torn).unwrap();
+        assert_eq!(
+            crashed,
+            Event::Crashed {
+                lost: 2,
+                torn_bytes: torn as u64
+            }
+        );
+
+        let mut storage = open(dir.path());
+        let recovered = storage.recover(0).unwrap();
+        assert_eq!(
+            recovered.db,
+            reference(&txns[..4]),
+            "torn after {torn} bytes"
+        );
+        let events = storage.take_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::TailCut { file, .. } if file == "log.1")),
+            "{events:?}"
+        );
+        // After a restart the next txn starts a new file, which follows the old one.
+        append_all(&mut storage, &txns[4..]);
+        assert_eq!(names(dir.path()), ["log.1", "log.5", "snapshot.0"]);
+        let again = open(dir.path()).recover(0).unwrap();
+        assert_eq!(again.db, reference(&txns));
+    }
+}
+
+/// FileTxnLog.rollLog at each snapshot; recovery replays only what follows the snapshot.
+#[test]
+fn a_snapshot_rolls_the_log_and_recovery_starts_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = creates(30);
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &txns[..10]);
+    storage.snapshot(&reference(&txns[..10])).unwrap();
+    append_all(&mut storage, &txns[10..]);
+    assert_eq!(
+        names(dir.path()),
+        ["log.1", "log.b", "snapshot.0", "snapshot.a"]
+    );
+    let mut storage = open(dir.path());
+    let recovered = storage.recover(3).unwrap();
+    assert_eq!(recovered.db, reference(&txns));
+    let events = storage.take_events();
+    assert!(events.contains(&Event::Replayed {
+        file: "log.b".into(),
+        txns: 20,
+        first: Zxid(11),
+        last: Zxid(30),
+    }));
+}
+
+/// FileSnap.deserialize tries the newest snapshots first and skips one that fails its
+/// checksum; the log before it is still there to replay.
+#[test]
+fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = creates(20);
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &txns[..10]);
+    storage.snapshot(&reference(&txns[..10])).unwrap();
+    append_all(&mut storage, &txns[10..]);
+    let newest = version_2(dir.path()).join("snapshot.a");
+    let mut bytes = fs::read(&newest).unwrap();
+    bytes[100] ^= 0xff;
+    fs::write(&newest, &bytes).unwrap();
+    let mut storage = open(dir.path());
+    let recovered = storage.recover(0).unwrap();
+    assert_eq!(recovered.db, reference(&txns));
+    let events = storage.take_events();
+    assert!(
+        matches!(&events[..], [Event::SnapshotSkipped { file, .. }, Event::SnapshotLoaded { zxid: Zxid(0), .. }, ..] if file == "snapshot.a"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_checksum_failure_in_the_middle_stops_recovery_naming_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &creates(5));
+    drop(storage);
+    let log = version_2(dir.path()).join("log.1");
+    let mut bytes = fs::read(&log).unwrap();
+    // The second record starts after the header and the first record.
+    let first_len = 12 + i32::from_be_bytes(bytes[24..28].try_into().unwrap()) as usize + 1;
+    let second = 16 + first_len;
+    bytes[second + 30] ^= 0x04;
+    fs::write(&log, &bytes).unwrap();
+    let before = contents(dir.path());
+    let err = open(dir.path()).recover(0).unwrap_err();
+    let text = persist_error(err);
+    assert!(
+        text.contains("log.1") && text.contains(&format!("offset {second}")),
+        "{text}"
+    );
+    assert!(text.contains("checksum"), "{text}");
+    assert_eq!(contents(dir.path()), before, "nothing was changed");
+}
+
+#[test]
+fn a_missing_log_file_is_a_gap_not_a_shorter_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = creates(9);
+    for group in txns.chunks(3) {
+        let mut storage = open(dir.path());
+        storage.recover(0).unwrap();
+        append_all(&mut storage, group);
+    }
+    assert_eq!(names(dir.path()), ["log.1", "log.4", "log.7", "snapshot.0"]);
+    fs::remove_file(version_2(dir.path()).join("log.4")).unwrap();
+    let text = persist_error(open(dir.path()).recover(0).unwrap_err());
+    assert!(
+        text.contains("log.7 at offset 16") && text.contains("0x7 follows 0x3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_foreign_file_named_like_a_log_stops_recovery_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    open(dir.path()).recover(0).unwrap();
+    let foreign = version_2(dir.path()).join("log.1");
+    fs::write(&foreign, "not a log, somebody's notes\n".repeat(10)).unwrap();
+    let text = persist_error(open(dir.path()).recover(0).unwrap_err());
+    assert!(
+        text.contains("log.1") && text.contains("not a txn log"),
+        "{text}"
+    );
+    assert_eq!(
+        fs::read(&foreign).unwrap(),
+        "not a log, somebody's notes\n".repeat(10).as_bytes()
+    );
+}
+
+#[test]
+fn logs_without_any_snapshot_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &creates(3));
+    fs::remove_file(version_2(dir.path()).join("snapshot.0")).unwrap();
+    let text = persist_error(open(dir.path()).recover(0).unwrap_err());
+    assert!(text.contains("no snapshot"), "{text}");
+    assert_eq!(names(dir.path()), ["log.1"]);
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data");
+    fs::write(&file, b"x").unwrap();
+    let err = FileStorage::open(config(&file)).unwrap_err();
+    assert!(err.to_string().contains("data/version-2"), "{err}");
+    assert_eq!(fs::read(&file).unwrap(), b"x");
+}
+
+/// ZKDatabase.truncateLog: the log is cut back to the zxid and the database reloaded.
+#[test]
+fn truncate_cuts_the_log_after_the_zxid_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = creates(12);
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &txns[..4]);
+    storage.snapshot(&reference(&txns[..4])).unwrap();
+    append_all(&mut storage, &txns[4..8]);
+    storage.snapshot(&reference(&txns[..8])).unwrap();
+    append_all(&mut storage, &txns[8..]);
+    let cut = storage.truncate(Zxid(6), 2).unwrap();
+    assert_eq!(cut.db, reference(&txns[..6]));
+    assert_eq!(cut.recent, txns[4..6]);
+    // The newer snapshot and log are gone; the next txn 7 starts log.7.
+    assert_eq!(
+        names(dir.path()),
+        ["log.1", "log.5", "snapshot.0", "snapshot.4"]
+    );
+    let other = creates(7).pop().unwrap();
+    append_all(&mut storage, &[other]);
+    assert_eq!(
+        open(dir.path()).recover(0).unwrap().db,
+        reference(&creates(7))
+    );
+}
+
+#[test]
+fn epochs_are_saved_atomically_and_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut storage = open(dir.path());
+    storage.recover(0).unwrap();
+    let epochs = Epochs {
+        accepted: Epoch(3),
+        current: Epoch(2),
+    };
+    storage.save_epochs(epochs).unwrap();
+    assert_eq!(
+        fs::read_to_string(version_2(dir.path()).join("acceptedEpoch")).unwrap(),
+        "3"
+    );
+    assert_eq!(open(dir.path()).recover(0).unwrap().epochs, epochs);
+}
+
+#[test]
+fn logs_go_to_the_data_log_dir_when_one_is_set() {
+    let (data, logs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut config = config(data.path());
+    config.data_log_dir = Some(logs.path().to_path_buf());
+    config.force_sync = false;
+    let mut storage = FileStorage::open(config.clone()).unwrap();
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &creates(3));
+    assert_eq!(names(data.path()), ["snapshot.0"]);
+    assert_eq!(names(logs.path()), ["log.1"]);
+    let recovered = FileStorage::open(config).unwrap().recover(0).unwrap();
+    assert_eq!(recovered.db, reference(&creates(3)));
+}

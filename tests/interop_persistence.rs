@@ -1,0 +1,495 @@
+//! Chapter 7's files are ZooKeeper 3.8's files, both ways.
+//!
+//! - ZooKeeper's own `TxnLogToolkit -d` lists every txn Keeper's `FileStorage` logged, and
+//!   `SnapshotFormatter -d` prints every node and session of Keeper's snapshot, with the same
+//!   zxids, Stat fields and data.
+//! - A real ZooKeeper 3.8 server started on the dataDir Keeper wrote serves the same tree,
+//!   Stat for Stat (read with kazoo).
+//! - Keeper recovers the dataDir a real ZooKeeper 3.8 server wrote (several log files and
+//!   snapshots under a small snapCount, killed with a session still open) to the tree and Stat
+//!   kazoo read from that server before it died.
+//!
+//! Each test prints `SKIPPED` and passes when Java (or kazoo) is missing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use ch01_znode::{prep, Acl, CreateMode, Request, SessionId, Stat, Txn, TxnHeader, Zxid};
+use ch03_sessions::pipeline::Database;
+use ch06_zab::storage::Storage;
+use ch07_persistence::{FileStorage, FileStorageConfig};
+use common::{free_port, run_for_stdout, serving, tools, wait_until, zoo_cfg, Guarded, TempDir};
+use serde_json::Value;
+
+const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `alice:secret` as a digest ACL id (base64 of SHA-1 of the pair), as kazoo computes it.
+const ALICE: &str = "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=";
+
+// ---- a dataDir written by Keeper --------------------------------------------------------------
+
+/// Two clients' worth of every txn type, applied as a standalone server would.
+struct Writer {
+    db: Database,
+    last: Zxid,
+    txns: Vec<Txn>,
+}
+
+impl Writer {
+    fn submit(&mut self, session: i64, request: Request) {
+        self.last = self.last.next();
+        let header = TxnHeader {
+            session: SessionId(session),
+            cxid: self.txns.len() as i32 + 1,
+            zxid: self.last,
+            time_ms: 1_700_000_000_000 + 1000 * self.last.0,
+        };
+        let txn = prep(&self.db.tree, header, &request);
+        self.db.apply(&txn);
+        self.txns.push(txn);
+    }
+
+    fn create(&mut self, session: i64, path: &str, data: &[u8], acl: Vec<Acl>, mode: CreateMode) {
+        self.submit(
+            session,
+            Request::Create {
+                path: path.into(),
+                data: Some(data.to_vec()),
+                acl,
+                mode,
+            },
+        );
+    }
+}
+
+/// Writes a varied dataDir with [`FileStorage`] (a snapshot between two log files) and
+/// returns the database it holds and every txn logged, in order.
+fn keeper_data_dir(data_dir: &Path) -> (Database, Vec<Txn>) {
+    let mut storage = FileStorage::open(FileStorageConfig::new(data_dir)).unwrap();
+    let start = storage.recover(0).unwrap();
+    let mut w = Writer {
+        db: start.db,
+        last: Zxid::ZERO,
+        txns: Vec::new(),
+    };
+    let (a, b) = (0x0100_0000_0000_0001_i64, 0x0100_0000_0000_0002_i64);
+    let open = Acl::open_unsafe;
+    w.submit(a, Request::CreateSession { timeout_ms: 30_000 });
+    w.submit(b, Request::CreateSession { timeout_ms: 20_000 });
+    w.create(a, "/app", b"first", open(), CreateMode::Persistent);
+    w.create(a, "/app/ephemeral", b"mine", open(), CreateMode::Ephemeral);
+    for _ in 0..3 {
+        w.create(
+            a,
+            "/app/seq-",
+            b"s",
+            open(),
+            CreateMode::PersistentSequential,
+        );
+    }
+    let alice = vec![Acl::new(31, "digest", ALICE)];
+    w.create(b, "/app/secret", b"hidden", alice, CreateMode::Persistent);
+    let half = w.txns.len();
+    for txn in &w.txns {
+        storage.append(txn).unwrap();
+    }
+    storage.sync().unwrap();
+    storage.snapshot(&w.db).unwrap();
+
+    w.submit(
+        a,
+        Request::SetAcl {
+            path: "/app/seq-0000000000".into(),
+            acl: Acl::read_unsafe(),
+            version: -1,
+        },
+    );
+    w.submit(
+        a,
+        Request::SetData {
+            path: "/app".into(),
+            data: Some(b"second".to_vec()),
+            version: 0,
+        },
+    );
+    w.submit(
+        a,
+        Request::Delete {
+            path: "/app/seq-0000000001".into(),
+            version: -1,
+        },
+    );
+    let multi = Request::Multi(vec![
+        Request::Create {
+            path: "/app/multi".into(),
+            data: Some(b"m".to_vec()),
+            acl: open(),
+            mode: CreateMode::Persistent,
+        },
+        Request::SetData {
+            path: "/app".into(),
+            data: Some(b"third".to_vec()),
+            version: -1,
+        },
+    ]);
+    w.submit(a, multi);
+    // A failed write is logged too, as an error txn.
+    w.create(a, "/app", b"again", open(), CreateMode::Persistent);
+    w.create(b, "/app/b-ephemeral", b"", open(), CreateMode::Ephemeral);
+    w.submit(b, Request::CloseSession);
+    for txn in &w.txns[half..] {
+        storage.append(txn).unwrap();
+    }
+    storage.sync().unwrap();
+    (w.db, w.txns)
+}
+
+// ---- ZooKeeper's tools and server ----------------------------------------------------------
+
+fn java_tool(class: &str, args: &[&Path]) -> String {
+    let mut command = Command::new("java");
+    command
+        .arg("-cp")
+        .arg(tools::zookeeper_classpath())
+        .arg(class);
+    command.args(args.iter().map(|a| a.as_os_str()));
+    let finished = run_for_stdout(command, TOOL_TIMEOUT).unwrap();
+    assert!(
+        finished.status.success(),
+        "{class} failed:\n{}",
+        finished.output
+    );
+    finished.output
+}
+
+/// A real ZooKeeper 3.8 on `data_dir`, serving; killed (SIGKILL) on drop, files kept.
+fn zookeeper_on(data_dir: &Path, settings: &[(&str, &str)]) -> (Guarded, u16, TempDir) {
+    let dir = TempDir::new("zk-persistence");
+    let port = free_port();
+    let cfg = zoo_cfg(port, &data_dir.display().to_string(), settings);
+    std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
+    let class_path = tools::zookeeper_classpath();
+    let args = [
+        "-Xmx256m",
+        "-cp",
+        &class_path,
+        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+        "zoo.cfg",
+    ];
+    let mut zk = Guarded::spawn("ZooKeeper", "java", &args, dir.path(), None).unwrap();
+    let up = wait_until(STARTUP_TIMEOUT, "ZooKeeper to serve", || {
+        if let Some(status) = zk.exited() {
+            return Some(Err(format!("it exited ({status})")));
+        }
+        serving(port, data_dir).then_some(Ok(()))
+    });
+    if let Err(why) = up.and_then(|up| up) {
+        panic!(
+            "ZooKeeper on {}: {why}\n{}",
+            data_dir.display(),
+            zk.output()
+        );
+    }
+    (zk, port, dir)
+}
+
+/// Runs `persistence_tree.py MODE` against the server on `port`.
+fn kazoo(mode: &str, port: u16) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/persistence_tree.py");
+    let mut command = Command::new(tools::PYTHON);
+    command
+        .arg(script)
+        .arg(mode)
+        .arg(format!("127.0.0.1:{port}"));
+    let finished = run_for_stdout(command, TOOL_TIMEOUT).unwrap();
+    assert!(
+        finished.status.success(),
+        "kazoo {mode}:\n{}",
+        finished.output
+    );
+    let json = finished.output.lines().last().unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {}", finished.output))
+}
+
+// ---- comparing -----------------------------------------------------------------------------
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
+}
+
+fn stat_fields(stat: &Stat) -> Vec<i64> {
+    vec![
+        stat.czxid.0,
+        stat.mzxid.0,
+        stat.ctime,
+        stat.mtime,
+        stat.version.into(),
+        stat.cversion.into(),
+        stat.aversion.into(),
+        stat.ephemeral_owner.0,
+        stat.data_length.into(),
+        stat.num_children.into(),
+        stat.pzxid.0,
+    ]
+}
+
+/// Every node as kazoo reads it: path → (data in base64, Stat fields).
+type Nodes = BTreeMap<String, (Option<String>, Vec<i64>)>;
+
+fn nodes_of_db(db: &Database) -> Nodes {
+    db.tree
+        .paths()
+        .into_iter()
+        .map(|path| {
+            let (data, stat) = db.tree.get_data(&path).unwrap();
+            (path, (data.map(base64), stat_fields(&stat)))
+        })
+        .collect()
+}
+
+fn nodes_of_kazoo(dump: &Value) -> Nodes {
+    let nodes = dump["nodes"].as_object().expect("a nodes object");
+    nodes
+        .iter()
+        .map(|(path, node)| {
+            let data = node["data"].as_str().map(str::to_string);
+            let stat = node["stat"]
+                .as_array()
+                .expect("stat fields")
+                .iter()
+                .map(|v| v.as_i64().expect("a number"))
+                .collect();
+            (path.clone(), (data, stat))
+        })
+        .collect()
+}
+
+fn log_files(dir: &Path) -> Vec<PathBuf> {
+    files_named(dir, "log.")
+}
+
+fn files_named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("version-2"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    found.sort_by_key(|p| {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        i64::from_str_radix(name.split('.').nth(1).unwrap_or("0"), 16).unwrap_or(-1)
+    });
+    found
+}
+
+// ---- the tests -----------------------------------------------------------------------------
+
+/// `TxnLogToolkit -d` prints `<date> session 0x.. cxid 0x.. zxid 0x.. <op> ...` per txn
+/// (persistence.md §8); every txn FileStorage logged is listed, in order, with its header.
+#[test]
+fn zookeepers_txn_log_toolkit_lists_every_txn_keeper_logged() {
+    const TEST: &str = "TxnLogToolkit reads Keeper's log";
+    if let Err(reason) = tools::java() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-log");
+    let (_, txns) = keeper_data_dir(data.path());
+    let logs = log_files(data.path());
+    assert_eq!(logs.len(), 2, "one log before the snapshot and one after");
+    let mut listed = Vec::new();
+    for log in &logs {
+        let out = java_tool(
+            "org.apache.zookeeper.server.persistence.TxnLogToolkit",
+            &[Path::new("-d"), log],
+        );
+        assert!(
+            out.starts_with("ZooKeeper Transactional Log File with dbid 0 txnlog format version 2"),
+            "{out}"
+        );
+        for line in out.lines().filter(|l| l.contains(" zxid 0x")) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let after = |key: &str| {
+                let at = words.iter().position(|w| *w == key).expect(key);
+                words[at + 1]
+            };
+            let hex = |text: &str| u64::from_str_radix(&text[2..], 16).unwrap() as i64;
+            let zxid_at = words.iter().position(|w| *w == "zxid").unwrap();
+            listed.push((
+                hex(after("session")),
+                hex(after("cxid")),
+                hex(after("zxid")),
+                words[zxid_at + 2].to_string(),
+            ));
+        }
+        assert!(out.contains("EOF reached after"), "{out}");
+    }
+    let logged: Vec<(i64, i64, i64, String)> = txns
+        .iter()
+        .map(|t| {
+            let op = t.op.type_name().to_string();
+            (t.session.0, t.cxid.into(), t.zxid.0, op)
+        })
+        .collect();
+    assert_eq!(listed, logged);
+}
+
+/// `SnapshotFormatter -d` prints each node's Stat (StatPersisted, hex zxids) and data in
+/// base64, then `Session Details (sid, timeout, ephemeralCount)` and `Last zxid`.
+#[test]
+fn zookeepers_snapshot_formatter_prints_every_node_and_session_of_keepers_snapshot() {
+    const TEST: &str = "SnapshotFormatter reads Keeper's snapshot";
+    if let Err(reason) = tools::java() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-snap");
+    let mut storage = FileStorage::open(FileStorageConfig::new(data.path())).unwrap();
+    let (db, _) = keeper_data_dir(data.path());
+    storage.snapshot(&db).unwrap();
+    let zxid = db.last_processed_zxid();
+    let snapshot = data.path().join(format!("version-2/snapshot.{:x}", zxid.0));
+    let out = java_tool(
+        "org.apache.zookeeper.server.SnapshotFormatter",
+        &[Path::new("-d"), &snapshot],
+    );
+
+    let mut printed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let nodes_part = out.split("Session Details").next().unwrap();
+    for block in nodes_part
+        .split("----\n")
+        .skip(1)
+        .filter(|b| !b.trim().is_empty())
+    {
+        let mut lines = block.lines();
+        let path = lines.next().unwrap().to_string();
+        let fields = lines
+            .filter_map(|l| l.trim().split_once(" = "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            // An empty value prints as `data =`, which the split above does not see.
+            .chain(
+                block
+                    .lines()
+                    .filter(|l| l.trim() == "data =")
+                    .map(|_| ("data".to_string(), String::new())),
+            )
+            .collect();
+        printed.insert(path, fields);
+    }
+    let hex = |text: &str| u64::from_str_radix(&text[2..], 16).unwrap() as i64;
+    let expected_paths: Vec<String> = db.tree.paths();
+    assert_eq!(printed.keys().cloned().collect::<Vec<_>>(), expected_paths);
+    for (path, node) in db.tree.walk() {
+        let fields = &printed[&path];
+        let stat = &node.stat;
+        let got = |key: &str| {
+            fields
+                .get(key)
+                .unwrap_or_else(|| panic!("{path}: no {key}"))
+        };
+        assert_eq!(hex(got("cZxid")), stat.czxid.0, "{path}");
+        assert_eq!(hex(got("mZxid")), stat.mzxid.0, "{path}");
+        assert_eq!(hex(got("pZxid")), stat.pzxid.0, "{path}");
+        assert_eq!(
+            got("cversion").parse::<i32>().unwrap(),
+            stat.cversion,
+            "{path}"
+        );
+        assert_eq!(
+            got("dataVersion").parse::<i32>().unwrap(),
+            stat.version,
+            "{path}"
+        );
+        assert_eq!(
+            got("aclVersion").parse::<i32>().unwrap(),
+            stat.aversion,
+            "{path}"
+        );
+        assert_eq!(hex(got("ephemeralOwner")), stat.ephemeral_owner, "{path}");
+        let data = node.data.as_deref().map(base64).unwrap_or_default();
+        assert_eq!(got("data"), &data, "{path}");
+    }
+    let sessions: Vec<String> = out
+        .split("Session Details (sid, timeout, ephemeralCount):\n")
+        .nth(1)
+        .expect("a session part")
+        .lines()
+        .take_while(|l| l.starts_with("0x"))
+        .map(str::to_string)
+        .collect();
+    let expected: Vec<String> = db
+        .sessions
+        .iter()
+        .map(|(id, timeout)| {
+            let ephemerals = db.tree.ephemerals(*id).len();
+            format!("0x{:014x}, {timeout}, {ephemerals}", id.0)
+        })
+        .collect();
+    assert_eq!(sessions, expected);
+    assert!(out.contains(&format!("Last zxid: 0x{:x}", zxid.0)), "{out}");
+}
+
+/// ZooKeeper restores a dataDir by loading the newest snapshot and replaying the log after it
+/// (persistence.md §5); started on Keeper's, it serves Keeper's tree exactly.
+#[test]
+fn a_real_zookeeper_serves_the_tree_keeper_wrote() {
+    const TEST: &str = "ZooKeeper starts on Keeper's dataDir";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-for-zk");
+    let (db, _) = keeper_data_dir(data.path());
+    let (zk, port, _cfg) = zookeeper_on(data.path(), &[]);
+    let dump = kazoo("dump", port);
+    drop(zk);
+    assert_eq!(nodes_of_kazoo(&dump), nodes_of_db(&db));
+}
+
+/// Keeper's recovery of a dataDir real ZooKeeper wrote: snapshots taken every few txns
+/// (`snapCount=10`, so several log files), an open session with an ephemeral node, every
+/// kind of node; the server killed with SIGKILL after kazoo read the tree.
+#[test]
+fn keeper_recovers_the_tree_a_real_zookeeper_wrote() {
+    const TEST: &str = "Keeper recovers ZooKeeper's dataDir";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("zk-for-keeper");
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
+    let written = kazoo("write", port);
+    drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
+    let logs = log_files(data.path());
+    let snapshots = files_named(data.path(), "snapshot.");
+    assert!(logs.len() >= 3, "several log files: {logs:?}");
+    assert!(snapshots.len() >= 2, "several snapshots: {snapshots:?}");
+
+    let mut storage = FileStorage::open(FileStorageConfig::new(data.path())).unwrap();
+    let recovered = storage.recover(10).unwrap();
+    assert_eq!(nodes_of_db(&recovered.db), nodes_of_kazoo(&written));
+    let session = SessionId(written["session"].as_i64().expect("a session id"));
+    assert!(
+        recovered.db.sessions.contains_key(&session),
+        "the open session {session} is restored: {:?}",
+        recovered.db.sessions
+    );
+    // `recent` holds the newest replayed txns: those after the snapshot, at most 10.
+    assert!(
+        (1..=10).contains(&recovered.recent.len()),
+        "{:?}",
+        recovered.recent
+    );
+    let last = recovered.recent.last().unwrap().zxid;
+    assert_eq!(last, recovered.db.last_processed_zxid());
+}
