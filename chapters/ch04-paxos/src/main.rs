@@ -6,7 +6,8 @@
 //! run as a sequence diagram. `--step` is classroom mode: the reader is the network, choosing
 //! what happens next ([`ch04_paxos::sim::stepper`]). `--scenario-file FILE` adds a scenario
 //! script's crashes, partitions and network changes, and replays the choices of a session
-//! `--step` saved (`--faults FILE` is its old name).
+//! `--step` saved (`--faults FILE` is its old name). `--model-check` explores every interleaving
+//! of a small cluster instead of one seed's, and writes any counterexample as such a file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
