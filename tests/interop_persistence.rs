@@ -167,35 +167,47 @@ fn java_tool(class: &str, args: &[&Path]) -> String {
     finished.output
 }
 
-/// A real ZooKeeper 3.8 on `data_dir`, serving; killed (SIGKILL) on drop, files kept.
+/// A real ZooKeeper 3.8 on `data_dir`, serving; killed (SIGKILL) on drop, files kept. Its
+/// port is free when picked, but another process may bind it before the JVM does; then
+/// ZooKeeper exits before serving, and it starts again on a new port.
 fn zookeeper_on(data_dir: &Path, settings: &[(&str, &str)]) -> (Guarded, u16, TempDir) {
-    let dir = TempDir::new("zk-persistence");
-    let port = free_port();
-    let cfg = zoo_cfg(port, &data_dir.display().to_string(), settings);
-    std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
-    let class_path = tools::zookeeper_classpath();
-    let args = [
-        "-Xmx256m",
-        "-cp",
-        &class_path,
-        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-        "zoo.cfg",
-    ];
-    let mut zk = Guarded::spawn("ZooKeeper", "java", &args, dir.path(), None).unwrap();
-    let up = wait_until(STARTUP_TIMEOUT, "ZooKeeper to serve", || {
-        if let Some(status) = zk.exited() {
-            return Some(Err(format!("it exited ({status})")));
+    const ATTEMPTS: usize = 3;
+    let mut lost = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let dir = TempDir::new("zk-persistence");
+        let port = free_port();
+        let cfg = zoo_cfg(port, &data_dir.display().to_string(), settings);
+        std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
+        let class_path = tools::zookeeper_classpath();
+        let args = [
+            "-Xmx256m",
+            "-cp",
+            &class_path,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+            "zoo.cfg",
+        ];
+        let mut zk = Guarded::spawn("ZooKeeper", "java", &args, dir.path(), None).unwrap();
+        let up = wait_until(STARTUP_TIMEOUT, "ZooKeeper to serve", || {
+            if let Some(status) = zk.exited() {
+                return Some(Err(status));
+            }
+            serving(port, data_dir).then_some(Ok(()))
+        });
+        match up {
+            Ok(Ok(())) => return (zk, port, dir),
+            Ok(Err(status)) => lost.push(format!("it exited ({status}):\n{}", zk.output())),
+            Err(why) => panic!(
+                "ZooKeeper on {}: {why}\n{}",
+                data_dir.display(),
+                zk.output()
+            ),
         }
-        serving(port, data_dir).then_some(Ok(()))
-    });
-    if let Err(why) = up.and_then(|up| up) {
-        panic!(
-            "ZooKeeper on {}: {why}\n{}",
-            data_dir.display(),
-            zk.output()
-        );
     }
-    (zk, port, dir)
+    panic!(
+        "ZooKeeper on {} exited before serving, {ATTEMPTS} times:\n{}",
+        data_dir.display(),
+        lost.join("\n")
+    );
 }
 
 /// Runs `persistence_tree.py MODE` against the server on `port`.

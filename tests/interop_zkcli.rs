@@ -13,8 +13,8 @@
 //! interleaved as a terminal shows them) runs each session against each
 //! server under test on a fresh data directory, and so does `keeper cli`.
 //! A session is typed line by line; `#` lines direct the harness
-//! ([`run_script`]): `#wait TEXT` holds the next line until TEXT is printed
-//! (an event, so no line races it), other `#` lines are actions (cut a
+//! ([`run_script`]): `#wait TEXT` holds the next line until the line TEXT
+//! is printed (an event, so no line races it), other `#` lines are actions (cut a
 //! connection) or comments.
 //!
 //! Times, session ids, the port and the CLI's own version differ from run to
@@ -24,9 +24,9 @@
 //! uses a zxid (an error txn, on 3.8) are all compared; only the starting
 //! number is not. zkCli prints its connection events from another thread,
 //! racing the commands' answers: the SyncConnected event is put back where it
-//! lands when that thread wins, and a Closed event at the very end (which the
-//! JVM may exit before printing) is dropped, so a race is not mistaken for a
-//! server's difference.
+//! lands when that thread wins, and the Disconnected and Closed events at
+//! the very end (which a `quit` may or may not leave) are dropped, so a race
+//! is not mistaken for a server's difference.
 //!
 //! The real zkCli's masked transcript on the real ZooKeeper is an insta
 //! snapshot, so the book can show it and any drift shows up in review; every
@@ -217,32 +217,47 @@ fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> Ran {
 }
 
 /// zkCli prints connection events from its event thread, racing its main
-/// thread: on a fast server the SyncConnected event may come after the
-/// first command's answer (or, on a loaded machine, before the banner), and
-/// on `quit` the JVM may exit before the Closed event is printed. The
-/// SyncConnected event is moved to where it usually lands (right after the
-/// banner), and a Closed event at the very end is dropped, so neither race
-/// is compared; that the session connected, once, still is. And `connect`
-/// while a session is open closes it and opens a new one, each with its own
-/// event thread: the new session's SyncConnected may be printed before the
-/// old one's Closed (seen under load), so that pair is put back in the order
-/// the sessions ended and began.
+/// thread: the SyncConnected event may come before the banner's last line or
+/// after the first command's answer; on `quit` the JVM may exit before the
+/// Closed event is printed, and the server's close of the socket after its
+/// reply may reach zkCli before zkCli marks itself closing, which it reports
+/// as a Disconnected event; and `connect` while connected closes the old
+/// session, whose event thread may print its Closed event after the new
+/// session's thread printed SyncConnected. The first SyncConnected event is
+/// moved to right after the banner, the Disconnected and Closed events at
+/// the very end are dropped, and a Closed event printed right after a
+/// SyncConnected one is put before it (the order zkCli causes them in), so
+/// no such race is compared; that each session connected and closed, once,
+/// still is.
 fn settle_connection_events(session: &str) -> String {
     const CLOSED: &str = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
-    let session = session.strip_suffix(CLOSED).unwrap_or(session);
+    const DISCONNECTED: &str =
+        "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n";
     const BANNER: &str = "JLine support is disabled\n";
-    const EVENT: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
-    let session = session.replace(&format!("{EVENT}{CLOSED}"), &format!("{CLOSED}{EVENT}"));
-    match (session.find(BANNER), session.find(EVENT)) {
-        (Some(banner), Some(event)) if event != banner + BANNER.len() => {
-            let mut moved = session.clone();
-            moved.replace_range(event..event + EVENT.len(), "");
-            let banner = moved.find(BANNER).expect("the banner is still there");
-            moved.insert_str(banner + BANNER.len(), EVENT);
-            moved
-        }
-        _ => session,
+    const CONNECTED: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
+    let mut session = session;
+    while let Some(earlier) = session
+        .strip_suffix(CLOSED)
+        .or_else(|| session.strip_suffix(DISCONNECTED))
+    {
+        session = earlier;
     }
+    let mut settled = session.to_string();
+    let Some(event) = settled.find(CONNECTED) else {
+        return settled;
+    };
+    settled.replace_range(event..event + CONNECTED.len(), "");
+    let first = settled
+        .find(BANNER)
+        .map_or(event, |banner| banner + BANNER.len());
+    settled.insert_str(first, CONNECTED);
+    // Only a later session's SyncConnected can be overtaken by a Closed.
+    let (opening, rest) = settled.split_at(first + CONNECTED.len());
+    let overtaken = format!("{CONNECTED}{CLOSED}");
+    format!(
+        "{opening}{}",
+        rest.replace(&overtaken, &format!("{CLOSED}{CONNECTED}"))
+    )
 }
 
 /// The zxid in a stat line such as `pZxid = 0x1a`.
@@ -598,11 +613,17 @@ fn connection_events_that_race_the_commands_are_put_in_one_place() {
     );
     let closed = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     assert_eq!(settle_connection_events(&format!("{won}{closed}")), won);
+    let lost = "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n";
+    assert_eq!(settle_connection_events(&format!("{won}{lost}")), won);
+    assert_eq!(
+        settle_connection_events(&format!("{won}{lost}{closed}")),
+        won
+    );
     // `connect` with a session open: the old session's Closed, then the new one's SyncConnected.
     let reconnected = format!("{won}{closed}{event}[]\n");
-    let raced = format!("{won}{event}{closed}[]\n");
     assert_eq!(settle_connection_events(&reconnected), reconnected);
-    assert_eq!(settle_connection_events(&raced), reconnected);
+    let overtaken = format!("{won}{event}{closed}[]\n");
+    assert_eq!(settle_connection_events(&overtaken), reconnected);
 }
 
 #[test]

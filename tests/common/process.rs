@@ -270,7 +270,8 @@ fn run(
 /// - `#wait TEXT` waits (at most `timeout`) until the program has printed
 ///   TEXT since the last line was typed (or since it started), so a line
 ///   that must come after an event, or after the previous line's answer, is
-///   typed only once that is out;
+///   typed only once that is out. TEXT must not go on as a longer name
+///   (`path:/shu` is not `path:/shu/guanyu`);
 /// - `# words` is a comment;
 /// - `#name` is an action: `act(name)` runs it (cut a connection, change a
 ///   node from elsewhere).
@@ -320,7 +321,7 @@ pub fn run_script(
                 wait_until(timeout, &format!("`{text}`"), || {
                     let so_far = std::fs::read(&out_path).unwrap_or_default();
                     let new = String::from_utf8_lossy(so_far.get(since..).unwrap_or_default());
-                    if new.contains(text) {
+                    if printed_whole(&new, text) {
                         return Some(Ok(()));
                     }
                     let exited = child.0.try_wait().ok().flatten();
@@ -342,6 +343,21 @@ pub fn run_script(
         status,
         output: output(),
         typed,
+    })
+}
+
+/// Whether `text` was printed in `output` as itself, not as the start of a
+/// longer name: `path:/shu` is not found in `path:/shu/guanyu` (a deleteall
+/// prints both, and the second one may still be on its way), nor `Created /w`
+/// in `Created /w/c`. What follows it must be printed too (a line ends with a
+/// newline), so half a line written so far does not count either.
+fn printed_whole(output: &str, text: &str) -> bool {
+    let continues_a_name = |c: char| c.is_alphanumeric() || "/_-.".contains(c);
+    output.match_indices(text).any(|(at, _)| {
+        output[at + text.len()..]
+            .chars()
+            .next()
+            .is_some_and(|next| !continues_a_name(next))
     })
 }
 

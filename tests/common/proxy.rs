@@ -89,8 +89,10 @@ impl Shared {
     fn relay(&self, client: TcpStream) -> io::Result<()> {
         let server = TcpStream::connect_timeout(&self.upstream, Duration::from_secs(2))?;
         let mut sockets = self.sockets.lock().expect("proxy lock");
-        // A `cut` that came while this relay was being made has already shut
-        // the sockets it knew of: this one must not outlive it.
+        // A `cut` that came while this connection was being relayed has
+        // already shut the others: this one must not outlive it. (`cut`
+        // clears `open` before it takes the lock, so reading it under the
+        // lock cannot miss a cut.)
         if !self.open.load(Ordering::SeqCst) {
             let _ = client.shutdown(Shutdown::Both);
             let _ = server.shutdown(Shutdown::Both);

@@ -68,6 +68,17 @@ pub struct Server {
     dir: TempDir,
 }
 
+/// How one attempt to start a server failed.
+enum Attempt {
+    /// It exited before serving: most likely it lost the race for its port.
+    Exited(String),
+    /// It could not be started, or did not serve in time.
+    Failed(String),
+}
+
+/// How many times a server may lose the race for its port.
+const START_ATTEMPTS: usize = 3;
+
 /// Why there is no server to test against.
 enum NotStarted {
     /// This machine cannot run it (no Java): the test is skipped.
@@ -113,8 +124,30 @@ impl Server {
         }
     }
 
+    /// Starts `kind` on a free port. The port is free when picked, but the
+    /// server binds it a moment later, and another process (another test
+    /// binary, another worktree's tests) may bind it first: then our server
+    /// exits, and it starts again on a new port.
     fn try_start(kind: ServerKind, settings: &[(&str, &str)]) -> Result<Server, NotStarted> {
         kind.available().map_err(NotStarted::Unavailable)?;
+        let mut lost = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            match Server::start_on_a_free_port(kind, settings) {
+                Ok(server) => return Ok(server),
+                Err(Attempt::Exited(why)) => lost.push(why),
+                Err(Attempt::Failed(why)) => return Err(NotStarted::Failed(why)),
+            }
+        }
+        Err(NotStarted::Failed(format!(
+            "{kind} exited before serving, {START_ATTEMPTS} times:\n{}",
+            lost.join("\n")
+        )))
+    }
+
+    fn start_on_a_free_port(
+        kind: ServerKind,
+        settings: &[(&str, &str)],
+    ) -> Result<Server, Attempt> {
         let dir = TempDir::new("server");
         let port = free_port();
         let data_dir = dir.path().join("data");
@@ -147,29 +180,33 @@ impl Server {
             ),
         };
         let mut process =
-            spawned.map_err(|e| NotStarted::Failed(format!("cannot start {kind}: {e}")))?;
-        // Ready means: serving, while *our* process is still alive (a server
-        // that lost the port race exits at once, and then the answers would
-        // come from someone else's server).
-        wait_until(STARTUP_TIMEOUT, "the server to serve", || {
+            spawned.map_err(|e| Attempt::Failed(format!("cannot start {kind}: {e}")))?;
+        // Ready means: serving, as *our* server (see `serving`); an answer
+        // from whoever else holds the port does not count.
+        let ready = wait_until(STARTUP_TIMEOUT, "the server to serve", || {
             if let Some(status) = process.exited() {
-                return Some(Err(format!("it exited ({status})")));
+                return Some(Err(status));
             }
             serving(port, &data_dir).then_some(Ok(()))
-        })
-        .and_then(|answer| answer)
-        .map_err(|why| {
-            NotStarted::Failed(format!(
-                "{kind} on 127.0.0.1:{port} did not come up: {why}\n--- its output:\n{}",
+        });
+        let output = |why: &str| {
+            format!(
+                "{kind} on 127.0.0.1:{port} {why}\n--- its output:\n{}",
                 process.output()
-            ))
-        })?;
-        Ok(Server {
-            kind,
-            port,
-            process: Mutex::new(process),
-            dir,
-        })
+            )
+        };
+        match ready {
+            Ok(Ok(())) => Ok(Server {
+                kind,
+                port,
+                process: Mutex::new(process),
+                dir,
+            }),
+            Ok(Err(status)) => Err(Attempt::Exited(output(&format!(
+                "exited ({status}) before serving"
+            )))),
+            Err(why) => Err(Attempt::Failed(output(&format!("did not come up: {why}")))),
+        }
     }
 
     pub fn kind(&self) -> ServerKind {
@@ -209,7 +246,8 @@ impl NotStarted {
 }
 
 /// The seed's zoo.cfg keys, plus what keeps a test server private: loopback
-/// only, no AdminServer on 8080, and the four-letter words the tests use.
+/// only, no AdminServer on 8080, and the four-letter words the tests use
+/// (the harness itself needs `ruok`, `srvr` and `conf` to see a server is up).
 pub fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
     let (port, tick_time) = (port.to_string(), TICK_TIME_MS.to_string());
     let defaults = [

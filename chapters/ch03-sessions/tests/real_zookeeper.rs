@@ -25,13 +25,29 @@ const NOP: &str = "/usr/share/java/slf4j-nop.jar";
 
 /// A real ZooKeeper standalone server on a free loopback port, killed on drop.
 struct RealZooKeeper {
-    /// A shell that started the JVM and waits on its stdin: when this test
-    /// process ends, even killed, the pipe closes and the shell stops the
-    /// server, so no JVM outlives its test.
+    /// A shell that started the JVM and exits with it. It holds a pipe
+    /// from this test: when this test process ends, even killed, the pipe
+    /// closes and the shell's watchdog stops the server, so no JVM outlives
+    /// its test.
     child: Child,
     port: u16,
     dir: PathBuf,
 }
+
+/// Runs `"$@"` in the background, kills it when our stdin reaches EOF, and
+/// exits when it exits (so a JVM that died shows as an exited child). The
+/// watchdog reads fd 3, a copy of the pipe: a non-interactive shell gives
+/// background jobs /dev/null as stdin.
+const WATCHDOG: &str = r#"exec 3<&0 0</dev/null
+"$@" &
+pid=$!
+(cat <&3 >/dev/null; kill "$pid" 2>/dev/null) &
+exec 3<&-
+wait "$pid""#;
+
+/// How many times a server may lose the race for its port: the port is
+/// free when picked, but another process can bind it before the JVM does.
+const START_ATTEMPTS: usize = 3;
 
 impl RealZooKeeper {
     fn available() -> bool {
@@ -42,7 +58,19 @@ impl RealZooKeeper {
         here
     }
 
+    /// Starts a server, on a new port if a first one was lost to a race.
     fn start(name: &str) -> RealZooKeeper {
+        let mut failures = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            match RealZooKeeper::try_start(name) {
+                Ok(zk) => return zk,
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("ZooKeeper did not start:\n{}", failures.join("\n"));
+    }
+
+    fn try_start(name: &str) -> Result<RealZooKeeper, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -62,21 +90,19 @@ impl RealZooKeeper {
             ),
         )
         .unwrap();
-        let java = format!(
-            "java -Xmx256m -cp {JAR}:{NOP} org.apache.zookeeper.server.quorum.QuorumPeerMain {}",
-            cfg.display()
-        );
         let child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("{java} & pid=$!; read _; kill $pid; wait $pid"))
+            .args(["-c", WATCHDOG, "sh", "java", "-Xmx256m", "-cp"])
+            .arg(format!("{JAR}:{NOP}"))
+            .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+            .arg(&cfg)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("sh runs");
-        let zk = RealZooKeeper { child, port, dir };
-        zk.wait_until_serving();
-        zk
+        let mut zk = RealZooKeeper { child, port, dir };
+        zk.wait_until_serving()?;
+        Ok(zk)
     }
 
     fn addr(&self) -> SocketAddr {
@@ -84,30 +110,45 @@ impl RealZooKeeper {
     }
 
     /// Asks `srvr` until the server reports a `Mode:` (before that it
-    /// accepts connections but closes them), for at most 60 s.
-    fn wait_until_serving(&self) {
+    /// accepts connections but closes them), for at most 60 s. A JVM that
+    /// exits first lost its port (or cannot run): that is an error. The
+    /// server must also be ours: `conf` names our data directory, which no
+    /// other server on the port would.
+    fn wait_until_serving(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let ours = format!("dataDir={}/", self.dir.join("data").display());
         while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)) {
-                // A server still starting may accept and then say nothing:
-                // never wait on it for long.
-                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-                let _ = s.write_all(b"srvr");
-                let mut answer = String::new();
-                let _ = std::io::Read::read_to_string(&mut s, &mut answer);
-                if answer.contains("Mode: ") {
-                    return;
-                }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("port {}: the JVM exited ({status})", self.port));
+            }
+            if self.four_letter_word("srvr").contains("Mode: ")
+                && self.four_letter_word("conf").contains(&ours)
+            {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("ZooKeeper did not start on port {}", self.port);
+        Err(format!("port {}: not serving after 60 s", self.port))
+    }
+
+    /// The server's answer to `word`, or "" if it gives none within 1 s.
+    fn four_letter_word(&self, word: &str) -> String {
+        let mut answer = String::new();
+        if let Ok(mut s) = TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)) {
+            // A server still starting may accept and then say nothing:
+            // never wait on it for long.
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = s.write_all(word.as_bytes());
+            let _ = std::io::Read::read_to_string(&mut s, &mut answer);
+        }
+        answer
     }
 }
 
 impl Drop for RealZooKeeper {
     fn drop(&mut self) {
-        // Closing the shell's stdin makes it stop the JVM and wait for it.
+        // Closing the shell's stdin makes it stop the JVM; the shell exits
+        // with it.
         drop(self.child.stdin.take());
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -143,7 +184,13 @@ fn same_as_real_zkcli(commands: &str) {
     let run = |name: &'static str, cli: fn(&RealZooKeeper, &str) -> (String, String)| {
         let (tx, rx) = std::sync::mpsc::channel();
         let commands = commands.to_string();
-        std::thread::spawn(move || tx.send(cli(&RealZooKeeper::start(name), &commands)));
+        std::thread::spawn(move || {
+            let server = RealZooKeeper::start(name);
+            let printed = cli(&server, &commands);
+            // Stopped (and its directory removed) before the test may end.
+            drop(server);
+            tx.send(printed)
+        });
         rx
     };
     let (theirs, ours) = (run("zkcli", real_zkcli), run("ours", our_cli));
@@ -151,15 +198,61 @@ fn same_as_real_zkcli(commands: &str) {
     let bound = Duration::from_secs(180);
     let theirs = theirs.recv_timeout(bound).expect("real zkCli finished");
     let ours = ours.recv_timeout(bound).expect("our shell finished");
-    assert_eq!(masked(&ours.0), masked(&theirs.0), "stdout");
+    let quits = commands.lines().last() == Some("quit");
+    let theirs_stdout = as_if_the_event_thread_won(&theirs.0, quits);
+    assert_eq!(masked(&ours.0), masked(&theirs_stdout), "stdout");
     assert_eq!(masked(&ours.1), masked(&theirs.1), "stderr");
 }
 
+/// zkCli prints connection events from its event thread, racing its main
+/// thread and its exit: the SyncConnected event may come before the
+/// banner's last line or after the first command's answer; after `quit` the JVM may exit before it prints the
+/// Closed event, and the server's close of the socket may reach zkCli before
+/// zkCli marks itself closing, which it reports as a Disconnected event.
+/// These are put as they are when the event thread wins and zkCli closes
+/// first, which is how our shell prints them, so that a race on a loaded
+/// machine is not mistaken for a difference; that ours prints them there is
+/// still compared.
+fn as_if_the_event_thread_won(transcript: &str, quits: bool) -> String {
+    const BANNER: &str = "JLine support is disabled\n";
+    const CONNECTED: &str = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
+    const CLOSED: &str = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
+    const DISCONNECTED: &str =
+        "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n";
+    let mut settled = transcript.to_string();
+    if quits {
+        while let Some(earlier) = settled
+            .strip_suffix(CLOSED)
+            .or_else(|| settled.strip_suffix(DISCONNECTED))
+        {
+            settled.truncate(earlier.len());
+        }
+    }
+    if let Some(event) = settled.find(CONNECTED) {
+        settled.replace_range(event..event + CONNECTED.len(), "");
+        let after_banner = settled
+            .find(BANNER)
+            .map_or(event, |banner| banner + BANNER.len());
+        settled.insert_str(after_banner, CONNECTED);
+    }
+    if quits {
+        settled.push_str(CLOSED);
+    }
+    settled
+}
+
 fn real_zkcli(server: &RealZooKeeper, commands: &str) -> (String, String) {
+    zkcli(server, &[], commands)
+}
+
+/// Runs the real zkCli against `server`, with `args` after `-server h:p`
+/// and `input` on its stdin; returns its stdout and stderr.
+fn zkcli(server: &RealZooKeeper, args: &[&str], input: &str) -> (String, String) {
     let mut child = Command::new("java")
         .args(["-cp", &format!("{JAR}:{NOP}")])
         .arg("org.apache.zookeeper.ZooKeeperMain")
         .args(["-server", &format!("127.0.0.1:{}", server.port)])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -169,7 +262,7 @@ fn real_zkcli(server: &RealZooKeeper, commands: &str) -> (String, String) {
         .stdin
         .take()
         .unwrap()
-        .write_all(commands.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
     // zkCli retries a lost connection forever; bound the wait, and kill it
     // (by its own pid) if it overstays.
@@ -214,7 +307,9 @@ fn the_seed_session_through_our_client_prints_what_real_zkcli_prints() {
 
 /// Watches (`get -w`, `ls -w`, `stat -w`) print zkCli's `WATCHER::` blocks
 /// where zkCli prints them; addauth, whoami, sync, getEphemerals,
-/// getAllChildrenNumber, ACLs and `quit` (with its Closed event) too.
+/// getAllChildrenNumber, ACLs and `quit` (with its Closed event) too. Each
+/// trigger is followed by `sync /`: zkCli prints events from its own thread,
+/// racing the next answers, but completes `sync` on that thread after them.
 #[test]
 fn a_session_with_watches_and_auth_prints_what_real_zkcli_prints() {
     same_as_real_zkcli(&commands("tests/zkcli/wire.commands"));
@@ -235,19 +330,7 @@ fn a_one_command_run_prints_what_real_zkcli_prints() {
             String::from_utf8(err).unwrap(),
         )
     };
-    let theirs = |zk: &RealZooKeeper| {
-        let out = Command::new("java")
-            .args(["-cp", &format!("{JAR}:{NOP}")])
-            .arg("org.apache.zookeeper.ZooKeeperMain")
-            .args(["-server", &format!("127.0.0.1:{}", zk.port), "ls", "/"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("java runs");
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
+    let theirs = |zk: &RealZooKeeper| zkcli(zk, &["ls", "/"], "");
     let zk = RealZooKeeper::start("one");
     let (ours, theirs) = (ours(&zk), theirs(&zk));
     assert_eq!(masked(&ours.0), masked(&theirs.0), "stdout");
@@ -263,7 +346,9 @@ fn the_client_runs_a_pipelined_session_against_real_zookeeper() {
     }
     let zk = RealZooKeeper::start("client");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    // Every await below is bounded together: a wedged session fails the
+    // test instead of hanging it.
+    let session = async {
         let config = ClientConfig {
             session_timeout_ms: 10_000,
             ..ClientConfig::default()
@@ -295,7 +380,33 @@ fn the_client_runs_a_pipelined_session_against_real_zookeeper() {
             "WatchedEvent state:SyncConnected type:NodeDataChanged path:/p"
         );
         client.close().await.unwrap();
-    });
+    };
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), session).await })
+        .expect("the session finishes within 60 s");
+}
+
+#[test]
+fn connection_events_that_lost_the_race_are_put_where_the_event_thread_prints_them() {
+    let connected = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n";
+    let closed = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
+    let banner = "Welcome to ZooKeeper!\nJLine support is disabled\n";
+    let won = format!("{banner}{connected}[zookeeper]\n{closed}");
+    let lost = format!("{banner}[zookeeper]\n{connected}");
+    assert_eq!(as_if_the_event_thread_won(&lost, true), won);
+    assert_eq!(as_if_the_event_thread_won(&won, true), won);
+    let early =
+        format!("Welcome to ZooKeeper!\n{connected}JLine support is disabled\n[zookeeper]\n");
+    assert_eq!(as_if_the_event_thread_won(&early, true), won);
+    let disconnected = "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n";
+    assert_eq!(
+        as_if_the_event_thread_won(&format!("{won}{disconnected}"), true),
+        won
+    );
+    assert_eq!(
+        as_if_the_event_thread_won(&lost, false),
+        format!("{banner}{connected}[zookeeper]\n"),
+        "no quit, no Closed event"
+    );
 }
 
 /// Reads one whole frame from a blocking socket.

@@ -31,11 +31,21 @@ const JARS: &str = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.j
 const BOUND: Duration = Duration::from_secs(60);
 /// The real server's sid.
 const ZK: Sid = Sid(5);
+/// How many times ZooKeeper may lose a race for its ports.
+const START_ATTEMPTS: usize = 3;
 
-/// A port nobody uses right now (the OS picks it).
-fn free_port() -> u16 {
-    let l = StdListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// `N` distinct ports nobody uses right now (the OS picks them; all are
+/// held until each is picked, so none repeats).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: [StdListener; N] =
+        std::array::from_fn(|_| StdListener::bind("127.0.0.1:0").expect("bind"));
+    held.map(|l| l.local_addr().expect("addr").port())
+}
+
+/// Whether a line of ZooKeeper's log says it read n1's notification, sent
+/// while LOOKING in our version-2 format.
+fn read_our_notification(line: &str) -> bool {
+    line.contains("n.sid:1, n.state:LOOKING") && line.contains("message format version:0x2")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,69 +56,84 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         eprintln!("skipped: ZooKeeper 3.8 is not installed (apt-get install zookeeper)");
         return;
     }
-    // Our two servers' election ports, bound now; ZooKeeper's ports, reserved.
+    // Our two servers' election ports, bound now.
     let ours = [
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
     ];
-    let (zk_quorum, zk_election, zk_client) = (free_port(), free_port(), free_port());
     let mut addrs: BTreeMap<Sid, SocketAddr> = BTreeMap::new();
     addrs.insert(Sid(1), ours[0].local_addr().unwrap());
     addrs.insert(Sid(2), ours[1].local_addr().unwrap());
-    for absent in [Sid(3), Sid(4)] {
-        let addr = format!("127.0.0.1:{}", free_port());
-        addrs.insert(absent, addr.parse().unwrap());
-    }
-    addrs.insert(ZK, format!("127.0.0.1:{zk_election}").parse().unwrap());
 
     let dir = std::env::temp_dir().join(format!("ch05-real-zk-{}", std::process::id()));
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("myid"), format!("{ZK}\n")).unwrap();
-    let mut cfg = format!(
-        "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={zk_client}\n\
-         clientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
-        data.display()
-    );
-    for (sid, addr) in &addrs {
-        let quorum = if *sid == ZK { zk_quorum } else { free_port() };
-        cfg.push_str(&format!(
-            "server.{sid}=127.0.0.1:{quorum}:{}\n",
-            addr.port()
-        ));
-    }
-    let cfg_path = dir.join("zoo.cfg");
-    std::fs::write(&cfg_path, cfg).unwrap();
 
-    let mut zk = Command::new("java")
-        .args(["-Xmx256m", "-cp", JARS])
-        .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-        .arg(&cfg_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("java runs");
-    let mut zk_log = BufReader::new(zk.stderr.take().unwrap()).lines();
-
+    // ZooKeeper's ports are free when chosen, but another process may take
+    // one before the JVM binds it: ZooKeeper then exits before it listens,
+    // and it starts again on new ports. Ours start once it listens, so that
+    // its vote takes part.
     let mut seen = Vec::new();
-    // Ours start once ZooKeeper listens, so that its vote takes part.
-    let listening = tokio::time::timeout(BOUND, async {
-        while let Ok(Some(line)) = zk_log.next_line().await {
-            if line.contains("is accepting connections now") {
-                return true;
+    let (mut zk, mut zk_log) = 'started: {
+        for attempt in 1..=START_ATTEMPTS {
+            let attempt_log = seen.len();
+            // ZooKeeper's three ports, the absent servers' election ports,
+            // and a quorum port per server line (ZooKeeper's is its own).
+            let [zk_quorum, zk_election, zk_client, absent3, absent4, others @ ..] =
+                free_ports::<10>();
+            for (sid, port) in [(Sid(3), absent3), (Sid(4), absent4), (ZK, zk_election)] {
+                addrs.insert(sid, SocketAddr::from(([127, 0, 0, 1], port)));
             }
-            seen.push(format!("zk: {line}"));
+            let mut cfg = format!(
+                "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={zk_client}\n\
+                 clientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
+                data.display()
+            );
+            for ((sid, addr), other) in addrs.iter().zip(others) {
+                let quorum = if *sid == ZK { zk_quorum } else { other };
+                cfg.push_str(&format!(
+                    "server.{sid}=127.0.0.1:{quorum}:{}\n",
+                    addr.port()
+                ));
+            }
+            let cfg_path = dir.join("zoo.cfg");
+            std::fs::write(&cfg_path, cfg).unwrap();
+
+            let mut zk = Command::new("java")
+                .args(["-Xmx256m", "-cp", JARS])
+                .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+                .arg(&cfg_path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("java runs");
+            let mut zk_log = BufReader::new(zk.stderr.take().unwrap()).lines();
+            let listening = tokio::time::timeout(BOUND, async {
+                while let Ok(Some(line)) = zk_log.next_line().await {
+                    if line.contains("is accepting connections now") {
+                        return true;
+                    }
+                    seen.push(format!("zk: {line}"));
+                }
+                false
+            })
+            .await;
+            match listening {
+                Ok(true) => break 'started (zk, zk_log),
+                Ok(false)
+                    if seen[attempt_log..]
+                        .iter()
+                        .any(|l| l.contains("Address already in use")) =>
+                {
+                    seen.push(format!("attempt {attempt} lost a port race; again"));
+                }
+                _ => break,
+            }
         }
-        false
-    })
-    .await;
-    assert_eq!(
-        listening,
-        Ok(true),
-        "ZooKeeper starts:\n{}",
-        seen.join("\n")
-    );
+        panic!("ZooKeeper starts:\n{}", seen.join("\n"));
+    };
 
     let config = Config::new(Arc::new(QuorumMaj::new((1..=5).map(Sid), [])));
     let (tx, mut events) = mpsc::unbounded_channel();
@@ -123,12 +148,13 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
         tasks.push(tokio::spawn(serve(spec, listener, tx.clone())));
     }
 
-    // Wait, on both sides' own reports, until ours follow n5 and ZooKeeper
-    // says it leads.
+    // Wait, on both sides' own reports, until ours have decided, ZooKeeper
+    // says it leads, and it has logged reading a notification of ours.
     let mut ours_decided: BTreeMap<Sid, (Sid, ServerState)> = BTreeMap::new();
     let mut zk_leads = false;
+    let mut zk_read_ours = false;
     let outcome = tokio::time::timeout(BOUND, async {
-        while !(zk_leads && ours_decided.len() == 2) {
+        while !(zk_leads && zk_read_ours && ours_decided.len() == 2) {
             tokio::select! {
                 Some(t) = events.recv() => {
                     seen.push(t.to_string());
@@ -144,6 +170,7 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
                 line = zk_log.next_line() => match line {
                     Ok(Some(line)) => {
                         zk_leads |= line.contains("LEADING - LEADER ELECTION TOOK");
+                        zk_read_ours |= read_our_notification(&line);
                         if line.contains("FastLeaderElection") || line.contains("LEADING") {
                             seen.push(format!("zk: {line}"));
                         }
@@ -162,11 +189,9 @@ async fn a_real_zookeeper_and_two_of_ours_elect_one_leader() {
     for sid in [Sid(1), Sid(2)] {
         assert_eq!(ours_decided[&sid], (ZK, ServerState::Following), "n{sid}");
     }
-    // ZooKeeper read our version-2 notifications.
+    // ZooKeeper read our version-2 notifications (waited for above).
     assert!(
-        seen.iter()
-            .any(|l| l.contains("n.sid:1, n.state:LOOKING")
-                && l.contains("message format version:0x2")),
+        seen.iter().any(|l| read_our_notification(l)),
         "{}",
         seen.join("\n")
     );

@@ -2,14 +2,17 @@
 //! a leader, elect again when it dies, and shrug off malformed bytes.
 //!
 //! Every wait is on the servers' own reports, bounded by a timeout; nothing
-//! sleeps to synchronise.
+//! sleeps to synchronise. A test asserts only on reports it has already
+//! read: a server reports its decision and then, as a separate line, its new
+//! state, so "everyone decided" is not yet "the leader said LEADING". Each
+//! wait names the exact reports it needs and reads until it has them.
 
 use ch01_znode::Sid;
 use ch05_election::peer::{Durable, Note as ElectionNote};
 use ch05_election::quorum::QuorumMaj;
 use ch05_election::standin::{Config, Note};
 use ch05_election::tcp::{serve, ServerSpec, TcpEvent, Traced};
-use ch05_election::vote::Round;
+use ch05_election::vote::{Round, ServerState};
 use ch05_election::wire::{self, InitialMessage};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,20 +25,69 @@ use tokio::task::JoinHandle;
 
 const BOUND: Duration = Duration::from_secs(30);
 
-/// What each server last said it decided: (leader, round), or `None` while looking.
-type Decisions = BTreeMap<Sid, Option<(Sid, Round)>>;
+/// What the test has read of the servers' reports so far.
+#[derive(Default)]
+struct Seen {
+    /// What each server last said it decided: (leader, round), or `None`
+    /// while looking.
+    decisions: BTreeMap<Sid, Option<(Sid, Round)>>,
+    /// Each server's last reported state.
+    states: BTreeMap<Sid, ServerState>,
+    /// Every report, in the order read.
+    log: Vec<String>,
+}
+
+impl Seen {
+    fn record(&mut self, t: Traced) {
+        self.log.push(t.to_string());
+        match t.event {
+            TcpEvent::Note(Note::Election(ElectionNote::Decided { leader, round, .. })) => {
+                self.decisions.insert(t.sid, Some((leader, round)));
+            }
+            TcpEvent::Note(Note::Election(ElectionNote::Looking { .. })) => {
+                self.decisions.insert(t.sid, None);
+            }
+            TcpEvent::State(state) => {
+                self.states.insert(t.sid, state);
+            }
+            _ => {}
+        }
+    }
+
+    fn reported(&self, text: &str) -> bool {
+        self.log.iter().any(|l| l.contains(text))
+    }
+
+    /// The one (leader, round) all of `sids` decided, once every one of
+    /// them has also reported the state that decision puts it in: the
+    /// leader LEADING, the others FOLLOWING.
+    fn settled(&self, sids: &[Sid]) -> Option<(Sid, Round)> {
+        let (leader, round) = (*self.decisions.get(&sids[0])?)?;
+        sids.iter()
+            .all(|s| {
+                let role = if *s == leader {
+                    ServerState::Leading
+                } else {
+                    ServerState::Following
+                };
+                self.decisions.get(s) == Some(&Some((leader, round)))
+                    && self.states.get(s) == Some(&role)
+            })
+            .then_some((leader, round))
+    }
+}
 
 struct Ensemble {
     servers: BTreeMap<Sid, JoinHandle<()>>,
     addrs: BTreeMap<Sid, SocketAddr>,
     events: mpsc::UnboundedReceiver<Traced>,
-    decisions: Decisions,
-    log: Vec<String>,
+    seen: Seen,
 }
 
 impl Ensemble {
-    /// `n` voters on free loopback ports, with a fast heartbeat (100 ms
-    /// ticks, so a silent leader is noticed after 500 ms).
+    /// `n` voters on loopback ports bound before any server starts (so no
+    /// other process can take them), with a fast heartbeat (100 ms ticks,
+    /// so a silent leader is noticed after 500 ms).
     async fn start(n: u64) -> Ensemble {
         let mut listeners = BTreeMap::new();
         for sid in (1..=n).map(Sid) {
@@ -65,34 +117,23 @@ impl Ensemble {
             servers,
             addrs,
             events,
-            decisions: BTreeMap::new(),
-            log: Vec::new(),
+            seen: Seen::default(),
         }
     }
 
-    /// Read reports until `done` holds on the decisions (or panic after BOUND).
-    async fn until(&mut self, what: &str, done: impl Fn(&Decisions) -> bool) {
+    /// Reads reports until `done` holds on what was read (or panics after
+    /// BOUND, with every report read).
+    async fn until(&mut self, what: &str, done: impl Fn(&Seen) -> bool) {
         let wait = async {
-            while !done(&self.decisions) {
+            while !done(&self.seen) {
                 let t = self.events.recv().await.expect("servers report");
-                self.log.push(t.to_string());
-                match t.event {
-                    TcpEvent::Note(Note::Election(ElectionNote::Decided {
-                        leader, round, ..
-                    })) => {
-                        self.decisions.insert(t.sid, Some((leader, round)));
-                    }
-                    TcpEvent::Note(Note::Election(ElectionNote::Looking { .. })) => {
-                        self.decisions.insert(t.sid, None);
-                    }
-                    _ => {}
-                }
+                self.seen.record(t);
             }
         };
         if tokio::time::timeout(BOUND, wait).await.is_err() {
             panic!(
                 "timed out waiting until {what}; reports:\n{}",
-                self.log.join("\n")
+                self.seen.log.join("\n")
             );
         }
     }
@@ -102,61 +143,47 @@ impl Ensemble {
         let handle = self.servers.remove(&sid).expect("running");
         handle.abort();
         let _ = handle.await;
-        self.decisions.remove(&sid);
-    }
-
-    fn reported(&self, text: &str) -> bool {
-        self.log.iter().any(|l| l.contains(text))
-    }
-
-    /// Read reports until one contains `text` (or panic after BOUND). Reports of different
-    /// servers interleave: a follower's decision may arrive before the leader's own `⇨ LEADING`.
-    async fn until_reported(&mut self, text: &str) {
-        let wait = async {
-            while !self.reported(text) {
-                let t = self.events.recv().await.expect("servers report");
-                self.log.push(t.to_string());
-            }
-        };
-        if tokio::time::timeout(BOUND, wait).await.is_err() {
-            panic!(
-                "timed out waiting for `{text}`; reports:\n{}",
-                self.log.join("\n")
-            );
-        }
+        self.seen.decisions.remove(&sid);
+        self.seen.states.remove(&sid);
     }
 }
 
 /// The servers of `Ensemble::start(3)`.
 const ALL_THREE: [Sid; 3] = [Sid(1), Sid(2), Sid(3)];
 
-/// The one (leader, round) all of `sids` decided, if they agree.
-fn agreed(d: &Decisions, sids: &[Sid]) -> Option<(Sid, Round)> {
-    let first = (*d.get(&sids[0])?)?;
-    sids.iter()
-        .all(|s| d.get(s) == Some(&Some(first)))
-        .then_some(first)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_elect_over_tcp_and_elect_again_when_the_leader_dies() {
     let mut e = Ensemble::start(3).await;
-    e.until("all three agree", |d| agreed(d, &ALL_THREE).is_some())
-        .await;
-    let (leader, round) = agreed(&e.decisions, &ALL_THREE).unwrap();
-    e.until_reported("⇨ LEADING").await;
+    e.until("all three agree and report their roles", |s| {
+        s.settled(&ALL_THREE).is_some()
+    })
+    .await;
+    let (leader, round) = e.seen.settled(&ALL_THREE).unwrap();
+    assert!(
+        e.seen.reported(&format!("n{leader} ⇨ LEADING")),
+        "{}",
+        e.seen.log.join("\n")
+    );
 
     e.kill(leader).await;
     let rest: Vec<Sid> = ALL_THREE.into_iter().filter(|s| *s != leader).collect();
-    e.until("the other two agree on a new leader", |d| {
-        agreed(d, &rest).is_some_and(|(l, _)| l != leader)
+    e.until("the other two settle on a new leader", |s| {
+        s.settled(&rest).is_some_and(|(l, _)| l != leader)
     })
     .await;
-    let (new_leader, new_round) = agreed(&e.decisions, &rest).unwrap();
+    let (new_leader, new_round) = e.seen.settled(&rest).unwrap();
     assert!(rest.contains(&new_leader));
     assert!(new_round > round, "a new election is a new round");
-    e.until_reported(&format!("leader n{leader} went silent"))
-        .await;
+    // A follower looks again only once its own silence timer fires, and it
+    // says so before its new decision, which was read above.
+    for s in &rest {
+        assert!(
+            e.seen
+                .reported(&format!("n{s} • leader n{leader} went silent")),
+            "{}",
+            e.seen.log.join("\n")
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,13 +215,14 @@ async fn malformed_bytes_are_dropped_and_the_election_goes_on() {
     bad[..4].copy_from_slice(&9i32.to_be_bytes());
     wire::write_frame(&mut s3, &bad).await.unwrap();
 
-    e.until("all three agree", |d| agreed(d, &ALL_THREE).is_some())
+    e.until("all three agree", |s| s.settled(&ALL_THREE).is_some())
         .await;
-    // Each malformed input is reported.
-    e.until_reported("unknown protocol version -7").await;
-    e.until_reported("invalid length 614400").await;
-    e.until_reported("unknown server state 9; message skipped")
-        .await;
+    e.until("each malformed input is reported", |s| {
+        s.reported("unknown protocol version -7")
+            && s.reported("invalid length 614400")
+            && s.reported("unknown server state 9; message skipped")
+    })
+    .await;
     drop((s, s2, s3));
     assert!(
         e.servers.values().all(|h| !h.is_finished()),
