@@ -70,7 +70,10 @@ pub const OP_GET_CHILDREN2: i32 = 12;
 pub const OP_CREATE2: i32 = 15;
 pub const OP_CREATE_CONTAINER: i32 = 19;
 pub const OP_CREATE_TTL: i32 = 21;
+pub const OP_CHECK_WATCHES: i32 = 17;
+pub const OP_REMOVE_WATCHES: i32 = 18;
 pub const OP_AUTH: i32 = 100;
+pub const OP_ADD_WATCH: i32 = 106;
 pub const OP_SASL: i32 = 102;
 pub const AUTH_XID: i32 = -4;
 const ALL: i32 = 31;
@@ -219,6 +222,21 @@ fn create_flags(run: &mut Run, op: i32, flags: i32) {
     let s = run.session();
     let path = run.path("f");
     run.ask(s, "create", op, create_body(&path, OPEN, flags));
+}
+
+/// addWatch in `mode` on a node, then `op` (checkWatches or removeWatches) of watcher type
+/// `kind` (1 children, 2 data, 3 any) on it, twice: the second says what the first left.
+fn persistent_then(run: &mut Run, mode: i32, op: i32, kind: i32) {
+    let s = run.session();
+    let path = run.path("w");
+    run.ask(s, "create", OP_CREATE, create_body(&path, OPEN, 0));
+    let watch = |w: &mut Writer, n: i32| {
+        w.write_ustring(Some(&path));
+        w.write_int(n);
+    };
+    run.ask(s, "addWatch", OP_ADD_WATCH, body(|w| watch(w, mode)));
+    run.ask(s, "watches op", op, body(|w| watch(w, kind)));
+    run.ask(s, "watches op again", op, body(|w| watch(w, kind)));
 }
 
 /// Every case, in the order they run.
@@ -447,8 +465,87 @@ pub fn all() -> Vec<Case> {
             run, OP_CREATE, 4
         )),
         case!("create-unknown-flag", |run| create_flags(run, OP_CREATE, 7)),
+        // Known difference 4: the watch ops after a persistent watch.
+        case!("check-children-after-persistent", |run| persistent_then(
+            run,
+            0,
+            OP_CHECK_WATCHES,
+            1
+        )),
+        case!("check-data-after-persistent", |run| persistent_then(
+            run,
+            0,
+            OP_CHECK_WATCHES,
+            2
+        )),
+        case!("check-any-after-persistent", |run| persistent_then(
+            run,
+            0,
+            OP_CHECK_WATCHES,
+            3
+        )),
+        case!("remove-children-after-persistent", |run| persistent_then(
+            run,
+            0,
+            OP_REMOVE_WATCHES,
+            1
+        )),
+        case!("remove-data-after-persistent", |run| persistent_then(
+            run,
+            0,
+            OP_REMOVE_WATCHES,
+            2
+        )),
+        case!("remove-any-after-persistent", |run| persistent_then(
+            run,
+            0,
+            OP_REMOVE_WATCHES,
+            3
+        )),
+        case!("check-children-after-recursive", |run| persistent_then(
+            run,
+            1,
+            OP_CHECK_WATCHES,
+            1
+        )),
+        case!("check-data-after-recursive", |run| persistent_then(
+            run,
+            1,
+            OP_CHECK_WATCHES,
+            2
+        )),
+        case!("check-any-after-recursive", |run| persistent_then(
+            run,
+            1,
+            OP_CHECK_WATCHES,
+            3
+        )),
+        case!("remove-children-after-recursive", |run| persistent_then(
+            run,
+            1,
+            OP_REMOVE_WATCHES,
+            1
+        )),
+        case!("remove-data-after-recursive", |run| persistent_then(
+            run,
+            1,
+            OP_REMOVE_WATCHES,
+            2
+        )),
+        case!("remove-any-after-recursive", |run| persistent_then(
+            run,
+            1,
+            OP_REMOVE_WATCHES,
+            3
+        )),
     ]
 }
+
+/// Chapter 2 follows ZooKeeper 3.9's watch rules (ZOOKEEPER-4466): a Children or Data
+/// check/remove looks for a standard watch only, where 3.8 counts a persistent one too.
+const WATCH_RULES: &str = "3.8 counts a persistent watch as a data and a child watch; Keeper \
+     follows chapter 2's 3.9-style rules (ZOOKEEPER-4466) and answers NoWatcher \
+     (not yet checked against a 3.9 server)";
 
 /// Cases where Keeper answers differently on purpose, with the reason; they run, their
 /// difference is printed, and they do not fail the test. ZooKeeper against ZooKeeper must
@@ -464,4 +561,12 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "upstream names a createContainer with the sequential flag with a counter; chapter 1's \
          modes have no sequential container, so Keeper's has no counter",
     ),
+    ("check-children-after-persistent", WATCH_RULES),
+    ("check-data-after-persistent", WATCH_RULES),
+    ("remove-children-after-persistent", WATCH_RULES),
+    ("remove-data-after-persistent", WATCH_RULES),
+    ("check-children-after-recursive", WATCH_RULES),
+    ("check-data-after-recursive", WATCH_RULES),
+    ("remove-children-after-recursive", WATCH_RULES),
+    ("remove-data-after-recursive", WATCH_RULES),
 ];
