@@ -28,6 +28,7 @@ const EXPECTED: &[&str] = &[
     "ok - an Election has one leader and the next contender takes over when it steps down",
     "ok - a transaction with a failing check changes nothing, one that passes applies every op",
     "ok - a digest ACL lets its owner in and keeps another session out",
+    "ok - CREATOR_ALL_ACL after add_auth makes the digest id the ACL, and exists sees the Stat of an unreadable node",
     "ok - delete checks the version, refuses a parent, and delete recursive removes a subtree",
 ];
 

@@ -27,7 +27,7 @@ from kazoo.exceptions import (
     RuntimeInconsistency,
 )
 from kazoo.protocol.states import EventType
-from kazoo.security import make_digest_acl
+from kazoo.security import ACL, CREATOR_ALL_ACL, Id, Permissions, make_digest_acl, make_digest_acl_credential
 
 WAIT_S = 10.0
 ROOT = "/kazoo-suite"
@@ -272,6 +272,26 @@ def digest_acl(zk, sessions):
     expect_raises(NoAuthError, lambda: stranger.get(path), "a stranger's read")
     expect_raises(NoAuthError, lambda: stranger.set(path, b"x"), "a stranger's write")
     sessions.close(stranger)
+
+
+@check("CREATOR_ALL_ACL after add_auth makes the digest id the ACL, and exists sees the Stat of an unreadable node")
+def creator_all_acl(zk, sessions):
+    # kazoo writes CREATOR_ALL_ACL's empty id as a null string; the server reads it and
+    # replaces the `auth` entry by the session's digest id (PrepRequestProcessor.fixupACL).
+    owner = sessions.connect()
+    owner.add_auth("digest", "user:pw")
+    path = owner.create(f"{ROOT}/creator", b"c", acl=CREATOR_ALL_ACL)
+    acl, stat = owner.get_acls(path)
+    digest_id = Id("digest", make_digest_acl_credential("user", "pw"))
+    expect(acl == [ACL(Permissions.ALL, digest_id)], f"the node's ACL is {acl}")
+    stranger = sessions.connect()
+    expect_raises(NoAuthError, lambda: stranger.get(path), "a stranger's read")
+    # exists checks no permission in ZooKeeper 3.8: the Stat, not NoAuth.
+    seen = stranger.exists(path)
+    expect(seen == stat, f"a stranger's exists gave {seen}, the owner sees {stat}")
+    owner.delete(path)
+    sessions.close(stranger)
+    sessions.close(owner)
 
 
 @check("delete checks the version, refuses a parent, and delete recursive removes a subtree")

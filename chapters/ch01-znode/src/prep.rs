@@ -377,7 +377,8 @@ fn check_path(path: &str) -> Result<(), ZkError> {
 fn check_acl(acl: &[Acl]) -> Result<(), ZkError> {
     let valid = |a: &Acl| match a.id.scheme.as_str() {
         "world" => a.id.id == "anyone",
-        "digest" => a.id.id.split(':').count() == 2,
+        // Two pieces once trailing colons go, as Java's `split(":")` counts them.
+        "digest" => a.id.id.trim_end_matches(':').split(':').count() == 2,
         "ip" | "x509" | "sasl" | "super" => !a.id.id.is_empty(),
         _ => false,
     };

@@ -77,15 +77,18 @@ pub fn digest(user_password: &str) -> String {
 }
 // ANCHOR_END: digest
 
-/// What `addauth <scheme> <auth>` adds to a connection (an auth packet, opcode 100).
-pub fn authenticate(scheme: &str, auth: &[u8]) -> Result<Id, AclError> {
-    match scheme {
-        // The digest provider hashes whatever it is given; a malformed id only fails later,
-        // when it cannot match anything.
-        "digest" => {
-            let text = std::str::from_utf8(auth).map_err(|_| AclError::AuthFailed)?;
-            Ok(id("digest", &digest(text)))
-        }
+/// What `addauth <scheme> <auth>` adds to a connection from `client` (an auth packet, opcode
+/// 100). The schemes are upstream's two built-in providers; `auth` is null when the packet
+/// carried a null buffer.
+pub fn authenticate(scheme: &str, auth: Option<&[u8]>, client: IpAddr) -> Result<Id, AclError> {
+    match (scheme, auth) {
+        // The digest provider hashes whatever it is given, decoded as Java's `new String(bytes)`
+        // decodes it; a malformed id only fails later, when it cannot match anything. A null
+        // buffer makes upstream's provider throw, which the server answers as AuthFailed.
+        ("digest", Some(auth)) => Ok(id("digest", &digest(&String::from_utf8_lossy(auth)))),
+        // `IPAuthenticationProvider.handleAuthentication` ignores the data and adds the
+        // address the connection comes from: an id every connection already holds.
+        ("ip", _) => Ok(id("ip", &client.to_string())),
         _ => Err(AclError::AuthFailed),
     }
 }
@@ -146,7 +149,7 @@ pub fn fixup_acl(acl: &[Acl], ids: &[Id]) -> Result<Vec<Acl>, AclError> {
                     id: id.clone(),
                 }));
             }
-            "digest" if entry.id.id.split(':').count() == 2 => out.push(entry.clone()),
+            "digest" if digest_id_is_valid(&entry.id.id) => out.push(entry.clone()),
             "ip" if ip_is_valid(&entry.id.id) => out.push(entry.clone()),
             _ => return Err(AclError::InvalidAcl),
         }
@@ -192,37 +195,61 @@ pub fn java_set_order(ids: &[Id]) -> Vec<Id> {
     ordered
 }
 
-/// `addr` or `addr/bits`, IPv4 or IPv6 (upstream `IPAuthenticationProvider.isValid`).
+/// `DigestAuthenticationProvider.isValid`: `id.split(":")` has exactly two pieces. Java's
+/// split drops trailing empty pieces, which is why `user:` is refused and `user:hash:` is
+/// accepted: trimming the trailing colons first gives the same count.
+fn digest_id_is_valid(id: &str) -> bool {
+    id.trim_end_matches(':').split(':').count() == 2
+}
+
+/// `addr` or `addr/bits` (upstream `IPAuthenticationProvider.isValid`). Upstream 3.8 parses
+/// IPv4 only (its IPv6 parser is a TODO), so `::1` is not a valid ip id there, nor here.
 fn ip_is_valid(expr: &str) -> bool {
     parse_cidr(expr).is_some()
 }
 
-fn parse_cidr(expr: &str) -> Option<(Vec<u8>, usize)> {
+fn parse_cidr(expr: &str) -> Option<([u8; 4], u32)> {
     let (addr, bits) = match expr.split_once('/') {
         Some((a, b)) => (a, Some(b)),
         None => (expr, None),
     };
-    let bytes = addr_bytes(addr)?;
+    let bytes = ipv4_bytes(addr)?;
     let bits = match bits {
-        Some(b) => b.parse::<usize>().ok().filter(|b| *b <= bytes.len() * 8)?,
-        None => bytes.len() * 8,
+        Some(b) => java_parse_int(b).filter(|b| (0..=32).contains(b))? as u32,
+        None => 32,
     };
     Some((bytes, bits))
 }
 
-fn addr_bytes(addr: &str) -> Option<Vec<u8>> {
-    match addr.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => Some(v4.octets().to_vec()),
-        IpAddr::V6(v6) => Some(v6.octets().to_vec()),
+/// Four dot-separated numbers 0..=255, each read as Java's `Integer.parseInt` reads it (so
+/// `010` and `+1` are numbers; upstream `IPAuthenticationProvider.v4addr2Bytes`).
+fn ipv4_bytes(addr: &str) -> Option<[u8; 4]> {
+    let parts: Vec<&str> = addr.split('.').collect();
+    let mut out = [0u8; 4];
+    if parts.len() != 4 {
+        return None;
     }
+    for (byte, part) in out.iter_mut().zip(parts) {
+        *byte = u8::try_from(java_parse_int(part)?).ok()?;
+    }
+    Some(out)
+}
+
+/// `Integer.parseInt` for ASCII input: an optional sign, then at least one digit.
+fn java_parse_int(text: &str) -> Option<i32> {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i32>().ok()
 }
 
 /// Does a client address fall in an ACL's `addr/bits` range? (`IPAuthenticationProvider.matches`)
 fn ip_matches(client: &str, expr: &str) -> bool {
-    let (Some((acl, bits)), Some(remote)) = (parse_cidr(expr), addr_bytes(client)) else {
+    let (Some((acl, bits)), Some(remote)) = (parse_cidr(expr), ipv4_bytes(client)) else {
         return false;
     };
-    acl.len() == remote.len() && masked(&acl, bits) == masked(&remote, bits)
+    masked(&acl, bits as usize) == masked(&remote, bits as usize)
 }
 
 fn masked(bytes: &[u8], bits: usize) -> Vec<u8> {
@@ -244,6 +271,8 @@ fn masked(bytes: &[u8], bits: usize) -> Vec<u8> {
 mod tests {
     use super::*;
     use perms::*;
+
+    const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     fn acl(perms: i32, scheme: &str, name: &str) -> Acl {
         Acl::new(perms, scheme, name)
@@ -297,8 +326,8 @@ mod tests {
     fn a_digest_entry_needs_the_same_digest_on_the_connection() {
         // checkACL: the entry's bits must include perm and its id match one the client holds.
         let node = vec![acl(ALL, "digest", &digest("alice:secret"))];
-        let alice = authenticate("digest", b"alice:secret").unwrap();
-        let mallory = authenticate("digest", b"alice:guess").unwrap();
+        let alice = authenticate("digest", Some(b"alice:secret"), LOCAL).unwrap();
+        let mallory = authenticate("digest", Some(b"alice:guess"), LOCAL).unwrap();
         assert_eq!(check_acl(&node, DELETE, &[alice]), Ok(()));
         assert_eq!(check_acl(&node, DELETE, &[mallory]), Err(AclError::NoAuth));
         assert_eq!(check_acl(&node, READ, &[]), Err(AclError::NoAuth));
@@ -342,7 +371,7 @@ mod tests {
     #[test]
     fn fixup_expands_auth_to_the_callers_digest_ids() {
         // PrepRequestProcessor.fixupACL: "auth" becomes each authenticated id of the caller.
-        let alice = authenticate("digest", b"alice:secret").unwrap();
+        let alice = authenticate("digest", Some(b"alice:secret"), LOCAL).unwrap();
         let ip = id("ip", "127.0.0.1");
         let fixed = fixup_acl(&[acl(ALL, "auth", "")], &[ip.clone(), alice.clone()]).unwrap();
         assert_eq!(
@@ -383,18 +412,75 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_validated_as_zookeeper_3_8_validates_them() {
+        // DigestAuthenticationProvider.isValid: `id.split(":")` has exactly two pieces, and
+        // Java's split drops trailing empty pieces. IPAuthenticationProvider.isValid: IPv4
+        // only, each part read by Integer.parseInt. Each answer was checked on a real 3.8.
+        let valid = |scheme: &str, name: &str| fixup_acl(&[acl(ALL, scheme, name)], &[]).is_ok();
+        for name in ["user:", "user", ":", "::", "a:b:c"] {
+            assert!(!valid("digest", name), "digest {name}");
+        }
+        for name in [":hash", "user:hash:", "user:hash"] {
+            assert!(valid("digest", name), "digest {name}");
+        }
+        for name in [
+            "::1",
+            "1.2.3.4/",
+            "1.2.3.4.",
+            "1.2.3",
+            "256.0.0.1",
+            "1.2.3.4/-1",
+        ] {
+            assert!(!valid("ip", name), "ip {name}");
+        }
+        for name in [
+            "010.0.0.1",
+            "+1.2.3.4",
+            "1.2.3.4/+8",
+            "10.0.0.0/0",
+            "-0.0.0.0",
+        ] {
+            assert!(valid("ip", name), "ip {name}");
+        }
+    }
+
+    #[test]
+    fn addauth_ip_adds_the_address_the_connection_comes_from() {
+        // IPAuthenticationProvider.handleAuthentication ignores its data, even a null one.
+        for data in [Some(&b"10.0.0.9"[..]), None] {
+            assert_eq!(authenticate("ip", data, LOCAL), Ok(id("ip", "127.0.0.1")));
+        }
+    }
+
+    #[test]
+    fn addauth_digest_reads_any_bytes_but_not_a_null_buffer() {
+        // `new String(bytes)` replaces what is not UTF-8; a null buffer makes it throw.
+        assert_eq!(
+            authenticate("digest", Some(b"\xff:pw"), LOCAL),
+            Ok(id("digest", &digest("\u{fffd}:pw")))
+        );
+        assert_eq!(
+            authenticate("digest", None, LOCAL),
+            Err(AclError::AuthFailed)
+        );
+    }
+
+    #[test]
     fn ids_are_listed_in_javas_hash_set_order() {
         // A real 3.8 server's whoami after `addauth digest alice:secret` from 127.0.0.1
         // lists the digest id before the ip id.
         let ip = id("ip", "127.0.0.1");
-        let alice = authenticate("digest", b"alice:secret").unwrap();
+        let alice = authenticate("digest", Some(b"alice:secret"), LOCAL).unwrap();
         let listed = java_set_order(&[ip.clone(), alice.clone()]);
         assert_eq!(listed, vec![alice, ip]);
     }
 
     #[test]
     fn unknown_auth_schemes_fail() {
-        assert_eq!(authenticate("kerberos", b"x"), Err(AclError::AuthFailed));
+        assert_eq!(
+            authenticate("kerberos", Some(b"x"), LOCAL),
+            Err(AclError::AuthFailed)
+        );
         assert_eq!(AclError::AuthFailed.code(), -115);
     }
 

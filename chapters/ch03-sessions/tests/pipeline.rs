@@ -228,8 +228,8 @@ fn a_digest_acl_keeps_other_clients_out() {
     open(&mut s, 2, T0);
     let auth = Request::Auth(proto::AuthPacket {
         r#type: 0,
-        scheme: "digest".into(),
-        auth: b"alice:secret".to_vec(),
+        scheme: Some("digest".into()),
+        auth: Some(b"alice:secret".to_vec()),
     });
     assert_eq!(reply(&send(&mut s, 1, -4, auth, T0), 1).0.err, 0);
     let private = Request::Create(proto::CreateRequest {
@@ -263,8 +263,8 @@ fn an_unknown_auth_scheme_fails_and_closes() {
     open(&mut s, 1, T0);
     let auth = Request::Auth(proto::AuthPacket {
         r#type: 0,
-        scheme: "kerberos".into(),
-        auth: b"x".to_vec(),
+        scheme: Some("kerberos".into()),
+        auth: Some(b"x".to_vec()),
     });
     let out = send(&mut s, 1, -4, auth, T0);
     assert_eq!(reply(&out, 1).0.err, -115);

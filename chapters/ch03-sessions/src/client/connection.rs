@@ -488,8 +488,8 @@ impl Client {
         let (tx, rx) = oneshot::channel();
         let packet = AuthPacket {
             r#type: 0,
-            scheme: scheme.into(),
-            auth: auth.to_vec(),
+            scheme: Some(scheme.into()),
+            auth: Some(auth.to_vec()),
         };
         self.commands
             .send(Command::Auth(packet.clone(), Waiter::Auth(tx)))

@@ -339,8 +339,8 @@ mod tests {
         s.send(&sync, "a").unwrap();
         let auth = AuthPacket {
             r#type: 0,
-            scheme: "digest".into(),
-            auth: b"u:p".to_vec(),
+            scheme: Some("digest".into()),
+            auth: Some(b"u:p".to_vec()),
         };
         s.send_auth(auth.clone(), "auth").unwrap();
         assert_eq!(s.lose(), vec!["a", "auth"]);

@@ -208,19 +208,17 @@ impl ReadContext<'_> {
                 client_info: java_set_order(self.ids).iter().map(client_info).collect(),
             })),
             proto::Request::Reconfig(_) => Err(ZkError::ReconfigDisabled),
-            // SASL and anything else a standalone Keeper does not offer.
+            // Anything else a standalone Keeper does not offer.
             _ => Err(ZkError::Unimplemented),
         };
         ReadOutcome { result, fired }
     }
     // ANCHOR_END: read
 
-    /// `exists`: READ is checked only when the node exists; the watch is left either way,
-    /// which is how a client waits for a node to appear.
+    /// `exists`: no permission is checked (3.8's `FinalRequestProcessor` reads the Stat of
+    /// any node: a Stat tells nothing of the data or the children's names); the watch is
+    /// left either way, which is how a client waits for a node to appear.
     fn exists(&mut self, path: &str, watch: bool) -> Result<Response, ZkError> {
-        if self.tree.node(path).is_some() {
-            self.readable(path)?;
-        }
         self.watch_data(path, watch)?;
         let stat = self.tree.stat(path)?;
         Ok(Response::Exists(proto::ExistsResponse { stat }))

@@ -253,6 +253,8 @@ struct Conn {
     ids: Vec<Id>,
     /// Whether the client sent the trailing readOnly byte (the answer mirrors it).
     read_only: Option<bool>,
+    /// Where the client connects from (what `addauth ip` adds).
+    addr: IpAddr,
 }
 
 /// A request waiting for its turn in its session's FIFO.
@@ -495,6 +497,7 @@ impl Pipeline {
                     id: addr.to_string(),
                 }],
                 read_only: request.read_only,
+                addr,
             },
         );
         match request.session_id {
@@ -598,6 +601,7 @@ impl Pipeline {
         }
         match request {
             proto::Request::Auth(auth) => self.auth(conn, xid, &auth),
+            proto::Request::Sasl(token) => self.sasl(conn, xid, &token),
             proto::Request::Sync(sync) => self.sync(conn, xid, session, sync.path),
             proto::Request::CloseSession => {
                 self.sessions.set_closing(session);
@@ -632,12 +636,15 @@ impl Pipeline {
             zxid: Zxid(0),
             err,
         };
-        match acl::authenticate(&auth.scheme, &auth.auth) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Vec::new();
+        };
+        // A null scheme names no provider: AuthFailed, as for an unknown one.
+        let scheme = auth.scheme.as_deref().unwrap_or_default();
+        match acl::authenticate(scheme, auth.auth.as_deref(), c.addr) {
             Ok(id) => {
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    if !c.ids.contains(&id) {
-                        c.ids.push(id);
-                    }
+                if !c.ids.contains(&id) {
+                    c.ids.push(id);
                 }
                 vec![Output::Send {
                     conn,
@@ -652,6 +659,26 @@ impl Pipeline {
                 Output::Close { conn },
             ],
         }
+    }
+
+    /// `sasl` (102) on a server without SASL: upstream `ZooKeeperServer.processSasl` answers
+    /// at once, outside the session's order, OK with a null token (its connection has no SASL
+    /// server to ask); a null client token makes it throw before answering, and the
+    /// connection is closed.
+    fn sasl(&mut self, conn: ConnId, xid: i32, token: &proto::SaslToken) -> Vec<Output> {
+        if token.token.is_none() {
+            return vec![Output::Close { conn }];
+        }
+        let header = ReplyHeader {
+            xid,
+            zxid: Zxid(0),
+            err: 0,
+        };
+        let answer = proto::Response::Sasl(proto::SaslToken { token: None });
+        vec![Output::Send {
+            conn,
+            message: ServerMessage::Reply(header, Some(answer)),
+        }]
     }
 
     fn write(

@@ -29,20 +29,19 @@ use crate::proto;
 /// The wire request as a write, if it is one; `Err` when it cannot even be stated as one (a
 /// create flag that names no mode).
 pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError>> {
-    let create = |r: &proto::CreateRequest, ttl: i64| {
-        CreateMode::from_flag(r.flags, ttl)
-            .map(|mode| Request::Create {
-                path: r.path.clone(),
-                data: r.data.clone(),
-                acl: r.acl.clone(),
-                mode,
-            })
-            .ok_or(ZkError::BadArguments)
+    let create = |r: &proto::CreateRequest, mode: Result<CreateMode, ZkError>| {
+        mode.map(|mode| Request::Create {
+            path: r.path.clone(),
+            data: r.data.clone(),
+            acl: r.acl.clone(),
+            mode,
+        })
     };
     Some(match request {
-        proto::Request::Create(r)
-        | proto::Request::Create2(r)
-        | proto::Request::CreateContainer(r) => create(r, 0),
+        proto::Request::Create(r) | proto::Request::Create2(r) => {
+            create(r, create_mode(r.flags, -1))
+        }
+        proto::Request::CreateContainer(r) => create(r, container_mode(r.flags)),
         proto::Request::CreateTtl(r) => {
             let as_create = proto::CreateRequest {
                 path: r.path.clone(),
@@ -50,7 +49,7 @@ pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError
                 acl: r.acl.clone(),
                 flags: r.flags,
             };
-            create(&as_create, r.ttl)
+            create(&as_create, ttl_mode(r.flags, r.ttl))
         }
         proto::Request::Delete(r) => Ok(Request::Delete {
             path: r.path.clone(),
@@ -79,6 +78,37 @@ pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError
         proto::Request::CloseSession => Ok(Request::CloseSession),
         _ => return None,
     })
+}
+
+/// The mode a create's flags name (`CreateMode.fromFlag`); a TTL mode of a plain create
+/// carries no TTL (upstream passes -1), which is refused later as Unimplemented (TTLs
+/// disabled, the default) or BadArguments.
+fn create_mode(flags: i32, ttl: i64) -> Result<CreateMode, ZkError> {
+    CreateMode::from_flag(flags, ttl).ok_or(ZkError::BadArguments)
+}
+
+/// createContainer makes a container whatever its flags say, as upstream's
+/// `CreateContainerTxn` does: only a TTL flag still counts (it is refused as for a create).
+/// Upstream also honours the sequential flag (a container with a counter in its name); a
+/// chapter 1 mode cannot say that, so here the name gets no counter.
+fn container_mode(flags: i32) -> Result<CreateMode, ZkError> {
+    let mode = create_mode(flags, -1)?;
+    Ok(if mode.ttl().is_some() {
+        mode
+    } else {
+        CreateMode::Container
+    })
+}
+
+/// createTTL wants a TTL mode. Upstream refuses another mode with a TTL ≥ 0 as BadArguments,
+/// and with a TTL < 0 it logs the create and then fails applying it (the connection is
+/// dropped); here that request gets BadArguments too.
+fn ttl_mode(flags: i32, ttl: i64) -> Result<CreateMode, ZkError> {
+    let mode = create_mode(flags, ttl)?;
+    match mode.ttl() {
+        Some(_) => Ok(mode),
+        None => Err(ZkError::BadArguments),
+    }
 }
 
 fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {

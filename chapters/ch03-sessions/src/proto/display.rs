@@ -344,7 +344,12 @@ impl Display for Request {
             Request::Reconfig(r) => write!(f, "{op} curConfigId={}", r.cur_config_id),
             Request::CheckWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type.code()),
             Request::RemoveWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type.code()),
-            Request::Auth(r) => write!(f, "{op} scheme={} auth=<{} bytes>", r.scheme, r.auth.len()),
+            Request::Auth(r) => match (&r.scheme, &r.auth) {
+                (Some(scheme), Some(auth)) => {
+                    write!(f, "{op} scheme={scheme} auth=<{} bytes>", auth.len())
+                }
+                (scheme, auth) => write!(f, "{op} scheme={scheme:?} auth={auth:?}"),
+            },
             Request::SetWatches(r) => write!(
                 f,
                 "{op} relativeZxid={} data={} exist={} child={}",
@@ -363,7 +368,7 @@ impl Display for Request {
                 List(&r.persistent_watches),
                 List(&r.persistent_recursive_watches)
             ),
-            Request::Sasl(r) => write!(f, "{op} token=<{} bytes>", r.token.len()),
+            Request::Sasl(r) => write!(f, "{op} token={}", token_size(&r.token)),
             Request::GetEphemerals(r) => write!(f, "{op} {}", r.prefix_path),
             Request::GetAllChildrenNumber(r) => write!(f, "{op} {}", r.path),
             Request::AddWatch(r) => write!(f, "{op} {} mode={}", r.path, r.mode.code()),
@@ -428,7 +433,7 @@ impl Display for Response {
             }
             Response::Sync(r) => write!(f, "path={}", r.path),
             Response::Multi(m) => write_results(f, m),
-            Response::Sasl(r) => write!(f, "token=<{} bytes>", r.token.len()),
+            Response::Sasl(r) => write!(f, "token={}", token_size(&r.token)),
             Response::GetEphemerals(r) => write!(f, "ephemerals={}", List(&r.ephemerals)),
             Response::GetAllChildrenNumber(r) => write!(f, "totalNumber={}", r.total_number),
             Response::AddWatch(r) => write!(f, "err={}", r.err),
@@ -443,6 +448,14 @@ impl Display for Response {
                 f.write_str("]")
             }
         }
+    }
+}
+
+/// A SASL token's size, or `null`.
+fn token_size(token: &Option<Vec<u8>>) -> String {
+    match token {
+        Some(bytes) => format!("<{} bytes>", bytes.len()),
+        None => "null".to_string(),
     }
 }
 

@@ -13,6 +13,7 @@
 pub use ch01_znode::{Acl, Id, SessionId, Stat, Zxid};
 use ch02_watches::{AddWatchMode, WatcherType};
 
+use crate::jute::{DecodeError, Reader, Record, Writer};
 use crate::{impl_jute_record, jute_record};
 
 // ANCHOR: stat
@@ -33,12 +34,50 @@ impl_jute_record!(Stat {
 });
 // ANCHOR_END: stat
 
-// `Id` (`world:anyone`, `digest:user:hash`, `ip:127.0.0.1`) and `ACL`
-// (permission bits from `ch01_znode::acl::perms` for one Id).
-impl_jute_record!(Id {
-    scheme: String,
-    id: String
-});
+// ANCHOR: id
+/// `Id` (`world:anyone`, `digest:user:hash`, `ip:127.0.0.1`). ZooKeeper's reader accepts a
+/// null for either string, and `fixupACL` decides what a null means. Chapter 1's `Id` holds
+/// strings, so a null is settled here, where each outcome is the same as upstream's for a
+/// one-entry list:
+/// - a null scheme names no provider, as `""` does: InvalidACL;
+/// - a null id is ignored by `auth` (kazoo sends `auth` with a null id), and a scheme without a
+///   provider is InvalidACL whatever its id: both read as `""`;
+/// - `world`, `digest` and `ip` read the id, and upstream's code throws on a null one, which
+///   its server answers MarshallingError: so does this decode error.
+///
+/// (In a longer list upstream's answer can depend on the entries before, since it stops at
+/// the first bad one; that is the one place this reading can differ.)
+impl Record for Id {
+    fn encode(&self, w: &mut Writer) {
+        self.scheme.encode(w);
+        self.id.encode(w);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let scheme: Option<String> = r.field("Id.scheme")?;
+        let scheme = scheme.unwrap_or_default();
+        let id = match r.field::<Option<String>>("Id.id")? {
+            Some(id) => id,
+            None if matches!(scheme.as_str(), "world" | "digest" | "ip") => {
+                return Err(DecodeError::UnexpectedNull { what: "Id.id" })
+            }
+            None => String::new(),
+        };
+        Ok(Id { scheme, id })
+    }
+}
+// ANCHOR_END: id
+
+#[cfg(test)]
+impl crate::jute::arb::Arb for Id {
+    fn arb() -> proptest::strategy::BoxedStrategy<Self> {
+        use proptest::strategy::Strategy;
+        (String::arb(), String::arb())
+            .prop_map(|(scheme, id)| Id { scheme, id })
+            .boxed()
+    }
+}
+
+// `ACL`: permission bits from `ch01_znode::acl::perms` for one Id.
 impl_jute_record!(Acl { perms: i32, id: Id });
 
 // ANCHOR: headers
@@ -168,8 +207,9 @@ impl_jute_record!(RemoveWatchesRequest {
 });
 
 jute_record! {
-    /// `AuthPacket` (xid -4): `type` is 0, `auth` is e.g. `user:password`.
-    pub struct AuthPacket { pub r#type: i32, pub scheme: String, pub auth: Vec<u8> }
+    /// `AuthPacket` (xid -4): `type` is 0, `auth` is e.g. `user:password`. Both may be null
+    /// on the wire: the server's answer to a null is AuthFailed, or OK for scheme `ip`.
+    pub struct AuthPacket { pub r#type: i32, pub scheme: Option<String>, pub auth: Option<Vec<u8>> }
 }
 
 jute_record! {
@@ -210,8 +250,9 @@ impl From<SetWatches> for SetWatches2 {
 }
 
 jute_record! {
-    /// `GetSASLRequest` / `SetSASLResponse`: an opaque SASL token.
-    pub struct SaslToken { pub token: Vec<u8> }
+    /// `GetSASLRequest` / `SetSASLResponse`: an opaque SASL token, null in the answer of a
+    /// server without SASL.
+    pub struct SaslToken { pub token: Option<Vec<u8>> }
 }
 
 jute_record! {
