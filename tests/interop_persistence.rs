@@ -21,6 +21,8 @@ use std::time::Duration;
 use ch01_znode::{prep, Acl, CreateMode, Request, SessionId, Stat, Txn, TxnHeader, Zxid};
 use ch03_sessions::pipeline::Database;
 use ch06_zab::storage::Storage;
+use ch07_persistence::snapshot_file::decode_snapshot_file;
+use ch07_persistence::txn_log::read_log;
 use ch07_persistence::{FileStorage, FileStorageConfig};
 use common::{free_port, run_for_stdout, serving, tools, wait_until, zoo_cfg, Guarded, TempDir};
 use serde_json::Value;
@@ -504,4 +506,67 @@ fn keeper_recovers_the_tree_a_real_zookeeper_wrote() {
     );
     let last = recovered.recent.last().unwrap().zxid;
     assert_eq!(last, recovered.db.last_processed_zxid());
+}
+
+/// ZooKeeper 3.8 logs the leader's tree digest after each txn (`TxnDigest`) and the digest as
+/// of a zxid in each snapshot (`DataTree.serializeZxidDigest`). Keeper's tree, fed the same
+/// txns from a fresh start, has the same digest after every one of them (`DigestCalculator`).
+#[test]
+fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
+    const TEST: &str = "Keeper's tree digest equals ZooKeeper's";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("zk-digests");
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
+    kazoo("write", port);
+    drop(zk);
+
+    let mut db = Database {
+        tree: ch01_znode::DataTree::new(),
+        sessions: Default::default(),
+    };
+    let mut digest_after = BTreeMap::new();
+    for path in log_files(data.path()) {
+        for record in read_log(&path).unwrap().records {
+            let txn = &record.entry.txn;
+            db.apply(txn);
+            let logged = record.entry.digest.expect("3.8 logs a digest by default");
+            assert_eq!(logged.version, ch01_znode::tree::DIGEST_VERSION);
+            assert_eq!(
+                db.tree.digest() as i64,
+                logged.tree_digest,
+                "after {txn:?} in {}",
+                path.display()
+            );
+            digest_after.insert(txn.zxid, logged.tree_digest);
+        }
+    }
+    assert!(digest_after.len() >= 20, "{digest_after:?}");
+
+    let mut compared = 0;
+    for path in files_named(data.path(), "snapshot.") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let zxid = Zxid(i64::from_str_radix(&name["snapshot.".len()..], 16).unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        let file = decode_snapshot_file(&bytes, zxid, false).unwrap();
+        let digest = file.digest.expect("3.8 writes the digest part");
+        if digest.zxid == Zxid::ZERO {
+            continue; // the empty digest of a tree with no txn yet
+        }
+        assert_eq!(
+            Some(&digest.digest),
+            digest_after.get(&digest.zxid),
+            "{name}"
+        );
+        // A fuzzy snapshot may hold txns after its name's zxid, none before.
+        let own = file.db.tree.digest() as i64;
+        assert!(
+            digest_after.range(zxid..).any(|(_, d)| *d == own),
+            "{name}: its nodes sum to {own}, the digest of no txn from {zxid} on"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 1, "no snapshot with a digest to compare");
 }

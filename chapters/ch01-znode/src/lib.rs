@@ -37,7 +37,8 @@
 //! * [`stat`] — `Stat` as clients see it, `StatPersisted` as the server keeps it.
 //! * [`txn`] — `Request` (what a client asks) and `Txn` (what was decided).
 //! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
-//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`), and the quota counts it keeps;
+//! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`), the quota counts and the tree
+//!   digest (`DigestCalculator`: a sum of per-node CRC32s, updated in O(1) per change) it keeps;
 //!   `walk` and `TreeBuilder`, the tree as a list of nodes and back, for snapshots.
 //! * [`quota`] — the quota nodes' paths and their text (`Quotas`, `StatsTrack`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.

@@ -27,7 +27,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+pub mod digest;
 mod quota;
+
+pub use digest::{node_digest, DIGEST_VERSION};
 
 /// The built-in nodes every ZooKeeper 3.5+ tree starts with, and which no client may delete.
 pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
@@ -127,6 +130,9 @@ pub struct DataTree {
     last_processed_zxid: Zxid,
     /// `zookeeper.extendedTypesEnabled`: allows TTL nodes.
     extended_types: bool,
+    /// The sum of every node's [`DataNode::digest`], kept up to date by each change
+    /// ([`digest`](mod@digest)).
+    digest: u64,
 }
 
 impl PartialEq for DataTree {
@@ -158,12 +164,13 @@ impl DataTree {
             acl_cache: HashMap::new(),
             last_processed_zxid: Zxid::ZERO,
             extended_types: false,
+            digest: 0,
         };
         let open = tree.intern_acl(&Acl::open_unsafe());
         let empty = || Some(Vec::new().into_boxed_slice());
         for path in SPECIAL_PATHS {
             let node = DataNode::new(empty(), open.clone(), StatPersisted::default());
-            tree.nodes.insert(path.into(), Box::new(node));
+            tree.insert_node(path, node);
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
                     p.children.insert(name.into());
@@ -171,10 +178,10 @@ impl DataTree {
             }
         }
         let config = tree.intern_acl(&Acl::read_unsafe());
-        if let Some(node) = tree.nodes.get_mut("/zookeeper/config") {
+        tree.change_node("/zookeeper/config", |node| {
             node.acl = config;
             node.stat.aversion = -1;
-        }
+        });
         tree
     }
     // ANCHOR_END: new_tree
@@ -193,6 +200,46 @@ impl DataTree {
     pub fn last_processed_zxid(&self) -> Zxid {
         self.last_processed_zxid
     }
+
+    // ANCHOR: tree_digest
+    /// The tree digest (`DataTree.getTreeDigest`): the wrapping sum of every node's hash, as
+    /// ZooKeeper logs it in each `TxnDigest` and snapshot (a Java `long`, so cast to `i64`).
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
+    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`).
+    fn insert_node(&mut self, path: &str, node: DataNode) {
+        self.digest = self.digest.wrapping_add(node.digest(path));
+        let replaced = self.nodes.insert(path.into(), Box::new(node));
+        debug_assert!(replaced.is_none(), "{path} inserted twice");
+    }
+
+    /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
+    fn remove_node(&mut self, path: &str) -> Option<Box<DataNode>> {
+        let node = self.nodes.remove(path)?;
+        self.digest = self.digest.wrapping_sub(node.digest(path));
+        Some(node)
+    }
+
+    /// Changes the node at `path` in place: its old hash leaves the digest and its new one
+    /// joins (`NodeHashMapImpl.preChange` / `postChange`). O(1) in the size of the tree.
+    fn change_node<R>(&mut self, path: &str, change: impl FnOnce(&mut DataNode) -> R) -> Option<R> {
+        let node = self.nodes.get_mut(path)?;
+        let before = node.digest(path);
+        let result = change(node);
+        let after = node.digest(path);
+        self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
+        Some(result)
+    }
+
+    /// The digest computed from scratch, node by node: what [`DataTree::digest`] must equal.
+    pub fn recomputed_digest(&self) -> u64 {
+        self.nodes.iter().fold(0u64, |sum, (path, node)| {
+            sum.wrapping_add(node.digest(path))
+        })
+    }
+    // ANCHOR_END: tree_digest
 
     /// Number of znodes, the built-in ones included.
     pub fn node_count(&self) -> usize {
@@ -384,23 +431,25 @@ impl DataTree {
             return Err(ZkError::NodeExists);
         }
         let acl = self.intern_acl(acl);
-        let parent = self.nodes.get_mut(parent_path).ok_or(ZkError::NoNode)?;
-        // -1 asks the tree to count for itself (old logs); otherwise the txn decides.
-        let cversion = match parent_cversion {
-            -1 => parent.stat.cversion + 1,
-            decided => decided,
-        };
-        // Replaying over a fuzzy snapshot may see a create twice: never move backwards.
-        if cversion > parent.stat.cversion {
-            parent.stat.cversion = cversion;
-            parent.stat.pzxid = txn.zxid;
-        }
-        parent.children.insert(name.into());
+        self.change_node(parent_path, |parent| {
+            // -1 asks the tree to count for itself (old logs); otherwise the txn decides.
+            let cversion = match parent_cversion {
+                -1 => parent.stat.cversion + 1,
+                decided => decided,
+            };
+            // Replaying over a fuzzy snapshot may see a create twice: never move backwards.
+            if cversion > parent.stat.cversion {
+                parent.stat.cversion = cversion;
+                parent.stat.pzxid = txn.zxid;
+            }
+            parent.children.insert(name.into());
+        })
+        .ok_or(ZkError::NoNode)?;
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
         let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
         let client_stat = self.copy_stat(&node);
         let bytes = node.data.as_ref().map_or(0, |d| d.len());
-        self.nodes.insert(path.into(), Box::new(node));
+        self.insert_node(path, node);
         self.quota_created(path, bytes);
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
@@ -427,13 +476,15 @@ impl DataTree {
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<(), ZkError> {
         let (parent_path, name) = split_parent(path).ok_or(ZkError::BadArguments)?;
-        let parent = self.nodes.get_mut(parent_path).ok_or(ZkError::NoNode)?;
-        parent.children.remove(name);
-        // Only forward: a higher pzxid from a replayed create must not be overwritten.
-        if zxid > parent.stat.pzxid {
-            parent.stat.pzxid = zxid;
-        }
-        let node = self.nodes.remove(path).ok_or(ZkError::NoNode)?;
+        self.change_node(parent_path, |parent| {
+            parent.children.remove(name);
+            // Only forward: a higher pzxid from a replayed create must not be overwritten.
+            if zxid > parent.stat.pzxid {
+                parent.stat.pzxid = zxid;
+            }
+        })
+        .ok_or(ZkError::NoNode)?;
+        let node = self.remove_node(path).ok_or(ZkError::NoNode)?;
         self.quota_deleted(path, node.data.as_ref().map_or(0, |d| d.len()));
         if let EphemeralOwner::Session(session) = node.owner(self.extended_types) {
             if let Some(paths) = self.ephemerals.get_mut(&session) {
@@ -461,12 +512,16 @@ impl DataTree {
         txn: &Txn,
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ZkError> {
-        let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
-        let before = node.data.as_ref().map_or(0, |d| d.len());
-        node.data = data.clone().map(Vec::into_boxed_slice);
-        node.stat.mtime = txn.time_ms;
-        node.stat.mzxid = txn.zxid;
-        node.stat.version = version;
+        let before = self
+            .change_node(path, |node| {
+                let before = node.data.as_ref().map_or(0, |d| d.len());
+                node.data = data.clone().map(Vec::into_boxed_slice);
+                node.stat.mtime = txn.time_ms;
+                node.stat.mzxid = txn.zxid;
+                node.stat.version = version;
+                before
+            })
+            .ok_or(ZkError::NoNode)?;
         self.quota_data_changed(path, before, data.as_ref().map_or(0, Vec::len));
         triggers.push(WatchTrigger::new(path, EventType::NodeDataChanged));
         self.stat(path)
@@ -475,9 +530,11 @@ impl DataTree {
     /// `DataTree.setACL`: a new ACL and aversion; no watch fires.
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ZkError> {
         let acl = self.intern_acl(acl);
-        let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
-        node.acl = acl;
-        node.stat.aversion = version;
+        self.change_node(path, |node| {
+            node.acl = acl;
+            node.stat.aversion = version;
+        })
+        .ok_or(ZkError::NoNode)?;
         self.stat(path)
     }
 
@@ -596,6 +653,7 @@ impl TreeBuilder {
                 acl_cache: HashMap::new(),
                 last_processed_zxid: Zxid::ZERO,
                 extended_types,
+                digest: 0,
             },
         }
     }
@@ -640,7 +698,7 @@ impl TreeBuilder {
             let paths = tree.ephemerals.entry(session).or_default();
             paths.insert(path.to_string());
         }
-        tree.nodes.insert(path.into(), Box::new(node));
+        tree.insert_node(path, node);
         Ok(())
     }
 

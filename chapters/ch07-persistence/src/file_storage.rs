@@ -66,6 +66,9 @@ pub struct FileStorageConfig {
     pub force_sync: bool,
     /// TTL nodes allowed: decides how a stored ephemeralOwner reads back.
     pub extended_types: bool,
+    /// zoo.cfg `digest.enabled`: snapshots carry the tree digest, and the digests in files
+    /// read are checked.
+    pub digest_enabled: bool,
 }
 // ANCHOR_END: config
 
@@ -78,6 +81,7 @@ impl FileStorageConfig {
             pre_alloc_size: DEFAULT_PRE_ALLOC_SIZE,
             force_sync: true,
             extended_types: false,
+            digest_enabled: true,
         }
     }
 }
@@ -178,7 +182,7 @@ impl FileStorage {
     ) -> Result<Recovered, PersistError> {
         self.writer.roll(&mut self.events)?;
         let logs = names::list(&self.log_dir, LOG_PREFIX)?;
-        let (snap_zxid, mut db) = match self.newest_snapshot(at_most)? {
+        let (snap_zxid, mut db, checked_from) = match self.newest_snapshot(at_most)? {
             Some(loaded) => loaded,
             None if !logs.is_empty() => {
                 return Err(PersistError::LogsWithoutSnapshot {
@@ -190,10 +194,10 @@ impl FileStorage {
                 // start-up snapshot does, so later logs always have a snapshot to follow.
                 let db = self.fresh_database();
                 self.write_snapshot(&db)?;
-                (Zxid::ZERO, db)
+                (Zxid::ZERO, db, Zxid::ZERO)
             }
         };
-        let recent_txns = self.replay(&logs, snap_zxid, &mut db, recent)?;
+        let recent_txns = self.replay(&logs, snap_zxid, checked_from, &mut db, recent)?;
         let last = db.last_processed_zxid();
         let epochs = epoch_file::load_epochs(&self.snap_dir, last)?;
         self.events.push(Event::Recovered {
@@ -209,12 +213,12 @@ impl FileStorage {
     }
     // ANCHOR_END: recover
 
-    /// The newest snapshot at or below `at_most` that reads back, with its zxid; `None` if
-    /// no snapshot even looks complete.
+    /// The newest snapshot at or below `at_most` that reads back, with its zxid and the zxid
+    /// of its digest (0 if none); `None` if no snapshot even looks complete.
     fn newest_snapshot(
         &mut self,
         at_most: Option<Zxid>,
-    ) -> Result<Option<(Zxid, Database)>, PersistError> {
+    ) -> Result<Option<(Zxid, Database, Zxid)>, PersistError> {
         let snapshots = names::list(&self.snap_dir, SNAPSHOT_PREFIX)?;
         let mut tried = Vec::new();
         let candidates = snapshots
@@ -235,7 +239,19 @@ impl FileStorage {
                             nodes: file.db.tree.node_count(),
                             sessions: file.db.sessions.len(),
                         });
-                        return Ok(Some((*zxid, file.db)));
+                        let mismatch = file
+                            .digest_mismatch()
+                            .filter(|_| self.config.digest_enabled);
+                        if let Some((written, computed)) = mismatch {
+                            self.events.push(Event::DigestMismatch {
+                                file: short(path),
+                                zxid: *zxid,
+                                written,
+                                computed,
+                            });
+                        }
+                        let digest_zxid = file.digest.map_or(Zxid::ZERO, |d| d.zxid);
+                        return Ok(Some((*zxid, file.db, digest_zxid)));
                     }
                     Err((offset, why)) => {
                         tried.push((path.clone(), format!("offset {offset}: {why}")));
@@ -260,11 +276,14 @@ impl FileStorage {
     // ANCHOR: replay
     /// Applies every logged txn after `snap_zxid` to `db`, in order, and returns the newest
     /// `recent` of them. The files read are the newest that starts at or below the snapshot
-    /// and all later ones (`FileTxnLog.getLogFiles`).
+    /// and all later ones (`FileTxnLog.getLogFiles`). From `checked_from` on (a fuzzy
+    /// snapshot's tree is only known to be exact again at its digest's zxid), each logged
+    /// `TxnDigest` is compared with the tree's (`DataTree.compareDigest`).
     fn replay(
         &mut self,
         logs: &[(Zxid, PathBuf)],
         snap_zxid: Zxid,
+        checked_from: Zxid,
         db: &mut Database,
         recent: usize,
     ) -> Result<VecDeque<Txn>, PersistError> {
@@ -293,6 +312,20 @@ impl FileStorage {
                 }
                 db.apply(txn);
                 last = txn.zxid;
+                let logged = record.entry.digest.filter(|d| {
+                    self.config.digest_enabled
+                        && txn.zxid >= checked_from
+                        && d.version == crate::snapshot_file::DIGEST_VERSION
+                });
+                let computed = db.tree.digest() as i64;
+                if let Some(logged) = logged.filter(|d| d.tree_digest != computed) {
+                    self.events.push(Event::DigestMismatch {
+                        file: short(path),
+                        zxid: txn.zxid,
+                        written: logged.tree_digest,
+                        computed,
+                    });
+                }
                 if recent > 0 {
                     if kept.len() == recent {
                         kept.pop_front();
@@ -348,7 +381,7 @@ impl FileStorage {
     fn write_snapshot(&mut self, db: &Database) -> Result<(), PersistError> {
         let zxid = db.last_processed_zxid();
         let path = self.snap_dir.join(file_name(SNAPSHOT_PREFIX, zxid));
-        let bytes = encode_snapshot_file(db);
+        let bytes = encode_snapshot_file(db, self.config.digest_enabled);
         write_atomically(&path, &bytes)?;
         self.events.push(Event::SnapshotWritten {
             file: short(&path),

@@ -43,10 +43,12 @@
 //!
 //! # How it differs from ZooKeeper
 //!
-//! * **No tree digest yet.** ZooKeeper 3.6+ appends a `TxnDigest` to each record and a
-//!   `ZxidDigest` to each snapshot (`DigestCalculator`). Keeper writes records without the
-//!   digest (3.8 reads them: the digest is optional) and the empty digest upstream writes for
-//!   a tree that has none; digests in files it reads are accepted, not checked.
+//! * **Digests: in snapshots, not yet in log records.** Snapshots carry chapter 1's tree
+//!   digest (`ZxidDigest`), and recovery checks every digest it reads (snapshot and each
+//!   logged `TxnDigest`) against the rebuilt tree, reporting a mismatch as upstream does.
+//!   Records are still written without a `TxnDigest` (3.8 reads them: it is optional):
+//!   upstream's leader computes it at prep time and sends it in the proposal, and chapter 6's
+//!   `Storage::append` receives only the txn.
 //! * **Stricter reading.** A torn record with data after it, or a txn that does not follow its
 //!   predecessor, is an error here; upstream skips the rest of such a file.
 //! * Snapshots are written whole and synchronously (no fuzzy snapshot thread yet, no

@@ -14,19 +14,22 @@
 //! | digest (3.6+) | `long zxid`, `int digestVersion` (2), `long digest` (`ZxidDigest`) |
 //! | second seal | `long` Adler-32 of every byte so far (the first seal included), `ustring "/"` |
 //!
+//! The digest part is the tree digest (chapter 1's [`DataTree::digest`]) as of the tree's
+//! last zxid, or the **empty digest** (zxid 0) for a tree no txn has touched, as upstream
+//! writes it (`DataTree.serializeZxidDigest`); with `digest.enabled=false` the part and its
+//! seal are left out. A reader accepts a snapshot with or without the part;
+//! [`SnapshotFile::digest_mismatch`] checks it against the nodes read.
+//!
 //! # How it differs from ZooKeeper
 //!
-//! Keeper computes no tree digest yet, so it writes the **empty digest** upstream writes for a
-//! tree that has none (zxid 0, version 2, digest 0); a 3.8 reader ignores a digest whose zxid
-//! is below the snapshot's (`DataTree.deserializeZxidDigest`). Reading accepts a snapshot
-//! with or without the digest part, and does not check the digest's value. Every snapshot is
+//! Every snapshot is
 //! written to `snapshot.<zxid>.tmp`, fsynced and renamed into place; upstream does that only
 //! for the snapshots a learner takes after a SNAP (routine ones are plain buffered writes).
 
 use std::fs;
 use std::path::Path;
 
-use ch01_znode::Zxid;
+use ch01_znode::{DataTree, Zxid};
 use ch03_sessions::jute::{Reader, Writer};
 use ch03_sessions::pipeline::Database;
 use ch06_zab::snapshot_stream::{decode_snapshot, write_snapshot, END_OF_NODES};
@@ -39,7 +42,7 @@ pub const SNAP_MAGIC: i32 = 0x5A4B_534E;
 /// The dbid a snapshot header carries (`FileSnap.dbId`).
 pub const SNAP_DBID: i64 = -1;
 /// `DigestCalculator.DIGEST_VERSION` in 3.8.
-pub const DIGEST_VERSION: i32 = 2;
+pub const DIGEST_VERSION: i32 = ch01_znode::tree::DIGEST_VERSION;
 /// Upstream's cheapest complete snapshot check needs at least this many bytes.
 const MIN_SNAPSHOT_LEN: usize = 10;
 
@@ -59,6 +62,19 @@ impl ZxidDigest {
         version: DIGEST_VERSION,
         digest: 0,
     };
+
+    /// The digest of `tree` as of its last zxid; empty for a tree no txn has reached.
+    pub fn of(tree: &DataTree) -> ZxidDigest {
+        match tree.last_processed_zxid() {
+            Zxid::ZERO => ZxidDigest::EMPTY,
+            zxid => ZxidDigest {
+                zxid,
+                version: DIGEST_VERSION,
+                // ZooKeeper keeps the wrapping sum in a Java long.
+                digest: tree.digest() as i64,
+            },
+        }
+    }
 }
 // ANCHOR_END: zxid_digest
 
@@ -69,8 +85,9 @@ fn seal(w: &mut Writer, bytes_so_far: &[u8]) {
 }
 
 // ANCHOR: encode_snapshot_file
-/// The bytes of a snapshot file for `db` (`FileSnap.serialize`).
-pub fn encode_snapshot_file(db: &Database) -> Vec<u8> {
+/// The bytes of a snapshot file for `db` (`FileSnap.serialize`); the digest part only if
+/// `with_digest` (zoo.cfg `digest.enabled`, on by default).
+pub fn encode_snapshot_file(db: &Database, with_digest: bool) -> Vec<u8> {
     let mut w = Writer::new();
     FileHeader {
         magic: SNAP_MAGIC,
@@ -83,7 +100,10 @@ pub fn encode_snapshot_file(db: &Database) -> Vec<u8> {
     let mut w = Writer::new();
     seal(&mut w, &bytes);
     bytes.extend(w.into_bytes());
-    let digest = ZxidDigest::EMPTY;
+    if !with_digest {
+        return bytes;
+    }
+    let digest = ZxidDigest::of(&db.tree);
     let mut w = Writer::new();
     w.write_long(digest.zxid.0);
     w.write_int(digest.version);
@@ -109,6 +129,21 @@ pub struct SnapshotFile {
     pub db: Database,
     /// The digest part, if the file has one (3.6+).
     pub digest: Option<ZxidDigest>,
+}
+
+impl SnapshotFile {
+    /// `Some((written, computed))` when the file's digest is of the zxid its nodes are as of
+    /// and does not match them — a snapshot written from a different tree than it claims.
+    /// A digest of another zxid (a fuzzy snapshot's) or version cannot be checked here.
+    pub fn digest_mismatch(&self) -> Option<(i64, i64)> {
+        let written = self.digest?;
+        let tree = &self.db.tree;
+        let checkable =
+            written.zxid == tree.last_processed_zxid() && written.version == DIGEST_VERSION;
+        let computed = tree.digest() as i64;
+        (checkable && written.zxid != Zxid::ZERO && written.digest != computed)
+            .then_some((written.digest, computed))
+    }
 }
 
 // ANCHOR: decode_snapshot_file
@@ -258,19 +293,43 @@ mod tests {
     #[test]
     fn a_snapshot_file_reads_back_to_the_same_database() {
         let db = sample();
-        let bytes = encode_snapshot_file(&db);
+        let bytes = encode_snapshot_file(&db, true);
         assert_eq!(&bytes[..4], b"ZKSN");
         assert!(looks_complete(&bytes));
         let read = decode_snapshot_file(&bytes, db.last_processed_zxid(), false).unwrap();
         assert_eq!(read.db, db);
-        assert_eq!(read.digest, Some(ZxidDigest::EMPTY));
+        let digest = read.digest.expect("a digest part");
+        assert_eq!(digest.zxid, db.last_processed_zxid());
+        assert_eq!(digest.digest, db.tree.digest() as i64);
+        assert_eq!(read.digest_mismatch(), None);
+    }
+
+    #[test]
+    fn a_digest_that_does_not_match_the_nodes_is_reported_and_a_fresh_tree_gets_the_empty_one() {
+        let db = sample();
+        let mut read = decode_snapshot_file(
+            &encode_snapshot_file(&db, true),
+            db.last_processed_zxid(),
+            false,
+        )
+        .unwrap();
+        let computed = db.tree.digest() as i64;
+        read.digest.as_mut().unwrap().digest ^= 1;
+        assert_eq!(read.digest_mismatch(), Some((computed ^ 1, computed)));
+
+        let fresh = Database {
+            tree: DataTree::new(),
+            sessions: BTreeMap::new(),
+        };
+        let read = decode_snapshot_file(&encode_snapshot_file(&fresh, true), Zxid::ZERO, false);
+        assert_eq!(read.unwrap().digest, Some(ZxidDigest::EMPTY));
     }
 
     #[test]
     fn the_seals_cover_every_byte_before_them() {
         let db = sample();
-        let bytes = encode_snapshot_file(&db);
-        // The last 13 bytes are the second seal; the 20 before them the empty digest.
+        let bytes = encode_snapshot_file(&db, true);
+        // The last 13 bytes are the second seal; the 20 before them the digest.
         let second = bytes.len() - 13;
         assert_eq!(
             bytes[second..second + 8],
@@ -281,8 +340,9 @@ mod tests {
             bytes[first..first + 8],
             adler32(&bytes[..first]).to_be_bytes()
         );
-        // Without the digest part (a 3.5 snapshot) it still reads.
+        // Without the digest part (a 3.5 snapshot, or digest.enabled=false) it still reads.
         let old = &bytes[..first + 13];
+        assert_eq!(old, encode_snapshot_file(&db, false));
         let read = decode_snapshot_file(old, db.last_processed_zxid(), false).unwrap();
         assert_eq!((read.db, read.digest), (db, None));
     }
@@ -290,7 +350,7 @@ mod tests {
     #[test]
     fn a_flipped_bit_anywhere_is_refused() {
         let db = sample();
-        let bytes = encode_snapshot_file(&db);
+        let bytes = encode_snapshot_file(&db, true);
         for at in (0..bytes.len()).step_by(7) {
             let mut bad = bytes.clone();
             bad[at] ^= 0x10;
@@ -305,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_cut_snapshot_does_not_look_complete() {
-        let bytes = encode_snapshot_file(&sample());
+        let bytes = encode_snapshot_file(&sample(), true);
         for len in [0, 9, 16, bytes.len() / 2, bytes.len() - 1] {
             assert!(!looks_complete(&bytes[..len]), "{len}");
         }

@@ -68,6 +68,14 @@ pub enum Event {
         first: Zxid,
         last: Zxid,
     },
+    /// A digest in a file read does not match the tree rebuilt so far (reported, not fatal,
+    /// as upstream's `DataTree.reportDigestMismatch`).
+    DigestMismatch {
+        file: String,
+        zxid: Zxid,
+        written: i64,
+        computed: i64,
+    },
     /// Recovery cut a torn or zero tail off the last log file.
     TailCut {
         file: String,
@@ -148,6 +156,15 @@ impl fmt::Display for Event {
                 first,
                 last,
             } => write!(f, "replay {file}: {} {first}..{last}", count(*txns, "txn")),
+            Event::DigestMismatch {
+                file,
+                zxid,
+                written,
+                computed,
+            } => write!(
+                f,
+                "digest mismatch in {file} at {zxid}: written {written:#x}, tree {computed:#x}"
+            ),
             Event::TailCut {
                 file,
                 at,
