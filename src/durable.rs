@@ -44,7 +44,8 @@ pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
         data_log_dir: cfg.data_log_dir.clone(),
         pre_alloc_size: cfg.pre_alloc_size,
         force_sync: cfg.force_sync,
-        extended_types: false,
+        // Upstream's defaults: no TTL nodes, tree digests on.
+        ..FileStorageConfig::new(&cfg.data_dir)
     })?;
     let recovered = storage.load(None, 0)?;
     // A clean snapshot of what was recovered, as upstream's start-up takes
