@@ -167,7 +167,11 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
                         .unwrap();
                 }
             }
-            check_recovered(&client, &mut acked.lock().unwrap(), round).await
+            // No writer runs now: the record can leave its lock for the check.
+            let mut record = std::mem::take(&mut *acked.lock().unwrap());
+            let nodes = check_recovered(&client, &mut record, round).await;
+            *acked.lock().unwrap() = record;
+            nodes
         });
         // Sequential names continue from the recovered cversion: with nothing ever deleted,
         // the next name is the number of children so far.
@@ -210,7 +214,8 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
     let server = start(dir.path(), &data_dir, port);
     let client = runtime.block_on(connect(&format!("127.0.0.1:{port}")));
     sessions.push(client.session_id().0);
-    runtime.block_on(check_recovered(&client, &mut acked.lock().unwrap(), rounds));
+    let mut record = std::mem::take(&mut *acked.lock().unwrap());
+    runtime.block_on(check_recovered(&client, &mut record, rounds));
     drop(server);
     // Session ids come from each start's clock: every restart hands out new, larger ones.
     assert!(
