@@ -4,13 +4,14 @@
 //! server real clients can talk to. Its subcommands grow as the chapters land:
 //!
 //! - `keeper server --config zoo.cfg` starts a standalone server from a ZooKeeper `zoo.cfg`
-//!   (what `zkServer.sh start` does);
+//!   (what `zkServer.sh start` does), durable in its `dataDir` (chapter 7's files);
 //! - `keeper status --config zoo.cfg` asks it `srvr` and prints its `Mode:` line (what
 //!   `zkServer.sh status` does);
 //! - `keeper cli -server host:port` is chapter 1's zkCli shell over the wire (what `zkCli.sh
 //!   -server host:port` does), against Keeper or any ZooKeeper;
 //! - `keeper lab start 5.1`, `keeper lab check 5.1`, ... hand out and grade the book's labs.
 
+mod durable;
 mod lab;
 mod status;
 
@@ -81,9 +82,27 @@ fn serve(path: &std::path::Path) -> ExitCode {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
+    let durable = match durable::recover(&cfg) {
+        Ok(durable) => durable,
+        Err(e) => {
+            eprintln!(
+                "keeper: cannot start on dataDir {}: {e}",
+                cfg.data_dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "keeper: recovered {} from {} ({} znodes, {} sessions)",
+        durable.db.last_processed_zxid(),
+        cfg.data_dir.display(),
+        durable.db.tree.node_count(),
+        durable.db.sessions.len()
+    );
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
-        let server = match Server::start(ServerOptions::from_config(&cfg)).await {
+        let options = ServerOptions::from_config(&cfg);
+        let mut server = match Server::start_with(options, Some(durable)).await {
             Ok(server) => server,
             Err(e) => {
                 eprintln!(
@@ -100,9 +119,18 @@ fn serve(path: &std::path::Path) -> ExitCode {
             cfg.min_session_timeout_ms,
             cfg.max_session_timeout_ms
         );
-        let _ = tokio::signal::ctrl_c().await;
-        server.stop();
-        ExitCode::SUCCESS
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                server.stop();
+                ExitCode::SUCCESS
+            }
+            // As upstream, a txn log that cannot be written stops the server: no write is
+            // answered that the disk does not hold.
+            e = server.failed() => {
+                eprintln!("keeper: stopping: {e}");
+                ExitCode::FAILURE
+            }
+        }
     })
 }
 

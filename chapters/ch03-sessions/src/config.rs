@@ -53,6 +53,13 @@ pub struct ZooCfg {
     pub min_session_timeout_ms: u32,
     /// Upper bound for a negotiated session timeout, ms (default 20 ticks).
     pub max_session_timeout_ms: u32,
+    /// About how many txns between snapshots (`snapCount`, default 100000, at least 2).
+    pub snap_count: u32,
+    /// Bytes a txn log file grows by ahead of its records (`preAllocSize`, given in KiB,
+    /// default 64 MiB).
+    pub pre_alloc_size: u64,
+    /// Whether a txn is fsynced before it is acknowledged (`forceSync`: anything but `no`).
+    pub force_sync: bool,
     /// Snapshots kept by the purge task (`autopurge.snapRetainCount`, default 3).
     pub autopurge_snap_retain_count: u32,
     /// Hours between purges (`autopurge.purgeInterval`, default 0 = never).
@@ -172,9 +179,6 @@ const KNOWN_UNUSED: &[&str] = &[
     "clientPortListenBacklog",
     "secureClientPort",
     "localSessionsEnabled",
-    "snapCount",
-    "preAllocSize",
-    "forceSync",
     "globalOutstandingLimit",
     "metricsProvider.className",
 ];
@@ -238,6 +242,9 @@ struct Raw {
     sync_limit: Option<u32>,
     data_dir: Option<PathBuf>,
     data_log_dir: Option<PathBuf>,
+    snap_count: Option<u32>,
+    pre_alloc_size_kib: Option<u64>,
+    force_sync: Option<bool>,
     client_port: Option<u16>,
     client_port_address: Option<(usize, IpAddr)>,
     max_client_cnxns: Option<u32>,
@@ -265,6 +272,11 @@ impl Raw {
             "syncLimit" => self.sync_limit = Some(num(value)?),
             "dataDir" => self.data_dir = Some(path(line, key, value)?),
             "dataLogDir" => self.data_log_dir = Some(path(line, key, value)?),
+            // Upstream reads these three as system properties (`zookeeper.snapCount`, ...),
+            // which a zoo.cfg key it does not know becomes.
+            "snapCount" => self.snap_count = Some(num(value)?),
+            "preAllocSize" => self.pre_alloc_size_kib = Some(number::<u64>(line, key, value)?),
+            "forceSync" => self.force_sync = Some(value != "no"),
             "clientPort" => self.client_port = Some(number::<u16>(line, key, value)?),
             "clientPortAddress" => {
                 let addr = value.parse::<IpAddr>().map_err(|_| ConfigError {
@@ -347,6 +359,9 @@ impl Raw {
             sync_limit: self.sync_limit,
             data_dir,
             data_log_dir: self.data_log_dir,
+            snap_count: self.snap_count.unwrap_or(100_000).max(2),
+            pre_alloc_size: self.pre_alloc_size_kib.unwrap_or(64 * 1024) * 1024,
+            force_sync: self.force_sync.unwrap_or(true),
             client_port: self.client_port,
             client_port_address,
             max_client_cnxns: self.max_client_cnxns.unwrap_or(60),
@@ -495,14 +510,32 @@ clientPort=2181
 
     #[test]
     fn unknown_keys_are_warnings_not_errors() {
-        let (_, warnings) = ZooCfg::parse("dataDir=/d\nfancyFeature=yes\nforceSync=no\n").unwrap();
+        let (_, warnings) =
+            ZooCfg::parse("dataDir=/d\nfancyFeature=yes\nsyncEnabled=true\n").unwrap();
         assert_eq!(warnings.len(), 2);
         assert_eq!(
             warnings[0].to_string(),
             "zoo.cfg line 2: fancyFeature: unknown key, ignored \
              (ZooKeeper would set system property zookeeper.fancyFeature)"
         );
-        assert_eq!(warnings[1].key, "forceSync");
+        assert_eq!(warnings[1].key, "syncEnabled");
+    }
+
+    #[test]
+    fn the_txn_log_keys_are_read_as_upstream_reads_their_properties() {
+        let (cfg, warnings) =
+            ZooCfg::parse("dataDir=/d\nsnapCount=1\npreAllocSize=16\nforceSync=no\n").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // snapCount below 2 is raised to 2; preAllocSize is in KiB; only "no" turns fsync off.
+        assert_eq!(
+            (cfg.snap_count, cfg.pre_alloc_size, cfg.force_sync),
+            (2, 16 * 1024, false)
+        );
+        let (cfg, _) = ZooCfg::parse("dataDir=/d\nforceSync=false\n").unwrap();
+        assert_eq!(
+            (cfg.snap_count, cfg.pre_alloc_size, cfg.force_sync),
+            (100_000, 64 << 20, true)
+        );
     }
 
     #[test]

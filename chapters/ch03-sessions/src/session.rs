@@ -140,6 +140,15 @@ impl SessionTracker {
         self.next_session_id = initial_session_id(server_id, clock_ms);
     }
 
+    /// Makes sure the next id handed out is above `id` when both carry the same server id
+    /// in their top byte (an id recovered from disk must never be handed out again).
+    pub fn ids_after(&mut self, id: SessionId) {
+        let same_server = (id.0 >> 56) == (self.next_session_id.0 >> 56);
+        if same_server && id.0 >= self.next_session_id.0 {
+            self.next_session_id = SessionId(id.0.wrapping_add(1));
+        }
+    }
+
     /// Hands out the next id and starts tracking it (upstream `createSession`).
     pub fn create_session(&mut self, timeout_ms: i32, now_ms: u64) -> SessionId {
         let id = self.next_session_id;

@@ -420,6 +420,21 @@ impl Pipeline {
             .collect()
     }
 
+    /// Starts from a database recovered from disk (a standalone server restarting): zxids
+    /// continue after its last txn, and each session in it gets a fresh lease from `now_ms`
+    /// (upstream tracks the snapshot's sessions anew at start-up). New session ids come
+    /// from the clock as always, and also after every recovered one, so a clock set back
+    /// cannot hand out a live session's id again.
+    pub fn restore(&mut self, db: Database, now_ms: u64) {
+        self.last_zxid = db.last_processed_zxid();
+        self.sessions.reset(&db.sessions, now_ms);
+        if let Some(newest) = db.sessions.keys().max() {
+            self.sessions.ids_after(*newest);
+        }
+        self.db = db;
+        self.outstanding.clear();
+    }
+
     /// Replaces the database (a follower that received a snapshot from its leader).
     pub fn replace_database(&mut self, db: Database) {
         self.db = db;

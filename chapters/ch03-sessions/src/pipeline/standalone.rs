@@ -1,35 +1,153 @@
-//! The standalone server's sync stage: every proposal is committed on the spot.
+//! The standalone server's sync stage: every proposal is committed on the spot, or, with a
+//! txn log, as soon as it is on disk.
 //!
 //! The idea to take away: a standalone server is an ensemble of one. Its quorum is itself, so
 //! a txn is committed as soon as it is prepared, and the pipeline's seam ([`Output::Propose`]
 //! out, [`Input::Commit`] in) closes into a loop. Chapter 6 keeps the same pipeline and puts a
-//! leader and its followers in this loop; chapter 7 puts the txn log in it.
+//! leader and its followers in this loop; chapter 7 puts the txn log in it: a [`TxnLog`] turns
+//! the loop into **append, fsync, then commit** (`SyncRequestProcessor`), so no client hears
+//! of a write its server could forget in a crash.
+//!
+//! With a log, [`StandalonePipeline::step`] only holds the proposals, and
+//! [`StandalonePipeline::flush`] writes every held txn, makes them durable with **one** sync,
+//! and only then commits them: the driver calls it after feeding whatever requests arrived
+//! together, so a burst of writes costs one fsync (group commit). Every `snapCount`-ish txns
+//! it also writes a snapshot, so a restart replays a bounded log.
 
 use std::collections::VecDeque;
+use std::io;
 
-use super::{Input, Limits, Output, Pipeline};
-use ch01_znode::Sid;
+use super::{Database, Input, Limits, Output, Pipeline};
+use ch01_znode::{Sid, Txn};
+
+// ANCHOR: txn_log
+/// The disk under a durable standalone server (chapter 7's `FileStorage` is one). The driver
+/// calls `append` for each txn of a group, then `sync` once, and commits the group only after
+/// `sync` returned.
+pub trait TxnLog: Send + std::fmt::Debug {
+    /// Adds a txn to the group being written (not durable yet).
+    fn append(&mut self, txn: &Txn) -> io::Result<()>;
+    /// Makes every appended txn durable.
+    fn sync(&mut self) -> io::Result<()>;
+    /// Writes the whole database down, so the log before it is no longer needed.
+    fn snapshot(&mut self, db: &Database) -> io::Result<()>;
+}
+// ANCHOR_END: txn_log
+
+// ANCHOR: snap_schedule
+/// When to snapshot: after more than `snap_count / 2 + roll` txns, where `roll` is drawn
+/// afresh in `0..snap_count / 2` after each snapshot, so the servers of an ensemble do not all
+/// snapshot at once (upstream `SyncRequestProcessor.shouldSnapshot`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapSchedule {
+    snap_count: u64,
+    roll: u64,
+    logged: u64,
+    random: u64,
+}
+
+impl SnapSchedule {
+    /// `snapCount` (at least 2, as upstream) and a seed for the rolls.
+    pub fn new(snap_count: u32, seed: u64) -> SnapSchedule {
+        let mut schedule = SnapSchedule {
+            snap_count: u64::from(snap_count.max(2)),
+            roll: 0,
+            logged: 0,
+            random: seed | 1,
+        };
+        schedule.reroll();
+        schedule
+    }
+
+    /// Counts `txns` more logged txns; true when a snapshot is due (the count then restarts).
+    pub fn logged(&mut self, txns: usize) -> bool {
+        self.logged += txns as u64;
+        if self.logged <= self.snap_count / 2 + self.roll {
+            return false;
+        }
+        self.logged = 0;
+        self.reroll();
+        true
+    }
+
+    fn reroll(&mut self) {
+        // xorshift64: any spread will do, it only has to differ between snapshots.
+        self.random ^= self.random << 13;
+        self.random ^= self.random >> 7;
+        self.random ^= self.random << 17;
+        self.roll = self.random % (self.snap_count / 2).max(1);
+    }
+}
+// ANCHOR_END: snap_schedule
+
+/// The log and what is waiting for it.
+#[derive(Debug)]
+struct Disk {
+    log: Box<dyn TxnLog>,
+    /// Proposed, not yet appended: the next group.
+    held: Vec<Txn>,
+    schedule: SnapSchedule,
+}
 
 // ANCHOR: standalone
-/// A [`Pipeline`] whose proposals commit at once. Its outputs never contain
-/// [`Output::Propose`]: each one has already come back as an [`Input::Commit`].
+/// A [`Pipeline`] whose proposals commit at once (in memory) or once logged (with a
+/// [`TxnLog`]). Its outputs never contain [`Output::Propose`]: each one has already come back
+/// as an [`Input::Commit`], or is held for the next [`StandalonePipeline::flush`].
 #[derive(Debug)]
 pub struct StandalonePipeline {
     pipeline: Pipeline,
+    disk: Option<Disk>,
 }
 
 impl StandalonePipeline {
-    /// A standalone server with a fresh database, started at `now_ms`.
+    /// A standalone server with a fresh database in memory only, started at `now_ms`.
     pub fn new(tick_time_ms: u32, limits: Limits, server_id: Sid, now_ms: u64) -> Self {
         StandalonePipeline {
             pipeline: Pipeline::new(tick_time_ms, limits, server_id, now_ms),
+            disk: None,
         }
     }
 
-    /// Feeds one input, committing every txn it proposes, in order.
+    /// Makes the server durable: it starts from `db` (recovered from `log`'s files) and
+    /// commits each txn only once `log` has it on disk.
+    pub fn with_log(
+        mut self,
+        db: Database,
+        log: Box<dyn TxnLog>,
+        schedule: SnapSchedule,
+        now_ms: u64,
+    ) -> Self {
+        self.pipeline.restore(db, now_ms);
+        self.disk = Some(Disk {
+            log,
+            held: Vec::new(),
+            schedule,
+        });
+        self
+    }
+
+    /// Feeds one input. In memory, every txn it proposes is committed, in order; with a log,
+    /// proposals wait for [`StandalonePipeline::flush`].
     pub fn step(&mut self, now_ms: u64, input: Input) -> Vec<Output> {
+        let outputs = self.pipeline.step(now_ms, input);
+        match &mut self.disk {
+            None => self.commit_at_once(now_ms, outputs),
+            Some(disk) => outputs
+                .into_iter()
+                .filter_map(|output| match output {
+                    Output::Propose(txn) => {
+                        disk.held.push(txn);
+                        None
+                    }
+                    other => Some(other),
+                })
+                .collect(),
+        }
+    }
+
+    fn commit_at_once(&mut self, now_ms: u64, outputs: Vec<Output>) -> Vec<Output> {
         let mut done = Vec::new();
-        let mut work: VecDeque<Output> = self.pipeline.step(now_ms, input).into();
+        let mut work: VecDeque<Output> = outputs.into();
         while let Some(output) = work.pop_front() {
             match output {
                 Output::Propose(txn) => {
@@ -46,6 +164,43 @@ impl StandalonePipeline {
     }
     // ANCHOR_END: standalone
 
+    // ANCHOR: flush
+    /// With a log: appends every held txn, syncs once, then commits them in order (and
+    /// snapshots when one is due). An error leaves the held txns uncommitted and unanswered;
+    /// the server must stop, as upstream's does when its log fails.
+    pub fn flush(&mut self, now_ms: u64) -> io::Result<Vec<Output>> {
+        let mut done = Vec::new();
+        loop {
+            let Some(disk) = &mut self.disk else {
+                return Ok(done);
+            };
+            if disk.held.is_empty() {
+                return Ok(done);
+            }
+            let group = std::mem::take(&mut disk.held);
+            for txn in &group {
+                disk.log.append(txn)?;
+            }
+            disk.log.sync()?;
+            let snapshot_due = disk.schedule.logged(group.len());
+            for txn in group {
+                // A commit proposes nothing in a standalone server, but if it ever did, the
+                // proposal would be held for the next round of this loop.
+                done.extend(self.step(now_ms, Input::Commit(txn)));
+            }
+            if snapshot_due {
+                let disk = self.disk.as_mut().expect("a durable server");
+                disk.log.snapshot(self.pipeline.database())?;
+            }
+        }
+    }
+    // ANCHOR_END: flush
+
+    /// Whether txns are waiting for [`StandalonePipeline::flush`].
+    pub fn has_held(&self) -> bool {
+        self.disk.as_ref().is_some_and(|disk| !disk.held.is_empty())
+    }
+
     /// The pipeline inside (for the tree, the sessions and the watch counts).
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
@@ -54,5 +209,43 @@ impl StandalonePipeline {
     /// The pipeline inside, to seed its session ids.
     pub fn pipeline_mut(&mut self) -> &mut Pipeline {
         &mut self.pipeline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_fall_between_half_and_all_of_snap_count() {
+        for seed in 0..50 {
+            let mut schedule = SnapSchedule::new(100, seed);
+            let mut since = 0;
+            let mut gaps = Vec::new();
+            for _ in 0..1000 {
+                since += 1;
+                if schedule.logged(1) {
+                    gaps.push(since);
+                    since = 0;
+                }
+            }
+            assert!(gaps.iter().all(|gap| (51..=100).contains(gap)), "{gaps:?}");
+            assert!(gaps.len() >= 10);
+        }
+    }
+
+    #[test]
+    fn the_rolls_differ_between_snapshots() {
+        let mut schedule = SnapSchedule::new(1000, 7);
+        let mut gaps = std::collections::BTreeSet::new();
+        let mut since = 0;
+        for _ in 0..10_000 {
+            since += 1;
+            if schedule.logged(1) {
+                gaps.insert(since);
+                since = 0;
+            }
+        }
+        assert!(gaps.len() > 3, "{gaps:?}");
     }
 }

@@ -14,9 +14,9 @@ use ch01_znode::Sid;
 use tokio::sync::{mpsc, oneshot};
 
 use super::clients::{About, Clients};
-use super::ServerOptions;
+use super::{Durable, ServerOptions};
 use crate::fourlw::{respond, FourLetterWord};
-use crate::pipeline::standalone::StandalonePipeline;
+use crate::pipeline::standalone::{SnapSchedule, StandalonePipeline};
 use crate::pipeline::{ConnId, Input, Output};
 use crate::session::STANDALONE_SID;
 
@@ -72,14 +72,30 @@ struct Core {
     clients: Clients,
 }
 
-/// Runs the core until every sender is gone.
-pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::Receiver<ToCore>) {
+/// How many requests that arrived together are prepared before their txns are synced as
+/// one group (upstream flushes after 1000 too).
+const GROUP_COMMIT_LIMIT: usize = 1000;
+
+/// Runs the core until every sender is gone, or until the disk fails (the error).
+pub async fn run(
+    options: ServerOptions,
+    local_addr: SocketAddr,
+    mut rx: mpsc::Receiver<ToCore>,
+    durable: Option<Durable>,
+) -> std::io::Result<()> {
     let mut pipeline = StandalonePipeline::new(
         options.tick_time_ms,
         options.limits,
         STANDALONE_SID,
         now_ms(),
     );
+    if let Some(durable) = durable {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        let schedule = SnapSchedule::new(durable.snap_count, seed);
+        pipeline = pipeline.with_log(durable.db, durable.log, schedule, now_ms());
+    }
     if let Some(seed) = options.session_id_seed {
         pipeline
             .pipeline_mut()
@@ -99,14 +115,27 @@ pub async fn run(options: ServerOptions, local_addr: SocketAddr, mut rx: mpsc::R
             .saturating_sub(now_ms());
         tokio::select! {
             message = rx.recv() => match message {
-                Some(message) => core.handle(message),
-                None => return,
+                Some(message) => {
+                    core.handle(message);
+                    // Group commit: whatever else has already arrived joins this group, so
+                    // the requests that came while the last sync ran share the next one.
+                    let mut grouped = 1;
+                    while core.pipeline.has_held() && grouped < GROUP_COMMIT_LIMIT {
+                        let Ok(message) = rx.try_recv() else { break };
+                        core.handle(message);
+                        grouped += 1;
+                    }
+                }
+                None => return Ok(()),
             },
             () = tokio::time::sleep(Duration::from_millis(wait_ms)) => {
                 let outputs = core.pipeline.step(now_ms(), Input::Tick);
                 core.route(outputs);
             }
         }
+        // Nothing proposed is committed or answered before its group is on disk.
+        let outputs = core.pipeline.flush(now_ms())?;
+        core.route(outputs);
     }
 }
 

@@ -45,7 +45,8 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::config::{Whitelist, ZooCfg};
-use crate::pipeline::Limits;
+use crate::pipeline::standalone::TxnLog;
+use crate::pipeline::{Database, Limits};
 
 pub use self::clients::{About, Clients};
 pub use self::core::{now_ms, Outbound, ToCore, VERSION};
@@ -117,20 +118,47 @@ impl ServerOptions {
     }
 }
 
+// ANCHOR: durable
+/// What makes a server durable (chapter 7): the database recovered from its disk, the disk
+/// every txn is logged to before it is committed, and `snapCount`.
+#[derive(Debug)]
+pub struct Durable {
+    /// The tree and sessions as the disk left them.
+    pub db: Database,
+    /// Where txns go before they are committed.
+    pub log: Box<dyn TxnLog>,
+    /// About how many txns between snapshots (`snapCount`).
+    pub snap_count: u32,
+}
+// ANCHOR_END: durable
+
 /// A running server.
 pub struct Server {
     local_addr: SocketAddr,
     accept: tokio::task::JoinHandle<()>,
-    core: tokio::task::JoinHandle<()>,
+    core: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
-    /// Binds the client port and starts serving.
+    /// Binds the client port and starts serving, in memory only.
     pub async fn start(options: ServerOptions) -> std::io::Result<Server> {
+        Server::start_with(options, None).await
+    }
+
+    /// Binds the client port and starts serving, from and to a disk when `durable` is given.
+    pub async fn start_with(
+        options: ServerOptions,
+        durable: Option<Durable>,
+    ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(options.listen).await?;
         let local_addr = listener.local_addr()?;
         let (to_core, from_connections) = mpsc::channel(INBOUND_QUEUE);
-        let core = tokio::spawn(core::run(options.clone(), local_addr, from_connections));
+        let core = tokio::spawn(core::run(
+            options.clone(),
+            local_addr,
+            from_connections,
+            durable,
+        ));
         let accept = tokio::spawn(accept_clients(listener, options, to_core));
         Ok(Server {
             local_addr,
@@ -142,6 +170,16 @@ impl Server {
     /// The address clients connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Waits until the server stops by itself: only when its disk failed (the error), since
+    /// nothing else ends the core while the server runs.
+    pub async fn failed(&mut self) -> std::io::Error {
+        match (&mut self.core).await {
+            Ok(Err(e)) => e,
+            Ok(Ok(())) => std::io::Error::other("the server stopped"),
+            Err(e) => std::io::Error::other(e),
+        }
     }
 
     /// Stops accepting and drops every connection.

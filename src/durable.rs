@@ -1,0 +1,72 @@
+//! `keeper server`'s disk: chapter 7's [`FileStorage`] under chapter 3's standalone server.
+//!
+//! The idea to take away: chapter 3's server knows only that a [`TxnLog`] exists, and chapter
+//! 7 knows only files; this module is the whole of their meeting. At start-up the dataDir is
+//! recovered (newest good snapshot plus the log after it) and the server starts from that
+//! database; from then on each group of txns is appended and fsynced before any of them is
+//! committed or answered. Anything wrong with the dataDir stops start-up with the file named.
+
+use ch01_znode::Txn;
+use ch03_sessions::config::ZooCfg;
+use ch03_sessions::pipeline::standalone::TxnLog;
+use ch03_sessions::pipeline::Database;
+use ch03_sessions::server::Durable;
+use ch06_zab::storage::Storage;
+use ch07_persistence::{names, FileStorage, FileStorageConfig, PersistError};
+
+/// A [`FileStorage`] as a standalone server's [`TxnLog`]. The server has no use for the
+/// storage's event record, so it is dropped as it grows.
+#[derive(Debug)]
+struct DataDir(FileStorage);
+
+impl TxnLog for DataDir {
+    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
+        Storage::append(&mut self.0, txn)
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        let synced = Storage::sync(&mut self.0);
+        self.0.take_events();
+        synced
+    }
+
+    fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
+        let written = Storage::snapshot(&mut self.0, db);
+        self.0.take_events();
+        written
+    }
+}
+
+/// Opens the zoo.cfg's dataDir (and dataLogDir) and recovers the database from it.
+pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
+    let mut storage = FileStorage::open(FileStorageConfig {
+        data_dir: cfg.data_dir.clone(),
+        data_log_dir: cfg.data_log_dir.clone(),
+        pre_alloc_size: cfg.pre_alloc_size,
+        force_sync: cfg.force_sync,
+        // Upstream's defaults: no TTL nodes, tree digests on.
+        ..FileStorageConfig::new(&cfg.data_dir)
+    })?;
+    let recovered = storage.load(None, 0)?;
+    // A clean snapshot of what was recovered, as upstream's start-up takes
+    // (ZooKeeperServer.loadData), unless the newest snapshot already is that state: the next
+    // restart then replays nothing older than this one.
+    let last = recovered.db.last_processed_zxid();
+    let snapshots = names::list(storage.snap_dir(), names::SNAPSHOT_PREFIX)?;
+    if snapshots.last().is_none_or(|(newest, _)| *newest < last) {
+        Storage::snapshot(&mut storage, &recovered.db).map_err(|e| match e.downcast() {
+            Ok(persist) => persist,
+            Err(e) => PersistError::Io {
+                path: storage.snap_dir().to_path_buf(),
+                doing: "snapshotting into",
+                source: e,
+            },
+        })?;
+    }
+    storage.take_events();
+    Ok(Durable {
+        db: recovered.db,
+        log: Box::new(DataDir(storage)),
+        snap_count: cfg.snap_count,
+    })
+}

@@ -1,0 +1,226 @@
+//! `keeper server` killed with SIGKILL under a steady write load, again and again, on one
+//! dataDir: every write whose success reached the client survives each restart, nothing the
+//! server never acknowledged is half-applied, and the sequential counter, the cversion and
+//! the session ids continue.
+//!
+//! Each round starts the server on the dataDir the last round left, checks the tree against
+//! what the client was told, then runs four writers of `multi(create sequential, setData
+//! counter)` at once (so several txns share each group commit) and kills the server once the
+//! round's number of writes has been acknowledged, while the others are still in flight. The
+//! kill point varies from round to round.
+
+mod common;
+
+use common::{free_port, wait_until, zoo_cfg, Guarded, TempDir};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use zookeeper_client::{Acls, Client, CreateMode, MultiWriteResult};
+
+/// Kills in the test; `KEEPER_CRASH_ROUNDS` asks for more.
+const ROUNDS: usize = 22;
+const WRITERS: usize = 4;
+/// A bound on each wait: start-up, connecting, one write; a healthy server needs milliseconds.
+const BOUND: Duration = Duration::from_secs(20);
+
+/// What the client was told, across all rounds.
+#[derive(Default)]
+struct Acked {
+    /// Each acknowledged create's path and data.
+    nodes: BTreeMap<String, String>,
+    /// Per writer: the counter's value the last acknowledged multi set.
+    counters: [u64; WRITERS],
+}
+
+fn start(dir: &Path, data_dir: &Path, port: u16) -> Guarded {
+    std::fs::write(
+        dir.join("zoo.cfg"),
+        // A small snapCount: the rounds cross several snapshot rolls.
+        zoo_cfg(
+            port,
+            &data_dir.display().to_string(),
+            &[("snapCount", "40")],
+        ),
+    )
+    .expect("zoo.cfg");
+    let server = Guarded::spawn(
+        "Keeper",
+        env!("CARGO_BIN_EXE_keeper"),
+        &["server", "--config", "zoo.cfg"],
+        dir,
+        None,
+    )
+    .expect("keeper starts");
+    server
+        .wait_for_line(0, BOUND, |line| line.contains("standalone server on"))
+        .unwrap_or_else(|e| panic!("the server did not come up: {e}"));
+    server
+}
+
+async fn connect(address: &str) -> Client {
+    Client::connector()
+        .with_session_timeout(Duration::from_secs(5))
+        .connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {address}: {e}"))
+}
+
+fn counter(writer: usize) -> String {
+    format!("/counter-{writer}")
+}
+
+/// The tree matches what the client was told: every acknowledged node with its data; per
+/// writer, as many nodes as its counter says (the multi is all or nothing), and at most one
+/// more than were acknowledged (the one in flight at the kill). Returns the number of nodes.
+async fn check_recovered(client: &Client, acked: &mut Acked, round: usize) -> usize {
+    let children = client.list_children("/load").await.expect("list /load");
+    for (path, data) in &acked.nodes {
+        let (found, _) = client
+            .get_data(path)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: acknowledged {path} is lost: {e}"));
+        assert_eq!(
+            String::from_utf8_lossy(&found),
+            *data,
+            "round {round}: {path}"
+        );
+    }
+    for writer in 0..WRITERS {
+        let (data, stat) = client.get_data(&counter(writer)).await.expect("counter");
+        let value: u64 = String::from_utf8_lossy(&data).parse().expect("a number");
+        let mine = children
+            .iter()
+            .filter(|c| c.starts_with(&format!("w{writer}-")))
+            .count() as u64;
+        assert_eq!(
+            (value, stat.version as u64),
+            (mine, mine),
+            "round {round}: writer {writer}'s counter and its nodes disagree: half a multi"
+        );
+        assert!(
+            value == acked.counters[writer] || value == acked.counters[writer] + 1,
+            "round {round}: writer {writer} had {} acknowledged, found {value}",
+            acked.counters[writer]
+        );
+        // The one in flight at the kill made it: the next round starts from it.
+        acked.counters[writer] = value;
+    }
+    children.len()
+}
+
+/// One writer: multis until the server dies or the round has enough acknowledged.
+async fn write(client: Arc<Client>, writer: usize, round: usize, acked: Arc<Mutex<Acked>>) {
+    let options = CreateMode::PersistentSequential.with_acls(Acls::anyone_all());
+    loop {
+        let next = acked.lock().unwrap().counters[writer] + 1;
+        let data = format!("r{round}-w{writer}-{next}");
+        let mut multi = client.new_multi_writer();
+        multi
+            .add_create(&format!("/load/w{writer}-"), data.as_bytes(), &options)
+            .unwrap();
+        multi
+            .add_set_data(&counter(writer), next.to_string().as_bytes(), None)
+            .unwrap();
+        let Ok(Ok(results)) = tokio::time::timeout(BOUND, multi.commit()).await else {
+            return; // killed: this one is in flight, neither acknowledged nor refused
+        };
+        let Some(MultiWriteResult::Create { path, .. }) = results.first() else {
+            panic!("a create's result, got {results:?}");
+        };
+        let mut acked = acked.lock().unwrap();
+        acked.nodes.insert(path.clone(), data);
+        acked.counters[writer] = next;
+    }
+}
+
+#[test]
+fn kill_9_under_load_loses_no_acknowledged_write() {
+    let rounds = std::env::var("KEEPER_CRASH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(ROUNDS);
+    let dir = TempDir::new("durability");
+    let data_dir = dir.path().join("data");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let mut sessions = Vec::new();
+    let mut total_acked = 0;
+    for round in 0..rounds {
+        let port = free_port();
+        let server = start(dir.path(), &data_dir, port);
+        let address = format!("127.0.0.1:{port}");
+        let client = Arc::new(runtime.block_on(connect(&address)));
+        sessions.push(client.session_id().0);
+        let nodes = runtime.block_on(async {
+            if round == 0 {
+                let options = CreateMode::Persistent.with_acls(Acls::anyone_all());
+                client.create("/load", b"", &options).await.expect("/load");
+                for writer in 0..WRITERS {
+                    client
+                        .create(&counter(writer), b"0", &options)
+                        .await
+                        .unwrap();
+                }
+            }
+            // No writer runs now: the record can leave its lock for the check.
+            let mut record = std::mem::take(&mut *acked.lock().unwrap());
+            let nodes = check_recovered(&client, &mut record, round).await;
+            *acked.lock().unwrap() = record;
+            nodes
+        });
+        // Sequential names continue from the recovered cversion: with nothing ever deleted,
+        // the next name is the number of children so far.
+        let probe = runtime
+            .block_on(client.create(
+                "/load/probe-",
+                b"",
+                &CreateMode::PersistentSequential.with_acls(Acls::anyone_all()),
+            ))
+            .expect("a sequential create")
+            .1;
+        assert_eq!(
+            probe.into_i64(),
+            nodes as i64,
+            "round {round}: the sequential counter did not continue"
+        );
+        acked
+            .lock()
+            .unwrap()
+            .nodes
+            .insert(format!("/load/probe-{:010}", nodes), String::new());
+
+        // The load, and the kill once this round's share is acknowledged.
+        let kill_after = total_acked + 3 + (round * 7) % 17;
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| runtime.spawn(write(Arc::clone(&client), w, round, Arc::clone(&acked))))
+            .collect();
+        wait_until(BOUND, "the round's writes to be acknowledged", || {
+            (acked.lock().unwrap().nodes.len() >= kill_after).then_some(())
+        })
+        .unwrap_or_else(|e| panic!("round {round}: {e}\n{}", server.output()));
+        drop(server); // SIGKILL, and waits until the process is gone
+        for writer in writers {
+            runtime.block_on(writer).expect("a writer");
+        }
+        total_acked = acked.lock().unwrap().nodes.len();
+    }
+    // One last start: the final round's kill is checked too.
+    let port = free_port();
+    let server = start(dir.path(), &data_dir, port);
+    let client = runtime.block_on(connect(&format!("127.0.0.1:{port}")));
+    sessions.push(client.session_id().0);
+    let mut record = std::mem::take(&mut *acked.lock().unwrap());
+    runtime.block_on(check_recovered(&client, &mut record, rounds));
+    drop(server);
+    // Session ids come from each start's clock: every restart hands out new, larger ones.
+    assert!(
+        sessions.windows(2).all(|pair| pair[0] < pair[1]),
+        "session ids went back after a restart: {sessions:x?}"
+    );
+    println!("{rounds} kills, {total_acked} acknowledged writes survived");
+}
