@@ -13,8 +13,8 @@ const TOP: i32 = 60;
 const COLUMN: i32 = 300;
 const LEFT: i32 = 110;
 
-/// Text safe inside SVG.
-fn escape(text: &str) -> String {
+/// Text safe inside SVG (chapter 3's session-expiry drawing uses it too).
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -18,6 +18,7 @@ use std::fmt::{self, Write};
 use std::net::IpAddr;
 
 use ch01_znode::{SessionId, Zxid};
+use ch02_watches::diagram::escape;
 use serde::Serialize;
 
 use crate::jute::{Record, Writer};
@@ -375,14 +376,6 @@ const ROW: i64 = 24;
 const TOP: i64 = 64;
 const LEFT: i64 = 150;
 const COLUMN: i64 = 300;
-
-/// Text safe inside SVG.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The run as a sequence diagram: worker, monitor and keeper left to right (the keeper's
 /// notes run off to the right, where no lifeline crosses them), time flowing down, one row per
