@@ -427,21 +427,28 @@ impl DataTree {
         if !self.nodes.contains_key(parent_path) {
             return Err(ZkError::NoNode);
         }
-        if self.nodes.contains_key(path) {
-            return Err(ZkError::NodeExists);
-        }
-        let acl = self.intern_acl(acl);
-        self.change_node(parent_path, |parent| {
-            // -1 asks the tree to count for itself (old logs); otherwise the txn decides.
+        // -1 asks the tree to count for itself (old logs); otherwise the txn decides. Never
+        // move backwards: replaying over a fuzzy snapshot may see a create twice.
+        let bump_parent = |parent: &mut DataNode| {
             let cversion = match parent_cversion {
                 -1 => parent.stat.cversion + 1,
                 decided => decided,
             };
-            // Replaying over a fuzzy snapshot may see a create twice: never move backwards.
             if cversion > parent.stat.cversion {
                 parent.stat.cversion = cversion;
                 parent.stat.pzxid = txn.zxid;
             }
+        };
+        if self.nodes.contains_key(path) {
+            // A fuzzy snapshot can hold the child but a parent written before the child was
+            // created; the replayed create still moves the parent's cversion and pzxid, as
+            // upstream's `processTxn` does on NODEEXISTS (`setCversionPzxid`).
+            self.change_node(parent_path, bump_parent);
+            return Err(ZkError::NodeExists);
+        }
+        let acl = self.intern_acl(acl);
+        self.change_node(parent_path, |parent| {
+            bump_parent(parent);
             parent.children.insert(name.into());
         })
         .ok_or(ZkError::NoNode)?;

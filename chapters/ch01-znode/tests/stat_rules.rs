@@ -2,8 +2,8 @@
 //! names where ZooKeeper implements it.
 
 use ch01_znode::{
-    Acl, CreateMode, DataTree, EventType, Request, SessionId, Standalone, Stat, TxnOp, TxnResult,
-    WatchTrigger, ZkError, Zxid,
+    Acl, CreateMode, DataTree, EventType, Request, SessionId, Standalone, Stat, Txn, TxnOp,
+    TxnResult, WatchTrigger, ZkError, Zxid,
 };
 
 const ALICE: SessionId = SessionId(0x100000000000001);
@@ -513,4 +513,39 @@ fn an_empty_multi_is_allowed_and_takes_a_zxid() {
         (txn.zxid, applied.result),
         (Zxid(1), TxnResult::Multi(vec![]))
     );
+}
+
+/// A fuzzy snapshot can hold a child created after its parent was written out. Replaying that
+/// create fails with NODEEXISTS and still moves the parent's cversion and pzxid to what the
+/// txn says, never backwards (`DataTree.processTxn` → `setCversionPzxid`).
+#[test]
+fn a_replayed_create_of_an_existing_node_still_moves_its_parents_cversion() {
+    fn create(zxid: i64, path: &str, parent_cversion: i32) -> Txn {
+        Txn {
+            zxid: Zxid(zxid),
+            time_ms: zxid * 1000,
+            session: ALICE,
+            cxid: zxid as i32,
+            op: TxnOp::Create {
+                path: path.into(),
+                data: None,
+                acl: Acl::open_unsafe(),
+                owner: ch01_znode::EphemeralOwner::None,
+                parent_cversion,
+            },
+        }
+    }
+    let mut tree = DataTree::new();
+    tree.apply(&create(1, "/p", 1));
+    tree.apply(&create(2, "/p/c", 1));
+    let replayed = tree.apply(&create(5, "/p/c", 3));
+    assert_eq!(replayed.result.err(), Some(ZkError::NodeExists));
+    let parent = tree.stat("/p").unwrap();
+    assert_eq!((parent.cversion, parent.pzxid), (3, Zxid(5)));
+    assert_eq!(tree.digest(), tree.recomputed_digest());
+
+    // An older create replayed again leaves the parent where it is.
+    tree.apply(&create(2, "/p/c", 1));
+    let parent = tree.stat("/p").unwrap();
+    assert_eq!((parent.cversion, parent.pzxid), (3, Zxid(5)));
 }
