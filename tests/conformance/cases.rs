@@ -541,11 +541,14 @@ pub fn all() -> Vec<Case> {
     ]
 }
 
-/// Chapter 2 follows ZooKeeper 3.9's watch rules (ZOOKEEPER-4466): a Children or Data
-/// check/remove looks for a standard watch only, where 3.8 counts a persistent one too.
-const WATCH_RULES: &str = "3.8 counts a persistent watch as a data and a child watch; Keeper \
-     follows chapter 2's 3.9-style rules (ZOOKEEPER-4466) and answers NoWatcher \
-     (not yet checked against a 3.9 server)";
+/// Chapter 2 follows ZooKeeper 3.9's watch rules (ZOOKEEPER-4466 keeps each watch's mode per
+/// path; ZOOKEEPER-4471 makes checkWatches/removeWatches of type Children or Data look for a
+/// standard watch only, type Any for a watch of any mode). 3.8 counts a persistent watch as a
+/// data and a child watch. Read in upstream's `DataTree.containsWatcher` / `removeWatch` at
+/// release-3.9.0 to 3.9.5, which answer exactly as Keeper does; no 3.9 server runs here.
+const WATCH_RULES: &str = "version difference: 3.8 counts a persistent watch as a data and a \
+     child watch (OK); 3.9.0+ look for a standard watch only (ZOOKEEPER-4471) and answer \
+     NoWatcher, as Keeper does";
 
 /// Cases where Keeper answers differently on purpose, with the reason; they run, their
 /// difference is printed, and they do not fail the test. ZooKeeper against ZooKeeper must
