@@ -10,7 +10,7 @@ use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::json_lines;
 use ch04_paxos::sim::{stepper, Scenario};
-use ch05_election::render::{diagram, header, status, transcript, Stepped};
+use ch05_election::render::{diagram, header, status, statuses, transcript, Stepped};
 use ch05_election::sim::{finish, run_with, setup, ScenarioName, Setup, SimTimer};
 use ch05_election::standin::Message;
 use clap::Parser;
@@ -123,8 +123,15 @@ fn step_by_step(
         }
     };
     let settled = setup.settled(&sim);
+    let run = finish(&sim, settled);
     println!();
-    print!("{}", status(&finish(&sim, settled), color));
+    // The reader may quit (`q`) long before the deadline: say so, not that time ran out.
+    if settled || sim.now() > setup.deadline_ms {
+        print!("{}", status(&run, color));
+    } else {
+        print!("{}", statuses(&run, color));
+        println!("(stopped at {} ms, before every server decided)", sim.now());
+    }
     match sim.violation() {
         Some(v) => {
             eprintln!("\n{v}");

@@ -75,8 +75,18 @@ pub fn line(e: &ElectionEntry, color: bool) -> Option<String> {
     })
 }
 
-/// The closing block: `zkServer.sh status` on every server.
+/// The closing block: `zkServer.sh status` on every server, and a note when the run ended
+/// at its deadline before every server had decided.
 pub fn status(run: &Run, color: bool) -> String {
+    let mut out = statuses(run, color);
+    if !run.settled {
+        out.push_str("(the deadline passed before every server decided)\n");
+    }
+    out
+}
+
+/// `zkServer.sh status` on every server, as things stand.
+pub fn statuses(run: &Run, color: bool) -> String {
     let title = "zkServer.sh status, on each server:";
     let mut out = if color {
         title.bold().to_string()
@@ -92,9 +102,6 @@ pub fn status(run: &Run, color: bool) -> String {
             _ => line.red().to_string(),
         };
         out.push_str(&format!("  n{sid}  {line}\n"));
-    }
-    if !run.settled {
-        out.push_str("(the deadline passed before every server decided)\n");
     }
     out
 }

@@ -55,6 +55,14 @@ fn step_mode_lists_what_is_pending_and_enter_carries_on() {
     );
     assert!(out.contains("zkServer.sh status, on each server:"));
     assert!(out.contains("Error contacting service. It is probably not running."));
+    assert!(
+        out.contains("(stopped at 0 ms, before every server decided)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("deadline"),
+        "quitting is not running out of time:\n{out}"
+    );
 
     let all = election(&["--step"], &"\n".repeat(10_000));
     assert!(all.contains("the story is over at "), "{all}");
