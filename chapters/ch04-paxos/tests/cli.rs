@@ -1,16 +1,16 @@
 //! The command line prints exactly what the snapshots and the book show.
 
-use std::process::Command;
+use ch04_paxos::sim::command;
 
 fn ch04(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ch04-paxos")).args(args).output().expect("the binary runs")
+    command::run(env!("CARGO_BIN_EXE_ch04-paxos"), args, "")
 }
 
 fn snapshot_body(name: &str) -> String {
-    let path = format!("{}/tests/snapshots/scenarios__{name}.snap", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path).unwrap();
-    // The book includes from line 4: the header is exactly three lines.
-    text.lines().skip(3).map(|l| format!("{l}\n")).collect()
+    command::snapshot_body(format!(
+        "{}/tests/snapshots/scenarios__{name}.snap",
+        env!("CARGO_MANIFEST_DIR")
+    ))
 }
 
 #[test]
@@ -81,21 +81,7 @@ fn an_unknown_scenario_or_a_bad_fault_script_is_a_clear_error() {
 
 /// Runs `ch04-paxos ARGS` with `typed` on its stdin, as a student at `--step` would type it.
 fn ch04_typing(args: &[&str], typed: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ch04-paxos"))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    // A run that refuses its arguments exits before it reads a line: its closed stdin is then
-    // part of the answer, not a failure of the test.
-    let typing = child.stdin.take().unwrap().write_all(typed.as_bytes());
-    if let Err(e) = typing {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "typing into the run: {e}");
-    }
-    child.wait_with_output().unwrap()
+    command::run(env!("CARGO_BIN_EXE_ch04-paxos"), args, typed)
 }
 
 /// The session the book shows: the Prepare to n4 first, the one to n2 lost, n4 crashing

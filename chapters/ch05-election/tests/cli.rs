@@ -1,29 +1,9 @@
 //! The commands the book and the README give, run as a student runs them.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use ch04_paxos::sim::command;
 
 fn election(args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ch05-election"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    command::stdout(env!("CARGO_BIN_EXE_ch05-election"), args, stdin)
 }
 
 /// `cargo run -p ch05-election -- --trace` prints exactly the snapshot the
@@ -31,8 +11,10 @@ fn election(args: &[&str], stdin: &str) -> String {
 #[test]
 fn the_first_command_prints_the_books_trace() {
     let out = election(&["--trace"], "");
-    let snap = include_str!("snapshots/first-start.snap");
-    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
+    let body = command::snapshot_body(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/snapshots/first-start.snap"
+    ));
     assert_eq!(out, body);
     assert!(out.ends_with("  n5  Mode: follower\n"));
     assert!(out.contains("  n3  Mode: leader\n"));

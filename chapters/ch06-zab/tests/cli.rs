@@ -1,29 +1,9 @@
 //! The commands the book gives, run as a student runs them.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use ch04_paxos::sim::command;
 
 fn zab(args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ch06-zab"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    command::stdout(env!("CARGO_BIN_EXE_ch06-zab"), args, stdin)
 }
 
 /// `cargo run -p ch06-zab -- --trace` tells the course's second picture, exactly as the
@@ -31,8 +11,10 @@ fn zab(args: &[&str], stdin: &str) -> String {
 #[test]
 fn the_first_command_prints_the_books_story() {
     let out = zab(&["--trace"], "");
-    let snap = include_str!("snapshots/write-to-follower.snap");
-    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
+    let body = command::snapshot_body(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/snapshots/write-to-follower.snap"
+    ));
     assert_eq!(out, body);
 }
 

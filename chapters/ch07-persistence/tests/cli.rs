@@ -1,25 +1,17 @@
 //! The chapter's command, run as a student runs it.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
+use ch04_paxos::sim::command;
 use ch06_zab::storage::Storage;
 use ch07_persistence::{FileStorage, FileStorageConfig};
 
 fn persistence(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ch07-persistence"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    command::run(env!("CARGO_BIN_EXE_ch07-persistence"), args, "")
 }
 
 fn stdout(args: &[&str]) -> String {
-    let out = persistence(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    command::stdout(env!("CARGO_BIN_EXE_ch07-persistence"), args, "")
 }
 
 /// `cargo run -p ch07-persistence -- --trace`: the story the chapter walks through, plain

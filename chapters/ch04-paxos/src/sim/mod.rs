@@ -108,9 +108,11 @@
 //! - [`checker`]: every interleaving of a small cluster, by a model checker running the nodes' own `step`.
 //! - [`stepper`]: `--step`, a run made by hand: the student chooses what happens next.
 //! - [`flags`]: the command-line flags (`--seed`, `--json`, `--step`, ...) every simulated chapter shares.
+//! - [`command`]: a chapter's command run as a student runs it, for the chapters' CLI tests.
 
 pub mod check;
 pub mod checker;
+pub mod command;
 pub mod engine;
 pub mod flags;
 pub mod render;
