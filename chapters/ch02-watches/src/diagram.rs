@@ -4,7 +4,7 @@
 //! each txn with its triggers. Drawn from the same events as the text trace, so the picture in
 //! the book is the run the snapshot pins.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use crate::trace::{txn_summary, Event};
 
@@ -12,6 +12,34 @@ const ROW: i32 = 26;
 const TOP: i32 = 60;
 const COLUMN: i32 = 300;
 const LEFT: i32 = 110;
+
+/// The opening every sequence diagram of chapters 2 and 3 shares: the `<svg>` element, the
+/// arrow head, the styles of titles, lifelines, messages, events and labels (plus the
+/// diagram's own `style` rules), a white page and the title.
+pub fn svg_open(
+    width: impl fmt::Display,
+    height: impl fmt::Display,
+    title: &str,
+    style: &str,
+) -> String {
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="11">
+<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>
+<style>
+.title {{ font-size: 13px; font-weight: bold; fill: #222; }}
+.head {{ font-weight: bold; text-anchor: middle; font-size: 12px; fill: #222; }}
+.life {{ stroke: #999; stroke-width: 2; stroke-dasharray: 6 4; }}
+.msg {{ stroke: #444; stroke-width: 1.2; }}
+.event {{ stroke: #2f8f2f; stroke-width: 1.6; }}
+.label {{ fill: #222; font-size: 10px; text-anchor: middle; paint-order: stroke; stroke: #fff; stroke-width: 3px; }}
+{style}
+</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="12" y="22" class="title">{}</text>
+"##,
+        escape(title)
+    )
+}
 
 /// Text safe inside SVG (chapter 3's session-expiry drawing uses it too).
 pub fn escape(text: &str) -> String {
@@ -106,27 +134,14 @@ pub fn svg(title: &str, events: &[Event]) -> String {
     // About 6.6 px per character of the 11 px monospace font, plus a margin.
     let width = LEFT + COLUMN * (names.len() as i32 - 1) + 30 + widest_note as i32 * 7;
     let height = y + 20;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="11">
-<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>
-<style>
-.title {{ font-size: 13px; font-weight: bold; fill: #222; }}
-.head {{ font-weight: bold; text-anchor: middle; font-size: 12px; fill: #222; }}
-.life {{ stroke: #999; stroke-width: 2; stroke-dasharray: 6 4; }}
-.msg {{ stroke: #444; stroke-width: 1.2; }}
-.event {{ stroke: #2f8f2f; stroke-width: 1.6; }}
-.label {{ fill: #222; font-size: 10px; text-anchor: middle; paint-order: stroke; stroke: #fff; stroke-width: 3px; }}
-.txn {{ fill: #2c5aa0; }}
-.added {{ fill: #0e7c86; }}
-.removed {{ fill: #b07800; }}
-.local {{ fill: #2f8f2f; font-style: italic; }}
-</style>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="12" y="22" class="title">{}</text>
-"##,
-        escape(title)
+    let mut svg = svg_open(
+        width,
+        height,
+        title,
+        ".txn { fill: #2c5aa0; }
+.added { fill: #0e7c86; }
+.removed { fill: #b07800; }
+.local { fill: #2f8f2f; font-style: italic; }",
     );
     for name in &names {
         let cx = x(name);

@@ -18,7 +18,7 @@ use std::fmt::{self, Write};
 use std::net::IpAddr;
 
 use ch01_znode::{SessionId, Zxid};
-use ch02_watches::diagram::escape;
+use ch02_watches::diagram::{escape, svg_open};
 use serde::Serialize;
 
 use crate::jute::{Record, Writer};
@@ -477,31 +477,18 @@ pub fn svg(title: &str, events: &[Event]) -> String {
     // About 6.6 px per character of the 11 px monospace font, plus a margin.
     let width = keeper + 20 + widest * 7;
     let height = y + 10;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="11">
-<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>
-<style>
-.title {{ font-size: 13px; font-weight: bold; fill: #222; }}
-.head {{ font-weight: bold; text-anchor: middle; font-size: 12px; fill: #222; }}
-.life {{ stroke: #999; stroke-width: 2; stroke-dasharray: 6 4; }}
-.dead {{ stroke: #c0392b; stroke-width: 2; stroke-dasharray: 2 5; }}
-.time {{ fill: #888; font-size: 10px; }}
-.msg {{ stroke: #444; stroke-width: 1.2; }}
-.event {{ stroke: #2f8f2f; stroke-width: 1.6; }}
-.closed {{ stroke: #c0392b; stroke-width: 1.4; stroke-dasharray: 5 3; }}
-.label {{ fill: #222; font-size: 10px; text-anchor: middle; paint-order: stroke; stroke: #fff; stroke-width: 3px; }}
-.txn {{ fill: #2c5aa0; }}
-.lease {{ fill: #0e7c86; }}
-.tick {{ fill: #777; }}
-.expired {{ fill: #c0392b; font-weight: bold; }}
-.cross {{ stroke: #c0392b; stroke-width: 2.5; }}
-</style>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="12" y="22" class="title">{}</text>
-"##,
-        escape(title)
+    let mut svg = svg_open(
+        width,
+        height,
+        title,
+        ".dead { stroke: #c0392b; stroke-width: 2; stroke-dasharray: 2 5; }
+.time { fill: #888; font-size: 10px; }
+.closed { stroke: #c0392b; stroke-width: 1.4; stroke-dasharray: 5 3; }
+.txn { fill: #2c5aa0; }
+.lease { fill: #0e7c86; }
+.tick { fill: #777; }
+.expired { fill: #c0392b; font-weight: bold; }
+.cross { stroke: #c0392b; stroke-width: 2.5; }",
     );
     for name in names {
         let cx = x(name);
