@@ -65,8 +65,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    print_events(&args, &events, colorize);
+    ExitCode::SUCCESS
+}
+
+/// Each event on its line: JSON with `--json`, coloured on a terminal, plain when piped.
+fn print_events<E: serde::Serialize + std::fmt::Display>(
+    args: &Args,
+    events: &[E],
+    colorize: impl Fn(&E) -> String,
+) {
     let color = !args.no_color && std::io::stdout().is_terminal();
-    for event in &events {
+    for event in events {
         if args.json {
             println!(
                 "{}",
@@ -78,7 +88,6 @@ fn main() -> ExitCode {
             println!("{event}");
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// The terminal rendering: the server's state changes stand out from the frames.
@@ -94,31 +103,7 @@ fn colorize(event: &Event) -> String {
 /// `--scenario expiry`: the virtual-clock run, its lines and (with `--svg`) its diagram.
 fn expiry(args: &Args) -> ExitCode {
     let events = ch03_sessions::expiry::run();
-    let color = !args.no_color && std::io::stdout().is_terminal();
-    for event in &events {
-        if args.json {
-            println!(
-                "{}",
-                serde_json::to_string(event).expect("events serialize")
-            );
-        } else if color {
-            let line = event.to_string();
-            println!(
-                "{}",
-                match event {
-                    ExpiryEvent::Applied { .. } | ExpiryEvent::Lease { .. } => line.yellow().bold(),
-                    ExpiryEvent::Tick { due, .. } if due.is_empty() => line.dimmed(),
-                    ExpiryEvent::Tick { .. }
-                    | ExpiryEvent::Silent { .. }
-                    | ExpiryEvent::Closed { .. } => line.red().bold(),
-                    ExpiryEvent::Frame { from, .. } if from == "keeper" => line.cyan(),
-                    ExpiryEvent::Frame { .. } => line.green(),
-                }
-            );
-        } else {
-            println!("{event}");
-        }
-    }
+    print_events(args, &events, colorize_expiry);
     if let Some(path) = &args.svg {
         let svg =
             ch03_sessions::expiry::svg("ch03 expiry: a silent client's lease runs out", &events);
@@ -128,4 +113,20 @@ fn expiry(args: &Args) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The expiry run on a terminal: leases and applied txns stand out, idle ticks fade, and the
+/// lease running out is red.
+fn colorize_expiry(event: &ExpiryEvent) -> String {
+    let line = event.to_string();
+    match event {
+        ExpiryEvent::Applied { .. } | ExpiryEvent::Lease { .. } => line.yellow().bold(),
+        ExpiryEvent::Tick { due, .. } if due.is_empty() => line.dimmed(),
+        ExpiryEvent::Tick { .. } | ExpiryEvent::Silent { .. } | ExpiryEvent::Closed { .. } => {
+            line.red().bold()
+        }
+        ExpiryEvent::Frame { from, .. } if from == "keeper" => line.cyan(),
+        ExpiryEvent::Frame { .. } => line.green(),
+    }
+    .to_string()
 }
