@@ -9,6 +9,10 @@
 //!   snapshots under a small snapCount, killed with a session still open) to the tree and Stat
 //!   kazoo read from that server before it died.
 //!
+//! - `keeper txnlog` and `keeper snapshot [-d]` print every file of both dataDirs byte for
+//!   byte as ZooKeeper's `TxnLogToolkit` and `SnapshotFormatter` do, a damaged record
+//!   included; `--check` names the file and offset of the damage.
+//!
 //! Each test prints `SKIPPED` and passes when Java (or kazoo) is missing.
 
 mod common;
@@ -155,7 +159,13 @@ fn keeper_data_dir(data_dir: &Path) -> (Database, Vec<Txn>) {
 
 fn java_tool(class: &str, args: &[&Path]) -> String {
     let mut command = Command::new("java");
+    // Dates print in the JVM's zone and locale; Keeper's dump prints UTC in en_US.
     command
+        .args([
+            "-Duser.timezone=UTC",
+            "-Duser.language=en",
+            "-Duser.country=US",
+        ])
         .arg("-cp")
         .arg(tools::zookeeper_classpath())
         .arg(class);
@@ -210,6 +220,18 @@ fn zookeeper_on(data_dir: &Path, settings: &[(&str, &str)]) -> (Guarded, u16, Te
         data_dir.display(),
         lost.join("\n")
     );
+}
+
+/// A dataDir a real ZooKeeper wrote: `persistence_tree.py write` under a small snapCount
+/// (several log files and snapshots), then the server killed with SIGKILL. Returns the
+/// dataDir and what kazoo read from the server before it died.
+fn zookeeper_data_dir(name: &str) -> (TempDir, Value) {
+    let data = TempDir::new(name);
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
+    let written = kazoo("write", port);
+    drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
+    (data, written)
 }
 
 /// Runs `persistence_tree.py MODE` against the server on `port`.
@@ -479,11 +501,7 @@ fn keeper_recovers_the_tree_a_real_zookeeper_wrote() {
     if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
         return common::skip(TEST, &reason);
     }
-    let data = TempDir::new("zk-for-keeper");
-    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
-    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
-    let written = kazoo("write", port);
-    drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
+    let (data, written) = zookeeper_data_dir("zk-for-keeper");
     let logs = log_files(data.path());
     let snapshots = files_named(data.path(), "snapshot.");
     assert!(logs.len() >= 3, "several log files: {logs:?}");
@@ -517,11 +535,7 @@ fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
     if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
         return common::skip(TEST, &reason);
     }
-    let data = TempDir::new("zk-digests");
-    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
-    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
-    kazoo("write", port);
-    drop(zk);
+    let (data, _) = zookeeper_data_dir("zk-digests");
 
     let mut db = Database {
         tree: ch01_znode::DataTree::new(),
@@ -592,4 +606,126 @@ fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
         compared += 1;
     }
     assert!(compared >= 1, "no snapshot with a digest to compare");
+}
+
+// ---- Keeper's dump tools -------------------------------------------------------------------
+
+/// Runs `keeper ARGS`: its exit code, stdout and stderr.
+fn keeper(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_keeper"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// Every log and snapshot in `data_dir`, dumped by ZooKeeper's tool and by Keeper's, must
+/// print the same bytes; returns how many files were compared.
+fn dumps_agree(data_dir: &Path) -> usize {
+    let mut compared = 0;
+    for log in log_files(data_dir) {
+        let theirs = java_tool(
+            "org.apache.zookeeper.server.persistence.TxnLogToolkit",
+            &[Path::new("-d"), &log],
+        );
+        let (code, ours, err) = keeper(&["txnlog".as_ref(), "-d".as_ref(), log.as_os_str()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(ours, theirs, "{}", log.display());
+        compared += 1;
+    }
+    for snapshot in files_named(data_dir, "snapshot.") {
+        for flag in ["-d", ""] {
+            let mut args: Vec<&Path> = vec![&snapshot];
+            let mut ours_args: Vec<&std::ffi::OsStr> = vec!["snapshot".as_ref()];
+            if !flag.is_empty() {
+                args.insert(0, Path::new(flag));
+                ours_args.push(flag.as_ref());
+            }
+            ours_args.push(snapshot.as_os_str());
+            let theirs = java_tool("org.apache.zookeeper.server.SnapshotFormatter", &args);
+            let (code, ours, err) = keeper(&ours_args);
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(ours, theirs, "{} {flag}", snapshot.display());
+        }
+        compared += 1;
+    }
+    compared
+}
+
+/// `keeper txnlog -d` prints what `TxnLogToolkit -d` prints, and `keeper snapshot [-d]` what
+/// `SnapshotFormatter [-d]` prints, for every file a real ZooKeeper 3.8 wrote (children in
+/// its hash-set order, sessions in its hash-map order): nothing masked, the JVM's zone and
+/// locale pinned to Keeper's UTC and en_US (persistence.md §8).
+#[test]
+fn keepers_dumps_of_zookeepers_files_are_zookeepers_own() {
+    const TEST: &str = "keeper txnlog/snapshot on ZooKeeper's files";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let (data, _) = zookeeper_data_dir("zk-dumps");
+    let compared = dumps_agree(data.path());
+    assert!(compared >= 6, "{compared} files");
+}
+
+/// The same for the files Keeper wrote, and for a log with a damaged record, which both
+/// tools print with `CRC ERROR - ` in front (`TxnLogToolkit.dump`). `--check` then names
+/// the file and the damaged record's offset and exits 1; on a sound file it exits 0.
+#[test]
+fn keepers_dumps_of_its_own_files_are_zookeepers_and_check_finds_the_damage() {
+    const TEST: &str = "keeper txnlog/snapshot on Keeper's files";
+    if let Err(reason) = tools::java() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-dumps");
+    keeper_data_dir(data.path());
+    assert!(dumps_agree(data.path()) >= 3);
+
+    let log = log_files(data.path()).remove(0);
+    let (code, out, err) = keeper(&["txnlog".as_ref(), "--check".as_ref(), log.as_os_str()]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.contains(": ok: "), "{out}");
+
+    // A flipped bit in the data of the third record ("first" becomes "firsu").
+    let third = read_log(&log).unwrap().records[2].offset;
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = third as usize
+        + bytes[third as usize..]
+            .windows(5)
+            .position(|w| w == b"first")
+            .unwrap()
+        + 4;
+    bytes[at] ^= 0x01;
+    std::fs::write(&log, &bytes).unwrap();
+    let (code, out, err) = keeper(&["txnlog".as_ref(), "--check".as_ref(), log.as_os_str()]);
+    assert_eq!(code, 1, "{out}");
+    let name = log.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        err.contains(&name) && err.contains(&format!("offset {third}")) && err.contains("checksum"),
+        "{err}"
+    );
+    assert!(
+        dumps_agree(data.path()) >= 3,
+        "the damaged log prints alike"
+    );
+    let (_, dumped, _) = keeper(&["txnlog".as_ref(), log.as_os_str()]);
+    assert!(dumped.contains("CRC ERROR - "), "{dumped}");
+
+    // A snapshot with one byte changed fails its seal's checksum.
+    let snapshot = files_named(data.path(), "snapshot.").pop().unwrap();
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    bytes[40] ^= 0x01;
+    std::fs::write(&snapshot, &bytes).unwrap();
+    let (code, _, err) = keeper(&[
+        "snapshot".as_ref(),
+        "--check".as_ref(),
+        snapshot.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    let name = snapshot.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(err.contains(&name) && err.contains("offset"), "{err}");
 }

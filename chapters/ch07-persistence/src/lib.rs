@@ -37,6 +37,8 @@
 //! * [`trace`] — the chapter's [`trace::Event`]s.
 //! * [`story`] — the story the chapter binary tells.
 //! * [`error`] — [`PersistError`], which always names the file (and offset).
+//! * [`dump`] — `keeper txnlog` and `keeper snapshot`: the files printed as ZooKeeper's
+//!   `TxnLogToolkit` and `SnapshotFormatter` print them, and a check for the first bad record.
 //!
 //! The byte formats of a txn and of a database are chapter 6's ([`ch06_zab::txn_codec`],
 //! [`ch06_zab::snapshot_stream`]); this chapter adds the files around them.
@@ -56,6 +58,7 @@
 //!   fsynced temp file; see each module for the details.
 
 pub mod adler32;
+pub mod dump;
 pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
