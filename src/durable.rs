@@ -20,8 +20,8 @@ use ch07_persistence::{names, FileStorage, FileStorageConfig, PersistError};
 struct DataDir(FileStorage);
 
 impl TxnLog for DataDir {
-    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
-        Storage::append(&mut self.0, txn)
+    fn append(&mut self, txn: &Txn, digest: Option<u64>) -> std::io::Result<()> {
+        Ok(self.0.append_digested(txn, digest)?)
     }
 
     fn sync(&mut self) -> std::io::Result<()> {

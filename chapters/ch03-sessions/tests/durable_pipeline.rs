@@ -28,7 +28,7 @@ struct Recorder {
 }
 
 impl TxnLog for Recorder {
-    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
+    fn append(&mut self, txn: &Txn, _digest: Option<u64>) -> std::io::Result<()> {
         self.calls.lock().unwrap().push(Call::Append(txn.zxid));
         Ok(())
     }

@@ -45,12 +45,15 @@
 //!
 //! # How it differs from ZooKeeper
 //!
-//! * **Digests: in snapshots, not yet in log records.** Snapshots carry chapter 1's tree
-//!   digest (`ZxidDigest`), and recovery checks every digest it reads (snapshot and each
-//!   logged `TxnDigest`) against the rebuilt tree, reporting a mismatch as upstream does.
-//!   Records are still written without a `TxnDigest` (3.8 reads them: it is optional):
-//!   upstream's leader computes it at prep time and sends it in the proposal, and chapter 6's
-//!   `Storage::append` receives only the txn.
+//! * **Digests.** Snapshots carry chapter 1's tree digest (`ZxidDigest`), and recovery
+//!   checks every digest it reads (snapshot and each logged `TxnDigest`) against the rebuilt
+//!   tree, reporting a mismatch as upstream does. A standalone server logs a `TxnDigest` with
+//!   every txn but an error txn, as 3.8 does: the log is written before the txn is applied,
+//!   so the digest after it is worked out at prepare time from the changes in flight
+//!   (chapter 3's `Outstanding::add_digested`, upstream's `precalculateDigest`) and handed to
+//!   [`FileStorage::append_digested`]. A quorum peer's records still go without one: the
+//!   proposal a follower logs carries no digest yet (upstream's leader sends it in the
+//!   proposal), and chapter 6's `Storage::append` receives only the txn.
 //! * **Stricter reading.** A torn record with data after it, or a txn that does not follow its
 //!   predecessor, is an error here; upstream skips the rest of such a file.
 //! * Snapshots are written whole and synchronously (no fuzzy snapshot thread yet, no

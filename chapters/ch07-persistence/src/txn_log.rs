@@ -29,8 +29,9 @@
 //!
 //! Upstream (`FileTxnLog.FileTxnIterator`) ends a file at a torn record and ignores whatever
 //! follows it; here anything but zeros after the end is an error, so a record lost in the
-//! middle cannot pass for a torn tail. No `TxnDigest` is written (3.8's readers accept
-//! records without one; see the crate docs). Records are written with `pwrite` at their
+//! middle cannot pass for a torn tail. A record carries a `TxnDigest` when its writer knows
+//! the digest after the txn (see the crate docs); 3.8's readers accept records without one.
+//! Records are written with `pwrite` at their
 //! offset when the group is synced, rather than through a buffered stream.
 
 use std::fs::{File, OpenOptions};

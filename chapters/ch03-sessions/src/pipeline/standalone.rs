@@ -25,8 +25,10 @@ use ch01_znode::{Sid, Txn};
 /// calls `append` for each txn of a group, then `sync` once, and commits the group only after
 /// `sync` returned.
 pub trait TxnLog: Send + std::fmt::Debug {
-    /// Adds a txn to the group being written (not durable yet).
-    fn append(&mut self, txn: &Txn) -> io::Result<()>;
+    /// Adds a txn to the group being written (not durable yet), with the tree digest after
+    /// it as prepare worked it out ([`super::Pipeline::txn_digest`]; `None` for an error
+    /// txn), which upstream logs as the record's `TxnDigest`.
+    fn append(&mut self, txn: &Txn, digest: Option<u64>) -> io::Result<()>;
     /// Makes every appended txn durable.
     fn sync(&mut self) -> io::Result<()>;
     /// Writes the whole database down, so the log before it is no longer needed.
@@ -179,7 +181,7 @@ impl StandalonePipeline {
             }
             let group = std::mem::take(&mut disk.held);
             for txn in &group {
-                disk.log.append(txn)?;
+                disk.log.append(txn, self.pipeline.txn_digest(txn.zxid))?;
             }
             disk.log.sync()?;
             let snapshot_due = disk.schedule.logged(group.len());
