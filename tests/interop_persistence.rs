@@ -338,6 +338,14 @@ fn nodes_of_kazoo(dump: &Value) -> Nodes {
         .collect()
 }
 
+/// `nodes` without what the session `persistence_tree.py write` leaves open changes when it
+/// expires, which it may do while a test looks: its ephemeral node, and the cversion and
+/// pzxid of that node's parent.
+fn settled(mut nodes: Nodes) -> Nodes {
+    nodes.retain(|path, _| path != "/app/ephemeral" && path != "/app");
+    nodes
+}
+
 fn log_files(dir: &Path) -> Vec<PathBuf> {
     files_named(dir, "log.")
 }
@@ -811,12 +819,105 @@ fn keeper_server_logs_the_digest_of_the_tree_after_each_txn() {
     let (zk, port, _cfg) = zookeeper_on(data.path(), &[]);
     let dump = kazoo("dump", port);
     drop(zk);
-    // The session kazoo left open may expire meanwhile, taking its ephemeral node along and
-    // moving its parent's cversion and pzxid: those two are left out.
-    let settled = |path: &String| path != "/app/ephemeral" && path != "/app";
-    let mut expected = nodes_of_kazoo(&written);
-    expected.retain(|path, _| settled(path));
-    let mut served = nodes_of_kazoo(&dump);
-    served.retain(|path, _| settled(path));
-    assert_eq!(served, expected);
+    assert_eq!(
+        settled(nodes_of_kazoo(&dump)),
+        settled(nodes_of_kazoo(&written))
+    );
+}
+
+// ---- purging -------------------------------------------------------------------------------
+
+/// The names in `dir/version-2`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("version-2"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Copies `from/version-2` into a new dataDir.
+fn copy_data_dir(from: &Path, name: &str) -> TempDir {
+    let copy = TempDir::new(name);
+    std::fs::create_dir(copy.path().join("version-2")).unwrap();
+    for file in std::fs::read_dir(from.join("version-2")).unwrap() {
+        let file = file.unwrap();
+        std::fs::copy(
+            file.path(),
+            copy.path().join("version-2").join(file.file_name()),
+        )
+        .unwrap();
+    }
+    copy
+}
+
+/// `keeper purge DIR -n 3` leaves exactly the files ZooKeeper's own `PurgeTxnLog DIR -n 3`
+/// leaves on a copy of the same dataDir: the newest 3 snapshots, the log that straddles
+/// the oldest of them and every log after it (persistence.md §6).
+#[test]
+fn keeper_purge_keeps_what_zookeepers_purge_txn_log_keeps() {
+    const TEST: &str = "keeper purge vs PurgeTxnLog";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let (data, _) = zookeeper_data_dir("zk-purge");
+    let theirs = copy_data_dir(data.path(), "zk-purged-by-zk");
+    let ours = copy_data_dir(data.path(), "zk-purged-by-keeper");
+    java_tool(
+        "org.apache.zookeeper.server.PurgeTxnLog",
+        &[theirs.path(), Path::new("-n"), Path::new("3")],
+    );
+    let (code, out, err) = keeper(&[
+        "purge".as_ref(),
+        ours.path().as_os_str(),
+        "-n".as_ref(),
+        "3".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Removing file: "), "{out}");
+    assert_eq!(names_in(ours.path()), names_in(theirs.path()));
+    assert!(names_in(ours.path()).len() < names_in(data.path()).len());
+}
+
+/// With `autopurge.purgeInterval` set, `keeper server` purges at start-up (then every
+/// interval), keeping `autopurge.snapRetainCount` snapshots (`DatadirCleanupManager`); what
+/// is left still recovers to the tree the server serves.
+#[test]
+fn keeper_server_purges_its_data_dir_at_start_up_when_autopurge_is_on() {
+    const TEST: &str = "keeper server autopurge";
+    if let Err(reason) = tools::kazoo() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-autopurge");
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &settings);
+    kazoo("write", port);
+    drop(keeper);
+    let snapshots = files_named(data.path(), "snapshot.").len();
+    assert!(snapshots > 4, "{snapshots} snapshots to purge");
+
+    let purging = [
+        ("snapCount", "10"),
+        ("autopurge.purgeInterval", "1"),
+        ("autopurge.snapRetainCount", "3"),
+    ];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &purging);
+    wait_until(STARTUP_TIMEOUT, "the start-up purge", || {
+        (files_named(data.path(), "snapshot.").len() == 3).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}: {:?}\n{}", names_in(data.path()), keeper.output()));
+    assert!(
+        keeper.output().contains("autopurge: removed"),
+        "{}",
+        keeper.output()
+    );
+    let served = kazoo("dump", port);
+    drop(keeper);
+    let mut storage = FileStorage::open(FileStorageConfig::new(data.path())).unwrap();
+    let recovered = storage.recover(0).unwrap();
+    assert_eq!(
+        settled(nodes_of_db(&recovered.db)),
+        settled(nodes_of_kazoo(&served))
+    );
 }

@@ -37,6 +37,7 @@
 //! * [`trace`] — the chapter's [`trace::Event`]s.
 //! * [`story`] — the story the chapter binary tells.
 //! * [`error`] — [`PersistError`], which always names the file (and offset).
+//! * [`purge`] — autopurge: the old snapshots and logs a restart no longer needs.
 //! * [`dump`] — `keeper txnlog` and `keeper snapshot`: the files printed as ZooKeeper's
 //!   `TxnLogToolkit` and `SnapshotFormatter` print them, and a check for the first bad record.
 //!
@@ -66,6 +67,7 @@ pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
 pub mod names;
+pub mod purge;
 pub mod snapshot_file;
 pub mod story;
 pub mod trace;
