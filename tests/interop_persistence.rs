@@ -921,3 +921,37 @@ fn keeper_server_purges_its_data_dir_at_start_up_when_autopurge_is_on() {
         settled(nodes_of_kazoo(&served))
     );
 }
+
+/// `snapSizeLimitInKb`: with a snapCount too large to matter, `keeper server` still
+/// snapshots once half the size limit plus a random share of the other half has been logged
+/// since the last snapshot (`SyncRequestProcessor.shouldSnapshot`), and each snapshot rolls
+/// the log.
+#[test]
+fn keeper_server_snapshots_by_log_size_too() {
+    const TEST: &str = "keeper server snapSizeLimitInKb";
+    if let Err(reason) = tools::kazoo() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-snap-size");
+    let settings = [("snapCount", "100000"), ("snapSizeLimitInKb", "1")];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &settings);
+    kazoo("write", port);
+    drop(keeper);
+    let logged: u64 = log_files(data.path())
+        .iter()
+        .map(|log| read_log(log).unwrap().valid_len - 16)
+        .sum();
+    let snapshots = files_named(data.path(), "snapshot.").len();
+    // The start-up snapshot, then one per 512 to 1024 bytes of records (a record more or
+    // less: the one that passes the mark is counted in).
+    assert!(
+        (logged / 2048..=logged / 512 + 1).contains(&(snapshots as u64 - 1)),
+        "{snapshots} snapshots for {logged} bytes of records"
+    );
+    // Each snapshot rolls the log: the next txn starts a new file (if one came).
+    let logs = log_files(data.path()).len();
+    assert!(
+        logs == snapshots || logs + 1 == snapshots,
+        "{logs} logs, {snapshots} snapshots"
+    );
+}

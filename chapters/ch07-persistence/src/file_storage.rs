@@ -454,8 +454,8 @@ impl FileStorage {
     // ANCHOR: append_digested
     /// Appends `txn` with `digest`, the tree digest after it as prepare worked it out, as its
     /// `TxnDigest` (left out with `digest.enabled=false`, or when there is none: an error
-    /// txn, or a txn this server did not prepare).
-    pub fn append_digested(&mut self, txn: &Txn, digest: Option<u64>) -> Result<(), PersistError> {
+    /// txn, or a txn this server did not prepare). Returns the record's length in bytes.
+    pub fn append_digested(&mut self, txn: &Txn, digest: Option<u64>) -> Result<u64, PersistError> {
         let entry = TxnEntry {
             txn: txn.clone(),
             digest: digest
@@ -486,7 +486,8 @@ impl Storage for FileStorage {
     }
 
     fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
-        Ok(self.append_digested(txn, None)?)
+        self.append_digested(txn, None)?;
+        Ok(())
     }
 
     fn sync(&mut self) -> std::io::Result<()> {

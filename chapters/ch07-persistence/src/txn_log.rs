@@ -175,7 +175,12 @@ impl LogWriter {
 
     // ANCHOR: append
     /// Adds `entry` to the group being written; it is durable only after [`LogWriter::sync`].
-    pub fn append(&mut self, entry: &TxnEntry, notes: &mut Vec<Event>) -> Result<(), PersistError> {
+    /// Returns the record's length in bytes.
+    pub fn append(
+        &mut self,
+        entry: &TxnEntry,
+        notes: &mut Vec<Event>,
+    ) -> Result<u64, PersistError> {
         let zxid = entry.txn.zxid;
         if self.open.is_none() {
             self.open = Some(self.create(zxid, notes)?);
@@ -213,7 +218,7 @@ impl LogWriter {
         log.pending.extend_from_slice(&record);
         log.pending_txns += 1;
         log.last_zxid = zxid;
-        Ok(())
+        Ok(record.len() as u64)
     }
     // ANCHOR_END: append
 
