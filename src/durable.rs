@@ -20,8 +20,8 @@ use ch07_persistence::{names, FileStorage, FileStorageConfig, PersistError};
 struct DataDir(FileStorage);
 
 impl TxnLog for DataDir {
-    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
-        Storage::append(&mut self.0, txn)
+    fn append(&mut self, txn: &Txn, digest: Option<u64>) -> std::io::Result<u64> {
+        Ok(self.0.append_digested(txn, digest)?)
     }
 
     fn sync(&mut self) -> std::io::Result<()> {
@@ -68,5 +68,6 @@ pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
         db: recovered.db,
         log: Box::new(DataDir(storage)),
         snap_count: cfg.snap_count,
+        snap_size_limit: cfg.snap_size_limit,
     })
 }

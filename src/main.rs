@@ -9,10 +9,16 @@
 //!   `zkServer.sh status` does);
 //! - `keeper cli -server host:port` is chapter 1's zkCli shell over the wire (what `zkCli.sh
 //!   -server host:port` does), against Keeper or any ZooKeeper;
+//! - `keeper txnlog [-d] FILE` and `keeper snapshot [-d] FILE` print a dataDir's files as
+//!   ZooKeeper's `zkTxnLogToolkit.sh` and `zkSnapShotToolkit.sh` do; `--check` finds the first
+//!   bad record instead;
+//! - `keeper purge DIR -n N` deletes old snapshots and logs, as `zkCleanup.sh` does (and
+//!   `keeper server` does on its own with `autopurge.purgeInterval` set);
 //! - `keeper lab start 5.1`, `keeper lab check 5.1`, ... hand out and grade the book's labs.
 
 mod durable;
 mod lab;
+mod purge;
 mod status;
 
 use std::path::PathBuf;
@@ -51,6 +57,37 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Print a txn log as ZooKeeper's TxnLogToolkit does, or check it (`--check`).
+    Txnlog {
+        /// Dump mode, the default (accepted as zkTxnLogToolkit.sh accepts it).
+        #[arg(short = 'd', long = "dump")]
+        _dump: bool,
+        /// Read the log as recovery does and report the first bad record (file, offset, why).
+        #[arg(long, conflicts_with = "_dump")]
+        check: bool,
+        /// A `log.<zxid>` file.
+        file: PathBuf,
+    },
+    /// Print a snapshot as ZooKeeper's SnapshotFormatter does, or check it (`--check`).
+    Snapshot {
+        /// Print each node's data (base64), not only its length.
+        #[arg(short = 'd')]
+        data: bool,
+        /// Read the snapshot as recovery does and report where it goes wrong.
+        #[arg(long, conflicts_with = "data")]
+        check: bool,
+        /// A `snapshot.<zxid>` file.
+        file: PathBuf,
+    },
+    /// Remove old snapshots and logs, keeping the newest COUNT snapshots (like zkCleanup.sh).
+    Purge {
+        /// The dataLogDir, then the dataDir if it differs (each holding `version-2`).
+        #[arg(required = true, num_args = 1..=2)]
+        dirs: Vec<PathBuf>,
+        /// How many snapshots to keep (at least 3).
+        #[arg(short = 'n')]
+        count: usize,
+    },
     /// The book's labs: `list`, `start 5.1`, `check 5.1`, `reset 5.1`, and the teacher's `key`.
     Lab {
         /// The repository to work on (default: the one around the current folder).
@@ -67,6 +104,21 @@ fn main() -> ExitCode {
         Command::Status { config } => status::run(&config),
         Command::Cli { args } => cli(&args),
         Command::Lab { root, command } => lab::run(command, root),
+        Command::Purge { dirs, count } => purge::by_hand(&dirs, count),
+        Command::Txnlog { check, file, .. } => ExitCode::from(ch07_persistence::dump::txnlog(
+            &file,
+            dump_mode(check, true),
+        )),
+        Command::Snapshot { data, check, file } => ExitCode::from(
+            ch07_persistence::dump::snapshot(&file, dump_mode(check, data)),
+        ),
+    }
+}
+
+fn dump_mode(check: bool, data: bool) -> ch07_persistence::dump::Mode {
+    match check {
+        true => ch07_persistence::dump::Mode::Check,
+        false => ch07_persistence::dump::Mode::Dump { data },
     }
 }
 
@@ -99,6 +151,8 @@ fn serve(path: &std::path::Path) -> ExitCode {
         durable.db.tree.node_count(),
         durable.db.sessions.len()
     );
+    // Stops when serve returns.
+    let _purger = purge::start(&cfg);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
         let options = ServerOptions::from_config(&cfg);

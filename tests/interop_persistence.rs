@@ -9,6 +9,10 @@
 //!   snapshots under a small snapCount, killed with a session still open) to the tree and Stat
 //!   kazoo read from that server before it died.
 //!
+//! - `keeper txnlog` and `keeper snapshot [-d]` print every file of both dataDirs byte for
+//!   byte as ZooKeeper's `TxnLogToolkit` and `SnapshotFormatter` do, a damaged record
+//!   included; `--check` names the file and offset of the damage.
+//!
 //! Each test prints `SKIPPED` and passes when Java (or kazoo) is missing.
 
 mod common;
@@ -155,7 +159,13 @@ fn keeper_data_dir(data_dir: &Path) -> (Database, Vec<Txn>) {
 
 fn java_tool(class: &str, args: &[&Path]) -> String {
     let mut command = Command::new("java");
+    // Dates print in the JVM's zone and locale; Keeper's dump prints UTC in en_US.
     command
+        .args([
+            "-Duser.timezone=UTC",
+            "-Duser.language=en",
+            "-Duser.country=US",
+        ])
         .arg("-cp")
         .arg(tools::zookeeper_classpath())
         .arg(class);
@@ -169,47 +179,83 @@ fn java_tool(class: &str, args: &[&Path]) -> String {
     finished.output
 }
 
-/// A real ZooKeeper 3.8 on `data_dir`, serving; killed (SIGKILL) on drop, files kept. Its
-/// port is free when picked, but another process may bind it before the JVM does; then
-/// ZooKeeper exits before serving, and it starts again on a new port.
+/// A real ZooKeeper 3.8 on `data_dir`, serving; killed (SIGKILL) on drop, files kept.
 fn zookeeper_on(data_dir: &Path, settings: &[(&str, &str)]) -> (Guarded, u16, TempDir) {
+    let class_path = tools::zookeeper_classpath();
+    let args = [
+        "-Xmx256m",
+        "-cp",
+        &class_path,
+        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+        "zoo.cfg",
+    ];
+    serving_on("ZooKeeper", "java", &args, data_dir, settings)
+}
+
+/// `keeper server` on `data_dir`, serving; killed (SIGKILL) on drop, files kept.
+fn keeper_on(data_dir: &Path, settings: &[(&str, &str)]) -> (Guarded, u16, TempDir) {
+    let args = ["server", "--config", "zoo.cfg"];
+    serving_on(
+        "Keeper",
+        env!("CARGO_BIN_EXE_keeper"),
+        &args,
+        data_dir,
+        settings,
+    )
+}
+
+/// `program args` started in a directory holding a `zoo.cfg` for `data_dir` and a free
+/// port, once it serves. The port is free when picked, but another process may bind it
+/// before the server does; then the server exits before serving, and it starts again on a
+/// new port.
+fn serving_on(
+    name: &str,
+    program: &str,
+    args: &[&str],
+    data_dir: &Path,
+    settings: &[(&str, &str)],
+) -> (Guarded, u16, TempDir) {
     const ATTEMPTS: usize = 3;
     let mut lost = Vec::new();
     for _ in 0..ATTEMPTS {
-        let dir = TempDir::new("zk-persistence");
+        let dir = TempDir::new("persistence-server");
         let port = free_port();
         let cfg = zoo_cfg(port, &data_dir.display().to_string(), settings);
         std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
-        let class_path = tools::zookeeper_classpath();
-        let args = [
-            "-Xmx256m",
-            "-cp",
-            &class_path,
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-            "zoo.cfg",
-        ];
-        let mut zk = Guarded::spawn("ZooKeeper", "java", &args, dir.path(), None).unwrap();
-        let up = wait_until(STARTUP_TIMEOUT, "ZooKeeper to serve", || {
-            if let Some(status) = zk.exited() {
+        let mut server = Guarded::spawn(name, program, args, dir.path(), None).unwrap();
+        let up = wait_until(STARTUP_TIMEOUT, "the server to serve", || {
+            if let Some(status) = server.exited() {
                 return Some(Err(status));
             }
             serving(port, data_dir).then_some(Ok(()))
         });
         match up {
-            Ok(Ok(())) => return (zk, port, dir),
-            Ok(Err(status)) => lost.push(format!("it exited ({status}):\n{}", zk.output())),
+            Ok(Ok(())) => return (server, port, dir),
+            Ok(Err(status)) => lost.push(format!("it exited ({status}):\n{}", server.output())),
             Err(why) => panic!(
-                "ZooKeeper on {}: {why}\n{}",
+                "{name} on {}: {why}\n{}",
                 data_dir.display(),
-                zk.output()
+                server.output()
             ),
         }
     }
     panic!(
-        "ZooKeeper on {} exited before serving, {ATTEMPTS} times:\n{}",
+        "{name} on {} exited before serving, {ATTEMPTS} times:\n{}",
         data_dir.display(),
         lost.join("\n")
     );
+}
+
+/// A dataDir a real ZooKeeper wrote: `persistence_tree.py write` under a small snapCount
+/// (several log files and snapshots), then the server killed with SIGKILL. Returns the
+/// dataDir and what kazoo read from the server before it died.
+fn zookeeper_data_dir(name: &str) -> (TempDir, Value) {
+    let data = TempDir::new(name);
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
+    let written = kazoo("write", port);
+    drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
+    (data, written)
 }
 
 /// Runs `persistence_tree.py MODE` against the server on `port`.
@@ -290,6 +336,14 @@ fn nodes_of_kazoo(dump: &Value) -> Nodes {
             (path.clone(), (data, stat))
         })
         .collect()
+}
+
+/// `nodes` without what the session `persistence_tree.py write` leaves open changes when it
+/// expires, which it may do while a test looks: its ephemeral node, and the cversion and
+/// pzxid of that node's parent.
+fn settled(mut nodes: Nodes) -> Nodes {
+    nodes.retain(|path, _| path != "/app/ephemeral" && path != "/app");
+    nodes
 }
 
 fn log_files(dir: &Path) -> Vec<PathBuf> {
@@ -479,11 +533,7 @@ fn keeper_recovers_the_tree_a_real_zookeeper_wrote() {
     if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
         return common::skip(TEST, &reason);
     }
-    let data = TempDir::new("zk-for-keeper");
-    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
-    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
-    let written = kazoo("write", port);
-    drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
+    let (data, written) = zookeeper_data_dir("zk-for-keeper");
     let logs = log_files(data.path());
     let snapshots = files_named(data.path(), "snapshot.");
     assert!(logs.len() >= 3, "several log files: {logs:?}");
@@ -517,11 +567,7 @@ fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
     if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
         return common::skip(TEST, &reason);
     }
-    let data = TempDir::new("zk-digests");
-    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
-    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
-    kazoo("write", port);
-    drop(zk);
+    let (data, _) = zookeeper_data_dir("zk-digests");
 
     let mut db = Database {
         tree: ch01_znode::DataTree::new(),
@@ -592,4 +638,320 @@ fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
         compared += 1;
     }
     assert!(compared >= 1, "no snapshot with a digest to compare");
+}
+
+// ---- Keeper's dump tools -------------------------------------------------------------------
+
+/// Runs `keeper ARGS`: its exit code, stdout and stderr.
+fn keeper(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_keeper"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// Every log and snapshot in `data_dir`, dumped by ZooKeeper's tool and by Keeper's, must
+/// print the same bytes; returns how many files were compared.
+fn dumps_agree(data_dir: &Path) -> usize {
+    let mut compared = 0;
+    for log in log_files(data_dir) {
+        let theirs = java_tool(
+            "org.apache.zookeeper.server.persistence.TxnLogToolkit",
+            &[Path::new("-d"), &log],
+        );
+        let (code, ours, err) = keeper(&["txnlog".as_ref(), "-d".as_ref(), log.as_os_str()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(ours, theirs, "{}", log.display());
+        compared += 1;
+    }
+    for snapshot in files_named(data_dir, "snapshot.") {
+        for flag in ["-d", ""] {
+            let mut args: Vec<&Path> = vec![&snapshot];
+            let mut ours_args: Vec<&std::ffi::OsStr> = vec!["snapshot".as_ref()];
+            if !flag.is_empty() {
+                args.insert(0, Path::new(flag));
+                ours_args.push(flag.as_ref());
+            }
+            ours_args.push(snapshot.as_os_str());
+            let theirs = java_tool("org.apache.zookeeper.server.SnapshotFormatter", &args);
+            let (code, ours, err) = keeper(&ours_args);
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(ours, theirs, "{} {flag}", snapshot.display());
+        }
+        compared += 1;
+    }
+    compared
+}
+
+/// `keeper txnlog -d` prints what `TxnLogToolkit -d` prints, and `keeper snapshot [-d]` what
+/// `SnapshotFormatter [-d]` prints, for every file a real ZooKeeper 3.8 wrote (children in
+/// its hash-set order, sessions in its hash-map order): nothing masked, the JVM's zone and
+/// locale pinned to Keeper's UTC and en_US (persistence.md §8).
+#[test]
+fn keepers_dumps_of_zookeepers_files_are_zookeepers_own() {
+    const TEST: &str = "keeper txnlog/snapshot on ZooKeeper's files";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let (data, _) = zookeeper_data_dir("zk-dumps");
+    let compared = dumps_agree(data.path());
+    assert!(compared >= 6, "{compared} files");
+}
+
+/// The same for the files Keeper wrote, and for a log with a damaged record, which both
+/// tools print with `CRC ERROR - ` in front (`TxnLogToolkit.dump`). `--check` then names
+/// the file and the damaged record's offset and exits 1; on a sound file it exits 0.
+#[test]
+fn keepers_dumps_of_its_own_files_are_zookeepers_and_check_finds_the_damage() {
+    const TEST: &str = "keeper txnlog/snapshot on Keeper's files";
+    if let Err(reason) = tools::java() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-dumps");
+    keeper_data_dir(data.path());
+    assert!(dumps_agree(data.path()) >= 3);
+
+    let log = log_files(data.path()).remove(0);
+    let (code, out, err) = keeper(&["txnlog".as_ref(), "--check".as_ref(), log.as_os_str()]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.contains(": ok: "), "{out}");
+
+    // A flipped bit in the data of the third record ("first" becomes "firsu").
+    let third = read_log(&log).unwrap().records[2].offset;
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = third as usize
+        + bytes[third as usize..]
+            .windows(5)
+            .position(|w| w == b"first")
+            .unwrap()
+        + 4;
+    bytes[at] ^= 0x01;
+    std::fs::write(&log, &bytes).unwrap();
+    let (code, out, err) = keeper(&["txnlog".as_ref(), "--check".as_ref(), log.as_os_str()]);
+    assert_eq!(code, 1, "{out}");
+    let name = log.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        err.contains(&name) && err.contains(&format!("offset {third}")) && err.contains("checksum"),
+        "{err}"
+    );
+    assert!(
+        dumps_agree(data.path()) >= 3,
+        "the damaged log prints alike"
+    );
+    let (_, dumped, _) = keeper(&["txnlog".as_ref(), log.as_os_str()]);
+    assert!(dumped.contains("CRC ERROR - "), "{dumped}");
+
+    // A snapshot with one byte changed fails its seal's checksum.
+    let snapshot = files_named(data.path(), "snapshot.").pop().unwrap();
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    bytes[40] ^= 0x01;
+    std::fs::write(&snapshot, &bytes).unwrap();
+    let (code, _, err) = keeper(&[
+        "snapshot".as_ref(),
+        "--check".as_ref(),
+        snapshot.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    let name = snapshot.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(err.contains(&name) && err.contains("offset"), "{err}");
+}
+
+/// `keeper server` logs a `TxnDigest` after every txn but an error txn, as ZooKeeper 3.8
+/// does: the digest of the tree after that txn, worked out at prepare time, before the txn
+/// is applied (`PrepRequestProcessor.precalculateDigest`). Replayed from the start, Keeper's
+/// own log matches each digest it carries (chapter 1's digest is ZooKeeper's: see the test
+/// above), recovery finds no mismatch, and ZooKeeper started on that dataDir serves the
+/// same tree.
+#[test]
+fn keeper_server_logs_the_digest_of_the_tree_after_each_txn() {
+    const TEST: &str = "keeper server logs TxnDigests";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-digests");
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &settings);
+    let written = kazoo("write", port);
+    drop(keeper);
+
+    let mut db = Database {
+        tree: ch01_znode::DataTree::new(),
+        sessions: Default::default(),
+    };
+    let (mut digested, mut errors) = (0, 0);
+    for path in log_files(data.path()) {
+        for record in read_log(&path).unwrap().records {
+            let txn = &record.entry.txn;
+            db.apply(txn);
+            match record.entry.digest {
+                Some(logged) => {
+                    assert_eq!(logged.version, ch01_znode::tree::DIGEST_VERSION);
+                    assert_eq!(logged.tree_digest, db.tree.digest() as i64, "after {txn:?}");
+                    digested += 1;
+                }
+                None => {
+                    assert_eq!(txn.op.type_name(), "error", "{txn:?}");
+                    errors += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        digested >= 40 && errors >= 2,
+        "{digested} digests, {errors} errors"
+    );
+
+    let mut storage = FileStorage::open(FileStorageConfig::new(data.path())).unwrap();
+    storage.recover(0).unwrap();
+    let events = storage.take_events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ch07_persistence::trace::Event::DigestMismatch { .. })),
+        "{events:?}"
+    );
+    let (zk, port, _cfg) = zookeeper_on(data.path(), &[]);
+    let dump = kazoo("dump", port);
+    drop(zk);
+    assert_eq!(
+        settled(nodes_of_kazoo(&dump)),
+        settled(nodes_of_kazoo(&written))
+    );
+}
+
+// ---- purging -------------------------------------------------------------------------------
+
+/// The names in `dir/version-2`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("version-2"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Copies `from/version-2` into a new dataDir.
+fn copy_data_dir(from: &Path, name: &str) -> TempDir {
+    let copy = TempDir::new(name);
+    std::fs::create_dir(copy.path().join("version-2")).unwrap();
+    for file in std::fs::read_dir(from.join("version-2")).unwrap() {
+        let file = file.unwrap();
+        std::fs::copy(
+            file.path(),
+            copy.path().join("version-2").join(file.file_name()),
+        )
+        .unwrap();
+    }
+    copy
+}
+
+/// `keeper purge DIR -n 3` leaves exactly the files ZooKeeper's own `PurgeTxnLog DIR -n 3`
+/// leaves on a copy of the same dataDir: the newest 3 snapshots, the log that straddles
+/// the oldest of them and every log after it (persistence.md §6).
+#[test]
+fn keeper_purge_keeps_what_zookeepers_purge_txn_log_keeps() {
+    const TEST: &str = "keeper purge vs PurgeTxnLog";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let (data, _) = zookeeper_data_dir("zk-purge");
+    let theirs = copy_data_dir(data.path(), "zk-purged-by-zk");
+    let ours = copy_data_dir(data.path(), "zk-purged-by-keeper");
+    java_tool(
+        "org.apache.zookeeper.server.PurgeTxnLog",
+        &[theirs.path(), Path::new("-n"), Path::new("3")],
+    );
+    let (code, out, err) = keeper(&[
+        "purge".as_ref(),
+        ours.path().as_os_str(),
+        "-n".as_ref(),
+        "3".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Removing file: "), "{out}");
+    assert_eq!(names_in(ours.path()), names_in(theirs.path()));
+    assert!(names_in(ours.path()).len() < names_in(data.path()).len());
+}
+
+/// With `autopurge.purgeInterval` set, `keeper server` purges at start-up (then every
+/// interval), keeping `autopurge.snapRetainCount` snapshots (`DatadirCleanupManager`); what
+/// is left still recovers to the tree the server serves.
+#[test]
+fn keeper_server_purges_its_data_dir_at_start_up_when_autopurge_is_on() {
+    const TEST: &str = "keeper server autopurge";
+    if let Err(reason) = tools::kazoo() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-autopurge");
+    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &settings);
+    kazoo("write", port);
+    drop(keeper);
+    let snapshots = files_named(data.path(), "snapshot.").len();
+    assert!(snapshots > 4, "{snapshots} snapshots to purge");
+
+    let purging = [
+        ("snapCount", "10"),
+        ("autopurge.purgeInterval", "1"),
+        ("autopurge.snapRetainCount", "3"),
+    ];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &purging);
+    wait_until(STARTUP_TIMEOUT, "the start-up purge", || {
+        (files_named(data.path(), "snapshot.").len() == 3).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}: {:?}\n{}", names_in(data.path()), keeper.output()));
+    assert!(
+        keeper.output().contains("autopurge: removed"),
+        "{}",
+        keeper.output()
+    );
+    let served = kazoo("dump", port);
+    drop(keeper);
+    let mut storage = FileStorage::open(FileStorageConfig::new(data.path())).unwrap();
+    let recovered = storage.recover(0).unwrap();
+    assert_eq!(
+        settled(nodes_of_db(&recovered.db)),
+        settled(nodes_of_kazoo(&served))
+    );
+}
+
+/// `snapSizeLimitInKb`: with a snapCount too large to matter, `keeper server` still
+/// snapshots once half the size limit plus a random share of the other half has been logged
+/// since the last snapshot (`SyncRequestProcessor.shouldSnapshot`), and each snapshot rolls
+/// the log.
+#[test]
+fn keeper_server_snapshots_by_log_size_too() {
+    const TEST: &str = "keeper server snapSizeLimitInKb";
+    if let Err(reason) = tools::kazoo() {
+        return common::skip(TEST, &reason);
+    }
+    let data = TempDir::new("keeper-snap-size");
+    let settings = [("snapCount", "100000"), ("snapSizeLimitInKb", "1")];
+    let (keeper, port, _cfg) = keeper_on(data.path(), &settings);
+    kazoo("write", port);
+    drop(keeper);
+    let logged: u64 = log_files(data.path())
+        .iter()
+        .map(|log| read_log(log).unwrap().valid_len - 16)
+        .sum();
+    let snapshots = files_named(data.path(), "snapshot.").len();
+    // The start-up snapshot, then one per 512 to 1024 bytes of records (a record more or
+    // less: the one that passes the mark is counted in).
+    assert!(
+        (logged / 2048..=logged / 512 + 1).contains(&(snapshots as u64 - 1)),
+        "{snapshots} snapshots for {logged} bytes of records"
+    );
+    // Each snapshot rolls the log: the next txn starts a new file (if one came).
+    let logs = log_files(data.path()).len();
+    assert!(
+        logs == snapshots || logs + 1 == snapshots,
+        "{logs} logs, {snapshots} snapshots"
+    );
 }

@@ -58,6 +58,9 @@ pub struct ZooCfg {
     /// Bytes a txn log file grows by ahead of its records (`preAllocSize`, given in KiB,
     /// default 64 MiB).
     pub pre_alloc_size: u64,
+    /// About how many bytes of log between snapshots (`snapSizeLimitInKb`, given in KiB,
+    /// default 4 GiB; 0 or less turns the size rule off, which is 0 here).
+    pub snap_size_limit: u64,
     /// Whether a txn is fsynced before it is acknowledged (`forceSync`: anything but `no`).
     pub force_sync: bool,
     /// Snapshots kept by the purge task (`autopurge.snapRetainCount`, default 3).
@@ -244,6 +247,7 @@ struct Raw {
     data_log_dir: Option<PathBuf>,
     snap_count: Option<u32>,
     pre_alloc_size_kib: Option<u64>,
+    snap_size_limit_kib: Option<i64>,
     force_sync: Option<bool>,
     client_port: Option<u16>,
     client_port_address: Option<(usize, IpAddr)>,
@@ -272,10 +276,13 @@ impl Raw {
             "syncLimit" => self.sync_limit = Some(num(value)?),
             "dataDir" => self.data_dir = Some(path(line, key, value)?),
             "dataLogDir" => self.data_log_dir = Some(path(line, key, value)?),
-            // Upstream reads these three as system properties (`zookeeper.snapCount`, ...),
+            // Upstream reads these four as system properties (`zookeeper.snapCount`, ...),
             // which a zoo.cfg key it does not know becomes.
             "snapCount" => self.snap_count = Some(num(value)?),
             "preAllocSize" => self.pre_alloc_size_kib = Some(number::<u64>(line, key, value)?),
+            "snapSizeLimitInKb" => {
+                self.snap_size_limit_kib = Some(number::<i64>(line, key, value)?)
+            }
             "forceSync" => self.force_sync = Some(value != "no"),
             "clientPort" => self.client_port = Some(number::<u16>(line, key, value)?),
             "clientPortAddress" => {
@@ -361,6 +368,11 @@ impl Raw {
             data_log_dir: self.data_log_dir,
             snap_count: self.snap_count.unwrap_or(100_000).max(2),
             pre_alloc_size: self.pre_alloc_size_kib.unwrap_or(64 * 1024) * 1024,
+            snap_size_limit: self
+                .snap_size_limit_kib
+                .unwrap_or(DEFAULT_SNAP_SIZE_LIMIT_KIB)
+                .max(0) as u64
+                * 1024,
             force_sync: self.force_sync.unwrap_or(true),
             client_port: self.client_port,
             client_port_address,
@@ -375,6 +387,9 @@ impl Raw {
         })
     }
 }
+
+/// `zookeeper.snapSizeLimitInKb`'s default: 4 GiB of log between snapshots.
+pub const DEFAULT_SNAP_SIZE_LIMIT_KIB: i64 = 4 * 1024 * 1024;
 
 fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T, ConfigError> {
     value.parse().map_err(|_| ConfigError {
@@ -536,6 +551,12 @@ clientPort=2181
             (cfg.snap_count, cfg.pre_alloc_size, cfg.force_sync),
             (100_000, 64 << 20, true)
         );
+        // snapSizeLimitInKb is in KiB, 4 GiB by default; 0 or less turns the rule off.
+        assert_eq!(cfg.snap_size_limit, 4 << 30);
+        let (cfg, _) = ZooCfg::parse("dataDir=/d\nsnapSizeLimitInKb=8\n").unwrap();
+        assert_eq!(cfg.snap_size_limit, 8 * 1024);
+        let (cfg, _) = ZooCfg::parse("dataDir=/d\nsnapSizeLimitInKb=-1\n").unwrap();
+        assert_eq!(cfg.snap_size_limit, 0);
     }
 
     #[test]

@@ -28,9 +28,9 @@ struct Recorder {
 }
 
 impl TxnLog for Recorder {
-    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
+    fn append(&mut self, txn: &Txn, _digest: Option<u64>) -> std::io::Result<u64> {
         self.calls.lock().unwrap().push(Call::Append(txn.zxid));
-        Ok(())
+        Ok(0)
     }
 
     fn sync(&mut self) -> std::io::Result<()> {

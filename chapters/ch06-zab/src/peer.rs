@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch03_sessions::pipeline::standalone::SnapSchedule;
 use ch03_sessions::pipeline::{self, Database, Limits, Pipeline};
 use ch05_election::notification::Notification;
 use ch05_election::peer::{
@@ -52,6 +53,13 @@ pub struct Config {
     pub limits: Limits,
     /// A deliberate bug, for a lab (`None`: the protocol as ZooKeeper 3.8 runs it).
     pub flaw: Option<Flaw>,
+    /// `snapCount`: a snapshot after more than `snap_count / 2` plus a random share of the
+    /// other half of logged txns ([`SnapSchedule`], `SyncRequestProcessor`).
+    pub snap_count: u32,
+    /// The randomness for that share, which the driver supplies (the core draws none of its
+    /// own): a real server seeds it from its clock, so the servers of an ensemble do not all
+    /// snapshot at once; a simulation from its seed.
+    pub snap_seed: u64,
 }
 // ANCHOR_END: config
 
@@ -63,6 +71,9 @@ pub enum Flaw {
     /// the sync gave it; it logged them only after UPTODATE.
     LogSyncAfterUpToDate,
 }
+
+/// `zookeeper.snapCount`'s default.
+pub const DEFAULT_SNAP_COUNT: u32 = 100_000;
 
 impl Config {
     /// ZooKeeper's defaults (`tickTime=2000`, `initLimit=10`, `syncLimit=5`) for `qv`.
@@ -76,6 +87,8 @@ impl Config {
             commit_log_count: COMMIT_LOG_COUNT,
             limits: Limits::for_tick(tick_ms as u32),
             flaw: None,
+            snap_count: DEFAULT_SNAP_COUNT,
+            snap_seed: 0,
         }
     }
 
@@ -217,6 +230,8 @@ pub struct Ctx<'a> {
     pub out: &'a mut Vec<Output>,
     /// Pipeline outputs the peer still has to route.
     pipeline_out: &'a mut Vec<pipeline::Output>,
+    /// When to snapshot.
+    snaps: &'a mut SnapSchedule,
 }
 
 impl Ctx<'_> {
@@ -255,6 +270,19 @@ impl Ctx<'_> {
         self.history.clear();
     }
 
+    // ANCHOR: logged_one
+    /// One more txn is on disk. Once enough are (`snapCount` with upstream's randomisation),
+    /// snapshot the database as applied so far, which also rolls the log
+    /// (`SyncRequestProcessor.run`: `shouldSnapshot`, `rollLog`, `takeSnapshot`). Like
+    /// upstream's, the snapshot may lag the log: recovery replays the txns after it.
+    pub fn logged_one(&mut self) {
+        if self.snaps.logged(1) {
+            let db = Box::new(self.pipeline.database().clone());
+            self.out.push(Output::Snapshot(db));
+        }
+    }
+    // ANCHOR_END: logged_one
+
     /// Outputs of a pipeline step, for the peer to route.
     pub fn pipeline_outputs(&mut self, out: Vec<pipeline::Output>) {
         self.pipeline_out.extend(out);
@@ -282,6 +310,7 @@ struct Replica {
     epochs: Epochs,
     pipeline: Pipeline,
     history: History,
+    snaps: SnapSchedule,
 }
 // ANCHOR_END: peer
 
@@ -302,6 +331,7 @@ impl Replica {
             epochs: &mut self.epochs,
             out,
             pipeline_out: routed,
+            snaps: &mut self.snaps,
         }
     }
 }
@@ -317,6 +347,7 @@ impl QuorumPeer {
         let mut pipeline = Pipeline::for_quorum(cfg.tick_ms as u32, cfg.limits, sid, now_ms);
         pipeline.replace_database(disk.db);
         let mut history = History::new(cfg.commit_log_count);
+        let snaps = SnapSchedule::new(cfg.snap_count, cfg.snap_seed);
         for txn in disk.recent {
             history.push(txn);
         }
@@ -330,6 +361,7 @@ impl QuorumPeer {
                 epochs: disk.epochs,
                 pipeline,
                 history,
+                snaps,
             },
         }
     }
@@ -508,10 +540,12 @@ impl QuorumPeer {
             }
             (Role::Leading(l), Input::Logged(zxid)) => {
                 l.logged(ctx, zxid);
+                ctx.logged_one();
                 Ok(())
             }
             (Role::Following(l), Input::Logged(zxid)) => {
                 l.logged(ctx, zxid);
+                ctx.logged_one();
                 Ok(())
             }
             (Role::Following(l), Input::Reloaded(disk)) => {

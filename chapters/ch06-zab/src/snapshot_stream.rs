@@ -257,8 +257,20 @@ pub struct SnapshotDecoder {
     sessions: BTreeMap<SessionId, i32>,
     acls: HashMap<i64, Vec<Acl>>,
     tree: TreeBuilder,
+    /// The order items came in, when asked for ([`decode_snapshot_in_order`]).
+    order: Option<FileOrder>,
 }
 // ANCHOR_END: snapshot_decoder
+
+/// The order a snapshot lists its sessions and nodes in. A reader rebuilding the tree does
+/// not need it, but upstream's `SnapshotFormatter` prints children in the iteration order of
+/// the hash sets it fills in this order, so a tool that prints as it does needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileOrder {
+    pub sessions: Vec<SessionId>,
+    /// Node paths, the root as `/`.
+    pub nodes: Vec<String>,
+}
 
 /// Reads a count: jute writes it as an `int`, and a negative one is no count.
 fn read_count(r: &mut Reader<'_>, what: &'static str) -> Result<u32, DecodeError> {
@@ -319,6 +331,7 @@ impl SnapshotDecoder {
             sessions: BTreeMap::new(),
             acls: HashMap::new(),
             tree: TreeBuilder::new(extended_types),
+            order: None,
         }
     }
 
@@ -380,6 +393,9 @@ impl SnapshotDecoder {
                     Ok((r.read_long("session id")?, r.read_int("session timeout")?))
                 })?;
                 self.sessions.insert(SessionId(session), timeout);
+                if let Some(order) = &mut self.order {
+                    order.sessions.push(SessionId(session));
+                }
                 self.part = match left - 1 {
                     0 => Part::AclCount,
                     left => Part::Sessions { left },
@@ -448,6 +464,9 @@ impl SnapshotDecoder {
                     acl_ref,
                 })?,
         };
+        if let Some(order) = &mut self.order {
+            order.nodes.push(path.to_string());
+        }
         let data = node.data.map(Vec::into_boxed_slice);
         self.tree
             .add(path, data, acl, node.stat)
@@ -494,6 +513,19 @@ pub fn decode_snapshot(
         bytes,
         last_processed_zxid,
     )
+}
+
+/// [`decode_snapshot`], also saying in which order the file lists sessions and nodes.
+pub fn decode_snapshot_in_order(
+    bytes: &[u8],
+    extended_types: bool,
+    last_processed_zxid: Zxid,
+) -> Result<(Snapshot, FileOrder, usize), SnapshotError> {
+    let mut decoder = SnapshotDecoder::new(extended_types);
+    decoder.order = Some(FileOrder::default());
+    let used = decoder.feed(bytes)?;
+    let order = decoder.order.take().unwrap_or_default();
+    Ok((decoder.finish(last_processed_zxid)?, order, used))
 }
 
 /// Reads what follows a SNAP packet (the snapshot and [`SIGNATURE`]) from the front of

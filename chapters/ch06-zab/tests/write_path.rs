@@ -58,3 +58,69 @@ fn a_write_sent_to_a_follower_is_committed_by_the_leader_and_answered_by_the_fol
     assert_eq!(trees[0], trees[1]);
     assert_eq!(trees[1], trees[2]);
 }
+
+/// Every server snapshots after more than `snapCount / 2` plus a random share of the other
+/// half of logged txns, the share drawn from the seed its driver gave it, afresh after each
+/// snapshot (upstream `SyncRequestProcessor.shouldSnapshot`, persistence.md §4); what it
+/// recovers from its snapshot and the log after it is the tree it served.
+#[test]
+fn each_server_snapshots_every_snap_count_or_so_txns_on_its_own_schedule() {
+    let qv = Arc::new(QuorumMaj::new([Sid(1), Sid(2), Sid(3)], []));
+    let mut script = Script::new().at(3000, ClientOp::Connect { server: Sid(1) });
+    for i in 0..40 {
+        let create = ClientOp::Create {
+            path: format!("/n{i}"),
+            data: "x".into(),
+            ephemeral: false,
+        };
+        script = script.at(3100 + 10 * i, create);
+    }
+    let mut nodes: Vec<Node> = (1..=3)
+        .map(|i| {
+            let mut cfg = Config::new(qv.clone());
+            cfg.snap_count = 10;
+            cfg.snap_seed = 7 * i;
+            Node::Server(Box::new(ServerNode::new(Sid(i), cfg, 5)))
+        })
+        .collect();
+    nodes.push(Node::Client(Box::new(ClientNode::new(
+        1,
+        vec![Sid(1), Sid(2), Sid(3)],
+        script,
+    ))));
+    let mut sim = Sim::new(1, Network::default(), nodes, |n: &Node| n.recover());
+    sim.run_until(10_000).unwrap();
+    let mut snapshot_zxids = Vec::new();
+    for i in 1..=3 {
+        let server = sim.node(i).server().unwrap();
+        let disk = server.disk();
+        let snapshot = disk.snapshot.as_ref().expect("a snapshot after 41 txns");
+        let at = snapshot.last_processed_zxid();
+        // At least 6 txns logged since the one before, at most 10: never more than 10 behind.
+        let logged = disk.log.iter().filter(|t| t.zxid > at).count();
+        assert!(
+            logged < 10,
+            "n{i}: {logged} txns logged after the snapshot at {at}"
+        );
+        let recovered = disk.recover(0).db;
+        assert_eq!(&recovered, server.peer().database(), "n{i}");
+        snapshot_zxids.push(at);
+    }
+    assert_eq!(
+        sim.node(1)
+            .server()
+            .unwrap()
+            .peer()
+            .database()
+            .tree
+            .paths()
+            .len(),
+        44,
+        "40 nodes and the root, /zookeeper, quota and config"
+    );
+    snapshot_zxids.dedup();
+    assert!(
+        snapshot_zxids.len() > 1,
+        "seeds differ, so do schedules: {snapshot_zxids:?}"
+    );
+}

@@ -37,7 +37,7 @@ use ch01_znode::{DataTree, Txn, Zxid};
 use ch03_sessions::pipeline::Database;
 use ch06_zab::peer::{Epochs, Recovered};
 use ch06_zab::storage::Storage;
-use ch06_zab::txn_codec::TxnEntry;
+use ch06_zab::txn_codec::{TxnDigest, TxnEntry};
 
 use crate::epoch_file;
 use crate::error::PersistError;
@@ -450,6 +450,26 @@ pub fn follows(prev: Zxid, next: Zxid) -> bool {
 }
 // ANCHOR_END: follows
 
+impl FileStorage {
+    // ANCHOR: append_digested
+    /// Appends `txn` with `digest`, the tree digest after it as prepare worked it out, as its
+    /// `TxnDigest` (left out with `digest.enabled=false`, or when there is none: an error
+    /// txn, or a txn this server did not prepare). Returns the record's length in bytes.
+    pub fn append_digested(&mut self, txn: &Txn, digest: Option<u64>) -> Result<u64, PersistError> {
+        let entry = TxnEntry {
+            txn: txn.clone(),
+            digest: digest
+                .filter(|_| self.config.digest_enabled)
+                .map(|d| TxnDigest {
+                    version: crate::snapshot_file::DIGEST_VERSION,
+                    tree_digest: d as i64,
+                }),
+        };
+        self.writer.append(&entry, &mut self.events)
+    }
+    // ANCHOR_END: append_digested
+}
+
 // ANCHOR: storage_impl
 impl Storage for FileStorage {
     fn recover(&mut self, recent: usize) -> std::io::Result<Recovered> {
@@ -466,9 +486,8 @@ impl Storage for FileStorage {
     }
 
     fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
-        Ok(self
-            .writer
-            .append(&TxnEntry::new(txn.clone()), &mut self.events)?)
+        self.append_digested(txn, None)?;
+        Ok(())
     }
 
     fn sync(&mut self) -> std::io::Result<()> {

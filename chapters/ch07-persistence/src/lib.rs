@@ -37,18 +37,24 @@
 //! * [`trace`] — the chapter's [`trace::Event`]s.
 //! * [`story`] — the story the chapter binary tells.
 //! * [`error`] — [`PersistError`], which always names the file (and offset).
+//! * [`purge`] — autopurge: the old snapshots and logs a restart no longer needs.
+//! * [`dump`] — `keeper txnlog` and `keeper snapshot`: the files printed as ZooKeeper's
+//!   `TxnLogToolkit` and `SnapshotFormatter` print them, and a check for the first bad record.
 //!
 //! The byte formats of a txn and of a database are chapter 6's ([`ch06_zab::txn_codec`],
 //! [`ch06_zab::snapshot_stream`]); this chapter adds the files around them.
 //!
 //! # How it differs from ZooKeeper
 //!
-//! * **Digests: in snapshots, not yet in log records.** Snapshots carry chapter 1's tree
-//!   digest (`ZxidDigest`), and recovery checks every digest it reads (snapshot and each
-//!   logged `TxnDigest`) against the rebuilt tree, reporting a mismatch as upstream does.
-//!   Records are still written without a `TxnDigest` (3.8 reads them: it is optional):
-//!   upstream's leader computes it at prep time and sends it in the proposal, and chapter 6's
-//!   `Storage::append` receives only the txn.
+//! * **Digests.** Snapshots carry chapter 1's tree digest (`ZxidDigest`), and recovery
+//!   checks every digest it reads (snapshot and each logged `TxnDigest`) against the rebuilt
+//!   tree, reporting a mismatch as upstream does. A standalone server logs a `TxnDigest` with
+//!   every txn but an error txn, as 3.8 does: the log is written before the txn is applied,
+//!   so the digest after it is worked out at prepare time from the changes in flight
+//!   (chapter 3's `Outstanding::add_digested`, upstream's `precalculateDigest`) and handed to
+//!   [`FileStorage::append_digested`]. A quorum peer's records still go without one: the
+//!   proposal a follower logs carries no digest yet (upstream's leader sends it in the
+//!   proposal), and chapter 6's `Storage::append` receives only the txn.
 //! * **Stricter reading.** A torn record with data after it, or a txn that does not follow its
 //!   predecessor, is an error here; upstream skips the rest of such a file.
 //! * Snapshots are written whole and synchronously (no fuzzy snapshot thread yet, no
@@ -56,10 +62,12 @@
 //!   fsynced temp file; see each module for the details.
 
 pub mod adler32;
+pub mod dump;
 pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
 pub mod names;
+pub mod purge;
 pub mod snapshot_file;
 pub mod story;
 pub mod trace;

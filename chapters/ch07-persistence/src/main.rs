@@ -3,7 +3,9 @@
 //! Tells [`ch07_persistence::story`] in a temporary dataDir (or in `--data-dir DIR`, to look
 //! at the files afterwards with ZooKeeper's `zkTxnLogToolkit.sh` and `zkSnapShotToolkit.sh`):
 //! a group commit, a snapshot that rolls the log, a crash with an unsynced group, recovery.
-//! `--seed` picks the sizes; `--json` prints one JSON object per event.
+//! `--seed` picks the sizes; `--json` prints one JSON object per event; `--dump` prints every
+//! file the story left, as `keeper txnlog` and `keeper snapshot -d` (ZooKeeper's own
+//! `TxnLogToolkit` and `SnapshotFormatter`) print them.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use std::process::ExitCode;
 
 use ch07_persistence::story::{tell, Told, STORY_PRE_ALLOC_SIZE};
 use ch07_persistence::trace::Event;
+use ch07_persistence::{dump, names};
 use clap::Parser;
 use colored::Colorize;
 
@@ -29,6 +32,9 @@ struct Args {
     /// Plain text even on a terminal.
     #[arg(long)]
     no_color: bool,
+    /// Print every log and snapshot the story left, as ZooKeeper's tools print them.
+    #[arg(long)]
+    dump: bool,
     /// Write the dataDir here (it must be empty or missing) instead of a temporary directory.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -86,8 +92,39 @@ fn main() -> ExitCode {
         println!();
     }
     println!("{}", ending(&told));
+    if args.dump {
+        return dump_files(&dir);
+    }
     if !args.trace {
-        println!("\n(add --trace to watch the disk)");
+        println!("\n(add --trace to watch the disk, --dump to read the files)");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Each log, then each snapshot, the story left in `dir`, as ZooKeeper's tools print them.
+fn dump_files(dir: &std::path::Path) -> ExitCode {
+    let v2 = dir.join(names::VERSION_DIR);
+    let (logs, snapshots) = match (
+        names::list(&v2, names::LOG_PREFIX),
+        names::list(&v2, names::SNAPSHOT_PREFIX),
+    ) {
+        (Ok(logs), Ok(snapshots)) => (logs, snapshots),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for (_, path) in &logs {
+        println!("\n$ keeper txnlog {}", names::short(path));
+        if dump::txnlog(path, dump::Mode::Dump { data: true }) != 0 {
+            return ExitCode::FAILURE;
+        }
+    }
+    for (_, path) in &snapshots {
+        println!("\n$ keeper snapshot -d {}", names::short(path));
+        if dump::snapshot(path, dump::Mode::Dump { data: true }) != 0 {
+            return ExitCode::FAILURE;
+        }
     }
     ExitCode::SUCCESS
 }

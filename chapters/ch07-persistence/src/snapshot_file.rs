@@ -44,7 +44,7 @@ pub const SNAP_DBID: i64 = -1;
 /// `DigestCalculator.DIGEST_VERSION` in 3.8.
 pub const DIGEST_VERSION: i32 = ch01_znode::tree::DIGEST_VERSION;
 /// Upstream's cheapest complete snapshot check needs at least this many bytes.
-const MIN_SNAPSHOT_LEN: usize = 10;
+pub const MIN_SNAPSHOT_LEN: usize = 10;
 
 // ANCHOR: zxid_digest
 /// `DataTree.ZxidDigest`: the tree digest as of a zxid. Zxid 0 means "no digest yet".

@@ -29,8 +29,9 @@
 //!
 //! Upstream (`FileTxnLog.FileTxnIterator`) ends a file at a torn record and ignores whatever
 //! follows it; here anything but zeros after the end is an error, so a record lost in the
-//! middle cannot pass for a torn tail. No `TxnDigest` is written (3.8's readers accept
-//! records without one; see the crate docs). Records are written with `pwrite` at their
+//! middle cannot pass for a torn tail. A record carries a `TxnDigest` when its writer knows
+//! the digest after the txn (see the crate docs); 3.8's readers accept records without one.
+//! Records are written with `pwrite` at their
 //! offset when the group is synced, rather than through a buffered stream.
 
 use std::fs::{File, OpenOptions};
@@ -174,7 +175,12 @@ impl LogWriter {
 
     // ANCHOR: append
     /// Adds `entry` to the group being written; it is durable only after [`LogWriter::sync`].
-    pub fn append(&mut self, entry: &TxnEntry, notes: &mut Vec<Event>) -> Result<(), PersistError> {
+    /// Returns the record's length in bytes.
+    pub fn append(
+        &mut self,
+        entry: &TxnEntry,
+        notes: &mut Vec<Event>,
+    ) -> Result<u64, PersistError> {
         let zxid = entry.txn.zxid;
         if self.open.is_none() {
             self.open = Some(self.create(zxid, notes)?);
@@ -212,7 +218,7 @@ impl LogWriter {
         log.pending.extend_from_slice(&record);
         log.pending_txns += 1;
         log.last_zxid = zxid;
-        Ok(())
+        Ok(record.len() as u64)
     }
     // ANCHOR_END: append
 

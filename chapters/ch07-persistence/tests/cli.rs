@@ -68,3 +68,18 @@ fn data_dir_keeps_the_files_and_refuses_a_used_directory() {
         before
     );
 }
+
+/// `--dump` prints every log and snapshot the story left as ZooKeeper's tools print them:
+/// each log's txns, each snapshot's nodes, after the story's ending.
+#[test]
+fn dump_prints_the_files_the_story_left() {
+    let out = stdout(&["--dump", "--seed", "1"]);
+    let logs = out.matches("$ keeper txnlog log.").count();
+    assert!(logs >= 2, "{out}");
+    assert_eq!(out.matches("EOF reached after ").count(), logs, "{out}");
+    assert!(
+        out.contains("$ keeper snapshot -d snapshot.0\nZNode Details (count="),
+        "{out}"
+    );
+    assert!(out.contains(" zxid 0x1 createSession "), "{out}");
+}

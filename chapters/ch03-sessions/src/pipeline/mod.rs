@@ -379,6 +379,13 @@ impl Pipeline {
         self.conns.get(&conn).and_then(|c| c.session)
     }
 
+    /// The tree digest after the txn at `zxid`, prepared here and not applied yet: what its
+    /// log record carries as its `TxnDigest` (`None` for an error txn, or one not prepared
+    /// here).
+    pub fn txn_digest(&self, zxid: Zxid) -> Option<u64> {
+        self.outstanding.digest_of(zxid)
+    }
+
     /// Requests accepted and not answered yet (`Outstanding:` in `srvr`).
     pub fn outstanding(&self) -> usize {
         self.waiting.values().map(VecDeque::len).sum()
@@ -799,7 +806,7 @@ impl Pipeline {
             Ok(request) => {
                 let view = self.outstanding.over(&self.db.tree);
                 let (txn, changes) = prepare(&view, hdr, ids, &request);
-                self.outstanding.add(txn.zxid, changes);
+                self.outstanding.add_digested(&self.db.tree, &txn, changes);
                 txn
             }
             Err(err) => prepare::refused(hdr, err),

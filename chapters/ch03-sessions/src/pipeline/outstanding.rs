@@ -7,28 +7,115 @@
 //! accepted. So each prepared txn leaves a [`ChangeRecord`] per path it touches, and prepare
 //! reads through them: the tree, with every change still in flight on top. When a txn is
 //! applied its records go, unless a later txn has since changed the same path again.
+//!
+//! # The digest after each txn, before it is applied
+//!
+//! ZooKeeper 3.6+ logs with each txn the digest of the whole tree **after** it (`TxnDigest`),
+//! so whoever replays or receives the txn can check that its own tree came out the same. The
+//! log is written before the txn is applied, so that digest cannot be read off the tree: it
+//! is worked out here, at prepare time, as upstream's `PrepRequestProcessor` does with its
+//! `DigestCalculator` (`precalculateDigest`). The tree digest is a sum of per-node hashes
+//! (chapter 1's [`ch01_znode::tree::node_digest`]), so the digest after a txn is the digest
+//! before it, minus the old hash of every node it changes, plus the new one. Each record
+//! therefore also keeps the node's hash after its change, and its data if a txn in flight
+//! set it (a change of Stat alone, like a parent's cversion, keeps the data it had).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use ch01_znode::{Change, ChangeRecord, DataTree, SessionId, TreeView, Zxid};
+use ch01_znode::tree::node_digest;
+use ch01_znode::{Change, ChangeRecord, DataTree, SessionId, TreeView, Txn, TxnOp, Zxid};
+
+/// The latest change of one path in flight.
+#[derive(Clone, Debug)]
+struct InFlightNode {
+    /// The txn that made it.
+    zxid: Zxid,
+    /// The node as that txn leaves it, or `None` if it deletes it.
+    record: Option<ChangeRecord>,
+    /// The node's share of the tree digest after that txn (0 once deleted).
+    digest: u64,
+    /// The node's data, if a txn in flight set it; `None`: the data the tree holds.
+    data: Option<Option<Vec<u8>>>,
+}
 
 /// Every change prepared and not yet applied.
 #[derive(Clone, Debug, Default)]
 pub struct Outstanding {
-    /// The latest record of each path, and the zxid of the txn that left it.
-    by_path: HashMap<String, (Zxid, Option<ChangeRecord>)>,
+    /// The latest change of each path.
+    by_path: HashMap<String, InFlightNode>,
     /// The same records in the order they were made: applying zxid `z` drops a prefix.
     order: VecDeque<(Zxid, String)>,
+    /// The tree digest once every change in flight is applied; `None` when nothing is in
+    /// flight (it is then the tree's own).
+    digest: Option<u64>,
+    /// The digest after each txn in flight (error txns have none).
+    digests: BTreeMap<Zxid, u64>,
+}
+
+/// The data `op` sets, path by path (a multi's later ops win, as they apply later).
+fn data_set_by(op: &TxnOp, into: &mut HashMap<String, Option<Vec<u8>>>) {
+    match op {
+        TxnOp::Create { path, data, .. } | TxnOp::SetData { path, data, .. } => {
+            into.insert(path.clone(), data.clone());
+        }
+        TxnOp::Multi(ops) => ops.iter().for_each(|op| data_set_by(op, into)),
+        _ => {}
+    }
 }
 
 impl Outstanding {
-    /// Records what the txn at `zxid` will leave.
-    pub fn add(&mut self, zxid: Zxid, changes: Vec<Change>) {
+    // ANCHOR: add_digested
+    /// Records what `txn` will leave (its `changes`, from prepare) and returns the tree digest
+    /// after it, as its `TxnDigest` (`None` for an error txn, which upstream logs without one).
+    pub fn add_digested(
+        &mut self,
+        tree: &DataTree,
+        txn: &Txn,
+        changes: Vec<Change>,
+    ) -> Option<u64> {
+        let mut set = HashMap::new();
+        data_set_by(&txn.op, &mut set);
+        let mut digest = self.digest.unwrap_or_else(|| tree.digest());
         for (path, record) in changes {
-            self.order.push_back((zxid, path.clone()));
-            self.by_path.insert(path, (zxid, record));
+            let (old_digest, old_data) = match self.by_path.get(&path) {
+                Some(node) => (node.digest, node.data.clone()),
+                None => (tree.node(&path).map_or(0, |n| n.digest(&path)), None),
+            };
+            let data = match set.remove(&path) {
+                Some(data) => Some(data),
+                None => old_data,
+            };
+            let new_digest = record.as_ref().map_or(0, |r| {
+                let bytes = match &data {
+                    Some(set) => set.as_deref(),
+                    None => tree.node(&path).and_then(|n| n.data.as_deref()),
+                };
+                node_digest(&path, bytes, &r.stat)
+            });
+            digest = digest.wrapping_sub(old_digest).wrapping_add(new_digest);
+            self.order.push_back((txn.zxid, path.clone()));
+            let node = InFlightNode {
+                zxid: txn.zxid,
+                record,
+                digest: new_digest,
+                data,
+            };
+            self.by_path.insert(path, node);
         }
+        self.digest = Some(digest);
+        if matches!(txn.op, TxnOp::Error { .. }) {
+            return None;
+        }
+        self.digests.insert(txn.zxid, digest);
+        Some(digest)
     }
+
+    /// The digest [`Outstanding::add_digested`] returned for the txn at `zxid`, until it is
+    /// applied.
+    pub fn digest_of(&self, zxid: Zxid) -> Option<u64> {
+        self.digests.get(&zxid).copied()
+    }
+    // ANCHOR_END: add_digested
 
     /// The txn at `zxid` is applied: the tree now shows its changes and those of every txn
     /// before it.
@@ -39,13 +126,18 @@ impl Outstanding {
             }
             let (z, path) = self.order.pop_front().expect("just seen");
             // Only if no later txn has changed the path since.
-            if self
-                .by_path
-                .get(&path)
-                .is_some_and(|(latest, _)| *latest == z)
-            {
+            if self.by_path.get(&path).is_some_and(|node| node.zxid == z) {
                 self.by_path.remove(&path);
             }
+        }
+        while let Some(first) = self.digests.first_entry() {
+            if *first.key() > zxid {
+                break;
+            }
+            first.remove();
+        }
+        if self.order.is_empty() {
+            self.digest = None;
         }
     }
 
@@ -53,6 +145,8 @@ impl Outstanding {
     pub fn clear(&mut self) {
         self.by_path.clear();
         self.order.clear();
+        self.digest = None;
+        self.digests.clear();
     }
 
     /// Whether nothing is in flight.
@@ -78,7 +172,7 @@ pub struct InFlight<'a> {
 impl TreeView for InFlight<'_> {
     fn record(&self, path: &str) -> Option<ChangeRecord> {
         match self.outstanding.by_path.get(path) {
-            Some((_, record)) => record.clone(),
+            Some(node) => node.record.clone(),
             None => self.tree.record(path),
         }
     }
@@ -87,8 +181,8 @@ impl TreeView for InFlight<'_> {
     /// (the closeSession case of `PrepRequestProcessor.pRequest2Txn`).
     fn ephemerals(&self, session: SessionId) -> Vec<String> {
         let mut paths: BTreeSet<String> = self.tree.ephemerals(session).into_iter().collect();
-        for (path, (_, record)) in &self.outstanding.by_path {
-            match record {
+        for (path, node) in &self.outstanding.by_path {
+            match &node.record {
                 None => {
                     paths.remove(path);
                 }
@@ -139,7 +233,7 @@ mod tests {
             hdr(1),
             &create("/a", CreateMode::Persistent),
         );
-        out.add(first.zxid, changes);
+        out.add_digested(&tree, &first, changes);
         let (second, _) = prep_changes(
             &out.over(&tree),
             hdr(2),
@@ -160,14 +254,14 @@ mod tests {
             hdr(1),
             &create("/a", CreateMode::Persistent),
         );
-        out.add(t1.zxid, c1);
+        out.add_digested(&tree, &t1, c1);
         let set = Request::SetData {
             path: "/a".into(),
             data: None,
             version: 0,
         };
         let (t2, c2) = prep_changes(&out.over(&tree), hdr(2), &set);
-        out.add(t2.zxid, c2);
+        out.add_digested(&tree, &t2, c2);
         tree.apply(&t1);
         out.applied(t1.zxid);
         // t2's record of /a (version 1) must still be what prepare sees.
@@ -184,8 +278,87 @@ mod tests {
             hdr(1),
             &create("/e", CreateMode::Ephemeral),
         );
-        out.add(t1.zxid, c1);
+        out.add_digested(&tree, &t1, c1);
         let (close, _) = prep_changes(&out.over(&tree), hdr(2), &Request::CloseSession);
         assert_eq!(close.op.to_string(), "closeSession delete=[/e]");
+    }
+
+    /// The digest prepare gives each txn is the tree digest once that txn is applied, with
+    /// every txn of the batch prepared before any is applied (upstream
+    /// `PrepRequestProcessor.precalculateDigest`): creates that move a parent's cversion,
+    /// data set twice in flight, a setACL, a delete, a multi, a closeSession that deletes an
+    /// ephemeral, and a failed create, an error txn, which gets no digest.
+    #[test]
+    fn each_txn_gets_the_digest_of_the_tree_after_it_before_it_is_applied() {
+        let mut tree = DataTree::new();
+        let mut out = Outstanding::default();
+        let set = |path: &str, data: &[u8]| Request::SetData {
+            path: path.into(),
+            data: Some(data.to_vec()),
+            version: -1,
+        };
+        let with_data = |path: &str, data: &[u8], mode| Request::Create {
+            path: path.into(),
+            data: Some(data.to_vec()),
+            acl: Acl::open_unsafe(),
+            mode,
+        };
+        let batches = vec![
+            vec![
+                Request::CreateSession { timeout_ms: 30_000 },
+                with_data("/a", b"big parent data", CreateMode::Persistent),
+                with_data("/a/b", b"1", CreateMode::Persistent),
+                set("/a/b", b"2"),
+                set("/a/b", b"three"),
+                with_data("/a/e", b"mine", CreateMode::Ephemeral),
+                create("/a", CreateMode::Persistent), // NodeExists: an error txn
+            ],
+            vec![
+                Request::SetAcl {
+                    path: "/a/b".into(),
+                    acl: Acl::read_unsafe(),
+                    version: -1,
+                },
+                Request::Multi(vec![
+                    with_data("/a/m", b"m", CreateMode::Persistent),
+                    set("/a", b"changed in a multi"),
+                    Request::Delete {
+                        path: "/a/m".into(),
+                        version: -1,
+                    },
+                ]),
+                set("/zookeeper/quota", b"not digested"),
+                Request::Delete {
+                    path: "/a/b".into(),
+                    version: -1,
+                },
+                Request::CloseSession,
+            ],
+        ];
+        let mut zxid = 0;
+        let mut digested = 0;
+        for batch in batches {
+            let mut prepared = Vec::new();
+            for request in batch {
+                zxid += 1;
+                let (txn, changes) = prep_changes(&out.over(&tree), hdr(zxid), &request);
+                let digest = out.add_digested(&tree, &txn, changes);
+                assert_eq!(digest, out.digest_of(txn.zxid));
+                prepared.push((txn, digest));
+            }
+            for (txn, digest) in prepared {
+                tree.apply(&txn);
+                out.applied(txn.zxid);
+                match digest {
+                    Some(digest) => {
+                        assert_eq!(digest, tree.digest(), "after {txn:?}");
+                        digested += 1;
+                    }
+                    None => assert!(txn.op.err().is_some(), "{txn:?}"),
+                }
+            }
+        }
+        assert_eq!(digested, 11);
+        assert!(out.is_empty() && out.digest_of(Zxid(1)).is_none());
     }
 }

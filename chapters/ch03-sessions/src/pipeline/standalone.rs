@@ -25,8 +25,11 @@ use ch01_znode::{Sid, Txn};
 /// calls `append` for each txn of a group, then `sync` once, and commits the group only after
 /// `sync` returned.
 pub trait TxnLog: Send + std::fmt::Debug {
-    /// Adds a txn to the group being written (not durable yet).
-    fn append(&mut self, txn: &Txn) -> io::Result<()>;
+    /// Adds a txn to the group being written (not durable yet), with the tree digest after
+    /// it as prepare worked it out ([`super::Pipeline::txn_digest`]; `None` for an error
+    /// txn), which upstream logs as the record's `TxnDigest`. Returns the bytes it adds to
+    /// the log.
+    fn append(&mut self, txn: &Txn, digest: Option<u64>) -> io::Result<u64>;
     /// Makes every appended txn durable.
     fn sync(&mut self) -> io::Result<()>;
     /// Writes the whole database down, so the log before it is no longer needed.
@@ -37,12 +40,17 @@ pub trait TxnLog: Send + std::fmt::Debug {
 // ANCHOR: snap_schedule
 /// When to snapshot: after more than `snap_count / 2 + roll` txns, where `roll` is drawn
 /// afresh in `0..snap_count / 2` after each snapshot, so the servers of an ensemble do not all
-/// snapshot at once (upstream `SyncRequestProcessor.shouldSnapshot`).
+/// snapshot at once; or, likewise, after more than `size_limit / 2 + size_roll` bytes of log
+/// (upstream `SyncRequestProcessor.shouldSnapshot`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapSchedule {
     snap_count: u64,
     roll: u64,
     logged: u64,
+    /// `snapSizeLimitInKb` in bytes; 0: no size rule.
+    size_limit: u64,
+    size_roll: u64,
+    logged_bytes: u64,
     random: u64,
 }
 
@@ -53,29 +61,57 @@ impl SnapSchedule {
             snap_count: u64::from(snap_count.max(2)),
             roll: 0,
             logged: 0,
+            size_limit: 0,
+            size_roll: 0,
+            logged_bytes: 0,
             random: seed | 1,
         };
         schedule.reroll();
         schedule
     }
 
+    /// The same schedule, also snapshotting after about `size_limit` bytes of log (0: never).
+    pub fn with_size_limit(mut self, size_limit: u64) -> SnapSchedule {
+        self.size_limit = size_limit;
+        self.reroll();
+        self
+    }
+
     /// Counts `txns` more logged txns; true when a snapshot is due (the count then restarts).
     pub fn logged(&mut self, txns: usize) -> bool {
+        self.logged_sized(txns, 0)
+    }
+
+    /// Counts `txns` more logged txns, `bytes` of log; true when a snapshot is due (both
+    /// counts then restart).
+    pub fn logged_sized(&mut self, txns: usize, bytes: u64) -> bool {
         self.logged += txns as u64;
-        if self.logged <= self.snap_count / 2 + self.roll {
+        self.logged_bytes += bytes;
+        let by_count = self.logged > self.snap_count / 2 + self.roll;
+        let by_size =
+            self.size_limit > 0 && self.logged_bytes > self.size_limit / 2 + self.size_roll;
+        if !by_count && !by_size {
             return false;
         }
         self.logged = 0;
+        self.logged_bytes = 0;
         self.reroll();
         true
     }
 
     fn reroll(&mut self) {
+        self.roll = self.next_random() % (self.snap_count / 2).max(1);
+        if self.size_limit > 0 {
+            self.size_roll = self.next_random() % (self.size_limit / 2).max(1);
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
         // xorshift64: any spread will do, it only has to differ between snapshots.
         self.random ^= self.random << 13;
         self.random ^= self.random >> 7;
         self.random ^= self.random << 17;
-        self.roll = self.random % (self.snap_count / 2).max(1);
+        self.random
     }
 }
 // ANCHOR_END: snap_schedule
@@ -178,11 +214,12 @@ impl StandalonePipeline {
                 return Ok(done);
             }
             let group = std::mem::take(&mut disk.held);
+            let mut bytes = 0;
             for txn in &group {
-                disk.log.append(txn)?;
+                bytes += disk.log.append(txn, self.pipeline.txn_digest(txn.zxid))?;
             }
             disk.log.sync()?;
-            let snapshot_due = disk.schedule.logged(group.len());
+            let snapshot_due = disk.schedule.logged_sized(group.len(), bytes);
             for txn in group {
                 // A commit proposes nothing in a standalone server, but if it ever did, the
                 // proposal would be held for the next round of this loop.
@@ -230,6 +267,29 @@ mod tests {
                 }
             }
             assert!(gaps.iter().all(|gap| (51..=100).contains(gap)), "{gaps:?}");
+            assert!(gaps.len() >= 10);
+        }
+    }
+
+    /// `snapSizeLimitInKb`: a snapshot once the log since the last one passes half the
+    /// limit plus a roll in the other half, whatever the txn count.
+    #[test]
+    fn snapshots_also_fall_between_half_and_all_of_the_size_limit() {
+        for seed in 0..50 {
+            let mut schedule = SnapSchedule::new(1_000_000, seed).with_size_limit(10_000);
+            let mut since = 0;
+            let mut gaps = Vec::new();
+            for _ in 0..1000 {
+                since += 100;
+                if schedule.logged_sized(1, 100) {
+                    gaps.push(since);
+                    since = 0;
+                }
+            }
+            assert!(
+                gaps.iter().all(|gap| (5_100..=10_000).contains(gap)),
+                "{gaps:?}"
+            );
             assert!(gaps.len() >= 10);
         }
     }

@@ -93,7 +93,8 @@ pub async fn run(
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64);
-        let schedule = SnapSchedule::new(durable.snap_count, seed);
+        let schedule =
+            SnapSchedule::new(durable.snap_count, seed).with_size_limit(durable.snap_size_limit);
         pipeline = pipeline.with_log(durable.db, durable.log, schedule, now_ms());
     }
     if let Some(seed) = options.session_id_seed {

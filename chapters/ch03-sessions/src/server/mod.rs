@@ -129,6 +129,8 @@ pub struct Durable {
     pub log: Box<dyn TxnLog>,
     /// About how many txns between snapshots (`snapCount`).
     pub snap_count: u32,
+    /// About how many bytes of log between snapshots (`snapSizeLimitInKb`; 0: no limit).
+    pub snap_size_limit: u64,
 }
 // ANCHOR_END: durable
 

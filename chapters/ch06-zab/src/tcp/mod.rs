@@ -249,7 +249,16 @@ pub async fn serve<S: Storage>(
     let (to_core, mut client_rx) = mpsc::channel(INBOUND_QUEUE);
     tasks.spawn(accept_clients(listeners.client, options.clone(), to_core));
 
-    let peer = QuorumPeer::new(spec.sid, spec.config.clone(), recovered, now_ms());
+    let mut config = spec.config.clone();
+    if config.snap_seed == 0 {
+        // The snapshot schedule's randomness: this driver's, from the clock, so that the
+        // servers of an ensemble do not snapshot in step.
+        config.snap_seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            ^ spec.sid.0;
+    }
+    let peer = QuorumPeer::new(spec.sid, config, recovered, now_ms());
     let mut driver = Driver {
         sid: spec.sid,
         state: peer.state(),
