@@ -32,10 +32,11 @@
 //!
 //! [`serve`] runs one server until the future is dropped (which, like killing the process,
 //! closes every socket) or its disk fails. `keeper server` (the whole ensemble) calls it
-//! with zoo.cfg's members and its own [`Storage`]; the chapter's binary calls it with
+//! with zoo.cfg's members ([`ensemble`]) and its own [`Storage`]; the chapter's binary calls it with
 //! `--listen` ([`cli`]).
 
 pub mod cli;
+pub mod ensemble;
 pub mod guard;
 pub mod quorum;
 
