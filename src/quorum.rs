@@ -3,7 +3,8 @@
 //! The idea to take away: a quorum server is the same three things as a standalone one (a
 //! zoo.cfg, a dataDir, a client port) plus two ports and a `myid`. Everything it decides is
 //! chapter 6's ([`ch06_zab::tcp::serve`]); which member it is comes from zoo.cfg and `myid`
-//! ([`ch06_zab::tcp::ensemble`]); its disk is chapter 7's [`FileStorage`]. This module only
+//! ([`ch06_zab::tcp::ensemble`]), `/zookeeper/config` included; its disk is chapter 7's
+//! [`FileStorage`]. This module only
 //! checks everything before anything is written, joins the three, and prints the peer's
 //! story on stderr.
 
@@ -14,34 +15,20 @@ use std::process::ExitCode;
 use ch01_znode::{Txn, Zxid};
 use ch03_sessions::config::ZooCfg;
 use ch03_sessions::pipeline::Database;
-use ch03_sessions::server::now_ms;
 use ch06_zab::peer::{Epochs, Recovered};
 use ch06_zab::storage::Storage;
 use ch06_zab::tcp::cli::per_request;
-use ch06_zab::tcp::ensemble::{membership, read_myid, server_spec};
+use ch06_zab::tcp::ensemble::{read_myid, server_spec};
 use ch06_zab::tcp::{serve, Listeners, TcpEvent, EVENT_QUEUE};
 use ch07_persistence::FileStorage;
 
-/// A [`FileStorage`] as a quorum peer's disk. Every database it hands the peer carries the
-/// ensemble's configuration in `/zookeeper/config`, as upstream's start-up and reloads put it
-/// there (`ZKDatabase.initConfigInZKDatabase`); the storage's event record is dropped as it
-/// grows, since nobody reads it here.
+/// A [`FileStorage`] as a quorum peer's disk, its event record dropped as it grows, since
+/// nobody reads it here.
 struct QuorumDisk {
     files: FileStorage,
-    /// `membership` text for `/zookeeper/config`.
-    config: String,
 }
 
 impl QuorumDisk {
-    fn stamped(&self, mut recovered: Recovered) -> Recovered {
-        let now = now_ms() as i64;
-        recovered
-            .db
-            .tree
-            .set_config(self.config.as_bytes(), Zxid::ZERO, now);
-        recovered
-    }
-
     fn done<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
         self.files.take_events();
         result
@@ -51,7 +38,7 @@ impl QuorumDisk {
 impl Storage for QuorumDisk {
     fn recover(&mut self, recent: usize) -> io::Result<Recovered> {
         let recovered = Storage::recover(&mut self.files, recent);
-        self.done(recovered).map(|r| self.stamped(r))
+        self.done(recovered)
     }
 
     fn save_epochs(&mut self, epochs: Epochs) -> io::Result<()> {
@@ -71,7 +58,7 @@ impl Storage for QuorumDisk {
 
     fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered> {
         let cut = self.files.truncate(zxid, recent);
-        self.done(cut).map(|r| self.stamped(r))
+        self.done(cut)
     }
 
     fn snapshot(&mut self, db: &Database) -> io::Result<()> {
@@ -119,10 +106,7 @@ pub fn run(path: &Path, cfg: &ZooCfg) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let disk = QuorumDisk {
-            files,
-            config: membership(&cfg.servers),
-        };
+        let disk = QuorumDisk { files };
         let me = spec.members[&spec.sid];
         eprintln!(
             "keeper: quorum server {} of {} on client port {}, quorum port {}, election port {} \

@@ -23,7 +23,7 @@ use ch03_sessions::pipeline::Limits;
 use ch03_sessions::server::ServerOptions;
 use colored::Colorize;
 
-use super::ensemble::{member, members};
+use super::ensemble::{member, members, membership};
 use super::{serve, Listeners, ServerSpec, TcpEvent};
 use crate::peer::Config;
 use crate::storage::Disk;
@@ -106,6 +106,7 @@ pub fn spec(flags: &ListenFlags) -> Result<ServerSpec, String> {
         members,
         config,
         client,
+        membership: membership(&lines),
     })
 }
 

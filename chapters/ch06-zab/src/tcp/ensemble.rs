@@ -207,6 +207,7 @@ pub fn server_spec(cfg: &ZooCfg, myid: Sid) -> Result<(ServerSpec, Vec<String>),
         members,
         config,
         client,
+        membership: membership(&cfg.servers),
     };
     Ok((spec, warnings))
 }

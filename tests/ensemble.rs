@@ -1,0 +1,455 @@
+//! The whole ensemble as real processes: `keeper server` three (and five) times, each from its
+//! own zoo.cfg and `dataDir/myid`, as the course sets a cluster up.
+//!
+//! What is checked, with a client nobody here wrote (`zookeeper-client`) and `keeper status`:
+//! one leader and the rest followers; a write through a follower is read back from every
+//! server; after a `kill -9` of the leader the others elect a new one and take writes; the
+//! old leader, restarted on its dataDir, catches up and serves the same tree. A zoo.cfg or
+//! myid that cannot start a member is refused with the file named and nothing written.
+//!
+//! Ports are picked free on 127.0.0.1; one may be taken before a server binds it, and then
+//! the whole ensemble starts again on new ports. Every wait is bounded; every process is
+//! killed when its handle drops.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{
+    four_letter_word, free_port, run_for_stdout, run_to_end, wait_until, Guarded, TempDir,
+};
+use zookeeper_client as zk;
+
+/// The tick: short enough for a quick election, long enough that a loaded 2-core machine
+/// does not make followers miss their syncLimit (5 ticks).
+const TICK_MS: u64 = 300;
+/// Starting, electing, catching up: generous for a loaded machine.
+const WAIT: Duration = Duration::from_secs(60);
+/// How many times an ensemble is started again when a picked port was taken meanwhile.
+const START_ATTEMPTS: usize = 3;
+
+/// One member: its folder (zoo.cfg, data/myid), its client port, its process if running.
+struct Member {
+    sid: u64,
+    dir: PathBuf,
+    client_port: u16,
+    process: Option<Guarded>,
+}
+
+impl Member {
+    fn config(&self) -> PathBuf {
+        self.dir.join("zoo.cfg")
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.client_port)
+    }
+
+    fn start(&mut self) {
+        let config = self.config();
+        let process = Guarded::spawn(
+            &format!("keeper server {}", self.sid),
+            env!("CARGO_BIN_EXE_keeper"),
+            &["server", "--config", config.to_str().expect("a UTF-8 path")],
+            &self.dir,
+            None,
+        )
+        .expect("keeper server starts");
+        self.process = Some(process);
+    }
+
+    /// SIGKILL, as `kill -9` (the guard's watchdog sends it).
+    fn kill(&mut self) {
+        drop(self.process.take());
+    }
+
+    /// `Mode: ...` from `srvr`, if it answers and serves.
+    fn mode(&self) -> Option<String> {
+        let answer = four_letter_word(self.client_port, "srvr").ok()?;
+        let mode = answer.lines().find_map(|l| l.strip_prefix("Mode: "))?;
+        Some(mode.to_string())
+    }
+
+    fn log(&self) -> String {
+        self.process.as_ref().map_or(String::new(), Guarded::output)
+    }
+}
+
+/// A running ensemble in a temp folder.
+struct Ensemble {
+    members: Vec<Member>,
+    _dir: TempDir,
+}
+
+impl Ensemble {
+    /// Writes `n` zoo.cfg files and myids, starts every member, and waits until one leads
+    /// and the others follow.
+    fn start(n: u64) -> Ensemble {
+        let mut failures = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            let mut ensemble = Ensemble::configure(n);
+            for m in &mut ensemble.members {
+                m.start();
+            }
+            match ensemble.wait_for_roles(None) {
+                Ok(_) => return ensemble,
+                Err(why) if ensemble.lost_a_port() => failures.push(why),
+                Err(why) => panic!("{why}\n{}", ensemble.logs()),
+            }
+        }
+        panic!("the ports kept being taken:\n{}", failures.join("\n"));
+    }
+
+    fn configure(n: u64) -> Ensemble {
+        let dir = TempDir::new("ensemble");
+        let ports: Vec<(u16, u16, u16)> = (0..n)
+            .map(|_| (free_port(), free_port(), free_port()))
+            .collect();
+        let server_lines: String = ports
+            .iter()
+            .zip(1..)
+            .map(|((_, q, e), sid)| format!("server.{sid}=127.0.0.1:{q}:{e}\n"))
+            .collect();
+        let members = ports
+            .iter()
+            .zip(1..)
+            .map(|((client, _, _), sid)| {
+                let home = dir.path().join(format!("s{sid}"));
+                let data = home.join("data");
+                std::fs::create_dir_all(&data).expect("a data dir");
+                std::fs::write(data.join("myid"), format!("{sid}\n")).expect("myid");
+                let cfg = format!(
+                    "tickTime={TICK_MS}\ninitLimit=10\nsyncLimit=5\ndataDir={}\n\
+                     clientPort={client}\nclientPortAddress=127.0.0.1\n\
+                     4lw.commands.whitelist=*\n{server_lines}",
+                    data.display()
+                );
+                std::fs::write(home.join("zoo.cfg"), cfg).expect("zoo.cfg");
+                Member {
+                    sid,
+                    dir: home,
+                    client_port: *client,
+                    process: None,
+                }
+            })
+            .collect();
+        Ensemble { members, _dir: dir }
+    }
+
+    /// Whether a member exited because a port was taken before it bound it.
+    fn lost_a_port(&mut self) -> bool {
+        self.members.iter_mut().any(|m| {
+            let exited = m.process.as_mut().is_some_and(|p| p.exited().is_some());
+            exited && m.log().contains("cannot listen")
+        })
+    }
+
+    /// Waits until every running member serves, one as leader (not `not_leader`) and the
+    /// rest as followers; returns the leader's index.
+    fn wait_for_roles(&mut self, not_leader: Option<usize>) -> Result<usize, String> {
+        wait_until(WAIT, "one leader and the rest followers", || {
+            let mut leader = None;
+            for (i, m) in self.members.iter_mut().enumerate() {
+                let Some(process) = m.process.as_mut() else {
+                    continue;
+                };
+                if process.exited().is_some() {
+                    return Some(Err(format!("server {} exited", m.sid)));
+                }
+                match m.mode()?.as_str() {
+                    "leader" if leader.is_none() && Some(i) != not_leader => leader = Some(i),
+                    "follower" => {}
+                    _ => return None,
+                }
+            }
+            leader.map(Ok)
+        })
+        .and_then(|found| found)
+    }
+
+    fn logs(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| format!("--- server {}:\n{}", m.sid, m.log()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// `keeper status --config`'s stdout and exit code.
+fn status(config: &Path) -> (String, bool) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
+    command.args(["status", "--config", config.to_str().expect("a UTF-8 path")]);
+    let done = run_for_stdout(command, Duration::from_secs(20)).expect("keeper status ends");
+    (done.output, done.status.success())
+}
+
+/// Runs `op` on a fresh session with `address` until it succeeds, within [`WAIT`]: a server
+/// that is electing or syncing closes new connections, as ZooKeeper's does.
+fn with_client<T, F, Fut>(rt: &tokio::runtime::Runtime, address: &str, op: F) -> Result<T, String>
+where
+    F: Fn(zk::Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, zk::Error>>,
+{
+    wait_until(WAIT, &format!("a successful request to {address}"), || {
+        rt.block_on(async {
+            let attempt = async {
+                let client = zk::Client::connector()
+                    .with_session_timeout(Duration::from_secs(10))
+                    .with_connection_timeout(Duration::from_secs(3))
+                    .connect(address)
+                    .await
+                    .ok()?;
+                op(client).await.ok()
+            };
+            tokio::time::timeout(Duration::from_secs(10), attempt)
+                .await
+                .ok()
+                .flatten()
+        })
+    })
+}
+
+fn create(rt: &tokio::runtime::Runtime, address: &str, path: &'static str, data: &'static [u8]) {
+    with_client(rt, address, |c| async move {
+        let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+        match c.create(path, data, &options).await {
+            Ok(_) | Err(zk::Error::NodeExists) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+    .unwrap_or_else(|why| panic!("create {path} through {address}: {why}"));
+}
+
+/// Every node outside `/zookeeper` with its data and the zxids that made it: what must be
+/// the same on every server. (`/zookeeper/config`'s mtime is each server's start time.)
+type Tree = BTreeMap<String, (Vec<u8>, i64, i64, i32)>;
+
+fn tree(rt: &tokio::runtime::Runtime, address: &str) -> Result<Tree, String> {
+    with_client(rt, address, |c| async move {
+        let mut nodes = Tree::new();
+        let mut todo = vec!["/".to_string()];
+        while let Some(path) = todo.pop() {
+            let (children, _) = c.get_children(&path).await?;
+            for child in children {
+                let full = match path.as_str() {
+                    "/" => format!("/{child}"),
+                    _ => format!("{path}/{child}"),
+                };
+                if full == "/zookeeper" {
+                    continue;
+                }
+                let (data, stat) = c.get_data(&full).await?;
+                nodes.insert(full.clone(), (data, stat.czxid, stat.mzxid, stat.version));
+                todo.push(full);
+            }
+        }
+        Ok(nodes)
+    })
+}
+
+/// Waits until every running member holds the same tree, containing each of `paths`.
+fn same_tree_everywhere(rt: &tokio::runtime::Runtime, ensemble: &Ensemble, paths: &[&str]) {
+    let running: Vec<&Member> = ensemble
+        .members
+        .iter()
+        .filter(|m| m.process.is_some())
+        .collect();
+    let agreed = wait_until(WAIT, "the same tree on every server", || {
+        let trees: Vec<Tree> = running
+            .iter()
+            .map(|m| tree(rt, &m.address()))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let complete = paths.iter().all(|p| trees[0].contains_key(*p));
+        (complete && trees.iter().all(|t| *t == trees[0])).then_some(())
+    });
+    if let Err(why) = agreed {
+        let shown: Vec<String> = running
+            .iter()
+            .map(|m| format!("server {}: {:?}", m.sid, tree(rt, &m.address())))
+            .collect();
+        panic!("{why}\n{}\n{}", shown.join("\n"), ensemble.logs());
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The course's cluster: elect, serve through any member, survive the leader's `kill -9`,
+/// and bring it back (Zab: a new leader is elected among the rest and syncs them; a
+/// returning server syncs from it, DIFF or SNAP, before it serves).
+#[test]
+fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+
+    // keeper status says what zkServer.sh status says, on each member.
+    for (i, m) in ensemble.members.iter().enumerate() {
+        let (out, ok) = status(&m.config());
+        let mode = if i == leader { "leader" } else { "follower" };
+        assert!(ok, "{out}");
+        assert_eq!(
+            out,
+            format!(
+                "Client port found: {}. Client address: 127.0.0.1. Client SSL: false.\nMode: {mode}\n",
+                m.client_port
+            )
+        );
+    }
+
+    // A write through a follower is read back from every server.
+    let follower = (leader + 1) % 3;
+    create(
+        &rt,
+        &ensemble.members[follower].address(),
+        "/through-a-follower",
+        b"1",
+    );
+    same_tree_everywhere(&rt, &ensemble, &["/through-a-follower"]);
+
+    // kill -9 the leader: the two left elect another and take writes.
+    ensemble.members[leader].kill();
+    let (out, ok) = status(&ensemble.members[leader].config());
+    assert!(!ok);
+    assert!(
+        out.ends_with("Error contacting service. It is probably not running.\n"),
+        "{out}"
+    );
+    let new_leader = ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    assert_ne!(new_leader, leader);
+    let survivor = ensemble.members[(leader + 1) % 3].address();
+    create(&rt, &survivor, "/after-the-kill", b"2");
+
+    // The old leader comes back on its dataDir, follows, and catches up.
+    ensemble.members[leader].start();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    same_tree_everywhere(&rt, &ensemble, &["/through-a-follower", "/after-the-kill"]);
+    let (out, _) = status(&ensemble.members[leader].config());
+    assert!(out.ends_with("Mode: follower\n"), "{out}");
+}
+
+/// Five servers: two may die and the three left still elect and serve.
+#[test]
+fn five_servers_keep_serving_with_two_down() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(5);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    create(&rt, &ensemble.members[leader].address(), "/five", b"5");
+    ensemble.members[leader].kill();
+    ensemble.members[(leader + 1) % 5].kill();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    let survivor = ensemble.members[(leader + 2) % 5].address();
+    create(&rt, &survivor, "/two-down", b"3");
+    same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down"]);
+}
+
+/// `/zookeeper/config` holds the membership as ZooKeeper 3.8 writes it, and `conf` lists
+/// the quorum keys after the standalone ones (checked against a real 3.8 ensemble).
+#[test]
+fn the_config_node_and_conf_describe_the_ensemble() {
+    let rt = runtime();
+    let ensemble = Ensemble::start(3);
+    let cfg = std::fs::read_to_string(ensemble.members[0].config()).expect("zoo.cfg");
+    let lines: Vec<String> = cfg
+        .lines()
+        .filter(|l| l.starts_with("server."))
+        .map(|l| format!("{l}:participant"))
+        .collect();
+    let expected = format!("{}\nversion=0", lines.join("\n"));
+    for m in &ensemble.members {
+        let (data, stat) = with_client(&rt, &m.address(), |c| async move {
+            c.get_data("/zookeeper/config").await
+        })
+        .expect("getData /zookeeper/config");
+        assert_eq!(String::from_utf8_lossy(&data), expected);
+        assert_eq!((stat.version, stat.mzxid), (-1, 0));
+        let conf = four_letter_word(m.client_port, "conf").expect("conf");
+        assert!(
+            conf.ends_with(&format!("peerType=0\nmembership: \n{expected}")),
+            "{conf}"
+        );
+        assert!(
+            conf.contains(&format!(
+                "serverId={}\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\n",
+                m.sid
+            )),
+            "{conf}"
+        );
+    }
+}
+
+/// Everything about a member is checked before anything is written: a missing myid, one no
+/// server line names, and a port used twice each stop start-up with the file named.
+#[test]
+fn a_member_that_cannot_start_says_why_and_writes_nothing() {
+    let ensemble = Ensemble::configure(3);
+    let member = &ensemble.members[0];
+    let data = member.dir.join("data");
+    let run = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
+        command.args([
+            "server",
+            "--config",
+            member.config().to_str().expect("UTF-8"),
+        ]);
+        let done = run_to_end(command, "", Duration::from_secs(20)).expect("keeper server ends");
+        assert_eq!(done.status.code(), Some(2), "{}", done.output);
+        assert!(!data.join("version-2").exists(), "nothing is written");
+        done.output
+    };
+
+    std::fs::remove_file(data.join("myid")).expect("myid");
+    let out = run();
+    assert!(
+        out.contains(&format!(
+            "{}: myid file is missing",
+            data.join("myid").display()
+        )),
+        "{out}"
+    );
+
+    std::fs::write(data.join("myid"), "7\n").expect("myid");
+    let out = run();
+    assert!(
+        out.contains("myid is 7, and there is no server.7 line"),
+        "{out}"
+    );
+
+    std::fs::write(data.join("myid"), "one\n").expect("myid");
+    assert!(run().contains("serverid one is not a number"));
+
+    std::fs::write(data.join("myid"), "1\n").expect("myid");
+    let cfg = std::fs::read_to_string(member.config()).expect("zoo.cfg");
+    let second = cfg
+        .lines()
+        .find(|l| l.starts_with("server.2="))
+        .expect("server.2");
+    let election = second.rsplit(':').next().expect("a port");
+    let clash = cfg.replace(second, &format!("server.2=127.0.0.1:{election}:{election}"));
+    std::fs::write(member.config(), clash).expect("zoo.cfg");
+    let out = run();
+    let line = 8 + 1; // seven settings, then server.1, then server.2
+    assert!(
+        out.contains(&format!(
+            "{} line {line}: server.2: election port",
+            member.config().display()
+        )),
+        "{out}"
+    );
+}
