@@ -139,11 +139,15 @@ impl Ensemble {
         Ensemble { members, _dir: dir }
     }
 
-    /// Whether a member exited because a port was taken before it bound it.
+    /// Whether a member exited because a port was taken before it bound it. Its last line
+    /// may still be on its way from the pipe when the exit is seen, so it is waited for.
     fn lost_a_port(&mut self) -> bool {
         self.members.iter_mut().any(|m| {
-            let exited = m.process.as_mut().is_some_and(|p| p.exited().is_some());
-            exited && m.log().contains("cannot listen")
+            m.process.as_mut().is_some_and(|p| {
+                p.exited().is_some()
+                    && p.wait_for_line(0, Duration::from_secs(5), |l| l.contains("cannot listen"))
+                        .is_ok()
+            })
         })
     }
 
@@ -392,6 +396,37 @@ fn the_config_node_and_conf_describe_the_ensemble() {
             "{conf}"
         );
     }
+    // ZooKeeper's own zkCli on a member: `config` prints the text, and `reconfig` is refused
+    // as ZooKeeper 3.8 refuses it with reconfigEnabled=false.
+    if let Err(why) = common::tools::java() {
+        common::skip("zkCli config and reconfig on the ensemble", &why);
+        return;
+    }
+    let mut zkcli = Command::new("java");
+    zkcli.args([
+        "-cp",
+        &common::tools::zookeeper_classpath(),
+        "org.apache.zookeeper.ZooKeeperMain",
+        "-server",
+        &ensemble.members[1].address(),
+    ]);
+    let done = run_to_end(
+        zkcli,
+        "config\nreconfig -remove 3\nquit\n",
+        Duration::from_secs(60),
+    )
+    .expect("zkCli ends");
+    assert!(
+        done.output.contains(&format!("{expected}\n")),
+        "{}",
+        done.output
+    );
+    assert!(
+        done.output
+            .contains("KeeperErrorCode = Reconfig is disabled"),
+        "{}",
+        done.output
+    );
 }
 
 /// Everything about a member is checked before anything is written: a missing myid, one no
