@@ -36,6 +36,7 @@ struct Member {
     sid: u64,
     dir: PathBuf,
     client_port: u16,
+    observer: bool,
     process: Option<Guarded>,
 }
 
@@ -88,9 +89,15 @@ impl Ensemble {
     /// Writes `n` zoo.cfg files and myids, starts every member, and waits until one leads
     /// and the others follow.
     fn start(n: u64) -> Ensemble {
+        Ensemble::start_with(n, 0, "")
+    }
+
+    /// As [`Ensemble::start`], with observers ([`Ensemble::configure`]) and `extra` zoo.cfg
+    /// lines.
+    fn start_with(n: u64, observers: u64, extra: &str) -> Ensemble {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS {
-            let mut ensemble = Ensemble::configure(n);
+            let mut ensemble = Ensemble::configure(n, observers, extra);
             for m in &mut ensemble.members {
                 m.start();
             }
@@ -103,15 +110,27 @@ impl Ensemble {
         panic!("the ports kept being taken:\n{}", failures.join("\n"));
     }
 
-    fn configure(n: u64) -> Ensemble {
+    /// `n` members, the last `observers` of them observers. With observers, each client port
+    /// is on its server line (`;127.0.0.1:port`) instead of a clientPort line, the other way
+    /// ZooKeeper 3.8 reads it.
+    fn configure(n: u64, observers: u64, extra: &str) -> Ensemble {
         let dir = TempDir::new("ensemble");
         let ports: Vec<(u16, u16, u16)> = (0..n)
             .map(|_| (free_port(), free_port(), free_port()))
             .collect();
+        let on_lines = observers > 0;
         let server_lines: String = ports
             .iter()
             .zip(1..)
-            .map(|((_, q, e), sid)| format!("server.{sid}=127.0.0.1:{q}:{e}\n"))
+            .map(|((c, q, e), sid)| {
+                let role = if sid > n - observers { ":observer" } else { "" };
+                let client = if on_lines {
+                    format!(";127.0.0.1:{c}")
+                } else {
+                    String::new()
+                };
+                format!("server.{sid}=127.0.0.1:{q}:{e}{role}{client}\n")
+            })
             .collect();
         let members = ports
             .iter()
@@ -121,10 +140,13 @@ impl Ensemble {
                 let data = home.join("data");
                 std::fs::create_dir_all(&data).expect("a data dir");
                 std::fs::write(data.join("myid"), format!("{sid}\n")).expect("myid");
+                let client_lines = match on_lines {
+                    true => String::new(),
+                    false => format!("clientPort={client}\nclientPortAddress=127.0.0.1\n"),
+                };
                 let cfg = format!(
                     "tickTime={TICK_MS}\ninitLimit=10\nsyncLimit=5\ndataDir={}\n\
-                     clientPort={client}\nclientPortAddress=127.0.0.1\n\
-                     4lw.commands.whitelist=*\n{server_lines}",
+                     {client_lines}4lw.commands.whitelist=*\n{server_lines}{extra}",
                     data.display()
                 );
                 std::fs::write(home.join("zoo.cfg"), cfg).expect("zoo.cfg");
@@ -132,6 +154,7 @@ impl Ensemble {
                     sid,
                     dir: home,
                     client_port: *client,
+                    observer: sid > n - observers,
                     process: None,
                 }
             })
@@ -165,7 +188,8 @@ impl Ensemble {
                 }
                 match m.mode()?.as_str() {
                     "leader" if leader.is_none() && Some(i) != not_leader => leader = Some(i),
-                    "follower" => {}
+                    "follower" if !m.observer => {}
+                    "observer" if m.observer => {}
                     _ => return None,
                 }
             }
@@ -217,7 +241,7 @@ where
     })
 }
 
-fn create(rt: &tokio::runtime::Runtime, address: &str, path: &'static str, data: &'static [u8]) {
+fn create(rt: &tokio::runtime::Runtime, address: &str, path: &str, data: &'static [u8]) {
     with_client(rt, address, |c| async move {
         let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
         match c.create(path, data, &options).await {
@@ -363,6 +387,64 @@ fn five_servers_keep_serving_with_two_down() {
     same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down"]);
 }
 
+/// An observer learns every commit and serves clients, but never votes: `keeper status`
+/// says `Mode: observer`, finding the client port on the server line through myid, as
+/// zkServer.sh does; a write through it reaches everyone.
+#[test]
+fn an_observer_serves_and_status_finds_ports_on_the_server_lines() {
+    let rt = runtime();
+    let ensemble = Ensemble::start_with(4, 1, "");
+    let observer = &ensemble.members[3];
+    let (out, ok) = status(&observer.config());
+    assert!(ok, "{out}");
+    assert_eq!(
+        out,
+        format!(
+            "Client port found: {}. Client address: 127.0.0.1. Client SSL: false.\nMode: observer\n",
+            observer.client_port
+        )
+    );
+    create(&rt, &observer.address(), "/through-an-observer", b"o");
+    same_tree_everywhere(&rt, &ensemble, &["/through-an-observer"]);
+    let mntr = four_letter_word(observer.client_port, "mntr").expect("mntr");
+    assert!(
+        mntr.contains("zk_peer_state\tobserving - broadcast\n"),
+        "{mntr}"
+    );
+}
+
+/// Every member snapshots every snapCount or so txns (upstream SyncRequestProcessor), and a
+/// member killed and restarted recovers from its newest snapshot and the log after it.
+#[test]
+fn members_snapshot_every_snap_count_and_recover_from_it() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start_with(3, 0, "snapCount=4\n");
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let paths: Vec<String> = (0..16).map(|i| format!("/n{i}")).collect();
+    for path in &paths {
+        create(&rt, &ensemble.members[leader].address(), path, b"x");
+    }
+    let wanted: Vec<&str> = paths.iter().map(String::as_str).collect();
+    same_tree_everywhere(&rt, &ensemble, &wanted);
+    for m in &ensemble.members {
+        let snapshots = std::fs::read_dir(m.dir.join("data/version-2"))
+            .expect("version-2")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("snapshot."))
+            })
+            .count();
+        assert!(snapshots > 1, "server {} has {snapshots} snapshots", m.sid);
+    }
+    let follower = (leader + 1) % 3;
+    ensemble.members[follower].kill();
+    ensemble.members[follower].start();
+    ensemble
+        .wait_for_roles(None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    same_tree_everywhere(&rt, &ensemble, &wanted);
+}
+
 /// `/zookeeper/config` holds the membership as ZooKeeper 3.8 writes it, and `conf` lists
 /// the quorum keys after the standalone ones (checked against a real 3.8 ensemble).
 #[test]
@@ -433,7 +515,7 @@ fn the_config_node_and_conf_describe_the_ensemble() {
 /// server line names, and a port used twice each stop start-up with the file named.
 #[test]
 fn a_member_that_cannot_start_says_why_and_writes_nothing() {
-    let ensemble = Ensemble::configure(3);
+    let ensemble = Ensemble::configure(3, 0, "");
     let member = &ensemble.members[0];
     let data = member.dir.join("data");
     let run = || {
