@@ -79,6 +79,19 @@ impl Member {
     }
 }
 
+/// Three free ports per member, all different: the kernel may hand out a port it just
+/// handed out, once its listener is closed.
+fn distinct_ports(n: u64) -> Vec<(u16, u16, u16)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next = || loop {
+        let port = free_port();
+        if seen.insert(port) {
+            return port;
+        }
+    };
+    (0..n).map(|_| (next(), next(), next())).collect()
+}
+
 /// A running ensemble in a temp folder.
 struct Ensemble {
     members: Vec<Member>,
@@ -115,9 +128,7 @@ impl Ensemble {
     /// ZooKeeper 3.8 reads it.
     fn configure(n: u64, observers: u64, extra: &str) -> Ensemble {
         let dir = TempDir::new("ensemble");
-        let ports: Vec<(u16, u16, u16)> = (0..n)
-            .map(|_| (free_port(), free_port(), free_port()))
-            .collect();
+        let ports = distinct_ports(n);
         let on_lines = observers > 0;
         let server_lines: String = ports
             .iter()
