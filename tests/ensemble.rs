@@ -16,6 +16,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
@@ -379,6 +381,94 @@ fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
     same_tree_everywhere(&rt, &ensemble, &["/through-a-follower", "/after-the-kill"]);
     let (out, _) = status(&ensemble.members[leader].config());
     assert!(out.ends_with("Mode: follower\n"), "{out}");
+}
+
+/// Writes `/load/w{i}` one after another through `hosts` (a connect string) until `stop`,
+/// recording each write whose success reached the client. A write that failed with the
+/// connection may or may not have happened; it is tried again, and NodeExists then means
+/// it did (it is in the tree, so it counts as acknowledged).
+fn write_load(hosts: String, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>>>) {
+    let rt = runtime();
+    rt.block_on(async {
+        let connect = || async {
+            loop {
+                let connected = zk::Client::connector()
+                    .with_session_timeout(Duration::from_secs(10))
+                    .with_connection_timeout(Duration::from_secs(3))
+                    .connect(&hosts)
+                    .await;
+                if let Ok(client) = connected {
+                    return client;
+                }
+            }
+        };
+        let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+        let mut client = connect().await;
+        let mut i = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let path = format!("/load/w{i}");
+            let sent = tokio::time::timeout(
+                Duration::from_secs(10),
+                client.create(&path, b"w", &options),
+            );
+            match sent.await {
+                Ok(Ok(_)) | Ok(Err(zk::Error::NodeExists)) => {
+                    acked.lock().expect("acked").push(path);
+                    i += 1;
+                }
+                Ok(Err(zk::Error::SessionExpired)) | Err(_) => client = connect().await,
+                Ok(Err(_)) => {}
+            }
+        }
+    });
+}
+
+/// Issue 11's promise: kill -9 of the leader under a steady write load loses no write
+/// whose success reached a client (Zab: a txn is acknowledged only once a quorum logged
+/// it, and the next leader is elected from a quorum, so it has it).
+#[test]
+fn a_leader_killed_under_write_load_loses_no_acknowledged_write() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    create(&rt, &ensemble.members[leader].address(), "/load", b"");
+    // The writer talks to the two followers, and moves between them.
+    let hosts: Vec<String> = (1..3)
+        .map(|k| ensemble.members[(leader + k) % 3].address())
+        .collect();
+    let (stop, acked) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    let writer = {
+        let (stop, acked) = (Arc::clone(&stop), Arc::clone(&acked));
+        let hosts = hosts.join(",");
+        std::thread::spawn(move || write_load(hosts, stop, acked))
+    };
+    let count = || acked.lock().expect("acked").len();
+    let wait_for = |n: usize| {
+        wait_until(WAIT, &format!("{n} acknowledged writes"), || {
+            (count() >= n).then_some(())
+        })
+    };
+
+    wait_for(50).unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    ensemble.members[leader].kill();
+    let before = count();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    wait_for(before + 50).unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    ensemble.members[leader].start();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("the writer ends");
+
+    let acked = acked.lock().expect("acked").clone();
+    let wanted: Vec<&str> = acked.iter().map(String::as_str).collect();
+    same_tree_everywhere(&rt, &ensemble, &wanted);
 }
 
 /// Five servers: two may die and the three left still elect and serve.
