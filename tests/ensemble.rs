@@ -228,6 +228,21 @@ fn status(config: &Path) -> (String, bool) {
     (done.output, done.status.success())
 }
 
+/// Debian's `zkServer.sh status` on the same zoo.cfg, stdout and success, if it is here.
+fn zkserver_status(config: &Path, log_dir: &Path) -> Option<(String, bool)> {
+    if let Err(why) = common::tools::zkserver_sh() {
+        common::skip("zkServer.sh status on the ensemble", &why);
+        return None;
+    }
+    let mut command = Command::new(common::tools::ZKSERVER_SH);
+    command
+        .arg("status")
+        .arg(config)
+        .env("ZOO_LOG_DIR", log_dir);
+    let done = run_for_stdout(command, Duration::from_secs(60)).expect("zkServer.sh ends");
+    Some((done.output, done.status.success()))
+}
+
 /// Runs `op` on a fresh session with `address` until it succeeds, within [`WAIT`]: a server
 /// that is electing or syncing closes new connections, as ZooKeeper's does.
 fn with_client<T, F, Fut>(rt: &tokio::runtime::Runtime, address: &str, op: F) -> Result<T, String>
@@ -505,6 +520,13 @@ fn an_observer_serves_and_status_finds_ports_on_the_server_lines() {
             observer.client_port
         )
     );
+    // Debian's own script agrees on every member: leader, followers and observer.
+    let logs = TempDir::new("zkserver-logs");
+    for m in &ensemble.members {
+        if let Some(expected) = zkserver_status(&m.config(), logs.path()) {
+            assert_eq!(status(&m.config()), expected, "server {}", m.sid);
+        }
+    }
     create(&rt, &observer.address(), "/through-an-observer", b"o");
     same_tree_everywhere(&rt, &ensemble, &["/through-an-observer"]);
     let mntr = four_letter_word(observer.client_port, "mntr").expect("mntr");
