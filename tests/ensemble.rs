@@ -486,6 +486,68 @@ fn a_leader_killed_under_write_load_loses_no_acknowledged_write() {
     same_tree_everywhere(&rt, &ensemble, &wanted);
 }
 
+/// A client given every server moves to another when its own dies, and keeps its session,
+/// its ephemeral node and its watch (the session lives in the replicated tree, not in the
+/// server; on reconnecting the client re-registers its watches with setWatches).
+#[test]
+fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watches() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let hosts: Vec<String> = ensemble.members.iter().map(Member::address).collect();
+    let hosts = hosts.join(",");
+    let (client, watcher, session) = rt.block_on(async {
+        let client = zk::Client::connector()
+            .with_session_timeout(Duration::from_secs(20))
+            .connect(&hosts)
+            .await
+            .expect("a session");
+        let ephemeral = zk::CreateMode::Ephemeral.with_acls(zk::Acls::anyone_all());
+        let persistent = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+        client
+            .create("/mine", b"e", &ephemeral)
+            .await
+            .expect("create /mine");
+        client
+            .create("/watched", b"0", &persistent)
+            .await
+            .expect("create /watched");
+        let (_, _, watcher) = client.get_and_watch_data("/watched").await.expect("watch");
+        let session = client.session_id().0;
+        (client, watcher, session)
+    });
+    // Which server the client is on: the one whose `cons` lists its session.
+    let on = format!("sid=0x{session:x},");
+    let home = ensemble
+        .members
+        .iter()
+        .position(|m| four_letter_word(m.client_port, "cons").is_ok_and(|c| c.contains(&on)))
+        .expect("the client's server lists it");
+    ensemble.members[home].kill();
+    ensemble
+        .wait_for_roles(Some(home))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+
+    let elsewhere = ensemble.members[(home + 1) % 3].address();
+    with_client(&rt, &elsewhere, |c| async move {
+        c.set_data("/watched", b"1", None).await
+    })
+    .expect("setData /watched");
+    rt.block_on(async {
+        let event = tokio::time::timeout(WAIT, watcher.changed())
+            .await
+            .expect("the watch fires");
+        assert_eq!(event.event_type, zk::EventType::NodeDataChanged);
+        assert_eq!(client.session_id().0, session, "the same session");
+    });
+    let owner = with_client(&rt, &elsewhere, |c| async move {
+        c.check_stat("/mine")
+            .await
+            .map(|s| s.map(|s| s.ephemeral_owner))
+    })
+    .expect("exists /mine");
+    assert_eq!(owner, Some(session), "the ephemeral outlived its server");
+}
+
 /// Five servers: two may die and the three left still elect and serve.
 #[test]
 fn five_servers_keep_serving_with_two_down() {
