@@ -87,6 +87,9 @@ pub fn run(path: &Path, cfg: &ZooCfg) -> ExitCode {
     for warning in warnings {
         eprintln!("keeper: warning: {warning}");
     }
+    // As upstream's QuorumPeerMain, the purge task runs beside a quorum member too; it
+    // stops when this returns.
+    let _purger = crate::purge::start(cfg);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async move {
         let listeners = match Listeners::bind(&spec).await {

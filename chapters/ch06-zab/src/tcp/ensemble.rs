@@ -198,6 +198,7 @@ pub fn server_spec(cfg: &ZooCfg, myid: Sid) -> Result<(ServerSpec, Vec<String>),
     config.tick_ms = u64::from(cfg.tick_time_ms);
     config.init_limit = init_limit;
     config.sync_limit = sync_limit;
+    config.snap_count = cfg.snap_count;
     config.limits = Limits {
         min_session_timeout_ms: cfg.min_session_timeout_ms as i32,
         max_session_timeout_ms: cfg.max_session_timeout_ms as i32,
@@ -297,6 +298,7 @@ mod tests {
             (2000, 10, 5)
         );
         assert_eq!(spec.config.limits.max_session_timeout_ms, 40_000);
+        assert_eq!(spec.config.snap_count, 100_000);
     }
 
     /// The server line's `;port` is the client port when there is no clientPort line.
