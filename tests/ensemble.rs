@@ -548,7 +548,9 @@ fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watc
     assert_eq!(owner, Some(session), "the ephemeral outlived its server");
 }
 
-/// Five servers: two may die and the three left still elect and serve.
+/// Five servers: two may die and the three left still elect and serve; with a third gone
+/// the two left serve nothing, and one coming back restores the quorum (the course's
+/// cluster-size arithmetic: a quorum is a majority of all five, alive or not).
 #[test]
 fn five_servers_keep_serving_with_two_down() {
     let rt = runtime();
@@ -563,6 +565,53 @@ fn five_servers_keep_serving_with_two_down() {
     let survivor = ensemble.members[(leader + 2) % 5].address();
     create(&rt, &survivor, "/two-down", b"3");
     same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down"]);
+
+    // A third down leaves two of five: no quorum, so they stop serving, and take no write.
+    let third = (leader + 2) % 5;
+    ensemble.members[third].kill();
+    let minority: Vec<usize> = (3..5).map(|k| (leader + k) % 5).collect();
+    wait_until(WAIT, "the two left to stop serving", || {
+        minority
+            .iter()
+            .all(|i| {
+                four_letter_word(ensemble.members[*i].client_port, "srvr")
+                    .is_ok_and(|a| a.contains("not currently serving"))
+            })
+            .then_some(())
+    })
+    .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    // zkServer.sh finds no Mode line in what a server without a quorum answers.
+    let (out, ok) = status(&ensemble.members[minority[0]].config());
+    assert!(
+        !ok && out.ends_with("Error contacting service. It is probably not running.\n"),
+        "{out}"
+    );
+    let refused = rt.block_on(async {
+        let attempt = async {
+            let c = zk::Client::connector()
+                .with_session_timeout(Duration::from_secs(4))
+                .with_connection_timeout(Duration::from_secs(2))
+                .connect(&ensemble.members[minority[0]].address())
+                .await?;
+            let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+            c.create("/minority", b"", &options).await
+        };
+        tokio::time::timeout(Duration::from_secs(5), attempt).await
+    });
+    assert!(!matches!(refused, Ok(Ok(_))), "a minority took a write");
+
+    // One back makes three of five: a quorum again, with every write so far.
+    ensemble.members[third].start();
+    ensemble
+        .wait_for_roles(None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    create(
+        &rt,
+        &ensemble.members[minority[0]].address(),
+        "/three-again",
+        b"3",
+    );
+    same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down", "/three-again"]);
 }
 
 /// An observer learns every commit and serves clients, but never votes: `keeper status`
