@@ -157,8 +157,11 @@ impl Ensemble {
                     true => String::new(),
                     false => format!("clientPort={client}\nclientPortAddress=127.0.0.1\n"),
                 };
+                // Sessions may outlast an election on a loaded machine: 20 ticks (6 s) are
+                // too few for a client whose server is killed to find another.
                 let cfg = format!(
-                    "tickTime={TICK_MS}\ninitLimit=10\nsyncLimit=5\ndataDir={}\n\
+                    "tickTime={TICK_MS}\ninitLimit=10\nsyncLimit=5\nmaxSessionTimeout=30000\n\
+                     dataDir={}\n\
                      {client_lines}4lw.commands.whitelist=*\n{server_lines}{extra}",
                     data.display()
                 );
@@ -563,7 +566,7 @@ session = zk.client_id[0]
 print("READY", flush=True)
 sys.stdin.readline()
 print("WATCH", "fired" if fired.wait(60) else "lost", flush=True)
-print("SESSION", "same" if zk.client_id[0] == session else "new", flush=True)
+print("SESSION", "same" if (zk.client_id or [None])[0] == session else "lost", flush=True)
 owner = zk.retry(zk.exists, "/kz-eph").ephemeralOwner
 print("EPHEMERAL", "kept" if owner == session else "lost", flush=True)
 zk.stop()
@@ -852,7 +855,7 @@ fn a_member_that_cannot_start_says_why_and_writes_nothing() {
     let clash = cfg.replace(second, &format!("server.2=127.0.0.1:{election}:{election}"));
     std::fs::write(member.config(), clash).expect("zoo.cfg");
     let out = run();
-    let line = 8 + 1; // seven settings, then server.1, then server.2
+    let line = 9 + 1; // eight settings, then server.1, then server.2
     assert!(
         out.contains(&format!(
             "{} line {line}: server.2: election port",
