@@ -64,6 +64,32 @@ impl Member {
         self.process = Some(process);
     }
 
+    /// Starts it again after a kill, on the same ports. While it was down, another socket
+    /// (a peer's outgoing connection to anyone) may have been given one of its ports, which
+    /// are in the kernel's ephemeral range; then it exits with "cannot listen" and is
+    /// started again, a few times, as an operator would.
+    fn restart(&mut self) {
+        for _ in 0..START_ATTEMPTS {
+            self.start();
+            let process = self.process.as_mut().expect("just started");
+            let up = wait_until(WAIT, "the restarted server to serve or exit", || {
+                if process.exited().is_some() {
+                    return Some(false);
+                }
+                let answer = four_letter_word(self.client_port, "srvr").ok()?;
+                answer.contains("Mode: ").then_some(true)
+            });
+            let lost_a_port = || {
+                process
+                    .wait_for_line(0, Duration::from_secs(5), |l| l.contains("cannot listen"))
+                    .is_ok()
+            };
+            if up != Ok(false) || !lost_a_port() {
+                return;
+            }
+        }
+    }
+
     /// SIGKILL, as `kill -9` (the guard's watchdog sends it).
     fn kill(&mut self) {
         drop(self.process.take());
@@ -392,7 +418,7 @@ fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
     create(&rt, &survivor, "/after-the-kill", b"2");
 
     // The old leader comes back on its dataDir, follows, and catches up.
-    ensemble.members[leader].start();
+    ensemble.members[leader].restart();
     ensemble
         .wait_for_roles(Some(leader))
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
@@ -477,7 +503,7 @@ fn a_leader_killed_under_write_load_loses_no_acknowledged_write() {
         .wait_for_roles(Some(leader))
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
     wait_for(before + 50).unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
-    ensemble.members[leader].start();
+    ensemble.members[leader].restart();
     ensemble
         .wait_for_roles(Some(leader))
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
@@ -554,7 +580,7 @@ fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watc
 /// kazoo, given every server, on a server that is killed: the session, its ephemeral and
 /// its watch survive the move to another server.
 const KAZOO_MOVES: &str = r#"
-import sys, threading
+import sys, threading, time
 from kazoo.client import KazooClient
 zk = KazooClient(hosts=sys.argv[1], timeout=20)
 zk.start(timeout=30)
@@ -566,8 +592,13 @@ session = zk.client_id[0]
 print("READY", flush=True)
 sys.stdin.readline()
 print("WATCH", "fired" if fired.wait(60) else "lost", flush=True)
-print("SESSION", "same" if (zk.client_id or [None])[0] == session else "lost", flush=True)
 owner = zk.retry(zk.exists, "/kz-eph").ephemeralOwner
+# client_id reads None while kazoo is between servers: wait (bounded) until it is on one.
+for _ in range(1200):
+    if zk.connected and zk.client_id:
+        break
+    time.sleep(0.05)
+print("SESSION", "same" if (zk.client_id or [None])[0] == session else "lost", flush=True)
 print("EPHEMERAL", "kept" if owner == session else "lost", flush=True)
 zk.stop()
 "#;
@@ -661,7 +692,7 @@ fn five_servers_keep_serving_with_two_down() {
     assert!(!matches!(refused, Ok(Ok(_))), "a minority took a write");
 
     // One back makes three of five: a quorum again, with every write so far.
-    ensemble.members[third].start();
+    ensemble.members[third].restart();
     ensemble
         .wait_for_roles(None)
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
@@ -732,7 +763,7 @@ fn members_snapshot_every_snap_count_and_recover_from_it() {
     }
     let follower = (leader + 1) % 3;
     ensemble.members[follower].kill();
-    ensemble.members[follower].start();
+    ensemble.members[follower].restart();
     ensemble
         .wait_for_roles(None)
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
