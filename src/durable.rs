@@ -37,16 +37,21 @@ impl TxnLog for DataDir {
     }
 }
 
-/// Opens the zoo.cfg's dataDir (and dataLogDir) and recovers the database from it.
-pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
-    let mut storage = FileStorage::open(FileStorageConfig {
+/// Where zoo.cfg says the files go and how they are written.
+pub fn storage_config(cfg: &ZooCfg) -> FileStorageConfig {
+    FileStorageConfig {
         data_dir: cfg.data_dir.clone(),
         data_log_dir: cfg.data_log_dir.clone(),
         pre_alloc_size: cfg.pre_alloc_size,
         force_sync: cfg.force_sync,
         // Upstream's defaults: no TTL nodes, tree digests on.
         ..FileStorageConfig::new(&cfg.data_dir)
-    })?;
+    }
+}
+
+/// Opens the zoo.cfg's dataDir (and dataLogDir) and recovers the database from it.
+pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
+    let mut storage = FileStorage::open(storage_config(cfg))?;
     let recovered = storage.load(None, 0)?;
     // A clean snapshot of what was recovered, as upstream's start-up takes
     // (ZooKeeperServer.loadData), unless the newest snapshot already is that state: the next

@@ -3,8 +3,10 @@
 //! Each chapter crate builds one stage of ZooKeeper; this binary puts them together into a
 //! server real clients can talk to. Its subcommands grow as the chapters land:
 //!
-//! - `keeper server --config zoo.cfg` starts a standalone server from a ZooKeeper `zoo.cfg`
-//!   (what `zkServer.sh start` does), durable in its `dataDir` (chapter 7's files);
+//! - `keeper server --config zoo.cfg` starts a server from a ZooKeeper `zoo.cfg` (what
+//!   `zkServer.sh start` does), durable in its `dataDir` (chapter 7's files): standalone
+//!   (chapter 3's), or with `server.N` lines and `dataDir/myid` a member of the ensemble
+//!   (chapter 6's peer: election, Zab and the client port);
 //! - `keeper status --config zoo.cfg` asks it `srvr` and prints its `Mode:` line (what
 //!   `zkServer.sh status` does);
 //! - `keeper cli -server host:port` is chapter 1's zkCli shell over the wire (what `zkCli.sh
@@ -19,6 +21,7 @@
 mod durable;
 mod lab;
 mod purge;
+mod quorum;
 mod status;
 
 use std::path::PathBuf;
@@ -38,7 +41,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start a standalone server from a zoo.cfg (like `zkServer.sh start-foreground`).
+    /// Start a server from a zoo.cfg (like `zkServer.sh start-foreground`): standalone, or a
+    /// member of the ensemble its `server.N` lines and `dataDir/myid` name.
     Server {
         /// The zoo.cfg to read.
         #[arg(long, default_value = "conf/zoo.cfg")]
@@ -134,6 +138,9 @@ fn serve(path: &std::path::Path) -> ExitCode {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
+    if cfg.is_distributed() {
+        return quorum::run(path, &cfg);
+    }
     let durable = match durable::recover(&cfg) {
         Ok(durable) => durable,
         Err(e) => {
@@ -199,7 +206,7 @@ fn load(path: &std::path::Path) -> Result<ZooCfg, ExitCode> {
             Ok(cfg)
         }
         Err(e) => {
-            eprintln!("keeper: {e}");
+            eprintln!("keeper: {}", e.in_file(path));
             Err(ExitCode::from(2))
         }
     }

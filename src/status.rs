@@ -8,10 +8,13 @@
 //! to stderr), so a script reading stdout sees the same text.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
+
+use ch01_znode::Sid;
+use ch03_sessions::config::ZooCfg;
 
 /// Runs the status check against the server a zoo.cfg describes.
 pub fn run(config: &Path) -> ExitCode {
@@ -19,17 +22,36 @@ pub fn run(config: &Path) -> ExitCode {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
-    let port = cfg.client_port.unwrap_or(2181);
-    let addr = SocketAddr::new(cfg.client_port_address, port);
     // The script names the address as written in zoo.cfg, or `localhost` when there is none.
     let text = std::fs::read_to_string(config).unwrap_or_default();
-    let shown = if sets_client_port_address(&text) {
-        cfg.client_port_address.to_string()
-    } else {
-        "localhost".to_string()
+    let (shown, port) = match cfg.client_port {
+        Some(port) if sets_client_port_address(&text) => {
+            (cfg.client_port_address.to_string(), port)
+        }
+        Some(port) => ("localhost".to_string(), port),
+        None => match from_server_line(&cfg) {
+            Ok(found) => found,
+            Err(said) => {
+                for line in said {
+                    println!("{line}");
+                }
+                println!(
+                    "Client port not found. Looking for secureClientPort in the static config."
+                );
+                println!("Unable to find either secure or unsecure client port in any configs. Terminating.");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     println!("Client port found: {port}. Client address: {shown}. Client SSL: false.");
-    match srvr(addr).as_deref().and_then(mode_line) {
+    let ip = match shown.as_str() {
+        "localhost" => IpAddr::from([127, 0, 0, 1]),
+        other => other.parse().unwrap_or(cfg.client_port_address),
+    };
+    match srvr(SocketAddr::new(ip, port))
+        .as_deref()
+        .and_then(mode_line)
+    {
         Some(line) => {
             println!("{line}");
             ExitCode::SUCCESS
@@ -38,6 +60,32 @@ pub fn run(config: &Path) -> ExitCode {
             println!("Error contacting service. It is probably not running.");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// With no `clientPort` line, the script looks for `;[addr:]port` on this server's own
+/// `server.N` line, N read from `dataDir/myid`; when it cannot, the lines it prints on the
+/// way are the error.
+fn from_server_line(cfg: &ZooCfg) -> Result<(String, u16), Vec<&'static str>> {
+    let myid = std::fs::read_to_string(cfg.data_dir.join("myid")).unwrap_or_default();
+    let Ok(myid) = myid.trim().parse::<u64>() else {
+        return Err(vec![
+            "myid could not be determined, will not able to locate clientPort in the server configs.",
+        ]);
+    };
+    let line = cfg.servers.get(&Sid(myid));
+    match line.and_then(|l| Some((l.client.as_deref()?, l.client_port()?))) {
+        Some((client, port)) => {
+            let addr = match client.rsplit_once(':') {
+                Some((addr, _)) => addr.trim_start_matches('[').trim_end_matches(']'),
+                None => "localhost",
+            };
+            Ok((addr.to_string(), port))
+        }
+        None => Err(vec![
+            "Client port not found in static config file. Looking in dynamic config file.",
+            "Client port not found in the server configs",
+        ]),
     }
 }
 

@@ -186,6 +186,19 @@ impl DataTree {
     }
     // ANCHOR_END: new_tree
 
+    /// Writes the ensemble's configuration into `/zookeeper/config`, as a quorum server does
+    /// when it starts (upstream `ZKDatabase.initConfigInZKDatabase`, a `setData` outside any
+    /// txn): the data is the config text, mZxid the config's `version`, mtime `now_ms`, and
+    /// the data version -1. The node is outside the digest, so the digest does not move.
+    pub fn set_config(&mut self, text: &[u8], version: Zxid, now_ms: i64) {
+        self.change_node("/zookeeper/config", |node| {
+            node.data = Some(text.into());
+            node.stat.mzxid = version;
+            node.stat.mtime = now_ms;
+            node.stat.version = -1;
+        });
+    }
+
     /// The same tree, with TTL nodes allowed (`zookeeper.extendedTypesEnabled=true`).
     pub fn with_extended_types(mut self) -> DataTree {
         self.extended_types = true;

@@ -16,7 +16,10 @@
 //!   property `zookeeper.<key>` and carries on. Keeper keeps the ones it uses
 //!   (`4lw.commands.whitelist`, `jute.maxbuffer`) and returns a [`Warning`] for the rest;
 //! - `server.N=host:quorumPort:electionPort[:participant|observer][;[clientAddr:]clientPort]`
-//!   lines are parsed and kept for the ensemble chapters.
+//!   lines are parsed and kept for the ensemble chapters, with `peerType` and
+//!   `standaloneEnabled`; [`ZooCfg::is_distributed`] says whether they make a quorum
+//!   (upstream `QuorumPeerConfig.isDistributed`). A server id is 1..=255: upstream's admin
+//!   guide asks for it, and a session id carries it in its top byte.
 //!
 //! Differences from ZooKeeper, on purpose: with no `clientPortAddress` upstream listens on every
 //! interface; Keeper listens on 127.0.0.1, because a workbook server should not be reachable
@@ -73,6 +76,11 @@ pub struct ZooCfg {
     pub jute_max_buffer: u32,
     /// The ensemble's members (`server.N=...`), by server id.
     pub servers: BTreeMap<Sid, ServerLine>,
+    /// `standaloneEnabled` (default true): one participant then runs as a standalone server;
+    /// false makes even a single server line a quorum of one.
+    pub standalone_enabled: bool,
+    /// `peerType=observer|participant`; the server lines win when they disagree.
+    pub peer_type_observer: bool,
 }
 
 /// `4lw.commands.whitelist`: `*` or a comma-separated list. `srvr` is always allowed, because
@@ -126,6 +134,47 @@ pub struct ServerLine {
     pub observer: bool,
     /// The optional `;[addr:]clientPort` part (dynamic reconfig syntax).
     pub client: Option<String>,
+    /// The zoo.cfg line it was read from (1-based), for errors about it.
+    pub line: usize,
+}
+
+impl ServerLine {
+    /// Parses `host:quorumPort:electionPort[:participant|observer][;[clientAddr:]clientPort]`
+    /// (upstream `QuorumPeer.QuorumServer`), found on line `line`; the error says what is
+    /// wrong with it.
+    pub fn parse(value: &str, line: usize) -> Result<ServerLine, String> {
+        let (members, client) = match value.split_once(';') {
+            Some((m, c)) => (m, Some(c.trim().to_string())),
+            None => (value, None),
+        };
+        let parts: Vec<&str> = members.split(':').map(str::trim).collect();
+        if !(3..=4).contains(&parts.len()) || parts[0].is_empty() {
+            return Err("expected host:quorumPort:electionPort[:participant|observer]".into());
+        }
+        let port = |s: &str| s.parse::<u16>().map_err(|_| format!("{s} is not a port"));
+        let observer = match parts.get(3).copied() {
+            None | Some("participant") => false,
+            Some("observer") => true,
+            Some(other) => return Err(format!("unknown peer type {other}")),
+        };
+        if let Some(client) = &client {
+            let port_text = client.rsplit(':').next().unwrap_or_default();
+            port(port_text)?;
+        }
+        Ok(ServerLine {
+            host: parts[0].to_string(),
+            quorum_port: port(parts[1])?,
+            election_port: port(parts[2])?,
+            observer,
+            client,
+            line,
+        })
+    }
+
+    /// The client port its `;[addr:]port` part names, if any.
+    pub fn client_port(&self) -> Option<u16> {
+        self.client.as_deref()?.rsplit(':').next()?.parse().ok()
+    }
 }
 
 /// Something in the file that is not fatal but that the operator should hear about.
@@ -167,6 +216,16 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl ConfigError {
+    /// The error naming the file it is in: `conf/zoo.cfg line 3: ...`.
+    pub fn in_file(&self, path: &std::path::Path) -> String {
+        match self.line {
+            Some(line) => format!("{} line {line}: {}", path.display(), self.message),
+            None => format!("{}: {}", path.display(), self.message),
+        }
+    }
+}
+
 impl std::error::Error for ConfigError {}
 
 /// Keys upstream understands that Keeper accepts and ignores, with no warning about typos.
@@ -174,10 +233,7 @@ const KNOWN_UNUSED: &[&str] = &[
     "admin.enableServer",
     "admin.serverPort",
     "admin.serverAddress",
-    "standaloneEnabled",
     "reconfigEnabled",
-    "electionAlg",
-    "peerType",
     "syncEnabled",
     "clientPortListenBacklog",
     "secureClientPort",
@@ -259,6 +315,8 @@ struct Raw {
     four_letter_words: Option<Whitelist>,
     jute_max_buffer: Option<u32>,
     servers: BTreeMap<Sid, ServerLine>,
+    standalone_enabled: Option<bool>,
+    peer_type_observer: Option<bool>,
 }
 
 impl Raw {
@@ -300,15 +358,42 @@ impl Raw {
             "autopurge.purgeInterval" => self.autopurge_purge_interval_hours = Some(num(value)?),
             "4lw.commands.whitelist" => self.four_letter_words = Some(Whitelist::parse(value)),
             "jute.maxbuffer" => self.jute_max_buffer = Some(positive(line, key, num(value)?)?),
+            "standaloneEnabled" => self.standalone_enabled = Some(boolean(line, key, value)?),
+            // Upstream: `Unrecognised peertype` for anything else, case-insensitively.
+            "peerType" => {
+                self.peer_type_observer = Some(match value.to_lowercase().as_str() {
+                    "observer" => true,
+                    "participant" => false,
+                    _ => {
+                        return Err(ConfigError {
+                            line: Some(line),
+                            message: format!("Unrecognised peertype: {value}"),
+                        })
+                    }
+                })
+            }
+            // Only FastLeaderElection (3) is left since 3.6.
+            "electionAlg" if value != "3" => {
+                return Err(ConfigError {
+                    line: Some(line),
+                    message: format!(
+                        "electionAlg={value}: Invalid electionAlg value. Only 3 is supported."
+                    ),
+                })
+            }
+            "electionAlg" => {}
             _ if key.starts_with("server.") => {
-                let sid = key["server.".len()..]
-                    .parse()
-                    .map(Sid)
-                    .map_err(|_| ConfigError {
+                let sid = server_id(line, key)?;
+                let server = ServerLine::parse(value, line).map_err(|why| ConfigError {
+                    line: Some(line),
+                    message: format!("{key}={value}: {why}"),
+                })?;
+                if let Some(first) = self.servers.insert(sid, server) {
+                    return Err(ConfigError {
                         line: Some(line),
-                        message: format!("{key}: the server id after \"server.\" must be a number"),
-                    })?;
-                self.servers.insert(sid, server_line(line, key, value)?);
+                        message: format!("{key} is already set on line {}", first.line),
+                    });
+                }
             }
             _ if KNOWN_UNUSED.contains(&key) => warnings.push(Warning {
                 line,
@@ -384,7 +469,70 @@ impl Raw {
             four_letter_words: self.four_letter_words.unwrap_or_default(),
             jute_max_buffer: self.jute_max_buffer.unwrap_or(DEFAULT_JUTE_MAX_BUFFER),
             servers: self.servers,
+            standalone_enabled: self.standalone_enabled.unwrap_or(true),
+            peer_type_observer: self.peer_type_observer.unwrap_or(false),
         })
+        .and_then(ZooCfg::check_members)
+    }
+}
+
+impl ZooCfg {
+    /// Whether the server lines make a quorum (upstream `QuorumPeerConfig.isDistributed`): two
+    /// or more participants, or any participant with `standaloneEnabled=false`. Otherwise the
+    /// server runs standalone; upstream logs "only one server specified (ignoring)".
+    pub fn is_distributed(&self) -> bool {
+        let participants = self.servers.values().filter(|s| !s.observer).count();
+        participants > 1 || (participants == 1 && !self.standalone_enabled)
+    }
+
+    /// Upstream `QuorumPeerConfig.parseDynamicConfig`'s checks on who votes.
+    fn check_members(self) -> Result<ZooCfg, ConfigError> {
+        let participants = self.servers.values().filter(|s| !s.observer).count();
+        let observers = self.servers.len() - participants;
+        let error = |message: &str| {
+            Err(ConfigError {
+                line: None,
+                message: message.to_string(),
+            })
+        };
+        match (participants, observers) {
+            (0, _) if !self.servers.is_empty() && !self.standalone_enabled => {
+                error("standaloneEnabled = false then number of participants should be >0")
+            }
+            (0, 1..) => error("Observers w/o participants is an invalid configuration"),
+            (1, 1..) if self.standalone_enabled => {
+                error("Observers w/o quorum is an invalid configuration")
+            }
+            _ => Ok(self),
+        }
+    }
+}
+
+/// The id in a `server.N` key: a number in 1..=255.
+fn server_id(line: usize, key: &str) -> Result<Sid, ConfigError> {
+    let id = &key["server.".len()..];
+    match id.parse::<u64>() {
+        Ok(n @ 1..=255) => Ok(Sid(n)),
+        Ok(n) => Err(ConfigError {
+            line: Some(line),
+            message: format!("{key}: server id {n} is out of range 1..=255"),
+        }),
+        Err(_) => Err(ConfigError {
+            line: Some(line),
+            message: format!("{key}: the server id after \"server.\" must be a number"),
+        }),
+    }
+}
+
+/// Upstream's `parseBoolean`: `true` or `false`, in any case.
+fn boolean(line: usize, key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError {
+            line: Some(line),
+            message: format!("Invalid option {value} for {key}. Choose 'true' or 'false.'"),
+        }),
     }
 }
 
@@ -416,41 +564,6 @@ fn path(line: usize, key: &str, value: &str) -> Result<PathBuf, ConfigError> {
         });
     }
     Ok(PathBuf::from(value))
-}
-
-/// `host:quorumPort:electionPort[:participant|observer][;[clientAddr:]clientPort]`
-/// (upstream `QuorumPeer.QuorumServer`).
-fn server_line(line: usize, key: &str, value: &str) -> Result<ServerLine, ConfigError> {
-    let bad = |why: &str| ConfigError {
-        line: Some(line),
-        message: format!("{key}={value}: {why}"),
-    };
-    let (members, client) = match value.split_once(';') {
-        Some((m, c)) => (m, Some(c.trim().to_string())),
-        None => (value, None),
-    };
-    let parts: Vec<&str> = members.split(':').map(str::trim).collect();
-    if !(3..=4).contains(&parts.len()) || parts[0].is_empty() {
-        return Err(bad(
-            "expected host:quorumPort:electionPort[:participant|observer]",
-        ));
-    }
-    let port = |s: &str| {
-        s.parse::<u16>()
-            .map_err(|_| bad(&format!("{s} is not a port")))
-    };
-    let observer = match parts.get(3).copied() {
-        None | Some("participant") => false,
-        Some("observer") => true,
-        Some(other) => return Err(bad(&format!("unknown peer type {other}"))),
-    };
-    Ok(ServerLine {
-        host: parts[0].to_string(),
-        quorum_port: port(parts[1])?,
-        election_port: port(parts[2])?,
-        observer,
-        client,
-    })
 }
 
 #[cfg(test)]
@@ -596,7 +709,8 @@ clientPort=2181
     #[test]
     fn server_lines_are_kept_for_the_ensemble_chapters() {
         let text = "dataDir=/d\nserver.1=127.0.0.1:2888:3888\n\
-                    server.2=127.0.0.1:2889:3889:observer;127.0.0.1:2182\njute.maxbuffer=4096\n";
+                    server.2=127.0.0.1:2889:3889:observer;127.0.0.1:2182\njute.maxbuffer=4096\n\
+                    server.3=127.0.0.1:2890:3890\n";
         let (cfg, _) = ZooCfg::parse(text).unwrap();
         assert_eq!(cfg.jute_max_buffer, 4096);
         assert_eq!(
@@ -607,6 +721,7 @@ clientPort=2181
                 election_port: 3888,
                 observer: false,
                 client: None,
+                line: 2,
             }
         );
         assert!(cfg.servers[&Sid(2)].observer);
@@ -618,6 +733,67 @@ clientPort=2181
         assert_eq!(
             err.to_string(),
             "zoo.cfg line 2: server.x: the server id after \"server.\" must be a number"
+        );
+    }
+
+    /// Upstream `QuorumPeerConfig.isDistributed`: two participants make a quorum; one makes
+    /// a standalone server unless `standaloneEnabled=false`.
+    #[test]
+    fn server_lines_make_a_quorum_when_two_vote_or_standalone_is_disabled() {
+        let one = "dataDir=/d\nserver.1=127.0.0.1:2888:3888\n";
+        assert!(!ZooCfg::parse(one).unwrap().0.is_distributed());
+        let alone = format!("{one}standaloneEnabled=false\n");
+        assert!(ZooCfg::parse(&alone).unwrap().0.is_distributed());
+        let two = format!("{one}server.2=127.0.0.1:2889:3889\n");
+        assert!(ZooCfg::parse(&two).unwrap().0.is_distributed());
+        let err =
+            ZooCfg::parse(&format!("{one}server.2=127.0.0.1:2889:3889:observer\n")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Observers w/o quorum is an invalid configuration"
+        );
+    }
+
+    #[test]
+    fn a_bad_server_line_or_quorum_key_is_an_error_naming_its_line() {
+        for (text, expected) in [
+            (
+                "server.0=a:1:2",
+                "zoo.cfg line 2: server.0: server id 0 is out of range 1..=255",
+            ),
+            (
+                "server.256=a:1:2",
+                "zoo.cfg line 2: server.256: server id 256 is out of range 1..=255",
+            ),
+            (
+                "server.1=a:1",
+                "zoo.cfg line 2: server.1=a:1: expected host:quorumPort:electionPort[:participant|observer]",
+            ),
+            (
+                "server.1=a:1:2;x",
+                "zoo.cfg line 2: server.1=a:1:2;x: x is not a port",
+            ),
+            (
+                "server.1=a:1:2\nserver.1=a:3:4",
+                "zoo.cfg line 3: server.1 is already set on line 2",
+            ),
+            ("peerType=boss", "zoo.cfg line 2: Unrecognised peertype: boss"),
+            (
+                "standaloneEnabled=yes",
+                "zoo.cfg line 2: Invalid option yes for standaloneEnabled. Choose 'true' or 'false.'",
+            ),
+            (
+                "electionAlg=1",
+                "zoo.cfg line 2: electionAlg=1: Invalid electionAlg value. Only 3 is supported.",
+            ),
+        ] {
+            let err = ZooCfg::parse(&format!("dataDir=/d\n{text}\n")).unwrap_err();
+            assert_eq!(err.to_string(), expected, "{text}");
+        }
+        let err = ZooCfg::parse("dataDir=/d\nserver.1=a:1\n").unwrap_err();
+        assert_eq!(
+            err.in_file(std::path::Path::new("conf/zoo.cfg")),
+            "conf/zoo.cfg line 2: server.1=a:1: expected host:quorumPort:electionPort[:participant|observer]"
         );
     }
 }

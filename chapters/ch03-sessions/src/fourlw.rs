@@ -140,6 +140,45 @@ pub struct ServerSnapshot {
     pub conf: ConfDump,
     /// The `envi` lines after `zookeeper.version`.
     pub environment: Vec<(String, String)>,
+    /// What a member of an ensemble adds (`None` standalone).
+    pub quorum: Option<QuorumReport>,
+}
+
+/// What a quorum member adds to `conf` and `mntr` (upstream `QuorumPeer`'s part of
+/// `dumpConf`, and `QuorumPeer`/`Leader` metrics).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QuorumReport {
+    /// `initLimit`, ticks.
+    pub init_limit: u32,
+    /// `syncLimit`, ticks.
+    pub sync_limit: u32,
+    /// This member's election port.
+    pub election_port: u16,
+    /// This member's quorum port.
+    pub quorum_port: u16,
+    /// An observer (`peerType=1`) or a participant (0).
+    pub observer: bool,
+    /// The ensemble's configuration as `/zookeeper/config` holds it.
+    pub membership: String,
+    /// `zk_peer_state`: the role and Zab's phase, e.g. `leading - broadcast`.
+    pub peer_state: String,
+    /// Voting members (`zk_quorum_size`).
+    pub quorum_size: u64,
+    /// What only a leader reports.
+    pub leader: Option<LeaderReport>,
+}
+
+/// A leader's learners (`mntr` on the leader only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaderReport {
+    /// Learners connected (`zk_learners`).
+    pub learners: u64,
+    /// Followers synced and receiving proposals (`zk_synced_followers`).
+    pub synced_followers: u64,
+    /// Observers synced (`zk_synced_observers`).
+    pub synced_observers: u64,
+    /// Forwarded syncs waiting for their commit (`zk_pending_syncs`).
+    pub pending_syncs: u64,
 }
 
 /// Latency summary, ms (upstream `ServerStats`).
@@ -250,7 +289,12 @@ pub fn respond(word: FourLetterWord, whitelist: &Whitelist, s: &ServerSnapshot) 
             }
             out.push('\n');
         }
-        Conf => conf(&mut out, &s.conf),
+        Conf => {
+            conf(&mut out, &s.conf);
+            if let Some(q) = &s.quorum {
+                quorum_conf(&mut out, q);
+            }
+        }
         Mntr => monitor(&mut out, s),
         Crst | Dirs | Dump | Gtmk | Stmk | Srst | Wchc | Wchp | Wchs | Hash => {
             let _ = writeln!(out, "{} is not implemented by Keeper.", word.name());
@@ -331,6 +375,18 @@ fn conf(out: &mut String, c: &ConfDump) {
     let _ = writeln!(out, "serverId={}", c.server_id);
 }
 
+/// The keys a quorum member's `conf` adds (upstream `QuorumPeer` in `dumpConf`): after
+/// `membership: ` comes the config text, with no newline at its end.
+fn quorum_conf(out: &mut String, q: &QuorumReport) {
+    let _ = writeln!(out, "initLimit={}", q.init_limit);
+    let _ = writeln!(out, "syncLimit={}", q.sync_limit);
+    let _ = writeln!(out, "electionAlg=3");
+    let _ = writeln!(out, "electionPort={}", q.election_port);
+    let _ = writeln!(out, "quorumPort={}", q.quorum_port);
+    let _ = writeln!(out, "peerType={}", u8::from(q.observer));
+    let _ = write!(out, "membership: \n{}", q.membership);
+}
+
 /// `mntr`: the first keys in the order a real 3.8 server prints them; Keeper has no
 /// metrics-provider histograms, so the long tail of `zk_*_time` keys is absent.
 fn monitor(out: &mut String, s: &ServerSnapshot) {
@@ -340,6 +396,9 @@ fn monitor(out: &mut String, s: &ServerSnapshot) {
     ];
     let _ = writeln!(out, "zk_version\t{}", s.version);
     let _ = writeln!(out, "zk_server_state\t{}", s.mode);
+    if let Some(q) = &s.quorum {
+        let _ = writeln!(out, "zk_peer_state\t{}", q.peer_state);
+    }
     for (key, value) in ints {
         let _ = writeln!(out, "zk_{key}\t{value}");
     }
@@ -358,6 +417,19 @@ fn monitor(out: &mut String, s: &ServerSnapshot) {
     ] {
         let _ = writeln!(out, "zk_{key}\t{value}");
     }
+    let Some(q) = &s.quorum else { return };
+    if let Some(l) = q.leader {
+        for (key, value) in [
+            ("synced_followers", l.synced_followers),
+            ("synced_non_voting_followers", 0),
+            ("synced_observers", l.synced_observers),
+            ("pending_syncs", l.pending_syncs),
+            ("learners", l.learners),
+        ] {
+            let _ = writeln!(out, "zk_{key}\t{value}");
+        }
+    }
+    let _ = writeln!(out, "zk_quorum_size\t{}", q.quorum_size);
 }
 
 fn environment(out: &mut String, s: &ServerSnapshot) {
@@ -438,6 +510,7 @@ mod tests {
                 max_session_timeout: 40000,
                 server_id: Sid(0),
             },
+            quorum: None,
             environment: vec![("host.name".into(), "localhost".into())],
         }
     }
@@ -547,5 +620,52 @@ mod tests {
         );
         assert_eq!(respond(FourLetterWord::Ruok, &all(), &s), "imok");
         assert_eq!(respond(FourLetterWord::Isro, &all(), &s), "null");
+    }
+
+    /// A quorum member's `conf` and `mntr`, as a real 3.8 ensemble's leader printed them.
+    #[test]
+    fn a_quorum_member_adds_its_keys_to_conf_and_mntr() {
+        let mut s = snapshot();
+        s.mode = "leader".into();
+        s.quorum = Some(QuorumReport {
+            init_limit: 10,
+            sync_limit: 5,
+            election_port: 38883,
+            quorum_port: 28883,
+            observer: false,
+            membership: "server.1=127.0.0.1:28881:38881:participant\nversion=0".into(),
+            peer_state: "leading - broadcast".into(),
+            quorum_size: 3,
+            leader: Some(LeaderReport {
+                learners: 2,
+                synced_followers: 2,
+                synced_observers: 0,
+                pending_syncs: 0,
+            }),
+        });
+        let conf = respond(FourLetterWord::Conf, &Whitelist::All, &s);
+        assert!(conf.ends_with(
+            "serverId=0\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\nelectionPort=38883\n\
+             quorumPort=28883\npeerType=0\nmembership: \n\
+             server.1=127.0.0.1:28881:38881:participant\nversion=0"
+        ));
+        let mntr = respond(FourLetterWord::Mntr, &Whitelist::All, &s);
+        let lines: Vec<&str> = mntr.lines().collect();
+        assert_eq!(
+            lines[1..3],
+            [
+                "zk_server_state\tleader",
+                "zk_peer_state\tleading - broadcast"
+            ]
+        );
+        for line in [
+            "zk_synced_followers\t2",
+            "zk_synced_observers\t0",
+            "zk_pending_syncs\t0",
+            "zk_learners\t2",
+            "zk_quorum_size\t3",
+        ] {
+            assert!(lines.contains(&line), "{line} in {mntr}");
+        }
     }
 }

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch03_sessions::fourlw::LeaderReport;
 use ch03_sessions::pipeline::{Forward, Forwarded, Input as PipelineInput};
 use ch03_sessions::proto;
 
@@ -145,6 +146,23 @@ impl Leader {
             .filter(|(_, h)| h.stage == Stage::UpToDate)
             .map(|(sid, _)| *sid)
             .collect()
+    }
+
+    /// Its learners as `mntr` reports them: connected, synced (followers and observers
+    /// apart), and forwarded syncs waiting for a commit.
+    pub fn report(&self) -> LeaderReport {
+        let synced = |observer: bool| {
+            self.handlers
+                .values()
+                .filter(|h| h.stage == Stage::UpToDate && h.observer == observer)
+                .count() as u64
+        };
+        LeaderReport {
+            learners: self.handlers.len() as u64,
+            synced_followers: synced(false),
+            synced_observers: synced(true),
+            pending_syncs: self.pending_syncs.values().map(|w| w.len() as u64).sum(),
+        }
     }
 
     fn send(ctx: &mut Ctx, link: Link, msg: Message) {

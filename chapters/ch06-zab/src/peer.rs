@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch03_sessions::fourlw::LeaderReport;
 use ch03_sessions::pipeline::standalone::SnapSchedule;
 use ch03_sessions::pipeline::{self, Database, Limits, Pipeline};
 use ch05_election::notification::Notification;
@@ -425,6 +426,24 @@ impl QuorumPeer {
             Role::Leading(l) => l.synced_learners(),
             _ => Vec::new(),
         }
+    }
+
+    /// The leader's view of its learners, for `mntr` (`None` unless leading).
+    pub fn leader_report(&self) -> Option<LeaderReport> {
+        match &self.role {
+            Role::Leading(l) => Some(l.report()),
+            _ => None,
+        }
+    }
+
+    /// `zk_peer_state`: the role and where Zab is (upstream `getDetailedPeerState`).
+    pub fn peer_state(&self) -> String {
+        let phase = match (&self.role, self.is_serving()) {
+            (Role::Looking, _) => "election",
+            (_, true) => "broadcast",
+            (_, false) => "synchronization",
+        };
+        format!("{} - {phase}", format!("{:?}", self.state()).to_lowercase())
     }
 
     // ANCHOR: step

@@ -23,7 +23,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use super::core::{now_ms, Outbound, VERSION};
 use super::stats::{op_name, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
-use crate::fourlw::{ConfDump, ServerSnapshot};
+use crate::fourlw::{ConfDump, QuorumReport, ServerSnapshot};
 use crate::pipeline::{ConnId, Input, Pipeline, ServerMessage};
 use crate::proto::encode_frame;
 
@@ -50,7 +50,7 @@ impl Default for Clients {
 }
 
 /// What a core says about itself in a four-letter word's answer.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct About<'a> {
     /// Whether it serves clients now (a quorum member that is electing does not).
     pub serving: bool,
@@ -62,6 +62,8 @@ pub struct About<'a> {
     pub local_addr: SocketAddr,
     /// `getServerId()`: 0 for a standalone server, the myid of a quorum member.
     pub server_id: Sid,
+    /// What a quorum member adds to `conf` and `mntr`.
+    pub quorum: Option<QuorumReport>,
 }
 
 impl Clients {
@@ -224,6 +226,7 @@ impl Clients {
                 server_id: about.server_id,
             },
             environment: environment(),
+            quorum: about.quorum,
         }
     }
     // ANCHOR_END: snapshot

@@ -159,6 +159,7 @@ impl Core {
                     local_addr: self.local_addr,
                     // A standalone server's getServerId() (its session ids use STANDALONE_SID).
                     server_id: Sid(0),
+                    quorum: None,
                 };
                 let snapshot = self.clients.snapshot(self.pipeline.pipeline(), about);
                 let _ = reply.send(respond(word, &self.options.whitelist, &snapshot));

@@ -13,17 +13,18 @@
 //! back as a new member that the leader syncs with a SNAP.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use ch01_znode::Sid;
+use ch03_sessions::config::ServerLine;
 use ch03_sessions::pipeline::Limits;
 use ch03_sessions::server::ServerOptions;
-use ch05_election::quorum::QuorumMaj;
 use colored::Colorize;
 
-use super::{serve, Listeners, Member, ServerSpec, TcpEvent};
+use super::ensemble::{member, members, membership};
+use super::{serve, Listeners, ServerSpec, TcpEvent};
 use crate::peer::Config;
 use crate::storage::Disk;
 use crate::trace::{Note, ZabNote};
@@ -59,52 +60,41 @@ pub struct ListenFlags {
 }
 // ANCHOR_END: flags
 
-/// One `--peer` word: its sid, its addresses, and whether it observes.
-pub fn parse_peer(word: &str) -> Result<(Sid, Member, bool), String> {
-    let bad = || {
-        format!("--peer {word}: expected SID=HOST:QUORUM_PORT:ELECTION_PORT[:observer], e.g. 2=127.0.0.1:2889:3889")
+/// One `--peer` word: a zoo.cfg server line in one word, `SID=` and the line's value, read
+/// by the same parser as zoo.cfg's (`position` stands in for its line number).
+pub fn parse_peer(word: &str, position: usize) -> Result<(Sid, ServerLine), String> {
+    let bad = |why: String| {
+        format!("--peer {word}: {why}; expected SID=HOST:QUORUM_PORT:ELECTION_PORT[:observer], e.g. 2=127.0.0.1:2889:3889")
     };
-    let (sid, rest) = word.split_once('=').ok_or_else(bad)?;
-    let sid = Sid(sid.parse().map_err(|_| bad())?);
-    let parts: Vec<&str> = rest.split(':').collect();
-    let (host, quorum, election, observer) = match parts[..] {
-        [host, q, e] => (host, q, e, false),
-        [host, q, e, "participant"] => (host, q, e, false),
-        [host, q, e, "observer"] => (host, q, e, true),
-        _ => return Err(bad()),
-    };
-    let host: IpAddr = host
+    let (sid, rest) = word.split_once('=').ok_or_else(|| bad("no '='".into()))?;
+    let sid = Sid(sid
         .parse()
-        .map_err(|_| format!("--peer {word}: {host} is not an IP address"))?;
-    let port = |p: &str| p.parse::<u16>().map_err(|_| bad());
-    let member = Member {
-        quorum: SocketAddr::new(host, port(quorum)?),
-        election: SocketAddr::new(host, port(election)?),
-    };
-    Ok((sid, member, observer))
+        .map_err(|_| bad(format!("{sid} is not a server id")))?);
+    let line = ServerLine::parse(rest, position).map_err(bad)?;
+    member(&line).map_err(bad)?;
+    Ok((sid, line))
 }
 
 /// The server `flags` describe.
 pub fn spec(flags: &ListenFlags) -> Result<ServerSpec, String> {
     let listen = flags.listen.ok_or("--listen is missing")?;
-    let mut members = BTreeMap::new();
-    let (mut voters, mut observers) = (Vec::new(), Vec::new());
-    for word in &flags.peer {
-        let (sid, member, observer) = parse_peer(word)?;
-        if members.insert(sid, member).is_some() {
+    let mut lines = BTreeMap::new();
+    for (position, word) in flags.peer.iter().enumerate() {
+        let (sid, line) = parse_peer(word, position + 1)?;
+        if lines.insert(sid, line).is_some() {
             return Err(format!("--peer {word}: server {sid} is listed twice"));
         }
-        match observer {
-            true => observers.push(sid),
-            false => voters.push(sid),
-        }
     }
+    let (members, qv) = members(&lines).map_err(|e| match e.line {
+        Some(position) => format!("--peer {}: {}", flags.peer[position - 1], e.message),
+        None => e.message,
+    })?;
     let sid = flags
         .myid
         .map(Sid)
         .filter(|id| members.contains_key(id))
         .ok_or("--myid must be one of the --peer sids")?;
-    let mut config = Config::new(Arc::new(QuorumMaj::new(voters, observers)));
+    let mut config = Config::new(Arc::new(qv));
     config.tick_ms = flags.tick_ms;
     config.init_limit = flags.init_limit;
     config.sync_limit = flags.sync_limit;
@@ -116,6 +106,7 @@ pub fn spec(flags: &ListenFlags) -> Result<ServerSpec, String> {
         members,
         config,
         client,
+        membership: membership(&lines),
     })
 }
 
@@ -172,7 +163,7 @@ pub fn run(flags: &ListenFlags, color: bool) -> ExitCode {
 }
 
 /// Whether `event` comes once per write or per client connection: what `--quiet` leaves out.
-fn per_request(event: &TcpEvent) -> bool {
+pub fn per_request(event: &TcpEvent) -> bool {
     matches!(
         event,
         TcpEvent::Applied(_)
@@ -218,19 +209,25 @@ mod tests {
 
     #[test]
     fn a_peer_word_is_a_zoo_cfg_server_line() {
-        let (sid, member, observer) = parse_peer("2=127.0.0.1:2889:3889").unwrap();
+        let (sid, line) = parse_peer("2=127.0.0.1:2889:3889", 1).unwrap();
         assert_eq!(sid, Sid(2));
+        let member = member(&line).unwrap();
         assert_eq!(member.quorum, "127.0.0.1:2889".parse().unwrap());
         assert_eq!(member.election, "127.0.0.1:3889".parse().unwrap());
-        assert!(!observer);
-        assert!(parse_peer("4=127.0.0.1:2891:3891:observer").unwrap().2);
+        assert!(!line.observer);
+        assert!(
+            parse_peer("4=127.0.0.1:2891:3891:observer", 1)
+                .unwrap()
+                .1
+                .observer
+        );
         for bad in [
             "2=127.0.0.1:2889",
             "x=127.0.0.1:1:2",
-            "2=localhost:1:2",
+            "2=no-such-host.invalid:1:2",
             "2=127.0.0.1:1:2:boss",
         ] {
-            assert!(parse_peer(bad).is_err(), "{bad}");
+            assert!(parse_peer(bad, 1).is_err(), "{bad}");
         }
     }
 

@@ -32,10 +32,11 @@
 //!
 //! [`serve`] runs one server until the future is dropped (which, like killing the process,
 //! closes every socket) or its disk fails. `keeper server` (the whole ensemble) calls it
-//! with zoo.cfg's members and its own [`Storage`]; the chapter's binary calls it with
+//! with zoo.cfg's members ([`ensemble`]) and its own [`Storage`]; the chapter's binary calls it with
 //! `--listen` ([`cli`]).
 
 pub mod cli;
+pub mod ensemble;
 pub mod guard;
 pub mod quorum;
 
@@ -48,7 +49,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ch01_znode::{Sid, Txn, Zxid};
-use ch03_sessions::fourlw::respond;
+use ch03_sessions::fourlw::{respond, QuorumReport};
 use ch03_sessions::pipeline;
 use ch03_sessions::server::{
     accept_clients, now_ms, About, Clients, ServerOptions, ToCore, INBOUND_QUEUE,
@@ -64,7 +65,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::message::Message;
-use crate::peer::{Config, Input, Output, QuorumPeer, Timer};
+use crate::peer::{Config, Input, Output, QuorumPeer, Recovered, Timer};
 use crate::storage::Storage;
 use crate::trace::Note;
 use quorum::{Delivery, Quorum, QuorumEvent};
@@ -94,6 +95,9 @@ pub struct ServerSpec {
     /// The client port: its address, `maxClientCnxns`, `jute.maxbuffer`, the four-letter
     /// words allowed. Its tick and session limits are replaced by `config`'s.
     pub client: ServerOptions,
+    /// The ensemble's configuration text, for `/zookeeper/config` and `conf`
+    /// ([`ensemble::membership`]).
+    pub membership: String,
 }
 // ANCHOR_END: spec
 
@@ -220,10 +224,11 @@ pub async fn serve<S: Storage>(
         lost: Arc::new(AtomicU64::new(0)),
     };
     let recent = spec.config.commit_log_count;
-    let recovered = match storage.recover(recent) {
+    let mut recovered = match storage.recover(recent) {
         Ok(recovered) => recovered,
         Err(e) => return e,
     };
+    with_config(&mut recovered, &spec.membership);
     let mut options = spec.client.clone();
     options.tick_time_ms = spec.config.tick_ms as u32;
     options.limits = spec.config.limits;
@@ -275,6 +280,16 @@ pub async fn serve<S: Storage>(
         client_addr,
         inputs: VecDeque::new(),
         appended: Vec::new(),
+        quorum_report: QuorumReport {
+            init_limit: spec.config.init_limit,
+            sync_limit: spec.config.sync_limit,
+            election_port: spec.members[&spec.sid].election.port(),
+            quorum_port: spec.members[&spec.sid].quorum.port(),
+            observer: spec.config.qv().observing_members().contains(&spec.sid),
+            membership: spec.membership.clone(),
+            quorum_size: spec.config.qv().voting_members().len() as u64,
+            ..QuorumReport::default()
+        },
     };
     driver.events.report(TcpEvent::State(driver.state));
     let mut turn = driver.step(Input::Start);
@@ -300,6 +315,17 @@ pub async fn serve<S: Storage>(
 }
 // ANCHOR_END: serve
 
+/// Puts the ensemble's configuration into `/zookeeper/config` of a database read from disk,
+/// as upstream does whenever it loads one (`ZKDatabase.initConfigInZKDatabase`); a SNAP from
+/// the leader brings the leader's, which is the same.
+fn with_config(recovered: &mut Recovered, membership: &str) {
+    let now = now_ms() as i64;
+    recovered
+        .db
+        .tree
+        .set_config(membership.as_bytes(), Zxid::ZERO, now);
+}
+
 /// The state of one server's main loop.
 struct Driver<S> {
     sid: Sid,
@@ -322,6 +348,8 @@ struct Driver<S> {
     /// What was last reported.
     state: ServerState,
     serving: Option<Sid>,
+    /// What `conf` and `mntr` add for a member; the changing parts are filled when asked.
+    quorum_report: QuorumReport,
 }
 
 impl<S: Storage> Driver<S> {
@@ -373,7 +401,8 @@ impl<S: Storage> Driver<S> {
                 self.appended.push(txn.zxid);
             }
             Output::Truncate(zxid) => {
-                let recovered = self.storage.truncate(zxid, self.recent)?;
+                let mut recovered = self.storage.truncate(zxid, self.recent)?;
+                with_config(&mut recovered, &self.quorum_report.membership);
                 self.appended.retain(|z| *z <= zxid);
                 self.inputs.push_back(Input::Reloaded(Box::new(recovered)));
             }
@@ -507,6 +536,11 @@ impl<S: Storage> Driver<S> {
                     options: &self.options,
                     local_addr: self.client_addr,
                     server_id: self.sid,
+                    quorum: Some(QuorumReport {
+                        peer_state: self.peer.peer_state(),
+                        leader: self.peer.leader_report(),
+                        ..self.quorum_report.clone()
+                    }),
                 };
                 let snapshot = self.clients.snapshot(self.peer.pipeline(), about);
                 let _ = reply.send(respond(word, &self.options.whitelist, &snapshot));

@@ -1,0 +1,897 @@
+//! The whole ensemble as real processes: `keeper server` three (and five) times, each from its
+//! own zoo.cfg and `dataDir/myid`, as the course sets a cluster up.
+//!
+//! What is checked, with a client nobody here wrote (`zookeeper-client`) and `keeper status`:
+//! one leader and the rest followers; a write through a follower is read back from every
+//! server; after a `kill -9` of the leader the others elect a new one and take writes; the
+//! old leader, restarted on its dataDir, catches up and serves the same tree. A zoo.cfg or
+//! myid that cannot start a member is refused with the file named and nothing written.
+//!
+//! Ports are picked free on 127.0.0.1; one may be taken before a server binds it, and then
+//! the whole ensemble starts again on new ports. Every wait is bounded; every process is
+//! killed when its handle drops.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{
+    four_letter_word, free_port, run_for_stdout, run_to_end, wait_until, Guarded, TempDir,
+};
+use zookeeper_client as zk;
+
+/// The tick: short enough for a quick election, long enough that a loaded 2-core machine
+/// does not make followers miss their syncLimit (5 ticks).
+const TICK_MS: u64 = 300;
+/// Starting, electing, catching up: generous for a loaded machine.
+const WAIT: Duration = Duration::from_secs(60);
+/// How many times an ensemble is started again when a picked port was taken meanwhile.
+const START_ATTEMPTS: usize = 3;
+
+/// One member: its folder (zoo.cfg, data/myid), its client port, its process if running.
+struct Member {
+    sid: u64,
+    dir: PathBuf,
+    client_port: u16,
+    observer: bool,
+    process: Option<Guarded>,
+}
+
+impl Member {
+    fn config(&self) -> PathBuf {
+        self.dir.join("zoo.cfg")
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.client_port)
+    }
+
+    fn start(&mut self) {
+        let config = self.config();
+        let process = Guarded::spawn(
+            &format!("keeper server {}", self.sid),
+            env!("CARGO_BIN_EXE_keeper"),
+            &["server", "--config", config.to_str().expect("a UTF-8 path")],
+            &self.dir,
+            None,
+        )
+        .expect("keeper server starts");
+        self.process = Some(process);
+    }
+
+    /// Starts it again after a kill, on the same ports. While it was down, another socket
+    /// (a peer's outgoing connection to anyone) may have been given one of its ports, which
+    /// are in the kernel's ephemeral range; then it exits with "cannot listen" and is
+    /// started again, a few times, as an operator would.
+    fn restart(&mut self) {
+        for _ in 0..START_ATTEMPTS {
+            self.start();
+            let process = self.process.as_mut().expect("just started");
+            let up = wait_until(WAIT, "the restarted server to serve or exit", || {
+                if process.exited().is_some() {
+                    return Some(false);
+                }
+                let answer = four_letter_word(self.client_port, "srvr").ok()?;
+                answer.contains("Mode: ").then_some(true)
+            });
+            let lost_a_port = || {
+                process
+                    .wait_for_line(0, Duration::from_secs(5), |l| l.contains("cannot listen"))
+                    .is_ok()
+            };
+            if up != Ok(false) || !lost_a_port() {
+                return;
+            }
+        }
+    }
+
+    /// SIGKILL, as `kill -9` (the guard's watchdog sends it).
+    fn kill(&mut self) {
+        drop(self.process.take());
+    }
+
+    /// `Mode: ...` from `srvr`, if it answers and serves.
+    fn mode(&self) -> Option<String> {
+        let answer = four_letter_word(self.client_port, "srvr").ok()?;
+        let mode = answer.lines().find_map(|l| l.strip_prefix("Mode: "))?;
+        Some(mode.to_string())
+    }
+
+    fn log(&self) -> String {
+        self.process.as_ref().map_or(String::new(), Guarded::output)
+    }
+}
+
+/// Three free ports per member, all different: the kernel may hand out a port it just
+/// handed out, once its listener is closed.
+fn distinct_ports(n: u64) -> Vec<(u16, u16, u16)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next = || loop {
+        let port = free_port();
+        if seen.insert(port) {
+            return port;
+        }
+    };
+    (0..n).map(|_| (next(), next(), next())).collect()
+}
+
+/// A running ensemble in a temp folder.
+struct Ensemble {
+    members: Vec<Member>,
+    _dir: TempDir,
+}
+
+impl Ensemble {
+    /// Writes `n` zoo.cfg files and myids, starts every member, and waits until one leads
+    /// and the others follow.
+    fn start(n: u64) -> Ensemble {
+        Ensemble::start_with(n, 0, "")
+    }
+
+    /// As [`Ensemble::start`], with observers ([`Ensemble::configure`]) and `extra` zoo.cfg
+    /// lines.
+    fn start_with(n: u64, observers: u64, extra: &str) -> Ensemble {
+        let mut failures = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            let mut ensemble = Ensemble::configure(n, observers, extra);
+            for m in &mut ensemble.members {
+                m.start();
+            }
+            match ensemble.wait_for_roles(None) {
+                Ok(_) => return ensemble,
+                Err(why) if ensemble.lost_a_port() => failures.push(why),
+                Err(why) => panic!("{why}\n{}", ensemble.logs()),
+            }
+        }
+        panic!("the ports kept being taken:\n{}", failures.join("\n"));
+    }
+
+    /// `n` members, the last `observers` of them observers. With observers, each client port
+    /// is on its server line (`;127.0.0.1:port`) instead of a clientPort line, the other way
+    /// ZooKeeper 3.8 reads it.
+    fn configure(n: u64, observers: u64, extra: &str) -> Ensemble {
+        let dir = TempDir::new("ensemble");
+        let ports = distinct_ports(n);
+        let on_lines = observers > 0;
+        let server_lines: String = ports
+            .iter()
+            .zip(1..)
+            .map(|((c, q, e), sid)| {
+                let role = if sid > n - observers { ":observer" } else { "" };
+                let client = if on_lines {
+                    format!(";127.0.0.1:{c}")
+                } else {
+                    String::new()
+                };
+                format!("server.{sid}=127.0.0.1:{q}:{e}{role}{client}\n")
+            })
+            .collect();
+        let members = ports
+            .iter()
+            .zip(1..)
+            .map(|((client, _, _), sid)| {
+                let home = dir.path().join(format!("s{sid}"));
+                let data = home.join("data");
+                std::fs::create_dir_all(&data).expect("a data dir");
+                std::fs::write(data.join("myid"), format!("{sid}\n")).expect("myid");
+                let client_lines = match on_lines {
+                    true => String::new(),
+                    false => format!("clientPort={client}\nclientPortAddress=127.0.0.1\n"),
+                };
+                // Sessions may outlast an election on a loaded machine: 20 ticks (6 s) are
+                // too few for a client whose server is killed to find another.
+                let cfg = format!(
+                    "tickTime={TICK_MS}\ninitLimit=10\nsyncLimit=5\nmaxSessionTimeout=30000\n\
+                     dataDir={}\n\
+                     {client_lines}4lw.commands.whitelist=*\n{server_lines}{extra}",
+                    data.display()
+                );
+                std::fs::write(home.join("zoo.cfg"), cfg).expect("zoo.cfg");
+                Member {
+                    sid,
+                    dir: home,
+                    client_port: *client,
+                    observer: sid > n - observers,
+                    process: None,
+                }
+            })
+            .collect();
+        Ensemble { members, _dir: dir }
+    }
+
+    /// Whether a member exited because a port was taken before it bound it. Its last line
+    /// may still be on its way from the pipe when the exit is seen, so it is waited for.
+    fn lost_a_port(&mut self) -> bool {
+        self.members.iter_mut().any(|m| {
+            m.process.as_mut().is_some_and(|p| {
+                p.exited().is_some()
+                    && p.wait_for_line(0, Duration::from_secs(5), |l| l.contains("cannot listen"))
+                        .is_ok()
+            })
+        })
+    }
+
+    /// Waits until every running member serves, one as leader (not `not_leader`) and the
+    /// rest as followers; returns the leader's index.
+    fn wait_for_roles(&mut self, not_leader: Option<usize>) -> Result<usize, String> {
+        wait_until(WAIT, "one leader and the rest followers", || {
+            let mut leader = None;
+            for (i, m) in self.members.iter_mut().enumerate() {
+                let Some(process) = m.process.as_mut() else {
+                    continue;
+                };
+                if process.exited().is_some() {
+                    return Some(Err(format!("server {} exited", m.sid)));
+                }
+                match m.mode()?.as_str() {
+                    "leader" if leader.is_none() && Some(i) != not_leader => leader = Some(i),
+                    "follower" if !m.observer => {}
+                    "observer" if m.observer => {}
+                    _ => return None,
+                }
+            }
+            leader.map(Ok)
+        })
+        .and_then(|found| found)
+    }
+
+    fn logs(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| format!("--- server {}:\n{}", m.sid, m.log()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// `keeper status --config`'s stdout and exit code.
+fn status(config: &Path) -> (String, bool) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
+    command.args(["status", "--config", config.to_str().expect("a UTF-8 path")]);
+    let done = run_for_stdout(command, Duration::from_secs(20)).expect("keeper status ends");
+    (done.output, done.status.success())
+}
+
+/// Debian's `zkServer.sh status` on the same zoo.cfg, stdout and success, if it is here.
+fn zkserver_status(config: &Path, log_dir: &Path) -> Option<(String, bool)> {
+    if let Err(why) = common::tools::zkserver_sh() {
+        common::skip("zkServer.sh status on the ensemble", &why);
+        return None;
+    }
+    let mut command = Command::new(common::tools::ZKSERVER_SH);
+    command
+        .arg("status")
+        .arg(config)
+        .env("ZOO_LOG_DIR", log_dir);
+    let done = run_for_stdout(command, Duration::from_secs(60)).expect("zkServer.sh ends");
+    Some((done.output, done.status.success()))
+}
+
+/// Runs `op` on a fresh session with `address` until it succeeds, within [`WAIT`]: a server
+/// that is electing or syncing closes new connections, as ZooKeeper's does.
+fn with_client<T, F, Fut>(rt: &tokio::runtime::Runtime, address: &str, op: F) -> Result<T, String>
+where
+    F: Fn(zk::Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, zk::Error>>,
+{
+    wait_until(WAIT, &format!("a successful request to {address}"), || {
+        rt.block_on(async {
+            let attempt = async {
+                let client = zk::Client::connector()
+                    .with_session_timeout(Duration::from_secs(10))
+                    .with_connection_timeout(Duration::from_secs(3))
+                    .connect(address)
+                    .await
+                    .ok()?;
+                op(client).await.ok()
+            };
+            tokio::time::timeout(Duration::from_secs(10), attempt)
+                .await
+                .ok()
+                .flatten()
+        })
+    })
+}
+
+fn create(rt: &tokio::runtime::Runtime, address: &str, path: &str, data: &'static [u8]) {
+    with_client(rt, address, |c| async move {
+        let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+        match c.create(path, data, &options).await {
+            Ok(_) | Err(zk::Error::NodeExists) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+    .unwrap_or_else(|why| panic!("create {path} through {address}: {why}"));
+}
+
+/// Every node outside `/zookeeper` with its data and the zxids that made it: what must be
+/// the same on every server. (`/zookeeper/config`'s mtime is each server's start time.)
+type Tree = BTreeMap<String, (Vec<u8>, i64, i64, i32)>;
+
+fn tree(rt: &tokio::runtime::Runtime, address: &str) -> Result<Tree, String> {
+    with_client(rt, address, |c| async move {
+        let mut nodes = Tree::new();
+        let mut todo = vec!["/".to_string()];
+        while let Some(path) = todo.pop() {
+            let (children, _) = c.get_children(&path).await?;
+            for child in children {
+                let full = match path.as_str() {
+                    "/" => format!("/{child}"),
+                    _ => format!("{path}/{child}"),
+                };
+                if full == "/zookeeper" {
+                    continue;
+                }
+                let (data, stat) = c.get_data(&full).await?;
+                nodes.insert(full.clone(), (data, stat.czxid, stat.mzxid, stat.version));
+                todo.push(full);
+            }
+        }
+        Ok(nodes)
+    })
+}
+
+/// Waits until every running member holds the same tree, containing each of `paths`.
+fn same_tree_everywhere(rt: &tokio::runtime::Runtime, ensemble: &Ensemble, paths: &[&str]) {
+    let running: Vec<&Member> = ensemble
+        .members
+        .iter()
+        .filter(|m| m.process.is_some())
+        .collect();
+    let agreed = wait_until(WAIT, "the same tree on every server", || {
+        let trees: Vec<Tree> = running
+            .iter()
+            .map(|m| tree(rt, &m.address()))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let complete = paths.iter().all(|p| trees[0].contains_key(*p));
+        (complete && trees.iter().all(|t| *t == trees[0])).then_some(())
+    });
+    if let Err(why) = agreed {
+        let shown: Vec<String> = running
+            .iter()
+            .map(|m| format!("server {}: {:?}", m.sid, tree(rt, &m.address())))
+            .collect();
+        panic!("{why}\n{}\n{}", shown.join("\n"), ensemble.logs());
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The course's cluster: elect, serve through any member, survive the leader's `kill -9`,
+/// and bring it back (Zab: a new leader is elected among the rest and syncs them; a
+/// returning server syncs from it, DIFF or SNAP, before it serves).
+#[test]
+fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+
+    // keeper status says what zkServer.sh status says, on each member.
+    for (i, m) in ensemble.members.iter().enumerate() {
+        let (out, ok) = status(&m.config());
+        let mode = if i == leader { "leader" } else { "follower" };
+        assert!(ok, "{out}");
+        assert_eq!(
+            out,
+            format!(
+                "Client port found: {}. Client address: 127.0.0.1. Client SSL: false.\nMode: {mode}\n",
+                m.client_port
+            )
+        );
+    }
+
+    // A write through a follower is read back from every server.
+    let follower = (leader + 1) % 3;
+    create(
+        &rt,
+        &ensemble.members[follower].address(),
+        "/through-a-follower",
+        b"1",
+    );
+    same_tree_everywhere(&rt, &ensemble, &["/through-a-follower"]);
+
+    // kill -9 the leader: the two left elect another and take writes.
+    ensemble.members[leader].kill();
+    let (out, ok) = status(&ensemble.members[leader].config());
+    assert!(!ok);
+    assert!(
+        out.ends_with("Error contacting service. It is probably not running.\n"),
+        "{out}"
+    );
+    let new_leader = ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    assert_ne!(new_leader, leader);
+    let survivor = ensemble.members[(leader + 1) % 3].address();
+    create(&rt, &survivor, "/after-the-kill", b"2");
+
+    // The old leader comes back on its dataDir, follows, and catches up.
+    ensemble.members[leader].restart();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    same_tree_everywhere(&rt, &ensemble, &["/through-a-follower", "/after-the-kill"]);
+    let (out, _) = status(&ensemble.members[leader].config());
+    assert!(out.ends_with("Mode: follower\n"), "{out}");
+}
+
+/// Writes `/load/w{i}` one after another through `hosts` (a connect string) until `stop`,
+/// recording each write whose success reached the client. A write that failed with the
+/// connection may or may not have happened; it is tried again, and NodeExists then means
+/// it did (it is in the tree, so it counts as acknowledged).
+fn write_load(hosts: String, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>>>) {
+    let rt = runtime();
+    rt.block_on(async {
+        let connect = || async {
+            loop {
+                let connected = zk::Client::connector()
+                    .with_session_timeout(Duration::from_secs(10))
+                    .with_connection_timeout(Duration::from_secs(3))
+                    .connect(&hosts)
+                    .await;
+                if let Ok(client) = connected {
+                    return client;
+                }
+            }
+        };
+        let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+        let mut client = connect().await;
+        let mut i = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let path = format!("/load/w{i}");
+            let sent = tokio::time::timeout(
+                Duration::from_secs(10),
+                client.create(&path, b"w", &options),
+            );
+            match sent.await {
+                Ok(Ok(_)) | Ok(Err(zk::Error::NodeExists)) => {
+                    acked.lock().expect("acked").push(path);
+                    i += 1;
+                }
+                Ok(Err(zk::Error::SessionExpired)) | Err(_) => client = connect().await,
+                Ok(Err(_)) => {}
+            }
+        }
+    });
+}
+
+/// Issue 11's promise: kill -9 of the leader under a steady write load loses no write
+/// whose success reached a client (Zab: a txn is acknowledged only once a quorum logged
+/// it, and the next leader is elected from a quorum, so it has it).
+#[test]
+fn a_leader_killed_under_write_load_loses_no_acknowledged_write() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    create(&rt, &ensemble.members[leader].address(), "/load", b"");
+    // The writer talks to the two followers, and moves between them.
+    let hosts: Vec<String> = (1..3)
+        .map(|k| ensemble.members[(leader + k) % 3].address())
+        .collect();
+    let (stop, acked) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    let writer = {
+        let (stop, acked) = (Arc::clone(&stop), Arc::clone(&acked));
+        let hosts = hosts.join(",");
+        std::thread::spawn(move || write_load(hosts, stop, acked))
+    };
+    let count = || acked.lock().expect("acked").len();
+    let wait_for = |n: usize| {
+        wait_until(WAIT, &format!("{n} acknowledged writes"), || {
+            (count() >= n).then_some(())
+        })
+    };
+
+    wait_for(50).unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    ensemble.members[leader].kill();
+    let before = count();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    wait_for(before + 50).unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    ensemble.members[leader].restart();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("the writer ends");
+
+    let acked = acked.lock().expect("acked").clone();
+    let wanted: Vec<&str> = acked.iter().map(String::as_str).collect();
+    same_tree_everywhere(&rt, &ensemble, &wanted);
+}
+
+/// A client given every server moves to another when its own dies, and keeps its session,
+/// its ephemeral node and its watch (the session lives in the replicated tree, not in the
+/// server; on reconnecting the client re-registers its watches with setWatches).
+#[test]
+fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watches() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let hosts: Vec<String> = ensemble.members.iter().map(Member::address).collect();
+    let hosts = hosts.join(",");
+    let (client, watcher, session) = rt.block_on(async {
+        let client = zk::Client::connector()
+            .with_session_timeout(Duration::from_secs(20))
+            .connect(&hosts)
+            .await
+            .expect("a session");
+        let ephemeral = zk::CreateMode::Ephemeral.with_acls(zk::Acls::anyone_all());
+        let persistent = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+        client
+            .create("/mine", b"e", &ephemeral)
+            .await
+            .expect("create /mine");
+        client
+            .create("/watched", b"0", &persistent)
+            .await
+            .expect("create /watched");
+        let (_, _, watcher) = client.get_and_watch_data("/watched").await.expect("watch");
+        let session = client.session_id().0;
+        (client, watcher, session)
+    });
+    // Which server the client is on: the one whose `cons` lists its session.
+    let on = format!("sid=0x{session:x},");
+    let home = ensemble
+        .members
+        .iter()
+        .position(|m| four_letter_word(m.client_port, "cons").is_ok_and(|c| c.contains(&on)))
+        .expect("the client's server lists it");
+    ensemble.members[home].kill();
+    ensemble
+        .wait_for_roles(Some(home))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+
+    let elsewhere = ensemble.members[(home + 1) % 3].address();
+    with_client(&rt, &elsewhere, |c| async move {
+        c.set_data("/watched", b"1", None).await
+    })
+    .expect("setData /watched");
+    rt.block_on(async {
+        let event = tokio::time::timeout(WAIT, watcher.changed())
+            .await
+            .expect("the watch fires");
+        assert_eq!(event.event_type, zk::EventType::NodeDataChanged);
+        assert_eq!(client.session_id().0, session, "the same session");
+    });
+    let owner = with_client(&rt, &elsewhere, |c| async move {
+        c.check_stat("/mine")
+            .await
+            .map(|s| s.map(|s| s.ephemeral_owner))
+    })
+    .expect("exists /mine");
+    assert_eq!(owner, Some(session), "the ephemeral outlived its server");
+}
+
+/// kazoo, given every server, on a server that is killed: the session, its ephemeral and
+/// its watch survive the move to another server.
+const KAZOO_MOVES: &str = r#"
+import sys, threading, time
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=20)
+zk.start(timeout=30)
+zk.create("/kz-eph", b"e", ephemeral=True)
+zk.ensure_path("/kz-watched")
+fired = threading.Event()
+zk.get("/kz-watched", watch=lambda event: fired.set())
+session = zk.client_id[0]
+print("READY", flush=True)
+sys.stdin.readline()
+print("WATCH", "fired" if fired.wait(60) else "lost", flush=True)
+owner = zk.retry(zk.exists, "/kz-eph").ephemeralOwner
+# client_id reads None while kazoo is between servers: wait (bounded) until it is on one.
+for _ in range(1200):
+    if zk.connected and zk.client_id:
+        break
+    time.sleep(0.05)
+print("SESSION", "same" if (zk.client_id or [None])[0] == session else "lost", flush=True)
+print("EPHEMERAL", "kept" if owner == session else "lost", flush=True)
+zk.stop()
+"#;
+
+#[test]
+fn kazoo_with_every_server_keeps_its_session_when_its_server_is_killed() {
+    const TEST: &str = "kazoo on the ensemble";
+    if let Err(reason) = common::tools::kazoo() {
+        return common::skip(TEST, &reason);
+    }
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let hosts: Vec<String> = ensemble.members.iter().map(Member::address).collect();
+    let mut kazoo = Command::new(common::tools::PYTHON);
+    kazoo.args(["-c", KAZOO_MOVES, &hosts.join(",")]);
+    let script = "#wait READY\n#move\ngo\n#wait EPHEMERAL\n";
+    let mut act = |action: &str| {
+        assert_eq!(action, "move");
+        // kazoo's server: the one whose `cons` lists a session.
+        let home = ensemble
+            .members
+            .iter()
+            .position(|m| {
+                four_letter_word(m.client_port, "cons").is_ok_and(|c| c.contains(",sid=0x"))
+            })
+            .expect("kazoo's server lists its session");
+        ensemble.members[home].kill();
+        let elsewhere = ensemble.members[(home + 1) % 3].address();
+        with_client(&rt, &elsewhere, |c| async move {
+            c.set_data("/kz-watched", b"1", None).await
+        })
+        .expect("setData /kz-watched");
+    };
+    let done = common::run_script(kazoo, script, WAIT, &mut act)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    for line in ["WATCH fired", "SESSION same", "EPHEMERAL kept"] {
+        assert!(done.output.contains(line), "{line} in:\n{}", done.output);
+    }
+}
+
+/// Five servers: two may die and the three left still elect and serve; with a third gone
+/// the two left serve nothing, and one coming back restores the quorum (the course's
+/// cluster-size arithmetic: a quorum is a majority of all five, alive or not).
+#[test]
+fn five_servers_keep_serving_with_two_down() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(5);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    create(&rt, &ensemble.members[leader].address(), "/five", b"5");
+    ensemble.members[leader].kill();
+    ensemble.members[(leader + 1) % 5].kill();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    let survivor = ensemble.members[(leader + 2) % 5].address();
+    create(&rt, &survivor, "/two-down", b"3");
+    same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down"]);
+
+    // A third down leaves two of five: no quorum, so they stop serving, and take no write.
+    let third = (leader + 2) % 5;
+    ensemble.members[third].kill();
+    let minority: Vec<usize> = (3..5).map(|k| (leader + k) % 5).collect();
+    wait_until(WAIT, "the two left to stop serving", || {
+        minority
+            .iter()
+            .all(|i| {
+                four_letter_word(ensemble.members[*i].client_port, "srvr")
+                    .is_ok_and(|a| a.contains("not currently serving"))
+            })
+            .then_some(())
+    })
+    .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    // zkServer.sh finds no Mode line in what a server without a quorum answers.
+    let (out, ok) = status(&ensemble.members[minority[0]].config());
+    assert!(
+        !ok && out.ends_with("Error contacting service. It is probably not running.\n"),
+        "{out}"
+    );
+    let refused = rt.block_on(async {
+        let attempt = async {
+            let c = zk::Client::connector()
+                .with_session_timeout(Duration::from_secs(4))
+                .with_connection_timeout(Duration::from_secs(2))
+                .connect(&ensemble.members[minority[0]].address())
+                .await?;
+            let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+            c.create("/minority", b"", &options).await
+        };
+        tokio::time::timeout(Duration::from_secs(5), attempt).await
+    });
+    assert!(!matches!(refused, Ok(Ok(_))), "a minority took a write");
+
+    // One back makes three of five: a quorum again, with every write so far.
+    ensemble.members[third].restart();
+    ensemble
+        .wait_for_roles(None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    create(
+        &rt,
+        &ensemble.members[minority[0]].address(),
+        "/three-again",
+        b"3",
+    );
+    same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down", "/three-again"]);
+}
+
+/// An observer learns every commit and serves clients, but never votes: `keeper status`
+/// says `Mode: observer`, finding the client port on the server line through myid, as
+/// zkServer.sh does; a write through it reaches everyone.
+#[test]
+fn an_observer_serves_and_status_finds_ports_on_the_server_lines() {
+    let rt = runtime();
+    let ensemble = Ensemble::start_with(4, 1, "");
+    let observer = &ensemble.members[3];
+    let (out, ok) = status(&observer.config());
+    assert!(ok, "{out}");
+    assert_eq!(
+        out,
+        format!(
+            "Client port found: {}. Client address: 127.0.0.1. Client SSL: false.\nMode: observer\n",
+            observer.client_port
+        )
+    );
+    // Debian's own script agrees on every member: leader, followers and observer.
+    let logs = TempDir::new("zkserver-logs");
+    for m in &ensemble.members {
+        if let Some(expected) = zkserver_status(&m.config(), logs.path()) {
+            assert_eq!(status(&m.config()), expected, "server {}", m.sid);
+        }
+    }
+    create(&rt, &observer.address(), "/through-an-observer", b"o");
+    same_tree_everywhere(&rt, &ensemble, &["/through-an-observer"]);
+    let mntr = four_letter_word(observer.client_port, "mntr").expect("mntr");
+    assert!(
+        mntr.contains("zk_peer_state\tobserving - broadcast\n"),
+        "{mntr}"
+    );
+}
+
+/// Every member snapshots every snapCount or so txns (upstream SyncRequestProcessor), and a
+/// member killed and restarted recovers from its newest snapshot and the log after it.
+#[test]
+fn members_snapshot_every_snap_count_and_recover_from_it() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start_with(3, 0, "snapCount=4\n");
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let paths: Vec<String> = (0..16).map(|i| format!("/n{i}")).collect();
+    for path in &paths {
+        create(&rt, &ensemble.members[leader].address(), path, b"x");
+    }
+    let wanted: Vec<&str> = paths.iter().map(String::as_str).collect();
+    same_tree_everywhere(&rt, &ensemble, &wanted);
+    for m in &ensemble.members {
+        let snapshots = std::fs::read_dir(m.dir.join("data/version-2"))
+            .expect("version-2")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("snapshot."))
+            })
+            .count();
+        assert!(snapshots > 1, "server {} has {snapshots} snapshots", m.sid);
+    }
+    let follower = (leader + 1) % 3;
+    ensemble.members[follower].kill();
+    ensemble.members[follower].restart();
+    ensemble
+        .wait_for_roles(None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    same_tree_everywhere(&rt, &ensemble, &wanted);
+}
+
+/// `/zookeeper/config` holds the membership as ZooKeeper 3.8 writes it, and `conf` lists
+/// the quorum keys after the standalone ones (checked against a real 3.8 ensemble).
+#[test]
+fn the_config_node_and_conf_describe_the_ensemble() {
+    let rt = runtime();
+    let ensemble = Ensemble::start(3);
+    let cfg = std::fs::read_to_string(ensemble.members[0].config()).expect("zoo.cfg");
+    let lines: Vec<String> = cfg
+        .lines()
+        .filter(|l| l.starts_with("server."))
+        .map(|l| format!("{l}:participant"))
+        .collect();
+    let expected = format!("{}\nversion=0", lines.join("\n"));
+    for m in &ensemble.members {
+        let (data, stat) = with_client(&rt, &m.address(), |c| async move {
+            c.get_data("/zookeeper/config").await
+        })
+        .expect("getData /zookeeper/config");
+        assert_eq!(String::from_utf8_lossy(&data), expected);
+        assert_eq!((stat.version, stat.mzxid), (-1, 0));
+        let conf = four_letter_word(m.client_port, "conf").expect("conf");
+        assert!(
+            conf.ends_with(&format!("peerType=0\nmembership: \n{expected}")),
+            "{conf}"
+        );
+        assert!(
+            conf.contains(&format!(
+                "serverId={}\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\n",
+                m.sid
+            )),
+            "{conf}"
+        );
+    }
+    // ZooKeeper's own zkCli on a member: `config` prints the text, and `reconfig` is refused
+    // as ZooKeeper 3.8 refuses it with reconfigEnabled=false.
+    if let Err(why) = common::tools::java() {
+        common::skip("zkCli config and reconfig on the ensemble", &why);
+        return;
+    }
+    let mut zkcli = Command::new("java");
+    zkcli.args([
+        "-cp",
+        &common::tools::zookeeper_classpath(),
+        "org.apache.zookeeper.ZooKeeperMain",
+        "-server",
+        &ensemble.members[1].address(),
+    ]);
+    let done = run_to_end(
+        zkcli,
+        "config\nreconfig -remove 3\nquit\n",
+        Duration::from_secs(60),
+    )
+    .expect("zkCli ends");
+    assert!(
+        done.output.contains(&format!("{expected}\n")),
+        "{}",
+        done.output
+    );
+    assert!(
+        done.output
+            .contains("KeeperErrorCode = Reconfig is disabled"),
+        "{}",
+        done.output
+    );
+}
+
+/// Everything about a member is checked before anything is written: a missing myid, one no
+/// server line names, and a port used twice each stop start-up with the file named.
+#[test]
+fn a_member_that_cannot_start_says_why_and_writes_nothing() {
+    let ensemble = Ensemble::configure(3, 0, "");
+    let member = &ensemble.members[0];
+    let data = member.dir.join("data");
+    let run = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
+        command.args([
+            "server",
+            "--config",
+            member.config().to_str().expect("UTF-8"),
+        ]);
+        let done = run_to_end(command, "", Duration::from_secs(20)).expect("keeper server ends");
+        assert_eq!(done.status.code(), Some(2), "{}", done.output);
+        assert!(!data.join("version-2").exists(), "nothing is written");
+        done.output
+    };
+
+    std::fs::remove_file(data.join("myid")).expect("myid");
+    let out = run();
+    assert!(
+        out.contains(&format!(
+            "{}: myid file is missing",
+            data.join("myid").display()
+        )),
+        "{out}"
+    );
+
+    std::fs::write(data.join("myid"), "7\n").expect("myid");
+    let out = run();
+    assert!(
+        out.contains("myid is 7, and there is no server.7 line"),
+        "{out}"
+    );
+
+    std::fs::write(data.join("myid"), "one\n").expect("myid");
+    assert!(run().contains("serverid one is not a number"));
+
+    std::fs::write(data.join("myid"), "1\n").expect("myid");
+    let cfg = std::fs::read_to_string(member.config()).expect("zoo.cfg");
+    let second = cfg
+        .lines()
+        .find(|l| l.starts_with("server.2="))
+        .expect("server.2");
+    let election = second.rsplit(':').next().expect("a port");
+    let clash = cfg.replace(second, &format!("server.2=127.0.0.1:{election}:{election}"));
+    std::fs::write(member.config(), clash).expect("zoo.cfg");
+    let out = run();
+    let line = 9 + 1; // eight settings, then server.1, then server.2
+    assert!(
+        out.contains(&format!(
+            "{} line {line}: server.2: election port",
+            member.config().display()
+        )),
+        "{out}"
+    );
+}
