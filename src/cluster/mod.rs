@@ -14,6 +14,7 @@
 //!   2181/2888/3888 counting up when they are free), reuses them afterwards, and starts every
 //!   server that is not running; it returns once each one listens for clients, and the
 //!   servers keep running after it exits.
+//! - `start --zookeeper`: the same, with the real ZooKeeper 3.8 serving the same files.
 //! - `status`: each server's `keeper status` (what `zkServer.sh status` prints: its Mode).
 //! - `stop`: SIGTERM to every server, SIGKILL to any still there after a while.
 //! - `kill N`: SIGKILL to server N, the crash the failure tests are about.
@@ -27,12 +28,14 @@
 //! - [`layout`]: the files of each server and the zoo.cfg text;
 //! - [`lock`]: one command at a time per DIR;
 //! - [`ports`]: the course's ports, or free ones;
-//! - [`process`]: starting detached servers, pid files, signals, bounded waits.
+//! - [`process`]: starting detached servers, pid files, signals, bounded waits;
+//! - [`program`]: Keeper, or the real ZooKeeper 3.8 on the same files (`--zookeeper`).
 
 mod layout;
 mod lock;
 mod ports;
 mod process;
+mod program;
 
 use std::path::Path;
 use std::process::{Command as Process, ExitCode};
@@ -40,6 +43,7 @@ use std::process::{Command as Process, ExitCode};
 use clap::Subcommand;
 
 use layout::{Layout, Member};
+use program::Program;
 
 /// Where `keeper cluster` keeps its servers when `--dir` is not given.
 pub const DEFAULT_DIR: &str = "keeper-cluster";
@@ -54,6 +58,9 @@ pub enum ClusterCommand {
         /// Use ports the system picks even when the course's 2181/2888/3888 are free.
         #[arg(long)]
         free_ports: bool,
+        /// Run a new cluster's servers with the real ZooKeeper 3.8 instead of Keeper.
+        #[arg(long)]
+        zookeeper: bool,
     },
     /// Stop every server (SIGTERM, then SIGKILL after 10 s).
     Stop,
@@ -102,7 +109,15 @@ fn locked(dir: &Path, command: ClusterCommand) -> Result<ExitCode, String> {
         ClusterCommand::Start {
             servers,
             free_ports,
-        } => start(&dir, servers, free_ports),
+            zookeeper,
+        } => {
+            let program = if zookeeper {
+                Program::ZooKeeper
+            } else {
+                Program::Keeper
+            };
+            start(&dir, servers, free_ports, program)
+        }
         ClusterCommand::Stop => stop(&existing(&dir)?),
         ClusterCommand::Status => status(&existing(&dir)?),
         ClusterCommand::Kill { n } => kill(&existing(&dir)?, n),
@@ -123,7 +138,7 @@ fn existing(dir: &Path) -> Result<Layout, String> {
 
 /// `start`: the cluster in `dir` if there is one (it must have `servers` servers), a new one
 /// otherwise; then every server that is not running is started.
-fn start(dir: &Path, servers: u64, free_ports: bool) -> Result<ExitCode, String> {
+fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result<ExitCode, String> {
     let layout = match Layout::read(dir)? {
         Some(layout) if layout.members.len() as u64 != servers => {
             return Err(format!(
@@ -134,11 +149,23 @@ fn start(dir: &Path, servers: u64, free_ports: bool) -> Result<ExitCode, String>
                 layout.members.len()
             ))
         }
+        Some(_) if program == Program::ZooKeeper && Program::recorded(dir) != program => {
+            return Err(format!(
+                "the cluster in {} runs Keeper: choose another --dir for ZooKeeper",
+                dir.display()
+            ))
+        }
         Some(layout) => {
             println!("Reusing the cluster in {}", dir.display());
             layout
         }
-        None => create(dir, servers, free_ports)?,
+        None => {
+            let layout = create(dir, servers, free_ports)?;
+            program
+                .record(dir)
+                .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+            layout
+        }
     };
     let mut started = Vec::new();
     let mut already = 0;

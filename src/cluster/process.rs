@@ -15,6 +15,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+
+use super::program::Program;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -38,7 +40,7 @@ pub fn running(layout: &Layout, sid: u64) -> Option<u32> {
     is_our_server(pid, &layout.zoo_cfg(sid)).then_some(pid)
 }
 
-/// Whether `pid` is a live `keeper server --config <zoo_cfg>`. Linux shows a process's
+/// Whether `pid` is a live server on `<zoo_cfg>`. Linux shows a process's
 /// arguments in `/proc/PID/cmdline` (empty for one that has exited but is not yet reaped);
 /// elsewhere, `kill -0` says only that the pid is in use.
 fn is_our_server(pid: u32, zoo_cfg: &Path) -> bool {
@@ -52,8 +54,8 @@ fn is_our_server(pid: u32, zoo_cfg: &Path) -> bool {
     signal(pid, "0").is_ok()
 }
 
-/// Starts server `member` as a detached `keeper server --config DIR/serverN/conf/zoo.cfg`,
-/// its output appended to its log, and records its pid.
+/// Starts server `member` as a detached `keeper server --config DIR/serverN/conf/zoo.cfg` (or
+/// ZooKeeper on it, see [`Program`]), its output appended to its log, and records its pid.
 pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
     let sid = member.sid;
     let log_path = layout.log_file(sid);
@@ -65,12 +67,8 @@ pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
             .map_err(|e| format!("cannot open {}: {e}", log_path.display()))
     };
     let log: File = open_log()?;
-    let keeper = std::env::current_exe()
-        .map_err(|e| format!("cannot find the keeper program itself: {e}"))?;
-    let child = Command::new(keeper)
-        .arg("server")
-        .arg("--config")
-        .arg(layout.zoo_cfg(sid))
+    let child = Program::recorded(&layout.dir)
+        .command(&layout.zoo_cfg(sid))?
         .current_dir(layout.home(sid))
         .stdin(Stdio::null())
         .stdout(log)
