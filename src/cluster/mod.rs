@@ -12,8 +12,8 @@
 //!
 //! - `start [--servers 3|5] [--dir DIR]`: writes the files the first time (the course's ports
 //!   2181/2888/3888 counting up when they are free), reuses them afterwards, and starts every
-//!   server that is not running; it returns once each one listens for clients, and the
-//!   servers keep running after it exits.
+//!   server that is not running; it returns once each one serves (or after a bounded wait),
+//!   printing their modes, and the servers keep running after it exits.
 //! - `start --zookeeper`: the same, with the real ZooKeeper 3.8 serving the same files.
 //! - `status`: each server's `keeper status` (what `zkServer.sh status` prints: its Mode).
 //! - `stop`: SIGTERM to every server, SIGKILL to any still there after a while.
@@ -227,14 +227,17 @@ fn create(dir: &Path, servers: u64, free_ports: bool) -> Result<Layout, String> 
     Ok(layout)
 }
 
-/// Where everything is, and how a client reaches it.
+/// Where everything is, each server's mode once the ensemble serves, and how a client
+/// reaches it.
 fn print_summary(layout: &Layout) {
+    let modes = process::wait_modes(&layout.members);
     println!();
-    println!("server  client port  quorum:election  config, log");
-    for m in &layout.members {
+    println!("server  mode         client port  quorum:election  config, log");
+    for (m, mode) in layout.members.iter().zip(&modes) {
         println!(
-            "{:>6}  {:>11}  {:>15}  {}, {}",
+            "{:>6}  {:<11}  {:>11}  {:>15}  {}, {}",
             m.sid,
+            mode.as_deref().unwrap_or("not serving"),
             m.client_port,
             format!("{}:{}", m.quorum_port, m.election_port),
             shown(&layout.zoo_cfg(m.sid), &layout.dir),
@@ -242,6 +245,12 @@ fn print_summary(layout: &Layout) {
         );
     }
     println!("(paths under {})", layout.dir.display());
+    if modes.iter().any(Option::is_none) {
+        println!(
+            "A server that is not serving has no quorum yet, or failed: see its log, and \
+             `keeper cluster status`."
+        );
+    }
     println!();
     println!("Connect string: {}", layout.connect_string());
     println!("  zkCli.sh -server {}", layout.connect_string());
@@ -342,9 +351,11 @@ fn restart(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
     let mut child = process::spawn(layout, &member)?;
     println!("Starting server {sid} ... STARTED (pid {})", child.id());
     process::wait_serving(layout, &member, &mut child)?;
+    let mode = process::wait_modes(&[member]).remove(0);
     println!(
-        "server {sid} listens on 127.0.0.1:{}; log: {}",
+        "server {sid} on 127.0.0.1:{}: {}; log: {}",
         member.client_port,
+        mode.map_or("not serving yet".to_string(), |m| format!("Mode: {m}")),
         layout.log_file(sid).display()
     );
     Ok(ExitCode::SUCCESS)

@@ -112,6 +112,32 @@ pub fn wait_serving(layout: &Layout, member: &Member, child: &mut Child) -> Resu
     }
 }
 
+/// How long `start` and `restart` wait for the servers to serve (to report a mode): an
+/// election among Keeper servers takes milliseconds, ZooKeeper's JVMs a few seconds.
+pub const SERVE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Server `member`'s mode (`leader`, `follower`, `standalone`, ...) as `srvr` reports it; None
+/// while it does not serve (no quorum yet) or does not answer.
+pub fn mode(member: &Member) -> Option<String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], member.client_port));
+    let answer = crate::status::srvr(addr)?;
+    let line = crate::status::mode_line(&answer)?;
+    Some(line.trim_start_matches("Mode: ").to_string())
+}
+
+/// Waits, at most [`SERVE_TIMEOUT`], until every one of `members` reports a mode; returns
+/// each one's, None for one that never did.
+pub fn wait_modes(members: &[Member]) -> Vec<Option<String>> {
+    let deadline = Instant::now() + SERVE_TIMEOUT;
+    loop {
+        let modes: Vec<Option<String>> = members.iter().map(mode).collect();
+        if modes.iter().all(Option::is_some) || Instant::now() >= deadline {
+            return modes;
+        }
+        thread::sleep(POLL);
+    }
+}
+
 /// The last lines of a log, for an error message.
 fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
