@@ -15,7 +15,7 @@ mod common;
 use common::{four_letter_word, run_to_end, tools, wait_until, Finished, Guarded, TempDir};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 const KEEPER: &str = env!("CARGO_BIN_EXE_keeper");
@@ -50,6 +50,36 @@ fn programs_under_test(test: &str) -> Vec<Program> {
 struct Cluster {
     dir: TempDir,
     client_ports: Vec<u16>,
+    /// The write end of the reaper's stdin (see [`reaper`]).
+    _reaper: Option<ChildStdin>,
+}
+
+/// The servers are detached from the test (that is the point of `keeper cluster`), so a test
+/// binary killed outright (a CI timeout, Ctrl-C) would leave them running: no drop runs. A
+/// reaper shell waits for its stdin to close, which happens when the test process ends in any
+/// way, and then runs `keeper cluster stop` on the folder (retrying while a command holds it)
+/// and removes it.
+fn reaper(dir: &Path) -> Option<ChildStdin> {
+    let mut shell = Command::new("sh")
+        .arg("-c")
+        // A `start` still under way holds the folder's lock: try again until it is done. Once
+        // the folder is gone (the test's own drop stopped the cluster), there is nothing to do.
+        .arg(
+            r#"cat >/dev/null
+for _ in $(seq 150); do
+  [ -d "$1" ] || exit 0
+  "$0" cluster stop --dir "$1" && exec rm -rf "$1"
+  sleep 0.5
+done"#,
+        )
+        .arg(KEEPER)
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    shell.stdin.take()
 }
 
 impl Cluster {
@@ -61,9 +91,11 @@ impl Cluster {
     /// As [`Cluster::start`], served by `program`.
     fn start_with(program: Program, servers: u64) -> Cluster {
         let dir = TempDir::new("cluster");
+        let _reaper = reaper(dir.path());
         let mut cluster = Cluster {
             dir,
             client_ports: Vec::new(),
+            _reaper,
         };
         let count = servers.to_string();
         let mut args = vec!["start", "--servers", &count, "--free-ports"];
@@ -521,5 +553,67 @@ fn five_servers_keep_serving_with_two_of_them_killed() {
                 "{program:?}: server {sid}"
             );
         }
+    }
+}
+
+/// A client given every server's address keeps its session when its server is killed: it
+/// moves to another server with the same session id and password, and its ephemeral node
+/// stays (upstream `ClientCnxn` reconnects with them; the server that takes the session over
+/// revalidates it with the leader). Watches are not checked here: kazoo 2.8 drops its watchers
+/// on any lost connection (`KazooClient._reset_watchers`) and sends no setWatches.
+#[test]
+fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_dies() {
+    const TEST: &str = "multi-host client survives its server";
+    if !kazoo_or_skip(TEST) {
+        return;
+    }
+    for program in programs_under_test(TEST) {
+        let cluster = Cluster::start_with(program, 3);
+        cluster.wait_for_leader(&[1, 2, 3]);
+        let stop_file = cluster.root().join("stop-session");
+        let client = Guarded::spawn(
+            "the kazoo session",
+            tools::PYTHON,
+            &[
+                client_script().into_os_string(),
+                "session".into(),
+                cluster.connect_string().into(),
+                stop_file.clone().into_os_string(),
+            ],
+            cluster.root(),
+            None,
+        )
+        .expect("python starts");
+        let line = |prefix: &str| -> Vec<String> {
+            let at = client
+                .wait_for_line(0, COMMAND_TIMEOUT, |l| l.starts_with(prefix))
+                .unwrap_or_else(|why| panic!("{program:?}: {why}\n{}", cluster.logs()));
+            let output = client.output();
+            let text = output.lines().nth(at).expect("the line waited for");
+            text.split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect()
+        };
+        let ready = line("ready ");
+        let port: u16 = ready[1].parse().expect("a port");
+        let victim = cluster
+            .sids()
+            .find(|&sid| cluster.client_ports[sid as usize - 1] == port);
+        let victim = victim.expect("the client is on one of the servers");
+        cluster.ok(&["kill", &victim.to_string()]);
+        let moved = line("reconnected ");
+        assert_eq!(moved[0], ready[0], "{program:?}: the session changed");
+        assert_ne!(
+            moved[1], ready[1],
+            "{program:?}: still on the killed server"
+        );
+        let other = cluster
+            .sids()
+            .find(|&sid| sid != victim)
+            .expect("a live server");
+        assert_eq!(value_on(&cluster, other, "/eph"), "mine", "{program:?}");
+        std::fs::write(&stop_file, "").expect("the stop file");
+        line("done");
     }
 }
