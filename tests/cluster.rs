@@ -254,6 +254,23 @@ fn client_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cluster/client.py")
 }
 
+/// Starts `client.py COMMAND CONNECT-STRING ARGS... STOPFILE` (kazoo on every server) in the
+/// background, killed when dropped; it ends by itself once the test creates `stop_file`.
+fn kazoo_in_background(cluster: &Cluster, command: &[&str], stop_file: &Path) -> Guarded {
+    let mut args = vec![client_script().into_os_string(), command[0].into()];
+    args.push(cluster.connect_string().into());
+    args.extend(command[1..].iter().map(|arg| arg.into()));
+    args.push(stop_file.as_os_str().to_os_string());
+    Guarded::spawn(
+        "the kazoo client",
+        tools::PYTHON,
+        &args,
+        cluster.root(),
+        None,
+    )
+    .expect("python starts")
+}
+
 /// kazoo's answer, or the test fails with it and the servers' logs.
 fn kazoo_ok(cluster: &Cluster, args: &[&str]) -> String {
     kazoo(args).unwrap_or_else(|why| panic!("{why}\n{}", cluster.logs()))
@@ -450,20 +467,7 @@ fn no_acknowledged_write_is_lost_when_the_leader_is_killed_under_load() {
         let cluster = Cluster::start_with(program, 3);
         let old = cluster.wait_for_leader(&[1, 2, 3]);
         let stop_file = cluster.root().join("stop-writing");
-        let writer = Guarded::spawn(
-            "the kazoo writer",
-            tools::PYTHON,
-            &[
-                client_script().into_os_string(),
-                "write".into(),
-                cluster.connect_string().into(),
-                "/load".into(),
-                stop_file.clone().into_os_string(),
-            ],
-            cluster.root(),
-            None,
-        )
-        .expect("python starts");
+        let writer = kazoo_in_background(&cluster, &["write", "/load"], &stop_file);
         let acked_past = |from: usize, what: &str| {
             writer
                 .wait_for_line(from, COMMAND_TIMEOUT, |l| l.starts_with("acked "))
@@ -571,19 +575,7 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
         let cluster = Cluster::start_with(program, 3);
         cluster.wait_for_leader(&[1, 2, 3]);
         let stop_file = cluster.root().join("stop-session");
-        let client = Guarded::spawn(
-            "the kazoo session",
-            tools::PYTHON,
-            &[
-                client_script().into_os_string(),
-                "session".into(),
-                cluster.connect_string().into(),
-                stop_file.clone().into_os_string(),
-            ],
-            cluster.root(),
-            None,
-        )
-        .expect("python starts");
+        let client = kazoo_in_background(&cluster, &["session"], &stop_file);
         let line = |prefix: &str| -> Vec<String> {
             let at = client
                 .wait_for_line(0, COMMAND_TIMEOUT, |l| l.starts_with(prefix))
