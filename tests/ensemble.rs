@@ -548,6 +548,63 @@ fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watc
     assert_eq!(owner, Some(session), "the ephemeral outlived its server");
 }
 
+/// kazoo, given every server, on a server that is killed: the session, its ephemeral and
+/// its watch survive the move to another server.
+const KAZOO_MOVES: &str = r#"
+import sys, threading
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=20)
+zk.start(timeout=30)
+zk.create("/kz-eph", b"e", ephemeral=True)
+zk.ensure_path("/kz-watched")
+fired = threading.Event()
+zk.get("/kz-watched", watch=lambda event: fired.set())
+session = zk.client_id[0]
+print("READY", flush=True)
+sys.stdin.readline()
+print("WATCH", "fired" if fired.wait(60) else "lost", flush=True)
+print("SESSION", "same" if zk.client_id[0] == session else "new", flush=True)
+owner = zk.retry(zk.exists, "/kz-eph").ephemeralOwner
+print("EPHEMERAL", "kept" if owner == session else "lost", flush=True)
+zk.stop()
+"#;
+
+#[test]
+fn kazoo_with_every_server_keeps_its_session_when_its_server_is_killed() {
+    const TEST: &str = "kazoo on the ensemble";
+    if let Err(reason) = common::tools::kazoo() {
+        return common::skip(TEST, &reason);
+    }
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let hosts: Vec<String> = ensemble.members.iter().map(Member::address).collect();
+    let mut kazoo = Command::new(common::tools::PYTHON);
+    kazoo.args(["-c", KAZOO_MOVES, &hosts.join(",")]);
+    let script = "#wait READY\n#move\ngo\n#wait EPHEMERAL\n";
+    let mut act = |action: &str| {
+        assert_eq!(action, "move");
+        // kazoo's server: the one whose `cons` lists a session.
+        let home = ensemble
+            .members
+            .iter()
+            .position(|m| {
+                four_letter_word(m.client_port, "cons").is_ok_and(|c| c.contains(",sid=0x"))
+            })
+            .expect("kazoo's server lists its session");
+        ensemble.members[home].kill();
+        let elsewhere = ensemble.members[(home + 1) % 3].address();
+        with_client(&rt, &elsewhere, |c| async move {
+            c.set_data("/kz-watched", b"1", None).await
+        })
+        .expect("setData /kz-watched");
+    };
+    let done = common::run_script(kazoo, script, WAIT, &mut act)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    for line in ["WATCH fired", "SESSION same", "EPHEMERAL kept"] {
+        assert!(done.output.contains(line), "{line} in:\n{}", done.output);
+    }
+}
+
 /// Five servers: two may die and the three left still elect and serve; with a third gone
 /// the two left serve nothing, and one coming back restores the quorum (the course's
 /// cluster-size arithmetic: a quorum is a majority of all five, alive or not).
