@@ -16,8 +16,11 @@
 //!   bad record instead;
 //! - `keeper purge DIR -n N` deletes old snapshots and logs, as `zkCleanup.sh` does (and
 //!   `keeper server` does on its own with `autopurge.purgeInterval` set);
+//! - `keeper cluster start|stop|status|kill N|restart N` runs a whole ensemble on this
+//!   machine, one `keeper server` process per server (what the course's `zk.sh` does);
 //! - `keeper lab start 5.1`, `keeper lab check 5.1`, ... hand out and grade the book's labs.
 
+mod cluster;
 mod durable;
 mod lab;
 mod purge;
@@ -92,6 +95,14 @@ enum Command {
         #[arg(short = 'n')]
         count: usize,
     },
+    /// An ensemble on this machine, one server process each (like the course's `zk.sh`).
+    Cluster {
+        /// The cluster's folder: one `serverN/` per server, with conf/, data/ and logs/.
+        #[arg(long, global = true, default_value = cluster::DEFAULT_DIR)]
+        dir: PathBuf,
+        #[command(subcommand)]
+        command: cluster::ClusterCommand,
+    },
     /// The book's labs: `list`, `start 5.1`, `check 5.1`, `reset 5.1`, and the teacher's `key`.
     Lab {
         /// The repository to work on (default: the one around the current folder).
@@ -107,6 +118,7 @@ fn main() -> ExitCode {
         Command::Server { config } => serve(&config),
         Command::Status { config } => status::run(&config),
         Command::Cli { args } => cli(&args),
+        Command::Cluster { dir, command } => cluster::run(command, &dir),
         Command::Lab { root, command } => lab::run(command, root),
         Command::Purge { dirs, count } => purge::by_hand(&dirs, count),
         Command::Txnlog { check, file, .. } => ExitCode::from(ch07_persistence::dump::txnlog(

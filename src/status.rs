@@ -90,7 +90,7 @@ fn from_server_line(cfg: &ZooCfg) -> Result<(String, u16), Vec<&'static str>> {
 }
 
 /// Sends `srvr` and reads the answer until the server closes the connection.
-fn srvr(addr: SocketAddr) -> Option<String> {
+pub(crate) fn srvr(addr: SocketAddr) -> Option<String> {
     let timeout = Duration::from_secs(5);
     let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
@@ -112,7 +112,7 @@ fn sets_client_port_address(zoo_cfg: &str) -> bool {
 }
 
 /// The `Mode: ...` line of a `srvr` answer.
-fn mode_line(text: &str) -> Option<&str> {
+pub(crate) fn mode_line(text: &str) -> Option<&str> {
     text.lines().find(|l| l.starts_with("Mode: "))
 }
 

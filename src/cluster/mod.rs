@@ -1,0 +1,362 @@
+//! `keeper cluster`: the course's `zk.sh`, for an ensemble on one machine.
+//!
+//! The course builds its three-server ensemble on three machines: the same zoo.cfg on each,
+//! with one `server.N=host:2888:3888` line per machine, a `myid` file in each `dataDir` saying
+//! which line is "me", and a little script, `zk.sh`, that runs `zkServer.sh start`, `stop` or
+//! `status` on every machine over ssh. `keeper cluster` is that script for one machine: it
+//! writes one ZooKeeper install's worth of files per server (see [`layout`]), every server on
+//! 127.0.0.1 with ports of its own, and starts each as its own `keeper server --config
+//! .../zoo.cfg` process, just as `zkServer.sh start` would start each JVM. Because the files
+//! are ZooKeeper's own, a student can read them, edit them, or point zkCli, kazoo and the
+//! course's Java programs at the connect string it prints.
+//!
+//! - `start [--servers 3|5] [--dir DIR]`: writes the files the first time (the course's ports
+//!   2181/2888/3888 counting up when they are free), reuses them afterwards, and starts every
+//!   server that is not running; it returns once each one serves (or after a bounded wait),
+//!   printing their modes, and the servers keep running after it exits.
+//! - `start --zookeeper`: the same, with the real ZooKeeper 3.8 serving the same files.
+//! - `status`: each server's `keeper status` (what `zkServer.sh status` prints: its Mode).
+//! - `stop`: SIGTERM to every server, SIGKILL to any still there after a while.
+//! - `kill N`: SIGKILL to server N, the crash the failure tests are about.
+//! - `restart N`: stops server N if it runs, and starts it again on the same dataDir.
+//!
+//! One command at a time works on a DIR: each holds `DIR/cluster.lock`, and a second one says
+//! the DIR is busy instead of racing it. Unlike `zk.sh`, a failure is an error with a
+//! non-zero exit, never a silent half-started cluster.
+//!
+//! # Layout
+//! - [`layout`]: the files of each server and the zoo.cfg text;
+//! - [`lock`]: one command at a time per DIR;
+//! - [`ports`]: the course's ports, or free ones;
+//! - [`process`]: starting detached servers, pid files, signals, bounded waits;
+//! - [`program`]: Keeper, or the real ZooKeeper 3.8 on the same files (`--zookeeper`).
+
+mod layout;
+mod lock;
+mod ports;
+mod process;
+mod program;
+
+use std::path::Path;
+use std::process::{Command as Process, ExitCode};
+
+use clap::Subcommand;
+
+use layout::{Layout, Member};
+use program::Program;
+
+/// Where `keeper cluster` keeps its servers when `--dir` is not given.
+pub const DEFAULT_DIR: &str = "keeper-cluster";
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Write the servers' zoo.cfg and myid files (the first time) and start every server.
+    Start {
+        /// How many servers: 3 survives one crash, 5 survives two.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
+        servers: u64,
+        /// Use ports the system picks even when the course's 2181/2888/3888 are free.
+        #[arg(long)]
+        free_ports: bool,
+        /// Run a new cluster's servers with the real ZooKeeper 3.8 instead of Keeper.
+        #[arg(long)]
+        zookeeper: bool,
+    },
+    /// Stop every server (SIGTERM, then SIGKILL after 10 s).
+    Stop,
+    /// Print each server's mode, as `zkServer.sh status` does.
+    Status,
+    /// Crash server N with SIGKILL (kill -9).
+    Kill {
+        /// The server's id, its `myid`.
+        n: u64,
+    },
+    /// Stop server N if it is running, then start it again.
+    Restart {
+        /// The server's id, its `myid`.
+        n: u64,
+    },
+}
+
+/// Runs one `keeper cluster` command on the cluster in `dir`.
+pub fn run(command: ClusterCommand, dir: &Path) -> ExitCode {
+    match locked(dir, command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("keeper cluster: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command holding the DIR's lock (see [`lock`]).
+fn locked(dir: &Path, command: ClusterCommand) -> Result<ExitCode, String> {
+    if let ClusterCommand::Start { .. } = command {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    } else if !dir.is_dir() {
+        return Err(format!(
+            "there is no cluster in {}: run `keeper cluster start --dir {}` first",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot use {}: {e}", dir.display()))?;
+    let _lock = lock::DirLock::take(&dir)?;
+    match command {
+        ClusterCommand::Start {
+            servers,
+            free_ports,
+            zookeeper,
+        } => {
+            let program = if zookeeper {
+                Program::ZooKeeper
+            } else {
+                Program::Keeper
+            };
+            start(&dir, servers, free_ports, program)
+        }
+        ClusterCommand::Stop => stop(&existing(&dir)?),
+        ClusterCommand::Status => status(&existing(&dir)?),
+        ClusterCommand::Kill { n } => kill(&existing(&dir)?, n),
+        ClusterCommand::Restart { n } => restart(&existing(&dir)?, n),
+    }
+}
+
+/// The cluster in `dir`, or an error saying there is none.
+fn existing(dir: &Path) -> Result<Layout, String> {
+    Layout::read(dir)?.ok_or_else(|| {
+        format!(
+            "there is no cluster in {}: run `keeper cluster start --dir {}` first",
+            dir.display(),
+            dir.display()
+        )
+    })
+}
+
+/// `start`: the cluster in `dir` if there is one (it must have `servers` servers), a new one
+/// otherwise; then every server that is not running is started.
+fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result<ExitCode, String> {
+    let layout = match Layout::read(dir)? {
+        Some(layout) if layout.members.len() as u64 != servers => {
+            return Err(format!(
+                "{} holds a {}-server cluster, not {servers}: start it with --servers {}, or \
+                 stop it and choose another --dir",
+                dir.display(),
+                layout.members.len(),
+                layout.members.len()
+            ))
+        }
+        Some(_) if program == Program::ZooKeeper && Program::recorded(dir) != program => {
+            return Err(format!(
+                "the cluster in {} runs Keeper: choose another --dir for ZooKeeper",
+                dir.display()
+            ))
+        }
+        Some(layout) => {
+            println!("Reusing the cluster in {}", dir.display());
+            layout
+        }
+        None => {
+            let layout = create(dir, servers, free_ports)?;
+            program
+                .record(dir)
+                .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+            layout
+        }
+    };
+    let mut started = Vec::new();
+    let mut already = 0;
+    for member in &layout.members {
+        println!("------------ server {} start ------------", member.sid);
+        println!("Using config: {}", layout.zoo_cfg(member.sid).display());
+        if let Some(pid) = process::running(&layout, member.sid) {
+            println!("keeper already running as process {pid}.");
+            already += 1;
+            continue;
+        }
+        let child = process::spawn(&layout, member)?;
+        println!("Starting keeper ... STARTED (pid {})", child.id());
+        started.push((member, child));
+    }
+    if already == layout.members.len() {
+        return Err(format!(
+            "the cluster in {} is already running",
+            layout.dir.display()
+        ));
+    }
+    // Every server is started before any is waited for: in quorum mode a server may only
+    // serve once a majority of the others are up.
+    let mut failures = Vec::new();
+    for (member, child) in &mut started {
+        if let Err(e) = process::wait_serving(&layout, member, child) {
+            failures.push(e);
+        }
+    }
+    if !failures.is_empty() {
+        return Err(failures.join("\n"));
+    }
+    print_summary(&layout);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A new cluster's files, with the course's ports if they are free.
+fn create(dir: &Path, servers: u64, free_ports: bool) -> Result<Layout, String> {
+    let stray = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .any(|entry| entry.file_name() != "cluster.lock");
+    if stray {
+        return Err(format!(
+            "{} is not empty and holds no cluster (no server1/conf/zoo.cfg): choose another --dir",
+            dir.display()
+        ));
+    }
+    let members =
+        ports::choose(servers, free_ports).map_err(|e| format!("cannot find free ports: {e}"))?;
+    let layout = Layout::new(dir.to_path_buf(), members);
+    layout
+        .write()
+        .map_err(|e| format!("cannot write the cluster's files in {}: {e}", dir.display()))?;
+    println!(
+        "Wrote a {servers}-server cluster in {} (zoo.cfg and myid per server)",
+        dir.display()
+    );
+    Ok(layout)
+}
+
+/// Where everything is, each server's mode once the ensemble serves, and how a client
+/// reaches it.
+fn print_summary(layout: &Layout) {
+    let modes = process::wait_modes(&layout.members);
+    println!();
+    println!("server  mode         client port  quorum:election  config, log");
+    for (m, mode) in layout.members.iter().zip(&modes) {
+        println!(
+            "{:>6}  {:<11}  {:>11}  {:>15}  {}, {}",
+            m.sid,
+            mode.as_deref().unwrap_or("not serving"),
+            m.client_port,
+            format!("{}:{}", m.quorum_port, m.election_port),
+            shown(&layout.zoo_cfg(m.sid), &layout.dir),
+            shown(&layout.log_file(m.sid), &layout.dir),
+        );
+    }
+    println!("(paths under {})", layout.dir.display());
+    if modes.iter().any(Option::is_none) {
+        println!(
+            "A server that is not serving has no quorum yet, or failed: see its log, and \
+             `keeper cluster status`."
+        );
+    }
+    println!();
+    println!("Connect string: {}", layout.connect_string());
+    println!("  zkCli.sh -server {}", layout.connect_string());
+    println!("  keeper cli -server {}", layout.connect_string());
+}
+
+/// `path` relative to the cluster's folder, for a table that fits a terminal.
+fn shown(path: &Path, dir: &Path) -> String {
+    path.strip_prefix(dir).unwrap_or(path).display().to_string()
+}
+
+/// `stop`: SIGTERM to every running server at once, then a bounded wait for each.
+fn stop(layout: &Layout) -> Result<ExitCode, String> {
+    let mut signalled = Vec::new();
+    for member in &layout.members {
+        match process::running(layout, member.sid) {
+            Some(pid) => {
+                process::signal(pid, "TERM")?;
+                signalled.push((member.sid, pid));
+            }
+            None => {
+                println!("server {}: not running", member.sid);
+                process::forget(layout, member.sid);
+            }
+        }
+    }
+    for (sid, pid) in signalled {
+        stop_one(layout, sid, pid)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for a signalled server to exit, killing it if it takes too long.
+fn stop_one(layout: &Layout, sid: u64, pid: u32) -> Result<(), String> {
+    print!("Stopping server {sid} (pid {pid}) ... ");
+    if !process::wait_gone(layout, sid, pid, process::STOP_TIMEOUT) {
+        process::signal(pid, "KILL")?;
+        if !process::wait_gone(layout, sid, pid, process::STOP_TIMEOUT) {
+            return Err(format!("server {sid} (pid {pid}) survived SIGKILL"));
+        }
+        print!("(killed after {:?}) ", process::STOP_TIMEOUT);
+    }
+    println!("STOPPED");
+    process::forget(layout, sid);
+    Ok(())
+}
+
+/// `status`: each server's `keeper status --config`, as zk.sh runs `zkServer.sh status` on
+/// each machine. Succeeds when every server reported a mode.
+fn status(layout: &Layout) -> Result<ExitCode, String> {
+    let keeper =
+        std::env::current_exe().map_err(|e| format!("cannot find the keeper program: {e}"))?;
+    let mut all_up = true;
+    for member in &layout.members {
+        let pid = process::running(layout, member.sid)
+            .map_or("not running".to_string(), |pid| format!("pid {pid}"));
+        println!(
+            "------------ server {} ({pid}) status ------------",
+            member.sid
+        );
+        // Its output goes straight to ours, so it reads exactly as `keeper status` does.
+        let ran = Process::new(&keeper)
+            .arg("status")
+            .arg("--config")
+            .arg(layout.zoo_cfg(member.sid))
+            .status()
+            .map_err(|e| format!("cannot run keeper status: {e}"))?;
+        all_up &= ran.success();
+    }
+    Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `kill N`: SIGKILL, as a crash; the server's files stay, so `restart N` recovers from them.
+fn kill(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
+    layout.member(sid)?;
+    let pid =
+        process::running(layout, sid).ok_or_else(|| format!("server {sid} is not running"))?;
+    process::signal(pid, "KILL")?;
+    if !process::wait_gone(layout, sid, pid, process::STOP_TIMEOUT) {
+        return Err(format!("server {sid} (pid {pid}) survived SIGKILL"));
+    }
+    process::forget(layout, sid);
+    println!("Killed server {sid} (pid {pid}) with SIGKILL");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `restart N`: stop (if running) and start one server on its existing files.
+fn restart(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
+    let member: Member = layout.member(sid)?;
+    if let Some(pid) = process::running(layout, sid) {
+        process::signal(pid, "TERM")?;
+        stop_one(layout, sid, pid)?;
+    }
+    let mut child = process::spawn(layout, &member)?;
+    println!("Starting server {sid} ... STARTED (pid {})", child.id());
+    process::wait_serving(layout, &member, &mut child)?;
+    let mode = process::wait_modes(&[member]).remove(0);
+    println!(
+        "server {sid} on 127.0.0.1:{}: {}; log: {}",
+        member.client_port,
+        mode.map_or("not serving yet".to_string(), |m| format!("Mode: {m}")),
+        layout.log_file(sid).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,185 @@
+//! The servers as operating-system processes: started detached, found again by pid file,
+//! signalled, and waited for with a bound.
+//!
+//! zkServer.sh starts the JVM with `nohup ... &`, writes `$!` to `zookeeper_server.pid` and
+//! exits; `stop` sends SIGTERM to that pid. The same here, with two cares the script leaves out.
+//! A server is started in a process group of its own, so a Ctrl-C typed after `keeper cluster
+//! start` (which goes to the terminal's foreground group) does not reach it. And a pid file
+//! is only believed when that pid still runs `keeper server` with this server's zoo.cfg:
+//! after a crash or a reboot the number may belong to another program, which `stop` must not
+//! signal.
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use super::program::Program;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::layout::{Layout, Member, HOST};
+
+/// How long a server may take to listen on its client port. Generous: on a loaded machine a
+/// start takes far less, and a server that fails exits (which ends the wait at once).
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a server may take to exit after SIGTERM before it gets SIGKILL.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a bounded wait looks again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The pid of server `sid` if it is running: its pid file names a live process whose command
+/// line holds this server's zoo.cfg.
+pub fn running(layout: &Layout, sid: u64) -> Option<u32> {
+    let text = std::fs::read_to_string(layout.pid_file(sid)).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    is_our_server(pid, &layout.zoo_cfg(sid)).then_some(pid)
+}
+
+/// Whether `pid` is a live server on `<zoo_cfg>`. Linux shows a process's
+/// arguments in `/proc/PID/cmdline` (empty for one that has exited but is not yet reaped);
+/// elsewhere, `kill -0` says only that the pid is in use.
+fn is_our_server(pid: u32, zoo_cfg: &Path) -> bool {
+    if Path::new("/proc/self").exists() {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            return false;
+        };
+        let wanted = zoo_cfg.as_os_str().as_encoded_bytes();
+        return cmdline.split(|&b| b == 0).any(|arg| arg == wanted);
+    }
+    signal(pid, "0").is_ok()
+}
+
+/// Starts server `member` as a detached `keeper server --config DIR/serverN/conf/zoo.cfg` (or
+/// ZooKeeper on it, see [`Program`]), its output appended to its log, and records its pid.
+pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
+    let sid = member.sid;
+    let log_path = layout.log_file(sid);
+    let open_log = || {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))
+    };
+    let log: File = open_log()?;
+    let child = Program::recorded(&layout.dir)
+        .command(&layout.zoo_cfg(sid))?
+        .current_dir(layout.home(sid))
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(open_log()?)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start server {sid}: {e}"))?;
+    std::fs::write(layout.pid_file(sid), format!("{}\n", child.id()))
+        .map_err(|e| format!("cannot write {}: {e}", layout.pid_file(sid).display()))?;
+    Ok(child)
+}
+
+/// Waits until `child` accepts connections on its client port. If it exits first, the error
+/// carries the end of its log, which says why.
+pub fn wait_serving(layout: &Layout, member: &Member, child: &mut Child) -> Result<(), String> {
+    let addr: SocketAddr = format!("{HOST}:{}", member.client_port)
+        .parse()
+        .expect("a loopback address");
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let _ = std::fs::remove_file(layout.pid_file(member.sid));
+            return Err(format!(
+                "server {} exited ({status}) before serving; the end of {}:\n{}",
+                member.sid,
+                layout.log_file(member.sid).display(),
+                log_tail(&layout.log_file(member.sid))
+            ));
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "server {} did not listen on {addr} within {START_TIMEOUT:?}; see {}",
+                member.sid,
+                layout.log_file(member.sid).display()
+            ));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// How long `start` and `restart` wait for the servers to serve (to report a mode): an
+/// election among Keeper servers takes milliseconds, ZooKeeper's JVMs a few seconds.
+pub const SERVE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Server `member`'s mode (`leader`, `follower`, `standalone`, ...) as `srvr` reports it; None
+/// while it does not serve (no quorum yet) or does not answer.
+pub fn mode(member: &Member) -> Option<String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], member.client_port));
+    let answer = crate::status::srvr(addr)?;
+    let line = crate::status::mode_line(&answer)?;
+    Some(line.trim_start_matches("Mode: ").to_string())
+}
+
+/// Waits, at most [`SERVE_TIMEOUT`], until every one of `members` reports a mode; returns
+/// each one's, None for one that never did.
+pub fn wait_modes(members: &[Member]) -> Vec<Option<String>> {
+    let deadline = Instant::now() + SERVE_TIMEOUT;
+    loop {
+        let modes: Vec<Option<String>> = members.iter().map(mode).collect();
+        if modes.iter().all(Option::is_some) || Instant::now() >= deadline {
+            return modes;
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// The last lines of a log, for an error message.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
+}
+
+/// Sends a signal (`TERM`, `KILL`, or `0` to probe) with the system's `kill`, as zkServer.sh does.
+pub fn signal(pid: u32, name: &str) -> Result<(), String> {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run kill: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("kill -{name} {pid} failed"))
+    }
+}
+
+/// Waits, at most `timeout`, until server `sid`'s process `pid` is gone.
+pub fn wait_gone(layout: &Layout, sid: u64, pid: u32, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while is_our_server(pid, &layout.zoo_cfg(sid)) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(POLL);
+    }
+    true
+}
+
+/// Removes a pid file that names no running server; a missing one is fine.
+pub fn forget(layout: &Layout, sid: u64) {
+    if let Err(e) = std::fs::remove_file(layout.pid_file(sid)) {
+        if e.kind() != ErrorKind::NotFound {
+            eprintln!(
+                "keeper: cannot remove {}: {e}",
+                layout.pid_file(sid).display()
+            );
+        }
+    }
+}
