@@ -577,21 +577,19 @@ fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watc
     assert_eq!(owner, Some(session), "the ephemeral outlived its server");
 }
 
-/// kazoo, given every server, on a server that is killed: the session, its ephemeral and
-/// its watch survive the move to another server.
+/// kazoo, given every server, on a server that is killed: the session and its ephemeral
+/// survive the move to another server. (Not its watch: kazoo 2.8 fires every watcher with a
+/// NONE event on any lost connection and forgets it, whatever the server does; the Rust
+/// client's test above shows the watch surviving.)
 const KAZOO_MOVES: &str = r#"
-import sys, threading, time
+import sys, time
 from kazoo.client import KazooClient
 zk = KazooClient(hosts=sys.argv[1], timeout=20)
 zk.start(timeout=30)
 zk.create("/kz-eph", b"e", ephemeral=True)
-zk.ensure_path("/kz-watched")
-fired = threading.Event()
-zk.get("/kz-watched", watch=lambda event: fired.set())
 session = zk.client_id[0]
 print("READY", flush=True)
 sys.stdin.readline()
-print("WATCH", "fired" if fired.wait(60) else "lost", flush=True)
 owner = zk.retry(zk.exists, "/kz-eph").ephemeralOwner
 # client_id reads None while kazoo is between servers: wait (bounded) until it is on one.
 for _ in range(1200):
@@ -609,7 +607,6 @@ fn kazoo_with_every_server_keeps_its_session_when_its_server_is_killed() {
     if let Err(reason) = common::tools::kazoo() {
         return common::skip(TEST, &reason);
     }
-    let rt = runtime();
     let mut ensemble = Ensemble::start(3);
     let hosts: Vec<String> = ensemble.members.iter().map(Member::address).collect();
     let mut kazoo = Command::new(common::tools::PYTHON);
@@ -626,15 +623,10 @@ fn kazoo_with_every_server_keeps_its_session_when_its_server_is_killed() {
             })
             .expect("kazoo's server lists its session");
         ensemble.members[home].kill();
-        let elsewhere = ensemble.members[(home + 1) % 3].address();
-        with_client(&rt, &elsewhere, |c| async move {
-            c.set_data("/kz-watched", b"1", None).await
-        })
-        .expect("setData /kz-watched");
     };
     let done = common::run_script(kazoo, script, WAIT, &mut act)
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
-    for line in ["WATCH fired", "SESSION same", "EPHEMERAL kept"] {
+    for line in ["SESSION same", "EPHEMERAL kept"] {
         assert!(done.output.contains(line), "{line} in:\n{}", done.output);
     }
 }
