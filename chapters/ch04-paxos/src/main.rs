@@ -204,20 +204,7 @@ fn check_every_interleaving(flaw: Option<Flaw>, cli: &Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("{outcome}");
-    println!("time: {:.2?}", outcome.report.elapsed);
-    let Some((script, _)) = &outcome.counterexample else {
-        return ExitCode::SUCCESS;
-    };
-    if let Err(e) = std::fs::write(&cli.counterexample, script) {
-        eprintln!("error: cannot write {file}: {e}");
-        return ExitCode::FAILURE;
-    }
-    println!(
-        "written to {file}; replay it (add --svg FILE to draw it):\n  {} --scenario-file {file}",
-        model_check::replay_command(flaw, cli.acceptors)
-    );
-    ExitCode::FAILURE
+    outcome.print_and_save(&cli.counterexample, &model_check::replay_command(flaw, cli.acceptors))
 }
 
 /// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).

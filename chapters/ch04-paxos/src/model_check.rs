@@ -30,7 +30,7 @@ use stateright::Expectation;
 use crate::paxos::invariants::{agreement_of, validity_of};
 use crate::paxos::{Config, Flaw, Paxos, Proposal, Retry, Value};
 use crate::scenarios;
-use crate::sim::checker::{self, Action, Links, NodeActor, Report};
+use crate::sim::checker::{self, Links, NodeActor};
 use crate::sim::{NodeId, Sim};
 
 /// How big the checked cluster is, and how far the checker goes.
@@ -99,14 +99,8 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> PaxosModel {
 }
 // ANCHOR_END: model
 
-/// A finished check, ready to print.
-pub struct Outcome {
-    pub report: Report<Paxos>,
-    /// The counterexample as a scenario file, and the simulator's trace of it.
-    pub counterexample: Option<(String, String)>,
-    /// What was checked, in a line.
-    pub about: String,
-}
+/// A finished check of Paxos.
+pub type Outcome = checker::Outcome<Paxos>;
 
 /// The command that replays the simulator's `checked` run with `flaw` and `acceptors`.
 pub fn replay_command(flaw: Option<Flaw>, acceptors: u64) -> String {
@@ -124,11 +118,7 @@ pub fn run(
     file: &str,
     progress: Option<Duration>,
 ) -> Result<Outcome, String> {
-    let model = model(flaw, bounds);
-    let report = match progress {
-        Some(every) => checker::check_showing_progress(model, max_depth, every),
-        None => checker::check(model, max_depth),
-    };
+    let report = checker::check(model(flaw, bounds), max_depth, progress);
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let about = format!(
         "model checking single-decree Paxos: proposers n1 \"a\" and n2 \"b\", {} acceptors, \
@@ -137,39 +127,11 @@ pub fn run(
         bounds.rounds,
         if bounds.duplicating { ", duplicated" } else { "" }
     );
-    let counterexample = match &report.counterexample {
-        None => None,
-        Some((property, path)) => Some(counterexample(flaw, bounds, property, path, file)?),
-    };
-    Ok(Outcome { report, counterexample, about })
-}
-
-fn counterexample(
-    flaw: Option<Flaw>,
-    bounds: Bounds,
-    property: &str,
-    path: &[Action<Paxos>],
-    file: &str,
-) -> Result<(String, String), String> {
-    let build = || simulation(1, flaw, bounds.acceptors);
-    let (script, sim) = checker::counterexample_script(build, property, path, file)?;
-    Ok((script, crate::sim::render::plain(sim.trace())))
+    Outcome::of(report, about, || simulation(1, flaw, bounds.acceptors), file)
 }
 
 /// The simulator's run of the checked cluster, with its replay command. (Its network is
 /// perfect and its retries fixed, so the seed changes nothing.)
 pub fn simulation(seed: u64, flaw: Option<Flaw>, acceptors: u64) -> Sim<Paxos> {
     scenarios::checked(seed, flaw, acceptors).replay_command(replay_command(flaw, acceptors))
-}
-
-impl std::fmt::Display for Outcome {
-    /// The report without the time (which changes from run to run), then the counterexample.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{}", self.about)?;
-        write!(f, "{}", self.report)?;
-        if let Some((_, trace)) = &self.counterexample {
-            write!(f, ", replayed in the simulator:\n{trace}")?;
-        }
-        Ok(())
-    }
 }

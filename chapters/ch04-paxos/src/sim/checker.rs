@@ -348,28 +348,18 @@ pub struct Report<P: Process> {
 // ANCHOR: check
 /// Explore `model` breadth first, on one thread (so the first state found to break a property is
 /// one nearest the start, and the same model gives the same numbers and path every time), to
-/// `max_depth` actions if given; stop at the first property that fails.
+/// `max_depth` actions if given; stop at the first property that fails. With `progress`, print
+/// a line to standard error that often while it runs (an exhaustive run can take minutes, and
+/// silence looks like a hang).
 pub fn check<P: Checkable, C>(
     model: ActorModel<NodeActor<P>, C>,
     max_depth: Option<usize>,
+    progress: Option<Duration>,
 ) -> Report<P>
 where
     C: Send + Sync + 'static,
 {
-    run(model, max_depth, None)
-}
-
-/// [`check`], printing a progress line to standard error every `every` while it runs (an
-/// exhaustive run can take minutes, and silence looks like a hang).
-pub fn check_showing_progress<P: Checkable, C>(
-    model: ActorModel<NodeActor<P>, C>,
-    max_depth: Option<usize>,
-    every: Duration,
-) -> Report<P>
-where
-    C: Send + Sync + 'static,
-{
-    run(model, max_depth, Some(Progress { every }))
+    run(model, max_depth, progress.map(|every| Progress { every }))
 }
 // ANCHOR_END: check
 
@@ -387,8 +377,9 @@ where
     let mut builder =
         Explored::new(model).checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
     if let Some(depth) = max_depth {
-        // stateright counts the initial state as depth 1.
-        builder = builder.target_max_depth(depth + 1);
+        // stateright counts the initial state as depth 1, and does not check the properties of a
+        // state at its target depth: so the target is one past the last depth checked.
+        builder = builder.target_max_depth(depth + 2);
     }
     let checker = builder.spawn_bfs();
     let checker = match progress {
@@ -396,13 +387,14 @@ where
         None => checker.join(),
     };
     let found = Found::of(checker, &properties);
-    let depth = found.depth;
+    // A state one past the limit is reached (and counted) but not checked.
+    let depth = max_depth.map_or(found.depth, |d| found.depth.min(d));
     Report {
         states: found.states,
         unique: found.unique,
         depth,
         elapsed: started.elapsed(),
-        exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| depth < d),
+        exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| found.depth <= d),
         counterexample: found.counterexample,
         examples: found.examples,
     }
@@ -605,4 +597,66 @@ pub fn counterexample_script<P: Checkable>(
     let stepper = Stepper::new(Replay(build), scenario).map_err(|e| e.to_string())?;
     let about = format!("A counterexample the model checker found: `{property}` fails.");
     Ok((stepper.script_about(&about, file), stepper.into_sim()))
+}
+
+/// A finished check, ready to print: what was checked, the report, and the counterexample (if
+/// any) as a scenario file and the simulator's trace of it.
+pub struct Outcome<P: Process> {
+    pub report: Report<P>,
+    /// The counterexample as a scenario file, and the simulator's trace of it.
+    pub counterexample: Option<(String, String)>,
+    /// What was checked, in a line.
+    pub about: String,
+}
+
+impl<P: Checkable> Outcome<P> {
+    /// `report`, with its counterexample replayed in the simulator run `build` makes, written as
+    /// a scenario file whose replay command names `file`.
+    pub fn of(
+        report: Report<P>,
+        about: String,
+        build: impl Fn() -> Sim<P>,
+        file: &str,
+    ) -> Result<Self, String> {
+        let counterexample = match &report.counterexample {
+            None => None,
+            Some((property, path)) => {
+                let (script, sim) = counterexample_script(build, property, path, file)?;
+                Some((script, super::render::plain(sim.trace())))
+            }
+        };
+        Ok(Outcome { report, counterexample, about })
+    }
+
+    /// What `--model-check` prints: the outcome and the time; a counterexample is also written
+    /// to `file`, with the command (`replay`) that replays it. Fails when there is one.
+    pub fn print_and_save(&self, file: &std::path::Path, replay: &str) -> std::process::ExitCode {
+        use std::process::ExitCode;
+        println!("{self}");
+        println!("time: {:.2?}", self.report.elapsed);
+        let Some((script, _)) = &self.counterexample else {
+            return ExitCode::SUCCESS;
+        };
+        let name = file.display();
+        if let Err(e) = std::fs::write(file, script) {
+            eprintln!("error: cannot write {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "written to {name}; replay it (add --svg FILE to draw it):\n  {replay} --scenario-file {name}"
+        );
+        ExitCode::FAILURE
+    }
+}
+
+impl<P: Process> fmt::Display for Outcome<P> {
+    /// The report without the time (which changes from run to run), then the counterexample.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.about)?;
+        write!(f, "{}", self.report)?;
+        if let Some((_, trace)) = &self.counterexample {
+            write!(f, ", replayed in the simulator:\n{trace}")?;
+        }
+        Ok(())
+    }
 }
