@@ -20,7 +20,7 @@
 //!   longer tail was never committed is truncated by the leader (TRUNC);
 //!
 //! and some order **elects a leader** (sometimes) with a quorum behind it, so the model is not
-//! safe by electing nobody. With [`Flaw::SidBeforeLog`] (lab 5.2: the sid decides before the log
+//! safe by electing nobody. With [`Flaw::SidBeforeLog`] (the sid decides before the log
 //! does) the checker finds a follower whose log is ahead of its leader's, and writes the path as
 //! a scenario file that `--scenario checked --scenario-file FILE` replays.
 
@@ -58,7 +58,7 @@ pub const DEFAULT: Bounds = Bounds {
 /// A lab's deliberate bug for the checker to find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flaw {
-    /// Lab 5.2: votes compared by sid first, then epoch and zxid.
+    /// Votes compared by sid first, then epoch and zxid: the order a reader might write first.
     SidBeforeLog,
 }
 
@@ -86,7 +86,7 @@ impl Flaw {
 }
 
 // ANCHOR: flaw
-/// Lab 5.2's order: the larger sid wins, whatever the logs say. Every server still agrees on
+/// The flawed order: the larger sid wins, whatever the logs say. Every server still agrees on
 /// it, so the election still ends with one leader; predict what else breaks.
 pub fn sid_before_log(a: &Vote, b: &Vote) -> Ordering {
     (a.leader, a.peer_epoch, a.zxid).cmp(&(b.leader, b.peer_epoch, b.zxid))

@@ -59,7 +59,7 @@ fn without_faults_a_leader_is_elected_within_six_steps() {
     );
 }
 
-/// Lab 5.2's order lets the larger sid win whatever the logs say: n3, a txn behind, is
+/// The flawed order lets the larger sid win whatever the logs say: n3, a txn behind, is
 /// elected, and n1 follows it. The checker finds it in six steps, and the scenario file it
 /// writes makes the simulator break the same invariant.
 #[test]

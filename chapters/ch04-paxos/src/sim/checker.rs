@@ -457,6 +457,25 @@ impl<P: Checkable> Found<P> {
     }
 }
 
+impl<P: Process> Report<P> {
+    /// One row of a benchmark table: `| name | states | unique | depth | seconds | states/s |`.
+    pub fn bench_row(&self, name: &str) -> String {
+        let secs = self.elapsed.as_secs_f64();
+        let limit = if self.exhausted { " (all)" } else { "" };
+        format!(
+            "| {name} | {} | {} | {}{limit} | {secs:.2} | {:.0} |",
+            self.states,
+            self.unique,
+            self.depth,
+            self.states as f64 / secs.max(1e-9)
+        )
+    }
+
+    /// The header of [`Report::bench_row`]'s table.
+    pub const BENCH_HEADER: &'static str =
+        "| configuration | states | unique | depth | seconds | states/s |\n|---|---|---|---|---|---|";
+}
+
 impl<P: Process> fmt::Display for Report<P> {
     /// Everything but the time, which changes from run to run (so a snapshot can show it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
