@@ -299,9 +299,6 @@ fn ensemble(voters: u64, observers: &[Sid]) -> Config {
 // ANCHOR: scenarios
 /// The scenario `name` with `n` voting servers.
 pub fn setup(name: ScenarioName, n: u64) -> Setup {
-    if name == ScenarioName::Checked {
-        return crate::model_check::setup(None);
-    }
     let config = ensemble(n, &[]);
     let empty = |sid| Server::new(sid, config.clone(), Durable::default());
     let leader = n; // with equal logs, the highest sid wins a simultaneous start
@@ -348,7 +345,10 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
                 40_000,
             )
         }
-        ScenarioName::Checked => unreachable!("returned above"),
+        ScenarioName::Checked => {
+            let checked = crate::model_check::setup(None);
+            (checked.about, checked.servers, checked.faults, checked.settle_after_ms)
+        }
         ScenarioName::Observer => {
             let observer = n + 1;
             let config = ensemble(n, &[Sid(observer)]);
