@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use ch04_paxos::byzantine;
 use ch04_paxos::model_check::{self, Bounds, DEFAULT};
@@ -51,6 +52,10 @@ struct Cli {
     /// --model-check: the highest round a proposer may reach.
     #[arg(long, default_value_t = DEFAULT.rounds)]
     rounds: u64,
+    /// --model-check: the network may also deliver a message more than once (far more states:
+    /// give a --depth).
+    #[arg(long)]
+    duplicating: bool,
     /// --model-check: explore paths of at most this many steps (default: every path).
     #[arg(long, value_name = "N")]
     depth: Option<usize>,
@@ -184,31 +189,22 @@ fn run<P: Process>(
     }
 }
 
+/// How often `--model-check` says how far it got.
+const PROGRESS: Duration = Duration::from_secs(5);
+
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(flaw: Option<Flaw>, cli: &Cli) -> ExitCode {
     let file = cli.counterexample.display().to_string();
-    let bounds = Bounds { acceptors: cli.acceptors, rounds: cli.rounds };
-    let outcome = match model_check::run(flaw, bounds, cli.depth, &file) {
+    let bounds =
+        Bounds { acceptors: cli.acceptors, rounds: cli.rounds, duplicating: cli.duplicating };
+    let outcome = match model_check::run(flaw, bounds, cli.depth, &file, Some(PROGRESS)) {
         Ok(outcome) => outcome,
         Err(e) => {
             eprintln!("error: the counterexample does not replay in the simulator: {e}");
             return ExitCode::FAILURE;
         }
     };
-    println!("{outcome}");
-    println!("time: {:.2?}", outcome.report.elapsed);
-    let Some((script, _)) = &outcome.counterexample else {
-        return ExitCode::SUCCESS;
-    };
-    if let Err(e) = std::fs::write(&cli.counterexample, script) {
-        eprintln!("error: cannot write {file}: {e}");
-        return ExitCode::FAILURE;
-    }
-    println!(
-        "written to {file}; replay it (add --svg FILE to draw it):\n  {} --scenario-file {file}",
-        model_check::replay_command(flaw, cli.acceptors)
-    );
-    ExitCode::FAILURE
+    outcome.print_and_save(&cli.counterexample, &model_check::replay_command(flaw, cli.acceptors))
 }
 
 /// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).

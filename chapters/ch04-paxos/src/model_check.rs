@@ -3,7 +3,8 @@
 //! The seed sweeps of the safety test try ten thousand orders of events. Here the model checker
 //! ([`crate::sim::checker`]) tries them all, for one small cluster: two proposers (n1 wants "a",
 //! n2 wants "b", both learners), three acceptors (n3, n4, n5), on a network that may
-//! deliver any message in flight, any number of times, or never. Rounds are bounded (a proposer
+//! deliver any message in flight, once, or never (`--duplicating`: any number of times). Rounds
+//! are bounded (a proposer
 //! that preempts and is preempted forever has infinitely many states), which is the one limit
 //! of the claim: *within that many rounds per proposer*, no order of events breaks
 //!
@@ -11,9 +12,17 @@
 //! - **validity** (always): a learned value is one some proposer proposed;
 //!
 //! and some order lets **a value be chosen** (sometimes), which shows the model is not
-//! trivially safe by doing nothing. With [`Flaw::PromiseHidesAccepted`] (lab 4.1) the checker
+//! trivially safe by doing nothing.
+//!
+//! Why "once" by default: on a duplicating network a message sent stays in flight for good, so
+//! a state also records every message ever sent, and two runs that reached the same nodes by
+//! different messages stay different states. In this protocol a repeated message is answered
+//! as the first was (a promise or an accept is idempotent), so duplication multiplies the states
+//! without adding a behaviour; `--duplicating --depth N` checks that claim as far as you like. With [`Flaw::PromiseHidesAccepted`] (lab 4.1) the checker
 //! finds the shortest order of events in which two learners disagree, and writes it as a
 //! scenario file the simulator replays (`--scenario checked --flaw ... --scenario-file FILE`).
+
+use std::time::Duration;
 
 use stateright::actor::{ActorModel, ActorModelState};
 use stateright::Expectation;
@@ -21,7 +30,7 @@ use stateright::Expectation;
 use crate::paxos::invariants::{agreement_of, validity_of};
 use crate::paxos::{Config, Flaw, Paxos, Proposal, Retry, Value};
 use crate::scenarios;
-use crate::sim::checker::{self, Action, NodeActor, Report};
+use crate::sim::checker::{self, Links, NodeActor};
 use crate::sim::{NodeId, Sim};
 
 /// How big the checked cluster is, and how far the checker goes.
@@ -31,10 +40,12 @@ pub struct Bounds {
     pub acceptors: u64,
     /// The highest round a proposer may reach.
     pub rounds: u64,
+    /// Whether the network may deliver a message more than once.
+    pub duplicating: bool,
 }
 
 /// The acceptors and rounds per proposer the command checks unless told otherwise.
-pub const DEFAULT: Bounds = Bounds { acceptors: 3, rounds: 1 };
+pub const DEFAULT: Bounds = Bounds { acceptors: 3, rounds: 1, duplicating: false };
 
 const PROPOSERS: [(NodeId, &str); 2] = [(1, "a"), (2, "b")];
 
@@ -71,7 +82,8 @@ fn nodes(state: &PaxosState) -> Vec<&Paxos> {
 // ANCHOR: model
 /// The model: the chapter's own nodes, the properties of the module doc, rounds bounded.
 pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> PaxosModel {
-    checker::model(bounds, cluster(flaw, bounds.acceptors))
+    let links = if bounds.duplicating { Links::Duplicating } else { Links::Once };
+    checker::model(bounds, cluster(flaw, bounds.acceptors), links)
         .property(Expectation::Always, "agreement", |_, s: &PaxosState| {
             agreement_of(nodes(s)).is_ok()
         })
@@ -87,14 +99,8 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> PaxosModel {
 }
 // ANCHOR_END: model
 
-/// A finished check, ready to print.
-pub struct Outcome {
-    pub report: Report<Paxos>,
-    /// The counterexample as a scenario file, and the simulator's trace of it.
-    pub counterexample: Option<(String, String)>,
-    /// What was checked, in a line.
-    pub about: String,
-}
+/// A finished check of Paxos.
+pub type Outcome = checker::Outcome<Paxos>;
 
 /// The command that replays the simulator's `checked` run with `flaw` and `acceptors`.
 pub fn replay_command(flaw: Option<Flaw>, acceptors: u64) -> String {
@@ -103,53 +109,29 @@ pub fn replay_command(flaw: Option<Flaw>, acceptors: u64) -> String {
 }
 
 /// Check the model (to `max_depth` actions if given); a counterexample becomes a scenario
-/// file whose replay command names `file`.
+/// file whose replay command names `file`. With `progress`, a line on standard error every
+/// that often while the checker runs.
 pub fn run(
     flaw: Option<Flaw>,
     bounds: Bounds,
     max_depth: Option<usize>,
     file: &str,
+    progress: Option<Duration>,
 ) -> Result<Outcome, String> {
-    let report = checker::check(model(flaw, bounds), max_depth);
+    let report = checker::check(model(flaw, bounds), max_depth, progress);
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let about = format!(
         "model checking single-decree Paxos: proposers n1 \"a\" and n2 \"b\", {} acceptors, \
-         at most {} round(s) each{flaw_text}; messages reordered, duplicated, lost",
-        bounds.acceptors, bounds.rounds
+         at most {} round(s) each{flaw_text}; messages reordered, lost{}",
+        bounds.acceptors,
+        bounds.rounds,
+        if bounds.duplicating { ", duplicated" } else { "" }
     );
-    let counterexample = match &report.counterexample {
-        None => None,
-        Some((property, path)) => Some(counterexample(flaw, bounds, property, path, file)?),
-    };
-    Ok(Outcome { report, counterexample, about })
-}
-
-fn counterexample(
-    flaw: Option<Flaw>,
-    bounds: Bounds,
-    property: &str,
-    path: &[Action<Paxos>],
-    file: &str,
-) -> Result<(String, String), String> {
-    let build = || simulation(1, flaw, bounds.acceptors);
-    let (script, sim) = checker::counterexample_script(build, property, path, file)?;
-    Ok((script, crate::sim::render::plain(sim.trace())))
+    Outcome::of(report, about, || simulation(1, flaw, bounds.acceptors), file)
 }
 
 /// The simulator's run of the checked cluster, with its replay command. (Its network is
 /// perfect and its retries fixed, so the seed changes nothing.)
 pub fn simulation(seed: u64, flaw: Option<Flaw>, acceptors: u64) -> Sim<Paxos> {
     scenarios::checked(seed, flaw, acceptors).replay_command(replay_command(flaw, acceptors))
-}
-
-impl std::fmt::Display for Outcome {
-    /// The report without the time (which changes from run to run), then the counterexample.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{}", self.about)?;
-        write!(f, "{}", self.report)?;
-        if let Some((_, trace)) = &self.counterexample {
-            write!(f, ", replayed in the simulator:\n{trace}")?;
-        }
-        Ok(())
-    }
 }

@@ -59,6 +59,8 @@
 //! - [`deadlines`]: a driver's timers as deadlines on tokio's clock.
 //! - [`tcp`]: a tokio driver running the same member over real sockets.
 //! - [`lab`]: lab 5.1, a different tie-break.
+//! - [`model_check`]: every interleaving of a 3-server election with a restart, by chapter 4's
+//!   model checker running these same servers (`--model-check`); lab 5.2's flaw.
 //!
 //! # How it differs from ZooKeeper
 //!
@@ -81,6 +83,7 @@
 pub mod cnx;
 pub mod deadlines;
 pub mod lab;
+pub mod model_check;
 pub mod notification;
 pub mod peer;
 pub mod quorum;

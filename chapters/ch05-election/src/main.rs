@@ -3,18 +3,23 @@
 //! Without `--listen`, runs a scenario in the simulator (`--scenario`,
 //! `--servers`, `--seed`, `--scenario-file FILE`) and prints it (`--trace`,
 //! `--json`, `--svg FILE`), or lets the reader choose what happens next
-//! (`--step`). With `--listen`, runs one real server over TCP.
+//! (`--step`). With `--listen`, runs one real server over TCP. With
+//! `--model-check [--flaw NAME]`, explores every interleaving of a small
+//! ensemble instead ([`ch05_election::model_check`]).
 
 use ch01_znode::zxid::parse_hex;
 use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::json_lines;
 use ch04_paxos::sim::{stepper, Scenario};
+use ch05_election::model_check::{self, Flaw};
 use ch05_election::render::{diagram, header, status, statuses, transcript, Stepped};
 use ch05_election::sim::{finish, run_with, setup, ScenarioName, Setup, SimTimer};
 use ch05_election::standin::Message;
 use clap::Parser;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(about = "FastLeaderElection, in the simulator or over TCP")]
@@ -45,6 +50,25 @@ struct Args {
     /// This server's last logged zxid, e.g. 0x100000003 (with --listen).
     #[arg(long, default_value = "0x0", value_parser = parse_zxid)]
     last_zxid: Zxid,
+    /// Check every interleaving of the `checked` ensemble with a model checker, instead of
+    /// running one scenario.
+    #[arg(long)]
+    model_check: bool,
+    /// A lab's deliberate bug, for --model-check and --scenario checked: SidBeforeLog.
+    #[arg(long, value_name = "NAME")]
+    flaw: Option<String>,
+    /// --model-check: the highest election round a server may reach.
+    #[arg(long, default_value_t = model_check::DEFAULT.rounds)]
+    rounds: i64,
+    /// --model-check: no server crashes (the fault-free model).
+    #[arg(long)]
+    no_crashes: bool,
+    /// --model-check: explore paths of at most this many steps (default: every path).
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// --model-check: where to write a counterexample, as a scenario file.
+    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
+    counterexample: PathBuf,
 }
 
 /// A zxid as ZooKeeper prints it (`0x100000003`) or in decimal.
@@ -65,7 +89,24 @@ fn main() -> ExitCode {
         };
         return listen_cli(listen, args.myid.map(Sid), &args.peer, disk, color);
     }
-    let setup = setup(args.scenario, args.servers);
+    let flaw = match args.flaw.as_deref().map(Flaw::named).transpose() {
+        Ok(flaw) => flaw,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.model_check {
+        return check_every_interleaving(flaw, &args);
+    }
+    let setup = match (args.scenario, flaw) {
+        (ScenarioName::Checked, flaw) => model_check::setup(flaw),
+        (_, Some(_)) => {
+            eprintln!("error: --flaw goes with --model-check or --scenario checked");
+            return ExitCode::from(2);
+        }
+        (name, None) => setup(name, args.servers),
+    };
     let file = match args.run.read_scenario_file() {
         Ok(file) => file,
         Err(e) => {
@@ -105,6 +146,26 @@ fn main() -> ExitCode {
         println!("\n(add --trace to watch the election, --step to walk through it)");
     }
     ExitCode::SUCCESS
+}
+
+/// How often `--model-check` says how far it got.
+const PROGRESS: Duration = Duration::from_secs(5);
+
+/// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
+fn check_every_interleaving(flaw: Option<Flaw>, args: &Args) -> ExitCode {
+    let file = args.counterexample.display().to_string();
+    let bounds = model_check::Bounds {
+        rounds: args.rounds,
+        crashes: !args.no_crashes,
+    };
+    let outcome = match model_check::run(flaw, bounds, args.depth, &file, Some(PROGRESS)) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: the counterexample does not replay in the simulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    outcome.print_and_save(&args.counterexample, &model_check::replay_command(flaw))
 }
 
 /// `--step`: the reader is the network (see `ch04_paxos::sim::stepper`); then every

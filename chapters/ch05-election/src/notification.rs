@@ -36,7 +36,7 @@ pub const CURRENT_VERSION: i32 = 2;
 
 // ANCHOR: notification
 /// A vote as it travels between servers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Notification {
     /// The sender's state.
     pub state: ServerState,

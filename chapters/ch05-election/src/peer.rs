@@ -44,7 +44,7 @@ use std::sync::Arc;
 pub type Millis = u64;
 
 /// The waits of the election, each a timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Timer {
     /// `recvqueue.poll(notTimeout)`: nothing heard for a while.
@@ -164,7 +164,7 @@ impl fmt::Display for Note {
 
 /// What a server keeps on disk across restarts: the election reads it to
 /// build its first vote.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Durable {
     /// The `currentEpoch` file.
     pub current_epoch: Epoch,
@@ -187,6 +187,35 @@ pub struct Config {
     pub max_notification_interval_ms: Millis,
 }
 
+/// Two configurations are the same when they share one ensemble (the same `qv`) and one vote
+/// order: a run's servers are all built from one.
+impl PartialEq for Config {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.qv, &other.qv)
+            && std::ptr::fn_addr_eq(self.order, other.order)
+            && (
+                self.finalize_wait_ms,
+                self.min_notification_interval_ms,
+                self.max_notification_interval_ms,
+            ) == (
+                other.finalize_wait_ms,
+                other.min_notification_interval_ms,
+                other.max_notification_interval_ms,
+            )
+    }
+}
+
+impl Eq for Config {}
+
+/// The numbers only: equal configurations have equal numbers, which is all `Hash` promises.
+impl std::hash::Hash for Config {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.finalize_wait_ms.hash(h);
+        self.min_notification_interval_ms.hash(h);
+        self.max_notification_interval_ms.hash(h);
+    }
+}
+
 impl Config {
     /// ZooKeeper's defaults for the ensemble `qv`.
     pub fn new(qv: Arc<dyn QuorumVerifier>) -> Self {
@@ -202,7 +231,7 @@ impl Config {
 
 /// A vote as counted in `recvset` / `outofelection`: with the round it was
 /// cast in and the state of the server that cast it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Ballot {
     vote: Vote,
     round: Round,
@@ -224,8 +253,9 @@ impl Ballot {
     // ANCHOR_END: same_ballot
 }
 
-/// One server's FastLeaderElection.
-#[derive(Clone, Debug)]
+/// One server's FastLeaderElection. Comparable and hashable so a model checker can tell states
+/// apart.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Peer {
     sid: Sid,
     config: Config,

@@ -18,6 +18,7 @@
 //! Every scenario run also checks, after every step, that at most one
 //! server leads with a quorum behind it ([`one_leader_at_a_time`]).
 
+use crate::model_check::Flaw;
 use crate::peer::{Durable, Note as ElectionNote, Peer};
 use crate::quorum::QuorumMaj;
 use crate::standin::{
@@ -34,7 +35,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A server's timers in the simulator: its own, and the power switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SimTimer {
     /// One of the member's own timers: the election's or the heartbeat's.
     Member(Timer),
@@ -64,7 +65,7 @@ pub type ElectionEntry = Entry<Message, SimTimer, Note>;
 // ANCHOR: server
 /// A ZooKeeper server as the simulator sees it: a [`Member`] that may be
 /// switched on some time after the run begins.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Server {
     member: Member,
     /// Switch on this long after the run starts (`None`: at once).
@@ -243,6 +244,8 @@ pub enum ScenarioName {
     Partition,
     /// An observer learns the leader but is never counted.
     Observer,
+    /// The model checker's ensemble: 3 servers, two of them a txn ahead (see `--model-check`).
+    Checked,
 }
 
 impl ScenarioName {
@@ -263,12 +266,15 @@ impl ScenarioName {
             ScenarioName::LeaderCrash => "leader-crash",
             ScenarioName::Partition => "partition",
             ScenarioName::Observer => "observer",
+            ScenarioName::Checked => "checked",
         }
     }
 }
 
 /// A scenario ready to run: servers, faults, and when the story is over.
 pub struct Setup {
+    /// A lab's deliberate bug, in the `checked` scenario.
+    pub flaw: Option<Flaw>,
     /// Which scenario.
     pub name: ScenarioName,
     /// One line saying what to watch for.
@@ -339,6 +345,10 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
                 40_000,
             )
         }
+        ScenarioName::Checked => {
+            let checked = crate::model_check::setup(None);
+            (checked.about, checked.servers, checked.faults, checked.settle_after_ms)
+        }
         ScenarioName::Observer => {
             let observer = n + 1;
             let config = ensemble(n, &[Sid(observer)]);
@@ -353,6 +363,7 @@ pub fn setup(name: ScenarioName, n: u64) -> Setup {
         }
     };
     Setup {
+        flaw: None,
         name,
         about,
         servers,
@@ -398,6 +409,9 @@ pub fn network() -> Network {
 impl Setup {
     /// The simulation of this scenario with `seed`, invariants attached.
     pub fn sim(&self, seed: u64) -> Sim<Server> {
+        if self.name == ScenarioName::Checked {
+            return crate::model_check::simulation(self.flaw, seed);
+        }
         let command = format!(
             "cargo run -p ch05-election -- --trace --scenario {} --servers {} --seed {seed}",
             self.name.as_str(),
@@ -433,38 +447,48 @@ impl Setup {
 /// after the election (chapter 6).
 pub fn one_leader_at_a_time() -> impl FnMut(&Sim<Server>) -> Result<(), String> {
     move |sim| {
-        let Some(qv) = sim
-            .nodes()
-            .next()
-            .map(|s| Arc::clone(&s.peer().config().qv))
-        else {
-            return Ok(());
-        };
-        let mut support: BTreeMap<(Round, Sid), BTreeSet<Sid>> = BTreeMap::new();
-        for s in sim.nodes().filter(|s| sim.is_up(s.id())) {
-            if let Some((vote, round)) = s.peer().decided() {
-                support
-                    .entry((round, vote.leader))
-                    .or_default()
-                    .insert(s.peer().sid());
-            }
-        }
-        let leaders: Vec<String> = support
+        let servers: Vec<(&Server, bool)> = sim.nodes().map(|s| (s, sim.is_up(s.id()))).collect();
+        let leaders: Vec<String> = leaders_with_quorum(&servers)
             .iter()
-            .filter(|((round, leader), sids)| {
-                let lead = sim.node(leader.0).peer();
-                sim.is_up(leader.0)
-                    && lead.state() == ServerState::Leading
-                    && lead.decided().map(|d| d.1) == Some(*round)
-                    && qv.contains_quorum(sids)
-            })
-            .map(|((round, leader), _)| format!("n{leader} (round {round})"))
+            .map(|(round, leader)| format!("n{leader} (round {round})"))
             .collect();
         match leaders.len() {
             0 | 1 => Ok(()),
             _ => Err(format!("two leaders with a quorum: {}", leaders.join(", "))),
         }
     }
+}
+
+/// The servers that lead with a quorum behind them, as `(round, leader)`: of `servers`, each
+/// with whether it is up, those LEADING in the round a quorum of up servers decided for them.
+pub fn leaders_with_quorum(servers: &[(&Server, bool)]) -> Vec<(Round, Sid)> {
+    let Some(qv) = servers
+        .first()
+        .map(|(s, _)| Arc::clone(&s.peer().config().qv))
+    else {
+        return Vec::new();
+    };
+    let mut support: BTreeMap<(Round, Sid), BTreeSet<Sid>> = BTreeMap::new();
+    for (s, _) in servers.iter().filter(|(_, up)| *up) {
+        if let Some((vote, round)) = s.peer().decided() {
+            support
+                .entry((round, vote.leader))
+                .or_default()
+                .insert(s.peer().sid());
+        }
+    }
+    let up_leader = |sid: Sid| servers.iter().find(|(s, up)| *up && s.peer().sid() == sid);
+    support
+        .into_iter()
+        .filter(|((round, leader), sids)| {
+            up_leader(*leader).is_some_and(|(lead, _)| {
+                lead.peer().state() == ServerState::Leading
+                    && lead.peer().decided().map(|d| d.1) == Some(*round)
+                    && qv.contains_quorum(sids)
+            })
+        })
+        .map(|(key, _)| key)
+        .collect()
 }
 // ANCHOR_END: one_leader
 

@@ -42,7 +42,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// What travels between two members on the election port.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
     /// A vote (ZooKeeper's only election message).
@@ -101,7 +101,7 @@ impl fmt::Display for Message {
 }
 
 /// A member's waits, each a timer: the election's, and the heartbeat's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Timer {
     /// One of the election's own ([`peer::Timer`]).
     Election(peer::Timer),
@@ -173,7 +173,7 @@ impl fmt::Display for Note {
 }
 
 /// The election's configuration, and the heartbeat's two numbers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// Membership, quorum rule, vote order, finalizeWait and back-off.
     pub election: peer::Config,
@@ -195,7 +195,7 @@ impl Config {
 }
 
 /// One member of the ensemble: its election, then the stand-in heartbeat.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Member {
     peer: Peer,
     config: Config,

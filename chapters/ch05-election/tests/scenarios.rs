@@ -25,7 +25,7 @@ fn transcript_of(name: ScenarioName) -> (String, Vec<String>, Option<String>) {
     let window_ms = match name {
         ScenarioName::FirstStart | ScenarioName::Restart => Some(0..Millis::MAX),
         ScenarioName::LeaderCrash => Some(2_500..Millis::MAX),
-        ScenarioName::Partition | ScenarioName::Observer => None,
+        ScenarioName::Partition | ScenarioName::Observer | ScenarioName::Checked => None,
     };
     (
         transcript(&setup, SEED, &run, false),

@@ -233,7 +233,7 @@ impl Paxos {
             // Remember the highest-ballot accepted value any promiser reported: if some value
             // was chosen, it is the one with the highest ballot among any majority's reports.
             Phase::Preparing { promised_by, highest, .. } if promised_by.len() + 1 < quorum => {
-                promised_by.push(from);
+                insert_sorted(promised_by, from);
                 keep_highest(highest, accepted);
                 vec![]
             }
@@ -293,14 +293,15 @@ impl Paxos {
             Some(i) if self.votes[i].2.len() + 1 >= quorum => self.learn(ballot, value),
             // One more vote for a ballot, short of a majority.
             Some(i) => {
-                self.votes[i].2.push(from);
+                insert_sorted(&mut self.votes[i].2, from);
                 vec![]
             }
             // The first vote for a ballot is a majority only when there is one acceptor.
             None if quorum <= 1 => self.learn(ballot, value),
             // The first vote for a new ballot.
             None => {
-                self.votes.push((ballot, value, vec![from]));
+                let at = self.votes.partition_point(|(b, _, _)| *b < ballot);
+                self.votes.insert(at, (ballot, value, vec![from]));
                 vec![]
             }
         }
@@ -313,6 +314,13 @@ impl Paxos {
         vec![Output::Note(Note::Learned { ballot, value }), Output::CancelTimer(Timer::Retry)]
     }
     // ANCHOR_END: learner
+}
+
+/// Add `id` to a set kept as a sorted list: the same set is then the same state whatever order
+/// its members arrived in (which a model checker, comparing states, counts on).
+fn insert_sorted(set: &mut Vec<NodeId>, id: NodeId) {
+    let at = set.partition_point(|n| *n < id);
+    set.insert(at, id);
 }
 
 fn send(to: NodeId, msg: Msg) -> Out {

@@ -14,12 +14,14 @@
 //!
 //! # The network the checker explores
 //!
-//! The network is stateright's *unordered, duplicating* one: a message sent is in flight for
-//! good, and at every step the checker may deliver any message in flight (again), or fire any
-//! armed timer. That covers reordering (any order), duplication (any message, any number of
-//! times) and loss (a message the path never delivers is a lost message), so for a property of
-//! the nodes' states an explicit "drop" branch adds no state worth seeing. Timers fire whenever
-//! the checker likes: time is not modelled, so no timing assumption hides a bug.
+//! [`Links`] says what the network may do with a message: deliver it once, in any order
+//! ([`Links::Once`]); any number of times ([`Links::Duplicating`]); or once and in order between
+//! each pair of nodes, as TCP does ([`Links::Fifo`]). In every case the checker may deliver any
+//! deliverable message next, or fire any armed timer, and a message it never delivers is a lost
+//! one, so for a property of the nodes' states an explicit "drop" branch adds no state worth
+//! seeing. Timers fire whenever the checker likes: time is not modelled, so no timing assumption
+//! hides a bug. Nodes may also crash and restart at any moment ([`model_with_crashes`]): a
+//! restarted node starts from what the chapter's recover hook keeps.
 //!
 //! # From a path back to the simulator
 //!
@@ -32,18 +34,23 @@
 //! # For the next chapters
 //! Any [`Process`] that is also [`Checkable`] (comparable, hashable, its messages and timers
 //! ordered) runs under [`model`]. A chapter adds its own properties and boundary to the
-//! [`ActorModel`], and [`check`] runs it; a node that must survive a crash needs stateright's
-//! `Storage` filled from the chapter's recover hook, which this first version leaves out.
+//! [`ActorModel`], and [`check`] runs it, breadth first, through [`Explored`]. A node that
+//! reads the simulator's clock (`set_clock`) is never told the time here: the checker has none.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::{self, Debug};
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use stateright::actor::{
-    model_timeout, Actor, ActorModel, ActorModelAction, Id, LossyNetwork, Network, Out,
+    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
+    Out,
 };
-use stateright::{Checker, HasDiscoveries, Model};
+use stateright::report::{ReportData, ReportDiscovery, Reporter};
+use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
 
 use super::engine::{ChoiceError, Due};
 use super::scenario::{Choice, Scenario};
@@ -86,18 +93,22 @@ pub struct NodeActor<P> {
     node: P,
     /// Every node's id, in the model's order: stateright names actors by their place.
     ids: Vec<NodeId>,
+    /// The chapter's recover hook (what a crash leaves of a node), if nodes may crash.
+    recover: Option<fn(&P) -> P>,
 }
 
 impl<P: Checkable> Actor for NodeActor<P> {
     type Msg = P::Msg;
     type Timer = P::Timer;
     type State = P;
-    type Storage = ();
+    /// What a restart starts from: the recover hook applied to the node as it last changed.
+    type Storage = P;
     type Random = ();
 
-    fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> P {
-        let mut node = self.node.clone();
+    fn on_start(&self, _id: Id, storage: &Option<P>, o: &mut Out<Self>) -> P {
+        let mut node = storage.clone().unwrap_or_else(|| self.node.clone());
         let outputs = node.step(Input::Start);
+        self.save(&node, o);
         self.forward(outputs, o);
         node
     }
@@ -119,9 +130,18 @@ impl<P: Checkable> NodeActor<P> {
         let mut next = (**node).clone();
         let outputs = next.step(input);
         if next != **node {
+            self.save(&next, o);
             *node = Cow::Owned(next);
         }
         self.forward(outputs, o);
+    }
+
+    /// The simulator calls the recover hook at the crash; stateright only lets a node keep what
+    /// it saved, so a node that may crash saves what the hook would leave, each time it changes.
+    fn save(&self, node: &P, o: &mut Out<Self>) {
+        if let Some(recover) = self.recover {
+            o.save(recover(node));
+        }
     }
 
     /// The node's outputs as the checker's commands. A timer's delay means nothing to a checker
@@ -147,14 +167,159 @@ impl<P: Checkable> NodeActor<P> {
 }
 // ANCHOR_END: adapter
 
+// ANCHOR: links
+/// How the checked network treats a message. In all three a message may be delivered late,
+/// after any other, or never (a lost message is one the path never delivers); they differ in
+/// what else may happen to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Links {
+    /// Delivered at most once per send, in any order.
+    Once,
+    /// Delivered any number of times, in any order: a message sent stays in flight for good.
+    /// Every state then also records every message ever sent, which makes far more states.
+    Duplicating,
+    /// Delivered once, in the order sent between the same two nodes (TCP's promise, which Zab
+    /// relies on), in any order across different pairs.
+    Fifo,
+}
+// ANCHOR_END: links
+
 /// The checker's model of `nodes` (with the chapter's configuration `cfg`, which its properties
-/// and boundary read): the nodes as [`NodeActor`]s on an unordered duplicating network.
-pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>) -> ActorModel<NodeActor<P>, C> {
+/// and boundary read): the nodes as [`NodeActor`]s on a network with `links`.
+pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel<NodeActor<P>, C> {
     let ids: Vec<NodeId> = nodes.iter().map(Process::id).collect();
+    let network = match links {
+        Links::Once => Network::new_unordered_nonduplicating([]),
+        Links::Duplicating => Network::new_unordered_duplicating([]),
+        Links::Fifo => Network::new_ordered([]),
+    };
     ActorModel::new(cfg, ())
-        .actors(nodes.into_iter().map(|node| NodeActor { node, ids: ids.clone() }))
-        .init_network(Network::new_unordered_duplicating([]))
+        .actors(nodes.into_iter().map(|node| NodeActor { node, ids: ids.clone(), recover: None }))
+        .init_network(network)
         .lossy_network(LossyNetwork::No)
+}
+
+/// The same, where at most `crashes` nodes are down at once and a node may crash and restart at
+/// any moment (any number of times): `recover` is the chapter's recover hook, as [`Sim::new`]
+/// takes it. A message to a node that is down waits in the network (it may arrive after the
+/// restart, as a late one would, or never).
+pub fn model_with_crashes<P: Checkable, C>(
+    cfg: C,
+    nodes: Vec<P>,
+    links: Links,
+    recover: fn(&P) -> P,
+    crashes: usize,
+) -> ActorModel<NodeActor<P>, C> {
+    let mut model = model(cfg, nodes, links).max_crashes(crashes);
+    for actor in &mut model.actors {
+        actor.recover = Some(recover);
+    }
+    model
+}
+
+// ANCHOR: explored
+/// What the checker explores: the chapter's [`ActorModel`], with two changes that keep the
+/// search small and its answers short.
+///
+/// - **No memory of the last delivery.** stateright's duplicating network remembers the last
+///   message delivered, as part of the state, so that a delivery that changes nothing still
+///   makes a "new" state. Our adapter already tells it when a delivery changes nothing (the
+///   node compares equal), so that memory only multiplies every state by the messages that
+///   could have been last: forgetting it cut the default Paxos run from hours to seconds.
+/// - **The first discovery is kept.** stateright overwrites a property's discovery each time
+///   another state shows it, so a breadth-first run reports *a* path, not the shortest. Here
+///   each property answers "found" for the first state that shows it and never again, and on
+///   one thread breadth first the first state found is one at the least depth.
+pub struct Explored<P: Checkable, C> {
+    inner: ActorModel<NodeActor<P>, C>,
+    /// Per property of `inner`: whether a state showing it was seen.
+    seen: Vec<AtomicBool>,
+}
+// ANCHOR_END: explored
+
+/// A property's condition, answering for the `I`th property of the inner model (a plain `fn`,
+/// as stateright wants, so one per index).
+fn first<P: Checkable, C, const I: usize>(m: &Explored<P, C>, s: &StateOf<P>) -> bool {
+    m.first(I, s)
+}
+
+/// The most properties a model may have (one [`first`] each).
+const MAX_PROPERTIES: usize = 8;
+
+type StateOf<P> = ActorModelState<NodeActor<P>>;
+
+impl<P: Checkable, C> Explored<P, C> {
+    /// Explore `inner`.
+    pub fn new(inner: ActorModel<NodeActor<P>, C>) -> Self {
+        assert!(inner.properties.len() <= MAX_PROPERTIES, "at most {MAX_PROPERTIES} properties");
+        let seen = inner.properties.iter().map(|_| AtomicBool::new(false)).collect();
+        Explored { inner, seen }
+    }
+
+    /// The model explored.
+    pub fn inner(&self) -> &ActorModel<NodeActor<P>, C> {
+        &self.inner
+    }
+
+    fn first(&self, i: usize, state: &StateOf<P>) -> bool {
+        let property = &self.inner.properties[i];
+        let holds = (property.condition)(&self.inner, state);
+        match property.expectation {
+            // A failure is reported once: afterwards, the property "holds".
+            Expectation::Always => holds || self.seen[i].swap(true, Ordering::Relaxed),
+            // An example is reported once: afterwards, none is one.
+            Expectation::Sometimes => holds && !self.seen[i].swap(true, Ordering::Relaxed),
+            Expectation::Eventually => holds,
+        }
+    }
+}
+
+impl<P: Checkable, C> Model for Explored<P, C> {
+    type State = StateOf<P>;
+    type Action = Action<P>;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        self.inner.init_states()
+    }
+
+    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        self.inner.actions(state, actions)
+    }
+
+    fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let mut next = self.inner.next_state(last, action)?;
+        if let Network::UnorderedDuplicating(_, last_delivered) = &mut next.network {
+            *last_delivered = None;
+        }
+        Some(next)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let conditions: [fn(&Self, &Self::State) -> bool; MAX_PROPERTIES] = [
+            first::<P, C, 0>,
+            first::<P, C, 1>,
+            first::<P, C, 2>,
+            first::<P, C, 3>,
+            first::<P, C, 4>,
+            first::<P, C, 5>,
+            first::<P, C, 6>,
+            first::<P, C, 7>,
+        ];
+        self.inner
+            .properties
+            .iter()
+            .zip(conditions)
+            .map(|(p, condition)| Property {
+                expectation: p.expectation.clone(),
+                name: p.name,
+                condition,
+            })
+            .collect()
+    }
+
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        Model::within_boundary(&self.inner, state)
+    }
 }
 
 /// One step of a path the checker found.
@@ -181,13 +346,27 @@ pub struct Report<P: Process> {
 }
 
 // ANCHOR: check
-/// Explore `model` breadth first (so counterexamples come out short, though stateright's
-/// work-sharing queue does not promise the shortest), on one thread (so the same model gives the
-/// same numbers and path every time), to `max_depth` actions if given; stop at the first property
-/// that fails.
+/// Explore `model` breadth first, on one thread (so the first state found to break a property is
+/// one nearest the start, and the same model gives the same numbers and path every time), to
+/// `max_depth` actions if given; stop at the first property that fails. With `progress`, print
+/// a line to standard error that often while it runs (an exhaustive run can take minutes, and
+/// silence looks like a hang).
 pub fn check<P: Checkable, C>(
     model: ActorModel<NodeActor<P>, C>,
     max_depth: Option<usize>,
+    progress: Option<Duration>,
+) -> Report<P>
+where
+    C: Send + Sync + 'static,
+{
+    run(model, max_depth, progress.map(|every| Progress { every }))
+}
+// ANCHOR_END: check
+
+fn run<P: Checkable, C>(
+    model: ActorModel<NodeActor<P>, C>,
+    max_depth: Option<usize>,
+    progress: Option<Progress>,
 ) -> Report<P>
 where
     C: Send + Sync + 'static,
@@ -195,21 +374,54 @@ where
     let started = Instant::now();
     let properties: Vec<_> =
         model.properties.iter().map(|p| (p.name, p.expectation.discovery_is_failure())).collect();
-    let mut builder = model.checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
+    let mut builder =
+        Explored::new(model).checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
     if let Some(depth) = max_depth {
-        // stateright counts the initial state as depth 1.
-        builder = builder.target_max_depth(depth + 1);
+        // stateright counts the initial state as depth 1, and does not check the properties of a
+        // state at its target depth: so the target is one past the last depth checked.
+        builder = builder.target_max_depth(depth + 2);
     }
-    let found = Found::of(builder.spawn_bfs().join(), &properties);
-    let depth = found.depth;
+    let checker = builder.spawn_bfs();
+    let checker = match progress {
+        Some(mut progress) => checker.join_and_report(&mut progress),
+        None => checker.join(),
+    };
+    let found = Found::of(checker, &properties);
+    // A state one past the limit is reached (and counted) but not checked.
+    let depth = max_depth.map_or(found.depth, |d| found.depth.min(d));
     Report {
         states: found.states,
         unique: found.unique,
         depth,
         elapsed: started.elapsed(),
-        exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| depth < d),
+        exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| found.depth <= d),
         counterexample: found.counterexample,
         examples: found.examples,
+    }
+}
+
+/// Progress lines on standard error.
+struct Progress {
+    every: Duration,
+}
+
+impl<M: Model> Reporter<M> for Progress {
+    fn report_checking(&mut self, data: ReportData) {
+        if !data.done {
+            eprintln!(
+                "  … {} states, {} unique, depth {}, {}s",
+                data.total_states,
+                data.unique_states,
+                data.max_depth.saturating_sub(1),
+                data.duration.as_secs()
+            );
+        }
+    }
+
+    fn report_discoveries(&mut self, _: &M, _: BTreeMap<&'static str, ReportDiscovery<M>>) {}
+
+    fn delay(&self) -> Duration {
+        self.every
     }
 }
 
@@ -223,10 +435,7 @@ struct Found<P: Process> {
 }
 
 impl<P: Checkable> Found<P> {
-    fn of<C>(
-        checker: impl Checker<ActorModel<NodeActor<P>, C>>,
-        properties: &[(&'static str, bool)],
-    ) -> Self {
+    fn of<C>(checker: impl Checker<Explored<P, C>>, properties: &[(&'static str, bool)]) -> Self {
         let found = checker.discoveries();
         let counterexample = properties
             .iter()
@@ -247,7 +456,25 @@ impl<P: Checkable> Found<P> {
         }
     }
 }
-// ANCHOR_END: check
+
+impl<P: Process> Report<P> {
+    /// One row of a benchmark table: `| name | states | unique | depth | seconds | states/s |`.
+    pub fn bench_row(&self, name: &str) -> String {
+        let secs = self.elapsed.as_secs_f64();
+        let limit = if self.exhausted { " (all)" } else { "" };
+        format!(
+            "| {name} | {} | {} | {}{limit} | {secs:.2} | {:.0} |",
+            self.states,
+            self.unique,
+            self.depth,
+            self.states as f64 / secs.max(1e-9)
+        )
+    }
+
+    /// The header of [`Report::bench_row`]'s table.
+    pub const BENCH_HEADER: &'static str =
+        "| configuration | states | unique | depth | seconds | states/s |\n|---|---|---|---|---|---|";
+}
 
 impl<P: Process> fmt::Display for Report<P> {
     /// Everything but the time, which changes from run to run (so a snapshot can show it).
@@ -389,4 +616,66 @@ pub fn counterexample_script<P: Checkable>(
     let stepper = Stepper::new(Replay(build), scenario).map_err(|e| e.to_string())?;
     let about = format!("A counterexample the model checker found: `{property}` fails.");
     Ok((stepper.script_about(&about, file), stepper.into_sim()))
+}
+
+/// A finished check, ready to print: what was checked, the report, and the counterexample (if
+/// any) as a scenario file and the simulator's trace of it.
+pub struct Outcome<P: Process> {
+    pub report: Report<P>,
+    /// The counterexample as a scenario file, and the simulator's trace of it.
+    pub counterexample: Option<(String, String)>,
+    /// What was checked, in a line.
+    pub about: String,
+}
+
+impl<P: Checkable> Outcome<P> {
+    /// `report`, with its counterexample replayed in the simulator run `build` makes, written as
+    /// a scenario file whose replay command names `file`.
+    pub fn of(
+        report: Report<P>,
+        about: String,
+        build: impl Fn() -> Sim<P>,
+        file: &str,
+    ) -> Result<Self, String> {
+        let counterexample = match &report.counterexample {
+            None => None,
+            Some((property, path)) => {
+                let (script, sim) = counterexample_script(build, property, path, file)?;
+                Some((script, super::render::plain(sim.trace())))
+            }
+        };
+        Ok(Outcome { report, counterexample, about })
+    }
+
+    /// What `--model-check` prints: the outcome and the time; a counterexample is also written
+    /// to `file`, with the command (`replay`) that replays it. Fails when there is one.
+    pub fn print_and_save(&self, file: &std::path::Path, replay: &str) -> std::process::ExitCode {
+        use std::process::ExitCode;
+        println!("{self}");
+        println!("time: {:.2?}", self.report.elapsed);
+        let Some((script, _)) = &self.counterexample else {
+            return ExitCode::SUCCESS;
+        };
+        let name = file.display();
+        if let Err(e) = std::fs::write(file, script) {
+            eprintln!("error: cannot write {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "written to {name}; replay it (add --svg FILE to draw it):\n  {replay} --scenario-file {name}"
+        );
+        ExitCode::FAILURE
+    }
+}
+
+impl<P: Process> fmt::Display for Outcome<P> {
+    /// The report without the time (which changes from run to run), then the counterexample.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.about)?;
+        write!(f, "{}", self.report)?;
+        if let Some((_, trace)) = &self.counterexample {
+            write!(f, ", replayed in the simulator:\n{trace}")?;
+        }
+        Ok(())
+    }
 }

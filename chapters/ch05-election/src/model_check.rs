@@ -1,0 +1,284 @@
+//! Checking every interleaving of a small election: `--model-check`.
+//!
+//! The scenarios run one order of events per seed. Here chapter 4's model checker
+//! ([`ch04_paxos::sim::checker`]) runs this chapter's own [`Server`]s through every order, for
+//! one small ensemble: three servers whose disks differ (n1 and n2 logged up to `0x100000002`,
+//! n3 only to `0x100000001`), on a network that may deliver any vote late, more than once, or
+//! never, where any one server may crash at any moment and restart from its disk. Timers fire
+//! whenever the checker likes (time is not modelled), so a `finalizeWait` may end before the
+//! better vote arrives and a follower may give up on a leader that is alive: the checker tries
+//! both. Rounds are bounded (servers that keep losing their leader look again forever), which is
+//! the one limit of the claim: *while no server passes round [`Bounds::rounds`]*, no order of
+//! events breaks
+//!
+//! - **one leader at a time** (always): at most one server leads with a quorum of up servers
+//!   that decided for it in its round (the invariant every scenario checks);
+//! - **the leader's log is the longest** (always): no server follows a leader whose disk is
+//!   behind its own (epoch, then zxid). Zab (chapter 6) relies on it: the leader's log becomes
+//!   everyone's, so a leader behind a follower would lose what the follower logged. It holds here
+//!   because any quorum holds one of the two longest logs; in ZooKeeper a late server whose
+//!   longer tail was never committed is truncated by the leader (TRUNC);
+//!
+//! and some order **elects a leader** (sometimes) with a quorum behind it, so the model is not
+//! safe by electing nobody. With [`Flaw::SidBeforeLog`] (the sid decides before the log
+//! does) the checker finds a follower whose log is ahead of its leader's, and writes the path as
+//! a scenario file that `--scenario checked --scenario-file FILE` replays.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ch01_znode::{Epoch, Sid, Zxid};
+use ch04_paxos::sim::checker::{self, Links, NodeActor};
+use ch04_paxos::sim::{Process, Scenario, Sim};
+use stateright::actor::{ActorModel, ActorModelState};
+use stateright::Expectation;
+
+use crate::peer::Durable;
+use crate::quorum::QuorumMaj;
+use crate::sim::{leaders_with_quorum, network, one_leader_at_a_time, ScenarioName, Server, Setup};
+use crate::standin::{Config, Message};
+use crate::vote::{ServerState, Vote, VoteOrder};
+
+/// How far the checker goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// The highest election round (`logicalclock`) a server may reach.
+    pub rounds: i64,
+    /// Whether a server may crash (and restart).
+    pub crashes: bool,
+}
+
+/// The bounds the command checks unless told otherwise.
+pub const DEFAULT: Bounds = Bounds {
+    rounds: 2,
+    crashes: true,
+};
+
+/// A lab's deliberate bug for the checker to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flaw {
+    /// Votes compared by sid first, then epoch and zxid: the order a reader might write first.
+    SidBeforeLog,
+}
+
+impl Flaw {
+    /// Every flaw, by name.
+    pub const ALL: [(&'static str, Flaw); 1] = [("SidBeforeLog", Flaw::SidBeforeLog)];
+
+    /// The flaw called `name`, or an error listing the names there are.
+    pub fn named(name: &str) -> Result<Flaw, String> {
+        Flaw::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, f)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Flaw::ALL.iter().map(|(n, _)| *n).collect();
+                format!("unknown flaw `{name}`; choose one of: {}", names.join(", "))
+            })
+    }
+
+    fn order(self) -> VoteOrder {
+        match self {
+            Flaw::SidBeforeLog => sid_before_log,
+        }
+    }
+}
+
+// ANCHOR: flaw
+/// The flawed order: the larger sid wins, whatever the logs say. Every server still agrees on
+/// it, so the election still ends with one leader; predict what else breaks.
+pub fn sid_before_log(a: &Vote, b: &Vote) -> Ordering {
+    (a.leader, a.peer_epoch, a.zxid).cmp(&(b.leader, b.peer_epoch, b.zxid))
+}
+// ANCHOR_END: flaw
+
+/// What each server's disk says: n1 and n2 logged two txns of epoch 1, n3 one.
+fn disk(sid: u64) -> Durable {
+    let counter = if sid == 3 { 1 } else { 2 };
+    Durable {
+        current_epoch: Epoch(1),
+        last_logged_zxid: Zxid::new(Epoch(1), counter),
+    }
+}
+
+/// The checked ensemble: three servers, started at once, with the disks of [`disk`], ordering
+/// votes as ZooKeeper does or as `flaw` does.
+pub fn cluster(flaw: Option<Flaw>) -> Vec<Server> {
+    let mut config = Config::new(Arc::new(QuorumMaj::new((1..=3).map(Sid), [])));
+    if let Some(flaw) = flaw {
+        config.election.order = flaw.order();
+    }
+    (1..=3)
+        .map(|sid| Server::new(Sid(sid), config.clone(), disk(sid)))
+        .collect()
+}
+
+type ElectionModel = ActorModel<NodeActor<Server>, Bounds>;
+type ElectionState = ActorModelState<NodeActor<Server>>;
+
+/// Every server with whether it is up.
+fn servers(s: &ElectionState) -> Vec<(&Server, bool)> {
+    s.actor_states
+        .iter()
+        .zip(&s.crashed)
+        .map(|(server, down)| (&**server, !down))
+        .collect()
+}
+
+// ANCHOR: followers_behind
+/// The followers whose log is ahead of their leader's, as `(follower, leader)`, among servers
+/// that are up and agree on who leads in which round.
+pub fn followers_ahead(servers: &[(&Server, bool)]) -> Vec<(Sid, Sid)> {
+    let up = |sid: Sid| servers.iter().find(|(s, up)| *up && s.peer().sid() == sid);
+    let disk = |s: &Server| {
+        (
+            s.peer().durable().current_epoch,
+            s.peer().durable().last_logged_zxid,
+        )
+    };
+    servers
+        .iter()
+        .filter(|(s, up)| *up && s.peer().state() == ServerState::Following)
+        .filter_map(|(follower, _)| {
+            let (vote, round) = follower.peer().decided()?;
+            let (leader, _) = up(vote.leader)?;
+            let leads = leader.peer().state() == ServerState::Leading
+                && leader.peer().decided().map(|d| d.1) == Some(round);
+            (leads && disk(follower) > disk(leader)).then_some((follower.peer().sid(), vote.leader))
+        })
+        .collect()
+}
+// ANCHOR_END: followers_behind
+
+// ANCHOR: model
+/// The model: the chapter's own servers, the properties of the module doc, rounds bounded.
+pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ElectionModel {
+    let crashes = usize::from(bounds.crashes);
+    checker::model_with_crashes(
+        bounds,
+        cluster(flaw),
+        Links::Duplicating,
+        Server::recover,
+        crashes,
+    )
+    .property(
+        Expectation::Always,
+        "one leader at a time",
+        |_, s: &ElectionState| leaders_with_quorum(&servers(s)).len() <= 1,
+    )
+    .property(
+        Expectation::Always,
+        "the leader's log is the longest",
+        |_, s| followers_ahead(&servers(s)).is_empty(),
+    )
+    .property(
+        Expectation::Sometimes,
+        "a leader is elected",
+        |_, s: &ElectionState| !leaders_with_quorum(&servers(s)).is_empty(),
+    )
+    .within_boundary(|bounds: &Bounds, s: &ElectionState| {
+        s.actor_states
+            .iter()
+            .all(|n| n.peer().logical_clock().0 <= bounds.rounds)
+    })
+}
+// ANCHOR_END: model
+
+/// The simulator's run of the checked ensemble: the scenario `checked`, with both safety
+/// properties as invariants, so that a replayed counterexample stops where the checker's did.
+pub fn setup(flaw: Option<Flaw>) -> Setup {
+    let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
+    Setup {
+        flaw,
+        name: ScenarioName::Checked,
+        about: format!(
+            "the model checker's ensemble: n1 and n2 logged 0x100000002, n3 0x100000001{flaw_text}"
+        ),
+        servers: cluster(flaw),
+        faults: Scenario::new(),
+        settle_after_ms: 0,
+        deadline_ms: 300_000,
+    }
+}
+
+/// The simulator run of [`setup`] with its invariants, and the command that replays it.
+pub fn simulation(flaw: Option<Flaw>, seed: u64) -> Sim<Server> {
+    let flaw_arg = flaw.map(|f| format!(" --flaw {f:?}")).unwrap_or_default();
+    let command =
+        format!("cargo run -p ch05-election -- --trace --scenario checked{flaw_arg} --seed {seed}");
+    Sim::new(seed, network(), cluster(flaw), Server::recover)
+        .replay_command(command)
+        .invariant("one leader at a time", one_leader_at_a_time())
+        .invariant("the leader's log is the longest", |sim: &Sim<Server>| {
+            let servers: Vec<(&Server, bool)> =
+                sim.nodes().map(|s| (s, sim.is_up(s.id()))).collect();
+            match followers_ahead(&servers).first() {
+                None => Ok(()),
+                Some((f, l)) => Err(format!("n{f} follows n{l}, whose log is behind its own")),
+            }
+        })
+}
+
+/// The command that replays a counterexample file.
+pub fn replay_command(flaw: Option<Flaw>) -> String {
+    let flaw = flaw.map(|f| format!(" --flaw {f:?}")).unwrap_or_default();
+    format!("cargo run -p ch05-election -- --trace --scenario checked{flaw}")
+}
+
+/// A finished check of the election.
+pub type Outcome = checker::Outcome<Server>;
+
+/// Check the model (to `max_depth` actions if given); a counterexample becomes a scenario file
+/// whose replay command names `file`. With `progress`, a line on standard error that often.
+pub fn run(
+    flaw: Option<Flaw>,
+    bounds: Bounds,
+    max_depth: Option<usize>,
+    file: &str,
+    progress: Option<Duration>,
+) -> Result<Outcome, String> {
+    let report = checker::check(model(flaw, bounds), max_depth, progress);
+    let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
+    let crashes = if bounds.crashes {
+        "; any one server may crash and restart"
+    } else {
+        ""
+    };
+    let about = format!(
+        "model checking FastLeaderElection: 3 servers (n1, n2 logged 0x100000002, n3 \
+         0x100000001), rounds up to {}{flaw_text}; votes reordered, duplicated, lost{crashes}",
+        bounds.rounds
+    );
+    Outcome::of(report, about, || simulation(flaw, 1), file)
+}
+
+/// Messages in a fixed order, as the checker lists what it may deliver: by kind, then field by
+/// field (a vote's fields in the order they travel).
+impl Ord for Message {
+    fn cmp(&self, other: &Self) -> Ordering {
+        fn key(m: &Message) -> (u8, i32, u64, i64, i64, i64, i32, &[u8]) {
+            match m {
+                Message::Notification(n) => (
+                    0,
+                    n.state as i32,
+                    n.vote.leader.0,
+                    n.vote.zxid.0,
+                    n.election_epoch.0,
+                    n.vote.peer_epoch.0,
+                    n.version,
+                    &n.config,
+                ),
+                Message::Ping { round } => (1, 0, 0, 0, round.0, 0, 0, &[]),
+                Message::PingReply { round } => (2, 0, 0, 0, round.0, 0, 0, &[]),
+            }
+        }
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for Message {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
