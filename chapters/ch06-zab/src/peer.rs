@@ -62,6 +62,10 @@ pub enum Flaw {
     /// NEWLEADER, and took the new epoch as its `currentEpoch`, before it had logged the txns
     /// the sync gave it; it logged them only after UPTODATE.
     LogSyncAfterUpToDate,
+    /// A driver that tells the peer a txn is logged as soon as it is written, before the
+    /// fsync that makes it durable — what `forceSync=no` does to ZooKeeper. Carried out by
+    /// the simulator's disk (lab 7.1); the peer itself does not change.
+    AckBeforeFsync,
 }
 
 impl Config {
@@ -510,10 +514,7 @@ impl QuorumPeer {
                 l.logged(ctx, zxid);
                 Ok(())
             }
-            (Role::Following(l), Input::Logged(zxid)) => {
-                l.logged(ctx, zxid);
-                Ok(())
-            }
+            (Role::Following(l), Input::Logged(zxid)) => follow(l.logged(ctx, zxid)),
             (Role::Following(l), Input::Reloaded(disk)) => {
                 let Recovered { db, recent, .. } = *disk;
                 let r = l.reloaded(ctx, db);
