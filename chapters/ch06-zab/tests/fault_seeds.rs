@@ -150,6 +150,9 @@ fn acking_before_fsync_loses_a_committed_write_and_the_checkers_catch_it() {
         SeedResult::Failed(failure) => {
             assert_eq!(failure.check, "committed prefixes agree", "{failure}");
             assert!(failure.replay().contains("--flaw ack-before-fsync"));
+            insta::with_settings!({ omit_expression => true }, {
+                insta::assert_snapshot!("ack-before-fsync-seed-544", failure.to_string());
+            });
         }
         other => panic!("the flaw went unnoticed: {other:?}"),
     }

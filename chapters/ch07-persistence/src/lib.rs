@@ -36,6 +36,7 @@
 //! * [`file_storage`] — [`FileStorage`], chapter 6's [`ch06_zab::storage::Storage`] over a dataDir.
 //! * [`trace`] — the chapter's [`trace::Event`]s.
 //! * [`story`] — the story the chapter binary tells.
+//! * [`lab`] — the chapter's labs: a seed that loses a write, a log record read by hand.
 //! * [`error`] — [`PersistError`], which always names the file (and offset).
 //!
 //! The byte formats of a txn and of a database are chapter 6's ([`ch06_zab::txn_codec`],
@@ -59,6 +60,7 @@ pub mod adler32;
 pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
+pub mod lab;
 pub mod names;
 pub mod snapshot_file;
 pub mod story;
