@@ -100,7 +100,7 @@ pub fn find(id: &str) -> Option<&'static Lab> {
 /// Chapters whose crate exists but whose labs have not been written yet. Each chapter needs at
 /// least two graded labs; a chapter listed here is let off until its labs land (then take it
 /// off the list).
-pub const CHAPTERS_WITHOUT_LABS_YET: &[&str] = &["ch07-persistence"];
+pub const CHAPTERS_WITHOUT_LABS_YET: &[&str] = &[];
 
 /// Every lab, in book order.
 pub const LABS: &[Lab] = &[
@@ -738,7 +738,68 @@ pub const LABS: &[Lab] = &[
         ],
         // LAB 6.2 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
-        discuss: "n1 (lagging 300 ms, missing /a) and n2 elect n2; n2 DIFFs /a to n1; n1 reads NEWLEADER at about 865 ms, takes currentEpoch 2 and answers; the flawed n1 has not logged /a. n1 crashes at 1000 ms, before it reads UPTODATE; n2 crashes at 1100 ms. n1 restarts with currentEpoch 2 and zxid 0x100000001, n3 starts with currentEpoch 1 and zxid 0x100000002: the vote compares epochs first, so n1 leads epoch 3 and tells n3 (and later n2) to TRUNC to 0x100000001. /a, committed in epoch 1 by n2 and n3, is gone. A correct n1 logged /a at NEWLEADER, 5 ms before it could crash, so it leads with /a and DIFFs it to the others. ZooKeeper 3.8 still sends the NEWLEADER ACK before the fsync completes (ZOOKEEPER-4643 narrows that window further).",
+        discuss: "n1 (lagging 300 ms, missing /a) and n2 elect n2; n2 DIFFs /a to n1; n1 reads NEWLEADER at about 865 ms, takes currentEpoch 2 and answers; the flawed n1 has not logged /a. n1 crashes at 1000 ms, before it reads UPTODATE; n2 crashes at 1100 ms. n1 restarts with currentEpoch 2 and zxid 0x100000001, n3 starts with currentEpoch 1 and zxid 0x100000002: the vote compares epochs first, so n1 leads epoch 3 and tells n3 (and later n2) to TRUNC to 0x100000001. /a, committed in epoch 1 by n2 and n3, is gone. A correct n1 logged /a at NEWLEADER, 5 ms before it could crash, so it leads with /a and DIFFs it to the others. ZooKeeper 3.8 still sends the NEWLEADER ACK before the fsync completes (ZOOKEEPER-4643, ZOOKEEPER-4646); Keeper waits for the fsync, because chapter 7's disk faults lost a committed write in that window.",
         // LAB 6.2 END
+    },
+    // ---- Chapter 7: persistence ----
+    Lab {
+        id: "7.1",
+        title: "ACK before fsync: find the seed that loses a write",
+        page: "ch07-persistence.md",
+        asks: "with `--flaw ack-before-fsync`, find a checkers' seed of five servers that loses a committed write, name the lost zxid (`lost_write` in `chapters/ch07-persistence/src/lab.rs`), and show the seed is clean without the flaw",
+        package: "ch07-persistence",
+        target: "lab",
+        checks: &[
+            Check {
+                name: "lab_7_1_the_seed_loses_a_committed_write_with_the_flaw",
+                hint: "run `cargo run --release -p ch06-zab -- --check --seeds 1000 --servers 5 --flaw ack-before-fsync`; the report names the seed and the txn a served database no longer has",
+            },
+            Check {
+                name: "lab_7_1_without_the_flaw_the_same_seed_keeps_every_promise",
+                hint: "rerun the seed without --flaw: if it still fails, something else lost the write",
+            },
+        ],
+        minutes: 30,
+        teaches: "A txn is durable when fsync returns, not when write() does. A server that ACKs (or counts its own vote) before the fsync lets a quorum 'have' a txn that only a page cache holds; a crash, a failed fsync or a power cut then loses a write a client was told succeeded.",
+        show: &[
+            "cargo run --release -p ch06-zab -- --check --seeds 1000 --servers 5 --flaw ack-before-fsync",
+            "cargo run --release -p ch06-zab -- --check --servers 5 --seed 91 --flaw ack-before-fsync --trace",
+        ],
+        // LAB 7.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "Seed 91 (5 servers): n2 is down; leader n5 proposes 0x10000001f (delete /k2); n4 ACKs it as soon as it is written, then its fsync fails (EIO) and n4 stops, so the unsynced txn is gone from its disk. n5 had committed it on the ACKs of n1, n4 and itself: only two disks hold it. n4 comes back without it and, with n2 and n3 (neither has it), is elected; its epoch-2 database has 0x200000001 where 0x10000001f had been served, and `committed prefixes agree` fires. Without the flaw n4's ACK would have waited for the fsync that failed, and n5 could not have committed on it. Any seed that fails this way with five servers and passes without the flaw is right. forceSync=no in zoo.cfg is exactly this flaw, traded for speed.",
+        // LAB 7.1 END
+    },
+    Lab {
+        id: "7.2",
+        title: "decode a log record by hand",
+        page: "ch07-persistence.md",
+        asks: "read the hexdump of the story's first log record and write down every field (`first_record` in `chapters/ch07-persistence/src/lab.rs`)",
+        package: "ch07-persistence",
+        target: "lab",
+        checks: &[
+            Check {
+                name: "lab_7_2_the_file_header",
+                hint: "16 bytes, big-endian: an int, an int, a long (ZKLG is the magic as ASCII)",
+            },
+            Check {
+                name: "lab_7_2_the_record_frame",
+                hint: "a long checksum, an int length, then the entry; the length counts the entry only, the checksum covers it only",
+            },
+            Check {
+                name: "lab_7_2_the_txn_header_and_body",
+                hint: "TxnHeader is clientId (long), cxid (int), zxid (long), time (long), type (int); negative types are session ops",
+            },
+        ],
+        minutes: 25,
+        teaches: "The log is plain big-endian jute, framed so that a reader can tell a record cut short by a crash (no 0x42 after it, or a length that runs past the data) from damage (a checksum that does not match).",
+        show: &[
+            "cargo run -p ch07-persistence -- --trace",
+            "cargo run -p ch07-persistence -- --data-dir /tmp/dd && xxd /tmp/dd/version-2/log.1 | head -5",
+        ],
+        // LAB 7.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "Header: magic 0x5a4b4c47 ('ZKLG'), version 2, dbid 0. Record: checksum 0x3a220746 (Adler-32 of the 36-byte entry), length 0x24 = 36. TxnHeader: clientId 0x100000000000001, cxid 1, zxid 0x1, time 0x18bcfe56801 = 1700000000001 ms, type 0xfffffff6 = -10 (createSession). Body: timeOut 0x7530 = 30000 ms. Then 0x42 ('B'), the end-of-record byte; the zeros after it are preallocation. A crash that cut the record after byte 0x30 would leave no 0x42: a torn tail, cut off at 16 by recovery.",
+        // LAB 7.2 END
     },
 ];

@@ -71,3 +71,21 @@ fn lab_6_1_can_commit() {
         "can_commit",
     );
 }
+
+#[test]
+fn lab_7_1_lost_write() {
+    check(
+        "lab_7_1_lost_write",
+        "chapters/ch07-persistence/src/lab.rs",
+        "lost_write",
+    );
+}
+
+#[test]
+fn lab_7_2_first_record() {
+    check(
+        "lab_7_2_first_record",
+        "chapters/ch07-persistence/src/lab.rs",
+        "first_record",
+    );
+}

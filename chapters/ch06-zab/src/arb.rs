@@ -17,6 +17,17 @@ use crate::packet::{
 };
 use crate::txn_codec::{TxnDigest, TxnEntry};
 
+/// A txn of session 1 at `zxid` doing `op`, for tests that care only about zxids.
+pub fn txn_at(zxid: i64, op: TxnOp) -> ch01_znode::Txn {
+    TxnHeader {
+        session: SessionId(1),
+        cxid: 0,
+        zxid: Zxid(zxid),
+        time_ms: 0,
+    }
+    .txn(op)
+}
+
 pub fn acl() -> impl Strategy<Value = Vec<Acl>> {
     let entry = (any::<i32>(), "[a-z]{0,6}", "\\PC{0,8}")
         .prop_map(|(perms, scheme, id)| Acl::new(perms, &scheme, &id));

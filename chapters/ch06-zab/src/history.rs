@@ -94,16 +94,10 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ch01_znode::{SessionId, TxnHeader, TxnOp};
+    use ch01_znode::TxnOp;
 
     fn txn(zxid: i64) -> Txn {
-        TxnHeader {
-            session: SessionId(1),
-            cxid: 0,
-            zxid: Zxid(zxid),
-            time_ms: 0,
-        }
-        .txn(TxnOp::Error { code: 0 })
+        crate::arb::txn_at(zxid, TxnOp::Error { code: 0 })
     }
 
     #[test]

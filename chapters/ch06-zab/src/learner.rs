@@ -52,6 +52,12 @@ enum Phase {
     },
     /// Receiving the txns we lack, until NEWLEADER.
     Syncing { epoch: Epoch, mode: SyncMode },
+    /// NEWLEADER came: the sync's txns are being fsynced; `currentEpoch` and the ACK of
+    /// NEWLEADER wait for them, and so do the packets that come meanwhile.
+    Logging {
+        epoch: Epoch,
+        deferred: VecDeque<Message>,
+    },
     /// NEWLEADER acknowledged; waiting for UPTODATE.
     NewLeader { epoch: Epoch },
     /// Serving clients and following.
@@ -204,6 +210,17 @@ impl Learner {
                 self.phase = Phase::Truncating { epoch, deferred };
                 Ok(())
             }
+            (
+                Phase::Logging {
+                    epoch,
+                    mut deferred,
+                },
+                msg,
+            ) => {
+                deferred.push_back(msg);
+                self.phase = Phase::Logging { epoch, deferred };
+                Ok(())
+            }
             (Phase::Syncing { epoch, mode }, msg) => self.syncing(ctx, epoch, mode, msg),
             (Phase::NewLeader { epoch }, msg) => self.after_new_leader(ctx, epoch, msg),
             (Phase::Broadcast, msg) => self.broadcast(ctx, msg),
@@ -289,31 +306,45 @@ impl Learner {
                 }
             }
             Message::Commit(zxid) => self.committed.push_back(zxid),
-            // NEWLEADER: the leader's history is ours. Write it down, take the new epoch
-            // as current, and say so at once (each logged txn is ACKed after its fsync).
+            // NEWLEADER: the leader's history is ours. Write it down; once it is on disk,
+            // take the new epoch as current and say so (ZOOKEEPER-4643/4646: 3.8 wrote
+            // `currentEpoch` and ACKed before the txns were fsynced).
             Message::NewLeader { epoch: new_epoch } if new_epoch == epoch => {
                 if mode == SyncMode::Snapshot {
                     ctx.out
                         .push(Output::Snapshot(Box::new(ctx.pipeline.database().clone())));
                     self.saved = None;
                 }
-                ctx.epochs.current = epoch;
-                ctx.save_epochs();
                 let flawed = ctx.cfg.flaw == Some(Flaw::LogSyncAfterUpToDate);
                 if !self.observer && !flawed {
                     for txn in std::mem::take(&mut self.not_committed) {
                         self.log(ctx, txn);
                     }
                 }
-                self.send(ctx, Message::Ack(epoch.first_zxid()));
-                ctx.arm(Timer::LeaderSilent, ctx.cfg.sync_limit_ms());
-                self.phase = Phase::NewLeader { epoch };
+                match self.unlogged.is_empty() || flawed {
+                    true => self.ack_new_leader(ctx, epoch),
+                    false => {
+                        self.phase = Phase::Logging {
+                            epoch,
+                            deferred: VecDeque::new(),
+                        }
+                    }
+                }
             }
             other => return Err(format!("unexpected {} during the sync", other.name())),
         }
         Ok(())
     }
     // ANCHOR_END: syncing
+
+    /// The leader's history is on our disk: `currentEpoch`, then the ACK of NEWLEADER.
+    fn ack_new_leader(&mut self, ctx: &mut Ctx, epoch: Epoch) {
+        ctx.epochs.current = epoch;
+        ctx.save_epochs();
+        self.send(ctx, Message::Ack(epoch.first_zxid()));
+        ctx.arm(Timer::LeaderSilent, ctx.cfg.sync_limit_ms());
+        self.phase = Phase::NewLeader { epoch };
+    }
 
     /// After NEWLEADER: more of the same until UPTODATE, then serve.
     fn after_new_leader(&mut self, ctx: &mut Ctx, epoch: Epoch, msg: Message) -> Result<(), Quit> {
@@ -424,14 +455,29 @@ impl Learner {
 
     /// The disk has the txn at `zxid`: a follower acknowledges it (in order: the disk
     /// reports in the order it was given).
-    pub fn logged(&mut self, ctx: &mut Ctx, zxid: Zxid) {
+    pub fn logged(&mut self, ctx: &mut Ctx, zxid: Zxid) -> Result<(), Quit> {
         if self.unlogged.front() != Some(&zxid) {
-            return;
+            return Ok(());
         }
         self.unlogged.pop_front();
         if !self.observer {
             self.send(ctx, Message::Ack(zxid));
         }
+        // The last txn of the sync is on disk: NEWLEADER can be acknowledged now, and what
+        // the leader sent meanwhile is read.
+        if !self.unlogged.is_empty() {
+            return Ok(());
+        }
+        let Phase::Logging { epoch, deferred } =
+            std::mem::replace(&mut self.phase, Phase::Broadcast)
+        else {
+            return Ok(());
+        };
+        self.ack_new_leader(ctx, epoch);
+        for msg in deferred {
+            self.receive(ctx, msg)?;
+        }
+        Ok(())
     }
 
     /// A client's write (or sync) for the leader.

@@ -46,7 +46,8 @@
 //! * [`learner`] — the same three phases on a follower's or observer's side.
 //! * [`history`] — the recent txns a leader DIFFs from (`committedLog`).
 //! * [`trace`] — the chapter's story lines ([`trace::ZabNote`]).
-//! * [`sim`] — servers with disks and scripted clients in chapter 4's simulator.
+//! * [`sim`] — servers with disks and scripted clients in chapter 4's simulator; the disks
+//!   fail as real ones do ([`sim::disk_faults`]).
 //! * [`scenarios`] — the chapter's stories (`cargo run -p ch06-zab -- --trace --scenario
 //!   NAME`): a write to the leader, a write to a follower, leader crashes, followers lagging,
 //!   far behind or ahead, `sync`, a partitioned leader, an observer.
@@ -73,7 +74,10 @@
 //! later chapter 7's real txn log, plug into the same seam. Reconnecting clients are checked
 //! against the replicated session table rather than asking the leader (REVALIDATE); dynamic
 //! reconfiguration, local sessions and the per-learner proposal timeout
-//! (`LearnerHandler.SyncLimitCheck`) are not implemented.
+//! (`LearnerHandler.SyncLimitCheck`) are not implemented. At NEWLEADER a learner fsyncs the
+//! sync's txns before it writes `currentEpoch` and answers; 3.8 does both while the txns may
+//! still be on their way to disk, a window in which a crash can lose committed txns (reported
+//! as ZOOKEEPER-4643 and ZOOKEEPER-4646; the simulator's disk faults found it here too).
 
 #[cfg(test)]
 mod arb;

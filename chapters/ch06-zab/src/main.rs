@@ -15,6 +15,7 @@ use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::{self, json_lines};
 use ch04_paxos::sim::{stepper, Scenario};
 use ch06_zab::check::{self, SeedResult};
+use ch06_zab::peer::Flaw;
 use ch06_zab::render::{diagram, ending, header, story_text, transcript, Stepped, Story};
 use ch06_zab::scenarios::{run_with, setup, Run, ScenarioName, Setup};
 use ch06_zab::sim::{SimTimer, Wire};
@@ -33,10 +34,11 @@ struct Args {
     /// Show every event: each election notification, ping, timer and send.
     #[arg(long, visible_alias = "verbose")]
     all: bool,
-    /// Switch on a deliberate bug (lab 6.2): followers log a DIFF's txns only after UPTODATE,
-    /// as before ZOOKEEPER-3911.
-    #[arg(long)]
-    flaw: bool,
+    /// Switch on a deliberate bug: `log-sync-after-up-to-date` (the default, lab 6.2: followers
+    /// log a DIFF's txns only after UPTODATE, as before ZOOKEEPER-3911) or `ack-before-fsync`
+    /// (lab 7.1: a txn counts as logged before its fsync, as with `forceSync=no`).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "log-sync-after-up-to-date")]
+    flaw: Option<FlawName>,
     /// Check the invariants and the clients' histories over faulty runs.
     #[arg(long)]
     check: bool,
@@ -55,6 +57,22 @@ struct Args {
     listen: ListenFlags,
 }
 
+/// The deliberate bugs, by name.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FlawName {
+    LogSyncAfterUpToDate,
+    AckBeforeFsync,
+}
+
+impl From<FlawName> for Flaw {
+    fn from(name: FlawName) -> Flaw {
+        match name {
+            FlawName::LogSyncAfterUpToDate => Flaw::LogSyncAfterUpToDate,
+            FlawName::AckBeforeFsync => Flaw::AckBeforeFsync,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let color = args.run.wants_color();
@@ -65,7 +83,11 @@ fn main() -> ExitCode {
     }
     if args.check {
         return match args.seeds {
-            Some(n) => check_many(args.first_seed..args.first_seed + n, args.servers),
+            Some(n) => check_many(
+                args.first_seed..args.first_seed + n,
+                args.servers,
+                args.flaw.map(Flaw::from),
+            ),
             None => check_one(&args),
         };
     }
@@ -75,8 +97,8 @@ fn main() -> ExitCode {
 /// One scenario in the simulator, told as the flags ask.
 fn simulate(args: &Args, color: bool) -> ExitCode {
     let mut setup = setup(args.scenario);
-    if args.flaw {
-        setup.config.flaw = Some(ch06_zab::peer::Flaw::LogSyncAfterUpToDate);
+    if let Some(flaw) = args.flaw {
+        setup.config.flaw = Some(flaw.into());
     }
     let seed = args.run.seed;
     let file = match args.run.read_scenario_file() {
@@ -154,9 +176,9 @@ fn step_by_step(
 }
 
 /// Every seed of `seeds`: the failures with their replay commands, then a summary.
-fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>) -> ExitCode {
+fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>, flaw: Option<Flaw>) -> ExitCode {
     let started = Instant::now();
-    let report = check::run(seeds, servers);
+    let report = check::run_flawed(seeds, servers, flaw);
     println!("{report}");
     println!("time: {:.1} s", started.elapsed().as_secs_f64());
     match report.is_clean() {
@@ -169,7 +191,7 @@ fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>) -> ExitCode {
 fn check_one(args: &Args) -> ExitCode {
     let seed = args.run.seed;
     let servers = args.servers.unwrap_or(check::servers_for(seed));
-    let (sim, result) = check::replay(seed, servers);
+    let (sim, result) = check::replay(seed, servers, args.flaw.map(Flaw::from));
     if args.trace {
         match args.run.json {
             true => print!("{}", render::json_lines(sim.trace())),

@@ -71,6 +71,10 @@ pub enum Flaw {
     /// NEWLEADER, and took the new epoch as its `currentEpoch`, before it had logged the txns
     /// the sync gave it; it logged them only after UPTODATE.
     LogSyncAfterUpToDate,
+    /// A driver that tells the peer a txn is logged as soon as it is written, before the
+    /// fsync that makes it durable — what `forceSync=no` does to ZooKeeper. Carried out by
+    /// the simulator's disk (lab 7.1); the peer itself does not change.
+    AckBeforeFsync,
 }
 
 /// `zookeeper.snapCount`'s default.
@@ -563,9 +567,9 @@ impl QuorumPeer {
                 Ok(())
             }
             (Role::Following(l), Input::Logged(zxid)) => {
-                l.logged(ctx, zxid);
+                let acked = l.logged(ctx, zxid);
                 ctx.logged_one();
-                Ok(())
+                follow(acked)
             }
             (Role::Following(l), Input::Reloaded(disk)) => {
                 let Recovered { db, recent, .. } = *disk;

@@ -146,6 +146,7 @@ pub fn line(e: &ZabEntry, color: bool) -> String {
                 SimNote::Logged { .. } => plain.blue(),
                 SimNote::Applied { .. } => plain.normal(),
                 SimNote::ReadLate { .. } => plain.magenta(),
+                SimNote::Disk { .. } => plain.red().bold(),
                 SimNote::Client { .. } => plain.bright_cyan(),
             };
             let name = node_name(*node).color(node_color(*node)).bold();
@@ -423,6 +424,11 @@ fn short_note(n: &SimNote) -> Label {
             let name = packet.split(' ').next().unwrap_or_default();
             format!("reads {name} {late_ms} ms late")
         }
+        SimNote::Disk { event } => match event {
+            crate::sim::DiskEvent::Recovered { .. } => "recovers".into(),
+            crate::sim::DiskEvent::FsyncFailed { .. } => "fsync fails: stops".into(),
+            crate::sim::DiskEvent::Full { .. } => "disk full: stops".into(),
+        },
         SimNote::Client { text } => text.clone(),
     })
 }

@@ -457,6 +457,7 @@ pub(crate) fn epoch_one_disk(txns: u32) -> Disk {
         },
         snapshot: None,
         log,
+        torn: None,
     }
 }
 

@@ -77,16 +77,10 @@ impl Storage for Disk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ch01_znode::{Epoch, SessionId, TxnHeader, TxnOp};
+    use ch01_znode::{Epoch, TxnOp};
 
     fn txn(zxid: i64, path: &str) -> Txn {
-        TxnHeader {
-            session: SessionId(1),
-            cxid: 0,
-            zxid: Zxid(zxid),
-            time_ms: 0,
-        }
-        .txn(TxnOp::Delete { path: path.into() })
+        crate::arb::txn_at(zxid, TxnOp::Delete { path: path.into() })
     }
 
     /// Truncation keeps the log up to the zxid, and recovery replays what is left

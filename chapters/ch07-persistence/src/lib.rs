@@ -36,6 +36,7 @@
 //! * [`file_storage`] — [`FileStorage`], chapter 6's [`ch06_zab::storage::Storage`] over a dataDir.
 //! * [`trace`] — the chapter's [`trace::Event`]s.
 //! * [`story`] — the story the chapter binary tells.
+//! * [`lab`] — the chapter's labs: a seed that loses a write, a log record read by hand.
 //! * [`error`] — [`PersistError`], which always names the file (and offset).
 //! * [`purge`] — autopurge: the old snapshots and logs a restart no longer needs.
 //! * [`dump`] — `keeper txnlog` and `keeper snapshot`: the files printed as ZooKeeper's
@@ -66,6 +67,7 @@ pub mod dump;
 pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
+pub mod lab;
 pub mod names;
 pub mod purge;
 pub mod snapshot_file;

@@ -6,7 +6,10 @@
 //! clients doing random work against random servers, and twenty seconds of trouble: lost,
 //! duplicated, reordered and delayed messages (each one breaks a connection), a slow network
 //! for a while, crashes and restarts, partitions that cut a leader or a follower off with some
-//! clients. The timeouts are short (a 500 ms tick) so that leaders come and go many times in
+//! clients. The disks fail too ([`crate::sim::disk_faults`]): a crash keeps only what was
+//! fsynced and a prefix of the rest, perhaps torn; sometimes an fsync fails or a disk fills up
+//! for a while, and the server stops; sometimes the power fails everywhere at once, and only
+//! what each disk had fsynced survives. The timeouts are short (a 500 ms tick) so that leaders come and go many times in
 //! that window, and the DIFF window is small so that a follower that fell behind gets a SNAP.
 //! Then the network heals, every server is switched back on, and the run goes on until it
 //! settles: one leader, everyone following it at the same zxid, every client done.
@@ -19,9 +22,9 @@ use ch03_sessions::pipeline::Limits;
 use ch04_paxos::sim::{Millis, Network, NodeId, Rng, Scenario, Sim, CLIENT_BASE};
 use ch05_election::quorum::QuorumMaj;
 
-use crate::peer::Config;
+use crate::peer::{Config, Flaw};
 use crate::sim::ledger::{Ledger, SharedLedger};
-use crate::sim::{ClientNode, Node, RandomWork, ServerNode, SimTimer, Wire};
+use crate::sim::{ClientNode, DiskFaults, Node, RandomWork, ServerNode, SimTimer, Wire};
 
 /// Faults happen during the first 20 s.
 pub const FAULTY_MS: Millis = 20_000;
@@ -38,15 +41,25 @@ pub struct Run {
     pub servers: u64,
 }
 
-/// The command that replays `seed`.
-pub fn replay_command(seed: u64, servers: u64) -> String {
-    format!("cargo run --release -p ch06-zab -- --check --servers {servers} --seed {seed} --trace")
+/// The command that replays `seed` (with the deliberate bug, if the run had it).
+pub fn replay_command(seed: u64, servers: u64, flaw: Option<Flaw>) -> String {
+    let flaw = match flaw {
+        Some(Flaw::AckBeforeFsync) => " --flaw ack-before-fsync",
+        Some(Flaw::LogSyncAfterUpToDate) => " --flaw log-sync-after-up-to-date",
+        None => "",
+    };
+    format!(
+        "cargo run --release -p ch06-zab -- --check --servers {servers} --seed {seed}{flaw} --trace"
+    )
 }
 
 // ANCHOR: build
-/// The run of `seed` with `servers` voters.
-pub fn build(seed: u64, servers: u64) -> Run {
+/// The run of `seed` with `servers` voters, and a deliberate bug if `flaw` names one.
+pub fn build(seed: u64, servers: u64, flaw: Option<Flaw>) -> Run {
     let mut rng = Rng::new(seed ^ 0x2ab_c4ec);
+    // The disks' faults come from a stream of their own, so that the rest of a seed's run
+    // is what it was before disks could fail.
+    let mut disk_rng = Rng::new(seed ^ 0xd15c_fa17);
     let voters: Vec<Sid> = (1..=servers).map(Sid).collect();
     let observers: Vec<Sid> = match rng.chance(0.2) {
         true => vec![Sid(servers + 1)],
@@ -58,6 +71,7 @@ pub fn build(seed: u64, servers: u64) -> Run {
     cfg.sync_limit = rng.between(2, 5) as u32;
     cfg.commit_log_count = rng.between(3, 40) as usize;
     cfg.limits = Limits::for_tick(cfg.tick_ms as u32);
+    cfg.flaw = flaw;
     let ledger = Ledger::shared();
     let all: Vec<Sid> = voters.iter().chain(&observers).copied().collect();
     let mut nodes: Vec<Node> = all
@@ -65,6 +79,7 @@ pub fn build(seed: u64, servers: u64) -> Run {
         .map(|&sid| {
             let server = ServerNode::new(sid, cfg.clone(), rng.between(1, 20))
                 .starting_at(rng.between(0, 1_500))
+                .with_disk_faults(disk_faults(&mut disk_rng))
                 .with_ledger(Rc::clone(&ledger));
             Node::Server(Box::new(server))
         })
@@ -80,10 +95,10 @@ pub fn build(seed: u64, servers: u64) -> Run {
         nodes.push(Node::Client(Box::new(client)));
     }
     let ids: Vec<NodeId> = nodes.iter().map(ch04_paxos::sim::Process::id).collect();
-    let scenario = faults(&mut rng, &ids);
+    let scenario = power_failure(&mut disk_rng, faults(&mut rng, &ids), &ids);
     let sim = Sim::new(seed, Network::default(), nodes, Node::recover)
         .tracing(false)
-        .replay_command(replay_command(seed, servers))
+        .replay_command(replay_command(seed, servers, flaw))
         .with_scenario(scenario);
     Run {
         sim,
@@ -92,6 +107,42 @@ pub fn build(seed: u64, servers: u64) -> Run {
     }
 }
 // ANCHOR_END: build
+
+// ANCHOR: disk_faults
+/// One server's disk: now and then an fsync that fails, or a few seconds of a full disk,
+/// always over before the heal.
+fn disk_faults(rng: &mut Rng) -> DiskFaults {
+    let mut faults = DiskFaults {
+        write_back: true,
+        seed: rng.next_u64(),
+        ..DiskFaults::default()
+    };
+    if rng.chance(0.1) {
+        let at = rng.between(0, FAULTY_MS - 5_000);
+        faults.full = Some((at, at + rng.between(500, 5_000)));
+    }
+    if rng.chance(0.1) {
+        faults.fsync_fails.push(rng.between(0, FAULTY_MS - 5_000));
+    }
+    faults
+}
+
+/// Sometimes the power fails: every server crashes at the same moment, so that nothing but
+/// what the disks had fsynced is left anywhere, and they come back one by one.
+fn power_failure(
+    rng: &mut Rng,
+    mut s: Scenario<Wire, SimTimer>,
+    ids: &[NodeId],
+) -> Scenario<Wire, SimTimer> {
+    if rng.chance(0.25) {
+        let at = rng.between(1_000, FAULTY_MS - 4_000);
+        for &id in ids.iter().filter(|&&id| id < CLIENT_BASE) {
+            s = s.crash(at, id).restart(at + rng.between(100, 3_000), id);
+        }
+    }
+    s
+}
+// ANCHOR_END: disk_faults
 
 // ANCHOR: faults
 /// Twenty seconds of trouble, then a clean network with every server running.

@@ -32,6 +32,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ch04_paxos::sim::Sim;
 
+use crate::peer::Flaw;
 use crate::sim::{HistoryEvent, Node, Outcome};
 use faults::{build, replay_command, Run, FAULTY_MS, SETTLE_MS};
 use history::{ClientHistory, Verdict};
@@ -47,12 +48,14 @@ pub struct Failure {
     pub check: String,
     /// What happened.
     pub message: String,
+    /// The deliberate bug the run had, if any.
+    pub flaw: Option<Flaw>,
 }
 
 impl Failure {
     /// The command that replays the run, with its trace.
     pub fn replay(&self) -> String {
-        replay_command(self.seed, self.servers)
+        replay_command(self.seed, self.servers, self.flaw)
     }
 }
 
@@ -128,10 +131,19 @@ impl fmt::Display for Report {
 // ANCHOR: run
 /// Runs every seed with `servers` voters (`None`: 3 for even seeds, 5 for odd ones).
 pub fn run(seeds: impl IntoIterator<Item = u64>, servers: Option<u64>) -> Report {
+    run_flawed(seeds, servers, None)
+}
+
+/// [`run`], with a deliberate bug in every server if `flaw` names one.
+pub fn run_flawed(
+    seeds: impl IntoIterator<Item = u64>,
+    servers: Option<u64>,
+    flaw: Option<Flaw>,
+) -> Report {
     let mut report = Report::default();
     for seed in seeds {
         report.seeds += 1;
-        match run_seed(seed, servers.unwrap_or(servers_for(seed))) {
+        match run_seed_flawed(seed, servers.unwrap_or(servers_for(seed)), flaw) {
             SeedResult::Passed(counts) => {
                 report.passed += 1;
                 for (k, v) in counts {
@@ -156,18 +168,25 @@ pub fn servers_for(seed: u64) -> u64 {
 
 /// One seed, with every check; a panic in the core is a failure too.
 pub fn run_seed(seed: u64, servers: u64) -> SeedResult {
-    match catch_unwind(AssertUnwindSafe(|| run_checked(build(seed, servers)))) {
+    run_seed_flawed(seed, servers, None)
+}
+
+/// [`run_seed`], with a deliberate bug in every server if `flaw` names one.
+pub fn run_seed_flawed(seed: u64, servers: u64, flaw: Option<Flaw>) -> SeedResult {
+    match catch_unwind(AssertUnwindSafe(|| run_checked(build(seed, servers, flaw)))) {
         Ok(Ok(counts)) => SeedResult::Passed(counts),
         Ok(Err(Broken::Check(check, message))) => SeedResult::Failed(Failure {
             seed,
             servers,
             check,
             message,
+            flaw,
         }),
         Ok(Err(Broken::Unknown(why))) => SeedResult::Unknown { seed, why },
         Err(panic) => SeedResult::Failed(Failure {
             seed,
             servers,
+            flaw,
             check: "no panic".into(),
             message: panic
                 .downcast_ref::<String>()
@@ -179,8 +198,8 @@ pub fn run_seed(seed: u64, servers: u64) -> SeedResult {
 }
 
 /// One seed, traced: the run (as far as it got) and how it went, for `--trace`.
-pub fn replay(seed: u64, servers: u64) -> (Sim<Node>, SeedResult) {
-    let mut run = build(seed, servers);
+pub fn replay(seed: u64, servers: u64, flaw: Option<Flaw>) -> (Sim<Node>, SeedResult) {
+    let mut run = build(seed, servers, flaw);
     run.sim = run.sim.tracing(true);
     let ledger = run.ledger.clone();
     let mut sim = attach(run.sim, &ledger);
@@ -197,6 +216,7 @@ pub fn replay(seed: u64, servers: u64) -> (Sim<Node>, SeedResult) {
             servers,
             check,
             message,
+            flaw,
         }),
         Broken::Unknown(why) => SeedResult::Unknown { seed, why },
     };

@@ -9,8 +9,10 @@
 //!
 //! What this adapter adds to the peer, it adds the way a real server's surroundings would:
 //! - a **disk** per server: appends are flushed together after the disk's latency (group
-//!   commit), then reported as logged; a crash loses what was not flushed; a restart rebuilds
-//!   the database from the snapshot and the log ([`Disk`]);
+//!   commit), then reported as logged; a crash keeps what was flushed and at most a prefix of
+//!   the rest, maybe ending in a torn record; a restart cuts the torn record off and rebuilds
+//!   the database from the snapshot and the log ([`Disk`]); fsync may fail and the disk may
+//!   fill up, and either stops the server ([`disk_faults`]);
 //! - **connections**: TCP's in-order-or-closed delivery on top of a network that may lose,
 //!   duplicate and reorder ([`stream`]);
 //! - a **power switch**: a server may start later than the run, as the course starts its
@@ -21,11 +23,13 @@
 //! # Layout
 //! - [`stream`]: sequence numbers that turn network faults into closed connections.
 //! - [`server`]: [`ServerNode`] and its [`Disk`].
+//! - [`disk_faults`]: what a crash leaves of the unsynced tail, failing fsyncs, a full disk.
 //! - [`client`]: [`ClientNode`], its script (or random work) and the history it records for
 //!   the checkers.
 //! - [`ledger`]: what the checkers watch beside the servers: every txn, every lineage.
 
 pub mod client;
+pub mod disk_faults;
 pub mod ledger;
 pub mod server;
 pub mod stream;
@@ -39,6 +43,7 @@ use ch05_election::notification::Notification;
 use serde::Serialize;
 
 pub use client::{ClientNode, ClientOp, HistoryEvent, Outcome, RandomWork, Script};
+pub use disk_faults::{DiskEvent, DiskFaults};
 pub use server::{Disk, ServerNode};
 
 use crate::message::{Link, Message};
@@ -187,6 +192,8 @@ pub enum SimNote {
     Applied { zxid: ch01_znode::Zxid, txn: String },
     /// A lagging server reads a packet its leader sent, `late_ms` after it arrived.
     ReadLate { packet: String, late_ms: Millis },
+    /// The disk lost, tore or refused something.
+    Disk { event: DiskEvent },
     /// What a client saw.
     Client { text: String },
 }
@@ -207,6 +214,7 @@ impl fmt::Display for SimNote {
                     "lagging: reads {packet} only now, {late_ms} ms after it came"
                 )
             }
+            SimNote::Disk { event } => event.fmt(f),
             SimNote::Client { text } => f.write_str(text),
         }
     }

@@ -12,12 +12,13 @@ use ch01_znode::{Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{self, ConnId, Database};
 use ch04_paxos::sim::{Input, Millis, NodeId, Output};
 
+use super::disk_faults::{crash_leaves, DiskEvent, DiskFaults, REBOOT_MS};
 use super::ledger::SharedLedger;
 use super::stream::{Arrival, Streams};
 use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
 use crate::message::{Link, Message};
 use crate::peer::{
-    Config, Epochs, Input as PeerInput, Output as PeerOutput, QuorumPeer, Recovered,
+    Config, Epochs, Flaw, Input as PeerInput, Output as PeerOutput, QuorumPeer, Recovered,
 };
 use crate::trace::{Note, ZabNote};
 
@@ -41,11 +42,14 @@ pub struct Disk {
     pub snapshot: Option<Database>,
     /// Every flushed txn, in the order appended.
     pub log: Vec<Txn>,
+    /// A record a crash left half written after the log's end: recovery cuts it off.
+    pub torn: Option<Txn>,
 }
 
 impl Disk {
     /// Start-up: the snapshot, then every logged txn after it (committed or not), and the
-    /// newest `recent` txns for the DIFF window.
+    /// newest `recent` txns for the DIFF window. A torn record is not a txn: it is never
+    /// replayed.
     pub fn recover(&self, recent: usize) -> Recovered {
         let mut db = self.snapshot.clone().unwrap_or_default();
         let from = db.last_processed_zxid();
@@ -95,6 +99,16 @@ pub struct ServerNode {
     deferred: Vec<Deferred>,
     /// How deep `feed` is (a TRUNC feeds the reloaded database from inside a feed).
     depth: u32,
+    /// The disk's bad luck in this run.
+    faults: DiskFaults,
+    /// How many times this server has crashed or stopped so far.
+    crashes: u64,
+    /// What start-up found on the disk, told when the server starts.
+    recovery: Option<DiskEvent>,
+    /// Every timer this incarnation has set (all are cancelled when it stops itself).
+    armed: Vec<SimTimer>,
+    /// The disk failed in this step: the server stops once the step is done.
+    stopping: Option<DiskEvent>,
 }
 
 /// A ledger entry about a copy of the database, written once the txns applied in the same
@@ -111,9 +125,14 @@ impl ServerNode {
         ServerNode::from_disk(sid, cfg, Disk::default(), disk_ms)
     }
 
-    /// Server `sid`, starting from what `disk` holds.
-    pub fn from_disk(sid: Sid, cfg: Config, disk: Disk, disk_ms: Millis) -> ServerNode {
+    /// Server `sid`, starting from what `disk` holds (a torn record at its end is cut off,
+    /// as recovery does).
+    pub fn from_disk(sid: Sid, cfg: Config, mut disk: Disk, disk_ms: Millis) -> ServerNode {
         let recovered = disk.recover(cfg.commit_log_count);
+        let recovery = disk.torn.take().map(|t| DiskEvent::Recovered {
+            lost: Vec::new(),
+            torn: Some(t.zxid),
+        });
         ServerNode {
             peer: QuorumPeer::new(sid, cfg, recovered, 0),
             disk,
@@ -133,7 +152,18 @@ impl ServerNode {
             incoming: None,
             deferred: Vec::new(),
             depth: 0,
+            faults: DiskFaults::default(),
+            crashes: 0,
+            recovery,
+            armed: Vec::new(),
+            stopping: None,
         }
+    }
+
+    /// The same server, whose disk has `faults` in this run.
+    pub fn with_disk_faults(mut self, faults: DiskFaults) -> ServerNode {
+        self.faults = faults;
+        self
     }
 
     /// The same server, writing what it logs and applies to the checkers' `ledger`.
@@ -187,15 +217,59 @@ impl ServerNode {
         self.peer.sid().0
     }
 
-    /// What a crash leaves: the same server rebuilt from its disk, switched on at once.
+    // ANCHOR: recover
+    /// What a crash leaves: the same server rebuilt from its disk — everything fsynced, and
+    /// whatever the page cache had written of the unsynced tail — switched on at once.
     pub fn recover(&self) -> ServerNode {
         let cfg = self.peer.config().clone();
-        let node = ServerNode::from_disk(self.peer.sid(), cfg, self.disk.clone(), self.disk_ms)
-            .with_lag_ms(self.lag_ms);
+        let disk = crash_leaves(
+            &self.faults,
+            self.crashes,
+            self.now,
+            &self.disk,
+            &self.writing,
+        );
+        let lost: Vec<Zxid> = self.writing[disk.log.len() - self.disk.log.len()..]
+            .iter()
+            .map(|t| t.zxid)
+            .collect();
+        let mut node = ServerNode::from_disk(self.peer.sid(), cfg, disk, self.disk_ms)
+            .with_lag_ms(self.lag_ms)
+            .with_disk_faults(self.faults.clone());
+        node.crashes = self.crashes + 1;
+        if !lost.is_empty() {
+            let torn = match node.recovery.take() {
+                Some(DiskEvent::Recovered { torn, .. }) => torn,
+                _ => None,
+            };
+            node.recovery = Some(DiskEvent::Recovered { lost, torn });
+        }
         match &self.ledger {
             Some(ledger) => node.with_ledger(ledger.clone()),
             None => node,
         }
+    }
+    // ANCHOR_END: recover
+
+    /// The disk failed: the server stops as a crash would stop it, and the operator starts
+    /// it again [`REBOOT_MS`] later.
+    fn stop(&mut self, why: DiskEvent, mut out: Vec<SimOutput>) -> Vec<SimOutput> {
+        self.record(|l, _| {
+            l.count(match why {
+                DiskEvent::Full { .. } => "servers stopped by a full disk",
+                _ => "servers stopped by a failed fsync",
+            })
+        });
+        out.push(Output::Note(SimNote::Disk { event: why }));
+        for timer in std::mem::take(&mut self.armed) {
+            out.push(Output::CancelTimer(timer));
+        }
+        *self = self.recover();
+        out.push(Output::SetTimer {
+            timer: SimTimer::PowerOn,
+            after_ms: REBOOT_MS,
+        });
+        out
     }
 
     /// The word on its lifeline.
@@ -211,9 +285,25 @@ impl ServerNode {
         self.now = now;
     }
 
+    /// One simulator input; a disk that failed during it stops the server.
+    pub fn step(&mut self, input: Input<Wire, SimTimer>) -> Vec<SimOutput> {
+        let out = self.step_running(input);
+        for o in &out {
+            if let Output::SetTimer { timer, .. } = o {
+                if !self.armed.contains(timer) {
+                    self.armed.push(*timer);
+                }
+            }
+        }
+        match self.stopping.take() {
+            Some(why) => self.stop(why, out),
+            None => out,
+        }
+    }
+
     // ANCHOR: step
     /// One simulator input, as the peer's inputs.
-    pub fn step(&mut self, input: Input<Wire, SimTimer>) -> Vec<SimOutput> {
+    fn step_running(&mut self, input: Input<Wire, SimTimer>) -> Vec<SimOutput> {
         match input {
             Input::Start if self.start_after_ms.is_some() => {
                 let after_ms = self.start_after_ms.take().expect("checked");
@@ -224,7 +314,22 @@ impl ServerNode {
             }
             Input::Start | Input::Timeout(SimTimer::PowerOn) => {
                 self.running = true;
-                self.feed(PeerInput::Start)
+                let mut out = Vec::new();
+                if let Some(event) = self.recovery.take() {
+                    self.record(|l, _| {
+                        if let DiskEvent::Recovered { torn: Some(_), .. } = event {
+                            l.count("torn records cut off");
+                        }
+                        if let DiskEvent::Recovered { lost, .. } = &event {
+                            if !lost.is_empty() {
+                                l.count("unsynced tails lost");
+                            }
+                        }
+                    });
+                    out.push(Output::Note(SimNote::Disk { event }));
+                }
+                out.extend(self.feed(PeerInput::Start));
+                out
             }
             // Switched off: nobody listens on any port.
             _ if !self.running => Vec::new(),
@@ -391,19 +496,31 @@ impl ServerNode {
     /// and the peer hears of each txn in order.
     fn flush(&mut self) -> Vec<SimOutput> {
         self.flushing = false;
-        let batch = std::mem::take(&mut self.writing);
-        if batch.is_empty() {
+        if self.writing.is_empty() {
             return Vec::new();
         }
-        let zxids: Vec<Zxid> = batch.iter().map(|t| t.zxid).collect();
-        self.disk.log.extend(batch);
+        let zxids: Vec<Zxid> = self.writing.iter().map(|t| t.zxid).collect();
+        if self.faults.fsync_fails_at(self.now) {
+            self.stopping = Some(DiskEvent::FsyncFailed { unsynced: zxids });
+            return Vec::new();
+        }
+        self.disk.log.append(&mut self.writing);
         let mut out = vec![Output::Note(SimNote::Logged {
             zxids: zxids.clone(),
         })];
-        for zxid in zxids {
-            out.extend(self.feed(PeerInput::Logged(zxid)));
+        // With the flaw the peer heard of each txn when it was appended.
+        if !self.acks_before_fsync() {
+            for zxid in zxids {
+                out.extend(self.feed(PeerInput::Logged(zxid)));
+            }
         }
         out
+    }
+
+    /// Whether this server has the deliberate bug of reporting a txn logged as soon as it is
+    /// written, before its fsync (what `forceSync=no` does to ZooKeeper).
+    fn acks_before_fsync(&self) -> bool {
+        self.peer.config().flaw == Some(Flaw::AckBeforeFsync)
     }
     // ANCHOR_END: flush
 
@@ -449,6 +566,10 @@ impl ServerNode {
     // ANCHOR: carry
     /// Carries out one of the peer's outputs.
     fn carry(&mut self, o: PeerOutput, out: &mut Vec<SimOutput>) {
+        // The server is stopping: what the step asked for after the failure never happens.
+        if self.stopping.is_some() {
+            return;
+        }
         match o {
             PeerOutput::Election { to, n } => out.push(Output::Send {
                 to: to.0,
@@ -481,8 +602,12 @@ impl ServerNode {
                 after_ms,
             }),
             PeerOutput::CancelTimer(timer) => out.push(Output::CancelTimer(SimTimer::Peer(timer))),
+            PeerOutput::Append(txn) if self.faults.full_at(self.now) => {
+                self.stopping = Some(DiskEvent::Full { zxid: txn.zxid });
+            }
             PeerOutput::Append(txn) => {
                 self.record(|l, sid| l.seen(sid, &txn));
+                let zxid = txn.zxid;
                 self.writing.push(txn);
                 if !self.flushing {
                     self.flushing = true;
@@ -490,6 +615,9 @@ impl ServerNode {
                         timer: SimTimer::Fsync,
                         after_ms: self.disk_ms,
                     });
+                }
+                if self.acks_before_fsync() {
+                    out.extend(self.feed(PeerInput::Logged(zxid)));
                 }
             }
             PeerOutput::Truncate(zxid) => {
