@@ -880,22 +880,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "frame-acl-negative-count",
         "to fix: 3.8 InvalidACL; Keeper MarshallingError",
     ),
-    (
-        "frame-empty-path-get-data",
-        "to fix: 3.8 answers for the root; Keeper NoNode",
-    ),
-    (
-        "frame-empty-path-exists",
-        "to fix: 3.8 answers for the root; Keeper NoNode",
-    ),
-    (
-        "frame-empty-path-get-children",
-        "to fix: 3.8 answers for the root; Keeper NoNode",
-    ),
-    (
-        "frame-empty-path-get-acl",
-        "to fix: 3.8 answers for the root; Keeper NoNode",
-    ),
     ("check-children-after-persistent", WATCH_RULES),
     ("check-data-after-persistent", WATCH_RULES),
     ("remove-children-after-persistent", WATCH_RULES),
