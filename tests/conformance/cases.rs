@@ -58,6 +58,16 @@ pub struct Case {
     pub steps: fn(&mut Run),
 }
 
+/// `case!("name", |run| ...)`: a [`Case`].
+macro_rules! case {
+    ($name:literal, $steps:expr) => {
+        Case {
+            name: $name,
+            steps: $steps,
+        }
+    };
+}
+
 // ---- request bodies, written field by field so that nulls can be sent ----
 
 pub const OP_CREATE: i32 = 1;
@@ -239,16 +249,261 @@ fn persistent_then(run: &mut Run, mode: i32, op: i32, kind: i32) {
     run.ask(s, "watches op again", op, body(|w| watch(w, kind)));
 }
 
+// ---- hand-made frames (issue item 9): bodies no client library would send ----
+
+pub const OP_PING: i32 = 11;
+pub const OP_CREATE_SESSION: i32 = -10;
+pub const OP_DELETE_CONTAINER: i32 = 20;
+pub const OP_MULTI: i32 = 14;
+pub const OP_MULTI_READ: i32 = 22;
+pub const OP_SYNC: i32 = 9;
+pub const OP_GET_CHILDREN: i32 = 8;
+pub const OP_SET_WATCHES: i32 = 101;
+pub const OP_SET_WATCHES2: i32 = 105;
+pub const OP_GET_EPHEMERALS: i32 = 103;
+const PING_XID: i32 = -2;
+
+/// One request on a fresh session, then whether that session is still served.
+fn one(run: &mut Run, what: &str, op: i32, bytes: Vec<u8>) {
+    let s = run.session();
+    run.ask(s, what, op, bytes);
+    run.ask(s, "exists /", OP_EXISTS, path_watch_body("/", false));
+}
+
+/// `op` with a null path and then `rest`, on a fresh session.
+fn null_path(run: &mut Run, what: &str, op: i32, rest: fn(&mut Writer)) {
+    one(run, what, op, null_path_then(rest))
+}
+
+fn null_path_then(fill: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    body(|w| {
+        w.write_ustring(None);
+        fill(w);
+    })
+}
+
+/// A multi (or multiRead) of `ops`, each `(type, body)`, then the closing header.
+fn multi_body(ops: &[(i32, Vec<u8>)]) -> Vec<u8> {
+    body(|w| {
+        for (kind, op) in ops {
+            w.write_int(*kind);
+            w.write_bool(false);
+            w.write_int(-1);
+            w.write_raw(op);
+        }
+        w.write_int(-1);
+        w.write_bool(true);
+        w.write_int(-1);
+    })
+}
+
+/// `relativeZxid` and `lists` watch lists, each `None` for a null vector.
+fn set_watches_body(lists: &[Option<&[&str]>]) -> Vec<u8> {
+    body(|w| {
+        w.write_long(0);
+        for list in lists {
+            match list {
+                None => w.write_int(-1),
+                Some(paths) => {
+                    w.write_int(paths.len() as i32);
+                    for p in *paths {
+                        w.write_ustring(Some(p));
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn path_int_body(path: &str, n: i32) -> Vec<u8> {
+    body(|w| {
+        w.write_ustring(Some(path));
+        w.write_int(n);
+    })
+}
+
+fn hand_made_cases() -> Vec<Case> {
+    vec![
+        case!("frame-ping-reply-xid", |run| {
+            let s = run.session();
+            run.ask_as(s, "ping", PING_XID, OP_PING, vec![]);
+            run.ask(s, "exists /", OP_EXISTS, path_watch_body("/", false));
+        }),
+        case!("frame-create-session-inside-session", |run| {
+            let connect = body(|w| {
+                w.write_int(0);
+                w.write_long(0);
+                w.write_int(30_000);
+                w.write_long(0);
+                w.write_buffer(Some(&[0; 16]));
+            });
+            one(run, "createSession", OP_CREATE_SESSION, connect)
+        }),
+        case!("frame-delete-container-from-client", |run| {
+            let path = run.base.clone();
+            one(
+                run,
+                "deleteContainer",
+                OP_DELETE_CONTAINER,
+                path_body(&path),
+            )
+        }),
+        case!("frame-multi-read-holding-a-write", |run| {
+            let path = run.path("m");
+            let ops = [(OP_CREATE, create_body(&path, OPEN, 0))];
+            one(run, "multiRead", OP_MULTI_READ, multi_body(&ops))
+        }),
+        case!("frame-multi-read-get-data-and-children", |run| {
+            let base = run.base.clone();
+            let ops = [
+                (OP_GET_DATA, path_body(&base)),
+                (OP_GET_CHILDREN, path_body(&base)),
+                (OP_GET_DATA, path_body("/no-such-node")),
+            ];
+            one(run, "multiRead", OP_MULTI_READ, multi_body(&ops))
+        }),
+        case!("frame-multi-first-op-null-path", |run| {
+            let create = body(|w| {
+                w.write_ustring(None);
+                w.write_buffer(Some(b"d"));
+                write_acl(w, OPEN);
+                w.write_int(0);
+            });
+            one(run, "multi", OP_MULTI, multi_body(&[(OP_CREATE, create)]))
+        }),
+        case!("frame-set-watches-null-lists", |run| {
+            let lists = [None, None, None];
+            one(run, "setWatches", OP_SET_WATCHES, set_watches_body(&lists))
+        }),
+        case!("frame-set-watches2-null-lists", |run| {
+            let lists = [None, None, None, None, None];
+            one(
+                run,
+                "setWatches2",
+                OP_SET_WATCHES2,
+                set_watches_body(&lists),
+            )
+        }),
+        case!("frame-set-watches-one-path", |run| {
+            let base = run.base.clone();
+            let lists = [Some(&[base.as_str()][..]), Some(&[][..]), None];
+            one(run, "setWatches", OP_SET_WATCHES, set_watches_body(&lists))
+        }),
+        case!("frame-check-watches-type-out-of-range", |run| {
+            let base = run.base.clone();
+            one(
+                run,
+                "checkWatches",
+                OP_CHECK_WATCHES,
+                path_int_body(&base, 7),
+            )
+        }),
+        case!("frame-remove-watches-type-zero", |run| {
+            let base = run.base.clone();
+            one(
+                run,
+                "removeWatches",
+                OP_REMOVE_WATCHES,
+                path_int_body(&base, 0),
+            )
+        }),
+        case!("frame-add-watch-mode-out-of-range", |run| {
+            let base = run.base.clone();
+            one(run, "addWatch", OP_ADD_WATCH, path_int_body(&base, 2))
+        }),
+        case!("frame-add-watch-mode-negative", |run| {
+            let base = run.base.clone();
+            one(run, "addWatch", OP_ADD_WATCH, path_int_body(&base, -1))
+        }),
+        case!("frame-null-path-set-data", |run| {
+            let bytes = null_path_then(|w| {
+                w.write_buffer(Some(b"x"));
+                w.write_int(-1);
+            });
+            one(run, "setData", OP_SET_DATA, bytes)
+        }),
+        case!("frame-null-path-set-acl", |run| {
+            let bytes = null_path_then(|w| {
+                write_acl(w, OPEN);
+                w.write_int(-1);
+            });
+            one(run, "setACL", OP_SET_ACL, bytes)
+        }),
+        case!("frame-null-path-sync", |run| null_path(
+            run,
+            "sync",
+            OP_SYNC,
+            |_| {}
+        )),
+        case!("frame-null-path-add-watch", |run| {
+            null_path(run, "addWatch", OP_ADD_WATCH, |w| w.write_int(0))
+        }),
+        case!("frame-null-path-get-ephemerals", |run| {
+            null_path(run, "getEphemerals", OP_GET_EPHEMERALS, |_| {})
+        }),
+        case!("frame-null-path-remove-watches", |run| {
+            null_path(run, "removeWatches", OP_REMOVE_WATCHES, |w| w.write_int(3))
+        }),
+        case!("frame-null-path-check-watches", |run| {
+            null_path(run, "checkWatches", OP_CHECK_WATCHES, |w| w.write_int(3))
+        }),
+        case!("frame-acl-negative-count", |run| {
+            let path = run.path("n");
+            let bytes = body(|w| {
+                w.write_ustring(Some(&path));
+                w.write_buffer(None);
+                w.write_int(-2);
+                w.write_int(0);
+            });
+            one(run, "create", OP_CREATE, bytes)
+        }),
+        case!("frame-empty-path-get-data", |run| {
+            one(run, "getData ''", OP_GET_DATA, path_watch_body("", false))
+        }),
+        case!("frame-empty-path-exists", |run| {
+            one(run, "exists ''", OP_EXISTS, path_watch_body("", false))
+        }),
+        case!("frame-empty-path-get-children", |run| {
+            one(
+                run,
+                "getChildren2 ''",
+                OP_GET_CHILDREN2,
+                path_watch_body("", false),
+            )
+        }),
+        case!("frame-empty-path-get-acl", |run| {
+            one(run, "getACL ''", OP_GET_ACL, path_body(""))
+        }),
+        case!("frame-empty-path-set-data", |run| {
+            let bytes = body(|w| {
+                w.write_ustring(Some(""));
+                w.write_buffer(Some(b"x"));
+                w.write_int(-1);
+            });
+            one(run, "setData ''", OP_SET_DATA, bytes)
+        }),
+        case!("frame-nul-in-path-get-data", |run| {
+            let path = run.path("a\0b");
+            one(run, "getData", OP_GET_DATA, path_watch_body(&path, false))
+        }),
+        case!("frame-nul-in-path-create", |run| {
+            let path = run.path("a\0b");
+            one(run, "create", OP_CREATE, create_body(&path, OPEN, 0))
+        }),
+        case!("frame-unknown-opcode", |run| one(
+            run,
+            "opcode 999",
+            999,
+            vec![]
+        )),
+        case!("frame-get-ephemerals-root", |run| {
+            one(run, "getEphemerals /", OP_GET_EPHEMERALS, path_body("/"))
+        }),
+    ]
+}
+
 /// Every case, in the order they run.
 pub fn all() -> Vec<Case> {
-    macro_rules! case {
-        ($name:literal, $steps:expr) => {
-            Case {
-                name: $name,
-                steps: $steps,
-            }
-        };
-    }
     vec![
         case!("basic-create-get-set", |run| {
             let s = run.session();
@@ -539,6 +794,9 @@ pub fn all() -> Vec<Case> {
             3
         )),
     ]
+    .into_iter()
+    .chain(hand_made_cases())
+    .collect()
 }
 
 /// Chapter 2 follows ZooKeeper 3.9's watch rules (ZOOKEEPER-4466 keeps each watch's mode per
@@ -563,6 +821,64 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "container-flags-sequential",
         "upstream names a createContainer with the sequential flag with a counter; chapter 1's \
          modes have no sequential container, so Keeper's has no counter",
+    ),
+    // Hand-made frames (issue 15, item 9) Keeper still answers otherwise: each says what
+    // ZooKeeper 3.8 answers, which is what Keeper must come to answer.
+    (
+        "frame-create-session-inside-session",
+        "to fix: 3.8 answers a whole new ConnectResponse and closes; Keeper Unimplemented",
+    ),
+    (
+        "frame-delete-container-from-client",
+        "to fix: 3.8 BadArguments, connection kept; Keeper Unimplemented and closes",
+    ),
+    (
+        "frame-multi-read-holding-a-write",
+        "to fix: 3.8 MarshallingError and an empty multi result; Keeper OK with Error(-8)",
+    ),
+    (
+        "frame-multi-first-op-null-path",
+        "to fix: 3.8 MarshallingError and an empty multi result; Keeper no body",
+    ),
+    (
+        "frame-set-watches-null-lists",
+        "to fix: 3.8 MarshallingError; Keeper OK",
+    ),
+    (
+        "frame-set-watches2-null-lists",
+        "to fix: 3.8 MarshallingError; Keeper OK",
+    ),
+    (
+        "frame-set-watches-one-path",
+        "to fix: 3.8 MarshallingError on a null third list; Keeper OK",
+    ),
+    (
+        "frame-null-path-set-data",
+        "to fix: 3.8 BadArguments; Keeper MarshallingError",
+    ),
+    (
+        "frame-null-path-set-acl",
+        "to fix: 3.8 BadArguments; Keeper MarshallingError",
+    ),
+    (
+        "frame-null-path-sync",
+        "to fix: 3.8 OK with a null path; Keeper MarshallingError",
+    ),
+    (
+        "frame-null-path-add-watch",
+        "to fix: 3.8 OK; Keeper MarshallingError",
+    ),
+    (
+        "frame-null-path-get-ephemerals",
+        "to fix: 3.8 OK, no ephemerals; Keeper MarshallingError",
+    ),
+    (
+        "frame-null-path-remove-watches",
+        "to fix: 3.8 NoWatcher; Keeper MarshallingError",
+    ),
+    (
+        "frame-acl-negative-count",
+        "to fix: 3.8 InvalidACL; Keeper MarshallingError",
     ),
     ("check-children-after-persistent", WATCH_RULES),
     ("check-data-after-persistent", WATCH_RULES),

@@ -102,7 +102,7 @@ impl Session {
                             seen.push(masked_reply(op, &h, &reply[16..]));
                             break;
                         }
-                        _ => seen.push(format!("unexpected frame {}", proto::hex(&reply))),
+                        _ => seen.push(unexpected(&reply)),
                     }
                 }
                 Ok(None) => {
@@ -116,6 +116,18 @@ impl Session {
             }
         }
         seen.join(" ; ")
+    }
+}
+
+/// A frame that answers nothing we asked. ZooKeeper answers a createSession sent inside a
+/// session with a whole ConnectResponse (a new session id and password: masked).
+fn unexpected(frame: &[u8]) -> String {
+    match proto::ConnectResponse::from_bytes(frame) {
+        Ok(r) if r.to_bytes() == frame => format!(
+            "connect answer timeout={} version={} read_only={:?}",
+            r.time_out, r.protocol_version, r.read_only
+        ),
+        _ => format!("unexpected frame {}", proto::hex(frame)),
     }
 }
 

@@ -14,9 +14,11 @@
 //! fills in; formats follow upstream's `command/*Command.java`, `ServerStats.toString` and
 //! `ServerCnxn.dumpConnectionInfo`, checked against a real 3.8 server.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+use ch01_znode::shell::printer::java_date;
 use ch01_znode::{SessionId, Sid, Zxid};
 
 use crate::config::Whitelist;
@@ -142,6 +144,21 @@ pub struct ServerSnapshot {
     pub environment: Vec<(String, String)>,
     /// What a member of an ensemble adds (`None` standalone).
     pub quorum: Option<QuorumReport>,
+    /// Data-table watches (`wchc`, `wchp`, `wchs`): one per (session, path), in session then
+    /// path order. Persistent watches sit in the data table too, as upstream keeps them.
+    pub data_watches: Vec<(SessionId, String)>,
+    /// Every tracked session and the deadline of its expiry bucket, ms since the epoch.
+    pub sessions: Vec<(SessionId, u64)>,
+    /// The sessions that own ephemerals, with their paths.
+    pub ephemerals: Vec<(SessionId, Vec<String>)>,
+    /// The digest history (`hash`): the tree digest after every 128th zxid.
+    pub digests: Vec<(Zxid, u64)>,
+    /// Sizes of the responses sent to clients, bytes after the length prefix.
+    pub response_sizes: ResponseSizes,
+    /// File descriptors the process has open, and the most it may (`RLIMIT_NOFILE`).
+    pub file_descriptors: (u64, u64),
+    /// Authentication packets refused (`zk_auth_failed_count`).
+    pub auth_failed: u64,
 }
 
 /// What a quorum member adds to `conf` and `mntr` (upstream `QuorumPeer`'s part of
@@ -181,6 +198,40 @@ pub struct LeaderReport {
     pub pending_syncs: u64,
 }
 
+/// `zk_{min,max,last}_client_response_size`: upstream's `-1` until a response goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseSizes {
+    /// Smallest.
+    pub min: i64,
+    /// Largest.
+    pub max: i64,
+    /// The last one.
+    pub last: i64,
+}
+
+impl ResponseSizes {
+    /// One more response of `size` bytes.
+    pub fn add(&mut self, size: i64) {
+        self.min = if self.min < 0 {
+            size
+        } else {
+            self.min.min(size)
+        };
+        self.max = self.max.max(size);
+        self.last = size;
+    }
+}
+
+impl Default for ResponseSizes {
+    fn default() -> Self {
+        ResponseSizes {
+            min: -1,
+            max: -1,
+            last: -1,
+        }
+    }
+}
+
 /// Latency summary, ms (upstream `ServerStats`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Latency {
@@ -207,6 +258,8 @@ pub struct ConnectionInfo {
     pub sent: u64,
     /// Its session, once established.
     pub session: Option<SessionInfo>,
+    /// When the server gives up on it if it stays silent, ms since the epoch (`dump`).
+    pub expires_ms: u64,
 }
 
 /// The session part of a `cons` line.
@@ -296,12 +349,47 @@ pub fn respond(word: FourLetterWord, whitelist: &Whitelist, s: &ServerSnapshot) 
             }
         }
         Mntr => monitor(&mut out, s),
-        Crst | Dirs | Dump | Gtmk | Stmk | Srst | Wchc | Wchp | Wchs | Hash => {
+        // The server has already reset its counters (see [`FourLetterWord::resets`]).
+        Crst => out.push_str("Connection stats reset.\n"),
+        Srst => out.push_str("Server stats reset.\n"),
+        Dirs => dirs(&mut out, &s.conf),
+        Dump => dump(&mut out, s),
+        Gtmk => out.push_str(&TRACE_MASK.to_string()),
+        Wchc => watches_by_session(&mut out, &s.data_watches),
+        Wchp => watches_by_path(&mut out, &s.data_watches),
+        Wchs => watch_summary(&mut out, &s.data_watches),
+        Hash => digests(&mut out, &s.digests),
+        Stmk => {
             let _ = writeln!(out, "{} is not implemented by Keeper.", word.name());
         }
     }
     out
 }
+
+/// What a word asks the server to reset before it answers (`crst`, `srst`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reset {
+    /// Every connection's counters (`crst`).
+    Connections,
+    /// The server's counters: latency, packets, response sizes (`srst`).
+    Server,
+}
+
+impl FourLetterWord {
+    /// The counters this word resets, when `whitelist` lets it run.
+    pub fn resets(self, whitelist: &Whitelist) -> Option<Reset> {
+        match self {
+            _ if !whitelist.allows(self.name()) => None,
+            FourLetterWord::Crst => Some(Reset::Connections),
+            FourLetterWord::Srst => Some(Reset::Server),
+            _ => None,
+        }
+    }
+}
+
+/// `gtmk`: upstream's default trace mask (`ZooTrace`: client requests, client data packets,
+/// server packets). Keeper has no trace log to mask, so the mask never changes.
+pub const TRACE_MASK: u64 = 306;
 // ANCHOR_END: respond
 
 /// `srvr`, and `stat` which adds the client list (upstream `StatCommand`).
@@ -326,12 +414,17 @@ fn summary(out: &mut String, s: &ServerSnapshot, with_clients: bool) {
     let _ = writeln!(out, "Node count: {}", s.node_count);
 }
 
-/// One connection (upstream `ServerCnxn.dumpConnectionInfo`); `full` adds the session part.
-fn connection_line(out: &mut String, c: &ConnectionInfo, full: bool) {
-    let remote = match c.remote {
+/// A client's address as Java prints an `InetSocketAddress`.
+fn remote(address: SocketAddr) -> String {
+    match address {
         SocketAddr::V4(v4) => format!("/{}:{}", v4.ip(), v4.port()),
         SocketAddr::V6(v6) => format!("/[{}]:{}", v6.ip(), v6.port()),
-    };
+    }
+}
+
+/// One connection (upstream `ServerCnxn.dumpConnectionInfo`); `full` adds the session part.
+fn connection_line(out: &mut String, c: &ConnectionInfo, full: bool) {
+    let remote = remote(c.remote);
     let _ = write!(
         out,
         " {remote}[{:x}](queued={},recved={},sent={}",
@@ -387,33 +480,52 @@ fn quorum_conf(out: &mut String, q: &QuorumReport) {
     let _ = write!(out, "membership: \n{}", q.membership);
 }
 
-/// `mntr`: the first keys in the order a real 3.8 server prints them; Keeper has no
-/// metrics-provider histograms, so the long tail of `zk_*_time` keys is absent.
+/// `mntr` (upstream `MonitorCommand`): every key of a standalone 3.8 server whose meaning
+/// carries over to Keeper, in the order 3.8 prints them, as `zk_key<TAB>value` lines.
+///
+/// Left out: what measures the JVM or a Java mechanism Keeper does not have (the metrics
+/// provider's `zk_{avg,min,max,cnt,sum,p50,...}_*` summaries, `jvm_pause`, the response
+/// packet cache, the dead-watcher cleaner), counters of features Keeper does not have
+/// (TLS, mTLS, local sessions' upgrades, throttling, the admin server) and the quorum's keys,
+/// which a quorum member adds.
 fn monitor(out: &mut String, s: &ServerSnapshot) {
-    let ints = [
-        ("ephemerals_count", s.ephemerals_count),
-        ("num_alive_connections", s.connections.len() as u64),
-    ];
+    let r = s.response_sizes;
+    let (open_fds, max_fds) = s.file_descriptors;
     let _ = writeln!(out, "zk_version\t{}", s.version);
     let _ = writeln!(out, "zk_server_state\t{}", s.mode);
     if let Some(q) = &s.quorum {
         let _ = writeln!(out, "zk_peer_state\t{}", q.peer_state);
     }
-    for (key, value) in ints {
+    for (key, value) in [
+        ("ephemerals_count", s.ephemerals_count as i64),
+        ("num_alive_connections", s.connections.len() as i64),
+    ] {
         let _ = writeln!(out, "zk_{key}\t{value}");
     }
     let _ = writeln!(out, "zk_avg_latency\t{:?}", s.latency.avg);
     for (key, value) in [
-        ("outstanding_requests", s.outstanding),
-        ("znode_count", s.node_count),
-        ("global_sessions", s.global_sessions),
-        ("packets_sent", s.packets_sent),
-        ("packets_received", s.packets_received),
-        ("watch_count", s.watch_count),
-        ("min_latency", s.latency.min),
-        ("approximate_data_size", s.approximate_data_size),
-        ("uptime", s.uptime_ms),
-        ("max_latency", s.latency.max),
+        ("outstanding_requests", s.outstanding as i64),
+        ("znode_count", s.node_count as i64),
+        ("global_sessions", s.global_sessions as i64),
+        ("last_client_response_size", r.last),
+        ("packets_sent", s.packets_sent as i64),
+        ("packets_received", s.packets_received as i64),
+        ("max_client_response_size", r.max),
+    ] {
+        let _ = writeln!(out, "zk_{key}\t{value}");
+    }
+    // Keeper drops no connection on purpose (upstream's connection_drop_probability).
+    out.push_str("zk_connection_drop_probability\t0.0\n");
+    for (key, value) in [
+        ("watch_count", s.watch_count as i64),
+        ("auth_failed_count", s.auth_failed as i64),
+        ("min_latency", s.latency.min as i64),
+        ("max_file_descriptor_count", max_fds as i64),
+        ("approximate_data_size", s.approximate_data_size as i64),
+        ("open_file_descriptor_count", open_fds as i64),
+        ("uptime", s.uptime_ms as i64),
+        ("max_latency", s.latency.max as i64),
+        ("min_client_response_size", r.min),
     ] {
         let _ = writeln!(out, "zk_{key}\t{value}");
     }
@@ -430,6 +542,113 @@ fn monitor(out: &mut String, s: &ServerSnapshot) {
         }
     }
     let _ = writeln!(out, "zk_quorum_size\t{}", q.quorum_size);
+}
+
+/// `dirs` (upstream `DirsCommand`): bytes in the snapshot and the log directory.
+fn dirs(out: &mut String, c: &ConfDump) {
+    let _ = writeln!(out, "datadir_size: {}", c.data_dir_size);
+    let _ = writeln!(out, "logdir_size: {}", c.data_log_size);
+}
+
+/// `dump` (upstream `DumpCommand`): the session expiry buckets, the ephemerals by session,
+/// and the connections by when they expire.
+fn dump(out: &mut String, s: &ServerSnapshot) {
+    out.push_str("SessionTracker dump:\nSession ");
+    let sessions = s.sessions.iter().map(|(id, at)| (*at, id.to_string()));
+    expiry_sets(out, sessions.collect());
+    out.push_str("ephemeral nodes dump:\n");
+    let _ = writeln!(out, "Sessions with Ephemerals ({}):", s.ephemerals.len());
+    for (id, paths) in &s.ephemerals {
+        let _ = writeln!(out, "{id}:");
+        for path in paths {
+            let _ = writeln!(out, "\t{path}");
+        }
+    }
+    out.push_str("Connections dump:\nConnections ");
+    let conns = s.connections.iter().map(|c| {
+        let session = c.session.as_ref().map_or(SessionId(0), |si| si.id);
+        (
+            c.expires_ms,
+            format!("ip: {} sessionId: {session}", remote(c.remote)),
+        )
+    });
+    expiry_sets(out, conns.collect());
+}
+
+/// Upstream `ExpiryQueue.dump`: the buckets, soonest first, each with its members.
+fn expiry_sets(out: &mut String, mut members: Vec<(u64, String)>) {
+    members.sort();
+    let mut buckets: Vec<(u64, Vec<String>)> = Vec::new();
+    for (at, member) in members {
+        match buckets.last_mut() {
+            Some((last, list)) if *last == at => list.push(member),
+            _ => buckets.push((at, vec![member])),
+        }
+    }
+    let total: usize = buckets.iter().map(|(_, list)| list.len()).sum();
+    let _ = writeln!(out, "Sets ({})/({total}):", buckets.len());
+    for (at, list) in buckets {
+        let _ = writeln!(out, "{} expire at {}:", list.len(), java_date(at as i64));
+        for member in list {
+            let _ = writeln!(out, "\t{member}");
+        }
+    }
+}
+
+/// `wchc` (upstream `WatchManager.dumpWatches(pw, false)`): each session, then its paths.
+fn watches_by_session(out: &mut String, watches: &[(SessionId, String)]) {
+    grouped(
+        out,
+        watches
+            .iter()
+            .map(|(id, path)| (id.to_string(), path.clone())),
+    );
+}
+
+/// `wchp` (`dumpWatches(pw, true)`): each path, then the sessions watching it.
+fn watches_by_path(out: &mut String, watches: &[(SessionId, String)]) {
+    grouped(
+        out,
+        watches
+            .iter()
+            .map(|(id, path)| (path.clone(), id.to_string())),
+    );
+}
+
+/// Each key on a line of its own, its members under it indented by a tab, then an empty
+/// line (the dump's shape; upstream's order is a hash map's, Keeper's sorted).
+fn grouped(out: &mut String, pairs: impl Iterator<Item = (String, String)>) {
+    let mut pairs: Vec<(String, String)> = pairs.collect();
+    pairs.sort();
+    let mut current: Option<String> = None;
+    for (key, member) in pairs {
+        if current.as_ref() != Some(&key) {
+            let _ = writeln!(out, "{key}");
+            current = Some(key);
+        }
+        let _ = writeln!(out, "\t{member}");
+    }
+    out.push('\n');
+}
+
+/// `wchs` (upstream `WatchesSummary`).
+fn watch_summary(out: &mut String, watches: &[(SessionId, String)]) {
+    let sessions: BTreeSet<SessionId> = watches.iter().map(|(id, _)| *id).collect();
+    let paths: BTreeSet<&str> = watches.iter().map(|(_, path)| path.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "{} connections watching {} paths\nTotal watches:{}",
+        sessions.len(),
+        paths.len(),
+        watches.len()
+    );
+}
+
+/// `hash` (upstream `DigestCommand`): `zxid-in-hex: digest`, the digest as a Java long.
+fn digests(out: &mut String, log: &[(Zxid, u64)]) {
+    for (zxid, digest) in log {
+        let _ = writeln!(out, "{:x}: {}", zxid.0, *digest as i64);
+    }
 }
 
 fn environment(out: &mut String, s: &ServerSnapshot) {
@@ -466,6 +685,7 @@ mod tests {
                     received: 1,
                     sent: 0,
                     session: None,
+                    expires_ms: 1_796_219_393_000,
                 },
                 ConnectionInfo {
                     remote: "127.0.0.1:36378".parse().unwrap(),
@@ -488,6 +708,7 @@ mod tests {
                             max: 8,
                         },
                     }),
+                    expires_ms: 1_796_219_373_000,
                 },
             ],
             outstanding: 0,
@@ -512,6 +733,21 @@ mod tests {
             },
             quorum: None,
             environment: vec![("host.name".into(), "localhost".into())],
+            data_watches: vec![
+                (SessionId(0x100007e33ae0002), "/a".into()),
+                (SessionId(0x100007e33ae0002), "/b/c".into()),
+                (SessionId(0x100007e33ae0003), "/a".into()),
+            ],
+            sessions: vec![(SessionId(0x100000636d30000), 1_796_219_373_000)],
+            ephemerals: vec![(SessionId(0x100000636d30000), vec!["/a/e".into()])],
+            digests: vec![(Zxid(0x80), 1_234), (Zxid(0x100), u64::MAX)],
+            response_sizes: ResponseSizes {
+                min: 16,
+                max: 93,
+                last: 16,
+            },
+            file_descriptors: (41, 20_000),
+            auth_failed: 0,
         }
     }
 
@@ -578,16 +814,74 @@ mod tests {
     }
 
     #[test]
-    fn mntr_starts_with_version_and_state_as_tab_separated_pairs() {
+    fn mntr_prints_3_8s_keys_in_3_8s_order() {
         let text = respond(FourLetterWord::Mntr, &all(), &snapshot());
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], format!("zk_version\t{VERSION}"));
-        assert_eq!(lines[1], "zk_server_state\tstandalone");
-        assert!(lines.contains(&"zk_znode_count\t6"));
-        assert!(lines.contains(&"zk_avg_latency\t4.0"));
-        assert!(lines
-            .iter()
-            .all(|l| l.starts_with("zk_") && l.contains('\t')));
+        let expected = format!(
+            "zk_version\t{VERSION}\nzk_server_state\tstandalone\nzk_ephemerals_count\t1\n\
+             zk_num_alive_connections\t2\nzk_avg_latency\t4.0\nzk_outstanding_requests\t0\n\
+             zk_znode_count\t6\nzk_global_sessions\t1\nzk_last_client_response_size\t16\n\
+             zk_packets_sent\t13\nzk_packets_received\t13\nzk_max_client_response_size\t93\n\
+             zk_connection_drop_probability\t0.0\nzk_watch_count\t2\nzk_auth_failed_count\t0\n\
+             zk_min_latency\t1\nzk_max_file_descriptor_count\t20000\n\
+             zk_approximate_data_size\t45\nzk_open_file_descriptor_count\t41\nzk_uptime\t5768\n\
+             zk_max_latency\t8\nzk_min_client_response_size\t16\n"
+        );
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn watch_words_list_the_data_table_by_session_by_path_and_in_sum() {
+        // Shapes of a real 3.8 server's answers (its order is hash order; Keeper's sorted).
+        let s = snapshot();
+        assert_eq!(
+            respond(FourLetterWord::Wchc, &all(), &s),
+            "0x100007e33ae0002\n\t/a\n\t/b/c\n0x100007e33ae0003\n\t/a\n\n"
+        );
+        assert_eq!(
+            respond(FourLetterWord::Wchp, &all(), &s),
+            "/a\n\t0x100007e33ae0002\n\t0x100007e33ae0003\n/b/c\n\t0x100007e33ae0002\n\n"
+        );
+        assert_eq!(
+            respond(FourLetterWord::Wchs, &all(), &s),
+            "2 connections watching 2 paths\nTotal watches:3\n"
+        );
+        let none = ServerSnapshot {
+            data_watches: vec![],
+            ..s
+        };
+        assert_eq!(respond(FourLetterWord::Wchc, &all(), &none), "\n");
+        assert_eq!(
+            respond(FourLetterWord::Wchs, &all(), &none),
+            "0 connections watching 0 paths\nTotal watches:0\n"
+        );
+    }
+
+    #[test]
+    fn dump_lists_expiry_buckets_ephemerals_and_connections_like_3_8() {
+        let expected = "SessionTracker dump:\nSession Sets (1)/(1):\n\
+            1 expire at Wed Dec 02 13:49:33 UTC 2026:\n\t0x100000636d30000\n\
+            ephemeral nodes dump:\nSessions with Ephemerals (1):\n0x100000636d30000:\n\t/a/e\n\
+            Connections dump:\nConnections Sets (2)/(2):\n\
+            1 expire at Wed Dec 02 13:49:33 UTC 2026:\n\
+            \tip: /127.0.0.1:36378 sessionId: 0x100000636d30000\n\
+            1 expire at Wed Dec 02 13:49:53 UTC 2026:\n\tip: /127.0.0.1:36396 sessionId: 0x0\n";
+        assert_eq!(respond(FourLetterWord::Dump, &all(), &snapshot()), expected);
+    }
+
+    #[test]
+    fn small_words_answer_in_3_8s_words() {
+        let s = snapshot();
+        let say = |word| respond(word, &all(), &s);
+        assert_eq!(say(FourLetterWord::Crst), "Connection stats reset.\n");
+        assert_eq!(say(FourLetterWord::Srst), "Server stats reset.\n");
+        assert_eq!(say(FourLetterWord::Gtmk), "306");
+        assert_eq!(
+            say(FourLetterWord::Dirs),
+            "datadir_size: 457\nlogdir_size: 457\n"
+        );
+        assert_eq!(say(FourLetterWord::Hash), "80: 1234\n100: -1\n");
+        assert_eq!(FourLetterWord::Srst.resets(&all()), Some(Reset::Server));
+        assert_eq!(FourLetterWord::Crst.resets(&Whitelist::default()), None);
     }
 
     #[test]

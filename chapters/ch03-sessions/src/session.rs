@@ -248,6 +248,14 @@ impl SessionTracker {
         self.queue.deadline.get(&id).copied()
     }
 
+    /// Every tracked session with the deadline of its bucket, in id order (`dump`).
+    pub fn deadlines(&self) -> Vec<(SessionId, u64)> {
+        self.sessions
+            .keys()
+            .filter_map(|id| Some((*id, self.expiry_of(*id)?)))
+            .collect()
+    }
+
     /// A session by id.
     pub fn get(&self, id: SessionId) -> Option<&Session> {
         self.sessions.get(&id)

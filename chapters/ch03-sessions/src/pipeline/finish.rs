@@ -129,9 +129,20 @@ pub struct ReadOutcome {
     pub fired: Vec<Notification>,
 }
 
+/// The node a read of `path` finds. Upstream's `DataTree` keeps the root under `""` as well
+/// as `/` (parents are looked up by the part before the last slash), and a read does not
+/// validate its path, so a read of `""` answers for the root.
+fn node_path(path: &str) -> &str {
+    if path.is_empty() {
+        "/"
+    } else {
+        path
+    }
+}
+
 impl ReadContext<'_> {
     fn readable(&self, path: &str) -> Result<(), ZkError> {
-        let node = self.tree.node(path).ok_or(ZkError::NoNode)?;
+        let node = self.tree.node(node_path(path)).ok_or(ZkError::NoNode)?;
         check_acl(&node.acl, perms::READ, self.ids).map_err(acl_error)
     }
 
@@ -143,7 +154,7 @@ impl ReadContext<'_> {
             proto::Request::Exists(r) => self.exists(&r.path, r.watch),
             proto::Request::GetData(r) => self.readable(&r.path).and_then(|()| {
                 self.watch_data(&r.path, r.watch)?;
-                let (data, stat) = self.tree.get_data(&r.path)?;
+                let (data, stat) = self.tree.get_data(node_path(&r.path))?;
                 Ok(Response::GetData(proto::GetDataResponse {
                     data: data.map(<[u8]>::to_vec),
                     stat,
@@ -220,7 +231,7 @@ impl ReadContext<'_> {
     /// left either way, which is how a client waits for a node to appear.
     fn exists(&mut self, path: &str, watch: bool) -> Result<Response, ZkError> {
         self.watch_data(path, watch)?;
-        let stat = self.tree.stat(path)?;
+        let stat = self.tree.stat(node_path(path))?;
         Ok(Response::Exists(proto::ExistsResponse { stat }))
     }
 
@@ -236,15 +247,15 @@ impl ReadContext<'_> {
         if watch {
             self.watches.watch_children(self.session, path)?;
         }
-        let (children, stat) = self.tree.get_children(path)?;
+        let (children, stat) = self.tree.get_children(node_path(path))?;
         Ok((children, stat))
     }
 
     /// `getACL` needs READ or ADMIN; without ADMIN the digest hashes are masked.
     fn get_acl(&self, path: &str) -> Result<Response, ZkError> {
-        let node = self.tree.node(path).ok_or(ZkError::NoNode)?;
+        let node = self.tree.node(node_path(path)).ok_or(ZkError::NoNode)?;
         check_acl(&node.acl, perms::READ | perms::ADMIN, self.ids).map_err(acl_error)?;
-        let (acl, stat) = self.tree.get_acl(path)?;
+        let (acl, stat) = self.tree.get_acl(node_path(path))?;
         let acl = match check_acl(&node.acl, perms::ADMIN, self.ids) {
             Ok(()) => acl,
             Err(_) => mask_digests(&acl),
@@ -262,7 +273,7 @@ impl ReadContext<'_> {
                 OpResult::GetChildren(proto::GetChildrenResponse { children })
             }),
             proto::MultiOp::GetData(r) => self.readable(&r.path).and_then(|()| {
-                let (data, stat) = self.tree.get_data(&r.path)?;
+                let (data, stat) = self.tree.get_data(node_path(&r.path))?;
                 Ok(OpResult::GetData(proto::GetDataResponse {
                     data: data.map(<[u8]>::to_vec),
                     stat,

@@ -47,6 +47,7 @@
 //!   and the per-session FIFO of waiting requests.
 
 pub mod database;
+pub mod digest_log;
 pub mod finish;
 pub mod outstanding;
 pub mod prepare;
@@ -65,6 +66,7 @@ pub use database::Database;
 use crate::acl;
 use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatchedEvent};
 use crate::session::{session_password, SessionTracker};
+use digest_log::DigestLog;
 use finish::{write_reply, ReadContext, Shape};
 use outstanding::Outstanding;
 use prepare::{prepare, write_request};
@@ -313,6 +315,8 @@ pub struct Pipeline {
     last_zxid: Zxid,
     /// Learner: the sessions that spoke since the last report, with their timeouts.
     touched: BTreeMap<SessionId, i32>,
+    /// The tree digest every 128th zxid, for `hash`.
+    digests: DigestLog,
 }
 
 impl Pipeline {
@@ -332,6 +336,7 @@ impl Pipeline {
             outstanding: Outstanding::default(),
             last_zxid: Zxid(0),
             touched: BTreeMap::new(),
+            digests: DigestLog::default(),
         }
     }
 
@@ -367,6 +372,11 @@ impl Pipeline {
     /// The watch registry.
     pub fn watches(&self) -> &Watches {
         &self.watches
+    }
+
+    /// The digest history `hash` prints.
+    pub fn digests(&self) -> &DigestLog {
+        &self.digests
     }
 
     /// The session tracker.
@@ -819,6 +829,7 @@ impl Pipeline {
     /// cxid: on a follower the leader chose the zxid, the client only knows its cxid.
     fn commit(&mut self, now_ms: u64, txn: Txn) -> Vec<Output> {
         let applied = self.db.apply(&txn);
+        self.digests.applied(txn.zxid, self.db.tree.digest());
         self.outstanding.applied(txn.zxid);
         let mut out = vec![Output::Applied(txn.clone())];
         for trigger in &applied.triggers {

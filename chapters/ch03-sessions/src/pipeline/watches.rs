@@ -8,7 +8,8 @@
 
 use ch01_znode::{DataTree, SessionId, WatchTrigger, ZkError};
 use ch02_watches::{
-    AddWatchMode, Delivery, NodeZxids, SetWatches, WatchRegistry, WatchedEvent, WatcherType,
+    AddWatchMode, Delivery, NodeZxids, SetWatches, WatchKind, WatchRegistry, WatchedEvent,
+    WatcherType,
 };
 
 /// A notification on its way to a session.
@@ -92,6 +93,21 @@ impl Watches {
     /// The session's connection is gone: its watches go with it.
     pub fn close_session(&mut self, session: SessionId) {
         self.registry.close_session(session);
+    }
+
+    /// The data table's watches, one per (session, path), in session then path order: what
+    /// `wchc`, `wchp` and `wchs` list. A persistent watch is in the data table too (upstream
+    /// `DataTree.addWatch`), so it is listed; a child watch alone is not.
+    pub fn data_watches(&self) -> Vec<(SessionId, String)> {
+        let data = self.registry.all_watches().into_iter().filter(|w| {
+            matches!(
+                w.kind,
+                WatchKind::Data | WatchKind::Persistent | WatchKind::PersistentRecursive
+            )
+        });
+        let mut pairs: Vec<(SessionId, String)> = data.map(|w| (w.session, w.path)).collect();
+        pairs.dedup();
+        pairs
     }
 
     /// How many watches are registered.

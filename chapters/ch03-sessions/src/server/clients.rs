@@ -16,16 +16,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ch01_znode::{SessionId, Sid};
+use ch01_znode::{SessionId, Sid, ZkError};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::core::{now_ms, Outbound, VERSION};
+use super::host::{dir_size, environment, file_descriptors};
 use super::stats::{op_name, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
-use crate::fourlw::{ConfDump, QuorumReport, ServerSnapshot};
+use crate::config::Whitelist;
+use crate::fourlw::{ConfDump, FourLetterWord, QuorumReport, Reset, ResponseSizes, ServerSnapshot};
 use crate::pipeline::{ConnId, Input, Pipeline, ServerMessage};
 use crate::proto::encode_frame;
+use crate::proto::request::AUTH_XID;
 
 /// One open connection, as the core sees it.
 struct Connection {
@@ -40,6 +43,8 @@ pub struct Clients {
     received: u64,
     sent: u64,
     latency: LatencyStats,
+    response_sizes: ResponseSizes,
+    auth_failed: u64,
     started: Instant,
 }
 
@@ -74,6 +79,8 @@ impl Clients {
             received: 0,
             sent: 0,
             latency: LatencyStats::default(),
+            response_sizes: ResponseSizes::default(),
+            auth_failed: 0,
             started: Instant::now(),
         }
     }
@@ -125,11 +132,23 @@ impl Clients {
         }
     }
 
-    /// A four-letter word arrived on `conn`: upstream counts its four bytes as one packet.
-    pub fn four_letter_word(&mut self, conn: ConnId) {
+    /// A four-letter word arrived on `conn`: upstream counts its four bytes as one packet,
+    /// then `crst` and `srst` reset what they name (if `whitelist` lets them run).
+    pub fn four_letter_word(&mut self, conn: ConnId, word: FourLetterWord, whitelist: &Whitelist) {
         self.received += 1;
         if let Some(c) = self.conns.get_mut(&conn) {
             c.stats.received += 1;
+        }
+        match word.resets(whitelist) {
+            Some(Reset::Connections) => self.conns.values_mut().for_each(|c| c.stats.reset()),
+            // Upstream `ServerStats.reset`: latency, packet counts, response sizes.
+            Some(Reset::Server) => {
+                self.latency = LatencyStats::default();
+                self.received = 0;
+                self.sent = 0;
+                self.response_sizes = ResponseSizes::default();
+            }
+            None => {}
         }
     }
 
@@ -169,11 +188,15 @@ impl Clients {
         };
         self.sent += 1;
         c.stats.sent += 1;
+        self.response_sizes.add(size as i64 - 4);
         match message {
             ServerMessage::Connected(r) if r.session_id != SessionId::NONE => {
                 c.stats.session = Some((r.session_id, r.time_out, now_ms()));
             }
             ServerMessage::Reply(header, _) => {
+                if header.xid == AUTH_XID && header.err == ZkError::AuthFailed.code() {
+                    self.auth_failed += 1;
+                }
                 c.stats.last_zxid = header.zxid;
                 c.stats.last_response_ms = now_ms();
             }
@@ -196,6 +219,9 @@ impl Clients {
             }
         }
         let options = about.options;
+        let sessions = pipeline.sessions();
+        // One directory holds snapshots and log (Keeper has no separate dataLogDir).
+        let data_dir = format!("{}/version-2", options.data_dir);
         ServerSnapshot {
             serving: about.serving,
             version: VERSION.to_string(),
@@ -203,7 +229,14 @@ impl Clients {
             latency: self.latency.summary(),
             packets_received: self.received,
             packets_sent: self.sent,
-            connections: self.conns.iter().map(|(id, c)| c.stats.info(*id)).collect(),
+            connections: self
+                .conns
+                .values()
+                .map(|c| {
+                    let session = c.stats.session.map(|(id, _, _)| id);
+                    c.stats.info(session.and_then(|id| sessions.expiry_of(id)))
+                })
+                .collect(),
             outstanding: pipeline.outstanding() as u64,
             last_zxid: tree.last_processed_zxid(),
             // Upstream's DataTree keeps the root under both "" and "/", so it counts it twice.
@@ -215,10 +248,10 @@ impl Clients {
             uptime_ms: self.started.elapsed().as_millis() as u64,
             conf: ConfDump {
                 client_port: about.local_addr.port(),
-                data_dir: format!("{}/version-2", options.data_dir),
-                data_dir_size: 0,
-                data_log_dir: format!("{}/version-2", options.data_dir),
-                data_log_size: 0,
+                data_dir: data_dir.clone(),
+                data_dir_size: dir_size(&data_dir),
+                data_log_dir: data_dir.clone(),
+                data_log_size: dir_size(&data_dir),
                 tick_time: options.tick_time_ms,
                 max_client_cnxns: options.max_client_cnxns,
                 min_session_timeout: options.limits.min_session_timeout_ms as u32,
@@ -227,23 +260,19 @@ impl Clients {
             },
             environment: environment(),
             quorum: about.quorum,
+            data_watches: pipeline.watches().data_watches(),
+            sessions: sessions.deadlines(),
+            ephemerals: sessions
+                .deadlines()
+                .into_iter()
+                .map(|(id, _)| (id, tree.ephemerals(id)))
+                .filter(|(_, paths)| !paths.is_empty())
+                .collect(),
+            digests: pipeline.digests().entries().collect(),
+            response_sizes: self.response_sizes,
+            file_descriptors: file_descriptors(),
+            auth_failed: self.auth_failed,
         }
     }
     // ANCHOR_END: snapshot
-}
-
-/// `envi`'s lines after the version: what a Rust process can say about itself.
-fn environment() -> Vec<(String, String)> {
-    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "<NA>".into());
-    vec![
-        ("host.name".into(), var("HOSTNAME")),
-        ("os.name".into(), std::env::consts::OS.into()),
-        ("os.arch".into(), std::env::consts::ARCH.into()),
-        ("user.name".into(), var("USER")),
-        ("user.home".into(), var("HOME")),
-        (
-            "user.dir".into(),
-            std::env::current_dir().map_or("<NA>".into(), |d| d.display().to_string()),
-        ),
-    ]
 }

@@ -151,7 +151,8 @@ impl Core {
             } => self.clients.opened(conn, remote, out, queued_bytes),
             ToCore::Input(input) => self.input(input),
             ToCore::FourLetterWord { conn, word, reply } => {
-                self.clients.four_letter_word(conn);
+                self.clients
+                    .four_letter_word(conn, word, &self.options.whitelist);
                 let about = About {
                     serving: true,
                     mode: "standalone",

@@ -35,6 +35,7 @@
 mod clients;
 mod connection;
 mod core;
+mod host;
 mod stats;
 
 use std::collections::HashMap;

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 
 use ch01_znode::{SessionId, Zxid};
 
+use super::core::now_ms;
+use super::SESSIONLESS_CNXN_TIMEOUT;
 use crate::fourlw::{ConnectionInfo, Latency, SessionInfo};
-use crate::pipeline::ConnId;
 
 /// Min/avg/max of request latencies, ms.
 #[derive(Clone, Copy, Debug, Default)]
@@ -25,14 +26,15 @@ impl LatencyStats {
         self.count += 1;
     }
 
-    /// As `srvr` prints it (0/0.0/0 before any request).
+    /// As `srvr` prints it (0/0.0/0 before any request); the mean rounded to four decimals,
+    /// as upstream's `AvgMinMaxCounter.getAvg` does (`46.1667`).
     pub fn summary(&self) -> Latency {
         Latency {
             min: self.min.unwrap_or(0),
             avg: if self.count == 0 {
                 0.0
             } else {
-                self.total as f64 / self.count as f64
+                (self.total as f64 * 10_000.0 / self.count as f64).round() / 10_000.0
             },
             max: self.max,
         }
@@ -62,6 +64,8 @@ pub struct ConnStats {
     pub latency: LatencyStats,
     /// The last latency.
     pub last_latency: u64,
+    /// When the connection was accepted, ms since the epoch.
+    pub opened_ms: u64,
 }
 
 impl ConnStats {
@@ -78,12 +82,26 @@ impl ConnStats {
             last_response_ms: 0,
             latency: LatencyStats::default(),
             last_latency: 0,
+            opened_ms: now_ms(),
         }
     }
 
-    /// As `cons` and `stat` list it.
-    pub fn info(&self, _conn: ConnId) -> ConnectionInfo {
+    /// `crst` (upstream `ServerCnxn.resetStats`): the counters start again; the session stays.
+    pub fn reset(&mut self) {
+        *self = ConnStats {
+            session: self.session,
+            last_zxid: Zxid(-1),
+            opened_ms: self.opened_ms,
+            ..ConnStats::new(self.remote)
+        };
+    }
+
+    /// As `cons`, `stat` and `dump` list it; `session_expiry` is when its session's bucket
+    /// falls due, if it has one.
+    pub fn info(&self, session_expiry: Option<u64>) -> ConnectionInfo {
         ConnectionInfo {
+            expires_ms: session_expiry
+                .unwrap_or(self.opened_ms + SESSIONLESS_CNXN_TIMEOUT.as_millis() as u64),
             remote: self.remote,
             interest_ops: u8::from(self.session.is_some()),
             queued: 0,

@@ -528,7 +528,8 @@ impl<S: Storage> Driver<S> {
                 stepped
             }
             ToCore::FourLetterWord { conn, word, reply } => {
-                self.clients.four_letter_word(conn);
+                self.clients
+                    .four_letter_word(conn, word, &self.options.whitelist);
                 let state = self.peer.state();
                 let about = About {
                     serving: self.peer.is_serving(),
