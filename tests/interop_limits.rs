@@ -167,3 +167,67 @@ fn keeper_drops_a_client_that_never_reads_and_keeps_serving_the_others() {
         "the hog's full queue got it disconnected: {ended:?}"
     );
 }
+
+#[test]
+fn a_frame_just_under_the_default_jute_maxbuffer_is_served_and_the_connection_serves_on() {
+    // BinaryInputArchive.maxBuffer: 0xfffff by default; a frame up to it is read whole. A
+    // connection's read buffer grows for it and is given back once it is served.
+    const TEST: &str = "a frame just under jute.maxbuffer";
+    const MAX_BUFFER: usize = 0xfffff;
+    // setData's frame: xid and type (8), the path (4 + 10), the value (4 + n), version (4).
+    let value = vec![b'x'; MAX_BUFFER - 30];
+    for kind in servers_under_test() {
+        let Some(server) = Server::start_or_skip(kind, TEST) else {
+            continue;
+        };
+        let mut session = RawSession::open(&server);
+        let record = set_data(b"/zookeeper", &value);
+        assert_eq!(request(1, OP_SET_DATA, &record).len(), MAX_BUFFER + 4);
+        assert_eq!(
+            session.ask(1, OP_SET_DATA, &record),
+            (1, ERR_OK),
+            "{kind}: a {MAX_BUFFER}-byte frame"
+        );
+        assert_eq!(
+            session.ask(2, OP_SET_DATA, &set_data(b"/zookeeper", b"small")),
+            (2, ERR_OK),
+            "{kind}: the next, small frame on the same connection"
+        );
+    }
+}
+
+#[test]
+fn two_hundred_connections_holding_half_a_frame_do_not_starve_the_others() {
+    // Each connection's bytes wait in that connection's own buffer until its frame is whole
+    // (NIOServerCnxn reads into the connection's incomingBuffer); nobody waits for them.
+    const TEST: &str = "connections holding half a frame";
+    let half = |frame: Vec<u8>| frame[..frame.len() / 2].to_vec();
+    for kind in servers_under_test() {
+        let Some(server) = Server::start_with_or_skip(kind, TEST, &[("maxClientCnxns", "0")])
+        else {
+            continue;
+        };
+        let (mut stalled, mut stalled_sessions) = (Vec::new(), Vec::new());
+        for i in 0..200 {
+            if i % 2 == 0 {
+                // Half a ConnectRequest on a new connection.
+                let mut stream = open(&server);
+                stream
+                    .write_all(&half(connect_request()))
+                    .expect("half a connect");
+                stalled.push(stream);
+            } else {
+                // Half a request on an open session.
+                let mut session = RawSession::open(&server);
+                session
+                    .stream
+                    .write_all(&half(request(1, OP_GET_DATA, &get_data(b"/zookeeper"))))
+                    .expect("half a request");
+                stalled_sessions.push(session);
+            }
+        }
+        let mut newcomer = RawSession::open(&server);
+        newcomer.assert_still_serves(&kind.to_string());
+        drop((stalled, stalled_sessions));
+    }
+}

@@ -9,34 +9,11 @@
 //! name in the parent, hash-map slots.
 
 use ch01_znode::{Acl, CreateMode, DataTree, Request, SessionId, Standalone, Txn};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-struct Counting;
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "support/counting.rs"]
+mod counting;
+use counting::live_bytes;
 
 const FANOUT: usize = 1000;
 const SESSION: SessionId = SessionId(0x100000000000001);
@@ -99,11 +76,11 @@ fn main() {
     for txn in &log[..setup] {
         replica.apply(txn);
     }
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = live_bytes();
     timed("replay", n, |i| {
         replica.apply(&log[setup + i]);
     });
-    let bytes = LIVE_BYTES.load(Ordering::Relaxed) - before;
+    let bytes = live_bytes() - before;
     assert_eq!(
         replica, server.tree,
         "the replica equals the tree it replayed"

@@ -12,17 +12,22 @@
 //! every trace is reproducible.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::mode::{Modes, WatcherMode};
 use crate::SessionId;
 
 /// One table of watches (ZooKeeper has two per tree: `dataWatches` and `childWatches`).
+///
+/// A watched path is stored once, however many watchers hold it: both indexes share one
+/// `Arc<str>` (as upstream's two maps share one `String` object). Ten sessions watching the
+/// same node cost one copy of its path, not eleven.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WatchManager {
     /// path → the watchers holding any watch on it (upstream `watchTable`).
-    watch_table: BTreeMap<String, BTreeSet<SessionId>>,
+    watch_table: BTreeMap<Arc<str>, BTreeSet<SessionId>>,
     /// watcher → each path it watches and the modes it holds there (upstream `watch2Paths`).
-    watch2paths: BTreeMap<SessionId, BTreeMap<String, Modes>>,
+    watch2paths: BTreeMap<SessionId, BTreeMap<Arc<str>, Modes>>,
     /// How many (watcher, path) pairs hold a recursive mode (upstream `recursiveWatchQty`).
     recursive_qty: usize,
 }
@@ -31,23 +36,11 @@ impl WatchManager {
     /// Registers `mode` for `watcher` on `path`. Returns false when that exact watch was already
     /// there: registering twice is registering once.
     pub fn add_watch(&mut self, path: &str, watcher: SessionId, mode: WatcherMode) -> bool {
-        let modes = self
-            .watch2paths
-            .entry(watcher)
-            .or_default()
-            .entry(path.to_string())
-            .or_default();
+        let modes = self.modes(path, watcher);
         if modes.has(mode) {
             return false;
         }
-        *modes = modes.with(mode);
-        if mode.is_recursive() {
-            self.recursive_qty += 1;
-        }
-        self.watch_table
-            .entry(path.to_string())
-            .or_default()
-            .insert(watcher);
+        self.set_modes(path, watcher, modes, modes.with(mode));
         true
     }
 
@@ -85,7 +78,7 @@ impl WatchManager {
     /// Forgets every watch `watcher` holds: its connection closed (upstream
     /// `removeWatcher(Watcher)`, called from `DataTree.removeCnxn`).
     pub fn remove_watcher(&mut self, watcher: SessionId) {
-        let paths: Vec<(String, Modes)> = match self.watch2paths.get(&watcher) {
+        let paths: Vec<(Arc<str>, Modes)> = match self.watch2paths.get(&watcher) {
             Some(paths) => paths.iter().map(|(p, m)| (p.clone(), *m)).collect(),
             None => return,
         };
@@ -141,14 +134,14 @@ impl WatchManager {
         self.watch2paths
             .get(&watcher)
             .into_iter()
-            .flat_map(|paths| paths.iter().map(|(p, m)| (p.as_str(), *m)))
+            .flat_map(|paths| paths.iter().map(|(p, m)| (&**p, *m)))
     }
 
     /// Every (watcher, path, modes), in session then path order.
     pub fn all(&self) -> impl Iterator<Item = (SessionId, &str, Modes)> {
         self.watch2paths
             .iter()
-            .flat_map(|(watcher, paths)| paths.iter().map(move |(p, m)| (*watcher, p.as_str(), *m)))
+            .flat_map(|(watcher, paths)| paths.iter().map(move |(p, m)| (*watcher, &**p, *m)))
     }
 
     /// The watchers on `path`, in session order.
@@ -188,11 +181,13 @@ impl WatchManager {
                 }
             }
         } else {
-            paths.insert(path.to_string(), new);
-            self.watch_table
-                .entry(path.to_string())
-                .or_default()
-                .insert(watcher);
+            // The path's one shared copy: the table's key if anyone watches it already.
+            let shared = match self.watch_table.get_key_value(path) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(path),
+            };
+            paths.insert(shared.clone(), new);
+            self.watch_table.entry(shared).or_default().insert(watcher);
         }
     }
 }

@@ -61,6 +61,11 @@ impl FrameDecoder {
         }
         let payload = self.buf[LENGTH_PREFIX..LENGTH_PREFIX + len].to_vec();
         self.buf.drain(..LENGTH_PREFIX + len);
+        if self.buf.is_empty() {
+            // Nothing pending: give the memory back, so an idle connection holds no buffer
+            // (a large frame's worth would otherwise stay for the connection's life).
+            self.buf = Vec::new();
+        }
         Ok(Some(payload))
     }
 }

@@ -6,12 +6,22 @@
 //! but whose body is not is still answered by the core, in its turn: MarshallingError, or
 //! Unimplemented for an unknown opcode, after which the core closes the connection as
 //! ZooKeeper does. Nothing a client sends can panic the server or touch another connection.
+//!
+//! An idle connection holds next to nothing, because most connections are idle most of the
+//! time. The task waits for the socket to be *readable* and only then reads, into a buffer
+//! shared by every connection on its thread ([`with_read_buffer`]); the bytes go to the
+//! [`FrameDecoder`], which keeps them only while a frame is incomplete. A client that sends a
+//! 1 MiB frame costs 1 MiB while it arrives, and nothing once it is served. (Upstream's
+//! `NIOServerCnxn` gets there another way: it reads the 4-byte length first, then allocates
+//! exactly that frame.)
 
+use std::cell::RefCell;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
@@ -49,7 +59,6 @@ pub async fn serve(
     let mut decoder = FrameDecoder::new(max_frame);
     let mut handshaken = false;
     let mut first_bytes_checked = false;
-    let mut buf = vec![0u8; 64 * 1024];
     // A connection that never completes its handshake is dropped, as upstream's
     // `zookeeper.nio.sessionlessCnxnTimeout` does.
     let handshake_deadline = tokio::time::sleep(SESSIONLESS_CNXN_TIMEOUT);
@@ -57,12 +66,21 @@ pub async fn serve(
     'serve: loop {
         tokio::select! {
             () = &mut handshake_deadline, if !handshaken => break 'serve,
-            read = socket.read(&mut buf) => {
-                let n = match read {
-                    Ok(0) | Err(_) => break 'serve,
-                    Ok(n) => n,
-                };
-                decoder.extend(&buf[..n]);
+            ready = socket.readable() => {
+                if ready.is_err() {
+                    break 'serve;
+                }
+                match with_read_buffer(|buf| {
+                    let n = socket.try_read(buf)?;
+                    decoder.extend(&buf[..n]);
+                    Ok(n)
+                }) {
+                    Ok(0) => break 'serve,
+                    Ok(_) => {}
+                    // A spurious wake-up: readiness is cleared, wait again.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(_) => break 'serve,
+                }
                 if !first_bytes_checked {
                     let Some(prefix) = decoder.buffered().first_chunk::<4>().copied() else {
                         continue;
@@ -104,6 +122,20 @@ pub async fn serve(
     }
     let _ = socket.shutdown().await;
     let _ = to_core.send(ToCore::Closed { conn }).await;
+}
+
+/// Bytes one read may take off a socket.
+const READ_BUFFER: usize = 64 * 1024;
+
+thread_local! {
+    /// The read buffer of every connection task this thread runs: a read fills it and its
+    /// bytes are copied out before the task can be suspended, so one buffer serves them all.
+    static READ_BUFFER_OF_THREAD: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER].into());
+}
+
+/// Runs one non-blocking read with this thread's read buffer.
+fn with_read_buffer(read: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
+    READ_BUFFER_OF_THREAD.with(|buf| read(&mut buf.borrow_mut()))
 }
 
 /// One frame as the pipeline's input, or `None` to close the connection.
