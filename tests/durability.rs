@@ -58,12 +58,15 @@ fn start(dir: &Path, data_dir: &Path, port: u16) -> Guarded {
     server
 }
 
-async fn connect(address: &str) -> Client {
+/// A session whose ConnectRequest the server answers only once its createSession txn is
+/// fsynced. The client gives up after 0.4 of the session timeout; 10 s leaves a loaded disk
+/// (another process's fsyncs) four seconds for that first fsync.
+async fn connect(address: &str, server: &Guarded) -> Client {
     Client::connector()
-        .with_session_timeout(Duration::from_secs(5))
+        .with_session_timeout(Duration::from_secs(10))
         .connect(address)
         .await
-        .unwrap_or_else(|e| panic!("connect to {address}: {e}"))
+        .unwrap_or_else(|e| panic!("connect to {address}: {e}\n{}", server.output()))
 }
 
 fn counter(writer: usize) -> String {
@@ -154,7 +157,7 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
         let port = free_port();
         let server = start(dir.path(), &data_dir, port);
         let address = format!("127.0.0.1:{port}");
-        let client = Arc::new(runtime.block_on(connect(&address)));
+        let client = Arc::new(runtime.block_on(connect(&address, &server)));
         sessions.push(client.session_id().0);
         let nodes = runtime.block_on(async {
             if round == 0 {
@@ -212,7 +215,7 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
     // One last start: the final round's kill is checked too.
     let port = free_port();
     let server = start(dir.path(), &data_dir, port);
-    let client = runtime.block_on(connect(&format!("127.0.0.1:{port}")));
+    let client = runtime.block_on(connect(&format!("127.0.0.1:{port}"), &server));
     sessions.push(client.session_id().0);
     let mut record = std::mem::take(&mut *acked.lock().unwrap());
     runtime.block_on(check_recovered(&client, &mut record, rounds));
