@@ -1,0 +1,483 @@
+//! Durable writes, side by side: the disk's own fdatasync floor, `keeper server` and a real
+//! ZooKeeper 3.8 standalone server (`forceSync=yes` for both) on the same machine, measured
+//! in one run.
+//!
+//! Run: `cargo bench --bench persist` (a few minutes here), `-- --quick` for a short run,
+//! `-- --help` for the knobs.
+//!
+//! The idea to take away: **a durable write costs at least one fdatasync, and group commit is
+//! how a server stops paying it per write.** So the bench measures three things:
+//!
+//! 1. the floor: one small record written and fdatasynced, over and over, in a file on the
+//!    same file system as the servers' dataDirs, before and after the serial runs (the disk of
+//!    a shared machine moves);
+//! 2. serial writes: one client, one request in flight (chapter 3's load generator with one
+//!    connection and one outstanding request), so each create or setData waits for its own
+//!    sync. A server can do no better than the floor plus a loopback round trip;
+//! 3. pipelined writes: many requests in flight on one connection (or a few), so the server
+//!    syncs a whole batch at once. Keeper and ZooKeeper take turns, the order flipped every
+//!    round, and each figure is the median of the rounds.
+//!
+//! Both servers run the whole time, each warmed up first (the JVM compiles its hot paths), on
+//! free ports of 127.0.0.1, started and killed by the interop harness (`tests/common`), which
+//! cannot leave a process behind even when the bench panics. Without Java the ZooKeeper
+//! columns are skipped, and the bench says so.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+mod floor;
+mod recovery;
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ch03_sessions::client::bench::{run, BenchConfig, OpReport};
+use clap::Parser;
+use common::{Server, ServerKind};
+use floor::{fdatasync_floor, Floor, FLOOR_RECORD};
+use recovery::{start_on_copy, write_data_dir, Starter};
+
+/// The longest one run of the load generator may take (a wedged server fails the bench).
+const LOAD_BOUND: Duration = Duration::from_secs(600);
+
+#[derive(Parser, Debug)]
+#[command(about = "Durable writes: the disk's fdatasync floor, keeper server and ZooKeeper 3.8")]
+struct Args {
+    /// A short run (a minute or so): fewer syncs, requests and rounds.
+    #[arg(long)]
+    quick: bool,
+    /// Record + fdatasync pairs timed for the floor (each time it is measured).
+    #[arg(long)]
+    syncs: Option<usize>,
+    /// Nodes per serial phase (one connection, one request in flight).
+    #[arg(long)]
+    serial: Option<usize>,
+    /// Nodes per pipelined phase.
+    #[arg(long)]
+    requests: Option<usize>,
+    /// Pipelined rounds (each server once per round); figures are medians over rounds.
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Sessions of the pipelined runs.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Requests in flight per session in the pipelined runs.
+    #[arg(long, default_value_t = 64)]
+    outstanding: usize,
+    /// Bytes of data per node.
+    #[arg(long, default_value_t = 100)]
+    size: usize,
+    /// Znodes in the recovery test's snapshot.
+    #[arg(long)]
+    znodes: Option<usize>,
+    /// setData txns in the recovery test's log, after the snapshot.
+    #[arg(long)]
+    txns: Option<usize>,
+    /// Skip the recovery test.
+    #[arg(long)]
+    no_recovery: bool,
+    /// Measure Keeper only.
+    #[arg(long)]
+    no_zookeeper: bool,
+    /// What `cargo bench` passes to every bench target.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// The sizes of one run, `--quick` or not, each overridable.
+struct Sizes {
+    syncs: usize,
+    serial: usize,
+    requests: usize,
+    rounds: usize,
+    warmup: usize,
+    znodes: usize,
+    txns: usize,
+}
+
+impl Args {
+    fn sizes(&self) -> Sizes {
+        let (syncs, serial, requests, rounds, warmup) = match self.quick {
+            true => (300, 300, 5_000, 3, 5_000),
+            false => (2_000, 2_000, 20_000, 5, 20_000),
+        };
+        let (znodes, txns) = match self.quick {
+            true => (100_000, 10_000),
+            false => (1_000_000, 100_000),
+        };
+        Sizes {
+            syncs: self.syncs.unwrap_or(syncs),
+            serial: self.serial.unwrap_or(serial),
+            requests: self.requests.unwrap_or(requests),
+            rounds: self.rounds.unwrap_or(rounds).max(1),
+            warmup,
+            znodes: self.znodes.unwrap_or(znodes),
+            txns: self.txns.unwrap_or(txns),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match bench(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("persist: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench(args: &Args) -> Result<(), String> {
+    let sizes = args.sizes();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("no tokio runtime: {e}"))?;
+    println!(
+        "persist: {} cores, load average at start {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
+    );
+    let settings = [("forceSync", "yes")];
+    let keeper = Server::start_with_or_skip(ServerKind::Keeper, "persist", &settings)
+        .ok_or("keeper server did not start")?;
+    let zookeeper = match args.no_zookeeper {
+        true => None,
+        false => Server::start_with_or_skip(ServerKind::ZooKeeper, "persist", &settings),
+    };
+    let mut servers = vec![Target::new(&keeper)?];
+    if let Some(z) = &zookeeper {
+        servers.push(Target::new(z)?);
+    }
+    for s in &servers {
+        println!("warming up {} ({})", s.name, s.addr);
+        let config = s.config(args, 4, 64, sizes.warmup, "/warm");
+        load(&runtime, &config)?;
+    }
+
+    let floor_before = fdatasync_floor(sizes.syncs)?;
+    println!("fdatasync floor: {floor_before}");
+    let mut serial = Vec::new();
+    for s in &servers {
+        let config = s.config(args, 1, 1, sizes.serial, "/serial");
+        let reports = load(&runtime, &config)?;
+        print_reports(&format!("{}, serial", s.name), &reports);
+        serial.push(reports);
+    }
+    let floor_after = fdatasync_floor(sizes.syncs)?;
+    println!("fdatasync floor: {floor_after}");
+
+    let mut pipelined: Vec<Vec<Vec<OpReport>>> = vec![Vec::new(); servers.len()];
+    let load_before = load_average();
+    for round in 0..sizes.rounds {
+        // Flip the order every round, so neither server always runs after the other.
+        let mut order: Vec<usize> = (0..servers.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let s = &servers[i];
+            let root = format!("/pipelined-{round}");
+            let config = s.config(
+                args,
+                args.connections,
+                args.outstanding,
+                sizes.requests,
+                &root,
+            );
+            let reports = load(&runtime, &config)?;
+            print_reports(
+                &format!("{}, pipelined, round {}", s.name, round + 1),
+                &reports,
+            );
+            pipelined[i].push(reports);
+        }
+    }
+    let load_after = load_average();
+
+    println!();
+    println!(
+        "{}",
+        serial_table(&servers, &serial, &floor_before, &floor_after)
+    );
+    println!(
+        "{}",
+        pipelined_table(
+            args,
+            &sizes,
+            &servers,
+            &pipelined,
+            (&load_before, &load_after)
+        )
+    );
+    let measured_zookeeper = zookeeper.is_some();
+    // The write servers are done; the recovery starts get the machine to themselves.
+    drop((keeper, zookeeper));
+    if !args.no_recovery {
+        println!("\n{}", recovery(&runtime, &sizes, measured_zookeeper)?);
+    }
+    if !measured_zookeeper {
+        println!("ZooKeeper 3.8 not measured (--no-zookeeper, or no Java: see above).");
+    }
+    Ok(())
+}
+
+/// Both servers started on copies of one big dataDir, and on an empty one.
+fn recovery(
+    runtime: &tokio::runtime::Runtime,
+    sizes: &Sizes,
+    with_zookeeper: bool,
+) -> Result<String, String> {
+    let written = write_data_dir(sizes.znodes, sizes.txns)?;
+    println!(
+        "\nrecovery: wrote {} znodes and {} txns in {:.1} s",
+        written.znodes,
+        written.txns,
+        written.took.as_secs_f64()
+    );
+    let mut starters = vec![("Keeper", Starter::Keeper)];
+    if with_zookeeper {
+        starters.push(("ZooKeeper 3.8", Starter::ZooKeeper));
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Recovery: a snapshot of {} znodes ({} bytes of data each) and {} setData txns in the \
+         log after it, written by Keeper; each server started on its own copy. Load average {}.\n",
+        written.znodes,
+        recovery::DATA.len(),
+        written.txns,
+        load_average()
+    );
+    let _ = writeln!(
+        out,
+        "| server | empty dataDir: first read | big dataDir: first read | difference | its start-up snapshot, bytes per znode |\n|---|---:|---:|---:|---:|"
+    );
+    let mut differences = Vec::new();
+    for (name, who) in starters {
+        let empty = start_on_copy(runtime, who, None)?;
+        let big = start_on_copy(runtime, who, Some(&written))?;
+        let difference = big.first_read.saturating_sub(empty.first_read);
+        println!(
+            "{name}: first read after {:.2} s (empty dataDir {:.2} s)",
+            big.first_read.as_secs_f64(),
+            empty.first_read.as_secs_f64()
+        );
+        let per_znode = big.own_snapshot_bytes.map_or("—".into(), |b| {
+            format!("{:.1}", b as f64 / written.znodes as f64)
+        });
+        let _ = writeln!(
+            out,
+            "| {name} | {:.2} s | {:.2} s | {:.2} s | {per_znode} |",
+            empty.first_read.as_secs_f64(),
+            big.first_read.as_secs_f64(),
+            difference.as_secs_f64()
+        );
+        differences.push(difference);
+    }
+    if let [k, z] = differences[..] {
+        let _ = writeln!(
+            out,
+            "\nKeeper's recovery (big minus empty) ÷ ZooKeeper's: **{:.2}×** (goal ≤ 0.5).",
+            k.as_secs_f64() / z.as_secs_f64()
+        );
+    }
+    let _ = write!(
+        out,
+        "On disk, as Keeper wrote them: the snapshot {:.1} bytes per znode, the log {:.1} bytes \
+         per setData txn (records only, without the preallocated zeros).",
+        written.snapshot_bytes as f64 / written.znodes as f64,
+        written.log_bytes as f64 / written.txns.max(1) as f64
+    );
+    Ok(out)
+}
+
+/// A server the load generator drives.
+struct Target {
+    name: &'static str,
+    addr: SocketAddr,
+}
+
+impl Target {
+    fn new(server: &Server) -> Result<Target, String> {
+        let name = match server.kind() {
+            ServerKind::Keeper => "Keeper",
+            ServerKind::ZooKeeper => "ZooKeeper 3.8",
+        };
+        let addr = server.address().parse().map_err(|e| format!("{e}"))?;
+        Ok(Target { name, addr })
+    }
+
+    fn config(
+        &self,
+        args: &Args,
+        connections: usize,
+        outstanding: usize,
+        requests: usize,
+        root: &str,
+    ) -> BenchConfig {
+        BenchConfig {
+            server: self.addr,
+            connections,
+            outstanding,
+            requests,
+            value_size: args.size,
+            root: root.into(),
+        }
+    }
+}
+
+/// One run of chapter 3's load generator: create, set and get over the same nodes.
+fn load(runtime: &tokio::runtime::Runtime, config: &BenchConfig) -> Result<Vec<OpReport>, String> {
+    runtime.block_on(async {
+        match tokio::time::timeout(LOAD_BOUND, run(config)).await {
+            Ok(Ok(reports)) => Ok(reports),
+            Ok(Err(e)) => Err(format!("{}: {e}", config.server)),
+            Err(_) => Err(format!("{}: no end after {LOAD_BOUND:?}", config.server)),
+        }
+    })
+}
+
+fn print_reports(title: &str, reports: &[OpReport]) {
+    println!("\n{title}:\n{}", OpReport::TABLE_HEADER);
+    for r in reports {
+        println!("{r}");
+    }
+}
+
+/// Serial create and set beside the floor: p50 / p99 and p50 over the floor's p50.
+fn serial_table(
+    servers: &[Target],
+    serial: &[Vec<OpReport>],
+    before: &Floor,
+    after: &Floor,
+) -> String {
+    let mut out = String::new();
+    let floor = before.percentile(50.0).max(after.percentile(50.0));
+    let _ = writeln!(
+        out,
+        "One connection, one request in flight. fdatasync floor (write {FLOOR_RECORD} bytes + \
+         fdatasync): p50 / p99 {} / {} ms before, {} / {} ms after.\n",
+        ms(before.percentile(50.0)),
+        ms(before.percentile(99.0)),
+        ms(after.percentile(50.0)),
+        ms(after.percentile(99.0))
+    );
+    let _ = writeln!(
+        out,
+        "| server | op | ops/s | p50 / p99 ms | p50 ÷ floor p50 |\n|---|---|---:|---:|---:|"
+    );
+    for (s, reports) in servers.iter().zip(serial) {
+        for r in reports {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} / {} | {:.2}× |",
+                s.name,
+                r.op,
+                thousands(r.throughput()),
+                ms(r.percentile(50.0)),
+                ms(r.percentile(99.0)),
+                r.percentile(50.0).as_secs_f64() / floor.as_secs_f64()
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "(the ratio divides by the larger of the two floor medians; get is a read, with no sync)"
+    );
+    out
+}
+
+/// Median throughput and p99 of each op over the rounds, Keeper beside ZooKeeper.
+fn pipelined_table(
+    args: &Args,
+    sizes: &Sizes,
+    servers: &[Target],
+    runs: &[Vec<Vec<OpReport>>],
+    load: (&str, &str),
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} connection(s) × {} in flight, {} nodes of {} bytes, {} rounds, medians; load \
+         average {} before, {} after.\n",
+        args.connections, args.outstanding, sizes.requests, args.size, sizes.rounds, load.0, load.1
+    );
+    let mut header = String::from("| op |");
+    let mut rule = String::from("|---|");
+    for s in servers {
+        let _ = write!(header, " {} ops/s | {} p99 ms |", s.name, s.name);
+        rule.push_str("---:|---:|");
+    }
+    if servers.len() == 2 {
+        header.push_str(" throughput ratio | p99 ratio |");
+        rule.push_str("---:|---:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    let ops = runs[0][0].iter().map(|r| r.op).collect::<Vec<_>>();
+    for (o, op) in ops.iter().enumerate() {
+        let medians: Vec<(f64, f64)> = runs
+            .iter()
+            .map(|rounds| {
+                let tput = median(rounds.iter().map(|r| r[o].throughput()).collect());
+                let p99 = median(
+                    rounds
+                        .iter()
+                        .map(|r| r[o].percentile(99.0).as_secs_f64() * 1e3)
+                        .collect(),
+                );
+                (tput, p99)
+            })
+            .collect();
+        let errors: usize = runs.iter().flatten().map(|r| r[o].errors).sum();
+        let _ = write!(out, "| {op} |");
+        for (tput, p99) in &medians {
+            let _ = write!(out, " {} | {p99:.2} |", thousands(*tput));
+        }
+        if let [(kt, kp), (zt, zp)] = medians[..] {
+            let _ = write!(out, " **{:.2}×** | **{:.2}** |", kt / zt, kp / zp);
+        }
+        if errors > 0 {
+            let _ = write!(out, " ({errors} failed requests)");
+        }
+        let _ = writeln!(out);
+    }
+    let _ = write!(
+        out,
+        "(throughput ratio: Keeper ÷ ZooKeeper, goal ≥ 2; p99 ratio: Keeper ÷ ZooKeeper, goal ≤ 0.5)"
+    );
+    out
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    match n % 2 {
+        1 => xs[n / 2],
+        _ => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+/// `12345.6` as `12,346`.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
