@@ -59,14 +59,22 @@ fn start(dir: &Path, data_dir: &Path, port: u16) -> Guarded {
 }
 
 /// A session whose ConnectRequest the server answers only once its createSession txn is
-/// fsynced. The client gives up after 0.4 of the session timeout; 10 s leaves a loaded disk
-/// (another process's fsyncs) four seconds for that first fsync.
+/// fsynced. Another process's disk load can hold that first fsync past the client's
+/// connection timeout (3 s here); like any ZooKeeper client, the test then tries again.
 async fn connect(address: &str, server: &Guarded) -> Client {
-    Client::connector()
-        .with_session_timeout(Duration::from_secs(10))
-        .connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("connect to {address}: {e}\n{}", server.output()))
+    let mut failures = Vec::new();
+    while failures.len() < 3 {
+        match Client::connector()
+            .with_session_timeout(Duration::from_secs(5))
+            .with_connection_timeout(Duration::from_secs(3))
+            .connect(address)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    panic!("connect to {address}: {failures:?}\n{}", server.output())
 }
 
 fn counter(writer: usize) -> String {
