@@ -630,10 +630,32 @@ fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
         for txn in all_txns.iter().filter(|t| t.zxid > zxid) {
             replayed.apply(txn);
         }
+        // On a mismatch, name the nodes that differ, so a failure says which rule of replay
+        // over a fuzzy snapshot it is about.
+        let differing: Vec<String> = replayed
+            .tree
+            .paths()
+            .into_iter()
+            .chain(db.tree.paths())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter(|path| {
+                let hash = |t: &ch01_znode::DataTree| t.node(path).map(|n| n.digest(path));
+                hash(&replayed.tree) != hash(&db.tree)
+            })
+            .map(|path| {
+                let stat = |t: &ch01_znode::DataTree| t.node(&path).map(|n| n.stat);
+                format!(
+                    "{path}: replayed {:?}, ZooKeeper's {:?}",
+                    stat(&replayed.tree),
+                    stat(&db.tree)
+                )
+            })
+            .collect();
         assert_eq!(
             replayed.tree.digest() as i64,
             final_digest,
-            "{name} with the log after {zxid} replayed over it"
+            "{name} with the log after {zxid} replayed over it differs at {differing:#?}"
         );
         compared += 1;
     }
