@@ -26,6 +26,8 @@
 //! ZooKeeper's jar, the ZooKeeper columns are skipped and the bench says so.
 
 mod heap;
+#[path = "../support/report.rs"]
+mod report;
 mod sessions;
 
 use std::fmt::Write as _;
@@ -71,16 +73,6 @@ struct Row {
     zookeeper: Option<f64>,
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let mid = xs.len() / 2;
-    if xs.len() % 2 == 1 {
-        xs[mid]
-    } else {
-        (xs[mid - 1] + xs[mid]) / 2.0
-    }
-}
-
 /// The row of a figure recorded alongside another: the medians of each server's samples.
 fn row_of(what: String, samples: &[(Kind, f64)]) -> Row {
     let of = |kind: Kind| {
@@ -89,7 +81,7 @@ fn row_of(what: String, samples: &[(Kind, f64)]) -> Row {
             .filter(|s| s.0 == kind)
             .map(|s| s.1)
             .collect();
-        (!xs.is_empty()).then(|| median(xs))
+        (!xs.is_empty()).then(|| report::median(xs))
     };
     Row {
         what,
@@ -119,7 +111,10 @@ fn alternate(
             }
         }
     }
-    Ok((median(keeper), zookeeper.then(|| median(zk))))
+    Ok((
+        report::median(keeper),
+        zookeeper.then(|| report::median(zk)),
+    ))
 }
 
 fn main() -> ExitCode {

@@ -27,6 +27,8 @@
 mod common;
 mod floor;
 mod recovery;
+#[path = "../support/report.rs"]
+mod report;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -136,7 +138,7 @@ fn bench(args: &Args) -> Result<(), String> {
     println!(
         "persist: {} cores, load average at start {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load_average()
+        report::load_average()
     );
     let settings = [("forceSync", "yes")];
     let keeper = Server::start_with_or_skip(ServerKind::Keeper, "persist", &settings)
@@ -168,7 +170,7 @@ fn bench(args: &Args) -> Result<(), String> {
     println!("fdatasync floor: {floor_after}");
 
     let mut pipelined: Vec<Vec<Vec<OpReport>>> = vec![Vec::new(); servers.len()];
-    let load_before = load_average();
+    let load_before = report::load_average();
     for round in 0..sizes.rounds {
         // Flip the order every round, so neither server always runs after the other.
         let mut order: Vec<usize> = (0..servers.len()).collect();
@@ -193,7 +195,7 @@ fn bench(args: &Args) -> Result<(), String> {
             pipelined[i].push(reports);
         }
     }
-    let load_after = load_average();
+    let load_after = report::load_average();
 
     println!();
     println!(
@@ -247,7 +249,7 @@ fn recovery(
         written.znodes,
         recovery::DATA.len(),
         written.txns,
-        load_average()
+        report::load_average()
     );
     let _ = writeln!(
         out,
@@ -374,7 +376,7 @@ fn serial_table(
                 "| {} | {} | {} | {} / {} | {:.2}× |",
                 s.name,
                 r.op,
-                thousands(r.throughput()),
+                report::thousands(r.throughput()),
                 ms(r.percentile(50.0)),
                 ms(r.percentile(99.0)),
                 r.percentile(50.0).as_secs_f64() / floor.as_secs_f64()
@@ -419,8 +421,8 @@ fn pipelined_table(
         let medians: Vec<(f64, f64)> = runs
             .iter()
             .map(|rounds| {
-                let tput = median(rounds.iter().map(|r| r[o].throughput()).collect());
-                let p99 = median(
+                let tput = report::median(rounds.iter().map(|r| r[o].throughput()).collect());
+                let p99 = report::median(
                     rounds
                         .iter()
                         .map(|r| r[o].percentile(99.0).as_secs_f64() * 1e3)
@@ -432,7 +434,7 @@ fn pipelined_table(
         let errors: usize = runs.iter().flatten().map(|r| r[o].errors).sum();
         let _ = write!(out, "| {op} |");
         for (tput, p99) in &medians {
-            let _ = write!(out, " {} | {p99:.2} |", thousands(*tput));
+            let _ = write!(out, " {} | {p99:.2} |", report::thousands(*tput));
         }
         if let [(kt, kp), (zt, zp)] = medians[..] {
             let _ = write!(out, " **{:.2}×** | **{:.2}** |", kt / zt, kp / zp);
@@ -449,35 +451,6 @@ fn pipelined_table(
     out
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    match n % 2 {
-        1 => xs[n / 2],
-        _ => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
-    }
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1e3)
-}
-
-/// `12345.6` as `12,346`.
-fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }

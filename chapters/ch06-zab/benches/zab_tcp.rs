@@ -40,6 +40,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[path = "../../../benches/support/report.rs"]
+mod report;
+
 use ch03_sessions::client::bench::{run, BenchConfig, OpReport};
 use clap::Parser;
 
@@ -101,7 +104,7 @@ fn main() -> ExitCode {
         args.size,
         args.warmup,
         thread::available_parallelism().map_or(0, |n| n.get()),
-        load_average()
+        report::load_average()
     );
 
     let keeper = measure(
@@ -216,7 +219,7 @@ fn measure(
         load(runtime, args, addr, root, args.warmup)
             .map_err(|why| ensemble.explain(&format!("warm-up through {addr}: {why}")))?;
     }
-    let before = load_average();
+    let before = report::load_average();
     let mut paths = Vec::new();
     for (via, addr, root) in [
         ("leader", leader, "/bench-leader"),
@@ -230,7 +233,7 @@ fn measure(
         }
         paths.push((via, reports));
     }
-    let after = load_average();
+    let after = report::load_average();
     println!("load average before / after: {before} / {after}");
     Ok(Measured {
         paths,
@@ -294,7 +297,7 @@ fn comparison(
                 out,
                 "| {via} | {} | {} | {} |",
                 k.op,
-                thousands(k.throughput()),
+                report::thousands(k.throughput()),
                 latency(k)
             );
             for (_, zk) in zookeeper {
@@ -304,7 +307,7 @@ fn comparison(
                         write!(
                             out,
                             " {} | **{:.2}×** | {} |",
-                            thousands(z.throughput()),
+                            report::thousands(z.throughput()),
                             k.throughput() / z.throughput(),
                             latency(z)
                         )
@@ -351,26 +354,6 @@ fn comparison(
 fn latency(r: &OpReport) -> String {
     let ms = |p| r.percentile(p).as_secs_f64() * 1e3;
     format!("{:.2} / {:.2}", ms(50.0), ms(99.0))
-}
-
-/// `12345.6` as `12,346`.
-fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// A child process, killed (SIGKILL) and reaped when dropped, whatever happened before.
