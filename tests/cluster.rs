@@ -12,7 +12,9 @@
 
 mod common;
 
-use common::{four_letter_word, run_to_end, tools, wait_until, Finished, Guarded, TempDir};
+use common::{
+    four_letter_word, run_for_stdout, run_to_end, tools, wait_until, Finished, Guarded, TempDir,
+};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
@@ -244,14 +246,19 @@ fn client_port(zoo_cfg: &Path) -> u16 {
 }
 
 /// Runs tests/cluster/client.py (kazoo) to the end; its stdout, or why it failed.
+/// Its answer is stdout alone: kazoo logs a warning to stderr for each connection attempt that
+/// fails (a server still electing), and the command then succeeds on a later one.
 fn kazoo(args: &[&str]) -> Result<String, String> {
     let mut command = Command::new(tools::PYTHON);
     command.arg(client_script()).args(args);
-    let finished = run_to_end(command, "", COMMAND_TIMEOUT)?;
+    let finished = run_for_stdout(command, COMMAND_TIMEOUT)?;
     if finished.status.success() {
         Ok(finished.output)
     } else {
-        Err(format!("kazoo {args:?}: {}", finished.output))
+        Err(format!(
+            "kazoo {args:?}: {}{}",
+            finished.output, finished.errors
+        ))
     }
 }
 

@@ -189,6 +189,9 @@ pub struct Finished {
     /// as a terminal would show them ([`run_to_end`]), or stdout alone
     /// ([`run_for_stdout`]).
     pub output: String,
+    /// For [`run_for_stdout`], what the command wrote to stderr (warnings a
+    /// client logs while it retries, or why it failed); empty otherwise.
+    pub errors: String,
     /// For [`run_script`], each line typed and how much `output` held when
     /// it was typed; empty otherwise.
     pub typed: Vec<Typed>,
@@ -217,7 +220,8 @@ pub fn run_to_end(command: Command, input: &str, timeout: Duration) -> Result<Fi
     run(command, input, timeout, Keep::StdoutAndStderr)
 }
 
-/// As [`run_to_end`] with no input, keeping stdout alone (stderr is dropped).
+/// As [`run_to_end`] with no input, keeping stdout apart from stderr: the
+/// answer in `output`, the warnings and errors in `errors`.
 pub fn run_for_stdout(command: Command, timeout: Duration) -> Result<Finished, String> {
     run(command, "", timeout, Keep::Stdout)
 }
@@ -230,11 +234,13 @@ fn run(
 ) -> Result<Finished, String> {
     let scratch = super::TempDir::new("run");
     let out_path = scratch.path().join("output");
+    let err_path = scratch.path().join("errors");
     let out = File::create(&out_path).map_err(|e| e.to_string())?;
     let err = match keep {
-        Keep::StdoutAndStderr => Stdio::from(out.try_clone().map_err(|e| e.to_string())?),
-        Keep::Stdout => Stdio::null(),
+        Keep::StdoutAndStderr => out.try_clone(),
+        Keep::Stdout => File::create(&err_path),
     };
+    let err = err.map_err(|e| e.to_string())?;
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(out)
@@ -249,16 +255,18 @@ fn run(
         child.try_wait().ok().flatten()
     });
     let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let errors = std::fs::read_to_string(&err_path).unwrap_or_default();
     match status {
         Ok(status) => Ok(Finished {
             status,
             output,
+            errors,
             typed: Vec::new(),
         }),
         Err(why) => {
             let _ = child.kill();
             let _ = child.wait();
-            Err(format!("{why}; it printed:\n{output}"))
+            Err(format!("{why}; it printed:\n{output}{errors}"))
         }
     }
 }
@@ -342,6 +350,7 @@ pub fn run_script(
     Ok(Finished {
         status,
         output: output(),
+        errors: String::new(),
         typed,
     })
 }
