@@ -16,6 +16,9 @@
 //!   outlive the test, even when the test binary itself is killed.
 //! - [`Proxy`] relays a client's connection so a test can cut it and watch
 //!   the session survive.
+//! - [`cluster`] runs `keeper cluster` for a test, the real ZooKeeper 3.8
+//!   first when asked.
+//! - [`java_lab`] compiles and starts the course's Java lab programs.
 //! - [`raw`] speaks the wire by hand, for bytes no client would send.
 //! - [`rust_client`] runs a `zookeeper-client` check on every server.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing
@@ -27,6 +30,8 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod cluster;
+pub mod java_lab;
 mod process;
 mod proxy;
 pub mod raw;
