@@ -1,6 +1,8 @@
 //! `keeper cluster` end to end: real server processes on loopback, a real client (kazoo), and
 //! crashes by SIGKILL.
 //!
+//! This file owns what a student does with `keeper cluster` and the course's real clients
+//! (the protocol's own behaviour under crashes, cuts and load is `tests/ensemble.rs`'s).
 //! Each test starts its own cluster in a fresh folder with `--free-ports`, drives it only
 //! through the commands a student types (`keeper cluster start|status|kill N|restart N|stop`)
 //! and the four-letter word `srvr`, and stops it in a drop guard, so a failing test leaves no
@@ -14,7 +16,6 @@ mod common;
 
 use common::cluster::{programs_under_test, Cluster, COMMAND_TIMEOUT};
 use common::{run_for_stdout, tools, Guarded};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -238,113 +239,6 @@ fn a_killed_leader_is_replaced_and_once_restarted_it_catches_up() {
     }
 }
 
-/// Under a steady stream of creates from one client with the whole connect string, the leader
-/// is killed and later restarted: every create whose success reached the client is on every
-/// server afterwards, and the servers hold the same children (Zab's guarantee: a txn acked by
-/// a quorum is in every later leader's history).
-#[test]
-fn no_acknowledged_write_is_lost_when_the_leader_is_killed_under_load() {
-    const TEST: &str = "leader crash under load";
-    if !kazoo_or_skip(TEST) {
-        return;
-    }
-    for program in programs_under_test(TEST) {
-        let cluster = Cluster::start_with(program, 3);
-        let old = cluster.wait_for_leader(&[1, 2, 3]);
-        let stop_file = cluster.root().join("stop-writing");
-        let writer = kazoo_in_background(&cluster, &["write", "/load"], &stop_file);
-        let acked_past = |from: usize, what: &str| {
-            writer
-                .wait_for_line(from, COMMAND_TIMEOUT, |l| l.starts_with("acked "))
-                .unwrap_or_else(|why| panic!("{program:?}, {what}: {why}\n{}", cluster.logs()))
-        };
-        // Some writes before the crash, some after it, some after the restart.
-        let mut seen = acked_past(0, "before the crash");
-        for _ in 0..20 {
-            seen = acked_past(seen + 1, "before the crash");
-        }
-        cluster.ok(&["kill", &old.to_string()]);
-        let rest: Vec<u64> = (1..=3).filter(|&sid| sid != old).collect();
-        cluster.wait_for_leader(&rest);
-        let crashed_at = writer.output().lines().count();
-        seen = acked_past(crashed_at, "after the crash");
-        cluster.ok(&["restart", &old.to_string()]);
-        cluster.wait_for_leader(&[1, 2, 3]);
-        let restarted_at = writer.output().lines().count();
-        for _ in 0..20 {
-            seen = acked_past(seen.max(restarted_at) + 1, "after the restart");
-        }
-        std::fs::write(&stop_file, "").expect("the stop file");
-        writer
-            .wait_for_line(0, COMMAND_TIMEOUT, |l| l == "done")
-            .unwrap_or_else(|why| panic!("{program:?}: {why}"));
-        let acked: BTreeSet<String> = writer
-            .output()
-            .lines()
-            .filter_map(|l| l.strip_prefix("acked "))
-            .map(|n| format!("w-{:06}", n.parse::<u64>().expect("a number")))
-            .collect();
-        let mut trees = Vec::new();
-        for sid in 1..=3 {
-            let children: BTreeSet<String> =
-                kazoo_ok(&cluster, &["children", &cluster.address(sid), "/load"])
-                    .lines()
-                    .map(str::to_string)
-                    .collect();
-            let lost: Vec<&String> = acked.difference(&children).collect();
-            assert!(
-                lost.is_empty(),
-                "{program:?}: server {sid} lost acknowledged writes {lost:?}"
-            );
-            trees.push(children);
-        }
-        assert!(
-            trees.windows(2).all(|w| w[0] == w[1]),
-            "{program:?}: the servers differ"
-        );
-        eprintln!(
-            "{program:?}: {} acknowledged writes on all three servers",
-            acked.len()
-        );
-    }
-}
-
-/// Five servers survive two crashes, the leader among them (a majority of five is three), and
-/// the crashed ones catch up when restarted.
-#[test]
-fn five_servers_keep_serving_with_two_of_them_killed() {
-    const TEST: &str = "five servers, two crashes";
-    if !kazoo_or_skip(TEST) {
-        return;
-    }
-    for program in programs_under_test(TEST) {
-        let cluster = Cluster::start_with(program, 5);
-        let leader = cluster.wait_for_leader(&[1, 2, 3, 4, 5]);
-        let other = if leader == 1 { 2 } else { 1 };
-        cluster.ok(&["kill", &leader.to_string()]);
-        cluster.ok(&["kill", &other.to_string()]);
-        let rest: Vec<u64> = (1..=5)
-            .filter(|&sid| sid != leader && sid != other)
-            .collect();
-        cluster.wait_for_leader(&rest);
-        kazoo_ok(
-            &cluster,
-            &["create", &cluster.connect_string(), "/two-down", "3 of 5"],
-        );
-        for sid in [leader, other] {
-            cluster.ok(&["restart", &sid.to_string()]);
-        }
-        cluster.wait_for_leader(&[1, 2, 3, 4, 5]);
-        for sid in 1..=5 {
-            assert_eq!(
-                value_on(&cluster, sid, "/two-down"),
-                "3 of 5",
-                "{program:?}: server {sid}"
-            );
-        }
-    }
-}
-
 /// A client given every server's address keeps its session when its server is killed: it
 /// moves to another server with the same session id and password, and its ephemeral node
 /// stays (upstream `ClientCnxn` reconnects with them; the server that takes the session over
@@ -384,6 +278,11 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
         assert_ne!(
             moved[1], ready[1],
             "{program:?}: still on the killed server"
+        );
+        assert_eq!(
+            line("owner "),
+            [ready[0].clone()],
+            "{program:?}: the ephemeral's owner"
         );
         let other = cluster
             .sids()
