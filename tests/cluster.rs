@@ -1,5 +1,5 @@
-//! `keeper cluster` end to end: real server processes on loopback, a real client (kazoo), and
-//! crashes by SIGKILL.
+//! `keeper cluster` end to end: real server processes on loopback, real clients (kazoo, the
+//! course's Java lab programs), and crashes by SIGKILL.
 //!
 //! This file owns what a student does with `keeper cluster` and the course's real clients
 //! (the protocol's own behaviour under crashes, cuts and load is `tests/ensemble.rs`'s).
@@ -15,9 +15,10 @@
 mod common;
 
 use common::cluster::{programs_under_test, Cluster, COMMAND_TIMEOUT};
-use common::{run_for_stdout, tools, Guarded};
+use common::{four_letter_word, java_lab, run_for_stdout, tools, Guarded};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 /// Runs tests/cluster/client.py (kazoo) to the end; its stdout, or why it failed.
 /// Its answer is stdout alone: kazoo logs a warning to stderr for each connection attempt that
@@ -292,4 +293,65 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
         std::fs::write(&stop_file, "").expect("the stop file");
         line("done");
     }
+}
+
+/// The course's Java lab on the course's three servers, each program given every server's
+/// address: `DistributeClient` watches `/servers` while two `DistributeServer`s register.
+/// The Keeper server the client is on is killed; the client moves to another with its
+/// session and its child watch (the Java client sends setWatches on reconnecting), and still
+/// sees the list shrink when a lab server dies (its session expires on the ensemble, which
+/// deletes its ephemeral znode and fires the watch).
+#[test]
+fn the_java_lab_on_three_servers_sees_the_list_change_after_its_server_is_killed() {
+    const TEST: &str = "the servers up/down lab on three servers";
+    /// A JVM start on a busy machine, plus a round trip.
+    const JVM_TIMEOUT: Duration = Duration::from_secs(30);
+    /// A lab server's 3 s session, rounded up to 2 ticks of 2 s, expired by a leader that
+    /// checks each tick, after the client's own move: generous for a loaded machine.
+    const EXPIRY_TIMEOUT: Duration = Duration::from_secs(40);
+    if let Err(reason) = tools::javac() {
+        return common::skip(TEST, &reason);
+    }
+    let build = common::TempDir::new("java-lab");
+    // javac and the cluster's start each take seconds on a loaded machine: side by side.
+    let (classes, cluster) = std::thread::scope(|s| {
+        let compiled = s.spawn(|| java_lab::compile(build.path()));
+        let cluster = Cluster::start(3);
+        (compiled.join().expect("javac's thread"), cluster)
+    });
+    cluster.wait_for_leader(&[1, 2, 3]);
+    let hosts = cluster.connect_string();
+    let fail = |why: String| -> ! { panic!("{why}\n{}", cluster.logs()) };
+
+    let client = java_lab::program(&classes, "DistributeClient", &[&hosts]);
+    let printed = |from: usize, line: &str, timeout: Duration| {
+        client
+            .wait_for_line(from, timeout, |l| l == line)
+            .unwrap_or_else(|why| fail(why))
+    };
+    let mut at = printed(0, "servers = []", JVM_TIMEOUT);
+    // The client's server: the one whose `cons` lists a session, the only one so far.
+    let home = cluster
+        .sids()
+        .find(|&sid| {
+            four_letter_word(cluster.client_ports[sid as usize - 1], "cons")
+                .is_ok_and(|c| c.contains(",sid=0x"))
+        })
+        .unwrap_or_else(|| fail("no server lists the client's session".into()));
+
+    // Both start at once, so either may register first.
+    let alpha = java_lab::program(&classes, "DistributeServer", &[&hosts, "alpha"]);
+    let beta = java_lab::program(&classes, "DistributeServer", &[&hosts, "beta"]);
+    at = client
+        .wait_for_line(at + 1, JVM_TIMEOUT, |l| {
+            l == "servers = [alpha, beta]" || l == "servers = [beta, alpha]"
+        })
+        .unwrap_or_else(|why| fail(why));
+
+    cluster.ok(&["kill", &home.to_string()]);
+    let rest: Vec<u64> = cluster.sids().filter(|&sid| sid != home).collect();
+    cluster.wait_for_leader(&rest);
+    drop(alpha);
+    printed(at + 1, "servers = [beta]", EXPIRY_TIMEOUT);
+    drop(beta);
 }
