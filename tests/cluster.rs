@@ -312,10 +312,10 @@ fn the_java_lab_on_three_servers_sees_the_list_change_after_its_server_is_killed
     if let Err(reason) = tools::javac() {
         return common::skip(TEST, &reason);
     }
-    let build = common::TempDir::new("java-lab");
-    // javac and the cluster's start each take seconds on a loaded machine: side by side.
+    // javac (once per version of the sources) and the cluster's start each take seconds on
+    // a loaded machine: side by side.
     let (classes, cluster) = std::thread::scope(|s| {
-        let compiled = s.spawn(|| java_lab::compile(build.path()));
+        let compiled = s.spawn(java_lab::compiled);
         let cluster = Cluster::start(3);
         (compiled.join().expect("javac's thread"), cluster)
     });

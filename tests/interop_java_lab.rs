@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::java_lab::{compile as compile_lab, program as lab_program};
-use common::{servers_under_test, tools, Server, TempDir};
+use common::java_lab::{compiled, program as lab_program};
+use common::{servers_under_test, tools, Server};
 use std::time::Duration;
 
 /// A JVM start on a busy machine, plus a round trip.
@@ -28,8 +28,7 @@ fn the_watching_client_sees_servers_come_up_and_a_killed_one_go_down() {
     if let Err(reason) = tools::javac() {
         return common::skip(TEST, &reason);
     }
-    let build = TempDir::new("java-lab");
-    let classes = compile_lab(build.path());
+    let classes = compiled();
     for kind in servers_under_test() {
         let Some(server) = Server::start_or_skip(kind, TEST) else {
             continue;
