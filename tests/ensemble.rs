@@ -441,6 +441,14 @@ fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
         );
     }
 
+    // Only the leader's srvr reports proposal sizes: none yet (upstream `StatCommand`).
+    for (i, m) in ensemble.members.iter().enumerate() {
+        let srvr = four_letter_word(m.client_port, "srvr").expect("srvr");
+        let sizes = srvr.lines().find(|l| l.starts_with("Proposal sizes"));
+        let expected = (i == leader).then_some("Proposal sizes last/min/max: -1/-1/-1");
+        assert_eq!(sizes, expected, "server {}: {srvr}", m.sid);
+    }
+
     // A write through a follower is read back from every server.
     let follower = (leader + 1) % 3;
     create(
