@@ -1117,3 +1117,131 @@ fn a_leader_back_with_a_txn_no_quorum_logged_truncates_it() {
     let tree = tree(&rt, &old.address()).expect("the old leader's tree");
     assert!(!tree.contains_key("/uncommitted"), "{tree:?}");
 }
+
+/// Member `sid`'s (quorum, election) ports, from the server line of `member`'s zoo.cfg.
+fn peer_ports(member: &Member, sid: u64) -> (u16, u16) {
+    let cfg = std::fs::read_to_string(member.config()).expect("zoo.cfg");
+    let line = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("server.{sid}=")))
+        .expect("a server line");
+    let ports: Vec<u16> = line
+        .split(':')
+        .skip(1)
+        .take(2)
+        .map(|p| p.parse().expect("a port"))
+        .collect();
+    (ports[0], ports[1])
+}
+
+/// Sends `bytes` to `port` and returns whether the server closed the connection (read to
+/// the end of the stream, whatever it answered first) within [`WAIT`].
+fn closed_after(port: u16, bytes: &[u8]) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(WAIT));
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+/// A FastLeaderElection notification (3.8's, version 2, no config) from `sid`, voting for
+/// itself with the history `zxid` of epoch `epoch`, in round `round`, framed.
+fn vote_frame(sid: i64, zxid: i64, epoch: i64, round: i64) -> Vec<u8> {
+    let mut payload = Vec::new();
+    payload.extend(0i32.to_be_bytes()); // LOOKING
+    payload.extend(sid.to_be_bytes());
+    payload.extend(zxid.to_be_bytes());
+    payload.extend(round.to_be_bytes());
+    payload.extend(epoch.to_be_bytes());
+    payload.extend(2i32.to_be_bytes());
+    payload.extend(0i32.to_be_bytes());
+    let mut frame = (payload.len() as i32).to_be_bytes().to_vec();
+    frame.extend(payload);
+    frame
+}
+
+/// Bytes that are no peer's, on a member's election and quorum ports, cost the sender its
+/// connection and nothing else. A server of another ensemble (a sid no server line lists)
+/// that keeps voting for itself with a history far ahead of ours, all through an election,
+/// is not followed: its vote does not count (upstream `FastLeaderElection` only counts
+/// `validVoter`s). The two left after the leader's kill elect one of them, in the next epoch.
+#[test]
+fn garbage_and_a_stranger_on_the_peer_ports_change_nothing() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let others: Vec<usize> = (1..3).map(|k| (leader + k) % 3).collect();
+    let ports = |i: usize| peer_ports(&ensemble.members[0], ensemble.members[i].sid);
+    // The epoch it leads: a write's zxid says (srvr's Zxid is 0x0 until the first one).
+    let epoch_of = |path: &str, address: &str| {
+        let tree = tree(&rt, address).expect("a tree");
+        tree[path].1 as u64 >> 32
+    };
+    create(&rt, &ensemble.members[leader].address(), "/before", b"0");
+    let epoch = epoch_of("/before", &ensemble.members[leader].address());
+
+    let garbage = [0xffu8; 64];
+    assert!(
+        closed_after(ports(others[0]).1, &garbage),
+        "election port kept garbage"
+    );
+    assert!(
+        closed_after(ports(leader).0, &garbage),
+        "quorum port kept garbage"
+    );
+
+    // The stranger: an initial message (protocol -65536, sid 9, its address) to each of the
+    // two that will be left, then its vote again and again.
+    let mut hello = (-65536i64).to_be_bytes().to_vec();
+    hello.extend(9i64.to_be_bytes());
+    let address = b"127.0.0.1:9";
+    hello.extend((address.len() as i32).to_be_bytes());
+    hello.extend(address);
+    let mut stranger: Vec<std::net::TcpStream> = others
+        .iter()
+        .map(|&i| {
+            let mut s =
+                std::net::TcpStream::connect(("127.0.0.1", ports(i).1)).expect("an election port");
+            std::io::Write::write_all(&mut s, &hello).expect("the stranger's hello");
+            s
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let voting = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for round in 1_000.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let vote = vote_frame(9, 0x7fff_0000_0000_0000, 0x7fff, round);
+                for s in &mut stranger {
+                    // A peer that closed on it: the rest still hear it.
+                    let _ = std::io::Write::write_all(s, &vote);
+                }
+                std::thread::sleep(Duration::from_millis(20)); // its pace, not a wait
+            }
+        })
+    };
+
+    ensemble.members[leader].kill();
+    let new = ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    create(&rt, &ensemble.members[new].address(), "/after", b"1");
+    stop.store(true, Ordering::Relaxed);
+    voting.join().expect("the stranger's thread");
+    assert_eq!(
+        epoch_of("/after", &ensemble.members[new].address()),
+        epoch + 1,
+        "not the next epoch\n{}",
+        ensemble.logs()
+    );
+    same_tree_everywhere(&rt, &ensemble, &["/before", "/after"]);
+}
