@@ -1033,18 +1033,79 @@ fn logged_txns(member: &Member) -> Vec<String> {
     txns
 }
 
-/// Waits until every member's log holds the same txns, in the same order: what a quorum
-/// committed, and nothing else (a txn in flight may be on some logs and not yet others).
+/// What a member recovers from on disk: its newest snapshot's zxid, and the txns its logs
+/// hold after it, as (zxid, the txn as `keeper txnlog` prints it). A txn older than the
+/// snapshot is no longer its history, even if a log still holds it (a member synced by SNAP
+/// keeps its old log files, as upstream's does).
+fn recoverable_txns(member: &Member) -> (u64, Vec<(u64, String)>) {
+    let dir = member.dir.join("data/version-2");
+    let newest_snapshot = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    u64::from_str_radix(name.strip_prefix("snapshot.")?, 16).ok()
+                })
+                .max()
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let mut txns: Vec<(u64, String)> = Vec::new();
+    for line in logged_txns(member) {
+        let zxid = line
+            .split(" zxid 0x")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok());
+        match (zxid, txns.last_mut()) {
+            (Some(zxid), _) => txns.push((zxid, line)),
+            // A txn printed over several lines (an ACL list ends on the next one).
+            (None, Some((_, txn))) => {
+                txn.push('\n');
+                txn.push_str(&line);
+            }
+            (None, None) => {}
+        }
+    }
+    txns.retain(|(zxid, _)| *zxid > newest_snapshot);
+    (newest_snapshot, txns)
+}
+
+/// Waits until the members' logs agree: past each one's newest snapshot, any two hold the
+/// same txns in the same order where both reach, and every one ends at the same zxid. That
+/// is what a quorum committed, and nothing else (a txn in flight may be on some logs and not
+/// yet on others; one no quorum logged is truncated away or left behind a snapshot).
 fn same_logs_everywhere(ensemble: &Ensemble) {
     let mut last = Vec::new();
     let agreed = wait_until(WAIT, "the same txns in every member's log", || {
-        last = ensemble.members.iter().map(logged_txns).collect();
-        last.iter().all(|txns| *txns == last[0]).then_some(())
+        last = ensemble.members.iter().map(recoverable_txns).collect();
+        let end = |(snapshot, txns): &(u64, Vec<(u64, String)>)| {
+            txns.last().map_or(*snapshot, |(z, _)| *z)
+        };
+        let same_end = last.iter().all(|m| end(m) == end(&last[0]));
+        let pairs_agree = last.iter().all(|(snap_a, a)| {
+            last.iter().all(|(snap_b, b)| {
+                let start = *snap_a.max(snap_b);
+                let after = |t: &Vec<(u64, String)>| -> Vec<(u64, String)> {
+                    t.iter().filter(|(z, _)| *z > start).cloned().collect()
+                };
+                after(a) == after(b)
+            })
+        });
+        (same_end && pairs_agree).then_some(())
     });
     if let Err(why) = agreed {
         let shown: Vec<String> = (1..)
             .zip(&last)
-            .map(|(sid, txns)| format!("--- server {sid}'s log:\n{}", txns.join("\n")))
+            .map(|(sid, (snapshot, txns))| {
+                let lines: Vec<&str> = txns.iter().map(|(_, t)| t.as_str()).collect();
+                format!(
+                    "--- server {sid}'s log after snapshot 0x{snapshot:x}:\n{}",
+                    lines.join("\n")
+                )
+            })
             .collect();
         panic!("{why}\n{}\n{}", shown.join("\n"), ensemble.logs());
     }
