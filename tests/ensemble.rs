@@ -1036,7 +1036,7 @@ fn logged_txns(member: &Member) -> Vec<String> {
 /// What a member recovers from on disk: its newest snapshot's zxid, and the txns its logs
 /// hold after it, as (zxid, the txn as `keeper txnlog` prints it). A txn older than the
 /// snapshot is no longer its history, even if a log still holds it (a member synced by SNAP
-/// keeps its old log files, as upstream's does).
+/// keeps its old log files; recovery starts from the snapshot).
 fn recoverable_txns(member: &Member) -> (u64, Vec<(u64, String)>) {
     let dir = member.dir.join("data/version-2");
     let newest_snapshot = std::fs::read_dir(&dir)
