@@ -180,7 +180,8 @@ impl Ensemble {
         let on_lines = observers > 0;
         let links = relayed.then(|| {
             let peer_ports: Vec<(u16, u16)> = ports.iter().map(|(_, q, e)| (*q, *e)).collect();
-            PeerLinks::new(&peer_ports)
+            let taken: Vec<u16> = ports.iter().flat_map(|(c, q, e)| [*c, *q, *e]).collect();
+            PeerLinks::new(&peer_ports, &taken)
         });
         // Member `me`'s server lines: the others' ports, or the relays to them.
         let server_lines = |me: u64| -> String {

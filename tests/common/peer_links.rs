@@ -20,12 +20,19 @@ pub struct PeerLinks {
 
 impl PeerLinks {
     /// Relays between members `1..=n`, whose own (quorum, election) ports are `ports[sid - 1]`.
-    pub fn new(ports: &[(u16, u16)]) -> PeerLinks {
+    /// No relay listens on a port in `taken`: the members' ports were picked free and let go,
+    /// so the kernel may hand one of them to a relay before its member binds it.
+    pub fn new(ports: &[(u16, u16)], taken: &[u16]) -> PeerLinks {
+        let relay = |port: &u16| loop {
+            let relay = Proxy::start(&format!("127.0.0.1:{port}"));
+            if !taken.contains(&port_of(&relay)) {
+                return relay;
+            }
+        };
         let mut links = BTreeMap::new();
         for (from, _) in (1..).zip(ports) {
             for (to, (quorum, election)) in (1..).zip(ports) {
                 if from != to {
-                    let relay = |port: &u16| Proxy::start(&format!("127.0.0.1:{port}"));
                     links.insert((from, to), [relay(quorum), relay(election)]);
                 }
             }
@@ -37,8 +44,11 @@ impl PeerLinks {
     /// relay's ports, or None for `from` itself (whose line names its own ports).
     pub fn server_address(&self, from: u64, to: u64) -> Option<String> {
         let [quorum, election] = self.links.get(&(from, to))?;
-        let port = |relay: &Proxy| relay.address().rsplit(':').next().map(str::to_string);
-        Some(format!("127.0.0.1:{}:{}", port(quorum)?, port(election)?))
+        Some(format!(
+            "127.0.0.1:{}:{}",
+            port_of(quorum),
+            port_of(election)
+        ))
     }
 
     /// The relays `sid` is at either end of.
@@ -68,4 +78,11 @@ impl PeerLinks {
             .flat_map(|relays| relays.iter())
             .for_each(Proxy::resume);
     }
+}
+
+/// The port a relay listens on.
+fn port_of(relay: &Proxy) -> u16 {
+    let address = relay.address();
+    let port = address.rsplit(':').next().and_then(|p| p.parse().ok());
+    port.expect("a relay listens on host:port")
 }
