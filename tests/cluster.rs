@@ -65,9 +65,19 @@ fn kazoo_ok(cluster: &Cluster, args: &[&str]) -> String {
 
 /// The value of `path` read from server `sid` alone, after a sync.
 fn value_on(cluster: &Cluster, sid: u64, path: &str) -> String {
-    kazoo_ok(cluster, &["get", &cluster.address(sid), path])
-        .trim()
-        .to_string()
+    values_on(cluster, &[sid], path).remove(0)
+}
+
+/// The value of `path` read from each of the servers `sids` alone, after a sync, in order:
+/// one kazoo process for all of them (each takes a second to start on a loaded machine).
+fn values_on(cluster: &Cluster, sids: &[u64], path: &str) -> Vec<String> {
+    let hosts: Vec<String> = sids.iter().map(|&sid| cluster.address(sid)).collect();
+    let values: Vec<String> = kazoo_ok(cluster, &["get", &hosts.join(" "), path])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(values.len(), sids.len(), "one value per server: {values:?}");
+    values
 }
 
 #[test]
@@ -194,12 +204,9 @@ fn three_servers_elect_one_leader_and_a_write_through_any_server_is_read_on_ever
                 &cluster,
                 &["create", &cluster.address(writer), &path, &value],
             );
-            for reader in 1..=3 {
-                assert_eq!(
-                    value_on(&cluster, reader, &path),
-                    value,
-                    "{program:?}: server {reader}"
-                );
+            let read = values_on(&cluster, &[1, 2, 3], &path);
+            for (reader, read) in (1..).zip(read) {
+                assert_eq!(read, value, "{program:?}: server {reader}");
             }
         }
     }

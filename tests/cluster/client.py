@@ -2,7 +2,8 @@
 
 Usage (hosts is a connect string: one server or several, comma-separated):
   client.py create HOSTS PATH VALUE     create PATH (and its parents) holding VALUE
-  client.py get HOST PATH               sync, then print PATH's value ("-" if it has none)
+  client.py get "HOST HOST..." PATH     on each HOST alone in turn: sync, then print PATH's
+                                        value ("-" if it has none), one a line
   client.py session HOSTS STOPFILE      hold an ephemeral node while the test kills our
                                         server; print "ready SESSION PORT", then
                                         "reconnected SESSION PORT" once on another server,
@@ -42,10 +43,14 @@ def main(argv):
         client = connect(hosts)
         client.create(argv[3], argv[4].encode(), makepath=True)
     elif command == "get":
-        client = connect(hosts)
-        client.sync(argv[3])
-        value, _stat = client.get(argv[3])
-        print(value.decode() if value else "-")
+        for host in hosts.split():
+            client = connect(host)
+            client.sync(argv[3])
+            value, _stat = client.get(argv[3])
+            print(value.decode() if value else "-", flush=True)
+            client.stop()
+            client.close()
+        return
     elif command == "session":
         session(connect(hosts), argv[3])
         return
