@@ -1,6 +1,8 @@
-//! `keeper cluster` end to end: real server processes on loopback, a real client (kazoo), and
-//! crashes by SIGKILL.
+//! `keeper cluster` end to end: real server processes on loopback, real clients (kazoo, the
+//! course's Java lab programs), and crashes by SIGKILL.
 //!
+//! This file owns what a student does with `keeper cluster` and the course's real clients
+//! (the protocol's own behaviour under crashes, cuts and load is `tests/ensemble.rs`'s).
 //! Each test starts its own cluster in a fresh folder with `--free-ports`, drives it only
 //! through the commands a student types (`keeper cluster start|status|kill N|restart N|stop`)
 //! and the four-letter word `srvr`, and stops it in a drop guard, so a failing test leaves no
@@ -12,238 +14,11 @@
 
 mod common;
 
-use common::{
-    four_letter_word, run_for_stdout, run_to_end, tools, wait_until, Finished, Guarded, TempDir,
-};
-use std::collections::BTreeSet;
+use common::cluster::{programs_under_test, Cluster, COMMAND_TIMEOUT};
+use common::{four_letter_word, java_lab, run_for_stdout, tools, Guarded};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-
-const KEEPER: &str = env!("CARGO_BIN_EXE_keeper");
-
-/// A `keeper cluster` command returns once its servers listen; on a loaded machine that and a
-/// kazoo call can take seconds, never this long.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// An election after a crash takes well under a second here; the bound is for a loaded machine.
-const ELECTION_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Which program serves a cluster under test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Program {
-    /// The real ZooKeeper 3.8: the oracle.
-    ZooKeeper,
-    Keeper,
-}
-
-/// The programs every ensemble test runs on: Keeper, and first the real ZooKeeper 3.8 as the
-/// oracle when `KEEPER_ORACLE=zookeeper` is set. Five JVMs starting at once on a loaded 2-core
-/// machine sometimes miss the start-up bound (3 runs in 10 did here), which would make the
-/// suite flaky for a reason that is not Keeper's; the oracle runs on demand instead.
-fn programs_under_test(test: &str) -> Vec<Program> {
-    let mut programs = Vec::new();
-    if std::env::var("KEEPER_ORACLE").as_deref() == Ok("zookeeper") {
-        match tools::java() {
-            Ok(()) => programs.push(Program::ZooKeeper),
-            Err(reason) => common::skip(&format!("{test} on ZooKeeper"), &reason),
-        }
-    }
-    programs.push(Program::Keeper);
-    programs
-}
-
-/// A cluster started by a test, stopped (and any server left killed) when dropped.
-struct Cluster {
-    dir: TempDir,
-    client_ports: Vec<u16>,
-    /// The write end of the reaper's stdin (see [`reaper`]).
-    _reaper: Option<ChildStdin>,
-}
-
-/// The servers are detached from the test (that is the point of `keeper cluster`), so a test
-/// binary killed outright (a CI timeout, Ctrl-C) would leave them running: no drop runs. A
-/// reaper shell waits for its stdin to close, which happens when the test process ends in any
-/// way, and then runs `keeper cluster stop` on the folder (retrying while a command holds it)
-/// and removes it.
-fn reaper(dir: &Path) -> Option<ChildStdin> {
-    let mut shell = Command::new("sh")
-        .arg("-c")
-        // A `start` still under way holds the folder's lock: try again until it is done. Once
-        // the folder is gone (the test's own drop stopped the cluster), there is nothing to do.
-        .arg(
-            r#"cat >/dev/null
-for _ in $(seq 150); do
-  [ -d "$1" ] || exit 0
-  "$0" cluster stop --dir "$1" && exec rm -rf "$1"
-  sleep 0.5
-done"#,
-        )
-        .arg(KEEPER)
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    shell.stdin.take()
-}
-
-impl Cluster {
-    /// `keeper cluster start --servers N --free-ports` in a fresh folder.
-    fn start(servers: u64) -> Cluster {
-        Cluster::start_with(Program::Keeper, servers)
-    }
-
-    /// As [`Cluster::start`], served by `program`.
-    fn start_with(program: Program, servers: u64) -> Cluster {
-        let dir = TempDir::new("cluster");
-        let _reaper = reaper(dir.path());
-        let mut cluster = Cluster {
-            dir,
-            client_ports: Vec::new(),
-            _reaper,
-        };
-        let count = servers.to_string();
-        let mut args = vec!["start", "--servers", &count, "--free-ports"];
-        if program == Program::ZooKeeper {
-            args.push("--zookeeper");
-        }
-        let started = cluster.run(&args);
-        assert!(
-            started.status.success(),
-            "keeper cluster start failed:\n{}",
-            started.output
-        );
-        cluster.client_ports = (1..=servers)
-            .map(|sid| client_port(&cluster.zoo_cfg(sid)))
-            .collect();
-        cluster
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn zoo_cfg(&self, sid: u64) -> PathBuf {
-        self.root().join(format!("server{sid}/conf/zoo.cfg"))
-    }
-
-    fn pid_file(&self, sid: u64) -> PathBuf {
-        self.root()
-            .join(format!("server{sid}/data/zookeeper_server.pid"))
-    }
-
-    fn sids(&self) -> impl Iterator<Item = u64> {
-        1..=self.client_ports.len() as u64
-    }
-
-    /// `keeper cluster ARGS --dir DIR`, to the end, stdout and stderr together.
-    fn run(&self, args: &[&str]) -> Finished {
-        let mut command = Command::new(KEEPER);
-        command
-            .arg("cluster")
-            .args(args)
-            .arg("--dir")
-            .arg(self.root());
-        run_to_end(command, "", COMMAND_TIMEOUT)
-            .unwrap_or_else(|why| panic!("keeper cluster {args:?}: {why}"))
-    }
-
-    /// Runs a command that must succeed, and returns what it printed.
-    fn ok(&self, args: &[&str]) -> String {
-        let finished = self.run(args);
-        assert!(
-            finished.status.success(),
-            "keeper cluster {args:?} failed:\n{}\n{}",
-            finished.output,
-            self.logs()
-        );
-        finished.output
-    }
-
-    fn address(&self, sid: u64) -> String {
-        format!("127.0.0.1:{}", self.client_ports[sid as usize - 1])
-    }
-
-    fn connect_string(&self) -> String {
-        let all: Vec<String> = self.sids().map(|sid| self.address(sid)).collect();
-        all.join(",")
-    }
-
-    /// Server `sid`'s `Mode:` as `srvr` reports it, or None if it does not answer.
-    fn mode(&self, sid: u64) -> Option<String> {
-        let answer = four_letter_word(self.client_ports[sid as usize - 1], "srvr").ok()?;
-        answer
-            .lines()
-            .find_map(|line| line.strip_prefix("Mode: "))
-            .map(str::to_string)
-    }
-
-    /// Waits until the servers `up` form an ensemble: one leader, every other one a
-    /// follower. Returns the leader.
-    fn wait_for_leader(&self, up: &[u64]) -> u64 {
-        let mut last = Vec::new();
-        wait_until(
-            ELECTION_TIMEOUT,
-            "one leader and the rest followers",
-            || {
-                last = up.iter().map(|&sid| (sid, self.mode(sid))).collect();
-                let leaders: Vec<u64> = last
-                    .iter()
-                    .filter(|(_, mode)| mode.as_deref() == Some("leader"))
-                    .map(|(sid, _)| *sid)
-                    .collect();
-                let followers = last
-                    .iter()
-                    .filter(|(_, mode)| mode.as_deref() == Some("follower"))
-                    .count();
-                (leaders.len() == 1 && followers == up.len() - 1).then(|| leaders[0])
-            },
-        )
-        .unwrap_or_else(|why| panic!("{why}; modes {last:?}\n{}", self.logs()))
-    }
-
-    /// Every server's log, for a failure message.
-    fn logs(&self) -> String {
-        self.sids()
-            .map(|sid| {
-                let path = self.root().join(format!("server{sid}/logs/keeper.out"));
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                format!("--- server {sid} log:\n{text}")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self.run(&["stop"]);
-        // If stop could not do it (a lock left behind, a hung server), kill what the pid files
-        // name, provided the process is one of this cluster's servers.
-        for sid in self.sids() {
-            let Ok(pid) = std::fs::read_to_string(self.pid_file(sid)) else {
-                continue;
-            };
-            let pid = pid.trim();
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let ours = String::from_utf8_lossy(&cmdline).contains(&*self.root().to_string_lossy());
-            if ours {
-                let _ = Command::new("kill").args(["-KILL", pid]).status();
-            }
-        }
-    }
-}
-
-/// The `clientPort` a zoo.cfg sets.
-fn client_port(zoo_cfg: &Path) -> u16 {
-    let text = std::fs::read_to_string(zoo_cfg).expect("the cluster wrote its zoo.cfg");
-    text.lines()
-        .find_map(|line| line.strip_prefix("clientPort="))
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("no clientPort in {}:\n{text}", zoo_cfg.display()))
-}
 
 /// Runs tests/cluster/client.py (kazoo) to the end; its stdout, or why it failed.
 /// Its answer is stdout alone: kazoo logs a warning to stderr for each connection attempt that
@@ -290,9 +65,19 @@ fn kazoo_ok(cluster: &Cluster, args: &[&str]) -> String {
 
 /// The value of `path` read from server `sid` alone, after a sync.
 fn value_on(cluster: &Cluster, sid: u64, path: &str) -> String {
-    kazoo_ok(cluster, &["get", &cluster.address(sid), path])
-        .trim()
-        .to_string()
+    values_on(cluster, &[sid], path).remove(0)
+}
+
+/// The value of `path` read from each of the servers `sids` alone, after a sync, in order:
+/// one kazoo process for all of them (each takes a second to start on a loaded machine).
+fn values_on(cluster: &Cluster, sids: &[u64], path: &str) -> Vec<String> {
+    let hosts: Vec<String> = sids.iter().map(|&sid| cluster.address(sid)).collect();
+    let values: Vec<String> = kazoo_ok(cluster, &["get", &hosts.join(" "), path])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(values.len(), sids.len(), "one value per server: {values:?}");
+    values
 }
 
 #[test]
@@ -419,12 +204,9 @@ fn three_servers_elect_one_leader_and_a_write_through_any_server_is_read_on_ever
                 &cluster,
                 &["create", &cluster.address(writer), &path, &value],
             );
-            for reader in 1..=3 {
-                assert_eq!(
-                    value_on(&cluster, reader, &path),
-                    value,
-                    "{program:?}: server {reader}"
-                );
+            let read = values_on(&cluster, &[1, 2, 3], &path);
+            for (reader, read) in (1..).zip(read) {
+                assert_eq!(read, value, "{program:?}: server {reader}");
             }
         }
     }
@@ -462,113 +244,6 @@ fn a_killed_leader_is_replaced_and_once_restarted_it_catches_up() {
         );
         assert_eq!(value_on(&cluster, old, "/before"), "1", "{program:?}");
         assert_eq!(value_on(&cluster, old, "/during"), "2", "{program:?}");
-    }
-}
-
-/// Under a steady stream of creates from one client with the whole connect string, the leader
-/// is killed and later restarted: every create whose success reached the client is on every
-/// server afterwards, and the servers hold the same children (Zab's guarantee: a txn acked by
-/// a quorum is in every later leader's history).
-#[test]
-fn no_acknowledged_write_is_lost_when_the_leader_is_killed_under_load() {
-    const TEST: &str = "leader crash under load";
-    if !kazoo_or_skip(TEST) {
-        return;
-    }
-    for program in programs_under_test(TEST) {
-        let cluster = Cluster::start_with(program, 3);
-        let old = cluster.wait_for_leader(&[1, 2, 3]);
-        let stop_file = cluster.root().join("stop-writing");
-        let writer = kazoo_in_background(&cluster, &["write", "/load"], &stop_file);
-        let acked_past = |from: usize, what: &str| {
-            writer
-                .wait_for_line(from, COMMAND_TIMEOUT, |l| l.starts_with("acked "))
-                .unwrap_or_else(|why| panic!("{program:?}, {what}: {why}\n{}", cluster.logs()))
-        };
-        // Some writes before the crash, some after it, some after the restart.
-        let mut seen = acked_past(0, "before the crash");
-        for _ in 0..20 {
-            seen = acked_past(seen + 1, "before the crash");
-        }
-        cluster.ok(&["kill", &old.to_string()]);
-        let rest: Vec<u64> = (1..=3).filter(|&sid| sid != old).collect();
-        cluster.wait_for_leader(&rest);
-        let crashed_at = writer.output().lines().count();
-        seen = acked_past(crashed_at, "after the crash");
-        cluster.ok(&["restart", &old.to_string()]);
-        cluster.wait_for_leader(&[1, 2, 3]);
-        let restarted_at = writer.output().lines().count();
-        for _ in 0..20 {
-            seen = acked_past(seen.max(restarted_at) + 1, "after the restart");
-        }
-        std::fs::write(&stop_file, "").expect("the stop file");
-        writer
-            .wait_for_line(0, COMMAND_TIMEOUT, |l| l == "done")
-            .unwrap_or_else(|why| panic!("{program:?}: {why}"));
-        let acked: BTreeSet<String> = writer
-            .output()
-            .lines()
-            .filter_map(|l| l.strip_prefix("acked "))
-            .map(|n| format!("w-{:06}", n.parse::<u64>().expect("a number")))
-            .collect();
-        let mut trees = Vec::new();
-        for sid in 1..=3 {
-            let children: BTreeSet<String> =
-                kazoo_ok(&cluster, &["children", &cluster.address(sid), "/load"])
-                    .lines()
-                    .map(str::to_string)
-                    .collect();
-            let lost: Vec<&String> = acked.difference(&children).collect();
-            assert!(
-                lost.is_empty(),
-                "{program:?}: server {sid} lost acknowledged writes {lost:?}"
-            );
-            trees.push(children);
-        }
-        assert!(
-            trees.windows(2).all(|w| w[0] == w[1]),
-            "{program:?}: the servers differ"
-        );
-        eprintln!(
-            "{program:?}: {} acknowledged writes on all three servers",
-            acked.len()
-        );
-    }
-}
-
-/// Five servers survive two crashes, the leader among them (a majority of five is three), and
-/// the crashed ones catch up when restarted.
-#[test]
-fn five_servers_keep_serving_with_two_of_them_killed() {
-    const TEST: &str = "five servers, two crashes";
-    if !kazoo_or_skip(TEST) {
-        return;
-    }
-    for program in programs_under_test(TEST) {
-        let cluster = Cluster::start_with(program, 5);
-        let leader = cluster.wait_for_leader(&[1, 2, 3, 4, 5]);
-        let other = if leader == 1 { 2 } else { 1 };
-        cluster.ok(&["kill", &leader.to_string()]);
-        cluster.ok(&["kill", &other.to_string()]);
-        let rest: Vec<u64> = (1..=5)
-            .filter(|&sid| sid != leader && sid != other)
-            .collect();
-        cluster.wait_for_leader(&rest);
-        kazoo_ok(
-            &cluster,
-            &["create", &cluster.connect_string(), "/two-down", "3 of 5"],
-        );
-        for sid in [leader, other] {
-            cluster.ok(&["restart", &sid.to_string()]);
-        }
-        cluster.wait_for_leader(&[1, 2, 3, 4, 5]);
-        for sid in 1..=5 {
-            assert_eq!(
-                value_on(&cluster, sid, "/two-down"),
-                "3 of 5",
-                "{program:?}: server {sid}"
-            );
-        }
     }
 }
 
@@ -612,6 +287,11 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
             moved[1], ready[1],
             "{program:?}: still on the killed server"
         );
+        assert_eq!(
+            line("owner "),
+            [ready[0].clone()],
+            "{program:?}: the ephemeral's owner"
+        );
         let other = cluster
             .sids()
             .find(|&sid| sid != victim)
@@ -620,4 +300,65 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
         std::fs::write(&stop_file, "").expect("the stop file");
         line("done");
     }
+}
+
+/// The course's Java lab on the course's three servers, each program given every server's
+/// address: `DistributeClient` watches `/servers` while two `DistributeServer`s register.
+/// The Keeper server the client is on is killed; the client moves to another with its
+/// session and its child watch (the Java client sends setWatches on reconnecting), and still
+/// sees the list shrink when a lab server dies (its session expires on the ensemble, which
+/// deletes its ephemeral znode and fires the watch).
+#[test]
+fn the_java_lab_on_three_servers_sees_the_list_change_after_its_server_is_killed() {
+    const TEST: &str = "the servers up/down lab on three servers";
+    /// A JVM start on a busy machine, plus a round trip.
+    const JVM_TIMEOUT: Duration = Duration::from_secs(30);
+    /// A lab server's 3 s session, rounded up to 2 ticks of 2 s, expired by a leader that
+    /// checks each tick, after the client's own move: generous for a loaded machine.
+    const EXPIRY_TIMEOUT: Duration = Duration::from_secs(40);
+    if let Err(reason) = tools::javac() {
+        return common::skip(TEST, &reason);
+    }
+    // javac (once per version of the sources) and the cluster's start each take seconds on
+    // a loaded machine: side by side.
+    let (classes, cluster) = std::thread::scope(|s| {
+        let compiled = s.spawn(java_lab::compiled);
+        let cluster = Cluster::start(3);
+        (compiled.join().expect("javac's thread"), cluster)
+    });
+    cluster.wait_for_leader(&[1, 2, 3]);
+    let hosts = cluster.connect_string();
+    let fail = |why: String| -> ! { panic!("{why}\n{}", cluster.logs()) };
+
+    let client = java_lab::program(&classes, "DistributeClient", &[&hosts]);
+    let printed = |from: usize, line: &str, timeout: Duration| {
+        client
+            .wait_for_line(from, timeout, |l| l == line)
+            .unwrap_or_else(|why| fail(why))
+    };
+    let mut at = printed(0, "servers = []", JVM_TIMEOUT);
+    // The client's server: the one whose `cons` lists a session, the only one so far.
+    let home = cluster
+        .sids()
+        .find(|&sid| {
+            four_letter_word(cluster.client_ports[sid as usize - 1], "cons")
+                .is_ok_and(|c| c.contains(",sid=0x"))
+        })
+        .unwrap_or_else(|| fail("no server lists the client's session".into()));
+
+    // Both start at once, so either may register first.
+    let alpha = java_lab::program(&classes, "DistributeServer", &[&hosts, "alpha"]);
+    let beta = java_lab::program(&classes, "DistributeServer", &[&hosts, "beta"]);
+    at = client
+        .wait_for_line(at + 1, JVM_TIMEOUT, |l| {
+            l == "servers = [alpha, beta]" || l == "servers = [beta, alpha]"
+        })
+        .unwrap_or_else(|why| fail(why));
+
+    cluster.ok(&["kill", &home.to_string()]);
+    let rest: Vec<u64> = cluster.sids().filter(|&sid| sid != home).collect();
+    cluster.wait_for_leader(&rest);
+    drop(alpha);
+    printed(at + 1, "servers = [beta]", EXPIRY_TIMEOUT);
+    drop(beta);
 }

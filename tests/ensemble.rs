@@ -1,11 +1,18 @@
 //! The whole ensemble as real processes: `keeper server` three (and five) times, each from its
 //! own zoo.cfg and `dataDir/myid`, as the course sets a cluster up.
 //!
-//! What is checked, with a client nobody here wrote (`zookeeper-client`) and `keeper status`:
-//! one leader and the rest followers; a write through a follower is read back from every
-//! server; after a `kill -9` of the leader the others elect a new one and take writes; the
-//! old leader, restarted on its dataDir, catches up and serves the same tree. A zoo.cfg or
-//! myid that cannot start a member is refused with the file named and nothing written.
+//! This file owns the protocol's behaviour, on processes it starts, kills and cuts off
+//! itself (what a student does with `keeper cluster` and the course's clients is
+//! `tests/cluster.rs`'s). What is checked, with a client nobody here wrote
+//! (`zookeeper-client`), `keeper status` and `keeper txnlog`: one leader and the rest
+//! followers; a write through a follower is read back from every server; after a `kill -9`
+//! of the leader, even under a steady write load, the others elect a new one, take writes
+//! and lose none that was acknowledged; the old leader, restarted on its dataDir, catches up
+//! and serves the same tree, and every server has logged the same txns; five servers
+//! survive two deaths and stop at three; a member cut off from the rest (its peers reach it
+//! through relays, [`PeerLinks`]) serves nothing until the heal; a leader back with a txn
+//! no quorum logged truncates it. A zoo.cfg or myid that cannot start a member is refused
+//! with the file named and nothing written.
 //!
 //! Ports are picked free on 127.0.0.1; one may be taken before a server binds it, and then
 //! the whole ensemble starts again on new ports. Every wait is bounded; every process is
@@ -21,7 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    four_letter_word, free_port, run_for_stdout, run_to_end, wait_until, Guarded, TempDir,
+    four_letter_word, free_port, run_for_stdout, run_to_end, wait_until, Guarded, PeerLinks,
+    TempDir,
 };
 use zookeeper_client as zk;
 
@@ -123,6 +131,8 @@ fn distinct_ports(n: u64) -> Vec<(u16, u16, u16)> {
 /// A running ensemble in a temp folder.
 struct Ensemble {
     members: Vec<Member>,
+    /// The relays the members reach each other through, if they do ([`Ensemble::relayed`]).
+    links: Option<PeerLinks>,
     _dir: TempDir,
 }
 
@@ -136,9 +146,19 @@ impl Ensemble {
     /// As [`Ensemble::start`], with observers ([`Ensemble::configure`]) and `extra` zoo.cfg
     /// lines.
     fn start_with(n: u64, observers: u64, extra: &str) -> Ensemble {
+        Ensemble::start_configured(|| Ensemble::configure(n, observers, extra, false))
+    }
+
+    /// As [`Ensemble::start_with`], each member reaching the others through relays of its
+    /// own ([`PeerLinks`]), so a test can cut one off or stall its links.
+    fn relayed(n: u64, extra: &str) -> Ensemble {
+        Ensemble::start_configured(|| Ensemble::configure(n, 0, extra, true))
+    }
+
+    fn start_configured(configure: impl Fn() -> Ensemble) -> Ensemble {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS {
-            let mut ensemble = Ensemble::configure(n, observers, extra);
+            let mut ensemble = configure();
             for m in &mut ensemble.members {
                 m.start();
             }
@@ -153,24 +173,36 @@ impl Ensemble {
 
     /// `n` members, the last `observers` of them observers. With observers, each client port
     /// is on its server line (`;127.0.0.1:port`) instead of a clientPort line, the other way
-    /// ZooKeeper 3.8 reads it.
-    fn configure(n: u64, observers: u64, extra: &str) -> Ensemble {
+    /// ZooKeeper 3.8 reads it. `relayed`: each member's lines for the others name relays.
+    fn configure(n: u64, observers: u64, extra: &str, relayed: bool) -> Ensemble {
         let dir = TempDir::new("ensemble");
         let ports = distinct_ports(n);
         let on_lines = observers > 0;
-        let server_lines: String = ports
-            .iter()
-            .zip(1..)
-            .map(|((c, q, e), sid)| {
-                let role = if sid > n - observers { ":observer" } else { "" };
-                let client = if on_lines {
-                    format!(";127.0.0.1:{c}")
-                } else {
-                    String::new()
-                };
-                format!("server.{sid}=127.0.0.1:{q}:{e}{role}{client}\n")
-            })
-            .collect();
+        let links = relayed.then(|| {
+            let peer_ports: Vec<(u16, u16)> = ports.iter().map(|(_, q, e)| (*q, *e)).collect();
+            let taken: Vec<u16> = ports.iter().flat_map(|(c, q, e)| [*c, *q, *e]).collect();
+            PeerLinks::new(&peer_ports, &taken)
+        });
+        // Member `me`'s server lines: the others' ports, or the relays to them.
+        let server_lines = |me: u64| -> String {
+            ports
+                .iter()
+                .zip(1..)
+                .map(|((c, q, e), sid)| {
+                    let role = if sid > n - observers { ":observer" } else { "" };
+                    let client = if on_lines {
+                        format!(";127.0.0.1:{c}")
+                    } else {
+                        String::new()
+                    };
+                    let address = links
+                        .as_ref()
+                        .and_then(|l| l.server_address(me, sid))
+                        .unwrap_or_else(|| format!("127.0.0.1:{q}:{e}"));
+                    format!("server.{sid}={address}{role}{client}\n")
+                })
+                .collect()
+        };
         let members = ports
             .iter()
             .zip(1..)
@@ -188,8 +220,9 @@ impl Ensemble {
                 let cfg = format!(
                     "tickTime={TICK_MS}\ninitLimit=10\nsyncLimit=5\nmaxSessionTimeout=30000\n\
                      dataDir={}\n\
-                     {client_lines}4lw.commands.whitelist=*\n{server_lines}{extra}",
-                    data.display()
+                     {client_lines}4lw.commands.whitelist=*\n{}{extra}",
+                    data.display(),
+                    server_lines(sid)
                 );
                 std::fs::write(home.join("zoo.cfg"), cfg).expect("zoo.cfg");
                 Member {
@@ -201,7 +234,11 @@ impl Ensemble {
                 }
             })
             .collect();
-        Ensemble { members, _dir: dir }
+        Ensemble {
+            members,
+            links,
+            _dir: dir,
+        }
     }
 
     /// Whether a member exited because a port was taken before it bound it. Its last line
@@ -219,9 +256,22 @@ impl Ensemble {
     /// Waits until every running member serves, one as leader (not `not_leader`) and the
     /// rest as followers; returns the leader's index.
     fn wait_for_roles(&mut self, not_leader: Option<usize>) -> Result<usize, String> {
+        let all: Vec<usize> = (0..self.members.len()).collect();
+        self.wait_for_roles_among(&all, not_leader)
+    }
+
+    /// As [`Ensemble::wait_for_roles`], looking only at the members `among` (indexes).
+    fn wait_for_roles_among(
+        &mut self,
+        among: &[usize],
+        not_leader: Option<usize>,
+    ) -> Result<usize, String> {
         wait_until(WAIT, "one leader and the rest followers", || {
             let mut leader = None;
             for (i, m) in self.members.iter_mut().enumerate() {
+                if !among.contains(&i) {
+                    continue;
+                }
                 let Some(process) = m.process.as_mut() else {
                     continue;
                 };
@@ -392,6 +442,14 @@ fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
         );
     }
 
+    // Only the leader's srvr reports proposal sizes: none yet (upstream `StatCommand`).
+    for (i, m) in ensemble.members.iter().enumerate() {
+        let srvr = four_letter_word(m.client_port, "srvr").expect("srvr");
+        let sizes = srvr.lines().find(|l| l.starts_with("Proposal sizes"));
+        let expected = (i == leader).then_some("Proposal sizes last/min/max: -1/-1/-1");
+        assert_eq!(sizes, expected, "server {}: {srvr}", m.sid);
+    }
+
     // A write through a follower is read back from every server.
     let follower = (leader + 1) % 3;
     create(
@@ -469,7 +527,9 @@ fn write_load(hosts: String, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>
 
 /// Issue 11's promise: kill -9 of the leader under a steady write load loses no write
 /// whose success reached a client (Zab: a txn is acknowledged only once a quorum logged
-/// it, and the next leader is elected from a quorum, so it has it).
+/// it, and the next leader is elected from a quorum, so it has it). Restarted, the old
+/// leader catches up and takes part in the writes that follow; in the end every server
+/// holds the same tree and has logged the same txns in the same order.
 #[test]
 fn a_leader_killed_under_write_load_loses_no_acknowledged_write() {
     let rt = runtime();
@@ -507,12 +567,16 @@ fn a_leader_killed_under_write_load_loses_no_acknowledged_write() {
     ensemble
         .wait_for_roles(Some(leader))
         .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    // Writes go on once it is back, and it logs them with the others.
+    wait_for(count() + 20).unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
     stop.store(true, Ordering::Relaxed);
     writer.join().expect("the writer ends");
 
     let acked = acked.lock().expect("acked").clone();
     let wanted: Vec<&str> = acked.iter().map(String::as_str).collect();
     same_tree_everywhere(&rt, &ensemble, &wanted);
+    same_logs_everywhere(&ensemble);
+    eprintln!("{} acknowledged writes on all three servers", acked.len());
 }
 
 /// A client given every server moves to another when its own dies, and keeps its session,
@@ -577,63 +641,10 @@ fn a_client_moves_when_its_server_dies_and_keeps_its_session_ephemerals_and_watc
     assert_eq!(owner, Some(session), "the ephemeral outlived its server");
 }
 
-/// kazoo, given every server, on a server that is killed: the session and its ephemeral
-/// survive the move to another server. (Not its watch: kazoo 2.8 fires every watcher with a
-/// NONE event on any lost connection and forgets it, whatever the server does; the Rust
-/// client's test above shows the watch surviving.)
-const KAZOO_MOVES: &str = r#"
-import sys, time
-from kazoo.client import KazooClient
-zk = KazooClient(hosts=sys.argv[1], timeout=20)
-zk.start(timeout=30)
-zk.create("/kz-eph", b"e", ephemeral=True)
-session = zk.client_id[0]
-print("READY", flush=True)
-sys.stdin.readline()
-owner = zk.retry(zk.exists, "/kz-eph").ephemeralOwner
-# client_id reads None while kazoo is between servers: wait (bounded) until it is on one.
-for _ in range(1200):
-    if zk.connected and zk.client_id:
-        break
-    time.sleep(0.05)
-print("SESSION", "same" if (zk.client_id or [None])[0] == session else "lost", flush=True)
-print("EPHEMERAL", "kept" if owner == session else "lost", flush=True)
-zk.stop()
-"#;
-
-#[test]
-fn kazoo_with_every_server_keeps_its_session_when_its_server_is_killed() {
-    const TEST: &str = "kazoo on the ensemble";
-    if let Err(reason) = common::tools::kazoo() {
-        return common::skip(TEST, &reason);
-    }
-    let mut ensemble = Ensemble::start(3);
-    let hosts: Vec<String> = ensemble.members.iter().map(Member::address).collect();
-    let mut kazoo = Command::new(common::tools::PYTHON);
-    kazoo.args(["-c", KAZOO_MOVES, &hosts.join(",")]);
-    let script = "#wait READY\n#move\ngo\n#wait EPHEMERAL\n";
-    let mut act = |action: &str| {
-        assert_eq!(action, "move");
-        // kazoo's server: the one whose `cons` lists a session.
-        let home = ensemble
-            .members
-            .iter()
-            .position(|m| {
-                four_letter_word(m.client_port, "cons").is_ok_and(|c| c.contains(",sid=0x"))
-            })
-            .expect("kazoo's server lists its session");
-        ensemble.members[home].kill();
-    };
-    let done = common::run_script(kazoo, script, WAIT, &mut act)
-        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
-    for line in ["SESSION same", "EPHEMERAL kept"] {
-        assert!(done.output.contains(line), "{line} in:\n{}", done.output);
-    }
-}
-
-/// Five servers: two may die and the three left still elect and serve; with a third gone
-/// the two left serve nothing, and one coming back restores the quorum (the course's
-/// cluster-size arithmetic: a quorum is a majority of all five, alive or not).
+/// Five servers: two may die, the leader among them, and the three left still elect and
+/// serve; with a third gone the two left serve nothing, one coming back restores the quorum,
+/// and the rest catch up when they return (the course's cluster-size arithmetic: a quorum is
+/// a majority of all five, alive or not).
 #[test]
 fn five_servers_keep_serving_with_two_down() {
     let rt = runtime();
@@ -694,6 +705,15 @@ fn five_servers_keep_serving_with_two_down() {
         "/three-again",
         b"3",
     );
+    same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down", "/three-again"]);
+
+    // The other two back: all five follow one leader, each caught up.
+    for i in [leader, (leader + 1) % 5] {
+        ensemble.members[i].restart();
+    }
+    ensemble
+        .wait_for_roles(None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
     same_tree_everywhere(&rt, &ensemble, &["/five", "/two-down", "/three-again"]);
 }
 
@@ -832,7 +852,7 @@ fn the_config_node_and_conf_describe_the_ensemble() {
 /// server line names, and a port used twice each stop start-up with the file named.
 #[test]
 fn a_member_that_cannot_start_says_why_and_writes_nothing() {
-    let ensemble = Ensemble::configure(3, 0, "");
+    let ensemble = Ensemble::configure(3, 0, "", false);
     let member = &ensemble.members[0];
     let data = member.dir.join("data");
     let run = || {
@@ -886,4 +906,404 @@ fn a_member_that_cannot_start_says_why_and_writes_nothing() {
         )),
         "{out}"
     );
+}
+
+/// The session every cut-off test's client holds: long enough that no session of it expires
+/// (a closeSession txn) while a member is cut off, on a loaded machine.
+const LONG_SESSION: Duration = Duration::from_secs(30);
+
+/// A session of [`LONG_SESSION`] with the one server at `address` (retried until it serves).
+fn connect_to(rt: &tokio::runtime::Runtime, address: &str) -> zk::Client {
+    wait_until(WAIT, &format!("a session with {address}"), || {
+        rt.block_on(async {
+            let connecting = zk::Client::connector()
+                .with_session_timeout(LONG_SESSION)
+                .with_connection_timeout(Duration::from_secs(3))
+                .connect(address);
+            tokio::time::timeout(Duration::from_secs(10), connecting)
+                .await
+                .ok()?
+                .ok()
+        })
+    })
+    .unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// A member cut off from the other two is a minority of one: it finds it has no quorum,
+/// stops serving and takes no write, while the two others go on (electing a new leader if
+/// it led) and take writes. Healed, it rejoins and syncs from the leader, and serves every
+/// write made without it (Zab: only a quorum commits; upstream `Follower.followLeader` ends
+/// on a lost leader, and a `LOOKING` server closes its clients' connections).
+#[test]
+fn a_member_cut_off_from_the_rest_takes_no_write_and_rejoins_with_every_write() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::relayed(3, "");
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let cut = (leader + 1) % 3;
+    let other = (leader + 2) % 3;
+    create(&rt, &ensemble.members[leader].address(), "/before", b"1");
+    same_tree_everywhere(&rt, &ensemble, &["/before"]);
+    let client = connect_to(&rt, &ensemble.members[cut].address());
+
+    let links = ensemble.links.as_ref().expect("relayed");
+    links.isolate(ensemble.members[cut].sid);
+    wait_until(WAIT, "the cut-off member to stop serving", || {
+        four_letter_word(ensemble.members[cut].client_port, "srvr")
+            .is_ok_and(|a| a.contains("not currently serving"))
+            .then_some(())
+    })
+    .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    // Its client's write: refused (ConnectionLoss) or held by the client while it has no
+    // server, never acknowledged while the member is cut off.
+    let write = {
+        let client = client.clone();
+        rt.spawn(async move {
+            let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+            client.create("/on-the-minority", b"m", &options).await
+        })
+    };
+
+    // The two others keep a leader and a follower, and take writes through either.
+    ensemble
+        .wait_for_roles_among(&[leader, other], None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    create(&rt, &ensemble.members[other].address(), "/during", b"2");
+    create(
+        &rt,
+        &ensemble.members[leader].address(),
+        "/during-too",
+        b"3",
+    );
+    assert!(
+        four_letter_word(ensemble.members[cut].client_port, "srvr")
+            .is_ok_and(|a| a.contains("not currently serving")),
+        "the cut-off member serves"
+    );
+    if write.is_finished() {
+        let refused = rt.block_on(write).expect("the write task");
+        assert!(
+            matches!(refused, Err(zk::Error::ConnectionLoss)),
+            "the cut-off member's client got {refused:?}"
+        );
+    }
+    let majority = tree(&rt, &ensemble.members[other].address()).expect("the majority's tree");
+    assert!(!majority.contains_key("/on-the-minority"), "{majority:?}");
+
+    ensemble.links.as_ref().expect("relayed").heal();
+    ensemble
+        .wait_for_roles(None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    same_tree_everywhere(&rt, &ensemble, &["/before", "/during", "/during-too"]);
+    // A client that held its write while it had no server (zookeeper-client does; the Java
+    // client fails it with ConnectionLoss) sends it once it is back on a server: then the
+    // quorum commits it after the writes made without the member, never before.
+    let tree = tree(&rt, &ensemble.members[cut].address()).expect("the healed member's tree");
+    if let Some((_, czxid, _, _)) = tree.get("/on-the-minority") {
+        assert!(*czxid > tree["/during-too"].1, "{tree:?}");
+    }
+    drop(client);
+}
+
+/// Every txn in a member's log files, oldest first, as `keeper txnlog` prints them (one line
+/// each), and the tool's other lines (headers, the summary) left out.
+fn logged_txns(member: &Member) -> Vec<String> {
+    let dir = member.dir.join("data/version-2");
+    let mut logs: Vec<(u64, PathBuf)> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    let first = u64::from_str_radix(name.strip_prefix("log.")?, 16).ok()?;
+                    Some((first, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    logs.sort();
+    let mut txns = Vec::new();
+    for (_, path) in logs {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keeper"));
+        command.arg("txnlog").arg(&path);
+        let done = run_for_stdout(command, Duration::from_secs(20)).expect("keeper txnlog ends");
+        let txns_only = done.output.lines().filter(|l| {
+            !l.starts_with("ZooKeeper Transactional Log File") && !l.starts_with("EOF reached")
+        });
+        txns.extend(txns_only.map(str::to_string));
+    }
+    txns
+}
+
+/// What a member recovers from on disk: its newest snapshot's zxid, and the txns its logs
+/// hold after it, as (zxid, the txn as `keeper txnlog` prints it). A txn older than the
+/// snapshot is no longer its history, even if a log still holds it (a member synced by SNAP
+/// keeps its old log files; recovery starts from the snapshot).
+fn recoverable_txns(member: &Member) -> (u64, Vec<(u64, String)>) {
+    let dir = member.dir.join("data/version-2");
+    let newest_snapshot = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    u64::from_str_radix(name.strip_prefix("snapshot.")?, 16).ok()
+                })
+                .max()
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let mut txns: Vec<(u64, String)> = Vec::new();
+    for line in logged_txns(member) {
+        let zxid = line
+            .split(" zxid 0x")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok());
+        match (zxid, txns.last_mut()) {
+            (Some(zxid), _) => txns.push((zxid, line)),
+            // A txn printed over several lines (an ACL list ends on the next one).
+            (None, Some((_, txn))) => {
+                txn.push('\n');
+                txn.push_str(&line);
+            }
+            (None, None) => {}
+        }
+    }
+    txns.retain(|(zxid, _)| *zxid > newest_snapshot);
+    (newest_snapshot, txns)
+}
+
+/// Waits until the members' logs agree: past each one's newest snapshot, any two hold the
+/// same txns in the same order where both reach, and every one ends at the same zxid. That
+/// is what a quorum committed, and nothing else (a txn in flight may be on some logs and not
+/// yet on others; one no quorum logged is truncated away or left behind a snapshot).
+fn same_logs_everywhere(ensemble: &Ensemble) {
+    let mut last = Vec::new();
+    let agreed = wait_until(WAIT, "the same txns in every member's log", || {
+        last = ensemble.members.iter().map(recoverable_txns).collect();
+        let end = |(snapshot, txns): &(u64, Vec<(u64, String)>)| {
+            txns.last().map_or(*snapshot, |(z, _)| *z)
+        };
+        let same_end = last.iter().all(|m| end(m) == end(&last[0]));
+        let pairs_agree = last.iter().all(|(snap_a, a)| {
+            last.iter().all(|(snap_b, b)| {
+                let start = *snap_a.max(snap_b);
+                let after = |t: &Vec<(u64, String)>| -> Vec<(u64, String)> {
+                    t.iter().filter(|(z, _)| *z > start).cloned().collect()
+                };
+                after(a) == after(b)
+            })
+        });
+        (same_end && pairs_agree).then_some(())
+    });
+    if let Err(why) = agreed {
+        let shown: Vec<String> = (1..)
+            .zip(&last)
+            .map(|(sid, (snapshot, txns))| {
+                let lines: Vec<&str> = txns.iter().map(|(_, t)| t.as_str()).collect();
+                format!(
+                    "--- server {sid}'s log after snapshot 0x{snapshot:x}:\n{}",
+                    lines.join("\n")
+                )
+            })
+            .collect();
+        panic!("{why}\n{}\n{}", shown.join("\n"), ensemble.logs());
+    }
+}
+
+/// A leader that logged a proposal no follower ever saw, then was cut off, comes back with a
+/// longer log than the leader elected without it; the new leader tells it to cut its log
+/// back (TRUNC) before it follows, so the txn that never had a quorum is gone from its log
+/// and tree, and every member's log is the same sequence of txns (Zab's sync phase:
+/// upstream `LearnerHandler.syncFollower`, `Learner.syncWithLeader`, `FileTxnLog.truncate`).
+///
+/// The proposal is made real: the leader's links are stalled (they stay open and lose every
+/// byte), a client writes through it, and once the txn is in the leader's log the leader is
+/// cut off. No session is opened or expires on the others until it is back, so the new
+/// leader's history ends where the quorum's did and the sync is a TRUNC, not a SNAP.
+#[test]
+fn a_leader_back_with_a_txn_no_quorum_logged_truncates_it() {
+    let rt = runtime();
+    // syncLimit long enough (3 s) that the stalled leader logs the write before it finds
+    // its followers silent, on a loaded machine.
+    let mut ensemble = Ensemble::relayed(3, "syncLimit=10\n");
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let old = &ensemble.members[leader];
+    let client = connect_to(&rt, &old.address());
+    let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+    rt.block_on(client.create("/committed", b"1", &options))
+        .expect("create /committed");
+    same_logs_everywhere(&ensemble);
+
+    let links = ensemble.links.as_ref().expect("relayed");
+    links.stall(old.sid);
+    let write = {
+        let (client, options) = (client.clone(), options.clone());
+        rt.spawn(async move {
+            let write = client.create("/uncommitted", b"2", &options);
+            tokio::time::timeout(WAIT, write).await
+        })
+    };
+    let logged = wait_until(WAIT, "the leader to log the write", || {
+        logged_txns(old)
+            .into_iter()
+            .find(|txn| txn.contains(" /uncommitted,"))
+    })
+    .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    links.isolate(old.sid);
+
+    // The two others elect one of them, from a history without the txn.
+    let others: Vec<usize> = (1..3).map(|k| (leader + k) % 3).collect();
+    ensemble
+        .wait_for_roles_among(&others, None)
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    let outcome = rt.block_on(write).expect("the write task");
+    assert!(
+        !matches!(outcome, Ok(Ok(_))),
+        "a write no quorum logged was acknowledged"
+    );
+
+    ensemble.links.as_ref().expect("relayed").heal();
+    ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    let old = &ensemble.members[leader];
+    assert!(
+        !logged_txns(old).contains(&logged),
+        "the old leader's log kept the txn no quorum logged: {logged}\n{}",
+        ensemble.logs()
+    );
+    same_logs_everywhere(&ensemble);
+    same_tree_everywhere(&rt, &ensemble, &["/committed"]);
+    let tree = tree(&rt, &old.address()).expect("the old leader's tree");
+    assert!(!tree.contains_key("/uncommitted"), "{tree:?}");
+}
+
+/// Member `sid`'s (quorum, election) ports, from the server line of `member`'s zoo.cfg.
+fn peer_ports(member: &Member, sid: u64) -> (u16, u16) {
+    let cfg = std::fs::read_to_string(member.config()).expect("zoo.cfg");
+    let line = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("server.{sid}=")))
+        .expect("a server line");
+    let ports: Vec<u16> = line
+        .split(':')
+        .skip(1)
+        .take(2)
+        .map(|p| p.parse().expect("a port"))
+        .collect();
+    (ports[0], ports[1])
+}
+
+/// Sends `bytes` to `port` and returns whether the server closed the connection (read to
+/// the end of the stream, whatever it answered first) within [`WAIT`].
+fn closed_after(port: u16, bytes: &[u8]) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(WAIT));
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+/// A FastLeaderElection notification (3.8's, version 2, no config) from `sid`, voting for
+/// itself with the history `zxid` of epoch `epoch`, in round `round`, framed.
+fn vote_frame(sid: i64, zxid: i64, epoch: i64, round: i64) -> Vec<u8> {
+    let mut payload = Vec::new();
+    payload.extend(0i32.to_be_bytes()); // LOOKING
+    payload.extend(sid.to_be_bytes());
+    payload.extend(zxid.to_be_bytes());
+    payload.extend(round.to_be_bytes());
+    payload.extend(epoch.to_be_bytes());
+    payload.extend(2i32.to_be_bytes());
+    payload.extend(0i32.to_be_bytes());
+    let mut frame = (payload.len() as i32).to_be_bytes().to_vec();
+    frame.extend(payload);
+    frame
+}
+
+/// Bytes that are no peer's, on a member's election and quorum ports, cost the sender its
+/// connection and nothing else. A server of another ensemble (a sid no server line lists)
+/// that keeps voting for itself with a history far ahead of ours, all through an election,
+/// is not followed: its vote does not count (upstream `FastLeaderElection` only counts
+/// `validVoter`s). The two left after the leader's kill elect one of them, in the next epoch.
+#[test]
+fn garbage_and_a_stranger_on_the_peer_ports_change_nothing() {
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let others: Vec<usize> = (1..3).map(|k| (leader + k) % 3).collect();
+    let ports = |i: usize| peer_ports(&ensemble.members[0], ensemble.members[i].sid);
+    // The epoch it leads: a write's zxid says (srvr's Zxid is 0x0 until the first one).
+    let epoch_of = |path: &str, address: &str| {
+        let tree = tree(&rt, address).expect("a tree");
+        tree[path].1 as u64 >> 32
+    };
+    create(&rt, &ensemble.members[leader].address(), "/before", b"0");
+    let epoch = epoch_of("/before", &ensemble.members[leader].address());
+
+    let garbage = [0xffu8; 64];
+    assert!(
+        closed_after(ports(others[0]).1, &garbage),
+        "election port kept garbage"
+    );
+    assert!(
+        closed_after(ports(leader).0, &garbage),
+        "quorum port kept garbage"
+    );
+
+    // The stranger: an initial message (protocol -65536, sid 9, its address) to each of the
+    // two that will be left, then its vote again and again.
+    let mut hello = (-65536i64).to_be_bytes().to_vec();
+    hello.extend(9i64.to_be_bytes());
+    let address = b"127.0.0.1:9";
+    hello.extend((address.len() as i32).to_be_bytes());
+    hello.extend(address);
+    let mut stranger: Vec<std::net::TcpStream> = others
+        .iter()
+        .map(|&i| {
+            let mut s =
+                std::net::TcpStream::connect(("127.0.0.1", ports(i).1)).expect("an election port");
+            std::io::Write::write_all(&mut s, &hello).expect("the stranger's hello");
+            s
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let voting = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for round in 1_000.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let vote = vote_frame(9, 0x7fff_0000_0000_0000, 0x7fff, round);
+                for s in &mut stranger {
+                    // A peer that closed on it: the rest still hear it.
+                    let _ = std::io::Write::write_all(s, &vote);
+                }
+                std::thread::sleep(Duration::from_millis(20)); // its pace, not a wait
+            }
+        })
+    };
+
+    ensemble.members[leader].kill();
+    let new = ensemble
+        .wait_for_roles(Some(leader))
+        .unwrap_or_else(|why| panic!("{why}\n{}", ensemble.logs()));
+    create(&rt, &ensemble.members[new].address(), "/after", b"1");
+    stop.store(true, Ordering::Relaxed);
+    voting.join().expect("the stranger's thread");
+    assert_eq!(
+        epoch_of("/after", &ensemble.members[new].address()),
+        epoch + 1,
+        "not the next epoch\n{}",
+        ensemble.logs()
+    );
+    same_tree_everywhere(&rt, &ensemble, &["/before", "/after"]);
 }

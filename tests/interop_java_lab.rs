@@ -12,9 +12,8 @@
 
 mod common;
 
-use common::{run_to_end, servers_under_test, tools, Guarded, Server, TempDir};
-use std::path::Path;
-use std::process::Command;
+use common::java_lab::{compiled, program as lab_program};
+use common::{servers_under_test, tools, Server};
 use std::time::Duration;
 
 /// A JVM start on a busy machine, plus a round trip.
@@ -23,42 +22,13 @@ const JVM_TIMEOUT: Duration = Duration::from_secs(30);
 /// server's next tick bucket, before the server expires it.
 const EXPIRY_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Compiles the lab into `classes/` under `dir`.
-fn compile_lab(dir: &Path) -> std::path::PathBuf {
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/java");
-    let classes = dir.join("classes");
-    let mut javac = Command::new("javac");
-    javac
-        .arg("-d")
-        .arg(&classes)
-        .args(["-cp", tools::ZOOKEEPER_JAR])
-        .arg(sources.join("DistributeServer.java"))
-        .arg(sources.join("DistributeClient.java"));
-    let finished = run_to_end(javac, "", Duration::from_secs(120)).expect("javac finishes");
-    assert!(
-        finished.status.success(),
-        "javac failed:\n{}",
-        finished.output
-    );
-    classes
-}
-
-/// Starts one of the lab's programs.
-fn lab_program(classes: &Path, main: &str, args: &[&str]) -> Guarded {
-    let classpath = format!("{}:{}", classes.display(), tools::zookeeper_classpath());
-    let mut java_args = vec!["-Xmx64m", "-cp", &classpath, main];
-    java_args.extend_from_slice(args);
-    Guarded::spawn(main, "java", &java_args, classes, None).expect("java starts")
-}
-
 #[test]
 fn the_watching_client_sees_servers_come_up_and_a_killed_one_go_down() {
     const TEST: &str = "the servers up/down lab";
     if let Err(reason) = tools::javac() {
         return common::skip(TEST, &reason);
     }
-    let build = TempDir::new("java-lab");
-    let classes = compile_lab(build.path());
+    let classes = compiled();
     for kind in servers_under_test() {
         let Some(server) = Server::start_or_skip(kind, TEST) else {
             continue;

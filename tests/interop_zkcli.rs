@@ -4,7 +4,7 @@
 //! node types, and one session per zkCli command beyond those (addWatch,
 //! removewatches, printwatches, close and connect, config and reconfig,
 //! the quota commands, history and redo, and a reconnect to the next server
-//! of a connect string).
+//! of a connect string), and one session on a three-server ensemble.
 //!
 //! A student's first contact with ZooKeeper is zkCli: the course notes walk
 //! through `ls /`, `create /sanguo "diaochan"`, sequential and ephemeral
@@ -41,6 +41,7 @@
 
 mod common;
 
+use common::cluster::{programs_under_test, Cluster, Program};
 use common::{run_script, servers_under_test, tools, Proxy, Server, ServerKind, Typed};
 use std::process::Command;
 use std::time::Duration;
@@ -793,3 +794,72 @@ fn a_lost_connection_resumes_on_the_next_server_with_its_watches_on_every_server
         },
     );
 }
+
+/// A session on a three-server ensemble: nodes made, read, listed, stat'ed and deleted, a
+/// data watch and a child watch fired.
+const ENSEMBLE_SESSION: &str = include_str!("interop/ensemble.zkcli");
+
+/// A three-server `keeper cluster` as a stage: the shell is given every server's address.
+struct OnCluster<'a>(&'a Cluster);
+
+impl Stage for OnCluster<'_> {
+    fn connect_string(&self) -> String {
+        self.0.connect_string()
+    }
+
+    fn masks(&self) -> Vec<(String, &'static str)> {
+        self.0
+            .sids()
+            .map(|sid| (self.0.address(sid), "127.0.0.1:<port>"))
+            .collect()
+    }
+}
+
+#[test]
+fn zkcli_on_a_three_server_ensemble_prints_what_it_prints_on_zookeepers() {
+    // Rule: an ensemble answers a client as one server does (a write through any server is
+    // forwarded to the leader and committed by a quorum before its reply; a watch fires on
+    // the server the client is on once it applies the change): the transcript is the one
+    // real ZooKeeper 3.8's three servers give, pinned as a snapshot. The three JVMs run only
+    // with KEEPER_ORACLE=zookeeper (see `programs_under_test`); the snapshot is theirs.
+    const TEST: &str = "zkCli on a three-server ensemble";
+    if let Err(reason) = tools::java() {
+        return common::skip(TEST, &format!("zkCli needs Java: {reason}"));
+    }
+    for program in programs_under_test(TEST) {
+        let cluster = Cluster::start_with(program, 3);
+        cluster.wait_for_leader(&[1, 2, 3]);
+        let shells = match program {
+            Program::ZooKeeper => vec![Shell::ZkCli],
+            Program::Keeper => vec![Shell::ZkCli, Shell::KeeperCli],
+        };
+        for shell in shells {
+            let mut stage = OnCluster(&cluster);
+            let ran = session(shell, &mut stage, ENSEMBLE_SESSION);
+            let transcript = mask(&settle_connection_events(&ran.output), &stage.masks());
+            insta::with_settings!({ omit_expression => true }, {
+                insta::assert_snapshot!("ensemble_session_on_three_zookeepers", transcript);
+            });
+        }
+        // The leader's srvr ends with the sizes of the session's proposals' data. Keeper's
+        // PROPOSALs carry no TxnDigest (12 bytes in 3.8's), so its sizes are 12 less.
+        let leader = cluster.wait_for_leader(&[1, 2, 3]);
+        let port = cluster.client_ports[leader as usize - 1];
+        let srvr = common::four_letter_word(port, "srvr").expect("srvr");
+        let last_line = srvr.lines().last().unwrap_or_default();
+        let digest = match program {
+            Program::ZooKeeper => 0,
+            Program::Keeper => 12,
+        };
+        let [last, min, max] = ZOOKEEPERS_PROPOSAL_SIZES.map(|size| size - digest);
+        assert_eq!(
+            last_line,
+            format!("Proposal sizes last/min/max: {last}/{min}/{max}"),
+            "{program:?}: {srvr}"
+        );
+    }
+}
+
+/// What ZooKeeper 3.8's leader's srvr says after [`ENSEMBLE_SESSION`]: `Proposal sizes
+/// last/min/max` (the last proposal is the session's close).
+const ZOOKEEPERS_PROPOSAL_SIZES: [i64; 3] = [48, 48, 91];

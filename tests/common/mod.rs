@@ -15,7 +15,11 @@
 //! - [`Guarded`] is any child process (a server, a Java client) that cannot
 //!   outlive the test, even when the test binary itself is killed.
 //! - [`Proxy`] relays a client's connection so a test can cut it and watch
-//!   the session survive.
+//!   the session survive; [`PeerLinks`] relays an ensemble's peers the same
+//!   way, so a test can cut a member off or stall its links.
+//! - [`cluster`] runs `keeper cluster` for a test, the real ZooKeeper 3.8
+//!   first when asked.
+//! - [`java_lab`] compiles and starts the course's Java lab programs.
 //! - [`raw`] speaks the wire by hand, for bytes no client would send.
 //! - [`rust_client`] runs a `zookeeper-client` check on every server.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing
@@ -27,6 +31,9 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod cluster;
+pub mod java_lab;
+mod peer_links;
 mod process;
 mod proxy;
 pub mod raw;
@@ -35,6 +42,7 @@ mod server;
 mod tempdir;
 pub mod tools;
 
+pub use peer_links::PeerLinks;
 pub use process::{run_for_stdout, run_script, run_to_end, wait_until, Finished, Guarded, Typed};
 pub use proxy::Proxy;
 pub use server::{

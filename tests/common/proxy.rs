@@ -6,8 +6,14 @@
 //! watches (setWatches) from the last zxid it saw. To see that happen, the
 //! client talks to the server through this relay; `cut` shuts every relayed
 //! socket and turns new connections away until `resume`.
+//!
+//! Peers of an ensemble can talk through relays too (a zoo.cfg's server lines
+//! name a relay's port instead of the peer's own): then a test can also
+//! `stall` a link, which keeps its connections open but loses every byte sent
+//! either way, as a network that stops delivering does. A sender only learns
+//! of it from a timeout, not from a closed socket.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +30,8 @@ struct Shared {
     upstream: SocketAddr,
     /// False while cut: new connections are closed at once.
     open: AtomicBool,
+    /// True while stalled: relayed bytes are read and dropped.
+    stalled: AtomicBool,
     /// Set on drop: the accept loop ends.
     stopped: AtomicBool,
     /// Both ends of every relayed connection, to shut them on `cut`.
@@ -37,6 +45,7 @@ impl Proxy {
         let shared = Arc::new(Shared {
             upstream: upstream.parse().expect("upstream is ip:port"),
             open: AtomicBool::new(true),
+            stalled: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             sockets: Mutex::new(Vec::new()),
         });
@@ -79,14 +88,21 @@ impl Proxy {
         }
     }
 
-    /// Relays new connections again.
+    /// Loses every byte relayed from now on, both ways, with the connections
+    /// left open (and new ones accepted), until `resume`.
+    pub fn stall(&self) {
+        self.shared.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// Relays new connections again, and delivers bytes again.
     pub fn resume(&self) {
+        self.shared.stalled.store(false, Ordering::SeqCst);
         self.shared.open.store(true, Ordering::SeqCst);
     }
 }
 
 impl Shared {
-    fn relay(&self, client: TcpStream) -> io::Result<()> {
+    fn relay(self: &Arc<Self>, client: TcpStream) -> io::Result<()> {
         let server = TcpStream::connect_timeout(&self.upstream, Duration::from_secs(2))?;
         let mut sockets = self.sockets.lock().expect("proxy lock");
         // A `cut` that came while this connection was being relayed has
@@ -100,17 +116,27 @@ impl Shared {
         }
         sockets.push(client.try_clone()?);
         sockets.push(server.try_clone()?);
-        pump(client.try_clone()?, server.try_clone()?);
-        pump(server, client);
+        pump(client.try_clone()?, server.try_clone()?, Arc::clone(self));
+        pump(server, client, Arc::clone(self));
         Ok(())
     }
 }
 
-/// Copies `from` into `to` on its own thread; when either side ends, both
-/// directions are shut so the other pump ends too.
-fn pump(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` into `to` on its own thread, dropping what it reads while
+/// the relay is stalled; when either side ends, both directions are shut so
+/// the other pump ends too.
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>) {
     thread::spawn(move || {
-        let _ = io::copy(&mut from, &mut to);
+        let mut buffer = [0; 16 * 1024];
+        loop {
+            let read = match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => read,
+            };
+            if !shared.stalled.load(Ordering::SeqCst) && to.write_all(&buffer[..read]).is_err() {
+                break;
+            }
+        }
         let _ = from.shutdown(Shutdown::Both);
         let _ = to.shutdown(Shutdown::Both);
     });

@@ -196,6 +196,9 @@ pub struct LeaderReport {
     pub synced_observers: u64,
     /// Forwarded syncs waiting for their commit (`zk_pending_syncs`).
     pub pending_syncs: u64,
+    /// Sizes of the proposals' data since it was elected (`srvr`'s `Proposal sizes`): the
+    /// same statistics as the responses', as upstream's `BufferStats` serves both.
+    pub proposal_sizes: ResponseSizes,
 }
 
 /// `zk_{min,max,last}_client_response_size`: upstream's `-1` until a response goes out.
@@ -412,6 +415,14 @@ fn summary(out: &mut String, s: &ServerSnapshot, with_clients: bool) {
     let _ = writeln!(out, "Zxid: {}", s.last_zxid);
     let _ = writeln!(out, "Mode: {}", s.mode);
     let _ = writeln!(out, "Node count: {}", s.node_count);
+    if let Some(leader) = s.quorum.as_ref().and_then(|q| q.leader) {
+        let p = leader.proposal_sizes;
+        let _ = writeln!(
+            out,
+            "Proposal sizes last/min/max: {}/{}/{}",
+            p.last, p.min, p.max
+        );
+    }
 }
 
 /// A client's address as Java prints an `InetSocketAddress`.
@@ -935,8 +946,19 @@ mod tests {
                 synced_followers: 2,
                 synced_observers: 0,
                 pending_syncs: 0,
+                proposal_sizes: ResponseSizes {
+                    min: 36,
+                    max: 87,
+                    last: 48,
+                },
             }),
         });
+        // A leader's srvr ends with its proposal sizes, as 3.8's (`StatCommand`) does.
+        let srvr = respond(FourLetterWord::Srvr, &Whitelist::All, &s);
+        assert!(
+            srvr.ends_with("Mode: leader\nNode count: 6\nProposal sizes last/min/max: 48/36/87\n"),
+            "{srvr}"
+        );
         let conf = respond(FourLetterWord::Conf, &Whitelist::All, &s);
         assert!(conf.ends_with(
             "serverId=0\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\nelectionPort=38883\n\
