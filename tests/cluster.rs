@@ -12,12 +12,13 @@
 
 mod common;
 
+use common::reaper::reaper;
 use common::{
     four_letter_word, run_for_stdout, run_to_end, tools, wait_until, Finished, Guarded, TempDir,
 };
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command};
 use std::time::Duration;
 
 const KEEPER: &str = env!("CARGO_BIN_EXE_keeper");
@@ -59,34 +60,6 @@ struct Cluster {
     client_ports: Vec<u16>,
     /// The write end of the reaper's stdin (see [`reaper`]).
     _reaper: Option<ChildStdin>,
-}
-
-/// The servers are detached from the test (that is the point of `keeper cluster`), so a test
-/// binary killed outright (a CI timeout, Ctrl-C) would leave them running: no drop runs. A
-/// reaper shell waits for its stdin to close, which happens when the test process ends in any
-/// way, and then runs `keeper cluster stop` on the folder (retrying while a command holds it)
-/// and removes it.
-fn reaper(dir: &Path) -> Option<ChildStdin> {
-    let mut shell = Command::new("sh")
-        .arg("-c")
-        // A `start` still under way holds the folder's lock: try again until it is done. Once
-        // the folder is gone (the test's own drop stopped the cluster), there is nothing to do.
-        .arg(
-            r#"cat >/dev/null
-for _ in $(seq 150); do
-  [ -d "$1" ] || exit 0
-  "$0" cluster stop --dir "$1" && exec rm -rf "$1"
-  sleep 0.5
-done"#,
-        )
-        .arg(KEEPER)
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    shell.stdin.take()
 }
 
 impl Cluster {

@@ -17,6 +17,7 @@
 //! - [`Proxy`] relays a client's connection so a test can cut it and watch
 //!   the session survive.
 //! - [`raw`] speaks the wire by hand, for bytes no client would send.
+//! - [`leader_kills`] kills a `keeper cluster`'s leaders one by one: how many may die.
 //! - [`rust_client`] runs a `zookeeper-client` check on every server.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing
 //!   prints why and skips, because CI installs them (`.ci/run`) but a
@@ -27,9 +28,11 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod leader_kills;
 mod process;
 mod proxy;
 pub mod raw;
+pub mod reaper;
 pub mod rust_client;
 mod server;
 mod tempdir;
