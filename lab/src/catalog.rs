@@ -802,4 +802,67 @@ pub const LABS: &[Lab] = &[
         discuss: "Header: magic 0x5a4b4c47 ('ZKLG'), version 2, dbid 0. Record: checksum 0x3a220746 (Adler-32 of the 36-byte entry), length 0x24 = 36. TxnHeader: clientId 0x100000000000001, cxid 1, zxid 0x1, time 0x18bcfe56801 = 1700000000001 ms, type 0xfffffff6 = -10 (createSession). Body: timeOut 0x7530 = 30000 ms. Then 0x42 ('B'), the end-of-record byte; the zeros after it are preallocation. A crash that cut the record after byte 0x30 would leave no 0x42: a torn tail, cut off at 16 by recovery.",
         // LAB 7.2 END
     },
+    // ---- Chapter 8: the whole ensemble ----
+    Lab {
+        id: "8.1",
+        title: "how many servers may die",
+        page: "ch08-ensemble.md",
+        asks: "write `may_die` in `tests/ensemble_lab/quorum.rs`: how many of N servers may crash with the rest still serving writes; four real servers then check your answer",
+        package: "keeper",
+        target: "ensemble_lab",
+        checks: &[
+            Check {
+                name: "lab_8_1_the_quorum_rule_agrees_for_every_size_up_to_nine",
+                hint: "the survivors must be *more than half* of all the servers in zoo.cfg, not of those still running: try 3, 4 and 5 on paper first",
+            },
+            Check {
+                name: "lab_8_1_four_real_servers_agree",
+                hint: "the message says after which death the real cluster did something else than you said: a leader you did not expect, or none where you expected one",
+            },
+        ],
+        minutes: 20,
+        teaches: "A quorum is a majority of the configured voters, so 2n+1 servers survive n crashes and 2n+2 survive no more: the fourth server adds a vote to every quorum and no safety. The dead still count in the denominator.",
+        show: &[
+            "cargo run -- cluster start --servers 4",
+            "cargo run -- cluster kill N   (the leader, twice; `cargo run -- cluster status` after each)",
+            "cargo test --test cluster_size -- --nocapture",
+        ],
+        // LAB 8.1 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "`(servers - 1) / 2`: 3 → 1, 4 → 1, 5 → 2, 7 → 3. A quorum is `servers / 2 + 1` of the servers listed in zoo.cfg whether they run or not; the survivors never get to vote a smaller denominator in, or two halves of a partition could each elect a leader. So the course says to install an odd number: four servers cost one more machine and one more ACK per write for the same one failure. Ask what changes with observers (nothing: they never vote, `may_die` counts voters) and why 100 machines still get only 11 ZooKeepers (every write waits for a majority of ACKs).",
+        // LAB 8.1 END
+    },
+    Lab {
+        id: "8.2",
+        title: "down, or without a quorum?",
+        page: "ch08-ensemble.md",
+        asks: "write `read_srvr` in `tests/ensemble_lab/leader.rs`: from a server's `srvr` answer (or none), say whether it leads, follows, observes, runs alone, runs without a quorum, or is not running; three real servers check it against `mntr`",
+        package: "keeper",
+        target: "ensemble_lab",
+        checks: &[
+            Check {
+                name: "lab_8_2_every_role_of_a_running_cluster",
+                hint: "print what `srvr` answers on each port (`cargo run -- cluster start`, then `echo srvr | nc 127.0.0.1 PORT`): which line names the role?",
+            },
+            Check {
+                name: "lab_8_2_a_dead_server_and_one_without_a_quorum",
+                hint: "a server with no leader still accepts the connection and answers `srvr`, with one sentence and no Mode line; a dead one answers nothing",
+            },
+            Check {
+                name: "lab_8_2_a_standalone_server_and_an_observer",
+                hint: "there are four modes a serving server can report; keep the word after `Mode: `",
+            },
+        ],
+        minutes: 20,
+        teaches: "\"Error contacting service. It is probably not running.\" means only that `srvr` gave no Mode line. The server may be down (connection refused: check the process and the log), or up and looking for a leader it cannot reach (it answers \"not currently serving requests\": check the other servers, the server.N lines, the 2888/3888 ports and the firewall).",
+        show: &[
+            "cargo run -- cluster start",
+            "cargo run -- cluster kill N   (the leader, twice), then `cargo run -- cluster status`",
+            "cargo test --test ensemble_lab reference_ -- --nocapture",
+        ],
+        // LAB 8.2 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "Read the `Mode: ` line: leader, follower, observer or standalone. No answer at all is `NotRunning`; an answer without a Mode line (\"This ZooKeeper instance is not currently serving requests\") is `NoQuorum`. In the course's log the servers were up and `Cannot open channel to 2 at election address` said why they had no quorum: the firewall closed port 3888. `zkServer.sh status` cannot tell the two apart because it only looks for the Mode line; ask `ruok` (`imok` from a running server, even without a quorum) or `srvr` to tell. Discuss why a server without a quorum refuses even reads: its data may be stale beyond any bound, and a client told to reconnect elsewhere does better.",
+        // LAB 8.2 END
+    },
 ];

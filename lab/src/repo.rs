@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::marker::{Holder, Marked};
 
-/// Where lab regions may live, relative to the repository's top folder: the chapters, and the
-/// catalogue (whose `discuss` answers are regions too).
-pub const SOURCES: &[&str] = &["chapters", "lab/src/catalog.rs"];
+/// Where lab regions may live, relative to the repository's top folder: the chapters, chapter
+/// 8's labs (the whole ensemble is the root package, graded by its tests), and the catalogue
+/// (whose `discuss` answers are regions too).
+pub const SOURCES: &[&str] = &["chapters", "tests/ensemble_lab", "lab/src/catalog.rs"];
 
 /// A file with lab regions, as read from a checkout.
 pub struct SourceFile {

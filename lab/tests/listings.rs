@@ -89,3 +89,17 @@ fn lab_7_2_first_record() {
         "first_record",
     );
 }
+
+#[test]
+fn lab_8_1_may_die() {
+    check("lab_8_1_may_die", "tests/ensemble_lab/quorum.rs", "may_die");
+}
+
+#[test]
+fn lab_8_2_read_srvr() {
+    check(
+        "lab_8_2_read_srvr",
+        "tests/ensemble_lab/leader.rs",
+        "read_srvr",
+    );
+}

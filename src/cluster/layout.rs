@@ -233,6 +233,17 @@ mod tests {
         assert_eq!(cfg.tick_time_ms, 2000);
     }
 
+    /// Server 2's zoo.cfg of a three-server cluster on the course's ports, whole: chapter 8 of
+    /// the book shows it.
+    #[test]
+    fn the_course_cluster_zoo_cfg_of_server_2() {
+        let members = three().members;
+        let layout = Layout::new(PathBuf::from("/home/you/keeper-cluster"), members);
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(layout.zoo_cfg_text(&layout.members[1]));
+        });
+    }
+
     #[test]
     fn the_connect_string_names_every_client_port() {
         assert_eq!(

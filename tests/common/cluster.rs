@@ -6,9 +6,10 @@
 //! (`keeper cluster start --zookeeper`, the same files): the oracle that shows a test's
 //! expectations are ZooKeeper's.
 
+use super::reaper::reaper;
 use super::{four_letter_word, run_to_end, tools, wait_until, Finished, TempDir};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command};
 use std::time::Duration;
 
 pub const KEEPER: &str = env!("CARGO_BIN_EXE_keeper");
@@ -50,34 +51,6 @@ pub struct Cluster {
     pub client_ports: Vec<u16>,
     /// The write end of the reaper's stdin (see [`reaper`]).
     _reaper: Option<ChildStdin>,
-}
-
-/// The servers are detached from the test (that is the point of `keeper cluster`), so a test
-/// binary killed outright (a CI timeout, Ctrl-C) would leave them running: no drop runs. A
-/// reaper shell waits for its stdin to close, which happens when the test process ends in any
-/// way, and then runs `keeper cluster stop` on the folder (retrying while a command holds it)
-/// and removes it.
-fn reaper(dir: &Path) -> Option<ChildStdin> {
-    let mut shell = Command::new("sh")
-        .arg("-c")
-        // A `start` still under way holds the folder's lock: try again until it is done. Once
-        // the folder is gone (the test's own drop stopped the cluster), there is nothing to do.
-        .arg(
-            r#"cat >/dev/null
-for _ in $(seq 150); do
-  [ -d "$1" ] || exit 0
-  "$0" cluster stop --dir "$1" && exec rm -rf "$1"
-  sleep 0.5
-done"#,
-        )
-        .arg(KEEPER)
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    shell.stdin.take()
 }
 
 impl Cluster {
@@ -162,9 +135,14 @@ impl Cluster {
         all.join(",")
     }
 
+    /// What server `sid` answers to `srvr`, or None when nothing answers.
+    pub fn srvr(&self, sid: u64) -> Option<String> {
+        four_letter_word(self.client_ports[sid as usize - 1], "srvr").ok()
+    }
+
     /// Server `sid`'s `Mode:` as `srvr` reports it, or None if it does not answer.
     pub fn mode(&self, sid: u64) -> Option<String> {
-        let answer = four_letter_word(self.client_ports[sid as usize - 1], "srvr").ok()?;
+        let answer = self.srvr(sid)?;
         answer
             .lines()
             .find_map(|line| line.strip_prefix("Mode: "))
@@ -174,25 +152,55 @@ impl Cluster {
     /// Waits until the servers `up` form an ensemble: one leader, every other one a
     /// follower. Returns the leader.
     pub fn wait_for_leader(&self, up: &[u64]) -> u64 {
+        self.try_wait_for_leader(up, ELECTION_TIMEOUT)
+            .unwrap_or_else(|why| panic!("{why}\n{}", self.logs()))
+    }
+
+    /// As [`Cluster::wait_for_leader`], for at most `timeout`; what the servers said
+    /// instead if no ensemble formed.
+    pub fn try_wait_for_leader(&self, up: &[u64], timeout: Duration) -> Result<u64, String> {
         let mut last = Vec::new();
-        wait_until(
-            ELECTION_TIMEOUT,
-            "one leader and the rest followers",
-            || {
-                last = up.iter().map(|&sid| (sid, self.mode(sid))).collect();
-                let leaders: Vec<u64> = last
-                    .iter()
-                    .filter(|(_, mode)| mode.as_deref() == Some("leader"))
-                    .map(|(sid, _)| *sid)
-                    .collect();
-                let followers = last
-                    .iter()
-                    .filter(|(_, mode)| mode.as_deref() == Some("follower"))
-                    .count();
-                (leaders.len() == 1 && followers == up.len() - 1).then(|| leaders[0])
-            },
-        )
-        .unwrap_or_else(|why| panic!("{why}; modes {last:?}\n{}", self.logs()))
+        wait_until(timeout, "one leader and the rest followers", || {
+            last = up.iter().map(|&sid| (sid, self.mode(sid))).collect();
+            let leaders: Vec<u64> = last
+                .iter()
+                .filter(|(_, mode)| mode.as_deref() == Some("leader"))
+                .map(|(sid, _)| *sid)
+                .collect();
+            let followers = last
+                .iter()
+                .filter(|(_, mode)| mode.as_deref() == Some("follower"))
+                .count();
+            (leaders.len() == 1 && followers == up.len() - 1).then(|| leaders[0])
+        })
+        .map_err(|why| format!("{why}; modes {last:?}"))
+    }
+
+    /// `keeper cli -server <sid's address> ARGS`, zkCli's one-shot form.
+    pub fn cli(&self, sid: u64, args: &[&str]) -> Finished {
+        let mut command = Command::new(KEEPER);
+        command
+            .arg("cli")
+            .arg("-server")
+            .arg(self.address(sid))
+            .args(args);
+        run_to_end(command, "", COMMAND_TIMEOUT)
+            .unwrap_or_else(|why| panic!("keeper cli {args:?}: {why}"))
+    }
+
+    /// Whether a create of `path` through server `sid` succeeded.
+    pub fn create(&self, sid: u64, path: &str, data: &str) -> bool {
+        let finished = self.cli(sid, &["create", path, data]);
+        finished.status.success() && finished.output.contains(&format!("Created {path}"))
+    }
+
+    /// `get path` on server `sid`: the data, if it answered.
+    pub fn get(&self, sid: u64, path: &str) -> Option<String> {
+        let finished = self.cli(sid, &["get", path]);
+        finished
+            .status
+            .success()
+            .then(|| finished.output.lines().last().unwrap_or("").to_string())
     }
 
     /// Every server's log, for a failure message.

@@ -21,6 +21,7 @@
 //!   first when asked.
 //! - [`java_lab`] compiles and starts the course's Java lab programs.
 //! - [`raw`] speaks the wire by hand, for bytes no client would send.
+//! - [`leader_kills`] kills a `keeper cluster`'s leaders one by one: how many may die.
 //! - [`rust_client`] runs a `zookeeper-client` check on every server.
 //! - [`tools`] finds Java, javac and kazoo; a test whose tools are missing
 //!   prints why and skips, because CI installs them (`.ci/run`) but a
@@ -33,10 +34,12 @@
 
 pub mod cluster;
 pub mod java_lab;
+pub mod leader_kills;
 mod peer_links;
 mod process;
 mod proxy;
 pub mod raw;
+pub mod reaper;
 pub mod rust_client;
 mod server;
 mod tempdir;
