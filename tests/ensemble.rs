@@ -442,12 +442,21 @@ fn three_servers_elect_replicate_and_survive_the_leaders_kill() {
         );
     }
 
-    // Only the leader's srvr reports proposal sizes: none yet (upstream `StatCommand`).
+    // Only the leader's srvr reports proposal sizes: none yet (upstream `StatCommand`). Its
+    // Zxid is the last one it handed out, the new epoch's first (a real 3.8 leader of a fresh
+    // ensemble says 0x100000000); a follower's is the last txn it applied: none.
     for (i, m) in ensemble.members.iter().enumerate() {
         let srvr = four_letter_word(m.client_port, "srvr").expect("srvr");
         let sizes = srvr.lines().find(|l| l.starts_with("Proposal sizes"));
         let expected = (i == leader).then_some("Proposal sizes last/min/max: -1/-1/-1");
         assert_eq!(sizes, expected, "server {}: {srvr}", m.sid);
+        let zxid = srvr.lines().find(|l| l.starts_with("Zxid: "));
+        let expected = if i == leader {
+            "Zxid: 0x100000000"
+        } else {
+            "Zxid: 0x0"
+        };
+        assert_eq!(zxid, Some(expected), "server {}: {srvr}", m.sid);
     }
 
     // A write through a follower is read back from every server.

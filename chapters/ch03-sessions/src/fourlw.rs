@@ -199,6 +199,10 @@ pub struct LeaderReport {
     /// Sizes of the proposals' data since it was elected (`srvr`'s `Proposal sizes`): the
     /// same statistics as the responses', as upstream's `BufferStats` serves both.
     pub proposal_sizes: ResponseSizes,
+    /// The last zxid it handed out (upstream's `hzxid`): the epoch's first zxid from the
+    /// moment it leads, so `srvr` on a fresh leader already says `Zxid: 0x100000000` while its
+    /// followers, which show the last txn they applied, still say `0x0`.
+    pub last_proposed: Zxid,
 }
 
 /// `zk_{min,max,last}_client_response_size`: upstream's `-1` until a response goes out.
@@ -951,6 +955,7 @@ mod tests {
                     max: 87,
                     last: 48,
                 },
+                last_proposed: Zxid(0x1_0000_0000),
             }),
         });
         // A leader's srvr ends with its proposal sizes, as 3.8's (`StatCommand`) does.

@@ -167,6 +167,7 @@ impl Leader {
             synced_observers: synced(true),
             pending_syncs: self.pending_syncs.values().map(|w| w.len() as u64).sum(),
             proposal_sizes: self.proposal_sizes,
+            last_proposed: self.last_proposed,
         }
     }
 

@@ -238,7 +238,11 @@ impl Clients {
                 })
                 .collect(),
             outstanding: pipeline.outstanding() as u64,
-            last_zxid: tree.last_processed_zxid(),
+            // A leader shows the last zxid it handed out, which may be ahead of what it applied.
+            last_zxid: match about.quorum.as_ref().and_then(|q| q.leader.as_ref()) {
+                Some(leader) => leader.last_proposed.max(tree.last_processed_zxid()),
+                None => tree.last_processed_zxid(),
+            },
             // Upstream's DataTree keeps the root under both "" and "/", so it counts it twice.
             node_count: tree.node_count() as u64 + 1,
             watch_count: pipeline.watches().size() as u64,
