@@ -18,8 +18,10 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use ch01_znode::{prep, Acl, CreateMode, Request, SessionId, Stat, Txn, TxnHeader, TxnOp, Zxid};
@@ -161,6 +163,7 @@ fn java_tool(class: &str, args: &[&Path]) -> String {
     let mut command = Command::new("java");
     // Dates print in the JVM's zone and locale; Keeper's dump prints UTC in en_US.
     command
+        .args(tools::JVM_OPTIONS)
         .args([
             "-Duser.timezone=UTC",
             "-Duser.language=en",
@@ -182,13 +185,14 @@ fn java_tool(class: &str, args: &[&Path]) -> String {
 /// A real ZooKeeper 3.8 on `data_dir`, serving; killed (SIGKILL) on drop, files kept.
 fn zookeeper_on(data_dir: &Path, settings: &[(&str, &str)]) -> (Guarded, u16, TempDir) {
     let class_path = tools::zookeeper_classpath();
-    let args = [
+    let main = [
         "-Xmx256m",
         "-cp",
         &class_path,
         "org.apache.zookeeper.server.quorum.QuorumPeerMain",
         "zoo.cfg",
     ];
+    let args = [tools::JVM_OPTIONS.as_slice(), &main].concat();
     serving_on("ZooKeeper", "java", &args, data_dir, settings)
 }
 
@@ -247,15 +251,37 @@ fn serving_on(
 }
 
 /// A dataDir a real ZooKeeper wrote: `persistence_tree.py write` under a small snapCount
-/// (several log files and snapshots), then the server killed with SIGKILL. Returns the
-/// dataDir and what kazoo read from the server before it died.
+/// (several log files and snapshots), then the server killed with SIGKILL. Returns a copy
+/// of the dataDir of the test's own, and what kazoo read from the server before it died.
+///
+/// Four tests read such a dataDir, and a JVM start plus kazoo's writes take seconds: the
+/// server writes it once per test binary, its files are kept in memory, and each test gets
+/// its own copy to recover, dump or purge.
 fn zookeeper_data_dir(name: &str) -> (TempDir, Value) {
-    let data = TempDir::new(name);
-    let settings = [("snapCount", "10"), ("preAllocSize", "64")];
-    let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
-    let written = kazoo("write", port);
-    drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
-    (data, written)
+    /// The files of `version-2`, each name with its bytes, and what kazoo read.
+    type Written = (Vec<(OsString, Vec<u8>)>, Value);
+    static WRITTEN: OnceLock<Written> = OnceLock::new();
+    let (files, written) = WRITTEN.get_or_init(|| {
+        let data = TempDir::new("zk-written");
+        let settings = [("snapCount", "10"), ("preAllocSize", "64")];
+        let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
+        let written = kazoo("write", port);
+        drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
+        let files = std::fs::read_dir(data.path().join("version-2"))
+            .unwrap()
+            .map(|file| {
+                let file = file.unwrap();
+                (file.file_name(), std::fs::read(file.path()).unwrap())
+            })
+            .collect();
+        (files, written)
+    });
+    let copy = TempDir::new(name);
+    std::fs::create_dir(copy.path().join("version-2")).unwrap();
+    for (file_name, bytes) in files {
+        std::fs::write(copy.path().join("version-2").join(file_name), bytes).unwrap();
+    }
+    (copy, written.clone())
 }
 
 /// Runs `persistence_tree.py MODE` against the server on `port`.

@@ -123,7 +123,7 @@ impl Shell {
             Shell::ZkCli => {
                 let mut java = Command::new("java");
                 let classpath = tools::zookeeper_classpath();
-                java.args([
+                java.args(tools::JVM_OPTIONS).args([
                     "-Xmx128m",
                     "-cp",
                     &classpath,

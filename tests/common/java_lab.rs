@@ -63,7 +63,8 @@ pub fn compiled() -> PathBuf {
 /// dropped.
 pub fn program(classes: &Path, main: &str, args: &[&str]) -> Guarded {
     let classpath = format!("{}:{}", classes.display(), tools::zookeeper_classpath());
-    let mut java_args = vec!["-Xmx64m", "-cp", &classpath, main];
+    let mut java_args = tools::JVM_OPTIONS.to_vec();
+    java_args.extend(["-Xmx64m", "-cp", &classpath, main]);
     java_args.extend_from_slice(args);
     Guarded::spawn(main, "java", &java_args, classes, None).expect("java starts")
 }

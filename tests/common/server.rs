@@ -162,12 +162,16 @@ impl Server {
                 "ZooKeeper",
                 "java",
                 &[
-                    "-Xmx256m",
-                    "-cp",
-                    &tools::zookeeper_classpath(),
-                    "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-                    "zoo.cfg",
-                ],
+                    tools::JVM_OPTIONS.as_slice(),
+                    &[
+                        "-Xmx256m",
+                        "-cp",
+                        &tools::zookeeper_classpath(),
+                        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                        "zoo.cfg",
+                    ],
+                ]
+                .concat(),
                 dir.path(),
                 Some(dir.path()),
             ),

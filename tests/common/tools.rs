@@ -16,6 +16,12 @@ pub const SLF4J_NOP_JAR: &str = "/usr/share/java/slf4j-nop.jar";
 /// earlier on PATH may not see kazoo).
 pub const PYTHON: &str = "/usr/bin/python3";
 
+/// The options every test JVM starts with, before its own. A JVM here lives seconds: the
+/// C1 compiler alone and the serial collector start ZooKeeper's server with a third less CPU
+/// (zkCli with a sixth) than the default C2 and G1, which pay off only over minutes. Neither
+/// prints anything, so transcripts are unchanged.
+pub const JVM_OPTIONS: [&str; 2] = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"];
+
 /// The classpath for ZooKeeper's server, zkCli and Java clients.
 pub fn zookeeper_classpath() -> String {
     format!("{ZOOKEEPER_JAR}:{SLF4J_NOP_JAR}")
