@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    four_letter_word, free_port, run_for_stdout, run_to_end, wait_until, Guarded, PeerLinks,
+    distinct_ports, four_letter_word, run_for_stdout, run_to_end, wait_until, Guarded, PeerLinks,
     TempDir,
 };
 use zookeeper_client as zk;
@@ -113,19 +113,6 @@ impl Member {
     fn log(&self) -> String {
         self.process.as_ref().map_or(String::new(), Guarded::output)
     }
-}
-
-/// Three free ports per member, all different: the kernel may hand out a port it just
-/// handed out, once its listener is closed.
-fn distinct_ports(n: u64) -> Vec<(u16, u16, u16)> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut next = || loop {
-        let port = free_port();
-        if seen.insert(port) {
-            return port;
-        }
-    };
-    (0..n).map(|_| (next(), next(), next())).collect()
 }
 
 /// A running ensemble in a temp folder.

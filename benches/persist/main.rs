@@ -26,6 +26,8 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 mod floor;
+#[path = "../support/load.rs"]
+mod load;
 mod recovery;
 #[path = "../support/report.rs"]
 mod report;
@@ -35,14 +37,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ch03_sessions::client::bench::{run, BenchConfig, OpReport};
+use ch03_sessions::client::bench::{BenchConfig, OpReport};
 use clap::Parser;
 use common::{Server, ServerKind};
 use floor::{fdatasync_floor, Floor, FLOOR_RECORD};
+use load::{load, print_reports};
 use recovery::{start_on_copy, write_data_dir, Starter};
-
-/// The longest one run of the load generator may take (a wedged server fails the bench).
-const LOAD_BOUND: Duration = Duration::from_secs(600);
 
 #[derive(Parser, Debug)]
 #[command(about = "Durable writes: the disk's fdatasync floor, keeper server and ZooKeeper 3.8")]
@@ -326,24 +326,6 @@ impl Target {
             value_size: args.size,
             root: root.into(),
         }
-    }
-}
-
-/// One run of chapter 3's load generator: create, set and get over the same nodes.
-fn load(runtime: &tokio::runtime::Runtime, config: &BenchConfig) -> Result<Vec<OpReport>, String> {
-    runtime.block_on(async {
-        match tokio::time::timeout(LOAD_BOUND, run(config)).await {
-            Ok(Ok(reports)) => Ok(reports),
-            Ok(Err(e)) => Err(format!("{}: {e}", config.server)),
-            Err(_) => Err(format!("{}: no end after {LOAD_BOUND:?}", config.server)),
-        }
-    })
-}
-
-fn print_reports(title: &str, reports: &[OpReport]) {
-    println!("\n{title}:\n{}", OpReport::TABLE_HEADER);
-    for r in reports {
-        println!("{r}");
     }
 }
 

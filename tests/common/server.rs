@@ -292,6 +292,19 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// Three free ports per member of an ensemble (client, quorum, election), all different: the
+/// kernel may hand out a port it just handed out, once its listener is closed.
+pub fn distinct_ports(n: u64) -> Vec<(u16, u16, u16)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next = || loop {
+        let port = free_port();
+        if seen.insert(port) {
+            return port;
+        }
+    };
+    (0..n).map(|_| (next(), next(), next())).collect()
+}
+
 /// Whether the server answers `ruok` and takes sessions, and is the one
 /// started on `data_dir`. ZooKeeper answers `imok` as soon as its port is
 /// open, before it serves requests (it closes a client's connection until
