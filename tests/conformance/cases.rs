@@ -841,21 +841,10 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     // Found by the generated cases; each says what ZooKeeper 3.8 does and why Keeper does not.
     (
-        "path-check-root",
-        "3.8 bug not copied: a check (13) outside a multi on an existing node gets no answer \
-         at all (the request is wedged); Keeper answers OK",
+        "path-check-base",
+        "3.8 bug not copied: a check (13) outside a multi on a node that exists gets no \
+         answer at all (the request is wedged, the connection waits); Keeper answers OK",
     ),
-    ("path-check-base", "3.8 bug not copied: as path-check-root"),
-    (
-        "path-check-zookeeper",
-        "3.8 bug not copied: as path-check-root",
-    ),
-    (
-        "path-check-zookeeper-quota",
-        "3.8 bug not copied: as path-check-root",
-    ),
-    ("version-check--1", "3.8 bug not copied: as path-check-root"),
-    ("version-check-0", "3.8 bug not copied: as path-check-root"),
     (
         "path-sync-emoji",
         "3.8's jute writer encodes a character outside the BMP as two 3-byte surrogates \
@@ -863,14 +852,9 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          reader and ZooKeeper's both read back as the same path",
     ),
     (
-        "path-createTTL-null",
-        "to fix: 3.8 checks that TTLs are enabled before it reads the path (Unimplemented); \
-         Keeper fails decoding the null path first (MarshallingError)",
-    ),
-    (
         "path-checkWatches-relative",
-        "to fix: 3.8 throws on a slashless path while looking for a recursive watch on its \
-         parents (MarshallingError); Keeper NoWatcher",
+        "to fix: 3.8 answers MarshallingError (an exception inside its watch lookup for a \
+         path with no slash, not yet pinned down); Keeper NoWatcher",
     ),
     ("check-children-after-persistent", WATCH_RULES),
     ("check-data-after-persistent", WATCH_RULES),

@@ -175,6 +175,12 @@ fn path_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for &(op_name, op, make) in PATH_OPS {
         for &(path_name, row) in PATHS {
+            // 3.8 never answers a check outside a multi on a node that exists (a known
+            // difference); one such case says so, more would only wait out the timeout.
+            let wedged = ["root", "zookeeper", "zookeeper-quota"].contains(&path_name);
+            if op == OP_CHECK && wedged {
+                continue;
+            }
             cases.push(Case::new(
                 format!("path-{op_name}-{path_name}"),
                 move |run| {
@@ -230,7 +236,7 @@ const VERSIONS: &[i32] = &[i32::MIN, -2, -1, 0, 1, i32::MAX];
 fn version_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for &version in VERSIONS {
-        let ops: [VersionOp; 5] = [
+        let ops: [VersionOp; 4] = [
             ("setData", OP_SET_DATA, |p, v| {
                 with_path(Some(p), |w| {
                     w.write_buffer(Some(b"v"));
@@ -244,9 +250,6 @@ fn version_cases() -> Vec<Case> {
                 })
             }),
             ("delete", OP_DELETE, |p, v| {
-                with_path(Some(p), |w| w.write_int(v))
-            }),
-            ("check", OP_CHECK, |p, v| {
                 with_path(Some(p), |w| w.write_int(v))
             }),
             ("multi-check", OP_MULTI, |p, v| {

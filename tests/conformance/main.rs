@@ -148,7 +148,9 @@ fn main() -> ExitCode {
         ServerKind::ZooKeeper,
         ServerKind::Keeper,
     ]
-    .map(|kind| Server::start_or_skip(kind, TEST));
+    // No fsync per txn: the answers do not depend on it, and each case writes a few txns
+    // (sessions, its base node) that would otherwise wait for the disk.
+    .map(|kind| Server::start_with_or_skip(kind, TEST, &[("forceSync", "no")]));
     let [Some(zk_a), Some(zk_b), Some(keeper)] = started else {
         return ExitCode::SUCCESS;
     };

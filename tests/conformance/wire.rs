@@ -17,6 +17,11 @@ use std::time::Duration;
 /// answer at all costs this much, so cases avoid needing it.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The error code after which ZooKeeper closes the connection, unless it refused a TTL in
+/// one of the `CREATES` ops (TTLs disabled): that is answered and the connection kept.
+const UNIMPLEMENTED: i32 = -6;
+const CREATES: [i32; 5] = [1, 14, 15, 19, 21];
+
 /// A raw connection with a session.
 pub struct Session {
     stream: TcpStream,
@@ -102,6 +107,17 @@ impl Session {
         self.answer(xid, op)
     }
 
+    /// ZooKeeper closes the connection after answering Unimplemented, but from another
+    /// thread, so a request sent right behind may still be answered: the close is waited for
+    /// here (both servers close), which makes the next request's outcome certain.
+    fn closed_after_unimplemented(&mut self) -> String {
+        match self.read_frame() {
+            Ok(Some(frame)) => format!("then frame {}", proto::hex(&frame)),
+            Ok(None) => "then closed".to_string(),
+            Err(_) => "still open".to_string(),
+        }
+    }
+
     fn answer(&mut self, xid: i32, op: i32) -> String {
         let mut seen = Vec::new();
         loop {
@@ -112,6 +128,9 @@ impl Session {
                         Ok(h) if h.xid == -1 => seen.push(event(&reply)),
                         Ok(h) if h.xid == xid => {
                             seen.push(masked_reply(op, &h, &reply[16..]));
+                            if h.err == UNIMPLEMENTED && !CREATES.contains(&op) {
+                                seen.push(self.closed_after_unimplemented());
+                            }
                             break;
                         }
                         _ => seen.push(unexpected(&reply, op, xid)),

@@ -212,8 +212,9 @@ pub fn watches_before_null(op: i32, mut r: Reader<'_>) -> Option<Request> {
 ///
 /// Upstream's jute reader returns a null string for length -1, and what happens next is up to
 /// the op. Most ops look the path up and throw (`MarshallingError`): for them a null is a
-/// decode error here. These five answer a null exactly as they answer `""`, so that is how
-/// it is read: setData and setACL fail `validatePath` either way (BadArguments),
+/// decode error here. These answer a null exactly as they answer `""`, so that is how it is
+/// read: setData, setACL and check fail `validatePath` either way (BadArguments), createTTL
+/// is refused before its path is looked at while TTLs are disabled (Unimplemented),
 /// removeWatches finds no watch (NoWatcher), getEphemerals takes a blank prefix for "all of
 /// them" (`StringUtils.isBlank`), and addWatch leaves a watch on a path no change reaches.
 /// A null (-1) and an empty string (0) are both 4 bytes, so the record ends where it would.
@@ -241,7 +242,7 @@ impl Request {
             OpCode::Create => Request::Create(r.field("CreateRequest")?),
             OpCode::Create2 => Request::Create2(r.field("CreateRequest")?),
             OpCode::CreateContainer => Request::CreateContainer(r.field("CreateRequest")?),
-            OpCode::CreateTtl => Request::CreateTtl(r.field("CreateTTLRequest")?),
+            OpCode::CreateTtl => Request::CreateTtl(null_path_as_empty(r, "CreateTTLRequest")?),
             OpCode::Delete => Request::Delete(r.field("DeleteRequest")?),
             OpCode::Exists => Request::Exists(r.field("ExistsRequest")?),
             OpCode::GetData => Request::GetData(r.field("GetDataRequest")?),
