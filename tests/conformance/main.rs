@@ -101,6 +101,29 @@ fn compare(
     differing
 }
 
+/// The cases one a line, a known difference with its reason, after a first line with the
+/// counts (what the book includes).
+fn listing(cases: &[&Case]) -> String {
+    let known = |case: &Case| {
+        KNOWN_DIFFERENCES
+            .iter()
+            .find(|(name, _)| *name == case.name)
+            .map(|(_, why)| why)
+    };
+    let differences = cases.iter().filter(|c| known(c).is_some()).count();
+    let mut text = format!(
+        "{} cases, {differences} of them known differences\n",
+        cases.len()
+    );
+    for case in cases {
+        match known(case) {
+            Some(why) => text += &format!("{}  (known difference: {why})\n", case.name),
+            None => text += &format!("{}\n", case.name),
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let all = cases::all();
@@ -114,16 +137,19 @@ fn main() -> ExitCode {
         .filter(|c| filter.is_empty() || filter.iter().any(|f| c.name.contains(f.as_str())))
         .collect();
     if args.iter().any(|a| a == "--list") {
-        for case in &selected {
-            let known = KNOWN_DIFFERENCES
-                .iter()
-                .find(|(name, _)| *name == case.name);
-            match known {
-                Some((_, why)) => println!("{}  (known difference: {why})", case.name),
-                None => println!("{}", case.name),
-            }
-        }
+        print!("{}", listing(&selected));
         return ExitCode::SUCCESS;
+    }
+    // The book counts the cases by including `cases.txt`: a full run checks it is current.
+    if filter.is_empty() && !args.iter().any(|a| a == "--against") {
+        let current = listing(&selected);
+        if current != include_str!("cases.txt") {
+            println!(
+                "tests/conformance/cases.txt is not the current list of cases: write it with\n  \
+                 cargo test --test conformance -- --list > tests/conformance/cases.txt"
+            );
+            return ExitCode::FAILURE;
+        }
     }
     if let Some(i) = args.iter().position(|a| a == "--against") {
         let (Some(a), Some(b)) = (args.get(i + 1), args.get(i + 2)) else {
