@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! cargo test --test conformance                       # start 2 ZooKeepers + Keeper, compare
-//! cargo test --test conformance -- --list             # the cases, one a line
+//! cargo test --test conformance -- --list             # the cases, one a line (cases.txt)
 //! cargo test --test conformance -- acl-               # only the cases whose name has "acl-"
 //! cargo test --test conformance -- --against 127.0.0.1:2181 127.0.0.1:2182
 //! ```
