@@ -17,6 +17,11 @@ use std::time::Duration;
 /// answer at all costs this much, so cases avoid needing it.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The error code after which ZooKeeper closes the connection, unless it refused a TTL in
+/// one of the `CREATES` ops (TTLs disabled): that is answered and the connection kept.
+const UNIMPLEMENTED: i32 = -6;
+const CREATES: [i32; 5] = [1, 14, 15, 19, 21];
+
 /// A raw connection with a session.
 pub struct Session {
     stream: TcpStream,
@@ -91,6 +96,29 @@ impl Session {
         frame.extend(op.to_be_bytes());
         frame.extend(body);
         self.send_frame(&frame);
+        self.answer(xid, op)
+    }
+
+    /// Sends `bytes` as they are (a frame of the caller's making, length and all) and reads
+    /// the answer as [`Session::ask`] does.
+    pub fn ask_raw(&mut self, xid: i32, op: i32, bytes: &[u8]) -> String {
+        // A server that already closed may refuse the write: the read says so.
+        let _ = self.stream.write_all(bytes);
+        self.answer(xid, op)
+    }
+
+    /// ZooKeeper closes the connection after answering Unimplemented, but from another
+    /// thread, so a request sent right behind may still be answered: the close is waited for
+    /// here (both servers close), which makes the next request's outcome certain.
+    fn closed_after_unimplemented(&mut self) -> String {
+        match self.read_frame() {
+            Ok(Some(frame)) => format!("then frame {}", proto::hex(&frame)),
+            Ok(None) => "then closed".to_string(),
+            Err(_) => "still open".to_string(),
+        }
+    }
+
+    fn answer(&mut self, xid: i32, op: i32) -> String {
         let mut seen = Vec::new();
         loop {
             match self.read_frame() {
@@ -100,9 +128,12 @@ impl Session {
                         Ok(h) if h.xid == -1 => seen.push(event(&reply)),
                         Ok(h) if h.xid == xid => {
                             seen.push(masked_reply(op, &h, &reply[16..]));
+                            if h.err == UNIMPLEMENTED && !CREATES.contains(&op) {
+                                seen.push(self.closed_after_unimplemented());
+                            }
                             break;
                         }
-                        _ => seen.push(unexpected(&reply)),
+                        _ => seen.push(unexpected(&reply, op, xid)),
                     }
                 }
                 Ok(None) => {
@@ -120,12 +151,22 @@ impl Session {
 }
 
 /// A frame that answers nothing we asked. ZooKeeper answers a createSession sent inside a
-/// session with a whole ConnectResponse (a new session id and password: masked).
-fn unexpected(frame: &[u8]) -> String {
-    match proto::ConnectResponse::from_bytes(frame) {
-        Ok(r) if r.to_bytes() == frame => format!(
-            "connect answer timeout={} version={} read_only={:?}",
-            r.time_out, r.protocol_version, r.read_only
+/// session with a whole ConnectResponse (a new session id and password: masked); a reply to
+/// another xid (two requests in one write) is shown masked as a reply of the same op.
+fn unexpected(frame: &[u8], op: i32, xid: i32) -> String {
+    if let Ok(r) = proto::ConnectResponse::from_bytes(frame) {
+        if r.to_bytes() == frame {
+            return format!(
+                "connect answer timeout={} version={} read_only={:?}",
+                r.time_out, r.protocol_version, r.read_only
+            );
+        }
+    }
+    match ReplyHeader::from_bytes(frame) {
+        Ok(h) if h.xid != proto::request::PING_XID => format!(
+            "reply to xid {:+}: {}",
+            h.xid - xid,
+            masked_reply(op, &h, &frame[16..])
         ),
         _ => format!("unexpected frame {}", proto::hex(frame)),
     }

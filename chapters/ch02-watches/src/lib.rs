@@ -23,8 +23,9 @@
 //! - Persistent watches (3.6 `addWatch`): `PERSISTENT` hears everything a data plus a child
 //!   watch would, and stays; `PERSISTENT_RECURSIVE` hears the node and every descendant, but
 //!   never `NodeChildrenChanged`.
-//! - `removeWatches` / `checkWatches` answer `NoWatcher` when there is nothing to remove; a
-//!   watch on a malformed path is refused with `BadArguments`.
+//! - `removeWatches` / `checkWatches` answer `NoWatcher` when there is nothing to remove. The
+//!   registry takes any path, as a 3.8 server does (a watch on `rel` is held and never fires);
+//!   this chapter's server refuses a malformed path on its reads with `BadArguments`.
 //! - `SetWatches` on reconnect fires what the client missed and re-registers the rest.
 //!
 //! # Layout

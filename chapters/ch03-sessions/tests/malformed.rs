@@ -59,12 +59,23 @@ fn an_unknown_opcode_is_answered_unimplemented_under_its_xid() {
     assert_eq!(err.reply_error(), Some(ZkError::Unimplemented));
 }
 
-/// Internal txn types are not requests a client may send.
+/// createSession sent as a request is taken as upstream takes it: the body's
+/// first int is the timeout, and without one the body cannot be read.
 #[test]
-fn a_create_session_txn_type_sent_as_a_request_is_unknown() {
+fn a_create_session_sent_as_a_request_reads_one_int() {
     let err =
         decode_request(&frame_of(&[&1i32.to_be_bytes(), &(-10i32).to_be_bytes()])).unwrap_err();
-    assert_eq!(err.cause, DecodeError::UnknownOpCode { op: -10 });
+    assert_eq!(err.reply_error(), Some(ZkError::MarshallingError));
+    let frame = frame_of(&[&1i32.to_be_bytes(), &(-10i32).to_be_bytes(), &[0; 20]]);
+    let (_, request) = decode_request(&frame).unwrap();
+    assert_eq!(request, Request::CreateSession { timeout_ms: 0 });
+}
+
+/// The notification marker (0) is no request.
+#[test]
+fn a_notification_sent_as_a_request_is_unknown() {
+    let err = decode_request(&frame_of(&[&1i32.to_be_bytes(), &0i32.to_be_bytes()])).unwrap_err();
+    assert_eq!(err.cause, DecodeError::UnknownOpCode { op: 0 });
 }
 
 /// A path that is not UTF-8 decodes as Java decodes it, malformed bytes becoming U+FFFD
@@ -131,20 +142,21 @@ fn a_length_below_minus_one_is_an_error_and_minus_one_is_null() {
     assert_eq!(r.read_buffer("x"), Ok(None));
 }
 
-/// A null path (-1) is not a path: every ustring in the client protocol is
-/// required, so null is a clear error rather than an empty string.
+/// A null path (-1) is not a path: where ZooKeeper fails on a null (a read
+/// looks it up and throws), it is a clear error rather than an empty string.
 #[test]
 fn a_null_path_is_an_error() {
     let frame = frame_of(&[
         &1i32.to_be_bytes(),
-        &OpCode::Sync.code().to_be_bytes(),
+        &OpCode::GetData.code().to_be_bytes(),
         &(-1i32).to_be_bytes(),
+        &[0],
     ]);
     let err = decode_request(&frame).unwrap_err();
     assert_eq!(
         err.cause,
         DecodeError::UnexpectedNull {
-            what: "SyncRequest.path"
+            what: "GetDataRequest.path"
         }
     );
 }

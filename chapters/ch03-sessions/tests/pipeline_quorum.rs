@@ -194,7 +194,9 @@ fn a_sync_on_a_learner_is_answered_after_the_leaders_sync() {
     // zab.md §8: the follower forwards sync; SYNC comes back after the commits before it.
     let (mut leader, mut learner) = ensemble();
     let session = open_on_learner(&mut leader, &mut learner, 7);
-    let sync = Request::Sync(proto::SyncRequest { path: "/".into() });
+    let sync = Request::Sync(proto::SyncRequest {
+        path: Some("/".into()),
+    });
     let out = send(&mut learner, 7, 3, sync.clone(), T0);
     assert!(try_reply(&out, 7).is_none());
     assert_eq!(forwarded(&out)[0].op, Forward::Request(sync));
@@ -203,7 +205,9 @@ fn a_sync_on_a_learner_is_answered_after_the_leaders_sync() {
     assert_eq!(h.xid, 3);
     assert_eq!(
         body,
-        Some(Response::Sync(proto::SyncResponse { path: "/".into() }))
+        Some(Response::Sync(proto::SyncResponse {
+            path: Some("/".into())
+        }))
     );
 }
 
@@ -217,7 +221,9 @@ fn a_sync_on_the_leader_waits_for_the_writes_prepared_before_it() {
     leader.step(T0, Input::Commit(s1));
     leader.step(T0, Input::Commit(s2));
     let write = proposed(&send(&mut leader, 1, 1, create("/a", 0), T0)).remove(0);
-    let sync = Request::Sync(proto::SyncRequest { path: "/a".into() });
+    let sync = Request::Sync(proto::SyncRequest {
+        path: Some("/a".into()),
+    });
     let out = send(&mut leader, 2, 1, sync, T0);
     assert!(
         try_reply(&out, 2).is_none(),

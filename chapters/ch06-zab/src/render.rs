@@ -329,11 +329,11 @@ impl fmt::Display for Label {
 /// `create /a`: a client request, by its name and path.
 fn request_label(r: &Request) -> String {
     let path = match r {
-        Request::Create(c) | Request::Create2(c) | Request::CreateContainer(c) => &c.path,
-        Request::Delete(d) => &d.path,
-        Request::GetData(g) => &g.path,
-        Request::SetData(s) => &s.path,
-        Request::Sync(s) => &s.path,
+        Request::Create(c) | Request::Create2(c) | Request::CreateContainer(c) => c.path.as_str(),
+        Request::Delete(d) => d.path.as_str(),
+        Request::GetData(g) => g.path.as_str(),
+        Request::SetData(s) => s.path.as_str(),
+        Request::Sync(s) => s.path.as_deref().unwrap_or("null"),
         other => return other.op_code().to_string(),
     };
     format!("{} {path}", r.op_code())

@@ -362,7 +362,9 @@ mod tests {
             Message::Request(Forwarded {
                 session: SessionId(9),
                 cxid: 12,
-                op: Forward::Request(Request::Sync(SyncRequest { path: "/".into() })),
+                op: Forward::Request(Request::Sync(SyncRequest {
+                    path: Some("/".into()),
+                })),
                 auth: auth.clone(),
             }),
             Message::Request(Forwarded {

@@ -312,7 +312,9 @@ async fn client(addr: SocketAddr) -> Client {
 /// What `path` holds as seen from `client`'s server after a `sync`: every write committed
 /// before the sync reached the leader (zab.md §8).
 async fn synced_read(client: &Client, path: &str) -> Option<Vec<u8>> {
-    let sync = Request::Sync(SyncRequest { path: "/".into() });
+    let sync = Request::Sync(SyncRequest {
+        path: Some("/".into()),
+    });
     timeout(BOUND, client.request(sync))
         .await
         .expect("sync in time")

@@ -258,7 +258,9 @@ mod tests {
     #[test]
     fn requests_get_xids_1_2_3_in_order() {
         let mut s = ClientSession::new();
-        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        let sync = Request::Sync(SyncRequest {
+            path: Some("/".into()),
+        });
         let xids: Vec<i32> = (0..3)
             .map(|i| decode_request(&s.send(&sync, i).unwrap()).unwrap().0.xid)
             .collect();
@@ -279,9 +281,16 @@ mod tests {
     #[test]
     fn a_reply_is_decoded_by_the_opcode_of_the_oldest_request() {
         let mut s = ClientSession::new();
-        s.send(&Request::Sync(SyncRequest { path: "/a".into() }), "sync")
-            .unwrap();
-        let body = Response::Sync(SyncResponse { path: "/a".into() });
+        s.send(
+            &Request::Sync(SyncRequest {
+                path: Some("/a".into()),
+            }),
+            "sync",
+        )
+        .unwrap();
+        let body = Response::Sync(SyncResponse {
+            path: Some("/a".into()),
+        });
         let got = s.receive(&reply(1, 7, 0, Some(&body))).unwrap();
         assert_eq!(
             got,
@@ -317,7 +326,9 @@ mod tests {
     #[test]
     fn a_reply_out_of_order_is_a_protocol_error() {
         let mut s = ClientSession::new();
-        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        let sync = Request::Sync(SyncRequest {
+            path: Some("/".into()),
+        });
         s.send(&sync, 1).unwrap();
         s.send(&sync, 2).unwrap();
         assert_eq!(
@@ -335,7 +346,9 @@ mod tests {
     #[test]
     fn after_the_connection_is_lost_requests_are_handed_back() {
         let mut s = ClientSession::new();
-        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        let sync = Request::Sync(SyncRequest {
+            path: Some("/".into()),
+        });
         s.send(&sync, "a").unwrap();
         let auth = AuthPacket {
             r#type: 0,
@@ -363,9 +376,13 @@ mod tests {
             read_only: Some(false),
         };
         s.accept_connect_response(&given.to_bytes()).unwrap();
-        let sync = Request::Sync(SyncRequest { path: "/".into() });
+        let sync = Request::Sync(SyncRequest {
+            path: Some("/".into()),
+        });
         s.send(&sync, "a").unwrap();
-        let body = Response::Sync(SyncResponse { path: "/".into() });
+        let body = Response::Sync(SyncResponse {
+            path: Some("/".into()),
+        });
         s.receive(&reply(1, 9, 0, Some(&body))).unwrap();
         assert_eq!(s.lose(), Vec::<&str>::new());
         let hello = ConnectRequest::from_bytes(&s.connect_request(4000)).unwrap();

@@ -400,7 +400,8 @@ impl Backend for WireBackend {
 
     fn sync(&mut self, path: &str) -> Result<(), ZkError> {
         let path = path.to_string();
-        self.call(Request::Sync(SyncRequest { path })).map(drop)
+        self.call(Request::Sync(SyncRequest { path: Some(path) }))
+            .map(drop)
     }
 
     fn add_watch(&mut self, path: &str, mode: AddWatchMode) -> Result<(), ZkError> {

@@ -93,7 +93,10 @@ impl Record for Option<String> {
 
 /// jute `vector<T>`. A null vector (-1) reads as empty: ZooKeeper's server
 /// treats a null and an empty list alike (an empty ACL list and a null one
-/// both get `InvalidACL`), and we never write null.
+/// both get `InvalidACL`), and we never write null. Any other negative count
+/// reads as empty too: upstream's `BinaryInputArchive.startVector` checks no
+/// count, and its index is done as soon as the count is `<= 0` (an ACL count
+/// of -2 is an empty ACL: `InvalidACL`, not a bad packet).
 impl<T: Record> Record for Vec<T> {
     fn encode(&self, w: &mut Writer) {
         w.write_len(Some(self.len()));
@@ -102,7 +105,11 @@ impl<T: Record> Record for Vec<T> {
         }
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let count = r.read_len("")?.unwrap_or(0);
+        let count = match r.read_len("") {
+            Ok(count) => count.unwrap_or(0),
+            Err(DecodeError::NegativeLength { .. }) => 0,
+            Err(e) => return Err(e),
+        };
         // read_len has checked count <= remaining bytes, and every element
         // takes at least one byte, so this allocation is bounded by the input.
         let mut items = Vec::with_capacity(count);

@@ -127,6 +127,10 @@ pub struct ReadOutcome {
     pub result: Result<Response, ZkError>,
     /// Events to send before the reply.
     pub fired: Vec<Notification>,
+    /// Set when the request failed after its answer was begun: the reply carries this code
+    /// *and* the `Ok` body of `result`, as upstream sends the response it had built when it
+    /// threw (a multiRead's results before the op it could not do).
+    pub failed: Option<ZkError>,
 }
 
 /// The node a read of `path` finds. Upstream's `DataTree` keeps the root under `""` as well
@@ -150,6 +154,7 @@ impl ReadContext<'_> {
     /// Answers a read (`FinalRequestProcessor.processRequest`, the non-txn cases).
     pub fn read(&mut self, request: &proto::Request) -> ReadOutcome {
         let mut fired = Vec::new();
+        let mut failed = None;
         let result = match request {
             proto::Request::Exists(r) => self.exists(&r.path, r.watch),
             proto::Request::GetData(r) => self.readable(&r.path).and_then(|()| {
@@ -172,7 +177,10 @@ impl ReadContext<'_> {
             }
             proto::Request::GetAcl(r) => self.get_acl(&r.path),
             proto::Request::GetAllChildrenNumber(r) => self.readable(&r.path).and_then(|()| {
-                let total = self.tree.get_all_children_number(&r.path)?;
+                // Upstream counts the nodes under `path + "/"`: for "" that is every node
+                // under "/" and the root itself.
+                let total = self.tree.get_all_children_number(node_path(&r.path))?
+                    + usize::from(r.path.is_empty());
                 Ok(Response::GetAllChildrenNumber(
                     proto::GetAllChildrenNumberResponse {
                         total_number: total as i32,
@@ -180,8 +188,11 @@ impl ReadContext<'_> {
                 ))
             }),
             proto::Request::GetEphemerals(r) => {
+                // Upstream takes a prefix that Java's `trim` leaves empty or "/" for all of
+                // them; `trim` drops every char up to ' ', control characters included.
                 let prefix = r.prefix_path.as_str();
-                let all = prefix.is_empty() || prefix == "/";
+                let trimmed = prefix.trim_matches(|c: char| c <= ' ');
+                let all = trimmed.is_empty() || trimmed == "/";
                 let ephemerals = self
                     .tree
                     .ephemerals(self.session)
@@ -212,9 +223,25 @@ impl ReadContext<'_> {
                 .watches
                 .remove_watches(self.session, &r.path, r.r#type)
                 .map(|()| Response::Empty),
-            proto::Request::MultiRead(m) => Ok(Response::Multi(proto::MultiResponse {
-                results: m.ops.iter().map(|op| self.multi_read(op)).collect(),
-            })),
+            proto::Request::MultiRead(m) => {
+                let mut results = Vec::new();
+                for op in &m.ops {
+                    match self.multi_read(op) {
+                        Some(result) => results.push(result),
+                        None => {
+                            failed = Some(ZkError::MarshallingError);
+                            break;
+                        }
+                    }
+                }
+                Ok(Response::Multi(proto::MultiResponse { results }))
+            }
+            // Only a multi with a null path comes here (every other multi is a write): it
+            // fails before any op is tried, with the empty answer upstream had begun.
+            proto::Request::Multi(_) => {
+                failed = Some(ZkError::MarshallingError);
+                Ok(Response::Multi(proto::MultiResponse::default()))
+            }
             proto::Request::WhoAmI => Ok(Response::WhoAmI(proto::WhoAmIResponse {
                 client_info: java_set_order(self.ids).iter().map(client_info).collect(),
             })),
@@ -222,7 +249,11 @@ impl ReadContext<'_> {
             // Anything else a standalone Keeper does not offer.
             _ => Err(ZkError::Unimplemented),
         };
-        ReadOutcome { result, fired }
+        ReadOutcome {
+            result,
+            fired,
+            failed,
+        }
     }
     // ANCHOR_END: read
 
@@ -230,6 +261,10 @@ impl ReadContext<'_> {
     /// any node: a Stat tells nothing of the data or the children's names); the watch is
     /// left either way, which is how a client waits for a node to appear.
     fn exists(&mut self, path: &str, watch: bool) -> Result<Response, ZkError> {
+        // The one check upstream makes of a read's path (`FinalRequestProcessor`).
+        if path.contains('\0') {
+            return Err(ZkError::BadArguments);
+        }
         self.watch_data(path, watch)?;
         let stat = self.tree.stat(node_path(path))?;
         Ok(Response::Exists(proto::ExistsResponse { stat }))
@@ -267,7 +302,9 @@ impl ReadContext<'_> {
         self.watches.set_watches(self.session, request, self.tree)
     }
 
-    fn multi_read(&mut self, op: &proto::MultiOp) -> OpResult {
+    /// One op of a multiRead; `None` for an op upstream throws on, which ends the multiRead
+    /// (a write op: "Invalid type of readOp"; a null path: the lookup throws).
+    fn multi_read(&mut self, op: &proto::MultiOp) -> Option<OpResult> {
         let result = match op {
             proto::MultiOp::GetChildren(r) => self.children(&r.path, false).map(|(children, _)| {
                 OpResult::GetChildren(proto::GetChildrenResponse { children })
@@ -279,9 +316,9 @@ impl ReadContext<'_> {
                     stat,
                 }))
             }),
-            _ => Err(ZkError::BadArguments),
+            _ => return None,
         };
-        result.unwrap_or_else(|e| OpResult::Error(e.code()))
+        Some(result.unwrap_or_else(|e| OpResult::Error(e.code())))
     }
 }
 

@@ -153,6 +153,9 @@ pub enum Input {
         xid: i32,
         /// The error to answer with.
         err: ZkError,
+        /// What upstream still does before it fails, done first (a setWatches sets the
+        /// watches of the lists before a null one).
+        partial: Option<proto::Request>,
     },
     /// The connection is gone (closed by the client, the network or the driver).
     Disconnected {
@@ -228,6 +231,26 @@ impl ServerMessage {
     }
 }
 
+/// The ConnectResponse for `session`: its timeout and password, and the readOnly byte (false)
+/// only if the client sent one.
+fn handshake_answer(
+    conn: ConnId,
+    session: SessionId,
+    timeout_ms: i32,
+    read_only: Option<bool>,
+) -> Output {
+    Output::Send {
+        conn,
+        message: ServerMessage::Connected(ConnectResponse {
+            protocol_version: 0,
+            time_out: timeout_ms,
+            session_id: session,
+            passwd: session_password(session).to_vec(),
+            read_only: read_only.map(|_| false),
+        }),
+    }
+}
+
 /// Session timeout bounds, ms (`minSessionTimeout`, `maxSessionTimeout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -276,7 +299,7 @@ enum Waiting {
     Sync {
         conn: ConnId,
         xid: i32,
-        path: String,
+        path: Option<String>,
         after: Option<Zxid>,
     },
     /// A read (or a request that can only fail), answered in its turn.
@@ -291,6 +314,8 @@ enum Waiting {
 enum Answer {
     Read(proto::Request),
     Fail(ZkError),
+    /// Do the request's part, send what it fires, then answer the error.
+    PartThenFail(proto::Request, ZkError),
 }
 
 /// A ZooKeeper server's brain: database, watches, sessions, and the pipeline between.
@@ -475,14 +500,18 @@ impl Pipeline {
                 request,
             } => self.connect(now_ms, conn, addr, request),
             Input::Request { conn, xid, request } => self.request(now_ms, conn, xid, request),
-            Input::Undecodable { conn, xid, err } => self.answer_in_turn(
+            Input::Undecodable {
                 conn,
-                Waiting::Read {
-                    conn,
-                    xid,
-                    answer: Answer::Fail(err),
-                },
-            ),
+                xid,
+                err,
+                partial,
+            } => {
+                let answer = match partial {
+                    Some(request) => Answer::PartThenFail(request, err),
+                    None => Answer::Fail(err),
+                };
+                self.answer_in_turn(conn, Waiting::Read { conn, xid, answer })
+            }
             Input::Disconnected { conn } => {
                 self.disconnected(conn);
                 Vec::new()
@@ -590,16 +619,7 @@ impl Pipeline {
         self.attach(conn, session);
         self.sessions.set_timeout(session, timeout_ms, now_ms);
         self.note_touch(session, timeout_ms);
-        out.push(Output::Send {
-            conn,
-            message: ServerMessage::Connected(ConnectResponse {
-                protocol_version: 0,
-                time_out: timeout_ms,
-                session_id: session,
-                passwd: session_password(session).to_vec(),
-                read_only: read_only.map(|_| false),
-            }),
-        });
+        out.push(handshake_answer(conn, session, timeout_ms, read_only));
         out
     }
 
@@ -635,6 +655,23 @@ impl Pipeline {
             proto::Request::Auth(auth) => self.auth(conn, xid, &auth),
             proto::Request::Sasl(token) => self.sasl(conn, xid, &token),
             proto::Request::Sync(sync) => self.sync(conn, xid, session, sync.path),
+            proto::Request::CreateSession { timeout_ms } => {
+                self.create_session_again(now_ms, conn, session, timeout_ms)
+            }
+            proto::Request::DeleteContainer { path } => match self.container_to_delete(&path) {
+                Ok(()) => {
+                    let delete = proto::DeleteRequest { path, version: -1 };
+                    self.write(now_ms, conn, xid, session, proto::Request::Delete(delete))
+                }
+                Err(err) => self.answer_in_turn(
+                    conn,
+                    Waiting::Read {
+                        conn,
+                        xid,
+                        answer: Answer::Fail(err),
+                    },
+                ),
+            },
             proto::Request::CloseSession => {
                 self.sessions.set_closing(session);
                 self.write(now_ms, conn, xid, session, proto::Request::CloseSession)
@@ -651,6 +688,47 @@ impl Pipeline {
                 },
             ),
         }
+    }
+
+    /// createSession (-10) on a connection that has a session: upstream's prep tracks the
+    /// session again with the body's first int as its timeout (the ConnectRequest's
+    /// `protocolVersion`, 0, when a client sends a whole one), and its final stage answers
+    /// with a ConnectResponse for the session it already has. With a timeout of 0 the
+    /// session expires at the next tick, and its connection with it.
+    fn create_session_again(
+        &mut self,
+        now_ms: u64,
+        conn: ConnId,
+        session: SessionId,
+        timeout_ms: i32,
+    ) -> Vec<Output> {
+        let Some(current) = self.sessions.get(session).map(|s| s.timeout_ms) else {
+            return vec![Output::Close { conn }];
+        };
+        let read_only = self.conns.get(&conn).and_then(|c| c.read_only);
+        self.sessions.set_timeout(session, timeout_ms, now_ms);
+        vec![handshake_answer(conn, session, current, read_only)]
+    }
+
+    /// deleteContainer (20) from a client: upstream's checks, in its order
+    /// (`PrepRequestProcessor`, case deleteContainer). The path needs a slash, no NUL and not
+    /// to be a system path (BadArguments); the node must exist (NoNode), have no children
+    /// (NotEmpty) and not be an ephemeral (BadVersion: only a container, or with TTLs
+    /// disabled any persistent node, may go). Then it is a delete. Upstream checks no ACL
+    /// here; the delete it becomes here still needs DELETE on the parent.
+    fn container_to_delete(&self, path: &str) -> Result<(), ZkError> {
+        let system = ["/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
+        if !path.contains('/') || path.contains('\0') || system.contains(&path) {
+            return Err(ZkError::BadArguments);
+        }
+        let stat = self.db.tree.stat(path)?;
+        if stat.num_children > 0 {
+            return Err(ZkError::NotEmpty);
+        }
+        if stat.ephemeral_owner.0 > 0 {
+            return Err(ZkError::BadVersion);
+        }
+        Ok(())
     }
 
     /// A learner remembers who spoke, for its next report to the leader.
@@ -870,7 +948,13 @@ impl Pipeline {
 
     /// `sync`: wait for every write prepared before it. A learner asks the leader; a leader
     /// or standalone server knows what it has prepared.
-    fn sync(&mut self, conn: ConnId, xid: i32, session: SessionId, path: String) -> Vec<Output> {
+    fn sync(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        session: SessionId,
+        path: Option<String>,
+    ) -> Vec<Output> {
         let after = match self.role {
             Role::Learner => None,
             _ => Some(self.last_zxid),
@@ -921,16 +1005,7 @@ impl Pipeline {
             _ => 0,
         };
         let read_only = self.conns.get(&conn).and_then(|c| c.read_only);
-        Output::Send {
-            conn,
-            message: ServerMessage::Connected(ConnectResponse {
-                protocol_version: 0,
-                time_out: timeout_ms,
-                session_id: txn.session,
-                passwd: session_password(txn.session).to_vec(),
-                read_only: read_only.map(|_| false),
-            }),
-        }
+        handshake_answer(conn, txn.session, timeout_ms, read_only)
     }
 
     /// A closed or expired session: its connection closes, its watches and queue go.
@@ -1022,6 +1097,10 @@ impl Pipeline {
     }
 
     fn read(&mut self, session: SessionId, conn: ConnId, xid: i32, answer: Answer) -> Vec<Output> {
+        let answer_err = match &answer {
+            Answer::PartThenFail(_, err) => Some(*err),
+            _ => None,
+        };
         let request = match answer {
             // An opcode the server does not know: upstream's UnimplementedRequestProcessor
             // answers Unimplemented, then closes the connection (sendCloseSession).
@@ -1035,7 +1114,7 @@ impl Pipeline {
             Answer::Read(proto::Request::Ping) => {
                 return vec![self.reply(conn, xid, Ok(Response::Empty), None)]
             }
-            Answer::Read(request) => request,
+            Answer::Read(request) | Answer::PartThenFail(request, _) => request,
         };
         let ids = self
             .conns
@@ -1050,7 +1129,17 @@ impl Pipeline {
         }
         .read(&request);
         let mut out = self.deliver(outcome.fired);
-        out.push(self.reply(conn, xid, outcome.result, None));
+        let failed = match answer_err {
+            Some(err) => {
+                out.push(self.reply(conn, xid, Err(err), None));
+                return out;
+            }
+            None => outcome.failed,
+        };
+        out.push(match failed {
+            Some(err) => self.reply_failed(conn, xid, err, outcome.result.ok()),
+            None => self.reply(conn, xid, outcome.result, None),
+        });
         out
     }
 
@@ -1071,6 +1160,20 @@ impl Pipeline {
         Output::Send {
             conn,
             message: ServerMessage::Reply(ReplyHeader { xid, zxid, err }, body),
+        }
+    }
+
+    /// A read that failed after its answer was begun: the code with the body built so far.
+    fn reply_failed(&self, conn: ConnId, xid: i32, err: ZkError, body: Option<Response>) -> Output {
+        let zxid = finish::reply_zxid(None, &self.db.tree);
+        let header = ReplyHeader {
+            xid,
+            zxid,
+            err: err.code(),
+        };
+        Output::Send {
+            conn,
+            message: ServerMessage::Reply(header, body),
         }
     }
 

@@ -24,7 +24,7 @@ use ch01_znode::{
 };
 
 use crate::acl::{check_acl, fixup_acl, AclError};
-use crate::proto;
+use crate::proto::{self, MultiOp};
 
 /// The wire request as a write, if it is one; `Err` when it cannot even be stated as one (a
 /// create flag that names no mode).
@@ -69,6 +69,11 @@ pub fn write_request(request: &proto::Request) -> Option<Result<Request, ZkError
             path: r.path.clone(),
             version: r.version,
         }),
+        // A null path fails a multi before it is a txn (upstream's `getPendingChanges` throws
+        // on it): it is answered as a read is, see `finish`.
+        proto::Request::Multi(m) if m.ops.iter().any(|o| matches!(o, MultiOp::NullPath(_))) => {
+            return None
+        }
         proto::Request::Multi(m) => m
             .ops
             .iter()
@@ -121,9 +126,9 @@ fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
         proto::MultiOp::SetData(r) => proto::Request::SetData(r.clone()),
         proto::MultiOp::Check(r) => proto::Request::Check(r.clone()),
         // Reads cannot be part of a write multi (MultiOperationRecord rejects them).
-        proto::MultiOp::GetChildren(_) | proto::MultiOp::GetData(_) => {
-            return Err(ZkError::MarshallingError)
-        }
+        proto::MultiOp::GetChildren(_)
+        | proto::MultiOp::GetData(_)
+        | proto::MultiOp::NullPath(_) => return Err(ZkError::MarshallingError),
     };
     write_request(&single).unwrap_or(Err(ZkError::MarshallingError))
 }

@@ -296,6 +296,7 @@ impl Display for MultiOp {
             MultiOp::Check(r) => write!(f, "{op} {} version={}", r.path, r.version),
             MultiOp::GetChildren(r) => write!(f, "{op} {}", r.path),
             MultiOp::GetData(r) => write!(f, "{op} {}", r.path),
+            MultiOp::NullPath(_) => write!(f, "{op} (null path)"),
         }
     }
 }
@@ -335,13 +336,15 @@ impl Display for Request {
             }
             Request::GetChildren(r) => write!(f, "{op} {} watch={}", r.path, r.watch),
             Request::GetChildren2(r) => write!(f, "{op} {} watch={}", r.path, r.watch),
-            Request::Sync(r) => write!(f, "{op} {}", r.path),
+            Request::Sync(r) => write!(f, "{op} {}", r.path.as_deref().unwrap_or("null")),
             Request::Check(r) => write!(f, "{op} {} version={}", r.path, r.version),
             Request::Multi(m) | Request::MultiRead(m) => {
                 write!(f, "{op} ")?;
                 write_ops(f, m)
             }
             Request::Reconfig(r) => write!(f, "{op} curConfigId={}", r.cur_config_id),
+            Request::CreateSession { timeout_ms } => write!(f, "{op} timeout={timeout_ms}"),
+            Request::DeleteContainer { path } => write!(f, "{op} {path:?}"),
             Request::CheckWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type.code()),
             Request::RemoveWatches(r) => write!(f, "{op} {} type={}", r.path, r.r#type.code()),
             Request::Auth(r) => match (&r.scheme, &r.auth) {
@@ -431,7 +434,7 @@ impl Display for Response {
                     StatLine(&r.stat)
                 )
             }
-            Response::Sync(r) => write!(f, "path={}", r.path),
+            Response::Sync(r) => write!(f, "path={}", r.path.as_deref().unwrap_or("null")),
             Response::Multi(m) => write_results(f, m),
             Response::Sasl(r) => write!(f, "token={}", token_size(&r.token)),
             Response::GetEphemerals(r) => write!(f, "ephemerals={}", List(&r.ephemerals)),
@@ -499,7 +502,9 @@ mod tests {
             zxid: Zxid(2),
             err: 0,
         };
-        let body = Response::Sync(SyncResponse { path: "/".into() });
+        let body = Response::Sync(SyncResponse {
+            path: Some("/".into()),
+        });
         let line = p.describe(
             Direction::ServerToClient,
             &encode_reply(&header, Some(&body)),

@@ -17,6 +17,7 @@ use super::records::{
     DeleteRequest, ErrorResponse, GetChildrenRequest, GetChildrenResponse, GetDataRequest,
     GetDataResponse, MultiHeader, SetDataRequest, SetDataResponse,
 };
+use super::request::null_path_as_empty;
 
 /// One op inside a multi (or multiRead: only the two reads).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +33,11 @@ pub enum MultiOp {
     GetChildren(GetChildrenRequest),
     /// multiRead only.
     GetData(GetDataRequest),
+    /// An op whose path is null on the wire, held here with an empty path. Upstream's reader
+    /// takes it, and the request then fails on it as a whole: a multi looks every op's path
+    /// up before it starts (`getPendingChanges`), a multiRead when it reaches the op; both
+    /// throw, and the answer is MarshallingError.
+    NullPath(Box<MultiOp>),
 }
 
 /// The ops of a multi or multiRead request, in order.
@@ -82,6 +88,7 @@ impl MultiOp {
             MultiOp::Check(_) => OpCode::Check,
             MultiOp::GetChildren(_) => OpCode::GetChildren,
             MultiOp::GetData(_) => OpCode::GetData,
+            MultiOp::NullPath(op) => op.op_code(),
         }
     }
 
@@ -95,6 +102,7 @@ impl MultiOp {
             MultiOp::Check(r) => &r.path,
             MultiOp::GetChildren(r) => &r.path,
             MultiOp::GetData(r) => &r.path,
+            MultiOp::NullPath(op) => op.path(),
         }
     }
 
@@ -107,6 +115,13 @@ impl MultiOp {
             MultiOp::Check(r) => r.encode(w),
             MultiOp::GetChildren(r) => r.encode(w),
             MultiOp::GetData(r) => r.encode(w),
+            MultiOp::NullPath(op) => {
+                let mut body = Writer::new();
+                op.encode_body(&mut body);
+                let mut body = body.into_bytes();
+                body[..4].copy_from_slice(&(-1i32).to_be_bytes());
+                w.write_raw(&body);
+            }
         }
     }
 
@@ -115,16 +130,22 @@ impl MultiOp {
             what: "MultiHeader.type",
             value: op_type.into(),
         })?;
-        Ok(match op {
-            OpCode::Create => MultiOp::Create(r.field("multi create")?),
-            OpCode::Create2 => MultiOp::Create2(r.field("multi create2")?),
-            OpCode::CreateContainer => MultiOp::CreateContainer(r.field("multi createContainer")?),
-            OpCode::CreateTtl => MultiOp::CreateTtl(r.field("multi createTTL")?),
-            OpCode::Delete => MultiOp::Delete(r.field("multi delete")?),
-            OpCode::SetData => MultiOp::SetData(r.field("multi setData")?),
-            OpCode::Check => MultiOp::Check(r.field("multi check")?),
-            OpCode::GetChildren => MultiOp::GetChildren(r.field("multi getChildren")?),
-            OpCode::GetData => MultiOp::GetData(r.field("multi getData")?),
+        // Every op record starts with its path; a null one is read as empty and marked.
+        let null = r.rest().starts_with(&(-1i32).to_be_bytes());
+        let op = match op {
+            OpCode::Create => MultiOp::Create(null_path_as_empty(r, "multi create")?),
+            OpCode::Create2 => MultiOp::Create2(null_path_as_empty(r, "multi create2")?),
+            OpCode::CreateContainer => {
+                MultiOp::CreateContainer(null_path_as_empty(r, "multi createContainer")?)
+            }
+            OpCode::CreateTtl => MultiOp::CreateTtl(null_path_as_empty(r, "multi createTTL")?),
+            OpCode::Delete => MultiOp::Delete(null_path_as_empty(r, "multi delete")?),
+            OpCode::SetData => MultiOp::SetData(null_path_as_empty(r, "multi setData")?),
+            OpCode::Check => MultiOp::Check(null_path_as_empty(r, "multi check")?),
+            OpCode::GetChildren => {
+                MultiOp::GetChildren(null_path_as_empty(r, "multi getChildren")?)
+            }
+            OpCode::GetData => MultiOp::GetData(null_path_as_empty(r, "multi getData")?),
             // Any other opcode cannot appear inside a multi
             // (MultiOperationRecord.deserialize: "Invalid type of op").
             _ => {
@@ -133,6 +154,11 @@ impl MultiOp {
                     value: op_type.into(),
                 })
             }
+        };
+        Ok(if null {
+            MultiOp::NullPath(Box::new(op))
+        } else {
+            op
         })
     }
 }

@@ -162,8 +162,9 @@ jute_record! {
 }
 
 jute_record! {
-    /// `SyncRequest`.
-    pub struct SyncRequest { pub path: String }
+    /// `SyncRequest`. Upstream reads no path of a sync (it only waits), so a null one is
+    /// answered OK, with the same null in the reply.
+    pub struct SyncRequest { pub path: Option<String> }
 }
 
 jute_record! {
@@ -324,8 +325,8 @@ jute_record! {
 }
 
 jute_record! {
-    /// `SyncResponse`.
-    pub struct SyncResponse { pub path: String }
+    /// `SyncResponse`: the request's path, null if it was.
+    pub struct SyncResponse { pub path: Option<String> }
 }
 
 jute_record! {

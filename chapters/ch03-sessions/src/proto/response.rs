@@ -157,11 +157,14 @@ pub fn decode_response(
 
 // ANCHOR: encode_reply
 /// Encodes a reply frame's payload: the header, then the body if any. A
-/// server passes `None` (or [`Response::Empty`]) with a non-zero `err`.
+/// server passes `None` (or [`Response::Empty`]) with a non-zero `err`, with
+/// one exception upstream has too: a multi or multiRead that failed after its
+/// answer was begun sends that answer with the error (`FinalRequestProcessor`
+/// sends whatever response it had built).
 pub fn encode_reply(header: &ReplyHeader, body: Option<&Response>) -> Vec<u8> {
     let mut w = Writer::new();
     header.encode(&mut w);
-    if let Some(body) = body.filter(|_| header.err == 0) {
+    if let Some(body) = body {
         body.encode_body(&mut w);
     }
     w.into_bytes()

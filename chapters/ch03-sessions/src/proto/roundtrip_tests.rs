@@ -312,17 +312,20 @@ fn a_fresh_handshake_is_45_bytes_up_and_37_bytes_down() {
     assert_eq!(rsp.to_bytes().len(), 37);
 }
 
-/// An error reply is the 16-byte header alone, even if a body is offered
-/// (FinalRequestProcessor sends no body once an error is set).
+/// An error reply is the 16-byte header alone; the one body an error carries is
+/// the part of a multiRead upstream had built when it threw (FinalRequestProcessor
+/// sends whatever response it holds).
 #[test]
-fn an_error_reply_carries_no_body() {
+fn an_error_reply_carries_no_body_unless_given_one() {
     let header = ReplyHeader {
         xid: 5,
         zxid: Zxid(9),
-        err: ZkError::NoNode.code(),
+        err: ZkError::MarshallingError.code(),
     };
-    let frame = encode_reply(&header, Some(&Response::Exists(ExistsResponse::default())));
-    assert_eq!(frame.len(), 16);
+    assert_eq!(encode_reply(&header, None).len(), 16);
+    let begun = Response::Multi(crate::proto::MultiResponse::default());
+    // The header, then the multi's closing MultiHeader {-1, true, -1}.
+    assert_eq!(encode_reply(&header, Some(&begun)).len(), 16 + 9);
 }
 
 /// Every opcode maps back to itself; 10 is a gap in `ZooDefs.OpCode`.

@@ -30,7 +30,7 @@ use super::{OUTBOUND_QUEUE_FRAMES, SESSIONLESS_CNXN_TIMEOUT};
 use crate::fourlw::FourLetterWord;
 use crate::jute::{Reader, Record};
 use crate::pipeline::{ConnId, Input};
-use crate::proto::{decode_request, ConnectRequest, FrameDecoder};
+use crate::proto::{decode_request, ConnectRequest, FrameDecoder, OpCode};
 
 /// Serves one connection until either side closes it.
 pub async fn serve(
@@ -163,12 +163,18 @@ fn to_input(
         }),
         Err(e) => {
             let header = e.header.clone()?;
+            // Upstream reads auth and sasl packets before the pipeline
+            // (`processPacket`), and a body it cannot read there closes the connection.
+            if [OpCode::Auth.code(), OpCode::Sasl.code()].contains(&header.r#type) {
+                return None;
+            }
             let code = e.reply_error()?.code();
             let err = ch01_znode::ZkError::from_code(code)?;
             Some(Input::Undecodable {
                 conn,
                 xid: header.xid,
                 err,
+                partial: e.partial.map(|p| *p),
             })
         }
     }

@@ -104,6 +104,7 @@ pub fn undecodable(
             conn: ConnId(conn),
             xid,
             err,
+            partial: None,
         },
     )
 }

@@ -82,7 +82,9 @@ impl ClientOp {
                 path: path.clone(),
                 version: *version,
             }),
-            ClientOp::Sync { path } => Request::Sync(proto::SyncRequest { path: path.clone() }),
+            ClientOp::Sync { path } => Request::Sync(proto::SyncRequest {
+                path: Some(path.clone()),
+            }),
             ClientOp::Close => Request::CloseSession,
         })
     }
