@@ -87,6 +87,7 @@ pub mod lab;
 pub mod leader;
 pub mod learner;
 pub mod message;
+pub mod model_check;
 pub mod packet;
 pub mod peer;
 pub mod render;
