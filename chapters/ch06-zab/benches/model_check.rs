@@ -16,8 +16,8 @@ fn main() {
     };
     let runs: [(&str, Bounds, usize); 4] = [
         ("no crash, depth 6", no_crash, 6),
-        ("no crash, depth 8", no_crash, 8),
-        ("a crash, depth 4", DEFAULT, 4),
+        ("no crash, depth 7", no_crash, 7),
+        ("a crash, depth 5", DEFAULT, 5),
         ("a crash, depth 6", DEFAULT, 6),
     ];
     println!("{}", Report::<Node>::BENCH_HEADER);
