@@ -54,6 +54,9 @@
 //! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
 //! * [`check`] — Zab over thousands of faulty simulated runs: the servers' invariants at every
 //!   step, and the clients' histories against the committed sequence.
+//! * [`model_check`] — every interleaving of a small ensemble, for a bounded number of steps
+//!   after a walked first election: chapter 4's model checker over the same nodes
+//!   (`cargo run --release -p ch06-zab -- --model-check --depth 6`).
 //! * [`packet`], [`txn_codec`], [`snapshot_stream`] — the bytes: QuorumPacket, txn records and
 //!   the SNAP stream, exactly as ZooKeeper 3.8 writes them (checked against its own classes).
 //! * [`wire`] — the core's typed messages as those packets (and a SNAP's snapshot).
@@ -87,6 +90,7 @@ pub mod lab;
 pub mod leader;
 pub mod learner;
 pub mod message;
+pub mod model_check;
 pub mod packet;
 pub mod peer;
 pub mod render;

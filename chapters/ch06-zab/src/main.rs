@@ -8,13 +8,15 @@
 //! `--first-seed`; `--servers 3` or `5`, or both in turn) and prints every seed that broke a
 //! promise, with the command that replays it; `--check --seed N [--trace]` runs one.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ch04_paxos::sim::flags::SimFlags;
 use ch04_paxos::sim::render::{self, json_lines};
 use ch04_paxos::sim::{stepper, Scenario};
 use ch06_zab::check::{self, SeedResult};
+use ch06_zab::model_check;
 use ch06_zab::peer::Flaw;
 use ch06_zab::render::{diagram, ending, header, story_text, transcript, Stepped, Story};
 use ch06_zab::scenarios::{run_with, setup, Run, ScenarioName, Setup};
@@ -51,6 +53,26 @@ struct Args {
     /// With --check: voting servers, 3 or 5 (without it, even seeds run 3 and odd seeds 5).
     #[arg(long, value_parser = clap::value_parser!(u64).range(3..=5))]
     servers: Option<u64>,
+    /// Check every interleaving of the `checked` ensemble with a model checker, instead of
+    /// running one scenario (with --flaw: look for the write it loses).
+    #[arg(long)]
+    model_check: bool,
+    /// --model-check: the highest epoch a server may accept.
+    #[arg(long, default_value_t = model_check::DEFAULT.epochs)]
+    epochs: i64,
+    /// --model-check: the highest election round a server may reach.
+    #[arg(long, default_value_t = model_check::DEFAULT.rounds)]
+    rounds: i64,
+    /// --model-check: no server crashes.
+    #[arg(long)]
+    no_crashes: bool,
+    /// --model-check: explore paths of at most this many steps past the start (default: every
+    /// path).
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// --model-check: where to write a counterexample, as a scenario file.
+    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
+    counterexample: PathBuf,
     #[command(flatten)]
     run: SimFlags,
     #[command(flatten)]
@@ -81,6 +103,9 @@ fn main() -> ExitCode {
     if args.listen.listen.is_some() {
         return ch06_zab::tcp::cli::run(&args.listen, color);
     }
+    if args.model_check {
+        return check_every_interleaving(&args);
+    }
     if args.check {
         return match args.seeds {
             Some(n) => check_many(
@@ -92,6 +117,28 @@ fn main() -> ExitCode {
         };
     }
     simulate(&args, color)
+}
+
+/// How often `--model-check` says how far it got.
+const PROGRESS: Duration = Duration::from_secs(5);
+
+/// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
+fn check_every_interleaving(args: &Args) -> ExitCode {
+    let flaw = args.flaw.map(Flaw::from);
+    let file = args.counterexample.display().to_string();
+    let bounds = model_check::Bounds {
+        epochs: args.epochs,
+        rounds: args.rounds,
+        crashes: !args.no_crashes,
+    };
+    let outcome = match model_check::run(flaw, bounds, args.depth, &file, Some(PROGRESS)) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    outcome.print_and_save(&args.counterexample, &model_check::replay_command(flaw))
 }
 
 /// One scenario in the simulator, told as the flags ask.

@@ -139,7 +139,7 @@ pub struct Recovered {
 
 // ANCHOR: io
 /// The waits of a quorum peer, each a timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Timer {
     /// One of the election's.
@@ -296,7 +296,7 @@ impl Ctx<'_> {
 
 // ANCHOR: peer
 /// One server of an ensemble.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct QuorumPeer {
     election: Election,
     role: Role,
@@ -308,7 +308,7 @@ pub struct QuorumPeer {
 
 /// What a server is whatever its role: its place in the ensemble, its epoch files, its
 /// clients and database, and its recent history.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Replica {
     sid: Sid,
     cfg: Config,
@@ -407,6 +407,11 @@ impl QuorumPeer {
             Role::Leading(_) => Some(self.replica.sid),
             Role::Following(l) => Some(l.leader()),
         }
+    }
+
+    /// The election round (`logicalclock`): how many times this server has looked.
+    pub fn logical_clock(&self) -> i64 {
+        self.election.logical_clock().0
     }
 
     /// The epoch files.

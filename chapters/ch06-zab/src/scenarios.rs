@@ -56,6 +56,8 @@ pub enum ScenarioName {
     /// Lab 6.2's bug hunt: the run you write in `src/lab.rs` (try it with `--flaw`).
     #[value(name = "lab-6-2")]
     Lab62,
+    /// The model checker's ensemble (`--model-check`), for replaying what it found.
+    Checked,
 }
 // ANCHOR_END: names
 
@@ -88,6 +90,7 @@ impl ScenarioName {
             ScenarioName::PartitionedLeader => "partitioned-leader",
             ScenarioName::Observer => "observer",
             ScenarioName::Lab62 => "lab-6-2",
+            ScenarioName::Checked => "checked",
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct Setup {
     /// Where the diagram starts: at the moment the story begins, leaving out the first
     /// election and sync (every lifeline opens with its node's state at that moment).
     pub picture_from_ms: Millis,
+    /// Whether the nodes never see the clock (the model checker's runs: it has none).
+    pub clock_stopped: bool,
 }
 // ANCHOR_END: setup
 
@@ -266,6 +271,7 @@ pub fn setup(name: ScenarioName) -> Setup {
         faults: Scenario::new(),
         end_ms: 3_000,
         picture_from_ms: 0,
+        clock_stopped: false,
     };
     let slow_n2 = vec![server(1), server(2).disk_ms(SLOW_DISK_MS), server(3)];
     match name {
@@ -422,6 +428,10 @@ pub fn setup(name: ScenarioName) -> Setup {
             name,
             ..crate::lab::hunt()
         },
+        ScenarioName::Checked => Setup {
+            name,
+            ..crate::model_check::setup()
+        },
     }
 }
 // ANCHOR_END: scenarios
@@ -483,6 +493,17 @@ impl Setup {
 
     /// The simulation of this scenario with `seed`.
     pub fn sim(&self, seed: u64) -> Sim<Node> {
+        let sim = Sim::new(seed, network(), self.nodes(), Node::recover)
+            .with_scenario(self.faults.clone())
+            .replay_command(self.command(seed));
+        match self.clock_stopped {
+            true => sim.clock_stopped(),
+            false => sim,
+        }
+    }
+
+    /// The servers, then the clients, as they start.
+    pub fn nodes(&self) -> Vec<Node> {
         let mut nodes: Vec<Node> = self
             .servers
             .iter()
@@ -501,9 +522,7 @@ impl Setup {
                 c.script.clone(),
             )))
         }));
-        Sim::new(seed, network(), nodes, Node::recover)
-            .with_scenario(self.faults.clone())
-            .replay_command(self.command(seed))
+        nodes
     }
 }
 

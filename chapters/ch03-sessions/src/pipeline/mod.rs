@@ -319,7 +319,7 @@ enum Answer {
 }
 
 /// A ZooKeeper server's brain: database, watches, sessions, and the pipeline between.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Pipeline {
     role: Role,
     db: Database,

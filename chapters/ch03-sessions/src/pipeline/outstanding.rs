@@ -41,8 +41,8 @@ struct InFlightNode {
 /// Every change prepared and not yet applied.
 #[derive(Clone, Debug, Default)]
 pub struct Outstanding {
-    /// The latest change of each path.
-    by_path: HashMap<String, InFlightNode>,
+    /// The latest change of each path (ordered, so that equal tables print alike).
+    by_path: BTreeMap<String, InFlightNode>,
     /// The same records in the order they were made: applying zxid `z` drops a prefix.
     order: VecDeque<(Zxid, String)>,
     /// The tree digest once every change in flight is applied; `None` when nothing is in

@@ -16,7 +16,7 @@ use ch02_watches::{
 pub type Notification = (SessionId, WatchedEvent);
 
 /// The watch tables of a server.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Watches {
     registry: WatchRegistry,
 }

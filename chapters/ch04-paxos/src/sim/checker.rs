@@ -88,13 +88,15 @@ impl<P> Checkable for P where
 /// A chapter's node as a stateright actor: its state is the node itself, and every handler is
 /// one call of the node's own `step`.
 #[derive(Clone)]
-pub struct NodeActor<P> {
+pub struct NodeActor<P: Process> {
     /// The node as it is before `Input::Start`.
     node: P,
     /// Every node's id, in the model's order: stateright names actors by their place.
     ids: Vec<NodeId>,
     /// The chapter's recover hook (what a crash leaves of a node), if nodes may crash.
     recover: Option<fn(&P) -> P>,
+    /// Timers the model leaves out (never armed, so never fired), if any.
+    unarmed: Option<fn(&P::Timer) -> bool>,
 }
 
 impl<P: Checkable> Actor for NodeActor<P> {
@@ -150,6 +152,8 @@ impl<P: Checkable> NodeActor<P> {
         for output in outputs {
             match output {
                 Output::Send { to, msg } => o.send(self.actor_id(to), msg),
+                Output::SetTimer { timer, .. } | Output::SetRandomTimer { timer, .. }
+                    if self.unarmed.is_some_and(|left_out| left_out(&timer)) => {}
                 Output::SetTimer { timer, .. } | Output::SetRandomTimer { timer, .. } => {
                     o.set_timer(timer, model_timeout())
                 }
@@ -194,7 +198,12 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
         Links::Fifo => Network::new_ordered([]),
     };
     ActorModel::new(cfg, ())
-        .actors(nodes.into_iter().map(|node| NodeActor { node, ids: ids.clone(), recover: None }))
+        .actors(nodes.into_iter().map(|node| NodeActor {
+            node,
+            ids: ids.clone(),
+            recover: None,
+            unarmed: None,
+        }))
         .init_network(network)
         .lossy_network(LossyNetwork::No)
 }
@@ -217,6 +226,19 @@ pub fn model_with_crashes<P: Checkable, C>(
     model
 }
 
+/// The same model, where the timers `left_out` picks are never armed: a model may leave out a
+/// timer whose only effect is one the checker need not see (a keep-alive whose every firing
+/// sends one more packet, so that the states never end), and must say so.
+pub fn without_timers<P: Checkable, C>(
+    mut model: ActorModel<NodeActor<P>, C>,
+    left_out: fn(&P::Timer) -> bool,
+) -> ActorModel<NodeActor<P>, C> {
+    for actor in &mut model.actors {
+        actor.unarmed = Some(left_out);
+    }
+    model
+}
+
 // ANCHOR: explored
 /// What the checker explores: the chapter's [`ActorModel`], with two changes that keep the
 /// search small and its answers short.
@@ -234,6 +256,9 @@ pub struct Explored<P: Checkable, C> {
     inner: ActorModel<NodeActor<P>, C>,
     /// Per property of `inner`: whether a state showing it was seen.
     seen: Vec<AtomicBool>,
+    /// The actions that lead from the model's start to where the search starts (none: it
+    /// starts at the start).
+    prefix: Vec<Action<P>>,
 }
 // ANCHOR_END: explored
 
@@ -253,7 +278,12 @@ impl<P: Checkable, C> Explored<P, C> {
     pub fn new(inner: ActorModel<NodeActor<P>, C>) -> Self {
         assert!(inner.properties.len() <= MAX_PROPERTIES, "at most {MAX_PROPERTIES} properties");
         let seen = inner.properties.iter().map(|_| AtomicBool::new(false)).collect();
-        Explored { inner, seen }
+        Explored { inner, seen, prefix: Vec::new() }
+    }
+
+    /// Explore `inner` from the state `prefix` leads to (a path of [`walk`]).
+    pub fn from(inner: ActorModel<NodeActor<P>, C>, prefix: Vec<Action<P>>) -> Self {
+        Explored { prefix, ..Explored::new(inner) }
     }
 
     /// The model explored.
@@ -279,7 +309,15 @@ impl<P: Checkable, C> Model for Explored<P, C> {
     type Action = Action<P>;
 
     fn init_states(&self) -> Vec<Self::State> {
-        self.inner.init_states()
+        self.inner
+            .init_states()
+            .into_iter()
+            .map(|start| {
+                self.prefix.iter().fold(start, |state, action| {
+                    self.next_state(&state, action.clone()).expect("the prefix is a path")
+                })
+            })
+            .collect()
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
@@ -359,12 +397,64 @@ pub fn check<P: Checkable, C>(
 where
     C: Send + Sync + 'static,
 {
-    run(model, max_depth, progress.map(|every| Progress { every }))
+    check_from(model, Vec::new(), max_depth, progress)
 }
 // ANCHOR_END: check
 
+/// The same, searching from the state `prefix` leads to (depths count from there; a
+/// counterexample's path starts with the prefix, so it replays from the start).
+pub fn check_from<P: Checkable, C>(
+    model: ActorModel<NodeActor<P>, C>,
+    prefix: Vec<Action<P>>,
+    max_depth: Option<usize>,
+    progress: Option<Duration>,
+) -> Report<P>
+where
+    C: Send + Sync + 'static,
+{
+    run(model, prefix, max_depth, progress.map(|every| Progress { every }))
+}
+
+// ANCHOR: walk
+/// A path through `model` from its start, taken greedily: at each state, the action `pick`
+/// ranks first (the lowest rank; of equals, the first in the checker's order; `None`: never),
+/// until `goal` holds. A chapter whose first
+/// phase has too many orders to explore (a whole election) walks through it once, and
+/// [`check_from`] explores every order of what follows. Fails when no action is accepted, or
+/// after `max_steps`.
+pub fn walk<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    pick: impl Fn(&StateOf<P>, &Action<P>) -> Option<u32>,
+    goal: impl Fn(&StateOf<P>) -> bool,
+    max_steps: usize,
+) -> Result<Vec<Action<P>>, String> {
+    let mut state = model.init_states().into_iter().next().ok_or("the model has no start")?;
+    let mut path = Vec::new();
+    while !goal(&state) {
+        if path.len() == max_steps {
+            return Err(format!("no goal state within {max_steps} steps"));
+        }
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        let mut ranked: Vec<(u32, Action<P>)> =
+            actions.into_iter().filter_map(|a| Some((pick(&state, &a)?, a))).collect();
+        ranked.sort_by_key(|(rank, _)| *rank);
+        let next = ranked.into_iter().find_map(|(_, a)| {
+            let next = model.next_state(&state, a.clone())?;
+            Some((a, next))
+        });
+        let (action, next) =
+            next.ok_or_else(|| format!("stuck after {} steps: no action picked", path.len()))?;
+        path.push(action);
+        state = next;
+    }
+    Ok(path)
+}
+// ANCHOR_END: walk
+
 fn run<P: Checkable, C>(
     model: ActorModel<NodeActor<P>, C>,
+    prefix: Vec<Action<P>>,
     max_depth: Option<usize>,
     progress: Option<Progress>,
 ) -> Report<P>
@@ -374,8 +464,9 @@ where
     let started = Instant::now();
     let properties: Vec<_> =
         model.properties.iter().map(|p| (p.name, p.expectation.discovery_is_failure())).collect();
+    let start = prefix.clone();
     let mut builder =
-        Explored::new(model).checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
+        Explored::from(model, prefix).checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
     if let Some(depth) = max_depth {
         // stateright counts the initial state as depth 1, and does not check the properties of a
         // state at its target depth: so the target is one past the last depth checked.
@@ -386,7 +477,10 @@ where
         Some(mut progress) => checker.join_and_report(&mut progress),
         None => checker.join(),
     };
-    let found = Found::of(checker, &properties);
+    let mut found = Found::of(checker, &properties);
+    if let Some((_, path)) = &mut found.counterexample {
+        path.splice(0..0, start);
+    }
     // A state one past the limit is reached (and counted) but not checked.
     let depth = max_depth.map_or(found.depth, |d| found.depth.min(d));
     Report {

@@ -14,7 +14,6 @@
 //! Then the network heals, every server is switched back on, and the run goes on until it
 //! settles: one leader, everyone following it at the same zxid, every client done.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use ch01_znode::Sid;
@@ -80,7 +79,7 @@ pub fn build(seed: u64, servers: u64, flaw: Option<Flaw>) -> Run {
             let server = ServerNode::new(sid, cfg.clone(), rng.between(1, 20))
                 .starting_at(rng.between(0, 1_500))
                 .with_disk_faults(disk_faults(&mut disk_rng))
-                .with_ledger(Rc::clone(&ledger));
+                .with_ledger(Arc::clone(&ledger));
             Node::Server(Box::new(server))
         })
         .collect();

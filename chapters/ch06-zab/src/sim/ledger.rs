@@ -13,9 +13,8 @@
 //! The servers write to the ledger through [`ServerNode::with_ledger`](super::ServerNode);
 //! without one they run exactly as before.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ch01_znode::{Sid, Txn, Zxid};
 
@@ -23,7 +22,28 @@ use super::Disk;
 use crate::message::Link;
 
 /// The ledger, shared by the servers of one simulation and its checkers.
-pub type SharedLedger = Rc<RefCell<Ledger>>;
+pub type SharedLedger = Arc<LedgerCell>;
+
+/// A ledger that servers share: borrowed as a `RefCell` would be, but `Send` and `Sync`, as a
+/// model checker wants every node to be (its nodes never have a ledger).
+#[derive(Debug, Default)]
+pub struct LedgerCell(RwLock<Ledger>);
+
+impl LedgerCell {
+    /// Read the ledger.
+    pub fn borrow(&self) -> RwLockReadGuard<'_, Ledger> {
+        self.0
+            .read()
+            .expect("no checker panicked holding the ledger")
+    }
+
+    /// Write to the ledger.
+    pub fn borrow_mut(&self) -> RwLockWriteGuard<'_, Ledger> {
+        self.0
+            .write()
+            .expect("no checker panicked holding the ledger")
+    }
+}
 
 /// The zxids whose txns built a database, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,7 +89,7 @@ pub struct Ledger {
 impl Ledger {
     /// A new ledger, to share.
     pub fn shared() -> SharedLedger {
-        Rc::new(RefCell::new(Ledger::default()))
+        Arc::new(LedgerCell::default())
     }
 
     /// The txn at `zxid`, if any server ever had one.

@@ -149,7 +149,7 @@ impl Serialize for Wire {
 }
 
 /// Every timer in the simulation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SimTimer {
     /// One of the quorum peer's.
@@ -225,7 +225,7 @@ pub type SimOutput = Output<Wire, SimTimer, SimNote>;
 
 // ANCHOR: node
 /// A node of the simulation: a server or a client.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Node {
     Server(Box<ServerNode>),
     Client(Box<ClientNode>),

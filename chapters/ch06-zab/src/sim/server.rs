@@ -6,7 +6,7 @@
 //! disk is a list that a flush timer fills: what was appended but not flushed when the server
 //! crashes is gone, what was flushed is what the restarted server finds.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use ch01_znode::{Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{self, ConnId, Database};
@@ -68,7 +68,7 @@ impl Disk {
 // ANCHOR_END: disk
 
 /// A quorum peer with a disk and its connections.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ServerNode {
     peer: QuorumPeer,
     disk: Disk,
@@ -87,7 +87,7 @@ pub struct ServerNode {
     now: Millis,
     links: Streams<Link>,
     /// The other end of each Zab connection.
-    link_peer: HashMap<Link, Sid>,
+    link_peer: BTreeMap<Link, Sid>,
     clients: Streams<ConnId>,
     /// Every txn applied since this incarnation started, in order (for the checkers).
     applied: Vec<Txn>,
@@ -145,7 +145,7 @@ impl ServerNode {
             running: false,
             now: 0,
             links: Streams::default(),
-            link_peer: HashMap::new(),
+            link_peer: BTreeMap::new(),
             clients: Streams::default(),
             applied: Vec::new(),
             ledger: None,
@@ -210,6 +210,11 @@ impl ServerNode {
     /// Every txn applied since this incarnation started.
     pub fn applied(&self) -> &[Txn] {
         &self.applied
+    }
+
+    /// How many times this server has crashed or stopped so far.
+    pub fn crashes(&self) -> u64 {
+        self.crashes
     }
 
     /// The simulator's node id.

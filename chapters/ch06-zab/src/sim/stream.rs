@@ -7,8 +7,7 @@
 //! would make of them: a duplicate is dropped, a gap (a loss, or an overtaking message) breaks
 //! the connection, and both ends hear that it is closed.
 
-use std::collections::HashMap;
-use std::hash::Hash;
+use std::collections::BTreeMap;
 
 /// What to do with an arriving message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,23 +20,24 @@ pub enum Arrival {
     Gap,
 }
 
-/// Sequence numbers for every connection of one node, keyed by `K`.
+/// Sequence numbers for every connection of one node, keyed by `K` (ordered, so that equal
+/// tables print alike: a model checker tells states apart by what they print).
 #[derive(Clone, Debug)]
 pub struct Streams<K> {
-    next_out: HashMap<K, u64>,
-    next_in: HashMap<K, u64>,
+    next_out: BTreeMap<K, u64>,
+    next_in: BTreeMap<K, u64>,
 }
 
 impl<K> Default for Streams<K> {
     fn default() -> Self {
         Streams {
-            next_out: HashMap::new(),
-            next_in: HashMap::new(),
+            next_out: BTreeMap::new(),
+            next_in: BTreeMap::new(),
         }
     }
 }
 
-impl<K: Eq + Hash + Copy> Streams<K> {
+impl<K: Ord + Copy> Streams<K> {
     /// The number for the next message sent on `key`.
     pub fn send(&mut self, key: K) -> u64 {
         let n = self.next_out.entry(key).or_insert(0);

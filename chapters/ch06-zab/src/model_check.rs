@@ -1,0 +1,461 @@
+//! Checking every interleaving of a small Zab ensemble: `--model-check`.
+//!
+//! The fault seeds of [`crate::check`] try ten thousand runs, each one order of events. Here
+//! chapter 4's model checker ([`ch04_paxos::sim::checker`]) runs this chapter's own nodes —
+//! the [`ServerNode`]s with their disks and a scripted [`ClientNode`] — through **every**
+//! order, for one small ensemble: three servers and one client, which connects to n1 and
+//! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
+//! Any one server may crash and restart from its disk, once; TCP's links deliver in order,
+//! late or never; timers fire whenever the checker likes, so a follower may give up on a leader
+//! that is alive, and a disk may be slow enough for anything to overtake its fsync.
+//!
+//! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
+//! many to explore alongside the writes. The checker walks through the first election once
+//! ([`checker::walk`], taking messages before timers): n3 leads epoch 1, n1 and n2 follow, the
+//! client holds a session through n1. It explores every order from there, and a
+//! counterexample still replays from the very start. Elections after a crash or a silent
+//! leader are explored in full.
+//!
+//! **What it leaves out.** The leader's tick (a ping, and the check that a quorum still
+//! answers) and the client's keep-alive: each firing sends one more packet, so the states
+//! would never end. A leader therefore never steps down by itself here; its followers still
+//! give up on it whenever they like. Rounds and epochs are bounded ([`Bounds`]): that is the
+//! one limit of the claim. Within it, no order of events breaks
+//!
+//! - **one established leader per epoch** (always): no two up servers both lead, serving,
+//!   with the same `currentEpoch`;
+//! - **committed prefixes agree** (always): the txns of any two serving servers, in zxid order,
+//!   are one a prefix of the other;
+//! - **no acknowledged write lost** (always): a create the client was told succeeded is in
+//!   every established leader of a later epoch;
+//! - **linearizable** (always): the client's creates and their answers are a history of a
+//!   write-once register, stateright's `WORegister` (a `create` succeeds once; a create of the
+//!   same path after it fails). It is the register that fits `create`: the answer depends on
+//!   what came before, so a lost write shows in what the client is told;
+//!
+//! and some order lets **a write be committed** (sometimes). With
+//! [`Flaw::LogSyncAfterUpToDate`] or [`Flaw::AckBeforeFsync`] the checker looks for the path
+//! that loses a committed write, and writes it as a scenario file that `--scenario checked
+//! --scenario-file FILE` replays.
+
+use std::cmp::Ordering;
+use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use ch01_znode::{Epoch, Sid, ZkError};
+use ch04_paxos::sim::checker::{self, Action, Links, NodeActor};
+use ch04_paxos::sim::Sim;
+use ch05_election::peer::Timer as ElectionTimer;
+use ch05_election::vote::ServerState;
+use stateright::actor::{ActorModel, ActorModelAction, ActorModelState};
+use stateright::semantics::write_once_register::{WORegister, WORegisterOp, WORegisterRet};
+use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
+use stateright::Expectation;
+
+use crate::peer::{Flaw, Timer as PeerTimer};
+use crate::scenarios::{self, client, create, ScenarioName, Setup};
+use crate::sim::{
+    ClientNode, ClientOp, HistoryEvent, Node, Outcome as Answer, ServerNode, SimTimer, Wire,
+};
+
+/// How far the checker goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// The highest epoch a server may accept.
+    pub epochs: i64,
+    /// The highest election round a server may reach.
+    pub rounds: i64,
+    /// Whether a server may crash (and restart), once.
+    pub crashes: bool,
+}
+
+/// The bounds the command checks unless told otherwise.
+pub const DEFAULT: Bounds = Bounds {
+    epochs: 2,
+    rounds: 2,
+    crashes: true,
+};
+
+/// The path the client creates, twice.
+pub const PATH: &str = "/a";
+
+/// The checked ensemble as a scenario: three empty servers, and c1, which connects to n1 and
+/// creates [`PATH`] with `1`, then with `2`.
+pub fn setup() -> Setup {
+    let base = scenarios::setup(ScenarioName::WriteToLeader);
+    Setup {
+        name: ScenarioName::Checked,
+        about: "the model checker's ensemble: c1 creates /a on n1, twice".into(),
+        servers: (1..=3).map(scenarios::server).collect(),
+        clients: vec![client(
+            1,
+            1,
+            1_000,
+            &[(1_500, create(PATH, "1")), (1_600, create(PATH, "2"))],
+        )],
+        end_ms: 60_000,
+        clock_stopped: true,
+        ..base
+    }
+}
+
+/// The checked nodes, with `flaw` switched on in every server.
+pub fn nodes(flaw: Option<Flaw>) -> Vec<Node> {
+    with_flaw(flaw).nodes()
+}
+
+fn with_flaw(flaw: Option<Flaw>) -> Setup {
+    let mut setup = setup();
+    setup.config.flaw = flaw;
+    setup
+}
+
+type ZabModel = ActorModel<NodeActor<Node>, Bounds>;
+type ZabState = ActorModelState<NodeActor<Node>>;
+
+/// Every server with whether it is up.
+fn servers(s: &ZabState) -> Vec<(&ServerNode, bool)> {
+    s.actor_states
+        .iter()
+        .zip(&s.crashed)
+        .filter_map(|(n, down)| Some((n.server()?, !down)))
+        .collect()
+}
+
+fn clients(s: &ZabState) -> impl Iterator<Item = &ClientNode> {
+    s.actor_states.iter().filter_map(|n| n.client())
+}
+
+// ANCHOR: properties
+/// Two up servers that both lead, established, in one epoch.
+pub fn two_leaders_in_an_epoch(servers: &[(&ServerNode, bool)]) -> Option<(Sid, Sid, Epoch)> {
+    let leaders: Vec<_> = servers
+        .iter()
+        .filter(|(s, up)| *up && s.peer().state() == ServerState::Leading && s.peer().is_serving())
+        .map(|(s, _)| (s.peer().sid(), s.peer().epochs().current))
+        .collect();
+    leaders.iter().enumerate().find_map(|(i, (a, e))| {
+        let (b, _) = leaders[i + 1..].iter().find(|(_, f)| f == e)?;
+        Some((*a, *b, *e))
+    })
+}
+
+/// The zxids of the txns a server's database was built from, in order: what it logged, up to
+/// what it applied (a server synced by SNAP counts from its snapshot).
+fn lineage(s: &ServerNode) -> Vec<ch01_znode::Zxid> {
+    let last = s.peer().database().last_processed_zxid();
+    s.disk()
+        .log
+        .iter()
+        .map(|t| t.zxid)
+        .filter(|z| *z <= last)
+        .collect()
+}
+
+/// Two serving servers whose txns are not one a prefix of the other's.
+pub fn prefixes_disagree(servers: &[(&ServerNode, bool)]) -> Option<(Sid, Sid)> {
+    let serving: Vec<_> = servers
+        .iter()
+        .filter(|(s, up)| *up && s.peer().is_serving())
+        .map(|(s, _)| (s.peer().sid(), lineage(s)))
+        .collect();
+    serving.iter().enumerate().find_map(|(i, (a, la))| {
+        serving[i + 1..].iter().find_map(|(b, lb)| {
+            let n = la.len().min(lb.len());
+            (la[..n] != lb[..n]).then_some((*a, *b))
+        })
+    })
+}
+
+/// A create the client was told succeeded, missing from an established leader of a later
+/// epoch: `(leader, path)`.
+pub fn acknowledged_write_lost(
+    servers: &[(&ServerNode, bool)],
+    clients: &[&ClientNode],
+) -> Option<(Sid, String)> {
+    let acked = clients
+        .iter()
+        .flat_map(|c| acknowledged_creates(c.history()));
+    for (path, zxid) in acked {
+        for (s, up) in servers {
+            let peer = s.peer();
+            let later_leader = *up
+                && peer.state() == ServerState::Leading
+                && peer.is_serving()
+                && peer.epochs().current > zxid.epoch();
+            let kept = peer
+                .database()
+                .tree
+                .node(&path)
+                .is_some_and(|n| n.stat.czxid == zxid);
+            if later_leader && !kept {
+                return Some((peer.sid(), path));
+            }
+        }
+    }
+    None
+}
+
+/// Every create answered with success: its path and the zxid of its txn.
+fn acknowledged_creates(history: &[HistoryEvent]) -> Vec<(String, ch01_znode::Zxid)> {
+    let mut out = Vec::new();
+    for event in history {
+        if let HistoryEvent::Complete {
+            id,
+            outcome: Answer::Ok { zxid, .. },
+            ..
+        } = event
+        {
+            if let Some(ClientOp::Create { path, .. }) = invoked(history, *id) {
+                out.push((path.clone(), *zxid));
+            }
+        }
+    }
+    out
+}
+
+fn invoked(history: &[HistoryEvent], id: u64) -> Option<&ClientOp> {
+    history.iter().find_map(|e| match e {
+        HistoryEvent::Invoke { id: i, op, .. } if *i == id => Some(op),
+        _ => None,
+    })
+}
+
+// ANCHOR: linearizable
+/// Whether the client's creates and their answers are a history of a write-once register:
+/// each create is an operation of its own (a create whose connection broke may or may not
+/// have happened, and stays open forever), in the order the client saw them.
+pub fn linearizable(client: &ClientNode) -> bool {
+    let mut tester = LinearizabilityTester::new(WORegister::<String>(None));
+    for event in client.history() {
+        let ok = match event {
+            HistoryEvent::Invoke {
+                id,
+                op: ClientOp::Create { data, .. },
+                ..
+            } => tester
+                .on_invoke(*id, WORegisterOp::Write(data.clone()))
+                .is_ok(),
+            HistoryEvent::Complete { id, outcome, .. } => match outcome {
+                Answer::Ok { .. } => tester.on_return(*id, WORegisterRet::WriteOk).is_ok(),
+                Answer::Err { code, .. } if *code == ZkError::NodeExists.code() => {
+                    tester.on_return(*id, WORegisterRet::WriteFail).is_ok()
+                }
+                // No answer, or one that says nothing of the node: it may have happened.
+                Answer::Err { .. } | Answer::Lost => true,
+            },
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    tester.is_consistent()
+}
+// ANCHOR_END: linearizable
+// ANCHOR_END: properties
+
+/// The client has been told its first create succeeded.
+fn a_write_committed(s: &ZabState) -> bool {
+    clients(s).any(|c| !acknowledged_creates(c.history()).is_empty())
+}
+
+/// Timers the model leaves out (see the module doc).
+fn left_out(timer: &SimTimer) -> bool {
+    matches!(
+        timer,
+        SimTimer::Peer(PeerTimer::LeaderTick) | SimTimer::ClientPing
+    )
+}
+
+// ANCHOR: model
+/// The model: the chapter's own nodes, the properties of the module doc, bounded.
+pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
+    let crashes = usize::from(bounds.crashes);
+    let model =
+        checker::model_with_crashes(bounds, nodes(flaw), Links::Fifo, Node::recover, crashes);
+    checker::without_timers(model, left_out)
+        .property(
+            Expectation::Always,
+            "one established leader per epoch",
+            |_, s: &ZabState| two_leaders_in_an_epoch(&servers(s)).is_none(),
+        )
+        .property(
+            Expectation::Always,
+            "committed prefixes agree",
+            |_, s: &ZabState| prefixes_disagree(&servers(s)).is_none(),
+        )
+        .property(
+            Expectation::Always,
+            "no acknowledged write lost",
+            |_, s: &ZabState| {
+                let clients: Vec<_> = clients(s).collect();
+                acknowledged_write_lost(&servers(s), &clients).is_none()
+            },
+        )
+        .property(Expectation::Always, "linearizable", |_, s: &ZabState| {
+            clients(s).all(linearizable)
+        })
+        .property(
+            Expectation::Sometimes,
+            "a write is committed",
+            |_, s: &ZabState| a_write_committed(s),
+        )
+        .within_boundary(|bounds: &Bounds, s: &ZabState| within(bounds, s))
+}
+// ANCHOR_END: model
+
+/// The bounds: epochs and rounds, one crash of one server (clients do not crash).
+fn within(bounds: &Bounds, s: &ZabState) -> bool {
+    let mut crashes = 0;
+    for (node, down) in s.actor_states.iter().zip(&s.crashed) {
+        match node.server() {
+            None if *down => return false,
+            None => {}
+            Some(server) => {
+                let peer = server.peer();
+                if peer.epochs().accepted.0 > bounds.epochs || peer.logical_clock() > bounds.rounds
+                {
+                    return false;
+                }
+                crashes += server.crashes() + u64::from(*down);
+            }
+        }
+    }
+    crashes <= 1
+}
+
+// ANCHOR: start
+/// The walk to where the search starts: messages first, in the checker's order, then fsyncs,
+/// the ends of `finalizeWait`, connection retries, notification resends, and the client's
+/// first step (its connect) only once every server serves.
+/// It ends when n1, n2 and n3 serve, the client holds a session, and nothing is in flight.
+pub fn start(model: &ZabModel) -> Result<Vec<Action<Node>>, String> {
+    let serving = |s: &ZabState| {
+        servers(s)
+            .iter()
+            .all(|(s, up)| *up && s.peer().is_serving())
+    };
+    let pick = |s: &ZabState, a: &Action<Node>| match a {
+        ActorModelAction::Deliver { .. } => Some(0),
+        ActorModelAction::Timeout(_, SimTimer::Fsync) => Some(1),
+        ActorModelAction::Timeout(_, SimTimer::Peer(PeerTimer::Election(t))) => {
+            Some(if *t == ElectionTimer::FinalizeWait {
+                2
+            } else {
+                4
+            })
+        }
+        ActorModelAction::Timeout(_, SimTimer::Peer(PeerTimer::ConnectRetry)) => Some(3),
+        ActorModelAction::Timeout(_, SimTimer::ClientStep) => {
+            (serving(s) && s.network.len() == 0 && clients(s).all(|c| c.session().is_none()))
+                .then_some(5)
+        }
+        _ => None,
+    };
+    let goal = |s: &ZabState| {
+        serving(s)
+            && s.network.len() == 0
+            && clients(s).all(|c| c.session().is_some())
+            && s.timers_set
+                .iter()
+                .all(|t| t.iter().all(|t| *t != SimTimer::Fsync))
+    };
+    checker::walk(model, pick, goal, 500)
+}
+// ANCHOR_END: start
+
+/// The simulator's run of the checked ensemble, with its replay command (its nodes never see
+/// the clock, as under the checker).
+pub fn simulation(flaw: Option<Flaw>) -> Sim<Node> {
+    with_flaw(flaw).sim(1).replay_command(replay_command(flaw))
+}
+
+/// The command that replays a counterexample file.
+pub fn replay_command(flaw: Option<Flaw>) -> String {
+    let flaw = match flaw {
+        None => "",
+        Some(Flaw::LogSyncAfterUpToDate) => " --flaw log-sync-after-up-to-date",
+        Some(Flaw::AckBeforeFsync) => " --flaw ack-before-fsync",
+    };
+    format!("cargo run -p ch06-zab -- --trace --scenario checked{flaw}")
+}
+
+/// A finished check of Zab.
+pub type Outcome = checker::Outcome<Node>;
+
+/// Check the model (to `max_depth` actions past the start, if given); a counterexample becomes
+/// a scenario file whose replay command names `file`. With `progress`, a line on standard error
+/// that often.
+pub fn run(
+    flaw: Option<Flaw>,
+    bounds: Bounds,
+    max_depth: Option<usize>,
+    file: &str,
+    progress: Option<Duration>,
+) -> Result<Outcome, String> {
+    let model = model(flaw, bounds);
+    let prefix = start(&model)?;
+    let steps = prefix.len();
+    let report = checker::check_from(model, prefix, max_depth, progress);
+    let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
+    let crashes = if bounds.crashes {
+        "; one server may crash and restart, once"
+    } else {
+        ""
+    };
+    let about = format!(
+        "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \
+         to {}, rounds up to {}; links in order, late or never{crashes}; leader ticks and client \
+         pings left out; explored from the state after the first election ({steps} steps: n3 \
+         leads epoch 1, c1 has a session)",
+        bounds.epochs, bounds.rounds
+    );
+    Outcome::of(report, about, || simulation(flaw), file)
+}
+
+// ANCHOR: printed
+/// What a value prints, which is every field it has, maps in a fixed order: two nodes (or two
+/// messages) are the same state for the checker when they print the same. Deriving `Hash` all
+/// the way down the database would say the same at the cost of many more lines.
+fn printed(x: &impl Debug) -> String {
+    format!("{x:?}")
+}
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        printed(self) == printed(other)
+    }
+}
+
+impl Eq for Node {}
+
+impl Hash for Node {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        printed(self).hash(h)
+    }
+}
+
+impl Eq for Wire {}
+
+impl Hash for Wire {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        printed(self).hash(h)
+    }
+}
+
+/// Messages in a fixed order, as the checker lists what it may deliver.
+impl Ord for Wire {
+    fn cmp(&self, other: &Wire) -> Ordering {
+        printed(self).cmp(&printed(other))
+    }
+}
+
+impl PartialOrd for Wire {
+    fn partial_cmp(&self, other: &Wire) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+// ANCHOR_END: printed
