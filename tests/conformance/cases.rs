@@ -853,8 +853,11 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "path-checkWatches-relative",
-        "to fix: 3.8 answers MarshallingError (an exception inside its watch lookup for a \
-         path with no slash, not yet pinned down); Keeper NoWatcher",
+        "version difference: 3.8's WatchManager.containsWatcher walks the path with \
+         PathParentIterator, whose next() takes substring(0, lastIndexOf('/')) and throws on a \
+         path with no slash, which FinalRequestProcessor answers MarshallingError; 3.9.0+ look \
+         the path up in the watcher's own map (ZOOKEEPER-4471) and answer NoWatcher, as Keeper \
+         does",
     ),
     ("check-children-after-persistent", WATCH_RULES),
     ("check-data-after-persistent", WATCH_RULES),
