@@ -31,6 +31,7 @@
 //! * [`adler32`] — the checksum of log records and snapshots.
 //! * [`txn_log`] — `log.<zxid>`: header, records, preallocation, group sync, reading to the end.
 //! * [`snapshot_file`] — `snapshot.<zxid>`: header, database, seals, digest part.
+//! * [`fuzzy`] — a snapshot written a slice at a time while txns keep being applied.
 //! * [`epoch_file`] — `acceptedEpoch` and `currentEpoch`.
 //! * [`names`] — file names and the `version-2` listing.
 //! * [`file_storage`] — [`FileStorage`], chapter 6's [`ch06_zab::storage::Storage`] over a dataDir.
@@ -67,6 +68,7 @@ pub mod dump;
 pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
+pub mod fuzzy;
 pub mod lab;
 pub mod names;
 pub mod purge;
