@@ -35,6 +35,18 @@ impl TxnLog for DataDir {
         self.0.take_events();
         written
     }
+
+    fn begin_snapshot(&mut self, db: &Database) -> std::io::Result<bool> {
+        let begun = self.0.begin_snapshot(db);
+        self.0.take_events();
+        Ok(begun?)
+    }
+
+    fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> std::io::Result<bool> {
+        let going = self.0.advance_snapshot(db, max_nodes);
+        self.0.take_events();
+        Ok(going?)
+    }
 }
 
 /// Where zoo.cfg says the files go and how they are written.
@@ -55,24 +67,18 @@ pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
     let recovered = storage.load(None, 0)?;
     // A clean snapshot of what was recovered, as upstream's start-up takes
     // (ZooKeeperServer.loadData), unless the newest snapshot already is that state: the next
-    // restart then replays nothing older than this one.
+    // restart then replays nothing older than this one. Upstream writes it before serving;
+    // here it is a fuzzy snapshot the server walks while it serves, so a big tree does not
+    // keep clients waiting twice (once to read it, once to write it).
     let last = recovered.db.last_processed_zxid();
     let snapshots = names::list(storage.snap_dir(), names::SNAPSHOT_PREFIX)?;
-    if snapshots.last().is_none_or(|(newest, _)| *newest < last) {
-        Storage::snapshot(&mut storage, &recovered.db).map_err(|e| match e.downcast() {
-            Ok(persist) => persist,
-            Err(e) => PersistError::Io {
-                path: storage.snap_dir().to_path_buf(),
-                doing: "snapshotting into",
-                source: e,
-            },
-        })?;
-    }
+    let snapshot_first = snapshots.last().is_none_or(|(newest, _)| *newest < last);
     storage.take_events();
     Ok(Durable {
         db: recovered.db,
         log: Box::new(DataDir(storage)),
         snap_count: cfg.snap_count,
         snap_size_limit: cfg.snap_size_limit,
+        snapshot_first,
     })
 }

@@ -12,7 +12,7 @@ use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 
-use ch01_znode::{Txn, Zxid};
+use ch01_znode::Zxid;
 use ch03_sessions::config::ZooCfg;
 use ch03_sessions::pipeline::Database;
 use ch06_zab::peer::{Epochs, Recovered};
@@ -20,6 +20,7 @@ use ch06_zab::storage::Storage;
 use ch06_zab::tcp::cli::per_request;
 use ch06_zab::tcp::ensemble::{read_myid, server_spec};
 use ch06_zab::tcp::{serve, Listeners, TcpEvent, EVENT_QUEUE};
+use ch06_zab::txn_codec::TxnEntry;
 use ch07_persistence::FileStorage;
 
 /// A [`FileStorage`] as a quorum peer's disk, its event record dropped as it grows, since
@@ -46,9 +47,9 @@ impl Storage for QuorumDisk {
         self.done(saved)
     }
 
-    fn append(&mut self, txn: &Txn) -> io::Result<()> {
+    fn append(&mut self, entry: &TxnEntry) -> io::Result<()> {
         // Appends record no events until their sync.
-        self.files.append(txn)
+        self.files.append(entry)
     }
 
     fn sync(&mut self) -> io::Result<()> {

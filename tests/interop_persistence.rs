@@ -27,6 +27,7 @@ use std::time::Duration;
 use ch01_znode::{prep, Acl, CreateMode, Request, SessionId, Stat, Txn, TxnHeader, TxnOp, Zxid};
 use ch03_sessions::pipeline::Database;
 use ch06_zab::storage::Storage;
+use ch06_zab::txn_codec::TxnEntry;
 use ch07_persistence::snapshot_file::decode_snapshot_file;
 use ch07_persistence::txn_log::read_log;
 use ch07_persistence::{FileStorage, FileStorageConfig};
@@ -104,7 +105,7 @@ fn keeper_data_dir(data_dir: &Path) -> (Database, Vec<Txn>) {
     w.create(b, "/app/secret", b"hidden", alice, CreateMode::Persistent);
     let half = w.txns.len();
     for txn in &w.txns {
-        storage.append(txn).unwrap();
+        storage.append(&TxnEntry::new(txn.clone())).unwrap();
     }
     storage.sync().unwrap();
     storage.snapshot(&w.db).unwrap();
@@ -151,7 +152,7 @@ fn keeper_data_dir(data_dir: &Path) -> (Database, Vec<Txn>) {
     w.create(b, "/app/b-ephemeral", b"", open(), CreateMode::Ephemeral);
     w.submit(b, Request::CloseSession);
     for txn in &w.txns[half..] {
-        storage.append(txn).unwrap();
+        storage.append(&TxnEntry::new(txn.clone())).unwrap();
     }
     storage.sync().unwrap();
     (w.db, w.txns)

@@ -16,6 +16,7 @@ use ch01_znode::{prep, Acl, CreateMode, Request, SessionId, Txn, TxnHeader, Zxid
 use ch03_sessions::client::connection::{Client, ClientConfig};
 use ch03_sessions::pipeline::Database;
 use ch06_zab::storage::Storage;
+use ch06_zab::txn_codec::TxnEntry;
 use ch07_persistence::txn_log::read_log;
 use ch07_persistence::{names, FileStorage, FileStorageConfig};
 
@@ -92,7 +93,7 @@ pub fn write_data_dir(znodes: usize, txns: usize) -> Result<Written, String> {
             version: -1,
         };
         let txn = submit(&mut db, set);
-        Storage::append(&mut storage, &txn).map_err(|e| fail(&e))?;
+        Storage::append(&mut storage, &TxnEntry::new(txn)).map_err(|e| fail(&e))?;
         if i % 1000 == 999 {
             Storage::sync(&mut storage).map_err(|e| fail(&e))?;
         }

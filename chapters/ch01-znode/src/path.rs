@@ -51,14 +51,16 @@ impl std::error::Error for PathError {}
 // ANCHOR: validate_path
 /// `PathUtils.validatePath`: `Ok` if `path` names a znode.
 pub fn validate_path(path: &str) -> Result<(), PathError> {
-    let units: Vec<u16> = path.encode_utf16().collect();
     let slash = b'/' as u16;
     let dot = b'.' as u16;
-    match units.as_slice() {
-        [] => return Err(PathError::Empty),
-        [first, ..] if *first != slash => return Err(PathError::NoLeadingSlash),
-        [_] => return Ok(()), // "/" itself
-        [.., last] if *last == slash => return Err(PathError::TrailingSlash),
+    // One pass over the UTF-16 units, looking one ahead: every snapshot node and every
+    // request path goes through here, so it allocates nothing unless it fails.
+    let mut units = path.encode_utf16().enumerate().peekable();
+    match units.next() {
+        None => return Err(PathError::Empty),
+        Some((_, first)) if first != slash => return Err(PathError::NoLeadingSlash),
+        _ if units.peek().is_none() => return Ok(()), // "/" itself
+        _ if path.ends_with('/') => return Err(PathError::TrailingSlash),
         _ => {}
     }
     let invalid = |reason, index| {
@@ -68,20 +70,21 @@ pub fn validate_path(path: &str) -> Result<(), PathError> {
             index,
         })
     };
-    // Does the name that `units[i]` ends stop at the end of the path or at a '/'?
-    let name_ends_after = |i: usize| i + 1 == units.len() || units[i + 1] == slash;
-    for i in 1..units.len() {
-        let (last, c) = (units[i - 1], units[i]);
+    // The two units before the current one (the first is the leading '/').
+    let (mut before_last, mut last) = (0, slash);
+    while let Some((i, c)) = units.next() {
+        // Does the name that `c` ends stop at the end of the path or at a '/'?
+        let name_ends_here = units.peek().is_none_or(|&(_, next)| next == slash);
         match c {
             0 => return invalid("null character not allowed", i),
             _ if c == slash && last == slash => return invalid("empty node name specified", i),
             // ".." as a whole name (a dot after a dot that is not a whole name is fine, and no
             // later arm matches a dot)
-            _ if c == dot && last == dot && units[i - 2] == slash && name_ends_after(i) => {
+            _ if c == dot && last == dot && before_last == slash && name_ends_here => {
                 return invalid("relative paths not allowed", i)
             }
             // "." as a whole name
-            _ if c == dot && last == slash && name_ends_after(i) => {
+            _ if c == dot && last == slash && name_ends_here => {
                 return invalid("relative paths not allowed", i)
             }
             0x0001..=0x001f | 0x007f..=0x009f | 0xd800..=0xf8ff | 0xfff0..=0xffff => {
@@ -89,6 +92,7 @@ pub fn validate_path(path: &str) -> Result<(), PathError> {
             }
             _ => {}
         }
+        (before_last, last) = (last, c);
     }
     Ok(())
 }
@@ -117,11 +121,13 @@ pub fn split_parent(path: &str) -> Option<(&str, &str)> {
 
 /// The full path of child `name` under `parent`.
 pub fn join(parent: &str, name: &str) -> String {
-    if parent == "/" {
-        format!("/{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
+    // Built by hand rather than with format!: a snapshot walk joins once per node.
+    let parent = if parent == "/" { "" } else { parent };
+    let mut path = String::with_capacity(parent.len() + 1 + name.len());
+    path.push_str(parent);
+    path.push('/');
+    path.push_str(name);
+    path
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ch01_znode::tree::DIGEST_VERSION;
 use ch01_znode::{Epoch, Sid, Txn, Zxid};
 use ch03_sessions::fourlw::{LeaderReport, ResponseSizes};
 use ch03_sessions::pipeline::{Forward, Forwarded, Input as PipelineInput};
@@ -24,7 +25,7 @@ use ch03_sessions::proto;
 use crate::message::{Link, Message};
 use crate::peer::{Ctx, Output, Timer};
 use crate::trace::ZabNote;
-use crate::txn_codec::TxnEntry;
+use crate::txn_codec::{TxnDigest, TxnEntry};
 
 /// Why a leader stops leading.
 pub type Quit = String;
@@ -72,7 +73,8 @@ struct Handler {
 /// A proposal waiting for its quorum.
 #[derive(Clone, Debug)]
 struct Proposal {
-    txn: Txn,
+    /// The txn, with the tree digest after it when our pipeline worked one out.
+    entry: TxnEntry,
     acks: BTreeSet<Sid>,
 }
 
@@ -428,12 +430,12 @@ impl Leader {
         });
         for txn in ctx.history.after(sent_up_to) {
             let zxid = txn.zxid;
-            Self::send(ctx, link, Message::Proposal(txn));
+            Self::send(ctx, link, Message::Proposal(TxnEntry::new(txn)));
             Self::send(ctx, link, Message::Commit(zxid));
         }
         if !handler.observer {
             for p in self.proposals.values() {
-                Self::send(ctx, link, Message::Proposal(p.txn.clone()));
+                Self::send(ctx, link, Message::Proposal(p.entry.clone()));
             }
         }
         Self::send(ctx, link, Message::NewLeader { epoch });
@@ -507,11 +509,20 @@ impl Leader {
 
     // ANCHOR: propose
     /// `Leader.propose`: a txn our pipeline prepared goes to every follower and to our own
-    /// disk; our ACK counts when the disk has it.
-    pub fn propose(&mut self, ctx: &mut Ctx, txn: Txn) {
+    /// disk; our ACK counts when the disk has it. `digest` is the tree digest after the txn
+    /// as prepare worked it out, which 3.8 sends in the proposal (`TxnDigest`, after the txn
+    /// in `SerializeUtils.serializeRequest`), so every member logs the same record.
+    pub fn propose(&mut self, ctx: &mut Ctx, txn: Txn, digest: Option<u64>) {
         let zxid = txn.zxid;
         self.last_proposed = zxid;
         self.proposal_sizes.add(proposal_size(&txn));
+        let entry = TxnEntry {
+            txn,
+            digest: digest.map(|d| TxnDigest {
+                version: DIGEST_VERSION,
+                tree_digest: d as i64,
+            }),
+        };
         let followers: Vec<Link> = self
             .handlers
             .values()
@@ -519,14 +530,14 @@ impl Leader {
             .map(|h| h.link)
             .collect();
         for link in followers {
-            Self::send(ctx, link, Message::Proposal(txn.clone()));
+            Self::send(ctx, link, Message::Proposal(entry.clone()));
         }
         self.unlogged.insert(zxid);
-        ctx.out.push(Output::Append(txn.clone()));
+        ctx.out.push(Output::Append(entry.clone()));
         self.proposals.insert(
             zxid,
             Proposal {
-                txn,
+                entry,
                 acks: BTreeSet::new(),
             },
         );
@@ -554,8 +565,8 @@ impl Leader {
             if !crate::lab::can_commit(ctx.cfg.qv(), &entry.get().acks) {
                 break;
             }
-            let Proposal { txn, acks } = entry.remove();
-            self.commit(ctx, txn, acks);
+            let Proposal { entry, acks } = entry.remove();
+            self.commit(ctx, entry.txn, acks);
         }
     }
     // ANCHOR_END: ack
@@ -685,7 +696,7 @@ impl Leader {
             ctx.out.push(Output::Disconnect { link: h.link });
         }
         for (_, p) in self.proposals {
-            ctx.apply(p.txn);
+            ctx.apply(p.entry.txn);
         }
     }
 }

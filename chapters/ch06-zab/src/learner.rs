@@ -22,6 +22,7 @@ use ch03_sessions::proto;
 use crate::message::{Link, Message};
 use crate::peer::{Ctx, Flaw, Output, Timer};
 use crate::trace::ZabNote;
+use crate::txn_codec::TxnEntry;
 
 /// How many times a learner tries to reach its leader, 100 ms apart
 /// (`Learner.connectToLeader`: 5 tries, `leaderConnectDelayDuringRetryMs`).
@@ -76,7 +77,7 @@ pub struct Learner {
     observer: bool,
     phase: Phase,
     /// PROPOSALs of the sync not applied or logged yet (`packetsNotCommitted`).
-    not_committed: VecDeque<Txn>,
+    not_committed: VecDeque<TxnEntry>,
     /// COMMITs of a DIFF sync, applied after UPTODATE (`packetsCommitted`).
     committed: VecDeque<Zxid>,
     /// Logged (or being logged) and waiting for their COMMIT (`pendingTxns`).
@@ -292,16 +293,16 @@ impl Learner {
     ) -> Result<(), Quit> {
         self.phase = Phase::Syncing { epoch, mode };
         match msg {
-            Message::Proposal(txn) => self.not_committed.push_back(txn),
+            Message::Proposal(entry) => self.not_committed.push_back(entry),
             Message::Commit(zxid) if mode == SyncMode::Snapshot => {
                 match self.not_committed.front() {
-                    Some(head) if head.zxid == zxid => {
-                        let txn = self.not_committed.pop_front().expect("just seen");
-                        ctx.apply(txn);
+                    Some(head) if head.txn.zxid == zxid => {
+                        let entry = self.not_committed.pop_front().expect("just seen");
+                        ctx.apply(entry.txn);
                     }
                     head => ctx.note(ZabNote::Unexpected(format!(
                         "committing {zxid}, but the next proposal is {}",
-                        head.map_or("none".to_string(), |t| t.zxid.to_string())
+                        head.map_or("none".to_string(), |t| t.txn.zxid.to_string())
                     ))),
                 }
             }
@@ -317,8 +318,8 @@ impl Learner {
                 }
                 let flawed = ctx.cfg.flaw == Some(Flaw::LogSyncAfterUpToDate);
                 if !self.observer && !flawed {
-                    for txn in std::mem::take(&mut self.not_committed) {
-                        self.log(ctx, txn);
+                    for entry in std::mem::take(&mut self.not_committed) {
+                        self.log(ctx, entry);
                     }
                 }
                 match self.unlogged.is_empty() || flawed {
@@ -350,7 +351,7 @@ impl Learner {
     fn after_new_leader(&mut self, ctx: &mut Ctx, epoch: Epoch, msg: Message) -> Result<(), Quit> {
         self.phase = Phase::NewLeader { epoch };
         match msg {
-            Message::Proposal(txn) => self.not_committed.push_back(txn),
+            Message::Proposal(entry) => self.not_committed.push_back(entry),
             Message::Commit(zxid) => self.committed.push_back(zxid),
             Message::Ping(_) => self.ping(ctx),
             Message::UpToDate => {
@@ -363,8 +364,8 @@ impl Learner {
                 if self.observer {
                     self.inform_buffered(ctx);
                 } else {
-                    for txn in std::mem::take(&mut self.not_committed) {
-                        self.log(ctx, txn);
+                    for entry in std::mem::take(&mut self.not_committed) {
+                        self.log(ctx, entry);
                     }
                     for zxid in std::mem::take(&mut self.committed) {
                         self.commit(ctx, zxid)?;
@@ -378,11 +379,11 @@ impl Learner {
 
     /// An observer's buffered sync: each proposal whose commit came is logged and applied.
     fn inform_buffered(&mut self, ctx: &mut Ctx) {
-        for txn in std::mem::take(&mut self.not_committed) {
-            if self.committed.front() == Some(&txn.zxid) {
+        for entry in std::mem::take(&mut self.not_committed) {
+            if self.committed.front() == Some(&entry.txn.zxid) {
                 self.committed.pop_front();
-                ctx.out.push(Output::Append(txn.clone()));
-                ctx.apply(txn);
+                ctx.out.push(Output::Append(entry.clone()));
+                ctx.apply(entry.txn);
             }
         }
         self.committed.clear();
@@ -392,11 +393,11 @@ impl Learner {
     /// Following: log and ACK proposals, apply commits in order, answer pings and syncs.
     fn broadcast(&mut self, ctx: &mut Ctx, msg: Message) -> Result<(), Quit> {
         match msg {
-            Message::Proposal(txn) if !self.observer => self.log(ctx, txn),
+            Message::Proposal(entry) if !self.observer => self.log(ctx, entry),
             Message::Commit(zxid) if !self.observer => self.commit(ctx, zxid)?,
             // An observer is told committed txns only: log and apply at once.
             Message::Inform(txn) if self.observer => {
-                ctx.out.push(Output::Append(txn.clone()));
+                ctx.out.push(Output::Append(TxnEntry::new(txn.clone())));
                 ctx.apply(txn);
             }
             Message::Ping(_) => self.ping(ctx),
@@ -416,11 +417,12 @@ impl Learner {
     }
     // ANCHOR_END: broadcast
 
-    /// `logRequest`: the txn goes to the disk, and waits for its COMMIT.
-    fn log(&mut self, ctx: &mut Ctx, txn: Txn) {
-        self.unlogged.push_back(txn.zxid);
-        ctx.out.push(Output::Append(txn.clone()));
-        self.pending.push_back(txn);
+    /// `logRequest`: the txn goes to the disk with the leader's digest, and waits for its
+    /// COMMIT.
+    fn log(&mut self, ctx: &mut Ctx, entry: TxnEntry) {
+        self.unlogged.push_back(entry.txn.zxid);
+        ctx.out.push(Output::Append(entry.clone()));
+        self.pending.push_back(entry.txn);
     }
 
     // ANCHOR: commit

@@ -20,6 +20,8 @@ use ch01_znode::{Epoch, SessionId, Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{Database, Forward, Forwarded};
 use serde::Serialize;
 
+use crate::txn_codec::TxnEntry;
+
 // ANCHOR: link
 /// One learner's connection to its leader: the learner's id and its own count of the
 /// connections it has opened. A packet of an older connection is a packet of a closed socket.
@@ -81,8 +83,9 @@ pub enum Message {
         /// Sessions and tree.
         db: Box<Database>,
     },
-    /// 2, leader → follower: log this txn and acknowledge it.
-    Proposal(Txn),
+    /// 2, leader → follower: log this txn (with the leader's tree digest after it, which the
+    /// follower logs too) and acknowledge it.
+    Proposal(TxnEntry),
     /// 3, follower → leader: "I have logged the txn at this zxid". An ACK of `epoch << 32`
     /// answers NEWLEADER (and, after UPTODATE, says the learner is serving).
     Ack(Zxid),
@@ -158,7 +161,9 @@ impl fmt::Display for Message {
                 db.tree.node_count(),
                 db.sessions.len()
             ),
-            Message::Proposal(txn) | Message::Inform(txn) => write!(f, "{name} {txn}"),
+            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn) => {
+                write!(f, "{name} {txn}")
+            }
             Message::Ack(zxid) | Message::Commit(zxid) | Message::Ping(zxid) => {
                 write!(f, "{name} {zxid}")
             }

@@ -35,6 +35,7 @@ use crate::leader::Leader;
 use crate::learner::Learner;
 use crate::message::{Link, Message};
 use crate::trace::{Note, ZabNote};
+use crate::txn_codec::TxnEntry;
 
 // ANCHOR: config
 /// The ensemble and its tunables (`zoo.cfg`).
@@ -194,8 +195,9 @@ pub enum Output {
     SetTimer { timer: Timer, after_ms: u64 },
     /// Disarm a timer.
     CancelTimer(Timer),
-    /// Append the txn to the log; answer [`Input::Logged`] once it is on disk (fsynced).
-    Append(Txn),
+    /// Append the txn (and its digest, if it has one) to the log; answer [`Input::Logged`]
+    /// once it is on disk (fsynced).
+    Append(TxnEntry),
     /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`].
     Truncate(Zxid),
     /// Write a snapshot of this database.
@@ -597,7 +599,10 @@ impl QuorumPeer {
             let batch = std::mem::take(ctx.pipeline_out);
             for o in batch {
                 match (&mut *role, o) {
-                    (Role::Leading(l), pipeline::Output::Propose(txn)) => l.propose(ctx, txn),
+                    (Role::Leading(l), pipeline::Output::Propose(txn)) => {
+                        let digest = ctx.pipeline.txn_digest(txn.zxid);
+                        l.propose(ctx, txn, digest)
+                    }
                     (Role::Following(l), pipeline::Output::Forward(f)) => l.forward(ctx, f),
                     (_, pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => ctx.note(
                         ZabNote::Unexpected("a write with no leader to take it".into()),

@@ -39,7 +39,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
+use ch01_znode::path::join;
 use ch01_znode::Zxid;
 use ch01_znode::{Acl, DataNode, DataTree, RestoreError, SessionId, StatPersisted, TreeBuilder};
 use ch03_sessions::jute::{DecodeError, Reader, Writer};
@@ -72,36 +74,26 @@ pub struct Snapshot {
 
 // ---- writing ------------------------------------------------------------------------------
 
-/// The ACL lists a tree uses, numbered in the order the walk first meets them.
-struct AclRefs<'a> {
-    lists: Vec<&'a [Acl]>,
-    refs: HashMap<&'a [Acl], i64>,
+/// The ACL lists the nodes written so far use, numbered in the order the walk first met them.
+#[derive(Debug, Default)]
+struct AclRefs {
+    lists: Vec<Arc<[Acl]>>,
+    refs: HashMap<Arc<[Acl]>, i64>,
 }
 
-impl<'a> AclRefs<'a> {
-    fn number(tree: &'a DataTree) -> AclRefs<'a> {
-        let mut numbered = AclRefs {
-            lists: Vec::new(),
-            refs: HashMap::new(),
-        };
-        for (path, node) in tree.walk() {
-            if !has_null_acl(&path, node) && !numbered.refs.contains_key(&*node.acl) {
-                numbered.lists.push(&node.acl);
-                let acl_ref = numbered.lists.len() as i64;
-                numbered.refs.insert(&node.acl, acl_ref);
-            }
-        }
-        numbered
-    }
-
-    fn of(&self, path: &str, node: &DataNode) -> i64 {
+impl AclRefs {
+    /// The reference `node` (at `path`) is written with, numbering its list if it is new.
+    fn of(&mut self, path: &str, node: &DataNode) -> i64 {
         if has_null_acl(path, node) {
             return NULL_ACL_REF;
         }
-        *self
-            .refs
-            .get(&*node.acl)
-            .expect("every list the walk meets was numbered by the same walk")
+        if let Some(acl_ref) = self.refs.get(&node.acl) {
+            return *acl_ref;
+        }
+        self.lists.push(node.acl.clone());
+        let acl_ref = self.lists.len() as i64;
+        self.refs.insert(node.acl.clone(), acl_ref);
+        acl_ref
     }
 }
 
@@ -122,32 +114,111 @@ fn write_stat(w: &mut Writer, stat: &StatPersisted) {
     w.write_long(stat.pzxid.0);
 }
 
+// ANCHOR: snapshot_writer
+/// A snapshot being written a few nodes at a time, while the tree goes on changing: a
+/// **fuzzy** snapshot (`FileTxnSnapLog.save` on `SyncRequestProcessor`'s snapshot thread).
+///
+/// [`SnapshotWriter::start`] takes the sessions as they are then; each
+/// [`SnapshotWriter::advance`] writes the next nodes of a preorder walk **of the tree as it is
+/// at that call**; [`SnapshotWriter::finish`] puts the pieces in file order. A node created
+/// after its parent was written is missed, a node deleted before its turn is skipped, and a
+/// node changed before its turn is written as changed, exactly as upstream's walk
+/// (`DataTree.serializeNode`) sees the live tree. So the snapshot holds some txns after the
+/// zxid it started at and not others; replaying the log from that zxid on (each txn's rules
+/// make a second application harmless) brings it to the live tree.
+///
+/// The ACL map comes before the nodes in the file, but only the walk knows which lists its
+/// nodes use (a node created mid-walk may use a new one): so the nodes are written to their
+/// own buffer and the map is put in front of them at the end.
+#[derive(Debug)]
+pub struct SnapshotWriter {
+    sessions: Writer,
+    acls: AclRefs,
+    nodes: Writer,
+    /// Paths still to visit, the next one on top.
+    pending: Vec<String>,
+    written: usize,
+}
+
+impl SnapshotWriter {
+    /// Starts a snapshot: the session table as of now, and a walk from `/`.
+    pub fn start(sessions: &BTreeMap<SessionId, i32>) -> SnapshotWriter {
+        let mut w = Writer::new();
+        w.write_len(Some(sessions.len()));
+        for (session, timeout_ms) in sessions {
+            w.write_long(session.0);
+            w.write_int(*timeout_ms);
+        }
+        SnapshotWriter {
+            sessions: w,
+            acls: AclRefs::default(),
+            nodes: Writer::new(),
+            pending: vec!["/".to_string()],
+            written: 0,
+        }
+    }
+
+    /// Writes up to `max_nodes` more nodes of `tree` as it is now; true once the walk is over.
+    pub fn advance(&mut self, tree: &DataTree, max_nodes: usize) -> bool {
+        let mut budget = max_nodes;
+        while budget > 0 {
+            let Some(path) = self.pending.pop() else {
+                return true;
+            };
+            // Deleted since its parent listed it: upstream's walk skips it too.
+            let Some(node) = tree.node(&path) else {
+                continue;
+            };
+            // The root goes out as "", so that "/" can mark the end.
+            let written = if path == "/" { "" } else { &path };
+            self.nodes.write_ustring(Some(written));
+            self.nodes.write_buffer(node.data.as_deref());
+            let acl_ref = self.acls.of(&path, node);
+            self.nodes.write_long(acl_ref);
+            write_stat(&mut self.nodes, &node.stat);
+            // Pushed last-first, so that the first child in name order is visited next.
+            for name in node.children.iter().rev() {
+                self.pending.push(join(&path, name));
+            }
+            self.written += 1;
+            budget -= 1;
+        }
+        self.pending.is_empty()
+    }
+
+    /// Nodes written so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Whether the walk is over.
+    pub fn is_done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Appends the snapshot to `w` in file order: sessions, ACL map, nodes, end marker.
+    pub fn finish(self, w: &mut Writer) {
+        assert!(self.is_done(), "a snapshot is finished after its walk");
+        w.write_raw(&self.sessions.into_bytes());
+        w.write_len(Some(self.acls.lists.len()));
+        for (index, list) in self.acls.lists.iter().enumerate() {
+            w.write_long(index as i64 + 1);
+            write_acl(w, list);
+        }
+        w.write_raw(&self.nodes.into_bytes());
+        w.write_ustring(Some(END_OF_NODES));
+    }
+}
+// ANCHOR_END: snapshot_writer
+
 // ANCHOR: write_snapshot
 /// Appends the sessions, the ACL map, every node and the end marker
-/// (`SerializeUtils.serializeSnapshot`).
+/// (`SerializeUtils.serializeSnapshot`): a [`SnapshotWriter`] that walks the whole tree in
+/// one go, so nothing changes under it.
 pub fn write_snapshot(w: &mut Writer, tree: &DataTree, sessions: &BTreeMap<SessionId, i32>) {
-    w.write_len(Some(sessions.len()));
-    for (session, timeout_ms) in sessions {
-        w.write_long(session.0);
-        w.write_int(*timeout_ms);
-    }
-
-    let acls = AclRefs::number(tree);
-    w.write_len(Some(acls.lists.len()));
-    for (index, list) in acls.lists.iter().enumerate() {
-        w.write_long(index as i64 + 1);
-        write_acl(w, list);
-    }
-
-    for (path, node) in tree.walk() {
-        // The root goes out as "", so that "/" can mark the end.
-        let written = if path == "/" { "" } else { &path };
-        w.write_ustring(Some(written));
-        w.write_buffer(node.data.as_deref());
-        w.write_long(acls.of(&path, node));
-        write_stat(w, &node.stat);
-    }
-    w.write_ustring(Some(END_OF_NODES));
+    let mut writer = SnapshotWriter::start(sessions);
+    writer.advance(tree, usize::MAX);
+    writer.finish(w);
 }
 // ANCHOR_END: write_snapshot
 
@@ -319,6 +390,33 @@ fn read_node(r: &mut Reader<'_>) -> Result<Option<NodeItem>, DecodeError> {
     }))
 }
 
+// ANCHOR: count_nodes
+/// How many nodes the whole snapshot at the front of `bytes` lists, found by skipping over
+/// them: a quick first pass, so that the tree's table is sized once instead of doubling its
+/// way to a million nodes. `None` if the bytes do not parse; the real pass says why.
+fn count_nodes(bytes: &[u8]) -> Option<usize> {
+    /// A node's ACL reference and `StatPersisted`: one long, then 6 longs and 3 ints.
+    const FIXED: usize = 8 + 6 * 8 + 3 * 4;
+    let mut r = Reader::new(bytes);
+    let sessions = read_count(&mut r, "sessions").ok()? as usize;
+    r.take(sessions.checked_mul(12)?, "sessions").ok()?;
+    for _ in 0..read_count(&mut r, "ACL map").ok()? {
+        r.read_long("ACL map: ref").ok()?;
+        read_acl_list(&mut r).ok()?;
+    }
+    let mut nodes = 0;
+    loop {
+        let path_len = r.read_len("node path").ok()??;
+        if r.take(path_len, "node path").ok()? == END_OF_NODES.as_bytes() {
+            return Some(nodes);
+        }
+        let data_len = r.read_len("DataNode.data").ok()?.unwrap_or(0);
+        r.take(data_len + FIXED, "node").ok()?;
+        nodes += 1;
+    }
+}
+// ANCHOR_END: count_nodes
+
 impl SnapshotDecoder {
     /// A decoder for a snapshot's bytes (sessions to end marker), as a file holds them;
     /// `extended_types` as for [`DataTree::with_extended_types`].
@@ -348,6 +446,14 @@ impl SnapshotDecoder {
     pub fn with_max_item_len(self, max_item_len: usize) -> SnapshotDecoder {
         SnapshotDecoder {
             max_item_len,
+            ..self
+        }
+    }
+
+    /// The same decoder, with room for `nodes` nodes in the tree it builds.
+    pub fn expecting_nodes(self, nodes: usize) -> SnapshotDecoder {
+        SnapshotDecoder {
+            tree: self.tree.with_capacity(nodes),
             ..self
         }
     }
@@ -508,8 +614,9 @@ pub fn decode_snapshot(
     extended_types: bool,
     last_processed_zxid: Zxid,
 ) -> Result<(Snapshot, usize), SnapshotError> {
+    let nodes = count_nodes(bytes).unwrap_or(0);
     decode_all(
-        SnapshotDecoder::new(extended_types),
+        SnapshotDecoder::new(extended_types).expecting_nodes(nodes),
         bytes,
         last_processed_zxid,
     )
@@ -653,12 +760,7 @@ mod tests {
         server.submit(SessionId(1), 1, 10, &create("/b", Acl::read_unsafe()));
         server.submit(SessionId(1), 2, 10, &create("/a", Acl::open_unsafe()));
         let tree = server.tree;
-        let acls = AclRefs::number(&tree);
-        // The walk meets /a (open), then /b and /zookeeper/config (both read-only).
-        assert_eq!(
-            acls.lists,
-            [&Acl::open_unsafe()[..], &Acl::read_unsafe()[..]]
-        );
+        let mut acls = AclRefs::default();
         let refs: Vec<(String, i64)> = tree
             .walk()
             .map(|(path, node)| {
@@ -666,6 +768,9 @@ mod tests {
                 (path, acl_ref)
             })
             .collect();
+        // The walk meets /a (open), then /b and /zookeeper/config (both read-only).
+        let lists: Vec<&[Acl]> = acls.lists.iter().map(|l| &l[..]).collect();
+        assert_eq!(lists, [&Acl::open_unsafe()[..], &Acl::read_unsafe()[..]]);
         let expected = [
             ("/", -1),
             ("/a", 1),
@@ -688,7 +793,7 @@ mod tests {
             version: -1,
         };
         server.submit(SessionId(1), 1, 10, &set_acl);
-        let acls = AclRefs::number(&server.tree);
+        let mut acls = AclRefs::default();
         let root = server.tree.node("/").unwrap();
         assert_eq!(acls.of("/", root), 1);
         let bytes = encode_snapshot(&server.tree, &no_sessions());
@@ -814,6 +919,8 @@ mod tests {
         ) {
             let zxid = tree.last_processed_zxid();
             let file = encode_snapshot(&tree, &sessions);
+            prop_assert_eq!(count_nodes(&file), Some(tree.node_count()));
+            prop_assert_eq!(count_nodes(&file[..file.len() - 1]), None);
             let (read, used) = decode_snapshot(&file, true, zxid).unwrap();
             prop_assert_eq!(used, file.len());
             prop_assert_eq!(&read.tree, &tree);

@@ -18,11 +18,12 @@
 
 use std::io;
 
-use ch01_znode::{Txn, Zxid};
+use ch01_znode::Zxid;
 use ch03_sessions::pipeline::Database;
 
 use crate::peer::{Epochs, Recovered};
 pub use crate::sim::Disk;
+use crate::txn_codec::TxnEntry;
 
 // ANCHOR: storage
 /// Where a quorum peer's state survives a restart.
@@ -32,8 +33,9 @@ pub trait Storage: Send + 'static {
     fn recover(&mut self, recent: usize) -> io::Result<Recovered>;
     /// Writes the epoch files (durably, before this returns).
     fn save_epochs(&mut self, epochs: Epochs) -> io::Result<()>;
-    /// Appends a txn to the log; durable only after the next [`Storage::sync`].
-    fn append(&mut self, txn: &Txn) -> io::Result<()>;
+    /// Appends a txn, with the tree digest after it if the leader sent one, to the log;
+    /// durable only after the next [`Storage::sync`].
+    fn append(&mut self, entry: &TxnEntry) -> io::Result<()>;
     /// Makes every append so far durable (fsync).
     fn sync(&mut self) -> io::Result<()>;
     /// Cuts the log after `zxid` and rebuilds what [`Storage::recover`] would now find.
@@ -54,8 +56,8 @@ impl Storage for Disk {
         Ok(())
     }
 
-    fn append(&mut self, txn: &Txn) -> io::Result<()> {
-        self.log.push(txn.clone());
+    fn append(&mut self, entry: &TxnEntry) -> io::Result<()> {
+        self.log.push(entry.txn.clone());
         Ok(())
     }
 
@@ -77,7 +79,7 @@ impl Storage for Disk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ch01_znode::{Epoch, TxnOp};
+    use ch01_znode::{Epoch, Txn, TxnOp};
 
     fn txn(zxid: i64, path: &str) -> Txn {
         crate::arb::txn_at(zxid, TxnOp::Delete { path: path.into() })
@@ -94,7 +96,7 @@ mod tests {
         };
         disk.save_epochs(epochs).unwrap();
         for z in [1, 2, 3] {
-            disk.append(&txn(z, "/nothing")).unwrap();
+            disk.append(&TxnEntry::new(txn(z, "/nothing"))).unwrap();
         }
         disk.sync().unwrap();
         let all = Storage::recover(&mut disk, 10).unwrap();

@@ -20,6 +20,7 @@ use ch06_zab::render::{diagram, transcript, Story, ZabEntry};
 use ch06_zab::scenarios::{create, get, run, setup, Run, ScenarioName};
 use ch06_zab::sim::{ClientOp, HistoryEvent, Node, Outcome, ServerFrame, SimNote, Wire};
 use ch06_zab::trace::{Note, ZabNote};
+use ch06_zab::txn_codec::TxnEntry;
 
 /// The seed the book prints.
 const SEED: u64 = 1;
@@ -142,7 +143,7 @@ fn zxid_of_create(run: &Run, path: &str) -> Zxid {
     zab_sent(run)
         .into_iter()
         .find_map(|(_, _, m)| match m {
-            Message::Proposal(txn) | Message::Inform(txn) => match &txn.op {
+            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn) => match &txn.op {
                 TxnOp::Create { path: p, .. } if p == path => Some(txn.zxid),
                 _ => None,
             },
@@ -313,7 +314,7 @@ fn a_proposal_only_the_crashed_leader_logged_is_never_committed() {
         assert!(
             !zab_delivered(run)
                 .iter()
-                .any(|(_, _, _, m)| matches!(m, Message::Proposal(t) if t.zxid == z)),
+                .any(|(_, _, _, m)| matches!(m, Message::Proposal(t) if t.txn.zxid == z)),
             "only n3 ever had it"
         );
         assert_eq!(outcome(run, 1, &create("/lost", "minority")), None);
@@ -401,7 +402,7 @@ fn a_follower_that_missed_a_few_writes_gets_them_by_diff() {
         for z in &resent {
             assert!(to_n1
                 .iter()
-                .any(|m| matches!(m, Message::Proposal(t) if t.zxid == *z)));
+                .any(|m| matches!(m, Message::Proposal(t) if t.txn.zxid == *z)));
             assert!(to_n1.contains(&&Message::Commit(*z)));
         }
         assert!(!to_n1.iter().any(|m| matches!(m, Message::Snap { .. })));
@@ -629,7 +630,7 @@ fn a_packet_held_back_by_hand_cannot_be_overtaken_and_losing_it_closes_the_conne
     // As the network would, until the leader's PROPOSAL to slow n2 is on the wire.
     let proposal_to_n2 = |sim: &Sim<Node>| {
         sim.upcoming().iter().any(|u| {
-            matches!(&u.due, Due::Message { from: 3, to: 2, msg: Wire::Zab { msg: Message::Proposal(t), .. }, .. } if t.zxid.counter() == 2)
+            matches!(&u.due, Due::Message { from: 3, to: 2, msg: Wire::Zab { msg: Message::Proposal(t), .. }, .. } if t.txn.zxid.counter() == 2)
         })
     };
     assert!(sim

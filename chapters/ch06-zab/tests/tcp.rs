@@ -20,6 +20,7 @@ use ch05_election::vote::{Round, ServerState, Vote};
 use ch05_election::wire::{write_frame, InitialMessage};
 use ch06_zab::message::Message;
 use ch06_zab::packet::{Packet, QuorumReader};
+use ch06_zab::txn_codec::TxnEntry;
 use ch06_zab::wire::{encode, read_message};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedReadHalf;
@@ -642,13 +643,13 @@ fn txn(zxid: i64, session: SessionId, op: TxnOp) -> Txn {
 }
 
 fn nothing(zxid: i64) -> Message {
-    Message::Proposal(txn(
+    Message::Proposal(TxnEntry::new(txn(
         zxid,
         SessionId(1),
         TxnOp::Delete {
             path: "/none".into(),
         },
-    ))
+    )))
 }
 
 /// Server 1 of an ensemble whose servers 2 and 3 are the test: nobody listens on their
@@ -804,11 +805,11 @@ async fn a_follower_drops_a_leader_that_goes_back_in_time_and_follows_a_sound_on
         panic!("a new session first, not {:?}", forwarded.op);
     };
     let zxid = Epoch(3).first_zxid().0 + 1;
-    let create = Message::Proposal(txn(
+    let create = Message::Proposal(TxnEntry::new(txn(
         zxid,
         forwarded.session,
         TxnOp::CreateSession { timeout_ms },
-    ));
+    )));
     say(&mut write, Sid(3), &create).await;
     read_until(&mut reader, |m| *m == Message::Ack(Zxid(zxid))).await;
     let commit = Message::Commit(Zxid(zxid));

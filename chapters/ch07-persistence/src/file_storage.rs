@@ -41,10 +41,9 @@ use ch06_zab::txn_codec::{TxnDigest, TxnEntry};
 
 use crate::epoch_file;
 use crate::error::PersistError;
+use crate::fuzzy::FuzzySnapshot;
 use crate::names::{self, file_name, short, LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR};
-use crate::snapshot_file::{
-    decode_snapshot_file, encode_snapshot_file, looks_complete, write_atomically,
-};
+use crate::snapshot_file::{decode_snapshot_file, looks_complete, write_atomically};
 use crate::trace::Event;
 use crate::txn_log::{self, read_log, LogEnd, LogWriter, DEFAULT_PRE_ALLOC_SIZE, HEADER_LEN};
 
@@ -96,6 +95,8 @@ pub struct FileStorage {
     /// `data_log_dir/version-2` (or the snapshot directory): txn logs.
     log_dir: PathBuf,
     writer: LogWriter,
+    /// The snapshot being written a slice at a time, if any ([`FileStorage::begin_snapshot`]).
+    fuzzy: Option<FuzzySnapshot>,
     events: Vec<Event>,
 }
 // ANCHOR_END: file_storage
@@ -118,6 +119,7 @@ impl FileStorage {
             snap_dir,
             log_dir,
             writer,
+            fuzzy: None,
             events: Vec::new(),
         })
     }
@@ -180,6 +182,8 @@ impl FileStorage {
         at_most: Option<Zxid>,
         recent: usize,
     ) -> Result<Recovered, PersistError> {
+        // A snapshot being walked was of the database this one replaces.
+        self.fuzzy = None;
         self.writer.roll(&mut self.events)?;
         let logs = names::list(&self.log_dir, LOG_PREFIX)?;
         let (snap_zxid, mut db, checked_from) = match self.newest_snapshot(at_most)? {
@@ -379,19 +383,63 @@ impl FileStorage {
     }
 
     fn write_snapshot(&mut self, db: &Database) -> Result<(), PersistError> {
-        let zxid = db.last_processed_zxid();
+        let mut whole = FuzzySnapshot::start(db, self.config.digest_enabled);
+        whole.advance(db, usize::MAX);
+        self.write_snapshot_file(whole, db)
+    }
+
+    fn write_snapshot_file(
+        &mut self,
+        snapshot: FuzzySnapshot,
+        db: &Database,
+    ) -> Result<(), PersistError> {
+        let zxid = snapshot.zxid();
+        let nodes = snapshot.written();
         let path = self.snap_dir.join(file_name(SNAPSHOT_PREFIX, zxid));
-        let bytes = encode_snapshot_file(db, self.config.digest_enabled);
+        let bytes = snapshot.finish(db);
         write_atomically(&path, &bytes)?;
         self.events.push(Event::SnapshotWritten {
             file: short(&path),
             zxid,
-            nodes: db.tree.node_count(),
+            nodes,
             sessions: db.sessions.len(),
             bytes: bytes.len() as u64,
         });
         Ok(())
     }
+
+    // ANCHOR: fuzzy_storage
+    /// Starts a fuzzy snapshot of `db` as of now: the log is rolled, so the next txn starts
+    /// the file replay will begin with, and the walk waits for
+    /// [`FileStorage::advance_snapshot`]. False if a snapshot is still being written
+    /// (upstream: "Too busy to snap, skipping").
+    pub fn begin_snapshot(&mut self, db: &Database) -> Result<bool, PersistError> {
+        if self.fuzzy.is_some() {
+            return Ok(false);
+        }
+        self.writer.roll(&mut self.events)?;
+        self.fuzzy = Some(FuzzySnapshot::start(db, self.config.digest_enabled));
+        Ok(true)
+    }
+
+    /// Writes up to `max_nodes` more nodes of the snapshot begun earlier, from `db` as it is
+    /// now, and the file once the walk is over. True while the snapshot is unfinished.
+    pub fn advance_snapshot(
+        &mut self,
+        db: &Database,
+        max_nodes: usize,
+    ) -> Result<bool, PersistError> {
+        let Some(snapshot) = &mut self.fuzzy else {
+            return Ok(false);
+        };
+        if !snapshot.advance(db, max_nodes) {
+            return Ok(true);
+        }
+        let snapshot = self.fuzzy.take().expect("a snapshot in progress");
+        self.write_snapshot_file(snapshot, db)?;
+        Ok(false)
+    }
+    // ANCHOR_END: fuzzy_storage
 
     // ANCHOR: truncate
     /// Makes the log end at `zxid` (a TRUNC from the leader), then recovers.
@@ -485,8 +533,11 @@ impl Storage for FileStorage {
         Ok(())
     }
 
-    fn append(&mut self, txn: &Txn) -> std::io::Result<()> {
-        self.append_digested(txn, None)?;
+    fn append(&mut self, entry: &TxnEntry) -> std::io::Result<()> {
+        let digest = entry
+            .digest
+            .filter(|d| d.version == crate::snapshot_file::DIGEST_VERSION);
+        self.append_digested(&entry.txn, digest.map(|d| d.tree_digest as u64))?;
         Ok(())
     }
 
@@ -500,6 +551,8 @@ impl Storage for FileStorage {
     }
 
     fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
+        // A snapshot still being walked is finished first, from the same database.
+        self.advance_snapshot(db, usize::MAX)?;
         self.writer.roll(&mut self.events)?;
         Ok(self.write_snapshot(db)?)
     }

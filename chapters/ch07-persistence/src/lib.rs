@@ -31,6 +31,7 @@
 //! * [`adler32`] — the checksum of log records and snapshots.
 //! * [`txn_log`] — `log.<zxid>`: header, records, preallocation, group sync, reading to the end.
 //! * [`snapshot_file`] — `snapshot.<zxid>`: header, database, seals, digest part.
+//! * [`fuzzy`] — a snapshot written a slice at a time while txns keep being applied.
 //! * [`epoch_file`] — `acceptedEpoch` and `currentEpoch`.
 //! * [`names`] — file names and the `version-2` listing.
 //! * [`file_storage`] — [`FileStorage`], chapter 6's [`ch06_zab::storage::Storage`] over a dataDir.
@@ -53,20 +54,23 @@
 //!   every txn but an error txn, as 3.8 does: the log is written before the txn is applied,
 //!   so the digest after it is worked out at prepare time from the changes in flight
 //!   (chapter 3's `Outstanding::add_digested`, upstream's `precalculateDigest`) and handed to
-//!   [`FileStorage::append_digested`]. A quorum peer's records still go without one: the
-//!   proposal a follower logs carries no digest yet (upstream's leader sends it in the
-//!   proposal), and chapter 6's `Storage::append` receives only the txn.
+//!   [`FileStorage::append_digested`]. A quorum leader puts the same digest in its proposal
+//!   (chapter 6's `Message::Proposal` carries a `TxnEntry`, as 3.8's `serializeRequest`
+//!   does) and every member logs it; txns a learner gets from the leader's history during a
+//!   DIFF still come without one.
 //! * **Stricter reading.** A torn record with data after it, or a txn that does not follow its
 //!   predecessor, is an error here; upstream skips the rest of such a file.
-//! * Snapshots are written whole and synchronously (no fuzzy snapshot thread yet, no
-//!   compression, no `snapCount` scheduling: the caller decides when), always through an
-//!   fsynced temp file; see each module for the details.
+//! * Snapshots of a standalone server are fuzzy ([`fuzzy`]): walked a slice per group
+//!   commit, from the live tree, as upstream's snapshot thread does. A quorum peer's are still
+//!   written whole from a copy of the database. No compression; every snapshot goes through
+//!   an fsynced temp file; see each module for the details.
 
 pub mod adler32;
 pub mod dump;
 pub mod epoch_file;
 pub mod error;
 pub mod file_storage;
+pub mod fuzzy;
 pub mod lab;
 pub mod names;
 pub mod purge;

@@ -32,9 +32,9 @@ use std::path::Path;
 use ch01_znode::{DataTree, Zxid};
 use ch03_sessions::jute::{Reader, Writer};
 use ch03_sessions::pipeline::Database;
-use ch06_zab::snapshot_stream::{decode_snapshot, write_snapshot, END_OF_NODES};
+use ch06_zab::snapshot_stream::{decode_snapshot, SnapshotWriter, END_OF_NODES};
 
-use crate::adler32::adler32;
+use crate::adler32::Adler32;
 use crate::txn_log::{FileHeader, HEADER_LEN, VERSION};
 
 /// `"ZKSN"` as a big-endian int (`FileSnap.SNAP_MAGIC`).
@@ -78,16 +78,31 @@ impl ZxidDigest {
 }
 // ANCHOR_END: zxid_digest
 
-/// Appends the cumulative checksum of `w`'s bytes and `"/"` (`SnapStream.sealStream`).
-fn seal(w: &mut Writer, bytes_so_far: &[u8]) {
-    w.write_long(adler32(bytes_so_far));
+/// Appends a seal to `bytes`: the checksum of every byte before it and `"/"`
+/// (`SnapStream.sealStream`). `sum` has already summed `bytes[..summed]`, and is left
+/// covering the seal too, so a second seal does not read the file again.
+fn seal(bytes: &mut Vec<u8>, sum: &mut Adler32, summed: usize) {
+    sum.update(&bytes[summed..]);
+    let mut w = Writer::new();
+    w.write_long(sum.value());
     w.write_ustring(Some(END_OF_NODES));
+    let seal = w.into_bytes();
+    sum.update(&seal);
+    bytes.extend(seal);
 }
 
 // ANCHOR: encode_snapshot_file
 /// The bytes of a snapshot file for `db` (`FileSnap.serialize`); the digest part only if
 /// `with_digest` (zoo.cfg `digest.enabled`, on by default).
 pub fn encode_snapshot_file(db: &Database, with_digest: bool) -> Vec<u8> {
+    let mut walk = SnapshotWriter::start(&db.sessions);
+    walk.advance(&db.tree, usize::MAX);
+    seal_snapshot_file(walk, with_digest.then(|| ZxidDigest::of(&db.tree)))
+}
+
+/// The file around a finished walk: the header, the walk's bytes, the seal, and `digest`
+/// with its own seal if there is one.
+pub fn seal_snapshot_file(walk: SnapshotWriter, digest: Option<ZxidDigest>) -> Vec<u8> {
     let mut w = Writer::new();
     FileHeader {
         magic: SNAP_MAGIC,
@@ -95,23 +110,20 @@ pub fn encode_snapshot_file(db: &Database, with_digest: bool) -> Vec<u8> {
         dbid: SNAP_DBID,
     }
     .encode(&mut w);
-    write_snapshot(&mut w, &db.tree, &db.sessions);
+    walk.finish(&mut w);
     let mut bytes = w.into_bytes();
-    let mut w = Writer::new();
-    seal(&mut w, &bytes);
-    bytes.extend(w.into_bytes());
-    if !with_digest {
+    let mut sum = Adler32::default();
+    seal(&mut bytes, &mut sum, 0);
+    let Some(digest) = digest else {
         return bytes;
-    }
-    let digest = ZxidDigest::of(&db.tree);
+    };
+    let sealed = bytes.len();
     let mut w = Writer::new();
     w.write_long(digest.zxid.0);
     w.write_int(digest.version);
     w.write_long(digest.digest);
     bytes.extend(w.into_bytes());
-    let mut w = Writer::new();
-    seal(&mut w, &bytes);
-    bytes.extend(w.into_bytes());
+    seal(&mut bytes, &mut sum, sealed);
     bytes
 }
 // ANCHOR_END: encode_snapshot_file
@@ -167,7 +179,8 @@ pub fn decode_snapshot_file(
     let (snapshot, used) =
         decode_snapshot(body, extended_types, zxid).map_err(|e| (HEADER_LEN, e.to_string()))?;
     let sealed_at = header_len + used;
-    check_seal(bytes, sealed_at)?;
+    let mut sum = Adler32::default();
+    check_seal(bytes, sealed_at, &mut sum, 0)?;
     let after_seal = sealed_at + 8 + 5;
     let mut digest = None;
     if after_seal < bytes.len() {
@@ -195,7 +208,7 @@ pub fn decode_snapshot_file(
         };
         digest = Some(field("ZxidDigest")?);
         let second_seal = after_seal + r.position();
-        check_seal(bytes, second_seal)?;
+        check_seal(bytes, second_seal, &mut sum, sealed_at)?;
         let end = second_seal + 13;
         if end != bytes.len() {
             return Err((
@@ -215,8 +228,13 @@ pub fn decode_snapshot_file(
 // ANCHOR_END: decode_snapshot_file
 
 /// Checks the seal at `at`: the Adler-32 of `bytes[..at]`, then `"/"`
-/// (`SnapStream.checkSealIntegrity`).
-fn check_seal(bytes: &[u8], at: usize) -> Result<(), (u64, String)> {
+/// (`SnapStream.checkSealIntegrity`). `sum` has summed `bytes[..summed]` already.
+fn check_seal(
+    bytes: &[u8],
+    at: usize,
+    sum: &mut Adler32,
+    summed: usize,
+) -> Result<(), (u64, String)> {
     let mut r = Reader::new(&bytes[at..]);
     let stored = r
         .read_long("seal checksum")
@@ -224,7 +242,8 @@ fn check_seal(bytes: &[u8], at: usize) -> Result<(), (u64, String)> {
     let slash = r
         .read_ustring("seal path")
         .map_err(|e| (at as u64, e.to_string()))?;
-    let computed = adler32(&bytes[..at]);
+    sum.update(&bytes[summed..at]);
+    let computed = sum.value();
     if stored != computed {
         return Err((
             at as u64,
@@ -261,6 +280,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), crate::PersistE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adler32::adler32;
     use ch01_znode::{Acl, CreateMode, Request, SessionId, Standalone};
     use std::collections::BTreeMap;
 

@@ -95,7 +95,9 @@ fn group(
     events: &mut Vec<Event>,
 ) -> Result<Zxid, PersistError> {
     for txn in txns {
-        storage.append(txn).map_err(to_persist)?;
+        storage
+            .append(&TxnEntry::new(txn.clone()))
+            .map_err(to_persist)?;
     }
     storage.sync().map_err(to_persist)?;
     events.extend(storage.take_events());
@@ -160,7 +162,9 @@ pub fn tell(data_dir: &Path, seed: u64) -> Result<Told, PersistError> {
         client.create("/app/jobs", b"", CreateMode::Persistent),
     ];
     for txn in &third {
-        storage.append(txn).map_err(to_persist)?;
+        storage
+            .append(&TxnEntry::new(txn.clone()))
+            .map_err(to_persist)?;
     }
     events.extend(storage.take_events());
     // The tear falls inside the group's first record, so no unsynced txn survives whole.

@@ -8,6 +8,7 @@ use ch01_znode::{Acl, CreateMode, Epoch, Request, SessionId, Standalone, Txn, Zx
 use ch03_sessions::pipeline::Database;
 use ch06_zab::peer::Epochs;
 use ch06_zab::storage::{Disk, Storage};
+use ch06_zab::txn_codec::TxnEntry;
 use ch07_persistence::trace::Event;
 use ch07_persistence::{FileStorage, FileStorageConfig, PersistError};
 
@@ -41,7 +42,7 @@ fn open(dir: &Path) -> FileStorage {
 
 fn append_all(storage: &mut FileStorage, txns: &[Txn]) {
     for txn in txns {
-        storage.append(txn).unwrap();
+        storage.append(&TxnEntry::new(txn.clone())).unwrap();
     }
     storage.sync().unwrap();
 }
@@ -50,7 +51,7 @@ fn append_all(storage: &mut FileStorage, txns: &[Txn]) {
 fn reference(txns: &[Txn]) -> Database {
     let mut disk = Disk::default();
     for txn in txns {
-        Storage::append(&mut disk, txn).unwrap();
+        Storage::append(&mut disk, &TxnEntry::new(txn.clone())).unwrap();
     }
     Storage::recover(&mut disk, 0).unwrap().db
 }
@@ -120,8 +121,8 @@ fn a_crash_loses_the_unsynced_group_and_recovery_cuts_its_torn_tail() {
         let mut storage = open(dir.path());
         storage.recover(0).unwrap();
         append_all(&mut storage, &txns[..4]);
-        storage.append(&txns[4]).unwrap();
-        storage.append(&txns[5]).unwrap();
+        storage.append(&TxnEntry::new(txns[4].clone())).unwrap();
+        storage.append(&TxnEntry::new(txns[5].clone())).unwrap();
         let crashed = storage.crash(torn).unwrap();
         assert_eq!(
             crashed,

@@ -18,6 +18,12 @@ impl DataTree {
     /// `DataTree.getMaxPrefixWithQuota`: the deepest prefix of `path` (itself included, `/`
     /// never) that has a quota.
     fn quota_prefix<'p>(&self, path: &'p str) -> Option<&'p str> {
+        // Every quota lives under /zookeeper/quota: with none there (the usual tree), no
+        // prefix has one, and the walk up the path is skipped (upstream asks its `pTrie`).
+        let quotas = self.nodes.get(QUOTA_ROOT);
+        if quotas.is_none_or(|node| node.children.is_empty()) {
+            return None;
+        }
         let mut prefix = path;
         while prefix != "/" && !prefix.is_empty() {
             if self.nodes.contains_key(limit_path(prefix).as_str()) {

@@ -34,6 +34,17 @@ pub trait TxnLog: Send + std::fmt::Debug {
     fn sync(&mut self) -> io::Result<()>;
     /// Writes the whole database down, so the log before it is no longer needed.
     fn snapshot(&mut self, db: &Database) -> io::Result<()>;
+    /// Starts a fuzzy snapshot of `db` as of now, walked by later
+    /// [`TxnLog::advance_snapshot`] calls while txns go on being applied; false if one is
+    /// still being written. By default, the whole snapshot at once.
+    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
+        self.snapshot(db).map(|()| true)
+    }
+    /// Writes up to `max_nodes` more nodes of the snapshot begun, from `db` as it is now;
+    /// true while it is unfinished.
+    fn advance_snapshot(&mut self, _db: &Database, _max_nodes: usize) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 // ANCHOR_END: txn_log
 
@@ -123,7 +134,13 @@ struct Disk {
     /// Proposed, not yet appended: the next group.
     held: Vec<Txn>,
     schedule: SnapSchedule,
+    /// A snapshot is being walked, a slice per flush.
+    snapshotting: bool,
 }
+
+/// Nodes a fuzzy snapshot writes per [`StandalonePipeline::flush`]: a few milliseconds of
+/// work, so the writes of the next group wait no longer than that for it.
+pub const SNAPSHOT_NODES_PER_FLUSH: usize = 10_000;
 
 // ANCHOR: standalone
 /// A [`Pipeline`] whose proposals commit at once (in memory) or once logged (with a
@@ -158,6 +175,7 @@ impl StandalonePipeline {
             log,
             held: Vec::new(),
             schedule,
+            snapshotting: false,
         });
         self
     }
@@ -201,37 +219,63 @@ impl StandalonePipeline {
     // ANCHOR_END: standalone
 
     // ANCHOR: flush
-    /// With a log: appends every held txn, syncs once, then commits them in order (and
-    /// snapshots when one is due). An error leaves the held txns uncommitted and unanswered;
-    /// the server must stop, as upstream's does when its log fails.
+    /// With a log: appends every held txn, syncs once, then commits them in order; then
+    /// walks the next slice of a snapshot, if one is due or under way, so a snapshot
+    /// interleaves with the groups committed around it (a fuzzy snapshot). An error leaves
+    /// the held txns uncommitted and unanswered; the server must stop, as upstream's does
+    /// when its log fails.
     pub fn flush(&mut self, now_ms: u64) -> io::Result<Vec<Output>> {
         let mut done = Vec::new();
-        loop {
-            let Some(disk) = &mut self.disk else {
-                return Ok(done);
-            };
-            if disk.held.is_empty() {
-                return Ok(done);
-            }
+        let Some(disk) = &mut self.disk else {
+            return Ok(done);
+        };
+        while !disk.held.is_empty() {
             let group = std::mem::take(&mut disk.held);
             let mut bytes = 0;
             for txn in &group {
                 bytes += disk.log.append(txn, self.pipeline.txn_digest(txn.zxid))?;
             }
             disk.log.sync()?;
-            let snapshot_due = disk.schedule.logged_sized(group.len(), bytes);
+            // Upstream skips a snapshot that falls due while the last is still being written.
+            if disk.schedule.logged_sized(group.len(), bytes) && !disk.snapshotting {
+                disk.snapshotting = disk.log.begin_snapshot(self.pipeline.database())?;
+            }
             for txn in group {
                 // A commit proposes nothing in a standalone server, but if it ever did, the
                 // proposal would be held for the next round of this loop.
-                done.extend(self.step(now_ms, Input::Commit(txn)));
-            }
-            if snapshot_due {
-                let disk = self.disk.as_mut().expect("a durable server");
-                disk.log.snapshot(self.pipeline.database())?;
+                let outputs = self.pipeline.step(now_ms, Input::Commit(txn));
+                for output in outputs {
+                    match output {
+                        Output::Propose(txn) => disk.held.push(txn),
+                        other => done.push(other),
+                    }
+                }
             }
         }
+        if disk.snapshotting {
+            let db = self.pipeline.database();
+            disk.snapshotting = disk.log.advance_snapshot(db, SNAPSHOT_NODES_PER_FLUSH)?;
+        }
+        Ok(done)
     }
     // ANCHOR_END: flush
+
+    /// Starts a snapshot now, unless one is under way; [`StandalonePipeline::flush`] walks
+    /// it (a restart's snapshot of what it recovered, as upstream's start-up takes one).
+    pub fn begin_snapshot(&mut self) -> io::Result<()> {
+        if let Some(disk) = &mut self.disk {
+            if !disk.snapshotting {
+                disk.snapshotting = disk.log.begin_snapshot(self.pipeline.database())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a snapshot is being walked: the driver keeps calling
+    /// [`StandalonePipeline::flush`] until it is written, writes or not.
+    pub fn snapshotting(&self) -> bool {
+        self.disk.as_ref().is_some_and(|disk| disk.snapshotting)
+    }
 
     /// Whether txns are waiting for [`StandalonePipeline::flush`].
     pub fn has_held(&self) -> bool {

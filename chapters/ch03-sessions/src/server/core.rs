@@ -96,6 +96,9 @@ pub async fn run(
         let schedule =
             SnapSchedule::new(durable.snap_count, seed).with_size_limit(durable.snap_size_limit);
         pipeline = pipeline.with_log(durable.db, durable.log, schedule, now_ms());
+        if durable.snapshot_first {
+            pipeline.begin_snapshot()?;
+        }
     }
     if let Some(seed) = options.session_id_seed {
         pipeline
@@ -133,6 +136,9 @@ pub async fn run(
                 let outputs = core.pipeline.step(now_ms(), Input::Tick);
                 core.route(outputs);
             }
+            // A snapshot under way takes its next slice even when no request comes; the
+            // branches are polled in random order, so requests still get their turns.
+            () = std::future::ready(()), if core.pipeline.snapshotting() => {}
         }
         // Nothing proposed is committed or answered before its group is on disk.
         let outputs = core.pipeline.flush(now_ms())?;

@@ -21,6 +21,7 @@ use crate::peer::{
     Config, Epochs, Flaw, Input as PeerInput, Output as PeerOutput, QuorumPeer, Recovered,
 };
 use crate::trace::{Note, ZabNote};
+use crate::txn_codec::TxnEntry;
 
 /// A client connection as the server numbers it: the client's node id and its own count.
 fn conn_id(client: NodeId, n: u32) -> ConnId {
@@ -607,10 +608,12 @@ impl ServerNode {
                 after_ms,
             }),
             PeerOutput::CancelTimer(timer) => out.push(Output::CancelTimer(SimTimer::Peer(timer))),
-            PeerOutput::Append(txn) if self.faults.full_at(self.now) => {
-                self.stopping = Some(DiskEvent::Full { zxid: txn.zxid });
+            PeerOutput::Append(entry) if self.faults.full_at(self.now) => {
+                self.stopping = Some(DiskEvent::Full {
+                    zxid: entry.txn.zxid,
+                });
             }
-            PeerOutput::Append(txn) => {
+            PeerOutput::Append(TxnEntry { txn, .. }) => {
                 self.record(|l, sid| l.seen(sid, &txn));
                 let zxid = txn.zxid;
                 self.writing.push(txn);

@@ -21,6 +21,7 @@
 use ch01_znode::{Epoch, Zxid};
 
 use crate::message::Message;
+use crate::txn_codec::TxnEntry;
 
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +82,7 @@ impl Guard {
             (End::Learner, Message::NewLeader { epoch }) => {
                 self.synced = Some(*epoch) == self.epoch;
             }
-            (End::Learner, Message::Proposal(txn) | Message::Inform(txn)) => {
+            (End::Learner, Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn)) => {
                 self.new_epoch_only(msg, txn.zxid)?;
                 Self::forward(msg, txn.zxid, &mut self.last_proposal)?;
             }
@@ -160,7 +161,7 @@ mod tests {
     use ch01_znode::{SessionId, Txn, TxnHeader, TxnOp};
 
     fn proposal(zxid: i64) -> Message {
-        Message::Proposal(txn(zxid))
+        Message::Proposal(TxnEntry::new(txn(zxid)))
     }
 
     fn txn(zxid: i64) -> Txn {

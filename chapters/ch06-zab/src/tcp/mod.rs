@@ -428,9 +428,9 @@ impl<S: Storage> Driver<S> {
             Output::Disconnect { link } | Output::Refuse { link } => self.quorum.disconnect(link),
             Output::SetTimer { timer, after_ms } => self.timers.set(timer, after_ms),
             Output::CancelTimer(timer) => self.timers.cancel(timer),
-            Output::Append(txn) => {
-                self.storage.append(&txn)?;
-                self.appended.push(txn.zxid);
+            Output::Append(entry) => {
+                self.storage.append(&entry)?;
+                self.appended.push(entry.txn.zxid);
             }
             Output::Truncate(zxid) => {
                 let mut recovered = self.storage.truncate(zxid, self.recent)?;
