@@ -65,20 +65,27 @@ pub fn storage_config(cfg: &ZooCfg) -> FileStorageConfig {
 pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
     let mut storage = FileStorage::open(storage_config(cfg))?;
     let recovered = storage.load(None, 0)?;
-    // A clean snapshot of what was recovered, as upstream's start-up takes
-    // (ZooKeeperServer.loadData), unless the newest snapshot already is that state: the next
-    // restart then replays nothing older than this one. Upstream writes it before serving;
-    // here it is a fuzzy snapshot the server walks while it serves, so a big tree does not
-    // keep clients waiting twice (once to read it, once to write it).
+    // A clean snapshot of what was recovered, written before serving as upstream's start-up
+    // does (ZooKeeperServer.loadData), unless the newest snapshot already is that state: the
+    // next restart then replays nothing older than this one, and the start-up purge, which
+    // keeps the newest snapshots, counts it among them.
     let last = recovered.db.last_processed_zxid();
     let snapshots = names::list(storage.snap_dir(), names::SNAPSHOT_PREFIX)?;
-    let snapshot_first = snapshots.last().is_none_or(|(newest, _)| *newest < last);
+    if snapshots.last().is_none_or(|(newest, _)| *newest < last) {
+        Storage::snapshot(&mut storage, &recovered.db).map_err(|e| match e.downcast() {
+            Ok(persist) => persist,
+            Err(e) => PersistError::Io {
+                path: storage.snap_dir().to_path_buf(),
+                doing: "snapshotting into",
+                source: e,
+            },
+        })?;
+    }
     storage.take_events();
     Ok(Durable {
         db: recovered.db,
         log: Box::new(DataDir(storage)),
         snap_count: cfg.snap_count,
         snap_size_limit: cfg.snap_size_limit,
-        snapshot_first,
     })
 }

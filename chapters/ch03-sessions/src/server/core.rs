@@ -96,9 +96,6 @@ pub async fn run(
         let schedule =
             SnapSchedule::new(durable.snap_count, seed).with_size_limit(durable.snap_size_limit);
         pipeline = pipeline.with_log(durable.db, durable.log, schedule, now_ms());
-        if durable.snapshot_first {
-            pipeline.begin_snapshot()?;
-        }
     }
     if let Some(seed) = options.session_id_seed {
         pipeline

@@ -132,9 +132,6 @@ pub struct Durable {
     pub snap_count: u32,
     /// About how many bytes of log between snapshots (`snapSizeLimitInKb`; 0: no limit).
     pub snap_size_limit: u64,
-    /// Snapshot the recovered database as soon as the server runs (a fuzzy snapshot, taken
-    /// while it serves), because the newest snapshot on disk is older.
-    pub snapshot_first: bool,
 }
 // ANCHOR_END: durable
 
