@@ -4,15 +4,20 @@
 //! real source file or a snapshot that a test checks. mdBook renders a broken
 //! include as nothing at all, silently, so this test does what a careful
 //! reviewer would: it resolves every include and image, checks each anchor is
-//! defined exactly once, refuses empty or header-only snapshot includes, and
-//! then renders the whole book with mdBook itself. On the rendered book it
-//! checks what a reader follows: the sidebar numbers each chapter as the text
-//! calls it ("chapter 5"), and every link between pages lands on a heading.
+//! defined exactly once, and refuses empty or header-only snapshot includes.
+//! It checks what a reader follows: the sidebar (read from `SUMMARY.md` as
+//! mdBook reads it) numbers each chapter as the text calls it ("chapter 5"),
+//! and every link between pages lands on a heading. Where the `mdbook`
+//! program is installed it then renders the whole book and checks the same
+//! things on the HTML.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+
+mod headings;
+mod render;
+mod summary;
 
 fn book_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("book")
@@ -180,6 +185,56 @@ fn every_include_resolves_to_non_empty_text() {
     );
 }
 
+/// A scratch book page `page.md` beside a source file `code.rs`, for the
+/// checker's own tests; returns the page's includes.
+fn scratch_includes(name: &str, page: &str, code: &str) -> Vec<Include> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("book-checker")
+        .join(name);
+    fs::create_dir_all(&dir).expect("scratch folder");
+    fs::write(dir.join("page.md"), page).expect("scratch page");
+    fs::write(dir.join("code.rs"), code).expect("scratch source");
+    includes_on(&dir.join("page.md"))
+}
+
+#[test]
+fn the_checker_refuses_an_include_of_a_missing_file() {
+    let includes = scratch_includes("missing-file", "{{#include gone.rs:tree}}\n", "");
+    let error = included_text(&includes[0]).expect_err("a missing file is an error");
+    assert!(
+        error.contains("cannot read") && error.contains("gone.rs"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_checker_refuses_a_missing_or_repeated_anchor() {
+    let code = "// ANCHOR: tree\nfn tree() {}\n// ANCHOR_END: tree\n\
+                // ANCHOR: twice\n// ANCHOR_END: twice\n// ANCHOR: twice\n// ANCHOR_END: twice\n";
+    let page =
+        "{{#include code.rs:tree}}\n{{#include code.rs:trees}}\n{{#include code.rs:twice}}\n";
+    let includes = scratch_includes("anchors", page, code);
+    assert_eq!(included_text(&includes[0]).as_deref(), Ok("fn tree() {}"));
+    let missing = included_text(&includes[1]).expect_err("an unknown anchor is an error");
+    assert!(
+        missing.contains("`trees`") && missing.contains("opened 0 times"),
+        "{missing}"
+    );
+    let repeated = included_text(&includes[2]).expect_err("a repeated anchor is an error");
+    assert!(repeated.contains("opened 2 times"), "{repeated}");
+}
+
+#[test]
+fn the_checker_reads_line_ranges_as_mdbook_does() {
+    let includes = scratch_includes(
+        "ranges",
+        "{{#include code.rs:2:3}}\n{{#include code.rs:3:}}\n",
+        "a\nb\nc\nd\n",
+    );
+    assert_eq!(included_text(&includes[0]).as_deref(), Ok("b\nc"));
+    assert_eq!(included_text(&includes[1]).as_deref(), Ok("c\nd"));
+}
+
 /// The longest trace or transcript a page shows unfolded; a longer one goes
 /// inside `<details>`, with its key lines (a snapshot of their own) above it.
 const LONGEST_UNFOLDED_LINES: usize = 50;
@@ -293,57 +348,21 @@ fn every_image_on_a_page_exists() {
     assert!(missing.is_empty(), "missing images:\n{missing:#?}");
 }
 
-/// The book rendered once by mdBook, shared by the tests that read the
-/// result: the loaded book (its chapters and their numbers) and the folder the
-/// HTML went to.
-struct Rendered {
-    chapters: Vec<Chapter>,
-    html: PathBuf,
-}
-
-/// A chapter as the sidebar lists it.
-#[derive(Debug)]
-struct Chapter {
-    name: String,
-    /// `None` for an un-numbered prefix or suffix chapter.
-    number: Option<Vec<u32>>,
-    /// `None` for a draft: a title in the sidebar with no page yet.
-    source: Option<PathBuf>,
-}
-
-fn rendered() -> &'static Rendered {
-    static RENDERED: OnceLock<Rendered> = OnceLock::new();
-    RENDERED.get_or_init(|| {
-        let mut book =
-            mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
-        // A chapter listed in SUMMARY.md but missing on disk is an error here,
-        // not a blank page quietly created.
-        book.config.build.create_missing = false;
-        book.config.build.build_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("book");
-        // Every chapter, drafts included (`Book::chapters` skips them).
-        let chapters = book
-            .book
-            .iter()
-            .filter_map(|item| match item {
-                mdbook_driver::book::BookItem::Chapter(c) => Some(c),
-                _ => None,
-            })
-            .map(|c| Chapter {
-                name: c.name.clone(),
-                number: c.number.as_ref().map(|n| n.to_vec()),
-                source: c.source_path.clone(),
-            })
-            .collect();
-        book.build().expect("the book renders");
-        let html = book.build_dir_for("html");
-        Rendered { chapters, html }
-    })
+/// The sidebar, read from `SUMMARY.md` as mdBook reads it.
+fn sidebar() -> Vec<summary::Chapter> {
+    let text = fs::read_to_string(book_root().join("src/SUMMARY.md")).expect("SUMMARY.md");
+    summary::parse(&text).unwrap_or_else(|e| panic!("SUMMARY.md: {e}"))
 }
 
 #[test]
-fn the_book_renders_with_mdbook() {
-    let index = rendered().html.join("index.html");
-    assert!(index.exists(), "rendering wrote {}", index.display());
+fn every_chapter_in_the_summary_has_its_page() {
+    // A chapter listed in SUMMARY.md but missing on disk is an error here,
+    // not a blank page quietly created.
+    let missing = summary::missing_pages(&sidebar(), &book_root().join("src"));
+    assert!(
+        missing.is_empty(),
+        "SUMMARY.md lists missing pages: {missing:?}"
+    );
 }
 
 /// The chapter number in a page's file name: 5 for `ch05-election.md`, 3 for
@@ -359,7 +378,7 @@ fn the_sidebar_numbers_each_chapter_as_its_file_and_leaves_the_rest_unnumbered()
     // must say 5. too; the introduction, Getting started (ch00) and the
     // appendices are prefix and suffix chapters, with no number.
     let mut problems = Vec::new();
-    for chapter in &rendered().chapters {
+    for chapter in &sidebar() {
         let expected = chapter
             .source
             .as_deref()
@@ -373,29 +392,6 @@ fn the_sidebar_numbers_each_chapter_as_its_file_and_leaves_the_rest_unnumbered()
             _ => problems.push(format!(
                 "{:?} ({:?}) is numbered {:?}, want {expected:?}",
                 chapter.name, chapter.source, chapter.number
-            )),
-        }
-    }
-    // The rendered sidebar (toc.html) shows the same numbers.
-    let toc = fs::read_to_string(rendered().html.join("toc.html")).expect("toc.html rendered");
-    for page in pages() {
-        let Some(n) = chapter_in_file_name(&page).filter(|&n| n > 0) else {
-            continue;
-        };
-        let html = page.with_extension("html");
-        let link = format!("href=\"{}\"", html.file_name().unwrap().to_str().unwrap());
-        let shown = toc.find(&link).and_then(|at| {
-            let rest = &toc[at..];
-            let open = "<strong aria-hidden=\"true\">";
-            let start = rest.find(open)? + open.len();
-            let end = rest[start..].find("</strong>")?;
-            Some(rest[start..start + end].to_string())
-        });
-        match shown {
-            Some(number) if number.split('.').next() == Some(&n.to_string()) => {}
-            other => problems.push(format!(
-                "toc.html shows {} as {other:?}, want {n}.",
-                page.display()
             )),
         }
     }
@@ -430,8 +426,7 @@ fn chapter_mentions() -> Vec<(PathBuf, u32)> {
 fn every_chapter_the_text_mentions_is_in_the_sidebar_under_that_number() {
     // Rule: "chapter 6" in the text is the sidebar's 6., even before its page
     // exists (a draft entry keeps its place and its number).
-    let numbered: BTreeSet<u32> = rendered()
-        .chapters
+    let numbered: BTreeSet<u32> = sidebar()
         .iter()
         .filter_map(|c| c.number.as_ref())
         .filter(|n| n.len() == 1)
@@ -478,6 +473,82 @@ fn links_between_pages() -> Vec<(PathBuf, PathBuf, Option<String>)> {
 
 #[test]
 fn every_link_between_pages_lands_on_a_page_and_a_heading() {
+    let mut problems = Vec::new();
+    for (page, file, fragment) in links_between_pages() {
+        let Ok(target) = fs::read_to_string(&file) else {
+            problems.push(format!("{}: no page {}", page.display(), file.display()));
+            continue;
+        };
+        if let Some(fragment) = fragment {
+            if !headings::ids(&target).contains(&fragment) {
+                problems.push(format!(
+                    "{}: {} has no heading #{fragment}",
+                    page.display(),
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_book_renders_with_mdbook() {
+    let Some(html) = render::html(&book_root(), "the_book_renders_with_mdbook") else {
+        return;
+    };
+    let index = html.join("index.html");
+    assert!(index.exists(), "rendering wrote {}", index.display());
+}
+
+#[test]
+fn the_rendered_sidebar_shows_each_chapter_under_its_number() {
+    let Some(html) = render::html(
+        &book_root(),
+        "the_rendered_sidebar_shows_each_chapter_under_its_number",
+    ) else {
+        return;
+    };
+    let toc = fs::read_to_string(html.join("toc.html")).expect("toc.html rendered");
+    let mut problems = Vec::new();
+    for page in pages() {
+        let Some(n) = chapter_in_file_name(&page).filter(|&n| n > 0) else {
+            continue;
+        };
+        let html = page.with_extension("html");
+        let link = format!("href=\"{}\"", html.file_name().unwrap().to_str().unwrap());
+        let shown = toc.find(&link).and_then(|at| {
+            let rest = &toc[at..];
+            let open = "<strong aria-hidden=\"true\">";
+            let start = rest.find(open)? + open.len();
+            let end = rest[start..].find("</strong>")?;
+            Some(rest[start..start + end].to_string())
+        });
+        match shown {
+            Some(number) if number.split('.').next() == Some(&n.to_string()) => {}
+            other => problems.push(format!(
+                "toc.html shows {} as {other:?}, want {n}.",
+                page.display()
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_link_between_pages_lands_on_a_rendered_heading() {
+    // The same links as above, against mdBook's own heading ids: proof that
+    // `headings::ids` makes them as mdBook does.
+    let Some(html) = render::html(
+        &book_root(),
+        "every_link_between_pages_lands_on_a_rendered_heading",
+    ) else {
+        return;
+    };
     let src = book_root().join("src");
     let mut problems = Vec::new();
     for (page, file, fragment) in links_between_pages() {
@@ -485,9 +556,12 @@ fn every_link_between_pages_lands_on_a_page_and_a_heading() {
             .strip_prefix(&src)
             .unwrap_or(&file)
             .with_extension("html");
-        let html = rendered().html.join(&relative);
-        let Ok(rendered_page) = fs::read_to_string(&html) else {
-            problems.push(format!("{}: no page {}", page.display(), file.display()));
+        let Ok(rendered_page) = fs::read_to_string(html.join(&relative)) else {
+            problems.push(format!(
+                "{}: no page {}",
+                page.display(),
+                relative.display()
+            ));
             continue;
         };
         if let Some(fragment) = fragment {
