@@ -9,7 +9,6 @@
 //! `--step` saved (`--faults FILE` is its old name). `--model-check` explores every interleaving
 //! of a small cluster instead of one seed's, and writes any counterexample as such a file.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use ch04_paxos::model_check::{self, Bounds, DEFAULT};
 use ch04_paxos::multi;
 use ch04_paxos::paxos::Flaw;
 use ch04_paxos::scenarios::{self, SCENARIOS};
-use ch04_paxos::sim::flags::SimFlags;
+use ch04_paxos::sim::flags::{CheckFlags, SimFlags};
 use ch04_paxos::sim::render::{self, Filter};
 use ch04_paxos::sim::stepper::{self, Lesson};
 use ch04_paxos::sim::{svg, ChoiceError, EntryOf, Millis, Process, Sim};
@@ -56,12 +55,8 @@ struct Cli {
     /// give a --depth).
     #[arg(long)]
     duplicating: bool,
-    /// --model-check: explore paths of at most this many steps (default: every path).
-    #[arg(long, value_name = "N")]
-    depth: Option<usize>,
-    /// --model-check: where to write a counterexample, as a scenario file.
-    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
-    counterexample: PathBuf,
+    #[command(flatten)]
+    checker: CheckFlags,
 }
 
 const MULTI: &str = "Multi-Paxos with a stable leader: phase 1 once, then one round trip per write";
@@ -194,17 +189,20 @@ const PROGRESS: Duration = Duration::from_secs(5);
 
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(flaw: Option<Flaw>, cli: &Cli) -> ExitCode {
-    let file = cli.counterexample.display().to_string();
+    let file = cli.checker.counterexample.display().to_string();
     let bounds =
         Bounds { acceptors: cli.acceptors, rounds: cli.rounds, duplicating: cli.duplicating };
-    let outcome = match model_check::run(flaw, bounds, cli.depth, &file, Some(PROGRESS)) {
+    let outcome = match model_check::run(flaw, bounds, cli.checker.depth, &file, Some(PROGRESS)) {
         Ok(outcome) => outcome,
         Err(e) => {
             eprintln!("error: the counterexample does not replay in the simulator: {e}");
             return ExitCode::FAILURE;
         }
     };
-    outcome.print_and_save(&cli.counterexample, &model_check::replay_command(flaw, cli.acceptors))
+    outcome.print_and_save(
+        &cli.checker.counterexample,
+        &model_check::replay_command(flaw, cli.acceptors),
+    )
 }
 
 /// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).

@@ -9,7 +9,7 @@
 
 use ch01_znode::zxid::parse_hex;
 use ch01_znode::{Epoch, Sid, Zxid};
-use ch04_paxos::sim::flags::SimFlags;
+use ch04_paxos::sim::flags::{CheckFlags, SimFlags};
 use ch04_paxos::sim::render::json_lines;
 use ch04_paxos::sim::{stepper, Scenario};
 use ch05_election::model_check::{self, Flaw};
@@ -17,7 +17,6 @@ use ch05_election::render::{diagram, header, status, statuses, transcript, Stepp
 use ch05_election::sim::{finish, run_with, setup, ScenarioName, Setup, SimTimer};
 use ch05_election::standin::Message;
 use clap::Parser;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -63,12 +62,8 @@ struct Args {
     /// --model-check: no server crashes (the fault-free model).
     #[arg(long)]
     no_crashes: bool,
-    /// --model-check: explore paths of at most this many steps (default: every path).
-    #[arg(long, value_name = "N")]
-    depth: Option<usize>,
-    /// --model-check: where to write a counterexample, as a scenario file.
-    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
-    counterexample: PathBuf,
+    #[command(flatten)]
+    checker: CheckFlags,
 }
 
 /// A zxid as ZooKeeper prints it (`0x100000003`) or in decimal.
@@ -153,19 +148,22 @@ const PROGRESS: Duration = Duration::from_secs(5);
 
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(flaw: Option<Flaw>, args: &Args) -> ExitCode {
-    let file = args.counterexample.display().to_string();
+    let file = args.checker.counterexample.display().to_string();
     let bounds = model_check::Bounds {
         rounds: args.rounds,
         crashes: !args.no_crashes,
     };
-    let outcome = match model_check::run(flaw, bounds, args.depth, &file, Some(PROGRESS)) {
+    let outcome = match model_check::run(flaw, bounds, args.checker.depth, &file, Some(PROGRESS)) {
         Ok(outcome) => outcome,
         Err(e) => {
             eprintln!("error: the counterexample does not replay in the simulator: {e}");
             return ExitCode::FAILURE;
         }
     };
-    outcome.print_and_save(&args.counterexample, &model_check::replay_command(flaw))
+    outcome.print_and_save(
+        &args.checker.counterexample,
+        &model_check::replay_command(flaw),
+    )
 }
 
 /// `--step`: the reader is the network (see `ch04_paxos::sim::stepper`); then every

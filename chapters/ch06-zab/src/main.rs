@@ -8,11 +8,10 @@
 //! `--first-seed`; `--servers 3` or `5`, or both in turn) and prints every seed that broke a
 //! promise, with the command that replays it; `--check --seed N [--trace]` runs one.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ch04_paxos::sim::flags::SimFlags;
+use ch04_paxos::sim::flags::{CheckFlags, SimFlags};
 use ch04_paxos::sim::render::{self, json_lines};
 use ch04_paxos::sim::{stepper, Scenario};
 use ch06_zab::check::{self, SeedResult};
@@ -66,13 +65,8 @@ struct Args {
     /// --model-check: no server crashes.
     #[arg(long)]
     no_crashes: bool,
-    /// --model-check: explore paths of at most this many steps past the start (default: every
-    /// path).
-    #[arg(long, value_name = "N")]
-    depth: Option<usize>,
-    /// --model-check: where to write a counterexample, as a scenario file.
-    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
-    counterexample: PathBuf,
+    #[command(flatten)]
+    checker: CheckFlags,
     #[command(flatten)]
     run: SimFlags,
     #[command(flatten)]
@@ -125,20 +119,23 @@ const PROGRESS: Duration = Duration::from_secs(5);
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(args: &Args) -> ExitCode {
     let flaw = args.flaw.map(Flaw::from);
-    let file = args.counterexample.display().to_string();
+    let file = args.checker.counterexample.display().to_string();
     let bounds = model_check::Bounds {
         epochs: args.epochs,
         rounds: args.rounds,
         crashes: !args.no_crashes,
     };
-    let outcome = match model_check::run(flaw, bounds, args.depth, &file, Some(PROGRESS)) {
+    let outcome = match model_check::run(flaw, bounds, args.checker.depth, &file, Some(PROGRESS)) {
         Ok(outcome) => outcome,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    outcome.print_and_save(&args.counterexample, &model_check::replay_command(flaw))
+    outcome.print_and_save(
+        &args.checker.counterexample,
+        &model_check::replay_command(flaw),
+    )
 }
 
 /// One scenario in the simulator, told as the flags ask.

@@ -51,3 +51,16 @@ impl SimFlags {
             .and_then(|text| Scenario::parse(&text))
     }
 }
+
+/// `--model-check`'s bounds and output, the same words in every chapter that checks its
+/// cluster: how deep to look, and where a counterexample goes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckFlags {
+    /// --model-check: explore paths of at most this many steps (default: every path; from the
+    /// model's starting state where a chapter starts past an election).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// --model-check: where to write a counterexample, as a scenario file.
+    #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
+    pub counterexample: PathBuf,
+}
