@@ -93,16 +93,10 @@ fn create_mode(flags: i32, ttl: i64) -> Result<CreateMode, ZkError> {
 }
 
 /// createContainer makes a container whatever its flags say, as upstream's
-/// `CreateContainerTxn` does: only a TTL flag still counts (it is refused as for a create).
-/// Upstream also honours the sequential flag (a container with a counter in its name); a
-/// chapter 1 mode cannot say that, so here the name gets no counter.
+/// `CreateContainerTxn` does: the sequential bit still adds a counter to the name, and a TTL
+/// flag is refused as for a create ([`CreateMode::for_container_flag`]).
 fn container_mode(flags: i32) -> Result<CreateMode, ZkError> {
-    let mode = create_mode(flags, -1)?;
-    Ok(if mode.ttl().is_some() {
-        mode
-    } else {
-        CreateMode::Container
-    })
+    CreateMode::for_container_flag(flags).ok_or(ZkError::BadArguments)
 }
 
 /// createTTL wants a TTL mode. Upstream refuses another mode with a TTL ≥ 0 as BadArguments,
