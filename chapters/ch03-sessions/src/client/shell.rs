@@ -205,7 +205,7 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
             path: r.path,
             stat: Stat::default(),
         },
-        OpResult::Create2(_, r) => TxnResult::Created {
+        OpResult::Create2(r) => TxnResult::Created {
             path: r.path,
             stat: r.stat,
         },
