@@ -219,19 +219,35 @@ fn create_container_makes_a_container_whatever_its_flags() {
 fn a_create_with_a_stat_in_a_multi_answers_result_type_create2() {
     // FinalRequestProcessor: create2, createTTL and createContainer all answer
     // `new CreateResult(path, stat)`, whose type is create2 (15); MultiResponse writes no
-    // other create type.
+    // other create type. And a TTL flag on an op without a TTL fails the whole multi as it is
+    // read (MultiOperationRecord.deserialize): MarshallingError.
     let mut s = server();
     open(&mut s, 1, T0);
     let Request::Create(c) = create("/c", 4) else {
         unreachable!()
     };
     let multi = |op| Request::Multi(proto::MultiRequest { ops: vec![op] });
-    let out = send(&mut s, 1, 1, multi(proto::MultiOp::CreateContainer(c)), T0);
+    let out = send(
+        &mut s,
+        1,
+        1,
+        multi(proto::MultiOp::CreateContainer(c.clone())),
+        T0,
+    );
     let Some(Response::Multi(m)) = reply(&out, 1).1 else {
         panic!("a multi reply")
     };
     assert_eq!(m.results.len(), 1);
     assert_eq!(m.results[0].result_type(), 15);
+    let ttl = proto::CreateRequest { flags: 5, ..c };
+    let out = send(
+        &mut s,
+        1,
+        2,
+        multi(proto::MultiOp::CreateContainer(ttl)),
+        T0,
+    );
+    assert_eq!(reply(&out, 1).0.err, -5);
 }
 
 #[test]

@@ -111,6 +111,17 @@ fn ttl_mode(flags: i32, ttl: i64) -> Result<CreateMode, ZkError> {
 }
 
 fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
+    // A TTL flag on an op that carries no TTL fails the whole multi while it is read: 3.8.0's
+    // `Op.create` makes it a createTTL op whose record is no CreateTTLRequest, 3.8.2+ check
+    // its TTL (-1) in `CreateOptions` (`MultiOperationRecord.deserialize`), both MarshallingError.
+    if let proto::MultiOp::Create(r)
+    | proto::MultiOp::Create2(r)
+    | proto::MultiOp::CreateContainer(r) = op
+    {
+        if CreateMode::from_flag(r.flags, -1).is_some_and(|m| m.ttl().is_some()) {
+            return Err(ZkError::MarshallingError);
+        }
+    }
     let single = match op {
         proto::MultiOp::Create(r) => proto::Request::Create(r.clone()),
         proto::MultiOp::Create2(r) => proto::Request::Create2(r.clone()),
