@@ -87,6 +87,7 @@ macro_rules! case {
 // ---- request bodies, written field by field so that nulls can be sent ----
 
 pub const OP_CREATE: i32 = 1;
+pub const OP_DELETE: i32 = 2;
 pub const OP_EXISTS: i32 = 3;
 pub const OP_GET_DATA: i32 = 4;
 pub const OP_SET_DATA: i32 = 5;
@@ -216,6 +217,8 @@ fn sasl(run: &mut Run, token: Option<&[u8]>) {
     run.ask(s, "exists /", OP_EXISTS, path_watch_body("/", false));
 }
 
+/// createContainer with `flags`, then what was made: its data, Stat and children, its
+/// parent's children, and the session's ephemerals (a container is none of them).
 fn container(run: &mut Run, flags: i32) {
     let s = run.session();
     let path = run.path("c-");
@@ -225,12 +228,90 @@ fn container(run: &mut Run, flags: i32) {
         OP_CREATE_CONTAINER,
         create_body(&path, OPEN, flags),
     );
+    // Upstream names the node with the base's counter (0) when the flag is sequential.
+    let made = match flags {
+        2 | 3 => format!("{path}0000000000"),
+        _ => path,
+    };
+    read_back(run, s, &[made]);
+}
+
+/// getData, exists and getChildren2 of each of `paths`, then getChildren2 of the base and the
+/// session's ephemerals.
+fn read_back(run: &mut Run, s: usize, paths: &[String]) {
+    for path in paths {
+        run.ask(s, "getData", OP_GET_DATA, path_watch_body(path, false));
+        run.ask(s, "exists", OP_EXISTS, path_watch_body(path, false));
+        run.ask(
+            s,
+            "getChildren2",
+            OP_GET_CHILDREN2,
+            path_watch_body(path, false),
+        );
+    }
+    let base = run.base.clone();
     run.ask(
         s,
-        "getChildren2",
+        "getChildren2 base",
         OP_GET_CHILDREN2,
-        path_watch_body(&run.base, false),
+        path_watch_body(&base, false),
     );
+    run.ask(s, "getEphemerals", OP_GET_EPHEMERALS, path_body("/"));
+}
+
+/// Deletes `paths`, last first: a case whose nodes one server made and the other did not (or
+/// made ephemeral) leaves both trees the same size for the cases that count all nodes.
+fn delete_all(run: &mut Run, s: usize, paths: &[String]) {
+    for path in paths.iter().rev() {
+        let delete = body(|w| {
+            w.write_ustring(Some(path));
+            w.write_int(-1);
+        });
+        run.ask(s, "delete", OP_DELETE, delete);
+    }
+}
+
+/// A multi of createContainers with `flags` each (all under the name `m-`, so the sequential
+/// ones differ by their counters), then what each made.
+fn container_multi(run: &mut Run, flags: &[i32]) {
+    let s = run.session();
+    let path = run.path("m-");
+    let ops: Vec<_> = flags
+        .iter()
+        .map(|&f| (OP_CREATE_CONTAINER, create_body(&path, OPEN, f)))
+        .collect();
+    run.ask(s, "multi", OP_MULTI, multi_body(&ops));
+    // Each create in the multi counts on the base's cversion, sequential or not.
+    let made: Vec<String> = flags
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f {
+            2 | 3 => format!("{path}{i:010}"),
+            _ => path.clone(),
+        })
+        .collect();
+    read_back(run, s, &made);
+    delete_all(run, s, &made);
+}
+
+/// A multi that makes a container with `flags` and then a child of it: upstream's pending
+/// change gives a container made with an ephemeral flag the session as its owner, while the
+/// txn makes a container.
+fn container_then_child_in_multi(run: &mut Run, flags: i32) {
+    let s = run.session();
+    let path = run.path("p-");
+    let made = match flags {
+        2 | 3 => format!("{path}0000000000"),
+        _ => path.clone(),
+    };
+    let kid = format!("{made}/kid");
+    let ops = [
+        (OP_CREATE_CONTAINER, create_body(&path, OPEN, flags)),
+        (OP_CREATE, create_body(&kid, OPEN, 0)),
+    ];
+    run.ask(s, "multi", OP_MULTI, multi_body(&ops));
+    read_back(run, s, std::slice::from_ref(&made));
+    delete_all(run, s, &[made, kid]);
 }
 
 fn create_ttl(run: &mut Run, flags: i32, ttl: i64) {
@@ -720,9 +801,37 @@ pub fn all() -> Vec<Case> {
         case!("container-flags-0", |run| container(run, 0)),
         case!("container-flags-ephemeral", |run| container(run, 1)),
         case!("container-flags-sequential", |run| container(run, 2)),
+        case!("container-flags-ephemeral-sequential", |run| container(
+            run, 3
+        )),
         case!("container-flags-container", |run| container(run, 4)),
         case!("container-flags-ttl", |run| container(run, 5)),
         case!("container-flags-unknown", |run| container(run, 9)),
+        case!("container-multi-container", |run| container_multi(
+            run,
+            &[4]
+        )),
+        case!("container-multi-ttl", |run| container_multi(run, &[5])),
+        case!("container-multi-sequential", |run| container_multi(
+            run,
+            &[2, 3, 0]
+        )),
+        case!("container-multi-sequential-and-ttl", |run| container_multi(
+            run,
+            &[2, 5]
+        )),
+        case!("container-multi-child-of-plain", |run| {
+            container_then_child_in_multi(run, 0)
+        }),
+        case!("container-multi-child-of-ephemeral-flag", |run| {
+            container_then_child_in_multi(run, 1)
+        }),
+        case!("container-multi-child-of-sequential", |run| {
+            container_then_child_in_multi(run, 2)
+        }),
+        case!("container-multi-child-of-ephemeral-sequential", |run| {
+            container_then_child_in_multi(run, 3)
+        }),
         case!("ttl-persistent-with-ttl", |run| create_ttl(run, 5, 1000)),
         case!("ttl-sequential-with-ttl", |run| create_ttl(run, 6, 1000)),
         case!("ttl-ttl-mode-negative-ttl", |run| create_ttl(run, 5, -1)),
@@ -825,6 +934,21 @@ const WATCH_RULES: &str = "version difference: 3.8 counts a persistent watch as 
      child watch (OK); 3.9.0+ look for a standard watch only (ZOOKEEPER-4471) and answer \
      NoWatcher, as Keeper does";
 
+/// ZOOKEEPER-4026 (3.8.2): a create op in a multi keeps its own opcode. Read in upstream's
+/// `MultiOperationRecord.deserialize` and `Op.create` at release-3.8.0 and release-3.8.2.
+const MULTI_CREATE_OPCODE: &str = "version difference: 3.8.0 rebuilds a create op's type \
+     from its flags (Op.create), so a createContainer with flags 0-3 in a multi is a plain \
+     create of that mode, answered type 1 with the path only; 3.8.2+ keep the op's type \
+     (ZOOKEEPER-4026): a container, with a counter if sequential, answered create2 (15) with \
+     its Stat, as Keeper does";
+
+/// A pending create's owner, which only a later op of the same multi can see.
+const CONTAINER_EPHEMERAL_FLAG: &str = "departure: upstream's prep records a createContainer \
+     with an ephemeral flag (1, 3) as the session's node until it is applied (its \
+     ChangeRecord's ephemeralOwner), so a child created in the same multi fails \
+     NoChildrenForEphemerals (3.8.0, where it is an ephemeral, and 3.8.2+ alike); Keeper's \
+     create modes do not carry the flag, so the child is made";
+
 /// Cases where Keeper answers differently on purpose, with the reason; they run, their
 /// difference is printed, and they do not fail the test. ZooKeeper against ZooKeeper must
 /// still agree on them.
@@ -833,11 +957,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "acl-two-auth-null-ids",
         "upstream's duplicate removal throws on the second null id (MarshallingError); \
          Keeper reads a null auth id as empty, so the two entries are one",
-    ),
-    (
-        "container-flags-sequential",
-        "upstream names a createContainer with the sequential flag with a counter; chapter 1's \
-         modes have no sequential container, so Keeper's has no counter",
     ),
     // Found by the generated cases; each says what ZooKeeper 3.8 does and why Keeper does not.
     (
@@ -858,6 +977,17 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          path with no slash, which FinalRequestProcessor answers MarshallingError; 3.9.0+ look \
          the path up in the watcher's own map (ZOOKEEPER-4471) and answer NoWatcher, as Keeper \
          does",
+    ),
+    ("container-multi-sequential", MULTI_CREATE_OPCODE),
+    ("container-multi-child-of-plain", MULTI_CREATE_OPCODE),
+    ("container-multi-child-of-sequential", MULTI_CREATE_OPCODE),
+    (
+        "container-multi-child-of-ephemeral-flag",
+        CONTAINER_EPHEMERAL_FLAG,
+    ),
+    (
+        "container-multi-child-of-ephemeral-sequential",
+        CONTAINER_EPHEMERAL_FLAG,
     ),
     ("check-children-after-persistent", WATCH_RULES),
     ("check-data-after-persistent", WATCH_RULES),

@@ -237,7 +237,7 @@ fn mask(response: Response) -> Response {
         Response::Multi(mut r) => {
             for result in &mut r.results {
                 match result {
-                    OpResult::Create2(_, c) => c.stat = mask_stat(c.stat),
+                    OpResult::Create2(c) => c.stat = mask_stat(c.stat),
                     OpResult::SetData(s) => s.stat = mask_stat(s.stat),
                     OpResult::GetData(d) => d.stat = mask_stat(d.stat),
                     OpResult::GetChildren(c) => c.children.sort(),

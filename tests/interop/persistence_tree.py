@@ -3,8 +3,8 @@
 Usage: persistence_tree.py write|dump HOST:PORT
 
 `write` makes every kind of txn a dataDir holds: a session, persistent,
-ephemeral and sequential nodes, a digest ACL and a setACL, setData, delete, a
-multi, failed writes (error txns), and enough nodes to roll the log a few
+ephemeral and sequential nodes, a sequential container, a digest ACL and a
+setACL, setData, delete, a multi, failed writes (error txns), and enough nodes to roll the log a few
 times under a small snapCount. Both modes then print every node's data and
 Stat, and the session id, as one JSON object. `write` leaves its session open
 (the process exits without closing it), so its ephemeral node and its session
@@ -18,7 +18,14 @@ import sys
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import NodeExistsError, NoNodeError
-from kazoo.security import make_acl, make_digest_acl
+from kazoo.protocol.serialization import Create2
+from kazoo.security import OPEN_ACL_UNSAFE, make_acl, make_digest_acl
+
+
+class CreateContainer(Create2):
+    """createContainer (19), which kazoo does not send itself; its answer is create2's."""
+
+    type = 19
 
 mode, hosts = sys.argv[1], sys.argv[2]
 zk = KazooClient(hosts=hosts, timeout=10.0)
@@ -31,6 +38,10 @@ if mode == "write":
     zk.create("/app/ephemeral", b"mine", ephemeral=True)
     seqs = [zk.create("/app/seq-", b"s", sequence=True) for _ in range(3)]
     zk.create("/app/secret", b"hidden", acl=[make_digest_acl("alice", "secret", all=True)])
+    # Flag 2 (sequential): a container whose name gets /app's counter.
+    box = zk.handler.async_result()
+    zk._call(CreateContainer("/app/box-", b"c", OPEN_ACL_UNSAFE, 2), box)
+    box.get(timeout=10)
     zk.set_acls(seqs[0], [make_acl("world", "anyone", read=True)])
     zk.set("/app", b"second")
     zk.delete(seqs[1])

@@ -6,6 +6,11 @@
 //! node: a *container* (removed by the server once its last child goes) and a node with a
 //! *TTL* (removed once it has had no children and no change for that long).
 //!
+//! A container can have a counter in its name too, though no `CreateMode` of upstream's says
+//! so: createContainer (opcode 19) makes a container whatever plain flag it carries, and
+//! honours the sequential bit of that flag (`PrepRequestProcessor.pRequest2TxnCreate`), so
+//! flags 2 and 3 make a [`CreateMode::ContainerSequential`].
+//!
 //! The server remembers the kind in one field, `ephemeralOwner`: 0 for persistent, the owning
 //! session id for ephemeral, and marker values for containers and TTL nodes
 //! (`EphemeralType`). Clients never see the markers: Stat shows them as 0.
@@ -22,18 +27,21 @@ pub enum CreateMode {
     PersistentSequential,
     EphemeralSequential,
     Container,
+    /// A container with a counter in its name: createContainer with a sequential flag.
+    ContainerSequential,
     PersistentWithTtl(i64),
     PersistentSequentialWithTtl(i64),
 }
 // ANCHOR_END: create_mode
 
 impl CreateMode {
-    /// The `flags` integer of a CreateRequest (client-protocol.md §8).
+    /// The `flags` integer of a CreateRequest (client-protocol.md §8). A sequential container
+    /// has no flag of its own: it is flag 2 sent with createContainer (19).
     pub fn flag(self) -> i32 {
         match self {
             CreateMode::Persistent => 0,
             CreateMode::Ephemeral => 1,
-            CreateMode::PersistentSequential => 2,
+            CreateMode::PersistentSequential | CreateMode::ContainerSequential => 2,
             CreateMode::EphemeralSequential => 3,
             CreateMode::Container => 4,
             CreateMode::PersistentWithTtl(_) => 5,
@@ -56,6 +64,20 @@ impl CreateMode {
         })
     }
 
+    // ANCHOR: for_container_flag
+    /// The mode a createContainer (19) with `flag` asks for: a container whatever the flag,
+    /// with a counter in its name if the flag is sequential (2 or 3), as upstream's
+    /// `CreateContainerTxn` is. A TTL flag is kept (ttl -1), so that it is refused as a
+    /// create's would be; `None` for unknown flags (BadArguments).
+    pub fn for_container_flag(flag: i32) -> Option<CreateMode> {
+        Some(match CreateMode::from_flag(flag, -1)? {
+            m if m.ttl().is_some() => m,
+            m if m.is_sequential() => CreateMode::ContainerSequential,
+            _ => CreateMode::Container,
+        })
+    }
+    // ANCHOR_END: for_container_flag
+
     pub fn is_ephemeral(self) -> bool {
         matches!(
             self,
@@ -68,12 +90,16 @@ impl CreateMode {
             self,
             CreateMode::PersistentSequential
                 | CreateMode::EphemeralSequential
+                | CreateMode::ContainerSequential
                 | CreateMode::PersistentSequentialWithTtl(_)
         )
     }
 
     pub fn is_container(self) -> bool {
-        self == CreateMode::Container
+        matches!(
+            self,
+            CreateMode::Container | CreateMode::ContainerSequential
+        )
     }
 
     pub fn ttl(self) -> Option<i64> {
@@ -112,7 +138,7 @@ impl EphemeralOwner {
     /// The owner a create in `mode` by `session` gives the new node.
     pub fn for_create(mode: CreateMode, session: SessionId) -> EphemeralOwner {
         match mode {
-            CreateMode::Container => EphemeralOwner::Container,
+            m if m.is_container() => EphemeralOwner::Container,
             m if m.is_ephemeral() => EphemeralOwner::Session(session),
             m => match m.ttl() {
                 Some(ttl) => EphemeralOwner::Ttl(ttl),
@@ -171,6 +197,28 @@ mod tests {
     }
 
     #[test]
+    fn create_container_makes_a_container_whatever_its_flag_with_a_counter_if_sequential() {
+        use CreateMode::*;
+        let modes = [0, 1, 2, 3, 4, 5, 6, 7].map(CreateMode::for_container_flag);
+        assert_eq!(
+            modes,
+            [
+                Some(Container),
+                Some(Container),
+                Some(ContainerSequential),
+                Some(ContainerSequential),
+                Some(Container),
+                Some(PersistentWithTtl(-1)),
+                Some(PersistentSequentialWithTtl(-1)),
+                None,
+            ]
+        );
+        for mode in [Container, ContainerSequential] {
+            assert_eq!(CreateMode::for_container_flag(mode.flag()), Some(mode));
+        }
+    }
+
+    #[test]
     fn owners_encode_like_ephemeral_type() {
         let s = SessionId(0x100000000000001);
         let cases = [
@@ -207,6 +255,10 @@ mod tests {
         assert_eq!(
             EphemeralOwner::for_create(CreateMode::PersistentSequential, s),
             EphemeralOwner::None
+        );
+        assert_eq!(
+            EphemeralOwner::for_create(CreateMode::ContainerSequential, s),
+            EphemeralOwner::Container
         );
     }
 }

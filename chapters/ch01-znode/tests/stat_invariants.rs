@@ -36,6 +36,7 @@ fn single() -> impl Strategy<Value = Request> {
         CreateMode::PersistentSequential,
         CreateMode::EphemeralSequential,
         CreateMode::Container,
+        CreateMode::ContainerSequential,
     ]);
     prop_oneof![
         4 => (path(), data(), mode).prop_map(|(path, data, mode)| Request::Create {

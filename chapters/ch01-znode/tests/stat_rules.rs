@@ -261,6 +261,24 @@ fn containers_and_ttl_nodes_show_ephemeral_owner_zero() {
 }
 
 #[test]
+fn a_sequential_container_is_a_container_named_with_the_parents_counter() {
+    // pRequest2TxnCreate: createContainer honours the sequential flag, and its
+    // CreateContainerTxn makes a container whatever the name.
+    let mut zk = Zk::new();
+    zk.create("/p").unwrap();
+    zk.create("/p/a").unwrap();
+    let seq = CreateMode::ContainerSequential;
+    assert_eq!(
+        zk.create_as(ALICE, "/p/c-", seq),
+        Ok("/p/c-0000000001".into())
+    );
+    let stored = zk.0.tree.node("/p/c-0000000001").unwrap().stat;
+    assert_eq!(stored.ephemeral_owner, i64::MIN);
+    assert_eq!(zk.stat("/p/c-0000000001").ephemeral_owner, SessionId(0));
+    assert_eq!(zk.stat("/p").cversion, 2);
+}
+
+#[test]
 fn ttl_nodes_are_unimplemented_unless_extended_types_are_on() {
     // validateCreateRequest: createMode.isTTL() && !extendedEphemeralTypesEnabled().
     let mut zk = Zk::new();

@@ -194,6 +194,60 @@ fn create_container_makes_a_container_whatever_its_flags() {
     assert_eq!(reply(&out, 1).0.err, -6);
     let out = send(&mut s, 1, 5, container("/c9", 9), T0);
     assert_eq!(reply(&out, 1).0.err, -8);
+    // The sequential bit still counts: the name gets the parent's counter (the root has
+    // seen three creates; /zookeeper is built in and counts none).
+    for (xid, flags) in [(6, 2), (7, 3)] {
+        let out = send(&mut s, 1, xid, container("/s-", flags), T0);
+        let Some(Response::Create2(r)) = reply(&out, 1).1 else {
+            panic!("a created node, flags {flags}")
+        };
+        let node = s.pipeline().tree().node(&r.path).expect("created");
+        assert_eq!(node.stat.ephemeral_owner, i64::MIN, "{}", r.path);
+    }
+    let children = s.pipeline().tree().get_children("/").unwrap().0;
+    assert!(
+        children.contains(&"s-0000000003".to_string()),
+        "{children:?}"
+    );
+    assert!(
+        children.contains(&"s-0000000004".to_string()),
+        "{children:?}"
+    );
+}
+
+#[test]
+fn a_create_with_a_stat_in_a_multi_answers_result_type_create2() {
+    // FinalRequestProcessor: create2, createTTL and createContainer all answer
+    // `new CreateResult(path, stat)`, whose type is create2 (15); MultiResponse writes no
+    // other create type. And a TTL flag on an op without a TTL fails the whole multi as it is
+    // read (MultiOperationRecord.deserialize): MarshallingError.
+    let mut s = server();
+    open(&mut s, 1, T0);
+    let Request::Create(c) = create("/c", 4) else {
+        unreachable!()
+    };
+    let multi = |op| Request::Multi(proto::MultiRequest { ops: vec![op] });
+    let out = send(
+        &mut s,
+        1,
+        1,
+        multi(proto::MultiOp::CreateContainer(c.clone())),
+        T0,
+    );
+    let Some(Response::Multi(m)) = reply(&out, 1).1 else {
+        panic!("a multi reply")
+    };
+    assert_eq!(m.results.len(), 1);
+    assert_eq!(m.results[0].result_type(), 15);
+    let ttl = proto::CreateRequest { flags: 5, ..c };
+    let out = send(
+        &mut s,
+        1,
+        2,
+        multi(proto::MultiOp::CreateContainer(ttl)),
+        T0,
+    );
+    assert_eq!(reply(&out, 1).0.err, -5);
 }
 
 #[test]

@@ -258,6 +258,7 @@ fn request() -> impl Strategy<Value = Request> {
         CreateMode::Ephemeral,
         CreateMode::PersistentSequential,
         CreateMode::Container,
+        CreateMode::ContainerSequential,
         CreateMode::PersistentWithTtl(5000),
     ]);
     let path = move || path.clone().prop_map(String::from);

@@ -706,6 +706,12 @@ fn zookeeper_reads_our_snapshot_as_the_tree_it_built_and_we_read_its_as_ours() {
                     mode: CreateMode::Persistent,
                 },
             ),
+            // createContainer with the sequential flag: a container txn whose path has /jobs's
+            // counter (box-0000000001).
+            (
+                ALICE,
+                create_request("/jobs/box-", "b", open(), CreateMode::ContainerSequential),
+            ),
             (
                 ALICE,
                 create_request("/ttl", "t", open(), CreateMode::PersistentWithTtl(60000)),

@@ -143,16 +143,18 @@ fn mismatch<T>(_: Response) -> Result<T, ZkError> {
 }
 
 /// The request a create becomes: the Java client picks the opcode from the
-/// mode (container → 19, TTL → 21, else 1).
+/// mode (container → 19, TTL → 21, else 1); a sequential container is 19 with flag 2.
 fn create_request(path: &str, data: Option<Vec<u8>>, acl: Vec<Acl>, mode: CreateMode) -> MultiOp {
     let (path, flags) = (path.to_string(), mode.flag());
     match mode {
-        CreateMode::Container => MultiOp::CreateContainer(CreateRequest {
-            path,
-            data,
-            acl,
-            flags,
-        }),
+        CreateMode::Container | CreateMode::ContainerSequential => {
+            MultiOp::CreateContainer(CreateRequest {
+                path,
+                data,
+                acl,
+                flags,
+            })
+        }
         CreateMode::PersistentWithTtl(ttl) | CreateMode::PersistentSequentialWithTtl(ttl) => {
             MultiOp::CreateTtl(CreateTtlRequest {
                 path,
@@ -203,7 +205,7 @@ fn txn_result(result: OpResult, path: String) -> TxnResult {
             path: r.path,
             stat: Stat::default(),
         },
-        OpResult::Create2(_, r) => TxnResult::Created {
+        OpResult::Create2(r) => TxnResult::Created {
             path: r.path,
             stat: r.stat,
         },

@@ -92,7 +92,7 @@ fn single_reply(op: OpCode, result: &TxnResult) -> Result<Response, ZkError> {
     })
 }
 
-/// One op's result inside a multi reply; the result type is the op's own opcode.
+/// One op's result inside a multi reply.
 fn op_result(op: OpCode, result: &TxnResult) -> OpResult {
     // In a failed multi the ops before the failing one carry code 0 ("rolled back").
     if let TxnResult::Error { code } = result {
@@ -100,7 +100,7 @@ fn op_result(op: OpCode, result: &TxnResult) -> OpResult {
     }
     match single_reply(op, result) {
         Ok(Response::Create(r)) => OpResult::Create(r),
-        Ok(Response::Create2(r)) => OpResult::Create2(op, r),
+        Ok(Response::Create2(r)) => OpResult::Create2(r),
         Ok(Response::SetData(r)) => OpResult::SetData(r),
         Ok(_) if op == OpCode::Delete => OpResult::Delete,
         Ok(_) => OpResult::Check,

@@ -93,16 +93,10 @@ fn create_mode(flags: i32, ttl: i64) -> Result<CreateMode, ZkError> {
 }
 
 /// createContainer makes a container whatever its flags say, as upstream's
-/// `CreateContainerTxn` does: only a TTL flag still counts (it is refused as for a create).
-/// Upstream also honours the sequential flag (a container with a counter in its name); a
-/// chapter 1 mode cannot say that, so here the name gets no counter.
+/// `CreateContainerTxn` does: the sequential bit still adds a counter to the name, and a TTL
+/// flag is refused as for a create ([`CreateMode::for_container_flag`]).
 fn container_mode(flags: i32) -> Result<CreateMode, ZkError> {
-    let mode = create_mode(flags, -1)?;
-    Ok(if mode.ttl().is_some() {
-        mode
-    } else {
-        CreateMode::Container
-    })
+    CreateMode::for_container_flag(flags).ok_or(ZkError::BadArguments)
 }
 
 /// createTTL wants a TTL mode. Upstream refuses another mode with a TTL ≥ 0 as BadArguments,
@@ -117,6 +111,17 @@ fn ttl_mode(flags: i32, ttl: i64) -> Result<CreateMode, ZkError> {
 }
 
 fn multi_op(op: &proto::MultiOp) -> Result<Request, ZkError> {
+    // A TTL flag on an op that carries no TTL fails the whole multi while it is read: 3.8.0's
+    // `Op.create` makes it a createTTL op whose record is no CreateTTLRequest, 3.8.2+ check
+    // its TTL (-1) in `CreateOptions` (`MultiOperationRecord.deserialize`), both MarshallingError.
+    if let proto::MultiOp::Create(r)
+    | proto::MultiOp::Create2(r)
+    | proto::MultiOp::CreateContainer(r) = op
+    {
+        if CreateMode::from_flag(r.flags, -1).is_some_and(|m| m.ttl().is_some()) {
+            return Err(ZkError::MarshallingError);
+        }
+    }
     let single = match op {
         proto::MultiOp::Create(r) => proto::Request::Create(r.clone()),
         proto::MultiOp::Create2(r) => proto::Request::Create2(r.clone()),

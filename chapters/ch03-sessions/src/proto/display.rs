@@ -384,8 +384,8 @@ impl Display for OpResult {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             OpResult::Create(r) => write!(f, "create path={}", r.path),
-            OpResult::Create2(op, r) => {
-                write!(f, "{op} path={} stat={}", r.path, StatLine(&r.stat))
+            OpResult::Create2(r) => {
+                write!(f, "create2 path={} stat={}", r.path, StatLine(&r.stat))
             }
             OpResult::Delete => f.write_str("delete"),
             OpResult::SetData(r) => write!(f, "setData stat={}", StatLine(&r.stat)),

@@ -50,9 +50,10 @@ pub struct MultiRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpResult {
     Create(CreateResponse),
-    /// A create2 result; createContainer and createTTL use their own
-    /// opcode as the result type but the same body.
-    Create2(OpCode, Create2Response),
+    /// A create result with its Stat: the answer to create2, createContainer and createTTL,
+    /// whose result type is always create2 (15), as upstream's `OpResult.CreateResult(path,
+    /// stat)` is.
+    Create2(Create2Response),
     Delete,
     SetData(SetDataResponse),
     Check,
@@ -194,7 +195,7 @@ impl OpResult {
     pub fn result_type(&self) -> i32 {
         match self {
             OpResult::Create(_) => OpCode::Create.code(),
-            OpResult::Create2(op, _) => op.code(),
+            OpResult::Create2(_) => OpCode::Create2.code(),
             OpResult::Delete => OpCode::Delete.code(),
             OpResult::SetData(_) => OpCode::SetData.code(),
             OpResult::Check => OpCode::Check.code(),
@@ -214,7 +215,7 @@ impl OpResult {
     fn encode_body(&self, w: &mut Writer) {
         match self {
             OpResult::Create(r) => r.encode(w),
-            OpResult::Create2(_, r) => r.encode(w),
+            OpResult::Create2(r) => r.encode(w),
             OpResult::Delete | OpResult::Check => {}
             OpResult::SetData(r) => r.encode(w),
             OpResult::GetChildren(r) => r.encode(w),
@@ -231,9 +232,7 @@ impl OpResult {
         Ok(
             match OpCode::from_code(result_type).ok_or(invalid.clone())? {
                 OpCode::Create => OpResult::Create(r.field("multi create result")?),
-                op @ (OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl) => {
-                    OpResult::Create2(op, r.field("multi create2 result")?)
-                }
+                OpCode::Create2 => OpResult::Create2(r.field("multi create2 result")?),
                 OpCode::Delete => OpResult::Delete,
                 OpCode::SetData => OpResult::SetData(r.field("multi setData result")?),
                 OpCode::Check => OpResult::Check,

@@ -80,9 +80,7 @@ fn arb_multi_request() -> BoxedStrategy<MultiRequest> {
 fn arb_op_result() -> BoxedStrategy<OpResult> {
     prop_oneof![
         CreateResponse::arb().prop_map(OpResult::Create),
-        Create2Response::arb().prop_map(|r| OpResult::Create2(OpCode::Create2, r)),
-        Create2Response::arb().prop_map(|r| OpResult::Create2(OpCode::CreateContainer, r)),
-        Create2Response::arb().prop_map(|r| OpResult::Create2(OpCode::CreateTtl, r)),
+        Create2Response::arb().prop_map(OpResult::Create2),
         Just(OpResult::Delete),
         SetDataResponse::arb().prop_map(OpResult::SetData),
         Just(OpResult::Check),
