@@ -569,5 +569,17 @@ impl Storage for FileStorage {
     fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
         Ok(self.take_snapshot(db, true)?)
     }
+
+    fn begin_snapshot(&mut self, db: &Database) -> std::io::Result<bool> {
+        Ok(FileStorage::begin_snapshot(self, db)?)
+    }
+
+    fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> std::io::Result<bool> {
+        Ok(FileStorage::advance_snapshot(self, db, max_nodes)?)
+    }
+
+    fn abandon_snapshot(&mut self) {
+        self.fuzzy = None;
+    }
 }
 // ANCHOR_END: storage_impl
