@@ -581,7 +581,7 @@ fn keeper_recovers_the_tree_a_real_zookeeper_wrote() {
         "{:?}",
         recovered.recent
     );
-    let last = recovered.recent.last().unwrap().zxid;
+    let last = recovered.recent.last().unwrap().txn.zxid;
     assert_eq!(last, recovered.db.last_processed_zxid());
 }
 

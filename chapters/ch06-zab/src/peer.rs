@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch01_znode::{Epoch, Sid, Zxid};
 use ch03_sessions::fourlw::LeaderReport;
 use ch03_sessions::pipeline::standalone::SnapSchedule;
 use ch03_sessions::pipeline::{self, Database, Limits, Pipeline};
@@ -134,8 +134,9 @@ pub struct Recovered {
     pub epochs: Epochs,
     /// Snapshot plus log.
     pub db: Database,
-    /// The newest txns of the log, oldest first (they seed the DIFF window).
-    pub recent: Vec<Txn>,
+    /// The newest txns of the log, oldest first, with their logged digests (they seed the
+    /// DIFF window).
+    pub recent: Vec<TxnEntry>,
 }
 
 // ANCHOR: io
@@ -271,12 +272,13 @@ impl Ctx<'_> {
         self.out.push(Output::SaveEpochs(*self.epochs));
     }
 
-    /// Apply a committed txn (it answers our client, if it was theirs).
-    pub fn apply(&mut self, txn: Txn) {
+    /// Apply a committed txn (it answers our client, if it was theirs); it joins the DIFF
+    /// window with its digest.
+    pub fn apply(&mut self, entry: TxnEntry) {
         let out = self
             .pipeline
-            .step(self.now_ms, pipeline::Input::Commit(txn.clone()));
-        self.history.push(txn);
+            .step(self.now_ms, pipeline::Input::Commit(entry.txn.clone()));
+        self.history.push(entry);
         self.pipeline_out.extend(out);
     }
 

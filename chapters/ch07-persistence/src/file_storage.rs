@@ -291,7 +291,7 @@ impl FileStorage {
         checked_from: Zxid,
         db: &mut Database,
         recent: usize,
-    ) -> Result<VecDeque<Txn>, PersistError> {
+    ) -> Result<VecDeque<TxnEntry>, PersistError> {
         let start = logs
             .iter()
             .rposition(|(first, _)| *first <= snap_zxid)
@@ -335,7 +335,7 @@ impl FileStorage {
                     if kept.len() == recent {
                         kept.pop_front();
                     }
-                    kept.push_back(txn.clone());
+                    kept.push_back(record.entry.clone());
                 }
                 let (first, _, count) = replayed.unwrap_or((txn.zxid, txn.zxid, 0));
                 replayed = Some((first, txn.zxid, count + 1));

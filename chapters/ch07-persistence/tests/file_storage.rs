@@ -56,6 +56,11 @@ fn reference(txns: &[Txn]) -> Database {
     Storage::recover(&mut disk, 0).unwrap().db
 }
 
+/// `txns` as logged without digests.
+fn entries(txns: &[Txn]) -> Vec<TxnEntry> {
+    txns.iter().cloned().map(TxnEntry::new).collect()
+}
+
 fn version_2(dir: &Path) -> PathBuf {
     dir.join("version-2")
 }
@@ -106,7 +111,7 @@ fn synced_txns_survive_a_restart_and_recover_as_the_memory_disk_does() {
     drop(storage);
     let recovered = open(dir.path()).recover(7).unwrap();
     assert_eq!(recovered.db, reference(&txns));
-    assert_eq!(recovered.recent, txns[33..]);
+    assert_eq!(recovered.recent, entries(&txns[33..]));
     // One file for the whole run (no restart, no snapshot in between).
     assert_eq!(names(dir.path()), ["log.1", "snapshot.0"]);
 }
@@ -301,7 +306,7 @@ fn truncate_cuts_the_log_after_the_zxid_and_reloads() {
     append_all(&mut storage, &txns[8..]);
     let cut = storage.truncate(Zxid(6), 2).unwrap();
     assert_eq!(cut.db, reference(&txns[..6]));
-    assert_eq!(cut.recent, txns[4..6]);
+    assert_eq!(cut.recent, entries(&txns[4..6]));
     // The newer snapshot and log are gone; the next txn 7 starts log.7.
     assert_eq!(
         names(dir.path()),

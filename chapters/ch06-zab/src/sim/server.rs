@@ -62,7 +62,11 @@ impl Disk {
         Recovered {
             epochs: self.epochs,
             db,
-            recent: replay.into_iter().skip(skip).cloned().collect(),
+            recent: replay
+                .into_iter()
+                .skip(skip)
+                .map(|t| TxnEntry::new(t.clone()))
+                .collect(),
         }
     }
 }
