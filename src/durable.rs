@@ -31,9 +31,10 @@ impl TxnLog for DataDir {
     }
 
     fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
-        let written = Storage::snapshot(&mut self.0, db);
+        // Not fsynced: the log holds every txn it covers (`takeSnapshot(false)`).
+        let written = self.0.take_snapshot(db, false);
         self.0.take_events();
-        written
+        Ok(written?)
     }
 
     fn begin_snapshot(&mut self, db: &Database) -> std::io::Result<bool> {
@@ -72,14 +73,9 @@ pub fn recover(cfg: &ZooCfg) -> Result<Durable, PersistError> {
     let last = recovered.db.last_processed_zxid();
     let snapshots = names::list(storage.snap_dir(), names::SNAPSHOT_PREFIX)?;
     if snapshots.last().is_none_or(|(newest, _)| *newest < last) {
-        Storage::snapshot(&mut storage, &recovered.db).map_err(|e| match e.downcast() {
-            Ok(persist) => persist,
-            Err(e) => PersistError::Io {
-                path: storage.snap_dir().to_path_buf(),
-                doing: "snapshotting into",
-                source: e,
-            },
-        })?;
+        // Not fsynced, as upstream's (`ZooKeeperServer.takeSnapshot()`): the log it sums up
+        // is on disk already.
+        storage.take_snapshot(&recovered.db, false)?;
     }
     storage.take_events();
     Ok(Durable {

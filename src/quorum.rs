@@ -66,6 +66,20 @@ impl Storage for QuorumDisk {
         let written = Storage::snapshot(&mut self.files, db);
         self.done(written)
     }
+
+    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
+        let begun = Storage::begin_snapshot(&mut self.files, db);
+        self.done(begun)
+    }
+
+    fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> io::Result<bool> {
+        let going = Storage::advance_snapshot(&mut self.files, db, max_nodes);
+        self.done(going)
+    }
+
+    fn abandon_snapshot(&mut self) {
+        self.files.abandon_snapshot();
+    }
 }
 
 /// Runs the quorum member `cfg` (read from `path`) and its `myid` describe, until interrupted

@@ -36,6 +36,7 @@ use ch06_zab::txn_codec::{txn_type, TxnEntry};
 use ch07_persistence::snapshot_file::decode_snapshot_file;
 use ch07_persistence::txn_log::read_log;
 use ch07_persistence::{FileStorage, FileStorageConfig};
+use common::cluster::Cluster;
 use common::{free_port, run_for_stdout, serving, tools, wait_until, zoo_cfg, Guarded, TempDir};
 use serde_json::Value;
 
@@ -610,7 +611,7 @@ fn keeper_recovers_the_tree_a_real_zookeeper_wrote() {
         "{:?}",
         recovered.recent
     );
-    let last = recovered.recent.last().unwrap().zxid;
+    let last = recovered.recent.last().unwrap().txn.zxid;
     assert_eq!(last, recovered.db.last_processed_zxid());
 }
 
@@ -1087,5 +1088,142 @@ fn deleted_paths(op: &TxnOp) -> Vec<String> {
         TxnOp::CloseSession { paths_to_delete } => paths_to_delete.clone(),
         TxnOp::Multi(ops) => ops.iter().flat_map(deleted_paths).collect(),
         _ => Vec::new(),
+    }
+}
+
+// ---- a quorum member's files ----------------------------------------------------------------
+
+/// What `SnapshotFormatter -d` prints of each node: path → its `key = value` lines.
+fn formatted_nodes(out: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let nodes_part = out.split("Session Details").next().unwrap_or_default();
+    let mut nodes = BTreeMap::new();
+    for block in nodes_part.split("----\n").skip(1) {
+        let mut lines = block.lines();
+        let Some(path) = lines.next().filter(|p| p.starts_with('/')) else {
+            continue;
+        };
+        let fields = lines
+            .map(str::trim)
+            .filter_map(|l| match l.split_once(" = ") {
+                Some((key, value)) => Some((key.to_string(), value.to_string())),
+                None => (l == "data =").then(|| ("data".to_string(), String::new())),
+            })
+            .collect();
+        nodes.insert(path.to_string(), fields);
+    }
+    nodes
+}
+
+/// What a dump shows of the nodes outside `/zookeeper` (whose config node each member
+/// writes at its own start-up), settled.
+fn user_nodes(nodes: Nodes) -> Nodes {
+    let mut nodes = settled(nodes);
+    nodes.retain(|path, _| !path.starts_with("/zookeeper"));
+    nodes
+}
+
+/// ZooKeeper 3.8's tools read a quorum member's files: on every member of a three-server
+/// Keeper ensemble with a small snapCount, `TxnLogToolkit -d` lists every txn of its logs,
+/// each logged with the digest the leader worked out at prepare (sent in its PROPOSAL), and
+/// `SnapshotFormatter -d` prints its newest snapshot, walked while writes went on, node for
+/// node as Keeper reads it; that snapshot and the log after it are the tree the ensemble
+/// served (persistence.md §8; `SyncRequestProcessor`, `Leader.propose`).
+#[test]
+fn zookeepers_tools_read_a_quorum_members_log_and_fuzzy_snapshot() {
+    const TEST: &str = "ZooKeeper's tools read a quorum member's files";
+    if let Err(reason) = tools::java().and_then(|()| tools::kazoo()) {
+        return common::skip(TEST, &reason);
+    }
+    let cluster = Cluster::start(3);
+    cluster.ok(&["stop"]);
+    for sid in cluster.sids() {
+        let cfg = cluster.zoo_cfg(sid);
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        std::fs::write(&cfg, format!("{text}snapCount=10\n")).unwrap();
+    }
+    cluster.ok(&["start", "--servers", "3", "--free-ports"]);
+    let leader = cluster.wait_for_leader(&[1, 2, 3]);
+    let port = |sid: u64| cluster.client_ports[sid as usize - 1];
+    let written = user_nodes(nodes_of_kazoo(&kazoo("write", port(leader))));
+    for sid in cluster.sids() {
+        wait_until(STARTUP_TIMEOUT, "every write on every member", || {
+            (user_nodes(nodes_of_kazoo(&kazoo("dump", port(sid)))) == written).then_some(())
+        })
+        .unwrap_or_else(|why| panic!("server {sid}: {why}\n{}", cluster.logs()));
+    }
+    cluster.ok(&["stop"]);
+
+    for sid in cluster.sids() {
+        let data = cluster.root().join(format!("server{sid}/data"));
+        // TxnLogToolkit lists every record of every log, and each txn's digest is the tree's
+        // after it, replayed from the start (nothing was purged).
+        let mut db = Database::default();
+        let (mut digested, mut errors) = (0, 0);
+        for log in log_files(&data) {
+            let out = java_tool(
+                "org.apache.zookeeper.server.persistence.TxnLogToolkit",
+                &[Path::new("-d"), &log],
+            );
+            let listed: Vec<&str> = out
+                .lines()
+                .filter_map(|l| l.split(" zxid ").nth(1)?.split_whitespace().next())
+                .collect();
+            let records = read_log(&log).unwrap().records;
+            let logged: Vec<String> = records
+                .iter()
+                .map(|r| format!("{:#x}", r.entry.txn.zxid.0))
+                .collect();
+            assert_eq!(listed, logged, "server {sid}: {}", log.display());
+            for record in records {
+                db.apply(&record.entry.txn);
+                match record.entry.digest {
+                    Some(d) => {
+                        assert_eq!(d.tree_digest, db.tree.digest() as i64, "server {sid}");
+                        digested += 1;
+                    }
+                    None => errors += usize::from(record.entry.txn.op.type_name() == "error"),
+                }
+            }
+        }
+        assert!(digested >= 40, "server {sid}: {digested} digests");
+        assert!(errors >= 1, "server {sid}: {errors} error txns");
+
+        // SnapshotFormatter prints the newest snapshot as Keeper reads it.
+        let snapshots = files_named(&data, "snapshot.");
+        assert!(snapshots.len() >= 3, "server {sid}: {snapshots:?}");
+        let newest = snapshots.last().unwrap();
+        let name = newest.file_name().unwrap().to_string_lossy().into_owned();
+        let zxid = Zxid(i64::from_str_radix(&name["snapshot.".len()..], 16).unwrap());
+        let ours = decode_snapshot_file(&std::fs::read(newest).unwrap(), zxid, false)
+            .unwrap()
+            .db;
+        let out = java_tool(
+            "org.apache.zookeeper.server.SnapshotFormatter",
+            &[Path::new("-d"), newest],
+        );
+        let printed = formatted_nodes(&out);
+        assert_eq!(
+            printed.keys().cloned().collect::<Vec<_>>(),
+            ours.tree.paths()
+        );
+        for (path, node) in ours.tree.walk() {
+            let field = |key: &str| printed[&path].get(key).cloned().unwrap_or_default();
+            let stat = &node.stat;
+            let ours = [
+                format!("0x{:014x}", stat.czxid.0),
+                format!("0x{:014x}", stat.mzxid.0),
+                format!("0x{:014x}", stat.pzxid.0),
+                stat.version.to_string(),
+                stat.cversion.to_string(),
+                node.data.as_deref().map(base64).unwrap_or_default(),
+            ];
+            let theirs = ["cZxid", "mZxid", "pZxid", "dataVersion", "cversion", "data"].map(field);
+            assert_eq!(theirs, ours, "server {sid}, {path}");
+        }
+
+        // The snapshot and the log after it: the tree the ensemble served.
+        let mut storage = FileStorage::open(FileStorageConfig::new(&data)).unwrap();
+        let recovered = storage.recover(0).unwrap().db;
+        assert_eq!(user_nodes(nodes_of_db(&recovered)), written, "server {sid}");
     }
 }

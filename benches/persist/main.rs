@@ -3,7 +3,7 @@
 //! in one run.
 //!
 //! Run: `cargo bench --bench persist` (a few minutes here), `-- --quick` for a short run,
-//! `-- --help` for the knobs.
+//! `-- --recovery-only` for the recovery test alone, `-- --help` for the knobs.
 //!
 //! The idea to take away: **a durable write costs at least one fdatasync, and group commit is
 //! how a server stops paying it per write.** So the bench measures three things:
@@ -80,6 +80,9 @@ struct Args {
     /// Skip the recovery test.
     #[arg(long)]
     no_recovery: bool,
+    /// Run the recovery test alone (no write measurements), to re-measure it after a change.
+    #[arg(long, conflicts_with = "no_recovery")]
+    recovery_only: bool,
     /// Measure Keeper only.
     #[arg(long)]
     no_zookeeper: bool,
@@ -140,6 +143,14 @@ fn bench(args: &Args) -> Result<(), String> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         report::load_average()
     );
+    if args.recovery_only {
+        let with_zookeeper = !args.no_zookeeper
+            && common::tools::java()
+                .inspect_err(|reason| println!("ZooKeeper 3.8 not measured: {reason}"))
+                .is_ok();
+        println!("\n{}", recovery(&runtime, &sizes, with_zookeeper)?);
+        return Ok(());
+    }
     let settings = [("forceSync", "yes")];
     let keeper = Server::start_with_or_skip(ServerKind::Keeper, "persist", &settings)
         .ok_or("keeper server did not start")?;

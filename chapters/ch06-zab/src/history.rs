@@ -8,16 +8,20 @@
 
 use std::collections::VecDeque;
 
-use ch01_znode::{Txn, Zxid};
+use ch01_znode::Zxid;
+
+use crate::txn_codec::TxnEntry;
 
 /// Upstream's default and minimum `zookeeper.commitLogCount`.
 pub const COMMIT_LOG_COUNT: usize = 500;
 
 // ANCHOR: history
-/// The last `capacity` txns applied, oldest first.
+/// The last `capacity` txns applied, oldest first, each with the tree digest after it when
+/// it has one: a DIFF sends them as PROPOSALs, digest included, as upstream's `committedLog`
+/// holds the serialized request (`ZKDatabase.addCommittedProposal`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
-    txns: VecDeque<Txn>,
+    txns: VecDeque<TxnEntry>,
     capacity: usize,
 }
 
@@ -31,8 +35,12 @@ impl History {
     }
 
     /// One more applied txn; the oldest falls out when the window is full.
-    pub fn push(&mut self, txn: Txn) {
-        if self.txns.back().is_some_and(|last| last.zxid >= txn.zxid) {
+    pub fn push(&mut self, txn: TxnEntry) {
+        if self
+            .txns
+            .back()
+            .is_some_and(|last| last.txn.zxid >= txn.txn.zxid)
+        {
             // A txn replayed over a snapshot that already had it: nothing new.
             return;
         }
@@ -50,7 +58,7 @@ impl History {
     /// `(minCommittedLog, maxCommittedLog)`; both `last` when the window is empty.
     pub fn bounds(&self, last: Zxid) -> (Zxid, Zxid) {
         match (self.txns.front(), self.txns.back()) {
-            (Some(first), Some(newest)) => (first.zxid, newest.zxid),
+            (Some(first), Some(newest)) => (first.txn.zxid, newest.txn.zxid),
             _ => (last, last),
         }
     }
@@ -58,24 +66,30 @@ impl History {
 
     /// Whether the txn at `zxid` is in the window.
     pub fn contains(&self, zxid: Zxid) -> bool {
-        self.txns.binary_search_by_key(&zxid, |t| t.zxid).is_ok()
+        self.txns
+            .binary_search_by_key(&zxid, |t| t.txn.zxid)
+            .is_ok()
     }
 
     /// The first zxid in the window after `zxid`.
     pub fn first_after(&self, zxid: Zxid) -> Option<Zxid> {
-        self.txns.iter().map(|t| t.zxid).find(|z| *z > zxid)
+        self.txns.iter().map(|t| t.txn.zxid).find(|z| *z > zxid)
     }
 
     /// The last zxid in the window before `zxid`.
     pub fn last_before(&self, zxid: Zxid) -> Option<Zxid> {
-        self.txns.iter().rev().map(|t| t.zxid).find(|z| *z < zxid)
+        self.txns
+            .iter()
+            .rev()
+            .map(|t| t.txn.zxid)
+            .find(|z| *z < zxid)
     }
 
     /// Every txn in the window after `zxid`, oldest first.
-    pub fn after(&self, zxid: Zxid) -> Vec<Txn> {
+    pub fn after(&self, zxid: Zxid) -> Vec<TxnEntry> {
         self.txns
             .iter()
-            .filter(|t| t.zxid > zxid)
+            .filter(|t| t.txn.zxid > zxid)
             .cloned()
             .collect()
     }
@@ -96,8 +110,8 @@ mod tests {
     use super::*;
     use ch01_znode::TxnOp;
 
-    fn txn(zxid: i64) -> Txn {
-        crate::arb::txn_at(zxid, TxnOp::Error { code: 0 })
+    fn txn(zxid: i64) -> TxnEntry {
+        TxnEntry::new(crate::arb::txn_at(zxid, TxnOp::Error { code: 0 }))
     }
 
     #[test]

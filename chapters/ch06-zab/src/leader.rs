@@ -428,9 +428,10 @@ impl Leader {
             peer_zxid: peer,
             mode: plan.name(),
         });
-        for txn in ctx.history.after(sent_up_to) {
-            let zxid = txn.zxid;
-            Self::send(ctx, link, Message::Proposal(TxnEntry::new(txn)));
+        // With their digests, as upstream's committedLog keeps the serialized requests.
+        for entry in ctx.history.after(sent_up_to) {
+            let zxid = entry.txn.zxid;
+            Self::send(ctx, link, Message::Proposal(entry));
             Self::send(ctx, link, Message::Commit(zxid));
         }
         if !handler.observer {
@@ -515,7 +516,6 @@ impl Leader {
     pub fn propose(&mut self, ctx: &mut Ctx, txn: Txn, digest: Option<u64>) {
         let zxid = txn.zxid;
         self.last_proposed = zxid;
-        self.proposal_sizes.add(proposal_size(&txn));
         let entry = TxnEntry {
             txn,
             digest: digest.map(|d| TxnDigest {
@@ -523,6 +523,7 @@ impl Leader {
                 tree_digest: d as i64,
             }),
         };
+        self.proposal_sizes.add(proposal_size(&entry));
         let followers: Vec<Link> = self
             .handlers
             .values()
@@ -566,7 +567,7 @@ impl Leader {
                 break;
             }
             let Proposal { entry, acks } = entry.remove();
-            self.commit(ctx, entry.txn, acks);
+            self.commit(ctx, entry, acks);
         }
     }
     // ANCHOR_END: ack
@@ -574,8 +575,8 @@ impl Leader {
     // ANCHOR: commit
     /// Committed: COMMIT to the followers, INFORM (with the txn) to the observers, then apply
     /// it here, which answers our own client if the write was theirs.
-    fn commit(&mut self, ctx: &mut Ctx, txn: Txn, acks: BTreeSet<Sid>) {
-        let zxid = txn.zxid;
+    fn commit(&mut self, ctx: &mut Ctx, entry: TxnEntry, acks: BTreeSet<Sid>) {
+        let zxid = entry.txn.zxid;
         ctx.note(ZabNote::Committed {
             zxid,
             acks: acks.into_iter().collect(),
@@ -588,12 +589,13 @@ impl Leader {
             .collect();
         for (link, observer) in targets {
             let msg = match observer {
-                true => Message::Inform(txn.clone()),
+                // The PROPOSAL's own bytes, digest included (`Leader.sendObserverPacket`).
+                true => Message::Inform(entry.clone()),
                 false => Message::Commit(zxid),
             };
             Self::send(ctx, link, msg);
         }
-        ctx.apply(txn);
+        ctx.apply(entry);
         // Syncs that waited for this txn can be answered.
         let due: Vec<Zxid> = self.pending_syncs.range(..=zxid).map(|(z, _)| *z).collect();
         for z in due {
@@ -696,7 +698,7 @@ impl Leader {
             ctx.out.push(Output::Disconnect { link: h.link });
         }
         for (_, p) in self.proposals {
-            ctx.apply(p.entry.txn);
+            ctx.apply(p.entry);
         }
     }
 }
@@ -722,9 +724,9 @@ impl Plan {
     }
 }
 
-/// The bytes of a PROPOSAL's data, for `srvr`'s `Proposal sizes` (upstream `Leader.propose`
-/// records the serialized request's length). Upstream's carry a 12-byte `TxnDigest` too,
-/// which ours do not, so each of our sizes is 12 less than 3.8's for the same txn.
-fn proposal_size(txn: &Txn) -> i64 {
-    TxnEntry::new(txn.clone()).encode().len() as i64
+/// The bytes of a PROPOSAL's data, for `srvr`'s `Proposal sizes`: upstream `Leader.propose`
+/// records the length of the serialized request, which is the txn followed by its 12-byte
+/// `TxnDigest` when it has one (`SerializeUtils.serializeRequest`).
+fn proposal_size(entry: &TxnEntry) -> i64 {
+    entry.encode().len() as i64
 }

@@ -15,7 +15,7 @@
 
 use std::collections::VecDeque;
 
-use ch01_znode::{Epoch, SessionId, Sid, Txn, Zxid};
+use ch01_znode::{Epoch, SessionId, Sid, Zxid};
 use ch03_sessions::pipeline::{Database, Forward, Forwarded, Input as PipelineInput};
 use ch03_sessions::proto;
 
@@ -81,7 +81,7 @@ pub struct Learner {
     /// COMMITs of a DIFF sync, applied after UPTODATE (`packetsCommitted`).
     committed: VecDeque<Zxid>,
     /// Logged (or being logged) and waiting for their COMMIT (`pendingTxns`).
-    pending: VecDeque<Txn>,
+    pending: VecDeque<TxnEntry>,
     /// Appended and not yet reported on disk: their ACKs are due when they are.
     unlogged: VecDeque<Zxid>,
     /// Our clients' `sync`s, forwarded and not answered yet, oldest first.
@@ -298,7 +298,7 @@ impl Learner {
                 match self.not_committed.front() {
                     Some(head) if head.txn.zxid == zxid => {
                         let entry = self.not_committed.pop_front().expect("just seen");
-                        ctx.apply(entry.txn);
+                        ctx.apply(entry);
                     }
                     head => ctx.note(ZabNote::Unexpected(format!(
                         "committing {zxid}, but the next proposal is {}",
@@ -383,7 +383,7 @@ impl Learner {
             if self.committed.front() == Some(&entry.txn.zxid) {
                 self.committed.pop_front();
                 ctx.out.push(Output::Append(entry.clone()));
-                ctx.apply(entry.txn);
+                ctx.apply(entry);
             }
         }
         self.committed.clear();
@@ -396,9 +396,9 @@ impl Learner {
             Message::Proposal(entry) if !self.observer => self.log(ctx, entry),
             Message::Commit(zxid) if !self.observer => self.commit(ctx, zxid)?,
             // An observer is told committed txns only: log and apply at once.
-            Message::Inform(txn) if self.observer => {
-                ctx.out.push(Output::Append(TxnEntry::new(txn.clone())));
-                ctx.apply(txn);
+            Message::Inform(entry) if self.observer => {
+                ctx.out.push(Output::Append(entry.clone()));
+                ctx.apply(entry);
             }
             Message::Ping(_) => self.ping(ctx),
             Message::Sync => match self.pending_syncs.pop_front() {
@@ -422,7 +422,7 @@ impl Learner {
     fn log(&mut self, ctx: &mut Ctx, entry: TxnEntry) {
         self.unlogged.push_back(entry.txn.zxid);
         ctx.out.push(Output::Append(entry.clone()));
-        self.pending.push_back(entry.txn);
+        self.pending.push_back(entry);
     }
 
     // ANCHOR: commit
@@ -430,9 +430,9 @@ impl Learner {
     /// exits the process on a mismatch; here the connection ends, which is as safe.
     fn commit(&mut self, ctx: &mut Ctx, zxid: Zxid) -> Result<(), Quit> {
         match self.pending.front() {
-            Some(head) if head.zxid == zxid => {
-                let txn = self.pending.pop_front().expect("just seen");
-                ctx.apply(txn);
+            Some(head) if head.txn.zxid == zxid => {
+                let entry = self.pending.pop_front().expect("just seen");
+                ctx.apply(entry);
                 Ok(())
             }
             None => {
@@ -443,7 +443,7 @@ impl Learner {
             }
             Some(head) => Err(format!(
                 "COMMIT {zxid} does not match the oldest pending txn {}",
-                head.zxid
+                head.txn.zxid
             )),
         }
     }
@@ -533,8 +533,8 @@ impl Learner {
             ctx.replace_database(saved);
             return;
         }
-        for txn in self.pending {
-            ctx.apply(txn);
+        for entry in self.pending {
+            ctx.apply(entry);
         }
     }
     // ANCHOR_END: fast_forward

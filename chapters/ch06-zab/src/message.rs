@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use ch01_znode::{Epoch, SessionId, Sid, Txn, Zxid};
+use ch01_znode::{Epoch, SessionId, Sid, Zxid};
 use ch03_sessions::pipeline::{Database, Forward, Forwarded};
 use serde::Serialize;
 
@@ -92,7 +92,7 @@ pub enum Message {
     /// 4, leader → follower: a quorum has logged it; apply it.
     Commit(Zxid),
     /// 8, leader → observer: a committed txn, to apply at once (observers never ACK).
-    Inform(Txn),
+    Inform(TxnEntry),
     /// 10, leader → learner: the end of the sync; zxid = `epoch << 32`.
     NewLeader {
         /// The new epoch.
@@ -161,7 +161,7 @@ impl fmt::Display for Message {
                 db.tree.node_count(),
                 db.sessions.len()
             ),
-            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn) => {
+            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }) => {
                 write!(f, "{name} {txn}")
             }
             Message::Ack(zxid) | Message::Commit(zxid) | Message::Ping(zxid) => {

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use ch01_znode::{Epoch, Sid, Txn, Zxid};
+use ch01_znode::{Epoch, Sid, Zxid};
 use ch03_sessions::fourlw::LeaderReport;
 use ch03_sessions::pipeline::standalone::SnapSchedule;
 use ch03_sessions::pipeline::{self, Database, Limits, Pipeline};
@@ -134,8 +134,9 @@ pub struct Recovered {
     pub epochs: Epochs,
     /// Snapshot plus log.
     pub db: Database,
-    /// The newest txns of the log, oldest first (they seed the DIFF window).
-    pub recent: Vec<Txn>,
+    /// The newest txns of the log, oldest first, with their logged digests (they seed the
+    /// DIFF window).
+    pub recent: Vec<TxnEntry>,
 }
 
 // ANCHOR: io
@@ -200,8 +201,17 @@ pub enum Output {
     Append(TxnEntry),
     /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`].
     Truncate(Zxid),
-    /// Write a snapshot of this database.
+    /// Write a snapshot of this database, fsynced: the learner's after a SNAP, whose txns
+    /// no local log holds (`Learner.syncWithLeader`: `takeSnapshot(syncSnap)`).
     Snapshot(Box<Database>),
+    /// Start a fuzzy snapshot of the database as it is when the driver carries this out,
+    /// walked a slice at a time while txns go on being applied (chapter 7's
+    /// `FuzzySnapshot`); skipped if one is still being written. No copy of the database:
+    /// the driver walks the live one.
+    BeginSnapshot,
+    /// The database was replaced (SNAP or TRUNC): a fuzzy snapshot still being walked was
+    /// of the old one, so drop it unwritten.
+    AbandonSnapshot,
     /// Write the epoch files (before anything after this output is done).
     SaveEpochs(Epochs),
     /// A frame or a close for a client, or a txn applied.
@@ -262,12 +272,13 @@ impl Ctx<'_> {
         self.out.push(Output::SaveEpochs(*self.epochs));
     }
 
-    /// Apply a committed txn (it answers our client, if it was theirs).
-    pub fn apply(&mut self, txn: Txn) {
+    /// Apply a committed txn (it answers our client, if it was theirs); it joins the DIFF
+    /// window with its digest.
+    pub fn apply(&mut self, entry: TxnEntry) {
         let out = self
             .pipeline
-            .step(self.now_ms, pipeline::Input::Commit(txn.clone()));
-        self.history.push(txn);
+            .step(self.now_ms, pipeline::Input::Commit(entry.txn.clone()));
+        self.history.push(entry);
         self.pipeline_out.extend(out);
     }
 
@@ -275,17 +286,18 @@ impl Ctx<'_> {
     pub fn replace_database(&mut self, db: Database) {
         self.pipeline.replace_database(db);
         self.history.clear();
+        self.out.push(Output::AbandonSnapshot);
     }
 
     // ANCHOR: logged_one
     /// One more txn is on disk. Once enough are (`snapCount` with upstream's randomisation),
-    /// snapshot the database as applied so far, which also rolls the log
-    /// (`SyncRequestProcessor.run`: `shouldSnapshot`, `rollLog`, `takeSnapshot`). Like
-    /// upstream's, the snapshot may lag the log: recovery replays the txns after it.
+    /// start a fuzzy snapshot of the database as applied so far, which also rolls the log
+    /// (`SyncRequestProcessor.run`: `shouldSnapshot`, `rollLog`, `takeSnapshot` on its own
+    /// thread). Like upstream's, the snapshot may lag the log: recovery replays the txns
+    /// after it.
     pub fn logged_one(&mut self) {
         if self.snaps.logged(1) {
-            let db = Box::new(self.pipeline.database().clone());
-            self.out.push(Output::Snapshot(db));
+            self.out.push(Output::BeginSnapshot);
         }
     }
     // ANCHOR_END: logged_one

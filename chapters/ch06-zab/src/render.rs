@@ -344,7 +344,7 @@ fn short_msg(w: &Wire) -> Label {
     Label(match w {
         Wire::Election(n) => format!("vote n{}", n.vote.leader),
         Wire::Zab { msg, .. } => match msg {
-            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn) => {
+            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }) => {
                 format!("{} {}", msg.name(), txn.zxid)
             }
             Message::Ack(z) | Message::Commit(z) | Message::Ping(z) => {

@@ -3,7 +3,7 @@
 //! The idea to take away: the peer never touches a disk, it **asks** for writes
 //! ([`Output::SaveEpochs`](crate::peer::Output::SaveEpochs),
 //! [`Output::Append`](crate::peer::Output::Append), [`Output::Truncate`](crate::peer::Output::Truncate),
-//! [`Output::Snapshot`](crate::peer::Output::Snapshot)) and is told when they are done
+//! [`Output::Snapshot`](crate::peer::Output::Snapshot), [`Output::BeginSnapshot`](crate::peer::Output::BeginSnapshot)) and is told when they are done
 //! ([`Input::Logged`](crate::peer::Input::Logged), [`Input::Reloaded`](crate::peer::Input::Reloaded)).
 //! A driver carries those requests out on a [`Storage`]: the TCP driver ([`crate::tcp`]) on
 //! whatever it is given, the simulator on its own timed [`Disk`]. Chapter 7 implements
@@ -40,8 +40,21 @@ pub trait Storage: Send + 'static {
     fn sync(&mut self) -> io::Result<()>;
     /// Cuts the log after `zxid` and rebuilds what [`Storage::recover`] would now find.
     fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered>;
-    /// Writes a snapshot of `db` (the database as of its last processed zxid).
+    /// Writes a snapshot of `db` (the database as of its last processed zxid), fsynced.
     fn snapshot(&mut self, db: &Database) -> io::Result<()>;
+    /// Starts a fuzzy snapshot of `db` as of now, walked by later
+    /// [`Storage::advance_snapshot`] calls while txns go on being applied; false if one is
+    /// still being written. By default, the whole snapshot at once.
+    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
+        self.snapshot(db).map(|()| true)
+    }
+    /// Writes up to `max_nodes` more nodes of the snapshot begun, from `db` as it is now;
+    /// true while it is unfinished.
+    fn advance_snapshot(&mut self, _db: &Database, _max_nodes: usize) -> io::Result<bool> {
+        Ok(false)
+    }
+    /// Drops the snapshot being walked, unwritten: the database it was of was replaced.
+    fn abandon_snapshot(&mut self) {}
 }
 // ANCHOR_END: storage
 

@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `LearnerInfo` | FOLLOWERINFO / OBSERVERINFO, with our sid, protocol 0x10000, config version 0 |
 //! | `LeaderInfo`, `NewLeader` | LEADERINFO (protocol 0x10000), NEWLEADER (no configuration text: no reconfig here) |
-//! | `Proposal`, `Inform` | PROPOSAL, INFORM: the txn as [`crate::txn_codec`] writes it (no digest) |
+//! | `Proposal`, `Inform` | PROPOSAL, INFORM: the txn as [`crate::txn_codec`] writes it, with the leader's `TxnDigest` when it has one |
 //! | `Request` | REQUEST: chapter 3's [`Forwarded`] as [`ForwardedRequest`] (a createSession carries no auth) |
 //! | `Ping` / `PingReply` | PING with null data / PING with the touched sessions |
 //! | `Snap` | SNAP, then the snapshot and `BenWasHere` |
@@ -39,7 +39,6 @@ use crate::packet::{
     ReadError, SessionTouch, PROTOCOL_VERSION,
 };
 use crate::snapshot_stream::{encode_snap_body, read_snap_body, SnapshotError};
-use crate::txn_codec::TxnEntry;
 
 // ANCHOR: to_packet
 /// The packet that carries `msg` from server `me`; `ping_zxid` is the zxid of the last PING
@@ -85,7 +84,7 @@ pub fn to_packet(msg: &Message, me: Sid, ping_zxid: Zxid) -> Packet {
         Message::Proposal(entry) => Packet::Proposal(entry.clone()),
         Message::Ack(zxid) => Packet::Ack(*zxid),
         Message::Commit(zxid) => Packet::Commit(*zxid),
-        Message::Inform(txn) => Packet::Inform(TxnEntry::new(txn.clone())),
+        Message::Inform(entry) => Packet::Inform(entry.clone()),
         Message::NewLeader { epoch } => Packet::NewLeader {
             zxid: epoch.first_zxid(),
             config: Vec::new(),
@@ -214,7 +213,7 @@ fn meaning(packet: Packet) -> Result<Meaning, WireError> {
         Packet::Proposal(entry) => Message::Proposal(entry),
         Packet::Ack(zxid) => Message::Ack(zxid),
         Packet::Commit(zxid) => Message::Commit(zxid),
-        Packet::Inform(entry) => Message::Inform(entry.txn),
+        Packet::Inform(entry) => Message::Inform(entry),
         Packet::NewLeader { zxid, .. } => Message::NewLeader {
             epoch: zxid.epoch(),
         },
@@ -299,6 +298,7 @@ pub async fn read_message<R: AsyncRead + Unpin>(
 mod tests {
     use super::*;
     use crate::arb;
+    use crate::txn_codec::TxnEntry;
     use ch01_znode::{Epoch, Id, SessionId, TxnHeader, TxnOp};
     use ch03_sessions::proto::{self, Request, SyncRequest};
     use proptest::prelude::*;
@@ -356,7 +356,7 @@ mod tests {
             Message::Proposal(TxnEntry::new(txn(0x300000001))),
             Message::Ack(Zxid(0x300000001)),
             Message::Commit(Zxid(0x300000001)),
-            Message::Inform(txn(0x300000002)),
+            Message::Inform(TxnEntry::new(txn(0x300000002))),
             Message::NewLeader { epoch: Epoch(3) },
             Message::UpToDate,
             Message::Request(Forwarded {

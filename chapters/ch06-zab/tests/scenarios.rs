@@ -143,10 +143,12 @@ fn zxid_of_create(run: &Run, path: &str) -> Zxid {
     zab_sent(run)
         .into_iter()
         .find_map(|(_, _, m)| match m {
-            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn) => match &txn.op {
-                TxnOp::Create { path: p, .. } if p == path => Some(txn.zxid),
-                _ => None,
-            },
+            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }) => {
+                match &txn.op {
+                    TxnOp::Create { path: p, .. } if p == path => Some(txn.zxid),
+                    _ => None,
+                }
+            }
             _ => None,
         })
         .unwrap_or_else(|| panic!("a proposal creates {path}"))
@@ -381,7 +383,9 @@ fn syncs(run: &Run) -> Vec<(Sid, &'static str)> {
 #[test]
 fn a_follower_that_missed_a_few_writes_gets_them_by_diff() {
     // LearnerHandler.syncFollower: the learner's last zxid is in the leader's committed log,
-    // so it gets DIFF and each txn it lacks as PROPOSAL + COMMIT. (zab.md §5)
+    // so it gets DIFF and each txn it lacks as PROPOSAL + COMMIT, each PROPOSAL with the
+    // digest the leader logged (`ZKDatabase.addCommittedProposal` keeps the serialized
+    // request, `TxnDigest` included). (zab.md §5)
     check(ScenarioName::FollowerLagging, |run| {
         assert_eq!(syncs(run).last(), Some(&(Sid(1), "DIFF")));
         let resent: Vec<Zxid> = ["/a", "/b", "/c"]
@@ -400,9 +404,9 @@ fn a_follower_that_missed_a_few_writes_gets_them_by_diff() {
             .map(|(_, _, _, m)| m)
             .collect();
         for z in &resent {
-            assert!(to_n1
-                .iter()
-                .any(|m| matches!(m, Message::Proposal(t) if t.txn.zxid == *z)));
+            assert!(to_n1.iter().any(
+                |m| matches!(m, Message::Proposal(t) if t.txn.zxid == *z && t.digest.is_some())
+            ));
             assert!(to_n1.contains(&&Message::Commit(*z)));
         }
         assert!(!to_n1.iter().any(|m| matches!(m, Message::Snap { .. })));
@@ -524,17 +528,17 @@ fn a_leader_cut_off_from_its_quorum_steps_down_and_acknowledges_nothing() {
 
 #[test]
 fn an_observer_is_informed_of_commits_and_never_counted() {
-    // Observers get INFORM (the committed txn), never PROPOSAL, and never ACK a txn; the
-    // voters alone commit. (zab.md §6, "Learner ACK target")
+    // Observers get INFORM (the committed txn, with its digest: the PROPOSAL's own bytes,
+    // `Leader.sendObserverPacket`), never PROPOSAL, and never ACK a txn; the voters alone
+    // commit. (zab.md §6, "Learner ACK target")
     check(ScenarioName::Observer, |run| {
         let z = zxid_of_create(run, "/seen");
         assert_eq!(run.server(4).peer().state(), ServerState::Observing);
         let (_, _, acks) = committed(run, z).expect("committed");
         assert!(!acks.contains(&Sid(4)));
         let delivered = zab_delivered(run);
-        assert!(delivered
-            .iter()
-            .any(|(_, _, to, m)| *to == 4 && matches!(m, Message::Inform(t) if t.zxid == z)));
+        assert!(delivered.iter().any(|(_, _, to, m)| *to == 4
+            && matches!(m, Message::Inform(t) if t.txn.zxid == z && t.digest.is_some())));
         assert!(!delivered
             .iter()
             .any(|(_, _, to, m)| *to == 4 && matches!(m, Message::Proposal(_))));

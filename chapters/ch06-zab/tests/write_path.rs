@@ -20,11 +20,9 @@ fn three_servers_and(script: Script) -> Sim<Node> {
     Sim::new(1, Network::default(), nodes, |n: &Node| n.recover())
 }
 
-#[test]
-fn a_write_sent_to_a_follower_is_committed_by_the_leader_and_answered_by_the_follower() {
-    // zab.md §6: REQUEST, PROPOSAL, a quorum of ACKs, COMMIT; the server the client is
-    // connected to replies after it applies the commit.
-    let script = Script::new()
+/// A client connects to n1 and creates `/a` with `x`.
+fn create_a_through_n1() -> Script {
+    Script::new()
         .at(3000, ClientOp::Connect { server: Sid(1) })
         .at(
             3100,
@@ -33,8 +31,14 @@ fn a_write_sent_to_a_follower_is_committed_by_the_leader_and_answered_by_the_fol
                 data: "x".into(),
                 ephemeral: false,
             },
-        );
-    let mut sim = three_servers_and(script);
+        )
+}
+
+#[test]
+fn a_write_sent_to_a_follower_is_committed_by_the_leader_and_answered_by_the_follower() {
+    // zab.md §6: REQUEST, PROPOSAL, a quorum of ACKs, COMMIT; the server the client is
+    // connected to replies after it applies the commit.
+    let mut sim = three_servers_and(create_a_through_n1());
     sim.run_until(5000).unwrap();
     let leader = sim.node(3).server().unwrap().peer();
     assert_eq!(leader.leader(), Some(Sid(3)), "n3 has the largest sid");
@@ -123,4 +127,20 @@ fn each_server_snapshots_every_snap_count_or_so_txns_on_its_own_schedule() {
         snapshot_zxids.len() > 1,
         "seeds differ, so do schedules: {snapshot_zxids:?}"
     );
+}
+
+/// `srvr`'s proposal sizes count the whole serialized request, the 12-byte `TxnDigest` the
+/// leader worked out at prepare included (upstream `Leader.propose`:
+/// `proposalStats.setLastBufferSize(SerializeUtils.serializeRequest(request).length)`).
+#[test]
+fn proposal_sizes_count_the_digest_each_proposal_carries() {
+    let mut sim = three_servers_and(create_a_through_n1());
+    sim.run_until(5000).unwrap();
+    let leader = sim.node(3).server().unwrap().peer();
+    let sizes = leader.leader_report().expect("n3 leads").proposal_sizes;
+    // TxnHeader: 32 bytes. createSession: + int timeOut = 36. create /a "x" with
+    // world:anyone ALL: + ustring path (4 + 2) + buffer data (4 + 1) + acl vector (4 + perms
+    // 4 + "world" 4 + 5 + "anyone" 4 + 6) + bool ephemeral 1 + int parentCVersion 4 = 75.
+    // Each + TxnDigest (int version, long treeDigest) = 12.
+    assert_eq!((sizes.min, sizes.last, sizes.max), (48, 87, 87));
 }

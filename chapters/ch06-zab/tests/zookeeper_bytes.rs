@@ -423,7 +423,10 @@ fn packets() -> Vec<(&'static str, Packet)> {
             "request_create_session",
             Packet::Request(ForwardedRequest::create_session(BOB, 10000)),
         ),
-        ("proposal", Packet::Proposal(proposal)),
+        ("proposal", Packet::Proposal(proposal.clone())),
+        // A DIFF's PROPOSALs and an observer's INFORM carry the digest too.
+        ("diff_proposal", Packet::Proposal(proposal.clone())),
+        ("inform_digested", Packet::Inform(proposal)),
         ("ack", Packet::Ack(zxid)),
         ("commit", Packet::Commit(zxid)),
         ("ping", Packet::Ping(zxid)),

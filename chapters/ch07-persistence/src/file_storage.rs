@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `append` | the record joins the group for the current `log.<zxid>` (a new file after start-up or a roll) |
 //! | `sync` | the group is written and fdatasynced (`forceSync=no`: written only) |
-//! | `snapshot` | the log is rolled, then `snapshot.<zxid>` is written atomically |
+//! | `snapshot` | the log is rolled, then `snapshot.<zxid>` is written atomically (fsynced) |
 //! | `truncate` | newer log files removed, the one holding the zxid cut after it; then `recover` |
 //! | `save_epochs` | `acceptedEpoch`, then `currentEpoch`, each atomically |
 //! | `recover` | as above; an empty dataDir gets `snapshot.0`, as upstream's start-up snapshot |
@@ -43,7 +43,7 @@ use crate::epoch_file;
 use crate::error::PersistError;
 use crate::fuzzy::FuzzySnapshot;
 use crate::names::{self, file_name, short, LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR};
-use crate::snapshot_file::{decode_snapshot_file, looks_complete, write_atomically};
+use crate::snapshot_file::{decode_snapshot_file, looks_complete, write_snapshot_bytes};
 use crate::trace::Event;
 use crate::txn_log::{self, read_log, LogEnd, LogWriter, DEFAULT_PRE_ALLOC_SIZE, HEADER_LEN};
 
@@ -196,8 +196,9 @@ impl FileStorage {
             None => {
                 // An empty dataDir: start from the fresh tree and write it down, as upstream's
                 // start-up snapshot does, so later logs always have a snapshot to follow.
+                // Not fsynced, as upstream's (`FileTxnSnapLog.restore`: `save(.., false)`).
                 let db = self.fresh_database();
-                self.write_snapshot(&db)?;
+                self.write_snapshot(&db, false)?;
                 (Zxid::ZERO, db, Zxid::ZERO)
             }
         };
@@ -290,7 +291,7 @@ impl FileStorage {
         checked_from: Zxid,
         db: &mut Database,
         recent: usize,
-    ) -> Result<VecDeque<Txn>, PersistError> {
+    ) -> Result<VecDeque<TxnEntry>, PersistError> {
         let start = logs
             .iter()
             .rposition(|(first, _)| *first <= snap_zxid)
@@ -334,7 +335,7 @@ impl FileStorage {
                     if kept.len() == recent {
                         kept.pop_front();
                     }
-                    kept.push_back(txn.clone());
+                    kept.push_back(record.entry.clone());
                 }
                 let (first, _, count) = replayed.unwrap_or((txn.zxid, txn.zxid, 0));
                 replayed = Some((first, txn.zxid, count + 1));
@@ -382,22 +383,23 @@ impl FileStorage {
         Ok(())
     }
 
-    fn write_snapshot(&mut self, db: &Database) -> Result<(), PersistError> {
+    fn write_snapshot(&mut self, db: &Database, sync: bool) -> Result<(), PersistError> {
         let mut whole = FuzzySnapshot::start(db, self.config.digest_enabled);
         whole.advance(db, usize::MAX);
-        self.write_snapshot_file(whole, db)
+        self.write_snapshot_file(whole, db, sync)
     }
 
     fn write_snapshot_file(
         &mut self,
         snapshot: FuzzySnapshot,
         db: &Database,
+        sync: bool,
     ) -> Result<(), PersistError> {
         let zxid = snapshot.zxid();
         let nodes = snapshot.written();
         let path = self.snap_dir.join(file_name(SNAPSHOT_PREFIX, zxid));
         let bytes = snapshot.finish(db);
-        write_atomically(&path, &bytes)?;
+        write_snapshot_bytes(&path, &bytes, sync)?;
         self.events.push(Event::SnapshotWritten {
             file: short(&path),
             zxid,
@@ -436,10 +438,24 @@ impl FileStorage {
             return Ok(true);
         }
         let snapshot = self.fuzzy.take().expect("a snapshot in progress");
-        self.write_snapshot_file(snapshot, db)?;
+        // A routine snapshot: the log holds its txns, so no fsync (module doc of
+        // `snapshot_file`).
+        self.write_snapshot_file(snapshot, db, false)?;
         Ok(false)
     }
     // ANCHOR_END: fuzzy_storage
+
+    // ANCHOR: take_snapshot
+    /// Rolls the log and writes a whole snapshot of `db` now, fsynced only with `sync`: as
+    /// upstream's `ZooKeeperServer.takeSnapshot(syncSnap)`, true only for the snapshot a
+    /// learner takes after a SNAP, whose txns no local log holds. A fuzzy snapshot still being
+    /// walked is finished first, from the same database.
+    pub fn take_snapshot(&mut self, db: &Database, sync: bool) -> Result<(), PersistError> {
+        self.advance_snapshot(db, usize::MAX)?;
+        self.writer.roll(&mut self.events)?;
+        self.write_snapshot(db, sync)
+    }
+    // ANCHOR_END: take_snapshot
 
     // ANCHOR: truncate
     /// Makes the log end at `zxid` (a TRUNC from the leader), then recovers.
@@ -551,10 +567,19 @@ impl Storage for FileStorage {
     }
 
     fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
-        // A snapshot still being walked is finished first, from the same database.
-        self.advance_snapshot(db, usize::MAX)?;
-        self.writer.roll(&mut self.events)?;
-        Ok(self.write_snapshot(db)?)
+        Ok(self.take_snapshot(db, true)?)
+    }
+
+    fn begin_snapshot(&mut self, db: &Database) -> std::io::Result<bool> {
+        Ok(FileStorage::begin_snapshot(self, db)?)
+    }
+
+    fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> std::io::Result<bool> {
+        Ok(FileStorage::advance_snapshot(self, db, max_nodes)?)
+    }
+
+    fn abandon_snapshot(&mut self) {
+        self.fuzzy = None;
     }
 }
 // ANCHOR_END: storage_impl

@@ -20,11 +20,14 @@
 //! seal are left out. A reader accepts a snapshot with or without the part;
 //! [`SnapshotFile::digest_mismatch`] checks it against the nodes read.
 //!
-//! # How it differs from ZooKeeper
+//! # Like ZooKeeper, most snapshots are not fsynced
 //!
-//! Every snapshot is
-//! written to `snapshot.<zxid>.tmp`, fsynced and renamed into place; upstream does that only
-//! for the snapshots a learner takes after a SNAP (routine ones are plain buffered writes).
+//! A routine snapshot ([`write_snapshot_bytes`] with `sync` false) is a plain write of
+//! `snapshot.<zxid>`: the log already holds every txn it covers, fsynced, and recovery falls
+//! back to an older snapshot when the newest does not verify, so a crash can cost only the
+//! time to replay more log. Only the snapshot a learner takes after a SNAP is written through
+//! `snapshot.<zxid>.tmp`, fsynced and renamed into place: its txns are in no local log, so it
+//! is the only copy (`ZooKeeperServer.takeSnapshot(syncSnap)`, `SnapStream.getOutputStream`).
 
 use std::fs;
 use std::path::Path;
@@ -258,6 +261,22 @@ fn check_seal(
     }
     Ok(())
 }
+
+// ANCHOR: write_snapshot_bytes
+/// Writes a snapshot file: with `sync`, atomically and durably ([`write_atomically`]);
+/// without, a plain write that may be lost or torn in a crash, as upstream's
+/// `takeSnapshot(false)` (see the module doc for why that is safe).
+pub fn write_snapshot_bytes(
+    path: &Path,
+    bytes: &[u8],
+    sync: bool,
+) -> Result<(), crate::PersistError> {
+    match sync {
+        true => write_atomically(path, bytes),
+        false => fs::write(path, bytes).map_err(crate::PersistError::io(path, "writing")),
+    }
+}
+// ANCHOR_END: write_snapshot_bytes
 
 /// Writes `bytes` to `path` through `path.tmp`: write, fsync, rename, fsync the directory,
 /// so a crash leaves the old file or the new one, never half of one

@@ -56,6 +56,11 @@ fn reference(txns: &[Txn]) -> Database {
     Storage::recover(&mut disk, 0).unwrap().db
 }
 
+/// `txns` as logged without digests.
+fn entries(txns: &[Txn]) -> Vec<TxnEntry> {
+    txns.iter().cloned().map(TxnEntry::new).collect()
+}
+
 fn version_2(dir: &Path) -> PathBuf {
     dir.join("version-2")
 }
@@ -106,7 +111,7 @@ fn synced_txns_survive_a_restart_and_recover_as_the_memory_disk_does() {
     drop(storage);
     let recovered = open(dir.path()).recover(7).unwrap();
     assert_eq!(recovered.db, reference(&txns));
-    assert_eq!(recovered.recent, txns[33..]);
+    assert_eq!(recovered.recent, entries(&txns[33..]));
     // One file for the whole run (no restart, no snapshot in between).
     assert_eq!(names(dir.path()), ["log.1", "snapshot.0"]);
 }
@@ -301,7 +306,7 @@ fn truncate_cuts_the_log_after_the_zxid_and_reloads() {
     append_all(&mut storage, &txns[8..]);
     let cut = storage.truncate(Zxid(6), 2).unwrap();
     assert_eq!(cut.db, reference(&txns[..6]));
-    assert_eq!(cut.recent, txns[4..6]);
+    assert_eq!(cut.recent, entries(&txns[4..6]));
     // The newer snapshot and log are gone; the next txn 7 starts log.7.
     assert_eq!(
         names(dir.path()),
@@ -345,4 +350,124 @@ fn logs_go_to_the_data_log_dir_when_one_is_set() {
     assert_eq!(names(logs.path()), ["log.1"]);
     let recovered = FileStorage::open(config).unwrap().recover(0).unwrap();
     assert_eq!(recovered.db, reference(&creates(3)));
+}
+
+/// Creates under a parent the walk has passed and one it has not reached, setData, deletes
+/// before and after a node's turn: every kind of change a walk can meet, prepared in order.
+fn mixed_txns(rounds: usize) -> Vec<Txn> {
+    let mut server = Standalone::default();
+    let create = |path: String| Request::Create {
+        path,
+        data: Some(b"x".to_vec()),
+        acl: Acl::open_unsafe(),
+        mode: CreateMode::Persistent,
+    };
+    let mut requests = vec![create("/a".into()), create("/z".into())];
+    for k in 0..30 {
+        requests.push(create(format!("/z/k{k:02}")));
+    }
+    for i in 0..rounds {
+        requests.push(create(format!("/a/n{i}")));
+        requests.push(create(format!("/z/n{i}")));
+        requests.push(Request::SetData {
+            path: format!("/a/n{}", i / 2),
+            data: Some(format!("v{i}").into_bytes()),
+            version: -1,
+        });
+        requests.push(Request::Delete {
+            path: format!("/z/k{:02}", (i * 7) % 30),
+            version: -1,
+        });
+    }
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, request)| {
+            server
+                .submit(SessionId(9), i as i32, 1000 + i as i64, request)
+                .0
+        })
+        .collect()
+}
+
+/// What the quorum peer's driver does with a [`Storage`]: append and sync a group, apply it,
+/// then walk the next slice of the snapshot under way over the live database.
+fn commit_group<S: Storage>(storage: &mut S, live: &mut Database, group: &[Txn]) {
+    for txn in group {
+        storage.append(&TxnEntry::new(txn.clone())).unwrap();
+    }
+    storage.sync().unwrap();
+    for txn in group {
+        live.apply(txn);
+    }
+}
+
+/// A quorum peer's snapshot is fuzzy, as upstream's (`SyncRequestProcessor` snapshots on
+/// its own thread while txns go on): walked a few nodes per group commit with groups applied
+/// between every two slices, named after the zxid where the walk began, and the log
+/// replayed over it on restart gives the live tree back, Stat for Stat (ch07 `fuzzy`).
+#[test]
+fn a_fuzzy_snapshot_walked_between_group_commits_replays_to_the_live_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = mixed_txns(60);
+    let mut storage = open(dir.path());
+    let mut live = Storage::recover(&mut storage, 0).unwrap().db;
+    let (seed, rest) = txns.split_at(40);
+    commit_group(&mut storage, &mut live, seed);
+    let began_at = live.last_processed_zxid();
+    assert!(Storage::begin_snapshot(&mut storage, &live).unwrap());
+    // A second snapshot falling due while one is walked is skipped.
+    assert!(!Storage::begin_snapshot(&mut storage, &live).unwrap());
+    let mut groups = rest.chunks(3);
+    let mut slices = 0;
+    while Storage::advance_snapshot(&mut storage, &live, 2).unwrap() {
+        slices += 1;
+        commit_group(&mut storage, &mut live, groups.next().expect("txns left"));
+    }
+    for group in groups {
+        commit_group(&mut storage, &mut live, group);
+    }
+    assert!(slices >= 10, "the walk took {slices} slices");
+    let snapshot = format!("snapshot.{:x}", began_at.0);
+    assert!(
+        names(dir.path()).contains(&snapshot),
+        "{:?}",
+        names(dir.path())
+    );
+    drop(storage);
+
+    let mut storage = open(dir.path());
+    let recovered = Storage::recover(&mut storage, 0).unwrap().db;
+    assert!(storage.take_events().iter().any(|e| matches!(
+        e,
+        Event::SnapshotLoaded { file, .. } if *file == snapshot
+    )));
+    assert_eq!(recovered.tree.paths(), live.tree.paths());
+    for path in live.tree.paths() {
+        assert_eq!(recovered.tree.node(&path), live.tree.node(&path), "{path}");
+    }
+    assert_eq!(recovered, live);
+    assert_eq!(recovered, reference(&txns));
+}
+
+/// A SNAP or TRUNC replaces the database a walk was of: the walk is dropped unwritten, so no
+/// file mixes the old tree with the new (`Output::AbandonSnapshot`).
+#[test]
+fn an_abandoned_snapshot_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = mixed_txns(5);
+    let mut storage = open(dir.path());
+    let mut live = Storage::recover(&mut storage, 0).unwrap().db;
+    commit_group(&mut storage, &mut live, &txns);
+    assert!(Storage::begin_snapshot(&mut storage, &live).unwrap());
+    assert!(Storage::advance_snapshot(&mut storage, &live, 1).unwrap());
+    storage.abandon_snapshot();
+    assert!(!Storage::advance_snapshot(&mut storage, &live, usize::MAX).unwrap());
+    let snapshots: Vec<String> = names(dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with("snapshot."))
+        .collect();
+    assert_eq!(snapshots, ["snapshot.0"]);
+    // And the next one starts afresh.
+    assert!(Storage::begin_snapshot(&mut storage, &live).unwrap());
 }

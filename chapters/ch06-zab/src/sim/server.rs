@@ -62,7 +62,11 @@ impl Disk {
         Recovered {
             epochs: self.epochs,
             db,
-            recent: replay.into_iter().skip(skip).cloned().collect(),
+            recent: replay
+                .into_iter()
+                .skip(skip)
+                .map(|t| TxnEntry::new(t.clone()))
+                .collect(),
         }
     }
 }
@@ -641,6 +645,16 @@ impl ServerNode {
                 self.deferred.push(Deferred::SnapshotWritten { zxid });
                 self.disk.snapshot = Some(*db);
             }
+            // The simulator's disk writes a whole snapshot at once: of the database as the
+            // step left it, as a driver walking the live one starts from.
+            PeerOutput::BeginSnapshot => {
+                let db = self.peer.database().clone();
+                let zxid = db.last_processed_zxid();
+                self.deferred.push(Deferred::SnapshotWritten { zxid });
+                self.disk.snapshot = Some(db);
+            }
+            // Nothing is ever half-written here.
+            PeerOutput::AbandonSnapshot => {}
             PeerOutput::SaveEpochs(epochs) => self.disk.epochs = epochs,
             PeerOutput::Client(pipeline::Output::Applied(txn)) => {
                 out.push(Output::Note(SimNote::Applied {

@@ -82,7 +82,10 @@ impl Guard {
             (End::Learner, Message::NewLeader { epoch }) => {
                 self.synced = Some(*epoch) == self.epoch;
             }
-            (End::Learner, Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(txn)) => {
+            (
+                End::Learner,
+                Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }),
+            ) => {
                 self.new_epoch_only(msg, txn.zxid)?;
                 Self::forward(msg, txn.zxid, &mut self.last_proposal)?;
             }

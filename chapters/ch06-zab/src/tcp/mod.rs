@@ -51,6 +51,7 @@ use std::time::Duration;
 use ch01_znode::{Sid, Txn, Zxid};
 use ch03_sessions::fourlw::{respond, QuorumReport};
 use ch03_sessions::pipeline;
+use ch03_sessions::pipeline::standalone::SNAPSHOT_NODES_PER_FLUSH;
 use ch03_sessions::server::{
     accept_clients, now_ms, About, Clients, ServerOptions, ToCore, INBOUND_QUEUE,
 };
@@ -284,6 +285,7 @@ pub async fn serve<S: Storage>(
         client_addr,
         inputs: VecDeque::new(),
         appended: Vec::new(),
+        snapshotting: false,
         quorum_report: QuorumReport {
             init_limit: spec.config.init_limit,
             sync_limit: spec.config.sync_limit,
@@ -312,6 +314,9 @@ pub async fn serve<S: Storage>(
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 driver.fire_due()
             }
+            // A snapshot under way takes its next slice even when nothing comes; the
+            // branches are polled in random order, so the ports still get their turns.
+            () = std::future::ready(()), if driver.snapshotting => Ok(()),
             // The ports' tasks hold their senders as long as they run, so this is a bug.
             else => return io::Error::other("every port's task ended"),
         };
@@ -365,6 +370,8 @@ struct Driver<S> {
     inputs: VecDeque<Input>,
     /// Appended this turn, not synced yet.
     appended: Vec<Zxid>,
+    /// A fuzzy snapshot is being walked: each turn writes a slice of it.
+    snapshotting: bool,
     /// What was last reported.
     state: ServerState,
     serving: Option<Sid>,
@@ -394,7 +401,9 @@ impl<S: Storage> Driver<S> {
     }
 
     /// Ends a turn: syncs the disk once for everything appended since the last sync,
-    /// reports each append as logged, and carries on until nothing is left to sync.
+    /// reports each append as logged, and carries on until nothing is left to sync; then
+    /// walks the next slice of a fuzzy snapshot under way, over the live database, so the
+    /// snapshot interleaves with the groups committed around it.
     fn flush(&mut self) -> io::Result<()> {
         while !self.appended.is_empty() {
             self.storage.sync()?;
@@ -402,6 +411,12 @@ impl<S: Storage> Driver<S> {
             for zxid in logged {
                 self.feed(Input::Logged(zxid))?;
             }
+        }
+        if self.snapshotting {
+            let db = self.peer.database();
+            self.snapshotting = self
+                .storage
+                .advance_snapshot(db, SNAPSHOT_NODES_PER_FLUSH)?;
         }
         self.report_changes();
         Ok(())
@@ -439,6 +454,15 @@ impl<S: Storage> Driver<S> {
                 self.inputs.push_back(Input::Reloaded(Box::new(recovered)));
             }
             Output::Snapshot(db) => self.storage.snapshot(&db)?,
+            // Upstream skips a snapshot that falls due while the last is still being written.
+            Output::BeginSnapshot if self.snapshotting => {}
+            Output::BeginSnapshot => {
+                self.snapshotting = self.storage.begin_snapshot(self.peer.database())?;
+            }
+            Output::AbandonSnapshot => {
+                self.storage.abandon_snapshot();
+                self.snapshotting = false;
+            }
             Output::SaveEpochs(epochs) => self.storage.save_epochs(epochs)?,
             Output::Client(output) => self.client_output(output),
             Output::Note(note) => self.events.report(TcpEvent::Note(note)),

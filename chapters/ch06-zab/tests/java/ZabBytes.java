@@ -276,6 +276,16 @@ public class ZabBytes {
             new SetDataTxn("/app", bytes("v2"), 1),
             new TxnDigest(2, 0x0123456789abcdefL));
         packet("proposal", Leader.PROPOSAL, zxid, proposal);
+        // A DIFF sends the committed log: each PROPOSAL holds the committed request as
+        // serializeRequest writes it, digest included (ZKDatabase.addCommittedProposal); the
+        // same bytes are what ProposalStats counts (Leader.propose).
+        org.apache.zookeeper.server.Request committed = new org.apache.zookeeper.server.Request(
+            ALICE, 6, OpCode.setData, new TxnHeader(ALICE, 6, zxid, TIME, OpCode.setData),
+            new SetDataTxn("/app", bytes("v2"), 1), zxid);
+        committed.setTxnDigest(new TxnDigest(2, 0x0123456789abcdefL));
+        packet("diff_proposal", Leader.PROPOSAL, zxid, SerializeUtils.serializeRequest(committed));
+        // An observer's INFORM carries the PROPOSAL's data (Leader.sendObserverPacket).
+        packet("inform_digested", Leader.INFORM, zxid, proposal);
         packet("ack", Leader.ACK, zxid, null);
         packet("commit", Leader.COMMIT, zxid, null);
         packet("ping", Leader.PING, zxid, null);
