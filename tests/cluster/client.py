@@ -20,7 +20,7 @@ import threading
 import time
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.retry import ForceRetryError, KazooRetry
+from kazoo.retry import KazooRetry
 
 TIMEOUT_S = 20
 
@@ -67,14 +67,6 @@ def where(client):
     return "0x%x %d" % (client.client_id[0], port)
 
 
-def where_now(client):
-    """As where(), retried (ForceRetryError) while the client has no socket."""
-    try:
-        return where(client)
-    except (AttributeError, OSError):
-        raise ForceRetryError()
-
-
 def session(client, stop_file):
     states = []
     changed = threading.Condition()
@@ -96,12 +88,10 @@ def session(client, stop_file):
             sys.exit("no server took the session back")
         if states[-1] != KazooState.CONNECTED:
             sys.exit("the session ended: %s" % states[-1])
-    # The server that took the session back may still leave serving (a follower that has not
-    # yet seen its leader die answers, then joins the election and drops its clients), so
-    # the client may be bounced once more: both reads below retry until it settles.
-    settled = KazooRetry(max_tries=-1, delay=0.05, max_delay=0.5, deadline=TIMEOUT_S)
-    print("reconnected " + settled(where_now, client), flush=True)
-    print("owner 0x%x" % settled(client.exists, "/eph").ephemeralOwner, flush=True)
+    # The server that took the session back asked the leader first (REVALIDATE), so it
+    # serves under a live leader: no retry is needed here.
+    print("reconnected " + where(client), flush=True)
+    print("owner 0x%x" % client.exists("/eph").ephemeralOwner, flush=True)
     deadline = time.time() + 90
     while not os.path.exists(stop_file):
         if time.time() > deadline:

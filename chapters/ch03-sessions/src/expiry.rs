@@ -263,7 +263,7 @@ impl Run {
                     let who = who.expect("the server only closes our connections").into();
                     self.events.push(Event::Closed { at: now, who });
                 }
-                Output::Propose(_) | Output::Forward(_) => {
+                Output::Propose(_) | Output::Forward(_) | Output::Revalidate { .. } => {
                     unreachable!(
                         "a standalone pipeline commits its own proposals and forwards nothing"
                     )

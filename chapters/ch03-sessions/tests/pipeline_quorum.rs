@@ -4,8 +4,10 @@
 
 mod support;
 
-use ch01_znode::{Epoch, Sid, Txn, TxnOp, ZkError, Zxid};
-use ch03_sessions::pipeline::{ConnId, Forward, Forwarded, Input, Limits, Output, Pipeline, Role};
+use ch01_znode::{Epoch, SessionId, Sid, Txn, TxnOp, ZkError, Zxid};
+use ch03_sessions::pipeline::{
+    ConnId, Forward, Forwarded, Input, Limits, Output, Pipeline, Role, ServerMessage,
+};
 use ch03_sessions::proto::{self, ReplyHeader, Request, Response};
 use support::{connect, connected, create, exists, frames_to, reply, send, try_reply, T0, TICK};
 
@@ -302,6 +304,111 @@ fn a_session_opened_on_a_learner_can_resume_on_the_leader() {
         },
     );
     assert_eq!(connected(&out), Some(session));
+}
+
+/// `session`'s reconnect handshake on `conn`, with the right password.
+fn reconnect(server: &mut Pipeline, conn: u64, session: SessionId, now: u64) -> Vec<Output> {
+    server.step(
+        now,
+        Input::Connect {
+            conn: ConnId(conn),
+            addr: support::local(),
+            request: support::connect_request(
+                session,
+                ch03_sessions::session::session_password(session).to_vec(),
+                20_000,
+            ),
+        },
+    )
+}
+
+#[test]
+fn a_learner_asks_the_leader_before_it_lets_a_reconnecting_session_in() {
+    // A learner's session table may be stale, so a reconnect waits for the leader's answer
+    // (LearnerZooKeeperServer.revalidateSession → Learner.validateSession, REVALIDATE).
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    let out = reconnect(&mut learner, 8, session, T0 + 1000);
+    assert_eq!(
+        out,
+        vec![
+            Output::Close { conn: ConnId(7) },
+            Output::Revalidate {
+                session,
+                timeout_ms: 20_000
+            }
+        ]
+    );
+    // The leader knows the session alive (LearnerMaster.revalidateSession).
+    assert!(leader.revalidate(T0 + 1000, session, 20_000));
+    let out = learner.step(
+        T0 + 1001,
+        Input::Revalidated {
+            session,
+            valid: true,
+        },
+    );
+    assert_eq!(connected(&out), Some(session));
+    assert_eq!(learner.session_of(ConnId(8)), Some(session));
+    // The client can go on: its next request is served here.
+    let out = send(&mut learner, 8, 1, exists("/", false), T0 + 1002);
+    assert_eq!(reply(&out, 8).0.err, 0);
+}
+
+/// A learner whose client, having opened a session on connection 7 and lost it, reconnects
+/// on connection 8 and waits for the leader's word.
+fn waiting_for_the_leader() -> (Pipeline, SessionId) {
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    learner.step(T0, Input::Disconnected { conn: ConnId(7) });
+    reconnect(&mut learner, 8, session, T0 + 1000);
+    (learner, session)
+}
+
+#[test]
+fn a_learner_refuses_a_reconnect_the_leader_calls_invalid() {
+    // Learner.revalidate → finishSessionInit(cnxn, false): the invalid handshake answer (the
+    // client's "session expired"), then the connection closes.
+    let (mut learner, session) = waiting_for_the_leader();
+    let out = learner.step(
+        T0 + 1001,
+        Input::Revalidated {
+            session,
+            valid: false,
+        },
+    );
+    let handshake = frames_to(&out, 8);
+    let [ServerMessage::Connected(answer)] = handshake.as_slice() else {
+        panic!("one handshake answer, got {handshake:?}");
+    };
+    assert_eq!((answer.session_id, answer.time_out), (SessionId(0), 0));
+    assert_eq!(out.last(), Some(&Output::Close { conn: ConnId(8) }));
+    assert_eq!(learner.session_of(ConnId(8)), None);
+}
+
+#[test]
+fn a_reconnect_waiting_for_the_leader_is_never_answered_if_the_learner_stops() {
+    // The leader is gone: no answer comes, and when the learner notices it stops serving and
+    // closes the waiting client, which tries another server (upstream: the learner's
+    // shutdown closes every connection, pendingRevalidations with them).
+    let (mut learner, session) = waiting_for_the_leader();
+    assert_eq!(learner.stop(), vec![Output::Close { conn: ConnId(8) }]);
+    learner.learn(T0 + 2000);
+    let late = Input::Revalidated {
+        session,
+        valid: true,
+    };
+    assert_eq!(learner.step(T0 + 2001, late), vec![]);
+}
+
+#[test]
+fn a_leader_calls_a_closed_or_unknown_session_invalid() {
+    let (mut leader, mut learner) = ensemble();
+    let session = open_on_learner(&mut leader, &mut learner, 7);
+    assert!(!leader.revalidate(T0, SessionId(0x0200_0000_0000_0007), 20_000));
+    let out = send(&mut learner, 7, 1, Request::CloseSession, T0);
+    replicate(&mut leader, &mut learner, &out, T0);
+    assert!(!leader.revalidate(T0, session, 20_000));
 }
 
 #[test]

@@ -213,6 +213,15 @@ impl Leader {
             Message::Ack(zxid) if zxid.counter() == 0 => self.ack_new_leader(ctx, link),
             Message::Ack(zxid) => self.ack(ctx, link.learner, zxid),
             Message::Request(forwarded) => self.request(ctx, link, forwarded),
+            // A learner's client reconnects: its session is alive if our tracker says so
+            // (`LearnerMaster.revalidateSession`); a live one is touched.
+            Message::Revalidate {
+                session,
+                timeout_ms,
+            } => {
+                let valid = ctx.pipeline.revalidate(ctx.now_ms, session, timeout_ms);
+                Self::send(ctx, link, Message::RevalidateReply { session, valid });
+            }
             Message::PingReply(touched) => {
                 let out = ctx
                     .pipeline

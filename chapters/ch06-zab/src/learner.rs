@@ -401,6 +401,13 @@ impl Learner {
                 ctx.apply(entry);
             }
             Message::Ping(_) => self.ping(ctx),
+            // The leader's word on a reconnecting client's session.
+            Message::RevalidateReply { session, valid } => {
+                let out = ctx
+                    .pipeline
+                    .step(ctx.now_ms, PipelineInput::Revalidated { session, valid });
+                ctx.pipeline_outputs(out);
+            }
             Message::Sync => match self.pending_syncs.pop_front() {
                 Some((session, cxid)) => {
                     let out = ctx
@@ -489,6 +496,19 @@ impl Learner {
                 .push_back((forwarded.session, forwarded.cxid));
         }
         self.send(ctx, Message::Request(forwarded));
+    }
+
+    /// A client reconnects with `session`: ask the leader whether it is alive
+    /// (`Learner.validateSession`). The client waits for the answer; if the leader is gone,
+    /// none comes, and the client is closed when we notice.
+    pub fn revalidate(&mut self, ctx: &mut Ctx, session: SessionId, timeout_ms: i32) {
+        self.send(
+            ctx,
+            Message::Revalidate {
+                session,
+                timeout_ms,
+            },
+        );
     }
 
     /// The connection was refused: the server we elected does not lead yet (it may still be

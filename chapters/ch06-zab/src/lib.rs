@@ -50,7 +50,8 @@
 //!   fail as real ones do ([`sim::disk_faults`]).
 //! * [`scenarios`] — the chapter's stories (`cargo run -p ch06-zab -- --trace --scenario
 //!   NAME`): a write to the leader, a write to a follower, leader crashes, followers lagging,
-//!   far behind or ahead, `sync`, a partitioned leader, an observer.
+//!   far behind or ahead, `sync`, a partitioned leader, an observer, a session moving to
+//!   another follower.
 //! * [`render`] — a run told as text, coloured text, JSON lines or an SVG diagram.
 //! * [`check`] — Zab over thousands of faulty simulated runs: the servers' invariants at every
 //!   step, and the clients' histories against the committed sequence.
@@ -74,10 +75,12 @@
 //! `CommitProcessor`, `FollowerRequestProcessor`, …) joined by queues. Here each role is one
 //! state machine fed one input at a time, every blocking wait is a timer, and the disk is an
 //! output ("append this") answered by an input ("it is on disk") — so the simulator, and
-//! later chapter 7's real txn log, plug into the same seam. Reconnecting clients are checked
-//! against the replicated session table rather than asking the leader (REVALIDATE); dynamic
-//! reconfiguration, local sessions and the per-learner proposal timeout
-//! (`LearnerHandler.SyncLimitCheck`) are not implemented. At NEWLEADER a learner fsyncs the
+//! later chapter 7's real txn log, plug into the same seam. A client reconnecting to a
+//! learner waits, as upstream's, for the leader's REVALIDATE answer. The leader does not
+//! record which server a session moved to (`Leader.revalidateSession` calls `setOwner`, and
+//! `PrepRequestProcessor` refuses a write forwarded by the session's old server with
+//! SessionMoved); dynamic reconfiguration, local sessions and the per-learner proposal
+//! timeout (`LearnerHandler.SyncLimitCheck`) are not implemented. At NEWLEADER a learner fsyncs the
 //! sync's txns before it writes `currentEpoch` and answers; 3.8 does both while the txns may
 //! still be on their way to disk, a window in which a crash can lose committed txns (reported
 //! as ZOOKEEPER-4643 and ZOOKEEPER-4646; the simulator's disk faults found it here too).

@@ -108,6 +108,21 @@ pub enum Message {
     PingReply(Vec<(SessionId, i32)>),
     /// 7, leader → learner: the learner's oldest forwarded `sync` may be answered.
     Sync,
+    /// 6, learner → leader: a client reconnects to the learner with this session; is it
+    /// alive? (The timeout is the one the learner negotiated.)
+    Revalidate {
+        /// The session.
+        session: SessionId,
+        /// Its timeout on the new connection, ms.
+        timeout_ms: i32,
+    },
+    /// 6, leader → learner: the answer; a valid session has been touched.
+    RevalidateReply {
+        /// The session.
+        session: SessionId,
+        /// Alive, or gone (or closing).
+        valid: bool,
+    },
 }
 // ANCHOR_END: message
 
@@ -133,6 +148,7 @@ impl Message {
             Message::Request(_) => "REQUEST",
             Message::Ping(_) | Message::PingReply(_) => "PING",
             Message::Sync => "SYNC",
+            Message::Revalidate { .. } | Message::RevalidateReply { .. } => "REVALIDATE",
         }
     }
 }
@@ -176,6 +192,14 @@ impl fmt::Display for Message {
                     }
                     Forward::Request(request) => write!(f, "{}", request.op_code()),
                 }
+            }
+            Message::Revalidate {
+                session,
+                timeout_ms,
+            } => write!(f, "{name} session {session} timeout={timeout_ms}ms"),
+            Message::RevalidateReply { session, valid } => {
+                let answer = if *valid { "valid" } else { "invalid" };
+                write!(f, "{name} session {session}: {answer}")
             }
             Message::PingReply(touched) if touched.is_empty() => f.write_str(name),
             Message::PingReply(touched) => {

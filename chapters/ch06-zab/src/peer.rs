@@ -605,7 +605,7 @@ impl QuorumPeer {
     // ANCHOR_END: zab
 
     /// Routes what the pipeline said: a proposal to the leader's Zab, a forwarded request
-    /// to the learner's, everything else to the clients.
+    /// or a reconnect to revalidate to the learner's, everything else to the clients.
     fn route(role: &mut Role, ctx: &mut Ctx) {
         while !ctx.pipeline_out.is_empty() {
             let batch = std::mem::take(ctx.pipeline_out);
@@ -616,9 +616,19 @@ impl QuorumPeer {
                         l.propose(ctx, txn, digest)
                     }
                     (Role::Following(l), pipeline::Output::Forward(f)) => l.forward(ctx, f),
+                    (
+                        Role::Following(l),
+                        pipeline::Output::Revalidate {
+                            session,
+                            timeout_ms,
+                        },
+                    ) => l.revalidate(ctx, session, timeout_ms),
                     (_, pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => ctx.note(
                         ZabNote::Unexpected("a write with no leader to take it".into()),
                     ),
+                    (_, pipeline::Output::Revalidate { .. }) => ctx.note(ZabNote::Unexpected(
+                        "a reconnect with no leader to ask".into(),
+                    )),
                     (_, other) => ctx.out.push(Output::Client(other)),
                 }
             }

@@ -7,7 +7,9 @@
 //! majority logged never does ([`ScenarioName::LeaderCrashMinorityAck`],
 //! [`ScenarioName::LeaderCrashMajorityAck`]); a server that comes back is made equal to the
 //! leader by the cheapest of DIFF, SNAP and TRUNC; a leader cut off from its quorum stops
-//! leading; `sync` makes a lagging follower catch up before it answers a read.
+//! leading; `sync` makes a lagging follower catch up before it answers a read; a session
+//! moves to another server only once the leader says it is alive
+//! ([`ScenarioName::SessionMoves`]).
 //!
 //! A scenario is data: the servers (how fast each disk is, when each is switched on, what each
 //! disk already holds), the clients and their scripts, and the faults as a chapter 4
@@ -53,6 +55,9 @@ pub enum ScenarioName {
     PartitionedLeader,
     /// An observer: told each commit (INFORM), never counted.
     Observer,
+    /// A client's session moves from one follower to another, which asks the leader first
+    /// (REVALIDATE).
+    SessionMoves,
     /// Lab 6.2's bug hunt: the run you write in `src/lab.rs` (try it with `--flaw`).
     #[value(name = "lab-6-2")]
     Lab62,
@@ -63,7 +68,7 @@ pub enum ScenarioName {
 
 impl ScenarioName {
     /// Every scenario, in the chapter's order.
-    pub const ALL: [ScenarioName; 10] = [
+    pub const ALL: [ScenarioName; 11] = [
         ScenarioName::WriteToLeader,
         ScenarioName::WriteToFollower,
         ScenarioName::LeaderCrashMinorityAck,
@@ -74,6 +79,7 @@ impl ScenarioName {
         ScenarioName::SyncRead,
         ScenarioName::PartitionedLeader,
         ScenarioName::Observer,
+        ScenarioName::SessionMoves,
     ];
 
     /// The name on the command line: `write-to-follower`.
@@ -89,6 +95,7 @@ impl ScenarioName {
             ScenarioName::SyncRead => "sync-read",
             ScenarioName::PartitionedLeader => "partitioned-leader",
             ScenarioName::Observer => "observer",
+            ScenarioName::SessionMoves => "session-moves",
             ScenarioName::Lab62 => "lab-6-2",
             ScenarioName::Checked => "checked",
         }
@@ -231,6 +238,15 @@ pub fn create(path: &str, data: &str) -> ClientOp {
         path: path.into(),
         data: data.into(),
         ephemeral: false,
+    }
+}
+
+/// `create(path, data)`, an ephemeral node.
+pub fn ephemeral(path: &str, data: &str) -> ClientOp {
+    ClientOp::Create {
+        path: path.into(),
+        data: data.into(),
+        ephemeral: true,
     }
 }
 
@@ -422,6 +438,24 @@ pub fn setup(name: ScenarioName) -> Setup {
             servers: (1..=4).map(server).collect(),
             clients: vec![client(1, 4, 1_000, &[(1_500, create("/seen", "observer"))])],
             picture_from_ms: 1_500,
+            ..base
+        },
+        ScenarioName::SessionMoves => Setup {
+            about: "c1 creates an ephemeral through follower n1, then moves its session to \
+                    follower n2; n2 asks leader n3 (REVALIDATE), n3 touches the session and \
+                    says it is valid, and only then does n2 let c1 in; the ephemeral is still c1's"
+                .into(),
+            clients: vec![client(
+                1,
+                1,
+                1_000,
+                &[
+                    (1_500, ephemeral("/owner", "c1")),
+                    (2_000, ClientOp::Connect { server: Sid(2) }),
+                    (2_100, get("/owner")),
+                ],
+            )],
+            picture_from_ms: 2_000,
             ..base
         },
         ScenarioName::Lab62 => Setup {

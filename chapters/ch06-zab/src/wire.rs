@@ -15,10 +15,11 @@
 //! | `Proposal`, `Inform` | PROPOSAL, INFORM: the txn as [`crate::txn_codec`] writes it, with the leader's `TxnDigest` when it has one |
 //! | `Request` | REQUEST: chapter 3's [`Forwarded`] as [`ForwardedRequest`] (a createSession carries no auth) |
 //! | `Ping` / `PingReply` | PING with null data / PING with the touched sessions |
+//! | `Revalidate` / `RevalidateReply` | REVALIDATE with `sessionId, timeout` / with `sessionId, valid` |
 //! | `Snap` | SNAP, then the snapshot and `BenWasHere` |
 //!
-//! Packets the core has no word for (REVALIDATE, COMMITANDACTIVATE, INFORMANDACTIVATE:
-//! session revalidation and reconfiguration, which this book leaves out) are refused
+//! Packets the core has no word for (COMMITANDACTIVATE, INFORMANDACTIVATE: reconfiguration,
+//! which this book leaves out) are refused
 //! ([`WireError::Unsupported`]), and the connection ends, as it does for any bytes that are
 //! not a packet.
 //!
@@ -103,6 +104,17 @@ pub fn to_packet(msg: &Message, me: Sid, ping_zxid: Zxid) -> Packet {
                 .collect(),
         },
         Message::Sync => Packet::Sync,
+        Message::Revalidate {
+            session,
+            timeout_ms,
+        } => Packet::Revalidate(SessionTouch {
+            session: *session,
+            timeout_ms: *timeout_ms,
+        }),
+        Message::RevalidateReply { session, valid } => Packet::RevalidateReply {
+            session: *session,
+            valid: *valid,
+        },
     }
 }
 // ANCHOR_END: to_packet
@@ -143,7 +155,7 @@ pub enum WireError {
     Request(DecodeError),
     /// The snapshot after a SNAP is not one.
     Snapshot(ReadError<SnapshotError>),
-    /// A packet of a kind the core does not speak (revalidation, reconfiguration).
+    /// A packet of a kind the core does not speak (reconfiguration).
     Unsupported(PacketType),
 }
 
@@ -227,9 +239,11 @@ fn meaning(packet: Packet) -> Result<Meaning, WireError> {
                 .collect(),
         ),
         Packet::Sync => Message::Sync,
-        Packet::Revalidate(_) | Packet::RevalidateReply { .. } => {
-            return Err(WireError::Unsupported(PacketType::Revalidate))
-        }
+        Packet::Revalidate(touch) => Message::Revalidate {
+            session: touch.session,
+            timeout_ms: touch.timeout_ms,
+        },
+        Packet::RevalidateReply { session, valid } => Message::RevalidateReply { session, valid },
         Packet::CommitAndActivate { .. } => {
             return Err(WireError::Unsupported(PacketType::CommitAndActivate))
         }
@@ -382,6 +396,18 @@ mod tests {
             Message::Ping(Zxid(0x300000002)),
             Message::PingReply(vec![(SessionId(9), 4000), (SessionId(10), 6000)]),
             Message::Sync,
+            Message::Revalidate {
+                session: SessionId(9),
+                timeout_ms: 4000,
+            },
+            Message::RevalidateReply {
+                session: SessionId(9),
+                valid: true,
+            },
+            Message::RevalidateReply {
+                session: SessionId(10),
+                valid: false,
+            },
         ];
         for msg in messages {
             let received = round_trip(&msg, false);
@@ -438,9 +464,9 @@ mod tests {
 
     #[test]
     fn packets_the_core_has_no_word_for_are_refused() {
-        let bytes = Packet::RevalidateReply {
-            session: SessionId(1),
-            valid: true,
+        let bytes = Packet::CommitAndActivate {
+            zxid: Zxid(0x100000001),
+            designated_leader: ME,
         }
         .encode();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -449,7 +475,7 @@ mod tests {
         let e = runtime
             .block_on(read_message(&mut QuorumReader::new(&bytes[..]), false))
             .unwrap_err();
-        assert_eq!(e.to_string(), "REVALIDATE is not supported here");
+        assert_eq!(e.to_string(), "COMMITANDACTIVATE is not supported here");
     }
 
     proptest! {

@@ -95,6 +95,13 @@ fn sync_read_from_the_write_on() {
 }
 
 #[test]
+fn session_moves_from_the_move_on() {
+    // The reconnect, the follower's question to the leader, its answer and the read, every
+    // line.
+    pin(ScenarioName::SessionMoves, 2_000..Millis::MAX, Keep::All);
+}
+
+#[test]
 fn a_short_view_leaves_out_only_what_it_says() {
     // The key lines of a window are its story lines minus server-to-server deliveries: the
     // notes, faults and client lines are all there.

@@ -69,22 +69,31 @@ fn check(name: ScenarioName, shows: impl Fn(&Run)) {
 
 // ---- reading a run ----
 
-/// A Zab packet that arrived: (position in the trace, from, to, packet).
-fn zab_delivered(run: &Run) -> Vec<(usize, NodeId, NodeId, &Message)> {
+/// What `pick` takes from each message that arrived, with its position in the trace.
+fn delivered<'r, T>(
+    run: &'r Run,
+    pick: impl Fn(NodeId, NodeId, &'r Wire) -> Option<T>,
+) -> Vec<(usize, T)> {
     run.sim
         .trace()
         .iter()
         .enumerate()
         .filter_map(|(i, e)| match &e.event {
-            Event::Deliver {
-                from,
-                to,
-                msg: Wire::Zab { msg, .. },
-                ..
-            } => Some((i, *from, *to, msg)),
+            Event::Deliver { from, to, msg, .. } => pick(*from, *to, msg).map(|t| (i, t)),
             _ => None,
         })
         .collect()
+}
+
+/// A Zab packet that arrived: (position in the trace, from, to, packet).
+fn zab_delivered(run: &Run) -> Vec<(usize, NodeId, NodeId, &Message)> {
+    delivered(run, |from, to, wire| match wire {
+        Wire::Zab { msg, .. } => Some((from, to, msg)),
+        _ => None,
+    })
+    .into_iter()
+    .map(|(i, (from, to, msg))| (i, from, to, msg))
+    .collect()
 }
 
 /// Every Zab packet sent, whether it arrived or not: (from, to, packet).
@@ -548,6 +557,114 @@ fn an_observer_is_informed_of_commits_and_never_counted() {
         assert_eq!(replied_by(run, 1, 1), vec![4]);
         all_servers_agree(run, "/seen", true);
     });
+}
+
+/// Client `ck`'s successful handshakes: (position in the trace, server, session).
+fn handshakes(run: &Run, k: u64) -> Vec<(usize, NodeId, ch01_znode::SessionId)> {
+    delivered(run, |from, to, wire| match wire {
+        Wire::ToClient {
+            frame: ServerFrame::Message(ServerMessage::Connected(c)),
+            ..
+        } if to == CLIENT_BASE + k && c.time_out > 0 => Some((from, c.session_id)),
+        _ => None,
+    })
+    .into_iter()
+    .map(|(i, (from, session))| (i, from, session))
+    .collect()
+}
+
+#[test]
+fn a_session_moves_to_another_follower_once_the_leader_says_it_is_alive() {
+    // A follower does not trust its own session table with a reconnect: it sends REVALIDATE
+    // to the leader and answers the client after the leader's reply
+    // (LearnerZooKeeperServer.revalidateSession, Learner.validateSession,
+    // LearnerMaster.revalidateSession).
+    check(ScenarioName::SessionMoves, |run| {
+        let shakes = handshakes(run, 1);
+        let [(_, 1, session), (moved, 2, same)] = shakes[..] else {
+            panic!("c1 is let in by n1, then by n2: {shakes:?}");
+        };
+        assert_eq!(session, same, "the session moves, it is not a new one");
+        let delivered = zab_delivered(run);
+        let asked = delivered.iter().find(|(_, from, to, m)| {
+            (*from, *to) == (2, 3)
+                && matches!(m, Message::Revalidate { session: s, .. } if *s == session)
+        });
+        let answered = delivered.iter().find(|(_, from, to, m)| {
+            (*from, *to) == (3, 2)
+                && **m
+                    == Message::RevalidateReply {
+                        session,
+                        valid: true,
+                    }
+        });
+        let (asked, answered) = (
+            asked.expect("n2 asks n3").0,
+            answered.expect("n3 answers").0,
+        );
+        assert!(
+            asked < answered && answered < moved,
+            "n2 answers c1 after n3 answers n2"
+        );
+        assert_eq!(
+            read_data(&outcome(run, 1, &get("/owner"))).as_deref(),
+            Some("c1")
+        );
+        for server in run.servers() {
+            let owner = server
+                .peer()
+                .database()
+                .tree
+                .node("/owner")
+                .map(|n| n.stat.ephemeral_owner);
+            assert_eq!(
+                owner,
+                Some(session.0),
+                "n{} still has c1's ephemeral",
+                server.peer().sid()
+            );
+        }
+    });
+}
+
+#[test]
+fn a_follower_whose_leader_is_gone_lets_no_reconnecting_session_in() {
+    // The leader crashes just before c1 moves to n2, which has not noticed yet: its
+    // REVALIDATE goes to a dead leader and is never answered, so c1 is not let in there. It
+    // gets in only once a new leader has said its session is alive. (Before revalidation,
+    // n2 accepted it from its own table and dropped it when it noticed the dead leader.)
+    let mut moves = setup(ScenarioName::SessionMoves);
+    moves.faults = ch04_paxos::sim::Scenario::new().crash(1_900, 3);
+    moves.end_ms = 60_000;
+    for seed in SEEDS {
+        let run = run(&moves, seed).expect("no invariant breaks");
+        let shakes = handshakes(&run, 1);
+        let Some(&(_, 1, session)) = shakes.first() else {
+            panic!("seed {seed}: c1 is let in by n1 first: {shakes:?}");
+        };
+        let (moved, by, same) = *shakes.get(1).unwrap_or_else(|| {
+            panic!("seed {seed}: c1 gets in again: {shakes:?}");
+        });
+        assert_eq!(session, same, "seed {seed}: the same session");
+        let delivered = zab_delivered(&run);
+        let valid = delivered.iter().find(|(i, _, to, m)| {
+            *i < moved
+                && *to == by
+                && **m
+                    == Message::RevalidateReply {
+                        session,
+                        valid: true,
+                    }
+        });
+        let (_, leader, _, _) = valid.unwrap_or_else(|| {
+            panic!("seed {seed}: n{by} lets c1 in only after a leader's answer")
+        });
+        assert_ne!(*leader, 3, "seed {seed}: the dead leader never answers");
+        let asked_dead = zab_sent(&run)
+            .iter()
+            .any(|(from, to, m)| (*from, *to) == (2, 3) && matches!(m, Message::Revalidate { .. }));
+        assert!(asked_dead, "seed {seed}: n2 asks its dead leader first");
+    }
 }
 
 /// Every scenario's trace reads the same for the same seed.

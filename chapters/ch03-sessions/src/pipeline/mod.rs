@@ -179,6 +179,14 @@ pub enum Input {
     /// Leader: sessions a learner's clients kept alive since its last report, with their
     /// timeouts (the data of a learner's PING).
     Touched(Vec<(SessionId, i32)>),
+    /// Learner: the leader's answer to an [`Output::Revalidate`]: the reconnecting client
+    /// waiting for `session` is let in (`valid`) or told its session expired.
+    Revalidated {
+        /// The session asked about.
+        session: SessionId,
+        /// Whether the leader knows it alive (it has touched it if so).
+        valid: bool,
+    },
 }
 
 /// What the server does.
@@ -201,6 +209,14 @@ pub enum Output {
     Propose(Txn),
     /// A client's request for the leader (learner).
     Forward(Forwarded),
+    /// Learner: a client reconnects with `session`; only the leader knows whether it is still
+    /// alive. The handshake waits for [`Input::Revalidated`] (Zab's REVALIDATE).
+    Revalidate {
+        /// The session.
+        session: SessionId,
+        /// The timeout negotiated on the new connection, ms.
+        timeout_ms: i32,
+    },
     /// A committed txn was applied to the tree (for traces).
     Applied(Txn),
 }
@@ -282,6 +298,13 @@ struct Conn {
     addr: IpAddr,
 }
 
+/// A client reconnecting with a session: its new connection and the timeout negotiated on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reconnecting {
+    conn: ConnId,
+    timeout_ms: i32,
+}
+
 /// A request waiting for its turn in its session's FIFO.
 #[derive(Clone, Debug)]
 enum Waiting {
@@ -340,6 +363,9 @@ pub struct Pipeline {
     last_zxid: Zxid,
     /// Learner: the sessions that spoke since the last report, with their timeouts.
     touched: BTreeMap<SessionId, i32>,
+    /// Learner: reconnecting clients waiting for the leader's word on their session
+    /// (upstream `Learner.pendingRevalidations`).
+    revalidating: BTreeMap<SessionId, Reconnecting>,
     /// The tree digest every 128th zxid, for `hash`.
     digests: DigestLog,
 }
@@ -361,6 +387,7 @@ impl Pipeline {
             outstanding: Outstanding::default(),
             last_zxid: Zxid(0),
             touched: BTreeMap::new(),
+            revalidating: BTreeMap::new(),
             digests: DigestLog::default(),
         }
     }
@@ -451,6 +478,7 @@ impl Pipeline {
         self.role = Role::Stopped;
         self.outstanding.clear();
         self.touched.clear();
+        self.revalidating.clear();
         self.waiting.clear();
         self.syncing.clear();
         self.owners.clear();
@@ -526,6 +554,7 @@ impl Pipeline {
                 }
                 Vec::new()
             }
+            Input::Revalidated { session, valid } => self.revalidated(now_ms, session, valid),
         }
     }
     // ANCHOR_END: step
@@ -576,7 +605,9 @@ impl Pipeline {
     // ANCHOR_END: connect
 
     /// A client resuming its session, maybe on another connection (`reopenSession`). The
-    /// session must be in the database (every server has it) and not be closing here.
+    /// password is checked here; whether the session is alive is known only to the server
+    /// that expires sessions: a leader or a standalone server answers from its own table, a
+    /// learner asks the leader and answers when it replies ([`Output::Revalidate`]).
     fn reconnect(
         &mut self,
         now_ms: u64,
@@ -585,7 +616,6 @@ impl Pipeline {
         timeout_ms: i32,
         passwd: &[u8],
     ) -> Vec<Output> {
-        let read_only = self.conns[&conn].read_only;
         let mut out = Vec::new();
         // The session's current connection (if still open) is closed first, and its watches
         // go with it; the client re-sends them with SetWatches. Upstream does this before it
@@ -605,22 +635,83 @@ impl Pipeline {
             self.waiting.remove(&session);
             out.push(Output::Close { conn: old });
         }
-        let alive = self.db.sessions.contains_key(&session) && self.sessions.check(session).is_ok();
-        if passwd != session_password(session) || !alive {
-            self.conns.remove(&conn);
-            let invalid = ConnectResponse::invalid(read_only);
-            out.push(Output::Send {
-                conn,
-                message: ServerMessage::Connected(invalid),
-            });
-            out.push(Output::Close { conn });
+        if passwd != session_password(session) {
+            out.extend(self.refuse_session(conn));
             return out;
         }
+        let reconnecting = Reconnecting { conn, timeout_ms };
+        if self.role == Role::Learner {
+            // Our copy of the session table may be stale (our leader may be gone and we do
+            // not know it yet): only the leader's word lets the client in
+            // (`LearnerZooKeeperServer.revalidateSession`, `Learner.validateSession`).
+            // An earlier attempt still waiting for the same session is dropped.
+            if let Some(older) = self.revalidating.insert(session, reconnecting) {
+                if older.conn != conn && self.conns.remove(&older.conn).is_some() {
+                    out.push(Output::Close { conn: older.conn });
+                }
+            }
+            out.push(Output::Revalidate {
+                session,
+                timeout_ms,
+            });
+            return out;
+        }
+        let alive = self.db.sessions.contains_key(&session) && self.sessions.check(session).is_ok();
+        match alive {
+            true => out.extend(self.resume(now_ms, session, reconnecting)),
+            false => out.extend(self.refuse_session(conn)),
+        }
+        out
+    }
+
+    /// Learner: the leader's answer for a reconnecting client (`Learner.revalidate`, then
+    /// `finishSessionInit`). A client that left meanwhile is not answered.
+    fn revalidated(&mut self, now_ms: u64, session: SessionId, valid: bool) -> Vec<Output> {
+        let Some(reconnecting) = self.revalidating.remove(&session) else {
+            return Vec::new();
+        };
+        if !self.conns.contains_key(&reconnecting.conn) {
+            return Vec::new();
+        }
+        if !valid {
+            return self.refuse_session(reconnecting.conn);
+        }
+        // The session may be newer than our table's last reset: track it from now on.
+        self.sessions
+            .track(session, reconnecting.timeout_ms, now_ms);
+        self.resume(now_ms, session, reconnecting)
+    }
+
+    /// The session is alive: it moves to this connection, with the timeout negotiated here.
+    fn resume(&mut self, now_ms: u64, session: SessionId, to: Reconnecting) -> Vec<Output> {
+        let Reconnecting { conn, timeout_ms } = to;
+        let read_only = self.conns[&conn].read_only;
         self.attach(conn, session);
         self.sessions.set_timeout(session, timeout_ms, now_ms);
         self.note_touch(session, timeout_ms);
-        out.push(handshake_answer(conn, session, timeout_ms, read_only));
-        out
+        vec![handshake_answer(conn, session, timeout_ms, read_only)]
+    }
+
+    /// A wrong password or a dead session: the invalid handshake answer (zkCli's "Session
+    /// expired"), then the connection closes.
+    fn refuse_session(&mut self, conn: ConnId) -> Vec<Output> {
+        let read_only = self.conns.remove(&conn).and_then(|c| c.read_only);
+        vec![
+            Output::Send {
+                conn,
+                message: ServerMessage::Connected(ConnectResponse::invalid(read_only)),
+            },
+            Output::Close { conn },
+        ]
+    }
+
+    /// Leader: a learner asks whether a reconnecting client's session is alive (REVALIDATE).
+    /// It is if this leader tracks it and it is not closing; then it is touched with the
+    /// timeout the learner negotiated (`LearnerMaster.revalidateSession`,
+    /// `checkIfValidGlobalSession`).
+    pub fn revalidate(&mut self, now_ms: u64, session: SessionId, timeout_ms: i32) -> bool {
+        self.db.sessions.contains_key(&session)
+            && self.sessions.set_timeout(session, timeout_ms, now_ms)
     }
 
     fn attach(&mut self, conn: ConnId, session: SessionId) {
@@ -1183,6 +1274,7 @@ impl Pipeline {
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
+        self.revalidating.retain(|_, waiting| waiting.conn != conn);
         if let Some(session) = c.session {
             if self.owners.get(&session) == Some(&conn) {
                 self.owners.remove(&session);

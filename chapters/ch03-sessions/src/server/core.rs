@@ -207,8 +207,8 @@ impl Core {
                         let _ = applied.send(txn);
                     }
                 }
-                Output::Propose(_) | Output::Forward(_) => {
-                    unreachable!("a standalone pipeline commits its own proposals")
+                Output::Propose(_) | Output::Forward(_) | Output::Revalidate { .. } => {
+                    unreachable!("a standalone pipeline commits its own proposals and asks nobody")
                 }
             }
         }

@@ -680,7 +680,11 @@ impl ServerNode {
                 out.extend(self.close_client(conn))
             }
             // The peer routes these itself; they never reach the driver.
-            PeerOutput::Client(pipeline::Output::Propose(_) | pipeline::Output::Forward(_)) => {}
+            PeerOutput::Client(
+                pipeline::Output::Propose(_)
+                | pipeline::Output::Forward(_)
+                | pipeline::Output::Revalidate { .. },
+            ) => {}
             PeerOutput::Note(note) => {
                 match (&note, self.incoming) {
                     // A learner that takes a SNAP drops its database for the one that came.

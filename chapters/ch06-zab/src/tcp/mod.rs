@@ -490,8 +490,10 @@ impl<S: Storage> Driver<S> {
                 }
                 self.events.report(TcpEvent::Applied(txn));
             }
-            // The peer routes proposals and forwards to Zab itself.
-            pipeline::Output::Propose(_) | pipeline::Output::Forward(_) => {}
+            // The peer routes proposals, forwards and revalidations to Zab itself.
+            pipeline::Output::Propose(_)
+            | pipeline::Output::Forward(_)
+            | pipeline::Output::Revalidate { .. } => {}
         }
     }
 
