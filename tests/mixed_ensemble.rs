@@ -245,6 +245,7 @@ fn tools_present(test: &str) -> bool {
     }
 }
 
+// ANCHOR: story
 /// The whole story on one mixed ensemble.
 fn mixed_ensemble(zookeeper: &[u64]) {
     let mut mixed = Mixed::start(zookeeper);
@@ -261,6 +262,7 @@ fn mixed_ensemble(zookeeper: &[u64]) {
     mixed.write_through(&[1, 2, 3]);
     mixed.same_tree_on(&[1, 2, 3]);
 }
+// ANCHOR_END: story
 
 /// One Keeper server (3) with two ZooKeeper servers (1, 2). (issue 11 §4)
 #[test]
