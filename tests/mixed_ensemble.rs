@@ -24,6 +24,7 @@ mod common;
 
 use common::cluster::{Cluster, COMMAND_TIMEOUT};
 use common::{run_for_stdout, skip, tools};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -162,9 +163,17 @@ impl Mixed {
         })
     }
 
-    /// SIGKILLs server `sid` (the command returns once the process is gone).
+    /// SIGKILLs server `sid`. The command returns once the process is gone: its client port
+    /// is free at once.
     fn kill(&self, sid: u64) {
         self.cluster.ok(&["kill", &sid.to_string()]);
+        let port = self.cluster.client_ports[sid as usize - 1];
+        if let Err(e) = TcpListener::bind(("127.0.0.1", port)) {
+            panic!(
+                "server {sid} ({:?}) still holds port {port} after `kill`: {e}",
+                self.program(sid)
+            );
+        }
     }
 
     /// Restarts server `sid` and waits until the three form an ensemble again; asserts it
@@ -250,6 +259,9 @@ fn tools_present(test: &str) -> bool {
 fn mixed_ensemble(zookeeper: &[u64]) {
     let mut mixed = Mixed::start(zookeeper);
     let leader = mixed.cluster.wait_for_leader(&[1, 2, 3]);
+    // `keeper cluster status` asks each server, whichever program it runs.
+    let status = mixed.cluster.ok(&["status"]);
+    assert_eq!(status.matches("Mode: ").count(), 3, "{status}");
     mixed.write_through(&[1, 2, 3]);
     let tree = mixed.same_tree_on(&[1, 2, 3]);
     assert_eq!(tree.matches("through server").count(), 3, "{tree}");

@@ -177,21 +177,26 @@ pub fn wait_gone(pid: u32, timeout: Duration) -> bool {
     true
 }
 
-/// Whether `pid` still holds what it had: Linux's `/proc/PID/stat` state is anything but `Z`
-/// (zombie) or `X` (dead). Elsewhere, `kill -0` says only that the pid is in use.
+/// Whether `pid` still holds what it had. On Linux: some thread of it is neither a zombie
+/// (`Z`) nor dead (`X`), by `/proc/PID/task/TID/stat`. Every thread counts: when a JVM is
+/// killed its main thread may be a zombie already while others are still exiting, and its
+/// sockets close only with the last one. Elsewhere, `kill -0` says only that the pid is in use.
 fn still_exiting_or_alive(pid: u32) -> bool {
     if !Path::new("/proc/self").exists() {
         return signal(pid, "0").is_ok();
     }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return false;
     };
-    // `PID (COMMAND) STATE ...`: the command may hold spaces and parentheses, the state
-    // follows the last `)`.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    !matches!(state, Some("Z" | "X") | None)
+    tasks.filter_map(Result::ok).any(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // `TID (COMMAND) STATE ...`: the command may hold spaces and parentheses, the state
+        // follows the last `)`.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        !matches!(state, Some("Z" | "X") | None)
+    })
 }
 
 /// Removes a pid file that names no running server; a missing one is fine.
