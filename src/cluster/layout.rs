@@ -106,14 +106,19 @@ impl Layout {
         hosts.join(",")
     }
 
-    /// Writes every server's zoo.cfg and myid, and makes its `logs/` folder.
-    pub fn write(&self) -> std::io::Result<()> {
+    /// Writes every server's zoo.cfg (with the `KEY=VALUE` lines of `settings` added) and
+    /// myid, and makes its `logs/` folder.
+    pub fn write(&self, settings: &[String]) -> std::io::Result<()> {
         for member in &self.members {
             let home = self.home(member.sid);
             std::fs::create_dir_all(home.join("conf"))?;
             std::fs::create_dir_all(self.data_dir(member.sid))?;
             std::fs::create_dir_all(home.join("logs"))?;
-            std::fs::write(self.zoo_cfg(member.sid), self.zoo_cfg_text(member))?;
+            let mut text = self.zoo_cfg_text(member);
+            for setting in settings {
+                let _ = writeln!(text, "{setting}");
+            }
+            std::fs::write(self.zoo_cfg(member.sid), text)?;
             // zkServer.sh's users write it with `echo 1 > myid`: a number and a newline.
             std::fs::write(
                 self.data_dir(member.sid).join("myid"),

@@ -15,9 +15,13 @@
 //!   server that is not running; it returns once each one serves (or after a bounded wait),
 //!   printing their modes, and the servers keep running after it exits.
 //! - `start --zookeeper`: the same, with the real ZooKeeper 3.8 serving the same files.
+//! - `start --zookeeper-servers 1,2`: a mixed ensemble, ZooKeeper 3.8 serving those servers
+//!   and Keeper the others; every other command works on both kinds.
 //! - `status`: each server's `keeper status` (what `zkServer.sh status` prints: its Mode).
-//! - `stop`: SIGTERM to every server, SIGKILL to any still there after a while.
-//! - `kill N`: SIGKILL to server N, the crash the failure tests are about.
+//! - `stop`: SIGTERM to every server, SIGKILL to any still there after a while; it returns
+//!   once the processes are gone, their ports with them.
+//! - `kill N`: SIGKILL to server N, the crash the failure tests are about; it too returns once
+//!   the process is gone.
 //! - `restart N`: stops server N if it runs, and starts it again on the same dataDir.
 //!
 //! One command at a time works on a DIR: each holds `DIR/cluster.lock`, and a second one says
@@ -29,7 +33,8 @@
 //! - [`lock`]: one command at a time per DIR;
 //! - [`ports`]: the course's ports, or free ones;
 //! - [`process`]: starting detached servers, pid files, signals, bounded waits;
-//! - [`program`]: Keeper, or the real ZooKeeper 3.8 on the same files (`--zookeeper`).
+//! - [`program`]: Keeper, or the real ZooKeeper 3.8 on the same files (`--zookeeper`,
+//!   `--zookeeper-servers`), for each server.
 
 mod layout;
 mod lock;
@@ -43,7 +48,7 @@ use std::process::{Command as Process, ExitCode};
 use clap::Subcommand;
 
 use layout::{Layout, Member};
-use program::Program;
+use program::Programs;
 
 /// Where `keeper cluster` keeps its servers when `--dir` is not given.
 pub const DEFAULT_DIR: &str = "keeper-cluster";
@@ -59,8 +64,16 @@ pub enum ClusterCommand {
         #[arg(long)]
         free_ports: bool,
         /// Run a new cluster's servers with the real ZooKeeper 3.8 instead of Keeper.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "zookeeper_servers")]
         zookeeper: bool,
+        /// Run only these servers of a new cluster (ids, comma-separated) with the real
+        /// ZooKeeper 3.8, the others with Keeper: a mixed ensemble.
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
+        zookeeper_servers: Vec<u64>,
+        /// A zoo.cfg setting for every server of a new cluster, as KEY=VALUE (`--set
+        /// snapCount=100`); repeat it for more.
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = setting)]
+        settings: Vec<String>,
     },
     /// Stop every server (SIGTERM, then SIGKILL after 10 s).
     Stop,
@@ -110,13 +123,16 @@ fn locked(dir: &Path, command: ClusterCommand) -> Result<ExitCode, String> {
             servers,
             free_ports,
             zookeeper,
+            zookeeper_servers,
+            settings,
         } => {
-            let program = if zookeeper {
-                Program::ZooKeeper
-            } else {
-                Program::Keeper
-            };
-            start(&dir, servers, free_ports, program)
+            let programs = Programs::chosen(zookeeper, &zookeeper_servers);
+            if let Some(sid) = programs.unknown_server(servers) {
+                return Err(format!(
+                    "--zookeeper-servers names server {sid}: the servers are 1 to {servers}"
+                ));
+            }
+            start(&dir, servers, free_ports, programs, &settings)
         }
         ClusterCommand::Stop => stop(&existing(&dir)?),
         ClusterCommand::Status => status(&existing(&dir)?),
@@ -138,7 +154,13 @@ fn existing(dir: &Path) -> Result<Layout, String> {
 
 /// `start`: the cluster in `dir` if there is one (it must have `servers` servers), a new one
 /// otherwise; then every server that is not running is started.
-fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result<ExitCode, String> {
+fn start(
+    dir: &Path,
+    servers: u64,
+    free_ports: bool,
+    programs: Programs,
+    settings: &[String],
+) -> Result<ExitCode, String> {
     let layout = match Layout::read(dir)? {
         Some(layout) if layout.members.len() as u64 != servers => {
             return Err(format!(
@@ -149,10 +171,16 @@ fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result
                 layout.members.len()
             ))
         }
-        Some(_) if program == Program::ZooKeeper && Program::recorded(dir) != program => {
+        // A plain `start` starts the cluster as it was made; one that asks for ZooKeeper
+        // must not quietly get something else.
+        Some(_)
+            if programs != Programs::All(program::Program::Keeper)
+                && Programs::recorded(dir) != programs =>
+        {
             return Err(format!(
-                "the cluster in {} runs Keeper: choose another --dir for ZooKeeper",
-                dir.display()
+                "the cluster in {} runs other programs ({}): choose another --dir",
+                dir.display(),
+                running_what(&Programs::recorded(dir), servers)
             ))
         }
         Some(layout) => {
@@ -160,8 +188,8 @@ fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result
             layout
         }
         None => {
-            let layout = create(dir, servers, free_ports)?;
-            program
+            let layout = create(dir, servers, free_ports, settings)?;
+            programs
                 .record(dir)
                 .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
             layout
@@ -169,6 +197,7 @@ fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result
     };
     let mut started = Vec::new();
     let mut already = 0;
+    let programs = Programs::recorded(dir);
     for member in &layout.members {
         println!("------------ server {} start ------------", member.sid);
         println!("Using config: {}", layout.zoo_cfg(member.sid).display());
@@ -178,7 +207,11 @@ fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result
             continue;
         }
         let child = process::spawn(&layout, member)?;
-        println!("Starting keeper ... STARTED (pid {})", child.id());
+        println!(
+            "Starting {} ... STARTED (pid {})",
+            programs.of(member.sid).name(),
+            child.id()
+        );
         started.push((member, child));
     }
     if already == layout.members.len() {
@@ -202,8 +235,29 @@ fn start(dir: &Path, servers: u64, free_ports: bool, program: Program) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
+/// A `--set` argument: `KEY=VALUE`, one line of zoo.cfg.
+fn setting(arg: &str) -> Result<String, String> {
+    match arg.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() && !arg.contains('\n') => Ok(arg.to_string()),
+        _ => Err(format!("{arg:?} is not a zoo.cfg setting KEY=VALUE")),
+    }
+}
+
+/// `1 zookeeper, 2 zookeeper, 3 keeper`: which server runs what.
+fn running_what(programs: &Programs, servers: u64) -> String {
+    let each: Vec<String> = (1..=servers)
+        .map(|sid| format!("{sid} {}", programs.of(sid).name()))
+        .collect();
+    each.join(", ")
+}
+
 /// A new cluster's files, with the course's ports if they are free.
-fn create(dir: &Path, servers: u64, free_ports: bool) -> Result<Layout, String> {
+fn create(
+    dir: &Path,
+    servers: u64,
+    free_ports: bool,
+    settings: &[String],
+) -> Result<Layout, String> {
     let stray = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -218,7 +272,7 @@ fn create(dir: &Path, servers: u64, free_ports: bool) -> Result<Layout, String> 
         ports::choose(servers, free_ports).map_err(|e| format!("cannot find free ports: {e}"))?;
     let layout = Layout::new(dir.to_path_buf(), members);
     layout
-        .write()
+        .write(settings)
         .map_err(|e| format!("cannot write the cluster's files in {}: {e}", dir.display()))?;
     println!(
         "Wrote a {servers}-server cluster in {} (zoo.cfg and myid per server)",
@@ -286,9 +340,9 @@ fn stop(layout: &Layout) -> Result<ExitCode, String> {
 /// Waits for a signalled server to exit, killing it if it takes too long.
 fn stop_one(layout: &Layout, sid: u64, pid: u32) -> Result<(), String> {
     print!("Stopping server {sid} (pid {pid}) ... ");
-    if !process::wait_gone(layout, sid, pid, process::STOP_TIMEOUT) {
+    if !process::wait_gone(pid, process::STOP_TIMEOUT) {
         process::signal(pid, "KILL")?;
-        if !process::wait_gone(layout, sid, pid, process::STOP_TIMEOUT) {
+        if !process::wait_gone(pid, process::STOP_TIMEOUT) {
             return Err(format!("server {sid} (pid {pid}) survived SIGKILL"));
         }
         print!("(killed after {:?}) ", process::STOP_TIMEOUT);
@@ -333,7 +387,7 @@ fn kill(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
     let pid =
         process::running(layout, sid).ok_or_else(|| format!("server {sid} is not running"))?;
     process::signal(pid, "KILL")?;
-    if !process::wait_gone(layout, sid, pid, process::STOP_TIMEOUT) {
+    if !process::wait_gone(pid, process::STOP_TIMEOUT) {
         return Err(format!("server {sid} (pid {pid}) survived SIGKILL"));
     }
     process::forget(layout, sid);

@@ -16,7 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::program::Program;
+use super::program::Programs;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,7 @@ fn is_our_server(pid: u32, zoo_cfg: &Path) -> bool {
 }
 
 /// Starts server `member` as a detached `keeper server --config DIR/serverN/conf/zoo.cfg` (or
-/// ZooKeeper on it, see [`Program`]), its output appended to its log, and records its pid.
+/// ZooKeeper on it, see [`Programs`]), its output appended to its log, and records its pid.
 pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
     let sid = member.sid;
     let log_path = layout.log_file(sid);
@@ -67,7 +67,8 @@ pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
             .map_err(|e| format!("cannot open {}: {e}", log_path.display()))
     };
     let log: File = open_log()?;
-    let child = Program::recorded(&layout.dir)
+    let child = Programs::recorded(&layout.dir)
+        .of(sid)
         .command(&layout.zoo_cfg(sid))?
         .current_dir(layout.home(sid))
         .stdin(Stdio::null())
@@ -160,16 +161,42 @@ pub fn signal(pid: u32, name: &str) -> Result<(), String> {
     }
 }
 
-/// Waits, at most `timeout`, until server `sid`'s process `pid` is gone.
-pub fn wait_gone(layout: &Layout, sid: u64, pid: u32, timeout: Duration) -> bool {
+/// Waits, at most `timeout`, until a server's process `pid` is gone: not merely past the
+/// point where its command line disappears (early in its exit, while a JVM still holds its
+/// sockets), but exited, a zombie or reaped, so that its ports are free for a restart.
+/// The caller found `pid` running this server before it signalled it; its command line is
+/// not asked again, since an exiting process has none any more.
+pub fn wait_gone(pid: u32, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
-    while is_our_server(pid, &layout.zoo_cfg(sid)) {
+    while still_exiting_or_alive(pid) {
         if Instant::now() >= deadline {
             return false;
         }
         thread::sleep(POLL);
     }
     true
+}
+
+/// Whether `pid` still holds what it had. On Linux: some thread of it is neither a zombie
+/// (`Z`) nor dead (`X`), by `/proc/PID/task/TID/stat`. Every thread counts: when a JVM is
+/// killed its main thread may be a zombie already while others are still exiting, and its
+/// sockets close only with the last one. Elsewhere, `kill -0` says only that the pid is in use.
+fn still_exiting_or_alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return signal(pid, "0").is_ok();
+    }
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.filter_map(Result::ok).any(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // `TID (COMMAND) STATE ...`: the command may hold spaces and parentheses, the state
+        // follows the last `)`.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        !matches!(state, Some("Z" | "X") | None)
+    })
 }
 
 /// Removes a pid file that names no running server; a missing one is fine.

@@ -61,6 +61,27 @@ impl Cluster {
 
     /// As [`Cluster::start`], served by `program`.
     pub fn start_with(program: Program, servers: u64) -> Cluster {
+        match program {
+            Program::ZooKeeper => Cluster::start_args(servers, &["--zookeeper"]),
+            Program::Keeper => Cluster::start_args(servers, &[]),
+        }
+    }
+
+    /// A mixed ensemble: the servers `zookeeper` run the real ZooKeeper 3.8
+    /// (`--zookeeper-servers`), the others Keeper; `settings` (`snapCount=100`) go in every
+    /// server's zoo.cfg (`--set`).
+    pub fn start_mixed(servers: u64, zookeeper: &[u64], settings: &[&str]) -> Cluster {
+        let sids: Vec<String> = zookeeper.iter().map(u64::to_string).collect();
+        let sids = sids.join(",");
+        let mut extra = vec!["--zookeeper-servers", &sids];
+        for setting in settings {
+            extra.extend(["--set", setting]);
+        }
+        Cluster::start_args(servers, &extra)
+    }
+
+    /// `keeper cluster start --servers N --free-ports EXTRA` in a fresh folder.
+    fn start_args(servers: u64, extra: &[&str]) -> Cluster {
         let dir = TempDir::new("cluster");
         let _reaper = reaper(dir.path());
         let mut cluster = Cluster {
@@ -70,9 +91,7 @@ impl Cluster {
         };
         let count = servers.to_string();
         let mut args = vec!["start", "--servers", &count, "--free-ports"];
-        if program == Program::ZooKeeper {
-            args.push("--zookeeper");
-        }
+        args.extend_from_slice(extra);
         let started = cluster.run(&args);
         assert!(
             started.status.success(),

@@ -19,6 +19,8 @@
 //! - **FOLLOWING/LEADING votes**: a quorum following one leader that says
 //!   it is LEADING lets a latecomer join at once;
 //! - **nothing for a while**: re-send our vote, double the wait (up to 60 s).
+//! - **after the election**: once Zab has established its epoch, the vote we answer
+//!   latecomers with carries it ([`Peer::update_election_vote`]).
 //!
 //! The election ends in [`Note::Decided`], and there this machine stops: what
 //! comes next is the caller's. In ZooKeeper it is Zab (chapter 6), whose
@@ -28,7 +30,8 @@
 //! ([`crate::standin`]).
 //!
 //! Upstream: `FastLeaderElection.lookForLeader`, `Messenger.WorkerReceiver`,
-//! `receivedFollowingNotification`, `checkLeader`, `Vote.equals`.
+//! `receivedFollowingNotification`, `checkLeader`, `Vote.equals`,
+//! `QuorumPeer.updateElectionVote`.
 
 use crate::notification::Notification;
 use crate::quorum::QuorumVerifier;
@@ -388,6 +391,21 @@ impl Peer {
         self.look_for_leader(&mut out);
         out
     }
+
+    // ANCHOR: update_election_vote
+    /// Zab has established `epoch` under the leader we decided for: from now on the vote we
+    /// answer latecomers with carries that epoch (`QuorumPeer.updateElectionVote`, called by
+    /// `Leader.lead` and `Learner.syncWithLeader`). Between servers out of the election a vote
+    /// is only its leader and its epoch ([`Ballot::same`]), so a latecomer counts the members
+    /// of one ensemble as a quorum only if all of them report the epoch the same way: a
+    /// ZooKeeper member reports the new one (ZOOKEEPER-1732), and so must we. While looking
+    /// there is nothing to update.
+    pub fn update_election_vote(&mut self, epoch: Epoch) {
+        if self.state != ServerState::Looking {
+            self.current.0.peer_epoch = epoch;
+        }
+    }
+    // ANCHOR_END: update_election_vote
 
     // ANCHOR: look_for_leader
     /// A new round: `logicalclock += 1`, vote for ourselves, tell every voter.

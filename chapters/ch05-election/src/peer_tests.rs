@@ -343,6 +343,63 @@ fn a_restarted_server_joins_a_later_round_through_outofelection() {
     );
 }
 
+/// Once Zab has established a new epoch, a decided server answers a latecomer with a vote
+/// carrying that epoch, in the round that elected its leader. (QuorumPeer.updateElectionVote,
+/// ZOOKEEPER-1732)
+#[test]
+fn a_decided_server_tells_a_latecomer_the_epoch_zab_established() {
+    let mut p = elected(N1);
+    p.update_election_vote(Epoch(1));
+    let out = recv(&mut p, N4, notif(LOOKING, N4, R1));
+    let told = Vote {
+        peer_epoch: Epoch(1),
+        ..vote(N3)
+    };
+    assert_eq!(
+        out,
+        vec![Output::Send {
+            to: N4,
+            n: Notification::new(FOLLOWING, told, R1),
+        }]
+    );
+}
+
+/// A looking server has no decided vote to update: its proposal stays what its disk says.
+/// (QuorumPeer.updateElectionVote is only called by a leader or a synced learner)
+#[test]
+fn a_looking_server_ignores_an_epoch_update() {
+    let mut p = started(N2);
+    p.update_election_vote(Epoch(7));
+    assert_eq!(p.proposal(), vote(N2));
+    assert_eq!(p.decided(), None);
+}
+
+/// Out of the election a vote is its leader and its epoch: a latecomer joins a quorum whose
+/// members all report the established epoch, and cannot count members that report two
+/// different epochs for one leader as one quorum — why every member must update its vote.
+/// (Vote.equals, receivedFollowingNotification, ZOOKEEPER-1732)
+#[test]
+fn a_latecomer_counts_only_members_that_report_the_same_epoch() {
+    let at = |epoch: i64| Vote {
+        peer_epoch: Epoch(epoch),
+        ..vote(N4)
+    };
+    let mut agreeing = started(N5);
+    for (from, state) in [(N1, FOLLOWING), (N2, FOLLOWING), (N4, LEADING)] {
+        recv(&mut agreeing, from, Notification::new(state, at(1), R2));
+    }
+    assert_eq!(
+        (agreeing.state(), agreeing.decided()),
+        (FOLLOWING, Some((at(1), R2)))
+    );
+
+    let mut split = started(N5);
+    for (from, state, epoch) in [(N1, FOLLOWING, 0), (N2, FOLLOWING, 1), (N4, LEADING, 1)] {
+        recv(&mut split, from, Notification::new(state, at(epoch), R2));
+    }
+    assert_eq!(split.state(), LOOKING);
+}
+
 /// Observers vote for nobody, send only to voters, and are answered at once
 /// by a voter without being counted. (getInitId, WorkerReceiver: !validVoter(response.sid))
 #[test]

@@ -522,6 +522,9 @@ impl QuorumPeer {
         };
         Self::route(&mut role, &mut ctx);
         self.role = role;
+        if let Some(epoch) = established_epoch(&out) {
+            self.election.update_election_vote(epoch);
+        }
         if let Err((what, why)) = ended {
             self.quit(now_ms, what, why, &mut out);
         }
@@ -723,4 +726,18 @@ impl QuorumPeer {
         }
     }
     // ANCHOR_END: quit
+}
+
+/// The epoch this step established, if it did: the leader's NEWLEADER quorum, or the
+/// learner's UPTODATE. From then on the election answers latecomers with a vote carrying it,
+/// as every ZooKeeper member of the ensemble does (`Leader.lead` and `Learner.syncWithLeader`
+/// call `QuorumPeer.updateElectionVote`, ZOOKEEPER-1732); a latecomer counts votes of one
+/// leader with different epochs as different votes, and would find no quorum to join.
+fn established_epoch(out: &[Output]) -> Option<Epoch> {
+    out.iter().find_map(|o| match o {
+        Output::Note(Note::Zab(
+            ZabNote::Established { epoch, .. } | ZabNote::UpToDate { epoch },
+        )) => Some(*epoch),
+        _ => None,
+    })
 }

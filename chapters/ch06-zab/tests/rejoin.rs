@@ -1,6 +1,7 @@
 //! A server that comes back to an established leader is synced at its first try.
 
 use ch04_paxos::sim::{Event, NodeId};
+use ch05_election::vote::ServerState;
 use ch06_zab::message::Message;
 use ch06_zab::scenarios::{run, setup, Run, ScenarioName};
 use ch06_zab::sim::{SimNote, Wire};
@@ -63,5 +64,45 @@ fn a_restarted_follower_is_answered_on_its_first_connection() {
             1,
             "seed {seed}: n1 connects once"
         );
+    }
+}
+
+/// Once Zab has established an epoch, every member answers a looking server with a vote
+/// carrying that epoch, the leader after its NEWLEADER quorum and each follower after
+/// UPTODATE: a latecomer compares the votes of members out of the election by leader and
+/// epoch only, and a ZooKeeper member reports the new epoch. (QuorumPeer.updateElectionVote,
+/// ZOOKEEPER-1732)
+#[test]
+fn members_answer_a_latecomer_with_the_established_epoch() {
+    for seed in 1..=10 {
+        let run = run(&setup(ScenarioName::FollowerLagging), seed).unwrap();
+        let mut established = None;
+        let mut answers = 0;
+        for e in run.sim.trace() {
+            match &e.event {
+                Event::Note {
+                    note:
+                        SimNote::Peer {
+                            note: Note::Zab(ZabNote::Established { epoch, .. }),
+                        },
+                    ..
+                } => established = Some(*epoch),
+                Event::Send {
+                    from,
+                    to,
+                    msg: Wire::Election(n),
+                    ..
+                } if n.state != ServerState::Looking && established.is_some() => {
+                    answers += 1;
+                    assert_eq!(
+                        Some(n.vote.peer_epoch),
+                        established,
+                        "seed {seed}: n{from} answers n{to} with {n:?}"
+                    );
+                }
+                _ => {}
+            }
+        }
+        assert!(answers > 0, "seed {seed}: the restarted server is answered");
     }
 }
