@@ -35,8 +35,16 @@ impl Program {
     }
 }
 
-/// zoo.cfg keys both programs get on top of the harness's loopback-only defaults.
-const SETTINGS: [(&str, &str); 2] = [("tickTime", "2000"), ("forceSync", "yes")];
+/// The heap each ZooKeeper member's JVM may grow to.
+pub const ZOOKEEPER_HEAP: &str = "-Xmx512m";
+
+/// zoo.cfg keys both programs get on top of the harness's loopback-only defaults
+/// (`maxClientCnxns=0`: the memory bench holds thousands of sessions from one address).
+const SETTINGS: [(&str, &str); 3] = [
+    ("tickTime", "2000"),
+    ("forceSync", "yes"),
+    ("maxClientCnxns", "0"),
+];
 
 /// One member: its folder (zoo.cfg, data/myid), its client address, its process if running.
 struct Member {
@@ -96,6 +104,18 @@ impl Ensemble {
         })
     }
 
+    /// The process id of member `i`'s server (the program the watchdog shell started), if it
+    /// runs. (The memory bench weighs it; this bench has no use for it.)
+    #[allow(dead_code)]
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        let shell = self.members[i].process.as_ref()?.pid();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"));
+        children.ok()?.split_whitespace().find_map(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim() != "sh").then(|| pid.parse().ok()).flatten()
+        })
+    }
+
     /// Every member's client address, in `sid` order.
     pub fn clients(&self) -> Vec<SocketAddr> {
         self.members.iter().map(|m| m.client).collect()
@@ -128,7 +148,7 @@ impl Ensemble {
                 &name,
                 "java",
                 &[
-                    "-Xmx512m",
+                    ZOOKEEPER_HEAP,
                     "-cp",
                     &classpath,
                     "org.apache.zookeeper.server.quorum.QuorumPeerMain",

@@ -18,14 +18,24 @@
 //!   a JVM, weighed as heap in use after GC (`MemoryBench.java`, beside this file);
 //! - **bytes per watch**: `n / 10` such paths, each watched by 10 sessions (five with data
 //!   watches, five with child watches), in chapter 3's watch tables and in ZooKeeper's
-//!   `DataTree` watch managers (its default, `WatchManager`); and the time to fire them all.
+//!   `DataTree` watch managers (its default, `WatchManager`); and the time to fire them all;
+//! - **the same on a replicated server**: bytes per znode and per held session on a follower
+//!   of a three-server ensemble of each program, where replication's own state sits beside
+//!   the tree and the sessions ([`replicated`]).
 //!
 //! Runs alternate (Keeper first in even rounds, ZooKeeper first in odd ones); each figure is
 //! the median of the rounds, and the ratio is Keeper's over ZooKeeper's. A full run writes the
 //! table to `benches/memory/measured.txt`, which the book includes. Without `java`, `javac` or
 //! ZooKeeper's jar, the ZooKeeper columns are skipped and the bench says so.
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
 mod heap;
+// Shared with the ensemble bench, which also kills members.
+#[allow(dead_code)]
+#[path = "../ensemble/members.rs"]
+mod members;
+mod replicated;
 #[path = "../support/report.rs"]
 mod report;
 mod sessions;
@@ -55,6 +65,15 @@ struct Args {
     /// Watch counts to measure at.
     #[arg(long, value_delimiter = ',')]
     watches: Option<Vec<usize>>,
+    /// Znodes created through a follower of a three-server ensemble.
+    #[arg(long)]
+    ensemble_znodes: Option<usize>,
+    /// Sessions then held on that follower.
+    #[arg(long)]
+    ensemble_sessions: Option<usize>,
+    /// Skip the ensemble figures.
+    #[arg(long)]
+    no_ensemble: bool,
     /// Measure Keeper only.
     #[arg(long)]
     no_zookeeper: bool,
@@ -222,6 +241,39 @@ fn run(args: &Args) -> Result<(), String> {
         });
         let ms: Vec<(Kind, f64)> = fire.iter().map(|&(k, s)| (k, s * 1000.0)).collect();
         rows.push(row_of(format!("ms to fire them all, {n}"), &ms));
+    }
+    if !args.no_ensemble {
+        let full = |quick: usize, full: usize| if args.quick { quick } else { full };
+        let znodes = args.ensemble_znodes.unwrap_or(full(10_000, 100_000));
+        let held = args
+            .ensemble_sessions
+            .unwrap_or(full(1_000, 10_000))
+            .min(fd_cap);
+        let mut per_session = Vec::new();
+        let (keeper, zookeeper) = alternate(rounds, zk, |kind| {
+            let f = replicated::measure(kind, znodes, held)?;
+            eprintln!(
+                "  {} follower: {:.0} bytes per znode, {:.1} KiB per session",
+                kind.name(),
+                f.bytes_per_znode,
+                f.bytes_per_session / 1024.0
+            );
+            per_session.push((kind, f.bytes_per_session / 1024.0));
+            Ok(f.bytes_per_znode)
+        })?;
+        rows.push(Row {
+            what: format!("follower of 3: bytes per znode, {znodes}"),
+            keeper,
+            zookeeper,
+        });
+        rows.push(row_of(
+            format!("follower of 3: KiB per session, {held}"),
+            &per_session,
+        ));
+        notes.push(format!(
+            "follower of 3: each ZooKeeper member a JVM with {}, weighed after a full GC",
+            members::ZOOKEEPER_HEAP
+        ));
     }
 
     let table = render(&rows, rounds, &notes, zk);

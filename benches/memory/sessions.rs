@@ -172,25 +172,21 @@ impl Server {
             kind.name()
         ))
     }
+}
 
-    fn rss(&self) -> Result<u64, String> {
-        rss_bytes(self.child.id())
-    }
-
-    /// The resident figure once two reads half a second apart agree within 0.5%.
-    async fn settled_rss(&self) -> Result<u64, String> {
-        let start = Instant::now();
-        let mut last = self.rss()?;
-        while start.elapsed() < SETTLE_BOUND {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let now = self.rss()?;
-            if now.abs_diff(last) * 200 <= last {
-                return Ok(now);
-            }
-            last = now;
+/// The resident figure of process `pid` once two reads half a second apart agree within 0.5%.
+pub async fn settled_rss(pid: u32) -> Result<u64, String> {
+    let start = Instant::now();
+    let mut last = rss_bytes(pid)?;
+    while start.elapsed() < SETTLE_BOUND {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = rss_bytes(pid)?;
+        if now.abs_diff(last) * 200 <= last {
+            return Ok(now);
         }
-        Ok(last)
+        last = now;
     }
+    Ok(last)
 }
 
 fn ruok(addr: SocketAddr) -> bool {
@@ -228,27 +224,36 @@ pub fn measure(kind: Kind, n: usize) -> Result<SessionFigures, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let before = server.settled_rss().await?;
-        let (held_tx, held_rx) = mpsc::unbounded_channel();
-        let lost = Arc::new(AtomicUsize::new(0));
-        let holder = tokio::spawn(hold(held_rx, lost.clone()));
-        let start = Instant::now();
-        open(server.addr, n, held_tx).await?;
-        let open_s = start.elapsed().as_secs_f64();
-        let after = server.settled_rss().await?;
-        holder.abort();
-        let lost = lost.load(Ordering::Relaxed);
-        if lost > 0 {
-            return Err(format!(
-                "{lost} of {n} sessions were closed by {}",
-                kind.name()
-            ));
-        }
-        Ok(SessionFigures {
-            bytes_per_session: after.saturating_sub(before) as f64 / n as f64,
-            open_s,
-        })
+    runtime.block_on(held(kind, server.child.id(), server.addr, n))
+}
+
+/// Opens and holds `n` sessions with the server process `pid` listening on `addr`, and
+/// measures what they added to its resident memory.
+pub async fn held(
+    kind: Kind,
+    pid: u32,
+    addr: SocketAddr,
+    n: usize,
+) -> Result<SessionFigures, String> {
+    let before = settled_rss(pid).await?;
+    let (held_tx, held_rx) = mpsc::unbounded_channel();
+    let lost = Arc::new(AtomicUsize::new(0));
+    let holder = tokio::spawn(hold(held_rx, lost.clone()));
+    let start = Instant::now();
+    open(addr, n, held_tx).await?;
+    let open_s = start.elapsed().as_secs_f64();
+    let after = settled_rss(pid).await?;
+    holder.abort();
+    let lost = lost.load(Ordering::Relaxed);
+    if lost > 0 {
+        return Err(format!(
+            "{lost} of {n} sessions were closed by {}",
+            kind.name()
+        ));
+    }
+    Ok(SessionFigures {
+        bytes_per_session: after.saturating_sub(before) as f64 / n as f64,
+        open_s,
     })
 }
 
@@ -267,31 +272,50 @@ async fn open(
         }
         .to_bytes(),
     );
-    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut handshakes = tokio::task::JoinSet::new();
+    in_flight(n, IN_FLIGHT, |i| {
+        let source = Ipv4Addr::new(127, 0, 0, 1 + (i % SOURCES as usize) as u8);
+        let hello = hello.clone();
+        let held = held.clone();
+        async move {
+            let stream = tokio::time::timeout(HANDSHAKE_BOUND, handshake(source, server, &hello))
+                .await
+                .map_err(|_| format!("handshake {i} took over {HANDSHAKE_BOUND:?}"))?
+                .map_err(|e| format!("handshake {i} from {source}: {e}"))?;
+            let _ = held.send(stream);
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// Runs `task(i)` for every i < n, at most `limit` at once; the first error stops it.
+pub async fn in_flight<F>(
+    n: usize,
+    limit: usize,
+    mut task: impl FnMut(usize) -> F,
+) -> Result<(), String>
+where
+    F: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(limit));
+    let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
         let permit = permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|e| e.to_string())?;
-        let source = Ipv4Addr::new(127, 0, 0, 1 + (i % SOURCES as usize) as u8);
-        let hello = hello.clone();
-        let held = held.clone();
-        handshakes.spawn(async move {
-            let stream = tokio::time::timeout(HANDSHAKE_BOUND, handshake(source, server, &hello))
-                .await
-                .map_err(|_| format!("handshake {i} took over {HANDSHAKE_BOUND:?}"))?
-                .map_err(|e| format!("handshake {i} from {source}: {e}"))?;
+        let run = task(i);
+        tasks.spawn(async move {
+            let done = run.await;
             drop(permit);
-            let _ = held.send(stream);
-            Ok::<(), String>(())
+            done
         });
-        while let Some(done) = handshakes.try_join_next() {
+        while let Some(done) = tasks.try_join_next() {
             done.map_err(|e| e.to_string())??;
         }
     }
-    while let Some(done) = handshakes.join_next().await {
+    while let Some(done) = tasks.join_next().await {
         done.map_err(|e| e.to_string())??;
     }
     Ok(())

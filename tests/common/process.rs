@@ -110,6 +110,11 @@ impl Guarded {
         })
     }
 
+    /// The process id of the watchdog shell (the program runs as its child).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The exit status, if the child has exited.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

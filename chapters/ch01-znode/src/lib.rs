@@ -39,6 +39,7 @@
 //! * [`mod@prep`] — request → txn (`PrepRequestProcessor`).
 //! * [`tree`] — `DataTree` and `apply` (`DataTree`, `DataNode`), the quota counts and the tree
 //!   digest (`DigestCalculator`: a sum of per-node CRC32s, updated in O(1) per change) it keeps;
+//!   the node table (`NodeHashMapImpl`) and a node's child set, each kept small per znode;
 //!   `walk` and `TreeBuilder`, the tree as a list of nodes and back, for snapshots.
 //! * [`quota`] — the quota nodes' paths and their text (`Quotas`, `StatsTrack`).
 //! * [`server`] — `Standalone`: a zxid counter in front of prep and apply.

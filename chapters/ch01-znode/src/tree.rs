@@ -5,6 +5,11 @@
 //! its data (which may be `null`, distinct from empty), its ACL, its stored Stat
 //! ([`StatPersisted`]) and its children.
 //!
+//! What a znode costs is mostly its data and its Stat; the rest is bookkeeping, kept small
+//! where it is paid per node: the table holds one pointer per slot, with the path beside the
+//! node it names ([`table`](mod@table)), a leaf's child set is a null pointer
+//! ([`Children`]), and nodes with the same ACL list share one copy of it.
+//!
 //! Nothing here reads a clock or picks a number: [`DataTree::apply`] takes every value from
 //! the [`Txn`] — zxid, time, the new version, the parent's new cversion. That is the property
 //! later chapters rely on: two trees that apply the same txns in the same order are equal.
@@ -27,10 +32,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod children;
 pub mod digest;
 mod quota;
+mod table;
 
+pub use children::Children;
 pub use digest::{node_digest, DIGEST_VERSION};
+use table::NodeTable;
 
 /// The built-in nodes every ZooKeeper 3.5+ tree starts with, and which no client may delete.
 pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
@@ -45,7 +54,7 @@ pub struct DataNode {
     pub acl: Arc<[Acl]>,
     pub stat: StatPersisted,
     /// Child names (not paths), kept sorted so listings and replays are deterministic.
-    pub children: BTreeSet<Box<str>>,
+    pub children: Children,
 }
 // ANCHOR_END: data_node
 
@@ -55,7 +64,7 @@ impl DataNode {
             data,
             acl,
             stat,
-            children: BTreeSet::new(),
+            children: Children::default(),
         }
     }
 
@@ -120,9 +129,8 @@ pub struct Applied {
 /// The znode tree (`DataTree`).
 #[derive(Clone)]
 pub struct DataTree {
-    /// Boxed, as ZooKeeper's map holds references: a hash table runs up to half empty after it
-    /// grows, and an empty slot then costs 24 bytes instead of a whole node's.
-    nodes: HashMap<Box<str>, Box<DataNode>>,
+    /// Every node by full path ([`table`](mod@table)).
+    nodes: NodeTable,
     /// session → its ephemeral paths, so a closing session can find them.
     ephemerals: BTreeMap<SessionId, BTreeSet<String>>,
     /// Interns ACL lists so a million nodes with the default ACL share one allocation.
@@ -151,8 +159,7 @@ impl std::fmt::Debug for DataTree {
     /// hash table keeps (a model checker tells states apart by what they print). The ACL
     /// cache is left out: it is a copy of what the nodes hold.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let nodes: BTreeMap<&str, &DataNode> =
-            self.nodes.iter().map(|(p, n)| (&**p, &**n)).collect();
+        let nodes: BTreeMap<&str, &DataNode> = self.nodes.iter().collect();
         f.debug_struct("DataTree")
             .field("nodes", &nodes)
             .field("ephemerals", &self.ephemerals)
@@ -176,7 +183,7 @@ impl DataTree {
     /// everyone, and DataTree's own setACL on it leaves its aversion at -1.
     pub fn new() -> DataTree {
         let mut tree = DataTree {
-            nodes: HashMap::new(),
+            nodes: NodeTable::default(),
             ephemerals: BTreeMap::new(),
             acl_cache: HashMap::new(),
             last_processed_zxid: Zxid::ZERO,
@@ -190,7 +197,7 @@ impl DataTree {
             tree.insert_node(path, node);
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
-                    p.children.insert(name.into());
+                    p.children.insert(name);
                 }
             }
         }
@@ -241,12 +248,12 @@ impl DataTree {
     /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`).
     fn insert_node(&mut self, path: &str, node: DataNode) {
         self.digest = self.digest.wrapping_add(node.digest(path));
-        let replaced = self.nodes.insert(path.into(), Box::new(node));
-        debug_assert!(replaced.is_none(), "{path} inserted twice");
+        let added = self.nodes.insert(path, node);
+        debug_assert!(added, "{path} inserted twice");
     }
 
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
-    fn remove_node(&mut self, path: &str) -> Option<Box<DataNode>> {
+    fn remove_node(&mut self, path: &str) -> Option<DataNode> {
         let node = self.nodes.remove(path)?;
         self.digest = self.digest.wrapping_sub(node.digest(path));
         Some(node)
@@ -278,7 +285,7 @@ impl DataTree {
 
     /// The node at `path`, for prep and for tests.
     pub fn node(&self, path: &str) -> Option<&DataNode> {
-        self.nodes.get(path).map(|n| &**n)
+        self.nodes.get(path)
     }
 
     /// The ephemeral paths `session` owns, sorted.
@@ -291,7 +298,7 @@ impl DataTree {
 
     /// Every path in the tree, sorted.
     pub fn paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.nodes.keys().map(|k| k.to_string()).collect();
+        let mut paths: Vec<String> = self.nodes.iter().map(|(p, _)| p.to_string()).collect();
         paths.sort();
         paths
     }
@@ -312,7 +319,7 @@ impl DataTree {
     }
 
     fn lookup(&self, path: &str) -> Result<&DataNode, ZkError> {
-        self.nodes.get(path).map(|n| &**n).ok_or(ZkError::NoNode)
+        self.nodes.get(path).ok_or(ZkError::NoNode)
     }
 
     // ---- reads ------------------------------------------------------------------------
@@ -479,7 +486,7 @@ impl DataTree {
         let acl = self.intern_acl(acl);
         self.change_node(parent_path, |parent| {
             bump_parent(parent);
-            parent.children.insert(name.into());
+            parent.children.insert(name);
         })
         .ok_or(ZkError::NoNode)?;
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
@@ -688,7 +695,7 @@ impl TreeBuilder {
     pub fn new(extended_types: bool) -> TreeBuilder {
         TreeBuilder {
             tree: DataTree {
-                nodes: HashMap::new(),
+                nodes: NodeTable::default(),
                 ephemerals: BTreeMap::new(),
                 acl_cache: HashMap::new(),
                 last_processed_zxid: Zxid::ZERO,
@@ -734,7 +741,7 @@ impl TreeBuilder {
                 });
             };
             // A node is listed twice exactly when its parent already has the name.
-            if !parent.children.insert(name.into()) {
+            if !parent.children.insert(name) {
                 return Err(RestoreError::Duplicate {
                     path: path_string(),
                 });
