@@ -807,6 +807,13 @@ pub fn all() -> Vec<Case> {
         case!("container-flags-container", |run| container(run, 4)),
         case!("container-flags-ttl", |run| container(run, 5)),
         case!("container-flags-unknown", |run| container(run, 9)),
+        case!("multi-create2", |run| {
+            let s = run.session();
+            let path = run.path("n");
+            let ops = [(OP_CREATE2, create_body(&path, OPEN, 0))];
+            run.ask(s, "multi", OP_MULTI, multi_body(&ops));
+            read_back(run, s, &[path]);
+        }),
         case!("container-multi-container", |run| container_multi(
             run,
             &[4]
@@ -937,10 +944,10 @@ const WATCH_RULES: &str = "version difference: 3.8 counts a persistent watch as 
 /// ZOOKEEPER-4026 (3.8.2): a create op in a multi keeps its own opcode. Read in upstream's
 /// `MultiOperationRecord.deserialize` and `Op.create` at release-3.8.0 and release-3.8.2.
 const MULTI_CREATE_OPCODE: &str = "version difference: 3.8.0 rebuilds a create op's type \
-     from its flags (Op.create), so a createContainer with flags 0-3 in a multi is a plain \
-     create of that mode, answered type 1 with the path only; 3.8.2+ keep the op's type \
-     (ZOOKEEPER-4026): a container, with a counter if sequential, answered create2 (15) with \
-     its Stat, as Keeper does";
+     from its flags (Op.create), so a create2, or a createContainer with flags 0-3, in a multi \
+     is a plain create of that mode, answered type 1 with the path only; 3.8.2+ keep the op's \
+     type (ZOOKEEPER-4026): a createContainer makes a container (with a counter if \
+     sequential), and both are answered create2 (15) with the Stat, as Keeper does";
 
 /// A pending create's owner, which only a later op of the same multi can see.
 const CONTAINER_EPHEMERAL_FLAG: &str = "departure: upstream's prep records a createContainer \
@@ -978,6 +985,7 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          the path up in the watcher's own map (ZOOKEEPER-4471) and answer NoWatcher, as Keeper \
          does",
     ),
+    ("multi-create2", MULTI_CREATE_OPCODE),
     ("container-multi-sequential", MULTI_CREATE_OPCODE),
     ("container-multi-child-of-plain", MULTI_CREATE_OPCODE),
     ("container-multi-child-of-sequential", MULTI_CREATE_OPCODE),
