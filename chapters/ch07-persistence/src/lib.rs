@@ -56,14 +56,14 @@
 //!   (chapter 3's `Outstanding::add_digested`, upstream's `precalculateDigest`) and handed to
 //!   [`FileStorage::append_digested`]. A quorum leader puts the same digest in its proposal
 //!   (chapter 6's `Message::Proposal` carries a `TxnEntry`, as 3.8's `serializeRequest`
-//!   does) and every member logs it; txns a learner gets from the leader's history during a
-//!   DIFF still come without one.
+//!   does) and every member logs it; the PROPOSALs of a DIFF and an observer's INFORM carry
+//!   it too, as upstream's do.
 //! * **Stricter reading.** A torn record with data after it, or a txn that does not follow its
 //!   predecessor, is an error here; upstream skips the rest of such a file.
-//! * Snapshots of a standalone server are fuzzy ([`fuzzy`]): walked a slice per group
-//!   commit, from the live tree, as upstream's snapshot thread does. A quorum peer's are still
-//!   written whole from a copy of the database. No compression; every snapshot goes through
-//!   an fsynced temp file; see each module for the details.
+//! * Snapshots are fuzzy ([`fuzzy`]), a standalone server's and a quorum peer's alike:
+//!   walked a slice per group commit, from the live tree, where upstream's snapshot thread
+//!   walks it at its own pace. No compression. As upstream, only the snapshot a learner takes
+//!   after a SNAP is fsynced (through a temp file); see each module for the details.
 
 pub mod adler32;
 pub mod dump;
