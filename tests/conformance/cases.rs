@@ -314,6 +314,21 @@ fn container_then_child_in_multi(run: &mut Run, flags: i32) {
     delete_all(run, s, &[made, kid]);
 }
 
+/// A multi whose second op fails (NodeExists) before prep reaches a third with an unknown
+/// create flag: the first failure is the one reported.
+fn unknown_flag_after_a_failure_in_multi(run: &mut Run) {
+    let s = run.session();
+    let path = run.path("x");
+    let other = run.path("y");
+    let ops = [
+        (OP_CREATE, create_body(&path, OPEN, 0)),
+        (OP_CREATE, create_body(&path, OPEN, 0)),
+        (OP_CREATE, create_body(&other, OPEN, 7)),
+    ];
+    run.ask(s, "multi", OP_MULTI, multi_body(&ops));
+    read_back(run, s, &[path, other]);
+}
+
 fn create_ttl(run: &mut Run, flags: i32, ttl: i64) {
     let s = run.session();
     let path = run.path("t");
@@ -909,6 +924,12 @@ pub fn all() -> Vec<Case> {
         case!("multi-ttl-unknown-mode", |run| create_ttl_in_multi(
             run, 9, 10
         )),
+        case!("multi-ttl-persistent-mode-negative-ttl", |run| {
+            create_ttl_in_multi(run, 0, -1)
+        }),
+        case!("multi-unknown-flag-after-a-failing-op", |run| {
+            unknown_flag_after_a_failure_in_multi(run)
+        }),
         // Known difference 4: the watch ops after a persistent watch.
         case!("check-children-after-persistent", |run| persistent_then(
             run,

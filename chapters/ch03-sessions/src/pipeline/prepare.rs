@@ -215,6 +215,7 @@ pub struct MultiWire {
     /// only this stage, which still holds the wire flags, knows.
     pending_ephemerals: Vec<usize>,
 }
+// ANCHOR_END: multi_wire
 
 impl MultiWire {
     /// What `request` says beyond its ops; nothing for a request that is no multi.
@@ -295,7 +296,6 @@ impl MultiWire {
         None
     }
 }
-// ANCHOR_END: multi_wire
 
 // ANCHOR: authorize
 /// The permission each write needs, on which node (client-protocol.md §7), and the rewrite of
