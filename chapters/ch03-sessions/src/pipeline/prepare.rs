@@ -253,7 +253,7 @@ impl MultiWire {
             None if ops.iter().any(|op| matches!(op, TxnOp::Error { .. })) => None,
             None => self.unstated,
         };
-        let failed = match failure {
+        let mut failed = match failure {
             Some((index, err)) => {
                 let mut failed = ops[..index].to_vec();
                 failed.push(TxnOp::error(err));
@@ -262,7 +262,6 @@ impl MultiWire {
             None if ops.len() < self.len => ops.clone(),
             None => return (txn, changes),
         };
-        let mut failed = failed;
         failed.resize(self.len, TxnOp::error(ZkError::RuntimeInconsistency));
         (txn.header().txn(TxnOp::Multi(failed)), Vec::new())
     }
