@@ -314,6 +314,21 @@ fn container_then_child_in_multi(run: &mut Run, flags: i32) {
     delete_all(run, s, &[made, kid]);
 }
 
+/// A multi whose second op fails (NodeExists) before prep reaches a third with an unknown
+/// create flag: the first failure is the one reported.
+fn unknown_flag_after_a_failure_in_multi(run: &mut Run) {
+    let s = run.session();
+    let path = run.path("x");
+    let other = run.path("y");
+    let ops = [
+        (OP_CREATE, create_body(&path, OPEN, 0)),
+        (OP_CREATE, create_body(&path, OPEN, 0)),
+        (OP_CREATE, create_body(&other, OPEN, 7)),
+    ];
+    run.ask(s, "multi", OP_MULTI, multi_body(&ops));
+    read_back(run, s, &[path, other]);
+}
+
 fn create_ttl(run: &mut Run, flags: i32, ttl: i64) {
     let s = run.session();
     let path = run.path("t");
@@ -323,6 +338,31 @@ fn create_ttl(run: &mut Run, flags: i32, ttl: i64) {
         OP_CREATE_TTL,
         create_ttl_body(&path, flags, ttl),
     );
+}
+
+/// A multi of one createTTL with `flags` and `ttl`, then what it made. Upstream reads the op
+/// with `Op.create(path, data, acl, flags, ttl)`, which keeps the TTL only for a TTL mode.
+fn create_ttl_in_multi(run: &mut Run, flags: i32, ttl: i64) {
+    one_create_in_multi(run, flags, |path| {
+        (OP_CREATE_TTL, create_ttl_body(path, flags, ttl))
+    });
+}
+
+/// A multi of one `op` (create, create2 or createContainer) with `flags`, then what it made.
+fn create_flags_in_multi(run: &mut Run, op: i32, flags: i32) {
+    one_create_in_multi(run, flags, |path| (op, create_body(path, OPEN, flags)));
+}
+
+/// A multi of the one create `op` makes for a path, then the node its `flags` name.
+fn one_create_in_multi(run: &mut Run, flags: i32, op: impl Fn(&str) -> (i32, Vec<u8>)) {
+    let s = run.session();
+    let path = run.path("m");
+    run.ask(s, "multi", OP_MULTI, multi_body(&[op(&path)]));
+    let made = match flags {
+        2 | 3 => format!("{path}0000000000"),
+        _ => path,
+    };
+    read_back(run, s, &[made]);
 }
 
 fn create_flags(run: &mut Run, op: i32, flags: i32) {
@@ -852,6 +892,44 @@ pub fn all() -> Vec<Case> {
             run, OP_CREATE, 4
         )),
         case!("create-unknown-flag", |run| create_flags(run, OP_CREATE, 7)),
+        case!("multi-create-unknown-flag", |run| create_flags_in_multi(
+            run, OP_CREATE, 7
+        )),
+        case!("multi-create2-unknown-flag", |run| create_flags_in_multi(
+            run, OP_CREATE2, -1
+        )),
+        case!("multi-container-unknown-flag", |run| create_flags_in_multi(
+            run,
+            OP_CREATE_CONTAINER,
+            9
+        )),
+        case!("multi-ttl-persistent-with-ttl", |run| create_ttl_in_multi(
+            run, 5, 1000
+        )),
+        case!("multi-ttl-persistent-mode", |run| create_ttl_in_multi(
+            run, 0, 1000
+        )),
+        case!("multi-ttl-persistent-mode-zero-ttl", |run| {
+            create_ttl_in_multi(run, 0, 0)
+        }),
+        case!("multi-ttl-ephemeral-mode", |run| create_ttl_in_multi(
+            run, 1, 5
+        )),
+        case!("multi-ttl-sequential-mode", |run| create_ttl_in_multi(
+            run, 2, 5
+        )),
+        case!("multi-ttl-container-mode", |run| create_ttl_in_multi(
+            run, 4, 5
+        )),
+        case!("multi-ttl-unknown-mode", |run| create_ttl_in_multi(
+            run, 9, 10
+        )),
+        case!("multi-ttl-persistent-mode-negative-ttl", |run| {
+            create_ttl_in_multi(run, 0, -1)
+        }),
+        case!("multi-unknown-flag-after-a-failing-op", |run| {
+            unknown_flag_after_a_failure_in_multi(run)
+        }),
         // Known difference 4: the watch ops after a persistent watch.
         case!("check-children-after-persistent", |run| persistent_then(
             run,
@@ -949,13 +1027,6 @@ const MULTI_CREATE_OPCODE: &str = "version difference: 3.8.0 rebuilds a create o
      type (ZOOKEEPER-4026): a createContainer makes a container (with a counter if \
      sequential), and both are answered create2 (15) with the Stat, as Keeper does";
 
-/// A pending create's owner, which only a later op of the same multi can see.
-const CONTAINER_EPHEMERAL_FLAG: &str = "departure: upstream's prep records a createContainer \
-     with an ephemeral flag (1, 3) as the session's node until it is applied (its \
-     ChangeRecord's ephemeralOwner), so a child created in the same multi fails \
-     NoChildrenForEphemerals (3.8.0, where it is an ephemeral, and 3.8.2+ alike); Keeper's \
-     create modes do not carry the flag, so the child is made";
-
 /// Cases where Keeper answers differently on purpose, with the reason; they run, their
 /// difference is printed, and they do not fail the test. ZooKeeper against ZooKeeper must
 /// still agree on them.
@@ -989,14 +1060,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("container-multi-sequential", MULTI_CREATE_OPCODE),
     ("container-multi-child-of-plain", MULTI_CREATE_OPCODE),
     ("container-multi-child-of-sequential", MULTI_CREATE_OPCODE),
-    (
-        "container-multi-child-of-ephemeral-flag",
-        CONTAINER_EPHEMERAL_FLAG,
-    ),
-    (
-        "container-multi-child-of-ephemeral-sequential",
-        CONTAINER_EPHEMERAL_FLAG,
-    ),
     ("check-children-after-persistent", WATCH_RULES),
     ("check-data-after-persistent", WATCH_RULES),
     ("remove-children-after-persistent", WATCH_RULES),

@@ -33,7 +33,9 @@ impl Shape {
     /// The shape of a wire request.
     pub fn of(request: &proto::Request) -> Shape {
         match request {
-            proto::Request::Multi(m) => Shape::Multi(m.ops.iter().map(|o| o.op_code()).collect()),
+            proto::Request::Multi(m) => {
+                Shape::Multi(m.ops.iter().map(|o| o.as_run().op_code()).collect())
+            }
             other => Shape::Op(other.op_code()),
         }
     }

@@ -69,7 +69,7 @@ use crate::session::{session_password, SessionTracker};
 use digest_log::DigestLog;
 use finish::{write_reply, ReadContext, Shape};
 use outstanding::Outstanding;
-use prepare::{prepare, write_request};
+use prepare::{prepare, write_request, MultiWire};
 use watches::{Notification, Watches};
 
 /// A connection, numbered by the driver.
@@ -971,6 +971,10 @@ impl Pipeline {
             zxid: self.last_zxid,
             time_ms: now_ms as i64,
         };
+        let wire = match &op {
+            Forward::Request(r) => MultiWire::of(r),
+            Forward::CreateSession { .. } => MultiWire::default(),
+        };
         let request = match op {
             Forward::CreateSession { timeout_ms } => Ok(Request::CreateSession { timeout_ms }),
             Forward::Request(proto::Request::CloseSession) => Ok(Request::CloseSession),
@@ -984,7 +988,7 @@ impl Pipeline {
         match request {
             Ok(request) => {
                 let view = self.outstanding.over(&self.db.tree);
-                let (txn, changes) = prepare(&view, hdr, ids, &request);
+                let (txn, changes) = wire.finish(prepare(&view, hdr, ids, &request));
                 self.outstanding.add_digested(&self.db.tree, &txn, changes);
                 txn
             }

@@ -40,6 +40,31 @@ pub enum MultiOp {
     NullPath(Box<MultiOp>),
 }
 
+impl MultiOp {
+    /// The op as upstream runs it. `MultiOperationRecord` reads a createTTL op with
+    /// `Op.create(path, data, acl, flags, ttl)`, which keeps the TTL only when the flags name
+    /// a TTL mode (5, 6): any other flag makes the op the create of that flag, a
+    /// createContainer for flag 4 (`Op.Create.getOpcode`), and the TTL is dropped. ZooKeeper
+    /// 3.8.0 to 3.9 alike. Every other op runs as it was sent.
+    pub fn as_run(&self) -> MultiOp {
+        match self {
+            MultiOp::CreateTtl(r) if !matches!(r.flags, 5 | 6) => {
+                let create = CreateRequest {
+                    path: r.path.clone(),
+                    data: r.data.clone(),
+                    acl: r.acl.clone(),
+                    flags: r.flags,
+                };
+                match r.flags {
+                    4 => MultiOp::CreateContainer(create),
+                    _ => MultiOp::Create(create),
+                }
+            }
+            op => op.clone(),
+        }
+    }
+}
+
 /// The ops of a multi or multiRead request, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MultiRequest {
