@@ -763,11 +763,11 @@ pub const LABS: &[Lab] = &[
         teaches: "A txn is durable when fsync returns, not when write() does. A server that ACKs (or counts its own vote) before the fsync lets a quorum 'have' a txn that only a page cache holds; a crash, a failed fsync or a power cut then loses a write a client was told succeeded.",
         show: &[
             "cargo run --release -p ch06-zab -- --check --seeds 1000 --servers 5 --flaw ack-before-fsync",
-            "cargo run --release -p ch06-zab -- --check --servers 5 --seed 91 --flaw ack-before-fsync --trace",
+            "cargo run --release -p ch06-zab -- --check --servers 5 --seed 23 --flaw ack-before-fsync --trace",
         ],
         // LAB 7.1 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
-        discuss: "Seed 91 (5 servers): n2 is down; leader n5 proposes 0x10000001f (delete /k2); n4 ACKs it as soon as it is written, then its fsync fails (EIO) and n4 stops, so the unsynced txn is gone from its disk. n5 had committed it on the ACKs of n1, n4 and itself: only two disks hold it. n4 comes back without it and, with n2 and n3 (neither has it), is elected; its epoch-2 database has 0x200000001 where 0x10000001f had been served, and `committed prefixes agree` fires. Without the flaw n4's ACK would have waited for the fsync that failed, and n5 could not have committed on it. Any seed that fails this way with five servers and passes without the flaw is right. forceSync=no in zoo.cfg is exactly this flaw, traded for speed.",
+        discuss: "Seed 23 (5 servers): leader n4 starts epoch 3 and syncs n5, which missed 0x100000010 to 0x10000001f, by DIFF. The flawed n5 says the sync's txns are logged as soon as they are written, so it takes currentEpoch 3 and ACKs NEWLEADER; then its fsync fails (EIO), it stops, and it comes back without them (its log ends in a torn record, cut off after 0x100000014). Its vote, (epoch 3, zxid 0x100000014), beats the others' votes of epoch 2 because the vote compares epochs first: n5 leads epoch 4 with n1 and n3, and the history it makes everyone copy lacks 0x100000015, a createSession that n4 had committed in epoch 1 on the ACKs of n1, n2 and itself. `committed prefixes agree` fires when n5 serves 0x700000001 in its place. Without the flaw n5 would have ACKed NEWLEADER only after the fsync that failed, and never taken epoch 3. Any seed that fails this way with five servers and passes without the flaw is right. forceSync=no in zoo.cfg is exactly this flaw, traded for speed.",
         // LAB 7.1 END
     },
     Lab {

@@ -511,8 +511,9 @@ impl Learner {
         );
     }
 
-    /// The connection was refused: the server we elected does not lead yet (it may still be
-    /// finishing its election). Try again in 100 ms, five times in all
+    /// The connection was refused: the server we elected does not lead (a server still
+    /// electing holds our FOLLOWERINFO until it decides, so this is one that decided to
+    /// follow, or is not up). Try again in 100 ms, five times in all
     /// (`Learner.connectToLeader` retries a failed connect, never a connection the leader
     /// accepted and then closed: a learner that followed it once must elect again, or it
     /// would follow a later leadership of the same server with the vote of an older round).

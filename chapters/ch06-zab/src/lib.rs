@@ -80,7 +80,11 @@
 //! record which server a session moved to (`Leader.revalidateSession` calls `setOwner`, and
 //! `PrepRequestProcessor` refuses a write forwarded by the session's old server with
 //! SessionMoved); dynamic reconfiguration, local sessions and the per-learner proposal
-//! timeout (`LearnerHandler.SyncLimitCheck`) are not implemented. At NEWLEADER a learner fsyncs the
+//! timeout (`LearnerHandler.SyncLimitCheck`) are not implemented. A server still electing
+//! holds a learner's FOLLOWERINFO until it decides, then leads with it or refuses it;
+//! upstream's leader opens its quorum port only once it leads, so a learner that decided
+//! first is refused and tries again 100 ms later (`Learner.connectToLeader`), a delay every
+//! failover would pay. At NEWLEADER a learner fsyncs the
 //! sync's txns before it writes `currentEpoch` and answers; 3.8 does both while the txns may
 //! still be on their way to disk, a window in which a crash can lose committed txns (reported
 //! as ZOOKEEPER-4643 and ZOOKEEPER-4646; the simulator's disk faults found it here too).

@@ -314,6 +314,9 @@ impl Ctx<'_> {
 pub struct QuorumPeer {
     election: Election,
     role: Role,
+    /// Learners that connected while we were still electing, one (the newest) per learner:
+    /// they wait for our decision instead of being refused.
+    held: Vec<(Link, Message)>,
     /// The number of the last connection to a leader this server opened (counted from its
     /// start time, so a restarted server never reuses one).
     links_opened: u32,
@@ -373,6 +376,7 @@ impl QuorumPeer {
         QuorumPeer {
             election: Election::new(sid, cfg.election.clone(), durable),
             role: Role::Looking,
+            held: Vec::new(),
             links_opened: 0,
             replica: Replica {
                 sid,
@@ -510,6 +514,33 @@ impl QuorumPeer {
             }
             (_, Input::Timeout(Timer::Election(t))) => {
                 election = self.election.step(ElectionInput::Timeout(t));
+                Ok(())
+            }
+            // A learner connects before we have decided (it decided first): its FOLLOWERINFO
+            // waits for our decision, rather than a refusal and the learner's retry 100 ms
+            // later (`Learner.connectToLeader`), which would add those 100 ms to every
+            // failover. An older connection of the same learner is dead to it: refused.
+            (
+                Role::Looking,
+                Input::Zab {
+                    link,
+                    msg: msg @ Message::LearnerInfo { .. },
+                    ..
+                },
+            ) => {
+                if let Some(at) = self
+                    .held
+                    .iter()
+                    .position(|(l, _)| l.learner == link.learner)
+                {
+                    let (old, _) = self.held.remove(at);
+                    ctx.out.push(Output::Refuse { link: old });
+                }
+                self.held.push((link, msg));
+                Ok(())
+            }
+            (Role::Looking, Input::Disconnected { link }) => {
+                self.held.retain(|(l, _)| *l != link);
                 Ok(())
             }
             (role, Input::Client(input)) => {
@@ -664,12 +695,27 @@ impl QuorumPeer {
     }
     // ANCHOR_END: election_output
 
-    /// The election is over: lead, or connect to the leader.
+    /// The election is over: lead, or connect to the leader. Learners that connected while
+    /// we were electing are taken if we lead, refused if we do not.
     fn start_zab(&mut self, now_ms: u64, state: ServerState, leader: Sid, out: &mut Vec<Output>) {
         let mut routed = Vec::new();
         let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
+        let held = std::mem::take(&mut self.held);
+        if state != ServerState::Leading {
+            for (link, _) in &held {
+                ctx.out.push(Output::Refuse { link: *link });
+            }
+        }
         self.role = match state {
-            ServerState::Leading => Role::Leading(Box::new(Leader::elected(&mut ctx))),
+            ServerState::Leading => {
+                let mut leader = Box::new(Leader::elected(&mut ctx));
+                for (link, msg) in held {
+                    leader
+                        .receive(&mut ctx, link, msg)
+                        .expect("a learner's introduction never ends leading");
+                }
+                Role::Leading(leader)
+            }
             ServerState::Following | ServerState::Observing => {
                 self.links_opened = self.links_opened.wrapping_add(1);
                 let link = Link {

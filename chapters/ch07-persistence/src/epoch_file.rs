@@ -58,20 +58,58 @@ pub fn load_epochs(dir: &Path, last_zxid: Zxid) -> Result<Epochs, PersistError> 
 /// Writes both files, `acceptedEpoch` first: it only grows and is never below
 /// `currentEpoch`, so the pair on disk is in order after a crash between the two.
 pub fn save_epochs(dir: &Path, epochs: Epochs) -> Result<(), PersistError> {
-    write_atomically(
-        &dir.join(ACCEPTED_EPOCH),
-        epochs.accepted.0.to_string().as_bytes(),
-    )?;
-    write_atomically(
-        &dir.join(CURRENT_EPOCH),
-        epochs.current.0.to_string().as_bytes(),
-    )
+    save_changed_epochs(dir, None, epochs)
+}
+
+/// Writes the files whose number differs from `on_disk` (both if `None`), `acceptedEpoch`
+/// first. Upstream writes one file per change too (`setAcceptedEpoch`, `setCurrentEpoch`):
+/// each write is two syncs, and a new leader's epoch takes four writes on the way to its
+/// first commit, so an unchanged file is not rewritten.
+pub fn save_changed_epochs(
+    dir: &Path,
+    on_disk: Option<Epochs>,
+    epochs: Epochs,
+) -> Result<(), PersistError> {
+    if on_disk.is_none_or(|d| d.accepted != epochs.accepted) {
+        write_atomically(
+            &dir.join(ACCEPTED_EPOCH),
+            epochs.accepted.0.to_string().as_bytes(),
+        )?;
+    }
+    if on_disk.is_none_or(|d| d.current != epochs.current) {
+        write_atomically(
+            &dir.join(CURRENT_EPOCH),
+            epochs.current.0.to_string().as_bytes(),
+        )?;
+    }
+    Ok(())
 }
 // ANCHOR_END: save_epochs
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_file_whose_epoch_changed_is_written_again() {
+        // A new leader's epoch is accepted first and made current later: two writes of one
+        // file each, as upstream's setAcceptedEpoch and setCurrentEpoch.
+        let dir = tempfile::tempdir().unwrap();
+        let epochs = |accepted, current| Epochs {
+            accepted: Epoch(accepted),
+            current: Epoch(current),
+        };
+        save_epochs(dir.path(), epochs(4, 4)).unwrap();
+        fs::remove_file(dir.path().join("currentEpoch")).unwrap();
+        save_changed_epochs(dir.path(), Some(epochs(4, 4)), epochs(5, 4)).unwrap();
+        assert_eq!(fs::read(dir.path().join("acceptedEpoch")).unwrap(), b"5");
+        assert!(
+            !dir.path().join("currentEpoch").exists(),
+            "not written again"
+        );
+        save_changed_epochs(dir.path(), Some(epochs(5, 4)), epochs(5, 5)).unwrap();
+        assert_eq!(fs::read(dir.path().join("currentEpoch")).unwrap(), b"5");
+    }
 
     #[test]
     fn epochs_are_decimal_text_without_a_newline_and_read_back() {

@@ -97,6 +97,9 @@ pub struct FileStorage {
     writer: LogWriter,
     /// The snapshot being written a slice at a time, if any ([`FileStorage::begin_snapshot`]).
     fuzzy: Option<FuzzySnapshot>,
+    /// The epochs this storage last wrote (`None` until its first write): a file that
+    /// already holds its number is not written again.
+    epochs_written: Option<Epochs>,
     events: Vec<Event>,
 }
 // ANCHOR_END: file_storage
@@ -120,6 +123,7 @@ impl FileStorage {
             log_dir,
             writer,
             fuzzy: None,
+            epochs_written: None,
             events: Vec::new(),
         })
     }
@@ -541,7 +545,8 @@ impl Storage for FileStorage {
     }
 
     fn save_epochs(&mut self, epochs: Epochs) -> std::io::Result<()> {
-        epoch_file::save_epochs(&self.snap_dir, epochs)?;
+        epoch_file::save_changed_epochs(&self.snap_dir, self.epochs_written, epochs)?;
+        self.epochs_written = Some(epochs);
         self.events.push(Event::EpochsSaved {
             accepted: epochs.accepted,
             current: epochs.current,

@@ -4,7 +4,8 @@
 //! The idea to take away: **the core's [`Link`] is a TCP connection here.** A learner's link
 //! is one it opens itself: the first packet the core sends on a new link opens a connection
 //! to the leader's quorum port. If that fails, or the other side closes it before saying
-//! anything (it does not lead, or not yet), the core hears `Refused` and applies upstream's
+//! anything (it does not lead: one still electing holds the connection until it decides),
+//! the core hears `Refused` and applies upstream's
 //! retry rule: 5 tries, 100 ms apart, `Learner.connectToLeader`; a connection that ends later
 //! is `Disconnected`, the end of following. On a leader, a
 //! link is born when an accepted connection's first packet, FOLLOWERINFO or OBSERVERINFO,
