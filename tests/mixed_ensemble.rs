@@ -262,6 +262,9 @@ const TRACE_REVALIDATE: &str =
 fn session_moves_across_programs(zookeeper: &[u64], leader_runs: Program) {
     let mut mixed = Mixed::start_env(zookeeper, &[("SERVER_JVMFLAGS", TRACE_REVALIDATE)]);
     let leader = mixed.cluster.wait_for_leader(&[1, 2, 3]);
+    // Txns first: a leader lost with none comes back at zxid 0, and ZooKeeper's leader syncs
+    // that by SNAP where `led_by` expects a DIFF.
+    mixed.write_through(&[1, 2, 3]);
     let leader = mixed.led_by(leader_runs, leader);
     let follower_running = |program: Program| {
         [1, 2, 3]
