@@ -14,6 +14,13 @@
 //!   (`commitLogCount`, 500) by SNAP, once from a ZooKeeper leader to a Keeper follower and
 //!   once from a Keeper leader to a ZooKeeper follower.
 //!
+//! And a client's session moves from a follower of one program to a follower of the other,
+//! whose leader is of the first: the new follower asks the leader (REVALIDATE) across programs,
+//! once Keeper learner → ZooKeeper leader and once ZooKeeper learner → Keeper leader. The
+//! session keeps its id, its ephemeral and its watch; a closed or unknown session is refused.
+//! The leader's log shows it answered: both programs trace "Session 0x.. is valid: ..."
+//! (ZooKeeper's `Leader` at TRACE, turned on through `SERVER_JVMFLAGS`).
+//!
 //! Which sync happened is read from the restarted server's own log: ZooKeeper's `Learner`
 //! logs "Getting a diff from the leader" or "Getting a snapshot from leader", Keeper's
 //! follower "synced by DIFF" or "synced by SNAP". Skipped, with a message, when Java, the
@@ -56,8 +63,12 @@ struct Mixed {
 
 impl Mixed {
     fn start(zookeeper: &[u64]) -> Mixed {
+        Mixed::start_env(zookeeper, &[])
+    }
+
+    fn start_env(zookeeper: &[u64], env: &[(&str, &str)]) -> Mixed {
         // A small snapCount: servers roll their logs and snapshot while the test writes.
-        let cluster = Cluster::start_mixed(3, zookeeper, &["snapCount=100"]);
+        let cluster = Cluster::start_mixed_env(3, zookeeper, &["snapCount=100"], env);
         Mixed {
             cluster,
             zookeeper: zookeeper.to_vec(),
@@ -239,6 +250,87 @@ impl Mixed {
     }
 }
 
+/// ZooKeeper's leader traces its REVALIDATE answers ("Session 0x.. is valid: ..."), its
+/// learner the answers it gets; slf4j-simple logs a class at TRACE by this property.
+const TRACE_REVALIDATE: &str =
+    "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.quorum.Leader=trace \
+     -Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.quorum.Learner=trace";
+
+// ANCHOR: session_moves
+/// A session moves from a follower running the leader's program to one running the other, so
+/// the REVALIDATE crosses programs; the leader's log says it answered.
+fn session_moves_across_programs(zookeeper: &[u64], leader_runs: Program) {
+    let mut mixed = Mixed::start_env(zookeeper, &[("SERVER_JVMFLAGS", TRACE_REVALIDATE)]);
+    let leader = mixed.cluster.wait_for_leader(&[1, 2, 3]);
+    // Txns first: a leader lost with none comes back at zxid 0, and ZooKeeper's leader syncs
+    // that by SNAP where `led_by` expects a DIFF.
+    mixed.write_through(&[1, 2, 3]);
+    let leader = mixed.led_by(leader_runs, leader);
+    let follower_running = |program: Program| {
+        [1, 2, 3]
+            .into_iter()
+            .find(|&s| s != leader && mixed.program(s) == program)
+            .unwrap_or_else(|| panic!("no {program:?} follower of leader {leader}"))
+    };
+    let other = match leader_runs {
+        Program::Keeper => Program::ZooKeeper,
+        Program::ZooKeeper => Program::Keeper,
+    };
+    let (from, to) = (follower_running(leader_runs), follower_running(other));
+    let leader_log_from = mixed.log_len(leader);
+    let out = mixed.kazoo(&[
+        "move",
+        &mixed.cluster.address(from),
+        &mixed.cluster.address(to),
+        &mixed.cluster.address(leader),
+        &format!("{ROOT}/moves"),
+    ]);
+    let field = |key: &str| -> Vec<String> {
+        out.lines()
+            .filter_map(|line| line.strip_prefix(key))
+            .map(|rest| rest.trim().to_string())
+            .collect()
+    };
+    let session = field("session ")
+        .pop()
+        .expect("the client printed its session");
+    assert_eq!(
+        field("moved "),
+        [mixed.cluster.client_ports[to as usize - 1].to_string()],
+        "{out}"
+    );
+    assert_eq!(
+        field("owner "),
+        std::slice::from_ref(&session),
+        "the ephemeral is the session's: {out}"
+    );
+    assert_eq!(
+        field("fired "),
+        [format!("{ROOT}/moves/watched CHANGED")],
+        "{out}"
+    );
+    assert_eq!(
+        field("expired ").len(),
+        2,
+        "the closed and the unknown session are refused: {out}"
+    );
+
+    // The leader's own word: valid for the move, not valid for the two refused.
+    let log = std::fs::read(mixed.log_path(leader)).unwrap_or_default();
+    let log = String::from_utf8_lossy(&log[leader_log_from.min(log.len())..]).into_owned();
+    let answered = |id: &str, valid: bool| log.contains(&format!("Session {id} is valid: {valid}"));
+    let mut expected = vec![(session.clone(), true)];
+    expected.extend(field("expired ").into_iter().map(|id| (id, false)));
+    for (id, valid) in expected {
+        assert!(
+            answered(&id, valid),
+            "leader {leader} ({leader_runs:?}) did not log REVALIDATE of {id} (valid: {valid}) \
+             from follower {to} ({other:?}); its log since the move:\n{log}"
+        );
+    }
+}
+// ANCHOR_END: session_moves
+
 fn client_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mixed_ensemble/mixed_client.py")
 }
@@ -289,5 +381,23 @@ fn one_keeper_with_two_zookeepers_elects_replicates_and_syncs_both_ways() {
 fn two_keepers_with_one_zookeeper_elect_replicate_and_sync_both_ways() {
     if tools_present("two Keepers with one ZooKeeper") {
         mixed_ensemble(&[3]);
+    }
+}
+
+/// A session moves from a ZooKeeper follower to a Keeper follower; the Keeper learner asks
+/// the ZooKeeper leader. (issue 11 §4, REVALIDATE)
+#[test]
+fn a_session_moves_to_a_keeper_follower_of_a_zookeeper_leader() {
+    if tools_present("a session moves to a Keeper follower of a ZooKeeper leader") {
+        session_moves_across_programs(&[1, 3], Program::ZooKeeper);
+    }
+}
+
+/// A session moves from a Keeper follower to a ZooKeeper follower; the ZooKeeper learner asks
+/// the Keeper leader. (issue 11 §4, REVALIDATE)
+#[test]
+fn a_session_moves_to_a_zookeeper_follower_of_a_keeper_leader() {
+    if tools_present("a session moves to a ZooKeeper follower of a Keeper leader") {
+        session_moves_across_programs(&[1], Program::Keeper);
     }
 }

@@ -132,7 +132,13 @@ impl Program {
                 // Without the flag every server's admin web server would take port 8080.
                 command
                     .arg("-Xmx256m")
-                    .arg("-Dzookeeper.admin.enableServer=false")
+                    .arg("-Dzookeeper.admin.enableServer=false");
+                // As zkServer.sh, the JVM takes the words of SERVER_JVMFLAGS: a test turns on a
+                // logger's trace this way (-Dorg.slf4j.simpleLogger.log.CLASS=trace).
+                command.args(server_jvm_flags(
+                    std::env::var("SERVER_JVMFLAGS").ok().as_deref(),
+                ));
+                command
                     .arg("-cp")
                     .arg(ZOOKEEPER_CLASSPATH)
                     .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
@@ -143,9 +149,27 @@ impl Program {
     }
 }
 
+/// The flags `SERVER_JVMFLAGS` holds, split on whitespace as zkServer.sh's unquoted use does.
+fn server_jvm_flags(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_jvm_flags_are_split_as_the_shell_does() {
+        assert!(server_jvm_flags(None).is_empty());
+        assert_eq!(
+            server_jvm_flags(Some(" -Da=1  -Db=trace\t")),
+            ["-Da=1", "-Db=trace"]
+        );
+    }
 
     #[test]
     fn a_mixed_choice_is_recorded_and_read_back() {

@@ -49,6 +49,8 @@ pub fn programs_under_test(test: &str) -> Vec<Program> {
 pub struct Cluster {
     dir: TempDir,
     pub client_ports: Vec<u16>,
+    /// Environment every `keeper cluster` command, and so every server it starts, runs with.
+    env: Vec<(String, String)>,
     /// The write end of the reaper's stdin (see [`reaper`]).
     _reaper: Option<ChildStdin>,
 }
@@ -62,8 +64,8 @@ impl Cluster {
     /// As [`Cluster::start`], served by `program`.
     pub fn start_with(program: Program, servers: u64) -> Cluster {
         match program {
-            Program::ZooKeeper => Cluster::start_args(servers, &["--zookeeper"]),
-            Program::Keeper => Cluster::start_args(servers, &[]),
+            Program::ZooKeeper => Cluster::start_args(servers, &["--zookeeper"], &[]),
+            Program::Keeper => Cluster::start_args(servers, &[], &[]),
         }
     }
 
@@ -71,22 +73,37 @@ impl Cluster {
     /// (`--zookeeper-servers`), the others Keeper; `settings` (`snapCount=100`) go in every
     /// server's zoo.cfg (`--set`).
     pub fn start_mixed(servers: u64, zookeeper: &[u64], settings: &[&str]) -> Cluster {
+        Cluster::start_mixed_env(servers, zookeeper, settings, &[])
+    }
+
+    /// As [`Cluster::start_mixed`], every server started (and restarted) with `env` too
+    /// (`SERVER_JVMFLAGS` for the ZooKeeper servers' JVMs).
+    pub fn start_mixed_env(
+        servers: u64,
+        zookeeper: &[u64],
+        settings: &[&str],
+        env: &[(&str, &str)],
+    ) -> Cluster {
         let sids: Vec<String> = zookeeper.iter().map(u64::to_string).collect();
         let sids = sids.join(",");
         let mut extra = vec!["--zookeeper-servers", &sids];
         for setting in settings {
             extra.extend(["--set", setting]);
         }
-        Cluster::start_args(servers, &extra)
+        Cluster::start_args(servers, &extra, env)
     }
 
     /// `keeper cluster start --servers N --free-ports EXTRA` in a fresh folder.
-    fn start_args(servers: u64, extra: &[&str]) -> Cluster {
+    fn start_args(servers: u64, extra: &[&str], env: &[(&str, &str)]) -> Cluster {
         let dir = TempDir::new("cluster");
         let _reaper = reaper(dir.path());
         let mut cluster = Cluster {
             dir,
             client_ports: Vec::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             _reaper,
         };
         let count = servers.to_string();
@@ -128,7 +145,8 @@ impl Cluster {
             .arg("cluster")
             .args(args)
             .arg("--dir")
-            .arg(self.root());
+            .arg(self.root())
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         run_to_end(command, "", COMMAND_TIMEOUT)
             .unwrap_or_else(|why| panic!("keeper cluster {args:?}: {why}"))
     }

@@ -58,6 +58,9 @@ pub struct ZooCfg {
     pub max_session_timeout_ms: u32,
     /// About how many txns between snapshots (`snapCount`, default 100000, at least 2).
     pub snap_count: u32,
+    /// How many recent txns a leader keeps to sync a learner by DIFF (`commitLogCount`,
+    /// upstream's `zookeeper.commitLogCount`: default 500, and a smaller value is raised to 500).
+    pub commit_log_count: u32,
     /// Bytes a txn log file grows by ahead of its records (`preAllocSize`, given in KiB,
     /// default 64 MiB).
     pub pre_alloc_size: u64,
@@ -229,6 +232,9 @@ impl ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Keys upstream understands that Keeper accepts and ignores, with no warning about typos.
+/// `zookeeper.commitLogCount`'s default and least value (`ZKDatabase.DEFAULT_COMMIT_LOG_COUNT`).
+const DEFAULT_COMMIT_LOG_COUNT: u32 = 500;
+
 const KNOWN_UNUSED: &[&str] = &[
     "admin.enableServer",
     "admin.serverPort",
@@ -302,6 +308,7 @@ struct Raw {
     data_dir: Option<PathBuf>,
     data_log_dir: Option<PathBuf>,
     snap_count: Option<u32>,
+    commit_log_count: Option<u32>,
     pre_alloc_size_kib: Option<u64>,
     snap_size_limit_kib: Option<i64>,
     force_sync: Option<bool>,
@@ -334,9 +341,10 @@ impl Raw {
             "syncLimit" => self.sync_limit = Some(num(value)?),
             "dataDir" => self.data_dir = Some(path(line, key, value)?),
             "dataLogDir" => self.data_log_dir = Some(path(line, key, value)?),
-            // Upstream reads these four as system properties (`zookeeper.snapCount`, ...),
+            // Upstream reads these five as system properties (`zookeeper.snapCount`, ...),
             // which a zoo.cfg key it does not know becomes.
             "snapCount" => self.snap_count = Some(num(value)?),
+            "commitLogCount" => self.commit_log_count = Some(num(value)?),
             "preAllocSize" => self.pre_alloc_size_kib = Some(number::<u64>(line, key, value)?),
             "snapSizeLimitInKb" => {
                 self.snap_size_limit_kib = Some(number::<i64>(line, key, value)?)
@@ -452,6 +460,10 @@ impl Raw {
             data_dir,
             data_log_dir: self.data_log_dir,
             snap_count: self.snap_count.unwrap_or(100_000).max(2),
+            commit_log_count: self
+                .commit_log_count
+                .unwrap_or(DEFAULT_COMMIT_LOG_COUNT)
+                .max(DEFAULT_COMMIT_LOG_COUNT),
             pre_alloc_size: self.pre_alloc_size_kib.unwrap_or(64 * 1024) * 1024,
             snap_size_limit: self
                 .snap_size_limit_kib
@@ -666,6 +678,16 @@ clientPort=2181
         );
         // snapSizeLimitInKb is in KiB, 4 GiB by default; 0 or less turns the rule off.
         assert_eq!(cfg.snap_size_limit, 4 << 30);
+        // commitLogCount is 500 by default, and at least 500 (`ZKDatabase`).
+        assert_eq!(cfg.commit_log_count, 500);
+        for (given, read) in [("2000", 2000), ("10", 500)] {
+            let (cfg, warnings) =
+                ZooCfg::parse(&format!("dataDir=/d\ncommitLogCount={given}\n")).unwrap();
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert_eq!(cfg.commit_log_count, read, "commitLogCount={given}");
+        }
+        let err = ZooCfg::parse("dataDir=/d\ncommitLogCount=many\n").unwrap_err();
+        assert_eq!(err.message, "commitLogCount=many is not a valid number");
         let (cfg, _) = ZooCfg::parse("dataDir=/d\nsnapSizeLimitInKb=8\n").unwrap();
         assert_eq!(cfg.snap_size_limit, 8 * 1024);
         let (cfg, _) = ZooCfg::parse("dataDir=/d\nsnapSizeLimitInKb=-1\n").unwrap();

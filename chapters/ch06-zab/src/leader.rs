@@ -220,6 +220,7 @@ impl Leader {
                 timeout_ms,
             } => {
                 let valid = ctx.pipeline.revalidate(ctx.now_ms, session, timeout_ms);
+                ctx.note(ZabNote::Revalidated { session, valid });
                 Self::send(ctx, link, Message::RevalidateReply { session, valid });
             }
             Message::PingReply(touched) => {

@@ -136,6 +136,7 @@ pub fn line(e: &ZabEntry, color: bool) -> String {
                     ZabNote::Established { .. } | ZabNote::UpToDate { .. } => plain.green(),
                     ZabNote::EpochProposed { .. } | ZabNote::EpochAcked { .. } => plain.yellow(),
                     ZabNote::SyncLearner { .. } | ZabNote::SyncBy { .. } => plain.cyan().bold(),
+                    ZabNote::Revalidated { .. } => plain.cyan(),
                     ZabNote::Quit { .. } => plain.red().bold(),
                     ZabNote::DropsUnsaved { .. } => plain.yellow(),
                     ZabNote::LearnerAhead { .. } | ZabNote::Unexpected(_) => plain.red(),
@@ -403,6 +404,9 @@ fn short_note(n: &SimNote) -> Label {
             ZabNote::Established { epoch, .. } => format!("leads epoch {epoch}"),
             ZabNote::UpToDate { .. } => "serves".into(),
             ZabNote::Committed { zxid, acks } => format!("commits {zxid} ({})", sids(acks)),
+            ZabNote::Revalidated { session, valid } => {
+                format!("{session} {}", if *valid { "valid" } else { "expired" })
+            }
             ZabNote::Quit { role, .. } => format!("stops {role}"),
             ZabNote::DropsUnsaved { back_to } => format!("back to {back_to} from disk"),
             ZabNote::Unexpected(_) => "drops a packet".into(),

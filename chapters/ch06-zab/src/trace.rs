@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use ch01_znode::{Epoch, Sid, Zxid};
+use ch01_znode::{Epoch, SessionId, Sid, Zxid};
 use ch05_election::peer::Note as ElectionNote;
 use serde::Serialize;
 
@@ -48,6 +48,9 @@ pub enum ZabNote {
     UpToDate { epoch: Epoch },
     /// A quorum logged the txn: committed.
     Committed { zxid: Zxid, acks: Vec<Sid> },
+    /// The leader answered a learner's REVALIDATE for a reconnecting client
+    /// (upstream's `Leader.revalidateSession` traces the same words).
+    Revalidated { session: SessionId, valid: bool },
     /// The server stops leading or following, and why.
     Quit { role: &'static str, why: String },
     /// A sync broke before NEWLEADER: the database it built in memory is dropped for the
@@ -91,6 +94,9 @@ impl fmt::Display for ZabNote {
             ZabNote::UpToDate { epoch } => write!(f, "up to date in epoch {epoch}: serves"),
             ZabNote::Committed { zxid, acks } => {
                 write!(f, "commits {zxid}: acked by {}", sids(acks))
+            }
+            ZabNote::Revalidated { session, valid } => {
+                write!(f, "Session {session} is valid: {valid}")
             }
             ZabNote::Quit { role, why } => write!(f, "stops {role}: {why}"),
             ZabNote::DropsUnsaved { back_to } => write!(

@@ -199,6 +199,7 @@ pub fn server_spec(cfg: &ZooCfg, myid: Sid) -> Result<(ServerSpec, Vec<String>),
     config.init_limit = init_limit;
     config.sync_limit = sync_limit;
     config.snap_count = cfg.snap_count;
+    config.commit_log_count = cfg.commit_log_count as usize;
     config.limits = Limits {
         min_session_timeout_ms: cfg.min_session_timeout_ms as i32,
         max_session_timeout_ms: cfg.max_session_timeout_ms as i32,
@@ -299,6 +300,7 @@ mod tests {
         );
         assert_eq!(spec.config.limits.max_session_timeout_ms, 40_000);
         assert_eq!(spec.config.snap_count, 100_000);
+        assert_eq!(spec.config.commit_log_count, 500);
     }
 
     /// The server line's `;port` is the client port when there is no clientPort line.
