@@ -8,6 +8,10 @@ use ch04_paxos::model_check::{self, Bounds, DEFAULT};
 use ch04_paxos::paxos::Flaw;
 use ch04_paxos::sim::Scenario;
 
+#[path = "support/explorer.rs"]
+mod explorer;
+use explorer::Explorer;
+
 const FLAW: Option<Flaw> = Some(Flaw::PromiseHidesAccepted);
 /// One acceptor: the flaw's counterexample is a dozen steps, found in milliseconds.
 const ONE_ACCEPTOR: Bounds = Bounds { acceptors: 1, rounds: 1, duplicating: false };
@@ -108,6 +112,34 @@ fn the_command_prints_the_report_and_writes_the_file_the_book_shows() {
         insta::assert_snapshot!("flaw_report", format!("{report}\n"));
         insta::assert_snapshot!("flaw_counterexample_file", written);
     });
+}
+
+/// `--explore PORT` serves stateright's explorer on 127.0.0.1: its page, the checker's status
+/// with the chapter's properties, and the start state as JSON, the cluster's five nodes in it.
+#[test]
+fn the_explorer_serves_the_model_on_loopback() {
+    let explorer = Explorer::start(env!("CARGO_BIN_EXE_ch04-paxos"), &["--model-check"]);
+    assert!(explorer.get("/").contains("<html"), "the explorer's page");
+    let status: serde_json::Value = serde_json::from_str(&explorer.get("/.status")).unwrap();
+    let names: Vec<&str> =
+        status["properties"].as_array().unwrap().iter().map(|p| p[1].as_str().unwrap()).collect();
+    assert_eq!(names, ["agreement", "validity", "a value is chosen"]);
+    let states: serde_json::Value = serde_json::from_str(&explorer.get("/.states/")).unwrap();
+    let start = states[0]["state"].as_str().unwrap();
+    assert!(start.contains("actor_states") && start.contains("Paxos"), "{start}");
+    let next: serde_json::Value = serde_json::from_str(&explorer.get("/.states/0")).unwrap();
+    assert!(!next.as_array().unwrap().is_empty(), "the start has next actions");
+}
+
+/// A taken port is refused in words, not with a panic.
+#[test]
+fn the_explorer_on_a_taken_port_is_refused_in_words() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = ch04(&["--model-check", "--explore", &port]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")), "{err}");
 }
 
 #[test]

@@ -24,7 +24,8 @@ fn zab(args: &[&str]) -> std::process::Output {
 fn the_search_starts_after_an_election_n3_won_with_c1_connected() {
     let model = model_check::model(None, DEFAULT);
     let prefix = model_check::start(&model).expect("the walk reaches its goal");
-    let choices = checker::choices(model_check::simulation(None), &prefix).expect("it replays");
+    let choices =
+        checker::choices(model_check::simulation(None), &prefix, false).expect("it replays");
     let mut sim = model_check::simulation(None);
     for choice in &choices {
         sim.choose(choice).expect("each choice is allowed");
