@@ -6,6 +6,7 @@ use std::process::Command;
 
 use ch04_paxos::model_check::{self, Bounds, DEFAULT};
 use ch04_paxos::paxos::Flaw;
+use ch04_paxos::sim::checker::{Search, Walks};
 use ch04_paxos::sim::Scenario;
 
 #[path = "support/explorer.rs"]
@@ -112,6 +113,32 @@ fn the_command_prints_the_report_and_writes_the_file_the_book_shows() {
         insta::assert_snapshot!("flaw_report", format!("{report}\n"));
         insta::assert_snapshot!("flaw_counterexample_file", written);
     });
+}
+
+/// Random walks find the flaw too, and shrinking cuts the walk that found it down to a path as
+/// short as breadth first's (ten steps with one acceptor); the path replays in the simulator
+/// to the same violation. The same seed finds the same path.
+#[test]
+fn random_walks_find_the_flaw_and_shrink_it_to_the_shortest_path() {
+    let walks = Search::Walks(Walks { walks: 1_000, steps: 200, seed: 1 });
+    let outcome = model_check::run(FLAW, ONE_ACCEPTOR, walks, "unused", None).unwrap();
+    let (name, path) = outcome.report.counterexample.as_ref().expect("a walk finds the flaw");
+    assert_eq!((*name, path.len()), ("agreement", 10), "{outcome}");
+    let (_, trace) = outcome.counterexample.as_ref().unwrap();
+    assert!(trace.ends_with("VIOLATION of agreement: n1 learned \"a\" but n2 learned \"b\"\n"));
+    let again = model_check::run(FLAW, ONE_ACCEPTOR, walks, "unused", None).unwrap();
+    assert_eq!(again.report.counterexample, outcome.report.counterexample, "deterministic");
+}
+
+/// Without the flaw, walks find nothing, and say how far they went.
+#[test]
+fn random_walks_without_the_flaw_find_nothing() {
+    let walks = Search::Walks(Walks { walks: 300, steps: 200, seed: 1 });
+    let outcome = model_check::run(None, DEFAULT, walks, "unused", None).unwrap();
+    assert!(outcome.report.counterexample.is_none(), "{outcome}");
+    assert!(!outcome.report.exhausted, "walks prove nothing");
+    let text = outcome.to_string();
+    assert!(text.contains("random walks:    300 of up to 200 steps, seed 1\n"), "{text}");
 }
 
 /// `--explore PORT` serves stateright's explorer on 127.0.0.1: its page, the checker's status

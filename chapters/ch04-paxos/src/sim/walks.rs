@@ -17,7 +17,7 @@
 //! the same counterexample every time.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
@@ -63,6 +63,7 @@ pub fn walk_randomly<P: Checkable, C>(
     for _ in 0..walks.walks {
         let mut state = start.clone();
         let mut path: Vec<Action<P>> = Vec::new();
+        let mut swarm = Swarm(HashMap::new());
         loop {
             states += 1;
             seen.insert(fingerprint(&state));
@@ -75,7 +76,9 @@ pub fn walk_randomly<P: Checkable, C>(
             if path.len() == walks.steps || !model.within_boundary(&state) {
                 break;
             }
-            let Some((action, next)) = step_at_random(model, &state, &mut rng) else { break };
+            let Some((action, next)) = step_at_random(model, &state, &mut swarm, &mut rng) else {
+                break;
+            };
             path.push(action);
             state = next;
         }
@@ -142,36 +145,64 @@ fn note_examples<P: Checkable, C>(
     }
 }
 
-/// How often a walk delivers a message when it could also fire a timer, crash or restart a
-/// node. Uniform choice fires timers as often as it delivers: followers give up on a live
-/// leader, elections follow one another, and the walk leaves the bounds before a write is
-/// done. Favouring messages lets a run make progress, and its faults still come at random.
-const DELIVER_CHANCE: f64 = 0.8;
+/// How much likelier a walk is to deliver a message than to fire a timer, crash or restart a
+/// node, weights aside. Choosing evenly fires timers as often as it delivers: followers give up
+/// on a live leader, elections follow one another, and the walk leaves the bounds before a
+/// write is done.
+const DELIVERY_WEIGHT: f64 = 4.0;
 
-/// One of `state`'s actions, drawn at random among those that change something (stateright's
-/// `next_state` answers `None` for an action that would not): a delivery with
-/// [`DELIVER_CHANCE`], if there is one, else any other action.
+// ANCHOR: swarm
+/// Each walk's own preferences: a weight in (0, 1] for each link, each node's each timer, each
+/// crash and restart, drawn when the walk first meets it (the cube of a uniform draw, so most
+/// are small and a few large). One walk then has a slow link that leaves a message in flight
+/// for long, another a disk whose fsync comes late, another a crash that comes early: the
+/// orders a bug needs are far likelier than under one even choice for every walk ("swarm
+/// testing", Groce et al., ISSTA 2012).
+struct Swarm(HashMap<u64, f64>);
+
+impl Swarm {
+    fn weight<P: Checkable>(&mut self, action: &Action<P>, rng: &mut Rng) -> f64 {
+        let (key, base) = match action {
+            // A link, whatever it carries.
+            ActorModelAction::Deliver { src, dst, .. } => {
+                (fingerprint(&(0, src, dst)), DELIVERY_WEIGHT)
+            }
+            other => (fingerprint(other), 1.0),
+        };
+        let draw = *self.0.entry(key).or_insert_with(|| {
+            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            (u * u * u).max(1e-3)
+        });
+        base * draw
+    }
+}
+// ANCHOR_END: swarm
+
+/// One of `state`'s actions, drawn at random by the walk's weights, among those that change
+/// something (stateright's `next_state` answers `None` for an action that would not).
 fn step_at_random<P: Checkable, C>(
     model: &ActorModel<NodeActor<P>, C>,
     state: &StateOf<P>,
+    swarm: &mut Swarm,
     rng: &mut Rng,
 ) -> Option<(Action<P>, StateOf<P>)> {
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
-    let (mut deliveries, mut others): (Vec<_>, Vec<_>) =
-        actions.into_iter().partition(|a| matches!(a, ActorModelAction::Deliver { .. }));
-    let (first, second) = if rng.chance(DELIVER_CHANCE) {
-        (&mut deliveries, &mut others)
-    } else {
-        (&mut others, &mut deliveries)
-    };
-    for actions in [first, second] {
-        while !actions.is_empty() {
-            let k = rng.between(0, actions.len() as u64 - 1) as usize;
-            let action = actions.swap_remove(k);
-            if let Some(next) = model.next_state(state, action.clone()) {
-                return Some((action, next));
-            }
+    let mut weighted: Vec<(f64, Action<P>)> =
+        actions.into_iter().map(|a| (swarm.weight::<P>(&a, rng), a)).collect();
+    while !weighted.is_empty() {
+        let total: f64 = weighted.iter().map(|(w, _)| w).sum();
+        let mut at = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let k = weighted
+            .iter()
+            .position(|(w, _)| {
+                at -= w;
+                at < 0.0
+            })
+            .unwrap_or(weighted.len() - 1);
+        let (_, action) = weighted.swap_remove(k);
+        if let Some(next) = model.next_state(state, action.clone()) {
+            return Some((action, next));
         }
     }
     None
