@@ -36,7 +36,13 @@
 //! and some order lets **a write be committed** (sometimes). With
 //! [`Flaw::LogSyncAfterUpToDate`] or [`Flaw::AckBeforeFsync`] the checker looks for the path
 //! that loses a committed write, and writes it as a scenario file that `--scenario checked
-//! --scenario-file FILE` replays.
+//! --scenario-file FILE` replays. Those paths are thirty events and more past the election,
+//! beyond breadth first's reach; `--walks N` looks for them with random walks
+//! ([`ch04_paxos::sim::walks`]) through the same model.
+//!
+//! **Across a snapshot.** A server synced by SNAP starts its log after the snapshot, where
+//! the others' logs hold the txns before it: committed prefixes are compared past the later
+//! of two servers' snapshots only ([`prefixes_disagree`]).
 
 use std::cmp::Ordering;
 use std::fmt::Debug;

@@ -9,6 +9,9 @@ use ch04_paxos::sim::CLIENT_BASE;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds, DEFAULT};
 
+#[path = "../../ch04-paxos/tests/support/explorer.rs"]
+mod explorer;
+
 fn zab(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ch06-zab"))
         .args(args)
@@ -91,4 +94,45 @@ fn the_command_prints_the_report_the_book_shows() {
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("report", format!("{report}\n"));
     });
+}
+
+/// `--explore PORT` serves the explorer on 127.0.0.1 from where the search starts: its first
+/// state is the one after the walked election (n3 leading epoch 1), not the cold start.
+#[test]
+fn the_explorer_starts_after_the_first_election() {
+    let explorer = explorer::Explorer::start(env!("CARGO_BIN_EXE_ch06-zab"), &["--model-check"]);
+    let status: serde_json::Value = serde_json::from_str(&explorer.get("/.status")).unwrap();
+    let names: Vec<&str> = status["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "one established leader per epoch");
+    let states: serde_json::Value = serde_json::from_str(&explorer.get("/.states/")).unwrap();
+    let start = states[0]["state"].as_str().unwrap();
+    assert!(start.contains("Leading"), "n3 leads at the start: {start}");
+}
+
+/// Random walks go where breadth first does not: past the first committed write (seven steps
+/// after the election at the least), with crashes, elections and syncs after it, and no
+/// property breaks on the way.
+#[test]
+fn random_walks_commit_a_write_and_break_nothing() {
+    let walks = checker::Search::Walks(checker::Walks {
+        walks: 50,
+        steps: 120,
+        seed: 1,
+    });
+    let outcome = model_check::run(None, DEFAULT, walks, "unused", None).unwrap();
+    let report = &outcome.report;
+    assert!(report.counterexample.is_none(), "{outcome}");
+    assert!(report.depth > 50, "deep walks: {}", report.depth);
+    assert!(
+        matches!(
+            report.examples.as_slice(),
+            [("a write is committed", Some(_))]
+        ),
+        "{outcome}"
+    );
 }

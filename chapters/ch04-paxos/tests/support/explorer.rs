@@ -21,7 +21,11 @@ impl Explorer {
     /// the line that says it answers.
     pub fn start(binary: &str, args: &[&str]) -> Explorer {
         // A port the system just handed out and nobody holds: the explorer binds it next.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = Command::new(binary)
             .args(args)
             .args(["--explore", &port.to_string()])
@@ -37,8 +41,13 @@ impl Explorer {
             let _ = tx.send(line);
         });
         let explorer = Explorer { child, port };
-        let line = rx.recv_timeout(BOUND).expect("the explorer announces itself in time");
-        assert_eq!(line, format!("explorer: http://127.0.0.1:{port}/ (interrupt to stop)\n"));
+        let line = rx
+            .recv_timeout(BOUND)
+            .expect("the explorer announces itself in time");
+        assert_eq!(
+            line,
+            format!("explorer: http://127.0.0.1:{port}/ (interrupt to stop)\n")
+        );
         explorer
     }
 
@@ -48,9 +57,14 @@ impl Explorer {
         stream.set_read_timeout(Some(BOUND)).unwrap();
         write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("an answer in time");
+        stream
+            .read_to_string(&mut response)
+            .expect("an answer in time");
         let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{head}"
+        );
         body.to_string()
     }
 }
