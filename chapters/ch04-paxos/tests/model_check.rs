@@ -147,12 +147,8 @@ fn random_walks_without_the_flaw_find_nothing() {
 fn the_explorer_serves_the_model_on_loopback() {
     let explorer = Explorer::start(env!("CARGO_BIN_EXE_ch04-paxos"), &["--model-check"]);
     assert!(explorer.get("/").contains("<html"), "the explorer's page");
-    let status: serde_json::Value = serde_json::from_str(&explorer.get("/.status")).unwrap();
-    let names: Vec<&str> =
-        status["properties"].as_array().unwrap().iter().map(|p| p[1].as_str().unwrap()).collect();
-    assert_eq!(names, ["agreement", "validity", "a value is chosen"]);
-    let states: serde_json::Value = serde_json::from_str(&explorer.get("/.states/")).unwrap();
-    let start = states[0]["state"].as_str().unwrap();
+    assert_eq!(explorer.property_names(), ["agreement", "validity", "a value is chosen"]);
+    let start = explorer.start_state();
     assert!(start.contains("actor_states") && start.contains("Paxos"), "{start}");
     let next: serde_json::Value = serde_json::from_str(&explorer.get("/.states/0")).unwrap();
     assert!(!next.as_array().unwrap().is_empty(), "the start has next actions");

@@ -185,15 +185,7 @@ fn a_flaw_outside_the_checked_scenario_is_refused() {
 fn the_explorer_serves_the_election_on_loopback() {
     let explorer =
         explorer::Explorer::start(env!("CARGO_BIN_EXE_ch05-election"), &["--model-check"]);
-    let status: serde_json::Value = serde_json::from_str(&explorer.get("/.status")).unwrap();
-    let names: Vec<&str> = status["properties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p[1].as_str().unwrap())
-        .collect();
-    assert_eq!(names[0], "one leader at a time");
-    let states: serde_json::Value = serde_json::from_str(&explorer.get("/.states/")).unwrap();
-    let start = states[0]["state"].as_str().unwrap();
+    assert_eq!(explorer.property_names()[0], "one leader at a time");
+    let start = explorer.start_state();
     assert!(start.contains("actor_states"), "{start}");
 }

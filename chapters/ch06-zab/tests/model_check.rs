@@ -101,16 +101,11 @@ fn the_command_prints_the_report_the_book_shows() {
 #[test]
 fn the_explorer_starts_after_the_first_election() {
     let explorer = explorer::Explorer::start(env!("CARGO_BIN_EXE_ch06-zab"), &["--model-check"]);
-    let status: serde_json::Value = serde_json::from_str(&explorer.get("/.status")).unwrap();
-    let names: Vec<&str> = status["properties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p[1].as_str().unwrap())
-        .collect();
-    assert_eq!(names[0], "one established leader per epoch");
-    let states: serde_json::Value = serde_json::from_str(&explorer.get("/.states/")).unwrap();
-    let start = states[0]["state"].as_str().unwrap();
+    assert_eq!(
+        explorer.property_names()[0],
+        "one established leader per epoch"
+    );
+    let start = explorer.start_state();
     assert!(start.contains("Leading"), "n3 leads at the start: {start}");
 }
 

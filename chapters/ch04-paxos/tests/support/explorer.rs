@@ -69,6 +69,29 @@ impl Explorer {
     }
 }
 
+impl Explorer {
+    /// The names of the model's properties, from the checker's status.
+    pub fn property_names(&self) -> Vec<String> {
+        let status: serde_json::Value = serde_json::from_str(&self.get("/.status")).unwrap();
+        let properties = status["properties"]
+            .as_array()
+            .expect("a list of properties");
+        properties
+            .iter()
+            .map(|p| p[1].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The first start state, as the explorer prints it.
+    pub fn start_state(&self) -> String {
+        let states: serde_json::Value = serde_json::from_str(&self.get("/.states/")).unwrap();
+        states[0]["state"]
+            .as_str()
+            .expect("a start state")
+            .to_string()
+    }
+}
+
 impl Drop for Explorer {
     fn drop(&mut self) {
         let _ = self.child.kill();
