@@ -577,7 +577,7 @@ pub const LABS: &[Lab] = &[
         ],
         // LAB 4.6 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
-        discuss: "The reference rule compares rounds only (`ballot.round >= promised.round`): an acceptor that promised 1.2 still takes n1's Accept 1.1 \"a\" after n2's 1.2 \"b\" was chosen, and the two learners disagree. With one acceptor the checker's path is a dozen steps. Other bugs students find: accepting anything (the same counterexample), accepting `ballot > promised` only (safe: it refuses more, and the checker says so, which is the point: a stricter acceptor costs liveness, never safety). Ask whether the 1000-seed sweep (`cargo test -p ch04-paxos --test safety`) would have caught theirs: the sweep's faults rarely deliver a stale Accept after a higher Prepare.",
+        discuss: "The reference rule compares rounds only (`ballot.round >= promised.round`): an acceptor that promised 1.2 still takes n1's Accept 1.1 \"a\", so n1 learns \"a\" while n2 learns \"b\" at 1.2. With one acceptor the checker's path is ten steps. Other bugs students write: accepting anything (the same kind of counterexample); accepting only `ballot > promised` (safe: it refuses more, and the checker says so, which is the point: a stricter acceptor costs liveness, never safety). Then ask whether the seed sweep (`cargo test -p ch04-paxos --test safety`, with the flaw switched on in `random_parts`) would have caught theirs, and compare how long each took.",
         // LAB 4.6 END
     },
     // ---- Chapter 5: electing a leader ----
