@@ -564,10 +564,6 @@ pub const LABS: &[Lab] = &[
                 name: "lab_4_6_the_counterexample_replays_in_the_simulator",
                 hint: "the checker found a path the simulator cannot replay: does your rule depend on anything but its two ballots?",
             },
-            Check {
-                name: "lab_4_6_without_your_rule_the_checker_finds_nothing",
-                hint: "this one checks the correct acceptor; if it fails, undo any change outside `your_accept_rule`",
-            },
         ],
         minutes: 30,
         teaches: "A model checker is a bug finder a student can aim: break one comparison, and it returns the shortest order of events that turns it into two learners who disagree, as a run the simulator replays. A seed sweep may or may not draw that order.",
