@@ -548,6 +548,34 @@ pub const LABS: &[Lab] = &[
         discuss: "Part 1: still safe on these runs (true). A restarted proposer re-runs phase 1 with a round it used before; whatever was chosen is reported by the majority and proposed again, and its own value is always the same. It would break if the proposer's value could change across a restart (a reused ballot with a different value) or if acceptors did not treat an equal ballot as a repeat. Part 2: not safe (false): an acceptor that forgets its accepted value hides a chosen value from the next majority, exactly like lab 4.1's forgetful acceptor.",
         // LAB 4.5 END
     },
+    Lab {
+        id: "4.6",
+        title: "break it yourself, and let the checker catch you",
+        page: "ch04-paxos.md",
+        asks: "write `your_accept_rule` (`chapters/ch04-paxos/src/labs/mod.rs`): an acceptor's rule for taking an Accept that looks right and is not; the model checker must find the order of events that breaks agreement, and the simulator replay it",
+        package: "ch04-paxos",
+        target: "labs",
+        checks: &[
+            Check {
+                name: "lab_4_6_the_checker_finds_your_bug",
+                hint: "as handed out the rule is the correct one, and every order of events is safe: let the acceptor take an Accept it promised not to (which ballots does `>=` on a Ballot compare?)",
+            },
+            Check {
+                name: "lab_4_6_the_counterexample_replays_in_the_simulator",
+                hint: "the checker found a path the simulator cannot replay: does your rule depend on anything but its two ballots?",
+            },
+        ],
+        minutes: 30,
+        teaches: "A model checker is a bug finder a student can aim: break one comparison, and it returns the shortest order of events that turns it into two learners who disagree, as a run the simulator replays. A seed sweep may or may not draw that order.",
+        show: &[
+            "cargo run --release -p ch04-paxos -- --model-check --flaw YourAcceptRule --acceptors 1",
+            "cargo run -- lab check 4.6",
+        ],
+        // LAB 4.6 ANSWER (lab start puts the //> lines here)
+        //> discuss: "",
+        discuss: "The reference rule compares rounds only (`ballot.round >= promised.round`): an acceptor that promised 1.2 still takes n1's Accept 1.1 \"a\", so n1 learns \"a\" while n2 learns \"b\" at 1.2. With one acceptor the checker's path is ten steps. Other bugs students write: accepting anything (the same kind of counterexample); accepting only `ballot > promised` (safe: it refuses more, and the checker says so, which is the point: a stricter acceptor costs liveness, never safety). Then ask whether the seed sweep (`cargo test -p ch04-paxos --test safety`, with the flaw switched on in `random_parts`) would have caught theirs, and compare how long each took.",
+        // LAB 4.6 END
+    },
     // ---- Chapter 5: electing a leader ----
     Lab {
         id: "5.1",

@@ -55,6 +55,15 @@ fn lab_2_4_student_client() {
 }
 
 #[test]
+fn lab_4_6_your_accept_rule() {
+    check(
+        "lab_4_6_your_accept_rule",
+        "chapters/ch04-paxos/src/labs/mod.rs",
+        "your_accept_rule",
+    );
+}
+
+#[test]
 fn lab_5_1_lab_order() {
     check(
         "lab_5_1_lab_order",

@@ -189,20 +189,14 @@ const PROGRESS: Duration = Duration::from_secs(5);
 
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(flaw: Option<Flaw>, cli: &Cli) -> ExitCode {
-    let file = cli.checker.counterexample.display().to_string();
     let bounds =
         Bounds { acceptors: cli.acceptors, rounds: cli.rounds, duplicating: cli.duplicating };
-    let outcome = match model_check::run(flaw, bounds, cli.checker.depth, &file, Some(PROGRESS)) {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            eprintln!("error: the counterexample does not replay in the simulator: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    outcome.print_and_save(
-        &cli.checker.counterexample,
-        &model_check::replay_command(flaw, cli.acceptors),
-    )
+    if let Some(port) = cli.checker.explore {
+        return model_check::explore(flaw, bounds, port);
+    }
+    let search = cli.checker.search(cli.run.seed);
+    let outcome = model_check::run(flaw, bounds, search, &cli.checker.file_name(), Some(PROGRESS));
+    cli.checker.finish(outcome, &model_check::replay_command(flaw, cli.acceptors))
 }
 
 /// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).

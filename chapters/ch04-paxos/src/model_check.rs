@@ -108,17 +108,22 @@ pub fn replay_command(flaw: Option<Flaw>, acceptors: u64) -> String {
     format!("cargo run -p ch04-paxos -- --trace --scenario checked --acceptors {acceptors}{flaw}")
 }
 
-/// Check the model (to `max_depth` actions if given); a counterexample becomes a scenario
+/// Serve the explorer for the model on 127.0.0.1:`port` (see [`checker::explore`]).
+pub fn explore(flaw: Option<Flaw>, bounds: Bounds, port: u16) -> std::process::ExitCode {
+    checker::explore(model(flaw, bounds), Vec::new(), port)
+}
+
+/// Search the model as `search` says (a depth limit: breadth first); a counterexample becomes a scenario
 /// file whose replay command names `file`. With `progress`, a line on standard error every
 /// that often while the checker runs.
 pub fn run(
     flaw: Option<Flaw>,
     bounds: Bounds,
-    max_depth: Option<usize>,
+    search: impl Into<checker::Search>,
     file: &str,
     progress: Option<Duration>,
 ) -> Result<Outcome, String> {
-    let report = checker::check(model(flaw, bounds), max_depth, progress);
+    let report = checker::search(model(flaw, bounds), Vec::new(), search.into(), progress);
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let about = format!(
         "model checking single-decree Paxos: proposers n1 \"a\" and n2 \"b\", {} acceptors, \

@@ -1,11 +1,13 @@
-//! The graders of chapter 4's labs 4.2 to 4.5 (lab 4.1's are in `scenarios.rs`):
+//! The graders of chapter 4's labs 4.2 to 4.6 (lab 4.1's are in `scenarios.rs`):
 //! `cargo run -- lab check 4.2` runs the tests named `lab_4_2_*`, and so on. Each lab is a
 //! prediction: write it in the function below the question, and the test runs the
 //! simulation and compares. The repository ships the answers; `cargo run -- lab start 4.2`
-//! gives you the questions without them.
+//! gives you the questions without them. Lab 4.6 is code instead: an accept rule of your own
+//! (`your_accept_rule` in `src/labs/mod.rs`), which the model checker must catch.
 
+use ch04_paxos::model_check;
 use ch04_paxos::paxos::invariants::check_safety;
-use ch04_paxos::paxos::{Ballot, Config, Durable, Msg, Paxos, Retry, Value};
+use ch04_paxos::paxos::{Ballot, Config, Durable, Flaw, Msg, Paxos, Retry, Value};
 use ch04_paxos::scenarios::{cluster, random_parts, simulate};
 use ch04_paxos::sim::{check_seeds, Input, Network, NodeId, Output, Process, Scenario, Sim};
 
@@ -208,4 +210,40 @@ fn lab_4_5_an_acceptor_that_forgets_what_it_accepted() {
         unsafe_seed.is_none(),
         "first unsafe seed: {unsafe_seed:?}"
     );
+}
+
+// ---- Lab 4.6: break it yourself, and let the checker catch you ----
+
+/// One acceptor, one round per proposer: small enough to search every order in a moment.
+const SMALL: model_check::Bounds =
+    model_check::Bounds { acceptors: 1, rounds: 1, duplicating: false };
+
+/// Every order of events of the small cluster, with your rule in the acceptor.
+fn check_your_rule() -> model_check::Outcome {
+    model_check::run(Some(Flaw::YourAcceptRule), SMALL, None, "counterexample.txt", None)
+        .expect("a counterexample replays in the simulator")
+}
+
+/// The checker finds an order of events in which your acceptor breaks agreement or validity
+/// (Lamport, "Paxos Made Simple", §2.2: an acceptor that promised ballot n accepts nothing
+/// numbered below n).
+#[test]
+fn lab_4_6_the_checker_finds_your_bug() {
+    let outcome = check_your_rule();
+    let Some((property, _)) = &outcome.report.counterexample else {
+        panic!("no order of events breaks a property: your rule is still safe\n{outcome}")
+    };
+    assert!(["agreement", "validity"].contains(property), "{outcome}");
+}
+
+/// The counterexample is a scenario file the simulator replays, and the replay breaks the same
+/// invariant: the bug is in the code, not in the checker.
+#[test]
+fn lab_4_6_the_counterexample_replays_in_the_simulator() {
+    let outcome = check_your_rule();
+    let (script, trace) = outcome.counterexample.as_ref().expect("the checker finds your bug");
+    let (property, _) = outcome.report.counterexample.as_ref().unwrap();
+    let steps = Scenario::<Msg, ch04_paxos::paxos::Timer>::parse(script).expect("a scenario");
+    assert!(!steps.steps().is_empty(), "{script}");
+    assert!(trace.contains(&format!("VIOLATION of {property}")), "{trace}");
 }

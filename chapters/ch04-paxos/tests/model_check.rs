@@ -6,7 +6,12 @@ use std::process::Command;
 
 use ch04_paxos::model_check::{self, Bounds, DEFAULT};
 use ch04_paxos::paxos::Flaw;
+use ch04_paxos::sim::checker::{Search, Walks};
 use ch04_paxos::sim::Scenario;
+
+#[path = "support/explorer.rs"]
+mod explorer;
+use explorer::Explorer;
 
 const FLAW: Option<Flaw> = Some(Flaw::PromiseHidesAccepted);
 /// One acceptor: the flaw's counterexample is a dozen steps, found in milliseconds.
@@ -108,6 +113,56 @@ fn the_command_prints_the_report_and_writes_the_file_the_book_shows() {
         insta::assert_snapshot!("flaw_report", format!("{report}\n"));
         insta::assert_snapshot!("flaw_counterexample_file", written);
     });
+}
+
+/// Random walks find the flaw too, and shrinking cuts the walk that found it down to a path as
+/// short as breadth first's (ten steps with one acceptor); the path replays in the simulator
+/// to the same violation. The same seed finds the same path.
+#[test]
+fn random_walks_find_the_flaw_and_shrink_it_to_the_shortest_path() {
+    let walks = Search::Walks(Walks { walks: 1_000, steps: 200, seed: 1 });
+    let outcome = model_check::run(FLAW, ONE_ACCEPTOR, walks, "unused", None).unwrap();
+    let (name, path) = outcome.report.counterexample.as_ref().expect("a walk finds the flaw");
+    assert_eq!((*name, path.len()), ("agreement", 10), "{outcome}");
+    let (_, trace) = outcome.counterexample.as_ref().unwrap();
+    assert!(trace.ends_with("VIOLATION of agreement: n1 learned \"a\" but n2 learned \"b\"\n"));
+    let again = model_check::run(FLAW, ONE_ACCEPTOR, walks, "unused", None).unwrap();
+    assert_eq!(again.report.counterexample, outcome.report.counterexample, "deterministic");
+}
+
+/// Without the flaw, walks find nothing, and say how far they went.
+#[test]
+fn random_walks_without_the_flaw_find_nothing() {
+    let walks = Search::Walks(Walks { walks: 300, steps: 200, seed: 1 });
+    let outcome = model_check::run(None, DEFAULT, walks, "unused", None).unwrap();
+    assert!(outcome.report.counterexample.is_none(), "{outcome}");
+    assert!(!outcome.report.exhausted, "walks prove nothing");
+    let text = outcome.to_string();
+    assert!(text.contains("random walks:    300 of up to 200 steps, seed 1\n"), "{text}");
+}
+
+/// `--explore PORT` serves stateright's explorer on 127.0.0.1: its page, the checker's status
+/// with the chapter's properties, and the start state as JSON, the cluster's five nodes in it.
+#[test]
+fn the_explorer_serves_the_model_on_loopback() {
+    let explorer = Explorer::start(env!("CARGO_BIN_EXE_ch04-paxos"), &["--model-check"]);
+    assert!(explorer.get("/").contains("<html"), "the explorer's page");
+    assert_eq!(explorer.property_names(), ["agreement", "validity", "a value is chosen"]);
+    let start = explorer.start_state();
+    assert!(start.contains("actor_states") && start.contains("Paxos"), "{start}");
+    let next: serde_json::Value = serde_json::from_str(&explorer.get("/.states/0")).unwrap();
+    assert!(!next.as_array().unwrap().is_empty(), "the start has next actions");
+}
+
+/// A taken port is refused in words, not with a panic.
+#[test]
+fn the_explorer_on_a_taken_port_is_refused_in_words() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = ch04(&["--model-check", "--explore", &port]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")), "{err}");
 }
 
 #[test]

@@ -148,22 +148,23 @@ const PROGRESS: Duration = Duration::from_secs(5);
 
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(flaw: Option<Flaw>, args: &Args) -> ExitCode {
-    let file = args.checker.counterexample.display().to_string();
     let bounds = model_check::Bounds {
         rounds: args.rounds,
         crashes: !args.no_crashes,
     };
-    let outcome = match model_check::run(flaw, bounds, args.checker.depth, &file, Some(PROGRESS)) {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            eprintln!("error: the counterexample does not replay in the simulator: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    outcome.print_and_save(
-        &args.checker.counterexample,
-        &model_check::replay_command(flaw),
-    )
+    if let Some(port) = args.checker.explore {
+        return model_check::explore(flaw, bounds, port);
+    }
+    let search = args.checker.search(args.run.seed);
+    let outcome = model_check::run(
+        flaw,
+        bounds,
+        search,
+        &args.checker.file_name(),
+        Some(PROGRESS),
+    );
+    args.checker
+        .finish(outcome, &model_check::replay_command(flaw))
 }
 
 /// `--step`: the reader is the network (see `ch04_paxos::sim::stepper`); then every

@@ -229,16 +229,21 @@ pub fn replay_command(flaw: Option<Flaw>) -> String {
 /// A finished check of the election.
 pub type Outcome = checker::Outcome<Server>;
 
-/// Check the model (to `max_depth` actions if given); a counterexample becomes a scenario file
+/// Serve the explorer for the model on 127.0.0.1:`port` (see [`checker::explore`]).
+pub fn explore(flaw: Option<Flaw>, bounds: Bounds, port: u16) -> std::process::ExitCode {
+    checker::explore(model(flaw, bounds), Vec::new(), port)
+}
+
+/// Search the model as `search` says (a depth limit: breadth first); a counterexample becomes a scenario file
 /// whose replay command names `file`. With `progress`, a line on standard error that often.
 pub fn run(
     flaw: Option<Flaw>,
     bounds: Bounds,
-    max_depth: Option<usize>,
+    search: impl Into<checker::Search>,
     file: &str,
     progress: Option<Duration>,
 ) -> Result<Outcome, String> {
-    let report = checker::check(model(flaw, bounds), max_depth, progress);
+    let report = checker::search(model(flaw, bounds), Vec::new(), search.into(), progress);
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let crashes = if bounds.crashes {
         "; any one server may crash and restart"

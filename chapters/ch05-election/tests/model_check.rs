@@ -7,6 +7,9 @@ use std::process::Command;
 use ch04_paxos::sim::Scenario;
 use ch05_election::model_check::{self, Bounds, Flaw};
 
+#[path = "../../ch04-paxos/tests/support/explorer.rs"]
+mod explorer;
+
 const FAULT_FREE: Bounds = Bounds {
     rounds: 2,
     crashes: false,
@@ -174,4 +177,15 @@ fn a_flaw_outside_the_checked_scenario_is_refused() {
         err.contains("--flaw goes with --model-check or --scenario checked"),
         "{err}"
     );
+}
+
+/// `--explore PORT` serves the election's model on 127.0.0.1: its properties in the status, and
+/// three servers in the start state.
+#[test]
+fn the_explorer_serves_the_election_on_loopback() {
+    let explorer =
+        explorer::Explorer::start(env!("CARGO_BIN_EXE_ch05-election"), &["--model-check"]);
+    assert_eq!(explorer.property_names()[0], "one leader at a time");
+    let start = explorer.start_state();
+    assert!(start.contains("actor_states"), "{start}");
 }

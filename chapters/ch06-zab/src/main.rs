@@ -119,23 +119,24 @@ const PROGRESS: Duration = Duration::from_secs(5);
 /// `--model-check`: explore, report, and write the counterexample (if any) as a scenario file.
 fn check_every_interleaving(args: &Args) -> ExitCode {
     let flaw = args.flaw.map(Flaw::from);
-    let file = args.checker.counterexample.display().to_string();
     let bounds = model_check::Bounds {
         epochs: args.epochs,
         rounds: args.rounds,
         crashes: !args.no_crashes,
     };
-    let outcome = match model_check::run(flaw, bounds, args.checker.depth, &file, Some(PROGRESS)) {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    outcome.print_and_save(
-        &args.checker.counterexample,
-        &model_check::replay_command(flaw),
-    )
+    if let Some(port) = args.checker.explore {
+        return model_check::explore(flaw, bounds, port);
+    }
+    let search = args.checker.search(args.run.seed);
+    let outcome = model_check::run(
+        flaw,
+        bounds,
+        search,
+        &args.checker.file_name(),
+        Some(PROGRESS),
+    );
+    args.checker
+        .finish(outcome, &model_check::replay_command(flaw))
 }
 
 /// One scenario in the simulator, told as the flags ask.

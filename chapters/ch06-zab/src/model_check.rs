@@ -36,14 +36,20 @@
 //! and some order lets **a write be committed** (sometimes). With
 //! [`Flaw::LogSyncAfterUpToDate`] or [`Flaw::AckBeforeFsync`] the checker looks for the path
 //! that loses a committed write, and writes it as a scenario file that `--scenario checked
-//! --scenario-file FILE` replays.
+//! --scenario-file FILE` replays. Those paths are thirty events and more past the election,
+//! beyond breadth first's reach; `--walks N` looks for them with random walks
+//! ([`ch04_paxos::sim::walks`]) through the same model.
+//!
+//! **Across a snapshot.** A server synced by SNAP starts its log after the snapshot, where
+//! the others' logs hold the txns before it: committed prefixes are compared past the later
+//! of two servers' snapshots only ([`prefixes_disagree`]).
 
 use std::cmp::Ordering;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use ch01_znode::{Epoch, Sid, ZkError};
+use ch01_znode::{Epoch, Sid, ZkError, Zxid};
 use ch04_paxos::sim::checker::{self, Action, Links, NodeActor};
 use ch04_paxos::sim::Sim;
 use ch05_election::peer::Timer as ElectionTimer;
@@ -141,19 +147,40 @@ pub fn two_leaders_in_an_epoch(servers: &[(&ServerNode, bool)]) -> Option<(Sid, 
     })
 }
 
-/// The zxids of the txns a server's database was built from, in order: what it logged, up to
-/// what it applied (a server synced by SNAP counts from its snapshot).
-fn lineage(s: &ServerNode) -> Vec<ch01_znode::Zxid> {
+/// What a server's database was built from: the zxid of its last snapshot (zero without one),
+/// and the zxids of the txns it logged after it, in order, up to what it applied. The log
+/// before a snapshot says nothing: a server synced by SNAP never logged those txns.
+fn lineage(s: &ServerNode) -> (Zxid, Vec<Zxid>) {
+    let disk = s.disk();
+    let from = disk
+        .snapshot
+        .as_ref()
+        .map_or(Zxid(0), |db| db.last_processed_zxid());
     let last = s.peer().database().last_processed_zxid();
-    s.disk()
+    let logged = disk
         .log
         .iter()
         .map(|t| t.zxid)
-        .filter(|z| *z <= last)
-        .collect()
+        .filter(|z| *z > from && *z <= last)
+        .collect();
+    (from, logged)
 }
 
-/// Two serving servers whose txns are not one a prefix of the other's.
+/// Whether two lineages agree where both say something: past the later of the two snapshots,
+/// one list of txns is a prefix of the other, and the later snapshot's zxid is one the other
+/// server logged (if its log reaches that far).
+fn lineages_agree(a: &(Zxid, Vec<Zxid>), b: &(Zxid, Vec<Zxid>)) -> bool {
+    let ((early_from, early), (late_from, late)) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+    let reaches = early.last().is_some_and(|z| z >= late_from);
+    if *late_from > *early_from && reaches && !early.contains(late_from) {
+        return false;
+    }
+    let early: Vec<_> = early.iter().filter(|z| *z > late_from).collect();
+    let n = early.len().min(late.len());
+    early[..n].iter().zip(&late[..n]).all(|(x, y)| *x == y)
+}
+
+/// Two serving servers whose txns (since their snapshots) are not one a prefix of the other's.
 pub fn prefixes_disagree(servers: &[(&ServerNode, bool)]) -> Option<(Sid, Sid)> {
     let serving: Vec<_> = servers
         .iter()
@@ -161,10 +188,9 @@ pub fn prefixes_disagree(servers: &[(&ServerNode, bool)]) -> Option<(Sid, Sid)> 
         .map(|(s, _)| (s.peer().sid(), lineage(s)))
         .collect();
     serving.iter().enumerate().find_map(|(i, (a, la))| {
-        serving[i + 1..].iter().find_map(|(b, lb)| {
-            let n = la.len().min(lb.len());
-            (la[..n] != lb[..n]).then_some((*a, *b))
-        })
+        serving[i + 1..]
+            .iter()
+            .find_map(|(b, lb)| (!lineages_agree(la, lb)).then_some((*a, *b)))
     })
 }
 
@@ -198,7 +224,7 @@ pub fn acknowledged_write_lost(
 }
 
 /// Every create answered with success: its path and the zxid of its txn.
-fn acknowledged_creates(history: &[HistoryEvent]) -> Vec<(String, ch01_znode::Zxid)> {
+fn acknowledged_creates(history: &[HistoryEvent]) -> Vec<(String, Zxid)> {
     let mut out = Vec::new();
     for event in history {
         if let HistoryEvent::Complete {
@@ -385,20 +411,33 @@ pub fn replay_command(flaw: Option<Flaw>) -> String {
 /// A finished check of Zab.
 pub type Outcome = checker::Outcome<Node>;
 
-/// Check the model (to `max_depth` actions past the start, if given); a counterexample becomes
+/// Serve the explorer for the model on 127.0.0.1:`port`, from the state after the first
+/// election (see [`checker::explore`]).
+pub fn explore(flaw: Option<Flaw>, bounds: Bounds, port: u16) -> std::process::ExitCode {
+    let model = model(flaw, bounds);
+    match start(&model) {
+        Ok(prefix) => checker::explore(model, prefix, port),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Search the model as `search` says (a depth limit counts past the start); a counterexample becomes
 /// a scenario file whose replay command names `file`. With `progress`, a line on standard error
 /// that often.
 pub fn run(
     flaw: Option<Flaw>,
     bounds: Bounds,
-    max_depth: Option<usize>,
+    search: impl Into<checker::Search>,
     file: &str,
     progress: Option<Duration>,
 ) -> Result<Outcome, String> {
     let model = model(flaw, bounds);
     let prefix = start(&model)?;
     let steps = prefix.len();
-    let report = checker::check_from(model, prefix, max_depth, progress);
+    let report = checker::search(model, prefix, search.into(), progress);
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let crashes = if bounds.crashes {
         "; one server may crash and restart, once"

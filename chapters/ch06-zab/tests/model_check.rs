@@ -9,6 +9,9 @@ use ch04_paxos::sim::CLIENT_BASE;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds, DEFAULT};
 
+#[path = "../../ch04-paxos/tests/support/explorer.rs"]
+mod explorer;
+
 fn zab(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ch06-zab"))
         .args(args)
@@ -24,7 +27,8 @@ fn zab(args: &[&str]) -> std::process::Output {
 fn the_search_starts_after_an_election_n3_won_with_c1_connected() {
     let model = model_check::model(None, DEFAULT);
     let prefix = model_check::start(&model).expect("the walk reaches its goal");
-    let choices = checker::choices(model_check::simulation(None), &prefix).expect("it replays");
+    let choices =
+        checker::choices(model_check::simulation(None), &prefix, false).expect("it replays");
     let mut sim = model_check::simulation(None);
     for choice in &choices {
         sim.choose(choice).expect("each choice is allowed");
@@ -90,4 +94,40 @@ fn the_command_prints_the_report_the_book_shows() {
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("report", format!("{report}\n"));
     });
+}
+
+/// `--explore PORT` serves the explorer on 127.0.0.1 from where the search starts: its first
+/// state is the one after the walked election (n3 leading epoch 1), not the cold start.
+#[test]
+fn the_explorer_starts_after_the_first_election() {
+    let explorer = explorer::Explorer::start(env!("CARGO_BIN_EXE_ch06-zab"), &["--model-check"]);
+    assert_eq!(
+        explorer.property_names()[0],
+        "one established leader per epoch"
+    );
+    let start = explorer.start_state();
+    assert!(start.contains("Leading"), "n3 leads at the start: {start}");
+}
+
+/// Random walks go where breadth first does not: past the first committed write (seven steps
+/// after the election at the least), with crashes, elections and syncs after it, and no
+/// property breaks on the way.
+#[test]
+fn random_walks_commit_a_write_and_break_nothing() {
+    let walks = checker::Search::Walks(checker::Walks {
+        walks: 50,
+        steps: 120,
+        seed: 1,
+    });
+    let outcome = model_check::run(None, DEFAULT, walks, "unused", None).unwrap();
+    let report = &outcome.report;
+    assert!(report.counterexample.is_none(), "{outcome}");
+    assert!(report.depth > 50, "deep walks: {}", report.depth);
+    assert!(
+        matches!(
+            report.examples.as_slice(),
+            [("a write is committed", Some(_))]
+        ),
+        "{outcome}"
+    );
 }

@@ -34,14 +34,19 @@ pub struct Proposal {
 /// A deliberate bug, for the lab (see [`crate::labs`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Flaw {
-    /// The acceptor's Promise leaves out the value it accepted: the rule the lab breaks.
+    /// The acceptor's Promise leaves out the value it accepted: the rule lab 4.1 breaks.
     PromiseHidesAccepted,
+    /// The acceptor takes an Accept by the reader's own rule (lab 4.6:
+    /// [`crate::labs::your_accept_rule`]), as well as by the correct one.
+    YourAcceptRule,
 }
 
 impl Flaw {
     /// Every flaw, with the name `--flaw` takes.
-    pub const ALL: [(&'static str, Flaw); 1] =
-        [("PromiseHidesAccepted", Flaw::PromiseHidesAccepted)];
+    pub const ALL: [(&'static str, Flaw); 2] = [
+        ("PromiseHidesAccepted", Flaw::PromiseHidesAccepted),
+        ("YourAcceptRule", Flaw::YourAcceptRule),
+    ];
 
     /// The flaw called `name` (as in [`Flaw::ALL`]).
     pub fn named(name: &str) -> Result<Flaw, String> {
@@ -165,7 +170,7 @@ impl Paxos {
                 self.durable.promised = b;
                 let accepted = match self.config.flaw {
                     Some(Flaw::PromiseHidesAccepted) => None,
-                    None => self.durable.accepted.clone(),
+                    _ => self.durable.accepted.clone(),
                 };
                 vec![send(from, Msg::Promise { ballot: b, accepted })]
             }
@@ -180,7 +185,7 @@ impl Paxos {
             _ if !self.is_acceptor() => vec![],
             // Phase 2b: accept unless that would break a promise to a higher ballot. Tell every
             // learner, who count the acceptances.
-            b if b >= self.durable.promised => {
+            b if b >= self.durable.promised || self.by_your_rule(b) => {
                 self.durable.promised = b;
                 self.durable.accepted = Some((b, value.clone()));
                 let msg = Msg::Accepted { ballot: b, value };
@@ -191,6 +196,12 @@ impl Paxos {
         }
     }
     // ANCHOR_END: acceptor
+
+    /// Whether lab 4.6's flaw is on and the reader's rule takes an Accept at `ballot`.
+    fn by_your_rule(&self, ballot: Ballot) -> bool {
+        self.config.flaw == Some(Flaw::YourAcceptRule)
+            && crate::labs::your_accept_rule(self.durable.promised, ballot)
+    }
 
     // ---- proposer ----
 

@@ -55,6 +55,7 @@ use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
 use super::engine::{ChoiceError, Due};
 use super::scenario::{Choice, Scenario};
 use super::stepper::{Lesson, Stepper};
+pub use super::walks::{walk_randomly, Walks};
 use super::{EntryOf, Input, NodeId, Output, OutputOf, Process, Sim};
 
 /// A process a model checker can run: a [`Process`] whose state can be compared and hashed
@@ -256,6 +257,9 @@ pub struct Explored<P: Checkable, C> {
     inner: ActorModel<NodeActor<P>, C>,
     /// Per property of `inner`: whether a state showing it was seen.
     seen: Vec<AtomicBool>,
+    /// Whether each property is reported for its first state only (a search), or for every
+    /// state that has it (the explorer, which asks about states in any order).
+    first_only: bool,
     /// The actions that lead from the model's start to where the search starts (none: it
     /// starts at the start).
     prefix: Vec<Action<P>>,
@@ -278,7 +282,7 @@ impl<P: Checkable, C> Explored<P, C> {
     pub fn new(inner: ActorModel<NodeActor<P>, C>) -> Self {
         assert!(inner.properties.len() <= MAX_PROPERTIES, "at most {MAX_PROPERTIES} properties");
         let seen = inner.properties.iter().map(|_| AtomicBool::new(false)).collect();
-        Explored { inner, seen, prefix: Vec::new() }
+        Explored { inner, seen, prefix: Vec::new(), first_only: true }
     }
 
     /// Explore `inner` from the state `prefix` leads to (a path of [`walk`]).
@@ -294,6 +298,9 @@ impl<P: Checkable, C> Explored<P, C> {
     fn first(&self, i: usize, state: &StateOf<P>) -> bool {
         let property = &self.inner.properties[i];
         let holds = (property.condition)(&self.inner, state);
+        if !self.first_only {
+            return holds;
+        }
         match property.expectation {
             // A failure is reported once: afterwards, the property "holds".
             Expectation::Always => holds || self.seen[i].swap(true, Ordering::Relaxed),
@@ -381,6 +388,49 @@ pub struct Report<P: Process> {
     /// The "sometimes" properties, each with how many actions its shortest example takes
     /// (`None`: no state within reach has it).
     pub examples: Vec<(&'static str, Option<usize>)>,
+    /// How the states were searched.
+    pub search: Search,
+    /// Whether the network may deliver a message more than once: a replay then copies a
+    /// message the path delivers again (elsewhere, a second delivery is of a second send).
+    pub duplicating: bool,
+}
+
+/// How the checker searches the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Every path, breadth first, to this many actions (`None`: every path there is).
+    Every { max_depth: Option<usize> },
+    /// Random walks ([`super::walks`]): deep paths, chosen by a seed, none proved absent.
+    Walks(Walks),
+}
+
+/// A bare depth limit (or none) is the breadth-first search.
+impl From<Option<usize>> for Search {
+    fn from(max_depth: Option<usize>) -> Search {
+        Search::Every { max_depth }
+    }
+}
+
+/// Search `model` from where `prefix` leads, as `search` says ([`check_from`] or
+/// [`walk_randomly`]); a counterexample's path starts with the prefix.
+pub fn search<P: Checkable, C>(
+    model: ActorModel<NodeActor<P>, C>,
+    prefix: Vec<Action<P>>,
+    search: Search,
+    progress: Option<Duration>,
+) -> Report<P>
+where
+    C: Send + Sync + 'static,
+{
+    match search {
+        Search::Every { max_depth } => check_from(model, prefix, max_depth, progress),
+        Search::Walks(walks) => walk_randomly(&model, prefix, walks),
+    }
+}
+
+/// Whether `model`'s network may deliver a message more than once.
+pub(super) fn duplicates<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> bool {
+    matches!(model.init_network, Network::UnorderedDuplicating(..))
 }
 
 // ANCHOR: check
@@ -414,6 +464,44 @@ where
 {
     run(model, prefix, max_depth, progress.map(|every| Progress { every }))
 }
+
+// ANCHOR: explore
+/// Serve stateright's explorer for `model`, from where `prefix` leads, on 127.0.0.1:`port`
+/// (loopback only: it answers anyone who connects), until the process is stopped. A browser
+/// shows a state, its next actions, and the properties; clicking an action follows it.
+/// Prints the address once the explorer answers; fails at once if the port is taken.
+pub fn explore<P: Checkable, C>(
+    model: ActorModel<NodeActor<P>, C>,
+    prefix: Vec<Action<P>>,
+    port: u16,
+) -> std::process::ExitCode
+where
+    C: Send + Sync + 'static,
+{
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    // stateright's server panics on an address in use; say it in words first.
+    if let Err(e) = std::net::TcpListener::bind(address) {
+        eprintln!("error: cannot listen on {address}: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    std::thread::spawn(move || {
+        // The explorer binds inside `serve`, which never returns: announce it from here, once
+        // it answers (within a bound, as a slow start is worth a line but not a hang).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(address).is_err() {
+            if Instant::now() > deadline {
+                eprintln!("error: the explorer does not answer on {address}");
+                std::process::exit(1);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        println!("explorer: http://{address}/ (interrupt to stop)");
+    });
+    let explored = Explored { first_only: false, ..Explored::from(model, prefix) };
+    explored.checker().threads(1).serve(address);
+    std::process::ExitCode::SUCCESS
+}
+// ANCHOR_END: explore
 
 // ANCHOR: walk
 /// A path through `model` from its start, taken greedily: at each state, the action `pick`
@@ -465,6 +553,7 @@ where
     let properties: Vec<_> =
         model.properties.iter().map(|p| (p.name, p.expectation.discovery_is_failure())).collect();
     let start = prefix.clone();
+    let duplicating = duplicates(&model);
     let mut builder =
         Explored::from(model, prefix).checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
     if let Some(depth) = max_depth {
@@ -491,6 +580,8 @@ where
         exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| found.depth <= d),
         counterexample: found.counterexample,
         examples: found.examples,
+        search: Search::Every { max_depth },
+        duplicating,
     }
 }
 
@@ -573,6 +664,13 @@ impl<P: Process> Report<P> {
 impl<P: Process> fmt::Display for Report<P> {
     /// Everything but the time, which changes from run to run (so a snapshot can show it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Search::Walks(w) = self.search {
+            writeln!(
+                f,
+                "random walks:    {} of up to {} steps, seed {}",
+                w.walks, w.steps, w.seed
+            )?;
+        }
         writeln!(f, "states explored: {}", self.states)?;
         writeln!(f, "unique states:   {}", self.unique)?;
         let limit = if self.exhausted { " (every reachable state)" } else { "" };
@@ -597,7 +695,11 @@ impl<P: Process> fmt::Display for Report<P> {
 /// the same order): first every node's start, then one choice per action, each naming the item
 /// of the simulator's pending list the action is. The run stops at an invariant of `sim` that
 /// breaks (normally at the path's last action; earlier if `sim` checks more than the model).
-pub fn choices<P: Checkable>(mut sim: Sim<P>, path: &[Action<P>]) -> Result<Vec<Choice>, String> {
+pub fn choices<P: Checkable>(
+    mut sim: Sim<P>,
+    path: &[Action<P>],
+    duplicating: bool,
+) -> Result<Vec<Choice>, String> {
     let ids = sim.ids();
     let mut made = Vec::new();
     let mut make = |sim: &mut Sim<P>, choice: Choice| -> Result<bool, String> {
@@ -628,9 +730,11 @@ pub fn choices<P: Checkable>(mut sim: Sim<P>, path: &[Action<P>]) -> Result<Vec<
                         if (*f, *t) == (from, to) && m == msg)
                 };
                 let copies = sim.upcoming().iter().filter(|u| is_it(&u.due)).count();
-                // The checker's network keeps a delivered message; the simulator's does not.
-                // When the path delivers this message again, the network copies it first.
-                let again = path[i + 1..].contains(action);
+                // A duplicating network keeps a delivered message; the simulator's does not.
+                // When the path delivers this message again, the network copies it first. On
+                // any other network, a second delivery of the same message is of a second
+                // send (two pings alike), which the path has not made yet: no copy.
+                let again = duplicating && path[i + 1..].contains(action);
                 if copies == 1 && again {
                     let k = place(&sim, &is_it).expect("counted");
                     if !make(&mut sim, Choice::Duplicate(k))? {
@@ -703,9 +807,10 @@ pub fn counterexample_script<P: Checkable>(
     build: impl Fn() -> Sim<P>,
     property: &str,
     path: &[Action<P>],
+    duplicating: bool,
     file: &str,
 ) -> Result<(String, Sim<P>), String> {
-    let steps = choices(build(), path)?;
+    let steps = choices(build(), path, duplicating)?;
     let scenario = steps.into_iter().fold(Scenario::new(), Scenario::step);
     let stepper = Stepper::new(Replay(build), scenario).map_err(|e| e.to_string())?;
     let about = format!("A counterexample the model checker found: `{property}` fails.");
@@ -734,7 +839,8 @@ impl<P: Checkable> Outcome<P> {
         let counterexample = match &report.counterexample {
             None => None,
             Some((property, path)) => {
-                let (script, sim) = counterexample_script(build, property, path, file)?;
+                let (script, sim) =
+                    counterexample_script(build, property, path, report.duplicating, file)?;
                 Some((script, super::render::plain(sim.trace())))
             }
         };

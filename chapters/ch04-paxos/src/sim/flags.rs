@@ -7,7 +7,9 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use super::checker::{Checkable, Outcome, Search, Walks};
 use super::Scenario;
 
 /// How to run and show one simulated run.
@@ -63,4 +65,46 @@ pub struct CheckFlags {
     /// --model-check: where to write a counterexample, as a scenario file.
     #[arg(long, value_name = "FILE", default_value = "counterexample.txt")]
     pub counterexample: PathBuf,
+    /// --model-check: instead of every path, this many random walks (their choices drawn from
+    /// --seed), for bugs deeper than breadth first reaches; a counterexample is shrunk.
+    #[arg(long, value_name = "N")]
+    pub walks: Option<usize>,
+    /// --model-check --walks: the most steps one walk takes.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub walk_steps: usize,
+    /// --model-check: serve stateright's explorer on 127.0.0.1:PORT instead (browse the
+    /// states by hand), until interrupted.
+    #[arg(long, value_name = "PORT")]
+    pub explore: Option<u16>,
+}
+
+impl CheckFlags {
+    /// The search the flags ask for: walks seeded by `seed`, or every path to `--depth`.
+    pub fn search(&self, seed: u64) -> Search {
+        match self.walks {
+            Some(walks) => Search::Walks(Walks { walks, steps: self.walk_steps, seed }),
+            None => Search::Every { max_depth: self.depth },
+        }
+    }
+
+    /// The counterexample file's name, as its replay command shows it.
+    pub fn file_name(&self) -> String {
+        self.counterexample.display().to_string()
+    }
+
+    /// What `--model-check` prints for a finished check (see [`Outcome::print_and_save`]), or
+    /// the error of a counterexample that did not replay; `replay` is the replay command.
+    pub fn finish<P: Checkable>(
+        &self,
+        outcome: Result<Outcome<P>, String>,
+        replay: &str,
+    ) -> ExitCode {
+        match outcome {
+            Ok(outcome) => outcome.print_and_save(&self.counterexample, replay),
+            Err(e) => {
+                eprintln!("error: the counterexample does not replay in the simulator: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
 }

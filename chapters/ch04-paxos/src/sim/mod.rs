@@ -121,6 +121,7 @@ pub mod scenario;
 pub mod stepper;
 pub mod svg;
 pub mod trace;
+pub mod walks;
 
 use std::fmt::{Debug, Display};
 
