@@ -26,6 +26,7 @@ mod lab;
 mod purge;
 mod quorum;
 mod status;
+mod trim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
