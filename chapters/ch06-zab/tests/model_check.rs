@@ -9,6 +9,8 @@ use ch04_paxos::sim::CLIENT_BASE;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds, DEFAULT};
 
+// Chapter 4 owns this helper and formats it with its own rustfmt settings.
+#[rustfmt::skip]
 #[path = "../../ch04-paxos/tests/support/explorer.rs"]
 mod explorer;
 

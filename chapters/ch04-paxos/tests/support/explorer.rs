@@ -21,11 +21,7 @@ impl Explorer {
     /// the line that says it answers.
     pub fn start(binary: &str, args: &[&str]) -> Explorer {
         // A port the system just handed out and nobody holds: the explorer binds it next.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new(binary)
             .args(args)
             .args(["--explore", &port.to_string()])
@@ -41,13 +37,8 @@ impl Explorer {
             let _ = tx.send(line);
         });
         let explorer = Explorer { child, port };
-        let line = rx
-            .recv_timeout(BOUND)
-            .expect("the explorer announces itself in time");
-        assert_eq!(
-            line,
-            format!("explorer: http://127.0.0.1:{port}/ (interrupt to stop)\n")
-        );
+        let line = rx.recv_timeout(BOUND).expect("the explorer announces itself in time");
+        assert_eq!(line, format!("explorer: http://127.0.0.1:{port}/ (interrupt to stop)\n"));
         explorer
     }
 
@@ -57,14 +48,9 @@ impl Explorer {
         stream.set_read_timeout(Some(BOUND)).unwrap();
         write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
         let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("an answer in time");
+        stream.read_to_string(&mut response).expect("an answer in time");
         let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        assert!(
-            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-            "{head}"
-        );
+        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
         body.to_string()
     }
 }
@@ -73,22 +59,14 @@ impl Explorer {
     /// The names of the model's properties, from the checker's status.
     pub fn property_names(&self) -> Vec<String> {
         let status: serde_json::Value = serde_json::from_str(&self.get("/.status")).unwrap();
-        let properties = status["properties"]
-            .as_array()
-            .expect("a list of properties");
-        properties
-            .iter()
-            .map(|p| p[1].as_str().unwrap().to_string())
-            .collect()
+        let properties = status["properties"].as_array().expect("a list of properties");
+        properties.iter().map(|p| p[1].as_str().unwrap().to_string()).collect()
     }
 
     /// The first start state, as the explorer prints it.
     pub fn start_state(&self) -> String {
         let states: serde_json::Value = serde_json::from_str(&self.get("/.states/")).unwrap();
-        states[0]["state"]
-            .as_str()
-            .expect("a start state")
-            .to_string()
+        states[0]["state"].as_str().expect("a start state").to_string()
     }
 }
 
