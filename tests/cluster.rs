@@ -12,7 +12,7 @@
 //! (`keeper cluster start --zookeeper`, the same files), the oracle that shows the
 //! expectations are ZooKeeper's, then on Keeper.
 
-mod common;
+use crate::common;
 
 use common::cluster::{programs_under_test, Cluster, COMMAND_TIMEOUT};
 use common::{four_letter_word, java_lab, run_for_stdout, tools, Guarded};

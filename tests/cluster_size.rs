@@ -9,7 +9,7 @@
 //! the reference for lab 8.1, whose student answer is checked against the same real cluster in
 //! `tests/ensemble_lab.rs`.
 
-mod common;
+use crate::common;
 
 use ch01_znode::Sid;
 use ch05_election::quorum::{QuorumMaj, QuorumVerifier};

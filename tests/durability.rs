@@ -9,7 +9,7 @@
 //! round's number of writes has been acknowledged, while the others are still in flight. The
 //! kill point varies from round to round.
 
-mod common;
+use crate::common;
 
 use common::{free_port, wait_until, zoo_cfg, Guarded, TempDir};
 use std::collections::BTreeMap;

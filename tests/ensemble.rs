@@ -18,7 +18,7 @@
 //! the whole ensemble starts again on new ports. Every wait is bounded; every process is
 //! killed when its handle drops.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

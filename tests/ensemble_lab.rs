@@ -10,7 +10,7 @@
 //! without a quorum (what the lab's reading of `srvr` is for), and pins what the book prints.
 //! Lab 8.1's reference is `tests/cluster_size.rs`.
 
-mod common;
+use crate::common;
 #[path = "ensemble_lab/leader.rs"]
 mod leader;
 #[path = "ensemble_lab/quorum.rs"]

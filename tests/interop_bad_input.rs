@@ -14,7 +14,7 @@
 //! would, and each one first opens a healthy session that must still answer
 //! afterwards.
 
-mod common;
+use crate::common;
 
 use common::raw::{
     closed_by_server, connect_request, frame, get_data, jute_string, open, read_frame,

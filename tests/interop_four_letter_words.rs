@@ -10,7 +10,7 @@
 //! All tests share one server per kind; none of them opens a session, so
 //! the server stays as fresh as it started.
 
-mod common;
+use crate::common;
 
 use common::{four_letter_word, servers_under_test, Server, TICK_TIME_MS};
 

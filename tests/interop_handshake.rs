@@ -9,7 +9,7 @@
 //! (upstream `ZooKeeperServer.processConnectRequest`, `reopenSession`,
 //! `finishSessionInit`).
 
-mod common;
+use crate::common;
 
 use common::raw::{closed_by_server, handshake, Connect, RawSession};
 use common::{servers_under_test, Server};

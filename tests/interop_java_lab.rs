@@ -10,7 +10,7 @@
 //! the killed server's session expires and the server deletes its ephemeral
 //! znode, which fires the client's child watch.
 
-mod common;
+use crate::common;
 
 use common::java_lab::{compiled, program as lab_program};
 use common::{servers_under_test, tools, Server};

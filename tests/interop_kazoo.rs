@@ -7,7 +7,7 @@
 //! (the one `python3-kazoo` is installed for), and requires every check, in
 //! order: a check that silently went missing from the script fails here too.
 
-mod common;
+use crate::common;
 
 use common::{run_to_end, servers_under_test, tools, Server};
 use std::path::Path;

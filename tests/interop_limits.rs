@@ -12,7 +12,7 @@
 //! replies (Keeper bounds each connection's outbound queue and drops that
 //! connection; ZooKeeper buffers for it in its heap).
 
-mod common;
+use crate::common;
 
 use common::raw::{
     closed_by_server, connect_request, get_data, jute_string, open, request, RawSession, ERR_OK,

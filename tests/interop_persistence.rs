@@ -15,7 +15,7 @@
 //!
 //! Each test prints `SKIPPED` and passes when Java (or kazoo) is missing.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -8,7 +8,7 @@
 //! ZooKeeper rule it relies on. Every check's awaits are bounded together
 //! (`common::rust_client::CHECK_TIMEOUT`).
 
-mod common;
+use crate::common;
 
 use common::rust_client::{connect, connect_with_timeout, ephemeral, on_every_server, persistent};
 use common::Proxy;

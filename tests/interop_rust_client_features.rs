@@ -9,7 +9,7 @@
 //! ZooKeeper 3.8 runs every test too, so an expectation that disagrees with
 //! it fails there first.
 
-mod common;
+use crate::common;
 
 use common::rust_client::{connect, ephemeral, on_every_server, persistent};
 use zookeeper_client as zk;

@@ -10,7 +10,7 @@
 //! says "ZooKeeper JMX enabled by default", Keeper warns about zoo.cfg keys
 //! it ignores.)
 
-mod common;
+use crate::common;
 
 use common::{free_port, run_for_stdout, servers_under_test, tools, zoo_cfg, Server, TempDir};
 use std::path::Path;

@@ -8,7 +8,7 @@
 //! `FinalRequestProcessor` sends the reply; client-protocol.md §10). And a
 //! session's pipelined replies come back in request order.
 
-mod common;
+use crate::common;
 
 use common::raw::{get_data, jute_string, read_frame, request, RawSession, OP_GET_DATA};
 use common::{servers_under_test, Server};

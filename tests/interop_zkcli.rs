@@ -39,7 +39,7 @@
 //! one's by the script: it waits (`#wait`) for each answer the book shows
 //! before typing the next line.
 
-mod common;
+use crate::common;
 
 use common::cluster::{programs_under_test, Cluster, Program};
 use common::{run_script, servers_under_test, tools, Proxy, Server, ServerKind, Typed};

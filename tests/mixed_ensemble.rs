@@ -27,7 +27,7 @@
 //! ZooKeeper jars or kazoo are missing. Every wait is bounded; the cluster is stopped in a drop
 //! guard.
 
-mod common;
+use crate::common;
 
 use common::cluster::{Cluster, COMMAND_TIMEOUT};
 use common::{run_for_stdout, skip, tools};

@@ -7,7 +7,7 @@
 //! contention, a lock passed on by a session that expired, counters that lose no visit.
 //! Every wait is on an event or an answer, bounded by the check's budget; none sleeps.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -115,7 +115,7 @@ pub const LABS: &[Lab] = &[
         checks: &[
             Check {
                 name: "lab_1_1_your_rename_matches_the_snapshot",
-                hint: "compare your trace with tests/snapshots/labs__lab_1_1_rename.snap: the new node needs the old one's data and ACL, and the delete must name the version you read",
+                hint: "compare your trace with tests/snapshots/all__labs__lab_1_1_rename.snap: the new node needs the old one's data and ACL, and the delete must name the version you read",
             },
             Check {
                 name: "lab_1_1_a_stale_rename_changes_nothing",
@@ -247,7 +247,7 @@ pub const LABS: &[Lab] = &[
         target: "labs",
         checks: &[Check {
             name: "lab_2_4_student_client_survives_a_burst",
-            hint: "compare with tests/snapshots/labs__lab_2_4_burst.snap: after the first event your client hears nothing more. What does a one-shot watch need after it fired?",
+            hint: "compare with tests/snapshots/all__labs__lab_2_4_burst.snap: after the first event your client hears nothing more. What does a one-shot watch need after it fired?",
         }],
         minutes: 20,
         teaches: "A one-shot watch must be set again by the read that follows it; and one event can stand for many changes, so a client re-reads the state instead of counting events.",
@@ -388,7 +388,7 @@ pub const LABS: &[Lab] = &[
         ],
         minutes: 20,
         teaches: "A length on the wire is a claim, not a fact: the reader checks it against the bytes really left before it allocates, so a hostile frame costs nothing.",
-        show: &["cargo test -p ch03-sessions --test malformed"],
+        show: &["cargo test -p ch03-sessions --test all malformed::"],
         // LAB 3.5 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
         discuss: "LengthTooLarge { what: \"GetChildrenResponse.children\", len: 2147483647, remaining: 8 }; the largest count read_len lets through is 8. A reader that trusted the count would reserve room for 2^31-1 strings (tens of GB) before noticing the frame ends: that is a one-packet denial of service. `a_huge_vector_count_is_refused_without_allocating_it` in tests/malformed.rs pins it.",
@@ -542,7 +542,7 @@ pub const LABS: &[Lab] = &[
         ],
         minutes: 30,
         teaches: "What must be on disk before an acceptor answers: its promise and its accepted value. A proposer's round is only about progress and uniqueness; an acceptor that forgets can un-choose a value.",
-        show: &["cargo test -p ch04-paxos --test safety"],
+        show: &["cargo test -p ch04-paxos --test all safety::"],
         // LAB 4.5 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
         discuss: "Part 1: still safe on these runs (true). A restarted proposer re-runs phase 1 with a round it used before; whatever was chosen is reported by the majority and proposed again, and its own value is always the same. It would break if the proposer's value could change across a restart (a reused ballot with a different value) or if acceptors did not treat an equal ballot as a repeat. Part 2: not safe (false): an acceptor that forgets its accepted value hides a chosen value from the next majority, exactly like lab 4.1's forgetful acceptor.",
@@ -573,7 +573,7 @@ pub const LABS: &[Lab] = &[
         ],
         // LAB 4.6 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
-        discuss: "The reference rule compares rounds only (`ballot.round >= promised.round`): an acceptor that promised 1.2 still takes n1's Accept 1.1 \"a\", so n1 learns \"a\" while n2 learns \"b\" at 1.2. With one acceptor the checker's path is ten steps. Other bugs students write: accepting anything (the same kind of counterexample); accepting only `ballot > promised` (safe: it refuses more, and the checker says so, which is the point: a stricter acceptor costs liveness, never safety). Then ask whether the seed sweep (`cargo test -p ch04-paxos --test safety`, with the flaw switched on in `random_parts`) would have caught theirs, and compare how long each took.",
+        discuss: "The reference rule compares rounds only (`ballot.round >= promised.round`): an acceptor that promised 1.2 still takes n1's Accept 1.1 \"a\", so n1 learns \"a\" while n2 learns \"b\" at 1.2. With one acceptor the checker's path is ten steps. Other bugs students write: accepting anything (the same kind of counterexample); accepting only `ballot > promised` (safe: it refuses more, and the checker says so, which is the point: a stricter acceptor costs liveness, never safety). Then ask whether the seed sweep (`cargo test -p ch04-paxos --test all safety::`, with the flaw switched on in `random_parts`) would have caught theirs, and compare how long each took.",
         // LAB 4.6 END
     },
     // ---- Chapter 5: electing a leader ----
@@ -853,7 +853,7 @@ pub const LABS: &[Lab] = &[
         show: &[
             "cargo run -- cluster start --servers 4",
             "cargo run -- cluster kill N   (the leader, twice; `cargo run -- cluster status` after each)",
-            "cargo test --test cluster_size -- --nocapture",
+            "cargo test --test all cluster_size:: -- --nocapture",
         ],
         // LAB 8.1 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
@@ -886,7 +886,7 @@ pub const LABS: &[Lab] = &[
         show: &[
             "cargo run -- cluster start",
             "cargo run -- cluster kill N   (the leader, twice), then `cargo run -- cluster status`",
-            "cargo test --test ensemble_lab reference_ -- --nocapture",
+            "cargo test --test all ensemble_lab::reference_ -- --nocapture",
         ],
         // LAB 8.2 ANSWER (lab start puts the //> lines here)
         //> discuss: "",

@@ -265,7 +265,7 @@ test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out; 
         let lab = find("3.4").unwrap();
         assert_eq!(
             lab.cargo_command(),
-            "cargo test -p ch03-sessions --test exercise_wire lab_3_4_"
+            "cargo test -p ch03-sessions --test all exercise_wire::lab_3_4_"
         );
         assert_eq!(
             cargo_args(lab)[..5],

@@ -5,7 +5,7 @@
 //! `cargo test`; CI runs it (`.ci/run`):
 //!
 //! ```text
-//! cargo test -p keeper-lab --test editions -- --ignored --nocapture
+//! cargo test -p keeper-lab --test all editions:: -- --ignored --nocapture
 //! ```
 //!
 //! It works on a copy of the repository under `target/tmp/lab-editions/` with a target folder

@@ -285,7 +285,7 @@ fn snapshots_are_included_whole_and_long_ones_are_folded() {
 
 /// A lab's answer lives between `// LAB N.M ANSWER` and `// LAB N.M END` in
 /// the sources; the book must not print it. (The student's starting code is
-/// shown from `lab/tests/snapshots/listings__*.snap` instead.)
+/// shown from `lab/tests/snapshots/all__listings__*.snap` instead.)
 #[test]
 fn no_include_shows_a_labs_answer() {
     let mut problems = Vec::new();
@@ -594,7 +594,7 @@ fn the_zkcli_reference_has_a_section_for_every_command_zkcli_lists() {
         let name = entry.expect("a directory entry").file_name();
         let name = name.to_string_lossy();
         if let Some(command) = name
-            .strip_prefix("interop_zkcli__usage_")
+            .strip_prefix("all__interop_zkcli__usage_")
             .and_then(|rest| rest.strip_suffix(".snap"))
         {
             commands.push(command.to_string());
@@ -608,7 +608,7 @@ fn the_zkcli_reference_has_a_section_for_every_command_zkcli_lists() {
         .iter()
         .filter(|command| {
             !text.contains(&format!("\n### {command}\n"))
-                || !text.contains(&format!("interop_zkcli__usage_{command}.snap:4:"))
+                || !text.contains(&format!("all__interop_zkcli__usage_{command}.snap:4:"))
         })
         .cloned()
         .collect();

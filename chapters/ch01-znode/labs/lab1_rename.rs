@@ -9,10 +9,10 @@
 //! Write `rename_ops`: given the tree (read it with `tree.get_data` and `tree.get_acl`), return
 //! the ops of that multi for a node `from` without children.
 //!
-//! Grade it: `cargo run -- lab check 1.1` (or `cargo test -p ch01-znode --test labs lab_1_1_`).
+//! Grade it: `cargo run -- lab check 1.1` (or `cargo test -p ch01-znode --test all labs::lab_1_1_`).
 //! The test renames `/sanguo/weiguo/zhangliao0000000000` to `/sanguo/jin/zhangliao` twice —
 //! once cleanly, once after someone else changed the node — and compares the trace with
-//! `tests/snapshots/labs__lab_1_1_rename.snap`. Read that file: it is the answer's *effect*,
+//! `tests/snapshots/all__labs__lab_1_1_rename.snap`. Read that file: it is the answer's *effect*,
 //! Stat for Stat; your job is to find the ops that produce it.
 
 #[allow(unused_imports)] // the skeleton does not use them yet

@@ -65,7 +65,7 @@ fn the_replay_is_deterministic() {
 }
 
 /// The diagram in the book, re-rendered from the same run. To accept a change:
-/// `KEEPER_BLESS=1 cargo test -p ch02-watches --test trace`, then look at it.
+/// `KEEPER_BLESS=1 cargo test -p ch02-watches --test all trace::`, then look at it.
 #[test]
 fn seed_demo_diagram() {
     let (_, trace) = replay(SEED_DEMO);

@@ -2,7 +2,7 @@
 //! from ZooKeeper 3.8: each rule here was checked against a real 3.8.0 server on the wire, and
 //! each test names the upstream code that decides it.
 
-mod support;
+use crate::support;
 
 use ch01_znode::acl::perms;
 use ch03_sessions::jute::{DecodeError, Reader, Record, Writer};

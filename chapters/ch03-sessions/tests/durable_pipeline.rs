@@ -2,7 +2,7 @@
 //! a group costs one sync, a failed sync answers nothing, and a restart from the logged
 //! database continues its zxids and never reuses a recovered session id.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -3,7 +3,7 @@
 //!
 //! Work each answer out with the rules of the chapter (pen and paper is enough), write it in
 //! the function below its question, then run `cargo run -- lab check 3.1` (or
-//! `cargo test -p ch03-sessions --test exercise_sessions lab_3_1_`). The tests compute the same
+//! `cargo test -p ch03-sessions --test all exercise_sessions::lab_3_1_`). The tests compute the same
 //! things with the server's own code and compare. The repository ships the answers; start a
 //! lab with `cargo run -- lab start 3.1` to get the questions without them.
 

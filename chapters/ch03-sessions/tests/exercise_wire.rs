@@ -3,7 +3,7 @@
 //! Lab 3.4: lines 42 and 43 of `tests/fixtures/kazoo-2.8.frames` are a request kazoo sent and
 //! the frame the server sent right after it. Work out each field with pen and paper (or a hex
 //! editor), write your reading in the two functions below, and run
-//! `cargo run -- lab check 3.4` (or `cargo test -p ch03-sessions --test exercise_wire
+//! `cargo run -- lab check 3.4` (or `cargo test -p ch03-sessions --test all exercise_wire::
 //! lab_3_4_`). The tests decode the same bytes with the codec and compare. The repository
 //! ships the answers; start a lab with `cargo run -- lab start 3.4` to get the questions
 //! without them.

@@ -1,6 +1,6 @@
 //! The expiry scenario: a silent client's lease runs out on the pure pipeline, with a virtual
 //! clock. Its trace is pinned (the book shows it) and its diagram is re-rendered and compared
-//! with the one in the book (`KEEPER_BLESS=1 cargo test -p ch03-sessions --test expiry` to
+//! with the one in the book (`KEEPER_BLESS=1 cargo test -p ch03-sessions --test all expiry::` to
 //! accept a change, then look at it).
 
 use ch03_sessions::expiry::{self, Event};

@@ -1,6 +1,6 @@
 //! The request pipeline, driven without sockets: every rule here is a step and its outputs.
 
-mod support;
+use crate::support;
 
 use ch01_znode::{EventType, SessionId, WatchedEvent, ZkError, Zxid};
 use ch03_sessions::pipeline::standalone::StandalonePipeline;

@@ -2,7 +2,7 @@
 //! applies the leader's commits. Zab itself is chapter 6; here the test plays it by hand,
 //! carrying each `Forward` to the leader and each `Propose` back as a `Commit` to everyone.
 
-mod support;
+use crate::support;
 
 use ch01_znode::{Epoch, SessionId, Sid, Txn, TxnOp, ZkError, Zxid};
 use ch03_sessions::pipeline::{

@@ -23,7 +23,7 @@ fn snapshot_body(name: &str) -> String {
 /// it did. The book shows that above the folded session.
 #[test]
 fn the_step_session_reads_as_its_choices_and_what_each_did() {
-    let session = snapshot_body("cli__step_session");
+    let session = snapshot_body("all__cli__step_session");
     let mut shown = Vec::new();
     let mut in_pending_list = false;
     let mut in_steps_file = false;

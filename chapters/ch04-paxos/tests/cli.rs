@@ -8,7 +8,7 @@ fn ch04(args: &[&str]) -> std::process::Output {
 
 fn snapshot_body(name: &str) -> String {
     command::snapshot_body(format!(
-        "{}/tests/snapshots/scenarios__{name}.snap",
+        "{}/tests/snapshots/all__scenarios__{name}.snap",
         env!("CARGO_MANIFEST_DIR")
     ))
 }

@@ -1,7 +1,7 @@
 //! Every scenario's trace is pinned by a snapshot, and its diagram in the book is re-rendered
 //! from the same run and compared, so the book can only show what the code does.
 //!
-//! To accept changed diagrams: `KEEPER_BLESS=1 cargo test -p ch04-paxos --test scenarios`
+//! To accept changed diagrams: `KEEPER_BLESS=1 cargo test -p ch04-paxos --test all scenarios::`
 //! (and `INSTA_UPDATE=always` for the snapshots), then read them.
 
 use std::ops::Range;
@@ -128,7 +128,7 @@ fn lab_4_1_a_forgetful_acceptor_lets_two_learners_disagree() {
     check_diagram("lab-forgetful", &svg::render(&title, &replay.sim.ids(), replay.sim.trace()));
 }
 
-/// Read the trace of the disagreement (the snapshot `scenarios__lab-forgetful.snap`): which
+/// Read the trace of the disagreement (the snapshot `all__scenarios__lab-forgetful.snap`): which
 /// acceptor answered a Prepare with "no value" although it had already accepted one?
 fn the_acceptor_that_kept_quiet() -> NodeId {
     // LAB 4.1 ANSWER (lab start puts the //> lines here)

@@ -14,7 +14,7 @@
 //! cargo run -- lab check 5.1
 //! ```
 //!
-//! (or `cargo test -p ch05-election --test lab lab_5_1_`). It turns green
+//! (or `cargo test -p ch05-election --test all lab::lab_5_1_`). It turns green
 //! when the election with your order matches the recorded run in
 //! `tests/snapshots/lab_lowest_sid_first_start.snap`.
 

@@ -4,7 +4,7 @@
 //! into phases).
 //!
 //! A changed diagram fails the test; regenerate them all with
-//! `KEEPER_BLESS=1 cargo test -p ch05-election --test scenarios`, then look
+//! `KEEPER_BLESS=1 cargo test -p ch05-election --test all scenarios::`, then look
 //! at them before committing.
 
 use ch01_znode::Sid;

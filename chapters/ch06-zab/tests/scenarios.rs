@@ -3,7 +3,7 @@
 //! shows), and so is its sequence diagram (`book/src/diagrams/ch06-<scenario>.svg`).
 //!
 //! A changed diagram fails the test; regenerate them all with
-//! `KEEPER_BLESS=1 cargo test -p ch06-zab --test scenarios`, then look at them before
+//! `KEEPER_BLESS=1 cargo test -p ch06-zab --test all scenarios::`, then look at them before
 //! committing. Review changed stories with `cargo insta review`.
 
 use std::path::PathBuf;

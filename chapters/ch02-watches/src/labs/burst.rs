@@ -7,7 +7,7 @@
 //! Lab 2.4: after `cargo run -- lab start 2.4`, [`StudentClient::on_event`] below re-reads the
 //! list but forgets something, so after the burst it goes deaf. Fix it, then run
 //! `cargo run -- lab check 2.4`: the test `lab_2_4_student_client_survives_a_burst` turns
-//! green when your client prints exactly what the snapshot `labs__lab_2_4_burst.snap` shows.
+//! green when your client prints exactly what the snapshot `all__labs__lab_2_4_burst.snap` shows.
 
 use ch01_znode::CreateMode;
 

@@ -1,0 +1,22 @@
+//! Every integration test of this package, as modules of one test binary.
+//!
+//! Each test binary links the package and all its dev-dependencies, so one binary per file
+//! costs far more to build than one per package. One file's tests:
+//! `cargo test -p ch03-sessions --test all FILE::` (one test: `--test all FILE::NAME`).
+//! The workspace's `test_binaries` check fails when a file under `tests/` has no `mod` line
+//! here, so none silently stops running.
+
+mod support;
+
+mod as_zookeeper_answers;
+mod captured;
+mod client;
+mod durable_pipeline;
+mod exercise_sessions;
+mod exercise_wire;
+mod expiry;
+mod malformed;
+mod pipeline;
+mod pipeline_quorum;
+mod real_zookeeper;
+mod trace;
