@@ -30,7 +30,8 @@ pub struct Lab {
     pub asks: &'static str,
     /// The crate whose test grades it.
     pub package: &'static str,
-    /// The integration-test target (`tests/<target>.rs`) holding the checks.
+    /// The file under the package's `tests/` (`tests/<target>.rs`) holding the checks: a
+    /// module of the package's one test binary, `all`, so its tests are named `<target>::…`.
     pub target: &'static str,
     pub checks: &'static [Check],
     /// For the teacher's guide: roughly how long a student takes.
@@ -58,13 +59,22 @@ impl Lab {
         format!("lab_{}_", self.id.replace('.', "_"))
     }
 
+    /// The test filter that selects exactly the lab's checks: `lab::lab_5_1_`.
+    pub fn filter(&self) -> String {
+        format!("{}::{}", self.target, self.prefix())
+    }
+
+    /// The full name libtest gives one of the lab's checks: `lab::lab_5_1_lowest_sid`.
+    pub fn test_name(&self, check: &str) -> String {
+        format!("{}::{}", self.target, check)
+    }
+
     /// The plain cargo command that grades the lab (what `keeper lab check` runs).
     pub fn cargo_command(&self) -> String {
         format!(
-            "cargo test -p {} --test {} {}",
+            "cargo test -p {} --test all {}",
             self.package,
-            self.target,
-            self.prefix()
+            self.filter()
         )
     }
 

@@ -1,7 +1,8 @@
 //! Grading: run a lab's checks with cargo and read what each one said.
 //!
-//! A lab's checks are test functions of one integration-test target, all named `lab_N_M_*`,
-//! so one `cargo test -p <crate> --test <target> lab_N_M_` runs exactly them. We read libtest's
+//! A lab's checks are test functions of one file under a package's `tests/`, all named
+//! `lab_N_M_*`; the file is a module of the package's one test binary, `all`, so one
+//! `cargo test -p <crate> --test all <file>::lab_N_M_` runs exactly them. We read libtest's
 //! plain output (`test <name> ... ok` / `FAILED`, then a `---- <name> stdout ----` block per
 //! failure) rather than its unstable JSON, and insta is told never to write a snapshot, so a
 //! check can only be passed by the code, not by accepting a new snapshot.
@@ -68,11 +69,11 @@ pub fn cargo_args(lab: &Lab) -> Vec<String> {
         "-p",
         lab.package,
         "--test",
-        lab.target,
+        "all",
         "--color",
         "never",
         "--",
-        &lab.prefix(),
+        &lab.filter(),
         "--color",
         "never",
     ]
@@ -118,9 +119,14 @@ pub fn read(lab: &Lab, stdout: &str, stderr: &str) -> Report {
         .map(|check| Verdict {
             name: check.name,
             hint: check.hint,
-            outcome: match results.get(check.name).copied() {
+            outcome: match results.get(&lab.test_name(check.name)).copied() {
                 Some(true) => Outcome::Pass,
-                Some(false) => Outcome::Fail(failures.get(check.name).cloned().unwrap_or_default()),
+                Some(false) => Outcome::Fail(
+                    failures
+                        .get(&lab.test_name(check.name))
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
                 None => Outcome::NotRun,
             },
         })
@@ -208,20 +214,20 @@ mod tests {
 
     const RUN: &str = "\
 running 2 tests
-test lab_5_1_your_prediction_is_what_your_order_elects ... FAILED
-test lab_5_1_lowest_sid_first_start ... ok
+test lab::lab_5_1_your_prediction_is_what_your_order_elects ... FAILED
+test lab::lab_5_1_lowest_sid_first_start ... ok
 
 failures:
 
----- lab_5_1_your_prediction_is_what_your_order_elects stdout ----
+---- lab::lab_5_1_your_prediction_is_what_your_order_elects stdout ----
 
-thread 'lab_5_1_your_prediction_is_what_your_order_elects' panicked at chapters/ch05-election/tests/lab.rs:60:5:
+thread 'lab::lab_5_1_your_prediction_is_what_your_order_elects' panicked at chapters/ch05-election/tests/lab.rs:60:5:
 not yet implemented: lab 5.1: your prediction
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 
 
 failures:
-    lab_5_1_your_prediction_is_what_your_order_elects
+    lab::lab_5_1_your_prediction_is_what_your_order_elects
 
 test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out; finished in 0.05s
 ";
@@ -237,7 +243,7 @@ test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out; 
             panic!("{report:?}")
         };
         assert!(
-            message.starts_with("thread 'lab_5_1_your_prediction"),
+            message.starts_with("thread 'lab::lab_5_1_your_prediction"),
             "{message}"
         );
         assert!(
@@ -269,7 +275,7 @@ test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out; 
         );
         assert_eq!(
             cargo_args(lab)[..5],
-            ["test", "-p", "ch03-sessions", "--test", "exercise_wire"]
+            ["test", "-p", "ch03-sessions", "--test", "all"]
         );
     }
 }

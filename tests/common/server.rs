@@ -108,16 +108,32 @@ impl Server {
         }
     }
 
-    /// One server of each kind per test binary, shared by its tests (each
-    /// works under its own path). Saves a JVM start per check, and a server
-    /// that fails to start fails each test once instead of being retried.
+    /// One server of each kind per test file, shared by its tests (each works
+    /// under its own path). Saves a JVM start per check, and a server that
+    /// fails to start fails each test once instead of being retried. Per file,
+    /// not per process: the files are modules of one test binary, and some
+    /// (the four-letter words) need a server no other file has written to.
+    #[track_caller]
     pub fn shared(kind: ServerKind, test: &str) -> Option<&'static Server> {
-        static ZOOKEEPER: OnceLock<Result<Server, NotStarted>> = OnceLock::new();
-        static KEEPER: OnceLock<Result<Server, NotStarted>> = OnceLock::new();
-        let slot = match kind {
-            ServerKind::ZooKeeper => &ZOOKEEPER,
-            ServerKind::Keeper => &KEEPER,
+        type Slot = OnceLock<Result<Server, NotStarted>>;
+        static SLOTS: Mutex<Vec<(&'static str, ServerKind, &'static Slot)>> =
+            Mutex::new(Vec::new());
+        let file = std::panic::Location::caller().file();
+        let slot: &'static Slot = {
+            let mut slots = SLOTS
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match slots.iter().find(|(f, k, _)| *f == file && *k == kind) {
+                Some((_, _, slot)) => slot,
+                None => {
+                    // Leaked on purpose: a shared server lives as long as the test process.
+                    let slot: &'static Slot = Box::leak(Box::new(OnceLock::new()));
+                    slots.push((file, kind, slot));
+                    slot
+                }
+            }
         };
+        // Started outside the lock: another file's server may be starting meanwhile.
         match slot.get_or_init(|| Server::try_start(kind, &[])) {
             Ok(server) => Some(server),
             Err(not_started) => not_started.skip_or_fail(kind, test),
