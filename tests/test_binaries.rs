@@ -14,7 +14,11 @@ fn members(root: &Path) -> Vec<String> {
         .and_then(|(_, rest)| rest.split_once(']'))
         .expect("a members list")
         .0;
-    list.split('"').skip(1).step_by(2).map(str::to_string).collect()
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }
 
 /// What a package's tests/ holds that no test binary of it compiles.
@@ -55,5 +59,9 @@ fn every_test_file_is_a_module_of_its_packages_test_binary() {
             missing.push(format!("{member}/{file}"));
         }
     }
-    assert!(missing.is_empty(), "never compiled, so never run:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "never compiled, so never run:\n{}",
+        missing.join("\n")
+    );
 }
