@@ -191,12 +191,12 @@ const PROGRESS: Duration = Duration::from_secs(5);
 fn check_every_interleaving(flaw: Option<Flaw>, cli: &Cli) -> ExitCode {
     let bounds =
         Bounds { acceptors: cli.acceptors, rounds: cli.rounds, duplicating: cli.duplicating };
-    if let Some(port) = cli.checker.explore {
-        return model_check::explore(flaw, bounds, port);
-    }
-    let search = cli.checker.search(cli.run.seed);
-    let outcome = model_check::run(flaw, bounds, search, &cli.checker.file_name(), Some(PROGRESS));
-    cli.checker.finish(outcome, &model_check::replay_command(flaw, cli.acceptors))
+    cli.checker.check(
+        cli.run.seed,
+        |port| model_check::explore(flaw, bounds, port),
+        |search, file| model_check::run(flaw, bounds, search, file, Some(PROGRESS)),
+        &model_check::replay_command(flaw, cli.acceptors),
+    )
 }
 
 /// Chapter 4's side of the stepper: every event but the sends (unless `--sends`).

@@ -124,19 +124,12 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         rounds: args.rounds,
         crashes: !args.no_crashes,
     };
-    if let Some(port) = args.checker.explore {
-        return model_check::explore(flaw, bounds, port);
-    }
-    let search = args.checker.search(args.run.seed);
-    let outcome = model_check::run(
-        flaw,
-        bounds,
-        search,
-        &args.checker.file_name(),
-        Some(PROGRESS),
-    );
-    args.checker
-        .finish(outcome, &model_check::replay_command(flaw))
+    args.checker.check(
+        args.run.seed,
+        |port| model_check::explore(flaw, bounds, port),
+        |search, file| model_check::run(flaw, bounds, search, file, Some(PROGRESS)),
+        &model_check::replay_command(flaw),
+    )
 }
 
 /// One scenario in the simulator, told as the flags ask.

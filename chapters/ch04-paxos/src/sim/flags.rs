@@ -79,26 +79,35 @@ pub struct CheckFlags {
 }
 
 impl CheckFlags {
+    /// `--model-check` as the flags ask, for any chapter's model: the web explorer on
+    /// `--explore`'s port, or else the search they name, given to `run` with the
+    /// counterexample's file name, and what it found. `replay` is the command a counterexample
+    /// prints to replay itself.
+    pub fn check<P: Checkable>(
+        &self,
+        seed: u64,
+        explore: impl FnOnce(u16) -> ExitCode,
+        run: impl FnOnce(Search, &str) -> Result<Outcome<P>, String>,
+        replay: &str,
+    ) -> ExitCode {
+        if let Some(port) = self.explore {
+            return explore(port);
+        }
+        let outcome = run(self.search(seed), &self.counterexample.display().to_string());
+        self.finish(outcome, replay)
+    }
+
     /// The search the flags ask for: walks seeded by `seed`, or every path to `--depth`.
-    pub fn search(&self, seed: u64) -> Search {
+    fn search(&self, seed: u64) -> Search {
         match self.walks {
             Some(walks) => Search::Walks(Walks { walks, steps: self.walk_steps, seed }),
             None => Search::Every { max_depth: self.depth },
         }
     }
 
-    /// The counterexample file's name, as its replay command shows it.
-    pub fn file_name(&self) -> String {
-        self.counterexample.display().to_string()
-    }
-
     /// What `--model-check` prints for a finished check (see [`Outcome::print_and_save`]), or
     /// the error of a counterexample that did not replay; `replay` is the replay command.
-    pub fn finish<P: Checkable>(
-        &self,
-        outcome: Result<Outcome<P>, String>,
-        replay: &str,
-    ) -> ExitCode {
+    fn finish<P: Checkable>(&self, outcome: Result<Outcome<P>, String>, replay: &str) -> ExitCode {
         match outcome {
             Ok(outcome) => outcome.print_and_save(&self.counterexample, replay),
             Err(e) => {
