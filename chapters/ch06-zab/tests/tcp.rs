@@ -32,11 +32,18 @@ use tokio::time::{timeout, Instant};
 /// The longest any one wait may take (the machine may be busy).
 const BOUND: Duration = Duration::from_secs(60);
 
-/// A port nobody uses right now (the OS picks it; a server that loses it to someone else
-/// says so, and the ensemble starts again on other ports).
-fn free_port() -> u16 {
-    let l = StdListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// `n` ports nobody uses right now, all different: the OS picks each while the others are
+/// still held. Ports picked one at a time (each released before the next is asked for) can
+/// come back twice, and an ensemble whose `--peer` lines name a port twice is refused before
+/// any server listens. A server that loses a port to someone else says so, and the ensemble
+/// starts again on other ports.
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<StdListener> = (0..n)
+        .map(|_| StdListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect()
 }
 
 fn local(port: u16) -> SocketAddr {
@@ -178,13 +185,16 @@ impl Ensemble {
     }
 
     async fn try_start(n: u64, observers: &[u64]) -> Option<Ensemble> {
-        let ports: BTreeMap<Sid, Ports> = (1..=n)
-            .chain(observers.iter().copied())
-            .map(|sid| {
+        let sids: Vec<u64> = (1..=n).chain(observers.iter().copied()).collect();
+        let free = free_ports(sids.len() * 3);
+        let ports: BTreeMap<Sid, Ports> = sids
+            .iter()
+            .zip(free.chunks(3))
+            .map(|(&sid, p)| {
                 let ports = Ports {
-                    client: free_port(),
-                    quorum: free_port(),
-                    election: free_port(),
+                    client: p[0],
+                    quorum: p[1],
+                    election: p[2],
                 };
                 (Sid(sid), ports)
             })
@@ -667,20 +677,22 @@ impl Alone {
     /// `None` if a port was taken meanwhile.
     async fn start() -> Option<Alone> {
         let fake_quorum = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let free = free_ports(6);
         let ports = Ports {
-            client: free_port(),
-            quorum: free_port(),
-            election: free_port(),
+            client: free[0],
+            quorum: free[1],
+            election: free[2],
         };
+        let (election_2, election_3, quorum_2) = (free[3], free[4], free[5]);
         let elections: BTreeMap<Sid, SocketAddr> = [
             (Sid(1), local(ports.election)),
-            (Sid(2), local(free_port())),
-            (Sid(3), local(free_port())),
+            (Sid(2), local(election_2)),
+            (Sid(3), local(election_3)),
         ]
         .into();
         let quorums = [
             (Sid(1), local(ports.quorum)),
-            (Sid(2), local(free_port())),
+            (Sid(2), local(quorum_2)),
             (Sid(3), fake_quorum.local_addr().unwrap()),
         ];
         let peers: Vec<String> = quorums
