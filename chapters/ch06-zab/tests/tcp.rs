@@ -154,6 +154,19 @@ fn serving_leader(lines: &[String]) -> Option<Sid> {
     leader
 }
 
+/// What a server's first line says about its start: it listens (`Ok(true)`), or lost a port
+/// to someone else (`Ok(false)`: start again on other ports); `None` while it has said nothing.
+/// Any other first line is a server that refused to start (a configuration it rejects, which
+/// it says and exits): `Err` with it, rather than a wait for a line that will not come.
+fn bound(lines: &[String]) -> Option<Result<bool, String>> {
+    let first = lines.first()?;
+    Some(match first {
+        l if l.contains("(Ctrl-C stops)") => Ok(true),
+        l if l.starts_with("cannot listen") => Ok(false),
+        other => Err(other.clone()),
+    })
+}
+
 /// One member's ports.
 #[derive(Clone, Copy)]
 struct Ports {
@@ -226,18 +239,10 @@ impl Ensemble {
             let up = ensemble
                 .out
                 .until("every server to bind its ports", |all| {
-                    let lines = all.get(&sid)?;
-                    lines.iter().find_map(|l| {
-                        if l.contains("(Ctrl-C stops)") {
-                            Some(true)
-                        } else if l.starts_with("cannot listen") {
-                            Some(false)
-                        } else {
-                            None
-                        }
-                    })
+                    bound(all.get(&sid)?)
                 })
-                .await;
+                .await
+                .unwrap_or_else(|why| panic!("n{sid} did not start: {why}"));
             if !up {
                 return None;
             }
@@ -711,13 +716,9 @@ impl Alone {
         ];
         let server = spawn(Sid(1), ports.client, &peers, &limits, &out);
         let up = out
-            .until("server 1 to bind its ports", |all| {
-                all.get(&Sid(1))?.iter().find_map(|l| {
-                    (l.contains("(Ctrl-C stops)") || l.starts_with("cannot listen"))
-                        .then(|| l.contains("(Ctrl-C stops)"))
-                })
-            })
-            .await;
+            .until("server 1 to bind its ports", |all| bound(all.get(&Sid(1))?))
+            .await
+            .unwrap_or_else(|why| panic!("n1 did not start: {why}"));
         up.then_some(Alone {
             out,
             elections,
