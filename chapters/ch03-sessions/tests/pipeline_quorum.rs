@@ -446,6 +446,41 @@ fn a_forwarded_write_of_a_closed_session_becomes_a_session_expired_error_txn() {
     assert_eq!(txns[0].op, TxnOp::error(ZkError::SessionExpired));
 }
 
+#[test]
+fn a_forwarded_multi_of_a_closed_session_fails_at_its_first_op() {
+    // The session check is part of each op's pRequest2Txn: a multi fails at its first op
+    // (SessionExpired), the others RuntimeInconsistency; an empty multi checks nothing.
+    let (mut leader, _) = ensemble();
+    let multi = |ops| Forwarded {
+        session: ch01_znode::SessionId(0x0200_0000_0000_0007),
+        cxid: 3,
+        op: Forward::Request(Request::Multi(proto::MultiRequest { ops })),
+        auth: vec![],
+    };
+    let check = proto::MultiOp::Check(proto::CheckVersionRequest {
+        path: "/".into(),
+        version: -1,
+    });
+    let request = Input::Forwarded {
+        learner: LEARNER,
+        request: multi(vec![check.clone(), check]),
+    };
+    let txns = proposed(&leader.step(T0, request));
+    assert_eq!(
+        txns[0].op,
+        TxnOp::Multi(vec![
+            TxnOp::error(ZkError::SessionExpired),
+            TxnOp::error(ZkError::RuntimeInconsistency),
+        ])
+    );
+    let empty = Input::Forwarded {
+        learner: LEARNER,
+        request: multi(vec![]),
+    };
+    let txns = proposed(&leader.step(T0, empty));
+    assert_eq!(txns[0].op, TxnOp::Multi(vec![]));
+}
+
 /// Leader 1 with learners 2 and 3; a session opened through learner 2 on connection 7 has
 /// moved to learner 3 (connection 9 there): learner 3 asked, and the leader said valid.
 /// Connection 7 is still open on learner 2, which has not heard of the move.

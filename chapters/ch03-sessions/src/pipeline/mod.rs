@@ -1034,20 +1034,23 @@ impl Pipeline {
             }
             Forward::Request(_) => self.sessions.check_owner(session, owner),
         };
+        // `checkSession`: a session that is gone or closing writes nothing (a request
+        // forwarded just before its session expired would leave an orphan ephemeral), nor does
+        // one whose client has moved to another server since it sent this; there the server
+        // it came through closes the connection instead of answering.
+        let refusal = match checked {
+            Ok(()) => None,
+            Err(SessionCheck::Moved) => Some(ZkError::SessionMoved),
+            Err(_) => Some(ZkError::SessionExpired),
+        };
+        if let (Some(err), Forward::Request(r)) = (refusal, &op) {
+            if let Some(txn) = prepare::refused_by_session(hdr, r, err) {
+                return txn;
+            }
+        }
         let request = match op {
             Forward::CreateSession { timeout_ms } => Ok(Request::CreateSession { timeout_ms }),
             Forward::Request(proto::Request::CloseSession) => Ok(Request::CloseSession),
-            // The client moved to another server since it sent this: each op fails, and the
-            // server it came through closes the connection instead of answering.
-            Forward::Request(r) if checked == Err(SessionCheck::Moved) => {
-                if let Some(txn) = prepare::refused_by_move(hdr, &r) {
-                    return txn;
-                }
-                write_request(&r).unwrap_or(Err(ZkError::MarshallingError))
-            }
-            // `checkSession`: a session that is gone or closing writes nothing (a request
-            // forwarded just before its session expired would leave an orphan ephemeral).
-            Forward::Request(_) if checked.is_err() => Err(ZkError::SessionExpired),
             Forward::Request(r) => write_request(&r).unwrap_or(Err(ZkError::MarshallingError)),
         };
         match request {

@@ -171,11 +171,11 @@ pub fn refused(hdr: TxnHeader, err: ZkError) -> Txn {
     hdr.txn(TxnOp::error(err))
 }
 
-/// A write whose session has moved to another server. Upstream checks the session in each
-/// op's prep (`pRequest2Txn`), so a multi fails at its first op, the others
-/// RuntimeInconsistency; an empty multi has no op to check and is prepared as usual (`None`).
-pub fn refused_by_move(hdr: TxnHeader, request: &proto::Request) -> Option<Txn> {
-    let err = ZkError::SessionMoved;
+/// A write whose session fails upstream's `checkSession` (gone, closing, or moved to another
+/// server) with `err`. Upstream checks the session in each op's prep (`pRequest2Txn`), so a
+/// multi fails at its first op, the others RuntimeInconsistency; an empty multi has no op to
+/// check and is prepared as usual (`None`).
+pub fn refused_by_session(hdr: TxnHeader, request: &proto::Request, err: ZkError) -> Option<Txn> {
     match request {
         proto::Request::Multi(m) if m.ops.is_empty() => None,
         proto::Request::Multi(m) => Some(hdr.txn(failed_multi(m.ops.len(), 0, err))),
