@@ -15,6 +15,7 @@
 use crate::common;
 
 use common::cluster::{programs_under_test, Cluster, COMMAND_TIMEOUT};
+use common::raw::check_a_moved_sessions_old_connection;
 use common::{four_letter_word, java_lab, run_for_stdout, tools, Guarded};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -299,6 +300,31 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
         assert_eq!(value_on(&cluster, other, "/eph"), "mine", "{program:?}");
         std::fs::write(&stop_file, "").expect("the stop file");
         line("done");
+    }
+}
+
+/// A session moves to another server while its first connection stays open (two processes
+/// with one session id and password): the old connection is closed at its next write through
+/// a follower, or at its next request of any kind on the leader, and the session goes on where
+/// it moved. ZooKeeper 3.8's leader checks each request's session against the server that
+/// revalidated it last and answers SessionMoved by closing the connection
+/// (`SessionTrackerImpl.checkSession`, `FinalRequestProcessor`). (issue 11)
+#[test]
+fn a_session_that_moved_loses_the_connection_it_left_at_its_next_write() {
+    const TEST: &str = "a moved session's old connection";
+    for program in programs_under_test(TEST) {
+        let cluster = Cluster::start_with(program, 3);
+        let leader = cluster.wait_for_leader(&[1, 2, 3]);
+        let port = |sid: u64| cluster.client_ports[sid as usize - 1];
+        let followers: Vec<u16> = cluster.sids().filter(|&s| s != leader).map(port).collect();
+        let moves = [
+            ("follower to follower", followers[0], followers[1], false),
+            ("leader to follower", port(leader), followers[0], true),
+        ];
+        for (what, from, to, from_leads) in moves {
+            check_a_moved_sessions_old_connection(from, to, from_leads)
+                .unwrap_or_else(|why| panic!("{program:?}, {what}: {why}\n{}", cluster.logs()));
+        }
     }
 }
 

@@ -7,8 +7,9 @@
 //! server; the tests run against it too, so they cannot drift from it
 //! (upstream `FourLetterCommands`, `StatCommand`, `ConfCommand`).
 //!
-//! All tests share one server per kind; none of them opens a session, so
-//! the server stays as fresh as it started.
+//! These tests share one server per kind that no other file uses
+//! ([`Server::private`]); none of them opens a session, so the server stays
+//! as fresh as it started.
 
 use crate::common;
 
@@ -17,7 +18,7 @@ use common::{four_letter_word, servers_under_test, Server, TICK_TIME_MS};
 /// Runs `check` with the answer to `word` from each server under test.
 fn on_every_server(test: &str, word: &str, check: impl Fn(&str, &Server)) {
     for kind in servers_under_test() {
-        let Some(server) = Server::shared(kind, test) else {
+        let Some(server) = Server::private(kind, test) else {
             continue;
         };
         let answer = four_letter_word(server.port(), word)

@@ -15,8 +15,8 @@
 use crate::common;
 
 use common::raw::{
-    closed_by_server, connect_request, get_data, jute_string, open, request, RawSession, ERR_OK,
-    OP_GET_DATA,
+    closed_by_server, connect_request, get_data, open, request, set_data, RawSession, ERR_OK,
+    OP_GET_DATA, OP_SET_DATA,
 };
 use common::{servers_under_test, wait_until, Server, ServerKind};
 use std::io::Write;
@@ -64,18 +64,6 @@ fn one_address_gets_at_most_max_client_cnxns_connections_and_a_freed_slot_is_reu
             session.assert_still_serves(&kind.to_string());
         }
     }
-}
-
-/// setData: path, data, version -1.
-const OP_SET_DATA: i32 = 5;
-
-fn set_data(path: &[u8], data: &[u8]) -> Vec<u8> {
-    [
-        jute_string(path),
-        jute_string(data),
-        (-1i32).to_be_bytes().to_vec(),
-    ]
-    .concat()
 }
 
 #[test]

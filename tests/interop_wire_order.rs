@@ -10,12 +10,13 @@
 
 use crate::common;
 
-use common::raw::{get_data, jute_string, read_frame, request, RawSession, OP_GET_DATA};
+use common::raw::{
+    get_data, jute_string, read_frame, request, set_data, RawSession, OP_GET_DATA, OP_SET_DATA,
+};
 use common::{servers_under_test, Server};
 use std::io::Write;
 
 const OP_CREATE: i32 = 1;
-const OP_SET_DATA: i32 = 5;
 /// The xid of a watch notification.
 const NOTIFICATION_XID: i32 = -1;
 /// NodeDataChanged (client-protocol.md §10).
@@ -31,16 +32,6 @@ fn create(path: &[u8], data: &[u8]) -> Vec<u8> {
     record.extend(jute_string(b"anyone"));
     record.extend(0i32.to_be_bytes());
     record
-}
-
-/// SetDataRequest: path, data, version = -1.
-fn set_data(path: &[u8], data: &[u8]) -> Vec<u8> {
-    [
-        jute_string(path),
-        jute_string(data),
-        (-1i32).to_be_bytes().to_vec(),
-    ]
-    .concat()
 }
 
 /// GetDataRequest with watch = true.

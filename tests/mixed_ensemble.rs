@@ -30,6 +30,7 @@
 use crate::common;
 
 use common::cluster::{Cluster, COMMAND_TIMEOUT};
+use common::raw::check_a_moved_sessions_old_connection;
 use common::{run_for_stdout, skip, tools};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -328,6 +329,13 @@ fn session_moves_across_programs(zookeeper: &[u64], leader_runs: Program) {
              from follower {to} ({other:?}); its log since the move:\n{log}"
         );
     }
+
+    // Back the other way with two connections: the leader now says the session is `from`'s,
+    // so the one left open on `to` is closed at its next write, whichever program `to` runs
+    // (its SessionMoved error txn crosses programs).
+    let port = |sid: u64| mixed.cluster.client_ports[sid as usize - 1];
+    check_a_moved_sessions_old_connection(port(to), port(from), false)
+        .unwrap_or_else(|why| panic!("{why}\n{}", mixed.cluster.logs()));
 }
 // ANCHOR_END: session_moves
 

@@ -13,6 +13,7 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Opcodes and error codes used below (client-protocol.md §5, §9).
 pub const OP_CREATE: i32 = 1;
 pub const OP_GET_DATA: i32 = 4;
+pub const OP_SET_DATA: i32 = 5;
 pub const OP_CLOSE_SESSION: i32 = -11;
 pub const ERR_OK: i32 = 0;
 pub const ERR_MARSHALLING: i32 = -5;
@@ -100,7 +101,12 @@ pub fn handshake(
     server: &Server,
     connect: &Connect,
 ) -> Result<(TcpStream, ConnectResponse), String> {
-    let mut stream = open(server);
+    handshake_at(server.port(), connect)
+}
+
+/// [`handshake`] with the server on this port of 127.0.0.1 (a member of an ensemble).
+pub fn handshake_at(port: u16, connect: &Connect) -> Result<(TcpStream, ConnectResponse), String> {
+    let mut stream = open_at(port);
     stream
         .write_all(&connect.encode())
         .map_err(|e| format!("send connect: {e}"))?;
@@ -113,13 +119,27 @@ pub fn request(xid: i32, op: i32, record: &[u8]) -> Vec<u8> {
     frame(&[&xid.to_be_bytes()[..], &op.to_be_bytes()[..], record].concat())
 }
 
+/// SetDataRequest: path, data, version -1.
+pub fn set_data(path: &[u8], data: &[u8]) -> Vec<u8> {
+    [
+        jute_string(path),
+        jute_string(data),
+        (-1i32).to_be_bytes().to_vec(),
+    ]
+    .concat()
+}
+
 /// GetDataRequest: path, watch=false.
 pub fn get_data(path: &[u8]) -> Vec<u8> {
     [jute_string(path), vec![0]].concat()
 }
 
 pub fn open(server: &Server) -> TcpStream {
-    let stream = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+    open_at(server.port())
+}
+
+pub fn open_at(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(ANSWER_TIMEOUT))
         .expect("timeout");
@@ -155,11 +175,33 @@ impl RawSession {
 
     /// Connects and completes the handshake, or says why not.
     pub fn try_open(server: &Server) -> Result<RawSession, String> {
-        let (stream, granted) = handshake(server, &Connect::default())?;
-        if granted.session_id == 0 {
+        RawSession::try_open_at(server.port(), &Connect::default())
+    }
+
+    /// Sends `connect` to the server on `port` and completes the handshake, or says why not
+    /// (a resumed session refused counts as not granted).
+    pub fn try_open_at(port: u16, connect: &Connect) -> Result<RawSession, String> {
+        let (stream, granted) = handshake_at(port, connect)?;
+        if granted.session_id == 0 || granted.timeout_ms == 0 {
             return Err("no session granted".into());
         }
         Ok(RawSession { stream, granted })
+    }
+
+    /// A second connection to the server on `port` with this session's id and password:
+    /// the session moves there (the leader revalidates it) before this returns.
+    pub fn move_to(&self, port: u16) -> Result<RawSession, String> {
+        let connect = Connect {
+            session_id: self.granted.session_id,
+            passwd: self.granted.passwd.clone(),
+            timeout_ms: self.granted.timeout_ms,
+            ..Connect::default()
+        };
+        let moved = RawSession::try_open_at(port, &connect)?;
+        match moved.granted.session_id == self.granted.session_id {
+            true => Ok(moved),
+            false => Err(format!("a new session {:#x}", moved.granted.session_id)),
+        }
     }
 
     /// Sends one request and returns the reply header's (xid, err).
@@ -204,5 +246,47 @@ pub fn closed_by_server(stream: &mut TcpStream) -> bool {
             e.kind(),
             ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
         ),
+    }
+}
+
+/// A session opened on the server at `from` moves to the server at `to` (a second connection
+/// with its id and password); then its first connection, still open, is used again. Upstream's
+/// leader checks each request's session against its owner, the server that revalidated it
+/// last (`SessionTrackerImpl.checkSession(sessionId, owner)`): a follower still serves reads
+/// on the old connection (it checks no owner), but a write it forwards fails with
+/// SessionMoved, and a SessionMovedException is answered by closing the connection
+/// (`FinalRequestProcessor` → `sendCloseSession`), not with the code -118. A leader checks
+/// reads too, so there the first read closes it. The session itself goes on at `to`.
+pub fn check_a_moved_sessions_old_connection(
+    from: u16,
+    to: u16,
+    from_leads: bool,
+) -> Result<(), String> {
+    let mut old = RawSession::try_open_at(from, &Connect::default())?;
+    old.try_ask(1, OP_GET_DATA, &get_data(b"/"))?;
+    let mut moved = old.move_to(to)?;
+    let session = old.granted.session_id;
+    // A follower serves the read and closes at the write; a leader closes at the read.
+    if !from_leads {
+        let read = old.try_ask(2, OP_GET_DATA, &get_data(b"/"))?;
+        if read != (2, ERR_OK) {
+            return Err(format!("the old connection's read: {read:?}"));
+        }
+    }
+    let (what, last) = match from_leads {
+        true => ("read", request(3, OP_GET_DATA, &get_data(b"/"))),
+        false => ("write", request(3, OP_SET_DATA, &set_data(b"/", b"stale"))),
+    };
+    old.stream
+        .write_all(&last)
+        .map_err(|e| format!("send the {what}: {e}"))?;
+    if !closed_by_server(&mut old.stream) {
+        return Err(format!(
+            "session {session:#x}: the old connection's {what} was answered, not closed"
+        ));
+    }
+    match moved.try_ask(1, OP_SET_DATA, &set_data(b"/", b"moved"))? {
+        (1, ERR_OK) => Ok(()),
+        other => Err(format!("the write where the session is now: {other:?}")),
     }
 }

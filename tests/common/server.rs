@@ -108,32 +108,44 @@ impl Server {
         }
     }
 
-    /// One server of each kind per test file, shared by its tests (each works
-    /// under its own path). Saves a JVM start per check, and a server that
-    /// fails to start fails each test once instead of being retried. Per file,
-    /// not per process: the files are modules of one test binary, and some
-    /// (the four-letter words) need a server no other file has written to.
-    #[track_caller]
+    /// One server of each kind per test process, shared by every test that
+    /// only needs a server to talk to (each works under its own path). Saves a
+    /// JVM start per check, and a server that fails to start fails each test
+    /// once instead of being retried.
     pub fn shared(kind: ServerKind, test: &str) -> Option<&'static Server> {
+        Server::kept(None, kind, test)
+    }
+
+    /// One server of each kind for the calling file's tests alone, shared by
+    /// them: for checks that read what a server nobody else uses reports (the
+    /// four-letter words count its nodes, connections and zxids), which the
+    /// other files' writes to the shared server would change.
+    #[track_caller]
+    pub fn private(kind: ServerKind, test: &str) -> Option<&'static Server> {
+        Server::kept(Some(std::panic::Location::caller().file()), kind, test)
+    }
+
+    /// The server of `kind` kept for `owner` (a file, or everyone), started on
+    /// first use; it lives as long as the test process.
+    fn kept(owner: Option<&'static str>, kind: ServerKind, test: &str) -> Option<&'static Server> {
         type Slot = OnceLock<Result<Server, NotStarted>>;
-        static SLOTS: Mutex<Vec<(&'static str, ServerKind, &'static Slot)>> =
-            Mutex::new(Vec::new());
-        let file = std::panic::Location::caller().file();
+        type Owner = Option<&'static str>;
+        static SLOTS: Mutex<Vec<(Owner, ServerKind, &'static Slot)>> = Mutex::new(Vec::new());
         let slot: &'static Slot = {
             let mut slots = SLOTS
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            match slots.iter().find(|(f, k, _)| *f == file && *k == kind) {
+            match slots.iter().find(|(o, k, _)| *o == owner && *k == kind) {
                 Some((_, _, slot)) => slot,
                 None => {
-                    // Leaked on purpose: a shared server lives as long as the test process.
+                    // Leaked on purpose: a kept server lives as long as the test process.
                     let slot: &'static Slot = Box::leak(Box::new(OnceLock::new()));
-                    slots.push((file, kind, slot));
+                    slots.push((owner, kind, slot));
                     slot
                 }
             }
         };
-        // Started outside the lock: another file's server may be starting meanwhile.
+        // Started outside the lock: another owner's server may be starting meanwhile.
         match slot.get_or_init(|| Server::try_start(kind, &[])) {
             Ok(server) => Some(server),
             Err(not_started) => not_started.skip_or_fail(kind, test),

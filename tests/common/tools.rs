@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 /// Debian's ZooKeeper 3.8 jar; its manifest brings the other jars it needs.
 pub const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
@@ -27,7 +28,23 @@ pub fn zookeeper_classpath() -> String {
     format!("{ZOOKEEPER_JAR}:{SLF4J_NOP_JAR}")
 }
 
-fn runs(program: &str, args: &[&str]) -> bool {
+/// Whether `program args` succeeds, asked once per test process: `java -version` is a JVM
+/// start, and dozens of tests ask before each check.
+fn runs(program: &'static str, args: &'static [&'static str]) -> bool {
+    type Asked = (&'static str, &'static [&'static str], bool);
+    static ASKED: Mutex<Vec<Asked>> = Mutex::new(Vec::new());
+    let mut asked = ASKED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, _, answer)) = asked.iter().find(|(p, a, _)| (*p, *a) == (program, args)) {
+        return *answer;
+    }
+    let answer = ask(program, args);
+    asked.push((program, args, answer));
+    answer
+}
+
+fn ask(program: &str, args: &[&str]) -> bool {
     Command::new(program)
         .args(args)
         .stdin(Stdio::null())

@@ -103,6 +103,11 @@ pub struct Session {
     pub timeout_ms: i32,
     /// Set once expiry or a close has begun: the session accepts no more requests.
     pub closing: bool,
+    /// The server whose client connection holds the session, as far as the leader knows:
+    /// itself for its own clients, a learner once that learner forwarded its creation or
+    /// revalidated it. `None` until someone claims it (a new leader knows no owners). Upstream
+    /// `SessionImpl.owner`, there the `LearnerHandler` object or `ServerCnxn.me`.
+    pub owner: Option<Sid>,
 }
 
 /// Why a request's session is not usable (upstream `SessionTrackerImpl.checkSession`).
@@ -112,6 +117,9 @@ pub enum SessionCheck {
     Unknown,
     /// Expiry or close has begun.
     Expired,
+    /// Another server holds the session now: the client moved, and this request came from
+    /// where it was before (upstream `SessionMovedException`).
+    Moved,
 }
 
 /// Sessions and their expiry buckets.
@@ -174,6 +182,7 @@ impl SessionTracker {
             id,
             timeout_ms,
             closing: false,
+            owner: None,
         });
         self.queue.update(id, timeout_ms, now_ms);
     }
@@ -212,6 +221,39 @@ impl SessionTracker {
             Some(s) => Ok(s),
         }
     }
+
+    // ANCHOR: check_owner
+    /// May this session make a request that `owner` passes on? A session nobody claimed yet
+    /// becomes `owner`'s; one another server holds has moved (upstream
+    /// `SessionTrackerImpl.checkSession(sessionId, owner)`, which the leader's prep calls for
+    /// every request but closeSession).
+    pub fn check_owner(&mut self, id: SessionId, owner: Sid) -> Result<(), SessionCheck> {
+        let session = match self.sessions.get_mut(&id) {
+            None => return Err(SessionCheck::Unknown),
+            Some(s) if s.closing => return Err(SessionCheck::Expired),
+            Some(s) => s,
+        };
+        match session.owner {
+            Some(holder) if holder != owner => Err(SessionCheck::Moved),
+            _ => {
+                session.owner = Some(owner);
+                Ok(())
+            }
+        }
+    }
+
+    /// The session is `owner`'s from now on: it was revalidated there, or created there
+    /// (upstream `setOwner`). `false` if it is gone or closing.
+    pub fn set_owner(&mut self, id: SessionId, owner: Sid) -> bool {
+        match self.sessions.get_mut(&id) {
+            Some(s) if !s.closing => {
+                s.owner = Some(owner);
+                true
+            }
+            _ => false,
+        }
+    }
+    // ANCHOR_END: check_owner
 
     /// Marks a session as closing: no more requests, no more touches.
     pub fn set_closing(&mut self, id: SessionId) {

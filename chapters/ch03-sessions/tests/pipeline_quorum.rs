@@ -42,6 +42,9 @@ fn proposed(out: &[Output]) -> Vec<Txn> {
         .collect()
 }
 
+/// The learner of [`ensemble`].
+const LEARNER: Sid = Sid(2);
+
 /// Plays Zab: the learner's forwarded requests go to the leader, whose proposals commit on
 /// both servers at once. Returns what the learner did on the commits.
 fn replicate(
@@ -52,7 +55,11 @@ fn replicate(
 ) -> Vec<Output> {
     let mut on_learner = Vec::new();
     for f in forwarded(out) {
-        let proposals = proposed(&leader.step(now, Input::Forwarded(f)));
+        let request = Input::Forwarded {
+            learner: LEARNER,
+            request: f,
+        };
+        let proposals = proposed(&leader.step(now, request));
         for txn in proposals {
             leader.step(now, Input::Commit(txn.clone()));
             on_learner.extend(learner.step(now, Input::Commit(txn)));
@@ -340,7 +347,7 @@ fn a_learner_asks_the_leader_before_it_lets_a_reconnecting_session_in() {
         ]
     );
     // The leader knows the session alive (LearnerMaster.revalidateSession).
-    assert!(leader.revalidate(T0 + 1000, session, 20_000));
+    assert!(leader.revalidate(T0 + 1000, session, 20_000, LEARNER));
     let out = learner.step(
         T0 + 1001,
         Input::Revalidated {
@@ -405,10 +412,10 @@ fn a_reconnect_waiting_for_the_leader_is_never_answered_if_the_learner_stops() {
 fn a_leader_calls_a_closed_or_unknown_session_invalid() {
     let (mut leader, mut learner) = ensemble();
     let session = open_on_learner(&mut leader, &mut learner, 7);
-    assert!(!leader.revalidate(T0, SessionId(0x0200_0000_0000_0007), 20_000));
+    assert!(!leader.revalidate(T0, SessionId(0x0200_0000_0000_0007), 20_000, LEARNER));
     let out = send(&mut learner, 7, 1, Request::CloseSession, T0);
     replicate(&mut leader, &mut learner, &out, T0);
-    assert!(!leader.revalidate(T0, session, 20_000));
+    assert!(!leader.revalidate(T0, session, 20_000, LEARNER));
 }
 
 #[test]
@@ -430,7 +437,179 @@ fn a_forwarded_write_of_a_closed_session_becomes_a_session_expired_error_txn() {
         })),
         auth: vec![],
     };
-    let txns = proposed(&leader.step(T0, Input::Forwarded(write(gone))));
+    let request = Input::Forwarded {
+        learner: LEARNER,
+        request: write(gone),
+    };
+    let txns = proposed(&leader.step(T0, request));
     assert_eq!(txns.len(), 1);
     assert_eq!(txns[0].op, TxnOp::error(ZkError::SessionExpired));
+}
+
+#[test]
+fn a_forwarded_multi_of_a_closed_session_fails_at_its_first_op() {
+    // The session check is part of each op's pRequest2Txn: a multi fails at its first op
+    // (SessionExpired), the others RuntimeInconsistency; an empty multi checks nothing.
+    let (mut leader, _) = ensemble();
+    let multi = |ops| Forwarded {
+        session: ch01_znode::SessionId(0x0200_0000_0000_0007),
+        cxid: 3,
+        op: Forward::Request(Request::Multi(proto::MultiRequest { ops })),
+        auth: vec![],
+    };
+    let check = proto::MultiOp::Check(proto::CheckVersionRequest {
+        path: "/".into(),
+        version: -1,
+    });
+    let request = Input::Forwarded {
+        learner: LEARNER,
+        request: multi(vec![check.clone(), check]),
+    };
+    let txns = proposed(&leader.step(T0, request));
+    assert_eq!(
+        txns[0].op,
+        TxnOp::Multi(vec![
+            TxnOp::error(ZkError::SessionExpired),
+            TxnOp::error(ZkError::RuntimeInconsistency),
+        ])
+    );
+    let empty = Input::Forwarded {
+        learner: LEARNER,
+        request: multi(vec![]),
+    };
+    let txns = proposed(&leader.step(T0, empty));
+    assert_eq!(txns[0].op, TxnOp::Multi(vec![]));
+}
+
+/// Leader 1 with learners 2 and 3; a session opened through learner 2 on connection 7 has
+/// moved to learner 3 (connection 9 there): learner 3 asked, and the leader said valid.
+/// Connection 7 is still open on learner 2, which has not heard of the move.
+fn moved_from_learner_2() -> (Pipeline, Pipeline, Pipeline, SessionId) {
+    let (mut leader, mut two) = ensemble();
+    let mut three = member(3);
+    three.learn(T0);
+    let session = open_on_learner(&mut leader, &mut two, 7);
+    // Learner 3 applied the createSession too (it is in every server's database).
+    three.replace_database(leader.database().clone());
+    let out = reconnect(&mut three, 9, session, T0 + 1000);
+    assert!(out.contains(&Output::Revalidate {
+        session,
+        timeout_ms: 20_000
+    }));
+    assert!(leader.revalidate(T0 + 1000, session, 20_000, Sid(3)));
+    let out = three.step(
+        T0 + 1001,
+        Input::Revalidated {
+            session,
+            valid: true,
+        },
+    );
+    assert_eq!(connected(&out), Some(session));
+    (leader, two, three, session)
+}
+
+/// The leader's proposals for what learner `from` forwarded in `out`, committed on the
+/// leader; returns them.
+fn prepare_forwarded(leader: &mut Pipeline, from: Sid, out: &[Output], now: u64) -> Vec<Txn> {
+    let mut txns = Vec::new();
+    for f in forwarded(out) {
+        let request = Input::Forwarded {
+            learner: from,
+            request: f,
+        };
+        for txn in proposed(&leader.step(now, request)) {
+            leader.step(now, Input::Commit(txn.clone()));
+            txns.push(txn);
+        }
+    }
+    txns
+}
+
+fn set_data(path: &str) -> Request {
+    Request::SetData(proto::SetDataRequest {
+        path: path.into(),
+        data: Some(b"x".to_vec()),
+        version: -1,
+    })
+}
+
+#[test]
+fn a_write_forwarded_by_the_server_a_session_moved_away_from_fails_with_session_moved() {
+    // The leader's prep checks every write's session against its owner, the learner that
+    // revalidated it last (SessionTrackerImpl.checkSession(sessionId, owner), owner set by
+    // Leader.revalidateSession): learner 2 still forwards for connection 7, so the write
+    // becomes an error txn SessionMoved, and learner 2's final stage closes connection 7
+    // without answering (FinalRequestProcessor: SessionMovedException → sendCloseSession).
+    let (mut leader, mut two, mut three, session) = moved_from_learner_2();
+    // A read on the old connection is still served: a learner does not check owners.
+    let out = send(&mut two, 7, 1, exists("/", false), T0 + 1100);
+    assert_eq!(reply(&out, 7).0.err, 0);
+
+    let out = send(&mut two, 7, 2, set_data("/"), T0 + 1200);
+    let txns = prepare_forwarded(&mut leader, LEARNER, &out, T0 + 1200);
+    assert_eq!(txns.len(), 1);
+    assert_eq!(txns[0].op, TxnOp::error(ZkError::SessionMoved));
+    let done = two.step(T0 + 1200, Input::Commit(txns[0].clone()));
+    assert!(try_reply(&done, 7).is_none(), "no answer: {done:?}");
+    assert!(done.contains(&Output::Close { conn: ConnId(7) }));
+    assert_eq!(two.session_of(ConnId(7)), None);
+
+    // Where the session is now, the same write goes through.
+    let out = send(&mut three, 9, 1, set_data("/"), T0 + 1300);
+    let txns = prepare_forwarded(&mut leader, Sid(3), &out, T0 + 1300);
+    let done = three.step(T0 + 1300, Input::Commit(txns[0].clone()));
+    assert_eq!(reply(&done, 9).0.err, 0);
+    assert_eq!(
+        leader.sessions().get(session).and_then(|s| s.owner),
+        Some(Sid(3))
+    );
+}
+
+#[test]
+fn a_multi_from_where_a_session_was_fails_at_its_first_op() {
+    // Upstream checks the session in each op's pRequest2Txn: the first op fails with
+    // SessionMoved, the others with RuntimeInconsistency, and the final stage closes the
+    // connection on the SessionMoved result.
+    let (mut leader, mut two, _, _) = moved_from_learner_2();
+    let multi = Request::Multi(proto::MultiRequest {
+        ops: vec![
+            proto::MultiOp::SetData(proto::SetDataRequest {
+                path: "/".into(),
+                data: Some(vec![]),
+                version: -1,
+            }),
+            proto::MultiOp::Check(proto::CheckVersionRequest {
+                path: "/".into(),
+                version: -1,
+            }),
+        ],
+    });
+    let out = send(&mut two, 7, 1, multi, T0 + 1200);
+    let txns = prepare_forwarded(&mut leader, LEARNER, &out, T0 + 1200);
+    assert_eq!(
+        txns[0].op,
+        TxnOp::Multi(vec![
+            TxnOp::error(ZkError::SessionMoved),
+            TxnOp::error(ZkError::RuntimeInconsistency),
+        ])
+    );
+    let done = two.step(T0 + 1200, Input::Commit(txns[0].clone()));
+    assert!(try_reply(&done, 7).is_none());
+    assert!(done.contains(&Output::Close { conn: ConnId(7) }));
+}
+
+#[test]
+fn a_leader_closes_its_own_connection_of_a_session_that_moved_to_a_learner_at_its_next_read() {
+    // The leader's prep checks reads and pings too, against ServerCnxn.me: once learner 2
+    // revalidated the session, the leader's old connection fails its next request, and a
+    // SessionMovedException closes the connection.
+    let (mut leader, _) = ensemble();
+    let out = connect(&mut leader, 5, T0);
+    let txn = proposed(&out)[0].clone();
+    let session = connected(&leader.step(T0, Input::Commit(txn))).expect("a session");
+    let out = send(&mut leader, 5, 1, exists("/", false), T0 + 10);
+    assert_eq!(reply(&out, 5).0.err, 0, "its own client reads");
+    assert!(leader.revalidate(T0 + 20, session, 20_000, LEARNER));
+    let out = send(&mut leader, 5, 2, exists("/", false), T0 + 30);
+    assert_eq!(out, vec![Output::Close { conn: ConnId(5) }]);
 }

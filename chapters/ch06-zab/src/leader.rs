@@ -219,7 +219,9 @@ impl Leader {
                 session,
                 timeout_ms,
             } => {
-                let valid = ctx.pipeline.revalidate(ctx.now_ms, session, timeout_ms);
+                let valid = ctx
+                    .pipeline
+                    .revalidate(ctx.now_ms, session, timeout_ms, link.learner);
                 ctx.note(ZabNote::Revalidated { session, valid });
                 Self::send(ctx, link, Message::RevalidateReply { session, valid });
             }
@@ -630,9 +632,12 @@ impl Leader {
             }
             return;
         }
-        let out = ctx
-            .pipeline
-            .step(ctx.now_ms, PipelineInput::Forwarded(forwarded));
+        // The learner is the owner the session must have (`si.setOwner(this)`).
+        let input = PipelineInput::Forwarded {
+            learner: link.learner,
+            request: forwarded,
+        };
+        let out = ctx.pipeline.step(ctx.now_ms, input);
         ctx.pipeline_outputs(out);
     }
 

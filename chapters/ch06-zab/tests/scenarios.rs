@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use ch01_znode::{Sid, TxnOp, Zxid};
+use ch01_znode::{Sid, TxnOp, ZkError, Zxid};
 use ch03_sessions::pipeline::ServerMessage;
 use ch03_sessions::proto::Response;
 use ch04_paxos::sim::{
@@ -17,8 +17,8 @@ use ch04_paxos::sim::{
 use ch05_election::vote::ServerState;
 use ch06_zab::message::Message;
 use ch06_zab::render::{diagram, transcript, Story, ZabEntry};
-use ch06_zab::scenarios::{create, get, run, setup, Run, ScenarioName};
-use ch06_zab::sim::{ClientOp, HistoryEvent, Node, Outcome, ServerFrame, SimNote, Wire};
+use ch06_zab::scenarios::{create, ephemeral, get, run, setup, ClientSetup, Run, ScenarioName};
+use ch06_zab::sim::{ClientOp, HistoryEvent, Node, Outcome, Script, ServerFrame, SimNote, Wire};
 use ch06_zab::trace::{Note, ZabNote};
 use ch06_zab::txn_codec::TxnEntry;
 
@@ -664,6 +664,81 @@ fn a_follower_whose_leader_is_gone_lets_no_reconnecting_session_in() {
             .iter()
             .any(|(from, to, m)| (*from, *to) == (2, 3) && matches!(m, Message::Revalidate { .. }));
         assert!(asked_dead, "seed {seed}: n2 asks its dead leader first");
+    }
+}
+
+#[test]
+fn a_write_sent_where_a_session_was_before_it_moved_fails_and_closes_that_connection() {
+    // The leader's prep checks each write's session against its owner, the learner that
+    // revalidated it last (SessionTrackerImpl.checkSession(sessionId, owner),
+    // Leader.revalidateSession → setOwner): c2 takes c1's session to n2 while c1's
+    // connection to n1 stays open. n1 still serves c1's read (a follower checks no owner),
+    // but the write n1 forwards becomes an error txn SessionMoved, and n1 closes c1's
+    // connection instead of answering it (FinalRequestProcessor → sendCloseSession).
+    let session = ch03_sessions::session::initial_session_id(Sid(1), 0);
+    let stale = ClientOp::SetData {
+        path: "/owner".into(),
+        data: "stale".into(),
+        version: -1,
+    };
+    let mut moved = setup(ScenarioName::SessionMoves);
+    let on = |k, server: u64, script| ClientSetup {
+        k,
+        servers: vec![Sid(server)],
+        script,
+    };
+    moved.clients = vec![
+        on(
+            1,
+            1,
+            Script::new()
+                .at(1_000, ClientOp::Connect { server: Sid(1) })
+                .at(1_500, ephemeral("/owner", "c1"))
+                .at(2_300, get("/owner"))
+                .at(2_400, stale.clone()),
+        ),
+        on(
+            2,
+            2,
+            Script::new().at(
+                2_000,
+                ClientOp::Resume {
+                    server: Sid(2),
+                    session,
+                },
+            ),
+        ),
+    ];
+    for seed in SEEDS {
+        let run = run(&moved, seed).expect("no invariant breaks");
+        let shakes = (handshakes(&run, 1), handshakes(&run, 2));
+        let ([(_, 1, first), ..], [(_, 2, second), ..]) = (&shakes.0[..], &shakes.1[..]) else {
+            panic!("seed {seed}: c1 is let in by n1, c2 by n2: {shakes:?}");
+        };
+        assert_eq!((*first, *second), (session, session), "seed {seed}");
+        assert_eq!(
+            read_data(&outcome(&run, 1, &get("/owner"))).as_deref(),
+            Some("c1"),
+            "seed {seed}: n1 still serves c1's read"
+        );
+        assert_eq!(
+            outcome(&run, 1, &stale),
+            Some(Outcome::Lost),
+            "seed {seed}: the write is not answered, its connection is closed"
+        );
+        let refused = zab_delivered(&run).into_iter().any(|(_, _, _, m)| {
+            matches!(m, Message::Proposal(e) if e.txn.op == TxnOp::error(ZkError::SessionMoved))
+        });
+        assert!(refused, "seed {seed}: the leader proposes an error txn");
+        for server in run.servers() {
+            let tree = &server.peer().database().tree;
+            let data = tree.node("/owner").and_then(|n| n.data.clone());
+            assert_eq!(
+                data.as_deref(),
+                Some(&b"c1"[..]),
+                "seed {seed}: the write did nothing"
+            );
+        }
     }
 }
 

@@ -32,11 +32,18 @@ use tokio::time::{timeout, Instant};
 /// The longest any one wait may take (the machine may be busy).
 const BOUND: Duration = Duration::from_secs(60);
 
-/// A port nobody uses right now (the OS picks it; a server that loses it to someone else
-/// says so, and the ensemble starts again on other ports).
-fn free_port() -> u16 {
-    let l = StdListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// `n` ports nobody uses right now, all different: the OS picks each while the others are
+/// still held. Ports picked one at a time (each released before the next is asked for) can
+/// come back twice, and an ensemble whose `--peer` lines name a port twice is refused before
+/// any server listens. A server that loses a port to someone else says so, and the ensemble
+/// starts again on other ports.
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<StdListener> = (0..n)
+        .map(|_| StdListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect()
 }
 
 fn local(port: u16) -> SocketAddr {
@@ -147,6 +154,19 @@ fn serving_leader(lines: &[String]) -> Option<Sid> {
     leader
 }
 
+/// What a server's first line says about its start: it listens (`Ok(true)`), or lost a port
+/// to someone else (`Ok(false)`: start again on other ports); `None` while it has said nothing.
+/// Any other first line is a server that refused to start (a configuration it rejects, which
+/// it says and exits): `Err` with it, rather than a wait for a line that will not come.
+fn bound(lines: &[String]) -> Option<Result<bool, String>> {
+    let first = lines.first()?;
+    Some(match first {
+        l if l.contains("(Ctrl-C stops)") => Ok(true),
+        l if l.starts_with("cannot listen") => Ok(false),
+        other => Err(other.clone()),
+    })
+}
+
 /// One member's ports.
 #[derive(Clone, Copy)]
 struct Ports {
@@ -178,13 +198,16 @@ impl Ensemble {
     }
 
     async fn try_start(n: u64, observers: &[u64]) -> Option<Ensemble> {
-        let ports: BTreeMap<Sid, Ports> = (1..=n)
-            .chain(observers.iter().copied())
-            .map(|sid| {
+        let sids: Vec<u64> = (1..=n).chain(observers.iter().copied()).collect();
+        let free = free_ports(sids.len() * 3);
+        let ports: BTreeMap<Sid, Ports> = sids
+            .iter()
+            .zip(free.chunks(3))
+            .map(|(&sid, p)| {
                 let ports = Ports {
-                    client: free_port(),
-                    quorum: free_port(),
-                    election: free_port(),
+                    client: p[0],
+                    quorum: p[1],
+                    election: p[2],
                 };
                 (Sid(sid), ports)
             })
@@ -216,18 +239,10 @@ impl Ensemble {
             let up = ensemble
                 .out
                 .until("every server to bind its ports", |all| {
-                    let lines = all.get(&sid)?;
-                    lines.iter().find_map(|l| {
-                        if l.contains("(Ctrl-C stops)") {
-                            Some(true)
-                        } else if l.starts_with("cannot listen") {
-                            Some(false)
-                        } else {
-                            None
-                        }
-                    })
+                    bound(all.get(&sid)?)
                 })
-                .await;
+                .await
+                .unwrap_or_else(|why| panic!("n{sid} did not start: {why}"));
             if !up {
                 return None;
             }
@@ -667,20 +682,22 @@ impl Alone {
     /// `None` if a port was taken meanwhile.
     async fn start() -> Option<Alone> {
         let fake_quorum = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let free = free_ports(6);
         let ports = Ports {
-            client: free_port(),
-            quorum: free_port(),
-            election: free_port(),
+            client: free[0],
+            quorum: free[1],
+            election: free[2],
         };
+        let (election_2, election_3, quorum_2) = (free[3], free[4], free[5]);
         let elections: BTreeMap<Sid, SocketAddr> = [
             (Sid(1), local(ports.election)),
-            (Sid(2), local(free_port())),
-            (Sid(3), local(free_port())),
+            (Sid(2), local(election_2)),
+            (Sid(3), local(election_3)),
         ]
         .into();
         let quorums = [
             (Sid(1), local(ports.quorum)),
-            (Sid(2), local(free_port())),
+            (Sid(2), local(quorum_2)),
             (Sid(3), fake_quorum.local_addr().unwrap()),
         ];
         let peers: Vec<String> = quorums
@@ -699,13 +716,9 @@ impl Alone {
         ];
         let server = spawn(Sid(1), ports.client, &peers, &limits, &out);
         let up = out
-            .until("server 1 to bind its ports", |all| {
-                all.get(&Sid(1))?.iter().find_map(|l| {
-                    (l.contains("(Ctrl-C stops)") || l.starts_with("cannot listen"))
-                        .then(|| l.contains("(Ctrl-C stops)"))
-                })
-            })
-            .await;
+            .until("server 1 to bind its ports", |all| bound(all.get(&Sid(1))?))
+            .await
+            .unwrap_or_else(|why| panic!("n1 did not start: {why}"));
         up.then_some(Alone {
             out,
             elections,

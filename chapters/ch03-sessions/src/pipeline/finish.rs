@@ -65,6 +65,21 @@ pub fn write_reply(shape: &Shape, result: &TxnResult) -> Result<Response, ZkErro
 }
 // ANCHOR_END: write_reply
 
+/// Whether a write failed because its session moved to another server: then the server it
+/// came through closes the connection instead of answering (upstream's final stage throws
+/// `SessionMovedException` for the error txn, or for the first failed op of a multi, and
+/// answers it with `sendCloseSession`).
+pub fn moved(result: &TxnResult) -> bool {
+    let moved = ZkError::SessionMoved.code();
+    match result {
+        TxnResult::Error { code } => *code == moved,
+        TxnResult::Multi(results) => results
+            .iter()
+            .any(|r| matches!(r, TxnResult::Error { code } if *code == moved)),
+        _ => false,
+    }
+}
+
 fn single_reply(op: OpCode, result: &TxnResult) -> Result<Response, ZkError> {
     Ok(match (op, result) {
         (OpCode::Create, TxnResult::Created { path, .. }) => {

@@ -65,7 +65,7 @@ pub use database::Database;
 
 use crate::acl;
 use crate::proto::{self, ConnectRequest, ConnectResponse, ReplyHeader, Response, WatchedEvent};
-use crate::session::{session_password, SessionTracker};
+use crate::session::{session_password, SessionCheck, SessionTracker};
 use digest_log::DigestLog;
 use finish::{write_reply, ReadContext, Shape};
 use outstanding::Outstanding;
@@ -165,7 +165,13 @@ pub enum Input {
     /// Time passed: expire the sessions whose bucket is due (leader and standalone).
     Tick,
     /// Leader: a request a learner forwarded, to be prepared like one of ours.
-    Forwarded(Forwarded),
+    Forwarded {
+        /// The learner that forwarded it: the session's owner must be that learner, or the
+        /// client has moved away from it ([`SessionCheck::Moved`]).
+        learner: Sid,
+        /// The request.
+        request: Forwarded,
+    },
     /// A txn is committed: apply it, and answer the request it was for if it is ours.
     Commit(Txn),
     /// Learner: the leader has committed everything that was in flight when our client's
@@ -345,6 +351,8 @@ enum Answer {
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     role: Role,
+    /// This server: the owner of the sessions its own clients hold.
+    me: Sid,
     db: Database,
     watches: Watches,
     /// Leases (expired by the leader or a standalone server only) and the id generator.
@@ -376,6 +384,7 @@ impl Pipeline {
     pub fn new(tick_time_ms: u32, limits: Limits, server_id: Sid, now_ms: u64) -> Pipeline {
         Pipeline {
             role: Role::Standalone,
+            me: server_id,
             db: Database::default(),
             watches: Watches::default(),
             sessions: SessionTracker::new(tick_time_ms, server_id, now_ms),
@@ -545,7 +554,7 @@ impl Pipeline {
                 Vec::new()
             }
             Input::Tick => self.expire(now_ms),
-            Input::Forwarded(forwarded) => self.forwarded(now_ms, forwarded),
+            Input::Forwarded { learner, request } => self.forwarded(now_ms, learner, request),
             Input::Commit(txn) => self.commit(now_ms, txn),
             Input::Synced { session, cxid } => self.synced(session, cxid),
             Input::Touched(sessions) => {
@@ -688,6 +697,10 @@ impl Pipeline {
         let read_only = self.conns[&conn].read_only;
         self.attach(conn, session);
         self.sessions.set_timeout(session, timeout_ms, now_ms);
+        // A leader's own client from now on (`LeaderZooKeeperServer.revalidateSession`).
+        if self.role == Role::Leader {
+            self.sessions.set_owner(session, self.me);
+        }
         self.note_touch(session, timeout_ms);
         vec![handshake_answer(conn, session, timeout_ms, read_only)]
     }
@@ -707,11 +720,19 @@ impl Pipeline {
 
     /// Leader: a learner asks whether a reconnecting client's session is alive (REVALIDATE).
     /// It is if this leader tracks it and it is not closing; then it is touched with the
-    /// timeout the learner negotiated (`LearnerMaster.revalidateSession`,
-    /// `checkIfValidGlobalSession`).
-    pub fn revalidate(&mut self, now_ms: u64, session: SessionId, timeout_ms: i32) -> bool {
+    /// timeout the learner negotiated, and it becomes `learner`'s: a request for it that
+    /// another server passes on from now on finds it moved (`LearnerMaster.revalidateSession`,
+    /// `checkIfValidGlobalSession`, `setOwner`).
+    pub fn revalidate(
+        &mut self,
+        now_ms: u64,
+        session: SessionId,
+        timeout_ms: i32,
+        learner: Sid,
+    ) -> bool {
         self.db.sessions.contains_key(&session)
             && self.sessions.set_timeout(session, timeout_ms, now_ms)
+            && self.sessions.set_owner(session, learner)
     }
 
     fn attach(&mut self, conn: ConnId, session: SessionId) {
@@ -745,6 +766,8 @@ impl Pipeline {
         match request {
             proto::Request::Auth(auth) => self.auth(conn, xid, &auth),
             proto::Request::Sasl(token) => self.sasl(conn, xid, &token),
+            // A leader checks a read's session as a write's: the client moved away from it.
+            proto::Request::Sync(_) if self.moved_from_here(session) => self.moved_read(conn, xid),
             proto::Request::Sync(sync) => self.sync(conn, xid, session, sync.path),
             proto::Request::CreateSession { timeout_ms } => {
                 self.create_session_again(now_ms, conn, session, timeout_ms)
@@ -770,6 +793,7 @@ impl Pipeline {
             other if write_request(&other).is_some() => {
                 self.write(now_ms, conn, xid, session, other)
             }
+            _ if self.moved_from_here(session) => self.moved_read(conn, xid),
             read => self.answer_in_turn(
                 conn,
                 Waiting::Read {
@@ -779,6 +803,31 @@ impl Pipeline {
                 },
             ),
         }
+    }
+
+    /// Leader: whether its own client's session has moved to a learner since (upstream's
+    /// prep checks the session of every request, reads and pings included, against
+    /// `ServerCnxn.me`). A learner serves reads without asking anyone, as upstream's
+    /// `FollowerRequestProcessor` does.
+    fn moved_from_here(&mut self, session: SessionId) -> bool {
+        self.role == Role::Leader
+            && self.sessions.check_owner(session, self.me) == Err(SessionCheck::Moved)
+    }
+
+    /// A read on a connection whose session moved away: it fails in its turn, which closes
+    /// the connection ([`Pipeline::moved_away`]).
+    fn moved_read(&mut self, conn: ConnId, xid: i32) -> Vec<Output> {
+        let answer = Answer::Fail(ZkError::SessionMoved);
+        self.answer_in_turn(conn, Waiting::Read { conn, xid, answer })
+    }
+
+    /// SessionMoved is not answered: the connection is closed, as upstream's final stage
+    /// does (`cnxn.sendCloseSession()`): the client must not keep using a connection the
+    /// ensemble no longer routes its session through (ZOOKEEPER-710). The session lives on
+    /// where it moved; this connection's watches go with it.
+    fn moved_away(&mut self, conn: ConnId) -> Vec<Output> {
+        self.disconnected(conn);
+        vec![Output::Close { conn }]
     }
 
     /// createSession (-10) on a connection that has a session: upstream's prep tracks the
@@ -921,7 +970,7 @@ impl Pipeline {
             })];
         }
         let ids = self.ids_of(session);
-        let txn = self.prepare_txn(now_ms, session, cxid, &ids, op);
+        let txn = self.prepare_txn(now_ms, session, cxid, &ids, op, self.me);
         vec![Output::Propose(txn)]
     }
     // ANCHOR_END: decide
@@ -929,18 +978,20 @@ impl Pipeline {
     /// Leader: a learner's client's request. A sync never comes here (the leader's Zab
     /// answers it); a new session is tracked from now on, as upstream's leader does when it
     /// sees the createSession.
-    fn forwarded(&mut self, now_ms: u64, f: Forwarded) -> Vec<Output> {
+    fn forwarded(&mut self, now_ms: u64, learner: Sid, f: Forwarded) -> Vec<Output> {
         if self.role != Role::Leader {
             return Vec::new();
         }
         match &f.op {
+            // The session is the learner's: its client is connected there.
             Forward::CreateSession { timeout_ms } => {
-                self.sessions.track(f.session, *timeout_ms, now_ms)
+                self.sessions.track(f.session, *timeout_ms, now_ms);
+                self.sessions.set_owner(f.session, learner);
             }
             Forward::Request(proto::Request::CloseSession) => self.sessions.set_closing(f.session),
             Forward::Request(_) => {}
         }
-        let txn = self.prepare_txn(now_ms, f.session, f.cxid, &f.auth, f.op);
+        let txn = self.prepare_txn(now_ms, f.session, f.cxid, &f.auth, f.op, learner);
         vec![Output::Propose(txn)]
     }
 
@@ -954,8 +1005,9 @@ impl Pipeline {
     }
 
     /// The prepare stage for one write: the next zxid, the txn, and its change records kept
-    /// until it is applied. Every write but closeSession needs a live session, as upstream's
-    /// `PrepRequestProcessor.pRequest2Txn` checks with `sessionTracker.checkSession`.
+    /// until it is applied. Every write but closeSession needs a live session that `owner`
+    /// (the server its client is on) holds, as upstream's `PrepRequestProcessor.pRequest2Txn`
+    /// checks with `sessionTracker.checkSession(sessionId, owner)`.
     fn prepare_txn(
         &mut self,
         now_ms: u64,
@@ -963,6 +1015,7 @@ impl Pipeline {
         cxid: i32,
         ids: &[Id],
         op: Forward,
+        owner: Sid,
     ) -> Txn {
         self.last_zxid = self.last_zxid.next();
         let hdr = TxnHeader {
@@ -975,14 +1028,29 @@ impl Pipeline {
             Forward::Request(r) => MultiWire::of(r),
             Forward::CreateSession { .. } => MultiWire::default(),
         };
+        let checked = match &op {
+            Forward::Request(proto::Request::CloseSession) | Forward::CreateSession { .. } => {
+                Ok(())
+            }
+            Forward::Request(_) => self.sessions.check_owner(session, owner),
+        };
+        // `checkSession`: a session that is gone or closing writes nothing (a request
+        // forwarded just before its session expired would leave an orphan ephemeral), nor does
+        // one whose client has moved to another server since it sent this; there the server
+        // it came through closes the connection instead of answering.
+        let refusal = match checked {
+            Ok(()) => None,
+            Err(SessionCheck::Moved) => Some(ZkError::SessionMoved),
+            Err(_) => Some(ZkError::SessionExpired),
+        };
+        if let (Some(err), Forward::Request(r)) = (refusal, &op) {
+            if let Some(txn) = prepare::refused_by_session(hdr, r, err) {
+                return txn;
+            }
+        }
         let request = match op {
             Forward::CreateSession { timeout_ms } => Ok(Request::CreateSession { timeout_ms }),
             Forward::Request(proto::Request::CloseSession) => Ok(Request::CloseSession),
-            // `checkSession`: a session that is gone or closing writes nothing (a request
-            // forwarded just before its session expired would leave an orphan ephemeral).
-            Forward::Request(_) if self.sessions.check(session).is_err() => {
-                Err(ZkError::SessionExpired)
-            }
             Forward::Request(r) => write_request(&r).unwrap_or(Err(ZkError::MarshallingError)),
         };
         match request {
@@ -1021,6 +1089,9 @@ impl Pipeline {
         if head_is_this {
             let head = self.waiting.get_mut(&session).and_then(VecDeque::pop_front);
             match head {
+                Some(Waiting::Write { conn, .. }) if finish::moved(&applied.result) => {
+                    out.extend(self.moved_away(conn));
+                }
                 Some(Waiting::Write { conn, cxid, shape }) => {
                     let result = write_reply(&shape, &applied.result);
                     out.push(self.reply(conn, cxid, result, Some(&txn)));
@@ -1205,6 +1276,7 @@ impl Pipeline {
                     Output::Close { conn },
                 ]
             }
+            Answer::Fail(ZkError::SessionMoved) => return self.moved_away(conn),
             Answer::Fail(err) => return vec![self.reply(conn, xid, Err(err), None)],
             Answer::Read(proto::Request::Ping) => {
                 return vec![self.reply(conn, xid, Ok(Response::Empty), None)]

@@ -171,6 +171,18 @@ pub fn refused(hdr: TxnHeader, err: ZkError) -> Txn {
     hdr.txn(TxnOp::error(err))
 }
 
+/// A write whose session fails upstream's `checkSession` (gone, closing, or moved to another
+/// server) with `err`. Upstream checks the session in each op's prep (`pRequest2Txn`), so a
+/// multi fails at its first op, the others RuntimeInconsistency; an empty multi has no op to
+/// check and is prepared as usual (`None`).
+pub fn refused_by_session(hdr: TxnHeader, request: &proto::Request, err: ZkError) -> Option<Txn> {
+    match request {
+        proto::Request::Multi(m) if m.ops.is_empty() => None,
+        proto::Request::Multi(m) => Some(hdr.txn(failed_multi(m.ops.len(), 0, err))),
+        _ => Some(refused(hdr, err)),
+    }
+}
+
 /// Each op of a multi is checked in turn; the first refusal fails the whole multi.
 fn check_multi(view: &impl TreeView, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
     let mut fixed = Vec::with_capacity(ops.len());

@@ -147,6 +147,7 @@ impl Namespace {
             }
             ClientOp::Close
             | ClientOp::Connect { .. }
+            | ClientOp::Resume { .. }
             | ClientOp::GetData { .. }
             | ClientOp::Sync { .. } => {
                 unreachable!("not a write: {op}")

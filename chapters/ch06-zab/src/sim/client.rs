@@ -26,6 +26,10 @@ use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
 pub enum ClientOp {
     /// Connect to the server with this id (the first, or a chosen one).
     Connect { server: Sid },
+    /// Connect to `server` with `session`'s id and password, as another process of the same
+    /// client may do: the session moves there, and whoever held it before is left with a
+    /// connection the ensemble no longer routes the session through.
+    Resume { server: Sid, session: SessionId },
     /// `create(path, data, OPEN_ACL_UNSAFE, mode)`.
     Create {
         path: String,
@@ -54,7 +58,7 @@ impl ClientOp {
     fn request(&self) -> Option<Request> {
         let acl = proto::Acl::open_unsafe();
         Some(match self {
-            ClientOp::Connect { .. } => return None,
+            ClientOp::Connect { .. } | ClientOp::Resume { .. } => return None,
             ClientOp::Create {
                 path,
                 data,
@@ -461,6 +465,11 @@ impl ClientNode {
         };
         let mut out = match op {
             ClientOp::Connect { server } => self.connect(server),
+            ClientOp::Resume { server, session } => {
+                let passwd = ch03_sessions::session::session_password(session).to_vec();
+                self.session = Some((session, passwd));
+                self.connect(server)
+            }
             op => self.invoke(op),
         };
         out.extend(self.schedule_next());
@@ -776,6 +785,7 @@ impl fmt::Display for ClientOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientOp::Connect { server } => write!(f, "connect n{server}"),
+            ClientOp::Resume { server, session } => write!(f, "resume {session} on n{server}"),
             ClientOp::Create { path, data, .. } => write!(f, "create {path} {data:?}"),
             ClientOp::SetData {
                 path,
