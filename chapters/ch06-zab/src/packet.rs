@@ -263,6 +263,13 @@ impl QuorumPacket {
         w.into_bytes()
     }
 
+    /// Appends the packet's bytes to `out` (a batch of packets for one connection).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        let mut w = Writer::appending(std::mem::take(out));
+        self.write(&mut w);
+        *out = w.into_bytes();
+    }
+
     /// Appends the packet.
     pub fn write(&self, w: &mut Writer) {
         w.write_int(self.kind.code());

@@ -400,17 +400,21 @@ impl<S: Storage> Driver<S> {
         Ok(())
     }
 
-    /// Ends a turn: syncs the disk once for everything appended since the last sync,
-    /// reports each append as logged, and carries on until nothing is left to sync; then
-    /// walks the next slice of a fuzzy snapshot under way, over the live database, so the
-    /// snapshot interleaves with the groups committed around it.
+    /// Ends a turn: hands the turn's packets to the quorum connections, syncs the disk once
+    /// for everything appended since the last sync, reports each append as logged, and
+    /// carries on until nothing is left to send or sync; then walks the next slice of a
+    /// fuzzy snapshot under way, over the live database, so the snapshot interleaves with
+    /// the groups committed around it. The PROPOSALs leave before our sync, so the
+    /// followers log them while we do (upstream's leader sends and logs in parallel too).
     fn flush(&mut self) -> io::Result<()> {
+        self.send_batches()?;
         while !self.appended.is_empty() {
             self.storage.sync()?;
             let logged = std::mem::take(&mut self.appended);
             for zxid in logged {
                 self.feed(Input::Logged(zxid))?;
             }
+            self.send_batches()?;
         }
         if self.snapshotting {
             let db = self.peer.database();
@@ -424,6 +428,29 @@ impl<S: Storage> Driver<S> {
     // ANCHOR_END: step
 
     // ANCHOR: carry
+    /// Hands each quorum and client connection what the turn queued for it, as one batch;
+    /// a connection whose queue is full is dropped and the peer told (which may queue more).
+    fn send_batches(&mut self) -> io::Result<()> {
+        loop {
+            let dropped = self.quorum.send_batches();
+            let full = self.clients.send_batches();
+            if dropped.is_empty() && full.is_empty() {
+                return Ok(());
+            }
+            for (link, why) in dropped {
+                self.events.report(TcpEvent::Dropped(why));
+                self.feed(Input::Disconnected { link })?;
+            }
+            for conn in full {
+                self.drop_slow(conn);
+                let inputs = std::mem::take(&mut self.inputs);
+                for input in inputs {
+                    self.feed(input)?;
+                }
+            }
+        }
+    }
+
     /// Carries out one of the peer's outputs.
     fn carry(&mut self, output: Output) -> io::Result<()> {
         match output {
@@ -475,12 +502,7 @@ impl<S: Storage> Driver<S> {
         match output {
             pipeline::Output::Send { conn, message } => {
                 if !self.clients.send(conn, &message) {
-                    if let Some(remote) = self.clients.drop_slow(conn) {
-                        let why = format!("client {remote} is not reading its replies; closed");
-                        self.events.report(TcpEvent::Dropped(why));
-                    }
-                    let gone = pipeline::Input::Disconnected { conn };
-                    self.inputs.push_back(Input::Client(gone));
+                    self.drop_slow(conn);
                 }
             }
             pipeline::Output::Close { conn } => self.clients.close(conn),
@@ -495,6 +517,16 @@ impl<S: Storage> Driver<S> {
             | pipeline::Output::Forward(_)
             | pipeline::Output::Revalidate { .. } => {}
         }
+    }
+
+    /// A client that does not read its replies is dropped; the peer is told (next input).
+    fn drop_slow(&mut self, conn: pipeline::ConnId) {
+        if let Some(remote) = self.clients.drop_slow(conn) {
+            let why = format!("client {remote} is not reading its replies; closed");
+            self.events.report(TcpEvent::Dropped(why));
+        }
+        let gone = pipeline::Input::Disconnected { conn };
+        self.inputs.push_back(Input::Client(gone));
     }
 
     /// Reports a new role, and a server that starts or stops serving.
