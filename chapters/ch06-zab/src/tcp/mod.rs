@@ -103,6 +103,10 @@ pub struct ServerSpec {
     /// The ensemble's configuration text, for `/zookeeper/config` and `conf`
     /// ([`ensemble::membership`]).
     pub membership: String,
+    /// Whether to report the lines that come once per write or per connection
+    /// ([`cli::per_request`]): a server whose reader drops them anyway spares itself
+    /// building them and a hop to the reader's thread for each.
+    pub per_request_events: bool,
 }
 // ANCHOR_END: spec
 
@@ -187,10 +191,14 @@ struct Events {
     sid: Sid,
     started: Instant,
     lost: Arc<AtomicU64>,
+    per_request: bool,
 }
 
 impl Events {
     fn report(&self, event: TcpEvent) {
+        if !self.per_request && cli::per_request(&event) {
+            return;
+        }
         let lost = self.lost.swap(0, Ordering::Relaxed);
         if lost > 0 && !self.offer(TcpEvent::Lost(lost)) {
             self.lost.fetch_add(lost, Ordering::Relaxed);
@@ -227,6 +235,7 @@ pub async fn serve<S: Storage>(
         sid: spec.sid,
         started: Instant::now(),
         lost: Arc::new(AtomicU64::new(0)),
+        per_request: spec.per_request_events,
     };
     let recent = spec.config.commit_log_count;
     let mut recovered = match storage.recover(recent) {
