@@ -59,14 +59,21 @@ impl Default for Clients {
     }
 }
 
+/// A batch of replies at least this big marks a busy connection: the next batch gets as
+/// much room up front.
+const BUSY_BATCH_BYTES: usize = 1024;
+
 impl Connection {
     /// Queues this turn's batch for the connection task; false if its queue is full.
     fn hand_over(&mut self) -> bool {
         if self.batch.is_empty() {
             return true;
         }
-        let batch = std::mem::take(&mut self.batch);
-        let size = batch.len();
+        // A busy connection's next batch is likely as big: room for it at once, not grown by
+        // doubling. An idle one keeps nothing (thousands of sessions may be held).
+        let size = self.batch.len();
+        let room = if size >= BUSY_BATCH_BYTES { size } else { 0 };
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
         match self.out.try_send(Outbound::Frame(batch)) {
             Ok(()) => {
                 self.queued_bytes.fetch_add(size, Ordering::Relaxed);

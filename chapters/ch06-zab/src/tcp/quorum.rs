@@ -40,7 +40,7 @@ use tokio::time::timeout;
 
 use super::guard::Guard;
 use crate::message::{Link, Message};
-use crate::packet::QuorumReader;
+use crate::packet::{PacketType, QuorumPacket, QuorumReader};
 use crate::wire::{self, read_message, Received};
 
 /// Batches of packets (one per turn of the main loop, or a SNAP) queued on one connection
@@ -157,8 +157,9 @@ impl Conn {
         if self.batch.is_empty() {
             return true;
         }
-        let batch = std::mem::take(&mut self.batch);
-        let size = batch.len();
+        // The next turn's batch is likely as big: room for it at once, not grown by doubling.
+        let size = self.batch.len();
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(size));
         self.offer(Outgoing::Bytes(batch), size)
     }
 
@@ -206,6 +207,9 @@ pub struct Quorum {
     /// The number of the last link of ours opened: if it is not open any more, it was
     /// closed, and a late packet for it must not open it again.
     last_opened: Option<u32>,
+    /// The last PROPOSAL's txn as its packet carries it: every follower gets the same bytes,
+    /// so they are encoded once.
+    last_proposal: Option<(Zxid, Vec<u8>)>,
     tx: mpsc::Sender<QuorumEvent>,
     tasks: JoinSet<()>,
 }
@@ -229,6 +233,7 @@ impl Quorum {
             conns: HashMap::new(),
             by_link: HashMap::new(),
             last_opened: None,
+            last_proposal: None,
             tx,
             tasks,
         };
@@ -265,6 +270,15 @@ impl Quorum {
         let kept_up = match msg {
             // The snapshot is encoded by the writer, after what is batched before it.
             Message::Snap { .. } => conn.hand_over() && conn.offer(Outgoing::Snap(msg), 0),
+            Message::Proposal(entry) => {
+                let zxid = entry.txn.zxid;
+                let data = match &mut self.last_proposal {
+                    Some((z, data)) if *z == zxid => data,
+                    last => &mut last.insert((zxid, entry.encode())).1,
+                };
+                QuorumPacket::write_parts(PacketType::Proposal, zxid, Some(data), &mut conn.batch);
+                conn.queued_bytes.load(Ordering::Relaxed) + conn.batch.len() <= QUEUE_BYTES
+            }
             msg => {
                 wire::encode_into(&msg, self.me, conn.ping_zxid, &mut conn.batch);
                 conn.queued_bytes.load(Ordering::Relaxed) + conn.batch.len() <= QUEUE_BYTES
