@@ -26,6 +26,10 @@
 //! - **Time**: the peer gets the wall clock (txn times, session deadlines); its timers are
 //!   deadlines on tokio's clock.
 //!
+//! What one turn sends leaves as one batch per connection ([`quorum::Quorum::send_batches`],
+//! [`Clients::send_batches`]): a group commit's PROPOSALs go to each follower in one socket
+//! write, before our own sync, and each client gets its replies together.
+//!
 //! Every queue is bounded, and each says what happens when it is full: a client or a learner
 //! that stops reading is dropped; the sockets wait when the main loop is busy; trace lines
 //! that nobody reads in time are counted and reported as lost ([`TcpEvent::Lost`]).
