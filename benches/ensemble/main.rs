@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo bench --bench ensemble` (several minutes here; it writes
 //! `benches/ensemble/measured.txt`, which the book's appendix includes), `-- --quick` for a
-//! short run that writes nothing, `-- --help` for the knobs.
+//! short run that writes nothing, `-- --writes` for the rows with 64 requests in flight
+//! alone (one cold start, no failovers, nothing written), `-- --help` for the knobs.
 //!
 //! The idea to take away: **an ensemble's write costs a quorum's round trip and a quorum's
 //! fdatasync, and its availability is how fast it notices a death and agrees on a leader.**
@@ -58,6 +59,11 @@ struct Args {
     /// A short run (a few minutes): fewer requests and rounds; writes no figures file.
     #[arg(long)]
     quick: bool,
+    /// Only the runs with 64 requests in flight (the write rows the goal is about, through
+    /// the leader and through a follower): one cold start, no failovers; writes no figures
+    /// file unless `--out` says where.
+    #[arg(long)]
+    writes: bool,
     /// Rounds of the throughput runs (each ensemble once per round).
     #[arg(long)]
     rounds: Option<usize>,
@@ -103,6 +109,10 @@ impl Args {
             true => (2, 3_000, 300, 3_000, 2, 2),
             false => (3, 20_000, 1_000, 20_000, 5, 5),
         };
+        let (starts, failovers) = match self.writes {
+            true => (1, 0),
+            false => (starts, failovers),
+        };
         Sizes {
             rounds: self.rounds.unwrap_or(rounds).max(1),
             requests: self.requests.unwrap_or(requests),
@@ -111,6 +121,16 @@ impl Args {
             starts: self.starts.unwrap_or(starts).max(1),
             failovers: self.failovers.unwrap_or(failovers),
         }
+    }
+
+    /// The paths this run measures: all of [`PATHS`], or with `--writes` those with 64 in
+    /// flight.
+    fn paths(&self) -> Vec<Path> {
+        PATHS
+            .iter()
+            .copied()
+            .filter(|p| !self.writes || p.in_flight > 1)
+            .collect()
     }
 }
 
@@ -156,7 +176,7 @@ struct Figures {
     program: Program,
     /// Seconds from spawning three fresh servers to the first successful write.
     cold_starts: Vec<f64>,
-    /// Per round, per [`PATHS`] entry: the load generator's reports.
+    /// Per round, per path measured ([`Args::paths`]): the load generator's reports.
     runs: Vec<Vec<Vec<OpReport>>>,
     /// Seconds from the leader's SIGKILL to the first successful write after it.
     failovers: Vec<f64>,
@@ -228,7 +248,7 @@ fn bench(args: &Args) -> Result<(), String> {
             let (leader, follower) = ensemble.serving(START_BOUND)?;
             let clients = ensemble.clients();
             let mut reports = Vec::new();
-            for (p, path) in PATHS.iter().enumerate() {
+            for (p, path) in args.paths().iter().enumerate() {
                 let server = clients[if path.via == "leader" {
                     leader
                 } else {
@@ -282,7 +302,7 @@ fn bench(args: &Args) -> Result<(), String> {
     );
     println!("\n{text}");
     let out = args.out.clone().or_else(|| {
-        (!args.quick && zookeeper_missing.is_none()).then(|| {
+        (!args.quick && !args.writes && zookeeper_missing.is_none()).then(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/ensemble/measured.txt")
         })
     });
@@ -410,7 +430,7 @@ fn figures_text(
     }
     let _ = writeln!(out, "{header}\n{rule}");
     let mut failed = 0;
-    for (p, path) in PATHS.iter().enumerate() {
+    for (p, path) in args.paths().iter().enumerate() {
         let ops = figures[0].runs[0][p]
             .iter()
             .map(|r| r.op)

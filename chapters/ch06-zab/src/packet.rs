@@ -263,6 +263,24 @@ impl QuorumPacket {
         w.into_bytes()
     }
 
+    /// Appends the packet's bytes to `out` (a batch of packets for one connection).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        let mut w = Writer::appending(std::mem::take(out));
+        self.write(&mut w);
+        *out = w.into_bytes();
+    }
+
+    /// Appends the bytes of a packet with no authinfo and this `data`, without building it:
+    /// a PROPOSAL's data, encoded once, goes to every follower.
+    pub fn write_parts(kind: PacketType, zxid: Zxid, data: Option<&[u8]>, out: &mut Vec<u8>) {
+        let mut w = Writer::appending(std::mem::take(out));
+        w.write_int(kind.code());
+        w.write_long(zxid.0);
+        w.write_buffer(data);
+        w.write_len(None);
+        *out = w.into_bytes();
+    }
+
     /// Appends the packet.
     pub fn write(&self, w: &mut Writer) {
         w.write_int(self.kind.code());

@@ -129,6 +129,15 @@ pub fn encode(msg: &Message, me: Sid, ping_zxid: Zxid) -> Vec<u8> {
     bytes
 }
 
+/// Appends the bytes that carry `msg` ([`encode`]) to `out`: a batch of packets for one
+/// connection.
+pub fn encode_into(msg: &Message, me: Sid, ping_zxid: Zxid, out: &mut Vec<u8>) {
+    match msg {
+        Message::Snap { .. } => out.extend(encode(msg, me, ping_zxid)),
+        msg => to_packet(msg, me, ping_zxid).to_raw().write_to(out),
+    }
+}
+
 /// A chapter 3 forwarded request as upstream's REQUEST data. A createSession goes with a
 /// null authinfo, as upstream submits it before the session has any.
 fn forwarded_request(f: &Forwarded) -> ForwardedRequest {

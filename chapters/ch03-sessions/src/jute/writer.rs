@@ -16,6 +16,11 @@ impl Writer {
         Writer::default()
     }
 
+    /// A writer that appends to `bytes` (a batch of records going out together).
+    pub fn appending(bytes: Vec<u8>) -> Self {
+        Writer { bytes }
+    }
+
     /// The bytes written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes

@@ -86,8 +86,13 @@ pub fn peek_length(buf: &[u8], max_len: usize) -> Result<Option<usize>, DecodeEr
 /// Prefixes a payload with its length, ready to write to the socket.
 pub fn encode_frame(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(LENGTH_PREFIX + payload.len());
+    encode_frame_into(payload, &mut out);
+    out
+}
+
+/// Appends `payload`'s frame to `out` (frames for one connection, written together).
+pub fn encode_frame_into(payload: &[u8], out: &mut Vec<u8>) {
     let len = i32::try_from(payload.len()).unwrap_or(i32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(payload);
-    out
 }

@@ -37,7 +37,7 @@ pub mod watch;
 pub use ch01_znode::ZkError;
 pub use connect::{ConnectRequest, ConnectResponse};
 pub use display::{hex, Direction, FramePrinter};
-pub use frame::{encode_frame, FrameDecoder, DEFAULT_MAX_BUFFER};
+pub use frame::{encode_frame, encode_frame_into, FrameDecoder, DEFAULT_MAX_BUFFER};
 pub use multi::{MultiOp, MultiRequest, MultiResponse, OpResult};
 pub use opcode::OpCode;
 pub use records::*;

@@ -6,7 +6,10 @@
 //! the same pipeline, but they treat clients alike: each connection task registers its
 //! outbound queue ([`ToCore::Opened`](super::ToCore::Opened)), the core fills it with
 //! `try_send` through [`Clients::send`], and a client whose queue is full (frames or bytes)
-//! is dropped instead of stalling everyone else. The counters (`srvr`, `stat`, `cons`) are
+//! is dropped instead of stalling everyone else. A core's replies to one connection are
+//! gathered into one batch and handed over once per turn ([`Clients::send_batches`]): one
+//! wake-up of the connection task and one socket write for all the replies a group commit
+//! answers, not one each. The counters (`srvr`, `stat`, `cons`) are
 //! kept here too, so every core answers the four-letter words the same way
 //! ([`Clients::snapshot`]).
 
@@ -27,13 +30,15 @@ use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::config::Whitelist;
 use crate::fourlw::{ConfDump, FourLetterWord, QuorumReport, Reset, ResponseSizes, ServerSnapshot};
 use crate::pipeline::{ConnId, Input, Pipeline, ServerMessage};
-use crate::proto::encode_frame;
+use crate::proto::encode_frame_into;
 use crate::proto::request::AUTH_XID;
 
 /// One open connection, as the core sees it.
 struct Connection {
     out: mpsc::Sender<Outbound>,
     queued_bytes: Arc<AtomicUsize>,
+    /// Frames queued this turn, back to back, not yet handed to the connection task.
+    batch: Vec<u8>,
     stats: ConnStats,
 }
 
@@ -51,6 +56,31 @@ pub struct Clients {
 impl Default for Clients {
     fn default() -> Self {
         Clients::new()
+    }
+}
+
+/// A batch of replies at least this big marks a busy connection: the next batch gets as
+/// much room up front.
+const BUSY_BATCH_BYTES: usize = 1024;
+
+impl Connection {
+    /// Queues this turn's batch for the connection task; false if its queue is full.
+    fn hand_over(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        // A busy connection's next batch is likely as big: room for it at once, not grown by
+        // doubling. An idle one keeps nothing (thousands of sessions may be held).
+        let size = self.batch.len();
+        let room = if size >= BUSY_BATCH_BYTES { size } else { 0 };
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
+        match self.out.try_send(Outbound::Frame(batch)) {
+            Ok(()) => {
+                self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => false,
+        }
     }
 }
 
@@ -97,6 +127,7 @@ impl Clients {
         let connection = Connection {
             out,
             queued_bytes,
+            batch: Vec::new(),
             stats: ConnStats::new(remote),
         };
         self.conns.insert(conn, connection);
@@ -163,29 +194,31 @@ impl Clients {
         self.conns.remove(&conn).map(|c| c.stats.remote)
     }
 
-    /// Closes a connection after what was queued before.
+    /// Closes a connection after what was queued before (this turn's batch included).
     pub fn close(&mut self, conn: ConnId) {
-        if let Some(c) = self.conns.remove(&conn) {
+        if let Some(mut c) = self.conns.remove(&conn) {
+            c.hand_over();
             let _ = c.out.try_send(Outbound::Close);
         }
     }
 
-    /// Queues a frame; `false` if the connection's queue is full (drop it with
-    /// [`Clients::drop_slow`] and tell the pipeline it is gone). A connection that is already
-    /// gone counts as sent: the pipeline hears of it from the task.
+    /// Adds a frame to the connection's batch ([`Clients::send_batches`] hands it over);
+    /// `false` if the connection's queue is full (drop it with [`Clients::drop_slow`] and
+    /// tell the pipeline it is gone). A connection that is already gone counts as sent: the
+    /// pipeline hears of it from the task.
     pub fn send(&mut self, conn: ConnId, message: &ServerMessage) -> bool {
         let Some(c) = self.conns.get_mut(&conn) else {
             return true;
         };
-        let frame = encode_frame(&message.encode());
-        let size = frame.len();
-        if c.queued_bytes.load(Ordering::Relaxed) + size > OUTBOUND_QUEUE_BYTES {
+        let start = c.batch.len();
+        encode_frame_into(&message.encode(), &mut c.batch);
+        let size = c.batch.len() - start;
+        if c.queued_bytes.load(Ordering::Relaxed) + c.batch.len() > OUTBOUND_QUEUE_BYTES
+            || c.out.is_closed()
+        {
+            c.batch.truncate(start);
             return false;
         }
-        match c.out.try_send(Outbound::Frame(frame)) {
-            Ok(()) => c.queued_bytes.fetch_add(size, Ordering::Relaxed),
-            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => return false,
-        };
         self.sent += 1;
         c.stats.sent += 1;
         self.response_sizes.add(size as i64 - 4);
@@ -203,6 +236,19 @@ impl Clients {
             _ => {}
         }
         true
+    }
+
+    /// Hands every connection its batch of frames: the end of a core's turn. Returns the
+    /// connections whose queues are full (drop each with [`Clients::drop_slow`] and tell the
+    /// pipeline it is gone).
+    pub fn send_batches(&mut self) -> Vec<ConnId> {
+        let mut full = Vec::new();
+        for (conn, c) in &mut self.conns {
+            if !c.hand_over() {
+                full.push(*conn);
+            }
+        }
+        full
     }
 
     // ANCHOR: snapshot

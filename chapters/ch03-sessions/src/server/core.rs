@@ -140,6 +140,7 @@ pub async fn run(
         // Nothing proposed is committed or answered before its group is on disk.
         let outputs = core.pipeline.flush(now_ms())?;
         core.route(outputs);
+        core.send_batches();
     }
 }
 
@@ -185,6 +186,29 @@ impl Core {
             .served(conn, start.elapsed().as_millis() as u64);
     }
 
+    /// Ends a turn: every connection gets its replies in one batch; one whose queue is full
+    /// is dropped, and what that brings is carried out (and sent) too.
+    fn send_batches(&mut self) {
+        loop {
+            let full = self.clients.send_batches();
+            if full.is_empty() {
+                return;
+            }
+            for conn in full {
+                let outputs = self.drop_slow(conn);
+                self.route(outputs);
+            }
+        }
+    }
+
+    /// Slow or gone: drops `conn`, and lets the pipeline forget the connection.
+    fn drop_slow(&mut self, conn: ConnId) -> Vec<Output> {
+        if let Some(remote) = self.clients.drop_slow(conn) {
+            eprintln!("keeper: closing connection from {remote}: it is not reading its replies");
+        }
+        self.pipeline.step(now_ms(), Input::Disconnected { conn })
+    }
+
     /// Carries out the pipeline's outputs; a disconnect caused here feeds back its own.
     fn route(&mut self, outputs: Vec<Output>) {
         let mut work: VecDeque<Output> = outputs.into();
@@ -192,13 +216,7 @@ impl Core {
             match output {
                 Output::Send { conn, message } => {
                     if !self.clients.send(conn, &message) {
-                        // Slow or gone: drop it, and let the pipeline forget the connection.
-                        if let Some(remote) = self.clients.drop_slow(conn) {
-                            eprintln!(
-                                "keeper: closing connection from {remote}: it is not reading its replies"
-                            );
-                        }
-                        work.extend(self.pipeline.step(now_ms(), Input::Disconnected { conn }));
+                        work.extend(self.drop_slow(conn));
                     }
                 }
                 Output::Close { conn } => self.clients.close(conn),

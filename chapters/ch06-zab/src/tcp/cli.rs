@@ -107,6 +107,7 @@ pub fn spec(flags: &ListenFlags) -> Result<ServerSpec, String> {
         config,
         client,
         membership: membership(&lines),
+        per_request_events: !flags.quiet,
     })
 }
 

@@ -210,6 +210,8 @@ pub fn server_spec(cfg: &ZooCfg, myid: Sid) -> Result<(ServerSpec, Vec<String>),
         config,
         client,
         membership: membership(&cfg.servers),
+        // `keeper server` prints a quorum member's story, not a line per write.
+        per_request_events: false,
     };
     Ok((spec, warnings))
 }

@@ -26,6 +26,10 @@
 //! - **Time**: the peer gets the wall clock (txn times, session deadlines); its timers are
 //!   deadlines on tokio's clock.
 //!
+//! What one turn sends leaves as one batch per connection ([`quorum::Quorum::send_batches`],
+//! [`Clients::send_batches`]): a group commit's PROPOSALs go to each follower in one socket
+//! write, before our own sync, and each client gets its replies together.
+//!
 //! Every queue is bounded, and each says what happens when it is full: a client or a learner
 //! that stops reading is dropped; the sockets wait when the main loop is busy; trace lines
 //! that nobody reads in time are counted and reported as lost ([`TcpEvent::Lost`]).
@@ -103,6 +107,10 @@ pub struct ServerSpec {
     /// The ensemble's configuration text, for `/zookeeper/config` and `conf`
     /// ([`ensemble::membership`]).
     pub membership: String,
+    /// Whether to report the lines that come once per write or per connection
+    /// ([`cli::per_request`]): a server whose reader drops them anyway spares itself
+    /// building them and a hop to the reader's thread for each.
+    pub per_request_events: bool,
 }
 // ANCHOR_END: spec
 
@@ -187,10 +195,14 @@ struct Events {
     sid: Sid,
     started: Instant,
     lost: Arc<AtomicU64>,
+    per_request: bool,
 }
 
 impl Events {
     fn report(&self, event: TcpEvent) {
+        if !self.per_request && cli::per_request(&event) {
+            return;
+        }
         let lost = self.lost.swap(0, Ordering::Relaxed);
         if lost > 0 && !self.offer(TcpEvent::Lost(lost)) {
             self.lost.fetch_add(lost, Ordering::Relaxed);
@@ -227,6 +239,7 @@ pub async fn serve<S: Storage>(
         sid: spec.sid,
         started: Instant::now(),
         lost: Arc::new(AtomicU64::new(0)),
+        per_request: spec.per_request_events,
     };
     let recent = spec.config.commit_log_count;
     let mut recovered = match storage.recover(recent) {
@@ -400,17 +413,21 @@ impl<S: Storage> Driver<S> {
         Ok(())
     }
 
-    /// Ends a turn: syncs the disk once for everything appended since the last sync,
-    /// reports each append as logged, and carries on until nothing is left to sync; then
-    /// walks the next slice of a fuzzy snapshot under way, over the live database, so the
-    /// snapshot interleaves with the groups committed around it.
+    /// Ends a turn: hands the turn's packets to the quorum connections, syncs the disk once
+    /// for everything appended since the last sync, reports each append as logged, and
+    /// carries on until nothing is left to send or sync; then walks the next slice of a
+    /// fuzzy snapshot under way, over the live database, so the snapshot interleaves with
+    /// the groups committed around it. The PROPOSALs leave before our sync, so the
+    /// followers log them while we do (upstream's leader sends and logs in parallel too).
     fn flush(&mut self) -> io::Result<()> {
+        self.send_batches()?;
         while !self.appended.is_empty() {
             self.storage.sync()?;
             let logged = std::mem::take(&mut self.appended);
             for zxid in logged {
                 self.feed(Input::Logged(zxid))?;
             }
+            self.send_batches()?;
         }
         if self.snapshotting {
             let db = self.peer.database();
@@ -424,6 +441,29 @@ impl<S: Storage> Driver<S> {
     // ANCHOR_END: step
 
     // ANCHOR: carry
+    /// Hands each quorum and client connection what the turn queued for it, as one batch;
+    /// a connection whose queue is full is dropped and the peer told (which may queue more).
+    fn send_batches(&mut self) -> io::Result<()> {
+        loop {
+            let dropped = self.quorum.send_batches();
+            let full = self.clients.send_batches();
+            if dropped.is_empty() && full.is_empty() {
+                return Ok(());
+            }
+            for (link, why) in dropped {
+                self.events.report(TcpEvent::Dropped(why));
+                self.feed(Input::Disconnected { link })?;
+            }
+            for conn in full {
+                self.drop_slow(conn);
+                let inputs = std::mem::take(&mut self.inputs);
+                for input in inputs {
+                    self.feed(input)?;
+                }
+            }
+        }
+    }
+
     /// Carries out one of the peer's outputs.
     fn carry(&mut self, output: Output) -> io::Result<()> {
         match output {
@@ -475,12 +515,7 @@ impl<S: Storage> Driver<S> {
         match output {
             pipeline::Output::Send { conn, message } => {
                 if !self.clients.send(conn, &message) {
-                    if let Some(remote) = self.clients.drop_slow(conn) {
-                        let why = format!("client {remote} is not reading its replies; closed");
-                        self.events.report(TcpEvent::Dropped(why));
-                    }
-                    let gone = pipeline::Input::Disconnected { conn };
-                    self.inputs.push_back(Input::Client(gone));
+                    self.drop_slow(conn);
                 }
             }
             pipeline::Output::Close { conn } => self.clients.close(conn),
@@ -495,6 +530,16 @@ impl<S: Storage> Driver<S> {
             | pipeline::Output::Forward(_)
             | pipeline::Output::Revalidate { .. } => {}
         }
+    }
+
+    /// A client that does not read its replies is dropped; the peer is told (next input).
+    fn drop_slow(&mut self, conn: pipeline::ConnId) {
+        if let Some(remote) = self.clients.drop_slow(conn) {
+            let why = format!("client {remote} is not reading its replies; closed");
+            self.events.report(TcpEvent::Dropped(why));
+        }
+        let gone = pipeline::Input::Disconnected { conn };
+        self.inputs.push_back(Input::Client(gone));
     }
 
     /// Reports a new role, and a server that starts or stops serving.

@@ -14,8 +14,11 @@
 //!
 //! Each connection has two halves, as upstream's `LearnerHandler` (and its sender thread)
 //! has: a reader that turns bytes into messages ([`crate::wire::read_message`]), and a writer
-//! that drains a bounded queue ([`QUEUE_PACKETS`] packets, [`QUEUE_BYTES`] bytes), flushing
-//! when the queue is empty. The main loop never waits on a connection: a peer that does not
+//! that drains a bounded queue ([`QUEUE_PACKETS`] batches, [`QUEUE_BYTES`] bytes), flushing
+//! when the queue is empty. The main loop encodes a turn's packets for one connection into
+//! one batch and hands it over once, at the end of its turn ([`Quorum::send_batches`]): a
+//! group commit's PROPOSALs and COMMITs leave in one socket write and one wake-up of the
+//! writer, not one per packet. The main loop never waits on a connection: a peer that does not
 //! read fills its queue and is dropped, and it resyncs when it comes back. Every packet
 //! received passes the connection's [`Guard`] first. Closing a link (the core's
 //! `Disconnect`, a bad packet, a full queue) stops both halves at once.
@@ -37,10 +40,11 @@ use tokio::time::timeout;
 
 use super::guard::Guard;
 use crate::message::{Link, Message};
-use crate::packet::QuorumReader;
+use crate::packet::{PacketType, QuorumPacket, QuorumReader};
 use crate::wire::{self, read_message, Received};
 
-/// Packets queued on one connection before its peer counts as not keeping up.
+/// Batches of packets (one per turn of the main loop, or a SNAP) queued on one connection
+/// before its peer counts as not keeping up.
 pub const QUEUE_PACKETS: usize = 8192;
 /// Bytes queued on one connection and not yet written, at most (a SNAP's snapshot is
 /// written by the writer and not counted).
@@ -109,6 +113,8 @@ struct Conn {
     remote: String,
     out: mpsc::Sender<Outgoing>,
     queued_bytes: Arc<AtomicUsize>,
+    /// This turn's packets, encoded back to back, not yet handed to the writer.
+    batch: Vec<u8>,
     /// Dropping it stops the reader and the writer.
     _stop: watch::Sender<()>,
     guard: Guard,
@@ -130,6 +136,7 @@ impl Conn {
             remote,
             out,
             queued_bytes: queued_bytes.clone(),
+            batch: Vec::new(),
             _stop: stop_tx,
             guard,
             ping_zxid: Zxid::ZERO,
@@ -142,6 +149,42 @@ impl Conn {
         };
         (conn, halves)
     }
+}
+
+impl Conn {
+    /// Hands this turn's batch to the writer; false if the queue is full.
+    fn hand_over(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        // The next turn's batch is likely as big: room for it at once, not grown by doubling.
+        let size = self.batch.len();
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(size));
+        self.offer(Outgoing::Bytes(batch), size)
+    }
+
+    /// Queues `outgoing` (`size` bytes of it counted); false if the queue is full.
+    fn offer(&mut self, outgoing: Outgoing, size: usize) -> bool {
+        if self.queued_bytes.load(Ordering::Relaxed) + size > QUEUE_BYTES {
+            return false;
+        }
+        match self.out.try_send(outgoing) {
+            Ok(()) => {
+                self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Full(_)) => false,
+            // The writer ended (its socket failed): the reader reports why.
+            Err(TrySendError::Closed(_)) => true,
+        }
+    }
+}
+
+fn not_keeping_up(link: Link, to: Sid) -> String {
+    format!(
+        "quorum connection {link} to n{to} is not keeping up ({QUEUE_PACKETS} batches \
+         or {QUEUE_BYTES} bytes queued); connection closed"
+    )
 }
 
 /// What a connection's tasks take with them.
@@ -164,6 +207,9 @@ pub struct Quorum {
     /// The number of the last link of ours opened: if it is not open any more, it was
     /// closed, and a late packet for it must not open it again.
     last_opened: Option<u32>,
+    /// The last PROPOSAL's txn as its packet carries it: every follower gets the same bytes,
+    /// so they are encoded once.
+    last_proposal: Option<(Zxid, Vec<u8>)>,
     tx: mpsc::Sender<QuorumEvent>,
     tasks: JoinSet<()>,
 }
@@ -187,6 +233,7 @@ impl Quorum {
             conns: HashMap::new(),
             by_link: HashMap::new(),
             last_opened: None,
+            last_proposal: None,
             tx,
             tasks,
         };
@@ -194,10 +241,11 @@ impl Quorum {
     }
 
     // ANCHOR: send
-    /// Queues `msg` for `link`, opening the connection to `to` first if the link is ours and
-    /// new. `Err` says why the link had to be dropped (its queue is full): the core must be
-    /// told it is disconnected. A link that is already gone swallows the message: the core
-    /// hears (or has heard) that it closed.
+    /// Adds `msg` to `link`'s batch, opening the connection to `to` first if the link is ours
+    /// and new; [`Quorum::send_batches`] hands the batch to the writer. `Err` says why the
+    /// link had to be dropped (its queue is full): the core must be told it is disconnected.
+    /// A link that is already gone swallows the message: the core hears (or has heard) that
+    /// it closed.
     pub fn send(
         &mut self,
         to: Sid,
@@ -219,33 +267,48 @@ impl Quorum {
             return Ok(());
         };
         conn.guard.sent(&msg);
-        let outgoing = match msg {
-            Message::Snap { .. } => Outgoing::Snap(msg),
-            msg => Outgoing::Bytes(wire::encode(&msg, self.me, conn.ping_zxid)),
+        let kept_up = match msg {
+            // The snapshot is encoded by the writer, after what is batched before it.
+            Message::Snap { .. } => conn.hand_over() && conn.offer(Outgoing::Snap(msg), 0),
+            Message::Proposal(entry) => {
+                let zxid = entry.txn.zxid;
+                let data = match &mut self.last_proposal {
+                    Some((z, data)) if *z == zxid => data,
+                    last => &mut last.insert((zxid, entry.encode())).1,
+                };
+                QuorumPacket::write_parts(PacketType::Proposal, zxid, Some(data), &mut conn.batch);
+                conn.queued_bytes.load(Ordering::Relaxed) + conn.batch.len() <= QUEUE_BYTES
+            }
+            msg => {
+                wire::encode_into(&msg, self.me, conn.ping_zxid, &mut conn.batch);
+                conn.queued_bytes.load(Ordering::Relaxed) + conn.batch.len() <= QUEUE_BYTES
+            }
         };
-        let size = match &outgoing {
-            Outgoing::Bytes(bytes) => bytes.len(),
-            Outgoing::Snap(_) => 0,
-        };
-        let full = conn.queued_bytes.load(Ordering::Relaxed) + size > QUEUE_BYTES
-            || match conn.out.try_send(outgoing) {
-                Ok(()) => false,
-                Err(TrySendError::Full(_)) => true,
-                // The writer ended (its socket failed): the reader reports why.
-                Err(TrySendError::Closed(_)) => false,
-            };
-        if full {
+        if !kept_up {
             self.remove(key);
-            return Err(format!(
-                "quorum connection {link} to n{to} is not keeping up ({QUEUE_PACKETS} packets \
-                 or {QUEUE_BYTES} bytes queued); connection closed"
-            ));
+            return Err(not_keeping_up(link, to));
         }
-        conn.queued_bytes.fetch_add(size, Ordering::Relaxed);
         Ok(())
     }
     // ANCHOR_END: send
 
+    /// Hands every connection's batch to its writer: the end of a turn. Returns the links
+    /// that had to be dropped (their queues are full), each with why: the core must be told
+    /// they are disconnected.
+    pub fn send_batches(&mut self) -> Vec<(Link, String)> {
+        let mut dropped = Vec::new();
+        for conn in self.conns.values_mut() {
+            if !conn.hand_over() {
+                let link = conn.link.expect("only a link's connection is sent to");
+                let to = conn.peer.unwrap_or(link.learner);
+                dropped.push((link, not_keeping_up(link, to)));
+            }
+        }
+        for (link, _) in &dropped {
+            self.disconnect(*link);
+        }
+        dropped
+    }
     /// Closes `link` at once (what is still queued is not sent).
     pub fn disconnect(&mut self, link: Link) {
         if let Some(key) = self.by_link.get(&link).copied() {
