@@ -33,7 +33,7 @@ use ch01_znode::{
 use ch03_sessions::pipeline::Database;
 use ch06_zab::storage::Storage;
 use ch06_zab::txn_codec::{txn_type, TxnEntry};
-use ch07_persistence::snapshot_file::decode_snapshot_file;
+use ch07_persistence::snapshot_file::{decode_snapshot_file, looks_complete};
 use ch07_persistence::txn_log::read_log;
 use ch07_persistence::{FileStorage, FileStorageConfig};
 use common::cluster::Cluster;
@@ -282,6 +282,15 @@ fn zookeeper_data_dir(name: &str) -> (TempDir, Value) {
         let settings = [("snapCount", "10"), ("preAllocSize", "64")];
         let (zk, port, _cfg) = zookeeper_on(data.path(), &settings);
         let written = kazoo("write", port);
+        // The snapshot thread may still be writing when kazoo is done, and a SIGKILL then
+        // leaves a snapshot cut short, which the tests that read every snapshot would meet:
+        // the kill waits until each snapshot begun ends with its seal.
+        wait_until(STARTUP_TIMEOUT, "ZooKeeper's snapshots to end", || {
+            let snapshots = files_named(data.path(), "snapshot.");
+            let sealed = |path: &PathBuf| std::fs::read(path).is_ok_and(|b| looks_complete(&b));
+            snapshots.iter().all(sealed).then_some(())
+        })
+        .unwrap_or_else(|why| panic!("{why}\n{}", zk.output()));
         drop(zk); // SIGKILL, and the watchdog waits for the JVM to be gone
         let files = std::fs::read_dir(data.path().join("version-2"))
             .unwrap()
