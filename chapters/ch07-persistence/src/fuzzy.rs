@@ -176,7 +176,8 @@ mod tests {
 
     /// Every kind of change a walk can meet: creates under a parent already written and
     /// under one not yet reached, deletes before and after a node's turn, setData, setACL
-    /// with a list no node had at the start, sessions opening and closing, sequential nodes.
+    /// with a list no node had at the start (one the walk numbered, one it did not), sessions
+    /// opening and closing, sequential nodes.
     fn writes(i: usize) -> Vec<(i64, Request)> {
         let set = |path: &str| Request::SetData {
             path: path.into(),
@@ -200,6 +201,16 @@ mod tests {
                 Request::SetAcl {
                     path: format!("/m/k{}", i + 20),
                     acl: Acl::read_unsafe(),
+                    version: -1,
+                },
+            ),
+            // A list no walk has met: the node goes out with the null reference, and the
+            // replayed setACL puts the list back.
+            (
+                1,
+                Request::SetAcl {
+                    path: format!("/m/k{}", i + 5),
+                    acl: vec![Acl::new(31, "digest", &format!("u{i}:x"))],
                     version: -1,
                 },
             ),
