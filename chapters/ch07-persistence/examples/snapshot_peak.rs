@@ -1,6 +1,7 @@
 //! How much memory a snapshot takes beside the tree: builds a tree of N znodes with 100-byte
 //! values, then writes its snapshot file and reports the peak resident memory the writing
-//! added (Linux: `/proc/self/status` VmHWM, reset before the snapshot through `clear_refs`).
+//! added (Linux: `/proc/self/status` VmHWM, reset before the snapshot through `clear_refs`),
+//! and how long it took.
 //!
 //! ```sh
 //! cargo run --release -p ch07-persistence --example snapshot_peak -- 1000000
@@ -59,7 +60,9 @@ fn main() {
     let before = status_kib("VmRSS:");
     // Resets VmHWM to the current resident size.
     fs::write("/proc/self/clear_refs", "5").expect("clear_refs");
+    let started = std::time::Instant::now();
     storage.take_snapshot(&db, false).expect("a snapshot");
+    let took = started.elapsed();
     let peak = status_kib("VmHWM:");
     let file: u64 = fs::read_dir(dir.path().join("version-2"))
         .expect("version-2")
@@ -68,11 +71,12 @@ fn main() {
     let added = (peak.saturating_sub(before)) * 1024;
     println!(
         "{n} znodes: resident {} MiB with the tree; the snapshot ({} MiB) raised the peak by \
-         {} MiB ({:.1} bytes per znode, {:.2}x the file)",
+         {} MiB ({:.1} bytes per znode, {:.2}x the file), in {:.2} s",
         before / 1024,
         file >> 20,
         added >> 20,
         added as f64 / n as f64,
-        added as f64 / file as f64
+        added as f64 / file as f64,
+        took.as_secs_f64()
     );
 }
