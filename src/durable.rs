@@ -34,7 +34,6 @@ impl TxnLog for DataDir {
         // Not fsynced: the log holds every txn it covers (`takeSnapshot(false)`).
         let written = self.0.take_snapshot(db, false);
         self.0.take_events();
-        crate::trim::release_freed_memory();
         Ok(written?)
     }
 
@@ -47,10 +46,6 @@ impl TxnLog for DataDir {
     fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> std::io::Result<bool> {
         let going = self.0.advance_snapshot(db, max_nodes);
         self.0.take_events();
-        if let Ok(false) = going {
-            // The file is written and its buffers freed.
-            crate::trim::release_freed_memory();
-        }
         Ok(going?)
     }
 }

@@ -26,7 +26,6 @@ mod lab;
 mod purge;
 mod quorum;
 mod status;
-mod trim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

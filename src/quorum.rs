@@ -64,7 +64,6 @@ impl Storage for QuorumDisk {
 
     fn snapshot(&mut self, db: &Database) -> io::Result<()> {
         let written = Storage::snapshot(&mut self.files, db);
-        crate::trim::release_freed_memory();
         self.done(written)
     }
 
@@ -75,15 +74,11 @@ impl Storage for QuorumDisk {
 
     fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> io::Result<bool> {
         let going = Storage::advance_snapshot(&mut self.files, db, max_nodes);
-        if let Ok(false) = going {
-            // The file is written and its buffers freed.
-            crate::trim::release_freed_memory();
-        }
         self.done(going)
     }
 
     fn abandon_snapshot(&mut self) {
-        self.files.abandon_snapshot();
+        Storage::abandon_snapshot(&mut self.files);
     }
 }
 

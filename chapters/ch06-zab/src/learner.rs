@@ -311,6 +311,10 @@ impl Learner {
             // take the new epoch as current and say so (ZOOKEEPER-4643/4646: 3.8 wrote
             // `currentEpoch` and ACKed before the txns were fsynced).
             Message::NewLeader { epoch: new_epoch } if new_epoch == epoch => {
+                // After a SNAP or a TRUNC (upstream's `snapshotNeeded`: every sync but a
+                // DIFF) the txns applied since are in no log of ours: a snapshot holds them,
+                // written before the ACK. Upstream fsyncs it only after a SNAP
+                // (`takeSnapshot(syncSnapshot)`); here it is fsynced after a TRUNC too.
                 if mode == SyncMode::Snapshot {
                     ctx.out
                         .push(Output::Snapshot(Box::new(ctx.pipeline.database().clone())));

@@ -74,7 +74,7 @@ pub struct Snapshot {
 
 // ---- writing ------------------------------------------------------------------------------
 
-/// The ACL lists the nodes written so far use, numbered in the order the walk first met them.
+/// The ACL lists a snapshot's nodes use, numbered in the order its walk first met them.
 #[derive(Debug, Default)]
 struct AclRefs {
     lists: Vec<Arc<[Acl]>>,
@@ -83,17 +83,31 @@ struct AclRefs {
 
 impl AclRefs {
     /// The reference `node` (at `path`) is written with, numbering its list if it is new.
-    fn of(&mut self, path: &str, node: &DataNode) -> i64 {
-        if has_null_acl(path, node) {
-            return NULL_ACL_REF;
-        }
-        if let Some(acl_ref) = self.refs.get(&node.acl) {
-            return *acl_ref;
+    fn number(&mut self, path: &str, node: &DataNode) -> i64 {
+        if let Some(acl_ref) = self.of(path, node) {
+            return acl_ref;
         }
         self.lists.push(node.acl.clone());
         let acl_ref = self.lists.len() as i64;
         self.refs.insert(node.acl.clone(), acl_ref);
         acl_ref
+    }
+
+    /// The reference `node` is written with, if its list has a number.
+    fn of(&self, path: &str, node: &DataNode) -> Option<i64> {
+        match has_null_acl(path, node) {
+            true => Some(NULL_ACL_REF),
+            false => self.refs.get(&node.acl).copied(),
+        }
+    }
+
+    /// The ACL map: `int count`, then `long ref, vector<ACL>` each.
+    fn write(&self, w: &mut Writer) {
+        w.write_len(Some(self.lists.len()));
+        for (index, list) in self.lists.iter().enumerate() {
+            w.write_long(index as i64 + 1);
+            write_acl(w, list);
+        }
     }
 }
 
@@ -114,76 +128,189 @@ fn write_stat(w: &mut Writer, stat: &StatPersisted) {
     w.write_long(stat.pzxid.0);
 }
 
+// ANCHOR: preorder
+/// A preorder walk of a tree that may change between steps, parents before children and
+/// children in name order, over the nodes that existed when it started. It holds its place
+/// as one frame per level: a node's path and the name of the child it visited last, so its
+/// memory is the depth of the tree, not its width, and a child deleted between steps is
+/// skipped by name. A node created since the walk started (`czxid` past `as_of`) is left out
+/// with its subtree, whose creates all come later still: the log after `as_of` replays
+/// them, and without that rule a walk behind a stream of creates might never end.
+#[derive(Debug)]
+struct Preorder {
+    as_of: Zxid,
+    /// The path from the root to the node visited last.
+    frames: Vec<Frame>,
+    started: bool,
+}
+
+#[derive(Debug)]
+struct Frame {
+    path: String,
+    /// The child visited last; `""` (no name is empty) before the first.
+    last_child: String,
+}
+
+impl Preorder {
+    fn new(as_of: Zxid) -> Preorder {
+        Preorder {
+            as_of,
+            frames: Vec::new(),
+            started: false,
+        }
+    }
+
+    /// The next node of `tree` as it is now, and its path; `None` once the walk is over.
+    fn next<'t>(&mut self, tree: &'t DataTree) -> Option<(&str, &'t DataNode)> {
+        if !self.started {
+            self.started = true;
+            let root = tree.node("/")?;
+            self.frames.push(Frame {
+                path: "/".into(),
+                last_child: String::new(),
+            });
+            return Some(("/", root));
+        }
+        loop {
+            let frame = self.frames.last_mut()?;
+            // A parent deleted since it was visited took its subtree with it.
+            let next = tree
+                .node(&frame.path)
+                .and_then(|parent| parent.children.next_after(&frame.last_child));
+            let Some(name) = next else {
+                self.frames.pop();
+                continue;
+            };
+            frame.last_child.clear();
+            frame.last_child.push_str(name);
+            let path = join(&frame.path, name);
+            let Some(node) = tree.node(&path).filter(|n| n.stat.czxid <= self.as_of) else {
+                continue;
+            };
+            self.frames.push(Frame {
+                path,
+                last_child: String::new(),
+            });
+            let top = self.frames.last().expect("just pushed");
+            return Some((&top.path, node));
+        }
+    }
+}
+// ANCHOR_END: preorder
+
+/// How much one [`SnapshotWriter::advance`] may do: nodes visited, and bytes written (the
+/// slice ends with the node that reaches the limit, so a slice is at most one node over).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub nodes: usize,
+    pub bytes: usize,
+}
+
+impl Budget {
+    /// No limit: the whole snapshot in one call.
+    pub const ALL: Budget = Budget {
+        nodes: usize::MAX,
+        bytes: usize::MAX,
+    };
+}
+
+/// Which of its two walks a [`SnapshotWriter`] is on.
+#[derive(Debug, PartialEq, Eq)]
+enum Pass {
+    /// Numbering the ACL lists, which the file holds before the nodes.
+    Numbering,
+    /// Writing the nodes.
+    Writing,
+    Done,
+}
+
 // ANCHOR: snapshot_writer
-/// A snapshot being written a few nodes at a time, while the tree goes on changing: a
-/// **fuzzy** snapshot (`FileTxnSnapLog.save` on `SyncRequestProcessor`'s snapshot thread).
+/// A snapshot written a slice at a time, each slice's bytes handed out as they are made,
+/// while the tree goes on changing: a **fuzzy** snapshot (`FileTxnSnapLog.save` on
+/// `SyncRequestProcessor`'s snapshot thread).
 ///
-/// [`SnapshotWriter::start`] takes the sessions as they are then; each
-/// [`SnapshotWriter::advance`] writes the next nodes of a preorder walk **of the tree as it is
-/// at that call**; [`SnapshotWriter::finish`] puts the pieces in file order. A node created
-/// after its parent was written is missed, a node deleted before its turn is skipped, and a
-/// node changed before its turn is written as changed, exactly as upstream's walk
+/// [`SnapshotWriter::start`] writes the sessions as they are then; each
+/// [`SnapshotWriter::advance`] walks on over the tree **as it is at that call**. A node
+/// created after its parent's turn is missed, a node deleted before its turn is skipped, and
+/// a node changed before its turn is written as changed, as upstream's walk
 /// (`DataTree.serializeNode`) sees the live tree. So the snapshot holds some txns after the
 /// zxid it started at and not others; replaying the log from that zxid on (each txn's rules
 /// make a second application harmless) brings it to the live tree.
 ///
-/// The ACL map comes before the nodes in the file, but only the walk knows which lists its
-/// nodes use (a node created mid-walk may use a new one): so the nodes are written to their
-/// own buffer and the map is put in front of them at the end.
+/// **Two walks.** The ACL map comes before the nodes in the file, and here lists are
+/// numbered by the walk that first meets them (see the module doc), so a first walk only
+/// numbers them and writes the map, and the second writes the nodes. Nothing but the map and
+/// the walk's place is held between slices, so the memory a snapshot takes does not grow
+/// with the tree. Both walks visit only nodes older than the start (see the walk), so a list
+/// the second meets that the first did not number was given by a setACL since the start:
+/// the node is written with the null reference, and replaying that setACL sets its list.
 #[derive(Debug)]
 pub struct SnapshotWriter {
-    sessions: Writer,
+    /// The last zxid applied when the walk started.
+    as_of: Zxid,
+    pass: Pass,
+    walk: Preorder,
     acls: AclRefs,
-    nodes: Writer,
-    /// Paths still to visit, the next one on top.
-    pending: Vec<String>,
     written: usize,
 }
 
 impl SnapshotWriter {
-    /// Starts a snapshot: the session table as of now, and a walk from `/`.
-    pub fn start(sessions: &BTreeMap<SessionId, i32>) -> SnapshotWriter {
-        let mut w = Writer::new();
-        w.write_len(Some(sessions.len()));
+    /// Starts a snapshot of `tree` and `sessions`: writes the session table to `out` as of
+    /// now.
+    pub fn start(
+        tree: &DataTree,
+        sessions: &BTreeMap<SessionId, i32>,
+        out: &mut Writer,
+    ) -> SnapshotWriter {
+        out.write_len(Some(sessions.len()));
         for (session, timeout_ms) in sessions {
-            w.write_long(session.0);
-            w.write_int(*timeout_ms);
+            out.write_long(session.0);
+            out.write_int(*timeout_ms);
         }
         SnapshotWriter {
-            sessions: w,
+            as_of: tree.last_processed_zxid(),
+            pass: Pass::Numbering,
+            walk: Preorder::new(tree.last_processed_zxid()),
             acls: AclRefs::default(),
-            nodes: Writer::new(),
-            pending: vec!["/".to_string()],
             written: 0,
         }
     }
 
-    /// Writes up to `max_nodes` more nodes of `tree` as it is now; true once the walk is over.
-    pub fn advance(&mut self, tree: &DataTree, max_nodes: usize) -> bool {
-        let mut budget = max_nodes;
-        while budget > 0 {
-            let Some(path) = self.pending.pop() else {
-                return true;
-            };
-            // Deleted since its parent listed it: upstream's walk skips it too.
-            let Some(node) = tree.node(&path) else {
-                continue;
-            };
-            // The root goes out as "", so that "/" can mark the end.
-            let written = if path == "/" { "" } else { &path };
-            self.nodes.write_ustring(Some(written));
-            self.nodes.write_buffer(node.data.as_deref());
-            let acl_ref = self.acls.of(&path, node);
-            self.nodes.write_long(acl_ref);
-            write_stat(&mut self.nodes, &node.stat);
-            // Pushed last-first, so that the first child in name order is visited next.
-            for name in node.children.iter().rev() {
-                self.pending.push(join(&path, name));
+    /// Walks on over `tree` as it is now, within `budget`, writing to `out`: the ACL map
+    /// once the first walk is over, then the nodes, then the end marker. True once the end
+    /// marker is written.
+    pub fn advance(&mut self, tree: &DataTree, budget: Budget, out: &mut Writer) -> bool {
+        let from = out.len();
+        let mut nodes = budget.nodes;
+        while nodes > 0 && out.len() - from < budget.bytes {
+            match self.pass {
+                Pass::Numbering => match self.walk.next(tree) {
+                    Some((path, node)) => {
+                        self.acls.number(path, node);
+                    }
+                    None => {
+                        self.acls.write(out);
+                        self.walk = Preorder::new(self.as_of);
+                        self.pass = Pass::Writing;
+                        continue;
+                    }
+                },
+                Pass::Writing => match self.walk.next(tree) {
+                    Some((path, node)) => {
+                        let acl_ref = self.acls.of(path, node).unwrap_or(NULL_ACL_REF);
+                        write_node(out, path, node, acl_ref);
+                        self.written += 1;
+                    }
+                    None => {
+                        out.write_ustring(Some(END_OF_NODES));
+                        self.pass = Pass::Done;
+                    }
+                },
+                Pass::Done => break,
             }
-            self.written += 1;
-            budget -= 1;
+            nodes -= 1;
         }
-        self.pending.is_empty()
+        self.is_done()
     }
 
     /// Nodes written so far.
@@ -191,34 +318,29 @@ impl SnapshotWriter {
         self.written
     }
 
-    /// Whether the walk is over.
+    /// Whether the end marker is written.
     pub fn is_done(&self) -> bool {
-        self.pending.is_empty()
-    }
-
-    /// Appends the snapshot to `w` in file order: sessions, ACL map, nodes, end marker.
-    pub fn finish(self, w: &mut Writer) {
-        assert!(self.is_done(), "a snapshot is finished after its walk");
-        w.write_raw(&self.sessions.into_bytes());
-        w.write_len(Some(self.acls.lists.len()));
-        for (index, list) in self.acls.lists.iter().enumerate() {
-            w.write_long(index as i64 + 1);
-            write_acl(w, list);
-        }
-        w.write_raw(&self.nodes.into_bytes());
-        w.write_ustring(Some(END_OF_NODES));
+        self.pass == Pass::Done
     }
 }
 // ANCHOR_END: snapshot_writer
+
+/// One node: its path (the root's as `""`, so that `"/"` can mark the end), data, ACL
+/// reference and `StatPersisted`.
+fn write_node(out: &mut Writer, path: &str, node: &DataNode, acl_ref: i64) {
+    out.write_ustring(Some(if path == "/" { "" } else { path }));
+    out.write_buffer(node.data.as_deref());
+    out.write_long(acl_ref);
+    write_stat(out, &node.stat);
+}
 
 // ANCHOR: write_snapshot
 /// Appends the sessions, the ACL map, every node and the end marker
 /// (`SerializeUtils.serializeSnapshot`): a [`SnapshotWriter`] that walks the whole tree in
 /// one go, so nothing changes under it.
 pub fn write_snapshot(w: &mut Writer, tree: &DataTree, sessions: &BTreeMap<SessionId, i32>) {
-    let mut writer = SnapshotWriter::start(sessions);
-    writer.advance(tree, usize::MAX);
-    writer.finish(w);
+    let mut writer = SnapshotWriter::start(tree, sessions, w);
+    writer.advance(tree, Budget::ALL, w);
 }
 // ANCHOR_END: write_snapshot
 
@@ -764,7 +886,7 @@ mod tests {
         let refs: Vec<(String, i64)> = tree
             .walk()
             .map(|(path, node)| {
-                let acl_ref = acls.of(&path, node);
+                let acl_ref = acls.number(&path, node);
                 (path, acl_ref)
             })
             .collect();
@@ -795,7 +917,7 @@ mod tests {
         server.submit(SessionId(1), 1, 10, &set_acl);
         let mut acls = AclRefs::default();
         let root = server.tree.node("/").unwrap();
-        assert_eq!(acls.of("/", root), 1);
+        assert_eq!(acls.number("/", root), 1);
         let bytes = encode_snapshot(&server.tree, &no_sessions());
         let last = server.tree.last_processed_zxid();
         assert_eq!(

@@ -468,6 +468,33 @@ fn a_follower_ahead_of_the_leader_truncates_its_log() {
 }
 
 #[test]
+fn a_truncated_follower_writes_its_history_down_before_it_acks_newleader() {
+    // Learner.syncWithLeader (3.8): `snapshotNeeded` is false only for a DIFF, so after a
+    // TRUNC the learner takes a snapshot at NEWLEADER, before its ACK: the txns it applied
+    // since the TRUNC are in no log of its own. A crash right after the ACK then recovers
+    // the truncated history from that snapshot, not the txn the leader told it to forget.
+    // (The order is the learner's: its step puts `Output::Snapshot` before the ACK, and a
+    // driver carries outputs in order.)
+    let ahead = Zxid(0x1_0000_0003);
+    let trunc = Zxid(0x1_0000_0002);
+    for seed in SEEDS {
+        let run = run(&setup(ScenarioName::FollowerAhead), seed).expect("no invariant breaks");
+        let n3 = run.server(3);
+        let snapshot = n3.disk().snapshot.as_ref().expect("n3 wrote a snapshot");
+        assert!(snapshot.last_processed_zxid() >= trunc, "seed {seed}");
+        assert!(snapshot.tree.node("/b").is_none(), "seed {seed}");
+        assert!(snapshot.tree.node("/a").is_some(), "seed {seed}");
+        // The disk as the ACK of NEWLEADER left it: the snapshot, and the log up to it.
+        let mut right_after = n3.disk().clone();
+        let at = snapshot.last_processed_zxid();
+        right_after.log.retain(|t| t.zxid <= at);
+        let recovered = right_after.recover(0).db;
+        assert_eq!(&recovered, snapshot, "seed {seed}");
+        assert!(n3.disk().log.iter().all(|t| t.zxid != ahead), "seed {seed}");
+    }
+}
+
+#[test]
 fn a_read_after_sync_sees_what_was_committed_before_it() {
     // A follower answers reads from what it has applied, which may lag; `sync` waits until it
     // has applied everything the leader committed before the sync reached it. (zab.md §8)

@@ -43,7 +43,7 @@ use crate::epoch_file;
 use crate::error::PersistError;
 use crate::fuzzy::FuzzySnapshot;
 use crate::names::{self, file_name, short, LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR};
-use crate::snapshot_file::{decode_snapshot_file, looks_complete, write_snapshot_bytes};
+use crate::snapshot_file::{decode_snapshot_file, looks_complete, SnapshotOut};
 use crate::trace::Event;
 use crate::txn_log::{self, read_log, LogEnd, LogWriter, DEFAULT_PRE_ALLOC_SIZE, HEADER_LEN};
 
@@ -96,13 +96,20 @@ pub struct FileStorage {
     log_dir: PathBuf,
     writer: LogWriter,
     /// The snapshot being written a slice at a time, if any ([`FileStorage::begin_snapshot`]).
-    fuzzy: Option<FuzzySnapshot>,
+    fuzzy: Option<SnapshotWriting>,
     /// The epochs this storage last wrote (`None` until its first write): a file that
     /// already holds its number is not written again.
     epochs_written: Option<Epochs>,
     events: Vec<Event>,
 }
 // ANCHOR_END: file_storage
+
+/// A snapshot being written: its walk, and the file its slices go to as they are made.
+#[derive(Debug)]
+struct SnapshotWriting {
+    walk: FuzzySnapshot,
+    out: SnapshotOut,
+}
 
 impl FileStorage {
     /// Opens (creating if needed) the `version-2` directories; reads nothing yet.
@@ -187,7 +194,7 @@ impl FileStorage {
         recent: usize,
     ) -> Result<Recovered, PersistError> {
         // A snapshot being walked was of the database this one replaces.
-        self.fuzzy = None;
+        self.abandon_snapshot()?;
         self.writer.roll(&mut self.events)?;
         let logs = names::list(&self.log_dir, LOG_PREFIX)?;
         let (snap_zxid, mut db, checked_from) = match self.newest_snapshot(at_most)? {
@@ -387,36 +394,44 @@ impl FileStorage {
         Ok(())
     }
 
+    /// Writes a whole snapshot of `db`, a slice at a time, as nothing changes it meanwhile.
     fn write_snapshot(&mut self, db: &Database, sync: bool) -> Result<(), PersistError> {
-        let mut whole = FuzzySnapshot::start(db, self.config.digest_enabled);
-        whole.advance(db, usize::MAX);
-        self.write_snapshot_file(whole, db, sync)
+        let mut writing = self.start_snapshot(db, sync)?;
+        while !writing.walk.is_done() {
+            writing.out.write(&writing.walk.advance(db, usize::MAX))?;
+        }
+        self.finish_snapshot(writing, db)
     }
 
-    fn write_snapshot_file(
+    /// Creates the file of a snapshot of `db` as of now and starts its walk.
+    fn start_snapshot(&self, db: &Database, sync: bool) -> Result<SnapshotWriting, PersistError> {
+        let walk = FuzzySnapshot::start(db, self.config.digest_enabled);
+        let path = self.snap_dir.join(file_name(SNAPSHOT_PREFIX, walk.zxid()));
+        let out = SnapshotOut::create(&path, sync)?;
+        Ok(SnapshotWriting { walk, out })
+    }
+
+    fn finish_snapshot(
         &mut self,
-        snapshot: FuzzySnapshot,
+        writing: SnapshotWriting,
         db: &Database,
-        sync: bool,
     ) -> Result<(), PersistError> {
-        let zxid = snapshot.zxid();
-        let nodes = snapshot.written();
-        let path = self.snap_dir.join(file_name(SNAPSHOT_PREFIX, zxid));
-        let bytes = snapshot.finish(db);
-        write_snapshot_bytes(&path, &bytes, sync)?;
+        let SnapshotWriting { walk, out } = writing;
+        let file = short(out.path());
+        out.finish()?;
         self.events.push(Event::SnapshotWritten {
-            file: short(&path),
-            zxid,
-            nodes,
+            file,
+            zxid: walk.zxid(),
+            nodes: walk.written(),
             sessions: db.sessions.len(),
-            bytes: bytes.len() as u64,
+            bytes: walk.bytes_written(),
         });
         Ok(())
     }
 
     // ANCHOR: fuzzy_storage
     /// Starts a fuzzy snapshot of `db` as of now: the log is rolled, so the next txn starts
-    /// the file replay will begin with, and the walk waits for
+    /// the file replay will begin with, `snapshot.<zxid>` is created, and the walk waits for
     /// [`FileStorage::advance_snapshot`]. False if a snapshot is still being written
     /// (upstream: "Too busy to snap, skipping").
     pub fn begin_snapshot(&mut self, db: &Database) -> Result<bool, PersistError> {
@@ -424,28 +439,39 @@ impl FileStorage {
             return Ok(false);
         }
         self.writer.roll(&mut self.events)?;
-        self.fuzzy = Some(FuzzySnapshot::start(db, self.config.digest_enabled));
+        self.fuzzy = Some(self.start_snapshot(db, false)?);
         Ok(true)
     }
 
-    /// Writes up to `max_nodes` more nodes of the snapshot begun earlier, from `db` as it is
-    /// now, and the file once the walk is over. True while the snapshot is unfinished.
+    /// Walks up to `max_nodes` more nodes of the snapshot begun earlier, from `db` as it is
+    /// now, and appends the bytes they make to its file (the seals too, once the walk is
+    /// over). True while the snapshot is unfinished.
     pub fn advance_snapshot(
         &mut self,
         db: &Database,
         max_nodes: usize,
     ) -> Result<bool, PersistError> {
-        let Some(snapshot) = &mut self.fuzzy else {
+        let Some(writing) = &mut self.fuzzy else {
             return Ok(false);
         };
-        if !snapshot.advance(db, max_nodes) {
+        writing.out.write(&writing.walk.advance(db, max_nodes))?;
+        if !writing.walk.is_done() {
             return Ok(true);
         }
-        let snapshot = self.fuzzy.take().expect("a snapshot in progress");
+        let writing = self.fuzzy.take().expect("a snapshot in progress");
         // A routine snapshot: the log holds its txns, so no fsync (module doc of
         // `snapshot_file`).
-        self.write_snapshot_file(snapshot, db, false)?;
+        self.finish_snapshot(writing, db)?;
         Ok(false)
+    }
+
+    /// Drops the snapshot being walked and what was written of it: the database it was of
+    /// has been replaced (a TRUNC or a SNAP).
+    pub fn abandon_snapshot(&mut self) -> Result<(), PersistError> {
+        match self.fuzzy.take() {
+            Some(writing) => writing.out.abandon(),
+            None => Ok(()),
+        }
     }
     // ANCHOR_END: fuzzy_storage
 
@@ -584,7 +610,9 @@ impl Storage for FileStorage {
     }
 
     fn abandon_snapshot(&mut self) {
-        self.fuzzy = None;
+        // What is left of an unfinished file has no seal, so recovery would pass over it;
+        // failing to remove it is no reason to stop.
+        let _ = FileStorage::abandon_snapshot(self);
     }
 }
 // ANCHOR_END: storage_impl

@@ -12,43 +12,71 @@
 //! parent's pzxid, a setData writes the same values again).
 //!
 //! Here the walk is sans-IO and deterministic instead of a thread: [`FuzzySnapshot::advance`]
-//! writes the next `max_nodes` nodes of the tree as it is at that call, and the server
-//! applies txns between calls. A test can therefore put any txn at any point of the walk.
+//! walks the next `max_nodes` nodes of the tree as it is at that call and hands out the
+//! bytes they make, for the driver to append to `snapshot.<zxid>`; the server applies txns
+//! between calls. A test can therefore put any txn at any point of the walk. Nothing is
+//! built whole in memory: a slice's bytes are at most [`SLICE_BYTES`] (and one node), and
+//! the file's checksum is summed as the bytes go by.
 //!
 //! | step | upstream |
 //! |---|---|
 //! | [`FuzzySnapshot::start`]: the zxid and the sessions, now | `lastProcessedZxid`, `getSessionWithTimeOuts()` copied |
-//! | [`FuzzySnapshot::advance`]: the next nodes of the live tree | `DataTree.serializeNode`, node by node |
-//! | [`FuzzySnapshot::finish`]: the digest as of now, the seals | `DataTree.serializeZxidDigest`, `SnapStream.sealStream` |
+//! | [`FuzzySnapshot::advance`]: the next nodes of the live tree | `DataTree.serializeNode`, node by node, into a `CheckedOutputStream` |
+//! | its last slice: the digest as of now, the seals | `DataTree.serializeZxidDigest`, `SnapStream.sealStream` |
 //!
 //! The digest part is the tree's digest when the walk ends, with that moment's zxid, which
 //! is later than the file's name when writes came in meanwhile; recovery checks logged
 //! digests only from that zxid on, where the replayed tree is exact again.
 
 use ch01_znode::Zxid;
+use ch03_sessions::jute::Writer;
 use ch03_sessions::pipeline::Database;
-use ch06_zab::snapshot_stream::SnapshotWriter;
+use ch06_zab::snapshot_stream::{Budget, SnapshotWriter};
 
-use crate::snapshot_file::{seal_snapshot_file, ZxidDigest};
+use crate::adler32::Adler32;
+use crate::snapshot_file::{seal, ZxidDigest, SNAP_DBID, SNAP_MAGIC};
+use crate::txn_log::{FileHeader, VERSION};
+
+/// The bytes one slice hands out, at most (plus the node that crosses the line): the
+/// memory a snapshot takes beside the tree, whatever the tree's size.
+pub const SLICE_BYTES: usize = 1 << 20;
 
 // ANCHOR: fuzzy_snapshot
-/// A snapshot file being written while txns are applied.
+/// A snapshot file being written while txns are applied, its bytes handed out a slice at a
+/// time.
 #[derive(Debug)]
 pub struct FuzzySnapshot {
     /// The last zxid applied when the walk started: the file's name.
     zxid: Zxid,
     walk: SnapshotWriter,
     with_digest: bool,
+    /// The header and the sessions, written at the start, handed out with the first slice.
+    head: Option<Writer>,
+    /// The Adler-32 of every byte handed out so far: the seals need no second read.
+    sum: Adler32,
+    len: u64,
+    sealed: bool,
 }
 
 impl FuzzySnapshot {
     /// Starts a snapshot of `db` as of its last applied zxid; `with_digest` as zoo.cfg's
     /// `digest.enabled`.
     pub fn start(db: &Database, with_digest: bool) -> FuzzySnapshot {
+        let mut head = Writer::new();
+        FileHeader {
+            magic: SNAP_MAGIC,
+            version: VERSION,
+            dbid: SNAP_DBID,
+        }
+        .encode(&mut head);
         FuzzySnapshot {
             zxid: db.last_processed_zxid(),
-            walk: SnapshotWriter::start(&db.sessions),
+            walk: SnapshotWriter::start(&db.tree, &db.sessions, &mut head),
             with_digest,
+            head: Some(head),
+            sum: Adler32::default(),
+            len: 0,
+            sealed: false,
         }
     }
 
@@ -62,17 +90,43 @@ impl FuzzySnapshot {
         self.walk.written()
     }
 
-    /// Writes up to `max_nodes` more nodes of `db`'s tree as it is now; true once every
-    /// node has been visited.
-    pub fn advance(&mut self, db: &Database, max_nodes: usize) -> bool {
-        self.walk.advance(&db.tree, max_nodes)
+    /// Bytes handed out so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.len
     }
 
-    /// The file's bytes, once [`FuzzySnapshot::advance`] said the walk is over; the digest
-    /// part is `db`'s as of now.
-    pub fn finish(self, db: &Database) -> Vec<u8> {
-        let digest = self.with_digest.then(|| ZxidDigest::of(&db.tree));
-        seal_snapshot_file(self.walk, digest)
+    /// Whether the last slice, which ends the file, has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.sealed
+    }
+
+    /// The next bytes of the file: up to `max_nodes` more nodes of `db`'s tree as it is now
+    /// (and about [`SLICE_BYTES`]); once the walk is over, the seals, and the digest part as
+    /// of now, end the file ([`FuzzySnapshot::is_done`]).
+    pub fn advance(&mut self, db: &Database, max_nodes: usize) -> Vec<u8> {
+        if self.sealed {
+            return Vec::new();
+        }
+        let mut out = self.head.take().unwrap_or_default();
+        let budget = Budget {
+            nodes: max_nodes,
+            bytes: SLICE_BYTES,
+        };
+        let walked = self.walk.advance(&db.tree, budget, &mut out);
+        let mut bytes = out.into_bytes();
+        self.sum.update(&bytes);
+        if walked {
+            seal(&mut self.sum, &mut bytes);
+            if self.with_digest {
+                let digest = ZxidDigest::of(&db.tree).encode();
+                self.sum.update(&digest);
+                bytes.extend(digest);
+                seal(&mut self.sum, &mut bytes);
+            }
+            self.sealed = true;
+        }
+        self.len += bytes.len() as u64;
+        bytes
     }
 }
 // ANCHOR_END: fuzzy_snapshot
@@ -122,7 +176,8 @@ mod tests {
 
     /// Every kind of change a walk can meet: creates under a parent already written and
     /// under one not yet reached, deletes before and after a node's turn, setData, setACL
-    /// with a list no node had at the start, sessions opening and closing, sequential nodes.
+    /// with a list no node had at the start (one the walk numbered, one it did not), sessions
+    /// opening and closing, sequential nodes.
     fn writes(i: usize) -> Vec<(i64, Request)> {
         let set = |path: &str| Request::SetData {
             path: path.into(),
@@ -146,6 +201,16 @@ mod tests {
                 Request::SetAcl {
                     path: format!("/m/k{}", i + 20),
                     acl: Acl::read_unsafe(),
+                    version: -1,
+                },
+            ),
+            // A list no walk has met: the node goes out with the null reference, and the
+            // replayed setACL puts the list back.
+            (
+                1,
+                Request::SetAcl {
+                    path: format!("/m/k{}", i + 5),
+                    acl: vec![Acl::new(31, "digest", &format!("u{i}:x"))],
                     version: -1,
                 },
             ),
@@ -178,14 +243,15 @@ mod tests {
             let mut snapshot = FuzzySnapshot::start(&live.db, true);
             let from = snapshot.zxid();
             let mut i = 0;
-            while !snapshot.advance(&live.db, max_nodes) {
+            let mut bytes = snapshot.advance(&live.db, max_nodes);
+            while !snapshot.is_done() {
                 for (session, request) in writes(i) {
                     live.submit(session, request);
                 }
                 i += 1;
+                bytes.extend(snapshot.advance(&live.db, max_nodes));
             }
             assert!(i >= 2, "the walk took {i} slices");
-            let bytes = snapshot.finish(&live.db);
             let mut read = decode_snapshot_file(&bytes, from, false).unwrap();
             let digest = read.digest.expect("a digest part");
             assert_eq!(digest.zxid, live.db.last_processed_zxid());
@@ -207,15 +273,61 @@ mod tests {
         }
     }
 
+    /// A quiet tree with several ACL lists, data of every size class, sessions and
+    /// ephemerals: the bytes of its snapshot file were pinned before snapshots were streamed.
+    fn varied() -> Live {
+        let mut live = seeded();
+        live.submit(7, Request::CreateSession { timeout_ms: 4_000 });
+        for k in 0..30 {
+            let acl = match k % 3 {
+                0 => Acl::open_unsafe(),
+                1 => Acl::read_unsafe(),
+                _ => vec![
+                    Acl::new(31, "digest", "bob:x"),
+                    Acl::new(1, "world", "anyone"),
+                ],
+            };
+            let path = format!("/a/v{k}");
+            live.submit(
+                1,
+                Request::Create {
+                    path: path.clone(),
+                    data: Some(vec![k as u8; k * 37]),
+                    acl,
+                    mode: CreateMode::Persistent,
+                },
+            );
+            live.submit(7, create(&format!("{path}/e"), CreateMode::Ephemeral));
+        }
+        live.submit(
+            1,
+            Request::SetAcl {
+                path: "/m".into(),
+                acl: Acl::read_unsafe(),
+                version: -1,
+            },
+        );
+        live
+    }
+
+    #[test]
+    fn a_quiet_trees_snapshot_file_is_byte_for_byte_what_it_was_before_streaming() {
+        let live = varied();
+        let bytes = encode_snapshot_file(&live.db, true);
+        let pinned = (bytes.len(), crate::adler32::adler32(&bytes));
+        assert_eq!(pinned, (25_599, 3_314_217_280));
+    }
+
     #[test]
     fn a_walk_nothing_interrupts_writes_the_exact_snapshot() {
         let live = seeded();
         let mut snapshot = FuzzySnapshot::start(&live.db, true);
-        while !snapshot.advance(&live.db, 4) {}
+        let mut bytes = Vec::new();
+        while !snapshot.is_done() {
+            bytes.extend(snapshot.advance(&live.db, 4));
+        }
         assert_eq!(snapshot.written(), live.db.tree.node_count());
-        assert_eq!(
-            snapshot.finish(&live.db),
-            encode_snapshot_file(&live.db, true)
-        );
+        assert_eq!(snapshot.bytes_written(), bytes.len() as u64);
+        assert_eq!(bytes, encode_snapshot_file(&live.db, true));
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! The idea to take away: **a snapshot lets the log be short.** Recovery loads the newest
 //! snapshot and replays only the txns logged after it, so a server restarts in the time it
-//! takes to read its tree, not its whole history. A snapshot is written in one go, and a
-//! crash can leave it half written; so it ends with a checksum of every byte before it and a
-//! `"/"`, and a reader that does not find both tries the next older snapshot.
+//! takes to read its tree, not its whole history. A snapshot is written front to back, a
+//! slice at a time as its walk goes ([`crate::fuzzy`]), and a crash can leave it half
+//! written; so it ends with a checksum of every byte before it and a `"/"`, and a reader
+//! that does not find both tries the next older snapshot.
 //!
 //! | part | layout (`FileSnap.serialize`, `SnapStream.sealStream`) |
 //! |---|---|
@@ -22,23 +23,26 @@
 //!
 //! # Like ZooKeeper, most snapshots are not fsynced
 //!
-//! A routine snapshot ([`write_snapshot_bytes`] with `sync` false) is a plain write of
-//! `snapshot.<zxid>`: the log already holds every txn it covers, fsynced, and recovery falls
+//! A routine snapshot ([`SnapshotOut`] with `sync` false) is written in place as
+//! `snapshot.<zxid>`, never fsynced: the log already holds every txn it covers, fsynced, and recovery falls
 //! back to an older snapshot when the newest does not verify, so a crash can cost only the
 //! time to replay more log. Only the snapshot a learner takes after a SNAP is written through
 //! `snapshot.<zxid>.tmp`, fsynced and renamed into place: its txns are in no local log, so it
 //! is the only copy (`ZooKeeperServer.takeSnapshot(syncSnap)`, `SnapStream.getOutputStream`).
 
-use std::fs;
-use std::path::Path;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use ch01_znode::{DataTree, Zxid};
 use ch03_sessions::jute::{Reader, Writer};
 use ch03_sessions::pipeline::Database;
-use ch06_zab::snapshot_stream::{decode_snapshot, SnapshotWriter, END_OF_NODES};
+use ch06_zab::snapshot_stream::{decode_snapshot, END_OF_NODES};
 
 use crate::adler32::Adler32;
-use crate::txn_log::{FileHeader, HEADER_LEN, VERSION};
+use crate::fuzzy::FuzzySnapshot;
+use crate::txn_log::{FileHeader, HEADER_LEN};
+use crate::PersistError;
 
 /// `"ZKSN"` as a big-endian int (`FileSnap.SNAP_MAGIC`).
 pub const SNAP_MAGIC: i32 = 0x5A4B_534E;
@@ -78,14 +82,22 @@ impl ZxidDigest {
             },
         }
     }
+
+    /// The digest part's bytes: `long zxid, int digestVersion, long digest`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.write_long(self.zxid.0);
+        w.write_int(self.version);
+        w.write_long(self.digest);
+        w.into_bytes()
+    }
 }
 // ANCHOR_END: zxid_digest
 
-/// Appends a seal to `bytes`: the checksum of every byte before it and `"/"`
-/// (`SnapStream.sealStream`). `sum` has already summed `bytes[..summed]`, and is left
-/// covering the seal too, so a second seal does not read the file again.
-fn seal(bytes: &mut Vec<u8>, sum: &mut Adler32, summed: usize) {
-    sum.update(&bytes[summed..]);
+/// Appends a seal to `bytes`: the checksum of every byte before it, which `sum` has summed,
+/// and `"/"` (`SnapStream.sealStream`); `sum` is left covering the seal too, so a second
+/// seal does not read the file again.
+pub(crate) fn seal(sum: &mut Adler32, bytes: &mut Vec<u8>) {
     let mut w = Writer::new();
     w.write_long(sum.value());
     w.write_ustring(Some(END_OF_NODES));
@@ -96,37 +108,14 @@ fn seal(bytes: &mut Vec<u8>, sum: &mut Adler32, summed: usize) {
 
 // ANCHOR: encode_snapshot_file
 /// The bytes of a snapshot file for `db` (`FileSnap.serialize`); the digest part only if
-/// `with_digest` (zoo.cfg `digest.enabled`, on by default).
+/// `with_digest` (zoo.cfg `digest.enabled`, on by default). The slices of one
+/// [`FuzzySnapshot`] over a database nothing changes, put end to end.
 pub fn encode_snapshot_file(db: &Database, with_digest: bool) -> Vec<u8> {
-    let mut walk = SnapshotWriter::start(&db.sessions);
-    walk.advance(&db.tree, usize::MAX);
-    seal_snapshot_file(walk, with_digest.then(|| ZxidDigest::of(&db.tree)))
-}
-
-/// The file around a finished walk: the header, the walk's bytes, the seal, and `digest`
-/// with its own seal if there is one.
-pub fn seal_snapshot_file(walk: SnapshotWriter, digest: Option<ZxidDigest>) -> Vec<u8> {
-    let mut w = Writer::new();
-    FileHeader {
-        magic: SNAP_MAGIC,
-        version: VERSION,
-        dbid: SNAP_DBID,
+    let mut snapshot = FuzzySnapshot::start(db, with_digest);
+    let mut bytes = Vec::new();
+    while !snapshot.is_done() {
+        bytes.extend(snapshot.advance(db, usize::MAX));
     }
-    .encode(&mut w);
-    walk.finish(&mut w);
-    let mut bytes = w.into_bytes();
-    let mut sum = Adler32::default();
-    seal(&mut bytes, &mut sum, 0);
-    let Some(digest) = digest else {
-        return bytes;
-    };
-    let sealed = bytes.len();
-    let mut w = Writer::new();
-    w.write_long(digest.zxid.0);
-    w.write_int(digest.version);
-    w.write_long(digest.digest);
-    bytes.extend(w.into_bytes());
-    seal(&mut bytes, &mut sum, sealed);
     bytes
 }
 // ANCHOR_END: encode_snapshot_file
@@ -262,32 +251,82 @@ fn check_seal(
     Ok(())
 }
 
-// ANCHOR: write_snapshot_bytes
-/// Writes a snapshot file: with `sync`, atomically and durably ([`write_atomically`]);
-/// without, a plain write that may be lost or torn in a crash, as upstream's
-/// `takeSnapshot(false)` (see the module doc for why that is safe).
-pub fn write_snapshot_bytes(
-    path: &Path,
-    bytes: &[u8],
+// ANCHOR: snapshot_out
+/// A snapshot file being written a slice at a time. A routine snapshot (`sync` false) is
+/// written in place and never fsynced, as upstream's `takeSnapshot(false)` (see the module
+/// doc for why that is safe): a crash part-way leaves a file without its seal, which
+/// recovery passes over. With `sync`, the slices go to `NAME.tmp`, which is fsynced and
+/// renamed into place at the end, so the file is there whole or not at all.
+#[derive(Debug)]
+pub struct SnapshotOut {
+    path: PathBuf,
+    /// `path`, or `path.tmp` with `sync`.
+    writing: PathBuf,
+    file: File,
     sync: bool,
-) -> Result<(), crate::PersistError> {
-    match sync {
-        true => write_atomically(path, bytes),
-        false => fs::write(path, bytes).map_err(crate::PersistError::io(path, "writing")),
+}
+
+impl SnapshotOut {
+    /// Creates the file (replacing one of the same name).
+    pub fn create(path: &Path, sync: bool) -> Result<SnapshotOut, PersistError> {
+        let writing = match sync {
+            true => tmp_path(path),
+            false => path.to_path_buf(),
+        };
+        let file = File::create(&writing).map_err(PersistError::io(&writing, "creating"))?;
+        Ok(SnapshotOut {
+            path: path.to_path_buf(),
+            writing,
+            file,
+            sync,
+        })
+    }
+
+    /// The file's name once it is complete.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends the next slice.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), PersistError> {
+        self.file
+            .write_all(bytes)
+            .map_err(PersistError::io(&self.writing, "writing"))
+    }
+
+    /// Ends the file: with `sync`, fsynced and renamed into place.
+    pub fn finish(self) -> Result<(), PersistError> {
+        if !self.sync {
+            return Ok(());
+        }
+        self.file
+            .sync_all()
+            .map_err(PersistError::io(&self.writing, "fsyncing"))?;
+        fs::rename(&self.writing, &self.path)
+            .map_err(PersistError::io(&self.path, "renaming into place"))?;
+        crate::txn_log::sync_dir(self.path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Removes what was written of a snapshot that will not be finished.
+    pub fn abandon(self) -> Result<(), PersistError> {
+        drop(self.file);
+        fs::remove_file(&self.writing).map_err(PersistError::io(&self.writing, "removing"))
     }
 }
-// ANCHOR_END: write_snapshot_bytes
+// ANCHOR_END: snapshot_out
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    PathBuf::from(name)
+}
 
 /// Writes `bytes` to `path` through `path.tmp`: write, fsync, rename, fsync the directory,
 /// so a crash leaves the old file or the new one, never half of one
 /// (`AtomicFileOutputStream`).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), crate::PersistError> {
-    use crate::PersistError;
-    use std::io::Write;
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = Path::new(&tmp_name);
-    let mut file = fs::File::create(tmp).map_err(PersistError::io(tmp, "creating"))?;
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {
+    let tmp = &tmp_path(path);
+    let mut file = File::create(tmp).map_err(PersistError::io(tmp, "creating"))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(PersistError::io(tmp, "writing"))?;

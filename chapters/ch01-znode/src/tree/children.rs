@@ -27,6 +27,16 @@ impl Children {
         self.0.as_deref().unwrap_or(&NONE).iter()
     }
 
+    /// The first name after `name` in order (the first of all after `""`): a walk that holds
+    /// its place by name, not by position, goes on correctly while names come and go.
+    pub fn next_after(&self, name: &str) -> Option<&str> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let set = self.0.as_deref()?;
+        set.range::<str, _>((Excluded(name), Unbounded))
+            .next()
+            .map(|next| &**next)
+    }
+
     pub fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |set| set.len())
     }
