@@ -122,7 +122,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
     let bounds = model_check::Bounds {
         epochs: args.epochs,
         rounds: args.rounds,
-        crashes: !args.no_crashes,
+        crashes: if args.no_crashes { 0 } else { 1 },
     };
     args.checker.check(
         args.run.seed,
