@@ -5,9 +5,10 @@
 //! the [`ServerNode`]s with their disks and a scripted [`ClientNode`] — through **every**
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
-//! Any one server may crash and restart from its disk, once; TCP's links deliver in order,
-//! late or never; timers fire whenever the checker likes, so a follower may give up on a leader
-//! that is alive, and a disk may be slow enough for anything to overtake its fsync.
+//! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
+//! at a time); TCP's links deliver in order, late or never; timers fire whenever the checker
+//! likes, so a follower may give up on a leader that is alive, and a disk may be slow enough
+//! for anything to overtake its fsync.
 //!
 //! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
 //! many to explore alongside the writes. The checker walks through the first election once
@@ -38,7 +39,10 @@
 //! that loses a committed write, and writes it as a scenario file that `--scenario checked
 //! --scenario-file FILE` replays. Those paths are thirty events and more past the election,
 //! beyond breadth first's reach; `--walks N` looks for them with random walks
-//! ([`ch04_paxos::sim::walks`]) through the same model.
+//! ([`ch04_paxos::sim::walks`]) through the same model, [`focus`]ed on crashes where a write
+//! can be lost. `ack-before-fsync` loses a write within the default bounds;
+//! `log-sync-after-up-to-date` needs two crashes and a third epoch (`--crashes 2 --epochs 3`),
+//! as a leader here only stops leading when it crashes.
 //!
 //! **Across a snapshot.** A server synced by SNAP starts its log after the snapshot, where
 //! the others' logs hold the txns before it: committed prefixes are compared past the later
