@@ -216,3 +216,36 @@ fn the_same_walks_without_the_flaw_lose_nothing() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("no counterexample"), "{stdout}");
 }
+
+/// Walks within the bounds `log-sync-after-up-to-date` needs (two crashes, a third epoch):
+/// seed 593 finds a lost write in its fifth walk — **without the flaw**.
+const WIDE_WALKS: [&str; 12] = [
+    "--crashes",
+    "2",
+    "--epochs",
+    "3",
+    "--rounds",
+    "3",
+    "--walks",
+    "10",
+    "--walk-steps",
+    "100",
+    "--seed",
+    "593",
+];
+
+/// A follower must not take a new epoch (and ACK NEWLEADER) while a txn it reported in
+/// ACKEPOCH is not on its disk (ZOOKEEPER-4643, ZOOKEEPER-4646; upstream flushes the
+/// `SyncRequestProcessor` when a follower stops following). Here n1 applied `/a` at the COMMIT
+/// of epoch 1 before its fsync, gave up on its leader, reported `0x100000002` in ACKEPOCH for
+/// epoch 2, wrote currentEpoch 2 at NEWLEADER and crashed with `/a` still unsynced: it came
+/// back with (epoch 2, zxid `0x100000001`), won the next election on its epoch and TRUNCated
+/// `/a`, a write c1 was told succeeded. Found by the walks at the wider bounds; a bug of the
+/// chapter's core, not of the model, left for the core to fix: this test says so until then.
+#[test]
+#[ignore = "finds a lost write without any flaw: the learner takes a new epoch over an unsynced tail"]
+fn wide_walks_without_a_flaw_lose_nothing() {
+    let out = zab(&[&["--model-check"], &WIDE_WALKS[..]].concat());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
