@@ -11,7 +11,7 @@ use ch06_zab::sim::Node;
 
 fn main() {
     let no_crash = Bounds {
-        crashes: false,
+        crashes: 0,
         ..DEFAULT
     };
     let runs: [(&str, Bounds, usize); 4] = [

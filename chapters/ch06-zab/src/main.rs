@@ -63,8 +63,12 @@ struct Args {
     #[arg(long, default_value_t = model_check::DEFAULT.rounds)]
     rounds: i64,
     /// --model-check: no server crashes.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "crashes")]
     no_crashes: bool,
+    /// --model-check: how many crashes (each with its restart) the servers may have between
+    /// them, one server down at a time.
+    #[arg(long, default_value_t = model_check::DEFAULT.crashes)]
+    crashes: u64,
     #[command(flatten)]
     checker: CheckFlags,
     #[command(flatten)]
@@ -122,7 +126,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
     let bounds = model_check::Bounds {
         epochs: args.epochs,
         rounds: args.rounds,
-        crashes: !args.no_crashes,
+        crashes: if args.no_crashes { 0 } else { args.crashes },
     };
     args.checker.check(
         args.run.seed,

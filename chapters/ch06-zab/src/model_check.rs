@@ -5,9 +5,10 @@
 //! the [`ServerNode`]s with their disks and a scripted [`ClientNode`] — through **every**
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
-//! Any one server may crash and restart from its disk, once; TCP's links deliver in order,
-//! late or never; timers fire whenever the checker likes, so a follower may give up on a leader
-//! that is alive, and a disk may be slow enough for anything to overtake its fsync.
+//! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
+//! at a time); TCP's links deliver in order, late or never; timers fire whenever the checker
+//! likes, so a follower may give up on a leader that is alive, and a disk may be slow enough
+//! for anything to overtake its fsync.
 //!
 //! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
 //! many to explore alongside the writes. The checker walks through the first election once
@@ -38,7 +39,10 @@
 //! that loses a committed write, and writes it as a scenario file that `--scenario checked
 //! --scenario-file FILE` replays. Those paths are thirty events and more past the election,
 //! beyond breadth first's reach; `--walks N` looks for them with random walks
-//! ([`ch04_paxos::sim::walks`]) through the same model.
+//! ([`ch04_paxos::sim::walks`]) through the same model, [`focus`]ed on crashes where a write
+//! can be lost. `ack-before-fsync` loses a write within the default bounds;
+//! `log-sync-after-up-to-date` needs two crashes and a third epoch (`--crashes 2 --epochs 3`),
+//! as a leader here only stops leading when it crashes.
 //!
 //! **Across a snapshot.** A server synced by SNAP starts its log after the snapshot, where
 //! the others' logs hold the txns before it: committed prefixes are compared past the later
@@ -54,11 +58,12 @@ use ch04_paxos::sim::checker::{self, Action, Links, NodeActor};
 use ch04_paxos::sim::Sim;
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
-use stateright::actor::{ActorModel, ActorModelAction, ActorModelState};
+use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Id, Network};
 use stateright::semantics::write_once_register::{WORegister, WORegisterOp, WORegisterRet};
 use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 use stateright::Expectation;
 
+use crate::message::Message;
 use crate::peer::{Flaw, Timer as PeerTimer};
 use crate::scenarios::{self, client, create, ScenarioName, Setup};
 use crate::sim::{
@@ -72,15 +77,16 @@ pub struct Bounds {
     pub epochs: i64,
     /// The highest election round a server may reach.
     pub rounds: i64,
-    /// Whether a server may crash (and restart), once.
-    pub crashes: bool,
+    /// How many crashes (each followed by a restart) the servers may have between them, one
+    /// server down at a time.
+    pub crashes: u64,
 }
 
 /// The bounds the command checks unless told otherwise.
 pub const DEFAULT: Bounds = Bounds {
     epochs: 2,
     rounds: 2,
-    crashes: true,
+    crashes: 1,
 };
 
 /// The path the client creates, twice.
@@ -287,6 +293,66 @@ fn a_write_committed(s: &ZabState) -> bool {
     clients(s).any(|c| !acknowledged_creates(c.history()).is_empty())
 }
 
+// ANCHOR: focus
+/// How much likelier the walks make a crash than the other actions: a lost write needs one at
+/// one moment of a long path, and a crash drawn as often as anything else comes too early.
+pub const CRASH_FOCUS: f64 = 50.0;
+
+/// Where the walks ([`checker::walk_focused`]) look hardest: a server crashes
+/// [`CRASH_FOCUS`] times likelier than the walk's own weight says while it has promised
+/// something its disk may not hold yet — its ACK is on its way — or when c1 was just told a
+/// write succeeded; anywhere else as many times less likely, never impossible. A client never
+/// crashes (the bounds say so: the walk need not draw it).
+pub fn focus(s: &ZabState, action: &Action<Node>) -> f64 {
+    let ActorModelAction::Crash(id) = action else {
+        return 1.0;
+    };
+    let Some(server) = s.actor_states[usize::from(*id)].server() else {
+        return 0.0;
+    };
+    let sid = server.id();
+    let acking = in_flight(s).any(|(src, msg)| {
+        matches!(
+            msg,
+            Wire::Zab {
+                msg: Message::Ack(_),
+                ..
+            }
+        ) && s.actor_states[usize::from(src)]
+            .server()
+            .map(ServerNode::id)
+            == Some(sid)
+    });
+    let just_answered = clients(s).any(|c| {
+        matches!(
+            c.history().last(),
+            Some(HistoryEvent::Complete {
+                outcome: Answer::Ok { .. },
+                ..
+            })
+        )
+    });
+    if acking || just_answered {
+        CRASH_FOCUS
+    } else {
+        1.0 / CRASH_FOCUS
+    }
+}
+// ANCHOR_END: focus
+
+/// Every message in flight, with its sender. (stateright's `iter_all` never gets past the
+/// second message of an ordered link: it does not advance within one.)
+fn in_flight(s: &ZabState) -> Box<dyn Iterator<Item = (Id, &Wire)> + '_> {
+    match &s.network {
+        Network::Ordered(links) => Box::new(
+            links
+                .iter()
+                .flat_map(|((src, _), queue)| queue.iter().map(move |msg| (*src, msg))),
+        ),
+        other => Box::new(other.iter_deliverable().map(|e| (e.src, e.msg))),
+    }
+}
+
 /// Timers the model leaves out (see the module doc).
 fn left_out(timer: &SimTimer) -> bool {
     matches!(
@@ -298,9 +364,14 @@ fn left_out(timer: &SimTimer) -> bool {
 // ANCHOR: model
 /// The model: the chapter's own nodes, the properties of the module doc, bounded.
 pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
-    let crashes = usize::from(bounds.crashes);
-    let model =
-        checker::model_with_crashes(bounds, nodes(flaw), Links::Fifo, Node::recover, crashes);
+    let down_at_once = usize::from(bounds.crashes > 0);
+    let model = checker::model_with_crashes(
+        bounds,
+        nodes(flaw),
+        Links::Fifo,
+        Node::recover,
+        down_at_once,
+    );
     checker::without_timers(model, left_out)
         .property(
             Expectation::Always,
@@ -332,7 +403,7 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
 }
 // ANCHOR_END: model
 
-/// The bounds: epochs and rounds, one crash of one server (clients do not crash).
+/// The bounds: epochs and rounds, and crashes of servers (clients do not crash).
 fn within(bounds: &Bounds, s: &ZabState) -> bool {
     let mut crashes = 0;
     for (node, down) in s.actor_states.iter().zip(&s.crashed) {
@@ -349,7 +420,7 @@ fn within(bounds: &Bounds, s: &ZabState) -> bool {
             }
         }
     }
-    crashes <= 1
+    crashes <= bounds.crashes
 }
 
 // ANCHOR: start
@@ -437,12 +508,12 @@ pub fn run(
     let model = model(flaw, bounds);
     let prefix = start(&model)?;
     let steps = prefix.len();
-    let report = checker::search(model, prefix, search.into(), progress);
+    let report = checker::search_focused(model, prefix, search.into(), progress, Some(focus));
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
-    let crashes = if bounds.crashes {
-        "; one server may crash and restart, once"
-    } else {
-        ""
+    let crashes = match bounds.crashes {
+        0 => String::new(),
+        1 => "; one server may crash and restart, once".into(),
+        n => format!("; servers may crash and restart, {n} times in all, one at a time"),
     };
     let about = format!(
         "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \

@@ -10,6 +10,7 @@ mod book_excerpts;
 mod cli;
 mod fault_seeds;
 mod lab;
+mod lost_write_paths;
 mod model_check;
 mod rejoin;
 mod scenarios;

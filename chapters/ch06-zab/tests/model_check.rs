@@ -71,7 +71,7 @@ fn within_three_steps_with_a_crash_no_interleaving_breaks_a_property() {
 #[test]
 fn without_crashes_four_steps_commit_nothing_and_break_nothing() {
     let bounds = Bounds {
-        crashes: false,
+        crashes: 0,
         ..DEFAULT
     };
     let outcome = model_check::run(None, bounds, Some(4), "unused", None).unwrap();
@@ -132,4 +132,120 @@ fn random_walks_commit_a_write_and_break_nothing() {
         ),
         "{outcome}"
     );
+}
+
+/// The walks that find `ack-before-fsync`'s lost write in a debug build: seed 29 finds it in
+/// its second walk (in release, any seed finds it within a few thousand walks, in seconds).
+const LOST_WRITE_WALKS: [&str; 6] = ["--walks", "15", "--walk-steps", "60", "--seed", "29"];
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ch06-model-check-{}-{name}", std::process::id()))
+}
+
+/// A txn may be ACKed only once it is fsynced (zab.md, "Persistence"; upstream
+/// `SyncRequestProcessor` flushes before `SendAckRequestProcessor` answers). With the
+/// deliberate bug of ACKing at the write, the walks find a write it loses: a follower ACKs
+/// `/a` before its fsync and crashes with the ACK on its way; it comes back without `/a`, and
+/// it and the server that never saw the proposal elect a leader of epoch 2 without it; the ACK
+/// arrives, the old leader commits, and c1 is told `/a` was created. The counterexample is
+/// shrunk, written as a scenario file, and replays in the simulator, traced and drawn.
+#[test]
+fn walks_find_the_write_ack_before_fsync_loses_and_it_replays() {
+    let file = temp("ack-before-fsync.txt");
+    let file_name = file.to_str().unwrap();
+    let flaw = ["--flaw", "ack-before-fsync"];
+    let check = [&["--model-check"], &flaw[..], &LOST_WRITE_WALKS[..]].concat();
+    let out = zab(&[&check[..], &["--counterexample", file_name]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a counterexample fails the command"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (report, _) = stdout
+        .split_once("\ntime: ")
+        .expect("the time follows the report");
+    assert!(
+        report.contains("counterexample: `no acknowledged write lost` fails after"),
+        "{report}"
+    );
+    // The book shows the report, and the replayed story from where it leaves the path every
+    // run takes (a server gives up on its leader, or crashes).
+    let (summary, trace) = report
+        .split_once(", replayed in the simulator:\n")
+        .expect("the trace follows the report");
+    let from = trace
+        .find(" stops following")
+        .into_iter()
+        .chain(trace.find(" ✗ crashed"))
+        .min()
+        .expect("a server leaves its leader");
+    let story = &trace[trace[..from].rfind('\n').map_or(0, |n| n + 1)..];
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("ack_before_fsync_walks", format!("{summary}\n"));
+        insta::assert_snapshot!("ack_before_fsync_story", format!("{story}\n"));
+    });
+    let svg = temp("ack-before-fsync.svg");
+    let replay = [
+        &["--trace", "--scenario", "checked"],
+        &flaw[..],
+        &["--scenario-file", file_name, "--svg", svg.to_str().unwrap()],
+    ]
+    .concat();
+    let out = zab(&replay);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let trace = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        trace.contains("the crash lost unsynced 0x100000002"),
+        "n1 comes back without /a: {trace}"
+    );
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    std::fs::remove_file(&svg).unwrap();
+    assert!(
+        drawn.starts_with("<svg") && drawn.contains("ACK"),
+        "drawn as a diagram"
+    );
+}
+
+/// The same walks without the flaw: every acknowledged write survives.
+#[test]
+fn the_same_walks_without_the_flaw_lose_nothing() {
+    let out = zab(&[&["--model-check"], &LOST_WRITE_WALKS[..]].concat());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("no counterexample"), "{stdout}");
+}
+
+/// Walks within the bounds `log-sync-after-up-to-date` needs (two crashes, a third epoch):
+/// seed 593 finds a lost write in its fifth walk — **without the flaw**.
+const WIDE_WALKS: [&str; 12] = [
+    "--crashes",
+    "2",
+    "--epochs",
+    "3",
+    "--rounds",
+    "3",
+    "--walks",
+    "10",
+    "--walk-steps",
+    "100",
+    "--seed",
+    "593",
+];
+
+/// A follower must not take a new epoch (and ACK NEWLEADER) while a txn it reported in
+/// ACKEPOCH is not on its disk (ZOOKEEPER-4643, ZOOKEEPER-4646; upstream flushes the
+/// `SyncRequestProcessor` when a follower stops following). Here n1 applied `/a` at the COMMIT
+/// of epoch 1 before its fsync, gave up on its leader, reported `0x100000002` in ACKEPOCH for
+/// epoch 2, wrote currentEpoch 2 at NEWLEADER and crashed with `/a` still unsynced: it came
+/// back with (epoch 2, zxid `0x100000001`), won the next election on its epoch and TRUNCated
+/// `/a`, a write c1 was told succeeded. Found by the walks at the wider bounds; a bug of the
+/// chapter's core, not of the model, left for the core to fix: this test says so until then.
+#[test]
+#[ignore = "finds a lost write without any flaw: the learner takes a new epoch over an unsynced tail"]
+fn wide_walks_without_a_flaw_lose_nothing() {
+    let out = zab(&[&["--model-check"], &WIDE_WALKS[..]].concat());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
 }

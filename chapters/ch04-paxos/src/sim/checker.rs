@@ -55,7 +55,7 @@ use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
 use super::engine::{ChoiceError, Due};
 use super::scenario::{Choice, Scenario};
 use super::stepper::{Lesson, Stepper};
-pub use super::walks::{walk_randomly, Walks};
+pub use super::walks::{walk_focused, walk_randomly, Focus, Walks};
 use super::{EntryOf, Input, NodeId, Output, OutputOf, Process, Sim};
 
 /// A process a model checker can run: a [`Process`] whose state can be compared and hashed
@@ -422,9 +422,23 @@ pub fn search<P: Checkable, C>(
 where
     C: Send + Sync + 'static,
 {
+    search_focused(model, prefix, search, progress, None)
+}
+
+/// [`search`], whose walks (if it walks) the chapter's `focus` weighs ([`walk_focused`]).
+pub fn search_focused<P: Checkable, C>(
+    model: ActorModel<NodeActor<P>, C>,
+    prefix: Vec<Action<P>>,
+    search: Search,
+    progress: Option<Duration>,
+    focus: Option<Focus<P>>,
+) -> Report<P>
+where
+    C: Send + Sync + 'static,
+{
     match search {
         Search::Every { max_depth } => check_from(model, prefix, max_depth, progress),
-        Search::Walks(walks) => walk_randomly(&model, prefix, walks),
+        Search::Walks(walks) => walk_focused(&model, prefix, walks, focus),
     }
 }
 

@@ -15,6 +15,13 @@
 //!
 //! Each walk draws its choices from chapter 4's seeded [`Rng`], so `--walks N --seed S` finds
 //! the same counterexample every time.
+//!
+//! A walk stays inside the model's bounds, as breadth first does (stateright never looks at a
+//! state past them): an action that would leave them is drawn again. A chapter may also
+//! **focus** the walks ([`Focus`]): weigh an action by the state it is taken in, when it knows
+//! which moments matter. Chapter 6's lost writes need a crash at one moment of a thirty-step
+//! path, right after a client was told a write succeeded; a crash drawn as often as any other
+//! action comes almost always too early, and the walk has spent its one crash.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -38,7 +45,14 @@ pub struct Walks {
     pub seed: u64,
 }
 
-type StateOf<P> = ActorModelState<NodeActor<P>>;
+/// A state of the walked model.
+pub type StateOf<P> = ActorModelState<NodeActor<P>>;
+
+// ANCHOR: focus
+/// A chapter's weight for taking `action` in `state`, which multiplies the walk's own: 1 leaves
+/// the walk as it is, above 1 favours the action there, 0 never takes it there.
+pub type Focus<P> = fn(&StateOf<P>, &Action<P>) -> f64;
+// ANCHOR_END: focus
 
 // ANCHOR: walks
 /// Walk `model` at random from where `prefix` leads, `walks.walks` times, checking its
@@ -48,6 +62,16 @@ pub fn walk_randomly<P: Checkable, C>(
     model: &ActorModel<NodeActor<P>, C>,
     prefix: Vec<Action<P>>,
     walks: Walks,
+) -> Report<P> {
+    walk_focused(model, prefix, walks, None)
+}
+
+/// [`walk_randomly`], with the chapter's `focus` (if any) weighing each action.
+pub fn walk_focused<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    prefix: Vec<Action<P>>,
+    walks: Walks,
+    focus: Option<Focus<P>>,
 ) -> Report<P> {
     let started = Instant::now();
     let start = after(model, &prefix);
@@ -68,15 +92,17 @@ pub fn walk_randomly<P: Checkable, C>(
             states += 1;
             seen.insert(fingerprint(&state));
             depth = depth.max(path.len());
+            // A state that breaks a property may be an example of a "sometimes" one too.
+            note_examples(model, &state, path.len(), &mut examples);
             if let Some(name) = broken(model, &state) {
                 counterexample = Some((name, path));
                 break;
             }
-            note_examples(model, &state, path.len(), &mut examples);
             if path.len() == walks.steps || !model.within_boundary(&state) {
                 break;
             }
-            let Some((action, next)) = step_at_random(model, &state, &mut swarm, &mut rng) else {
+            let Some((action, next)) = step_at_random(model, &state, &mut swarm, focus, &mut rng)
+            else {
                 break;
             };
             path.push(action);
@@ -178,18 +204,26 @@ impl Swarm {
 }
 // ANCHOR_END: swarm
 
-/// One of `state`'s actions, drawn at random by the walk's weights, among those that change
-/// something (stateright's `next_state` answers `None` for an action that would not).
+/// One of `state`'s actions, drawn at random by the walk's weights (times the chapter's
+/// `focus`), among those that change something (stateright's `next_state` answers `None` for
+/// an action that would not) and stay within the model's bounds.
 fn step_at_random<P: Checkable, C>(
     model: &ActorModel<NodeActor<P>, C>,
     state: &StateOf<P>,
     swarm: &mut Swarm,
+    focus: Option<Focus<P>>,
     rng: &mut Rng,
 ) -> Option<(Action<P>, StateOf<P>)> {
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
-    let mut weighted: Vec<(f64, Action<P>)> =
-        actions.into_iter().map(|a| (swarm.weight::<P>(&a, rng), a)).collect();
+    let mut weighted: Vec<(f64, Action<P>)> = actions
+        .into_iter()
+        .map(|a| {
+            let weight = swarm.weight::<P>(&a, rng) * focus.map_or(1.0, |f| f(state, &a));
+            (weight, a)
+        })
+        .filter(|(weight, _)| *weight > 0.0)
+        .collect();
     while !weighted.is_empty() {
         let total: f64 = weighted.iter().map(|(w, _)| w).sum();
         let mut at = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
@@ -202,7 +236,9 @@ fn step_at_random<P: Checkable, C>(
             .unwrap_or(weighted.len() - 1);
         let (_, action) = weighted.swap_remove(k);
         if let Some(next) = model.next_state(state, action.clone()) {
-            return Some((action, next));
+            if model.within_boundary(&next) {
+                return Some((action, next));
+            }
         }
     }
     None

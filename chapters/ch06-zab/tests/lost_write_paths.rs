@@ -1,0 +1,191 @@
+//! The lost write of `log-sync-after-up-to-date` (lab 6.2, ZOOKEEPER-3911) is a path of the
+//! model checker's model: a walk guided by hand, step by step, through the chapter's own nodes
+//! reaches it, and its path replays in the simulator as a scenario file. The random walks have
+//! not found it (see the book's chapter 6, "Going deep"); this shows it is there to find, and
+//! where the bounds must be for it: two crashes, epochs up to 3.
+
+use ch04_paxos::sim::checker::{self, Action, NodeActor};
+use ch05_election::peer::Timer as ElectionTimer;
+use ch05_election::vote::ServerState;
+use ch06_zab::model_check::{self, Bounds};
+use ch06_zab::peer::{Flaw, Timer as PeerTimer};
+use ch06_zab::sim::{HistoryEvent, Node, Outcome, ServerNode, SimTimer};
+use stateright::actor::{ActorModel, ActorModelAction as A, ActorModelState};
+use stateright::{Expectation, Model};
+
+type State = ActorModelState<NodeActor<Node>>;
+type ZabModel = ActorModel<NodeActor<Node>, Bounds>;
+
+/// The bounds the path needs: n3 and then n2 crash, and n2 leads epoch 3.
+const BOUNDS: Bounds = Bounds {
+    epochs: 3,
+    rounds: 2,
+    crashes: 2,
+};
+
+// The model's actors, in order: n1, n2, n3, c1.
+const N1: usize = 0;
+const N2: usize = 1;
+const N3: usize = 2;
+const C1: usize = 3;
+
+fn server(s: &State, i: usize) -> &ServerNode {
+    s.actor_states[i].server().expect("a server")
+}
+
+fn went_down(s: &State, i: usize) -> bool {
+    server(s, i).crashes() > 0 || s.crashed[i]
+}
+
+fn acknowledged(s: &State) -> bool {
+    let c1 = s.actor_states[C1].client().expect("the client");
+    c1.history().iter().any(|e| {
+        matches!(
+            e,
+            HistoryEvent::Complete {
+                outcome: Outcome::Ok { .. },
+                ..
+            }
+        )
+    })
+}
+
+/// Whether `i` still follows the leader of its first election (its round is still 1).
+fn first_round_follower(s: &State, i: usize) -> bool {
+    let peer = server(s, i).peer();
+    !s.crashed[i] && peer.state() == ServerState::Following && peer.logical_clock() == 1
+}
+
+/// The hand's choice, by rank (lower first; `None`: not now). The story: c1's create of `/a`
+/// is committed by n3 and n1 while n3's PROPOSAL to n2 is late; n3 crashes and restarts; n2
+/// gives up on it and the two elect n3 for epoch 2, which DIFFs `/a` to n2; n2 ACKs NEWLEADER
+/// and crashes; n1 gives up on n3, and n1 and n2 elect n2 for epoch 3.
+fn pick(s: &State, a: &Action<Node>) -> Option<u32> {
+    let phase = match (acknowledged(s), went_down(s, N3), went_down(s, N2)) {
+        (false, _, _) => 0,
+        (true, false, _) => 1,
+        (true, true, false) => 2,
+        (true, true, true) => 3,
+    };
+    let timer_rank = |t: &SimTimer| match t {
+        SimTimer::Peer(PeerTimer::Election(ElectionTimer::FinalizeWait)) => Some(2),
+        SimTimer::Fsync => Some(3),
+        SimTimer::Peer(PeerTimer::ConnectRetry) => Some(4),
+        SimTimer::Peer(PeerTimer::Election(_)) => Some(5),
+        _ => None,
+    };
+    match a {
+        A::Crash(id) => {
+            let id = usize::from(*id);
+            let epoch_two = server(s, N2).peer().epochs().current.0 == 2;
+            ((phase == 1 && id == N3) || (phase == 2 && id == N2 && epoch_two)).then_some(0)
+        }
+        A::Recover(_) => Some(0),
+        A::Deliver { src, dst, .. } => {
+            let (src, dst) = (usize::from(*src), usize::from(*dst));
+            let away = match phase {
+                0 => [N3, N2] == [src, dst],
+                2 => [src, dst].iter().any(|n| *n == N1 || *n == C1),
+                3 => [src, dst].iter().any(|n| *n == N3 || *n == C1),
+                _ => true,
+            };
+            (!away).then_some(1)
+        }
+        A::Timeout(id, SimTimer::Peer(PeerTimer::LeaderSilent)) => {
+            let id = usize::from(*id);
+            let gives_up = (phase == 2 && id == N2) || (phase == 3 && id == N1);
+            (gives_up && first_round_follower(s, id)).then_some(0)
+        }
+        A::Timeout(id, SimTimer::ClientStep) => (phase == 0 && usize::from(*id) == C1).then_some(2),
+        A::Timeout(_, t) => timer_rank(t),
+        _ => None,
+    }
+}
+
+/// The guided walk from where the search starts, until a property breaks (or `max` steps):
+/// the whole path, and the property broken.
+fn guided(model: &ZabModel, max: usize) -> (Vec<Action<Node>>, Option<&'static str>, State) {
+    let mut path = model_check::start(model).expect("the first election");
+    let start = model.init_states().remove(0);
+    let mut state = path.iter().fold(start, |s, a| {
+        model.next_state(&s, a.clone()).expect("a path")
+    });
+    for _ in 0..max {
+        let broken = model
+            .properties
+            .iter()
+            .find(|p| p.expectation == Expectation::Always && !(p.condition)(model, &state));
+        if let Some(p) = broken {
+            return (path, Some(p.name), state);
+        }
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        let mut ranked: Vec<_> = actions
+            .into_iter()
+            .filter_map(|a| Some((pick(&state, &a)?, a)))
+            .collect();
+        ranked.sort_by_key(|(rank, _)| *rank);
+        let Some((action, next)) = ranked
+            .into_iter()
+            .find_map(|(_, a)| Some((a.clone(), model.next_state(&state, a)?)))
+        else {
+            break;
+        };
+        assert!(
+            Model::within_boundary(model, &next),
+            "the path stays in bounds"
+        );
+        path.push(action);
+        state = next;
+    }
+    (path, None, state)
+}
+
+/// ZOOKEEPER-3911: a follower synced by DIFF must log the synced txns before it ACKs
+/// NEWLEADER (upstream `Learner.syncWithLeader`, since 3.6.3). With the old order, the
+/// follower that ACKed NEWLEADER and crashed comes back with currentEpoch 2 and without `/a`;
+/// its vote beats n1's (epochs compare first), and as leader of epoch 3 it TRUNCs `/a` away
+/// from n1: the write c1 was told succeeded is gone. The path replays in the simulator.
+#[test]
+fn the_model_holds_the_write_log_sync_after_up_to_date_loses() {
+    let model = model_check::model(Some(Flaw::LogSyncAfterUpToDate), BOUNDS);
+    let (path, broken, _) = guided(&model, 200);
+    assert_eq!(broken, Some("no acknowledged write lost"));
+    let build = || model_check::simulation(Some(Flaw::LogSyncAfterUpToDate));
+    let (script, sim) = checker::counterexample_script(
+        build,
+        "no acknowledged write lost",
+        &path,
+        false,
+        "counterexample.txt",
+    )
+    .expect("the path replays in the simulator");
+    assert!(
+        script.contains("--flaw log-sync-after-up-to-date"),
+        "{script}"
+    );
+    let trace = ch04_paxos::sim::render::plain(sim.trace());
+    assert!(trace.contains("TRUNC 0x100000001"), "{trace}");
+    let n2 = sim.node(2).server().expect("n2").peer();
+    assert_eq!(n2.state(), ServerState::Leading);
+    assert_eq!(n2.epochs().current.0, 3);
+    assert!(
+        n2.database().tree.node("/a").is_none(),
+        "n2 leads without /a"
+    );
+}
+
+/// The same hand without the flaw: n2 logged `/a` before it ACKed NEWLEADER, so it comes back
+/// with it and leads epoch 3 with it; no acknowledged write is lost.
+#[test]
+fn the_same_hand_without_the_flaw_loses_nothing() {
+    let model = model_check::model(None, BOUNDS);
+    let (_, broken, end) = guided(&model, 200);
+    assert_eq!(broken, None);
+    let n2 = server(&end, N2).peer();
+    assert_eq!(
+        (n2.state(), n2.epochs().current.0),
+        (ServerState::Leading, 3)
+    );
+    assert!(n2.is_serving() && n2.database().tree.node("/a").is_some());
+}
