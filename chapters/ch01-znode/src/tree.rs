@@ -194,7 +194,7 @@ impl DataTree {
         let empty = || Some(Vec::new().into_boxed_slice());
         for path in SPECIAL_PATHS {
             let node = DataNode::new(empty(), open.clone(), StatPersisted::default());
-            tree.insert_node(path, node);
+            tree.insert_node(path.into(), node);
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
                     p.children.insert(name);
@@ -245,11 +245,12 @@ impl DataTree {
         self.digest
     }
 
-    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`).
-    fn insert_node(&mut self, path: &str, node: DataNode) {
-        self.digest = self.digest.wrapping_add(node.digest(path));
+    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`). The path is taken
+    /// owned: the table keeps it as it is, without a copy.
+    fn insert_node(&mut self, path: Box<str>, node: DataNode) {
+        self.digest = self.digest.wrapping_add(node.digest(&path));
         let added = self.nodes.insert(path, node);
-        debug_assert!(added, "{path} inserted twice");
+        debug_assert!(added, "a node inserted twice");
     }
 
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
@@ -493,7 +494,7 @@ impl DataTree {
         let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
         let client_stat = self.copy_stat(&node);
         let bytes = node.data.as_ref().map_or(0, |d| d.len());
-        self.insert_node(path, node);
+        self.insert_node(path.into(), node);
         self.quota_created(path, bytes);
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
@@ -714,37 +715,31 @@ impl TreeBuilder {
     }
 
     /// Adds one node. Its stat is taken as stored (the client view is derived on reads), and
-    /// its ACL list is shared with every other node that has the same one.
+    /// its ACL list is shared with every other node that has the same one. The path is taken
+    /// owned (a `String` a snapshot decoder has just read, say): the tree keeps it without a
+    /// copy.
     pub fn add(
         &mut self,
-        path: &str,
+        path: impl Into<Box<str>>,
         data: Option<Box<[u8]>>,
         acl: &[Acl],
         stat: StatPersisted,
     ) -> Result<(), RestoreError> {
         let tree = &mut self.tree;
-        let path_string = || path.to_string();
-        if (path == "/") != tree.nodes.is_empty() {
-            return Err(RestoreError::RootNotFirst {
-                path: path_string(),
-            });
+        let path: Box<str> = path.into();
+        if (&*path == "/") != tree.nodes.is_empty() {
+            return Err(RestoreError::RootNotFirst { path: path.into() });
         }
-        if crate::path::validate_path(path).is_err() {
-            return Err(RestoreError::BadPath {
-                path: path_string(),
-            });
+        if crate::path::validate_path(&path).is_err() {
+            return Err(RestoreError::BadPath { path: path.into() });
         }
-        if let Some((parent, name)) = split_parent(path) {
+        if let Some((parent, name)) = split_parent(&path) {
             let Some(parent) = tree.nodes.get_mut(parent) else {
-                return Err(RestoreError::NoParent {
-                    path: path_string(),
-                });
+                return Err(RestoreError::NoParent { path: path.into() });
             };
             // A node is listed twice exactly when its parent already has the name.
             if !parent.children.insert(name) {
-                return Err(RestoreError::Duplicate {
-                    path: path_string(),
-                });
+                return Err(RestoreError::Duplicate { path: path.into() });
             }
         }
         let acl = match &self.last_acl {

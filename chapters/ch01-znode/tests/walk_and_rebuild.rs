@@ -38,7 +38,7 @@ fn sample() -> DataTree {
 fn rebuild(nodes: &[(String, &ch01_znode::DataNode)]) -> Result<TreeBuilder, RestoreError> {
     let mut builder = TreeBuilder::new(false);
     for (path, node) in nodes {
-        builder.add(path, node.data.clone(), &node.acl, node.stat)?;
+        builder.add(path.as_str(), node.data.clone(), &node.acl, node.stat)?;
     }
     Ok(builder)
 }

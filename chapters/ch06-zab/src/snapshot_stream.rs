@@ -551,10 +551,10 @@ impl SnapshotDecoder {
     // ANCHOR: add_node
     /// Resolves a node's ACL reference and hands it to the tree.
     fn add(&mut self, node: NodeItem) -> Result<(), SnapshotError> {
-        let path = if node.path.is_empty() {
-            "/"
-        } else {
-            &node.path
+        // The root is written as "" (upstream keeps it under both names).
+        let path = match node.path.is_empty() {
+            true => "/".to_string(),
+            false => node.path,
         };
         let open;
         let acl: &[Acl] = match node.acl_ref {
@@ -566,14 +566,15 @@ impl SnapshotDecoder {
                 .acls
                 .get(&acl_ref)
                 .ok_or_else(|| SnapshotError::UnknownAcl {
-                    path: path.to_string(),
+                    path: path.clone(),
                     acl_ref,
                 })?,
         };
         if let Some(order) = &mut self.order {
-            order.nodes.push(path.to_string());
+            order.nodes.push(path.clone());
         }
         let data = node.data.map(Vec::into_boxed_slice);
+        // The path read is handed over, not copied: the tree keeps it as the node's key.
         self.tree
             .add(path, data, acl, node.stat)
             .map_err(SnapshotError::Tree)

@@ -62,14 +62,14 @@ impl NodeTable {
         self.get(path).is_some()
     }
 
-    /// Adds the node at `path`; false (and the table unchanged) if there is one already.
-    pub(super) fn insert(&mut self, path: &str, node: DataNode) -> bool {
+    /// Adds the node at `path`, keeping the path as given; false (and the table unchanged) if
+    /// there is one already.
+    pub(super) fn insert(&mut self, path: Box<str>, node: DataNode) -> bool {
         let NodeTable { entries, hasher } = self;
-        let hash = Self::hash(hasher, path);
-        match entries.entry(hash, |e| *e.path == *path, |e| Self::hash(hasher, &e.path)) {
+        let hash = Self::hash(hasher, &path);
+        match entries.entry(hash, |e| e.path == path, |e| Self::hash(hasher, &e.path)) {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(slot) => {
-                let path = path.into();
                 slot.insert(Box::new(Entry { path, node }));
                 true
             }
@@ -122,8 +122,8 @@ mod tests {
     #[test]
     fn nodes_are_found_by_path_and_added_once() {
         let mut table = NodeTable::default();
-        assert!(table.insert("/a", node()));
-        assert!(!table.insert("/a", node()));
+        assert!(table.insert("/a".into(), node()));
+        assert!(!table.insert("/a".into(), node()));
         assert!(table.contains_key("/a"));
         assert!(!table.contains_key("/b"));
         assert_eq!(table.len(), 1);
