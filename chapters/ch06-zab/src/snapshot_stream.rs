@@ -79,6 +79,9 @@ pub struct Snapshot {
 struct AclRefs {
     lists: Vec<Arc<[Acl]>>,
     refs: HashMap<Arc<[Acl]>, i64>,
+    /// The last list looked up and its reference: neighbours nearly always share one list
+    /// (the tree interns them), and comparing pointers spares hashing the list per node.
+    last: Option<(Arc<[Acl]>, i64)>,
 }
 
 impl AclRefs {
@@ -87,12 +90,21 @@ impl AclRefs {
         if has_null_acl(path, node) {
             return NULL_ACL_REF;
         }
-        if let Some(acl_ref) = self.refs.get(&node.acl) {
-            return *acl_ref;
+        if let Some((last, acl_ref)) = &self.last {
+            if Arc::ptr_eq(last, &node.acl) {
+                return *acl_ref;
+            }
         }
-        self.lists.push(node.acl.clone());
-        let acl_ref = self.lists.len() as i64;
-        self.refs.insert(node.acl.clone(), acl_ref);
+        let acl_ref = match self.refs.get(&node.acl) {
+            Some(acl_ref) => *acl_ref,
+            None => {
+                self.lists.push(node.acl.clone());
+                let acl_ref = self.lists.len() as i64;
+                self.refs.insert(node.acl.clone(), acl_ref);
+                acl_ref
+            }
+        };
+        self.last = Some((node.acl.clone(), acl_ref));
         acl_ref
     }
 }
@@ -326,7 +338,9 @@ pub struct SnapshotDecoder {
     /// What the last incomplete item still lacked.
     needed: usize,
     sessions: BTreeMap<SessionId, i32>,
-    acls: HashMap<i64, Vec<Acl>>,
+    /// The file's ACL map. A handful of lists as a rule: a B-tree finds a reference in a
+    /// few integer comparisons, cheaper than hashing it once per node.
+    acls: BTreeMap<i64, Vec<Acl>>,
     tree: TreeBuilder,
     /// The order items came in, when asked for ([`decode_snapshot_in_order`]).
     order: Option<FileOrder>,
@@ -427,7 +441,7 @@ impl SnapshotDecoder {
             max_item_len: DEFAULT_MAX_PACKET_LEN,
             needed: 0,
             sessions: BTreeMap::new(),
-            acls: HashMap::new(),
+            acls: BTreeMap::new(),
             tree: TreeBuilder::new(extended_types),
             order: None,
         }
