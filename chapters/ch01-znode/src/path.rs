@@ -51,11 +51,22 @@ impl std::error::Error for PathError {}
 // ANCHOR: validate_path
 /// `PathUtils.validatePath`: `Ok` if `path` names a znode.
 pub fn validate_path(path: &str) -> Result<(), PathError> {
+    // Upstream checks Java's UTF-16 units. An ASCII path's bytes are those units, one for
+    // one, and reading them directly skips the decoding: every snapshot node comes through
+    // here at recovery.
+    match path.is_ascii() {
+        true => validate_units(path, path.bytes().map(u16::from)),
+        false => validate_units(path, path.encode_utf16()),
+    }
+}
+
+/// [`validate_path`] over `path`'s UTF-16 units.
+fn validate_units(path: &str, units: impl Iterator<Item = u16>) -> Result<(), PathError> {
     let slash = b'/' as u16;
     let dot = b'.' as u16;
     // One pass over the UTF-16 units, looking one ahead: every snapshot node and every
     // request path goes through here, so it allocates nothing unless it fails.
-    let mut units = path.encode_utf16().enumerate().peekable();
+    let mut units = units.enumerate().peekable();
     match units.next() {
         None => return Err(PathError::Empty),
         Some((_, first)) if first != slash => return Err(PathError::NoLeadingSlash),

@@ -194,7 +194,7 @@ impl DataTree {
         let empty = || Some(Vec::new().into_boxed_slice());
         for path in SPECIAL_PATHS {
             let node = DataNode::new(empty(), open.clone(), StatPersisted::default());
-            tree.insert_node(path, node);
+            tree.insert_node(path.into(), node);
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
                     p.children.insert(name);
@@ -245,11 +245,12 @@ impl DataTree {
         self.digest
     }
 
-    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`).
-    fn insert_node(&mut self, path: &str, node: DataNode) {
-        self.digest = self.digest.wrapping_add(node.digest(path));
+    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`). The path is taken
+    /// owned: the table keeps it as it is, without a copy.
+    fn insert_node(&mut self, path: Box<str>, node: DataNode) {
+        self.digest = self.digest.wrapping_add(node.digest(&path));
         let added = self.nodes.insert(path, node);
-        debug_assert!(added, "{path} inserted twice");
+        debug_assert!(added, "a node inserted twice");
     }
 
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
@@ -493,7 +494,7 @@ impl DataTree {
         let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
         let client_stat = self.copy_stat(&node);
         let bytes = node.data.as_ref().map_or(0, |d| d.len());
-        self.insert_node(path, node);
+        self.insert_node(path.into(), node);
         self.quota_created(path, bytes);
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
@@ -687,6 +688,20 @@ pub struct TreeBuilder {
     /// The ACL list of the last node added: most nodes share their neighbour's, and a
     /// comparison with it is cheaper than hashing the list to find it in the cache.
     last_acl: Option<Arc<[Acl]>>,
+    /// Child names not yet in their parent's set ([`SiblingRun`]).
+    run: Option<SiblingRun>,
+}
+
+/// A parent's first children, as a snapshot lists them: one after another and, when the
+/// writer walks in name order as ours does, each greater than the last. Inserting them into a
+/// B-tree one at a time compares each name with a dozen or more before it is placed; kept in
+/// a list and built into the set at once, each costs one comparison. The run ends at the
+/// first node of another parent or a name out of order; from then on the parent's set takes
+/// names one at a time (each checked for a duplicate as it comes).
+struct SiblingRun {
+    parent: Box<str>,
+    /// In strictly increasing order, so no name is in it twice.
+    names: Vec<Box<str>>,
 }
 
 impl TreeBuilder {
@@ -703,6 +718,7 @@ impl TreeBuilder {
                 digest: 0,
             },
             last_acl: None,
+            run: None,
         }
     }
 
@@ -714,39 +730,28 @@ impl TreeBuilder {
     }
 
     /// Adds one node. Its stat is taken as stored (the client view is derived on reads), and
-    /// its ACL list is shared with every other node that has the same one.
+    /// its ACL list is shared with every other node that has the same one. The path is taken
+    /// owned (a `String` a snapshot decoder has just read, say): the tree keeps it without a
+    /// copy.
     pub fn add(
         &mut self,
-        path: &str,
+        path: impl Into<Box<str>>,
         data: Option<Box<[u8]>>,
         acl: &[Acl],
         stat: StatPersisted,
     ) -> Result<(), RestoreError> {
         let tree = &mut self.tree;
-        let path_string = || path.to_string();
-        if (path == "/") != tree.nodes.is_empty() {
-            return Err(RestoreError::RootNotFirst {
-                path: path_string(),
-            });
+        let path: Box<str> = path.into();
+        if (&*path == "/") != tree.nodes.is_empty() {
+            return Err(RestoreError::RootNotFirst { path: path.into() });
         }
-        if crate::path::validate_path(path).is_err() {
-            return Err(RestoreError::BadPath {
-                path: path_string(),
-            });
+        if crate::path::validate_path(&path).is_err() {
+            return Err(RestoreError::BadPath { path: path.into() });
         }
-        if let Some((parent, name)) = split_parent(path) {
-            let Some(parent) = tree.nodes.get_mut(parent) else {
-                return Err(RestoreError::NoParent {
-                    path: path_string(),
-                });
-            };
-            // A node is listed twice exactly when its parent already has the name.
-            if !parent.children.insert(name) {
-                return Err(RestoreError::Duplicate {
-                    path: path_string(),
-                });
-            }
+        if let Some((parent, name)) = split_parent(&path) {
+            self.add_child(&path, parent, name)?;
         }
+        let tree = &mut self.tree;
         let acl = match &self.last_acl {
             Some(last) if **last == *acl => last.clone(),
             _ => tree.intern_acl(acl),
@@ -761,8 +766,54 @@ impl TreeBuilder {
         Ok(())
     }
 
+    /// Adds `name` (of the node at `path`) to `parent`'s children, through the open
+    /// [`SiblingRun`] while it lasts.
+    fn add_child(&mut self, path: &str, parent: &str, name: &str) -> Result<(), RestoreError> {
+        if let Some(run) = &mut self.run {
+            let follows = run.names.last().is_some_and(|last| name > &**last);
+            if follows && *run.parent == *parent {
+                run.names.push(name.into());
+                return Ok(());
+            }
+            self.end_run();
+        }
+        let Some(node) = self.tree.nodes.get_mut(parent) else {
+            let path = path.to_string();
+            return Err(RestoreError::NoParent { path });
+        };
+        if node.children.is_empty() {
+            self.run = Some(SiblingRun {
+                parent: parent.into(),
+                names: vec![name.into()],
+            });
+            return Ok(());
+        }
+        // A node is listed twice exactly when its parent already has the name.
+        match node.children.insert(name) {
+            true => Ok(()),
+            false => Err(RestoreError::Duplicate {
+                path: path.to_string(),
+            }),
+        }
+    }
+
+    /// Builds the open run's names into its parent's set, which was empty when it opened.
+    fn end_run(&mut self) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        let parent = (self.tree.nodes.get_mut(&run.parent))
+            .expect("a run's parent was in the tree when the run opened");
+        debug_assert!(
+            parent.children.is_empty(),
+            "no other way in while it is open"
+        );
+        parent.children = Children::from_increasing(run.names);
+    }
+
     /// The tree, as of `last_processed_zxid` (which a snapshot names outside its node list).
     pub fn finish(mut self, last_processed_zxid: Zxid) -> Result<DataTree, RestoreError> {
+        self.end_run();
         if self.tree.nodes.is_empty() {
             return Err(RestoreError::Empty);
         }

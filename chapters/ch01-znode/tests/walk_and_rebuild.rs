@@ -38,7 +38,7 @@ fn sample() -> DataTree {
 fn rebuild(nodes: &[(String, &ch01_znode::DataNode)]) -> Result<TreeBuilder, RestoreError> {
     let mut builder = TreeBuilder::new(false);
     for (path, node) in nodes {
-        builder.add(path, node.data.clone(), &node.acl, node.stat)?;
+        builder.add(path.as_str(), node.data.clone(), &node.acl, node.stat)?;
     }
     Ok(builder)
 }
@@ -117,4 +117,47 @@ fn a_list_that_is_not_a_tree_written_parents_first_is_refused() {
         TreeBuilder::new(false).finish(Zxid(5)).err(),
         Some(RestoreError::Empty)
     );
+}
+
+#[test]
+fn children_in_any_order_rebuild_the_same_tree_and_a_name_listed_again_is_refused_where_it_is() {
+    // Upstream writes a node's children in hash-set order, not by name, and interleaves them
+    // with their own subtrees: the builder must take any parents-first order.
+    let tree = sample();
+    let by_path = |paths: &[&str]| -> Vec<(String, &ch01_znode::DataNode)> {
+        let node = |p: &str| tree.node(p).expect("in the sample");
+        paths.iter().map(|p| (p.to_string(), node(p))).collect()
+    };
+    let shuffled = by_path(&[
+        "/",
+        "/zookeeper",
+        "/zookeeper/quota",
+        "/b",
+        "/a",
+        "/a/y",
+        "/a/x",
+        "/a/x/1",
+        "/zookeeper/config",
+    ]);
+    let rebuilt = rebuild(&shuffled).unwrap();
+    let rebuilt = rebuilt.finish(tree.last_processed_zxid()).unwrap();
+    assert_eq!(rebuilt, tree);
+    assert_eq!(
+        rebuilt.get_children("/").unwrap().0,
+        ["a", "b", "zookeeper"]
+    );
+
+    let refused = |paths: &[&str]| rebuild(&by_path(paths)).err();
+    let duplicate = |p: &str| {
+        Some(RestoreError::Duplicate {
+            path: p.to_string(),
+        })
+    };
+    // Right after itself, and again after another parent's children came in between.
+    assert_eq!(refused(&["/", "/a", "/a/x", "/a/x"]), duplicate("/a/x"));
+    assert_eq!(
+        refused(&["/", "/a", "/a/x", "/b", "/a/x"]),
+        duplicate("/a/x")
+    );
+    assert_eq!(refused(&["/", "/a", "/b", "/a"]), duplicate("/a"));
 }

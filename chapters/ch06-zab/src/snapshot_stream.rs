@@ -448,7 +448,9 @@ pub struct SnapshotDecoder {
     /// What the last incomplete item still lacked.
     needed: usize,
     sessions: BTreeMap<SessionId, i32>,
-    acls: HashMap<i64, Vec<Acl>>,
+    /// The file's ACL map. A handful of lists as a rule: a B-tree finds a reference in a
+    /// few integer comparisons, cheaper than hashing it once per node.
+    acls: BTreeMap<i64, Vec<Acl>>,
     tree: TreeBuilder,
     /// The order items came in, when asked for ([`decode_snapshot_in_order`]).
     order: Option<FileOrder>,
@@ -549,7 +551,7 @@ impl SnapshotDecoder {
             max_item_len: DEFAULT_MAX_PACKET_LEN,
             needed: 0,
             sessions: BTreeMap::new(),
-            acls: HashMap::new(),
+            acls: BTreeMap::new(),
             tree: TreeBuilder::new(extended_types),
             order: None,
         }
@@ -673,10 +675,10 @@ impl SnapshotDecoder {
     // ANCHOR: add_node
     /// Resolves a node's ACL reference and hands it to the tree.
     fn add(&mut self, node: NodeItem) -> Result<(), SnapshotError> {
-        let path = if node.path.is_empty() {
-            "/"
-        } else {
-            &node.path
+        // The root is written as "" (upstream keeps it under both names).
+        let path = match node.path.is_empty() {
+            true => "/".to_string(),
+            false => node.path,
         };
         let open;
         let acl: &[Acl] = match node.acl_ref {
@@ -688,14 +690,15 @@ impl SnapshotDecoder {
                 .acls
                 .get(&acl_ref)
                 .ok_or_else(|| SnapshotError::UnknownAcl {
-                    path: path.to_string(),
+                    path: path.clone(),
                     acl_ref,
                 })?,
         };
         if let Some(order) = &mut self.order {
-            order.nodes.push(path.to_string());
+            order.nodes.push(path.clone());
         }
         let data = node.data.map(Vec::into_boxed_slice);
+        // The path read is handed over, not copied: the tree keeps it as the node's key.
         self.tree
             .add(path, data, acl, node.stat)
             .map_err(SnapshotError::Tree)

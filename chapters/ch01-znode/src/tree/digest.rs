@@ -70,13 +70,21 @@ impl DataNode {
 }
 
 /// CRC-32 (the IEEE polynomial, reflected, as `java.util.zip.CRC32` computes it).
+///
+/// Every node of a loaded snapshot is hashed, so this is on the recovery path a million
+/// times over. The textbook loop looks up one table entry per byte, each lookup waiting for
+/// the last; "slicing by 8" takes eight bytes per step through eight tables, whose lookups
+/// are independent, and is several times faster for the same result (Intel's
+/// slicing-by-8 paper; zlib uses a variant of it, `java.util.zip.CRC32` a CPU instruction).
 struct Crc32 {
     state: u32,
 }
 
-/// The byte-at-a-time lookup table, built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
+/// The tables: `CRC_TABLES[0][b]` is the CRC of the byte `b` (the byte-at-a-time table), and
+/// `CRC_TABLES[k][b]` is that byte's contribution when `k` more zero bytes follow it, so
+/// eight bytes are folded in with eight lookups XORed together. Built at compile time.
+const CRC_TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
@@ -89,10 +97,21 @@ const CRC_TABLE: [u32; 256] = {
             };
             bit += 1;
         }
-        table[i] = c;
+        tables[0][i] = c;
         i += 1;
     }
-    table
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            // One more zero byte after the byte: shift it through the byte table once more.
+            let previous = tables[k - 1][i];
+            tables[k][i] = (previous >> 8) ^ tables[0][(previous & 0xFF) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    tables
 };
 
 impl Crc32 {
@@ -101,9 +120,23 @@ impl Crc32 {
     }
 
     fn update(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.state =
-                CRC_TABLE[((self.state ^ u32::from(b)) & 0xFF) as usize] ^ (self.state >> 8);
+        let t = &CRC_TABLES;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            // The first four bytes meet the running state; the last four enter as they are.
+            let low = self.state ^ u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            let high = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
+            self.state = t[7][(low & 0xFF) as usize]
+                ^ t[6][((low >> 8) & 0xFF) as usize]
+                ^ t[5][((low >> 16) & 0xFF) as usize]
+                ^ t[4][(low >> 24) as usize]
+                ^ t[3][(high & 0xFF) as usize]
+                ^ t[2][((high >> 8) & 0xFF) as usize]
+                ^ t[1][((high >> 16) & 0xFF) as usize]
+                ^ t[0][(high >> 24) as usize];
+        }
+        for &b in chunks.remainder() {
+            self.state = t[0][((self.state ^ u32::from(b)) & 0xFF) as usize] ^ (self.state >> 8);
         }
     }
 
@@ -130,6 +163,41 @@ mod tests {
         // The CRC-32 catalogue's check value for "123456789"; and the empty input.
         assert_eq!(crc(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc(b""), 0);
+    }
+
+    /// The CRC one bit at a time, straight from its definition.
+    fn crc_bitwise(bytes: &[u8]) -> u32 {
+        let mut c = !0u32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
+    #[test]
+    fn slicing_by_8_agrees_with_the_bitwise_crc_at_every_length_and_split() {
+        let bytes: Vec<u8> = (0..100u32).map(|i| (i * 131 + 7) as u8).collect();
+        for len in 0..bytes.len() {
+            assert_eq!(
+                crc(&bytes[..len]),
+                crc_bitwise(&bytes[..len]),
+                "length {len}"
+            );
+        }
+        // Fed in pieces (path, data, Stat) as a node is: the same CRC as in one go.
+        for split in [1, 3, 8, 13] {
+            let mut crc = Crc32::new();
+            crc.update(&bytes[..split]);
+            crc.update(&bytes[split..]);
+            assert_eq!(crc.finish(), crc_bitwise(&bytes), "split at {split}");
+        }
     }
 
     #[test]
@@ -243,7 +311,7 @@ mod tests {
     fn rebuild(tree: &DataTree) -> DataTree {
         let mut builder = TreeBuilder::new(false);
         for (path, node) in tree.walk() {
-            let added = builder.add(&path, node.data.clone(), &node.acl, node.stat);
+            let added = builder.add(path, node.data.clone(), &node.acl, node.stat);
             added.expect("a walked tree rebuilds");
         }
         builder
