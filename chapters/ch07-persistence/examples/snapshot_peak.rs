@@ -47,7 +47,7 @@ fn main() {
         };
         let data = vec![b'x'; 100].into_boxed_slice();
         builder
-            .add(&format!("/bench/n{i:07}"), Some(data), &open, stat)
+            .add(format!("/bench/n{i:07}"), Some(data), &open, stat)
             .expect("a node");
     }
     let tree = builder.finish(Zxid(n as i64 + 1)).expect("a tree");
