@@ -215,11 +215,12 @@ impl SessionTracker {
 
     /// May this session make a request?
     pub fn check(&self, id: SessionId) -> Result<&Session, SessionCheck> {
-        match self.sessions.get(&id) {
-            None => Err(SessionCheck::Unknown),
-            Some(s) if s.closing => Err(SessionCheck::Expired),
-            Some(s) => Ok(s),
-        }
+        usable(self.sessions.get(&id))
+    }
+
+    /// [`check`](Self::check), for a change to the session.
+    fn open_mut(&mut self, id: SessionId) -> Result<&mut Session, SessionCheck> {
+        usable(self.sessions.get_mut(&id))
     }
 
     // ANCHOR: check_owner
@@ -228,11 +229,7 @@ impl SessionTracker {
     /// `SessionTrackerImpl.checkSession(sessionId, owner)`, which the leader's prep calls for
     /// every request but closeSession).
     pub fn check_owner(&mut self, id: SessionId, owner: Sid) -> Result<(), SessionCheck> {
-        let session = match self.sessions.get_mut(&id) {
-            None => return Err(SessionCheck::Unknown),
-            Some(s) if s.closing => return Err(SessionCheck::Expired),
-            Some(s) => s,
-        };
+        let session = self.open_mut(id)?;
         match session.owner {
             Some(holder) if holder != owner => Err(SessionCheck::Moved),
             _ => {
@@ -245,12 +242,12 @@ impl SessionTracker {
     /// The session is `owner`'s from now on: it was revalidated there, or created there
     /// (upstream `setOwner`). `false` if it is gone or closing.
     pub fn set_owner(&mut self, id: SessionId, owner: Sid) -> bool {
-        match self.sessions.get_mut(&id) {
-            Some(s) if !s.closing => {
+        match self.open_mut(id) {
+            Ok(s) => {
                 s.owner = Some(owner);
                 true
             }
-            _ => false,
+            Err(_) => false,
         }
     }
     // ANCHOR_END: check_owner
@@ -389,6 +386,15 @@ fn round_to_next_interval(time_ms: u64, interval_ms: u64) -> u64 {
     (time_ms / interval_ms + 1) * interval_ms
 }
 // ANCHOR_END: expiry_queue
+
+/// A session that exists and is not closing; why not otherwise.
+fn usable<S: std::ops::Deref<Target = Session>>(session: Option<S>) -> Result<S, SessionCheck> {
+    match session {
+        None => Err(SessionCheck::Unknown),
+        Some(s) if s.closing => Err(SessionCheck::Expired),
+        Some(s) => Ok(s),
+    }
+}
 
 #[cfg(test)]
 mod tests {
