@@ -22,6 +22,8 @@ use ch06_zab::tcp::ensemble::{read_myid, server_spec};
 use ch06_zab::tcp::{serve, Listeners, TcpEvent, EVENT_QUEUE};
 use ch06_zab::txn_codec::TxnEntry;
 use ch07_persistence::FileStorage;
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::task::block_in_place;
 
 /// A [`FileStorage`] as a quorum peer's disk, its event record dropped as it grows, since
 /// nobody reads it here.
@@ -53,7 +55,16 @@ impl Storage for QuorumDisk {
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        let synced = self.files.sync();
+        // The main loop calls this on one of the runtime's worker threads, right after it
+        // handed the turn's PROPOSALs to the followers' writer tasks. A task woken last from a
+        // worker waits in that worker's own slot, which no other worker may take, so without
+        // this one follower's PROPOSAL left only after our fdatasync: the followers' syncs
+        // ran after ours instead of beside it. `block_in_place` hands this worker's queued
+        // tasks to another thread for the length of the sync.
+        let synced = match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => block_in_place(|| self.files.sync()),
+            _ => self.files.sync(),
+        };
         self.done(synced)
     }
 
