@@ -55,16 +55,7 @@ impl Storage for QuorumDisk {
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        // The main loop calls this on one of the runtime's worker threads, right after it
-        // handed the turn's PROPOSALs to the followers' writer tasks. A task woken last from a
-        // worker waits in that worker's own slot, which no other worker may take, so without
-        // this one follower's PROPOSAL left only after our fdatasync: the followers' syncs
-        // ran after ours instead of beside it. `block_in_place` hands this worker's queued
-        // tasks to another thread for the length of the sync.
-        let synced = match Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(RuntimeFlavor::MultiThread) => block_in_place(|| self.files.sync()),
-            _ => self.files.sync(),
-        };
+        let synced = aside(|| self.files.sync());
         self.done(synced)
     }
 
@@ -84,12 +75,32 @@ impl Storage for QuorumDisk {
     }
 
     fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> io::Result<bool> {
-        let going = Storage::advance_snapshot(&mut self.files, db, max_nodes);
+        // A slice is milliseconds of work, done right after the turn's ACKs and replies were
+        // handed to their writer tasks.
+        let going = aside(|| Storage::advance_snapshot(&mut self.files, db, max_nodes));
         self.done(going)
     }
 
     fn abandon_snapshot(&mut self) {
         Storage::abandon_snapshot(&mut self.files);
+    }
+}
+
+/// Runs `work` (a sync, a snapshot slice) in the main loop's turn while the tasks it has just
+/// woken go on without it.
+///
+/// The main loop calls the disk on one of the runtime's worker threads, right after it handed
+/// the turn's packets to the connections' writer tasks: a leader's PROPOSALs before its own
+/// fdatasync, a follower's ACK or a reply before a snapshot slice. The task woken last from a
+/// worker waits in that worker's own slot, which no other worker may take, until the main
+/// loop's turn ends: without this, one follower got its PROPOSAL only after the leader's
+/// fdatasync, so the followers synced after the leader instead of beside it.
+/// `block_in_place` hands this worker's queued tasks to another thread for the length of
+/// `work` (at the price of that hand-off, a few context switches).
+fn aside<T>(work: impl FnOnce() -> T) -> T {
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => block_in_place(work),
+        _ => work(),
     }
 }
 
