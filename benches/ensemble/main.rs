@@ -5,7 +5,8 @@
 //! Run: `cargo bench --bench ensemble` (several minutes here; it writes
 //! `benches/ensemble/measured.txt`, which the book's appendix includes), `-- --quick` for a
 //! short run that writes nothing, `-- --writes` for the rows with 64 requests in flight
-//! alone (one cold start, no failovers, nothing written), `-- --help` for the knobs.
+//! alone (one cold start, no failovers, nothing written), `-- --one-at-a-time` for those
+//! with 1 alone (the same way), `-- --help` for the knobs.
 //!
 //! The idea to take away: **an ensemble's write costs a quorum's round trip and a quorum's
 //! fdatasync, and its availability is how fast it notices a death and agrees on a leader.**
@@ -64,6 +65,11 @@ struct Args {
     /// file unless `--out` says where.
     #[arg(long)]
     writes: bool,
+    /// Only the runs with 1 request in flight (each write waits for its own quorum's
+    /// fdatasyncs: the p99 rows), through the leader and through a follower: one cold start,
+    /// no failovers; writes no figures file unless `--out` says where.
+    #[arg(long, conflicts_with = "writes")]
+    one_at_a_time: bool,
     /// Rounds of the throughput runs (each ensemble once per round).
     #[arg(long)]
     rounds: Option<usize>,
@@ -109,7 +115,7 @@ impl Args {
             true => (2, 3_000, 300, 3_000, 2, 2),
             false => (3, 20_000, 1_000, 20_000, 5, 5),
         };
-        let (starts, failovers) = match self.writes {
+        let (starts, failovers) = match self.writes || self.one_at_a_time {
             true => (1, 0),
             false => (starts, failovers),
         };
@@ -123,13 +129,14 @@ impl Args {
         }
     }
 
-    /// The paths this run measures: all of [`PATHS`], or with `--writes` those with 64 in
-    /// flight.
+    /// The paths this run measures: all of [`PATHS`], with `--writes` those with 64 in
+    /// flight, with `--one-at-a-time` those with 1.
     fn paths(&self) -> Vec<Path> {
         PATHS
             .iter()
             .copied()
             .filter(|p| !self.writes || p.in_flight > 1)
+            .filter(|p| !self.one_at_a_time || p.in_flight == 1)
             .collect()
     }
 }
@@ -302,9 +309,9 @@ fn bench(args: &Args) -> Result<(), String> {
     );
     println!("\n{text}");
     let out = args.out.clone().or_else(|| {
-        (!args.quick && !args.writes && zookeeper_missing.is_none()).then(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/ensemble/measured.txt")
-        })
+        (!args.quick && !args.writes && !args.one_at_a_time && zookeeper_missing.is_none()).then(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/ensemble/measured.txt"),
+        )
     });
     if let Some(out) = out {
         std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;

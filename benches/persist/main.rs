@@ -3,7 +3,8 @@
 //! in one run.
 //!
 //! Run: `cargo bench --bench persist` (a few minutes here), `-- --quick` for a short run,
-//! `-- --recovery-only` for the recovery test alone, `-- --help` for the knobs.
+//! `-- --recovery-only` for the recovery test alone, `-- --floor-only` for the floor in a
+//! sparse and in a zero-filled file side by side, `-- --help` for the knobs.
 //!
 //! The idea to take away: **a durable write costs at least one fdatasync, and group commit is
 //! how a server stops paying it per write.** So the bench measures three things:
@@ -40,7 +41,7 @@ use std::time::Duration;
 use ch03_sessions::client::bench::{BenchConfig, OpReport};
 use clap::Parser;
 use common::{Server, ServerKind};
-use floor::{fdatasync_floor, Floor, FLOOR_RECORD};
+use floor::{fdatasync_floor, sparse_and_zeros, Floor, FLOOR_RECORD};
 use load::{load, print_reports};
 use recovery::{start_on_copy, write_data_dir, Starter};
 
@@ -83,6 +84,10 @@ struct Args {
     /// Run the recovery test alone (no write measurements), to re-measure it after a change.
     #[arg(long, conflicts_with = "no_recovery")]
     recovery_only: bool,
+    /// Only the floor, in a sparse file and in a zero-filled one side by side (what a txn
+    /// log's preallocation does to each sync); no servers.
+    #[arg(long, conflicts_with = "recovery_only")]
+    floor_only: bool,
     /// Measure Keeper only.
     #[arg(long)]
     no_zookeeper: bool,
@@ -143,6 +148,10 @@ fn bench(args: &Args) -> Result<(), String> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         report::load_average()
     );
+    if args.floor_only {
+        println!("\n{}", floors(sizes.syncs)?);
+        return Ok(());
+    }
     if args.recovery_only {
         let with_zookeeper = !args.no_zookeeper
             && common::tools::java()
@@ -233,6 +242,41 @@ fn bench(args: &Args) -> Result<(), String> {
         println!("ZooKeeper 3.8 not measured (--no-zookeeper, or no Java: see above).");
     }
     Ok(())
+}
+
+/// The floor in a sparse file beside a zero-filled one, in turns.
+fn floors(syncs: usize) -> Result<String, String> {
+    let f = sparse_and_zeros(syncs)?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "fdatasync after a {FLOOR_RECORD}-byte append, {syncs} syncs per file, the two files \
+         taking turns; load average {}.\n",
+        report::load_average()
+    );
+    let _ = writeln!(
+        out,
+        "| file | every sync: p50 / p99 ms | the first record in a 4 KiB block: p50 / p99 ms |\n\
+         |---|---:|---:|"
+    );
+    for (name, every, new_block) in [
+        (
+            "preallocated with a hole (set_len)",
+            &f.sparse,
+            &f.sparse_new_block,
+        ),
+        ("filled with zeros", &f.zeros, &f.zeros_new_block),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {name} | {} / {} | {} / {} |",
+            ms(every.percentile(50.0)),
+            ms(every.percentile(99.0)),
+            ms(new_block.percentile(50.0)),
+            ms(new_block.percentile(99.0))
+        );
+    }
+    Ok(out)
 }
 
 /// Both servers started on copies of one big dataDir, and on an empty one.
