@@ -412,8 +412,9 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
 }
 // ANCHOR_END: model
 
+// ANCHOR: within
 /// The bounds: epochs and rounds, crashes of servers (clients do not crash), and messages in
-/// flight on each link.
+/// flight on each link. A state past them is not explored, and its properties are not checked.
 fn within(bounds: &Bounds, s: &ZabState) -> bool {
     if let (Some(most), Network::Ordered(links)) = (bounds.in_flight, &s.network) {
         if links.values().any(|queue| queue.len() > most) {
@@ -437,6 +438,7 @@ fn within(bounds: &Bounds, s: &ZabState) -> bool {
     }
     crashes <= bounds.crashes
 }
+// ANCHOR_END: within
 
 // ANCHOR: start
 /// The walk to where the search starts: messages first, in the checker's order, then fsyncs,

@@ -106,6 +106,9 @@ fn one_message_in_flight_without_crashes_is_explored_to_the_end() {
         ),
         "{outcome}"
     );
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("one_in_flight_every_state", format!("{outcome}\n"));
+    });
 }
 
 /// What the book shows: the command's report (the time line aside).
