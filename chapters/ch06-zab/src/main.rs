@@ -69,6 +69,11 @@ struct Args {
     /// them, one server down at a time.
     #[arg(long, default_value_t = model_check::DEFAULT.crashes)]
     crashes: u64,
+    /// --model-check: the most messages in flight on one link at once (without it, no limit:
+    /// a search to a --depth, or walks; with it, the states are finite and a search without
+    /// --depth explores every one).
+    #[arg(long, value_name = "N")]
+    in_flight: Option<usize>,
     #[command(flatten)]
     checker: CheckFlags,
     #[command(flatten)]
@@ -127,6 +132,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         epochs: args.epochs,
         rounds: args.rounds,
         crashes: if args.no_crashes { 0 } else { args.crashes },
+        in_flight: args.in_flight,
     };
     args.checker.check(
         args.run.seed,

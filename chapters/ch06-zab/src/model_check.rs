@@ -20,8 +20,11 @@
 //! **What it leaves out.** The leader's tick (a ping, and the check that a quorum still
 //! answers) and the client's keep-alive: each firing sends one more packet, so the states
 //! would never end. A leader therefore never steps down by itself here; its followers still
-//! give up on it whenever they like. Rounds and epochs are bounded ([`Bounds`]): that is the
-//! one limit of the claim. Within it, no order of events breaks
+//! give up on it whenever they like. Rounds and epochs are bounded ([`Bounds`]), and so may be
+//! the messages in flight on each link (`--in-flight N`): without that limit the states never
+//! end (a LOOKING server resends its vote whenever its timer fires, and every copy waits its
+//! turn on an ordered link), so only a search with it can explore every state, and says so.
+//! The bounds are the limits of the claim. Within them, no order of events breaks
 //!
 //! - **one established leader per epoch** (always): no two up servers both lead, serving,
 //!   with the same `currentEpoch`;
@@ -80,6 +83,11 @@ pub struct Bounds {
     /// How many crashes (each followed by a restart) the servers may have between them, one
     /// server down at a time.
     pub crashes: u64,
+    /// The most messages in flight on one link (from one node to another) at once, if limited.
+    /// Without a limit the states never end: a LOOKING server resends its vote whenever its
+    /// timer fires, and on an ordered link every copy waits its turn, so a search can only be
+    /// exhaustive with one (`--in-flight N`).
+    pub in_flight: Option<usize>,
 }
 
 /// The bounds the command checks unless told otherwise.
@@ -87,6 +95,7 @@ pub const DEFAULT: Bounds = Bounds {
     epochs: 2,
     rounds: 2,
     crashes: 1,
+    in_flight: None,
 };
 
 /// The path the client creates, twice.
@@ -403,8 +412,15 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
 }
 // ANCHOR_END: model
 
-/// The bounds: epochs and rounds, and crashes of servers (clients do not crash).
+// ANCHOR: within
+/// The bounds: epochs and rounds, crashes of servers (clients do not crash), and messages in
+/// flight on each link. A state past them is not explored, and its properties are not checked.
 fn within(bounds: &Bounds, s: &ZabState) -> bool {
+    if let (Some(most), Network::Ordered(links)) = (bounds.in_flight, &s.network) {
+        if links.values().any(|queue| queue.len() > most) {
+            return false;
+        }
+    }
     let mut crashes = 0;
     for (node, down) in s.actor_states.iter().zip(&s.crashed) {
         match node.server() {
@@ -422,6 +438,7 @@ fn within(bounds: &Bounds, s: &ZabState) -> bool {
     }
     crashes <= bounds.crashes
 }
+// ANCHOR_END: within
 
 // ANCHOR: start
 /// The walk to where the search starts: messages first, in the checker's order, then fsyncs,
@@ -515,11 +532,16 @@ pub fn run(
         1 => "; one server may crash and restart, once".into(),
         n => format!("; servers may crash and restart, {n} times in all, one at a time"),
     };
+    let in_flight = match bounds.in_flight {
+        None => String::new(),
+        Some(1) => ", one message in flight on each at most".into(),
+        Some(n) => format!(", {n} messages in flight on each at most"),
+    };
     let about = format!(
         "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \
-         to {}, rounds up to {}; links in order, late or never{crashes}; leader ticks and client \
-         pings left out; explored from the state after the first election ({steps} steps: n3 \
-         leads epoch 1, c1 has a session)",
+         to {}, rounds up to {}; links in order, late or never{in_flight}{crashes}; leader ticks \
+         and client pings left out; explored from the state after the first election ({steps} \
+         steps: n3 leads epoch 1, c1 has a session)",
         bounds.epochs, bounds.rounds
     );
     Outcome::of(report, about, || simulation(flaw), file)

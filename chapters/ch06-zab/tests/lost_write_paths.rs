@@ -21,6 +21,7 @@ const BOUNDS: Bounds = Bounds {
     epochs: 3,
     rounds: 2,
     crashes: 2,
+    in_flight: None,
 };
 
 // The model's actors, in order: n1, n2, n3, c1.

@@ -84,6 +84,33 @@ fn without_crashes_four_steps_commit_nothing_and_break_nothing() {
     );
 }
 
+/// With one message in flight on each link, no crash, the search ends: every reachable state
+/// is explored (the model is finite only with a bound on what waits on a link, as a LOOKING
+/// server resends its vote whenever its timer fires), a write is committed on the way, and no
+/// property breaks.
+#[test]
+fn one_message_in_flight_without_crashes_is_explored_to_the_end() {
+    let bounds = Bounds {
+        crashes: 0,
+        in_flight: Some(1),
+        ..DEFAULT
+    };
+    let outcome = model_check::run(None, bounds, None, "unused", None).unwrap();
+    let report = &outcome.report;
+    assert!(report.exhausted, "{outcome}");
+    assert!(report.counterexample.is_none(), "{outcome}");
+    assert!(
+        matches!(
+            report.examples.as_slice(),
+            [("a write is committed", Some(_))]
+        ),
+        "{outcome}"
+    );
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("one_in_flight_every_state", format!("{outcome}\n"));
+    });
+}
+
 /// What the book shows: the command's report (the time line aside).
 #[test]
 fn the_command_prints_the_report_the_book_shows() {

@@ -687,7 +687,15 @@ impl<P: Process> fmt::Display for Report<P> {
         }
         writeln!(f, "states explored: {}", self.states)?;
         writeln!(f, "unique states:   {}", self.unique)?;
-        let limit = if self.exhausted { " (every reachable state)" } else { "" };
+        // Whether the search ended because nothing was left, or stopped at its depth limit
+        // with states unexplored (a search stopped by a counterexample says so below).
+        let limit = match self.search {
+            _ if self.exhausted => " (every reachable state)",
+            Search::Every { max_depth: Some(_) } if self.counterexample.is_none() => {
+                " (stopped at the depth limit, not every state)"
+            }
+            _ => "",
+        };
         writeln!(f, "depth reached:   {}{limit}", self.depth)?;
         for (name, example) in &self.examples {
             match example {
