@@ -9,6 +9,7 @@ use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds};
 use ch06_zab::peer::{Flaw, Timer as PeerTimer};
+use ch06_zab::render;
 use ch06_zab::sim::{HistoryEvent, Node, Outcome, ServerNode, SimTimer};
 use stateright::actor::{ActorModel, ActorModelAction as A, ActorModelState};
 use stateright::{Expectation, Model};
@@ -286,4 +287,34 @@ fn a_follower_that_gives_up_flushes_its_tail_before_it_votes() {
     assert_eq!(n1.epochs().current.0, 3, "n1 took epoch 3");
     assert_eq!(n1.state(), ServerState::Leading);
     assert!(n1.database().tree.node("/a").is_some(), "n1 leads with /a");
+    // The book shows n1's side of it, replayed in the simulator: from the moment it gives up
+    // on its leader until it votes, and what it finds on its disk after the crash.
+    let mut sim = model_check::simulation(None);
+    for choice in checker::choices(model_check::simulation(None), &path, false).unwrap() {
+        sim.choose(&choice).expect("each choice is allowed");
+    }
+    let trace = ch04_paxos::sim::render::plain_with(sim.trace(), render::filter(false));
+    let n1_lines: Vec<&str> = trace.lines().filter(|l| l.contains(" n1 ")).collect();
+    let gives_up = n1_lines
+        .iter()
+        .position(|l| l.contains("stops following"))
+        .expect("n1 gives up on n3");
+    let votes = gives_up
+        + n1_lines[gives_up..]
+            .iter()
+            .position(|l| l.contains("round 2: votes"))
+            .expect("n1 votes again");
+    let restarts = n1_lines
+        .iter()
+        .position(|l| l.contains("zkServer.sh start (currentEpoch 2"))
+        .expect("n1 restarts after its crash");
+    let story = [
+        &n1_lines[gives_up..=votes],
+        &["…"],
+        &n1_lines[restarts..=restarts],
+    ]
+    .concat();
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("tail_synced_before_the_vote", story.join("\n") + "\n");
+    });
 }
