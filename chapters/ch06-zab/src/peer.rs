@@ -740,6 +740,11 @@ impl QuorumPeer {
     /// The election is over: lead, or connect to the leader. Learners that connected while
     /// we were electing are taken if we lead, refused if we do not.
     fn start_zab(&mut self, now_ms: u64, state: ServerState, leader: Sid, out: &mut Vec<Output>) {
+        // The election looks again only once the tail is on disk (`look_again`).
+        assert!(
+            !matches!(self.role, Role::Leaving(_)),
+            "an election decides only after the server has left its last role"
+        );
         let mut routed = Vec::new();
         let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
         let held = std::mem::take(&mut self.held);
