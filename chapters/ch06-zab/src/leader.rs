@@ -706,12 +706,21 @@ impl Leader {
         }
     }
 
-    /// Stepping down: every learner's connection closes, and what we logged but never
-    /// committed becomes part of our database (the next vote names it).
-    pub fn step_down(self, ctx: &mut Ctx) {
+    /// Stepping down: every learner's connection closes.
+    pub fn step_down(&self, ctx: &mut Ctx) {
         for h in self.handlers.values() {
             ctx.out.push(Output::Disconnect { link: h.link });
         }
+    }
+
+    /// Our appends the disk has not reported durable yet: the vote waits for them.
+    pub fn unlogged(&self) -> impl Iterator<Item = Zxid> + '_ {
+        self.unlogged.iter().copied()
+    }
+
+    /// Once our log is on disk: what we logged but never committed becomes part of our
+    /// database (the next vote names it).
+    pub fn fast_forward(self, ctx: &mut Ctx) {
         for (_, p) in self.proposals {
             ctx.apply(p.entry);
         }

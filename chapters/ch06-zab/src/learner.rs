@@ -82,7 +82,8 @@ pub struct Learner {
     committed: VecDeque<Zxid>,
     /// Logged (or being logged) and waiting for their COMMIT (`pendingTxns`).
     pending: VecDeque<TxnEntry>,
-    /// Appended and not yet reported on disk: their ACKs are due when they are.
+    /// Appended and not yet reported on disk: their ACKs are due when they are, and a vote
+    /// after this connection waits for them.
     unlogged: VecDeque<Zxid>,
     /// Our clients' `sync`s, forwarded and not answered yet, oldest first.
     pending_syncs: VecDeque<(SessionId, i32)>,
@@ -386,6 +387,7 @@ impl Learner {
         for entry in std::mem::take(&mut self.not_committed) {
             if self.committed.front() == Some(&entry.txn.zxid) {
                 self.committed.pop_front();
+                self.unlogged.push_back(entry.txn.zxid);
                 ctx.out.push(Output::Append(entry.clone()));
                 ctx.apply(entry);
             }
@@ -401,6 +403,7 @@ impl Learner {
             Message::Commit(zxid) if !self.observer => self.commit(ctx, zxid)?,
             // An observer is told committed txns only: log and apply at once.
             Message::Inform(entry) if self.observer => {
+                self.unlogged.push_back(entry.txn.zxid);
                 ctx.out.push(Output::Append(entry.clone()));
                 ctx.apply(entry);
             }
@@ -543,9 +546,15 @@ impl Learner {
         }
     }
 
+    /// Our appends the disk has not reported durable yet: the vote waits for them.
+    pub fn unlogged(&self) -> impl Iterator<Item = Zxid> + '_ {
+        self.unlogged.iter().copied()
+    }
+
     // ANCHOR: fast_forward
-    /// Leaving the leader: the txns logged but never committed become part of the database
-    /// (upstream `ZKDatabase.fastForwardDataBase` replays the log): the next vote names them.
+    /// Leaving the leader, once our log is on disk: the txns logged but never committed
+    /// become part of the database (upstream `ZKDatabase.fastForwardDataBase` replays the
+    /// log): the next vote names them.
     /// But a database a SNAP or TRUNC sync built in memory and never wrote down (the sync
     /// broke before NEWLEADER) is dropped for the one on disk: a later DIFF would build on
     /// txns the disk does not have, and a restart would lose them (ZOOKEEPER-3642: upstream

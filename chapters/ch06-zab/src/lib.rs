@@ -88,6 +88,10 @@
 //! sync's txns before it writes `currentEpoch` and answers; 3.8 does both while the txns may
 //! still be on their way to disk, a window in which a crash can lose committed txns (reported
 //! as ZOOKEEPER-4643 and ZOOKEEPER-4646; the simulator's disk faults found it here too).
+//! A server that stops leading or following votes only once what it appended is on disk;
+//! 3.8's follower skips that flush (`SyncRequestProcessor.shutdown`, ZOOKEEPER-4712, fixed in
+//! 3.9.3), and a crash after its vote can then lose a committed txn (the model checker found
+//! it here).
 
 #[cfg(test)]
 mod arb;

@@ -15,6 +15,7 @@
 //! Upstream: `QuorumPeer.run` (the loop over `getPeerState()`), `Leader.lead`,
 //! `Follower.followLeader`, `Observer.observeLeader`.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ch01_znode::{Epoch, Sid, Zxid};
@@ -197,7 +198,8 @@ pub enum Output {
     /// Disarm a timer.
     CancelTimer(Timer),
     /// Append the txn (and its digest, if it has one) to the log; answer [`Input::Logged`]
-    /// once it is on disk (fsynced).
+    /// once it is on disk (fsynced). Every append is answered, even after the role that
+    /// asked for it has ended: a server leaving its role votes only once its appends are.
     Append(TxnEntry),
     /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`].
     Truncate(Zxid),
@@ -227,7 +229,37 @@ enum Role {
     Looking,
     Leading(Box<Leader>),
     Following(Box<Learner>),
+    /// Zab has ended, but txns it appended are not on disk yet: the election waits.
+    Leaving(Box<Leaving>),
 }
+
+// ANCHOR: leaving
+/// A server between its last role and its next election, waiting for its disk. Its vote
+/// will name the last txn it logged, and a vote is a promise: were the txn still unsynced, a
+/// crash after the vote (after it took a new epoch, say) would bring the server back with
+/// the new epoch and without the txn — and a vote with a newer epoch wins, so it could lead
+/// and cut that txn from the others, committed or not. So what was appended is made durable
+/// first, as upstream's `SyncRequestProcessor.shutdown` flushes its queue when the server
+/// stops leading or following (ZOOKEEPER-4712: 3.8's follower never called it). A crash
+/// while it waits is safe: the server has not voted, and comes back with what its disk has.
+#[derive(Clone, Debug)]
+struct Leaving {
+    /// The role left, as the server still reports it (upstream's state changes only once
+    /// its shutdown is done).
+    state: ServerState,
+    /// Appended, not yet reported on disk.
+    tail: BTreeSet<Zxid>,
+    /// The role, for what it adds to the database once the tail is on disk.
+    left: Left,
+}
+
+/// The role a server is leaving.
+#[derive(Clone, Debug)]
+enum Left {
+    Leader(Box<Leader>),
+    Learner(Box<Learner>),
+}
+// ANCHOR_END: leaving
 
 /// Everything a leader or learner may touch while it handles one input.
 pub struct Ctx<'a> {
@@ -403,6 +435,7 @@ impl QuorumPeer {
     pub fn state(&self) -> ServerState {
         match &self.role {
             Role::Looking => ServerState::Looking,
+            Role::Leaving(l) => l.state,
             Role::Leading(_) => ServerState::Leading,
             Role::Following(l) if l.is_observer() => ServerState::Observing,
             Role::Following(_) => ServerState::Following,
@@ -412,7 +445,7 @@ impl QuorumPeer {
     /// Whether it serves clients now.
     pub fn is_serving(&self) -> bool {
         match &self.role {
-            Role::Looking => false,
+            Role::Looking | Role::Leaving(_) => false,
             Role::Leading(l) => l.is_serving(),
             Role::Following(l) => l.is_serving(),
         }
@@ -421,7 +454,7 @@ impl QuorumPeer {
     /// The leader it follows or is, once known.
     pub fn leader(&self) -> Option<Sid> {
         match &self.role {
-            Role::Looking => None,
+            Role::Looking | Role::Leaving(_) => None,
             Role::Leading(_) => Some(self.replica.sid),
             Role::Following(l) => Some(l.leader()),
         }
@@ -559,6 +592,9 @@ impl QuorumPeer {
         if let Err((what, why)) = ended {
             self.quit(now_ms, what, why, &mut out);
         }
+        if matches!(&self.role, Role::Leaving(l) if l.tail.is_empty()) {
+            self.look_again(now_ms, &mut out);
+        }
         for o in election {
             self.election_output(now_ms, o, &mut out);
         }
@@ -623,6 +659,12 @@ impl QuorumPeer {
                 let acked = l.logged(ctx, zxid);
                 ctx.logged_one();
                 follow(acked)
+            }
+            // Leaving: one more txn of the tail is on disk.
+            (Role::Leaving(l), Input::Logged(zxid)) => {
+                l.tail.remove(&zxid);
+                ctx.logged_one();
+                Ok(())
             }
             (Role::Following(l), Input::Reloaded(disk)) => {
                 let Recovered { db, recent, .. } = *disk;
@@ -698,6 +740,11 @@ impl QuorumPeer {
     /// The election is over: lead, or connect to the leader. Learners that connected while
     /// we were electing are taken if we lead, refused if we do not.
     fn start_zab(&mut self, now_ms: u64, state: ServerState, leader: Sid, out: &mut Vec<Output>) {
+        // The election looks again only once the tail is on disk (`look_again`).
+        assert!(
+            !matches!(self.role, Role::Leaving(_)),
+            "an election decides only after the server has left its last role"
+        );
         let mut routed = Vec::new();
         let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
         let held = std::mem::take(&mut self.held);
@@ -730,8 +777,8 @@ impl QuorumPeer {
     }
 
     // ANCHOR: quit
-    /// Zab ended: clients are disconnected, what was logged becomes the database, and the
-    /// election starts again with a vote for what this server now has.
+    /// Zab ended: clients and connections are closed, and the server leaves its role; once
+    /// what it appended is on disk, it looks again ([`Leaving`]).
     fn quit(&mut self, now_ms: u64, role_name: &'static str, why: String, out: &mut Vec<Output>) {
         out.push(Output::Note(Note::Zab(ZabNote::Quit {
             role: role_name,
@@ -746,16 +793,43 @@ impl QuorumPeer {
             out.push(Output::CancelTimer(timer));
         }
         out.extend(self.replica.pipeline.stop().into_iter().map(Output::Client));
+        let state = self.state();
         let role = std::mem::replace(&mut self.role, Role::Looking);
+        let (tail, left): (BTreeSet<Zxid>, Left) = match role {
+            Role::Leading(l) => {
+                let mut routed = Vec::new();
+                l.step_down(&mut self.replica.ctx(now_ms, out, &mut routed));
+                (l.unlogged().collect(), Left::Leader(l))
+            }
+            Role::Following(l) => {
+                out.push(Output::Disconnect { link: l.link() });
+                (l.unlogged().collect(), Left::Learner(l))
+            }
+            other => {
+                self.role = other;
+                return;
+            }
+        };
+        if !tail.is_empty() {
+            let zxids = tail.iter().copied().collect();
+            out.push(Output::Note(Note::Zab(ZabNote::SyncsTail { zxids })));
+        }
+        self.role = Role::Leaving(Box::new(Leaving { state, tail, left }));
+    }
+    // ANCHOR_END: quit
+
+    // ANCHOR: look_again
+    /// The tail is on disk: what was logged becomes the database, and the election starts
+    /// again with a vote for what this server now has.
+    fn look_again(&mut self, now_ms: u64, out: &mut Vec<Output>) {
+        let Role::Leaving(leaving) = std::mem::replace(&mut self.role, Role::Looking) else {
+            return;
+        };
         let mut routed = Vec::new();
         let mut ctx = self.replica.ctx(now_ms, out, &mut routed);
-        match role {
-            Role::Leading(l) => l.step_down(&mut ctx),
-            Role::Following(l) => {
-                ctx.out.push(Output::Disconnect { link: l.link() });
-                l.fast_forward(&mut ctx);
-            }
-            Role::Looking => {}
+        match leaving.left {
+            Left::Leader(l) => l.fast_forward(&mut ctx),
+            Left::Learner(l) => l.fast_forward(&mut ctx),
         }
         // Nobody is left to answer: what applying produced goes nowhere but the trace.
         for o in routed {
@@ -771,7 +845,7 @@ impl QuorumPeer {
             self.election_output(now_ms, o, out);
         }
     }
-    // ANCHOR_END: quit
+    // ANCHOR_END: look_again
 }
 
 /// The epoch this step established, if it did: the leader's NEWLEADER quorum, or the

@@ -53,6 +53,9 @@ pub enum ZabNote {
     Revalidated { session: SessionId, valid: bool },
     /// The server stops leading or following, and why.
     Quit { role: &'static str, why: String },
+    /// Zab ended with txns appended and not yet on disk: the server votes only once they
+    /// are (its vote names them).
+    SyncsTail { zxids: Vec<Zxid> },
     /// A sync broke before NEWLEADER: the database it built in memory is dropped for the
     /// one on disk.
     DropsUnsaved { back_to: Zxid },
@@ -99,6 +102,10 @@ impl fmt::Display for ZabNote {
                 write!(f, "Session {session} is valid: {valid}")
             }
             ZabNote::Quit { role, why } => write!(f, "stops {role}: {why}"),
+            ZabNote::SyncsTail { zxids } => {
+                let zxids: Vec<String> = zxids.iter().map(Zxid::to_string).collect();
+                write!(f, "waits for its disk before it votes: {}", zxids.join(" "))
+            }
             ZabNote::DropsUnsaved { back_to } => write!(
                 f,
                 "drops the synced database it never wrote down: back to {back_to} from disk"

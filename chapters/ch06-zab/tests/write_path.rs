@@ -4,10 +4,14 @@
 use std::sync::Arc;
 
 use ch01_znode::{Sid, Zxid};
-use ch04_paxos::sim::{Network, Sim};
+use ch04_paxos::sim::{Network, Scenario, Sim, CLIENT_BASE};
 use ch05_election::quorum::QuorumMaj;
+use ch05_election::vote::ServerState;
 use ch06_zab::peer::Config;
-use ch06_zab::sim::{ClientNode, ClientOp, HistoryEvent, Node, Outcome, Script, ServerNode};
+use ch06_zab::sim::{
+    ClientNode, ClientOp, HistoryEvent, Node, Outcome, Script, ServerNode, SimNote,
+};
+use ch06_zab::trace::{Note, ZabNote};
 
 fn three_servers_and(script: Script) -> Sim<Node> {
     let qv = Arc::new(QuorumMaj::new([Sid(1), Sid(2), Sid(3)], []));
@@ -22,8 +26,18 @@ fn three_servers_and(script: Script) -> Sim<Node> {
 
 /// A client connects to n1 and creates `/a` with `x`.
 fn create_a_through_n1() -> Script {
+    create_a_through(1)
+}
+
+/// A client connects to `server` and creates `/a` with `x`.
+fn create_a_through(server: u64) -> Script {
     Script::new()
-        .at(3000, ClientOp::Connect { server: Sid(1) })
+        .at(
+            3000,
+            ClientOp::Connect {
+                server: Sid(server),
+            },
+        )
         .at(
             3100,
             ClientOp::Create {
@@ -143,4 +157,59 @@ fn proposal_sizes_count_the_digest_each_proposal_carries() {
     // 4 + "world" 4 + 5 + "anyone" 4 + 6) + bool ephemeral 1 + int parentCVersion 4 = 75.
     // Each + TxnDigest (int version, long treeDigest) = 12.
     assert_eq!((sizes.min, sizes.last, sizes.max), (48, 87, 87));
+}
+
+/// A leader that loses its quorum steps down, but votes only once what it appended is on its
+/// disk: its vote will name those txns, and an epoch it takes after the vote must not outlive
+/// them (upstream: `Leader.shutdown` → `ProposalRequestProcessor.shutdown` →
+/// `SyncRequestProcessor.shutdown`, which flushes). Here n3's disk takes 20 s: it commits c1's
+/// writes on n1's and n2's ACKs, is cut off with c1, stops leading a syncLimit later, and
+/// stays out of the election until its fsync, while n1 and n2 elect without it.
+#[test]
+fn a_leader_that_steps_down_votes_only_once_its_appends_are_on_disk() {
+    let qv = Arc::new(QuorumMaj::new([Sid(1), Sid(2), Sid(3)], []));
+    let cfg = Config::new(qv);
+    let mut nodes: Vec<Node> = (1..=3)
+        .map(|i| {
+            let disk_ms = if i == 3 { 20_000 } else { 5 };
+            Node::Server(Box::new(ServerNode::new(Sid(i), cfg.clone(), disk_ms)))
+        })
+        .collect();
+    let script = create_a_through(3);
+    nodes.push(Node::Client(Box::new(ClientNode::new(
+        1,
+        vec![Sid(3)],
+        script,
+    ))));
+    let cut = Scenario::new().partition(3_500, vec![vec![3, CLIENT_BASE + 1], vec![1, 2]]);
+    let mut sim = Sim::new(1, Network::default(), nodes, |n: &Node| n.recover()).with_scenario(cut);
+    sim.run_until(20_000).unwrap();
+    let n3 = sim.node(3).server().unwrap().peer();
+    assert_eq!(n3.logical_clock(), 1, "n3 has not looked again");
+    assert!(!n3.is_serving() && n3.state() == ServerState::Leading);
+    let waits = sim.trace().iter().any(|e| {
+        matches!(
+            &e.event,
+            ch04_paxos::sim::Event::Note {
+                node: 3,
+                note: SimNote::Peer {
+                    note: Note::Zab(ZabNote::SyncsTail { zxids })
+                },
+            } if zxids == &[Zxid(0x1_0000_0001), Zxid(0x1_0000_0002)]
+        )
+    });
+    assert!(waits, "n3 waits for createSession and /a");
+    let n2 = sim.node(2).server().unwrap().peer();
+    assert_eq!(
+        (n2.state(), n2.epochs().current.0),
+        (ServerState::Leading, 2)
+    );
+    sim.run_until(24_000).unwrap();
+    let n3 = sim.node(3).server().unwrap();
+    assert_eq!(
+        n3.peer().logical_clock(),
+        2,
+        "n3 votes once its fsync is done"
+    );
+    assert_eq!(n3.disk().log.len(), 2, "with both txns on its disk");
 }

@@ -700,6 +700,9 @@ impl ServerNode {
                     (Note::Zab(ZabNote::DropsUnsaved { .. }), _) => {
                         self.record(|l, sid| l.unsaved_dropped(sid))
                     }
+                    (Note::Zab(ZabNote::SyncsTail { .. }), _) => {
+                        self.record(|l, _| l.count("tails synced before a vote"))
+                    }
                     (Note::Zab(ZabNote::Established { .. }), _) => {
                         self.record(|l, _| l.count("leaders established"))
                     }

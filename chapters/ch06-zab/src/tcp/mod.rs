@@ -325,7 +325,7 @@ pub async fn serve<S: Storage>(
             Some(event) = quorum_rx.recv() => driver.on_quorum(event),
             Some(message) = client_rx.recv() => driver.on_client(message),
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                driver.fire_due()
+                driver.fire_due(&mut election_rx, &mut quorum_rx)
             }
             // A snapshot under way takes its next slice even when nothing comes; the
             // branches are polled in random order, so the ports still get their turns.
@@ -556,12 +556,38 @@ impl<S: Storage> Driver<S> {
         }
     }
 
-    fn fire_due(&mut self) -> io::Result<()> {
+    // ANCHOR: fire_due
+    /// The timers that are due fire, but only after what already arrived on the election
+    /// and quorum ports is read. `select!` picks among ready branches at random, so after a
+    /// pause (a slow sync, a stalled process) a follower's read timeout could fire while its
+    /// leader's packets sat in the channel, and the follower would give up on a leader that
+    /// had spoken. ZooKeeper reads first: a blocking read returns what the socket holds
+    /// before its timeout counts (`Learner.readPacket` under `soTimeout`,
+    /// `FastLeaderElection`'s `recvqueue.poll`). Reading here, rather than always preferring
+    /// the ports in `select!`, keeps the timers from starving while packets keep coming.
+    fn fire_due(
+        &mut self,
+        election_rx: &mut mpsc::Receiver<CnxEvent>,
+        quorum_rx: &mut mpsc::Receiver<QuorumEvent>,
+    ) -> io::Result<()> {
+        let mut taken = 0;
+        while taken < TURN_INPUTS {
+            if let Ok(event) = election_rx.try_recv() {
+                self.on_election(event)?;
+            } else if let Ok(event) = quorum_rx.try_recv() {
+                self.on_quorum(event)?;
+            } else {
+                break;
+            }
+            taken += 1;
+        }
+        // A packet read re-armed its timer: only what is still due fires.
         for t in self.timers.take_due() {
             self.step(Input::Timeout(t))?;
         }
         Ok(())
     }
+    // ANCHOR_END: fire_due
 
     /// A notification (or a skipped frame) from the election port.
     fn on_election(&mut self, event: CnxEvent) -> io::Result<()> {
