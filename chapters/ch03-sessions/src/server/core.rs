@@ -96,6 +96,9 @@ pub async fn run(
         let schedule =
             SnapSchedule::new(durable.snap_count, seed).with_size_limit(durable.snap_size_limit);
         pipeline = pipeline.with_log(durable.db, durable.log, schedule, now_ms());
+        if durable.snapshot_begun {
+            pipeline.snapshot_begun();
+        }
     }
     if let Some(seed) = options.session_id_seed {
         pipeline
