@@ -137,8 +137,12 @@ pub async fn run(
                 core.route(outputs);
             }
             // A snapshot under way takes its next slice even when no request comes; the
-            // branches are polled in random order, so requests still get their turns.
-            () = std::future::ready(()), if core.pipeline.snapshotting() => {}
+            // branches are polled in random order, so requests still get their turns. It
+            // yields first: a ready future would keep this task running slice after slice,
+            // and the connection tasks waiting on its worker (a task just woken sits in a
+            // slot no other worker takes from) would not run, nor send their requests, until
+            // the whole snapshot was written.
+            () = tokio::task::yield_now(), if core.pipeline.snapshotting() => {}
         }
         // Nothing proposed is committed or answered before its group is on disk.
         let outputs = core.pipeline.flush(now_ms())?;
