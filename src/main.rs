@@ -153,7 +153,10 @@ fn serve(path: &std::path::Path) -> ExitCode {
     if cfg.is_distributed() {
         return quorum::run(path, &cfg);
     }
-    let durable = match durable::recover(&cfg) {
+    // Started first, as upstream's DatadirCleanupManager; its first purge waits for the
+    // start-up snapshot to be sealed.
+    let purger = purge::start(&cfg);
+    let durable = match durable::recover(&cfg, purger.as_ref().map(purge::Purger::waker)) {
         Ok(durable) => durable,
         Err(e) => {
             eprintln!(
@@ -171,7 +174,7 @@ fn serve(path: &std::path::Path) -> ExitCode {
         durable.db.sessions.len()
     );
     // Stops when serve returns.
-    let _purger = purge::start(&cfg);
+    let _purger = purger;
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
         let options = ServerOptions::from_config(&cfg);

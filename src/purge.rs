@@ -5,7 +5,9 @@
 //! only *when*. With `autopurge.purgeInterval` hours set (0, the default, means never), the
 //! server purges once at start-up and then every interval, keeping
 //! `autopurge.snapRetainCount` snapshots (at least 3), as upstream's `DatadirCleanupManager`
-//! does on its timer thread. `keeper purge` is `zkCleanup.sh`'s `PurgeTxnLog`: the same rule,
+//! does on its timer thread. The start-up purge waits for the start-up snapshot to be sealed
+//! ([`Purger::waker`]): Keeper writes that snapshot while it serves, and a purge before the
+//! seal would not count it, leaving one snapshot more than asked for. `keeper purge` is `zkCleanup.sh`'s `PurgeTxnLog`: the same rule,
 //! once, on directories named on the command line.
 
 use std::path::{Path, PathBuf};
@@ -17,15 +19,31 @@ use std::time::Duration;
 use ch03_sessions::config::ZooCfg;
 use ch07_persistence::purge::{purge, MIN_RETAIN_COUNT};
 
+/// What wakes the purge thread.
+#[derive(Debug)]
+pub enum Wake {
+    /// The start-up snapshot is sealed: the first purge may run.
+    Sealed,
+    /// The server is stopping.
+    Stop,
+}
+
 /// The purge thread; dropping it stops the thread (and waits for a purge under way).
 pub struct Purger {
-    stop: Option<mpsc::Sender<()>>,
+    wake: mpsc::Sender<Wake>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl Purger {
+    /// Where to say that the start-up snapshot is sealed; the first purge waits for it.
+    pub fn waker(&self) -> mpsc::Sender<Wake> {
+        self.wake.clone()
+    }
 }
 
 impl Drop for Purger {
     fn drop(&mut self) {
-        drop(self.stop.take());
+        let _ = self.wake.send(Wake::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -48,20 +66,27 @@ pub fn start(cfg: &ZooCfg) -> Option<Purger> {
     let data_dir = cfg.data_dir.clone();
     let log_dir = cfg.data_log_dir.clone().unwrap_or_else(|| data_dir.clone());
     let interval = Duration::from_secs(3600 * u64::from(hours));
-    let (stop, stopped) = mpsc::channel::<()>();
+    let (wake, woken) = mpsc::channel::<Wake>();
     let thread = std::thread::Builder::new()
         .name("purge".into())
-        .spawn(move || loop {
-            run_once(&log_dir, &data_dir, retain);
-            // Wakes at the next interval, or as soon as the server lets go of the sender.
-            if stopped.recv_timeout(interval) != Err(mpsc::RecvTimeoutError::Timeout) {
+        .spawn(move || {
+            // A server stopped, or gone, before its start-up snapshot was sealed purges nothing.
+            if !matches!(woken.recv(), Ok(Wake::Sealed)) {
                 return;
+            }
+            loop {
+                run_once(&log_dir, &data_dir, retain);
+                // Wakes at the next interval, or as soon as the server stops.
+                match woken.recv_timeout(interval) {
+                    Ok(Wake::Sealed) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Ok(Wake::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
             }
         })
         .ok()?;
     eprintln!("keeper: autopurge every {hours} h, keeping {retain} snapshots");
     Some(Purger {
-        stop: Some(stop),
+        wake,
         thread: Some(thread),
     })
 }

@@ -3,10 +3,10 @@
 //! Keeper's files are ZooKeeper 3.8's files, so the fair race is to write one dataDir (a
 //! snapshot of `znodes` nodes, then `txns` setData txns in the log after it), copy it twice,
 //! and start each server on its copy. The figure is the wall-clock time from starting the
-//! process to the first getData it answers: reading the snapshot, replaying the log, the
-//! clean snapshot both servers take before serving (upstream `ZooKeeperServer.loadData`), and
-//! the process's own start (a JVM's is a second or more), which an empty dataDir measures
-//! alone.
+//! process to the first getData it answers: reading the snapshot, replaying the log, for
+//! ZooKeeper the clean snapshot it takes before serving (upstream `ZooKeeperServer.loadData`;
+//! Keeper takes it while it serves, and the bench waits for its seal only to size it), and the
+//! process's own start (a JVM's is a second or more), which an empty dataDir measures alone.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -224,16 +224,38 @@ pub fn start_on_copy(
             return Err(format!("{why}\n--- its output:\n{}", process.output()));
         }
     };
+    // Keeper writes its start-up snapshot while it serves: its size is known once it is
+    // sealed (ZooKeeper's was written before it served).
+    let sealed = wait_until(START_BOUND, "the start-up snapshot's seal", || {
+        let new: Vec<PathBuf> = snapshots(&data_dir)
+            .into_iter()
+            .filter(|s| !before.contains(s))
+            .collect();
+        let all_sealed = new.iter().all(|s| ends_with_seal(s));
+        (source.is_none() || (!new.is_empty() && all_sealed)).then_some(new)
+    });
     drop(process);
-    let own_snapshot_bytes = snapshots(&data_dir)
+    let own_snapshot_bytes = sealed?
         .into_iter()
-        .filter(|s| !before.contains(s))
         .map(|s| s.metadata().map_or(0, |m| m.len()))
         .max();
     Ok(Started {
         first_read,
         own_snapshot_bytes,
     })
+}
+
+/// Whether the file ends as a sealed snapshot does (`ustring "/"`), read from its last bytes.
+fn ends_with_seal(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut tail = [0u8; 5];
+    std::fs::File::open(path)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::End(-5))?;
+            f.read_exact(&mut tail)
+        })
+        .is_ok()
+        && tail == [0, 0, 0, 1, b'/']
 }
 
 fn snapshots(data_dir: &Path) -> Vec<PathBuf> {

@@ -253,6 +253,13 @@ impl DataTree {
         debug_assert!(added, "a node inserted twice");
     }
 
+    /// [`DataTree::insert_node`] for a path the caller has just added to its parent's
+    /// child set, which it would have refused had the node been there.
+    fn insert_new_node(&mut self, path: Box<str>, node: DataNode) {
+        self.digest = self.digest.wrapping_add(node.digest(&path));
+        self.nodes.insert_new(path, node);
+    }
+
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
     fn remove_node(&mut self, path: &str) -> Option<DataNode> {
         let node = self.nodes.remove(path)?;
@@ -762,7 +769,10 @@ impl TreeBuilder {
             let paths = tree.ephemerals.entry(session).or_default();
             paths.insert(path.to_string());
         }
-        tree.insert_node(path, node);
+        // The name went into its parent's set (or run) above without a duplicate, and a
+        // node is in the table only if its name is in its parent's set: so it is not there.
+        // The root comes first, into an empty table.
+        tree.insert_new_node(path, node);
         Ok(())
     }
 

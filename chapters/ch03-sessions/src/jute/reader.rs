@@ -108,9 +108,15 @@ impl<'a> Reader<'a> {
     pub fn read_ustring(&mut self, what: &'static str) -> Result<Option<String>, DecodeError> {
         match self.read_len(what)? {
             None => Ok(None),
-            Some(n) => Ok(Some(
-                String::from_utf8_lossy(self.take(n, what)?).into_owned(),
-            )),
+            Some(n) => {
+                let bytes = self.take(n, what)?;
+                // Valid UTF-8 (every path a snapshot holds) is checked by std's fast scan and
+                // copied; only bytes that are not take the lossy decode's chunk by chunk walk.
+                Ok(Some(match std::str::from_utf8(bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                }))
+            }
         }
     }
 }

@@ -261,7 +261,7 @@ impl StandalonePipeline {
     // ANCHOR_END: flush
 
     /// Starts a snapshot now, unless one is under way; [`StandalonePipeline::flush`] walks
-    /// it (a restart's snapshot of what it recovered, as upstream's start-up takes one).
+    /// it.
     pub fn begin_snapshot(&mut self) -> io::Result<()> {
         if let Some(disk) = &mut self.disk {
             if !disk.snapshotting {
@@ -269,6 +269,15 @@ impl StandalonePipeline {
             }
         }
         Ok(())
+    }
+
+    /// Says that the log already began a snapshot of the database it handed over (a
+    /// restart's snapshot of what it recovered, begun before serving so that its file is
+    /// there from the start): [`StandalonePipeline::flush`] walks it from now on.
+    pub fn snapshot_begun(&mut self) {
+        if let Some(disk) = &mut self.disk {
+            disk.snapshotting = true;
+        }
     }
 
     /// Whether a snapshot is being walked: the driver keeps calling

@@ -96,6 +96,9 @@ pub async fn run(
         let schedule =
             SnapSchedule::new(durable.snap_count, seed).with_size_limit(durable.snap_size_limit);
         pipeline = pipeline.with_log(durable.db, durable.log, schedule, now_ms());
+        if durable.snapshot_begun {
+            pipeline.snapshot_begun();
+        }
     }
     if let Some(seed) = options.session_id_seed {
         pipeline
@@ -134,8 +137,12 @@ pub async fn run(
                 core.route(outputs);
             }
             // A snapshot under way takes its next slice even when no request comes; the
-            // branches are polled in random order, so requests still get their turns.
-            () = std::future::ready(()), if core.pipeline.snapshotting() => {}
+            // branches are polled in random order, so requests still get their turns. It
+            // yields first: a ready future would keep this task running slice after slice,
+            // and the connection tasks waiting on its worker (a task just woken sits in a
+            // slot no other worker takes from) would not run, nor send their requests, until
+            // the whole snapshot was written.
+            () = tokio::task::yield_now(), if core.pipeline.snapshotting() => {}
         }
         // Nothing proposed is committed or answered before its group is on disk.
         let outputs = core.pipeline.flush(now_ms())?;

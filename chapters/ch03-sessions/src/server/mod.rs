@@ -132,6 +132,9 @@ pub struct Durable {
     pub snap_count: u32,
     /// About how many bytes of log between snapshots (`snapSizeLimitInKb`; 0: no limit).
     pub snap_size_limit: u64,
+    /// A snapshot of `db` has been begun on `log` (its file created, nothing walked yet): the
+    /// server walks it a slice at a time while it serves, as any fuzzy snapshot.
+    pub snapshot_begun: bool,
 }
 // ANCHOR_END: durable
 
