@@ -38,9 +38,9 @@
 //! reads the simulator's clock (`set_clock`) is never told the time here: the checker has none.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt::{self, Debug};
 use std::hash::Hash;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +49,6 @@ use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
     Out,
 };
-use stateright::report::{ReportData, ReportDiscovery, Reporter};
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
 
 use super::engine::{ChoiceError, Due};
@@ -575,11 +574,11 @@ where
         // state at its target depth: so the target is one past the last depth checked.
         builder = builder.target_max_depth(depth + 2);
     }
-    let checker = builder.spawn_bfs();
-    let checker = match progress {
-        Some(mut progress) => checker.join_and_report(&mut progress),
-        None => checker.join(),
-    };
+    let mut checker = builder.spawn_bfs();
+    if let Some(progress) = progress {
+        progress.report_until_done(&mut checker);
+    }
+    let checker = checker.join();
     let mut found = Found::of(checker, &properties);
     if let Some((_, path)) = &mut found.counterexample {
         path.splice(0..0, start);
@@ -604,23 +603,33 @@ struct Progress {
     every: Duration,
 }
 
-impl<M: Model> Reporter<M> for Progress {
-    fn report_checking(&mut self, data: ReportData) {
-        if !data.done {
-            eprintln!(
-                "  … {} states, {} unique, depth {}, {}s",
-                data.total_states,
-                data.unique_states,
-                data.max_depth.saturating_sub(1),
-                data.duration.as_secs()
-            );
-        }
-    }
-
-    fn report_discoveries(&mut self, _: &M, _: BTreeMap<&'static str, ReportDiscovery<M>>) {}
-
-    fn delay(&self) -> Duration {
-        self.every
+impl Progress {
+    /// Prints how far `checker` got every `every` until its threads end. Not stateright's
+    /// `join_and_report`: its reporter sleeps a whole `every` before it looks again, and the
+    /// join waits for it, so a search of one second took five.
+    fn report_until_done<M: Model>(&self, checker: &mut (impl Checker<M> + Sync)) {
+        let searching = checker.handles();
+        let (finished, done) = mpsc::channel::<()>();
+        let checker = &*checker;
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                let started = Instant::now();
+                while done.recv_timeout(self.every) == Err(RecvTimeoutError::Timeout) {
+                    eprintln!(
+                        "  … {} states, {} unique, depth {}, {}s",
+                        checker.state_count(),
+                        checker.unique_state_count(),
+                        checker.max_depth().saturating_sub(1),
+                        started.elapsed().as_secs()
+                    );
+                }
+            });
+            for thread in searching {
+                thread.join().expect("a checker thread does not panic");
+            }
+            // Dropping the sender ends the reporter's wait at once.
+            drop(finished);
+        });
     }
 }
 
