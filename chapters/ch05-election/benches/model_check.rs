@@ -10,7 +10,7 @@ use ch05_election::sim::Server;
 
 fn main() {
     let fault_free = Bounds {
-        crashes: false,
+        crashes: 0,
         ..DEFAULT
     };
     let runs: [(&str, Option<Flaw>, Bounds, Option<usize>); 5] = [
