@@ -936,3 +936,41 @@ impl<P: Process> fmt::Display for Outcome<P> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod in_flight_tests {
+    use stateright::actor::{Envelope, Id, Network};
+
+    use super::in_flight_within;
+
+    /// Two copies of one message from n1 to n2 and one from n2 to n1.
+    fn sent() -> Vec<Envelope<u8>> {
+        let (a, b) = (Id::from(0), Id::from(1));
+        vec![
+            Envelope { src: a, dst: b, msg: 7 },
+            Envelope { src: a, dst: b, msg: 7 },
+            Envelope { src: b, dst: a, msg: 7 },
+        ]
+    }
+
+    #[test]
+    fn an_ordered_link_counts_every_queued_copy() {
+        let network = Network::new_ordered(sent());
+        assert!(!in_flight_within(&network, 1));
+        assert!(in_flight_within(&network, 2));
+    }
+
+    #[test]
+    fn a_non_duplicating_network_counts_every_send() {
+        let network = Network::new_unordered_nonduplicating(sent());
+        assert!(!in_flight_within(&network, 1));
+        assert!(in_flight_within(&network, 2));
+    }
+
+    #[test]
+    fn a_duplicating_network_counts_distinct_messages() {
+        let network = Network::new_unordered_duplicating(sent());
+        assert!(in_flight_within(&network, 1));
+        assert!(!in_flight_within(&network, 0));
+    }
+}
