@@ -62,6 +62,15 @@ struct Args {
     /// --model-check: no server crashes (the fault-free model).
     #[arg(long)]
     no_crashes: bool,
+    /// --model-check: how many crashes (each followed by a restart) the servers may have
+    /// between them, one server down at a time.
+    #[arg(long, default_value_t = model_check::DEFAULT.crashes)]
+    crashes: u64,
+    /// --model-check: the most distinct messages sent on one link (without it, no limit: a
+    /// search to a --depth, or walks; with it, the states are finite and a search without
+    /// --depth explores every one).
+    #[arg(long, value_name = "N")]
+    in_flight: Option<usize>,
     #[command(flatten)]
     checker: CheckFlags,
 }
@@ -150,7 +159,8 @@ const PROGRESS: Duration = Duration::from_secs(5);
 fn check_every_interleaving(flaw: Option<Flaw>, args: &Args) -> ExitCode {
     let bounds = model_check::Bounds {
         rounds: args.rounds,
-        crashes: !args.no_crashes,
+        crashes: if args.no_crashes { 0 } else { args.crashes },
+        in_flight: args.in_flight,
     };
     args.checker.check(
         args.run.seed,

@@ -45,14 +45,21 @@ use crate::vote::{ServerState, Vote, VoteOrder};
 pub struct Bounds {
     /// The highest election round (`logicalclock`) a server may reach.
     pub rounds: i64,
-    /// Whether a server may crash (and restart).
-    pub crashes: bool,
+    /// How many crashes (each followed by a restart) the servers may have between them, one
+    /// server down at a time.
+    pub crashes: u64,
+    /// The most messages on one link (from one server to another), if limited. The network
+    /// may deliver a vote any number of times, so a vote sent stays on its link for good:
+    /// this counts the distinct messages ever sent on it. Without a limit the states are too
+    /// many to explore to the end; with one, a search without `--depth` explores every one.
+    pub in_flight: Option<usize>,
 }
 
 /// The bounds the command checks unless told otherwise.
 pub const DEFAULT: Bounds = Bounds {
     rounds: 2,
-    crashes: true,
+    crashes: 1,
+    in_flight: None,
 };
 
 /// A lab's deliberate bug for the checker to find.
@@ -154,13 +161,12 @@ pub fn followers_ahead(servers: &[(&Server, bool)]) -> Vec<(Sid, Sid)> {
 // ANCHOR: model
 /// The model: the chapter's own servers, the properties of the module doc, rounds bounded.
 pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ElectionModel {
-    let crashes = usize::from(bounds.crashes);
     checker::model_with_crashes(
         bounds,
         cluster(flaw),
         Links::Duplicating,
         Server::recover,
-        crashes,
+        usize::from(bounds.crashes > 0),
     )
     .property(
         Expectation::Always,
@@ -177,13 +183,29 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ElectionModel {
         "a leader is elected",
         |_, s: &ElectionState| !leaders_with_quorum(&servers(s)).is_empty(),
     )
-    .within_boundary(|bounds: &Bounds, s: &ElectionState| {
-        s.actor_states
-            .iter()
-            .all(|n| n.peer().logical_clock().0 <= bounds.rounds)
-    })
+    .within_boundary(within)
 }
 // ANCHOR_END: model
+
+// ANCHOR: within
+/// The bounds: rounds, crashes, and messages on each link. A state past them is not explored,
+/// and its properties are not checked.
+fn within(bounds: &Bounds, s: &ElectionState) -> bool {
+    if let Some(most) = bounds.in_flight {
+        if !checker::in_flight_within(&s.network, most) {
+            return false;
+        }
+    }
+    let crashes: u64 = servers(s)
+        .iter()
+        .map(|(server, up)| server.crashes() + u64::from(!up))
+        .sum();
+    crashes <= bounds.crashes
+        && s.actor_states
+            .iter()
+            .all(|n| n.peer().logical_clock().0 <= bounds.rounds)
+}
+// ANCHOR_END: within
 
 /// The simulator's run of the checked ensemble: the scenario `checked`, with both safety
 /// properties as invariants, so that a replayed counterexample stops where the checker's did.
@@ -245,14 +267,16 @@ pub fn run(
 ) -> Result<Outcome, String> {
     let report = checker::search(model(flaw, bounds), Vec::new(), search.into(), progress);
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
-    let crashes = if bounds.crashes {
-        "; any one server may crash and restart"
-    } else {
-        ""
+    let crashes = checker::crashes_text(bounds.crashes);
+    let in_flight = match bounds.in_flight {
+        None => String::new(),
+        Some(1) => ", one distinct message on each link at most".into(),
+        Some(n) => format!(", {n} distinct messages on each link at most"),
     };
     let about = format!(
         "model checking FastLeaderElection: 3 servers (n1, n2 logged 0x100000002, n3 \
-         0x100000001), rounds up to {}{flaw_text}; votes reordered, duplicated, lost{crashes}",
+         0x100000001), rounds up to {}{flaw_text}; votes reordered, duplicated, \
+         lost{in_flight}{crashes}",
         bounds.rounds
     );
     Outcome::of(report, about, || simulation(flaw, 1), file)

@@ -71,6 +71,8 @@ pub struct Server {
     /// Switch on this long after the run starts (`None`: at once).
     start_after_ms: Option<Millis>,
     running: bool,
+    /// How many times this server has crashed so far (the model checker bounds it).
+    crashes: u64,
 }
 
 impl Server {
@@ -80,6 +82,7 @@ impl Server {
             member: Member::new(sid, config, durable),
             start_after_ms: None,
             running: false,
+            crashes: 0,
         }
     }
     /// The same server, switched on `ms` after the run begins.
@@ -109,11 +112,17 @@ impl Server {
     }
     /// What a crash leaves: the same server rebuilt from its disk.
     pub fn recover(&self) -> Server {
-        Server::new(
+        let mut server = Server::new(
             self.peer().sid(),
             self.member.config().clone(),
             self.peer().durable(),
-        )
+        );
+        server.crashes = self.crashes + 1;
+        server
+    }
+    /// How many times this server has crashed so far.
+    pub fn crashes(&self) -> u64 {
+        self.crashes
     }
 
     fn feed(&mut self, input: MemberInput) -> Vec<Output<Message, SimTimer, Note>> {

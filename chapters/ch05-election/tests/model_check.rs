@@ -14,7 +14,8 @@ mod explorer;
 
 const FAULT_FREE: Bounds = Bounds {
     rounds: 2,
-    crashes: false,
+    crashes: 0,
+    in_flight: None,
 };
 const FLAW: Option<Flaw> = Some(Flaw::SidBeforeLog);
 
@@ -36,7 +37,7 @@ fn temp(name: &str) -> std::path::PathBuf {
 #[test]
 fn within_five_steps_with_a_restart_no_interleaving_breaks_the_election() {
     let bounds = Bounds {
-        crashes: true,
+        crashes: 1,
         ..FAULT_FREE
     };
     let outcome = model_check::run(None, bounds, Some(5), "unused", None).unwrap();

@@ -416,8 +416,8 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
 /// The bounds: epochs and rounds, crashes of servers (clients do not crash), and messages in
 /// flight on each link. A state past them is not explored, and its properties are not checked.
 fn within(bounds: &Bounds, s: &ZabState) -> bool {
-    if let (Some(most), Network::Ordered(links)) = (bounds.in_flight, &s.network) {
-        if links.values().any(|queue| queue.len() > most) {
+    if let Some(most) = bounds.in_flight {
+        if !checker::in_flight_within(&s.network, most) {
             return false;
         }
     }
@@ -527,11 +527,7 @@ pub fn run(
     let steps = prefix.len();
     let report = checker::search_focused(model, prefix, search.into(), progress, Some(focus));
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
-    let crashes = match bounds.crashes {
-        0 => String::new(),
-        1 => "; one server may crash and restart, once".into(),
-        n => format!("; servers may crash and restart, {n} times in all, one at a time"),
-    };
+    let crashes = checker::crashes_text(bounds.crashes);
     let in_flight = match bounds.in_flight {
         None => String::new(),
         Some(1) => ", one message in flight on each at most".into(),

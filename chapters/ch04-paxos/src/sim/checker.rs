@@ -239,6 +239,41 @@ pub fn without_timers<P: Checkable, C>(
     model
 }
 
+// ANCHOR: in_flight
+/// Whether no link of `network` (from one node to another) holds more than `most` messages in
+/// flight. A model whose nodes resend (a LOOKING server's vote, whenever its timer fires) never
+/// runs out of states without such a limit: on an ordered link every copy waits its turn, and on
+/// a duplicating one every message ever sent stays. With it, and its other bounds, a model is
+/// finite, and a search without a depth limit explores every state, so a chapter's boundary
+/// calls this. On a duplicating network nothing leaves a link, so `most` counts the distinct
+/// messages ever sent on it.
+pub fn in_flight_within<M: Eq + Hash>(network: &Network<M>, most: usize) -> bool {
+    // Counted by hand: stateright 0.31's `iter_all` repeats an ordered link's first message
+    // for ever, and yields a message sent n times n + 1 times on a non-duplicating network.
+    let mut per_link: BTreeMap<(Id, Id), usize> = BTreeMap::new();
+    let mut add = |src: Id, dst: Id, n: usize| {
+        let on_link = per_link.entry((src, dst)).or_default();
+        *on_link += n;
+        *on_link <= most
+    };
+    match network {
+        Network::Ordered(links) => links.values().all(|queue| queue.len() <= most),
+        Network::UnorderedNonDuplicating(sent) => sent.iter().all(|(e, &n)| add(e.src, e.dst, n)),
+        Network::UnorderedDuplicating(sent, _) => sent.iter().all(|e| add(e.src, e.dst, 1)),
+    }
+}
+// ANCHOR_END: in_flight
+
+/// How a report states a bound of `crashes` (each followed by a restart, one node down at a
+/// time): nothing for none.
+pub fn crashes_text(crashes: u64) -> String {
+    match crashes {
+        0 => String::new(),
+        1 => "; one server may crash and restart, once".into(),
+        n => format!("; servers may crash and restart, {n} times in all, one at a time"),
+    }
+}
+
 // ANCHOR: explored
 /// What the checker explores: the chapter's [`ActorModel`], with two changes that keep the
 /// search small and its answers short.
@@ -908,5 +943,43 @@ impl<P: Process> fmt::Display for Outcome<P> {
             write!(f, ", replayed in the simulator:\n{trace}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use stateright::actor::{Envelope, Id, Network};
+
+    use super::in_flight_within;
+
+    /// Two copies of one message from n1 to n2 and one from n2 to n1.
+    fn sent() -> Vec<Envelope<u8>> {
+        let (a, b) = (Id::from(0), Id::from(1));
+        vec![
+            Envelope { src: a, dst: b, msg: 7 },
+            Envelope { src: a, dst: b, msg: 7 },
+            Envelope { src: b, dst: a, msg: 7 },
+        ]
+    }
+
+    #[test]
+    fn an_ordered_link_counts_every_queued_copy() {
+        let network = Network::new_ordered(sent());
+        assert!(!in_flight_within(&network, 1));
+        assert!(in_flight_within(&network, 2));
+    }
+
+    #[test]
+    fn a_non_duplicating_network_counts_every_send() {
+        let network = Network::new_unordered_nonduplicating(sent());
+        assert!(!in_flight_within(&network, 1));
+        assert!(in_flight_within(&network, 2));
+    }
+
+    #[test]
+    fn a_duplicating_network_counts_distinct_messages() {
+        let network = Network::new_unordered_duplicating(sent());
+        assert!(in_flight_within(&network, 1));
+        assert!(!in_flight_within(&network, 0));
     }
 }
