@@ -38,6 +38,7 @@
 //! reads the simulator's clock (`set_clock`) is never told the time here: the checker has none.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::{self, Debug};
 use std::hash::Hash;
 use std::sync::mpsc::{self, RecvTimeoutError};
