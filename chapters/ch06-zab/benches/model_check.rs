@@ -27,10 +27,11 @@ fn main() {
         ("a crash, depth 5", None, DEFAULT, Some(5)),
         ("a crash, depth 6", None, DEFAULT, Some(6)),
         (
-            "no crash, 1 in flight per link, every state",
+            "no crash, one round, 1 in flight per link, every state",
             None,
             Bounds {
                 crashes: 0,
+                rounds: 1,
                 ..one_in_flight
             },
             None,

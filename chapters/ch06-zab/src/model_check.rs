@@ -86,7 +86,10 @@ pub struct Bounds {
     /// The most messages in flight on one link (from one node to another) at once, if limited.
     /// Without a limit the states never end: a LOOKING server resends its vote whenever its
     /// timer fires, and on an ordered link every copy waits its turn, so a search can only be
-    /// exhaustive with one (`--in-flight N`).
+    /// exhaustive with one (`--in-flight N`). The election's votes and Zab's packets share
+    /// the one link between two servers (upstream they are two connections), so at one in
+    /// flight a server that closes its learner connection and votes in the same step is past
+    /// the bound: a follower giving up is explored only when its vote waits for its disk.
     pub in_flight: Option<usize>,
 }
 
