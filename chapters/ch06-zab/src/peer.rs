@@ -244,12 +244,10 @@ enum Role {
 /// while it waits is safe: the server has not voted, and comes back with what its disk has.
 #[derive(Clone, Debug)]
 struct Leaving {
-    /// The role left, as the server still reports it (upstream's state changes only once
-    /// its shutdown is done).
-    state: ServerState,
     /// Appended, not yet reported on disk.
     tail: BTreeSet<Zxid>,
-    /// The role, for what it adds to the database once the tail is on disk.
+    /// The role, for what it adds to the database once the tail is on disk, and for the
+    /// state the server still reports (upstream's state changes only once its shutdown is done).
     left: Left,
 }
 
@@ -435,7 +433,11 @@ impl QuorumPeer {
     pub fn state(&self) -> ServerState {
         match &self.role {
             Role::Looking => ServerState::Looking,
-            Role::Leaving(l) => l.state,
+            Role::Leaving(l) => match &l.left {
+                Left::Leader(_) => ServerState::Leading,
+                Left::Learner(l) if l.is_observer() => ServerState::Observing,
+                Left::Learner(_) => ServerState::Following,
+            },
             Role::Leading(_) => ServerState::Leading,
             Role::Following(l) if l.is_observer() => ServerState::Observing,
             Role::Following(_) => ServerState::Following,
@@ -793,7 +795,6 @@ impl QuorumPeer {
             out.push(Output::CancelTimer(timer));
         }
         out.extend(self.replica.pipeline.stop().into_iter().map(Output::Client));
-        let state = self.state();
         let role = std::mem::replace(&mut self.role, Role::Looking);
         let (tail, left): (BTreeSet<Zxid>, Left) = match role {
             Role::Leading(l) => {
@@ -814,7 +815,7 @@ impl QuorumPeer {
             let zxids = tail.iter().copied().collect();
             out.push(Output::Note(Note::Zab(ZabNote::SyncsTail { zxids })));
         }
-        self.role = Role::Leaving(Box::new(Leaving { state, tail, left }));
+        self.role = Role::Leaving(Box::new(Leaving { tail, left }));
     }
     // ANCHOR_END: quit
 
