@@ -818,7 +818,7 @@ impl TreeBuilder {
             parent.children.is_empty(),
             "no other way in while it is open"
         );
-        parent.children = Children::from_increasing(run.names);
+        parent.children = Children::from_increasing(run.names.iter().map(|n| &**n));
     }
 
     /// The tree, as of `last_processed_zxid` (which a snapshot names outside its node list).
