@@ -538,7 +538,7 @@ fn zookeepers_snapshot_formatter_prints_every_node_and_session_of_keepers_snapsh
             "{path}"
         );
         assert_eq!(hex(got("ephemeralOwner")), stat.ephemeral_owner, "{path}");
-        let data = node.data.as_deref().map(base64).unwrap_or_default();
+        let data = node.data.map(base64).unwrap_or_default();
         assert_eq!(got("data"), &data, "{path}");
     }
     let sessions: Vec<String> = out
@@ -662,7 +662,7 @@ fn digest_zookeeper_logs(db: &Database, txn: &Txn) -> u64 {
         ephemeral_owner: 0,
         ..node.stat
     };
-    let data = node.data.as_deref();
+    let data = node.data;
     tree.wrapping_sub(node_digest(path, data, &node.stat))
         .wrapping_add(node_digest(path, data, &as_persistent))
 }
@@ -772,7 +772,9 @@ fn keepers_tree_digest_equals_the_digest_zookeeper_logged_after_every_txn() {
             .chain(db.tree.paths())
             .collect();
         for path in paths {
-            let node = |t: &ch01_znode::DataTree| t.node(&path).map(|n| (n.stat, n.data.clone()));
+            let node = |t: &ch01_znode::DataTree| {
+                t.node(&path).map(|n| (n.stat, n.data.map(<[u8]>::to_vec)))
+            };
             let (ours, theirs) = (node(&replayed.tree), node(&db.tree));
             if ours == theirs {
                 continue;
@@ -1250,7 +1252,7 @@ fn zookeepers_tools_read_a_quorum_members_log_and_fuzzy_snapshot() {
                 format!("0x{:014x}", stat.pzxid.0),
                 stat.version.to_string(),
                 stat.cversion.to_string(),
-                node.data.as_deref().map(base64).unwrap_or_default(),
+                node.data.map(base64).unwrap_or_default(),
             ];
             let theirs = ["cZxid", "mZxid", "pZxid", "dataVersion", "cversion", "data"].map(field);
             assert_eq!(theirs, ours, "server {sid}, {path}");

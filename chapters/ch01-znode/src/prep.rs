@@ -62,7 +62,7 @@ impl TreeView for DataTree {
         self.node(path).map(|n| ChangeRecord {
             stat: n.stat,
             child_count: n.children.len(),
-            acl: Arc::clone(&n.acl),
+            acl: Arc::clone(n.acl),
         })
     }
 

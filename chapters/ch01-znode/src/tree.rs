@@ -29,45 +29,42 @@ use crate::txn::{Txn, TxnOp};
 use crate::watch::{EventType, WatchTrigger};
 use crate::zxid::{SessionId, Zxid};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod acls;
 mod children;
 pub mod digest;
+mod node;
 mod quota;
 mod table;
 
+use acls::{AclRef, AclTable};
 pub use children::Children;
 pub use digest::{node_digest, DIGEST_VERSION};
+use node::StoredNode;
 use table::NodeTable;
 
 /// The built-in nodes every ZooKeeper 3.5+ tree starts with, and which no client may delete.
 pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"];
 
 // ANCHOR: data_node
-/// One znode (`DataNode`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DataNode {
+/// One znode (`DataNode`), as [`DataTree::node`] lends it: the tree stores it packed
+/// ([`node`](mod@node)), a reader sees its parts. Two are equal when their data, ACL list,
+/// Stat and child names are, whichever trees they come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataNode<'a> {
     /// `None` is ZooKeeper's null data (`get` prints `null`); `Some(empty)` is empty data.
-    pub data: Option<Box<[u8]>>,
+    pub data: Option<&'a [u8]>,
     /// Shared between nodes with the same list, as ZooKeeper's ACL cache does.
-    pub acl: Arc<[Acl]>,
+    pub acl: &'a Arc<[Acl]>,
     pub stat: StatPersisted,
     /// Child names (not paths), kept sorted so listings and replays are deterministic.
-    pub children: Children,
+    pub children: &'a Children,
 }
 // ANCHOR_END: data_node
 
-impl DataNode {
-    fn new(data: Option<Box<[u8]>>, acl: Arc<[Acl]>, stat: StatPersisted) -> DataNode {
-        DataNode {
-            data,
-            acl,
-            stat,
-            children: Children::default(),
-        }
-    }
-
+impl DataNode<'_> {
     /// The node's owner, decoded from its stored ephemeralOwner.
     pub fn owner(&self, extended_types: bool) -> EphemeralOwner {
         EphemeralOwner::from_raw(self.stat.ephemeral_owner, extended_types)
@@ -133,8 +130,8 @@ pub struct DataTree {
     nodes: NodeTable,
     /// session → its ephemeral paths, so a closing session can find them.
     ephemerals: BTreeMap<SessionId, BTreeSet<String>>,
-    /// Interns ACL lists so a million nodes with the default ACL share one allocation.
-    acl_cache: HashMap<Vec<Acl>, Arc<[Acl]>>,
+    /// Every distinct ACL list, once: a node holds its list's number ([`acls`](mod@acls)).
+    acls: AclTable,
     last_processed_zxid: Zxid,
     /// `zookeeper.extendedTypesEnabled`: allows TTL nodes.
     extended_types: bool,
@@ -144,9 +141,11 @@ pub struct DataTree {
 }
 
 impl PartialEq for DataTree {
-    /// Two trees are equal when their nodes (Stat for Stat), ephemerals and last zxid are.
+    /// Two trees are equal when their nodes (Stat for Stat, ACL list for list), ephemerals
+    /// and last zxid are: the numbers each gave its ACL lists may differ.
     fn eq(&self, other: &DataTree) -> bool {
-        self.nodes == other.nodes
+        self.nodes.len() == other.nodes.len()
+            && (self.nodes.iter()).all(|n| other.node(n.path()) == Some(self.view(n)))
             && self.ephemerals == other.ephemerals
             && self.last_processed_zxid == other.last_processed_zxid
     }
@@ -156,10 +155,12 @@ impl Eq for DataTree {}
 
 impl std::fmt::Debug for DataTree {
     /// The nodes in path order, so that two equal trees print alike whatever order their
-    /// hash table keeps (a model checker tells states apart by what they print). The ACL
-    /// cache is left out: it is a copy of what the nodes hold.
+    /// hash table keeps (a model checker tells states apart by what they print). Each node
+    /// shows its ACL list, not its number, which depends on the order lists were first seen.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let nodes: BTreeMap<&str, &DataNode> = self.nodes.iter().collect();
+        let nodes: BTreeMap<&str, DataNode> = (self.nodes.iter())
+            .map(|n| (n.path(), self.view(n)))
+            .collect();
         f.debug_struct("DataTree")
             .field("nodes", &nodes)
             .field("ephemerals", &self.ephemerals)
@@ -185,23 +186,22 @@ impl DataTree {
         let mut tree = DataTree {
             nodes: NodeTable::default(),
             ephemerals: BTreeMap::new(),
-            acl_cache: HashMap::new(),
+            acls: AclTable::default(),
             last_processed_zxid: Zxid::ZERO,
             extended_types: false,
             digest: 0,
         };
-        let open = tree.intern_acl(&Acl::open_unsafe());
-        let empty = || Some(Vec::new().into_boxed_slice());
+        let open = tree.acls.intern(&Acl::open_unsafe());
         for path in SPECIAL_PATHS {
-            let node = DataNode::new(empty(), open.clone(), StatPersisted::default());
-            tree.insert_node(path.into(), node);
+            let node = StoredNode::new(path, Some(&[]), open, StatPersisted::default());
+            tree.insert_node(node);
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
                     p.children.insert(name);
                 }
             }
         }
-        let config = tree.intern_acl(&Acl::read_unsafe());
+        let config = tree.acls.intern(&Acl::read_unsafe());
         tree.change_node("/zookeeper/config", |node| {
             node.acl = config;
             node.stat.aversion = -1;
@@ -216,7 +216,7 @@ impl DataTree {
     /// the data version -1. The node is outside the digest, so the digest does not move.
     pub fn set_config(&mut self, text: &[u8], version: Zxid, now_ms: i64) {
         self.change_node("/zookeeper/config", |node| {
-            node.data = Some(text.into());
+            node.set_data(Some(text));
             node.stat.mzxid = version;
             node.stat.mtime = now_ms;
             node.stat.version = -1;
@@ -245,44 +245,45 @@ impl DataTree {
         self.digest
     }
 
-    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`). The path is taken
-    /// owned: the table keeps it as it is, without a copy.
-    fn insert_node(&mut self, path: Box<str>, node: DataNode) {
-        self.digest = self.digest.wrapping_add(node.digest(&path));
-        let added = self.nodes.insert(path, node);
+    /// Adds a node, and its hash to the digest (`NodeHashMapImpl.put`).
+    fn insert_node(&mut self, node: StoredNode) {
+        self.digest = self.digest.wrapping_add(node.digest());
+        let added = self.nodes.insert(node);
         debug_assert!(added, "a node inserted twice");
     }
 
     /// [`DataTree::insert_node`] for a path the caller has just added to its parent's
     /// child set, which it would have refused had the node been there.
-    fn insert_new_node(&mut self, path: Box<str>, node: DataNode) {
-        self.digest = self.digest.wrapping_add(node.digest(&path));
-        self.nodes.insert_new(path, node);
+    fn insert_new_node(&mut self, node: StoredNode) {
+        self.digest = self.digest.wrapping_add(node.digest());
+        self.nodes.insert_new(node);
     }
 
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
-    fn remove_node(&mut self, path: &str) -> Option<DataNode> {
+    fn remove_node(&mut self, path: &str) -> Option<Box<StoredNode>> {
         let node = self.nodes.remove(path)?;
-        self.digest = self.digest.wrapping_sub(node.digest(path));
+        self.digest = self.digest.wrapping_sub(node.digest());
         Some(node)
     }
 
     /// Changes the node at `path` in place: its old hash leaves the digest and its new one
     /// joins (`NodeHashMapImpl.preChange` / `postChange`). O(1) in the size of the tree.
-    fn change_node<R>(&mut self, path: &str, change: impl FnOnce(&mut DataNode) -> R) -> Option<R> {
+    fn change_node<R>(
+        &mut self,
+        path: &str,
+        change: impl FnOnce(&mut StoredNode) -> R,
+    ) -> Option<R> {
         let node = self.nodes.get_mut(path)?;
-        let before = node.digest(path);
+        let before = node.digest();
         let result = change(node);
-        let after = node.digest(path);
+        let after = node.digest();
         self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
         Some(result)
     }
 
     /// The digest computed from scratch, node by node: what [`DataTree::digest`] must equal.
     pub fn recomputed_digest(&self) -> u64 {
-        self.nodes.iter().fold(0u64, |sum, (path, node)| {
-            sum.wrapping_add(node.digest(path))
-        })
+        (self.nodes.iter()).fold(0u64, |sum, node| sum.wrapping_add(node.digest()))
     }
     // ANCHOR_END: tree_digest
 
@@ -292,8 +293,18 @@ impl DataTree {
     }
 
     /// The node at `path`, for prep and for tests.
-    pub fn node(&self, path: &str) -> Option<&DataNode> {
-        self.nodes.get(path)
+    pub fn node(&self, path: &str) -> Option<DataNode<'_>> {
+        self.nodes.get(path).map(|node| self.view(node))
+    }
+
+    /// A stored node as readers see it, its ACL number looked up.
+    fn view<'a>(&'a self, node: &'a StoredNode) -> DataNode<'a> {
+        DataNode {
+            data: node.data(),
+            acl: self.acls.get(node.acl),
+            stat: node.stat,
+            children: &node.children,
+        }
     }
 
     /// The ephemeral paths `session` owns, sorted.
@@ -306,27 +317,23 @@ impl DataTree {
 
     /// Every path in the tree, sorted.
     pub fn paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.nodes.iter().map(|(p, _)| p.to_string()).collect();
+        let mut paths: Vec<String> = self.nodes.iter().map(|n| n.path().to_string()).collect();
         paths.sort();
         paths
     }
 
-    fn intern_acl(&mut self, acl: &[Acl]) -> Arc<[Acl]> {
-        if let Some(shared) = self.acl_cache.get(acl) {
-            return shared.clone();
-        }
-        let shared: Arc<[Acl]> = acl.into();
-        self.acl_cache.insert(acl.to_vec(), shared.clone());
-        shared
+    fn copy_stat(&self, node: &StoredNode) -> Stat {
+        let owner = self.owner(node).client_visible();
+        node.stat
+            .to_stat(owner, node.data_len(), node.children.len())
     }
 
-    fn copy_stat(&self, node: &DataNode) -> Stat {
-        let owner = node.owner(self.extended_types).client_visible();
-        let len = node.data.as_ref().map_or(0, |d| d.len());
-        node.stat.to_stat(owner, len, node.children.len())
+    /// A stored node's owner, decoded from its stored ephemeralOwner.
+    fn owner(&self, node: &StoredNode) -> EphemeralOwner {
+        EphemeralOwner::from_raw(node.stat.ephemeral_owner, self.extended_types)
     }
 
-    fn lookup(&self, path: &str) -> Result<&DataNode, ZkError> {
+    fn lookup(&self, path: &str) -> Result<&StoredNode, ZkError> {
         self.nodes.get(path).ok_or(ZkError::NoNode)
     }
 
@@ -340,7 +347,7 @@ impl DataTree {
     /// `getData`: the data (`None` = null) and Stat.
     pub fn get_data(&self, path: &str) -> Result<(Option<&[u8]>, Stat), ZkError> {
         let node = self.lookup(path)?;
-        Ok((node.data.as_deref(), self.copy_stat(node)))
+        Ok((node.data(), self.copy_stat(node)))
     }
 
     /// `getChildren2`: child names, sorted, and the Stat.
@@ -353,7 +360,7 @@ impl DataTree {
     /// `getACL`: the ACL list and Stat.
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError> {
         let node = self.lookup(path)?;
-        Ok((node.acl.to_vec(), self.copy_stat(node)))
+        Ok((self.acls.get(node.acl).to_vec(), self.copy_stat(node)))
     }
 
     /// `getAllChildrenNumber`: all descendants of `path`, not counting itself.
@@ -474,7 +481,7 @@ impl DataTree {
         }
         // -1 asks the tree to count for itself (old logs); otherwise the txn decides. Never
         // move backwards: replaying over a fuzzy snapshot may see a create twice.
-        let bump_parent = |parent: &mut DataNode| {
+        let bump_parent = |parent: &mut StoredNode| {
             let cversion = match parent_cversion {
                 -1 => parent.stat.cversion + 1,
                 decided => decided,
@@ -491,17 +498,17 @@ impl DataTree {
             self.change_node(parent_path, bump_parent);
             return Err(ZkError::NodeExists);
         }
-        let acl = self.intern_acl(acl);
+        let acl = self.acls.intern(acl);
         self.change_node(parent_path, |parent| {
             bump_parent(parent);
             parent.children.insert(name);
         })
         .ok_or(ZkError::NoNode)?;
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
-        let node = DataNode::new(data.clone().map(Vec::into_boxed_slice), acl, stat);
+        let node = StoredNode::new(path, data.as_deref(), acl, stat);
         let client_stat = self.copy_stat(&node);
-        let bytes = node.data.as_ref().map_or(0, |d| d.len());
-        self.insert_node(path.into(), node);
+        let bytes = node.data_len();
+        self.insert_node(node);
         self.quota_created(path, bytes);
         if let EphemeralOwner::Session(session) = owner {
             self.ephemerals
@@ -537,8 +544,8 @@ impl DataTree {
         })
         .ok_or(ZkError::NoNode)?;
         let node = self.remove_node(path).ok_or(ZkError::NoNode)?;
-        self.quota_deleted(path, node.data.as_ref().map_or(0, |d| d.len()));
-        if let EphemeralOwner::Session(session) = node.owner(self.extended_types) {
+        self.quota_deleted(path, node.data_len());
+        if let EphemeralOwner::Session(session) = self.owner(&node) {
             if let Some(paths) = self.ephemerals.get_mut(&session) {
                 paths.remove(path);
                 if paths.is_empty() {
@@ -566,8 +573,8 @@ impl DataTree {
     ) -> Result<Stat, ZkError> {
         let before = self
             .change_node(path, |node| {
-                let before = node.data.as_ref().map_or(0, |d| d.len());
-                node.data = data.clone().map(Vec::into_boxed_slice);
+                let before = node.data_len();
+                node.set_data(data.as_deref());
                 node.stat.mtime = txn.time_ms;
                 node.stat.mzxid = txn.zxid;
                 node.stat.version = version;
@@ -581,7 +588,7 @@ impl DataTree {
 
     /// `DataTree.setACL`: a new ACL and aversion; no watch fires.
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ZkError> {
-        let acl = self.intern_acl(acl);
+        let acl = self.acls.intern(acl);
         self.change_node(path, |node| {
             node.acl = acl;
             node.stat.aversion = version;
@@ -624,9 +631,9 @@ pub struct Walk<'a> {
 }
 
 impl<'a> Iterator for Walk<'a> {
-    type Item = (String, &'a DataNode);
+    type Item = (String, DataNode<'a>);
 
-    fn next(&mut self) -> Option<(String, &'a DataNode)> {
+    fn next(&mut self) -> Option<(String, DataNode<'a>)> {
         let path = self.pending.pop()?;
         let node = self
             .tree
@@ -693,8 +700,8 @@ impl std::error::Error for RestoreError {}
 pub struct TreeBuilder {
     tree: DataTree,
     /// The ACL list of the last node added: most nodes share their neighbour's, and a
-    /// comparison with it is cheaper than hashing the list to find it in the cache.
-    last_acl: Option<Arc<[Acl]>>,
+    /// comparison with it is cheaper than hashing the list to find it in the table.
+    last_acl: Option<AclRef>,
     /// Child names not yet in their parent's set ([`SiblingRun`]).
     run: Option<SiblingRun>,
 }
@@ -719,7 +726,7 @@ impl TreeBuilder {
             tree: DataTree {
                 nodes: NodeTable::default(),
                 ephemerals: BTreeMap::new(),
-                acl_cache: HashMap::new(),
+                acls: AclTable::default(),
                 last_processed_zxid: Zxid::ZERO,
                 extended_types,
                 digest: 0,
@@ -737,42 +744,40 @@ impl TreeBuilder {
     }
 
     /// Adds one node. Its stat is taken as stored (the client view is derived on reads), and
-    /// its ACL list is shared with every other node that has the same one. The path is taken
-    /// owned (a `String` a snapshot decoder has just read, say): the tree keeps it without a
-    /// copy.
+    /// its ACL list is shared with every other node that has the same one. The path and the
+    /// data are copied into the node's one allocation.
     pub fn add(
         &mut self,
-        path: impl Into<Box<str>>,
-        data: Option<Box<[u8]>>,
+        path: &str,
+        data: Option<&[u8]>,
         acl: &[Acl],
         stat: StatPersisted,
     ) -> Result<(), RestoreError> {
         let tree = &mut self.tree;
-        let path: Box<str> = path.into();
-        if (&*path == "/") != tree.nodes.is_empty() {
+        if (path == "/") != tree.nodes.is_empty() {
             return Err(RestoreError::RootNotFirst { path: path.into() });
         }
-        if crate::path::validate_path(&path).is_err() {
+        if crate::path::validate_path(path).is_err() {
             return Err(RestoreError::BadPath { path: path.into() });
         }
-        if let Some((parent, name)) = split_parent(&path) {
-            self.add_child(&path, parent, name)?;
+        if let Some((parent, name)) = split_parent(path) {
+            self.add_child(path, parent, name)?;
         }
         let tree = &mut self.tree;
-        let acl = match &self.last_acl {
-            Some(last) if **last == *acl => last.clone(),
-            _ => tree.intern_acl(acl),
+        let acl = match self.last_acl {
+            Some(last) if **tree.acls.get(last) == *acl => last,
+            _ => tree.acls.intern(acl),
         };
-        self.last_acl = Some(acl.clone());
-        let node = DataNode::new(data, acl, stat);
-        if let EphemeralOwner::Session(session) = node.owner(tree.extended_types) {
+        self.last_acl = Some(acl);
+        let node = StoredNode::new(path, data, acl, stat);
+        if let EphemeralOwner::Session(session) = tree.owner(&node) {
             let paths = tree.ephemerals.entry(session).or_default();
             paths.insert(path.to_string());
         }
         // The name went into its parent's set (or run) above without a duplicate, and a
         // node is in the table only if its name is in its parent's set: so it is not there.
         // The root comes first, into an empty table.
-        tree.insert_new_node(path, node);
+        tree.insert_new_node(node);
         Ok(())
     }
 

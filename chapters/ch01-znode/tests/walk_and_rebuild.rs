@@ -35,10 +35,10 @@ fn sample() -> DataTree {
     server.tree
 }
 
-fn rebuild(nodes: &[(String, &ch01_znode::DataNode)]) -> Result<TreeBuilder, RestoreError> {
+fn rebuild(nodes: &[(String, ch01_znode::DataNode)]) -> Result<TreeBuilder, RestoreError> {
     let mut builder = TreeBuilder::new(false);
     for (path, node) in nodes {
-        builder.add(path.as_str(), node.data.clone(), &node.acl, node.stat)?;
+        builder.add(path, node.data, node.acl, node.stat)?;
     }
     Ok(builder)
 }
@@ -74,7 +74,7 @@ fn rebuilding_from_the_walk_gives_the_same_tree_children_and_ephemerals_included
     assert_eq!(rebuilt, tree);
     assert_eq!(rebuilt.ephemerals(ALICE), ["/a/y"]);
     assert_eq!(rebuilt.get_children("/a").unwrap().0, ["x", "y"]);
-    let acl = &rebuilt.node("/a").unwrap().acl;
+    let acl = rebuilt.node("/a").unwrap().acl;
     assert_eq!(**acl, Acl::read_unsafe()[..]);
 }
 
@@ -82,7 +82,7 @@ fn rebuilding_from_the_walk_gives_the_same_tree_children_and_ephemerals_included
 fn a_list_that_is_not_a_tree_written_parents_first_is_refused() {
     let tree = sample();
     let nodes: Vec<_> = tree.walk().collect();
-    let refused = |nodes: &[(String, &ch01_znode::DataNode)]| rebuild(nodes).err();
+    let refused = |nodes: &[(String, ch01_znode::DataNode)]| rebuild(nodes).err();
     let path = |p: &str| p.to_string();
 
     assert_eq!(
@@ -124,7 +124,7 @@ fn children_in_any_order_rebuild_the_same_tree_and_a_name_listed_again_is_refuse
     // Upstream writes a node's children in hash-set order, not by name, and interleaves them
     // with their own subtrees: the builder must take any parents-first order.
     let tree = sample();
-    let by_path = |paths: &[&str]| -> Vec<(String, &ch01_znode::DataNode)> {
+    let by_path = |paths: &[&str]| -> Vec<(String, ch01_znode::DataNode)> {
         let node = |p: &str| tree.node(p).expect("in the sample");
         paths.iter().map(|p| (p.to_string(), node(p))).collect()
     };

@@ -193,7 +193,7 @@ pub fn ending(run: &Run, color: bool) -> String {
             .into_iter()
             .filter(|p| p != "/" && p != "/zookeeper" && !p.starts_with("/zookeeper/"))
             .map(|p| {
-                let bytes = db.tree.node(&p).and_then(|n| n.data.as_deref());
+                let bytes = db.tree.node(&p).and_then(|n| n.data);
                 let text = String::from_utf8_lossy(bytes.unwrap_or_default());
                 format!("{p}={text:?}")
             })

@@ -83,7 +83,7 @@ struct AclRefs {
 
 impl AclRefs {
     /// The reference `node` (at `path`) is written with, numbering its list if it is new.
-    fn number(&mut self, path: &str, node: &DataNode) -> i64 {
+    fn number(&mut self, path: &str, node: DataNode) -> i64 {
         if let Some(acl_ref) = self.of(path, node) {
             return acl_ref;
         }
@@ -94,10 +94,10 @@ impl AclRefs {
     }
 
     /// The reference `node` is written with, if its list has a number.
-    fn of(&self, path: &str, node: &DataNode) -> Option<i64> {
+    fn of(&self, path: &str, node: DataNode) -> Option<i64> {
         match has_null_acl(path, node) {
             true => Some(NULL_ACL_REF),
-            false => self.refs.get(&node.acl).copied(),
+            false => self.refs.get(node.acl).copied(),
         }
     }
 
@@ -112,8 +112,10 @@ impl AclRefs {
 }
 
 /// A built-in node that still has upstream's null ACL: no setACL has touched it.
-fn has_null_acl(path: &str, node: &DataNode) -> bool {
-    NULL_ACL_NODES.contains(&path) && node.stat.aversion == 0 && *node.acl == Acl::open_unsafe()
+fn has_null_acl(path: &str, node: DataNode) -> bool {
+    NULL_ACL_NODES.contains(&path)
+        && node.stat.aversion == 0
+        && **node.acl == Acl::open_unsafe()[..]
 }
 
 fn write_stat(w: &mut Writer, stat: &StatPersisted) {
@@ -161,7 +163,7 @@ impl Preorder {
     }
 
     /// The next node of `tree` as it is now, and its path; `None` once the walk is over.
-    fn next<'t>(&mut self, tree: &'t DataTree) -> Option<(&str, &'t DataNode)> {
+    fn next<'t>(&mut self, tree: &'t DataTree) -> Option<(&str, DataNode<'t>)> {
         if !self.started {
             self.started = true;
             let root = tree.node("/")?;
@@ -327,9 +329,9 @@ impl SnapshotWriter {
 
 /// One node: its path (the root's as `""`, so that `"/"` can mark the end), data, ACL
 /// reference and `StatPersisted`.
-fn write_node(out: &mut Writer, path: &str, node: &DataNode, acl_ref: i64) {
+fn write_node(out: &mut Writer, path: &str, node: DataNode, acl_ref: i64) {
     out.write_ustring(Some(if path == "/" { "" } else { path }));
-    out.write_buffer(node.data.as_deref());
+    out.write_buffer(node.data);
     out.write_long(acl_ref);
     write_stat(out, &node.stat);
 }
@@ -694,14 +696,13 @@ impl SnapshotDecoder {
                     acl_ref,
                 })?,
         };
+        // The tree copies the path and the data into the node's one allocation.
+        let added = self.tree.add(&path, node.data.as_deref(), acl, node.stat);
+        added.map_err(SnapshotError::Tree)?;
         if let Some(order) = &mut self.order {
-            order.nodes.push(path.clone());
+            order.nodes.push(path);
         }
-        let data = node.data.map(Vec::into_boxed_slice);
-        // The path read is handed over, not copied: the tree keeps it as the node's key.
-        self.tree
-            .add(path, data, acl, node.stat)
-            .map_err(SnapshotError::Tree)
+        Ok(())
     }
     // ANCHOR_END: add_node
 
@@ -954,11 +955,11 @@ mod tests {
         let map = [(7, Some(Acl::read_unsafe())), (9, Some(vec![]))];
         let (read, _) = decode_snapshot(&root_only(&map, 7), false, Zxid(3)).unwrap();
         let root = read.tree.node("/").unwrap();
-        assert_eq!(*root.acl, Acl::read_unsafe()[..]);
+        assert_eq!(**root.acl, Acl::read_unsafe()[..]);
         assert_eq!(read.tree.last_processed_zxid(), Zxid(3));
 
         let (read, _) = decode_snapshot(&root_only(&map, -1), false, Zxid(3)).unwrap();
-        assert_eq!(*read.tree.node("/").unwrap().acl, Acl::open_unsafe()[..]);
+        assert_eq!(**read.tree.node("/").unwrap().acl, Acl::open_unsafe()[..]);
 
         assert_eq!(
             decode_snapshot(&root_only(&map, 8), false, Zxid(3)),

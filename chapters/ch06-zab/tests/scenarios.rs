@@ -759,12 +759,8 @@ fn a_write_sent_where_a_session_was_before_it_moved_fails_and_closes_that_connec
         assert!(refused, "seed {seed}: the leader proposes an error txn");
         for server in run.servers() {
             let tree = &server.peer().database().tree;
-            let data = tree.node("/owner").and_then(|n| n.data.clone());
-            assert_eq!(
-                data.as_deref(),
-                Some(&b"c1"[..]),
-                "seed {seed}: the write did nothing"
-            );
+            let data = tree.node("/owner").and_then(|n| n.data);
+            assert_eq!(data, Some(&b"c1"[..]), "seed {seed}: the write did nothing");
         }
     }
 }

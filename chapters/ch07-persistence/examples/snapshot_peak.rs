@@ -30,14 +30,14 @@ fn main() {
     let open = Acl::open_unsafe();
     let mut builder = TreeBuilder::new(false).with_capacity(n + 8);
     builder
-        .add("/", Some(Box::new([])), &open, StatPersisted::default())
+        .add("/", Some(&[]), &open, StatPersisted::default())
         .expect("the root");
     let parent = StatPersisted {
         czxid: Zxid(1),
         ..StatPersisted::default()
     };
     builder
-        .add("/bench", Some(Box::new([])), &open, parent)
+        .add("/bench", Some(&[]), &open, parent)
         .expect("/bench");
     for i in 0..n {
         let stat = StatPersisted {
@@ -45,9 +45,9 @@ fn main() {
             mzxid: Zxid(i as i64 + 2),
             ..StatPersisted::default()
         };
-        let data = vec![b'x'; 100].into_boxed_slice();
+        let data = [b'x'; 100];
         builder
-            .add(format!("/bench/n{i:07}"), Some(data), &open, stat)
+            .add(&format!("/bench/n{i:07}"), Some(&data), &open, stat)
             .expect("a node");
     }
     let tree = builder.finish(Zxid(n as i64 + 1)).expect("a tree");

@@ -17,6 +17,8 @@
 //! (`DataNode.addChild`), and zkCli sorts the names for display. Ours are kept sorted, so a
 //! listing and a snapshot walk come out in the same order on every server.
 
+use std::cmp::Ordering;
+
 /// The longest a run grows before it splits: long enough that a run's pointer is a small
 /// share of its names, short enough that rewriting one on every change stays cheap.
 pub const RUN_BYTES: usize = 256;
@@ -52,43 +54,51 @@ impl Runs {
     /// The run that holds `name`, or would: the last run whose first name is not after it
     /// (the first run for a name before all of them).
     fn run_for(&self, name: &str) -> usize {
-        self.runs
+        // Names mostly come in order (sequential nodes, a snapshot's walk): try the last run.
+        let last = self.runs.len() - 1;
+        if first_name(&self.runs[last]) <= name {
+            return last;
+        }
+        self.runs[..last]
             .partition_point(|run| first_name(run) <= name)
             .saturating_sub(1)
     }
 
     /// Where `name` is or would go in `run`: a scan, as a run holds a few dozen names.
     fn place(run: &str, name: &str) -> Place {
+        if last_name(run) < name {
+            return Place::Missing(run.len() + 1);
+        }
         let mut at = 0;
-        for here in run.split(SEP) {
+        loop {
+            let here = first_name(&run[at..]);
             match here.cmp(name) {
-                std::cmp::Ordering::Less => at += here.len() + 1,
-                std::cmp::Ordering::Equal => return Place::Found(at),
-                std::cmp::Ordering::Greater => return Place::Missing(at),
+                Ordering::Less if at + here.len() < run.len() => at += here.len() + 1,
+                Ordering::Less => return Place::Missing(run.len() + 1),
+                Ordering::Equal => return Place::Found(at),
+                Ordering::Greater => return Place::Missing(at),
             }
         }
-        Place::Missing(at)
     }
 
     /// Adds `name` to run `i` at byte `at`, splitting the run if it grew too long.
     fn insert_at(&mut self, i: usize, at: usize, name: &str) {
-        let run = &self.runs[i];
-        let mut grown = String::with_capacity(run.len() + 1 + name.len());
-        if at > run.len() {
-            // After the last name: it starts a new run if this one is full, so that names
-            // added in order fill each run before the next begins.
-            if run.len() + 1 + name.len() > RUN_BYTES {
-                self.runs.insert(i + 1, name.into());
-                return;
-            }
-            grown.push_str(run);
+        let at_end = at > self.runs[i].len();
+        // After the last name: it starts a new run if this one is full, so that names added
+        // in order fill each run before the next begins.
+        if at_end && self.runs[i].len() + 1 + name.len() > RUN_BYTES {
+            self.runs.insert(i + 1, name.into());
+            return;
+        }
+        // Grown in place: the allocator can often extend the run where it is.
+        let mut grown = std::mem::take(&mut self.runs[i]).into_string();
+        grown.reserve_exact(1 + name.len());
+        if at_end {
             grown.push(SEP);
             grown.push_str(name);
         } else {
-            grown.push_str(&run[..at]);
-            grown.push_str(name);
-            grown.push(SEP);
-            grown.push_str(&run[at..]);
+            grown.insert(at, SEP);
+            grown.insert_str(at, name);
         }
         if grown.len() <= RUN_BYTES {
             self.runs[i] = grown.into_boxed_str();
@@ -102,19 +112,16 @@ impl Runs {
     /// Removes the name of `len` bytes at byte `at` of run `i`; an emptied run goes, and a
     /// short one joins a neighbour if the two fit in one run.
     fn remove_at(&mut self, i: usize, at: usize, len: usize) {
-        let run = &self.runs[i];
-        if run.len() == len {
+        if self.runs[i].len() == len {
             self.runs.remove(i);
             return;
         }
+        let mut shrunk = std::mem::take(&mut self.runs[i]).into_string();
         // The name and one separator next to it: the one after, or before the last name.
-        let (from, to) = match at + len < run.len() {
-            true => (at, at + len + 1),
-            false => (at - 1, at + len),
-        };
-        let mut shrunk = String::with_capacity(run.len() - (to - from));
-        shrunk.push_str(&run[..from]);
-        shrunk.push_str(&run[to..]);
+        match at + len < shrunk.len() {
+            true => shrunk.replace_range(at..at + len + 1, ""),
+            false => shrunk.truncate(at - 1),
+        }
         self.runs[i] = shrunk.into_boxed_str();
         let fits = |a: &str, b: &str| a.len() + 1 + b.len() <= RUN_BYTES;
         if i + 1 < self.runs.len() && fits(&self.runs[i], &self.runs[i + 1]) {
@@ -127,18 +134,25 @@ impl Runs {
     /// Joins run `i + 1` onto run `i`.
     fn join(&mut self, i: usize) {
         let next = self.runs.remove(i + 1);
-        let run = &self.runs[i];
-        let mut joined = String::with_capacity(run.len() + 1 + next.len());
-        joined.push_str(run);
+        let mut joined = std::mem::take(&mut self.runs[i]).into_string();
+        joined.reserve_exact(1 + next.len());
         joined.push(SEP);
         joined.push_str(&next);
         self.runs[i] = joined.into_boxed_str();
     }
 }
 
-/// The first name of a run.
+/// The first name of a run (or of the rest of one).
 fn first_name(run: &str) -> &str {
-    run.split(SEP).next().unwrap_or_default()
+    // A byte scan: names are short, and a separator is one byte that no character contains.
+    let end = run.bytes().position(|b| b == SEP as u8);
+    &run[..end.unwrap_or(run.len())]
+}
+
+/// The last name of a run.
+fn last_name(run: &str) -> &str {
+    let start = run.bytes().rposition(|b| b == SEP as u8);
+    &run[start.map_or(0, |sep| sep + 1)..]
 }
 
 /// Cuts `run` at the separator nearest its middle, and each half again, until every piece fits

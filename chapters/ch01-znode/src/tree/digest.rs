@@ -18,7 +18,7 @@
 //!   own) are left out; `/zookeeper` itself is counted.
 //! * The tree digest is the wrapping 64-bit sum of the node hashes (digest version 2).
 
-use super::DataNode;
+use super::node::StoredNode;
 use crate::stat::StatPersisted;
 
 /// `DigestCalculator.DIGEST_VERSION` in ZooKeeper 3.8: which fields are hashed, and how.
@@ -31,11 +31,16 @@ const UNDIGESTED_SUBTREE: &str = "/zookeeper/";
 /// The hash one node adds to its tree's digest (`DigestCalculator.calculateDigest`); 0 for the
 /// nodes the digest leaves out.
 pub fn node_digest(path: &str, data: Option<&[u8]>, stat: &StatPersisted) -> u64 {
-    if path.starts_with(UNDIGESTED_SUBTREE) {
+    digest_of(path.as_bytes(), data, stat)
+}
+
+/// [`node_digest`] of a path given as its bytes, as a stored node holds it.
+fn digest_of(path: &[u8], data: Option<&[u8]>, stat: &StatPersisted) -> u64 {
+    if path.starts_with(UNDIGESTED_SUBTREE.as_bytes()) {
         return 0;
     }
     // Upstream stores the root under both "" and "/"; it always hashes it as "".
-    let path = if path == "/" { "" } else { path };
+    let path = if path == b"/" { b"" } else { path };
     let mut fields = [0u8; 60];
     let longs = [
         stat.czxid.0,
@@ -55,17 +60,24 @@ pub fn node_digest(path: &str, data: Option<&[u8]>, stat: &StatPersisted) -> u64
     }
     fields[52..60].copy_from_slice(&stat.ephemeral_owner.to_be_bytes());
     let mut crc = Crc32::new();
-    crc.update(path.as_bytes());
+    crc.update(path);
     crc.update(data.unwrap_or_default());
     crc.update(&fields);
     u64::from(crc.finish())
 }
 // ANCHOR_END: node_digest
 
-impl DataNode {
+impl super::DataNode<'_> {
     /// This node's share of the tree digest, were it stored at `path`.
     pub fn digest(&self, path: &str) -> u64 {
-        node_digest(path, self.data.as_deref(), &self.stat)
+        node_digest(path, self.data, &self.stat)
+    }
+}
+
+impl StoredNode {
+    /// This node's share of the tree digest.
+    pub(super) fn digest(&self) -> u64 {
+        digest_of(self.path_bytes(), self.data(), &self.stat)
     }
 }
 
@@ -311,7 +323,7 @@ mod tests {
     fn rebuild(tree: &DataTree) -> DataTree {
         let mut builder = TreeBuilder::new(false);
         for (path, node) in tree.walk() {
-            let added = builder.add(path, node.data.clone(), &node.acl, node.stat);
+            let added = builder.add(&path, node.data, node.acl, node.stat);
             added.expect("a walked tree rebuilds");
         }
         builder

@@ -39,10 +39,10 @@ impl DataTree {
         let Some(node) = self.nodes.get_mut(stat_path(prefix).as_str()) else {
             return; // upstream logs "Missing node for stat" and goes on
         };
-        let mut stats = StatsTrack::from_data(node.data.as_deref());
+        let mut stats = StatsTrack::from_data(node.data());
         stats.set(StatsTrack::COUNT, stats.get(StatsTrack::COUNT) + count);
         stats.set(StatsTrack::BYTES, stats.get(StatsTrack::BYTES) + bytes);
-        node.data = Some(stats.to_bytes().into_boxed_slice());
+        node.set_data(Some(&stats.to_bytes()));
     }
 
     /// `DataTree.updateQuotaForPath`: counts `path`'s subtree (itself included) into the stats
@@ -55,7 +55,7 @@ impl DataTree {
         while let Some(p) = todo.pop() {
             if let Some(node) = self.nodes.get(p.as_str()) {
                 count += 1;
-                bytes += node.data.as_ref().map_or(0, |d| d.len() as i64);
+                bytes += node.data_len() as i64;
                 todo.extend(node.children.iter().map(|c| join(&p, c)));
             }
         }
@@ -63,7 +63,7 @@ impl DataTree {
             let mut stats = StatsTrack::default();
             stats.set(StatsTrack::COUNT, count);
             stats.set(StatsTrack::BYTES, bytes);
-            node.data = Some(stats.to_bytes().into_boxed_slice());
+            node.set_data(Some(&stats.to_bytes()));
         }
     }
 

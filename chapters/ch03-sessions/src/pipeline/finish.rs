@@ -164,7 +164,7 @@ fn node_path(path: &str) -> &str {
 impl ReadContext<'_> {
     fn readable(&self, path: &str) -> Result<(), ZkError> {
         let node = self.tree.node(node_path(path)).ok_or(ZkError::NoNode)?;
-        check_acl(&node.acl, perms::READ, self.ids).map_err(acl_error)
+        check_acl(node.acl, perms::READ, self.ids).map_err(acl_error)
     }
 
     // ANCHOR: read
@@ -306,9 +306,9 @@ impl ReadContext<'_> {
     /// `getACL` needs READ or ADMIN; without ADMIN the digest hashes are masked.
     fn get_acl(&self, path: &str) -> Result<Response, ZkError> {
         let node = self.tree.node(node_path(path)).ok_or(ZkError::NoNode)?;
-        check_acl(&node.acl, perms::READ | perms::ADMIN, self.ids).map_err(acl_error)?;
+        check_acl(node.acl, perms::READ | perms::ADMIN, self.ids).map_err(acl_error)?;
         let (acl, stat) = self.tree.get_acl(node_path(path))?;
-        let acl = match check_acl(&node.acl, perms::ADMIN, self.ids) {
+        let acl = match check_acl(node.acl, perms::ADMIN, self.ids) {
             Ok(()) => acl,
             Err(_) => mask_digests(&acl),
         };

@@ -88,7 +88,7 @@ impl Outstanding {
             let new_digest = record.as_ref().map_or(0, |r| {
                 let bytes = match &data {
                     Some(set) => set.as_deref(),
-                    None => tree.node(&path).and_then(|n| n.data.as_deref()),
+                    None => tree.node(&path).and_then(|n| n.data),
                 };
                 node_digest(&path, bytes, &r.stat)
             });

@@ -80,7 +80,7 @@ pub fn dump_snapshot(
         writeln!(out, "----\n{path}")?;
         stat_lines(out, &node.stat)?;
         last = last.max(node.stat.mzxid.0).max(node.stat.pzxid.0);
-        let data = node.data.as_deref().unwrap_or_default();
+        let data = node.data.unwrap_or_default();
         if dump_data {
             let text = base64::engine::general_purpose::STANDARD.encode(data);
             writeln!(out, "  data = {text}")?;
