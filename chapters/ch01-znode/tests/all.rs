@@ -11,5 +11,6 @@ mod seed;
 mod shell_never_panics;
 mod stat_invariants;
 mod stat_rules;
+mod tree_model;
 mod walk_and_rebuild;
 mod zkcli_compat;
