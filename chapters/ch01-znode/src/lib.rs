@@ -57,7 +57,8 @@
 //!   hands out the records a txn leaves for the server of chapter 3, which keeps them while a
 //!   txn waits for its quorum (chapter 6).
 //! * Upstream's `DataTree` keeps children in a `HashSet` (zkCli sorts them for display); ours
-//!   are sorted sets, so iteration order is deterministic without sorting.
+//!   are kept sorted (packed into runs of names), so iteration order is deterministic without
+//!   sorting.
 //! * ACLs are stored and versioned but not enforced; the container/TTL reaper is not
 //!   implemented (the nodes can be created and behave as persistent nodes). Quotas are
 //!   counted, never enforced, as in 3.8 with its default `zookeeper.enforceQuota=false`.

@@ -6,9 +6,10 @@
 //! ([`StatPersisted`]) and its children.
 //!
 //! What a znode costs is mostly its data and its Stat; the rest is bookkeeping, kept small
-//! where it is paid per node: the table holds one pointer per slot, with the path beside the
-//! node it names ([`table`](mod@table)), a leaf's child set is a null pointer
-//! ([`Children`]), and nodes with the same ACL list share one copy of it.
+//! where it is paid per node: the table holds one pointer per slot ([`table`](mod@table)), to
+//! a node that keeps its path and data in one allocation and its ACL list as a 4-byte number
+//! ([`node`](mod@node), [`acls`](mod@acls)), and a parent keeps its child names packed into
+//! short strings, a leaf's set being a null pointer ([`Children`]).
 //!
 //! Nothing here reads a clock or picks a number: [`DataTree::apply`] takes every value from
 //! the [`Txn`] — zxid, time, the new version, the parent's new cversion. That is the property
@@ -707,15 +708,18 @@ pub struct TreeBuilder {
 }
 
 /// A parent's first children, as a snapshot lists them: one after another and, when the
-/// writer walks in name order as ours does, each greater than the last. Inserting them into a
-/// B-tree one at a time compares each name with a dozen or more before it is placed; kept in
-/// a list and built into the set at once, each costs one comparison. The run ends at the
-/// first node of another parent or a name out of order; from then on the parent's set takes
-/// names one at a time (each checked for a duplicate as it comes).
+/// writer walks in name order as ours does, each greater than the last. Added to the set one
+/// at a time, each would be looked for first; kept in a list and packed into the set at once,
+/// each costs one comparison. The run ends at the first node of another parent or a name out
+/// of order; from then on the parent's set takes names one at a time (each checked for a
+/// duplicate as it comes).
 struct SiblingRun {
     parent: Box<str>,
-    /// In strictly increasing order, so no name is in it twice.
-    names: Vec<Box<str>>,
+    /// Joined by `/`, as the set keeps them, in strictly increasing order, so no name is in
+    /// it twice.
+    names: String,
+    /// Where the last name starts in `names`.
+    last: usize,
 }
 
 impl TreeBuilder {
@@ -785,9 +789,11 @@ impl TreeBuilder {
     /// [`SiblingRun`] while it lasts.
     fn add_child(&mut self, path: &str, parent: &str, name: &str) -> Result<(), RestoreError> {
         if let Some(run) = &mut self.run {
-            let follows = run.names.last().is_some_and(|last| name > &**last);
+            let follows = name > &run.names[run.last..];
             if follows && *run.parent == *parent {
-                run.names.push(name.into());
+                run.last = run.names.len() + 1;
+                run.names.push('/');
+                run.names.push_str(name);
                 return Ok(());
             }
             self.end_run();
@@ -799,7 +805,8 @@ impl TreeBuilder {
         if node.children.is_empty() {
             self.run = Some(SiblingRun {
                 parent: parent.into(),
-                names: vec![name.into()],
+                names: name.into(),
+                last: 0,
             });
             return Ok(());
         }
@@ -823,7 +830,7 @@ impl TreeBuilder {
             parent.children.is_empty(),
             "no other way in while it is open"
         );
-        parent.children = Children::from_increasing(run.names.iter().map(|n| &**n));
+        parent.children = Children::from_increasing(run.names.split('/'));
     }
 
     /// The tree, as of `last_processed_zxid` (which a snapshot names outside its node list).
