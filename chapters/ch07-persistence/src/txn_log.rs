@@ -52,9 +52,9 @@ use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use ch01_znode::Zxid;
+use ch01_znode::{Txn, Zxid};
 use ch03_sessions::jute::Writer;
-use ch06_zab::txn_codec::TxnEntry;
+use ch06_zab::txn_codec::{TxnDigest, TxnEntry};
 
 use crate::adler32::adler32;
 use crate::error::PersistError;
@@ -148,12 +148,27 @@ pub fn zero_ahead(end: u64, zeroed: u64, size: u64) -> Option<u64> {
 /// One log record: checksum, length, entry, end marker (`FileTxnLog.append`,
 /// `Util.writeTxnBytes`). The checksum covers the entry only.
 pub fn encode_record(entry: &TxnEntry) -> Vec<u8> {
-    let bytes = entry.encode();
-    let mut w = Writer::new();
-    w.write_long(adler32(&bytes));
-    w.write_buffer(Some(&bytes));
-    w.write_raw(&[END_OF_RECORD]);
-    w.into_bytes()
+    let mut record = Vec::new();
+    append_record(&mut record, &entry.txn, entry.digest);
+    record
+}
+
+/// Appends the record of `txn` (and its digest) to `out`, in place: the entry is written
+/// where it will stay, then the checksum and length are filled in before it. Returns the
+/// record's length.
+pub fn append_record(out: &mut Vec<u8>, txn: &Txn, digest: Option<TxnDigest>) -> usize {
+    let start = out.len();
+    let entry_at = start + RECORD_HEAD_LEN as usize;
+    out.resize(entry_at, 0);
+    let mut w = Writer::appending(std::mem::take(out));
+    TxnEntry::write_parts(txn, digest, &mut w);
+    *out = w.into_bytes();
+    let entry = &out[entry_at..];
+    let (checksum, len) = (adler32(entry), entry.len() as i32);
+    out[start..start + 8].copy_from_slice(&checksum.to_be_bytes());
+    out[start + 8..entry_at].copy_from_slice(&len.to_be_bytes());
+    out.push(END_OF_RECORD);
+    out.len() - start
 }
 // ANCHOR_END: encode_record
 
@@ -219,7 +234,17 @@ impl LogWriter {
         entry: &TxnEntry,
         notes: &mut Vec<Event>,
     ) -> Result<u64, PersistError> {
-        let zxid = entry.txn.zxid;
+        self.append_txn(&entry.txn, entry.digest, notes)
+    }
+
+    /// [`LogWriter::append`] of a txn the caller keeps, with its digest.
+    pub fn append_txn(
+        &mut self,
+        txn: &Txn,
+        digest: Option<TxnDigest>,
+        notes: &mut Vec<Event>,
+    ) -> Result<u64, PersistError> {
+        let zxid = txn.zxid;
         if self.open.is_none() {
             self.open = Some(self.create(zxid, notes)?);
         }
@@ -245,18 +270,17 @@ impl LogWriter {
                 size,
             });
         }
-        let record = encode_record(entry);
+        let len = append_record(&mut log.pending, txn, digest) as u64;
         notes.push(Event::Appended {
             file: short(&log.path),
             zxid,
-            op: entry.txn.op.type_name().to_string(),
+            op: txn.op.type_name().to_string(),
             offset: position,
-            len: record.len() as u64,
+            len,
         });
-        log.pending.extend_from_slice(&record);
         log.pending_txns += 1;
         log.last_zxid = zxid;
-        Ok(record.len() as u64)
+        Ok(len)
     }
     // ANCHOR_END: append
 
