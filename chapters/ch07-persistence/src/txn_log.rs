@@ -176,6 +176,8 @@ pub fn append_record(out: &mut Vec<u8>, txn: &Txn, digest: Option<TxnDigest>) ->
 #[derive(Debug)]
 struct OpenLog {
     path: PathBuf,
+    /// The file's name, as the events give it (worked out once, not at every append).
+    name: String,
     file: File,
     /// Bytes on the file: the header and every record synced.
     written: u64,
@@ -266,13 +268,13 @@ impl LogWriter {
                 .map_err(PersistError::io(&log.path, "preallocating"))?;
             log.size = size;
             notes.push(Event::Preallocated {
-                file: short(&log.path),
+                file: log.name.clone(),
                 size,
             });
         }
         let len = append_record(&mut log.pending, txn, digest) as u64;
         notes.push(Event::Appended {
-            file: short(&log.path),
+            file: log.name.clone(),
             zxid,
             op: txn.op.type_name().to_string(),
             offset: position,
@@ -296,12 +298,14 @@ impl LogWriter {
         };
         file.write_all_at(&log_header_bytes(), 0)
             .map_err(PersistError::io(&path, "writing the header of"))?;
+        let name = short(&path);
         notes.push(Event::LogCreated {
-            file: short(&path),
+            file: name.clone(),
             first: zxid,
         });
         Ok(OpenLog {
             path,
+            name,
             file,
             written: HEADER_LEN,
             pending: Vec::new(),
@@ -346,7 +350,7 @@ impl LogWriter {
         }
         let txns = log.pending_txns;
         notes.push(Event::Synced {
-            file: short(path),
+            file: log.name.clone(),
             txns,
             bytes: log.pending.len() as u64,
             fsync: self.force_sync,
@@ -362,9 +366,7 @@ impl LogWriter {
     pub fn roll(&mut self, notes: &mut Vec<Event>) -> Result<(), PersistError> {
         self.sync(notes)?;
         if let Some(log) = self.open.take() {
-            notes.push(Event::Rolled {
-                file: short(&log.path),
-            });
+            notes.push(Event::Rolled { file: log.name });
         }
         Ok(())
     }
