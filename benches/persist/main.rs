@@ -2,7 +2,7 @@
 //! ZooKeeper 3.8 standalone server (`forceSync=yes` for both) on the same machine, measured
 //! in one run.
 //!
-//! Run: `cargo bench --bench persist` (a few minutes here),
+//! Run: `cargo bench --bench persist` (about 3 minutes here under load, less when idle),
 //! `-- --quick` for a short run, `-- --serial-only` for the floor and the serial rows alone
 //! (no pipelined rounds, no recovery), `-- --recovery-only` for the recovery test alone,
 //! `-- --floor-only` for the floor in a sparse and in a zero-filled file side by side,
