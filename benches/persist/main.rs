@@ -2,9 +2,11 @@
 //! ZooKeeper 3.8 standalone server (`forceSync=yes` for both) on the same machine, measured
 //! in one run.
 //!
-//! Run: `cargo bench --bench persist` (a few minutes here), `-- --quick` for a short run,
-//! `-- --recovery-only` for the recovery test alone, `-- --floor-only` for the floor in a
-//! sparse and in a zero-filled file side by side, `-- --help` for the knobs.
+//! Run: `cargo bench --bench persist` (about 3 minutes here under load, less when idle),
+//! `-- --quick` for a short run, `-- --serial-only` for the floor and the serial rows alone
+//! (no pipelined rounds, no recovery), `-- --recovery-only` for the recovery test alone,
+//! `-- --floor-only` for the floor in a sparse and in a zero-filled file side by side,
+//! `-- --help` for the knobs.
 //!
 //! The idea to take away: **a durable write costs at least one fdatasync, and group commit is
 //! how a server stops paying it per write.** So the bench measures three things:
@@ -84,6 +86,10 @@ struct Args {
     /// Run the recovery test alone (no write measurements), to re-measure it after a change.
     #[arg(long, conflicts_with = "no_recovery")]
     recovery_only: bool,
+    /// Only the floor and the serial writes (one request in flight): no pipelined rounds, no
+    /// recovery test.
+    #[arg(long, conflicts_with_all = ["recovery_only", "floor_only"])]
+    serial_only: bool,
     /// Only the floor, in a sparse file and in a zero-filled one side by side (what a txn
     /// log's preallocation does to each sync); no servers.
     #[arg(long, conflicts_with = "recovery_only")]
@@ -189,6 +195,13 @@ fn bench(args: &Args) -> Result<(), String> {
     let floor_after = fdatasync_floor(sizes.syncs)?;
     println!("fdatasync floor: {floor_after}");
 
+    if args.serial_only {
+        println!(
+            "\n{}",
+            serial_table(&servers, &serial, &floor_before, &floor_after)
+        );
+        return Ok(());
+    }
     let mut pipelined: Vec<Vec<Vec<OpReport>>> = vec![Vec::new(); servers.len()];
     let load_before = report::load_average();
     for round in 0..sizes.rounds {

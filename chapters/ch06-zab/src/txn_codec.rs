@@ -155,17 +155,22 @@ impl TxnEntry {
         w.into_bytes()
     }
 
-    // ANCHOR: write_entry
     /// Appends the header, the txn record and, if there is one, the digest.
     pub fn write(&self, w: &mut Writer) {
-        let txn = &self.txn;
+        TxnEntry::write_parts(&self.txn, self.digest, w);
+    }
+
+    // ANCHOR: write_entry
+    /// [`TxnEntry::write`] for a txn the caller keeps: a log appends the txn it is handed
+    /// without first copying it into an entry of its own.
+    pub fn write_parts(txn: &Txn, digest: Option<TxnDigest>, w: &mut Writer) {
         w.write_long(txn.session.0);
         w.write_int(txn.cxid);
         w.write_long(txn.zxid.0);
         w.write_long(txn.time_ms);
         w.write_int(txn_type(&txn.op).code());
         write_record(w, &txn.op);
-        if let Some(digest) = self.digest {
+        if let Some(digest) = digest {
             w.write_int(digest.version);
             w.write_long(digest.tree_digest);
         }

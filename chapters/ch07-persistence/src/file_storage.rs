@@ -550,16 +550,13 @@ impl FileStorage {
     /// `TxnDigest` (left out with `digest.enabled=false`, or when there is none: an error
     /// txn, or a txn this server did not prepare). Returns the record's length in bytes.
     pub fn append_digested(&mut self, txn: &Txn, digest: Option<u64>) -> Result<u64, PersistError> {
-        let entry = TxnEntry {
-            txn: txn.clone(),
-            digest: digest
-                .filter(|_| self.config.digest_enabled)
-                .map(|d| TxnDigest {
-                    version: crate::snapshot_file::DIGEST_VERSION,
-                    tree_digest: d as i64,
-                }),
-        };
-        self.writer.append(&entry, &mut self.events)
+        let digest = digest
+            .filter(|_| self.config.digest_enabled)
+            .map(|d| TxnDigest {
+                version: crate::snapshot_file::DIGEST_VERSION,
+                tree_digest: d as i64,
+            });
+        self.writer.append_txn(txn, digest, &mut self.events)
     }
     // ANCHOR_END: append_digested
 }

@@ -52,9 +52,9 @@ use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use ch01_znode::Zxid;
+use ch01_znode::{Txn, Zxid};
 use ch03_sessions::jute::Writer;
-use ch06_zab::txn_codec::TxnEntry;
+use ch06_zab::txn_codec::{TxnDigest, TxnEntry};
 
 use crate::adler32::adler32;
 use crate::error::PersistError;
@@ -148,12 +148,27 @@ pub fn zero_ahead(end: u64, zeroed: u64, size: u64) -> Option<u64> {
 /// One log record: checksum, length, entry, end marker (`FileTxnLog.append`,
 /// `Util.writeTxnBytes`). The checksum covers the entry only.
 pub fn encode_record(entry: &TxnEntry) -> Vec<u8> {
-    let bytes = entry.encode();
-    let mut w = Writer::new();
-    w.write_long(adler32(&bytes));
-    w.write_buffer(Some(&bytes));
-    w.write_raw(&[END_OF_RECORD]);
-    w.into_bytes()
+    let mut record = Vec::new();
+    append_record(&mut record, &entry.txn, entry.digest);
+    record
+}
+
+/// Appends the record of `txn` (and its digest) to `out`, in place: the entry is written
+/// where it will stay, then the checksum and length are filled in before it. Returns the
+/// record's length.
+pub fn append_record(out: &mut Vec<u8>, txn: &Txn, digest: Option<TxnDigest>) -> usize {
+    let start = out.len();
+    let entry_at = start + RECORD_HEAD_LEN as usize;
+    out.resize(entry_at, 0);
+    let mut w = Writer::appending(std::mem::take(out));
+    TxnEntry::write_parts(txn, digest, &mut w);
+    *out = w.into_bytes();
+    let entry = &out[entry_at..];
+    let (checksum, len) = (adler32(entry), entry.len() as i32);
+    out[start..start + 8].copy_from_slice(&checksum.to_be_bytes());
+    out[start + 8..entry_at].copy_from_slice(&len.to_be_bytes());
+    out.push(END_OF_RECORD);
+    out.len() - start
 }
 // ANCHOR_END: encode_record
 
@@ -161,6 +176,8 @@ pub fn encode_record(entry: &TxnEntry) -> Vec<u8> {
 #[derive(Debug)]
 struct OpenLog {
     path: PathBuf,
+    /// The file's name, as the events give it (worked out once, not at every append).
+    name: String,
     file: File,
     /// Bytes on the file: the header and every record synced.
     written: u64,
@@ -219,7 +236,17 @@ impl LogWriter {
         entry: &TxnEntry,
         notes: &mut Vec<Event>,
     ) -> Result<u64, PersistError> {
-        let zxid = entry.txn.zxid;
+        self.append_txn(&entry.txn, entry.digest, notes)
+    }
+
+    /// [`LogWriter::append`] of a txn the caller keeps, with its digest.
+    pub fn append_txn(
+        &mut self,
+        txn: &Txn,
+        digest: Option<TxnDigest>,
+        notes: &mut Vec<Event>,
+    ) -> Result<u64, PersistError> {
+        let zxid = txn.zxid;
         if self.open.is_none() {
             self.open = Some(self.create(zxid, notes)?);
         }
@@ -241,22 +268,21 @@ impl LogWriter {
                 .map_err(PersistError::io(&log.path, "preallocating"))?;
             log.size = size;
             notes.push(Event::Preallocated {
-                file: short(&log.path),
+                file: log.name.clone(),
                 size,
             });
         }
-        let record = encode_record(entry);
+        let len = append_record(&mut log.pending, txn, digest) as u64;
         notes.push(Event::Appended {
-            file: short(&log.path),
+            file: log.name.clone(),
             zxid,
-            op: entry.txn.op.type_name().to_string(),
+            op: txn.op.type_name().to_string(),
             offset: position,
-            len: record.len() as u64,
+            len,
         });
-        log.pending.extend_from_slice(&record);
         log.pending_txns += 1;
         log.last_zxid = zxid;
-        Ok(record.len() as u64)
+        Ok(len)
     }
     // ANCHOR_END: append
 
@@ -272,12 +298,14 @@ impl LogWriter {
         };
         file.write_all_at(&log_header_bytes(), 0)
             .map_err(PersistError::io(&path, "writing the header of"))?;
+        let name = short(&path);
         notes.push(Event::LogCreated {
-            file: short(&path),
+            file: name.clone(),
             first: zxid,
         });
         Ok(OpenLog {
             path,
+            name,
             file,
             written: HEADER_LEN,
             pending: Vec::new(),
@@ -322,7 +350,7 @@ impl LogWriter {
         }
         let txns = log.pending_txns;
         notes.push(Event::Synced {
-            file: short(path),
+            file: log.name.clone(),
             txns,
             bytes: log.pending.len() as u64,
             fsync: self.force_sync,
@@ -338,9 +366,7 @@ impl LogWriter {
     pub fn roll(&mut self, notes: &mut Vec<Event>) -> Result<(), PersistError> {
         self.sync(notes)?;
         if let Some(log) = self.open.take() {
-            notes.push(Event::Rolled {
-                file: short(&log.path),
-            });
+            notes.push(Event::Rolled { file: log.name });
         }
         Ok(())
     }

@@ -69,7 +69,7 @@ use crate::session::{session_password, SessionCheck, SessionTracker};
 use digest_log::DigestLog;
 use finish::{write_reply, ReadContext, Shape};
 use outstanding::Outstanding;
-use prepare::{prepare, write_request, MultiWire};
+use prepare::{into_write_request, is_write, prepare, MultiWire};
 use watches::{Notification, Watches};
 
 /// A connection, numbered by the driver.
@@ -790,9 +790,7 @@ impl Pipeline {
                 self.sessions.set_closing(session);
                 self.write(now_ms, conn, xid, session, proto::Request::CloseSession)
             }
-            other if write_request(&other).is_some() => {
-                self.write(now_ms, conn, xid, session, other)
-            }
+            other if is_write(&other) => self.write(now_ms, conn, xid, session, other),
             _ if self.moved_from_here(session) => self.moved_read(conn, xid),
             read => self.answer_in_turn(
                 conn,
@@ -1051,7 +1049,7 @@ impl Pipeline {
         let request = match op {
             Forward::CreateSession { timeout_ms } => Ok(Request::CreateSession { timeout_ms }),
             Forward::Request(proto::Request::CloseSession) => Ok(Request::CloseSession),
-            Forward::Request(r) => write_request(&r).unwrap_or(Err(ZkError::MarshallingError)),
+            Forward::Request(r) => into_write_request(r).unwrap_or(Err(ZkError::MarshallingError)),
         };
         match request {
             Ok(request) => {

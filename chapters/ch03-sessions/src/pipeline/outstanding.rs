@@ -20,7 +20,7 @@
 //! therefore also keeps the node's hash after its change, and its data if a txn in flight
 //! set it (a change of Stat alone, like a parent's cversion, keeps the data it had).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use ch01_znode::tree::node_digest;
 use ch01_znode::{Change, ChangeRecord, DataTree, SessionId, TreeView, Txn, TxnOp, Zxid};
@@ -52,14 +52,16 @@ pub struct Outstanding {
     digests: BTreeMap<Zxid, u64>,
 }
 
-/// The data `op` sets, path by path (a multi's later ops win, as they apply later).
-fn data_set_by(op: &TxnOp, into: &mut HashMap<String, Option<Vec<u8>>>) {
+/// The data `op` sets at `path`, if it sets any there (a multi's later ops win, as they apply
+/// later). A txn changes a path or two, so this looks through the op rather than building a
+/// table of it: no copy of any path or data is made to find out.
+fn data_set_by<'a>(op: &'a TxnOp, at: &str) -> Option<Option<&'a [u8]>> {
     match op {
-        TxnOp::Create { path, data, .. } | TxnOp::SetData { path, data, .. } => {
-            into.insert(path.clone(), data.clone());
+        TxnOp::Create { path, data, .. } | TxnOp::SetData { path, data, .. } if path == at => {
+            Some(data.as_deref())
         }
-        TxnOp::Multi(ops) => ops.iter().for_each(|op| data_set_by(op, into)),
-        _ => {}
+        TxnOp::Multi(ops) => ops.iter().rev().find_map(|op| data_set_by(op, at)),
+        _ => None,
     }
 }
 
@@ -73,17 +75,16 @@ impl Outstanding {
         txn: &Txn,
         changes: Vec<Change>,
     ) -> Option<u64> {
-        let mut set = HashMap::new();
-        data_set_by(&txn.op, &mut set);
         let mut digest = self.digest.unwrap_or_else(|| tree.digest());
         for (path, record) in changes {
-            let (old_digest, old_data) = match self.by_path.get(&path) {
-                Some(node) => (node.digest, node.data.clone()),
-                None => (tree.node(&path).map_or(0, |n| n.digest(&path)), None),
+            let in_flight = self.by_path.get(&path);
+            let old_digest = match in_flight {
+                Some(node) => node.digest,
+                None => tree.node(&path).map_or(0, |n| n.digest(&path)),
             };
-            let data = match set.remove(&path) {
-                Some(data) => Some(data),
-                None => old_data,
+            let data = match data_set_by(&txn.op, &path) {
+                Some(data) => Some(data.map(<[u8]>::to_vec)),
+                None => in_flight.and_then(|node| node.data.clone()),
             };
             let new_digest = record.as_ref().map_or(0, |r| {
                 let bytes = match &data {

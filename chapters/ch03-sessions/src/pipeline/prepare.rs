@@ -17,6 +17,8 @@
 //! the same answers except when a request is wrong in two ways at once. Inside a multi the ops
 //! are checked against the tree as it was before the multi (upstream uses the pending changes).
 
+use std::borrow::Cow;
+
 use ch01_znode::acl::perms;
 use ch01_znode::path::split_parent;
 use ch01_znode::{
@@ -25,6 +27,51 @@ use ch01_znode::{
 
 use crate::acl::{check_acl, fixup_acl, AclError};
 use crate::proto::{self, MultiOp};
+
+/// Whether [`write_request`] takes `request` as a write, without building the write (which
+/// copies its path and data).
+pub fn is_write(request: &proto::Request) -> bool {
+    let write = match request {
+        proto::Request::Create(_)
+        | proto::Request::Create2(_)
+        | proto::Request::CreateContainer(_)
+        | proto::Request::CreateTtl(_)
+        | proto::Request::Delete(_)
+        | proto::Request::SetData(_)
+        | proto::Request::SetAcl(_)
+        | proto::Request::Check(_)
+        | proto::Request::CloseSession => true,
+        proto::Request::Multi(m) => !m.ops.iter().any(|o| matches!(o, MultiOp::NullPath(_))),
+        _ => false,
+    };
+    debug_assert_eq!(write, write_request(request).is_some(), "{request:?}");
+    write
+}
+
+/// [`write_request`] of a request the caller is done with: the common writes keep their
+/// path, data and ACL rather than copying them.
+pub fn into_write_request(request: proto::Request) -> Option<Result<Request, ZkError>> {
+    Some(match request {
+        proto::Request::Create(r) | proto::Request::Create2(r) => {
+            create_mode(r.flags, -1).map(|mode| Request::Create {
+                path: r.path,
+                data: r.data,
+                acl: r.acl,
+                mode,
+            })
+        }
+        proto::Request::SetData(r) => Ok(Request::SetData {
+            path: r.path,
+            data: r.data,
+            version: r.version,
+        }),
+        proto::Request::Delete(r) => Ok(Request::Delete {
+            path: r.path,
+            version: r.version,
+        }),
+        other => return write_request(&other),
+    })
+}
 
 /// The wire request as a write, if it is one; `Err` when it cannot even be stated as one (a
 /// create flag that names no mode).
@@ -184,15 +231,19 @@ pub fn refused_by_session(hdr: TxnHeader, request: &proto::Request, err: ZkError
 }
 
 /// Each op of a multi is checked in turn; the first refusal fails the whole multi.
-fn check_multi(view: &impl TreeView, ids: &[Id], ops: &[Request]) -> Result<Request, TxnOp> {
+fn check_multi<'r>(
+    view: &impl TreeView,
+    ids: &[Id],
+    ops: &[Request],
+) -> Result<Cow<'r, Request>, TxnOp> {
     let mut fixed = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
         match authorize(view, ids, op) {
-            Ok(op) => fixed.push(op),
+            Ok(op) => fixed.push(op.into_owned()),
             Err(err) => return Err(failed_multi(ops.len(), index, err)),
         }
     }
-    Ok(Request::Multi(fixed))
+    Ok(Cow::Owned(Request::Multi(fixed)))
 }
 
 /// A multi of `len` ops failed by op `index`, the way ZooKeeper reports it: ops before it
@@ -311,7 +362,13 @@ impl MultiWire {
 // ANCHOR: authorize
 /// The permission each write needs, on which node (client-protocol.md §7), and the rewrite of
 /// new ACL lists (`fixupACL`). Returns the request with its ACL fixed up.
-fn authorize(view: &impl TreeView, ids: &[Id], request: &Request) -> Result<Request, ZkError> {
+/// The request as it is to be prepped: itself, or (a create or setACL) with its ACL fixed up.
+/// Borrowed when nothing changes, so the data of a setData is not copied to be checked.
+fn authorize<'r>(
+    view: &impl TreeView,
+    ids: &[Id],
+    request: &'r Request,
+) -> Result<Cow<'r, Request>, ZkError> {
     // The ACL as it will be: a node created or re-ACLed by a txn still in flight counts.
     let needs = |path: &str, perm: i32| match view.record(path) {
         // A missing node is not an ACL question: prep reports NoNode in its own order.
@@ -330,32 +387,32 @@ fn authorize(view: &impl TreeView, ids: &[Id], request: &Request) -> Result<Requ
             if let Some(p) = parent(path) {
                 needs(&p, perms::CREATE)?;
             }
-            Ok(Request::Create {
+            Ok(Cow::Owned(Request::Create {
                 path: path.clone(),
                 data: data.clone(),
                 acl,
                 mode: *mode,
-            })
+            }))
         }
         Request::Delete { path, .. } => {
             if let Some(p) = parent(path) {
                 needs(&p, perms::DELETE)?;
             }
-            Ok(request.clone())
+            Ok(Cow::Borrowed(request))
         }
-        Request::SetData { path, .. } => needs(path, perms::WRITE).map(|()| request.clone()),
+        Request::SetData { path, .. } => needs(path, perms::WRITE).map(|()| Cow::Borrowed(request)),
         Request::SetAcl { path, acl, version } => {
             let acl = fixup_acl(acl, ids).map_err(acl_error)?;
             needs(path, perms::ADMIN)?;
-            Ok(Request::SetAcl {
+            Ok(Cow::Owned(Request::SetAcl {
                 path: path.clone(),
                 acl,
                 version: *version,
-            })
+            }))
         }
-        Request::Check { path, .. } => needs(path, perms::READ).map(|()| request.clone()),
+        Request::Check { path, .. } => needs(path, perms::READ).map(|()| Cow::Borrowed(request)),
         Request::Multi(_) | Request::CreateSession { .. } | Request::CloseSession => {
-            Ok(request.clone())
+            Ok(Cow::Borrowed(request))
         }
     }
 }
