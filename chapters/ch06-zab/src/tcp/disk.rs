@@ -346,3 +346,137 @@ fn write<S: Storage>(
     }
 }
 // ANCHOR_END: write
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ch01_znode::{Epoch, TxnOp};
+    use ch03_sessions::pipeline::Database;
+    use std::time::Duration;
+
+    use crate::peer::{Epochs, Recovered};
+
+    /// A storage that writes down what it is asked, in order; its syncs fail once `broken`.
+    #[derive(Clone, Default)]
+    struct Recorder {
+        calls: Arc<Mutex<Vec<String>>>,
+        broken: bool,
+    }
+
+    impl Recorder {
+        fn note(&self, call: String) {
+            self.calls.lock().unwrap().push(call);
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl Storage for Recorder {
+        fn recover(&mut self, _recent: usize) -> io::Result<Recovered> {
+            unreachable!("the thread never recovers")
+        }
+        fn save_epochs(&mut self, epochs: Epochs) -> io::Result<()> {
+            self.note(format!("epochs {}", epochs.current.0));
+            Ok(())
+        }
+        fn append(&mut self, entry: &TxnEntry) -> io::Result<()> {
+            self.note(format!("append {}", entry.txn.zxid.0));
+            Ok(())
+        }
+        fn sync(&mut self) -> io::Result<()> {
+            if self.broken {
+                return Err(io::Error::other("the disk is full"));
+            }
+            self.note("sync".into());
+            Ok(())
+        }
+        fn truncate(&mut self, _zxid: Zxid, _recent: usize) -> io::Result<Recovered> {
+            unreachable!("not asked here")
+        }
+        fn snapshot(&mut self, _db: &Database) -> io::Result<()> {
+            unreachable!("not asked here")
+        }
+    }
+
+    fn entry(zxid: i64) -> TxnEntry {
+        TxnEntry::new(crate::arb::txn_at(
+            zxid,
+            TxnOp::Delete { path: "/a".into() },
+        ))
+    }
+
+    /// Looks at what the thread says each time it says something, until `look` has an
+    /// answer (boundedly).
+    fn until<T>(
+        disk: &mut DiskThread<Recorder>,
+        mut look: impl FnMut(io::Result<Taken<Recorder>>) -> Option<T>,
+    ) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let ready = disk.ready();
+        runtime.block_on(async {
+            loop {
+                let woken = tokio::time::timeout(Duration::from_secs(60), ready.notified());
+                woken.await.expect("the disk thread answers in time");
+                if let Some(answer) = look(disk.take()) {
+                    return answer;
+                }
+            }
+        })
+    }
+
+    /// A loan comes after every append queued before it and before every append queued
+    /// after it, so epochs (or a log roll, a cut) fall where the peer asked for them; and
+    /// every append is reported logged once, in order, after a sync that covers it.
+    #[test]
+    fn a_loan_falls_between_the_appends_queued_before_and_after_it() {
+        let recorder = Recorder::default();
+        let mut disk = DiskThread::start(recorder.clone()).unwrap();
+        disk.append(entry(1));
+        disk.append(entry(2));
+        let (mut logged, mut storage) = disk.borrow().unwrap();
+        let epochs = Epochs {
+            accepted: Epoch(2),
+            current: Epoch(2),
+        };
+        storage.save_epochs(epochs).unwrap();
+        disk.give_back(storage, None).unwrap();
+        disk.append(entry(3));
+        disk.hand_over().unwrap();
+        until(&mut disk, |taken| {
+            logged.extend(taken.expect("the disk works").logged);
+            logged.contains(&Zxid(3)).then_some(())
+        });
+        assert_eq!(logged, [Zxid(1), Zxid(2), Zxid(3)]);
+
+        let calls = recorder.calls();
+        let at = |call: &str| calls.iter().position(|c| c == call).expect(call);
+        assert!(at("append 2") < at("epochs 2") && at("epochs 2") < at("append 3"));
+        let last_sync = calls.iter().rposition(|c| c == "sync").unwrap();
+        assert!(at("append 3") < last_sync, "{calls:?}");
+    }
+
+    /// A disk that cannot sync stops the thread, and the loop hears the disk's own error
+    /// (as upstream's SyncRequestProcessor, whose failure stops the server).
+    #[test]
+    fn a_failed_sync_stops_the_thread_with_the_disks_error() {
+        let recorder = Recorder {
+            broken: true,
+            ..Recorder::default()
+        };
+        let mut disk = DiskThread::start(recorder).unwrap();
+        disk.append(entry(1));
+        disk.hand_over().unwrap();
+        let err = until(&mut disk, Result::err);
+        assert_eq!(err.to_string(), "the disk is full");
+        assert_eq!(
+            disk.borrow().map(|_| ()).unwrap_err().to_string(),
+            "the disk thread ended"
+        );
+        let again = disk.take().map(|_| ()).unwrap_err();
+        assert_eq!(again.to_string(), "the disk thread ended");
+    }
+}

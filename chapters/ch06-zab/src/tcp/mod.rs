@@ -10,7 +10,7 @@
 //!  quorum port ──── one reader + one writer per learner connection (quorum) ───┤
 //!  client port ──── chapter 3's accept loop and connection tasks (ToCore) ─────┼─► main loop: QuorumPeer::step
 //!  timers ───────── each SetTimer is a deadline ──────────────────────────────┤         │
-//!  disk ─────────── a Storage: epochs, appends + one sync per turn, snapshots ◄┘ ◄───────┘
+//!  disk thread ──── owns the Storage: appends, one sync per group, Logged ────◄┘ ◄───────┘
 //! ```
 //!
 //! - **Election** notifications go through chapter 5's connections ([`ch05_election::cnx`]);
@@ -20,15 +20,18 @@
 //!   a [`guard::Guard`] drops a connection whose packets go back in time.
 //! - **Clients** are chapter 3's, unchanged: a task per connection, bounded outbound queues,
 //!   the four-letter words answered from [`ch03_sessions::server::Clients`].
-//! - **The disk** is a [`Storage`]: epochs are written before anything after them is done;
-//!   the txns one turn of the loop appended are synced once, and only then reported logged
-//!   (a follower ACKs, a leader counts its own vote).
+//! - **The disk** is a [`Storage`] on a thread of its own ([`disk`]): the loop hands it
+//!   each turn's appends and reads on while it writes; it syncs once for everything queued
+//!   since its last sync, and only then are the txns reported logged (a follower ACKs, a
+//!   leader counts its own ACK, one of a quorum's). Epochs, a TRUNC and snapshots are done
+//!   by the loop on a loan of the storage, in their place among the appends; epochs are
+//!   written before anything after them is done.
 //! - **Time**: the peer gets the wall clock (txn times, session deadlines); its timers are
 //!   deadlines on tokio's clock.
 //!
 //! What one turn sends leaves as one batch per connection ([`quorum::Quorum::send_batches`],
 //! [`Clients::send_batches`]): a group commit's PROPOSALs go to each follower in one socket
-//! write, before our own sync, and each client gets its replies together.
+//! write, before our own write begins, and each client gets its replies together.
 //!
 //! Every queue is bounded, and each says what happens when it is full: a client or a learner
 //! that stops reading is dropped; the sockets wait when the main loop is busy; trace lines
@@ -80,8 +83,9 @@ use quorum::{Delivery, Quorum, QuorumEvent};
 /// Trace lines waiting for their reader; more are counted as lost.
 pub const EVENT_QUEUE: usize = 4096;
 
-/// Most inputs one turn of the main loop takes before its sync: upstream's
-/// `zookeeper.maxBatchSize` default, so a write waits for at most this many others.
+/// Most inputs one turn of the main loop takes before it hands its packets and appends
+/// over: upstream's `zookeeper.maxBatchSize` default, so a write waits for at most this
+/// many others.
 const TURN_INPUTS: usize = 1000;
 
 // ANCHOR: spec
@@ -334,14 +338,15 @@ pub async fn serve<S: Storage>(
                 driver.fire_due(&mut election_rx, &mut quorum_rx)
             }
             // Txns logged, a loan for a snapshot's slice, or the disk's error.
+            // Always enabled, so `select!` never runs out of branches: a port whose task
+            // ended (a bug: the tasks hold their senders as long as they run) is passed over.
             () = disk_ready.notified() => driver.on_disk(),
-            // The ports' tasks hold their senders as long as they run, so this is a bug.
-            else => return io::Error::other("every port's task ended"),
         };
-        // Group commit: whatever else already waits on the quorum and client ports joins
-        // this turn, and one sync covers all of it. While a sync runs, the next turn's
-        // inputs queue up, so the busier the server, the more one sync covers (upstream's
-        // SyncRequestProcessor flushes when its queue runs dry, or after 1000 requests).
+        // Whatever else already waits on the quorum and client ports joins this turn: its
+        // packets leave as one batch per connection, its appends as one request to the disk
+        // thread. While the thread syncs, more turns' appends queue up behind it, and its
+        // next sync covers them all (a group commit: upstream's SyncRequestProcessor flushes
+        // when its queue runs dry, or after 1000 requests).
         let mut taken = 1;
         while turn.is_ok() && taken < TURN_INPUTS {
             turn = if let Ok(event) = quorum_rx.try_recv() {
