@@ -55,7 +55,8 @@ impl Storage for QuorumDisk {
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        let synced = aside(|| self.files.sync());
+        // On chapter 6's disk thread: the main loop reads on meanwhile.
+        let synced = self.files.sync();
         self.done(synced)
     }
 
@@ -75,8 +76,8 @@ impl Storage for QuorumDisk {
     }
 
     fn advance_snapshot(&mut self, db: &Database, max_nodes: usize) -> io::Result<bool> {
-        // A slice is milliseconds of work, done right after the turn's ACKs and replies were
-        // handed to their writer tasks.
+        // A slice is milliseconds of work, done by the main loop (it walks the live
+        // database) right after a turn's ACKs and replies were handed to their writer tasks.
         let going = aside(|| Storage::advance_snapshot(&mut self.files, db, max_nodes));
         self.done(going)
     }
@@ -86,17 +87,17 @@ impl Storage for QuorumDisk {
     }
 }
 
-/// Runs `work` (a sync, a snapshot slice) in the main loop's turn while the tasks it has just
-/// woken go on without it.
+/// Runs `work` (a snapshot slice) in the main loop's turn while the tasks it has just woken
+/// go on without it.
 ///
-/// The main loop calls the disk on one of the runtime's worker threads, right after it handed
-/// the turn's packets to the connections' writer tasks: a leader's PROPOSALs before its own
-/// fdatasync, a follower's ACK or a reply before a snapshot slice. The task woken last from a
+/// The log's writes and syncs run on chapter 6's disk thread, off the runtime; a fuzzy
+/// snapshot's slice cannot, since it walks the live database the main loop owns. The loop
+/// walks it on one of the runtime's worker threads, right after it handed a turn's packets
+/// to the connections' writer tasks (a follower's ACK, a reply). The task woken last from a
 /// worker waits in that worker's own slot, which no other worker may take, until the main
-/// loop's turn ends: without this, one follower got its PROPOSAL only after the leader's
-/// fdatasync, so the followers synced after the leader instead of beside it.
-/// `block_in_place` hands this worker's queued tasks to another thread for the length of
-/// `work` (at the price of that hand-off, a few context switches).
+/// loop's turn ends: when the sync ran there too, one follower got its PROPOSAL only after
+/// the leader's fdatasync. `block_in_place` hands this worker's queued tasks to another
+/// thread for the length of `work` (at the price of that hand-off, a few context switches).
 fn aside<T>(work: impl FnOnce() -> T) -> T {
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(RuntimeFlavor::MultiThread) => block_in_place(work),

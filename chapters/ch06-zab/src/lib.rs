@@ -64,9 +64,9 @@
 //! * [`storage`] — the disk a driver writes for the peer ([`storage::Storage`]); in memory
 //!   until chapter 7.
 //! * [`tcp`] — the quorum peer over real sockets: election, quorum and client ports, timers
-//!   and a disk around one `step` (`cargo run -p ch06-zab -- --listen ...`); its
-//!   [`tcp::ensemble`] turns a zoo.cfg's server lines and `myid` into one member, for
-//!   `keeper server`.
+//!   and a disk around one `step` (`cargo run -p ch06-zab -- --listen ...`), the disk on a
+//!   thread of its own ([`tcp::disk`]); its [`tcp::ensemble`] turns a zoo.cfg's server
+//!   lines and `myid` into one member, for `keeper server`.
 //!
 //! # How it differs from ZooKeeper
 //!

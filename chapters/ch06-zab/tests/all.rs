@@ -8,6 +8,7 @@
 
 mod book_excerpts;
 mod cli;
+mod disk_thread;
 mod fault_seeds;
 mod lab;
 mod lost_write_paths;

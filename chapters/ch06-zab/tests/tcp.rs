@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use tokio::time::{timeout, Instant};
 
 /// The longest any one wait may take (the machine may be busy).
-const BOUND: Duration = Duration::from_secs(60);
+pub(crate) const BOUND: Duration = Duration::from_secs(60);
 
 /// `n` ports nobody uses right now, all different: the OS picks each while the others are
 /// still held. Ports picked one at a time (each released before the next is asked for) can
@@ -318,7 +318,7 @@ fn spawn(sid: Sid, client: u16, peers: &[String], extra: &[&str], out: &Transcri
 }
 
 /// A chapter 3 client on `addr`.
-async fn client(addr: SocketAddr) -> Client {
+pub(crate) async fn client(addr: SocketAddr) -> Client {
     let (client, _events) = Client::connect(addr, ClientConfig::default())
         .await
         .unwrap_or_else(|e| panic!("a session on {addr}: {e}"));
@@ -327,7 +327,7 @@ async fn client(addr: SocketAddr) -> Client {
 
 /// What `path` holds as seen from `client`'s server after a `sync`: every write committed
 /// before the sync reached the leader (zab.md §8).
-async fn synced_read(client: &Client, path: &str) -> Option<Vec<u8>> {
+pub(crate) async fn synced_read(client: &Client, path: &str) -> Option<Vec<u8>> {
     let sync = Request::Sync(SyncRequest {
         path: Some("/".into()),
     });

@@ -10,7 +10,7 @@
 //!  quorum port ──── one reader + one writer per learner connection (quorum) ───┤
 //!  client port ──── chapter 3's accept loop and connection tasks (ToCore) ─────┼─► main loop: QuorumPeer::step
 //!  timers ───────── each SetTimer is a deadline ──────────────────────────────┤         │
-//!  disk ─────────── a Storage: epochs, appends + one sync per turn, snapshots ◄┘ ◄───────┘
+//!  disk thread ──── owns the Storage: appends, one sync per group, Logged ────◄┘ ◄───────┘
 //! ```
 //!
 //! - **Election** notifications go through chapter 5's connections ([`ch05_election::cnx`]);
@@ -20,15 +20,18 @@
 //!   a [`guard::Guard`] drops a connection whose packets go back in time.
 //! - **Clients** are chapter 3's, unchanged: a task per connection, bounded outbound queues,
 //!   the four-letter words answered from [`ch03_sessions::server::Clients`].
-//! - **The disk** is a [`Storage`]: epochs are written before anything after them is done;
-//!   the txns one turn of the loop appended are synced once, and only then reported logged
-//!   (a follower ACKs, a leader counts its own vote).
+//! - **The disk** is a [`Storage`] on a thread of its own ([`disk`]): the loop hands it
+//!   each turn's appends and reads on while it writes; it syncs once for everything queued
+//!   since its last sync, and only then are the txns reported logged (a follower ACKs, a
+//!   leader counts its own ACK, one of a quorum's). Epochs, a TRUNC and snapshots are done
+//!   by the loop on a loan of the storage, in their place among the appends; epochs are
+//!   written before anything after them is done.
 //! - **Time**: the peer gets the wall clock (txn times, session deadlines); its timers are
 //!   deadlines on tokio's clock.
 //!
 //! What one turn sends leaves as one batch per connection ([`quorum::Quorum::send_batches`],
 //! [`Clients::send_batches`]): a group commit's PROPOSALs go to each follower in one socket
-//! write, before our own sync, and each client gets its replies together.
+//! write, before our own write begins, and each client gets its replies together.
 //!
 //! Every queue is bounded, and each says what happens when it is full: a client or a learner
 //! that stops reading is dropped; the sockets wait when the main loop is busy; trace lines
@@ -40,6 +43,7 @@
 //! `--listen` ([`cli`]).
 
 pub mod cli;
+pub mod disk;
 pub mod ensemble;
 pub mod guard;
 pub mod quorum;
@@ -73,13 +77,15 @@ use crate::message::Message;
 use crate::peer::{Config, Input, Output, QuorumPeer, Recovered, Timer};
 use crate::storage::Storage;
 use crate::trace::Note;
+use disk::DiskThread;
 use quorum::{Delivery, Quorum, QuorumEvent};
 
 /// Trace lines waiting for their reader; more are counted as lost.
 pub const EVENT_QUEUE: usize = 4096;
 
-/// Most inputs one turn of the main loop takes before its sync: upstream's
-/// `zookeeper.maxBatchSize` default, so a write waits for at most this many others.
+/// Most inputs one turn of the main loop takes before it hands its packets and appends
+/// over: upstream's `zookeeper.maxBatchSize` default, so a write waits for at most this
+/// many others.
 const TURN_INPUTS: usize = 1000;
 
 // ANCHOR: spec
@@ -282,12 +288,17 @@ pub async fn serve<S: Storage>(
             ^ spec.sid.0;
     }
     let peer = QuorumPeer::new(spec.sid, config, recovered, now_ms());
+    let disk = match DiskThread::start(storage) {
+        Ok(disk) => disk,
+        Err(e) => return e,
+    };
+    let disk_ready = disk.ready();
     let mut driver = Driver {
         sid: spec.sid,
         state: peer.state(),
         serving: None,
         peer,
-        storage,
+        disk,
         recent,
         events,
         timers: Deadlines::default(),
@@ -297,7 +308,6 @@ pub async fn serve<S: Storage>(
         options,
         client_addr,
         inputs: VecDeque::new(),
-        appended: Vec::new(),
         snapshotting: false,
         quorum_report: QuorumReport {
             init_limit: spec.config.init_limit,
@@ -327,16 +337,16 @@ pub async fn serve<S: Storage>(
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 driver.fire_due(&mut election_rx, &mut quorum_rx)
             }
-            // A snapshot under way takes its next slice even when nothing comes; the
-            // branches are polled in random order, so the ports still get their turns.
-            () = std::future::ready(()), if driver.snapshotting => Ok(()),
-            // The ports' tasks hold their senders as long as they run, so this is a bug.
-            else => return io::Error::other("every port's task ended"),
+            // Txns logged, a loan for a snapshot's slice, or the disk's error.
+            // Always enabled, so `select!` never runs out of branches: a port whose task
+            // ended (a bug: the tasks hold their senders as long as they run) is passed over.
+            () = disk_ready.notified() => driver.on_disk(),
         };
-        // Group commit: whatever else already waits on the quorum and client ports joins
-        // this turn, and one sync covers all of it. While a sync runs, the next turn's
-        // inputs queue up, so the busier the server, the more one sync covers (upstream's
-        // SyncRequestProcessor flushes when its queue runs dry, or after 1000 requests).
+        // Whatever else already waits on the quorum and client ports joins this turn: its
+        // packets leave as one batch per connection, its appends as one request to the disk
+        // thread. While the thread syncs, more turns' appends queue up behind it, and its
+        // next sync covers them all (a group commit: upstream's SyncRequestProcessor flushes
+        // when its queue runs dry, or after 1000 requests).
         let mut taken = 1;
         while turn.is_ok() && taken < TURN_INPUTS {
             turn = if let Ok(event) = quorum_rx.try_recv() {
@@ -368,7 +378,8 @@ fn with_config(recovered: &mut Recovered, membership: &str) {
 struct Driver<S> {
     sid: Sid,
     peer: QuorumPeer,
-    storage: S,
+    /// The thread that owns the [`Storage`].
+    disk: DiskThread<S>,
     /// How many recent txns a recovery keeps for DIFFs.
     recent: usize,
     events: Events,
@@ -381,9 +392,8 @@ struct Driver<S> {
     /// Inputs the driver owes the peer: our own notifications, the disk's answers, the
     /// connections it closed.
     inputs: VecDeque<Input>,
-    /// Appended this turn, not synced yet.
-    appended: Vec<Zxid>,
-    /// A fuzzy snapshot is being walked: each turn writes a slice of it.
+    /// A fuzzy snapshot is being walked: each turn asks the disk thread for a loan of the
+    /// storage, to write a slice of it.
     snapshotting: bool,
     /// What was last reported.
     state: ServerState,
@@ -394,17 +404,24 @@ struct Driver<S> {
 
 impl<S: Storage> Driver<S> {
     // ANCHOR: step
-    /// Feeds `input`, carries out what the peer says, feeds what that brings back, and
-    /// finally syncs the disk once and reports each append as logged, until nothing is left.
+    /// Feeds `input`, carries out what the peer says and feeds what that brings back, then
+    /// ends the turn ([`Driver::flush`]).
     fn step(&mut self, input: Input) -> io::Result<()> {
         self.feed(input)?;
         self.flush()
     }
 
-    /// Feeds `input` and carries out what the peer says, and what that brings back, but
-    /// leaves its appends for the turn's one sync ([`Driver::flush`]).
+    /// Feeds `input` and carries out what the peer says, and what that brings back; its
+    /// appends wait for the end of the turn ([`Driver::flush`]).
     fn feed(&mut self, input: Input) -> io::Result<()> {
         self.inputs.push_back(input);
+        self.feed_owed()
+    }
+
+    /// Steps the peer with every input owed, first come first fed: a follower ACKs only in
+    /// the order its disk was given the txns, so a `Logged` that waits in the queue must not
+    /// be overtaken by one a later loan brings (an input may ask for the disk).
+    fn feed_owed(&mut self) -> io::Result<()> {
         while let Some(input) = self.inputs.pop_front() {
             for output in self.peer.step(now_ms(), input) {
                 self.carry(output)?;
@@ -413,30 +430,55 @@ impl<S: Storage> Driver<S> {
         Ok(())
     }
 
-    /// Ends a turn: hands the turn's packets to the quorum connections, syncs the disk once
-    /// for everything appended since the last sync, reports each append as logged, and
-    /// carries on until nothing is left to send or sync; then walks the next slice of a
-    /// fuzzy snapshot under way, over the live database, so the snapshot interleaves with
-    /// the groups committed around it. The PROPOSALs leave before our sync, so the
-    /// followers log them while we do (upstream's leader sends and logs in parallel too).
+    /// Ends a turn: hands the turn's packets to the quorum connections, then its appends to
+    /// the disk thread, which logs them while the loop goes on reading; their
+    /// [`Input::Logged`] comes back later ([`Driver::on_disk`]). The PROPOSALs leave before
+    /// our own write begins, so the followers log them while we do, and their ACKs are read
+    /// as they come: a quorum of them commits, with or without ours (upstream's leader sends
+    /// and logs in parallel too). A fuzzy snapshot under way asks for the storage, to walk
+    /// its next slice over the live database when it comes, so the snapshot interleaves
+    /// with the groups committed around it.
     fn flush(&mut self) -> io::Result<()> {
         self.send_batches()?;
-        while !self.appended.is_empty() {
-            self.storage.sync()?;
-            let logged = std::mem::take(&mut self.appended);
-            for zxid in logged {
-                self.feed(Input::Logged(zxid))?;
-            }
-            self.send_batches()?;
-        }
+        self.disk.hand_over()?;
         if self.snapshotting {
-            let db = self.peer.database();
-            self.snapshotting = self
-                .storage
-                .advance_snapshot(db, SNAPSHOT_NODES_PER_FLUSH)?;
+            self.disk.ask()?;
         }
         self.report_changes();
         Ok(())
+    }
+
+    /// The disk thread's news: a storage lent for the snapshot walks its next slice and goes
+    /// back (first: feeding may ask for the disk), then each txn it logged is fed as
+    /// [`Input::Logged`], in order.
+    fn on_disk(&mut self) -> io::Result<()> {
+        let taken = self.disk.take()?;
+        if let Some(mut storage) = taken.lent {
+            let walked = if self.snapshotting {
+                storage.advance_snapshot(self.peer.database(), SNAPSHOT_NODES_PER_FLUSH)
+            } else {
+                Ok(false)
+            };
+            self.disk.give_back(storage, None)?;
+            self.snapshotting = walked?;
+        }
+        self.inputs
+            .extend(taken.logged.into_iter().map(Input::Logged));
+        self.feed_owed()
+    }
+
+    /// Does `work` on the storage, at this point of the disk thread's queue: after every
+    /// append asked for before, before every one asked for after. Waits for the thread (the
+    /// end of a write under way). The txns logged meanwhile are reported first.
+    fn on_storage<T>(
+        &mut self,
+        work: impl FnOnce(&mut S, &QuorumPeer) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let (logged, mut storage) = self.disk.borrow()?;
+        self.inputs.extend(logged.into_iter().map(Input::Logged));
+        let done = work(&mut storage, &self.peer);
+        self.disk.give_back(storage, None)?;
+        done
     }
     // ANCHOR_END: step
 
@@ -483,27 +525,34 @@ impl<S: Storage> Driver<S> {
             Output::Disconnect { link } | Output::Refuse { link } => self.quorum.disconnect(link),
             Output::SetTimer { timer, after_ms } => self.timers.set(timer, after_ms),
             Output::CancelTimer(timer) => self.timers.cancel(timer),
-            Output::Append(entry) => {
-                self.storage.append(&entry)?;
-                self.appended.push(entry.txn.zxid);
-            }
+            Output::Append(entry) => self.disk.append(entry),
             Output::Truncate(zxid) => {
-                let mut recovered = self.storage.truncate(zxid, self.recent)?;
+                let (logged, mut storage) = self.disk.borrow()?;
+                self.inputs.extend(logged.into_iter().map(Input::Logged));
+                let cut = storage.truncate(zxid, self.recent);
+                // The appends after `zxid` not synced yet are cut too: never logged.
+                self.disk.give_back(storage, Some(zxid))?;
+                let mut recovered = cut?;
                 with_config(&mut recovered, &self.quorum_report.membership);
-                self.appended.retain(|z| *z <= zxid);
                 self.inputs.push_back(Input::Reloaded(Box::new(recovered)));
             }
-            Output::Snapshot(db) => self.storage.snapshot(&db)?,
+            Output::Snapshot(db) => self.on_storage(|s, _| s.snapshot(&db))?,
             // Upstream skips a snapshot that falls due while the last is still being written.
             Output::BeginSnapshot if self.snapshotting => {}
             Output::BeginSnapshot => {
-                self.snapshotting = self.storage.begin_snapshot(self.peer.database())?;
+                self.snapshotting = self.on_storage(|s, peer| s.begin_snapshot(peer.database()))?;
             }
+            // Only a snapshot being walked has anything to abandon.
+            Output::AbandonSnapshot if !self.snapshotting => {}
             Output::AbandonSnapshot => {
-                self.storage.abandon_snapshot();
+                self.on_storage(|s, _| {
+                    s.abandon_snapshot();
+                    Ok(())
+                })?;
                 self.snapshotting = false;
             }
-            Output::SaveEpochs(epochs) => self.storage.save_epochs(epochs)?,
+            // Written before anything after it is done: the loop waits for it.
+            Output::SaveEpochs(epochs) => self.on_storage(|s, _| s.save_epochs(epochs))?,
             Output::Client(output) => self.client_output(output),
             Output::Note(note) => self.events.report(TcpEvent::Note(note)),
         }
