@@ -3,12 +3,11 @@
 //! The scenarios run one order of events per seed. Here chapter 4's model checker
 //! ([`ch04_paxos::sim::checker`]) runs this chapter's own [`Server`]s through every order, for
 //! one small ensemble: three servers whose disks differ (n1 and n2 logged up to `0x100000002`,
-//! n3 only to `0x100000001`), on a network that may deliver any vote late, more than once, or
-//! never, where any one server may crash at any moment and restart from its disk. Timers fire
-//! whenever the checker likes (time is not modelled), so a `finalizeWait` may end before the
-//! better vote arrives and a follower may give up on a leader that is alive: the checker tries
-//! both. Rounds are bounded (servers that keep losing their leader look again forever), which is
-//! the one limit of the claim: *while no server passes round [`Bounds::rounds`]*, no order of
+//! n3 only to `0x100000001`), where any one server may crash once, at any moment, and restart
+//! from its disk. Timers fire whenever the checker likes (time is not modelled), so a
+//! `finalizeWait` may end before the better vote arrives and a follower may give up on a leader
+//! that is alive: the checker tries both. Rounds are bounded (servers that keep losing their
+//! leader look again forever): *while no server passes round [`Bounds::rounds`]*, no order of
 //! events breaks
 //!
 //! - **one leader at a time** (always): at most one server leads with a quorum of up servers
@@ -19,10 +18,39 @@
 //!   because any quorum holds one of the two longest logs; in ZooKeeper a late server whose
 //!   longer tail was never committed is truncated by the leader (TRUNC);
 //!
-//! and some order **elects a leader** (sometimes) with a quorum behind it, so the model is not
-//! safe by electing nobody. With [`Flaw::SidBeforeLog`] (the sid decides before the log
-//! does) the checker finds a follower whose log is ahead of its leader's, and writes the path as
-//! a scenario file that `--scenario checked --scenario-file FILE` replays.
+//! and some order **elects a leader** (sometimes: a state with a leader is reachable) with a
+//! quorum behind it, so the model is not safe by electing nobody. It is a `sometimes`, not an
+//! `eventually`: a looking server's timer can always fire again, so no path ends, and
+//! stateright checks an `eventually` only where a path ends. With [`Flaw::SidBeforeLog`] (the
+//! sid decides before the log does) the checker finds a follower whose log is ahead of its
+//! leader's, and writes the path as a scenario file that `--scenario checked --scenario-file
+//! FILE` replays.
+//!
+//! # The network, and what the model leaves out
+//!
+//! Every state is explored (the report says "every reachable state") because the model is
+//! finite, and it is finite for these reasons, each a fact about the servers, not a cut:
+//!
+//! - **One ordered connection per pair, behind a send queue of one.** ZooKeeper's
+//!   `QuorumCnxManager` keeps, per peer, a send queue of capacity 1 that drops its oldest
+//!   (`SEND_CAPACITY`, `addToSendQueue`), and sends the last message again on a new
+//!   connection; this chapter's [`crate::cnx`] does the same. So a vote not yet sent is
+//!   replaced by the newer one, and on the wire the votes of a pair stay in order
+//!   ([`checker::Links::SendQueue`]). `--in-flight N` lets `N - 1` more wait on the socket;
+//!   the default, one, is a connection whose socket holds nothing more (a slow or down peer).
+//!   Each state the model reaches is one a real ensemble can reach; with more on the socket a
+//!   real one can reach more.
+//! - **Messages to oneself come straight back**, within the step that sent them, as over TCP
+//!   ([`crate::tcp`]; upstream's `toSend` puts them on its own receive queue).
+//! - **The back-off does not grow** ([`checked_cluster`]): the checker never reads a timer's
+//!   delay, so the doubling `notTimeout` only made each server's state one of about forty.
+//! - **The leader's stand-in ping is left out** ([`crate::standin`]; not FastLeaderElection): a
+//!   follower may still give up on its leader at any moment, as its timer fires whenever the
+//!   checker likes, but a leader steps down only by crashing.
+//!
+//! `--network duplicating` is the older network, which may deliver any vote late, more than
+//! once, or never: there a vote sent stays on its link for good, and the states never end, so
+//! it is searched to a `--depth`.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
