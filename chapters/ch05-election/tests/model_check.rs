@@ -192,3 +192,33 @@ fn the_explorer_serves_the_election_on_loopback() {
     let start = explorer.start_state();
     assert!(start.contains("actor_states"), "{start}");
 }
+
+/// Behind a send queue of one, a server that re-sends its vote while the last one still waits
+/// replaces it, so no link ever holds two: QuorumCnxManager's send queue (`SEND_CAPACITY` 1,
+/// `addToSendQueue` drops the oldest), which this chapter's `cnx.rs` has too.
+#[test]
+fn a_vote_sent_again_replaces_the_one_still_waiting() {
+    use ch04_paxos::sim::checker;
+    use ch05_election::peer::Timer as ElectionTimer;
+    use ch05_election::sim::SimTimer;
+    use ch05_election::standin::Timer;
+    use stateright::actor::{ActorModelAction, Id, Network};
+    use stateright::Model;
+
+    let model = model_check::model(None, FAULT_FREE);
+    let start = model.init_states().remove(0);
+    let resend = ActorModelAction::Timeout(
+        Id::from(2),
+        SimTimer::Member(Timer::Election(ElectionTimer::NotTimeout)),
+    );
+    let after = checker::next_state(&model, &start, resend);
+    let Network::Ordered(links) = &after.expect("the timer is armed").network else {
+        panic!("ordered links")
+    };
+    let from_n3: Vec<usize> = links
+        .iter()
+        .filter(|((src, _), _)| *src == Id::from(2))
+        .map(|(_, queue)| queue.len())
+        .collect();
+    assert_eq!(from_n3, [1, 1], "one vote waits for n1 and one for n2");
+}
