@@ -782,30 +782,30 @@ pub const LABS: &[Lab] = &[
     // ---- Chapter 7: persistence ----
     Lab {
         id: "7.1",
-        title: "ACK before fsync: find the seed that loses a write",
+        title: "ACK before fsync: find the path that loses a write",
         page: "ch07-persistence.md",
-        asks: "with `--flaw ack-before-fsync`, find a checkers' seed of five servers that loses a committed write, name the lost zxid (`lost_write` in `chapters/ch07-persistence/src/lab.rs`), and show the seed is clean without the flaw",
+        asks: "with `--flaw ack-before-fsync`, let chapter 6's model checker find an order of events that loses a write the client was told succeeded, and put the scenario file it writes and the lost zxid in `lost_write` (`chapters/ch07-persistence/src/lab.rs`); the grader replays it with and without the flaw",
         package: "ch07-persistence",
         target: "lab",
         checks: &[
             Check {
-                name: "lab_7_1_the_seed_loses_a_committed_write_with_the_flaw",
-                hint: "run `cargo run --release -p ch06-zab -- --check --seeds 1000 --servers 5 --flaw ack-before-fsync`; the report names the seed and the txn a served database no longer has",
+                name: "lab_7_1_the_scenario_loses_the_named_write_with_the_flaw",
+                hint: "run `cargo run --release -p ch06-zab -- --model-check --flaw ack-before-fsync --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt` (other seeds if it finds nothing), paste the file's text, and name the create's zxid from the replayed trace (`xid=… zxid=… ok path=/a`)",
             },
             Check {
-                name: "lab_7_1_without_the_flaw_the_same_seed_keeps_every_promise",
-                hint: "rerun the seed without --flaw: if it still fails, something else lost the write",
+                name: "lab_7_1_without_the_flaw_the_same_steps_keep_the_write",
+                hint: "your steps lose the write even without the flaw: a path found without `--flaw ack-before-fsync` is not this lab's",
             },
         ],
         minutes: 30,
-        teaches: "A txn is durable when fsync returns, not when write() does. A server that ACKs (or counts its own vote) before the fsync lets a quorum 'have' a txn that only a page cache holds; a crash, a failed fsync or a power cut then loses a write a client was told succeeded.",
+        teaches: "A txn is durable when fsync returns, not when write() does. A server that ACKs (or counts its own vote) before the fsync lets a quorum 'have' a txn that only a page cache holds; a crash, a failed fsync or a power cut then loses a write a client was told succeeded. And a model checker's path is an answer anyone can replay, trace and step through.",
         show: &[
-            "cargo run --release -p ch06-zab -- --check --seeds 1000 --servers 5 --flaw ack-before-fsync",
-            "cargo run --release -p ch06-zab -- --check --servers 5 --seed 23 --flaw ack-before-fsync --trace",
+            "cargo run --release -p ch06-zab -- --model-check --flaw ack-before-fsync --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt",
+            "cargo run -p ch06-zab -- --trace --scenario checked --flaw ack-before-fsync --scenario-file lost-write.txt",
         ],
         // LAB 7.1 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
-        discuss: "Seed 23 (5 servers): leader n4 starts epoch 3 and syncs n5, which missed 0x100000010 to 0x10000001f, by DIFF. The flawed n5 says the sync's txns are logged as soon as they are written, so it takes currentEpoch 3 and ACKs NEWLEADER; then its fsync fails (EIO), it stops, and it comes back without them (its log ends in a torn record, cut off after 0x100000014). Its vote, (epoch 3, zxid 0x100000014), beats the others' votes of epoch 2 because the vote compares epochs first: n5 leads epoch 4 with n1 and n3, and the history it makes everyone copy lacks 0x100000015, a createSession that n4 had committed in epoch 1 on the ACKs of n1, n2 and itself. `committed prefixes agree` fires when n5 serves 0x700000001 in its place. Without the flaw n5 would have ACKed NEWLEADER only after the fsync that failed, and never taken epoch 3. Any seed that fails this way with five servers and passes without the flaw is right. forceSync=no in zoo.cfg is exactly this flaw, traded for speed.",
+        discuss: "The reference path (15 walks of 60 steps, seed 29): n3 leads epoch 1; n1 gives up on it, and c1 moves to n3 and creates /a, 0x100000002. The flawed n2 ACKs the PROPOSAL as soon as it has written it, before the fsync, and crashes before the fsync: it comes back without /a (`the crash lost unsynced 0x100000002`). n1 and n2, both logged up to 0x100000001, elect n2, which leads epoch 2. Only then does n2's early ACK, sent before its crash, reach n3: with it n3 has a quorum, commits /a and tells c1 it succeeded, and the new leader does not have it. Without the flaw n2's ACK waits for its fsync, which the crash prevents, so the step that delivers it cannot be replayed (the grader's second check). Any path the checker finds with the flaw that loses an acknowledged create is right. forceSync=no in zoo.cfg is exactly this flaw, traded for speed.",
         // LAB 7.1 END
     },
     Lab {

@@ -66,11 +66,16 @@ struct Args {
     /// between them, one server down at a time.
     #[arg(long, default_value_t = model_check::DEFAULT.crashes)]
     crashes: u64,
-    /// --model-check: the most distinct messages sent on one link (without it, no limit: a
-    /// search to a --depth, or walks; with it, the states are finite and a search without
-    /// --depth explores every one).
+    /// --model-check: the most messages waiting on one link. Behind a send queue (the default
+    /// network) one unless told, a newer message replacing the last; on the duplicating network
+    /// the distinct messages ever sent on it, without a limit unless told (then only a --depth
+    /// or walks end).
     #[arg(long, value_name = "N")]
     in_flight: Option<usize>,
+    /// --model-check: the network, one ordered connection per pair behind ZooKeeper's send
+    /// queue of one message (send-queue), or one that reorders and duplicates (duplicating).
+    #[arg(long, value_enum, default_value = "send-queue")]
+    network: model_check::ElectionNetwork,
     #[command(flatten)]
     checker: CheckFlags,
 }
@@ -161,6 +166,7 @@ fn check_every_interleaving(flaw: Option<Flaw>, args: &Args) -> ExitCode {
         rounds: args.rounds,
         crashes: if args.no_crashes { 0 } else { args.crashes },
         in_flight: args.in_flight,
+        network: args.network,
     };
     args.checker.check(
         args.run.seed,

@@ -73,6 +73,9 @@ pub struct Server {
     running: bool,
     /// How many times this server has crashed so far (the model checker bounds it).
     crashes: u64,
+    /// Whether a message to itself comes straight back within the same step, as over TCP
+    /// ([`crate::tcp`]), instead of crossing the simulated network.
+    loopback: bool,
 }
 
 impl Server {
@@ -83,7 +86,14 @@ impl Server {
             start_after_ms: None,
             running: false,
             crashes: 0,
+            loopback: false,
         }
+    }
+    /// The same server, taking its messages to itself straight back, as the TCP driver does
+    /// (and ZooKeeper's `QuorumCnxManager.toSend`, which puts them on its own receive queue).
+    pub fn with_loopback(mut self) -> Server {
+        self.loopback = true;
+        self
     }
     /// The same server, switched on `ms` after the run begins.
     pub fn starting_at(mut self, ms: Millis) -> Server {
@@ -96,6 +106,7 @@ impl Server {
         config.election.order = order;
         let mut s = Server::new(self.peer().sid(), config, self.peer().durable());
         s.start_after_ms = self.start_after_ms;
+        s.loopback = self.loopback;
         s
     }
     /// The election and its stand-in heartbeat.
@@ -118,6 +129,7 @@ impl Server {
             self.peer().durable(),
         );
         server.crashes = self.crashes + 1;
+        server.loopback = self.loopback;
         server
     }
     /// How many times this server has crashed so far.
@@ -125,9 +137,28 @@ impl Server {
         self.crashes
     }
 
+    // ANCHOR: loopback
     fn feed(&mut self, input: MemberInput) -> Vec<Output<Message, SimTimer, Note>> {
-        self.member
-            .step(input)
+        let me = self.peer().sid();
+        let mut outputs = self.member.step(input);
+        if self.loopback {
+            // As the TCP driver: each message to ourselves is stepped at once, in order.
+            let mut all = Vec::new();
+            let mut at = 0;
+            while at < outputs.len() {
+                match &outputs[at] {
+                    MemberOutput::Send { to, msg } if *to == me => {
+                        let msg = msg.clone();
+                        let more = self.member.step(MemberInput::Receive { from: me, msg });
+                        outputs.extend(more);
+                    }
+                    _ => all.push(outputs[at].clone()),
+                }
+                at += 1;
+            }
+            outputs = all;
+        }
+        outputs
             .into_iter()
             .map(|o| match o {
                 MemberOutput::Send { to, msg } => Output::Send { to: to.0, msg },
@@ -140,6 +171,7 @@ impl Server {
             })
             .collect()
     }
+    // ANCHOR_END: loopback
 }
 
 impl Process for Server {

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use ch04_paxos::sim::Scenario;
-use ch05_election::model_check::{self, Bounds, Flaw};
+use ch05_election::model_check::{self, Bounds, Flaw, DEFAULT};
 
 // Chapter 4 owns this helper and formats it with its own rustfmt settings.
 #[rustfmt::skip]
@@ -13,9 +13,8 @@ use ch05_election::model_check::{self, Bounds, Flaw};
 mod explorer;
 
 const FAULT_FREE: Bounds = Bounds {
-    rounds: 2,
     crashes: 0,
-    in_flight: None,
+    ..DEFAULT
 };
 const FLAW: Option<Flaw> = Some(Flaw::SidBeforeLog);
 
@@ -51,23 +50,31 @@ fn within_five_steps_with_a_restart_no_interleaving_breaks_the_election() {
     );
 }
 
-/// Without faults, some order of six events elects a leader with a quorum behind it, and
-/// none of them breaks a property: the model is not safe merely by electing nobody.
+/// Without faults and with one round, every order of events is explored to the end (votes in
+/// order on each connection, a newer one replacing one not yet sent, as QuorumCnxManager's
+/// send queue of one does): none breaks a property, and some elects a leader with a quorum
+/// behind it, so the model is not safe merely by electing nobody.
 #[test]
-fn without_faults_a_leader_is_elected_within_six_steps() {
-    let outcome = model_check::run(None, FAULT_FREE, Some(6), "unused", None).unwrap();
+fn without_faults_in_one_round_every_order_is_explored_and_a_leader_is_elected() {
+    let bounds = Bounds {
+        rounds: 1,
+        ..FAULT_FREE
+    };
+    let outcome = model_check::run(None, bounds, None, "unused", None).unwrap();
     let report = &outcome.report;
     assert!(report.counterexample.is_none(), "{outcome}");
+    assert!(report.exhausted, "every reachable state: {outcome}");
     assert_eq!(
         report.examples,
-        [("a leader is elected", Some(6))],
+        [("a leader is elected", Some(4))],
         "{outcome}"
     );
 }
 
 /// The flawed order lets the larger sid win whatever the logs say: n3, a txn behind, is
-/// elected, and n1 follows it. The checker finds it in six steps, and the scenario file it
-/// writes makes the simulator break the same invariant.
+/// elected, and n1 follows it. The checker finds it in four steps (n3's vote to n1, n1's back,
+/// both finalizeWaits), and the scenario file it writes makes the simulator break the same
+/// invariant.
 #[test]
 fn the_flaws_counterexample_replayed_in_the_simulator_has_a_follower_ahead_of_its_leader() {
     let file = temp("counterexample.txt");
@@ -79,7 +86,7 @@ fn the_flaws_counterexample_replayed_in_the_simulator_has_a_follower_ahead_of_it
         .as_ref()
         .expect("the checker finds the flaw");
     assert_eq!(*name, "the leader's log is the longest");
-    assert_eq!(path.len(), 6, "the shortest path");
+    assert_eq!(path.len(), 4, "the shortest path");
     let (script, trace) = outcome.counterexample.as_ref().unwrap();
     assert!(trace.ends_with("whose log is behind its own\n"), "{trace}");
     let steps = Scenario::<(), ()>::parse(script).unwrap().steps().len();
@@ -129,14 +136,7 @@ fn the_flaws_counterexample_replayed_in_the_simulator_has_a_follower_ahead_of_it
 fn the_command_prints_the_report_the_book_shows() {
     let file = temp("book.txt");
     let file_name = file.to_str().unwrap();
-    let args = [
-        "--model-check",
-        "--no-crashes",
-        "--flaw",
-        "SidBeforeLog",
-        "--depth",
-        "6",
-    ];
+    let args = ["--model-check", "--no-crashes", "--flaw", "SidBeforeLog"];
     let out = election(&[&args[..], &["--counterexample", file_name]].concat());
     assert_eq!(
         out.status.code(),
@@ -191,4 +191,34 @@ fn the_explorer_serves_the_election_on_loopback() {
     assert_eq!(explorer.property_names()[0], "one leader at a time");
     let start = explorer.start_state();
     assert!(start.contains("actor_states"), "{start}");
+}
+
+/// Behind a send queue of one, a server that re-sends its vote while the last one still waits
+/// replaces it, so no link ever holds two: QuorumCnxManager's send queue (`SEND_CAPACITY` 1,
+/// `addToSendQueue` drops the oldest), which this chapter's `cnx.rs` has too.
+#[test]
+fn a_vote_sent_again_replaces_the_one_still_waiting() {
+    use ch04_paxos::sim::checker;
+    use ch05_election::peer::Timer as ElectionTimer;
+    use ch05_election::sim::SimTimer;
+    use ch05_election::standin::Timer;
+    use stateright::actor::{ActorModelAction, Id, Network};
+    use stateright::Model;
+
+    let model = model_check::model(None, FAULT_FREE);
+    let start = model.init_states().remove(0);
+    let resend = ActorModelAction::Timeout(
+        Id::from(2),
+        SimTimer::Member(Timer::Election(ElectionTimer::NotTimeout)),
+    );
+    let after = checker::next_state(&model, &start, resend);
+    let Network::Ordered(links) = &after.expect("the timer is armed").network else {
+        panic!("ordered links")
+    };
+    let from_n3: Vec<usize> = links
+        .iter()
+        .filter(|((src, _), _)| *src == Id::from(2))
+        .map(|(_, queue)| queue.len())
+        .collect();
+    assert_eq!(from_n3, [1, 1], "one vote waits for n1 and one for n2");
 }

@@ -1,19 +1,25 @@
-//! Labs: a seed that loses a write, and a log record read by hand.
+//! Labs: a path that loses a write, and a log record read by hand.
 //!
-//! # Lab 7.1: ACK before fsync — find the seed that loses a write
+//! # Lab 7.1: ACK before fsync — find the path that loses a write
 //!
-//! Chapter 6's checkers run thousands of faulty ensembles whose disks fail as real disks do
-//! (`ch06_zab::sim::disk_faults`): a crash keeps what was fsynced and at most a prefix of the
-//! rest, an fsync can fail, a disk can fill up, the power can fail everywhere at once.
-//! `--flaw ack-before-fsync` gives every server the bug of telling its peer a txn is logged as
-//! soon as it is written, before the fsync (what `forceSync=no` does to ZooKeeper). Chapter 6's
-//! tests show a run of three servers in which that bug loses a committed write. Find one with
-//! **five** servers, say which txn was lost, and check that the same seed keeps every promise
-//! without the bug: fill in [`lost_write`].
+//! `--flaw ack-before-fsync` gives every server of chapter 6 the bug of telling its peer a txn
+//! is logged as soon as it is written, before the fsync (what `forceSync=no` does to
+//! ZooKeeper). Chapter 6's model checker runs its three servers and c1, which creates `/a`
+//! twice, through orders of events no seed may draw; its random walks (`--walks`) go deep
+//! enough to reach a crash after a commit. Find an order in which the bug loses a write the
+//! client was told succeeded: the checker writes it as a scenario file. Put that file's text
+//! in [`lost_write`], with the zxid of the create that vanished.
 //!
 //! ```text
-//! cargo run --release -p ch06-zab -- --check --seeds 1000 --servers 5 --flaw ack-before-fsync
+//! cargo run --release -p ch06-zab -- --model-check --flaw ack-before-fsync \
+//!     --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt
 //! ```
+//!
+//! (try other seeds until one fails). The grader replays your file in chapter 6's simulator
+//! ([`replay_lost_writes`]): with the flaw, a later leader must be missing the create you
+//! named; without it, the same steps must not lose it. A replayable path is the answer, as
+//! for every lab whose checker finds the bug: anyone can run it, `--trace` it and `--step`
+//! through it.
 //!
 //! # Lab 7.2: decode a log record by hand
 //!
@@ -23,32 +29,176 @@
 //! grader reads the same bytes with this chapter's own reader and compares.
 
 use ch01_znode::Zxid;
+use ch04_paxos::sim::{ChoiceError, Process, Scenario};
+use ch06_zab::model_check::{acknowledged_write_lost, simulation};
+use ch06_zab::peer::Flaw;
+use ch06_zab::sim::{
+    ClientNode, ClientOp, HistoryEvent, Node, Outcome, ServerNode, SimTimer, Wire,
+};
 
-/// A committed write that servers acknowledging before fsync lose.
+/// A write the client was told succeeded, which servers acknowledging before fsync lose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LostWrite {
-    /// The checkers' seed.
-    pub seed: u64,
-    /// How many voters the run has (`--servers`; without it, 3 for even seeds, 5 for odd).
-    pub servers: u64,
-    /// The committed txn that vanished.
+    /// The path that loses it: a scenario file of chapter 6's `checked` ensemble, as
+    /// `--model-check --counterexample FILE` (or `--step`'s `save`) writes it.
+    pub scenario: &'static str,
+    /// The create's txn, which a later leader no longer has.
     pub zxid: Zxid,
 }
 
 // ANCHOR: lost_write
-/// Lab 7.1: a seed whose run of five servers, with `--flaw ack-before-fsync`, loses the
-/// committed txn `zxid`.
+/// Lab 7.1: an order of events in which chapter 6's three servers, with
+/// `--flaw ack-before-fsync`, lose the create `zxid` that c1 was told succeeded.
 pub fn lost_write() -> LostWrite {
     // LAB 7.1 ANSWER (lab start puts the //> lines here)
-    //> todo!("lab 7.1: run the checkers with --flaw ack-before-fsync and read what they report")
+    //> todo!("lab 7.1: run the model checker with --flaw ack-before-fsync, paste the scenario file it writes")
     LostWrite {
-        seed: 23,
-        servers: 5,
-        zxid: Zxid(0x1_0000_0015),
+        scenario: r#"# A counterexample the model checker found: `no acknowledged write lost` fails. Replay it (add --step to carry on from where it ends):
+#   cargo run -p ch06-zab -- --trace --scenario checked --flaw ack-before-fsync --scenario-file lost-write.txt
+steps
+do 1                     # 0ms  n1 starts
+do 1                     # 0ms  n2 starts
+do 1                     # 0ms  n3 starts
+do 1                     # 0ms  c1 starts
+deliver 1                # 5ms  n1 → n1  LOOKING, round 1: vote n1 (epoch 0, zxid 0x0)
+deliver 5                # 11ms  n1 → n2  LOOKING, round 1: vote n1 (epoch 0, zxid 0x0)
+deliver 5                # 13ms  n1 → n3  LOOKING, round 1: vote n1 (epoch 0, zxid 0x0)
+deliver 6                # 15ms  n2 → n1  LOOKING, round 1: vote n2 (epoch 0, zxid 0x0)
+deliver 6                # 20ms  n1 → n1  LOOKING, round 1: vote n2 (epoch 0, zxid 0x0)
+deliver 7                # 29ms  n1 → n2  LOOKING, round 1: vote n2 (epoch 0, zxid 0x0)
+deliver 6                # 25ms  n1 → n3  LOOKING, round 1: vote n2 (epoch 0, zxid 0x0)
+deliver 1                # 5ms  n2 → n2  LOOKING, round 1: vote n2 (epoch 0, zxid 0x0)
+deliver 2                # 9ms  n2 → n3  LOOKING, round 1: vote n2 (epoch 0, zxid 0x0)
+deliver 2                # 9ms  n3 → n1  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 3                # 34ms  n1 → n1  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 3                # 37ms  n1 → n2  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 3                # 42ms  n1 → n3  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 4                # 46ms  n2 → n1  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 3                # 42ms  n2 → n2  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 3                # 48ms  n2 → n3  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 2                # 13ms  n3 → n2  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+deliver 1                # 5ms  n3 → n3  LOOKING, round 1: vote n3 (epoch 0, zxid 0x0)
+fire 1                   # 246ms  n1 timer Election(FinalizeWait)
+deliver 3                # 256ms  n1 → n3  FOLLOWERINFO acceptedEpoch 0
+fire 1                   # 248ms  n2 timer Election(FinalizeWait)
+deliver 2                # 266ms  n2 → n3  FOLLOWERINFO acceptedEpoch 0
+fire 1                   # 248ms  n3 timer Election(FinalizeWait)
+deliver 2                # 275ms  n3 → n1  LEADERINFO epoch 1
+deliver 2                # 287ms  n1 → n3  ACKEPOCH currentEpoch 0, last zxid 0x0
+deliver 2                # 300ms  n3 → n1  DIFF 0x0
+deliver 2                # 300ms  n3 → n1  NEWLEADER epoch 1
+deliver 2                # 314ms  n1 → n3  ACK 0x100000000
+deliver 2                # 319ms  n3 → n1  UPTODATE
+deliver 2                # 324ms  n1 → n3  ACK 0x100000000
+deliver 1                # 272ms  n3 → n2  LEADERINFO epoch 1
+deliver 1                # 334ms  n2 → n3  ACKEPOCH currentEpoch 0, last zxid 0x0
+deliver 1                # 340ms  n3 → n2  DIFF 0x0
+deliver 1                # 342ms  n3 → n2  NEWLEADER epoch 1
+deliver 1                # 347ms  n2 → n3  ACK 0x100000000
+deliver 1                # 357ms  n3 → n2  UPTODATE
+deliver 1                # 369ms  n2 → n3  ACK 0x100000000
+fire 1                   # 1000ms  c1 timer next step
+deliver 1                # 1005ms  c1 → n1  connect ConnectRequest protocolVersion=0 lastZxidSeen=0x0 timeOut=30000 sessionId=0x0 passwd=<16 bytes> readOnly=false
+deliver 1                # 1020ms  n1 → n3  REQUEST session 0x100000000000000 cxid 0: createSession timeout=30000ms
+deliver 2                # 1031ms  n3 → n1  PROPOSAL 0x100000001 createSession timeout=30000ms
+deliver 4                # 1040ms  n1 → n3  ACK 0x100000001
+deliver 5                # 1049ms  n3 → n1  COMMIT 0x100000001
+deliver 5                # 1059ms  n1 → c1  connected ConnectResponse protocolVersion=0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
+deliver 2                # 1031ms  n3 → n2  PROPOSAL 0x100000001 createSession timeout=30000ms
+deliver 5                # 1069ms  n2 → n3  ACK 0x100000001
+deliver 3                # 1047ms  n3 → n2  COMMIT 0x100000001
+fire 2                   # 1036ms  n1 timer fsync
+fire 2                   # 1064ms  n2 timer fsync
+fire 1                   # 1025ms  n3 timer fsync
+fire 3                   # 11049ms  n1 timer LeaderSilent
+deliver 6                # 11062ms  n1 → c1  closes the connection
+deliver 4                # 11061ms  n1 → n2  LOOKING, round 2: vote n1 (epoch 1, zxid 0x100000001)
+deliver 3                # 11054ms  n1 → n1  LOOKING, round 2: vote n1 (epoch 1, zxid 0x100000001)
+deliver 6                # 11069ms  n2 → n1  FOLLOWING, round 1: leader n3 (epoch 1, zxid 0x0)
+fire 2                   # 2559ms  c1 timer next step
+deliver 5                # 11074ms  c1 → n2  connect ConnectRequest protocolVersion=0 lastZxidSeen=0x0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
+deliver 5                # 11081ms  c1 → n2  xid=1 create /a data="1" acl=[world:anyone:cdrwa] flags=0
+deliver 6                # 11095ms  n2 → c1  closes the connection
+deliver 6                # 11103ms  c1 → n3  connect ConnectRequest protocolVersion=0 lastZxidSeen=0x0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
+deliver 6                # 11109ms  n3 → c1  connected ConnectResponse protocolVersion=0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
+fire 7                   # 12709ms  c1 timer next step
+deliver 7                # 12723ms  c1 → n3  xid=2 create /a data="2" acl=[world:anyone:cdrwa] flags=0
+deliver 8                # 12731ms  n3 → n2  PROPOSAL 0x100000002 create /a "2" parentCVersion=1
+crash n2                 # at 12731ms
+restart n2               # at 12731ms
+deliver 7                # 12736ms  n2 → n2  LOOKING, round 1: vote n2 (epoch 1, zxid 0x100000001)
+deliver 9                # 12739ms  n2 → n1  LOOKING, round 1: vote n2 (epoch 1, zxid 0x100000001)
+deliver 9                # 12748ms  n1 → n2  LOOKING, round 2: vote n1 (epoch 1, zxid 0x100000001)
+deliver 10               # 12753ms  n2 → n2  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 9                # 12753ms  n2 → n1  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 11               # 12759ms  n1 → n2  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 9                # 12758ms  n1 → n1  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+fire 11                  # 12959ms  n2 timer Election(FinalizeWait)
+deliver 4                # 11088ms  n2 → n3  REVALIDATE session 0x100000000000000 timeout=30000ms
+fire 10                  # 12959ms  n1 timer Election(FinalizeWait)
+deliver 10               # 12969ms  n1 → n2  FOLLOWERINFO acceptedEpoch 1
+deliver 11               # 12974ms  n2 → n1  LEADERINFO epoch 2
+deliver 11               # 12987ms  n1 → n2  ACKEPOCH currentEpoch 1, last zxid 0x100000001
+deliver 11               # 12997ms  n2 → n1  DIFF 0x100000001
+deliver 11               # 12999ms  n2 → n1  NEWLEADER epoch 2
+deliver 11               # 13007ms  n1 → n2  ACK 0x200000000
+deliver 5                # 12737ms  n2 → n3  ACK 0x100000002
+deliver 12               # 13013ms  n3 → c1  xid=2 zxid=0x100000002 ok path=/a
+"#,
+        zxid: Zxid(0x1_0000_0002),
     }
     // LAB 7.1 END
 }
 // ANCHOR_END: lost_write
+
+// ANCHOR: replay
+/// The creates c1 was told succeeded that a later leader no longer has, once `scenario` (a
+/// scenario file of chapter 6's `checked` ensemble) is replayed in the simulator with `flaw`
+/// (or without): each with its txn. Fails when the file is not a scenario, or its steps cannot
+/// be taken (without the flaw, a path that needs it).
+pub fn replay_lost_writes(scenario: &str, flaw: Option<Flaw>) -> Result<Vec<Zxid>, String> {
+    let steps = Scenario::<Wire, SimTimer>::parse(scenario)?;
+    let mut sim = simulation(flaw);
+    match sim.play(steps) {
+        // A broken invariant stops the replay where the checker's path ended.
+        Ok(()) | Err(ChoiceError::Violation(_)) => {}
+        Err(ChoiceError::Refused(why)) => return Err(why),
+    }
+    let servers: Vec<(&ServerNode, bool)> = sim
+        .nodes()
+        .filter_map(|n| Some((n.server()?, sim.is_up(n.id()))))
+        .collect();
+    let clients: Vec<&ClientNode> = sim.nodes().filter_map(Node::client).collect();
+    let Some((_, path)) = acknowledged_write_lost(&servers, &clients) else {
+        return Ok(Vec::new());
+    };
+    Ok(clients
+        .iter()
+        .flat_map(|c| created(c.history(), &path))
+        .collect())
+}
+// ANCHOR_END: replay
+
+/// The txns of the creates of `path` answered with success, in `history`.
+fn created(history: &[HistoryEvent], path: &str) -> Vec<Zxid> {
+    let creates = |id: u64| {
+        history.iter().any(|e| {
+            matches!(e, HistoryEvent::Invoke { id: i, op: ClientOp::Create { path: p, .. }, .. }
+                if *i == id && p == path)
+        })
+    };
+    history
+        .iter()
+        .filter_map(|e| match e {
+            HistoryEvent::Complete {
+                id,
+                outcome: Outcome::Ok { zxid, .. },
+                ..
+            } if creates(*id) => Some(*zxid),
+            _ => None,
+        })
+        .collect()
+}
 
 /// The fields of the file header and of the first record of a txn log, as read by hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,46 +1,46 @@
 //! Chapter 7's labs, graded: `cargo run -- lab check 7.1` and `7.2` run these.
 //!
-//! Each check compares what `src/lab.rs` says with what the code finds: the checkers' run of
-//! the seed (lab 7.1), this chapter's own log reader on the same bytes (lab 7.2).
+//! Each check compares what `src/lab.rs` says with what the code finds: chapter 6's simulator
+//! replaying the scenario file (lab 7.1), this chapter's own log reader on the same bytes (lab
+//! 7.2).
 
-use ch06_zab::check::{run_seed, run_seed_flawed, SeedResult};
 use ch06_zab::peer::Flaw;
 use ch06_zab::txn_codec::txn_type;
 use ch07_persistence::adler32::adler32;
-use ch07_persistence::lab::{first_record, lost_write, story_log_head, FIRST_RECORD_END};
+use ch07_persistence::lab::{
+    first_record, lost_write, replay_lost_writes, story_log_head, FIRST_RECORD_END,
+};
 use ch07_persistence::txn_log::{read_log, END_OF_RECORD, TXNLOG_DBID, TXNLOG_MAGIC, VERSION};
 
-// ---- Lab 7.1: ACK before fsync — find the seed that loses a write ----
+// ---- Lab 7.1: ACK before fsync — find the path that loses a write ----
 
+/// A txn is durable when fsync returns: with servers that ACK before it, the answer's steps
+/// replayed in chapter 6's simulator leave a later leader without a create c1 was told
+/// succeeded, and it is the one the answer names (`Learner`'s ACK after `SyncRequestProcessor`'s
+/// flush; ZooKeeper's `forceSync=no`).
 #[test]
-fn lab_7_1_the_seed_loses_a_committed_write_with_the_flaw() {
+fn lab_7_1_the_scenario_loses_the_named_write_with_the_flaw() {
     let lost = lost_write();
-    assert_eq!(lost.servers, 5, "the lab asks for a run of five servers");
-    match run_seed_flawed(lost.seed, lost.servers, Some(Flaw::AckBeforeFsync)) {
-        SeedResult::Failed(failure) => assert!(
-            failure.message.contains(&format!("had {}", lost.zxid))
-                || failure.message.contains(&lost.zxid.to_string())
-                    && failure.check.contains("write"),
-            "seed {} fails, but not by losing {}:\n{failure}",
-            lost.seed,
+    match replay_lost_writes(lost.scenario, Some(Flaw::AckBeforeFsync)) {
+        Ok(zxids) => assert!(
+            zxids.contains(&lost.zxid),
+            "with the flaw, the scenario loses {zxids:?}, not {}",
             lost.zxid
         ),
-        other => panic!(
-            "with the flaw, seed {} ({} servers) does not lose a write: {other:?}",
-            lost.seed, lost.servers
-        ),
+        Err(e) => panic!("the scenario does not replay with the flaw: {e}"),
     }
 }
 
+/// The same steps without the flaw lose nothing: either a step needs the early ACK and cannot
+/// be taken, or the run keeps every acknowledged create.
 #[test]
-fn lab_7_1_without_the_flaw_the_same_seed_keeps_every_promise() {
+fn lab_7_1_without_the_flaw_the_same_steps_keep_the_write() {
     let lost = lost_write();
-    match run_seed(lost.seed, lost.servers) {
-        SeedResult::Passed(_) => {}
-        other => panic!(
-            "seed {} fails even without the flaw, so the flaw is not what lost the write: {other:?}",
-            lost.seed
-        ),
+    if let Ok(zxids) = replay_lost_writes(lost.scenario, None) {
+        assert!(
+            zxids.is_empty(),
+            "the same steps lose {zxids:?} even without the flaw, so the flaw is not what lost it"
+        );
     }
 }
 
@@ -92,4 +92,13 @@ fn lab_7_2_the_txn_header_and_body() {
         }
         other => panic!("the first txn is {other}, not a createSession"),
     }
+}
+
+/// The grader is no rubber stamp: the checked ensemble's start, with no step taken, loses
+/// nothing, and a file that is not a scenario is refused in words.
+#[test]
+fn the_lab_7_1_grader_finds_no_lost_write_where_none_is_lost() {
+    let flaw = Some(Flaw::AckBeforeFsync);
+    assert_eq!(replay_lost_writes("steps\n", flaw), Ok(Vec::new()));
+    assert!(replay_lost_writes("seed 23", flaw).is_err());
 }

@@ -98,6 +98,8 @@ pub struct NodeActor<P: Process> {
     recover: Option<fn(&P) -> P>,
     /// Timers the model leaves out (never armed, so never fired), if any.
     unarmed: Option<fn(&P::Timer) -> bool>,
+    /// The network's rule, which [`next_state`] applies after each step.
+    links: Links,
 }
 
 impl<P: Checkable> Actor for NodeActor<P> {
@@ -186,8 +188,39 @@ pub enum Links {
     /// Delivered once, in the order sent between the same two nodes (TCP's promise, which Zab
     /// relies on), in any order across different pairs.
     Fifo,
+    /// As [`Links::Fifo`], behind a sender that keeps one message waiting per peer, as
+    /// ZooKeeper's `QuorumCnxManager` does (a send queue of capacity 1 that drops its oldest):
+    /// at most `waiting` messages are on a link, the last of them still in the send queue,
+    /// and a newer send to a full link takes that one's place. The others are already on the
+    /// socket, which holds `waiting - 1` (a small socket buffer: a model of one real network,
+    /// not of every one).
+    SendQueue { waiting: usize },
 }
 // ANCHOR_END: links
+
+// ANCHOR: send_queue
+/// `model`'s next state after `action`, with its links' rule applied ([`Links::SendQueue`]
+/// drops what a newer send replaced). Every search steps the model through this.
+pub fn next_state<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    state: &StateOf<P>,
+    action: Action<P>,
+) -> Option<StateOf<P>> {
+    let mut next = Model::next_state(model, state, action)?;
+    let links = model.actors.first().map(|a| a.links);
+    if let (Some(Links::SendQueue { waiting }), Network::Ordered(on_link)) =
+        (links, &mut next.network)
+    {
+        for queue in on_link.values_mut() {
+            // Keep the first `waiting - 1` (on the socket) and the newest (in the send queue).
+            while queue.len() > waiting.max(1) {
+                queue.remove(queue.len() - 2);
+            }
+        }
+    }
+    Some(next)
+}
+// ANCHOR_END: send_queue
 
 /// The checker's model of `nodes` (with the chapter's configuration `cfg`, which its properties
 /// and boundary read): the nodes as [`NodeActor`]s on a network with `links`.
@@ -196,7 +229,7 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
     let network = match links {
         Links::Once => Network::new_unordered_nonduplicating([]),
         Links::Duplicating => Network::new_unordered_duplicating([]),
-        Links::Fifo => Network::new_ordered([]),
+        Links::Fifo | Links::SendQueue { .. } => Network::new_ordered([]),
     };
     ActorModel::new(cfg, ())
         .actors(nodes.into_iter().map(|node| NodeActor {
@@ -204,6 +237,7 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
             ids: ids.clone(),
             recover: None,
             unarmed: None,
+            links,
         }))
         .init_network(network)
         .lossy_network(LossyNetwork::No)
@@ -367,7 +401,7 @@ impl<P: Checkable, C> Model for Explored<P, C> {
     }
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let mut next = self.inner.next_state(last, action)?;
+        let mut next = next_state(&self.inner, last, action)?;
         if let Network::UnorderedDuplicating(_, last_delivered) = &mut next.network {
             *last_delivered = None;
         }
@@ -577,7 +611,7 @@ pub fn walk<P: Checkable, C>(
             actions.into_iter().filter_map(|a| Some((pick(&state, &a)?, a))).collect();
         ranked.sort_by_key(|(rank, _)| *rank);
         let next = ranked.into_iter().find_map(|(_, a)| {
-            let next = model.next_state(&state, a.clone())?;
+            let next = next_state(model, &state, a.clone())?;
             Some((a, next))
         });
         let (action, next) =
