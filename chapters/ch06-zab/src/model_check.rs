@@ -6,7 +6,9 @@
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
 //! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
-//! at a time); TCP's links deliver in order, late or never; timers fire whenever the checker
+//! at a time); TCP's links deliver in order, late or never, and two servers have two of them,
+//! as upstream's election and quorum ports (a vote never waits behind a Zab packet, nor a
+//! packet behind a vote); timers fire whenever the checker
 //! likes, so a follower may give up on a leader that is alive, and a disk may be slow enough
 //! for anything to overtake its fsync.
 //!
@@ -83,13 +85,12 @@ pub struct Bounds {
     /// How many crashes (each followed by a restart) the servers may have between them, one
     /// server down at a time.
     pub crashes: u64,
-    /// The most messages in flight on one link (from one node to another) at once, if limited.
-    /// Without a limit the states never end: a LOOKING server resends its vote whenever its
-    /// timer fires, and on an ordered link every copy waits its turn, so a search can only be
-    /// exhaustive with one (`--in-flight N`). The election's votes and Zab's packets share
-    /// the one link between two servers (upstream they are two connections), so at one in
-    /// flight a server that closes its learner connection and votes in the same step is past
-    /// the bound: a follower giving up is explored only when its vote waits for its disk.
+    /// The most messages in flight on one link (one connection from one node to another) at
+    /// once, if limited. Without a limit the states never end: a LOOKING server resends its
+    /// vote whenever its timer fires, and on an ordered link every copy waits its turn, so a
+    /// search can only be exhaustive with one (`--in-flight N`). Two servers have two links
+    /// each way, as upstream's two connections: votes on the election port, Zab's packets on
+    /// the quorum port ([`Node`]'s `connection`), each bounded on its own.
     pub in_flight: Option<usize>,
 }
 
@@ -330,7 +331,7 @@ pub fn focus(s: &ZabState, action: &Action<Node>) -> f64 {
                 msg: Message::Ack(_),
                 ..
             }
-        ) && s.actor_states[usize::from(src)]
+        ) && s.actor_states[checker::sender(src, s.actor_states.len())]
             .server()
             .map(ServerNode::id)
             == Some(sid)
@@ -352,8 +353,10 @@ pub fn focus(s: &ZabState, action: &Action<Node>) -> f64 {
 }
 // ANCHOR_END: focus
 
-/// Every message in flight, with its sender. (stateright's `iter_all` never gets past the
-/// second message of an ordered link: it does not advance within one.)
+/// Every message in flight, with its sender as the network lists it (a node's second
+/// connection is listed past the last node: [`checker::sender`] names the node). (stateright's
+/// `iter_all` never gets past the second message of an ordered link: it does not advance
+/// within one.)
 fn in_flight(s: &ZabState) -> Box<dyn Iterator<Item = (Id, &Wire)> + '_> {
     match &s.network {
         Network::Ordered(links) => Box::new(
@@ -538,7 +541,7 @@ pub fn run(
     };
     let about = format!(
         "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \
-         to {}, rounds up to {}; links in order, late or never{in_flight}{crashes}; leader ticks \
+         to {}, rounds up to {}; links in order (one per port), late or never{in_flight}{crashes}; leader ticks \
          and client pings left out; explored from the state after the first election ({steps} \
          steps: n3 leads epoch 1, c1 has a session)",
         bounds.epochs, bounds.rounds

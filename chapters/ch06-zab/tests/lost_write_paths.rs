@@ -88,7 +88,7 @@ fn pick(s: &State, a: &Action<Node>) -> Option<u32> {
         }
         A::Recover(_) => Some(0),
         A::Deliver { src, dst, .. } => {
-            let (src, dst) = (usize::from(*src), usize::from(*dst));
+            let (src, dst) = (checker::sender(*src, C1 + 1), usize::from(*dst));
             let away = match phase {
                 0 => [N3, N2] == [src, dst],
                 2 => [src, dst].iter().any(|n| *n == N1 || *n == C1),
@@ -119,9 +119,9 @@ fn guided(
     pick: Hand,
 ) -> (Vec<Action<Node>>, Option<&'static str>, State) {
     let mut path = model_check::start(model).expect("the first election");
-    let start = model.init_states().remove(0);
+    let start = checker::init_states(model).remove(0);
     let mut state = path.iter().fold(start, |s, a| {
-        model.next_state(&s, a.clone()).expect("a path")
+        checker::next_state(model, &s, a.clone()).expect("a path")
     });
     for _ in 0..max {
         let broken = model
@@ -140,7 +140,7 @@ fn guided(
         ranked.sort_by_key(|(rank, _)| *rank);
         let Some((action, next)) = ranked
             .into_iter()
-            .find_map(|(_, a)| Some((a.clone(), model.next_state(&state, a)?)))
+            .find_map(|(_, a)| Some((a.clone(), checker::next_state(model, &state, a)?)))
         else {
             break;
         };
@@ -246,7 +246,7 @@ fn pick_tail(s: &State, a: &Action<Node>) -> Option<u32> {
         }
         A::Recover(_) => Some(0),
         A::Deliver { src, dst, .. } => {
-            let (src, dst) = (usize::from(*src), usize::from(*dst));
+            let (src, dst) = (checker::sender(*src, C1 + 1), usize::from(*dst));
             let away = match phase {
                 0 | 1 => false,
                 2 => true,

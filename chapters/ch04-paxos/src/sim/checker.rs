@@ -38,7 +38,7 @@
 //! reads the simulator's clock (`set_clock`) is never told the time here: the checker has none.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Debug};
 use std::hash::Hash;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -117,7 +117,7 @@ impl<P: Checkable> Actor for NodeActor<P> {
     }
 
     fn on_msg(&self, _id: Id, node: &mut Cow<P>, src: Id, msg: P::Msg, o: &mut Out<Self>) {
-        let from = self.ids[usize::from(src)];
+        let from = self.ids[sender(src, self.ids.len())];
         self.feed(node, Input::Receive { from, msg }, o);
     }
 
@@ -172,6 +172,72 @@ impl<P: Checkable> NodeActor<P> {
 }
 // ANCHOR_END: adapter
 
+/// The node (its place in the model) that sent a message the network lists as from `src`,
+/// in a model of `nodes` nodes. On ordered links a node's second connection to another is a
+/// link of its own, which the network lists as from a sender past the last node
+/// ([`separate_connections`]).
+pub fn sender(src: Id, nodes: usize) -> usize {
+    usize::from(src) % nodes
+}
+
+// ANCHOR: connections
+/// Puts every message of `network` that a node sent on its connection `c > 0` to another
+/// ([`Process::connection`]) on a link of its own, listed as from sender `src + c × nodes`:
+/// stateright keeps one ordered queue per pair of nodes, where TCP keeps one per connection,
+/// and two connections between the same nodes wait for each other in nothing. A new message
+/// is at the end of its pair's queue, so moving the messages in order keeps each connection's
+/// order. Called after every step (the start included), so the queues of pairs hold only
+/// messages of their first connection; an emptied queue goes, as stateright's own do.
+fn separate_connections<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg>, nodes: usize) {
+    let Network::Ordered(links) = network else {
+        return;
+    };
+    let pairs: Vec<(Id, Id)> =
+        links.keys().copied().filter(|(src, _)| usize::from(*src) < nodes).collect();
+    for (src, dst) in pairs {
+        let queue = links.get_mut(&(src, dst)).expect("a listed pair");
+        if queue.iter().all(|m| P::connection(m) == 0) {
+            continue;
+        }
+        let (first, others): (VecDeque<_>, VecDeque<_>) =
+            std::mem::take(queue).into_iter().partition(|m| P::connection(m) == 0);
+        if first.is_empty() {
+            links.remove(&(src, dst));
+        } else {
+            *queue = first;
+        }
+        for msg in others {
+            let on = Id::from(usize::from(src) + P::connection(&msg) * nodes);
+            links.entry((on, dst)).or_default().push_back(msg);
+        }
+    }
+}
+// ANCHOR_END: connections
+
+/// `model`'s start states, each message on its connection's link. A path through the model
+/// is walked with these two, never with stateright's `init_states` and `next_state` alone.
+pub fn init_states<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> Vec<StateOf<P>> {
+    let nodes = model.actors.len();
+    let mut states = model.init_states();
+    for state in &mut states {
+        separate_connections::<P>(&mut state.network, nodes);
+    }
+    states
+}
+
+/// The state `action` leads to from `last` in `model` (`None`: it changes nothing), each
+/// message on its connection's link. Every search steps the model through this, never through
+/// stateright's `next_state` alone.
+pub fn next_state<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    last: &StateOf<P>,
+    action: Action<P>,
+) -> Option<StateOf<P>> {
+    let mut next = model.next_state(last, action)?;
+    separate_connections::<P>(&mut next.network, model.actors.len());
+    Some(next)
+}
+
 // ANCHOR: links
 /// How the checked network treats a message. In all three a message may be delivered late,
 /// after any other, or never (a lost message is one the path never delivers); they differ in
@@ -183,8 +249,9 @@ pub enum Links {
     /// Delivered any number of times, in any order: a message sent stays in flight for good.
     /// Every state then also records every message ever sent, which makes far more states.
     Duplicating,
-    /// Delivered once, in the order sent between the same two nodes (TCP's promise, which Zab
-    /// relies on), in any order across different pairs.
+    /// Delivered once, in the order sent between the same two nodes on the same connection
+    /// (TCP's promise, which Zab relies on), in any order across different pairs and
+    /// connections ([`Process::connection`]).
     Fifo,
 }
 // ANCHOR_END: links
@@ -351,8 +418,7 @@ impl<P: Checkable, C> Model for Explored<P, C> {
     type Action = Action<P>;
 
     fn init_states(&self) -> Vec<Self::State> {
-        self.inner
-            .init_states()
+        init_states(&self.inner)
             .into_iter()
             .map(|start| {
                 self.prefix.iter().fold(start, |state, action| {
@@ -367,7 +433,7 @@ impl<P: Checkable, C> Model for Explored<P, C> {
     }
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let mut next = self.inner.next_state(last, action)?;
+        let mut next = next_state(&self.inner, last, action)?;
         if let Network::UnorderedDuplicating(_, last_delivered) = &mut next.network {
             *last_delivered = None;
         }
@@ -565,7 +631,7 @@ pub fn walk<P: Checkable, C>(
     goal: impl Fn(&StateOf<P>) -> bool,
     max_steps: usize,
 ) -> Result<Vec<Action<P>>, String> {
-    let mut state = model.init_states().into_iter().next().ok_or("the model has no start")?;
+    let mut state = init_states(model).into_iter().next().ok_or("the model has no start")?;
     let mut path = Vec::new();
     while !goal(&state) {
         if path.len() == max_steps {
@@ -577,7 +643,7 @@ pub fn walk<P: Checkable, C>(
             actions.into_iter().filter_map(|a| Some((pick(&state, &a)?, a))).collect();
         ranked.sort_by_key(|(rank, _)| *rank);
         let next = ranked.into_iter().find_map(|(_, a)| {
-            let next = model.next_state(&state, a.clone())?;
+            let next = next_state(model, &state, a.clone())?;
             Some((a, next))
         });
         let (action, next) =
@@ -791,7 +857,7 @@ pub fn choices<P: Checkable>(
     for (i, action) in path.iter().enumerate() {
         let choice = match action {
             ActorModelAction::Deliver { src, dst, msg } => {
-                let (from, to) = (ids[usize::from(*src)], ids[usize::from(*dst)]);
+                let (from, to) = (ids[sender(*src, ids.len())], ids[usize::from(*dst)]);
                 let is_it = |d: &DueOf<P>| {
                     matches!(d, Due::Message { from: f, to: t, msg: m, .. }
                         if (*f, *t) == (from, to) && m == msg)
@@ -822,7 +888,8 @@ pub fn choices<P: Checkable>(
                 )
             }
             ActorModelAction::Drop(envelope) => {
-                let (from, to) = (ids[usize::from(envelope.src)], ids[usize::from(envelope.dst)]);
+                let (from, to) =
+                    (ids[sender(envelope.src, ids.len())], ids[usize::from(envelope.dst)]);
                 Choice::Drop(
                     place(&sim, &|d| {
                         matches!(d, Due::Message { from: f, to: t, msg: m, .. }

@@ -35,7 +35,8 @@ pub struct Network {
     /// The longest extra hold-back of a reordered message.
     pub reorder_delay_ms: Millis,
     /// Links are FIFO, like TCP connections: a message never overtakes an earlier one from the
-    /// same sender to the same receiver (it may still be lost or duplicated).
+    /// same sender to the same receiver on the same connection ([`super::Process::connection`];
+    /// it may still be lost or duplicated).
     pub fifo: bool,
 }
 
@@ -141,8 +142,9 @@ pub struct Sim<P: Process> {
     net: Network,
     slots: Vec<Slot<P>>,
     queue: BinaryHeap<Scheduled<P>>,
-    /// With FIFO links: the latest arrival time scheduled on each (sender, receiver) link.
-    link_arrival: std::collections::HashMap<(NodeId, NodeId), Millis>,
+    /// With FIFO links: the latest arrival time scheduled on each (sender, receiver,
+    /// connection) link.
+    link_arrival: std::collections::HashMap<(NodeId, NodeId, usize), Millis>,
     seq: u64,
     next_msg: u64,
     recover: Recover<P>,
@@ -561,7 +563,8 @@ impl<P: Process> Sim<P> {
         let mut at = self.now + self.latency();
         if self.net.fifo {
             // Never before the last message on this link; equal times keep send order.
-            let last = self.link_arrival.entry((from, to)).or_insert(0);
+            let link = (from, to, P::connection(&msg));
+            let last = self.link_arrival.entry(link).or_insert(0);
             at = at.max(*last);
             *last = at;
         }

@@ -192,6 +192,14 @@ pub trait Process {
     /// that stamps things with the time (a ZooKeeper server puts it in every txn) keeps it
     /// here, so the run stays as repeatable as its seed.
     fn set_clock(&mut self, _now: Millis) {}
+
+    /// Which of a node's connections to another `msg` travels on. On FIFO links each
+    /// connection keeps its own order and waits for no other, as two TCP connections do
+    /// (ZooKeeper's servers talk over two, the election port and the quorum port). One
+    /// connection unless a node says otherwise.
+    fn connection(_msg: &Self::Msg) -> usize {
+        0
+    }
 }
 // ANCHOR_END: contract
 

@@ -31,7 +31,9 @@ use std::time::Instant;
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState};
 use stateright::{Expectation, Model};
 
-use super::checker::{duplicates, Action, Checkable, NodeActor, Report, Search};
+use super::checker::{
+    duplicates, init_states, next_state, Action, Checkable, NodeActor, Report, Search,
+};
 use super::Rng;
 
 /// How many walks, how long each may be, and the seed of their choices.
@@ -133,9 +135,9 @@ pub fn walk_focused<P: Checkable, C>(
 
 /// The state `path` leads to from the model's start.
 fn after<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>, path: &[Action<P>]) -> StateOf<P> {
-    let start = model.init_states().into_iter().next().expect("the model has a start");
+    let start = init_states(model).into_iter().next().expect("the model has a start");
     path.iter().fold(start, |state, action| {
-        model.next_state(&state, action.clone()).expect("the prefix is a path")
+        next_state(model, &state, action.clone()).expect("the prefix is a path")
     })
 }
 
@@ -235,7 +237,7 @@ fn step_at_random<P: Checkable, C>(
             })
             .unwrap_or(weighted.len() - 1);
         let (_, action) = weighted.swap_remove(k);
-        if let Some(next) = model.next_state(state, action.clone()) {
+        if let Some(next) = next_state(model, state, action.clone()) {
             if model.within_boundary(&next) {
                 return Some((action, next));
             }
@@ -306,7 +308,7 @@ fn breaks_after<P: Checkable, C>(
         if !offered.contains(action) {
             return None;
         }
-        state = model.next_state(&state, action.clone())?;
+        state = next_state(model, &state, action.clone())?;
     }
     (!(property.condition)(model, &state)).then_some(path.len())
 }
