@@ -54,12 +54,12 @@
 //! of two servers' snapshots only ([`prefixes_disagree`]).
 
 use std::cmp::Ordering;
-use std::fmt::Debug;
+use std::fmt::{self, Debug, Write as _};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use ch01_znode::{Epoch, Sid, ZkError, Zxid};
-use ch04_paxos::sim::checker::{self, Action, Links, NodeActor};
+use ch04_paxos::sim::checker::{self, Action, Fingerprinted, Links, NodeActor};
 use ch04_paxos::sim::Sim;
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
@@ -136,8 +136,18 @@ fn with_flaw(flaw: Option<Flaw>) -> Setup {
     setup
 }
 
-type ZabModel = ActorModel<NodeActor<Node>, Bounds>;
-type ZabState = ActorModelState<NodeActor<Node>>;
+/// A node as the checker keeps it: with its fingerprint, hashed once per step that changes it
+/// (a node is hashed by what it prints, see below).
+pub type Checked = Fingerprinted<Node>;
+/// The model the checker explores.
+pub type ZabModel = ActorModel<NodeActor<Checked>, Bounds>;
+/// One of its states.
+pub type ZabState = ActorModelState<NodeActor<Checked>>;
+
+/// What a crash leaves of a checked node.
+fn recover(node: &Checked) -> Checked {
+    Fingerprinted::new(node.recover())
+}
 
 /// Every server with whether it is up.
 fn servers(s: &ZabState) -> Vec<(&ServerNode, bool)> {
@@ -382,9 +392,9 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
     let down_at_once = usize::from(bounds.crashes > 0);
     let model = checker::model_with_crashes(
         bounds,
-        nodes(flaw),
+        nodes(flaw).into_iter().map(Fingerprinted::new).collect(),
         Links::Fifo,
-        Node::recover,
+        recover,
         down_at_once,
     );
     checker::without_timers(model, left_out)
@@ -531,7 +541,8 @@ pub fn run(
     let model = model(flaw, bounds);
     let prefix = start(&model)?;
     let steps = prefix.len();
-    let report = checker::search_focused(model, prefix, search.into(), progress, Some(focus));
+    let report =
+        checker::search_focused(model, prefix, search.into(), progress, Some(focus)).unwrapped();
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let crashes = checker::crashes_text(bounds.crashes);
     let in_flight = match bounds.in_flight {
@@ -557,6 +568,38 @@ fn printed(x: &impl Debug) -> String {
     format!("{x:?}")
 }
 
+/// A hash of what a value prints, fed to the hasher a few kilobytes at a time as it prints
+/// (the string is never built, and a hasher is slow on many small pieces).
+fn hash_printed<H: Hasher>(x: &impl Debug, h: &mut H) {
+    struct Feed<'h, H> {
+        hasher: &'h mut H,
+        buf: [u8; 4096],
+        len: usize,
+    }
+    impl<H: Hasher> fmt::Write for Feed<'_, H> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            if self.len + s.len() > self.buf.len() {
+                self.hasher.write(&self.buf[..self.len]);
+                self.len = 0;
+            }
+            if s.len() > self.buf.len() {
+                self.hasher.write(s.as_bytes());
+            } else {
+                self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+                self.len += s.len();
+            }
+            Ok(())
+        }
+    }
+    let mut feed = Feed {
+        hasher: h,
+        buf: [0; 4096],
+        len: 0,
+    };
+    write!(feed, "{x:?}").expect("printing to a hasher does not fail");
+    feed.hasher.write(&feed.buf[..feed.len]);
+}
+
 impl PartialEq for Node {
     fn eq(&self, other: &Node) -> bool {
         printed(self) == printed(other)
@@ -567,7 +610,7 @@ impl Eq for Node {}
 
 impl Hash for Node {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        printed(self).hash(h)
+        hash_printed(self, h)
     }
 }
 
@@ -575,7 +618,7 @@ impl Eq for Wire {}
 
 impl Hash for Wire {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        printed(self).hash(h)
+        hash_printed(self, h)
     }
 }
 

@@ -4,18 +4,18 @@
 //! not found it (see the book's chapter 6, "Going deep"); this shows it is there to find, and
 //! where the bounds must be for it: two crashes, epochs up to 3.
 
-use ch04_paxos::sim::checker::{self, Action, NodeActor};
+use ch04_paxos::sim::checker::{self, Action};
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds};
 use ch06_zab::peer::{Flaw, Timer as PeerTimer};
 use ch06_zab::render;
 use ch06_zab::sim::{HistoryEvent, Node, Outcome, ServerNode, SimTimer};
-use stateright::actor::{ActorModel, ActorModelAction as A, ActorModelState};
+use stateright::actor::ActorModelAction as A;
 use stateright::{Expectation, Model};
 
-type State = ActorModelState<NodeActor<Node>>;
-type ZabModel = ActorModel<NodeActor<Node>, Bounds>;
+type State = model_check::ZabState;
+type ZabModel = model_check::ZabModel;
 
 /// The bounds the path needs: n3 and then n2 crash, and n2 leads epoch 3.
 const BOUNDS: Bounds = Bounds {

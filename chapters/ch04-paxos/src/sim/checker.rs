@@ -40,7 +40,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Debug};
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -237,6 +237,94 @@ pub fn next_state<P: Checkable, C>(
     separate_connections::<P>(&mut next.network, model.actors.len());
     Some(next)
 }
+
+// ANCHOR: fingerprinted
+/// A node that carries its own fingerprint, hashed once each time it changes. The checker
+/// hashes a whole state (every node, what each would restart from, the messages) for every
+/// state it reaches, though one step changes one node; a node that is costly to hash (a whole
+/// server, hashed by what it prints) is then hashed over and over unchanged. Wrapped, it is
+/// hashed once per step that changes it, and the checker hashes the stored number.
+///
+/// Two wrapped nodes with one fingerprint are the same state, as stateright already takes two
+/// states with one fingerprint to be one (a 64-bit hash: a collision would hide a state).
+#[derive(Clone)]
+pub struct Fingerprinted<P> {
+    node: P,
+    fingerprint: u64,
+}
+
+impl<P: Hash> Fingerprinted<P> {
+    /// `node`, hashed.
+    pub fn new(node: P) -> Self {
+        let mut wrapped = Fingerprinted { node, fingerprint: 0 };
+        wrapped.rehash();
+        wrapped
+    }
+
+    fn rehash(&mut self) {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.node.hash(&mut hasher);
+        self.fingerprint = hasher.finish();
+    }
+}
+
+impl<P> std::ops::Deref for Fingerprinted<P> {
+    type Target = P;
+    fn deref(&self) -> &P {
+        &self.node
+    }
+}
+
+impl<P> PartialEq for Fingerprinted<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+
+impl<P> Eq for Fingerprinted<P> {}
+
+impl<P> Hash for Fingerprinted<P> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(self.fingerprint)
+    }
+}
+
+impl<P: Debug> Debug for Fingerprinted<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+/// The node itself, re-hashed after each step.
+impl<P: Process + Hash> Process for Fingerprinted<P> {
+    type Msg = P::Msg;
+    type Timer = P::Timer;
+    type Note = P::Note;
+
+    fn id(&self) -> NodeId {
+        self.node.id()
+    }
+
+    fn step(&mut self, input: Input<P::Msg, P::Timer>) -> Vec<OutputOf<P>> {
+        let outputs = self.node.step(input);
+        self.rehash();
+        outputs
+    }
+
+    fn status(&self) -> String {
+        self.node.status()
+    }
+
+    fn set_clock(&mut self, now: super::Millis) {
+        self.node.set_clock(now);
+        self.rehash();
+    }
+
+    fn connection(msg: &P::Msg) -> usize {
+        P::connection(msg)
+    }
+}
+// ANCHOR_END: fingerprinted
 
 // ANCHOR: links
 /// How the checked network treats a message. In all three a message may be delivered late,
@@ -763,6 +851,24 @@ impl<P: Checkable> Found<P> {
             depth: checker.max_depth().saturating_sub(1),
             counterexample,
             examples,
+        }
+    }
+}
+
+impl<P: Process + Hash> Report<Fingerprinted<P>> {
+    /// The report of a search of wrapped nodes, as one of the nodes themselves (its paths are
+    /// the same actions), for a simulator of the nodes to replay.
+    pub fn unwrapped(self) -> Report<P> {
+        Report {
+            states: self.states,
+            unique: self.unique,
+            depth: self.depth,
+            elapsed: self.elapsed,
+            exhausted: self.exhausted,
+            counterexample: self.counterexample,
+            examples: self.examples,
+            search: self.search,
+            duplicating: self.duplicating,
         }
     }
 }
