@@ -88,9 +88,10 @@ fn without_crashes_four_steps_commit_nothing_and_break_nothing() {
 /// search ends: every reachable state is explored (the model is finite only with a bound on
 /// what waits on a link, as a LOOKING server resends its vote whenever its timer fires), a
 /// write is committed on the way, and no property breaks. A follower may still give up on its
-/// leader, and wait for its disk before it votes (`Leaving`); the vote itself is past the
-/// bound. With a second round allowed the failover's whole election is in the search, which
-/// does not end in minutes.
+/// leader, and wait for its disk before it votes (`Leaving`); its vote, in round 2, is past the
+/// round bound. With a second round allowed the failover's whole election is in the search,
+/// which does not end in minutes. Votes and Zab packets travel on links of their own (the
+/// election and quorum ports), each holding one message at most.
 #[test]
 fn one_message_in_flight_without_crashes_is_explored_to_the_end() {
     let bounds = Bounds {

@@ -1159,6 +1159,44 @@ mod in_flight_tests {
         assert!(in_flight_within(&network, 2));
     }
 
+    /// A node whose messages from 10 up travel on its second connection.
+    struct TwoConnections;
+
+    impl crate::sim::Process for TwoConnections {
+        type Msg = u8;
+        type Timer = u8;
+        type Note = u8;
+        fn id(&self) -> crate::sim::NodeId {
+            1
+        }
+        fn step(&mut self, _: crate::sim::Input<u8, u8>) -> Vec<crate::sim::Output<u8, u8, u8>> {
+            Vec::new()
+        }
+        fn status(&self) -> String {
+            String::new()
+        }
+        fn connection(msg: &u8) -> usize {
+            usize::from(*msg >= 10)
+        }
+    }
+
+    /// Two TCP connections between the same nodes keep their own orders and wait for each
+    /// other in nothing (ZooKeeper's election and quorum ports): the second connection's
+    /// messages leave the pair's queue for a link of their own, in the order sent, listed from
+    /// a sender past the last node, and each link is bounded on its own.
+    #[test]
+    fn a_second_connection_is_a_link_of_its_own() {
+        let (a, b) = (Id::from(0), Id::from(1));
+        let sent = [1, 10, 2, 11].map(|msg| Envelope { src: a, dst: b, msg });
+        let mut network = Network::new_ordered(sent);
+        super::separate_connections::<TwoConnections>(&mut network, 2);
+        let Network::Ordered(links) = &network else { unreachable!() };
+        let queues: Vec<_> = links.iter().map(|(k, q)| (*k, Vec::from(q.clone()))).collect();
+        assert_eq!(queues, [((a, b), vec![1, 2]), ((Id::from(2), b), vec![10, 11])]);
+        assert_eq!(super::sender(Id::from(2), 2), 0);
+        assert!(in_flight_within(&network, 2) && !in_flight_within(&network, 1));
+    }
+
     #[test]
     fn a_duplicating_network_counts_distinct_messages() {
         let network = Network::new_unordered_duplicating(sent());
