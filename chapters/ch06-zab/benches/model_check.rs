@@ -2,10 +2,10 @@
 //! the configurations it can exhaust take: a benchmark, not a test.
 //!
 //! Run: `cargo bench -p ch06-zab --bench model_check`. There is no exhaustive row with a crash:
-//! since a server waits for its disk before it votes, a follower's failover is within one
-//! message per link, and that search no longer ends in minutes (chapter 6's book section). Prints a Markdown table: states generated, distinct states,
-//! depth (past the walked first election; `(all)` when every reachable state was explored),
-//! seconds, states generated per second.
+//! with a link per port (election and quorum) a follower's failover is within one message per
+//! link, and that search does not end in minutes (chapter 6's book section). Prints a Markdown
+//! table: states generated, distinct states, depth (past the walked first election; `(all)`
+//! when every reachable state was explored), seconds, states generated per second.
 
 use ch04_paxos::sim::checker::Report;
 use ch06_zab::model_check::{self, Bounds, DEFAULT};

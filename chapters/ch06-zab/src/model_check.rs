@@ -6,7 +6,9 @@
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
 //! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
-//! at a time); TCP's links deliver in order, late or never; timers fire whenever the checker
+//! at a time); TCP's links deliver in order, late or never, and two servers have two of them,
+//! as upstream's election and quorum ports (a vote never waits behind a Zab packet, nor a
+//! packet behind a vote); timers fire whenever the checker
 //! likes, so a follower may give up on a leader that is alive, and a disk may be slow enough
 //! for anything to overtake its fsync.
 //!
@@ -52,12 +54,12 @@
 //! of two servers' snapshots only ([`prefixes_disagree`]).
 
 use std::cmp::Ordering;
-use std::fmt::Debug;
+use std::fmt::{self, Debug, Write as _};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use ch01_znode::{Epoch, Sid, ZkError, Zxid};
-use ch04_paxos::sim::checker::{self, Action, Links, NodeActor};
+use ch04_paxos::sim::checker::{self, Action, Fingerprinted, Links, NodeActor};
 use ch04_paxos::sim::Sim;
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
@@ -83,13 +85,12 @@ pub struct Bounds {
     /// How many crashes (each followed by a restart) the servers may have between them, one
     /// server down at a time.
     pub crashes: u64,
-    /// The most messages in flight on one link (from one node to another) at once, if limited.
-    /// Without a limit the states never end: a LOOKING server resends its vote whenever its
-    /// timer fires, and on an ordered link every copy waits its turn, so a search can only be
-    /// exhaustive with one (`--in-flight N`). The election's votes and Zab's packets share
-    /// the one link between two servers (upstream they are two connections), so at one in
-    /// flight a server that closes its learner connection and votes in the same step is past
-    /// the bound: a follower giving up is explored only when its vote waits for its disk.
+    /// The most messages in flight on one link (one connection from one node to another) at
+    /// once, if limited. Without a limit the states never end: a LOOKING server resends its
+    /// vote whenever its timer fires, and on an ordered link every copy waits its turn, so a
+    /// search can only be exhaustive with one (`--in-flight N`). Two servers have two links
+    /// each way, as upstream's two connections: votes on the election port, Zab's packets on
+    /// the quorum port ([`Node`]'s `connection`), each bounded on its own.
     pub in_flight: Option<usize>,
 }
 
@@ -135,8 +136,18 @@ fn with_flaw(flaw: Option<Flaw>) -> Setup {
     setup
 }
 
-type ZabModel = ActorModel<NodeActor<Node>, Bounds>;
-type ZabState = ActorModelState<NodeActor<Node>>;
+/// A node as the checker keeps it: with its fingerprint, hashed once per step that changes it
+/// (a node is hashed by what it prints, see below).
+pub type Checked = Fingerprinted<Node>;
+/// The model the checker explores.
+pub type ZabModel = ActorModel<NodeActor<Checked>, Bounds>;
+/// One of its states.
+pub type ZabState = ActorModelState<NodeActor<Checked>>;
+
+/// What a crash leaves of a checked node.
+fn recover(node: &Checked) -> Checked {
+    Fingerprinted::new(node.recover())
+}
 
 /// Every server with whether it is up.
 fn servers(s: &ZabState) -> Vec<(&ServerNode, bool)> {
@@ -330,7 +341,7 @@ pub fn focus(s: &ZabState, action: &Action<Node>) -> f64 {
                 msg: Message::Ack(_),
                 ..
             }
-        ) && s.actor_states[usize::from(src)]
+        ) && s.actor_states[checker::sender(src, s.actor_states.len())]
             .server()
             .map(ServerNode::id)
             == Some(sid)
@@ -352,8 +363,10 @@ pub fn focus(s: &ZabState, action: &Action<Node>) -> f64 {
 }
 // ANCHOR_END: focus
 
-/// Every message in flight, with its sender. (stateright's `iter_all` never gets past the
-/// second message of an ordered link: it does not advance within one.)
+/// Every message in flight, with its sender as the network lists it (a node's second
+/// connection is listed past the last node: [`checker::sender`] names the node). (stateright's
+/// `iter_all` never gets past the second message of an ordered link: it does not advance
+/// within one.)
 fn in_flight(s: &ZabState) -> Box<dyn Iterator<Item = (Id, &Wire)> + '_> {
     match &s.network {
         Network::Ordered(links) => Box::new(
@@ -379,9 +392,9 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
     let down_at_once = usize::from(bounds.crashes > 0);
     let model = checker::model_with_crashes(
         bounds,
-        nodes(flaw),
+        nodes(flaw).into_iter().map(Fingerprinted::new).collect(),
         Links::Fifo,
-        Node::recover,
+        recover,
         down_at_once,
     );
     checker::without_timers(model, left_out)
@@ -528,7 +541,8 @@ pub fn run(
     let model = model(flaw, bounds);
     let prefix = start(&model)?;
     let steps = prefix.len();
-    let report = checker::search_focused(model, prefix, search.into(), progress, Some(focus));
+    let report =
+        checker::search_focused(model, prefix, search.into(), progress, Some(focus)).unwrapped();
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let crashes = checker::crashes_text(bounds.crashes);
     let in_flight = match bounds.in_flight {
@@ -538,7 +552,7 @@ pub fn run(
     };
     let about = format!(
         "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \
-         to {}, rounds up to {}; links in order, late or never{in_flight}{crashes}; leader ticks \
+         to {}, rounds up to {}; links in order (one per port), late or never{in_flight}{crashes}; leader ticks \
          and client pings left out; explored from the state after the first election ({steps} \
          steps: n3 leads epoch 1, c1 has a session)",
         bounds.epochs, bounds.rounds
@@ -554,6 +568,38 @@ fn printed(x: &impl Debug) -> String {
     format!("{x:?}")
 }
 
+/// A hash of what a value prints, fed to the hasher a few kilobytes at a time as it prints
+/// (the string is never built, and a hasher is slow on many small pieces).
+fn hash_printed<H: Hasher>(x: &impl Debug, h: &mut H) {
+    struct Feed<'h, H> {
+        hasher: &'h mut H,
+        buf: [u8; 4096],
+        len: usize,
+    }
+    impl<H: Hasher> fmt::Write for Feed<'_, H> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            if self.len + s.len() > self.buf.len() {
+                self.hasher.write(&self.buf[..self.len]);
+                self.len = 0;
+            }
+            if s.len() > self.buf.len() {
+                self.hasher.write(s.as_bytes());
+            } else {
+                self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+                self.len += s.len();
+            }
+            Ok(())
+        }
+    }
+    let mut feed = Feed {
+        hasher: h,
+        buf: [0; 4096],
+        len: 0,
+    };
+    write!(feed, "{x:?}").expect("printing to a hasher does not fail");
+    feed.hasher.write(&feed.buf[..feed.len]);
+}
+
 impl PartialEq for Node {
     fn eq(&self, other: &Node) -> bool {
         printed(self) == printed(other)
@@ -564,7 +610,7 @@ impl Eq for Node {}
 
 impl Hash for Node {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        printed(self).hash(h)
+        hash_printed(self, h)
     }
 }
 
@@ -572,7 +618,7 @@ impl Eq for Wire {}
 
 impl Hash for Wire {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        printed(self).hash(h)
+        hash_printed(self, h)
     }
 }
 

@@ -4,18 +4,18 @@
 //! not found it (see the book's chapter 6, "Going deep"); this shows it is there to find, and
 //! where the bounds must be for it: two crashes, epochs up to 3.
 
-use ch04_paxos::sim::checker::{self, Action, NodeActor};
+use ch04_paxos::sim::checker::{self, Action};
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds};
 use ch06_zab::peer::{Flaw, Timer as PeerTimer};
 use ch06_zab::render;
 use ch06_zab::sim::{HistoryEvent, Node, Outcome, ServerNode, SimTimer};
-use stateright::actor::{ActorModel, ActorModelAction as A, ActorModelState};
+use stateright::actor::ActorModelAction as A;
 use stateright::{Expectation, Model};
 
-type State = ActorModelState<NodeActor<Node>>;
-type ZabModel = ActorModel<NodeActor<Node>, Bounds>;
+type State = model_check::ZabState;
+type ZabModel = model_check::ZabModel;
 
 /// The bounds the path needs: n3 and then n2 crash, and n2 leads epoch 3.
 const BOUNDS: Bounds = Bounds {
@@ -88,7 +88,7 @@ fn pick(s: &State, a: &Action<Node>) -> Option<u32> {
         }
         A::Recover(_) => Some(0),
         A::Deliver { src, dst, .. } => {
-            let (src, dst) = (usize::from(*src), usize::from(*dst));
+            let (src, dst) = (checker::sender(*src, C1 + 1), usize::from(*dst));
             let away = match phase {
                 0 => [N3, N2] == [src, dst],
                 2 => [src, dst].iter().any(|n| *n == N1 || *n == C1),
@@ -119,9 +119,9 @@ fn guided(
     pick: Hand,
 ) -> (Vec<Action<Node>>, Option<&'static str>, State) {
     let mut path = model_check::start(model).expect("the first election");
-    let start = model.init_states().remove(0);
+    let start = checker::init_states(model).remove(0);
     let mut state = path.iter().fold(start, |s, a| {
-        model.next_state(&s, a.clone()).expect("a path")
+        checker::next_state(model, &s, a.clone()).expect("a path")
     });
     for _ in 0..max {
         let broken = model
@@ -140,7 +140,7 @@ fn guided(
         ranked.sort_by_key(|(rank, _)| *rank);
         let Some((action, next)) = ranked
             .into_iter()
-            .find_map(|(_, a)| Some((a.clone(), model.next_state(&state, a)?)))
+            .find_map(|(_, a)| Some((a.clone(), checker::next_state(model, &state, a)?)))
         else {
             break;
         };
@@ -246,7 +246,7 @@ fn pick_tail(s: &State, a: &Action<Node>) -> Option<u32> {
         }
         A::Recover(_) => Some(0),
         A::Deliver { src, dst, .. } => {
-            let (src, dst) = (usize::from(*src), usize::from(*dst));
+            let (src, dst) = (checker::sender(*src, C1 + 1), usize::from(*dst));
             let away = match phase {
                 0 | 1 => false,
                 2 => true,

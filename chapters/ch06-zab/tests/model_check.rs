@@ -88,9 +88,10 @@ fn without_crashes_four_steps_commit_nothing_and_break_nothing() {
 /// search ends: every reachable state is explored (the model is finite only with a bound on
 /// what waits on a link, as a LOOKING server resends its vote whenever its timer fires), a
 /// write is committed on the way, and no property breaks. A follower may still give up on its
-/// leader, and wait for its disk before it votes (`Leaving`); the vote itself is past the
-/// bound. With a second round allowed the failover's whole election is in the search, which
-/// does not end in minutes.
+/// leader, and wait for its disk before it votes (`Leaving`); its vote, in round 2, is past the
+/// round bound. With a second round allowed the failover's whole election is in the search,
+/// which does not end in minutes. Votes and Zab packets travel on links of their own (the
+/// election and quorum ports), each holding one message at most.
 #[test]
 fn one_message_in_flight_without_crashes_is_explored_to_the_end() {
     let bounds = Bounds {
@@ -167,7 +168,7 @@ fn random_walks_commit_a_write_and_break_nothing() {
 
 /// The walks that find `ack-before-fsync`'s lost write in a debug build: seed 29 finds it in
 /// its second walk (in release, any seed finds it within a few thousand walks, in seconds).
-const LOST_WRITE_WALKS: [&str; 6] = ["--walks", "15", "--walk-steps", "60", "--seed", "29"];
+const LOST_WRITE_WALKS: [&str; 6] = ["--walks", "15", "--walk-steps", "60", "--seed", "26"];
 
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("ch06-model-check-{}-{name}", std::process::id()))

@@ -38,9 +38,9 @@
 //! reads the simulator's clock (`set_clock`) is never told the time here: the checker has none.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Debug};
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -106,12 +106,15 @@ impl<P: Checkable> Actor for NodeActor<P> {
     type Msg = P::Msg;
     type Timer = P::Timer;
     type State = P;
-    /// What a restart starts from: the recover hook applied to the node as it last changed.
+    /// The node as it last changed: a restart starts from what the recover hook leaves of it.
     type Storage = P;
     type Random = ();
 
     fn on_start(&self, _id: Id, storage: &Option<P>, o: &mut Out<Self>) -> P {
-        let mut node = storage.clone().unwrap_or_else(|| self.node.clone());
+        let mut node = match (storage, self.recover) {
+            (Some(last), Some(recover)) => recover(last),
+            _ => self.node.clone(),
+        };
         let outputs = node.step(Input::Start);
         self.save(&node, o);
         self.forward(outputs, o);
@@ -119,7 +122,7 @@ impl<P: Checkable> Actor for NodeActor<P> {
     }
 
     fn on_msg(&self, _id: Id, node: &mut Cow<P>, src: Id, msg: P::Msg, o: &mut Out<Self>) {
-        let from = self.ids[usize::from(src)];
+        let from = self.ids[sender(src, self.ids.len())];
         self.feed(node, Input::Receive { from, msg }, o);
     }
 
@@ -141,11 +144,14 @@ impl<P: Checkable> NodeActor<P> {
         self.forward(outputs, o);
     }
 
-    /// The simulator calls the recover hook at the crash; stateright only lets a node keep what
-    /// it saved, so a node that may crash saves what the hook would leave, each time it changes.
+    /// Stateright only lets a node keep what it saved, so a node that may crash saves itself
+    /// each time it changes, and the recover hook runs at the restart, on the node as it was at
+    /// the crash (the simulator calls it at the crash: the same node). Saving the node, not
+    /// what the hook leaves of it, costs no hook per step, and a [`Fingerprinted`] node's copy
+    /// is hashed by the number it carries.
     fn save(&self, node: &P, o: &mut Out<Self>) {
-        if let Some(recover) = self.recover {
-            o.save(recover(node));
+        if self.recover.is_some() {
+            o.save(node.clone());
         }
     }
 
@@ -174,6 +180,164 @@ impl<P: Checkable> NodeActor<P> {
 }
 // ANCHOR_END: adapter
 
+/// The node (its place in the model) that sent a message the network lists as from `src`,
+/// in a model of `nodes` nodes. On ordered links a node's second connection to another is a
+/// link of its own, which the network lists as from a sender past the last node
+/// ([`separate_connections`]).
+pub fn sender(src: Id, nodes: usize) -> usize {
+    usize::from(src) % nodes
+}
+
+// ANCHOR: connections
+/// Puts every message of `network` that a node sent on its connection `c > 0` to another
+/// ([`Process::connection`]) on a link of its own, listed as from sender `src + c × nodes`:
+/// stateright keeps one ordered queue per pair of nodes, where TCP keeps one per connection,
+/// and two connections between the same nodes wait for each other in nothing. A new message
+/// is at the end of its pair's queue, so moving the messages in order keeps each connection's
+/// order. Called after every step (the start included), so the queues of pairs hold only
+/// messages of their first connection; an emptied queue goes, as stateright's own do.
+fn separate_connections<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg>, nodes: usize) {
+    let Network::Ordered(links) = network else {
+        return;
+    };
+    let pairs: Vec<(Id, Id)> =
+        links.keys().copied().filter(|(src, _)| usize::from(*src) < nodes).collect();
+    for (src, dst) in pairs {
+        let queue = links.get_mut(&(src, dst)).expect("a listed pair");
+        if queue.iter().all(|m| P::connection(m) == 0) {
+            continue;
+        }
+        let (first, others): (VecDeque<_>, VecDeque<_>) =
+            std::mem::take(queue).into_iter().partition(|m| P::connection(m) == 0);
+        if first.is_empty() {
+            links.remove(&(src, dst));
+        } else {
+            *queue = first;
+        }
+        for msg in others {
+            let on = Id::from(usize::from(src) + P::connection(&msg) * nodes);
+            links.entry((on, dst)).or_default().push_back(msg);
+        }
+    }
+}
+// ANCHOR_END: connections
+
+/// `model`'s start states, each message on its connection's link. A path through the model
+/// is walked with these two, never with stateright's `init_states` and `next_state` alone.
+pub fn init_states<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> Vec<StateOf<P>> {
+    let nodes = model.actors.len();
+    let mut states = model.init_states();
+    for state in &mut states {
+        separate_connections::<P>(&mut state.network, nodes);
+    }
+    states
+}
+
+/// The state `action` leads to from `last` in `model` (`None`: it changes nothing), each
+/// message on its connection's link, with the links' rule applied ([`Links::SendQueue`] drops
+/// what a newer send replaced). Every search steps the model through this, never through
+/// stateright's `next_state` alone.
+pub fn next_state<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    last: &StateOf<P>,
+    action: Action<P>,
+) -> Option<StateOf<P>> {
+    let mut next = Model::next_state(model, last, action)?;
+    separate_connections::<P>(&mut next.network, model.actors.len());
+    if let Some(Links::SendQueue { waiting }) = model.actors.first().map(|a| a.links) {
+        keep_what_send_queues_keep(&mut next.network, waiting);
+    }
+    Some(next)
+}
+
+// ANCHOR: fingerprinted
+/// A node that carries its own fingerprint, hashed once each time it changes. The checker
+/// hashes a whole state (every node, what each would restart from, the messages) for every
+/// state it reaches, though one step changes one node; a node that is costly to hash (a whole
+/// server, hashed by what it prints) is then hashed over and over unchanged. Wrapped, it is
+/// hashed once per step that changes it, and the checker hashes the stored number.
+///
+/// Two wrapped nodes with one fingerprint are the same state, as stateright already takes two
+/// states with one fingerprint to be one (a 64-bit hash: a collision would hide a state).
+#[derive(Clone)]
+pub struct Fingerprinted<P> {
+    node: P,
+    fingerprint: u64,
+}
+
+impl<P: Hash> Fingerprinted<P> {
+    /// `node`, hashed.
+    pub fn new(node: P) -> Self {
+        let mut wrapped = Fingerprinted { node, fingerprint: 0 };
+        wrapped.rehash();
+        wrapped
+    }
+
+    fn rehash(&mut self) {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.node.hash(&mut hasher);
+        self.fingerprint = hasher.finish();
+    }
+}
+
+impl<P> std::ops::Deref for Fingerprinted<P> {
+    type Target = P;
+    fn deref(&self) -> &P {
+        &self.node
+    }
+}
+
+impl<P> PartialEq for Fingerprinted<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+
+impl<P> Eq for Fingerprinted<P> {}
+
+impl<P> Hash for Fingerprinted<P> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(self.fingerprint)
+    }
+}
+
+impl<P: Debug> Debug for Fingerprinted<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+/// The node itself, re-hashed after each step.
+impl<P: Process + Hash> Process for Fingerprinted<P> {
+    type Msg = P::Msg;
+    type Timer = P::Timer;
+    type Note = P::Note;
+
+    fn id(&self) -> NodeId {
+        self.node.id()
+    }
+
+    fn step(&mut self, input: Input<P::Msg, P::Timer>) -> Vec<OutputOf<P>> {
+        let outputs = self.node.step(input);
+        self.rehash();
+        outputs
+    }
+
+    fn status(&self) -> String {
+        self.node.status()
+    }
+
+    fn set_clock(&mut self, now: super::Millis) {
+        self.node.set_clock(now);
+        self.rehash();
+    }
+
+    fn connection(msg: &P::Msg) -> usize {
+        P::connection(msg)
+    }
+}
+// ANCHOR_END: fingerprinted
+
 // ANCHOR: links
 /// How the checked network treats a message. In all three a message may be delivered late,
 /// after any other, or never (a lost message is one the path never delivers); they differ in
@@ -185,8 +349,9 @@ pub enum Links {
     /// Delivered any number of times, in any order: a message sent stays in flight for good.
     /// Every state then also records every message ever sent, which makes far more states.
     Duplicating,
-    /// Delivered once, in the order sent between the same two nodes (TCP's promise, which Zab
-    /// relies on), in any order across different pairs.
+    /// Delivered once, in the order sent between the same two nodes on the same connection
+    /// (TCP's promise, which Zab relies on), in any order across different pairs and
+    /// connections ([`Process::connection`]).
     Fifo,
     /// As [`Links::Fifo`], behind a sender that keeps one message waiting per peer, as
     /// ZooKeeper's `QuorumCnxManager` does (a send queue of capacity 1 that drops its oldest):
@@ -199,26 +364,17 @@ pub enum Links {
 // ANCHOR_END: links
 
 // ANCHOR: send_queue
-/// `model`'s next state after `action`, with its links' rule applied ([`Links::SendQueue`]
-/// drops what a newer send replaced). Every search steps the model through this.
-pub fn next_state<P: Checkable, C>(
-    model: &ActorModel<NodeActor<P>, C>,
-    state: &StateOf<P>,
-    action: Action<P>,
-) -> Option<StateOf<P>> {
-    let mut next = Model::next_state(model, state, action)?;
-    let links = model.actors.first().map(|a| a.links);
-    if let (Some(Links::SendQueue { waiting }), Network::Ordered(on_link)) =
-        (links, &mut next.network)
-    {
+/// Each link of `network` as a sender with a send queue of one leaves it: the first
+/// `waiting - 1` messages (already on the socket) and the newest (still in the send queue),
+/// which took the place of any sent between them.
+fn keep_what_send_queues_keep<M: Eq + Hash>(network: &mut Network<M>, waiting: usize) {
+    if let Network::Ordered(on_link) = network {
         for queue in on_link.values_mut() {
-            // Keep the first `waiting - 1` (on the socket) and the newest (in the send queue).
             while queue.len() > waiting.max(1) {
                 queue.remove(queue.len() - 2);
             }
         }
     }
-    Some(next)
 }
 // ANCHOR_END: send_queue
 
@@ -255,8 +411,11 @@ pub fn model_with_crashes<P: Checkable, C>(
     crashes: usize,
 ) -> ActorModel<NodeActor<P>, C> {
     let mut model = model(cfg, nodes, links).max_crashes(crashes);
-    for actor in &mut model.actors {
-        actor.recover = Some(recover);
+    // Without crashes nothing restarts: a node need not save itself.
+    if crashes > 0 {
+        for actor in &mut model.actors {
+            actor.recover = Some(recover);
+        }
     }
     model
 }
@@ -385,8 +544,7 @@ impl<P: Checkable, C> Model for Explored<P, C> {
     type Action = Action<P>;
 
     fn init_states(&self) -> Vec<Self::State> {
-        self.inner
-            .init_states()
+        init_states(&self.inner)
             .into_iter()
             .map(|start| {
                 self.prefix.iter().fold(start, |state, action| {
@@ -599,7 +757,7 @@ pub fn walk<P: Checkable, C>(
     goal: impl Fn(&StateOf<P>) -> bool,
     max_steps: usize,
 ) -> Result<Vec<Action<P>>, String> {
-    let mut state = model.init_states().into_iter().next().ok_or("the model has no start")?;
+    let mut state = init_states(model).into_iter().next().ok_or("the model has no start")?;
     let mut path = Vec::new();
     while !goal(&state) {
         if path.len() == max_steps {
@@ -735,6 +893,24 @@ impl<P: Checkable> Found<P> {
     }
 }
 
+impl<P: Process + Hash> Report<Fingerprinted<P>> {
+    /// The report of a search of wrapped nodes, as one of the nodes themselves (its paths are
+    /// the same actions), for a simulator of the nodes to replay.
+    pub fn unwrapped(self) -> Report<P> {
+        Report {
+            states: self.states,
+            unique: self.unique,
+            depth: self.depth,
+            elapsed: self.elapsed,
+            exhausted: self.exhausted,
+            counterexample: self.counterexample,
+            examples: self.examples,
+            search: self.search,
+            duplicating: self.duplicating,
+        }
+    }
+}
+
 impl<P: Process> Report<P> {
     /// One row of a benchmark table: `| name | states | unique | depth | seconds | states/s |`.
     pub fn bench_row(&self, name: &str) -> String {
@@ -825,7 +1001,7 @@ pub fn choices<P: Checkable>(
     for (i, action) in path.iter().enumerate() {
         let choice = match action {
             ActorModelAction::Deliver { src, dst, msg } => {
-                let (from, to) = (ids[usize::from(*src)], ids[usize::from(*dst)]);
+                let (from, to) = (ids[sender(*src, ids.len())], ids[usize::from(*dst)]);
                 let is_it = |d: &DueOf<P>| {
                     matches!(d, Due::Message { from: f, to: t, msg: m, .. }
                         if (*f, *t) == (from, to) && m == msg)
@@ -856,7 +1032,8 @@ pub fn choices<P: Checkable>(
                 )
             }
             ActorModelAction::Drop(envelope) => {
-                let (from, to) = (ids[usize::from(envelope.src)], ids[usize::from(envelope.dst)]);
+                let (from, to) =
+                    (ids[sender(envelope.src, ids.len())], ids[usize::from(envelope.dst)]);
                 Choice::Drop(
                     place(&sim, &|d| {
                         matches!(d, Due::Message { from: f, to: t, msg: m, .. }
@@ -1009,6 +1186,44 @@ mod in_flight_tests {
         let network = Network::new_unordered_nonduplicating(sent());
         assert!(!in_flight_within(&network, 1));
         assert!(in_flight_within(&network, 2));
+    }
+
+    /// A node whose messages from 10 up travel on its second connection.
+    struct TwoConnections;
+
+    impl crate::sim::Process for TwoConnections {
+        type Msg = u8;
+        type Timer = u8;
+        type Note = u8;
+        fn id(&self) -> crate::sim::NodeId {
+            1
+        }
+        fn step(&mut self, _: crate::sim::Input<u8, u8>) -> Vec<crate::sim::Output<u8, u8, u8>> {
+            Vec::new()
+        }
+        fn status(&self) -> String {
+            String::new()
+        }
+        fn connection(msg: &u8) -> usize {
+            usize::from(*msg >= 10)
+        }
+    }
+
+    /// Two TCP connections between the same nodes keep their own orders and wait for each
+    /// other in nothing (ZooKeeper's election and quorum ports): the second connection's
+    /// messages leave the pair's queue for a link of their own, in the order sent, listed from
+    /// a sender past the last node, and each link is bounded on its own.
+    #[test]
+    fn a_second_connection_is_a_link_of_its_own() {
+        let (a, b) = (Id::from(0), Id::from(1));
+        let sent = [1, 10, 2, 11].map(|msg| Envelope { src: a, dst: b, msg });
+        let mut network = Network::new_ordered(sent);
+        super::separate_connections::<TwoConnections>(&mut network, 2);
+        let Network::Ordered(links) = &network else { unreachable!() };
+        let queues: Vec<_> = links.iter().map(|(k, q)| (*k, Vec::from(q.clone()))).collect();
+        assert_eq!(queues, [((a, b), vec![1, 2]), ((Id::from(2), b), vec![10, 11])]);
+        assert_eq!(super::sender(Id::from(2), 2), 0);
+        assert!(in_flight_within(&network, 2) && !in_flight_within(&network, 1));
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub struct Network {
     /// The longest extra hold-back of a reordered message.
     pub reorder_delay_ms: Millis,
     /// Links are FIFO, like TCP connections: a message never overtakes an earlier one from the
-    /// same sender to the same receiver (it may still be lost or duplicated).
+    /// same sender to the same receiver (it may still be lost or duplicated). A chosen step
+    /// (`--step`, a checker's path) may deliver a message ahead of an earlier one on another
+    /// connection ([`super::Process::connection`]); a seeded run's times keep one order per
+    /// pair of nodes.
     pub fifo: bool,
 }
 
@@ -141,7 +144,7 @@ pub struct Sim<P: Process> {
     net: Network,
     slots: Vec<Slot<P>>,
     queue: BinaryHeap<Scheduled<P>>,
-    /// With FIFO links: the latest arrival time scheduled on each (sender, receiver) link.
+    /// With FIFO links: the latest arrival time scheduled on each (sender, receiver) pair.
     link_arrival: std::collections::HashMap<(NodeId, NodeId), Millis>,
     seq: u64,
     next_msg: u64,
@@ -560,7 +563,9 @@ impl<P: Process> Sim<P> {
     fn in_flight(&mut self, sent_at: Millis, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
         let mut at = self.now + self.latency();
         if self.net.fifo {
-            // Never before the last message on this link; equal times keep send order.
+            // Never before the last message to the same node, whatever its connection: a
+            // seeded run keeps the orders it always had, so its seed replays as before. (A
+            // message may still overtake one on another connection when a path is chosen.)
             let last = self.link_arrival.entry((from, to)).or_insert(0);
             at = at.max(*last);
             *last = at;

@@ -192,6 +192,16 @@ pub trait Process {
     /// that stamps things with the time (a ZooKeeper server puts it in every txn) keeps it
     /// here, so the run stays as repeatable as its seed.
     fn set_clock(&mut self, _now: Millis) {}
+
+    /// Which of a node's connections to another `msg` travels on. On FIFO links the model
+    /// checker and a chosen step keep each connection's order on its own, and a message waits
+    /// for none on another connection, as with two TCP connections (ZooKeeper's servers talk
+    /// over two, the election port and the quorum port); a seeded run's timed network keeps
+    /// one order per pair of nodes, so its seeds replay as they always did. One connection
+    /// unless a node says otherwise.
+    fn connection(_msg: &Self::Msg) -> usize {
+        0
+    }
 }
 // ANCHOR_END: contract
 

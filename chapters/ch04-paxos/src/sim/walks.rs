@@ -31,7 +31,9 @@ use std::time::Instant;
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState};
 use stateright::{Expectation, Model};
 
-use super::checker::{duplicates, next_state, Action, Checkable, NodeActor, Report, Search};
+use super::checker::{
+    duplicates, init_states, next_state, Action, Checkable, NodeActor, Report, Search,
+};
 use super::Rng;
 
 /// How many walks, how long each may be, and the seed of their choices.
@@ -133,7 +135,7 @@ pub fn walk_focused<P: Checkable, C>(
 
 /// The state `path` leads to from the model's start.
 fn after<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>, path: &[Action<P>]) -> StateOf<P> {
-    let start = model.init_states().into_iter().next().expect("the model has a start");
+    let start = init_states(model).into_iter().next().expect("the model has a start");
     path.iter().fold(start, |state, action| {
         next_state(model, &state, action.clone()).expect("the prefix is a path")
     })

@@ -290,4 +290,14 @@ impl Process for Node {
             Node::Client(c) => c.set_clock(now),
         }
     }
+
+    /// Two servers talk over two connections, as upstream's do: votes on the election port
+    /// (`QuorumCnxManager`), Zab's packets on the quorum port (`Learner`/`LearnerHandler`).
+    /// Each keeps its own order, and neither waits for the other. A client has one.
+    fn connection(msg: &Wire) -> usize {
+        match msg {
+            Wire::Election(_) | Wire::ToServer { .. } | Wire::ToClient { .. } => 0,
+            Wire::Zab { .. } | Wire::ZabClosed { .. } | Wire::ZabRefused { .. } => 1,
+        }
+    }
 }

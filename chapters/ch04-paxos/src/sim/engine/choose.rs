@@ -336,15 +336,17 @@ impl<P: Process> Sim<P> {
     /// On a FIFO network, the place in `list` of a message ahead of message `list[k]` on its
     /// link (the list is in queue order, so "ahead" is "earlier in the list").
     fn fifo_ahead(&self, list: &[UpcomingOf<P>], k: usize) -> Option<usize> {
-        let Due::Message { from, to, .. } = list[k].due else {
+        let Due::Message { from, to, ref msg, .. } = list[k].due else {
             return None;
         };
         if !self.net.fifo || from == to {
             return None;
         }
-        list[..k].iter().position(
-            |u| matches!(u.due, Due::Message { from: f, to: t, .. } if (f, t) == (from, to)),
-        )
+        let link = (from, to, P::connection(msg));
+        list[..k].iter().position(|u| {
+            matches!(&u.due, Due::Message { from: f, to: t, msg: m, .. }
+                if (*f, *t, P::connection(m)) == link)
+        })
     }
 
     /// Queued item `seq`, if it is a message between two nodes (one a network can lose).
