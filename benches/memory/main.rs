@@ -1,8 +1,9 @@
 //! What a held session, a znode and a watch cost in memory, Keeper beside ZooKeeper 3.8.
 //!
-//! Run: `cargo bench --bench memory` (some twenty minutes: 1k/10k/20k sessions, 100k/1M
-//! znodes and watches, an ensemble of each program, three alternating rounds), or `cargo bench
-//! --bench memory -- --quick` (one round of the smallest size of each, about a minute).
+//! Run: `cargo bench --bench memory` (1k/10k/20k sessions, 100k/1M znodes and watches, an
+//! ensemble of each program, three alternating rounds: four minutes on an idle machine, ten
+//! and more under load), or `cargo bench --bench memory -- --quick` (one round of the
+//! smallest size of each, about a minute).
 //! `-- --help` lists the other knobs.
 //!
 //! The idea to take away: **a server's reach is set by what each idle thing costs.** Tens of
