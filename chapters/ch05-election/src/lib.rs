@@ -60,7 +60,8 @@
 //! - [`tcp`]: a tokio driver running the same member over real sockets.
 //! - [`lab`]: lab 5.1, a different tie-break.
 //! - [`model_check`]: every interleaving of a 3-server election with a restart, by chapter 4's
-//!   model checker running these same servers (`--model-check`); lab 5.2's flaw.
+//!   model checker running these same servers (`--model-check`), and the broken order it finds
+//!   (`--flaw SidBeforeLog`).
 //!
 //! # How it differs from ZooKeeper
 //!
