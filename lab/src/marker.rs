@@ -21,7 +21,7 @@
 //! - then the live code, up to `// LAB 9.1 END`.
 //!
 //! [`Marked::start`] turns answers into skeletons (the student's edition); [`Marked::reset`]
-//! does it whatever the region holds; [`Marked::answers`] is what the teacher's key prints.
+//! does it whatever the region holds; the answers in [`Marked::regions`] are what the teacher's key prints.
 //! Everything else in the file passes through byte for byte.
 
 use std::fmt;

@@ -6,9 +6,9 @@
 //! ([`StatPersisted`]) and its children.
 //!
 //! What a znode costs is mostly its data and its Stat; the rest is bookkeeping, kept small
-//! where it is paid per node: the table holds one pointer per slot ([`table`](mod@table)), to
+//! where it is paid per node: the table holds one pointer per slot (`table`), to
 //! a node that keeps its path and data in one allocation and its ACL list as a 4-byte number
-//! ([`node`](mod@node), [`acls`](mod@acls)), and a parent keeps its child names packed into
+//! (`node`, `acls`), and a parent keeps its child names packed into
 //! short strings, a leaf's set being a null pointer ([`Children`]).
 //!
 //! Nothing here reads a clock or picks a number: [`DataTree::apply`] takes every value from
@@ -51,7 +51,7 @@ pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/z
 
 // ANCHOR: data_node
 /// One znode (`DataNode`), as [`DataTree::node`] lends it: the tree stores it packed
-/// ([`node`](mod@node)), a reader sees its parts. Two are equal when their data, ACL list,
+/// (`node`), a reader sees its parts. Two are equal when their data, ACL list,
 /// Stat and child names are, whichever trees they come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DataNode<'a> {

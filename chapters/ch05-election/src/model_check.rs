@@ -168,7 +168,7 @@ fn disk(sid: u64) -> Durable {
     }
 }
 
-/// The checked ensemble: three servers, started at once, with the disks of [`disk`], ordering
+/// The checked ensemble: three servers, started at once, with the disks of `disk`, ordering
 /// votes as ZooKeeper does or as `flaw` does.
 pub fn cluster(flaw: Option<Flaw>) -> Vec<Server> {
     servers_with(config(flaw))

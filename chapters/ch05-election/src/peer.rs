@@ -396,7 +396,7 @@ impl Peer {
     /// Zab has established `epoch` under the leader we decided for: from now on the vote we
     /// answer latecomers with carries that epoch (`QuorumPeer.updateElectionVote`, called by
     /// `Leader.lead` and `Learner.syncWithLeader`). Between servers out of the election a vote
-    /// is only its leader and its epoch ([`Ballot::same`]), so a latecomer counts the members
+    /// is only its leader and its epoch (`Ballot::same`), so a latecomer counts the members
     /// of one ensemble as a quorum only if all of them report the epoch the same way: a
     /// ZooKeeper member reports the new one (ZOOKEEPER-1732), and so must we. While looking
     /// there is nothing to update.

@@ -11,7 +11,7 @@
 //!
 //! The packet numbers and the fields are ZooKeeper's (`Leader.java`'s constants, `QuorumPacket`
 //! in `zookeeper.jute`); the codec that lays them out in bytes is [`crate::packet`]. Here a
-//! packet is typed: a PROPOSAL carries chapter 1's [`Txn`], a REQUEST chapter 3's
+//! packet is typed: a PROPOSAL carries chapter 1's [`Txn`](ch01_znode::Txn), a REQUEST chapter 3's
 //! [`Forwarded`], a SNAP the whole [`Database`].
 
 use std::fmt;

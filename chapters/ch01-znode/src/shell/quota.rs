@@ -69,7 +69,7 @@ fn java_split(path: &str) -> Vec<&str> {
     parts
 }
 
-/// `SetQuotaCommand.exec`: checks the value, then [`create_quota`].
+/// `SetQuotaCommand.exec`: checks the value, then `create_quota`.
 pub fn set_quota<B: Backend>(b: &mut B, path: &str, option: char, value: &str) -> Outcome {
     let refuse = |text: &str| Ok(vec![Line::Err(text.to_string())]);
     if path.starts_with(QUOTA_ROOT) {

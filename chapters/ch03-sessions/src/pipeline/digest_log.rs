@@ -14,7 +14,7 @@ const INTERVAL: i64 = 128;
 /// Upstream's `DIGEST_LOG_LIMIT`.
 const LIMIT: usize = 1024;
 
-/// The last [`LIMIT`] (zxid, digest) pairs logged, oldest first.
+/// The last `LIMIT` (zxid, digest) pairs logged, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct DigestLog {
     entries: VecDeque<(Zxid, u64)>,

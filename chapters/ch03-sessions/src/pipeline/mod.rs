@@ -15,7 +15,7 @@
 //!                    (learner)                            ch07: append + fsync first       the client is on)
 //! ```
 //!
-//! - [`prepare`] (`PrepRequestProcessor`) turns a write into a [`Txn`] with its zxid and time,
+//! - [`prepare`](mod@prepare) (`PrepRequestProcessor`) turns a write into a [`Txn`] with its zxid and time,
 //!   judged against the tree **plus the changes still in flight** ([`outstanding`]): once a
 //!   write can wait for a quorum, request *n+1* is prepared before request *n* is applied.
 //!   Session create and close are txns too, so they are ordered with everything else.
@@ -37,7 +37,7 @@
 //! carries out the [`Output`]s (send a frame, close a connection, get a txn committed).
 //!
 //! # Layout
-//! - [`prepare`]: request → txn, with ACL checks (`PrepRequestProcessor`).
+//! - [`prepare`](mod@prepare): request → txn, with ACL checks (`PrepRequestProcessor`).
 //! - [`outstanding`]: the changes prepared and not yet applied (`outstandingChanges`).
 //! - [`database`]: the replicated state, tree plus sessions (`ZKDatabase`).
 //! - [`finish`]: txn result → reply, and every read (`FinalRequestProcessor`).

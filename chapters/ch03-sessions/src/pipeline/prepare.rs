@@ -8,7 +8,7 @@
 //! thinking. A write that fails a check is not dropped: it becomes an *error txn* that still
 //! takes a zxid (ZooKeeper 3.8 logs it), so the reply carries the error in log order.
 //!
-//! Chapter 1's [`prep`](ch01_znode::prep) already knows the tree's rules; this stage adds what
+//! Chapter 1's [`prep`](mod@ch01_znode::prep) already knows the tree's rules; this stage adds what
 //! only a server with sessions can know: who is asking ([`crate::acl::check_acl`] against the
 //! connection's ids) and what `auth` means in a new ACL ([`crate::acl::fixup_acl`]).
 //!

@@ -183,7 +183,7 @@ impl<P: Checkable> NodeActor<P> {
 /// The node (its place in the model) that sent a message the network lists as from `src`,
 /// in a model of `nodes` nodes. On ordered links a node's second connection to another is a
 /// link of its own, which the network lists as from a sender past the last node
-/// ([`separate_connections`]).
+/// (`separate_connections`).
 pub fn sender(src: Id, nodes: usize) -> usize {
     usize::from(src) % nodes
 }
