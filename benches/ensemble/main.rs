@@ -221,7 +221,7 @@ fn bench(args: &Args) -> Result<(), String> {
     // 1. Cold starts, alternating; the last ensemble of each program stays for the rest.
     let mut ensembles: Vec<Option<Ensemble>> = programs.iter().map(|_| None).collect();
     for round in 0..sizes.starts {
-        for i in turns(programs.len(), round) {
+        for i in report::turns(programs.len(), round) {
             drop(ensembles[i].take());
             let (ensemble, took) = cold_start(&runtime, programs[i])?;
             println!(
@@ -250,7 +250,7 @@ fn bench(args: &Args) -> Result<(), String> {
     }
     let load_before = report::load_average();
     for round in 0..sizes.rounds {
-        for i in turns(ensembles.len(), round) {
+        for i in report::turns(ensembles.len(), round) {
             let ensemble = &mut ensembles[i];
             let (leader, follower) = ensemble.serving(START_BOUND)?;
             let clients = ensemble.clients();
@@ -287,7 +287,7 @@ fn bench(args: &Args) -> Result<(), String> {
 
     // 3. Failover: kill the leader under a writing client, alternating.
     for round in 0..sizes.failovers {
-        for i in turns(ensembles.len(), round) {
+        for i in report::turns(ensembles.len(), round) {
             let took = failover(&runtime, &mut ensembles[i], round)?;
             println!(
                 "{}: failover {}: first write {took:.3} s after the leader's SIGKILL",
@@ -318,16 +318,6 @@ fn bench(args: &Args) -> Result<(), String> {
         println!("(written to {})", out.display());
     }
     Ok(())
-}
-
-/// The order the programs take their turn in `round`: flipped every round, so neither always
-/// runs after the other.
-fn turns(n: usize, round: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    if round % 2 == 1 {
-        order.reverse();
-    }
-    order
 }
 
 fn config(

@@ -194,12 +194,7 @@ fn bench(args: &Args) -> Result<(), String> {
     let mut pipelined: Vec<Vec<Vec<OpReport>>> = vec![Vec::new(); servers.len()];
     let load_before = report::load_average();
     for round in 0..sizes.rounds {
-        // Flip the order every round, so neither server always runs after the other.
-        let mut order: Vec<usize> = (0..servers.len()).collect();
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for i in order {
+        for i in report::turns(servers.len(), round) {
             let s = &servers[i];
             let root = format!("/pipelined-{round}");
             let config = s.config(
@@ -401,11 +396,7 @@ fn serial_rounds(
         let floor = fdatasync_floor(sizes.syncs)?;
         println!("fdatasync floor, round {}: {floor}", round + 1);
         floors.push(floor);
-        let mut order: Vec<usize> = (0..servers.len()).collect();
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for i in order {
+        for i in report::turns(servers.len(), round) {
             let s = &servers[i];
             let config = s.config(args, 1, 1, sizes.serial, &format!("/serial-{round}"));
             let reports = load(runtime, &config)?;

@@ -14,6 +14,17 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
+/// The order the programs take their turn in `round`: flipped every round, so neither always
+/// runs after the other.
+#[allow(dead_code)] // not every bench takes turns
+pub fn turns(n: usize, round: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if round % 2 == 1 {
+        order.reverse();
+    }
+    order
+}
+
 /// `12345.6` as `12,346`.
 #[allow(dead_code)] // not every bench prints counts
 pub fn thousands(x: f64) -> String {
