@@ -35,6 +35,7 @@ mod common;
 mod load;
 mod members;
 mod probe;
+mod quorum_floor;
 #[path = "../support/report.rs"]
 mod report;
 
@@ -48,6 +49,7 @@ use clap::Parser;
 use load::{load, print_reports};
 use members::{Ensemble, Program};
 use probe::{first_write, Writer};
+use quorum_floor::{quorum_floor, QuorumFloor};
 
 /// The longest an ensemble may take to elect, start or catch up (a JVM on a loaded machine).
 const START_BOUND: Duration = Duration::from_secs(120);
@@ -249,7 +251,20 @@ fn bench(args: &Args) -> Result<(), String> {
         }
     }
     let load_before = report::load_average();
+    let one_at_a_time = args.paths().iter().any(|path| path.in_flight == 1);
+    let mut floors = Vec::new();
     for round in 0..sizes.rounds {
+        // The disk's own floor for a quorum write, measured beside the rows it explains.
+        if one_at_a_time {
+            let floor = quorum_floor(sizes.serial)?;
+            println!(
+                "round {}: the disk's quorum floor p50 {:.2} / p99 {:.2} ms",
+                round + 1,
+                ms(floor.percentile(50.0)),
+                ms(floor.percentile(99.0))
+            );
+            floors.push(floor);
+        }
         for i in report::turns(ensembles.len(), round) {
             let ensemble = &mut ensembles[i];
             let (leader, follower) = ensemble.serving(START_BOUND)?;
@@ -304,6 +319,7 @@ fn bench(args: &Args) -> Result<(), String> {
         args,
         &sizes,
         &figures,
+        &floors,
         [&load_at_start, &load_before, &load_after, &load_at_end],
         zookeeper_missing.as_deref(),
     );
@@ -335,6 +351,11 @@ fn config(
         value_size: args.size,
         root: root.into(),
     }
+}
+
+/// A duration in milliseconds.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 /// Three fresh servers of `program`: the seconds from spawning them to the first write any
@@ -389,6 +410,7 @@ fn figures_text(
     args: &Args,
     sizes: &Sizes,
     figures: &[Figures],
+    floors: &[QuorumFloor],
     load: [&str; 4],
     zookeeper_missing: Option<&str>,
 ) -> String {
@@ -457,6 +479,20 @@ fn figures_text(
         "\nThroughput ratio: Keeper ÷ ZooKeeper (goals: ≥ 3 for writes, ≥ 2 for reads); p99 \
          ratio: Keeper ÷ ZooKeeper (goal ≤ 0.5). Failed requests: {failed}.\n"
     );
+    if !floors.is_empty() {
+        let of = |p: f64| report::median(floors.iter().map(|f| ms(f.percentile(p))).collect());
+        let _ = writeln!(
+            out,
+            "The disk's floor for a write one at a time, measured before each round: three \
+             threads beside the dataDirs each write a {}-byte record into a zero-filled file and \
+             fdatasync it, all starting together, until two have returned (a quorum of three \
+             logs on one disk), {} times: p50 {:.2} / p99 {:.2} ms (medians over the rounds).\n",
+            quorum_floor::RECORD,
+            sizes.serial,
+            of(50.0),
+            of(99.0)
+        );
+    }
     let _ = writeln!(
         out,
         "| seconds | {} |\n|---|{}",
