@@ -19,4 +19,5 @@ mod malformed;
 mod pipeline;
 mod pipeline_quorum;
 mod real_zookeeper;
+mod server;
 mod trace;

@@ -7,9 +7,13 @@
 //! outbound queue ([`ToCore::Opened`](super::ToCore::Opened)), the core fills it with
 //! `try_send` through [`Clients::send`], and a client whose queue is full (frames or bytes)
 //! is dropped instead of stalling everyone else. A core's replies to one connection are
-//! gathered into one batch and handed over once per turn ([`Clients::send_batches`]): one
-//! wake-up of the connection task and one socket write for all the replies a group commit
-//! answers, not one each. The counters (`srvr`, `stat`, `cons`) are
+//! gathered into one batch and sent once per turn ([`Clients::send_batches`]): one socket
+//! write for all the replies a group commit answers, not one each. The core makes that write
+//! itself, without waiting, when nothing is queued before the batch (a non-blocking write the
+//! socket takes whole, as it does unless the client is behind); only what the socket does not
+//! take goes to the connection task, which waits for the socket. A reply then leaves the
+//! moment its sync is done, with no hop to another task on the way. The counters (`srvr`,
+//! `stat`, `cons`) are
 //! kept here too, so every core answers the four-letter words the same way
 //! ([`Clients::snapshot`]).
 
@@ -20,6 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ch01_znode::{SessionId, Sid, ZkError};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -37,6 +42,8 @@ use crate::proto::request::AUTH_XID;
 struct Connection {
     out: mpsc::Sender<Outbound>,
     queued_bytes: Arc<AtomicUsize>,
+    /// The socket's sending half, shared with the connection task.
+    socket: Arc<OwnedWriteHalf>,
     /// Frames queued this turn, back to back, not yet handed to the connection task.
     batch: Vec<u8>,
     stats: ConnStats,
@@ -64,7 +71,8 @@ impl Default for Clients {
 const BUSY_BATCH_BYTES: usize = 1024;
 
 impl Connection {
-    /// Queues this turn's batch for the connection task; false if its queue is full.
+    /// Sends this turn's batch: written here if nothing is queued before it, the rest queued
+    /// for the connection task; false if its queue is full.
     fn hand_over(&mut self) -> bool {
         if self.batch.is_empty() {
             return true;
@@ -73,7 +81,17 @@ impl Connection {
         // doubling. An idle one keeps nothing (thousands of sessions may be held).
         let size = self.batch.len();
         let room = if size >= BUSY_BATCH_BYTES { size } else { 0 };
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
+        let written = self.write_now();
+        if written == size {
+            match room {
+                0 => self.batch = Vec::new(),
+                _ => self.batch.clear(),
+            }
+            return true;
+        }
+        let mut batch = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
+        batch.drain(..written);
+        let size = batch.len();
         match self.out.try_send(Outbound::Frame(batch)) {
             Ok(()) => {
                 self.queued_bytes.fetch_add(size, Ordering::Relaxed);
@@ -81,6 +99,18 @@ impl Connection {
             }
             Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => false,
         }
+    }
+
+    /// Writes as much of the batch as the socket takes now, without waiting; how many bytes.
+    /// Only when nothing is queued: the connection task writes what it was handed in order,
+    /// and takes it off `queued_bytes` once written, so zero means no earlier byte is still
+    /// on its way. A socket that takes nothing now (or has failed) leaves the whole batch to
+    /// the task, which waits for it (or finds the failure and ends).
+    fn write_now(&self) -> usize {
+        if self.queued_bytes.load(Ordering::Acquire) != 0 {
+            return 0;
+        }
+        self.socket.try_write(&self.batch).unwrap_or(0)
     }
 }
 
@@ -116,17 +146,19 @@ impl Clients {
     }
 
     /// A connection task started: `out` is its outbound queue, `queued_bytes` what it has
-    /// not written yet.
+    /// not written yet, `socket` the sending half of its socket.
     pub fn opened(
         &mut self,
         conn: ConnId,
         remote: SocketAddr,
         out: mpsc::Sender<Outbound>,
         queued_bytes: Arc<AtomicUsize>,
+        socket: Arc<OwnedWriteHalf>,
     ) {
         let connection = Connection {
             out,
             queued_bytes,
+            socket,
             batch: Vec::new(),
             stats: ConnStats::new(remote),
         };

@@ -9,19 +9,26 @@
 //!
 //! An idle connection holds next to nothing, because most connections are idle most of the
 //! time. The task waits for the socket to be *readable* and only then reads, into a buffer
-//! shared by every connection on its thread ([`with_read_buffer`]); the bytes go to the
+//! shared by every connection on its thread ([`read_into`]); the bytes go to the
 //! [`FrameDecoder`], which keeps them only while a frame is incomplete. A client that sends a
 //! 1 MiB frame costs 1 MiB while it arrives, and nothing once it is served. (Upstream's
 //! `NIOServerCnxn` gets there another way: it reads the 4-byte length first, then allocates
 //! exactly that frame.)
+//!
+//! Replies mostly do not pass through here: the core writes each turn's replies to the
+//! socket's sending half itself when the socket takes them at once
+//! ([`Clients`](super::Clients)), and hands this task only what must wait for the socket.
 
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Poll};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,7 +42,7 @@ use crate::proto::{decode_request, ConnectRequest, FrameDecoder, OpCode};
 /// Serves one connection until either side closes it.
 pub async fn serve(
     conn: ConnId,
-    mut socket: TcpStream,
+    socket: TcpStream,
     remote: SocketAddr,
     max_frame: usize,
     to_core: mpsc::Sender<ToCore>,
@@ -43,19 +50,24 @@ pub async fn serve(
     let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE_FRAMES);
     // Bytes the core has queued for us and we have not written yet.
     let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let _ = socket.set_nodelay(true);
+    // The sending half is shared with the core, which writes replies to it; the stream's
+    // write side is shut (FIN) when the last of the two lets go of it.
+    let (mut reader, writer) = socket.into_split();
+    let writer = Arc::new(writer);
     if to_core
         .send(ToCore::Opened {
             conn,
             remote,
             out: out_tx,
             queued_bytes: queued_bytes.clone(),
+            socket: writer.clone(),
         })
         .await
         .is_err()
     {
         return;
     }
-    let _ = socket.set_nodelay(true);
     let mut decoder = FrameDecoder::new(max_frame);
     let mut handshaken = false;
     let mut first_bytes_checked = false;
@@ -66,20 +78,10 @@ pub async fn serve(
     'serve: loop {
         tokio::select! {
             () = &mut handshake_deadline, if !handshaken => break 'serve,
-            ready = socket.readable() => {
-                if ready.is_err() {
-                    break 'serve;
-                }
-                match with_read_buffer(|buf| {
-                    let n = socket.try_read(buf)?;
-                    decoder.extend(&buf[..n]);
-                    Ok(n)
-                }) {
-                    Ok(0) => break 'serve,
+            read = read_into(&mut reader, &mut decoder) => {
+                match read {
+                    Ok(0) | Err(_) => break 'serve,
                     Ok(_) => {}
-                    // A spurious wake-up: readiness is cleared, wait again.
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(_) => break 'serve,
                 }
                 if !first_bytes_checked {
                     let Some(prefix) = decoder.buffered().first_chunk::<4>().copied() else {
@@ -87,7 +89,7 @@ pub async fn serve(
                     };
                     first_bytes_checked = true;
                     if let Some(word) = FourLetterWord::from_prefix(prefix) {
-                        four_letter_word(conn, word, &mut socket, &to_core).await;
+                        four_letter_word(conn, word, &writer, &to_core).await;
                         break 'serve;
                     }
                 }
@@ -109,10 +111,11 @@ pub async fn serve(
             out = out_rx.recv() => {
                 match out {
                     Some(Outbound::Frame(bytes)) => {
-                        if socket.write_all(&bytes).await.is_err() {
+                        if write_all(&writer, &bytes).await.is_err() {
                             break 'serve;
                         }
-                        queued_bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+                        // Written: the core may write the next batch itself.
+                        queued_bytes.fetch_sub(bytes.len(), Ordering::Release);
                     }
                     // The core closed us (or dropped us): flush what we have and stop.
                     Some(Outbound::Close) | None => break 'serve,
@@ -120,7 +123,7 @@ pub async fn serve(
             }
         }
     }
-    let _ = socket.shutdown().await;
+    drop(writer);
     let _ = to_core.send(ToCore::Closed { conn }).await;
 }
 
@@ -133,9 +136,36 @@ thread_local! {
     static READ_BUFFER_OF_THREAD: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER].into());
 }
 
-/// Runs one non-blocking read with this thread's read buffer.
-fn with_read_buffer(read: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
-    READ_BUFFER_OF_THREAD.with(|buf| read(&mut buf.borrow_mut()))
+/// Waits until the socket has bytes, then reads them into `decoder` through this thread's
+/// buffer; 0 at the end of the stream. The read and the copy happen within one poll, so the
+/// buffer is free again before the task can be suspended. A read that does not fill the
+/// buffer marks the socket drained, so the next read waits for readiness instead of trying
+/// the socket once more to find it empty (a wasted syscall for every request).
+async fn read_into(reader: &mut OwnedReadHalf, decoder: &mut FrameDecoder) -> io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        READ_BUFFER_OF_THREAD.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            let mut read = ReadBuf::new(&mut buf);
+            ready!(Pin::new(&mut *reader).poll_read(cx, &mut read))?;
+            decoder.extend(read.filled());
+            Poll::Ready(Ok(read.filled().len()))
+        })
+    })
+    .await
+}
+
+/// Writes all of `bytes`, waiting for the socket as it needs.
+async fn write_all(writer: &OwnedWriteHalf, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        writer.writable().await?;
+        match writer.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            // Readiness was stale: it is cleared, wait again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// One frame as the pipeline's input, or `None` to close the connection.
@@ -184,7 +214,7 @@ fn to_input(
 async fn four_letter_word(
     conn: ConnId,
     word: FourLetterWord,
-    socket: &mut TcpStream,
+    socket: &OwnedWriteHalf,
     to_core: &mpsc::Sender<ToCore>,
 ) {
     let (reply_tx, reply_rx) = oneshot::channel();
@@ -200,6 +230,6 @@ async fn four_letter_word(
         return;
     }
     if let Ok(text) = reply_rx.await {
-        let _ = socket.write_all(text.as_bytes()).await;
+        let _ = write_all(socket, text.as_bytes()).await;
     }
 }

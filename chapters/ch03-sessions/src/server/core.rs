@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ch01_znode::Sid;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
 use super::clients::{About, Clients};
@@ -37,6 +38,9 @@ pub enum ToCore {
         out: mpsc::Sender<Outbound>,
         /// Bytes queued and not yet written, kept by the connection task.
         queued_bytes: Arc<AtomicUsize>,
+        /// The socket's sending half: the core writes a turn's replies straight to it when
+        /// nothing is queued before them ([`Clients::send_batches`]).
+        socket: Arc<OwnedWriteHalf>,
     },
     /// A decoded frame.
     Input(Input),
@@ -159,7 +163,8 @@ impl Core {
                 remote,
                 out,
                 queued_bytes,
-            } => self.clients.opened(conn, remote, out, queued_bytes),
+                socket,
+            } => self.clients.opened(conn, remote, out, queued_bytes, socket),
             ToCore::Input(input) => self.input(input),
             ToCore::FourLetterWord { conn, word, reply } => {
                 self.clients

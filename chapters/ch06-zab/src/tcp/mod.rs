@@ -693,8 +693,9 @@ impl<S: Storage> Driver<S> {
                 remote,
                 out,
                 queued_bytes,
+                socket,
             } => {
-                self.clients.opened(conn, remote, out, queued_bytes);
+                self.clients.opened(conn, remote, out, queued_bytes, socket);
                 Ok(())
             }
             ToCore::Input(input) => {
