@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod acls;
+mod block;
 mod children;
 pub mod digest;
 mod node;
@@ -261,7 +262,7 @@ impl DataTree {
     }
 
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
-    fn remove_node(&mut self, path: &str) -> Option<Box<StoredNode>> {
+    fn remove_node(&mut self, path: &str) -> Option<StoredNode> {
         let node = self.nodes.remove(path)?;
         self.digest = self.digest.wrapping_sub(node.digest());
         Some(node)
