@@ -6,10 +6,10 @@
 //! ([`StatPersisted`]) and its children.
 //!
 //! What a znode costs is mostly its data and its Stat; the rest is bookkeeping, kept small
-//! where it is paid per node: the table holds one pointer per slot (`table`), to
-//! a node that keeps its path and data in one allocation and its ACL list as a 4-byte number
-//! (`node`, `acls`), and a parent keeps its child names packed into
-//! short strings, a leaf's set being a null pointer ([`Children`]).
+//! where it is paid per node: the table holds one pointer per slot (`table`), to a node that
+//! is one allocation, its Stat, ACL list's number, path and data together, with an owner and
+//! a child set only if it has them (`node`, `acls`), and a parent keeps its child names packed
+//! into short strings ([`Children`]).
 //!
 //! Nothing here reads a clock or picks a number: [`DataTree::apply`] takes every value from
 //! the [`Txn`] — zxid, time, the new version, the parent's new cversion. That is the property
