@@ -436,6 +436,16 @@ mod tests {
         }
     }
 
+    /// Data lengths to try: every one up to 300, and a long one; under Miri, which runs
+    /// some thousand times slower, the ones around the word and byte boundaries.
+    fn lengths() -> Vec<usize> {
+        if cfg!(miri) {
+            vec![0, 1, 3, 7, 8, 9, 15, 16, 17, 100, 255, 256, 300]
+        } else {
+            (0..=300).chain([4096]).collect()
+        }
+    }
+
     fn data_of(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + len) as u8).collect()
     }
@@ -462,7 +472,7 @@ mod tests {
         let long_path = format!("/{}", "p".repeat(3000));
         for path in ["/", "/a", "/a/b/c", "/\u{e9}", long_path.as_str()] {
             for owner in [0, -1, 0x100000000000001] {
-                for len in (0..=300).chain([4096]) {
+                for len in lengths() {
                     let data = data_of(len);
                     let acl = AclRef::default();
                     let node = StoredNode::new(path, Some(&data), acl, stat(len as i64, owner));
@@ -492,7 +502,7 @@ mod tests {
         for owner in [0, 7] {
             let mut node = StoredNode::new("/x/y", None, AclRef::default(), stat(3, owner));
             node.children_mut().insert("kid");
-            let mut lens: Vec<Option<usize>> = (0..=300).map(Some).collect();
+            let mut lens: Vec<Option<usize>> = lengths().into_iter().map(Some).collect();
             lens.extend([None, Some(0), None, Some(1000), Some(3)]);
             for len in lens {
                 let data = len.map(data_of);
@@ -540,7 +550,7 @@ mod tests {
 
     #[test]
     fn clones_are_independent() {
-        for len in 0..=300 {
+        for len in lengths() {
             let data = data_of(len);
             let mut original = StoredNode::new("/c", Some(&data), AclRef::default(), stat(1, 2));
             if len % 2 == 0 {
