@@ -299,8 +299,9 @@ impl StoredNode {
     /// Changes the stored Stat. A node's owner is set when it is created and never changes.
     pub(super) fn update_stat(&mut self, change: impl FnOnce(&mut StatPersisted)) {
         let mut stat = self.stat();
+        let owner = stat.ephemeral_owner;
         change(&mut stat);
-        assert_eq!(stat.ephemeral_owner, self.owner(), "an owner never changes");
+        assert_eq!(stat.ephemeral_owner, owner, "an owner never changes");
         let head = self.head_mut();
         head.czxid = stat.czxid;
         head.mzxid = stat.mzxid;
