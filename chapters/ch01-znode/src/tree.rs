@@ -6,10 +6,10 @@
 //! ([`StatPersisted`]) and its children.
 //!
 //! What a znode costs is mostly its data and its Stat; the rest is bookkeeping, kept small
-//! where it is paid per node: the table holds one pointer per slot (`table`), to
-//! a node that keeps its path and data in one allocation and its ACL list as a 4-byte number
-//! (`node`, `acls`), and a parent keeps its child names packed into
-//! short strings, a leaf's set being a null pointer ([`Children`]).
+//! where it is paid per node: the table holds one pointer per slot (`table`), to a node that
+//! is one allocation, its Stat, ACL list's number, path and data together, with an owner and
+//! a child set only if it has them (`node`, `acls`), and a parent keeps its child names packed
+//! into short strings ([`Children`]).
 //!
 //! Nothing here reads a clock or picks a number: [`DataTree::apply`] takes every value from
 //! the [`Txn`] — zxid, time, the new version, the parent's new cversion. That is the property
@@ -198,14 +198,14 @@ impl DataTree {
             tree.insert_node(node);
             if let Some((parent, name)) = split_parent(path) {
                 if let Some(p) = tree.nodes.get_mut(parent) {
-                    p.children.insert(name);
+                    p.children_mut().insert(name);
                 }
             }
         }
         let config = tree.acls.intern(&Acl::read_unsafe());
         tree.change_node("/zookeeper/config", |node| {
-            node.acl = config;
-            node.stat.aversion = -1;
+            node.set_acl(config);
+            node.update_stat(|stat| stat.aversion = -1);
         });
         tree
     }
@@ -218,9 +218,11 @@ impl DataTree {
     pub fn set_config(&mut self, text: &[u8], version: Zxid, now_ms: i64) {
         self.change_node("/zookeeper/config", |node| {
             node.set_data(Some(text));
-            node.stat.mzxid = version;
-            node.stat.mtime = now_ms;
-            node.stat.version = -1;
+            node.update_stat(|stat| {
+                stat.mzxid = version;
+                stat.mtime = now_ms;
+                stat.version = -1;
+            });
         });
     }
 
@@ -261,7 +263,7 @@ impl DataTree {
     }
 
     /// Removes a node, and its hash from the digest (`NodeHashMapImpl.remove`).
-    fn remove_node(&mut self, path: &str) -> Option<Box<StoredNode>> {
+    fn remove_node(&mut self, path: &str) -> Option<StoredNode> {
         let node = self.nodes.remove(path)?;
         self.digest = self.digest.wrapping_sub(node.digest());
         Some(node)
@@ -302,9 +304,9 @@ impl DataTree {
     fn view<'a>(&'a self, node: &'a StoredNode) -> DataNode<'a> {
         DataNode {
             data: node.data(),
-            acl: self.acls.get(node.acl),
-            stat: node.stat,
-            children: &node.children,
+            acl: self.acls.get(node.acl()),
+            stat: node.stat(),
+            children: node.children(),
         }
     }
 
@@ -325,13 +327,13 @@ impl DataTree {
 
     fn copy_stat(&self, node: &StoredNode) -> Stat {
         let owner = self.owner(node).client_visible();
-        node.stat
-            .to_stat(owner, node.data_len(), node.children.len())
+        node.stat()
+            .to_stat(owner, node.data_len(), node.children().len())
     }
 
     /// A stored node's owner, decoded from its stored ephemeralOwner.
     fn owner(&self, node: &StoredNode) -> EphemeralOwner {
-        EphemeralOwner::from_raw(node.stat.ephemeral_owner, self.extended_types)
+        EphemeralOwner::from_raw(node.owner(), self.extended_types)
     }
 
     fn lookup(&self, path: &str) -> Result<&StoredNode, ZkError> {
@@ -354,21 +356,21 @@ impl DataTree {
     /// `getChildren2`: child names, sorted, and the Stat.
     pub fn get_children(&self, path: &str) -> Result<(Vec<String>, Stat), ZkError> {
         let node = self.lookup(path)?;
-        let names = node.children.iter().map(|c| c.to_string()).collect();
+        let names = node.children().iter().map(|c| c.to_string()).collect();
         Ok((names, self.copy_stat(node)))
     }
 
     /// `getACL`: the ACL list and Stat.
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), ZkError> {
         let node = self.lookup(path)?;
-        Ok((self.acls.get(node.acl).to_vec(), self.copy_stat(node)))
+        Ok((self.acls.get(node.acl()).to_vec(), self.copy_stat(node)))
     }
 
     /// `getAllChildrenNumber`: all descendants of `path`, not counting itself.
     pub fn get_all_children_number(&self, path: &str) -> Result<usize, ZkError> {
         let node = self.lookup(path)?;
         Ok(node
-            .children
+            .children()
             .iter()
             .map(|c| 1 + self.get_all_children_number(&join(path, c)).unwrap_or(0))
             .sum())
@@ -483,14 +485,16 @@ impl DataTree {
         // -1 asks the tree to count for itself (old logs); otherwise the txn decides. Never
         // move backwards: replaying over a fuzzy snapshot may see a create twice.
         let bump_parent = |parent: &mut StoredNode| {
-            let cversion = match parent_cversion {
-                -1 => parent.stat.cversion + 1,
-                decided => decided,
-            };
-            if cversion > parent.stat.cversion {
-                parent.stat.cversion = cversion;
-                parent.stat.pzxid = txn.zxid;
-            }
+            parent.update_stat(|stat| {
+                let cversion = match parent_cversion {
+                    -1 => stat.cversion + 1,
+                    decided => decided,
+                };
+                if cversion > stat.cversion {
+                    stat.cversion = cversion;
+                    stat.pzxid = txn.zxid;
+                }
+            });
         };
         if self.nodes.contains_key(path) {
             // A fuzzy snapshot can hold the child but a parent written before the child was
@@ -502,7 +506,7 @@ impl DataTree {
         let acl = self.acls.intern(acl);
         self.change_node(parent_path, |parent| {
             bump_parent(parent);
-            parent.children.insert(name);
+            parent.children_mut().insert(name);
         })
         .ok_or(ZkError::NoNode)?;
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
@@ -537,11 +541,16 @@ impl DataTree {
     ) -> Result<(), ZkError> {
         let (parent_path, name) = split_parent(path).ok_or(ZkError::BadArguments)?;
         self.change_node(parent_path, |parent| {
-            parent.children.remove(name);
-            // Only forward: a higher pzxid from a replayed create must not be overwritten.
-            if zxid > parent.stat.pzxid {
-                parent.stat.pzxid = zxid;
+            // A leaf has no child set to take the name from, and needs none made.
+            if !parent.children().is_empty() {
+                parent.children_mut().remove(name);
             }
+            // Only forward: a higher pzxid from a replayed create must not be overwritten.
+            parent.update_stat(|stat| {
+                if zxid > stat.pzxid {
+                    stat.pzxid = zxid;
+                }
+            });
         })
         .ok_or(ZkError::NoNode)?;
         let node = self.remove_node(path).ok_or(ZkError::NoNode)?;
@@ -576,9 +585,11 @@ impl DataTree {
             .change_node(path, |node| {
                 let before = node.data_len();
                 node.set_data(data.as_deref());
-                node.stat.mtime = txn.time_ms;
-                node.stat.mzxid = txn.zxid;
-                node.stat.version = version;
+                node.update_stat(|stat| {
+                    stat.mtime = txn.time_ms;
+                    stat.mzxid = txn.zxid;
+                    stat.version = version;
+                });
                 before
             })
             .ok_or(ZkError::NoNode)?;
@@ -591,8 +602,8 @@ impl DataTree {
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ZkError> {
         let acl = self.acls.intern(acl);
         self.change_node(path, |node| {
-            node.acl = acl;
-            node.stat.aversion = version;
+            node.set_acl(acl);
+            node.update_stat(|stat| stat.aversion = version);
         })
         .ok_or(ZkError::NoNode)?;
         self.stat(path)
@@ -802,7 +813,7 @@ impl TreeBuilder {
             let path = path.to_string();
             return Err(RestoreError::NoParent { path });
         };
-        if node.children.is_empty() {
+        if node.children().is_empty() {
             self.run = Some(SiblingRun {
                 parent: parent.into(),
                 names: name.into(),
@@ -811,7 +822,7 @@ impl TreeBuilder {
             return Ok(());
         }
         // A node is listed twice exactly when its parent already has the name.
-        match node.children.insert(name) {
+        match node.children_mut().insert(name) {
             true => Ok(()),
             false => Err(RestoreError::Duplicate {
                 path: path.to_string(),
@@ -827,10 +838,10 @@ impl TreeBuilder {
         let parent = (self.tree.nodes.get_mut(&run.parent))
             .expect("a run's parent was in the tree when the run opened");
         debug_assert!(
-            parent.children.is_empty(),
+            parent.children().is_empty(),
             "no other way in while it is open"
         );
-        parent.children = Children::from_increasing(run.names.split('/'));
+        *parent.children_mut() = Children::from_increasing(run.names.split('/'));
     }
 
     /// The tree, as of `last_processed_zxid` (which a snapshot names outside its node list).

@@ -217,6 +217,11 @@ impl DoubleEndedIterator for Iter<'_> {
 }
 
 impl Children {
+    /// No names.
+    pub const fn new() -> Children {
+        Children(None)
+    }
+
     /// The names, in order.
     pub fn iter(&self) -> Iter<'_> {
         let runs: &[Box<str>] = self.0.as_ref().map_or(&[], |set| &set.runs);

@@ -77,7 +77,7 @@ impl super::DataNode<'_> {
 impl StoredNode {
     /// This node's share of the tree digest.
     pub(super) fn digest(&self) -> u64 {
-        digest_of(self.path_bytes(), self.data(), &self.stat)
+        digest_of(self.path_bytes(), self.data(), &self.stat())
     }
 }
 

@@ -21,7 +21,7 @@ impl DataTree {
         // Every quota lives under /zookeeper/quota: with none there (the usual tree), no
         // prefix has one, and the walk up the path is skipped (upstream asks its `pTrie`).
         let quotas = self.nodes.get(QUOTA_ROOT);
-        if quotas.is_none_or(|node| node.children.is_empty()) {
+        if quotas.is_none_or(|node| node.children().is_empty()) {
             return None;
         }
         let mut prefix = path;
@@ -56,7 +56,7 @@ impl DataTree {
             if let Some(node) = self.nodes.get(p.as_str()) {
                 count += 1;
                 bytes += node.data_len() as i64;
-                todo.extend(node.children.iter().map(|c| join(&p, c)));
+                todo.extend(node.children().iter().map(|c| join(&p, c)));
             }
         }
         if let Some(node) = self.nodes.get_mut(stat_path(path).as_str()) {

@@ -5,8 +5,8 @@
 //! change for memory. A hash table runs between half and seven-eighths full, so its empty
 //! slots are a real part of what a znode costs: a `HashMap<Box<str>, Box<DataNode>>` slot is
 //! 24 bytes (the key's pointer and length, the node's pointer), which at a million znodes
-//! (2²¹ slots) is some 50 bytes per node. Here the path lives in the boxed node itself
-//! ([`StoredNode`]) and a slot is one 8-byte pointer, about 18 bytes per node at a million. A
+//! (2²¹ slots) is some 50 bytes per node. Here the path lives in the node's own allocation
+//! ([`StoredNode`]) and a slot is that node's 8-byte pointer, about 18 bytes per node at a million. A
 //! lookup hashes the path, then compares it with the path each candidate node holds.
 //!
 //! `hashbrown::HashTable` is the table `std::collections::HashMap` is built on, without the
@@ -26,7 +26,7 @@ use hashbrown::HashTable;
 #[derive(Clone, Default)]
 pub(super) struct NodeTable {
     /// Each node holds its own path ([`StoredNode`]), which is what a slot is found by.
-    entries: HashTable<Box<StoredNode>>,
+    entries: HashTable<StoredNode>,
     /// Random per table, as `HashMap`'s: paths chosen by clients cannot be made to collide.
     hasher: RandomState,
 }
@@ -65,18 +65,16 @@ impl NodeTable {
 
     /// Adds `node` at the path it holds; false (and the table unchanged) if there is one
     /// already.
-    // The closures take what a slot holds, a box.
-    #[allow(clippy::borrowed_box)]
     pub(super) fn insert(&mut self, node: StoredNode) -> bool {
         let NodeTable { entries, hasher } = self;
         let path = node.path_bytes();
         let hash = Self::hash(hasher, path);
-        let same = |n: &Box<StoredNode>| n.path_bytes() == path;
-        let rehash = |n: &Box<StoredNode>| Self::hash(hasher, n.path_bytes());
+        let same = |n: &StoredNode| n.path_bytes() == path;
+        let rehash = |n: &StoredNode| Self::hash(hasher, n.path_bytes());
         match entries.entry(hash, same, rehash) {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(slot) => {
-                slot.insert(Box::new(node));
+                slot.insert(node);
                 true
             }
         }
@@ -93,10 +91,10 @@ impl NodeTable {
         );
         let NodeTable { entries, hasher } = self;
         let hash = Self::hash(hasher, node.path_bytes());
-        entries.insert_unique(hash, Box::new(node), |n| Self::hash(hasher, n.path_bytes()));
+        entries.insert_unique(hash, node, |n| Self::hash(hasher, n.path_bytes()));
     }
 
-    pub(super) fn remove(&mut self, path: &str) -> Option<Box<StoredNode>> {
+    pub(super) fn remove(&mut self, path: &str) -> Option<StoredNode> {
         let path = path.as_bytes();
         let hash = Self::hash(&self.hasher, path);
         let found = self
@@ -115,7 +113,7 @@ impl NodeTable {
 
     /// Every node, in no particular order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &StoredNode> {
-        self.entries.iter().map(|n| &**n)
+        self.entries.iter()
     }
 }
 
@@ -130,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_slot_is_one_pointer() {
-        assert_eq!(std::mem::size_of::<Box<StoredNode>>(), 8);
+        assert_eq!(std::mem::size_of::<StoredNode>(), 8);
     }
 
     #[test]
