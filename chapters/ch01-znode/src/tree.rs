@@ -192,8 +192,8 @@ impl DataTree {
             extended_types: false,
             digest: 0,
         };
-        let open = tree.acls.intern(&Acl::open_unsafe());
         for path in SPECIAL_PATHS {
+            let open = tree.acls.intern(&Acl::open_unsafe());
             let node = StoredNode::new(path, Some(&[]), open, StatPersisted::default());
             tree.insert_node(node);
             if let Some((parent, name)) = split_parent(path) {
@@ -203,10 +203,14 @@ impl DataTree {
             }
         }
         let config = tree.acls.intern(&Acl::read_unsafe());
-        tree.change_node("/zookeeper/config", |node| {
+        let open = tree.change_node("/zookeeper/config", |node| {
+            let open = node.acl();
             node.set_acl(config);
             node.update_stat(|stat| stat.aversion = -1);
+            open
         });
+        tree.acls
+            .release(open.expect("a fresh tree has /zookeeper/config"));
         tree
     }
     // ANCHOR_END: new_tree
@@ -503,12 +507,12 @@ impl DataTree {
             self.change_node(parent_path, bump_parent);
             return Err(ZkError::NodeExists);
         }
-        let acl = self.acls.intern(acl);
         self.change_node(parent_path, |parent| {
             bump_parent(parent);
             parent.children_mut().insert(name);
         })
         .ok_or(ZkError::NoNode)?;
+        let acl = self.acls.intern(acl);
         let stat = StatPersisted::created(txn.zxid, txn.time_ms, owner.raw());
         let node = StoredNode::new(path, data.as_deref(), acl, stat);
         let client_stat = self.copy_stat(&node);
@@ -554,6 +558,7 @@ impl DataTree {
         })
         .ok_or(ZkError::NoNode)?;
         let node = self.remove_node(path).ok_or(ZkError::NoNode)?;
+        self.acls.release(node.acl());
         self.quota_deleted(path, node.data_len());
         if let EphemeralOwner::Session(session) = self.owner(&node) {
             if let Some(paths) = self.ephemerals.get_mut(&session) {
@@ -600,12 +605,18 @@ impl DataTree {
 
     /// `DataTree.setACL`: a new ACL and aversion; no watch fires.
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ZkError> {
+        // The new list first: a list set again on its only node keeps its number.
         let acl = self.acls.intern(acl);
-        self.change_node(path, |node| {
+        let Some(old) = self.change_node(path, |node| {
+            let old = node.acl();
             node.set_acl(acl);
             node.update_stat(|stat| stat.aversion = version);
-        })
-        .ok_or(ZkError::NoNode)?;
+            old
+        }) else {
+            self.acls.release(acl);
+            return Err(ZkError::NoNode);
+        };
+        self.acls.release(old);
         self.stat(path)
     }
 
@@ -780,7 +791,10 @@ impl TreeBuilder {
         }
         let tree = &mut self.tree;
         let acl = match self.last_acl {
-            Some(last) if **tree.acls.get(last) == *acl => last,
+            Some(last) if **tree.acls.get(last) == *acl => {
+                tree.acls.use_again(last);
+                last
+            }
             _ => tree.acls.intern(acl),
         };
         self.last_acl = Some(acl);

@@ -12,6 +12,12 @@
 //! - **a send queue of capacity 1 per peer**: a newer frame replaces one
 //!   not yet sent, and a fresh connection starts by sending the latest
 //!   frame again (duplicates are harmless to an election);
+//! - **a slot of its own for the heartbeat**: upstream's election port
+//!   carries only notifications, but chapter 5's stand-in heartbeat
+//!   ([`crate::standin`]) rides on it too. Its frames wait beside the
+//!   latest notification, never in its place, and leave after it: a ping
+//!   queued a tick later must not replace a vote to a latecomer that is
+//!   not sent yet ([`Connections::send_heartbeat`]);
 //! - **bad bytes never stop a server**: a malformed handshake or frame
 //!   closes that one connection and is reported ([`CnxReport::Dropped`]).
 //!
@@ -71,7 +77,38 @@ enum Inbound {
     ConnectDone { sid: Sid },
 }
 
-type Queue = watch::Sender<Option<Arc<Vec<u8>>>>;
+// ANCHOR: outbox
+/// What waits to be sent to one peer: the latest notification and, beside it, the latest
+/// heartbeat frame. Each is numbered, so that a send worker knows which it has sent.
+#[derive(Clone, Debug, Default)]
+struct Outbox {
+    notification: Slot,
+    heartbeat: Slot,
+}
+
+/// A frame and its number (from 1, in the order queued).
+type Slot = Option<(u64, Arc<Vec<u8>>)>;
+
+impl Outbox {
+    /// The frames newer than the numbers in `sent` (a fresh connection's are 0: it sends
+    /// both again), the notification first; `sent` moves past them.
+    fn due(&self, sent: &mut [u64; 2]) -> Vec<Arc<Vec<u8>>> {
+        let slots = [&self.notification, &self.heartbeat];
+        let mut due = Vec::new();
+        for (slot, sent) in slots.into_iter().zip(sent) {
+            if let Some((number, bytes)) = slot {
+                if number > sent {
+                    *sent = *number;
+                    due.push(bytes.clone());
+                }
+            }
+        }
+        due
+    }
+}
+// ANCHOR_END: outbox
+
+type Queue = watch::Sender<Outbox>;
 
 /// One server's election connections. Dropping it stops every task and
 /// closes every socket.
@@ -84,6 +121,8 @@ pub struct Connections {
     conns: BTreeMap<Sid, (u64, Vec<AbortHandle>)>,
     connecting: BTreeSet<Sid>,
     generation: u64,
+    /// The number of the last frame queued, for any peer.
+    queued: u64,
     tasks: JoinSet<()>,
 }
 
@@ -110,16 +149,32 @@ impl Connections {
             conns: BTreeMap::new(),
             connecting: BTreeSet::new(),
             generation: 0,
+            queued: 0,
             tasks,
         };
         (cnx, rx)
     }
 
-    /// Queues `payload` for `to` (replacing a frame not sent yet) and makes
-    /// sure a connection is up or on its way.
+    /// Queues the notification `payload` for `to` (replacing one not sent
+    /// yet) and makes sure a connection is up or on its way.
     pub fn send(&mut self, to: Sid, payload: Vec<u8>) {
-        self.queue(to).send_replace(Some(Arc::new(payload)));
+        let frame = self.number(payload);
+        self.queue(to).send_modify(|o| o.notification = frame);
         self.connect(to);
+    }
+
+    /// Queues a heartbeat frame for `to`: it replaces a heartbeat not sent
+    /// yet, never a notification, and leaves after the notification waiting
+    /// beside it.
+    pub fn send_heartbeat(&mut self, to: Sid, payload: Vec<u8>) {
+        let frame = self.number(payload);
+        self.queue(to).send_modify(|o| o.heartbeat = frame);
+        self.connect(to);
+    }
+
+    fn number(&mut self, payload: Vec<u8>) -> Slot {
+        self.queued += 1;
+        Some((self.queued, Arc::new(payload)))
     }
 
     /// Carries out what a socket task said; a received frame comes back as
@@ -151,11 +206,11 @@ impl Connections {
         None
     }
 
-    /// The capacity-1 send queue to `sid`.
+    /// The send queue to `sid`: one notification, one heartbeat.
     fn queue(&mut self, sid: Sid) -> &Queue {
         self.queues
             .entry(sid)
-            .or_insert_with(|| watch::channel(None).0)
+            .or_insert_with(|| watch::channel(Outbox::default()).0)
     }
 
     /// `connectOne`: open a connection to `sid` unless one is up or opening.
@@ -210,20 +265,21 @@ impl Connections {
     }
 }
 
-/// `SendWorker`: send the latest frame (again, on a fresh connection), then
+/// `SendWorker`: send the latest frames (again, on a fresh connection), then
 /// each newer one.
 async fn send_worker(
     mut write: OwnedWriteHalf,
-    mut rx: watch::Receiver<Option<Arc<Vec<u8>>>>,
+    mut rx: watch::Receiver<Outbox>,
     sid: Sid,
     generation: u64,
     tx: mpsc::Sender<CnxEvent>,
 ) {
-    loop {
-        let latest = rx.borrow_and_update().clone();
-        if let Some(bytes) = latest {
+    let mut sent = [0, 0];
+    'connection: loop {
+        let due = rx.borrow_and_update().due(&mut sent);
+        for bytes in due {
             if wire::write_frame(&mut write, &bytes).await.is_err() {
-                break;
+                break 'connection;
             }
         }
         if rx.changed().await.is_err() {
@@ -303,5 +359,67 @@ async fn accept_loop(
         });
         // Reap finished handshakes so the set stays small.
         while handshakes.try_join_next().is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUND: Duration = Duration::from_secs(30);
+
+    fn frame(number: u64, bytes: &[u8]) -> Slot {
+        Some((number, Arc::new(bytes.to_vec())))
+    }
+
+    /// A fresh connection sends both slots again, the notification first; then only what
+    /// is newer than what it sent.
+    #[test]
+    fn an_outbox_sends_the_notification_then_the_heartbeat_each_once() {
+        let mut outbox = Outbox {
+            notification: frame(1, b"vote"),
+            heartbeat: frame(2, b"ping"),
+        };
+        let mut sent = [0, 0];
+        let due = outbox.due(&mut sent);
+        assert_eq!(
+            due,
+            [Arc::new(b"vote".to_vec()), Arc::new(b"ping".to_vec())]
+        );
+        assert!(outbox.due(&mut sent).is_empty());
+        outbox.heartbeat = frame(3, b"ping2");
+        assert_eq!(outbox.due(&mut sent), [Arc::new(b"ping2".to_vec())]);
+    }
+
+    /// The stand-in leader's ping queued after a vote to a latecomer that is not sent yet
+    /// does not replace it: upstream's election port carries only notifications, and its
+    /// send queue drops only an older notification (`QuorumCnxManager.addToSendQueue`,
+    /// `SEND_CAPACITY = 1`). Both are queued before the connection is up, and the peer
+    /// reads the vote, then the ping.
+    #[tokio::test]
+    async fn a_heartbeat_never_replaces_a_notification_not_sent_yet() {
+        let peer = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ours = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addrs = BTreeMap::from([
+            (Sid(1), peer.local_addr().unwrap()),
+            (Sid(2), ours.local_addr().unwrap()),
+        ]);
+        let (mut cnx, mut events) = Connections::start(Sid(2), addrs, ours, Arc::new(|_| {}));
+        cnx.send(Sid(1), b"vote".to_vec());
+        cnx.send_heartbeat(Sid(1), b"ping".to_vec());
+
+        // We are the larger sid: our connection is kept, and its send worker starts when
+        // the loop hands the connection over.
+        let (mut socket, _) = timeout(BOUND, peer.accept()).await.unwrap().unwrap();
+        let hello = InitialMessage::read(&mut socket).await.unwrap();
+        assert_eq!(hello.sid, Sid(2));
+        let up = timeout(BOUND, events.recv()).await.unwrap().unwrap();
+        assert!(matches!(up.0, Inbound::Up { .. }));
+        assert_eq!(cnx.handle(up), None);
+
+        for expected in [&b"vote"[..], b"ping"] {
+            let read = timeout(BOUND, wire::read_frame(&mut socket)).await.unwrap();
+            assert_eq!(read.unwrap(), expected);
+        }
     }
 }

@@ -4,8 +4,8 @@
 //! The driver keeps the clock (each [`Timer`] becomes a deadline), turns
 //! [`Output::Send`] into frames for [`crate::cnx`]'s connections (ZooKeeper's
 //! `QuorumCnxManager`: one connection per pair, opened by the larger sid, and
-//! a send queue of capacity 1 per peer), and feeds what they receive back to
-//! the member:
+//! a send queue of capacity 1 per peer, with a slot of its own for the
+//! stand-in's pings), and feeds what they receive back to the member:
 //!
 //! - **messages to oneself** skip the network and come straight back;
 //! - **bad bytes never stop a server**: a malformed handshake or frame
@@ -175,6 +175,11 @@ impl Driver {
         match output {
             // To ourselves: no socket, straight to the receive side.
             Output::Send { to, msg } if to == self.spec.sid => self.loopback.push_back(msg),
+            // The heartbeat waits beside a vote, never in its place.
+            Output::Send {
+                to,
+                msg: msg @ (Message::Ping { .. } | Message::PingReply { .. }),
+            } => self.cnx.send_heartbeat(to, msg.encode()),
             Output::Send { to, msg } => self.cnx.send(to, msg.encode()),
             Output::SetTimer { timer, after_ms } => self.timers.set(timer, after_ms),
             Output::CancelTimer(timer) => self.timers.cancel(timer),

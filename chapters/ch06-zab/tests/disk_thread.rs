@@ -4,8 +4,11 @@
 //!
 //! Three servers run in this process, each on a [`Gated`] disk whose sync the test can hold
 //! or break. Every wait is on a server's report or a client's answer, bounded by [`BOUND`].
+//! A third test gives the disks a real fdatasync and has a follower snapshot every two txns
+//! under a stream of writes: it must ACK every txn, in order.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -81,10 +84,12 @@ impl Gate {
     }
 }
 
-/// Chapter 6's memory disk, its syncs passing through a [`Gate`].
+/// Chapter 6's memory disk, its syncs passing through a [`Gate`], and taking as long as a
+/// real one if it has a `scratch` file to fdatasync.
 struct Gated {
     disk: Disk,
     gate: Arc<Gate>,
+    scratch: Option<File>,
 }
 
 impl Storage for Gated {
@@ -99,6 +104,10 @@ impl Storage for Gated {
     }
     fn sync(&mut self) -> io::Result<()> {
         self.gate.pass()?;
+        if let Some(file) = &mut self.scratch {
+            file.write_all(b".")?;
+            file.sync_data()?;
+        }
         self.disk.sync()
     }
     fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered> {
@@ -120,8 +129,25 @@ struct Server {
 /// Whom each of the three serves under.
 type Serving = watch::Receiver<[Option<Sid>; 3]>;
 
+/// How the servers of [`ensemble`] differ from the defaults.
+#[derive(Clone, Copy, Default)]
+struct Setup {
+    /// `snapCount`, if not the default.
+    snap_count: Option<u32>,
+    /// Each sync also fdatasyncs a scratch file, so it lasts as long as a real disk's.
+    real_syncs: bool,
+}
+
+/// A file to fdatasync, already unlinked: nothing is left behind.
+fn scratch(i: usize) -> File {
+    let path = std::env::temp_dir().join(format!("keeper-disk-thread-{}-{i}", std::process::id()));
+    let file = File::create(&path).expect("a scratch file");
+    std::fs::remove_file(&path).expect("unlinked");
+    file
+}
+
 /// Three servers on 127.0.0.1, each on its own gated memory disk.
-async fn ensemble() -> (Vec<Server>, Serving) {
+async fn ensemble(setup: Setup) -> (Vec<Server>, Serving) {
     let held: Vec<StdListener> = (0..9)
         .map(|_| StdListener::bind("127.0.0.1:0").expect("bind"))
         .collect();
@@ -147,12 +173,16 @@ async fn ensemble() -> (Vec<Server>, Serving) {
             sync_limit: 5,
             quiet: true,
         };
-        let spec = spec(&flags).expect("a sound spec");
+        let mut spec = spec(&flags).expect("a sound spec");
+        if let Some(snap_count) = setup.snap_count {
+            spec.config.snap_count = snap_count;
+        }
         let listeners = Listeners::bind(&spec).await.expect("free ports");
         let gate = Arc::new(Gate::default());
         let disk = Gated {
             disk: Disk::default(),
             gate: gate.clone(),
+            scratch: setup.real_syncs.then(|| scratch(i)),
         };
         let (tx, mut rx) = mpsc::channel::<Traced>(ch06_zab::tcp::EVENT_QUEUE);
         let (failed_tx, failed) = watch::channel(None);
@@ -206,7 +236,7 @@ async fn create(client: &Client, path: &str) {
 /// answered; when its disk fails, it stops with the disk's error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_commits_on_its_followers_acks_while_its_own_sync_is_stuck() {
-    let (mut servers, mut serving) = ensemble().await;
+    let (mut servers, mut serving) = ensemble(Setup::default()).await;
     let leader = agreed(&mut serving).await;
     let at = |sid: Sid| (sid.0 - 1) as usize;
     let on_leader = client(servers[at(leader)].client).await;
@@ -254,3 +284,45 @@ async fn a_leader_commits_on_its_followers_acks_while_its_own_sync_is_stuck() {
     }
 }
 // ANCHOR_END: commits_without_its_own_sync
+
+/// A follower ACKs each txn once it is logged, in the order it was logged
+/// (`SendAckRequestProcessor` after `SyncRequestProcessor.flush`), whatever else its disk
+/// does meanwhile. Here one follower snapshots every two txns under a stream of writes, 64
+/// in flight, on disks whose syncs take as long as a real one's, so its snapshots borrow the
+/// storage while more txns are being logged; the other follower is stopped, so nothing
+/// commits without the first one's ACKs. A `Logged` that a loan brings must wait behind the
+/// ones already taken: fed first, it made the follower drop the rest and never ACK again,
+/// and the writes stalled (13 runs of 13; the order is up to the threads, so a run that
+/// never meets it is possible, and more rounds make it rarer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_that_snapshots_under_a_write_stream_acks_every_txn_in_order() {
+    let setup = Setup {
+        snap_count: Some(2),
+        real_syncs: true,
+    };
+    let (mut servers, mut serving) = ensemble(setup).await;
+    let leader = agreed(&mut serving).await;
+    let at = |sid: Sid| (sid.0 - 1) as usize;
+    let mut followers = [1, 2, 3].map(Sid).into_iter().filter(|s| *s != leader);
+    let (acking, stopped) = (followers.next().unwrap(), followers.next().unwrap());
+    let on_leader = client(servers[at(leader)].client).await;
+    create(&on_leader, "/before").await;
+
+    servers[at(stopped)].task.abort();
+    let _ = (&mut servers[at(stopped)].task).await;
+    for round in 0..128 {
+        let mut writes = tokio::task::JoinSet::new();
+        for i in 0..64 {
+            let client = on_leader.clone();
+            writes.spawn(async move { create(&client, &format!("/w{round}-{i}")).await });
+        }
+        while let Some(done) = writes.join_next().await {
+            done.expect("every write is answered");
+        }
+    }
+    let on_acking = client(servers[at(acking)].client).await;
+    assert_eq!(synced_read(&on_acking, "/w127-63").await, Some(Vec::new()));
+    for server in &servers {
+        server.task.abort();
+    }
+}

@@ -74,6 +74,9 @@ struct Answers<S> {
     logged: Vec<Zxid>,
     /// Lent, not picked up yet.
     lent: Option<S>,
+    /// Loans asked for earlier that the thread is to pass by: the loop has asked again
+    /// further on ([`DiskThread::borrow`]).
+    passed: usize,
     /// Why the thread stopped, once it has.
     failed: Option<io::Error>,
     /// The thread is gone.
@@ -98,6 +101,21 @@ impl<S> Shared<S> {
         answer(&mut self.lock());
         self.changed.notify_all();
         self.ready.notify_one();
+    }
+
+    /// Lends `storage` to the loop; it comes back at once if the loop has since asked for
+    /// a later loan instead.
+    fn lend(&self, storage: S) -> Option<S> {
+        let mut answers = self.lock();
+        if answers.passed > 0 {
+            answers.passed -= 1;
+            return Some(storage);
+        }
+        answers.lent = Some(storage);
+        drop(answers);
+        self.changed.notify_all();
+        self.ready.notify_one();
+        None
     }
 }
 
@@ -131,6 +149,7 @@ impl<S: Storage> DiskThread<S> {
             answers: Mutex::new(Answers {
                 logged: Vec::new(),
                 lent: None,
+                passed: 0,
                 failed: None,
                 ended: false,
             }),
@@ -207,14 +226,20 @@ impl<S: Storage> DiskThread<S> {
     /// (to report first); the caller waits. Give it back with [`DiskThread::give_back`].
     pub fn borrow(&mut self) -> io::Result<(Vec<Zxid>, S)> {
         if self.asked {
-            // The loan asked for earlier sits before this turn's appends: hand it back
-            // unused and ask again behind them, so the disk sees what the peer asked in the
-            // order it asked.
-            let (logged, storage) = self.wait_for_loan()?;
-            self.give_back(storage, None)?;
-            self.ask()?;
-            let (more, storage) = self.wait_for_loan()?;
-            return Ok(([logged, more].concat(), storage));
+            // The loan asked for earlier sits before this turn's appends, and the storage is
+            // wanted after them, so that the disk sees what the peer asked in the order it
+            // asked: the thread is to pass that loan by or, if it has lent it already, the
+            // storage goes back unused. Either way, one wait.
+            let early = {
+                let mut answers = self.shared.lock();
+                let early = answers.lent.take();
+                answers.passed += usize::from(early.is_none());
+                early
+            };
+            self.asked = false;
+            if let Some(storage) = early {
+                self.give_back(storage, None)?;
+            }
         }
         self.ask()?;
         self.wait_for_loan()
@@ -320,7 +345,10 @@ fn write<S: Storage>(
                 }
             }
             Some(Request::Lend) => {
-                shared.tell(|a| a.lent = Some(storage));
+                if let Some(passed) = shared.lend(storage) {
+                    storage = passed;
+                    continue;
+                }
                 storage = loop {
                     match queue.recv() {
                         Ok(Request::Return { storage, cut }) => {
@@ -356,11 +384,13 @@ mod tests {
 
     use crate::peer::{Epochs, Recovered};
 
-    /// A storage that writes down what it is asked, in order; its syncs fail once `broken`.
+    /// A storage that writes down what it is asked, in order; its syncs fail once `broken`,
+    /// and its appends wait while the test holds `gate`.
     #[derive(Clone, Default)]
     struct Recorder {
         calls: Arc<Mutex<Vec<String>>>,
         broken: bool,
+        gate: Arc<Mutex<()>>,
     }
 
     impl Recorder {
@@ -381,6 +411,7 @@ mod tests {
             Ok(())
         }
         fn append(&mut self, entry: &TxnEntry) -> io::Result<()> {
+            drop(self.gate.lock().unwrap());
             self.note(format!("append {}", entry.txn.zxid.0));
             Ok(())
         }
@@ -478,5 +509,47 @@ mod tests {
         );
         let again = disk.take().map(|_| ()).unwrap_err();
         assert_eq!(again.to_string(), "the disk thread ended");
+    }
+
+    /// A borrow after an ask the thread has not reached yet is one loan, not two: the loan
+    /// asked for earlier fell before this turn's appends, so the thread passes it by and
+    /// lends the storage once, after them.
+    #[test]
+    fn a_borrow_after_an_unanswered_ask_waits_for_one_loan() {
+        let recorder = Recorder::default();
+        let held = recorder.gate.lock().unwrap();
+        let mut disk = DiskThread::start(recorder.clone()).unwrap();
+        let shared = disk.shared.clone();
+        // The thread stops in the append of 1, ahead of the loan asked for behind it.
+        disk.append(entry(1));
+        disk.ask().unwrap();
+        disk.append(entry(2));
+        let storage = std::thread::scope(|scope| {
+            let borrowed = scope.spawn(|| disk.borrow());
+            let asked = std::time::Instant::now();
+            while shared.lock().passed == 0 {
+                let waited = asked.elapsed();
+                assert!(
+                    waited < Duration::from_secs(60),
+                    "the early loan is passed by"
+                );
+                std::thread::yield_now();
+            }
+            drop(held);
+            let (logged, storage) = borrowed.join().unwrap().unwrap();
+            assert!([&[][..], &[Zxid(1)], &[Zxid(1), Zxid(2)]].contains(&&logged[..]));
+            let calls = recorder.calls();
+            assert!(
+                calls.contains(&"append 2".into()),
+                "after the turn: {calls:?}"
+            );
+            assert_eq!(
+                shared.lock().passed,
+                0,
+                "the thread passed the early loan by"
+            );
+            storage
+        });
+        disk.give_back(storage, None).unwrap();
     }
 }

@@ -420,7 +420,9 @@ impl<S: Storage> Driver<S> {
 
     /// Steps the peer with every input owed, first come first fed: a follower ACKs only in
     /// the order its disk was given the txns, so a `Logged` that waits in the queue must not
-    /// be overtaken by one a later loan brings (an input may ask for the disk).
+    /// be overtaken by one a later loan brings (an input may ask for the disk). The test
+    /// `disk_thread::a_follower_that_snapshots_under_a_write_stream_acks_every_txn_in_order`
+    /// stalls if it is.
     fn feed_owed(&mut self) -> io::Result<()> {
         while let Some(input) = self.inputs.pop_front() {
             for output in self.peer.step(now_ms(), input) {
