@@ -57,16 +57,14 @@
 //! --scenario-file FILE` replays. Those paths are thirty events and more past the election,
 //! beyond breadth first's reach; `--walks N` looks for them with random walks
 //! ([`ch04_paxos::sim::walks`]) through the same model, [`focus`]ed on crashes where a write
-//! can be lost. `ack-before-fsync` loses a write with one crash only if a follower may also
-//! give up on a live leader (`--false-suspicions`: the acknowledger crashes, and it and the
-//! server that never saw the proposal elect a leader without it while the old one still
-//! leads), or with a second crash (`--crashes 2`: the leader goes down too);
+//! can be lost. `ack-before-fsync` loses a write within the default fault model (one crash,
+//! no false suspicion): n3 and n1 commit `/a` on ACKs their disks have not made durable while
+//! n3's PROPOSAL to n2 is late, n3 crashes before its fsync, and n2 and the restarted n3 elect
+//! n3 without `/a` (`tests/lost_write_paths.rs` walks it by hand: 33 steps past the election,
+//! two messages on n3's link to n2, so not at `--in-flight 1`); 20,000 focused walks of 50
+//! steps did not find it, and with `--false-suspicions` they find another in seconds.
 //! `log-sync-after-up-to-date` needs two crashes and a third epoch (`--crashes 2 --epochs 3`),
-//! as a leader here only stops leading when it crashes. With one crash and no false
-//! suspicions, 20,000 focused walks of 50 steps (`--flaw ack-before-fsync --walks 20000
-//! --walk-steps 50 --seed 7`) find no write `ack-before-fsync` loses: a follower that ACKed
-//! early and crashed leaves the leader, which stays up, and the other follower with the
-//! write.
+//! as a leader here only stops leading when it crashes.
 //!
 //! **Across a snapshot.** A server synced by SNAP starts its log after the snapshot, where
 //! the others' logs hold the txns before it: committed prefixes are compared past the later
