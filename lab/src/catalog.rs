@@ -790,7 +790,7 @@ pub const LABS: &[Lab] = &[
         checks: &[
             Check {
                 name: "lab_7_1_the_scenario_loses_the_named_write_with_the_flaw",
-                hint: "run `cargo run --release -p ch06-zab -- --model-check --flaw ack-before-fsync --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt` (other seeds if it finds nothing), paste the file's text, and name the create's zxid from the replayed trace (`xid=… zxid=… ok path=/a`)",
+                hint: "run `cargo run --release -p ch06-zab -- --model-check --false-suspicions --flaw ack-before-fsync --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt` (other seeds if it finds nothing), paste the file's text, and name the create's zxid from the replayed trace (`xid=… zxid=… ok path=/a`)",
             },
             Check {
                 name: "lab_7_1_without_the_flaw_the_same_steps_keep_the_write",
@@ -800,7 +800,7 @@ pub const LABS: &[Lab] = &[
         minutes: 30,
         teaches: "A txn is durable when fsync returns, not when write() does. A server that ACKs (or counts its own vote) before the fsync lets a quorum 'have' a txn that only a page cache holds; a crash, a failed fsync or a power cut then loses a write a client was told succeeded. And a model checker's path is an answer anyone can replay, trace and step through.",
         show: &[
-            "cargo run --release -p ch06-zab -- --model-check --flaw ack-before-fsync --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt",
+            "cargo run --release -p ch06-zab -- --model-check --false-suspicions --flaw ack-before-fsync --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt",
             "cargo run -p ch06-zab -- --trace --scenario checked --flaw ack-before-fsync --scenario-file lost-write.txt",
         ],
         // LAB 7.1 ANSWER (lab start puts the //> lines here)

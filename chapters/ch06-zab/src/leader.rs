@@ -695,6 +695,13 @@ impl Leader {
         }
     }
 
+    /// Whether it holds `link` open: the learner's connection it answers on.
+    pub fn holds(&self, link: Link) -> bool {
+        self.handlers
+            .get(&link.learner)
+            .is_some_and(|h| h.link == link)
+    }
+
     /// A learner's connection broke: forget it (its ACKs already counted stay counted).
     pub fn disconnected(&mut self, link: Link) {
         if self

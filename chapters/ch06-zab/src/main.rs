@@ -74,6 +74,11 @@ struct Args {
     /// --depth explores every one).
     #[arg(long, value_name = "N")]
     in_flight: Option<usize>,
+    /// --model-check: a server may also give up on a party that is up and answering it (a
+    /// follower on its leader, a leader on its quorum), as after a partition or a long pause;
+    /// without it, only a crash or a closed connection makes a server give up.
+    #[arg(long)]
+    false_suspicions: bool,
     #[command(flatten)]
     checker: CheckFlags,
     #[command(flatten)]
@@ -133,6 +138,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         rounds: args.rounds,
         crashes: if args.no_crashes { 0 } else { args.crashes },
         in_flight: args.in_flight,
+        false_suspicions: args.false_suspicions,
     };
     args.checker.check(
         args.run.seed,

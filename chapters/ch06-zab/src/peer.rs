@@ -462,6 +462,22 @@ impl QuorumPeer {
         }
     }
 
+    /// The connection it follows (or observes) its leader on, once it has one.
+    pub fn leader_link(&self) -> Option<Link> {
+        match &self.role {
+            Role::Following(l) => Some(l.link()),
+            _ => None,
+        }
+    }
+
+    /// Whether it leads with `link` open: a learner on it is answered.
+    pub fn leads_on(&self, link: Link) -> bool {
+        match &self.role {
+            Role::Leading(l) => l.holds(link),
+            _ => false,
+        }
+    }
+
     /// The election round (`logicalclock`): how many times this server has looked.
     pub fn logical_clock(&self) -> i64 {
         self.election.logical_clock().0

@@ -11,7 +11,7 @@
 //! in [`lost_write`], with the zxid of the create that vanished.
 //!
 //! ```text
-//! cargo run --release -p ch06-zab -- --model-check --flaw ack-before-fsync \
+//! cargo run --release -p ch06-zab -- --model-check --false-suspicions --flaw ack-before-fsync \
 //!     --walks 15 --walk-steps 60 --seed 1 --counterexample lost-write.txt
 //! ```
 //!

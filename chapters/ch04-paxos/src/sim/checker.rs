@@ -98,6 +98,10 @@ pub struct NodeActor<P: Process> {
     recover: Option<fn(&P) -> P>,
     /// Timers the model leaves out (never armed, so never fired), if any.
     unarmed: Option<fn(&P::Timer) -> bool>,
+    /// The chapter's fault model, if it has one: which of a state's actions may happen there
+    /// ([`with_fault_model`]). An [`Allowed`], kept as `Any` because its type names the
+    /// model's state, which only a [`Checkable`] node has (this struct takes any process).
+    allowed: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
     /// The network's rule, which [`next_state`] applies after each step.
     links: Links,
 }
@@ -393,6 +397,7 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
             ids: ids.clone(),
             recover: None,
             unarmed: None,
+            allowed: None,
             links,
         }))
         .init_network(network)
@@ -432,6 +437,40 @@ pub fn without_timers<P: Checkable, C>(
     }
     model
 }
+
+// ANCHOR: fault_model
+/// Whether an action may happen in a state: a chapter's fault model, where "whenever the
+/// checker likes" is more than the faults it claims to cover (a timer that fires only when
+/// what it waits for is really gone).
+pub type Allowed<P> = fn(&StateOf<P>, &Action<P>) -> bool;
+
+/// The same model, where only the actions `allowed` lets through may happen: a chapter bounds
+/// its fault model this way, and says so, as it says its other bounds. Every search (breadth
+/// first, the walks, the explorer) lists a state's actions through [`actions`].
+pub fn with_fault_model<P: Checkable, C>(
+    mut model: ActorModel<NodeActor<P>, C>,
+    allowed: Allowed<P>,
+) -> ActorModel<NodeActor<P>, C> {
+    for actor in &mut model.actors {
+        actor.allowed = Some(std::sync::Arc::new(allowed));
+    }
+    model
+}
+
+/// The actions that may happen in `state`: stateright's, less those the model's fault model
+/// does not allow there.
+pub fn actions<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    state: &StateOf<P>,
+    actions: &mut Vec<Action<P>>,
+) {
+    model.actions(state, actions);
+    let allowed = model.actors.first().and_then(|a| a.allowed.as_ref());
+    if let Some(allowed) = allowed.and_then(|f| f.downcast_ref::<Allowed<P>>()) {
+        actions.retain(|a| allowed(state, a));
+    }
+}
+// ANCHOR_END: fault_model
 
 // ANCHOR: in_flight
 /// Whether no link of `network` (from one node to another) holds more than `most` messages in
@@ -554,8 +593,8 @@ impl<P: Checkable, C> Model for Explored<P, C> {
             .collect()
     }
 
-    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
-        self.inner.actions(state, actions)
+    fn actions(&self, state: &Self::State, out: &mut Vec<Self::Action>) {
+        actions(&self.inner, state, out)
     }
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
@@ -763,10 +802,10 @@ pub fn walk<P: Checkable, C>(
         if path.len() == max_steps {
             return Err(format!("no goal state within {max_steps} steps"));
         }
-        let mut actions = Vec::new();
-        model.actions(&state, &mut actions);
+        let mut offered = Vec::new();
+        actions(model, &state, &mut offered);
         let mut ranked: Vec<(u32, Action<P>)> =
-            actions.into_iter().filter_map(|a| Some((pick(&state, &a)?, a))).collect();
+            offered.into_iter().filter_map(|a| Some((pick(&state, &a)?, a))).collect();
         ranked.sort_by_key(|(rank, _)| *rank);
         let next = ranked.into_iter().find_map(|(_, a)| {
             let next = next_state(model, &state, a.clone())?;

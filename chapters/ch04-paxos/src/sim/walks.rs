@@ -32,7 +32,7 @@ use stateright::actor::{ActorModel, ActorModelAction, ActorModelState};
 use stateright::{Expectation, Model};
 
 use super::checker::{
-    duplicates, init_states, next_state, Action, Checkable, NodeActor, Report, Search,
+    self, duplicates, init_states, next_state, Action, Checkable, NodeActor, Report, Search,
 };
 use super::Rng;
 
@@ -217,7 +217,7 @@ fn step_at_random<P: Checkable, C>(
     rng: &mut Rng,
 ) -> Option<(Action<P>, StateOf<P>)> {
     let mut actions = Vec::new();
-    model.actions(state, &mut actions);
+    checker::actions(model, state, &mut actions);
     let mut weighted: Vec<(f64, Action<P>)> = actions
         .into_iter()
         .map(|a| {
@@ -304,7 +304,7 @@ fn breaks_after<P: Checkable, C>(
             return None;
         }
         let mut offered = Vec::new();
-        model.actions(&state, &mut offered);
+        checker::actions(model, &state, &mut offered);
         if !offered.contains(action) {
             return None;
         }
