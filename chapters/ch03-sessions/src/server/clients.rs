@@ -15,16 +15,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use ch01_znode::{SessionId, Sid, ZkError};
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
 use super::core::{now_ms, Outbound, VERSION};
 use super::host::{dir_size, environment, file_descriptors};
+use super::outbox::OutboxSender;
 use super::stats::{op_name, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::config::Whitelist;
@@ -35,8 +32,7 @@ use crate::proto::request::AUTH_XID;
 
 /// One open connection, as the core sees it.
 struct Connection {
-    out: mpsc::Sender<Outbound>,
-    queued_bytes: Arc<AtomicUsize>,
+    out: OutboxSender,
     /// Frames queued this turn, back to back, not yet handed to the connection task.
     batch: Vec<u8>,
     stats: ConnStats,
@@ -74,13 +70,7 @@ impl Connection {
         let size = self.batch.len();
         let room = if size >= BUSY_BATCH_BYTES { size } else { 0 };
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
-        match self.out.try_send(Outbound::Frame(batch)) {
-            Ok(()) => {
-                self.queued_bytes.fetch_add(size, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => false,
-        }
+        self.out.try_send(Outbound::Frame(batch)).is_ok()
     }
 }
 
@@ -115,18 +105,10 @@ impl Clients {
         }
     }
 
-    /// A connection task started: `out` is its outbound queue, `queued_bytes` what it has
-    /// not written yet.
-    pub fn opened(
-        &mut self,
-        conn: ConnId,
-        remote: SocketAddr,
-        out: mpsc::Sender<Outbound>,
-        queued_bytes: Arc<AtomicUsize>,
-    ) {
+    /// A connection task started: `out` is its outbound queue.
+    pub fn opened(&mut self, conn: ConnId, remote: SocketAddr, out: OutboxSender) {
         let connection = Connection {
             out,
-            queued_bytes,
             batch: Vec::new(),
             stats: ConnStats::new(remote),
         };
@@ -213,9 +195,7 @@ impl Clients {
         let start = c.batch.len();
         encode_frame_into(&message.encode(), &mut c.batch);
         let size = c.batch.len() - start;
-        if c.queued_bytes.load(Ordering::Relaxed) + c.batch.len() > OUTBOUND_QUEUE_BYTES
-            || c.out.is_closed()
-        {
+        if c.out.queued_bytes() + c.batch.len() > OUTBOUND_QUEUE_BYTES || c.out.is_closed() {
             c.batch.truncate(start);
             return false;
         }

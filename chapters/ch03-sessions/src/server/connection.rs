@@ -18,15 +18,14 @@
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::core::{Outbound, ToCore};
-use super::{OUTBOUND_QUEUE_FRAMES, SESSIONLESS_CNXN_TIMEOUT};
+use super::outbox::outbox;
+use super::SESSIONLESS_CNXN_TIMEOUT;
 use crate::fourlw::FourLetterWord;
 use crate::jute::{Reader, Record};
 use crate::pipeline::{ConnId, Input};
@@ -40,15 +39,12 @@ pub async fn serve(
     max_frame: usize,
     to_core: mpsc::Sender<ToCore>,
 ) {
-    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE_FRAMES);
-    // Bytes the core has queued for us and we have not written yet.
-    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let (out_tx, mut out_rx) = outbox();
     if to_core
         .send(ToCore::Opened {
             conn,
             remote,
             out: out_tx,
-            queued_bytes: queued_bytes.clone(),
         })
         .await
         .is_err()
@@ -112,7 +108,7 @@ pub async fn serve(
                         if socket.write_all(&bytes).await.is_err() {
                             break 'serve;
                         }
-                        queued_bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+                        out_rx.written(bytes.len());
                     }
                     // The core closed us (or dropped us): flush what we have and stop.
                     Some(Outbound::Close) | None => break 'serve,

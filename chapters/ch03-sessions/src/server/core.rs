@@ -6,14 +6,13 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ch01_znode::Sid;
 use tokio::sync::{mpsc, oneshot};
 
 use super::clients::{About, Clients};
+use super::outbox::OutboxSender;
 use super::{Durable, ServerOptions};
 use crate::fourlw::{respond, FourLetterWord};
 use crate::pipeline::standalone::{SnapSchedule, StandalonePipeline};
@@ -34,9 +33,7 @@ pub enum ToCore {
     Opened {
         conn: ConnId,
         remote: SocketAddr,
-        out: mpsc::Sender<Outbound>,
-        /// Bytes queued and not yet written, kept by the connection task.
-        queued_bytes: Arc<AtomicUsize>,
+        out: OutboxSender,
     },
     /// A decoded frame.
     Input(Input),
@@ -154,12 +151,7 @@ pub async fn run(
 impl Core {
     fn handle(&mut self, message: ToCore) {
         match message {
-            ToCore::Opened {
-                conn,
-                remote,
-                out,
-                queued_bytes,
-            } => self.clients.opened(conn, remote, out, queued_bytes),
+            ToCore::Opened { conn, remote, out } => self.clients.opened(conn, remote, out),
             ToCore::Input(input) => self.input(input),
             ToCore::FourLetterWord { conn, word, reply } => {
                 self.clients

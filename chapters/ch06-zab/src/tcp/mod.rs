@@ -688,13 +688,8 @@ impl<S: Storage> Driver<S> {
     /// A client connection's news.
     fn on_client(&mut self, message: ToCore) -> io::Result<()> {
         match message {
-            ToCore::Opened {
-                conn,
-                remote,
-                out,
-                queued_bytes,
-            } => {
-                self.clients.opened(conn, remote, out, queued_bytes);
+            ToCore::Opened { conn, remote, out } => {
+                self.clients.opened(conn, remote, out);
                 Ok(())
             }
             ToCore::Input(input) => {
