@@ -6,8 +6,10 @@
 //! front: the channel itself (its fields padded to cache lines, 512 bytes) and a first block of
 //! 32 slots (800 bytes), about 1.3 KiB for every connection, used or not, which was a third of
 //! what a held idle session cost. The queue here is a `VecDeque` behind a mutex, which
-//! allocates only when a frame is queued, a [`Notify`] to wake the task, and the count of bytes
-//! not yet written: about a hundred bytes while it is empty.
+//! allocates only when a frame is queued, the waker of the task waiting on it, and the count
+//! of bytes not yet written: under a hundred bytes while it is empty. Waiting on it is a
+//! `poll` function rather than an `async fn`, so the connection task does not carry a
+//! waiting-list node for it either.
 //!
 //! It keeps the rules the core relies on: it is bounded ([`OUTBOUND_QUEUE_FRAMES`] frames; the
 //! bytes are bounded by the core, which reads [`OutboxSender::queued_bytes`]), a full queue
@@ -15,10 +17,10 @@
 //! the task sees the end of the queue once the core drops its end.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-use tokio::sync::Notify;
+use std::task::{Context, Poll, Waker};
 
 use super::core::Outbound;
 use super::OUTBOUND_QUEUE_FRAMES;
@@ -26,8 +28,6 @@ use super::OUTBOUND_QUEUE_FRAMES;
 /// What both ends share.
 struct Shared {
     queue: Mutex<Queue>,
-    /// Wakes the task when a frame is queued or the core lets go.
-    ready: Notify,
     /// Bytes handed over and not yet written.
     queued_bytes: AtomicUsize,
 }
@@ -38,6 +38,8 @@ struct Queue {
     sender_gone: bool,
     /// The task ended: nothing queued will be written.
     receiver_gone: bool,
+    /// The task, if it waits for a frame: woken when one is queued or the core lets go.
+    waiting: Option<Waker>,
 }
 
 impl Shared {
@@ -69,8 +71,8 @@ pub fn outbox() -> (OutboxSender, OutboxReceiver) {
             frames: VecDeque::new(),
             sender_gone: false,
             receiver_gone: false,
+            waiting: None,
         }),
-        ready: Notify::new(),
         queued_bytes: AtomicUsize::new(0),
     });
     (OutboxSender(shared.clone()), OutboxReceiver(shared))
@@ -83,7 +85,7 @@ impl OutboxSender {
             Outbound::Frame(frame) => frame.len(),
             Outbound::Close => 0,
         };
-        {
+        let waiting = {
             let mut queue = self.0.queue();
             if queue.receiver_gone {
                 return Err(Refused::Closed);
@@ -93,9 +95,12 @@ impl OutboxSender {
             }
             queue.frames.push_back(out);
             self.0.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+            queue.waiting.take()
+        };
+        // Woken outside the lock; a task not waiting yet finds the frame when it looks.
+        if let Some(task) = waiting {
+            task.wake();
         }
-        // A permit is stored if the task is not waiting yet, so no wake-up is lost.
-        self.0.ready.notify_one();
         Ok(())
     }
 
@@ -112,31 +117,42 @@ impl OutboxSender {
 
 impl Drop for OutboxSender {
     fn drop(&mut self) {
-        self.0.queue().sender_gone = true;
-        self.0.ready.notify_one();
+        let waiting = {
+            let mut queue = self.0.queue();
+            queue.sender_gone = true;
+            queue.waiting.take()
+        };
+        if let Some(task) = waiting {
+            task.wake();
+        }
     }
 }
 
 impl OutboxReceiver {
     /// The next frame; `None` once the queue is empty and the core has let go. Safe to
     /// cancel (as in a `select!`): a frame leaves the queue only when this returns it.
-    pub async fn recv(&mut self) -> Option<Outbound> {
-        loop {
-            {
-                let mut queue = self.0.queue();
-                if let Some(out) = queue.frames.pop_front() {
-                    // An emptied queue gives its memory back: most connections are idle.
-                    if queue.frames.is_empty() {
-                        queue.frames = VecDeque::new();
-                    }
-                    return Some(out);
-                }
-                if queue.sender_gone {
-                    return None;
-                }
+    pub fn recv(&mut self) -> impl Future<Output = Option<Outbound>> + '_ {
+        std::future::poll_fn(|cx| self.poll_recv(cx))
+    }
+
+    /// The next frame if there is one (or the end), else the task waits to be woken.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outbound>> {
+        let mut queue = self.0.queue();
+        if let Some(out) = queue.frames.pop_front() {
+            // An emptied queue gives its memory back: most connections are idle.
+            if queue.frames.is_empty() {
+                queue.frames = VecDeque::new();
             }
-            self.0.ready.notified().await;
+            return Poll::Ready(Some(out));
         }
+        if queue.sender_gone {
+            return Poll::Ready(None);
+        }
+        match &mut queue.waiting {
+            Some(task) if task.will_wake(cx.waker()) => {}
+            waiting => *waiting = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// The task wrote `bytes` of what was queued.
