@@ -3,8 +3,8 @@
 //! Run: `cargo bench --bench memory` (1k/10k/20k sessions, 100k/1M znodes and watches, an
 //! ensemble of each program, three alternating rounds: four minutes on an idle machine, ten
 //! and more under load), or `cargo bench --bench memory -- --quick` (one round of the
-//! smallest size of each, about a minute).
-//! `-- --help` lists the other knobs.
+//! smallest size of each, about a minute), or `cargo bench --bench memory -- --replicated-only`
+//! (the follower's rows alone). `-- --help` lists the other knobs.
 //!
 //! The idea to take away: **a server's reach is set by what each idle thing costs.** Tens of
 //! thousands of clients mostly sit idle; millions of znodes and watches mostly sit unread.
@@ -21,9 +21,11 @@
 //! - **bytes per watch**: `n / 10` such paths, each watched by 10 sessions (five with data
 //!   watches, five with child watches), in chapter 3's watch tables and in ZooKeeper's
 //!   `DataTree` watch managers (its default, `WatchManager`); and the time to fire them all;
-//! - **the same on a replicated server**: bytes per znode and per held session on a follower
+//! - **the same on a replicated server**: per held session and bytes per znode on a follower
 //!   of a three-server ensemble of each program, where replication's own state sits beside
-//!   the tree and the sessions ([`replicated`]).
+//!   the tree and the sessions ([`replicated`]). Each figure gets a fresh ensemble, as each
+//!   standalone figure gets a fresh server: memory a server touched once stays resident, and
+//!   sessions held after 100,000 znodes mostly fill it (a `then` row shows by how much).
 //!
 //! Runs alternate (Keeper first in even rounds, ZooKeeper first in odd ones); each figure is
 //! the median of the rounds, and the ratio is Keeper's over ZooKeeper's. A full run writes the
@@ -70,12 +72,16 @@ struct Args {
     /// Znodes created through a follower of a three-server ensemble.
     #[arg(long)]
     ensemble_znodes: Option<usize>,
-    /// Sessions then held on that follower.
+    /// Sessions held on a follower: of a fresh ensemble, and again after the znodes.
     #[arg(long)]
     ensemble_sessions: Option<usize>,
     /// Skip the ensemble figures.
     #[arg(long)]
     no_ensemble: bool,
+    /// Only the ensemble figures (the follower's), none of the standalone server's or the
+    /// in-process tree's.
+    #[arg(long, conflicts_with = "no_ensemble")]
+    replicated_only: bool,
     /// Measure Keeper only.
     #[arg(long)]
     no_zookeeper: bool,
@@ -160,9 +166,16 @@ fn run(args: &Args) -> Result<(), String> {
             }
         })
     };
-    let session_counts = pick(&args.sessions, &[1_000, 10_000, 20_000]);
-    let znode_counts = pick(&args.znodes, &[100_000, 1_000_000]);
-    let watch_counts = pick(&args.watches, &[100_000, 1_000_000]);
+    let standalone = |given: &Option<Vec<usize>>, full: &[usize]| {
+        if args.replicated_only {
+            Vec::new()
+        } else {
+            pick(given, full)
+        }
+    };
+    let session_counts = standalone(&args.sessions, &[1_000, 10_000, 20_000]);
+    let znode_counts = standalone(&args.znodes, &[100_000, 1_000_000]);
+    let watch_counts = standalone(&args.watches, &[100_000, 1_000_000]);
     let java = if args.no_zookeeper {
         None
     } else {
@@ -251,37 +264,68 @@ fn run(args: &Args) -> Result<(), String> {
             .ensemble_sessions
             .unwrap_or(full(1_000, 10_000))
             .min(fd_cap);
-        let mut per_session = Vec::new();
+        let (mut per_znode, mut after_znodes) = (Vec::new(), Vec::new());
+        let mut heaps: Vec<(&str, f64, f64)> = Vec::new();
+        let kib = |f: &replicated::HeldFigures| f.bytes_per_session / 1024.0;
         let (keeper, zookeeper) = alternate(rounds, zk, |kind| {
-            let f = replicated::measure(kind, znodes, held)?;
+            let fresh = replicated::sessions(kind, held)?;
+            let (znode, grown) = replicated::znodes_then_sessions(kind, znodes, held)?;
             eprintln!(
-                "  {} follower: {:.0} bytes per znode, {:.1} KiB per session",
+                "  {} follower: {:.1} KiB per session fresh{}, {znode:.0} bytes per znode, \
+                 then {:.1} KiB per session{}",
                 kind.name(),
-                f.bytes_per_znode,
-                f.bytes_per_session / 1024.0
+                kib(&fresh),
+                heap_text(&fresh),
+                kib(&grown),
+                heap_text(&grown)
             );
-            per_session.push((kind, f.bytes_per_session / 1024.0));
-            Ok(f.bytes_per_znode)
+            per_znode.push((kind, znode));
+            after_znodes.push((kind, kib(&grown)));
+            for (when, f) in [("fresh", &fresh), ("after the znodes", &grown)] {
+                if let Some(h) = f.heap {
+                    heaps.push((when, h.used / 1024.0, h.committed / 1024.0));
+                }
+            }
+            Ok(kib(&fresh))
         })?;
         rows.push(Row {
-            what: format!("follower of 3: bytes per znode, {znodes}"),
+            what: format!("follower of 3: KiB per session, {held}"),
             keeper,
             zookeeper,
         });
         rows.push(row_of(
-            format!("follower of 3: KiB per session, {held}"),
-            &per_session,
+            format!("follower of 3: bytes per znode, {znodes}"),
+            &per_znode,
+        ));
+        rows.push(row_of(
+            format!("  then KiB per session, {held}"),
+            &after_znodes,
         ));
         notes.push(format!(
-            "follower of 3: each ZooKeeper member a JVM with {}, weighed after a full GC",
+            "follower of 3: each ZooKeeper member a JVM with {}, weighed after a full GC \
+             for the znodes; each session figure on a fresh ensemble, the `then` row on the \
+             one the znodes grew",
             members::ZOOKEEPER_HEAP
         ));
+        for when in ["fresh", "after the znodes"] {
+            let of = |pick: fn(&(&str, f64, f64)) -> f64| {
+                let xs: Vec<f64> = heaps.iter().filter(|h| h.0 == when).map(pick).collect();
+                (!xs.is_empty()).then(|| report::median(xs))
+            };
+            if let (Some(used), Some(committed)) = (of(|h| h.1), of(|h| h.2)) {
+                notes.push(format!(
+                    "follower of 3, sessions {when}: ZooKeeper's heap in use grew \
+                     {used:.1} KiB per session, its committed heap {committed:.1} KiB"
+                ));
+            }
+        }
     }
 
     let table = render(&rows, rounds, &notes, zk);
     print!("{table}");
     let out = args.out.clone().or_else(|| {
         let full = !args.quick
+            && !args.replicated_only
             && args.sessions.is_none()
             && args.znodes.is_none()
             && args.watches.is_none();
@@ -325,6 +369,17 @@ fn render(rows: &[Row], rounds: usize, notes: &[String], zk: bool) -> String {
         let _ = writeln!(t, "note: {note}");
     }
     t
+}
+
+/// A ZooKeeper follower's heap growth per session, for the progress line.
+fn heap_text(f: &replicated::HeldFigures) -> String {
+    f.heap.map_or(String::new(), |h| {
+        format!(
+            " (heap: {:.1} KiB in use, {:.1} committed)",
+            h.used / 1024.0,
+            h.committed / 1024.0
+        )
+    })
 }
 
 /// `name value` from MemoryBench.java's output.

@@ -224,18 +224,28 @@ pub fn measure(kind: Kind, n: usize) -> Result<SessionFigures, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(held(kind, server.child.id(), server.addr, n))
+    runtime.block_on(held(kind, server.child.id(), server.addr, n, |_| {}))
+}
+
+/// When [`held`] calls its `weigh` hook: right after each of its two resident readings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    Before,
+    After,
 }
 
 /// Opens and holds `n` sessions with the server process `pid` listening on `addr`, and
-/// measures what they added to its resident memory.
+/// measures what they added to its resident memory; `weigh` is called after each reading,
+/// while the sessions of the second are still held, for any other figure to take beside it.
 pub async fn held(
     kind: Kind,
     pid: u32,
     addr: SocketAddr,
     n: usize,
+    mut weigh: impl FnMut(Reading),
 ) -> Result<SessionFigures, String> {
     let before = settled_rss(pid).await?;
+    weigh(Reading::Before);
     let (held_tx, held_rx) = mpsc::unbounded_channel();
     let lost = Arc::new(AtomicUsize::new(0));
     let holder = tokio::spawn(hold(held_rx, lost.clone()));
@@ -243,6 +253,7 @@ pub async fn held(
     open(addr, n, held_tx).await?;
     let open_s = start.elapsed().as_secs_f64();
     let after = settled_rss(pid).await?;
+    weigh(Reading::After);
     holder.abort();
     let lost = lost.load(Ordering::Relaxed);
     if lost > 0 {

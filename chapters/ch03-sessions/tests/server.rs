@@ -3,18 +3,18 @@
 //! nothing is queued before them, and hands the connection task only what the socket does not
 //! take; every later reply must then wait behind that rest.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use ch01_znode::{Acl, Zxid};
 use ch03_sessions::client::{Client, ClientConfig};
 use ch03_sessions::pipeline::{ConnId, ServerMessage};
 use ch03_sessions::proto::ReplyHeader;
-use ch03_sessions::server::{Clients, Outbound, Server, ServerOptions};
+use ch03_sessions::server::{outbox, Clients, Outbound, OutboxReceiver, Server, ServerOptions};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 const BOUND: Duration = Duration::from_secs(30);
@@ -86,11 +86,10 @@ async fn a_reply_waits_behind_the_unwritten_rest_of_an_earlier_batch() {
         .unwrap();
     let (socket, remote) = listener.accept().await.unwrap();
     let (_reader, writer) = socket.into_split();
-    let (out, mut handed) = mpsc::channel(16);
-    let queued = Arc::new(AtomicUsize::new(0));
+    let (out, mut handed) = outbox();
     let mut clients = Clients::new();
     let conn = ConnId(1);
-    clients.opened(conn, remote, out, queued.clone(), Arc::new(writer));
+    clients.opened(conn, remote, out, Arc::new(writer));
 
     // 10 MB of replies in one turn, more than a fresh loopback socket takes.
     const REPLIES: i32 = 500_000;
@@ -98,10 +97,9 @@ async fn a_reply_waits_behind_the_unwritten_rest_of_an_earlier_batch() {
         assert!(clients.send(conn, &reply(xid)));
     }
     assert!(clients.send_batches().is_empty());
-    let Ok(Outbound::Frame(rest)) = handed.try_recv() else {
+    let Some(Outbound::Frame(rest)) = handed_now(&mut handed) else {
         panic!("the socket took the whole batch: nothing handed to the task");
     };
-    assert_eq!(queued.load(Ordering::Acquire), rest.len());
     let written = REPLIES as usize * 20 - rest.len();
     let mut read = vec![0; written];
     timeout(BOUND, peer.read_exact(&mut read))
@@ -111,9 +109,18 @@ async fn a_reply_waits_behind_the_unwritten_rest_of_an_earlier_batch() {
 
     assert!(clients.send(conn, &reply(REPLIES)));
     assert!(clients.send_batches().is_empty());
-    let Ok(Outbound::Frame(next)) = handed.try_recv() else {
+    let Some(Outbound::Frame(next)) = handed_now(&mut handed) else {
         panic!("the next reply went to the socket ahead of the earlier batch's rest");
     };
     assert_eq!(next.len(), 20);
     assert_eq!(&next[4..8], &REPLIES.to_be_bytes());
+}
+
+/// What the core has handed to the connection task's queue, without waiting for it.
+fn handed_now(handed: &mut OutboxReceiver) -> Option<Outbound> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match std::pin::pin!(handed.recv()).poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => None,
+    }
 }

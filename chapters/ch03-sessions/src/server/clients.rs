@@ -19,17 +19,15 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use ch01_znode::{SessionId, Sid, ZkError};
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
 use super::core::{now_ms, Outbound, VERSION};
 use super::host::{dir_size, environment, file_descriptors};
+use super::outbox::OutboxSender;
 use super::stats::{op_name, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::config::Whitelist;
@@ -40,8 +38,7 @@ use crate::proto::request::AUTH_XID;
 
 /// One open connection, as the core sees it.
 struct Connection {
-    out: mpsc::Sender<Outbound>,
-    queued_bytes: Arc<AtomicUsize>,
+    out: OutboxSender,
     /// The socket's sending half, shared with the connection task.
     socket: Arc<OwnedWriteHalf>,
     /// Frames queued this turn, back to back, not yet handed to the connection task.
@@ -91,14 +88,7 @@ impl Connection {
         }
         let mut batch = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
         batch.drain(..written);
-        let size = batch.len();
-        match self.out.try_send(Outbound::Frame(batch)) {
-            Ok(()) => {
-                self.queued_bytes.fetch_add(size, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => false,
-        }
+        self.out.try_send(Outbound::Frame(batch)).is_ok()
     }
 
     /// Writes as much of the batch as the socket takes now, without waiting; how many bytes.
@@ -107,7 +97,7 @@ impl Connection {
     /// on its way. A socket that takes nothing now (or has failed) leaves the whole batch to
     /// the task, which waits for it (or finds the failure and ends).
     fn write_now(&self) -> usize {
-        if self.queued_bytes.load(Ordering::Acquire) != 0 {
+        if self.out.queued_bytes() != 0 {
             return 0;
         }
         self.socket.try_write(&self.batch).unwrap_or(0)
@@ -145,19 +135,17 @@ impl Clients {
         }
     }
 
-    /// A connection task started: `out` is its outbound queue, `queued_bytes` what it has
-    /// not written yet, `socket` the sending half of its socket.
+    /// A connection task started: `out` is its outbound queue, `socket` the sending half of
+    /// its socket.
     pub fn opened(
         &mut self,
         conn: ConnId,
         remote: SocketAddr,
-        out: mpsc::Sender<Outbound>,
-        queued_bytes: Arc<AtomicUsize>,
+        out: OutboxSender,
         socket: Arc<OwnedWriteHalf>,
     ) {
         let connection = Connection {
             out,
-            queued_bytes,
             socket,
             batch: Vec::new(),
             stats: ConnStats::new(remote),
@@ -245,9 +233,7 @@ impl Clients {
         let start = c.batch.len();
         encode_frame_into(&message.encode(), &mut c.batch);
         let size = c.batch.len() - start;
-        if c.queued_bytes.load(Ordering::Relaxed) + c.batch.len() > OUTBOUND_QUEUE_BYTES
-            || c.out.is_closed()
-        {
+        if c.out.queued_bytes() + c.batch.len() > OUTBOUND_QUEUE_BYTES || c.out.is_closed() {
             c.batch.truncate(start);
             return false;
         }

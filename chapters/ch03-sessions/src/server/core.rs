@@ -6,7 +6,6 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,6 +14,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
 use super::clients::{About, Clients};
+use super::outbox::OutboxSender;
 use super::{Durable, ServerOptions};
 use crate::fourlw::{respond, FourLetterWord};
 use crate::pipeline::standalone::{SnapSchedule, StandalonePipeline};
@@ -35,9 +35,7 @@ pub enum ToCore {
     Opened {
         conn: ConnId,
         remote: SocketAddr,
-        out: mpsc::Sender<Outbound>,
-        /// Bytes queued and not yet written, kept by the connection task.
-        queued_bytes: Arc<AtomicUsize>,
+        out: OutboxSender,
         /// The socket's sending half: the core writes a turn's replies straight to it when
         /// nothing is queued before them ([`Clients::send_batches`]).
         socket: Arc<OwnedWriteHalf>,
@@ -162,9 +160,8 @@ impl Core {
                 conn,
                 remote,
                 out,
-                queued_bytes,
                 socket,
-            } => self.clients.opened(conn, remote, out, queued_bytes, socket),
+            } => self.clients.opened(conn, remote, out, socket),
             ToCore::Input(input) => self.input(input),
             ToCore::FourLetterWord { conn, word, reply } => {
                 self.clients

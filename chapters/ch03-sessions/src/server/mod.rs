@@ -36,6 +36,7 @@ mod clients;
 mod connection;
 mod core;
 mod host;
+mod outbox;
 mod stats;
 
 use std::collections::HashMap;
@@ -51,6 +52,7 @@ use crate::pipeline::{Database, Limits};
 
 pub use self::clients::{About, Clients};
 pub use self::core::{now_ms, Outbound, ToCore, VERSION};
+pub use self::outbox::{outbox, OutboxReceiver, OutboxSender, Refused};
 
 /// Frames queued for one client before the server gives up on it.
 pub const OUTBOUND_QUEUE_FRAMES: usize = 4096;

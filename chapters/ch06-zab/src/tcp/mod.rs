@@ -694,10 +694,9 @@ impl<S: Storage> Driver<S> {
                 conn,
                 remote,
                 out,
-                queued_bytes,
                 socket,
             } => {
-                self.clients.opened(conn, remote, out, queued_bytes, socket);
+                self.clients.opened(conn, remote, out, socket);
                 Ok(())
             }
             ToCore::Input(input) => {
