@@ -12,7 +12,7 @@ use ch03_sessions::pipeline::watches::Watches;
 
 #[path = "../../chapters/ch01-znode/benches/support/counting.rs"]
 mod counting;
-use counting::live_bytes;
+use counting::{live_bytes, live_chunk_bytes};
 
 /// Children per parent, as ZooKeeper's DataTree bench lays them out.
 const FANOUT: usize = 1000;
@@ -60,14 +60,25 @@ impl Tree {
     }
 }
 
-/// Live bytes `n` znodes with 100-byte values add to chapter 1's tree.
-pub fn znode_bytes(n: usize) -> usize {
+/// What `n` znodes with 100-byte values add to chapter 1's tree.
+pub struct ZnodeBytes {
+    /// Live bytes: what the tree asked the allocator for.
+    pub live: usize,
+    /// The same allocations as glibc's malloc chunks (with its header and rounding).
+    pub chunks: usize,
+}
+
+/// The bytes `n` znodes with 100-byte values add to chapter 1's tree.
+pub fn znode_bytes(n: usize) -> ZnodeBytes {
     let mut tree = Tree::with_parents(n);
-    let before = live_bytes();
+    let (live, chunks) = (live_bytes(), live_chunk_bytes());
     for i in 0..n {
         tree.create(path(i));
     }
-    live_bytes() - before
+    ZnodeBytes {
+        live: live_bytes() - live,
+        chunks: live_chunk_bytes() - chunks,
+    }
 }
 
 /// What registering and firing `n` watches cost.
