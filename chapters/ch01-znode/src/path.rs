@@ -48,9 +48,21 @@ impl fmt::Display for PathError {
 
 impl std::error::Error for PathError {}
 
+/// The longest path the tree stores: its node keeps the length in 30 bits
+/// ([`tree::node`](crate::tree)). Upstream has no such limit short of `jute.maxbuffer`.
+pub const MAX_PATH_BYTES: usize = (1 << 30) - 1;
+
 // ANCHOR: validate_path
 /// `PathUtils.validatePath`: `Ok` if `path` names a znode.
 pub fn validate_path(path: &str) -> Result<(), PathError> {
+    if path.len() > MAX_PATH_BYTES {
+        // Only a server whose jute.maxbuffer is raised past a gigabyte can receive one.
+        return Err(PathError::Invalid {
+            path: path.chars().take(64).chain("…".chars()).collect(),
+            reason: "a path longer than 2^30 - 1 bytes",
+            index: MAX_PATH_BYTES,
+        });
+    }
     if is_plain(path.as_bytes()) {
         return Ok(());
     }

@@ -69,6 +69,8 @@ const HAS_CHILDREN: u32 = 1 << 30;
 /// The bits of `path_len` that are the length: a path arrives in a frame of at most
 /// `jute.maxbuffer` bytes (1 MiB by default), far under 2³⁰.
 const PATH_LEN: u32 = HAS_CHILDREN - 1;
+// Every path the tree stores passed `validate_path`, which turns away longer ones.
+const _: () = assert!(PATH_LEN as usize == crate::path::MAX_PATH_BYTES);
 /// The data length that stands for null data (ZooKeeper's `null`, distinct from empty).
 const NULL_DATA: u32 = u32::MAX;
 
