@@ -200,7 +200,7 @@ pub enum Output {
     /// Append the txn (and its digest, if it has one) to the log; answer [`Input::Logged`]
     /// once it is on disk (fsynced). Every append is answered, even after the role that
     /// asked for it has ended: a server leaving its role votes only once its appends are.
-    Append(TxnEntry),
+    Append(Arc<TxnEntry>),
     /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`].
     Truncate(Zxid),
     /// Write a snapshot of this database, fsynced: the learner's after a SNAP, whose txns
