@@ -15,6 +15,7 @@
 //! `syncFollower`, `queueCommittedProposals`, `ping`, `synced`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use ch01_znode::tree::DIGEST_VERSION;
 use ch01_znode::{Epoch, Sid, Txn, Zxid};
@@ -73,8 +74,9 @@ struct Handler {
 /// A proposal waiting for its quorum.
 #[derive(Clone, Debug)]
 struct Proposal {
-    /// The txn, with the tree digest after it when our pipeline worked one out.
-    entry: TxnEntry,
+    /// The txn, with the tree digest after it when our pipeline worked one out: the one
+    /// copy the PROPOSALs and our own append share.
+    entry: Arc<TxnEntry>,
     acks: BTreeSet<Sid>,
 }
 
@@ -443,7 +445,7 @@ impl Leader {
         // With their digests, as upstream's committedLog keeps the serialized requests.
         for entry in ctx.history.after(sent_up_to) {
             let zxid = entry.txn.zxid;
-            Self::send(ctx, link, Message::Proposal(entry));
+            Self::send(ctx, link, Message::Proposal(Arc::new(entry)));
             Self::send(ctx, link, Message::Commit(zxid));
         }
         if !handler.observer {
@@ -528,13 +530,13 @@ impl Leader {
     pub fn propose(&mut self, ctx: &mut Ctx, txn: Txn, digest: Option<u64>) {
         let zxid = txn.zxid;
         self.last_proposed = zxid;
-        let entry = TxnEntry {
+        let entry = Arc::new(TxnEntry {
             txn,
             digest: digest.map(|d| TxnDigest {
                 version: DIGEST_VERSION,
                 tree_digest: d as i64,
             }),
-        };
+        });
         self.proposal_sizes.add(proposal_size(&entry));
         let followers: Vec<Link> = self
             .handlers
@@ -587,7 +589,7 @@ impl Leader {
     // ANCHOR: commit
     /// Committed: COMMIT to the followers, INFORM (with the txn) to the observers, then apply
     /// it here, which answers our own client if the write was theirs.
-    fn commit(&mut self, ctx: &mut Ctx, entry: TxnEntry, acks: BTreeSet<Sid>) {
+    fn commit(&mut self, ctx: &mut Ctx, entry: Arc<TxnEntry>, acks: BTreeSet<Sid>) {
         let zxid = entry.txn.zxid;
         ctx.note(ZabNote::Committed {
             zxid,
@@ -602,12 +604,13 @@ impl Leader {
         for (link, observer) in targets {
             let msg = match observer {
                 // The PROPOSAL's own bytes, digest included (`Leader.sendObserverPacket`).
-                true => Message::Inform(entry.clone()),
+                true => Message::Inform(TxnEntry::clone(&entry)),
                 false => Message::Commit(zxid),
             };
             Self::send(ctx, link, msg);
         }
-        ctx.apply(entry);
+        // Our disk is usually done with its share by now; if not, it is copied.
+        ctx.apply(Arc::unwrap_or_clone(entry));
         // Syncs that waited for this txn can be answered.
         let due: Vec<Zxid> = self.pending_syncs.range(..=zxid).map(|(z, _)| *z).collect();
         for z in due {
@@ -729,7 +732,7 @@ impl Leader {
     /// database (the next vote names it).
     pub fn fast_forward(self, ctx: &mut Ctx) {
         for (_, p) in self.proposals {
-            ctx.apply(p.entry);
+            ctx.apply(Arc::unwrap_or_clone(p.entry));
         }
     }
 }

@@ -14,6 +14,7 @@
 //! `FollowerZooKeeperServer.logRequest`/`commit`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use ch01_znode::{Epoch, SessionId, Sid, Zxid};
 use ch03_sessions::pipeline::{Database, Forward, Forwarded, Input as PipelineInput};
@@ -77,11 +78,11 @@ pub struct Learner {
     observer: bool,
     phase: Phase,
     /// PROPOSALs of the sync not applied or logged yet (`packetsNotCommitted`).
-    not_committed: VecDeque<TxnEntry>,
+    not_committed: VecDeque<Arc<TxnEntry>>,
     /// COMMITs of a DIFF sync, applied after UPTODATE (`packetsCommitted`).
     committed: VecDeque<Zxid>,
     /// Logged (or being logged) and waiting for their COMMIT (`pendingTxns`).
-    pending: VecDeque<TxnEntry>,
+    pending: VecDeque<Arc<TxnEntry>>,
     /// Appended and not yet reported on disk: their ACKs are due when they are, and a vote
     /// after this connection waits for them.
     unlogged: VecDeque<Zxid>,
@@ -299,7 +300,7 @@ impl Learner {
                 match self.not_committed.front() {
                     Some(head) if head.txn.zxid == zxid => {
                         let entry = self.not_committed.pop_front().expect("just seen");
-                        ctx.apply(entry);
+                        ctx.apply(Arc::unwrap_or_clone(entry));
                     }
                     head => ctx.note(ZabNote::Unexpected(format!(
                         "committing {zxid}, but the next proposal is {}",
@@ -389,7 +390,7 @@ impl Learner {
                 self.committed.pop_front();
                 self.unlogged.push_back(entry.txn.zxid);
                 ctx.out.push(Output::Append(entry.clone()));
-                ctx.apply(entry);
+                ctx.apply(Arc::unwrap_or_clone(entry));
             }
         }
         self.committed.clear();
@@ -404,7 +405,7 @@ impl Learner {
             // An observer is told committed txns only: log and apply at once.
             Message::Inform(entry) if self.observer => {
                 self.unlogged.push_back(entry.txn.zxid);
-                ctx.out.push(Output::Append(entry.clone()));
+                ctx.out.push(Output::Append(Arc::new(entry.clone())));
                 ctx.apply(entry);
             }
             Message::Ping(_) => self.ping(ctx),
@@ -433,7 +434,7 @@ impl Learner {
 
     /// `logRequest`: the txn goes to the disk with the leader's digest, and waits for its
     /// COMMIT.
-    fn log(&mut self, ctx: &mut Ctx, entry: TxnEntry) {
+    fn log(&mut self, ctx: &mut Ctx, entry: Arc<TxnEntry>) {
         self.unlogged.push_back(entry.txn.zxid);
         ctx.out.push(Output::Append(entry.clone()));
         self.pending.push_back(entry);
@@ -446,7 +447,8 @@ impl Learner {
         match self.pending.front() {
             Some(head) if head.txn.zxid == zxid => {
                 let entry = self.pending.pop_front().expect("just seen");
-                ctx.apply(entry);
+                // Our disk is usually done with its share by now; if not, it is copied.
+                ctx.apply(Arc::unwrap_or_clone(entry));
                 Ok(())
             }
             None => {
@@ -568,7 +570,7 @@ impl Learner {
             return;
         }
         for entry in self.pending {
-            ctx.apply(entry);
+            ctx.apply(Arc::unwrap_or_clone(entry));
         }
     }
     // ANCHOR_END: fast_forward

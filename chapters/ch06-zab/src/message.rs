@@ -15,6 +15,7 @@
 //! [`Forwarded`], a SNAP the whole [`Database`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use ch01_znode::{Epoch, SessionId, Sid, Zxid};
 use ch03_sessions::pipeline::{Database, Forward, Forwarded};
@@ -84,8 +85,9 @@ pub enum Message {
         db: Box<Database>,
     },
     /// 2, leader → follower: log this txn (with the leader's tree digest after it, which the
-    /// follower logs too) and acknowledge it.
-    Proposal(TxnEntry),
+    /// follower logs too) and acknowledge it. Shared: the leader sends the one txn to every
+    /// follower and to its own disk, and keeps it until it commits.
+    Proposal(Arc<TxnEntry>),
     /// 3, follower → leader: "I have logged the txn at this zxid". An ACK of `epoch << 32`
     /// answers NEWLEADER (and, after UPTODATE, says the learner is serving).
     Ack(Zxid),
@@ -177,9 +179,8 @@ impl fmt::Display for Message {
                 db.tree.node_count(),
                 db.sessions.len()
             ),
-            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }) => {
-                write!(f, "{name} {txn}")
-            }
+            Message::Proposal(entry) => write!(f, "{name} {}", entry.txn),
+            Message::Inform(TxnEntry { txn, .. }) => write!(f, "{name} {txn}"),
             Message::Ack(zxid) | Message::Commit(zxid) | Message::Ping(zxid) => {
                 write!(f, "{name} {zxid}")
             }

@@ -977,8 +977,14 @@ const READ_CHUNK: usize = 8 * 1024;
 /// (or for the snapshot that follows a SNAP: [`crate::snapshot_stream::read_snap_body`]).
 pub struct QuorumReader<R> {
     stream: R,
-    /// Received, not yet decoded: less than one item's limit plus one read.
+    /// Received: `buf[start..]` is not decoded yet (less than one item's limit plus one
+    /// read).
     buf: Vec<u8>,
+    /// Where the undecoded bytes begin. Decoding a packet only moves this past it; the
+    /// bytes left are moved to the front once per read ([`QuorumReader::fill`]), not once
+    /// per packet: a read of a group commit's 64 PROPOSALs would otherwise move the rest
+    /// of the batch 64 times.
+    start: usize,
     max_len: usize,
 }
 
@@ -993,6 +999,7 @@ impl<R: AsyncRead + Unpin> QuorumReader<R> {
         QuorumReader {
             stream,
             buf: Vec::new(),
+            start: 0,
             max_len,
         }
     }
@@ -1005,14 +1012,14 @@ impl<R: AsyncRead + Unpin> QuorumReader<R> {
     /// The next packet, or `None` when the peer closed the connection between packets.
     pub async fn read_packet(&mut self) -> Result<Option<QuorumPacket>, ReadError<PacketError>> {
         loop {
-            match QuorumPacket::decode(&self.buf, self.max_len) {
+            match QuorumPacket::decode(self.buffered(), self.max_len) {
                 Ok((packet, used)) => {
                     self.consume(used);
                     return Ok(Some(packet));
                 }
                 Err(PacketError::Incomplete { needed }) => {
                     if !self.fill(needed).await? {
-                        return match self.buf.len() {
+                        return match self.buffered().len() {
                             0 => Ok(None),
                             buffered => Err(ReadError::Closed { buffered }),
                         };
@@ -1026,6 +1033,8 @@ impl<R: AsyncRead + Unpin> QuorumReader<R> {
     /// Reads at least one more byte into the buffer, making room for `needed`; false at the
     /// end of the stream.
     pub(crate) async fn fill(&mut self, needed: usize) -> io::Result<bool> {
+        self.buf.drain(..self.start);
+        self.start = 0;
         // `needed` is bounded by max_len (decode_bounded refuses longer items).
         self.buf.reserve(needed.max(READ_CHUNK));
         Ok(self.stream.read_buf(&mut self.buf).await? > 0)
@@ -1033,16 +1042,21 @@ impl<R: AsyncRead + Unpin> QuorumReader<R> {
 
     /// Bytes received and not decoded yet.
     pub(crate) fn buffered(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.start..]
     }
 
     /// Drops the first `n` buffered bytes: they were decoded.
     pub(crate) fn consume(&mut self, n: usize) {
-        self.buf.drain(..n);
+        assert!(
+            n <= self.buf.len() - self.start,
+            "consumed more than was buffered"
+        );
+        self.start += n;
     }
 
     /// The stream back, with the bytes received but not decoded.
-    pub fn into_parts(self) -> (R, Vec<u8>) {
+    pub fn into_parts(mut self) -> (R, Vec<u8>) {
+        self.buf.drain(..self.start);
         (self.stream, self.buf)
     }
 }

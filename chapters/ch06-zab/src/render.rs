@@ -28,7 +28,6 @@ use crate::scenarios::{Run, Setup};
 use crate::sim::client::error_name;
 use crate::sim::{ClientFrame, HistoryEvent, Node, Outcome, ServerFrame, SimNote, SimTimer, Wire};
 use crate::trace::{Note, ZabNote};
-use crate::txn_codec::TxnEntry;
 
 /// One entry of a chapter 6 trace.
 pub type ZabEntry = Entry<Wire, SimTimer, SimNote>;
@@ -345,9 +344,8 @@ fn short_msg(w: &Wire) -> Label {
     Label(match w {
         Wire::Election(n) => format!("vote n{}", n.vote.leader),
         Wire::Zab { msg, .. } => match msg {
-            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }) => {
-                format!("{} {}", msg.name(), txn.zxid)
-            }
+            Message::Proposal(entry) => format!("{} {}", msg.name(), entry.txn.zxid),
+            Message::Inform(entry) => format!("{} {}", msg.name(), entry.txn.zxid),
             Message::Ack(z) | Message::Commit(z) | Message::Ping(z) => {
                 format!("{} {z}", msg.name())
             }

@@ -27,6 +27,7 @@
 //! `Learner.request`, `LearnerHandler.run`/`syncFollower`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ch01_znode::{Sid, Zxid};
 use ch03_sessions::jute::DecodeError;
@@ -82,7 +83,7 @@ pub fn to_packet(msg: &Message, me: Sid, ping_zxid: Zxid) -> Packet {
         Message::Diff { zxid } => Packet::Diff(*zxid),
         Message::Trunc { zxid } => Packet::Trunc(*zxid),
         Message::Snap { zxid, .. } => Packet::Snap(*zxid),
-        Message::Proposal(entry) => Packet::Proposal(entry.clone()),
+        Message::Proposal(entry) => Packet::Proposal(crate::txn_codec::TxnEntry::clone(entry)),
         Message::Ack(zxid) => Packet::Ack(*zxid),
         Message::Commit(zxid) => Packet::Commit(*zxid),
         Message::Inform(entry) => Packet::Inform(entry.clone()),
@@ -231,7 +232,7 @@ fn meaning(packet: Packet) -> Result<Meaning, WireError> {
         },
         Packet::Diff(zxid) => Message::Diff { zxid },
         Packet::Trunc(zxid) => Message::Trunc { zxid },
-        Packet::Proposal(entry) => Message::Proposal(entry),
+        Packet::Proposal(entry) => Message::Proposal(Arc::new(entry)),
         Packet::Ack(zxid) => Message::Ack(zxid),
         Packet::Commit(zxid) => Message::Commit(zxid),
         Packet::Inform(entry) => Message::Inform(entry),
@@ -376,7 +377,7 @@ mod tests {
             },
             Message::Diff { zxid: Zxid(5) },
             Message::Trunc { zxid: Zxid(6) },
-            Message::Proposal(TxnEntry::new(txn(0x300000001))),
+            Message::Proposal(Arc::new(TxnEntry::new(txn(0x300000001)))),
             Message::Ack(Zxid(0x300000001)),
             Message::Commit(Zxid(0x300000001)),
             Message::Inform(TxnEntry::new(txn(0x300000002))),

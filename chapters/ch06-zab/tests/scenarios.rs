@@ -20,7 +20,6 @@ use ch06_zab::render::{diagram, transcript, Story, ZabEntry};
 use ch06_zab::scenarios::{create, ephemeral, get, run, setup, ClientSetup, Run, ScenarioName};
 use ch06_zab::sim::{ClientOp, HistoryEvent, Node, Outcome, Script, ServerFrame, SimNote, Wire};
 use ch06_zab::trace::{Note, ZabNote};
-use ch06_zab::txn_codec::TxnEntry;
 
 /// The seed the book prints.
 const SEED: u64 = 1;
@@ -151,14 +150,16 @@ fn committed(run: &Run, zxid: Zxid) -> Option<(usize, NodeId, Vec<Sid>)> {
 fn zxid_of_create(run: &Run, path: &str) -> Zxid {
     zab_sent(run)
         .into_iter()
-        .find_map(|(_, _, m)| match m {
-            Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }) => {
-                match &txn.op {
-                    TxnOp::Create { path: p, .. } if p == path => Some(txn.zxid),
-                    _ => None,
-                }
+        .find_map(|(_, _, m)| {
+            let txn = match &m {
+                Message::Proposal(entry) => &entry.txn,
+                Message::Inform(entry) => &entry.txn,
+                _ => return None,
+            };
+            match &txn.op {
+                TxnOp::Create { path: p, .. } if p == path => Some(txn.zxid),
+                _ => None,
             }
-            _ => None,
         })
         .unwrap_or_else(|| panic!("a proposal creates {path}"))
 }

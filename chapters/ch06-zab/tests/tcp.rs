@@ -658,13 +658,13 @@ fn txn(zxid: i64, session: SessionId, op: TxnOp) -> Txn {
 }
 
 fn nothing(zxid: i64) -> Message {
-    Message::Proposal(TxnEntry::new(txn(
+    Message::Proposal(Arc::new(TxnEntry::new(txn(
         zxid,
         SessionId(1),
         TxnOp::Delete {
             path: "/none".into(),
         },
-    )))
+    ))))
 }
 
 /// Server 1 of an ensemble whose servers 2 and 3 are the test: nobody listens on their
@@ -818,11 +818,11 @@ async fn a_follower_drops_a_leader_that_goes_back_in_time_and_follows_a_sound_on
         panic!("a new session first, not {:?}", forwarded.op);
     };
     let zxid = Epoch(3).first_zxid().0 + 1;
-    let create = Message::Proposal(TxnEntry::new(txn(
+    let create = Message::Proposal(Arc::new(TxnEntry::new(txn(
         zxid,
         forwarded.session,
         TxnOp::CreateSession { timeout_ms },
-    )));
+    ))));
     say(&mut write, Sid(3), &create).await;
     read_until(&mut reader, |m| *m == Message::Ack(Zxid(zxid))).await;
     let commit = Message::Commit(Zxid(zxid));

@@ -5,15 +5,29 @@
 //! in practice because frames are capped far below that (`jute.maxbuffer`).
 
 /// Appends jute primitives to a byte buffer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Writer {
     bytes: Vec<u8>,
 }
 
+/// Bytes a new writer has room for before it grows: a packet header, a reply, or a txn with
+/// a path and a hundred bytes of data. A buffer grown from empty one field at a time is
+/// reallocated and copied five or six times on the way there, on every record the server
+/// writes.
+pub const FIRST_CAPACITY: usize = 256;
+
+impl Default for Writer {
+    fn default() -> Self {
+        Writer::new()
+    }
+}
+
 impl Writer {
-    /// An empty writer.
+    /// An empty writer, with room for a typical record ([`FIRST_CAPACITY`]).
     pub fn new() -> Self {
-        Writer::default()
+        Writer {
+            bytes: Vec::with_capacity(FIRST_CAPACITY),
+        }
     }
 
     /// A writer that appends to `bytes` (a batch of records going out together).

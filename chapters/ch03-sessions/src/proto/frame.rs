@@ -20,7 +20,13 @@ pub const LENGTH_PREFIX: usize = 4;
 /// Splits a byte stream into frames.
 #[derive(Clone, Debug)]
 pub struct FrameDecoder {
+    /// Received: `buf[start..]` is not returned as a frame yet.
     buf: Vec<u8>,
+    /// Where the bytes not returned yet begin. Returning a frame only moves this past it;
+    /// the rest is moved to the front when more bytes arrive ([`FrameDecoder::extend`]),
+    /// not once per frame: a read holding 64 pipelined requests would otherwise move the
+    /// rest of them 64 times.
+    start: usize,
     max_len: usize,
 }
 
@@ -35,36 +41,41 @@ impl FrameDecoder {
     pub fn new(max_len: usize) -> Self {
         FrameDecoder {
             buf: Vec::new(),
+            start: 0,
             max_len,
         }
     }
 
     /// Appends bytes received from the stream.
     pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.drain(..self.start);
+        self.start = 0;
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes received but not yet returned as a frame.
     pub fn buffered(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.start..]
     }
 
     /// The next whole frame's payload, `Ok(None)` if more bytes are needed,
     /// or an error for a length outside `0..=max_len` (after which the
     /// stream cannot be trusted: close it).
     pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
-        let Some(len) = peek_length(&self.buf, self.max_len)? else {
+        let pending = self.buffered();
+        let Some(len) = peek_length(pending, self.max_len)? else {
             return Ok(None);
         };
-        if self.buf.len() < LENGTH_PREFIX + len {
+        let Some(payload) = pending.get(LENGTH_PREFIX..LENGTH_PREFIX + len) else {
             return Ok(None);
-        }
-        let payload = self.buf[LENGTH_PREFIX..LENGTH_PREFIX + len].to_vec();
-        self.buf.drain(..LENGTH_PREFIX + len);
-        if self.buf.is_empty() {
+        };
+        let payload = payload.to_vec();
+        self.start += LENGTH_PREFIX + len;
+        if self.start == self.buf.len() {
             // Nothing pending: give the memory back, so an idle connection holds no buffer
             // (a large frame's worth would otherwise stay for the connection's life).
             self.buf = Vec::new();
+            self.start = 0;
         }
         Ok(Some(payload))
     }

@@ -617,7 +617,8 @@ impl ServerNode {
                     zxid: entry.txn.zxid,
                 });
             }
-            PeerOutput::Append(TxnEntry { txn, .. }) => {
+            PeerOutput::Append(entry) => {
+                let txn = std::sync::Arc::unwrap_or_clone(entry).txn;
                 self.record(|l, sid| l.seen(sid, &txn));
                 let zxid = txn.zxid;
                 self.writing.push(txn);

@@ -60,7 +60,7 @@ pub const GROUP_TXNS: usize = 1000;
 /// What the main loop asks of the disk thread, in order.
 enum Request<S> {
     /// One turn's appends.
-    Append(Vec<TxnEntry>),
+    Append(Vec<Arc<TxnEntry>>),
     /// Hand the storage over, after everything queued before this.
     Lend,
     /// The storage back from a loan. Appends not synced yet that come after `cut` were cut
@@ -136,7 +136,7 @@ pub struct DiskThread<S> {
     shared: Arc<Shared<S>>,
     thread: Option<JoinHandle<()>>,
     /// This turn's appends, handed over together at its end ([`DiskThread::hand_over`]).
-    turn: Vec<TxnEntry>,
+    turn: Vec<Arc<TxnEntry>>,
     /// A loan was asked for and has not been picked up.
     asked: bool,
 }
@@ -182,7 +182,7 @@ impl<S: Storage> DiskThread<S> {
     }
 
     /// Queues `entry` for this turn's batch.
-    pub fn append(&mut self, entry: TxnEntry) {
+    pub fn append(&mut self, entry: Arc<TxnEntry>) {
         self.turn.push(entry);
     }
 
@@ -430,11 +430,11 @@ mod tests {
         }
     }
 
-    fn entry(zxid: i64) -> TxnEntry {
-        TxnEntry::new(crate::arb::txn_at(
+    fn entry(zxid: i64) -> Arc<TxnEntry> {
+        Arc::new(TxnEntry::new(crate::arb::txn_at(
             zxid,
             TxnOp::Delete { path: "/a".into() },
-        ))
+        )))
     }
 
     /// Looks at what the thread says each time it says something, until `look` has an

@@ -82,10 +82,11 @@ impl Guard {
             (End::Learner, Message::NewLeader { epoch }) => {
                 self.synced = Some(*epoch) == self.epoch;
             }
-            (
-                End::Learner,
-                Message::Proposal(TxnEntry { txn, .. }) | Message::Inform(TxnEntry { txn, .. }),
-            ) => {
+            (End::Learner, Message::Proposal(entry)) => {
+                self.new_epoch_only(msg, entry.txn.zxid)?;
+                Self::forward(msg, entry.txn.zxid, &mut self.last_proposal)?;
+            }
+            (End::Learner, Message::Inform(TxnEntry { txn, .. })) => {
                 self.new_epoch_only(msg, txn.zxid)?;
                 Self::forward(msg, txn.zxid, &mut self.last_proposal)?;
             }
@@ -162,9 +163,10 @@ impl Guard {
 mod tests {
     use super::*;
     use ch01_znode::{SessionId, Txn, TxnHeader, TxnOp};
+    use std::sync::Arc;
 
     fn proposal(zxid: i64) -> Message {
-        Message::Proposal(TxnEntry::new(txn(zxid)))
+        Message::Proposal(Arc::new(TxnEntry::new(txn(zxid))))
     }
 
     fn txn(zxid: i64) -> Txn {

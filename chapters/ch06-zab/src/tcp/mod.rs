@@ -308,6 +308,7 @@ pub async fn serve<S: Storage>(
         options,
         client_addr,
         inputs: VecDeque::new(),
+        outputs: Vec::new(),
         snapshotting: false,
         quorum_report: QuorumReport {
             init_limit: spec.config.init_limit,
@@ -392,6 +393,8 @@ struct Driver<S> {
     /// Inputs the driver owes the peer: our own notifications, the disk's answers, the
     /// connections it closed.
     inputs: VecDeque<Input>,
+    /// The list each step of the peer fills and the loop empties, kept for the next step.
+    outputs: Vec<Output>,
     /// A fuzzy snapshot is being walked: each turn asks the disk thread for a loan of the
     /// storage, to write a slice of it.
     snapshotting: bool,
@@ -425,9 +428,12 @@ impl<S: Storage> Driver<S> {
     /// stalls if it is.
     fn feed_owed(&mut self) -> io::Result<()> {
         while let Some(input) = self.inputs.pop_front() {
-            for output in self.peer.step(now_ms(), input) {
-                self.carry(output)?;
-            }
+            let mut outputs = std::mem::take(&mut self.outputs);
+            self.peer.step_into(now_ms(), input, &mut outputs);
+            // On an error (the server ends) the outputs not carried are dropped with the drain.
+            let carried = outputs.drain(..).try_for_each(|output| self.carry(output));
+            self.outputs = outputs;
+            carried?;
         }
         Ok(())
     }

@@ -23,7 +23,7 @@
 //! received passes the connection's [`Guard`] first. Closing a link (the core's
 //! `Disconnect`, a bad packet, a full queue) stops both halves at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -56,7 +56,7 @@ pub const MAX_ACCEPTED: usize = 64;
 
 /// Which socket an event is about: one a leader accepted (numbered as it came), or one a
 /// learner opened for its link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
     Accepted(u32),
     Opened(Link),
@@ -202,8 +202,10 @@ pub struct Quorum {
     /// How long a connection to the leader may take, and how long an accepted connection
     /// may stay silent before it says who it is (`initLimit * tickTime`).
     init_limit: Duration,
-    conns: HashMap<Key, Conn>,
-    by_link: HashMap<Link, Key>,
+    /// The open connections, and which is each link's. A handful at most: a B-tree finds
+    /// one in a few comparisons, where a hash map ran SipHash on every packet sent or read.
+    conns: BTreeMap<Key, Conn>,
+    by_link: BTreeMap<Link, Key>,
     /// The number of the last link of ours opened: if it is not open any more, it was
     /// closed, and a late packet for it must not open it again.
     last_opened: Option<u32>,
@@ -230,8 +232,8 @@ impl Quorum {
             me,
             addrs,
             init_limit,
-            conns: HashMap::new(),
-            by_link: HashMap::new(),
+            conns: BTreeMap::new(),
+            by_link: BTreeMap::new(),
             last_opened: None,
             last_proposal: None,
             tx,
