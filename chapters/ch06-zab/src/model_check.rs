@@ -6,11 +6,20 @@
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
 //! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
-//! at a time); TCP's links deliver in order, late or never, and two servers have two of them,
-//! as upstream's election and quorum ports (a vote never waits behind a Zab packet, nor a
-//! packet behind a vote); timers fire whenever the checker likes, so a disk may be slow
-//! enough for anything to overtake its fsync, and a follower may give up on a leader that
-//! crashed at any moment after the crash.
+//! at a time); timers fire whenever the checker likes, so a disk may be slow enough for
+//! anything to overtake its fsync, and a follower may give up on a leader that crashed at any
+//! moment after the crash.
+//!
+//! **A link is one TCP connection, one way**: it delivers in order, late or never, and waits
+//! for no other. Two servers have the election port's connection (a vote never waits behind a
+//! Zab packet, nor a packet behind a vote) and one per Zab [`Link`](crate::message::Link) on
+//! the quorum port: a learner that reconnects opens a new one, as the tokio driver does, and
+//! its packets never wait behind the old connection's late packets or its close. A client's
+//! connections are links of their own too. A crash takes what was on its way to the crashed
+//! server on the quorum port or from a client (its sockets die with it; the restarted server
+//! opens new ones, numbered past the old, as its clock reads later), but not the votes, which
+//! upstream's `QuorumCnxManager` keeps and sends again on a new connection. What the crashed
+//! server had sent stays in flight, as bytes already on the wire.
 //!
 //! **One crash, and no false suspicions.** The fault the claim is about is a crash. A
 //! follower giving up on a leader that is up and answering it (its read timeout firing
@@ -628,7 +637,7 @@ pub fn run(
     };
     let about = format!(
         "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \
-         to {}, rounds up to {}; links in order (one per port), late or never{in_flight}{crashes}\
+         to {}, rounds up to {}; links in order (one per connection), late or never{in_flight}{crashes}\
          {suspicions}; leader ticks and client pings left out; explored from the state after \
          the first election ({steps} steps: n3 leads epoch 1, c1 has a session)",
         bounds.epochs, bounds.rounds

@@ -171,8 +171,9 @@ fn random_walks_commit_a_write_and_break_nothing() {
     );
 }
 
-/// The walks that find `ack-before-fsync`'s lost write in a debug build: seed 29 finds it in
-/// its second walk (in release, any seed finds it within a few thousand walks, in seconds).
+/// The walks that find `ack-before-fsync`'s lost write in a debug build: seed 178 finds it
+/// within its fifteen walks (4 of seeds 1 to 400 do; in release, any seed finds a flaw's
+/// counterexample within a few thousand walks, in seconds).
 const LOST_WRITE_WALKS: [&str; 7] = [
     "--false-suspicions",
     "--walks",
@@ -180,7 +181,7 @@ const LOST_WRITE_WALKS: [&str; 7] = [
     "--walk-steps",
     "60",
     "--seed",
-    "26",
+    "178",
 ];
 
 fn temp(name: &str) -> std::path::PathBuf {

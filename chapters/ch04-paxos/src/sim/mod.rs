@@ -198,9 +198,20 @@ pub trait Process {
     /// for none on another connection, as with two TCP connections (ZooKeeper's servers talk
     /// over two, the election port and the quorum port); a seeded run's timed network keeps
     /// one order per pair of nodes, so its seeds replay as they always did. One connection
-    /// unless a node says otherwise.
+    /// unless a node says otherwise. The number names the connection among those of one pair
+    /// of nodes, both directions, over the whole run: a connection opened after another closed
+    /// (a reconnect) has a number of its own, as a new socket waits behind none of the old
+    /// one's bytes.
     fn connection(_msg: &Self::Msg) -> usize {
         0
+    }
+
+    /// Whether `msg`, in flight to a node that crashes, is lost with it: the connection it
+    /// travels on dies with the node's sockets (the restarted node opens new ones). No, unless
+    /// a node says so: a message may then arrive after the restart, as one a sender kept and
+    /// sent again would (ZooKeeper's election port resends its last vote on a new connection).
+    fn lost_at_crash(_msg: &Self::Msg) -> bool {
+        false
     }
 }
 // ANCHOR_END: contract

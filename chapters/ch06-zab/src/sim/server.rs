@@ -247,6 +247,12 @@ impl ServerNode {
             .with_lag_ms(self.lag_ms)
             .with_disk_faults(self.faults.clone());
         node.crashes = self.crashes + 1;
+        // The restart is later than the crash. A running simulator sets the clock before the
+        // start anyway; a stopped one (the model checker's) never does, and a server that
+        // restarted at the time it first started would number its connections and sessions
+        // as its previous life did, so that a packet of a dead connection could pass for one
+        // of the new.
+        node.now = self.now + REBOOT_MS;
         if !lost.is_empty() {
             let torn = match node.recovery.take() {
                 Some(DiskEvent::Recovered { torn, .. }) => torn,
