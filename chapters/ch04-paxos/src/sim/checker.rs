@@ -28,7 +28,8 @@
 //! two ports have a link per port, and a connection opened after another closed has a link of
 //! its own, so nothing new waits behind an old connection's packets (or its close), as with
 //! TCP. A crash takes every message in flight to the node on a connection that dies with it
-//! ([`Process::lost_at_crash`]); what the node itself sent is already on the wire and stays.
+//! ([`Process::lost_at_crash`]), and such a message sent while the node is down goes nowhere;
+//! what the node itself sent is already on the wire and stays.
 //!
 //! # From a path back to the simulator
 //!
@@ -236,9 +237,11 @@ fn separate_connections<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg
 // ANCHOR: crash_loses
 /// Takes out of `network` every message in flight to `crashed` that dies with it
 /// ([`Process::lost_at_crash`]): its sockets close with it, what was on its way to them is
-/// gone, and its restart opens new connections that none of it can arrive on. Without this
-/// the checker would let an old connection's packet reach the restarted node, which TCP never
-/// does, and every such packet left in the network multiplies the states after a crash.
+/// gone, what is sent to them while it is down goes nowhere, and its restart opens new
+/// connections that none of it can arrive on. Without this the checker would let an old
+/// connection's packet reach the restarted node, which TCP never does, and every such packet
+/// left in the network multiplies the states after a crash. Called after every step, for
+/// every node that is down.
 fn lose_what_dies_with<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg>, crashed: Id) {
     match network {
         Network::Ordered(links) => {
@@ -280,14 +283,11 @@ pub fn next_state<P: Checkable, C>(
     last: &StateOf<P>,
     action: Action<P>,
 ) -> Option<StateOf<P>> {
-    let crashed = match action {
-        ActorModelAction::Crash(id) => Some(id),
-        _ => None,
-    };
     let mut next = Model::next_state(model, last, action)?;
     separate_connections::<P>(&mut next.network, model.actors.len());
-    if let Some(id) = crashed {
-        lose_what_dies_with::<P>(&mut next.network, id);
+    let down = next.crashed.iter().enumerate().filter(|(_, down)| **down);
+    for (id, _) in down {
+        lose_what_dies_with::<P>(&mut next.network, Id::from(id));
     }
     if let Some(Links::SendQueue { waiting }) = model.actors.first().map(|a| a.links) {
         keep_what_send_queues_keep(&mut next.network, waiting);
@@ -453,7 +453,8 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
 /// any moment (any number of times): `recover` is the chapter's recover hook, as [`Sim::new`]
 /// takes it. A message to a node that is down waits in the network (it may arrive after the
 /// restart, as a late one would, or never), unless it travels on a connection that dies with
-/// the node ([`Process::lost_at_crash`]): that one is gone at the crash.
+/// the node ([`Process::lost_at_crash`]): that one is gone at the crash, as is one sent on such
+/// a connection while the node is down.
 pub fn model_with_crashes<P: Checkable, C>(
     cfg: C,
     nodes: Vec<P>,
