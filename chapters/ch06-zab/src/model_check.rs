@@ -581,6 +581,15 @@ pub fn start(model: &ZabModel) -> Result<Vec<Action<Node>>, String> {
 }
 // ANCHOR_END: start
 
+/// The state the search starts from: where [`start`]'s walk leads.
+pub fn start_state(model: &ZabModel) -> Result<ZabState, String> {
+    let prefix = start(model)?;
+    let first = checker::init_states(model).remove(0);
+    Ok(prefix.into_iter().fold(first, |s, a| {
+        checker::next_state(model, &s, a).expect("the walk is a path")
+    }))
+}
+
 /// The simulator's run of the checked ensemble, with its replay command (its nodes never see
 /// the clock, as under the checker).
 pub fn simulation(flaw: Option<Flaw>) -> Sim<Node> {

@@ -263,6 +263,23 @@ fn lose_what_dies_with<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg>
 }
 // ANCHOR_END: crash_loses
 
+/// Takes out of the network every message its (up) receiver says ends nothing
+/// ([`Process::ends_nothing`]): delivered, it would only leave the network.
+fn drop_what_ends_nothing<P: Checkable>(state: &mut StateOf<P>) {
+    let Network::Ordered(links) = &mut state.network else {
+        return;
+    };
+    let nodes = &state.actor_states;
+    let crashed = &state.crashed;
+    for ((_, dst), queue) in links.iter_mut() {
+        let to = usize::from(*dst);
+        if !crashed[to] {
+            queue.retain(|m| !nodes[to].ends_nothing(m));
+        }
+    }
+    links.retain(|_, queue| !queue.is_empty());
+}
+
 /// `model`'s start states, each message on its connection's link. A path through the model
 /// is walked with these two, never with stateright's `init_states` and `next_state` alone.
 pub fn init_states<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> Vec<StateOf<P>> {
@@ -289,6 +306,7 @@ pub fn next_state<P: Checkable, C>(
     for (id, _) in down {
         lose_what_dies_with::<P>(&mut next.network, Id::from(id));
     }
+    drop_what_ends_nothing(&mut next);
     if let Some(Links::SendQueue { waiting }) = model.actors.first().map(|a| a.links) {
         keep_what_send_queues_keep(&mut next.network, waiting);
     }
@@ -383,6 +401,10 @@ impl<P: Process + Hash> Process for Fingerprinted<P> {
 
     fn lost_at_crash(msg: &P::Msg) -> bool {
         P::lost_at_crash(msg)
+    }
+
+    fn ends_nothing(&self, msg: &P::Msg) -> bool {
+        self.node.ends_nothing(msg)
     }
 }
 // ANCHOR_END: fingerprinted

@@ -314,6 +314,17 @@ impl Process for Node {
     fn lost_at_crash(msg: &Wire) -> bool {
         !matches!(msg, Wire::Election(_))
     }
+
+    /// A close (or refusal) of a Zab connection the server has no end of: it closed its end
+    /// already, or its previous life had it (a learner never reuses a connection's number).
+    fn ends_nothing(&self, msg: &Wire) -> bool {
+        match (self, msg) {
+            (Node::Server(s), Wire::ZabClosed { link } | Wire::ZabRefused { link }) => {
+                !s.knows_link(*link)
+            }
+            _ => false,
+        }
+    }
     // ANCHOR_END: connection
 }
 

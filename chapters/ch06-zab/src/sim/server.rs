@@ -296,6 +296,12 @@ impl ServerNode {
         }
     }
 
+    /// Whether this server has an end of Zab connection `link`: it sent or received on it,
+    /// and has not closed it. A notice that closes a link it has no end of changes nothing.
+    pub fn knows_link(&self, link: Link) -> bool {
+        self.links.knows(link)
+    }
+
     /// The simulator's clock.
     pub fn set_clock(&mut self, now: Millis) {
         self.now = now;
