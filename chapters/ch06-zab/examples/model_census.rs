@@ -72,12 +72,7 @@ fn main() {
         ..DEFAULT
     };
     let model = model_check::model(None, bounds);
-    let prefix = model_check::start(&model).expect("the first election");
-    let start = prefix
-        .iter()
-        .fold(checker::init_states(&model).remove(0), |s, a| {
-            checker::next_state(&model, &s, a.clone()).expect("a path")
-        });
+    let start = model_check::start_state(&model).expect("the first election");
     let mut seen = HashSet::from([fingerprint(&start)]);
     let mut level = vec![start];
     let mut total: BTreeMap<String, (usize, usize)> = BTreeMap::new();

@@ -16,12 +16,20 @@
 //!
 //! [`Links`] says what the network may do with a message: deliver it once, in any order
 //! ([`Links::Once`]); any number of times ([`Links::Duplicating`]); or once and in order between
-//! each pair of nodes, as TCP does ([`Links::Fifo`]). In every case the checker may deliver any
+//! each connection, as TCP does ([`Links::Fifo`]). In every case the checker may deliver any
 //! deliverable message next, or fire any armed timer, and a message it never delivers is a lost
 //! one, so for a property of the nodes' states an explicit "drop" branch adds no state worth
 //! seeing. Timers fire whenever the checker likes: time is not modelled, so no timing assumption
 //! hides a bug. Nodes may also crash and restart at any moment ([`model_with_crashes`]): a
 //! restarted node starts from what the chapter's recover hook keeps.
+//!
+//! **A link is one connection, one way.** On ordered links, a link is the messages one node
+//! sent another on one connection ([`Process::connection`]), in the order sent: two nodes with
+//! two ports have a link per port, and a connection opened after another closed has a link of
+//! its own, so nothing new waits behind an old connection's packets (or its close), as with
+//! TCP. A crash takes every message in flight to the node on a connection that dies with it
+//! ([`Process::lost_at_crash`]), and such a message sent while the node is down goes nowhere;
+//! what the node itself sent is already on the wire and stays.
 //!
 //! # From a path back to the simulator
 //!
@@ -226,6 +234,52 @@ fn separate_connections<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg
 }
 // ANCHOR_END: connections
 
+// ANCHOR: crash_loses
+/// Takes out of `network` every message in flight to `crashed` that dies with it
+/// ([`Process::lost_at_crash`]): its sockets close with it, what was on its way to them is
+/// gone, what is sent to them while it is down goes nowhere, and its restart opens new
+/// connections that none of it can arrive on. Without this the checker would let an old
+/// connection's packet reach the restarted node, which TCP never does, and every such packet
+/// left in the network multiplies the states after a crash. Called after every step, for
+/// every node that is down.
+fn lose_what_dies_with<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg>, crashed: Id) {
+    match network {
+        Network::Ordered(links) => {
+            for ((_, dst), queue) in links.iter_mut() {
+                if *dst == crashed {
+                    queue.retain(|m| !P::lost_at_crash(m));
+                }
+            }
+            // An emptied queue goes, as stateright's own do.
+            links.retain(|_, queue| !queue.is_empty());
+        }
+        Network::UnorderedNonDuplicating(sent) => {
+            sent.retain(|e, _| e.dst != crashed || !P::lost_at_crash(&e.msg))
+        }
+        Network::UnorderedDuplicating(sent, _) => {
+            sent.retain(|e| e.dst != crashed || !P::lost_at_crash(&e.msg))
+        }
+    }
+}
+// ANCHOR_END: crash_loses
+
+/// Takes out of the network every message its (up) receiver says ends nothing
+/// ([`Process::ends_nothing`]): delivered, it would only leave the network.
+fn drop_what_ends_nothing<P: Checkable>(state: &mut StateOf<P>) {
+    let Network::Ordered(links) = &mut state.network else {
+        return;
+    };
+    let nodes = &state.actor_states;
+    let crashed = &state.crashed;
+    for ((_, dst), queue) in links.iter_mut() {
+        let to = usize::from(*dst);
+        if !crashed[to] {
+            queue.retain(|m| !nodes[to].ends_nothing(m));
+        }
+    }
+    links.retain(|_, queue| !queue.is_empty());
+}
+
 /// `model`'s start states, each message on its connection's link. A path through the model
 /// is walked with these two, never with stateright's `init_states` and `next_state` alone.
 pub fn init_states<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> Vec<StateOf<P>> {
@@ -248,6 +302,11 @@ pub fn next_state<P: Checkable, C>(
 ) -> Option<StateOf<P>> {
     let mut next = Model::next_state(model, last, action)?;
     separate_connections::<P>(&mut next.network, model.actors.len());
+    let down = next.crashed.iter().enumerate().filter(|(_, down)| **down);
+    for (id, _) in down {
+        lose_what_dies_with::<P>(&mut next.network, Id::from(id));
+    }
+    drop_what_ends_nothing(&mut next);
     if let Some(Links::SendQueue { waiting }) = model.actors.first().map(|a| a.links) {
         keep_what_send_queues_keep(&mut next.network, waiting);
     }
@@ -339,6 +398,14 @@ impl<P: Process + Hash> Process for Fingerprinted<P> {
     fn connection(msg: &P::Msg) -> usize {
         P::connection(msg)
     }
+
+    fn lost_at_crash(msg: &P::Msg) -> bool {
+        P::lost_at_crash(msg)
+    }
+
+    fn ends_nothing(&self, msg: &P::Msg) -> bool {
+        self.node.ends_nothing(msg)
+    }
 }
 // ANCHOR_END: fingerprinted
 
@@ -407,7 +474,9 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
 /// The same, where at most `crashes` nodes are down at once and a node may crash and restart at
 /// any moment (any number of times): `recover` is the chapter's recover hook, as [`Sim::new`]
 /// takes it. A message to a node that is down waits in the network (it may arrive after the
-/// restart, as a late one would, or never).
+/// restart, as a late one would, or never), unless it travels on a connection that dies with
+/// the node ([`Process::lost_at_crash`]): that one is gone at the crash, as is one sent on such
+/// a connection while the node is down.
 pub fn model_with_crashes<P: Checkable, C>(
     cfg: C,
     nodes: Vec<P>,
@@ -1227,10 +1296,28 @@ mod in_flight_tests {
         assert!(in_flight_within(&network, 2));
     }
 
-    /// A node whose messages from 10 up travel on its second connection.
-    struct TwoConnections;
+    /// Two TCP connections between the same nodes keep their own orders and wait for each
+    /// other in nothing (ZooKeeper's election and quorum ports): the second connection's
+    /// messages leave the pair's queue for a link of their own, in the order sent, listed from
+    /// a sender past the last node, and each link is bounded on its own.
+    #[test]
+    fn a_second_connection_is_a_link_of_its_own() {
+        let (a, b) = (Id::from(0), Id::from(1));
+        let sent = [1, 10, 2, 11].map(|msg| Envelope { src: a, dst: b, msg });
+        let mut network = Network::new_ordered(sent);
+        super::separate_connections::<Sockets>(&mut network, 2);
+        let Network::Ordered(links) = &network else { unreachable!() };
+        let queues: Vec<_> = links.iter().map(|(k, q)| (*k, Vec::from(q.clone()))).collect();
+        assert_eq!(queues, [((a, b), vec![1, 2]), ((Id::from(2), b), vec![10, 11])]);
+        assert_eq!(super::sender(Id::from(2), 2), 0);
+        assert!(in_flight_within(&network, 2) && !in_flight_within(&network, 1));
+    }
 
-    impl crate::sim::Process for TwoConnections {
+    /// A node whose message `m` travels on its connection `m / 10`: from 10 up, on connections
+    /// that die with their receiver.
+    struct Sockets;
+
+    impl crate::sim::Process for Sockets {
         type Msg = u8;
         type Timer = u8;
         type Note = u8;
@@ -1244,25 +1331,33 @@ mod in_flight_tests {
             String::new()
         }
         fn connection(msg: &u8) -> usize {
-            usize::from(*msg >= 10)
+            usize::from(*msg / 10)
+        }
+        fn lost_at_crash(msg: &u8) -> bool {
+            *msg >= 10
         }
     }
 
-    /// Two TCP connections between the same nodes keep their own orders and wait for each
-    /// other in nothing (ZooKeeper's election and quorum ports): the second connection's
-    /// messages leave the pair's queue for a link of their own, in the order sent, listed from
-    /// a sender past the last node, and each link is bounded on its own.
+    /// A crash takes what was on its way to the node on connections that die with it (its
+    /// sockets), on every connection of every sender, and keeps what it sent and what a sender
+    /// would send again; a connection opened after another (20 after 10) is a link of its own.
     #[test]
-    fn a_second_connection_is_a_link_of_its_own() {
+    fn a_crash_loses_what_was_on_its_way_to_its_sockets() {
         let (a, b) = (Id::from(0), Id::from(1));
-        let sent = [1, 10, 2, 11].map(|msg| Envelope { src: a, dst: b, msg });
+        let sent = [1, 10, 20, 21]
+            .map(|msg| Envelope { src: a, dst: b, msg })
+            .into_iter()
+            .chain([Envelope { src: b, dst: a, msg: 11 }]);
         let mut network = Network::new_ordered(sent);
-        super::separate_connections::<TwoConnections>(&mut network, 2);
+        super::separate_connections::<Sockets>(&mut network, 2);
+        {
+            let Network::Ordered(links) = &network else { unreachable!() };
+            assert_eq!(links.len(), 4, "a link per connection: {links:?}");
+        }
+        super::lose_what_dies_with::<Sockets>(&mut network, b);
         let Network::Ordered(links) = &network else { unreachable!() };
         let queues: Vec<_> = links.iter().map(|(k, q)| (*k, Vec::from(q.clone()))).collect();
-        assert_eq!(queues, [((a, b), vec![1, 2]), ((Id::from(2), b), vec![10, 11])]);
-        assert_eq!(super::sender(Id::from(2), 2), 0);
-        assert!(in_flight_within(&network, 2) && !in_flight_within(&network, 1));
+        assert_eq!(queues, [((a, b), vec![1]), ((Id::from(3), a), vec![11])]);
     }
 
     #[test]

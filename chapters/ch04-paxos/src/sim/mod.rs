@@ -198,9 +198,29 @@ pub trait Process {
     /// for none on another connection, as with two TCP connections (ZooKeeper's servers talk
     /// over two, the election port and the quorum port); a seeded run's timed network keeps
     /// one order per pair of nodes, so its seeds replay as they always did. One connection
-    /// unless a node says otherwise.
+    /// unless a node says otherwise. The number names the connection among those of one pair
+    /// of nodes, both directions, over the whole run: a connection opened after another closed
+    /// (a reconnect) has a number of its own, as a new socket waits behind none of the old
+    /// one's bytes.
     fn connection(_msg: &Self::Msg) -> usize {
         0
+    }
+
+    /// Whether `msg`, in flight to a node that crashes, is lost with it: the connection it
+    /// travels on dies with the node's sockets (the restarted node opens new ones). No, unless
+    /// a node says so: a message may then arrive after the restart, as one a sender kept and
+    /// sent again would (ZooKeeper's election port resends its last vote on a new connection).
+    fn lost_at_crash(_msg: &Self::Msg) -> bool {
+        false
+    }
+
+    /// Whether `msg`, on its way to this node, is the end of a connection this node has no
+    /// end of any more (it closed it, or its previous life had it): a notice whose delivery
+    /// would change nothing, as TCP's reset to a socket that is gone reaches nobody. The model
+    /// checker drops such a message as soon as it is in flight, so that a state does not count
+    /// twice, with and without it. No message is, unless a node says so.
+    fn ends_nothing(&self, _msg: &Self::Msg) -> bool {
+        false
     }
 }
 // ANCHOR_END: contract

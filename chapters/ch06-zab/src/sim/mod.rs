@@ -291,13 +291,46 @@ impl Process for Node {
         }
     }
 
-    /// Two servers talk over two connections, as upstream's do: votes on the election port
-    /// (`QuorumCnxManager`), Zab's packets on the quorum port (`Learner`/`LearnerHandler`).
-    /// Each keeps its own order, and neither waits for the other. A client has one.
+    // ANCHOR: connection
+    /// Two servers talk over two ports, as upstream's do: votes on the election port
+    /// (`QuorumCnxManager`), Zab's packets on the quorum port (`Learner`/`LearnerHandler`),
+    /// where each [`Link`] is a TCP connection of its own (a learner that reconnects opens a
+    /// new one, as the tokio driver does). A client's connections are numbered too. Each keeps
+    /// its own order, and none waits for another: a new connection never waits behind the
+    /// packets, or the close, of the one it replaced.
     fn connection(msg: &Wire) -> usize {
         match msg {
-            Wire::Election(_) | Wire::ToServer { .. } | Wire::ToClient { .. } => 0,
-            Wire::Zab { .. } | Wire::ZabClosed { .. } | Wire::ZabRefused { .. } => 1,
+            Wire::Election(_) => 0,
+            Wire::ToServer { conn, .. } | Wire::ToClient { conn, .. } => 1 + *conn as usize,
+            Wire::Zab { link, .. } | Wire::ZabClosed { link } | Wire::ZabRefused { link } => {
+                link_number(*link)
+            }
         }
     }
+
+    /// What is on its way to a crashed server on the quorum port or from a client is gone
+    /// with its sockets. Votes are not: `QuorumCnxManager` keeps the last vote for each peer
+    /// and sends it again on the next connection, so a vote may still arrive after a restart.
+    fn lost_at_crash(msg: &Wire) -> bool {
+        !matches!(msg, Wire::Election(_))
+    }
+
+    /// A close (or refusal) of a Zab connection the server has no end of: it closed its end
+    /// already, or its previous life had it (a learner never reuses a connection's number).
+    fn ends_nothing(&self, msg: &Wire) -> bool {
+        match (self, msg) {
+            (Node::Server(s), Wire::ZabClosed { link } | Wire::ZabRefused { link }) => {
+                !s.knows_link(*link)
+            }
+            _ => false,
+        }
+    }
+    // ANCHOR_END: connection
+}
+
+/// A Zab link's number among the connections of the two servers it joins, past the election
+/// port's 0: the learner that opened it is one of the two, so its sid's low bits and the
+/// learner's own count of connections name it (the sids of a checked ensemble differ there).
+fn link_number(link: Link) -> usize {
+    1 + ((link.n as usize) << 8 | (link.learner.0 as usize & 0xff))
 }

@@ -247,6 +247,12 @@ impl ServerNode {
             .with_lag_ms(self.lag_ms)
             .with_disk_faults(self.faults.clone());
         node.crashes = self.crashes + 1;
+        // The restart is later than the crash. A running simulator sets the clock before the
+        // start anyway; a stopped one (the model checker's) never does, and a server that
+        // restarted at the time it first started would number its connections and sessions
+        // as its previous life did, so that a packet of a dead connection could pass for one
+        // of the new.
+        node.now = self.now + REBOOT_MS;
         if !lost.is_empty() {
             let torn = match node.recovery.take() {
                 Some(DiskEvent::Recovered { torn, .. }) => torn,
@@ -288,6 +294,12 @@ impl ServerNode {
             true => self.peer.state().to_string(),
             false => String::new(),
         }
+    }
+
+    /// Whether this server has an end of Zab connection `link`: it sent or received on it,
+    /// and has not closed it. A notice that closes a link it has no end of changes nothing.
+    pub fn knows_link(&self, link: Link) -> bool {
+        self.links.knows(link)
     }
 
     /// The simulator's clock.
