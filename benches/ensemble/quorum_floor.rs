@@ -34,8 +34,7 @@ pub struct QuorumFloor {
 impl QuorumFloor {
     /// The `p`th percentile, by the nearest rank.
     pub fn percentile(&self, p: f64) -> Duration {
-        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
-        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+        crate::report::percentile(&self.latencies, p)
     }
 }
 

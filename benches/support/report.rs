@@ -14,6 +14,13 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
+/// The `p`th percentile of `sorted` (ascending, not empty), by the nearest rank.
+#[allow(dead_code)] // not every bench takes percentiles
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 /// The order the programs take their turn in `round`: flipped every round, so neither always
 /// runs after the other.
 #[allow(dead_code)] // not every bench takes turns
