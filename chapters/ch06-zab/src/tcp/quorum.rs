@@ -689,3 +689,79 @@ async fn serve_accepted(
     )
     .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    /// A connection's main-loop half on one end of a loopback socket, its writer not
+    /// started (so what is queued stays queued), and the other end.
+    async fn connected() -> (Conn, Halves, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap());
+        let (ours, theirs) = tokio::join!(ours, listener.accept());
+        let link = Link {
+            learner: Sid(2),
+            n: 1,
+        };
+        let (conn, halves) = Conn::new(Some(link), Some(Sid(1)), String::new(), Guard::learner());
+        let (_read, write) = ours.unwrap().into_split();
+        let _ = halves.socket.set(write);
+        (conn, halves, theirs.unwrap().0)
+    }
+
+    /// With nothing queued for the writer, the main loop writes a turn's batch to the
+    /// socket itself: the peer reads it, and the writer is handed nothing (no hop to its
+    /// task; upstream's `LearnerHandler` queues every packet for its sender thread).
+    #[tokio::test]
+    async fn a_batch_with_nothing_queued_before_it_is_written_by_the_main_loop() {
+        let (mut conn, mut halves, mut theirs) = connected().await;
+        conn.batch.extend_from_slice(b"PROPOSAL");
+        assert!(conn.hand_over());
+        let mut read = [0; 8];
+        theirs.read_exact(&mut read).await.unwrap();
+        assert_eq!(&read, b"PROPOSAL");
+        assert!(
+            halves.queue.try_recv().is_err(),
+            "the writer was handed nothing"
+        );
+        assert_eq!(conn.pending.load(Ordering::Relaxed), 0);
+    }
+
+    /// While the writer still has a batch to write, the next one queues behind it, so the
+    /// peer reads the packets in the order they were sent.
+    #[tokio::test]
+    async fn a_batch_queues_behind_one_the_writer_has_not_written() {
+        let (mut conn, halves, mut theirs) = connected().await;
+        assert!(conn.offer(Outgoing::Bytes(b"first".to_vec()), 5));
+        conn.batch.extend_from_slice(b"second");
+        assert!(conn.hand_over());
+        assert_eq!(conn.pending.load(Ordering::Relaxed), 2);
+        assert_eq!(conn.queued_bytes.load(Ordering::Relaxed), 11);
+        let Halves {
+            queue,
+            queued_bytes,
+            pending,
+            socket,
+            ..
+        } = halves;
+        let (tx, _rx) = mpsc::channel(1);
+        let writer = tokio::spawn(write_loop(
+            socket,
+            queue,
+            queued_bytes.clone(),
+            pending.clone(),
+            Sid(2),
+            Key::Opened(conn.link.unwrap()),
+            tx,
+        ));
+        let mut read = [0; 11];
+        theirs.read_exact(&mut read).await.unwrap();
+        assert_eq!(&read, b"firstsecond");
+        drop(conn);
+        writer.await.unwrap();
+        assert_eq!(pending.load(Ordering::Relaxed), 0);
+        assert_eq!(queued_bytes.load(Ordering::Relaxed), 0);
+    }
+}
