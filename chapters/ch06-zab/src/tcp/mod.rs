@@ -31,7 +31,10 @@
 //!
 //! What one turn sends leaves as one batch per connection ([`quorum::Quorum::send_batches`],
 //! [`Clients::send_batches`]): a group commit's PROPOSALs go to each follower in one socket
-//! write, before our own write begins, and each client gets its replies together.
+//! write, before our own write begins, and each client gets its replies together. The loop
+//! writes each batch to its socket itself when nothing is queued before it, the clients'
+//! first: a write one at a time then wakes no thread but the ones it must (the next server's,
+//! the disk's, the client's), each of which costs tens of µs on a VM whose idle vCPUs halt.
 //!
 //! Every queue is bounded, and each says what happens when it is full: a client or a learner
 //! that stops reading is dropped; the sockets wait when the main loop is busy; trace lines

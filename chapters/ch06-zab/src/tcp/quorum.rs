@@ -170,6 +170,7 @@ impl Conn {
 }
 
 impl Conn {
+    // ANCHOR: hand_over
     /// Sends this turn's batch: written here if nothing is queued before it, the rest
     /// queued for the writer; false if its queue is full.
     fn hand_over(&mut self) -> bool {
@@ -203,6 +204,7 @@ impl Conn {
             None => 0,
         }
     }
+    // ANCHOR_END: hand_over
 
     /// Queues `outgoing` (`size` bytes of it counted); false if the queue is full.
     fn offer(&mut self, outgoing: Outgoing, size: usize) -> bool {
