@@ -71,9 +71,10 @@ use ch05_election::deadlines::Deadlines;
 use ch05_election::notification::Notification;
 use ch05_election::vote::ServerState;
 use tokio::net::TcpListener;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::task::JoinSet;
+use tokio::task::{block_in_place, JoinSet};
 use tokio::time::Instant;
 
 use crate::message::Message;
@@ -366,6 +367,20 @@ pub async fn serve<S: Storage>(
     }
 }
 // ANCHOR_END: serve
+
+/// Runs `work`, milliseconds or more of CPU (a fuzzy snapshot's slice, a SNAP to encode), so
+/// that the runtime's other tasks go on without it. On a multi-threaded runtime,
+/// `block_in_place` hands this worker's other tasks to another thread for the length of
+/// `work`, at the price of that hand-off; without it, a server with one worker thread (as
+/// `keeper server` runs) would read and answer nothing meanwhile, and a task woken by the
+/// turn before would wait in this worker's own slot, which no other worker may take. A
+/// single-threaded runtime has no other thread: there it just runs.
+pub fn aside<T>(work: impl FnOnce() -> T) -> T {
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => block_in_place(work),
+        _ => work(),
+    }
+}
 
 /// Puts the ensemble's configuration into `/zookeeper/config` of a database read from disk,
 /// as upstream does whenever it loads one (`ZKDatabase.initConfigInZKDatabase`); a SNAP from

@@ -614,7 +614,9 @@ async fn write_loop(
                     Outgoing::Snap(msg) => {
                         write_all(write, &gathered).await?;
                         gathered.clear();
-                        write_all(write, &wire::encode(&msg, me, Zxid::ZERO)).await?;
+                        // A whole database to encode: the main loop goes on meanwhile.
+                        let snap = super::aside(|| wire::encode(&msg, me, Zxid::ZERO));
+                        write_all(write, &snap).await?;
                     }
                 }
                 next = queue.try_recv().ok();
