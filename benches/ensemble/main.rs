@@ -38,6 +38,7 @@ mod probe;
 mod quorum_floor;
 #[path = "../support/report.rs"]
 mod report;
+mod switches;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -50,6 +51,7 @@ use load::{load, print_reports};
 use members::{Ensemble, Program};
 use probe::{first_write, Writer};
 use quorum_floor::{quorum_floor, QuorumFloor};
+use switches::context_switches;
 
 /// The longest an ensemble may take to elect, start or catch up (a JVM on a loaded machine).
 const START_BOUND: Duration = Duration::from_secs(120);
@@ -189,6 +191,9 @@ struct Figures {
     runs: Vec<Vec<Vec<OpReport>>>,
     /// Seconds from the leader's SIGKILL to the first successful write after it.
     failovers: Vec<f64>,
+    /// Per round, per path with 1 in flight: the three servers' voluntary context switches
+    /// per request of the run.
+    switches: Vec<Vec<(usize, f64)>>,
 }
 
 fn bench(args: &Args) -> Result<(), String> {
@@ -217,6 +222,7 @@ fn bench(args: &Args) -> Result<(), String> {
             cold_starts: Vec::new(),
             runs: Vec::new(),
             failovers: Vec::new(),
+            switches: Vec::new(),
         })
         .collect();
 
@@ -269,7 +275,9 @@ fn bench(args: &Args) -> Result<(), String> {
             let ensemble = &mut ensembles[i];
             let (leader, follower) = ensemble.serving(START_BOUND)?;
             let clients = ensemble.clients();
+            let pids: Vec<u32> = (0..clients.len()).filter_map(|m| ensemble.pid(m)).collect();
             let mut reports = Vec::new();
+            let mut switched = Vec::new();
             for (p, path) in args.paths().iter().enumerate() {
                 let server = clients[if path.via == "leader" {
                     leader
@@ -282,7 +290,14 @@ fn bench(args: &Args) -> Result<(), String> {
                 };
                 let root = format!("/bench-{round}-{p}");
                 let config = config(args, server, path.in_flight, requests, &root);
+                let before = context_switches(&pids);
                 let run = load(&runtime, &config).map_err(|why| ensemble.explain(&why))?;
+                if path.in_flight == 1 {
+                    let done: usize = run.iter().map(|r| r.requests).sum();
+                    let per = (context_switches(&pids) - before) as f64 / done.max(1) as f64;
+                    println!("voluntary context switches per request, the three servers: {per:.1}");
+                    switched.push((p, per));
+                }
                 print_reports(
                     &format!(
                         "{}, round {}, through the {}, {} in flight",
@@ -296,6 +311,7 @@ fn bench(args: &Args) -> Result<(), String> {
                 reports.push(run);
             }
             figures[i].runs.push(reports);
+            figures[i].switches.push(switched);
         }
     }
     let load_after = report::load_average();
@@ -491,6 +507,28 @@ fn figures_text(
             sizes.serial,
             of(50.0),
             of(99.0)
+        );
+    }
+    for (p, path) in args.paths().iter().enumerate() {
+        if path.in_flight != 1 {
+            continue;
+        }
+        let per: Vec<String> = figures
+            .iter()
+            .map(|f| {
+                let of_path = f.switches.iter().flatten().filter(|(q, _)| *q == p);
+                let all: Vec<f64> = of_path.map(|(_, per)| *per).collect();
+                let median = report::median(all);
+                format!("{} {median:.1}", f.program.name())
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "Voluntary context switches (a thread going to sleep, later woken) of the three \
+             servers' threads per request, 1 in flight through the {} (create, set and get; a \
+             count the load hardly moves): {} (medians over the rounds).\n",
+            path.via,
+            per.join(", ")
         );
     }
     let _ = writeln!(

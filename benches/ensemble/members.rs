@@ -105,8 +105,7 @@ impl Ensemble {
     }
 
     /// The process id of member `i`'s server (the program the watchdog shell started), if it
-    /// runs. (The memory bench weighs it; this bench has no use for it.)
-    #[allow(dead_code)]
+    /// runs: the memory bench weighs it, this one counts its threads' context switches.
     pub fn pid(&self, i: usize) -> Option<u32> {
         let shell = self.members[i].process.as_ref()?.pid();
         let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"));

@@ -203,8 +203,10 @@ async fn read_into(reader: &mut OwnedReadHalf, decoder: &mut FrameDecoder) -> io
     .await
 }
 
-/// Writes all of `bytes`, waiting for the socket as it needs.
-async fn write_all(writer: &OwnedWriteHalf, mut bytes: &[u8]) -> io::Result<()> {
+/// Writes all of `bytes`, waiting for the socket as it needs: for a sending half shared
+/// with a core that writes to it too, when nothing is queued (chapter 6's quorum connections
+/// share it the same way).
+pub async fn write_all(writer: &OwnedWriteHalf, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
         writer.writable().await?;
         match writer.try_write(bytes) {

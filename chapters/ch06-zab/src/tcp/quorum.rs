@@ -14,23 +14,30 @@
 //!
 //! Each connection has two halves, as upstream's `LearnerHandler` (and its sender thread)
 //! has: a reader that turns bytes into messages ([`crate::wire::read_message`]), and a writer
-//! that drains a bounded queue ([`QUEUE_PACKETS`] batches, [`QUEUE_BYTES`] bytes), flushing
-//! when the queue is empty. The main loop encodes a turn's packets for one connection into
-//! one batch and hands it over once, at the end of its turn ([`Quorum::send_batches`]): a
-//! group commit's PROPOSALs and COMMITs leave in one socket write and one wake-up of the
-//! writer, not one per packet. The main loop never waits on a connection: a peer that does not
-//! read fills its queue and is dropped, and it resyncs when it comes back. Every packet
+//! that drains a bounded queue ([`QUEUE_PACKETS`] batches, [`QUEUE_BYTES`] bytes). The main
+//! loop encodes a turn's packets for one connection into one batch and sends it once, at the
+//! end of its turn ([`Quorum::send_batches`]): a group commit's PROPOSALs and COMMITs leave in
+//! one socket write, not one per packet. It makes that write itself, without waiting, when
+//! nothing is queued before the batch, as chapter 3's core writes its replies
+//! ([`Clients`](ch03_sessions::server::Clients)): a PROPOSAL is in the followers' sockets
+//! before the leader's own disk hears of it, and a follower's ACK leaves the moment its
+//! `Logged` is stepped, with no hop to the writer's task (on another thread, often, and a
+//! wake-up of a halted CPU costs tens of µs). Only what the socket does not take at once
+//! goes to the writer, which waits for the socket. The main loop never waits on a connection:
+//! a peer that does not read fills its queue and is dropped, and it resyncs when it comes
+//! back. Every packet
 //! received passes the connection's [`Guard`] first. Closing a link (the core's
 //! `Disconnect`, a bad packet, a full queue) stops both halves at once.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ch01_znode::{Sid, Zxid};
-use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
+use ch03_sessions::server::write_all;
+use tokio::io::AsyncRead;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::error::TrySendError;
@@ -113,6 +120,11 @@ struct Conn {
     remote: String,
     out: mpsc::Sender<Outgoing>,
     queued_bytes: Arc<AtomicUsize>,
+    /// Batches handed to the writer and not yet written: while there are any, a batch of
+    /// the main loop's must queue behind them.
+    pending: Arc<AtomicUsize>,
+    /// The socket's sending half, shared with the writer, once the connection is up.
+    socket: Arc<OnceLock<OwnedWriteHalf>>,
     /// This turn's packets, encoded back to back, not yet handed to the writer.
     batch: Vec<u8>,
     /// Dropping it stops the reader and the writer.
@@ -130,12 +142,16 @@ impl Conn {
         let (out, queue) = mpsc::channel(QUEUE_PACKETS);
         let (stop_tx, stop) = watch::channel(());
         let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let pending = Arc::new(AtomicUsize::new(0));
+        let socket = Arc::new(OnceLock::new());
         let conn = Conn {
             link,
             peer,
             remote,
             out,
             queued_bytes: queued_bytes.clone(),
+            pending: pending.clone(),
+            socket: socket.clone(),
             batch: Vec::new(),
             _stop: stop_tx,
             guard,
@@ -145,6 +161,8 @@ impl Conn {
         let halves = Halves {
             queue,
             queued_bytes,
+            pending,
+            socket,
             stop,
         };
         (conn, halves)
@@ -152,30 +170,59 @@ impl Conn {
 }
 
 impl Conn {
-    /// Hands this turn's batch to the writer; false if the queue is full.
+    // ANCHOR: hand_over
+    /// Sends this turn's batch: written here if nothing is queued before it, the rest
+    /// queued for the writer; false if its queue is full.
     fn hand_over(&mut self) -> bool {
         if self.batch.is_empty() {
             return true;
         }
-        // The next turn's batch is likely as big: room for it at once, not grown by doubling.
         let size = self.batch.len();
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(size));
-        self.offer(Outgoing::Bytes(batch), size)
+        let written = self.write_now();
+        if written == size {
+            // The next turn's batch is likely as big: its room is kept.
+            self.batch.clear();
+            return true;
+        }
+        let mut batch = std::mem::replace(&mut self.batch, Vec::with_capacity(size));
+        batch.drain(..written);
+        let rest = batch.len();
+        self.offer(Outgoing::Bytes(batch), rest)
     }
+
+    /// Writes as much of the batch as the socket takes now, without waiting; how many bytes.
+    /// Only when the writer has nothing left to write (it counts a batch off `pending` once
+    /// the batch is in the socket), so no earlier byte can be overtaken; and only once the
+    /// connection is up. A socket that takes nothing now, or has failed, leaves the whole
+    /// batch to the writer, which waits for it (or finds the failure and reports it).
+    fn write_now(&self) -> usize {
+        if self.pending.load(Ordering::Acquire) != 0 {
+            return 0;
+        }
+        match self.socket.get() {
+            Some(socket) => socket.try_write(&self.batch).unwrap_or(0),
+            None => 0,
+        }
+    }
+    // ANCHOR_END: hand_over
 
     /// Queues `outgoing` (`size` bytes of it counted); false if the queue is full.
     fn offer(&mut self, outgoing: Outgoing, size: usize) -> bool {
         if self.queued_bytes.load(Ordering::Relaxed) + size > QUEUE_BYTES {
             return false;
         }
+        // Counted before the writer can see it, so its count never goes below zero.
+        self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        self.pending.fetch_add(1, Ordering::Relaxed);
         match self.out.try_send(outgoing) {
-            Ok(()) => {
-                self.queued_bytes.fetch_add(size, Ordering::Relaxed);
-                true
+            Ok(()) => true,
+            Err(e) => {
+                self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+                self.pending.fetch_sub(1, Ordering::Relaxed);
+                // A closed queue: the writer ended (its socket failed), and the reader
+                // reports why.
+                matches!(e, TrySendError::Closed(_))
             }
-            Err(TrySendError::Full(_)) => false,
-            // The writer ended (its socket failed): the reader reports why.
-            Err(TrySendError::Closed(_)) => true,
         }
     }
 }
@@ -191,6 +238,8 @@ fn not_keeping_up(link: Link, to: Sid) -> String {
 struct Halves {
     queue: mpsc::Receiver<Outgoing>,
     queued_bytes: Arc<AtomicUsize>,
+    pending: Arc<AtomicUsize>,
+    socket: Arc<OnceLock<OwnedWriteHalf>>,
     stop: watch::Receiver<()>,
 }
 
@@ -469,8 +518,12 @@ async fn run_halves(
     let Halves {
         queue,
         queued_bytes,
+        pending,
+        socket,
         stop,
     } = halves;
+    // Set once, here: from now on the main loop may write to it too.
+    let _ = socket.set(write);
     let reader = read_loop(
         QuorumReader::new(read),
         key,
@@ -478,7 +531,7 @@ async fn run_halves(
         extended_types,
         tx.clone(),
     );
-    let writer = write_loop(write, queue, queued_bytes, me, key, tx);
+    let writer = write_loop(socket, queue, queued_bytes, pending, me, key, tx);
     let mut stop = stop;
     tokio::select! {
         _ = stop.changed() => {}
@@ -525,32 +578,54 @@ async fn read_loop<R: AsyncRead + Unpin>(
 }
 // ANCHOR_END: read_loop
 
-/// Packets out, as the queue gives them; a flush whenever the queue is empty.
+/// Bytes the writer gathers from its queue before one socket write; a SNAP's snapshot is
+/// written on its own.
+const WRITE_BYTES: usize = 64 << 10;
+
+/// Packets out, as the queue gives them: what is queued together leaves in one write.
 async fn write_loop(
-    write: OwnedWriteHalf,
+    socket: Arc<OnceLock<OwnedWriteHalf>>,
     mut queue: mpsc::Receiver<Outgoing>,
     queued_bytes: Arc<AtomicUsize>,
+    pending: Arc<AtomicUsize>,
     me: Sid,
     key: Key,
     tx: mpsc::Sender<QuorumEvent>,
 ) {
-    let mut w = BufWriter::new(write);
+    let write = socket
+        .get()
+        .expect("the socket is set before the writer starts");
+    let mut gathered = Vec::new();
     while let Some(first) = queue.recv().await {
         let mut next = Some(first);
+        let (mut batches, mut bytes) = (0, 0);
         let written: std::io::Result<()> = async {
             while let Some(outgoing) = next.take() {
+                batches += 1;
                 match outgoing {
-                    Outgoing::Bytes(bytes) => {
-                        w.write_all(&bytes).await?;
-                        queued_bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+                    Outgoing::Bytes(batch) => {
+                        if gathered.len() + batch.len() > WRITE_BYTES {
+                            write_all(write, &gathered).await?;
+                            gathered.clear();
+                        }
+                        bytes += batch.len();
+                        gathered.extend_from_slice(&batch);
                     }
-                    Outgoing::Snap(msg) => w.write_all(&wire::encode(&msg, me, Zxid::ZERO)).await?,
+                    Outgoing::Snap(msg) => {
+                        write_all(write, &gathered).await?;
+                        gathered.clear();
+                        // A whole database to encode: the main loop goes on meanwhile.
+                        let snap = super::aside(|| wire::encode(&msg, me, Zxid::ZERO));
+                        write_all(write, &snap).await?;
+                    }
                 }
                 next = queue.try_recv().ok();
             }
-            w.flush().await
+            write_all(write, &gathered).await
         }
         .await;
+        gathered.clear();
+        gathered.shrink_to(WRITE_BYTES);
         if let Err(e) = written {
             let closed = Event::Closed {
                 key,
@@ -559,6 +634,9 @@ async fn write_loop(
             let _ = tx.send(QuorumEvent(closed)).await;
             return;
         }
+        queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        // In the socket: the main loop may write its next batch itself.
+        pending.fetch_sub(batches, Ordering::Release);
     }
 }
 
@@ -614,4 +692,80 @@ async fn serve_accepted(
         tx,
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    /// A connection's main-loop half on one end of a loopback socket, its writer not
+    /// started (so what is queued stays queued), and the other end.
+    async fn connected() -> (Conn, Halves, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap());
+        let (ours, theirs) = tokio::join!(ours, listener.accept());
+        let link = Link {
+            learner: Sid(2),
+            n: 1,
+        };
+        let (conn, halves) = Conn::new(Some(link), Some(Sid(1)), String::new(), Guard::learner());
+        let (_read, write) = ours.unwrap().into_split();
+        let _ = halves.socket.set(write);
+        (conn, halves, theirs.unwrap().0)
+    }
+
+    /// With nothing queued for the writer, the main loop writes a turn's batch to the
+    /// socket itself: the peer reads it, and the writer is handed nothing (no hop to its
+    /// task; upstream's `LearnerHandler` queues every packet for its sender thread).
+    #[tokio::test]
+    async fn a_batch_with_nothing_queued_before_it_is_written_by_the_main_loop() {
+        let (mut conn, mut halves, mut theirs) = connected().await;
+        conn.batch.extend_from_slice(b"PROPOSAL");
+        assert!(conn.hand_over());
+        let mut read = [0; 8];
+        theirs.read_exact(&mut read).await.unwrap();
+        assert_eq!(&read, b"PROPOSAL");
+        assert!(
+            halves.queue.try_recv().is_err(),
+            "the writer was handed nothing"
+        );
+        assert_eq!(conn.pending.load(Ordering::Relaxed), 0);
+    }
+
+    /// While the writer still has a batch to write, the next one queues behind it, so the
+    /// peer reads the packets in the order they were sent.
+    #[tokio::test]
+    async fn a_batch_queues_behind_one_the_writer_has_not_written() {
+        let (mut conn, halves, mut theirs) = connected().await;
+        assert!(conn.offer(Outgoing::Bytes(b"first".to_vec()), 5));
+        conn.batch.extend_from_slice(b"second");
+        assert!(conn.hand_over());
+        assert_eq!(conn.pending.load(Ordering::Relaxed), 2);
+        assert_eq!(conn.queued_bytes.load(Ordering::Relaxed), 11);
+        let Halves {
+            queue,
+            queued_bytes,
+            pending,
+            socket,
+            ..
+        } = halves;
+        let (tx, _rx) = mpsc::channel(1);
+        let writer = tokio::spawn(write_loop(
+            socket,
+            queue,
+            queued_bytes.clone(),
+            pending.clone(),
+            Sid(2),
+            Key::Opened(conn.link.unwrap()),
+            tx,
+        ));
+        let mut read = [0; 11];
+        theirs.read_exact(&mut read).await.unwrap();
+        assert_eq!(&read, b"firstsecond");
+        drop(conn);
+        writer.await.unwrap();
+        assert_eq!(pending.load(Ordering::Relaxed), 0);
+        assert_eq!(queued_bytes.load(Ordering::Relaxed), 0);
+    }
 }
