@@ -322,16 +322,24 @@ pub fn next_state<P: Checkable, C>(
 ///
 /// Two wrapped nodes with one fingerprint are the same state, as stateright already takes two
 /// states with one fingerprint to be one (a 64-bit hash: a collision would hide a state).
+///
+/// **Shared until it changes.** The node sits behind an [`Arc`]: stateright copies a whole
+/// state for each step, what every node would restart from included (its `actor_storages`
+/// are kept by value, not shared), so a server saved for its restart was copied, all of it,
+/// into every state. Wrapped, a copy is a count, and a step copies the node it changes once
+/// ([`Arc::make_mut`]), when it changes it.
+///
+/// [`Arc`]: std::sync::Arc
 #[derive(Clone)]
 pub struct Fingerprinted<P> {
-    node: P,
+    node: std::sync::Arc<P>,
     fingerprint: u64,
 }
 
 impl<P: Hash> Fingerprinted<P> {
     /// `node`, hashed.
     pub fn new(node: P) -> Self {
-        let mut wrapped = Fingerprinted { node, fingerprint: 0 };
+        let mut wrapped = Fingerprinted { node: std::sync::Arc::new(node), fingerprint: 0 };
         wrapped.rehash();
         wrapped
     }
@@ -370,8 +378,8 @@ impl<P: Debug> Debug for Fingerprinted<P> {
     }
 }
 
-/// The node itself, re-hashed after each step.
-impl<P: Process + Hash> Process for Fingerprinted<P> {
+/// The node itself, copied if it is shared and re-hashed after each step.
+impl<P: Process + Hash + Clone> Process for Fingerprinted<P> {
     type Msg = P::Msg;
     type Timer = P::Timer;
     type Note = P::Note;
@@ -381,7 +389,7 @@ impl<P: Process + Hash> Process for Fingerprinted<P> {
     }
 
     fn step(&mut self, input: Input<P::Msg, P::Timer>) -> Vec<OutputOf<P>> {
-        let outputs = self.node.step(input);
+        let outputs = std::sync::Arc::make_mut(&mut self.node).step(input);
         self.rehash();
         outputs
     }
@@ -391,7 +399,7 @@ impl<P: Process + Hash> Process for Fingerprinted<P> {
     }
 
     fn set_clock(&mut self, now: super::Millis) {
-        self.node.set_clock(now);
+        std::sync::Arc::make_mut(&mut self.node).set_clock(now);
         self.rehash();
     }
 
@@ -1001,7 +1009,7 @@ impl<P: Checkable> Found<P> {
     }
 }
 
-impl<P: Process + Hash> Report<Fingerprinted<P>> {
+impl<P: Process + Hash + Clone> Report<Fingerprinted<P>> {
     /// The report of a search of wrapped nodes, as one of the nodes themselves (its paths are
     /// the same actions), for a simulator of the nodes to replay.
     pub fn unwrapped(self) -> Report<P> {
