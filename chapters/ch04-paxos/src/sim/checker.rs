@@ -874,8 +874,9 @@ where
     }
     std::thread::spawn(move || {
         // The explorer binds inside `serve`, which never returns: announce it from here, once
-        // it answers (within a bound, as a slow start is worth a line but not a hang).
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // it answers (within a bound, as a slow start is worth a line but not a hang; a
+        // generous one, as a loaded machine may hardly schedule the server's thread).
+        let deadline = Instant::now() + Duration::from_secs(120);
         while std::net::TcpStream::connect(address).is_err() {
             if Instant::now() > deadline {
                 eprintln!("error: the explorer does not answer on {address}");
