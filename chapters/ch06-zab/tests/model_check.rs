@@ -142,6 +142,33 @@ fn one_message_in_flight_without_crashes_is_explored_to_the_end() {
     });
 }
 
+/// Without a depth limit, depth first on two threads visits every state breadth first does:
+/// the order and the threads change what is held in memory and which path a counterexample
+/// takes, never which states are reachable.
+#[test]
+fn depth_first_on_two_threads_explores_the_same_states_to_the_end() {
+    let bounds = Bounds {
+        crashes: 0,
+        in_flight: Some(1),
+        rounds: 1,
+        ..DEFAULT
+    };
+    let every = |search| model_check::run(None, bounds, search, "unused", None).unwrap();
+    let breadth = every(checker::Search::every(None));
+    let depth = every(checker::Search::Every {
+        max_depth: None,
+        order: checker::Order::DepthFirst,
+        threads: 2,
+    });
+    assert!(depth.report.exhausted, "{depth}");
+    assert_eq!(depth.report.unique, breadth.report.unique, "{depth}");
+    assert!(depth.report.counterexample.is_none(), "{depth}");
+    assert!(
+        depth.to_string().contains("depth first, 2 threads"),
+        "the report says how it searched: {depth}"
+    );
+}
+
 /// What the book shows: the command's report (the time line aside).
 #[test]
 fn the_command_prints_the_report_the_book_shows() {

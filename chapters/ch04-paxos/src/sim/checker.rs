@@ -322,16 +322,24 @@ pub fn next_state<P: Checkable, C>(
 ///
 /// Two wrapped nodes with one fingerprint are the same state, as stateright already takes two
 /// states with one fingerprint to be one (a 64-bit hash: a collision would hide a state).
+///
+/// **Shared until it changes.** The node sits behind an [`Arc`]: stateright copies a whole
+/// state for each step, what every node would restart from included (its `actor_storages`
+/// are kept by value, not shared), so a server saved for its restart was copied, all of it,
+/// into every state. Wrapped, a copy is a count, and a step copies the node it changes once
+/// ([`Arc::make_mut`]), when it changes it.
+///
+/// [`Arc`]: std::sync::Arc
 #[derive(Clone)]
 pub struct Fingerprinted<P> {
-    node: P,
+    node: std::sync::Arc<P>,
     fingerprint: u64,
 }
 
 impl<P: Hash> Fingerprinted<P> {
     /// `node`, hashed.
     pub fn new(node: P) -> Self {
-        let mut wrapped = Fingerprinted { node, fingerprint: 0 };
+        let mut wrapped = Fingerprinted { node: std::sync::Arc::new(node), fingerprint: 0 };
         wrapped.rehash();
         wrapped
     }
@@ -370,8 +378,8 @@ impl<P: Debug> Debug for Fingerprinted<P> {
     }
 }
 
-/// The node itself, re-hashed after each step.
-impl<P: Process + Hash> Process for Fingerprinted<P> {
+/// The node itself, copied if it is shared and re-hashed after each step.
+impl<P: Process + Hash + Clone> Process for Fingerprinted<P> {
     type Msg = P::Msg;
     type Timer = P::Timer;
     type Note = P::Note;
@@ -381,7 +389,7 @@ impl<P: Process + Hash> Process for Fingerprinted<P> {
     }
 
     fn step(&mut self, input: Input<P::Msg, P::Timer>) -> Vec<OutputOf<P>> {
-        let outputs = self.node.step(input);
+        let outputs = std::sync::Arc::make_mut(&mut self.node).step(input);
         self.rehash();
         outputs
     }
@@ -391,7 +399,7 @@ impl<P: Process + Hash> Process for Fingerprinted<P> {
     }
 
     fn set_clock(&mut self, now: super::Millis) {
-        self.node.set_clock(now);
+        std::sync::Arc::make_mut(&mut self.node).set_clock(now);
         self.rehash();
     }
 
@@ -733,16 +741,44 @@ pub struct Report<P: Process> {
 /// How the checker searches the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Search {
-    /// Every path, breadth first, to this many actions (`None`: every path there is).
-    Every { max_depth: Option<usize> },
+    /// Every path, to this many actions (`None`: every path there is), in `order`, on
+    /// `threads` threads.
+    Every { max_depth: Option<usize>, order: Order, threads: usize },
     /// Random walks ([`super::walks`]): deep paths, chosen by a seed, none proved absent.
     Walks(Walks),
 }
 
-/// A bare depth limit (or none) is the breadth-first search.
+// ANCHOR: order
+/// The order in which [`Search::Every`] visits the states. Both remember every state seen by
+/// its fingerprint; they differ in what else they hold, and in what their first
+/// counterexample is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Nearest first: on one thread, the first counterexample is a shortest one, but the whole
+    /// frontier (every state of a depth not yet expanded) is held as full states, which is
+    /// what a long exhaustive search runs out of.
+    #[default]
+    BreadthFirst,
+    /// One path at a time, holding only the states beside that path: far less memory, so an
+    /// exhaustive census fits, but a counterexample is whatever path got there first, not the
+    /// shortest. With a depth limit it may also miss states: one first reached by a path
+    /// longer than the limit is cut there, and not visited again by a shorter path.
+    DepthFirst,
+}
+// ANCHOR_END: order
+
+impl Search {
+    /// Every path to `max_depth` actions (`None`: every path there is), breadth first, on one
+    /// thread: the search whose first counterexample is a shortest one.
+    pub fn every(max_depth: Option<usize>) -> Search {
+        Search::Every { max_depth, order: Order::BreadthFirst, threads: 1 }
+    }
+}
+
+/// A bare depth limit (or none) is the breadth-first search, on one thread.
 impl From<Option<usize>> for Search {
     fn from(max_depth: Option<usize>) -> Search {
-        Search::Every { max_depth }
+        Search::every(max_depth)
     }
 }
 
@@ -772,7 +808,9 @@ where
     C: Send + Sync + 'static,
 {
     match search {
-        Search::Every { max_depth } => check_from(model, prefix, max_depth, progress),
+        Search::Every { max_depth, order, threads } => {
+            run(model, prefix, max_depth, order, threads, progress.map(|every| Progress { every }))
+        }
         Search::Walks(walks) => walk_focused(&model, prefix, walks, focus),
     }
 }
@@ -811,7 +849,8 @@ pub fn check_from<P: Checkable, C>(
 where
     C: Send + Sync + 'static,
 {
-    run(model, prefix, max_depth, progress.map(|every| Progress { every }))
+    let progress = progress.map(|every| Progress { every });
+    run(model, prefix, max_depth, Order::BreadthFirst, 1, progress)
 }
 
 // ANCHOR: explore
@@ -835,8 +874,9 @@ where
     }
     std::thread::spawn(move || {
         // The explorer binds inside `serve`, which never returns: announce it from here, once
-        // it answers (within a bound, as a slow start is worth a line but not a hang).
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // it answers (within a bound, as a slow start is worth a line but not a hang; a
+        // generous one, as a loaded machine may hardly schedule the server's thread).
+        let deadline = Instant::now() + Duration::from_secs(120);
         while std::net::TcpStream::connect(address).is_err() {
             if Instant::now() > deadline {
                 eprintln!("error: the explorer does not answer on {address}");
@@ -893,6 +933,8 @@ fn run<P: Checkable, C>(
     model: ActorModel<NodeActor<P>, C>,
     prefix: Vec<Action<P>>,
     max_depth: Option<usize>,
+    order: Order,
+    threads: usize,
     progress: Option<Progress>,
 ) -> Report<P>
 where
@@ -903,19 +945,21 @@ where
         model.properties.iter().map(|p| (p.name, p.expectation.discovery_is_failure())).collect();
     let start = prefix.clone();
     let duplicating = duplicates(&model);
-    let mut builder =
-        Explored::from(model, prefix).checker().threads(1).finish_when(HasDiscoveries::AnyFailures);
+    let mut builder = Explored::from(model, prefix)
+        .checker()
+        .threads(threads.max(1))
+        .finish_when(HasDiscoveries::AnyFailures);
     if let Some(depth) = max_depth {
         // stateright counts the initial state as depth 1, and does not check the properties of a
         // state at its target depth: so the target is one past the last depth checked.
         builder = builder.target_max_depth(depth + 2);
     }
-    let mut checker = builder.spawn_bfs();
-    if let Some(progress) = progress {
-        progress.report_until_done(&mut checker);
-    }
-    let checker = checker.join();
-    let mut found = Found::of(checker, &properties);
+    let mut found = match order {
+        Order::BreadthFirst => {
+            Found::of(Progress::join(progress, builder.spawn_bfs()), &properties)
+        }
+        Order::DepthFirst => Found::of(Progress::join(progress, builder.spawn_dfs()), &properties),
+    };
     if let Some((_, path)) = &mut found.counterexample {
         path.splice(0..0, start);
     }
@@ -929,7 +973,7 @@ where
         exhausted: found.counterexample.is_none() && max_depth.is_none_or(|d| found.depth <= d),
         counterexample: found.counterexample,
         examples: found.examples,
-        search: Search::Every { max_depth },
+        search: Search::Every { max_depth, order, threads },
         duplicating,
     }
 }
@@ -940,6 +984,14 @@ struct Progress {
 }
 
 impl Progress {
+    /// `checker` once it is done, with progress lines meanwhile if `progress` asks for them.
+    fn join<M: Model, C: Checker<M> + Sync>(progress: Option<Progress>, mut checker: C) -> C {
+        if let Some(progress) = progress {
+            progress.report_until_done(&mut checker);
+        }
+        checker.join()
+    }
+
     /// Prints how far `checker` got every `every` until its threads end. Not stateright's
     /// `join_and_report`: its reporter sleeps a whole `every` before it looks again, and the
     /// join waits for it, so a search of one second took five.
@@ -1001,7 +1053,7 @@ impl<P: Checkable> Found<P> {
     }
 }
 
-impl<P: Process + Hash> Report<Fingerprinted<P>> {
+impl<P: Process + Hash + Clone> Report<Fingerprinted<P>> {
     /// The report of a search of wrapped nodes, as one of the nodes themselves (its paths are
     /// the same actions), for a simulator of the nodes to replay.
     pub fn unwrapped(self) -> Report<P> {
@@ -1054,12 +1106,28 @@ impl<P: Process> fmt::Display for Report<P> {
         // with states unexplored (a search stopped by a counterexample says so below).
         let limit = match self.search {
             _ if self.exhausted => " (every reachable state)",
-            Search::Every { max_depth: Some(_) } if self.counterexample.is_none() => {
+            Search::Every { max_depth: Some(_), .. } if self.counterexample.is_none() => {
                 " (stopped at the depth limit, not every state)"
             }
             _ => "",
         };
         writeln!(f, "depth reached:   {}{limit}", self.depth)?;
+        // Only a search other than the default says how it went (the default's reports, in
+        // the book and its snapshots, stay as they were).
+        if let Search::Every { order, threads, .. } = self.search {
+            let order = match order {
+                Order::BreadthFirst => "breadth first",
+                Order::DepthFirst => "depth first",
+            };
+            if order != "breadth first" || threads > 1 {
+                writeln!(
+                    f,
+                    "search:          {order}, {threads} thread{}: a counterexample (or an \
+                     example) found need not be the shortest",
+                    if threads == 1 { "" } else { "s" }
+                )?;
+            }
+        }
         for (name, example) in &self.examples {
             match example {
                 Some(n) => writeln!(f, "sometimes `{name}`: yes, in {n} steps")?,

@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::checker::{Checkable, Outcome, Search, Walks};
+use super::checker::{Checkable, Order, Outcome, Search, Walks};
 use super::Scenario;
 
 /// How to run and show one simulated run.
@@ -72,6 +72,15 @@ pub struct CheckFlags {
     /// --model-check --walks: the most steps one walk takes.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub walk_steps: usize,
+    /// --model-check: search depth first, holding only the states beside one path (far less
+    /// memory than breadth first, for an exhaustive census). A counterexample found is then
+    /// not the shortest, and with --depth a state first reached past the limit may be missed.
+    #[arg(long)]
+    pub depth_first: bool,
+    /// --model-check: search on N threads. With more than one, breadth first's first
+    /// counterexample may not be the shortest either.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub threads: usize,
     /// --model-check: serve stateright's explorer on 127.0.0.1:PORT instead (browse the
     /// states by hand), until interrupted.
     #[arg(long, value_name = "PORT")]
@@ -101,7 +110,14 @@ impl CheckFlags {
     fn search(&self, seed: u64) -> Search {
         match self.walks {
             Some(walks) => Search::Walks(Walks { walks, steps: self.walk_steps, seed }),
-            None => Search::Every { max_depth: self.depth },
+            None => Search::Every {
+                max_depth: self.depth,
+                order: match self.depth_first {
+                    true => Order::DepthFirst,
+                    false => Order::BreadthFirst,
+                },
+                threads: self.threads.max(1),
+            },
         }
     }
 

@@ -7,8 +7,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// How long the explorer may take to start, and to answer one request, under load.
+/// How long the explorer may take to answer one request, under load.
 const BOUND: Duration = Duration::from_secs(60);
+
+/// How long the explorer may take to say it answers. It needs a few milliseconds idle; the
+/// bound is for a machine so loaded that the child is hardly scheduled (it once missed 60 s
+/// in a full test run). A child that exits without the line is seen at once, by its end of
+/// the pipe closing, so the bound only ever runs out on a child that hangs.
+const START_BOUND: Duration = Duration::from_secs(300);
 
 /// The running explorer; stopped when dropped.
 pub struct Explorer {
@@ -36,9 +42,23 @@ impl Explorer {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let explorer = Explorer { child, port };
-        let line = rx.recv_timeout(BOUND).expect("the explorer announces itself in time");
-        assert_eq!(line, format!("explorer: http://127.0.0.1:{port}/ (interrupt to stop)\n"));
+        let mut explorer = Explorer { child, port };
+        let started = std::time::Instant::now();
+        let line = match rx.recv_timeout(START_BOUND) {
+            Ok(line) => line,
+            Err(e) => panic!(
+                "the explorer does not announce itself ({e:?} after {:.1?}; child: {:?})",
+                started.elapsed(),
+                explorer.child.try_wait()
+            ),
+        };
+        // An empty line: the child ended first (it says why on standard error).
+        assert_eq!(
+            line,
+            format!("explorer: http://127.0.0.1:{port}/ (interrupt to stop)\n"),
+            "the explorer's first line (child: {:?})",
+            explorer.child.try_wait()
+        );
         explorer
     }
 

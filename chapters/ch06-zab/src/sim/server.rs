@@ -7,6 +7,7 @@
 //! crashes is gone, what was flushed is what the restarted server finds.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use ch01_znode::{Sid, Txn, Zxid};
 use ch03_sessions::pipeline::{self, ConnId, Database};
@@ -76,7 +77,10 @@ impl Disk {
 #[derive(Clone, Debug)]
 pub struct ServerNode {
     peer: QuorumPeer,
-    disk: Disk,
+    /// Shared with the copies of this server until it changes ([`Arc::make_mut`]): it changes
+    /// at an fsync, a snapshot or a new epoch, and a model checker copies the server at every
+    /// step it takes.
+    disk: Arc<Disk>,
     /// How long a flush takes.
     disk_ms: Millis,
     /// Appended, not flushed.
@@ -94,8 +98,9 @@ pub struct ServerNode {
     /// The other end of each Zab connection.
     link_peer: BTreeMap<Link, Sid>,
     clients: Streams<ConnId>,
-    /// Every txn applied since this incarnation started, in order (for the checkers).
-    applied: Vec<Txn>,
+    /// Every txn applied since this incarnation started, in order (for the checkers). Shared
+    /// with the copies of this server until it changes, as the disk is.
+    applied: Arc<Vec<Txn>>,
     /// Where the checkers' ledger is kept, if they watch this run.
     ledger: Option<SharedLedger>,
     /// The connection of the Zab packet being handled.
@@ -140,7 +145,7 @@ impl ServerNode {
         });
         ServerNode {
             peer: QuorumPeer::new(sid, cfg, recovered, 0),
-            disk,
+            disk: Arc::new(disk),
             disk_ms,
             writing: Vec::new(),
             flushing: false,
@@ -152,7 +157,7 @@ impl ServerNode {
             links: Streams::default(),
             link_peer: BTreeMap::new(),
             clients: Streams::default(),
-            applied: Vec::new(),
+            applied: Arc::default(),
             ledger: None,
             incoming: None,
             deferred: Vec::new(),
@@ -526,7 +531,7 @@ impl ServerNode {
             self.stopping = Some(DiskEvent::FsyncFailed { unsynced: zxids });
             return Vec::new();
         }
-        self.disk.log.append(&mut self.writing);
+        Arc::make_mut(&mut self.disk).log.append(&mut self.writing);
         let mut out = vec![Output::Note(SimNote::Logged {
             zxids: zxids.clone(),
         })];
@@ -646,7 +651,7 @@ impl ServerNode {
                 }
             }
             PeerOutput::Truncate(zxid) => {
-                self.disk.log.retain(|t| t.zxid <= zxid);
+                Arc::make_mut(&mut self.disk).log.retain(|t| t.zxid <= zxid);
                 self.writing.retain(|t| t.zxid <= zxid);
                 let recovered = self.disk.recover(self.peer.config().commit_log_count);
                 self.record(|l, sid| l.from_disk(sid, &self.disk));
@@ -656,7 +661,7 @@ impl ServerNode {
             PeerOutput::Snapshot(db) => {
                 let zxid = db.last_processed_zxid();
                 self.deferred.push(Deferred::SnapshotWritten { zxid });
-                self.disk.snapshot = Some(*db);
+                Arc::make_mut(&mut self.disk).snapshot = Some(*db);
             }
             // The simulator's disk writes a whole snapshot at once: of the database as the
             // step left it, as a driver walking the live one starts from.
@@ -664,18 +669,18 @@ impl ServerNode {
                 let db = self.peer.database().clone();
                 let zxid = db.last_processed_zxid();
                 self.deferred.push(Deferred::SnapshotWritten { zxid });
-                self.disk.snapshot = Some(db);
+                Arc::make_mut(&mut self.disk).snapshot = Some(db);
             }
             // Nothing is ever half-written here.
             PeerOutput::AbandonSnapshot => {}
-            PeerOutput::SaveEpochs(epochs) => self.disk.epochs = epochs,
+            PeerOutput::SaveEpochs(epochs) => Arc::make_mut(&mut self.disk).epochs = epochs,
             PeerOutput::Client(pipeline::Output::Applied(txn)) => {
                 out.push(Output::Note(SimNote::Applied {
                     zxid: txn.zxid,
                     txn: txn.to_string(),
                 }));
                 self.record(|l, sid| l.applied(sid, &txn));
-                self.applied.push(txn);
+                Arc::make_mut(&mut self.applied).push(txn);
             }
             PeerOutput::Client(pipeline::Output::Send { conn, message }) => {
                 let (client, n) = conn_parts(conn);
