@@ -33,29 +33,51 @@ struct Acked {
     counters: [u64; WRITERS],
 }
 
-fn start(dir: &Path, data_dir: &Path, port: u16) -> Guarded {
-    std::fs::write(
-        dir.join("zoo.cfg"),
-        // A small snapCount: the rounds cross several snapshot rolls.
-        zoo_cfg(
-            port,
-            &data_dir.display().to_string(),
-            &[("snapCount", "40")],
-        ),
-    )
-    .expect("zoo.cfg");
-    let server = Guarded::spawn(
-        "Keeper",
-        env!("CARGO_BIN_EXE_keeper"),
-        &["server", "--config", "zoo.cfg"],
-        dir,
-        None,
-    )
-    .expect("keeper starts");
-    server
-        .wait_for_line(0, BOUND, |line| line.contains("standalone server on"))
-        .unwrap_or_else(|e| panic!("the server did not come up: {e}"));
-    server
+/// How many ports a start tries: a port picked free can be taken by another test, or by an
+/// outgoing connection's ephemeral port, before the server binds it.
+const PORT_TRIES: usize = 5;
+
+/// Starts the server on `data_dir` on a port picked free; returns it and its port. A start
+/// that finds its port taken ("cannot listen") is tried again on another.
+fn start(dir: &Path, data_dir: &Path) -> (Guarded, u16) {
+    let mut taken = Vec::new();
+    while taken.len() < PORT_TRIES {
+        let port = free_port();
+        std::fs::write(
+            dir.join("zoo.cfg"),
+            // A small snapCount: the rounds cross several snapshot rolls.
+            zoo_cfg(
+                port,
+                &data_dir.display().to_string(),
+                &[("snapCount", "40")],
+            ),
+        )
+        .expect("zoo.cfg");
+        let server = Guarded::spawn(
+            "Keeper",
+            env!("CARGO_BIN_EXE_keeper"),
+            &["server", "--config", "zoo.cfg"],
+            dir,
+            None,
+        )
+        .expect("keeper starts");
+        let line = server
+            .wait_for_line(0, BOUND, |line| {
+                line.contains("standalone server on") || line.contains("cannot listen")
+            })
+            .unwrap_or_else(|e| panic!("the server did not come up: {e}"));
+        if server
+            .output()
+            .lines()
+            .nth(line)
+            .is_some_and(|l| l.contains("cannot listen"))
+        {
+            taken.push(port);
+            continue;
+        }
+        return (server, port);
+    }
+    panic!("every port picked was taken before the server bound it: {taken:?}")
 }
 
 /// A session whose ConnectRequest the server answers only once its createSession txn is
@@ -168,8 +190,7 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
     let mut sessions = Vec::new();
     let mut total_acked = 0;
     for round in 0..rounds {
-        let port = free_port();
-        let server = start(dir.path(), &data_dir, port);
+        let (server, port) = start(dir.path(), &data_dir);
         let address = format!("127.0.0.1:{port}");
         let client = Arc::new(runtime.block_on(connect(&address, &server)));
         sessions.push(client.session_id().0);
@@ -220,11 +241,12 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
             (acked.lock().unwrap().nodes.len() >= kill_after).then_some(())
         })
         .unwrap_or_else(|e| panic!("round {round}: {e}\n{}", server.output()));
-        drop(server); // SIGKILL, and waits until the process is gone
-                      // Nothing can be acknowledged any more. A writer whose next multi was sent after the
-                      // connection broke would wait for it through the client's reconnect attempts (seconds):
-                      // it is stopped instead. A reply that had arrived but was not yet recorded is found by
-                      // the next round's check as the one in flight.
+        // SIGKILL, and waits until the process is gone. Nothing can be acknowledged any more.
+        // A writer whose next multi was sent after the connection broke would wait for it
+        // through the client's reconnect attempts (seconds): it is stopped instead. A reply
+        // that had arrived but was not yet recorded is found by the next round's check as the
+        // one in flight.
+        drop(server);
         for writer in writers {
             writer.abort();
             if let Err(e) = runtime.block_on(writer) {
@@ -234,8 +256,7 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
         total_acked = acked.lock().unwrap().nodes.len();
     }
     // One last start: the final round's kill is checked too.
-    let port = free_port();
-    let server = start(dir.path(), &data_dir, port);
+    let (server, port) = start(dir.path(), &data_dir);
     let client = runtime.block_on(connect(&format!("127.0.0.1:{port}"), &server));
     sessions.push(client.session_id().0);
     let mut record = std::mem::take(&mut *acked.lock().unwrap());
