@@ -79,6 +79,10 @@ struct Args {
     /// without it, only a crash or a closed connection makes a server give up.
     #[arg(long)]
     false_suspicions: bool,
+    /// --model-check: the most connections the client opens, its first included (a client
+    /// refused by a server not serving reconnects at once, for ever without a bound).
+    #[arg(long, value_name = "N", default_value_t = model_check::DEFAULT.connections)]
+    connections: u32,
     #[command(flatten)]
     checker: CheckFlags,
     #[command(flatten)]
@@ -139,6 +143,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         crashes: if args.no_crashes { 0 } else { args.crashes },
         in_flight: args.in_flight,
         false_suspicions: args.false_suspicions,
+        connections: args.connections,
     };
     args.checker.check(
         args.run.seed,

@@ -24,6 +24,7 @@ const BOUNDS: Bounds = Bounds {
     crashes: 2,
     in_flight: None,
     false_suspicions: false,
+    connections: model_check::DEFAULT.connections,
 };
 
 // The model's actors, in order: n1, n2, n3, c1.

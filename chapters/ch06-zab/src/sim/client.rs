@@ -388,6 +388,18 @@ impl ClientNode {
         self.session.as_ref().map(|(s, _)| *s)
     }
 
+    /// Whether a frame on connection `conn` would still reach it: only its current
+    /// connection's do. It never goes back to a connection it left (a reconnect opens a new
+    /// number), so a frame on any other is ignored whenever it arrives.
+    pub fn listens_on(&self, conn: u32) -> bool {
+        self.conn.as_ref().is_some_and(|c| c.n == conn)
+    }
+
+    /// How many connections it has opened (a reconnect opens a new one).
+    pub fn connections_opened(&self) -> u32 {
+        self.conns_opened
+    }
+
     /// Whether it has nothing left to do and nothing in flight.
     pub fn is_done(&self) -> bool {
         let work_left = match &self.random {
@@ -610,8 +622,7 @@ impl ClientNode {
     }
 
     fn receive(&mut self, conn: u32, seq: u64, frame: ServerFrame) -> Vec<SimOutput> {
-        let current = self.conn.as_ref().is_some_and(|c| c.n == conn);
-        if !current {
+        if !self.listens_on(conn) {
             return Vec::new();
         }
         if frame == ServerFrame::Close {
