@@ -400,6 +400,33 @@ fn the_same_walks_without_the_flaw_lose_nothing() {
     assert!(stdout.contains("no counterexample"), "{stdout}");
 }
 
+/// A reader that stops early (`| head`) closes the pipe before the report is printed: the
+/// command says nothing of it (no panic), still writes the counterexample file and still
+/// fails, as the search found one.
+#[test]
+fn a_closed_pipe_loses_the_report_but_not_the_counterexample() {
+    use std::process::Stdio;
+    let file = temp("closed-pipe.txt");
+    let file_name = file.to_str().unwrap();
+    let flaw = ["--flaw", "ack-before-fsync"];
+    let check = [&["--model-check"], &flaw[..], &LOST_WRITE_WALKS[..]].concat();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ch06-zab"))
+        .args([&check[..], &["--counterexample", file_name]].concat())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The walks take a while before anything is printed; the reader is gone by then.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "a counterexample: {stderr}");
+    let script = std::fs::read_to_string(&file).expect("the counterexample is written");
+    assert!(!script.is_empty());
+    std::fs::remove_file(&file).unwrap();
+}
+
 /// Walks within the bounds `log-sync-after-up-to-date` needs (two crashes, a third epoch):
 /// seed 593 found a lost write in its fifth walk without the flaw, until the core was fixed.
 const WIDE_WALKS: [&str; 13] = [

@@ -1305,8 +1305,7 @@ impl<P: Checkable> Outcome<P> {
     /// to `file`, with the command (`replay`) that replays it. Fails when there is one.
     pub fn print_and_save(&self, file: &std::path::Path, replay: &str) -> std::process::ExitCode {
         use std::process::ExitCode;
-        println!("{self}");
-        println!("time: {:.2?}", self.report.elapsed);
+        print(format_args!("{self}\ntime: {:.2?}\n", self.report.elapsed));
         let Some((script, _)) = &self.counterexample else {
             return ExitCode::SUCCESS;
         };
@@ -1315,10 +1314,22 @@ impl<P: Checkable> Outcome<P> {
             eprintln!("error: cannot write {name}: {e}");
             return ExitCode::FAILURE;
         }
-        println!(
-            "written to {name}; replay it (add --svg FILE to draw it):\n  {replay} --scenario-file {name}"
-        );
+        print(format_args!(
+            "written to {name}; replay it (add --svg FILE to draw it):\n  {replay} --scenario-file {name}\n"
+        ));
         ExitCode::FAILURE
+    }
+}
+
+/// Prints to stdout. A reader that stopped early (`| head`) closed the pipe: the rest goes
+/// nowhere, and the search's verdict and its counterexample file still stand, so that is no
+/// failure (`println!` would panic).
+fn print(text: fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = std::io::stdout().lock().write_fmt(text) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot print the report: {e}");
+        }
     }
 }
 
