@@ -98,6 +98,48 @@ fn a_frame_on_a_connection_the_client_left_ends_nothing() {
     );
 }
 
+/// A greedy walk from the cold start: the first election as the search's start walks it
+/// (messages before timers, the election's end before retries, c1's step once the network is
+/// quiet), then the crash of server `victim` (0 for n1) once n3 leads and c1 holds a session,
+/// its restart at once if `restart`, and on until `goal`.
+fn walk_crashing(
+    model: &model_check::ZabModel,
+    victim: usize,
+    restart: bool,
+    goal: impl Fn(&model_check::ZabState) -> bool,
+) -> Result<model_check::ZabState, String> {
+    use ch04_paxos::sim::checker::Action;
+    use ch05_election::peer::Timer as ElectionTimer;
+    use ch06_zab::peer::Timer as PeerTimer;
+    use ch06_zab::sim::{Node, SimTimer};
+    use stateright::actor::ActorModelAction as A;
+    type State = model_check::ZabState;
+    let started = |s: &State| {
+        let n3 = s.actor_states[2].server().expect("n3");
+        n3.peer().state() == ServerState::Leading
+            && s.actor_states[3].client().expect("c1").session().is_some()
+    };
+    let went_down = |s: &State| {
+        s.crashed[victim] || s.actor_states[victim].server().expect("a server").crashes() > 0
+    };
+    let pick = |s: &State, a: &Action<Node>| match a {
+        A::Crash(id) => (usize::from(*id) == victim && !went_down(s) && started(s)).then_some(0),
+        A::Recover(_) => restart.then_some(0),
+        A::Deliver { .. } => Some(1),
+        A::Timeout(_, SimTimer::Fsync) => Some(2),
+        A::Timeout(_, SimTimer::Peer(PeerTimer::Election(ElectionTimer::FinalizeWait))) => Some(3),
+        A::Timeout(_, SimTimer::Peer(PeerTimer::ConnectRetry)) => Some(4),
+        A::Timeout(_, SimTimer::ClientStep) => (s.network.len() == 0).then_some(5),
+        A::Timeout(_, SimTimer::Peer(_)) => Some(6),
+        _ => None,
+    };
+    let path = checker::walk(model, pick, goal, 300)?;
+    let first = checker::init_states(model).remove(0);
+    Ok(path.into_iter().fold(first, |s, a| {
+        checker::next_state(model, &s, a).expect("the walk is a path")
+    }))
+}
+
 /// The client's reconnections are bounded. Once n3, the leader, has crashed, n1 gives up on
 /// it and, not serving, closes c1's connection; c1 connects to the next server at once. With
 /// no bound a client refused by servers that do not serve would reconnect for ever, each time
@@ -106,13 +148,7 @@ fn a_frame_on_a_connection_the_client_left_ends_nothing() {
 /// one allowing two does.
 #[test]
 fn the_clients_connections_are_bounded() {
-    use ch04_paxos::sim::checker::Action;
-    use ch05_election::peer::Timer as ElectionTimer;
-    use ch06_zab::peer::Timer as PeerTimer;
-    use ch06_zab::sim::{Node, SimTimer};
-    use stateright::actor::ActorModelAction as A;
     use stateright::Model;
-    type State = model_check::ZabState;
     let bounded = |connections| {
         model_check::model(
             None,
@@ -122,32 +158,10 @@ fn the_clients_connections_are_bounded() {
             },
         )
     };
-    let opened = |s: &State| s.actor_states[3].client().expect("c1").connections_opened();
-    let started = |s: &State| {
-        let n3 = s.actor_states[2].server().expect("n3");
-        n3.crashes() > 0
-            || s.crashed[2]
-            || (n3.peer().state() == ServerState::Leading
-                && s.actor_states[3].client().expect("c1").session().is_some())
-    };
-    // The first election as the search's start walks it (messages before timers, the
-    // election's end before retries, c1's step once the network is quiet), then n3's crash.
-    let pick = |s: &State, a: &Action<Node>| match a {
-        A::Crash(id) => (started(s) && usize::from(*id) == 2).then_some(0),
-        A::Deliver { .. } => Some(1),
-        A::Timeout(_, SimTimer::Fsync) => Some(2),
-        A::Timeout(_, SimTimer::Peer(PeerTimer::Election(ElectionTimer::FinalizeWait))) => Some(3),
-        A::Timeout(_, SimTimer::Peer(PeerTimer::ConnectRetry)) => Some(4),
-        A::Timeout(_, SimTimer::ClientStep) => (s.network.len() == 0).then_some(5),
-        A::Timeout(_, SimTimer::Peer(_)) => Some(6),
-        _ => None,
-    };
     let two = bounded(2);
-    let path = checker::walk(&two, pick, |s| opened(s) == 2, 300).expect("c1 reconnects");
-    let first = checker::init_states(&two).remove(0);
-    let reconnected = path.into_iter().fold(first, |s, a| {
-        checker::next_state(&two, &s, a).expect("the walk is a path")
-    });
+    let opened =
+        |s: &model_check::ZabState| s.actor_states[3].client().expect("c1").connections_opened();
+    let reconnected = walk_crashing(&two, 2, false, |s| opened(s) == 2).expect("c1 reconnects");
     assert!(
         Model::within_boundary(&two, &reconnected),
         "two connections allowed"
@@ -155,6 +169,46 @@ fn the_clients_connections_are_bounded() {
     assert!(
         !Model::within_boundary(&bounded(1), &reconnected),
         "one connection allowed: the second is past the bound"
+    );
+}
+
+/// What the one-round crash search (`--in-flight 1 --rounds 1`, every state in about a
+/// minute of a release build) holds: a follower that crashes and restarts votes in round 1
+/// again, learns from the others' notifications that n3 leads, and is synced and serving,
+/// all within the bounds, so its whole recovery is in that search.
+#[test]
+fn a_followers_crash_and_resync_fit_in_one_round() {
+    use stateright::Model;
+    let bounds = Bounds {
+        in_flight: Some(1),
+        rounds: 1,
+        ..DEFAULT
+    };
+    let model = model_check::model(None, bounds);
+    fn server(s: &model_check::ZabState, i: usize) -> &ch06_zab::sim::ServerNode {
+        s.actor_states[i].server().expect("a server")
+    }
+    let rejoined = |s: &model_check::ZabState| {
+        let n1 = server(s, 0);
+        !s.crashed[0]
+            && n1.crashes() == 1
+            && n1.peer().is_serving()
+            && n1.peer().leader().map(|l| l.0) == Some(3)
+    };
+    let state = walk_crashing(&model, 0, true, rejoined).expect("n1 rejoins n3");
+    assert!(Model::within_boundary(&model, &state), "within the bounds");
+    for i in 0..3 {
+        assert_eq!(
+            server(&state, i).peer().logical_clock(),
+            1,
+            "n{} votes in round 1",
+            i + 1
+        );
+    }
+    assert_eq!(
+        server(&state, 2).peer().epochs().current.0,
+        1,
+        "n3 still leads epoch 1"
     );
 }
 
