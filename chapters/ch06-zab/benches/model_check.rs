@@ -2,7 +2,7 @@
 //! the configurations it can exhaust take: a benchmark, not a test.
 //!
 //! Run: `cargo bench -p ch06-zab --bench model_check`. The one exhaustive row with a crash has
-//! one election round: with two, the search does not end in half an hour, even without false
+//! one election round: with two, the search does not end in an hour, even without false
 //! suspicions (chapter 6's book section); the rows with and without them, to the same depth,
 //! show what leaving them out saves. Prints a Markdown
 //! table: states generated, distinct states, depth (past the walked first election; `(all)`

@@ -41,10 +41,11 @@
 //! connections ([`Bounds::connections`]): refused by servers that do not serve (the rounds or
 //! epochs spent), the client would reconnect for ever, each connection a new state. With that
 //! bound, every source of states without end that a long random walk found is closed, and
-//! searching depth first no path went past 181 steps; but the one-crash search at one in flight still does not
-//! end in half an hour (12.8 million distinct states; each depth about 1.52 times the last at
-//! depth 16, 110,774 distinct states to there, against 117,362 before the client's frames were
-//! dropped and 158,678 with one link per pair of servers). With one election round
+//! searching depth first no path went past 181 steps; but the one-crash search at one in
+//! flight still does not end in an hour (27.7 million distinct states after 66 minutes, depth
+//! first on two threads; each depth about 1.52 times the last at depth 16, 110,774 distinct
+//! states to there, against 117,362 before the client's frames were dropped and 158,678 with
+//! one link per pair of servers). With one election round
 //! (`--rounds 1`) the crash search does end (204,229 distinct states, paths of up to 43 steps,
 //! about a minute of a release build): a restarted server votes in round 1 again, so a
 //! follower's crash, restart and resync are in it whole, and a leader's crash up to the moment
