@@ -98,10 +98,9 @@ fn a_frame_on_a_connection_the_client_left_ends_nothing() {
     );
 }
 
-/// A greedy walk from the cold start: the first election as the search's start walks it
-/// (messages before timers, the election's end before retries, c1's step once the network is
-/// quiet), then the crash of server `victim` (0 for n1) once n3 leads and c1 holds a session,
-/// its restart at once if `restart`, and on until `goal`.
+/// A greedy walk on from where the search starts (n3 leads epoch 1, c1 holds a session):
+/// server `victim` (0 for n1) crashes at once, restarts at once if `restart`, and then
+/// messages go before timers and the election's end before retries, until `goal`.
 fn walk_crashing(
     model: &model_check::ZabModel,
     victim: usize,
@@ -114,16 +113,11 @@ fn walk_crashing(
     use ch06_zab::sim::{Node, SimTimer};
     use stateright::actor::ActorModelAction as A;
     type State = model_check::ZabState;
-    let started = |s: &State| {
-        let n3 = s.actor_states[2].server().expect("n3");
-        n3.peer().state() == ServerState::Leading
-            && s.actor_states[3].client().expect("c1").session().is_some()
-    };
     let went_down = |s: &State| {
         s.crashed[victim] || s.actor_states[victim].server().expect("a server").crashes() > 0
     };
     let pick = |s: &State, a: &Action<Node>| match a {
-        A::Crash(id) => (usize::from(*id) == victim && !went_down(s) && started(s)).then_some(0),
+        A::Crash(id) => (usize::from(*id) == victim && !went_down(s)).then_some(0),
         A::Recover(_) => restart.then_some(0),
         A::Deliver { .. } => Some(1),
         A::Timeout(_, SimTimer::Fsync) => Some(2),
@@ -133,9 +127,9 @@ fn walk_crashing(
         A::Timeout(_, SimTimer::Peer(_)) => Some(6),
         _ => None,
     };
-    let path = checker::walk(model, pick, goal, 300)?;
-    let first = checker::init_states(model).remove(0);
-    Ok(path.into_iter().fold(first, |s, a| {
+    let start = model_check::start_state(model)?;
+    let path = checker::walk_from(model, start.clone(), pick, goal, 300)?;
+    Ok(path.into_iter().fold(start, |s, a| {
         checker::next_state(model, &s, a).expect("the walk is a path")
     }))
 }
@@ -375,6 +369,19 @@ const LOST_WRITE_WALKS: [&str; 7] = [
     "27",
 ];
 
+const ACK_BEFORE_FSYNC: [&str; 2] = ["--flaw", "ack-before-fsync"];
+
+/// The walks with `ack-before-fsync` switched on, writing their counterexample to `file_name`.
+fn lost_write_check(file_name: &str) -> Vec<&str> {
+    [
+        &["--model-check"][..],
+        &ACK_BEFORE_FSYNC[..],
+        &LOST_WRITE_WALKS[..],
+        &["--counterexample", file_name][..],
+    ]
+    .concat()
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("ch06-model-check-{}-{name}", std::process::id()))
 }
@@ -390,9 +397,7 @@ fn temp(name: &str) -> std::path::PathBuf {
 fn walks_find_the_write_ack_before_fsync_loses_and_it_replays() {
     let file = temp("ack-before-fsync.txt");
     let file_name = file.to_str().unwrap();
-    let flaw = ["--flaw", "ack-before-fsync"];
-    let check = [&["--model-check"], &flaw[..], &LOST_WRITE_WALKS[..]].concat();
-    let out = zab(&[&check[..], &["--counterexample", file_name]].concat());
+    let out = zab(&lost_write_check(file_name));
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -425,7 +430,7 @@ fn walks_find_the_write_ack_before_fsync_loses_and_it_replays() {
     let svg = temp("ack-before-fsync.svg");
     let replay = [
         &["--trace", "--scenario", "checked"],
-        &flaw[..],
+        &ACK_BEFORE_FSYNC[..],
         &["--scenario-file", file_name, "--svg", svg.to_str().unwrap()],
     ]
     .concat();
@@ -462,10 +467,8 @@ fn a_closed_pipe_loses_the_report_but_not_the_counterexample() {
     use std::process::Stdio;
     let file = temp("closed-pipe.txt");
     let file_name = file.to_str().unwrap();
-    let flaw = ["--flaw", "ack-before-fsync"];
-    let check = [&["--model-check"], &flaw[..], &LOST_WRITE_WALKS[..]].concat();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ch06-zab"))
-        .args([&check[..], &["--counterexample", file_name]].concat())
+        .args(lost_write_check(file_name))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -905,7 +905,19 @@ pub fn walk<P: Checkable, C>(
     goal: impl Fn(&StateOf<P>) -> bool,
     max_steps: usize,
 ) -> Result<Vec<Action<P>>, String> {
-    let mut state = init_states(model).into_iter().next().ok_or("the model has no start")?;
+    let start = init_states(model).into_iter().next().ok_or("the model has no start")?;
+    walk_from(model, start, pick, goal, max_steps)
+}
+
+/// [`walk`] from `state` rather than the model's start: a test goes on from where a chapter's
+/// walked start leaves the search.
+pub fn walk_from<P: Checkable, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    mut state: StateOf<P>,
+    pick: impl Fn(&StateOf<P>, &Action<P>) -> Option<u32>,
+    goal: impl Fn(&StateOf<P>) -> bool,
+    max_steps: usize,
+) -> Result<Vec<Action<P>>, String> {
     let mut path = Vec::new();
     while !goal(&state) {
         if path.len() == max_steps {
