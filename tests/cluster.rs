@@ -14,8 +14,8 @@
 
 use crate::common;
 
-use common::cluster::{programs_under_test, Cluster, COMMAND_TIMEOUT};
-use common::raw::check_a_moved_sessions_old_connection;
+use common::cluster::{programs_under_test, Cluster, Program, COMMAND_TIMEOUT};
+use common::raw::{check_a_moved_sessions_old_connection, check_a_request_sent_behind_a_reconnect};
 use common::{four_letter_word, java_lab, run_for_stdout, tools, Guarded};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -303,6 +303,38 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
     }
 }
 
+/// Three servers of `program`, once one leads: the cluster, the leader's client port and the
+/// followers'.
+fn three_servers(program: Program) -> (Cluster, u16, Vec<u16>) {
+    let cluster = Cluster::start_with(program, 3);
+    let leader = cluster.wait_for_leader(&[1, 2, 3]);
+    let port = |sid: u64| cluster.client_ports[sid as usize - 1];
+    let followers: Vec<u16> = cluster.sids().filter(|&s| s != leader).map(port).collect();
+    let leader = port(leader);
+    (cluster, leader, followers)
+}
+
+/// A client may send its first request right behind its ConnectRequest. When it resumes its
+/// session on a follower, the handshake waits for the leader's word, and the request waits
+/// with it: it is answered after the handshake, not taken for a request without a session
+/// (which closes the connection).
+#[test]
+fn a_request_sent_behind_a_reconnect_is_answered_after_the_handshake() {
+    const TEST: &str = "a request behind a reconnect";
+    for program in programs_under_test(TEST) {
+        let (cluster, leader, followers) = three_servers(program);
+        let moves = [
+            ("follower to follower", followers[0], followers[1]),
+            ("leader to follower", leader, followers[0]),
+            ("follower to leader", followers[1], leader),
+        ];
+        for (what, from, to) in moves {
+            check_a_request_sent_behind_a_reconnect(from, to)
+                .unwrap_or_else(|why| panic!("{program:?}, {what}: {why}\n{}", cluster.logs()));
+        }
+    }
+}
+
 /// A session moves to another server while its first connection stays open (two processes
 /// with one session id and password): the old connection is closed at its next write through
 /// a follower, or at its next request of any kind on the leader, and the session goes on where
@@ -313,13 +345,10 @@ fn a_client_with_every_address_keeps_its_session_and_ephemerals_when_its_server_
 fn a_session_that_moved_loses_the_connection_it_left_at_its_next_write() {
     const TEST: &str = "a moved session's old connection";
     for program in programs_under_test(TEST) {
-        let cluster = Cluster::start_with(program, 3);
-        let leader = cluster.wait_for_leader(&[1, 2, 3]);
-        let port = |sid: u64| cluster.client_ports[sid as usize - 1];
-        let followers: Vec<u16> = cluster.sids().filter(|&s| s != leader).map(port).collect();
+        let (cluster, leader, followers) = three_servers(program);
         let moves = [
             ("follower to follower", followers[0], followers[1], false),
-            ("leader to follower", port(leader), followers[0], true),
+            ("leader to follower", leader, followers[0], true),
         ];
         for (what, from, to, from_leads) in moves {
             check_a_moved_sessions_old_connection(from, to, from_leads)

@@ -290,3 +290,33 @@ pub fn check_a_moved_sessions_old_connection(
         other => Err(format!("the write where the session is now: {other:?}")),
     }
 }
+
+/// A session opened on the server at `from` reconnects to the server at `to` with a request
+/// sent right behind its ConnectRequest, before any answer. Upstream reads nothing more from
+/// the socket while the handshake waits (a follower asks its leader whether the session is
+/// alive: `processConnectRequest`'s `disableRecv`) and reads on once it is answered
+/// (`finishSessionInit`'s `enableRecv`): the handshake answer comes first, then the reply.
+pub fn check_a_request_sent_behind_a_reconnect(from: u16, to: u16) -> Result<(), String> {
+    let first = RawSession::try_open_at(from, &Connect::default())?;
+    let connect = Connect {
+        session_id: first.granted.session_id,
+        passwd: first.granted.passwd.clone(),
+        timeout_ms: first.granted.timeout_ms,
+        ..Connect::default()
+    };
+    let mut stream = open_at(to);
+    let both = [connect.encode(), request(1, OP_GET_DATA, &get_data(b"/"))].concat();
+    stream
+        .write_all(&both)
+        .map_err(|e| format!("send the handshake and the request: {e}"))?;
+    let answer = read_frame(&mut stream).map_err(|e| format!("no ConnectResponse: {e}"))?;
+    let granted = ConnectResponse::parse(&answer);
+    if granted.session_id != first.granted.session_id || granted.timeout_ms == 0 {
+        return Err(format!("the session was not resumed: {granted:?}"));
+    }
+    match read_frame(&mut stream).map(|reply| reply_header(&reply)) {
+        Ok((1, ERR_OK)) => Ok(()),
+        Ok(other) => Err(format!("the request behind the handshake: {other:?}")),
+        Err(e) => Err(format!("no reply to the request behind the handshake: {e}")),
+    }
+}

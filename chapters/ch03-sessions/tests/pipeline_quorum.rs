@@ -7,6 +7,7 @@ use crate::support;
 use ch01_znode::{Epoch, SessionId, Sid, Txn, TxnOp, ZkError, Zxid};
 use ch03_sessions::pipeline::{
     ConnId, Forward, Forwarded, Input, Limits, Output, Pipeline, Role, ServerMessage,
+    HELD_BEHIND_A_HANDSHAKE,
 };
 use ch03_sessions::proto::{self, ReplyHeader, Request, Response};
 use support::{connect, connected, create, exists, frames_to, reply, send, try_reply, T0, TICK};
@@ -348,13 +349,7 @@ fn a_learner_asks_the_leader_before_it_lets_a_reconnecting_session_in() {
     );
     // The leader knows the session alive (LearnerMaster.revalidateSession).
     assert!(leader.revalidate(T0 + 1000, session, 20_000, LEARNER));
-    let out = learner.step(
-        T0 + 1001,
-        Input::Revalidated {
-            session,
-            valid: true,
-        },
-    );
+    let out = leader_answers(&mut learner, session, true);
     assert_eq!(connected(&out), Some(session));
     assert_eq!(learner.session_of(ConnId(8)), Some(session));
     // The client can go on: its next request is served here.
@@ -372,18 +367,17 @@ fn waiting_for_the_leader() -> (Pipeline, SessionId) {
     (learner, session)
 }
 
+/// The leader's word on `session`, reaching the learner a millisecond after the reconnect.
+fn leader_answers(learner: &mut Pipeline, session: SessionId, valid: bool) -> Vec<Output> {
+    learner.step(T0 + 1001, Input::Revalidated { session, valid })
+}
+
 #[test]
 fn a_learner_refuses_a_reconnect_the_leader_calls_invalid() {
     // Learner.revalidate → finishSessionInit(cnxn, false): the invalid handshake answer (the
     // client's "session expired"), then the connection closes.
     let (mut learner, session) = waiting_for_the_leader();
-    let out = learner.step(
-        T0 + 1001,
-        Input::Revalidated {
-            session,
-            valid: false,
-        },
-    );
+    let out = leader_answers(&mut learner, session, false);
     let handshake = frames_to(&out, 8);
     let [ServerMessage::Connected(answer)] = handshake.as_slice() else {
         panic!("one handshake answer, got {handshake:?}");
@@ -391,6 +385,63 @@ fn a_learner_refuses_a_reconnect_the_leader_calls_invalid() {
     assert_eq!((answer.session_id, answer.time_out), (SessionId(0), 0));
     assert_eq!(out.last(), Some(&Output::Close { conn: ConnId(8) }));
     assert_eq!(learner.session_of(ConnId(8)), None);
+}
+
+#[test]
+fn a_request_sent_before_the_reconnect_is_answered_waits_for_the_leaders_word() {
+    // Upstream stops reading the socket while the handshake waits (processConnectRequest's
+    // disableRecv) and reads on once it is answered (finishSessionInit's enableRecv): a
+    // request the client sent right behind its ConnectRequest is served after the handshake
+    // answer, not taken for a request without a session.
+    let (mut learner, session) = waiting_for_the_leader();
+    let early = send(&mut learner, 8, 1, exists("/", false), T0 + 1000);
+    assert_eq!(early, vec![], "held: no answer and no close yet");
+    let out = leader_answers(&mut learner, session, true);
+    assert_eq!(connected(&out), Some(session));
+    let frames = frames_to(&out, 8);
+    assert!(
+        matches!(frames.as_slice(), [ServerMessage::Connected(_), ServerMessage::Reply(h, _)] if h.xid == 1 && h.err == 0),
+        "the handshake answer, then the held request's reply: {frames:?}"
+    );
+    assert!(!out.contains(&Output::Close { conn: ConnId(8) }));
+}
+
+#[test]
+fn a_request_held_behind_a_refused_reconnect_goes_with_the_connection() {
+    let (mut learner, session) = waiting_for_the_leader();
+    assert_eq!(
+        send(&mut learner, 8, 1, exists("/", false), T0 + 1000),
+        vec![]
+    );
+    let out = leader_answers(&mut learner, session, false);
+    let frames = frames_to(&out, 8);
+    assert!(
+        matches!(frames.as_slice(), [ServerMessage::Connected(a)] if a.time_out == 0),
+        "only the invalid handshake answer: {frames:?}"
+    );
+    assert_eq!(out.last(), Some(&Output::Close { conn: ConnId(8) }));
+}
+
+#[test]
+fn a_client_flooding_a_handshake_that_waits_is_cut_off() {
+    let (mut learner, session) = waiting_for_the_leader();
+    for xid in 1..=HELD_BEHIND_A_HANDSHAKE as i32 {
+        assert_eq!(
+            send(&mut learner, 8, xid, exists("/", false), T0 + 1000),
+            vec![]
+        );
+    }
+    let over = send(&mut learner, 8, 1001, exists("/", false), T0 + 1000);
+    assert_eq!(over, vec![Output::Close { conn: ConnId(8) }]);
+    let late = Input::Revalidated {
+        session,
+        valid: true,
+    };
+    assert_eq!(
+        learner.step(T0 + 1001, late),
+        vec![],
+        "nobody left to answer"
+    );
 }
 
 #[test]

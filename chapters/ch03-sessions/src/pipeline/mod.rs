@@ -292,6 +292,10 @@ impl Limits {
     }
 }
 
+/// The most requests a connection may send behind a handshake that waits for the leader:
+/// upstream's `globalOutstandingLimit` default.
+pub const HELD_BEHIND_A_HANDSHAKE: usize = 1000;
+
 /// What the server knows about one connection.
 #[derive(Clone, Debug)]
 struct Conn {
@@ -302,6 +306,12 @@ struct Conn {
     read_only: Option<bool>,
     /// Where the client connects from (what `addauth ip` adds).
     addr: IpAddr,
+    /// Requests read while the handshake waits for the leader's word on the session: answered
+    /// once it is resumed, dropped with the connection if it is refused. Upstream stops reading
+    /// the socket meanwhile (`disableRecv` in `processConnectRequest`, `enableRecv` in
+    /// `finishSessionInit`), so a client that sends its first request without waiting for the
+    /// handshake's answer is served, not cut off.
+    held: Vec<(i32, proto::Request)>,
 }
 
 /// A client reconnecting with a session: its new connection and the timeout negotiated on it.
@@ -597,6 +607,7 @@ impl Pipeline {
                 }],
                 read_only: request.read_only,
                 addr,
+                held: Vec::new(),
             },
         );
         match request.session_id {
@@ -702,7 +713,15 @@ impl Pipeline {
             self.sessions.set_owner(session, self.me);
         }
         self.note_touch(session, timeout_ms);
-        vec![handshake_answer(conn, session, timeout_ms, read_only)]
+        let mut out = vec![handshake_answer(conn, session, timeout_ms, read_only)];
+        let held = self
+            .conns
+            .get_mut(&conn)
+            .map(|c| std::mem::take(&mut c.held));
+        for (xid, request) in held.unwrap_or_default() {
+            out.extend(self.request(now_ms, conn, xid, request));
+        }
+        out
     }
 
     /// A wrong password or a dead session: the invalid handshake answer (zkCli's "Session
@@ -751,6 +770,19 @@ impl Pipeline {
         request: proto::Request,
     ) -> Vec<Output> {
         let Some(session) = self.session_of(conn) else {
+            if self.revalidating.values().any(|r| r.conn == conn) {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    // Upstream leaves them in the socket, and TCP holds the client back; here
+                    // they are read, so a client that floods is cut off instead.
+                    if c.held.len() >= HELD_BEHIND_A_HANDSHAKE {
+                        self.revalidating.retain(|_, r| r.conn != conn);
+                        self.conns.remove(&conn);
+                        return vec![Output::Close { conn }];
+                    }
+                    c.held.push((xid, request));
+                }
+                return Vec::new();
+            }
             // No handshake on this connection (or its session moved away): nothing to answer.
             return vec![Output::Close { conn }];
         };
