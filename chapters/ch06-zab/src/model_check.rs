@@ -35,8 +35,8 @@
 //! no symmetry to reduce by: sids order the votes (n3 wins a tie), and c1 talks to n1, so no
 //! two servers are interchangeable, and there is no partial-order reduction yet. What the
 //! checker does drop is what can change nothing: a close notice for a connection its
-//! receiver no longer has an end of, and a server's frame on a client connection the client
-//! has left, each dropped as it is sent
+//! receiver no longer has an end of, a Zab packet on a connection its receiver closed, and a
+//! server's frame on a client connection the client has left, each dropped as it is sent
 //! ([`ends_nothing`](ch04_paxos::sim::Process::ends_nothing)). And it bounds the client's
 //! connections ([`Bounds::connections`]): refused by servers that do not serve (the rounds or
 //! epochs spent), the client would reconnect for ever, each connection a new state. With that
@@ -45,11 +45,11 @@
 //! flight still does not end in an hour (27.7 million distinct states after 66 minutes, depth
 //! first on two threads; each depth about 1.52 times the last at depth 16, 110,774 distinct
 //! states to there, against 117,362 before the client's frames were dropped and 158,678 with
-//! one link per pair of servers). With one election round
-//! (`--rounds 1`) the crash search does end (204,229 distinct states, paths of up to 43 steps,
-//! about a minute of a release build): a restarted server votes in round 1 again, so a
-//! follower's crash, restart and resync are in it whole, and a leader's crash up to the moment
-//! a follower gives up on it and votes in round 2.
+//! one link per pair of servers; 103,347 once a closed connection read nothing). With one
+//! election round (`--rounds 1`) the crash search does end (191,188 distinct states, paths of
+//! up to 43 steps, about a minute of a release build): a restarted server votes in round 1
+//! again, so a follower's crash, restart and resync are in it whole, and a leader's crash up
+//! to the moment a follower gives up on it and votes in round 2.
 //!
 //! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
 //! many to explore alongside the writes. The checker walks through the first election once
@@ -649,9 +649,9 @@ pub fn explore(flaw: Option<Flaw>, bounds: Bounds, port: u16) -> std::process::E
     }
 }
 
-/// Search the model as `search` says (a depth limit counts past the start); a counterexample becomes
-/// a scenario file whose replay command names `file`. With `progress`, a line on standard error
-/// that often.
+/// Search the model as `search` says (a depth limit counts past the start); a counterexample
+/// becomes a scenario file whose replay command names `file`. With `progress`, a line on
+/// standard error that often.
 pub fn run(
     flaw: Option<Flaw>,
     bounds: Bounds,

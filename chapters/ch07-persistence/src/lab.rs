@@ -110,40 +110,39 @@ deliver 3                # 1047ms  n3 → n2  COMMIT 0x100000001
 fire 2                   # 1036ms  n1 timer fsync
 fire 2                   # 1064ms  n2 timer fsync
 fire 1                   # 1025ms  n3 timer fsync
-fire 3                   # 11049ms  n1 timer LeaderSilent
-deliver 6                # 11062ms  n1 → c1  closes the connection
-deliver 4                # 11061ms  n1 → n2  LOOKING, round 2: vote n1 (epoch 1, zxid 0x100000001)
-deliver 3                # 11054ms  n1 → n1  LOOKING, round 2: vote n1 (epoch 1, zxid 0x100000001)
-deliver 6                # 11069ms  n2 → n1  FOLLOWING, round 1: leader n3 (epoch 1, zxid 0x0)
+fire 5                   # 11069ms  n2 timer LeaderSilent
+deliver 7                # 11082ms  n2 → n1  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
 fire 2                   # 2559ms  c1 timer next step
-deliver 5                # 11074ms  c1 → n2  connect ConnectRequest protocolVersion=0 lastZxidSeen=0x0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
-deliver 5                # 11081ms  c1 → n2  xid=1 create /a data="1" acl=[world:anyone:cdrwa] flags=0
-deliver 6                # 11095ms  n2 → c1  closes the connection
-deliver 6                # 11103ms  c1 → n3  connect ConnectRequest protocolVersion=0 lastZxidSeen=0x0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
-deliver 6                # 11109ms  n3 → c1  connected ConnectResponse protocolVersion=0 timeOut=30000 sessionId=0x100000000000000 passwd=<16 bytes> readOnly=false
-fire 7                   # 12709ms  c1 timer next step
-deliver 7                # 12723ms  c1 → n3  xid=2 create /a data="2" acl=[world:anyone:cdrwa] flags=0
-deliver 8                # 12731ms  n3 → n2  PROPOSAL 0x100000002 create /a "2" parentCVersion=1
-crash n2                 # at 12731ms
-restart n2               # at 12731ms
-deliver 7                # 12736ms  n2 → n2  LOOKING, round 1: vote n2 (epoch 1, zxid 0x100000001)
-deliver 9                # 12739ms  n2 → n1  LOOKING, round 1: vote n2 (epoch 1, zxid 0x100000001)
-deliver 9                # 12748ms  n1 → n2  LOOKING, round 2: vote n1 (epoch 1, zxid 0x100000001)
-deliver 10               # 12753ms  n2 → n2  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
-deliver 9                # 12753ms  n2 → n1  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
-deliver 11               # 12759ms  n1 → n2  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
-deliver 9                # 12758ms  n1 → n1  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
-fire 11                  # 12959ms  n2 timer Election(FinalizeWait)
-deliver 4                # 11088ms  n2 → n3  REVALIDATE session 0x100000000000000 timeout=30000ms
-fire 10                  # 12959ms  n1 timer Election(FinalizeWait)
-deliver 10               # 12969ms  n1 → n2  FOLLOWERINFO acceptedEpoch 1
-deliver 11               # 12974ms  n2 → n1  LEADERINFO epoch 2
-deliver 11               # 12987ms  n1 → n2  ACKEPOCH currentEpoch 1, last zxid 0x100000001
-deliver 11               # 12997ms  n2 → n1  DIFF 0x100000001
-deliver 11               # 12999ms  n2 → n1  NEWLEADER epoch 2
-deliver 11               # 13007ms  n1 → n2  ACK 0x200000000
-deliver 5                # 12737ms  n2 → n3  ACK 0x100000002
-deliver 12               # 13013ms  n3 → c1  xid=2 zxid=0x100000002 ok path=/a
+deliver 6                # 11082ms  n2 → n3  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 6                # 11089ms  n3 → n2  LEADING, round 1: leader n3 (epoch 1, zxid 0x0)
+deliver 4                # 11074ms  n2 → n2  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 5                # 11094ms  c1 → n1  xid=1 create /a data="1" acl=[world:anyone:cdrwa] flags=0
+deliver 6                # 11106ms  n1 → n3  REQUEST session 0x100000000000000 cxid 1: create
+deliver 7                # 11120ms  n3 → n1  PROPOSAL 0x100000002 create /a "1" parentCVersion=1
+deliver 8                # 11128ms  n1 → n3  ACK 0x100000002
+deliver 4                # 11096ms  n1 → n2  FOLLOWING, round 1: leader n3 (epoch 1, zxid 0x0)
+deliver 7                # 11134ms  n3 → n1  COMMIT 0x100000002
+deliver 8                # 11142ms  n1 → c1  xid=1 zxid=0x100000002 ok path=/a
+crash n3                 # at 11142ms
+fire 9                   # 31128ms  n2 timer LeaderSilent
+deliver 9                # 31133ms  n2 → n2  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+restart n3               # at 31133ms
+deliver 14               # 31143ms  n2 → n3  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 11               # 31138ms  n3 → n2  LOOKING, round 1: vote n3 (epoch 1, zxid 0x100000001)
+deliver 14               # 31149ms  n3 → n2  LOOKING, round 2: vote n3 (epoch 1, zxid 0x100000001)
+deliver 16               # 31158ms  n2 → n3  LOOKING, round 2: vote n2 (epoch 1, zxid 0x100000001)
+deliver 15               # 31154ms  n2 → n2  LOOKING, round 2: vote n3 (epoch 1, zxid 0x100000001)
+deliver 15               # 31159ms  n2 → n3  LOOKING, round 2: vote n3 (epoch 1, zxid 0x100000001)
+deliver 11               # 31138ms  n3 → n3  LOOKING, round 1: vote n3 (epoch 1, zxid 0x100000001)
+deliver 12               # 31148ms  n3 → n3  LOOKING, round 2: vote n3 (epoch 1, zxid 0x100000001)
+fire 16                  # 31359ms  n3 timer Election(FinalizeWait)
+fire 15                  # 31358ms  n2 timer Election(FinalizeWait)
+deliver 15               # 31364ms  n2 → n3  FOLLOWERINFO acceptedEpoch 1
+deliver 15               # 31377ms  n3 → n2  LEADERINFO epoch 2
+deliver 15               # 31387ms  n2 → n3  ACKEPOCH currentEpoch 1, last zxid 0x100000001
+deliver 15               # 31399ms  n3 → n2  DIFF 0x100000001
+deliver 15               # 31399ms  n3 → n2  NEWLEADER epoch 2
+deliver 15               # 31404ms  n2 → n3  ACK 0x200000000
 "#,
         zxid: Zxid(0x1_0000_0002),
     }

@@ -630,7 +630,7 @@ impl ClientNode {
         }
         match self.streams.receive(conn, seq) {
             Arrival::InOrder => {}
-            Arrival::Duplicate => return Vec::new(),
+            Arrival::Duplicate | Arrival::Closed => return Vec::new(),
             Arrival::Gap => return self.lost("the connection broke"),
         }
         self.last_heard = self.now;

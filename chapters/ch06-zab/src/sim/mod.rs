@@ -317,13 +317,15 @@ impl Process for Node {
 
     /// A close (or refusal) of a Zab connection the server has no end of: it closed its end
     /// already, or its previous life had it (a learner never reuses a connection's number).
-    /// And anything a server sends a client on a connection the client has left: the client
-    /// reads only its current connection's frames.
+    /// A Zab packet on a connection the server closed: its socket is gone. And anything a
+    /// server sends a client on a connection the client has left: the client reads only its
+    /// current connection's frames.
     fn ends_nothing(&self, msg: &Wire) -> bool {
         match (self, msg) {
             (Node::Server(s), Wire::ZabClosed { link } | Wire::ZabRefused { link }) => {
                 !s.knows_link(*link)
             }
+            (Node::Server(s), Wire::Zab { link, .. }) => s.closed_link(*link),
             (Node::Client(c), Wire::ToClient { conn, .. }) => !c.listens_on(*conn),
             _ => false,
         }

@@ -307,6 +307,12 @@ impl ServerNode {
         self.links.knows(link)
     }
 
+    /// Whether this server closed Zab connection `link` (or heard it was closed): a packet
+    /// still on its way on it is read by no one.
+    pub fn closed_link(&self, link: Link) -> bool {
+        self.links.is_closed(link)
+    }
+
     /// The simulator's clock.
     pub fn set_clock(&mut self, now: Millis) {
         self.now = now;
@@ -392,7 +398,7 @@ impl ServerNode {
                 let id = conn_id(from, conn);
                 match self.clients.receive(id, seq) {
                     Arrival::InOrder => self.client_frame(id, frame),
-                    Arrival::Duplicate => Vec::new(),
+                    Arrival::Duplicate | Arrival::Closed => Vec::new(),
                     Arrival::Gap => {
                         let mut out = self.close_client(id);
                         out.extend(self.feed(PeerInput::Client(pipeline::Input::Disconnected {
@@ -441,8 +447,11 @@ impl ServerNode {
     fn zab_packet(&mut self, from: NodeId, msg: Wire) -> Vec<SimOutput> {
         match msg {
             Wire::Zab { link, seq, msg } => {
-                self.link_peer.insert(link, Sid(from));
-                match self.links.receive(link, seq) {
+                let arrival = self.links.receive(link, seq);
+                if arrival != Arrival::Closed {
+                    self.link_peer.insert(link, Sid(from));
+                }
+                match arrival {
                     Arrival::InOrder => {
                         self.incoming = Some(link);
                         let out = self.feed(PeerInput::Zab {
@@ -453,7 +462,7 @@ impl ServerNode {
                         self.incoming = None;
                         out
                     }
-                    Arrival::Duplicate => Vec::new(),
+                    Arrival::Duplicate | Arrival::Closed => Vec::new(),
                     Arrival::Gap => self.break_link(link),
                 }
             }
