@@ -147,6 +147,7 @@ pub fn line(e: &ZabEntry, color: bool) -> String {
                 SimNote::Logged { .. } => plain.blue(),
                 SimNote::Applied { .. } => plain.normal(),
                 SimNote::ReadLate { .. } => plain.magenta(),
+                SimNote::Unread { .. } => plain.dimmed(),
                 SimNote::Disk { .. } => plain.red().bold(),
                 SimNote::Client { .. } => plain.bright_cyan(),
             };
@@ -430,6 +431,10 @@ fn short_note(n: &SimNote) -> Label {
         SimNote::ReadLate { packet, late_ms } => {
             let name = packet.split(' ').next().unwrap_or_default();
             format!("reads {name} {late_ms} ms late")
+        }
+        SimNote::Unread { packet, .. } => {
+            let name = packet.split(' ').next().unwrap_or_default();
+            format!("{name} unread: closed")
         }
         SimNote::Disk { event } => match event {
             crate::sim::DiskEvent::Recovered { .. } => "recovers".into(),

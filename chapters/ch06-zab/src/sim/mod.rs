@@ -192,6 +192,8 @@ pub enum SimNote {
     Applied { zxid: ch01_znode::Zxid, txn: String },
     /// A lagging server reads a packet its leader sent, `late_ms` after it arrived.
     ReadLate { packet: String, late_ms: Millis },
+    /// A packet arrived on a connection this server has closed: nobody reads it.
+    Unread { packet: String, link: Link },
     /// The disk lost, tore or refused something.
     Disk { event: DiskEvent },
     /// What a client saw.
@@ -213,6 +215,9 @@ impl fmt::Display for SimNote {
                     f,
                     "lagging: reads {packet} only now, {late_ms} ms after it came"
                 )
+            }
+            SimNote::Unread { packet, link } => {
+                write!(f, "connection {link} is closed: {packet} is never read")
             }
             SimNote::Disk { event } => event.fmt(f),
             SimNote::Client { text } => f.write_str(text),

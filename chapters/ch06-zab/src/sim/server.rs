@@ -448,9 +448,13 @@ impl ServerNode {
         match msg {
             Wire::Zab { link, seq, msg } => {
                 let arrival = self.links.receive(link, seq);
-                if arrival != Arrival::Closed {
-                    self.link_peer.insert(link, Sid(from));
+                if arrival == Arrival::Closed {
+                    return vec![Output::Note(SimNote::Unread {
+                        packet: msg.to_string(),
+                        link,
+                    })];
                 }
+                self.link_peer.insert(link, Sid(from));
                 match arrival {
                     Arrival::InOrder => {
                         self.incoming = Some(link);
