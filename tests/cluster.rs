@@ -15,7 +15,10 @@
 use crate::common;
 
 use common::cluster::{programs_under_test, Cluster, Program, COMMAND_TIMEOUT};
-use common::raw::{check_a_moved_sessions_old_connection, check_a_request_sent_behind_a_reconnect};
+use common::raw::{
+    check_a_moved_sessions_old_connection, check_a_request_sent_behind,
+    check_a_request_sent_behind_a_reconnect, Connect,
+};
 use common::{four_letter_word, java_lab, run_for_stdout, tools, Guarded};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -317,7 +320,7 @@ fn three_servers(program: Program) -> (Cluster, u16, Vec<u16>) {
 /// A client may send its first request right behind its ConnectRequest. When it resumes its
 /// session on a follower, the handshake waits for the leader's word, and the request waits
 /// with it: it is answered after the handshake, not taken for a request without a session
-/// (which closes the connection).
+/// (which closes the connection). A new session's request waits for its createSession txn.
 #[test]
 fn a_request_sent_behind_a_reconnect_is_answered_after_the_handshake() {
     const TEST: &str = "a request behind a reconnect";
@@ -332,6 +335,9 @@ fn a_request_sent_behind_a_reconnect_is_answered_after_the_handshake() {
             check_a_request_sent_behind_a_reconnect(from, to)
                 .unwrap_or_else(|why| panic!("{program:?}, {what}: {why}\n{}", cluster.logs()));
         }
+        // A new session on a follower waits for its createSession txn, and the request too.
+        check_a_request_sent_behind(followers[0], &Connect::default(), 0)
+            .unwrap_or_else(|why| panic!("{program:?}, a new session: {why}\n{}", cluster.logs()));
     }
 }
 

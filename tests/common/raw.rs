@@ -304,15 +304,28 @@ pub fn check_a_request_sent_behind_a_reconnect(from: u16, to: u16) -> Result<(),
         timeout_ms: first.granted.timeout_ms,
         ..Connect::default()
     };
-    let mut stream = open_at(to);
+    check_a_request_sent_behind(to, &connect, first.granted.session_id)
+}
+
+/// `connect` sent to the server on `port` with a getData request right behind it, before any
+/// answer: the handshake is answered (with `session`, or a new session when it is 0), then the
+/// request. A new session waits for its createSession txn, which a follower forwards to the
+/// leader, so a request sent with it waits behind it too.
+pub fn check_a_request_sent_behind(
+    port: u16,
+    connect: &Connect,
+    session: i64,
+) -> Result<(), String> {
+    let mut stream = open_at(port);
     let both = [connect.encode(), request(1, OP_GET_DATA, &get_data(b"/"))].concat();
     stream
         .write_all(&both)
         .map_err(|e| format!("send the handshake and the request: {e}"))?;
     let answer = read_frame(&mut stream).map_err(|e| format!("no ConnectResponse: {e}"))?;
     let granted = ConnectResponse::parse(&answer);
-    if granted.session_id != first.granted.session_id || granted.timeout_ms == 0 {
-        return Err(format!("the session was not resumed: {granted:?}"));
+    let resumed = session == 0 || granted.session_id == session;
+    if granted.session_id == 0 || granted.timeout_ms == 0 || !resumed {
+        return Err(format!("no session granted, or another: {granted:?}"));
     }
     match read_frame(&mut stream).map(|reply| reply_header(&reply)) {
         Ok((1, ERR_OK)) => Ok(()),
