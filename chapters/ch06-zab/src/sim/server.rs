@@ -448,13 +448,9 @@ impl ServerNode {
         match msg {
             Wire::Zab { link, seq, msg } => {
                 let arrival = self.links.receive(link, seq);
-                if arrival == Arrival::Closed {
-                    return vec![Output::Note(SimNote::Unread {
-                        packet: msg.to_string(),
-                        link,
-                    })];
+                if arrival != Arrival::Closed {
+                    self.link_peer.insert(link, Sid(from));
                 }
-                self.link_peer.insert(link, Sid(from));
                 match arrival {
                     Arrival::InOrder => {
                         self.incoming = Some(link);
@@ -466,7 +462,11 @@ impl ServerNode {
                         self.incoming = None;
                         out
                     }
-                    Arrival::Duplicate | Arrival::Closed => Vec::new(),
+                    Arrival::Duplicate => Vec::new(),
+                    Arrival::Closed => vec![Output::Note(SimNote::Unread {
+                        packet: msg.to_string(),
+                        link,
+                    })],
                     Arrival::Gap => self.break_link(link),
                 }
             }
