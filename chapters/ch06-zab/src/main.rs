@@ -53,7 +53,8 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u64).range(3..=5))]
     servers: Option<u64>,
     /// Check every interleaving of the `checked` ensemble with a model checker, instead of
-    /// running one scenario (with --flaw: look for the write it loses).
+    /// running one scenario (with --flaw: look for the write it loses; with --scenario-file:
+    /// from where the file's steps lead, instead of from after the first election).
     #[arg(long)]
     model_check: bool,
     /// --model-check: the highest epoch a server may accept.
@@ -145,10 +146,27 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         false_suspicions: args.false_suspicions,
         connections: args.connections,
     };
+    // With a scenario file, the search starts where its steps lead.
+    let from = match args.run.read_scenario_file::<Wire, SimTimer>() {
+        Ok(file) if !file.actions().is_empty() => {
+            eprintln!(
+                "error: --model-check starts from a scenario file's steps, not its timed faults"
+            );
+            return ExitCode::from(2);
+        }
+        Ok(file) => file.steps().to_vec(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     args.checker.check(
         args.run.seed,
         |port| model_check::explore(flaw, bounds, port),
-        |search, file| model_check::run(flaw, bounds, search, file, Some(PROGRESS)),
+        |search, file| {
+            let steps = args.run.scenario_file.as_ref().map(|_| &from[..]);
+            model_check::run_from(flaw, bounds, steps, search, file, Some(PROGRESS))
+        },
         &model_check::replay_command(flaw),
     )
 }

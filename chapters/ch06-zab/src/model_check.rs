@@ -105,7 +105,7 @@ use std::time::Duration;
 
 use ch01_znode::{Epoch, Sid, ZkError, Zxid};
 use ch04_paxos::sim::checker::{self, Action, Fingerprinted, Links, NodeActor};
-use ch04_paxos::sim::Sim;
+use ch04_paxos::sim::{Choice, Sim};
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Id, Network};
@@ -659,11 +659,43 @@ pub fn run(
     file: &str,
     progress: Option<Duration>,
 ) -> Result<Outcome, String> {
+    run_from(flaw, bounds, None, search, file, progress)
+}
+
+/// [`run`], from where a scenario file's `steps` lead if there are any (a replay a few steps
+/// short of a counterexample's loss, say: every order from there), else from the walked
+/// election.
+pub fn run_from(
+    flaw: Option<Flaw>,
+    bounds: Bounds,
+    steps: Option<&[Choice]>,
+    search: impl Into<checker::Search>,
+    file: &str,
+    progress: Option<Duration>,
+) -> Result<Outcome, String> {
     let model = model(flaw, bounds);
-    let prefix = start(&model)?;
-    let steps = prefix.len();
-    let report =
-        checker::search_focused(model, prefix, search.into(), progress, Some(focus)).unwrapped();
+    let (prefix, start) = match steps {
+        None => {
+            let prefix = start(&model)?;
+            let text = format!(
+                "the state after the first election ({} steps: n3 leads epoch 1, c1 has a \
+                 session)",
+                prefix.len()
+            );
+            (prefix, text)
+        }
+        Some(steps) => {
+            let prefix = checker::path_of(&model, simulation(flaw), steps)
+                .map_err(|e| format!("the scenario file is no path of the model: {e}"))?;
+            let text = format!(
+                "where the scenario file's steps lead ({} moves)",
+                prefix.len()
+            );
+            (prefix, text)
+        }
+    };
+    let search = search.into();
+    let report = checker::search_focused(model, prefix, search, progress, Some(focus)).unwrapped();
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let crashes = checker::crashes_text(bounds.crashes);
     let in_flight = match bounds.in_flight {
@@ -679,8 +711,7 @@ pub fn run(
         "model checking Zab: 3 servers, c1 creates {PATH} twice through n1{flaw_text}; epochs up \
          to {}, rounds up to {}, c1's connections up to {}; links in order (one per \
          connection), late or never{in_flight}{crashes}{suspicions}; leader ticks and client \
-         pings left out; explored from the state after the first election ({steps} steps: n3 \
-         leads epoch 1, c1 has a session)",
+         pings left out; explored from {start}",
         bounds.epochs, bounds.rounds, bounds.connections
     );
     Outcome::of(report, about, || simulation(flaw), file)

@@ -451,6 +451,69 @@ fn walks_find_the_write_ack_before_fsync_loses_and_it_replays() {
     );
 }
 
+/// A search may start where a scenario file's steps lead: the walks' counterexample without
+/// its last four steps, searched breadth first four steps deep, loses the write again, and the
+/// counterexample it writes starts from the very start.
+#[test]
+fn a_search_starts_where_a_scenario_file_leads() {
+    let walked = temp("walked.txt");
+    let out = zab(&lost_write_check(walked.to_str().unwrap()));
+    assert_eq!(out.status.code(), Some(1), "the walks find the loss");
+    let script = std::fs::read_to_string(&walked).unwrap();
+    std::fs::remove_file(&walked).unwrap();
+    let lines: Vec<&str> = script.lines().collect();
+    let short = temp("short.txt");
+    std::fs::write(&short, lines[..lines.len() - 4].join("\n")).unwrap();
+    let found = temp("found.txt");
+    let out = zab(&[
+        &["--model-check", "--false-suspicions", "--depth", "4"][..],
+        &ACK_BEFORE_FSYNC[..],
+        &["--scenario-file", short.to_str().unwrap()],
+        &["--counterexample", found.to_str().unwrap()],
+    ]
+    .concat());
+    std::fs::remove_file(&short).unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("explored from where the scenario file's steps lead"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("counterexample: `no acknowledged write lost` fails"),
+        "{stdout}"
+    );
+    let again = std::fs::read_to_string(&found).unwrap();
+    std::fs::remove_file(&found).unwrap();
+    let steps = |s: &str| s.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(
+        steps(&again) >= steps(&script),
+        "it starts from the start: {again}"
+    );
+}
+
+/// A scenario file that is no path of the model (here, a timer fired before any node started)
+/// is refused with the step that is not, and nothing is searched.
+#[test]
+fn a_scenario_file_that_is_no_path_of_the_model_is_refused() {
+    let file = temp("no-path.txt");
+    std::fs::write(&file, "steps\nfire 1\n").unwrap();
+    let out = zab(&[
+        "--model-check",
+        "--depth",
+        "1",
+        "--scenario-file",
+        file.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&file).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the scenario file is no path of the model: step 1"),
+        "{stderr}"
+    );
+}
+
 /// The same walks without the flaw: every acknowledged write survives.
 #[test]
 fn the_same_walks_without_the_flaw_lose_nothing() {

@@ -1246,6 +1246,85 @@ pub fn choices<P: Checkable>(
 }
 // ANCHOR_END: choices
 
+// ANCHOR: path_of
+/// The way back from a scenario file: the checker's path through `model` that a stepped run of
+/// `sim` (the same nodes, in the same order, perhaps unwrapped) takes with `steps`, so that a search can start
+/// where a replay ends, say a few steps before a counterexample's loss. Each step names an item
+/// of the simulator's pending list; it becomes the model's move on the same message or timer,
+/// or the same crash or restart. A node's start is no move (the model starts them all), and a
+/// message the model dropped as it was sent, as one that ends nothing, is delivered in the
+/// simulator to no effect and taken by no move here. A step that is none of the model's moves
+/// (a timer the model leaves out, a lost or copied message, a partition) is an error.
+pub fn path_of<P: Checkable, Q: Process<Msg = P::Msg, Timer = P::Timer>, C>(
+    model: &ActorModel<NodeActor<P>, C>,
+    mut sim: Sim<Q>,
+    steps: &[Choice],
+) -> Result<Vec<Action<P>>, String> {
+    let ids = sim.ids();
+    let actor = |node: NodeId| {
+        ids.iter().position(|n| *n == node).ok_or_else(|| format!("n{node} is not in the model"))
+    };
+    let mut state = init_states(model).remove(0);
+    let mut path = Vec::new();
+    let mut one_by_one = Vec::new();
+    for step in steps {
+        match step {
+            Choice::Next(n) => one_by_one.extend((0..*n).map(|_| Choice::Do(1))),
+            other => one_by_one.push(other.clone()),
+        }
+    }
+    for (i, step) in one_by_one.iter().enumerate() {
+        let not_a_move = |what: &str| format!("step {}: {what} is not a move of the model", i + 1);
+        let named = |k: usize| sim.upcoming().get(k.wrapping_sub(1)).map(|u| u.due.clone());
+        let action = match step {
+            Choice::Do(k) | Choice::Deliver(k) | Choice::Fire(k) => match named(*k) {
+                Some(Due::Start { .. }) => None,
+                Some(Due::Message { from, to, msg, .. }) => {
+                    let (from, to) = (actor(from)?, actor(to)?);
+                    let mut moves = Vec::new();
+                    actions(model, &state, &mut moves);
+                    let delivers = moves.into_iter().find(|a| {
+                        matches!(a, ActorModelAction::Deliver { src, dst, msg: m }
+                            if sender(*src, ids.len()) == from && usize::from(*dst) == to
+                                && *m == msg)
+                    });
+                    match delivers {
+                        Some(a) => Some(a),
+                        None if state.actor_states[to].ends_nothing(&msg) => None,
+                        None => return Err(not_a_move(&format!("delivering {msg}"))),
+                    }
+                }
+                Some(Due::Timer { node, timer }) => {
+                    Some(ActorModelAction::Timeout(Id::from(actor(node)?), timer))
+                }
+                Some(Due::Fault(_)) => return Err(not_a_move("a scheduled fault")),
+                None => return Err(format!("step {}: item {k} is not pending", i + 1)),
+            },
+            Choice::Crash(node) => Some(ActorModelAction::Crash(Id::from(actor(*node)?))),
+            Choice::Restart(node) => Some(ActorModelAction::Recover(Id::from(actor(*node)?))),
+            other => return Err(not_a_move(&format!("{other:?}"))),
+        };
+        match sim.choose(step) {
+            // The run may break an invariant at its last step: the path still stands.
+            Ok(()) | Err(ChoiceError::Violation(_)) => {}
+            Err(e) => return Err(format!("step {}: {e}", i + 1)),
+        }
+        let Some(action) = action else {
+            continue;
+        };
+        let mut moves = Vec::new();
+        actions(model, &state, &mut moves);
+        if !moves.contains(&action) {
+            return Err(not_a_move(&format!("{action:?}")));
+        }
+        state = next_state(model, &state, action.clone())
+            .ok_or_else(|| not_a_move(&format!("{action:?}")))?;
+        path.push(action);
+    }
+    Ok(path)
+}
+// ANCHOR_END: path_of
+
 type DueOf<P> = Due<<P as Process>::Msg, <P as Process>::Timer>;
 
 /// A run replayed from its choices, told by nobody: the stepper only writes its file.
@@ -1306,7 +1385,10 @@ impl<P: Checkable> Outcome<P> {
             None => None,
             Some((property, path)) => {
                 let (script, sim) =
-                    counterexample_script(build, property, path, report.duplicating, file)?;
+                    counterexample_script(build, property, path, report.duplicating, file)
+                        .map_err(|e| {
+                            format!("the counterexample does not replay in the simulator: {e}")
+                        })?;
                 Some((script, super::render::plain(sim.trace())))
             }
         };

@@ -122,12 +122,13 @@ impl CheckFlags {
     }
 
     /// What `--model-check` prints for a finished check (see [`Outcome::print_and_save`]), or
-    /// the error of a counterexample that did not replay; `replay` is the replay command.
+    /// why it could not check (a start that is no path of the model, a counterexample that did
+    /// not replay); `replay` is the replay command.
     fn finish<P: Checkable>(&self, outcome: Result<Outcome<P>, String>, replay: &str) -> ExitCode {
         match outcome {
             Ok(outcome) => outcome.print_and_save(&self.counterexample, replay),
             Err(e) => {
-                eprintln!("error: the counterexample does not replay in the simulator: {e}");
+                eprintln!("error: {e}");
                 ExitCode::FAILURE
             }
         }
