@@ -181,6 +181,10 @@ fn the_model_holds_the_write_log_sync_after_up_to_date_loses() {
         script.contains("--flaw log-sync-after-up-to-date"),
         "{script}"
     );
+    // The book hands it out: `--model-check --scenario-file` starts a search near its end.
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("log_sync_hand_path", script);
+    });
     let trace = ch04_paxos::sim::render::plain(sim.trace());
     assert!(trace.contains("TRUNC 0x100000001"), "{trace}");
     let n2 = sim.node(2).server().expect("n2").peer();
