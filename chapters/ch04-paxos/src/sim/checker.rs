@@ -1276,18 +1276,21 @@ pub fn path_of<P: Checkable, Q: Process<Msg = P::Msg, Timer = P::Timer>, C>(
     for (i, step) in one_by_one.iter().enumerate() {
         let not_a_move = |what: &str| format!("step {}: {what} is not a move of the model", i + 1);
         let named = |k: usize| sim.upcoming().get(k.wrapping_sub(1)).map(|u| u.due.clone());
+        let mut moves = Vec::new();
+        actions(model, &state, &mut moves);
         let action = match step {
             Choice::Do(k) | Choice::Deliver(k) | Choice::Fire(k) => match named(*k) {
                 Some(Due::Start { .. }) => None,
                 Some(Due::Message { from, to, msg, .. }) => {
                     let (from, to) = (actor(from)?, actor(to)?);
-                    let mut moves = Vec::new();
-                    actions(model, &state, &mut moves);
-                    let delivers = moves.into_iter().find(|a| {
-                        matches!(a, ActorModelAction::Deliver { src, dst, msg: m }
-                            if sender(*src, ids.len()) == from && usize::from(*dst) == to
-                                && *m == msg)
-                    });
+                    let delivers = moves
+                        .iter()
+                        .find(|a| {
+                            matches!(a, ActorModelAction::Deliver { src, dst, msg: m }
+                                if sender(*src, ids.len()) == from && usize::from(*dst) == to
+                                    && *m == msg)
+                        })
+                        .cloned();
                     match delivers {
                         Some(a) => Some(a),
                         None if state.actor_states[to].ends_nothing(&msg) => None,
@@ -1312,8 +1315,6 @@ pub fn path_of<P: Checkable, Q: Process<Msg = P::Msg, Timer = P::Timer>, C>(
         let Some(action) = action else {
             continue;
         };
-        let mut moves = Vec::new();
-        actions(model, &state, &mut moves);
         if !moves.contains(&action) {
             return Err(not_a_move(&format!("{action:?}")));
         }
