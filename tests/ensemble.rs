@@ -72,10 +72,10 @@ impl Member {
         self.process = Some(process);
     }
 
-    /// Starts it again after a kill, on the same ports. While it was down, another socket
-    /// (a peer's outgoing connection to anyone) may have been given one of its ports, which
-    /// are in the kernel's ephemeral range; then it exits with "cannot listen" and is
-    /// started again, a few times, as an operator would.
+    /// Starts it again after a kill, on the same ports. Its ports are below the kernel's
+    /// ephemeral range, so no connection was given one while it was down; but another test
+    /// picking a free port may hold one for a moment. Then it exits with "cannot listen" and
+    /// is started again, a few times, as an operator would.
     fn restart(&mut self) {
         for _ in 0..START_ATTEMPTS {
             self.start();

@@ -36,6 +36,7 @@
 //! - [`program`]: Keeper, or the real ZooKeeper 3.8 on the same files (`--zookeeper`,
 //!   `--zookeeper-servers`), for each server.
 
+mod free_port;
 mod layout;
 mod lock;
 mod ports;

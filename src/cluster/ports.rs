@@ -5,16 +5,14 @@
 //! plus N-1 (2181/2888/3888, 2182/2889/3889, ...), the convention of ZooKeeper's own
 //! single-host examples. If any of those is taken (another ZooKeeper, another cluster), or
 //! when asked (`--free-ports`, as the tests do so that parallel runs never collide), every
-//! port is a free one picked at random below the kernel's ephemeral range
-//! (`net.ipv4.ip_local_port_range`). Not one the kernel hands out for port 0: those come from
-//! the ephemeral range, where every outgoing connection also gets its local port, and a
-//! server's port is fixed for the cluster's life: killed and restarted, a server must find
-//! it free, which it may not be if some connection (a peer's, a client's) took it as its
-//! local port meanwhile. A free port can still be taken by another program before the server
-//! binds it; the server then fails to start and says so in its log.
+//! port is a free one picked at random below the kernel's ephemeral range, where a server
+//! killed and restarted finds its ports free again ([`super::free_port`] says why). A free
+//! port can still be taken by another program before the server binds it; the server then
+//! fails to start and says so in its log.
 
 use std::net::TcpListener;
 
+use super::free_port;
 use super::layout::{Member, HOST};
 
 /// The course's three ports, for server 1.
@@ -45,46 +43,15 @@ fn course_ports(count: u64) -> Vec<Member> {
         .collect()
 }
 
-/// The lowest port a random pick may take: above the well-known and the course's ports.
-const LOWEST: u16 = 10_000;
-
-/// Where the kernel's ephemeral range starts (Linux's default when it cannot be read).
-fn ephemeral_start() -> u16 {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse().ok())
-        .unwrap_or(32_768)
-}
-
-/// A pseudo-random number, different in each process and call: which ports two clusters
-/// started at once try first.
-fn random() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.finish()
-}
-
-/// Free ports below the ephemeral range, tried from a random start. All listeners stay open
-/// until every port is chosen, so no two of them are the same.
+/// Free ports below the ephemeral range ([`free_port`]). Every listener stays open until
+/// all ports are chosen, so no two of them are the same.
 fn free_ports(count: u64) -> std::io::Result<Vec<Member>> {
-    let top = ephemeral_start().max(LOWEST + 1_000);
-    let span = u64::from(top - LOWEST);
-    let mut candidate = random() % span;
     let mut held = Vec::new();
     let mut next = || -> std::io::Result<u16> {
-        for _ in 0..span {
-            candidate = (candidate + 1) % span;
-            let port = LOWEST + candidate as u16;
-            if let Ok(listener) = TcpListener::bind((HOST, port)) {
-                held.push(listener);
-                return Ok(port);
-            }
-        }
-        Err(std::io::Error::new(
-            std::io::ErrorKind::AddrInUse,
-            format!("no free port between {LOWEST} and {top}"),
-        ))
+        let listener = free_port::listen_on_a_free_port(HOST)?;
+        let port = listener.local_addr()?.port();
+        held.push(listener);
+        Ok(port)
     };
     (1..=count)
         .map(|sid| {
@@ -126,8 +93,7 @@ mod tests {
         let all: BTreeSet<u16> = members.iter().flat_map(ports).collect();
         assert_eq!(all.len(), 15);
         assert!(
-            all.iter()
-                .all(|&p| (LOWEST..ephemeral_start()).contains(&p)),
+            all.iter().all(|&p| free_port::pickable().contains(&p)),
             "{all:?}"
         );
     }

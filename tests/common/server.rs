@@ -311,17 +311,23 @@ pub fn zoo_cfg(port: u16, data_dir: &str, settings: &[(&str, &str)]) -> String {
         .collect()
 }
 
-/// A port nobody listens on right now: the kernel picks it for a listener
-/// we close at once.
+/// The cluster runner's way to pick a port (the root package is a binary, so its file is
+/// included here).
+#[path = "../../src/cluster/free_port.rs"]
+mod below_ephemeral;
+
+/// A port nobody listens on right now, below the kernel's ephemeral range: a server killed
+/// and restarted on it finds it free again, where a port the kernel picks for port 0 may by
+/// then be some connection's local port (the "server N exited" of a restart).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+    below_ephemeral::listen_on_a_free_port("127.0.0.1")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
 }
 
-/// Three free ports per member of an ensemble (client, quorum, election), all different: the
-/// kernel may hand out a port it just handed out, once its listener is closed.
+/// Three free ports per member of an ensemble (client, quorum, election), all different: a
+/// pick may land on a port picked before, whose listener is closed by then.
 pub fn distinct_ports(n: u64) -> Vec<(u16, u16, u16)> {
     let mut seen = std::collections::BTreeSet::new();
     let mut next = || loop {
