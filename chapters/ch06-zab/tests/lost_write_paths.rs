@@ -1,8 +1,8 @@
 //! The lost write of `log-sync-after-up-to-date` (lab 6.2, ZOOKEEPER-3911) is a path of the
 //! model checker's model: a walk guided by hand, step by step, through the chapter's own nodes
-//! reaches it, and its path replays in the simulator as a scenario file. The random walks have
-//! not found it (see the book's chapter 6, "Going deep"); this shows it is there to find, and
-//! where the bounds must be for it: two crashes, epochs up to 3.
+//! reaches it, and its path replays in the simulator as a scenario file. The random walks do
+//! not find it (the book's chapter 6, "Lab 6.2's lost write needs wider bounds"); this shows
+//! it is there to find, and where the bounds must be for it: two crashes, epochs up to 3.
 
 use ch04_paxos::sim::checker::{self, Action};
 use ch05_election::peer::Timer as ElectionTimer;
