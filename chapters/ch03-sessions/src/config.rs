@@ -334,7 +334,7 @@ impl Raw {
         value: &str,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), ConfigError> {
-        let num = |v: &str| number::<u32>(line, key, v);
+        let num = |v: &str| java_int(line, key, v);
         match key {
             "tickTime" => self.tick_time_ms = Some(positive(line, key, num(value)?)?),
             "initLimit" => self.init_limit = Some(num(value)?),
@@ -360,8 +360,12 @@ impl Raw {
             }
             "maxClientCnxns" => self.max_client_cnxns = Some(num(value)?),
             // -1 means "use the default" for both bounds, as upstream.
-            "minSessionTimeout" => self.min_session_timeout_ms = Some(number(line, key, value)?),
-            "maxSessionTimeout" => self.max_session_timeout_ms = Some(number(line, key, value)?),
+            "minSessionTimeout" => {
+                self.min_session_timeout_ms = Some(number::<i32>(line, key, value)?.into())
+            }
+            "maxSessionTimeout" => {
+                self.max_session_timeout_ms = Some(number::<i32>(line, key, value)?.into())
+            }
             "autopurge.snapRetainCount" => self.autopurge_snap_retain_count = Some(num(value)?),
             "autopurge.purgeInterval" => self.autopurge_purge_interval_hours = Some(num(value)?),
             "4lw.commands.whitelist" => self.four_letter_words = Some(Whitelist::parse(value)),
@@ -435,15 +439,29 @@ impl Raw {
             (Some((_, addr)), Some(_)) => addr,
             (None, _) => IpAddr::from([127, 0, 0, 1]),
         };
-        let bound = |value: Option<i64>, ticks: u32| match value {
-            None | Some(-1) => Ok(tick_time_ms * ticks),
-            Some(ms) => u32::try_from(ms).map_err(|_| ConfigError {
-                line: None,
-                message: format!("session timeout bound {ms} is out of range"),
-            }),
+        // Upstream's defaults are 2 and 20 ticks, in Java ints: a tick past a twentieth of
+        // i32::MAX wraps there, into a bound that is negative or nonsense. Here it is an error.
+        let bound = |value: Option<i64>, ticks: i64, key: &str| {
+            let ms = match value {
+                None | Some(-1) => i64::from(tick_time_ms) * ticks,
+                Some(ms) => ms,
+            };
+            u32::try_from(ms)
+                .ok()
+                .filter(|ms| i32::try_from(*ms).is_ok())
+                .ok_or_else(|| ConfigError {
+                    line: None,
+                    message: match value {
+                        None | Some(-1) => format!(
+                            "{key} defaults to {ticks} ticks, {ms} ms, which is out of range: \
+                             set {key} or a shorter tickTime"
+                        ),
+                        Some(_) => format!("{key} {ms} is out of range"),
+                    },
+                })
         };
-        let min_session_timeout_ms = bound(self.min_session_timeout_ms, 2)?;
-        let max_session_timeout_ms = bound(self.max_session_timeout_ms, 20)?;
+        let min_session_timeout_ms = bound(self.min_session_timeout_ms, 2, "minSessionTimeout")?;
+        let max_session_timeout_ms = bound(self.max_session_timeout_ms, 20, "maxSessionTimeout")?;
         if min_session_timeout_ms > max_session_timeout_ms {
             return Err(ConfigError {
                 line: None,
@@ -556,6 +574,19 @@ fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T
         line: Some(line),
         message: format!("{key}={value} is not a valid number"),
     })
+}
+
+/// A key upstream reads with `Integer.parseInt`: a number past `i32::MAX` is no number to it.
+/// Negative ones are refused too, as none of these keys means anything below zero.
+fn java_int(line: usize, key: &str, value: &str) -> Result<u32, ConfigError> {
+    let n = number::<u32>(line, key, value)?;
+    if i32::try_from(n).is_err() {
+        return Err(ConfigError {
+            line: Some(line),
+            message: format!("{key}={value} is not a valid number"),
+        });
+    }
+    Ok(n)
 }
 
 fn positive(line: usize, key: &str, value: u32) -> Result<u32, ConfigError> {
@@ -707,6 +738,32 @@ clientPort=2181
         assert!(err
             .message
             .starts_with("minSessionTimeout (9000) must not be larger"));
+    }
+
+    /// Found by fuzzing `zoo.cfg`: a bound past `i32::MAX` became a negative one where the
+    /// pipeline clamps a client's timeout, which panicked at the first handshake; and a long
+    /// tick overflowed the default bounds. ZooKeeper reads these keys as Java ints.
+    #[test]
+    fn numbers_past_a_java_int_and_bounds_a_long_tick_overflows_are_errors() {
+        let err = ZooCfg::parse("dataDir=/d\nmaxSessionTimeout=3000000000\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "zoo.cfg line 2: maxSessionTimeout=3000000000 is not a valid number"
+        );
+        let err = ZooCfg::parse("dataDir=/d\nsnapCount=2147483648\n").unwrap_err();
+        assert_eq!(err.message, "snapCount=2147483648 is not a valid number");
+        let err = ZooCfg::parse("dataDir=/d\ntickTime=302831090\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "zoo.cfg: maxSessionTimeout defaults to 20 ticks, 6056621800 ms, which is out of \
+             range: set maxSessionTimeout or a shorter tickTime"
+        );
+        let (cfg, _) =
+            ZooCfg::parse("dataDir=/d\ntickTime=302831090\nmaxSessionTimeout=2147483647\n")
+                .unwrap();
+        assert_eq!(cfg.negotiate_session_timeout(i32::MAX), i32::MAX);
+        let err = ZooCfg::parse("dataDir=/d\nminSessionTimeout=-5\n").unwrap_err();
+        assert_eq!(err.message, "minSessionTimeout -5 is out of range");
     }
 
     #[test]

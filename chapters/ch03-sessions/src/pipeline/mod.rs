@@ -283,11 +283,13 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Upstream's defaults for a tick: 2 and 20 ticks.
+    /// Upstream's defaults for a tick: 2 and 20 ticks (at most `i32::MAX` ms: a tick too
+    /// long for that is refused by `zoo.cfg`'s reader, and saturates here).
     pub fn for_tick(tick_time_ms: u32) -> Limits {
+        let ticks = |n: i64| i32::try_from(n * i64::from(tick_time_ms)).unwrap_or(i32::MAX);
         Limits {
-            min_session_timeout_ms: 2 * tick_time_ms as i32,
-            max_session_timeout_ms: 20 * tick_time_ms as i32,
+            min_session_timeout_ms: ticks(2),
+            max_session_timeout_ms: ticks(20),
         }
     }
 }
