@@ -20,7 +20,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use ch01_znode::{SessionId, Txn, Zxid};
+use ch01_znode::Txn;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -145,14 +145,7 @@ impl Script {
             stream,
             printer: FramePrinter::new(),
         };
-        let request = ConnectRequest {
-            protocol_version: 0,
-            last_zxid_seen: Zxid(0),
-            time_out: 30_000,
-            session_id: SessionId(0),
-            passwd: vec![0; 16],
-            read_only: Some(false),
-        };
+        let request = ConnectRequest::new_session(30_000);
         let mut w = Writer::new();
         request.encode(&mut w);
         self.send(&mut actor, &w.into_bytes())?;

@@ -137,17 +137,7 @@ fn zkcli_opens_with_a_45_byte_connect_request_for_a_new_30_second_session() {
     assert!(is_client);
     assert_eq!(bytes.len(), 45);
     let req = ConnectRequest::from_bytes(bytes).unwrap();
-    assert_eq!(
-        req,
-        ConnectRequest {
-            protocol_version: 0,
-            last_zxid_seen: Zxid(0),
-            time_out: 30_000,
-            session_id: SessionId(0),
-            passwd: vec![0; 16],
-            read_only: Some(false),
-        }
-    );
+    assert_eq!(req, ConnectRequest::new_session(30_000));
 }
 
 /// A standalone server puts its server id 1 in the session id's top byte

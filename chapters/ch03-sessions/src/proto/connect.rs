@@ -103,6 +103,21 @@ impl Record for ConnectResponse {
     }
 }
 
+impl ConnectRequest {
+    /// What a client with no session yet sends first, as zkCli 3.8 does: nothing seen, no
+    /// session, a zeroed password, and the readOnly flag false.
+    pub fn new_session(time_out_ms: i32) -> ConnectRequest {
+        ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: Zxid(0),
+            time_out: time_out_ms,
+            session_id: SessionId(0),
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        }
+    }
+}
+
 impl ConnectResponse {
     /// The answer to a reconnect for an unknown, expired or wrongly
     /// authenticated session: timeout 0, id 0, 16 zero bytes. The client
