@@ -219,8 +219,9 @@ pub async fn write_all(writer: &OwnedWriteHalf, mut bytes: &[u8]) -> io::Result<
     Ok(())
 }
 
-/// One frame as the pipeline's input, or `None` to close the connection.
-fn to_input(
+/// One frame as the pipeline's input, or `None` to close the connection. Public so that the
+/// fuzz targets (`fuzz/`) feed the pipeline exactly what a connection would.
+pub fn to_input(
     conn: ConnId,
     remote: SocketAddr,
     frame: &[u8],

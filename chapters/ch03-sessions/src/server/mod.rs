@@ -51,7 +51,7 @@ use crate::pipeline::standalone::TxnLog;
 use crate::pipeline::{Database, Limits};
 
 pub use self::clients::{About, Clients};
-pub use self::connection::write_all;
+pub use self::connection::{to_input, write_all};
 pub use self::core::{now_ms, Outbound, ToCore, VERSION};
 pub use self::outbox::{outbox, OutboxReceiver, OutboxSender, Refused};
 

@@ -1,0 +1,191 @@
+//! Writes the first corpus of each fuzz target: real sessions, so that the fuzzer starts
+//! from frames a server reads every day and mutates them into ones it should refuse.
+//!
+//! Run from `fuzz/`: `cargo run --example seeds` (it writes under `corpus/`).
+
+use std::fs;
+use std::path::Path;
+
+use ch01_znode::acl::{perms, Acl};
+use ch01_znode::watch::{AddWatchMode, WatcherType};
+use ch01_znode::Zxid;
+use ch03_sessions::jute::Record;
+use ch03_sessions::proto::*;
+use keeper_fuzz::session::{encode, Event};
+
+/// A fresh client's handshake.
+fn connect() -> Vec<u8> {
+    ConnectRequest::new_session(30_000).to_bytes()
+}
+
+fn create(path: &str, data: &[u8], flags: i32) -> CreateRequest {
+    CreateRequest {
+        path: path.into(),
+        data: Some(data.to_vec()),
+        acl: Acl::open_unsafe(),
+        flags,
+    }
+}
+
+/// Every request a client sends in a day's work, one of each kind.
+fn requests() -> Vec<Request> {
+    let path = |p: &str| p.to_string();
+    vec![
+        Request::Create(create("/app", b"hello", 0)),
+        Request::Create2(create("/app/seq-", b"x", 3)),
+        Request::CreateContainer(create("/box", b"", 4)),
+        Request::GetData(GetDataRequest {
+            path: path("/app"),
+            watch: true,
+        }),
+        Request::Exists(ExistsRequest {
+            path: path("/missing"),
+            watch: true,
+        }),
+        Request::SetData(SetDataRequest {
+            path: path("/app"),
+            data: Some(b"v2".to_vec()),
+            version: 0,
+        }),
+        Request::GetChildren2(GetChildren2Request {
+            path: path("/app"),
+            watch: true,
+        }),
+        Request::GetChildren(GetChildrenRequest {
+            path: path("/"),
+            watch: false,
+        }),
+        Request::Multi(MultiRequest {
+            ops: vec![
+                MultiOp::Create(create("/m", b"1", 0)),
+                MultiOp::SetData(SetDataRequest {
+                    path: path("/m"),
+                    data: None,
+                    version: -1,
+                }),
+                MultiOp::Check(CheckVersionRequest {
+                    path: path("/m"),
+                    version: 1,
+                }),
+                MultiOp::Delete(DeleteRequest {
+                    path: path("/m"),
+                    version: -1,
+                }),
+            ],
+        }),
+        Request::SetWatches2(SetWatches2 {
+            relative_zxid: Zxid(1),
+            data_watches: vec![path("/app")],
+            exist_watches: vec![path("/gone")],
+            child_watches: vec![path("/")],
+            persistent_watches: vec![path("/app")],
+            persistent_recursive_watches: vec![path("/")],
+        }),
+        Request::AddWatch(AddWatchRequest {
+            path: path("/app"),
+            mode: AddWatchMode::PersistentRecursive,
+        }),
+        Request::GetAcl(GetAclRequest { path: path("/app") }),
+        Request::SetAcl(SetAclRequest {
+            path: path("/app"),
+            acl: vec![Acl::new(perms::READ | perms::WRITE, "ip", "127.0.0.1")],
+            version: 0,
+        }),
+        Request::Sync(SyncRequest {
+            path: Some(path("/app")),
+        }),
+        Request::CheckWatches(CheckWatchesRequest {
+            path: path("/app"),
+            r#type: WatcherType::Data,
+        }),
+        Request::RemoveWatches(RemoveWatchesRequest {
+            path: path("/app"),
+            r#type: WatcherType::Any,
+        }),
+        Request::GetEphemerals(GetEphemeralsRequest {
+            prefix_path: path("/"),
+        }),
+        Request::GetAllChildrenNumber(GetAllChildrenNumberRequest { path: path("/") }),
+        Request::Auth(AuthPacket {
+            r#type: 0,
+            scheme: Some(path("digest")),
+            auth: Some(b"user:pw".to_vec()),
+        }),
+        Request::WhoAmI,
+        Request::Ping,
+        Request::Delete(DeleteRequest {
+            path: path("/app/seq-0000000001"),
+            version: -1,
+        }),
+        Request::CloseSession,
+    ]
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    fs::create_dir_all(dir).expect("the corpus directory");
+    fs::write(dir.join(name), bytes).expect("a seed file");
+}
+
+fn main() {
+    let dir = Path::new("corpus/client_session");
+    let connect = connect();
+    let frames: Vec<Vec<u8>> = requests()
+        .iter()
+        .enumerate()
+        .map(|(xid, request)| encode_request(xid as i32 + 1, request))
+        .collect();
+    // Each request alone after a handshake: small seeds the fuzzer can mutate one at a time.
+    for (i, frame) in frames.iter().enumerate() {
+        let events = [
+            Event::Frame {
+                slot: 0,
+                payload: &connect,
+            },
+            Event::Frame {
+                slot: 0,
+                payload: frame,
+            },
+        ];
+        write(dir, &format!("request-{i:02}"), &encode(&events));
+    }
+    // The whole day on one connection, and a second client watching, then leaving and
+    // letting time pass so its session expires.
+    let mut events = vec![
+        Event::Frame {
+            slot: 0,
+            payload: &connect,
+        },
+        Event::Frame {
+            slot: 1,
+            payload: &connect,
+        },
+    ];
+    for frame in &frames {
+        events.push(Event::Frame {
+            slot: 0,
+            payload: frame,
+        });
+        events.push(Event::Frame {
+            slot: 1,
+            payload: &frames[3],
+        });
+    }
+    events.push(Event::Disconnect { slot: 1 });
+    events.push(Event::Wait { steps: 255 });
+    write(dir, "day", &encode(&events));
+    println!("wrote {} seeds under {}", frames.len() + 1, dir.display());
+
+    // The standalone config this repository ships, and the course's three servers.
+    let configs = Path::new("corpus/zoo_cfg");
+    let standalone = fs::read("../conf/zoo.cfg").expect("conf/zoo.cfg");
+    write(configs, "standalone", &standalone);
+    let mut quorum = standalone;
+    quorum.extend_from_slice(QUORUM_LINES.as_bytes());
+    write(configs, "quorum", &quorum);
+    println!("wrote 2 seeds under {}", configs.display());
+}
+
+/// What turns the standalone config into one of the course's three servers.
+const QUORUM_LINES: &str = "\ninitLimit=10\nsyncLimit=5\nstandaloneEnabled=false\n\
+4lw.commands.whitelist=srvr,stat,mntr,ruok\nserver.1=127.0.0.1:2888:3888\n\
+server.2=127.0.0.1:2889:3889:participant;2182\nserver.3=127.0.0.1:2890:3890:observer\n";
