@@ -11,6 +11,7 @@ use ch01_znode::watch::{AddWatchMode, WatcherType};
 use ch01_znode::Zxid;
 use ch03_sessions::jute::Record;
 use ch03_sessions::proto::*;
+use ch07_persistence::story::tell;
 use keeper_fuzz::session::{encode, Event};
 
 /// A fresh client's handshake.
@@ -183,6 +184,34 @@ fn main() {
     quorum.extend_from_slice(QUORUM_LINES.as_bytes());
     write(configs, "quorum", &quorum);
     println!("wrote 2 seeds under {}", configs.display());
+
+    // Chapter 7's story leaves snapshots and logs in ZooKeeper's formats: each snapshot with
+    // the log after it is a recovery seed.
+    let story = std::env::temp_dir().join(format!("keeper-seeds-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&story);
+    tell(&story, 1).expect("chapter 7's story runs");
+    let files = story.join("version-2");
+    let recovery = Path::new("corpus/recovery");
+    let mut pairs = 0;
+    for zxid in 0..=u8::MAX {
+        let (Ok(snapshot), Ok(log)) = (
+            fs::read(files.join(format!("snapshot.{zxid:x}"))),
+            fs::read(files.join(format!("log.{:x}", u16::from(zxid) + 1))),
+        ) else {
+            continue;
+        };
+        // The zeros a log is extended by ahead of its records add nothing to mutate.
+        let end = log.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        let mut seed = vec![zxid];
+        let len = u16::try_from(snapshot.len()).expect("a story's snapshot under 64 KiB");
+        seed.extend_from_slice(&len.to_be_bytes());
+        seed.extend_from_slice(&snapshot);
+        seed.extend_from_slice(&log[..end]);
+        write(recovery, &format!("story-{zxid:x}"), &seed);
+        pairs += 1;
+    }
+    let _ = fs::remove_dir_all(&story);
+    println!("wrote {pairs} seeds under {}", recovery.display());
 }
 
 /// What turns the standalone config into one of the course's three servers.
