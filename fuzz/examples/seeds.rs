@@ -8,9 +8,11 @@ use std::path::Path;
 
 use ch01_znode::acl::{perms, Acl};
 use ch01_znode::watch::{AddWatchMode, WatcherType};
-use ch01_znode::Zxid;
+use ch01_znode::{Epoch, Sid, Zxid};
 use ch03_sessions::jute::Record;
 use ch03_sessions::proto::*;
+use ch06_zab::message::Message;
+use ch06_zab::wire::encode as encode_message;
 use ch07_persistence::story::tell;
 use keeper_fuzz::session::{encode, Event};
 
@@ -212,6 +214,85 @@ fn main() {
     }
     let _ = fs::remove_dir_all(&story);
     println!("wrote {pairs} seeds under {}", recovery.display());
+
+    let peers = Path::new("corpus/quorum_peer");
+    write(peers, "follower", &follower_seed());
+    write(peers, "leader", &leader_seed());
+    println!("wrote 2 seeds under {}", peers.display());
+}
+
+/// A vote move of `quorum_peer`: from n2 (`from_n3` false) or n3, in `state` (0 LOOKING,
+/// 1 FOLLOWING, 2 LEADING), for `leader`, zxid 0, epoch 0, round 1.
+fn vote(from_n3: bool, state: u8, leader: u8) -> Vec<u8> {
+    let mut first = if from_n3 { 128 } else { 0 };
+    while first % 3 != state {
+        first += 1;
+    }
+    vec![0, first, leader - 1, 0, 0, 1]
+}
+
+/// A packet move of `quorum_peer`: `msg` from `from` on the peer's connection `pick`.
+fn packet(pick: u8, from: u64, msg: &Message) -> Vec<u8> {
+    let bytes = encode_message(msg, Sid(from), Zxid(0));
+    let len = u16::try_from(bytes.len()).expect("a small packet");
+    let mut out = vec![1, pick];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&bytes);
+    out
+}
+
+/// Let time pass and fire the peer's first timer: after the votes, the election's
+/// finalizeWait.
+fn finalize() -> Vec<u8> {
+    vec![4, 3, 0]
+}
+
+/// Let time pass, firing nothing.
+fn wait() -> Vec<u8> {
+    vec![4]
+}
+
+/// n2 and n3 elect n3, and n3 leads n1 through a DIFF sync to UPTODATE.
+fn follower_seed() -> Vec<u8> {
+    let epoch = Epoch(1);
+    [
+        vote(false, 0, 3),
+        vote(true, 0, 3),
+        finalize(),
+        packet(0, 3, &Message::LeaderInfo { epoch }),
+        packet(0, 3, &Message::Diff { zxid: Zxid(0) }),
+        packet(0, 3, &Message::NewLeader { epoch }),
+        wait(),
+        packet(0, 3, &Message::UpToDate),
+        packet(0, 3, &Message::Ping(Zxid(0))),
+    ]
+    .concat()
+}
+
+/// n2 and n3 vote for n1, and n2 follows it through discovery and sync.
+fn leader_seed() -> Vec<u8> {
+    let info = Message::LearnerInfo {
+        observer: false,
+        accepted_epoch: Epoch(0),
+    };
+    [
+        vote(false, 0, 1),
+        vote(true, 0, 1),
+        finalize(),
+        packet(200, 2, &info),
+        packet(
+            0,
+            2,
+            &Message::AckEpoch {
+                current_epoch: Some(Epoch(0)),
+                last_zxid: Zxid(0),
+            },
+        ),
+        wait(),
+        packet(0, 2, &Message::Ack(Zxid(1 << 32))),
+        wait(),
+    ]
+    .concat()
 }
 
 /// What turns the standalone config into one of the course's three servers.
