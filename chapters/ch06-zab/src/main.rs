@@ -70,9 +70,14 @@ struct Args {
     /// them, one server down at a time.
     #[arg(long, default_value_t = model_check::DEFAULT.crashes)]
     crashes: u64,
-    /// --model-check: the most messages in flight on one link at once (without it, no limit:
-    /// a search to a --depth, or walks; with it, the states are finite and a search without
-    /// --depth explores every one).
+    /// --model-check: a crashed server never restarts (crash-stop): the others carry on
+    /// without it.
+    #[arg(long, conflicts_with = "no_crashes")]
+    no_restarts: bool,
+    /// --model-check: the most votes in flight on one election connection at once, a newer
+    /// one taking the place of one waiting to be sent (without it, no limit: a search to a
+    /// --depth, or walks; with it, the states are finite and a search without --depth
+    /// explores every one).
     #[arg(long, value_name = "N")]
     in_flight: Option<usize>,
     /// --model-check: a server may also give up on a party that is up and answering it (a
@@ -142,6 +147,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         epochs: args.epochs,
         rounds: args.rounds,
         crashes: if args.no_crashes { 0 } else { args.crashes },
+        restarts: !args.no_restarts,
         in_flight: args.in_flight,
         false_suspicions: args.false_suspicions,
         connections: args.connections,

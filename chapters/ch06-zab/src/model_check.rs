@@ -6,9 +6,9 @@
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
 //! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
-//! at a time); timers fire whenever the checker likes, so a disk may be slow enough for
-//! anything to overtake its fsync, and a follower may give up on a leader that crashed at any
-//! moment after the crash.
+//! at a time; `--no-restarts` for a crash for good); timers fire whenever the checker likes,
+//! so a disk may be slow enough for anything to overtake its fsync, and a follower may give up
+//! on a leader that crashed at any moment after the crash.
 //!
 //! **A link is one TCP connection, one way**: it delivers in order, late or never, and waits
 //! for no other. Two servers have the election port's connection (a vote never waits behind a
@@ -19,7 +19,9 @@
 //! server on the quorum port or from a client (its sockets die with it; the restarted server
 //! opens new ones, numbered past the old, as its clock reads later), but not the votes, which
 //! upstream's `QuorumCnxManager` keeps and sends again on a new connection. What the crashed
-//! server had sent stays in flight, as bytes already on the wire.
+//! server had sent stays in flight, as bytes already on the wire. With `--in-flight N`, votes
+//! wait behind the send queue of one that `QuorumCnxManager` keeps per peer ([`links`]): a
+//! newer vote takes the place of one not yet sent, as upstream drops the oldest.
 //!
 //! **One crash, and no false suspicions.** The fault the claim is about is a crash. A
 //! follower giving up on a leader that is up and answering it (its read timeout firing
@@ -29,8 +31,9 @@
 //! [`checker::with_fault_model`]); `--false-suspicions` lets the timers fire whenever the
 //! checker likes again, a model whose one-crash search does not end, and which the walks
 //! cover. Measured from the start (`examples/model_census.rs`), breadth first to depth 9 with
-//! one message in flight per link: 30,438 distinct states with false suspicions, 4,021
-//! without (each depth 2.02× the last at depth 9, against 1.76×); most of the difference is
+//! one message in flight on every link (the model before only votes were bounded): 30,438
+//! distinct states with false suspicions, 4,021 without (each depth 2.02× the last at depth
+//! 9, against 1.76×); most of the difference is
 //! the crashes and elections that follow a follower's giving up on a live leader. There is
 //! no symmetry to reduce by: sids order the votes (n3 wins a tie), and c1 talks to n1, so no
 //! two servers are interchangeable, and there is no partial-order reduction yet. What the
@@ -40,16 +43,14 @@
 //! ([`ends_nothing`](ch04_paxos::sim::Process::ends_nothing)). And it bounds the client's
 //! connections ([`Bounds::connections`]): refused by servers that do not serve (the rounds or
 //! epochs spent), the client would reconnect for ever, each connection a new state. With that
-//! bound, every source of states without end that a long random walk found is closed, and
-//! searching depth first no path went past 181 steps; but the one-crash search at one in
-//! flight still does not end in an hour (27.7 million distinct states after 66 minutes, depth
-//! first on two threads; each depth about 1.52 times the last at depth 16, 110,774 distinct
-//! states to there, against 117,362 before the client's frames were dropped and 158,678 with
-//! one link per pair of servers; 103,347 once a closed connection read nothing). With one
-//! election round (`--rounds 1`) the crash search does end (191,188 distinct states, paths of
-//! up to 43 steps, about a minute of a release build): a restarted server votes in round 1
-//! again, so a follower's crash, restart and resync are in it whole, and a leader's crash up
-//! to the moment a follower gives up on it and votes in round 2.
+//! bound, every source of states without end that a long random walk found is closed. What
+//! ends at `--in-flight 1` (the book's "What ends, and what does not" has the figures): the
+//! one-round crash search (`--rounds 1`: a restarted server votes in round 1 again, so a
+//! follower's crash, restart and resync are in it whole, and a leader's crash up to the
+//! moment a follower gives up on it and votes in round 2), and the two-round crash-stop
+//! search (`--no-restarts`: any server's crash for good, the failover included). The
+//! two-round search with a restart does not end in an hour: a restarted server rejoining
+//! makes the states, and only a partial-order reduction would tame them.
 //!
 //! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
 //! many to explore alongside the writes. The checker walks through the first election once
@@ -63,9 +64,10 @@
 //! would never end. A leader therefore never steps down by itself here; its followers give up
 //! on it once it crashed (or whenever they like, with `--false-suspicions`). Rounds and
 //! epochs are bounded ([`Bounds`]), and so may be the messages in flight on each link
-//! (`--in-flight N`): without that limit the states never end (a LOOKING server resends its
-//! vote whenever its timer fires, and every copy waits its turn on an ordered link), so only
-//! a search with it can explore every state, and says so. The bounds and the fault model are
+//! (`--in-flight N`, votes on each election connection; [`Bounds::in_flight`]): without that
+//! limit the states never end (a LOOKING server resends its vote whenever its timer fires,
+//! and every copy waits its turn on an ordered link), so only a search with it can explore
+//! every state, and says so. The bounds and the fault model are
 //! the limits of the claim. Within them, no order of events breaks
 //!
 //! - **one established leader per epoch** (always): no two up servers both lead, serving,
@@ -89,8 +91,9 @@
 //! no false suspicion): n3 and n1 commit `/a` on ACKs their disks have not made durable while
 //! n3's PROPOSAL to n2 is late, n3 crashes before its fsync, and n2 and the restarted n3 elect
 //! n3 without `/a` (`tests/lost_write_paths.rs` walks it by hand: 33 steps past the election,
-//! two messages on n3's link to n2, so not at `--in-flight 1`); 20,000 focused walks of 50
-//! steps did not find it, and with `--false-suspicions` they find another in seconds.
+//! within `--in-flight 1`, and breadth first finds it from near the loss); 20,000 focused
+//! walks of 50 steps did not find it, and with `--false-suspicions` they find another in
+//! seconds.
 //! `log-sync-after-up-to-date` needs two crashes and a third epoch (`--crashes 2 --epochs 3`),
 //! as a leader here only stops leading when it crashes.
 //!
@@ -127,15 +130,22 @@ pub struct Bounds {
     pub epochs: i64,
     /// The highest election round a server may reach.
     pub rounds: i64,
-    /// How many crashes (each followed by a restart) the servers may have between them, one
-    /// server down at a time.
+    /// How many crashes (each followed by a restart, with [`Bounds::restarts`]) the servers
+    /// may have between them, one server down at a time.
     pub crashes: u64,
-    /// The most messages in flight on one link (one connection from one node to another) at
-    /// once, if limited. Without a limit the states never end: a LOOKING server resends its
-    /// vote whenever its timer fires, and on an ordered link every copy waits its turn, so a
-    /// search can only be exhaustive with one (`--in-flight N`). Two servers have two links
-    /// each way, as upstream's two connections: votes on the election port, Zab's packets on
-    /// the quorum port ([`Node`]'s `connection`), each bounded on its own.
+    /// Whether a crashed server restarts from its disk. Without restarts a crash is for good
+    /// (crash-stop, `--no-restarts`): the two left elect a leader and serve c1 without it, a
+    /// model whose two-round search ends, where the restarts' does not.
+    pub restarts: bool,
+    /// The most votes in flight on one election connection (from one server to another) at
+    /// once, if limited (`--in-flight N`): the election port's send queue of one and a socket
+    /// that holds `N - 1` ([`links`]). A vote one too many takes the place of the one waiting
+    /// to be sent, as upstream's `QuorumCnxManager` drops the oldest. Without a limit every
+    /// vote goes on the wire and the states never end: a LOOKING server resends its vote
+    /// whenever its timer fires, and every copy waits its turn on an ordered link, so a
+    /// search can only be exhaustive with one. Zab packets (the quorum port) and client
+    /// frames have no such bound and need none: a server sends them only as the protocol
+    /// moves on, so a leader's sync (DIFF, proposals, NEWLEADER, at once) is in the search.
     pub in_flight: Option<usize>,
     /// Whether a server may suspect a party that is up and answering it: a follower give up
     /// on a leader that leads with its connection open, a leader on a quorum that follows it
@@ -157,6 +167,7 @@ pub const DEFAULT: Bounds = Bounds {
     epochs: 2,
     rounds: 2,
     crashes: 1,
+    restarts: true,
     in_flight: None,
     false_suspicions: false,
     // Its first, and one to each server after it loses it.
@@ -186,10 +197,21 @@ pub fn setup() -> Setup {
     }
 }
 
-/// The checked nodes, with `flaw` switched on in every server.
+// ANCHOR: no_backoff
+/// The checked nodes, with `flaw` switched on in every server, and a back-off that does not
+/// grow (`maxNotificationInterval` = `minNotificationInterval`), as chapter 5's checker has
+/// it: the checker fires a timer whenever it likes and never reads its delay, so how long a
+/// LOOKING server would wait changes nothing it explores. Kept, the doubling value made each
+/// LOOKING server's state one of about ten for nothing, and, with a newer vote free to take
+/// the place of one waiting on its link, each resend a new state. The simulator's replay of a
+/// path ([`simulation`]) runs ZooKeeper's real back-off.
 pub fn nodes(flaw: Option<Flaw>) -> Vec<Node> {
-    with_flaw(flaw).nodes()
+    let mut setup = with_flaw(flaw);
+    let election = &mut setup.config.election;
+    election.max_notification_interval_ms = election.min_notification_interval_ms;
+    setup.nodes()
 }
+// ANCHOR_END: no_backoff
 
 fn with_flaw(flaw: Option<Flaw>) -> Setup {
     let mut setup = setup();
@@ -488,6 +510,26 @@ pub fn false_suspicion(s: &ZabState, action: &Action<Node>) -> bool {
 }
 // ANCHOR_END: suspicion
 
+/// Whether `action` restarts a crashed server, which a crash-stop model
+/// ([`Bounds::restarts`] false) leaves out.
+fn is_restart(action: &Action<Node>) -> bool {
+    matches!(action, ActorModelAction::Recover(_))
+}
+
+// ANCHOR: links
+/// The links: each a TCP connection, in order. With the in-flight bound, the election port's
+/// connection is behind the send queue of one that upstream's `QuorumCnxManager` and
+/// chapter 5's `cnx` keep per peer: a vote that would be one too many on its link (to a
+/// server down or slow) takes the place of the one still waiting there. That is the bound:
+/// the link never holds more. Without it every vote goes on the socket.
+pub fn links(bounds: Bounds) -> Links {
+    match bounds.in_flight {
+        Some(waiting) => Links::FifoFirstQueued { waiting },
+        None => Links::Fifo,
+    }
+}
+// ANCHOR_END: links
+
 // ANCHOR: model
 /// The model: the chapter's own nodes, the properties of the module doc, bounded.
 pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
@@ -495,13 +537,20 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
     let model = checker::model_with_crashes(
         bounds,
         nodes(flaw).into_iter().map(Fingerprinted::new).collect(),
-        Links::Fifo,
+        links(bounds),
         recover,
         down_at_once,
     );
     let mut model = checker::without_timers(model, left_out);
-    if !bounds.false_suspicions {
-        model = checker::with_fault_model(model, |s, a| !false_suspicion(s, a));
+    let fault_model: Option<checker::Allowed<Checked>> =
+        match (bounds.false_suspicions, bounds.restarts) {
+            (true, true) => None,
+            (false, true) => Some(|s, a| !false_suspicion(s, a)),
+            (true, false) => Some(|_, a| !is_restart(a)),
+            (false, false) => Some(|s, a| !false_suspicion(s, a) && !is_restart(a)),
+        };
+    if let Some(allowed) = fault_model {
+        model = checker::with_fault_model(model, allowed);
     }
     model
         .property(
@@ -535,15 +584,12 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
 // ANCHOR_END: model
 
 // ANCHOR: within
-/// The bounds: epochs and rounds, crashes of servers (clients do not crash), the client's
-/// connections, and messages in flight on each link. A state past them is not explored, and
-/// its properties are not checked.
+/// The bounds: epochs and rounds, crashes of servers (clients do not crash), and the client's
+/// connections. A state past them is not explored, and its properties are not checked.
 fn within(bounds: &Bounds, s: &ZabState) -> bool {
-    if let Some(most) = bounds.in_flight {
-        if !checker::in_flight_within(&s.network, most) {
-            return false;
-        }
-    }
+    // The votes in flight need no check here: behind their send queue ([`links`]) no
+    // election connection ever holds more than `--in-flight` of them. Zab packets and client
+    // frames are sent only as the protocol moves on, so they need no bound of their own.
     let mut crashes = 0;
     for (node, down) in s.actor_states.iter().zip(&s.crashed) {
         match node.server() {
@@ -697,11 +743,20 @@ pub fn run_from(
     let search = search.into();
     let report = checker::search_focused(model, prefix, search, progress, Some(focus)).unwrapped();
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
-    let crashes = checker::crashes_text(bounds.crashes);
+    let crashes = match (bounds.crashes, bounds.restarts) {
+        (0, _) | (_, true) => checker::crashes_text(bounds.crashes),
+        // One down at a time, and a crash for good is down for good: one crash at most.
+        (_, false) => "; one server may crash, for good (no restarts)".into(),
+    };
     let in_flight = match bounds.in_flight {
         None => String::new(),
-        Some(1) => ", one message in flight on each at most".into(),
-        Some(n) => format!(", {n} messages in flight on each at most"),
+        Some(1) => ", one vote in flight on each election connection at most (a newer one \
+                    takes the place of one waiting to be sent)"
+            .into(),
+        Some(n) => format!(
+            ", {n} votes in flight on each election connection at most (a newer one takes \
+             the place of one waiting to be sent)"
+        ),
     };
     let suspicions = match bounds.false_suspicions {
         true => "; a server may give up on one that still answers it",

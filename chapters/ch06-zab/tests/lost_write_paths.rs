@@ -4,7 +4,7 @@
 //! not find it (the book's chapter 6, "Lab 6.2's lost write needs wider bounds"); this shows
 //! it is there to find, and where the bounds must be for it: two crashes, epochs up to 3.
 
-use ch04_paxos::sim::checker::{self, Action};
+use ch04_paxos::sim::checker::{self, Action, Links};
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
 use ch06_zab::model_check::{self, Bounds};
@@ -22,6 +22,7 @@ const BOUNDS: Bounds = Bounds {
     epochs: 3,
     rounds: 2,
     crashes: 2,
+    restarts: true,
     in_flight: None,
     false_suspicions: false,
     connections: model_check::DEFAULT.connections,
@@ -173,7 +174,7 @@ fn the_model_holds_the_write_log_sync_after_up_to_date_loses() {
         build,
         "no acknowledged write lost",
         &path,
-        false,
+        Links::Fifo,
         "counterexample.txt",
     )
     .expect("the path replays in the simulator");
@@ -299,7 +300,7 @@ fn a_follower_that_gives_up_flushes_its_tail_before_it_votes() {
     // The book shows n1's side of it, replayed in the simulator: from the moment it gives up
     // on its leader until it votes, and what it finds on its disk after the crash.
     let mut sim = model_check::simulation(None);
-    for choice in checker::choices(model_check::simulation(None), &path, false).unwrap() {
+    for choice in checker::choices(model_check::simulation(None), &path, Links::Fifo).unwrap() {
         sim.choose(&choice).expect("each choice is allowed");
     }
     let trace = ch04_paxos::sim::render::plain_with(sim.trace(), render::filter(false));
@@ -348,7 +349,7 @@ fn breadth_first_without_false_suspicions_finds_the_3911_write_from_near_it() {
     assert_eq!(property, "no acknowledged write lost");
     assert!(found.len() <= path.len(), "{} steps", found.len());
     let build = || model_check::simulation(flaw);
-    checker::counterexample_script(build, property, &found, false, "counterexample.txt")
+    checker::counterexample_script(build, property, &found, Links::Fifo, "counterexample.txt")
         .expect("its path replays in the simulator");
 }
 
@@ -386,25 +387,31 @@ fn pick_early_ack(s: &State, a: &Action<Node>) -> Option<u32> {
 }
 
 /// `ack-before-fsync` (lab 7.1) loses a write within the default fault model: one crash and
-/// no false suspicion, epochs up to 2, two messages in flight on each link. The hand's path
-/// (33 steps after the election) replays in the simulator, and breadth first, started a few
-/// steps before the loss, finds it too: the fault model leaves it in reach. It needs two
-/// messages on n3's link to n2 (the PROPOSAL n2 must not read before n3 crashes, then the
-/// COMMIT behind it): at one in flight this path is out of bounds.
+/// no false suspicion, epochs up to 2, one vote in flight on each election connection. The
+/// hand's path (33 steps after the election) replays in the simulator, and breadth first,
+/// started a few steps before the loss, finds it too: the fault model leaves it in reach. It
+/// has two packets on n3's quorum connection to n2 (the PROPOSAL n2 must not read before n3
+/// crashes, then the COMMIT behind it), which the in-flight bound leaves alone, and a vote
+/// that a newer one replaced while it waited, which the replay drops.
 #[test]
 fn ack_before_fsync_loses_a_write_with_one_crash_and_no_false_suspicion() {
     const SHORT: usize = 4;
     let flaw = Some(Flaw::AckBeforeFsync);
     let bounds = Bounds {
-        in_flight: Some(2),
+        in_flight: Some(1),
         ..model_check::DEFAULT
     };
     let (path, broken, _) = guided(&model_check::model(flaw, bounds), 200, pick_early_ack);
     assert_eq!(broken, Some("no acknowledged write lost"));
     let build = || model_check::simulation(flaw);
-    let (_, sim) =
-        checker::counterexample_script(build, "no acknowledged write lost", &path, false, "c.txt")
-            .expect("the path replays in the simulator");
+    let (_, sim) = checker::counterexample_script(
+        build,
+        "no acknowledged write lost",
+        &path,
+        model_check::links(bounds),
+        "c.txt",
+    )
+    .expect("the path replays in the simulator");
     let n3 = sim.node(3).server().expect("n3").peer();
     assert_eq!(
         (n3.state(), n3.epochs().current.0),

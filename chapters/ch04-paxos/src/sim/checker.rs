@@ -307,8 +307,16 @@ pub fn next_state<P: Checkable, C>(
         lose_what_dies_with::<P>(&mut next.network, Id::from(id));
     }
     drop_what_ends_nothing(&mut next);
-    if let Some(Links::SendQueue { waiting }) = model.actors.first().map(|a| a.links) {
-        keep_what_send_queues_keep(&mut next.network, waiting);
+    match model.actors.first().map(|a| a.links) {
+        Some(Links::SendQueue { waiting }) => {
+            keep_what_send_queues_keep(&mut next.network, waiting, |_| true);
+        }
+        Some(Links::FifoFirstQueued { waiting }) => {
+            // After `separate_connections`, a link from a node's own id is its connection 0.
+            let nodes = model.actors.len();
+            keep_what_send_queues_keep(&mut next.network, waiting, |src| usize::from(src) < nodes);
+        }
+        _ => {}
     }
     Some(next)
 }
@@ -439,16 +447,27 @@ pub enum Links {
     /// socket, which holds `waiting - 1` (a small socket buffer: a model of one real network,
     /// not of every one).
     SendQueue { waiting: usize },
+    /// As [`Links::Fifo`], where each pair's first connection alone ([`Process::connection`]
+    /// 0, chapter 6's election port) is behind a send queue as in [`Links::SendQueue`]: the
+    /// other connections (a quorum port's, a client's) keep every message sent.
+    FifoFirstQueued { waiting: usize },
 }
 // ANCHOR_END: links
 
 // ANCHOR: send_queue
-/// Each link of `network` as a sender with a send queue of one leaves it: the first
-/// `waiting - 1` messages (already on the socket) and the newest (still in the send queue),
-/// which took the place of any sent between them.
-fn keep_what_send_queues_keep<M: Eq + Hash>(network: &mut Network<M>, waiting: usize) {
+/// Each link of `network` from a sender `queued` picks, as a sender with a send queue of one
+/// leaves it: the first `waiting - 1` messages (already on the socket) and the newest (still
+/// in the send queue), which took the place of any sent between them.
+fn keep_what_send_queues_keep<M: Eq + Hash>(
+    network: &mut Network<M>,
+    waiting: usize,
+    queued: impl Fn(Id) -> bool,
+) {
     if let Network::Ordered(on_link) = network {
-        for queue in on_link.values_mut() {
+        for ((src, _), queue) in on_link.iter_mut() {
+            if !queued(*src) {
+                continue;
+            }
             while queue.len() > waiting.max(1) {
                 queue.remove(queue.len() - 2);
             }
@@ -464,7 +483,9 @@ pub fn model<P: Checkable, C>(cfg: C, nodes: Vec<P>, links: Links) -> ActorModel
     let network = match links {
         Links::Once => Network::new_unordered_nonduplicating([]),
         Links::Duplicating => Network::new_unordered_duplicating([]),
-        Links::Fifo | Links::SendQueue { .. } => Network::new_ordered([]),
+        Links::Fifo | Links::SendQueue { .. } | Links::FifoFirstQueued { .. } => {
+            Network::new_ordered([])
+        }
     };
     ActorModel::new(cfg, ())
         .actors(nodes.into_iter().map(|node| NodeActor {
@@ -733,9 +754,11 @@ pub struct Report<P: Process> {
     pub examples: Vec<(&'static str, Option<usize>)>,
     /// How the states were searched.
     pub search: Search,
-    /// Whether the network may deliver a message more than once: a replay then copies a
-    /// message the path delivers again (elsewhere, a second delivery is of a second send).
-    pub duplicating: bool,
+    /// How the network treated messages, which a replay in the simulator follows: on a
+    /// duplicating network it copies a message the path delivers again (elsewhere, a second
+    /// delivery is of a second send); behind a send queue it loses a message a newer one
+    /// replaced.
+    pub links: Links,
 }
 
 /// How the checker searches the model.
@@ -815,9 +838,19 @@ where
     }
 }
 
-/// Whether `model`'s network may deliver a message more than once.
-pub(super) fn duplicates<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> bool {
-    matches!(model.init_network, Network::UnorderedDuplicating(..))
+/// How `model`'s network treats messages (its nodes all share one [`Links`]).
+pub(super) fn links_of<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> Links {
+    model.actors.first().map_or(Links::Fifo, |a| a.links)
+}
+
+/// Whether `msg` travels behind a send queue on `links`, where a newer message may take its
+/// place.
+fn queued<P: Process>(links: Links, msg: &P::Msg) -> bool {
+    match links {
+        Links::SendQueue { .. } => true,
+        Links::FifoFirstQueued { .. } => P::connection(msg) == 0,
+        Links::Once | Links::Duplicating | Links::Fifo => false,
+    }
 }
 
 // ANCHOR: check
@@ -956,7 +989,7 @@ where
     let properties: Vec<_> =
         model.properties.iter().map(|p| (p.name, p.expectation.discovery_is_failure())).collect();
     let start = prefix.clone();
-    let duplicating = duplicates(&model);
+    let links = links_of(&model);
     let mut builder = Explored::from(model, prefix)
         .checker()
         .threads(threads.max(1))
@@ -986,7 +1019,7 @@ where
         counterexample: found.counterexample,
         examples: found.examples,
         search: Search::Every { max_depth, order, threads },
-        duplicating,
+        links,
     }
 }
 
@@ -1078,7 +1111,7 @@ impl<P: Process + Hash + Clone> Report<Fingerprinted<P>> {
             counterexample: self.counterexample,
             examples: self.examples,
             search: self.search,
-            duplicating: self.duplicating,
+            links: self.links,
         }
     }
 }
@@ -1163,8 +1196,9 @@ impl<P: Process> fmt::Display for Report<P> {
 pub fn choices<P: Checkable>(
     mut sim: Sim<P>,
     path: &[Action<P>],
-    duplicating: bool,
+    links: Links,
 ) -> Result<Vec<Choice>, String> {
+    let duplicating = links == Links::Duplicating;
     let ids = sim.ids();
     let mut made = Vec::new();
     let mut make = |sim: &mut Sim<P>, choice: Choice| -> Result<bool, String> {
@@ -1200,6 +1234,19 @@ pub fn choices<P: Checkable>(
                 // any other network, a second delivery of the same message is of a second
                 // send (two pings alike), which the path has not made yet: no copy.
                 let again = duplicating && path[i + 1..].contains(action);
+                // Behind the model's send queue a newer message took the place of any still
+                // waiting ahead of it; the simulator keeps every one, so it loses those here.
+                while let Some(k) = place(&sim, &is_it) {
+                    let list = sim.upcoming();
+                    let Some(ahead) = sim.fifo_ahead(&list, k - 1) else { break };
+                    let Due::Message { msg: waiting, .. } = &list[ahead].due else { break };
+                    if !queued::<P>(links, waiting) {
+                        break;
+                    }
+                    if !make(&mut sim, Choice::Drop(ahead + 1))? {
+                        return Ok(made);
+                    }
+                }
                 if copies == 1 && again {
                     let k = place(&sim, &is_it).expect("counted");
                     if !make(&mut sim, Choice::Duplicate(k))? {
@@ -1353,10 +1400,10 @@ pub fn counterexample_script<P: Checkable>(
     build: impl Fn() -> Sim<P>,
     property: &str,
     path: &[Action<P>],
-    duplicating: bool,
+    links: Links,
     file: &str,
 ) -> Result<(String, Sim<P>), String> {
-    let steps = choices(build(), path, duplicating)?;
+    let steps = choices(build(), path, links)?;
     let scenario = steps.into_iter().fold(Scenario::new(), Scenario::step);
     let stepper = Stepper::new(Replay(build), scenario).map_err(|e| e.to_string())?;
     let about = format!("A counterexample the model checker found: `{property}` fails.");
@@ -1386,10 +1433,9 @@ impl<P: Checkable> Outcome<P> {
             None => None,
             Some((property, path)) => {
                 let (script, sim) =
-                    counterexample_script(build, property, path, report.duplicating, file)
-                        .map_err(|e| {
-                            format!("the counterexample does not replay in the simulator: {e}")
-                        })?;
+                    counterexample_script(build, property, path, report.links, file).map_err(
+                        |e| format!("the counterexample does not replay in the simulator: {e}"),
+                    )?;
                 Some((script, super::render::plain(sim.trace())))
             }
         };

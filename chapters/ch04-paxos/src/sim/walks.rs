@@ -32,7 +32,7 @@ use stateright::actor::{ActorModel, ActorModelAction, ActorModelState};
 use stateright::{Expectation, Model};
 
 use super::checker::{
-    self, duplicates, init_states, next_state, Action, Checkable, NodeActor, Report, Search,
+    self, init_states, links_of, next_state, Action, Checkable, NodeActor, Report, Search,
 };
 use super::Rng;
 
@@ -128,7 +128,7 @@ pub fn walk_focused<P: Checkable, C>(
         counterexample,
         examples,
         search: Search::Walks(walks),
-        duplicating: duplicates(model),
+        links: links_of(model),
     }
 }
 // ANCHOR_END: walks

@@ -335,7 +335,7 @@ impl<P: Process> Sim<P> {
 
     /// On a FIFO network, the place in `list` of a message ahead of message `list[k]` on its
     /// link (the list is in queue order, so "ahead" is "earlier in the list").
-    fn fifo_ahead(&self, list: &[UpcomingOf<P>], k: usize) -> Option<usize> {
+    pub(crate) fn fifo_ahead(&self, list: &[UpcomingOf<P>], k: usize) -> Option<usize> {
         let Due::Message { from, to, ref msg, .. } = list[k].due else {
             return None;
         };
