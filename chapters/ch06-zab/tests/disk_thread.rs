@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use ch01_znode::{Acl, Sid, Zxid};
@@ -148,14 +148,9 @@ fn scratch(i: usize) -> File {
 
 /// Three servers on 127.0.0.1, each on its own gated memory disk.
 async fn ensemble(setup: Setup) -> (Vec<Server>, Serving) {
-    let held: Vec<StdListener> = (0..9)
-        .map(|_| StdListener::bind("127.0.0.1:0").expect("bind"))
-        .collect();
-    let ports: Vec<u16> = held
-        .iter()
-        .map(|l| l.local_addr().expect("addr").port())
-        .collect();
-    drop(held);
+    // Below the ephemeral range: a port picked by bind(0) and let go could be handed to any
+    // outgoing connection (another test's) before the server listens on it again.
+    let ports = super::tcp::free_ports(9);
     let peers: Vec<String> = (0..3)
         .map(|i| format!("{}=127.0.0.1:{}:{}", i + 1, ports[3 * i], ports[3 * i + 1]))
         .collect();

@@ -42,7 +42,7 @@ mod below_ephemeral;
 /// server listens. They are below the kernel's ephemeral range, so a server killed and run
 /// again finds its ports free: no connection can have been given one meanwhile. A server
 /// that loses a port to someone else says so, and the ensemble starts again on other ports.
-fn free_ports(n: usize) -> Vec<u16> {
+pub(crate) fn free_ports(n: usize) -> Vec<u16> {
     let held: Vec<StdListener> = (0..n)
         .map(|_| below_ephemeral::listen_on_a_free_port("127.0.0.1").expect("bind"))
         .collect();
