@@ -505,6 +505,7 @@ impl DataTree {
             // created; the replayed create still moves the parent's cversion and pzxid, as
             // upstream's `processTxn` does on NODEEXISTS (`setCversionPzxid`).
             self.change_node(parent_path, bump_parent);
+            self.replace_acl(path, acl);
             return Err(ZkError::NodeExists);
         }
         self.change_node(parent_path, |parent| {
@@ -605,19 +606,37 @@ impl DataTree {
 
     /// `DataTree.setACL`: a new ACL and aversion; no watch fires.
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ZkError> {
+        self.replace_acl(path, acl).ok_or(ZkError::NoNode)?;
+        self.change_node(path, |node| {
+            node.update_stat(|stat| stat.aversion = version);
+        });
+        self.stat(path)
+    }
+
+    /// Gives the node at `path` the list `acl`, its stat untouched; `None` if there is no
+    /// such node.
+    ///
+    /// Besides setACL, a create replayed over a fuzzy snapshot that finds its node calls
+    /// this. Upstream's snapshot writes its ACL map before its nodes, so a node created (or
+    /// given a new list) while the walk ran can name a list the map lacks; the snapshot's
+    /// reader gives such a node a list that grants nothing. Upstream interns the create's
+    /// list before the NODEEXISTS check (`DataTree.createNode`, ZOOKEEPER-3306), which makes
+    /// the dangling number good again; here the create hands the node its list. Either way
+    /// the node ends the replay with its live list, because every create and setACL of that
+    /// path from this create on is replayed too, in order.
+    fn replace_acl(&mut self, path: &str, acl: &[Acl]) -> Option<()> {
         // The new list first: a list set again on its only node keeps its number.
         let acl = self.acls.intern(acl);
         let Some(old) = self.change_node(path, |node| {
             let old = node.acl();
             node.set_acl(acl);
-            node.update_stat(|stat| stat.aversion = version);
             old
         }) else {
             self.acls.release(acl);
-            return Err(ZkError::NoNode);
+            return None;
         };
         self.acls.release(old);
-        self.stat(path)
+        Some(())
     }
 
     /// `DataTree.killSession`: deletes the paths the closeSession txn lists, then any other

@@ -25,7 +25,14 @@
 //! `/`, `/zookeeper` and `/zookeeper/quota`, and they keep it until a setACL, which also moves
 //! their aversion off 0. So a built-in node with aversion 0 and the open ACL is written with
 //! -1, exactly as upstream would. Reading drops map entries no node uses
-//! (`ReferenceCountedACLCache.purgeUnused`) and refuses a reference the map lacks.
+//! (`ReferenceCountedACLCache.purgeUnused`).
+//!
+//! **A reference the map lacks.** Upstream writes its map first and its nodes after, while
+//! writes go on (chapter 7's fuzzy snapshots; a leader's SNAP too, ZOOKEEPER-3306), so a
+//! node created or given a new list in between can name a list the map does not hold. Its
+//! reader keeps the dangling number (`addUsage` ignores it) and the replayed create or setACL
+//! makes it good. Here the node is read with [`unresolved_acl`], which grants nothing, and
+//! the replayed create or setACL gives it its list (chapter 1's `DataTree::apply`).
 //!
 //! **Order.** Upstream walks each node's children in hash-set order and its sessions in
 //! hash-map order; here children come in name order ([`DataTree::walk`]) and sessions in id
@@ -62,6 +69,13 @@ const NULL_ACL_NODES: [&str; 3] = ["/", "/zookeeper", "/zookeeper/quota"];
 
 /// The null ACL reference, read as `OPEN_ACL_UNSAFE`.
 const NULL_ACL_REF: i64 = -1;
+
+/// The list a reader gives a node whose reference the map lacks, until the log replayed
+/// over the snapshot gives the node its own: one entry that grants nobody anything, so the
+/// node fails closed meanwhile (upstream's `convertLong` throws on such a node).
+pub fn unresolved_acl() -> Vec<Acl> {
+    vec![Acl::new(0, "world", "anyone")]
+}
 
 // ANCHOR: snapshot
 /// What a snapshot holds: the tree and the session table (session → timeout in ms).
@@ -372,8 +386,6 @@ pub enum SnapshotError {
     TooLarge { len: usize, max: usize },
     /// Bytes that break jute's rules (a negative count, a null path, a null ACL list).
     Malformed(DecodeError),
-    /// A node names an ACL list the map does not hold (upstream: "Failed to fetch acls").
-    UnknownAcl { path: String, acl_ref: i64 },
     /// The nodes are not a tree written parents first.
     Tree(RestoreError),
     /// Something other than `BenWasHere` after the snapshot that followed a SNAP.
@@ -393,12 +405,6 @@ impl fmt::Display for SnapshotError {
                 )
             }
             SnapshotError::Malformed(e) => write!(f, "malformed snapshot: {e}"),
-            SnapshotError::UnknownAcl { path, acl_ref } => {
-                write!(
-                    f,
-                    "snapshot: {path} refers to ACL {acl_ref}, which it does not hold"
-                )
-            }
             SnapshotError::Tree(e) => write!(f, "snapshot: {e}"),
             SnapshotError::BadSignature { found } => {
                 write!(f, "missing signature after the snapshot: got {found:?}")
@@ -682,19 +688,21 @@ impl SnapshotDecoder {
             true => "/".to_string(),
             false => node.path,
         };
-        let open;
+        let fallback;
         let acl: &[Acl] = match node.acl_ref {
             NULL_ACL_REF => {
-                open = Acl::open_unsafe();
-                &open
+                fallback = Acl::open_unsafe();
+                &fallback
             }
-            acl_ref => self
-                .acls
-                .get(&acl_ref)
-                .ok_or_else(|| SnapshotError::UnknownAcl {
-                    path: path.clone(),
-                    acl_ref,
-                })?,
+            acl_ref => match self.acls.get(&acl_ref) {
+                Some(list) => list,
+                // A fuzzy snapshot's node given its list after the map was written: the
+                // log replayed over the snapshot gives it back (see the module doc).
+                None => {
+                    fallback = unresolved_acl();
+                    &fallback
+                }
+            },
         };
         // The tree copies the path and the data into the node's one allocation.
         let added = self.tree.add(&path, node.data.as_deref(), acl, node.stat);
@@ -951,7 +959,7 @@ mod tests {
     }
 
     #[test]
-    fn references_resolve_through_the_map_unused_lists_are_dropped_and_unknown_ones_refused() {
+    fn references_resolve_through_the_map_and_unused_lists_are_dropped() {
         let map = [(7, Some(Acl::read_unsafe())), (9, Some(vec![]))];
         let (read, _) = decode_snapshot(&root_only(&map, 7), false, Zxid(3)).unwrap();
         let root = read.tree.node("/").unwrap();
@@ -961,18 +969,62 @@ mod tests {
         let (read, _) = decode_snapshot(&root_only(&map, -1), false, Zxid(3)).unwrap();
         assert_eq!(**read.tree.node("/").unwrap().acl, Acl::open_unsafe()[..]);
 
-        assert_eq!(
-            decode_snapshot(&root_only(&map, 8), false, Zxid(3)),
-            Err(SnapshotError::UnknownAcl {
-                path: "/".into(),
-                acl_ref: 8
-            })
-        );
         let null_list = [(7, None)];
         assert!(matches!(
             decode_snapshot(&root_only(&null_list, 7), false, Zxid(3)),
             Err(SnapshotError::Malformed(DecodeError::UnexpectedNull { .. }))
         ));
+    }
+
+    /// A node that names a list the map lacks (written after the map, by a fuzzy walk) is
+    /// read granting nothing, and the create replayed over the snapshot gives it its list.
+    #[test]
+    fn a_reference_the_map_lacks_grants_nothing_until_the_replayed_create_gives_the_list() {
+        let mut live = Standalone::default();
+        let create = |path: &str, acl: Vec<Acl>| Request::Create {
+            path: path.into(),
+            data: None,
+            acl,
+            mode: CreateMode::Persistent,
+        };
+        live.submit(SessionId(1), 1, 10, &create("/app", Acl::open_unsafe()));
+        let snapshot_zxid = live.tree.last_processed_zxid();
+        let secret = vec![Acl::new(ch01_znode::acl::perms::READ, "digest", "alice:x")];
+        let (txn, _) = live.submit(SessionId(1), 2, 10, &create("/app/secret", secret.clone()));
+
+        // The map as it was when the walk started (no list 2 for /app/secret yet), the nodes
+        // as the walk met them (/app/secret among them, naming list 2).
+        let mut w = Writer::new();
+        w.write_int(0);
+        w.write_len(Some(2));
+        w.write_long(1);
+        write_acl(&mut w, &Acl::open_unsafe());
+        w.write_long(3);
+        write_acl(&mut w, &Acl::read_unsafe());
+        for (path, node) in live.tree.walk() {
+            let acl_ref = match path.as_str() {
+                "/app" => 1,
+                "/app/secret" => 2,
+                "/zookeeper/config" => 3,
+                _ => NULL_ACL_REF,
+            };
+            write_node(&mut w, &path, node, acl_ref);
+        }
+        w.write_ustring(Some(END_OF_NODES));
+
+        let (mut read, _) = decode_snapshot(&w.into_bytes(), false, snapshot_zxid).unwrap();
+        let before = read.tree.node("/app/secret").unwrap();
+        assert_eq!(**before.acl, unresolved_acl()[..]);
+        let stat_before = before.stat;
+
+        read.tree.apply(&txn);
+        let after = read.tree.node("/app/secret").unwrap();
+        assert_eq!(**after.acl, secret[..]);
+        assert_eq!(
+            after.stat, stat_before,
+            "the replayed create changes no stat"
+        );
+        assert_eq!(read.tree.digest(), live.tree.digest());
     }
 
     #[test]

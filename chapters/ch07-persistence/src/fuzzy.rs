@@ -8,8 +8,8 @@
 //! *started*; nodes the walk reaches later may already show later txns. Recovery loads it
 //! and replays every txn after that zxid, some of them a second time, and each txn's rules
 //! make that harmless (chapter 1's `DataTree::apply`: a create that finds its node moves
-//! only the parent's cversion and pzxid forward, a delete of a missing node still moves the
-//! parent's pzxid, a setData writes the same values again).
+//! only the parent's cversion and pzxid forward and hands the node its ACL list, a delete of
+//! a missing node still moves the parent's pzxid, a setData writes the same values again).
 //!
 //! Here the walk is sans-IO and deterministic instead of a thread: [`FuzzySnapshot::advance`]
 //! walks the next `max_nodes` nodes of the tree as it is at that call and hands out the
