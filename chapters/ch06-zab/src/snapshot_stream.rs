@@ -873,6 +873,16 @@ mod tests {
         BTreeMap::new()
     }
 
+    /// A request to create a persistent, empty node at `path` with `acl`.
+    fn create(path: &str, acl: Vec<Acl>) -> Request {
+        Request::Create {
+            path: path.into(),
+            data: None,
+            acl,
+            mode: CreateMode::Persistent,
+        }
+    }
+
     #[test]
     fn a_fresh_tree_is_written_as_zookeeper_writes_a_fresh_data_tree() {
         let bytes = encode_snapshot(&DataTree::new(), &no_sessions());
@@ -885,12 +895,6 @@ mod tests {
     #[test]
     fn acl_lists_are_numbered_in_walk_order_and_the_built_ins_keep_the_null_reference() {
         let mut server = Standalone::default();
-        let create = |path: &str, acl: Vec<Acl>| Request::Create {
-            path: path.into(),
-            data: None,
-            acl,
-            mode: CreateMode::Persistent,
-        };
         server.submit(SessionId(1), 1, 10, &create("/b", Acl::read_unsafe()));
         server.submit(SessionId(1), 2, 10, &create("/a", Acl::open_unsafe()));
         let tree = server.tree;
@@ -981,12 +985,6 @@ mod tests {
     #[test]
     fn a_reference_the_map_lacks_grants_nothing_until_the_replayed_create_gives_the_list() {
         let mut live = Standalone::default();
-        let create = |path: &str, acl: Vec<Acl>| Request::Create {
-            path: path.into(),
-            data: None,
-            acl,
-            mode: CreateMode::Persistent,
-        };
         live.submit(SessionId(1), 1, 10, &create("/app", Acl::open_unsafe()));
         let snapshot_zxid = live.tree.last_processed_zxid();
         let secret = vec![Acl::new(ch01_znode::acl::perms::READ, "digest", "alice:x")];
