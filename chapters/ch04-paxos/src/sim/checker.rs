@@ -200,6 +200,12 @@ pub fn sender(src: Id, nodes: usize) -> usize {
     usize::from(src) % nodes
 }
 
+/// The connection ([`Process::connection`]) of the link the network lists as from `src`, in
+/// a model of `nodes` nodes (`separate_connections`).
+pub fn connection_of(src: Id, nodes: usize) -> usize {
+    usize::from(src) / nodes
+}
+
 // ANCHOR: connections
 /// Puts every message of `network` that a node sent on its connection `c > 0` to another
 /// ([`Process::connection`]) on a link of its own, listed as from sender `src + c × nodes`:
@@ -307,16 +313,11 @@ pub fn next_state<P: Checkable, C>(
         lose_what_dies_with::<P>(&mut next.network, Id::from(id));
     }
     drop_what_ends_nothing(&mut next);
-    match model.actors.first().map(|a| a.links) {
-        Some(Links::SendQueue { waiting }) => {
-            keep_what_send_queues_keep(&mut next.network, waiting, |_| true);
-        }
-        Some(Links::FifoFirstQueued { waiting }) => {
-            // After `separate_connections`, a link from a node's own id is its connection 0.
-            let nodes = model.actors.len();
-            keep_what_send_queues_keep(&mut next.network, waiting, |src| usize::from(src) < nodes);
-        }
-        _ => {}
+    let links = links_of(model);
+    if let Some(waiting) = links.waiting() {
+        let nodes = model.actors.len();
+        let queued = |src| links.queues(connection_of(src, nodes));
+        keep_what_send_queues_keep(&mut next.network, waiting, queued);
     }
     Some(next)
 }
@@ -453,6 +454,26 @@ pub enum Links {
     FifoFirstQueued { waiting: usize },
 }
 // ANCHOR_END: links
+
+impl Links {
+    /// Whether messages on `connection` ([`Process::connection`]) wait behind a send queue,
+    /// where a newer one may take the place of one not yet sent.
+    pub fn queues(self, connection: usize) -> bool {
+        match self {
+            Links::SendQueue { .. } => true,
+            Links::FifoFirstQueued { .. } => connection == 0,
+            Links::Once | Links::Duplicating | Links::Fifo => false,
+        }
+    }
+
+    /// How many messages a queued link holds at most, if any link is queued.
+    pub fn waiting(self) -> Option<usize> {
+        match self {
+            Links::SendQueue { waiting } | Links::FifoFirstQueued { waiting } => Some(waiting),
+            Links::Once | Links::Duplicating | Links::Fifo => None,
+        }
+    }
+}
 
 // ANCHOR: send_queue
 /// Each link of `network` from a sender `queued` picks, as a sender with a send queue of one
@@ -843,16 +864,6 @@ pub(super) fn links_of<P: Checkable, C>(model: &ActorModel<NodeActor<P>, C>) -> 
     model.actors.first().map_or(Links::Fifo, |a| a.links)
 }
 
-/// Whether `msg` travels behind a send queue on `links`, where a newer message may take its
-/// place.
-fn queued<P: Process>(links: Links, msg: &P::Msg) -> bool {
-    match links {
-        Links::SendQueue { .. } => true,
-        Links::FifoFirstQueued { .. } => P::connection(msg) == 0,
-        Links::Once | Links::Duplicating | Links::Fifo => false,
-    }
-}
-
 // ANCHOR: check
 /// Explore `model` breadth first, on one thread (so the first state found to break a property is
 /// one nearest the start, and the same model gives the same numbers and path every time), to
@@ -1240,7 +1251,7 @@ pub fn choices<P: Checkable>(
                     let list = sim.upcoming();
                     let Some(ahead) = sim.fifo_ahead(&list, k - 1) else { break };
                     let Due::Message { msg: waiting, .. } = &list[ahead].due else { break };
-                    if !queued::<P>(links, waiting) {
+                    if !links.queues(P::connection(waiting)) {
                         break;
                     }
                     if !make(&mut sim, Choice::Drop(ahead + 1))? {
