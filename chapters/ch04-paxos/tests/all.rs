@@ -12,3 +12,7 @@ mod labs;
 mod model_check;
 mod safety;
 mod scenarios;
+
+/// The cluster runner's way to pick a port, below the kernel's ephemeral range.
+#[path = "../../../src/cluster/free_port.rs"]
+mod free_port;

@@ -14,3 +14,7 @@ mod model_check;
 mod real_zookeeper;
 mod scenarios;
 mod tcp;
+
+/// The cluster runner's way to pick a port, below the kernel's ephemeral range.
+#[path = "../../../src/cluster/free_port.rs"]
+mod free_port;

@@ -34,16 +34,13 @@ const ZK: Sid = Sid(5);
 /// How many times ZooKeeper may lose a race for its ports.
 const START_ATTEMPTS: usize = 3;
 
-/// The cluster runner's way to pick a port, below the kernel's ephemeral range.
-#[path = "../../../src/cluster/free_port.rs"]
-mod below_ephemeral;
-
 /// `N` distinct ports nobody uses right now (all are held until each is picked, so none
 /// repeats). They are below the ephemeral range: one the OS picked for bind(0) and let go
 /// could be handed to any outgoing connection before ZooKeeper listens on it.
 fn free_ports<const N: usize>() -> [u16; N] {
-    let held: [StdListener; N] =
-        std::array::from_fn(|_| below_ephemeral::listen_on_a_free_port("127.0.0.1").expect("bind"));
+    let held: [StdListener; N] = std::array::from_fn(|_| {
+        crate::free_port::listen_on_a_free_port("127.0.0.1").expect("bind")
+    });
     held.map(|l| l.local_addr().expect("addr").port())
 }
 

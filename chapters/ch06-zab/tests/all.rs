@@ -18,3 +18,7 @@ mod scenarios;
 mod tcp;
 mod write_path;
 mod zookeeper_bytes;
+
+/// The cluster runner's way to pick a port, below the kernel's ephemeral range.
+#[path = "../../../src/cluster/free_port.rs"]
+mod free_port;

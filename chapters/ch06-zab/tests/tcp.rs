@@ -32,10 +32,6 @@ use tokio::time::{timeout, Instant};
 /// The longest any one wait may take (the machine may be busy).
 pub(crate) const BOUND: Duration = Duration::from_secs(60);
 
-/// The cluster runner's way to pick a port, below the kernel's ephemeral range.
-#[path = "../../../src/cluster/free_port.rs"]
-mod below_ephemeral;
-
 /// `n` ports nobody uses right now, all different: each is picked while the others are still
 /// held. Ports picked one at a time (each released before the next is asked for) can come
 /// back twice, and an ensemble whose `--peer` lines name a port twice is refused before any
@@ -44,7 +40,7 @@ mod below_ephemeral;
 /// that loses a port to someone else says so, and the ensemble starts again on other ports.
 pub(crate) fn free_ports(n: usize) -> Vec<u16> {
     let held: Vec<StdListener> = (0..n)
-        .map(|_| below_ephemeral::listen_on_a_free_port("127.0.0.1").expect("bind"))
+        .map(|_| crate::free_port::listen_on_a_free_port("127.0.0.1").expect("bind"))
         .collect();
     held.iter()
         .map(|l| l.local_addr().expect("addr").port())

@@ -2,7 +2,7 @@
 //! every chapter with a model checker (each includes this file by path).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -26,8 +26,11 @@ impl Explorer {
     /// Start `binary` with `args` and `--explore` on a free loopback port; wait (bounded) for
     /// the line that says it answers.
     pub fn start(binary: &str, args: &[&str]) -> Explorer {
-        // A port the system just handed out and nobody holds: the explorer binds it next.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // A free port below the ephemeral range, where no outgoing connection can take it
+        // between this pick and the explorer's bind.
+        let listener = crate::free_port::listen_on_a_free_port("127.0.0.1").expect("a free port");
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
         let mut child = Command::new(binary)
             .args(args)
             .args(["--explore", &port.to_string()])
