@@ -42,15 +42,15 @@ pub fn listen_on_a_free_port(host: &str) -> io::Result<TcpListener> {
     (0..span)
         .map(|i| ports.start + ((start + i) % span) as u16)
         .find_map(|port| TcpListener::bind((host, port)).ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!(
-                    "no free port on {host} between {} and {}",
-                    ports.start, ports.end
-                ),
-            )
-        })
+        .ok_or_else(|| no_free_port(host, ports))
+}
+
+/// The error when every pickable port is taken. (Its own function so that both rustfmt
+/// configurations of the crates that include this file lay it out alike.)
+fn no_free_port(host: &str, ports: Range<u16>) -> io::Error {
+    let (first, last) = (ports.start, ports.end);
+    let message = format!("no free port on {host} between {first} and {last}");
+    io::Error::new(io::ErrorKind::AddrInUse, message)
 }
 
 /// A pseudo-random number, different in each process and each call.
