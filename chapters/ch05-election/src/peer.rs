@@ -647,7 +647,12 @@ impl Peer {
     // ANCHOR: timeout
     fn on_timeout(&mut self, timer: Timer, out: &mut Vec<Output>) {
         match timer {
-            // Nothing heard: re-send our vote, and wait twice as long next time.
+            // Nothing heard: re-send our vote, and wait twice as long next time. Upstream
+            // re-sends only if some peer's send queue has emptied (`haveDelivered`), and
+            // otherwise just asks for every connection again (`connectAll`). The core sees no
+            // queues, and it needs none: each queue holds one frame, our latest vote, which a
+            // re-send replaces with itself, and the connections send it (opening one first if
+            // need be) either way.
             Timer::NotTimeout if self.state == ServerState::Looking && !self.finalizing => {
                 self.send_notifications(out);
                 self.not_timeout_ms =
