@@ -182,6 +182,9 @@ pub const KEYS: [&str; 3] = ["/k0", "/k1", "/k2"];
 pub const EPHEMERAL_KEYS: [&str; 2] = ["/e0", "/e1"];
 /// At most this many requests in flight at once on a connection.
 const MAX_IN_FLIGHT: usize = 3;
+/// Keep-alive ticks (a third of the session timeout apart) of silence that end a connection:
+/// two thirds of the timeout, the Java client's `readTimeout`.
+const READ_TIMEOUT_TICKS: u32 = 2;
 
 /// A client that makes its work up as it goes, from its own seed: random requests on a few
 /// shared keys, against random servers, sometimes several in flight at once. The seed is given
@@ -335,8 +338,8 @@ pub struct ClientNode {
     streams: Streams<u32>,
     history: Vec<HistoryEvent>,
     now: Millis,
-    /// When the server last said anything on this connection.
-    last_heard: Millis,
+    /// Keep-alive ticks since the server last said anything on this connection.
+    silent_ticks: u32,
     closed: bool,
 }
 
@@ -359,7 +362,7 @@ impl ClientNode {
             streams: Streams::default(),
             history: Vec::new(),
             now: 0,
-            last_heard: 0,
+            silent_ticks: 0,
             closed: false,
         }
     }
@@ -393,6 +396,11 @@ impl ClientNode {
     /// number), so a frame on any other is ignored whenever it arrives.
     pub fn listens_on(&self, conn: u32) -> bool {
         self.conn.as_ref().is_some_and(|c| c.n == conn)
+    }
+
+    /// The server and number of the connection it uses (or is opening), if any.
+    pub fn connection(&self) -> Option<(Sid, u32)> {
+        self.conn.as_ref().map(|c| (c.server, c.n))
     }
 
     /// How many connections it has opened (a reconnect opens a new one).
@@ -539,6 +547,7 @@ impl ClientNode {
     fn connect(&mut self, server: Sid) -> Vec<SimOutput> {
         self.conns_opened += 1;
         self.closed = false;
+        self.silent_ticks = 0;
         self.conn = Some(Connection {
             server,
             n: self.conns_opened,
@@ -590,6 +599,11 @@ impl ClientNode {
     /// The keep-alive timer. A handshake still unanswered has timed out; a connection on
     /// which the server has said nothing for two thirds of the session timeout is given up
     /// (the Java client's `readTimeout`); otherwise a PING keeps the session alive.
+    ///
+    /// The silence is counted in ticks, a third of the timeout apart, not read from the clock:
+    /// nothing heard since the tick before last is two thirds of the timeout. So the rule
+    /// holds under the model checker too, whose clock never moves, where a tick is any moment
+    /// it picks while the server cannot answer.
     fn ping(&mut self) -> Vec<SimOutput> {
         let Some(conn) = &self.conn else {
             return Vec::new();
@@ -600,10 +614,10 @@ impl ClientNode {
         if self.closed {
             return Vec::new();
         }
-        let read_timeout_ms = self.timeout_ms as Millis * 2 / 3;
-        if self.now.saturating_sub(self.last_heard) >= read_timeout_ms {
+        if self.silent_ticks >= READ_TIMEOUT_TICKS {
             return self.lost("the server went silent");
         }
+        self.silent_ticks += 1;
         let mut out = self.send(ClientFrame::Request {
             xid: -2,
             request: Request::Ping,
@@ -613,7 +627,8 @@ impl ClientNode {
     }
     // ANCHOR_END: ping
 
-    /// Idle clients ping at a third of their timeout, as the Java client does.
+    /// Idle clients ping at a third of their timeout, as the Java client does: two ticks are its
+    /// read timeout.
     fn ping_timer(&self) -> SimOutput {
         Output::SetTimer {
             timer: SimTimer::ClientPing,
@@ -633,7 +648,7 @@ impl ClientNode {
             Arrival::Duplicate | Arrival::Closed => return Vec::new(),
             Arrival::Gap => return self.lost("the connection broke"),
         }
-        self.last_heard = self.now;
+        self.silent_ticks = 0;
         let ServerFrame::Message(message) = frame else {
             return Vec::new();
         };
@@ -666,6 +681,10 @@ impl ClientNode {
             return Vec::new();
         };
         conn.connected = true;
+        // The answer starts the ticks (the next is a third of the timeout away): heard at the
+        // first beat, as a frame read the moment a tick fires. So with nothing heard after it
+        // the client gives up two thirds of the timeout later, not a whole timeout.
+        self.silent_ticks = 1;
         self.history.push(HistoryEvent::Connected {
             at: self.now,
             session: c.session_id,
