@@ -313,6 +313,13 @@ impl ServerNode {
         self.links.is_closed(link)
     }
 
+    /// Whether this server has an end of client `client`'s connection `n`: it read or sent
+    /// on it, or closed it. A server that restarted since has none.
+    pub fn knows_client_connection(&self, client: NodeId, n: u32) -> bool {
+        let id = conn_id(client, n);
+        self.clients.knows(id) || self.clients.is_closed(id)
+    }
+
     /// The simulator's clock.
     pub fn set_clock(&mut self, now: Millis) {
         self.now = now;
