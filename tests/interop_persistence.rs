@@ -33,6 +33,7 @@ use ch01_znode::{
 use ch03_sessions::pipeline::Database;
 use ch06_zab::storage::Storage;
 use ch06_zab::txn_codec::{txn_type, TxnEntry};
+use ch07_persistence::names::{self, SNAPSHOT_PREFIX, VERSION_DIR};
 use ch07_persistence::snapshot_file::{decode_snapshot_file, looks_complete};
 use ch07_persistence::txn_log::read_log;
 use ch07_persistence::{FileStorage, FileStorageConfig};
@@ -1231,26 +1232,21 @@ fn zookeepers_tools_read_a_quorum_members_log_and_fuzzy_snapshot() {
         // with txns of the stream on both sides of it. How many there are depends on the
         // scheduling (one that falls due while the last is still being walked is skipped,
         // as upstream's "Too busy to snap"), so the test asks for one, not for a count.
-        let zxid_of = |path: &PathBuf| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            Zxid(i64::from_str_radix(&name["snapshot.".len()..], 16).unwrap())
-        };
-        let snapshots = files_named(&data, "snapshot.");
+        let snapshots = names::list(&data.join(VERSION_DIR), SNAPSHOT_PREFIX).unwrap();
         let (first, last) = (logged_zxids[0], *logged_zxids.last().unwrap());
         assert!(
-            snapshots.iter().map(zxid_of).any(|z| first < z && z < last),
+            snapshots.iter().any(|(z, _)| first < *z && *z < last),
             "server {sid}: no snapshot between the logged {first} and {last}: {snapshots:?}"
         );
 
         // SnapshotFormatter prints the newest snapshot as Keeper reads it.
-        let newest = snapshots.last().unwrap();
-        let zxid = zxid_of(newest);
-        let ours = decode_snapshot_file(&std::fs::read(newest).unwrap(), zxid, false)
+        let (zxid, newest) = snapshots.last().cloned().unwrap();
+        let ours = decode_snapshot_file(&std::fs::read(&newest).unwrap(), zxid, false)
             .unwrap()
             .db;
         let out = java_tool(
             "org.apache.zookeeper.server.SnapshotFormatter",
-            &[Path::new("-d"), newest],
+            &[Path::new("-d"), &newest],
         );
         let printed = formatted_nodes(&out);
         assert_eq!(
