@@ -490,15 +490,18 @@ pub fn answerable_client_tick(s: &ZabState, action: &Action<Node>) -> bool {
     let Some((server, n)) = client.connection() else {
         return false;
     };
+    let Some((node, up)) = servers(s)
+        .into_iter()
+        .find(|(node, _)| node.peer().sid() == server)
+    else {
+        return false;
+    };
     let nodes = s.actor_states.len();
-    let on_its_way = in_flight(s).any(|(src, msg)| {
-        checker::sender(src, nodes) == usize::from(*id)
-            && matches!(msg, Wire::ToServer { conn, .. } if *conn == n)
-    });
-    servers(s).iter().any(|(node, up)| {
-        *up && node.peer().sid() == server
-            && (on_its_way || node.knows_client_connection(client.id(), n))
-    })
+    up && (node.knows_client_connection(client.id(), n)
+        || in_flight(s).any(|(src, msg)| {
+            checker::sender(src, nodes) == usize::from(*id)
+                && matches!(msg, Wire::ToServer { conn, .. } if *conn == n)
+        }))
 }
 // ANCHOR_END: client_tick
 
@@ -543,6 +546,18 @@ pub fn false_suspicion(s: &ZabState, action: &Action<Node>) -> bool {
 }
 // ANCHOR_END: suspicion
 
+/// The fault model, one rule for every [`Bounds`]: a client's tick its server could answer
+/// never happens; a false suspicion only with `SUSPICIONS`, a restart only with `RESTARTS`.
+/// (The checker takes a plain function, so the bounds it reads are type parameters.)
+fn allowed<const SUSPICIONS: bool, const RESTARTS: bool>(
+    s: &ZabState,
+    action: &Action<Node>,
+) -> bool {
+    !answerable_client_tick(s, action)
+        && (SUSPICIONS || !false_suspicion(s, action))
+        && (RESTARTS || !is_restart(action))
+}
+
 /// Whether `action` restarts a crashed server, which a crash-stop model
 /// ([`Bounds::restarts`] false) leaves out.
 fn is_restart(action: &Action<Node>) -> bool {
@@ -576,12 +591,10 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
     );
     let model = checker::without_timers(model, left_out);
     let allowed: checker::Allowed<Checked> = match (bounds.false_suspicions, bounds.restarts) {
-        (true, true) => |s, a| !answerable_client_tick(s, a),
-        (false, true) => |s, a| !answerable_client_tick(s, a) && !false_suspicion(s, a),
-        (true, false) => |s, a| !answerable_client_tick(s, a) && !is_restart(a),
-        (false, false) => {
-            |s, a| !answerable_client_tick(s, a) && !false_suspicion(s, a) && !is_restart(a)
-        }
+        (true, true) => allowed::<true, true>,
+        (false, true) => allowed::<false, true>,
+        (true, false) => allowed::<true, false>,
+        (false, false) => allowed::<false, false>,
     };
     checker::with_fault_model(model, allowed)
         .property(
