@@ -546,6 +546,7 @@ pub fn false_suspicion(s: &ZabState, action: &Action<Node>) -> bool {
 }
 // ANCHOR_END: suspicion
 
+// ANCHOR: fault_rule
 /// The fault model, one rule for every [`Bounds`]: a client's tick its server could answer
 /// never happens; a false suspicion only with `SUSPICIONS`, a restart only with `RESTARTS`.
 /// (The checker takes a plain function, so the bounds it reads are type parameters.)
@@ -557,6 +558,7 @@ fn allowed<const SUSPICIONS: bool, const RESTARTS: bool>(
         && (SUSPICIONS || !false_suspicion(s, action))
         && (RESTARTS || !is_restart(action))
 }
+// ANCHOR_END: fault_rule
 
 /// Whether `action` restarts a crashed server, which a crash-stop model
 /// ([`Bounds::restarts`] false) leaves out.
