@@ -524,6 +524,32 @@ fn lost_write_check(file_name: &str) -> Vec<&str> {
     .concat()
 }
 
+/// A walk's report of a lost write, cut as the book shows it: the summary, and the replayed
+/// story from where it leaves the path every run takes (a server crashes, or gives up on its
+/// leader).
+fn summary_and_story(stdout: &str) -> (&str, &str) {
+    let (report, _) = stdout
+        .split_once("\ntime: ")
+        .expect("the time follows the report");
+    let (summary, trace) = report
+        .split_once(", replayed in the simulator:\n")
+        .expect("the trace follows the report");
+    assert!(
+        summary.contains("counterexample: `no acknowledged write lost` fails after"),
+        "{summary}"
+    );
+    let from = trace
+        .find(" stops following")
+        .into_iter()
+        .chain(trace.find(" ✗ crashed"))
+        .min()
+        .expect("a server leaves its leader");
+    (
+        summary,
+        &trace[trace[..from].rfind('\n').map_or(0, |n| n + 1)..],
+    )
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("ch06-model-check-{}-{name}", std::process::id()))
 }
@@ -547,25 +573,7 @@ fn walks_find_the_write_ack_before_fsync_loses_and_it_replays() {
         "a counterexample fails the command"
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let (report, _) = stdout
-        .split_once("\ntime: ")
-        .expect("the time follows the report");
-    assert!(
-        report.contains("counterexample: `no acknowledged write lost` fails after"),
-        "{report}"
-    );
-    // The book shows the report, and the replayed story from where it leaves the path every
-    // run takes (a server gives up on its leader, or crashes).
-    let (summary, trace) = report
-        .split_once(", replayed in the simulator:\n")
-        .expect("the trace follows the report");
-    let from = trace
-        .find(" stops following")
-        .into_iter()
-        .chain(trace.find(" ✗ crashed"))
-        .min()
-        .expect("a server leaves its leader");
-    let story = &trace[trace[..from].rfind('\n').map_or(0, |n| n + 1)..];
+    let (summary, story) = summary_and_story(&stdout);
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("ack_before_fsync_walks", format!("{summary}\n"));
         insta::assert_snapshot!("ack_before_fsync_story", format!("{story}\n"));
@@ -688,6 +696,78 @@ fn a_closed_pipe_loses_the_report_but_not_the_counterexample() {
     let script = std::fs::read_to_string(&file).expect("the counterexample is written");
     assert!(!script.is_empty());
     std::fs::remove_file(&file).unwrap();
+}
+
+/// The walks that find lab 6.2's lost write (`log-sync-after-up-to-date`, ZOOKEEPER-3911)
+/// on their own, at the bounds it needs: two crashes, a third epoch, a third round, and walks
+/// long enough to hold two elections after the write (150 steps past the first election).
+/// Seed 7 finds it in its 420th walk (in release, seeds 1, 3 and 7 of the first twelve find
+/// it within 3,000 walks, in 2 to 6 s).
+const LOG_SYNC_WALKS: [&str; 12] = [
+    "--crashes",
+    "2",
+    "--epochs",
+    "3",
+    "--rounds",
+    "3",
+    "--walks",
+    "420",
+    "--walk-steps",
+    "150",
+    "--seed",
+    "7",
+];
+
+/// A learner synced by DIFF must log the sync's txns before it takes the new epoch and ACKs
+/// NEWLEADER (upstream `Learner.syncWithLeader` since 3.6.3). With the old order the walks
+/// find, unaided, the write it loses: the old leader n3 lost `/a` to a crash before its fsync;
+/// n2 leads epoch 2 and DIFFs `/a` to n3, which takes epoch 2 at NEWLEADER and crashes before
+/// it logged `/a`. It comes back with a newer epoch than n1's and an older zxid, wins, and
+/// TRUNCs `/a` away from n1: a write c1 was told succeeded. The path replays in the simulator.
+#[test]
+fn walks_find_the_write_log_sync_after_up_to_date_loses_and_it_replays() {
+    let file = temp("log-sync.txt");
+    let file_name = file.to_str().unwrap();
+    let out = zab(&[
+        &["--model-check", "--flaw", "log-sync-after-up-to-date"][..],
+        &LOG_SYNC_WALKS[..],
+        &["--counterexample", file_name][..],
+    ]
+    .concat());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (summary, story) = summary_and_story(&stdout);
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("log_sync_walks", format!("{summary}\n"));
+        insta::assert_snapshot!("log_sync_story", format!("{story}\n"));
+    });
+    let replay = [
+        &["--trace", "--scenario", "checked"][..],
+        &["--flaw", "log-sync-after-up-to-date"][..],
+        &["--scenario-file", file_name][..],
+    ]
+    .concat();
+    let out = zab(&replay);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let trace = String::from_utf8(out.stdout).unwrap();
+    // The signature of the bug: a server back from a crash with an epoch newer than the last
+    // txn on its disk, and a TRUNC that takes `/a` away from a server that has it.
+    assert!(
+        trace.contains("zkServer.sh start (currentEpoch 2, last zxid 0x100000001)"),
+        "a server took epoch 2 without the DIFF's txn on its disk: {trace}"
+    );
+    assert!(trace.contains("TRUNC 0x100000001"), "{trace}");
+}
+
+/// The same walks without the flaw: the learner logs what the DIFF gave it before it ACKs
+/// NEWLEADER, and every acknowledged write survives.
+#[test]
+fn the_log_sync_walks_without_the_flaw_lose_nothing() {
+    let out = zab(&[&["--model-check"], &LOG_SYNC_WALKS[..]].concat());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("no counterexample"), "{stdout}");
 }
 
 /// Walks within the bounds `log-sync-after-up-to-date` needs (two crashes, a third epoch):
