@@ -550,6 +550,21 @@ fn summary_and_story(stdout: &str) -> (&str, &str) {
     )
 }
 
+/// The trace of a counterexample `file` replayed in the simulator with `args` (its flaw, say),
+/// which must run to its end; the file is removed.
+fn replayed(file: &std::path::Path, args: &[&str]) -> String {
+    let replay = [
+        &["--trace", "--scenario", "checked"][..],
+        &["--scenario-file", file.to_str().unwrap()][..],
+        args,
+    ]
+    .concat();
+    let out = zab(&replay);
+    std::fs::remove_file(file).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("ch06-model-check-{}-{name}", std::process::id()))
 }
@@ -579,16 +594,10 @@ fn walks_find_the_write_ack_before_fsync_loses_and_it_replays() {
         insta::assert_snapshot!("ack_before_fsync_story", format!("{story}\n"));
     });
     let svg = temp("ack-before-fsync.svg");
-    let replay = [
-        &["--trace", "--scenario", "checked"],
-        &ACK_BEFORE_FSYNC[..],
-        &["--scenario-file", file_name, "--svg", svg.to_str().unwrap()],
-    ]
-    .concat();
-    let out = zab(&replay);
-    std::fs::remove_file(&file).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let trace = String::from_utf8(out.stdout).unwrap();
+    let trace = replayed(
+        &file,
+        &[&ACK_BEFORE_FSYNC[..], &["--svg", svg.to_str().unwrap()]].concat(),
+    );
     assert!(
         trace.contains("the crash lost unsynced 0x100000002"),
         "n3 comes back without /a: {trace}"
@@ -741,16 +750,7 @@ fn walks_find_the_write_log_sync_after_up_to_date_loses_and_it_replays() {
         insta::assert_snapshot!("log_sync_walks", format!("{summary}\n"));
         insta::assert_snapshot!("log_sync_story", format!("{story}\n"));
     });
-    let replay = [
-        &["--trace", "--scenario", "checked"][..],
-        &["--flaw", "log-sync-after-up-to-date"][..],
-        &["--scenario-file", file_name][..],
-    ]
-    .concat();
-    let out = zab(&replay);
-    std::fs::remove_file(&file).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let trace = String::from_utf8(out.stdout).unwrap();
+    let trace = replayed(&file, &["--flaw", "log-sync-after-up-to-date"]);
     // The signature of the bug: a server back from a crash with an epoch newer than the last
     // txn on its disk, and a TRUNC that takes `/a` away from a server that has it.
     assert!(
