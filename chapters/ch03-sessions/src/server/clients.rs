@@ -28,7 +28,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use super::core::{now_ms, Outbound, VERSION};
 use super::host::{dir_size, environment, file_descriptors};
 use super::outbox::OutboxSender;
-use super::stats::{op_name, ConnStats, LatencyStats};
+use super::stats::{op_name, Asked, Awaiting, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::config::Whitelist;
 use crate::fourlw::{ConfDump, FourLetterWord, QuorumReport, Reset, ResponseSizes, ServerSnapshot};
@@ -44,6 +44,8 @@ struct Connection {
     /// Frames queued this turn, back to back, not yet handed to the connection task.
     batch: Vec<u8>,
     stats: ConnStats,
+    /// What the client asked that is not answered yet, for the latencies.
+    awaiting: Awaiting,
 }
 
 /// The open client connections and the server's client counters.
@@ -149,37 +151,32 @@ impl Clients {
             socket,
             batch: Vec::new(),
             stats: ConnStats::new(remote),
+            awaiting: Awaiting::default(),
         };
         self.conns.insert(conn, connection);
     }
 
-    /// Counts a client's input before the pipeline takes it; says which connection it came
-    /// on (for [`Clients::served`]).
-    pub fn received(&mut self, input: &Input) -> Option<ConnId> {
+    /// Counts a client's input before the pipeline takes it, and notes when a question
+    /// arrived: its reply gives the latency.
+    pub fn received(&mut self, input: &Input) {
         self.received += 1;
-        let conn = match input {
-            Input::Connect { conn, .. } | Input::Undecodable { conn, .. } => Some(*conn),
+        let (conn, asked) = match input {
+            Input::Connect { conn, .. } => (*conn, Some(Asked::Handshake)),
+            Input::Undecodable { conn, .. } => (*conn, None),
             Input::Request { conn, xid, request } => {
                 if let Some(c) = self.conns.get_mut(conn) {
                     c.stats.last_op = op_name(request.op_code().code());
                     c.stats.last_cxid = i64::from(*xid);
                 }
-                Some(*conn)
+                (*conn, Some(Asked::Request(*xid)))
             }
-            _ => None,
+            _ => return,
         };
-        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
+        if let Some(c) = self.conns.get_mut(&conn) {
             c.stats.received += 1;
-        }
-        conn
-    }
-
-    /// The core spent `ms` on an input from `conn`.
-    pub fn served(&mut self, conn: Option<ConnId>, ms: u64) {
-        self.latency.add(ms);
-        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
-            c.stats.latency.add(ms);
-            c.stats.last_latency = ms;
+            if let Some(asked) = asked {
+                c.awaiting.arrived(asked, Instant::now());
+            }
         }
     }
 
@@ -240,9 +237,12 @@ impl Clients {
         self.sent += 1;
         c.stats.sent += 1;
         self.response_sizes.add(size as i64 - 4);
-        match message {
-            ServerMessage::Connected(r) if r.session_id != SessionId::NONE => {
-                c.stats.session = Some((r.session_id, r.time_out, now_ms()));
+        let answers = match message {
+            ServerMessage::Connected(r) => {
+                if r.session_id != SessionId::NONE {
+                    c.stats.session = Some((r.session_id, r.time_out, now_ms()));
+                }
+                Some(Asked::Handshake)
             }
             ServerMessage::Reply(header, _) => {
                 if header.xid == AUTH_XID && header.err == ZkError::AuthFailed.code() {
@@ -250,8 +250,18 @@ impl Clients {
                 }
                 c.stats.last_zxid = header.zxid;
                 c.stats.last_response_ms = now_ms();
+                Some(Asked::Request(header.xid))
             }
-            _ => {}
+            _ => None,
+        };
+        let arrived = answers.and_then(|asked| c.awaiting.answered(asked));
+        // Upstream answers `addauth` beside the request processors, untimed.
+        let timed = answers != Some(Asked::Request(AUTH_XID));
+        if let Some(arrived) = arrived.filter(|_| timed) {
+            let ms = arrived.elapsed().as_millis() as u64;
+            self.latency.add(ms);
+            c.stats.latency.add(ms);
+            c.stats.last_latency = ms;
         }
         true
     }

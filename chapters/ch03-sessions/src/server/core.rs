@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ch01_znode::Sid;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -187,12 +187,9 @@ impl Core {
     }
 
     fn input(&mut self, input: Input) {
-        let conn = self.clients.received(&input);
-        let start = Instant::now();
+        self.clients.received(&input);
         let outputs = self.pipeline.step(now_ms(), input);
         self.route(outputs);
-        self.clients
-            .served(conn, start.elapsed().as_millis() as u64);
     }
 
     /// Ends a turn: every connection gets its replies in one batch; one whose queue is full

@@ -1,6 +1,8 @@
 //! Counters for the four-letter words (upstream `ServerStats` and `ServerCnxn`'s counters).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use ch01_znode::{SessionId, Zxid};
 
@@ -38,6 +40,42 @@ impl LatencyStats {
             },
             max: self.max,
         }
+    }
+}
+
+/// What a client asked that a reply will answer: the handshake, or a request by its xid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// The ConnectRequest (upstream times its `createSession` like any request).
+    Handshake,
+    /// A request, by its xid (a ping's is -2, every time).
+    Request(i32),
+}
+
+/// The questions a connection is waiting on, oldest first, with when each arrived.
+///
+/// A request's latency, as `srvr`, `stat` and `cons` report it, runs from its arrival to its
+/// reply (upstream's `ServerStats.updateLatency` takes the request's `createTime`): for a
+/// write in an ensemble that is the forward, the proposal, a quorum's fsyncs and the commit,
+/// not only the time a core spent on it. A server answers one session's requests in the
+/// order they came, so the reply to a question also settles every older one still here
+/// (there are none, unless a request went unanswered).
+#[derive(Debug, Default)]
+pub struct Awaiting {
+    queue: VecDeque<(Asked, Instant)>,
+}
+
+impl Awaiting {
+    /// `asked` arrived at `at`.
+    pub fn arrived(&mut self, asked: Asked, at: Instant) {
+        self.queue.push_back((asked, at));
+    }
+
+    /// A reply to `asked` goes out: when it arrived, if it is waited on (a watch event, say,
+    /// answers nothing).
+    pub fn answered(&mut self, asked: Asked) -> Option<Instant> {
+        let i = self.queue.iter().position(|(a, _)| *a == asked)?;
+        self.queue.drain(..=i).next_back().map(|(_, at)| at)
     }
 }
 
@@ -143,5 +181,33 @@ pub fn op_name(op: i32) -> &'static str {
         101 | 105 => "SETW",
         -11 => "CLOS",
         _ => "UNKN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_reply_settles_its_question_and_the_older_ones() {
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let mut awaiting = Awaiting::default();
+        awaiting.arrived(Asked::Handshake, at(0));
+        awaiting.arrived(Asked::Request(1), at(5));
+        awaiting.arrived(Asked::Request(-2), at(7));
+        awaiting.arrived(Asked::Request(2), at(9));
+        awaiting.arrived(Asked::Request(-2), at(11));
+        assert_eq!(awaiting.answered(Asked::Handshake), Some(at(0)));
+        // A watch event answers nothing and settles nothing.
+        assert_eq!(awaiting.answered(Asked::Request(-1)), None);
+        assert_eq!(awaiting.answered(Asked::Request(1)), Some(at(5)));
+        // Pings share an xid: the oldest one is answered first.
+        assert_eq!(awaiting.answered(Asked::Request(-2)), Some(at(7)));
+        // Request 2 is answered: nothing older than it is left.
+        assert_eq!(awaiting.answered(Asked::Request(2)), Some(at(9)));
+        assert_eq!(awaiting.answered(Asked::Request(-2)), Some(at(11)));
+        assert_eq!(awaiting.answered(Asked::Request(-2)), None);
     }
 }

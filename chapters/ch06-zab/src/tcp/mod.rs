@@ -727,12 +727,8 @@ impl<S: Storage> Driver<S> {
                 Ok(())
             }
             ToCore::Input(input) => {
-                let conn = self.clients.received(&input);
-                let start = Instant::now();
-                let stepped = self.feed(Input::Client(input));
-                self.clients
-                    .served(conn, start.elapsed().as_millis() as u64);
-                stepped
+                self.clients.received(&input);
+                self.feed(Input::Client(input))
             }
             ToCore::FourLetterWord { conn, word, reply } => {
                 self.clients
