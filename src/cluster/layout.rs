@@ -205,7 +205,7 @@ fn zoo_cfg(dir: &Path, sid: u64) -> PathBuf {
 fn load(path: &Path) -> Result<ZooCfg, String> {
     ZooCfg::load(path)
         .map(|(cfg, _warnings)| cfg)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| e.in_file(path))
 }
 
 #[cfg(test)]

@@ -268,9 +268,11 @@ impl ZooCfg {
 
     /// Reads and parses a `zoo.cfg` file.
     pub fn load(path: &std::path::Path) -> Result<(ZooCfg, Vec<Warning>), ConfigError> {
+        // The path is left out: every caller names the file ([`ConfigError::in_file`]), and
+        // naming it here too would print it twice.
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             line: None,
-            message: format!("cannot read {}: {e}", path.display()),
+            message: format!("cannot read it: {e}"),
         })?;
         ZooCfg::parse(&text)
     }
@@ -874,5 +876,16 @@ clientPort=2181
             err.in_file(std::path::Path::new("conf/zoo.cfg")),
             "conf/zoo.cfg line 2: server.1=a:1: expected host:quorumPort:electionPort[:participant|observer]"
         );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_named_once() {
+        let path = std::path::Path::new("/no/such/conf/zoo.cfg");
+        let said = ZooCfg::load(path).unwrap_err().in_file(path);
+        assert!(
+            said.starts_with("/no/such/conf/zoo.cfg: cannot read it: "),
+            "{said}"
+        );
+        assert_eq!(said.matches("zoo.cfg").count(), 1, "{said}");
     }
 }
