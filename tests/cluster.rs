@@ -149,14 +149,7 @@ fn start_writes_the_course_layout_and_every_command_does_what_it_says() {
     assert!(restarted.contains("Mode: follower"), "{restarted}");
 
     let zoo_cfg_before = std::fs::read_to_string(cluster.zoo_cfg(1)).expect("a zoo.cfg");
-    cluster.ok(&["stop"]);
-    for sid in 1..=3 {
-        assert_eq!(cluster.mode(sid), None, "server {sid} answers after stop");
-        assert!(
-            !cluster.pid_file(sid).exists(),
-            "server {sid}'s pid file outlived stop"
-        );
-    }
+    stop_and_check(&cluster);
     // A second start reuses the files: same config, same ports.
     let restarted = cluster.ok(&["start"]);
     assert!(restarted.contains("Reusing the cluster"), "{restarted}");
@@ -165,6 +158,64 @@ fn start_writes_the_course_layout_and_every_command_does_what_it_says() {
         zoo_cfg_before
     );
     assert!(restarted.contains(&format!("Connect string: {}", cluster.connect_string())));
+}
+
+/// `stop`, then no server answers and no pid file is left.
+fn stop_and_check(cluster: &Cluster) {
+    cluster.ok(&["stop"]);
+    for sid in cluster.sids() {
+        assert_eq!(cluster.mode(sid), None, "server {sid} answers after stop");
+        assert!(
+            !cluster.pid_file(sid).exists(),
+            "server {sid}'s pid file outlived stop"
+        );
+    }
+}
+
+/// A zoo.cfg broken by hand is its own server's problem: `status` still shows every other
+/// server and gives the broken one its error, a `restart` of that server is refused with the
+/// error (and leaves it running), and `kill` and `stop` need only the pid files, as
+/// `zkServer.sh stop` does.
+#[test]
+fn a_broken_zoo_cfg_stops_only_the_commands_that_need_it() {
+    let cluster = Cluster::start(3);
+    cluster.wait_for_leader(&[1, 2, 3]);
+    let zoo_cfg = cluster.zoo_cfg(3);
+    let text = std::fs::read_to_string(&zoo_cfg).expect("a zoo.cfg");
+    let port = format!("clientPort={}", cluster.client_ports[2]);
+    std::fs::write(&zoo_cfg, text.replace(&port, "clientPort=21x3")).expect("an edit");
+    let error = "server3/conf/zoo.cfg line 8: clientPort=21x3 is not a valid number";
+
+    let status = cluster.run(&["status"]);
+    assert!(!status.status.success(), "{}", status.output);
+    assert_eq!(
+        status.output.matches("Mode: ").count(),
+        2,
+        "{}",
+        status.output
+    );
+    assert_eq!(status.output.matches(error).count(), 1, "{}", status.output);
+    assert!(
+        !status.output.contains("zoo.cfg: zoo.cfg"),
+        "{}",
+        status.output
+    );
+
+    let refused = cluster.run(&["restart", "3"]);
+    assert!(!refused.status.success(), "{}", refused.output);
+    assert!(refused.output.contains(error), "{}", refused.output);
+    assert!(
+        cluster.mode(3).is_some(),
+        "the refused restart stopped server 3"
+    );
+
+    cluster.ok(&["kill", "1"]);
+    assert_eq!(
+        cluster.mode(1),
+        None,
+        "server 1 still answers after kill -9"
+    );
+    stop_and_check(&cluster);
 }
 
 /// The ensemble tests need kazoo; without it they say so and pass.

@@ -11,13 +11,15 @@
 //! DIR/server2/...
 //! ```
 //!
-//! The zoo.cfg files are the only record of the cluster: a later command reads the servers,
-//! their ports and their count back from them, so a student may edit them between runs as
-//! they would edit a real install's.
+//! These files are the only record of the cluster: a later command finds the servers by their
+//! folders and reads each one's ports back from its own zoo.cfg, so a student may edit them
+//! between runs as they would edit a real install's (and break one without locking the others
+//! out of `stop`, `kill` or `status`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use ch01_znode::Sid;
 use ch03_sessions::config::ZooCfg;
 
 /// One server of the cluster: its id (`server.N`, `myid`) and its three ports on 127.0.0.1.
@@ -46,17 +48,31 @@ clientPortAddress=127.0.0.1
 4lw.commands.whitelist=*
 ";
 
-/// A cluster's folder and its servers, in `sid` order.
+/// A cluster's folder and its servers' ids, in order: where every file is. What each
+/// server's zoo.cfg says is read only when asked ([`Layout::member`]), one server at a time,
+/// so that one broken file stops only what needs it: `stop` and `kill` need a pid file,
+/// `status` asks each server on its own, `restart N` needs server N's zoo.cfg alone.
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub dir: PathBuf,
-    pub members: Vec<Member>,
+    pub sids: Vec<u64>,
 }
 
 impl Layout {
-    /// A new cluster in `dir` (absolute), not yet written.
-    pub fn new(dir: PathBuf, members: Vec<Member>) -> Layout {
-        Layout { dir, members }
+    /// The cluster of `members` in `dir` (absolute), not yet written.
+    pub fn new(dir: PathBuf, members: &[Member]) -> Layout {
+        let sids = members.iter().map(|m| m.sid).collect();
+        Layout { dir, sids }
+    }
+
+    /// The cluster in `dir`, found by its folders `server1`, `server2`, ... alone (whatever
+    /// their files hold); None when there is no `server1`.
+    pub fn find(dir: &Path) -> Option<Layout> {
+        let sids: Vec<u64> = (1..).take_while(|&sid| home(dir, sid).is_dir()).collect();
+        (!sids.is_empty()).then(|| Layout {
+            dir: dir.to_path_buf(),
+            sids,
+        })
     }
 
     /// `DIR/serverN`: everything about server N.
@@ -81,40 +97,53 @@ impl Layout {
         self.home(sid).join("logs").join("keeper.out")
     }
 
-    /// The server with this id, or a clear error naming the ones there are.
-    pub fn member(&self, sid: u64) -> Result<Member, String> {
-        self.members
-            .iter()
-            .find(|m| m.sid == sid)
-            .copied()
-            .ok_or_else(|| {
-                format!(
-                    "unknown server {sid}: the cluster in {} has servers 1 to {}",
-                    self.dir.display(),
-                    self.members.len()
-                )
-            })
+    /// `sid` if the cluster has that server, or a clear error naming the ones there are.
+    pub fn known(&self, sid: u64) -> Result<u64, String> {
+        if self.sids.contains(&sid) {
+            return Ok(sid);
+        }
+        Err(format!(
+            "unknown server {sid}: the cluster in {} has servers 1 to {}",
+            self.dir.display(),
+            self.sids.len()
+        ))
     }
 
-    /// What a client passes to reach the whole ensemble: `127.0.0.1:2181,127.0.0.1:2182,...`.
-    pub fn connect_string(&self) -> String {
-        let hosts: Vec<String> = self
-            .members
-            .iter()
-            .map(|m| format!("{HOST}:{}", m.client_port))
-            .collect();
-        hosts.join(",")
+    /// Server `sid` as its own zoo.cfg describes it: its `clientPort`, and the quorum and
+    /// election ports of its own `server.N` line (the ones it listens on).
+    pub fn member(&self, sid: u64) -> Result<Member, String> {
+        let path = self.zoo_cfg(self.known(sid)?);
+        let cfg = load(&path)?;
+        let client_port = cfg
+            .client_port
+            .ok_or_else(|| format!("{}: clientPort is not set", path.display()))?;
+        let line = cfg
+            .servers
+            .get(&Sid(sid))
+            .ok_or_else(|| format!("{}: there is no server.{sid} line", path.display()))?;
+        Ok(Member {
+            sid,
+            client_port,
+            quorum_port: line.quorum_port,
+            election_port: line.election_port,
+        })
+    }
+
+    /// Every server, each as [`Layout::member`] reads it; the first that cannot be read is
+    /// the error.
+    pub fn members(&self) -> Result<Vec<Member>, String> {
+        self.sids.iter().map(|&sid| self.member(sid)).collect()
     }
 
     /// Writes every server's zoo.cfg (with the `KEY=VALUE` lines of `settings` added) and
     /// myid, and makes its `logs/` folder.
-    pub fn write(&self, settings: &[String]) -> std::io::Result<()> {
-        for member in &self.members {
+    pub fn write(&self, members: &[Member], settings: &[String]) -> std::io::Result<()> {
+        for member in members {
             let home = self.home(member.sid);
             std::fs::create_dir_all(home.join("conf"))?;
             std::fs::create_dir_all(self.data_dir(member.sid))?;
             std::fs::create_dir_all(home.join("logs"))?;
-            let mut text = self.zoo_cfg_text(member);
+            let mut text = self.zoo_cfg_text(members, member);
             for setting in settings {
                 let _ = writeln!(text, "{setting}");
             }
@@ -129,8 +158,8 @@ impl Layout {
     }
 
     /// One server's zoo.cfg: the course's file, with this server's dataDir and clientPort and
-    /// the same `server.N` lines as every other server's.
-    pub fn zoo_cfg_text(&self, me: &Member) -> String {
+    /// the same `server.N` lines (one per member) as every other server's.
+    pub fn zoo_cfg_text(&self, members: &[Member], me: &Member) -> String {
         let mut text = format!(
             "# Server {} of the cluster in {} (written by `keeper cluster start`).\n",
             me.sid,
@@ -140,7 +169,7 @@ impl Layout {
         let _ = writeln!(text, "dataDir={}", self.data_dir(me.sid).display());
         let _ = writeln!(text, "clientPort={}", me.client_port);
         text.push_str("#############cluster################\n");
-        for m in &self.members {
+        for m in members {
             let _ = writeln!(
                 text,
                 "server.{}={HOST}:{}:{}",
@@ -149,49 +178,15 @@ impl Layout {
         }
         text
     }
+}
 
-    /// Reads back the cluster in `dir`: `Ok(None)` when there is none (no `server1/conf/zoo.cfg`).
-    /// The servers are those of server 1's `server.N` lines; each one's client port is its own
-    /// zoo.cfg's `clientPort`.
-    pub fn read(dir: &Path) -> Result<Option<Layout>, String> {
-        let first = zoo_cfg(dir, 1);
-        if !first.exists() {
-            return Ok(None);
-        }
-        let cfg = load(&first)?;
-        if cfg.servers.is_empty() {
-            return Err(format!(
-                "{} has no server.N lines: not a cluster's zoo.cfg",
-                first.display()
-            ));
-        }
-        let mut members = Vec::new();
-        for (index, (sid, line)) in cfg.servers.iter().enumerate() {
-            let expected = index as u64 + 1;
-            if sid.0 != expected {
-                return Err(format!(
-                    "{}: the servers must be numbered 1 to {}, found server.{}",
-                    first.display(),
-                    cfg.servers.len(),
-                    sid.0
-                ));
-            }
-            let own = load(&zoo_cfg(dir, expected))?;
-            let client_port = own.client_port.ok_or_else(|| {
-                format!(
-                    "{}: clientPort is not set",
-                    zoo_cfg(dir, expected).display()
-                )
-            })?;
-            members.push(Member {
-                sid: expected,
-                client_port,
-                quorum_port: line.quorum_port,
-                election_port: line.election_port,
-            });
-        }
-        Ok(Some(Layout::new(dir.to_path_buf(), members)))
-    }
+/// What a client passes to reach the whole ensemble: `127.0.0.1:2181,127.0.0.1:2182,...`.
+pub fn connect_string(members: &[Member]) -> String {
+    let hosts: Vec<String> = members
+        .iter()
+        .map(|m| format!("{HOST}:{}", m.client_port))
+        .collect();
+    hosts.join(",")
 }
 
 fn home(dir: &Path, sid: u64) -> PathBuf {
@@ -212,22 +207,43 @@ fn load(path: &Path) -> Result<ZooCfg, String> {
 mod tests {
     use super::*;
 
-    fn three() -> Layout {
-        let members = (1..=3)
+    fn members() -> Vec<Member> {
+        (1..=3)
             .map(|sid| Member {
                 sid,
                 client_port: 2180 + sid as u16,
                 quorum_port: 2887 + sid as u16,
                 election_port: 3887 + sid as u16,
             })
-            .collect();
-        Layout::new(PathBuf::from("/tmp/c"), members)
+            .collect()
+    }
+
+    fn three() -> Layout {
+        Layout::new(PathBuf::from("/tmp/c"), &members())
+    }
+
+    /// A cluster's folder under the system's temp dir, removed at the end.
+    struct Dir(PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// The files of a three-server cluster, written in a fresh folder.
+    fn written(label: &str) -> (Dir, Layout) {
+        let dir =
+            Dir(std::env::temp_dir().join(format!("keeper-layout-{label}-{}", std::process::id())));
+        let layout = Layout::new(dir.0.clone(), &members());
+        layout.write(&members(), &[]).expect("the files");
+        (dir, layout)
     }
 
     #[test]
     fn each_zoo_cfg_lists_every_server_and_its_own_client_port_and_data_dir() {
-        let layout = three();
-        let text = layout.zoo_cfg_text(&layout.members[1]);
+        let (layout, members) = (three(), members());
+        let text = layout.zoo_cfg_text(&members, &members[1]);
         assert!(text.contains("dataDir=/tmp/c/server2/data\n"), "{text}");
         assert!(text.contains("clientPort=2182\n"), "{text}");
         assert!(text.contains(
@@ -242,17 +258,17 @@ mod tests {
     /// the book shows it.
     #[test]
     fn the_course_cluster_zoo_cfg_of_server_2() {
-        let members = three().members;
-        let layout = Layout::new(PathBuf::from("/home/you/keeper-cluster"), members);
+        let members = members();
+        let layout = Layout::new(PathBuf::from("/home/you/keeper-cluster"), &members);
         insta::with_settings!({ omit_expression => true }, {
-            insta::assert_snapshot!(layout.zoo_cfg_text(&layout.members[1]));
+            insta::assert_snapshot!(layout.zoo_cfg_text(&members, &members[1]));
         });
     }
 
     #[test]
     fn the_connect_string_names_every_client_port() {
         assert_eq!(
-            three().connect_string(),
+            connect_string(&members()),
             "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183"
         );
     }
@@ -264,5 +280,57 @@ mod tests {
             err,
             "unknown server 4: the cluster in /tmp/c has servers 1 to 3"
         );
+    }
+
+    #[test]
+    fn the_servers_are_read_back_from_their_folders_and_their_own_files() {
+        let (_dir, layout) = written("read-back");
+        let found = Layout::find(&layout.dir).expect("a cluster");
+        assert_eq!(found.sids, [1, 2, 3]);
+        assert_eq!(found.members(), Ok(members()));
+        assert!(Layout::find(&layout.dir.join("server1")).is_none());
+    }
+
+    /// One broken zoo.cfg is that server's error alone: the others are still read, and the
+    /// cluster is still found (so `stop` and `kill` still work on every server).
+    #[test]
+    fn a_broken_zoo_cfg_is_the_error_of_its_own_server_only() {
+        let (_dir, layout) = written("broken");
+        let edit = |sid: u64, from: &str, to: &str| {
+            let text = std::fs::read_to_string(layout.zoo_cfg(sid)).unwrap();
+            std::fs::write(layout.zoo_cfg(sid), text.replace(from, to)).unwrap();
+        };
+        edit(3, "clientPort=2183", "clientPort=21x3");
+        edit(1, "server.3=127.0.0.1:2890:3890", "server.3=127.0.0.1:2890");
+        std::fs::remove_file(layout.zoo_cfg(2)).unwrap();
+
+        let found = Layout::find(&layout.dir).expect("a cluster");
+        assert_eq!(found.sids, [1, 2, 3]);
+        let errors: Vec<String> = (1..=3).map(|sid| found.member(sid).unwrap_err()).collect();
+        let path = |sid: u64| layout.zoo_cfg(sid).display().to_string();
+        assert_eq!(
+            errors[0],
+            format!(
+                "{} line 12: server.3=127.0.0.1:2890: expected \
+                 host:quorumPort:electionPort[:participant|observer]",
+                path(1)
+            )
+        );
+        assert!(
+            errors[1].starts_with(&format!("{}: cannot read it: ", path(2))),
+            "{}",
+            errors[1]
+        );
+        assert_eq!(
+            errors[2],
+            format!("{} line 8: clientPort=21x3 is not a valid number", path(3))
+        );
+        edit(
+            1,
+            "server.3=127.0.0.1:2890\n",
+            "server.3=127.0.0.1:2890:3890\n",
+        );
+        assert_eq!(found.member(1), Ok(members()[0]));
+        assert_eq!(found.members(), Err(errors[1].clone()));
     }
 }

@@ -144,7 +144,7 @@ fn locked(dir: &Path, command: ClusterCommand) -> Result<ExitCode, String> {
 
 /// The cluster in `dir`, or an error saying there is none.
 fn existing(dir: &Path) -> Result<Layout, String> {
-    Layout::read(dir)?.ok_or_else(|| {
+    Layout::find(dir).ok_or_else(|| {
         format!(
             "there is no cluster in {}: run `keeper cluster start --dir {}` first",
             dir.display(),
@@ -162,14 +162,14 @@ fn start(
     programs: Programs,
     settings: &[String],
 ) -> Result<ExitCode, String> {
-    let layout = match Layout::read(dir)? {
-        Some(layout) if layout.members.len() as u64 != servers => {
+    let layout = match Layout::find(dir) {
+        Some(layout) if layout.sids.len() as u64 != servers => {
             return Err(format!(
                 "{} holds a {}-server cluster, not {servers}: start it with --servers {}, or \
                  stop it and choose another --dir",
                 dir.display(),
-                layout.members.len(),
-                layout.members.len()
+                layout.sids.len(),
+                layout.sids.len()
             ))
         }
         // A plain `start` starts the cluster as it was made; one that asks for ZooKeeper
@@ -196,10 +196,13 @@ fn start(
             layout
         }
     };
+    // Every server's zoo.cfg must be sound before any server starts: a cluster is not
+    // half-started because one file is broken.
+    let members = layout.members()?;
     let mut started = Vec::new();
     let mut already = 0;
     let programs = Programs::recorded(dir);
-    for member in &layout.members {
+    for member in &members {
         println!("------------ server {} start ------------", member.sid);
         println!("Using config: {}", layout.zoo_cfg(member.sid).display());
         if let Some(pid) = process::running(&layout, member.sid) {
@@ -215,7 +218,7 @@ fn start(
         );
         started.push((member, child));
     }
-    if already == layout.members.len() {
+    if already == members.len() {
         return Err(format!(
             "the cluster in {} is already running",
             layout.dir.display()
@@ -232,7 +235,7 @@ fn start(
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
-    print_summary(&layout);
+    print_summary(&layout, &members);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -265,15 +268,15 @@ fn create(
         .any(|entry| entry.file_name() != "cluster.lock");
     if stray {
         return Err(format!(
-            "{} is not empty and holds no cluster (no server1/conf/zoo.cfg): choose another --dir",
+            "{} is not empty and holds no cluster (no server1 folder): choose another --dir",
             dir.display()
         ));
     }
     let members =
         ports::choose(servers, free_ports).map_err(|e| format!("cannot find free ports: {e}"))?;
-    let layout = Layout::new(dir.to_path_buf(), members);
+    let layout = Layout::new(dir.to_path_buf(), &members);
     layout
-        .write(settings)
+        .write(&members, settings)
         .map_err(|e| format!("cannot write the cluster's files in {}: {e}", dir.display()))?;
     println!(
         "Wrote a {servers}-server cluster in {} (zoo.cfg and myid per server)",
@@ -284,11 +287,11 @@ fn create(
 
 /// Where everything is, each server's mode once the ensemble serves, and how a client
 /// reaches it.
-fn print_summary(layout: &Layout) {
-    let modes = process::wait_modes(&layout.members);
+fn print_summary(layout: &Layout, members: &[Member]) {
+    let modes = process::wait_modes(members);
     println!();
     println!("server  mode         client port  quorum:election  config, log");
-    for (m, mode) in layout.members.iter().zip(&modes) {
+    for (m, mode) in members.iter().zip(&modes) {
         println!(
             "{:>6}  {:<11}  {:>11}  {:>15}  {}, {}",
             m.sid,
@@ -307,9 +310,10 @@ fn print_summary(layout: &Layout) {
         );
     }
     println!();
-    println!("Connect string: {}", layout.connect_string());
-    println!("  zkCli.sh -server {}", layout.connect_string());
-    println!("  keeper cli -server {}", layout.connect_string());
+    let connect_string = layout::connect_string(members);
+    println!("Connect string: {connect_string}");
+    println!("  zkCli.sh -server {connect_string}");
+    println!("  keeper cli -server {connect_string}");
 }
 
 /// `path` relative to the cluster's folder, for a table that fits a terminal.
@@ -317,18 +321,19 @@ fn shown(path: &Path, dir: &Path) -> String {
     path.strip_prefix(dir).unwrap_or(path).display().to_string()
 }
 
-/// `stop`: SIGTERM to every running server at once, then a bounded wait for each.
+/// `stop`: SIGTERM to every running server at once, then a bounded wait for each. Like
+/// `zkServer.sh stop`, it needs only the pid files, not what the zoo.cfg files say.
 fn stop(layout: &Layout) -> Result<ExitCode, String> {
     let mut signalled = Vec::new();
-    for member in &layout.members {
-        match process::running(layout, member.sid) {
+    for &sid in &layout.sids {
+        match process::running(layout, sid) {
             Some(pid) => {
                 process::signal(pid, "TERM")?;
-                signalled.push((member.sid, pid));
+                signalled.push((sid, pid));
             }
             None => {
-                println!("server {}: not running", member.sid);
-                process::forget(layout, member.sid);
+                println!("server {sid}: not running");
+                process::forget(layout, sid);
             }
         }
     }
@@ -354,23 +359,21 @@ fn stop_one(layout: &Layout, sid: u64, pid: u32) -> Result<(), String> {
 }
 
 /// `status`: each server's `keeper status --config`, as zk.sh runs `zkServer.sh status` on
-/// each machine. Succeeds when every server reported a mode.
+/// each machine: a server whose zoo.cfg is broken gets its error, the others their mode.
+/// Succeeds when every server reported a mode.
 fn status(layout: &Layout) -> Result<ExitCode, String> {
     let keeper =
         std::env::current_exe().map_err(|e| format!("cannot find the keeper program: {e}"))?;
     let mut all_up = true;
-    for member in &layout.members {
-        let pid = process::running(layout, member.sid)
+    for &sid in &layout.sids {
+        let pid = process::running(layout, sid)
             .map_or("not running".to_string(), |pid| format!("pid {pid}"));
-        println!(
-            "------------ server {} ({pid}) status ------------",
-            member.sid
-        );
+        println!("------------ server {sid} ({pid}) status ------------");
         // Its output goes straight to ours, so it reads exactly as `keeper status` does.
         let ran = Process::new(&keeper)
             .arg("status")
             .arg("--config")
-            .arg(layout.zoo_cfg(member.sid))
+            .arg(layout.zoo_cfg(sid))
             .status()
             .map_err(|e| format!("cannot run keeper status: {e}"))?;
         all_up &= ran.success();
@@ -383,8 +386,9 @@ fn status(layout: &Layout) -> Result<ExitCode, String> {
 }
 
 /// `kill N`: SIGKILL, as a crash; the server's files stay, so `restart N` recovers from them.
+/// Only its pid file counts, as for `stop`.
 fn kill(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
-    layout.member(sid)?;
+    layout.known(sid)?;
     let pid =
         process::running(layout, sid).ok_or_else(|| format!("server {sid} is not running"))?;
     process::signal(pid, "KILL")?;
@@ -396,7 +400,8 @@ fn kill(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `restart N`: stop (if running) and start one server on its existing files.
+/// `restart N`: stop (if running) and start one server on its existing files. Only its own
+/// zoo.cfg must be sound; a broken one refuses before the server is stopped.
 fn restart(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
     let member: Member = layout.member(sid)?;
     if let Some(pid) = process::running(layout, sid) {
