@@ -91,10 +91,19 @@ fn from_server_line(cfg: &ZooCfg) -> Result<(String, u16), Vec<&'static str>> {
 
 /// Sends `srvr` and reads the answer until the server closes the connection.
 pub(crate) fn srvr(addr: SocketAddr) -> Option<String> {
-    let timeout = Duration::from_secs(5);
+    four_letter_word(addr, b"srvr", Duration::from_secs(5))
+}
+
+/// Sends a four-letter word and reads the answer until the server closes the connection;
+/// None if nothing answers within `timeout` (to connect, then to answer).
+pub(crate) fn four_letter_word(
+    addr: SocketAddr,
+    word: &[u8; 4],
+    timeout: Duration,
+) -> Option<String> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
-    stream.write_all(b"srvr").ok()?;
+    stream.write_all(word).ok()?;
     let mut text = String::new();
     stream.read_to_string(&mut text).ok()?;
     Some(text)

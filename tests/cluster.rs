@@ -218,6 +218,32 @@ fn a_broken_zoo_cfg_stops_only_the_commands_that_need_it() {
     stop_and_check(&cluster);
 }
 
+/// A server that cannot listen on its client port (another program holds it and accepts
+/// connections there) exits at start-up: `start` says so, with the end of its log, and exits
+/// non-zero, instead of taking the other program's connections for the server's.
+#[test]
+fn start_reports_a_server_that_dies_because_another_program_holds_its_client_port() {
+    let cluster = Cluster::start(3);
+    cluster.ok(&["stop"]);
+    let port = cluster.client_ports[1];
+    let taken = std::net::TcpListener::bind(("127.0.0.1", port)).expect("server 2's free port");
+    let started = cluster.run(&["start"]);
+    assert!(!started.status.success(), "{}", started.output);
+    assert!(
+        started.output.contains("server 2 exited"),
+        "{}",
+        started.output
+    );
+    let from_its_log = format!("cannot listen on client port 127.0.0.1:{port}");
+    assert!(started.output.contains(&from_its_log), "{}", started.output);
+    assert!(
+        !started.output.contains("Connect string"),
+        "{}",
+        started.output
+    );
+    drop(taken);
+}
+
 /// The ensemble tests need kazoo; without it they say so and pass.
 fn kazoo_or_skip(test: &str) -> bool {
     match tools::kazoo() {

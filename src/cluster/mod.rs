@@ -210,13 +210,13 @@ fn start(
             already += 1;
             continue;
         }
-        let child = process::spawn(&layout, member)?;
+        let server = process::spawn(&layout, member)?;
         println!(
             "Starting {} ... STARTED (pid {})",
             programs.of(member.sid).name(),
-            child.id()
+            server.pid()
         );
-        started.push((member, child));
+        started.push(server);
     }
     if already == members.len() {
         return Err(format!(
@@ -227,15 +227,15 @@ fn start(
     // Every server is started before any is waited for: in quorum mode a server may only
     // serve once a majority of the others are up.
     let mut failures = Vec::new();
-    for (member, child) in &mut started {
-        if let Err(e) = process::wait_serving(&layout, member, child) {
+    for server in &mut started {
+        if let Err(e) = process::wait_serving(&layout, server) {
             failures.push(e);
         }
     }
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
-    print_summary(&layout, &members);
+    print_summary(&layout, &members, &mut started)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -286,9 +286,13 @@ fn create(
 }
 
 /// Where everything is, each server's mode once the ensemble serves, and how a client
-/// reaches it.
-fn print_summary(layout: &Layout, members: &[Member]) {
-    let modes = process::wait_modes(members);
+/// reaches it; an error instead if a server this command `started` exits meanwhile.
+fn print_summary(
+    layout: &Layout,
+    members: &[Member],
+    started: &mut [process::Started],
+) -> Result<(), String> {
+    let modes = process::wait_modes(layout, members, started)?;
     println!();
     println!("server  mode         client port  quorum:election  config, log");
     for (m, mode) in members.iter().zip(&modes) {
@@ -314,6 +318,7 @@ fn print_summary(layout: &Layout, members: &[Member]) {
     println!("Connect string: {connect_string}");
     println!("  zkCli.sh -server {connect_string}");
     println!("  keeper cli -server {connect_string}");
+    Ok(())
 }
 
 /// `path` relative to the cluster's folder, for a table that fits a terminal.
@@ -408,10 +413,13 @@ fn restart(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
         process::signal(pid, "TERM")?;
         stop_one(layout, sid, pid)?;
     }
-    let mut child = process::spawn(layout, &member)?;
-    println!("Starting server {sid} ... STARTED (pid {})", child.id());
-    process::wait_serving(layout, &member, &mut child)?;
-    let mode = process::wait_modes(&[member]).remove(0);
+    let mut server = [process::spawn(layout, &member)?];
+    println!(
+        "Starting server {sid} ... STARTED (pid {})",
+        server[0].pid()
+    );
+    process::wait_serving(layout, &mut server[0])?;
+    let mode = process::wait_modes(layout, &[member], &mut server)?.remove(0);
     println!(
         "server {sid} on 127.0.0.1:{}: {}; log: {}",
         member.client_port,

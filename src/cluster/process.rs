@@ -11,7 +11,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::layout::{Layout, Member, HOST};
 
-/// How long a server may take to listen on its client port. Generous: on a loaded machine a
+/// How long a server may take to answer on its client port. Generous: on a loaded machine a
 /// start takes far less, and a server that fails exits (which ends the wait at once).
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -54,9 +54,37 @@ fn is_our_server(pid: u32, zoo_cfg: &Path) -> bool {
     signal(pid, "0").is_ok()
 }
 
+/// A server this command started, and its process: watched while the command waits, so that
+/// one that exits is reported at once.
+pub struct Started {
+    pub member: Member,
+    child: Child,
+}
+
+impl Started {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The error if the process has exited, with the end of its log, which says why; its
+    /// pid file goes, since it names no server any more.
+    fn exited(&mut self, layout: &Layout) -> Result<(), String> {
+        let Ok(Some(status)) = self.child.try_wait() else {
+            return Ok(());
+        };
+        let sid = self.member.sid;
+        let _ = std::fs::remove_file(layout.pid_file(sid));
+        Err(format!(
+            "server {sid} exited ({status}); the end of {}:\n{}",
+            layout.log_file(sid).display(),
+            log_tail(&layout.log_file(sid))
+        ))
+    }
+}
+
 /// Starts server `member` as a detached `keeper server --config DIR/serverN/conf/zoo.cfg` (or
 /// ZooKeeper on it, see [`Programs`]), its output appended to its log, and records its pid.
-pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
+pub fn spawn(layout: &Layout, member: &Member) -> Result<Started, String> {
     let sid = member.sid;
     let log_path = layout.log_file(sid);
     let open_log = || {
@@ -79,39 +107,49 @@ pub fn spawn(layout: &Layout, member: &Member) -> Result<Child, String> {
         .map_err(|e| format!("cannot start server {sid}: {e}"))?;
     std::fs::write(layout.pid_file(sid), format!("{}\n", child.id()))
         .map_err(|e| format!("cannot write {}: {e}", layout.pid_file(sid).display()))?;
-    Ok(child)
+    Ok(Started {
+        member: *member,
+        child,
+    })
 }
 
-/// Waits until `child` accepts connections on its client port. If it exits first, the error
-/// carries the end of its log, which says why.
-pub fn wait_serving(layout: &Layout, member: &Member, child: &mut Child) -> Result<(), String> {
-    let addr: SocketAddr = format!("{HOST}:{}", member.client_port)
-        .parse()
-        .expect("a loopback address");
+/// Waits until the server `started` answers on its client port (serving or not). If it
+/// exits first, the error carries the end of its log. Another program on that port (the
+/// reason ours cannot listen there) may accept connections too: it does not count.
+pub fn wait_serving(layout: &Layout, started: &mut Started) -> Result<(), String> {
+    let sid = started.member.sid;
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            let _ = std::fs::remove_file(layout.pid_file(member.sid));
-            return Err(format!(
-                "server {} exited ({status}) before serving; the end of {}:\n{}",
-                member.sid,
-                layout.log_file(member.sid).display(),
-                log_tail(&layout.log_file(member.sid))
-            ));
-        }
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        started.exited(layout)?;
+        if answers_as(layout, &started.member) {
             return Ok(());
         }
         if Instant::now() >= deadline {
             return Err(format!(
-                "server {} did not listen on {addr} within {START_TIMEOUT:?}; see {}",
-                member.sid,
-                layout.log_file(member.sid).display()
+                "server {sid} did not answer on {HOST}:{} within {START_TIMEOUT:?}; see {}",
+                started.member.client_port,
+                layout.log_file(sid).display()
             ));
         }
         thread::sleep(POLL);
     }
 }
+
+/// Whether the server answering on `member`'s client port is this one. The four-letter word
+/// `envi` tells: every server answers it, serving or not, and its `user.dir` is the folder
+/// the process runs in, which [`spawn`] made `DIR/serverN`. A zoo.cfg that does not allow
+/// `envi` leaves only the refusal, which at least says a ZooKeeper server answered.
+fn answers_as(layout: &Layout, member: &Member) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], member.client_port));
+    let Some(answer) = crate::status::four_letter_word(addr, b"envi", PROBE_TIMEOUT) else {
+        return false;
+    };
+    let home = format!("user.dir={}", layout.home(member.sid).display());
+    answer.lines().any(|line| line == home) || answer.starts_with("envi is not executed")
+}
+
+/// How long one look at a client port may take; a slow answer is asked again.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long `start` and `restart` wait for the servers to serve (to report a mode): an
 /// election among Keeper servers takes milliseconds, ZooKeeper's JVMs a few seconds.
@@ -127,13 +165,25 @@ pub fn mode(member: &Member) -> Option<String> {
 }
 
 /// Waits, at most [`SERVE_TIMEOUT`], until every one of `members` reports a mode; returns
-/// each one's, None for one that never did.
-pub fn wait_modes(members: &[Member]) -> Vec<Option<String>> {
+/// each one's, None for one that never did. The servers this command `started` are watched
+/// meanwhile: if any exits, the error names each that did, with the end of its log.
+pub fn wait_modes(
+    layout: &Layout,
+    members: &[Member],
+    started: &mut [Started],
+) -> Result<Vec<Option<String>>, String> {
     let deadline = Instant::now() + SERVE_TIMEOUT;
     loop {
+        let exits: Vec<String> = started
+            .iter_mut()
+            .filter_map(|s| s.exited(layout).err())
+            .collect();
+        if !exits.is_empty() {
+            return Err(exits.join("\n"));
+        }
         let modes: Vec<Option<String>> = members.iter().map(mode).collect();
         if modes.iter().all(Option::is_some) || Instant::now() >= deadline {
-            return modes;
+            return Ok(modes);
         }
         thread::sleep(POLL);
     }
