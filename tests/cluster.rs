@@ -124,6 +124,16 @@ fn start_writes_the_course_layout_and_every_command_does_what_it_says() {
         "{}",
         other_size.output
     );
+    // Flags that shape a new cluster's files are refused, not ignored, on an existing one.
+    for (flag, args) in [
+        ("--set", &["start", "--set", "snapCount=100"][..]),
+        ("--free-ports", &["start", "--free-ports"][..]),
+    ] {
+        let refused = cluster.run(args);
+        assert!(!refused.status.success(), "{}", refused.output);
+        let said = format!("{flag} only applies when start writes a new cluster");
+        assert!(refused.output.contains(&said), "{}", refused.output);
+    }
 
     cluster.ok(&["kill", "2"]);
     assert_eq!(

@@ -1179,7 +1179,7 @@ fn zookeepers_tools_read_a_quorum_members_log_and_fuzzy_snapshot() {
         let text = std::fs::read_to_string(&cfg).unwrap();
         std::fs::write(&cfg, format!("{text}snapCount=10\n")).unwrap();
     }
-    cluster.ok(&["start", "--servers", "3", "--free-ports"]);
+    cluster.ok(&["start"]);
     let leader = cluster.wait_for_leader(&[1, 2, 3]);
     let port = |sid: u64| cluster.client_ports[sid as usize - 1];
     let written = user_nodes(nodes_of_kazoo(&kazoo("write", port(leader))));

@@ -13,7 +13,8 @@
 //! - `start [--servers 3|5] [--dir DIR]`: writes the files the first time (the course's ports
 //!   2181/2888/3888 counting up when they are free), reuses them afterwards, and starts every
 //!   server that is not running; it returns once each one serves (or after a bounded wait),
-//!   printing their modes, and the servers keep running after it exits.
+//!   printing their modes, and the servers keep running after it exits. `--free-ports` and
+//!   `--set KEY=VALUE` shape a new cluster's files; on an existing one they are refused.
 //! - `start --zookeeper`: the same, with the real ZooKeeper 3.8 serving the same files.
 //! - `start --zookeeper-servers 1,2`: a mixed ensemble, ZooKeeper 3.8 serving those servers
 //!   and Keeper the others; every other command works on both kinds.
@@ -61,7 +62,8 @@ pub enum ClusterCommand {
         /// How many servers: 3 survives one crash, 5 survives two.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
         servers: u64,
-        /// Use ports the system picks even when the course's 2181/2888/3888 are free.
+        /// Give a new cluster ports the system picks, even when the course's 2181/2888/3888
+        /// are free.
         #[arg(long)]
         free_ports: bool,
         /// Run a new cluster's servers with the real ZooKeeper 3.8 instead of Keeper.
@@ -182,6 +184,16 @@ fn start(
                 "the cluster in {} runs other programs ({}): choose another --dir",
                 dir.display(),
                 running_what(&Programs::recorded(dir), servers)
+            ))
+        }
+        // --set and --free-ports shape the files a new cluster is written with; an existing
+        // cluster's files are never rewritten, so the flags would be silently ignored.
+        Some(_) if free_ports || !settings.is_empty() => {
+            return Err(format!(
+                "{} holds a cluster already: {} only applies when start writes a new cluster; \
+                 edit its serverN/conf/zoo.cfg files, or stop it and choose another --dir",
+                dir.display(),
+                if free_ports { "--free-ports" } else { "--set" }
             ))
         }
         Some(layout) => {
