@@ -58,7 +58,8 @@ pub const RECV_CAPACITY: usize = 100;
 pub enum CnxReport {
     /// A connection to a peer is up.
     Connected(Sid),
-    /// Bytes from a peer were refused (the text says which and what happened).
+    /// Bytes from a peer were refused, or a connection to it could not be opened (the
+    /// text says which and what happened).
     Dropped(String),
 }
 
@@ -222,20 +223,30 @@ impl Connections {
             return;
         };
         self.connecting.insert(sid);
-        let (my_sid, tx) = (self.me, self.tx.clone());
+        let (my_sid, tx, report) = (self.me, self.tx.clone(), self.report.clone());
         self.tasks.spawn(async move {
             let hello = InitialMessage {
                 sid: my_sid,
                 addr: me.to_string(),
             };
-            if let Ok(Ok(mut stream)) = timeout(CNX_TIMEOUT, TcpStream::connect(addr)).await {
-                let sent = stream.write_all(&hello.encode()).await.is_ok();
-                if sent && sid < my_sid {
-                    // We are the larger sid: this is the connection to keep.
-                    let _ = tx.send(CnxEvent(Inbound::Up { sid, stream })).await;
+            match timeout(CNX_TIMEOUT, TcpStream::connect(addr)).await {
+                Ok(Ok(mut stream)) => {
+                    let sent = stream.write_all(&hello.encode()).await.is_ok();
+                    if sent && sid < my_sid {
+                        // We are the larger sid: this is the connection to keep.
+                        let _ = tx.send(CnxEvent(Inbound::Up { sid, stream })).await;
+                    }
+                    // Otherwise we lost the tie-break: dropping the socket makes
+                    // the larger sid connect back to us.
                 }
-                // Otherwise we lost the tie-break: dropping the socket makes
-                // the larger sid connect back to us.
+                // Said at each failed attempt, as upstream's `initiateConnection` logs it:
+                // the one line that shows a peer down, a wrong address or a firewall.
+                // Attempts come only as often as the election (or the heartbeat) sends.
+                Ok(Err(e)) => report(CnxReport::Dropped(unreachable(sid, addr, &e))),
+                Err(_) => {
+                    let why = format!("timed out after {CNX_TIMEOUT:?}");
+                    report(CnxReport::Dropped(unreachable(sid, addr, &why)));
+                }
             }
             let _ = tx.send(CnxEvent(Inbound::ConnectDone { sid })).await;
         });
@@ -263,6 +274,12 @@ impl Connections {
         self.conns.insert(sid, (generation, vec![send, recv]));
         (self.report)(CnxReport::Connected(sid));
     }
+}
+
+/// Why a connection to peer `sid` at `addr` could not be opened, in upstream's words
+/// (`QuorumCnxManager`: "Cannot open channel to 3 at election address /127.0.0.1:3890").
+fn unreachable(sid: Sid, addr: SocketAddr, why: &dyn std::fmt::Display) -> String {
+    format!("cannot open channel to n{sid} at election address {addr}: {why}")
 }
 
 /// `SendWorker`: send the latest frames (again, on a fresh connection), then
@@ -389,6 +406,32 @@ mod tests {
         assert!(outbox.due(&mut sent).is_empty());
         outbox.heartbeat = frame(3, b"ping2");
         assert_eq!(outbox.due(&mut sent), [Arc::new(b"ping2".to_vec())]);
+    }
+
+    /// A peer that cannot be reached is named with its election address and the system's
+    /// reason, as upstream logs "Cannot open channel to 1 at election address
+    /// /127.0.0.1:3888" at each attempt (`QuorumCnxManager.initiateConnection`).
+    #[tokio::test]
+    async fn a_peer_that_cannot_be_reached_is_reported_with_its_election_address() {
+        // A port nothing listens on any more: connecting is refused.
+        let gone = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gone_addr = gone.local_addr().unwrap();
+        drop(gone);
+        let ours = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addrs = BTreeMap::from([(Sid(1), gone_addr), (Sid(2), ours.local_addr().unwrap())]);
+        let (reports_tx, mut reports) = mpsc::unbounded_channel();
+        let reporter: Reporter = Arc::new(move |r| {
+            let _ = reports_tx.send(r);
+        });
+        let (mut cnx, _events) = Connections::start(Sid(2), addrs, ours, reporter);
+        cnx.send(Sid(1), b"vote".to_vec());
+
+        let report = timeout(BOUND, reports.recv()).await.unwrap().unwrap();
+        let CnxReport::Dropped(why) = report else {
+            panic!("not a failed connection: {report:?}");
+        };
+        let named = format!("cannot open channel to n1 at election address {gone_addr}: ");
+        assert!(why.starts_with(&named), "{why}");
     }
 
     /// The stand-in leader's ping queued after a vote to a latecomer that is not sent yet
