@@ -114,7 +114,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    if command.only_prints() {
+        end_quietly_when_the_reader_goes();
+    }
+    match command {
         Command::Server { config } => serve(&config),
         Command::Status { config } => status::run(&config),
         Command::Cli { args } => cli(&args),
@@ -128,6 +132,34 @@ fn main() -> ExitCode {
         Command::Snapshot { data, check, file } => ExitCode::from(
             ch07_persistence::dump::snapshot(&file, dump_mode(check, data)),
         ),
+    }
+}
+
+impl Command {
+    /// Whether the command does nothing but read and print: then a reader that stops early
+    /// (`keeper status | head -1`) ends it quietly, as it ends `zkServer.sh status`. The others
+    /// keep SIGPIPE ignored: `server` and `cli` hold sockets, where a peer that closes its end
+    /// is an error to handle, and `cluster` goes on with its work when nobody reads its
+    /// report (a `start` piped into `head` still starts every server).
+    fn only_prints(&self) -> bool {
+        match self {
+            Command::Status { .. }
+            | Command::Txnlog { .. }
+            | Command::Snapshot { .. }
+            | Command::Purge { .. }
+            | Command::Lab { .. } => true,
+            Command::Server { .. } | Command::Cli { .. } | Command::Cluster { .. } => false,
+        }
+    }
+}
+
+/// Lets SIGPIPE end the process, as it ends a shell command, instead of `println!` panicking
+/// with "failed printing to stdout: Broken pipe" (Rust's runtime ignores the signal).
+fn end_quietly_when_the_reader_goes() {
+    // SAFETY: `signal` only sets this process's action for SIGPIPE, back to the default it
+    // has in any program the runtime did not change; no other thread runs yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -254,6 +254,41 @@ fn start_reports_a_server_that_dies_because_another_program_holds_its_client_por
     drop(taken);
 }
 
+/// `keeper cluster ARGS --dir DIR` with a stdout whose reader has gone, as in `| head -1`:
+/// its exit status and what it said on stderr. The reader is closed before the command
+/// starts, so its first line already has nobody to read it.
+fn with_stdout_closed(cluster: &Cluster, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let (writer, reader) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+    drop(reader);
+    let ran = Command::new(common::cluster::KEEPER)
+        .arg("cluster")
+        .args(args)
+        .arg("--dir")
+        .arg(cluster.root())
+        .stdout(std::os::fd::OwnedFd::from(writer))
+        .output()
+        .expect("keeper runs");
+    (
+        ran.status,
+        String::from_utf8_lossy(&ran.stderr).into_owned(),
+    )
+}
+
+/// A command whose reader goes away early does not panic. `start` still starts every server
+/// and succeeds (its report is lost, its work is done, as a half-started cluster would be
+/// worse), and `status` ends quietly, as `zkServer.sh status | head -1` does.
+#[test]
+fn a_closed_stdout_neither_panics_nor_stops_a_start_halfway() {
+    let cluster = Cluster::start(3);
+    cluster.ok(&["stop"]);
+    let (started, errors) = with_stdout_closed(&cluster, &["start"]);
+    assert!(started.success(), "{started:?}: {errors}");
+    assert!(!errors.contains("panicked"), "{errors}");
+    cluster.wait_for_leader(&[1, 2, 3]);
+    let (_, errors) = with_stdout_closed(&cluster, &["status"]);
+    assert!(!errors.contains("panicked"), "{errors}");
+}
+
 /// The ensemble tests need kazoo; without it they say so and pass.
 fn kazoo_or_skip(test: &str) -> bool {
     match tools::kazoo() {

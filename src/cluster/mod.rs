@@ -37,6 +37,24 @@
 //! - [`program`]: Keeper, or the real ZooKeeper 3.8 on the same files (`--zookeeper`,
 //!   `--zookeeper-servers`), for each server.
 
+/// `println!` for a command's report, ignoring a stdout nobody reads any more: `keeper
+/// cluster start | head -3` still starts every server (a half-started cluster because a pipe
+/// closed would be worse than a report cut short), and `status | head -1` ends quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// [`say!`] without the newline: the start of a line finished once a wait is over.
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod free_port;
 mod layout;
 mod lock;
@@ -44,6 +62,7 @@ mod ports;
 mod process;
 mod program;
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command as Process, ExitCode};
 
@@ -99,7 +118,8 @@ pub fn run(command: ClusterCommand, dir: &Path) -> ExitCode {
     match locked(dir, command) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("keeper cluster: {message}");
+            // As for stdout, a closed stderr must not turn an error into a panic.
+            let _ = writeln!(std::io::stderr(), "keeper cluster: {message}");
             ExitCode::FAILURE
         }
     }
@@ -197,7 +217,7 @@ fn start(
             ))
         }
         Some(layout) => {
-            println!("Reusing the cluster in {}", dir.display());
+            say!("Reusing the cluster in {}", dir.display());
             layout
         }
         None => {
@@ -215,15 +235,15 @@ fn start(
     let mut already = 0;
     let programs = Programs::recorded(dir);
     for member in &members {
-        println!("------------ server {} start ------------", member.sid);
-        println!("Using config: {}", layout.zoo_cfg(member.sid).display());
+        say!("------------ server {} start ------------", member.sid);
+        say!("Using config: {}", layout.zoo_cfg(member.sid).display());
         if let Some(pid) = process::running(&layout, member.sid) {
-            println!("keeper already running as process {pid}.");
+            say!("keeper already running as process {pid}.");
             already += 1;
             continue;
         }
         let server = process::spawn(&layout, member)?;
-        println!(
+        say!(
             "Starting {} ... STARTED (pid {})",
             programs.of(member.sid).name(),
             server.pid()
@@ -290,7 +310,7 @@ fn create(
     layout
         .write(&members, settings)
         .map_err(|e| format!("cannot write the cluster's files in {}: {e}", dir.display()))?;
-    println!(
+    say!(
         "Wrote a {servers}-server cluster in {} (zoo.cfg and myid per server)",
         dir.display()
     );
@@ -305,10 +325,10 @@ fn print_summary(
     started: &mut [process::Started],
 ) -> Result<(), String> {
     let modes = process::wait_modes(layout, members, started)?;
-    println!();
-    println!("server  mode         client port  quorum:election  config, log");
+    say!();
+    say!("server  mode         client port  quorum:election  config, log");
     for (m, mode) in members.iter().zip(&modes) {
-        println!(
+        say!(
             "{:>6}  {:<11}  {:>11}  {:>15}  {}, {}",
             m.sid,
             mode.as_deref().unwrap_or("not serving"),
@@ -318,18 +338,18 @@ fn print_summary(
             shown(&layout.log_file(m.sid), &layout.dir),
         );
     }
-    println!("(paths under {})", layout.dir.display());
+    say!("(paths under {})", layout.dir.display());
     if modes.iter().any(Option::is_none) {
-        println!(
+        say!(
             "A server that is not serving has no quorum yet, or failed: see its log, and \
              `keeper cluster status`."
         );
     }
-    println!();
+    say!();
     let connect_string = layout::connect_string(members);
-    println!("Connect string: {connect_string}");
-    println!("  zkCli.sh -server {connect_string}");
-    println!("  keeper cli -server {connect_string}");
+    say!("Connect string: {connect_string}");
+    say!("  zkCli.sh -server {connect_string}");
+    say!("  keeper cli -server {connect_string}");
     Ok(())
 }
 
@@ -349,7 +369,7 @@ fn stop(layout: &Layout) -> Result<ExitCode, String> {
                 signalled.push((sid, pid));
             }
             None => {
-                println!("server {sid}: not running");
+                say!("server {sid}: not running");
                 process::forget(layout, sid);
             }
         }
@@ -362,15 +382,15 @@ fn stop(layout: &Layout) -> Result<ExitCode, String> {
 
 /// Waits for a signalled server to exit, killing it if it takes too long.
 fn stop_one(layout: &Layout, sid: u64, pid: u32) -> Result<(), String> {
-    print!("Stopping server {sid} (pid {pid}) ... ");
+    say_part!("Stopping server {sid} (pid {pid}) ... ");
     if !process::wait_gone(pid, process::STOP_TIMEOUT) {
         process::signal(pid, "KILL")?;
         if !process::wait_gone(pid, process::STOP_TIMEOUT) {
             return Err(format!("server {sid} (pid {pid}) survived SIGKILL"));
         }
-        print!("(killed after {:?}) ", process::STOP_TIMEOUT);
+        say_part!("(killed after {:?}) ", process::STOP_TIMEOUT);
     }
-    println!("STOPPED");
+    say!("STOPPED");
     process::forget(layout, sid);
     Ok(())
 }
@@ -385,7 +405,7 @@ fn status(layout: &Layout) -> Result<ExitCode, String> {
     for &sid in &layout.sids {
         let pid = process::running(layout, sid)
             .map_or("not running".to_string(), |pid| format!("pid {pid}"));
-        println!("------------ server {sid} ({pid}) status ------------");
+        say!("------------ server {sid} ({pid}) status ------------");
         // Its output goes straight to ours, so it reads exactly as `keeper status` does.
         let ran = Process::new(&keeper)
             .arg("status")
@@ -413,7 +433,7 @@ fn kill(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
         return Err(format!("server {sid} (pid {pid}) survived SIGKILL"));
     }
     process::forget(layout, sid);
-    println!("Killed server {sid} (pid {pid}) with SIGKILL");
+    say!("Killed server {sid} (pid {pid}) with SIGKILL");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -426,13 +446,13 @@ fn restart(layout: &Layout, sid: u64) -> Result<ExitCode, String> {
         stop_one(layout, sid, pid)?;
     }
     let mut server = [process::spawn(layout, &member)?];
-    println!(
+    say!(
         "Starting server {sid} ... STARTED (pid {})",
         server[0].pid()
     );
     process::wait_serving(layout, &mut server[0])?;
     let mode = process::wait_modes(layout, &[member], &mut server)?.remove(0);
-    println!(
+    say!(
         "server {sid} on 127.0.0.1:{}: {}; log: {}",
         member.client_port,
         mode.map_or("not serving yet".to_string(), |m| format!("Mode: {m}")),

@@ -10,7 +10,7 @@
 //! signal.
 
 use std::fs::{File, OpenOptions};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write as _};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -253,9 +253,11 @@ fn still_exiting_or_alive(pid: u32) -> bool {
 pub fn forget(layout: &Layout, sid: u64) {
     if let Err(e) = std::fs::remove_file(layout.pid_file(sid)) {
         if e.kind() != ErrorKind::NotFound {
-            eprintln!(
+            let path = layout.pid_file(sid);
+            let _ = writeln!(
+                std::io::stderr(),
                 "keeper: cannot remove {}: {e}",
-                layout.pid_file(sid).display()
+                path.display()
             );
         }
     }

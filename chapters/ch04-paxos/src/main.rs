@@ -20,7 +20,7 @@ use ch04_paxos::scenarios::{self, SCENARIOS};
 use ch04_paxos::sim::flags::{CheckFlags, SimFlags};
 use ch04_paxos::sim::render::{self, Filter};
 use ch04_paxos::sim::stepper::{self, Lesson};
-use ch04_paxos::sim::{svg, ChoiceError, EntryOf, Millis, Process, Sim};
+use ch04_paxos::sim::{pipe, svg, ChoiceError, EntryOf, Millis, Process, Sim};
 use clap::Parser;
 
 /// Single-decree Paxos in a deterministic simulator.
@@ -75,6 +75,8 @@ fn scenario_help() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every mode only prints.
+    pipe::end_quietly_when_the_reader_goes();
     if !cli.run.wants_color() {
         colored::control::set_override(false);
     }

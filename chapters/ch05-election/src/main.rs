@@ -11,7 +11,7 @@ use ch01_znode::zxid::parse_hex;
 use ch01_znode::{Epoch, Sid, Zxid};
 use ch04_paxos::sim::flags::{CheckFlags, SimFlags};
 use ch04_paxos::sim::render::json_lines;
-use ch04_paxos::sim::{stepper, Scenario};
+use ch04_paxos::sim::{pipe, stepper, Scenario};
 use ch05_election::model_check::{self, Flaw};
 use ch05_election::render::{diagram, header, status, statuses, transcript, Stepped};
 use ch05_election::sim::{finish, run_with, setup, ScenarioName, Setup, SimTimer};
@@ -98,6 +98,8 @@ fn main() -> ExitCode {
         };
         return listen_cli(listen, args.myid.map(Sid), &args.peer, disk, color);
     }
+    // From here on the command only prints (a server over TCP keeps SIGPIPE ignored).
+    pipe::end_quietly_when_the_reader_goes();
     let flaw = match args.flaw.as_deref().map(Flaw::named).transpose() {
         Ok(flaw) => flaw,
         Err(e) => {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use ch04_paxos::sim::flags::{CheckFlags, SimFlags};
 use ch04_paxos::sim::render::{self, json_lines};
-use ch04_paxos::sim::{stepper, Scenario};
+use ch04_paxos::sim::{pipe, stepper, Scenario};
 use ch06_zab::check::{self, SeedResult};
 use ch06_zab::model_check;
 use ch06_zab::peer::Flaw;
@@ -121,6 +121,8 @@ fn main() -> ExitCode {
     if args.listen.listen.is_some() {
         return ch06_zab::tcp::cli::run(&args.listen, color);
     }
+    // From here on the command only prints (a server over TCP keeps SIGPIPE ignored).
+    pipe::end_quietly_when_the_reader_goes();
     if args.model_check {
         return check_every_interleaving(&args);
     }

@@ -109,12 +109,14 @@
 //! - [`stepper`]: `--step`, a run made by hand: the student chooses what happens next.
 //! - [`flags`]: the command-line flags (`--seed`, `--json`, `--step`, ...) every simulated chapter shares.
 //! - [`command`]: a chapter's command run as a student runs it, for the chapters' CLI tests.
+//! - [`pipe`]: a printout piped into `head` ends quietly, without a panic.
 
 pub mod check;
 pub mod checker;
 pub mod command;
 pub mod engine;
 pub mod flags;
+pub mod pipe;
 pub mod render;
 pub mod rng;
 pub mod scenario;
