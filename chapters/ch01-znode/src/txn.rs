@@ -138,8 +138,10 @@ pub enum TxnOp {
         path: String,
         version: i32,
     },
-    /// A write that failed prep (`ErrorTxn`). `code` is a KeeperException code; inside a failed
-    /// multi, ops before the failing one carry 0 and ops after it -2.
+    /// A write that failed prep (`ErrorTxn`). `code` is a KeeperException code. Inside a failed
+    /// multi this is the failing op; the ops before it stay as prepped and the ops after it are
+    /// errors with -2 (RuntimeInconsistency). Apply performs none of them: the ops before the
+    /// failing one answer error 0 (`DataTree.processTxn`).
     Error {
         code: i32,
     },
