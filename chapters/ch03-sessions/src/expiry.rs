@@ -311,7 +311,9 @@ fn short_label(message: &ServerMessage) -> String {
 }
 
 // ANCHOR: script
-/// The expiry story: the worker's lease runs out four ticks after its last word.
+/// The expiry story: the worker's last word is a ping at 2500 ms, which moves its 4000 ms lease
+/// to the bucket of 2500 + 4000 rounded up to the next tick, 8000 ms. It expires there, 5.5 s
+/// after its last word: at least the timeout, at most one tick more.
 pub fn run() -> Vec<Event> {
     let mut run = Run {
         server: StandalonePipeline::new(TICK_MS, Limits::for_tick(TICK_MS), STANDALONE_SID, 0),
