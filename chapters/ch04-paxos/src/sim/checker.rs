@@ -634,7 +634,7 @@ pub fn crashes_text(crashes: u64) -> String {
 ///   message delivered, as part of the state, so that a delivery that changes nothing still
 ///   makes a "new" state. Our adapter already tells it when a delivery changes nothing (the
 ///   node compares equal), so that memory only multiplies every state by the messages that
-///   could have been last: forgetting it cut the default Paxos run from hours to seconds.
+///   could have been last, and the checker forgets it.
 /// - **The first discovery is kept.** stateright overwrites a property's discovery each time
 ///   another state shows it, so a breadth-first run reports *a* path, not the shortest. Here
 ///   each property answers "found" for the first state that shows it and never again, and on
