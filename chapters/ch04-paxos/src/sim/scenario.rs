@@ -391,22 +391,23 @@ mod tests {
 
     #[test]
     fn a_script_and_a_builder_describe_the_same_scenario() {
-        let script = "# a crash during a partition\n\
-                      at 0 latency 5..15\n\
-                      at 0 drop 0.1\n\
-                      at 0 fifo on\n\
-                      at 40 crash n3\n\
-                      at 50 partition n1 n2 | n3   # n3 alone\n\
-                      at 120 heal\n\
-                      at 150 restart 3\n";
+        // The script the book shows beside `--scenario-file`.
+        let script = include_str!("../../tests/fixtures/my-faults.txt");
         let built: Scenario<(), ()> = Scenario::new()
             .latency(0, 5, 15)
             .drop_rate(0, 0.1)
             .fifo(0, true)
-            .crash(40, 3)
-            .partition(50, vec![vec![1, 2], vec![3]])
-            .heal(120)
-            .restart(150, 3);
+            .crash(25, 3)
+            .partition(30, vec![vec![1, 2], vec![4]])
+            .heal(90)
+            .restart(120, 3);
+        assert_eq!(Scenario::parse(script), Ok(built));
+    }
+
+    #[test]
+    fn a_line_may_be_a_comment_and_a_node_its_bare_number() {
+        let script = "# a crash and a restart\nat 40 crash n3\nat 150 restart 3   # n3 again\n";
+        let built: Scenario<(), ()> = Scenario::new().crash(40, 3).restart(150, 3);
         assert_eq!(Scenario::parse(script), Ok(built));
     }
 
