@@ -12,8 +12,9 @@
 //!
 //! Two more faults a real disk has, and what ZooKeeper does about them:
 //! - **fsync fails** (EIO): nobody knows what reached the platter, so the server stops
-//!   (`SyncRequestProcessor` dies, `ZooKeeperCriticalThread` reports it and the quorum peer
-//!   stops running); an operator, or a supervisor, starts it again and it recovers from disk;
+//!   (`SyncRequestProcessor` dies and `ZooKeeperCriticalThread` reports it: a standalone
+//!   ZooKeeper shuts down, a quorum peer goes to ERROR and back to LOOKING); here an operator,
+//!   or a supervisor, starts it again and it recovers from disk;
 //! - **the disk is full** (ENOSPC): the append fails with that error, nothing is ACKed, and the
 //!   server stops the same way; started again while the disk is still full, it fails again at
 //!   its first write.
