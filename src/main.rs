@@ -116,7 +116,7 @@ enum Command {
 fn main() -> ExitCode {
     let command = Cli::parse().command;
     if command.only_prints() {
-        end_quietly_when_the_reader_goes();
+        ch04_paxos::sim::pipe::end_quietly_when_the_reader_goes();
     }
     match command {
         Command::Server { config } => serve(&config),
@@ -150,16 +150,6 @@ impl Command {
             | Command::Lab { .. } => true,
             Command::Server { .. } | Command::Cli { .. } | Command::Cluster { .. } => false,
         }
-    }
-}
-
-/// Lets SIGPIPE end the process, as it ends a shell command, instead of `println!` panicking
-/// with "failed printing to stdout: Broken pipe" (Rust's runtime ignores the signal).
-fn end_quietly_when_the_reader_goes() {
-    // SAFETY: `signal` only sets this process's action for SIGPIPE, back to the default it
-    // has in any program the runtime did not change; no other thread runs yet.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -75,8 +75,6 @@ fn scenario_help() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Every mode only prints.
-    pipe::end_quietly_when_the_reader_goes();
     if !cli.run.wants_color() {
         colored::control::set_override(false);
     }
@@ -88,9 +86,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A search's report may go to a reader that stops early: it still writes its
+    // counterexample file and fails, so it keeps SIGPIPE ignored and handles the closed pipe.
     if cli.model_check {
         return check_every_interleaving(flaw, &cli);
     }
+    // Every other mode only prints.
+    pipe::end_quietly_when_the_reader_goes();
     if cli.scenario == "checked" {
         let about = "the model checker's cluster";
         return run(|| model_check::simulation(seed, flaw, cli.acceptors), 1_000, about, &cli);

@@ -98,8 +98,6 @@ fn main() -> ExitCode {
         };
         return listen_cli(listen, args.myid.map(Sid), &args.peer, disk, color);
     }
-    // From here on the command only prints (a server over TCP keeps SIGPIPE ignored).
-    pipe::end_quietly_when_the_reader_goes();
     let flaw = match args.flaw.as_deref().map(Flaw::named).transpose() {
         Ok(flaw) => flaw,
         Err(e) => {
@@ -107,9 +105,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A search's report may go to a reader that stops early: it still writes its
+    // counterexample file and fails, so it keeps SIGPIPE ignored and handles the closed pipe.
     if args.model_check {
         return check_every_interleaving(flaw, &args);
     }
+    // From here on the command only prints (a server over TCP keeps SIGPIPE ignored).
+    pipe::end_quietly_when_the_reader_goes();
     let setup = match (args.scenario, flaw) {
         (ScenarioName::Checked, flaw) => model_check::setup(flaw),
         (_, Some(_)) => {

@@ -121,11 +121,13 @@ fn main() -> ExitCode {
     if args.listen.listen.is_some() {
         return ch06_zab::tcp::cli::run(&args.listen, color);
     }
-    // From here on the command only prints (a server over TCP keeps SIGPIPE ignored).
-    pipe::end_quietly_when_the_reader_goes();
+    // A search's report may go to a reader that stops early: it still writes its
+    // counterexample file and fails, so it keeps SIGPIPE ignored and handles the closed pipe.
     if args.model_check {
         return check_every_interleaving(&args);
     }
+    // From here on the command only prints (a server over TCP keeps SIGPIPE ignored).
+    pipe::end_quietly_when_the_reader_goes();
     if args.check {
         return match args.seeds {
             Some(n) => check_many(
