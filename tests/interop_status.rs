@@ -109,3 +109,18 @@ fn keeper_status_names_localhost_as_zkserver_sh_does_when_zoo_cfg_has_no_client_
     );
     assert_eq!(keeper_status(&config), expected);
 }
+
+/// What chapter 3 shows: `keeper status` against a standalone Keeper, its port masked (a
+/// test takes a free one; the course's is 2181).
+#[test]
+fn keeper_status_of_a_standalone_keeper_as_the_book_shows_it() {
+    let Some(server) = Server::start_or_skip(common::ServerKind::Keeper, "keeper status") else {
+        return;
+    };
+    let (stdout, code) = keeper_status(&server.config_path());
+    assert_eq!(code, Some(0), "{stdout}");
+    let shown = stdout.replace(&format!(": {}.", server.port()), ": <its port>.");
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("standalone_status", shown);
+    });
+}
