@@ -23,7 +23,9 @@ pub fn run(config: &Path) -> ExitCode {
         Err(code) => return code,
     };
     // The script names the address as written in zoo.cfg, or `localhost` when there is none.
-    let text = std::fs::read_to_string(config).unwrap_or_default();
+    let text = std::fs::read(config)
+        .map(|bytes| ch03_sessions::properties::decode(&bytes))
+        .unwrap_or_default();
     let (shown, port) = match cfg.client_port {
         Some(port) if sets_client_port_address(&text) => {
             (cfg.client_port_address.to_string(), port)
@@ -104,10 +106,15 @@ pub(crate) fn four_letter_word(
     let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.write_all(word).ok()?;
+    // A server's answer is a few kilobytes; something else on the port may stream for ever.
     let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
+    stream.take(ANSWER_LIMIT).read_to_string(&mut text).ok()?;
     Some(text)
 }
+
+/// The most of a four-letter word's answer read: far more than any server's `srvr`, `envi`
+/// or `mntr`, and a bound on what a program that is not a server can make us hold.
+const ANSWER_LIMIT: u64 = 1 << 20;
 
 /// Whether zoo.cfg has a `clientPortAddress` line, as the script's
 /// `grep "^[[:space:]]*clientPortAddress[^[:alpha:]]"` decides it.

@@ -33,6 +33,8 @@ use std::path::PathBuf;
 
 use ch01_znode::Sid;
 
+use crate::properties;
+
 /// The parsed configuration, with upstream's defaults filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZooCfg {
@@ -256,12 +258,10 @@ impl ZooCfg {
     pub fn parse(text: &str) -> Result<(ZooCfg, Vec<Warning>), ConfigError> {
         let mut raw = Raw::default();
         let mut warnings = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            let line_no = index + 1;
-            let Some((key, value)) = split_property(line) else {
-                continue;
-            };
-            raw.take(line_no, key, value, &mut warnings)?;
+        // Upstream trims both (`QuorumPeerConfig.parseProperties`).
+        for property in properties::parse(text) {
+            let (key, value) = (property.key.trim(), property.value.trim());
+            raw.take(property.line, key, value, &mut warnings)?;
         }
         Ok((raw.finish()?, warnings))
     }
@@ -270,11 +270,11 @@ impl ZooCfg {
     pub fn load(path: &std::path::Path) -> Result<(ZooCfg, Vec<Warning>), ConfigError> {
         // The path is left out: every caller names the file ([`ConfigError::in_file`]), and
         // naming it here too would print it twice.
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError {
             line: None,
             message: format!("cannot read it: {e}"),
         })?;
-        ZooCfg::parse(&text)
+        ZooCfg::parse(&properties::decode(&bytes))
     }
 
     // ANCHOR: negotiate
@@ -286,19 +286,6 @@ impl ZooCfg {
         requested_ms.clamp(min, max)
     }
     // ANCHOR_END: negotiate
-}
-
-/// One property line as `(key, value)`, or `None` for blanks and comments. Like
-/// `java.util.Properties`, the key ends at the first `=` or `:`; both sides are trimmed.
-fn split_property(line: &str) -> Option<(&str, &str)> {
-    let line = line.trim();
-    if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-        return None;
-    }
-    match line.find(['=', ':']) {
-        Some(at) => Some((line[..at].trim(), line[at + 1..].trim())),
-        None => Some((line, "")),
-    }
 }
 
 /// The values as found, before defaults and cross-key checks.
@@ -629,6 +616,23 @@ clientPort=2181
 #autopurge.snapRetainCount=3
 #autopurge.purgeInterval=1
 ";
+
+    /// Whatever `java.util.Properties` reads is a zoo.cfg: a blank as the separator, a line
+    /// continued by a backslash, a comment in ISO 8859-1.
+    #[test]
+    fn a_zoo_cfg_is_read_as_java_reads_a_properties_file() {
+        let dir = std::env::temp_dir().join(format!("keeper-properties-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("zoo.cfg");
+        let text = b"# caf\xe9\ntickTime 3000\ndataDir=/tmp/zk\nclientPort=218\\\n   1\n";
+        std::fs::write(&path, text).unwrap();
+        let loaded = ZooCfg::load(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let (cfg, warnings) = loaded.expect("it parses");
+        assert_eq!(cfg.tick_time_ms, 3000);
+        assert_eq!(cfg.client_port, Some(2181));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
 
     #[test]
     fn the_seed_config_parses_with_upstream_defaults() {

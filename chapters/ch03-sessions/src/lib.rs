@@ -65,6 +65,7 @@ pub mod config;
 pub mod expiry;
 pub mod fourlw;
 pub mod pipeline;
+pub mod properties;
 pub mod recipes;
 pub mod server;
 pub mod session;
