@@ -12,6 +12,7 @@ use ch03_sessions::pipeline::standalone::TxnLog;
 use ch03_sessions::pipeline::Database;
 use ch03_sessions::server::Durable;
 use ch06_zab::storage::Storage;
+use ch07_persistence::file_storage::PADDING;
 use ch07_persistence::trace::Event;
 use ch07_persistence::{FileStorage, FileStorageConfig, PersistError};
 use std::sync::mpsc;
@@ -84,6 +85,23 @@ pub fn storage_config(cfg: &ZooCfg) -> FileStorageConfig {
     }
 }
 
+/// Says on stderr what recovery passed over or cut off, as upstream's log does (`problem
+/// reading snap file`, `Last transaction was partial`): the data recovered is right, but
+/// someone should know a file was damaged.
+pub fn report_recovery(events: &[Event]) {
+    for event in events {
+        // A log that ends in its preallocated zeros, or holds no record yet, is how logs end.
+        let damage = match event {
+            Event::SnapshotSkipped { .. } | Event::DigestMismatch { .. } => true,
+            Event::TailCut { why, .. } => why != PADDING,
+            _ => false,
+        };
+        if damage {
+            eprintln!("keeper: warning: recovery: {event}");
+        }
+    }
+}
+
 /// Opens the zoo.cfg's dataDir (and dataLogDir) and recovers the database from it;
 /// `on_sealed` is told once the start-up snapshot is sealed.
 pub fn recover(
@@ -111,13 +129,12 @@ pub fn recover(
     // Whether it is needed is decided by the snapshot recovery loaded, not by the newest
     // name: a start-up snapshot a crash cut short is named after the zxid it recovered to,
     // and is written again.
-    let loaded = storage
-        .take_events()
-        .into_iter()
-        .find_map(|event| match event {
-            Event::SnapshotLoaded { zxid, .. } => Some(zxid),
-            _ => None,
-        });
+    let events = storage.take_events();
+    report_recovery(&events);
+    let loaded = events.into_iter().find_map(|event| match event {
+        Event::SnapshotLoaded { zxid, .. } => Some(zxid),
+        _ => None,
+    });
     let last = recovered.db.last_processed_zxid();
     let snapshot_begun =
         loaded.is_some_and(|loaded| loaded < last) && storage.begin_snapshot(&recovered.db)?;

@@ -39,7 +39,8 @@ impl QuorumDisk {
 impl Storage for QuorumDisk {
     fn recover(&mut self, recent: usize) -> io::Result<Recovered> {
         let recovered = Storage::recover(&mut self.files, recent);
-        self.done(recovered)
+        crate::durable::report_recovery(&self.files.take_events());
+        recovered
     }
 
     fn save_epochs(&mut self, epochs: Epochs) -> io::Result<()> {

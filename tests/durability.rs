@@ -269,3 +269,48 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
     );
     println!("{rounds} kills, {total_acked} acknowledged writes survived");
 }
+
+/// A record a crash left half written at the end of the log is cut off at the restart, and
+/// the server says so on stderr, as upstream's log does ("Last transaction was partial"):
+/// the data is right, but someone should know the file was damaged. The node acknowledged
+/// before it is there.
+#[test]
+fn recovery_says_what_it_cut_off() {
+    use ch07_persistence::names::{self, LOG_PREFIX, VERSION_DIR};
+    use std::io::{Seek, SeekFrom, Write};
+    let dir = TempDir::new("torn-tail");
+    let data_dir = dir.path().join("data");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let options = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    {
+        let (server, port) = start(dir.path(), &data_dir);
+        let client = runtime.block_on(connect(&format!("127.0.0.1:{port}"), &server));
+        runtime
+            .block_on(client.create("/kept", b"1", &options))
+            .expect("create /kept");
+        // Dropping the server kills it.
+    }
+    let logs = names::list(&data_dir.join(VERSION_DIR), LOG_PREFIX).expect("the logs");
+    let (_, log) = logs.last().expect("a log file");
+    let read = ch07_persistence::txn_log::read_log(log).expect("the log reads");
+    // After the last good record: a checksum, then a length that promises more than follows.
+    let mut file = std::fs::OpenOptions::new().write(true).open(log).unwrap();
+    file.seek(SeekFrom::Start(read.valid_len)).unwrap();
+    file.write_all(&[7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 100, 1, 2, 3])
+        .unwrap();
+    drop(file);
+    let (server, port) = start(dir.path(), &data_dir);
+    let output = server.output();
+    assert!(
+        output.contains("keeper: warning: recovery: cut log.") && output.contains("bytes: "),
+        "{output}"
+    );
+    let client = runtime.block_on(connect(&format!("127.0.0.1:{port}"), &server));
+    let (data, _) = runtime
+        .block_on(client.get_data("/kept"))
+        .expect("/kept survives");
+    assert_eq!(data, b"1");
+}

@@ -111,6 +111,10 @@ struct SnapshotWriting {
     out: SnapshotOut,
 }
 
+/// Why [`Event::TailCut`] cut a log file that ended in its preallocated zeros: the normal end
+/// of a log, not damage (upstream reads up to the padding without a word).
+pub const PADDING: &str = "zero padding";
+
 impl FileStorage {
     /// Opens (creating if needed) the `version-2` directories; reads nothing yet.
     pub fn open(config: FileStorageConfig) -> Result<FileStorage, PersistError> {
@@ -372,7 +376,7 @@ impl FileStorage {
     fn clean_tail(&mut self, log: &txn_log::LogFile) -> Result<(), PersistError> {
         let why = match log.end {
             LogEnd::EndOfFile => return Ok(()),
-            LogEnd::Padding => "zero padding",
+            LogEnd::Padding => PADDING,
             LogEnd::Torn { why } => why,
         };
         if log.records.is_empty() {
