@@ -1303,3 +1303,55 @@ fn garbage_and_a_stranger_on_the_peer_ports_change_nothing() {
     );
     same_tree_everywhere(&rt, &ensemble, &["/before", "/after"]);
 }
+
+/// A FOLLOWERINFO that names a member's sid, from someone who is not that member, does not
+/// cut the member off: the leader answers it (LEADERINFO) but keeps the member's own
+/// connection until the newcomer acknowledges the epoch, which this one never does. Upstream
+/// keeps both `LearnerHandler`s too. Every follower still takes writes, and none of them
+/// stopped following.
+#[test]
+fn an_impostors_followerinfo_cuts_no_follower_off() {
+    use std::io::{Read, Write};
+    let rt = runtime();
+    let mut ensemble = Ensemble::start(3);
+    let leader = ensemble.wait_for_roles(None).expect("roles");
+    let quorum_port = peer_ports(&ensemble.members[0], ensemble.members[leader].sid).0;
+    let followers: Vec<usize> = (1..3).map(|k| (leader + k) % 3).collect();
+    let mut impostors = Vec::new();
+    for &f in &followers {
+        // FOLLOWERINFO (11), zxid of epoch 1, LearnerInfo(sid, protocol 0x10000, config 0),
+        // no auth info.
+        let mut packet = 11i32.to_be_bytes().to_vec();
+        packet.extend((1i64 << 32).to_be_bytes());
+        let mut info = (ensemble.members[f].sid as i64).to_be_bytes().to_vec();
+        info.extend(0x10000i32.to_be_bytes());
+        info.extend(0i64.to_be_bytes());
+        packet.extend((info.len() as i32).to_be_bytes());
+        packet.extend(info);
+        packet.extend((-1i32).to_be_bytes());
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", quorum_port)).expect("the quorum port");
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream
+            .write_all(&packet)
+            .expect("the impostor's FOLLOWERINFO");
+        // The leader has taken it in once it answers: LEADERINFO (17).
+        let mut kind = [0u8; 4];
+        stream.read_exact(&mut kind).expect("an answer");
+        assert_eq!(i32::from_be_bytes(kind), 17, "LEADERINFO");
+        impostors.push(stream);
+    }
+    for (n, &f) in followers.iter().enumerate() {
+        create(
+            &rt,
+            &ensemble.members[f].address(),
+            &format!("/through-{n}"),
+            b"1",
+        );
+    }
+    for &f in &followers {
+        let log = ensemble.members[f].log();
+        assert!(!log.contains("stops following"), "{log}");
+    }
+    drop(impostors);
+}

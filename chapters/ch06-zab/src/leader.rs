@@ -96,6 +96,8 @@ pub struct Leader {
     epoch_acks: BTreeSet<Sid>,
     new_leader_acks: BTreeSet<Sid>,
     handlers: BTreeMap<Sid, Handler>,
+    /// A second connection from a learner we hold, until it acknowledges the epoch.
+    newcomers: BTreeMap<Sid, Handler>,
     /// Proposals not committed yet, by zxid (`outstandingProposals`).
     proposals: BTreeMap<Zxid, Proposal>,
     last_proposed: Zxid,
@@ -125,6 +127,7 @@ impl Leader {
             epoch_acks: BTreeSet::new(),
             new_leader_acks: BTreeSet::new(),
             handlers: BTreeMap::new(),
+            newcomers: BTreeMap::new(),
             proposals: BTreeMap::new(),
             last_proposed: Zxid(0),
             unlogged: BTreeSet::new(),
@@ -194,6 +197,9 @@ impl Leader {
             self.hello(ctx, link, observer, accepted_epoch);
             return Ok(());
         }
+        if matches!(msg, Message::AckEpoch { .. }) {
+            self.take_over(ctx, link);
+        }
         let Some(handler) = self
             .handlers
             .get_mut(&link.learner)
@@ -242,24 +248,28 @@ impl Leader {
     }
 
     // ANCHOR: hello
-    /// FOLLOWERINFO / OBSERVERINFO: a learner connects. A second connection from the same
-    /// learner replaces the first (the old socket is dead to it).
+    /// FOLLOWERINFO / OBSERVERINFO: a learner connects. A learner we already hold may have
+    /// connected again (its old socket is dead to it, after a restart, say), or someone else
+    /// may be using its sid: the new connection takes the old one's place only once it
+    /// acknowledges the epoch ([`Leader::take_over`]), so that one packet from nowhere cannot
+    /// cut a follower off. Upstream keeps both `LearnerHandler`s until the old one fails.
     fn hello(&mut self, ctx: &mut Ctx, link: Link, observer: bool, accepted: Epoch) {
-        if let Some(old) = self.handlers.get(&link.learner) {
-            if old.link != link {
-                ctx.out.push(Output::Disconnect { link: old.link });
-            }
+        let handler = Handler {
+            link,
+            observer,
+            stage: Stage::Hello,
+            forwarding: false,
+            deadline_ms: ctx.now_ms + ctx.cfg.init_limit_ms() + ctx.cfg.sync_limit_ms(),
+        };
+        let held = self.handlers.get(&link.learner).map(|h| h.link);
+        let replaced = match held {
+            Some(old) if old != link => self.newcomers.insert(link.learner, handler),
+            _ => self.handlers.insert(link.learner, handler),
+        };
+        // A newcomer before it that never acknowledged the epoch.
+        if let Some(earlier) = replaced.filter(|h| h.link != link && Some(h.link) != held) {
+            ctx.out.push(Output::Disconnect { link: earlier.link });
         }
-        self.handlers.insert(
-            link.learner,
-            Handler {
-                link,
-                observer,
-                stage: Stage::Hello,
-                forwarding: false,
-                deadline_ms: ctx.now_ms + ctx.cfg.init_limit_ms() + ctx.cfg.sync_limit_ms(),
-            },
-        );
         match self.epoch {
             // Already decided: this latecomer is told at once.
             Some(epoch) => Self::send(ctx, link, Message::LeaderInfo { epoch }),
@@ -267,6 +277,22 @@ impl Leader {
                 self.connecting.insert(link.learner, accepted);
                 self.try_propose_epoch(ctx);
             }
+        }
+    }
+
+    /// ACKEPOCH on a learner's second connection: it is the learner's now, and the first one
+    /// is closed.
+    fn take_over(&mut self, ctx: &mut Ctx, link: Link) {
+        if self
+            .newcomers
+            .get(&link.learner)
+            .is_none_or(|h| h.link != link)
+        {
+            return;
+        }
+        let newcomer = self.newcomers.remove(&link.learner).expect("just found");
+        if let Some(old) = self.handlers.insert(link.learner, newcomer) {
+            ctx.out.push(Output::Disconnect { link: old.link });
         }
     }
     // ANCHOR_END: hello
@@ -291,7 +317,10 @@ impl Leader {
         self.phase = Phase::EpochAcks;
         self.epoch_acks.insert(ctx.me);
         ctx.arm(Timer::InitLimit, ctx.cfg.init_limit_ms());
-        let links: Vec<Link> = self.handlers.values().map(|h| h.link).collect();
+        let links: Vec<Link> = (self.handlers.values())
+            .chain(self.newcomers.values())
+            .map(|h| h.link)
+            .collect();
         for link in links {
             Self::send(ctx, link, Message::LeaderInfo { epoch });
         }
@@ -705,20 +734,23 @@ impl Leader {
             .is_some_and(|h| h.link == link)
     }
 
-    /// A learner's connection broke: forget it (its ACKs already counted stay counted).
+    /// A learner's connection broke: forget it (its ACKs already counted stay counted). A
+    /// second connection of the same learner, waiting to take its place, takes it now.
     pub fn disconnected(&mut self, link: Link) {
-        if self
-            .handlers
-            .get(&link.learner)
-            .is_some_and(|h| h.link == link)
-        {
-            self.handlers.remove(&link.learner);
+        let learner = link.learner;
+        if self.handlers.get(&learner).is_some_and(|h| h.link == link) {
+            self.handlers.remove(&learner);
+            if let Some(newcomer) = self.newcomers.remove(&learner) {
+                self.handlers.insert(learner, newcomer);
+            }
+        } else if self.newcomers.get(&learner).is_some_and(|h| h.link == link) {
+            self.newcomers.remove(&learner);
         }
     }
 
     /// Stepping down: every learner's connection closes.
     pub fn step_down(&self, ctx: &mut Ctx) {
-        for h in self.handlers.values() {
+        for h in self.handlers.values().chain(self.newcomers.values()) {
             ctx.out.push(Output::Disconnect { link: h.link });
         }
     }

@@ -102,8 +102,8 @@
 //! seconds.
 //! `log-sync-after-up-to-date` needs two crashes and a third epoch (`--crashes 2 --epochs 3
 //! --rounds 3`), as a leader here only stops leading when it crashes, and walks long enough to
-//! hold two elections after the write: with `--walk-steps 150`, seed 7 finds it in its 420th
-//! walk.
+//! hold two elections after the write: with `--walk-steps 150`, seed 97 finds it in its
+//! 154th walk.
 //!
 //! **Across a snapshot.** A server synced by SNAP starts its log after the snapshot, where
 //! the others' logs hold the txns before it: committed prefixes are compared past the later
