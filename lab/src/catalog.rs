@@ -837,7 +837,7 @@ pub const LABS: &[Lab] = &[
         ],
         // LAB 7.2 ANSWER (lab start puts the //> lines here)
         //> discuss: "",
-        discuss: "Header: magic 0x5a4b4c47 ('ZKLG'), version 2, dbid 0. Record: checksum 0x3a220746 (Adler-32 of the 36-byte entry), length 0x24 = 36. TxnHeader: clientId 0x100000000000001, cxid 1, zxid 0x1, time 0x18bcfe56801 = 1700000000001 ms, type 0xfffffff6 = -10 (createSession). Body: timeOut 0x7530 = 30000 ms. Then 0x42 ('B'), the end-of-record byte; the zeros after it are preallocation. A crash that cut the record after byte 0x30 would leave no 0x42: a torn tail, cut off at 16 by recovery.",
+        discuss: "Header: magic 0x5a4b4c47 ('ZKLG'), version 2, dbid 0. Record: checksum 0x3a090745 (Adler-32 of the 36-byte entry), length 0x24 = 36. TxnHeader: clientId 0x100000000000001, cxid 0 (a createSession always has 0), zxid 0x1, time 0x18bcfe56801 = 1700000000001 ms, type 0xfffffff6 = -10 (createSession). Body: timeOut 0x7530 = 30000 ms. Then 0x42 ('B'), the end-of-record byte; the zeros after it are preallocation. A crash that cut the record after byte 0x30 would leave no 0x42: a torn tail, cut off at 16 by recovery.",
         // LAB 7.2 END
     },
     // ---- Chapter 8: the whole ensemble ----

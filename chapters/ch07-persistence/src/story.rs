@@ -52,27 +52,30 @@ struct Client {
 }
 
 impl Client {
-    fn header(&mut self) -> TxnHeader {
+    /// The next txn's header, for a request with client xid `cxid`.
+    fn header(&mut self, cxid: i32) -> TxnHeader {
         self.last = self.last.next();
-        self.cxid += 1;
         TxnHeader {
             session: SESSION,
-            cxid: self.cxid,
+            cxid,
             zxid: self.last,
             time_ms: START_MS + self.last.0,
         }
     }
 
+    /// The session's first txn. Its cxid is 0, as upstream's `createSession` request has it
+    /// (the client numbers its own requests from 1).
     fn session(&mut self) -> Txn {
         let txn = self
-            .header()
+            .header(0)
             .txn(TxnOp::CreateSession { timeout_ms: 30_000 });
         self.db.apply(&txn);
         txn
     }
 
     fn request(&mut self, request: Request) -> Txn {
-        let header = self.header();
+        self.cxid += 1;
+        let header = self.header(self.cxid);
         let txn = prep(&self.db.tree, header, &request);
         self.db.apply(&txn);
         txn
