@@ -14,6 +14,7 @@
 //! `propose`, `processAck`, `tryToCommit`, `processSync`; `LearnerHandler.run`,
 //! `syncFollower`, `queueCommittedProposals`, `ping`, `synced`.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -267,7 +268,7 @@ impl Leader {
             _ => self.handlers.insert(link.learner, handler),
         };
         // A newcomer before it that never acknowledged the epoch.
-        if let Some(earlier) = replaced.filter(|h| h.link != link && Some(h.link) != held) {
+        if let Some(earlier) = replaced.filter(|h| h.link != link) {
             ctx.out.push(Output::Disconnect { link: earlier.link });
         }
         match self.epoch {
@@ -283,15 +284,13 @@ impl Leader {
     /// ACKEPOCH on a learner's second connection: it is the learner's now, and the first one
     /// is closed.
     fn take_over(&mut self, ctx: &mut Ctx, link: Link) {
-        if self
-            .newcomers
-            .get(&link.learner)
-            .is_none_or(|h| h.link != link)
-        {
+        let Entry::Occupied(waiting) = self.newcomers.entry(link.learner) else {
+            return;
+        };
+        if waiting.get().link != link {
             return;
         }
-        let newcomer = self.newcomers.remove(&link.learner).expect("just found");
-        if let Some(old) = self.handlers.insert(link.learner, newcomer) {
+        if let Some(old) = self.handlers.insert(link.learner, waiting.remove()) {
             ctx.out.push(Output::Disconnect { link: old.link });
         }
     }
