@@ -12,7 +12,6 @@ use ch03_sessions::pipeline::standalone::TxnLog;
 use ch03_sessions::pipeline::Database;
 use ch03_sessions::server::Durable;
 use ch06_zab::storage::Storage;
-use ch07_persistence::file_storage::PADDING;
 use ch07_persistence::trace::Event;
 use ch07_persistence::{FileStorage, FileStorageConfig, PersistError};
 use std::sync::mpsc;
@@ -89,16 +88,8 @@ pub fn storage_config(cfg: &ZooCfg) -> FileStorageConfig {
 /// reading snap file`, `Last transaction was partial`): the data recovered is right, but
 /// someone should know a file was damaged.
 pub fn report_recovery(events: &[Event]) {
-    for event in events {
-        // A log that ends in its preallocated zeros, or holds no record yet, is how logs end.
-        let damage = match event {
-            Event::SnapshotSkipped { .. } | Event::DigestMismatch { .. } => true,
-            Event::TailCut { why, .. } => why != PADDING,
-            _ => false,
-        };
-        if damage {
-            eprintln!("keeper: warning: recovery: {event}");
-        }
+    for event in events.iter().filter(|e| e.is_damage()) {
+        eprintln!("keeper: warning: recovery: {event}");
     }
 }
 

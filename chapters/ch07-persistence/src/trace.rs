@@ -98,6 +98,19 @@ pub enum Event {
 }
 // ANCHOR_END: event
 
+impl Event {
+    /// Whether recovery found a file damaged: a snapshot it passed over, a log cut short
+    /// mid-record, a digest that does not match. A log that ends in its preallocated zeros is
+    /// how logs end, and says nothing (nor does upstream).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            Event::SnapshotSkipped { .. } | Event::DigestMismatch { .. } => true,
+            Event::TailCut { why, .. } => why != crate::file_storage::PADDING,
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
