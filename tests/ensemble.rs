@@ -1311,6 +1311,10 @@ fn garbage_and_a_stranger_on_the_peer_ports_change_nothing() {
 /// stopped following.
 #[test]
 fn an_impostors_followerinfo_cuts_no_follower_off() {
+    use ch01_znode::{Epoch, Sid, Zxid};
+    use ch06_zab::message::Message;
+    use ch06_zab::packet::PacketType;
+    use ch06_zab::wire;
     use std::io::{Read, Write};
     let rt = runtime();
     let mut ensemble = Ensemble::start(3);
@@ -1319,26 +1323,26 @@ fn an_impostors_followerinfo_cuts_no_follower_off() {
     let followers: Vec<usize> = (1..3).map(|k| (leader + k) % 3).collect();
     let mut impostors = Vec::new();
     for &f in &followers {
-        // FOLLOWERINFO (11), zxid of epoch 1, LearnerInfo(sid, protocol 0x10000, config 0),
-        // no auth info.
-        let mut packet = 11i32.to_be_bytes().to_vec();
-        packet.extend((1i64 << 32).to_be_bytes());
-        let mut info = (ensemble.members[f].sid as i64).to_be_bytes().to_vec();
-        info.extend(0x10000i32.to_be_bytes());
-        info.extend(0i64.to_be_bytes());
-        packet.extend((info.len() as i32).to_be_bytes());
-        packet.extend(info);
-        packet.extend((-1i32).to_be_bytes());
+        // The FOLLOWERINFO the member itself would send, in chapter 6's bytes.
+        let hello = Message::LearnerInfo {
+            observer: false,
+            accepted_epoch: Epoch(1),
+        };
+        let packet = wire::encode(&hello, Sid(ensemble.members[f].sid), Zxid(0));
         let mut stream =
             std::net::TcpStream::connect(("127.0.0.1", quorum_port)).expect("the quorum port");
         stream.set_read_timeout(Some(WAIT)).unwrap();
         stream
             .write_all(&packet)
             .expect("the impostor's FOLLOWERINFO");
-        // The leader has taken it in once it answers: LEADERINFO (17).
+        // The leader has taken it in once it answers: a packet's first field is its type.
         let mut kind = [0u8; 4];
         stream.read_exact(&mut kind).expect("an answer");
-        assert_eq!(i32::from_be_bytes(kind), 17, "LEADERINFO");
+        assert_eq!(
+            i32::from_be_bytes(kind),
+            PacketType::LeaderInfo.code(),
+            "LEADERINFO"
+        );
         impostors.push(stream);
     }
     for (n, &f) in followers.iter().enumerate() {
