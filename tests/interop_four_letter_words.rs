@@ -13,7 +13,7 @@
 
 use crate::common;
 
-use common::{four_letter_word, servers_under_test, Server, TICK_TIME_MS};
+use common::{four_letter_bytes, four_letter_word, servers_under_test, Server, TICK_TIME_MS};
 
 /// Runs `check` with the answer to `word` from each server under test.
 fn on_every_server(test: &str, word: &str, check: impl Fn(&str, &Server)) {
@@ -109,14 +109,17 @@ fn conf_reports_the_settings_read_from_zoo_cfg() {
 
 #[test]
 fn a_word_outside_the_whitelist_is_refused_in_zookeepers_words() {
-    on_every_server("envi", "envi", |answer, server| {
-        assert_eq!(
-            answer,
-            "envi is not executed because it is not in the whitelist.\n",
-            "{}",
-            server.kind()
-        );
-    });
+    // A refused `stmk` is answered at once: the server does not wait for a mask.
+    for word in ["envi", "stmk"] {
+        on_every_server(word, word, |answer, server| {
+            assert_eq!(
+                answer,
+                format!("{word} is not executed because it is not in the whitelist.\n"),
+                "{}",
+                server.kind()
+            );
+        });
+    }
 }
 
 #[test]
@@ -346,6 +349,18 @@ fn every_word_answers_in_zookeepers_shape_once_the_whitelist_allows_it() {
             dirs.starts_with("datadir_size: ") && sizes.iter().all(|&n| n > 0),
             "{kind}: {dirs}"
         );
+        assert_eq!(word("gtmk"), "306", "{kind}");
+        // stmk takes the mask as an 8-byte big-endian long and prints it back, signed; gtmk
+        // then reports it. A mask cut short gets no answer and changes nothing.
+        let stmk = |mask: &[u8]| {
+            let bytes = [b"stmk".as_slice(), mask].concat();
+            four_letter_bytes(server.port(), &bytes).expect("stmk")
+        };
+        assert_eq!(stmk(&(-1i64).to_be_bytes()), "-1", "{kind}");
+        assert_eq!(word("gtmk"), "-1", "{kind}");
+        assert_eq!(stmk(&[0, 0, 1]), "", "{kind}");
+        assert_eq!(word("gtmk"), "-1", "{kind}");
+        assert_eq!(stmk(&306i64.to_be_bytes()), "306", "{kind}");
         assert_eq!(word("gtmk"), "306", "{kind}");
         // Fewer than 128 txns: no digest logged yet.
         assert_eq!(word("hash"), "", "{kind}");

@@ -49,8 +49,8 @@ pub use peer_links::PeerLinks;
 pub use process::{run_for_stdout, run_script, run_to_end, wait_until, Finished, Guarded, Typed};
 pub use proxy::Proxy;
 pub use server::{
-    distinct_ports, four_letter_word, free_port, servers_under_test, serving, zoo_cfg, Server,
-    ServerKind, TICK_TIME_MS,
+    distinct_ports, four_letter_bytes, four_letter_word, free_port, servers_under_test, serving,
+    zoo_cfg, Server, ServerKind, TICK_TIME_MS,
 };
 pub use tempdir::TempDir;
 

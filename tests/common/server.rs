@@ -359,10 +359,23 @@ pub fn serving(port: u16, data_dir: &std::path::Path) -> bool {
 
 /// Sends a four-letter word and returns the whole answer.
 pub fn four_letter_word(port: u16, word: &str) -> std::io::Result<String> {
+    ask_raw(port, word.as_bytes(), false)
+}
+
+/// Sends `bytes` (a word and what follows it, as `stmk` takes its mask), shuts the sending
+/// side as `echo ... | nc` does, and returns the whole answer.
+pub fn four_letter_bytes(port: u16, bytes: &[u8]) -> std::io::Result<String> {
+    ask_raw(port, bytes, true)
+}
+
+fn ask_raw(port: u16, bytes: &[u8], then_shut: bool) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     stream.set_write_timeout(Some(Duration::from_secs(2)))?;
-    stream.write_all(word.as_bytes())?;
+    stream.write_all(bytes)?;
+    if then_shut {
+        stream.shutdown(std::net::Shutdown::Write)?;
+    }
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     Ok(answer)

@@ -38,11 +38,11 @@ pub enum FourLetterWord {
     Dump,
     /// The server's environment.
     Envi,
-    /// Get the trace mask.
+    /// Get the trace mask: which kinds of event the server's trace log records.
     Gtmk,
     /// Are you OK? `imok`.
     Ruok,
-    /// Set the trace mask.
+    /// Set the trace mask: the word is followed by the new mask, an 8-byte big-endian long.
     Stmk,
     /// Server summary (what `zkServer.sh status` uses).
     Srvr,
@@ -103,6 +103,13 @@ impl FourLetterWord {
             .map(|(name, _)| *name)
             .expect("every word is in WORDS")
     }
+
+    /// Whether the server reads 8 more bytes after this word before answering: only `stmk`
+    /// does, and only when `whitelist` lets it run (upstream checks the whitelist first, so a
+    /// refused `stmk` is answered at once).
+    pub fn reads_trace_mask(self, whitelist: &Whitelist) -> bool {
+        self == FourLetterWord::Stmk && whitelist.allows(self.name())
+    }
 }
 
 /// What the server reports about itself when asked; the server fills it in.
@@ -159,6 +166,8 @@ pub struct ServerSnapshot {
     pub file_descriptors: (u64, u64),
     /// Authentication packets refused (`zk_auth_failed_count`).
     pub auth_failed: u64,
+    /// The trace mask (`gtmk`, `stmk`).
+    pub trace_mask: i64,
 }
 
 /// What a quorum member adds to `conf` and `mntr` (upstream `QuorumPeer`'s part of
@@ -338,6 +347,9 @@ pub fn respond(word: FourLetterWord, whitelist: &Whitelist, s: &ServerSnapshot) 
         Isro if !s.serving => out.push_str("null"),
         Isro => out.push_str("rw"),
         Envi => environment(&mut out, s),
+        // `stmk` has already set the mask (see `Clients::four_letter_word`): both words print
+        // it as a signed long, whether or not the server is serving yet.
+        Gtmk | Stmk => out.push_str(&s.trace_mask.to_string()),
         _ if !s.serving => {
             let _ = writeln!(out, "{NOT_SERVING}");
         }
@@ -361,14 +373,10 @@ pub fn respond(word: FourLetterWord, whitelist: &Whitelist, s: &ServerSnapshot) 
         Srst => out.push_str("Server stats reset.\n"),
         Dirs => dirs(&mut out, &s.conf),
         Dump => dump(&mut out, s),
-        Gtmk => out.push_str(&TRACE_MASK.to_string()),
         Wchc => watches_by_session(&mut out, &s.data_watches),
         Wchp => watches_by_path(&mut out, &s.data_watches),
         Wchs => watch_summary(&mut out, &s.data_watches),
         Hash => digests(&mut out, &s.digests),
-        Stmk => {
-            let _ = writeln!(out, "{} is not implemented by Keeper.", word.name());
-        }
     }
     out
 }
@@ -394,9 +402,10 @@ impl FourLetterWord {
     }
 }
 
-/// `gtmk`: upstream's default trace mask (`ZooTrace`: client requests, client data packets,
-/// server packets). Keeper has no trace log to mask, so the mask never changes.
-pub const TRACE_MASK: u64 = 306;
+/// The trace mask a server starts with (upstream `ZooTrace`: client requests, client data
+/// packets, server packets). Keeper keeps the mask `stmk` sets and `gtmk` reports, as upstream
+/// does, but has no trace log for it to filter.
+pub const DEFAULT_TRACE_MASK: i64 = 306;
 // ANCHOR_END: respond
 
 /// `srvr`, and `stat` which adds the client list (upstream `StatCommand`).
@@ -763,6 +772,7 @@ mod tests {
             },
             file_descriptors: (41, 20_000),
             auth_failed: 0,
+            trace_mask: DEFAULT_TRACE_MASK,
         }
     }
 
@@ -897,6 +907,25 @@ mod tests {
         assert_eq!(say(FourLetterWord::Hash), "80: 1234\n100: -1\n");
         assert_eq!(FourLetterWord::Srst.resets(&all()), Some(Reset::Server));
         assert_eq!(FourLetterWord::Crst.resets(&Whitelist::default()), None);
+    }
+
+    #[test]
+    fn the_trace_mask_words_print_the_mask_even_before_the_server_serves() {
+        // Upstream's TraceMaskCommand and SetTraceMaskCommand never ask isZKServerRunning.
+        let starting = ServerSnapshot {
+            serving: false,
+            trace_mask: -1,
+            ..snapshot()
+        };
+        assert_eq!(respond(FourLetterWord::Gtmk, &all(), &starting), "-1");
+        assert_eq!(respond(FourLetterWord::Stmk, &all(), &starting), "-1");
+        assert_eq!(
+            respond(FourLetterWord::Srvr, &all(), &starting),
+            format!("{NOT_SERVING}\n")
+        );
+        assert!(FourLetterWord::Stmk.reads_trace_mask(&all()));
+        assert!(!FourLetterWord::Stmk.reads_trace_mask(&Whitelist::default()));
+        assert!(!FourLetterWord::Gtmk.reads_trace_mask(&all()));
     }
 
     #[test]

@@ -25,13 +25,16 @@ use std::time::Instant;
 use ch01_znode::{SessionId, Sid, ZkError};
 use tokio::net::tcp::OwnedWriteHalf;
 
-use super::core::{now_ms, Outbound, VERSION};
+use super::core::{now_ms, Outbound, WordAsked, VERSION};
 use super::host::{dir_size, environment, file_descriptors};
 use super::outbox::OutboxSender;
 use super::stats::{op_name, Asked, Awaiting, ConnStats, LatencyStats};
 use super::{ServerOptions, OUTBOUND_QUEUE_BYTES};
 use crate::config::Whitelist;
-use crate::fourlw::{ConfDump, FourLetterWord, QuorumReport, Reset, ResponseSizes, ServerSnapshot};
+use crate::fourlw::{
+    respond, ConfDump, FourLetterWord, QuorumReport, Reset, ResponseSizes, ServerSnapshot,
+    DEFAULT_TRACE_MASK,
+};
 use crate::pipeline::{ConnId, Input, Pipeline, ServerMessage};
 use crate::proto::encode_frame_into;
 use crate::proto::request::AUTH_XID;
@@ -56,6 +59,8 @@ pub struct Clients {
     latency: LatencyStats,
     response_sizes: ResponseSizes,
     auth_failed: u64,
+    /// Set by `stmk`, read by `gtmk`: one per server, as upstream's is one per process.
+    trace_mask: i64,
     started: Instant,
 }
 
@@ -133,6 +138,7 @@ impl Clients {
             latency: LatencyStats::default(),
             response_sizes: ResponseSizes::default(),
             auth_failed: 0,
+            trace_mask: DEFAULT_TRACE_MASK,
             started: Instant::now(),
         }
     }
@@ -180,12 +186,31 @@ impl Clients {
         }
     }
 
+    /// Answers a four-letter word: counts it, carries out what it asks of the server, then
+    /// sends the text for the server as `about` and `pipeline` describe it.
+    pub fn answer(&mut self, asked: WordAsked, pipeline: &Pipeline, about: About<'_>) {
+        let whitelist = &about.options.whitelist;
+        self.four_letter_word(asked.conn, asked.word, asked.trace_mask, whitelist);
+        let text = respond(asked.word, whitelist, &self.snapshot(pipeline, about));
+        let _ = asked.reply.send(text);
+    }
+
     /// A four-letter word arrived on `conn`: upstream counts its four bytes as one packet,
-    /// then `crst` and `srst` reset what they name (if `whitelist` lets them run).
-    pub fn four_letter_word(&mut self, conn: ConnId, word: FourLetterWord, whitelist: &Whitelist) {
+    /// then `crst` and `srst` reset what they name and `stmk` sets `trace_mask` (each only if
+    /// `whitelist` lets it run).
+    fn four_letter_word(
+        &mut self,
+        conn: ConnId,
+        word: FourLetterWord,
+        trace_mask: Option<i64>,
+        whitelist: &Whitelist,
+    ) {
         self.received += 1;
         if let Some(c) = self.conns.get_mut(&conn) {
             c.stats.received += 1;
+        }
+        if let Some(mask) = trace_mask.filter(|_| word.reads_trace_mask(whitelist)) {
+            self.trace_mask = mask;
         }
         match word.resets(whitelist) {
             Some(Reset::Connections) => self.conns.values_mut().for_each(|c| c.stats.reset()),
@@ -350,6 +375,7 @@ impl Clients {
             response_sizes: self.response_sizes,
             file_descriptors: file_descriptors(),
             auth_failed: self.auth_failed,
+            trace_mask: self.trace_mask,
         }
     }
     // ANCHOR_END: snapshot

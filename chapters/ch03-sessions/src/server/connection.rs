@@ -41,7 +41,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc::error::{SendError, TrySendError};
 use tokio::sync::{mpsc, oneshot};
 
-use super::core::{Outbound, ToCore};
+use super::core::{Outbound, ToCore, WordAsked};
 use super::outbox::outbox;
 use super::SESSIONLESS_CNXN_TIMEOUT;
 use crate::fourlw::FourLetterWord;
@@ -49,12 +49,23 @@ use crate::jute::{Reader, Record};
 use crate::pipeline::{ConnId, Input};
 use crate::proto::{decode_request, ConnectRequest, FrameDecoder, OpCode};
 
+/// What a connection reads by before it knows who it talks to.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    /// The largest frame accepted (`jute.maxbuffer`). A `u32` like the setting, so that the
+    /// two fields fit in the 8 bytes every connection's task keeps them in.
+    pub max_frame: u32,
+    /// Whether `stmk` is whitelisted, so that the 8-byte mask after it is read
+    /// ([`FourLetterWord::reads_trace_mask`]).
+    pub reads_trace_mask: bool,
+}
+
 /// Serves one connection until either side closes it.
 pub async fn serve(
     conn: ConnId,
     socket: TcpStream,
     remote: SocketAddr,
-    max_frame: usize,
+    reading: Reading,
     to_core: mpsc::Sender<ToCore>,
 ) {
     let (out_tx, mut out_rx) = outbox();
@@ -72,7 +83,7 @@ pub async fn serve(
     if forward(&to_core, opened).done().await.is_err() {
         return;
     }
-    let mut decoder = FrameDecoder::new(max_frame);
+    let mut decoder = FrameDecoder::new(reading.max_frame as usize);
     let mut handshaken = false;
     let mut first_bytes_checked = false;
     // A connection that never completes its handshake is dropped, as upstream's
@@ -101,9 +112,17 @@ pub async fn serve(
                     };
                     first_bytes_checked = true;
                     if let Some(word) = FourLetterWord::from_prefix(prefix) {
+                        let reads_mask = word == FourLetterWord::Stmk && reading.reads_trace_mask;
                         // Boxed: a word is answered once per connection at most, and
                         // its future would make every connection's task bigger.
-                        Box::pin(four_letter_word(conn, word, &writer, &to_core)).await;
+                        Box::pin(four_letter_word(
+                            conn,
+                            word,
+                            reads_mask.then_some((&mut reader, &mut decoder)),
+                            &writer,
+                            &to_core,
+                        ))
+                        .await;
                         break 'serve;
                     }
                 }
@@ -262,20 +281,51 @@ pub fn to_input(
     }
 }
 
-/// Answers a four-letter word with the core's text, then the caller closes.
+/// The 8-byte big-endian mask that follows `stmk`, read within the time a connection has to
+/// say who it is; `None` if the client closes or stays silent before all 8 arrive.
+async fn read_trace_mask(reader: &mut OwnedReadHalf, decoder: &mut FrameDecoder) -> Option<i64> {
+    let whole = async {
+        loop {
+            if let Some(mask) = decoder.buffered().get(4..12) {
+                return mask.try_into().ok().map(i64::from_be_bytes);
+            }
+            match read_into(reader, decoder).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(SESSIONLESS_CNXN_TIMEOUT, whole)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Answers a four-letter word with the core's text, then the caller closes. `mask_from` is
+/// where to read the mask that follows a whitelisted `stmk`; upstream answers nothing when
+/// the mask is short.
 async fn four_letter_word(
     conn: ConnId,
     word: FourLetterWord,
+    mask_from: Option<(&mut OwnedReadHalf, &mut FrameDecoder)>,
     socket: &OwnedWriteHalf,
     to_core: &mpsc::Sender<ToCore>,
 ) {
+    let trace_mask = match mask_from {
+        Some((reader, decoder)) => match read_trace_mask(reader, decoder).await {
+            None => return,
+            mask => mask,
+        },
+        None => None,
+    };
     let (reply_tx, reply_rx) = oneshot::channel();
     if to_core
-        .send(ToCore::FourLetterWord {
+        .send(ToCore::FourLetterWord(WordAsked {
             conn,
             word,
+            trace_mask,
             reply: reply_tx,
-        })
+        }))
         .await
         .is_err()
     {
@@ -298,7 +348,11 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let socket = TcpStream::connect(addr).await.unwrap();
         let (to_core, _from_connections) = mpsc::channel(1);
-        let task = serve(ConnId(1), socket, addr, 1024, to_core);
+        let reading = Reading {
+            max_frame: 1024,
+            reads_trace_mask: true,
+        };
+        let task = serve(ConnId(1), socket, addr, reading, to_core);
         assert!(
             std::mem::size_of_val(&task) <= 416,
             "{} bytes",

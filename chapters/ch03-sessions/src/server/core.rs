@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::clients::{About, Clients};
 use super::outbox::OutboxSender;
 use super::{Durable, ServerOptions};
-use crate::fourlw::{respond, FourLetterWord};
+use crate::fourlw::FourLetterWord;
 use crate::pipeline::standalone::{SnapSchedule, StandalonePipeline};
 use crate::pipeline::{ConnId, Input, Output};
 use crate::session::STANDALONE_SID;
@@ -43,13 +43,22 @@ pub enum ToCore {
     /// A decoded frame.
     Input(Input),
     /// A four-letter word to answer.
-    FourLetterWord {
-        conn: ConnId,
-        word: FourLetterWord,
-        reply: oneshot::Sender<String>,
-    },
+    FourLetterWord(WordAsked),
     /// The connection ended.
     Closed { conn: ConnId },
+}
+
+/// A four-letter word that arrived on `conn`, and where its answer goes.
+#[derive(Debug)]
+pub struct WordAsked {
+    /// The connection it came on.
+    pub conn: ConnId,
+    /// The word.
+    pub word: FourLetterWord,
+    /// The mask that followed `stmk`.
+    pub trace_mask: Option<i64>,
+    /// Takes the answer's text.
+    pub reply: oneshot::Sender<String>,
 }
 
 /// What the core sends a connection task.
@@ -163,9 +172,7 @@ impl Core {
                 socket,
             } => self.clients.opened(conn, remote, out, socket),
             ToCore::Input(input) => self.input(input),
-            ToCore::FourLetterWord { conn, word, reply } => {
-                self.clients
-                    .four_letter_word(conn, word, &self.options.whitelist);
+            ToCore::FourLetterWord(asked) => {
                 let about = About {
                     serving: true,
                     mode: "standalone",
@@ -175,8 +182,7 @@ impl Core {
                     server_id: Sid(0),
                     quorum: None,
                 };
-                let snapshot = self.clients.snapshot(self.pipeline.pipeline(), about);
-                let _ = reply.send(respond(word, &self.options.whitelist, &snapshot));
+                self.clients.answer(asked, self.pipeline.pipeline(), about);
             }
             ToCore::Closed { conn } => {
                 self.clients.closed(conn);

@@ -47,6 +47,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::config::{Whitelist, ZooCfg};
+use crate::fourlw::FourLetterWord;
 use crate::pipeline::standalone::TxnLog;
 use crate::pipeline::{Database, Limits};
 
@@ -249,6 +250,10 @@ pub async fn accept_clients(
     to_core: mpsc::Sender<ToCore>,
 ) {
     let per_address = PerAddress::default();
+    let reading = connection::Reading {
+        max_frame: options.jute_max_buffer,
+        reads_trace_mask: FourLetterWord::Stmk.reads_trace_mask(&options.whitelist),
+    };
     let mut next_conn = 0u64;
     loop {
         let Ok((socket, remote)) = listener.accept().await else {
@@ -266,9 +271,8 @@ pub async fn accept_clients(
         next_conn += 1;
         let conn = crate::pipeline::ConnId(next_conn);
         let to_core = to_core.clone();
-        let max_frame = options.jute_max_buffer as usize;
         tokio::spawn(async move {
-            connection::serve(conn, socket, remote, max_frame, to_core).await;
+            connection::serve(conn, socket, remote, reading, to_core).await;
             drop(slot);
         });
     }

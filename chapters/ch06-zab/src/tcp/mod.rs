@@ -60,7 +60,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ch01_znode::{Sid, Txn, Zxid};
-use ch03_sessions::fourlw::{respond, QuorumReport};
+use ch03_sessions::fourlw::QuorumReport;
 use ch03_sessions::pipeline;
 use ch03_sessions::pipeline::standalone::SNAPSHOT_NODES_PER_FLUSH;
 use ch03_sessions::server::{
@@ -730,9 +730,7 @@ impl<S: Storage> Driver<S> {
                 self.clients.received(&input);
                 self.feed(Input::Client(input))
             }
-            ToCore::FourLetterWord { conn, word, reply } => {
-                self.clients
-                    .four_letter_word(conn, word, &self.options.whitelist);
+            ToCore::FourLetterWord(asked) => {
                 let state = self.peer.state();
                 let about = About {
                     serving: self.peer.is_serving(),
@@ -746,8 +744,7 @@ impl<S: Storage> Driver<S> {
                         ..self.quorum_report.clone()
                     }),
                 };
-                let snapshot = self.clients.snapshot(self.peer.pipeline(), about);
-                let _ = reply.send(respond(word, &self.options.whitelist, &snapshot));
+                self.clients.answer(asked, self.peer.pipeline(), about);
                 Ok(())
             }
             ToCore::Closed { conn } => {
