@@ -69,10 +69,15 @@ pub fn read_myid(data_dir: &Path) -> Result<Sid, MyidError> {
         }
         Err(e) => return Err(error(format!("cannot read: {e}"))),
     };
-    let first = text.lines().next().unwrap_or_default().trim();
-    match first.parse::<u64>() {
-        Ok(id @ 1..=255) => Ok(Sid(id)),
+    // The first line as Java's readLine gives it, parsed as Long.parseLong does: a space
+    // anywhere makes it no number, for ZooKeeper as here.
+    let first = text.lines().next().unwrap_or_default();
+    match first.parse::<i64>() {
+        Ok(id @ 1..=255) => Ok(Sid(id as u64)),
         Ok(id) => Err(error(format!("serverid {id} is out of range 1..=255"))),
+        Err(_) if first.trim().parse::<i64>().is_ok() => Err(error(format!(
+            "serverid {first} is not a number (the line holds spaces besides the number)"
+        ))),
         Err(_) => Err(error(format!("serverid {first} is not a number"))),
     }
 }
@@ -373,6 +378,12 @@ mod tests {
         for (text, expected) in [
             ("3\n", Ok(Sid(3))),
             ("x\n", Err("serverid x is not a number")),
+            ("7\r\n", Ok(Sid(7))),
+            (
+                "2 \n",
+                Err("serverid 2  is not a number (the line holds spaces besides the number)"),
+            ),
+            ("-1", Err("serverid -1 is out of range 1..=255")),
             ("256", Err("serverid 256 is out of range 1..=255")),
         ] {
             std::fs::write(dir.join("myid"), text).unwrap();
