@@ -372,11 +372,13 @@ impl FileStorage {
     // ANCHOR_END: replay
 
     /// Cuts the last log file after its last good record (or removes it if it has none), so
-    /// the torn or zero tail a crash left is gone before anything new is written.
+    /// the torn or zero tail a crash left is gone before anything new is written. A file with
+    /// no record goes even when nothing follows its header (a crash between creating it and
+    /// extending it): the next txn's file takes its name, and a log is never overwritten.
     fn clean_tail(&mut self, log: &txn_log::LogFile) -> Result<(), PersistError> {
         let why = match log.end {
-            LogEnd::EndOfFile => return Ok(()),
-            LogEnd::Padding => PADDING,
+            LogEnd::EndOfFile if !log.records.is_empty() => return Ok(()),
+            LogEnd::EndOfFile | LogEnd::Padding => PADDING,
             LogEnd::Torn { why } => why,
         };
         if log.records.is_empty() {

@@ -159,6 +159,42 @@ fn a_crash_loses_the_unsynced_group_and_recovery_cuts_its_torn_tail() {
     }
 }
 
+/// A crash between creating the next log file and extending it leaves a file that is a header
+/// alone: it holds no txn, so recovery removes it as it removes a file of header and zeros,
+/// and the next txn, which is named the same, can start its file (upstream would overwrite it).
+#[test]
+fn a_log_file_that_is_only_a_header_is_removed_and_its_name_taken_again() {
+    let txns = creates(6);
+    for tail in [&b""[..], &[0u8; 100][..]] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut storage = open(dir.path());
+        storage.recover(0).unwrap();
+        append_all(&mut storage, &txns[..4]);
+        drop(storage);
+        let header = fs::read(version_2(dir.path()).join("log.1")).unwrap()[..16].to_vec();
+        fs::write(
+            version_2(dir.path()).join("log.5"),
+            [&header[..], tail].concat(),
+        )
+        .unwrap();
+
+        let mut storage = open(dir.path());
+        let recovered = storage.recover(0).unwrap();
+        assert_eq!(recovered.db, reference(&txns[..4]));
+        let events = storage.take_events();
+        assert!(
+            events.contains(&Event::EmptyLogRemoved {
+                file: "log.5".into()
+            }),
+            "{} zeros after the header: {events:?}",
+            tail.len()
+        );
+        append_all(&mut storage, &txns[4..]);
+        assert_eq!(names(dir.path()), ["log.1", "log.5", "snapshot.0"]);
+        assert_eq!(open(dir.path()).recover(0).unwrap().db, reference(&txns));
+    }
+}
+
 /// FileTxnLog.rollLog at each snapshot; recovery replays only what follows the snapshot.
 #[test]
 fn a_snapshot_rolls_the_log_and_recovery_starts_from_it() {
