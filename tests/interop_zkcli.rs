@@ -238,7 +238,9 @@ fn session(shell: Shell, stage: &mut dyn Stage, script: &str) -> Ran {
 /// thread may be between two of them. The test sees the output only once the
 /// process is gone, so what zkCli printed of its last event is chance: a
 /// trailing start of a Disconnected or Closed event (`\nWATCHER::` at least)
-/// is dropped as a whole one is.
+/// is dropped as a whole one is. For the same reason the first command's
+/// answer (`Created /p`, on stderr) may land between two writes of the
+/// SyncConnected event: it is put after the event ([`lift_from_event`]).
 fn settle_connection_events(session: &str) -> String {
     const CLOSED: &str = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n";
     const DISCONNECTED: &str =
@@ -257,7 +259,7 @@ fn settle_connection_events(session: &str) -> String {
     while let Some(end) = cut_short(session, CLOSED).or_else(|| cut_short(session, DISCONNECTED)) {
         session = &session[..end];
     }
-    let mut settled = session.to_string();
+    let mut settled = lift_from_event(session, CONNECTED);
     let Some(event) = settled.find(CONNECTED) else {
         return settled;
     };
@@ -273,6 +275,31 @@ fn settle_connection_events(session: &str) -> String {
         "{opening}{}",
         rest.replace(&overtaken, &format!("{CLOSED}{CONNECTED}"))
     )
+}
+
+/// `session` with a line another thread printed between two of `event`'s
+/// writes (`"\nWATCHER::"`, `"\n"`, `"\n" + the event`, `"\n"`) moved to
+/// right after the event, so that the event reads whole; unchanged if no such
+/// line is found.
+fn lift_from_event(session: &str, event: &str) -> String {
+    let after_watcher = "\nWATCHER::".len();
+    let before_newline = event.len() - 1;
+    for split in [after_watcher, after_watcher + 1, before_newline] {
+        let (head, tail) = event.split_at(split);
+        let mut from = 0;
+        while let Some(at) = session[from..].find(head).map(|i| from + i) {
+            let rest = &session[at + head.len()..];
+            if let Some(line_end) = rest.find('\n') {
+                let (line, after) = rest.split_at(line_end + 1);
+                if !line.contains("WATCHER::") && after.starts_with(tail) {
+                    let after = &after[tail.len()..];
+                    return format!("{}{event}{line}{after}", &session[..at]);
+                }
+            }
+            from = at + 1;
+        }
+    }
+    session.to_string()
 }
 
 /// The zxid in a stat line such as `pZxid = 0x1a`.
@@ -617,6 +644,13 @@ fn connection_events_that_race_the_commands_are_put_in_one_place() {
     let lost = format!("Welcome to ZooKeeper!\nJLine support is disabled\nCreated /a\n{event}");
     assert_eq!(settle_connection_events(&won), won);
     assert_eq!(settle_connection_events(&lost), won);
+    // The answer may also land between two of the event's four writes.
+    let banner = "Welcome to ZooKeeper!\nJLine support is disabled\n";
+    for split in [10, 11, event.len() - 1] {
+        let (head, tail) = event.split_at(split);
+        let torn = format!("{banner}{head}Created /a\n{tail}");
+        assert_eq!(settle_connection_events(&torn), won, "{torn:?}");
+    }
     let early = format!(
         "Connecting\n{event}Welcome to ZooKeeper!\nJLine support is disabled\nCreated /a\n"
     );
