@@ -93,32 +93,43 @@ impl Cluster {
         Cluster::start_args(servers, &extra, env)
     }
 
-    /// `keeper cluster start --servers N --free-ports EXTRA` in a fresh folder.
+    /// `keeper cluster start --servers N --free-ports EXTRA` in a fresh folder. A port picked
+    /// free can be taken by another test's server before this cluster's binds it (both pick
+    /// by number, below the ephemeral range): such a start is tried again in a fresh folder.
     fn start_args(servers: u64, extra: &[&str], env: &[(&str, &str)]) -> Cluster {
-        let dir = TempDir::new("cluster");
-        let _reaper = reaper(dir.path());
-        let mut cluster = Cluster {
-            dir,
-            client_ports: Vec::new(),
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            _reaper,
-        };
-        let count = servers.to_string();
-        let mut args = vec!["start", "--servers", &count, "--free-ports"];
-        args.extend_from_slice(extra);
-        let started = cluster.run(&args);
-        assert!(
-            started.status.success(),
-            "keeper cluster start failed:\n{}",
-            started.output
-        );
-        cluster.client_ports = (1..=servers)
-            .map(|sid| client_port(&cluster.zoo_cfg(sid)))
-            .collect();
-        cluster
+        const PORT_TRIES: usize = 3;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let dir = TempDir::new("cluster");
+            let _reaper = reaper(dir.path());
+            let mut cluster = Cluster {
+                dir,
+                client_ports: Vec::new(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                _reaper,
+            };
+            let count = servers.to_string();
+            let mut args = vec!["start", "--servers", &count, "--free-ports"];
+            args.extend_from_slice(extra);
+            let started = cluster.run(&args);
+            if started.status.success() {
+                cluster.client_ports = (1..=servers)
+                    .map(|sid| client_port(&cluster.zoo_cfg(sid)))
+                    .collect();
+                return cluster;
+            }
+            let port_taken = started.output.contains("Address already in use");
+            assert!(
+                port_taken && tries < PORT_TRIES,
+                "keeper cluster start failed:\n{}",
+                started.output
+            );
+            // Dropped: its `stop` ends the servers that did start.
+        }
     }
 
     pub fn root(&self) -> &Path {
