@@ -371,16 +371,12 @@ impl FileStorage {
     }
     // ANCHOR_END: replay
 
-    /// Cuts the last log file after its last good record (or removes it if it has none), so
-    /// the torn or zero tail a crash left is gone before anything new is written. A file with
-    /// no record goes even when nothing follows its header (a crash between creating it and
-    /// extending it): the next txn's file takes its name, and a log is never overwritten.
+    /// Removes the last log file if it holds no record, however it ends (zeros, a torn record,
+    /// or its header alone when the crash came between creating and extending it): the next
+    /// txn's file takes its name, and a log is never overwritten. Otherwise cuts it after its
+    /// last good record, so the torn or zero tail a crash left is gone before anything new is
+    /// written.
     fn clean_tail(&mut self, log: &txn_log::LogFile) -> Result<(), PersistError> {
-        let why = match log.end {
-            LogEnd::EndOfFile if !log.records.is_empty() => return Ok(()),
-            LogEnd::EndOfFile | LogEnd::Padding => PADDING,
-            LogEnd::Torn { why } => why,
-        };
         if log.records.is_empty() {
             fs::remove_file(&log.path).map_err(PersistError::io(&log.path, "removing"))?;
             txn_log::sync_dir(&self.log_dir)?;
@@ -389,6 +385,11 @@ impl FileStorage {
             });
             return Ok(());
         }
+        let why = match log.end {
+            LogEnd::EndOfFile => return Ok(()),
+            LogEnd::Padding => PADDING,
+            LogEnd::Torn { why } => why,
+        };
         debug_assert!(log.valid_len >= HEADER_LEN);
         txn_log::cut(&log.path, log.valid_len)?;
         self.events.push(Event::TailCut {
