@@ -347,7 +347,7 @@ pub fn respond(word: FourLetterWord, whitelist: &Whitelist, s: &ServerSnapshot) 
         Isro if !s.serving => out.push_str("null"),
         Isro => out.push_str("rw"),
         Envi => environment(&mut out, s),
-        // `stmk` has already set the mask (see `Clients::four_letter_word`): both words print
+        // `stmk` has already set the mask (see `Clients::answer`): both words print
         // it as a signed long, whether or not the server is serving yet.
         Gtmk | Stmk => out.push_str(&s.trace_mask.to_string()),
         _ if !s.serving => {

@@ -49,7 +49,8 @@ use crate::jute::{Reader, Record};
 use crate::pipeline::{ConnId, Input};
 use crate::proto::{decode_request, ConnectRequest, FrameDecoder, OpCode};
 
-/// What a connection reads by before it knows who it talks to.
+/// How a connection reads its first bytes: the largest frame it accepts, and whether a
+/// `stmk` is followed by a mask to read.
 #[derive(Clone, Copy, Debug)]
 pub struct Reading {
     /// The largest frame accepted (`jute.maxbuffer`). A `u32` like the setting, so that the
@@ -311,13 +312,13 @@ async fn four_letter_word(
     socket: &OwnedWriteHalf,
     to_core: &mpsc::Sender<ToCore>,
 ) {
-    let trace_mask = match mask_from {
-        Some((reader, decoder)) => match read_trace_mask(reader, decoder).await {
-            None => return,
-            mask => mask,
-        },
-        None => None,
-    };
+    let mut trace_mask = None;
+    if let Some((reader, decoder)) = mask_from {
+        let Some(mask) = read_trace_mask(reader, decoder).await else {
+            return;
+        };
+        trace_mask = Some(mask);
+    }
     let (reply_tx, reply_rx) = oneshot::channel();
     if to_core
         .send(ToCore::FourLetterWord(WordAsked {
