@@ -454,8 +454,15 @@ impl Peer {
     fn receive(&mut self, from: Sid, n: Notification, out: &mut Vec<Output>) {
         let (vote, round) = self.current_vote();
         match (self.state, n.state) {
-            // A non-voter (an observer) is answered at once and never counted.
-            _ if !self.config.qv.is_voter(from) => self.reply(from, vote, self.logical_clock, out),
+            // A non-voter (an observer) that is looking is answered at once and never
+            // counted. One that has decided is not answered: its notification is itself an
+            // answer. Upstream answers every notification from a non-voter, so a looking
+            // voter and an observing observer answer each other for as long as the voter
+            // looks, and every duplicated message starts one more such exchange.
+            _ if !self.config.qv.is_voter(from) && n.state == ServerState::Looking => {
+                self.reply(from, vote, self.logical_clock, out)
+            }
+            _ if !self.config.qv.is_voter(from) => {}
             // Looking: the election loop takes it. A voter that lags a round
             // behind also gets our vote back, so it can catch up.
             (ServerState::Looking, sender) => {

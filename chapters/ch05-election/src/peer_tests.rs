@@ -428,6 +428,19 @@ fn an_observer_votes_for_nobody_and_is_answered_but_not_counted() {
     );
 }
 
+/// A looking voter does not answer an observer that has decided: the observer's notification
+/// was itself an answer, and answering it would start an exchange that lasts as long as the
+/// voter looks (upstream answers every non-voter; with duplicated messages the exchanges
+/// multiply without end).
+#[test]
+fn a_looking_voter_does_not_answer_an_observing_observer() {
+    let mut v = Peer::new(N2, ensemble(5, &[N6]), Durable::default());
+    v.step(Input::Start);
+    let observing = notif(ServerState::Observing, N5, R1);
+    assert_eq!(recv(&mut v, N6, observing), vec![]);
+    assert_eq!(v.state(), LOOKING, "and it is not counted");
+}
+
 /// An observer that sees a quorum of voters agree ends as OBSERVING.
 /// (FastLeaderElection.learningState)
 #[test]

@@ -138,6 +138,19 @@ fn a_learner_still_connecting_elects_again_when_its_leader_does() {
     passes(795, 5);
 }
 
+/// A voter cut off from the rest of the ensemble, but not from the observer, looked for a
+/// leader for seconds, and the two answered each other: the voter answers every notification
+/// of a non-voter, the observer every notification of a voter that is looking. Upstream does
+/// the same, and it is one endless exchange per pair; here every duplicated message started
+/// another, until the simulator spent all its time on them and the run never ended. A looking
+/// voter now answers only a non-voter that is looking too.
+#[test]
+fn a_looking_voter_and_an_observer_do_not_answer_each_other_forever() {
+    for seed in [7625, 11545, 20349] {
+        passes(seed, 5);
+    }
+}
+
 /// With the disks failing too — a crash keeps only the fsynced log and a prefix of the rest,
 /// maybe torn; an fsync fails or the disk fills up and the server stops; the power fails
 /// everywhere at once — a learner synced by DIFF wrote `currentEpoch` and ACKed NEWLEADER
