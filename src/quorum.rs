@@ -59,7 +59,7 @@ impl Storage for QuorumDisk {
         self.done(synced)
     }
 
-    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered> {
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Option<Recovered>> {
         let cut = self.files.truncate(zxid, recent);
         self.done(cut)
     }

@@ -250,7 +250,16 @@ impl Learner {
                 ))
             }
         };
-        let last_zxid = ctx.pipeline.database().last_processed_zxid();
+        // A leader whose TRUNC our disk could not carry out is told we have nothing, and so
+        // sends a SNAP (upstream's `syncFollower` too: -1 is below any history). Only that
+        // leadership: it has already weighed our real last zxid against its own.
+        let last_zxid = match ctx.take_snap_wanted(self.leader, epoch) {
+            true => {
+                ctx.note(ZabNote::AsksForSnap);
+                Zxid(-1)
+            }
+            false => ctx.pipeline.database().last_processed_zxid(),
+        };
         self.send(
             ctx,
             Message::AckEpoch {
@@ -262,6 +271,20 @@ impl Learner {
         Ok(())
     }
     // ANCHOR_END: accept_epoch
+
+    /// The disk could not cut the log back to `zxid`: a snapshot is newer, and holds txns no
+    /// log of ours can take away (a SNAP from a leader whose epoch never began brought them).
+    /// Nothing on disk changed. Upstream reloads that snapshot and serves txns the leader
+    /// does not have; here the learner leaves, and asks this leader for a SNAP when it joins
+    /// it again.
+    pub fn cannot_truncate(&mut self, ctx: &mut Ctx, zxid: Zxid) -> Result<(), Quit> {
+        let Phase::Truncating { epoch, .. } = self.phase else {
+            return Ok(());
+        };
+        ctx.note(ZabNote::CannotTruncate { zxid });
+        ctx.want_snap(self.leader, epoch);
+        Err(format!("cannot cut the log back to {zxid}"))
+    }
 
     /// The disk has cut the log back and rebuilt the database from what is left.
     pub fn reloaded(&mut self, ctx: &mut Ctx, db: Database) -> Result<(), Quit> {

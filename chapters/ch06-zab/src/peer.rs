@@ -177,6 +177,9 @@ pub enum Input {
     Logged(Zxid),
     /// The disk cut the log as asked ([`Output::Truncate`]) and rebuilt the database.
     Reloaded(Box<Recovered>),
+    /// The disk could not cut the log back to this zxid: a snapshot is newer. Nothing on it
+    /// changed.
+    CannotTruncate(Zxid),
     /// A client's connection, frame or disconnection, or the session clock.
     Client(pipeline::Input),
 }
@@ -201,7 +204,8 @@ pub enum Output {
     /// once it is on disk (fsynced). Every append is answered, even after the role that
     /// asked for it has ended: a server leaving its role votes only once its appends are.
     Append(Arc<TxnEntry>),
-    /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`].
+    /// Cut the log after `zxid`, rebuild the database, answer [`Input::Reloaded`] (or
+    /// [`Input::CannotTruncate`]).
     Truncate(Zxid),
     /// Write a snapshot of this database, fsynced: the learner's after a SNAP, whose txns
     /// no local log holds (`Learner.syncWithLeader`: `takeSnapshot(syncSnap)`).
@@ -279,6 +283,8 @@ pub struct Ctx<'a> {
     pipeline_out: &'a mut Vec<pipeline::Output>,
     /// When to snapshot.
     snaps: &'a mut SnapSchedule,
+    /// The leadership (leader, epoch) whose TRUNC our disk could not carry out.
+    snap_wanted: &'a mut Option<(Sid, Epoch)>,
 }
 
 impl Ctx<'_> {
@@ -310,6 +316,21 @@ impl Ctx<'_> {
             .step(self.now_ms, pipeline::Input::Commit(entry.txn.clone()));
         self.history.push(entry);
         self.pipeline_out.extend(out);
+    }
+
+    /// Our disk could not carry out the TRUNC of `leader` in `epoch`: ask it for a SNAP
+    /// when we join it again.
+    pub fn want_snap(&mut self, leader: Sid, epoch: Epoch) {
+        *self.snap_wanted = Some((leader, epoch));
+    }
+
+    /// Whether we must ask `leader` in `epoch` for a SNAP; asking is answered once.
+    pub fn take_snap_wanted(&mut self, leader: Sid, epoch: Epoch) -> bool {
+        let wanted = *self.snap_wanted == Some((leader, epoch));
+        if wanted {
+            *self.snap_wanted = None;
+        }
+        wanted
     }
 
     /// Replace the database (a snapshot from the leader, or the log cut back).
@@ -363,6 +384,7 @@ struct Replica {
     pipeline: Pipeline,
     history: History,
     snaps: SnapSchedule,
+    snap_wanted: Option<(Sid, Epoch)>,
 }
 // ANCHOR_END: peer
 
@@ -384,6 +406,7 @@ impl Replica {
             out,
             pipeline_out: routed,
             snaps: &mut self.snaps,
+            snap_wanted: &mut self.snap_wanted,
         }
     }
 }
@@ -415,6 +438,7 @@ impl QuorumPeer {
                 pipeline,
                 history,
                 snaps,
+                snap_wanted: None,
             },
         }
     }
@@ -691,6 +715,10 @@ impl QuorumPeer {
                 l.tail.remove(&zxid);
                 ctx.logged_one();
                 Ok(())
+            }
+            (Role::Following(l), Input::CannotTruncate(zxid)) => {
+                let r = l.cannot_truncate(ctx, zxid);
+                follow(r)
             }
             (Role::Following(l), Input::Reloaded(disk)) => {
                 let Recovered { db, recent, .. } = *disk;

@@ -137,7 +137,10 @@ pub fn line(e: &ZabEntry, color: bool) -> String {
                     ZabNote::SyncLearner { .. } | ZabNote::SyncBy { .. } => plain.cyan().bold(),
                     ZabNote::Revalidated { .. } => plain.cyan(),
                     ZabNote::Quit { .. } => plain.red().bold(),
-                    ZabNote::DropsUnsaved { .. } | ZabNote::SyncsTail { .. } => plain.yellow(),
+                    ZabNote::DropsUnsaved { .. }
+                    | ZabNote::SyncsTail { .. }
+                    | ZabNote::CannotTruncate { .. }
+                    | ZabNote::AsksForSnap => plain.yellow(),
                     ZabNote::LearnerAhead { .. } | ZabNote::Unexpected(_) => plain.red(),
                 },
                 SimNote::Peer {
@@ -410,6 +413,8 @@ fn short_note(n: &SimNote) -> Label {
             ZabNote::DropsUnsaved { back_to } => format!("back to {back_to} from disk"),
             ZabNote::SyncsTail { zxids } if zxids.len() == 1 => "waits for fsync".into(),
             ZabNote::SyncsTail { zxids } => format!("waits for fsync ×{}", zxids.len()),
+            ZabNote::CannotTruncate { .. } => "cannot TRUNC".into(),
+            ZabNote::AsksForSnap => "asks for SNAP".into(),
             ZabNote::Unexpected(_) => "drops a packet".into(),
         },
         SimNote::Peer {

@@ -39,15 +39,18 @@ pub trait Storage: Send + 'static {
     /// Makes every append so far durable (fsync).
     fn sync(&mut self) -> io::Result<()>;
     /// Cuts the log after `zxid` and rebuilds what [`Storage::recover`] would now find.
-    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered>;
-    /// Writes a snapshot of `db` (the database as of its last processed zxid), fsynced.
+    /// `None`, with nothing changed, if a snapshot is newer than `zxid`: what it holds past
+    /// `zxid` is in no log to cut, and the log before it may be of a database a SNAP
+    /// replaced, so nothing on this disk rebuilds the database as of `zxid`.
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Option<Recovered>>;
+    /// Writes a snapshot of `db`, the database a sync gave us (as of its last processed
+    /// zxid), fsynced; then drops whatever on disk is newer than it, snapshots and logged
+    /// txns alike: they were of the database the sync replaced.
     fn snapshot(&mut self, db: &Database) -> io::Result<()>;
     /// Starts a fuzzy snapshot of `db` as of now, walked by later
     /// [`Storage::advance_snapshot`] calls while txns go on being applied; false if one is
-    /// still being written. By default, the whole snapshot at once.
-    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
-        self.snapshot(db).map(|()| true)
-    }
+    /// still being written. The log after it stays: it is of the same database.
+    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool>;
     /// Writes up to `max_nodes` more nodes of the snapshot begun, from `db` as it is now;
     /// true while it is unfinished.
     fn advance_snapshot(&mut self, _db: &Database, _max_nodes: usize) -> io::Result<bool> {
@@ -78,14 +81,18 @@ impl Storage for Disk {
         Ok(())
     }
 
-    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered> {
-        self.log.retain(|t| t.zxid <= zxid);
-        Ok(Disk::recover(self, recent))
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Option<Recovered>> {
+        Ok(Disk::truncate(self, zxid).then(|| Disk::recover(self, recent)))
     }
 
     fn snapshot(&mut self, db: &Database) -> io::Result<()> {
-        self.snapshot = Some(db.clone());
+        Disk::sync_snapshot(self, db.clone());
         Ok(())
+    }
+
+    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
+        self.snapshot = Some(db.clone());
+        Ok(true)
     }
 }
 
@@ -116,8 +123,30 @@ mod tests {
         assert_eq!(all.epochs, epochs);
         assert_eq!(all.db.last_processed_zxid(), Zxid(3));
         assert_eq!(all.recent.len(), 3);
-        let cut = disk.truncate(Zxid(1), 10).unwrap();
+        let cut = Storage::truncate(&mut disk, Zxid(1), 10).unwrap().unwrap();
         assert_eq!(cut.db.last_processed_zxid(), Zxid(1));
         assert_eq!(cut.recent.len(), 1);
+    }
+
+    /// A snapshot newer than the zxid holds txns no log can cut: the truncation is refused
+    /// and the disk left as it was. The snapshot a sync writes drops what is newer than it.
+    #[test]
+    fn the_memory_disk_refuses_to_cut_below_its_snapshot_and_a_sync_snapshot_replaces_it() {
+        let mut disk = Disk::default();
+        for z in [1, 2, 3] {
+            disk.append(&TxnEntry::new(txn(z, "/nothing"))).unwrap();
+        }
+        let at_3 = Storage::recover(&mut disk, 0).unwrap().db;
+        assert!(Storage::begin_snapshot(&mut disk, &at_3).unwrap());
+        assert_eq!(disk.log.len(), 3, "a snapshot of our own keeps the log");
+        assert!(Storage::truncate(&mut disk, Zxid(2), 10).unwrap().is_none());
+        assert_eq!(disk.log.len(), 3);
+        assert_eq!(disk.snapshot.as_ref(), Some(&at_3));
+        let mut at_1 = Database::default();
+        at_1.apply(&txn(1, "/nothing"));
+        Storage::snapshot(&mut disk, &at_1).unwrap();
+        assert_eq!(disk.snapshot.as_ref(), Some(&at_1));
+        assert_eq!(disk.log.len(), 1, "the txns after the sync's snapshot go");
+        assert_eq!(Storage::recover(&mut disk, 0).unwrap().db, at_1);
     }
 }

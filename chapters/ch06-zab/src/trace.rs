@@ -59,6 +59,12 @@ pub enum ZabNote {
     /// A sync broke before NEWLEADER: the database it built in memory is dropped for the
     /// one on disk.
     DropsUnsaved { back_to: Zxid },
+    /// The disk could not carry out a TRUNC to `zxid`: a snapshot is newer. The learner
+    /// leaves this leader, and asks it for a SNAP when it joins it again.
+    CannotTruncate { zxid: Zxid },
+    /// The learner tells the leader whose TRUNC it could not carry out that it has nothing
+    /// (last zxid -1), so that the leader sends a SNAP.
+    AsksForSnap,
     /// A packet that should not have come, dropped.
     Unexpected(String),
 }
@@ -110,6 +116,11 @@ impl fmt::Display for ZabNote {
                 f,
                 "drops the synced database it never wrote down: back to {back_to} from disk"
             ),
+            ZabNote::CannotTruncate { zxid } => write!(
+                f,
+                "cannot cut its log back to {zxid}: a snapshot is newer; will ask for a SNAP"
+            ),
+            ZabNote::AsksForSnap => write!(f, "says it has nothing (-1): asks for a SNAP"),
             ZabNote::Unexpected(what) => write!(f, "drops {what}"),
         }
     }

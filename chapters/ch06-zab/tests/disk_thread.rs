@@ -110,11 +110,14 @@ impl Storage for Gated {
         }
         self.disk.sync()
     }
-    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Recovered> {
-        self.disk.truncate(zxid, recent)
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Option<Recovered>> {
+        Storage::truncate(&mut self.disk, zxid, recent)
     }
     fn snapshot(&mut self, db: &Database) -> io::Result<()> {
         Storage::snapshot(&mut self.disk, db)
+    }
+    fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
+        Storage::begin_snapshot(&mut self.disk, db)
     }
 }
 

@@ -151,6 +151,21 @@ fn a_looking_voter_and_an_observer_do_not_answer_each_other_forever() {
     }
 }
 
+/// A learner took a SNAP from a leader whose epoch never began, holding a txn that leader
+/// never committed, and wrote it down as a snapshot at NEWLEADER. The next leader, without
+/// that txn, told it to TRUNC below it: the log was cut, but the snapshot still held the txn,
+/// and the reload brought it back; the learner served a database whose txn #20 was one no
+/// other server had (committed prefixes disagreed). Upstream does the same
+/// (`ZKDatabase.truncateLog` reloads the newest snapshot). A disk now refuses a TRUNC below a
+/// snapshot, and the learner asks that leader for a SNAP instead.
+#[test]
+fn a_trunc_below_a_snapshot_is_refused_and_the_learner_gets_a_snap() {
+    for seed in [2402, 14376, 18874] {
+        passes(seed, 3);
+    }
+    passes(8807, 5);
+}
+
 /// With the disks failing too — a crash keeps only the fsynced log and a prefix of the rest,
 /// maybe torn; an fsync fails or the disk fills up and the server stops; the power fails
 /// everywhere at once — a learner synced by DIFF wrote `currentEpoch` and ACKed NEWLEADER

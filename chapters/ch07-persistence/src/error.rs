@@ -53,8 +53,6 @@ pub enum PersistError {
     BadEpoch { path: PathBuf, text: String },
     /// `acceptedEpoch` is behind `currentEpoch`, which no correct server ever writes.
     EpochsOutOfOrder { accepted: Epoch, current: Epoch },
-    /// A truncation the files cannot honour (no snapshot at or below the zxid).
-    CannotTruncate { zxid: Zxid, why: String },
 }
 
 impl PersistError {
@@ -124,9 +122,6 @@ impl fmt::Display for PersistError {
                 f,
                 "acceptedEpoch {accepted} is less than currentEpoch {current}"
             ),
-            PersistError::CannotTruncate { zxid, why } => {
-                write!(f, "cannot truncate the log to {zxid}: {why}")
-            }
         }
     }
 }

@@ -12,8 +12,8 @@
 //! |---|---|
 //! | `append` | the record joins the group for the current `log.<zxid>` (a new file after start-up or a roll) |
 //! | `sync` | the group is written and fdatasynced (`forceSync=no`: written only) |
-//! | `snapshot` | the log is rolled, then `snapshot.<zxid>` is written atomically (fsynced) |
-//! | `truncate` | newer log files removed, the one holding the zxid cut after it; then `recover` |
+//! | `snapshot` | the log is rolled, `snapshot.<zxid>` is written atomically (fsynced), then the txns logged after it and newer snapshots are removed |
+//! | `truncate` | newer log files removed, the one holding the zxid cut after it; then `recover`; refused if a snapshot is newer than the zxid |
 //! | `save_epochs` | `acceptedEpoch`, then `currentEpoch`, each atomically |
 //! | `recover` | as above; an empty dataDir gets `snapshot.0`, as upstream's start-up snapshot |
 //!
@@ -23,9 +23,10 @@
 //!
 //! * A txn that does not follow the one before it (same epoch, counter + 1; or a later
 //!   epoch) is an error here; upstream only logs an error when a zxid goes backwards.
-//! * A TRUNC also removes snapshots newer than the zxid, so the reload cannot pick up txns
-//!   the leader told us to forget; upstream leaves them and reloads the newest
-//!   (ZKDatabase.truncateLog).
+//! * A TRUNC below a snapshot is refused, with nothing changed: the snapshot holds txns the
+//!   leader told us to forget, and the log before it may be of a database a SNAP replaced.
+//!   The learner asks for a SNAP instead. Upstream cuts the log and reloads the newest
+//!   snapshot, those txns included (ZKDatabase.truncateLog).
 //! * Upstream leaves a torn tail in place (readers skip it forever); here the last file is cut
 //!   at its last good record, and a last file with no complete record is removed.
 
@@ -495,18 +496,47 @@ impl FileStorage {
     // ANCHOR_END: take_snapshot
 
     // ANCHOR: truncate
-    /// Makes the log end at `zxid` (a TRUNC from the leader), then recovers.
-    pub fn truncate_to(&mut self, zxid: Zxid, recent: usize) -> Result<Recovered, PersistError> {
-        self.writer.roll(&mut self.events)?;
+    /// Makes the log end at `zxid` (a TRUNC from the leader), then recovers. `None`, with
+    /// nothing changed, if a snapshot is newer than `zxid`: it holds txns past `zxid` that no
+    /// log can take back, and the log before it may be of a database a SNAP replaced, so
+    /// nothing here rebuilds the database as of `zxid`. (Upstream cuts the log and reloads
+    /// that newer snapshot, txns past `zxid` included.)
+    pub fn truncate_to(
+        &mut self,
+        zxid: Zxid,
+        recent: usize,
+    ) -> Result<Option<Recovered>, PersistError> {
         let snapshots = names::list(&self.snap_dir, SNAPSHOT_PREFIX)?;
-        if !snapshots.iter().any(|(z, _)| *z <= zxid) {
-            return Err(PersistError::CannotTruncate {
-                zxid,
-                why: "every snapshot is newer".into(),
-            });
+        if snapshots.iter().any(|(z, _)| *z > zxid) {
+            return Ok(None);
         }
+        self.cut_log_after(zxid)?;
+        self.events.push(Event::LogTruncated { zxid });
+        self.load(Some(zxid), recent).map(Some)
+    }
+
+    /// The snapshot of the database a SNAP or TRUNC sync gave us, fsynced; then whatever
+    /// this disk holds after it goes, as it was of the database the sync replaced: first the
+    /// logged txns after it, then newer snapshots. A crash before the cut finds the newest
+    /// snapshot as it was, and the disk as it was before the sync; one after it finds the
+    /// newer snapshot without the log after it, which loses only txns the leader never had.
+    pub fn take_sync_snapshot(&mut self, db: &Database) -> Result<(), PersistError> {
+        self.take_snapshot(db, true)?;
+        let at = db.last_processed_zxid();
+        self.cut_log_after(at)?;
+        for (zxid, path) in names::list(&self.snap_dir, SNAPSHOT_PREFIX)?.iter().rev() {
+            if *zxid > at {
+                self.remove(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every logged txn after `zxid`: whole files newest first, so a crash part-way
+    /// leaves a log that is a prefix of the old one, then the tail of the file holding it.
+    fn cut_log_after(&mut self, zxid: Zxid) -> Result<(), PersistError> {
+        self.writer.roll(&mut self.events)?;
         let logs = names::list(&self.log_dir, LOG_PREFIX)?;
-        // Newest first, so a crash part-way leaves a log that is a prefix of the old one.
         for (first, path) in logs.iter().rev() {
             if *first > zxid {
                 self.remove(path)?;
@@ -522,13 +552,7 @@ impl FileStorage {
             txn_log::cut(path, keep)?;
             break;
         }
-        for (snap_zxid, path) in snapshots.iter().rev() {
-            if *snap_zxid > zxid {
-                self.remove(path)?;
-            }
-        }
-        self.events.push(Event::LogTruncated { zxid });
-        self.load(Some(zxid), recent)
+        Ok(())
     }
     // ANCHOR_END: truncate
 
@@ -597,12 +621,12 @@ impl Storage for FileStorage {
         Ok(())
     }
 
-    fn truncate(&mut self, zxid: Zxid, recent: usize) -> std::io::Result<Recovered> {
+    fn truncate(&mut self, zxid: Zxid, recent: usize) -> std::io::Result<Option<Recovered>> {
         Ok(self.truncate_to(zxid, recent)?)
     }
 
     fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
-        Ok(self.take_snapshot(db, true)?)
+        Ok(self.take_sync_snapshot(db)?)
     }
 
     fn begin_snapshot(&mut self, db: &Database) -> std::io::Result<bool> {

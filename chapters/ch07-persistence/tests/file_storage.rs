@@ -336,14 +336,14 @@ fn truncate_cuts_the_log_after_the_zxid_and_reloads() {
     let mut storage = open(dir.path());
     storage.recover(0).unwrap();
     append_all(&mut storage, &txns[..4]);
-    storage.snapshot(&reference(&txns[..4])).unwrap();
-    append_all(&mut storage, &txns[4..8]);
-    storage.snapshot(&reference(&txns[..8])).unwrap();
-    append_all(&mut storage, &txns[8..]);
-    let cut = storage.truncate(Zxid(6), 2).unwrap();
+    storage
+        .take_snapshot(&reference(&txns[..4]), false)
+        .unwrap();
+    append_all(&mut storage, &txns[4..]);
+    let cut = storage.truncate(Zxid(6), 2).unwrap().unwrap();
     assert_eq!(cut.db, reference(&txns[..6]));
     assert_eq!(cut.recent, entries(&txns[4..6]));
-    // The newer snapshot and log are gone; the next txn 7 starts log.7.
+    // log.5 now ends at 6; the next txn 7 starts log.7.
     assert_eq!(
         names(dir.path()),
         ["log.1", "log.5", "snapshot.0", "snapshot.4"]
@@ -353,6 +353,52 @@ fn truncate_cuts_the_log_after_the_zxid_and_reloads() {
     assert_eq!(
         open(dir.path()).recover(0).unwrap().db,
         reference(&creates(7))
+    );
+}
+
+/// Twelve creates logged, with a snapshot (of our own) at the eighth.
+fn twelve_txns_snapshot_at_eight(dir: &Path) -> (FileStorage, Vec<Txn>) {
+    let txns = creates(12);
+    let mut storage = open(dir);
+    storage.recover(0).unwrap();
+    append_all(&mut storage, &txns[..8]);
+    storage
+        .take_snapshot(&reference(&txns[..8]), false)
+        .unwrap();
+    append_all(&mut storage, &txns[8..]);
+    (storage, txns)
+}
+
+/// A snapshot newer than the zxid holds txns no log can take back (a SNAP may have brought
+/// them, and the log before it may be of another database): the truncation is refused and
+/// nothing changes. Upstream cuts the log and reloads that snapshot, txns past the zxid and
+/// all.
+#[test]
+fn truncate_below_a_snapshot_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut storage, txns) = twelve_txns_snapshot_at_eight(dir.path());
+    let before = names(dir.path());
+    assert!(storage.truncate(Zxid(6), 2).unwrap().is_none());
+    assert_eq!(names(dir.path()), before);
+    assert_eq!(open(dir.path()).recover(0).unwrap().db, reference(&txns));
+}
+
+/// The snapshot a sync gives a learner replaces what the disk held after it: the log after
+/// its zxid and newer snapshots go, so recovery finds the synced database and nothing of
+/// the one it replaced.
+#[test]
+fn a_sync_snapshot_drops_the_newer_log_and_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut storage, txns) = twelve_txns_snapshot_at_eight(dir.path());
+    storage.snapshot(&reference(&txns[..6])).unwrap();
+    assert_eq!(
+        names(dir.path()),
+        ["log.1", "snapshot.0", "snapshot.6"],
+        "log.9 and snapshot.8 are gone, log.1 ends at 6"
+    );
+    assert_eq!(
+        open(dir.path()).recover(0).unwrap().db,
+        reference(&txns[..6])
     );
 }
 

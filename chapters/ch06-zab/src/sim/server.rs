@@ -70,6 +70,26 @@ impl Disk {
                 .collect(),
         }
     }
+
+    /// A TRUNC to `zxid`: the log loses what follows it. Refused (false), with nothing
+    /// changed, when the snapshot is newer than `zxid`: what it holds past `zxid` is in no
+    /// log to cut.
+    pub fn truncate(&mut self, zxid: Zxid) -> bool {
+        let snapshot = self.snapshot.as_ref().map(Database::last_processed_zxid);
+        if snapshot.is_some_and(|at| at > zxid) {
+            return false;
+        }
+        self.log.retain(|t| t.zxid <= zxid);
+        true
+    }
+
+    /// The snapshot a sync gave us replaces the last, and the log loses whatever is newer:
+    /// it was of the database the sync replaced.
+    pub fn sync_snapshot(&mut self, db: Database) {
+        let at = db.last_processed_zxid();
+        self.log.retain(|t| t.zxid <= at);
+        self.snapshot = Some(db);
+    }
 }
 // ANCHOR_END: disk
 
@@ -671,7 +691,10 @@ impl ServerNode {
                 }
             }
             PeerOutput::Truncate(zxid) => {
-                Arc::make_mut(&mut self.disk).log.retain(|t| t.zxid <= zxid);
+                if !Arc::make_mut(&mut self.disk).truncate(zxid) {
+                    out.extend(self.feed(PeerInput::CannotTruncate(zxid)));
+                    return;
+                }
                 self.writing.retain(|t| t.zxid <= zxid);
                 let recovered = self.disk.recover(self.peer.config().commit_log_count);
                 self.record(|l, sid| l.from_disk(sid, &self.disk));
@@ -681,7 +704,8 @@ impl ServerNode {
             PeerOutput::Snapshot(db) => {
                 let zxid = db.last_processed_zxid();
                 self.deferred.push(Deferred::SnapshotWritten { zxid });
-                Arc::make_mut(&mut self.disk).snapshot = Some(*db);
+                self.writing.retain(|t| t.zxid <= zxid);
+                Arc::make_mut(&mut self.disk).sync_snapshot(*db);
             }
             // The simulator's disk writes a whole snapshot at once: of the database as the
             // step left it, as a driver walking the live one starts from.
@@ -737,6 +761,9 @@ impl ServerNode {
                     }
                     (Note::Zab(ZabNote::DropsUnsaved { .. }), _) => {
                         self.record(|l, sid| l.unsaved_dropped(sid))
+                    }
+                    (Note::Zab(ZabNote::CannotTruncate { .. }), _) => {
+                        self.record(|l, _| l.count("TRUNCs refused below a snapshot"))
                     }
                     (Note::Zab(ZabNote::SyncsTail { .. }), _) => {
                         self.record(|l, _| l.count("tails synced before a vote"))

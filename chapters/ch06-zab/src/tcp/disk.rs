@@ -422,10 +422,13 @@ mod tests {
             self.note("sync".into());
             Ok(())
         }
-        fn truncate(&mut self, _zxid: Zxid, _recent: usize) -> io::Result<Recovered> {
+        fn truncate(&mut self, _zxid: Zxid, _recent: usize) -> io::Result<Option<Recovered>> {
             unreachable!("not asked here")
         }
         fn snapshot(&mut self, _db: &Database) -> io::Result<()> {
+            unreachable!("not asked here")
+        }
+        fn begin_snapshot(&mut self, _db: &Database) -> io::Result<bool> {
             unreachable!("not asked here")
         }
     }

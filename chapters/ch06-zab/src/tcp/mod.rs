@@ -559,13 +559,28 @@ impl<S: Storage> Driver<S> {
                 let (logged, mut storage) = self.disk.borrow()?;
                 self.inputs.extend(logged.into_iter().map(Input::Logged));
                 let cut = storage.truncate(zxid, self.recent);
-                // The appends after `zxid` not synced yet are cut too: never logged.
-                self.disk.give_back(storage, Some(zxid))?;
-                let mut recovered = cut?;
-                with_config(&mut recovered, &self.quorum_report.membership);
-                self.inputs.push_back(Input::Reloaded(Box::new(recovered)));
+                // The appends after `zxid` not synced yet are cut too: never logged. A
+                // truncation the disk refused cuts nothing.
+                let done = matches!(cut, Ok(Some(_))).then_some(zxid);
+                self.disk.give_back(storage, done)?;
+                match cut? {
+                    Some(mut recovered) => {
+                        with_config(&mut recovered, &self.quorum_report.membership);
+                        self.inputs.push_back(Input::Reloaded(Box::new(recovered)));
+                    }
+                    None => self.inputs.push_back(Input::CannotTruncate(zxid)),
+                }
             }
-            Output::Snapshot(db) => self.on_storage(|s, _| s.snapshot(&db))?,
+            // The sync's snapshot drops what the disk holds after it: so do the appends not
+            // synced yet.
+            Output::Snapshot(db) => {
+                let (logged, mut storage) = self.disk.borrow()?;
+                self.inputs.extend(logged.into_iter().map(Input::Logged));
+                let written = storage.snapshot(&db);
+                self.disk
+                    .give_back(storage, Some(db.last_processed_zxid()))?;
+                written?
+            }
             // Upstream skips a snapshot that falls due while the last is still being written.
             Output::BeginSnapshot if self.snapshotting => {}
             Output::BeginSnapshot => {
