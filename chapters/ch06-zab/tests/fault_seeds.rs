@@ -166,6 +166,27 @@ fn a_trunc_below_a_snapshot_is_refused_and_the_learner_gets_a_snap() {
     passes(8807, 5);
 }
 
+/// c3 closed its session while, in flight before it, another client deleted c3's ephemeral
+/// `/e1` and c2 created `/e1` again, its own. Prepare kept only the last record of each path
+/// in flight, saw a node at `/e1` that was not c3's, and left `/e1` among c3's ephemerals, so
+/// the closeSession deleted c2's node and c2's writes to it failed with NoNode. Upstream walks
+/// every change in flight in order (`PrepRequestProcessor`, closeSession): the delete takes
+/// the path off the list.
+#[test]
+fn a_close_session_never_deletes_another_sessions_node() {
+    passes(14913, 5);
+}
+
+/// c4's `set` went to the leader through n2; before the leader prepared it, c4's connection
+/// broke and it resumed its session on n1, so the leader answered SessionMoved, as upstream's
+/// `checkSession` does before it looks at the path. The specification had no idea of a
+/// session's server and expected NoNode; it now allows SessionMoved for a request whose
+/// connection broke before the answer came.
+#[test]
+fn a_request_that_reaches_the_leader_after_its_session_moved_fails_with_session_moved() {
+    passes(17997, 5);
+}
+
 /// With the disks failing too — a crash keeps only the fsynced log and a prefix of the rest,
 /// maybe torn; an fsync fails or the disk fills up and the server stops; the power fails
 /// everywhere at once — a learner synced by DIFF wrote `currentEpoch` and ACKed NEWLEADER

@@ -179,18 +179,21 @@ impl TreeView for InFlight<'_> {
     }
 
     /// The applied ephemerals, plus those created in flight, minus those deleted in flight
-    /// (the closeSession case of `PrepRequestProcessor.pRequest2Txn`).
+    /// (the closeSession case of `PrepRequestProcessor.pRequest2Txn`). Only the last record
+    /// of each path is kept here, where upstream walks every change in order: a path whose
+    /// node in flight is someone else's was deleted in flight first (our node would have
+    /// made its create fail), so it is not ours either.
     fn ephemerals(&self, session: SessionId) -> Vec<String> {
         let mut paths: BTreeSet<String> = self.tree.ephemerals(session).into_iter().collect();
         for (path, node) in &self.outstanding.by_path {
             match &node.record {
-                None => {
-                    paths.remove(path);
-                }
                 Some(r) if r.stat.ephemeral_owner == session.0 => {
                     paths.insert(path.clone());
                 }
-                Some(_) => {}
+                // Deleted in flight, or deleted and created again by another session.
+                _ => {
+                    paths.remove(path);
+                }
             }
         }
         paths.into_iter().collect()
@@ -282,6 +285,40 @@ mod tests {
         out.add_digested(&tree, &t1, c1);
         let (close, _) = prep_changes(&out.over(&tree), hdr(2), &Request::CloseSession);
         assert_eq!(close.op.to_string(), "closeSession delete=[/e]");
+    }
+
+    /// Our ephemeral deleted in flight and created again by another session is not ours: the
+    /// closeSession prepared after both must not delete the other session's node (chapter
+    /// 6's seed 14913 did, and the other session's writes to it failed with NoNode).
+    #[test]
+    fn a_close_session_leaves_a_node_another_session_created_again_in_flight() {
+        let mut tree = DataTree::new();
+        let mut out = Outstanding::default();
+        let (mine, _) = prep_changes(
+            &out.over(&tree),
+            hdr(1),
+            &create("/e", CreateMode::Ephemeral),
+        );
+        tree.apply(&mine);
+        let delete = Request::Delete {
+            path: "/e".into(),
+            version: -1,
+        };
+        let (t2, c2) = prep_changes(&out.over(&tree), hdr(2), &delete);
+        out.add_digested(&tree, &t2, c2);
+        let other = TxnHeader {
+            session: SessionId(10),
+            ..hdr(3)
+        };
+        let (t3, c3) = prep_changes(
+            &out.over(&tree),
+            other,
+            &create("/e", CreateMode::Ephemeral),
+        );
+        assert_eq!(t3.op.err(), None, "{}", t3.op);
+        out.add_digested(&tree, &t3, c3);
+        let (close, _) = prep_changes(&out.over(&tree), hdr(4), &Request::CloseSession);
+        assert_eq!(close.op.to_string(), "closeSession delete=[]");
     }
 
     /// The digest prepare gives each txn is the tree digest once that txn is applied, with

@@ -132,6 +132,15 @@ impl Op<'_> {
         self.answered_zxid().and(self.answer.map(|(at, _)| at))
     }
 
+    /// Whether `txn`, a SessionMoved error, may be this request's: its connection broke before
+    /// the answer came, so the client may have resumed the session on another server before
+    /// the leader prepared the request. (An answer that came back on the connection it was
+    /// sent on rules that out.)
+    fn may_have_moved(&self, txn: &Txn) -> bool {
+        let moved = matches!(txn.op, TxnOp::Error { code } if code == ZkError::SessionMoved.code());
+        moved && matches!(self.answer, Some((_, Outcome::Lost)))
+    }
+
     /// Answered with an error that no txn carries (the session was unknown where it asked).
     fn refused_without_txn(&self) -> bool {
         matches!(self.answer, Some((_, Outcome::Err { code, .. }))
@@ -254,7 +263,10 @@ impl<'a> Checker<'a> {
                 (_, Some(i)) if is_write(self.ops[i].op) => {
                     let op = self.ops[i].clone();
                     self.ops[i].effect = Some(txn.zxid);
-                    let expected = ns.apply(op.session, op.op, txn.zxid);
+                    let expected = match op.may_have_moved(txn) {
+                        true => ns.moved(op.session),
+                        false => ns.apply(op.session, op.op, txn.zxid),
+                    };
                     self.same_txn(&op, txn, &expected);
                     self.same_answer(&op, txn, &expected);
                     if let Ok(effect) = &expected {

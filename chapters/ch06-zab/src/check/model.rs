@@ -67,6 +67,17 @@ impl Namespace {
         self.sessions.insert(session);
     }
 
+    /// What a request of `session` answers when its client had moved to another server
+    /// before the leader prepared it: SessionMoved if the session is alive (upstream
+    /// `SessionTrackerImpl.checkSession` compares the owner the request came through with the
+    /// session's), SessionExpired if not. It changes nothing.
+    pub fn moved(&self, session: SessionId) -> Result<Effect, ZkError> {
+        match self.sessions.contains(&session) {
+            true => Err(ZkError::SessionMoved),
+            false => Err(ZkError::SessionExpired),
+        }
+    }
+
     /// A session ends (closeSession, the client's or the leader's expiry): its ephemerals go.
     pub fn close(&mut self, session: SessionId) -> Vec<String> {
         self.sessions.remove(&session);
