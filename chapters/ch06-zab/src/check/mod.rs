@@ -203,7 +203,7 @@ pub fn replay(seed: u64, servers: u64, flaw: Option<Flaw>) -> (Sim<Node>, SeedRe
     run.sim = run.sim.tracing(true);
     let ledger = run.ledger.clone();
     let mut sim = attach(run.sim, &ledger);
-    let result = match settle(&mut sim) {
+    let result = match settle(&mut sim, MAX_STEPS) {
         Err(b) => b,
         Ok(()) => match finish(&sim, &ledger) {
             Ok(counts) => return (sim, SeedResult::Passed(counts)),
@@ -246,7 +246,7 @@ fn attach(sim: Sim<Node>, ledger: &crate::sim::ledger::SharedLedger) -> Sim<Node
 fn run_checked(run: Run) -> Result<BTreeMap<&'static str, u64>, Broken> {
     let Run { sim, ledger, .. } = run;
     let mut sim = attach(sim, &ledger);
-    settle(&mut sim)?;
+    settle(&mut sim, MAX_STEPS)?;
     finish(&sim, &ledger)
 }
 
@@ -254,17 +254,17 @@ fn run_checked(run: Run) -> Result<BTreeMap<&'static str, u64>, Broken> {
 /// itself without end (time passes too slowly for the deadline to stop it), and fails.
 pub const MAX_STEPS: u64 = 1_000_000;
 
-fn settle(sim: &mut Sim<Node>) -> Result<(), Broken> {
+fn settle(sim: &mut Sim<Node>, max_steps: u64) -> Result<(), Broken> {
     let mut steps: u64 = 0;
     let settled = sim.run_until_condition(FAULTY_MS + SETTLE_MS, |sim| {
         steps += 1;
-        steps > MAX_STEPS || invariants::settled(sim, FAULTY_MS)
+        steps > max_steps || invariants::settled(sim, FAULTY_MS)
     });
-    if steps > MAX_STEPS {
+    if steps > max_steps {
         return Err(Broken::Check(
             "settles after the heal".into(),
             format!(
-                "still running after {MAX_STEPS} steps, at {}ms: {}",
+                "still running after {max_steps} steps, at {}ms: {}",
                 sim.now(),
                 invariants::unsettled(sim)
             ),
@@ -330,3 +330,27 @@ fn finish(
     Ok(counts)
 }
 // ANCHOR_END: finish
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run that is still going after its step budget fails its seed, naming the budget,
+    /// instead of holding up the sweep (the runs that once never ended took millions).
+    #[test]
+    fn a_run_past_its_step_budget_fails_instead_of_running_on() {
+        let run = build(1, 3, None);
+        let ledger = run.ledger.clone();
+        let mut sim = attach(run.sim, &ledger);
+        match settle(&mut sim, 100) {
+            Err(Broken::Check(check, message)) => {
+                assert_eq!(check, "settles after the heal");
+                assert!(
+                    message.contains("still running after 100 steps"),
+                    "{message}"
+                );
+            }
+            _ => panic!("a run of a hundred steps cannot have settled"),
+        }
+    }
+}
