@@ -399,6 +399,14 @@ impl Leader {
     }
     // ANCHOR_END: ack_epoch
 
+    /// `learner`'s disk is about to lose every txn above `zxid`: its ACKs for them no longer
+    /// count towards a quorum.
+    fn take_back_acks(&mut self, learner: Sid, zxid: Zxid) {
+        for (_, p) in self.proposals.iter_mut().filter(|(z, _)| **z > zxid) {
+            p.acks.remove(&learner);
+        }
+    }
+
     // ANCHOR: sync_learner
     /// `LearnerHandler.syncFollower` + `startForwarding`: choose DIFF, TRUNC or SNAP from the
     /// learner's last zxid and our recent history, send what it lacks, then every proposal
@@ -453,13 +461,14 @@ impl Leader {
                 // The learner's log loses everything above `to`, so do its ACKs for it: an
                 // ACK says "on my disk", and a quorum of them must still mean that when the
                 // proposal commits.
-                for (_, p) in self.proposals.iter_mut().filter(|(z, _)| **z > to) {
-                    p.acks.remove(&learner);
-                }
+                self.take_back_acks(learner, to);
                 Self::send(ctx, link, Message::Trunc { zxid: to });
                 after
             }
             Plan::Snap => {
+                // The snapshot the learner writes at NEWLEADER drops what its disk held
+                // after it: its ACKs above it go too (the proposals are sent again below).
+                self.take_back_acks(learner, last);
                 let db = Box::new(ctx.pipeline.database().clone());
                 Self::send(ctx, link, Message::Snap { zxid: last, db });
                 last
