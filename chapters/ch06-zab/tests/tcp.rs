@@ -627,19 +627,7 @@ async fn sync_as_leader(
     listener: &TcpListener,
     epoch: Epoch,
 ) -> (QuorumReader<OwnedReadHalf>, tokio::net::tcp::OwnedWriteHalf) {
-    let (stream, _) = timeout(BOUND, listener.accept())
-        .await
-        .expect("server 1 connects in time")
-        .unwrap();
-    let (read, mut write) = stream.into_split();
-    let mut reader = QuorumReader::new(read);
-    read_until(&mut reader, |m| matches!(m, Message::LearnerInfo { .. })).await;
-    say(&mut write, Sid(3), &Message::LeaderInfo { epoch }).await;
-    let Message::AckEpoch { last_zxid, .. } =
-        read_until(&mut reader, |m| matches!(m, Message::AckEpoch { .. })).await
-    else {
-        unreachable!()
-    };
+    let (mut reader, mut write, last_zxid) = join_as_leader(listener, epoch).await;
     say(&mut write, Sid(3), &Message::Diff { zxid: last_zxid }).await;
     say(&mut write, Sid(3), &Message::NewLeader { epoch }).await;
     read_until(&mut reader, |m| *m == Message::Ack(epoch.first_zxid())).await;
@@ -680,6 +668,16 @@ struct Alone {
 }
 
 impl Alone {
+    /// [`Alone::start`], on other ports while a port is taken meanwhile (five tries).
+    async fn start_somewhere() -> Alone {
+        for _ in 0..5 {
+            if let Some(alone) = Alone::start().await {
+                return alone;
+            }
+        }
+        panic!("could not find free ports five times in a row");
+    }
+
     /// `None` if a port was taken meanwhile.
     async fn start() -> Option<Alone> {
         let fake_quorum = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -733,17 +731,7 @@ impl Alone {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_drops_a_leader_that_goes_back_in_time_and_follows_a_sound_one() {
     // Server 1 is real; 2 and 3 are this test.
-    let mut attempts = 0;
-    let alone = loop {
-        attempts += 1;
-        if let Some(alone) = Alone::start().await {
-            break alone;
-        }
-        assert!(
-            attempts < 5,
-            "could not find free ports five times in a row"
-        );
-    };
+    let alone = Alone::start_somewhere().await;
     let Alone {
         out,
         elections,
@@ -838,4 +826,117 @@ async fn a_follower_drops_a_leader_that_goes_back_in_time_and_follows_a_sound_on
         .expect("in time")
         .expect("a read is answered by the follower itself");
     assert_eq!(stat.czxid, Zxid(0));
+}
+
+/// Plays leader 3 on one connection from server 1 as far as its ACKEPOCH, in `epoch`: the
+/// connection and the last zxid server 1 says it has.
+async fn join_as_leader(
+    listener: &TcpListener,
+    epoch: Epoch,
+) -> (
+    QuorumReader<OwnedReadHalf>,
+    tokio::net::tcp::OwnedWriteHalf,
+    Zxid,
+) {
+    let (stream, _) = timeout(BOUND, listener.accept())
+        .await
+        .expect("server 1 connects in time")
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut reader = QuorumReader::new(read);
+    read_until(&mut reader, |m| matches!(m, Message::LearnerInfo { .. })).await;
+    say(&mut write, Sid(3), &Message::LeaderInfo { epoch }).await;
+    let Message::AckEpoch { last_zxid, .. } =
+        read_until(&mut reader, |m| matches!(m, Message::AckEpoch { .. })).await
+    else {
+        unreachable!()
+    };
+    (reader, write, last_zxid)
+}
+
+/// Sends server 1 a SNAP of a database holding the sessions created at `zxids`, then
+/// NEWLEADER and UPTODATE, reading its ACKs.
+async fn snap_new_leader_up_to_date(
+    reader: &mut QuorumReader<OwnedReadHalf>,
+    write: &mut tokio::net::tcp::OwnedWriteHalf,
+    epoch: Epoch,
+    zxids: &[i64],
+) {
+    let mut db = ch03_sessions::pipeline::Database::default();
+    for &z in zxids {
+        db.apply(&txn(
+            z,
+            SessionId(z),
+            TxnOp::CreateSession { timeout_ms: 30_000 },
+        ));
+    }
+    let zxid = db.last_processed_zxid();
+    say(
+        write,
+        Sid(3),
+        &Message::Snap {
+            zxid,
+            db: Box::new(db),
+        },
+    )
+    .await;
+    say(write, Sid(3), &Message::NewLeader { epoch }).await;
+    read_until(reader, |m| *m == Message::Ack(epoch.first_zxid())).await;
+    say(write, Sid(3), &Message::UpToDate).await;
+    read_until(reader, |m| *m == Message::Ack(epoch.first_zxid())).await;
+}
+
+/// A SNAP from a leader whose epoch never began leaves a snapshot holding a txn that leader
+/// never committed; the next leader's TRUNC below it cannot be carried out (no log holds that
+/// txn, the snapshot does). Server 1 refuses it, leaves, and tells the same leader it has
+/// nothing (last zxid -1), which gets it a SNAP; its next vote names that SNAP's last zxid,
+/// not the txn the TRUNC was for. (ZooKeeper cuts the log and reloads the snapshot, txn and
+/// all.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunc_below_a_snapshot_is_refused_and_a_snap_asked_for_instead() {
+    let alone = Alone::start_somewhere().await;
+    let Alone {
+        out,
+        elections,
+        fake_quorum,
+        _server,
+        ..
+    } = alone;
+    let _show = ShowOnPanic(out.clone());
+    let n1 = Sid(1);
+    out.line(n1, 0, "⇨ LOOKING").await;
+    let (one, two) = (0x100000001, 0x100000002);
+
+    // Epoch 1: a SNAP up to 0x100000002, written down as a snapshot at NEWLEADER.
+    let _votes = announce_leader_3(elections[&n1], &elections).await;
+    let (mut reader, mut write, last) = join_as_leader(&fake_quorum, Epoch(1)).await;
+    assert_eq!(last, Zxid(0));
+    snap_new_leader_up_to_date(&mut reader, &mut write, Epoch(1), &[one, two]).await;
+    let serving = out.line(n1, 0, "⇨ serving clients, leader n3").await;
+    drop((reader, write));
+    let looking = out.line(n1, serving, "⇨ LOOKING").await;
+
+    // Epoch 2's leader never had 0x100000002: TRUNC to 0x100000001, which is refused.
+    let _votes = announce_leader_3(elections[&n1], &elections).await;
+    let (_reader, mut write, last) = join_as_leader(&fake_quorum, Epoch(2)).await;
+    assert_eq!(last, Zxid(two));
+    say(&mut write, Sid(3), &Message::Trunc { zxid: Zxid(one) }).await;
+    let refused = out
+        .line(n1, looking, "cannot cut its log back to 0x100000001")
+        .await;
+    let looking = out.line(n1, refused, "⇨ LOOKING").await;
+
+    // The same leadership again: "nothing", then a SNAP up to 0x100000001.
+    let _votes = announce_leader_3(elections[&n1], &elections).await;
+    let (mut reader, mut write, last) = join_as_leader(&fake_quorum, Epoch(2)).await;
+    assert_eq!(last, Zxid(-1), "server 1 asks for a SNAP");
+    snap_new_leader_up_to_date(&mut reader, &mut write, Epoch(2), &[one]).await;
+    let serving = out.line(n1, looking, "⇨ serving clients, leader n3").await;
+    drop((reader, write));
+    out.line(
+        n1,
+        serving,
+        "votes for itself, n1 (epoch 2, zxid 0x100000001)",
+    )
+    .await;
 }
