@@ -358,7 +358,11 @@ impl Leader {
         if let Some(h) = self.handlers.get_mut(&learner) {
             h.stage = Stage::EpochAcked { last_zxid };
         }
-        if current_epoch.is_some() && !observer && ctx.cfg.qv().is_voter(learner) {
+        // A learner whose disk could not be cut back says it has nothing (-1) to get a SNAP.
+        // If its epoch is not older than ours, the check above cannot tell whether it holds
+        // more than we do: it is synced, but not counted.
+        let unknown = last_zxid == Zxid(-1) && current_epoch.is_some_and(|c| c >= self.summary.0);
+        if current_epoch.is_some() && !unknown && !observer && ctx.cfg.qv().is_voter(learner) {
             self.epoch_acks.insert(learner);
         }
         match self.phase {

@@ -250,10 +250,12 @@ impl Learner {
                 ))
             }
         };
-        // A leader whose TRUNC our disk could not carry out is told we have nothing, and so
-        // sends a SNAP (upstream's `syncFollower` too: -1 is below any history). Only that
-        // leadership: it has already weighed our real last zxid against its own.
-        let last_zxid = match ctx.take_snap_wanted(self.leader, epoch) {
+        // After a TRUNC our disk could not carry out, the leader is told we have nothing, and
+        // so sends a SNAP (upstream's `syncFollower` too: -1 is below any history). Our
+        // `currentEpoch` is told as it is, and a leader does not count a -1 whose epoch is
+        // not older than its own towards its epoch's quorum: it cannot tell whether we hold
+        // more than it does.
+        let last_zxid = match ctx.snap_wanted() {
             true => {
                 ctx.note(ZabNote::AsksForSnap);
                 Zxid(-1)
@@ -275,14 +277,13 @@ impl Learner {
     /// The disk could not cut the log back to `zxid`: a snapshot is newer, and holds txns no
     /// log of ours can take away (a SNAP from a leader whose epoch never began brought them).
     /// Nothing on disk changed. Upstream reloads that snapshot and serves txns the leader
-    /// does not have; here the learner leaves, and asks this leader for a SNAP when it joins
-    /// it again.
+    /// does not have; here the learner leaves, and asks the next leader it joins for a SNAP.
     pub fn cannot_truncate(&mut self, ctx: &mut Ctx, zxid: Zxid) -> Result<(), Quit> {
-        let Phase::Truncating { epoch, .. } = self.phase else {
+        let Phase::Truncating { .. } = self.phase else {
             return Ok(());
         };
         ctx.note(ZabNote::CannotTruncate { zxid });
-        ctx.want_snap(self.leader, epoch);
+        ctx.want_snap();
         Err(format!("cannot cut the log back to {zxid}"))
     }
 
@@ -343,6 +344,7 @@ impl Learner {
                 if mode == SyncMode::Snapshot {
                     ctx.out
                         .push(Output::Snapshot(Box::new(ctx.pipeline.database().clone())));
+                    ctx.snap_written();
                     self.saved = None;
                 }
                 let flawed = ctx.cfg.flaw == Some(Flaw::LogSyncAfterUpToDate);

@@ -283,8 +283,8 @@ pub struct Ctx<'a> {
     pipeline_out: &'a mut Vec<pipeline::Output>,
     /// When to snapshot.
     snaps: &'a mut SnapSchedule,
-    /// The leadership (leader, epoch) whose TRUNC our disk could not carry out.
-    snap_wanted: &'a mut Option<(Sid, Epoch)>,
+    /// Our disk could not carry out a TRUNC: the next leader is asked for a SNAP.
+    snap_wanted: &'a mut bool,
 }
 
 impl Ctx<'_> {
@@ -318,19 +318,20 @@ impl Ctx<'_> {
         self.pipeline_out.extend(out);
     }
 
-    /// Our disk could not carry out the TRUNC of `leader` in `epoch`: ask it for a SNAP
-    /// when we join it again.
-    pub fn want_snap(&mut self, leader: Sid, epoch: Epoch) {
-        *self.snap_wanted = Some((leader, epoch));
+    /// Our disk could not carry out a TRUNC: ask the next leader we join for a SNAP, until
+    /// one has been written down.
+    pub fn want_snap(&mut self) {
+        *self.snap_wanted = true;
     }
 
-    /// Whether we must ask `leader` in `epoch` for a SNAP; asking is answered once.
-    pub fn take_snap_wanted(&mut self, leader: Sid, epoch: Epoch) -> bool {
-        let wanted = *self.snap_wanted == Some((leader, epoch));
-        if wanted {
-            *self.snap_wanted = None;
-        }
-        wanted
+    /// Whether we ask the leader for a SNAP.
+    pub fn snap_wanted(&self) -> bool {
+        *self.snap_wanted
+    }
+
+    /// A sync's snapshot is being written: what the disk could not cut goes with it.
+    pub fn snap_written(&mut self) {
+        *self.snap_wanted = false;
     }
 
     /// Replace the database (a snapshot from the leader, or the log cut back).
@@ -384,7 +385,7 @@ struct Replica {
     pipeline: Pipeline,
     history: History,
     snaps: SnapSchedule,
-    snap_wanted: Option<(Sid, Epoch)>,
+    snap_wanted: bool,
 }
 // ANCHOR_END: peer
 
@@ -438,7 +439,7 @@ impl QuorumPeer {
                 pipeline,
                 history,
                 snaps,
-                snap_wanted: None,
+                snap_wanted: false,
             },
         }
     }

@@ -60,10 +60,10 @@ pub enum ZabNote {
     /// one on disk.
     DropsUnsaved { back_to: Zxid },
     /// The disk could not carry out a TRUNC to `zxid`: a snapshot is newer. The learner
-    /// leaves this leader, and asks it for a SNAP when it joins it again.
+    /// leaves this leader, and asks the next one it joins for a SNAP.
     CannotTruncate { zxid: Zxid },
-    /// The learner tells the leader whose TRUNC it could not carry out that it has nothing
-    /// (last zxid -1), so that the leader sends a SNAP.
+    /// After a TRUNC its disk could not carry out, the learner tells the leader it has
+    /// nothing (last zxid -1), so that the leader sends a SNAP.
     AsksForSnap,
     /// A packet that should not have come, dropped.
     Unexpected(String),

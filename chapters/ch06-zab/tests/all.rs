@@ -15,6 +15,7 @@ mod lost_write_paths;
 mod model_check;
 mod rejoin;
 mod scenarios;
+mod snap_wanted;
 mod tcp;
 mod write_path;
 mod zookeeper_bytes;
