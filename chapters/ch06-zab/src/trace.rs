@@ -95,6 +95,13 @@ impl fmt::Display for ZabNote {
                 learner,
                 peer_zxid,
                 mode,
+            } if *peer_zxid == Zxid(-1) => {
+                write!(f, "n{learner} says it has nothing (-1): syncs it by {mode}")
+            }
+            ZabNote::SyncLearner {
+                learner,
+                peer_zxid,
+                mode,
             } => write!(f, "n{learner} has up to {peer_zxid}: syncs it by {mode}"),
             ZabNote::SyncBy { mode, zxid } => write!(f, "synced by {mode} {zxid}"),
             ZabNote::Established { epoch, by } => {
