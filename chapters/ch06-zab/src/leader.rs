@@ -775,6 +775,9 @@ impl Leader {
     /// Once our log is on disk: what we logged but never committed becomes part of our
     /// database (the next vote names it).
     pub fn fast_forward(self, ctx: &mut Ctx) {
+        if !self.proposals.is_empty() {
+            ctx.before_uncommitted();
+        }
         for (_, p) in self.proposals {
             ctx.apply(Arc::unwrap_or_clone(p.entry));
         }

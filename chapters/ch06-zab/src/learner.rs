@@ -594,6 +594,9 @@ impl Learner {
             ctx.replace_database(saved);
             return;
         }
+        if !self.pending.is_empty() {
+            ctx.before_uncommitted();
+        }
         for entry in self.pending {
             ctx.apply(Arc::unwrap_or_clone(entry));
         }

@@ -341,6 +341,14 @@ impl Ctx<'_> {
         self.out.push(Output::AbandonSnapshot);
     }
 
+    /// Txns no quorum may have committed are about to be applied (a role ends and its log
+    /// becomes the database). A fuzzy snapshot being walked would take their changes into a
+    /// file named after an earlier zxid, where a later TRUNC could not take them out: it is
+    /// dropped, and the next one falls due as usual.
+    pub fn before_uncommitted(&mut self) {
+        self.out.push(Output::AbandonSnapshot);
+    }
+
     // ANCHOR: logged_one
     /// One more txn is on disk. Once enough are (`snapCount` with upstream's randomisation),
     /// start a fuzzy snapshot of the database as applied so far, which also rolls the log

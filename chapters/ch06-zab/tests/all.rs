@@ -9,10 +9,12 @@
 mod book_excerpts;
 mod cli;
 mod disk_thread;
+mod fast_forward;
 mod fault_seeds;
 mod lab;
 mod lost_write_paths;
 mod model_check;
+mod peer_steps;
 mod rejoin;
 mod scenarios;
 mod snap_wanted;

@@ -2,42 +2,17 @@
 //! a leader counts such a learner towards its epoch's quorum only if the learner's epoch is
 //! older than its own, as only then can it tell that the learner holds nothing it lacks.
 
-use std::sync::Arc;
-
 use ch01_znode::{Epoch, Sid, Zxid};
-use ch05_election::notification::Notification;
-use ch05_election::peer::Timer as ElectionTimer;
-use ch05_election::quorum::QuorumMaj;
-use ch05_election::vote::{Round, ServerState, Vote};
+use ch05_election::vote::ServerState;
 use ch06_zab::message::{Link, Message};
-use ch06_zab::peer::{Config, Epochs, Input, Output, QuorumPeer, Recovered, Timer};
+use ch06_zab::peer::{Input, Output, QuorumPeer};
 use ch06_zab::trace::{Note, ZabNote};
+
+use crate::peer_steps::elected;
 
 /// Server 3 of three, at epoch 1, elected by 1 and 2 and leading, waiting for LEARNERINFOs.
 fn leader_3() -> QuorumPeer {
-    let qv = Arc::new(QuorumMaj::new([Sid(1), Sid(2), Sid(3)], []));
-    let disk = Recovered {
-        epochs: Epochs {
-            accepted: Epoch(1),
-            current: Epoch(1),
-        },
-        ..Recovered::default()
-    };
-    let mut n3 = QuorumPeer::new(Sid(3), Config::new(qv), disk, 0);
-    n3.step(0, Input::Start);
-    let vote = Vote {
-        leader: Sid(3),
-        zxid: Zxid(0),
-        peer_epoch: Epoch(1),
-    };
-    for from in [Sid(1), Sid(2)] {
-        let n = Notification::new(ServerState::Looking, vote, Round(1));
-        n3.step(1, Input::Election { from, n });
-    }
-    n3.step(
-        300,
-        Input::Timeout(Timer::Election(ElectionTimer::FinalizeWait)),
-    );
+    let (n3, _) = elected(3, 3);
     assert_eq!(n3.state(), ServerState::Leading);
     n3
 }
