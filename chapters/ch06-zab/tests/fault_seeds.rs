@@ -173,7 +173,8 @@ fn a_trunc_below_a_snapshot_is_refused_and_the_learner_gets_a_snap() {
 /// c3 closed its session while, in flight before it, another client deleted c3's ephemeral
 /// `/e1` and c2 created `/e1` again, its own. Prepare kept only the last record of each path
 /// in flight, saw a node at `/e1` that was not c3's, and left `/e1` among c3's ephemerals, so
-/// the closeSession deleted c2's node and c2's writes to it failed with NoNode. Upstream walks
+/// the closeSession deleted c2's node, and later writes to `/e1` (c4's set, c3's delete)
+/// failed with NoNode where the node stood. Upstream walks
 /// every change in flight in order (`PrepRequestProcessor`, closeSession): the delete takes
 /// the path off the list.
 #[test]

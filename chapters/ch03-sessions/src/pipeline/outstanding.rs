@@ -289,7 +289,7 @@ mod tests {
 
     /// Our ephemeral deleted in flight and created again by another session is not ours: the
     /// closeSession prepared after both must not delete the other session's node (chapter
-    /// 6's seed 14913 did, and the other session's writes to it failed with NoNode).
+    /// 6's seed 14913 did, and later writes to the node failed with NoNode).
     #[test]
     fn a_close_session_leaves_a_node_another_session_created_again_in_flight() {
         let mut tree = DataTree::new();
