@@ -186,10 +186,14 @@ fn a_close_session_never_deletes_another_sessions_node() {
 /// broke and it resumed its session on n1, so the leader answered SessionMoved, as upstream's
 /// `checkSession` does before it looks at the path. The specification had no idea of a
 /// session's server and expected NoNode; it now allows SessionMoved for a request whose
-/// connection broke before the answer came.
+/// connection broke before the answer came. Such a request changes nothing, so it takes no
+/// place in its session's order either: in seed 483398, c3's lost `set` failed with
+/// SessionMoved after c3's next write, sent on its new connection, had taken effect, and the
+/// FIFO check took that for the session's order broken.
 #[test]
 fn a_request_that_reaches_the_leader_after_its_session_moved_fails_with_session_moved() {
     passes(17997, 5);
+    passes(483398, 3);
 }
 
 /// With the disks failing too — a crash keeps only the fsynced log and a prefix of the rest,

@@ -262,10 +262,15 @@ impl<'a> Checker<'a> {
                 (TxnOp::CreateSession { .. }, _) => ns.open(txn.session),
                 (_, Some(i)) if is_write(self.ops[i].op) => {
                     let op = self.ops[i].clone();
-                    self.ops[i].effect = Some(txn.zxid);
+                    // A request whose client had moved on fails with SessionMoved and
+                    // changes nothing: it takes no place in its session's order, as a request
+                    // refused without a txn takes none.
                     let expected = match op.may_have_moved(txn) {
                         true => ns.moved(op.session),
-                        false => ns.apply(op.session, op.op, txn.zxid),
+                        false => {
+                            self.ops[i].effect = Some(txn.zxid);
+                            ns.apply(op.session, op.op, txn.zxid)
+                        }
                     };
                     self.same_txn(&op, txn, &expected);
                     self.same_answer(&op, txn, &expected);
