@@ -27,7 +27,10 @@
 //!   state after the txn Z, and never a write begun after the read ended. Plain reads are
 //!   *not* required to be fresh: a lagging follower may serve an old state.
 //! - **`sync` then read is linearizable** ([`SYNC_READ`]): a `sync` and the read after it see
-//!   every write that finished before the `sync` began.
+//!   every write of the same epoch that finished before the `sync` began. A leader that has
+//!   not yet noticed it lost its quorum answers a `sync` at once, as upstream's does
+//!   (`Leader.processSync`; making it a quorum operation is ZOOKEEPER-1675, not in 3.8), so a
+//!   write the next epoch's leader finished meanwhile may be missing.
 //! - **a watch fires before its client sees the new data** ([`WATCH`]): after `getData(watch)`
 //!   answered at Z, the first change of the node after Z is announced (with the right event
 //!   type) on that connection before any answer at that change or later; no event comes for
@@ -36,7 +39,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use ch01_znode::{EventType, SessionId, Txn, TxnOp, ZkError, Zxid};
+use ch01_znode::{Epoch, EventType, SessionId, Txn, TxnOp, ZkError, Zxid};
 use ch03_sessions::proto::Response;
 use ch04_paxos::sim::Millis;
 
@@ -451,8 +454,10 @@ impl<'a> Checker<'a> {
             points.push(point);
         }
         points.sort_by_key(|p| std::cmp::Reverse(p.at));
-        // The earliest answer among the points placed strictly later than the current one.
+        // The earliest answer among the points placed strictly later than the current one,
+        // and among those of each epoch (what a sync must see: see the module doc).
         let mut earliest_later: Option<(Millis, usize)> = None;
+        let mut earliest_later_in: BTreeMap<Epoch, (Millis, usize)> = BTreeMap::new();
         let mut k = 0;
         while k < points.len() {
             let group = points[k..]
@@ -460,8 +465,11 @@ impl<'a> Checker<'a> {
                 .take_while(|p| p.at == points[k].at)
                 .count();
             for p in &points[k..k + group] {
-                let (Some((begins, check)), Some((ended, later))) = (p.begins, earliest_later)
-                else {
+                let bound = match p.begins {
+                    Some((_, SYNC_READ)) => earliest_later_in.get(&p.at.0.epoch()).copied(),
+                    _ => earliest_later,
+                };
+                let (Some((begins, check)), Some((ended, later))) = (p.begins, bound) else {
                     continue;
                 };
                 if ended < begins {
@@ -485,6 +493,12 @@ impl<'a> Checker<'a> {
                 if let Some(ended) = p.ends {
                     if earliest_later.is_none_or(|(e, _)| ended < e) {
                         earliest_later = Some((ended, p.op));
+                    }
+                    let in_epoch = earliest_later_in
+                        .entry(p.at.0.epoch())
+                        .or_insert((ended, p.op));
+                    if ended < in_epoch.0 {
+                        *in_epoch = (ended, p.op);
                     }
                 }
             }
