@@ -64,8 +64,8 @@ impl Storage for QuorumDisk {
         self.done(cut)
     }
 
-    fn snapshot(&mut self, db: &Database) -> io::Result<()> {
-        let written = Storage::snapshot(&mut self.files, db);
+    fn sync_snapshot(&mut self, db: &Database) -> io::Result<()> {
+        let written = Storage::sync_snapshot(&mut self.files, db);
         self.done(written)
     }
 

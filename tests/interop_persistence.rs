@@ -124,7 +124,7 @@ fn keeper_data_dir(data_dir: &Path) -> (Database, Vec<Txn>) {
         storage.append(&TxnEntry::new(txn.clone())).unwrap();
     }
     storage.sync().unwrap();
-    storage.snapshot(&w.db).unwrap();
+    storage.take_snapshot(&w.db, true).unwrap();
 
     w.submit(
         a,
@@ -479,7 +479,7 @@ fn zookeepers_snapshot_formatter_prints_every_node_and_session_of_keepers_snapsh
     let data = TempDir::new("keeper-snap");
     let mut storage = FileStorage::open(FileStorageConfig::new(data.path())).unwrap();
     let (db, _) = keeper_data_dir(data.path());
-    storage.snapshot(&db).unwrap();
+    storage.take_snapshot(&db, true).unwrap();
     let zxid = db.last_processed_zxid();
     let snapshot = data.path().join(format!("version-2/snapshot.{:x}", zxid.0));
     let out = java_tool(

@@ -83,7 +83,7 @@ pub fn write_data_dir(znodes: usize, txns: usize) -> Result<Written, String> {
             paths.push(child);
         }
     }
-    Storage::snapshot(&mut storage, &db).map_err(|e| fail(&e))?;
+    storage.take_snapshot(&db, true).map_err(|e| fail(&e))?;
     let mut probe = String::new();
     for i in 0..txns {
         probe = paths[(i * 7919) % paths.len()].clone();

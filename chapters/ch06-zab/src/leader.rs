@@ -775,8 +775,10 @@ impl Leader {
     /// Once our log is on disk: what we logged but never committed becomes part of our
     /// database (the next vote names it).
     pub fn fast_forward(self, ctx: &mut Ctx) {
+        // A fuzzy snapshot walked on would take these txns into a file named after an
+        // earlier zxid, where a later TRUNC could not take them out.
         if !self.proposals.is_empty() {
-            ctx.before_uncommitted();
+            ctx.abandon_snapshot();
         }
         for (_, p) in self.proposals {
             ctx.apply(Arc::unwrap_or_clone(p.entry));

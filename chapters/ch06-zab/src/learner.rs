@@ -594,8 +594,10 @@ impl Learner {
             ctx.replace_database(saved);
             return;
         }
+        // A fuzzy snapshot walked on would take these txns into a file named after an
+        // earlier zxid, where a later TRUNC could not take them out.
         if !self.pending.is_empty() {
-            ctx.before_uncommitted();
+            ctx.abandon_snapshot();
         }
         for entry in self.pending {
             ctx.apply(Arc::unwrap_or_clone(entry));

@@ -338,14 +338,13 @@ impl Ctx<'_> {
     pub fn replace_database(&mut self, db: Database) {
         self.pipeline.replace_database(db);
         self.history.clear();
-        self.out.push(Output::AbandonSnapshot);
+        self.abandon_snapshot();
     }
 
-    /// Txns no quorum may have committed are about to be applied (a role ends and its log
-    /// becomes the database). A fuzzy snapshot being walked would take their changes into a
-    /// file named after an earlier zxid, where a later TRUNC could not take them out: it is
-    /// dropped, and the next one falls due as usual.
-    pub fn before_uncommitted(&mut self) {
+    /// Drop the fuzzy snapshot being walked, if any: the database it walks is about to
+    /// become one its file must not hold (replaced, or given txns no quorum may have
+    /// committed). The next one falls due as usual.
+    pub fn abandon_snapshot(&mut self) {
         self.out.push(Output::AbandonSnapshot);
     }
 

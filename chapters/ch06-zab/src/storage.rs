@@ -46,7 +46,7 @@ pub trait Storage: Send + 'static {
     /// Writes a snapshot of `db`, the database a sync gave us (as of its last processed
     /// zxid), fsynced; then drops whatever on disk is newer than it, snapshots and logged
     /// txns alike: they were of the database the sync replaced.
-    fn snapshot(&mut self, db: &Database) -> io::Result<()>;
+    fn sync_snapshot(&mut self, db: &Database) -> io::Result<()>;
     /// Starts a fuzzy snapshot of `db` as of now, walked by later
     /// [`Storage::advance_snapshot`] calls while txns go on being applied; false if one is
     /// still being written. The log after it stays: it is of the same database.
@@ -85,7 +85,7 @@ impl Storage for Disk {
         Ok(Disk::truncate(self, zxid).then(|| Disk::recover(self, recent)))
     }
 
-    fn snapshot(&mut self, db: &Database) -> io::Result<()> {
+    fn sync_snapshot(&mut self, db: &Database) -> io::Result<()> {
         Disk::sync_snapshot(self, db.clone());
         Ok(())
     }
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(disk.snapshot.as_ref(), Some(&at_3));
         let mut at_1 = Database::default();
         at_1.apply(&txn(1, "/nothing"));
-        Storage::snapshot(&mut disk, &at_1).unwrap();
+        Storage::sync_snapshot(&mut disk, &at_1).unwrap();
         assert_eq!(disk.snapshot.as_ref(), Some(&at_1));
         assert_eq!(disk.log.len(), 1, "the txns after the sync's snapshot go");
         assert_eq!(Storage::recover(&mut disk, 0).unwrap().db, at_1);

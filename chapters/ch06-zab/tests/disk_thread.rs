@@ -113,8 +113,8 @@ impl Storage for Gated {
     fn truncate(&mut self, zxid: Zxid, recent: usize) -> io::Result<Option<Recovered>> {
         Storage::truncate(&mut self.disk, zxid, recent)
     }
-    fn snapshot(&mut self, db: &Database) -> io::Result<()> {
-        Storage::snapshot(&mut self.disk, db)
+    fn sync_snapshot(&mut self, db: &Database) -> io::Result<()> {
+        Storage::sync_snapshot(&mut self.disk, db)
     }
     fn begin_snapshot(&mut self, db: &Database) -> io::Result<bool> {
         Storage::begin_snapshot(&mut self.disk, db)

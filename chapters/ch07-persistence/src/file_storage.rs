@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `append` | the record joins the group for the current `log.<zxid>` (a new file after start-up or a roll) |
 //! | `sync` | the group is written and fdatasynced (`forceSync=no`: written only) |
-//! | `snapshot` | the log is rolled, `snapshot.<zxid>` is written atomically (fsynced), then the txns logged after it and newer snapshots are removed |
+//! | `sync_snapshot` | the log is rolled, `snapshot.<zxid>` is written atomically (fsynced), then the txns logged after it and newer snapshots are removed |
 //! | `truncate` | newer log files removed, the one holding the zxid cut after it; then `recover`; refused if a snapshot is newer than the zxid |
 //! | `save_epochs` | `acceptedEpoch`, then `currentEpoch`, each atomically |
 //! | `recover` | as above; an empty dataDir gets `snapshot.0`, as upstream's start-up snapshot |
@@ -625,7 +625,7 @@ impl Storage for FileStorage {
         Ok(self.truncate_to(zxid, recent)?)
     }
 
-    fn snapshot(&mut self, db: &Database) -> std::io::Result<()> {
+    fn sync_snapshot(&mut self, db: &Database) -> std::io::Result<()> {
         Ok(self.take_sync_snapshot(db)?)
     }
 

@@ -146,7 +146,7 @@ pub fn tell(data_dir: &Path, seed: u64) -> Result<Told, PersistError> {
     group(&mut storage, &first, &mut events)?;
 
     // A snapshot rolls the log: the next txn starts a new file.
-    storage.snapshot(&client.db).map_err(to_persist)?;
+    storage.take_snapshot(&client.db, true)?;
     events.extend(storage.take_events());
 
     let second = [

@@ -203,7 +203,9 @@ fn a_snapshot_rolls_the_log_and_recovery_starts_from_it() {
     let mut storage = open(dir.path());
     storage.recover(0).unwrap();
     append_all(&mut storage, &txns[..10]);
-    storage.snapshot(&reference(&txns[..10])).unwrap();
+    storage
+        .take_snapshot(&reference(&txns[..10]), true)
+        .unwrap();
     append_all(&mut storage, &txns[10..]);
     assert_eq!(
         names(dir.path()),
@@ -230,7 +232,9 @@ fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
     let mut storage = open(dir.path());
     storage.recover(0).unwrap();
     append_all(&mut storage, &txns[..10]);
-    storage.snapshot(&reference(&txns[..10])).unwrap();
+    storage
+        .take_snapshot(&reference(&txns[..10]), true)
+        .unwrap();
     append_all(&mut storage, &txns[10..]);
     let newest = version_2(dir.path()).join("snapshot.a");
     let mut bytes = fs::read(&newest).unwrap();
@@ -390,7 +394,7 @@ fn truncate_below_a_snapshot_is_refused_and_changes_nothing() {
 fn a_sync_snapshot_drops_the_newer_log_and_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     let (mut storage, txns) = twelve_txns_snapshot_at_eight(dir.path());
-    storage.snapshot(&reference(&txns[..6])).unwrap();
+    storage.sync_snapshot(&reference(&txns[..6])).unwrap();
     assert_eq!(
         names(dir.path()),
         ["log.1", "snapshot.0", "snapshot.6"],

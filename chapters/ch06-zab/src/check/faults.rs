@@ -29,6 +29,10 @@ use crate::sim::{ClientNode, DiskFaults, Node, RandomWork, ServerNode, SimTimer,
 pub const FAULTY_MS: Millis = 20_000;
 /// After the heal, the run must settle within this long.
 pub const SETTLE_MS: Millis = 120_000;
+/// And within this many steps: a run takes a few thousand, and one that takes this many has
+/// messages multiplying faster than simulated time passes (the deadline would come only after
+/// more steps than any machine can take).
+pub const MAX_STEPS: u64 = 1_000_000;
 
 /// One seed's run, ready to go.
 pub struct Run {

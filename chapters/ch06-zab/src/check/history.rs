@@ -454,9 +454,9 @@ impl<'a> Checker<'a> {
             points.push(point);
         }
         points.sort_by_key(|p| std::cmp::Reverse(p.at));
-        // The earliest answer among the points placed strictly later than the current one,
-        // and among those of each epoch (what a sync must see: see the module doc).
-        let mut earliest_later: Option<(Millis, usize)> = None;
+        // Per epoch, the earliest answer among the points placed strictly later than the
+        // current one: a sync is held to its own epoch's (see the module doc), everything
+        // else to the earliest of all.
         let mut earliest_later_in: BTreeMap<Epoch, (Millis, usize)> = BTreeMap::new();
         let mut k = 0;
         while k < points.len() {
@@ -467,7 +467,7 @@ impl<'a> Checker<'a> {
             for p in &points[k..k + group] {
                 let bound = match p.begins {
                     Some((_, SYNC_READ)) => earliest_later_in.get(&p.at.0.epoch()).copied(),
-                    _ => earliest_later,
+                    _ => earliest_later_in.values().min().copied(),
                 };
                 let (Some((begins, check)), Some((ended, later))) = (p.begins, bound) else {
                     continue;
@@ -491,9 +491,6 @@ impl<'a> Checker<'a> {
             }
             for p in &points[k..k + group] {
                 if let Some(ended) = p.ends {
-                    if earliest_later.is_none_or(|(e, _)| ended < e) {
-                        earliest_later = Some((ended, p.op));
-                    }
                     let in_epoch = earliest_later_in
                         .entry(p.at.0.epoch())
                         .or_insert((ended, p.op));

@@ -34,7 +34,7 @@ use ch04_paxos::sim::Sim;
 
 use crate::peer::Flaw;
 use crate::sim::{HistoryEvent, Node, Outcome};
-use faults::{build, replay_command, Run, FAULTY_MS, SETTLE_MS};
+use faults::{build, replay_command, Run, FAULTY_MS, MAX_STEPS, SETTLE_MS};
 use history::{ClientHistory, Verdict};
 
 /// A seed that broke a promise.
@@ -249,10 +249,6 @@ fn run_checked(run: Run) -> Result<BTreeMap<&'static str, u64>, Broken> {
     settle(&mut sim, MAX_STEPS)?;
     finish(&sim, &ledger)
 }
-
-/// A seed's run takes a few thousand steps; one that takes this many has something answering
-/// itself without end (time passes too slowly for the deadline to stop it), and fails.
-pub const MAX_STEPS: u64 = 1_000_000;
 
 fn settle(sim: &mut Sim<Node>, max_steps: u64) -> Result<(), Broken> {
     let mut steps: u64 = 0;

@@ -425,7 +425,7 @@ mod tests {
         fn truncate(&mut self, _zxid: Zxid, _recent: usize) -> io::Result<Option<Recovered>> {
             unreachable!("not asked here")
         }
-        fn snapshot(&mut self, _db: &Database) -> io::Result<()> {
+        fn sync_snapshot(&mut self, _db: &Database) -> io::Result<()> {
             unreachable!("not asked here")
         }
         fn begin_snapshot(&mut self, _db: &Database) -> io::Result<bool> {

@@ -500,10 +500,20 @@ impl<S: Storage> Driver<S> {
         &mut self,
         work: impl FnOnce(&mut S, &QuorumPeer) -> io::Result<T>,
     ) -> io::Result<T> {
+        self.on_storage_cutting(|_| None, work)
+    }
+
+    /// [`Self::on_storage`], after which the appends not yet synced that come after the
+    /// zxid `cut` names from the outcome are dropped too (a TRUNC, a sync's snapshot).
+    fn on_storage_cutting<T>(
+        &mut self,
+        cut: impl FnOnce(&io::Result<T>) -> Option<Zxid>,
+        work: impl FnOnce(&mut S, &QuorumPeer) -> io::Result<T>,
+    ) -> io::Result<T> {
         let (logged, mut storage) = self.disk.borrow()?;
         self.inputs.extend(logged.into_iter().map(Input::Logged));
         let done = work(&mut storage, &self.peer);
-        self.disk.give_back(storage, None)?;
+        self.disk.give_back(storage, cut(&done))?;
         done
     }
     // ANCHOR_END: step
@@ -556,13 +566,13 @@ impl<S: Storage> Driver<S> {
             Output::CancelTimer(timer) => self.timers.cancel(timer),
             Output::Append(entry) => self.disk.append(entry),
             Output::Truncate(zxid) => {
-                let (logged, mut storage) = self.disk.borrow()?;
-                self.inputs.extend(logged.into_iter().map(Input::Logged));
-                let cut = storage.truncate(zxid, self.recent);
+                let recent = self.recent;
                 // The appends after `zxid` not synced yet are cut too: never logged. A
                 // truncation the disk refused cuts nothing.
-                let done = matches!(cut, Ok(Some(_))).then_some(zxid);
-                self.disk.give_back(storage, done)?;
+                let cut = self.on_storage_cutting(
+                    |cut| matches!(cut, Ok(Some(_))).then_some(zxid),
+                    |s, _| s.truncate(zxid, recent),
+                );
                 match cut? {
                     Some(mut recovered) => {
                         with_config(&mut recovered, &self.quorum_report.membership);
@@ -573,14 +583,10 @@ impl<S: Storage> Driver<S> {
             }
             // The sync's snapshot drops what the disk holds after it: so do the appends not
             // synced yet.
-            Output::Snapshot(db) => {
-                let (logged, mut storage) = self.disk.borrow()?;
-                self.inputs.extend(logged.into_iter().map(Input::Logged));
-                let written = storage.snapshot(&db);
-                self.disk
-                    .give_back(storage, Some(db.last_processed_zxid()))?;
-                written?
-            }
+            Output::Snapshot(db) => self.on_storage_cutting(
+                |_| Some(db.last_processed_zxid()),
+                |s, _| s.sync_snapshot(&db),
+            )?,
             // Upstream skips a snapshot that falls due while the last is still being written.
             Output::BeginSnapshot if self.snapshotting => {}
             Output::BeginSnapshot => {
