@@ -5,8 +5,9 @@
 //! run ended. `--scenario-file FILE` adds faults and replays a session `--step` saved. With
 //! `--listen`, runs one real server over TCP instead ([`ch06_zab::tcp::cli`]). With `--check`,
 //! runs the chapter's checkers ([`ch06_zab::check`]) over `--seeds N` faulty runs (from
-//! `--first-seed`; `--servers 3` or `5`, or both in turn) and prints every seed that broke a
-//! promise, with the command that replays it; `--check --seed N [--trace]` runs one.
+//! `--first-seed`; `--servers 3` or `5`, or both in turn; `--snapshots on` or `off`, or as
+//! each seed draws) and prints every seed that broke a promise, with the command that replays
+//! it; `--check --seed N [--trace]` runs one.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -52,6 +53,10 @@ struct Args {
     /// With --check: voting servers, 3 or 5 (without it, even seeds run 3 and odd seeds 5).
     #[arg(long, value_parser = clap::value_parser!(u64).range(3..=5))]
     servers: Option<u64>,
+    /// With --check: every few txns a fuzzy snapshot (on), or none (off); without it, each
+    /// seed draws which (half of them take snapshots).
+    #[arg(long, value_enum)]
+    snapshots: Option<OnOff>,
     /// Check every interleaving of the `checked` ensemble with a model checker, instead of
     /// running one scenario (with --flaw: look for the write it loses; with --scenario-file:
     /// from where the file's steps lead, instead of from after the first election).
@@ -113,6 +118,19 @@ impl From<FlawName> for Flaw {
     }
 }
 
+/// A switch forced one way.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    fn on(self) -> bool {
+        matches!(self, OnOff::On)
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let color = args.run.wants_color();
@@ -134,6 +152,7 @@ fn main() -> ExitCode {
                 args.first_seed..args.first_seed + n,
                 args.servers,
                 args.flaw.map(Flaw::from),
+                args.snapshots.map(OnOff::on),
             ),
             None => check_one(&args),
         };
@@ -263,9 +282,14 @@ fn step_by_step(
 }
 
 /// Every seed of `seeds`: the failures with their replay commands, then a summary.
-fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>, flaw: Option<Flaw>) -> ExitCode {
+fn check_many(
+    seeds: std::ops::Range<u64>,
+    servers: Option<u64>,
+    flaw: Option<Flaw>,
+    snapshots: Option<bool>,
+) -> ExitCode {
     let started = Instant::now();
-    let report = check::run_flawed(seeds, servers, flaw);
+    let report = check::run_as(seeds, servers, flaw, snapshots);
     println!("{report}");
     println!("time: {:.1} s", started.elapsed().as_secs_f64());
     match report.is_clean() {
@@ -278,7 +302,8 @@ fn check_many(seeds: std::ops::Range<u64>, servers: Option<u64>, flaw: Option<Fl
 fn check_one(args: &Args) -> ExitCode {
     let seed = args.run.seed;
     let servers = args.servers.unwrap_or(check::servers_for(seed));
-    let (sim, result) = check::replay(seed, servers, args.flaw.map(Flaw::from));
+    let snapshots = args.snapshots.map(OnOff::on);
+    let (sim, result) = check::replay(seed, servers, args.flaw.map(Flaw::from), snapshots);
     if args.trace {
         match args.run.json {
             true => print!("{}", render::json_lines(sim.trace())),

@@ -147,7 +147,7 @@ pub fn line(e: &ZabEntry, color: bool) -> String {
                     note: Note::Election(ElectionNote::Decided { .. }),
                 } => plain.bold(),
                 SimNote::Peer { .. } => plain.normal(),
-                SimNote::Logged { .. } => plain.blue(),
+                SimNote::Logged { .. } | SimNote::SnapshotWritten { .. } => plain.blue(),
                 SimNote::Applied { .. } => plain.normal(),
                 SimNote::ReadLate { .. } => plain.magenta(),
                 SimNote::Unread { .. } => plain.dimmed(),
@@ -441,6 +441,7 @@ fn short_note(n: &SimNote) -> Label {
             let name = packet.split(' ').next().unwrap_or_default();
             format!("{name} unread: closed")
         }
+        SimNote::SnapshotWritten { zxid, .. } => format!("snapshot {zxid}"),
         SimNote::Disk { event } => match event {
             crate::sim::DiskEvent::Recovered { .. } => "recovers".into(),
             crate::sim::DiskEvent::FsyncFailed { .. } => "fsync fails: stops".into(),

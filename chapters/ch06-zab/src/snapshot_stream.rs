@@ -89,7 +89,7 @@ pub struct Snapshot {
 // ---- writing ------------------------------------------------------------------------------
 
 /// The ACL lists a snapshot's nodes use, numbered in the order its walk first met them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct AclRefs {
     lists: Vec<Arc<[Acl]>>,
     refs: HashMap<Arc<[Acl]>, i64>,
@@ -152,7 +152,7 @@ fn write_stat(w: &mut Writer, stat: &StatPersisted) {
 /// skipped by name. A node created since the walk started (`czxid` past `as_of`) is left out
 /// with its subtree, whose creates all come later still: the log after `as_of` replays
 /// them, and without that rule a walk behind a stream of creates might never end.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Preorder {
     as_of: Zxid,
     /// The path from the root to the node visited last.
@@ -160,7 +160,7 @@ struct Preorder {
     started: bool,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Frame {
     path: String,
     /// The child visited last; `""` (no name is empty) before the first.
@@ -231,7 +231,7 @@ impl Budget {
 }
 
 /// Which of its two walks a [`SnapshotWriter`] is on.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Pass {
     /// Numbering the ACL lists, which the file holds before the nodes.
     Numbering,
@@ -260,7 +260,7 @@ enum Pass {
 /// with the tree. Both walks visit only nodes older than the start (see the walk), so a list
 /// the second meets that the first did not number was given by a setACL since the start:
 /// the node is written with the null reference, and replaying that setACL sets its list.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SnapshotWriter {
     /// The last zxid applied when the walk started.
     as_of: Zxid,

@@ -7,12 +7,14 @@
 //! fault_seeds:: -- --ignored`, and `cargo run --release -p ch06-zab -- --check --seeds 10000`
 //! runs ten thousand.
 
-use ch06_zab::check::{run, run_seed, run_seed_flawed, servers_for, Report, SeedResult};
+use ch06_zab::check::{run, run_seed_as, run_seed_flawed, servers_for, Report, SeedResult};
 use ch06_zab::peer::Flaw;
 
-/// Runs one seed; panics with the report (and the command that replays it) if it fails.
+/// Runs one seed that found a bug, as it ran then; panics with the report (and the command
+/// that replays it) if it fails. Every seed below was found before runs took periodic
+/// snapshots, which would change half of them, so they run without.
 fn passes(seed: u64, servers: u64) {
-    match run_seed(seed, servers) {
+    match run_seed_as(seed, servers, None, Some(false)) {
         SeedResult::Passed(_) => {}
         SeedResult::Failed(failure) => panic!("{failure}"),
         SeedResult::Unknown { why, .. } => panic!("seed {seed}: unknown: {why}"),
@@ -30,9 +32,9 @@ fn clean_and_reaching(report: Report, what: &[&str]) {
     }
 }
 
-/// What the faulty runs must reach: syncs of every kind, new leaders, expired sessions, and
+/// What the faulty runs must reach: syncs of every kind, new leaders, expired sessions,
 /// servers that stop leading or following with appends not yet on disk (they vote once those
-/// are).
+/// are), and fuzzy snapshots with txns applied during their walk.
 const FAULTS_REACH: &[&str] = &[
     "DIFF",
     "SNAP",
@@ -40,6 +42,8 @@ const FAULTS_REACH: &[&str] = &[
     "leaders established",
     "sessions expired",
     "tails synced before a vote",
+    "snapshots written",
+    "snapshots walked while txns were applied",
 ];
 
 /// What the disk faults must reach: crashes that lose an unsynced tail or leave a torn

@@ -79,8 +79,10 @@ fn a_write_sent_to_a_follower_is_committed_by_the_leader_and_answered_by_the_fol
 
 /// Every server snapshots after more than `snapCount / 2` plus a random share of the other
 /// half of logged txns, the share drawn from the seed its driver gave it, afresh after each
-/// snapshot (upstream `SyncRequestProcessor.shouldSnapshot`, persistence.md §4); what it
-/// recovers from its snapshot and the log after it is the tree it served.
+/// snapshot (upstream `SyncRequestProcessor.shouldSnapshot`, persistence.md §4). One that
+/// falls due while the last is still being walked is skipped, as upstream's is ("Too busy to
+/// snap"). What a server recovers from its fuzzy snapshot and the log after it is the tree it
+/// served.
 #[test]
 fn each_server_snapshots_every_snap_count_or_so_txns_on_its_own_schedule() {
     let qv = Arc::new(QuorumMaj::new([Sid(1), Sid(2), Sid(3)], []));
@@ -114,10 +116,10 @@ fn each_server_snapshots_every_snap_count_or_so_txns_on_its_own_schedule() {
         let disk = server.disk();
         let snapshot = disk.snapshot.as_ref().expect("a snapshot after 41 txns");
         let at = snapshot.last_processed_zxid();
-        // At least 6 txns logged since the one before, at most 10: never more than 10 behind.
+        // Due after 6 to 10 txns: at most 10 behind, or 20 when one due was skipped.
         let logged = disk.log.iter().filter(|t| t.zxid > at).count();
         assert!(
-            logged < 10,
+            logged <= 20,
             "n{i}: {logged} txns logged after the snapshot at {at}"
         );
         let recovered = disk.recover(0).db;

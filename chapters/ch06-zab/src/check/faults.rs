@@ -9,7 +9,8 @@
 //! clients. The disks fail too ([`crate::sim::disk_faults`]): a crash keeps only what was
 //! fsynced and a prefix of the rest, perhaps torn; sometimes an fsync fails or a disk fills up
 //! for a while, and the server stops; sometimes the power fails everywhere at once, and only
-//! what each disk had fsynced survives. The timeouts are short (a 500 ms tick) so that leaders come and go many times in
+//! what each disk had fsynced survives. Half the runs take a fuzzy snapshot every few txns,
+//! walked while txns go on being applied. The timeouts are short (a 500 ms tick) so that leaders come and go many times in
 //! that window, and the DIFF window is small so that a follower that fell behind gets a SNAP.
 //! Then the network heals, every server is switched back on, and the run goes on until it
 //! settles: one leader, everyone following it at the same zxid, every client done.
@@ -44,25 +45,39 @@ pub struct Run {
     pub servers: u64,
 }
 
-/// The command that replays `seed` (with the deliberate bug, if the run had it).
-pub fn replay_command(seed: u64, servers: u64, flaw: Option<Flaw>) -> String {
+/// The command that replays `seed` (with the deliberate bug, if the run had it, and the
+/// snapshots as the run was told to take them).
+pub fn replay_command(
+    seed: u64,
+    servers: u64,
+    flaw: Option<Flaw>,
+    snapshots: Option<bool>,
+) -> String {
     let flaw = match flaw {
         Some(Flaw::AckBeforeFsync) => " --flaw ack-before-fsync",
         Some(Flaw::LogSyncAfterUpToDate) => " --flaw log-sync-after-up-to-date",
         None => "",
     };
+    let snapshots = match snapshots {
+        Some(true) => " --snapshots on",
+        Some(false) => " --snapshots off",
+        None => "",
+    };
     format!(
-        "cargo run --release -p ch06-zab -- --check --servers {servers} --seed {seed}{flaw} --trace"
+        "cargo run --release -p ch06-zab -- --check --servers {servers} --seed {seed}{flaw}{snapshots} --trace"
     )
 }
 
 // ANCHOR: build
 /// The run of `seed` with `servers` voters, and a deliberate bug if `flaw` names one.
-pub fn build(seed: u64, servers: u64, flaw: Option<Flaw>) -> Run {
+/// `snapshots` says whether the servers take periodic snapshots (`None`: as the seed draws).
+pub fn build(seed: u64, servers: u64, flaw: Option<Flaw>, snapshots: Option<bool>) -> Run {
     let mut rng = Rng::new(seed ^ 0x2ab_c4ec);
     // The disks' faults come from a stream of their own, so that the rest of a seed's run
     // is what it was before disks could fail.
     let mut disk_rng = Rng::new(seed ^ 0xd15c_fa17);
+    // So do the snapshots.
+    let mut snap_rng = Rng::new(seed ^ 0x5a4b_5407);
     let voters: Vec<Sid> = (1..=servers).map(Sid).collect();
     let observers: Vec<Sid> = match rng.chance(0.2) {
         true => vec![Sid(servers + 1)],
@@ -75,12 +90,20 @@ pub fn build(seed: u64, servers: u64, flaw: Option<Flaw>) -> Run {
     cfg.commit_log_count = rng.between(3, 40) as usize;
     cfg.limits = Limits::for_tick(cfg.tick_ms as u32);
     cfg.flaw = flaw;
+    // Half the runs snapshot every few txns, each server on its own schedule; a walk spans
+    // many steps (`sim::fuzzy`), so their txns land inside it.
+    let drawn = snap_rng.chance(0.5);
+    if snapshots.unwrap_or(drawn) {
+        cfg.snap_count = snap_rng.between(4, 40) as u32;
+    }
     let ledger = Ledger::shared();
     let all: Vec<Sid> = voters.iter().chain(&observers).copied().collect();
     let mut nodes: Vec<Node> = all
         .iter()
         .map(|&sid| {
-            let server = ServerNode::new(sid, cfg.clone(), rng.between(1, 20))
+            let mut cfg = cfg.clone();
+            cfg.snap_seed = snap_rng.next_u64();
+            let server = ServerNode::new(sid, cfg, rng.between(1, 20))
                 .starting_at(rng.between(0, 1_500))
                 .with_disk_faults(disk_faults(&mut disk_rng))
                 .with_ledger(Arc::clone(&ledger));
@@ -101,7 +124,7 @@ pub fn build(seed: u64, servers: u64, flaw: Option<Flaw>) -> Run {
     let scenario = power_failure(&mut disk_rng, faults(&mut rng, &ids), &ids);
     let sim = Sim::new(seed, Network::default(), nodes, Node::recover)
         .tracing(false)
-        .replay_command(replay_command(seed, servers, flaw))
+        .replay_command(replay_command(seed, servers, flaw, snapshots))
         .with_scenario(scenario);
     Run {
         sim,

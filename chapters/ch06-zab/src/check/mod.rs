@@ -50,12 +50,14 @@ pub struct Failure {
     pub message: String,
     /// The deliberate bug the run had, if any.
     pub flaw: Option<Flaw>,
+    /// Whether the run was told to take periodic snapshots or not (`None`: as drawn).
+    pub snapshots: Option<bool>,
 }
 
 impl Failure {
     /// The command that replays the run, with its trace.
     pub fn replay(&self) -> String {
-        replay_command(self.seed, self.servers, self.flaw)
+        replay_command(self.seed, self.servers, self.flaw, self.snapshots)
     }
 }
 
@@ -140,10 +142,20 @@ pub fn run_flawed(
     servers: Option<u64>,
     flaw: Option<Flaw>,
 ) -> Report {
+    run_as(seeds, servers, flaw, None)
+}
+
+/// [`run_flawed`], with periodic snapshots as `snapshots` says ([`run_seed_as`]).
+pub fn run_as(
+    seeds: impl IntoIterator<Item = u64>,
+    servers: Option<u64>,
+    flaw: Option<Flaw>,
+    snapshots: Option<bool>,
+) -> Report {
     let mut report = Report::default();
     for seed in seeds {
         report.seeds += 1;
-        match run_seed_flawed(seed, servers.unwrap_or(servers_for(seed)), flaw) {
+        match run_seed_as(seed, servers.unwrap_or(servers_for(seed)), flaw, snapshots) {
             SeedResult::Passed(counts) => {
                 report.passed += 1;
                 for (k, v) in counts {
@@ -173,7 +185,20 @@ pub fn run_seed(seed: u64, servers: u64) -> SeedResult {
 
 /// [`run_seed`], with a deliberate bug in every server if `flaw` names one.
 pub fn run_seed_flawed(seed: u64, servers: u64, flaw: Option<Flaw>) -> SeedResult {
-    match catch_unwind(AssertUnwindSafe(|| run_checked(build(seed, servers, flaw)))) {
+    run_seed_as(seed, servers, flaw, None)
+}
+
+/// [`run_seed_flawed`], the servers taking periodic snapshots if `snapshots` says so, never
+/// if it says not, as the seed draws if it is `None`. A seed that found a bug before runs
+/// snapshotted keeps the run that found it with `Some(false)`.
+pub fn run_seed_as(
+    seed: u64,
+    servers: u64,
+    flaw: Option<Flaw>,
+    snapshots: Option<bool>,
+) -> SeedResult {
+    let run = || run_checked(build(seed, servers, flaw, snapshots));
+    match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(counts)) => SeedResult::Passed(counts),
         Ok(Err(Broken::Check(check, message))) => SeedResult::Failed(Failure {
             seed,
@@ -181,12 +206,14 @@ pub fn run_seed_flawed(seed: u64, servers: u64, flaw: Option<Flaw>) -> SeedResul
             check,
             message,
             flaw,
+            snapshots,
         }),
         Ok(Err(Broken::Unknown(why))) => SeedResult::Unknown { seed, why },
         Err(panic) => SeedResult::Failed(Failure {
             seed,
             servers,
             flaw,
+            snapshots,
             check: "no panic".into(),
             message: panic
                 .downcast_ref::<String>()
@@ -198,8 +225,13 @@ pub fn run_seed_flawed(seed: u64, servers: u64, flaw: Option<Flaw>) -> SeedResul
 }
 
 /// One seed, traced: the run (as far as it got) and how it went, for `--trace`.
-pub fn replay(seed: u64, servers: u64, flaw: Option<Flaw>) -> (Sim<Node>, SeedResult) {
-    let mut run = build(seed, servers, flaw);
+pub fn replay(
+    seed: u64,
+    servers: u64,
+    flaw: Option<Flaw>,
+    snapshots: Option<bool>,
+) -> (Sim<Node>, SeedResult) {
+    let mut run = build(seed, servers, flaw, snapshots);
     run.sim = run.sim.tracing(true);
     let ledger = run.ledger.clone();
     let mut sim = attach(run.sim, &ledger);
@@ -217,6 +249,7 @@ pub fn replay(seed: u64, servers: u64, flaw: Option<Flaw>) -> (Sim<Node>, SeedRe
             check,
             message,
             flaw,
+            snapshots,
         }),
         Broken::Unknown(why) => SeedResult::Unknown { seed, why },
     };
@@ -335,7 +368,7 @@ mod tests {
     /// instead of holding up the sweep (the runs that once never ended took millions).
     #[test]
     fn a_run_past_its_step_budget_fails_instead_of_running_on() {
-        let run = build(1, 3, None);
+        let run = build(1, 3, None, None);
         let ledger = run.ledger.clone();
         let mut sim = attach(run.sim, &ledger);
         match settle(&mut sim, 100) {

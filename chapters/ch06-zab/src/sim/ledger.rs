@@ -117,6 +117,11 @@ impl Ledger {
         &self.counts
     }
 
+    /// A rule seen broken, in its own words.
+    pub fn violation(&mut self, text: String) {
+        self.violations.push(text);
+    }
+
     /// The rules seen broken so far.
     pub fn violations(&self) -> &[String] {
         &self.violations

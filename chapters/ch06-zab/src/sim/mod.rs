@@ -12,7 +12,8 @@
 //!   commit), then reported as logged; a crash keeps what was flushed and at most a prefix of
 //!   the rest, maybe ending in a torn record; a restart cuts the torn record off and rebuilds
 //!   the database from the snapshot and the log ([`Disk`]); fsync may fail and the disk may
-//!   fill up, and either stops the server ([`disk_faults`]);
+//!   fill up, and either stops the server ([`disk_faults`]); a periodic snapshot is walked a
+//!   slice per step while txns go on being applied, as a fuzzy one is ([`fuzzy`]);
 //! - **connections**: TCP's in-order-or-closed delivery on top of a network that may lose,
 //!   duplicate and reorder ([`stream`]);
 //! - a **power switch**: a server may start later than the run, as the course starts its
@@ -24,12 +25,14 @@
 //! - [`stream`]: sequence numbers that turn network faults into closed connections.
 //! - [`server`]: [`ServerNode`] and its [`Disk`].
 //! - [`disk_faults`]: what a crash leaves of the unsynced tail, failing fsyncs, a full disk.
+//! - [`fuzzy`]: a snapshot walked a slice per step, and read back once it is written.
 //! - [`client`]: [`ClientNode`], its script (or random work) and the history it records for
 //!   the checkers.
 //! - [`ledger`]: what the checkers watch beside the servers: every txn, every lineage.
 
 pub mod client;
 pub mod disk_faults;
+pub mod fuzzy;
 pub mod ledger;
 pub mod server;
 pub mod stream;
@@ -194,6 +197,13 @@ pub enum SimNote {
     ReadLate { packet: String, late_ms: Millis },
     /// A packet arrived on a connection this server has closed: nobody reads it.
     Unread { packet: String, link: Link },
+    /// A fuzzy snapshot's walk ended: the disk holds `snapshot.<zxid>` now, walked over
+    /// `slices` steps while the txns up to `until` were applied.
+    SnapshotWritten {
+        zxid: ch01_znode::Zxid,
+        until: ch01_znode::Zxid,
+        slices: u32,
+    },
     /// The disk lost, tore or refused something.
     Disk { event: DiskEvent },
     /// What a client saw.
@@ -218,6 +228,21 @@ impl fmt::Display for SimNote {
             }
             SimNote::Unread { packet, link } => {
                 write!(f, "connection {link} is closed: {packet} is never read")
+            }
+            SimNote::SnapshotWritten {
+                zxid,
+                until,
+                slices,
+            } => {
+                write!(
+                    f,
+                    "snapshot.{:x} written, walked in {slices} slices",
+                    zxid.0
+                )?;
+                match until > zxid {
+                    true => write!(f, " while txns up to {until} were applied"),
+                    false => Ok(()),
+                }
             }
             SimNote::Disk { event } => event.fmt(f),
             SimNote::Client { text } => f.write_str(text),

@@ -14,6 +14,7 @@ use ch03_sessions::pipeline::{self, ConnId, Database};
 use ch04_paxos::sim::{Input, Millis, NodeId, Output};
 
 use super::disk_faults::{crash_leaves, DiskEvent, DiskFaults, REBOOT_MS};
+use super::fuzzy::{Walk, Walked};
 use super::ledger::SharedLedger;
 use super::stream::{Arrival, Streams};
 use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
@@ -40,7 +41,8 @@ fn conn_parts(conn: ConnId) -> (NodeId, u32) {
 pub struct Disk {
     /// `acceptedEpoch` and `currentEpoch`.
     pub epochs: Epochs,
-    /// The last snapshot written (a follower synced by SNAP or TRUNC writes one).
+    /// The last snapshot written: a periodic one once its walk is over ([`super::fuzzy`]),
+    /// or the one a learner writes after a SNAP or TRUNC.
     pub snapshot: Option<Database>,
     /// Every flushed txn, in the order appended.
     pub log: Vec<Txn>,
@@ -139,6 +141,9 @@ pub struct ServerNode {
     armed: Vec<SimTimer>,
     /// The disk failed in this step: the server stops once the step is done.
     stopping: Option<DiskEvent>,
+    /// A fuzzy snapshot being walked, a slice after each step; a crash loses it, as it
+    /// loses a file without its seal.
+    walking: Option<Walk>,
 }
 
 /// A ledger entry about a copy of the database, written once the txns applied in the same
@@ -187,6 +192,7 @@ impl ServerNode {
             recovery,
             armed: Vec::new(),
             stopping: None,
+            walking: None,
         }
     }
 
@@ -347,7 +353,10 @@ impl ServerNode {
 
     /// One simulator input; a disk that failed during it stops the server.
     pub fn step(&mut self, input: Input<Wire, SimTimer>) -> Vec<SimOutput> {
-        let out = self.step_running(input);
+        let mut out = self.step_running(input);
+        if self.stopping.is_none() {
+            out.extend(self.walk_a_slice());
+        }
         for o in &out {
             if let Output::SetTimer { timer, .. } = o {
                 if !self.armed.contains(timer) {
@@ -558,6 +567,52 @@ impl ServerNode {
         self.feed(PeerInput::Client(input))
     }
 
+    // ANCHOR: walk_a_slice
+    /// Walks the next slice of the fuzzy snapshot under way, over the database as this step
+    /// left it. A finished walk is the disk's snapshot from now on, named after the zxid it
+    /// started at; what it holds of later txns, the log replays over it again at recovery.
+    fn walk_a_slice(&mut self) -> Vec<SimOutput> {
+        if !self.running {
+            return Vec::new();
+        }
+        let Some(walk) = &mut self.walking else {
+            return Vec::new();
+        };
+        let read = match walk.slice(self.peer.database()) {
+            None => return Vec::new(),
+            Some(read) => read,
+        };
+        self.walking = None;
+        let walked = match read {
+            Ok(walked) => walked,
+            Err(e) => {
+                let text = format!("n{}'s snapshot does not read back: {e}", self.peer.sid());
+                self.record(|l, _| l.violation(text));
+                return Vec::new();
+            }
+        };
+        let Walked {
+            db,
+            as_of,
+            until,
+            slices,
+        } = walked;
+        self.record(|l, sid| {
+            l.snapshot_written(sid, as_of);
+            l.count("snapshots written");
+            if until > as_of {
+                l.count("snapshots walked while txns were applied");
+            }
+        });
+        Arc::make_mut(&mut self.disk).snapshot = Some(db);
+        vec![Output::Note(SimNote::SnapshotWritten {
+            zxid: as_of,
+            until,
+            slices,
+        })]
+    }
+    // ANCHOR_END: walk_a_slice
+
     // ANCHOR: flush
     /// The disk finished: everything appended so far is durable (one fsync for the batch),
     /// and the peer hears of each txn in order.
@@ -707,16 +762,13 @@ impl ServerNode {
                 self.writing.retain(|t| t.zxid <= zxid);
                 Arc::make_mut(&mut self.disk).sync_snapshot(*db);
             }
-            // The simulator's disk writes a whole snapshot at once: of the database as the
-            // step left it, as a driver walking the live one starts from.
-            PeerOutput::BeginSnapshot => {
-                let db = self.peer.database().clone();
-                let zxid = db.last_processed_zxid();
-                self.deferred.push(Deferred::SnapshotWritten { zxid });
-                Arc::make_mut(&mut self.disk).snapshot = Some(db);
+            // A walk of the live database, starting from it as the step leaves it, as a
+            // driver's does; skipped while one is still being walked, as a driver's is.
+            PeerOutput::BeginSnapshot if self.walking.is_none() => {
+                self.walking = Some(Walk::start(self.peer.database()));
             }
-            // Nothing is ever half-written here.
-            PeerOutput::AbandonSnapshot => {}
+            PeerOutput::BeginSnapshot => {}
+            PeerOutput::AbandonSnapshot => self.walking = None,
             PeerOutput::SaveEpochs(epochs) => Arc::make_mut(&mut self.disk).epochs = epochs,
             PeerOutput::Client(pipeline::Output::Applied(txn)) => {
                 out.push(Output::Note(SimNote::Applied {
