@@ -40,6 +40,7 @@
 //! * [`lab`] — the chapter's labs: a seed that loses a write, a log record read by hand.
 //! * [`error`] — [`PersistError`], which always names the file (and offset).
 //! * [`purge`] — autopurge: the old snapshots and logs a restart no longer needs.
+//! * [`crash_drill`] — the storage killed before each system call it makes, and recovered.
 //! * [`dump`] — `keeper txnlog` and `keeper snapshot`: the files printed as ZooKeeper's
 //!   `TxnLogToolkit` and `SnapshotFormatter` print them, and a check for the first bad record.
 //!
@@ -66,6 +67,7 @@
 //!   after a SNAP is fsynced (through a temp file); see each module for the details.
 
 pub mod adler32;
+pub mod crash_drill;
 pub mod dump;
 pub mod epoch_file;
 pub mod error;

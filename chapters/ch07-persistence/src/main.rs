@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use ch07_persistence::story::{tell, Told, STORY_PRE_ALLOC_SIZE};
 use ch07_persistence::trace::Event;
-use ch07_persistence::{dump, names};
+use ch07_persistence::{crash_drill, dump, names};
 use clap::Parser;
 use colored::Colorize;
 
@@ -38,10 +38,29 @@ struct Args {
     /// Write the dataDir here (it must be empty or missing) instead of a temporary directory.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Instead of the story: kill the storage before each system call it makes (under
+    /// strace), recover each time, and check what it promised.
+    #[arg(long)]
+    crash_drill: bool,
+    /// The drill's child: run the work on this dataDir, printing what is durable.
+    #[arg(long, value_name = "DIR", hide = true)]
+    crash_workload: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.crash_workload {
+        return match crash_drill::workload(dir, &mut |mark| println!("{}", mark.line())) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.crash_drill {
+        return run_crash_drill();
+    }
     let color = !args.no_color && !args.json && std::io::stdout().is_terminal();
     colored::control::set_override(color);
     let temp;
@@ -99,6 +118,48 @@ fn main() -> ExitCode {
         println!("\n(add --trace to watch the disk, --dump to read the files)");
     }
     ExitCode::SUCCESS
+}
+
+/// The crash drill, with this binary as the child; prints how many crashes it drilled and
+/// each that broke a promise.
+fn run_crash_drill() -> ExitCode {
+    let run = || -> std::io::Result<crash_drill::Drilled> {
+        let scratch = tempfile::tempdir()?;
+        let work = crash_drill::workload(&scratch.path().join("whole"), &mut |_| {})?;
+        let me = std::env::current_exe()?.display().to_string();
+        let child = [me, "--crash-workload".to_string()];
+        crash_drill::drill(&child, &work, scratch.path())
+    };
+    match run() {
+        Ok(drilled) => {
+            let calls: Vec<String> = (drilled.crashes.iter())
+                .filter(|(_, n)| *n > 0)
+                .map(|(call, n)| format!("{call} {n}"))
+                .collect();
+            println!(
+                "killed before each of its {} file system calls ({}), and recovered",
+                drilled.total(),
+                calls.join(", ")
+            );
+            for (call, k, why) in &drilled.broken {
+                println!("killed before {call} #{k}: {why}");
+            }
+            match drilled.broken.len() {
+                0 => {
+                    println!("every recovery found a state the work built, every durable one kept");
+                    ExitCode::SUCCESS
+                }
+                n => {
+                    println!("{n} of {} crashes broke a promise", drilled.total());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("the drill could not run: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Each log, then each snapshot, the story left in `dir`, as ZooKeeper's tools print them.

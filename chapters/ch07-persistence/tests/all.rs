@@ -7,5 +7,6 @@
 //! here, so none silently stops running.
 
 mod cli;
+mod crash_drill;
 mod file_storage;
 mod lab;
