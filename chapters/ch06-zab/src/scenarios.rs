@@ -500,6 +500,7 @@ pub(crate) fn epoch_one_disk(txns: u32) -> Disk {
             current: Epoch(1),
         },
         snapshot: None,
+        fuzzy: false,
         log,
         torn: None,
     }

@@ -34,7 +34,7 @@ fn clean_and_reaching(report: Report, what: &[&str]) {
 
 /// What the faulty runs must reach: syncs of every kind, new leaders, expired sessions,
 /// servers that stop leading or following with appends not yet on disk (they vote once those
-/// are), and fuzzy snapshots with txns applied during their walk.
+/// are), and fuzzy snapshots with txns applied during their walk, which restarts replay over.
 const FAULTS_REACH: &[&str] = &[
     "DIFF",
     "SNAP",
@@ -44,6 +44,7 @@ const FAULTS_REACH: &[&str] = &[
     "tails synced before a vote",
     "snapshots written",
     "snapshots walked while txns were applied",
+    "restarts from a fuzzy snapshot",
 ];
 
 /// What the disk faults must reach: crashes that lose an unsynced tail or leave a torn

@@ -44,6 +44,9 @@ pub struct Disk {
     /// The last snapshot written: a periodic one once its walk is over ([`super::fuzzy`]),
     /// or the one a learner writes after a SNAP or TRUNC.
     pub snapshot: Option<Database>,
+    /// Whether that snapshot took in txns after its zxid while it was walked: a restart
+    /// replays some txns a second time over it.
+    pub fuzzy: bool,
     /// Every flushed txn, in the order appended.
     pub log: Vec<Txn>,
     /// A record a crash left half written after the log's end: recovery cuts it off.
@@ -91,6 +94,7 @@ impl Disk {
         let at = db.last_processed_zxid();
         self.log.retain(|t| t.zxid <= at);
         self.snapshot = Some(db);
+        self.fuzzy = false;
     }
 }
 // ANCHOR_END: disk
@@ -291,10 +295,14 @@ impl ServerNode {
             };
             node.recovery = Some(DiskEvent::Recovered { lost, torn });
         }
-        match &self.ledger {
+        let node = match &self.ledger {
             Some(ledger) => node.with_ledger(ledger.clone()),
             None => node,
+        };
+        if node.disk.fuzzy {
+            node.record(|l, _| l.count("restarts from a fuzzy snapshot"));
         }
+        node
     }
     // ANCHOR_END: recover
 
@@ -604,7 +612,9 @@ impl ServerNode {
                 l.count("snapshots walked while txns were applied");
             }
         });
-        Arc::make_mut(&mut self.disk).snapshot = Some(db);
+        let disk = Arc::make_mut(&mut self.disk);
+        disk.snapshot = Some(db);
+        disk.fuzzy = until > as_of;
         vec![Output::Note(SimNote::SnapshotWritten {
             zxid: as_of,
             until,
