@@ -12,7 +12,7 @@
 //! when every reachable state was explored), seconds, states generated per second.
 
 use ch04_paxos::sim::checker::{Order, Report, Search};
-use ch06_zab::model_check::{self, Bounds, DEFAULT};
+use ch06_zab::model_check::{self, Bounds, Restarts, DEFAULT};
 use ch06_zab::peer::Flaw;
 use ch06_zab::sim::Node;
 
@@ -26,7 +26,7 @@ fn main() {
         ..DEFAULT
     };
     let for_good = Bounds {
-        restarts: false,
+        restarts: Restarts::Never,
         ..one_in_flight
     };
     let suspicious = Bounds {

@@ -79,6 +79,10 @@ struct Args {
     /// without it.
     #[arg(long, conflicts_with = "no_crashes")]
     no_restarts: bool,
+    /// --model-check: a crashed leader restarts only after the others have elected a new
+    /// one and serve; a crashed follower never restarts.
+    #[arg(long, conflicts_with_all = ["no_crashes", "no_restarts"])]
+    restart_after_failover: bool,
     /// --model-check: the most votes in flight on one election connection at once, a newer
     /// one taking the place of one waiting to be sent (without it, no limit: a search to a
     /// --depth, or walks; with it, the states are finite and a search without --depth
@@ -170,7 +174,11 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         epochs: args.epochs,
         rounds: args.rounds,
         crashes: if args.no_crashes { 0 } else { args.crashes },
-        restarts: !args.no_restarts,
+        restarts: match (args.no_restarts, args.restart_after_failover) {
+            (true, _) => model_check::Restarts::Never,
+            (false, true) => model_check::Restarts::AfterFailover,
+            (false, false) => model_check::Restarts::Anytime,
+        },
         in_flight: args.in_flight,
         false_suspicions: args.false_suspicions,
         connections: args.connections,

@@ -6,7 +6,8 @@
 //! order, for one small ensemble: three servers and one client, which connects to n1 and
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
 //! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
-//! at a time; `--no-restarts` for a crash for good); timers fire whenever the checker likes,
+//! at a time; `--no-restarts` for a crash for good; `--restart-after-failover` for a leader's
+//! restart only once the others have elected a new one); timers fire whenever the checker likes,
 //! so a disk may be slow enough for anything to overtake its fsync, and a follower may give up
 //! on a leader that crashed at any moment after the crash.
 //!
@@ -48,10 +49,16 @@
 //! one-round crash search (`--rounds 1`: a restarted server votes in round 1 again, so a
 //! follower's crash, restart and resync are in it whole, and a leader's crash up to the
 //! moment a follower gives up on it and votes in round 2; depth first, as breadth first
-//! outgrows the memory), and the two-round crash-stop
-//! search (`--no-restarts`: any server's crash for good, the failover included). The
-//! two-round search with a restart does not end in an hour: a restarted server rejoining
-//! makes the states, and only a partial-order reduction would tame them.
+//! outgrows the memory), the two-round crash-stop
+//! search (`--no-restarts`: any server's crash for good, the failover included), and the
+//! two-round search in which a crashed leader restarts once the others have failed over
+//! (`--restart-after-failover`: its return and rejoining in every order). The two-round
+//! search with a restart at any time does not end, and no reduction of its orders would make
+//! it: it has paths without end. A restarted follower joins its leader in the round that
+//! leader was elected in, may give up on it before the leader has accepted its connection
+//! (the clock stands still, so its timer may fire at once, and a leader that has not accepted
+//! the connection does not answer it yet), looks again in the next round, joins again back
+//! in the first, and connects again, each time on a connection numbered one higher.
 //!
 //! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
 //! many to explore alongside the writes. The checker walks through the first election once
@@ -141,10 +148,8 @@ pub struct Bounds {
     /// How many crashes (each followed by a restart, with [`Bounds::restarts`]) the servers
     /// may have between them, one server down at a time.
     pub crashes: u64,
-    /// Whether a crashed server restarts from its disk. Without restarts a crash is for good
-    /// (crash-stop, `--no-restarts`): the two left elect a leader and serve c1 without it, a
-    /// model whose two-round search ends, where the restarts' does not.
-    pub restarts: bool,
+    /// Whether and when a crashed server restarts from its disk ([`Restarts`]).
+    pub restarts: Restarts,
     /// The most votes in flight on one election connection (from one server to another) at
     /// once, if limited (`--in-flight N`): the election port's send queue of one and a socket
     /// that holds `N - 1` ([`links`]). A vote one too many takes the place of the one waiting
@@ -170,12 +175,29 @@ pub struct Bounds {
     pub connections: u32,
 }
 
+/// When a crashed server may restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restarts {
+    /// Never: a crash is for good (crash-stop, `--no-restarts`). The two left elect a leader
+    /// and serve c1 without it, a model whose two-round search ends.
+    Never,
+    /// At any moment, an election under way included. The two-round search has paths
+    /// without end (a restarted follower's rejoining, see the module doc), so it does not end.
+    Anytime,
+    /// A crashed leader only once the others have elected a new leader in a newer epoch
+    /// and every server that is up serves (`--restart-after-failover`); a crashed follower
+    /// never. So the old leader's return and rejoining (TRUNC, DIFF or SNAP) is explored in
+    /// every order with c1's creates and the failover before it, and the two-round search
+    /// ends. A follower's crash and restart is in the one-round search whole.
+    AfterFailover,
+}
+
 /// The bounds the command checks unless told otherwise.
 pub const DEFAULT: Bounds = Bounds {
     epochs: 2,
     rounds: 2,
     crashes: 1,
-    restarts: true,
+    restarts: Restarts::Anytime,
     in_flight: None,
     false_suspicions: false,
     // Its first, and one to each server after it loses it.
@@ -550,23 +572,52 @@ pub fn false_suspicion(s: &ZabState, action: &Action<Node>) -> bool {
 
 // ANCHOR: fault_rule
 /// The fault model, one rule for every [`Bounds`]: a client's tick its server could answer
-/// never happens; a false suspicion only with `SUSPICIONS`, a restart only with `RESTARTS`.
-/// (The checker takes a plain function, so the bounds it reads are type parameters.)
-fn allowed<const SUSPICIONS: bool, const RESTARTS: bool>(
+/// never happens; a false suspicion only with `SUSPICIONS`; a restart as `RESTARTS` says
+/// ([`Restarts`] as a number: 0 never, 1 any time, 2 after a failover). (The checker takes a
+/// plain function, so the bounds it reads are type parameters.)
+fn allowed<const SUSPICIONS: bool, const RESTARTS: u8>(
     s: &ZabState,
     action: &Action<Node>,
 ) -> bool {
     !answerable_client_tick(s, action)
         && (SUSPICIONS || !false_suspicion(s, action))
-        && (RESTARTS || !is_restart(action))
+        && match RESTARTS {
+            0 => !is_restart(action),
+            1 => true,
+            _ => !restart_before_failover(s, action),
+        }
 }
 // ANCHOR_END: fault_rule
 
 /// Whether `action` restarts a crashed server, which a crash-stop model
-/// ([`Bounds::restarts`] false) leaves out.
+/// ([`Restarts::Never`]) leaves out.
 fn is_restart(action: &Action<Node>) -> bool {
     matches!(action, ActorModelAction::Recover(_))
 }
+
+// ANCHOR: failover
+/// Whether `action` restarts a server before the others have failed over: a new leader in
+/// an epoch newer than the crashed server's, and every server that is up serving. Only a
+/// leader's crash leads to one, so a crashed follower never restarts under
+/// [`Restarts::AfterFailover`].
+fn restart_before_failover(s: &ZabState, action: &Action<Node>) -> bool {
+    let ActorModelAction::Recover(id) = action else {
+        return false;
+    };
+    let Some(down) = s.actor_states[usize::from(*id)].server() else {
+        return false;
+    };
+    let epoch = down.peer().epochs().current;
+    let up: Vec<&ServerNode> = (servers(s).into_iter())
+        .filter_map(|(n, up)| up.then_some(n))
+        .collect();
+    let failed_over = up.iter().all(|n| n.peer().is_serving())
+        && up
+            .iter()
+            .any(|n| n.peer().state() == ServerState::Leading && n.peer().epochs().current > epoch);
+    !failed_over
+}
+// ANCHOR_END: failover
 
 // ANCHOR: links
 /// The links: each a TCP connection, in order. With the in-flight bound, the election port's
@@ -595,10 +646,12 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
     );
     let model = checker::without_timers(model, left_out);
     let allowed: checker::Allowed<Checked> = match (bounds.false_suspicions, bounds.restarts) {
-        (true, true) => allowed::<true, true>,
-        (false, true) => allowed::<false, true>,
-        (true, false) => allowed::<true, false>,
-        (false, false) => allowed::<false, false>,
+        (true, Restarts::Never) => allowed::<true, 0>,
+        (false, Restarts::Never) => allowed::<false, 0>,
+        (true, Restarts::Anytime) => allowed::<true, 1>,
+        (false, Restarts::Anytime) => allowed::<false, 1>,
+        (true, Restarts::AfterFailover) => allowed::<true, 2>,
+        (false, Restarts::AfterFailover) => allowed::<false, 2>,
     };
     checker::with_fault_model(model, allowed)
         .property(
@@ -792,9 +845,13 @@ pub fn run_from(
     let report = checker::search_focused(model, prefix, search, progress, Some(focus)).unwrapped();
     let flaw_text = flaw.map(|f| format!(", flaw {f:?}")).unwrap_or_default();
     let crashes = match (bounds.crashes, bounds.restarts) {
-        (0, _) | (_, true) => checker::crashes_text(bounds.crashes),
+        (0, _) | (_, Restarts::Anytime) => checker::crashes_text(bounds.crashes),
+        (_, Restarts::AfterFailover) => format!(
+            "{}, a leader restarting only after the others' failover, a follower never",
+            checker::crashes_text(bounds.crashes)
+        ),
         // One down at a time, and a crash for good is down for good: one crash at most.
-        (_, false) => "; one server may crash, for good (no restarts)".into(),
+        (_, Restarts::Never) => "; one server may crash, for good (no restarts)".into(),
     };
     let in_flight = match bounds.in_flight {
         None => String::new(),

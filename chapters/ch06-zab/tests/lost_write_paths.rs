@@ -9,7 +9,7 @@
 use ch04_paxos::sim::checker::{self, Action, Links};
 use ch05_election::peer::Timer as ElectionTimer;
 use ch05_election::vote::ServerState;
-use ch06_zab::model_check::{self, Bounds};
+use ch06_zab::model_check::{self, Bounds, Restarts};
 use ch06_zab::peer::{Flaw, Timer as PeerTimer};
 use ch06_zab::render;
 use ch06_zab::sim::{HistoryEvent, Node, Outcome, ServerNode, SimTimer};
@@ -24,7 +24,7 @@ const BOUNDS: Bounds = Bounds {
     epochs: 3,
     rounds: 2,
     crashes: 2,
-    restarts: true,
+    restarts: Restarts::Anytime,
     in_flight: None,
     false_suspicions: false,
     connections: model_check::DEFAULT.connections,
