@@ -111,8 +111,8 @@ fn create(db: &Database, zxid: Zxid, path: &str, data: &str) -> Txn {
     })
 }
 
-fn zxid(epoch: i64, counter: i64) -> Zxid {
-    Zxid((epoch << 32) | counter)
+fn zxid(epoch: i64, counter: u32) -> Zxid {
+    Zxid::new(Epoch(epoch), counter)
 }
 
 /// The server's side of the work: a storage, the database it serves, what it went through.
@@ -137,6 +137,12 @@ impl Server<'_> {
         self.storage.save_epochs(epochs)?;
         (self.say)(Mark::Epochs(epochs));
         Ok(())
+    }
+
+    /// Creates `/e<epoch>-<counter>` holding `data`, as txn `counter` of `epoch`.
+    fn create(&mut self, epoch: i64, counter: u32, data: &str) -> std::io::Result<()> {
+        let path = format!("/e{epoch}-{counter}");
+        self.append(create(&self.db, zxid(epoch, counter), &path, data))
     }
 
     /// Appends `txn` and applies it; walks the fuzzy snapshot under way two nodes on.
@@ -172,12 +178,7 @@ pub fn workload(dir: &Path, say: &mut dyn FnMut(Mark)) -> std::io::Result<Work> 
     // two nodes per append (it rolls the log), then a TRUNC takes the last group back.
     s.epochs(1)?;
     for counter in 1..=12 {
-        s.append(create(
-            &s.db,
-            zxid(1, counter),
-            &format!("/e1-{counter}"),
-            "a",
-        ))?;
+        s.create(1, counter, "a")?;
         if counter == 2 {
             s.storage.begin_snapshot(&s.db)?;
         }
@@ -185,10 +186,8 @@ pub fn workload(dir: &Path, say: &mut dyn FnMut(Mark)) -> std::io::Result<Work> 
             s.sync()?;
         }
     }
-    let cut = s
-        .storage
-        .truncate(zxid(1, 9), 0)?
-        .expect("no snapshot is newer than the cut");
+    let cut = (s.storage.truncate(zxid(1, 9), 0)?)
+        .ok_or_else(|| std::io::Error::other("the TRUNC was refused: a snapshot is newer"))?;
     s.db = cut.db;
     let after_cut = s.changed();
     (s.say)(Mark::Durable(after_cut));
@@ -197,12 +196,7 @@ pub fn workload(dir: &Path, say: &mut dyn FnMut(Mark)) -> std::io::Result<Work> 
     // and its log after them go, being of txns no quorum took.
     s.epochs(2)?;
     for counter in 1..=6 {
-        s.append(create(
-            &s.db,
-            zxid(2, counter),
-            &format!("/e2-{counter}"),
-            "a",
-        ))?;
+        s.create(2, counter, "a")?;
         if counter == 4 {
             s.storage.take_snapshot(&s.db, false)?;
         }
@@ -210,8 +204,12 @@ pub fn workload(dir: &Path, say: &mut dyn FnMut(Mark)) -> std::io::Result<Work> 
     }
     let mut leaders = s.work.states[after_cut].clone();
     for counter in 1..=2 {
-        let txn = create(&leaders, zxid(2, counter), &format!("/e2-{counter}"), "a");
-        leaders.apply(&txn);
+        leaders.apply(&create(
+            &leaders,
+            zxid(2, counter),
+            &format!("/e2-{counter}"),
+            "a",
+        ));
     }
     (s.say)(Mark::Replacing);
     s.storage.sync_snapshot(&leaders)?;
@@ -221,12 +219,7 @@ pub fn workload(dir: &Path, say: &mut dyn FnMut(Mark)) -> std::io::Result<Work> 
     // Epoch 3: the new history goes on.
     s.epochs(3)?;
     for counter in 1..=3 {
-        s.append(create(
-            &s.db,
-            zxid(3, counter),
-            &format!("/e3-{counter}"),
-            "b",
-        ))?;
+        s.create(3, counter, "b")?;
     }
     s.sync()?;
     Ok(s.work)
