@@ -563,6 +563,29 @@ fn depth_first_on_two_threads_explores_the_same_states_to_the_end() {
     );
 }
 
+/// `--restart-after-failover` says in its report what it explores, and a search to a depth
+/// breaks nothing (the whole search, some 13 minutes, is the book's figure).
+#[test]
+fn the_search_of_a_leaders_return_says_so_and_breaks_nothing_to_a_depth() {
+    let out = zab(&[
+        "--model-check",
+        "--in-flight",
+        "1",
+        "--connections",
+        "1",
+        "--restart-after-failover",
+        "--depth",
+        "14",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "no counterexample: {stdout}");
+    assert!(
+        stdout.contains("a leader restarting only after the others' failover, a follower never"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no counterexample"), "{stdout}");
+}
+
 /// What the book shows: the command's report (the time line aside).
 #[test]
 fn the_command_prints_the_report_the_book_shows() {
