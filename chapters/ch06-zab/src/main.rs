@@ -297,7 +297,7 @@ fn check_many(
     snapshots: Option<bool>,
 ) -> ExitCode {
     let started = Instant::now();
-    let report = check::run_as(seeds, servers, flaw, snapshots);
+    let report = check::run_with(seeds, servers, flaw, snapshots);
     println!("{report}");
     println!("time: {:.1} s", started.elapsed().as_secs_f64());
     match report.is_clean() {

@@ -7,14 +7,14 @@
 //! fault_seeds:: -- --ignored`, and `cargo run --release -p ch06-zab -- --check --seeds 10000`
 //! runs ten thousand.
 
-use ch06_zab::check::{run, run_seed_as, run_seed_flawed, servers_for, Report, SeedResult};
+use ch06_zab::check::{run, run_seed_with, servers_for, Report, SeedResult};
 use ch06_zab::peer::Flaw;
 
 /// Runs one seed that found a bug, as it ran then; panics with the report (and the command
 /// that replays it) if it fails. Every seed below was found before runs took periodic
 /// snapshots, which would change half of them, so they run without.
 fn passes(seed: u64, servers: u64) {
-    match run_seed_as(seed, servers, None, Some(false)) {
+    match run_seed_with(seed, servers, None, Some(false)) {
         SeedResult::Passed(_) => {}
         SeedResult::Failed(failure) => panic!("{failure}"),
         SeedResult::Unknown { why, .. } => panic!("seed {seed}: unknown: {why}"),
@@ -246,7 +246,7 @@ fn a_hundred_disk_fault_runs_keep_every_promise() {
 /// promise.
 #[test]
 fn acking_before_fsync_loses_a_committed_write_and_the_checkers_catch_it() {
-    match run_seed_flawed(698, 3, Some(Flaw::AckBeforeFsync)) {
+    match run_seed_with(698, 3, Some(Flaw::AckBeforeFsync), None) {
         SeedResult::Failed(failure) => {
             assert_eq!(failure.check, "committed prefixes agree", "{failure}");
             assert!(failure.replay().contains("--flaw ack-before-fsync"));

@@ -133,20 +133,12 @@ impl fmt::Display for Report {
 // ANCHOR: run
 /// Runs every seed with `servers` voters (`None`: 3 for even seeds, 5 for odd ones).
 pub fn run(seeds: impl IntoIterator<Item = u64>, servers: Option<u64>) -> Report {
-    run_flawed(seeds, servers, None)
+    run_with(seeds, servers, None, None)
 }
 
-/// [`run`], with a deliberate bug in every server if `flaw` names one.
-pub fn run_flawed(
-    seeds: impl IntoIterator<Item = u64>,
-    servers: Option<u64>,
-    flaw: Option<Flaw>,
-) -> Report {
-    run_as(seeds, servers, flaw, None)
-}
-
-/// [`run_flawed`], with periodic snapshots as `snapshots` says ([`run_seed_as`]).
-pub fn run_as(
+/// [`run`], with a deliberate bug in every server if `flaw` names one, and periodic
+/// snapshots as `snapshots` says ([`run_seed_with`]).
+pub fn run_with(
     seeds: impl IntoIterator<Item = u64>,
     servers: Option<u64>,
     flaw: Option<Flaw>,
@@ -155,7 +147,7 @@ pub fn run_as(
     let mut report = Report::default();
     for seed in seeds {
         report.seeds += 1;
-        match run_seed_as(seed, servers.unwrap_or(servers_for(seed)), flaw, snapshots) {
+        match run_seed_with(seed, servers.unwrap_or(servers_for(seed)), flaw, snapshots) {
             SeedResult::Passed(counts) => {
                 report.passed += 1;
                 for (k, v) in counts {
@@ -180,18 +172,14 @@ pub fn servers_for(seed: u64) -> u64 {
 
 /// One seed, with every check; a panic in the core is a failure too.
 pub fn run_seed(seed: u64, servers: u64) -> SeedResult {
-    run_seed_flawed(seed, servers, None)
+    run_seed_with(seed, servers, None, None)
 }
 
-/// [`run_seed`], with a deliberate bug in every server if `flaw` names one.
-pub fn run_seed_flawed(seed: u64, servers: u64, flaw: Option<Flaw>) -> SeedResult {
-    run_seed_as(seed, servers, flaw, None)
-}
-
-/// [`run_seed_flawed`], the servers taking periodic snapshots if `snapshots` says so, never
-/// if it says not, as the seed draws if it is `None`. A seed that found a bug before runs
-/// snapshotted keeps the run that found it with `Some(false)`.
-pub fn run_seed_as(
+/// [`run_seed`], with a deliberate bug in every server if `flaw` names one, and the servers
+/// taking periodic snapshots if `snapshots` says so, never if it says not, as the seed draws
+/// if it is `None`. A seed that found a bug before runs took snapshots keeps the run that
+/// found it with `Some(false)`.
+pub fn run_seed_with(
     seed: u64,
     servers: u64,
     flaw: Option<Flaw>,

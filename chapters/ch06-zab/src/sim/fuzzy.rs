@@ -34,10 +34,10 @@ pub struct Walk {
 /// A walk that ended: the snapshot as recovery will read it.
 #[derive(Debug)]
 pub struct Walked {
+    /// As of the last zxid applied when the walk started, the snapshot's name.
     pub db: Database,
-    /// The last zxid applied when the walk started.
-    pub as_of: Zxid,
-    /// The last zxid applied when it ended: past `as_of` if txns were applied meanwhile.
+    /// The last zxid applied when it ended: past the snapshot's name if txns were applied
+    /// meanwhile.
     pub until: Zxid,
     pub slices: u32,
 }
@@ -75,7 +75,6 @@ impl Walk {
                 tree: snapshot.tree,
                 sessions: snapshot.sessions,
             },
-            as_of: self.as_of,
             until: db.last_processed_zxid(),
             slices: self.slices,
         }))
@@ -129,7 +128,7 @@ mod tests {
                 live.apply(&delete);
             }
         };
-        assert_eq!((walked.as_of, walked.until), (Zxid(3), Zxid(4)));
+        assert_eq!(walked.until, Zxid(4));
         assert!(walked.slices > 1);
         let mut recovered = walked.db;
         assert!(

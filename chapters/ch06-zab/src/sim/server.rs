@@ -599,12 +599,8 @@ impl ServerNode {
                 return Vec::new();
             }
         };
-        let Walked {
-            db,
-            as_of,
-            until,
-            slices,
-        } = walked;
+        let Walked { db, until, slices } = walked;
+        let as_of = db.last_processed_zxid();
         self.record(|l, sid| {
             l.snapshot_written(sid, as_of);
             l.count("snapshots written");
