@@ -281,6 +281,15 @@ impl Drilled {
     }
 }
 
+/// The whole drill, with `exe --crash-workload DIR` as the child (the chapter's binary): the
+/// work's states from a run of its own, then a run killed before each file system call.
+pub fn run(exe: &Path) -> std::io::Result<Drilled> {
+    let scratch = tempfile::tempdir()?;
+    let work = workload(&scratch.path().join("whole"), &mut |_| {})?;
+    let child = [exe.display().to_string(), "--crash-workload".to_string()];
+    drill(&child, &work, scratch.path())
+}
+
 /// Runs `child` (a command whose last argument will be the dataDir, which runs [`workload`]
 /// and prints its marks) under strace once for each of its file system calls, killed before
 /// that call, and checks what each run left. `work` is the workload's states, from a run of

@@ -5,7 +5,9 @@
 //! a group commit, a snapshot that rolls the log, a crash with an unsynced group, recovery.
 //! `--seed` picks the sizes; `--json` prints one JSON object per event; `--dump` prints every
 //! file the story left, as `keeper txnlog` and `keeper snapshot -d` (ZooKeeper's own
-//! `TxnLogToolkit` and `SnapshotFormatter`) print them.
+//! `TxnLogToolkit` and `SnapshotFormatter`) print them. `--crash-drill` tells no story: it
+//! kills the storage before each file system call it makes and recovers each time
+//! ([`ch07_persistence::crash_drill`]; it needs strace).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -123,14 +125,7 @@ fn main() -> ExitCode {
 /// The crash drill, with this binary as the child; prints how many crashes it drilled and
 /// each that broke a promise.
 fn run_crash_drill() -> ExitCode {
-    let run = || -> std::io::Result<crash_drill::Drilled> {
-        let scratch = tempfile::tempdir()?;
-        let work = crash_drill::workload(&scratch.path().join("whole"), &mut |_| {})?;
-        let me = std::env::current_exe()?.display().to_string();
-        let child = [me, "--crash-workload".to_string()];
-        crash_drill::drill(&child, &work, scratch.path())
-    };
-    match run() {
+    match std::env::current_exe().and_then(|me| crash_drill::run(&me)) {
         Ok(drilled) => {
             let calls: Vec<String> = (drilled.crashes.iter())
                 .filter(|(_, n)| *n > 0)

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use ch07_persistence::crash_drill::{check, drill, workload, Mark};
+use ch07_persistence::crash_drill::{check, run, workload, Mark};
 
 /// Every crash point keeps the storage's promises: recovery opens the dataDir, finds a
 /// database the work built and no older than the last one made durable, and epochs that
@@ -22,13 +22,8 @@ fn killed_before_any_file_system_call_the_storage_recovers_what_it_promised() {
         );
         return;
     }
-    let scratch = tempfile::tempdir().unwrap();
-    let work = workload(&scratch.path().join("whole"), &mut |_| {}).unwrap();
-    let child = [
-        env!("CARGO_BIN_EXE_ch07-persistence").to_string(),
-        "--crash-workload".to_string(),
-    ];
-    let drilled = drill(&child, &work, scratch.path()).unwrap();
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_ch07-persistence"));
+    let drilled = run(exe).unwrap();
     assert!(drilled.broken.is_empty(), "{:#?}", drilled.broken);
     let drilled_before = |call: &str| {
         (drilled.crashes.iter())
