@@ -98,6 +98,11 @@ struct Args {
     /// refused by a server not serving reconnects at once, for ever without a bound).
     #[arg(long, value_name = "N", default_value_t = model_check::DEFAULT.connections)]
     connections: u32,
+    /// --model-check: the most connections a server opens to a leader in one life (without
+    /// it, no limit: a follower that gives up on a leader before it has read the first
+    /// packet, and finds it again, may reconnect for ever).
+    #[arg(long, value_name = "N")]
+    learner_connections: Option<usize>,
     #[command(flatten)]
     checker: CheckFlags,
     #[command(flatten)]
@@ -182,6 +187,7 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         in_flight: args.in_flight,
         false_suspicions: args.false_suspicions,
         connections: args.connections,
+        learner_connections: args.learner_connections,
     };
     // With a scenario file, the search starts where its steps lead.
     let from = match args.run.read_scenario_file::<Wire, SimTimer>() {

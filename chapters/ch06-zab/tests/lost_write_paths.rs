@@ -28,6 +28,7 @@ const BOUNDS: Bounds = Bounds {
     in_flight: None,
     false_suspicions: false,
     connections: model_check::DEFAULT.connections,
+    learner_connections: None,
 };
 
 // The model's actors, in order: n1, n2, n3, c1.

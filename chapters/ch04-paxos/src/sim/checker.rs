@@ -269,8 +269,12 @@ fn lose_what_dies_with<P: Process<Msg: Eq + Hash>>(network: &mut Network<P::Msg>
 }
 // ANCHOR_END: crash_loses
 
+// ANCHOR: ends_nothing
 /// Takes out of the network every message its (up) receiver says ends nothing
-/// ([`Process::ends_nothing`]): delivered, it would only leave the network.
+/// ([`Process::ends_nothing`]) and that nothing is ahead of on its link: delivered, it would
+/// only leave the network. One with something ahead of it stays, as what is ahead may give
+/// the receiver an end of its connection first: a learner's close behind its first packet,
+/// which the leader has not read yet, is the end of a connection the leader will have.
 fn drop_what_ends_nothing<P: Checkable>(state: &mut StateOf<P>) {
     let Network::Ordered(links) = &mut state.network else {
         return;
@@ -280,11 +284,14 @@ fn drop_what_ends_nothing<P: Checkable>(state: &mut StateOf<P>) {
     for ((_, dst), queue) in links.iter_mut() {
         let to = usize::from(*dst);
         if !crashed[to] {
-            queue.retain(|m| !nodes[to].ends_nothing(m));
+            while queue.front().is_some_and(|m| nodes[to].ends_nothing(m)) {
+                queue.pop_front();
+            }
         }
     }
     links.retain(|_, queue| !queue.is_empty());
 }
+// ANCHOR_END: ends_nothing
 
 /// `model`'s start states, each message on its connection's link. A path through the model
 /// is walked with these two, never with stateright's `init_states` and `next_state` alone.

@@ -219,8 +219,9 @@ pub trait Process {
     /// Whether `msg`, on its way to this node, is the end of a connection this node has no
     /// end of any more (it closed it, or its previous life had it): a notice whose delivery
     /// would change nothing, as TCP's reset to a socket that is gone reaches nobody. The model
-    /// checker drops such a message as soon as it is in flight, so that a state does not count
-    /// twice, with and without it. No message is, unless a node says so.
+    /// checker drops such a message as soon as nothing is ahead of it on its link (what is
+    /// ahead could still give the node an end of that connection), so that a state does not
+    /// count twice, with and without it. No message is, unless a node says so.
     fn ends_nothing(&self, _msg: &Self::Msg) -> bool {
         false
     }

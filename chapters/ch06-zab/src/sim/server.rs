@@ -341,6 +341,18 @@ impl ServerNode {
         self.links.knows(link)
     }
 
+    /// How many Zab connections this server has opened to a leader since it (re)started,
+    /// counted as a client's are ([`ClientNode::connections_opened`](super::ClientNode)):
+    /// the links it opened that it still has an end of or closed.
+    pub fn connections_opened(&self) -> usize {
+        let me = self.peer.sid();
+        self.links
+            .every()
+            .iter()
+            .filter(|l| l.learner == me)
+            .count()
+    }
+
     /// Whether this server closed Zab connection `link` (or heard it was closed): a packet
     /// still on its way on it is read by no one.
     pub fn closed_link(&self, link: Link) -> bool {

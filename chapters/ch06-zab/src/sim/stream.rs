@@ -86,6 +86,12 @@ impl<K: Ord + Copy> Streams<K> {
     pub fn knows(&self, key: K) -> bool {
         self.next_out.contains_key(&key) || self.next_in.contains_key(&key)
     }
+
+    /// Every connection this end has had: open, or closed by it since.
+    pub fn every(&self) -> BTreeSet<K> {
+        let open = self.next_out.keys().chain(self.next_in.keys());
+        open.chain(&self.closed).copied().collect()
+    }
 }
 
 #[cfg(test)]
