@@ -342,8 +342,10 @@ impl ServerNode {
     }
 
     /// How many Zab connections this server has opened to a leader since it (re)started,
-    /// counted as a client's are ([`ClientNode::connections_opened`](super::ClientNode)):
-    /// the links it opened that it still has an end of or closed.
+    /// counted as a client's are ([`ClientNode::connections_opened`]): the links it opened
+    /// that it still has an end of or closed.
+    ///
+    /// [`ClientNode::connections_opened`]: super::ClientNode::connections_opened
     pub fn connections_opened(&self) -> usize {
         let me = self.peer.sid();
         self.links
