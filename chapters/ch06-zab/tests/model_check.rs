@@ -279,6 +279,14 @@ const FOR_GOOD: Bounds = Bounds {
     ..DEFAULT
 };
 
+/// The bounds the restarted follower's loop is walked in: the default ones (a restart at any
+/// time, two rounds), one vote in flight, c1 held to its first connection.
+const RESTART_LOOP: Bounds = Bounds {
+    in_flight: Some(1),
+    connections: 1,
+    ..DEFAULT
+};
+
 /// A follower, n2, crashes and restarts, and gives up on its leader as soon as it may:
 /// before n3 has read the first packet of its connection. With the clock stopped its timer
 /// may fire at once, and a leader that has not read the connection's first packet does not
@@ -331,7 +339,7 @@ fn quorum_port_n2_to_n3(s: &model_check::ZabState) -> Vec<Vec<ch06_zab::sim::Wir
     };
     let to_n3 = |dst: &stateright::actor::Id| usize::from(*dst) == 2;
     (links.iter())
-        .filter(|((src, dst), _)| checker::sender(*src, 4) == 1 && to_n3(dst))
+        .filter(|((src, dst), _)| checker::sender(*src, s.actor_states.len()) == 1 && to_n3(dst))
         .map(|(_, queue)| queue.iter().cloned().collect::<Vec<_>>())
         .filter(|queue| !matches!(queue[0], Wire::Election(_)))
         .collect()
@@ -339,18 +347,13 @@ fn quorum_port_n2_to_n3(s: &model_check::ZabState) -> Vec<Vec<ch06_zab::sim::Wir
 
 /// A learner that gives up before its leader has read the connection's first packet closes
 /// a connection the leader has no end of yet, but will have: the close waits behind that
-/// packet, as TCP's FIN follows the data, and the leader reads both. (The checker drops a
+/// packet, as TCP's FIN follows the data. (The checker drops a
 /// close the receiver has no end of only once nothing is ahead of it on its link.)
 #[test]
 fn a_close_behind_a_first_packet_the_leader_has_not_read_waits_for_it() {
     use ch06_zab::message::Message;
     use ch06_zab::sim::Wire;
-    let bounds = Bounds {
-        in_flight: Some(1),
-        connections: 1,
-        ..DEFAULT
-    };
-    let model = model_check::model(None, bounds);
+    let model = model_check::model(None, RESTART_LOOP);
     let gave_up = |s: &model_check::ZabState| {
         let n2 = s.actor_states[1].server().expect("n2").peer();
         n2_connections_since_restart(s) == 1 && n2.leader_link().is_none()
@@ -382,12 +385,7 @@ fn a_close_behind_a_first_packet_the_leader_has_not_read_waits_for_it() {
 #[test]
 fn a_restarted_follower_may_rejoin_and_give_up_without_end_unless_its_connections_are_bounded() {
     use stateright::Model;
-    let bounds = Bounds {
-        in_flight: Some(1),
-        connections: 1,
-        ..DEFAULT
-    };
-    let model = model_check::model(None, bounds);
+    let model = model_check::model(None, RESTART_LOOP);
     let states = restarted_n2_gives_up_at_once(&model, |s| n2_connections_since_restart(s) >= 4);
     for state in &states {
         assert!(Model::within_boundary(&model, state), "past the bounds");
@@ -404,7 +402,7 @@ fn a_restarted_follower_may_rejoin_and_give_up_without_end_unless_its_connection
 
     let bounded = Bounds {
         learner_connections: Some(3),
-        ..bounds
+        ..RESTART_LOOP
     };
     let model = model_check::model(None, bounded);
     let past = (states.iter())
