@@ -121,7 +121,7 @@ pub const MAX_TTL_MS: i64 = !(EXTENDED_MASK | RESERVED_BITS_MASK);
 
 // ANCHOR: ephemeral_owner
 /// What a node's stored `ephemeralOwner` says about it (`EphemeralType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum EphemeralOwner {
     /// A persistent node: stored as 0.
     None,

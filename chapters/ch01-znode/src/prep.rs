@@ -38,7 +38,7 @@ use std::sync::Arc;
 // ANCHOR: change_record
 /// What prep needs to know of a node (upstream `ChangeRecord`): its Stat, how many children
 /// it has, and its ACL (which the server checks before it lets a request touch the node).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ChangeRecord {
     pub stat: StatPersisted,
     pub child_count: usize,

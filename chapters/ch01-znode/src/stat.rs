@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 // ANCHOR: stat
 /// The Stat a client sees (the jute record `Stat`, 68 bytes on the wire).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Stat {
     pub czxid: Zxid,
     pub mzxid: Zxid,
@@ -47,7 +47,7 @@ pub struct Stat {
 /// What the server stores per node (`StatPersisted`): Stat minus its two derived fields, with
 /// `cversion` counting child creates and `ephemeral_owner` holding the raw owner (which may be
 /// a container or TTL marker, see [`crate::mode::EphemeralOwner`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct StatPersisted {
     pub czxid: Zxid,
     pub mzxid: Zxid,

@@ -53,7 +53,7 @@ pub const SPECIAL_PATHS: [&str; 4] = ["/", "/zookeeper", "/zookeeper/quota", "/z
 /// One znode (`DataNode`), as [`DataTree::node`] lends it: the tree stores it packed
 /// (`node`), a reader sees its parts. Two are equal when their data, ACL list,
 /// Stat and child names are, whichever trees they come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DataNode<'a> {
     /// `None` is ZooKeeper's null data (`get` prints `null`); `Some(empty)` is empty data.
     pub data: Option<&'a [u8]>,
@@ -156,7 +156,7 @@ impl Eq for DataTree {}
 
 impl std::fmt::Debug for DataTree {
     /// The nodes in path order, so that two equal trees print alike whatever order their
-    /// hash table keeps (a model checker tells states apart by what they print). Each node
+    /// hash table keeps (a model checker lists messages in the order they print). Each node
     /// shows its ACL list, not its number, which depends on the order lists were first seen.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let nodes: BTreeMap<&str, DataNode> = (self.nodes.iter())
@@ -171,6 +171,25 @@ impl std::fmt::Debug for DataTree {
             .finish_non_exhaustive()
     }
 }
+
+// ANCHOR: tree_hash
+impl std::hash::Hash for DataTree {
+    /// What [`Debug`](std::fmt::Debug) shows, in the same order: equal trees hash alike
+    /// whatever order their hash table keeps, so a model checker that tells states apart by
+    /// their hash sees one state, not one per order.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let mut nodes: Vec<(&str, DataNode)> = (self.nodes.iter())
+            .map(|n| (n.path(), self.view(n)))
+            .collect();
+        nodes.sort_unstable_by_key(|(path, _)| *path);
+        nodes.hash(h);
+        self.ephemerals.hash(h);
+        self.last_processed_zxid.hash(h);
+        self.extended_types.hash(h);
+        self.digest.hash(h);
+    }
+}
+// ANCHOR_END: tree_hash
 
 impl Default for DataTree {
     fn default() -> DataTree {

@@ -58,7 +58,7 @@ pub enum Request {
 /// A transaction: one decided change, as the leader proposes it and every server applies it
 /// (upstream's `TxnHeader` — session, cxid, zxid, time, type — plus the txn record, whose
 /// type is the op's).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Txn {
     pub zxid: Zxid,
     /// The leader's clock when it prepped the request; becomes ctime/mtime.
@@ -107,7 +107,7 @@ impl Txn {
 }
 
 /// The change itself (`CreateTxn`, `DeleteTxn`, `SetDataTxn`, …).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum TxnOp {
     /// Create `path` (with any sequence suffix already appended). `parent_cversion` is the
     /// parent's stored cversion *after* this create.

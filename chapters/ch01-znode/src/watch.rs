@@ -70,7 +70,7 @@ impl fmt::Display for EventType {
 
 /// The state of the connection when the event was raised (upstream
 /// `Watcher.Event.KeeperState`). Node events from the server always carry `SyncConnected`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
 pub enum KeeperState {
     /// Deprecated upstream and never sent by a 3.x server; a client still reads it.
     Unknown,
@@ -127,7 +127,7 @@ impl fmt::Display for KeeperState {
 /// happened, and where. It never says what the new data is: the client must read again to
 /// find out, and by then the node may have changed more than once. `path` is `None` only for
 /// connection-state events, which zkCli prints as `path:null`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Hash)]
 pub struct WatchedEvent {
     pub state: KeeperState,
     pub event_type: EventType,
@@ -171,7 +171,7 @@ impl fmt::Display for WatchedEvent {
 /// The `mode` argument of `addWatch` (3.6+, upstream `AddWatchMode`; the number is its wire
 /// value). zkCli's `addWatch` defaults to `PERSISTENT_RECURSIVE`. Chapter 2 gives the modes
 /// their meaning; they are named here so chapter 1's shell can speak of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum AddWatchMode {
     Persistent,
     PersistentRecursive,
@@ -214,7 +214,7 @@ impl fmt::Display for AddWatchMode {
 
 /// Which watches `removeWatches` / `checkWatches` address (upstream `Watcher.WatcherType`;
 /// the number is its wire value; `Persistent` and `PersistentRecursive` are 3.9's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum WatcherType {
     /// The one-shot child watch left by `getChildren`.
     Children,

@@ -22,7 +22,7 @@ use crate::SessionId;
 /// A watched path is stored once, however many watchers hold it: both indexes share one
 /// `Arc<str>` (as upstream's two maps share one `String` object). Ten sessions watching the
 /// same node cost one copy of its path, not eleven.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct WatchManager {
     /// path → the watchers holding any watch on it (upstream `watchTable`).
     watch_table: BTreeMap<Arc<str>, BTreeSet<SessionId>>,

@@ -53,7 +53,7 @@ impl From<AddWatchMode> for WatcherMode {
 
 /// The modes one watcher holds on one path in one table (upstream 3.9 `WatchStats`). A set, so
 /// registering the same mode twice changes nothing: that is the dedup rule.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Modes(u8);
 
 impl Modes {

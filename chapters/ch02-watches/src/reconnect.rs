@@ -25,7 +25,7 @@ use crate::registry::WatchRegistry;
 use crate::{SessionId, Zxid};
 
 /// The `SetWatches2` request: the watches a reconnecting client re-sends.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Hash)]
 pub struct SetWatches {
     /// The last zxid the client saw (`lastZxidSeen`).
     pub relative_zxid: Zxid,

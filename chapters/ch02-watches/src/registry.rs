@@ -76,7 +76,7 @@ pub struct Watch {
 }
 
 /// Every watch a server holds, for every session.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct WatchRegistry {
     data_watches: WatchManager,
     child_watches: WatchManager,

@@ -215,7 +215,7 @@ pub struct LeaderReport {
 }
 
 /// `zk_{min,max,last}_client_response_size`: upstream's `-1` until a response goes out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ResponseSizes {
     /// Smallest.
     pub min: i64,

@@ -95,7 +95,7 @@ impl JavaRandom {
 }
 
 /// One tracked session.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Session {
     /// Its id.
     pub id: SessionId,
@@ -123,7 +123,7 @@ pub enum SessionCheck {
 }
 
 /// Sessions and their expiry buckets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct SessionTracker {
     tick_time_ms: u64,
     next_session_id: SessionId,
@@ -318,7 +318,7 @@ impl SessionTracker {
 
 // ANCHOR: expiry_queue
 /// Deadlines rounded up to whole ticks, one bucket per deadline (upstream `ExpiryQueue`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct ExpiryQueue {
     interval_ms: u64,
     /// The next bucket `poll` will empty.

@@ -19,7 +19,7 @@ pub const COMMIT_LOG_COUNT: usize = 500;
 /// The last `capacity` txns applied, oldest first, each with the tree digest after it when
 /// it has one: a DIFF sends them as PROPOSALs, digest included, as upstream's `committedLog`
 /// holds the serialized request (`ZKDatabase.addCommittedProposal`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct History {
     txns: VecDeque<TxnEntry>,
     capacity: usize,

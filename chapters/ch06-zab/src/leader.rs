@@ -33,7 +33,7 @@ use crate::txn_codec::{TxnDigest, TxnEntry};
 pub type Quit = String;
 
 /// How far the leader has come since it was elected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// Collecting accepted epochs until a quorum has connected (`getEpochToPropose`).
     Discovery,
@@ -46,7 +46,7 @@ enum Phase {
 }
 
 /// Where one learner's conversation stands (one `LearnerHandler`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Stage {
     /// FOLLOWERINFO in; LEADERINFO out once the epoch is known.
     Hello,
@@ -61,7 +61,7 @@ enum Stage {
 }
 
 /// What the leader keeps per connected learner.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Handler {
     link: Link,
     observer: bool,
@@ -73,7 +73,7 @@ struct Handler {
 }
 
 /// A proposal waiting for its quorum.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Proposal {
     /// The txn, with the tree digest after it when our pipeline worked one out: the one
     /// copy the PROPOSALs and our own append share.
@@ -83,7 +83,7 @@ struct Proposal {
 
 // ANCHOR: leader
 /// A leader's state, from its election to its last commit.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Leader {
     phase: Phase,
     /// The epoch it leads, once a quorum's accepted epochs are known.

@@ -32,7 +32,7 @@ pub const CONNECT_TRIES: u32 = 5;
 pub const CONNECT_RETRY_MS: u64 = 100;
 
 /// How the leader chose to bring this learner up to date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum SyncMode {
     /// Our log is a prefix of the leader's: buffer the missing txns, log them at NEWLEADER.
     Diff,
@@ -41,7 +41,7 @@ enum SyncMode {
 }
 
 /// Where the learner is in its conversation with the leader.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 enum Phase {
     /// FOLLOWERINFO sent; waiting for LEADERINFO (the leader may not be listening yet).
     Connecting { tries: u32 },
@@ -71,7 +71,7 @@ pub type Quit = String;
 
 // ANCHOR: learner
 /// One learner's state while it has a leader.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Learner {
     leader: Sid,
     link: Link,

@@ -44,7 +44,7 @@ impl fmt::Display for Link {
 
 // ANCHOR: message
 /// A Zab packet (upstream `QuorumPacket`, with its `type` as the variant).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum Message {
     /// 11 / 16, learner → leader: "I am here, and this is the highest epoch I have accepted".
     /// zxid = `acceptedEpoch << 32`; data = `LearnerInfo`.

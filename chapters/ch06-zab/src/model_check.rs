@@ -123,7 +123,7 @@
 //! of two servers' snapshots only ([`prefixes_disagree`]).
 
 use std::cmp::Ordering;
-use std::fmt::{self, Debug, Write as _};
+use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -268,7 +268,7 @@ fn with_flaw(flaw: Option<Flaw>) -> Setup {
 }
 
 /// A node as the checker keeps it: with its fingerprint, hashed once per step that changes it
-/// (a node is hashed by what it prints, see below).
+/// (by `Hash`, derived all the way down; see below).
 pub type Checked = Fingerprinted<Node>;
 /// The model the checker explores.
 pub type ZabModel = ActorModel<NodeActor<Checked>, Bounds>;
@@ -905,43 +905,14 @@ pub fn run_from(
 }
 
 // ANCHOR: printed
-/// What a value prints, which is every field it has, maps in a fixed order: two nodes (or two
-/// messages) are the same state for the checker when they print the same. Deriving `Hash` all
-/// the way down the database would say the same at the cost of many more lines.
+/// What a value prints, which is every field it has, maps in a fixed order. Two nodes that
+/// print the same are equal, and the messages the checker may deliver are listed in the order
+/// they print, so that a state offers its actions in the same order every time (a walk's seed
+/// replays it). Telling states apart, which the checker does for every step, is `Hash`'s job:
+/// derived all the way down the server, and written by hand only where a type keeps a hash
+/// table, to hash what it prints (the znode tree, a snapshot's ACL numbers).
 fn printed(x: &impl Debug) -> String {
     format!("{x:?}")
-}
-
-/// A hash of what a value prints, fed to the hasher a few kilobytes at a time as it prints
-/// (the string is never built, and a hasher is slow on many small pieces).
-fn hash_printed<H: Hasher>(x: &impl Debug, h: &mut H) {
-    struct Feed<'h, H> {
-        hasher: &'h mut H,
-        buf: [u8; 4096],
-        len: usize,
-    }
-    impl<H: Hasher> fmt::Write for Feed<'_, H> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            if self.len + s.len() > self.buf.len() {
-                self.hasher.write(&self.buf[..self.len]);
-                self.len = 0;
-            }
-            if s.len() > self.buf.len() {
-                self.hasher.write(s.as_bytes());
-            } else {
-                self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
-                self.len += s.len();
-            }
-            Ok(())
-        }
-    }
-    let mut feed = Feed {
-        hasher: h,
-        buf: [0; 4096],
-        len: 0,
-    };
-    write!(feed, "{x:?}").expect("printing to a hasher does not fail");
-    feed.hasher.write(&feed.buf[..feed.len]);
 }
 
 impl PartialEq for Node {
@@ -952,19 +923,17 @@ impl PartialEq for Node {
 
 impl Eq for Node {}
 
+/// By hand, not derived, as `PartialEq` is: the node inside, by its derived `Hash`.
 impl Hash for Node {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        hash_printed(self, h)
+        match self {
+            Node::Server(server) => (0u8, server).hash(h),
+            Node::Client(client) => (1u8, client).hash(h),
+        }
     }
 }
 
 impl Eq for Wire {}
-
-impl Hash for Wire {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        hash_printed(self, h)
-    }
-}
 
 /// Messages in a fixed order, as the checker lists what it may deliver.
 impl Ord for Wire {

@@ -40,7 +40,7 @@ use crate::txn_codec::TxnEntry;
 
 // ANCHOR: config
 /// The ensemble and its tunables (`zoo.cfg`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Config {
     /// The election's: membership, quorum rule, finalizeWait and back-off.
     pub election: ElectionConfig,
@@ -67,7 +67,7 @@ pub struct Config {
 // ANCHOR_END: config
 
 /// Deliberate bugs the labs switch on, each a real one from ZooKeeper's history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flaw {
     /// Before ZOOKEEPER-3911 (fixed in 3.6.3): a follower synced by DIFF acknowledged
     /// NEWLEADER, and took the new epoch as its `currentEpoch`, before it had logged the txns
@@ -118,7 +118,7 @@ impl Config {
 // ANCHOR: epochs
 /// The two epoch files (`acceptedEpoch`, `currentEpoch`): the highest epoch promised, and
 /// the epoch of the last leader this server fully synced with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Hash)]
 pub struct Epochs {
     /// `acceptedEpoch`.
     pub accepted: Epoch,
@@ -228,7 +228,7 @@ pub enum Output {
 // ANCHOR_END: io
 
 /// What the peer is doing.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Role {
     Looking,
     Leading(Box<Leader>),
@@ -246,7 +246,7 @@ enum Role {
 /// first, as upstream's `SyncRequestProcessor.shutdown` flushes its queue when the server
 /// stops leading or following (ZOOKEEPER-4712: 3.8's follower never called it). A crash
 /// while it waits is safe: the server has not voted, and comes back with what its disk has.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Leaving {
     /// Appended, not yet reported on disk.
     tail: BTreeSet<Zxid>,
@@ -256,7 +256,7 @@ struct Leaving {
 }
 
 /// The role a server is leaving.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Left {
     Leader(Box<Leader>),
     Learner(Box<Learner>),
@@ -369,7 +369,7 @@ impl Ctx<'_> {
 
 // ANCHOR: peer
 /// One server of an ensemble.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct QuorumPeer {
     election: Election,
     role: Role,
@@ -384,7 +384,7 @@ pub struct QuorumPeer {
 
 /// What a server is whatever its role: its place in the ensemble, its epoch files, its
 /// clients and database, and its recent history.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Replica {
     sid: Sid,
     cfg: Config,

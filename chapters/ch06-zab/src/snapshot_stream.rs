@@ -46,6 +46,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use ch01_znode::path::join;
@@ -93,6 +94,13 @@ pub struct Snapshot {
 struct AclRefs {
     lists: Vec<Arc<[Acl]>>,
     refs: HashMap<Arc<[Acl]>, i64>,
+}
+
+impl Hash for AclRefs {
+    /// The lists alone: `refs` is their index, and a hash table keeps no fixed order.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.lists.hash(h)
+    }
 }
 
 impl AclRefs {
@@ -152,7 +160,7 @@ fn write_stat(w: &mut Writer, stat: &StatPersisted) {
 /// skipped by name. A node created since the walk started (`czxid` past `as_of`) is left out
 /// with its subtree, whose creates all come later still: the log after `as_of` replays
 /// them, and without that rule a walk behind a stream of creates might never end.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Preorder {
     as_of: Zxid,
     /// The path from the root to the node visited last.
@@ -160,7 +168,7 @@ struct Preorder {
     started: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Frame {
     path: String,
     /// The child visited last; `""` (no name is empty) before the first.
@@ -231,7 +239,7 @@ impl Budget {
 }
 
 /// Which of its two walks a [`SnapshotWriter`] is on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Pass {
     /// Numbering the ACL lists, which the file holds before the nodes.
     Numbering,
@@ -260,7 +268,7 @@ enum Pass {
 /// with the tree. Both walks visit only nodes older than the start (see the walk), so a list
 /// the second meets that the first did not number was given by a setACL since the start:
 /// the node is written with the null reference, and replaying that setACL sets its list.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct SnapshotWriter {
     /// The last zxid applied when the walk started.
     as_of: Zxid,

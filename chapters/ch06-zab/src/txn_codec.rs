@@ -63,7 +63,7 @@ use ch03_sessions::proto::OpCode;
 // ANCHOR: txn_entry
 /// `TxnDigest`: the leader's digest of its whole tree after this txn, so a follower can check
 /// that its own tree came out the same (3.6+, `zookeeper.digest.enabled`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TxnDigest {
     /// The digest algorithm's version (`DigestCalculator.DIGEST_VERSION`, 2 in 3.8).
     pub version: i32,
@@ -72,7 +72,7 @@ pub struct TxnDigest {
 
 /// A txn as it travels and as it is logged: the txn, and the digest upstream appends when
 /// digests are on (upstream `TxnLogEntry`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TxnEntry {
     pub txn: Txn,
     pub digest: Option<TxnDigest>,

@@ -334,6 +334,16 @@ impl PartialEq for Children {
 
 impl Eq for Children {}
 
+impl std::hash::Hash for Children {
+    /// The names in order, as [`PartialEq`] compares them.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_usize(self.len());
+        for name in self.iter() {
+            name.hash(h);
+        }
+    }
+}
+
 impl std::fmt::Debug for Children {
     /// As a set of names, the same whether or not one was ever allocated.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -59,7 +59,7 @@ pub use writer::Writer;
 macro_rules! jute_record {
     ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
 
         $crate::impl_jute_record!($name { $($field: $ty),* });

@@ -16,7 +16,7 @@ use ch01_znode::{Applied, DataTree, SessionId, Txn, TxnOp, Zxid};
 
 // ANCHOR: database
 /// The tree and the sessions, changed only by applying txns.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Database {
     /// The znodes.
     pub tree: DataTree,

@@ -15,7 +15,7 @@ const INTERVAL: i64 = 128;
 const LIMIT: usize = 1024;
 
 /// The last `LIMIT` (zxid, digest) pairs logged, oldest first.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct DigestLog {
     entries: VecDeque<(Zxid, u64)>,
 }

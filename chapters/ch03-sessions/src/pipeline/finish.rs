@@ -21,7 +21,7 @@ use crate::proto::{self, OpCode, OpResult, Response};
 
 /// What the client asked for, kept until its txn is applied: the same txn result answers a
 /// `create` with a path and a `create2` with a path and a Stat.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Shape {
     /// A single op.
     Op(OpCode),

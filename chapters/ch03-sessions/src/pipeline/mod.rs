@@ -84,7 +84,7 @@ impl std::fmt::Display for ConnId {
 
 // ANCHOR: role
 /// How this server takes part in writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Alone: decides every write, and its driver commits each proposal at once.
     Standalone,
@@ -99,7 +99,7 @@ pub enum Role {
 
 /// A client's request on its way from a learner to the leader (the body of Zab's REQUEST
 /// packet, with the connection's identities as its `authinfo`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Forwarded {
     /// The client's session.
     pub session: SessionId,
@@ -112,7 +112,7 @@ pub struct Forwarded {
 }
 
 /// What a learner forwards.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum Forward {
     /// A new session, with the id the learner chose and the timeout it negotiated.
     CreateSession {
@@ -228,7 +228,7 @@ pub enum Output {
 }
 
 /// A frame from server to client.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum ServerMessage {
     /// The handshake answer.
     Connected(ConnectResponse),
@@ -274,7 +274,7 @@ fn handshake_answer(
 }
 
 /// Session timeout bounds, ms (`minSessionTimeout`, `maxSessionTimeout`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Lower bound.
     pub min_session_timeout_ms: i32,
@@ -299,7 +299,7 @@ impl Limits {
 pub const HELD_BEHIND_A_HANDSHAKE: usize = 1000;
 
 /// What the server knows about one connection.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Conn {
     session: Option<SessionId>,
     /// The identities proved on this connection: `ip:<addr>`, then any `addauth`.
@@ -317,14 +317,14 @@ struct Conn {
 }
 
 /// A client reconnecting with a session: its new connection and the timeout negotiated on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Reconnecting {
     conn: ConnId,
     timeout_ms: i32,
 }
 
 /// A request waiting for its turn in its session's FIFO.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Waiting {
     /// A new session's handshake, answered when its createSession txn is applied.
     Connect { conn: ConnId },
@@ -351,7 +351,7 @@ enum Waiting {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Answer {
     Read(proto::Request),
     Fail(ZkError),
@@ -360,7 +360,7 @@ enum Answer {
 }
 
 /// A ZooKeeper server's brain: database, watches, sessions, and the pipeline between.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Pipeline {
     role: Role,
     /// This server: the owner of the sessions its own clients hold.

@@ -26,7 +26,7 @@ use ch01_znode::tree::node_digest;
 use ch01_znode::{Change, ChangeRecord, DataTree, SessionId, TreeView, Txn, TxnOp, Zxid};
 
 /// The latest change of one path in flight.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct InFlightNode {
     /// The txn that made it.
     zxid: Zxid,
@@ -39,7 +39,7 @@ struct InFlightNode {
 }
 
 /// Every change prepared and not yet applied.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct Outstanding {
     /// The latest change of each path (ordered, so that equal tables print alike).
     by_path: BTreeMap<String, InFlightNode>,

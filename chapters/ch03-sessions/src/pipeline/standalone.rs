@@ -53,7 +53,7 @@ pub trait TxnLog: Send + std::fmt::Debug {
 /// afresh in `0..snap_count / 2` after each snapshot, so the servers of an ensemble do not all
 /// snapshot at once; or, likewise, after more than `size_limit / 2 + size_roll` bytes of log
 /// (upstream `SyncRequestProcessor.shouldSnapshot`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnapSchedule {
     snap_count: u64,
     roll: u64,

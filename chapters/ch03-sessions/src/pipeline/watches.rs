@@ -16,7 +16,7 @@ use ch02_watches::{
 pub type Notification = (SessionId, WatchedEvent);
 
 /// The watch tables of a server.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct Watches {
     registry: WatchRegistry,
 }

@@ -12,7 +12,7 @@ use ch01_znode::{SessionId, Zxid};
 use crate::jute::{DecodeError, Reader, Record, Writer};
 
 /// The client's first frame (`ConnectRequest` + the optional readOnly byte).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ConnectRequest {
     /// Always 0.
     pub protocol_version: i32,
@@ -30,7 +30,7 @@ pub struct ConnectRequest {
 }
 
 /// The server's first frame (`ConnectResponse` + the optional readOnly byte).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ConnectResponse {
     /// Always 0.
     pub protocol_version: i32,

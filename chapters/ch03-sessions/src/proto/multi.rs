@@ -20,7 +20,7 @@ use super::records::{
 use super::request::null_path_as_empty;
 
 /// One op inside a multi (or multiRead: only the two reads).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MultiOp {
     Create(CreateRequest),
     Create2(CreateRequest),
@@ -66,13 +66,13 @@ impl MultiOp {
 }
 
 /// The ops of a multi or multiRead request, in order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MultiRequest {
     pub ops: Vec<MultiOp>,
 }
 
 /// One op's result inside a multi reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OpResult {
     Create(CreateResponse),
     /// A create result with its Stat: the answer to create2, createContainer and createTTL,
@@ -89,7 +89,7 @@ pub enum OpResult {
 }
 
 /// The results of a multi or multiRead, one per op.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MultiResponse {
     pub results: Vec<OpResult>,
 }

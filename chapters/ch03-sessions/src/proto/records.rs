@@ -186,7 +186,7 @@ jute_record! {
 // `super::watch`); an enum has no default value, so these are declared by hand.
 
 /// `CheckWatchesRequest`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CheckWatchesRequest {
     pub path: String,
     pub r#type: WatcherType,
@@ -197,7 +197,7 @@ impl_jute_record!(CheckWatchesRequest {
 });
 
 /// `RemoveWatchesRequest`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RemoveWatchesRequest {
     pub path: String,
     pub r#type: WatcherType,
@@ -267,7 +267,7 @@ jute_record! {
 }
 
 /// `AddWatchRequest` (3.6+).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AddWatchRequest {
     pub path: String,
     pub mode: AddWatchMode,

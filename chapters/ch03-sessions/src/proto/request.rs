@@ -35,7 +35,7 @@ pub const SET_WATCHES_XID: i32 = -8;
 
 // ANCHOR: request_enum
 /// Every request a client can send after the handshake, by opcode.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
     Create(CreateRequest),
     Create2(CreateRequest),

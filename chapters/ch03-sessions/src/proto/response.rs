@@ -22,7 +22,7 @@ use super::request::{AUTH_XID, PING_XID};
 use super::watch::{WatchedEvent, NOTIFICATION_XID};
 
 /// A successful reply's body, by the request's opcode.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Response {
     /// delete, ping, check, setWatches(2), auth, checkWatches,
     /// removeWatches, closeSession: the header says it all.

@@ -8,7 +8,7 @@
 //! behaviour, and is plenty random for choosing faults (it is not for cryptography).
 
 /// The simulator's random source: SplitMix64.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Rng {
     state: u64,
 }

@@ -21,7 +21,7 @@ use super::{ClientFrame, ServerFrame, SimNote, SimOutput, SimTimer, Wire};
 
 // ANCHOR: client_op
 /// What a client asks, in the words of the Java client's methods.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Hash)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ClientOp {
     /// Connect to the server with this id (the first, or a chosen one).
@@ -95,7 +95,7 @@ impl ClientOp {
 }
 
 /// How a request ended.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Hash)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Answered: the reply's zxid and body.
@@ -112,7 +112,7 @@ pub enum Outcome {
 
 // ANCHOR: history
 /// What a client did and saw, with the time it happened.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Hash)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HistoryEvent {
     /// A request left, on connection `conn` (the client's count), numbered `xid`: with the
@@ -157,7 +157,7 @@ pub enum HistoryEvent {
 // ANCHOR_END: history
 
 /// What the client does next, and when.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Script {
     steps: VecDeque<(Millis, ClientOp)>,
 }
@@ -189,7 +189,7 @@ const READ_TIMEOUT_TICKS: u32 = 2;
 /// A client that makes its work up as it goes, from its own seed: random requests on a few
 /// shared keys, against random servers, sometimes several in flight at once. The seed is given
 /// when it is built, so a run of the simulator stays fixed by the simulator's seed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct RandomWork {
     rng: Rng,
     /// When to connect first.
@@ -312,7 +312,7 @@ impl RandomWork {
 // ANCHOR_END: random_work
 
 /// The connection in use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Connection {
     server: Sid,
     n: u32,
@@ -320,7 +320,7 @@ struct Connection {
 }
 
 /// A ZooKeeper client: scripted, or making up random work.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct ClientNode {
     id: NodeId,
     servers: Vec<Sid>,

@@ -39,7 +39,7 @@ pub const FSYNC_FAULT_WINDOW_MS: Millis = 3_000;
 
 // ANCHOR: disk_faults
 /// The disk faults of one server in one run (the fault model draws them).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DiskFaults {
     /// Whether the page cache writes some of the unsynced tail out before a crash (without
     /// this, the chapters' stories, a crash loses all of it).
@@ -99,7 +99,7 @@ pub fn crash_leaves(
 // ANCHOR_END: crash_leaves
 
 /// What the disk did to a server, for the trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Hash)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DiskEvent {
     /// At start-up: the unsynced txns the last crash lost, and the torn record cut off.

@@ -20,7 +20,7 @@ use crate::snapshot_stream::{decode_snapshot, Budget, SnapshotError, SnapshotWri
 pub const SLICE_NODES: usize = 2;
 
 /// A snapshot being walked.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Walk {
     writer: SnapshotWriter,
     /// What the walk has written so far, as the file would hold it.

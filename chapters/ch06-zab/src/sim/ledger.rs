@@ -14,6 +14,7 @@
 //! without one they run exactly as before.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ch01_znode::{Sid, Txn, Zxid};
@@ -28,6 +29,12 @@ pub type SharedLedger = Arc<LedgerCell>;
 /// model checker wants every node to be (its nodes never have a ledger).
 #[derive(Debug, Default)]
 pub struct LedgerCell(RwLock<Ledger>);
+
+impl Hash for LedgerCell {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.borrow().hash(h)
+    }
+}
 
 impl LedgerCell {
     /// Read the ledger.
@@ -46,7 +53,7 @@ impl LedgerCell {
 }
 
 /// The zxids whose txns built a database, oldest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Lineage {
     /// The zxids.
     pub zxids: Vec<Zxid>,
@@ -66,7 +73,7 @@ impl Lineage {
 }
 
 /// Every txn, every lineage, and the rules already seen broken.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Hash)]
 pub struct Ledger {
     /// Every txn any server logged or applied, by zxid.
     txns: BTreeMap<Zxid, Txn>,

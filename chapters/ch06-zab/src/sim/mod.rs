@@ -55,7 +55,7 @@ use crate::trace::Note;
 
 // ANCHOR: wire
 /// Everything that travels between nodes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum Wire {
     /// An election notification (chapter 5).
     Election(Notification),
@@ -81,7 +81,7 @@ pub enum Wire {
 // ANCHOR_END: wire
 
 /// What a client sends.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum ClientFrame {
     /// The handshake.
     Connect(ConnectRequest),
@@ -92,7 +92,7 @@ pub enum ClientFrame {
 }
 
 /// What a server sends a client.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum ServerFrame {
     /// A handshake answer, a reply or a watch event.
     Message(ServerMessage),

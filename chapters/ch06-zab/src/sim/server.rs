@@ -37,7 +37,7 @@ fn conn_parts(conn: ConnId) -> (NodeId, u32) {
 
 // ANCHOR: disk
 /// What survives a crash: the epoch files, the last snapshot, and the flushed log.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Hash)]
 pub struct Disk {
     /// `acceptedEpoch` and `currentEpoch`.
     pub epochs: Epochs,
@@ -100,7 +100,7 @@ impl Disk {
 // ANCHOR_END: disk
 
 /// A quorum peer with a disk and its connections.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct ServerNode {
     peer: QuorumPeer,
     /// Shared with the copies of this server until it changes ([`Arc::make_mut`]): it changes
@@ -152,7 +152,7 @@ pub struct ServerNode {
 
 /// A ledger entry about a copy of the database, written once the txns applied in the same
 /// step are in the ledger too.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 enum Deferred {
     SnapSent { link: Link, zxid: Zxid },
     SnapshotWritten { zxid: Zxid },

@@ -26,7 +26,7 @@ pub enum Arrival {
 
 /// Sequence numbers for every connection of one node, keyed by `K` (ordered, so that equal
 /// tables print alike: a model checker tells states apart by what they print).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Streams<K> {
     next_out: BTreeMap<K, u64>,
     next_in: BTreeMap<K, u64>,
