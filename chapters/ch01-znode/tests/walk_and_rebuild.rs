@@ -183,17 +183,8 @@ fn a_tree_hashes_alike_whatever_order_its_nodes_came_in_and_apart_after_one_chan
             .finish(tree.last_processed_zxid())
             .unwrap()
     };
-    let walked: Vec<&str> = vec![
-        "/",
-        "/a",
-        "/a/x",
-        "/a/x/1",
-        "/a/y",
-        "/b",
-        "/zookeeper",
-        "/zookeeper/config",
-        "/zookeeper/quota",
-    ];
+    let walked: Vec<String> = tree.walk().map(|(path, _)| path).collect();
+    let walked: Vec<&str> = walked.iter().map(String::as_str).collect();
     let mut backwards = vec![
         "/",
         "/zookeeper",
