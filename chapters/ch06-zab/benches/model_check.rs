@@ -1,7 +1,7 @@
 //! How fast the model checker explores chapter 6's Zab ensemble, how far it gets, and how long
 //! the configurations it can exhaust take: a benchmark, not a test.
 //!
-//! Run: `cargo bench -p ch06-zab --bench model_check` (about forty minutes on two cores, most
+//! Run: `cargo bench -p ch06-zab --bench model_check` (about seven minutes on two cores, most
 //! of it the last row). The exhaustive rows with a crash are a crash for good
 //! (`--no-restarts`, with and without its failover) and a crash and restart in one election
 //! round, the two largest depth first on two threads, as breadth first would hold their
