@@ -637,7 +637,7 @@ fn depth_first_on_two_threads_explores_the_same_states_to_the_end() {
 }
 
 /// `--restart-after-failover` says in its report what it explores, and a search to a depth
-/// breaks nothing (the whole search, some three minutes, is the book's figure).
+/// breaks nothing (the whole search is the book's figure).
 #[test]
 fn the_search_of_a_leaders_return_says_so_and_breaks_nothing_to_a_depth() {
     let out = zab(&[
