@@ -83,6 +83,10 @@ struct Args {
     /// one and serve; a crashed follower never restarts.
     #[arg(long, conflicts_with_all = ["no_crashes", "no_restarts"])]
     restart_after_failover: bool,
+    /// --model-check: a crashed leader restarts at any moment, the others' election
+    /// included; a crashed follower never restarts.
+    #[arg(long, conflicts_with_all = ["no_crashes", "no_restarts", "restart_after_failover"])]
+    restart_leader_anytime: bool,
     /// --model-check: the most votes in flight on one election connection at once, a newer
     /// one taking the place of one waiting to be sent (without it, no limit: a search to a
     /// --depth, or walks; with it, the states are finite and a search without --depth
@@ -179,10 +183,14 @@ fn check_every_interleaving(args: &Args) -> ExitCode {
         epochs: args.epochs,
         rounds: args.rounds,
         crashes: if args.no_crashes { 0 } else { args.crashes },
-        restarts: match (args.no_restarts, args.restart_after_failover) {
-            (true, _) => model_check::Restarts::Never,
-            (false, true) => model_check::Restarts::AfterFailover,
-            (false, false) => model_check::Restarts::Anytime,
+        restarts: if args.no_restarts {
+            model_check::Restarts::Never
+        } else if args.restart_after_failover {
+            model_check::Restarts::AfterFailover
+        } else if args.restart_leader_anytime {
+            model_check::Restarts::LeaderAnytime
+        } else {
+            model_check::Restarts::Anytime
         },
         in_flight: args.in_flight,
         false_suspicions: args.false_suspicions,

@@ -7,9 +7,10 @@
 //! creates `/a` twice (with data `1`, then `2`: the second must fail, as the node exists).
 //! Any one server may crash and restart from its disk, once (`--crashes N` for more, one down
 //! at a time; `--no-restarts` for a crash for good; `--restart-after-failover` for a leader's
-//! restart only once the others have elected a new one); timers fire whenever the checker likes,
-//! so a disk may be slow enough for anything to overtake its fsync, and a follower may give up
-//! on a leader that crashed at any moment after the crash.
+//! restart only once the others have elected a new one; `--restart-leader-anytime` for a
+//! leader's restart at any moment and a follower's crash for good); timers fire whenever the
+//! checker likes, so a disk may be slow enough for anything to overtake its fsync, and a
+//! follower may give up on a leader that crashed at any moment after the crash.
 //!
 //! **A link is one TCP connection, one way**: it delivers in order, late or never, and waits
 //! for no other. Two servers have the election port's connection (a vote never waits behind a
@@ -207,6 +208,15 @@ pub enum Restarts {
     /// every order with c1's creates and the failover before it, and the two-round search
     /// ends. A follower's crash and restart is in the one-round search whole.
     AfterFailover,
+    /// A crashed leader at any moment, the others' election and sync under way included
+    /// (`--restart-leader-anytime`); a crashed follower never (its crash and restart is in
+    /// the one-round search whole). So the window the two searches above leave out, from a
+    /// follower's giving up on the leader to the next leader's serving, is explored too: the
+    /// old leader back in the middle of the election, with the txns it logged and nobody
+    /// acknowledged. A restarted leader that gives up on the next leader before it has read
+    /// the connection may loop as a restarted follower does, so this search too needs
+    /// [`Bounds::learner_connections`] to end.
+    LeaderAnytime,
 }
 
 /// The bounds the command checks unless told otherwise.
@@ -591,8 +601,8 @@ pub fn false_suspicion(s: &ZabState, action: &Action<Node>) -> bool {
 // ANCHOR: fault_rule
 /// The fault model, one rule for every [`Bounds`]: a client's tick its server could answer
 /// never happens; a false suspicion only with `SUSPICIONS`; a restart as `RESTARTS` says
-/// ([`Restarts`] as a number: 0 never, 1 any time, 2 after a failover). (The checker takes a
-/// plain function, so the bounds it reads are type parameters.)
+/// ([`Restarts`] as a number: 0 never, 1 any time, 2 after a failover, 3 a leader's at any
+/// time). (The checker takes a plain function, so the bounds it reads are type parameters.)
 fn allowed<const SUSPICIONS: bool, const RESTARTS: u8>(
     s: &ZabState,
     action: &Action<Node>,
@@ -602,7 +612,8 @@ fn allowed<const SUSPICIONS: bool, const RESTARTS: u8>(
         && match RESTARTS {
             0 => !is_restart(action),
             1 => true,
-            _ => !restart_before_failover(s, action),
+            2 => !restart_before_failover(s, action),
+            _ => !restart_of_a_follower(s, action),
         }
 }
 // ANCHOR_END: fault_rule
@@ -637,6 +648,17 @@ fn restart_before_failover(s: &ZabState, action: &Action<Node>) -> bool {
 }
 // ANCHOR_END: failover
 
+/// Whether `action` restarts a server that was not leading when it crashed (a crashed
+/// server's state is the one it crashed in), which [`Restarts::LeaderAnytime`] leaves out.
+fn restart_of_a_follower(s: &ZabState, action: &Action<Node>) -> bool {
+    let ActorModelAction::Recover(id) = action else {
+        return false;
+    };
+    s.actor_states[usize::from(*id)]
+        .server()
+        .is_some_and(|down| down.peer().state() != ServerState::Leading)
+}
+
 // ANCHOR: links
 /// The links: each a TCP connection, in order. With the in-flight bound, the election port's
 /// connection is behind the send queue of one that upstream's `QuorumCnxManager` and
@@ -670,6 +692,8 @@ pub fn model(flaw: Option<Flaw>, bounds: Bounds) -> ZabModel {
         (false, Restarts::Anytime) => allowed::<false, 1>,
         (true, Restarts::AfterFailover) => allowed::<true, 2>,
         (false, Restarts::AfterFailover) => allowed::<false, 2>,
+        (true, Restarts::LeaderAnytime) => allowed::<true, 3>,
+        (false, Restarts::LeaderAnytime) => allowed::<false, 3>,
     };
     checker::with_fault_model(model, allowed)
         .property(
@@ -871,6 +895,10 @@ pub fn run_from(
         (0, _) | (_, Restarts::Anytime) => checker::crashes_text(bounds.crashes),
         (_, Restarts::AfterFailover) => format!(
             "{}, a leader restarting only after the others' failover, a follower never",
+            checker::crashes_text(bounds.crashes)
+        ),
+        (_, Restarts::LeaderAnytime) => format!(
+            "{}, a leader restarting at any moment, a follower never",
             checker::crashes_text(bounds.crashes)
         ),
         // One down at a time, and a crash for good is down for good: one crash at most.

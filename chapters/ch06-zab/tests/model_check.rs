@@ -112,25 +112,15 @@ fn walk_crashing(
     Ok(path.pop().expect("a path holds its start"))
 }
 
-/// [`walk_crashing`]'s every state, from the start to the goal.
-fn walk_crashing_path(
-    model: &model_check::ZabModel,
-    victim: usize,
-    restart: bool,
-    goal: impl Fn(&model_check::ZabState) -> bool,
-) -> Result<Vec<model_check::ZabState>, String> {
-    use ch04_paxos::sim::checker::Action;
+/// A walk's order of the actions that are neither a crash nor a restart: messages first,
+/// then the timers that move the protocol on, a vote's resend last (so that a LOOKING
+/// server's resends never starve a follower's giving up on a crashed leader).
+fn progress_first(a: &ch04_paxos::sim::checker::Action<ch06_zab::sim::Node>) -> Option<u32> {
     use ch05_election::peer::Timer as ElectionTimer;
     use ch06_zab::peer::Timer as PeerTimer;
-    use ch06_zab::sim::{Node, SimTimer};
+    use ch06_zab::sim::SimTimer;
     use stateright::actor::ActorModelAction as A;
-    type State = model_check::ZabState;
-    let went_down = |s: &State| {
-        s.crashed[victim] || s.actor_states[victim].server().expect("a server").crashes() > 0
-    };
-    let pick = |s: &State, a: &Action<Node>| match a {
-        A::Crash(id) => (usize::from(*id) == victim && !went_down(s)).then_some(0),
-        A::Recover(_) => restart.then_some(0),
+    match a {
         A::Deliver { .. } => Some(1),
         A::Timeout(_, SimTimer::Fsync) => Some(2),
         A::Timeout(_, SimTimer::Peer(PeerTimer::Election(ElectionTimer::FinalizeWait))) => Some(3),
@@ -140,6 +130,27 @@ fn walk_crashing_path(
         A::Timeout(_, SimTimer::ClientStep | SimTimer::ClientPing) => Some(6),
         A::Timeout(_, SimTimer::Peer(_)) => Some(7),
         _ => None,
+    }
+}
+
+/// [`walk_crashing`]'s every state, from the start to the goal.
+fn walk_crashing_path(
+    model: &model_check::ZabModel,
+    victim: usize,
+    restart: bool,
+    goal: impl Fn(&model_check::ZabState) -> bool,
+) -> Result<Vec<model_check::ZabState>, String> {
+    use ch04_paxos::sim::checker::Action;
+    use ch06_zab::sim::Node;
+    use stateright::actor::ActorModelAction as A;
+    type State = model_check::ZabState;
+    let went_down = |s: &State| {
+        s.crashed[victim] || s.actor_states[victim].server().expect("a server").crashes() > 0
+    };
+    let pick = |s: &State, a: &Action<Node>| match a {
+        A::Crash(id) => (usize::from(*id) == victim && !went_down(s)).then_some(0),
+        A::Recover(_) => restart.then_some(0),
+        _ => progress_first(a),
     };
     let start = model_check::start_state(model)?;
     let path = checker::walk_from(model, start.clone(), pick, goal, 300)?;
@@ -412,13 +423,31 @@ fn a_restarted_follower_may_rejoin_and_give_up_without_end_unless_its_connection
     assert_eq!(n2_connections_since_restart(&states[past - 1]), 3);
 }
 
+/// Whether the model offers to restart server `victim` in `s`.
+fn restart_offered(
+    model: &model_check::ZabModel,
+    s: &model_check::ZabState,
+    victim: usize,
+) -> bool {
+    use stateright::actor::ActorModelAction as A;
+    let mut actions = Vec::new();
+    checker::actions(model, s, &mut actions);
+    actions
+        .iter()
+        .any(|a| matches!(a, A::Recover(id) if usize::from(*id) == victim))
+}
+
+/// The first state of a walk where n1, a follower, is down.
+fn follower_down(model: &model_check::ZabModel) -> model_check::ZabState {
+    walk_crashing(model, 0, false, |s| s.crashed[0]).expect("n1 crashes")
+}
+
 /// With `--restart-after-failover` a crashed leader restarts only once the others have
 /// failed over, and a crashed follower never: n1 down, n3 still leads n2, and n1 stays down.
 /// n3 down: not while n1 and n2 still serve under it, nor while they elect; once n2 leads
 /// epoch 2 with n1 following, n3 may restart and rejoin, in every order with the rest.
 #[test]
 fn with_restarts_after_failover_a_crashed_leader_restarts_only_after_it() {
-    use stateright::actor::ActorModelAction as A;
     use stateright::Model;
     type State = model_check::ZabState;
     let model = model_check::model(
@@ -429,21 +458,13 @@ fn with_restarts_after_failover_a_crashed_leader_restarts_only_after_it() {
             ..DEFAULT
         },
     );
-    let restart_offered = |s: &State, victim: usize| {
-        let mut actions = Vec::new();
-        checker::actions(&model, s, &mut actions);
-        actions
-            .iter()
-            .any(|a| matches!(a, A::Recover(id) if usize::from(*id) == victim))
-    };
-    let crashed = |victim: usize| move |s: &State| s.crashed[victim];
-    let follower_down = walk_crashing(&model, 0, false, crashed(0)).expect("n1 crashes");
+    let restart_offered = |s: &State, victim: usize| restart_offered(&model, s, victim);
     assert!(
-        !restart_offered(&follower_down, 0),
+        !restart_offered(&follower_down(&model), 0),
         "no failover after a follower's crash"
     );
 
-    let leader_down = walk_crashing(&model, 2, false, crashed(2)).expect("n3 crashes");
+    let leader_down = walk_crashing(&model, 2, false, |s| s.crashed[2]).expect("n3 crashes");
     assert!(
         !restart_offered(&leader_down, 2),
         "n1 and n2 still serve under n3"
@@ -471,6 +492,81 @@ fn with_restarts_after_failover_a_crashed_leader_restarts_only_after_it() {
         "n2 leads epoch 2, n1 follows"
     );
     assert!(Model::within_boundary(&model, &failed_over[0]));
+}
+
+/// With `--restart-leader-anytime` a crashed leader may restart at any moment, and a crashed
+/// follower never: n1 down stays down; n3 down may restart at once, and at every state of the
+/// failover after it, the election among n1 and n2 included. Restarted in the middle of that
+/// election, n3 joins it, and all three end up serving in one epoch, every state on the way
+/// within the bounds of the search the book runs (`--learner-connections 2`, c1 held to its
+/// first connection).
+#[test]
+fn with_leader_restarts_at_any_time_the_old_leader_may_return_mid_election() {
+    use stateright::actor::ActorModelAction as A;
+    use stateright::Model;
+    type State = model_check::ZabState;
+    let model = model_check::model(
+        None,
+        Bounds {
+            in_flight: Some(1),
+            connections: 1,
+            learner_connections: Some(2),
+            restarts: Restarts::LeaderAnytime,
+            ..DEFAULT
+        },
+    );
+    let restart_offered = |s: &State, victim: usize| restart_offered(&model, s, victim);
+    assert!(
+        !restart_offered(&follower_down(&model), 0),
+        "a follower's crash is for good"
+    );
+
+    let peer = |s: &State, i: usize| s.actor_states[i].server().expect("a server").peer().clone();
+    let path = walk_crashing_path(&model, 2, false, |s| {
+        let n2 = peer(s, 1);
+        n2.is_serving() && n2.state() == ServerState::Leading && n2.epochs().current.0 == 2
+    })
+    .expect("n1 and n2 fail over");
+    let crashed_at = path.iter().position(|s| s.crashed[2]).expect("n3 crashed");
+    for state in &path[crashed_at..] {
+        assert!(restart_offered(state, 2), "n3 down, and no restart offered");
+    }
+    let mid_election = path[crashed_at..]
+        .iter()
+        .find(|s| peer(s, 0).state() == ServerState::Looking)
+        .expect("n1 looks for a new leader");
+
+    let back = checker::next_state(&model, mid_election, A::Recover(2.into()))
+        .expect("n3 restarts mid-election");
+    let all_serve_in_one_epoch = |s: &State| {
+        let peers: Vec<_> = (0..3).map(|i| peer(s, i)).collect();
+        peers.iter().all(|p| p.is_serving())
+            && peers
+                .iter()
+                .all(|p| p.epochs().current == peers[0].epochs().current)
+    };
+    let rest = checker::walk_from(
+        &model,
+        back.clone(),
+        // Only what stays within the bounds: c1, held to its first connection, waits.
+        |s, a| {
+            let next = checker::next_state(&model, s, a.clone())?;
+            Model::within_boundary(&model, &next).then(|| progress_first(a))?
+        },
+        all_serve_in_one_epoch,
+        300,
+    )
+    .expect("all three serve again");
+    let mut state = back;
+    assert!(Model::within_boundary(&model, &state));
+    for action in rest {
+        state = checker::next_state(&model, &state, action).expect("the walk is a path");
+        assert!(Model::within_boundary(&model, &state), "past the bounds");
+    }
+    assert!(
+        peer(&state, 0).epochs().current.0 >= 2,
+        "a newer epoch than n3's first"
+    );
 }
 
 /// The failover after a leader's crash for good is inside the bounds of the two-round
@@ -636,27 +732,44 @@ fn depth_first_on_two_threads_explores_the_same_states_to_the_end() {
     );
 }
 
+/// A search to a depth with `flags` says `what` in its report and breaks nothing.
+fn says_and_breaks_nothing_to_a_depth(flags: &[&str], what: &str) {
+    let args = [
+        &["--model-check", "--in-flight", "1", "--connections", "1"],
+        flags,
+    ]
+    .concat();
+    let out = zab(&args);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "no counterexample: {stdout}");
+    assert!(stdout.contains(what), "{stdout}");
+    assert!(stdout.contains("no counterexample"), "{stdout}");
+}
+
 /// `--restart-after-failover` says in its report what it explores, and a search to a depth
 /// breaks nothing (the whole search is the book's figure).
 #[test]
 fn the_search_of_a_leaders_return_says_so_and_breaks_nothing_to_a_depth() {
-    let out = zab(&[
-        "--model-check",
-        "--in-flight",
-        "1",
-        "--connections",
-        "1",
-        "--restart-after-failover",
-        "--depth",
-        "14",
-    ]);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "no counterexample: {stdout}");
-    assert!(
-        stdout.contains("a leader restarting only after the others' failover, a follower never"),
-        "{stdout}"
+    says_and_breaks_nothing_to_a_depth(
+        &["--restart-after-failover", "--depth", "14"],
+        "a leader restarting only after the others' failover, a follower never",
     );
-    assert!(stdout.contains("no counterexample"), "{stdout}");
+}
+
+/// `--restart-leader-anytime` says in its report what it explores, and a search to a depth
+/// breaks nothing (the whole search is the book's figure).
+#[test]
+fn the_search_of_a_leaders_return_at_any_time_says_so_and_breaks_nothing_to_a_depth() {
+    says_and_breaks_nothing_to_a_depth(
+        &[
+            "--learner-connections",
+            "2",
+            "--restart-leader-anytime",
+            "--depth",
+            "7",
+        ],
+        "a leader restarting at any moment, a follower never",
+    );
 }
 
 /// What the book shows: the command's report (the time line aside).
