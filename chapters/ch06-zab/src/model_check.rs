@@ -65,7 +65,9 @@
 //! [`Bounds::learner_connections`] (`--learner-connections N`) cuts that loop, as
 //! [`Bounds::connections`] cuts c1's reconnects. With it the search is finite, but larger
 //! than any run so far has exhausted (the book's "What ends, and what does not" has how far
-//! they got).
+//! they got). So is the search of a leader's restart at any time alone
+//! (`--restart-leader-anytime`, run with the same bound), even with c1 held to its first
+//! connection.
 //!
 //! **Where it starts.** Every order of a whole election, then discovery and sync, is far too
 //! many to explore alongside the writes. The checker walks through the first election once
