@@ -211,13 +211,13 @@ pub enum Restarts {
     /// ends. A follower's crash and restart is in the one-round search whole.
     AfterFailover,
     /// A crashed leader at any moment, the others' election and sync under way included
-    /// (`--restart-leader-anytime`); a crashed follower never (its crash and restart is in
-    /// the one-round search whole). So the window the two searches above leave out, from a
-    /// follower's giving up on the leader to the next leader's serving, is explored too: the
-    /// old leader back in the middle of the election, with the txns it logged and nobody
-    /// acknowledged. A restarted leader that gives up on the next leader before it has read
-    /// the connection may loop as a restarted follower does, so this search too needs
-    /// [`Bounds::learner_connections`] to end.
+    /// (`--restart-leader-anytime`); a server that was not leading when it crashed never (a
+    /// follower's crash and restart is in the one-round search whole). So the window that
+    /// the one-round search and [`Restarts::AfterFailover`] leave out, from a follower's
+    /// giving up on the leader to the next leader's serving, is explored too: the old leader
+    /// back in the middle of the election, with any txns it logged that no follower
+    /// acknowledged. Any restarted server may enter the loop that
+    /// [`Bounds::learner_connections`] cuts, so this search runs with that bound.
     LeaderAnytime,
 }
 
