@@ -506,7 +506,9 @@ impl DataTree {
             return Err(ZkError::NoNode);
         }
         // -1 asks the tree to count for itself (old logs); otherwise the txn decides. Never
-        // move backwards: replaying over a fuzzy snapshot may see a create twice.
+        // move backwards: replaying over a fuzzy snapshot may see a create twice. A -1 create
+        // replayed over a snapshot that already holds its child counts that child a second
+        // time, here as in upstream's `setCversionPzxid`, which also adds one for -1.
         let bump_parent = |parent: &mut StoredNode| {
             parent.update_stat(|stat| {
                 let cversion = match parent_cversion {
