@@ -52,9 +52,9 @@
 //! one-round crash search (`--rounds 1`: a restarted server votes in round 1 again, so a
 //! follower's crash, restart and resync are in it whole, and a leader's crash up to the
 //! moment a follower gives up on it and votes in round 2; depth first, as breadth first
-//! outgrows the memory), the two-round crash-stop
-//! search (`--no-restarts`: any server's crash for good, the failover included; with a third
-//! round and epoch too, as a follower still connecting may give up and vote again), and the
+//! outgrows the memory), the two-round crash-stop search (`--no-restarts`: any server's
+//! crash for good, the failover included; with a third round and epoch too, as a follower
+//! still connecting, or a new leader no quorum follows yet, may give up and vote again), and the
 //! two-round search in which a crashed leader restarts once the others have failed over
 //! (`--restart-after-failover`: its return and rejoining in every order). The two-round
 //! search with a restart at any time has paths without end, and no reduction of its orders

@@ -437,6 +437,11 @@ fn restart_offered(
         .any(|a| matches!(a, A::Recover(id) if usize::from(*id) == victim))
 }
 
+/// Server `i`'s peer in `s` (0 is n1).
+fn peer(s: &model_check::ZabState, i: usize) -> &ch06_zab::peer::QuorumPeer {
+    s.actor_states[i].server().expect("a server").peer()
+}
+
 /// The first state of a walk where n1, a follower, is down.
 fn follower_down(model: &model_check::ZabModel) -> model_check::ZabState {
     walk_crashing(model, 0, false, |s| s.crashed[0]).expect("n1 crashes")
@@ -470,7 +475,7 @@ fn with_restarts_after_failover_a_crashed_leader_restarts_only_after_it() {
         "n1 and n2 still serve under n3"
     );
     let serving = |s: &State, i: usize| {
-        let peer = s.actor_states[i].server().expect("a server").peer();
+        let peer = peer(s, i);
         peer.is_serving()
             .then(|| (peer.state(), peer.epochs().current.0))
     };
@@ -521,9 +526,6 @@ fn with_leader_restarts_at_any_time_the_old_leader_may_return_mid_election() {
         "a follower's crash is for good"
     );
 
-    fn peer(s: &State, i: usize) -> &ch06_zab::peer::QuorumPeer {
-        s.actor_states[i].server().expect("a server").peer()
-    }
     let path = walk_crashing_path(&model, 2, false, |s| {
         let n2 = peer(s, 1);
         n2.is_serving() && n2.state() == ServerState::Leading && n2.epochs().current.0 == 2
@@ -591,7 +593,7 @@ fn a_leaders_crash_for_good_and_the_failover_are_within_the_bounds() {
     type State = model_check::ZabState;
     let model = model_check::model(None, FOR_GOOD);
     let serving = |s: &State, i: usize| {
-        let peer = s.actor_states[i].server().expect("a server").peer();
+        let peer = peer(s, i);
         !s.crashed[i] && peer.is_serving() && peer.leader().map(|l| l.0) == Some(2)
     };
     let failed_over = |s: &State| s.crashed[2] && serving(s, 0) && serving(s, 1);
