@@ -24,6 +24,12 @@ use ch06_zab::sim::{SimTimer, Wire};
 use ch06_zab::tcp::cli::ListenFlags;
 use clap::Parser;
 
+/// The model checker clones the server each step moves and drops the clone when the state was
+/// seen before: most of a search is allocating and freeing. mimalloc does both faster than the
+/// system allocator (1.15 to 1.23 times, the appendix's "A faster allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(about = "Zab, the write path, in the simulator")]
 struct Args {
