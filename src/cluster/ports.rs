@@ -5,10 +5,10 @@
 //! plus N-1 (2181/2888/3888, 2182/2889/3889, ...), the convention of ZooKeeper's own
 //! single-host examples. If any of those is taken (another ZooKeeper, another cluster), or
 //! when asked (`--free-ports`, as the tests do so that parallel runs never collide), every
-//! port is a free one picked at random below the kernel's ephemeral range, where a server
-//! killed and restarted finds its ports free again ([`super::free_port`] says why). A free
-//! port can still be taken by another program before the server binds it; the server then
-//! fails to start and says so in its log.
+//! port is the next free one below the kernel's ephemeral range after the machine's last pick,
+//! where a server killed and restarted finds its ports free again ([`super::free_port`] says
+//! why). A free port can still be taken by another program before the server binds it; the
+//! server then fails to start and says so in its log.
 
 use std::net::TcpListener;
 
@@ -85,6 +85,56 @@ mod tests {
             ports,
             [[2181, 2888, 3888], [2182, 2889, 3889], [2183, 2890, 3890]]
         );
+    }
+
+    /// A cursor file of the test's own, in the temporary folder, removed when dropped.
+    struct OwnCursor(std::path::PathBuf);
+
+    impl OwnCursor {
+        fn new(name: &str) -> OwnCursor {
+            let file = format!("keeper-test-cursor-{name}-{}", std::process::id());
+            OwnCursor(std::env::temp_dir().join(file))
+        }
+
+        /// A port picked with this cursor, its listener let go at once.
+        fn pick(&self) -> u16 {
+            let listener = free_port::listen_on_a_free_port_after(HOST, &self.0).expect("a port");
+            listener.local_addr().expect("its address").port()
+        }
+    }
+
+    impl Drop for OwnCursor {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn the_next_pick_starts_after_the_last_one_even_when_that_port_was_let_go() {
+        let cursor = OwnCursor::new("after");
+        let span = free_port::pickable().len();
+        let first = usize::from(cursor.pick());
+        let second = usize::from(cursor.pick());
+        // The first free port after `first`, round the end of the range: a few ports on,
+        // unless every one just after it is taken.
+        let distance = (second + span - first) % span;
+        assert!((1..=50).contains(&distance), "{first} then {second}");
+    }
+
+    #[test]
+    fn pickers_on_several_threads_never_get_the_same_port() {
+        let cursor = OwnCursor::new("threads");
+        let picks: Vec<u16> = std::thread::scope(|s| {
+            let pickers: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| (0..50).map(|_| cursor.pick()).collect::<Vec<_>>()))
+                .collect();
+            pickers
+                .into_iter()
+                .flat_map(|p| p.join().expect("a picker"))
+                .collect()
+        });
+        let different: BTreeSet<u16> = picks.iter().copied().collect();
+        assert_eq!(different.len(), picks.len(), "{picks:?}");
     }
 
     #[test]

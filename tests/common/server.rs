@@ -318,7 +318,8 @@ mod below_ephemeral;
 
 /// A port nobody listens on right now, below the kernel's ephemeral range: a server killed
 /// and restarted on it finds it free again, where a port the kernel picks for port 0 may by
-/// then be some connection's local port (the "server N exited" of a restart).
+/// then be some connection's local port (the "server N exited" of a restart). Picks go round
+/// the range in turn, machine-wide, so another test's pick does not take it meanwhile.
 pub fn free_port() -> u16 {
     below_ephemeral::listen_on_a_free_port("127.0.0.1")
         .and_then(|l| l.local_addr())
