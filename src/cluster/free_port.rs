@@ -60,7 +60,7 @@ pub fn listen_on_a_free_port_after(host: &str, cursor: &Path) -> io::Result<TcpL
     let last = cursor.as_mut().and_then(Cursor::read);
     let start = match last {
         Some(port) if ports.contains(&port) => usize::from(port - ports.start) + 1,
-        _ => random() as usize,
+        _ => random() as usize % span,
     };
     let listener = (0..span)
         .map(|i| ports.start + ((start + i) % span) as u16)
