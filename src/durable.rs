@@ -153,30 +153,19 @@ mod tests {
     use ch01_znode::{prep, Acl, CreateMode, Request, SessionId, TxnHeader, Zxid};
     use ch07_persistence::names::{self, SNAPSHOT_PREFIX};
     use ch07_persistence::snapshot_file::looks_complete;
-    use std::path::{Path, PathBuf};
-
-    /// A dataDir of its own under the system's temp dir, removed at the end.
-    struct Dir(PathBuf);
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use std::path::Path;
+    use tempfile::TempDir;
 
     /// A dataDir holding `snapshot.0` and a log of `creates` creates after it: what a
     /// restart recovers by replay, so it takes a start-up snapshot.
-    fn logged_data_dir(label: &str, creates: usize) -> (Dir, ZooCfg) {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = Dir(std::env::temp_dir().join(format!(
-            "keeper-durable-{label}-{}-{nanos}",
-            std::process::id()
-        )));
+    fn logged_data_dir(label: &str, creates: usize) -> (TempDir, ZooCfg) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("keeper-durable-{label}-"))
+            .tempdir()
+            .unwrap();
         let mut storage = FileStorage::open(FileStorageConfig {
             force_sync: false,
-            ..FileStorageConfig::new(&dir.0)
+            ..FileStorageConfig::new(dir.path())
         })
         .unwrap();
         let mut db = Storage::recover(&mut storage, 0).unwrap().db;
@@ -198,7 +187,7 @@ mod tests {
             storage.append_digested(&txn, None).unwrap();
         }
         Storage::sync(&mut storage).unwrap();
-        let text = format!("dataDir={}\nclientPort=2181\n", dir.0.display());
+        let text = format!("dataDir={}\nclientPort=2181\n", dir.path().display());
         let (cfg, _warnings) = ZooCfg::parse(&text).unwrap();
         (dir, cfg)
     }
@@ -218,7 +207,7 @@ mod tests {
 
     /// A restart on a dataDir of 50 creates logged after `snapshot.0`, the purge thread's
     /// end of the channel beside it.
-    fn restarted(label: &str) -> (Dir, ZooCfg, Durable, mpsc::Receiver<Wake>) {
+    fn restarted(label: &str) -> (TempDir, ZooCfg, Durable, mpsc::Receiver<Wake>) {
         let (dir, cfg) = logged_data_dir(label, 50);
         let (waker, woken) = mpsc::channel();
         let durable = recover(&cfg, Some(waker)).unwrap();
@@ -234,7 +223,7 @@ mod tests {
         let (dir, cfg, mut durable, woken) = restarted("sealed");
         let last = durable.db.last_processed_zxid();
         assert!(durable.snapshot_begun);
-        assert_eq!(snapshot_zxids(&dir.0), [Zxid::ZERO, last]);
+        assert_eq!(snapshot_zxids(dir.path()), [Zxid::ZERO, last]);
         assert!(!looks_complete(&snapshot_file(&cfg, last)));
         assert!(woken.try_recv().is_err(), "told before the seal");
         let mut slices = 0;
@@ -276,6 +265,6 @@ mod tests {
         assert!(again.snapshot_begun, "the cut snapshot is written again");
         while again.log.advance_snapshot(&again.db, usize::MAX).unwrap() {}
         assert!(looks_complete(&snapshot_file(&cfg, last)));
-        assert_eq!(snapshot_zxids(&dir.0), [Zxid::ZERO, last]);
+        assert_eq!(snapshot_zxids(dir.path()), [Zxid::ZERO, last]);
     }
 }

@@ -222,20 +222,13 @@ mod tests {
         Layout::new(PathBuf::from("/tmp/c"), &members())
     }
 
-    /// A cluster's folder under the system's temp dir, removed at the end.
-    struct Dir(PathBuf);
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     /// The files of a three-server cluster, written in a fresh folder.
-    fn written(label: &str) -> (Dir, Layout) {
-        let dir =
-            Dir(std::env::temp_dir().join(format!("keeper-layout-{label}-{}", std::process::id())));
-        let layout = Layout::new(dir.0.clone(), &members());
+    fn written(label: &str) -> (tempfile::TempDir, Layout) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("keeper-layout-{label}-"))
+            .tempdir()
+            .expect("a scratch folder");
+        let layout = Layout::new(dir.path().to_path_buf(), &members());
         layout.write(&members(), &[]).expect("the files");
         (dir, layout)
     }

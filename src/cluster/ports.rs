@@ -87,31 +87,25 @@ mod tests {
         );
     }
 
-    /// A cursor file of the test's own, in the temporary folder, removed when dropped.
-    struct OwnCursor(std::path::PathBuf);
+    /// A cursor file of the test's own, in a scratch folder removed when dropped.
+    struct OwnCursor(tempfile::TempDir);
 
     impl OwnCursor {
-        fn new(name: &str) -> OwnCursor {
-            let file = format!("keeper-test-cursor-{name}-{}", std::process::id());
-            OwnCursor(std::env::temp_dir().join(file))
+        fn new() -> OwnCursor {
+            OwnCursor(tempfile::tempdir().expect("a scratch folder"))
         }
 
         /// A port picked with this cursor, its listener let go at once.
         fn pick(&self) -> u16 {
-            let listener = free_port::listen_on_a_free_port_after(HOST, &self.0).expect("a port");
+            let cursor = self.0.path().join("cursor");
+            let listener = free_port::listen_on_a_free_port_after(HOST, &cursor).expect("a port");
             listener.local_addr().expect("its address").port()
-        }
-    }
-
-    impl Drop for OwnCursor {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
         }
     }
 
     #[test]
     fn the_next_pick_starts_after_the_last_one_even_when_that_port_was_let_go() {
-        let cursor = OwnCursor::new("after");
+        let cursor = OwnCursor::new();
         let span = free_port::pickable().len();
         let first = usize::from(cursor.pick());
         let second = usize::from(cursor.pick());
@@ -123,7 +117,7 @@ mod tests {
 
     #[test]
     fn pickers_on_several_threads_never_get_the_same_port() {
-        let cursor = OwnCursor::new("threads");
+        let cursor = OwnCursor::new();
         let picks: Vec<u16> = std::thread::scope(|s| {
             let pickers: Vec<_> = (0..4)
                 .map(|_| s.spawn(|| (0..50).map(|_| cursor.pick()).collect::<Vec<_>>()))
